@@ -1,0 +1,31 @@
+import type { SourceLocation } from './model.js';
+
+/** Codes of errors that stop Portcullis before it can decide; each maps to an exit code. */
+export type PortcullisErrorCode =
+  | 'POLICY_INVALID'
+  | 'POLICY_NOT_FOUND'
+  | 'LOCKFILE_INVALID'
+  | 'LOCKFILE_NOT_FOUND'
+  | 'USAGE'
+  | 'METADATA_UNAVAILABLE'
+  | 'INPUT_TOO_LARGE';
+
+/** An error a user can act on: a stable code, one clear sentence, optionally where in which file. */
+export class PortcullisError extends Error {
+  readonly code: PortcullisErrorCode;
+  readonly file?: string;
+  readonly location?: SourceLocation;
+
+  constructor(code: PortcullisErrorCode, message: string, where?: { file?: string; location?: SourceLocation }) {
+    super(message);
+    this.name = 'PortcullisError';
+    this.code = code;
+    if (where?.file !== undefined) this.file = where.file;
+    if (where?.location !== undefined) this.location = where.location;
+  }
+
+  /** Exit code per the product contract: 3 when we could not decide, 2 for usage/configuration. */
+  get exitCode(): 2 | 3 {
+    return this.code === 'METADATA_UNAVAILABLE' ? 3 : 2;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Evidence: what the edges (metadata client, installed files, verifier) learned about each package.
+ * The evaluator decides from it without any I/O.
+ */
+
+/** Lifecycle scripts that run at install time. */
+export const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'] as const;
+export type InstallScript = (typeof INSTALL_SCRIPTS)[number];
+
+/** What is known about a package's install-time code. */
+export interface ScriptEvidence {
+  /** Named install scripts found (`preinstall`, `install`, `postinstall`; `prepare` for git sources). */
+  scripts: string[];
+  /** A `binding.gyp` without an `install`/`preinstall` script: npm, pnpm and Yarn run `node-gyp rebuild`. */
+  bindingGyp: boolean;
+  /** Where the claim comes from; the installed package.json beats metadata, metadata beats the lockfile. */
+  source: 'installed' | 'metadata' | 'lockfile';
+}
+
+/** The outcome of verifying one package's registry signatures. */
+export type SignatureEvidence =
+  | { status: 'verified'; keyid: string }
+  | { status: 'unsigned' }
+  | { status: 'bad-signature'; keyid: string }
+  | { status: 'unknown-key'; keyid: string }
+  | { status: 'key-expired'; keyid: string; expires: string; published: string | null }
+  | { status: 'untrusted-registry'; registry: string }
+  | { status: 'unavailable'; reason: string };
+
+/** Everything the evaluator may consult, keyed by package id. */
+export interface Evidence {
+  scripts: ReadonlyMap<string, ScriptEvidence>;
+  signatures: ReadonlyMap<string, SignatureEvidence>;
+  /** Ids whose metadata could not be obtained (fail closed: METADATA_UNAVAILABLE). */
+  unavailable: ReadonlyMap<string, string>;
+}

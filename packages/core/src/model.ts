@@ -1,0 +1,54 @@
+/** Where a package's code comes from; decides which rules apply to it. */
+export type SourceKind = 'registry' | 'git' | 'tarball' | 'directory' | 'workspace';
+
+/** One installed package as every lockfile reader and adapter describes it. */
+export interface PackageNode {
+  /** Stable identity within one lockfile: `name@version`, plus the source for non-registry packages. */
+  id: string;
+  /** The real package name; an `npm:` alias never renames a package. */
+  name: string;
+  version: string;
+  /** The SRI integrity that is actually installed (from the lockfile), when known. */
+  integrity?: string;
+  source: SourceKind;
+  /** Registry base URL with a trailing slash, for `source: 'registry'`. */
+  registry?: string;
+  /** What the lockfile records as the origin: tarball URL, git URL or directory path. */
+  resolved?: string;
+  /** Names it is installed under other than `name` (npm: aliases). */
+  aliases: string[];
+  /** Where it is installed, in the lockfile's own notation (e.g. `node_modules/a/node_modules/b`). */
+  paths: string[];
+  /** Ids of the packages that depend on it; `.` is the root project (or a workspace importer path). */
+  dependents: string[];
+  /** The lockfile's own claim that the package has install scripts, when it records one. */
+  hasInstallScript?: boolean;
+  /** For `directory` sources: whether the directory lies inside the project (the user's own code). */
+  insideProject?: boolean;
+  /** Where the package's entry starts in the lockfile, for reports (1-based). */
+  location?: SourceLocation;
+}
+
+/** A 1-based position in a file. */
+export interface SourceLocation {
+  line: number;
+  column: number;
+}
+
+export type LockfileKind = 'npm' | 'pnpm' | 'yarn';
+
+/** What a lockfile reader returns. */
+export interface Lockfile {
+  kind: LockfileKind;
+  /** Absolute path of the lockfile read. */
+  path: string;
+  packages: PackageNode[];
+}
+
+/** Maps a package name to the registry it is fetched from (scoped registries first). */
+export type RegistryFor = (name: string) => string;
+
+/** `name@version` for messages and ids. */
+export function packageKey(name: string, version: string): string {
+  return `${name}@${version}`;
+}
