@@ -27,6 +27,13 @@ export interface PackageNode {
   insideProject?: boolean;
   /** Where the package's entry starts in the lockfile, for reports (1-based). */
   location?: SourceLocation;
+  /**
+   * npm only: the package ships inside its parent's tarball (`bundleDependencies`). It is never fetched on
+   * its own, so it has no integrity of its own; its install scripts still run.
+   */
+  inBundle?: boolean;
+  /** Yarn only: Yarn's checksum of its cache zip (`10c0/…`). Not an SRI integrity; never compare it to one. */
+  yarnChecksum?: string;
 }
 
 /** A 1-based position in a file. */

@@ -9,7 +9,9 @@ export type InstallScript = (typeof INSTALL_SCRIPTS)[number];
 
 /** What is known about a package's install-time code. */
 export interface ScriptEvidence {
-  /** Named install scripts found (`preinstall`, `install`, `postinstall`; `prepare` for git sources). */
+  /** Whether anything runs at install time (a named script or the implicit node-gyp build). */
+  hasInstallScript: boolean;
+  /** The install scripts by name, when known (abbreviated metadata only says that there are some). */
   scripts: string[];
   /** A `binding.gyp` without an `install`/`preinstall` script: npm, pnpm and Yarn run `node-gyp rebuild`. */
   bindingGyp: boolean;

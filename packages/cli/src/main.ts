@@ -1,0 +1,60 @@
+/** The `portcullis` command: parse, dispatch to one command per file, map errors to exit codes. */
+import { PortcullisError } from '@portcullis/core';
+import { approveCommand } from './commands/approve.js';
+import { checkCommand } from './commands/check.js';
+import { explainCommand } from './commands/explain.js';
+
+declare const PORTCULLIS_VERSION: string;
+
+const USAGE = `Usage: portcullis <command> [options]
+
+Commands:
+  check [--dir DIR] [--format text|json|sarif] [--offline]
+        Evaluate the lockfile in DIR against portcullis.json and print the findings.
+  approve <name|name@version…> [--dir DIR]
+        Allow the install scripts of the named packages, pinned to the versions in the lockfile.
+  explain <name> [--dir DIR] [--offline]
+        Say why each installed copy of a package is allowed or blocked.
+
+Exit codes: 0 allowed, 1 policy violations, 2 usage or configuration error, 3 could not decide.
+Environment: PORTCULLIS_POLICY (policy file), PORTCULLIS_CACHE_DIR (metadata cache).`;
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  check: checkCommand,
+  approve: approveCommand,
+  explain: explainCommand,
+};
+
+/** Runs the CLI and returns its exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${typeof PORTCULLIS_VERSION === 'string' ? PORTCULLIS_VERSION : 'dev'}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined || !Object.hasOwn(COMMANDS, name)) {
+    process.stderr.write(`portcullis: unknown command "${name}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return await command(rest);
+  } catch (error) {
+    if (error instanceof PortcullisError) {
+      process.stderr.write(`portcullis: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`portcullis: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    // Anything unexpected means we could not decide: fail closed.
+    process.stderr.write(`portcullis: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (process.env.PORTCULLIS_DEBUG) process.stderr.write(`${error instanceof Error ? error.stack : ''}\n`);
+    return 3;
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The edge that collects evidence: registry metadata, installed manifests and signature verification,
+ * for the pure evaluator to decide on. Any failure becomes "unavailable" — never an allow.
+ */
+import { PortcullisError } from '../errors.js';
+import { INSTALL_SCRIPTS, type Evidence, type ScriptEvidence, type SignatureEvidence } from '../evaluation/evidence.js';
+import { isOwnCode } from '../evaluation/evaluate.js';
+import type { PackageNode } from '../model.js';
+import type { Policy } from '../policy/types.js';
+import type { Packument, PackumentVersion } from '../registry/packument.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { Keyring } from '../signatures/keyring.js';
+import { detectSignatureStripping, type SignatureStripping } from '../signatures/mirror.js';
+import { verifyRegistrySignatures, type SignatureMemo } from '../signatures/verify.js';
+import type { InstalledManifest, InstalledManifestReader } from './installed.js';
+
+export interface GatherOptions {
+  policy: Policy;
+  client: RegistryClient;
+  keyring: Keyring;
+  memo?: SignatureMemo;
+  readInstalled?: InstalledManifestReader;
+}
+
+export interface Gathered {
+  evidence: Evidence;
+  /** Registries that served no signature for any package: one plain notice instead of N mysteries. */
+  stripping: SignatureStripping[];
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Script evidence from what is installed, else metadata, else the lockfile; the claims are merged, never narrowed. */
+export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | undefined, installed: InstalledManifest | null): ScriptEvidence | undefined {
+  const lifecycle: readonly string[] = pkg.source === 'git' ? [...INSTALL_SCRIPTS, 'prepare'] : INSTALL_SCRIPTS;
+  if (installed !== null) {
+    const scripts = lifecycle.filter((name) => installed.scripts[name] !== undefined);
+    // npm, pnpm and Yarn run `node-gyp rebuild` for a binding.gyp unless an install or preinstall script exists.
+    const bindingGyp = installed.bindingGyp && installed.gypfile !== false && installed.scripts.install === undefined && installed.scripts.preinstall === undefined;
+    return {
+      hasInstallScript: scripts.length > 0 || metadata?.hasInstallScript === true || pkg.hasInstallScript === true,
+      scripts,
+      bindingGyp,
+      source: 'installed',
+    };
+  }
+  if (metadata !== undefined) {
+    const scripts = metadata.scripts ? lifecycle.filter((name) => metadata.scripts?.[name] !== undefined) : [];
+    return {
+      hasInstallScript: metadata.hasInstallScript === true || scripts.length > 0 || pkg.hasInstallScript === true,
+      scripts,
+      bindingGyp: metadata.gypfile === true,
+      source: 'metadata',
+    };
+  }
+  if (pkg.hasInstallScript !== undefined) {
+    return { hasInstallScript: pkg.hasInstallScript, scripts: [], bindingGyp: false, source: 'lockfile' };
+  }
+  return undefined;
+}
+
+/** Collects script and signature evidence for every package, fetching each packument once. */
+export async function gatherEvidence(packages: readonly PackageNode[], options: GatherOptions): Promise<Gathered> {
+  const scripts = new Map<string, ScriptEvidence>();
+  const signatures = new Map<string, SignatureEvidence>();
+  const unavailable = new Map<string, string>();
+  const outcomes: Array<{ registry: string; evidence: SignatureEvidence; package: string }> = [];
+  const wantSignatures = options.policy.signatures.require !== 'off';
+
+  await Promise.all(
+    packages.map(async (pkg) => {
+      if (isOwnCode(pkg)) return;
+      const installed = options.readInstalled?.(pkg) ?? null;
+      if (pkg.source !== 'registry') {
+        const found = scriptEvidence(pkg, undefined, installed);
+        // Not installed and not recorded: we cannot know what a git or tarball package runs, so assume it does.
+        scripts.set(pkg.id, found ?? { hasInstallScript: true, scripts: [], bindingGyp: false, source: 'lockfile' });
+        return;
+      }
+      const registry = pkg.registry;
+      if (registry === undefined) {
+        unavailable.set(pkg.id, 'the lockfile does not say which registry it came from');
+        return;
+      }
+      let packument: Packument;
+      try {
+        packument = await options.client.getPackument(pkg.name, { registry });
+      } catch (error) {
+        unavailable.set(pkg.id, reasonOf(error));
+        return;
+      }
+      const invalid = packument.invalidVersions.get(pkg.version);
+      const metadata = packument.versions.get(pkg.version);
+      if (invalid !== undefined || metadata === undefined) {
+        unavailable.set(pkg.id, invalid !== undefined ? `the registry's metadata for ${pkg.version} is malformed: ${invalid}` : `${registry} has no version ${pkg.version} of ${pkg.name}`);
+        return;
+      }
+      const found = scriptEvidence(pkg, metadata, installed);
+      if (found !== undefined) scripts.set(pkg.id, found);
+      if (!wantSignatures) return;
+
+      const evidence = await verifyVersion(pkg, metadata, registry, options);
+      signatures.set(pkg.id, evidence);
+      outcomes.push({ registry, evidence, package: `${pkg.name}@${pkg.version}` });
+    }),
+  );
+
+  return { evidence: { scripts, signatures, unavailable }, stripping: detectSignatureStripping(outcomes) };
+}
+
+async function verifyVersion(pkg: PackageNode, metadata: PackumentVersion, registry: string, options: GatherOptions): Promise<SignatureEvidence> {
+  const check = {
+    name: pkg.name,
+    version: pkg.version,
+    // The lockfile's integrity is what gets installed; Yarn's lockfile has none, so the registry's claim is verified.
+    integrity: pkg.integrity ?? metadata.dist.integrity,
+    signatures: metadata.dist.signatures,
+    registry,
+    keyring: options.keyring,
+    ...(options.memo ? { memo: options.memo } : {}),
+  };
+  const verdict = verifyRegistrySignatures(check);
+  if (verdict.status !== 'needs-publish-time') return verdict;
+  // Only an expired key is involved: its signature counts if the version was published before the expiry.
+  try {
+    const full = await options.client.getPackument(pkg.name, { registry, full: true });
+    const publishedAt = full.time.get(pkg.version) ?? null;
+    const second = verifyRegistrySignatures({ ...check, publishedAt });
+    if (second.status === 'needs-publish-time') {
+      return { status: 'key-expired', keyid: second.keyid, expires: second.expires, published: null };
+    }
+    return second;
+  } catch (error) {
+    if (error instanceof PortcullisError || error instanceof Error) return { status: 'unavailable', reason: reasonOf(error) };
+    throw error;
+  }
+}

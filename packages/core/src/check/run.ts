@@ -1,0 +1,134 @@
+/** `check` end to end: find and read the project, gather evidence, evaluate, summarize. */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-write.js';
+import { evaluate, exitCodeFor } from '../evaluation/evaluate.js';
+import type { Evidence } from '../evaluation/evidence.js';
+import type { Lockfile, LockfileKind, SourceLocation } from '../model.js';
+import { findLockfile, readLockfile } from '../lockfile/index.js';
+import { loadPolicy } from '../policy/load.js';
+import type { Policy } from '../policy/types.js';
+import { defaultCacheDir } from '../registry/cache.js';
+import { createRegistryClient } from '../registry/client.js';
+import type { RegistryConfig } from '../registry/config.js';
+import { loadNpmConfig, type Env } from '../registry/npmrc.js';
+import { loadYarnConfig } from '../registry/yarnrc.js';
+import type { CheckResult } from '../report/result.js';
+import { createKeyring, refreshKeys, type Keyring } from '../signatures/keyring.js';
+import { describeSignatureStripping } from '../signatures/mirror.js';
+import { SignatureMemo } from '../signatures/verify.js';
+import { gatherEvidence } from './gather.js';
+import { installedManifestReader } from './installed.js';
+
+/** A project as Portcullis sees it: its policy, its lockfile and its package manager's registry settings. */
+export interface Project {
+  dir: string;
+  policy: Policy;
+  lockfile: Lockfile;
+  registryConfig: RegistryConfig;
+}
+
+/** Registry settings the way the project's package manager reads them. */
+export async function loadRegistryConfig(kind: LockfileKind, dir: string, env: Env): Promise<RegistryConfig> {
+  return kind === 'yarn' ? loadYarnConfig({ projectDir: dir, env }) : loadNpmConfig({ projectDir: dir, env });
+}
+
+/** Loads policy, lockfile and registry settings for the project in `dir`. */
+export async function loadProject(dir: string, options: { env?: Env; kind?: LockfileKind } = {}): Promise<Project> {
+  const env = options.env ?? process.env;
+  const policy = loadPolicy(dir, env);
+  const found = findLockfile(dir, options.kind);
+  const registryConfig = await loadRegistryConfig(found.kind, dir, env);
+  const lockfile = readLockfile(found.path, { projectDir: dir, registryFor: (name) => registryConfig.registryFor(name) });
+  return { dir, policy, lockfile, registryConfig };
+}
+
+export interface CheckOptions {
+  env?: Env;
+  kind?: LockfileKind;
+  /** Use only the metadata cache. */
+  offline?: boolean;
+  cacheDir?: string;
+  /** Fetch `/-/npm/v1/keys` of configured registries and add keys they publish (never replacing embedded ones). */
+  refreshKeys?: boolean;
+  fetch?: typeof fetch;
+}
+
+/** Everything a check produced, for reports and for `explain`. */
+export interface CheckRun {
+  project: Project;
+  result: CheckResult;
+  evidence: Evidence;
+  locations: Map<string, SourceLocation>;
+}
+
+const MEMO_FILE = 'signature-memo-v1.json';
+
+function loadMemo(cacheDir: string): SignatureMemo {
+  try {
+    return SignatureMemo.fromJSON(JSON.parse(readFileSync(join(cacheDir, MEMO_FILE), 'utf8')));
+  } catch {
+    return new SignatureMemo();
+  }
+}
+
+/** Runs a whole check of the project in `dir`. */
+export async function runCheck(dir: string, options: CheckOptions = {}): Promise<CheckRun> {
+  const env = options.env ?? process.env;
+  const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}) });
+  const cacheDir = options.cacheDir ?? defaultCacheDir(env);
+  const client = createRegistryClient({
+    config: project.registryConfig,
+    cacheDir,
+    offline: options.offline === true,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  let keyring: Keyring = createKeyring(project.policy.registries, { file: project.policy.file });
+  const notices: string[] = [];
+  if (options.refreshKeys) {
+    for (const registry of keyring.registries) {
+      const refresh = await refreshKeys(keyring, registry, {
+        fetchKeys: async () => {
+          const keys = await client.getKeys(registry);
+          return keys === null ? null : JSON.stringify({ keys });
+        },
+      });
+      keyring = refresh.keyring;
+      if (refresh.status === 'refreshed' && refresh.added.length > 0) notices.push(`${registry} publishes keys not in portcullis.json, now trusted for this run: ${refresh.added.join(', ')}`);
+      if (refresh.status === 'rejected') notices.push(`ignored the keys served by ${registry}: ${refresh.reason}`);
+    }
+  }
+
+  const memo = loadMemo(cacheDir);
+  const { evidence, stripping } = await gatherEvidence(project.lockfile.packages, {
+    policy: project.policy,
+    client,
+    keyring,
+    memo,
+    readInstalled: installedManifestReader(project.lockfile, dir),
+  });
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileAtomic(join(cacheDir, MEMO_FILE), JSON.stringify(memo.toJSON()));
+  } catch {
+    // The memo only saves time; failing to store it changes no decision.
+  }
+
+  const findings = evaluate(project.policy, project.lockfile.packages, evidence);
+  for (const s of stripping) {
+    const { message, fix } = describeSignatureStripping(s);
+    notices.push(`${message} Fix: ${fix}`);
+  }
+  const locations = new Map<string, SourceLocation>();
+  for (const pkg of project.lockfile.packages) if (pkg.location) locations.set(pkg.id, pkg.location);
+  const result: CheckResult = {
+    findings,
+    exitCode: exitCodeFor(findings),
+    packages: project.lockfile.packages.length,
+    lockfile: { kind: project.lockfile.kind, path: project.lockfile.path },
+    policy: project.policy.file,
+    notices,
+    strippedRegistries: stripping.map((s) => s.registry),
+  };
+  return { project, result, evidence, locations };
+}

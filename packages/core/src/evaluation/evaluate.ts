@@ -1,0 +1,81 @@
+/**
+ * The deciding core: policy + packages + evidence → findings. Pure: no I/O, no clock, no globals,
+ * so every rule is a one-line unit test.
+ */
+import type { Finding } from '../finding.js';
+import type { PackageNode } from '../model.js';
+import { createSpecMatcher } from '../policy/spec.js';
+import type { Policy } from '../policy/types.js';
+import type { Evidence, SignatureEvidence } from './evidence.js';
+import { findingFor } from './messages.js';
+
+/** Whether a package is the user's own code, exempt from every rule. */
+export function isOwnCode(pkg: PackageNode): boolean {
+  return pkg.source === 'workspace' || (pkg.source === 'directory' && pkg.insideProject === true);
+}
+
+/** Evaluates every package against the policy; returns findings sorted by package, then code. */
+export function evaluate(policy: Policy, packages: readonly PackageNode[], evidence: Evidence): Finding[] {
+  const scriptsAllowed = createSpecMatcher(policy.scripts.allow);
+  const unsignedAllowed = createSpecMatcher(policy.signatures.allowUnsigned);
+  const findings: Finding[] = [];
+
+  for (const pkg of packages) {
+    if (isOwnCode(pkg)) continue;
+    const unavailable = evidence.unavailable.get(pkg.id);
+    if (unavailable !== undefined) {
+      // Fail closed: without metadata we can decide neither rule.
+      findings.push(findingFor(pkg, { code: 'METADATA_UNAVAILABLE', reason: unavailable }));
+      continue;
+    }
+
+    const scripts = evidence.scripts.get(pkg.id);
+    if (scripts === undefined && pkg.source === 'registry' && pkg.hasInstallScript === undefined) {
+      findings.push(findingFor(pkg, { code: 'METADATA_UNAVAILABLE', reason: 'no script information was gathered' }));
+      continue;
+    }
+    const runsAtInstall = scripts ? scripts.hasInstallScript || scripts.bindingGyp : pkg.hasInstallScript === true;
+    if (runsAtInstall && !scriptsAllowed(pkg.name, pkg.version)) {
+      findings.push(findingFor(pkg, { code: 'SCRIPT_NOT_ALLOWED', scripts: scripts?.scripts ?? [], bindingGyp: scripts?.bindingGyp ?? false }));
+    }
+
+    if (policy.signatures.require === 'off') continue;
+    const signature = signatureFinding(pkg, evidence.signatures.get(pkg.id));
+    if (signature === null) continue;
+    // allowUnsigned accepts a missing or unusable signature, never one that fails to verify.
+    if (signature.code !== 'BAD_SIGNATURE' && unsignedAllowed(pkg.name, pkg.version)) continue;
+    findings.push(signature);
+  }
+
+  return findings.sort((a, b) => a.package.localeCompare(b.package) || a.version.localeCompare(b.version) || a.code.localeCompare(b.code));
+}
+
+function signatureFinding(pkg: PackageNode, evidence: SignatureEvidence | undefined): Finding | null {
+  if (pkg.source !== 'registry') return findingFor(pkg, { code: 'UNSIGNED_SOURCE' });
+  if (evidence === undefined) return findingFor(pkg, { code: 'METADATA_UNAVAILABLE', reason: 'its signatures were not checked' });
+  switch (evidence.status) {
+    case 'verified':
+      return null;
+    case 'unsigned':
+      return findingFor(pkg, { code: 'UNSIGNED' });
+    case 'bad-signature':
+      return findingFor(pkg, { code: 'BAD_SIGNATURE', keyid: evidence.keyid });
+    case 'unknown-key':
+      return findingFor(pkg, { code: 'UNKNOWN_KEY', keyid: evidence.keyid });
+    case 'key-expired':
+      return findingFor(pkg, { code: 'KEY_EXPIRED', keyid: evidence.keyid, expires: evidence.expires, published: evidence.published });
+    case 'untrusted-registry':
+      return findingFor(pkg, { code: 'UNTRUSTED_REGISTRY' });
+    case 'unavailable':
+      return findingFor(pkg, { code: 'METADATA_UNAVAILABLE', reason: evidence.reason });
+    default:
+      // A status this evaluator does not know is never an allow.
+      return findingFor(pkg, { code: 'METADATA_UNAVAILABLE', reason: `unexpected verification result "${(evidence as { status: string }).status}"` });
+  }
+}
+
+/** Exit code for a set of findings: 3 if anything could not be decided, 1 for violations, else 0. */
+export function exitCodeFor(findings: readonly Finding[]): 0 | 1 | 3 {
+  if (findings.some((f) => f.code === 'METADATA_UNAVAILABLE')) return 3;
+  return findings.length > 0 ? 1 : 0;
+}

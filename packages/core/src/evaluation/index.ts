@@ -1,0 +1,3 @@
+export { evaluate, exitCodeFor, isOwnCode } from './evaluate.js';
+export { findingFor, type FindingDetail } from './messages.js';
+export { INSTALL_SCRIPTS, type Evidence, type InstallScript, type ScriptEvidence, type SignatureEvidence } from './evidence.js';

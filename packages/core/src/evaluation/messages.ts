@@ -1,0 +1,70 @@
+/** User-facing text of every finding: what happened, to which package, and the exact fix. */
+import type { Finding, FindingCode } from '../finding.js';
+import type { PackageNode } from '../model.js';
+
+export type FindingDetail =
+  | { code: 'SCRIPT_NOT_ALLOWED'; scripts: string[]; bindingGyp: boolean }
+  | { code: 'UNSIGNED' }
+  | { code: 'BAD_SIGNATURE'; keyid: string }
+  | { code: 'UNKNOWN_KEY'; keyid: string }
+  | { code: 'KEY_EXPIRED'; keyid: string; expires: string; published: string | null }
+  | { code: 'UNTRUSTED_REGISTRY' }
+  | { code: 'UNSIGNED_SOURCE' }
+  | { code: 'METADATA_UNAVAILABLE'; reason: string };
+
+const SOURCE_NAMES: Record<PackageNode['source'], string> = {
+  registry: 'a registry',
+  git: 'a git repository',
+  tarball: 'a remote tarball URL',
+  directory: 'a directory outside the project',
+  workspace: 'the workspace',
+};
+
+/** Builds the finding for one package and one detail. */
+export function findingFor(pkg: PackageNode, detail: FindingDetail): Finding {
+  const who = `${pkg.name}@${pkg.version}`;
+  const alias = pkg.aliases.length > 0 ? ` (installed as ${pkg.aliases.map((a) => `"${a}"`).join(', ')})` : '';
+  const registry = pkg.registry ?? 'its registry';
+  const rule = detail.code === 'SCRIPT_NOT_ALLOWED' ? 'scripts' : 'signatures';
+  let message: string;
+  let fix: string;
+  switch (detail.code) {
+    case 'SCRIPT_NOT_ALLOWED': {
+      const what = detail.scripts.length > 0 ? detail.scripts.join(', ') : detail.bindingGyp ? 'node-gyp rebuild (binding.gyp)' : 'install scripts';
+      message = `${who}${alias} wants to run ${what} at install time, and scripts.allow does not cover it`;
+      fix = `portcullis approve ${who}`;
+      break;
+    }
+    case 'UNSIGNED':
+      message = `${who}${alias} has no registry signature: ${registry} served it without dist.signatures`;
+      fix = `add "${who}" to signatures.allowUnsigned in portcullis.json only if you trust it unsigned`;
+      break;
+    case 'BAD_SIGNATURE':
+      message = `${who}${alias} failed registry signature verification (key ${detail.keyid}): the integrity being installed is not what ${registry} signed`;
+      fix = `do not install it: delete its lockfile entry and the cached tarball, reinstall from ${registry}, and report it if it fails again`;
+      break;
+    case 'UNKNOWN_KEY':
+      message = `${who}${alias} is signed only by key ${detail.keyid}, which is not among the trusted keys of ${registry}`;
+      fix = `add the key ${detail.keyid} from ${registry}-/npm/v1/keys to registries["${registry}"].keys in portcullis.json`;
+      break;
+    case 'KEY_EXPIRED':
+      message = `${who}${alias} is signed by key ${detail.keyid}, which expired on ${detail.expires}, and it was published ${detail.published ? `on ${detail.published}, after that` : 'at an unknown time'}`;
+      fix = `upgrade ${pkg.name} to a version signed by a current key of ${registry}`;
+      break;
+    case 'UNTRUSTED_REGISTRY':
+      message = `${who}${alias} comes from ${registry}, which has no trusted signing keys configured, so its signature cannot be verified`;
+      fix = `add "registries": { "${registry}": { "keys": [<the keys from ${registry}-/npm/v1/keys>] } } to portcullis.json (or "keys": "npm" if it passes the npm registry's signatures through)`;
+      break;
+    case 'UNSIGNED_SOURCE':
+      message = `${who}${alias} comes from ${SOURCE_NAMES[pkg.source]}${pkg.resolved ? ` (${pkg.resolved})` : ''}, which carries no registry signature`;
+      fix = `add "${pkg.name}" to signatures.allowUnsigned in portcullis.json if you trust that source`;
+      break;
+    case 'METADATA_UNAVAILABLE':
+      message = `could not decide on ${who}${alias}: ${detail.reason}`;
+      fix = `make ${registry} reachable and run again (or use --offline after one successful run)`;
+      break;
+  }
+  const finding: Finding = { package: pkg.name, version: pkg.version, rule, code: detail.code as FindingCode, message, fix, id: pkg.id };
+  if (pkg.registry !== undefined) finding.registry = pkg.registry;
+  return finding;
+}

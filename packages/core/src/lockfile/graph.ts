@@ -1,0 +1,114 @@
+/**
+ * Builds the normalized package list. Copies of one package (same name, version and origin) are grouped
+ * into one node with several `paths`: a policy decides per `name@version`, so one decision covers every
+ * copy, while `paths` and `dependents` still let `explain` walk each installed copy.
+ */
+import type { PackageNode, SourceKind, SourceLocation } from '../model.js';
+
+/** What a reader knows about one installed copy. */
+export interface CopyFacts {
+  name: string;
+  version: string;
+  source: SourceKind;
+  integrity?: string;
+  registry?: string;
+  resolved?: string;
+  hasInstallScript?: boolean;
+  insideProject?: boolean;
+  inBundle?: boolean;
+  yarnChecksum?: string;
+  location?: SourceLocation;
+  /** Overrides the id, for workspaces (their importer path). */
+  id?: string;
+}
+
+/** The id of a package: `name@version`, plus the origin for everything not from a registry. */
+export function packageId(facts: Pick<CopyFacts, 'name' | 'version' | 'source' | 'resolved'>): string {
+  const base = `${facts.name}@${facts.version}`;
+  if (facts.source === 'registry' || facts.resolved === undefined) return base;
+  return `${base} (${facts.resolved})`;
+}
+
+interface Draft {
+  node: PackageNode;
+  paths: Set<string>;
+  aliases: Set<string>;
+  dependents: Set<string>;
+}
+
+/** Collects copies and dependency edges, then emits sorted, de-duplicated nodes. */
+export class PackageGraph {
+  private readonly byIdentity = new Map<string, Draft>();
+  private readonly byId = new Map<string, Draft>();
+
+  /** Records one installed copy at `path`; returns the id of the node it belongs to. */
+  addCopy(facts: CopyFacts, path: string, alias?: string): string {
+    const baseId = facts.id ?? packageId(facts);
+    // Two copies that differ in what is installed (integrity) or where from (registry) stay apart:
+    // each must be checked on its own.
+    const identity = [baseId, facts.integrity ?? '', facts.registry ?? '', facts.inBundle === true ? 'bundled' : ''].join('\u0000');
+    let draft = this.byIdentity.get(identity);
+    if (draft === undefined) {
+      let id = baseId;
+      for (let n = 2; this.byId.has(id); n++) id = `${baseId} [${n}]`;
+      const node: PackageNode = {
+        id,
+        name: facts.name,
+        version: facts.version,
+        source: facts.source,
+        aliases: [],
+        paths: [],
+        dependents: [],
+      };
+      if (facts.integrity !== undefined) node.integrity = facts.integrity;
+      if (facts.registry !== undefined) node.registry = facts.registry;
+      if (facts.resolved !== undefined) node.resolved = facts.resolved;
+      if (facts.hasInstallScript !== undefined) node.hasInstallScript = facts.hasInstallScript;
+      if (facts.insideProject !== undefined) node.insideProject = facts.insideProject;
+      if (facts.inBundle !== undefined) node.inBundle = facts.inBundle;
+      if (facts.yarnChecksum !== undefined) node.yarnChecksum = facts.yarnChecksum;
+      if (facts.location !== undefined) node.location = facts.location;
+      draft = { node, paths: new Set(), aliases: new Set(), dependents: new Set() };
+      this.byIdentity.set(identity, draft);
+      this.byId.set(id, draft);
+    } else {
+      // Any copy claiming install scripts makes the package one that has them.
+      if (facts.hasInstallScript === true) draft.node.hasInstallScript = true;
+      if (draft.node.location === undefined && facts.location !== undefined) draft.node.location = facts.location;
+    }
+    draft.paths.add(path);
+    if (alias !== undefined && alias !== facts.name) draft.aliases.add(alias);
+    return draft.node.id;
+  }
+
+  /** Whether a node with this id exists. */
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  /** Records another name node `id` is installed or required under (an alias). */
+  addAlias(id: string, alias: string): void {
+    const draft = this.byId.get(id);
+    if (draft !== undefined && alias !== draft.node.name) draft.aliases.add(alias);
+  }
+
+  /** Records that `dependent` (a node id, or `.`/an importer path) depends on node `id`. */
+  addDependent(id: string, dependent: string, alias?: string): void {
+    const draft = this.byId.get(id);
+    if (draft === undefined) return;
+    if (dependent !== id) draft.dependents.add(dependent);
+    if (alias !== undefined && alias !== draft.node.name) draft.aliases.add(alias);
+  }
+
+  /** The nodes, sorted by id, with sorted dependents and aliases. */
+  nodes(): PackageNode[] {
+    const out: PackageNode[] = [];
+    for (const draft of this.byId.values()) {
+      draft.node.paths = [...draft.paths];
+      draft.node.aliases = [...draft.aliases].sort();
+      draft.node.dependents = [...draft.dependents].sort();
+      out.push(draft.node);
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The lockfile readers: find the lockfile of a project, read it within limits, and hand back the
+ * normalized package model whichever package manager wrote it.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { PortcullisError } from '../errors.js';
+import type { Lockfile, LockfileKind, RegistryFor } from '../model.js';
+import { MAX_LOCKFILE_BYTES, assertLockfileSize, type LockfileReadOptions } from './input.js';
+import { readNpmLockfile } from './npm.js';
+import { readPnpmLockfile } from './pnpm.js';
+import { readYarnLockfile } from './yarn.js';
+
+export { readNpmLockfile } from './npm.js';
+export { readPnpmLockfile } from './pnpm.js';
+export { readYarnLockfile } from './yarn.js';
+export { MAX_LOCKFILE_BYTES, type LockfileReadOptions } from './input.js';
+
+/** Lockfile names by package manager, in the order the package manager itself prefers them. */
+export const LOCKFILE_NAMES: Readonly<Record<LockfileKind, readonly string[]>> = {
+  // npm uses npm-shrinkwrap.json and ignores package-lock.json when both exist.
+  npm: ['npm-shrinkwrap.json', 'package-lock.json'],
+  pnpm: ['pnpm-lock.yaml'],
+  yarn: ['yarn.lock'],
+};
+
+/** Which package manager's lockfile a file name is, if any. */
+export function lockfileKindOf(path: string): LockfileKind | undefined {
+  const name = basename(path);
+  for (const kind of ['npm', 'pnpm', 'yarn'] as const) if (LOCKFILE_NAMES[kind].includes(name)) return kind;
+  return undefined;
+}
+
+/** Finds the lockfile in `dir`; with several package managers' lockfiles present, `kind` must choose. */
+export function findLockfile(dir: string, kind?: LockfileKind): { path: string; kind: LockfileKind } {
+  const found: { path: string; kind: LockfileKind }[] = [];
+  for (const candidate of ['npm', 'pnpm', 'yarn'] as const) {
+    if (kind !== undefined && candidate !== kind) continue;
+    const name = LOCKFILE_NAMES[candidate].find((file) => existsSync(join(dir, file)));
+    if (name !== undefined) found.push({ path: resolve(dir, name), kind: candidate });
+  }
+  const [only, ...others] = found;
+  if (only === undefined) {
+    const names = kind !== undefined ? LOCKFILE_NAMES[kind] : Object.values(LOCKFILE_NAMES).flat();
+    throw new PortcullisError('LOCKFILE_NOT_FOUND', `No lockfile in ${resolve(dir)}: looked for ${names.join(', ')}. Run your package manager's install first.`);
+  }
+  if (others.length > 0) {
+    const names = found.map((entry) => basename(entry.path)).join(' and ');
+    throw new PortcullisError(
+      'USAGE',
+      `${resolve(dir)} has lockfiles of several package managers (${names}); say which one to check (npm, pnpm or yarn), or delete the stale one.`,
+    );
+  }
+  return only;
+}
+
+/** Options of `readLockfile`; `projectDir` defaults to the lockfile's folder. */
+export interface ReadLockfileOptions {
+  registryFor: RegistryFor;
+  projectDir?: string;
+  /** Refuse files larger than this many bytes (default 64 MiB). */
+  maxBytes?: number;
+}
+
+/** Reads the lockfile at `path`, choosing the reader by its file name. */
+export function readLockfile(path: string, opts: ReadLockfileOptions): Lockfile {
+  const absolute = resolve(path);
+  const kind = lockfileKindOf(absolute);
+  if (kind === undefined) {
+    throw new PortcullisError('USAGE', `${absolute} is not a lockfile Portcullis reads (package-lock.json, npm-shrinkwrap.json, pnpm-lock.yaml or yarn.lock).`);
+  }
+  let size: number;
+  try {
+    size = statSync(absolute).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new PortcullisError('LOCKFILE_NOT_FOUND', `${absolute} does not exist.`, { file: absolute });
+    }
+    throw new PortcullisError('LOCKFILE_INVALID', `${absolute} could not be read: ${(error as Error).message}`, { file: absolute });
+  }
+  // Checked before reading, so a huge file is never loaded into memory.
+  assertLockfileSize(size, absolute, opts.maxBytes ?? MAX_LOCKFILE_BYTES);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (error) {
+    throw new PortcullisError('LOCKFILE_INVALID', `${absolute} could not be read: ${(error as Error).message}`, { file: absolute });
+  }
+  const readOptions: LockfileReadOptions = { path: absolute, projectDir: resolve(opts.projectDir ?? dirname(absolute)), registryFor: opts.registryFor };
+  switch (kind) {
+    case 'npm':
+      return readNpmLockfile(text, readOptions);
+    case 'pnpm':
+      return readPnpmLockfile(text, readOptions);
+    case 'yarn':
+      return readYarnLockfile(text, readOptions);
+  }
+}

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PortcullisError } from '../errors.js';
+import type { PackageNode } from '../model.js';
+import { readPnpmLockfile, withoutPeerSuffix } from './pnpm.js';
+
+const REGISTRY = 'https://npm.example.corp/';
+const opts = { path: '/work/app/pnpm-lock.yaml', projectDir: '/work/app', registryFor: () => REGISTRY };
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+const byId = (packages: PackageNode[], id: string) => {
+  const node = packages.find((p) => p.id === id);
+  if (!node) throw new Error(`no node ${id} among ${packages.map((p) => p.id).join(', ')}`);
+  return node;
+};
+/** What must agree between the on-disk lockfile and the objects pnpm hands its hooks. */
+const essentials = (packages: PackageNode[]) =>
+  packages.map(({ id, name, version, source, registry, resolved, aliases, paths, dependents, insideProject }) =>
+    ({ id, name, version, source, registry, resolved, aliases, paths, dependents, insideProject }));
+
+describe('readPnpmLockfile on the YAML pnpm 10 wrote', () => {
+  const { packages, kind } = readPnpmLockfile(fixture('pnpm10.pnpm-lock.yaml'), opts);
+
+  it('reads registry packages with integrity and the registry from registryFor', () => {
+    expect(kind).toBe('pnpm');
+    expect(byId(packages, 'ms@2.1.3')).toMatchObject({ source: 'registry', registry: REGISTRY, integrity: expect.stringMatching(/^sha512-6Flzub/) });
+    expect(byId(packages, '@isaacs/string-locale-compare@1.1.0').dependents).toEqual(['.', 'packages/lib']);
+  });
+
+  it('collapses peer variants to one identity and keeps the variant key as its path', () => {
+    expect(byId(packages, 'ajv-keywords@5.1.0')).toMatchObject({ paths: ['ajv-keywords@5.1.0(ajv@8.17.1)'], dependents: ['.'] });
+    expect(byId(packages, 'ajv@8.17.1').dependents).toEqual(['.', 'ajv-keywords@5.1.0']);
+  });
+
+  it('resolves the importer alias to the real package', () => {
+    expect(byId(packages, 'ms@1.0.0')).toMatchObject({ aliases: ['old-ms'], dependents: ['.'] });
+    expect(byId(packages, 'ms@2.0.0').dependents).toEqual(['debug@2.6.9', 'packages/lib']);
+  });
+
+  it('reads link: importers as workspaces, and git, tarball and directory resolutions', () => {
+    expect(byId(packages, 'packages/lib')).toMatchObject({ name: '@fixture/lib', source: 'workspace', dependents: ['.'] });
+    expect(packages.find((p) => p.name === 'git-dep')).toMatchObject({
+      source: 'git', version: '0.4.0', resolved: 'git+file:///tmp/lfgen/git-dep#1fe3c15b26d201519fb5d00f0fff0276db3be5eb',
+    });
+    expect(byId(packages, 'tarball-dep@0.5.0 (http://127.0.0.1:48123/tarball-dep-0.5.0.tgz)')).toMatchObject({ source: 'tarball', integrity: expect.stringMatching(/^sha512-/) });
+    expect(byId(packages, 'local-dep@0.0.0-use.local (file:local-dep)')).toMatchObject({ source: 'directory', insideProject: true, dependents: ['.'] });
+    expect(byId(packages, 'outside-dep@0.0.0-use.local (file:../outside-dep)')).toMatchObject({ source: 'directory', insideProject: false });
+    expect(byId(packages, 'ms@2.1.3').dependents).toContain('local-dep@0.0.0-use.local (file:local-dep)');
+  });
+
+  it('records the line of each package entry', () => {
+    const lines = fixture('pnpm10.pnpm-lock.yaml').split('\n');
+    expect(byId(packages, 'core-js@3.45.1').location).toEqual({ line: lines.indexOf('  core-js@3.45.1:') + 1, column: 3 });
+  });
+
+  it('reads the merged object pnpm 10 hands afterAllResolved and preResolution the same way', () => {
+    for (const name of ['pnpm10-after-all-resolved.json', 'pnpm10-pre-resolution.wanted-lockfile.json', 'pnpm12-after-all-resolved.json']) {
+      const object = JSON.parse(fixture(name)) as object;
+      // pnpm leaves the integrity of URL tarballs out of these objects (see fixtures/README.md).
+      expect(essentials(readPnpmLockfile(object, opts).packages), name).toEqual(essentials(packages));
+    }
+  });
+
+  it('reads the empty wanted lockfile of a first install', () => {
+    const empty = { importers: { '.': { dependencies: {}, specifiers: {} } }, lockfileVersion: '9.0' };
+    expect(readPnpmLockfile(empty, opts).packages).toEqual([]);
+  });
+});
+
+describe('readPnpmLockfile on edge cases', () => {
+  const yaml = (body: string) => `lockfileVersion: '9.0'\n\n${body}`;
+
+  it('strips nested peer and patch suffixes', () => {
+    expect(withoutPeerSuffix('a@1.0.0(b@2.0.0(c@3.0.0))(d@1.0.0)')).toBe('a@1.0.0');
+    expect(withoutPeerSuffix('a@1.0.0(patch_hash=abc)')).toBe('a@1.0.0');
+    expect(withoutPeerSuffix('@s/a@1.0.0')).toBe('@s/a@1.0.0');
+  });
+
+  it('treats a registry-shaped tarball URL as the registry it names', () => {
+    const { packages } = readPnpmLockfile(yaml(`importers:
+  .:
+    dependencies:
+      '@acme/x': {specifier: ^1.0.0, version: 1.0.0}
+packages:
+  '@acme/x@1.0.0':
+    resolution: {integrity: sha512-AAAA, tarball: https://mirror.example/npm/@acme/x/-/x-1.0.0.tgz}
+snapshots:
+  '@acme/x@1.0.0': {}
+`), opts);
+    expect(packages[0]).toMatchObject({ source: 'registry', registry: 'https://mirror.example/npm/', dependents: ['.'] });
+  });
+
+  it('groups two peer variants into one node with two paths', () => {
+    const { packages } = readPnpmLockfile(yaml(`packages:
+  p@1.0.0:
+    resolution: {integrity: sha512-AAAA}
+snapshots:
+  p@1.0.0(q@1.0.0): {}
+  p@1.0.0(q@2.0.0): {}
+`), opts);
+    expect(packages).toHaveLength(1);
+    expect(packages[0]?.paths).toEqual(['p@1.0.0(q@1.0.0)', 'p@1.0.0(q@2.0.0)']);
+  });
+
+  it('rejects other lockfile versions, hostile names and snapshots without metadata', () => {
+    expect(() => readPnpmLockfile("lockfileVersion: '6.0'\n", opts)).toThrow(/not supported/);
+    expect(() => readPnpmLockfile(yaml("packages:\n  ../evil@1.0.0:\n    resolution: {integrity: sha512-AAAA}\n"), opts)).toThrow(/valid package name/);
+    expect(() => readPnpmLockfile(yaml('snapshots:\n  a@1.0.0: {}\n'), opts)).toThrow(/no entry under "packages"/);
+  });
+
+  it('reports YAML errors with their position', () => {
+    try {
+      readPnpmLockfile(yaml('packages:\n  a@1.0.0:\n    resolution: {integrity: x\n  a@1.0.0: {}\n'), opts);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as PortcullisError).code).toBe('LOCKFILE_INVALID');
+      expect((error as PortcullisError).location?.line).toBeGreaterThan(1);
+    }
+  });
+
+  it('never lets a __proto__ key reach a prototype', () => {
+    const { packages } = readPnpmLockfile(yaml(`importers:
+  .:
+    dependencies:
+      __proto__: {specifier: 1.0.0, version: 1.0.0}
+packages:
+  a@1.0.0:
+    resolution: {integrity: sha512-AAAA}
+    __proto__: {requiresBuild: true}
+snapshots:
+  a@1.0.0: {}
+`), opts);
+    expect(({} as Record<string, unknown>).requiresBuild).toBeUndefined();
+    expect(packages[0]?.hasInstallScript).toBeUndefined();
+  });
+});

@@ -1,0 +1,293 @@
+/**
+ * pnpm lockfile v9 (pnpm 9 and later), in the three shapes we meet: the on-disk YAML; the same shape as
+ * an object (what pnpm 12 hands `afterAllResolved`); and the merged object pnpm 10/11 hand
+ * `preResolution` and `afterAllResolved` (no `snapshots`: each `packages` entry, keyed with its peer
+ * suffix, carries resolution and dependencies, and importers list `dependencies` + `specifiers`).
+ */
+import { posix } from 'node:path';
+import type { Lockfile, SourceLocation } from '../model.js';
+import { PackageGraph, type CopyFacts } from './graph.js';
+import {
+  assertLockfileSize,
+  invalidLockfile,
+  isRecord,
+  own,
+  ownRecord,
+  ownString,
+  withoutBom,
+  type LockRecord,
+  type LockfileReadOptions,
+} from './input.js';
+import { isPlausibleVersion, isRegistryVersion, isValidPackageName, splitNameAndReference } from './names.js';
+import { isGitReference, isHttpUrl, localPath, normalizeRegistry, registryOfTarball, withoutCredentials } from './sources.js';
+import { parseYamlLockfile } from './yaml.js';
+
+const SRI = /^(?:sha(?:1|256|384|512)-[A-Za-z0-9+/]+={0,2}\s*)+$/;
+const DEPENDENCY_GROUPS = ['dependencies', 'devDependencies', 'optionalDependencies'];
+/** pnpm records no version for workspaces and directories; this is Yarn's marker for the same. */
+const UNKNOWN_LOCAL_VERSION = '0.0.0-use.local';
+
+/** Reads a pnpm v9 lockfile, given as YAML text or as the object pnpm passes to hooks. */
+export function readPnpmLockfile(input: string | object, opts: LockfileReadOptions): Lockfile {
+  const file = opts.path;
+  let data: LockRecord;
+  let locations = new Map<string, SourceLocation>();
+  let snapshotLocations = new Map<string, SourceLocation>();
+  let importerLocations = new Map<string, SourceLocation>();
+  if (typeof input === 'string') {
+    assertLockfileSize(Buffer.byteLength(input), file);
+    const parsed = parseYamlLockfile(withoutBom(input), file, 'core');
+    data = parsed.data;
+    locations = parsed.keyLocations('packages');
+    snapshotLocations = parsed.keyLocations('snapshots');
+    importerLocations = parsed.keyLocations('importers');
+  } else if (isRecord(input)) {
+    data = input;
+  } else {
+    throw invalidLockfile(file, 'expected a lockfile object');
+  }
+  const version = ownString(data, 'lockfileVersion');
+  if (version === undefined || !/^9(?:\.|$)/.test(version)) {
+    throw invalidLockfile(
+      file,
+      `lockfileVersion ${JSON.stringify(own(data, 'lockfileVersion') ?? null)} is not supported; Portcullis reads lockfile v9 (pnpm 9 and later)`,
+    );
+  }
+  const reader = new PnpmReader(data, opts, (key) => locations.get(key) ?? snapshotLocations.get(key), (path) => importerLocations.get(path));
+  return { kind: 'pnpm', path: file, packages: reader.read() };
+}
+
+class PnpmReader {
+  private readonly graph = new PackageGraph();
+  private readonly file: string;
+  private readonly importers: Map<string, LockRecord>;
+  private readonly packages: LockRecord;
+  private readonly snapshots: LockRecord | undefined;
+  /** Node id of every packages/snapshots key, with and without its peer suffix. */
+  private readonly idOfKey = new Map<string, string>();
+
+  constructor(
+    data: LockRecord,
+    private readonly opts: LockfileReadOptions,
+    private readonly locate: (key: string) => SourceLocation | undefined,
+    private readonly locateImporter: (path: string) => SourceLocation | undefined,
+  ) {
+    this.file = opts.path;
+    this.packages = ownRecord(data, 'packages') ?? {};
+    this.snapshots = ownRecord(data, 'snapshots');
+    this.importers = new Map();
+    for (const [path, importer] of Object.entries(ownRecord(data, 'importers') ?? {})) {
+      if (!isRecord(importer)) throw invalidLockfile(this.file, `importer ${JSON.stringify(path)} is not a mapping`);
+      this.importers.set(normalizeImporter(path), importer);
+    }
+  }
+
+  read() {
+    this.addWorkspaces();
+    const keys = this.packageKeys();
+    for (const key of keys) this.addPackage(key);
+    for (const [path, importer] of this.importers) {
+      for (const group of DEPENDENCY_GROUPS) {
+        for (const [alias, reference] of importerDependencies(ownRecord(importer, group))) {
+          this.addEdge(path, path, alias, reference);
+        }
+      }
+    }
+    for (const key of keys) {
+      const from = this.idOfKey.get(key);
+      if (from === undefined) continue;
+      const entry = this.snapshotOf(key);
+      for (const group of ['dependencies', 'optionalDependencies']) {
+        for (const [alias, reference] of importerDependencies(ownRecord(entry, group))) this.addEdge(from, '.', alias, reference);
+      }
+    }
+    return this.graph.nodes();
+  }
+
+  /** Every installed package key: the snapshots (peer variants), plus packages entries no snapshot uses. */
+  private packageKeys(): string[] {
+    if (this.snapshots === undefined) return Object.keys(this.packages);
+    const keys = Object.keys(this.snapshots);
+    const covered = new Set(keys.map(withoutPeerSuffix));
+    for (const key of Object.keys(this.packages)) if (!covered.has(key)) keys.push(key);
+    return keys;
+  }
+
+  /** The entry holding a key's dependencies: its snapshot, or in the merged shape its packages entry. */
+  private snapshotOf(key: string): LockRecord | undefined {
+    if (this.snapshots !== undefined) return ownRecord(this.snapshots, key);
+    return ownRecord(this.packages, key);
+  }
+
+  private addWorkspaces(): void {
+    const names = this.workspaceNames();
+    for (const path of this.importers.keys()) {
+      if (path === '.') continue;
+      const name = names.get(path) ?? posix.basename(path);
+      if (!isValidPackageName(name)) continue; // a folder name that is no package name: nothing to record
+      const { insideProject } = localPath(this.opts.projectDir, '.', path);
+      const facts: CopyFacts = { id: path, name, version: UNKNOWN_LOCAL_VERSION, source: 'workspace', insideProject };
+      const location = this.locateImporter(path);
+      if (location !== undefined) facts.location = location;
+      this.graph.addCopy(facts, path);
+    }
+  }
+
+  /** Workspace names, learnt from the `link:` dependencies that point at each importer. */
+  private workspaceNames(): Map<string, string> {
+    const names = new Map<string, string>();
+    for (const [path, importer] of this.importers) {
+      for (const group of DEPENDENCY_GROUPS) {
+        for (const [alias, reference] of importerDependencies(ownRecord(importer, group))) {
+          if (!reference.startsWith('link:')) continue;
+          const target = posix.normalize(posix.join(path, reference.slice('link:'.length)));
+          if (this.importers.has(target) && !names.has(target)) names.set(target, alias);
+        }
+      }
+    }
+    return names;
+  }
+
+  private addPackage(key: string): void {
+    const location = this.locate(key);
+    const split = splitNameAndReference(key);
+    if (split === undefined || !isValidPackageName(split.name)) {
+      throw invalidLockfile(this.file, `package key ${JSON.stringify(key)} does not start with a valid package name`, location);
+    }
+    const { name } = split;
+    const reference = withoutPeerSuffix(split.reference);
+    const baseKey = `${name}@${reference}`;
+    const meta = ownRecord(this.packages, key) ?? ownRecord(this.packages, baseKey);
+    if (meta === undefined) throw invalidLockfile(this.file, `snapshot ${JSON.stringify(key)} has no entry under "packages"`, location);
+    const resolution = ownRecord(meta, 'resolution');
+    if (resolution === undefined) throw invalidLockfile(this.file, `package ${JSON.stringify(key)} has no resolution`, location);
+
+    // Registry keys carry the version; git and tarball entries record it; directories do not record one.
+    const version = ownString(meta, 'version') ?? (ownString(resolution, 'type') === 'directory' ? UNKNOWN_LOCAL_VERSION : reference);
+    if (!isPlausibleVersion(version)) {
+      throw invalidLockfile(this.file, `package ${JSON.stringify(key)} has an invalid version ${JSON.stringify(version)}`, location);
+    }
+    const facts: CopyFacts = { name, version, source: 'registry' };
+    if (location !== undefined) facts.location = location;
+    const requiresBuild = own(meta, 'requiresBuild');
+    if (typeof requiresBuild === 'boolean') facts.hasInstallScript = requiresBuild;
+    const integrity = ownString(resolution, 'integrity');
+    if (integrity !== undefined) {
+      if (!SRI.test(integrity)) throw invalidLockfile(this.file, `package ${JSON.stringify(key)} has a malformed integrity ${JSON.stringify(integrity)}`, location);
+      facts.integrity = integrity;
+    }
+
+    const type = ownString(resolution, 'type');
+    const tarball = ownString(resolution, 'tarball');
+    if (type === 'git') {
+      const repo = ownString(resolution, 'repo');
+      const commit = ownString(resolution, 'commit');
+      if (repo === undefined || commit === undefined) throw invalidLockfile(this.file, `git package ${JSON.stringify(key)} lacks repo or commit`, location);
+      facts.source = 'git';
+      // The key's reference is the spelling npm uses too (`git+ssh://…#sha`); the repo field drops `git+`.
+      facts.resolved = isGitReference(reference) ? withoutCredentials(reference) : `${withoutCredentials(repo)}#${commit}`;
+    } else if (type === 'directory') {
+      const directory = ownString(resolution, 'directory');
+      if (directory === undefined) throw invalidLockfile(this.file, `directory package ${JSON.stringify(key)} lacks its directory`, location);
+      const local = localPath(this.opts.projectDir, '.', directory);
+      facts.source = 'directory';
+      facts.resolved = `file:${local.path}`;
+      facts.insideProject = local.insideProject;
+    } else if (type !== undefined) {
+      // Resolution types we do not know (runtimes, custom resolvers): unverifiable remote code.
+      facts.source = 'tarball';
+      facts.resolved = tarball !== undefined ? withoutCredentials(tarball) : reference;
+    } else if (tarball !== undefined) {
+      const registry = registryOfTarball(tarball, name, version);
+      if (registry !== undefined) {
+        facts.registry = registry;
+        facts.resolved = withoutCredentials(tarball);
+      } else if (tarball.startsWith('file:')) {
+        const local = localPath(this.opts.projectDir, '.', tarball.slice('file:'.length));
+        facts.source = 'tarball';
+        facts.resolved = `file:${local.path}`;
+        facts.insideProject = local.insideProject;
+      } else {
+        facts.source = 'tarball';
+        facts.resolved = isHttpUrl(tarball) ? withoutCredentials(tarball) : tarball;
+      }
+    } else if (integrity !== undefined) {
+      facts.registry = normalizeRegistry(this.opts.registryFor(name));
+    } else {
+      throw invalidLockfile(this.file, `package ${JSON.stringify(key)} has a resolution with neither integrity, tarball nor type`, location);
+    }
+    if (facts.source === 'registry' && !isRegistryVersion(version)) {
+      throw invalidLockfile(this.file, `registry package ${JSON.stringify(key)} has a version that is not semver`, location);
+    }
+    const id = this.graph.addCopy(facts, key);
+    this.idOfKey.set(key, id);
+    if (!this.idOfKey.has(baseKey)) this.idOfKey.set(baseKey, id);
+  }
+
+  /** One dependency edge from `from` (declared at `basePath`) on `alias` resolved to `reference`. */
+  private addEdge(from: string, basePath: string, alias: string, reference: string): void {
+    if (reference.startsWith('link:')) {
+      const target = posix.normalize(posix.join(basePath, reference.slice('link:'.length)));
+      if (this.importers.has(target)) {
+        this.graph.addDependent(target, from);
+        return;
+      }
+      // A `link:` to a folder that is no workspace: the user's directory, recorded where it is linked.
+      if (!isValidPackageName(alias)) return;
+      const local = localPath(this.opts.projectDir, '.', target);
+      const id = this.graph.addCopy(
+        { name: alias, version: UNKNOWN_LOCAL_VERSION, source: 'directory', resolved: `file:${local.path}`, insideProject: local.insideProject },
+        `${basePath}/node_modules/${alias}`.replace(/^\.\//, ''),
+      );
+      this.graph.addDependent(id, from);
+      return;
+    }
+    const aliased = aliasTarget(reference);
+    const key = aliased ?? `${alias}@${reference}`;
+    const id = this.idOfKey.get(key) ?? this.idOfKey.get(withoutPeerSuffix(key));
+    if (id === undefined) return; // e.g. a skipped optional dependency
+    this.graph.addDependent(id, from, alias);
+  }
+}
+
+/** `{name: version}` (merged shape, snapshots) or `{name: {specifier, version}}` (on-disk importers). */
+function importerDependencies(record: LockRecord | undefined): [string, string][] {
+  if (record === undefined) return [];
+  const out: [string, string][] = [];
+  for (const [name, value] of Object.entries(record)) {
+    const version = typeof value === 'string' ? value : isRecord(value) ? ownString(value, 'version') : undefined;
+    if (version !== undefined) out.push([name, version]);
+  }
+  return out;
+}
+
+/** The real `name@version` key when a dependency's version is an alias (`real@1.0.0`), else undefined. */
+function aliasTarget(reference: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(reference)) return undefined; // a URL or protocol, not an alias
+  const beforePeers = reference.split('(')[0] ?? '';
+  const split = splitNameAndReference(beforePeers);
+  if (split === undefined || !isValidPackageName(split.name) || split.reference === '') return undefined;
+  return reference;
+}
+
+/** Removes pnpm's trailing `(peer@1.0.0)(…)` groups, nested ones included, from a key or version. */
+export function withoutPeerSuffix(key: string): string {
+  let end = key.length;
+  while (end > 0 && key[end - 1] === ')') {
+    let depth = 0;
+    let i = end - 1;
+    for (; i >= 0; i--) {
+      if (key[i] === ')') depth++;
+      else if (key[i] === '(' && --depth === 0) break;
+    }
+    if (i <= 0) break; // unbalanced: leave the key as it is
+    end = i;
+  }
+  return key.slice(0, end);
+}
+
+/** An importer path in forward-slash form, so that `link:` targets compare equal to it. */
+function normalizeImporter(path: string): string {
+  const normalized = posix.normalize(path.split('\\').join('/'));
+  return normalized === '' ? '.' : normalized.replace(/\/$/, '');
+}

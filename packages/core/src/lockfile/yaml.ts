@@ -1,0 +1,57 @@
+/**
+ * YAML lockfiles (pnpm-lock.yaml, Yarn Berry's yarn.lock) parsed with positions, so that findings can
+ * point at the line of a package's entry.
+ */
+import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
+import type { SourceLocation } from '../model.js';
+import { invalidLockfile, isRecord, type LockRecord } from './input.js';
+
+/** A parsed YAML lockfile and the positions of the keys of its top-level sections. */
+export interface ParsedYaml {
+  data: LockRecord;
+  /** Positions of the keys of the mapping at `section` (or of the top level when undefined). */
+  keyLocations(section?: string): Map<string, SourceLocation>;
+}
+
+/**
+ * Parses YAML strictly: duplicate keys and any syntax error are fatal, aliases are capped.
+ * `failsafe` keeps every scalar a string, as Yarn's own parser does (so `1.10` stays `1.10`).
+ */
+export function parseYamlLockfile(text: string, file: string, schema: 'core' | 'failsafe'): ParsedYaml {
+  const lineCounter = new LineCounter();
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter, schema, uniqueKeys: true, prettyErrors: false, merge: false });
+  } catch (error) {
+    throw invalidLockfile(file, `not valid YAML (${(error as Error).message})`);
+  }
+  const first = doc.errors[0];
+  if (first !== undefined) {
+    const { line, col } = lineCounter.linePos(first.pos[0]);
+    throw invalidLockfile(file, `not valid YAML: ${first.message.split('\n')[0]}`, { line, column: col });
+  }
+  let data: unknown;
+  try {
+    // A small alias budget: lockfiles never use anchors, and expanding them is a denial-of-service vector.
+    data = doc.toJS({ maxAliasCount: 50 });
+  } catch (error) {
+    throw invalidLockfile(file, `could not be read (${(error as Error).message})`);
+  }
+  if (data === null || data === undefined) data = {};
+  if (!isRecord(data)) throw invalidLockfile(file, 'expected a mapping at the top level');
+  return {
+    data,
+    keyLocations(section) {
+      const found = new Map<string, SourceLocation>();
+      const map = section === undefined ? doc.contents : doc.get(section, true);
+      if (!isMap(map)) return found;
+      for (const pair of map.items) {
+        const key = pair.key;
+        if (!isScalar(key) || key.range === undefined || key.range === null) continue;
+        const { line, col } = lineCounter.linePos(key.range[0]);
+        found.set(String(key.value), { line, column: col });
+      }
+      return found;
+    },
+  };
+}

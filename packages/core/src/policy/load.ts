@@ -1,0 +1,53 @@
+/** Finding and loading portcullis.json: the only I/O of the policy module. */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { PortcullisError } from '../errors.js';
+import { JsonSyntaxError, parseJsonWithLocations } from './json.js';
+import type { Policy } from './types.js';
+import { defaultPolicy, policyFromJson } from './validate.js';
+
+export const POLICY_FILE = 'portcullis.json';
+const MAX_POLICY_BYTES = 1024 * 1024;
+
+/** Finds portcullis.json: `PORTCULLIS_POLICY` wins, else the nearest one walking up from `cwd`. */
+export function findPolicyFile(cwd: string, env: Record<string, string | undefined> = process.env): string | null {
+  const override = env.PORTCULLIS_POLICY;
+  if (override) {
+    const file = resolve(cwd, override);
+    if (!existsSync(file)) {
+      throw new PortcullisError('POLICY_NOT_FOUND', `PORTCULLIS_POLICY points at ${file}, which does not exist`, { file });
+    }
+    return file;
+  }
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const candidate = join(dir, POLICY_FILE);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+/** Parses policy text; every problem is a POLICY_INVALID error naming file, line and column. */
+export function parsePolicy(text: string, file: string): Policy {
+  let root;
+  try {
+    root = parseJsonWithLocations(text);
+  } catch (error) {
+    if (error instanceof JsonSyntaxError) {
+      const { line, column } = error.location;
+      throw new PortcullisError('POLICY_INVALID', `${file}:${line}:${column}: invalid JSON: ${error.message}`, { file, location: error.location });
+    }
+    throw error;
+  }
+  return policyFromJson(root, file);
+}
+
+/** Loads the policy that applies in `cwd`, or the defaults when there is no portcullis.json. */
+export function loadPolicy(cwd: string, env: Record<string, string | undefined> = process.env): Policy {
+  const file = findPolicyFile(cwd, env);
+  if (file === null) return defaultPolicy();
+  const size = statSync(file).size;
+  if (size > MAX_POLICY_BYTES) {
+    throw new PortcullisError('POLICY_INVALID', `${file}: ${size} bytes is larger than the ${MAX_POLICY_BYTES}-byte limit for a policy file`, { file });
+  }
+  return parsePolicy(readFileSync(file, 'utf8'), file);
+}

@@ -1,0 +1,227 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import schema from '../../schema.json' with { type: 'json' };
+import { PortcullisError } from '../errors.js';
+import { parseJsonWithLocations } from './json.js';
+import { findPolicyFile, loadPolicy, parsePolicy } from './load.js';
+import { createSpecMatcher, parsePackageSpec, specMatches } from './spec.js';
+import { NPM_REGISTRY } from './validate.js';
+
+function policyError(text: string): PortcullisError {
+  try {
+    parsePolicy(text, '/p/portcullis.json');
+  } catch (error) {
+    expect(error).toBeInstanceOf(PortcullisError);
+    return error as PortcullisError;
+  }
+  throw new Error('expected the policy to be rejected');
+}
+
+describe('parseJsonWithLocations', () => {
+  it('locates values by line and column', () => {
+    const root = parseJsonWithLocations('{\n  "a": [1, "x"]\n}');
+    expect(root.kind).toBe('object');
+    if (root.kind !== 'object') return;
+    expect(root.entries[0]!.keyLocation).toEqual({ line: 2, column: 3 });
+    const arr = root.entries[0]!.value;
+    expect(arr.kind === 'array' && arr.items[1]!.location).toEqual({ line: 2, column: 12 });
+  });
+
+  it('keeps __proto__ as a plain key', () => {
+    const root = parseJsonWithLocations('{"__proto__": {"polluted": true}}');
+    expect(root.kind === 'object' && root.entries[0]!.key).toBe('__proto__');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it.each([
+    ['{"a": 1,}', 1, 9, 'trailing comma'],
+    ['{\n  "a" 1\n}', 2, 7, "expected ':'"],
+    ['{"a": tru}', 1, 7, 'expected a JSON value'],
+    ['{"a": "x\n"}', 1, 9, 'control character'],
+    ['{} x', 1, 4, 'after the end'],
+    ['', 1, 1, 'end of file'],
+  ])('rejects %j at line %i column %i', (text, line, column, message) => {
+    const error = policyError(text);
+    expect(error.code).toBe('POLICY_INVALID');
+    expect(error.location).toEqual({ line, column });
+    expect(error.message).toContain(`/p/portcullis.json:${line}:${column}`);
+    expect(error.message).toContain(message);
+    expect(error.exitCode).toBe(2);
+  });
+
+  it('refuses absurd nesting instead of overflowing the stack', () => {
+    expect(policyError('['.repeat(10000)).message).toContain('nesting deeper');
+  });
+});
+
+describe('policy validation', () => {
+  it('applies the defaults to an empty file', () => {
+    const policy = parsePolicy('{}', '/p/portcullis.json');
+    expect(policy.scripts.allow).toEqual([]);
+    expect(policy.signatures).toEqual({ require: 'registry', allowUnsigned: [] });
+    expect(policy.registries).toEqual({ [NPM_REGISTRY]: { keys: 'npm' } });
+  });
+
+  it('reads the contract example', () => {
+    const policy = parsePolicy(
+      JSON.stringify({
+        $schema: './schema.json',
+        scripts: { allow: ['esbuild', 'sharp@^0.34.0', '@parcel/watcher@2.5.1'] },
+        signatures: { require: 'registry', allowUnsigned: ['legacy-internal@^1'] },
+        registries: {
+          'https://registry.npmjs.org/': { keys: 'npm' },
+          'https://NPM.example.corp': {
+            keys: [{ keyid: 'SHA256:DhQ8wR5APBvFHLF/+Tc+AYvPOdTpcIDqOhxsBHRwC7U', keytype: 'ecdsa-sha2-nistp256', scheme: 'ecdsa-sha2-nistp256', key: 'MFkwEwYH', expires: null }],
+          },
+        },
+      }, null, 2),
+      '/p/portcullis.json',
+    );
+    expect(policy.scripts.allow.map((s) => [s.name, s.range])).toEqual([
+      ['esbuild', null],
+      ['sharp', '^0.34.0'],
+      ['@parcel/watcher', '2.5.1'],
+    ]);
+    expect(policy.scripts.allow[1]!.location).toEqual({ line: 6, column: 7 });
+    expect(policy.signatures.allowUnsigned[0]!.name).toBe('legacy-internal');
+    expect(Object.keys(policy.registries)).toEqual([NPM_REGISTRY, 'https://npm.example.corp/']);
+  });
+
+  it.each([
+    ['{"script": {}}', 1, 2, 'unknown key "script"'],
+    ['{"scripts": {"allow": "esbuild"}}', 1, 23, 'must be an array'],
+    ['{"scripts": {"allow": [42]}}', 1, 24, 'must be strings'],
+    ['{"scripts": {"allow": ["sharp@^^1"]}}', 1, 24, 'not a valid semver range'],
+    ['{"scripts": {"allow": ["Bad Name"]}}', 1, 24, 'not a valid package name'],
+    ['{"scripts": {"allow": ["../evil"]}}', 1, 24, 'not a valid package name'],
+    ['{"scripts": {"allow": ["x@npm:y@1"]}}', 1, 24, 'npm: alias'],
+    ['{"scripts": {"allow": ["a", "a"]}}', 1, 29, 'twice'],
+    ['{"signatures": {"require": "always"}}', 1, 28, '"registry" or "off"'],
+    ['{"registries": {"ftp://x/": {"keys": "npm"}}}', 1, 17, 'not a registry URL'],
+    ['{"registries": {"https://x/": {}}}', 1, 31, 'needs "keys"'],
+    ['{"registries": {"https://x/": {"keys": [{"keyid": "nope"}]}}}', 1, 51, 'fingerprint'],
+    ['{"a": 1, "a": 2}', 1, 10, 'duplicate key "a"'],
+    ['{"scripts": {}, "scripts": {}}', 1, 17, 'duplicate key "scripts"'],
+  ])('rejects %s at %i:%i', (text, line, column, message) => {
+    const error = policyError(text);
+    expect(error.message).toContain(message);
+    expect(error.location).toEqual({ line, column });
+  });
+});
+
+describe('schema.json', () => {
+  const validate = new Ajv({ strict: false }).compile(schema);
+  const docs = [
+    '{}',
+    '{"scripts": {"allow": ["esbuild", "@parcel/watcher@2.5.1"]}}',
+    '{"signatures": {"require": "off"}}',
+    '{"registries": {"https://x.example/": {"keys": "npm"}}}',
+    '{"script": {}}',
+    '{"scripts": {"allow": "esbuild"}}',
+    '{"signatures": {"require": "always"}}',
+    '{"registries": {"https://x/": {}}}',
+    '{"registries": {"https://x/": {"keys": [{"keyid": "nope", "keytype": "ecdsa-sha2-nistp256", "scheme": "ecdsa-sha2-nistp256", "key": "AA=="}]}}}',
+  ];
+  it.each(docs)('agrees with the validator on %s', (text) => {
+    let ours = true;
+    try {
+      parsePolicy(text, '/p/portcullis.json');
+    } catch {
+      ours = false;
+    }
+    expect(validate(JSON.parse(text))).toBe(ours);
+  });
+});
+
+describe('package specs', () => {
+  it('parses names, scopes and ranges', () => {
+    expect(parsePackageSpec('esbuild')).toMatchObject({ name: 'esbuild', range: null });
+    expect(parsePackageSpec('@parcel/watcher')).toMatchObject({ name: '@parcel/watcher', range: null });
+    expect(parsePackageSpec('@parcel/watcher@^2')).toMatchObject({ name: '@parcel/watcher', range: '^2' });
+    expect(parsePackageSpec('sharp@>=0.33 <0.35')).toMatchObject({ name: 'sharp', range: '>=0.33 <0.35' });
+  });
+
+  const spec = (raw: string) => {
+    const parsed = parsePackageSpec(raw);
+    if (typeof parsed === 'string') throw new Error(parsed);
+    return parsed;
+  };
+
+  it.each([
+    ['esbuild', 'esbuild', '0.28.2', true],
+    ['esbuild', 'esbuild', '1.0.0-beta.1', true],
+    ['esbuild', 'esbuild-wasm', '0.28.2', false],
+    ['esbuild', 'Esbuild', '0.28.2', false],
+    ['sharp@^0.34.0', 'sharp', '0.34.5', true],
+    ['sharp@^0.34.0', 'sharp', '0.35.0', false],
+    ['sharp@^0.34.0', 'sharp', '0.34.6-rc.1', false],
+    ['sharp@^0.34.6-rc.0', 'sharp', '0.34.6-rc.1', true],
+    ['@parcel/watcher@2.5.1', '@parcel/watcher', '2.5.1', true],
+    ['@parcel/watcher@2.5.1', '@parcel/watcher', '2.5.2', false],
+    ['@parcel/watcher', '@other/watcher', '2.5.1', false],
+    ['watcher', '@parcel/watcher', '2.5.1', false],
+    ['x@1', 'x', 'not-semver', false],
+  ])('%s matches %s@%s: %s', (raw, name, version, expected) => {
+    expect(specMatches(spec(raw), name, version)).toBe(expected);
+  });
+
+  it('finds the first matching spec among many', () => {
+    const match = createSpecMatcher([spec('a@1'), spec('a@2'), spec('b')]);
+    expect(match('a', '2.0.0')?.raw).toBe('a@2');
+    expect(match('a', '3.0.0')).toBeUndefined();
+    expect(match('b', '9.9.9')?.raw).toBe('b');
+    expect(match('constructor', '1.0.0')).toBeUndefined();
+  });
+});
+
+describe('finding the policy file', () => {
+  const root = mkdtempSync(join(tmpdir(), 'portcullis-policy-'));
+  const nested = join(root, 'a', 'b');
+  mkdirSync(nested, { recursive: true });
+
+  it('walks up from the working directory', () => {
+    writeFileSync(join(root, 'portcullis.json'), '{"scripts": {"allow": ["esbuild"]}}');
+    expect(findPolicyFile(nested, {})).toBe(join(root, 'portcullis.json'));
+    expect(loadPolicy(nested, {}).scripts.allow[0]!.name).toBe('esbuild');
+  });
+
+  it('honours PORTCULLIS_POLICY', () => {
+    const other = join(root, 'other.json');
+    writeFileSync(other, '{"signatures": {"require": "off"}}');
+    expect(loadPolicy(nested, { PORTCULLIS_POLICY: other }).signatures.require).toBe('off');
+    expect(() => loadPolicy(nested, { PORTCULLIS_POLICY: join(root, 'missing.json') })).toThrow(/does not exist/);
+  });
+
+  it('falls back to the defaults when there is none', () => {
+    const lonely = mkdtempSync(join(tmpdir(), 'portcullis-none-'));
+    // tmpdir has no portcullis.json above it on these machines; the default policy applies
+    expect(findPolicyFile(lonely, {})).toBeNull();
+    expect(loadPolicy(lonely, {}).file).toBeNull();
+  });
+});
+
+describe('editing the policy', () => {
+  it('adds pinned approvals and keeps the rest', async () => {
+    const { addScriptApprovals } = await import('./edit.js');
+    const before = '{\n    "signatures": {"require": "off"},\n    "scripts": {"allow": ["esbuild"]}\n}\n';
+    const { text, added } = addScriptApprovals(before, '/p/portcullis.json', ['esbuild', 'sharp@0.34.5', 'sharp@0.34.5']);
+    expect(added).toEqual(['sharp@0.34.5']);
+    const policy = parsePolicy(text, '/p/portcullis.json');
+    expect(policy.scripts.allow.map((s) => s.raw)).toEqual(['esbuild', 'sharp@0.34.5']);
+    expect(policy.signatures.require).toBe('off');
+    expect(text).toContain('\n    "signatures"');
+  });
+
+  it('refuses to edit a broken policy', async () => {
+    const { addScriptApprovals } = await import('./edit.js');
+    expect(() => addScriptApprovals('{"scripts": [}', '/p/portcullis.json', ['a@1.0.0'])).toThrow(/portcullis.json:1:14/);
+  });
+
+  it('writes a starter policy that validates', async () => {
+    const { starterPolicyText } = await import('./edit.js');
+    expect(parsePolicy(starterPolicyText(['esbuild@0.28.2']), '/p/portcullis.json').scripts.allow[0]!.raw).toBe('esbuild@0.28.2');
+  });
+});

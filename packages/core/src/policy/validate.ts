@@ -1,0 +1,158 @@
+/**
+ * Turns a located JSON tree into a Policy, checking it against the same rules as schema.json.
+ * Every complaint names the file, line and column and what was expected.
+ */
+import { PortcullisError } from '../errors.js';
+import type { SourceLocation } from '../model.js';
+import { normalizeRegistryUrl } from '../registry/url.js';
+import type { JsonNode } from './json.js';
+import { parsePackageSpec } from './spec.js';
+import type { PackageSpec, Policy, RegistryKey, RegistryTrust } from './types.js';
+
+/** The npm registry URL; trusted with npm's embedded keys unless the policy says otherwise. */
+export const NPM_REGISTRY = 'https://registry.npmjs.org/';
+
+/** The policy that applies when there is no portcullis.json: no dependency scripts, signatures required. */
+export function defaultPolicy(): Policy {
+  return {
+    file: null,
+    scripts: { allow: [] },
+    signatures: { require: 'registry', allowUnsigned: [] },
+    registries: { [NPM_REGISTRY]: { keys: 'npm' } },
+  };
+}
+
+const KEY_FIELDS = ['keyid', 'keytype', 'scheme', 'key', 'expires'] as const;
+
+/** Validates a parsed portcullis.json; throws PortcullisError('POLICY_INVALID') at the first problem. */
+export function policyFromJson(root: JsonNode, file: string): Policy {
+  const invalid = (location: SourceLocation, message: string): never => {
+    throw new PortcullisError('POLICY_INVALID', `${file}:${location.line}:${location.column}: ${message}`, { file, location });
+  };
+  const expectObject = (node: JsonNode, what: string) => {
+    if (node.kind !== 'object') return invalid(node.location, `${what} must be an object, found ${kindName(node)}`);
+    const seen = new Set<string>();
+    for (const entry of node.entries) {
+      if (seen.has(entry.key)) invalid(entry.keyLocation, `duplicate key "${entry.key}" in ${what}`);
+      seen.add(entry.key);
+    }
+    return node;
+  };
+  const onlyKeys = (node: Extract<JsonNode, { kind: 'object' }>, what: string, allowed: readonly string[]) => {
+    for (const entry of node.entries) {
+      if (!allowed.includes(entry.key)) {
+        invalid(entry.keyLocation, `unknown key "${entry.key}" in ${what}; expected one of: ${allowed.map((k) => `"${k}"`).join(', ')}`);
+      }
+    }
+  };
+  const specList = (node: JsonNode, what: string): PackageSpec[] => {
+    if (node.kind !== 'array') return invalid(node.location, `${what} must be an array of "name" or "name@range" strings, found ${kindName(node)}`);
+    const seen = new Set<string>();
+    return node.items.map((item) => {
+      if (item.kind !== 'string') return invalid(item.location, `${what} entries must be strings like "esbuild" or "sharp@^0.34.0", found ${kindName(item)}`);
+      const parsed = parsePackageSpec(item.value);
+      if (typeof parsed === 'string') return invalid(item.location, `${what}: ${parsed}; expected "name" or "name@semver-range"`);
+      if (seen.has(item.value)) invalid(item.location, `${what} lists "${item.value}" twice`);
+      seen.add(item.value);
+      return { ...parsed, location: item.location };
+    });
+  };
+
+  const policy = defaultPolicy();
+  policy.file = file;
+  const top = expectObject(root, 'portcullis.json');
+  onlyKeys(top, 'portcullis.json', ['$schema', 'scripts', 'signatures', 'registries']);
+
+  for (const entry of top.entries) {
+    const node = entry.value;
+    switch (entry.key) {
+      case '$schema':
+        if (node.kind !== 'string') invalid(node.location, `"$schema" must be a string`);
+        break;
+      case 'scripts': {
+        const scripts = expectObject(node, '"scripts"');
+        onlyKeys(scripts, '"scripts"', ['allow']);
+        for (const s of scripts.entries) policy.scripts.allow = specList(s.value, '"scripts.allow"');
+        break;
+      }
+      case 'signatures': {
+        const signatures = expectObject(node, '"signatures"');
+        onlyKeys(signatures, '"signatures"', ['require', 'allowUnsigned']);
+        for (const s of signatures.entries) {
+          if (s.key === 'require') {
+            if (s.value.kind !== 'string' || (s.value.value !== 'registry' && s.value.value !== 'off')) {
+              invalid(s.value.location, `"signatures.require" must be "registry" or "off"`);
+            } else {
+              policy.signatures.require = s.value.value as 'registry' | 'off';
+            }
+          } else {
+            policy.signatures.allowUnsigned = specList(s.value, '"signatures.allowUnsigned"');
+          }
+        }
+        break;
+      }
+      case 'registries': {
+        const registries = expectObject(node, '"registries"');
+        for (const r of registries.entries) {
+          let url: string;
+          try {
+            if (!/^https?:\/\//.test(r.key)) throw new Error('not http(s)');
+            url = normalizeRegistryUrl(r.key);
+          } catch {
+            return invalid(r.keyLocation, `"${r.key}" is not a registry URL; expected e.g. "https://npm.example.corp/"`);
+          }
+          const body = expectObject(r.value, `registry "${r.key}"`);
+          onlyKeys(body, `registry "${r.key}"`, ['keys']);
+          const keys = body.entries.find((e) => e.key === 'keys');
+          if (!keys) return invalid(body.location, `registry "${r.key}" needs "keys": "npm" or a list of keys in the /-/npm/v1/keys format`);
+          policy.registries[url] = registryTrust(keys.value, r.key, invalid);
+        }
+        break;
+      }
+    }
+  }
+  return policy;
+}
+
+function registryTrust(node: JsonNode, url: string, invalid: (l: SourceLocation, m: string) => never): RegistryTrust {
+  if (node.kind === 'string' && node.value === 'npm') return { keys: 'npm' };
+  if (node.kind !== 'array') return invalid(node.location, `"keys" of "${url}" must be "npm" or an array of keys in the /-/npm/v1/keys format`);
+  return {
+    keys: node.items.map((item): RegistryKey => {
+      if (item.kind !== 'object') return invalid(item.location, `each key of "${url}" must be an object with keyid, keytype, scheme, key and expires`);
+      const fields: Partial<Record<(typeof KEY_FIELDS)[number], JsonNode>> = {};
+      for (const e of item.entries) {
+        if (!(KEY_FIELDS as readonly string[]).includes(e.key)) {
+          invalid(e.keyLocation, `unknown key "${e.key}" in a key of "${url}"; expected keyid, keytype, scheme, key, expires`);
+        }
+        fields[e.key as (typeof KEY_FIELDS)[number]] = e.value;
+      }
+      const str = (name: 'keyid' | 'keytype' | 'scheme' | 'key', pattern: RegExp, expected: string): string => {
+        const v = fields[name];
+        if (!v) return invalid(item.location, `a key of "${url}" is missing "${name}"`);
+        if (v.kind !== 'string' || !pattern.test(v.value)) return invalid(v.location, `"${name}" of a key of "${url}" must be ${expected}`);
+        return v.value;
+      };
+      const key: RegistryKey = {
+        keyid: str('keyid', /^SHA256:[A-Za-z0-9+/]{43}$/, 'an OpenSSH-style fingerprint "SHA256:<43 base64 characters>"'),
+        keytype: str('keytype', /^ecdsa-sha2-nistp256$/, '"ecdsa-sha2-nistp256"'),
+        scheme: str('scheme', /^ecdsa-sha2-nistp256$/, '"ecdsa-sha2-nistp256"'),
+        key: str('key', /^[A-Za-z0-9+/]+={0,2}$/, 'base64 SPKI DER'),
+        expires: null,
+      };
+      const expires = fields.expires;
+      if (expires && expires.kind !== 'null') {
+        if (expires.kind !== 'string' || Number.isNaN(Date.parse(expires.value)) || !/^\d{4}-\d{2}-\d{2}T/.test(expires.value)) {
+          invalid(expires.location, `"expires" of a key of "${url}" must be null or an ISO date-time like "2025-01-29T00:00:00.000Z"`);
+        } else {
+          key.expires = expires.value;
+        }
+      }
+      return key;
+    }),
+  };
+}
+
+function kindName(node: JsonNode): string {
+  return node.kind === 'null' ? 'null' : `${node.kind === 'array' || node.kind === 'object' ? 'an' : 'a'} ${node.kind}`;
+}

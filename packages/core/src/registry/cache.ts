@@ -1,0 +1,142 @@
+/**
+ * The on-disk metadata cache. One file per (registry, name, kind), named by a hash so no package
+ * name can shape a path; written to a temp file and renamed into place so readers and concurrent
+ * writers only ever see whole entries; anything unreadable is a miss, never a crash.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Env } from './npmrc.js';
+import { MAX_PACKUMENT_BYTES } from './packument.js';
+
+/** What is cached: a packument of either kind, or a registry's keys. */
+export type CacheKind = 'abbreviated' | 'full' | 'keys';
+
+/** One cached response. `body` is untrusted on read: the client validates it like a response. */
+export interface CacheEntry {
+  /** The URL fetched, redacted. */
+  url: string;
+  etag: string | null;
+  lastModified: string | null;
+  /** When the registry last confirmed this body (ms since the epoch). */
+  fetchedAt: number;
+  /** 404 records "the registry has none" (used for keys). */
+  status: 200 | 404;
+  body: unknown;
+}
+
+/** Reads and writes cache entries. */
+export interface MetadataCache {
+  readonly dir: string;
+  /** The entry, or null when there is none or it is unreadable, malformed or not for this key. */
+  get(registry: string, name: string, kind: CacheKind): Promise<CacheEntry | null>;
+  /** Stores an entry atomically; failures are reported to `onError` and otherwise ignored (the cache is an accelerator). */
+  set(registry: string, name: string, kind: CacheKind, entry: CacheEntry): Promise<void>;
+}
+
+const FORMAT = 'portcullis-metadata-cache';
+const VERSION = 1;
+/** Cached bodies are projections of documents under the response limit; anything bigger is not ours. */
+const MAX_ENTRY_BYTES = MAX_PACKUMENT_BYTES + 1024 * 1024;
+
+/** The file name of an entry: sha256 of registry, name and kind, so a hostile name never becomes a path. */
+export function cacheKey(registry: string, name: string, kind: CacheKind): string {
+  return createHash('sha256').update(`${registry}\0${name}\0${kind}`).digest('hex');
+}
+
+/** The conventional per-user cache directory (`$XDG_CACHE_HOME/portcullis`, `%LOCALAPPDATA%\portcullis`, `~/Library/Caches/portcullis`). */
+export function defaultCacheDir(env: Env = process.env, home: string = homedir(), platform: NodeJS.Platform = process.platform): string {
+  if (env.PORTCULLIS_CACHE_DIR) return env.PORTCULLIS_CACHE_DIR;
+  if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(home, 'AppData', 'Local'), 'portcullis', 'Cache');
+  if (platform === 'darwin') return join(home, 'Library', 'Caches', 'portcullis');
+  return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'portcullis');
+}
+
+/** Opens (lazily creates) a cache in `dir`. */
+export function createMetadataCache(dir: string, options: { onError?: (message: string) => void } = {}): MetadataCache {
+  const fileFor = (key: string): string => join(dir, `metadata-v${VERSION}`, key.slice(0, 2), `${key}.json`);
+
+  return {
+    dir,
+    async get(registry, name, kind) {
+      const key = cacheKey(registry, name, kind);
+      const text = await readBounded(fileFor(key), MAX_ENTRY_BYTES);
+      if (text === null) return null;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return null;
+      }
+      return entryFromJson(value, key);
+    },
+    async set(registry, name, kind, entry) {
+      const key = cacheKey(registry, name, kind);
+      const file = fileFor(key);
+      const data = JSON.stringify({ format: FORMAT, version: VERSION, key, ...entry });
+      // Unique per process and call: two writers never share a temp file, and rename replaces atomically.
+      const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+      try {
+        await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+        await writeFile(temp, data, { flag: 'wx', mode: 0o600 });
+        await renameWithRetry(temp, file);
+      } catch (error) {
+        await unlink(temp).catch(() => undefined);
+        options.onError?.(`could not write the metadata cache in ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+    },
+  };
+}
+
+async function readBounded(file: string, maxBytes: number): Promise<string | null> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size > maxBytes || size === 0) return null;
+    return await handle.readFile('utf8');
+  } catch {
+    return null;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+function entryFromJson(value: unknown, key: string): CacheEntry | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const v = value as { readonly [k: string]: unknown };
+  const get = (name: string): unknown => (Object.hasOwn(v, name) ? v[name] : undefined);
+  const [url, etag, lastModified, fetchedAt, status] = [get('url'), get('etag'), get('lastModified'), get('fetchedAt'), get('status')];
+  const ok =
+    get('format') === FORMAT &&
+    get('version') === VERSION &&
+    get('key') === key &&
+    typeof url === 'string' &&
+    (etag === null || typeof etag === 'string') &&
+    (lastModified === null || typeof lastModified === 'string') &&
+    typeof fetchedAt === 'number' &&
+    Number.isFinite(fetchedAt) &&
+    (status === 200 || status === 404) &&
+    Object.hasOwn(v, 'body');
+  if (!ok) return null;
+  return { url, etag, lastModified, fetchedAt, status, body: v.body } as CacheEntry;
+}
+
+/** Windows refuses to replace a file another process has open; a moment later it succeeds. */
+async function renameWithRetry(from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await rename(from, to);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (attempt >= 5 || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) throw error;
+      await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
+    }
+  }
+}

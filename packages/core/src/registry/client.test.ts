@@ -1,0 +1,415 @@
+import { readdir, rm, writeFile, mkdtemp } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PortcullisError } from '../errors.js';
+import { createRegistryClient, type RegistryClientOptions } from './client.js';
+import { RegistryCredentials, createRegistryConfig } from './config.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+const TOKEN = 'npm_s3cretT0kenValue';
+const KEY = { keyid: 'SHA256:k', keytype: 'ecdsa-sha2-nistp256', scheme: 'ecdsa-sha2-nistp256', key: 'AAAA', expires: null };
+
+function packument(name: string, versions: string[] = ['1.0.0']): string {
+  return JSON.stringify({
+    name,
+    versions: Object.fromEntries(
+      versions.map((v) => [v, { name, version: v, dist: { integrity: `sha512-${v}`, signatures: [{ keyid: 'SHA256:k', sig: 'sig' }] }, scripts: { postinstall: 'x' } }]),
+    ),
+    time: Object.fromEntries(versions.map((v) => [v, '2024-01-01T00:00:00.000Z'])),
+  });
+}
+
+function json(res: ServerResponse, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(200, { 'content-type': 'application/json', ...headers });
+  res.end(body);
+}
+
+/** Rejects with the PortcullisError a promise fails with. */
+async function failure(promise: Promise<unknown>): Promise<PortcullisError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(PortcullisError);
+    return error as PortcullisError;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+describe('registry client', () => {
+  let server: Server;
+  let handler: Handler;
+  let base: string;
+  let requests: IncomingMessage[];
+  let dir: string;
+
+  beforeEach(async () => {
+    requests = [];
+    handler = (_req, res) => res.writeHead(500).end();
+    server = createServer((req, res) => {
+      requests.push(req);
+      handler(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    dir = await mkdtemp(join(tmpdir(), 'portcullis-client-'));
+  });
+
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function client(options: Partial<RegistryClientOptions> = {}) {
+    return createRegistryClient({
+      config: createRegistryConfig({ defaultRegistry: base }),
+      timeoutMs: 2000,
+      retries: 2,
+      backoffMs: 1,
+      maxBackoffMs: 5,
+      ...options,
+    });
+  }
+
+  it('asks for the abbreviated document with the install Accept header and encodes scopes', async () => {
+    handler = (req, res) => json(res, packument(decodeURIComponent(req.url!.slice(1))));
+    const p = await client().getPackument('@scope/name');
+    expect(p.name).toBe('@scope/name');
+    expect(p.kind).toBe('abbreviated');
+    expect(p.versions.get('1.0.0')?.dist.integrity).toBe('sha512-1.0.0');
+    expect(requests[0]!.url).toBe('/@scope%2fname');
+    expect(requests[0]!.headers.accept).toBe('application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8');
+    expect(requests[0]!.headers.authorization).toBeUndefined();
+  });
+
+  it('asks for the full document with application/json and reads its scripts and times', async () => {
+    handler = (_req, res) => json(res, packument('pkg'));
+    const p = await client().getPackument('pkg', { full: true });
+    expect(requests[0]!.headers.accept).toBe('application/json');
+    expect(p.versions.get('1.0.0')?.scripts?.postinstall).toBe('x');
+    expect(p.time.get('1.0.0')).toBe('2024-01-01T00:00:00.000Z');
+  });
+
+  it('uses the registry it is given over the configured one', async () => {
+    handler = (_req, res) => json(res, packument('pkg'));
+    const c = createRegistryClient({ config: createRegistryConfig({ defaultRegistry: 'http://elsewhere.invalid/' }), retries: 0 });
+    await c.getPackument('pkg', { registry: `${base}nested/path` });
+    expect(requests[0]!.url).toBe('/nested/path/pkg');
+  });
+
+  it('retries a 500 and then succeeds', async () => {
+    let n = 0;
+    handler = (_req, res) => (n++ === 0 ? res.writeHead(500).end() : json(res, packument('pkg')));
+    expect((await client().getPackument('pkg')).versions.size).toBe(1);
+    expect(requests).toHaveLength(2);
+  });
+
+  it('retries a 429, honouring a (capped) Retry-After', async () => {
+    let n = 0;
+    handler = (_req, res) => (n++ === 0 ? res.writeHead(429, { 'retry-after': '120' }).end() : json(res, packument('pkg')));
+    const started = Date.now();
+    await client({ maxBackoffMs: 50 }).getPackument('pkg');
+    expect(requests).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('gives up after the retries with METADATA_UNAVAILABLE naming the package and registry', async () => {
+    handler = (_req, res) => res.writeHead(503).end();
+    const error = await failure(client().getPackument('pkg'));
+    expect(error.code).toBe('METADATA_UNAVAILABLE');
+    expect(error.exitCode).toBe(3);
+    expect(error.message).toBe(`could not fetch metadata for pkg from ${base}: HTTP 503 (after 3 attempts)`);
+    expect(requests).toHaveLength(3);
+  });
+
+  it('never retries a 4xx other than 429', async () => {
+    handler = (_req, res) => res.writeHead(400).end();
+    expect((await failure(client().getPackument('pkg'))).message).toMatch(/unexpected HTTP 400$/);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('times out a registry that never answers', async () => {
+    handler = () => undefined;
+    const started = Date.now();
+    const error = await failure(client({ timeoutMs: 100, retries: 1 }).getPackument('pkg'));
+    expect(error.message).toMatch(/timed out after 100 ms \(after 2 attempts\)$/);
+    expect(requests).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('times out a body that stalls halfway', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"name":"pkg",');
+    };
+    expect((await failure(client({ timeoutMs: 150, retries: 0 }).getPackument('pkg'))).message).toMatch(/timed out after 150 ms$/);
+  });
+
+  it('retries a reset connection', async () => {
+    let n = 0;
+    handler = (req, res) => (n++ === 0 ? req.socket.destroy() : json(res, packument('pkg')));
+    expect((await client().getPackument('pkg')).name).toBe('pkg');
+    expect(requests).toHaveLength(2);
+  });
+
+  it('reports connections that keep being reset', async () => {
+    handler = (req) => req.socket.destroy();
+    const error = await failure(client({ retries: 1 }).getPackument('pkg'));
+    expect(error.message).toMatch(/the connection was reset \(after 2 attempts\)$/);
+  });
+
+  it('reports a refused connection', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/`;
+    await new Promise((resolve) => closed.close(resolve));
+    const c = createRegistryClient({ config: createRegistryConfig({ defaultRegistry: url }), retries: 0 });
+    expect((await failure(c.getPackument('pkg'))).message).toBe(`could not fetch metadata for pkg from ${url}: the connection was refused`);
+  });
+
+  it('retries a body cut off before its Content-Length', async () => {
+    let n = 0;
+    handler = (req, res) => {
+      if (n++ > 0) return json(res, packument('pkg'));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000' });
+      res.write(packument('pkg').slice(0, 20));
+      setTimeout(() => req.socket.destroy(), 10);
+    };
+    expect((await client().getPackument('pkg')).name).toBe('pkg');
+    expect(requests).toHaveLength(2);
+  });
+
+  it('fails on a truncated body that keeps being truncated', async () => {
+    handler = (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000' });
+      res.write(packument('pkg').slice(0, 20));
+      setTimeout(() => req.socket.destroy(), 10);
+    };
+    const error = await failure(client({ retries: 1 }).getPackument('pkg'));
+    expect(error.code).toBe('METADATA_UNAVAILABLE');
+    expect(error.message).toMatch(/after 2 attempts/);
+  });
+
+  it('fails, without retrying, on a body that is not JSON', async () => {
+    handler = (_req, res) => json(res, '<html>proxy error</html>');
+    const error = await failure(client().getPackument('pkg'));
+    expect(error.message).toMatch(/^could not fetch metadata for pkg from .*: the response is not valid JSON/);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('fails on a document for another package', async () => {
+    handler = (_req, res) => json(res, packument('other'));
+    expect((await failure(client().getPackument('pkg'))).message).toMatch(/answered with the packument of "other"/);
+  });
+
+  it('stops reading a response over the size limit', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`{"name":"pkg","x":"${'x'.repeat(100_000)}`);
+      res.write('x'.repeat(100_000));
+      res.end('"}');
+    };
+    const error = await failure(client({ maxBytes: 50_000 }).getPackument('pkg'));
+    expect(error.message).toMatch(/larger than the 50000-byte limit$/);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('refuses a declared Content-Length over the limit before reading', async () => {
+    handler = (_req, res) => json(res, packument('pkg', ['1.0.0', '1.0.1', '1.0.2']));
+    expect((await failure(client({ maxBytes: 100 }).getPackument('pkg'))).message).toMatch(/larger than the 100-byte limit$/);
+  });
+
+  it('turns a 404 into METADATA_UNAVAILABLE with its own reason', async () => {
+    handler = (_req, res) => res.writeHead(404).end('{"error":"Not found"}');
+    const error = await failure(client().getPackument('ghost'));
+    expect(error.code).toBe('METADATA_UNAVAILABLE');
+    expect(error.message).toMatch(/the registry has no package named ghost \(HTTP 404\), yet the lockfile says it was installed from there/);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('explains a 401 when no credentials are configured', async () => {
+    handler = (_req, res) => res.writeHead(401).end();
+    const error = await failure(client().getPackument('pkg'));
+    const prefix = base.replace(/^http:/, '');
+    expect(error.message).toContain(`no credentials are configured for ${prefix}; add "${prefix}:_authToken=…" to .npmrc`);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('sends the configured token and never echoes it when it is refused', async () => {
+    handler = (_req, res) => res.writeHead(401).end(`bad token ${TOKEN}`);
+    const logs: string[] = [];
+    const config = createRegistryConfig({ defaultRegistry: base, auth: { [base.replace(/^http:/, '')]: RegistryCredentials.bearer(TOKEN) } });
+    const error = await failure(createRegistryClient({ config, retries: 0, log: (m) => logs.push(m) }).getPackument('pkg'));
+    expect(requests[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(error.message).toMatch(/refused the credentials configured for \/\/127\.0\.0\.1:\d+\/ \(HTTP 401\)/);
+    expect(`${error.message} ${error.stack} ${logs.join('\n')}`).not.toContain(TOKEN);
+  });
+
+  it('does not carry credentials across a redirect to another host', async () => {
+    const port = (server.address() as AddressInfo).port;
+    handler = (req, res) => {
+      if (req.headers.host?.startsWith('127.0.0.1')) res.writeHead(302, { location: `http://localhost:${port}/moved/pkg` }).end();
+      else json(res, packument('pkg'));
+    };
+    const config = createRegistryConfig({ defaultRegistry: base, auth: { [`//127.0.0.1:${port}/`]: RegistryCredentials.bearer(TOKEN) } });
+    await createRegistryClient({ config, retries: 0 }).getPackument('pkg');
+    expect(requests.map((r) => [r.headers.host?.split(':')[0], r.url, r.headers.authorization])).toEqual([
+      ['127.0.0.1', '/pkg', `Bearer ${TOKEN}`],
+      ['localhost', '/moved/pkg', undefined],
+    ]);
+  });
+
+  it('stops following a redirect loop', async () => {
+    handler = (_req, res) => res.writeHead(301, { location: '/pkg' }).end();
+    expect((await failure(client().getPackument('pkg'))).message).toMatch(/more than 5 redirects$/);
+  });
+
+  it('refuses names that could leave the registry path', async () => {
+    for (const name of ['..', '../x', '@scope/../x', '.hidden', 'a/b', '@scope', 'a%2fb', '']) {
+      expect((await failure(client().getPackument(name))).message).toMatch(/not a valid package name/);
+    }
+    expect(requests).toHaveLength(0);
+  });
+
+  it('keeps at most `concurrency` requests in flight', async () => {
+    let active = 0;
+    let peak = 0;
+    handler = (req, res) => {
+      active++;
+      peak = Math.max(peak, active);
+      setTimeout(() => {
+        active--;
+        json(res, packument(req.url!.slice(1)));
+      }, 30);
+    };
+    const c = client({ concurrency: 3 });
+    const names = Array.from({ length: 12 }, (_, i) => `pkg${i}`);
+    const results = await Promise.all(names.map((name) => c.getPackument(name)));
+    expect(results.map((p) => p.name)).toEqual(names);
+    expect(peak).toBe(3);
+    expect(requests).toHaveLength(12);
+  });
+
+  it('shares one request among callers of the same packument, and remembers it', async () => {
+    handler = (_req, res) => setTimeout(() => json(res, packument('pkg')), 20);
+    const c = client();
+    const all = await Promise.all(Array.from({ length: 5 }, () => c.getPackument('pkg')));
+    expect(new Set(all).size).toBe(1);
+    await c.getPackument('pkg');
+    expect(requests).toHaveLength(1);
+    // A different kind is a different document.
+    await c.getPackument('pkg', { full: true });
+    expect(requests).toHaveLength(2);
+  });
+
+  it('forgets a failure so that a later call tries again', async () => {
+    let n = 0;
+    handler = (_req, res) => (n++ === 0 ? res.writeHead(500).end() : json(res, packument('pkg')));
+    const c = client({ retries: 0 });
+    await failure(c.getPackument('pkg'));
+    expect((await c.getPackument('pkg')).name).toBe('pkg');
+  });
+
+  describe('with a cache', () => {
+    it('revalidates with If-None-Match and uses the cached body on 304', async () => {
+      handler = (req, res) => {
+        if (req.headers['if-none-match'] === '"v1"') return res.writeHead(304, { etag: '"v1"' }).end();
+        json(res, packument('pkg'), { etag: '"v1"', 'last-modified': 'Mon, 01 Jan 2024 00:00:00 GMT' });
+      };
+      const first = await client({ cacheDir: dir, maxAgeMs: 0 }).getPackument('pkg');
+      const second = await client({ cacheDir: dir, maxAgeMs: 0 }).getPackument('pkg');
+      expect(second).toEqual(first);
+      expect(requests).toHaveLength(2);
+      expect(requests[1]!.headers['if-none-match']).toBe('"v1"');
+      expect(requests[1]!.headers['if-modified-since']).toBe('Mon, 01 Jan 2024 00:00:00 GMT');
+    });
+
+    it('replaces the cached body when the registry sends a new one', async () => {
+      let versions = ['1.0.0'];
+      handler = (_req, res) => json(res, packument('pkg', versions), { etag: `"${versions.length}"` });
+      await client({ cacheDir: dir, maxAgeMs: 0 }).getPackument('pkg');
+      versions = ['1.0.0', '1.1.0'];
+      expect([...(await client({ cacheDir: dir, maxAgeMs: 0 }).getPackument('pkg')).versions.keys()]).toEqual(['1.0.0', '1.1.0']);
+      expect([...(await client({ cacheDir: dir, offline: true }).getPackument('pkg')).versions.keys()]).toEqual(['1.0.0', '1.1.0']);
+    });
+
+    it('uses a fresh entry without asking the registry', async () => {
+      let clock = 1_000_000;
+      handler = (_req, res) => json(res, packument('pkg'), { etag: '"v1"' });
+      await client({ cacheDir: dir, now: () => clock }).getPackument('pkg');
+      clock += 60_000;
+      await client({ cacheDir: dir, now: () => clock }).getPackument('pkg');
+      expect(requests).toHaveLength(1);
+      clock += 5 * 60_000;
+      await client({ cacheDir: dir, now: () => clock }).getPackument('pkg');
+      expect(requests).toHaveLength(2);
+    });
+
+    it('treats a corrupt cache file as a miss and overwrites it', async () => {
+      handler = (_req, res) => json(res, packument('pkg'), { etag: '"v1"' });
+      await client({ cacheDir: dir, maxAgeMs: 0 }).getPackument('pkg');
+      const [file] = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.json'));
+      for (const garbage of ['{"format":"portcullis-metadata-cache"', 'garbage', '']) {
+        await writeFile(join(dir, file!), garbage);
+        expect((await client({ cacheDir: dir }).getPackument('pkg')).name).toBe('pkg');
+        // Unconditional: a validator for a body we cannot read would get a 304 we cannot use.
+        expect(requests.at(-1)!.headers['if-none-match']).toBeUndefined();
+      }
+      await client({ cacheDir: dir, offline: true }).getPackument('pkg');
+    });
+
+    it('treats a cached body that is not a valid packument as a miss', async () => {
+      handler = (_req, res) => json(res, packument('pkg'), { etag: '"v1"' });
+      await client({ cacheDir: dir }).getPackument('pkg');
+      const [file] = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.json'));
+      const { readFile } = await import('node:fs/promises');
+      const entry = JSON.parse(await readFile(join(dir, file!), 'utf8'));
+      await writeFile(join(dir, file!), JSON.stringify({ ...entry, body: { name: 'pkg', versions: [] } }));
+      expect((await client({ cacheDir: dir }).getPackument('pkg')).versions.size).toBe(1);
+      expect(requests).toHaveLength(2);
+    });
+
+    it('offline: serves a cached entry of any age, and a miss says to run online once', async () => {
+      handler = (_req, res) => json(res, packument('pkg'));
+      await client({ cacheDir: dir }).getPackument('pkg');
+      const offline = client({ cacheDir: dir, offline: true, now: () => Date.now() + 365 * 86_400_000 });
+      expect((await offline.getPackument('pkg')).name).toBe('pkg');
+      const error = await failure(offline.getPackument('missing'));
+      expect(error.code).toBe('METADATA_UNAVAILABLE');
+      expect(error.message).toMatch(/could not fetch metadata for missing from .*: offline mode and nothing is cached for it; run once online/);
+      expect(requests).toHaveLength(1);
+      expect((await failure(client({ offline: true }).getPackument('pkg'))).message).toMatch(/run once online/);
+    });
+  });
+
+  describe('getKeys', () => {
+    it('fetches /-/npm/v1/keys', async () => {
+      handler = (_req, res) => json(res, JSON.stringify({ keys: [KEY] }));
+      expect(await client().getKeys(base)).toEqual([KEY]);
+      expect(requests[0]!.url).toBe('/-/npm/v1/keys');
+    });
+
+    it('returns null when the registry serves no keys, and caches that', async () => {
+      handler = (_req, res) => res.writeHead(404).end();
+      expect(await client({ cacheDir: dir }).getKeys(base)).toBeNull();
+      expect(await client({ cacheDir: dir, offline: true }).getKeys(base)).toBeNull();
+      expect(requests).toHaveLength(1);
+    });
+
+    it('fails closed on a malformed keys document', async () => {
+      handler = (_req, res) => json(res, '{"keys":"nope"}');
+      const error = await failure(client().getKeys(base));
+      expect(error.message).toBe(`could not fetch the signing keys from ${base}: the keys response has no "keys" array`);
+    });
+
+    it('caches keys for offline use', async () => {
+      handler = (_req, res) => json(res, JSON.stringify({ keys: [KEY] }), { etag: '"k"' });
+      await client({ cacheDir: dir }).getKeys(base);
+      expect(await client({ cacheDir: dir, offline: true }).getKeys(base)).toEqual([KEY]);
+    });
+  });
+});

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { PortcullisError } from '../errors.js';
+import { parseKeys } from './keys.js';
+import { packumentFromJson, packumentToJson, parsePackument, type Packument } from './packument.js';
+
+const SIG = { keyid: 'SHA256:abc', sig: 'MEUCIQ==' };
+
+function doc(versions: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ name: 'pkg', 'dist-tags': { latest: '1.0.0' }, versions, ...extra });
+}
+
+function version(v: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name: 'pkg', version: v, dist: { integrity: `sha512-${v}`, tarball: `https://r.test/pkg/-/pkg-${v}.tgz`, signatures: [SIG] }, ...extra };
+}
+
+function reason(fn: () => unknown): { code: string; message: string } {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(PortcullisError);
+    return { code: (error as PortcullisError).code, message: (error as Error).message };
+  }
+  throw new Error('expected a PortcullisError');
+}
+
+describe('parsePackument', () => {
+  it('keeps what Portcullis uses from an abbreviated document', () => {
+    const p = parsePackument(doc({ '1.0.0': version('1.0.0', { hasInstallScript: true, scripts: { postinstall: 'x' } }) }), { name: 'pkg', kind: 'abbreviated' });
+    const v = p.versions.get('1.0.0')!;
+    expect(v.dist).toEqual({ integrity: 'sha512-1.0.0', tarball: 'https://r.test/pkg/-/pkg-1.0.0.tgz', signatures: [SIG] });
+    expect(v.hasInstallScript).toBe(true);
+    // Scripts are only trusted from full documents.
+    expect(v.scripts).toBeUndefined();
+    expect(p.time.size).toBe(0);
+  });
+
+  it('reads scripts, gypfile and publish times from a full document', () => {
+    const p = parsePackument(
+      doc({ '1.0.0': version('1.0.0', { gypfile: true, scripts: { install: 'node-gyp rebuild', test: 'vitest' } }) }, { time: { created: 'c', '1.0.0': '2024-01-01T00:00:00.000Z' } }),
+      { name: 'pkg', kind: 'full' },
+    );
+    const v = p.versions.get('1.0.0')!;
+    expect(v.gypfile).toBe(true);
+    expect(v.scripts?.install).toBe('node-gyp rebuild');
+    expect(Object.getPrototypeOf(v.scripts)).toBeNull();
+    expect(p.time.get('1.0.0')).toBe('2024-01-01T00:00:00.000Z');
+    expect(p.time.has('created')).toBe(false);
+  });
+
+  it('accepts bytes', () => {
+    const p = parsePackument(Buffer.from(doc({ '1.0.0': version('1.0.0') })), { name: 'pkg', kind: 'abbreviated' });
+    expect([...p.versions.keys()]).toEqual(['1.0.0']);
+  });
+
+  it('refuses what is not a packument', () => {
+    const opts = { name: 'pkg', kind: 'abbreviated' } as const;
+    expect(reason(() => parsePackument('', opts)).message).toMatch(/empty/);
+    expect(reason(() => parsePackument('{"name":"pkg","versions":{', opts)).message).toMatch(/not valid JSON/);
+    expect(reason(() => parsePackument('<html>', opts)).message).toMatch(/not valid JSON/);
+    expect(reason(() => parsePackument('[]', opts)).message).toMatch(/an array, not a packument/);
+    expect(reason(() => parsePackument('null', opts)).message).toMatch(/null/);
+    expect(reason(() => parsePackument('"x"', opts)).message).toMatch(/a string/);
+    expect(reason(() => parsePackument('{"name":"pkg"}', opts)).message).toMatch(/"versions" is missing/);
+    expect(reason(() => parsePackument('{"name":"pkg","versions":[]}', opts)).message).toMatch(/"versions" is an array/);
+    expect(reason(() => parsePackument('{"versions":{}}', opts)).message).toMatch(/no "name"/);
+    expect(reason(() => parsePackument(doc({}, { name: 'other' }), opts)).message).toMatch(/packument of "other"/);
+    expect(reason(() => parsePackument(doc({}, { time: [] }), { name: 'pkg', kind: 'full' })).message).toMatch(/"time" is an array/);
+    expect(reason(() => parsePackument(Buffer.from([0x7b, 0xff, 0xfe]), opts)).message).toMatch(/UTF-8/);
+    expect(reason(() => parsePackument('{}', opts)).code).toBe('METADATA_UNAVAILABLE');
+  });
+
+  it('refuses a document over the size limit before parsing it', () => {
+    const big = doc({ '1.0.0': version('1.0.0', { padding: 'x'.repeat(2000) }) });
+    const error = reason(() => parsePackument(big, { name: 'pkg', kind: 'abbreviated', maxBytes: 1000 }));
+    expect(error.code).toBe('INPUT_TOO_LARGE');
+    expect(error.message).toMatch(/over the 1000-byte limit/);
+  });
+
+  it('never lets __proto__ or constructor keys reach a prototype', () => {
+    const hostile =
+      '{"name":"pkg","__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":2}},"versions":{' +
+      '"__proto__":{"polluted":3},"constructor":{"name":"pkg","version":"constructor","dist":{}},' +
+      '"1.0.0":{"name":"pkg","version":"1.0.0","__proto__":{"hasInstallScript":true},' +
+      '"dist":{"__proto__":{"integrity":"sha512-forged"},"signatures":[{"__proto__":{"keyid":"k","sig":"s"}}]},' +
+      '"scripts":{"__proto__":{"postinstall":"evil"},"constructor":"x"}},' +
+      '"1.0.1":{"name":"pkg","version":"1.0.1","dist":{"__proto__":{"integrity":"sha512-forged"}}}},' +
+      '"time":{"__proto__":{"1.0.1":"forged"}}}';
+    const p = parsePackument(hostile, { name: 'pkg', kind: 'full' });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+    expect([...p.versions.keys()]).toEqual(['1.0.1']);
+    // Inherited-looking fields from __proto__ are never read.
+    expect(p.versions.get('1.0.1')!.dist.integrity).toBeUndefined();
+    expect(p.versions.get('1.0.1')!.hasInstallScript).toBeUndefined();
+    expect(p.invalidVersions.get('1.0.0')).toMatch(/signature lacks/);
+    expect(p.time.size).toBe(0);
+  });
+
+  it('keeps a __proto__ script as a plain key without polluting', () => {
+    const p = parsePackument('{"name":"pkg","versions":{"1.0.0":{"name":"pkg","version":"1.0.0","dist":{},"scripts":{"__proto__":"x","postinstall":"y"}}}}', {
+      name: 'pkg',
+      kind: 'full',
+    });
+    const scripts = p.versions.get('1.0.0')!.scripts!;
+    expect(Object.keys(scripts).sort()).toEqual(['__proto__', 'postinstall']);
+    expect(scripts.postinstall).toBe('y');
+  });
+
+  it('marks a malformed version unusable without losing the others', () => {
+    const p = parsePackument(
+      doc({
+        '1.0.0': version('1.0.0'),
+        '1.0.1': [],
+        '1.0.2': version('1.0.2', { dist: [] }),
+        '1.0.3': version('1.0.3', { dist: { integrity: 42 } }),
+        '1.0.4': version('1.0.4', { dist: { signatures: {} } }),
+        '1.0.5': version('1.0.5', { dist: { signatures: [{ keyid: 1, sig: 'x' }] } }),
+        '1.0.6': version('1.0.6', { hasInstallScript: 'yes' }),
+        '1.0.7': version('1.0.7', { version: '9.9.9' }),
+        '1.0.8': version('1.0.8', { name: 'other' }),
+        '1.0.9': version('1.0.9', { scripts: { postinstall: ['evil'] } }),
+        '1.0.10': version('1.0.10', { scripts: 'evil' }),
+        'not-a-version': version('not-a-version'),
+      }),
+      { name: 'pkg', kind: 'full' },
+    );
+    expect([...p.versions.keys()]).toEqual(['1.0.0']);
+    expect(Object.fromEntries(p.invalidVersions)).toEqual({
+      '1.0.1': 'its entry is an array, not an object',
+      '1.0.2': 'its "dist" is an array, not an object',
+      '1.0.3': 'its "dist.integrity" is a number, not a string',
+      '1.0.4': 'its "dist.signatures" is an object, not an array',
+      '1.0.5': 'a signature lacks a string "keyid" or "sig"',
+      '1.0.6': 'its "hasInstallScript" is a string, not a boolean',
+      '1.0.7': 'its entry says version 9.9.9',
+      '1.0.8': 'its entry names another package',
+      '1.0.9': 'its script "postinstall" is an array, not a string',
+      '1.0.10': 'its "scripts" is a string, not an object',
+    });
+  });
+
+  it('survives deeply nested input', () => {
+    const deep = `{"name":"pkg","versions":{"1.0.0":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
+    const p = parsePackument(deep, { name: 'pkg', kind: 'abbreviated' });
+    expect(p.invalidVersions.get('1.0.0')).toMatch(/array/);
+  });
+
+  it('handles many versions quickly', () => {
+    const versions: Record<string, unknown> = {};
+    for (let i = 0; i < 20_000; i++) versions[`1.0.${i}`] = version(`1.0.${i}`);
+    const started = performance.now();
+    const p = parsePackument(doc(versions), { name: 'pkg', kind: 'abbreviated' });
+    expect(p.versions.size).toBe(20_000);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('packumentToJson', () => {
+  it('round-trips through the parser, invalid entries included', () => {
+    const rawText = doc(
+      { '1.0.0': version('1.0.0', { gypfile: true, scripts: { install: 'x' }, readme: 'long'.repeat(100) }), '2.0.0': { version: 2 } },
+      { time: { '1.0.0': 't1', '2.0.0': 't2' } },
+    );
+    const original = parsePackument(rawText, { name: 'pkg', kind: 'full' });
+    const json = JSON.parse(JSON.stringify(packumentToJson(original, JSON.parse(rawText))));
+    const again: Packument = packumentFromJson(json, { name: 'pkg', kind: 'full' });
+    expect(again).toEqual(original);
+    expect(JSON.stringify(json)).not.toContain('longlong');
+  });
+});
+
+describe('parseKeys', () => {
+  it('reads a keys document', () => {
+    const keys = parseKeys(JSON.stringify({ keys: [{ keyid: 'SHA256:x', keytype: 'ecdsa-sha2-nistp256', scheme: 'ecdsa-sha2-nistp256', key: 'AAAA', expires: null }] }));
+    expect(keys).toEqual([{ keyid: 'SHA256:x', keytype: 'ecdsa-sha2-nistp256', scheme: 'ecdsa-sha2-nistp256', key: 'AAAA', expires: null }]);
+  });
+
+  it('refuses malformed keys documents', () => {
+    expect(reason(() => parseKeys('nope')).message).toMatch(/not valid JSON/);
+    expect(reason(() => parseKeys('{"keys":{}}')).message).toMatch(/no "keys" array/);
+    expect(reason(() => parseKeys('{"__proto__":{"keys":[]}}')).message).toMatch(/no "keys" array/);
+    expect(reason(() => parseKeys('{"keys":[{"keyid":"k"}]}')).message).toMatch(/lacks/);
+    expect(reason(() => parseKeys('{"keys":[{"keyid":"k","keytype":"t","scheme":"s","key":"k","expires":5}]}')).message).toMatch(/expires/);
+  });
+});

@@ -1,0 +1,4 @@
+export { formatJson } from './json.js';
+export { formatSarif, type SarifOptions } from './sarif.js';
+export { formatText, type TextStyle } from './text.js';
+export { summarize, type CheckResult } from './result.js';

@@ -1,0 +1,193 @@
+/**
+ * `portcullis check` on projects installed by the real npm, pnpm and Yarn from the test registry:
+ * script findings, every signature finding code, and the exit codes 0/1/2/3.
+ */
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { demo, startRegistry, type TestRegistry } from '@portcullis/test-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProject, install, portcullis, type PackageManagerName, type Project } from '../src/project.js';
+import { npm, pnpm, yarn, type Tool } from '../src/toolbox.js';
+
+let registry: TestRegistry;
+beforeAll(async () => {
+  registry = await startRegistry({ packages: demo });
+});
+afterAll(async () => {
+  await registry?.close();
+});
+
+const trustTestRegistry = () => ({ [registry.url]: { keys: registry.keys.keys } });
+
+interface JsonReport {
+  findings: Array<{ package: string; version: string; rule: string; code: string; message: string; fix: string }>;
+  exitCode: number;
+  notices: string[];
+}
+
+async function checkJson(project: Project, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; report: JsonReport; stderr: string }> {
+  const r = await portcullis(project, ['check', '--format', 'json'], env);
+  let report: JsonReport;
+  try {
+    report = JSON.parse(r.stdout) as JsonReport;
+  } catch {
+    throw new Error(`check did not print JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+  }
+  return { code: r.code, report, stderr: r.stderr };
+}
+
+const managers: Array<[PackageManagerName, () => Tool]> = [
+  ['npm', () => npm(11)],
+  ['pnpm', () => pnpm(10)],
+  ['yarn', () => yarn()],
+];
+
+describe.each(managers)('check on a project installed by %s', (pm, tool) => {
+  const scriptsDeps = { '@acme/logger': '^2.1.0', 'evil-postinstall': '1.0.0', 'native-addon': '1.0.0', 'fast-compiler': '^3.2.0' };
+
+  it('reports the unapproved postinstall and binding.gyp packages, not the approved one (exit 1)', async () => {
+    const project = createProject(pm, registry.url, scriptsDeps, { policy: { scripts: { allow: ['fast-compiler@^3'] }, registries: trustTestRegistry() } });
+    const installed = await install(tool(), pm, project);
+    expect(installed.code, installed.stderr + installed.stdout).toBe(0);
+    const { code, report } = await checkJson(project);
+    const blocked = report.findings.map((f) => `${f.code} ${f.package}@${f.version}`);
+    expect(blocked).toEqual(['SCRIPT_NOT_ALLOWED evil-postinstall@1.0.0', 'SCRIPT_NOT_ALLOWED native-addon@1.0.0']);
+    expect(report.findings[1]!.message).toContain('node-gyp');
+    expect(report.findings[0]!.fix).toBe('portcullis approve evil-postinstall@1.0.0');
+    expect(code).toBe(1);
+
+    // approve writes pinned entries; afterwards nothing is blocked
+    const approved = await portcullis(project, ['approve', 'evil-postinstall', 'native-addon']);
+    expect(approved.code, approved.stderr).toBe(0);
+    const after = await checkJson(project);
+    expect(after.report.findings).toEqual([]);
+    expect(after.code).toBe(0);
+  });
+
+  it('reports every signature problem with its own code', async () => {
+    const deps = { 'unsigned-lib': '1.0.0', 'tampered-lib': '1.0.0', 'rogue-signed': '1.0.0', 'legacy-signed': '1.0.0', 'left-pad-lite': '1.1.0' };
+    const project = createProject(pm, registry.url, deps, { policy: { registries: trustTestRegistry() } });
+    const installed = await install(tool(), pm, project);
+    expect(installed.code, installed.stderr + installed.stdout).toBe(0);
+    const { code, report } = await checkJson(project);
+    expect(report.findings.map((f) => `${f.code} ${f.package}@${f.version}`)).toEqual([
+      'UNKNOWN_KEY rogue-signed@1.0.0',
+      'BAD_SIGNATURE tampered-lib@1.0.0',
+      'UNSIGNED unsigned-lib@1.0.0',
+    ]);
+    expect(code).toBe(1);
+  });
+});
+
+describe('check: signature edge cases (npm)', () => {
+  it('a key that expired before publication gives KEY_EXPIRED; before expiry the old key still counts', async () => {
+    const project = createProject('npm', registry.url, { 'legacy-signed': '1.1.0' }, { policy: { registries: trustTestRegistry() } });
+    expect((await install(npm(11), 'npm', project)).code).toBe(0);
+    const { code, report } = await checkJson(project);
+    expect(report.findings.map((f) => `${f.code} ${f.package}@${f.version}`)).toEqual(['KEY_EXPIRED legacy-signed@1.1.0']);
+    expect(code).toBe(1);
+  });
+
+  it('a registry with no trusted keys gives UNTRUSTED_REGISTRY with the fix', async () => {
+    const project = createProject('npm', registry.url, { 'left-pad-lite': '1.1.0' }, { policy: {} });
+    expect((await install(npm(11), 'npm', project)).code).toBe(0);
+    const { code, report } = await checkJson(project);
+    expect(report.findings.map((f) => f.code)).toEqual(['UNTRUSTED_REGISTRY']);
+    expect(report.findings[0]!.fix).toContain(`"${registry.url}"`);
+    expect(code).toBe(1);
+  });
+
+  it('a remote tarball dependency gives UNSIGNED_SOURCE', async () => {
+    // A plain file server, not a registry: the tarball URL has no registry shape.
+    const bytes = Buffer.from(await (await fetch(`${registry.url}left-pad-lite/-/left-pad-lite-1.0.0.tgz`)).arrayBuffer());
+    const server = createServer((_req, res) => res.end(bytes));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const tarball = `http://127.0.0.1:${(server.address() as AddressInfo).port}/downloads/left-pad.tgz`;
+      const project = createProject('npm', registry.url, { 'left-pad-lite': tarball }, { policy: { registries: trustTestRegistry() } });
+      expect((await install(npm(11), 'npm', project)).code).toBe(0);
+      const { code, report } = await checkJson(project);
+      expect(report.findings.map((f) => `${f.code} ${f.package}`)).toEqual(['UNSIGNED_SOURCE left-pad-lite']);
+      expect(report.findings[0]!.message).toContain('remote tarball');
+      expect(code).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a registry answering 500 exits 3 with METADATA_UNAVAILABLE, never allowed', async () => {
+    const project = createProject('npm', registry.url, { 'left-pad-lite': '1.1.0' }, { policy: { registries: trustTestRegistry() } });
+    expect((await install(npm(11), 'npm', project)).code).toBe(0);
+    registry.setFault(/left-pad-lite$/, { kind: 'status', status: 500 });
+    try {
+      const { code, report } = await checkJson(project);
+      expect(report.findings.map((f) => f.code)).toEqual(['METADATA_UNAVAILABLE']);
+      expect(report.findings[0]!.message).toContain('left-pad-lite@1.1.0');
+      expect(code).toBe(3);
+    } finally {
+      registry.clearFaults();
+    }
+    // once it answers again, the same project passes
+    expect((await checkJson(project)).code).toBe(0);
+  });
+
+  it('offline uses the cache after one online run, and fails closed without it', async () => {
+    const project = createProject('npm', registry.url, { '@acme/logger': '^2.1.0' }, { policy: { registries: trustTestRegistry() } });
+    expect((await install(npm(11), 'npm', project)).code).toBe(0);
+    const cold = await portcullis(project, ['check', '--offline']);
+    expect(cold.code).toBe(3);
+    expect(cold.stdout).toContain('run once online');
+    expect((await portcullis(project, ['check'])).code).toBe(0);
+    const warm = await portcullis(project, ['check', '--offline']);
+    expect(warm.code, warm.stdout).toBe(0);
+  });
+
+  it('a malformed portcullis.json exits 2 naming the file, line and column', async () => {
+    const project = createProject('npm', registry.url, { 'left-pad-lite': '1.1.0' });
+    expect((await install(npm(11), 'npm', project)).code).toBe(0);
+    writeFileSync(join(project.dir, 'portcullis.json'), '{\n  "scripts": {\n    "allow": ["sharp@^^1"]\n  }\n}\n');
+    const r = await portcullis(project, ['check']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${join(project.dir, 'portcullis.json')}:3:15`);
+    expect(r.stderr).toContain('not a valid semver range');
+  });
+
+  it('SARIF output locates findings in the lockfile', async () => {
+    const project = createProject('npm', registry.url, { 'evil-postinstall': '1.0.0' }, { policy: { registries: trustTestRegistry() } });
+    expect((await install(npm(11), 'npm', project)).code).toBe(0);
+    const r = await portcullis(project, ['check', '--format', 'sarif']);
+    expect(r.code).toBe(1);
+    const sarif = JSON.parse(r.stdout);
+    const result = sarif.runs[0].results[0];
+    expect(result.ruleId).toBe('SCRIPT_NOT_ALLOWED');
+    expect(result.locations[0].physicalLocation.artifactLocation.uri).toBe('package-lock.json');
+    expect(result.locations[0].physicalLocation.region.startLine).toBeGreaterThan(1);
+  });
+
+  it('a usage error exits 2', async () => {
+    const project = createProject('npm', registry.url, {});
+    expect((await portcullis(project, ['check', '--format', 'xml'])).code).toBe(2);
+    expect((await portcullis(project, ['frobnicate'])).code).toBe(2);
+  });
+});
+
+describe('check: a registry that strips every signature', () => {
+  it('is reported once, plainly, not as N mysteries', async () => {
+    const mirror = await startRegistry({ packages: demo, stripSignatures: true });
+    try {
+      const project = createProject('npm', mirror.url, { '@acme/logger': '^2.1.0' }, { policy: { registries: { [mirror.url]: { keys: registry.keys.keys } } } });
+      expect((await install(npm(11), 'npm', project)).code).toBe(0);
+      const { code, report } = await checkJson(project);
+      expect(report.findings.map((f) => f.code)).toEqual(['UNSIGNED', 'UNSIGNED', 'UNSIGNED']);
+      expect(report.notices).toHaveLength(1);
+      expect(report.notices[0]).toContain('served no signatures for any of the 3 packages');
+      expect(code).toBe(1);
+      const text = await portcullis(project, ['check']);
+      expect(text.stdout.match(/served no signatures/g)).toHaveLength(1);
+    } finally {
+      await mirror.close();
+    }
+  });
+});

@@ -1,0 +1,23 @@
+/** @portcullis/test-registry: a real npm registry on 127.0.0.1 with fixture packages built from code. */
+export { startRegistry, type Fault, type LoggedRequest, type RegistryOptions, type TestRegistry } from './server.js';
+export {
+  FIXTURE_PUBLISHED_AT,
+  MARKER_DIR_ENV,
+  basenameOf,
+  cleanPackage,
+  fakeNodeGyp,
+  hasInstallScript,
+  markerFileName,
+  markerScript,
+  packFixture,
+  signaturesFor,
+  withBindingGyp,
+  withInstallScript,
+  withPostinstall,
+  type FixtureSpec,
+  type PackedVersion,
+  type SignatureKind,
+} from './fixtures.js';
+export { EXPIRED_KEY_EXPIRES, keyIdOf, servedKeys, signVersion, signedMessage, testKeys, type RegistryKey, type SigningKey } from './keys.js';
+export { NPM_PACK_MTIME, integrityOf, packTar, packTarball, readTarball, shasumOf, type TarballEntry } from './tarball.js';
+export { demo, demoDependencies, fixtureSets, syntheticGraph, type SyntheticGraph } from './sets.js';

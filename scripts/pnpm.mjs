@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Runs the workspace's pinned pnpm (installed into .tools/ by scripts/bootstrap.mjs).
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const pnpm = join(root, '.tools', 'node_modules', 'pnpm', 'bin', 'pnpm.cjs');
+const result = spawnSync(process.execPath, [pnpm, ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+});
+process.exit(result.status ?? 1);
