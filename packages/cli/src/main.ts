@@ -3,6 +3,7 @@ import { PortcullisError } from '@portcullis/core';
 import { approveCommand } from './commands/approve.js';
 import { checkCommand } from './commands/check.js';
 import { explainCommand } from './commands/explain.js';
+import { initCommand } from './commands/init.js';
 
 declare const PORTCULLIS_VERSION: string;
 
@@ -15,6 +16,8 @@ Commands:
         Allow the install scripts of the named packages, pinned to the versions in the lockfile.
   explain <name> [--dir DIR] [--offline]
         Say why each installed copy of a package is allowed or blocked.
+  init <npm|pnpm|yarn> [--dir DIR]
+        Set enforcement up for a package manager and write a starter portcullis.json.
 
 Exit codes: 0 allowed, 1 policy violations, 2 usage or configuration error, 3 could not decide.
 Environment: PORTCULLIS_POLICY (policy file), PORTCULLIS_CACHE_DIR (metadata cache).`;
@@ -23,6 +26,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   check: checkCommand,
   approve: approveCommand,
   explain: explainCommand,
+  init: initCommand,
 };
 
 /** Runs the CLI and returns its exit code. */

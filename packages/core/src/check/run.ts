@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { evaluate, exitCodeFor } from '../evaluation/evaluate.js';
 import type { Evidence } from '../evaluation/evidence.js';
-import type { Lockfile, LockfileKind, SourceLocation } from '../model.js';
+import type { Finding } from '../finding.js';
+import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../model.js';
 import { findLockfile, readLockfile } from '../lockfile/index.js';
 import { loadPolicy } from '../policy/load.js';
 import type { Policy } from '../policy/types.js';
@@ -18,7 +19,7 @@ import { createKeyring, refreshKeys, type Keyring } from '../signatures/keyring.
 import { describeSignatureStripping } from '../signatures/mirror.js';
 import { SignatureMemo } from '../signatures/verify.js';
 import { gatherEvidence } from './gather.js';
-import { installedManifestReader } from './installed.js';
+import { installedManifestReader, type InstalledManifestReader } from './installed.js';
 
 /** A project as Portcullis sees it: its policy, its lockfile and its package manager's registry settings. */
 export interface Project {
@@ -72,18 +73,38 @@ function loadMemo(cacheDir: string): SignatureMemo {
   }
 }
 
-/** Runs a whole check of the project in `dir`. */
-export async function runCheck(dir: string, options: CheckOptions = {}): Promise<CheckRun> {
+/** What an adapter hands in: the packages its package manager is about to install, and the settings to judge them by. */
+export interface DecideOptions {
+  policy: Policy;
+  registryConfig: RegistryConfig;
+  env?: Env;
+  offline?: boolean;
+  cacheDir?: string;
+  refreshKeys?: boolean;
+  fetch?: typeof fetch;
+  readInstalled?: InstalledManifestReader;
+}
+
+/** The decision on a set of packages: findings, exit code, the evidence behind them and plain notices. */
+export interface Decision {
+  findings: Finding[];
+  exitCode: 0 | 1 | 3;
+  evidence: Evidence;
+  notices: string[];
+  strippedRegistries: string[];
+}
+
+/** Gathers evidence for `packages` (registry metadata, signatures) and evaluates the policy: what every adapter calls. */
+export async function decide(packages: readonly PackageNode[], options: DecideOptions): Promise<Decision> {
   const env = options.env ?? process.env;
-  const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}) });
   const cacheDir = options.cacheDir ?? defaultCacheDir(env);
   const client = createRegistryClient({
-    config: project.registryConfig,
+    config: options.registryConfig,
     cacheDir,
     offline: options.offline === true,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  let keyring: Keyring = createKeyring(project.policy.registries, { file: project.policy.file });
+  let keyring: Keyring = createKeyring(options.policy.registries, { file: options.policy.file });
   const notices: string[] = [];
   if (options.refreshKeys) {
     for (const registry of keyring.registries) {
@@ -100,12 +121,12 @@ export async function runCheck(dir: string, options: CheckOptions = {}): Promise
   }
 
   const memo = loadMemo(cacheDir);
-  const { evidence, stripping } = await gatherEvidence(project.lockfile.packages, {
-    policy: project.policy,
+  const { evidence, stripping } = await gatherEvidence(packages, {
+    policy: options.policy,
     client,
     keyring,
     memo,
-    readInstalled: installedManifestReader(project.lockfile, dir),
+    ...(options.readInstalled ? { readInstalled: options.readInstalled } : {}),
   });
   try {
     mkdirSync(cacheDir, { recursive: true });
@@ -114,21 +135,38 @@ export async function runCheck(dir: string, options: CheckOptions = {}): Promise
     // The memo only saves time; failing to store it changes no decision.
   }
 
-  const findings = evaluate(project.policy, project.lockfile.packages, evidence);
+  const findings = evaluate(options.policy, packages, evidence);
   for (const s of stripping) {
     const { message, fix } = describeSignatureStripping(s);
     notices.push(`${message} Fix: ${fix}`);
   }
+  return { findings, exitCode: exitCodeFor(findings), evidence, notices, strippedRegistries: stripping.map((s) => s.registry) };
+}
+
+/** Runs a whole check of the project in `dir`. */
+export async function runCheck(dir: string, options: CheckOptions = {}): Promise<CheckRun> {
+  const env = options.env ?? process.env;
+  const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}) });
+  const decision = await decide(project.lockfile.packages, {
+    policy: project.policy,
+    registryConfig: project.registryConfig,
+    env,
+    readInstalled: installedManifestReader(project.lockfile, dir),
+    ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.refreshKeys !== undefined ? { refreshKeys: options.refreshKeys } : {}),
+    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+  });
   const locations = new Map<string, SourceLocation>();
   for (const pkg of project.lockfile.packages) if (pkg.location) locations.set(pkg.id, pkg.location);
   const result: CheckResult = {
-    findings,
-    exitCode: exitCodeFor(findings),
+    findings: decision.findings,
+    exitCode: decision.exitCode,
     packages: project.lockfile.packages.length,
     lockfile: { kind: project.lockfile.kind, path: project.lockfile.path },
     policy: project.policy.file,
-    notices,
-    strippedRegistries: stripping.map((s) => s.registry),
+    notices: decision.notices,
+    strippedRegistries: decision.strippedRegistries,
   };
-  return { project, result, evidence, locations };
+  return { project, result, evidence: decision.evidence, locations };
 }
