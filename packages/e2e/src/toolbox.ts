@@ -37,10 +37,13 @@ export function npm(major: 10 | 11 | 12): Tool {
   return { name: 'npm', version: version(alias), command: major === 12 ? node24() : process.execPath, args: [cli] };
 }
 
-/** pnpm 10 is a JS bundle; pnpm 12 ships a native binary in its platform package. */
-export function pnpm(major: 10 | 12): Tool {
+/** pnpm 10 is a JS bundle; pnpm 11 needs Node >= 22.13 (runs on the Node 24 binary); pnpm 12 ships a native binary. */
+export function pnpm(major: 10 | 11 | 12): Tool {
   if (major === 10) {
     return { name: 'pnpm', version: version('pnpm10'), command: process.execPath, args: [join(packageDir('pnpm10'), 'bin', 'pnpm.cjs')] };
+  }
+  if (major === 11) {
+    return { name: 'pnpm', version: version('pnpm11'), command: node24(), args: [join(packageDir('pnpm11'), 'bin', 'pnpm.cjs')] };
   }
   // The platform binary is a sibling of the pnpm package in pnpm's virtual store.
   const bin = join(dirname(packageDir('pnpm12')), '@pnpm', 'exe.linux-x64', 'pnpm');
@@ -48,7 +51,8 @@ export function pnpm(major: 10 | 12): Tool {
   return { name: 'pnpm', version: version('pnpm12'), command: bin, args: [] };
 }
 
-/** Yarn Berry's single-file release. */
-export function yarn(): Tool {
-  return { name: 'yarn', version: version('yarn4'), command: process.execPath, args: [join(packageDir('yarn4'), 'bin', 'yarn.js')] };
+/** Yarn Berry's single-file releases: the latest 4.x, 4.14 (first to skip scripts by default) and 4.0. */
+export function yarn(release: 'latest' | '4.14' | '4.0' = 'latest'): Tool {
+  const alias = release === 'latest' ? 'yarn4' : release === '4.14' ? 'yarn414' : 'yarn40';
+  return { name: 'yarn', version: version(alias), command: process.execPath, args: [join(packageDir(alias), 'bin', 'yarn.js')] };
 }
