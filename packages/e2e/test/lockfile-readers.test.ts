@@ -2,7 +2,7 @@
  * The lockfile readers against lockfiles the real npm, pnpm and Yarn write at test time, resolving from
  * the local test registry: names, versions, integrity as the registry published it, aliases, sources.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,16 +55,17 @@ function makeProject(name: string, workspaceSpec: string, extra: Record<string, 
   return dir;
 }
 
-/** Runs one client in `cwd` with its configuration isolated from the machine's. */
-function run(tool: Tool, args: string[], cwd: string): void {
+/**
+ * Runs one client in `cwd` with its configuration isolated from the machine's. Asynchronous on purpose:
+ * the registry serves from this process, so a synchronous spawn would deadlock it.
+ */
+async function run(tool: Tool, args: string[], cwd: string): Promise<void> {
   const home = join(cwd, '.home');
   mkdirSync(home, { recursive: true });
   const userconfig = join(home, '.npmrc');
   writeFileSync(userconfig, `registry=${registry.url}\n`);
-  const result = spawnSync(tool.command, [...tool.args, ...args], {
+  const child = spawn(tool.command, [...tool.args, ...args], {
     cwd,
-    encoding: 'utf8',
-    timeout: 120_000,
     env: {
       PATH: process.env.PATH,
       HOME: home,
@@ -78,7 +79,14 @@ function run(tool: Tool, args: string[], cwd: string): void {
       YARN_ENABLE_GLOBAL_CACHE: 'false',
     },
   });
-  if (result.status !== 0) throw new Error(`${tool.name} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const status = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  if (status !== 0) throw new Error(`${tool.name} ${args.join(' ')} failed (${status}):\n${output}`);
 }
 
 const registryFor = () => registry.url;
@@ -110,9 +118,9 @@ function expectCommonFacts(lockfile: Lockfile, withIntegrity: boolean): void {
 }
 
 describe('lockfile readers on lockfiles written by the real clients', () => {
-  it('reads what npm 11 writes, with resolved URLs on the test registry', () => {
+  it('reads what npm 11 writes, with resolved URLs on the test registry', async () => {
     const dir = makeProject('npm', '^1.0.0');
-    run(npm(11), ['install', '--package-lock-only', '--ignore-scripts', '--omit-lockfile-registry-resolved=false'], dir);
+    await run(npm(11), ['install', '--package-lock-only', '--ignore-scripts', '--omit-lockfile-registry-resolved=false'], dir);
     const lockfile = readLockfile(join(dir, 'package-lock.json'), { registryFor: () => 'https://wrong.example/' });
     // The registry comes from the resolved URL here, not from registryFor.
     expectCommonFacts(lockfile, true);
@@ -122,15 +130,15 @@ describe('lockfile readers on lockfiles written by the real clients', () => {
     expect(find(lockfile, 'dup', '2.0.0').paths).toEqual(['node_modules/dup']);
   });
 
-  it('reads what npm 11 writes with omit-lockfile-registry-resolved, taking the registry from registryFor', () => {
+  it('reads what npm 11 writes with omit-lockfile-registry-resolved, taking the registry from registryFor', async () => {
     const dir = makeProject('npm-omit', '^1.0.0');
-    run(npm(11), ['install', '--package-lock-only', '--ignore-scripts', '--omit-lockfile-registry-resolved=true'], dir);
+    await run(npm(11), ['install', '--package-lock-only', '--ignore-scripts', '--omit-lockfile-registry-resolved=true'], dir);
     const lockfile = readLockfile(join(dir, 'package-lock.json'), { registryFor });
     expectCommonFacts(lockfile, true);
     expect(find(lockfile, 'plain', '1.0.0').resolved).toBeUndefined();
   });
 
-  it('reads what pnpm 10 writes, and the objects it hands its hooks, the same way', () => {
+  it('reads what pnpm 10 writes, and the objects it hands its hooks, the same way', async () => {
     const pnpmfile = `const fs = require('fs');
 module.exports = { hooks: {
   preResolution(ctx) { fs.writeFileSync(__dirname + '/pre-resolution.' + Date.now() + '.json', JSON.stringify(ctx.wantedLockfile)); },
@@ -139,8 +147,8 @@ module.exports = { hooks: {
 `;
     const dir = makeProject('pnpm', 'workspace:*', { 'pnpm-workspace.yaml': "packages:\n  - 'packages/*'\n", '.pnpmfile.cjs': pnpmfile });
     const store = ['--store-dir', join(dir, '.home', 'store')];
-    run(pnpm(10), ['install', '--lockfile-only', '--ignore-scripts', ...store], dir);
-    run(pnpm(10), ['install', '--lockfile-only', '--ignore-scripts', ...store], dir);
+    await run(pnpm(10), ['install', '--lockfile-only', '--ignore-scripts', ...store], dir);
+    await run(pnpm(10), ['install', '--lockfile-only', '--ignore-scripts', ...store], dir);
     const onDisk = readLockfile(join(dir, 'pnpm-lock.yaml'), { registryFor });
     expectCommonFacts(onDisk, true);
 
@@ -155,16 +163,16 @@ module.exports = { hooks: {
     expect(essentials(readPnpmLockfile(wanted, opts))).toEqual(essentials(onDisk));
   });
 
-  it('reads what pnpm 12 writes', () => {
+  it('reads what pnpm 12 writes', async () => {
     const dir = makeProject('pnpm12', 'workspace:*', { 'pnpm-workspace.yaml': "packages:\n  - 'packages/*'\n" });
-    run(pnpm(12), ['install', '--lockfile-only', '--ignore-scripts', '--store-dir', join(dir, '.home', 'store')], dir);
+    await run(pnpm(12), ['install', '--lockfile-only', '--ignore-scripts', '--store-dir', join(dir, '.home', 'store')], dir);
     expectCommonFacts(readLockfile(join(dir, 'pnpm-lock.yaml'), { registryFor }), true);
   });
 
-  it('reads what Yarn 4 writes: no npm integrity, Yarn checksums kept apart', () => {
+  it('reads what Yarn 4 writes: no npm integrity, Yarn checksums kept apart', async () => {
     const yarnrc = `npmRegistryServer: "${registry.url.replace(/\/$/, '')}"\nunsafeHttpWhitelist: ["127.0.0.1"]\nenableTelemetry: false\nenableGlobalCache: false\n`;
     const dir = makeProject('yarn', 'workspace:*', { '.yarnrc.yml': yarnrc, 'yarn.lock': '' });
-    run(yarn(), ['install', '--mode=update-lockfile'], dir);
+    await run(yarn(), ['install', '--mode=update-lockfile'], dir);
     const lockfile = readLockfile(join(dir, 'yarn.lock'), { registryFor });
     expectCommonFacts(lockfile, false);
     for (const node of lockfile.packages.filter((p) => p.source === 'registry')) expect(node.yarnChecksum, node.id).toMatch(/^10c0\//);

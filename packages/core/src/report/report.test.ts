@@ -38,6 +38,19 @@ describe('reports', () => {
     expect(formatText({ ...result, findings: [], exitCode: 0 })).toContain('all 12 packages allowed');
   });
 
+  it('text states a signature-stripping registry once and lists its packages on one line', () => {
+    const unsigned = (name: string): Finding => ({ package: name, version: '1.0.0', rule: 'signatures', code: 'UNSIGNED', message: `${name}@1.0.0 has no registry signature`, fix: 'x', registry: 'https://mirror.example/' });
+    const text = formatText({
+      ...result,
+      findings: [unsigned('a'), unsigned('b'), unsigned('c')],
+      notices: ['https://mirror.example/ served no signatures for any of the 3 packages'],
+      strippedRegistries: ['https://mirror.example/'],
+    });
+    expect(text.match(/served no signatures/g)).toHaveLength(1);
+    expect(text).toContain('UNSIGNED (3): a@1.0.0, b@1.0.0, c@1.0.0');
+    expect(text).not.toContain('has no registry signature');
+  });
+
   it('SARIF is valid against the SARIF 2.1.0 schema and locates findings in the lockfile', () => {
     const require = createRequire(import.meta.url);
     const schemaPath = require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');

@@ -38,8 +38,17 @@ export function formatText(result: CheckResult, style: TextStyle = { color: fals
   lines.push(`${red('✗')} ${bold(`portcullis: ${summary.blocked} of ${result.packages} packages blocked`)} — ${where}`);
   for (const notice of result.notices) lines.push('', `${yellow('!')} ${notice}`);
 
+  // A registry that strips every signature is one problem, already stated in its notice: list its
+  // packages on one line instead of repeating the same finding N times.
+  const stripped = new Set(result.strippedRegistries ?? []);
+  const strippedFindings = result.findings.filter((f) => f.code === 'UNSIGNED' && f.registry !== undefined && stripped.has(f.registry));
+  if (strippedFindings.length > 0) {
+    lines.push(`  ${dim(`UNSIGNED (${strippedFindings.length}):`)} ${strippedFindings.map((f) => `${f.package}@${f.version}`).join(', ')}`);
+  }
+
   const groups = new Map<FindingCode, Finding[]>();
   for (const f of result.findings) {
+    if (strippedFindings.includes(f)) continue;
     const group = groups.get(f.code);
     if (group) group.push(f);
     else groups.set(f.code, [f]);
