@@ -73,7 +73,8 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
     packages.map(async (pkg) => {
       if (isOwnCode(pkg)) return;
       const installed = options.readInstalled?.(pkg) ?? null;
-      if (pkg.source !== 'registry') {
+      if (pkg.source !== 'registry' || pkg.inBundle === true) {
+        // Bundled copies ship inside their parent's tarball: there is no separate metadata to fetch.
         const found = scriptEvidence(pkg, undefined, installed);
         // Not installed and not recorded: we cannot know what a git or tarball package runs, so assume it does.
         scripts.set(pkg.id, found ?? { hasInstallScript: true, scripts: [], bindingGyp: false, source: 'lockfile' });

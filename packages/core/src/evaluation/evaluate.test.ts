@@ -112,6 +112,12 @@ describe('signatures rule', () => {
     expect(findings.map((f) => `${f.version} ${f.code}`)).toEqual(['1.3.0 BAD_SIGNATURE', '2.0.0 UNSIGNED']);
   });
 
+  it('a bundled copy is covered by its parent\'s signature but its scripts still count', () => {
+    const bundled = pkg('inner', '1.0.0', { inBundle: true, integrity: undefined });
+    const findings = evaluate(policy({}), [bundled], evidence([[bundled, postinstall]]));
+    expect(findings.map((f) => f.code)).toEqual(['SCRIPT_NOT_ALLOWED']);
+  });
+
   it('require "off" disables the check', () => {
     const p = pkg('lib', '1.0.0');
     expect(evaluate(policy({ signatures: { require: 'off' } }), [p], evidence([[p, noScripts, { status: 'unsigned' }]]))).toEqual([]);

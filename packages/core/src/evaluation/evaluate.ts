@@ -51,6 +51,8 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
 }
 
 function signatureFinding(pkg: PackageNode, evidence: SignatureEvidence | undefined): Finding | null {
+  // A bundled dependency's bytes are inside its parent's tarball, which the parent's signature covers.
+  if (pkg.inBundle === true) return null;
   if (pkg.source !== 'registry') return findingFor(pkg, { code: 'UNSIGNED_SOURCE' });
   if (evidence === undefined) return findingFor(pkg, { code: 'METADATA_UNAVAILABLE', reason: 'its signatures were not checked' });
   switch (evidence.status) {
