@@ -117,6 +117,20 @@ describe('check: signature edge cases (npm)', () => {
     }
   });
 
+  it('--refresh-keys adds keys the registry publishes, never needed for embedded ones', async () => {
+    const expiredOnly = registry.keys.keys.filter((k) => k.expires !== null);
+    expect(expiredOnly).toHaveLength(1);
+    const project = createProject('npm', registry.url, { 'left-pad-lite': '1.1.0' }, { policy: { registries: { [registry.url]: { keys: expiredOnly } } } });
+    expect((await install(npm(11), 'npm', project)).code).toBe(0);
+    const without = await checkJson(project);
+    expect(without.report.findings.map((f) => f.code)).toEqual(['UNKNOWN_KEY']);
+    const refreshed = await portcullis(project, ['check', '--format', 'json', '--refresh-keys']);
+    const report = JSON.parse(refreshed.stdout) as JsonReport;
+    expect(report.findings).toEqual([]);
+    expect(report.notices.join('\n')).toContain('publishes keys not in portcullis.json');
+    expect(refreshed.code).toBe(0);
+  });
+
   it('a registry answering 500 exits 3 with METADATA_UNAVAILABLE, never allowed', async () => {
     const project = createProject('npm', registry.url, { 'left-pad-lite': '1.1.0' }, { policy: { registries: trustTestRegistry() } });
     expect((await install(npm(11), 'npm', project)).code).toBe(0);

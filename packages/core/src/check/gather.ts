@@ -20,6 +20,8 @@ export interface GatherOptions {
   keyring: Keyring;
   memo?: SignatureMemo;
   readInstalled?: InstalledManifestReader;
+  /** Registries whose `/-/npm/v1/keys` answered 404: one unsigned package there already means a stripping mirror. */
+  withoutKeysEndpoint?: Iterable<string>;
 }
 
 export interface Gathered {
@@ -108,7 +110,7 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
     }),
   );
 
-  return { evidence: { scripts, signatures, unavailable }, stripping: detectSignatureStripping(outcomes) };
+  return { evidence: { scripts, signatures, unavailable }, stripping: detectSignatureStripping(outcomes, options.withoutKeysEndpoint ? { withoutKeysEndpoint: options.withoutKeysEndpoint } : {}) };
 }
 
 async function verifyVersion(pkg: PackageNode, metadata: PackumentVersion, registry: string, options: GatherOptions): Promise<SignatureEvidence> {

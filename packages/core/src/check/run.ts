@@ -1,4 +1,5 @@
 /** `check` end to end: find and read the project, gather evidence, evaluate, summarize. */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
@@ -15,7 +16,7 @@ import type { RegistryConfig } from '../registry/config.js';
 import { loadNpmConfig, type Env } from '../registry/npmrc.js';
 import { loadYarnConfig } from '../registry/yarnrc.js';
 import type { CheckResult } from '../report/result.js';
-import { createKeyring, refreshKeys, type Keyring } from '../signatures/keyring.js';
+import { createKeyring, refreshKeys, type KeyCache, type Keyring } from '../signatures/keyring.js';
 import { describeSignatureStripping } from '../signatures/mirror.js';
 import { SignatureMemo } from '../signatures/verify.js';
 import { gatherEvidence } from './gather.js';
@@ -65,6 +66,28 @@ export interface CheckRun {
 
 const MEMO_FILE = 'signature-memo-v1.json';
 
+/** Refreshed key lists, one file per registry beside the metadata cache (validated again on every read). */
+function keyCache(cacheDir: string): KeyCache {
+  const file = (registry: string) => join(cacheDir, 'keys-v1', `${createHash('sha256').update(registry).digest('hex')}.json`);
+  return {
+    get(registry) {
+      try {
+        return JSON.parse(readFileSync(file(registry), 'utf8')) as unknown;
+      } catch {
+        return undefined;
+      }
+    },
+    set(registry, entry) {
+      try {
+        mkdirSync(join(cacheDir, 'keys-v1'), { recursive: true });
+        writeFileAtomic(file(registry), JSON.stringify(entry));
+      } catch {
+        // A cache that cannot be written only costs a fetch next time.
+      }
+    },
+  };
+}
+
 function loadMemo(cacheDir: string): SignatureMemo {
   try {
     return SignatureMemo.fromJSON(JSON.parse(readFileSync(join(cacheDir, MEMO_FILE), 'utf8')));
@@ -106,15 +129,19 @@ export async function decide(packages: readonly PackageNode[], options: DecideOp
   });
   let keyring: Keyring = createKeyring(options.policy.registries, { file: options.policy.file });
   const notices: string[] = [];
+  const withoutKeysEndpoint: string[] = [];
   if (options.refreshKeys) {
+    const cache = keyCache(cacheDir);
     for (const registry of keyring.registries) {
       const refresh = await refreshKeys(keyring, registry, {
         fetchKeys: async () => {
           const keys = await client.getKeys(registry);
           return keys === null ? null : JSON.stringify({ keys });
         },
+        cache,
       });
       keyring = refresh.keyring;
+      if (refresh.status === 'missing') withoutKeysEndpoint.push(registry);
       if (refresh.status === 'refreshed' && refresh.added.length > 0) notices.push(`${registry} publishes keys not in portcullis.json, now trusted for this run: ${refresh.added.join(', ')}`);
       if (refresh.status === 'rejected') notices.push(`ignored the keys served by ${registry}: ${refresh.reason}`);
     }
@@ -126,6 +153,7 @@ export async function decide(packages: readonly PackageNode[], options: DecideOp
     client,
     keyring,
     memo,
+    withoutKeysEndpoint,
     ...(options.readInstalled ? { readInstalled: options.readInstalled } : {}),
   });
   try {
