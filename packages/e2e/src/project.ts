@@ -3,7 +3,7 @@
  * manager's registry settings pointing at the test registry, isolated caches, and portcullis.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,4 +115,24 @@ export function install(tool: Tool, pm: PackageManagerName, project: Project, ex
 /** Runs the built `portcullis` CLI in a project. */
 export function portcullis(project: Project, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   return run(process.execPath, [CLI, ...args], { cwd: project.dir, env: { ...project.env, ...env } });
+}
+
+/** The built `portcullis-npm` bundle. */
+export const NPM_WRAPPER = fileURLToPath(new URL('../../npm/dist/portcullis-npm.js', import.meta.url));
+
+/** Runs `portcullis-npm` with npm's arguments, driving the given pinned npm with the same Node that runs that npm. */
+export function portcullisNpm(tool: Tool, project: Project, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  const npmCli = tool.args[0];
+  if (tool.name !== 'npm' || npmCli === undefined) throw new Error(`portcullisNpm needs an npm tool, got ${tool.name}`);
+  return run(tool.command, [NPM_WRAPPER, ...args], { cwd: project.dir, env: { ...project.env, PORTCULLIS_NPM: npmCli, ...env } });
+}
+
+/**
+ * Sets Portcullis up in a Yarn project the way a user does (`portcullis init yarn`: the plugin in
+ * `.yarn/plugins`, registered in `.yarnrc.yml`), and leaves `enableScripts` at the Yarn version's own default.
+ */
+export async function enforceWithYarnPlugin(project: Project): Promise<RunResult> {
+  const yarnrc = join(project.dir, '.yarnrc.yml');
+  writeFileSync(yarnrc, readFileSync(yarnrc, 'utf8').replace(/^enableScripts: false\n/m, ''));
+  return portcullis(project, ['init', 'yarn']);
 }

@@ -1,6 +1,52 @@
-/** `portcullis init pnpm`. */
-import { PortcullisError } from '@portcullis/core';
+/**
+ * `portcullis init pnpm`: writes the self-contained `.pnpmfile.cjs` (embedded in this CLI at build time)
+ * and, if there is none, a starter portcullis.json that keeps the builds pnpm already allows.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { approvalsFromPnpmSettings, findPolicyFile, PortcullisError, starterPolicyText, writeFileAtomic } from '@portcullis/core';
 
-export async function initPnpm(_dir: string): Promise<number> {
-  throw new PortcullisError('USAGE', 'portcullis init pnpm is not available in this version yet');
+/** The built `packages/pnpm/dist/pnpmfile.cjs`, inlined by build.mjs. */
+declare const PORTCULLIS_PNPMFILE: string;
+
+/** First line of every pnpmfile Portcullis writes: lets a later init upgrade it, and never touch anyone else's. */
+export const PNPMFILE_HEADER = '// Portcullis pnpmfile — written by `portcullis init pnpm`; enforces portcullis.json. Do not edit: run init again to upgrade.';
+
+function readIfExists(file: string): string | undefined {
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
+
+export async function initPnpm(dir: string): Promise<number> {
+  if (typeof PORTCULLIS_PNPMFILE !== 'string') throw new PortcullisError('USAGE', 'this build of portcullis has no pnpmfile embedded; build packages/pnpm first');
+  if (!existsSync(join(dir, 'package.json'))) throw new PortcullisError('USAGE', `${dir} has no package.json: run init in the project root (the folder of pnpm-lock.yaml), or pass --dir`);
+  if (existsSync(join(dir, '.pnpmfile.mjs'))) {
+    throw new PortcullisError('USAGE', `${join(dir, '.pnpmfile.mjs')} exists, and pnpm 11+ loads it instead of .pnpmfile.cjs: merge it into a .pnpmfile.cjs first`);
+  }
+  const pnpmfile = join(dir, '.pnpmfile.cjs');
+  const existing = readIfExists(pnpmfile);
+  if (existing !== undefined && !existing.startsWith(PNPMFILE_HEADER)) {
+    throw new PortcullisError('USAGE', `${pnpmfile} exists and was not written by Portcullis; move its hooks elsewhere (or load Portcullis as a config dependency, see docs/pnpm.md) and run init again`);
+  }
+  const text = `${PNPMFILE_HEADER}\n${PORTCULLIS_PNPMFILE}`;
+  if (existing !== text) writeFileAtomic(pnpmfile, text);
+  process.stdout.write(`${existing === undefined ? 'wrote' : existing === text ? 'unchanged' : 'upgraded'} ${pnpmfile}\n`);
+
+  if (findPolicyFile(dir, process.env) === null) {
+    const imported = approvalsFromPnpmSettings({
+      ...(readIfExists(join(dir, 'pnpm-workspace.yaml')) !== undefined ? { workspaceYaml: readIfExists(join(dir, 'pnpm-workspace.yaml'))! } : {}),
+      ...(readIfExists(join(dir, 'package.json')) !== undefined ? { packageJson: readIfExists(join(dir, 'package.json'))! } : {}),
+    });
+    const policyFile = join(dir, 'portcullis.json');
+    writeFileAtomic(policyFile, starterPolicyText(imported.allow));
+    process.stdout.write(`wrote ${policyFile}${imported.allow.length > 0 ? ` (scripts.allow from pnpm's settings: ${imported.allow.join(', ')})` : ''}\n`);
+    for (const entry of imported.skipped) process.stdout.write(`not carried over: ${entry}\n`);
+  }
+  process.stdout.write(
+    [
+      'Commit .pnpmfile.cjs and portcullis.json. Then run `pnpm install` once so that pnpm-lock.yaml records the',
+      "pnpmfile's checksum (a --frozen-lockfile install fails until the lockfile matches the pnpmfile).",
+      '',
+    ].join('\n'),
+  );
+  return 0;
 }

@@ -1,6 +1,35 @@
-/** `portcullis init yarn`. */
-import { PortcullisError } from '@portcullis/core';
+/** `portcullis init yarn`: install the Yarn plugin into the project and register it as `yarn plugin import` would. */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { builtDependencies, findPolicyFile, POLICY_FILE, PortcullisError, registerYarnPlugin, starterPolicyText, writeFileAtomic } from '@portcullis/core';
 
-export async function initYarn(_dir: string): Promise<number> {
-  throw new PortcullisError('USAGE', 'portcullis init yarn is not available in this version yet');
+/** The plugin bundle, inlined by build.mjs so the CLI stays one self-contained file. */
+declare const PORTCULLIS_YARN_PLUGIN: string;
+
+/** Where Yarn keeps imported plugins; the name is the one the bundle declares. */
+const PLUGIN_PATH = '.yarn/plugins/@yarnpkg/plugin-portcullis.cjs';
+
+export async function initYarn(dir: string): Promise<number> {
+  const manifestFile = join(dir, 'package.json');
+  if (!existsSync(manifestFile)) throw new PortcullisError('USAGE', `${dir} has no package.json; run init yarn in the project root (or pass --dir)`);
+  if (typeof PORTCULLIS_YARN_PLUGIN !== 'string' || PORTCULLIS_YARN_PLUGIN === '') throw new PortcullisError('USAGE', 'this build of portcullis does not include the Yarn plugin');
+
+  const pluginFile = join(dir, PLUGIN_PATH);
+  mkdirSync(dirname(pluginFile), { recursive: true });
+  writeFileAtomic(pluginFile, PORTCULLIS_YARN_PLUGIN);
+  const yarnrc = join(dir, '.yarnrc.yml');
+  const before = existsSync(yarnrc) ? readFileSync(yarnrc, 'utf8') : '';
+  const checksum = createHash('sha512').update(PORTCULLIS_YARN_PLUGIN).digest('hex');
+  writeFileAtomic(yarnrc, registerYarnPlugin(before, { checksum, path: PLUGIN_PATH, spec: PLUGIN_PATH }, yarnrc));
+  process.stdout.write(`wrote ${PLUGIN_PATH} and registered it in .yarnrc.yml\n`);
+
+  if (findPolicyFile(dir, process.env) === null) {
+    const { allow, skipped } = builtDependencies(readFileSync(manifestFile, 'utf8'), manifestFile);
+    writeFileAtomic(join(dir, POLICY_FILE), starterPolicyText(allow));
+    process.stdout.write(`wrote ${POLICY_FILE}${allow.length > 0 ? ` allowing the builds package.json already allowed: ${allow.join(', ')}` : ''}\n`);
+    for (const key of skipped) process.stdout.write(`not imported: dependenciesMeta["${key}"] is not a package name or name@version\n`);
+  }
+  process.stdout.write('commit .yarn/plugins, .yarnrc.yml and portcullis.json; every yarn install now obeys portcullis.json\n');
+  return 0;
 }

@@ -68,6 +68,7 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
   const scripts = new Map<string, ScriptEvidence>();
   const signatures = new Map<string, SignatureEvidence>();
   const unavailable = new Map<string, string>();
+  const integrities = new Map<string, string>();
   const outcomes: Array<{ registry: string; evidence: SignatureEvidence; package: string }> = [];
   const wantSignatures = options.policy.signatures.require !== 'off';
 
@@ -102,6 +103,8 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
       }
       const found = scriptEvidence(pkg, metadata, installed);
       if (found !== undefined) scripts.set(pkg.id, found);
+      const integrity = pkg.integrity ?? metadata.dist.integrity;
+      if (integrity !== undefined) integrities.set(pkg.id, integrity);
       if (!wantSignatures) return;
 
       const evidence = await verifyVersion(pkg, metadata, registry, options);
@@ -110,7 +113,7 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
     }),
   );
 
-  return { evidence: { scripts, signatures, unavailable }, stripping: detectSignatureStripping(outcomes, options.withoutKeysEndpoint ? { withoutKeysEndpoint: options.withoutKeysEndpoint } : {}) };
+  return { evidence: { scripts, signatures, unavailable, integrities }, stripping: detectSignatureStripping(outcomes, options.withoutKeysEndpoint ? { withoutKeysEndpoint: options.withoutKeysEndpoint } : {}) };
 }
 
 async function verifyVersion(pkg: PackageNode, metadata: PackumentVersion, registry: string, options: GatherOptions): Promise<SignatureEvidence> {

@@ -35,4 +35,10 @@ export interface Evidence {
   signatures: ReadonlyMap<string, SignatureEvidence>;
   /** Ids whose metadata could not be obtained (fail closed: METADATA_UNAVAILABLE). */
   unavailable: ReadonlyMap<string, string>;
+  /**
+   * The SRI integrity each registry package's signature check was made over (the lockfile's, else the
+   * registry's claim). An adapter whose lockfile records no npm integrity (Yarn) compares the tarball
+   * it downloads against this.
+   */
+  integrities?: ReadonlyMap<string, string>;
 }

@@ -26,3 +26,4 @@ export { SignatureMemo, verifyRegistrySignatures } from './verify.js';
 export type { BadSignature, NeedsPublishTime, SignatureCheck, SignatureMemoJSON, SignatureVerdict } from './verify.js';
 export { describeSignatureStripping, detectSignatureStripping } from './mirror.js';
 export type { RegistryOutcome, SignatureStripping, StrippingOptions } from './mirror.js';
+export { checkTarballIntegrity, type TarballIntegrity } from './tarball.js';

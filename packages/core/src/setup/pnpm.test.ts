@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { approvalsFromPnpmSettings } from './pnpm.js';
+
+describe('approvalsFromPnpmSettings', () => {
+  it('imports allowBuilds true entries and onlyBuiltDependencies from both places, once each', () => {
+    const workspaceYaml = 'allowBuilds:\n  esbuild: true\n  sharp@0.34.5: true\n  fsevents: false\nonlyBuiltDependencies:\n  - esbuild\n';
+    const packageJson = JSON.stringify({ pnpm: { onlyBuiltDependencies: ['@parcel/watcher@2.5.1 || 2.5.2'] } });
+    expect(approvalsFromPnpmSettings({ workspaceYaml, packageJson })).toEqual({ allow: ['esbuild', 'sharp@0.34.5', '@parcel/watcher@2.5.1 || 2.5.2'], skipped: [] });
+  });
+  it('never carries over dangerouslyAllowAllBuilds, and says why an entry is skipped', () => {
+    const out = approvalsFromPnpmSettings({ workspaceYaml: 'dangerouslyAllowAllBuilds: true\nallowBuilds:\n  "bad@^^1": true\n' });
+    expect(out.allow).toEqual([]);
+    expect(out.skipped).toHaveLength(2);
+    expect(out.skipped.join('\n')).toMatch(/dangerouslyAllowAllBuilds[\s\S]*bad@\^\^1/);
+  });
+  it('reads nothing from absent or empty sources', () => {
+    expect(approvalsFromPnpmSettings({})).toEqual({ allow: [], skipped: [] });
+    expect(approvalsFromPnpmSettings({ workspaceYaml: '', packageJson: '{}' })).toEqual({ allow: [], skipped: [] });
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * pnpm's own build allowlist (`allowBuilds` in pnpm-workspace.yaml, `onlyBuiltDependencies` there or in
+ * package.json's `pnpm` field) as scripts.allow entries, so `portcullis init pnpm` keeps a working setup.
+ */
+import { parse } from 'yaml';
+import { parsePackageSpec } from '../policy/spec.js';
+
+/** What was carried over, and what could not be (with the reason). */
+export interface ImportedApprovals {
+  allow: string[];
+  skipped: string[];
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** Reads the allowlists out of pnpm-workspace.yaml text and package.json text (either may be absent). */
+export function approvalsFromPnpmSettings(sources: { workspaceYaml?: string; packageJson?: string }): ImportedApprovals {
+  const candidates: string[] = [];
+  const skipped: string[] = [];
+  const settings: Array<Record<string, unknown>> = [];
+  if (sources.workspaceYaml !== undefined) {
+    const doc = record(parse(sources.workspaceYaml) as unknown);
+    if (doc) settings.push(doc);
+  }
+  if (sources.packageJson !== undefined) {
+    const pnpm = record(record(JSON.parse(sources.packageJson) as unknown)?.pnpm);
+    if (pnpm) settings.push(pnpm);
+  }
+  for (const s of settings) {
+    for (const [key, value] of Object.entries(record(s.allowBuilds) ?? {})) if (value === true) candidates.push(key);
+    if (Array.isArray(s.onlyBuiltDependencies)) for (const entry of s.onlyBuiltDependencies) if (typeof entry === 'string') candidates.push(entry);
+    if (s.dangerouslyAllowAllBuilds === true) skipped.push('dangerouslyAllowAllBuilds: true (Portcullis never allows every build; list the packages instead)');
+  }
+  const allow: string[] = [];
+  for (const entry of candidates) {
+    const spec = parsePackageSpec(entry.trim());
+    if (typeof spec === 'string') skipped.push(`${entry} (${spec})`);
+    else if (!allow.includes(spec.raw)) allow.push(spec.raw);
+  }
+  return { allow, skipped };
+}

@@ -1,0 +1,51 @@
+/** Pure edits `portcullis init yarn` makes: register a plugin in `.yarnrc.yml`, read `dependenciesMeta.*.built`. */
+import { isMap, isSeq, parseDocument, YAMLMap, YAMLSeq } from 'yaml';
+import { PortcullisError } from '../errors.js';
+import { parsePackageSpec } from '../policy/spec.js';
+
+/** One entry of `plugins:` as `yarn plugin import` writes it (keys in Yarn's order). */
+export interface YarnPluginEntry {
+  /** sha512 (hex) of the plugin file. */
+  checksum: string;
+  /** Project-relative path of the plugin file. */
+  path: string;
+  spec: string;
+}
+
+/** Adds (or replaces, by path) a plugin entry in `.yarnrc.yml` text, keeping every other setting and comment. */
+export function registerYarnPlugin(text: string, entry: YarnPluginEntry, file = '.yarnrc.yml'): string {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw new PortcullisError('USAGE', `${file} is not valid YAML: ${doc.errors[0]!.message}`, { file });
+  if (doc.contents === null) doc.contents = new YAMLMap() as never;
+  if (!isMap(doc.contents)) throw new PortcullisError('USAGE', `${file} is not a mapping of settings`, { file });
+  let plugins = doc.get('plugins');
+  if (plugins === undefined || plugins === null) {
+    plugins = new YAMLSeq();
+    doc.set('plugins', plugins);
+  }
+  if (!isSeq(plugins)) throw new PortcullisError('USAGE', `${file}: "plugins" is not a list`, { file });
+  plugins.items = plugins.items.filter((item) => !(isMap(item) && item.get('path') === entry.path) && item !== entry.path);
+  plugins.items.push(doc.createNode({ checksum: entry.checksum, path: entry.path, spec: entry.spec }));
+  return doc.toString();
+}
+
+/** `scripts.allow` entries for the packages a Yarn manifest marks `dependenciesMeta.<name>.built: true`. */
+export function builtDependencies(manifestText: string, file = 'package.json'): { allow: string[]; skipped: string[] } {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(manifestText);
+  } catch (error) {
+    throw new PortcullisError('USAGE', `${file} is not valid JSON: ${(error as Error).message}`, { file });
+  }
+  const meta = (manifest as { dependenciesMeta?: unknown })?.dependenciesMeta;
+  const allow: string[] = [];
+  const skipped: string[] = [];
+  if (typeof meta !== 'object' || meta === null) return { allow, skipped };
+  for (const [key, value] of Object.entries(meta)) {
+    if ((value as { built?: unknown })?.built !== true) continue;
+    // Keys are `name` or `name@version`, the same shapes scripts.allow takes.
+    if (typeof parsePackageSpec(key) === 'string') skipped.push(key);
+    else allow.push(key);
+  }
+  return { allow: allow.sort(), skipped };
+}

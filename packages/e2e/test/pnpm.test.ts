@@ -1,0 +1,145 @@
+/**
+ * The pnpm hook with the real pnpm 10, 11 and 12 against the test registry: builds only as
+ * portcullis.json allows (ranges honoured exactly), and every signature violation aborts the install
+ * before anything is linked or run — on fresh resolution and on --frozen-lockfile with a warm store,
+ * set up by `portcullis init pnpm` and as a config dependency.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cleanPackage, demo, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProject, portcullis, run, type Project, type RunResult } from '../src/project.js';
+import { pnpm } from '../src/toolbox.js';
+
+const PLUGIN = '@portcullis/pnpm-plugin-portcullis';
+const pnpmfileText = readFileSync(fileURLToPath(new URL('../../pnpm/pnpmfile.cjs', import.meta.url)), 'utf8');
+
+let registry: TestRegistry;
+beforeAll(async () => {
+  registry = await startRegistry({ packages: [...demo, withPostinstall('fast-compiler', '4.0.0')] });
+  // The config-dependency route: the plugin package, published like any other (signed, released long ago).
+  registry.add(cleanPackage(PLUGIN, '0.1.0', { files: { 'pnpmfile.cjs': pnpmfileText } }));
+});
+afterAll(async () => {
+  await registry?.close();
+});
+
+const trusted = () => ({ [registry.url]: { keys: registry.keys.keys } });
+const policy = (extra: object = {}) => ({ scripts: { allow: ['fast-compiler@^3.2.0'] }, registries: trusted(), ...extra });
+
+/** A project with Portcullis set up by `portcullis init pnpm`. */
+async function initProject(dependencies: Record<string, string>, projectPolicy: object, workspaceYaml?: string): Promise<Project> {
+  const project = createProject('pnpm', registry.url, dependencies, { policy: projectPolicy });
+  if (workspaceYaml !== undefined) writeFileSync(join(project.dir, 'pnpm-workspace.yaml'), workspaceYaml);
+  const init = await portcullis(project, ['init', 'pnpm']);
+  expect(init.code, init.stderr).toBe(0);
+  return project;
+}
+
+/** A plain `pnpm <args>` in the project: scripts on, its own store and cache. */
+function pnpmIn(major: 10 | 11 | 12, project: Project, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  const tool = pnpm(major);
+  const own = [`--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${join(project.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false'];
+  return run(tool.command, [...tool.args, ...args, ...own], { cwd: project.dir, env: { ...project.env, ...env } });
+}
+
+const ran = (project: Project) => readdirSync(project.markers).sort();
+const output = (r: RunResult) => `${r.stdout}${r.stderr}`;
+const linked = (project: Project, name: string) => existsSync(join(project.dir, 'node_modules', name));
+
+/** Starts over as a fresh clone would: no node_modules, no markers; the store stays warm. */
+function freshCheckout(project: Project): void {
+  rmSync(join(project.dir, 'node_modules'), { recursive: true, force: true });
+  for (const marker of readdirSync(project.markers)) rmSync(join(project.markers, marker));
+}
+
+const scriptDeps = { 'evil-postinstall': '1.0.0', 'native-addon': '1.0.0', 'fast-compiler': '^3.2.0', '@acme/logger': '^2.1.0' };
+const badSignatures: Array<[string, string]> = [
+  ['unsigned-lib', 'UNSIGNED'],
+  ['tampered-lib', 'BAD_SIGNATURE'],
+  ['rogue-signed', 'UNKNOWN_KEY'],
+];
+
+describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (major) => {
+  it('builds only what scripts.allow covers — a user allowBuilds cannot widen it — fresh and --frozen-lockfile with a warm store', async () => {
+    const project = await initProject(scriptDeps, policy(), 'allowBuilds:\n  evil-postinstall: true\n  native-addon: true\ndangerouslyAllowAllBuilds: true\n');
+    const fresh = await pnpmIn(major, project, ['install']);
+    expect(fresh.code, output(fresh)).toBe(0);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+    expect(output(fresh)).toContain('portcullis approve evil-postinstall@1.0.0 native-addon@1.0.0');
+
+    freshCheckout(project);
+    // Without the side-effects cache, pnpm runs the allowed build again instead of restoring its output.
+    const frozen = await pnpmIn(major, project, ['install', '--frozen-lockfile', '--config.side-effects-cache=false']);
+    expect(frozen.code, output(frozen)).toBe(0);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+    expect(linked(project, 'evil-postinstall')).toBe(true);
+  });
+
+  it('a range-pinned approval does not cover another version; strict mode makes the skipped build fail the install', async () => {
+    const project = await initProject({ 'fast-compiler': '4.0.0' }, policy());
+    const lenient = await pnpmIn(major, project, ['install']);
+    expect(lenient.code, output(lenient)).toBe(0);
+    expect(ran(project)).toEqual([]);
+    expect(output(lenient)).toContain('portcullis approve fast-compiler@4.0.0');
+
+    freshCheckout(project);
+    const strict = await pnpmIn(major, project, ['install', '--frozen-lockfile'], { PORTCULLIS_STRICT_BUILDS: '1' });
+    expect(strict.code, output(strict)).not.toBe(0);
+    expect(ran(project)).toEqual([]);
+  });
+
+  it.each(badSignatures)('%s aborts a fresh install with %s: nothing linked, nothing run', async (name, code) => {
+    const project = await initProject({ [name]: '1.0.0', 'fast-compiler': '^3.2.0' }, policy());
+    const result = await pnpmIn(major, project, ['install']);
+    expect(result.code, output(result)).not.toBe(0);
+    expect(output(result)).toContain(major === 12 ? 'portcullis blocked' : 'ERR_PNPM_PORTCULLIS_BLOCKED');
+    expect(output(result)).toContain(`${code}  ${name}@1.0.0`);
+    expect(ran(project)).toEqual([]);
+    expect(linked(project, name) || linked(project, 'fast-compiler')).toBe(false);
+  });
+
+  it('`pnpm add` of a badly signed package to an installed project aborts, and the project stays as it was', async () => {
+    const project = await initProject({ '@acme/logger': '^2.1.0' }, policy());
+    const first = await pnpmIn(major, project, ['install']);
+    expect(first.code, output(first)).toBe(0);
+    const manifest = readFileSync(join(project.dir, 'package.json'), 'utf8');
+    const added = await pnpmIn(major, project, ['add', 'tampered-lib@1.0.0']);
+    expect(added.code, output(added)).not.toBe(0);
+    expect(output(added)).toContain('BAD_SIGNATURE  tampered-lib@1.0.0');
+    expect(linked(project, 'tampered-lib')).toBe(false);
+    expect(readFileSync(join(project.dir, 'package.json'), 'utf8')).toBe(manifest);
+  });
+
+  it('--frozen-lockfile with a warm store: each bad signature aborts before anything is linked or run', async () => {
+    const deps = { ...Object.fromEntries(badSignatures.map(([name]) => [name, '1.0.0'])), 'fast-compiler': '^3.2.0' };
+    // The lockfile and the store are made while signatures are off, as on a machine without Portcullis' keys.
+    const project = await initProject(deps, policy({ signatures: { require: 'off' } }));
+    const warm = await pnpmIn(major, project, ['install']);
+    expect(warm.code, output(warm)).toBe(0);
+
+    writeFileSync(join(project.dir, 'portcullis.json'), JSON.stringify(policy()));
+    freshCheckout(project);
+    const frozen = await pnpmIn(major, project, ['install', '--frozen-lockfile']);
+    expect(frozen.code, output(frozen)).not.toBe(0);
+    for (const [name, code] of badSignatures) expect(output(frozen)).toContain(`${code}  ${name}@1.0.0`);
+    expect(output(frozen)).toContain(major === 12 ? 'portcullis blocked 3 packages' : 'blocked 3 packages in pnpm-lock.yaml');
+    expect(ran(project)).toEqual([]);
+    expect(linked(project, 'fast-compiler')).toBe(false);
+  });
+
+  it('as a config dependency (`pnpm add --config`), pinned by integrity, it blocks the same way', async () => {
+    const project = createProject('pnpm', registry.url, { 'unsigned-lib': '1.0.0', 'fast-compiler': '^3.2.0' }, { policy: policy() });
+    const added = await pnpmIn(major, project, ['add', '--config', PLUGIN]);
+    expect(added.code, output(added)).toBe(0);
+    // pnpm 10 pins the integrity in pnpm-workspace.yaml; 11 and 12 in the first document of pnpm-lock.yaml.
+    const pin = major === 10 ? readFileSync(join(project.dir, 'pnpm-workspace.yaml'), 'utf8') : readFileSync(join(project.dir, 'pnpm-lock.yaml'), 'utf8');
+    expect(pin).toMatch(major === 10 ? /'@portcullis\/pnpm-plugin-portcullis': 0\.1\.0\+sha512-/ : /'@portcullis\/pnpm-plugin-portcullis@0\.1\.0':\n\s+resolution: \{integrity: sha512-/);
+    const result = await pnpmIn(major, project, ['install']);
+    expect(result.code, output(result)).not.toBe(0);
+    expect(output(result)).toContain('UNSIGNED  unsigned-lib@1.0.0');
+    expect(ran(project)).toEqual([]);
+    expect(linked(project, 'fast-compiler')).toBe(false);
+  });
+});

@@ -1,0 +1,168 @@
+/**
+ * The Yarn plugin inside the real Yarn (latest 4.x, 4.14 — the first to skip scripts by default — and
+ * 4.0, the oldest we claim): builds only for allowed packages (named scripts and the implicit node-gyp
+ * build), signature violations abort during resolution before any tarball is fetched (fresh, --immutable,
+ * warm cache), and a tarball swapped on the registry is caught.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanPackage, demo, startRegistry, type TestRegistry } from '@portcullis/test-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProject, enforceWithYarnPlugin, run, type Project, type RunResult } from '../src/project.js';
+import { yarn, type Tool } from '../src/toolbox.js';
+
+let registry: TestRegistry;
+beforeAll(async () => {
+  registry = await startRegistry({ packages: [...demo, cleanPackage('swapped-lib', '1.0.0')] });
+});
+afterAll(async () => {
+  await registry?.close();
+});
+
+const trustTestRegistry = () => ({ [registry.url]: { keys: registry.keys.keys } });
+
+async function yarnProject(dependencies: Record<string, string>, policy: object, manifest: object = {}): Promise<Project> {
+  const project = createProject('yarn', registry.url, dependencies, { policy: { registries: trustTestRegistry(), ...policy } });
+  if (Object.keys(manifest).length > 0) {
+    const file = join(project.dir, 'package.json');
+    writeFileSync(file, `${JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...manifest }, null, 2)}\n`);
+  }
+  const init = await enforceWithYarnPlugin(project);
+  expect(init.code, init.stderr).toBe(0);
+  return project;
+}
+
+function yarnIn(tool: Tool, project: Project, args: string[]): Promise<RunResult> {
+  return run(tool.command, [...tool.args, ...args], { cwd: project.dir, env: project.env });
+}
+
+const ran = (project: Project) => readdirSync(project.markers).sort();
+const tarballRequests = () => registry.requests.filter((r) => r.path.endsWith('.tgz')).length;
+const output = (r: RunResult) => r.stdout + r.stderr;
+
+describe.each([['latest'], ['4.14'], ['4.0']] as const)('yarn %s with the Portcullis plugin', (release) => {
+  const tool = yarn(release);
+
+  it('runs install scripts and node-gyp only for allowed packages; dependenciesMeta cannot widen the policy', async () => {
+    const deps = { '@acme/logger': '^2.1.0', 'evil-postinstall': '1.0.0', 'native-addon': '1.0.0', 'fast-compiler': '^3.2.0' };
+    const project = await yarnProject(deps, { scripts: { allow: ['fast-compiler@^3.2.0'] } }, { dependenciesMeta: { 'evil-postinstall': { built: true } } });
+    const manifestBefore = JSON.parse(readFileSync(join(project.dir, 'package.json'), 'utf8'));
+    const r = await yarnIn(tool, project, ['install', '--no-immutable']);
+    expect(r.code, output(r)).toBe(0);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+    expect(r.stdout).toContain('YN0005');
+    expect(r.stdout).toContain('portcullis SCRIPT_NOT_ALLOWED: evil-postinstall@1.0.0, native-addon@1.0.0');
+    expect(r.stdout).toContain('yarn portcullis approve evil-postinstall@1.0.0 native-addon@1.0.0');
+    // the plugin never writes the user's dependenciesMeta
+    expect(JSON.parse(readFileSync(join(project.dir, 'package.json'), 'utf8')).dependenciesMeta).toEqual(manifestBefore.dependenciesMeta);
+
+    // approving through Yarn lets the binding.gyp package build on the next (immutable) install
+    const approved = await yarnIn(tool, project, ['portcullis', 'approve', 'native-addon']);
+    expect(approved.code, output(approved)).toBe(0);
+    expect(JSON.parse(readFileSync(join(project.dir, 'portcullis.json'), 'utf8')).scripts.allow).toContain('native-addon@1.0.0');
+    const again = await yarnIn(tool, project, ['install', '--immutable']);
+    expect(again.code, output(again)).toBe(0);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran', 'native-addon@1.0.0.ran']);
+    expect(readFileSync(join(project.markers, 'native-addon@1.0.0.ran'), 'utf8')).toContain('node-gyp');
+  });
+
+  it('range pins hold: entries for other versions allow nothing', async () => {
+    const project = await yarnProject({ 'fast-compiler': '^3.2.0', 'native-addon': '1.0.0' }, { scripts: { allow: ['fast-compiler@^4.0.0', 'native-addon@1.0.1'] } });
+    const r = await yarnIn(tool, project, ['install', '--no-immutable']);
+    expect(r.code, output(r)).toBe(0);
+    expect(ran(project)).toEqual([]);
+    expect(r.stdout).toContain('portcullis SCRIPT_NOT_ALLOWED: fast-compiler@3.2.0, native-addon@1.0.0');
+  });
+
+  it('portcullisStrict fails the install before anything is fetched', async () => {
+    const project = await yarnProject({ 'evil-postinstall': '1.0.0' }, {});
+    writeFileSync(join(project.dir, '.yarnrc.yml'), `${readFileSync(join(project.dir, '.yarnrc.yml'), 'utf8')}portcullisStrict: true\n`);
+    const before = tarballRequests();
+    const r = await yarnIn(tool, project, ['install', '--no-immutable']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain('SCRIPT_NOT_ALLOWED');
+    expect(tarballRequests()).toBe(before);
+    expect(ran(project)).toEqual([]);
+  });
+
+  it('unsigned, badly signed and unknown-key packages abort during resolution: nothing fetched or run', async () => {
+    const deps = { 'left-pad-lite': '1.1.0', 'unsigned-lib': '1.0.0', 'tampered-lib': '1.0.0', 'rogue-signed': '1.0.0', 'evil-postinstall': '1.0.0' };
+    const project = await yarnProject(deps, { scripts: { allow: ['evil-postinstall'] } });
+    const before = tarballRequests();
+    const r = await yarnIn(tool, project, ['install', '--no-immutable']);
+    expect(r.code).not.toBe(0);
+    for (const code of ['UNSIGNED: unsigned-lib@1.0.0', 'BAD_SIGNATURE: tampered-lib@1.0.0', 'UNKNOWN_KEY: rogue-signed@1.0.0']) expect(r.stdout).toContain(`YN0082: │ portcullis ${code}`);
+    expect(tarballRequests()).toBe(before);
+    expect(existsSync(join(project.dir, 'node_modules'))).toBe(false);
+    expect(ran(project)).toEqual([]);
+  });
+
+  it('the same with --immutable, on a warm cache and on a cold one', async () => {
+    const deps = { 'unsigned-lib': '1.0.0', 'tampered-lib': '1.0.0', 'rogue-signed': '1.0.0', 'evil-postinstall': '1.0.0' };
+    // signatures off: Yarn writes the lockfile and fills its cache
+    const project = await yarnProject(deps, { scripts: { allow: ['evil-postinstall'] }, signatures: { require: 'off' } });
+    const first = await yarnIn(tool, project, ['install', '--no-immutable']);
+    expect(first.code, output(first)).toBe(0);
+    rmSync(join(project.dir, 'node_modules'), { recursive: true, force: true });
+    rmSync(project.markers, { recursive: true, force: true });
+    const policyFile = join(project.dir, 'portcullis.json');
+    writeFileSync(policyFile, JSON.stringify({ ...JSON.parse(readFileSync(policyFile, 'utf8')), signatures: { require: 'registry' } }));
+
+    for (const cache of ['warm', 'cold']) {
+      if (cache === 'cold') rmSync(join(project.home, 'yarn-cache'), { recursive: true, force: true });
+      const before = tarballRequests();
+      const r = await yarnIn(tool, project, ['install', '--immutable']);
+      expect(r.code, `${cache}: ${output(r)}`).not.toBe(0);
+      expect(r.stdout).toContain('portcullis BAD_SIGNATURE: tampered-lib@1.0.0');
+      expect(r.stdout).toContain('portcullis UNSIGNED: unsigned-lib@1.0.0');
+      expect(r.stdout).toContain('portcullis UNKNOWN_KEY: rogue-signed@1.0.0');
+      expect(tarballRequests()).toBe(before);
+      expect(existsSync(join(project.dir, 'node_modules'))).toBe(false);
+      expect(existsSync(project.markers) ? readdirSync(project.markers) : []).toEqual([]);
+    }
+  });
+
+  it('a tarball swapped on the registry (metadata and signature unchanged) is caught before it is installed', async () => {
+    registry.swapTarball('swapped-lib', '1.0.0', { 'index.js': 'module.exports = "swapped";\n' });
+    try {
+      const project = await yarnProject({ 'swapped-lib': '1.0.0' }, {});
+      const r = await yarnIn(tool, project, ['install', '--no-immutable']);
+      expect(r.code, output(r)).not.toBe(0);
+      expect(r.stdout).toContain('YN0018');
+      expect(r.stdout).toContain('portcullis BAD_SIGNATURE: the tarball served for swapped-lib@1.0.0 is not the one the registry signed');
+      expect(existsSync(join(project.dir, 'node_modules', 'swapped-lib'))).toBe(false);
+    } finally {
+      registry.add(cleanPackage('swapped-lib', '1.0.0'));
+    }
+  });
+});
+
+describe('portcullis init yarn and yarn portcullis check', () => {
+  it('registers the plugin as yarn plugin import does and imports dependenciesMeta built entries', async () => {
+    const project = createProject('yarn', registry.url, { 'fast-compiler': '^3.2.0', 'evil-postinstall': '1.0.0' });
+    const file = join(project.dir, 'package.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), dependenciesMeta: { 'fast-compiler': { built: true }, 'evil-postinstall': { built: false } } }));
+    const init = await enforceWithYarnPlugin(project);
+    expect(init.code, init.stderr).toBe(0);
+    const yarnrc = readFileSync(join(project.dir, '.yarnrc.yml'), 'utf8');
+    expect(yarnrc).toMatch(/plugins:\n {2}- checksum: [0-9a-f]{128}\n {4}path: \.yarn\/plugins\/@yarnpkg\/plugin-portcullis\.cjs\n {4}spec: /);
+    expect(existsSync(join(project.dir, '.yarn/plugins/@yarnpkg/plugin-portcullis.cjs'))).toBe(true);
+    const policy = JSON.parse(readFileSync(join(project.dir, 'portcullis.json'), 'utf8'));
+    expect(policy.scripts.allow).toEqual(['fast-compiler']);
+
+    // Yarn loads it (checksum accepted) and lists its commands
+    const help = await yarnIn(yarn(), project, ['portcullis', 'check', '--help']);
+    expect(help.code, output(help)).toBe(0);
+
+    // check through Yarn: the same findings as the CLI, with the Yarn fix
+    policy.registries = trustTestRegistry();
+    writeFileSync(join(project.dir, 'portcullis.json'), JSON.stringify(policy));
+    const installed = await yarnIn(yarn(), project, ['install', '--no-immutable']);
+    expect(installed.code, output(installed)).toBe(0);
+    const check = await yarnIn(yarn(), project, ['portcullis', 'check', '--format', 'json']);
+    const report = JSON.parse(check.stdout) as { findings: Array<{ code: string; package: string; fix: string }> };
+    expect(report.findings.map((f) => `${f.code} ${f.package}`)).toEqual(['SCRIPT_NOT_ALLOWED evil-postinstall']);
+    expect(report.findings[0]!.fix).toBe('yarn portcullis approve evil-postinstall@1.0.0');
+    expect(check.code).toBe(1);
+  });
+});

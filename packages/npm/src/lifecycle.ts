@@ -1,0 +1,71 @@
+/**
+ * Running install-time code after the gate: each allowed installed copy through `npm rebuild <path>`
+ * (npm's own runner: its environment, node-gyp, bin links), then the root project's lifecycle.
+ */
+import type { BuildStep } from '@portcullis/core';
+import type { NpmCommand } from './arguments.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GateContext } from './gate.js';
+import { runNpm } from './npm-process.js';
+import { say } from './report.js';
+
+/** npm's root lifecycle for a bare `install` or `ci`, in its order. */
+const ROOT_EVENTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'] as const;
+
+/** Options of the user's that shape how scripts run; everything that gates them is set by us. */
+function runnerFlags(cmd: NpmCommand): string[] {
+  const out: string[] = [];
+  for (const name of ['script-shell', 'foreground-scripts', 'loglevel']) {
+    const value = cmd.options.get(name);
+    if (value === undefined) continue;
+    out.push(value === true ? `--${name}` : `--${name}=${value}`);
+  }
+  return out;
+}
+
+/** Runs the allowed copies' scripts, one copy at a time, then (for a bare install or ci) the root's own. */
+export async function runLifecycle(
+  ctx: GateContext,
+  cmd: NpmCommand,
+  dir: string,
+  steps: BuildStep[],
+  options: { rootScripts: boolean; onlyPreinstall?: boolean; rootPreinstallDone?: boolean },
+): Promise<number> {
+  const foreground = cmd.options.get('foreground-scripts') === true;
+  for (const step of steps) {
+    // `./` keeps npm from reading `node_modules/x` as a GitHub shorthand.
+    const args = ['rebuild', `./${step.path}`, '--ignore-scripts=false', '--dangerously-allow-all-scripts', ...runnerFlags(cmd)];
+    const result = await runNpm(ctx.npm, args, { cwd: dir, env: ctx.env, inherit: foreground });
+    const what = [...step.scripts, ...(step.bindingGyp ? ['node-gyp rebuild'] : [])].join(', ');
+    if (result.code !== 0) {
+      process.stdout.write(result.stdout);
+      process.stderr.write(result.stderr);
+      say(`portcullis-npm: ${what} of ${step.name}@${step.version} (${step.path}) failed with exit code ${result.code}`);
+      return result.code;
+    }
+    say(`portcullis-npm: ran ${what} of ${step.name}@${step.version} (${step.path})${step.ownCode ? ' — your own package' : ''}`);
+  }
+  if (!options.rootScripts) return 0;
+  const scripts = rootScriptNames(dir);
+  const events = options.onlyPreinstall ? ['preinstall'] : ROOT_EVENTS.filter((e) => !(e === 'preinstall' && options.rootPreinstallDone));
+  for (const event of events) {
+    if (scripts[event] === undefined) continue;
+    // `--ignore-scripts` on `npm run` skips only the pre/post hooks: exactly one script runs, as in npm's install.
+    const result = await runNpm(ctx.npm, ['run', event, '--ignore-scripts', ...runnerFlags(cmd)], { cwd: dir, env: ctx.env, inherit: true });
+    if (result.code !== 0) return result.code;
+  }
+  return 0;
+}
+
+/** The scripts of the root project npm would have run, in npm's order (read from package.json). */
+function rootScriptNames(dir: string): Record<string, string> {
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> };
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(manifest.scripts ?? {})) if (typeof v === 'string') out[k] = v;
+    return out;
+  } catch {
+    return {};
+  }
+}

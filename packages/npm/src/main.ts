@@ -1,0 +1,48 @@
+/** `portcullis-npm`: npm's own arguments; installing commands go through the gate, the rest straight to npm. */
+import { PortcullisError } from '@portcullis/core';
+import { parseNpmArguments } from './arguments.js';
+import { gateCi, gateRebuild, gateResolve, type GateContext } from './gate.js';
+import { locateNpm, runNpm } from './npm-process.js';
+import { say } from './report.js';
+
+/** Runs one npm command line and returns the exit code. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<number> {
+  let npm;
+  try {
+    npm = locateNpm(env);
+  } catch (error) {
+    say(`portcullis-npm: ${(error as Error).message}`);
+    return 2;
+  }
+  const cmd = parseNpmArguments(argv);
+  const ctx: GateContext = { cwd, env, npm };
+  try {
+    let code: number;
+    switch (cmd.kind) {
+      case 'resolve':
+        code = await gateResolve(cmd, ctx);
+        break;
+      case 'ci':
+        code = await gateCi(cmd, ctx);
+        break;
+      case 'rebuild':
+        return await gateRebuild(cmd, ctx);
+      case 'exec':
+        say('portcullis-npm: `npm exec`/`npx` is not gated yet; nothing was run. Install the package in the project with portcullis-npm, then run it.');
+        return 2;
+      case 'passthrough':
+        return (await runNpm(npm, argv, { cwd, env, inherit: true })).code;
+    }
+    if (code === 0 && cmd.thenTest) code = (await runNpm(npm, ['test'], { cwd, env, inherit: true })).code;
+    return code;
+  } catch (error) {
+    if (error instanceof PortcullisError) {
+      say(`portcullis-npm: ${error.message}`);
+      return error.exitCode;
+    }
+    // Anything unexpected means we could not decide: fail closed.
+    say(`portcullis-npm: internal error: ${error instanceof Error ? error.message : String(error)}`);
+    if (env.PORTCULLIS_DEBUG) say(error instanceof Error ? (error.stack ?? '') : '');
+    return 3;
+  }
+}

@@ -1,0 +1,94 @@
+/** Finding and running the npm the user has: `PORTCULLIS_NPM`, else `npm` on PATH. */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+
+/** How to start npm: an executable and the arguments that precede npm's own. */
+export interface NpmBinary {
+  command: string;
+  prefixArgs: string[];
+  /** npm's version, when it could be read from its package.json. */
+  version: string | undefined;
+}
+
+function versionNear(file: string): string | undefined {
+  // npm-cli.js lives in <npm>/bin/; its package.json one level up.
+  for (let dir = dirname(file), i = 0; i < 3; i++, dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'npm' && typeof manifest.version === 'string') return manifest.version;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** The npm to run: a `.js`/`.cjs` file runs with this Node, anything else is executed directly. */
+export function locateNpm(env: NodeJS.ProcessEnv): NpmBinary {
+  const configured = env.PORTCULLIS_NPM;
+  const target = configured !== undefined && configured !== '' ? configured : onPath('npm', env);
+  if (target === undefined) throw new Error('npm was not found on PATH; set PORTCULLIS_NPM to npm-cli.js or an npm binary');
+  let real = target;
+  try {
+    real = realpathSync(target);
+  } catch {
+    // a bare command name: let spawn find it
+  }
+  const version = versionNear(real);
+  if (/\.c?js$/.test(real)) return { command: process.execPath, prefixArgs: [real], version };
+  return { command: target, prefixArgs: [], version };
+}
+
+export interface NpmRun {
+  code: number;
+  /** Captured output (empty when it went to the terminal). */
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs npm; `inherit` shows its output as is, otherwise it is captured. Never throws for a failing npm. */
+export function runNpm(npm: NpmBinary, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; inherit: boolean }): Promise<NpmRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(npm.command, [...npm.prefixArgs, ...args], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: options.inherit ? 'inherit' : ['inherit', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    // The terminal sends Ctrl-C to npm too; the wrapper waits for npm, then cleans up.
+    const ignore = () => {};
+    process.on('SIGINT', ignore);
+    process.on('SIGTERM', ignore);
+    child.on('error', (error) => {
+      process.off('SIGINT', ignore);
+      process.off('SIGTERM', ignore);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      process.off('SIGINT', ignore);
+      process.off('SIGTERM', ignore);
+      resolve({ code: code ?? (signal === 'SIGINT' ? 130 : 128 + 15), stdout, stderr });
+    });
+  });
+}
+
+/** `major.minor` of a version as numbers, for feature checks. */
+export function versionAtLeast(version: string | undefined, major: number, minor = 0): boolean {
+  if (version === undefined) return false;
+  const [a, b] = version.split('.').map((n) => Number.parseInt(n, 10));
+  if (a === undefined || Number.isNaN(a)) return false;
+  return a > major || (a === major && (b ?? 0) >= minor);
+}

@@ -1,0 +1,134 @@
+/**
+ * The hooks that judge packages before pnpm links or builds them:
+ * - preResolution: every install with a lockfile (frozen, up to date, warm store) — before any download;
+ * - readPackage: each package pnpm resolves anew, from its registry metadata — before linking, on pnpm 12 too;
+ * - afterAllResolved: the whole resolved graph (git, tarball URLs included) — before linking on 10 and 11,
+ *   before builds on 12.
+ * Signature findings abort the install; scripts the policy does not allow are skipped by pnpm itself
+ * (updateConfig) and reported once.
+ */
+import { join } from 'node:path';
+import { decide, formatFindingLines, formatSkippedScripts, gateOutcome, readPnpmLockfile, type Finding, type PackageNode } from '@portcullis/core';
+import { pnpmError } from './errors.js';
+import { projectAt, type Project } from './project.js';
+
+/** Packages already named in a notice, so one install reports each skipped build once. */
+const noticed = new Set<string>();
+
+function say(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+/** The verdict on some packages: the error that must stop pnpm, if any, and which packages it names. */
+interface Judgement {
+  error?: Error;
+  blocked: Set<string>;
+}
+
+/**
+ * Decides on `packages`: returns the error for anything that must stop the install and, for a whole graph
+ * (`notice`), prints the one notice for skipped builds. readPackage sees packages a few at a time, so it never does.
+ */
+async function judge(packages: readonly PackageNode[], project: Project, what: string, notice: boolean): Promise<Judgement> {
+  if (packages.length === 0) return { blocked: new Set() };
+  const decision = await decide(packages, { policy: project.policy, registryConfig: project.registryConfig, env: process.env });
+  const outcome = gateOutcome(decision.findings);
+  if (outcome.blocking.length > 0) {
+    const blocked = new Set(outcome.blocking.map((f) => `${f.package}@${f.version}`));
+    const notices = decision.notices.map((n) => `  ! ${n}`).join('\n');
+    const s = blocked.size === 1 ? '' : 's';
+    const message =
+      outcome.exitCode === 3
+        ? `portcullis could not decide on ${blocked.size} package${s} in ${what}, so nothing was installed (fail closed)`
+        : `portcullis blocked ${blocked.size} package${s} in ${what}: nothing was linked and no install script ran`;
+    const hint = [notices, formatFindingLines(outcome.blocking)].filter(Boolean).join('\n');
+    return { error: pnpmError(outcome.exitCode === 3 ? 'UNDECIDED' : 'BLOCKED', message, hint), blocked };
+  }
+  const fresh = notice ? outcome.skipped.filter((f) => !noticed.has(`${f.package}@${f.version}`)) : [];
+  if (fresh.length > 0) {
+    for (const f of fresh) noticed.add(`${f.package}@${f.version}`);
+    say(formatSkippedScripts(fresh));
+  }
+  return { blocked: new Set() };
+}
+
+/** Judges `packages` and throws pnpm's error when anything must stop the install. */
+async function enforce(packages: readonly PackageNode[], project: Project, what: string): Promise<void> {
+  const { error } = await judge(packages, project, what, true);
+  if (error !== undefined) throw error;
+}
+
+function lockfilePackages(lockfile: object, project: Project): PackageNode[] {
+  const path = join(project.dir, 'pnpm-lock.yaml');
+  return readPnpmLockfile(lockfile, { path, projectDir: project.dir, registryFor: (name) => project.registryConfig.registryFor(name) }).packages;
+}
+
+function hasPackages(lockfile: unknown): lockfile is object {
+  if (typeof lockfile !== 'object' || lockfile === null) return false;
+  const packages = (lockfile as { packages?: unknown }).packages;
+  return typeof packages === 'object' && packages !== null && Object.keys(packages).length > 0;
+}
+
+interface PreResolutionContext {
+  wantedLockfile?: unknown;
+  lockfileDir: string;
+  registries?: Record<string, string>;
+}
+
+/** preResolution: the wanted lockfile, judged before pnpm fetches or links anything. */
+export async function preResolution(ctx: PreResolutionContext): Promise<void> {
+  const project = await projectAt(ctx.lockfileDir, ctx.registries);
+  if (!hasPackages(ctx.wantedLockfile)) return;
+  await enforce(lockfilePackages(ctx.wantedLockfile, project), project, 'pnpm-lock.yaml');
+}
+
+/** afterAllResolved: the complete resolved graph, including sources readPackage cannot see. */
+export async function afterAllResolved<T extends object>(lockfile: T): Promise<T> {
+  const project = await projectAt(process.cwd());
+  if (hasPackages(lockfile)) await enforce(lockfilePackages(lockfile, project), project, 'the resolved dependencies');
+  return lockfile;
+}
+
+interface Manifest {
+  name?: unknown;
+  version?: unknown;
+  dist?: { integrity?: unknown; tarball?: unknown };
+}
+
+/** Registry packages seen by readPackage, judged in batches (pnpm reads many manifests at once). */
+let batch: { nodes: Map<string, PackageNode>; result: Promise<Judgement> } | undefined;
+
+function judgeSoon(node: PackageNode, project: Project): Promise<Judgement> {
+  if (batch === undefined) {
+    const nodes = new Map<string, PackageNode>();
+    const result = new Promise<void>((resolve) => setTimeout(resolve, 5)).then(() => {
+      batch = undefined;
+      return judge([...nodes.values()], project, 'the resolved dependencies', false);
+    });
+    batch = { nodes, result };
+  }
+  batch.nodes.set(node.id, node);
+  return batch.result;
+}
+
+/** readPackage: a dependency's registry manifest as pnpm resolves it — refuse it before it is linked. */
+export async function readPackage<T extends Manifest>(manifest: T): Promise<T> {
+  const integrity = manifest.dist?.integrity;
+  if (typeof manifest.name !== 'string' || typeof manifest.version !== 'string' || typeof integrity !== 'string') return manifest;
+  const project = await projectAt(process.cwd());
+  const node: PackageNode = {
+    id: `${manifest.name}@${manifest.version}`,
+    name: manifest.name,
+    version: manifest.version,
+    integrity,
+    source: 'registry',
+    registry: project.registryConfig.registryFor(manifest.name),
+    aliases: [],
+    paths: [],
+    dependents: [],
+  };
+  const { error, blocked } = await judgeSoon(node, project);
+  // Only a blocked package's own resolution fails: pnpm then reports one error naming every finding of the batch.
+  if (error !== undefined && blocked.has(node.id)) throw error;
+  return manifest;
+}

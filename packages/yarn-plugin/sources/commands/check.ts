@@ -1,0 +1,48 @@
+/** `yarn portcullis check`: `portcullis check` for this project, through Yarn's registry settings. */
+import { formatJson, formatSarif, formatText, PortcullisError, runCheck } from '@portcullis/core';
+import { BaseCommand } from '@yarnpkg/cli';
+import { Configuration, Project } from '@yarnpkg/core';
+import { Command, Option, UsageError } from 'clipanion';
+import { forYarn } from '../messages.js';
+import { projectDir } from '../packages.js';
+import { yarnFetch, yarnRegistryConfig } from '../registry.js';
+
+const FORMATS = ['text', 'json', 'sarif'];
+
+export default class PortcullisCheckCommand extends BaseCommand {
+  static override paths = [['portcullis', 'check']];
+  static override usage = Command.Usage({
+    category: 'Portcullis commands',
+    description: 'check yarn.lock against portcullis.json',
+    details: 'Verifies registry signatures and install-script permissions of every package in yarn.lock, like `portcullis check`. Exit codes: 0 allowed, 1 violations, 2 usage or configuration error, 3 could not decide.',
+    examples: [['Check the project', 'yarn portcullis check'], ['As JSON', 'yarn portcullis check --format json']],
+  });
+
+  format = Option.String('--format', 'text', { description: 'text, json or sarif' });
+  offline = Option.Boolean('--offline', false, { description: 'Use only cached registry metadata' });
+  refreshKeys = Option.Boolean('--refresh-keys', false, { description: "Add keys the configured registries publish at /-/npm/v1/keys" });
+
+  async execute(): Promise<number> {
+    if (!FORMATS.includes(this.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${this.format}"`);
+    const configuration = await Configuration.find(this.context.cwd, this.context.plugins);
+    const { project } = await Project.find(configuration, this.context.cwd);
+    const dir = projectDir(project.cwd);
+    try {
+      const { result, locations } = await runCheck(dir, {
+        kind: 'yarn',
+        offline: this.offline,
+        refreshKeys: this.refreshKeys,
+        fetch: yarnFetch(configuration, yarnRegistryConfig(configuration)),
+      });
+      const shown = { ...result, findings: result.findings.map(forYarn) };
+      if (this.format === 'json') this.context.stdout.write(formatJson(shown));
+      else if (this.format === 'sarif') this.context.stdout.write(formatSarif(shown, { rootDir: dir, toolVersion: 'yarn-plugin', locations }));
+      else this.context.stdout.write(formatText(shown, { color: configuration.get('enableColors') === true }));
+      return result.exitCode;
+    } catch (error) {
+      if (!(error instanceof PortcullisError)) throw error;
+      this.context.stderr.write(`portcullis: ${error.message}\n`);
+      return error.exitCode;
+    }
+  }
+}

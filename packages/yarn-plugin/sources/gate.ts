@@ -1,0 +1,150 @@
+/**
+ * The install gate. Yarn has no hook between resolution and fetch, and none for build decisions, so two
+ * Project methods are wrapped (pinned by the e2e tests on every Yarn version we claim):
+ * - `resolveEverything`: once Yarn knows every locator and before it fetches anything, decide on all of
+ *   them; signature violations abort the install, blocked builds are announced (or abort with portcullisStrict);
+ * - `getDependencyMeta`: the linker asks it whether a package may build (named scripts and the implicit
+ *   node-gyp rebuild alike); the policy answers, whatever `enableScripts` or `dependenciesMeta` say.
+ * The tarball check (`wrapNetworkRequest`) uses the integrities signed at resolution.
+ */
+import { createSpecMatcher, decide, INSTALL_SCRIPTS, isOwnCode, loadPolicy, PortcullisError, type Finding, type Policy } from '@portcullis/core';
+import { ReportError, structUtils, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
+import { findingLine, YarnCode } from './messages.js';
+import { projectDir, resolvedPackages } from './packages.js';
+import { yarnFetch, yarnRegistryConfig } from './registry.js';
+
+/** What the gate knows about one project in this process. */
+/** What `project.getDependencyMeta` returns (Manifest's DependencyMeta). */
+type DependencyMeta = ReturnType<Project['getDependencyMeta']>;
+
+interface ProjectGate {
+  policy: Policy;
+  mayBuild: (name: string, version: string) => boolean;
+  /** `name@version` of the user's own code (workspaces, directories inside the project), exempt from the rules. */
+  ownCode: Set<string>;
+}
+
+/**
+ * Yarn may call a plugin's factory more than once per process (each call is a fresh copy of this module), while
+ * Project's prototype is wrapped only once: state lives on one process-wide object so every copy shares it.
+ */
+const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('portcullis.yarn-plugin.state')] ??= {
+  gates: new WeakMap<Project, ProjectGate>(),
+  signedTarballs: new Map<string, string>(),
+}) as { gates: WeakMap<Project, ProjectGate>; signedTarballs: Map<string, string> };
+const gates = shared.gates;
+
+/** Tarballs the registry signed, by `name@version` → SRI integrity; the fetch step must receive exactly these bytes. */
+export const signedTarballs = shared.signedTarballs;
+
+function gateOf(project: Project): ProjectGate {
+  const known = gates.get(project);
+  if (known !== undefined) return known;
+  {
+    let policy: Policy;
+    try {
+      policy = loadPolicy(projectDir(project.cwd), process.env);
+    } catch (error) {
+      if (error instanceof PortcullisError) throw new ReportError(YarnCode.policy, `portcullis: ${error.message}`);
+      throw error;
+    }
+    const allowed = createSpecMatcher(policy.scripts.allow);
+    const gate: ProjectGate = { policy, mayBuild: (name, version) => allowed(name, version) !== undefined, ownCode: new Set() };
+    gates.set(project, gate);
+    return gate;
+  }
+}
+
+/** After resolution, before fetch: decide on every resolved package; throws ReportError to abort the install. */
+export async function judgeResolution(project: Project, report: Report): Promise<void> {
+  const gate = gateOf(project);
+  const { configuration } = project;
+  const registryConfig = yarnRegistryConfig(configuration);
+  const packages = resolvedPackages(project, registryConfig);
+  const offline = configuration.values.has('enableOfflineMode') && configuration.get('enableOfflineMode') === true;
+  const decision = await decide(packages, { policy: gate.policy, registryConfig, env: process.env, offline, fetch: yarnFetch(configuration, registryConfig) });
+
+  const mixed = new Set(packages.filter((p) => !isOwnCode(p)).map((p) => `${p.name}@${p.version}`));
+  gate.ownCode = new Set(packages.filter((p) => isOwnCode(p)).map((p) => `${p.name}@${p.version}`).filter((key) => !mixed.has(key)));
+  for (const pkg of packages) {
+    const integrity = decision.evidence.integrities?.get(pkg.id);
+    if (integrity !== undefined && decision.evidence.signatures.get(pkg.id)?.status === 'verified') signedTarballs.set(`${pkg.name}@${pkg.version}`, integrity);
+  }
+
+  for (const notice of decision.notices) report.reportInfo(null, `portcullis: ${notice}`);
+  const blocking = decision.findings.filter((f) => f.rule === 'signatures' || f.code === 'METADATA_UNAVAILABLE');
+  const scripts = decision.findings.filter((f) => f.code === 'SCRIPT_NOT_ALLOWED');
+  const strict = configuration.get('portcullisStrict') === true;
+  if (blocking.length > 0) {
+    for (const finding of blocking) report.reportError(finding.code === 'METADATA_UNAVAILABLE' ? YarnCode.undecided : YarnCode.signatures, findingLine(finding));
+    if (strict) for (const finding of scripts) report.reportError(YarnCode.scripts, findingLine(finding));
+    const undecided = blocking.some((f) => f.code === 'METADATA_UNAVAILABLE');
+    throw new ReportError(
+      undecided ? YarnCode.undecided : YarnCode.signatures,
+      `portcullis: ${blocking.length} package(s) ${undecided ? 'could not be verified' : 'failed the signature policy'} of portcullis.json; the install stopped before fetching or running anything`,
+    );
+  }
+  if (scripts.length === 0) return;
+  if (strict) {
+    for (const finding of scripts) report.reportError(YarnCode.scripts, findingLine(finding));
+    throw new ReportError(YarnCode.scripts, `portcullis: ${scripts.length} package(s) want to run install scripts that scripts.allow does not cover (portcullisStrict is on); nothing was fetched or run`);
+  }
+  report.reportWarning(YarnCode.scripts, scriptsNotice(scripts));
+}
+
+/** One notice for every blocked build: who, and the command that allows them. */
+function scriptsNotice(findings: readonly Finding[]): string {
+  const who = findings.map((f) => `${f.package}@${f.version}`);
+  return `portcullis SCRIPT_NOT_ALLOWED: ${who.join(', ')} will not run install scripts (or node-gyp): scripts.allow in portcullis.json does not cover ${who.length === 1 ? 'it' : 'them'}. To allow: yarn portcullis approve ${who.join(' ')}`;
+}
+
+function isWorkspace(project: Project, ident: Ident | Locator): boolean {
+  const reference = (ident as Locator).reference;
+  if (typeof reference === 'string') return reference.startsWith('workspace:');
+  return project.tryWorkspaceByIdent(ident) !== null;
+}
+
+/** Whether the policy lets this package run install-time code (named scripts and the implicit node-gyp build). */
+export function mayBuild(project: Project, ident: Ident | Locator, version: string | null): boolean {
+  if (isWorkspace(project, ident)) return true;
+  let gate: ProjectGate;
+  try {
+    gate = gateOf(project);
+  } catch {
+    return false; // no readable policy: nothing builds
+  }
+  const name = structUtils.stringifyIdent(ident);
+  if (version !== null && gate.ownCode.has(`${name}@${version}`)) return true;
+  return gate.mayBuild(name, version ?? '');
+}
+
+/** The dependency meta Yarn's linker sees: `built` as the policy says; a user's `built: false` may only narrow it. */
+export function permittedMeta(project: Project, ident: Ident | Locator, version: string | null, meta: DependencyMeta): DependencyMeta {
+  if (isWorkspace(project, ident)) return meta;
+  return { ...meta, built: mayBuild(project, ident, version) && meta.built !== false };
+}
+
+/** Installs the two wrappers on Yarn's Project class, once. */
+export function guardProjects(ProjectClass: typeof Project): void {
+  const proto = ProjectClass.prototype as Project & { [GUARDED]?: true };
+  if (proto[GUARDED]) return;
+  proto[GUARDED] = true;
+  const resolveEverything = proto.resolveEverything;
+  proto.resolveEverything = async function (this: Project, opts: Parameters<Project['resolveEverything']>[0]) {
+    await resolveEverything.call(this, opts);
+    // lockfileOnly resolutions (`yarn why`, `yarn info`, …) install nothing.
+    if (opts.lockfileOnly !== true) await judgeResolution(this, opts.report);
+  };
+  const getDependencyMeta = proto.getDependencyMeta;
+  proto.getDependencyMeta = function (this: Project, ident: Ident, version: string | null) {
+    return permittedMeta(this, ident, version, getDependencyMeta.call(this, ident, version));
+  };
+}
+const GUARDED = Symbol.for('portcullis.guarded');
+
+/** Lifecycle scripts of dependencies the policy does not allow never run, even if Yarn asks (defence in depth). */
+export async function skipBlockedScripts(executor: () => Promise<number>, project: Project, locator: Locator, scriptName: string): Promise<() => Promise<number>> {
+  if (!(INSTALL_SCRIPTS as readonly string[]).includes(scriptName)) return executor;
+  const version = project.storedPackages.get(locator.locatorHash)?.version ?? null;
+  return mayBuild(project, locator, version) ? executor : async () => 0;
+}

@@ -1,0 +1,37 @@
+/**
+ * Portcullis for Yarn Berry: `portcullis.json` decides, on every install (fresh, `--immutable`, `yarn add`,
+ * `yarn up`), which packages are trusted (registry signatures) and which may run install-time code.
+ */
+import { Project, SettingsType, type Hooks, type Plugin } from '@yarnpkg/core';
+import PortcullisApproveCommand from './commands/approve.js';
+import PortcullisCheckCommand from './commands/check.js';
+import { guardProjects, skipBlockedScripts } from './gate.js';
+import { verifyTarballDownload } from './tarballs.js';
+
+declare module '@yarnpkg/core' {
+  interface ConfigurationValueMap {
+    portcullisStrict: boolean;
+  }
+}
+
+// Resolution → decide before fetch (signatures abort); link → `built` from the policy (scripts and node-gyp).
+guardProjects(Project);
+
+const plugin: Plugin<Hooks> = {
+  configuration: {
+    portcullisStrict: {
+      description: 'If true, an install fails (before fetching anything) when portcullis.json blocks a dependency\'s install scripts, instead of skipping them with a warning',
+      type: SettingsType.BOOLEAN,
+      default: false,
+    },
+  },
+  commands: [PortcullisCheckCommand, PortcullisApproveCommand],
+  hooks: {
+    // Every tarball download must carry the integrity the registry signed.
+    wrapNetworkRequest: verifyTarballDownload,
+    // Dependencies' lifecycle scripts run only when the policy allows them.
+    wrapScriptExecution: skipBlockedScripts,
+  },
+};
+
+export default plugin;
