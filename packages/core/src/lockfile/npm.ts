@@ -68,7 +68,7 @@ class NpmReader {
   private readonly graph = new PackageGraph();
   /** Node id of each install path and link target. */
   private readonly idAt = new Map<string, string>();
-  private readonly workspaceGlobs: RegExp[];
+  private readonly workspaceGlobs: Array<(path: string) => boolean>;
   private readonly file: string;
   /** Install paths of the links pointing at each link target. */
   private readonly linksTo = new Map<string, string[]>();
@@ -79,7 +79,7 @@ class NpmReader {
     private readonly opts: LockfileReadOptions,
   ) {
     this.file = opts.path;
-    this.workspaceGlobs = workspacePatterns(entries.get('')).map(globToRegExp);
+    this.workspaceGlobs = workspacePatterns(entries.get('')).map(globMatcher);
     for (const [key, entry] of entries) {
       const target = ownString(entry, 'resolved');
       if (!isInstallPath(key) || own(entry, 'link') !== true || target === undefined) continue;
@@ -137,7 +137,7 @@ class NpmReader {
   }
 
   private isWorkspace(key: string): boolean {
-    return this.workspaceGlobs.some((glob) => glob.test(key));
+    return this.workspaceGlobs.some((matches) => matches(key));
   }
 
   /** A copy under node_modules: from a registry, git, a tarball, a directory, or bundled in its parent. */
@@ -147,9 +147,10 @@ class NpmReader {
     if (installedAs === undefined || !isValidPackageName(installedAs)) {
       throw invalidLockfile(this.file, `install path ${JSON.stringify(key)} does not end in a valid package name`, location);
     }
-    for (const segment of key.split('/')) {
-      if (segment === '..' || segment === '.' || segment === '') {
-        throw invalidLockfile(this.file, `install path ${JSON.stringify(key)} contains an empty, "." or ".." segment`, location);
+    // npm writes forward slashes on every platform: a backslash or NUL can only be an escape attempt.
+    for (const segment of key.split(/[/\\]/)) {
+      if (segment === '..' || segment === '.' || segment === '' || segment.includes('\u0000')) {
+        throw invalidLockfile(this.file, `install path ${JSON.stringify(key)} contains an empty, "." or ".." segment, a backslash or NUL`, location);
       }
     }
     if (own(entry, 'link') === true) {
@@ -245,6 +246,7 @@ class NpmReader {
       if (this.entries.has(candidate)) return candidate;
       if (dir === '') return undefined;
       const up = posix.dirname(dir);
+      if (up === dir) return undefined; // an absolute path reached `/`
       // Outside the project, lookup never climbs back into the project's node_modules.
       if (outside && !up.startsWith('..')) return undefined;
       dir = up === '.' ? '' : up;
@@ -283,20 +285,45 @@ function workspacePatterns(root: LockRecord | undefined): string[] {
   return list.filter((item): item is string => typeof item === 'string');
 }
 
-/** A workspace glob as npm matches it against a relative path: `*` within a segment, `**` across. */
-function globToRegExp(glob: string): RegExp {
+/** Longest glob or path matched; real ones are far shorter, and anything longer is simply not a workspace. */
+const MAX_GLOB_INPUT = 4096;
+
+/**
+ * A workspace glob as npm matches it against a relative path: `*` within a segment, `**` across.
+ * Matched in one pass per glob token (no regex backtracking: a hostile glob costs O(glob × path)).
+ */
+function globMatcher(glob: string): (path: string) => boolean {
   const cleaned = glob.replace(/^\.\//, '').replace(/\/+$/, '');
-  let pattern = '';
+  const tokens: string[] = [];
   for (let i = 0; i < cleaned.length; i++) {
-    const char = cleaned[i] as string;
-    if (char === '*' && cleaned[i + 1] === '*') {
-      pattern += '.*';
+    if (cleaned[i] === '*' && cleaned[i + 1] === '*') {
+      tokens.push('**');
       i++;
-    } else if (char === '*') pattern += '[^/]*';
-    else if (char === '?') pattern += '[^/]';
-    else pattern += char.replace(/[\\^$.|+(){}[\]]/g, '\\$&');
+    } else tokens.push(cleaned[i] as string);
   }
-  return new RegExp(`^${pattern}$`);
+  return (path) => {
+    if (path.length > MAX_GLOB_INPUT || tokens.length > MAX_GLOB_INPUT) return false;
+    // reach[j]: the tokens so far can match exactly path[0, j).
+    let reach = new Uint8Array(path.length + 1);
+    reach[0] = 1;
+    for (const token of tokens) {
+      const next = new Uint8Array(path.length + 1);
+      if (token === '*' || token === '**') {
+        let open = false;
+        for (let j = 0; j <= path.length; j++) {
+          if (j > 0 && open && (token === '*' ? path[j - 1] === '/' : path[j - 1] === '\n')) open = false;
+          if (reach[j] === 1) open = true;
+          if (open) next[j] = 1;
+        }
+      } else {
+        for (let j = 0; j < path.length; j++) {
+          if (reach[j] === 1 && (token === '?' ? path[j] !== '/' : path[j] === token)) next[j + 1] = 1;
+        }
+      }
+      reach = next;
+    }
+    return reach[path.length] === 1;
+  };
 }
 
 /**

@@ -136,7 +136,12 @@ class YarnReader {
     if (body.startsWith('patch:')) {
       // A patched package is the inner package plus a patch file: its identity is the inner package.
       const hash = body.indexOf('#');
-      const inner = decodeURIComponent(body.slice('patch:'.length, hash === -1 ? undefined : hash));
+      let inner: string;
+      try {
+        inner = decodeURIComponent(body.slice('patch:'.length, hash === -1 ? undefined : hash));
+      } catch {
+        throw invalidLockfile(this.file, `entry ${JSON.stringify(key)} has a malformed patch: locator ${JSON.stringify(body)}`, location);
+      }
       const split = splitNameAndReference(inner);
       if (split === undefined || split.name !== name || split.reference.startsWith('patch:')) {
         throw invalidLockfile(this.file, `entry ${JSON.stringify(key)} patches ${JSON.stringify(inner)}, which is not a package of the same name`, location);

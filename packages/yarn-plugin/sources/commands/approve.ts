@@ -1,7 +1,5 @@
 /** `yarn portcullis approve <name…>`: pin the named packages' install scripts into scripts.allow, like `portcullis approve`. */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { addScriptApprovals, approvalsFor, findPolicyFile, loadProject, POLICY_FILE, PortcullisError, starterPolicyText, writeFileAtomic } from '@portcullis/core';
+import { approveScripts, describeApproval, PortcullisError } from '@portcullis/core';
 import { BaseCommand } from '@yarnpkg/cli';
 import { Configuration, Project } from '@yarnpkg/core';
 import { Command, Option } from 'clipanion';
@@ -23,16 +21,7 @@ export default class PortcullisApproveCommand extends BaseCommand {
     const { project } = await Project.find(configuration, this.context.cwd);
     const dir = projectDir(project.cwd);
     try {
-      const { lockfile } = await loadProject(dir, { env: process.env, kind: 'yarn' });
-      const entries = approvalsFor(lockfile.packages, this.names);
-      const file = findPolicyFile(dir, process.env) ?? join(dir, POLICY_FILE);
-      const before = existsSync(file) ? readFileSync(file, 'utf8') : starterPolicyText();
-      const { text, added } = addScriptApprovals(before, file, entries);
-      if (added.length > 0) writeFileAtomic(file, text);
-      for (const entry of entries) {
-        this.context.stdout.write(`${added.includes(entry) ? '+' : '='} scripts.allow: "${entry}"${added.includes(entry) ? '' : ' (already there)'}\n`);
-      }
-      this.context.stdout.write(`${added.length} approval(s) written to ${file}\n`);
+      this.context.stdout.write(describeApproval(await approveScripts(dir, this.names, { env: process.env, kind: 'yarn' })));
       return 0;
     } catch (error) {
       if (!(error instanceof PortcullisError)) throw error;
