@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
 import type { PackageNode } from '../model.js';
@@ -131,5 +132,16 @@ snapshots:
 `), opts);
     expect(({} as Record<string, unknown>).requiresBuild).toBeUndefined();
     expect(packages[0]?.hasInstallScript).toBeUndefined();
+  });
+});
+
+describe('pnpm 11+ lockfiles with config dependencies (two YAML documents)', () => {
+  it('reads the config dependencies and the project packages, located in the right document', () => {
+    const path = fileURLToPath(new URL('./fixtures/pnpm12-config-dependencies.pnpm-lock.yaml', import.meta.url));
+    const lockfile = readPnpmLockfile(readFileSync(path, 'utf8'), { path, projectDir: '/p', registryFor: () => 'http://127.0.0.1:4873/' });
+    const byName = new Map(lockfile.packages.map((p) => [p.name, p]));
+    expect([...byName.keys()].sort()).toEqual(['left-pad-lite', 'tiny-colors']);
+    expect(byName.get('left-pad-lite')!.integrity).toMatch(/^sha512-/);
+    expect(byName.get('tiny-colors')!.location!.line).toBeGreaterThan(byName.get('left-pad-lite')!.location!.line + 10);
   });
 });

@@ -5,7 +5,7 @@
  * suffix, carries resolution and dependencies, and importers list `dependencies` + `specifiers`).
  */
 import { posix } from 'node:path';
-import type { Lockfile, SourceLocation } from '../model.js';
+import type { Lockfile, PackageNode, SourceLocation } from '../model.js';
 import { PackageGraph, type CopyFacts } from './graph.js';
 import {
   assertLockfileSize,
@@ -36,6 +36,9 @@ export function readPnpmLockfile(input: string | object, opts: LockfileReadOptio
   let importerLocations = new Map<string, SourceLocation>();
   if (typeof input === 'string') {
     assertLockfileSize(Buffer.byteLength(input), file);
+    const documents = yamlDocuments(withoutBom(input));
+    // pnpm 11+ writes config dependencies (code that runs: pnpmfiles) as a first document before the project's.
+    if (documents.length > 1) return mergeDocuments(file, documents.map((d) => shifted(readPnpmLockfile(d.text, opts), d.firstLine - 1)));
     const parsed = parseYamlLockfile(withoutBom(input), file, 'core');
     data = parsed.data;
     locations = parsed.keyLocations('packages');
@@ -55,6 +58,47 @@ export function readPnpmLockfile(input: string | object, opts: LockfileReadOptio
   }
   const reader = new PnpmReader(data, opts, (key) => locations.get(key) ?? snapshotLocations.get(key), (path) => importerLocations.get(path));
   return { kind: 'pnpm', path: file, packages: reader.read() };
+}
+
+/** Splits YAML text at top-level `---` separators, remembering where each document starts (1-based line). */
+function yamlDocuments(text: string): Array<{ text: string; firstLine: number }> {
+  const lines = text.split('\n');
+  const documents: Array<{ text: string; firstLine: number }> = [];
+  let start = 0;
+  const flush = (end: number) => {
+    const body = lines.slice(start, end).join('\n');
+    if (body.trim() !== '') documents.push({ text: body, firstLine: start + 1 });
+  };
+  lines.forEach((line, i) => {
+    if (line.trimEnd() === '---') {
+      flush(i);
+      start = i + 1;
+    }
+  });
+  flush(lines.length);
+  return documents;
+}
+
+function shifted(lockfile: Lockfile, lines: number): Lockfile {
+  for (const pkg of lockfile.packages) if (pkg.location) pkg.location = { line: pkg.location.line + lines, column: pkg.location.column };
+  return lockfile;
+}
+
+/** One package list from several lockfile documents: the same package in two documents is one node. */
+function mergeDocuments(file: string, parts: Lockfile[]): Lockfile {
+  const byId = new Map<string, PackageNode>();
+  for (const part of parts) {
+    for (const pkg of part.packages) {
+      const seen = byId.get(pkg.id);
+      if (seen === undefined) {
+        byId.set(pkg.id, pkg);
+      } else {
+        seen.paths = [...new Set([...seen.paths, ...pkg.paths])];
+        seen.dependents = [...new Set([...seen.dependents, ...pkg.dependents])];
+      }
+    }
+  }
+  return { kind: 'pnpm', path: file, packages: [...byId.values()] };
 }
 
 class PnpmReader {
