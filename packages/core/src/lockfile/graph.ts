@@ -4,6 +4,7 @@
  * copy, while `paths` and `dependents` still let `explain` walk each installed copy.
  */
 import type { PackageNode, SourceKind, SourceLocation } from '../model.js';
+import { isValidPackageName } from '../package-name.js';
 
 /** What a reader knows about one installed copy. */
 export interface CopyFacts {
@@ -77,7 +78,7 @@ export class PackageGraph {
       if (draft.node.location === undefined && facts.location !== undefined) draft.node.location = facts.location;
     }
     draft.paths.add(path);
-    if (alias !== undefined && alias !== facts.name) draft.aliases.add(alias);
+    if (alias !== undefined && alias !== facts.name && isValidPackageName(alias)) draft.aliases.add(alias);
     return draft.node.id;
   }
 
@@ -89,7 +90,8 @@ export class PackageGraph {
   /** Records another name node `id` is installed or required under (an alias). */
   addAlias(id: string, alias: string): void {
     const draft = this.byId.get(id);
-    if (draft !== undefined && alias !== draft.node.name) draft.aliases.add(alias);
+    // Aliases are names too (reports, install paths): a lockfile key that is no package name is not one.
+    if (draft !== undefined && alias !== draft.node.name && isValidPackageName(alias)) draft.aliases.add(alias);
   }
 
   /** Records that `dependent` (a node id, or `.`/an importer path) depends on node `id`. */
@@ -97,7 +99,7 @@ export class PackageGraph {
     const draft = this.byId.get(id);
     if (draft === undefined) return;
     if (dependent !== id) draft.dependents.add(dependent);
-    if (alias !== undefined && alias !== draft.node.name) draft.aliases.add(alias);
+    if (alias !== undefined && alias !== draft.node.name && isValidPackageName(alias)) draft.aliases.add(alias);
   }
 
   /** The nodes, sorted by id, with sorted dependents and aliases. */

@@ -2,7 +2,7 @@
  * YAML lockfiles (pnpm-lock.yaml, Yarn Berry's yarn.lock) parsed with positions, so that findings can
  * point at the line of a package's entry.
  */
-import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import type { SourceLocation } from '../model.js';
 import { invalidLockfile, isRecord, type LockRecord } from './input.js';
 
@@ -21,7 +21,8 @@ export function parseYamlLockfile(text: string, file: string, schema: 'core' | '
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, { lineCounter, schema, uniqueKeys: true, prettyErrors: false, merge: false });
+    // yaml's own uniqueKeys check compares every pair of keys (O(n²): minutes on a large hostile file); ours is a Set.
+    doc = parseDocument(text, { lineCounter, schema, uniqueKeys: false, prettyErrors: false, merge: false });
   } catch (error) {
     throw invalidLockfile(file, `not valid YAML (${(error as Error).message})`);
   }
@@ -29,6 +30,11 @@ export function parseYamlLockfile(text: string, file: string, schema: 'core' | '
   if (first !== undefined) {
     const { line, col } = lineCounter.linePos(first.pos[0]);
     throw invalidLockfile(file, `not valid YAML: ${first.message.split('\n')[0]}`, { line, column: col });
+  }
+  const duplicate = firstDuplicateKey(doc.contents);
+  if (duplicate !== undefined) {
+    const { line, col } = lineCounter.linePos(duplicate.offset);
+    throw invalidLockfile(file, `not valid YAML: duplicate key ${JSON.stringify(duplicate.key.slice(0, 200))}`, { line, column: col });
   }
   let data: unknown;
   try {
@@ -54,4 +60,28 @@ export function parseYamlLockfile(text: string, file: string, schema: 'core' | '
       return found;
     },
   };
+}
+
+/** The first key that repeats within one mapping, anywhere in the tree; one pass, no recursion. */
+function firstDuplicateKey(root: unknown): { key: string; offset: number } | undefined {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const key = pair.key;
+        // Scalars compare by type and value, as yaml's own check does; other keys by their text.
+        const id = isScalar(key) ? `${typeof key.value}:${String(key.value)}` : `node:${String(key)}`;
+        if (seen.has(id)) return { key: id.slice(id.indexOf(':') + 1), offset: (isScalar(key) ? key.range?.[0] : undefined) ?? 0 };
+        seen.add(id);
+        stack.push(pair.key, pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    } else if (isPair(node)) {
+      stack.push(node.key, node.value);
+    }
+  }
+  return undefined;
 }
