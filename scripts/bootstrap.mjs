@@ -3,15 +3,20 @@
 // into .tools/ with plain npm (no global pnpm, no corepack), then the workspace, then builds it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const tools = join(root, '.tools');
 
+// turbo looks the package manager up on PATH: put the pinned pnpm there.
+function toolEnv() {
+  return { ...process.env, PATH: `${join(tools, 'node_modules', '.bin')}${delimiter}${process.env.PATH ?? ''}`, TURBO_TELEMETRY_DISABLED: '1' };
+}
+
 function run(command, args, cwd = root) {
   console.log(`\n$ ${[command, ...args].join(' ')}`);
-  const result = spawnSync(command, args, { cwd, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } });
+  const result = spawnSync(command, args, { cwd, stdio: 'inherit', env: toolEnv() });
   if (result.status !== 0) {
     console.error(`bootstrap: "${[command, ...args].join(' ')}" failed with exit code ${result.status ?? result.signal}`);
     process.exit(result.status ?? 1);

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
+import { PortcullisError } from '../errors.js';
 import { evaluate, exitCodeFor } from '../evaluation/evaluate.js';
 import type { Evidence } from '../evaluation/evidence.js';
 import type { Finding } from '../finding.js';
@@ -117,6 +118,17 @@ export interface Decision {
   strippedRegistries: string[];
 }
 
+/** `PORTCULLIS_FETCH_TIMEOUT_MS`: the per-request registry timeout (default 30 s), for slow registries and fault tests. */
+function fetchTimeoutFrom(env: Env): { timeoutMs?: number } {
+  const raw = env.PORTCULLIS_FETCH_TIMEOUT_MS;
+  if (raw === undefined || raw === '') return {};
+  const ms = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || ms < 1 || ms > 600_000) {
+    throw new PortcullisError('USAGE', `PORTCULLIS_FETCH_TIMEOUT_MS must be a whole number of milliseconds from 1 to 600000, not "${raw.slice(0, 40)}"`);
+  }
+  return { timeoutMs: ms };
+}
+
 /** Gathers evidence for `packages` (registry metadata, signatures) and evaluates the policy: what every adapter calls. */
 export async function decide(packages: readonly PackageNode[], options: DecideOptions): Promise<Decision> {
   const env = options.env ?? process.env;
@@ -126,6 +138,7 @@ export async function decide(packages: readonly PackageNode[], options: DecideOp
     cacheDir,
     offline: options.offline === true,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...fetchTimeoutFrom(env),
   });
   let keyring: Keyring = createKeyring(options.policy.registries, { file: options.policy.file });
   const notices: string[] = [];

@@ -125,6 +125,7 @@ function registryTrust(node: JsonNode, url: string, invalid: (l: SourceLocation,
         if (!(KEY_FIELDS as readonly string[]).includes(e.key)) {
           invalid(e.keyLocation, `unknown key "${e.key}" in a key of "${url}"; expected keyid, keytype, scheme, key, expires`);
         }
+        if (fields[e.key as (typeof KEY_FIELDS)[number]] !== undefined) invalid(e.keyLocation, `duplicate key "${e.key}" in a key of "${url}"`);
         fields[e.key as (typeof KEY_FIELDS)[number]] = e.value;
       }
       const str = (name: 'keyid' | 'keytype' | 'scheme' | 'key', pattern: RegExp, expected: string): string => {

@@ -273,7 +273,8 @@ export class SignatureMemo {
     if (typeof value !== 'object' || value === null) return memo;
     const { format, entries } = value as Record<string, unknown>;
     if (format !== MEMO_FORMAT || !Array.isArray(entries)) return memo;
-    for (const entry of entries) {
+    // Only the newest entries could be kept (oldest first on disk); evicting the rest one by one is quadratic.
+    for (const entry of entries.length > memo.maxEntries ? entries.slice(-memo.maxEntries) : entries) {
       if (!Array.isArray(entry) || entry.length !== 2) continue;
       const [key, stored] = entry as [unknown, unknown];
       const verdict = readVerdict(stored);
