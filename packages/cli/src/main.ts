@@ -20,7 +20,8 @@ Commands:
         Set enforcement up for a package manager and write a starter portcullis.json.
 
 Exit codes: 0 allowed, 1 policy violations, 2 usage or configuration error, 3 could not decide.
-Environment: PORTCULLIS_POLICY (policy file), PORTCULLIS_CACHE_DIR (metadata cache).`;
+Environment: PORTCULLIS_POLICY (policy file), PORTCULLIS_CACHE_DIR (metadata cache),
+  PORTCULLIS_FETCH_TIMEOUT_MS (registry request timeout, default 30000).`;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   check: checkCommand,

@@ -1,6 +1,6 @@
 /** `check` end to end: find and read the project, gather evidence, evaluate, summarize. */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { PortcullisError } from '../errors.js';
@@ -89,9 +89,14 @@ function keyCache(cacheDir: string): KeyCache {
   };
 }
 
+// A memo of 100,000 entries is a few MiB; anything far larger is not ours.
+const MAX_MEMO_BYTES = 64 * 1024 * 1024;
+
 function loadMemo(cacheDir: string): SignatureMemo {
   try {
-    return SignatureMemo.fromJSON(JSON.parse(readFileSync(join(cacheDir, MEMO_FILE), 'utf8')));
+    const file = join(cacheDir, MEMO_FILE);
+    if (statSync(file).size > MAX_MEMO_BYTES) return new SignatureMemo();
+    return SignatureMemo.fromJSON(JSON.parse(readFileSync(file, 'utf8')));
   } catch {
     return new SignatureMemo();
   }
@@ -157,6 +162,7 @@ export async function decide(packages: readonly PackageNode[], options: DecideOp
       if (refresh.status === 'missing') withoutKeysEndpoint.push(registry);
       if (refresh.status === 'refreshed' && refresh.added.length > 0) notices.push(`${registry} publishes keys not in portcullis.json, now trusted for this run: ${refresh.added.join(', ')}`);
       if (refresh.status === 'rejected') notices.push(`ignored the keys served by ${registry}: ${refresh.reason}`);
+      if (refresh.status === 'unavailable') notices.push(`could not refresh the keys of ${registry} (${refresh.reason}); the keys in portcullis.json decide`);
     }
   }
 

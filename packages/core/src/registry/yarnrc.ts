@@ -33,7 +33,7 @@ function readYarnrc(file: string): Settings {
   const body = readFileSync(file);
   if (body.length > MAX_YARNRC_BYTES) throw new PortcullisError('USAGE', `${file} is larger than ${MAX_YARNRC_BYTES} bytes`);
   try {
-    return record(parse(body.toString('utf8'), { maxAliasCount: 10 })) ?? {};
+    return record(parse(body.toString('utf8'), { maxAliasCount: 10, logLevel: 'error' })) ?? {};
   } catch (error) {
     throw new PortcullisError('USAGE', `${file} is not valid YAML: ${(error as Error).message}`, { file });
   }
