@@ -66,6 +66,17 @@ describe.each([['latest'], ['4.14'], ['4.0']] as const)('yarn %s with the Portcu
     expect(readFileSync(join(project.markers, 'native-addon@1.0.0.ran'), 'utf8')).toContain('node-gyp');
   });
 
+  it('an old key counts for versions published before its expiry, not after (full packument through Yarn)', async () => {
+    const before = await yarnProject({ 'legacy-signed': '1.0.0' }, {});
+    const ok = await yarnIn(tool, before, ['install', '--no-immutable']);
+    expect(ok.code, output(ok)).toBe(0);
+    const after = await yarnProject({ 'legacy-signed': '1.1.0' }, {});
+    const blocked = await yarnIn(tool, after, ['install', '--no-immutable']);
+    expect(blocked.code, output(blocked)).not.toBe(0);
+    expect(output(blocked)).toContain('portcullis KEY_EXPIRED: legacy-signed@1.1.0');
+    expect(output(blocked)).toContain('published on 2025-06-01');
+  });
+
   it('range pins hold: entries for other versions allow nothing', async () => {
     const project = await yarnProject({ 'fast-compiler': '^3.2.0', 'native-addon': '1.0.0' }, { scripts: { allow: ['fast-compiler@^4.0.0', 'native-addon@1.0.1'] } });
     const r = await yarnIn(tool, project, ['install', '--no-immutable']);

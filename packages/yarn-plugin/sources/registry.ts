@@ -61,7 +61,12 @@ export function yarnFetch(configuration: Configuration, registries: RegistryConf
         const ident = identOfPath(path);
         // Yarn adds the token it would use for this registry (and scope) itself.
         delete headers.authorization;
-        body = await npmHttpUtils.get(path, { configuration, registry: normalizeRegistryUrl(registry).replace(/\/$/, ''), headers, jsonResponse: false, ...(ident ? { ident } : {}) });
+        // Yarn memoizes GET bodies by URL whatever the Accept header, so a full packument (needed for
+        // `time` when an expired key is involved) would come back abbreviated. A wrapNetworkRequest turns
+        // that memo off for these rare requests.
+        const full = !(headers.accept ?? '').includes('install-v1');
+        const bypassMemo = full ? { wrapNetworkRequest: async <T>(executor: () => Promise<T>) => executor } : {};
+        body = await npmHttpUtils.get(path, { configuration, registry: normalizeRegistryUrl(registry).replace(/\/$/, ''), headers, jsonResponse: false, ...bypassMemo, ...(ident ? { ident } : {}) });
       } else {
         // Not a registry Yarn is configured with: no credentials go there.
         body = await httpUtils.get(url, { configuration, headers, jsonResponse: false });
