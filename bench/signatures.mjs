@@ -6,49 +6,17 @@
 //
 //   node bench/signatures.mjs [--rounds N] [--per-round N] [--no-write]
 import { createPublicKey, verify } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { importTs, median, parseArgs, root, writeSection } from './lib.mjs';
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at === -1 ? fallback : Number(args[at + 1]);
-};
-const ROUNDS = option('--rounds', 7);
-const PER_ROUND = option('--per-round', 15_000);
-const WRITE = !args.includes('--no-write');
+const args = parseArgs();
+const ROUNDS = args.number('--rounds', 7);
+const PER_ROUND = args.number('--per-round', 15_000);
+const WRITE = !args.flag('--no-write');
 
-function loadEsbuild() {
-  for (const pkg of ['packages/cli', 'packages/test-registry']) {
-    const manifest = join(root, pkg, 'package.json');
-    if (!existsSync(join(root, pkg, 'node_modules', 'esbuild'))) continue;
-    return createRequire(manifest)('esbuild');
-  }
-  throw new Error('esbuild not found in packages/cli or packages/test-registry (run the workspace set-up first)');
-}
-
-async function loadVerifier() {
-  const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
-  const outfile = join(dir, 'signatures.mjs');
-  try {
-    await loadEsbuild().build({
-      entryPoints: [join(root, 'packages/core/src/signatures/index.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'error',
-    });
-    return await import(pathToFileURL(outfile).href);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const loadVerifier = () => importTs('packages/core/src/signatures/index.ts');
 
 function readVectors() {
   const file = join(root, '..', 'shared', 'vectors', 'npm-registry-signatures.json');
@@ -63,8 +31,6 @@ function rate(count, fn) {
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return count / seconds;
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const sig = await loadVerifier();
 const vectors = readVectors();
@@ -149,25 +115,9 @@ const summary =
 console.log(`\n${table}\n\n${summary}\n`);
 
 if (WRITE) {
-  const docs = join(root, 'docs', 'benchmarks.md');
-  const START = '<!-- bench:signatures:start -->';
-  const END = '<!-- bench:signatures:end -->';
-  const section = [
-    START,
-    '## Registry signatures: verifications per second',
-    '',
-    'Measured by `node bench/signatures.mjs` (bundles `packages/core/src/signatures` with esbuild first).',
-    '',
-    table,
-    '',
-    summary,
-    END,
-  ].join('\n');
-  let text = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n\nNumbers from the scripts in `bench/`; each section is rewritten by its script.\n';
-  const from = text.indexOf(START);
-  const to = text.indexOf(END);
-  if (from !== -1 && to > from) text = `${text.slice(0, from)}${section}${text.slice(to + END.length)}`;
-  else text = `${text.replace(/\n*$/, '\n\n')}${section}\n`;
-  writeFileSync(docs, text);
-  console.log(`updated ${docs}`);
+  writeSection(
+    'signatures',
+    ['## Registry signatures: verifications per second', '', 'Measured by `node bench/signatures.mjs` (bundles `packages/core/src/signatures` with esbuild first).', '', table, '', summary].join('\n'),
+  );
+  console.log('updated docs/benchmarks.md');
 }

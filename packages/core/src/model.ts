@@ -32,6 +32,8 @@ export interface PackageNode {
    * its own, so it has no integrity of its own; its install scripts still run.
    */
   inBundle?: boolean;
+  /** For a bundled copy: the package whose tarball ships it (whose publisher chose its bytes). */
+  bundledBy?: { name: string; version: string };
   /** Yarn only: Yarn's checksum of its cache zip (`10c0/…`). Not an SRI integrity; never compare it to one. */
   yarnChecksum?: string;
 }

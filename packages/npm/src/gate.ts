@@ -2,7 +2,9 @@
  * The gate in front of npm: resolve without running anything, decide, and only then install with
  * scripts off and run exactly the allowed packages' scripts, one installed copy at a time.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import {
   decide,
   gateOutcome,
@@ -15,6 +17,7 @@ import {
   readNpmLockfile,
   scriptEvidence,
   type Decision,
+  type Finding,
   type Lockfile,
   type Policy,
   type ScriptEvidence,
@@ -57,6 +60,24 @@ function configEnv(cmd: NpmCommand, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 function strictScripts(env: NodeJS.ProcessEnv): boolean {
   const value = env.PORTCULLIS_STRICT_SCRIPTS;
   return value !== undefined && value !== '' && value !== '0' && value !== 'false';
+}
+
+/**
+ * npm 10 runs a git dependency's `prepare` while it installs it, even with --ignore-scripts (its pacote
+ * ignores the setting there): a git dependency scripts.allow does not cover must be refused before the install.
+ */
+function gitPrepareRefusals(judged: Judged, ctx: GateContext): Finding[] {
+  if (versionAtLeast(ctx.npm.version, 11)) return [];
+  const git = new Set(judged.lockfile.packages.filter((p) => p.source === 'git').map((p) => p.id));
+  return judged.decision.findings.filter((f) => f.code === 'SCRIPT_NOT_ALLOWED' && f.id !== undefined && git.has(f.id));
+}
+
+/** What stops the install before npm runs: the gate's blocking findings, plus npm 10's git `prepare`. */
+function blockingBeforeInstall(judged: Judged, ctx: GateContext): { blocking: Finding[]; exitCode: 0 | 1 | 3 } {
+  const gate = gateOutcome(judged.decision.findings, { strictScripts: strictScripts(ctx.env) });
+  const extra = gitPrepareRefusals(judged, ctx).filter((f) => !gate.blocking.includes(f));
+  if (extra.length === 0) return gate;
+  return { blocking: [...gate.blocking, ...extra], exitCode: gate.exitCode === 3 ? 3 : 1 };
 }
 
 interface Judged {
@@ -123,6 +144,39 @@ function refuse(message: string): number {
   return 2;
 }
 
+const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'] as const;
+
+/**
+ * A bare `npm install` (no packages, no options) in a project whose node_modules npm installed from exactly
+ * this package-lock.json (npm's hidden lockfile, node_modules/.package-lock.json, lists the same packages),
+ * and whose package.json still asks for what the lockfile's root entry records: npm resolves nothing new, so
+ * the lock-only resolution (a whole npm process: ~0.5 s of a ~0.65 s no-op install on 1,000 packages) is
+ * skipped. The lockfile is still decided before npm runs; should npm change it anyway, the re-decision
+ * after the install judges the new one before any script runs. Anything unusual (workspaces, overrides,
+ * bundled dependencies, a shrinkwrap, an unreadable file) takes the full path.
+ */
+function lockfileIsCurrent(dir: string, cmd: NpmCommand): boolean {
+  if (cmd.command !== 'install' || cmd.positionals.length > 0 || cmd.optionArgs.length > 0) return false;
+  if (existsSync(join(dir, 'npm-shrinkwrap.json'))) return false;
+  try {
+    const read = (...parts: string[]) => JSON.parse(readFileSync(join(dir, ...parts), 'utf8')) as Record<string, unknown>;
+    const manifest = read('package.json');
+    if (['workspaces', 'overrides', 'bundleDependencies', 'bundledDependencies'].some((k) => manifest[k] !== undefined)) return false;
+    const lock = read('package-lock.json');
+    const hidden = read('node_modules', '.package-lock.json');
+    if (typeof lock.lockfileVersion !== 'number' || lock.lockfileVersion < 2 || lock.lockfileVersion !== hidden.lockfileVersion) return false;
+    const packages = lock.packages as Record<string, Record<string, unknown>> | undefined;
+    if (packages === null || typeof packages !== 'object' || hidden.packages === null || typeof hidden.packages !== 'object') return false;
+    const { '': rootEntry, ...installed } = packages;
+    if (rootEntry === undefined) return false;
+    const same = (a: unknown, b: unknown) => isDeepStrictEqual(a ?? {}, b ?? {});
+    if (!DEPENDENCY_FIELDS.every((field) => same(manifest[field], rootEntry[field]))) return false;
+    return isDeepStrictEqual(installed, hidden.packages);
+  } catch {
+    return false;
+  }
+}
+
 /** `install`/`add`/`update`/`dedupe`/`audit fix`: resolve lock-only, decide, then install exactly that lockfile. */
 export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<number> {
   if (cmd.options.has('global')) return refuse('global installs are not gated yet; nothing was installed. Use npm directly with --ignore-scripts if you accept that.');
@@ -135,7 +189,7 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
   const restore = () => snapshot.restore();
   try {
     const lockOnly = cmd.options.has('package-lock-only');
-    const resolved = await runNpm(ctx.npm, [...cmd.argv, ...(lockOnly ? [] : ['--package-lock-only']), ...quietFlags(cmd), '--no-audit', '--no-fund'], {
+    const resolved = lockfileIsCurrent(dir, cmd) ? { code: 0, stdout: '', stderr: '' } : await runNpm(ctx.npm, [...cmd.argv, ...(lockOnly ? [] : ['--package-lock-only']), ...quietFlags(cmd), '--no-audit', '--no-fund'], {
       cwd: ctx.cwd,
       env: quietEnv(ctx.env),
       inherit: false,
@@ -148,6 +202,12 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     }
     const judged = await judge(dir, policy, cmd, ctx, false);
     const gate = gateOutcome(judged.decision.findings, { strictScripts: strictScripts(ctx.env) });
+    const before = blockingBeforeInstall(judged, ctx);
+    if (before.blocking.length > 0) {
+      restore();
+      reportBlocked(judged.decision, before.blocking, before.exitCode, judged.lockfile, policy, 'nothing was installed; package.json and package-lock.json are unchanged.');
+      return before.exitCode;
+    }
     if (gate.blocking.length > 0) {
       restore();
       reportBlocked(judged.decision, gate.blocking, gate.exitCode, judged.lockfile, policy, 'nothing was installed; package.json and package-lock.json are unchanged.');
@@ -187,7 +247,7 @@ export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number>
     return (await runNpm(ctx.npm, [...cmd.argv, ...quietFlags(cmd)], { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: true })).code;
   }
   const judged = await judge(dir, policy, cmd, ctx, false);
-  const gate = gateOutcome(judged.decision.findings, { strictScripts: strictScripts(ctx.env) });
+  const gate = blockingBeforeInstall(judged, ctx);
   if (gate.blocking.length > 0) {
     reportBlocked(judged.decision, gate.blocking, gate.exitCode, judged.lockfile, policy, 'nothing was installed.');
     return gate.exitCode;

@@ -35,6 +35,8 @@ export type Fault =
   | { kind: 'invalid-json' }
   /** Serve packuments without `dist.signatures` (and 404 for the keys), as a stripping mirror does. */
   | { kind: 'drop-signatures' }
+  /** Serve packuments without their `versions` object (a broken mirror). */
+  | { kind: 'drop-versions' }
   /** Pad the body (JSON: with a `_padding` string; tarballs: with zero bytes) to at least `bytes`. */
   | { kind: 'oversize'; bytes: number };
 
@@ -334,6 +336,10 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     let reply = await route(req, path, stripAll || fault?.kind === 'drop-signatures');
     if (fault?.kind === 'invalid-json') {
       reply = { status: 200, headers: { 'content-type': reply.headers['content-type'] ?? 'application/json' }, body: Buffer.from('{"name": "broken", "versions": {'), json: false };
+    }
+    if (fault?.kind === 'drop-versions' && reply.json && reply.status === 200) {
+      const { versions: _dropped, ...rest } = JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>;
+      reply = { ...reply, body: Buffer.from(JSON.stringify(rest)) };
     }
     if (reply.status === 200 && isNotModified(req, reply)) {
       return send(req, res, { status: 304, headers: pick(reply.headers, ['etag', 'last-modified']), body: Buffer.alloc(0), json: false }, log);

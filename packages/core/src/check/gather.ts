@@ -57,7 +57,8 @@ export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | un
       source: 'metadata',
     };
   }
-  if (pkg.hasInstallScript !== undefined) {
+  // npm's hasInstallScript does not count `prepare`, which a git dependency runs when it is packed.
+  if (pkg.hasInstallScript !== undefined && (pkg.source !== 'git' || pkg.hasInstallScript)) {
     return { hasInstallScript: pkg.hasInstallScript, scripts: [], bindingGyp: false, source: 'lockfile' };
   }
   return undefined;

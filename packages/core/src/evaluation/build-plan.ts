@@ -7,7 +7,7 @@ import type { Finding } from '../finding.js';
 import type { PackageNode } from '../model.js';
 import { createSpecMatcher } from '../policy/spec.js';
 import type { Policy } from '../policy/types.js';
-import { isOwnCode } from './evaluate.js';
+import { isOwnCode, scriptsMayRun } from './evaluate.js';
 import type { ScriptEvidence } from './evidence.js';
 
 /** Findings split by consequence. */
@@ -100,7 +100,7 @@ export function planBuilds(policy: Policy, packages: readonly PackageNode[], scr
     const evidence = scripts.get(pkg.id);
     if (evidence === undefined || !(evidence.scripts.length > 0 || evidence.bindingGyp)) continue;
     const own = isOwnCode(pkg);
-    if (!own && !allowed(pkg.name, pkg.version)) continue;
+    if (!own && !scriptsMayRun(allowed, pkg)) continue;
     const paths = [...pkg.paths].sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : a > b ? 1 : 0));
     for (const path of paths) {
       steps.push({ id: pkg.id, name: pkg.name, version: pkg.version, path, scripts: [...evidence.scripts], bindingGyp: evidence.bindingGyp, ownCode: own });

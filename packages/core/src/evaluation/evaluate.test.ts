@@ -118,6 +118,14 @@ describe('signatures rule', () => {
     expect(findings.map((f) => f.code)).toEqual(['SCRIPT_NOT_ALLOWED']);
   });
 
+  it('a bundled copy named like an allowed package needs its bundler allowed too (bypass corpus B8)', () => {
+    const impostor = pkg('esbuild', '1.0.0', { inBundle: true, integrity: undefined, bundledBy: { name: 'evil', version: '2.0.0' } });
+    const [finding] = evaluate(policy({ scripts: { allow: ['esbuild'] } }), [impostor], evidence([[impostor, postinstall]]));
+    expect(finding).toMatchObject({ code: 'SCRIPT_NOT_ALLOWED', fix: 'portcullis approve evil@2.0.0 esbuild@1.0.0' });
+    expect(finding!.message).toContain('bundled in evil@2.0.0');
+    expect(evaluate(policy({ scripts: { allow: ['esbuild', 'evil@2.0.0'] } }), [impostor], evidence([[impostor, postinstall]]))).toEqual([]);
+  });
+
   it('require "off" disables the check', () => {
     const p = pkg('lib', '1.0.0');
     expect(evaluate(policy({ signatures: { require: 'off' } }), [p], evidence([[p, noScripts, { status: 'unsigned' }]]))).toEqual([]);

@@ -14,6 +14,16 @@ export function isOwnCode(pkg: PackageNode): boolean {
   return pkg.source === 'workspace' || (pkg.source === 'directory' && pkg.insideProject === true);
 }
 
+/**
+ * Whether the policy lets a copy run install-time code. A bundled copy's bytes were chosen by the package
+ * that bundles it, not by the registry's package of that name: its bundler must be allowed too, or a
+ * bundle could pose as an allowed package (`esbuild@1.0.0` inside `evil`).
+ */
+export function scriptsMayRun(allowed: (name: string, version: string) => unknown, pkg: PackageNode): boolean {
+  if (!allowed(pkg.name, pkg.version)) return false;
+  return pkg.bundledBy === undefined || Boolean(allowed(pkg.bundledBy.name, pkg.bundledBy.version));
+}
+
 /** Evaluates every package against the policy; returns findings sorted by package, then code. */
 export function evaluate(policy: Policy, packages: readonly PackageNode[], evidence: Evidence): Finding[] {
   const scriptsAllowed = createSpecMatcher(policy.scripts.allow);
@@ -35,7 +45,7 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
       continue;
     }
     const runsAtInstall = scripts ? scripts.hasInstallScript || scripts.bindingGyp : pkg.hasInstallScript === true;
-    if (runsAtInstall && !scriptsAllowed(pkg.name, pkg.version)) {
+    if (runsAtInstall && !scriptsMayRun(scriptsAllowed, pkg)) {
       findings.push(findingFor(pkg, { code: 'SCRIPT_NOT_ALLOWED', scripts: scripts?.scripts ?? [], bindingGyp: scripts?.bindingGyp ?? false }));
     }
 

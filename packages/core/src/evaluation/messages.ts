@@ -31,8 +31,9 @@ export function findingFor(pkg: PackageNode, detail: FindingDetail): Finding {
   switch (detail.code) {
     case 'SCRIPT_NOT_ALLOWED': {
       const what = detail.scripts.length > 0 ? detail.scripts.join(', ') : detail.bindingGyp ? 'node-gyp rebuild (binding.gyp)' : 'install scripts';
-      message = `${who}${alias} wants to run ${what} at install time, and scripts.allow does not cover it`;
-      fix = `portcullis approve ${who}`;
+      const bundler = pkg.bundledBy === undefined ? undefined : `${pkg.bundledBy.name}@${pkg.bundledBy.version}`;
+      message = `${who}${alias}${bundler ? ` (bundled in ${bundler})` : ''} wants to run ${what} at install time, and scripts.allow does not cover it${bundler ? ' (a bundled copy needs its bundler allowed too)' : ''}`;
+      fix = `portcullis approve ${bundler ? `${bundler} ` : ''}${who}`;
       break;
     }
     case 'UNSIGNED':

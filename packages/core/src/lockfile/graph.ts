@@ -17,6 +17,7 @@ export interface CopyFacts {
   hasInstallScript?: boolean;
   insideProject?: boolean;
   inBundle?: boolean;
+  bundledBy?: { name: string; version: string };
   yarnChecksum?: string;
   location?: SourceLocation;
   /** Overrides the id, for workspaces (their importer path). */
@@ -67,6 +68,7 @@ export class PackageGraph {
       if (facts.hasInstallScript !== undefined) node.hasInstallScript = facts.hasInstallScript;
       if (facts.insideProject !== undefined) node.insideProject = facts.insideProject;
       if (facts.inBundle !== undefined) node.inBundle = facts.inBundle;
+      if (facts.bundledBy !== undefined) node.bundledBy = { ...facts.bundledBy };
       if (facts.yarnChecksum !== undefined) node.yarnChecksum = facts.yarnChecksum;
       if (facts.location !== undefined) node.location = facts.location;
       draft = { node, paths: new Set(), aliases: new Set(), dependents: new Set() };

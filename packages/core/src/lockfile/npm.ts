@@ -181,6 +181,7 @@ class NpmReader {
       facts.inBundle = true;
       facts.source = parent?.source ?? 'registry';
       facts.id = `${name}@${version} (bundled in ${parent?.id ?? 'an unknown parent'})`;
+      if (parent !== undefined) facts.bundledBy = { name: parent.name, version: parent.version };
       if (parent?.registry !== undefined) facts.registry = parent.registry;
       if (facts.source === 'registry' && facts.registry === undefined) facts.registry = normalizeRegistry(this.opts.registryFor(name));
     } else if (resolved === undefined) {
@@ -208,17 +209,18 @@ class NpmReader {
   }
 
   /** The facts of the nearest enclosing copy that is not itself bundled. */
-  private bundlingParent(key: string): { id: string; source: CopyFacts['source']; registry?: string } | undefined {
+  private bundlingParent(key: string): { id: string; name: string; version: string; source: CopyFacts['source']; registry?: string } | undefined {
     for (let dir = parentInstallPath(key); dir !== undefined && dir !== ''; dir = parentInstallPath(dir)) {
       const entry = this.entries.get(dir);
       if (entry === undefined || own(entry, 'inBundle') === true) continue;
       const resolved = ownString(entry, 'resolved');
       const name = ownString(entry, 'name') ?? nameFromInstallPath(dir) ?? '';
-      const id = `${name}@${ownString(entry, 'version') ?? '?'}`;
-      if (resolved === undefined) return { id, source: 'registry', registry: normalizeRegistry(this.opts.registryFor(name)) };
+      const version = ownString(entry, 'version') ?? '?';
+      const id = `${name}@${version}`;
+      if (resolved === undefined) return { id, name, version, source: 'registry', registry: normalizeRegistry(this.opts.registryFor(name)) };
       const registry = registryOfTarball(resolved, name, ownString(entry, 'version'));
-      if (registry !== undefined) return { id, source: 'registry', registry };
-      return { id, source: nonRegistryKind(resolved) };
+      if (registry !== undefined) return { id, name, version, source: 'registry', registry };
+      return { id, name, version, source: nonRegistryKind(resolved) };
     }
     return undefined;
   }

@@ -1,0 +1,211 @@
+#!/usr/bin/env node
+// Bare vs guarded installs with the real package managers against the local test registry, on a
+// synthetic graph (default 1,000 and 3,000 packages): cold (empty caches, store and lockfile), warm (the
+// same install again: lockfile current, node_modules in place, caches full) and frozen (`--frozen-lockfile`
+// / `--immutable` / `ci` with node_modules removed, caches full). Bare and guarded alternate in every
+// round (A first on even rounds, B first on odd ones); medians, min–max and peak memory. Prints the
+// tables and updates the install section of docs/benchmarks.md.
+//
+//   node bench/install.mjs [--sizes 1000,3000] [--cold-sizes 1000] [--frozen-sizes 1000]
+//                          [--attribution-sizes 1000] [--runs 5]
+//                          [--pms pnpm10,pnpm12,yarn,npm11] [--modes cold,warm,frozen] [--no-write]
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { alternate, rotate, CLI, expectExit, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, NPM_WRAPPER, parseArgs, PNPMFILE, requireBuilt, run, spread, today, tool, writeSection, YARN_PLUGIN } from './lib.mjs';
+
+const args = parseArgs();
+const SIZES = args.list('--sizes', ['1000', '3000']).map(Number);
+const COLD_SIZES = args.list('--cold-sizes', ['1000']).map(Number);
+const FROZEN_SIZES = args.list('--frozen-sizes', ['1000']).map(Number);
+const ATTRIBUTION_SIZES = args.list('--attribution-sizes', ['1000']).map(Number);
+const RUNS = Math.max(1, args.number('--runs', 5));
+const PMS = args.list('--pms', ['pnpm10', 'pnpm12', 'yarn', 'npm11']);
+const MODES = args.list('--modes', ['cold', 'warm', 'frozen']);
+const WRITE = !args.flag('--no-write');
+const SEED = 2026;
+const TARGET = { cold: 1.1, warm: 1.05 };
+
+requireBuilt(CLI, NPM_WRAPPER, PNPMFILE, YARN_PLUGIN);
+
+const toolFor = (pm) => (pm === 'yarn' ? tool('yarn') : tool(pm.replace(/\d+$/, ''), Number(pm.match(/\d+$/)[0])));
+
+/** One project folder with its own caches: the bare one, or the guarded one set up as a user does. */
+async function createProject(base, pm, registry, dependencies, guarded, emptyPnpmfile = false) {
+  const dir = join(base, 'project');
+  const home = join(base, 'home');
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(home, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'bench-app', version: '1.0.0', private: true, dependencies }, null, 2)}\n`);
+  const kind = pm.replace(/\d+$/, '');
+  if (kind === 'yarn') {
+    writeFileSync(
+      join(dir, '.yarnrc.yml'),
+      [`npmRegistryServer: "${registry.url}"`, 'unsafeHttpWhitelist: ["127.0.0.1"]', 'enableGlobalCache: false', `globalFolder: "${join(home, 'yarn-global')}"`, `cacheFolder: "${join(home, 'yarn-cache')}"`, 'nodeLinker: node-modules', 'enableTelemetry: false', 'enableScripts: false', ''].join('\n'),
+    );
+    writeFileSync(join(dir, 'yarn.lock'), '');
+  } else {
+    // npm: as after `portcullis init npm` (a plain npm runs no dependency scripts either); pnpm ignores it.
+    writeFileSync(join(dir, '.npmrc'), `registry=${registry.url}\n${kind === 'npm' ? 'ignore-scripts=true\n' : ''}`);
+  }
+  const env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    TMPDIR: tmpdir(),
+    PORTCULLIS_CACHE_DIR: join(home, 'portcullis-cache'),
+    npm_config_userconfig: join(home, '.npmrc'),
+    npm_config_cache: join(home, 'npm-cache'),
+    npm_config_update_notifier: 'false',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    COREPACK_ENABLE_STRICT: '0',
+    YARN_ENABLE_TELEMETRY: '0',
+    NO_COLOR: '1',
+    CI: 'true',
+  };
+  writeFileSync(join(home, '.npmrc'), '');
+  // A pnpmfile that does nothing, to tell what any pnpmfile costs in pnpm from what Portcullis' hooks cost.
+  if (emptyPnpmfile) writeFileSync(join(dir, '.pnpmfile.cjs'), 'module.exports = { hooks: { preResolution() {} } };\n');
+  if (guarded) {
+    // Nothing may build (the graph's ~3 % postinstall packages are skipped with a notice, as bare pnpm/Yarn/npm-with-ignore-scripts skip them).
+    writeFileSync(join(dir, 'portcullis.json'), `${JSON.stringify({ scripts: { allow: [] }, registries: { [registry.url]: { keys: registry.keys.keys } } }, null, 2)}\n`);
+    if (kind !== 'npm') expectExit(await run(process.execPath, [CLI, 'init', kind], { cwd: dir, env }), `portcullis init ${kind}`);
+  }
+  return { dir, home, env, guarded, pm, kind, tool: toolFor(pm) };
+}
+
+/** Removes what a mode starts without. */
+function reset(p, mode) {
+  const rm = (...parts) => rmSync(join(...parts), { recursive: true, force: true });
+  if (mode === 'warm') return;
+  rm(p.dir, 'node_modules');
+  if (p.kind === 'yarn') rm(p.dir, '.yarn', 'install-state.gz');
+  if (mode !== 'cold') return;
+  rm(p.home, 'portcullis-cache');
+  if (p.kind === 'pnpm') {
+    rm(p.dir, 'pnpm-lock.yaml');
+    rm(p.home, 'pnpm-store');
+    rm(p.home, 'pnpm-cache');
+  } else if (p.kind === 'yarn') {
+    writeFileSync(join(p.dir, 'yarn.lock'), '');
+    rm(p.home, 'yarn-cache');
+    rm(p.home, 'yarn-global');
+  } else {
+    rm(p.dir, 'package-lock.json');
+    rm(p.home, 'npm-cache');
+  }
+}
+
+/** The install command of a mode; the guarded npm runs `portcullis-npm` with the same arguments. */
+function install(p, mode) {
+  let argv;
+  if (p.kind === 'pnpm') {
+    // pnpm 11/12 fail on skipped builds by default; the pnpmfile sets strictDepBuilds=false itself, the bare run gets it here.
+    const own = [`--store-dir=${join(p.home, 'pnpm-store')}`, `--cache-dir=${join(p.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false', '--config.strict-dep-builds=false'];
+    argv = mode === 'frozen' ? ['install', '--frozen-lockfile', ...own] : mode === 'cold' ? ['install', '--no-frozen-lockfile', ...own] : ['install', ...own];
+  } else if (p.kind === 'yarn') {
+    argv = mode === 'cold' ? ['install', '--no-immutable'] : mode === 'frozen' ? ['install', '--immutable'] : ['install'];
+  } else {
+    argv = mode === 'frozen' ? ['ci'] : ['install'];
+  }
+  if (p.kind === 'npm' && p.guarded) return run(p.tool.command, [NPM_WRAPPER, ...argv], { cwd: p.dir, env: { ...p.env, PORTCULLIS_NPM: p.tool.args[0] } });
+  return run(p.tool.command, [...p.tool.args, ...argv], { cwd: p.dir, env: p.env });
+}
+
+async function timed(p, mode) {
+  reset(p, mode);
+  const r = expectExit(await install(p, mode), `${p.guarded ? 'guarded' : 'bare'} ${p.pm} ${mode}`);
+  return { ms: r.ms, rssMB: r.rssMB };
+}
+
+const label = (p) => (p.kind === 'npm' ? `npm ${p.tool.version}` : p.kind === 'yarn' ? `Yarn ${p.tool.version}` : `pnpm ${p.tool.version}`);
+const modeLabel = { cold: 'cold', warm: 'warm (repeat install)', frozen: { pnpm: 'frozen (`--frozen-lockfile`)', yarn: 'frozen (`--immutable`)', npm: 'frozen (`ci`)' } };
+
+const started = Date.now();
+const { startRegistry, syntheticGraph } = await loadTestRegistry();
+const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-install-'));
+const results = [];
+const attribution = [];
+const versions = new Map();
+try {
+  for (const size of SIZES) {
+    const graph = syntheticGraph({ packages: size, seed: SEED });
+    const registry = await startRegistry({ packages: graph.packages });
+    try {
+      for (const pm of PMS) {
+        const bare = await createProject(join(work, `${size}`, pm, 'bare'), pm, registry, graph.dependencies, false);
+        const guarded = await createProject(join(work, `${size}`, pm, 'guarded'), pm, registry, graph.dependencies, true);
+        versions.set(pm, label(bare));
+        const modes = MODES.filter((m) => (m !== 'cold' || COLD_SIZES.includes(size)) && (m !== 'frozen' || FROZEN_SIZES.includes(size)));
+        // warm and frozen need a lockfile and full caches: one unmeasured install each when cold is not measured.
+        if (!modes.includes('cold')) for (const p of [bare, guarded]) await timed(p, 'cold');
+        for (const mode of modes) {
+          const [b, g] = await alternate(RUNS, () => timed(bare, mode), () => timed(guarded, mode));
+          const row = { size, pm, label: label(bare), kind: bare.kind, mode, bare: b, guarded: g, ratios: b.map((x, i) => g[i].ms / x.ms) };
+          results.push(row);
+          const ratio = median(g.map((x) => x.ms)) / median(b.map((x) => x.ms));
+          process.stdout.write(`${size} ${label(bare)} ${mode}: bare ${ms(median(b.map((x) => x.ms)))} ms, guarded ${ms(median(g.map((x) => x.ms)))} ms, ratio ${ratio.toFixed(2)}; peak ${mb(median(b.map((x) => x.rssMB)))} / ${mb(median(g.map((x) => x.rssMB)))} MB\n`);
+        }
+        // pnpm, warm: bare vs an empty pnpmfile vs Portcullis, rotating — what any pnpmfile costs pnpm, and what is ours.
+        if (bare.kind === 'pnpm' && modes.includes('warm') && ATTRIBUTION_SIZES.includes(size)) {
+          const empty = await createProject(join(work, `${size}`, pm, 'empty'), pm, registry, graph.dependencies, false, true);
+          await timed(empty, 'cold');
+          const [b, e, g] = await rotate(RUNS, [() => timed(bare, 'warm'), () => timed(empty, 'warm'), () => timed(guarded, 'warm')]);
+          attribution.push({ size, label: label(bare), bare: b, empty: e, guarded: g });
+        }
+        rmSync(join(work, `${size}`, pm), { recursive: true, force: true });
+      }
+    } finally {
+      await registry.close();
+    }
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+const installed = new Map();
+const lines = [];
+for (const size of SIZES) {
+  lines.push(`### ${size.toLocaleString('en-US')} packages`, '');
+  lines.push('| package manager | mode | bare ms, median (min–max) | guarded ms, median (min–max) | guarded/bare | per-round ratios | target | peak MB bare → guarded (extra) |');
+  lines.push('|---|---|---:|---:|---:|---|---|---:|');
+  for (const r of results.filter((x) => x.size === size)) {
+    const bm = r.bare.map((x) => x.ms);
+    const gm = r.guarded.map((x) => x.ms);
+    const ratio = median(gm) / median(bm);
+    const target = TARGET[r.mode];
+    const verdict = target === undefined ? 'none set' : `≤ ${target.toFixed(2)}: **${ratio <= target ? 'met' : 'missed'}**`;
+    const mBare = median(r.bare.map((x) => x.rssMB));
+    const mGuarded = median(r.guarded.map((x) => x.rssMB));
+    const mode = typeof modeLabel[r.mode] === 'string' ? modeLabel[r.mode] : modeLabel[r.mode][r.kind];
+    lines.push(`| ${r.label} | ${mode} | ${ms(median(bm))} (${spread(bm)}) | ${ms(median(gm))} (${spread(gm)}) | **${ratio.toFixed(2)}** | ${min(r.ratios).toFixed(2)}–${max(r.ratios).toFixed(2)} | ${verdict} | ${mb(mBare)} → ${mb(mGuarded)} (${mGuarded - mBare >= 0 ? '+' : ''}${mb(mGuarded - mBare)}) |`);
+    installed.set(size, true);
+  }
+  lines.push('');
+}
+if (attribution.length > 0) {
+  lines.push('### pnpm, warm: what any pnpmfile costs, and what is ours', '');
+  lines.push(`The same warm install with no pnpmfile, with an empty one (\`module.exports = { hooks: { preResolution() {} } }\`) and with Portcullis' — ${RUNS} rounds, the order rotating. With any pnpmfile pnpm cannot take its "already up to date" shortcut and, on pnpm 12, starts its hook worker: that part is pnpm's price for hooks, not Portcullis' work.`, '');
+  lines.push('| packages | pnpm | bare ms | empty pnpmfile ms | Portcullis ms | empty/bare | Portcullis/empty | Portcullis − empty |');
+  lines.push('|---:|---|---:|---:|---:|---:|---:|---:|');
+  for (const a of attribution) {
+    const [b, e, g] = [a.bare, a.empty, a.guarded].map((xs) => median(xs.map((x) => x.ms)));
+    lines.push(`| ${a.size.toLocaleString('en-US')} | ${a.label} | ${ms(b)} | ${ms(e)} | ${ms(g)} | ${(e / b).toFixed(2)} | ${(g / e).toFixed(2)} | ${ms(g - e)} ms |`);
+  }
+  lines.push('');
+}
+const body = [
+  '## Installs: bare vs guarded',
+  '',
+  `\`node bench/install.mjs\` (measured ${today()}). Synthetic graph (seed ${SEED}: layered depth, ~15 % scoped names, ~20 % of names in two majors, ~3 % with a postinstall, all signed) served by the test registry on 127.0.0.1.`,
+  `Bare: the package manager alone (npm with \`ignore-scripts=true\` in .npmrc, as after \`portcullis init npm\`; pnpm with \`strict-dep-builds=false\`, which the pnpmfile also sets). Guarded: the same command with Portcullis set up as a user does (\`portcullis init pnpm\` / \`portcullis init yarn\`; \`portcullis-npm\` for npm), policy allowing no builds. Both skip the same builds.`,
+  '**cold**: no lockfile, no node_modules, empty store/caches (and empty Portcullis metadata cache); **warm**: the same install again, nothing changed; **frozen**: node_modules removed, lockfile and caches full.',
+  `${RUNS} runs per cell, bare and guarded alternating in every round. Ratio = guarded median / bare median. Peak memory: ${memoryMethod}, medians.`,
+  `Machine: ${machine()}. ${[...versions.values()].join(', ')}.`,
+  '',
+  ...lines,
+  `Wall time of this script: ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+].join('\n');
+process.stdout.write(`\n${body}\n`);
+if (WRITE) writeSection('install', body);
+export {};

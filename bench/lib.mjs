@@ -1,0 +1,175 @@
+// Shared helpers of the bench scripts: argument parsing, esbuild bundling of TypeScript sources (the
+// test registry, core), the real package managers, child processes with wall time and peak memory,
+// statistics and the docs/benchmarks.md section writer. Node built-ins only (esbuild from the workspace).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const root = dirname(dirname(fileURLToPath(import.meta.url)));
+export const CLI = join(root, 'packages/cli/dist/portcullis.js');
+export const NPM_WRAPPER = join(root, 'packages/npm/dist/portcullis-npm.js');
+export const PNPMFILE = join(root, 'packages/pnpm/dist/pnpmfile.cjs');
+export const YARN_PLUGIN = join(root, 'packages/yarn-plugin/bundles/@yarnpkg/plugin-portcullis.js');
+export const DOC = join(root, 'docs/benchmarks.md');
+
+/** `--name N` (numbers), `--name a,b` (lists) and bare flags from the command line. */
+export function parseArgs(argv = process.argv.slice(2)) {
+  const at = (name) => argv.indexOf(name);
+  return {
+    number: (name, fallback) => (at(name) === -1 ? fallback : Number(argv[at(name) + 1])),
+    string: (name, fallback) => (at(name) === -1 ? fallback : argv[at(name) + 1]),
+    list: (name, fallback) => (at(name) === -1 ? fallback : argv[at(name) + 1].split(',').filter(Boolean)),
+    flag: (name) => argv.includes(name),
+  };
+}
+
+export function requireBuilt(...files) {
+  for (const file of files) if (!existsSync(file)) throw new Error(`${file} is missing: build the workspace first (node scripts/pnpm.mjs build)`);
+}
+
+export function loadEsbuild() {
+  for (const pkg of ['packages/test-registry', 'packages/cli', 'packages/e2e']) {
+    if (existsSync(join(root, pkg, 'node_modules', 'esbuild'))) return createRequire(join(root, pkg, 'package.json'))('esbuild');
+  }
+  throw new Error('esbuild not found in packages/test-registry, packages/cli or packages/e2e (run the workspace set-up first)');
+}
+
+/** Bundles one TypeScript entry point with esbuild and imports it. */
+export async function importTs(entry) {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
+  const outfile = join(dir, 'bundle.mjs');
+  try {
+    await loadEsbuild().build({ entryPoints: [join(root, entry)], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error' });
+    return await import(pathToFileURL(outfile).href);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const loadTestRegistry = () => importTs('packages/test-registry/src/index.ts');
+
+// The real package managers, as packages/e2e/src/toolbox.ts finds them (pinned dev dependencies of e2e).
+const e2eModules = join(root, 'packages/e2e/node_modules');
+const pkgDir = (alias) => realpathSync(join(e2eModules, alias));
+const versionOf = (alias) => JSON.parse(readFileSync(join(pkgDir(alias), 'package.json'), 'utf8')).version;
+export const node24 = () => join(pkgDir('node24'), 'bin', 'node');
+
+/** `{name, version, command, args}` for npm 10/11, pnpm 10/11/12 or Yarn 4 (latest). */
+export function tool(name, major) {
+  if (name === 'npm') {
+    if (major === 12) throw new Error('npm 12 needs Node >= 22; the benchmarks run npm 10 or 11');
+    return { name, version: versionOf(`npm${major}`), command: process.execPath, args: [join(pkgDir(`npm${major}`), 'bin', 'npm-cli.js')] };
+  }
+  if (name === 'pnpm') {
+    if (major === 10) return { name, version: versionOf('pnpm10'), command: process.execPath, args: [join(pkgDir('pnpm10'), 'bin', 'pnpm.cjs')] };
+    if (major === 11) return { name, version: versionOf('pnpm11'), command: node24(), args: [join(pkgDir('pnpm11'), 'bin', 'pnpm.cjs')] };
+    const bin = join(dirname(pkgDir('pnpm12')), '@pnpm', 'exe.linux-x64', 'pnpm');
+    if (!existsSync(bin)) throw new Error(`pnpm 12 binary missing at ${bin}`);
+    return { name, version: versionOf('pnpm12'), command: bin, args: [] };
+  }
+  if (name === 'yarn') return { name, version: versionOf('yarn4'), command: process.execPath, args: [join(pkgDir('yarn4'), 'bin', 'yarn.js')] };
+  throw new Error(`unknown tool ${name}`);
+}
+
+const TIME = '/usr/bin/time';
+export const memoryMethod = existsSync(TIME) ? 'GNU time `%M`: peak RSS of the largest process in the tree' : '`process.resourceUsage().maxRSS` of the command';
+
+/**
+ * Runs a command (never blocking the event loop: the registry may live in this process). Resolves with
+ * `{code, stdout, stderr, ms, rssMB}`; `rssMB` is the peak resident set of the largest process of the tree.
+ */
+export function run(command, argv, { cwd, env, timeoutMs = 600_000 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-rss-'));
+  const rssFile = join(dir, 'rss');
+  const [cmd, args] = existsSync(TIME) ? [TIME, ['-f', '%M', '-o', rssFile, command, ...argv]] : [command, argv];
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      let rssMB = NaN;
+      try {
+        const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1));
+        if (Number.isFinite(kb)) rssMB = kb / 1024;
+      } catch {}
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, ms, rssMB });
+    });
+  });
+}
+
+/** Throws with the output when a run did not exit with one of `ok`. */
+export function expectExit(result, what, ok = [0]) {
+  if (!ok.includes(result.code)) throw new Error(`${what} failed (exit ${result.code}):\n${(result.stdout + result.stderr).slice(-3000)}`);
+  return result;
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+export const min = (xs) => Math.min(...xs);
+export const max = (xs) => Math.max(...xs);
+export const ms = (x) => Math.round(x).toLocaleString('en-US');
+export const spread = (xs, f = ms) => `${f(min(xs))}–${f(max(xs))}`;
+export const mb = (x) => (Number.isFinite(x) ? Math.round(x).toString() : 'n/a');
+
+export function machine() {
+  const model = cpus()[0]?.model?.trim() ?? 'unknown CPU';
+  return `${model}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.versions.node}, ${process.platform}-${process.arch}`;
+}
+
+export const today = () => new Date().toISOString().slice(0, 10);
+
+/** Replaces (or appends) the section between `<!-- bench:KEY:start -->` and `<!-- bench:KEY:end -->`. */
+export function writeSection(key, body) {
+  const start = `<!-- bench:${key}:start -->`;
+  const end = `<!-- bench:${key}:end -->`;
+  const section = `${start}\n${body.trim()}\n${end}`;
+  let text = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  text = from !== -1 && to > from ? `${text.slice(0, from)}${section}${text.slice(to + end.length)}` : `${text.trimEnd()}\n\n${section}\n`;
+  writeFileSync(DOC, text);
+}
+
+/** Alternates `a` and `b` `runs` times (a first on even rounds, b first on odd ones); returns both series. */
+export async function alternate(runs, a, b) {
+  const as = [];
+  const bs = [];
+  for (let i = 0; i < runs; i++) {
+    if (i % 2 === 0) {
+      as.push(await a(i));
+      bs.push(await b(i));
+    } else {
+      bs.push(await b(i));
+      as.push(await a(i));
+    }
+  }
+  return [as, bs];
+}
+
+/** Runs each of `fns` once per round, `runs` rounds, the order rotating every round; returns one series per function. */
+export async function rotate(runs, fns) {
+  const out = fns.map(() => []);
+  for (let round = 0; round < runs; round++) {
+    for (let k = 0; k < fns.length; k++) {
+      const i = (k + round) % fns.length;
+      out[i].push(await fns[i](round));
+    }
+  }
+  return out;
+}

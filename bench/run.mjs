@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// `pnpm bench`: every benchmark in one go (after `pnpm run build`), each section of docs/benchmarks.md
+// rewritten by its script, then a summary section with the machine, the versions and the wall times.
+// Sized to finish in well under 20 minutes on 2 cores; extra arguments go to every script as-is
+// (e.g. `node bench/run.mjs --no-write`).
+//
+//   node bench/run.mjs [--only signatures,check,audit,install,npm-wrapper] [--no-write]
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { machine, parseArgs, root, today, tool, writeSection } from './lib.mjs';
+
+const args = parseArgs();
+const WRITE = !args.flag('--no-write');
+const steps = [
+  ['signatures', 'signature verification throughput', []],
+  ['check', '`portcullis check` scaling curve, 100 → 5,000 packages', ['--sizes', '100,300,1000,3000,5000', '--runs', '5']],
+  ['audit', '`portcullis check` vs `pnpm audit signatures`, 3,000 packages', ['--packages', '3000', '--runs', '5', '--pnpm', '12,11']],
+  ['install', 'bare vs guarded installs, 1,000 and 3,000 packages', ['--sizes', '1000,3000', '--cold-sizes', '1000', '--frozen-sizes', '1000', '--attribution-sizes', '1000', '--runs', '5']],
+  ['npm-wrapper', '`portcullis-npm install` with nothing to do, 200 packages', ['--runs', '7']],
+].filter(([name]) => args.list('--only', null)?.includes(name) ?? true);
+
+const started = Date.now();
+const times = [];
+for (const [name, what, defaults] of steps) {
+  process.stdout.write(`\n=== bench/${name}.mjs: ${what}\n`);
+  const t0 = Date.now();
+  const code = await new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'bench', `${name}.mjs`), ...defaults, ...(WRITE ? [] : ['--no-write'])], { stdio: 'inherit' });
+    child.on('close', (c) => resolve(c ?? 1));
+  });
+  const seconds = (Date.now() - t0) / 1000;
+  times.push([name, what, seconds, code]);
+  process.stdout.write(`=== bench/${name}.mjs: ${code === 0 ? 'done' : `FAILED (exit ${code})`} in ${seconds.toFixed(0)} s\n`);
+}
+const total = (Date.now() - started) / 1000;
+const versions = [tool('pnpm', 10), tool('pnpm', 11), tool('pnpm', 12), tool('yarn'), tool('npm', 10), tool('npm', 11)].map((t) => `${t.name} ${t.version}`).join(', ');
+const body = [
+  '## This run',
+  '',
+  `\`pnpm bench\` (= \`pnpm run build && node bench/run.mjs\`), ${today()}. Machine: ${machine()}. Package managers available: ${versions}.`,
+  '',
+  '| script | what | wall time | result |',
+  '|---|---|---:|---|',
+  ...times.map(([name, what, s, code]) => `| \`bench/${name}.mjs\` | ${what} | ${s.toFixed(0)} s | ${code === 0 ? 'ok' : `failed (exit ${code})`} |`),
+  `| **total** (without the build) | | **${total.toFixed(0)} s** | |`,
+].join('\n');
+if (WRITE && steps.length === 5) writeSection('summary', body);
+process.stdout.write(`\n${body}\n\nTotal wall time: ${(total / 60).toFixed(1)} min (${total.toFixed(0)} s)\n`);
+process.exit(times.some(([, , , code]) => code !== 0) ? 1 : 0);
