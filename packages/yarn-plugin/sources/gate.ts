@@ -7,7 +7,7 @@
  *   node-gyp rebuild alike); the policy answers, whatever `enableScripts` or `dependenciesMeta` say.
  * The tarball check (`wrapNetworkRequest`) uses the integrities signed at resolution.
  */
-import { createSpecMatcher, decide, INSTALL_SCRIPTS, isOwnCode, loadPolicy, PortcullisError, type Finding, type Policy } from '@portcullis/core';
+import { createSpecMatcher, decide, gateOutcome, INSTALL_SCRIPTS, isOwnCode, loadPolicy, PortcullisError, type Finding, type Policy } from '@portcullis/core';
 import { ReportError, structUtils, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
 import { findingLine, YarnCode } from './messages.js';
 import { projectDir, resolvedPackages } from './packages.js';
@@ -72,24 +72,22 @@ export async function judgeResolution(project: Project, report: Report): Promise
   }
 
   for (const notice of decision.notices) report.reportInfo(null, `portcullis: ${notice}`);
-  const blocking = decision.findings.filter((f) => f.rule === 'signatures' || f.code === 'METADATA_UNAVAILABLE');
-  const scripts = decision.findings.filter((f) => f.code === 'SCRIPT_NOT_ALLOWED');
-  const strict = configuration.get('portcullisStrict') === true;
-  if (blocking.length > 0) {
-    for (const finding of blocking) report.reportError(finding.code === 'METADATA_UNAVAILABLE' ? YarnCode.undecided : YarnCode.signatures, findingLine(finding));
-    if (strict) for (const finding of scripts) report.reportError(YarnCode.scripts, findingLine(finding));
-    const undecided = blocking.some((f) => f.code === 'METADATA_UNAVAILABLE');
-    throw new ReportError(
-      undecided ? YarnCode.undecided : YarnCode.signatures,
-      `portcullis: ${blocking.length} package(s) ${undecided ? 'could not be verified' : 'failed the signature policy'} of portcullis.json; the install stopped before fetching or running anything`,
-    );
+  // Which findings stop the install and which only skip a build: the same rule as every other adapter.
+  const outcome = gateOutcome(decision.findings, { strictScripts: configuration.get('portcullisStrict') === true });
+  if (outcome.blocking.length > 0) {
+    const codeOf = (f: Finding) => (f.code === 'METADATA_UNAVAILABLE' ? YarnCode.undecided : f.code === 'SCRIPT_NOT_ALLOWED' ? YarnCode.scripts : YarnCode.signatures);
+    for (const finding of outcome.blocking) report.reportError(codeOf(finding), findingLine(finding));
+    const undecided = outcome.exitCode === 3;
+    const signatures = outcome.blocking.filter((f) => f.code !== 'SCRIPT_NOT_ALLOWED');
+    if (signatures.length > 0) {
+      throw new ReportError(
+        undecided ? YarnCode.undecided : YarnCode.signatures,
+        `portcullis: ${signatures.length} package(s) ${undecided ? 'could not be verified' : 'failed the signature policy'} of portcullis.json; the install stopped before fetching or running anything`,
+      );
+    }
+    throw new ReportError(YarnCode.scripts, `portcullis: ${outcome.blocking.length} package(s) want to run install scripts that scripts.allow does not cover (portcullisStrict is on); nothing was fetched or run`);
   }
-  if (scripts.length === 0) return;
-  if (strict) {
-    for (const finding of scripts) report.reportError(YarnCode.scripts, findingLine(finding));
-    throw new ReportError(YarnCode.scripts, `portcullis: ${scripts.length} package(s) want to run install scripts that scripts.allow does not cover (portcullisStrict is on); nothing was fetched or run`);
-  }
-  report.reportWarning(YarnCode.scripts, scriptsNotice(scripts));
+  if (outcome.skipped.length > 0) report.reportWarning(YarnCode.scripts, scriptsNotice(outcome.skipped));
 }
 
 /** One notice for every blocked build: who, and the command that allows them. */
