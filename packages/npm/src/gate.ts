@@ -202,16 +202,12 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     }
     const judged = await judge(dir, policy, cmd, ctx, false);
     const gate = gateOutcome(judged.decision.findings, { strictScripts: strictScripts(ctx.env) });
+    // Everything gate.blocking holds, plus npm 10's git prepare.
     const before = blockingBeforeInstall(judged, ctx);
     if (before.blocking.length > 0) {
       restore();
       reportBlocked(judged.decision, before.blocking, before.exitCode, judged.lockfile, policy, 'nothing was installed; package.json and package-lock.json are unchanged.');
       return before.exitCode;
-    }
-    if (gate.blocking.length > 0) {
-      restore();
-      reportBlocked(judged.decision, gate.blocking, gate.exitCode, judged.lockfile, policy, 'nothing was installed; package.json and package-lock.json are unchanged.');
-      return gate.exitCode;
     }
     if (lockOnly) {
       process.stdout.write(resolved.stdout);
