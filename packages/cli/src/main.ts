@@ -21,6 +21,7 @@ Commands:
 
 Exit codes: 0 allowed, 1 policy violations, 2 usage or configuration error, 3 could not decide.
 Environment: PORTCULLIS_POLICY (policy file), PORTCULLIS_CACHE_DIR (metadata cache),
+  PORTCULLIS_STATE_DIR (the secret that authenticates remembered verifications),
   PORTCULLIS_FETCH_TIMEOUT_MS (registry request timeout, default 30000).`;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {

@@ -94,6 +94,7 @@ async function judge(dir: string, policy: Policy, cmd: NpmCommand, ctx: GateCont
     policy,
     registryConfig,
     env: ctx.env,
+    projectDir: dir,
     ...(installed ? { readInstalled: installedManifestReader(lockfile, dir) } : {}),
   };
   const offline = cmd.options.get('offline') === true;

@@ -8,9 +8,35 @@
  * (updateConfig) and reported once.
  */
 import { join } from 'node:path';
-import { decide, formatFindingLines, formatSkippedScripts, gateOutcome, readPnpmLockfile, type Finding, type PackageNode } from '@portcullis/core';
+import {
+  createDecider,
+  formatFindingLines,
+  formatSkippedScripts,
+  gateOutcome,
+  isValidPackageName,
+  packumentVersionFromJson,
+  readPnpmLockfile,
+  type Decider,
+  type PackageNode,
+  type PackumentVersion,
+} from '@portcullis/core';
 import { pnpmError } from './errors.js';
 import { projectAt, type Project } from './project.js';
+
+/**
+ * One decider per project for the life of this pnpm process (or pnpm 12's hook worker): packuments
+ * fetched for readPackage are in memory when afterAllResolved judges the whole graph.
+ */
+const deciders = new WeakMap<Project, Decider>();
+
+function deciderFor(project: Project): Decider {
+  let decider = deciders.get(project);
+  if (decider === undefined) {
+    decider = createDecider({ policy: project.policy, registryConfig: project.registryConfig, env: process.env, projectDir: project.dir });
+    deciders.set(project, decider);
+  }
+  return decider;
+}
 
 /** Packages already named in a notice, so one install reports each skipped build once. */
 const noticed = new Set<string>();
@@ -29,9 +55,12 @@ interface Judgement {
  * Decides on `packages`: returns the error for anything that must stop the install and, for a whole graph
  * (`notice`), prints the one notice for skipped builds. readPackage sees packages a few at a time, so it never does.
  */
-async function judge(packages: readonly PackageNode[], project: Project, what: string, notice: boolean): Promise<Judgement> {
+async function judge(packages: readonly PackageNode[], project: Project, what: string, notice: boolean, supplied?: ReadonlyMap<string, PackumentVersion>): Promise<Judgement> {
   if (packages.length === 0) return { blocked: new Set() };
-  const decision = await decide(packages, { policy: project.policy, registryConfig: project.registryConfig, env: process.env });
+  const decider = deciderFor(project);
+  const decision = await decider.decide(packages, supplied && supplied.size > 0 ? { supplied: (pkg) => supplied.get(pkg.id) } : {});
+  // Whole-graph decisions (preResolution, afterAllResolved) end an install's judging: keep what was verified.
+  if (notice) decider.save();
   const outcome = gateOutcome(decision.findings);
   if (outcome.blocking.length > 0) {
     const blocked = new Set(outcome.blocking.map((f) => `${f.package}@${f.version}`));
@@ -92,30 +121,76 @@ export async function afterAllResolved<T extends object>(lockfile: T): Promise<T
 interface Manifest {
   name?: unknown;
   version?: unknown;
-  dist?: { integrity?: unknown; tarball?: unknown };
+  dist?: { integrity?: unknown; tarball?: unknown; signatures?: unknown };
+  dependencies?: unknown;
+  optionalDependencies?: unknown;
 }
 
-/** Registry packages seen by readPackage, judged in batches (pnpm reads many manifests at once). */
-let batch: { nodes: Map<string, PackageNode>; result: Promise<Judgement> } | undefined;
+/** The registry name behind one dependency spec, when it comes from a registry: `npm:` aliases included. */
+function registryNameOf(name: string, spec: unknown): string | undefined {
+  if (typeof spec !== 'string') return undefined;
+  if (spec.startsWith('npm:')) {
+    const target = spec.slice(4);
+    const at = target.lastIndexOf('@');
+    const aliased = at > 0 ? target.slice(0, at) : target;
+    return isValidPackageName(aliased) ? aliased : undefined;
+  }
+  // workspace:, file:, link:, git and tarball URLs, and paths are not fetched from a registry.
+  if (/^[a-z+]+:/i.test(spec) || spec.includes('/')) return undefined;
+  return isValidPackageName(name) ? name : undefined;
+}
 
-function judgeSoon(node: PackageNode, project: Project): Promise<Judgement> {
+/**
+ * pnpm resolves a manifest's dependencies next: start fetching their metadata now, beside pnpm's own
+ * requests, so their readPackage calls find it in memory instead of waiting for a fetch of their own.
+ */
+function prefetchDependencies(manifest: Manifest, project: Project): void {
+  const decider = deciderFor(project);
+  for (const field of [manifest.dependencies, manifest.optionalDependencies]) {
+    if (typeof field !== 'object' || field === null) continue;
+    for (const [name, spec] of Object.entries(field)) {
+      const target = registryNameOf(name, spec);
+      if (target !== undefined) decider.prefetch(target);
+    }
+  }
+}
+
+/** Registry packages seen by readPackage, judged together (pnpm reads many manifests at once). */
+let batch: { nodes: Map<string, PackageNode>; supplied: Map<string, PackumentVersion>; result: Promise<Judgement> } | undefined;
+
+function judgeSoon(node: PackageNode, metadata: PackumentVersion | undefined, project: Project): Promise<Judgement> {
   if (batch === undefined) {
     const nodes = new Map<string, PackageNode>();
-    const result = new Promise<void>((resolve) => setTimeout(resolve, 5)).then(() => {
+    const supplied = new Map<string, PackumentVersion>();
+    // Manifests pnpm hands over in the same turn are judged together; no timer, so no call waits for one.
+    const result = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
       batch = undefined;
-      return judge([...nodes.values()], project, 'the resolved dependencies', false);
+      return judge([...nodes.values()], project, 'the resolved dependencies', false, supplied);
     });
-    batch = { nodes, result };
+    batch = { nodes, supplied, result };
   }
   batch.nodes.set(node.id, node);
+  if (metadata !== undefined) batch.supplied.set(node.id, metadata);
   return batch.result;
+}
+
+/**
+ * The manifest's own registry metadata, when it carries signatures to verify (pnpm 10 and 11 pass
+ * `dist.signatures` through; pnpm 12 drops them, and then the packument is fetched).
+ */
+function suppliedMetadata(manifest: Manifest & { name: string; version: string }): PackumentVersion | undefined {
+  const signatures = manifest.dist?.signatures;
+  if (!Array.isArray(signatures) || signatures.length === 0) return undefined;
+  const parsed = packumentVersionFromJson(manifest, manifest.name, manifest.version);
+  return typeof parsed === 'string' ? undefined : parsed;
 }
 
 /** readPackage: a dependency's registry manifest as pnpm resolves it — refuse it before it is linked. */
 export async function readPackage<T extends Manifest>(manifest: T): Promise<T> {
+  const project = await projectAt(process.cwd());
+  prefetchDependencies(manifest, project);
   const integrity = manifest.dist?.integrity;
   if (typeof manifest.name !== 'string' || typeof manifest.version !== 'string' || typeof integrity !== 'string') return manifest;
-  const project = await projectAt(process.cwd());
   const node: PackageNode = {
     id: `${manifest.name}@${manifest.version}`,
     name: manifest.name,
@@ -127,7 +202,7 @@ export async function readPackage<T extends Manifest>(manifest: T): Promise<T> {
     paths: [],
     dependents: [],
   };
-  const { error, blocked } = await judgeSoon(node, project);
+  const { error, blocked } = await judgeSoon(node, suppliedMetadata({ ...manifest, name: manifest.name, version: manifest.version }), project);
   // Only a blocked package's own resolution fails: pnpm then reports one error naming every finding of the batch.
   if (error !== undefined && blocked.has(node.id)) throw error;
   return manifest;

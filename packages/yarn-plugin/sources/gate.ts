@@ -62,7 +62,7 @@ export async function judgeResolution(project: Project, report: Report): Promise
   const registryConfig = yarnRegistryConfig(configuration);
   const packages = resolvedPackages(project, registryConfig);
   const offline = configuration.values.has('enableOfflineMode') && configuration.get('enableOfflineMode') === true;
-  const decision = await decide(packages, { policy: gate.policy, registryConfig, env: process.env, offline, fetch: yarnFetch(configuration, registryConfig) });
+  const decision = await decide(packages, { policy: gate.policy, registryConfig, env: process.env, offline, projectDir: project.cwd, fetch: yarnFetch(configuration, registryConfig) });
 
   const mixed = new Set(packages.filter((p) => !isOwnCode(p)).map((p) => `${p.name}@${p.version}`));
   gate.ownCode = new Set(packages.filter((p) => isOwnCode(p)).map((p) => `${p.name}@${p.version}`).filter((key) => !mixed.has(key)));

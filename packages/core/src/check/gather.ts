@@ -13,13 +13,22 @@ import type { Keyring } from '../signatures/keyring.js';
 import { detectSignatureStripping, type SignatureStripping } from '../signatures/mirror.js';
 import { verifyRegistrySignatures, type SignatureMemo } from '../signatures/verify.js';
 import type { InstalledManifest, InstalledManifestReader } from './installed.js';
+import { factsOf, metadataOf, type VerifiedVersions, type VersionQuery } from './verified-versions.js';
 
 export interface GatherOptions {
   policy: Policy;
   client: RegistryClient;
   keyring: Keyring;
   memo?: SignatureMemo;
+  /** Versions verified before (authenticated): their packuments are not needed again. */
+  verified?: VerifiedVersions;
   readInstalled?: InstalledManifestReader;
+  /**
+   * A version's registry metadata that the package manager already fetched and handed over (pnpm's
+   * `readPackage`): used instead of fetching the packument. The adapter supplies it only when it carries
+   * `dist.signatures`; its signatures are verified like fetched ones.
+   */
+  supplied?: (pkg: PackageNode) => PackumentVersion | undefined;
   /** Registries whose `/-/npm/v1/keys` answered 404: one unsigned package there already means a stripping mirror. */
   withoutKeysEndpoint?: Iterable<string>;
 }
@@ -89,18 +98,34 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
         unavailable.set(pkg.id, 'the lockfile does not say which registry it came from');
         return;
       }
-      let packument: Packument;
-      try {
-        packument = await options.client.getPackument(pkg.name, { registry });
-      } catch (error) {
-        unavailable.set(pkg.id, reasonOf(error));
+      const keySet = wantSignatures ? options.keyring.forRegistry(registry) : undefined;
+      const query: VersionQuery | undefined =
+        keySet !== undefined && options.verified?.enabled ? { keySetId: keySet.id, registry: keySet.registry, name: pkg.name, version: pkg.version, integrity: pkg.integrity } : undefined;
+      const remembered = query !== undefined ? options.verified!.get(query) : undefined;
+      if (remembered !== undefined) {
+        const found = scriptEvidence(pkg, metadataOf(pkg.name, pkg.version, remembered), installed);
+        if (found !== undefined) scripts.set(pkg.id, found);
+        integrities.set(pkg.id, remembered.integrity);
+        const evidence: SignatureEvidence = { status: 'verified', keyid: remembered.keyid };
+        signatures.set(pkg.id, evidence);
+        outcomes.push({ registry, evidence, package: `${pkg.name}@${pkg.version}` });
         return;
       }
-      const invalid = packument.invalidVersions.get(pkg.version);
-      const metadata = packument.versions.get(pkg.version);
-      if (invalid !== undefined || metadata === undefined) {
-        unavailable.set(pkg.id, invalid !== undefined ? `the registry's metadata for ${pkg.version} is malformed: ${invalid}` : `${registry} has no version ${pkg.version} of ${pkg.name}`);
-        return;
+      let metadata = options.supplied?.(pkg);
+      if (metadata === undefined) {
+        let packument: Packument;
+        try {
+          packument = await options.client.getPackument(pkg.name, { registry });
+        } catch (error) {
+          unavailable.set(pkg.id, reasonOf(error));
+          return;
+        }
+        const invalid = packument.invalidVersions.get(pkg.version);
+        metadata = packument.versions.get(pkg.version);
+        if (invalid !== undefined || metadata === undefined) {
+          unavailable.set(pkg.id, invalid !== undefined ? `the registry's metadata for ${pkg.version} is malformed: ${invalid}` : `${registry} has no version ${pkg.version} of ${pkg.name}`);
+          return;
+        }
       }
       const found = scriptEvidence(pkg, metadata, installed);
       if (found !== undefined) scripts.set(pkg.id, found);
@@ -110,6 +135,7 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
 
       const evidence = await verifyVersion(pkg, metadata, registry, options);
       signatures.set(pkg.id, evidence);
+      if (query !== undefined && evidence.status === 'verified' && integrity !== undefined) options.verified!.set(query, factsOf(metadata, integrity, evidence.keyid));
       outcomes.push({ registry, evidence, package: `${pkg.name}@${pkg.version}` });
     }),
   );

@@ -1,6 +1,6 @@
 /** `check` end to end: find and read the project, gather evidence, evaluate, summarize. */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { PortcullisError } from '../errors.js';
@@ -14,13 +14,14 @@ import type { Policy } from '../policy/types.js';
 import { defaultCacheDir } from '../registry/cache.js';
 import { createRegistryClient } from '../registry/client.js';
 import type { RegistryConfig } from '../registry/config.js';
+import type { PackumentVersion } from '../registry/packument.js';
 import { loadNpmConfig, type Env } from '../registry/npmrc.js';
 import { loadYarnConfig } from '../registry/yarnrc.js';
 import type { CheckResult } from '../report/result.js';
 import { createKeyring, refreshKeys, type KeyCache, type Keyring } from '../signatures/keyring.js';
 import { describeSignatureStripping } from '../signatures/mirror.js';
-import { SignatureMemo } from '../signatures/verify.js';
 import { gatherEvidence } from './gather.js';
+import { defaultStateDir, memoSecret, VerifiedVersions } from './verified-versions.js';
 import { installedManifestReader, type InstalledManifestReader } from './installed.js';
 
 /** A project as Portcullis sees it: its policy, its lockfile and its package manager's registry settings. */
@@ -65,8 +66,6 @@ export interface CheckRun {
   locations: Map<string, SourceLocation>;
 }
 
-const MEMO_FILE = 'signature-memo-v1.json';
-
 /** Refreshed key lists, one file per registry beside the metadata cache (validated again on every read). */
 function keyCache(cacheDir: string): KeyCache {
   const file = (registry: string) => join(cacheDir, 'keys-v1', `${createHash('sha256').update(registry).digest('hex')}.json`);
@@ -89,19 +88,6 @@ function keyCache(cacheDir: string): KeyCache {
   };
 }
 
-// A memo of 100,000 entries is a few MiB; anything far larger is not ours.
-const MAX_MEMO_BYTES = 64 * 1024 * 1024;
-
-function loadMemo(cacheDir: string): SignatureMemo {
-  try {
-    const file = join(cacheDir, MEMO_FILE);
-    if (statSync(file).size > MAX_MEMO_BYTES) return new SignatureMemo();
-    return SignatureMemo.fromJSON(JSON.parse(readFileSync(file, 'utf8')));
-  } catch {
-    return new SignatureMemo();
-  }
-}
-
 /** What an adapter hands in: the packages its package manager is about to install, and the settings to judge them by. */
 export interface DecideOptions {
   policy: Policy;
@@ -112,6 +98,10 @@ export interface DecideOptions {
   refreshKeys?: boolean;
   fetch?: typeof fetch;
   readInstalled?: InstalledManifestReader;
+  /** The project being decided on: its verified versions are remembered in a file of its own. */
+  projectDir?: string;
+  /** Where this user's memo secret lives (default: `defaultStateDir`). */
+  stateDir?: string;
 }
 
 /** The decision on a set of packages: findings, exit code, the evidence behind them and plain notices. */
@@ -134,8 +124,27 @@ function fetchTimeoutFrom(env: Env): { timeoutMs?: number } {
   return { timeoutMs: ms };
 }
 
-/** Gathers evidence for `packages` (registry metadata, signatures) and evaluates the policy: what every adapter calls. */
-export async function decide(packages: readonly PackageNode[], options: DecideOptions): Promise<Decision> {
+/** What one decision may use beyond the packages themselves. */
+export interface DecisionInputs {
+  readInstalled?: InstalledManifestReader;
+  /** Registry metadata the package manager already handed over for some versions (see GatherOptions.supplied). */
+  supplied?: (pkg: PackageNode) => PackumentVersion | undefined;
+}
+
+/**
+ * A decider kept for the length of one install: one registry client (each packument fetched once, kept
+ * in memory), one keyring, one signature memo read from disk once. Hooks that see packages a few at a
+ * time (pnpm's readPackage) decide through it without paying for set-up on every call.
+ */
+export interface Decider {
+  decide(packages: readonly PackageNode[], inputs?: DecisionInputs): Promise<Decision>;
+  /** Starts fetching a package's metadata for a later decision; a failure is met (and reported) by that decision. */
+  prefetch(name: string): void;
+  /** Writes the verified-versions memo back to the cache directory. */
+  save(): void;
+}
+
+export function createDecider(options: DecideOptions): Decider {
   const env = options.env ?? process.env;
   const cacheDir = options.cacheDir ?? defaultCacheDir(env);
   const client = createRegistryClient({
@@ -145,16 +154,20 @@ export async function decide(packages: readonly PackageNode[], options: DecideOp
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...fetchTimeoutFrom(env),
   });
-  let keyring: Keyring = createKeyring(options.policy.registries, { file: options.policy.file });
-  const notices: string[] = [];
-  const withoutKeysEndpoint: string[] = [];
-  if (options.refreshKeys) {
+  let verified: VerifiedVersions | undefined;
+  let keys: Promise<{ keyring: Keyring; notices: string[]; withoutKeysEndpoint: string[] }> | undefined;
+
+  async function loadKeys(): Promise<{ keyring: Keyring; notices: string[]; withoutKeysEndpoint: string[] }> {
+    let keyring: Keyring = createKeyring(options.policy.registries, { file: options.policy.file });
+    const notices: string[] = [];
+    const withoutKeysEndpoint: string[] = [];
+    if (!options.refreshKeys) return { keyring, notices, withoutKeysEndpoint };
     const cache = keyCache(cacheDir);
     for (const registry of keyring.registries) {
       const refresh = await refreshKeys(keyring, registry, {
         fetchKeys: async () => {
-          const keys = await client.getKeys(registry);
-          return keys === null ? null : JSON.stringify({ keys });
+          const served = await client.getKeys(registry);
+          return served === null ? null : JSON.stringify({ keys: served });
         },
         cache,
       });
@@ -164,30 +177,52 @@ export async function decide(packages: readonly PackageNode[], options: DecideOp
       if (refresh.status === 'rejected') notices.push(`ignored the keys served by ${registry}: ${refresh.reason}`);
       if (refresh.status === 'unavailable') notices.push(`could not refresh the keys of ${registry} (${refresh.reason}); the keys in portcullis.json decide`);
     }
+    return { keyring, notices, withoutKeysEndpoint };
   }
 
-  const memo = loadMemo(cacheDir);
-  const { evidence, stripping } = await gatherEvidence(packages, {
-    policy: options.policy,
-    client,
-    keyring,
-    memo,
-    withoutKeysEndpoint,
-    ...(options.readInstalled ? { readInstalled: options.readInstalled } : {}),
-  });
-  try {
-    mkdirSync(cacheDir, { recursive: true });
-    writeFileAtomic(join(cacheDir, MEMO_FILE), JSON.stringify(memo.toJSON()));
-  } catch {
-    // The memo only saves time; failing to store it changes no decision.
-  }
+  return {
+    async decide(packages, inputs = {}) {
+      keys ??= loadKeys();
+      const { keyring, notices: keyNotices, withoutKeysEndpoint } = await keys;
+      verified ??= VerifiedVersions.open(cacheDir, options.projectDir ?? '', memoSecret(options.stateDir ?? defaultStateDir(env)));
+      const { evidence, stripping } = await gatherEvidence(packages, {
+        policy: options.policy,
+        client,
+        keyring,
+        verified,
+        withoutKeysEndpoint,
+        ...(inputs.readInstalled ? { readInstalled: inputs.readInstalled } : {}),
+        ...(inputs.supplied ? { supplied: inputs.supplied } : {}),
+      });
+      const findings = evaluate(options.policy, packages, evidence);
+      const notices = [...keyNotices];
+      for (const s of stripping) {
+        const { message, fix } = describeSignatureStripping(s);
+        notices.push(`${message} Fix: ${fix}`);
+      }
+      return { findings, exitCode: exitCodeFor(findings), evidence, notices, strippedRegistries: stripping.map((s) => s.registry) };
+    },
+    prefetch(name) {
+      let registry: string;
+      try {
+        registry = options.registryConfig.registryFor(name);
+      } catch {
+        return;
+      }
+      client.getPackument(name, { registry }).catch(() => undefined);
+    },
+    save() {
+      verified?.save();
+    },
+  };
+}
 
-  const findings = evaluate(options.policy, packages, evidence);
-  for (const s of stripping) {
-    const { message, fix } = describeSignatureStripping(s);
-    notices.push(`${message} Fix: ${fix}`);
-  }
-  return { findings, exitCode: exitCodeFor(findings), evidence, notices, strippedRegistries: stripping.map((s) => s.registry) };
+/** Gathers evidence for `packages` (registry metadata, signatures) and evaluates the policy: what every adapter calls. */
+export async function decide(packages: readonly PackageNode[], options: DecideOptions): Promise<Decision> {
+  const decider = createDecider(options);
+  const decision = await decider.decide(packages, options.readInstalled ? { readInstalled: options.readInstalled } : {});
+  decider.save();
+  return decision;
 }
 
 /** Runs a whole check of the project in `dir`. */
@@ -198,6 +233,7 @@ export async function runCheck(dir: string, options: CheckOptions = {}): Promise
     policy: project.policy,
     registryConfig: project.registryConfig,
     env,
+    projectDir: dir,
     readInstalled: installedManifestReader(project.lockfile, dir),
     ...(options.offline !== undefined ? { offline: options.offline } : {}),
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),

@@ -74,11 +74,12 @@ const hostileString = fc.oneof(fc.constantFrom(...HOSTILE_STRINGS), fc.string({ 
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   hostileString,
   fc.constantFrom(null, true, false, 0, -1, 1.5, Number.MAX_SAFE_INTEGER, 9),
-  fc.constant({}),
-  fc.constant([]),
+  // A fresh object per draw: a shared constant placed twice by two mutations could end up containing itself.
+  fc.constant(null).map(() => ({})),
+  fc.constant(null).map(() => []),
   fc.array(hostileString, { maxLength: 3 }),
   fc.dictionary(hostileString, hostileString, { maxKeys: 3 }),
-  fc.constant({ __proto__: null, polluted: 'yes' }),
+  fc.constant(null).map(() => ({ __proto__: null, polluted: 'yes' })),
 );
 
 /** Sets `key` as an own property, even `__proto__`, as JSON.parse and YAML do. */
@@ -263,8 +264,9 @@ describe('readNpmLockfile (hostile input)', () => {
 // pnpm
 // ---------------------------------------------------------------------------------------------
 
+// One version per name: every package is a direct dependency of the root (importers are keyed by name).
 const pnpmLockfile = fc
-  .uniqueArray(fc.record({ name: validName, version: semverVersion, integrity, build: fc.option(fc.boolean(), { nil: undefined }) }), { selector: (p) => `${p.name}@${p.version}`, maxLength: 12 })
+  .uniqueArray(fc.record({ name: validName, version: semverVersion, integrity, build: fc.option(fc.boolean(), { nil: undefined }) }), { selector: (p) => p.name, maxLength: 12 })
   .map((list) => ({
     list,
     lock: {

@@ -19,7 +19,7 @@ export interface RegistryClientOptions {
   cacheDir?: string;
   /** Use only the cache; a miss is METADATA_UNAVAILABLE. */
   offline?: boolean;
-  /** Requests in flight at once. Default 16. */
+  /** Requests in flight at once. Default 50 (as Yarn's networkConcurrency): hooks that wait on metadata wait less. */
   concurrency?: number;
   /** Per attempt, headers and body together. Default 30 000 ms. */
   timeoutMs?: number;
@@ -91,7 +91,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const log = (message: string): void => options.log?.(config.redact(message));
   const cache: MetadataCache | null =
     options.cacheDir === undefined ? null : createMetadataCache(options.cacheDir, { onError: (message) => log(message) });
-  const slots = createLimit(Math.max(1, options.concurrency ?? 16));
+  const slots = createLimit(Math.max(1, options.concurrency ?? 50));
   const inFlight = new Map<string, Promise<unknown>>();
 
   /** One promise per key while it runs and after it succeeds; a failure is forgotten so a later call tries again. */

@@ -3,7 +3,7 @@ export { DEFAULT_REGISTRY, RegistryCredentials, createRegistryConfig, normalizeA
 export type { RegistryConfig, RegistryConfigInput } from './config.js';
 export { expandEnv, loadNpmConfig, npmConfigFromEnv, parseNpmrc, registryConfigFromNpmrc } from './npmrc.js';
 export type { Env, LoadNpmConfigOptions } from './npmrc.js';
-export { MAX_PACKUMENT_BYTES, packumentFromJson, packumentToJson, parsePackument } from './packument.js';
+export { MAX_PACKUMENT_BYTES, packumentFromJson, packumentToJson, packumentVersionFromJson, parsePackument } from './packument.js';
 export type { DistSignature, Packument, PackumentDist, PackumentKind, PackumentVersion, ParsePackumentOptions } from './packument.js';
 export { MAX_KEYS_BYTES, keysFromJson, parseKeys } from './keys.js';
 export { cacheKey, createMetadataCache, defaultCacheDir } from './cache.js';

@@ -132,6 +132,14 @@ export function packumentFromJson(value: unknown, options: ParsePackumentOptions
   return { kind: options.kind, name, versions, invalidVersions, time };
 }
 
+/**
+ * One version's entry as a package manager hands it over (shaped like an abbreviated document's
+ * version: `dist`, `hasInstallScript`), validated like any packument entry; a string says why it is unusable.
+ */
+export function packumentVersionFromJson(entry: unknown, name: string, version: string): PackumentVersion | string {
+  return versionFromJson(entry, name, version, 'abbreviated');
+}
+
 /** A version entry, or the reason it is unusable. */
 function versionFromJson(entry: unknown, name: string, version: string, kind: PackumentKind): PackumentVersion | string {
   if (!isObject(entry)) return `its entry is ${describe(entry)}, not an object`;

@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { PackageNode } from '../model.js';
+import { parsePolicy } from '../policy/load.js';
+import { createRegistryConfig } from '../registry/config.js';
+import { makeSigningKey } from '../signatures/signing-key.fixture.js';
+import { createDecider } from './run.js';
+import { defaultStateDir, memoSecret, VerifiedVersions, type VersionFacts, type VersionQuery } from './verified-versions.js';
+
+const temp = (prefix: string) => mkdtempSync(join(tmpdir(), `portcullis-verified-${prefix}-`));
+const query: VersionQuery = { keySetId: 'ks1', registry: 'https://r.example/', name: 'left-pad', version: '1.0.0', integrity: 'sha512-AAAA' };
+const facts: VersionFacts = { integrity: 'sha512-AAAA', keyid: 'SHA256:k', hasInstallScript: true, gypfile: false, scripts: ['postinstall'] };
+const memoFile = (cacheDir: string) => join(cacheDir, 'verified-v1', readdirSync(join(cacheDir, 'verified-v1'))[0]!);
+
+describe('memoSecret', () => {
+  it('creates a 32-byte secret once, mode 0600, and returns the same one afterwards', () => {
+    const dir = join(temp('state'), 'nested');
+    const secret = memoSecret(dir);
+    expect(secret?.length).toBe(32);
+    expect(statSync(join(dir, 'memo-key')).mode & 0o777).toBe(0o600);
+    expect(memoSecret(dir)?.equals(secret!)).toBe(true);
+  });
+
+  it('is null (nothing remembered) when the file is malformed or cannot be created', () => {
+    const dir = temp('bad');
+    writeFileSync(join(dir, 'memo-key'), 'not hex');
+    expect(memoSecret(dir)).toBeNull();
+    const file = join(temp('file'), 'f');
+    writeFileSync(file, '');
+    expect(memoSecret(join(file, 'under-a-file'))).toBeNull();
+  });
+
+  it('lives outside the cache directory', () => {
+    expect(defaultStateDir({}, '/home/u', 'linux')).toBe('/home/u/.local/state/portcullis');
+    expect(defaultStateDir({ XDG_STATE_HOME: '/s' }, '/home/u', 'linux')).toBe('/s/portcullis');
+    expect(defaultStateDir({ PORTCULLIS_STATE_DIR: '/x' }, '/home/u', 'linux')).toBe('/x');
+  });
+});
+
+describe('VerifiedVersions', () => {
+  it('remembers facts across processes for the same user, keyed by keys, registry, name, version and integrity', () => {
+    const cache = temp('cache');
+    const secret = memoSecret(temp('state'))!;
+    const first = VerifiedVersions.open(cache, '/project', secret);
+    first.set(query, facts);
+    first.save();
+    const second = VerifiedVersions.open(cache, '/project', secret);
+    expect(second.get(query)).toEqual(facts);
+    expect(second.get({ ...query, integrity: 'sha512-BBBB' })).toBeUndefined();
+    expect(second.get({ ...query, keySetId: 'ks2' })).toBeUndefined();
+    expect(second.get({ ...query, version: '1.0.1' })).toBeUndefined();
+    expect(second.get({ ...query, registry: 'https://other.example/' })).toBeUndefined();
+    // Another project's file is another file.
+    expect(VerifiedVersions.open(cache, '/elsewhere', secret).get(query)).toBeUndefined();
+  });
+
+  it('ignores every entry written with another secret (a cache restored from another machine or job)', () => {
+    const cache = temp('cache');
+    const theirs = VerifiedVersions.open(cache, '/project', memoSecret(temp('state-a'))!);
+    theirs.set(query, facts);
+    theirs.save();
+    expect(VerifiedVersions.open(cache, '/project', memoSecret(temp('state-b'))!).get(query)).toBeUndefined();
+  });
+
+  it('ignores an entry whose value was edited on disk (tag no longer matches)', () => {
+    const cache = temp('cache');
+    const secret = memoSecret(temp('state'))!;
+    const memo = VerifiedVersions.open(cache, '/project', secret);
+    memo.set(query, facts);
+    memo.set({ ...query, name: 'other' }, facts);
+    memo.save();
+    const file = memoFile(cache);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { entries: Array<[string, unknown[], string]> };
+    doc.entries[0]![1][2] = 0; // hasInstallScript: 1 → 0, keeping the tag
+    writeFileSync(file, JSON.stringify(doc));
+    const reopened = VerifiedVersions.open(cache, '/project', secret);
+    expect(reopened.get(query)).toBeUndefined();
+    expect(reopened.get({ ...query, name: 'other' })).toEqual(facts);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('treats torn, hostile or oversized files as empty, and remembers nothing without a secret', () => {
+    const secret = memoSecret(temp('state'))!;
+    for (const text of ['{', '', '[]', '{"format":"portcullis-verified-v1","entries":[[1,2,3],["a",["x","y",0,0,"rm -rf"],"t"]]}', '{"__proto__":{"polluted":1}}']) {
+      const cache = temp('cache');
+      const memo = VerifiedVersions.open(cache, '/project', secret);
+      memo.set(query, facts);
+      memo.save();
+      writeFileSync(memoFile(cache), text);
+      expect(VerifiedVersions.open(cache, '/project', secret).get(query)).toBeUndefined();
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    }
+    const disabled = VerifiedVersions.open(temp('cache'), '/project', null);
+    disabled.set(query, facts);
+    expect(disabled.enabled).toBe(false);
+    expect(disabled.get(query)).toBeUndefined();
+  });
+
+  it('keeps the entries this run used, and older ones up to twice as many (at least 5,000)', () => {
+    const cache = temp('cache');
+    const secret = memoSecret(temp('state'))!;
+    const memo = VerifiedVersions.open(cache, '/project', secret);
+    for (let i = 0; i < 6_000; i++) memo.set({ ...query, version: `1.0.${i}` }, facts);
+    memo.save();
+    const next = VerifiedVersions.open(cache, '/project', secret);
+    expect(next.get({ ...query, version: '1.0.0' })).toEqual(facts);
+    next.set({ ...query, name: 'fresh' }, facts);
+    next.save();
+    const after = VerifiedVersions.open(cache, '/project', secret);
+    // 2 used this run, so 5,000 entries are kept: the used ones and the newest unused ones.
+    expect(after.get({ ...query, version: '1.0.0' })).toEqual(facts);
+    expect(after.get({ ...query, name: 'fresh' })).toEqual(facts);
+    expect(after.get({ ...query, version: '1.0.5999' })).toEqual(facts);
+    expect(after.get({ ...query, version: '1.0.1' })).toBeUndefined();
+  });
+});
+
+describe('createDecider with verified versions', () => {
+  const key = makeSigningKey();
+  const registry = 'https://r.example/';
+  const integrity = `sha512-${createHash('sha512').update('left-pad').digest('base64')}`;
+  const signed = (sig: string) =>
+    JSON.stringify({ name: 'left-pad', versions: { '1.0.0': { name: 'left-pad', version: '1.0.0', dist: { integrity, signatures: [{ keyid: key.record.keyid, sig }] } } } });
+  const node: PackageNode = { id: 'left-pad@1.0.0', name: 'left-pad', version: '1.0.0', integrity, source: 'registry', registry, aliases: [], paths: [], dependents: ['.'] };
+  const policy = parsePolicy(JSON.stringify({ registries: { [registry]: { keys: [key.record] } } }), '/project/portcullis.json');
+
+  function setUp(body: () => string, stateDir: string, cacheDir: string) {
+    const requests: string[] = [];
+    const fetch = (async (url: string | URL | Request) => {
+      requests.push(String(url));
+      return new Response(body(), { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as typeof globalThis.fetch;
+    const decider = createDecider({ policy, registryConfig: createRegistryConfig({ defaultRegistry: registry }), env: {}, cacheDir, stateDir, projectDir: '/project', fetch });
+    return { decider, requests };
+  }
+
+  it('a version verified before needs no packument; a forged packument is caught when the memo is not this user\'s', async () => {
+    const cacheDir = temp('cache');
+    const stateDir = temp('state');
+    let sig = key.sign(`left-pad@1.0.0:${integrity}`);
+    const first = setUp(() => signed(sig), stateDir, cacheDir);
+    expect((await first.decider.decide([node])).findings).toEqual([]);
+    first.decider.save();
+    expect(first.requests).toHaveLength(1);
+
+    // The registry and the cached packument now hold a forged signature.
+    const genuine = sig;
+    sig = key.sign('something else');
+    let forged = 0;
+    for (const f of readdirSync(cacheDir, { recursive: true, encoding: 'utf8' }).map((f) => join(cacheDir, f))) {
+      if (!f.includes('metadata') || !statSync(f).isFile()) continue;
+      const text = readFileSync(f, 'utf8');
+      if (text.includes(genuine)) {
+        writeFileSync(f, text.replace(genuine, sig));
+        forged++;
+      }
+    }
+    expect(forged).toBe(1);
+    const again = setUp(() => signed(sig), stateDir, cacheDir);
+    expect((await again.decider.decide([node])).findings).toEqual([]);
+    expect(again.requests).toEqual([]);
+
+    // Same cache directory, another user's (or job's) secret: decided from metadata, and the forgery is found.
+    const elsewhere = setUp(() => signed(sig), temp('state-other'), cacheDir);
+    const decision = await elsewhere.decider.decide([{ ...node }]);
+    expect(decision.findings.map((f) => f.code)).toEqual(['BAD_SIGNATURE']);
+  });
+
+  it('only verified versions are remembered: an unsigned one leaves nothing behind', async () => {
+    const cacheDir = temp('cache');
+    const unsigned = () => JSON.stringify({ name: 'left-pad', versions: { '1.0.0': { name: 'left-pad', version: '1.0.0', dist: { integrity } } } });
+    const run = setUp(unsigned, temp('state'), cacheDir);
+    expect((await run.decider.decide([node])).findings.map((f) => f.code)).toEqual(['UNSIGNED']);
+    run.decider.save();
+    expect(readdirSync(cacheDir).filter((f) => f.startsWith('verified'))).toEqual([]);
+  });
+});
