@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // The scaling curve of `portcullis check`: wall time and peak memory on npm lockfiles of growing
-// synthetic graphs (default 100 → 5,000 packages), cold (empty metadata cache) and warm (cache filled,
-// nothing changed), alternating, against the local test registry. Prints a markdown table and updates the
+// synthetic graphs (default 100 → 5,000 packages), cold (empty metadata cache), warm (cache filled,
+// nothing changed), stale (every cached packument older than the cache's 5 minutes, as on the next working
+// day) and stale without the verified-versions memo (what every such run cost before the memo), the order
+// rotating each round, against the local test registry. Prints a markdown table and updates the
 // check section of docs/benchmarks.md (other sections are kept).
 //
 //   node bench/check.mjs [--sizes 100,300,1000,3000,5000] [--runs 5] [--no-write]
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alternate, CLI, expectExit, loadTestRegistry, machine, mb, median, memoryMethod, ms, parseArgs, requireBuilt, run, spread, today, tool, writeSection } from './lib.mjs';
+import { rotate, CLI, expectExit, loadTestRegistry, machine, mb, median, memoryMethod, ms, parseArgs, requireBuilt, run, spread, today, tool, writeSection } from './lib.mjs';
 
 const args = parseArgs();
 const SIZES = args.list('--sizes', ['100', '300', '1000', '3000', '5000']).map(Number);
@@ -40,8 +42,17 @@ try {
       const entries = Object.keys(JSON.parse(readFileSync(join(project, 'package-lock.json'), 'utf8')).packages).filter((k) => k !== '').length;
       const check = async () => expectExit(await run(process.execPath, [CLI, 'check', '--format', 'json'], { cwd: project, env }), 'portcullis check', [0, 1]);
       let findings = 0;
-      const [cold, warm] = await alternate(
-        RUNS,
+      /** Ages every cached packument past the cache's 5-minute freshness: the next run revalidates it (HTTP 304). */
+      const age = () => {
+        const dir = join(cache, 'metadata-v1');
+        for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f))) {
+          if (!file.endsWith('.json') || !statSync(file).isFile()) continue;
+          const entry = JSON.parse(readFileSync(file, 'utf8'));
+          entry.fetchedAt -= 10 * 60_000;
+          writeFileSync(file, JSON.stringify(entry));
+        }
+      };
+      const [cold, warm, stale, staleNoMemo] = await rotate(RUNS, [
         async () => {
           rmSync(cache, { recursive: true, force: true });
           return check();
@@ -51,10 +62,19 @@ try {
           findings = JSON.parse(r.stdout).findings.length;
           return r;
         },
-      );
-      // the alternation runs warm before cold on odd rounds: a warm run then follows the previous round's cold one
-      rows.push({ size, entries, findings, cold, warm });
-      process.stdout.write(`${entries} packages: cold ${ms(median(cold.map((r) => r.ms)))} ms, warm ${ms(median(warm.map((r) => r.ms)))} ms\n`);
+        async () => {
+          age();
+          return check();
+        },
+        async () => {
+          age();
+          rmSync(join(cache, 'verified-v1'), { recursive: true, force: true });
+          return check();
+        },
+      ]);
+      // Every run leaves the cache full and the memo written, so each variant sets up only what it needs.
+      rows.push({ size, entries, findings, cold, warm, stale, staleNoMemo });
+      process.stdout.write(`${entries} packages: cold ${ms(median(cold.map((r) => r.ms)))} ms, warm ${ms(median(warm.map((r) => r.ms)))} ms, stale ${ms(median(stale.map((r) => r.ms)))} ms, stale without memo ${ms(median(staleNoMemo.map((r) => r.ms)))} ms\n`);
     } finally {
       await registry.close();
       rmSync(base, { recursive: true, force: true });
@@ -65,15 +85,16 @@ try {
 
   const base = rows.find((r) => r.entries >= 900) ?? rows[0];
   const perK = (r, which) => (median(r[which].map((x) => x.ms)) / r.entries) * 1000;
+  const cell = (xs) => `${ms(median(xs))} (${spread(xs)})`;
   const table = [
-    '| installed packages | findings | cold ms, median (min–max) | warm ms, median (min–max) | warm ms per 1,000 packages | peak MB cold / warm |',
-    '|---:|---:|---:|---:|---:|---:|',
+    '| installed packages | findings | cold ms, median (min–max) | warm ms, median (min–max) | warm ms per 1,000 packages | stale cache ms | stale cache, no memo ms | peak MB cold / warm / stale |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => {
-      const c = r.cold.map((x) => x.ms);
-      const w = r.warm.map((x) => x.ms);
-      return `| ${r.entries.toLocaleString('en-US')} | ${r.findings} | ${ms(median(c))} (${spread(c)}) | ${ms(median(w))} (${spread(w)}) | ${ms(perK(r, 'warm'))} | ${mb(median(r.cold.map((x) => x.rssMB)))} / ${mb(median(r.warm.map((x) => x.rssMB)))} |`;
+      const times = (k) => r[k].map((x) => x.ms);
+      const peak = (k) => mb(median(r[k].map((x) => x.rssMB)));
+      return `| ${r.entries.toLocaleString('en-US')} | ${r.findings} | ${cell(times('cold'))} | ${cell(times('warm'))} | ${ms(perK(r, 'warm'))} | ${cell(times('stale'))} | ${cell(times('staleNoMemo'))} | ${peak('cold')} / ${peak('warm')} / ${peak('stale')} |`;
     }),
-    `| \`node -e 0\` (process start) | | | ${ms(median(bare))} (${spread(bare)}) | | |`,
+    `| \`node -e 0\` (process start) | | | ${cell(bare)} | | | | |`,
   ];
   const at3k = rows.find((r) => r.size === 3000);
   const largest = rows.at(-1);
@@ -90,7 +111,7 @@ try {
   const body = [
     '## `portcullis check`: scaling curve',
     '',
-    `\`node bench/check.mjs\` (measured ${today()}). npm lockfiles (v3, \`npm install --package-lock-only\` with npm ${npm.version}) of synthetic graphs (seed ${SEED}); findings are the graph's postinstall packages (no builds allowed). ${RUNS} runs per size, cold (metadata cache emptied) and warm (nothing changed) alternating. Peak memory: ${memoryMethod}.`,
+    `\`node bench/check.mjs\` (measured ${today()}). npm lockfiles (v3, \`npm install --package-lock-only\` with npm ${npm.version}) of synthetic graphs (seed ${SEED}); findings are the graph's postinstall packages (no builds allowed). ${RUNS} runs per size, the order rotating each round: **cold** (metadata cache emptied), **warm** (nothing changed, cache fresh), **stale** (every cached packument older than the cache's 5 minutes, as after a coffee break; versions verified before come from the verified-versions memo) and **stale, no memo** (the same with the memo deleted: every packument revalidated by a conditional request, as every such run did before the memo). Peak memory: ${memoryMethod}.`,
     `Machine: ${machine()}.`,
     '',
     ...table,
