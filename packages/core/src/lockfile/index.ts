@@ -13,7 +13,7 @@ import { readYarnLockfile } from './yarn.js';
 
 export { readNpmLockfile } from './npm.js';
 export { readPnpmLockfile } from './pnpm.js';
-export { readYarnLockfile } from './yarn.js';
+export { readYarnLockfile, readYarnLockfileData } from './yarn.js';
 export { MAX_LOCKFILE_BYTES, type LockfileReadOptions } from './input.js';
 
 /** Lockfile names by package manager, in the order the package manager itself prefers them. */

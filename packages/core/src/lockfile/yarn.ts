@@ -41,11 +41,22 @@ export function readYarnLockfile(text: string, opts: LockfileReadOptions): Lockf
   }
   // Yarn's syml is YAML whose scalars are all strings; the failsafe schema reads it the same way.
   const parsed = parseYamlLockfile(source, file, 'failsafe');
-  const metadata = ownRecord(parsed.data, '__metadata');
+  return readYarnLockfileData(parsed.data, opts, parsed.keyLocations());
+}
+
+/**
+ * A Yarn Berry lockfile already parsed into plain data (all scalars strings), as Yarn's own `parseSyml`
+ * returns it: the Yarn plugin reads Yarn's in-memory resolution this way without a YAML round trip.
+ * The same reader and checks as `readYarnLockfile`; entries carry no line positions.
+ */
+export function readYarnLockfileData(data: unknown, opts: LockfileReadOptions, locations: Map<string, SourceLocation> = new Map()): Lockfile {
+  const file = opts.path;
+  if (!isRecord(data)) throw invalidLockfile(file, 'expected a mapping at the top level');
+  const metadata = ownRecord(data, '__metadata');
   if (metadata === undefined || ownString(metadata, 'version') === undefined) {
     throw invalidLockfile(file, 'has no __metadata.version; it is not a Yarn Berry lockfile');
   }
-  const reader = new YarnReader(parsed.data, parsed.keyLocations(), opts);
+  const reader = new YarnReader(data, locations, opts);
   return { kind: 'yarn', path: file, packages: reader.read() };
 }
 
