@@ -7,8 +7,8 @@
  *   node-gyp rebuild alike); the policy answers, whatever `enableScripts` or `dependenciesMeta` say.
  * The tarball check (`wrapNetworkRequest`) uses the integrities signed at resolution.
  */
-import { createSpecMatcher, decide, gateOutcome, INSTALL_SCRIPTS, isOwnCode, loadPolicy, PortcullisError, type Finding, type Policy } from '@portcullis/core';
-import { ReportError, structUtils, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
+import { createDecider, createSpecMatcher, gateOutcome, INSTALL_SCRIPTS, isOwnCode, loadPolicy, PortcullisError, type Decider, type Finding, type Policy } from '@portcullis/core';
+import { ReportError, structUtils, type Descriptor, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
 import { findingLine, YarnCode } from './messages.js';
 import { projectDir, resolvedPackages } from './packages.js';
 import { yarnFetch, yarnRegistryConfig } from './registry.js';
@@ -30,9 +30,50 @@ interface ProjectGate {
  */
 const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('portcullis.yarn-plugin.state')] ??= {
   gates: new WeakMap<Project, ProjectGate>(),
+  deciders: new WeakMap<Project, Decider>(),
   signedTarballs: new Map<string, string>(),
-}) as { gates: WeakMap<Project, ProjectGate>; signedTarballs: Map<string, string> };
+}) as { gates: WeakMap<Project, ProjectGate>; deciders: WeakMap<Project, Decider>; signedTarballs: Map<string, string> };
 const gates = shared.gates;
+
+/**
+ * One decider per project for the install: packuments prefetched while Yarn resolves (reduceDependency)
+ * are in memory when the resolution is judged. Requests go through Yarn's own HTTP stack.
+ */
+function deciderOf(project: Project): Decider {
+  const known = shared.deciders.get(project);
+  if (known !== undefined) return known;
+  const { configuration } = project;
+  const registryConfig = yarnRegistryConfig(configuration);
+  const offline = configuration.values.has('enableOfflineMode') && configuration.get('enableOfflineMode') === true;
+  const decider = createDecider({ policy: gateOf(project).policy, registryConfig, env: process.env, offline, projectDir: projectDir(project.cwd), fetch: yarnFetch(configuration, registryConfig) });
+  shared.deciders.set(project, decider);
+  return decider;
+}
+
+/** The registry package an `npm:` range points at: `npm:^1.2.0` → the dependency's own name, `npm:other@^1` → other. */
+function registryNameOf(dependency: Descriptor): string | undefined {
+  if (!dependency.range.startsWith('npm:')) return undefined;
+  const target = dependency.range.slice(4);
+  const alias = /^((?:@[^/@]+\/)?[^/@]+)@/.exec(target);
+  return alias !== null ? alias[1] : structUtils.stringifyIdent(dependency);
+}
+
+/**
+ * reduceDependency: Yarn is about to resolve `dependency`. When the lockfile does not already pin it (a fresh
+ * resolution, `yarn add`, `yarn up`), start fetching its metadata now, beside Yarn's own request, so the
+ * decision after resolution does not wait for it. Never changes the dependency; never throws.
+ */
+export async function prefetchDependency(dependency: Descriptor, project: Project): Promise<Descriptor> {
+  try {
+    if (!project.storedResolutions.has(dependency.descriptorHash)) {
+      const name = registryNameOf(dependency);
+      if (name !== undefined) deciderOf(project).prefetch(name);
+    }
+  } catch {
+    // A policy that cannot be read is reported by the decision after resolution.
+  }
+  return dependency;
+}
 
 /** Tarballs the registry signed, by `name@version` → SRI integrity; the fetch step must receive exactly these bytes. */
 export const signedTarballs = shared.signedTarballs;
@@ -59,10 +100,10 @@ function gateOf(project: Project): ProjectGate {
 export async function judgeResolution(project: Project, report: Report): Promise<void> {
   const gate = gateOf(project);
   const { configuration } = project;
-  const registryConfig = yarnRegistryConfig(configuration);
-  const packages = resolvedPackages(project, registryConfig);
-  const offline = configuration.values.has('enableOfflineMode') && configuration.get('enableOfflineMode') === true;
-  const decision = await decide(packages, { policy: gate.policy, registryConfig, env: process.env, offline, projectDir: project.cwd, fetch: yarnFetch(configuration, registryConfig) });
+  const packages = resolvedPackages(project, yarnRegistryConfig(configuration));
+  const decider = deciderOf(project);
+  const decision = await decider.decide(packages);
+  decider.save();
 
   const mixed = new Set(packages.filter((p) => !isOwnCode(p)).map((p) => `${p.name}@${p.version}`));
   gate.ownCode = new Set(packages.filter((p) => isOwnCode(p)).map((p) => `${p.name}@${p.version}`).filter((key) => !mixed.has(key)));

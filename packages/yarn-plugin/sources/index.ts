@@ -5,7 +5,7 @@
 import { Project, SettingsType, type Hooks, type Plugin } from '@yarnpkg/core';
 import PortcullisApproveCommand from './commands/approve.js';
 import PortcullisCheckCommand from './commands/check.js';
-import { guardProjects, skipBlockedScripts } from './gate.js';
+import { guardProjects, prefetchDependency, skipBlockedScripts } from './gate.js';
 import { verifyTarballDownload } from './tarballs.js';
 
 declare module '@yarnpkg/core' {
@@ -27,6 +27,8 @@ const plugin: Plugin<Hooks> = {
   },
   commands: [PortcullisCheckCommand, PortcullisApproveCommand],
   hooks: {
+    // Metadata for dependencies Yarn resolves anew is fetched while Yarn resolves, not after.
+    reduceDependency: prefetchDependency,
     // Every tarball download must carry the integrity the registry signed.
     wrapNetworkRequest: verifyTarballDownload,
     // Dependencies' lifecycle scripts run only when the policy allows them.
