@@ -141,10 +141,18 @@ function registryNameOf(name: string, spec: unknown): string | undefined {
 }
 
 /**
+ * Whether this pnpm hands `dist.signatures` to readPackage (10 and 11 do, 12 does not): learnt from the
+ * first dependency manifest. Until then, and when it does not, dependencies are prefetched.
+ */
+let manifestsCarrySignatures: boolean | undefined;
+
+/**
  * pnpm resolves a manifest's dependencies next: start fetching their metadata now, beside pnpm's own
  * requests, so their readPackage calls find it in memory instead of waiting for a fetch of their own.
+ * Not needed when manifests carry their signatures: then the verdicts need no packument at all.
  */
 function prefetchDependencies(manifest: Manifest, project: Project): void {
+  if (manifestsCarrySignatures === true) return;
   const decider = deciderFor(project);
   for (const field of [manifest.dependencies, manifest.optionalDependencies]) {
     if (typeof field !== 'object' || field === null) continue;
@@ -188,6 +196,7 @@ function suppliedMetadata(manifest: Manifest & { name: string; version: string }
 /** readPackage: a dependency's registry manifest as pnpm resolves it — refuse it before it is linked. */
 export async function readPackage<T extends Manifest>(manifest: T): Promise<T> {
   const project = await projectAt(process.cwd());
+  if (manifestsCarrySignatures === undefined && typeof manifest.dist?.integrity === 'string') manifestsCarrySignatures = Array.isArray(manifest.dist.signatures);
   prefetchDependencies(manifest, project);
   const integrity = manifest.dist?.integrity;
   if (typeof manifest.name !== 'string' || typeof manifest.version !== 'string' || typeof integrity !== 'string') return manifest;
