@@ -5,6 +5,7 @@
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import type { SourceLocation } from '../model.js';
 import { invalidLockfile, isRecord, type LockRecord } from './input.js';
+import { parseLockfileYamlFast } from './yaml-fast.js';
 
 /** A parsed YAML lockfile and the positions of the keys of its top-level sections. */
 export interface ParsedYaml {
@@ -18,6 +19,16 @@ export interface ParsedYaml {
  * `failsafe` keeps every scalar a string, as Yarn's own parser does (so `1.10` stays `1.10`).
  */
 export function parseYamlLockfile(text: string, file: string, schema: 'core' | 'failsafe'): ParsedYaml {
+  // The plain subset package managers write is read by a fast reader; anything else by the full parser.
+  const fast = parseLockfileYamlFast(text, schema);
+  if (fast !== undefined) {
+    return { data: fast.data, keyLocations: (section) => new Map(section === undefined ? fast.topLocations : (fast.locations.get(section) ?? [])) };
+  }
+  return parseYamlLockfileFully(text, file, schema);
+}
+
+/** The full YAML parser, with the same strictness; what every document outside the fast reader's subset gets. */
+export function parseYamlLockfileFully(text: string, file: string, schema: 'core' | 'failsafe'): ParsedYaml {
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {

@@ -1,0 +1,290 @@
+/**
+ * A fast reader for the plain block-YAML subset that pnpm (js-yaml's dump) and Yarn (syml) write for
+ * lockfiles: block mappings indented with spaces, block sequences of scalars, one-line flow mappings and
+ * sequences of scalars, plain and quoted scalars, full-line comments. It gives exactly what the full YAML
+ * parser gives for those documents (checked by a differential property test against it), in a fraction of
+ * the time (a 3,000-package pnpm-lock.yaml: about a tenth).
+ *
+ * Anything outside the subset — tabs, CR, documents markers, anchors, aliases, tags, block scalars,
+ * multi-line scalars, nested flow collections, trailing comments, duplicate or `__proto__` keys, empty values,
+ * keys that are not strings — returns undefined, and the caller parses with the full YAML parser, which
+ * also reports errors with their positions. Linear time; no recursion beyond one flow level.
+ */
+import type { SourceLocation } from '../model.js';
+import type { LockRecord } from './input.js';
+
+export interface FastYaml {
+  data: LockRecord;
+  /** Key positions of the top-level mapping. */
+  topLocations: Map<string, SourceLocation>;
+  /** Key positions of each top-level key's block mapping. */
+  locations: Map<string, Map<string, SourceLocation>>;
+}
+
+type Schema = 'core' | 'failsafe';
+type Value = string | number | boolean | null | Value[] | { [key: string]: Value };
+
+/** Thrown inside the reader to abandon the fast path. */
+class Unsupported extends Error {}
+const unsupported = (): never => {
+  throw new Unsupported();
+};
+
+interface Frame {
+  indent: number;
+  node: Record<string, Value> | Value[];
+  /** Where this frame's key positions go: the root's, a top-level key's, or nowhere (deeper). */
+  positions: Map<string, SourceLocation> | undefined;
+  root: boolean;
+}
+
+export function parseLockfileYamlFast(text: string, schema: Schema): FastYaml | undefined {
+  try {
+    return read(text, schema);
+  } catch (error) {
+    if (error instanceof Unsupported) return undefined;
+    throw error;
+  }
+}
+
+function read(text: string, schema: Schema): FastYaml {
+  if (text.includes('\r') || text.includes('\t')) unsupported();
+  const root: Record<string, Value> = {};
+  const topLocations = new Map<string, SourceLocation>();
+  const locations = new Map<string, Map<string, SourceLocation>>();
+  const stack: Frame[] = [{ indent: 0, node: root, positions: topLocations, root: true }];
+  /** A key whose value is the block on the following lines. */
+  let pending: { parent: Frame; key: string } | undefined;
+  const lines = text.split('\n');
+
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
+    let indent = 0;
+    while (line.charCodeAt(indent) === 32) indent++;
+    if (indent === line.length) continue; // blank
+    const content = line.slice(indent);
+    if (content[0] === '#') continue; // full-line comment
+    if (content.startsWith('---') || content.startsWith('...') || content[0] === '%') unsupported();
+
+    if (pending !== undefined) {
+      // The pending key's block: deeper than its key, a mapping or a sequence of scalars.
+      if (indent <= pending.parent.indent) unsupported(); // an empty value, or a sequence at the key's own indent
+      const isSequence = content === '-' || content.startsWith('- ');
+      const node: Record<string, Value> | Value[] = isSequence ? [] : {};
+      (pending.parent.node as Record<string, Value>)[pending.key] = node;
+      let positions: Map<string, SourceLocation> | undefined;
+      if (pending.parent.root && !isSequence) locations.set(pending.key, (positions = new Map()));
+      stack.push({ indent, node, positions, root: false });
+      pending = undefined;
+    } else {
+      while (stack.length > 1 && stack[stack.length - 1]!.indent > indent) stack.pop();
+      if (stack[stack.length - 1]!.indent !== indent) unsupported();
+    }
+
+    const frame = stack[stack.length - 1]!;
+    if (Array.isArray(frame.node)) {
+      if (!content.startsWith('- ')) unsupported();
+      const item = content.slice(2);
+      if (item.startsWith(' ')) unsupported();
+      frame.node.push(value(item, schema));
+      continue;
+    }
+    if (content === '-' || content.startsWith('- ')) unsupported(); // a sequence where a mapping entry belongs
+
+    const { key, rest } = mappingKey(content);
+    const map = frame.node;
+    if (key === '__proto__' || Object.prototype.hasOwnProperty.call(map, key)) unsupported();
+    frame.positions?.set(key, { line: index + 1, column: indent + 1 });
+    if (rest === '') {
+      pending = { parent: frame, key };
+      continue;
+    }
+    const parsed = value(rest, schema);
+    // Key positions are kept for block mappings only: a top-level flow mapping is left to the full parser.
+    if (frame.root && parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && Object.keys(parsed).length > 0) unsupported();
+    map[key] = parsed;
+  }
+  if (pending !== undefined) unsupported(); // an empty value at the end
+  return { data: root as LockRecord, topLocations, locations };
+}
+
+const PLAIN_START_FORBIDDEN = new Set(['-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', "'", '"', '%', '@', '`', ' ']);
+
+/** `key: value` or `key:` — the key, and the value text after `: ` ('' when the value is a block). */
+function mappingKey(content: string): { key: string; rest: string } {
+  let key: string;
+  let end: number;
+  if (content[0] === "'" || content[0] === '"') {
+    const quoted = quotedScalar(content, 0);
+    key = quoted.value;
+    end = quoted.end;
+  } else {
+    if (PLAIN_START_FORBIDDEN.has(content[0]!)) unsupported();
+    const colonSpace = content.indexOf(': ');
+    end = colonSpace >= 0 ? colonSpace : content.endsWith(':') ? content.length - 1 : unsupported();
+    key = content.slice(0, end);
+    if (key.includes(' #') || key.endsWith(' ') || key.includes(': ')) unsupported();
+    // A plain key the core schema reads as a number, boolean or null is not a string key.
+    if (resolvePlain(key, 'core') !== key) unsupported();
+  }
+  if (content[end] !== ':') unsupported();
+  const after = content.slice(end + 1);
+  if (after === '') return { key, rest: '' };
+  if (after[0] !== ' ') unsupported();
+  const rest = after.trim();
+  return { key, rest };
+}
+
+/** A value on one line: quoted, flow collection, or plain scalar. */
+function value(text: string, schema: Schema): Value {
+  const first = text[0];
+  if (first === "'" || first === '"') {
+    const quoted = quotedScalar(text, 0);
+    if (text.slice(quoted.end).trim() !== '') unsupported();
+    return quoted.value;
+  }
+  if (first === '{' || first === '[') {
+    const flow = flowCollection(text, 0, schema);
+    if (text.slice(flow.end).trim() !== '') unsupported();
+    return flow.value;
+  }
+  if (first === undefined || PLAIN_START_FORBIDDEN.has(first)) unsupported();
+  const plain = text.trimEnd();
+  if (plain.includes(': ') || plain.endsWith(':') || plain.includes(' #')) unsupported();
+  return resolvePlain(plain, schema);
+}
+
+/** A single- or double-quoted scalar starting at `start`; multi-line and rare escapes are unsupported. */
+function quotedScalar(text: string, start: number): { value: string; end: number } {
+  const quote = text[start];
+  let out = '';
+  let i = start + 1;
+  for (;;) {
+    if (i >= text.length) unsupported();
+    const c = text[i]!;
+    if (quote === "'") {
+      if (c === "'") {
+        if (text[i + 1] === "'") {
+          out += "'";
+          i += 2;
+          continue;
+        }
+        return { value: out, end: i + 1 };
+      }
+      out += c;
+      i++;
+      continue;
+    }
+    if (c === '"') return { value: out, end: i + 1 };
+    if (c === '\\') {
+      const e = text[i + 1];
+      const simple: Record<string, string> = { '\\': '\\', '"': '"', '/': '/', n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '0': '\0', ' ': ' ' };
+      if (e !== undefined && Object.prototype.hasOwnProperty.call(simple, e)) {
+        out += simple[e];
+        i += 2;
+        continue;
+      }
+      if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+        out += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
+        i += 6;
+        continue;
+      }
+      unsupported();
+    }
+    out += c;
+    i++;
+  }
+}
+
+/** A one-line flow mapping or sequence of scalars (no nesting). */
+function flowCollection(text: string, start: number, schema: Schema): { value: Value; end: number } {
+  const open = text[start];
+  const close = open === '{' ? '}' : ']';
+  const map: Record<string, Value> = {};
+  const list: Value[] = [];
+  let i = start + 1;
+  const skipSpaces = () => {
+    while (text[i] === ' ') i++;
+  };
+  skipSpaces();
+  if (text[i] === close) return { value: open === '{' ? map : list, end: i + 1 };
+  for (;;) {
+    skipSpaces();
+    let key: string | undefined;
+    if (open === '{') {
+      const parsed = flowScalar(text, i, true);
+      if (!parsed.quoted && resolvePlain(parsed.value, 'core') !== parsed.value) unsupported();
+      key = parsed.value;
+      i = parsed.end;
+      if (text[i] !== ':' || text[i + 1] !== ' ') unsupported();
+      i += 2;
+      skipSpaces();
+      if (key === '__proto__' || Object.prototype.hasOwnProperty.call(map, key)) unsupported();
+    }
+    const item = flowScalar(text, i, false);
+    const resolved = item.quoted ? item.value : resolvePlain(item.value, schema);
+    i = item.end;
+    if (key !== undefined) map[key] = resolved;
+    else list.push(resolved);
+    skipSpaces();
+    if (text[i] === ',') {
+      i++;
+      if (text[i] !== ' ') unsupported();
+      continue;
+    }
+    if (text[i] === close) return { value: open === '{' ? map : list, end: i + 1 };
+    unsupported();
+  }
+}
+
+/** A quoted or plain scalar inside a flow collection: a plain one ends at `,`, the closing bracket, or (a key) `: `. */
+function flowScalar(text: string, start: number, isKey: boolean): { value: string; end: number; quoted: boolean } {
+  const first = text[start];
+  if (first === "'" || first === '"') {
+    const quoted = quotedScalar(text, start);
+    return { value: quoted.value, end: quoted.end, quoted: true };
+  }
+  if (first === undefined || PLAIN_START_FORBIDDEN.has(first)) unsupported();
+  let i = start;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === ',' || c === '}' || c === ']') break;
+    if (c === '{' || c === '[' || c === '#') unsupported();
+    if (c === ':' && (text[i + 1] === ' ' || text[i + 1] === ',' || text[i + 1] === '}' || text[i + 1] === ']' || i + 1 === text.length)) {
+      if (isKey) break;
+      unsupported();
+    }
+    i++;
+  }
+  const raw = text.slice(start, i);
+  const trimmed = raw.trimEnd();
+  if (trimmed === '' || (isKey && trimmed !== raw)) unsupported();
+  return { value: trimmed, end: start + trimmed.length + (raw.length - trimmed.length), quoted: false };
+}
+
+const CORE_NULL = /^(?:~|null|Null|NULL)$/;
+const CORE_TRUE = /^(?:true|True|TRUE)$/;
+const CORE_FALSE = /^(?:false|False|FALSE)$/;
+const CORE_INT = /^[-+]?[0-9]+$/;
+const CORE_OCT = /^0o[0-7]+$/;
+const CORE_HEX = /^0x[0-9a-fA-F]+$/;
+const CORE_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
+const CORE_SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+
+/**
+ * A plain scalar under the schema: failsafe keeps strings; core resolves null, booleans and numbers. The
+ * rarer numeric forms (octal, hex, infinities, NaN) are left to the full parser.
+ */
+function resolvePlain(text: string, schema: Schema): Value {
+  if (schema === 'failsafe') return text;
+  if (CORE_NULL.test(text)) return null;
+  if (CORE_TRUE.test(text)) return true;
+  if (CORE_FALSE.test(text)) return false;
+  if (CORE_OCT.test(text) || CORE_HEX.test(text) || CORE_SPECIAL.test(text)) unsupported();
+  if (CORE_INT.test(text) || CORE_FLOAT.test(text)) {
+    const n = Number(text);
+    if (!Number.isFinite(n) || (CORE_INT.test(text) && !Number.isSafeInteger(n))) unsupported();
+    return n;
+  }
+  return text;
+}
