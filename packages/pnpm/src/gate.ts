@@ -7,6 +7,7 @@
  * Signature findings abort the install; scripts the policy does not allow are skipped by pnpm itself
  * (updateConfig) and reported once.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createDecider,
@@ -153,6 +154,9 @@ let manifestsCarrySignatures: boolean | undefined;
  */
 function prefetchDependencies(manifest: Manifest, project: Project): void {
   if (manifestsCarrySignatures === true) return;
+  // A project's own manifest with a lockfile beside it: pnpm installs what the lockfile pins (a frozen or
+  // up-to-date install, where pnpm 12 still reads the root manifest), and those verdicts come from the memo.
+  if (typeof manifest.dist?.integrity !== 'string' && existsSync(join(project.dir, 'pnpm-lock.yaml'))) return;
   const decider = deciderFor(project);
   for (const field of [manifest.dependencies, manifest.optionalDependencies]) {
     if (typeof field !== 'object' || field === null) continue;
