@@ -174,8 +174,9 @@ function judgeSoon(node: PackageNode, metadata: PackumentVersion | undefined, pr
   if (batch === undefined) {
     const nodes = new Map<string, PackageNode>();
     const supplied = new Map<string, PackumentVersion>();
-    // Manifests pnpm hands over in the same turn are judged together; no timer, so no call waits for one.
-    const result = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+    // Manifests pnpm hands over in the same tick are judged together. A microtask, not a timer or setImmediate:
+    // pnpm awaits each verdict, and waiting for the event loop's next turn cost ~7 ms a call on pnpm 10.
+    const result = Promise.resolve().then(() => {
       batch = undefined;
       return judge([...nodes.values()], project, 'the resolved dependencies', false, supplied);
     });
