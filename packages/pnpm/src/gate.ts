@@ -157,14 +157,34 @@ function prefetchDependencies(manifest: Manifest, project: Project): void {
   // A project's own manifest with a lockfile beside it: pnpm installs what the lockfile pins (a frozen or
   // up-to-date install, where pnpm 12 still reads the root manifest), and those verdicts come from the memo.
   if (typeof manifest.dist?.integrity !== 'string' && existsSync(join(project.dir, 'pnpm-lock.yaml'))) return;
-  const decider = deciderFor(project);
+  const names: string[] = [];
   for (const field of [manifest.dependencies, manifest.optionalDependencies]) {
     if (typeof field !== 'object' || field === null) continue;
     for (const [name, spec] of Object.entries(field)) {
       const target = registryNameOf(name, spec);
-      if (target !== undefined) decider.prefetch(target);
+      if (target !== undefined) names.push(target);
     }
   }
+  // Until the first dependency manifest shows whether this pnpm passes signatures, hold the project's own
+  // dependencies back: on pnpm 10 and 11 they are never needed, and fetching them competes with pnpm's requests.
+  if (manifestsCarrySignatures === undefined) {
+    heldBack.push(...names.map((name) => ({ name, project })));
+    return;
+  }
+  const decider = deciderFor(project);
+  for (const name of names) decider.prefetch(name);
+}
+
+/** Prefetches held back until this pnpm's manifests were seen. */
+let heldBack: Array<{ name: string; project: Project }> = [];
+
+/** Learns from the first dependency manifest whether signatures come with it; releases what was held back if not. */
+function learnFrom(manifest: Manifest): void {
+  if (manifestsCarrySignatures !== undefined || typeof manifest.dist?.integrity !== 'string') return;
+  manifestsCarrySignatures = Array.isArray(manifest.dist.signatures);
+  const held = heldBack;
+  heldBack = [];
+  if (!manifestsCarrySignatures) for (const { name, project } of held) deciderFor(project).prefetch(name);
 }
 
 /** Registry packages seen by readPackage, judged together (pnpm reads many manifests at once). */
@@ -201,7 +221,7 @@ function suppliedMetadata(manifest: Manifest & { name: string; version: string }
 /** readPackage: a dependency's registry manifest as pnpm resolves it — refuse it before it is linked. */
 export async function readPackage<T extends Manifest>(manifest: T): Promise<T> {
   const project = await projectAt(process.cwd());
-  if (manifestsCarrySignatures === undefined && typeof manifest.dist?.integrity === 'string') manifestsCarrySignatures = Array.isArray(manifest.dist.signatures);
+  learnFrom(manifest);
   prefetchDependencies(manifest, project);
   const integrity = manifest.dist?.integrity;
   if (typeof manifest.name !== 'string' || typeof manifest.version !== 'string' || typeof integrity !== 'string') return manifest;
