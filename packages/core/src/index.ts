@@ -11,6 +11,6 @@ export * from './registry/index.js';
 export * from './signatures/index.js';
 export * from './report/index.js';
 export * from './check/index.js';
-export { isValidPackageName } from './package-name.js';
+export { isValidPackageName, registryPackageOf } from './package-name.js';
 export { builtDependencies, registerYarnPlugin, type YarnPluginEntry } from './setup/yarn.js';
 export { approvalsFromPnpmSettings, type ImportedApprovals } from './setup/pnpm.js';

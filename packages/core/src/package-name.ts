@@ -12,3 +12,21 @@ export function isValidPackageName(name: string): boolean {
   if (name.length === 0 || name.length > MAX_NAME_LENGTH || !NAME.test(name)) return false;
   return !name.includes('..');
 }
+
+/**
+ * The registry package a dependency spec points at: `^1.2.0` (or Yarn's `npm:^1.2.0`) → the dependency's own
+ * name; an `npm:` alias (`npm:other@^1`) → `other`; `workspace:`, `file:`, `link:`, git and tarball URLs, paths
+ * and GitHub shorthands → undefined (no registry metadata). Used to start metadata requests early, so a wrong
+ * guess only costs a request.
+ */
+export function registryPackageOf(name: string, spec: string): string | undefined {
+  let target = name;
+  if (spec.startsWith('npm:')) {
+    const rest = spec.slice(4);
+    const at = rest.indexOf('@', rest.startsWith('@') ? 1 : 0);
+    if (at > 0) target = rest.slice(0, at);
+  } else if (/^[a-z+]+:/i.test(spec) || spec.includes('/')) {
+    return undefined;
+  }
+  return isValidPackageName(target) ? target : undefined;
+}

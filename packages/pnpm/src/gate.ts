@@ -14,9 +14,9 @@ import {
   formatFindingLines,
   formatSkippedScripts,
   gateOutcome,
-  isValidPackageName,
   packumentVersionFromJson,
   readPnpmLockfile,
+  registryPackageOf,
   type Decider,
   type PackageNode,
   type PackumentVersion,
@@ -127,20 +127,6 @@ interface Manifest {
   optionalDependencies?: unknown;
 }
 
-/** The registry name behind one dependency spec, when it comes from a registry: `npm:` aliases included. */
-function registryNameOf(name: string, spec: unknown): string | undefined {
-  if (typeof spec !== 'string') return undefined;
-  if (spec.startsWith('npm:')) {
-    const target = spec.slice(4);
-    const at = target.lastIndexOf('@');
-    const aliased = at > 0 ? target.slice(0, at) : target;
-    return isValidPackageName(aliased) ? aliased : undefined;
-  }
-  // workspace:, file:, link:, git and tarball URLs, and paths are not fetched from a registry.
-  if (/^[a-z+]+:/i.test(spec) || spec.includes('/')) return undefined;
-  return isValidPackageName(name) ? name : undefined;
-}
-
 /**
  * Whether this pnpm hands `dist.signatures` to readPackage (10 and 11 do, 12 does not): learnt from the
  * first dependency manifest. Until then, and when it does not, dependencies are prefetched.
@@ -161,7 +147,7 @@ function prefetchDependencies(manifest: Manifest, project: Project): void {
   for (const field of [manifest.dependencies, manifest.optionalDependencies]) {
     if (typeof field !== 'object' || field === null) continue;
     for (const [name, spec] of Object.entries(field)) {
-      const target = registryNameOf(name, spec);
+      const target = typeof spec === 'string' ? registryPackageOf(name, spec) : undefined;
       if (target !== undefined) names.push(target);
     }
   }

@@ -7,7 +7,7 @@
  *   node-gyp rebuild alike); the policy answers, whatever `enableScripts` or `dependenciesMeta` say.
  * The tarball check (`wrapNetworkRequest`) uses the integrities signed at resolution.
  */
-import { createDecider, createSpecMatcher, gateOutcome, INSTALL_SCRIPTS, isOwnCode, loadPolicy, PortcullisError, type Decider, type Finding, type Policy } from '@portcullis/core';
+import { createDecider, createSpecMatcher, gateOutcome, registryPackageOf, INSTALL_SCRIPTS, isOwnCode, loadPolicy, PortcullisError, type Decider, type Finding, type Policy } from '@portcullis/core';
 import { ReportError, structUtils, type Descriptor, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
 import { findingLine, YarnCode } from './messages.js';
 import { projectDir, resolvedPackages } from './packages.js';
@@ -50,14 +50,6 @@ function deciderOf(project: Project): Decider {
   return decider;
 }
 
-/** The registry package an `npm:` range points at: `npm:^1.2.0` → the dependency's own name, `npm:other@^1` → other. */
-function registryNameOf(dependency: Descriptor): string | undefined {
-  if (!dependency.range.startsWith('npm:')) return undefined;
-  const target = dependency.range.slice(4);
-  const alias = /^((?:@[^/@]+\/)?[^/@]+)@/.exec(target);
-  return alias !== null ? alias[1] : structUtils.stringifyIdent(dependency);
-}
-
 /**
  * reduceDependency: Yarn is about to resolve `dependency`. When the lockfile does not already pin it (a fresh
  * resolution, `yarn add`, `yarn up`), start fetching its metadata now, beside Yarn's own request, so the
@@ -66,7 +58,7 @@ function registryNameOf(dependency: Descriptor): string | undefined {
 export async function prefetchDependency(dependency: Descriptor, project: Project): Promise<Descriptor> {
   try {
     if (!project.storedResolutions.has(dependency.descriptorHash)) {
-      const name = registryNameOf(dependency);
+      const name = dependency.range.startsWith('npm:') ? registryPackageOf(structUtils.stringifyIdent(dependency), dependency.range) : undefined;
       if (name !== undefined) deciderOf(project).prefetch(name);
     }
   } catch {

@@ -11,7 +11,7 @@ import type { Packument, PackumentVersion } from '../registry/packument.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Keyring } from '../signatures/keyring.js';
 import { detectSignatureStripping, type SignatureStripping } from '../signatures/mirror.js';
-import { verifyRegistrySignatures, type SignatureMemo } from '../signatures/verify.js';
+import { verifyRegistrySignatures } from '../signatures/verify.js';
 import type { InstalledManifest, InstalledManifestReader } from './installed.js';
 import { factsOf, metadataOf, type VerifiedVersions, type VersionQuery } from './verified-versions.js';
 
@@ -19,7 +19,6 @@ export interface GatherOptions {
   policy: Policy;
   client: RegistryClient;
   keyring: Keyring;
-  memo?: SignatureMemo;
   /** Versions verified before (authenticated): their packuments are not needed again. */
   verified?: VerifiedVersions;
   readInstalled?: InstalledManifestReader;
@@ -152,7 +151,6 @@ async function verifyVersion(pkg: PackageNode, metadata: PackumentVersion, regis
     signatures: metadata.dist.signatures,
     registry,
     keyring: options.keyring,
-    ...(options.memo ? { memo: options.memo } : {}),
   };
   const verdict = verifyRegistrySignatures(check);
   if (verdict.status !== 'needs-publish-time') return verdict;

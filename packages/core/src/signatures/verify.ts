@@ -215,7 +215,6 @@ export interface SignatureMemoJSON {
  */
 export class SignatureMemo {
   readonly #entries = new Map<string, SignatureVerdict>();
-  #changed = false;
   readonly maxEntries: number;
 
   constructor(maxEntries = 100_000) {
@@ -245,18 +244,12 @@ export class SignatureMemo {
 
   /** Stores a verdict, evicting the oldest entries beyond `maxEntries`. */
   set(key: string, verdict: SignatureVerdict): void {
-    this.#changed = true;
     this.#entries.delete(key);
     this.#entries.set(key, verdict);
     while (this.#entries.size > this.maxEntries) {
       const oldest = this.#entries.keys().next().value as string;
       this.#entries.delete(oldest);
     }
-  }
-
-  /** Whether anything was stored since it was created or restored (worth writing back). */
-  get changed(): boolean {
-    return this.#changed;
   }
 
   /** Number of stored verdicts. */
@@ -266,7 +259,6 @@ export class SignatureMemo {
 
   /** Forgets everything. */
   clear(): void {
-    this.#changed ||= this.#entries.size > 0;
     this.#entries.clear();
   }
 
@@ -288,7 +280,6 @@ export class SignatureMemo {
       const verdict = readVerdict(stored);
       if (typeof key === 'string' && key.length === 44 && verdict) memo.set(key, verdict);
     }
-    memo.#changed = false;
     return memo;
   }
 }
