@@ -19,7 +19,7 @@ const WRITE = !args.flag('--no-write');
 const loadVerifier = () => importTs('packages/core/src/signatures/index.ts');
 
 function readVectors() {
-  const file = join(root, '..', 'shared', 'vectors', 'npm-registry-signatures.json');
+  const file = join(root, 'test-vectors', 'npm-registry-signatures.json');
   if (!existsSync(file)) throw new Error(`vectors not found: ${file}`);
   return JSON.parse(readFileSync(file, 'utf8'));
 }

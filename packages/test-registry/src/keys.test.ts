@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EXPIRED_KEY_EXPIRES, deriveSigningKey, keyIdOf, servedKeys, signVersion, signedMessage, testKeys, type RegistryKey } from './keys.js';
 
-const vectors = new URL('../../../../shared/vectors/', import.meta.url);
+const vectors = new URL('../../../test-vectors/', import.meta.url);
 const npmKeys = JSON.parse(readFileSync(new URL('npm-registry-keys.json', vectors), 'utf8')) as { keys: RegistryKey[] };
 const npmSignatures = JSON.parse(readFileSync(new URL('npm-registry-signatures.json', vectors), 'utf8')) as Array<{ name: string; version: string; integrity: string; keyid: string; sig: string }>;
 

@@ -1,4 +1,4 @@
-// Test-only: loads the shared real-world vectors (../shared/vectors from the repository root).
+// Test-only: loads the real-world vectors (a copy of the shared vectors in test-vectors/ at the repository root).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,13 +14,22 @@ function repoRoot(): string {
   }
 }
 
-/** Absolute path of the shared vectors folder; PORTCULLIS_VECTORS overrides it. Throws when missing. */
+/**
+ * Absolute path of the vectors folder: `test-vectors/` in the repository (a byte-identical copy of the shared
+ * `../shared/vectors`, checked by vectors.test.ts when that folder exists), or PORTCULLIS_VECTORS. Throws when missing.
+ */
 export function vectorsDir(): string {
-  const dir = process.env.PORTCULLIS_VECTORS ? resolve(process.env.PORTCULLIS_VECTORS) : resolve(repoRoot(), '..', 'shared', 'vectors');
+  const dir = process.env.PORTCULLIS_VECTORS ? resolve(process.env.PORTCULLIS_VECTORS) : resolve(repoRoot(), 'test-vectors');
   if (!existsSync(join(dir, 'npm-registry-signatures.json'))) {
-    throw new Error(`real signature vectors not found in ${dir}: expected ../shared/vectors beside the repository (or set PORTCULLIS_VECTORS)`);
+    throw new Error(`real signature vectors not found in ${dir}: expected test-vectors/ in the repository (or set PORTCULLIS_VECTORS)`);
   }
   return dir;
+}
+
+/** The shared vectors beside the repository, when this checkout has them (the source test-vectors/ was copied from). */
+export function sharedVectorsDir(): string | undefined {
+  const dir = resolve(repoRoot(), '..', 'shared', 'vectors');
+  return existsSync(join(dir, 'npm-registry-signatures.json')) ? dir : undefined;
 }
 
 /** One real `dist.signatures` entry with what it signs. */
