@@ -84,7 +84,7 @@ describe('VerifiedVersions', () => {
 
   it('treats torn, hostile or oversized files as empty, and remembers nothing without a secret', () => {
     const secret = memoSecret(temp('state'))!;
-    for (const text of ['{', '', '[]', '{"format":"portcullis-verified-v1","entries":[[1,2,3],["a",["x","y",0,0,"rm -rf"],"t"]]}', '{"__proto__":{"polluted":1}}']) {
+    for (const text of ['{', '', '[]', '{"format":"portcullis-verified-v2","entries":[[1,2,3],["a",["x","y",0,0,"rm -rf"],"t"]]}', '{"__proto__":{"polluted":1}}']) {
       const cache = temp('cache');
       const memo = VerifiedVersions.open(cache, '/project', secret);
       memo.set(query, facts);
@@ -131,7 +131,8 @@ describe('createDecider with verified versions', () => {
     const requests: string[] = [];
     const fetch = (async (url: string | URL | Request) => {
       requests.push(String(url));
-      return new Response(body(), { status: 200, headers: { 'content-type': 'application/json' } });
+      // Served as the registry serves the abbreviated document these bodies are shaped like.
+      return new Response(body(), { status: 200, headers: { 'content-type': 'application/vnd.npm.install-v1+json' } });
     }) as typeof globalThis.fetch;
     const decider = createDecider({ policy, registryConfig: createRegistryConfig({ defaultRegistry: registry }), env: {}, cacheDir, stateDir, projectDir: '/project', fetch });
     return { decider, requests };
