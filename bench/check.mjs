@@ -68,7 +68,7 @@ try {
         },
         async () => {
           age();
-          rmSync(join(cache, 'verified-v1'), { recursive: true, force: true });
+          rmSync(join(cache, 'verified-v2'), { recursive: true, force: true });
           return check();
         },
       ]);

@@ -148,7 +148,7 @@ export class VerifiedVersions {
    */
   static open(cacheDir: string, scope: string, secret: Buffer | null): VerifiedVersions {
     if (secret === null) return VerifiedVersions.disabled();
-    const file = join(cacheDir, 'verified-v1', `${createHash('sha256').update(scope).digest('hex')}.json`);
+    const file = join(cacheDir, 'verified-v2', `${createHash('sha256').update(scope).digest('hex')}.json`);
     const memo = new VerifiedVersions(secret, file);
     try {
       if (statSync(file).size > MAX_FILE_BYTES) return memo;
