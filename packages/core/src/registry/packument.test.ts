@@ -68,7 +68,13 @@ describe('parsePackument', () => {
     expect(servedKindOf('application/vnd.npm.install-v1+json; charset=utf-8')).toBe('abbreviated');
     expect(servedKindOf('Application/Vnd.Npm.Install-V1+JSON')).toBe('abbreviated');
     expect(servedKindOf('application/json')).toBe('full');
-    expect(servedKindOf(null)).toBe('full');
+    // No Content-Type (Yarn's HTTP stack hands over bodies only): read from the document itself.
+    expect(servedKindOf(null)).toBe('infer');
+    const silent = { name: 'pkg', version: '1.0.0', dist: { integrity: 'sha512-x' } };
+    const abbreviated = parsePackument(JSON.stringify({ name: 'pkg', modified: 'm', versions: { '1.0.0': silent } }), { name: 'pkg', kind: 'abbreviated', served: 'infer' });
+    expect(abbreviated.versions.get('1.0.0')!.hasInstallScript).toBe(false);
+    const full = parsePackument(JSON.stringify({ name: 'pkg', time: {}, versions: { '1.0.0': silent } }), { name: 'pkg', kind: 'abbreviated', served: 'infer' });
+    expect(installScriptsOf(full.versions.get('1.0.0')!, INSTALL_SCRIPTS)).toEqual({ known: false });
     expect(servedKindOf('text/html')).toBe('full');
   });
 

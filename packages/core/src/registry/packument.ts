@@ -67,23 +67,33 @@ export const MAX_PACKUMENT_BYTES = 64 * 1024 * 1024;
  */
 export type PackumentServed = PackumentKind | 'stored';
 
+/** What was served, or `infer` when no Content-Type came with it (Yarn's HTTP stack hands over bodies only). */
+export type PackumentServedHint = PackumentServed | 'infer';
+
 /** What parsePackument checks the document against. */
 export interface ParsePackumentOptions {
   /** The package that was asked for; a document for another name is refused. */
   name: string;
   /** What was asked for: only a full document's `time` is read. */
   kind: PackumentKind;
-  /** What was sent (see PackumentServed); defaults to `kind`. */
-  served?: PackumentServed;
+  /**
+   * What was sent (see PackumentServed); defaults to `kind`. `infer` reads it from the document: one with a
+   * `time` object is a full document (the abbreviated one never carries it), any other the abbreviated one.
+   */
+  served?: PackumentServedHint;
   maxBytes?: number;
 }
 
 /** The media type of the abbreviated install document. */
 export const ABBREVIATED_MEDIA_TYPE = 'application/vnd.npm.install-v1+json';
 
-/** What a response's Content-Type says was served: only the install media type is an abbreviated document. */
-export function servedKindOf(contentType: string | null): PackumentKind {
-  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+/**
+ * What a response's Content-Type says was served: only the install media type is an abbreviated document;
+ * `infer` when there is no Content-Type to go by.
+ */
+export function servedKindOf(contentType: string | null): PackumentServedHint {
+  if (contentType === null || contentType.trim() === '') return 'infer';
+  const type = contentType.split(';')[0]?.trim().toLowerCase();
   return type === ABBREVIATED_MEDIA_TYPE ? 'abbreviated' : 'full';
 }
 
@@ -151,6 +161,8 @@ export function packumentFromJson(value: unknown, options: ParsePackumentOptions
   const timeValue = options.kind === 'full' ? own(value, 'time') : undefined;
   if (timeValue !== undefined && !isObject(timeValue)) throw invalid(`the packument's "time" is ${describe(timeValue)}, not an object`);
 
+  const hint = options.served ?? options.kind;
+  const served: PackumentServed = hint !== 'infer' ? hint : isObject(own(value, 'time')) ? 'full' : 'abbreviated';
   const versions = new Map<string, PackumentVersion>();
   const invalidVersions = new Map<string, string>();
   const time = new Map<string, string>();
@@ -159,7 +171,7 @@ export function packumentFromJson(value: unknown, options: ParsePackumentOptions
       // A key that is not a version (say `__proto__`) can never be what a lockfile installed.
       continue;
     }
-    const parsed = versionFromJson(versionsValue[version], name, version, options.served ?? options.kind);
+    const parsed = versionFromJson(versionsValue[version], name, version, served);
     if (typeof parsed === 'string') invalidVersions.set(version, parsed);
     else versions.set(version, parsed);
     const published = timeValue === undefined ? undefined : own(timeValue, version);
