@@ -23,7 +23,7 @@ afterAll(async () => {
   if (results.length > 0) process.stdout.write(`\nnpm workspace results:\n${results.join('\n')}\n`);
 });
 
-const policy = () => ({ scripts: { allow: ['evil-postinstall'] }, registries: { [registry.url]: { keys: registry.keys.keys } } });
+const policy = () => ({ scripts: { allow: ['evil-postinstall', 'allowed-tool'] }, registries: { [registry.url]: { keys: registry.keys.keys } } });
 const evilMarker = markerFileName('evil-postinstall', '1.0.0');
 
 function record(driver: Driver, label: string, r: RunResult, project: Project): void {
@@ -49,7 +49,8 @@ describe.each(npmDrivers().map((d) => [d.label, d] as const))('%s: portcullis-np
     blocked = await driver.project(registry.url, {}, policy());
     await makeWorkspace(driver, blocked, { app: { 'left-pad-lite': '1.1.0', [UNSIGNED.name]: UNSIGNED.version }, other: { 'tampered-lib': '1.0.0' } });
     allowed = await driver.project(registry.url, {}, policy());
-    await makeWorkspace(driver, allowed, { app: { 'left-pad-lite': '1.1.0', 'evil-postinstall': '1.0.0' }, other: {} });
+    // the other member's allowed-tool is in the lockfile but npm, filtering to the member, does not install it
+    await makeWorkspace(driver, allowed, { app: { 'left-pad-lite': '1.1.0', 'evil-postinstall': '1.0.0' }, other: { 'allowed-tool': '1.0.0' } });
   });
 
   it('ci and install from the member and from a folder below it decide on the root lockfile: refused, nothing installed, files unchanged', async () => {
@@ -76,6 +77,7 @@ describe.each(npmDrivers().map((d) => [d.label, d] as const))('%s: portcullis-np
     expect(installedAnywhere(allowed, 'evil-postinstall')).toEqual([join(allowed.dir, 'node_modules', 'evil-postinstall')]);
     expect(installedAnywhere(allowed, 'left-pad-lite')).toEqual([join(allowed.dir, 'node_modules', 'left-pad-lite')]);
     expect(ran(allowed)).toEqual([evilMarker]);
+    expect(installedAnywhere(allowed, 'allowed-tool')).toEqual([]);
     expect(workspaceHashes(allowed)['package-lock.json']).toBe(before['package-lock.json']);
 
     freshCheckout(allowed);
@@ -111,7 +113,16 @@ describe.each(npmDrivers().map((d) => [d.label, d] as const))('%s: portcullis-np
     expect(readFileSync(join(allowed.dir, 'package-lock.json'), 'utf8')).toContain('node_modules/deep-4');
     expect(existsSync(join(allowed.dir, MEMBER, 'package-lock.json'))).toBe(false);
     expect(installedAnywhere(allowed, 'deep-4')).toEqual([join(allowed.dir, 'node_modules', 'deep-4')]);
-    expect(ran(allowed)).toEqual([]);
+    // the wrapper runs the allowed scripts of what is installed again (evil-postinstall is allowed); deep-5 stays off
+    expect(ran(allowed).filter((m) => m !== evilMarker)).toEqual([]);
+  });
+
+  it('`--workspaces false install <pkg>`: npm reads the `false` as the option\'s value, so the command is install and it is gated', async () => {
+    freshCheckoutMarkers(allowed);
+    const before = workspaceHashes(allowed);
+    const r = await wrapperIn(driver, allowed, '.', ['--workspaces', 'false', 'install', UNSIGNED.name]);
+    record(driver, `--workspaces false install ${UNSIGNED.name} in the root`, r, allowed);
+    expectRefused(r, allowed, before, ['UNSIGNED', UNSIGNED.name], [UNSIGNED.name]);
   });
 
   it('a portcullis.json inside the member, which npm\'s project does not use: refused with exit 2, nothing run', async () => {
