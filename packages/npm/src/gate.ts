@@ -27,8 +27,8 @@ import type { NpmCommand } from './arguments.js';
 import { runLifecycle } from './lifecycle.js';
 import { runNpm, type NpmBinary } from './npm-process.js';
 import { lockfileIn, ProjectSnapshot } from './project-files.js';
-import { findNpmProject, type NpmProject } from './project-root.js';
-import { gitPrepareRunsDuringInstall, rootPreinstallFirst as preinstallFirst } from './quirks.js';
+import { findNpmProject } from './project-root.js';
+import { gitPrepareRunsDuringInstall, rootPreinstallFirst } from './quirks.js';
 import { reportBlocked, reportSkipped, say } from './report.js';
 
 export interface GateContext {
@@ -144,14 +144,9 @@ async function afterInstall(dir: string, policy: Policy, cmd: NpmCommand, ctx: G
     const names = new Set(options.only);
     steps = steps.filter((s) => names.has(s.name) || names.has(`./${s.path}`) || names.has(s.path));
   }
-  const code = await runLifecycle(ctx, cmd, dir, steps, { rootScripts: options.rootScripts, rootPreinstallDone: options.rootScripts && rootPreinstallFirst(ctx) });
+  const code = await runLifecycle(ctx, cmd, dir, steps, { rootScripts: options.rootScripts, rootPreinstallDone: options.rootScripts && rootPreinstallFirst(ctx.npm.version) });
   reportSkipped(gate.skipped.filter((f) => options.only === undefined || options.only.includes(f.package)));
   return code;
-}
-
-/** npm 12 runs the root `preinstall` before it installs anything; older npm after. */
-function rootPreinstallFirst(ctx: GateContext): boolean {
-  return preinstallFirst(ctx.npm.version);
 }
 
 function refuse(message: string): number {
@@ -231,7 +226,7 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     }
 
     const bare = cmd.positionals.length === 0 && (cmd.command === 'install' || cmd.command === 'install-test');
-    if (bare && rootPreinstallFirst(ctx)) {
+    if (bare && rootPreinstallFirst(ctx.npm.version)) {
       const code = await runLifecycle(ctx, cmd, dir, [], { rootScripts: true, onlyPreinstall: true });
       if (code !== 0) return code;
     }
@@ -261,7 +256,7 @@ export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number>
     reportBlocked(judged.decision, gate.blocking, gate.exitCode, judged.lockfile, policy, 'nothing was installed.');
     return gate.exitCode;
   }
-  if (rootPreinstallFirst(ctx)) {
+  if (rootPreinstallFirst(ctx.npm.version)) {
     const code = await runLifecycle(ctx, cmd, dir, [], { rootScripts: true, onlyPreinstall: true });
     if (code !== 0) return code;
   }
@@ -281,7 +276,7 @@ export async function gateRebuild(cmd: NpmCommand, ctx: GateContext): Promise<nu
  * inside a workspace member npm installs the workspace root: a portcullis.json nearer to the working
  * directory than the root's would be a policy that does not apply, so that is refused.
  */
-async function project(cmd: NpmCommand, ctx: GateContext): Promise<{ dir: string; policy: Policy; npmProject: NpmProject }> {
+async function project(cmd: NpmCommand, ctx: GateContext): Promise<{ dir: string; policy: Policy }> {
   const npmProject = await findNpmProject(cmd, ctx.cwd, ctx.env, ctx.npm);
   const dir = npmProject.root;
   if (npmProject.via === 'workspace') {
@@ -290,11 +285,11 @@ async function project(cmd: NpmCommand, ctx: GateContext): Promise<{ dir: string
     if (here !== there && here !== null) {
       throw new PortcullisError(
         'PROJECT_AMBIGUOUS',
-        `${here} is not the policy of this install: npm installs the workspace root ${dir} (the lockfile ${join(dir, 'package-lock.json')}), whose policy is ${there ?? 'the default (there is no portcullis.json at or above the root)'}. Move the rules into ${join(dir, 'portcullis.json')} and delete ${here} (or set PORTCULLIS_POLICY). Nothing was run.`,
+        `${here} is not the policy of this install: npm installs the workspace root ${dir} (its lockfile, every member's packages), whose policy is ${there ?? 'the default (there is no portcullis.json at or above the root)'}. Move the rules into ${join(dir, 'portcullis.json')} and delete ${here} (or set PORTCULLIS_POLICY). Nothing was run.`,
         { file: here },
       );
     }
     if (ctx.env.PORTCULLIS_DEBUG) say(`portcullis-npm: npm installs the workspace root ${dir} (from ${relative(dir, npmProject.nearest) || '.'})`);
   }
-  return { dir, policy: loadPolicy(dir, ctx.env), npmProject };
+  return { dir, policy: loadPolicy(dir, ctx.env) };
 }

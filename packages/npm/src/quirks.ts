@@ -38,6 +38,11 @@ export const NPM_QUIRKS = {
     versions: '10.9.9, 11.21.2, 12.2.1',
     pinnedBy: 'measured by hand (docs/npm.md); the wrapper asks npm itself whenever a workspace root is possible',
   },
+  memberNpmrcIgnored: {
+    fact: "from a member npm reads the workspace root's .npmrc as the project config and ignores the member's (it warns `ignoring workspace config at <member>/.npmrc`)",
+    versions: '10.9.9, 11.21.2, 12.2.1',
+    pinnedBy: 'measured by hand (docs/npm.md); the wrapper reads the registry settings from the root it found',
+  },
   memberInstallsRootLockfile: {
     fact: '`npm ci`/`npm install` in a member install the root lockfile into the root node_modules, filtered to that member; `install <pkg>` writes the member package.json and the root lockfile',
     versions: '10.9.9, 11.21.2, 12.2.1',
