@@ -174,15 +174,17 @@ class NpmReader {
     if (integrity !== undefined) facts.integrity = integrity;
 
     const resolved = ownString(entry, 'resolved');
-    if (own(entry, 'inBundle') === true) {
+    // `inBundle` under the project root or a workspace bundles nothing: npm fetches such a copy itself
+    // (it reads it as the root's own bundleDependencies), so it is judged as what it is, not as shipped inside a parent.
+    const parent = own(entry, 'inBundle') === true ? this.bundlingParent(key) : undefined;
+    if (parent !== undefined) {
       // Shipped inside the parent's tarball: it comes from wherever the parent comes from.
       // Its id names the bundling parent: the same name@version bundled by two parents is two copies of code.
-      const parent = this.bundlingParent(key);
       facts.inBundle = true;
-      facts.source = parent?.source ?? 'registry';
-      facts.id = `${name}@${version} (bundled in ${parent?.id ?? 'an unknown parent'})`;
-      if (parent !== undefined) facts.bundledBy = { name: parent.name, version: parent.version };
-      if (parent?.registry !== undefined) facts.registry = parent.registry;
+      facts.source = parent.source;
+      facts.id = `${name}@${version} (bundled in ${parent.id})`;
+      facts.bundledBy = { name: parent.name, version: parent.version };
+      if (parent.registry !== undefined) facts.registry = parent.registry;
       if (facts.source === 'registry' && facts.registry === undefined) facts.registry = normalizeRegistry(this.opts.registryFor(name));
     } else if (resolved === undefined) {
       // npm leaves `resolved` out for registry packages under omit-lockfile-registry-resolved.
@@ -211,8 +213,11 @@ class NpmReader {
   /** The facts of the nearest enclosing copy that is not itself bundled. */
   private bundlingParent(key: string): { id: string; name: string; version: string; source: CopyFacts['source']; registry?: string } | undefined {
     for (let dir = parentInstallPath(key); dir !== undefined && dir !== ''; dir = parentInstallPath(dir)) {
+      // The project root, a workspace or a `file:` folder is the project's own code: no package tarball to ship it in.
+      if (!isInstallPath(dir)) return undefined;
       const entry = this.entries.get(dir);
       if (entry === undefined || own(entry, 'inBundle') === true) continue;
+      if (own(entry, 'link') === true) return undefined;
       const resolved = ownString(entry, 'resolved');
       const name = ownString(entry, 'name') ?? nameFromInstallPath(dir) ?? '';
       const version = ownString(entry, 'version') ?? '?';
