@@ -23,11 +23,11 @@ export async function checkCommand(args: string[]): Promise<number> {
     throw new PortcullisError('USAGE', `--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
   }
   const dir = projectDir(values.dir);
-  const { result, locations } = await runCheck(dir, { offline: values.offline, refreshKeys: values['refresh-keys'] });
+  const { project, result, locations } = await runCheck(dir, { offline: values.offline, refreshKeys: values['refresh-keys'] });
   if (format === 'json') {
     process.stdout.write(formatJson(result));
   } else if (format === 'sarif') {
-    process.stdout.write(formatSarif(result, { rootDir: dir, toolVersion: typeof PORTCULLIS_VERSION === 'string' ? PORTCULLIS_VERSION : '0.0.0', locations }));
+    process.stdout.write(formatSarif(result, { rootDir: project.dir, toolVersion: typeof PORTCULLIS_VERSION === 'string' ? PORTCULLIS_VERSION : '0.0.0', locations }));
   } else {
     const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
     process.stdout.write(formatText(result, { color }));

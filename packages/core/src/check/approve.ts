@@ -19,9 +19,10 @@ export interface Approval {
 /** Writes `name@version` entries for every installed version of the named packages into the project's policy. */
 export async function approveScripts(dir: string, names: readonly string[], options: { env?: Env; kind?: LockfileKind } = {}): Promise<Approval> {
   const env = options.env ?? process.env;
-  const { lockfile } = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}) });
+  // The project's root (a workspace root from a member): its policy, never a new file in the sub-folder.
+  const { dir: root, lockfile } = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}) });
   const entries = approvalsFor(lockfile.packages, names);
-  const file = findPolicyFile(dir, env) ?? join(dir, POLICY_FILE);
+  const file = findPolicyFile(root, env) ?? join(root, POLICY_FILE);
   const before = existsSync(file) ? readFileSync(file, 'utf8') : starterPolicyText();
   const { text, added } = addScriptApprovals(before, file, entries);
   if (added.length > 0) writeFileAtomic(file, text);

@@ -1,15 +1,15 @@
 /** `check` end to end: find and read the project, gather evidence, evaluate, summarize. */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { PortcullisError } from '../errors.js';
 import { evaluate, exitCodeFor } from '../evaluation/evaluate.js';
 import type { Evidence } from '../evaluation/evidence.js';
 import type { Finding } from '../finding.js';
 import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../model.js';
-import { findLockfile, readLockfile } from '../lockfile/index.js';
-import { loadPolicy } from '../policy/load.js';
+import { findProjectLockfile, readLockfile } from '../lockfile/index.js';
+import { findPolicyFile, loadPolicy } from '../policy/load.js';
 import type { Policy } from '../policy/types.js';
 import { defaultCacheDir } from '../registry/cache.js';
 import { createRegistryClient } from '../registry/client.js';
@@ -32,17 +32,36 @@ export interface Project {
   registryConfig: RegistryConfig;
 }
 
-/** Registry settings the way the project's package manager reads them. */
-export async function loadRegistryConfig(kind: LockfileKind, dir: string, env: Env): Promise<RegistryConfig> {
-  return kind === 'yarn' ? loadYarnConfig({ projectDir: dir, env }) : loadNpmConfig({ projectDir: dir, env });
+/**
+ * Registry settings the way the project's package manager reads them when started in `from` (default: the
+ * project root): npm and pnpm read the root's `.npmrc`; Yarn merges `.yarnrc.yml` files from `from` upwards.
+ */
+export async function loadRegistryConfig(kind: LockfileKind, dir: string, env: Env, from: string = dir): Promise<RegistryConfig> {
+  return kind === 'yarn' ? loadYarnConfig({ projectDir: from, env }) : loadNpmConfig({ projectDir: dir, env });
 }
 
-/** Loads policy, lockfile and registry settings for the project in `dir`. */
-export async function loadProject(dir: string, options: { env?: Env; kind?: LockfileKind } = {}): Promise<Project> {
+/**
+ * Loads policy, lockfile and registry settings for the project that governs `start`: the folder of its
+ * lockfile (a workspace root when `start` is a member or a sub-folder). A portcullis.json between `start`
+ * and that root is not the policy the install obeys, so it is refused (as portcullis-npm does), never used.
+ */
+export async function loadProject(start: string, options: { env?: Env; kind?: LockfileKind } = {}): Promise<Project> {
   const env = options.env ?? process.env;
+  const found = findProjectLockfile(start, options.kind);
+  const dir = dirname(found.path);
+  if (!env.PORTCULLIS_POLICY) {
+    const here = findPolicyFile(start, env);
+    const there = findPolicyFile(dir, env);
+    if (here !== null && here !== there) {
+      throw new PortcullisError(
+        'PROJECT_AMBIGUOUS',
+        `${here} is not the policy of this project: its lockfile is ${found.path}, whose policy is ${there ?? 'the default (there is no portcullis.json at or above the project root)'}. Move the rules into ${join(dir, 'portcullis.json')} and delete ${here} (or set PORTCULLIS_POLICY).`,
+        { file: here },
+      );
+    }
+  }
   const policy = loadPolicy(dir, env);
-  const found = findLockfile(dir, options.kind);
-  const registryConfig = await loadRegistryConfig(found.kind, dir, env);
+  const registryConfig = await loadRegistryConfig(found.kind, dir, env, start);
   const lockfile = readLockfile(found.path, { projectDir: dir, registryFor: (name) => registryConfig.registryFor(name) });
   return { dir, policy, lockfile, registryConfig };
 }
@@ -226,9 +245,10 @@ export async function decide(packages: readonly PackageNode[], options: DecideOp
 }
 
 /** Runs a whole check of the project in `dir`. */
-export async function runCheck(dir: string, options: CheckOptions = {}): Promise<CheckRun> {
+export async function runCheck(start: string, options: CheckOptions = {}): Promise<CheckRun> {
   const env = options.env ?? process.env;
-  const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}) });
+  const project = await loadProject(start, { env, ...(options.kind ? { kind: options.kind } : {}) });
+  const dir = project.dir;
   const decision = await decide(project.lockfile.packages, {
     policy: project.policy,
     registryConfig: project.registryConfig,

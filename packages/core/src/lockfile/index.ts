@@ -54,6 +54,33 @@ export function findLockfile(dir: string, kind?: LockfileKind): { path: string; 
   return only;
 }
 
+/** Whether `dir` declares workspaces (a `workspaces` field in package.json, or a pnpm-workspace.yaml). */
+function declaresWorkspaces(dir: string): boolean {
+  if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return true;
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8').replace(/^\uFEFF/, '')) as unknown;
+    return typeof manifest === 'object' && manifest !== null && Boolean((manifest as Record<string, unknown>).workspaces);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The lockfile that governs `start`: in `start` itself, else in the nearest folder above it. Above the nearest
+ * package.json only a folder that declares workspaces counts (the package managers install a member from its
+ * workspace root); a stray lockfile further up belongs to another project, so that is LOCKFILE_NOT_FOUND.
+ */
+export function findProjectLockfile(start: string, kind?: LockfileKind): { path: string; kind: LockfileKind } {
+  const first = resolve(start);
+  let passedManifest = false;
+  for (let dir = first; ; dir = dirname(dir)) {
+    const here = (kind === undefined ? (['npm', 'pnpm', 'yarn'] as const) : [kind]).some((k) => LOCKFILE_NAMES[k].some((file) => existsSync(join(dir, file))));
+    if (here) return findLockfile(dir === first || !passedManifest || declaresWorkspaces(dir) ? dir : first, kind);
+    if (existsSync(join(dir, 'package.json'))) passedManifest = true;
+    if (dirname(dir) === dir) return findLockfile(first, kind);
+  }
+}
+
 /** Options of `readLockfile`; `projectDir` defaults to the lockfile's folder. */
 export interface ReadLockfileOptions {
   registryFor: RegistryFor;

@@ -17,6 +17,9 @@ export function findPolicyFile(cwd: string, env: Record<string, string | undefin
     if (!existsSync(file)) {
       throw new PortcullisError('POLICY_NOT_FOUND', `PORTCULLIS_POLICY points at ${file}, which does not exist`, { file });
     }
+    if (!statSync(file).isFile()) {
+      throw new PortcullisError('POLICY_NOT_FOUND', `PORTCULLIS_POLICY points at ${file}, which is not a file: name the portcullis.json itself`, { file });
+    }
     return file;
   }
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
@@ -49,5 +52,11 @@ export function loadPolicy(cwd: string, env: Record<string, string | undefined> 
   if (size > MAX_POLICY_BYTES) {
     throw new PortcullisError('POLICY_INVALID', `${file}: ${size} bytes is larger than the ${MAX_POLICY_BYTES}-byte limit for a policy file`, { file });
   }
-  return parsePolicy(readFileSync(file, 'utf8'), file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new PortcullisError('POLICY_INVALID', `${file} could not be read: ${(error as Error).message}`, { file });
+  }
+  return parsePolicy(text, file);
 }

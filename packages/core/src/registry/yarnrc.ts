@@ -1,7 +1,7 @@
 /** Registry settings from Yarn Berry's `.yarnrc.yml`: the same RegistryConfig the npm and pnpm paths build. */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { PortcullisError } from '../errors.js';
 import { createRegistryConfig, DEFAULT_REGISTRY, RegistryCredentials, type RegistryConfig } from './config.js';
@@ -39,12 +39,57 @@ function readYarnrc(file: string): Settings {
   }
 }
 
-/** Loads registry, scopes and auth as Yarn would: project `.yarnrc.yml` over the home one, `YARN_*` env over both. */
+/** Maps Yarn merges key by key across rc files (a nearer file's entry wins); every other setting: the nearer file wins. */
+const MERGED_MAPS = new Set(['npmScopes', 'npmRegistries']);
+
+/**
+ * The rc files Yarn reads when started in `from`, farthest first: the home folder's, then every folder's
+ * from the filesystem root down to `from` (Yarn 4 merges them all; a nearer file wins), named by `YARN_RC_FILENAME`.
+ */
+function yarnrcFiles(from: string, home: string, env: Env): string[] {
+  const name = env.YARN_RC_FILENAME || '.yarnrc.yml';
+  const chain: string[] = [];
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    chain.unshift(join(dir, name));
+    if (dirname(dir) === dir) break;
+  }
+  const homeFile = join(resolve(home), name);
+  return chain.includes(homeFile) ? chain : [homeFile, ...chain];
+}
+
+function mergeSettings(files: readonly string[]): Settings {
+  const merged: Settings = Object.create(null) as Settings;
+  for (const file of files) {
+    const settings = readYarnrc(file);
+    for (const key of Object.keys(settings)) {
+      const value = settings[key];
+      const before = record(merged[key]);
+      const map = record(value);
+      merged[key] = MERGED_MAPS.has(key) && before !== undefined && map !== undefined ? mergeMaps(before, map) : value;
+    }
+  }
+  return merged;
+}
+
+/** Per entry (a scope, a registry URL): the nearer file's fields over the farther one's. */
+function mergeMaps(farther: Settings, nearer: Settings): Settings {
+  const out: Settings = Object.create(null) as Settings;
+  for (const key of Object.keys(farther)) out[key] = farther[key];
+  for (const key of Object.keys(nearer)) {
+    const a = record(out[key]);
+    const b = record(nearer[key]);
+    out[key] = a !== undefined && b !== undefined ? { ...a, ...b } : nearer[key];
+  }
+  return out;
+}
+
+/**
+ * Loads registry, scopes and auth as Yarn does when started in `projectDir`: every `.yarnrc.yml` from there up
+ * to the filesystem root over the home one (a nearer file wins), `YARN_*` env over all of them.
+ */
 export function loadYarnConfig(options: { projectDir: string; env?: Env; homeDir?: string }): RegistryConfig {
   const env = options.env ?? process.env;
-  const home = readYarnrc(join(options.homeDir ?? homedir(), '.yarnrc.yml'));
-  const project = readYarnrc(join(options.projectDir, '.yarnrc.yml'));
-  const merged: Settings = { ...home, ...project };
+  const merged = mergeSettings(yarnrcFiles(options.projectDir, options.homeDir ?? homedir(), env));
 
   const defaultRegistry = env.YARN_NPM_REGISTRY_SERVER ?? text(merged, 'npmRegistryServer', env);
   const scopes: Record<string, string> = Object.create(null);

@@ -1,0 +1,168 @@
+/**
+ * Issue 13's closing attack round: working directories, config locations and lockfile fields, through the
+ * built product and real clients against the test registries (docs/security.md, "Attack round (issue 13,
+ * closing)"). Registry `main` is the project's (trusted keys in the policy); registry `elsewhere` serves the
+ * same packages but is not in the policy, so whatever comes from it must be UNTRUSTED_REGISTRY.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cleanPackage, startRegistry, type TestRegistry } from '@portcullis/test-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProject, enforceWithYarnPlugin, install, portcullis, portcullisNpm, run, type Project, type RunResult, CLI } from '../src/project.js';
+import { npm, pnpm, yarn, type Tool } from '../src/toolbox.js';
+
+const fixtures = [cleanPackage('left-pad-lite', '1.0.0'), cleanPackage('tampered-lib', '1.0.0', { signature: 'corrupt' }), cleanPackage('@acme/scoped', '1.0.0')];
+let main: TestRegistry;
+let elsewhere: TestRegistry;
+const results: string[] = [];
+beforeAll(async () => {
+  [main, elsewhere] = await Promise.all([startRegistry({ packages: fixtures }), startRegistry({ packages: fixtures })]);
+});
+afterAll(async () => {
+  await Promise.all([main?.close(), elsewhere?.close()]);
+  if (results.length > 0) process.stdout.write(`\nattack round results:\n${results.join('\n')}\n`);
+});
+
+const policy = () => ({ registries: { [main.url]: { keys: main.keys.keys } } });
+const out = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
+function note(label: string, r: RunResult): RunResult {
+  const codes = [...new Set(out(r).match(/\b(BAD_SIGNATURE|UNSIGNED|UNTRUSTED_REGISTRY|INTEGRITY_MISSING|POLICY_[A-Z_]+|LOCKFILE_NOT_FOUND|No lockfile|is not the policy|does not exist|is not a file|invalid JSON|internal error)\b/g) ?? [])].join(' ') || '-';
+  results.push(`${label} | exit ${r.code} | ${codes}`);
+  return r;
+}
+
+/** `portcullis check` started in `cwd` (a folder of the project), with `args`. */
+function checkIn(project: Project, cwd: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return run(process.execPath, [CLI, 'check', ...args], { cwd, env: { ...project.env, ...env } });
+}
+
+function editJson(file: string, edit: (value: Record<string, any>) => void): void {
+  const value = JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;
+  edit(value);
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Turns the project into a workspace root with the member `packages/app` bringing `deps` (the root brings none). */
+function makeMember(project: Project, deps: Record<string, string>, kind: 'npm' | 'pnpm' | 'yarn'): string {
+  const member = join(project.dir, 'packages', 'app');
+  mkdirSync(join(member, 'src'), { recursive: true });
+  writeFileSync(join(member, 'package.json'), `${JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: deps }, null, 2)}\n`);
+  editJson(join(project.dir, 'package.json'), (root) => {
+    root.dependencies = {};
+    if (kind !== 'pnpm') root.workspaces = ['packages/*'];
+  });
+  if (kind === 'pnpm') writeFileSync(join(project.dir, 'pnpm-workspace.yaml'), 'packages:\n  - "packages/*"\n');
+  return member;
+}
+
+async function lockOnly(tool: Tool, project: Project, kind: 'npm' | 'pnpm' | 'yarn'): Promise<void> {
+  const args =
+    kind === 'npm'
+      ? ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund']
+      : kind === 'pnpm'
+        ? ['install', '--lockfile-only', '--ignore-scripts', `--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${join(project.home, 'pnpm-cache')}`]
+        : ['install', '--mode=skip-build', '--no-immutable'];
+  const r = await run(tool.command, [...tool.args, ...args], { cwd: project.dir, env: project.env });
+  if (r.code !== 0) throw new Error(`${tool.name} ${args.join(' ')} failed:\n${out(r)}`);
+}
+
+describe('A1: an npm lockfile entry marked inBundle that no dependency bundles', () => {
+  it.each([10, 11, 12] as const)('npm %i: check and portcullis-npm ci judge it as the registry package npm fetches', async (major) => {
+    const tool = npm(major);
+    const project = createProject('npm', main.url, { 'left-pad-lite': '1.0.0', 'tampered-lib': '1.0.0' }, { policy: policy() });
+    await lockOnly(tool, project, 'npm');
+    // the pull request's edit: the badly signed package claims to ship inside a parent (there is none)
+    editJson(join(project.dir, 'package-lock.json'), (lock) => {
+      lock.packages['node_modules/tampered-lib'].inBundle = true;
+    });
+    const check = note(`A1 npm ${major} check`, await portcullis(project, ['check']));
+    expect(check.code, out(check)).toBe(1);
+    expect(out(check)).toContain('BAD_SIGNATURE');
+    const ci = note(`A1 npm ${major} portcullis-npm ci`, await portcullisNpm(tool, project, ['ci']));
+    expect(ci.code, out(ci)).toBe(1);
+    expect(out(ci)).toContain('BAD_SIGNATURE');
+    expect(existsSync(join(project.dir, 'node_modules', 'tampered-lib'))).toBe(false);
+  });
+});
+
+describe('A2: portcullis check from inside a workspace member', () => {
+  it.each([
+    ['npm', npm(11)],
+    ['pnpm', pnpm(10)],
+    ['yarn', yarn('latest')],
+  ] as const)('%s: the root lockfile and policy decide, from the member, a sub-folder and --dir; a member policy is refused', async (kind, tool) => {
+    const project = createProject(kind, main.url, {}, { policy: policy() });
+    const member = makeMember(project, { 'left-pad-lite': '1.0.0', 'tampered-lib': '1.0.0' }, kind);
+    await lockOnly(tool, project, kind);
+    for (const [label, cwd, args] of [
+      ['in the member', member, []],
+      ['in member/src', join(member, 'src'), []],
+      ['--dir packages/app from the root', project.dir, ['--dir', 'packages/app']],
+    ] as const) {
+      const r = note(`A2 ${kind} check ${label}`, await checkIn(project, cwd, [...args]));
+      expect(r.code, `${label}\n${out(r)}`).toBe(1);
+      expect(out(r)).toContain('BAD_SIGNATURE');
+    }
+    // a member's own portcullis.json that would switch signatures off: not the policy of the root's lockfile
+    writeFileSync(join(member, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' } }));
+    const planted = note(`A2 ${kind} check in the member with a member portcullis.json`, await checkIn(project, join(member, 'src')));
+    expect(planted.code, out(planted)).toBe(2);
+    expect(out(planted)).toContain('packages/app/portcullis.json is not the policy of this project');
+    const atRoot = note(`A2 ${kind} check at the root with a member portcullis.json`, await checkIn(project, project.dir));
+    expect(atRoot.code, out(atRoot)).toBe(1);
+  });
+});
+
+describe('A3: PORTCULLIS_POLICY that cannot be read is a configuration error, never the default policy', () => {
+  it('missing file, malformed file, a folder', async () => {
+    const project = createProject('npm', main.url, { 'left-pad-lite': '1.0.0' }, { policy: { signatures: { require: 'off' } } });
+    await lockOnly(npm(11), project, 'npm');
+    writeFileSync(join(project.home, 'broken.json'), '{"signatures": {');
+    for (const [label, value] of [
+      ['missing', join(project.home, 'nope.json')],
+      ['malformed', join(project.home, 'broken.json')],
+      ['a folder', project.home],
+    ] as const) {
+      const r = note(`A3 PORTCULLIS_POLICY ${label}`, await portcullis(project, ['check'], { PORTCULLIS_POLICY: value }));
+      expect(r.code, `${label}\n${out(r)}`).toBe(2);
+    }
+  });
+});
+
+describe('A4: Yarn reads .yarnrc.yml from parent folders and from the member it runs in', () => {
+  it.each([['4.18', yarn('latest')], ['4.0', yarn('4.0')]] as const)('Yarn %s: check and the plugin judge a scope against the registry Yarn uses', async (release, tool) => {
+    const project = createProject('yarn', main.url, { 'left-pad-lite': '1.0.0', '@acme/scoped': '1.0.0' }, { policy: policy() });
+    // a folder above the project (a CI runner's work folder, a parent checkout) sends @acme elsewhere
+    const parentRc = join(dirname(project.dir), '.yarnrc.yml');
+    writeFileSync(parentRc, `npmScopes:\n  acme:\n    npmRegistryServer: "${elsewhere.url}"\n`);
+    await lockOnly(tool, project, 'yarn');
+    expect(elsewhere.requests.some((r) => r.path.includes('acme'))).toBe(true);
+    const check = note(`A4 Yarn ${release} check, @acme from a parent .yarnrc.yml`, await portcullis(project, ['check']));
+    expect(check.code, out(check)).toBe(1);
+    expect(out(check)).toContain('UNTRUSTED_REGISTRY');
+    const enforced = await enforceWithYarnPlugin(project);
+    expect(enforced.code, out(enforced)).toBe(0);
+    const yarnInstall = note(`A4 Yarn ${release} install with the plugin, parent .yarnrc.yml`, await install(tool, 'yarn', project));
+    expect(yarnInstall.code, out(yarnInstall)).not.toBe(0);
+    expect(out(yarnInstall)).toContain('UNTRUSTED_REGISTRY');
+
+    // the same scope set by a member's .yarnrc.yml: Yarn uses it only when started in the member
+    writeFileSync(parentRc, '');
+    editJson(join(project.dir, 'package.json'), (root) => {
+      root.workspaces = ['packages/*'];
+    });
+    const member = makeMember(project, { '@acme/scoped': '1.0.0' }, 'yarn');
+    editJson(join(project.dir, 'package.json'), (root) => {
+      root.dependencies = { 'left-pad-lite': '1.0.0' };
+    });
+    writeFileSync(join(member, '.yarnrc.yml'), `npmScopes:\n  acme:\n    npmRegistryServer: "${elsewhere.url}"\n`);
+    const fromMember = note(`A4 Yarn ${release} install with the plugin in a member with its own .yarnrc.yml`, await run(tool.command, [...tool.args, 'install', '--no-immutable'], { cwd: member, env: project.env }));
+    expect(fromMember.code, out(fromMember)).not.toBe(0);
+    expect(out(fromMember)).toContain('UNTRUSTED_REGISTRY');
+    const checkMember = note(`A4 Yarn ${release} check in that member`, await checkIn(project, member));
+    expect(checkMember.code, out(checkMember)).toBe(1);
+    expect(out(checkMember)).toContain('UNTRUSTED_REGISTRY');
+    const checkRoot = note(`A4 Yarn ${release} check at the root (Yarn there uses the root's registry)`, await checkIn(project, project.dir));
+    expect(out(checkRoot)).not.toContain('UNTRUSTED_REGISTRY');
+  });
+});
