@@ -4,7 +4,7 @@
  * closing)"). Registry `main` is the project's (trusted keys in the policy); registry `elsewhere` serves the
  * same packages but is not in the policy, so whatever comes from it must be UNTRUSTED_REGISTRY.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cleanPackage, startRegistry, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,5 +164,147 @@ describe('A4: Yarn reads .yarnrc.yml from parent folders and from the member it 
     expect(out(checkMember)).toContain('UNTRUSTED_REGISTRY');
     const checkRoot = note(`A4 Yarn ${release} check at the root (Yarn there uses the root's registry)`, await checkIn(project, project.dir));
     expect(out(checkRoot)).not.toContain('UNTRUSTED_REGISTRY');
+  });
+});
+
+/** How the shaping proxy in front of the registry answers a packument request. */
+type Shape =
+  | 'as served'
+  | 'redirect to another host'
+  | 'redirect loop'
+  | 'no dist.integrity'
+  | 'dist.signatures []'
+  | 'no dist.signatures'
+  | 'hasInstallScript "true"'
+  | 'scripts an array'
+  | 'duplicate "versions" key'
+  | 'text/html'
+  | 'gzip'
+  | 'huge time';
+
+/** Rewrites every version entry of a packument. */
+function eachVersion(doc: Record<string, any>, edit: (entry: Record<string, any>) => void): void {
+  for (const entry of Object.values(doc.versions ?? {})) edit(entry as Record<string, any>);
+}
+
+/**
+ * A registry front on 127.0.0.1 that passes everything through to `upstream`, except packuments, which it
+ * reshapes as `shape` says. `other` is a second front (another host:port) that a redirect points at; both log
+ * whether a request carried credentials.
+ */
+async function shapingProxy(upstream: string): Promise<{ url: string; otherUrl: string; setShape(s: Shape): void; authSeen: { front: number; other: number }; close(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const { gzipSync } = await import('node:zlib');
+  let shape: Shape = 'as served';
+  const authSeen = { front: 0, other: 0 };
+  const forward = async (path: string, accept: string | undefined) => {
+    const res = await fetch(new URL(path.replace(/^\//, ''), upstream), { headers: accept ? { accept } : {} });
+    const type = res.headers.get('content-type') ?? 'application/octet-stream';
+    let body = Buffer.from(await res.arrayBuffer());
+    // a mirror names itself in tarball URLs
+    if (type.includes('json')) body = Buffer.from(body.toString('utf8').split(upstream).join(url));
+    return { status: res.status, type, body };
+  };
+  const servers = [0, 1].map((which) =>
+    createServer((req, res) => {
+      void (async () => {
+        const path = req.url ?? '/';
+        if (req.headers.authorization) authSeen[which === 0 ? 'front' : 'other']++;
+        const packument = !path.includes('/-/');
+        if (which === 0 && packument && shape === 'redirect to another host') {
+          res.writeHead(302, { location: `${otherUrl.replace(/\/$/, '')}${path}` }).end();
+          return;
+        }
+        if (which === 0 && packument && shape === 'redirect loop') {
+          res.writeHead(302, { location: path }).end();
+          return;
+        }
+        const up = await forward(path, req.headers.accept);
+        if (!packument || up.status !== 200 || which === 1) {
+          res.writeHead(up.status, { 'content-type': up.type }).end(up.body);
+          return;
+        }
+        const doc = JSON.parse(up.body.toString('utf8')) as Record<string, any>;
+        let text: string | undefined;
+        let type = up.type;
+        if (shape === 'no dist.integrity') eachVersion(doc, (v) => delete v.dist.integrity);
+        if (shape === 'dist.signatures []') eachVersion(doc, (v) => (v.dist.signatures = []));
+        if (shape === 'no dist.signatures') eachVersion(doc, (v) => delete v.dist.signatures);
+        if (shape === 'hasInstallScript "true"') eachVersion(doc, (v) => (v.hasInstallScript = 'true'));
+        if (shape === 'scripts an array') eachVersion(doc, (v) => (v.scripts = ['postinstall']));
+        if (shape === 'huge time') {
+          doc.time = { ...(doc.time ?? {}) };
+          for (let i = 0; i < 150_000; i++) doc.time[`0.0.${i}-x`] = '2020-01-01T00:00:00.000Z';
+        }
+        if (shape === 'duplicate "versions" key') {
+          // the genuine versions first, then a second "versions" without signatures: JSON.parse (npm's and ours) keeps the last
+          const stripped = JSON.parse(JSON.stringify(doc.versions)) as Record<string, any>;
+          for (const v of Object.values(stripped)) delete (v as Record<string, any>).dist.signatures;
+          const body = JSON.stringify(doc);
+          text = `${body.slice(0, -1)},"versions":${JSON.stringify(stripped)}}`;
+        }
+        if (shape === 'text/html') type = 'text/html; charset=utf-8';
+        const bytes = Buffer.from(text ?? JSON.stringify(doc));
+        if (shape === 'gzip') res.writeHead(200, { 'content-type': type, 'content-encoding': 'gzip' }).end(gzipSync(bytes));
+        else res.writeHead(200, { 'content-type': type }).end(bytes);
+      })().catch(() => res.destroy());
+    }),
+  );
+  const urls = await Promise.all(servers.map((s) => new Promise<string>((resolve) => s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as { port: number }).port}/`)))));
+  const [url, otherUrl] = urls as [string, string];
+  return {
+    url,
+    otherUrl,
+    setShape: (s) => (shape = s),
+    authSeen,
+    close: () => Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(() => undefined),
+  };
+}
+
+describe('A5: registry response shapes through portcullis check and portcullis-npm ci', () => {
+  // expected exit for left-pad-lite@1.0.0 (validly signed) and what must appear
+  const cases: Array<[Shape, 0 | 1 | 3, string | null]> = [
+    ['as served', 0, null],
+    ['redirect to another host', 0, null],
+    ['redirect loop', 3, 'redirects'],
+    ['no dist.integrity', 0, null],
+    ['dist.signatures []', 1, 'UNSIGNED'],
+    ['no dist.signatures', 1, 'UNSIGNED'],
+    ['hasInstallScript "true"', 3, 'hasInstallScript'],
+    ['scripts an array', 3, 'scripts'],
+    ['duplicate "versions" key', 1, 'UNSIGNED'],
+    ['text/html', 0, null],
+    ['gzip', 0, null],
+    ['huge time', 0, null],
+  ];
+  let proxy: Awaited<ReturnType<typeof shapingProxy>>;
+  let project: Project;
+  const tool = npm(11);
+  beforeAll(async () => {
+    proxy = await shapingProxy(main.url);
+    project = createProject('npm', proxy.url, { 'left-pad-lite': '1.0.0' }, { policy: { registries: { [proxy.url]: { keys: main.keys.keys } } } });
+    // a token for the front only: it must never reach the other host a redirect names
+    writeFileSync(join(project.dir, '.npmrc'), `registry=${proxy.url}\n${proxy.url.replace(/^http:/, '')}:_authToken=front-secret\n`);
+    await lockOnly(tool, project, 'npm');
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
+  it.each(cases)('%s → check and ci exit %i', async (shape, exit, says) => {
+    proxy.setShape(shape);
+    rmSync(join(project.dir, 'node_modules'), { recursive: true, force: true });
+    const fresh = (tag: string) => ({ PORTCULLIS_CACHE_DIR: join(project.home, `cache-${tag}-${shape.replace(/\W+/g, '-')}`), PORTCULLIS_STATE_DIR: join(project.home, `state-${tag}-${shape.replace(/\W+/g, '-')}`) });
+    const before = { ...proxy.authSeen };
+    const check = note(`A5 ${shape}: check`, await portcullis(project, ['check'], fresh('check')));
+    expect(check.code, out(check)).toBe(exit);
+    if (says !== null) expect(out(check)).toContain(says);
+    const ci = note(`A5 ${shape}: portcullis-npm ci (npm 11)`, await portcullisNpm(tool, project, ['ci'], fresh('ci')));
+    expect(ci.code, out(ci)).toBe(exit);
+    expect(existsSync(join(project.dir, 'node_modules', 'left-pad-lite', 'package.json'))).toBe(exit === 0);
+    if (shape === 'redirect to another host') {
+      expect(proxy.authSeen.front).toBeGreaterThan(before.front);
+      expect(proxy.authSeen.other).toBe(0);
+    }
   });
 });
