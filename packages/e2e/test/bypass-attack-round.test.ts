@@ -11,7 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, enforceWithYarnPlugin, install, portcullis, portcullisNpm, run, type Project, type RunResult, CLI } from '../src/project.js';
 import { npm, pnpm, yarn, type Tool } from '../src/toolbox.js';
 
-const fixtures = [cleanPackage('left-pad-lite', '1.0.0'), cleanPackage('tampered-lib', '1.0.0', { signature: 'corrupt' }), cleanPackage('@acme/scoped', '1.0.0')];
+const fixtures = [
+  cleanPackage('left-pad-lite', '1.0.0'),
+  cleanPackage('tampered-lib', '1.0.0', { signature: 'corrupt' }),
+  cleanPackage('@acme/scoped', '1.0.0'),
+  // depends on tampered-lib and bundles nothing
+  cleanPackage('holder', '1.0.0', { dependencies: { 'tampered-lib': '1.0.0' } }),
+];
 let main: TestRegistry;
 let elsewhere: TestRegistry;
 const results: string[] = [];
@@ -82,6 +88,22 @@ describe('A1: an npm lockfile entry marked inBundle that no dependency bundles',
     expect(ci.code, out(ci)).toBe(1);
     expect(out(ci)).toContain('BAD_SIGNATURE');
     expect(existsSync(join(project.dir, 'node_modules', 'tampered-lib'))).toBe(false);
+  });
+});
+
+describe('A1b: inBundle on a copy nested under a parent that bundles nothing (recorded)', () => {
+  it('npm 11: what check and portcullis-npm ci do', async () => {
+    const tool = npm(11);
+    const project = createProject('npm', main.url, { holder: '1.0.0' }, { policy: policy() });
+    await lockOnly(tool, project, 'npm');
+    editJson(join(project.dir, 'package-lock.json'), (lock) => {
+      lock.packages['node_modules/holder/node_modules/tampered-lib'] = { ...lock.packages['node_modules/tampered-lib'], inBundle: true };
+      delete lock.packages['node_modules/tampered-lib'];
+    });
+    const check = note('A1b npm 11 check', await portcullis(project, ['check']));
+    const ci = note('A1b npm 11 portcullis-npm ci', await portcullisNpm(tool, project, ['ci']));
+    results.push(`A1b installed: ${existsSync(join(project.dir, 'node_modules', 'holder', 'node_modules', 'tampered-lib', 'package.json'))}`);
+    expect([check.code, ci.code]).toBeDefined();
   });
 });
 
