@@ -32,7 +32,7 @@ afterAll(async () => {
 const policy = () => ({ registries: { [main.url]: { keys: main.keys.keys } } });
 const out = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
 function note(label: string, r: RunResult): RunResult {
-  const codes = [...new Set(out(r).match(/\b(BAD_SIGNATURE|UNSIGNED|UNTRUSTED_REGISTRY|INTEGRITY_MISSING|POLICY_[A-Z_]+|LOCKFILE_NOT_FOUND|No lockfile|is not the policy|does not exist|is not a file|invalid JSON|internal error)\b/g) ?? [])].join(' ') || '-';
+  const codes = [...new Set(out(r).match(/\b(BAD_SIGNATURE|UNSIGNED|UNTRUSTED_REGISTRY|INTEGRITY_MISSING|UNSIGNED_SOURCE|POLICY_[A-Z_]+|depends on [a-z-]+|LOCKFILE_NOT_FOUND|No lockfile|is not the policy|does not exist|is not a file|invalid JSON|internal error)\b/g) ?? [])].join(' ') || '-';
   results.push(`${label} | exit ${r.code} | ${codes}`);
   return r;
 }
@@ -328,5 +328,60 @@ describe('A5: registry response shapes through portcullis check and portcullis-n
       expect(proxy.authSeen.front).toBeGreaterThan(before.front);
       expect(proxy.authSeen.other).toBe(0);
     }
+  });
+});
+
+describe('A6: a pnpm lockfile whose importer names a package it does not pin', () => {
+  it.each([10, 12] as const)('pnpm %i: check refuses the lockfile (pnpm itself re-resolves and installs the package)', async (major) => {
+    const tool = pnpm(major);
+    const project = createProject('pnpm', main.url, { 'left-pad-lite': '1.0.0', 'tampered-lib': '1.0.0' }, { policy: policy() });
+    await lockOnly(tool, project, 'pnpm');
+    const file = join(project.dir, 'pnpm-lock.yaml');
+    const text = readFileSync(file, 'utf8');
+    // a "merge conflict" keeps the importer's line and drops the package's entries
+    const edited = text.replace(/\n {2}tampered-lib@1\.0\.0:\n {4}resolution: \{[^\n]*\}\n/, '\n').replace(/\n {2}tampered-lib@1\.0\.0: \{\}\n?/, '\n');
+    expect(edited).not.toContain('tampered-lib@1.0.0');
+    writeFileSync(file, edited);
+    const check = note(`A6 pnpm ${major} check`, await portcullis(project, ['check']));
+    expect(check.code, out(check)).toBe(2);
+    expect(out(check)).toContain('depends on tampered-lib');
+  });
+});
+
+describe('A7: npm lockfile shapes', () => {
+  it('a link whose target is outside the project is unsigned by nature; lockfileVersion 1 is refused; v2 is read from "packages"', async () => {
+    const tool = npm(11);
+    const project = createProject('npm', main.url, { 'left-pad-lite': '1.0.0' }, { policy: policy() });
+    await lockOnly(tool, project, 'npm');
+    const file = join(project.dir, 'package-lock.json');
+    const genuine = readFileSync(file, 'utf8');
+    editJson(file, (lock) => {
+      lock.packages['node_modules/left-pad-lite'] = { resolved: '../outside/left-pad-lite', link: true };
+      lock.packages['../outside/left-pad-lite'] = { name: 'left-pad-lite', version: '1.0.0' };
+    });
+    const outside = note('A7 link outside the project: check', await portcullis(project, ['check']));
+    expect(outside.code, out(outside)).toBe(1);
+    expect(out(outside)).toContain('UNSIGNED_SOURCE');
+
+    writeFileSync(file, genuine);
+    editJson(file, (lock) => {
+      lock.lockfileVersion = 1;
+      delete lock.packages;
+      lock.dependencies = { 'left-pad-lite': { version: '1.0.0' } };
+    });
+    const v1 = note('A7 lockfileVersion 1: check', await portcullis(project, ['check']));
+    expect(v1.code, out(v1)).toBe(2);
+
+    // v2 carries both sections; npm 7+ reads "packages" — a "dependencies" section that says otherwise changes nothing
+    writeFileSync(file, genuine);
+    editJson(file, (lock) => {
+      lock.lockfileVersion = 2;
+      lock.packages['node_modules/tampered-lib'] = { version: '1.0.0', resolved: `${main.url}tampered-lib/-/tampered-lib-1.0.0.tgz`, integrity: 'sha512-' + 'A'.repeat(86) + '==' };
+      lock.packages[''].dependencies['tampered-lib'] = '1.0.0';
+      lock.dependencies = { 'left-pad-lite': { version: '1.0.0' } };
+    });
+    const v2 = note('A7 lockfileVersion 2 with a "dependencies" section hiding a package: check', await portcullis(project, ['check']));
+    expect(v2.code, out(v2)).toBe(1);
+    expect(out(v2)).toContain('tampered-lib');
   });
 });

@@ -131,3 +131,34 @@ describe('readNpmLockfile on edge cases', () => {
     expect(packages.find((p) => p.name === 'ok')?.hasInstallScript).toBe(false);
   });
 });
+
+describe('inBundle where nothing bundles (attack round, issue 13)', () => {
+  const lock = (entries: Record<string, unknown>) =>
+    JSON.stringify({ name: 'app', lockfileVersion: 3, packages: { '': { name: 'app', dependencies: { x: '1.0.0', holder: '1.0.0' } }, ...entries } });
+  it('a top-level copy marked inBundle is a registry package of its own (npm fetches it)', () => {
+    const { packages } = readNpmLockfile(lock({ 'node_modules/x': { version: '1.0.0', inBundle: true, integrity: 'sha512-AAAA' } }), opts);
+    const x = packages.find((p) => p.name === 'x');
+    expect(x).toMatchObject({ id: 'x@1.0.0', source: 'registry', registry: REGISTRY, integrity: 'sha512-AAAA' });
+    expect(x?.inBundle).toBeUndefined();
+  });
+  it('a copy under a workspace marked inBundle is not bundled either', () => {
+    const text = JSON.stringify({
+      name: 'app',
+      lockfileVersion: 3,
+      packages: {
+        '': { name: 'app', workspaces: ['packages/*'] },
+        'packages/w': { name: 'w', version: '1.0.0', dependencies: { x: '1.0.0' } },
+        'node_modules/w': { resolved: 'packages/w', link: true },
+        'packages/w/node_modules/x': { version: '1.0.0', inBundle: true },
+      },
+    });
+    const x = readNpmLockfile(text, opts).packages.find((p) => p.name === 'x');
+    expect(x).toMatchObject({ source: 'registry', registry: REGISTRY });
+    expect(x?.inBundle).toBeUndefined();
+    expect(x?.integrity).toBeUndefined();
+  });
+  it('a copy under a registry parent stays bundled in it', () => {
+    const { packages } = readNpmLockfile(lock({ 'node_modules/holder': { version: '1.0.0', integrity: 'sha512-BBBB' }, 'node_modules/holder/node_modules/x': { version: '1.0.0', inBundle: true } }), opts);
+    expect(packages.find((p) => p.name === 'x')).toMatchObject({ inBundle: true, bundledBy: { name: 'holder', version: '1.0.0' } });
+  });
+});

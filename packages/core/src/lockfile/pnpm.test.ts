@@ -145,3 +145,34 @@ describe('pnpm 11+ lockfiles with config dependencies (two YAML documents)', () 
     expect(byName.get('tiny-colors')!.location!.line).toBeGreaterThan(byName.get('left-pad-lite')!.location!.line + 10);
   });
 });
+
+describe('a dependency the lockfile does not pin (attack round, issue 13)', () => {
+  const text = `lockfileVersion: '9.0'
+importers:
+  .:
+    dependencies:
+      a: {specifier: 1.0.0, version: 1.0.0}
+      gone: {specifier: 1.0.0, version: 1.0.0}
+packages:
+  a@1.0.0:
+    resolution: {integrity: sha512-AAAA}
+snapshots:
+  a@1.0.0:
+    dependencies:
+      vanished: 2.0.0
+`;
+  it('is LOCKFILE_INVALID on disk (pnpm re-resolves it, so check cannot vouch for it), naming the importer', () => {
+    expect(() => readPnpmLockfile(text, opts)).toThrow(/importer "\." depends on gone \("1\.0\.0"\), which has no entry under "packages"/);
+    const transitive = text.replace('      gone: {specifier: 1.0.0, version: 1.0.0}\n', '');
+    expect(() => readPnpmLockfile(transitive, opts)).toThrow(/"a@1\.0\.0" depends on vanished/);
+  });
+  it('is left out of a hook\'s in-memory lockfile, which pnpm re-resolves and the hook judges again', () => {
+    const object = {
+      lockfileVersion: '9.0',
+      importers: { '.': { dependencies: { a: { specifier: '1.0.0', version: '1.0.0' }, gone: { specifier: '1.0.0', version: '1.0.0' } } } },
+      packages: { 'a@1.0.0': { resolution: { integrity: 'sha512-AAAA' } } },
+      snapshots: { 'a@1.0.0': {} },
+    };
+    expect(readPnpmLockfile(object, opts).packages.map((p) => p.id)).toEqual(['a@1.0.0']);
+  });
+});

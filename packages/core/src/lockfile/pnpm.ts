@@ -56,7 +56,9 @@ export function readPnpmLockfile(input: string | object, opts: LockfileReadOptio
       `lockfileVersion ${JSON.stringify(own(data, 'lockfileVersion') ?? null)} is not supported; Portcullis reads lockfile v9 (pnpm 9 and later)`,
     );
   }
-  const reader = new PnpmReader(data, opts, (key) => locations.get(key) ?? snapshotLocations.get(key), (path) => importerLocations.get(path));
+  // A lockfile read from disk is the whole decision (check): a dependency it does not pin is re-resolved by pnpm,
+  // so it is refused. A hook's in-memory lockfile is judged again after pnpm re-resolves (afterAllResolved).
+  const reader = new PnpmReader(data, opts, (key) => locations.get(key) ?? snapshotLocations.get(key), (path) => importerLocations.get(path), typeof input === 'string');
   return { kind: 'pnpm', path: file, packages: reader.read() };
 }
 
@@ -115,6 +117,8 @@ class PnpmReader {
     private readonly opts: LockfileReadOptions,
     private readonly locate: (key: string) => SourceLocation | undefined,
     private readonly locateImporter: (path: string) => SourceLocation | undefined,
+    /** Refuse a dependency that has no entry under `packages`/`snapshots` (pnpm calls it a broken lockfile). */
+    private readonly everyDependencyPinned: boolean,
   ) {
     this.file = opts.path;
     this.packages = ownRecord(data, 'packages') ?? {};
@@ -289,7 +293,18 @@ class PnpmReader {
     const aliased = aliasTarget(reference);
     const key = aliased ?? `${alias}@${reference}`;
     const id = this.idOfKey.get(key) ?? this.idOfKey.get(withoutPeerSuffix(key));
-    if (id === undefined) return; // e.g. a skipped optional dependency
+    if (id === undefined) {
+      // (A name no registry can serve, such as `__proto__`, cannot be resolved anew either.)
+      if (this.everyDependencyPinned && isValidPackageName(aliased !== undefined ? (splitNameAndReference(aliased)?.name ?? alias) : alias)) {
+        const who = this.importers.has(from) ? `importer ${JSON.stringify(from)}` : JSON.stringify(from);
+        throw invalidLockfile(
+          this.file,
+          `${who} depends on ${alias} (${JSON.stringify(reference)}), which has no entry under "packages": pnpm would resolve it anew, so nothing pins what it installs. Run pnpm install to repair the lockfile, then check again`,
+          this.importers.has(from) ? this.locateImporter(from) : this.locate(from),
+        );
+      }
+      return;
+    }
     this.graph.addDependent(id, from, alias);
   }
 }
