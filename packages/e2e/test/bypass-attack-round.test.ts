@@ -186,6 +186,14 @@ describe('A4: Yarn reads .yarnrc.yml from parent folders and from the member it 
     expect(out(checkMember)).toContain('UNTRUSTED_REGISTRY');
     const checkRoot = note(`A4 Yarn ${release} check at the root (Yarn there uses the root's registry)`, await checkIn(project, project.dir));
     expect(out(checkRoot)).not.toContain('UNTRUSTED_REGISTRY');
+    // YARN_NPM_REGISTRY_SERVER beats every rc file, for Yarn and for check
+    const viaEnv = { YARN_NPM_REGISTRY_SERVER: elsewhere.url };
+    const envCheck = note(`A4 Yarn ${release} YARN_NPM_REGISTRY_SERVER=elsewhere: check at the root`, await checkIn(project, project.dir, [], viaEnv));
+    expect(envCheck.code, out(envCheck)).toBe(1);
+    expect(out(envCheck)).toMatch(/UNTRUSTED_REGISTRY[\s\S]*left-pad-lite/);
+    const envInstall = note(`A4 Yarn ${release} YARN_NPM_REGISTRY_SERVER=elsewhere: install with the plugin at the root`, await run(tool.command, [...tool.args, 'install', '--no-immutable'], { cwd: project.dir, env: { ...project.env, ...viaEnv } }));
+    expect(envInstall.code, out(envInstall)).not.toBe(0);
+    expect(out(envInstall)).toContain('UNTRUSTED_REGISTRY');
   });
 });
 
@@ -383,5 +391,48 @@ describe('A7: npm lockfile shapes', () => {
     const v2 = note('A7 lockfileVersion 2 with a "dependencies" section hiding a package: check', await portcullis(project, ['check']));
     expect(v2.code, out(v2)).toBe(1);
     expect(out(v2)).toContain('tampered-lib');
+  });
+});
+
+describe('A8: npm registry settings from the environment and the user config', () => {
+  it('npm 11: check and portcullis-npm ci judge against the registry npm really fetches from', async () => {
+    const tool = npm(11);
+    const project = createProject('npm', main.url, { 'left-pad-lite': '1.0.0', '@acme/scoped': '1.0.0' }, { policy: policy() });
+    // no `resolved` in the lockfile: npm fetches from whatever registry its configuration names at install time
+    writeFileSync(join(project.dir, '.npmrc'), `registry=${main.url}\nomit-lockfile-registry-resolved=true\n`);
+    await lockOnly(tool, project, 'npm');
+    expect(readFileSync(join(project.dir, 'package-lock.json'), 'utf8')).not.toContain('"resolved"');
+    const clean = note('A8 baseline: check', await portcullis(project, ['check']));
+    expect(clean.code, out(clean)).toBe(0);
+
+    const viaEnv = { npm_config_registry: elsewhere.url };
+    // where plain npm fetches from with each setting (the gate must judge that registry)
+    const plainCi = async (env: NodeJS.ProcessEnv, tarball: string) => {
+      const seen = elsewhere.requests.length;
+      // a cold npm cache each time: a cached tarball is not fetched from anywhere
+      const cache = join(project.home, `npm-cache-${tarball}`);
+      const r = await run(tool.command, [...tool.args, 'ci', '--ignore-scripts'], { cwd: project.dir, env: { ...project.env, npm_config_cache: cache, ...env } });
+      expect(r.code, out(r)).toBe(0);
+      expect(elsewhere.requests.slice(seen).some((q) => q.path.endsWith(tarball))).toBe(true);
+      rmSync(join(project.dir, 'node_modules'), { recursive: true, force: true });
+    };
+    await plainCi(viaEnv, 'left-pad-lite-1.0.0.tgz');
+    const envCheck = note('A8 npm_config_registry=elsewhere: check', await portcullis(project, ['check'], viaEnv));
+    expect(envCheck.code, out(envCheck)).toBe(1);
+    expect(out(envCheck)).toContain('UNTRUSTED_REGISTRY');
+    const envCi = note('A8 npm_config_registry=elsewhere: portcullis-npm ci', await portcullisNpm(tool, project, ['ci'], viaEnv));
+    expect(envCi.code, out(envCi)).toBe(1);
+    expect(existsSync(join(project.dir, 'node_modules', 'left-pad-lite'))).toBe(false);
+
+    // the user's ~/.npmrc sends @acme elsewhere; the project's .npmrc says nothing about the scope
+    writeFileSync(join(project.home, '.npmrc'), `@acme:registry=${elsewhere.url}\n`);
+    await plainCi({}, 'scoped-1.0.0.tgz');
+    const userCheck = note('A8 ~/.npmrc @acme:registry=elsewhere: check', await portcullis(project, ['check']));
+    expect(userCheck.code, out(userCheck)).toBe(1);
+    expect(out(userCheck)).toMatch(/UNTRUSTED_REGISTRY[\s\S]*@acme\/scoped/);
+    expect(out(userCheck)).not.toMatch(/left-pad-lite@1\.0\.0 comes from/);
+    const userCi = note('A8 ~/.npmrc @acme:registry=elsewhere: portcullis-npm ci', await portcullisNpm(tool, project, ['ci']));
+    expect(userCi.code, out(userCi)).toBe(1);
+    expect(existsSync(join(project.dir, 'node_modules', '@acme', 'scoped'))).toBe(false);
   });
 });
