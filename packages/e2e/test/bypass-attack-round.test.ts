@@ -91,19 +91,30 @@ describe('A1: an npm lockfile entry marked inBundle that no dependency bundles',
   });
 });
 
-describe('A1b: inBundle on a copy nested under a parent that bundles nothing (recorded)', () => {
-  it('npm 11: what check and portcullis-npm ci do', async () => {
-    const tool = npm(11);
+describe('A1b: inBundle on a copy nested under a parent that bundles nothing', () => {
+  it.each([10, 11, 12] as const)('npm %i: check and portcullis-npm ci judge it as the registry package npm fetches', async (major) => {
+    const tool = npm(major);
     const project = createProject('npm', main.url, { holder: '1.0.0' }, { policy: policy() });
     await lockOnly(tool, project, 'npm');
     editJson(join(project.dir, 'package-lock.json'), (lock) => {
       lock.packages['node_modules/holder/node_modules/tampered-lib'] = { ...lock.packages['node_modules/tampered-lib'], inBundle: true };
       delete lock.packages['node_modules/tampered-lib'];
     });
-    const check = note('A1b npm 11 check', await portcullis(project, ['check']));
-    const ci = note('A1b npm 11 portcullis-npm ci', await portcullisNpm(tool, project, ['ci']));
-    results.push(`A1b installed: ${existsSync(join(project.dir, 'node_modules', 'holder', 'node_modules', 'tampered-lib', 'package.json'))}`);
-    expect([check.code, ci.code]).toBeDefined();
+    const check = note(`A1b npm ${major} check`, await portcullis(project, ['check']));
+    expect(check.code, out(check)).toBe(1);
+    expect(out(check)).toContain('BAD_SIGNATURE');
+    const ci = note(`A1b npm ${major} portcullis-npm ci`, await portcullisNpm(tool, project, ['ci']));
+    expect(ci.code, out(ci)).toBe(1);
+    expect(out(ci)).toContain('BAD_SIGNATURE');
+    expect(existsSync(join(project.dir, 'node_modules', 'holder', 'node_modules', 'tampered-lib'))).toBe(false);
+    // without its integrity, npm would install whatever the registry serves: INTEGRITY_MISSING
+    editJson(join(project.dir, 'package-lock.json'), (lock) => {
+      delete lock.packages['node_modules/holder/node_modules/tampered-lib'].integrity;
+      delete lock.packages['node_modules/holder/node_modules/tampered-lib'].resolved;
+    });
+    const unpinned = note(`A1b npm ${major} check, integrity removed`, await portcullis(project, ['check']));
+    expect(unpinned.code, out(unpinned)).toBe(1);
+    expect(out(unpinned)).toContain('INTEGRITY_MISSING');
   });
 });
 

@@ -73,6 +73,47 @@ export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | un
   return undefined;
 }
 
+/**
+ * Copies the lockfile marks bundled in a registry package that the package does not ship: its version's
+ * `bundleDependencies` (registry metadata) do not name them, nor are they dependencies of copies it names.
+ * npm fetches such a copy from the registry itself. A parent whose metadata cannot be read leaves its copies unknown.
+ */
+async function bundlesNotShipped(packages: readonly PackageNode[], client: RegistryClient, unavailable: Map<string, string>): Promise<Set<string>> {
+  const byParent = new Map<string, PackageNode[]>();
+  for (const pkg of packages) {
+    if (pkg.inBundle !== true || pkg.source !== 'registry' || pkg.bundledBy === undefined || pkg.registry === undefined) continue;
+    const key = JSON.stringify([pkg.registry, pkg.bundledBy.name, pkg.bundledBy.version]);
+    byParent.set(key, [...(byParent.get(key) ?? []), pkg]);
+  }
+  const notShipped = new Set<string>();
+  await Promise.all(
+    [...byParent].map(async ([key, copies]) => {
+      const [registry, name, version] = JSON.parse(key) as [string, string, string];
+      let declared: readonly string[];
+      try {
+        const entry = (await client.getPackument(name, { registry })).versions.get(version);
+        if (entry === undefined) throw new Error(`${registry} has no usable version ${version} of ${name}`);
+        declared = entry.bundleDependencies ?? [];
+      } catch (error) {
+        for (const copy of copies) unavailable.set(copy.id, `cannot tell whether ${name}@${version} ships it: ${reasonOf(error)}`);
+        return;
+      }
+      const shipped = new Set(copies.filter((c) => declared.includes(c.name) || c.aliases.some((a) => declared.includes(a))).map((c) => c.id));
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const copy of copies) {
+          if (!shipped.has(copy.id) && copy.dependents.some((d) => shipped.has(d))) {
+            shipped.add(copy.id);
+            grew = true;
+          }
+        }
+      }
+      for (const copy of copies) if (!shipped.has(copy.id)) notShipped.add(copy.id);
+    }),
+  );
+  return notShipped;
+}
+
 /** Collects script and signature evidence for every package, fetching each packument once. */
 export async function gatherEvidence(packages: readonly PackageNode[], options: GatherOptions): Promise<Gathered> {
   const scripts = new Map<string, ScriptEvidence>();
@@ -81,12 +122,13 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
   const integrities = new Map<string, string>();
   const outcomes: Array<{ registry: string; evidence: SignatureEvidence; package: string }> = [];
   const wantSignatures = options.policy.signatures.require !== 'off';
+  const notBundled = await bundlesNotShipped(packages, options.client, unavailable);
 
   await Promise.all(
     packages.map(async (pkg) => {
-      if (isOwnCode(pkg)) return;
+      if (isOwnCode(pkg) || unavailable.has(pkg.id)) return;
       const installed = options.readInstalled?.(pkg) ?? null;
-      if (pkg.source !== 'registry' || pkg.inBundle === true) {
+      if (pkg.source !== 'registry' || (pkg.inBundle === true && !notBundled.has(pkg.id))) {
         // Bundled copies ship inside their parent's tarball: there is no separate metadata to fetch.
         const found = scriptEvidence(pkg, undefined, installed);
         // Not installed and not recorded: we cannot know what a git or tarball package runs, so assume it does.
@@ -141,7 +183,7 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
     }),
   );
 
-  return { evidence: { scripts, signatures, unavailable, integrities }, stripping: detectSignatureStripping(outcomes, options.withoutKeysEndpoint ? { withoutKeysEndpoint: options.withoutKeysEndpoint } : {}) };
+  return { evidence: { scripts, signatures, unavailable, integrities, notBundled }, stripping: detectSignatureStripping(outcomes, options.withoutKeysEndpoint ? { withoutKeysEndpoint: options.withoutKeysEndpoint } : {}) };
 }
 
 async function verifyVersion(pkg: PackageNode, metadata: PackumentVersion, registry: string, options: GatherOptions): Promise<SignatureEvidence> {

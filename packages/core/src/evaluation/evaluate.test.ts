@@ -168,3 +168,15 @@ describe('signatures rule', () => {
     expect(exitCodeFor(findings)).toBe(3);
   });
 });
+
+describe('a copy marked bundled that its parent does not ship (attack round, issue 13)', () => {
+  it('is judged as the registry package npm fetches: its signature and its integrity count', () => {
+    const fake = pkg('tampered', '1.0.0', { inBundle: true, bundledBy: { name: 'holder', version: '1.0.0' } });
+    const bad: SignatureEvidence = { status: 'bad-signature', keyid: 'SHA256:k' };
+    expect(evaluate(policy({}), [fake], evidence([[fake, noScripts, bad]]))).toEqual([]);
+    const notBundled: Evidence = { ...evidence([[fake, noScripts, bad]]), notBundled: new Set([fake.id]) };
+    expect(evaluate(policy({}), [fake], notBundled).map((f) => f.code)).toEqual(['BAD_SIGNATURE']);
+    const { integrity: _dropped, ...unpinned } = fake;
+    expect(evaluate(policy({}), [unpinned], { ...evidence([[unpinned, noScripts, verified]]), notBundled: new Set([fake.id]) }).map((f) => f.code)).toEqual(['INTEGRITY_MISSING']);
+  });
+});

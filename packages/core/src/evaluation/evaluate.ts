@@ -50,7 +50,8 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
     }
 
     if (policy.signatures.require === 'off') continue;
-    const signature = bytesUnpinned(pkg) ? findingFor(pkg, { code: 'INTEGRITY_MISSING' }) : signatureFinding(pkg, evidence.signatures.get(pkg.id));
+    const bundled = pkg.inBundle === true && evidence.notBundled?.has(pkg.id) !== true;
+    const signature = bytesUnpinned(pkg, bundled) ? findingFor(pkg, { code: 'INTEGRITY_MISSING' }) : signatureFinding(pkg, evidence.signatures.get(pkg.id), bundled);
     if (signature === null) continue;
     // allowUnsigned accepts a missing or unusable signature, never one that fails to verify.
     if (signature.code !== 'BAD_SIGNATURE' && unsignedAllowed(pkg.name, pkg.version)) continue;
@@ -64,13 +65,13 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
  * A registry package whose lockfile entry records no integrity: the package manager installs whatever it is
  * served, so a signature over the registry's own claim would vouch for bytes nobody pinned.
  */
-function bytesUnpinned(pkg: PackageNode): boolean {
-  return pkg.source === 'registry' && pkg.inBundle !== true && pkg.integrity === undefined && pkg.integrityCheckedOnDownload !== true;
+function bytesUnpinned(pkg: PackageNode, bundled: boolean): boolean {
+  return pkg.source === 'registry' && !bundled && pkg.integrity === undefined && pkg.integrityCheckedOnDownload !== true;
 }
 
-function signatureFinding(pkg: PackageNode, evidence: SignatureEvidence | undefined): Finding | null {
+function signatureFinding(pkg: PackageNode, evidence: SignatureEvidence | undefined, bundled: boolean): Finding | null {
   // A bundled dependency's bytes are inside its parent's tarball, which the parent's signature covers.
-  if (pkg.inBundle === true) return null;
+  if (bundled) return null;
   if (pkg.source !== 'registry') return findingFor(pkg, { code: 'UNSIGNED_SOURCE' });
   if (evidence === undefined) return findingFor(pkg, { code: 'METADATA_UNAVAILABLE', reason: 'its signatures were not checked' });
   switch (evidence.status) {

@@ -41,4 +41,9 @@ export interface Evidence {
    * it downloads against this.
    */
   integrities?: ReadonlyMap<string, string>;
+  /**
+   * Copies the lockfile marks bundled whose parent's registry metadata does not ship them: npm fetches such a
+   * copy from the registry itself, so it is judged as a registry package.
+   */
+  notBundled?: ReadonlySet<string>;
 }

@@ -37,7 +37,8 @@ export interface MetadataCache {
 
 const FORMAT = 'portcullis-metadata-cache';
 // v2: entries record every known script answer explicitly (v1 dropped scripts of full documents served for abbreviated requests).
-const VERSION = 2;
+// v3: entries keep `bundleDependencies` (a v2 entry would say a parent bundles nothing).
+const VERSION = 3;
 /** Cached bodies are projections of documents under the response limit; anything bigger is not ours. */
 const MAX_ENTRY_BYTES = MAX_PACKUMENT_BYTES + 1024 * 1024;
 

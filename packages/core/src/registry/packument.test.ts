@@ -227,3 +227,26 @@ describe('parseKeys', () => {
     expect(reason(() => parseKeys('{"keys":[{"keyid":"k","keytype":"t","scheme":"s","key":"k","expires":5}]}')).message).toMatch(/expires/);
   });
 });
+
+describe('bundleDependencies (attack round, issue 13: which copies a parent really ships)', () => {
+  it('reads either spelling, `true` as every dependency, and keeps it through the cache projection', () => {
+    const p = parsePackument(
+      doc({
+        '1.0.0': version('1.0.0', { bundleDependencies: ['a', 'b'] }),
+        '1.1.0': version('1.1.0', { bundledDependencies: ['c'] }),
+        '1.2.0': version('1.2.0', { bundleDependencies: true, dependencies: { d: '1' }, optionalDependencies: { e: '1' } }),
+        '1.3.0': version('1.3.0'),
+        '1.4.0': version('1.4.0', { bundleDependencies: ['a', 7] }),
+      }),
+      { name: 'pkg', kind: 'abbreviated' },
+    );
+    expect(p.versions.get('1.0.0')!.bundleDependencies).toEqual(['a', 'b']);
+    expect(p.versions.get('1.1.0')!.bundleDependencies).toEqual(['c']);
+    expect(p.versions.get('1.2.0')!.bundleDependencies).toEqual(['d', 'e']);
+    expect(p.versions.get('1.3.0')!.bundleDependencies).toBeUndefined();
+    expect(p.invalidVersions.get('1.4.0')).toContain('bundleDependencies');
+    const again = packumentFromJson(packumentToJson(p), { name: 'pkg', kind: 'abbreviated', served: 'stored' });
+    expect(again.versions.get('1.0.0')!.bundleDependencies).toEqual(['a', 'b']);
+    expect(again.versions.get('1.2.0')!.bundleDependencies).toEqual(['d', 'e']);
+  });
+});

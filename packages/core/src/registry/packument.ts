@@ -40,6 +40,8 @@ export interface PackumentVersion {
   scripts?: Readonly<Record<string, string>>;
   /** Set by npm when the package has a `binding.gyp`. */
   gypfile?: boolean;
+  /** Dependency names the version's tarball ships (`bundleDependencies`; `true` read as every dependency). */
+  bundleDependencies?: readonly string[];
 }
 
 /** A parsed packument. */
@@ -228,6 +230,14 @@ function versionFromJson(entry: unknown, name: string, version: string, served: 
   }
 
   // Scripts count wherever they are listed: a registry may answer the abbreviated request with the full document.
+  const bundled = own(entry, 'bundleDependencies') ?? own(entry, 'bundledDependencies');
+  if (bundled === true) {
+    result.bundleDependencies = [...['dependencies', 'optionalDependencies'].flatMap((group) => { const deps = own(entry, group); return isObject(deps) ? Object.keys(deps) : []; })];
+  } else if (Array.isArray(bundled)) {
+    if (!bundled.every((item): item is string => typeof item === 'string')) return 'its "bundleDependencies" lists something that is not a name';
+    result.bundleDependencies = [...bundled];
+  }
+
   const scriptsValue = own(entry, 'scripts');
   if (scriptsValue !== undefined) {
     if (!isObject(scriptsValue)) return `its "scripts" is ${describe(scriptsValue)}, not an object`;
@@ -261,6 +271,7 @@ export function packumentToJson(packument: Packument, raw?: unknown): unknown {
     if (entry.gypfile !== undefined) out.gypfile = entry.gypfile;
     // Every known answer is written explicitly: the projection is read back as `stored`, where silence is unknown.
     if (entry.scripts !== undefined) out.scripts = { ...entry.scripts };
+    if (entry.bundleDependencies !== undefined) out.bundleDependencies = [...entry.bundleDependencies];
     versions[version] = out;
   }
   for (const version of packument.invalidVersions.keys()) {
