@@ -58,6 +58,7 @@ describe.each(lockfileClients.map((d) => [d.label, d] as const))('%s: lockfile p
     }
     freshCheckout(project);
     driver.coldCache(project);
+    foreign.requests.length = 0;
 
     const check = await portcullis(project, ['check', '--format', 'json']);
     record(driver, `B17 ${edit.label}: portcullis check`, check, []);
@@ -70,6 +71,8 @@ describe.each(lockfileClients.map((d) => [d.label, d] as const))('%s: lockfile p
     expect(r.code, output(r)).not.toBe(0);
     expect(output(r)).toContain('UNSIGNED_SOURCE');
     expect(ran(project)).toEqual([]);
+    // Nothing asked the foreign host for metadata or bytes: the lockfile does not choose where Portcullis looks.
+    expect(foreign.requests).toEqual([]);
   });
 });
 

@@ -76,18 +76,22 @@ describe('readPnpmLockfile on edge cases', () => {
     expect(withoutPeerSuffix('@s/a@1.0.0')).toBe('@s/a@1.0.0');
   });
 
-  it('treats a registry-shaped tarball URL as the registry it names', () => {
-    const { packages } = readPnpmLockfile(yaml(`importers:
+  it('treats a tarball URL as the registry only when it is exactly the configured registry\'s tarball for that version', () => {
+    const read = (tarball: string) => readPnpmLockfile(yaml(`importers:
   .:
     dependencies:
       '@acme/x': {specifier: ^1.0.0, version: 1.0.0}
 packages:
   '@acme/x@1.0.0':
-    resolution: {integrity: sha512-AAAA, tarball: https://mirror.example/npm/@acme/x/-/x-1.0.0.tgz}
+    resolution: {integrity: sha512-AAAA, tarball: ${tarball}}
 snapshots:
   '@acme/x@1.0.0': {}
-`), opts);
-    expect(packages[0]).toMatchObject({ source: 'registry', registry: 'https://mirror.example/npm/', dependents: ['.'] });
+`), opts).packages[0];
+    expect(read('https://npm.example.corp/@acme/x/-/x-1.0.0.tgz')).toMatchObject({ source: 'registry', registry: REGISTRY, dependents: ['.'] });
+    expect(read('https://npm.example.corp/@acme%2fx/-/x-1.0.0.tgz')).toMatchObject({ source: 'registry', registry: REGISTRY });
+    for (const other of ['https://mirror.example/npm/@acme/x/-/x-1.0.0.tgz', 'https://npm.example.corp/evil/-/evil-1.0.0.tgz', 'https://npm.example.corp/p/@acme/x/-/x-1.0.0.tgz', 'https://npm.example.corp/@acme/x/-/x-1.0.0.tgz?v=1']) {
+      expect(read(other), other).toMatchObject({ source: 'tarball', resolved: other });
+    }
   });
 
   it('groups two peer variants into one node with two paths', () => {

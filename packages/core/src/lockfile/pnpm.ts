@@ -19,7 +19,7 @@ import {
   type LockfileReadOptions,
 } from './input.js';
 import { isPlausibleVersion, isRegistryVersion, isValidPackageName, splitNameAndReference } from './names.js';
-import { isGitReference, isHttpUrl, localPath, normalizeRegistry, registryOfTarball, withoutCredentials } from './sources.js';
+import { isGitReference, isHttpUrl, isRegistryTarballUrl, localPath, normalizeRegistry, withoutCredentials } from './sources.js';
 import { parseYamlLockfile } from './yaml.js';
 
 const SRI = /^(?:sha(?:1|256|384|512)-[A-Za-z0-9+/]+={0,2}\s*)+$/;
@@ -242,8 +242,10 @@ class PnpmReader {
       facts.source = 'tarball';
       facts.resolved = tarball !== undefined ? withoutCredentials(tarball) : reference;
     } else if (tarball !== undefined) {
-      const registry = registryOfTarball(tarball, name, version);
-      if (registry !== undefined) {
+      // pnpm fetches `tarball` as it is: only exactly the configured registry's own tarball for this name and
+      // version is that registry's package; any other URL is a remote tarball.
+      const registry = normalizeRegistry(this.opts.registryFor(name));
+      if (isRegistryTarballUrl(tarball, name, version, registry)) {
         facts.registry = registry;
         facts.resolved = withoutCredentials(tarball);
       } else if (tarball.startsWith('file:')) {

@@ -28,6 +28,8 @@ export const substituteMarkers = [markerFileName(EVIL.name, EVIL.version), FOREI
 export interface ForeignHost {
   url: string;
   integrity: string;
+  /** Every path requested, in order. */
+  requests: string[];
   close(): Promise<void>;
 }
 
@@ -37,7 +39,9 @@ export async function startForeignHost(): Promise<ForeignHost> {
     { path: 'package.json', content: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), mode: 0o644 },
     { path: 'index.js', content: Buffer.from('module.exports = "foreign";\n'), mode: 0o644 },
   ]);
+  const requests: string[] = [];
   const server: Server = createServer((req, res) => {
+    requests.push(req.url ?? '/');
     if (!(req.url ?? '').split('?')[0]!.endsWith('.tgz')) {
       res.writeHead(404);
       res.end();
@@ -50,6 +54,7 @@ export async function startForeignHost(): Promise<ForeignHost> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     integrity: integrityOf(tarball),
+    requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
