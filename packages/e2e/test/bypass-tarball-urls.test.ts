@@ -77,7 +77,7 @@ describe.each(lockfileClients.map((d) => [d.label, d] as const))('%s: lockfile p
 });
 
 describe.each(yarnDrivers().map((d) => [d.label, d] as const))('%s: a mirror changes only dist.tarball', (_label, driver) => {
-  it('B18: a faithful mirror installs; one whose packument points url-good at another tarball is refused, nothing runs', async () => {
+  it('B18: a faithful mirror installs; one whose packument points url-good at another tarball, or that redirects its tarball, is refused, nothing runs', async () => {
     mirror.tarballOf.clear();
     const faithful = await driver.project(mirror.url, { [GOOD.name]: GOOD.version }, policy(mirror.url));
     const ok = await driver.install(faithful);
@@ -103,6 +103,20 @@ describe.each(yarnDrivers().map((d) => [d.label, d] as const))('%s: a mirror cha
       expect(r.code, output(r)).not.toBe(0);
       expect(output(r)).toContain('UNSIGNED_SOURCE');
       expect(markers.filter((m) => substituteMarkers.includes(m) || m === goodMarker)).toEqual([]);
+    }
+
+    // The packument is honest, but the mirror redirects the conventional tarball URL to another package's tarball:
+    // the bytes Yarn receives for the locator are checked, wherever the request ended up.
+    mirror.redirects.set(`/${GOOD.name}/-/${GOOD.name}-${GOOD.version}.tgz`, `${mirror.url}${EVIL.name}/-/${EVIL.name}-${EVIL.version}.tgz`);
+    try {
+      const project = await driver.project(mirror.url, { [GOOD.name]: GOOD.version }, policy(mirror.url));
+      const r = await driver.install(project, [], { YARN_HTTP_RETRY: '0' });
+      record(driver, 'B18 mirror redirects the conventional tarball URL → another package\'s tarball', r, ran(project));
+      expect(r.code, output(r)).not.toBe(0);
+      expect(output(r)).toContain('BAD_SIGNATURE');
+      expect(ran(project)).toEqual([]);
+    } finally {
+      mirror.redirects.clear();
     }
   });
 });

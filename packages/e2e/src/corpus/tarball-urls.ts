@@ -67,13 +67,22 @@ export interface TarballMirror {
   url: string;
   /** `name@version` → the `dist.tarball` the mirror serves for it instead. */
   tarballOf: Map<string, string>;
+  /** Request path → where the mirror redirects it (302) instead of answering. */
+  redirects: Map<string, string>;
   close(): Promise<void>;
 }
 
 export async function startTarballMirror(upstream: string): Promise<TarballMirror> {
   const tarballOf = new Map<string, string>();
+  const redirects = new Map<string, string>();
   let self = '';
   const server: Server = createServer((req, res) => {
+    const location = redirects.get(req.url ?? '/');
+    if (location !== undefined) {
+      res.writeHead(302, { location });
+      res.end();
+      return;
+    }
     void (async () => {
       const reply = await fetch(`${upstream}${(req.url ?? '/').slice(1)}`, { headers: { accept: req.headers.accept ?? '*/*' } });
       let body = Buffer.from(await reply.arrayBuffer());
@@ -92,7 +101,7 @@ export async function startTarballMirror(upstream: string): Promise<TarballMirro
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   self = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  return { url: self, tarballOf, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return { url: self, tarballOf, redirects, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 /**
