@@ -5,6 +5,8 @@
  * checksum; npm: `resolved` + `integrity`; pnpm: `tarball` + `integrity`); a mirror changes only `dist.tarball`.
  * Each must be refused (non-zero, nothing run) by the guarded install and by `portcullis check`.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startRegistry, markerFileName, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshCheckout, npmDrivers, output, pnpmDrivers, ran, yarnDrivers, type Driver } from '../src/corpus/drivers.js';
@@ -118,5 +120,49 @@ describe.each(yarnDrivers().map((d) => [d.label, d] as const))('%s: a mirror cha
     } finally {
       mirror.redirects.clear();
     }
+  });
+});
+
+describe.each([npmDrivers()[1]!, pnpmDrivers()[0]!].map((d) => [d.label, d] as const))('%s: URL tricks in the lockfile, through portcullis check', (_label, driver) => {
+  it('B17b: only exactly the registry\'s tarball of url-good@1.0.0 is the registry; query, fragment, prefix, appended path, encoded slashes, user-info are remote tarballs', async () => {
+    const project = await driver.project(registry.url, { [GOOD.name]: GOOD.version }, policy(registry.url));
+    const first = await driver.install(project);
+    expect(first.code, output(first)).toBe(0);
+    const lockfile = join(project.dir, driver.lockfile);
+    const original = readFileSync(lockfile, 'utf8');
+    const reg = registry.url;
+    const conventional = `${GOOD.name}/-/${GOOD.name}-${GOOD.version}.tgz`;
+    const evilTarball = `${EVIL.name}/-/${EVIL.name}-${EVIL.version}.tgz`;
+    const foreignHost = foreign.url.replace(/^http:\/\//, '');
+    const remote = [
+      `${reg}${conventional}?x=1`,
+      `${reg}${conventional}#x`,
+      `${reg}${evilTarball}?/${conventional}`,
+      `${reg}${evilTarball}#/${conventional}`,
+      `${reg}prefix/${conventional}`,
+      `${reg}${evilTarball}/${conventional}`,
+      `${reg}${evilTarball}%2f..%2f..%2f${conventional}`,
+      `http://user:secret@${foreignHost}npm/${conventional}`,
+      `http://${reg.replace(/^http:\/\//, '').replace(/\/$/, '')}@${foreignHost}${conventional}`,
+    ];
+    // These resolve (`..`, `%2e%2e`, user-info on the registry itself) to exactly the registry's own tarball.
+    const registryOwn = [`${reg}${EVIL.name}/-/../../${conventional}`, `${reg}${EVIL.name}/%2e%2e/${conventional}`, reg.replace('http://', 'http://u:p@') + conventional];
+    foreign.requests.length = 0;
+    const outcomes: Array<{ url: string; code: number; codes: string[]; text: string }> = [];
+    for (const url of [...remote, ...registryOwn]) {
+      writeFileSync(lockfile, original);
+      const own = registryOwn.includes(url);
+      pointLockfileAt(driver, project, url, own ? registry.integrity(GOOD.name, GOOD.version) : registry.integrity(EVIL.name, EVIL.version));
+      const check = await portcullis(project, ['check', '--format', 'json']);
+      record(driver, `B17b ${url}: portcullis check`, check, []);
+      const findings = check.code === 0 || check.code === 1 ? (JSON.parse(check.stdout) as { findings: Array<{ package: string; code: string }> }).findings : [];
+      outcomes.push({ url, code: check.code, codes: findings.filter((f) => f.package === GOOD.name).map((f) => f.code), text: output(check) });
+    }
+    writeFileSync(lockfile, original);
+    for (const { url, code, codes, text } of outcomes) {
+      if (registryOwn.includes(url)) expect({ url, code, codes }, text).toEqual({ url, code: 0, codes: [] });
+      else expect({ url, code, codes }, text).toEqual({ url, code: 1, codes: ['UNSIGNED_SOURCE'] });
+    }
+    expect(foreign.requests).toEqual([]);
   });
 });
