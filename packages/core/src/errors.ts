@@ -8,7 +8,9 @@ export type PortcullisErrorCode =
   | 'LOCKFILE_NOT_FOUND'
   | 'USAGE'
   | 'METADATA_UNAVAILABLE'
-  | 'INPUT_TOO_LARGE';
+  | 'INPUT_TOO_LARGE'
+  /** The npm wrapper cannot be sure which project (folder and lockfile) npm will install. */
+  | 'PROJECT_AMBIGUOUS';
 
 /** An error a user can act on: a stable code, one clear sentence, optionally where in which file. */
 export class PortcullisError extends Error {

@@ -13,7 +13,8 @@ export type FindingCode =
   | 'KEY_EXPIRED'
   | 'UNTRUSTED_REGISTRY'
   | 'UNSIGNED_SOURCE'
-  | 'METADATA_UNAVAILABLE';
+  | 'METADATA_UNAVAILABLE'
+  | 'INTEGRITY_MISSING';
 
 export const FINDING_CODES: readonly FindingCode[] = [
   'SCRIPT_NOT_ALLOWED',
@@ -24,6 +25,7 @@ export const FINDING_CODES: readonly FindingCode[] = [
   'UNTRUSTED_REGISTRY',
   'UNSIGNED_SOURCE',
   'METADATA_UNAVAILABLE',
+  'INTEGRITY_MISSING',
 ];
 
 /** One blocked package: what happened, to which package, and the one thing that fixes it. */

@@ -36,6 +36,12 @@ export interface PackageNode {
   bundledBy?: { name: string; version: string };
   /** Yarn only: Yarn's checksum of its cache zip (`10c0/…`). Not an SRI integrity; never compare it to one. */
   yarnChecksum?: string;
+  /**
+   * Yarn only: its lockfile records no npm integrity by design, so the signature is checked over the registry's
+   * signed integrity and the adapter compares every downloaded tarball with it. For any other registry package a
+   * missing `integrity` means the lockfile does not pin the bytes (INTEGRITY_MISSING).
+   */
+  integrityCheckedOnDownload?: boolean;
 }
 
 /** A 1-based position in a file. */

@@ -69,6 +69,9 @@ const BOOLEAN = new Set([
 /** Short flags that take no value. */
 const SHORT_BOOLEAN = new Set(['g', 'D', 'P', 'O', 'E', 'B', 'S', 'f', 'q', 's', 'd', 'y', 'h', 'v', 'l', 'a', 'dd', 'ddd', 'p']);
 
+/** Flags npm expands to `--loglevel <level>`: a following `true`/`false` stays a positional. */
+const LOGLEVEL_SHORTHANDS = new Set(['s', 'q', 'd', 'dd', 'ddd', 'silent', 'quiet', 'verbose']);
+
 function optionName(arg: string): string {
   return arg.replace(/^-+/, '').split('=')[0]!;
 }
@@ -105,6 +108,14 @@ export function parseNpmArguments(argv: readonly string[]): NpmCommand {
       continue;
     }
     const next = argv[i + 1];
+    // npm's parser (nopt) gives a boolean option a following `true`/`false` (NPM_QUIRKS.booleanTakesTrueFalse).
+    if (!takesValue(name, short) && !LOGLEVEL_SHORTHANDS.has(name) && (next === 'true' || next === 'false')) {
+      options.set(name, next);
+      optionArgs.push(next);
+      if (positionals.length === 0) consumedValues.push(next);
+      i++;
+      continue;
+    }
     // npm's parser gives a string (or unknown) option the next word unless that word is an option itself.
     if (takesValue(name, short) && next !== undefined && !next.startsWith('-')) {
       options.set(name, next);

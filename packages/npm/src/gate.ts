@@ -3,10 +3,11 @@
  * scripts off and run exactly the allowed packages' scripts, one installed copy at a time.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
   decide,
+  findPolicyFile,
   gateOutcome,
   installedManifestReader,
   isOwnCode,
@@ -24,8 +25,10 @@ import {
 } from '@portcullis/core';
 import type { NpmCommand } from './arguments.js';
 import { runLifecycle } from './lifecycle.js';
-import { runNpm, versionAtLeast, type NpmBinary } from './npm-process.js';
-import { lockfileIn, projectRoot, ProjectSnapshot } from './project-files.js';
+import { runNpm, type NpmBinary } from './npm-process.js';
+import { lockfileIn, ProjectSnapshot } from './project-files.js';
+import { findNpmProject } from './project-root.js';
+import { gitPrepareRunsDuringInstall, rootPreinstallFirst } from './quirks.js';
 import { reportBlocked, reportSkipped, say } from './report.js';
 
 export interface GateContext {
@@ -57,6 +60,17 @@ function configEnv(cmd: NpmCommand, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return out;
 }
 
+/** `-g`, `--location=global`, or the same from the environment (npm reads `npm_config_*` case-insensitively). */
+function globalInstall(cmd: NpmCommand, env: NodeJS.ProcessEnv): boolean {
+  if (cmd.options.has('global') || cmd.options.get('location') === 'global') return true;
+  for (const [key, value] of Object.entries(env)) {
+    const name = key.toLowerCase();
+    if (name === 'npm_config_global' && value !== undefined && value !== '' && value !== 'false') return true;
+    if (name === 'npm_config_location' && value === 'global') return true;
+  }
+  return false;
+}
+
 function strictScripts(env: NodeJS.ProcessEnv): boolean {
   const value = env.PORTCULLIS_STRICT_SCRIPTS;
   return value !== undefined && value !== '' && value !== '0' && value !== 'false';
@@ -67,7 +81,7 @@ function strictScripts(env: NodeJS.ProcessEnv): boolean {
  * ignores the setting there): a git dependency scripts.allow does not cover must be refused before the install.
  */
 function gitPrepareRefusals(judged: Judged, ctx: GateContext): Finding[] {
-  if (versionAtLeast(ctx.npm.version, 11)) return [];
+  if (!gitPrepareRunsDuringInstall(ctx.npm.version)) return [];
   const git = new Set(judged.lockfile.packages.filter((p) => p.source === 'git').map((p) => p.id));
   return judged.decision.findings.filter((f) => f.code === 'SCRIPT_NOT_ALLOWED' && f.id !== undefined && git.has(f.id));
 }
@@ -130,14 +144,9 @@ async function afterInstall(dir: string, policy: Policy, cmd: NpmCommand, ctx: G
     const names = new Set(options.only);
     steps = steps.filter((s) => names.has(s.name) || names.has(`./${s.path}`) || names.has(s.path));
   }
-  const code = await runLifecycle(ctx, cmd, dir, steps, { rootScripts: options.rootScripts, rootPreinstallDone: options.rootScripts && rootPreinstallFirst(ctx) });
+  const code = await runLifecycle(ctx, cmd, dir, steps, { rootScripts: options.rootScripts, rootPreinstallDone: options.rootScripts && rootPreinstallFirst(ctx.npm.version) });
   reportSkipped(gate.skipped.filter((f) => options.only === undefined || options.only.includes(f.package)));
   return code;
-}
-
-/** npm 12 runs the root `preinstall` before it installs anything; older npm after. */
-function rootPreinstallFirst(ctx: GateContext): boolean {
-  return versionAtLeast(ctx.npm.version, 12);
 }
 
 function refuse(message: string): number {
@@ -180,12 +189,11 @@ function lockfileIsCurrent(dir: string, cmd: NpmCommand): boolean {
 
 /** `install`/`add`/`update`/`dedupe`/`audit fix`: resolve lock-only, decide, then install exactly that lockfile. */
 export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<number> {
-  if (cmd.options.has('global')) return refuse('global installs are not gated yet; nothing was installed. Use npm directly with --ignore-scripts if you accept that.');
+  if (globalInstall(cmd, ctx.env)) return refuse('global installs are not gated yet; nothing was installed. Use npm directly with --ignore-scripts if you accept that.');
   if (cmd.options.has('no-save') || cmd.options.get('save') === 'false') return refuse('--no-save is not supported: the gate checks the lockfile npm writes. Nothing was installed.');
   if (cmd.options.has('dry-run')) return (await runNpm(ctx.npm, cmd.argv, { cwd: ctx.cwd, env: ctx.env, inherit: true })).code;
 
-  const dir = projectRoot(ctx.cwd, stringOption(cmd, 'prefix'));
-  const policy = loadPolicy(dir, ctx.env);
+  const { dir, policy } = await project(cmd, ctx);
   const snapshot = ProjectSnapshot.take(dir);
   const restore = () => snapshot.restore();
   try {
@@ -218,7 +226,7 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     }
 
     const bare = cmd.positionals.length === 0 && (cmd.command === 'install' || cmd.command === 'install-test');
-    if (bare && rootPreinstallFirst(ctx)) {
+    if (bare && rootPreinstallFirst(ctx.npm.version)) {
       const code = await runLifecycle(ctx, cmd, dir, [], { rootScripts: true, onlyPreinstall: true });
       if (code !== 0) return code;
     }
@@ -237,8 +245,7 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
 
 /** `ci`: the lockfile is given; decide on it before npm downloads anything. */
 export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number> {
-  const dir = projectRoot(ctx.cwd, stringOption(cmd, 'prefix'));
-  const policy = loadPolicy(dir, ctx.env);
+  const { dir, policy } = await project(cmd, ctx);
   if (lockfileIn(dir) === undefined) {
     // npm explains that ci needs a lockfile; with scripts off nothing runs.
     return (await runNpm(ctx.npm, [...cmd.argv, ...quietFlags(cmd)], { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: true })).code;
@@ -249,7 +256,7 @@ export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number>
     reportBlocked(judged.decision, gate.blocking, gate.exitCode, judged.lockfile, policy, 'nothing was installed.');
     return gate.exitCode;
   }
-  if (rootPreinstallFirst(ctx)) {
+  if (rootPreinstallFirst(ctx.npm.version)) {
     const code = await runLifecycle(ctx, cmd, dir, [], { rootScripts: true, onlyPreinstall: true });
     if (code !== 0) return code;
   }
@@ -260,12 +267,29 @@ export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number>
 
 /** `rebuild [names]`: run the allowed scripts of what is installed, nothing else. */
 export async function gateRebuild(cmd: NpmCommand, ctx: GateContext): Promise<number> {
-  const dir = projectRoot(ctx.cwd, stringOption(cmd, 'prefix'));
-  const policy = loadPolicy(dir, ctx.env);
+  const { dir, policy } = await project(cmd, ctx);
   return afterInstall(dir, policy, cmd, ctx, { rootScripts: false, ...(cmd.positionals.length > 0 ? { only: cmd.positionals } : {}) });
 }
 
-function stringOption(cmd: NpmCommand, name: string): string | undefined {
-  const value = cmd.options.get(name) ?? (name === 'prefix' ? cmd.options.get('C') : undefined);
-  return typeof value === 'string' ? value : undefined;
+/**
+ * The project npm installs (its root: lockfile, node_modules, .npmrc) and the policy of that root. From
+ * inside a workspace member npm installs the workspace root: a portcullis.json nearer to the working
+ * directory than the root's would be a policy that does not apply, so that is refused.
+ */
+async function project(cmd: NpmCommand, ctx: GateContext): Promise<{ dir: string; policy: Policy }> {
+  const npmProject = await findNpmProject(cmd, ctx.cwd, ctx.env, ctx.npm);
+  const dir = npmProject.root;
+  if (npmProject.via === 'workspace') {
+    const here = findPolicyFile(ctx.cwd, ctx.env);
+    const there = findPolicyFile(dir, ctx.env);
+    if (here !== there && here !== null) {
+      throw new PortcullisError(
+        'PROJECT_AMBIGUOUS',
+        `${here} is not the policy of this install: npm installs the workspace root ${dir} (its lockfile, every member's packages), whose policy is ${there ?? 'the default (there is no portcullis.json at or above the root)'}. Move the rules into ${join(dir, 'portcullis.json')} and delete ${here} (or set PORTCULLIS_POLICY). Nothing was run.`,
+        { file: here },
+      );
+    }
+    if (ctx.env.PORTCULLIS_DEBUG) say(`portcullis-npm: npm installs the workspace root ${dir} (from ${relative(dir, npmProject.nearest) || '.'})`);
+  }
+  return { dir, policy: loadPolicy(dir, ctx.env) };
 }

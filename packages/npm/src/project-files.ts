@@ -1,8 +1,16 @@
-/** The files an aborted install must leave exactly as they were: package.json and the lockfiles. */
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+/**
+ * The files an aborted install must leave exactly as they were: the root's package.json and lockfiles,
+ * npm's hidden lockfile (node_modules/.package-lock.json, which a lock-only resolution rewrites too) and
+ * every workspace member's package.json (`install <pkg>` in a member writes it).
+ */
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PortcullisError } from '@portcullis/core';
 
-const GUARDED = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json'] as const;
+const GUARDED = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', join('node_modules', '.package-lock.json')] as const;
+
+/** More folders than this under the workspace globs: the wrapper will not promise to restore them all. */
+const MAX_WORKSPACE_FOLDERS = 20_000;
 
 /** A byte-exact copy of the guarded files (null: the file did not exist). */
 export class ProjectSnapshot {
@@ -11,19 +19,18 @@ export class ProjectSnapshot {
     private readonly files: Map<string, Buffer | null>,
   ) {}
 
+  /** The root's guarded files and every workspace member's package.json (absolute paths are kept as given). */
   static take(dir: string): ProjectSnapshot {
     const files = new Map<string, Buffer | null>();
-    for (const name of GUARDED) {
-      const file = join(dir, name);
-      files.set(name, existsSync(file) ? readFileSync(file) : null);
+    for (const file of [...GUARDED.map((name) => join(dir, name)), ...workspaceManifests(dir)]) {
+      files.set(file, existsSync(file) ? readFileSync(file) : null);
     }
     return new ProjectSnapshot(dir, files);
   }
 
   /** Puts every guarded file back byte for byte, and removes those that did not exist. */
   restore(): void {
-    for (const [name, bytes] of this.files) {
-      const file = join(this.dir, name);
+    for (const [file, bytes] of this.files) {
       if (bytes === null) {
         rmSync(file, { force: true });
       } else if (!existsSync(file) || !readFileSync(file).equals(bytes)) {
@@ -42,19 +49,72 @@ export function lockfileIn(dir: string): string | undefined {
   return undefined;
 }
 
-/** npm's project root: `--prefix`, else the nearest folder with a package.json (or node_modules), else `cwd`. */
-export function projectRoot(cwd: string, prefix: string | undefined): string {
-  if (prefix !== undefined) return resolve(cwd, prefix);
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) || isDirectory(join(dir, 'node_modules'))) return dir;
-    if (dirname(dir) === dir) return resolve(cwd);
-  }
+function refuse(root: string, why: string): PortcullisError {
+  return new PortcullisError('PROJECT_AMBIGUOUS', `${join(root, 'package.json')}: ${why}; portcullis-npm cannot tell which workspace package.json files npm may write. Nothing was run.`);
 }
 
-function isDirectory(path: string): boolean {
+/** The `workspaces` globs of the package.json in `root` (none when it declares no workspaces). */
+function workspacePatterns(root: string): string[] {
+  let manifest: unknown;
   try {
-    return statSync(path).isDirectory();
+    manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8').replace(/^\uFEFF/, ''));
   } catch {
-    return false;
+    return [];
+  }
+  if (manifest === null || typeof manifest !== 'object') return [];
+  const workspaces = (manifest as Record<string, unknown>).workspaces;
+  if (workspaces === undefined || workspaces === null || workspaces === false) return [];
+  const list = Array.isArray((workspaces as Record<string, unknown>).packages) ? (workspaces as Record<string, unknown>).packages : workspaces;
+  // npm itself refuses anything else (EWORKSPACESCONFIG)
+  if (!Array.isArray(list) || !list.every((p) => typeof p === 'string')) throw refuse(root, '`workspaces` is not a list of globs');
+  return list as string[];
+}
+
+const MAGIC = /[*?[\]{}()!+@]/;
+
+/**
+ * Every package.json a member matched by the root's `workspaces` globs could have: a superset of what
+ * npm's glob matches (negations ignored), found by walking from each glob's literal leading folders, no
+ * deeper than the glob's number of segments (unbounded for `**`), never into node_modules or .git.
+ */
+export function workspaceManifests(root: string): string[] {
+  const found = new Set<string>();
+  const visited = new Set<string>();
+  for (const raw of workspacePatterns(root)) {
+    // as npm does: `!` prefixes, a leading ./ or /, backslashes
+    const pattern = raw.replace(/^!+/, '').replace(/\\/g, '/').replace(/^\.?\/+/, '');
+    const segments = pattern.split('/').filter((s) => s !== '' && s !== '.');
+    const literal: string[] = [];
+    while (literal.length < segments.length && !MAGIC.test(segments[literal.length]!)) literal.push(segments[literal.length]!);
+    const limit = segments.some((s) => s.includes('**')) ? Number.POSITIVE_INFINITY : segments.length - literal.length;
+    walk(resolve(root, ...literal), limit);
+  }
+  return [...found];
+
+  function walk(dir: string, depthLeft: number): void {
+    let real: string;
+    try {
+      real = realpathSync(dir);
+      if (!statSync(real).isDirectory()) return;
+    } catch {
+      return;
+    }
+    const key = `${real}\0${depthLeft}`;
+    if (visited.has(key) || visited.has(`${real}\0${Number.POSITIVE_INFINITY}`)) return;
+    visited.add(key);
+    if (visited.size > MAX_WORKSPACE_FOLDERS) throw refuse(root, `its \`workspaces\` globs cover more than ${MAX_WORKSPACE_FOLDERS} folders`);
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) found.add(manifest);
+    if (depthLeft <= 0) return;
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of entries) {
+      if (name === 'node_modules' || name === '.git') continue;
+      walk(join(dir, name), depthLeft - 1);
+    }
   }
 }

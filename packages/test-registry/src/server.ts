@@ -49,6 +49,11 @@ export interface RegistryOptions {
   token?: string;
   /** Mirror mode: no `dist.signatures` anywhere and 404 on `/-/npm/v1/keys`. */
   stripSignatures?: boolean;
+  /**
+   * Answers the abbreviated-metadata request with the full document as `application/json`, whose versions carry
+   * `scripts` but no `hasInstallScript` (what the npm registry mirror on the development machines does).
+   */
+  fullDocumentsOnly?: boolean;
 }
 
 /** One logged request; status 0 means the connection was cut before a response. */
@@ -302,6 +307,10 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
       return manifest ? withValidators(jsonReply(200, manifest), lastModified) : notFound();
     }
     const accept = req.headers.accept ?? '';
+    if (opts.fullDocumentsOnly === true) {
+      for (const manifest of Object.values(full.versions as Record<string, Record<string, unknown>>)) delete manifest.hasInstallScript;
+      return withValidators(jsonReply(200, full), lastModified);
+    }
     if (accept.includes(ABBREVIATED_TYPE)) return withValidators(jsonReply(200, abbreviate(full), ABBREVIATED_TYPE), lastModified);
     return withValidators(jsonReply(200, full), lastModified);
   }

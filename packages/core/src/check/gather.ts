@@ -7,7 +7,7 @@ import { INSTALL_SCRIPTS, type Evidence, type ScriptEvidence, type SignatureEvid
 import { isOwnCode } from '../evaluation/evaluate.js';
 import type { PackageNode } from '../model.js';
 import type { Policy } from '../policy/types.js';
-import type { Packument, PackumentVersion } from '../registry/packument.js';
+import { installScriptsOf, type Packument, type PackumentVersion } from '../registry/packument.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Keyring } from '../signatures/keyring.js';
 import { detectSignatureStripping, type SignatureStripping } from '../signatures/mirror.js';
@@ -56,11 +56,12 @@ export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | un
       source: 'installed',
     };
   }
-  if (metadata !== undefined) {
-    const scripts = metadata.scripts ? lifecycle.filter((name) => metadata.scripts?.[name] !== undefined) : [];
+  // Metadata that neither lists scripts nor says "none" is no answer: the lockfile's claim, if any, decides.
+  const listed = metadata === undefined ? undefined : installScriptsOf(metadata, lifecycle);
+  if (metadata !== undefined && listed?.known === true) {
     return {
-      hasInstallScript: metadata.hasInstallScript === true || scripts.length > 0 || pkg.hasInstallScript === true,
-      scripts,
+      hasInstallScript: listed.hasInstallScript || pkg.hasInstallScript === true,
+      scripts: listed.scripts,
       bindingGyp: metadata.gypfile === true,
       source: 'metadata',
     };
@@ -134,7 +135,8 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
 
       const evidence = await verifyVersion(pkg, metadata, registry, options);
       signatures.set(pkg.id, evidence);
-      if (query !== undefined && evidence.status === 'verified' && integrity !== undefined) options.verified!.set(query, factsOf(metadata, integrity, evidence.keyid));
+      const facts = query !== undefined && evidence.status === 'verified' && integrity !== undefined ? factsOf(metadata, integrity, evidence.keyid) : undefined;
+      if (facts !== undefined) options.verified!.set(query!, facts);
       outcomes.push({ registry, evidence, package: `${pkg.name}@${pkg.version}` });
     }),
   );

@@ -13,7 +13,7 @@ import { defaultStateDir, memoSecret, VerifiedVersions, type VersionFacts, type 
 const temp = (prefix: string) => mkdtempSync(join(tmpdir(), `portcullis-verified-${prefix}-`));
 const query: VersionQuery = { keySetId: 'ks1', registry: 'https://r.example/', name: 'left-pad', version: '1.0.0', integrity: 'sha512-AAAA' };
 const facts: VersionFacts = { integrity: 'sha512-AAAA', keyid: 'SHA256:k', hasInstallScript: true, gypfile: false, scripts: ['postinstall'] };
-const memoFile = (cacheDir: string) => join(cacheDir, 'verified-v1', readdirSync(join(cacheDir, 'verified-v1'))[0]!);
+const memoFile = (cacheDir: string) => join(cacheDir, 'verified-v2', readdirSync(join(cacheDir, 'verified-v2'))[0]!);
 
 describe('memoSecret', () => {
   it('creates a 32-byte secret once, mode 0600, and returns the same one afterwards', () => {
@@ -84,7 +84,7 @@ describe('VerifiedVersions', () => {
 
   it('treats torn, hostile or oversized files as empty, and remembers nothing without a secret', () => {
     const secret = memoSecret(temp('state'))!;
-    for (const text of ['{', '', '[]', '{"format":"portcullis-verified-v1","entries":[[1,2,3],["a",["x","y",0,0,"rm -rf"],"t"]]}', '{"__proto__":{"polluted":1}}']) {
+    for (const text of ['{', '', '[]', '{"format":"portcullis-verified-v2","entries":[[1,2,3],["a",["x","y",0,0,"rm -rf"],"t"]]}', '{"__proto__":{"polluted":1}}']) {
       const cache = temp('cache');
       const memo = VerifiedVersions.open(cache, '/project', secret);
       memo.set(query, facts);
@@ -131,7 +131,8 @@ describe('createDecider with verified versions', () => {
     const requests: string[] = [];
     const fetch = (async (url: string | URL | Request) => {
       requests.push(String(url));
-      return new Response(body(), { status: 200, headers: { 'content-type': 'application/json' } });
+      // Served as the registry serves the abbreviated document these bodies are shaped like.
+      return new Response(body(), { status: 200, headers: { 'content-type': 'application/vnd.npm.install-v1+json' } });
     }) as typeof globalThis.fetch;
     const decider = createDecider({ policy, registryConfig: createRegistryConfig({ defaultRegistry: registry }), env: {}, cacheDir, stateDir, projectDir: '/project', fetch });
     return { decider, requests };

@@ -16,10 +16,11 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { INSTALL_SCRIPTS } from '../evaluation/evidence.js';
-import type { PackumentVersion } from '../registry/packument.js';
+import { installScriptsOf, type PackumentVersion } from '../registry/packument.js';
 import type { Env } from '../registry/npmrc.js';
 
-const FORMAT = 'portcullis-verified-v1';
+// v2: v1 could hold "no scripts" for versions whose full document listed scripts that were not read.
+const FORMAT = 'portcullis-verified-v2';
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 const MAX_ENTRIES = 100_000;
 const TAG_BYTES = 16;
@@ -95,14 +96,16 @@ export interface VersionFacts {
 
 type Stored = [integrity: string, keyid: string, hasInstallScript: 0 | 1, gypfile: 0 | 1, scripts: string];
 
-/** Script facts of registry metadata, as stored. */
-export function factsOf(metadata: PackumentVersion, integrity: string, keyid: string): VersionFacts {
+/** Script facts of registry metadata, as stored; undefined when the metadata does not say (nothing to remember). */
+export function factsOf(metadata: PackumentVersion, integrity: string, keyid: string): VersionFacts | undefined {
+  const listed = installScriptsOf(metadata, INSTALL_SCRIPTS);
+  if (!listed.known) return undefined;
   return {
     integrity,
     keyid,
-    hasInstallScript: metadata.hasInstallScript === true,
+    hasInstallScript: listed.hasInstallScript,
     gypfile: metadata.gypfile === true,
-    scripts: INSTALL_SCRIPTS.filter((name) => metadata.scripts?.[name] !== undefined),
+    scripts: listed.scripts,
   };
 }
 
@@ -114,7 +117,8 @@ export function metadataOf(name: string, version: string, facts: VersionFacts): 
     name,
     version,
     dist: { integrity: facts.integrity, signatures: [] },
-    ...(facts.hasInstallScript ? { hasInstallScript: true } : {}),
+    // Explicit either way: remembered facts are known facts.
+    hasInstallScript: facts.hasInstallScript,
     ...(facts.gypfile ? { gypfile: true } : {}),
     ...(facts.scripts.length > 0 ? { scripts } : {}),
   };
@@ -144,7 +148,7 @@ export class VerifiedVersions {
    */
   static open(cacheDir: string, scope: string, secret: Buffer | null): VerifiedVersions {
     if (secret === null) return VerifiedVersions.disabled();
-    const file = join(cacheDir, 'verified-v1', `${createHash('sha256').update(scope).digest('hex')}.json`);
+    const file = join(cacheDir, 'verified-v2', `${createHash('sha256').update(scope).digest('hex')}.json`);
     const memo = new VerifiedVersions(secret, file);
     try {
       if (statSync(file).size > MAX_FILE_BYTES) return memo;

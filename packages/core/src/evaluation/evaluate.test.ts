@@ -126,6 +126,24 @@ describe('signatures rule', () => {
     expect(evaluate(policy({ scripts: { allow: ['esbuild', 'evil@2.0.0'] } }), [impostor], evidence([[impostor, postinstall]]))).toEqual([]);
   });
 
+  it('a registry package whose lockfile entry has no integrity is INTEGRITY_MISSING, even with a verified signature (issue 13.2)', () => {
+    // The signature then covers only the registry's own claim; the package manager installs whatever it is served.
+    const { integrity: _dropped, ...rest } = pkg('good', '1.0.0');
+    const good: PackageNode = rest;
+    const findings = evaluate(policy({ scripts: { allow: ['good'] } }), [good], evidence([[good, postinstall, verified]]));
+    expect(findings.map((f) => [f.code, f.rule])).toEqual([['INTEGRITY_MISSING', 'signatures']]);
+    expect(findings[0]!.message).toContain('good@1.0.0');
+    expect(findings[0]!.fix).toContain('integrity');
+    expect(exitCodeFor(findings)).toBe(1);
+    // Yarn's lockfile never has one: there the plugin checks every download against the signed integrity.
+    expect(evaluate(policy({}), [{ ...good, integrityCheckedOnDownload: true }], evidence([[good, noScripts, verified]]))).toEqual([]);
+    // Bundled copies ship inside their parent's tarball, whose integrity pins them.
+    expect(evaluate(policy({}), [{ ...good, inBundle: true }], evidence([[good, noScripts]]))).toEqual([]);
+    // allowUnsigned is the user's word that these bytes need no signature; "off" checks no bytes at all.
+    expect(evaluate(policy({ signatures: { allowUnsigned: ['good'] } }), [good], evidence([[good, noScripts, verified]]))).toEqual([]);
+    expect(evaluate(policy({ signatures: { require: 'off' } }), [good], evidence([[good, noScripts]]))).toEqual([]);
+  });
+
   it('require "off" disables the check', () => {
     const p = pkg('lib', '1.0.0');
     expect(evaluate(policy({ signatures: { require: 'off' } }), [p], evidence([[p, noScripts, { status: 'unsigned' }]]))).toEqual([]);

@@ -50,7 +50,7 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
     }
 
     if (policy.signatures.require === 'off') continue;
-    const signature = signatureFinding(pkg, evidence.signatures.get(pkg.id));
+    const signature = bytesUnpinned(pkg) ? findingFor(pkg, { code: 'INTEGRITY_MISSING' }) : signatureFinding(pkg, evidence.signatures.get(pkg.id));
     if (signature === null) continue;
     // allowUnsigned accepts a missing or unusable signature, never one that fails to verify.
     if (signature.code !== 'BAD_SIGNATURE' && unsignedAllowed(pkg.name, pkg.version)) continue;
@@ -58,6 +58,14 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
   }
 
   return findings.sort((a, b) => a.package.localeCompare(b.package) || a.version.localeCompare(b.version) || a.code.localeCompare(b.code));
+}
+
+/**
+ * A registry package whose lockfile entry records no integrity: the package manager installs whatever it is
+ * served, so a signature over the registry's own claim would vouch for bytes nobody pinned.
+ */
+function bytesUnpinned(pkg: PackageNode): boolean {
+  return pkg.source === 'registry' && pkg.inBundle !== true && pkg.integrity === undefined && pkg.integrityCheckedOnDownload !== true;
 }
 
 function signatureFinding(pkg: PackageNode, evidence: SignatureEvidence | undefined): Finding | null {

@@ -10,7 +10,8 @@ export type FindingDetail =
   | { code: 'KEY_EXPIRED'; keyid: string; expires: string; published: string | null }
   | { code: 'UNTRUSTED_REGISTRY' }
   | { code: 'UNSIGNED_SOURCE' }
-  | { code: 'METADATA_UNAVAILABLE'; reason: string };
+  | { code: 'METADATA_UNAVAILABLE'; reason: string }
+  | { code: 'INTEGRITY_MISSING' };
 
 const SOURCE_NAMES: Record<PackageNode['source'], string> = {
   registry: 'a registry',
@@ -59,6 +60,10 @@ export function findingFor(pkg: PackageNode, detail: FindingDetail): Finding {
     case 'UNSIGNED_SOURCE':
       message = `${who}${alias} comes from ${SOURCE_NAMES[pkg.source]}${pkg.resolved ? ` (${pkg.resolved})` : ''}, which carries no registry signature`;
       fix = `add "${pkg.name}" to signatures.allowUnsigned in portcullis.json if you trust that source`;
+      break;
+    case 'INTEGRITY_MISSING':
+      message = `${who}${alias} has no integrity in the lockfile: it does not say which bytes get installed, so no signature can vouch for them (whatever ${registry} or a mirror serves would be installed)`;
+      fix = `restore the "integrity" of ${who} in the lockfile (git checkout it), or delete its entry and install again so the package manager records the integrity ${registry} signed`;
       break;
     case 'METADATA_UNAVAILABLE':
       message = `could not decide on ${who}${alias}: ${detail.reason}`;

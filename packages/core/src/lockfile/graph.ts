@@ -19,6 +19,7 @@ export interface CopyFacts {
   inBundle?: boolean;
   bundledBy?: { name: string; version: string };
   yarnChecksum?: string;
+  integrityCheckedOnDownload?: boolean;
   location?: SourceLocation;
   /** Overrides the id, for workspaces (their importer path). */
   id?: string;
@@ -70,6 +71,7 @@ export class PackageGraph {
       if (facts.inBundle !== undefined) node.inBundle = facts.inBundle;
       if (facts.bundledBy !== undefined) node.bundledBy = { ...facts.bundledBy };
       if (facts.yarnChecksum !== undefined) node.yarnChecksum = facts.yarnChecksum;
+      if (facts.integrityCheckedOnDownload === true) node.integrityCheckedOnDownload = true;
       if (facts.location !== undefined) node.location = facts.location;
       draft = { node, paths: new Set(), aliases: new Set(), dependents: new Set() };
       this.byIdentity.set(identity, draft);

@@ -123,6 +123,8 @@ class YarnReader {
       if (location !== undefined) facts.location = location;
       const checksum = ownString(record, 'checksum');
       if (checksum !== undefined) facts.yarnChecksum = checksum;
+      // yarn.lock never records an npm integrity: the plugin checks each download against the signed one instead.
+      if (facts.source === 'registry') facts.integrityCheckedOnDownload = true;
       id = this.graph.addCopy(facts, resolution);
       // Descriptors under another name are aliases (`old-ms@npm:ms@1.0.0`).
       for (const descriptor of descriptors) {

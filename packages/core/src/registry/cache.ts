@@ -36,7 +36,8 @@ export interface MetadataCache {
 }
 
 const FORMAT = 'portcullis-metadata-cache';
-const VERSION = 1;
+// v2: entries record every known script answer explicitly (v1 dropped scripts of full documents served for abbreviated requests).
+const VERSION = 2;
 /** Cached bodies are projections of documents under the response limit; anything bigger is not ours. */
 const MAX_ENTRY_BYTES = MAX_PACKUMENT_BYTES + 1024 * 1024;
 

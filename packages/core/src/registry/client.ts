@@ -8,7 +8,7 @@ import type { RegistryKey } from '../policy/types.js';
 import { createMetadataCache, type CacheEntry, type CacheKind, type MetadataCache } from './cache.js';
 import type { RegistryConfig } from './config.js';
 import { keysFromJson, parseKeys, MAX_KEYS_BYTES } from './keys.js';
-import { MAX_PACKUMENT_BYTES, packumentFromJson, packumentToJson, parsePackument, type Packument, type PackumentKind } from './packument.js';
+import { MAX_PACKUMENT_BYTES, packumentFromJson, packumentToJson, parsePackument, servedKindOf, type Packument, type PackumentKind } from './packument.js';
 import { isValidPackageName } from '../package-name.js';
 import { keysUrl, nerfDart, normalizeRegistryUrl, packumentUrl, redactUrl } from './url.js';
 
@@ -72,6 +72,7 @@ interface Response_ {
   body: Uint8Array | null;
   etag: string | null;
   lastModified: string | null;
+  contentType: string | null;
   /** Whether credentials went with the final request. */
   authSent: boolean;
   retryAfterMs: number | null;
@@ -137,6 +138,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         body: null,
         etag: res.headers.get('etag'),
         lastModified: res.headers.get('last-modified'),
+        contentType: res.headers.get('content-type'),
         authSent: credentials !== null,
         retryAfterMs: retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) * 1000 : null,
       };
@@ -189,7 +191,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     limit: number;
     /** Validates a cached or fetched JSON body; throws (with a reason) when it is not usable. */
     fromJson: (value: unknown) => T;
-    fromBytes: (bytes: Uint8Array) => { value: T; json: unknown };
+    fromBytes: (bytes: Uint8Array, contentType: string | null) => { value: T; json: unknown };
     /** What a 404 means: a value (keys: none), or a reason. */
     notFound: (authSent: boolean) => T | Unavailable;
   }): Promise<T> {
@@ -235,7 +237,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     if (res.status === 200 && res.body !== null) {
       let parsed: { value: T; json: unknown };
       try {
-        parsed = spec.fromBytes(res.body);
+        parsed = spec.fromBytes(res.body, res.contentType);
       } catch (error) {
         throw new Unavailable(error instanceof Error ? error.message : String(error));
       }
@@ -289,9 +291,9 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
           kind,
           url: packumentUrl(registry, name),
           limit: maxBytes,
-          fromJson: (value) => packumentFromJson(value, { name, kind }),
-          fromBytes: (bytes) => {
-            const value = parsePackument(bytes, { name, kind, maxBytes });
+          fromJson: (value) => packumentFromJson(value, { name, kind, served: 'stored' }),
+          fromBytes: (bytes, contentType) => {
+            const value = parsePackument(bytes, { name, kind, served: servedKindOf(contentType), maxBytes });
             const raw: unknown = value.invalidVersions.size > 0 ? JSON.parse(Buffer.from(bytes).toString('utf8')) : undefined;
             return { value, json: packumentToJson(value, raw) };
           },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
 import { parseKeys } from './keys.js';
-import { packumentFromJson, packumentToJson, parsePackument, type Packument } from './packument.js';
+import { INSTALL_SCRIPTS } from '../evaluation/evidence.js';
+import { installScriptsOf, packumentFromJson, packumentToJson, parsePackument, servedKindOf, type Packument } from './packument.js';
 
 const SIG = { keyid: 'SHA256:abc', sig: 'MEUCIQ==' };
 
@@ -29,9 +30,52 @@ describe('parsePackument', () => {
     const v = p.versions.get('1.0.0')!;
     expect(v.dist).toEqual({ integrity: 'sha512-1.0.0', tarball: 'https://r.test/pkg/-/pkg-1.0.0.tgz', signatures: [SIG] });
     expect(v.hasInstallScript).toBe(true);
-    // Scripts are only trusted from full documents.
-    expect(v.scripts).toBeUndefined();
+    // Scripts count wherever they are listed: they can only add to what is blocked.
+    expect(v.scripts?.postinstall).toBe('x');
     expect(p.time.size).toBe(0);
+  });
+
+  it('reads scripts from a full document served for an abbreviated request (a mirror that ignores Accept)', () => {
+    // What the mirror on these machines sends: full entries, `scripts` but no `hasInstallScript`.
+    const text = doc({ '1.0.0': version('1.0.0', { _id: 'pkg@1.0.0', scripts: { postinstall: 'node install.js' } }), '2.0.0': version('2.0.0', { _id: 'pkg@2.0.0' }) }, { time: {} });
+    const p = parsePackument(text, { name: 'pkg', kind: 'abbreviated', served: 'full' });
+    expect(installScriptsOf(p.versions.get('1.0.0')!, INSTALL_SCRIPTS)).toEqual({ known: true, hasInstallScript: true, scripts: ['postinstall'] });
+    // A full manifest without `scripts` lists none.
+    expect(installScriptsOf(p.versions.get('2.0.0')!, INSTALL_SCRIPTS)).toEqual({ known: true, hasInstallScript: false, scripts: [] });
+  });
+
+  it('tells "no scripts" from "not said": silence is "none" only where the format says so', () => {
+    const text = doc({ '1.0.0': version('1.0.0') });
+    // The abbreviated document omits hasInstallScript when there are none.
+    const served = parsePackument(text, { name: 'pkg', kind: 'abbreviated', served: 'abbreviated' }).versions.get('1.0.0')!;
+    expect(served.hasInstallScript).toBe(false);
+    expect(installScriptsOf(served, INSTALL_SCRIPTS)).toEqual({ known: true, hasInstallScript: false, scripts: [] });
+    // A document that is not the abbreviated one, whose entry is no manifest: unknown, never "no scripts".
+    for (const servedAs of ['full', 'stored'] as const) {
+      const v = parsePackument(text, { name: 'pkg', kind: 'abbreviated', served: servedAs }).versions.get('1.0.0')!;
+      expect(installScriptsOf(v, INSTALL_SCRIPTS)).toEqual({ known: false });
+    }
+    // The cache projection keeps every known answer explicit, and silence unknown.
+    const known = parsePackument(text, { name: 'pkg', kind: 'abbreviated', served: 'abbreviated' });
+    const back = packumentFromJson(packumentToJson(known), { name: 'pkg', kind: 'abbreviated', served: 'stored' });
+    expect(installScriptsOf(back.versions.get('1.0.0')!, INSTALL_SCRIPTS)).toEqual({ known: true, hasInstallScript: false, scripts: [] });
+    const unknown = parsePackument(text, { name: 'pkg', kind: 'abbreviated', served: 'full' });
+    const stored = packumentFromJson(packumentToJson(unknown), { name: 'pkg', kind: 'abbreviated', served: 'stored' });
+    expect(installScriptsOf(stored.versions.get('1.0.0')!, INSTALL_SCRIPTS)).toEqual({ known: false });
+  });
+
+  it('takes the served kind from Content-Type: only the install media type is abbreviated', () => {
+    expect(servedKindOf('application/vnd.npm.install-v1+json; charset=utf-8')).toBe('abbreviated');
+    expect(servedKindOf('Application/Vnd.Npm.Install-V1+JSON')).toBe('abbreviated');
+    expect(servedKindOf('application/json')).toBe('full');
+    // No Content-Type (Yarn's HTTP stack hands over bodies only): read from the document itself.
+    expect(servedKindOf(null)).toBe('infer');
+    const silent = { name: 'pkg', version: '1.0.0', dist: { integrity: 'sha512-x' } };
+    const abbreviated = parsePackument(JSON.stringify({ name: 'pkg', modified: 'm', versions: { '1.0.0': silent } }), { name: 'pkg', kind: 'abbreviated', served: 'infer' });
+    expect(abbreviated.versions.get('1.0.0')!.hasInstallScript).toBe(false);
+    const full = parsePackument(JSON.stringify({ name: 'pkg', time: {}, versions: { '1.0.0': silent } }), { name: 'pkg', kind: 'abbreviated', served: 'infer' });
+    expect(installScriptsOf(full.versions.get('1.0.0')!, INSTALL_SCRIPTS)).toEqual({ known: false });
+    expect(servedKindOf('text/html')).toBe('full');
   });
 
   it('reads scripts, gypfile and publish times from a full document', () => {

@@ -28,9 +28,15 @@ export interface PackumentVersion {
   name: string;
   version: string;
   dist: PackumentDist;
-  /** The registry's claim that the version has install scripts (abbreviated documents carry it only when true). */
+  /**
+   * The registry's claim that the version has install scripts. Abbreviated documents carry it only when true;
+   * the parser makes their "none" explicit (`false`). Undefined together with `scripts` means unknown.
+   */
   hasInstallScript?: boolean;
-  /** Lifecycle scripts, full documents only; a null-prototype record. */
+  /**
+   * Lifecycle scripts, wherever the entry lists them (full documents, and full documents served for an
+   * abbreviated request); a null-prototype record. Empty when a full manifest lists none.
+   */
   scripts?: Readonly<Record<string, string>>;
   /** Set by npm when the package has a `binding.gyp`. */
   gypfile?: boolean;
@@ -53,12 +59,52 @@ export interface Packument {
 /** Larger metadata than this is refused (full documents of the biggest packages are tens of MiB). */
 export const MAX_PACKUMENT_BYTES = 64 * 1024 * 1024;
 
+/**
+ * What the registry actually sent, which decides what a version entry that says nothing about scripts
+ * means: `abbreviated` (served as `application/vnd.npm.install-v1+json`: no `hasInstallScript` is the
+ * registry's "none"), `full` (any other document: a manifest entry without `scripts` lists none) or
+ * `stored` (our own cache projection, where every known answer is explicit: silence stays unknown).
+ */
+export type PackumentServed = PackumentKind | 'stored';
+
+/** What was served, or `infer` when no Content-Type came with it (Yarn's HTTP stack hands over bodies only). */
+export type PackumentServedHint = PackumentServed | 'infer';
+
 /** What parsePackument checks the document against. */
 export interface ParsePackumentOptions {
   /** The package that was asked for; a document for another name is refused. */
   name: string;
+  /** What was asked for: only a full document's `time` is read. */
   kind: PackumentKind;
+  /**
+   * What was sent (see PackumentServed); defaults to `kind`. `infer` reads it from the document: one with a
+   * `time` object is a full document (the abbreviated one never carries it), any other the abbreviated one.
+   */
+  served?: PackumentServedHint;
   maxBytes?: number;
+}
+
+/** The media type of the abbreviated install document. */
+export const ABBREVIATED_MEDIA_TYPE = 'application/vnd.npm.install-v1+json';
+
+/**
+ * What a response's Content-Type says was served: only the install media type is an abbreviated document;
+ * `infer` when there is no Content-Type to go by.
+ */
+export function servedKindOf(contentType: string | null): PackumentServedHint {
+  if (contentType === null || contentType.trim() === '') return 'infer';
+  const type = contentType.split(';')[0]?.trim().toLowerCase();
+  return type === ABBREVIATED_MEDIA_TYPE ? 'abbreviated' : 'full';
+}
+
+/**
+ * What a version entry says about install-time scripts: the named install scripts and whether anything
+ * runs, or `unknown` when the entry neither lists scripts nor says "none" — never read as "no scripts".
+ */
+export function installScriptsOf(entry: PackumentVersion, lifecycle: readonly string[]): { known: false } | { known: true; hasInstallScript: boolean; scripts: string[] } {
+  if (entry.hasInstallScript === undefined && entry.scripts === undefined) return { known: false };
+  const scripts = entry.scripts ? lifecycle.filter((name) => entry.scripts?.[name] !== undefined) : [];
+  return { known: true, hasInstallScript: entry.hasInstallScript === true || scripts.length > 0, scripts };
 }
 
 type JsonObject = { readonly [key: string]: unknown };
@@ -115,6 +161,8 @@ export function packumentFromJson(value: unknown, options: ParsePackumentOptions
   const timeValue = options.kind === 'full' ? own(value, 'time') : undefined;
   if (timeValue !== undefined && !isObject(timeValue)) throw invalid(`the packument's "time" is ${describe(timeValue)}, not an object`);
 
+  const hint = options.served ?? options.kind;
+  const served: PackumentServed = hint !== 'infer' ? hint : isObject(own(value, 'time')) ? 'full' : 'abbreviated';
   const versions = new Map<string, PackumentVersion>();
   const invalidVersions = new Map<string, string>();
   const time = new Map<string, string>();
@@ -123,7 +171,7 @@ export function packumentFromJson(value: unknown, options: ParsePackumentOptions
       // A key that is not a version (say `__proto__`) can never be what a lockfile installed.
       continue;
     }
-    const parsed = versionFromJson(versionsValue[version], name, version, options.kind);
+    const parsed = versionFromJson(versionsValue[version], name, version, served);
     if (typeof parsed === 'string') invalidVersions.set(version, parsed);
     else versions.set(version, parsed);
     const published = timeValue === undefined ? undefined : own(timeValue, version);
@@ -133,15 +181,17 @@ export function packumentFromJson(value: unknown, options: ParsePackumentOptions
 }
 
 /**
- * One version's entry as a package manager hands it over (shaped like an abbreviated document's
- * version: `dist`, `hasInstallScript`), validated like any packument entry; a string says why it is unusable.
+ * One version's entry as a package manager hands it over (pnpm's `readPackage`: the entry of whichever
+ * document pnpm fetched), validated like any packument entry; a string says why it is unusable. Its `scripts`
+ * count when listed; silence is read as the abbreviated document's "none" — an abbreviated entry omits
+ * `hasInstallScript` when there are none, and a full one lists its scripts.
  */
 export function packumentVersionFromJson(entry: unknown, name: string, version: string): PackumentVersion | string {
   return versionFromJson(entry, name, version, 'abbreviated');
 }
 
 /** A version entry, or the reason it is unusable. */
-function versionFromJson(entry: unknown, name: string, version: string, kind: PackumentKind): PackumentVersion | string {
+function versionFromJson(entry: unknown, name: string, version: string, served: PackumentServed): PackumentVersion | string {
   if (!isObject(entry)) return `its entry is ${describe(entry)}, not an object`;
   const entryVersion = own(entry, 'version');
   if (entryVersion !== version) return `its entry says version ${typeof entryVersion === 'string' ? truncate(entryVersion) : describe(entryVersion)}`;
@@ -177,19 +227,22 @@ function versionFromJson(entry: unknown, name: string, version: string, kind: Pa
     result[flag] = flagValue;
   }
 
-  if (kind === 'full') {
-    const scriptsValue = own(entry, 'scripts');
-    if (scriptsValue !== undefined) {
-      if (!isObject(scriptsValue)) return `its "scripts" is ${describe(scriptsValue)}, not an object`;
-      const scripts: Record<string, string> = Object.create(null);
-      for (const script of Object.keys(scriptsValue)) {
-        const command = scriptsValue[script];
-        // A non-string script cannot be run by any package manager; any other value is a forgery.
-        if (typeof command !== 'string') return `its script "${truncate(script)}" is ${describe(command)}, not a string`;
-        scripts[script] = command;
-      }
-      result.scripts = Object.freeze(scripts);
+  // Scripts count wherever they are listed: a registry may answer the abbreviated request with the full document.
+  const scriptsValue = own(entry, 'scripts');
+  if (scriptsValue !== undefined) {
+    if (!isObject(scriptsValue)) return `its "scripts" is ${describe(scriptsValue)}, not an object`;
+    const scripts: Record<string, string> = Object.create(null);
+    for (const script of Object.keys(scriptsValue)) {
+      const command = scriptsValue[script];
+      // A non-string script cannot be run by any package manager; any other value is a forgery.
+      if (typeof command !== 'string') return `its script "${truncate(script)}" is ${describe(command)}, not a string`;
+      scripts[script] = command;
     }
+    result.scripts = Object.freeze(scripts);
+  } else if (result.hasInstallScript === undefined) {
+    // Silence means "none" only where the document's format says so; anything else stays unknown.
+    if (served === 'abbreviated') result.hasInstallScript = false;
+    else if (served === 'full' && typeof own(entry, '_id') === 'string') result.scripts = Object.freeze(Object.create(null) as Record<string, string>);
   }
   return result;
 }
@@ -206,6 +259,7 @@ export function packumentToJson(packument: Packument, raw?: unknown): unknown {
     const out: Record<string, unknown> = { name: entry.name, version: entry.version, dist: entry.dist };
     if (entry.hasInstallScript !== undefined) out.hasInstallScript = entry.hasInstallScript;
     if (entry.gypfile !== undefined) out.gypfile = entry.gypfile;
+    // Every known answer is written explicitly: the projection is read back as `stored`, where silence is unknown.
     if (entry.scripts !== undefined) out.scripts = { ...entry.scripts };
     versions[version] = out;
   }

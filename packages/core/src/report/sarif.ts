@@ -14,6 +14,7 @@ const DESCRIPTIONS: Record<FindingCode, string> = {
   UNTRUSTED_REGISTRY: 'A package comes from a registry with no trusted signing keys configured.',
   UNSIGNED_SOURCE: 'A package comes from git, a remote tarball or a directory outside the project: unsigned by nature.',
   METADATA_UNAVAILABLE: 'Registry metadata needed to decide could not be obtained; the package is blocked (fail closed).',
+  INTEGRITY_MISSING: 'A registry package has no integrity in the lockfile, so nothing pins the bytes being installed.',
 };
 
 export interface SarifOptions {

@@ -12,6 +12,7 @@ const TITLES: Record<FindingCode, string> = {
   UNTRUSTED_REGISTRY: 'Registry has no trusted keys',
   UNSIGNED_SOURCE: 'Not from a registry, so unsigned',
   METADATA_UNAVAILABLE: 'Could not decide (metadata unavailable)',
+  INTEGRITY_MISSING: 'Lockfile does not pin the bytes (no integrity)',
 };
 
 export interface TextStyle {

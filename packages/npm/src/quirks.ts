@@ -1,0 +1,71 @@
+/**
+ * What npm does that the wrapper relies on, one row per fact: the npm versions it was measured on and the
+ * test that pins it. Orchestration asks these functions; it never compares versions itself.
+ */
+import { versionAtLeast } from './npm-process.js';
+
+/** One measured fact about npm. */
+export interface NpmQuirk {
+  fact: string;
+  /** npm versions measured (the releases packages/e2e pins). */
+  versions: string;
+  /** The test that fails when the fact stops holding. */
+  pinnedBy: string;
+}
+
+export const NPM_QUIRKS = {
+  rootPreinstallFirst: {
+    fact: 'npm 12 runs the root `preinstall` before it installs anything (ci and install); npm 10 and 11 after the dependencies are installed',
+    versions: '10.9.9, 11.21.2: after; 12.2.1: before',
+    pinnedBy: 'packages/e2e/test/npm.test.ts (root preinstall/postinstall/prepare)',
+  },
+  gitPrepareIgnoresIgnoreScripts: {
+    fact: "npm 10 runs a git dependency's `prepare` while it installs it, even with --ignore-scripts (its pacote ignores the setting there)",
+    versions: '10.9.9: runs it; 11.21.2, 12.2.1: does not',
+    pinnedBy: 'packages/e2e/test/bypass-sources.test.ts',
+  },
+  localPrefix: {
+    fact:
+      "npm's project root (@npmcli/config loadLocalPrefix): `--prefix`/`-C` on the command line (resolved against the working directory; npm_config_prefix in the " +
+      'environment does not count, it moves only the global prefix); else the nearest folder upwards with a package.json file or a node_modules folder (the working ' +
+      'directory when none); then, unless `--workspaces=false`/`--no-workspaces`/`--workspaces false` is on the command line or the command is global, the first ' +
+      "folder further up whose package.json `workspaces` globs (@npmcli/map-workspaces) match that folder becomes the root, and the folder becomes npm's `workspace` filter",
+    versions: '10.9.9, 11.21.2, 12.2.1: identical code and behaviour',
+    pinnedBy: 'packages/e2e/test/bypass-npm-workspaces.test.ts',
+  },
+  workspacesConfigNotCli: {
+    fact: '`workspaces=false` from the environment or an .npmrc does not stop the workspace-root search (it reads the command line only); npm then fails with "Cannot use --no-workspaces and --workspace at the same time"',
+    versions: '10.9.9, 11.21.2, 12.2.1',
+    pinnedBy: 'measured by hand (docs/npm.md); the wrapper asks npm itself whenever a workspace root is possible',
+  },
+  memberNpmrcIgnored: {
+    fact: "from a member npm reads the workspace root's .npmrc as the project config and ignores the member's (it warns `ignoring workspace config at <member>/.npmrc`)",
+    versions: '10.9.9, 11.21.2, 12.2.1',
+    pinnedBy: 'measured by hand (docs/npm.md); the wrapper reads the registry settings from the root it found',
+  },
+  memberInstallsRootLockfile: {
+    fact: '`npm ci`/`npm install` in a member install the root lockfile into the root node_modules, filtered to that member; `install <pkg>` writes the member package.json and the root lockfile',
+    versions: '10.9.9, 11.21.2, 12.2.1',
+    pinnedBy: 'packages/e2e/test/bypass-npm-workspaces.test.ts',
+  },
+  lockOnlyWritesHiddenLockfile: {
+    fact: '`npm install <pkg> --package-lock-only` also rewrites node_modules/.package-lock.json (npm\'s hidden lockfile) to list the new package, which is not installed',
+    versions: '10.9.9, 11.21.2, 12.2.1',
+    pinnedBy: 'packages/e2e/test/bypass-npm-workspaces.test.ts (install <pkg> in a member: hidden lockfile byte-identical)',
+  },
+  booleanTakesTrueFalse: {
+    fact: "npm's option parser (nopt) gives a boolean option a following `true` or `false` word as its value (`--workspaces false ci` is `ci` with workspaces off)",
+    versions: '10.9.9, 11.21.2, 12.2.1',
+    pinnedBy: 'packages/e2e/test/bypass-npm-workspaces.test.ts (--workspaces false install)',
+  },
+} satisfies Record<string, NpmQuirk>;
+
+/** npm 12 runs the root `preinstall` before it installs anything; older npm after. */
+export function rootPreinstallFirst(version: string | undefined): boolean {
+  return versionAtLeast(version, 12);
+}
+
+/** npm 10 runs a git dependency's `prepare` during the install whatever --ignore-scripts says. */
+export function gitPrepareRunsDuringInstall(version: string | undefined): boolean {
+  return !versionAtLeast(version, 11);
+}
