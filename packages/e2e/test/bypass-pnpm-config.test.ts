@@ -48,7 +48,7 @@ const PNPM_APPROVE = /pnpm approve/;
 const pnpmArgs = (project: Project) => [`--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${join(project.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false'];
 
 function summary(text: string): string {
-  const codes = [...new Set(text.match(/ERR_PNPM_[A-Z_]+|PORTCULLIS_(?!MARKER)[A-Z_]+|skipped the install scripts|pnpm approve[a-z-]*/g) ?? [])];
+  const codes = [...new Set(text.match(/ERR_PNPM_[A-Z_]+|SETTING_WIDENS_BUILDS|skipped the install scripts|pnpm approve[a-z-]*/g) ?? [])];
   return codes.join(' ') || '-';
 }
 
@@ -81,7 +81,10 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: pnpm setting
       expect(markers, output(r)).toEqual([GOOD_MARKER]);
       expect(output(r)).toContain(NOTICE);
     } else {
+      // refused by Portcullis before anything was fetched or built, naming the setting and its fix
       expect(markers, output(r)).toEqual([]);
+      expect(output(r)).toContain('SETTING_WIDENS_BUILDS');
+      expect(output(r)).toContain('fix: ');
     }
   });
 

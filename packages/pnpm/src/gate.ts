@@ -22,7 +22,7 @@ import {
   type PackumentVersion,
 } from '@portcullis/core';
 import { pnpmError } from './errors.js';
-import { projectAt, type Project } from './project.js';
+import { currentProject, projectAt, type Project } from './project.js';
 
 /**
  * One decider per project for the life of this pnpm process (or pnpm 12's hook worker): packuments
@@ -62,7 +62,8 @@ async function judge(packages: readonly PackageNode[], project: Project, what: s
   const decision = await decider.decide(packages, supplied && supplied.size > 0 ? { supplied: (pkg) => supplied.get(pkg.id) } : {});
   // Whole-graph decisions (preResolution, afterAllResolved) end an install's judging: keep what was verified.
   if (notice) decider.save();
-  const outcome = gateOutcome(decision.findings);
+  // Strict mode: a skipped build fails the whole-graph judgement (pnpm would not report it: it is denied outright).
+  const outcome = gateOutcome(decision.findings, { strictScripts: notice && project.strictBuilds });
   if (outcome.blocking.length > 0) {
     const blocked = new Set(outcome.blocking.map((f) => `${f.package}@${f.version}`));
     const notices = decision.notices.map((n) => `  ! ${n}`).join('\n');
@@ -114,7 +115,7 @@ export async function preResolution(ctx: PreResolutionContext): Promise<void> {
 
 /** afterAllResolved: the complete resolved graph, including sources readPackage cannot see. */
 export async function afterAllResolved<T extends object>(lockfile: T): Promise<T> {
-  const project = await projectAt(process.cwd());
+  const project = await currentProject();
   if (hasPackages(lockfile)) await enforce(lockfilePackages(lockfile, project), project, 'the resolved dependencies');
   return lockfile;
 }
@@ -206,7 +207,7 @@ function suppliedMetadata(manifest: Manifest & { name: string; version: string }
 
 /** readPackage: a dependency's registry manifest as pnpm resolves it — refuse it before it is linked. */
 export async function readPackage<T extends Manifest>(manifest: T): Promise<T> {
-  const project = await projectAt(process.cwd());
+  const project = await currentProject();
   learnFrom(manifest);
   prefetchDependencies(manifest, project);
   const integrity = manifest.dist?.integrity;

@@ -1,0 +1,139 @@
+/**
+ * pnpm build settings that `updateConfig` cannot override, because pnpm applies them after the hook.
+ * Each is refused when it would let a package build that scripts.allow does not cover; a setting that only
+ * allows what the policy allows anyway is harmless and stays. Measured (packages/e2e/test/bypass-pnpm-config.test.ts):
+ *
+ * | pnpm | where | setting | why the hook cannot override it |
+ * |---|---|---|---|
+ * | 10 | root package.json `pnpm` field | `onlyBuiltDependencies`, `allowBuilds`, `onlyBuiltDependenciesFile`, `neverBuiltDependencies` | merged into the install options after the hook |
+ * | 10, 11 | command line (`pnpm add`) | `--allow-build=<name>` | added to the allowlist by the command itself |
+ * | 11, 12 | command line | `--dangerously-allow-all-builds` | pnpm restores command-line settings after the hook |
+ *
+ * Everything else (pnpm-workspace.yaml, .npmrc, the user's and the global config, `npm_config_*` /
+ * `pnpm_config_*` environment variables, other command-line flags) reaches the hook and is overridden there.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isValidPackageName, scriptsAllowed, type Policy } from '@portcullis/core';
+
+/** One setting that would widen the builds past the policy: where it is, what it lets build, and the fix. */
+export interface WideningSetting {
+  /** Where it is written: `in /repo/package.json`, `on the command line`. */
+  place: string;
+  setting: string;
+  /** What it allows that the policy does not (`name`, `name@version`), or why it widens. */
+  allows: string[];
+  fix: string;
+}
+
+/** A pnpm build-allowance entry (`name`, `name@1.0.0 || 2.0.0`, a dependency path with peers) as name and exact versions. */
+function parseAllowance(entry: string): { name: string; versions?: string[] } | undefined {
+  const withoutPeers = entry.replace(/\(.*$/, '');
+  const at = withoutPeers.indexOf('@', withoutPeers.startsWith('@') ? 1 : 0);
+  const name = at === -1 ? withoutPeers : withoutPeers.slice(0, at);
+  if (!isValidPackageName(name)) return undefined;
+  if (at === -1) return { name };
+  const versions = withoutPeers.slice(at + 1).split('||').map((v) => v.trim());
+  // Only exact versions count; anything else (a URL, a range) is not something the policy can be said to cover.
+  if (versions.some((v) => !/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$/.test(v))) return undefined;
+  return { name, versions };
+}
+
+/** The entries of a pnpm allowlist that scripts.allow does not cover (unparseable entries never are). */
+export function uncoveredAllowances(policy: Policy, entries: readonly unknown[]): string[] {
+  const out: string[] = [];
+  for (const entry of entries) {
+    if (typeof entry !== 'string') {
+      out.push(String(JSON.stringify(entry)));
+      continue;
+    }
+    const parsed = parseAllowance(entry);
+    const covered = parsed !== undefined && (parsed.versions === undefined ? scriptsAllowed(policy, parsed.name) : parsed.versions.every((v) => scriptsAllowed(policy, parsed.name, v)));
+    if (!covered) out.push(entry);
+  }
+  return out;
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+const approveFix = (names: string[]) => `add ${names.map((n) => JSON.stringify(n)).join(', ')} to scripts.allow of portcullis.json if ${names.length === 1 ? 'it' : 'they'} may build`;
+
+/** pnpm 10: the root package.json `pnpm` field, which pnpm merges into the install options after updateConfig. */
+export function rootManifestWidening(policy: Policy, manifest: unknown, manifestDir: string): WideningSetting[] {
+  const pnpm = record(record(manifest)?.pnpm);
+  if (pnpm === undefined) return [];
+  const out: WideningSetting[] = [];
+  const file = `in ${join(manifestDir, 'package.json')}`;
+  const widen = (key: string, allows: string[]) => {
+    if (allows.length > 0) out.push({ place: file, setting: `pnpm.${key}`, allows, fix: `${approveFix(allows)}, then remove "pnpm.${key}" from package.json` });
+  };
+  if (pnpm.onlyBuiltDependencies !== undefined) {
+    const list = pnpm.onlyBuiltDependencies;
+    widen('onlyBuiltDependencies', Array.isArray(list) ? uncoveredAllowances(policy, list) : [String(JSON.stringify(list))]);
+  }
+  if (pnpm.allowBuilds !== undefined) {
+    const builds = record(pnpm.allowBuilds);
+    widen('allowBuilds', builds ? uncoveredAllowances(policy, Object.keys(builds).filter((key) => builds[key] === true)) : [String(JSON.stringify(pnpm.allowBuilds))]);
+  }
+  if (pnpm.onlyBuiltDependenciesFile !== undefined) {
+    let list: unknown;
+    try {
+      list = typeof pnpm.onlyBuiltDependenciesFile === 'string' ? JSON.parse(readFileSync(join(manifestDir, pnpm.onlyBuiltDependenciesFile), 'utf8')) : undefined;
+    } catch {
+      list = undefined;
+    }
+    // Unreadable: pnpm would fail on it too; what it allows cannot be judged, so it is refused.
+    widen('onlyBuiltDependenciesFile', Array.isArray(list) ? uncoveredAllowances(policy, list) : [`${String(pnpm.onlyBuiltDependenciesFile)} (not a readable JSON list)`]);
+  }
+  if (pnpm.neverBuiltDependencies !== undefined) {
+    // A deny-list: everything not on it may build. Portcullis already denies what scripts.allow does not name.
+    out.push({ place: file, setting: 'pnpm.neverBuiltDependencies', allows: ['every package not on the list (deny-list mode)'], fix: 'remove "pnpm.neverBuiltDependencies" from package.json: every package scripts.allow does not name is already denied' });
+  }
+  return out;
+}
+
+/** The values a command-line flag was given (`--flag=a`, `--flag a`, repeated), or undefined when absent. */
+function flagValues(argv: readonly string[], flag: string): string[] | undefined {
+  let values: string[] | undefined;
+  argv.forEach((arg, i) => {
+    if (arg === `--${flag}`) (values ??= []).push(argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('-') ? argv[i + 1]! : '');
+    else if (arg.startsWith(`--${flag}=`)) (values ??= []).push(arg.slice(flag.length + 3));
+  });
+  return values;
+}
+
+/**
+ * pnpm's command line as typed: pnpm 10 hands it over (`argv.original`), pnpm 11 runs the hooks in its own
+ * process, pnpm 12 in a child Node process of the pnpm binary (its parent's `/proc/<pid>/cmdline`, Linux).
+ * Undefined when it cannot be known.
+ */
+export function pnpmCommandLine(config: Record<string, unknown>): string[] | undefined {
+  const original = record(config.argv)?.original;
+  if (Array.isArray(original)) return original.filter((a): a is string => typeof a === 'string');
+  if (process.argv.length > 2) return process.argv.slice(2);
+  try {
+    return readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Command-line flags that widen the builds after updateConfig (`--allow-build` on 10 and 11; `--dangerously-allow-all-builds` on 11 and 12). */
+export function commandLineWidening(policy: Policy, argv: readonly string[] | undefined, major: number, incoming: Record<string, unknown>): WideningSetting[] {
+  const out: WideningSetting[] = [];
+  const place = 'on the command line';
+  const allowBuild = [...(flagValues(argv ?? [], 'allow-build') ?? []), ...(Array.isArray(incoming.allowBuild) ? incoming.allowBuild : typeof incoming.allowBuild === 'string' ? [incoming.allowBuild] : [])];
+  const uncovered = [...new Set(uncoveredAllowances(policy, allowBuild.filter((a) => a !== '')))];
+  if (uncovered.length > 0) out.push({ place, setting: `--allow-build=${uncovered.join(',')}`, allows: uncovered, fix: `${approveFix(uncovered)}, and leave out --allow-build` });
+  if (major >= 11) {
+    const flags = [...(flagValues(argv ?? [], 'dangerously-allow-all-builds') ?? []), ...(flagValues(argv ?? [], 'config.dangerously-allow-all-builds') ?? [])];
+    const onCommandLine = flags.some((v) => v !== 'false');
+    // Without the command line, a `true` that reached the hook cannot be told apart from one on it: fail closed.
+    if (onCommandLine || (argv === undefined && incoming.dangerouslyAllowAllBuilds === true)) {
+      out.push({ place: argv === undefined ? 'on the command line (or in a setting Portcullis cannot locate)' : place, setting: '--dangerously-allow-all-builds', allows: ['every package'], fix: 'leave out --dangerously-allow-all-builds; list the packages that may build in scripts.allow of portcullis.json' });
+    }
+  }
+  return out;
+}
