@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { markerFileName, startRegistry, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { output, pnpmDrivers, ran, freshCheckout, type Driver } from '../src/corpus/drivers.js';
-import { EVIL, GOOD, pnpmConfigCases, pnpmConfigDependencies, pnpmConfigPackages } from '../src/corpus/pnpm-config.js';
+import { DEEP, EVIL, GOOD, PARENT, pnpmConfigCases, pnpmConfigDependencies, pnpmConfigPackages } from '../src/corpus/pnpm-config.js';
 import { run, type Project } from '../src/project.js';
 
 let registry: TestRegistry;
@@ -42,13 +42,15 @@ const policy = () => ({ scripts: { allow: [GOOD] }, registries: { [registry.url]
 const EVIL_MARKER = markerFileName(EVIL, '1.0.0');
 const GOOD_MARKER = markerFileName(GOOD, '1.0.0');
 const NOTICE = `portcullis: skipped the install scripts of ${EVIL}@1.0.0`;
-/** pnpm's own instruction for held builds (10, 11, 12.21: `pnpm approve-builds`; 12.23: `pnpm approve`). */
-const PNPM_APPROVE = /pnpm approve/;
+/** pnpm's own instruction for held builds (10, 11, 12.21: `Run "pnpm approve-builds"`; 12.23: `Run "pnpm approve"`). */
+const PNPM_APPROVE = /Run "pnpm approve/;
+/** What Portcullis adds when pnpm will offer its own approval anyway (a package new to a fresh resolution). */
+const APPROVAL_NOTE = 'pnpm may also suggest "pnpm approve-builds" (or "pnpm approve") for these: that cannot allow them past portcullis.json';
 
 const pnpmArgs = (project: Project) => [`--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${join(project.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false'];
 
 function summary(text: string): string {
-  const codes = [...new Set(text.match(/ERR_PNPM_[A-Z_]+|SETTING_WIDENS_BUILDS|skipped the install scripts|pnpm approve[a-z-]*/g) ?? [])];
+  const codes = [...new Set(text.match(/ERR_PNPM_[A-Z_]+|SETTING_WIDENS_BUILDS|skipped the install scripts|Run "pnpm approve[a-z-]*|pnpm may also suggest/g) ?? [])];
   return codes.join(' ') || '-';
 }
 
@@ -67,7 +69,26 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: pnpm setting
     const frozen = await driver.frozen(project, ['--config.side-effects-cache=false']);
     expect(frozen.code, output(frozen)).toBe(0);
     expect(ran(project)).toEqual([GOOD_MARKER]);
+    expect(output(frozen)).toContain(NOTICE);
     expect(output(frozen)).not.toMatch(PNPM_APPROVE);
+  });
+
+  it('a transitive package new to a fresh resolution: skipped; if pnpm offers its approval, Portcullis says it cannot help; from the lockfile pnpm offers none', async () => {
+    const project = await driver.project(registry.url, { [PARENT]: '1.0.0', [GOOD]: '1.0.0' }, policy());
+    const fresh = await driver.install(project);
+    results.push(`${driver.label} | transitive, fresh | exit ${fresh.code} | ${summary(output(fresh))} | ran: ${ran(project).join(' ') || 'nothing'}`);
+    expect(fresh.code, output(fresh)).toBe(0);
+    expect(ran(project)).toEqual([GOOD_MARKER]);
+    expect(output(fresh)).toContain(`portcullis: skipped the install scripts of ${DEEP}@1.0.0`);
+    if (PNPM_APPROVE.test(output(fresh))) expect(output(fresh)).toContain(APPROVAL_NOTE);
+
+    freshCheckout(project);
+    const again = await driver.install(project, ['--config.side-effects-cache=false']);
+    results.push(`${driver.label} | transitive, from the lockfile | exit ${again.code} | ${summary(output(again))} | ran: ${ran(project).join(' ') || 'nothing'}`);
+    expect(again.code, output(again)).toBe(0);
+    expect(ran(project)).toEqual([GOOD_MARKER]);
+    expect(output(again)).not.toMatch(PNPM_APPROVE);
+    expect(output(again)).not.toContain(APPROVAL_NOTE);
   });
 
   it.each(pnpmConfigCases.map((c) => [c.place, c.setting, c] as const))('%s %s: the unlisted package does not build; refused or skipped with a truthful notice', async (place, setting, c) => {

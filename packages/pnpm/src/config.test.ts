@@ -65,6 +65,7 @@ describe('settings pnpm applies after updateConfig', () => {
     expect(commandLineWidening(policy, ['add', 'evil', '--allow-build=evil'], 10, {})).toHaveLength(1);
     expect(commandLineWidening(policy, ['add', 'esbuild', '--allow-build', 'esbuild'], 11, {})).toEqual([]);
     expect(commandLineWidening(policy, ['install', '--dangerously-allow-all-builds'], 10, {})).toEqual([]);
+    expect(commandLineWidening(policy, ['add', 'evil', '--allow-build=evil'], 12, {})).toEqual([]);
     expect(commandLineWidening(policy, ['install', '--dangerously-allow-all-builds'], 12, {})[0]).toMatchObject({ setting: '--dangerously-allow-all-builds', place: 'on the command line' });
     expect(commandLineWidening(policy, ['install', '--config.dangerously-allow-all-builds=true'], 11, {})).toHaveLength(1);
     expect(commandLineWidening(policy, ['install', '--dangerously-allow-all-builds=false'], 12, {})).toEqual([]);

@@ -19,7 +19,7 @@ import {
   type RegistryConfig,
 } from '@portcullis/core';
 import { pnpmError } from './errors.js';
-import { policyFor, registryConfigFromPnpm, rememberProject, projectAt, strictBuilds } from './project.js';
+import { policyFor, registryConfigFromPnpm, rememberProject, projectAt, strictBuilds, type Project } from './project.js';
 import { commandLineWidening, pnpmCommandLine, rootManifestWidening, type WideningSetting } from './settings.js';
 
 export type PnpmConfig = Record<string, unknown>;
@@ -71,6 +71,15 @@ function manifestCandidates(dirs: Iterable<string>): Array<{ name: string }> {
     }
   }
   return out;
+}
+
+/**
+ * Builds denied outright before resolution: of the packages known then (the lockfile's, the direct dependencies
+ * of the manifests in `dirs`, and `versions` the registry publishes for ranged entries), those the policy never
+ * lets build. Also recomputed by a hook in a fresh pnpm 12 worker (without the registry's versions).
+ */
+export function deniedBeforeResolution(project: Project, dirs: Iterable<string>, locked = lockfileCandidates(project.dir, project.registryConfig), versions: ReadonlyArray<{ name: string; version: string }> = []): string[] {
+  return scriptDenylist(project.policy, [...locked, ...manifestCandidates(new Set(dirs)), ...versions]);
 }
 
 /** Every version a ranged scripts.allow entry could meet: those in the lockfile, and those the registry publishes. */
@@ -125,7 +134,7 @@ export async function updateConfig(config: PnpmConfig): Promise<PnpmConfig> {
   const dir = projectDirOf(config);
   const major = pnpmMajor(config);
   const registryConfig = registryConfigFromPnpm(config);
-  const project = registryConfig ? { dir, policy: policyFor(dir), registryConfig, strictBuilds: strictBuilds(dir) } : await projectAt(dir);
+  const project: Project = registryConfig ? { dir, policy: policyFor(dir), registryConfig, strictBuilds: strictBuilds(dir) } : await projectAt(dir);
   rememberProject(project);
   refuseWidening(wideningSettings(config, major, project.policy, dir));
 
@@ -143,8 +152,9 @@ export async function updateConfig(config: PnpmConfig): Promise<PnpmConfig> {
   // here: the lockfile's packages, the manifests' direct dependencies and the published versions of ranged
   // entries. In strict mode pnpm's own failure on unapproved builds stays as a second gate behind Portcullis'.
   if (!project.strictBuilds) {
-    const dirs = new Set([dir, ...(typeof config.dir === 'string' ? [config.dir] : [])]);
-    for (const entry of scriptDenylist(project.policy, [...locked, ...manifestCandidates(dirs), ...versions])) allowBuilds[entry] = false;
+    const denied = deniedBeforeResolution(project, [dir, ...(typeof config.dir === 'string' ? [config.dir] : [])], locked, versions);
+    for (const entry of denied) allowBuilds[entry] = false;
+    project.deniedBuilds = new Set(denied);
   }
   config.allowBuilds = allowBuilds;
   config.dangerouslyAllowAllBuilds = false;

@@ -21,6 +21,7 @@ import {
   type PackageNode,
   type PackumentVersion,
 } from '@portcullis/core';
+import { deniedBeforeResolution } from './config.js';
 import { pnpmError } from './errors.js';
 import { currentProject, projectAt, type Project } from './project.js';
 
@@ -41,6 +42,9 @@ function deciderFor(project: Project): Decider {
 
 /** Packages already named in a notice, so one install reports each skipped build once. */
 const noticed = new Set<string>();
+
+/** Said when pnpm will also offer its own approval, which cannot widen the policy. */
+const PNPM_APPROVAL_NOTE = 'portcullis: pnpm may also suggest "pnpm approve-builds" (or "pnpm approve") for these: that cannot allow them past portcullis.json; use the portcullis approve command above.';
 
 function say(text: string): void {
   process.stderr.write(`${text}\n`);
@@ -78,7 +82,11 @@ async function judge(packages: readonly PackageNode[], project: Project, what: s
   const fresh = notice ? outcome.skipped.filter((f) => !noticed.has(`${f.package}@${f.version}`)) : [];
   if (fresh.length > 0) {
     for (const f of fresh) noticed.add(`${f.package}@${f.version}`);
-    say(formatSkippedScripts(fresh));
+    // Packages updateConfig could not deny outright (new to this resolution) also get pnpm's own approval line.
+    // A fresh pnpm 12 worker did not run updateConfig: work out what it denied from the same files.
+    const denied = project.deniedBuilds ?? (project.strictBuilds ? undefined : (project.deniedBuilds = new Set(deniedBeforeResolution(project, [project.dir, process.cwd()]))));
+    const offered = fresh.some((f) => denied === undefined || !(denied.has(f.package) || denied.has(`${f.package}@${f.version}`)));
+    say(offered ? `${formatSkippedScripts(fresh)}\n${PNPM_APPROVAL_NOTE}` : formatSkippedScripts(fresh));
   }
   return { blocked: new Set() };
 }

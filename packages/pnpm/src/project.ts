@@ -14,6 +14,8 @@ export interface Project {
   registryConfig: RegistryConfig;
   /** Strict mode: a skipped build fails the install. */
   strictBuilds: boolean;
+  /** Builds updateConfig denied outright (`name`, `name@version`): pnpm skips them without suggesting its own approval. */
+  deniedBuilds?: ReadonlySet<string>;
 }
 
 let remembered: Project | undefined;

@@ -6,7 +6,7 @@
  * | pnpm | where | setting | why the hook cannot override it |
  * |---|---|---|---|
  * | 10 | root package.json `pnpm` field | `onlyBuiltDependencies`, `allowBuilds`, `onlyBuiltDependenciesFile`, `neverBuiltDependencies` | merged into the install options after the hook |
- * | 10, 11 | command line (`pnpm add`) | `--allow-build=<name>` | added to the allowlist by the command itself |
+ * | 10, 11 | command line (`pnpm add`) | `--allow-build=<name>` | added to the allowlist by the command itself (12 ignores it) |
  * | 11, 12 | command line | `--dangerously-allow-all-builds` | pnpm restores command-line settings after the hook |
  *
  * Everything else (pnpm-workspace.yaml, .npmrc, the user's and the global config, `npm_config_*` /
@@ -124,7 +124,8 @@ export function pnpmCommandLine(config: Record<string, unknown>): string[] | und
 export function commandLineWidening(policy: Policy, argv: readonly string[] | undefined, major: number, incoming: Record<string, unknown>): WideningSetting[] {
   const out: WideningSetting[] = [];
   const place = 'on the command line';
-  const allowBuild = [...(flagValues(argv ?? [], 'allow-build') ?? []), ...(Array.isArray(incoming.allowBuild) ? incoming.allowBuild : typeof incoming.allowBuild === 'string' ? [incoming.allowBuild] : [])];
+  // pnpm 12 ignores --allow-build (measured: nothing built).
+  const allowBuild = major >= 12 ? [] : [...(flagValues(argv ?? [], 'allow-build') ?? []), ...(Array.isArray(incoming.allowBuild) ? incoming.allowBuild : typeof incoming.allowBuild === 'string' ? [incoming.allowBuild] : [])];
   const uncovered = [...new Set(uncoveredAllowances(policy, allowBuild.filter((a) => a !== '')))];
   if (uncovered.length > 0) out.push({ place, setting: `--allow-build=${uncovered.join(',')}`, allows: uncovered, fix: `${approveFix(uncovered)}, and leave out --allow-build` });
   if (major >= 11) {

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withPostinstall, type FixtureSpec } from '@portcullis/test-registry';
+import { cleanPackage, withPostinstall, type FixtureSpec } from '@portcullis/test-registry';
 import type { Project } from '../project.js';
 
 /** Not in scripts.allow: every case tries to make it build. */
@@ -13,7 +13,11 @@ export const EVIL = 'config-evil';
 /** In scripts.allow: the positive control that must build whenever the install goes through. */
 export const GOOD = 'config-good';
 
-export const pnpmConfigPackages: FixtureSpec[] = [withPostinstall(EVIL, '1.0.0'), withPostinstall(GOOD, '1.0.0')];
+/** Brings `config-deep` (a postinstall, not allowed) in as a transitive dependency. */
+export const PARENT = 'config-parent';
+export const DEEP = 'config-deep';
+
+export const pnpmConfigPackages: FixtureSpec[] = [withPostinstall(EVIL, '1.0.0'), withPostinstall(GOOD, '1.0.0'), withPostinstall(DEEP, '1.0.0'), cleanPackage(PARENT, '1.0.0', { dependencies: { [DEEP]: '1.0.0' } })];
 export const pnpmConfigDependencies: Record<string, string> = { [EVIL]: '1.0.0', [GOOD]: '1.0.0' };
 
 /** Where a setting is written. */
@@ -98,6 +102,7 @@ export const pnpmConfigCases: ConfigCase[] = [
   { place: 'environment', setting: 'pnpm_config_never_built_dependencies=[]', apply: () => ({ env: { pnpm_config_never_built_dependencies: '[]' } }) },
   // command line
   { place: 'command line', setting: '--dangerously-allow-all-builds', apply: () => ({ args: ['--dangerously-allow-all-builds'] }) },
+  { place: 'command line', setting: '--config.dangerously-allow-all-builds=true', apply: () => ({ args: ['--config.dangerously-allow-all-builds=true'] }) },
   { place: 'command line', setting: `--config.only-built-dependencies=${EVIL}`, apply: () => ({ args: [`--config.only-built-dependencies=${EVIL}`] }) },
   { place: 'command line', setting: `pnpm add ${EVIL}@1.0.0 --allow-build=${EVIL}`, apply: () => ({ command: ['add', `${EVIL}@1.0.0`, `--allow-build=${EVIL}`] }) },
   { place: 'command line', setting: '--config.never-built-dependencies=other', apply: () => ({ args: ['--config.never-built-dependencies=other'] }) },
