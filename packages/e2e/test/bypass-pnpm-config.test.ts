@@ -109,6 +109,22 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: pnpm setting
     }
   });
 
+  it('a workspace installed project by project (shared-workspace-lockfile=false): a project folder\'s own .npmrc and package.json cannot widen the builds', async () => {
+    const project = await driver.project(registry.url, {}, policy());
+    writeFileSync(join(project.dir, 'pnpm-workspace.yaml'), 'packages:\n  - app\n');
+    writeFileSync(join(project.dir, '.npmrc'), `registry=${registry.url}\nshared-workspace-lockfile=false\n`);
+    const app = join(project.dir, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: pnpmConfigDependencies, pnpm: { onlyBuiltDependencies: [EVIL] } }, null, 2)}\n`);
+    writeFileSync(join(app, '.npmrc'), 'dangerously-allow-all-builds=true\n');
+    const r = await driver.install(project, ['-r']);
+    const markers = ran(project);
+    results.push(`${driver.label} | shared-workspace-lockfile=false, app/.npmrc + app/package.json | exit ${r.code} | ${summary(output(r))} | ran: ${markers.join(' ') || 'nothing'}`);
+    expect(markers, output(r)).not.toContain(EVIL_MARKER);
+    if (r.code !== 0) expect(output(r)).toContain('SETTING_WIDENS_BUILDS');
+    else expect(output(r)).toContain(NOTICE);
+  });
+
   it('from a workspace sub-folder: the root .npmrc registry, the root policy and lockfile decide; the default registry is never asked', async () => {
     const project = await driver.project(registry.url, {}, policy());
     writeFileSync(join(project.dir, 'pnpm-workspace.yaml'), 'packages:\n  - app\n');

@@ -53,6 +53,10 @@ describe('settings pnpm applies after updateConfig', () => {
     await expect(updateConfig(pnpm10(file))).rejects.toHaveProperty('hint', expect.stringContaining('pnpm.onlyBuiltDependenciesFile'));
     const never = projectWith({}, undefined, { pnpm: { neverBuiltDependencies: [] } });
     await expect(updateConfig(pnpm10(never))).rejects.toHaveProperty('hint', expect.stringContaining('deny-list mode'));
+    // pnpm 10 installing workspace projects one by one applies their own settings after the hook
+    const alone = projectWith({});
+    await expect(updateConfig(pnpm10(alone, { workspaceDir: alone, sharedWorkspaceLockfile: false }))).rejects.toHaveProperty('hint', expect.stringContaining('shared-workspace-lockfile=false'));
+    await expect(updateConfig(pnpm10(alone, { workspaceDir: alone, sharedWorkspaceLockfile: true }))).resolves.toBeDefined();
     // pnpm 11 and 12 do not read the package.json `pnpm` field
     await expect(updateConfig({ ...pnpm10(never), userAgent: 'pnpm/11.28.10 npm/? node/? linux x64' })).resolves.toBeDefined();
   });

@@ -20,7 +20,7 @@ import {
 } from '@portcullis/core';
 import { pnpmError } from './errors.js';
 import { policyFor, registryConfigFromPnpm, rememberProject, projectAt, strictBuilds, type Project } from './project.js';
-import { commandLineWidening, pnpmCommandLine, rootManifestWidening, type WideningSetting } from './settings.js';
+import { commandLineWidening, perProjectWidening, pnpmCommandLine, rootManifestWidening, type WideningSetting } from './settings.js';
 
 export type PnpmConfig = Record<string, unknown>;
 
@@ -104,7 +104,7 @@ async function candidateVersions(policy: Policy, locked: ReadonlyArray<{ name: s
 
 /** The settings pnpm applies after this hook that would widen the builds past the policy (pnpm 10: the root package.json). */
 function wideningSettings(config: PnpmConfig, major: number, policy: Policy, dir: string): WideningSetting[] {
-  const out = commandLineWidening(policy, pnpmCommandLine(config), major, config);
+  const out = [...commandLineWidening(policy, pnpmCommandLine(config), major, config), ...perProjectWidening(config, major)];
   if (major <= 10) {
     const manifestDir = typeof config.rootProjectManifestDir === 'string' ? config.rootProjectManifestDir : dir;
     let manifest = config.rootProjectManifest;

@@ -6,6 +6,7 @@
  * | pnpm | where | setting | why the hook cannot override it |
  * |---|---|---|---|
  * | 10 | root package.json `pnpm` field | `onlyBuiltDependencies`, `allowBuilds`, `onlyBuiltDependenciesFile`, `neverBuiltDependencies` | merged into the install options after the hook |
+ * | 10 | each workspace project's `.npmrc` and `package.json` | any, with `shared-workspace-lockfile=false` | each project is installed on its own with them, after the hook |
  * | 10, 11 | command line (`pnpm add`) | `--allow-build=<name>` | added to the allowlist by the command itself (12 ignores it) |
  * | 11, 12 | command line | `--dangerously-allow-all-builds` | pnpm restores command-line settings after the hook |
  *
@@ -92,6 +93,23 @@ export function rootManifestWidening(policy: Policy, manifest: unknown, manifest
     out.push({ place: file, setting: 'pnpm.neverBuiltDependencies', allows: ['every package not on the list (deny-list mode)'], fix: 'remove "pnpm.neverBuiltDependencies" from package.json: every package scripts.allow does not name is already denied' });
   }
   return out;
+}
+
+/**
+ * pnpm 10 with `shared-workspace-lockfile=false` installs each workspace project on its own, applying that
+ * project's `.npmrc` and `package.json` `pnpm` field after the hook (measured: `dangerously-allow-all-builds=true`
+ * there ran a build). Which projects and files is pnpm's globbing; the whole mode is refused instead.
+ */
+export function perProjectWidening(config: Record<string, unknown>, major: number): WideningSetting[] {
+  if (major > 10 || config.sharedWorkspaceLockfile !== false || typeof config.workspaceDir !== 'string') return [];
+  return [
+    {
+      place: `for the workspace ${config.workspaceDir}`,
+      setting: 'shared-workspace-lockfile=false',
+      allows: ["whatever each project's own .npmrc and package.json \"pnpm\" field allow (pnpm 10 applies them after Portcullis' hook)"],
+      fix: 'remove shared-workspace-lockfile=false (one lockfile for the whole workspace), or use pnpm 11 or later',
+    },
+  ];
 }
 
 /** The values a command-line flag was given (`--flag=a`, `--flag a`, repeated), or undefined when absent. */
