@@ -76,6 +76,11 @@ describe('settings pnpm applies after updateConfig', () => {
     expect(commandLineWidening(policy, ['install'], 12, { dangerouslyAllowAllBuilds: true })).toEqual([]);
     expect(commandLineWidening(policy, undefined, 12, { dangerouslyAllowAllBuilds: true })).toHaveLength(1);
     expect(commandLineWidening(policy, undefined, 12, { dangerouslyAllowAllBuilds: false })).toEqual([]);
+    expect(commandLineWidening(policy, ['install', '--config.allow-builds={"evil":true,"esbuild":true}'], 12, {})[0]).toMatchObject({ setting: '--config.allow-builds', allows: ['evil'] });
+    expect(commandLineWidening(policy, ['install', '--config.allow-builds={"esbuild":true,"evil":false}'], 11, {})).toEqual([]);
+    expect(commandLineWidening(policy, ['install', '--config.allow-builds=evil'], 11, {})).toHaveLength(1);
+    expect(commandLineWidening(policy, ['install', '--config.allow-builds.evil=true'], 12, {})).toHaveLength(1);
+    expect(commandLineWidening(policy, ['install', '--config.allow-builds={"evil":true}'], 10, {})).toEqual([]);
   });
 });
 

@@ -8,7 +8,7 @@
  * | 10 | root package.json `pnpm` field | `onlyBuiltDependencies`, `allowBuilds`, `onlyBuiltDependenciesFile`, `neverBuiltDependencies` | merged into the install options after the hook |
  * | 10 | each workspace project's `.npmrc` and `package.json` | any, with `shared-workspace-lockfile=false` | each project is installed on its own with them, after the hook |
  * | 10, 11 | command line (`pnpm add`) | `--allow-build=<name>` | added to the allowlist by the command itself (12 ignores it) |
- * | 11, 12 | command line | `--dangerously-allow-all-builds` | pnpm restores command-line settings after the hook |
+ * | 11, 12 | command line | `--dangerously-allow-all-builds`, `--config.allow-builds=<json>` (12 built with it) | pnpm restores command-line settings after the hook |
  *
  * Everything else (pnpm-workspace.yaml, .npmrc, the user's and the global config, `npm_config_*` /
  * `pnpm_config_*` environment variables, other command-line flags) reaches the hook and is overridden there.
@@ -112,16 +112,6 @@ export function perProjectWidening(config: Record<string, unknown>, major: numbe
   ];
 }
 
-/** The values a command-line flag was given (`--flag=a`, `--flag a`, repeated), or undefined when absent. */
-function flagValues(argv: readonly string[], flag: string): string[] | undefined {
-  let values: string[] | undefined;
-  argv.forEach((arg, i) => {
-    if (arg === `--${flag}`) (values ??= []).push(argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('-') ? argv[i + 1]! : '');
-    else if (arg.startsWith(`--${flag}=`)) (values ??= []).push(arg.slice(flag.length + 3));
-  });
-  return values;
-}
-
 /**
  * pnpm's command line as typed: pnpm 10 hands it over (`argv.original`), pnpm 11 runs the hooks in its own
  * process, pnpm 12 in a child Node process of the pnpm binary (its parent's `/proc/<pid>/cmdline`, Linux).
@@ -138,21 +128,56 @@ export function pnpmCommandLine(config: Record<string, unknown>): string[] | und
   }
 }
 
-/** Command-line flags that widen the builds after updateConfig (`--allow-build` on 10 and 11; `--dangerously-allow-all-builds` on 11 and 12). */
+/** Command-line settings as `{key, value}`: `--config.allow-builds=…` → `allowBuilds` (camel case, `config.` dropped). */
+function commandLineSettings(argv: readonly string[]): Array<{ key: string; value: string }> {
+  const out: Array<{ key: string; value: string }> = [];
+  argv.forEach((arg, i) => {
+    if (!arg.startsWith('--')) return;
+    const eq = arg.indexOf('=');
+    const raw = (eq === -1 ? arg.slice(2) : arg.slice(2, eq)).replace(/^config\./, '');
+    const next = argv[i + 1];
+    const value = eq !== -1 ? arg.slice(eq + 1) : next !== undefined && !next.startsWith('-') ? next : '';
+    out.push({ key: raw.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase()), value });
+  });
+  return out;
+}
+
+/**
+ * Command-line settings that widen the builds after updateConfig: `--allow-build` (pnpm 10 and 11); and, since
+ * pnpm 11 and 12 restore command-line settings after the hook, `--dangerously-allow-all-builds` and
+ * `--config.allow-builds=<json>` / `--config.allow-builds.<name>=true` there.
+ */
 export function commandLineWidening(policy: Policy, argv: readonly string[] | undefined, major: number, incoming: Record<string, unknown>): WideningSetting[] {
   const out: WideningSetting[] = [];
   const place = 'on the command line';
+  const settings = commandLineSettings(argv ?? []);
   // pnpm 12 ignores --allow-build (measured: nothing built).
-  const allowBuild = major >= 12 ? [] : [...(flagValues(argv ?? [], 'allow-build') ?? []), ...(Array.isArray(incoming.allowBuild) ? incoming.allowBuild : typeof incoming.allowBuild === 'string' ? [incoming.allowBuild] : [])];
+  const allowBuild = major >= 12 ? [] : [...settings.filter((s) => s.key === 'allowBuild').map((s) => s.value), ...(Array.isArray(incoming.allowBuild) ? incoming.allowBuild : typeof incoming.allowBuild === 'string' ? [incoming.allowBuild] : [])];
   const uncovered = [...new Set(uncoveredAllowances(policy, allowBuild.filter((a) => a !== '')))];
   if (uncovered.length > 0) out.push({ place, setting: `--allow-build=${uncovered.join(',')}`, allows: uncovered, fix: `${approveFix(uncovered)}, and leave out --allow-build` });
-  if (major >= 11) {
-    const flags = [...(flagValues(argv ?? [], 'dangerously-allow-all-builds') ?? []), ...(flagValues(argv ?? [], 'config.dangerously-allow-all-builds') ?? [])];
-    const onCommandLine = flags.some((v) => v !== 'false');
-    // Without the command line, a `true` that reached the hook cannot be told apart from one on it: fail closed.
-    if (onCommandLine || (argv === undefined && incoming.dangerouslyAllowAllBuilds === true)) {
-      out.push({ place: argv === undefined ? 'on the command line (or in a setting Portcullis cannot locate)' : place, setting: '--dangerously-allow-all-builds', allows: ['every package'], fix: 'leave out --dangerously-allow-all-builds; list the packages that may build in scripts.allow of portcullis.json' });
-    }
+  if (major < 11) return out;
+
+  const allowAll = settings.some((s) => s.key === 'dangerouslyAllowAllBuilds' && s.value !== 'false');
+  // Without the command line, a `true` that reached the hook cannot be told apart from one on it: fail closed.
+  if (allowAll || (argv === undefined && incoming.dangerouslyAllowAllBuilds === true)) {
+    out.push({ place: argv === undefined ? 'on the command line (or in a setting Portcullis cannot locate)' : place, setting: '--dangerously-allow-all-builds', allows: ['every package'], fix: 'leave out --dangerously-allow-all-builds; list the packages that may build in scripts.allow of portcullis.json' });
+  }
+  for (const { key, value } of settings) {
+    let entries: string[];
+    if (key === 'allowBuilds') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        parsed = undefined;
+      }
+      const builds = record(parsed);
+      // What pnpm makes of anything but a JSON object is not ours to guess: refused.
+      entries = builds ? uncoveredAllowances(policy, Object.keys(builds).filter((name) => builds[name] === true)) : [`${value} (not a JSON object)`];
+    } else if (key.startsWith('allowBuilds.')) {
+      entries = value === 'false' ? [] : uncoveredAllowances(policy, [key.slice('allowBuilds.'.length)]);
+    } else continue;
+    if (entries.length > 0) out.push({ place, setting: `--config.allow-builds`, allows: entries, fix: `${approveFix(entries)}, and leave out --config.allow-builds (pnpm applies command-line settings after Portcullis' hook)` });
   }
   return out;
 }

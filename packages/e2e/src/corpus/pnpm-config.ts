@@ -103,6 +103,8 @@ export const pnpmConfigCases: ConfigCase[] = [
   // command line
   { place: 'command line', setting: '--dangerously-allow-all-builds', apply: () => ({ args: ['--dangerously-allow-all-builds'] }) },
   { place: 'command line', setting: '--config.dangerously-allow-all-builds=true', apply: () => ({ args: ['--config.dangerously-allow-all-builds=true'] }) },
+  { place: 'command line', setting: `--config.allow-builds={"${EVIL}":true}`, apply: () => ({ args: [`--config.allow-builds=${JSON.stringify({ [EVIL]: true })}`] }) },
+  { place: 'command line', setting: `--config.allow-builds.${EVIL}=true`, apply: () => ({ args: [`--config.allow-builds.${EVIL}=true`] }) },
   { place: 'command line', setting: `--config.only-built-dependencies=${EVIL}`, apply: () => ({ args: [`--config.only-built-dependencies=${EVIL}`] }) },
   { place: 'command line', setting: `pnpm add ${EVIL}@1.0.0 --allow-build=${EVIL}`, apply: () => ({ command: ['add', `${EVIL}@1.0.0`, `--allow-build=${EVIL}`] }) },
   { place: 'command line', setting: '--config.never-built-dependencies=other', apply: () => ({ args: ['--config.never-built-dependencies=other'] }) },
