@@ -7,12 +7,12 @@
  * See docs/pnpm.md and docs/security.md ("pnpm settings").
  */
 import { createServer, type Server } from 'node:http';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { markerFileName, startRegistry, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { output, pnpmDrivers, ran, freshCheckout, type Driver } from '../src/corpus/drivers.js';
+import { output, pnpmDrivers, projectFiles, ran, freshCheckout, type Driver } from '../src/corpus/drivers.js';
 import { DEEP, EVIL, GOOD, PARENT, pnpmConfigCases, pnpmConfigDependencies, pnpmConfigPackages } from '../src/corpus/pnpm-config.js';
 import { run, type Project } from '../src/project.js';
 
@@ -63,14 +63,19 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: pnpm setting
     expect(ran(project)).toEqual([GOOD_MARKER]);
     expect(output(r)).toContain(`${NOTICE} (not in scripts.allow of portcullis.json). To allow: portcullis approve ${EVIL}@1.0.0`);
     expect(output(r)).not.toMatch(PNPM_APPROVE);
+    // denying builds outright is in memory only: pnpm writes no settings file for it
+    expect(existsSync(join(project.dir, 'pnpm-workspace.yaml'))).toBe(false);
 
     // the same from the lockfile, as CI installs it
+    const files = projectFiles(project, driver.lockfile);
     freshCheckout(project);
     const frozen = await driver.frozen(project, ['--config.side-effects-cache=false']);
     expect(frozen.code, output(frozen)).toBe(0);
     expect(ran(project)).toEqual([GOOD_MARKER]);
     expect(output(frozen)).toContain(NOTICE);
     expect(output(frozen)).not.toMatch(PNPM_APPROVE);
+    expect(projectFiles(project, driver.lockfile)).toEqual(files);
+    expect(existsSync(join(project.dir, 'pnpm-workspace.yaml'))).toBe(false);
   });
 
   it('a transitive package new to a fresh resolution: skipped; if pnpm offers its approval, Portcullis says it cannot help; from the lockfile pnpm offers none', async () => {
