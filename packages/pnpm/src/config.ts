@@ -5,13 +5,13 @@
  * settings pnpm applies after this hook are refused when they would (settings.ts). Packages the policy
  * never lets build are denied outright, so pnpm does not tell the user to approve them with its own command.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createRegistryClient,
   defaultCacheDir,
+  pnpmLockfilePackageKeys,
   rangedScriptNames,
-  readPnpmLockfile,
   registryPackageOf,
   scriptAllowlist,
   scriptDenylist,
@@ -39,15 +39,15 @@ export function projectDirOf(config: PnpmConfig): string {
   return process.cwd();
 }
 
-/** Every package of the lockfile on disk (none when there is none or it cannot be read). */
-function lockfileCandidates(dir: string, registryConfig: RegistryConfig): Array<{ name: string; version: string }> {
-  const lockfilePath = join(dir, 'pnpm-lock.yaml');
-  if (!existsSync(lockfilePath)) return [];
+/**
+ * Every package the lockfile on disk lists (none when there is none). Read from its keys alone, on every pnpm
+ * command: these only ever become `false` entries or ranged versions the policy covers, never a wider allowlist.
+ */
+function lockfileCandidates(dir: string): Array<{ name: string; version: string }> {
   try {
-    const lockfile = readPnpmLockfile(readFileSync(lockfilePath, 'utf8'), { path: lockfilePath, projectDir: dir, registryFor: (name) => registryConfig.registryFor(name) });
-    return lockfile.packages.map((pkg) => ({ name: pkg.name, version: pkg.version }));
+    return pnpmLockfilePackageKeys(readFileSync(join(dir, 'pnpm-lock.yaml'), 'utf8'));
   } catch {
-    // An unreadable lockfile is reported by preResolution; here it only means fewer candidates.
+    // None, or unreadable: preResolution reports a broken lockfile; here it only means fewer candidates.
     return [];
   }
 }
@@ -78,7 +78,7 @@ function manifestCandidates(dirs: Iterable<string>): Array<{ name: string }> {
  * of the manifests in `dirs`, and `versions` the registry publishes for ranged entries), those the policy never
  * lets build. Also recomputed by a hook in a fresh pnpm 12 worker (without the registry's versions).
  */
-export function deniedBeforeResolution(project: Project, dirs: Iterable<string>, locked = lockfileCandidates(project.dir, project.registryConfig), versions: ReadonlyArray<{ name: string; version: string }> = []): string[] {
+export function deniedBeforeResolution(project: Project, dirs: Iterable<string>, locked = lockfileCandidates(project.dir), versions: ReadonlyArray<{ name: string; version: string }> = []): string[] {
   return scriptDenylist(project.policy, [...locked, ...manifestCandidates(new Set(dirs)), ...versions]);
 }
 
@@ -142,7 +142,7 @@ export async function updateConfig(config: PnpmConfig): Promise<PnpmConfig> {
   // A user's `false` only narrows: keep it. A user's `true` counts for nothing.
   const own = config.allowBuilds;
   if (typeof own === 'object' && own !== null) for (const [key, value] of Object.entries(own)) if (value === false) allowBuilds[key] = false;
-  const locked = lockfileCandidates(dir, project.registryConfig);
+  const locked = lockfileCandidates(dir);
   const versions = await candidateVersions(project.policy, locked, project.registryConfig);
   for (const entry of scriptAllowlist(project.policy, versions)) {
     if (allowBuilds[entry] !== false) allowBuilds[entry] = true;
