@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
 import type { PackageNode } from '../model.js';
-import { readPnpmLockfile, withoutPeerSuffix } from './pnpm.js';
+import { pnpmLockfilePackageKeys, readPnpmLockfile, withoutPeerSuffix } from './pnpm.js';
 
 const REGISTRY = 'https://npm.example.corp/';
 const opts = { path: '/work/app/pnpm-lock.yaml', projectDir: '/work/app', registryFor: () => REGISTRY };
@@ -147,5 +147,21 @@ describe('pnpm 11+ lockfiles with config dependencies (two YAML documents)', () 
     expect([...byName.keys()].sort()).toEqual(['left-pad-lite', 'tiny-colors']);
     expect(byName.get('left-pad-lite')!.integrity).toMatch(/^sha512-/);
     expect(byName.get('tiny-colors')!.location!.line).toBeGreaterThan(byName.get('left-pad-lite')!.location!.line + 10);
+  });
+});
+
+describe('pnpmLockfilePackageKeys', () => {
+  it('lists every package the full reader finds, from the keys alone (pnpm 10 and 12 lockfiles, this repository\'s own)', () => {
+    const own = readFileSync(fileURLToPath(new URL('../../../../pnpm-lock.yaml', import.meta.url)), 'utf8');
+    for (const text of [fixture('pnpm10.pnpm-lock.yaml'), fixture('pnpm12-config-dependencies.pnpm-lock.yaml'), own]) {
+      const keys = new Set(pnpmLockfilePackageKeys(text).map((p) => `${p.name}@${p.version}`));
+      const full = readPnpmLockfile(text, opts).packages.filter((p) => p.source === 'registry');
+      expect(full.length).toBeGreaterThan(0);
+      for (const p of full) expect(keys.has(`${p.name}@${p.version}`), `${p.name}@${p.version}`).toBe(true);
+    }
+  });
+  it('reads quoted scoped keys, ignores other sections and names that are no package names', () => {
+    const text = "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies: {}\npackages:\n  '@acme/a@1.0.0':\n    resolution: {integrity: sha512-x}\n  b@2.0.0(c@1.0.0):\n    resolution: {}\n  ../evil@1.0.0:\n    x: y\nsnapshots:\n  d@1.0.0: {}\n";
+    expect(pnpmLockfilePackageKeys(text)).toEqual([{ name: '@acme/a', version: '1.0.0' }, { name: 'b', version: '2.0.0' }]);
   });
 });

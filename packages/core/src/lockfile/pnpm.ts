@@ -337,3 +337,23 @@ function normalizeImporter(path: string): string {
   const normalized = posix.normalize(path.split('\\').join('/'));
   return normalized === '' ? '.' : normalized.replace(/\/$/, '');
 }
+
+/**
+ * The package names and versions that pnpm-lock.yaml text lists under `packages:`, from the keys alone (no
+ * YAML parse, no validation beyond the name): fast enough to run on every pnpm command. For narrowing uses
+ * only — a hostile key can add a name, never remove one the full reader would find.
+ */
+export function pnpmLockfilePackageKeys(text: string): Array<{ name: string; version: string }> {
+  const out: Array<{ name: string; version: string }> = [];
+  let inPackages = false;
+  for (const line of text.split(/\r?\n/)) {
+    if (/^\S/.test(line)) {
+      inPackages = /^packages:\s*$/.test(line);
+      continue;
+    }
+    if (!inPackages) continue;
+    const match = /^ {2}(['"]?)(@?[^@\s'"]+)@([^\s'"(:]+)/.exec(line);
+    if (match !== null && isValidPackageName(match[2]!)) out.push({ name: match[2]!, version: match[3]! });
+  }
+  return out;
+}
