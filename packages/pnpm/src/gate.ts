@@ -69,6 +69,8 @@ async function judge(packages: readonly PackageNode[], project: Project, what: s
   // Strict mode: a skipped build fails the whole-graph judgement (pnpm would not report it: it is denied outright).
   const outcome = gateOutcome(decision.findings, { strictScripts: notice && project.strictBuilds });
   if (outcome.blocking.length > 0) {
+    // pnpm ends the install (pnpm 12: its hook worker) as soon as we throw: let prefetches finish their cache writes.
+    await decider.settle();
     const blocked = new Set(outcome.blocking.map((f) => `${f.package}@${f.version}`));
     const notices = decision.notices.map((n) => `  ! ${n}`).join('\n');
     const s = blocked.size === 1 ? '' : 's';

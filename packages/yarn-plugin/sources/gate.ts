@@ -110,6 +110,8 @@ export async function judgeResolution(project: Project, report: Report): Promise
   // Which findings stop the install and which only skip a build: the same rule as every other adapter.
   const outcome = gateOutcome(decision.findings, { strictScripts: configuration.get('portcullisStrict') === true });
   if (outcome.blocking.length > 0) {
+    // Yarn ends right after the error: let prefetches (reduceDependency) finish their cache writes first.
+    await decider.settle();
     const codeOf = (f: Finding) => (f.code === 'METADATA_UNAVAILABLE' ? YarnCode.undecided : f.code === 'SCRIPT_NOT_ALLOWED' ? YarnCode.scripts : YarnCode.signatures);
     for (const finding of outcome.blocking) report.reportError(codeOf(finding), findingLine(finding));
     const undecided = outcome.exitCode === 3;
