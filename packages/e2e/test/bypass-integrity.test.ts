@@ -1,5 +1,5 @@
 /**
- * Bypass corpus B17 (issue 13.2): a pull request deletes the integrity of an allowed package from the lockfile,
+ * Bypass corpus B19 (issue 13.2): a pull request deletes the integrity of an allowed package from the lockfile,
  * and a mirror serves other bytes at its tarball URL. With no integrity in the lockfile, nothing says which bytes
  * get installed: Portcullis must refuse (INTEGRITY_MISSING) rather than verify the registry's own claim, and the
  * swapped tarball's postinstall must never run. Through npm 10/11/12 (`portcullis-npm ci` and `install`) and
@@ -46,7 +46,7 @@ function dropIntegrity(driver: Driver, lockfilePath: string): void {
   writeFileSync(lockfilePath, text.replace(pattern, `$1{tarball: ${tarball}}`));
 }
 
-describe.each([...npmDrivers(), ...pnpmDrivers()].map((d) => [d.label, d] as const))('%s: B17 lockfile entry without integrity', (_label, driver) => {
+describe.each([...npmDrivers(), ...pnpmDrivers()].map((d) => [d.label, d] as const))('%s: B19 lockfile entry without integrity', (_label, driver) => {
   it('a deleted integrity plus a swapped tarball is refused (INTEGRITY_MISSING); the swapped postinstall never runs', async () => {
     const policy = { scripts: { allow: [swapTarget.name] }, registries: { [registry.url]: { keys: registry.keys.keys } } };
     const project = await driver.project(registry.url, { [swapTarget.name]: swapTarget.version, 'left-pad-lite': '1.1.0' }, policy);
@@ -59,7 +59,7 @@ describe.each([...npmDrivers(), ...pnpmDrivers()].map((d) => [d.label, d] as con
     registry.swapTarball(swapTarget.name, swapTarget.version, swappedFiles);
     try {
       const check = await portcullis(project, ['check', '--format', 'json']);
-      record(driver, 'B17 portcullis check', check, []);
+      record(driver, 'B19 portcullis check', check, []);
       expect(check.code, output(check)).toBe(1);
       const findings = (JSON.parse(check.stdout) as { findings: Array<{ package: string; code: string; fix: string }> }).findings;
       expect(findings.map((f) => [f.package, f.code])).toEqual([[swapTarget.name, 'INTEGRITY_MISSING']]);
@@ -68,7 +68,7 @@ describe.each([...npmDrivers(), ...pnpmDrivers()].map((d) => [d.label, d] as con
       driver.coldCache(project);
       const files = projectFiles(project, driver.lockfile);
       const frozen = await driver.frozen(project);
-      record(driver, 'B17 frozen install', frozen, ran(project));
+      record(driver, 'B19 frozen install', frozen, ran(project));
       expect(frozen.code, output(frozen)).not.toBe(0);
       expect(ran(project), output(frozen)).toEqual([]);
       expect(projectFiles(project, driver.lockfile)).toEqual(files);
@@ -76,7 +76,7 @@ describe.each([...npmDrivers(), ...pnpmDrivers()].map((d) => [d.label, d] as con
       // A plain install (which may re-resolve) must not run the swapped bytes either.
       freshCheckout(project);
       const again = await driver.install(project);
-      record(driver, 'B17 install', again, ran(project));
+      record(driver, 'B19 install', again, ran(project));
       expect(ran(project), output(again)).not.toContain(swappedMarker);
       if (driver.pm === 'npm') {
         // npm keeps the entry as it is: the wrapper refuses before npm runs anything.

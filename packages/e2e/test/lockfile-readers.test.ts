@@ -121,9 +121,12 @@ describe('lockfile readers on lockfiles written by the real clients', () => {
   it('reads what npm 11 writes, with resolved URLs on the test registry', async () => {
     const dir = makeProject('npm', '^1.0.0');
     await run(npm(11), ['install', '--package-lock-only', '--ignore-scripts', '--omit-lockfile-registry-resolved=false'], dir);
-    const lockfile = readLockfile(join(dir, 'package-lock.json'), { registryFor: () => 'https://wrong.example/' });
-    // The registry comes from the resolved URL here, not from registryFor.
+    const lockfile = readLockfile(join(dir, 'package-lock.json'), { registryFor });
+    // Each resolved URL is exactly the configured registry's tarball for that name and version.
     expectCommonFacts(lockfile, true);
+    // Read against another registry, the same URLs are remote tarballs: the lockfile never chooses the registry.
+    const elsewhere = readLockfile(join(dir, 'package-lock.json'), { registryFor: () => 'https://wrong.example/' });
+    expect(find(elsewhere, 'plain', '1.0.0')).toMatchObject({ source: 'tarball', resolved: `${registry.url}plain/-/plain-1.0.0.tgz` });
     expect(find(lockfile, 'builds', '1.0.0').hasInstallScript).toBe(true);
     expect(find(lockfile, 'plain', '1.0.0').hasInstallScript).toBe(false);
     expect(find(lockfile, 'dup', '1.0.0').paths.sort()).toEqual(['node_modules/needs-old-dup/node_modules/dup', 'node_modules/old-dup']);

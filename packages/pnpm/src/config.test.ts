@@ -1,16 +1,22 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { updateConfig } from './config.js';
-import { registryConfigFromPnpm } from './project.js';
+import { registryConfigFromPnpm, workspaceRootOf } from './project.js';
+import { commandLineWidening, uncoveredAllowances } from './settings.js';
+import { parsePolicy } from '@portcullis/core';
 
-function projectWith(policy: object, workspaceYaml?: string): string {
+function projectWith(policy: object, workspaceYaml?: string, manifest?: object): string {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-pnpm-unit-'));
   writeFileSync(join(dir, 'portcullis.json'), JSON.stringify(policy));
   if (workspaceYaml !== undefined) writeFileSync(join(dir, 'pnpm-workspace.yaml'), workspaceYaml);
+  if (manifest !== undefined) writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest));
   return dir;
 }
+
+const pnpm10 = (dir: string, extra: object = {}) => ({ lockfileDir: dir, userAgent: 'pnpm/10.34.8 npm/? node/v20.20.2 linux x64', rawConfig: { registry: 'http://127.0.0.1:9/' }, argv: { original: ['install'] }, ...extra });
+const policyOf = (allow: string[]) => parsePolicy(JSON.stringify({ scripts: { allow } }), 'portcullis.json');
 
 describe('updateConfig', () => {
   it('replaces allowBuilds with the policy, keeps a user false, drops dangerouslyAllowAllBuilds (pnpm 11/12)', async () => {
@@ -28,6 +34,74 @@ describe('updateConfig', () => {
     expect(config.onlyBuiltDependencies).toEqual([]);
     expect(config).not.toHaveProperty('neverBuiltDependencies');
     expect(config.strictDepBuilds).toBe(true);
+  });
+});
+
+describe('settings pnpm applies after updateConfig', () => {
+  it('pnpm 10: a root package.json allowance the policy does not cover refuses the install, naming the file, the setting and the fix', async () => {
+    const dir = projectWith({ scripts: { allow: ['esbuild'] } }, undefined, { pnpm: { onlyBuiltDependencies: ['esbuild', 'evil'] } });
+    const refused = updateConfig(pnpm10(dir, { rootProjectManifestDir: dir }));
+    await expect(refused).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_SETTINGS' });
+    await expect(refused).rejects.toHaveProperty('hint', expect.stringContaining(`SETTING_WIDENS_BUILDS  pnpm.onlyBuiltDependencies in ${join(dir, 'package.json')} allows evil`));
+    await expect(refused).rejects.toHaveProperty('hint', expect.stringContaining('fix: add "evil" to scripts.allow of portcullis.json if it may build, then remove "pnpm.onlyBuiltDependencies" from package.json'));
+  });
+  it('pnpm 10: allowances the policy covers anyway stay; allowBuilds, the allowlist file and neverBuiltDependencies are read too', async () => {
+    const covered = projectWith({ scripts: { allow: ['esbuild', 'sharp@^0.34.0'] } }, undefined, { pnpm: { onlyBuiltDependencies: ['esbuild', 'sharp@0.34.1 || 0.34.2'], allowBuilds: { esbuild: true, evil: false } } });
+    await expect(updateConfig(pnpm10(covered))).resolves.toBeDefined();
+    const file = projectWith({}, undefined, { pnpm: { onlyBuiltDependenciesFile: 'builds.json' } });
+    writeFileSync(join(file, 'builds.json'), '["evil"]');
+    await expect(updateConfig(pnpm10(file))).rejects.toHaveProperty('hint', expect.stringContaining('pnpm.onlyBuiltDependenciesFile'));
+    const never = projectWith({}, undefined, { pnpm: { neverBuiltDependencies: [] } });
+    await expect(updateConfig(pnpm10(never))).rejects.toHaveProperty('hint', expect.stringContaining('deny-list mode'));
+    // pnpm 10 installing workspace projects one by one applies their own settings after the hook
+    const alone = projectWith({});
+    await expect(updateConfig(pnpm10(alone, { workspaceDir: alone, sharedWorkspaceLockfile: false }))).rejects.toHaveProperty('hint', expect.stringContaining('shared-workspace-lockfile=false'));
+    await expect(updateConfig(pnpm10(alone, { workspaceDir: alone, sharedWorkspaceLockfile: true }))).resolves.toBeDefined();
+    // pnpm 11 and 12 do not read the package.json `pnpm` field
+    await expect(updateConfig({ ...pnpm10(never), userAgent: 'pnpm/11.28.10 npm/? node/? linux x64' })).resolves.toBeDefined();
+  });
+  it('allowances are covered only version by version; anything unparseable never is', () => {
+    const policy = policyOf(['esbuild', 'sharp@^0.34.0']);
+    expect(uncoveredAllowances(policy, ['esbuild', 'esbuild@1.0.0', 'sharp@0.34.1(react@18.0.0)', 'sharp@0.34.1 || 0.35.0', 'sharp', 'sharp@^0.34.0', 'git+https://x/y.git', 7])).toEqual(['sharp@0.34.1 || 0.35.0', 'sharp', 'sharp@^0.34.0', 'git+https://x/y.git', '7']);
+  });
+  it('the command line: --allow-build (10, 11) and --dangerously-allow-all-builds (11, 12) widen; an unknown command line with a `true` is refused', () => {
+    const policy = policyOf(['esbuild']);
+    expect(commandLineWidening(policy, ['add', 'evil', '--allow-build=evil'], 10, {})).toHaveLength(1);
+    expect(commandLineWidening(policy, ['add', 'esbuild', '--allow-build', 'esbuild'], 11, {})).toEqual([]);
+    expect(commandLineWidening(policy, ['install', '--dangerously-allow-all-builds'], 10, {})).toEqual([]);
+    expect(commandLineWidening(policy, ['add', 'evil', '--allow-build=evil'], 12, {})).toEqual([]);
+    expect(commandLineWidening(policy, ['install', '--dangerously-allow-all-builds'], 12, {})[0]).toMatchObject({ setting: '--dangerously-allow-all-builds', place: 'on the command line' });
+    expect(commandLineWidening(policy, ['install', '--config.dangerously-allow-all-builds=true'], 11, {})).toHaveLength(1);
+    expect(commandLineWidening(policy, ['install', '--dangerously-allow-all-builds=false'], 12, {})).toEqual([]);
+    expect(commandLineWidening(policy, ['install'], 12, { dangerouslyAllowAllBuilds: true })).toEqual([]);
+    expect(commandLineWidening(policy, undefined, 12, { dangerouslyAllowAllBuilds: true })).toHaveLength(1);
+    expect(commandLineWidening(policy, undefined, 12, { dangerouslyAllowAllBuilds: false })).toEqual([]);
+    expect(commandLineWidening(policy, ['install', '--config.allow-builds={"evil":true,"esbuild":true}'], 12, {})[0]).toMatchObject({ setting: '--config.allow-builds', allows: ['evil'] });
+    expect(commandLineWidening(policy, ['install', '--config.allow-builds={"esbuild":true,"evil":false}'], 11, {})).toEqual([]);
+    expect(commandLineWidening(policy, ['install', '--config.allow-builds=evil'], 11, {})).toHaveLength(1);
+    expect(commandLineWidening(policy, ['install', '--config.allow-builds.evil=true'], 12, {})).toHaveLength(1);
+    expect(commandLineWidening(policy, ['install', '--config.allow-builds={"evil":true}'], 10, {})).toEqual([]);
+  });
+});
+
+describe('denied outright', () => {
+  it('packages the policy never lets build are `false` in allowBuilds, so pnpm does not offer its own approval; not in strict mode', async () => {
+    const dir = projectWith({ scripts: { allow: ['esbuild'] } }, undefined, { dependencies: { esbuild: '1', evil: '1', alias: 'npm:real-evil@1', own: 'workspace:*' } });
+    const config = await updateConfig({ lockfileDir: dir, userAgent: 'pnpm/12.21.0 npm/? node/? linux x64', authConfig: { registry: 'http://127.0.0.1:9/' }, argv: { original: ['install'] } });
+    expect(config.allowBuilds).toEqual({ esbuild: true, evil: false, 'real-evil': false });
+    const strict = projectWith({ scripts: { allow: ['esbuild'] } }, 'strictDepBuilds: true\n', { dependencies: { evil: '1' } });
+    expect((await updateConfig({ lockfileDir: strict, userAgent: 'pnpm/12.21.0 npm/? node/? linux x64', authConfig: { registry: 'http://127.0.0.1:9/' }, argv: { original: ['install'] } })).allowBuilds).toEqual({ esbuild: true });
+  });
+});
+
+describe('workspaceRootOf', () => {
+  it('finds the workspace root from a sub-folder; a folder outside any workspace is its own root', () => {
+    const root = projectWith({}, 'packages:\n  - app\n');
+    mkdirSync(join(root, 'app', 'src'), { recursive: true });
+    expect(workspaceRootOf(join(root, 'app', 'src'), {})).toBe(root);
+    expect(workspaceRootOf(join(root, 'app'), { pnpm_config_workspace_dir: '..' })).toBe(root);
+    const alone = mkdtempSync(join(tmpdir(), 'portcullis-pnpm-unit-'));
+    expect(workspaceRootOf(alone, {})).toBe(alone);
   });
 });
 

@@ -1,6 +1,6 @@
 /** pnpm's way of refusing: an Error whose `code` starts with ERR_PNPM_ and whose `hint` says what to do. */
 
-export type PortcullisPnpmCode = 'BLOCKED' | 'UNDECIDED' | 'POLICY';
+export type PortcullisPnpmCode = 'BLOCKED' | 'UNDECIDED' | 'POLICY' | 'SETTINGS';
 
 export interface PnpmError extends Error {
   code: `ERR_PNPM_PORTCULLIS_${PortcullisPnpmCode}`;

@@ -21,8 +21,9 @@ import {
   type PackageNode,
   type PackumentVersion,
 } from '@portcullis/core';
+import { deniedBeforeResolution } from './config.js';
 import { pnpmError } from './errors.js';
-import { projectAt, type Project } from './project.js';
+import { currentProject, projectAt, type Project } from './project.js';
 
 /**
  * One decider per project for the life of this pnpm process (or pnpm 12's hook worker): packuments
@@ -41,6 +42,9 @@ function deciderFor(project: Project): Decider {
 
 /** Packages already named in a notice, so one install reports each skipped build once. */
 const noticed = new Set<string>();
+
+/** Said when pnpm will also offer its own approval, which cannot widen the policy. */
+const PNPM_APPROVAL_NOTE = 'portcullis: pnpm may also suggest "pnpm approve-builds" (or "pnpm approve") for these: that cannot allow them past portcullis.json; use the portcullis approve command above.';
 
 function say(text: string): void {
   process.stderr.write(`${text}\n`);
@@ -62,8 +66,11 @@ async function judge(packages: readonly PackageNode[], project: Project, what: s
   const decision = await decider.decide(packages, supplied && supplied.size > 0 ? { supplied: (pkg) => supplied.get(pkg.id) } : {});
   // Whole-graph decisions (preResolution, afterAllResolved) end an install's judging: keep what was verified.
   if (notice) decider.save();
-  const outcome = gateOutcome(decision.findings);
+  // Strict mode: a skipped build fails the whole-graph judgement (pnpm would not report it: it is denied outright).
+  const outcome = gateOutcome(decision.findings, { strictScripts: notice && project.strictBuilds });
   if (outcome.blocking.length > 0) {
+    // pnpm ends the install (pnpm 12: its hook worker) as soon as we throw: let prefetches finish their cache writes.
+    await decider.settle();
     const blocked = new Set(outcome.blocking.map((f) => `${f.package}@${f.version}`));
     const notices = decision.notices.map((n) => `  ! ${n}`).join('\n');
     const s = blocked.size === 1 ? '' : 's';
@@ -77,7 +84,11 @@ async function judge(packages: readonly PackageNode[], project: Project, what: s
   const fresh = notice ? outcome.skipped.filter((f) => !noticed.has(`${f.package}@${f.version}`)) : [];
   if (fresh.length > 0) {
     for (const f of fresh) noticed.add(`${f.package}@${f.version}`);
-    say(formatSkippedScripts(fresh));
+    // Packages updateConfig could not deny outright (new to this resolution) also get pnpm's own approval line.
+    // A fresh pnpm 12 worker did not run updateConfig: work out what it denied from the same files.
+    const denied = project.deniedBuilds ?? (project.strictBuilds ? undefined : (project.deniedBuilds = new Set(deniedBeforeResolution(project, [project.dir, process.cwd()]))));
+    const offered = fresh.some((f) => denied === undefined || !(denied.has(f.package) || denied.has(`${f.package}@${f.version}`)));
+    say(offered ? `${formatSkippedScripts(fresh)}\n${PNPM_APPROVAL_NOTE}` : formatSkippedScripts(fresh));
   }
   return { blocked: new Set() };
 }
@@ -114,7 +125,7 @@ export async function preResolution(ctx: PreResolutionContext): Promise<void> {
 
 /** afterAllResolved: the complete resolved graph, including sources readPackage cannot see. */
 export async function afterAllResolved<T extends object>(lockfile: T): Promise<T> {
-  const project = await projectAt(process.cwd());
+  const project = await currentProject();
   if (hasPackages(lockfile)) await enforce(lockfilePackages(lockfile, project), project, 'the resolved dependencies');
   return lockfile;
 }
@@ -206,7 +217,7 @@ function suppliedMetadata(manifest: Manifest & { name: string; version: string }
 
 /** readPackage: a dependency's registry manifest as pnpm resolves it — refuse it before it is linked. */
 export async function readPackage<T extends Manifest>(manifest: T): Promise<T> {
-  const project = await projectAt(process.cwd());
+  const project = await currentProject();
   learnFrom(manifest);
   prefetchDependencies(manifest, project);
   const integrity = manifest.dist?.integrity;

@@ -11,6 +11,7 @@ import { createDecider, createSpecMatcher, gateOutcome, registryPackageOf, INSTA
 import { ReportError, structUtils, type Descriptor, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
 import { findingLine, YarnCode } from './messages.js';
 import { projectDir, resolvedPackages } from './packages.js';
+import { registryTarballUrls, type SignedTarballs } from './tarballs.js';
 import { yarnFetch, yarnRegistryConfig } from './registry.js';
 
 /** What the gate knows about one project in this process. */
@@ -31,8 +32,8 @@ interface ProjectGate {
 const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('portcullis.yarn-plugin.state')] ??= {
   gates: new WeakMap<Project, ProjectGate>(),
   deciders: new WeakMap<Project, Decider>(),
-  signedTarballs: new Map<string, string>(),
-}) as { gates: WeakMap<Project, ProjectGate>; deciders: WeakMap<Project, Decider>; signedTarballs: Map<string, string> };
+  signedTarballs: new Map(),
+}) as { gates: WeakMap<Project, ProjectGate>; deciders: WeakMap<Project, Decider>; signedTarballs: SignedTarballs };
 const gates = shared.gates;
 
 /**
@@ -67,7 +68,7 @@ export async function prefetchDependency(dependency: Descriptor, project: Projec
   return dependency;
 }
 
-/** Tarballs the registry signed, by `name@version` → SRI integrity; the fetch step must receive exactly these bytes. */
+/** Tarballs the registry signed, by the exact URL Yarn fetches each from; the fetch step must receive exactly these bytes. */
 export const signedTarballs = shared.signedTarballs;
 
 function gateOf(project: Project): ProjectGate {
@@ -101,13 +102,16 @@ export async function judgeResolution(project: Project, report: Report): Promise
   gate.ownCode = new Set(packages.filter((p) => isOwnCode(p)).map((p) => `${p.name}@${p.version}`).filter((key) => !mixed.has(key)));
   for (const pkg of packages) {
     const integrity = decision.evidence.integrities?.get(pkg.id);
-    if (integrity !== undefined && decision.evidence.signatures.get(pkg.id)?.status === 'verified') signedTarballs.set(`${pkg.name}@${pkg.version}`, integrity);
+    if (pkg.source !== 'registry' || integrity === undefined || decision.evidence.signatures.get(pkg.id)?.status !== 'verified') continue;
+    for (const url of registryTarballUrls(configuration, pkg)) signedTarballs.set(url, { integrity, package: `${pkg.name}@${pkg.version}` });
   }
 
   for (const notice of decision.notices) report.reportInfo(null, `portcullis: ${notice}`);
   // Which findings stop the install and which only skip a build: the same rule as every other adapter.
   const outcome = gateOutcome(decision.findings, { strictScripts: configuration.get('portcullisStrict') === true });
   if (outcome.blocking.length > 0) {
+    // Yarn ends right after the error: let prefetches (reduceDependency) finish their cache writes first.
+    await decider.settle();
     const codeOf = (f: Finding) => (f.code === 'METADATA_UNAVAILABLE' ? YarnCode.undecided : f.code === 'SCRIPT_NOT_ALLOWED' ? YarnCode.scripts : YarnCode.signatures);
     for (const finding of outcome.blocking) report.reportError(codeOf(finding), findingLine(finding));
     const undecided = outcome.exitCode === 3;

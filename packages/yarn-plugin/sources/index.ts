@@ -5,8 +5,8 @@
 import { Project, SettingsType, type Hooks, type Plugin } from '@yarnpkg/core';
 import PortcullisApproveCommand from './commands/approve.js';
 import PortcullisCheckCommand from './commands/check.js';
-import { guardProjects, prefetchDependency, skipBlockedScripts } from './gate.js';
-import { verifyTarballDownload } from './tarballs.js';
+import { guardProjects, prefetchDependency, signedTarballs, skipBlockedScripts } from './gate.js';
+import { tarballCheck } from './tarballs.js';
 
 declare module '@yarnpkg/core' {
   interface ConfigurationValueMap {
@@ -29,8 +29,8 @@ const plugin: Plugin<Hooks> = {
   hooks: {
     // Metadata for dependencies Yarn resolves anew is fetched while Yarn resolves, not after.
     reduceDependency: prefetchDependency,
-    // Every tarball download must carry the integrity the registry signed.
-    wrapNetworkRequest: verifyTarballDownload,
+    // Every tarball download of a verified registry package (by the exact URL Yarn fetches) must carry the signed integrity.
+    wrapNetworkRequest: tarballCheck(signedTarballs),
     // Dependencies' lifecycle scripts run only when the policy allows them.
     wrapScriptExecution: skipBlockedScripts,
   },

@@ -161,6 +161,11 @@ export interface Decider {
   prefetch(name: string): void;
   /** Writes the verified-versions memo back to the cache directory. */
   save(): void;
+  /**
+   * Waits for metadata requests still in flight (prefetches) to finish writing the cache: a hook process that
+   * is ended right after a refusal (pnpm 12's worker) then leaves no half-written file behind.
+   */
+  settle(): Promise<void>;
 }
 
 export function createDecider(options: DecideOptions): Decider {
@@ -232,6 +237,9 @@ export function createDecider(options: DecideOptions): Decider {
     },
     save() {
       verified?.save();
+    },
+    settle() {
+      return client.settle();
     },
   };
 }

@@ -12,7 +12,7 @@ import { readPnpmLockfile } from './pnpm.js';
 import { readYarnLockfile } from './yarn.js';
 
 export { readNpmLockfile } from './npm.js';
-export { readPnpmLockfile } from './pnpm.js';
+export { pnpmLockfilePackageKeys, readPnpmLockfile } from './pnpm.js';
 export { readYarnLockfile, readYarnLockfileData } from './yarn.js';
 export { MAX_LOCKFILE_BYTES, type LockfileReadOptions } from './input.js';
 

@@ -81,14 +81,32 @@ describe('readNpmLockfile on lockfiles npm 11 wrote', () => {
 });
 
 describe('readNpmLockfile on edge cases', () => {
-  it('takes the registry from a registry-shaped resolved URL and strips credentials', () => {
+  it('takes a resolved URL as the registry only when it is exactly the configured registry\'s tarball, and strips credentials', () => {
     const { packages } = readNpmLockfile(lock({
-      'node_modules/@acme/x': { version: '1.2.3', resolved: 'https://u:secret@mirror.example/npm/@acme/x/-/x-1.2.3.tgz', integrity: 'sha512-AAAA' },
-      'node_modules/y': { version: '2.0.0', resolved: 'https://mirror.example/npm/@acme%2fy/-/y-2.0.0.tgz' },
+      'node_modules/@acme/x': { version: '1.2.3', resolved: 'https://u:secret@npm.example.corp/@acme/x/-/x-1.2.3.tgz', integrity: 'sha512-AAAA' },
+      'node_modules/y': { version: '2.0.0', resolved: 'https://npm.example.corp/@acme%2fy/-/y-2.0.0.tgz' },
+      'node_modules/z': { version: '1.0.0', resolved: 'https://registry.npmjs.org/z/-/z-1.0.0.tgz' },
     }), opts);
-    expect(packages[0]).toMatchObject({ source: 'registry', registry: 'https://mirror.example/npm/', resolved: 'https://mirror.example/npm/@acme/x/-/x-1.2.3.tgz' });
+    expect(packages[0]).toMatchObject({ source: 'registry', registry: REGISTRY, resolved: 'https://npm.example.corp/@acme/x/-/x-1.2.3.tgz' });
     // Not the tarball of `y` (it is @acme/y's): a remote tarball, never a registry package.
     expect(packages[1]).toMatchObject({ source: 'tarball' });
+    // npm fetches the npm registry's URLs from the configured registry (replace-registry-host=npmjs).
+    expect(packages[2]).toMatchObject({ source: 'registry', registry: REGISTRY });
+  });
+
+  it('takes every other resolved URL as a remote tarball: another host, a path prefix, another package, query, fragment', () => {
+    const urls = [
+      'https://mirror.example/npm/@acme/x/-/x-1.2.3.tgz',
+      'https://npm.example.corp/evil/-/evil-1.0.0.tgz/@acme/x/-/x-1.2.3.tgz',
+      'https://npm.example.corp/@acme/x/-/x-1.2.4.tgz',
+      'https://npm.example.corp/@acme/x/-/x-1.2.3.tgz?x=1',
+      'https://npm.example.corp/@acme/x/-/x-1.2.3.tgz#x',
+      'http://npm.example.corp/@acme/x/-/x-1.2.3.tgz',
+    ];
+    for (const resolved of urls) {
+      const { packages } = readNpmLockfile(lock({ 'node_modules/@acme/x': { version: '1.2.3', resolved, integrity: 'sha512-AAAA' } }), opts);
+      expect(packages[0], resolved).toMatchObject({ source: 'tarball' });
+    }
   });
 
   it('recognises git shorthands and ssh URLs', () => {

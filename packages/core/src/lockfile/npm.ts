@@ -21,12 +21,13 @@ import {
 import { isPlausibleVersion, isRegistryVersion, isValidPackageName, nameFromInstallPath } from './names.js';
 import {
   isHttpUrl,
+  isRegistryTarballUrl,
   localPath,
   nonRegistryKind,
   normalizeRegistry,
-  registryOfTarball,
   withoutCredentials,
 } from './sources.js';
+import { DEFAULT_REGISTRY } from '../registry/config.js';
 
 const ROOT = '.';
 const SRI = /^(?:sha(?:1|256|384|512)-[A-Za-z0-9+/]+={0,2}\s*)+$/;
@@ -190,7 +191,7 @@ class NpmReader {
       // npm leaves `resolved` out for registry packages under omit-lockfile-registry-resolved.
       facts.registry = normalizeRegistry(this.opts.registryFor(name));
     } else {
-      const registry = registryOfTarball(resolved, name, version);
+      const registry = this.registryOfResolved(resolved, name, version);
       if (registry !== undefined) {
         facts.registry = registry;
         facts.resolved = withoutCredentials(resolved);
@@ -210,6 +211,17 @@ class NpmReader {
     this.idAt.set(key, this.graph.addCopy(facts, key, installedAs));
   }
 
+  /**
+   * The registry a `resolved` URL is a package of: only exactly the configured registry's own tarball for this
+   * name and version. npm fetches `resolved` as written, except that by default (`replace-registry-host=npmjs`)
+   * it fetches the npm registry's URLs from the configured registry. Any other URL is a remote tarball.
+   */
+  private registryOfResolved(resolved: string, name: string, version: string): string | undefined {
+    const registry = normalizeRegistry(this.opts.registryFor(name));
+    if (isRegistryTarballUrl(resolved, name, version, registry) || isRegistryTarballUrl(resolved, name, version, DEFAULT_REGISTRY)) return registry;
+    return undefined;
+  }
+
   /** The facts of the nearest enclosing copy that is not itself bundled. */
   private bundlingParent(key: string): { id: string; name: string; version: string; source: CopyFacts['source']; registry?: string } | undefined {
     for (let dir = parentInstallPath(key); dir !== undefined && dir !== ''; dir = parentInstallPath(dir)) {
@@ -223,7 +235,7 @@ class NpmReader {
       const version = ownString(entry, 'version') ?? '?';
       const id = `${name}@${version}`;
       if (resolved === undefined) return { id, name, version, source: 'registry', registry: normalizeRegistry(this.opts.registryFor(name)) };
-      const registry = registryOfTarball(resolved, name, ownString(entry, 'version'));
+      const registry = this.registryOfResolved(resolved, name, version);
       if (registry !== undefined) return { id, name, version, source: 'registry', registry };
       return { id, name, version, source: nonRegistryKind(resolved) };
     }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
 import type { PackageNode } from '../model.js';
-import { readPnpmLockfile, withoutPeerSuffix } from './pnpm.js';
+import { pnpmLockfilePackageKeys, readPnpmLockfile, withoutPeerSuffix } from './pnpm.js';
 
 const REGISTRY = 'https://npm.example.corp/';
 const opts = { path: '/work/app/pnpm-lock.yaml', projectDir: '/work/app', registryFor: () => REGISTRY };
@@ -76,18 +76,22 @@ describe('readPnpmLockfile on edge cases', () => {
     expect(withoutPeerSuffix('@s/a@1.0.0')).toBe('@s/a@1.0.0');
   });
 
-  it('treats a registry-shaped tarball URL as the registry it names', () => {
-    const { packages } = readPnpmLockfile(yaml(`importers:
+  it('treats a tarball URL as the registry only when it is exactly the configured registry\'s tarball for that version', () => {
+    const read = (tarball: string) => readPnpmLockfile(yaml(`importers:
   .:
     dependencies:
       '@acme/x': {specifier: ^1.0.0, version: 1.0.0}
 packages:
   '@acme/x@1.0.0':
-    resolution: {integrity: sha512-AAAA, tarball: https://mirror.example/npm/@acme/x/-/x-1.0.0.tgz}
+    resolution: {integrity: sha512-AAAA, tarball: ${tarball}}
 snapshots:
   '@acme/x@1.0.0': {}
-`), opts);
-    expect(packages[0]).toMatchObject({ source: 'registry', registry: 'https://mirror.example/npm/', dependents: ['.'] });
+`), opts).packages[0];
+    expect(read('https://npm.example.corp/@acme/x/-/x-1.0.0.tgz')).toMatchObject({ source: 'registry', registry: REGISTRY, dependents: ['.'] });
+    expect(read('https://npm.example.corp/@acme%2fx/-/x-1.0.0.tgz')).toMatchObject({ source: 'registry', registry: REGISTRY });
+    for (const other of ['https://mirror.example/npm/@acme/x/-/x-1.0.0.tgz', 'https://npm.example.corp/evil/-/evil-1.0.0.tgz', 'https://npm.example.corp/p/@acme/x/-/x-1.0.0.tgz', 'https://npm.example.corp/@acme/x/-/x-1.0.0.tgz?v=1']) {
+      expect(read(other), other).toMatchObject({ source: 'tarball', resolved: other });
+    }
   });
 
   it('groups two peer variants into one node with two paths', () => {
@@ -174,5 +178,21 @@ snapshots:
       snapshots: { 'a@1.0.0': {} },
     };
     expect(readPnpmLockfile(object, opts).packages.map((p) => p.id)).toEqual(['a@1.0.0']);
+  });
+});
+
+describe('pnpmLockfilePackageKeys', () => {
+  it('lists every package the full reader finds, from the keys alone (pnpm 10 and 12 lockfiles, this repository\'s own)', () => {
+    const own = readFileSync(fileURLToPath(new URL('../../../../pnpm-lock.yaml', import.meta.url)), 'utf8');
+    for (const text of [fixture('pnpm10.pnpm-lock.yaml'), fixture('pnpm12-config-dependencies.pnpm-lock.yaml'), own]) {
+      const keys = new Set(pnpmLockfilePackageKeys(text).map((p) => `${p.name}@${p.version}`));
+      const full = readPnpmLockfile(text, opts).packages.filter((p) => p.source === 'registry');
+      expect(full.length).toBeGreaterThan(0);
+      for (const p of full) expect(keys.has(`${p.name}@${p.version}`), `${p.name}@${p.version}`).toBe(true);
+    }
+  });
+  it('reads quoted scoped keys, ignores other sections and names that are no package names', () => {
+    const text = "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies: {}\npackages:\n  '@acme/a@1.0.0':\n    resolution: {integrity: sha512-x}\n  b@2.0.0(c@1.0.0):\n    resolution: {}\n  ../evil@1.0.0:\n    x: y\nsnapshots:\n  d@1.0.0: {}\n";
+    expect(pnpmLockfilePackageKeys(text)).toEqual([{ name: '@acme/a', version: '1.0.0' }, { name: 'b', version: '2.0.0' }]);
   });
 });

@@ -19,7 +19,7 @@ import {
   type LockfileReadOptions,
 } from './input.js';
 import { isPlausibleVersion, isRegistryVersion, isValidPackageName, splitNameAndReference } from './names.js';
-import { isGitReference, isHttpUrl, localPath, normalizeRegistry, registryOfTarball, withoutCredentials } from './sources.js';
+import { isGitReference, isHttpUrl, isRegistryTarballUrl, localPath, normalizeRegistry, withoutCredentials } from './sources.js';
 import { parseYamlLockfile } from './yaml.js';
 
 const SRI = /^(?:sha(?:1|256|384|512)-[A-Za-z0-9+/]+={0,2}\s*)+$/;
@@ -246,8 +246,10 @@ class PnpmReader {
       facts.source = 'tarball';
       facts.resolved = tarball !== undefined ? withoutCredentials(tarball) : reference;
     } else if (tarball !== undefined) {
-      const registry = registryOfTarball(tarball, name, version);
-      if (registry !== undefined) {
+      // pnpm fetches `tarball` as it is: only exactly the configured registry's own tarball for this name and
+      // version is that registry's package; any other URL is a remote tarball.
+      const registry = normalizeRegistry(this.opts.registryFor(name));
+      if (isRegistryTarballUrl(tarball, name, version, registry)) {
         facts.registry = registry;
         facts.resolved = withoutCredentials(tarball);
       } else if (tarball.startsWith('file:')) {
@@ -349,4 +351,24 @@ export function withoutPeerSuffix(key: string): string {
 function normalizeImporter(path: string): string {
   const normalized = posix.normalize(path.split('\\').join('/'));
   return normalized === '' ? '.' : normalized.replace(/\/$/, '');
+}
+
+/**
+ * The package names and versions that pnpm-lock.yaml text lists under `packages:`, from the keys alone (no
+ * YAML parse, no validation beyond the name): fast enough to run on every pnpm command. For narrowing uses
+ * only — a hostile key can add a name, never remove one the full reader would find.
+ */
+export function pnpmLockfilePackageKeys(text: string): Array<{ name: string; version: string }> {
+  const out: Array<{ name: string; version: string }> = [];
+  let inPackages = false;
+  for (const line of text.split(/\r?\n/)) {
+    if (/^\S/.test(line)) {
+      inPackages = /^packages:\s*$/.test(line);
+      continue;
+    }
+    if (!inPackages) continue;
+    const match = /^ {2}(['"]?)(@?[^@\s'"]+)@([^\s'"(:]+)/.exec(line);
+    if (match !== null && isValidPackageName(match[2]!)) out.push({ name: match[2]!, version: match[3]! });
+  }
+  return out;
 }

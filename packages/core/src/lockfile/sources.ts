@@ -5,6 +5,8 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { SourceKind } from '../model.js';
 import { normalizeRegistryUrl } from '../registry/url.js';
+import { isValidPackageName } from '../package-name.js';
+import { isRegistryVersion } from './names.js';
 
 const GIT_PREFIXES = ['git+', 'git://', 'github:', 'gitlab:', 'bitbucket:', 'gist:'];
 
@@ -37,37 +39,46 @@ export function withoutCredentials(url: string): string {
   }
 }
 
+/** Hosts that serve the npm registry's own packages and tarballs under the same paths (Yarn's default is the second). */
+const NPM_REGISTRY_SPELLINGS = ['https://registry.npmjs.org/', 'https://registry.yarnpkg.com/'];
+
 /**
- * The registry base URL (with a trailing slash) when `url` has the shape of a registry tarball for this
- * package (`<registry>/<name>/-/<bare-name>-<version>.tgz`); undefined for any other URL.
+ * Whether `url` is exactly the tarball `registry` serves for `name@version` by the registry convention,
+ * `<registry><name>/-/<bare-name>-<version>.tgz` (a scope's slash plain or as `%2f`, a `+` in the version plain
+ * or as `%2B`), the URL Yarn and npm fetch for a registry package. Credentials are ignored; any other host,
+ * port, scheme, path prefix, file name, query or fragment is not that tarball. `..` and `%2e%2e` segments are
+ * resolved first, as every client's URL parser does.
  */
-export function registryOfTarball(url: string, name: string, version?: string): string | undefined {
-  if (!isHttpUrl(url)) return undefined;
+export function isRegistryTarballUrl(url: string, name: string, version: string, registry: string): boolean {
+  if (!isHttpUrl(url) || !isValidPackageName(name) || !isRegistryVersion(version)) return false;
   let href: string;
   try {
     const parsed = new URL(url);
-    parsed.search = '';
-    parsed.hash = '';
     parsed.username = '';
     parsed.password = '';
     href = parsed.href;
   } catch {
-    return undefined;
+    return false;
   }
+  const base = normalizeRegistry(registry);
+  const bases = NPM_REGISTRY_SPELLINGS.includes(base) ? NPM_REGISTRY_SPELLINGS : [base];
   const bare = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name;
-  // Scoped names appear both plain and with the slash escaped, depending on the registry.
-  const spellings = name.startsWith('@') ? [name, name.replace('/', '%2f'), name.replace('/', '%2F')] : [name];
-  for (const spelling of spellings) {
-    const marker = `/${spelling}/-/`;
-    const at = href.lastIndexOf(marker);
-    if (at === -1) continue;
-    const file = href.slice(at + marker.length);
-    const expected = version === undefined ? undefined : `${bare}-${version}.tgz`;
-    if (expected !== undefined ? file === expected : file.startsWith(`${bare}-`) && file.endsWith('.tgz')) {
-      return href.slice(0, at + 1);
+  const paths = name.startsWith('@') ? [name, name.replace('/', '%2f'), name.replace('/', '%2F')] : [name];
+  const versions = version.includes('+') ? [version, version.replace('+', '%2B'), version.replace('+', '%2b')] : [version];
+  for (const prefix of bases) {
+    for (const path of paths) {
+      for (const v of versions) {
+        let candidate: string;
+        try {
+          candidate = new URL(`${prefix}${path}/-/${bare}-${v}.tgz`).href;
+        } catch {
+          continue;
+        }
+        if (candidate === href) return true;
+      }
     }
   }
-  return undefined;
+  return false;
 }
 
 /** A registry base URL with exactly one trailing slash. */

@@ -62,9 +62,19 @@ describe('readYarnLockfile on edge cases', () => {
     expect(packages).toMatchObject([{ id: 'a@1.10.0', version: '1.10.0' }]);
   });
 
-  it('takes an __archiveUrl as the resolved tarball', () => {
-    const { packages } = readYarnLockfile(`${HEADER}"@s/a@npm:1.0.0":\n  version: 1.0.0\n  resolution: "@s/a@npm:1.0.0::__archiveUrl=https%3A%2F%2Fmirror.example%2Fnpm%2F%40s%2Fa%2F-%2Fa-1.0.0.tgz"\n  languageName: node\n  linkType: hard\n`, opts);
-    expect(packages[0]).toMatchObject({ source: 'registry', registry: 'https://mirror.example/npm/', resolved: 'https://mirror.example/npm/@s/a/-/a-1.0.0.tgz' });
+  it('takes an __archiveUrl as the registry only when it is exactly the configured registry\'s tarball, else as a remote tarball', () => {
+    const read = (archive: string) =>
+      readYarnLockfile(`${HEADER}"@s/a@npm:1.0.0":\n  version: 1.0.0\n  resolution: "@s/a@npm:1.0.0::__archiveUrl=${encodeURIComponent(archive)}"\n  languageName: node\n  linkType: hard\n`, opts).packages[0];
+    expect(read('https://npm.example.corp/@s%2fa/-/a-1.0.0.tgz')).toMatchObject({ source: 'registry', registry: REGISTRY, resolved: 'https://npm.example.corp/@s%2fa/-/a-1.0.0.tgz' });
+    for (const other of ['https://mirror.example/npm/@s/a/-/a-1.0.0.tgz', 'https://npm.example.corp/evil/-/evil-1.0.0.tgz', 'https://npm.example.corp/x/@s/a/-/a-1.0.0.tgz', 'https://npm.example.corp/@s/a/-/a-1.0.0.tgz?x']) {
+      expect(read(other), other).toMatchObject({ id: `@s/a@1.0.0 (${other})`, source: 'tarball', resolved: other });
+    }
+  });
+
+  it('takes an http: reference as the registry only when it is exactly the configured registry\'s tarball', () => {
+    const read = (url: string) => readYarnLockfile(`${HEADER}"a@${url}":\n  version: 1.0.0\n  resolution: "a@${url}"\n  languageName: node\n  linkType: hard\n`, opts).packages[0];
+    expect(read('https://npm.example.corp/a/-/a-1.0.0.tgz')).toMatchObject({ source: 'registry', registry: REGISTRY });
+    expect(read('https://other.example/a/-/a-1.0.0.tgz')).toMatchObject({ source: 'tarball' });
   });
 
   it('rejects Yarn Classic lockfiles, files without __metadata, duplicate keys and hostile names', () => {

@@ -21,10 +21,10 @@ import { isPlausibleVersion, isRegistryVersion, isValidPackageName, splitNameAnd
 import {
   isGitReference,
   isHttpUrl,
+  isRegistryTarballUrl,
   isTarballPath,
   localPath,
   normalizeRegistry,
-  registryOfTarball,
   withoutCredentials,
 } from './sources.js';
 import { parseYamlLockfile } from './yaml.js';
@@ -168,14 +168,13 @@ class YarnReader {
       if (!isRegistryVersion(exact) || exact !== version) {
         throw invalidLockfile(this.file, `entry ${JSON.stringify(key)} resolves to ${JSON.stringify(body)} but records version ${JSON.stringify(version)}`, location);
       }
-      const facts: CopyFacts = { name, version, source: 'registry', registry: normalizeRegistry(this.opts.registryFor(name)) };
+      const registry = normalizeRegistry(this.opts.registryFor(name));
       const archive = params.get('__archiveUrl');
-      if (archive !== null) {
-        // Yarn records the tarball URL only when it is not the conventional one.
-        facts.resolved = withoutCredentials(archive);
-        facts.registry = registryOfTarball(archive, name, version) ?? facts.registry;
-      }
-      return facts;
+      if (archive === null) return { name, version, source: 'registry', registry };
+      // Yarn fetches an `__archiveUrl` as it is, and records one only when it is not the registry's own tarball
+      // for this name and version: anything but exactly that tarball is a remote tarball, never the registry.
+      if (isRegistryTarballUrl(archive, name, version, registry)) return { name, version, source: 'registry', registry, resolved: withoutCredentials(archive) };
+      return { name, version, source: 'tarball', resolved: withoutCredentials(archive) };
     }
     if (body.startsWith('workspace:')) {
       const path = localPath(this.opts.projectDir, '.', body.slice('workspace:'.length));
@@ -186,8 +185,8 @@ class YarnReader {
       return { name, version, source: 'git', resolved: withoutCredentials(body) };
     }
     if (isHttpUrl(body)) {
-      const registry = registryOfTarball(body, name, version);
-      if (registry !== undefined) return { name, version, source: 'registry', registry, resolved: withoutCredentials(body) };
+      const registry = normalizeRegistry(this.opts.registryFor(name));
+      if (isRegistryTarballUrl(body, name, version, registry)) return { name, version, source: 'registry', registry, resolved: withoutCredentials(body) };
       return { name, version, source: 'tarball', resolved: withoutCredentials(body) };
     }
     for (const protocol of ['file:', 'portal:', 'link:']) {

@@ -75,6 +75,17 @@ describe('registry client', () => {
     });
   }
 
+  it('settle() waits for requests nobody awaits (prefetches) until their cache entries are written', async () => {
+    handler = (req, res) => setTimeout(() => json(res, packument(decodeURIComponent(req.url!.slice(1)))), 50);
+    const c = client({ cacheDir: dir });
+    for (const name of ['a', 'b', '@s/c']) c.getPackument(name).catch(() => undefined);
+    c.getPackument('missing-on-purpose', { registry: 'http://127.0.0.1:1/' }).catch(() => undefined);
+    await c.settle();
+    const files = (await readdir(dir, { recursive: true })).map(String);
+    expect(files.filter((f) => f.endsWith('.json'))).toHaveLength(3);
+    expect(files.filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+
   it('asks for the abbreviated document with the install Accept header and encodes scopes', async () => {
     handler = (req, res) => json(res, packument(decodeURIComponent(req.url!.slice(1))));
     const p = await client().getPackument('@scope/name');

@@ -54,6 +54,8 @@ export interface RegistryClient {
   getPackument(name: string, options?: GetPackumentOptions): Promise<Packument>;
   /** A registry's `/-/npm/v1/keys`, or null when it serves none (404). */
   getKeys(registry: string): Promise<RegistryKey[] | null>;
+  /** Resolves once every request started so far has finished, its cache entry written (or failed). */
+  settle(): Promise<void>;
 }
 
 const ACCEPT: Record<PackumentKind | 'keys', string> = {
@@ -304,6 +306,14 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
             ),
         }).catch((error: unknown) => fail(error, `metadata for ${name}`, registry)),
       );
+    },
+
+    async settle() {
+      // Requests started while waiting (a retry, a redirect) are awaited too.
+      for (let seen = -1; seen !== inFlight.size; ) {
+        seen = inFlight.size;
+        await Promise.allSettled([...inFlight.values()]);
+      }
     },
 
     getKeys(registryUrl) {

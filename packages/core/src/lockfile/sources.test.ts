@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { isRegistryTarballUrl } from './sources.js';
+
+const R = 'http://127.0.0.1:4873/';
+
+describe('isRegistryTarballUrl', () => {
+  it('accepts exactly the conventional tarball of name@version on the registry', () => {
+    expect(isRegistryTarballUrl('http://127.0.0.1:4873/good/-/good-1.0.0.tgz', 'good', '1.0.0', R)).toBe(true);
+    expect(isRegistryTarballUrl('http://127.0.0.1:4873/good/-/good-1.0.0.tgz', 'good', '1.0.0', 'http://127.0.0.1:4873')).toBe(true);
+    expect(isRegistryTarballUrl('http://127.0.0.1:4873/@s/a/-/a-1.0.0.tgz', '@s/a', '1.0.0', R)).toBe(true);
+    expect(isRegistryTarballUrl('http://127.0.0.1:4873/@s%2fa/-/a-1.0.0.tgz', '@s/a', '1.0.0', R)).toBe(true);
+    expect(isRegistryTarballUrl('http://127.0.0.1:4873/@s%2Fa/-/a-1.0.0.tgz', '@s/a', '1.0.0', R)).toBe(true);
+    expect(isRegistryTarballUrl('http://127.0.0.1:4873/good/-/good-1.0.0+b.1.tgz', 'good', '1.0.0+b.1', R)).toBe(true);
+    expect(isRegistryTarballUrl('http://127.0.0.1:4873/good/-/good-1.0.0%2Bb.1.tgz', 'good', '1.0.0+b.1', R)).toBe(true);
+    expect(isRegistryTarballUrl('https://r.example/api/npm/good/-/good-1.0.0.tgz', 'good', '1.0.0', 'https://r.example/api/npm/')).toBe(true);
+    // credentials do not change where the bytes come from
+    expect(isRegistryTarballUrl('http://u:p@127.0.0.1:4873/good/-/good-1.0.0.tgz', 'good', '1.0.0', R)).toBe(true);
+    // the npm registry under Yarn's name for it
+    expect(isRegistryTarballUrl('https://registry.yarnpkg.com/good/-/good-1.0.0.tgz', 'good', '1.0.0', 'https://registry.npmjs.org/')).toBe(true);
+    // `..` and `%2e%2e` segments resolve to the conventional path (every client's URL parser does the same)
+    expect(isRegistryTarballUrl('http://127.0.0.1:4873/evil/-/../../good/-/good-1.0.0.tgz', 'good', '1.0.0', R)).toBe(true);
+    expect(isRegistryTarballUrl('http://127.0.0.1:4873/evil/%2e%2e/good/-/good-1.0.0.tgz', 'good', '1.0.0', R)).toBe(true);
+  });
+
+  it('refuses everything else', () => {
+    const no = [
+      'http://127.0.0.1:9999/good/-/good-1.0.0.tgz', // another port
+      'http://evil.example/good/-/good-1.0.0.tgz', // another host
+      'https://127.0.0.1:4873/good/-/good-1.0.0.tgz', // another scheme
+      'http://127.0.0.1:4873@evil.example/good/-/good-1.0.0.tgz', // the registry as user-info
+      'http://127.0.0.1:4873/evil/good/-/good-1.0.0.tgz', // a path prefix
+      'http://127.0.0.1:4873/evil/-/evil-1.0.0.tgz/good/-/good-1.0.0.tgz', // appended after another tarball
+      'http://127.0.0.1:4873/evil/-/evil-1.0.0.tgz', // another package's tarball
+      'http://127.0.0.1:4873/good/-/good-1.0.1.tgz', // another version
+      'http://127.0.0.1:4873/good/-/evil-1.0.0.tgz',
+      'http://127.0.0.1:4873/good/-/good-1.0.0.tgz?x=1', // query
+      'http://127.0.0.1:4873/good/-/good-1.0.0.tgz?', // empty query
+      'http://127.0.0.1:4873/good/-/good-1.0.0.tgz#x', // fragment
+      'http://127.0.0.1:4873/evil/-/evil-1.0.0.tgz?/good/-/good-1.0.0.tgz',
+      'http://127.0.0.1:4873/evil/-/evil-1.0.0.tgz#/good/-/good-1.0.0.tgz',
+      'http://127.0.0.1:4873/evil/-/evil-1.0.0.tgz%2f..%2f..%2f..%2fgood/-/good-1.0.0.tgz', // encoded slashes stay in one segment
+      'http://127.0.0.1:4873/good%2f-%2fgood-1.0.0.tgz',
+      'http://127.0.0.1:4873/GOOD/-/good-1.0.0.tgz',
+      'file:///good/-/good-1.0.0.tgz',
+      'not a url',
+    ];
+    for (const url of no) expect(isRegistryTarballUrl(url, 'good', '1.0.0', R), url).toBe(false);
+    expect(isRegistryTarballUrl('http://127.0.0.1:4873/s/a/-/a-1.0.0.tgz', '@s/a', '1.0.0', R)).toBe(false);
+    expect(isRegistryTarballUrl('http://127.0.0.1:4873/a/-/a-1.0.0.tgz', '@s/a', '1.0.0', R)).toBe(false);
+    expect(isRegistryTarballUrl('http://127.0.0.1:4873/@t/a/-/a-1.0.0.tgz', '@s/a', '1.0.0', R)).toBe(false);
+    // a registry that is not the npm registry gets no aliases
+    expect(isRegistryTarballUrl('https://registry.npmjs.org/good/-/good-1.0.0.tgz', 'good', '1.0.0', R)).toBe(false);
+    // names and versions that are not a registry package's
+    expect(isRegistryTarballUrl('http://127.0.0.1:4873/../-/..-1.0.0.tgz', '..', '1.0.0', R)).toBe(false);
+    expect(isRegistryTarballUrl('http://127.0.0.1:4873/good/-/good-latest.tgz', 'good', 'latest', R)).toBe(false);
+  });
+});
