@@ -447,3 +447,19 @@ describe('A8: npm registry settings from the environment and the user config', (
     expect(existsSync(join(project.dir, 'node_modules', '@acme', 'scoped'))).toBe(false);
   });
 });
+
+describe('A9: pnpm install started in a workspace member that carries its own portcullis.json', () => {
+  it.each([10, 11, 12] as const)('pnpm %i: the root policy decides (the member\'s file that switches signatures off does not apply)', async (major) => {
+    const tool = pnpm(major);
+    const project = createProject('pnpm', main.url, {}, { policy: policy() });
+    const member = makeMember(project, { 'left-pad-lite': '1.0.0', 'tampered-lib': '1.0.0' }, 'pnpm');
+    const init = await portcullis(project, ['init', 'pnpm']);
+    expect(init.code, out(init)).toBe(0);
+    writeFileSync(join(member, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' } }));
+    const args = ['install', `--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${join(project.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false'];
+    const r = note(`A9 pnpm ${major} install in the member`, await run(tool.command, [...tool.args, ...args], { cwd: member, env: project.env }));
+    expect(r.code, out(r)).not.toBe(0);
+    expect(out(r)).toContain('BAD_SIGNATURE');
+    expect(existsSync(join(member, 'node_modules', 'tampered-lib'))).toBe(false);
+  });
+});
