@@ -7,7 +7,7 @@
  * See docs/pnpm.md and docs/security.md ("pnpm settings").
  */
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { markerFileName, startRegistry, type TestRegistry } from '@portcullis/test-registry';
@@ -112,6 +112,19 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: pnpm setting
       expect(output(r)).toContain('SETTING_WIDENS_BUILDS');
       expect(output(r)).toContain('fix: ');
     }
+  });
+
+  it.runIf(driver.label.startsWith('pnpm 12'))('pnpm 12: a build allowed on the command line is refused before any build even if updateConfig\'s result is lost', async () => {
+    // Seen once in a full run: pnpm 12 installed without updateConfig's result applied, and --config.allow-builds built
+    // the unlisted package. Emulated here with a pnpmfile that drops updateConfig; afterAllResolved must refuse.
+    const project = await driver.project(registry.url, pnpmConfigDependencies, policy());
+    renameSync(join(project.dir, '.pnpmfile.cjs'), join(project.dir, 'portcullis-hooks.cjs'));
+    writeFileSync(join(project.dir, '.pnpmfile.cjs'), "const p = require('./portcullis-hooks.cjs');\nconst { updateConfig: _dropped, ...hooks } = p.hooks;\nmodule.exports = { ...p, hooks };\n");
+    const r = await driver.install(project, [`--config.allow-builds={"${EVIL}":true}`]);
+    results.push(`${driver.label} | command line, updateConfig lost | --config.allow-builds | exit ${r.code} | ${summary(output(r))} | ran: ${ran(project).join(' ') || 'nothing'}`);
+    expect(ran(project), output(r)).not.toContain(EVIL_MARKER);
+    expect(r.code, output(r)).not.toBe(0);
+    expect(output(r)).toContain('SETTING_WIDENS_BUILDS');
   });
 
   it('a workspace installed project by project (shared-workspace-lockfile=false): a project folder\'s own .npmrc and package.json cannot widen the builds', async () => {

@@ -129,6 +129,17 @@ function refuseWidening(settings: readonly WideningSetting[]): void {
   throw pnpmError('SETTINGS', message, hint);
 }
 
+/**
+ * The same refusal again from a hook in pnpm 12's worker process: pnpm restores command-line settings after
+ * updateConfig, and once (under load, in the full e2e suite) an install ran without updateConfig's result
+ * applied, so a build allowed on the command line ran. afterAllResolved still runs before any build there.
+ * pnpm 10 and 11 run every hook in their own process, after updateConfig: nothing to repeat.
+ */
+export function refuseCommandLineWidening(policy: Policy): void {
+  if (process.argv.length > 2) return;
+  refuseWidening(commandLineWidening(policy, pnpmCommandLine({}), 12, {}));
+}
+
 /** The updateConfig hook. */
 export async function updateConfig(config: PnpmConfig): Promise<PnpmConfig> {
   const dir = projectDirOf(config);

@@ -21,7 +21,7 @@ import {
   type PackageNode,
   type PackumentVersion,
 } from '@portcullis/core';
-import { deniedBeforeResolution } from './config.js';
+import { deniedBeforeResolution, refuseCommandLineWidening } from './config.js';
 import { pnpmError } from './errors.js';
 import { currentProject, projectAt, type Project } from './project.js';
 
@@ -119,6 +119,7 @@ interface PreResolutionContext {
 /** preResolution: the wanted lockfile, judged before pnpm fetches or links anything. */
 export async function preResolution(ctx: PreResolutionContext): Promise<void> {
   const project = await projectAt(ctx.lockfileDir, ctx.registries);
+  refuseCommandLineWidening(project.policy);
   if (!hasPackages(ctx.wantedLockfile)) return;
   await enforce(lockfilePackages(ctx.wantedLockfile, project), project, 'pnpm-lock.yaml');
 }
@@ -126,6 +127,7 @@ export async function preResolution(ctx: PreResolutionContext): Promise<void> {
 /** afterAllResolved: the complete resolved graph, including sources readPackage cannot see. */
 export async function afterAllResolved<T extends object>(lockfile: T): Promise<T> {
   const project = await currentProject();
+  refuseCommandLineWidening(project.policy);
   if (hasPackages(lockfile)) await enforce(lockfilePackages(lockfile, project), project, 'the resolved dependencies');
   return lockfile;
 }
