@@ -44,7 +44,7 @@ try {
       let findings = 0;
       /** Ages every cached packument past the cache's 5-minute freshness: the next run revalidates it (HTTP 304). */
       const age = () => {
-        const dir = join(cache, 'metadata-v2');
+        const dir = join(cache, 'metadata-v3');
         for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f))) {
           if (!file.endsWith('.json') || !statSync(file).isFile()) continue;
           const entry = JSON.parse(readFileSync(file, 'utf8'));
