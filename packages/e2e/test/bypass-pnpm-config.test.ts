@@ -114,9 +114,24 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: pnpm setting
     }
   });
 
+  it.runIf(driver.label.startsWith('pnpm 12'))('pnpm 12 with a `node` shim on PATH (volta, asdf, a bin script): a build allowed on the command line is still refused', async () => {
+    // pnpm 12 starts its hook worker with the `node` on PATH; a shim that is a shell script puts a shell between
+    // pnpm and the worker, so the worker's parent is not pnpm. Measured: the full e2e run under `pnpm run test`
+    // (packages/e2e/node_modules/.bin/node is such a shim) built the unlisted package before the fix.
+    const project = await driver.project(registry.url, pnpmConfigDependencies, policy());
+    const shims = join(project.home, 'shims');
+    mkdirSync(shims);
+    writeFileSync(join(shims, 'node'), `#!/bin/sh\n"${process.execPath}" "$@"\nexit $?\n`, { mode: 0o755 });
+    const r = await driver.install(project, [`--config.allow-builds={"${EVIL}":true}`], { PATH: `${shims}:${project.env.PATH ?? ''}` });
+    results.push(`${driver.label} | command line, node shim on PATH | --config.allow-builds | exit ${r.code} | ${summary(output(r))} | ran: ${ran(project).join(' ') || 'nothing'}`);
+    expect(ran(project), output(r)).not.toContain(EVIL_MARKER);
+    expect(r.code, output(r)).not.toBe(0);
+    expect(output(r)).toContain('SETTING_WIDENS_BUILDS');
+  });
+
   it.runIf(driver.label.startsWith('pnpm 12'))('pnpm 12: a build allowed on the command line is refused before any build even if updateConfig\'s result is lost', async () => {
-    // Seen once in a full run: pnpm 12 installed without updateConfig's result applied, and --config.allow-builds built
-    // the unlisted package. Emulated here with a pnpmfile that drops updateConfig; afterAllResolved must refuse.
+    // Defence in depth: afterAllResolved repeats the command-line check in pnpm 12's hook worker, before any build.
+    // Emulated with a pnpmfile that drops updateConfig.
     const project = await driver.project(registry.url, pnpmConfigDependencies, policy());
     renameSync(join(project.dir, '.pnpmfile.cjs'), join(project.dir, 'portcullis-hooks.cjs'));
     writeFileSync(join(project.dir, '.pnpmfile.cjs'), "const p = require('./portcullis-hooks.cjs');\nconst { updateConfig: _dropped, ...hooks } = p.hooks;\nmodule.exports = { ...p, hooks };\n");

@@ -130,10 +130,10 @@ function refuseWidening(settings: readonly WideningSetting[]): void {
 }
 
 /**
- * The same refusal again from a hook in pnpm 12's worker process: pnpm restores command-line settings after
- * updateConfig, and once (under load, in the full e2e suite) an install ran without updateConfig's result
- * applied, so a build allowed on the command line ran. afterAllResolved still runs before any build there.
- * pnpm 10 and 11 run every hook in their own process, after updateConfig: nothing to repeat.
+ * The same refusal again from a hook in pnpm 12's worker process, before any build: pnpm restores command-line
+ * settings after updateConfig, so updateConfig is the only place that sees them, and its view of the command line
+ * comes from /proc (a `node` shim on PATH once hid it). pnpm 10 and 11 run every hook in their own process,
+ * after updateConfig: nothing to repeat.
  */
 export function refuseCommandLineWidening(policy: Policy): void {
   if (process.argv.length > 2) return;

@@ -121,11 +121,32 @@ export function pnpmCommandLine(config: Record<string, unknown>): string[] | und
   const original = record(config.argv)?.original;
   if (Array.isArray(original)) return original.filter((a): a is string => typeof a === 'string');
   if (process.argv.length > 2) return process.argv.slice(2);
-  try {
-    return readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1);
-  } catch {
-    return undefined;
+  return pnpmAncestorCommandLine(process.ppid);
+}
+
+/**
+ * The command line of the nearest ancestor process that is pnpm. Not simply the parent: pnpm 12 starts its hook
+ * worker with the `node` on PATH, and a `node` shim (volta, asdf, a package's bin script) puts a shell in between.
+ */
+export function pnpmAncestorCommandLine(start: number, proc = '/proc'): string[] | undefined {
+  let pid = start;
+  for (let hops = 0; hops < 8 && pid > 1; hops++) {
+    let argv: string[];
+    let stat: string;
+    try {
+      argv = readFileSync(`${proc}/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      stat = readFileSync(`${proc}/${pid}/stat`, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const program = (argv[0] ?? '').split('/').pop() ?? '';
+    if (/^(pnpm|pnpx|pn)$/.test(program)) return argv.slice(1);
+    // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so read after the last `)`.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!Number.isInteger(ppid) || ppid === pid) return undefined;
+    pid = ppid;
   }
+  return undefined;
 }
 
 /** Command-line settings as `{key, value}`: `--config.allow-builds=…` → `allowBuilds` (camel case, `config.` dropped). */
