@@ -21,7 +21,9 @@ const policyOf = (allow: string[]) => parsePolicy(JSON.stringify({ scripts: { al
 describe('updateConfig', () => {
   it('replaces allowBuilds with the policy, keeps a user false, drops dangerouslyAllowAllBuilds (pnpm 11/12)', async () => {
     const dir = projectWith({ scripts: { allow: ['esbuild'] } });
-    const config = await updateConfig({ lockfileDir: dir, userAgent: 'pnpm/12.21.0 npm/? node/? linux x64', authConfig: { registry: 'http://127.0.0.1:9/' }, allowBuilds: { evil: true, esbuild: true, fsevents: false }, dangerouslyAllowAllBuilds: true });
+    // The command line is known and does not carry the flag (it came from a file pnpm reads before the hook):
+    // without `argv` the hook would read this test process's own ancestors.
+    const config = await updateConfig({ lockfileDir: dir, userAgent: 'pnpm/12.21.0 npm/? node/? linux x64', authConfig: { registry: 'http://127.0.0.1:9/' }, allowBuilds: { evil: true, esbuild: true, fsevents: false }, dangerouslyAllowAllBuilds: true, argv: { original: ['install'] } });
     expect(config.allowBuilds).toEqual({ esbuild: true, fsevents: false });
     expect(config.dangerouslyAllowAllBuilds).toBe(false);
     expect(config.strictDepBuilds).toBe(false);
