@@ -7,12 +7,11 @@ import { join, relative } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
   decide,
-  findPolicyFile,
   gateOutcome,
   installedManifestReader,
   isOwnCode,
   loadNpmConfig,
-  loadPolicy,
+  loadProjectPolicy,
   planBuilds,
   PortcullisError,
   readNpmLockfile,
@@ -279,17 +278,6 @@ export async function gateRebuild(cmd: NpmCommand, ctx: GateContext): Promise<nu
 async function project(cmd: NpmCommand, ctx: GateContext): Promise<{ dir: string; policy: Policy }> {
   const npmProject = await findNpmProject(cmd, ctx.cwd, ctx.env, ctx.npm);
   const dir = npmProject.root;
-  if (npmProject.via === 'workspace') {
-    const here = findPolicyFile(ctx.cwd, ctx.env);
-    const there = findPolicyFile(dir, ctx.env);
-    if (here !== there && here !== null) {
-      throw new PortcullisError(
-        'PROJECT_AMBIGUOUS',
-        `${here} is not the policy of this install: npm installs the workspace root ${dir} (its lockfile, every member's packages), whose policy is ${there ?? 'the default (there is no portcullis.json at or above the root)'}. Move the rules into ${join(dir, 'portcullis.json')} and delete ${here} (or set PORTCULLIS_POLICY). Nothing was run.`,
-        { file: here },
-      );
-    }
-    if (ctx.env.PORTCULLIS_DEBUG) say(`portcullis-npm: npm installs the workspace root ${dir} (from ${relative(dir, npmProject.nearest) || '.'})`);
-  }
-  return { dir, policy: loadPolicy(dir, ctx.env) };
+  if (npmProject.via === 'workspace' && ctx.env.PORTCULLIS_DEBUG) say(`portcullis-npm: npm installs the workspace root ${dir} (from ${relative(dir, npmProject.nearest) || '.'})`);
+  return { dir, policy: loadProjectPolicy(ctx.cwd, dir, ctx.env) };
 }

@@ -9,7 +9,7 @@ import type { Evidence } from '../evaluation/evidence.js';
 import type { Finding } from '../finding.js';
 import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../model.js';
 import { findProjectLockfile, readLockfile } from '../lockfile/index.js';
-import { findPolicyFile, loadPolicy } from '../policy/load.js';
+import { loadProjectPolicy } from '../policy/load.js';
 import type { Policy } from '../policy/types.js';
 import { defaultCacheDir } from '../registry/cache.js';
 import { createRegistryClient } from '../registry/client.js';
@@ -49,18 +49,7 @@ export async function loadProject(start: string, options: { env?: Env; kind?: Lo
   const env = options.env ?? process.env;
   const found = findProjectLockfile(start, options.kind);
   const dir = dirname(found.path);
-  if (!env.PORTCULLIS_POLICY) {
-    const here = findPolicyFile(start, env);
-    const there = findPolicyFile(dir, env);
-    if (here !== null && here !== there) {
-      throw new PortcullisError(
-        'PROJECT_AMBIGUOUS',
-        `${here} is not the policy of this project: its lockfile is ${found.path}, whose policy is ${there ?? 'the default (there is no portcullis.json at or above the project root)'}. Move the rules into ${join(dir, 'portcullis.json')} and delete ${here} (or set PORTCULLIS_POLICY).`,
-        { file: here },
-      );
-    }
-  }
-  const policy = loadPolicy(dir, env);
+  const policy = loadProjectPolicy(start, dir, env);
   const registryConfig = await loadRegistryConfig(found.kind, dir, env, start);
   const lockfile = readLockfile(found.path, { projectDir: dir, registryFor: (name) => registryConfig.registryFor(name) });
   return { dir, policy, lockfile, registryConfig };

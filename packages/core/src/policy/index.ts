@@ -1,4 +1,4 @@
-export { findPolicyFile, loadPolicy, parsePolicy, POLICY_FILE } from './load.js';
+export { findPolicyFile, loadPolicy, loadProjectPolicy, parsePolicy, POLICY_FILE } from './load.js';
 export { createSpecMatcher, parsePackageSpec, specMatches } from './spec.js';
 export { defaultPolicy, NPM_REGISTRY, policyFromJson } from './validate.js';
 export { parseJsonWithLocations, JsonSyntaxError, type JsonNode } from './json.js';

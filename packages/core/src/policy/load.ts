@@ -1,6 +1,6 @@
 /** Finding and loading portcullis.json: the only I/O of the policy module. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { PortcullisError } from '../errors.js';
 import { JsonSyntaxError, parseJsonWithLocations } from './json.js';
 import type { Policy } from './types.js';
@@ -59,4 +59,26 @@ export function loadPolicy(cwd: string, env: Record<string, string | undefined> 
     throw new PortcullisError('POLICY_INVALID', `${file} could not be read: ${(error as Error).message}`, { file });
   }
   return parsePolicy(text, file);
+}
+
+/**
+ * The policy of the project rooted at `root` (the folder of the lockfile the package manager installs) when a
+ * command starts in `start`. A portcullis.json between `start` and the root is not the policy that install obeys:
+ * it is refused (PROJECT_AMBIGUOUS), never used and never silently ignored. `start` outside the root (`--prefix`,
+ * `--dir`) has nothing in between.
+ */
+export function loadProjectPolicy(start: string, root: string, env: Record<string, string | undefined> = process.env): Policy {
+  const inside = relative(resolve(root), resolve(start));
+  if (!env.PORTCULLIS_POLICY && inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)) {
+    const here = findPolicyFile(start, env);
+    const there = findPolicyFile(root, env);
+    if (here !== null && here !== there) {
+      throw new PortcullisError(
+        'PROJECT_AMBIGUOUS',
+        `${here} is not the policy of this project: the package manager installs ${root} (its lockfile, every workspace package), whose policy is ${there ?? 'the default (there is no portcullis.json at or above the project root)'}. Move the rules into ${join(root, POLICY_FILE)} and delete ${here} (or set PORTCULLIS_POLICY).`,
+        { file: here },
+      );
+    }
+  }
+  return loadPolicy(root, env);
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import schema from '../../schema.json' with { type: 'json' };
 import { PortcullisError } from '../errors.js';
 import { parseJsonWithLocations } from './json.js';
-import { findPolicyFile, loadPolicy, parsePolicy } from './load.js';
+import { findPolicyFile, loadPolicy, loadProjectPolicy, parsePolicy } from './load.js';
 import { createSpecMatcher, parsePackageSpec, specMatches } from './spec.js';
 import { NPM_REGISTRY } from './validate.js';
 
@@ -223,5 +223,23 @@ describe('editing the policy', () => {
   it('writes a starter policy that validates', async () => {
     const { starterPolicyText } = await import('./edit.js');
     expect(parsePolicy(starterPolicyText(['esbuild@0.28.2']), '/p/portcullis.json').scripts.allow[0]!.raw).toBe('esbuild@0.28.2');
+  });
+});
+
+describe('loadProjectPolicy (one rule for check and portcullis-npm)', () => {
+  it('refuses a portcullis.json between the working folder and the project root; ignores folders outside the root', () => {
+    const base = mkdtempSync(join(tmpdir(), 'portcullis-project-policy-'));
+    const root = join(base, 'root');
+    const member = join(root, 'packages', 'app');
+    mkdirSync(member, { recursive: true });
+    writeFileSync(join(root, 'portcullis.json'), JSON.stringify({ scripts: { allow: ['esbuild'] } }));
+    expect(loadProjectPolicy(member, root, {}).scripts.allow.map((s) => s.name)).toEqual(['esbuild']);
+    writeFileSync(join(member, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' } }));
+    expect(() => loadProjectPolicy(member, root, {})).toThrow(expect.objectContaining({ code: 'PROJECT_AMBIGUOUS' }));
+    expect(() => loadProjectPolicy(join(member, 'src'), root, {})).toThrow(/is not the policy of this project/);
+    // The root itself, a folder outside it (--prefix, --dir), and an explicit PORTCULLIS_POLICY: nothing in between.
+    expect(loadProjectPolicy(root, root, {}).signatures.require).toBe('registry');
+    expect(loadProjectPolicy(base, root, {}).signatures.require).toBe('registry');
+    expect(loadProjectPolicy(member, root, { PORTCULLIS_POLICY: join(root, 'portcullis.json') }).signatures.require).toBe('registry');
   });
 });
