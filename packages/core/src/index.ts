@@ -1,16 +1,50 @@
-/** @portcullis/core: the engine every Portcullis surface shares. */
-export * from './model.js';
-export * from './finding.js';
+/**
+ * @portcullis/core — the public face: what the surfaces (CLI, pnpmfile, Yarn plugin, npm wrapper) use. Everything
+ * else is internal; tests and benchmarks reach it through `@portcullis/core/internal`. Adapters translate their
+ * package manager's structures into PackageNodes, judge them through a Gate, and translate the Verdict into
+ * their package manager's native refusal.
+ */
+
+// The gate: one verdict for every surface.
+export { openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type JudgeInputs, type Verdict } from './decider/gate.js';
+export { parseSwitch, strictScripts, STRICT_ENV } from './decider/strictness.js';
+export type { BuildStep } from './evaluation/build-plan.js';
+
+// The package model and findings.
+export { INSTALL_SCRIPTS, type Lockfile, type LockfileKind, type PackageNode, type SourceLocation } from './model.js';
+export { ExitCode, FINDING_CODES, type Finding, type FindingCode, type Rule } from './finding.js';
 export { PortcullisError, type PortcullisErrorCode } from './errors.js';
-export { writeFileAtomic } from './atomic-write.js';
-export * from './policy/index.js';
-export { approvalsFor } from './policy/approvals.js';
-export * from './evaluation/index.js';
-export * from './lockfile/index.js';
-export * from './registry/index.js';
-export * from './signatures/index.js';
-export * from './report/index.js';
-export * from './check/index.js';
+
+// Translating package-manager input: lockfiles, installed files, package names.
+export { readNpmLockfile } from './lockfile/npm.js';
+export { pnpmLockfilePackageKeys, readPnpmLockfile } from './lockfile/pnpm.js';
+export { readYarnLockfileData } from './lockfile/yarn.js';
+export { installedManifestReader, type InstalledManifestReader } from './layouts/installed.js';
 export { isValidPackageName, registryPackageOf } from './package-name.js';
+export { packumentVersionFromJson, type PackumentVersion } from './registry/packument.js';
+export { checkTarballIntegrity } from './signatures/tarball.js';
+
+// Registry settings, the way each package manager reads them.
+export { createRegistryConfig, type RegistryConfig } from './registry/config.js';
+export { loadNpmConfig, registryConfigFromNpmrc } from './registry/npmrc.js';
+export { normalizeRegistryUrl, NPM_REGISTRY_URL } from './registry-url.js';
+
+// Rendering a verdict on a surface.
+export { approveCommand, formatFindingLines, skippedNotice, type Surface } from './report/notices.js';
+export { formatText } from './report/text.js';
+export { formatJson } from './report/json.js';
+export { formatSarif } from './report/sarif.js';
+export type { CheckResult } from './report/result.js';
+
+// Commands: check, explain, approve.
+export { runCheck, type CheckOptions, type CheckRun } from './decider/check.js';
+export { explainPackage } from './decider/explain.js';
+export { approveScripts, describeApproval, type Approval } from './decider/approve.js';
+
+// Setting a project up (`portcullis init`).
+export { findPolicyFile, POLICY_FILE } from './policy/load.js';
+export { parsePackageSpec } from './policy/spec.js';
+export { starterPolicyText } from './policy/edit.js';
+export { approvalsFromPnpmSettings, pnpmWorkspaceSettings, type ImportedApprovals } from './setup/pnpm.js';
 export { builtDependencies, registerYarnPlugin, type YarnPluginEntry } from './setup/yarn.js';
-export { approvalsFromPnpmSettings, type ImportedApprovals } from './setup/pnpm.js';
+export { writeFileAtomic } from './atomic-write.js';

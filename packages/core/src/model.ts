@@ -67,3 +67,23 @@ export type RegistryFor = (name: string) => string;
 export function packageKey(name: string, version: string): string {
   return `${name}@${version}`;
 }
+
+/** A registry signing key in the `/-/npm/v1/keys` format. */
+export interface RegistryKey {
+  keyid: string;
+  keytype: string;
+  scheme: string;
+  /** base64 SPKI DER */
+  key: string;
+  /** ISO date after which the key no longer signs new versions, or null. */
+  expires: string | null;
+}
+
+/** Whether a package is the user's own code (a workspace, a directory inside the project), exempt from every rule. */
+export function isOwnCode(pkg: Pick<PackageNode, 'source' | 'insideProject'>): boolean {
+  return pkg.source === 'workspace' || (pkg.source === 'directory' && pkg.insideProject === true);
+}
+
+/** Lifecycle scripts that run at install time. */
+export const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'] as const;
+export type InstallScript = (typeof INSTALL_SCRIPTS)[number];

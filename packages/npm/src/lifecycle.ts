@@ -6,9 +6,9 @@ import type { BuildStep } from '@portcullis/core';
 import type { NpmCommand } from './arguments.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GateContext } from './gate.js';
+import type { GateContext } from './context.js';
 import { runNpm } from './npm-process.js';
-import { say } from './report.js';
+import { say } from './refuse.js';
 
 /** npm's root lifecycle for a bare `install` or `ci`, in its order. */
 const ROOT_EVENTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'] as const;

@@ -3,7 +3,7 @@ import { PortcullisError } from '@portcullis/core';
 import { parseNpmArguments } from './arguments.js';
 import { gateCi, gateRebuild, gateResolve, type GateContext } from './gate.js';
 import { locateNpm, runNpm } from './npm-process.js';
-import { say } from './report.js';
+import { say } from './refuse.js';
 
 /** Runs one npm command line and returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<number> {

@@ -2,6 +2,7 @@
  * What npm does that the wrapper relies on, one row per fact: the npm versions it was measured on and the
  * test that pins it. Orchestration asks these functions; it never compares versions itself.
  */
+import type { PackageNode } from '@portcullis/core';
 import { versionAtLeast } from './npm-process.js';
 
 /** One measured fact about npm. */
@@ -68,4 +69,9 @@ export function rootPreinstallFirst(version: string | undefined): boolean {
 /** npm 10 runs a git dependency's `prepare` during the install whatever --ignore-scripts says. */
 export function gitPrepareRunsDuringInstall(version: string | undefined): boolean {
   return !versionAtLeast(version, 11);
+}
+
+/** Whether this npm runs `pkg`'s install-time code even with --ignore-scripts: then a script the policy does not allow must block. */
+export function scriptsRunDespiteIgnoreScripts(version: string | undefined, pkg: Pick<PackageNode, 'source'>): boolean {
+  return pkg.source === 'git' && gitPrepareRunsDuringInstall(version);
 }

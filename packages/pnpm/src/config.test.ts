@@ -2,10 +2,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { updateConfig } from './config.js';
+import { updateConfig as updateConfigOf } from './config.js';
+import { newInstallState } from './state.js';
 import { registryConfigFromPnpm, workspaceRootOf } from './project.js';
 import { commandLineWidening, uncoveredAllowances } from './settings.js';
-import { parsePolicy } from '@portcullis/core';
+
 
 function projectWith(policy: object, workspaceYaml?: string, manifest?: object): string {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-pnpm-unit-'));
@@ -16,7 +17,13 @@ function projectWith(policy: object, workspaceYaml?: string, manifest?: object):
 }
 
 const pnpm10 = (dir: string, extra: object = {}) => ({ lockfileDir: dir, userAgent: 'pnpm/10.34.8 npm/? node/v20.20.2 linux x64', rawConfig: { registry: 'http://127.0.0.1:9/' }, argv: { original: ['install'] }, ...extra });
-const policyOf = (allow: string[]) => parsePolicy(JSON.stringify({ scripts: { allow } }), 'portcullis.json');
+/** Each call is a new pnpm process: a fresh install state. */
+const updateConfig = (config: Record<string, unknown>) => updateConfigOf(newInstallState(), config);
+/** A fake of the policy's build allowance: exact `name` / `name@version` entries, and `sharp@^0.34.0` as a range. */
+const policyOf = (allow: string[]) => ({
+  covers: (name: string, version?: string) =>
+    allow.includes(name) || (version !== undefined && (allow.includes(`${name}@${version}`) || (allow.includes(`${name}@^0.34.0`) && /^0\.34\./.test(version)))),
+});
 
 describe('updateConfig', () => {
   it('replaces allowBuilds with the policy, keeps a user false, drops dangerouslyAllowAllBuilds (pnpm 11/12)', async () => {

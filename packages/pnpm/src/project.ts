@@ -1,34 +1,13 @@
 /**
- * What the hooks share about the project being installed: its policy and pnpm's own registry settings.
- * pnpm 12 may run each hook in a fresh worker, so every hook can also rebuild this from disk.
+ * The project being installed: pnpm's own registry settings, the workspace root, strict mode as pnpm's files
+ * say it, and the project's gate. pnpm 12 may run each hook in a fresh worker, so every hook can also rebuild
+ * this from disk.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createRegistryConfig, loadNpmConfig, loadPolicy, PortcullisError, registryConfigFromNpmrc, type Policy, type RegistryConfig } from '@portcullis/core';
-import { pnpmError } from './errors.js';
-
-export interface Project {
-  /** The folder of pnpm-lock.yaml (a workspace's root), where portcullis.json is looked up from. */
-  dir: string;
-  policy: Policy;
-  registryConfig: RegistryConfig;
-  /** Strict mode: a skipped build fails the install. */
-  strictBuilds: boolean;
-  /** Builds updateConfig denied outright (`name`, `name@version`): pnpm skips them without suggesting its own approval. */
-  deniedBuilds?: ReadonlySet<string>;
-}
-
-let remembered: Project | undefined;
-
-/** Loads the policy for `dir`; a malformed portcullis.json stops pnpm with its file, line and column. */
-export function policyFor(dir: string): Policy {
-  try {
-    return loadPolicy(dir, process.env);
-  } catch (error) {
-    if (error instanceof PortcullisError) throw pnpmError('POLICY', error.message, 'Fix portcullis.json (see docs/policy.md), then run the install again.');
-    throw error;
-  }
-}
+import { createRegistryConfig, loadNpmConfig, openGate, pnpmWorkspaceSettings, registryConfigFromNpmrc, strictScripts, type RegistryConfig } from '@portcullis/core';
+import { policyError } from './refuse.js';
+import type { InstallState, PnpmProject } from './state.js';
 
 /**
  * Registry settings exactly as pnpm resolved them: `authConfig` (pnpm 11, 12) or `rawConfig` (pnpm 10)
@@ -43,13 +22,12 @@ export function registryConfigFromPnpm(config: Record<string, unknown>): Registr
   return registryConfigFromNpmrc(values, () => 'pnpm configuration');
 }
 
-/** Strict mode: `PORTCULLIS_STRICT_BUILDS=1`, or `strictDepBuilds: true` written in pnpm-workspace.yaml. */
-export function strictBuilds(dir: string): boolean {
-  if (/^(1|true)$/i.test(process.env.PORTCULLIS_STRICT_BUILDS ?? '')) return true;
+/** pnpm's own strict switch as written in the project's pnpm-workspace.yaml (`strictDepBuilds`), if any. */
+export function writtenStrictDepBuilds(dir: string): unknown {
   try {
-    return /^strictDepBuilds:\s*true\s*(#.*)?$/m.test(readFileSync(join(dir, 'pnpm-workspace.yaml'), 'utf8'));
+    return pnpmWorkspaceSettings(readFileSync(join(dir, 'pnpm-workspace.yaml'), 'utf8')).strictDepBuilds;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -67,9 +45,26 @@ export function workspaceRootOf(cwd: string, env: NodeJS.ProcessEnv = process.en
   }
 }
 
-/** Called by updateConfig, which sees pnpm's resolved settings first. */
-export function rememberProject(project: Project): void {
-  remembered = project;
+/** Opens the project at `dir` with pnpm's registry settings; a portcullis.json that cannot be used stops pnpm. */
+export function openProject(dir: string, registryConfig: RegistryConfig, env: NodeJS.ProcessEnv = process.env): PnpmProject {
+  try {
+    const strict = strictScripts('pnpm', { env, native: writtenStrictDepBuilds(dir) });
+    return { dir, registryConfig, gate: openGate({ dir, packageManager: 'pnpm', registryConfig, strict, env }) };
+  } catch (error) {
+    throw policyError(error);
+  }
+}
+
+/** The project at `dir`: as updateConfig saw it, or rebuilt from disk with pnpm's registries (a new worker on pnpm 12). */
+export async function projectAt(state: InstallState, dir: string, registries?: Record<string, string>): Promise<PnpmProject> {
+  if (state.project?.dir === dir) return state.project;
+  const fromNpmrc = await loadNpmConfig({ projectDir: dir, env: process.env });
+  const scopes = Object.fromEntries(Object.entries(registries ?? {}).filter(([scope]) => scope.startsWith('@')));
+  const registryConfig =
+    registries === undefined
+      ? fromNpmrc
+      : createRegistryConfig({ defaultRegistry: registries.default ?? fromNpmrc.defaultRegistry, scopes: { ...fromNpmrc.scopes, ...scopes }, auth: { ...fromNpmrc.auth } });
+  return (state.project = openProject(dir, registryConfig));
 }
 
 /**
@@ -77,20 +72,6 @@ export function rememberProject(project: Project): void {
  * one updateConfig saw, or — in a fresh pnpm 12 worker — the workspace root of the working folder, whose
  * .npmrc pnpm reads (never a sub-folder's).
  */
-export async function currentProject(): Promise<Project> {
-  return remembered ?? projectAt(workspaceRootOf(process.cwd()));
-}
-
-/** The project at `dir`: as updateConfig saw it, or rebuilt from disk with pnpm's registries (a new worker on pnpm 12). */
-export async function projectAt(dir: string, registries?: Record<string, string>): Promise<Project> {
-  if (remembered?.dir === dir) return remembered;
-  const fromNpmrc = await loadNpmConfig({ projectDir: dir, env: process.env });
-  const scopes = Object.fromEntries(Object.entries(registries ?? {}).filter(([scope]) => scope.startsWith('@')));
-  const registryConfig =
-    registries === undefined
-      ? fromNpmrc
-      : createRegistryConfig({ defaultRegistry: registries.default ?? fromNpmrc.defaultRegistry, scopes: { ...fromNpmrc.scopes, ...scopes }, auth: { ...fromNpmrc.auth } });
-  const project = { dir, policy: policyFor(dir), registryConfig, strictBuilds: strictBuilds(dir) };
-  remembered = project;
-  return project;
+export async function currentProject(state: InstallState): Promise<PnpmProject> {
+  return state.project ?? projectAt(state, workspaceRootOf(process.cwd()));
 }

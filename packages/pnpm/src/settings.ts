@@ -15,17 +15,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isValidPackageName, scriptsAllowed, type Policy } from '@portcullis/core';
+import { isValidPackageName, type BuildAllowance } from '@portcullis/core';
+import type { WideningSetting } from './refuse.js';
 
-/** One setting that would widen the builds past the policy: where it is, what it lets build, and the fix. */
-export interface WideningSetting {
-  /** Where it is written: `in /repo/package.json`, `on the command line`. */
-  place: string;
-  setting: string;
-  /** What it allows that the policy does not (`name`, `name@version`), or why it widens. */
-  allows: string[];
-  fix: string;
-}
+export type { WideningSetting } from './refuse.js';
+
+/** What the policy allows to build, as these checks ask it. */
+type Covers = Pick<BuildAllowance, 'covers'>;
 
 /** A pnpm build-allowance entry (`name`, `name@1.0.0 || 2.0.0`, a dependency path with peers) as name and exact versions. */
 function parseAllowance(entry: string): { name: string; versions?: string[] } | undefined {
@@ -41,7 +37,7 @@ function parseAllowance(entry: string): { name: string; versions?: string[] } | 
 }
 
 /** The entries of a pnpm allowlist that scripts.allow does not cover (unparseable entries never are). */
-export function uncoveredAllowances(policy: Policy, entries: readonly unknown[]): string[] {
+export function uncoveredAllowances(builds: Covers, entries: readonly unknown[]): string[] {
   const out: string[] = [];
   for (const entry of entries) {
     if (typeof entry !== 'string') {
@@ -49,7 +45,7 @@ export function uncoveredAllowances(policy: Policy, entries: readonly unknown[])
       continue;
     }
     const parsed = parseAllowance(entry);
-    const covered = parsed !== undefined && (parsed.versions === undefined ? scriptsAllowed(policy, parsed.name) : parsed.versions.every((v) => scriptsAllowed(policy, parsed.name, v)));
+    const covered = parsed !== undefined && (parsed.versions === undefined ? builds.covers(parsed.name) : parsed.versions.every((v) => builds.covers(parsed.name, v)));
     if (!covered) out.push(entry);
   }
   return out;
@@ -62,7 +58,7 @@ function record(value: unknown): Record<string, unknown> | undefined {
 const approveFix = (names: string[]) => `add ${names.map((n) => JSON.stringify(n)).join(', ')} to scripts.allow of portcullis.json if ${names.length === 1 ? 'it' : 'they'} may build`;
 
 /** pnpm 10: the root package.json `pnpm` field, which pnpm merges into the install options after updateConfig. */
-export function rootManifestWidening(policy: Policy, manifest: unknown, manifestDir: string): WideningSetting[] {
+export function rootManifestWidening(builds: Covers, manifest: unknown, manifestDir: string): WideningSetting[] {
   const pnpm = record(record(manifest)?.pnpm);
   if (pnpm === undefined) return [];
   const out: WideningSetting[] = [];
@@ -72,11 +68,11 @@ export function rootManifestWidening(policy: Policy, manifest: unknown, manifest
   };
   if (pnpm.onlyBuiltDependencies !== undefined) {
     const list = pnpm.onlyBuiltDependencies;
-    widen('onlyBuiltDependencies', Array.isArray(list) ? uncoveredAllowances(policy, list) : [String(JSON.stringify(list))]);
+    widen('onlyBuiltDependencies', Array.isArray(list) ? uncoveredAllowances(builds, list) : [String(JSON.stringify(list))]);
   }
   if (pnpm.allowBuilds !== undefined) {
-    const builds = record(pnpm.allowBuilds);
-    widen('allowBuilds', builds ? uncoveredAllowances(policy, Object.keys(builds).filter((key) => builds[key] === true)) : [String(JSON.stringify(pnpm.allowBuilds))]);
+    const allowed = record(pnpm.allowBuilds);
+    widen('allowBuilds', allowed ? uncoveredAllowances(builds, Object.keys(allowed).filter((key) => allowed[key] === true)) : [String(JSON.stringify(pnpm.allowBuilds))]);
   }
   if (pnpm.onlyBuiltDependenciesFile !== undefined) {
     let list: unknown;
@@ -86,7 +82,7 @@ export function rootManifestWidening(policy: Policy, manifest: unknown, manifest
       list = undefined;
     }
     // Unreadable: pnpm would fail on it too; what it allows cannot be judged, so it is refused.
-    widen('onlyBuiltDependenciesFile', Array.isArray(list) ? uncoveredAllowances(policy, list) : [`${String(pnpm.onlyBuiltDependenciesFile)} (not a readable JSON list)`]);
+    widen('onlyBuiltDependenciesFile', Array.isArray(list) ? uncoveredAllowances(builds, list) : [`${String(pnpm.onlyBuiltDependenciesFile)} (not a readable JSON list)`]);
   }
   if (pnpm.neverBuiltDependencies !== undefined) {
     // A deny-list: everything not on it may build. Portcullis already denies what scripts.allow does not name.
@@ -168,13 +164,13 @@ function commandLineSettings(argv: readonly string[]): Array<{ key: string; valu
  * pnpm 11 and 12 restore command-line settings after the hook, `--dangerously-allow-all-builds` and
  * `--config.allow-builds=<json>` / `--config.allow-builds.<name>=true` there.
  */
-export function commandLineWidening(policy: Policy, argv: readonly string[] | undefined, major: number, incoming: Record<string, unknown>): WideningSetting[] {
+export function commandLineWidening(builds: Covers, argv: readonly string[] | undefined, major: number, incoming: Record<string, unknown>): WideningSetting[] {
   const out: WideningSetting[] = [];
   const place = 'on the command line';
   const settings = commandLineSettings(argv ?? []);
   // pnpm 12 ignores --allow-build (measured: nothing built).
   const allowBuild = major >= 12 ? [] : [...settings.filter((s) => s.key === 'allowBuild').map((s) => s.value), ...(Array.isArray(incoming.allowBuild) ? incoming.allowBuild : typeof incoming.allowBuild === 'string' ? [incoming.allowBuild] : [])];
-  const uncovered = [...new Set(uncoveredAllowances(policy, allowBuild.filter((a) => a !== '')))];
+  const uncovered = [...new Set(uncoveredAllowances(builds, allowBuild.filter((a) => a !== '')))];
   if (uncovered.length > 0) out.push({ place, setting: `--allow-build=${uncovered.join(',')}`, allows: uncovered, fix: `${approveFix(uncovered)}, and leave out --allow-build` });
   if (major < 11) return out;
 
@@ -192,11 +188,11 @@ export function commandLineWidening(policy: Policy, argv: readonly string[] | un
       } catch {
         parsed = undefined;
       }
-      const builds = record(parsed);
+      const allowed = record(parsed);
       // What pnpm makes of anything but a JSON object is not ours to guess: refused.
-      entries = builds ? uncoveredAllowances(policy, Object.keys(builds).filter((name) => builds[name] === true)) : [`${value} (not a JSON object)`];
+      entries = allowed ? uncoveredAllowances(builds, Object.keys(allowed).filter((name) => allowed[name] === true)) : [`${value} (not a JSON object)`];
     } else if (key.startsWith('allowBuilds.')) {
-      entries = value === 'false' ? [] : uncoveredAllowances(policy, [key.slice('allowBuilds.'.length)]);
+      entries = value === 'false' ? [] : uncoveredAllowances(builds, [key.slice('allowBuilds.'.length)]);
     } else continue;
     if (entries.length > 0) out.push({ place, setting: `--config.allow-builds`, allows: entries, fix: `${approveFix(entries)}, and leave out --config.allow-builds (pnpm applies command-line settings after Portcullis' hook)` });
   }

@@ -3,7 +3,7 @@
  * for the core's metadata client backed by Yarn's own HTTP stack (its auth, proxies, TLS settings,
  * `enableNetwork` and retries).
  */
-import { createRegistryConfig, DEFAULT_REGISTRY, normalizeRegistryUrl, type RegistryConfig } from '@portcullis/core';
+import { createRegistryConfig, NPM_REGISTRY_URL, normalizeRegistryUrl, type RegistryConfig } from '@portcullis/core';
 import { httpUtils, structUtils, type Configuration } from '@yarnpkg/core';
 import { npmConfigUtils, npmHttpUtils } from '@yarnpkg/plugin-npm';
 
@@ -17,7 +17,7 @@ function isUserSet(configuration: Configuration, key: string): boolean {
 export function yarnRegistryConfig(configuration: Configuration): RegistryConfig {
   // Yarn's built-in default host serves the npm registry's packages and signatures: judge it as that registry,
   // as `portcullis check` does for a project that sets no npmRegistryServer.
-  const defaultRegistry = isUserSet(configuration, 'npmRegistryServer') ? npmConfigUtils.getDefaultRegistry({ configuration }) : DEFAULT_REGISTRY;
+  const defaultRegistry = isUserSet(configuration, 'npmRegistryServer') ? npmConfigUtils.getDefaultRegistry({ configuration }) : NPM_REGISTRY_URL;
   const scopes: Record<string, string> = {};
   for (const scope of configuration.get('npmScopes').keys()) {
     const scoped = configuration.get('npmScopes').get(scope);

@@ -15,7 +15,7 @@
 import { checkTarballIntegrity, type PackageNode } from '@portcullis/core';
 import { ReportError, structUtils, type Configuration, type httpUtils } from '@yarnpkg/core';
 import { NpmSemverFetcher, npmConfigUtils } from '@yarnpkg/plugin-npm';
-import { YarnCode } from './messages.js';
+import { YarnCode } from './refuse.js';
 
 /** One URL in the form the map is keyed by: credentials dropped, `..` and `%2e%2e` resolved (as Yarn's HTTP client does). */
 export function tarballKey(url: string): string {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../finding.js';
 import type { PackageNode } from '../model.js';
 import { parsePolicy } from '../policy/load.js';
-import { approveCommand, gateOutcome, planBuilds } from './build-plan.js';
+import { planBuilds } from './build-plan.js';
 import type { ScriptEvidence } from './evidence.js';
 
 function pkg(name: string, version: string, extra: Partial<PackageNode> = {}): PackageNode {
@@ -12,24 +11,6 @@ const post: ScriptEvidence = { hasInstallScript: true, scripts: ['postinstall'],
 const gyp: ScriptEvidence = { hasInstallScript: false, scripts: [], bindingGyp: true, source: 'installed' };
 const none: ScriptEvidence = { hasInstallScript: false, scripts: [], bindingGyp: false, source: 'installed' };
 const policy = (allow: string[]) => parsePolicy(JSON.stringify({ scripts: { allow } }), '/p/portcullis.json');
-const finding = (code: Finding['code'], name = 'x'): Finding => ({ package: name, version: '1.0.0', rule: code === 'SCRIPT_NOT_ALLOWED' ? 'scripts' : 'signatures', code, message: '', fix: '' });
-
-describe('gateOutcome', () => {
-  it('installs past script findings, stops on signature findings', () => {
-    const out = gateOutcome([finding('SCRIPT_NOT_ALLOWED'), finding('UNSIGNED', 'y')]);
-    expect(out.skipped.map((f) => f.code)).toEqual(['SCRIPT_NOT_ALLOWED']);
-    expect(out.blocking.map((f) => f.code)).toEqual(['UNSIGNED']);
-    expect(out.exitCode).toBe(1);
-  });
-  it('strict makes a skipped script a block; undecidable is exit 3', () => {
-    expect(gateOutcome([finding('SCRIPT_NOT_ALLOWED')], { strictScripts: true }).exitCode).toBe(1);
-    expect(gateOutcome([finding('SCRIPT_NOT_ALLOWED')]).exitCode).toBe(0);
-    expect(gateOutcome([finding('METADATA_UNAVAILABLE'), finding('UNSIGNED')]).exitCode).toBe(3);
-  });
-  it('approveCommand lists each package once, pinned', () => {
-    expect(approveCommand([finding('SCRIPT_NOT_ALLOWED', 'b'), finding('SCRIPT_NOT_ALLOWED', 'a'), finding('SCRIPT_NOT_ALLOWED', 'b')])).toBe('portcullis approve a@1.0.0 b@1.0.0');
-  });
-});
 
 describe('planBuilds', () => {
   it('a bundled copy builds only when its bundler is allowed too', () => {

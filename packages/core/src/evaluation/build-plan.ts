@@ -1,42 +1,13 @@
 /**
- * What an enforcing adapter does with a decision: which findings stop the install, which only mean
- * "installed, scripts skipped", and which installed copies may run their install-time code, in the
- * order a package manager would run them. Pure: no I/O.
+ * Which installed copies may run their install-time code, in the order a package manager would run them.
+ * Pure: no I/O.
  */
-import type { Finding } from '../finding.js';
 import type { PackageNode } from '../model.js';
 import { createSpecMatcher } from '../policy/spec.js';
 import type { Policy } from '../policy/types.js';
-import { isOwnCode, scriptsMayRun } from './evaluate.js';
+import { isOwnCode } from '../model.js';
+import { scriptsMayRun } from './evaluate.js';
 import type { ScriptEvidence } from './evidence.js';
-
-/** Findings split by consequence. */
-export interface GateOutcome {
-  /** Stop before anything is installed: signatures, undecidable packages (and scripts when strict). */
-  blocking: Finding[];
-  /** Install anyway, without running these packages' scripts. */
-  skipped: Finding[];
-  /** 0 when nothing blocks; else 1, or 3 if anything could not be decided. */
-  exitCode: 0 | 1 | 3;
-}
-
-/**
- * Splits findings: a package whose scripts are not allowed is still installed with its scripts
- * skipped, unless `strictScripts` says an unapproved script fails the install.
- */
-export function gateOutcome(findings: readonly Finding[], options: { strictScripts?: boolean } = {}): GateOutcome {
-  const strict = options.strictScripts === true;
-  const blocking = findings.filter((f) => f.code !== 'SCRIPT_NOT_ALLOWED' || strict);
-  const skipped = findings.filter((f) => f.code === 'SCRIPT_NOT_ALLOWED' && !strict);
-  const exitCode = blocking.some((f) => f.code === 'METADATA_UNAVAILABLE') ? 3 : blocking.length > 0 ? 1 : 0;
-  return { blocking, skipped, exitCode };
-}
-
-/** The one command that approves every skipped package, pinned (`portcullis approve a@1.0.0 b@2.1.0`). */
-export function approveCommand(skipped: readonly Finding[]): string {
-  const keys = [...new Set(skipped.map((f) => `${f.package}@${f.version}`))].sort();
-  return `portcullis approve ${keys.join(' ')}`;
-}
 
 /** One installed copy that may run its install-time code. */
 export interface BuildStep {

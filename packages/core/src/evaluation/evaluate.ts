@@ -3,23 +3,19 @@
  * so every rule is a one-line unit test.
  */
 import type { Finding } from '../finding.js';
-import type { PackageNode } from '../model.js';
+import { isOwnCode, type PackageNode } from '../model.js';
 import { createSpecMatcher } from '../policy/spec.js';
 import type { Policy } from '../policy/types.js';
 import type { Evidence, SignatureEvidence } from './evidence.js';
 import { findingFor } from './messages.js';
 
-/** Whether a package is the user's own code, exempt from every rule. */
-export function isOwnCode(pkg: PackageNode): boolean {
-  return pkg.source === 'workspace' || (pkg.source === 'directory' && pkg.insideProject === true);
-}
 
 /**
  * Whether the policy lets a copy run install-time code. A bundled copy's bytes were chosen by the package
  * that bundles it, not by the registry's package of that name: its bundler must be allowed too, or a
  * bundle could pose as an allowed package (`esbuild@1.0.0` inside `evil`).
  */
-export function scriptsMayRun(allowed: (name: string, version: string) => unknown, pkg: PackageNode): boolean {
+export function scriptsMayRun(allowed: (name: string, version: string) => unknown, pkg: Pick<PackageNode, 'name' | 'version' | 'bundledBy'>): boolean {
   if (!allowed(pkg.name, pkg.version)) return false;
   return pkg.bundledBy === undefined || Boolean(allowed(pkg.bundledBy.name, pkg.bundledBy.version));
 }

@@ -3,9 +3,6 @@
  * The evaluator decides from it without any I/O.
  */
 
-/** Lifecycle scripts that run at install time. */
-export const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'] as const;
-export type InstallScript = (typeof INSTALL_SCRIPTS)[number];
 
 /** What is known about a package's install-time code. */
 export interface ScriptEvidence {

@@ -27,7 +27,7 @@ import {
   normalizeRegistry,
   withoutCredentials,
 } from './sources.js';
-import { DEFAULT_REGISTRY } from '../registry/config.js';
+import { NPM_REGISTRY_URL } from '../registry-url.js';
 
 const ROOT = '.';
 const SRI = /^(?:sha(?:1|256|384|512)-[A-Za-z0-9+/]+={0,2}\s*)+$/;
@@ -218,7 +218,7 @@ class NpmReader {
    */
   private registryOfResolved(resolved: string, name: string, version: string): string | undefined {
     const registry = normalizeRegistry(this.opts.registryFor(name));
-    if (isRegistryTarballUrl(resolved, name, version, registry) || isRegistryTarballUrl(resolved, name, version, DEFAULT_REGISTRY)) return registry;
+    if (isRegistryTarballUrl(resolved, name, version, registry) || isRegistryTarballUrl(resolved, name, version, NPM_REGISTRY_URL)) return registry;
     return undefined;
   }
 

@@ -4,7 +4,7 @@
  */
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { SourceKind } from '../model.js';
-import { normalizeRegistryUrl } from '../registry/url.js';
+import { normalizeRegistryUrl, NPM_REGISTRY_URL } from '../registry-url.js';
 import { isValidPackageName } from '../package-name.js';
 import { isRegistryVersion } from './names.js';
 
@@ -40,7 +40,7 @@ export function withoutCredentials(url: string): string {
 }
 
 /** Hosts that serve the npm registry's own packages and tarballs under the same paths (Yarn's default is the second). */
-const NPM_REGISTRY_SPELLINGS = ['https://registry.npmjs.org/', 'https://registry.yarnpkg.com/'];
+const NPM_REGISTRY_SPELLINGS = [NPM_REGISTRY_URL, 'https://registry.yarnpkg.com/'];
 
 /**
  * Whether `url` is exactly the tarball `registry` serves for `name@version` by the registry convention,

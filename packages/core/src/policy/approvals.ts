@@ -1,7 +1,7 @@
 /** Which `scripts.allow` entries `portcullis approve <args>` writes: pure, from the lockfile's packages. */
 import { PortcullisError } from '../errors.js';
 import type { PackageNode } from '../model.js';
-import { isOwnCode } from '../evaluation/evaluate.js';
+import { isOwnCode } from '../model.js';
 import { parsePackageSpec, specMatches } from './spec.js';
 
 /** Turns `name` / `name@range` arguments into pinned `name@version` entries for every matching installed version. */

@@ -1,4 +1,5 @@
 /** Pure edits of portcullis.json text, for `portcullis approve` and `portcullis init`. */
+import { NPM_REGISTRY_URL } from '../registry-url.js';
 import { parsePolicy } from './load.js';
 
 /** The starter policy `init` writes when there is none. */
@@ -8,7 +9,7 @@ export function starterPolicyText(allow: readonly string[] = []): string {
       $schema: './node_modules/@portcullis/cli/dist/schema.json',
       scripts: { allow: [...allow] },
       signatures: { require: 'registry', allowUnsigned: [] },
-      registries: { 'https://registry.npmjs.org/': { keys: 'npm' } },
+      registries: { [NPM_REGISTRY_URL]: { keys: 'npm' } },
     },
     null,
     2,

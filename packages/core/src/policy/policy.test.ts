@@ -8,7 +8,7 @@ import { PortcullisError } from '../errors.js';
 import { parseJsonWithLocations } from './json.js';
 import { findPolicyFile, loadPolicy, loadProjectPolicy, parsePolicy } from './load.js';
 import { createSpecMatcher, parsePackageSpec, specMatches } from './spec.js';
-import { NPM_REGISTRY } from './validate.js';
+import { NPM_REGISTRY_URL } from '../registry-url.js';
 
 function policyError(text: string): PortcullisError {
   try {
@@ -62,7 +62,7 @@ describe('policy validation', () => {
     const policy = parsePolicy('{}', '/p/portcullis.json');
     expect(policy.scripts.allow).toEqual([]);
     expect(policy.signatures).toEqual({ require: 'registry', allowUnsigned: [] });
-    expect(policy.registries).toEqual({ [NPM_REGISTRY]: { keys: 'npm' } });
+    expect(policy.registries).toEqual({ [NPM_REGISTRY_URL]: { keys: 'npm' } });
   });
 
   it('reads the contract example', () => {
@@ -87,7 +87,7 @@ describe('policy validation', () => {
     ]);
     expect(policy.scripts.allow[1]!.location).toEqual({ line: 6, column: 7 });
     expect(policy.signatures.allowUnsigned[0]!.name).toBe('legacy-internal');
-    expect(Object.keys(policy.registries)).toEqual([NPM_REGISTRY, 'https://npm.example.corp/']);
+    expect(Object.keys(policy.registries)).toEqual([NPM_REGISTRY_URL, 'https://npm.example.corp/']);
   });
 
   it.each([

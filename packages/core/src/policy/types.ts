@@ -1,4 +1,4 @@
-import type { SourceLocation } from '../model.js';
+import type { RegistryKey, SourceLocation } from '../model.js';
 
 /** A package selector from the policy: `name` (any version) or `name@semver-range`. */
 export interface PackageSpec {
@@ -9,17 +9,6 @@ export interface PackageSpec {
   range: string | null;
   /** Where the entry stands in portcullis.json (absent for built-in defaults). */
   location?: SourceLocation;
-}
-
-/** A registry signing key in the `/-/npm/v1/keys` format. */
-export interface RegistryKey {
-  keyid: string;
-  keytype: string;
-  scheme: string;
-  /** base64 SPKI DER */
-  key: string;
-  /** ISO date after which the key no longer signs new versions, or null. */
-  expires: string | null;
 }
 
 /** Which keys a registry is trusted with: npm's embedded keys, or an explicit list. */

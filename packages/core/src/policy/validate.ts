@@ -4,13 +4,12 @@
  */
 import { PortcullisError } from '../errors.js';
 import type { SourceLocation } from '../model.js';
-import { normalizeRegistryUrl } from '../registry/url.js';
+import { normalizeRegistryUrl, NPM_REGISTRY_URL } from '../registry-url.js';
 import type { JsonNode } from './json.js';
 import { parsePackageSpec } from './spec.js';
-import type { PackageSpec, Policy, RegistryKey, RegistryTrust } from './types.js';
+import type { RegistryKey } from '../model.js';
+import type { PackageSpec, Policy, RegistryTrust } from './types.js';
 
-/** The npm registry URL; trusted with npm's embedded keys unless the policy says otherwise. */
-export const NPM_REGISTRY = 'https://registry.npmjs.org/';
 
 /** The policy that applies when there is no portcullis.json: no dependency scripts, signatures required. */
 export function defaultPolicy(): Policy {
@@ -18,7 +17,7 @@ export function defaultPolicy(): Policy {
     file: null,
     scripts: { allow: [] },
     signatures: { require: 'registry', allowUnsigned: [] },
-    registries: { [NPM_REGISTRY]: { keys: 'npm' } },
+    registries: { [NPM_REGISTRY_URL]: { keys: 'npm' } },
   };
 }
 

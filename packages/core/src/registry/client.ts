@@ -4,13 +4,14 @@
  * METADATA_UNAVAILABLE error: Portcullis fails closed, it never guesses "allowed".
  */
 import { PortcullisError } from '../errors.js';
-import type { RegistryKey } from '../policy/types.js';
-import { createMetadataCache, type CacheEntry, type CacheKind, type MetadataCache } from './cache.js';
+import type { RegistryKey } from '../model.js';
+import { createMetadataCache, type CacheEntry, type CacheKind, type MetadataCache } from '../cache/metadata.js';
 import type { RegistryConfig } from './config.js';
 import { keysFromJson, parseKeys, MAX_KEYS_BYTES } from './keys.js';
-import { MAX_PACKUMENT_BYTES, packumentFromJson, packumentToJson, parsePackument, servedKindOf, type Packument, type PackumentKind } from './packument.js';
+import { MAX_PACKUMENT_BYTES } from '../limits.js';
+import { packumentFromJson, packumentToJson, parsePackument, servedKindOf, type Packument, type PackumentKind } from './packument.js';
 import { isValidPackageName } from '../package-name.js';
-import { keysUrl, nerfDart, normalizeRegistryUrl, packumentUrl, redactUrl } from './url.js';
+import { keysUrl, nerfDart, normalizeRegistryUrl, packumentUrl, redactUrl } from '../registry-url.js';
 
 /** How the client talks to registries; every field but `config` has a default. */
 export interface RegistryClientOptions {

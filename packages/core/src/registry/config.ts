@@ -4,11 +4,9 @@
  * an adapter that reads `.yarnrc.yml` / `pnpm-workspace.yaml`.
  */
 import { inspect } from 'node:util';
-import { NPM_REGISTRY_URL } from '../signatures/npm-keys.js';
-import { nerfDart, normalizeRegistryUrl, redactUrlsIn } from './url.js';
+import { nerfDart, normalizeRegistryUrl, NPM_REGISTRY_URL, redactUrlsIn } from '../registry-url.js';
 
 /** The registry used when nothing configures another. */
-export const DEFAULT_REGISTRY: string = NPM_REGISTRY_URL;
 
 const MASK = '***';
 
@@ -91,7 +89,7 @@ export interface RegistryConfigInput {
 
 /** Builds a RegistryConfig; throws USAGE for a registry URL that is not http(s). */
 export function createRegistryConfig(input: RegistryConfigInput = {}): RegistryConfig {
-  const defaultRegistry = normalizeRegistryUrl(input.defaultRegistry ?? DEFAULT_REGISTRY);
+  const defaultRegistry = normalizeRegistryUrl(input.defaultRegistry ?? NPM_REGISTRY_URL);
   // Null prototypes: a scope or prefix named `__proto__` or `constructor` is just a key.
   const scopes: Record<string, string> = Object.create(null);
   for (const [scope, url] of Object.entries(input.scopes ?? {})) {

@@ -3,7 +3,7 @@
  * the policy's decision, not this module's.
  */
 import { PortcullisError } from '../errors.js';
-import type { RegistryKey } from '../policy/types.js';
+import type { RegistryKey } from '../model.js';
 
 /** A keys document beyond this size is not a keys document. */
 export const MAX_KEYS_BYTES = 1024 * 1024;

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
-import { DEFAULT_REGISTRY, RegistryCredentials, createRegistryConfig } from './config.js';
+import { NPM_REGISTRY_URL } from '../registry-url.js';
+import { RegistryCredentials, createRegistryConfig } from './config.js';
 import { expandEnv, loadNpmConfig, npmConfigFromEnv, parseNpmrc, registryConfigFromNpmrc } from './npmrc.js';
-import { redactUrl } from './url.js';
+import { redactUrl } from '../registry-url.js';
 
 describe('parseNpmrc', () => {
   it('reads key=value lines, skips comments and sections, and strips quotes and inline comments', () => {
@@ -168,7 +169,7 @@ describe('registryConfigFromNpmrc', () => {
 describe('createRegistryConfig', () => {
   it('defaults to the npm registry and normalizes URLs', () => {
     const config = createRegistryConfig({ scopes: { corp: 'HTTPS://Corp.Example.Test/npm' } });
-    expect(config.defaultRegistry).toBe(DEFAULT_REGISTRY);
+    expect(config.defaultRegistry).toBe(NPM_REGISTRY_URL);
     expect(config.registryFor('@corp/x')).toBe('https://corp.example.test/npm/');
   });
 
@@ -233,7 +234,7 @@ describe('loadNpmConfig', () => {
 
   it('defaults to the npm registry when nothing is configured', async () => {
     const config = await loadNpmConfig({ projectDir: project, homeDir: home, env: {} });
-    expect(config.defaultRegistry).toBe(DEFAULT_REGISTRY);
+    expect(config.defaultRegistry).toBe(NPM_REGISTRY_URL);
     expect(Object.keys(config.auth)).toEqual([]);
   });
 

@@ -7,10 +7,10 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { PortcullisError } from '../errors.js';
 import { RegistryCredentials, createRegistryConfig, type RegistryConfig } from './config.js';
-import { normalizeRegistryUrl } from './url.js';
+import { normalizeRegistryUrl } from '../registry-url.js';
 
 /** Environment variables, as `process.env` holds them. */
-export type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../env.js';
 
 /** An .npmrc file beyond this size is not a config file; refusing it keeps a mistake from eating memory. */
 const MAX_NPMRC_BYTES = 1024 * 1024;

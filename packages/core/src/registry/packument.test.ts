@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
 import { parseKeys } from './keys.js';
-import { INSTALL_SCRIPTS } from '../evaluation/evidence.js';
+import { INSTALL_SCRIPTS } from '../model.js';
 import { installScriptsOf, packumentFromJson, packumentToJson, parsePackument, servedKindOf, type Packument } from './packument.js';
 
 const SIG = { keyid: 'SHA256:abc', sig: 'MEUCIQ==' };

@@ -58,8 +58,7 @@ export interface Packument {
   time: ReadonlyMap<string, string>;
 }
 
-/** Larger metadata than this is refused (full documents of the biggest packages are tens of MiB). */
-export const MAX_PACKUMENT_BYTES = 64 * 1024 * 1024;
+import { MAX_PACKUMENT_BYTES } from '../limits.js';
 
 /**
  * What the registry actually sent, which decides what a version entry that says nothing about scripts

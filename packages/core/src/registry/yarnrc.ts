@@ -4,8 +4,10 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { PortcullisError } from '../errors.js';
-import { createRegistryConfig, DEFAULT_REGISTRY, RegistryCredentials, type RegistryConfig } from './config.js';
-import { expandEnv, type Env } from './npmrc.js';
+import { NPM_REGISTRY_URL } from '../registry-url.js';
+import { createRegistryConfig, RegistryCredentials, type RegistryConfig } from './config.js';
+import type { Env } from '../env.js';
+import { expandEnv } from './npmrc.js';
 
 const MAX_YARNRC_BYTES = 1024 * 1024;
 
@@ -95,7 +97,7 @@ export function loadYarnConfig(options: { projectDir: string; env?: Env; homeDir
   const scopes: Record<string, string> = Object.create(null);
   const auth: Record<string, RegistryCredentials> = Object.create(null);
   // Yarn's own default host serves the npm registry's packages and signatures; trust it as that registry.
-  const registry = defaultRegistry ?? DEFAULT_REGISTRY;
+  const registry = defaultRegistry ?? NPM_REGISTRY_URL;
 
   const top = credentials(merged, env) ?? (env.YARN_NPM_AUTH_TOKEN ? RegistryCredentials.bearer(env.YARN_NPM_AUTH_TOKEN) : undefined);
   if (top) auth[registry] = top;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approvalsFromPnpmSettings } from './pnpm.js';
+import { approvalsFromPnpmSettings, pnpmWorkspaceSettings } from './pnpm.js';
 
 describe('approvalsFromPnpmSettings', () => {
   it('imports allowBuilds true entries and onlyBuiltDependencies from both places, once each', () => {
@@ -16,5 +16,17 @@ describe('approvalsFromPnpmSettings', () => {
   it('reads nothing from absent or empty sources', () => {
     expect(approvalsFromPnpmSettings({})).toEqual({ allow: [], skipped: [] });
     expect(approvalsFromPnpmSettings({ workspaceYaml: '', packageJson: '{}' })).toEqual({ allow: [], skipped: [] });
+  });
+});
+
+describe('pnpmWorkspaceSettings', () => {
+  it('reads the settings as YAML (not line patterns), and nothing from a malformed or hostile file', () => {
+    expect(pnpmWorkspaceSettings('packages:\n  - a\nstrictDepBuilds: true # on\n').strictDepBuilds).toBe(true);
+    expect(pnpmWorkspaceSettings('strictDepBuilds:   false\n').strictDepBuilds).toBe(false);
+    expect(pnpmWorkspaceSettings('"strictDepBuilds": "true"\n').strictDepBuilds).toBe('true');
+    expect(pnpmWorkspaceSettings('other:\n  strictDepBuilds: true\n').strictDepBuilds).toBeUndefined();
+    expect(pnpmWorkspaceSettings('strictDepBuilds: [true\n')).toEqual({});
+    expect(pnpmWorkspaceSettings('- a\n- b\n')).toEqual({});
+    expect(Object.getPrototypeOf(pnpmWorkspaceSettings('__proto__: {polluted: true}\n'))).toBeNull();
   });
 });

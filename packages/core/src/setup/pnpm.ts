@@ -41,3 +41,25 @@ export function approvalsFromPnpmSettings(sources: { workspaceYaml?: string; pac
   }
   return { allow, skipped };
 }
+
+/** The largest pnpm-workspace.yaml read (pnpm's own files are a few KiB). */
+const MAX_WORKSPACE_YAML_BYTES = 1024 * 1024;
+
+/**
+ * The settings written in a pnpm-workspace.yaml, as a plain object (empty when the text is not a YAML mapping,
+ * too large, or malformed: pnpm itself refuses such a file). Keys that could pollute prototypes are dropped.
+ */
+export function pnpmWorkspaceSettings(text: string): Record<string, unknown> {
+  if (Buffer.byteLength(text, 'utf8') > MAX_WORKSPACE_YAML_BYTES) return {};
+  let doc: unknown;
+  try {
+    doc = parse(text, { maxAliasCount: 100 }) as unknown;
+  } catch {
+    return {};
+  }
+  const settings = record(doc);
+  if (settings === undefined) return {};
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(settings)) if (key !== '__proto__' && key !== 'constructor' && key !== 'prototype') out[key] = value;
+  return out;
+}

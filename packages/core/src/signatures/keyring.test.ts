@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { PortcullisError } from '../errors.js';
 import { createKeyring, parseKeysResponse, refreshKeys, type CachedRegistryKeys, type KeyCache } from './keyring.js';
-import { NPM_REGISTRY_KEYS, NPM_REGISTRY_URL } from './npm-keys.js';
+import { NPM_REGISTRY_URL } from '../registry-url.js';
+import { NPM_REGISTRY_KEYS } from './npm-keys.js';
 import { makeSigningKey } from './signing-key.fixture.js';
 
 const OLD = NPM_REGISTRY_KEYS.find((k) => k.expires !== null)!;

@@ -1,9 +1,10 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { PortcullisError } from '../errors.js';
-import type { RegistryKey, RegistryTrust } from '../policy/types.js';
+import type { RegistryKey } from '../model.js';
+import type { RegistryTrust } from '../policy/types.js';
 import { KeyMaterialError, parseKeyWithId, SUPPORTED_KEYTYPE } from './keyid.js';
 import { NPM_REGISTRY_KEYS } from './npm-keys.js';
-import { normalizeRegistryUrl } from '../registry/url.js';
+import { normalizeRegistryUrl } from '../registry-url.js';
 
 /** Where a trusted key came from. */
 export type KeyOrigin = 'embedded' | 'policy' | 'refreshed';

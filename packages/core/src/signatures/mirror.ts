@@ -1,4 +1,4 @@
-import { normalizeRegistryUrl } from '../registry/url.js';
+import { normalizeRegistryUrl } from '../registry-url.js';
 
 /** One registry that served no signatures at all: reported once instead of N times. */
 export interface SignatureStripping {

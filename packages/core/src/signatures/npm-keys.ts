@@ -1,4 +1,4 @@
-import type { RegistryKey } from '../policy/types.js';
+import type { RegistryKey } from '../model.js';
 
 /**
  * The npm registry's public signing keys, as its `/-/npm/v1/keys` endpoint serves them.
@@ -23,5 +23,3 @@ export const NPM_REGISTRY_KEYS: readonly Readonly<RegistryKey>[] = Object.freeze
   }),
 ]);
 
-/** The registry URL whose `"keys": "npm"` entry the default policy carries. */
-export const NPM_REGISTRY_URL = 'https://registry.npmjs.org/';

@@ -1,6 +1,6 @@
 // Test-only: a throwaway registry signing key, generated per run (never checked in).
 import { generateKeyPairSync, sign } from 'node:crypto';
-import type { RegistryKey } from '../policy/types.js';
+import type { RegistryKey } from '../model.js';
 import { keyIdOf } from './keyid.js';
 
 /** A fresh P-256 key in the `/-/npm/v1/keys` format, and a signer for `name@version:integrity`. */

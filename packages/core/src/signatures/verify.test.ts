@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createKeyring } from './keyring.js';
-import { NPM_REGISTRY_KEYS, NPM_REGISTRY_URL } from './npm-keys.js';
+import { NPM_REGISTRY_URL } from '../registry-url.js';
+import { NPM_REGISTRY_KEYS } from './npm-keys.js';
 import { makeSigningKey } from './signing-key.fixture.js';
 import { readVectors } from './vectors.fixture.js';
 import { SignatureMemo, verifyRegistrySignatures, type SignatureCheck } from './verify.js';

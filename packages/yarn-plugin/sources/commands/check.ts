@@ -3,7 +3,6 @@ import { formatJson, formatSarif, formatText, PortcullisError, runCheck } from '
 import { BaseCommand } from '@yarnpkg/cli';
 import { Configuration, Project } from '@yarnpkg/core';
 import { Command, Option, UsageError } from 'clipanion';
-import { forYarn } from '../messages.js';
 import { projectDir } from '../packages.js';
 import { yarnFetch, yarnRegistryConfig } from '../registry.js';
 
@@ -30,14 +29,14 @@ export default class PortcullisCheckCommand extends BaseCommand {
     try {
       const { result, locations } = await runCheck(dir, {
         kind: 'yarn',
+        surface: 'yarn',
         offline: this.offline,
         refreshKeys: this.refreshKeys,
         fetch: yarnFetch(configuration, yarnRegistryConfig(configuration)),
       });
-      const shown = { ...result, findings: result.findings.map(forYarn) };
-      if (this.format === 'json') this.context.stdout.write(formatJson(shown));
-      else if (this.format === 'sarif') this.context.stdout.write(formatSarif(shown, { rootDir: dir, toolVersion: 'yarn-plugin', locations }));
-      else this.context.stdout.write(formatText(shown, { color: configuration.get('enableColors') === true }));
+      if (this.format === 'json') this.context.stdout.write(formatJson(result));
+      else if (this.format === 'sarif') this.context.stdout.write(formatSarif(result, { rootDir: dir, toolVersion: 'yarn-plugin', locations }));
+      else this.context.stdout.write(formatText(result, { color: configuration.get('enableColors') === true }));
       return result.exitCode;
     } catch (error) {
       if (!(error instanceof PortcullisError)) throw error;

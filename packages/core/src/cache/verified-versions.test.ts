@@ -7,7 +7,7 @@ import type { PackageNode } from '../model.js';
 import { parsePolicy } from '../policy/load.js';
 import { createRegistryConfig } from '../registry/config.js';
 import { makeSigningKey } from '../signatures/signing-key.fixture.js';
-import { createDecider } from './run.js';
+import { createDecider } from '../decider/decider.js';
 import { defaultStateDir, memoSecret, VerifiedVersions, type VersionFacts, type VersionQuery } from './verified-versions.js';
 
 const temp = (prefix: string) => mkdtempSync(join(tmpdir(), `portcullis-verified-${prefix}-`));

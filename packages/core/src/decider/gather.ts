@@ -3,8 +3,8 @@
  * for the pure evaluator to decide on. Any failure becomes "unavailable" — never an allow.
  */
 import { PortcullisError } from '../errors.js';
-import { INSTALL_SCRIPTS, type Evidence, type ScriptEvidence, type SignatureEvidence } from '../evaluation/evidence.js';
-import { isOwnCode } from '../evaluation/evaluate.js';
+import type { Evidence, ScriptEvidence, SignatureEvidence } from '../evaluation/evidence.js';
+import { INSTALL_SCRIPTS, isOwnCode } from '../model.js';
 import type { PackageNode } from '../model.js';
 import type { Policy } from '../policy/types.js';
 import { installScriptsOf, type Packument, type PackumentVersion } from '../registry/packument.js';
@@ -12,8 +12,9 @@ import type { RegistryClient } from '../registry/client.js';
 import type { Keyring } from '../signatures/keyring.js';
 import { detectSignatureStripping, type SignatureStripping } from '../signatures/mirror.js';
 import { verifyRegistrySignatures } from '../signatures/verify.js';
-import type { InstalledManifest, InstalledManifestReader } from './installed.js';
-import { factsOf, metadataOf, type VerifiedVersions, type VersionQuery } from './verified-versions.js';
+import type { InstalledManifest, InstalledManifestReader } from '../layouts/installed.js';
+import type { VerifiedVersions, VersionQuery } from '../cache/verified-versions.js';
+import { factsOf, metadataOf } from './memo-facts.js';
 
 export interface GatherOptions {
   policy: Policy;

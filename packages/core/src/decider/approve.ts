@@ -6,8 +6,8 @@ import type { LockfileKind } from '../model.js';
 import { approvalsFor } from '../policy/approvals.js';
 import { addScriptApprovals, starterPolicyText } from '../policy/edit.js';
 import { findPolicyFile, POLICY_FILE } from '../policy/load.js';
-import type { Env } from '../registry/npmrc.js';
-import { loadProject } from './run.js';
+import type { Env } from '../env.js';
+import { loadProject } from './check.js';
 
 /** What approve wrote: the policy file, every pinned entry asked for, and which of them were new. */
 export interface Approval {

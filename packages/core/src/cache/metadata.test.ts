@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cacheKey, createMetadataCache, defaultCacheDir, type CacheEntry } from './cache.js';
+import { cacheKey, createMetadataCache, defaultCacheDir, type CacheEntry } from './metadata.js';
 
 const REGISTRY = 'https://r.test/';
 
@@ -108,16 +108,16 @@ describe('metadata cache', () => {
     // Compile the cache module and what it imports to plain ESM so a child `node` can load it.
     const here = dirname(fileURLToPath(import.meta.url));
     const out = join(dir, 'compiled');
-    await mkdir(join(out, 'registry'), { recursive: true });
+    await mkdir(join(out, 'cache'), { recursive: true });
     await writeFile(join(out, 'package.json'), '{"type":"module"}');
-    for (const rel of ['registry/cache.ts', 'registry/packument.ts', 'errors.ts']) {
+    for (const rel of ['cache/metadata.ts', 'limits.ts', 'env.ts']) {
       const source = await readFile(join(here, '..', rel), 'utf8');
       const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
       await writeFile(join(out, rel.replace(/\.ts$/, '.js')), js.outputText);
     }
     const cacheDir = join(dir, 'shared');
     const script = `
-      import { createMetadataCache } from ${JSON.stringify(join(out, 'registry', 'cache.js'))};
+      import { createMetadataCache } from ${JSON.stringify(join(out, 'cache', 'metadata.js'))};
       const [writer, dir] = process.argv.slice(1);
       const cache = createMetadataCache(dir, { onError: (m) => { console.error(m); process.exitCode = 1; } });
       for (let i = 0; i < 60; i++) {

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cacheKey, createMetadataCache, type CacheEntry } from './cache.js';
+import { cacheKey, createMetadataCache, type CacheEntry } from './metadata.js';
 
 const root = mkdtempSync(join(tmpdir(), 'portcullis-cache-fault-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -2,7 +2,7 @@
  * Registry URLs: where a packument lives, the `//host/path/` form npm keys credentials by, and
  * redaction so that no message ever carries a secret that was written into a URL.
  */
-import { PortcullisError } from '../errors.js';
+import { PortcullisError } from './errors.js';
 
 const REDACTED = '***';
 
@@ -80,3 +80,6 @@ export function redactUrlsIn(text: string): string {
     .replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]*@/gi, `$1${REDACTED}@`)
     .replace(/([?&][^=\s&#'"]+=)[^\s&#'"]*/g, `$1${REDACTED}`);
 }
+
+/** The npm registry: the default registry of npm, pnpm and Yarn, and the one whose keys Portcullis embeds. */
+export const NPM_REGISTRY_URL = 'https://registry.npmjs.org/';

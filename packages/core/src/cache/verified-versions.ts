@@ -15,9 +15,8 @@ import { mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync } fro
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
-import { INSTALL_SCRIPTS } from '../evaluation/evidence.js';
-import { installScriptsOf, type PackumentVersion } from '../registry/packument.js';
-import type { Env } from '../registry/npmrc.js';
+import type { Env } from '../env.js';
+import { INSTALL_SCRIPTS } from '../model.js';
 
 // v2: v1 could hold "no scripts" for versions whose full document listed scripts that were not read.
 const FORMAT = 'portcullis-verified-v2';
@@ -95,34 +94,6 @@ export interface VersionFacts {
 }
 
 type Stored = [integrity: string, keyid: string, hasInstallScript: 0 | 1, gypfile: 0 | 1, scripts: string];
-
-/** Script facts of registry metadata, as stored; undefined when the metadata does not say (nothing to remember). */
-export function factsOf(metadata: PackumentVersion, integrity: string, keyid: string): VersionFacts | undefined {
-  const listed = installScriptsOf(metadata, INSTALL_SCRIPTS);
-  if (!listed.known) return undefined;
-  return {
-    integrity,
-    keyid,
-    hasInstallScript: listed.hasInstallScript,
-    gypfile: metadata.gypfile === true,
-    scripts: listed.scripts,
-  };
-}
-
-/** The metadata-shaped view of remembered facts, for the same script evidence as fresh metadata gives. */
-export function metadataOf(name: string, version: string, facts: VersionFacts): PackumentVersion {
-  const scripts: Record<string, string> = Object.create(null);
-  for (const script of facts.scripts) scripts[script] = '';
-  return {
-    name,
-    version,
-    dist: { integrity: facts.integrity, signatures: [] },
-    // Explicit either way: remembered facts are known facts.
-    hasInstallScript: facts.hasInstallScript,
-    ...(facts.gypfile ? { gypfile: true } : {}),
-    ...(facts.scripts.length > 0 ? { scripts } : {}),
-  };
-}
 
 export class VerifiedVersions {
   readonly #secret: Buffer | null;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PortcullisError } from '../errors.js';
-import { normalizeRegistryUrl } from './url.js';
+import { PortcullisError } from './errors.js';
+import { normalizeRegistryUrl } from './registry-url.js';
 
 describe('normalizeRegistryUrl', () => {
   it.each([

@@ -1,0 +1,88 @@
+/** `check` end to end: find and read the project, judge every package through the gate, report. */
+import { dirname } from 'node:path';
+import type { Env } from '../env.js';
+import { findProjectLockfile, readLockfile } from '../lockfile/index.js';
+import { installedManifestReader } from '../layouts/installed.js';
+import type { Lockfile, LockfileKind, SourceLocation } from '../model.js';
+import { loadProjectPolicy } from '../policy/load.js';
+import type { Policy } from '../policy/types.js';
+import type { RegistryConfig } from '../registry/config.js';
+import { loadNpmConfig } from '../registry/npmrc.js';
+import { loadYarnConfig } from '../registry/yarnrc.js';
+import type { Surface } from '../report/notices.js';
+import type { CheckResult } from '../report/result.js';
+import { gateFor, type Gate, type Verdict } from './gate.js';
+
+/** A project as Portcullis sees it: its policy, its lockfile and its package manager's registry settings. */
+export interface Project {
+  dir: string;
+  policy: Policy;
+  lockfile: Lockfile;
+  registryConfig: RegistryConfig;
+}
+
+/**
+ * Registry settings the way the project's package manager reads them when started in `from` (default: the
+ * project root): npm and pnpm read the root's `.npmrc`; Yarn merges `.yarnrc.yml` files from `from` upwards.
+ */
+export async function loadRegistryConfig(kind: LockfileKind, dir: string, env: Env, from: string = dir): Promise<RegistryConfig> {
+  return kind === 'yarn' ? loadYarnConfig({ projectDir: from, env }) : loadNpmConfig({ projectDir: dir, env });
+}
+
+/**
+ * Loads policy, lockfile and registry settings for the project that governs `start`: the folder of its
+ * lockfile (a workspace root when `start` is a member or a sub-folder). A portcullis.json between `start`
+ * and that root is not the policy the install obeys, so it is refused (as portcullis-npm does), never used.
+ */
+export async function loadProject(start: string, options: { env?: Env; kind?: LockfileKind } = {}): Promise<Project> {
+  const env = options.env ?? process.env;
+  const found = findProjectLockfile(start, options.kind);
+  const dir = dirname(found.path);
+  const policy = loadProjectPolicy(start, dir, env);
+  const registryConfig = await loadRegistryConfig(found.kind, dir, env, start);
+  const lockfile = readLockfile(found.path, { projectDir: dir, registryFor: (name) => registryConfig.registryFor(name) });
+  return { dir, policy, lockfile, registryConfig };
+}
+
+export interface CheckOptions {
+  env?: Env;
+  kind?: LockfileKind;
+  /** Where the report is shown (fixes are spelled for it: `yarn portcullis …` inside Yarn). Default: the CLI. */
+  surface?: Surface;
+  /** Use only the metadata cache. */
+  offline?: boolean;
+  cacheDir?: string;
+  /** Fetch `/-/npm/v1/keys` of configured registries and add keys they publish (never replacing embedded ones). */
+  refreshKeys?: boolean;
+  fetch?: typeof fetch;
+}
+
+/** Everything a check produced, for reports and for `explain`. */
+export interface CheckRun {
+  project: Project;
+  gate: Gate;
+  verdict: Verdict;
+  result: CheckResult;
+  locations: Map<string, SourceLocation>;
+}
+
+/** Runs a whole check of the project that governs `start`. */
+export async function runCheck(start: string, options: CheckOptions = {}): Promise<CheckRun> {
+  const env = options.env ?? process.env;
+  const project = await loadProject(start, { env, ...(options.kind ? { kind: options.kind } : {}) });
+  const gate = gateFor(project.policy, {
+    dir: project.dir,
+    packageManager: project.lockfile.kind,
+    surface: options.surface ?? 'cli',
+    registryConfig: project.registryConfig,
+    env,
+    ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.refreshKeys !== undefined ? { refreshKeys: options.refreshKeys } : {}),
+    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+  });
+  const verdict = await gate.judge(project.lockfile.packages, { readInstalled: installedManifestReader(project.lockfile, project.dir) });
+  const locations = new Map<string, SourceLocation>();
+  for (const pkg of project.lockfile.packages) if (pkg.location) locations.set(pkg.id, pkg.location);
+  return { project, gate, verdict, result: verdict.report({ kind: project.lockfile.kind, path: project.lockfile.path }), locations };
+}

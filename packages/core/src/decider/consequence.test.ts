@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import type { Finding } from '../finding.js';
+import { consequenceOf } from './consequence.js';
+
+const finding = (code: Finding['code'], name = 'x'): Finding => ({ package: name, version: '1.0.0', rule: code === 'SCRIPT_NOT_ALLOWED' ? 'scripts' : 'signatures', code, message: '', fix: '', id: `${name}@1.0.0` });
+const install = { surface: 'pnpm', strict: false } as const;
+
+describe('consequenceOf', () => {
+  it('installs past script findings, stops on signature findings', () => {
+    const out = consequenceOf([finding('SCRIPT_NOT_ALLOWED'), finding('UNSIGNED', 'y')], install);
+    expect(out.skipped.map((f) => f.code)).toEqual(['SCRIPT_NOT_ALLOWED']);
+    expect(out.blocking.map((f) => f.code)).toEqual(['UNSIGNED']);
+    expect(out.exitCode).toBe(1);
+  });
+
+  it('strict makes a skipped script a block; undecidable is exit 3', () => {
+    expect(consequenceOf([finding('SCRIPT_NOT_ALLOWED')], { ...install, strict: true }).exitCode).toBe(1);
+    expect(consequenceOf([finding('SCRIPT_NOT_ALLOWED')], install).exitCode).toBe(0);
+    expect(consequenceOf([finding('METADATA_UNAVAILABLE'), finding('UNSIGNED')], install).exitCode).toBe(3);
+  });
+
+  it('a check counts every finding; a script the package manager cannot skip blocks', () => {
+    expect(consequenceOf([finding('SCRIPT_NOT_ALLOWED')], { surface: 'cli', strict: false })).toMatchObject({ exitCode: 1, skipped: [] });
+    const unskippable = consequenceOf([finding('SCRIPT_NOT_ALLOWED', 'git-dep'), finding('SCRIPT_NOT_ALLOWED', 'reg')], { ...install, scriptsUnskippable: new Set(['git-dep@1.0.0']) });
+    expect(unskippable.blocking.map((f) => f.package)).toEqual(['git-dep']);
+    expect(unskippable.skipped.map((f) => f.package)).toEqual(['reg']);
+    expect(unskippable.exitCode).toBe(1);
+  });
+});

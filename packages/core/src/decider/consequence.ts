@@ -1,0 +1,43 @@
+/**
+ * What the findings mean for an install: which stop it, which only mean "installed, scripts skipped", and
+ * the exit code. One rule for every surface; pure.
+ */
+import { exitCodeFor } from '../evaluation/evaluate.js';
+import type { Finding } from '../finding.js';
+import type { PackageNode } from '../model.js';
+import type { Surface } from '../report/notices.js';
+
+/** Findings split by consequence. */
+export interface Consequence {
+  /** Stop before anything is installed: signatures, undecidable packages (and scripts when strict). */
+  blocking: Finding[];
+  /** Install anyway, without running these packages' install scripts. */
+  skipped: Finding[];
+  /** 0 when nothing blocks; else 1, or 3 if anything could not be decided. */
+  exitCode: 0 | 1 | 3;
+}
+
+export interface ConsequenceOptions {
+  surface: Surface;
+  /** Strict mode: a script the policy does not allow fails the install. */
+  strict: boolean;
+  /** Packages whose install scripts the package manager runs even when told not to: a disallowed script there blocks. */
+  scriptsUnskippable?: ReadonlySet<string>;
+}
+
+/**
+ * Splits findings. A package whose scripts are not allowed is installed with its scripts skipped — unless strict
+ * mode is on, the package manager cannot skip them, or the surface is a check (`portcullis check` reports every
+ * finding as a failure).
+ */
+export function consequenceOf(findings: readonly Finding[], options: ConsequenceOptions): Consequence {
+  const skippable = (f: Finding) => f.code === 'SCRIPT_NOT_ALLOWED' && options.surface !== 'cli' && !options.strict && !(f.id !== undefined && options.scriptsUnskippable?.has(f.id));
+  const blocking = findings.filter((f) => !skippable(f));
+  const skipped = findings.filter(skippable);
+  return { blocking, skipped, exitCode: exitCodeFor(blocking) };
+}
+
+/** Ids of `packages` for which `predicate` holds. */
+export function idsWhere(packages: readonly PackageNode[], predicate: ((pkg: PackageNode) => boolean) | undefined): Set<string> {
+  return new Set(predicate === undefined ? [] : packages.filter(predicate).map((p) => p.id));
+}

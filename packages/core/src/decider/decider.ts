@@ -1,0 +1,155 @@
+/**
+ * The decider under the gate: for the length of one install, one registry client (each packument fetched once,
+ * kept in memory), one keyring, one verified-versions memo read from disk once. It gathers evidence and
+ * evaluates the policy; the gate (gate.ts) decides what the findings mean.
+ */
+import type { Env } from '../env.js';
+import { PortcullisError } from '../errors.js';
+import { evaluate, exitCodeFor } from '../evaluation/evaluate.js';
+import type { Evidence } from '../evaluation/evidence.js';
+import type { Finding } from '../finding.js';
+import type { PackageNode } from '../model.js';
+import type { Policy } from '../policy/types.js';
+import { keyCache } from '../cache/keys.js';
+import { defaultCacheDir } from '../cache/metadata.js';
+import { defaultStateDir, memoSecret, VerifiedVersions } from '../cache/verified-versions.js';
+import { createRegistryClient } from '../registry/client.js';
+import type { RegistryConfig } from '../registry/config.js';
+import type { PackumentVersion } from '../registry/packument.js';
+import { createKeyring, refreshKeys, type Keyring } from '../signatures/keyring.js';
+import { describeSignatureStripping } from '../signatures/mirror.js';
+import type { InstalledManifestReader } from '../layouts/installed.js';
+import { gatherEvidence } from './gather.js';
+
+/** The settings packages are judged by. */
+export interface DecideOptions {
+  policy: Policy;
+  registryConfig: RegistryConfig;
+  env?: Env;
+  offline?: boolean;
+  cacheDir?: string;
+  refreshKeys?: boolean;
+  fetch?: typeof fetch;
+  /** The project being decided on: its verified versions are remembered in a file of its own. */
+  projectDir?: string;
+  /** Where this user's memo secret lives (default: `defaultStateDir`). */
+  stateDir?: string;
+}
+
+/** The decision on a set of packages: findings, exit code, the evidence behind them and plain notices. */
+export interface Decision {
+  findings: Finding[];
+  exitCode: 0 | 1 | 3;
+  evidence: Evidence;
+  notices: string[];
+  strippedRegistries: string[];
+}
+
+/** `PORTCULLIS_FETCH_TIMEOUT_MS`: the per-request registry timeout (default 30 s), for slow registries and fault tests. */
+function fetchTimeoutFrom(env: Env): { timeoutMs?: number } {
+  const raw = env.PORTCULLIS_FETCH_TIMEOUT_MS;
+  if (raw === undefined || raw === '') return {};
+  const ms = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || ms < 1 || ms > 600_000) {
+    throw new PortcullisError('USAGE', `PORTCULLIS_FETCH_TIMEOUT_MS must be a whole number of milliseconds from 1 to 600000, not "${raw.slice(0, 40)}"`);
+  }
+  return { timeoutMs: ms };
+}
+
+/** What one decision may use beyond the packages themselves. */
+export interface DecisionInputs {
+  readInstalled?: InstalledManifestReader;
+  /** Registry metadata the package manager already handed over for some versions (see GatherOptions.supplied). */
+  supplied?: (pkg: PackageNode) => PackumentVersion | undefined;
+}
+
+/** A decider kept for the length of one install (hooks that see packages a few at a time decide through one). */
+export interface Decider {
+  decide(packages: readonly PackageNode[], inputs?: DecisionInputs): Promise<Decision>;
+  /** Starts fetching a package's metadata for a later decision; a failure is met (and reported) by that decision. */
+  prefetch(name: string): void;
+  /** Writes the verified-versions memo back to the cache directory. */
+  save(): void;
+  /**
+   * Waits for metadata requests still in flight (prefetches) to finish writing the cache: a hook process that
+   * is ended right after a refusal (pnpm 12's worker) then leaves no half-written file behind.
+   */
+  settle(): Promise<void>;
+}
+
+export function createDecider(options: DecideOptions): Decider {
+  const env = options.env ?? process.env;
+  const cacheDir = options.cacheDir ?? defaultCacheDir(env);
+  const client = createRegistryClient({
+    config: options.registryConfig,
+    cacheDir,
+    offline: options.offline === true,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...fetchTimeoutFrom(env),
+  });
+  let verified: VerifiedVersions | undefined;
+  let keys: Promise<{ keyring: Keyring; notices: string[]; withoutKeysEndpoint: string[] }> | undefined;
+
+  async function loadKeys(): Promise<{ keyring: Keyring; notices: string[]; withoutKeysEndpoint: string[] }> {
+    let keyring: Keyring = createKeyring(options.policy.registries, { file: options.policy.file });
+    const notices: string[] = [];
+    const withoutKeysEndpoint: string[] = [];
+    if (!options.refreshKeys) return { keyring, notices, withoutKeysEndpoint };
+    const cache = keyCache(cacheDir);
+    for (const registry of keyring.registries) {
+      const refresh = await refreshKeys(keyring, registry, {
+        fetchKeys: async () => {
+          const served = await client.getKeys(registry);
+          return served === null ? null : JSON.stringify({ keys: served });
+        },
+        cache,
+      });
+      keyring = refresh.keyring;
+      if (refresh.status === 'missing') withoutKeysEndpoint.push(registry);
+      if (refresh.status === 'refreshed' && refresh.added.length > 0) notices.push(`${registry} publishes keys not in portcullis.json, now trusted for this run: ${refresh.added.join(', ')}`);
+      if (refresh.status === 'rejected') notices.push(`ignored the keys served by ${registry}: ${refresh.reason}`);
+      if (refresh.status === 'unavailable') notices.push(`could not refresh the keys of ${registry} (${refresh.reason}); the keys in portcullis.json decide`);
+    }
+    return { keyring, notices, withoutKeysEndpoint };
+  }
+
+  return {
+    async decide(packages, inputs = {}) {
+      keys ??= loadKeys();
+      const { keyring, notices: keyNotices, withoutKeysEndpoint } = await keys;
+      verified ??= VerifiedVersions.open(cacheDir, options.projectDir ?? '', memoSecret(options.stateDir ?? defaultStateDir(env)));
+      const { evidence, stripping } = await gatherEvidence(packages, {
+        policy: options.policy,
+        client,
+        keyring,
+        verified,
+        withoutKeysEndpoint,
+        ...(inputs.readInstalled ? { readInstalled: inputs.readInstalled } : {}),
+        ...(inputs.supplied ? { supplied: inputs.supplied } : {}),
+      });
+      const findings = evaluate(options.policy, packages, evidence);
+      const notices = [...keyNotices];
+      for (const s of stripping) {
+        const { message, fix } = describeSignatureStripping(s);
+        notices.push(`${message} Fix: ${fix}`);
+      }
+      return { findings, exitCode: exitCodeFor(findings), evidence, notices, strippedRegistries: stripping.map((s) => s.registry) };
+    },
+    prefetch(name) {
+      let registry: string;
+      try {
+        registry = options.registryConfig.registryFor(name);
+      } catch {
+        return;
+      }
+      client.getPackument(name, { registry }).catch(() => undefined);
+    },
+    save() {
+      verified?.save();
+    },
+    settle() {
+      return client.settle();
+    },
+  };
+}
+

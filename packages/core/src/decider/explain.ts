@@ -1,0 +1,56 @@
+/** `explain <name>`: for each installed copy of a package, which rule applied, with which evidence, and what decided. */
+import { PortcullisError } from '../errors.js';
+import { isOwnCode, type PackageNode } from '../model.js';
+import { createSpecMatcher } from '../policy/spec.js';
+import type { CheckRun } from './check.js';
+
+/** What explain prints, and its exit code (1 when any copy is blocked). */
+export interface Explanation {
+  text: string;
+  exitCode: 0 | 1;
+}
+
+function scriptLine(run: CheckRun, pkg: PackageNode, allowedBy: (name: string, version: string) => { raw: string } | undefined): string {
+  const scripts = run.verdict.evidence.scripts.get(pkg.id);
+  const runs = scripts ? scripts.hasInstallScript || scripts.bindingGyp : pkg.hasInstallScript === true;
+  if (!runs) return '  scripts: none';
+  const what = scripts?.scripts.join(', ') || (scripts?.bindingGyp ? 'node-gyp rebuild (binding.gyp)' : 'install scripts');
+  const entry = allowedBy(pkg.name, pkg.version);
+  const bundler = pkg.bundledBy;
+  const decided = !run.verdict.mayBuild(pkg)
+    ? entry !== undefined && bundler !== undefined
+      ? ` — allowed by "${entry.raw}", but its bundler ${bundler.name}@${bundler.version} is not (a bundled copy needs both)`
+      : ' — not allowed by scripts.allow'
+    : ` — allowed by "${entry?.raw ?? '?'}"`;
+  return `  scripts: runs ${what} (per ${scripts?.source ?? 'lockfile'})${decided}`;
+}
+
+function signatureLine(run: CheckRun, pkg: PackageNode): string {
+  if (!run.gate.signaturesRequired) return '  signature: not required (signatures.require is "off")';
+  const signature = run.verdict.evidence.signatures.get(pkg.id);
+  if (signature !== undefined) return `  signature: ${signature.status}${'keyid' in signature && signature.keyid ? ` (${signature.keyid})` : ''}`;
+  return `  signature: ${pkg.source === 'registry' ? 'not checked' : 'none (not from a registry)'}`;
+}
+
+/** Explains every copy of `name` (or of an alias installed under that name) in a check run. */
+export function explainPackage(run: CheckRun, name: string): Explanation {
+  const copies = run.project.lockfile.packages.filter((p) => p.name === name || p.aliases.includes(name));
+  if (copies.length === 0) throw new PortcullisError('USAGE', `${name} is not in ${run.project.lockfile.path}`);
+  const allowedBy = createSpecMatcher(run.project.policy.scripts.allow);
+  const lines: string[] = [];
+  let blocked = false;
+  for (const pkg of copies) {
+    const findings = run.verdict.findings.filter((f) => f.id === pkg.id);
+    if (findings.length > 0) blocked = true;
+    lines.push(`${pkg.name}@${pkg.version}${pkg.aliases.length ? ` (installed as ${pkg.aliases.join(', ')})` : ''} — ${findings.length ? 'BLOCKED' : 'allowed'}`);
+    lines.push(`  source: ${pkg.source}${pkg.registry ? ` ${pkg.registry}` : ''}${pkg.resolved ? ` (${pkg.resolved})` : ''}`);
+    lines.push(`  installed at: ${pkg.paths.join(', ') || '(not recorded)'}; required by: ${pkg.dependents.join(', ') || '(nothing)'}`);
+    if (isOwnCode(pkg)) {
+      lines.push('  your own code (workspace or a directory inside the project): no rule applies');
+    } else {
+      lines.push(scriptLine(run, pkg, allowedBy), signatureLine(run, pkg));
+    }
+    for (const f of findings) lines.push(`  ✗ ${f.code}: ${f.message}`, `    fix: ${f.fix}`);
+  }
+  return { text: `${lines.join('\n')}\n`, exitCode: blocked ? 1 : 0 };
+}

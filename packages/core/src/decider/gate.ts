@@ -1,0 +1,253 @@
+/**
+ * The gate: the one API every surface decides through. An adapter opens a gate for the project being installed,
+ * hands it the packages its package manager is about to install (translated into PackageNodes), and translates
+ * the Verdict into that package manager's native refusal. The gate owns every consequence: what blocks, what is
+ * skipped, the exit code, the notices, which copies may build and in which order, and how messages read there.
+ */
+import type { Env } from '../env.js';
+import { evaluate, scriptsMayRun } from '../evaluation/evaluate.js';
+import { planBuilds, type BuildStep } from '../evaluation/build-plan.js';
+import type { Evidence, ScriptEvidence } from '../evaluation/evidence.js';
+import type { Finding } from '../finding.js';
+import type { InstalledManifestReader } from '../layouts/installed.js';
+import { isOwnCode, type LockfileKind, type PackageNode } from '../model.js';
+import { rangedScriptNames, scriptAllowlist, scriptDenylist, scriptsAllowed } from '../policy/allowlist.js';
+import { loadProjectPolicy } from '../policy/load.js';
+import { createSpecMatcher } from '../policy/spec.js';
+import type { Policy } from '../policy/types.js';
+import { defaultCacheDir } from '../cache/metadata.js';
+import { createRegistryClient } from '../registry/client.js';
+import type { RegistryConfig } from '../registry/config.js';
+import type { PackumentVersion } from '../registry/packument.js';
+import { forSurface, skippedNotice, type Surface } from '../report/notices.js';
+import type { CheckResult } from '../report/result.js';
+import { consequenceOf, idsWhere } from './consequence.js';
+import { createDecider } from './decider.js';
+import { scriptEvidence } from './gather.js';
+
+export interface GateOptions {
+  /** The project root: the folder of the lockfile the package manager installs (a workspace root from a member). */
+  dir: string;
+  /** Where the command started; a portcullis.json between here and `dir` is refused (PROJECT_AMBIGUOUS). Default: `dir`. */
+  start?: string;
+  packageManager: LockfileKind;
+  /** Where the verdict is shown (messages are spelled for it). Default: the package manager. */
+  surface?: Surface;
+  /** The registries (and credentials) the package manager installs from. */
+  registryConfig: RegistryConfig;
+  /** Strict mode, from `strictScripts()`: a script the policy does not allow fails the install. */
+  strict?: boolean;
+  env?: Env;
+  /** Use only the metadata cache. */
+  offline?: boolean;
+  cacheDir?: string;
+  /** Fetch `/-/npm/v1/keys` of configured registries and add keys they publish (never replacing configured ones). */
+  refreshKeys?: boolean;
+  fetch?: typeof fetch;
+  /** Where this user's memo secret lives (default: `defaultStateDir`). */
+  stateDir?: string;
+}
+
+/** What one judgement may use beyond the packages themselves. */
+export interface JudgeInputs {
+  /** Reads installed copies (their package.json beats any metadata claim: manifest confusion). */
+  readInstalled?: InstalledManifestReader;
+  /** Registry metadata the package manager already handed over for some versions (verified all the same). */
+  supplied?: (pkg: PackageNode) => PackumentVersion | undefined;
+  /**
+   * A part of an install, judged early (pnpm's readPackage batches): only what must stop the install counts;
+   * strict mode and the skipped-scripts notice wait for the whole graph, and nothing is remembered yet.
+   */
+  partial?: boolean;
+  /** Packages whose install scripts this package manager runs even when told not to (npm 10's git `prepare`). */
+  scriptsUnskippable?: (pkg: PackageNode) => boolean;
+}
+
+/** A package, or just a name and version, asked "may it run install-time code?". */
+export type BuildCandidate = Pick<PackageNode, 'name' | 'version'> & Partial<Pick<PackageNode, 'source' | 'insideProject' | 'bundledBy'>>;
+
+/** The verdict on one set of packages, with every consequence decided. */
+export interface Verdict {
+  readonly packages: readonly PackageNode[];
+  /** Every finding, fixes spelled for the surface. */
+  readonly findings: readonly Finding[];
+  /** What stops the install (for a check: every finding). */
+  readonly blocking: readonly Finding[];
+  /** Installed, with install scripts skipped. */
+  readonly skipped: readonly Finding[];
+  /** `name@version` of every package a blocking finding names. */
+  readonly blocked: ReadonlySet<string>;
+  /** The surface's exit code: 0 when nothing blocks, 1 for violations, 3 when something could not be decided. */
+  readonly exitCode: 0 | 1 | 3;
+  /** Plain-language notices that stand above single findings (mirrors stripping signatures, refreshed keys). */
+  readonly notices: readonly string[];
+  readonly strippedRegistries: readonly string[];
+  /** The one notice for skipped install scripts on this surface (undefined when none, or for a partial judgement). */
+  readonly skippedNotice: string | undefined;
+  /** What the edges learnt, for `explain`. */
+  readonly evidence: Evidence;
+  /**
+   * Whether a copy may run install-time code. Given only a name and version, every judged copy of it must be
+   * allowed (own code always is); one not judged is answered by the policy.
+   */
+  mayBuild(pkg: BuildCandidate): boolean;
+  /** The integrity the registry signed for a verified registry package: the bytes that may be installed for it. */
+  signedIntegrity(pkg: PackageNode): string | undefined;
+  /** Installed copies allowed to build, in build order (own code included, read through `readInstalled`). */
+  buildPlan(readInstalled?: InstalledManifestReader): BuildStep[];
+  /** A report of what blocks, for `formatText`/`formatJson`/`formatSarif`. */
+  report(lockfile: CheckResult['lockfile']): CheckResult;
+}
+
+/** The policy's build allowance in the terms of a package manager's own allowlist (names and exact versions). */
+export interface BuildAllowance {
+  /** Entries for a native allowlist: `name` for an entry without a range, `name@version` for each candidate a range covers. */
+  allowlist(candidates: Iterable<{ name: string; version: string }>): string[];
+  /** Candidates the policy never lets build: `name`, or `name@version` a ranged entry misses. */
+  denylist(candidates: Iterable<{ name: string; version?: string }>): string[];
+  /** Names whose entries carry a range (their versions must be enumerated for an exact-match allowlist). */
+  rangedNames(): string[];
+  /** Whether the policy lets `name` build at `version`, or at every version when none is given. */
+  covers(name: string, version?: string): boolean;
+  /**
+   * Every version a ranged entry could meet: those of `known` (a lockfile's) and those the registry publishes.
+   * A registry that cannot be reached leaves versions out (they are then not built), never the other way round.
+   */
+  rangedCandidates(known: ReadonlyArray<{ name: string; version: string }>): Promise<Array<{ name: string; version: string }>>;
+}
+
+export interface Gate {
+  readonly dir: string;
+  readonly packageManager: LockfileKind;
+  readonly surface: Surface;
+  readonly strict: boolean;
+  /** The portcullis.json that applies, or null for the defaults. */
+  readonly policyFile: string | null;
+  /** Whether registry signatures are checked at all (`signatures.require`). */
+  readonly signaturesRequired: boolean;
+  readonly builds: BuildAllowance;
+  /** Gathers evidence for `packages`, evaluates the policy and decides every consequence. */
+  judge(packages: readonly PackageNode[], inputs?: JudgeInputs): Promise<Verdict>;
+  /** The policy's answer for one copy before any judgement (own code always may). */
+  mayBuild(pkg: BuildCandidate): boolean;
+  /** Starts fetching a package's metadata for a later judgement; a failure is met (and reported) by that judgement. */
+  prefetch(name: string): void;
+  /** Waits for metadata requests in flight to finish their cache writes (call before a refusal ends the process). */
+  settle(): Promise<void>;
+}
+
+/** Opens the gate for one project and one install: loads the policy (PortcullisError when it is invalid or ambiguous). */
+export function openGate(options: GateOptions): Gate {
+  const env = options.env ?? process.env;
+  const policy = loadProjectPolicy(options.start ?? options.dir, options.dir, env);
+  return gateFor(policy, { ...options, env });
+}
+
+/** A gate for an already loaded policy (the check command and tests; adapters call openGate). */
+export function gateFor(policy: Policy, options: GateOptions): Gate {
+  const surface = options.surface ?? options.packageManager;
+  const strict = options.strict === true;
+  const allowed = createSpecMatcher(policy.scripts.allow);
+  const policyMayBuild = (pkg: BuildCandidate) => isOwnCode({ source: pkg.source ?? 'registry', insideProject: pkg.insideProject }) || scriptsMayRun(allowed, { name: pkg.name, version: pkg.version, bundledBy: pkg.bundledBy });
+  const decider = createDecider({
+    policy,
+    registryConfig: options.registryConfig,
+    projectDir: options.dir,
+    ...(options.env !== undefined ? { env: options.env } : {}),
+    ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.refreshKeys !== undefined ? { refreshKeys: options.refreshKeys } : {}),
+    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+    ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
+  });
+
+  return {
+    dir: options.dir,
+    packageManager: options.packageManager,
+    surface,
+    strict,
+    policyFile: policy.file,
+    signaturesRequired: policy.signatures.require !== 'off',
+    builds: {
+      allowlist: (candidates) => scriptAllowlist(policy, candidates),
+      denylist: (candidates) => scriptDenylist(policy, candidates),
+      rangedNames: () => rangedScriptNames(policy),
+      covers: (name, version) => scriptsAllowed(policy, name, version),
+      async rangedCandidates(known) {
+        const names = rangedScriptNames(policy);
+        if (names.length === 0) return [];
+        const out = known.filter((pkg) => names.includes(pkg.name));
+        // Short timeout, no retries: this runs before the package manager starts, and a miss only builds less.
+        const client = createRegistryClient({ config: options.registryConfig, cacheDir: options.cacheDir ?? defaultCacheDir(options.env ?? process.env), timeoutMs: 10_000, retries: 0, ...(options.fetch ? { fetch: options.fetch } : {}) });
+        await Promise.all(
+          names.map(async (name) => {
+            try {
+              for (const version of (await client.getPackument(name)).versions.keys()) out.push({ name, version });
+            } catch {
+              // Unreachable: versions missing here are simply not built.
+            }
+          }),
+        );
+        return out;
+      },
+    },
+    mayBuild: policyMayBuild,
+    prefetch: (name) => decider.prefetch(name),
+    settle: () => decider.settle(),
+    async judge(packages, inputs = {}) {
+      const decision = await decider.decide(packages, {
+        ...(inputs.readInstalled ? { readInstalled: inputs.readInstalled } : {}),
+        ...(inputs.supplied ? { supplied: inputs.supplied } : {}),
+      });
+      if (inputs.partial !== true) decider.save();
+      const findings = decision.findings.map((f) => forSurface(f, surface));
+      const { blocking, skipped, exitCode } = consequenceOf(findings, {
+        surface,
+        strict: strict && inputs.partial !== true,
+        scriptsUnskippable: idsWhere(packages, inputs.scriptsUnskippable),
+      });
+      const copies = new Map<string, PackageNode[]>();
+      for (const pkg of packages) {
+        const key = `${pkg.name}@${pkg.version}`;
+        copies.set(key, [...(copies.get(key) ?? []), pkg]);
+      }
+      const evidence = decision.evidence;
+      return {
+        packages,
+        findings,
+        blocking,
+        skipped,
+        blocked: new Set(blocking.map((f) => `${f.package}@${f.version}`)),
+        exitCode,
+        notices: decision.notices,
+        strippedRegistries: decision.strippedRegistries,
+        skippedNotice: inputs.partial === true ? undefined : skippedNotice(skipped, surface),
+        evidence,
+        mayBuild(pkg) {
+          if (pkg.source !== undefined) return policyMayBuild(pkg);
+          const judged = copies.get(`${pkg.name}@${pkg.version}`);
+          return judged === undefined ? policyMayBuild(pkg) : judged.every(policyMayBuild);
+        },
+        signedIntegrity(pkg) {
+          if (pkg.source !== 'registry' || evidence.signatures.get(pkg.id)?.status !== 'verified') return undefined;
+          return evidence.integrities?.get(pkg.id);
+        },
+        buildPlan(readInstalled) {
+          const scripts = new Map<string, ScriptEvidence>(evidence.scripts);
+          if (readInstalled !== undefined) {
+            // The user's own packages are not judged, but their install scripts run too (first, as npm orders them).
+            for (const pkg of packages) {
+              if (!isOwnCode(pkg) || pkg.paths.length === 0) continue;
+              const found = scriptEvidence(pkg, undefined, readInstalled(pkg));
+              if (found !== undefined) scripts.set(pkg.id, found);
+            }
+          }
+          return planBuilds(policy, packages, scripts);
+        },
+        report(lockfile) {
+          return { findings: [...blocking], exitCode, packages: packages.length, lockfile, policy: policy.file, notices: [...decision.notices], strippedRegistries: [...decision.strippedRegistries] };
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,4 @@
+/** Size limits on hostile input that more than one room enforces. */
+
+/** Larger metadata than this is refused (full documents of the biggest packages are tens of MiB). */
+export const MAX_PACKUMENT_BYTES = 64 * 1024 * 1024;

@@ -1,0 +1,54 @@
+/**
+ * What a surface says about a verdict, rendered for that surface: the same findings and the same approve command
+ * everywhere, spelled as the user types it there (`yarn portcullis approve …` inside Yarn).
+ */
+import type { Finding } from '../finding.js';
+
+/** Where a verdict is shown: the CLI, or an install through one package manager. */
+export type Surface = 'cli' | 'npm' | 'pnpm' | 'yarn';
+
+/** How the user runs Portcullis' own commands on each surface. */
+const COMMAND: Record<Surface, string> = { cli: 'portcullis', npm: 'portcullis', pnpm: 'portcullis', yarn: 'yarn portcullis' };
+
+/** A finding with its fix spelled for `surface` (a fix is either a Portcullis command or plain advice). */
+export function forSurface(finding: Finding, surface: Surface): Finding {
+  return finding.fix.startsWith('portcullis ') && COMMAND[surface] !== 'portcullis' ? { ...finding, fix: `${COMMAND[surface]} ${finding.fix.slice('portcullis '.length)}` } : finding;
+}
+
+/** `name@version` of every package the findings name, sorted, each once. */
+export function packagesOf(findings: readonly Finding[]): string[] {
+  return [...new Set(findings.map((f) => `${f.package}@${f.version}`))].sort();
+}
+
+/** The one command that approves every skipped package, pinned (`portcullis approve a@1.0.0 b@2.1.0`). */
+export function approveCommand(skipped: readonly Finding[], surface: Surface = 'cli'): string {
+  return `${COMMAND[surface]} approve ${packagesOf(skipped).join(' ')}`;
+}
+
+/** One line per finding, then its fix: the body of an install-abort message. */
+export function formatFindingLines(findings: readonly Finding[]): string {
+  return findings.map((f) => `  ${f.code}  ${f.message}\n    fix: ${f.fix}`).join('\n');
+}
+
+/**
+ * The one notice for packages installed with their install scripts skipped, and the command that approves them
+ * all; undefined when nothing was skipped. Worded as each surface's users know it (npm's lists each package).
+ */
+export function skippedNotice(skipped: readonly Finding[], surface: Surface): string | undefined {
+  if (skipped.length === 0) return undefined;
+  const who = packagesOf(skipped);
+  const approve = approveCommand(skipped, surface);
+  switch (surface) {
+    case 'yarn':
+      return `portcullis SCRIPT_NOT_ALLOWED: ${who.join(', ')} will not run install scripts (or node-gyp): scripts.allow in portcullis.json does not cover ${who.length === 1 ? 'it' : 'them'}. To allow: ${approve}`;
+    case 'npm':
+      return [
+        `portcullis-npm: installed without running the install scripts of ${who.length} package(s) that portcullis.json does not allow:`,
+        ...skipped.map((f) => `  - ${f.message}`),
+        `To let them run: ${approve} && portcullis-npm rebuild`,
+      ].join('\n');
+    case 'pnpm':
+    case 'cli':
+      return `portcullis: skipped the install scripts of ${who.join(', ')} (not in scripts.allow of portcullis.json). To allow: ${approve}`;
+  }
+}

@@ -1,0 +1,23 @@
+/** What one portcullis-npm run works with: the npm to run, where, and the gate of the project npm installs. */
+import type { Gate, RegistryConfig } from '@portcullis/core';
+import type { NpmCommand } from './arguments.js';
+import type { NpmBinary } from './npm-process.js';
+
+export interface GateContext {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  npm: NpmBinary;
+}
+
+/** One install through the gate: the command, its context, the project root npm installs, and that project's gate. */
+export interface NpmInstall {
+  cmd: NpmCommand;
+  ctx: GateContext;
+  /** The project npm installs (a workspace root from a member): its lockfile, node_modules and .npmrc. */
+  dir: string;
+  /** The registries npm installs it from (its .npmrc and the command line's settings). */
+  registryConfig: RegistryConfig;
+  gate: Gate;
+  /** The same gate reading only the metadata cache (judging what was just installed). */
+  offlineGate: () => Gate;
+}

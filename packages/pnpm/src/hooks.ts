@@ -1,0 +1,136 @@
+/**
+ * The hooks that judge packages before pnpm links or builds them, each translating pnpm's input into packages,
+ * judging them through the project's gate and turning the verdict into pnpm's own refusal:
+ * - preResolution: every install with a lockfile (frozen, up to date, warm store) — before any download;
+ * - readPackage: each package pnpm resolves anew, from its registry metadata — before linking, on pnpm 12 too;
+ * - afterAllResolved: the whole resolved graph (git, tarball URLs included) — before linking on 10 and 11,
+ *   before builds on 12.
+ * Signature findings abort the install; scripts the policy does not allow are skipped by pnpm itself
+ * (updateConfig) and reported once.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { skippedNotice, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { deniedBeforeResolution, refuseCommandLineWidening, updateConfig, type PnpmConfig } from './config.js';
+import { currentProject, projectAt } from './project.js';
+import { blockedError, skippedNoticeText } from './refuse.js';
+import { newInstallState, type InstallState, type PnpmProject } from './state.js';
+import { hasPackages, lockfilePackages, manifestNode, registryDependencies, suppliedMetadata, type Manifest } from './translate.js';
+
+function say(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+/**
+ * Judges the whole graph (preResolution, afterAllResolved): throws pnpm's error when anything must stop the
+ * install, else prints the one notice for builds skipped that were not announced yet.
+ */
+async function enforce(state: InstallState, packages: readonly PackageNode[], project: PnpmProject, what: string): Promise<void> {
+  if (packages.length === 0) return;
+  const verdict = await project.gate.judge(packages);
+  if (verdict.blocking.length > 0) {
+    // pnpm ends the install (pnpm 12: its hook worker) as soon as we throw: let prefetches finish their cache writes.
+    await project.gate.settle();
+    throw blockedError(verdict, what);
+  }
+  const fresh = verdict.skipped.filter((f) => !state.noticed.has(`${f.package}@${f.version}`));
+  const notice = skippedNotice(fresh, 'pnpm');
+  if (notice === undefined) return;
+  for (const f of fresh) state.noticed.add(`${f.package}@${f.version}`);
+  // Packages updateConfig could not deny outright (new to this resolution) also get pnpm's own approval line.
+  // A fresh pnpm 12 worker did not run updateConfig: work out what it denied from the same files.
+  const denied = project.deniedBuilds ?? (project.gate.strict ? undefined : (project.deniedBuilds = new Set(deniedBeforeResolution(project, [project.dir, process.cwd()]))));
+  const offered = fresh.some((f) => denied === undefined || !(denied.has(f.package) || denied.has(`${f.package}@${f.version}`)));
+  say(skippedNoticeText(notice, offered));
+}
+
+/**
+ * pnpm resolves a manifest's dependencies next: start fetching their metadata now, beside pnpm's own requests,
+ * so their readPackage calls find it in memory. Not needed when manifests carry their signatures.
+ */
+function prefetchDependencies(state: InstallState, manifest: Manifest, project: PnpmProject): void {
+  if (state.manifestsCarrySignatures === true) return;
+  // A project's own manifest with a lockfile beside it: pnpm installs what the lockfile pins (a frozen or
+  // up-to-date install, where pnpm 12 still reads the root manifest), and those verdicts come from the memo.
+  if (typeof manifest.dist?.integrity !== 'string' && existsSync(join(project.dir, 'pnpm-lock.yaml'))) return;
+  const names = registryDependencies(manifest);
+  // Until the first dependency manifest shows whether this pnpm passes signatures, hold the project's own
+  // dependencies back: on pnpm 10 and 11 they are never needed, and fetching them competes with pnpm's requests.
+  if (state.manifestsCarrySignatures === undefined) {
+    state.heldBack.push(...names);
+    return;
+  }
+  for (const name of names) project.gate.prefetch(name);
+}
+
+/** Learns from the first dependency manifest whether signatures come with it; releases what was held back if not. */
+function learnFrom(state: InstallState, manifest: Manifest, project: PnpmProject): void {
+  if (state.manifestsCarrySignatures !== undefined || typeof manifest.dist?.integrity !== 'string') return;
+  state.manifestsCarrySignatures = Array.isArray(manifest.dist.signatures);
+  const held = state.heldBack;
+  state.heldBack = [];
+  if (!state.manifestsCarrySignatures) for (const name of held) project.gate.prefetch(name);
+}
+
+/** Manifests pnpm hands over in the same tick are judged together, as a part of the install. */
+function judgeSoon(state: InstallState, node: PackageNode, metadata: PackumentVersion | undefined, project: PnpmProject): Promise<Verdict | undefined> {
+  if (state.batch === undefined) {
+    const nodes = new Map<string, PackageNode>();
+    const supplied = new Map<string, PackumentVersion>();
+    // A microtask, not a timer or setImmediate: pnpm awaits each verdict, and waiting for the event loop's
+    // next turn cost ~7 ms a call on pnpm 10.
+    const verdict = Promise.resolve().then(async () => {
+      state.batch = undefined;
+      const verdict = await project.gate.judge([...nodes.values()], { partial: true, ...(supplied.size > 0 ? { supplied: (pkg: PackageNode) => supplied.get(pkg.id) } : {}) });
+      if (verdict.blocking.length > 0) await project.gate.settle();
+      return verdict;
+    });
+    state.batch = { nodes, supplied, verdict };
+  }
+  state.batch.nodes.set(node.id, node);
+  if (metadata !== undefined) state.batch.supplied.set(node.id, metadata);
+  return state.batch.verdict;
+}
+
+interface PreResolutionContext {
+  wantedLockfile?: unknown;
+  lockfileDir: string;
+  registries?: Record<string, string>;
+}
+
+/** The pnpmfile's hooks, sharing one install's state. */
+export function createHooks(state: InstallState = newInstallState()) {
+  return {
+    /** updateConfig: the build allowlist becomes exactly what scripts.allow permits (config.ts). */
+    updateConfig: (config: PnpmConfig) => updateConfig(state, config),
+
+    /** preResolution: the wanted lockfile, judged before pnpm fetches or links anything. */
+    async preResolution(ctx: PreResolutionContext): Promise<void> {
+      const project = await projectAt(state, ctx.lockfileDir, ctx.registries);
+      refuseCommandLineWidening(project.gate.builds);
+      if (!hasPackages(ctx.wantedLockfile)) return;
+      await enforce(state, lockfilePackages(ctx.wantedLockfile, project.dir, project.registryConfig), project, 'pnpm-lock.yaml');
+    },
+
+    /** readPackage: a dependency's registry manifest as pnpm resolves it — refuse it before it is linked. */
+    async readPackage<T extends Manifest>(manifest: T): Promise<T> {
+      const project = await currentProject(state);
+      learnFrom(state, manifest, project);
+      prefetchDependencies(state, manifest, project);
+      const node = manifestNode(manifest, project.registryConfig);
+      if (node === undefined) return manifest;
+      const verdict = await judgeSoon(state, node, suppliedMetadata(manifest), project);
+      // Only a blocked package's own resolution fails: pnpm then reports one error naming every finding of the batch.
+      if (verdict !== undefined && verdict.blocking.length > 0 && verdict.blocked.has(node.id)) throw blockedError(verdict, 'the resolved dependencies');
+      return manifest;
+    },
+
+    /** afterAllResolved: the complete resolved graph, including sources readPackage cannot see. */
+    async afterAllResolved<T extends object>(lockfile: T): Promise<T> {
+      const project = await currentProject(state);
+      refuseCommandLineWidening(project.gate.builds);
+      if (hasPackages(lockfile)) await enforce(state, lockfilePackages(lockfile, project.dir, project.registryConfig), project, 'the resolved dependencies');
+      return lockfile;
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * What pnpm does that the pnpmfile relies on, one row per fact: the versions measured and the test that pins
+ * it. The hooks ask these functions; they never compare versions themselves. (Build settings pnpm applies after
+ * updateConfig have their own table in settings.ts.)
+ */
+
+export interface PnpmQuirk {
+  fact: string;
+  versions: string;
+  pinnedBy: string;
+}
+
+export const PNPM_QUIRKS = {
+  onlyBuiltDependenciesMerged: {
+    fact: 'pnpm 10 merges allowBuilds into onlyBuiltDependencies after updateConfig, and turns dangerouslyAllowAllBuilds into an empty neverBuiltDependencies',
+    versions: '10.34.8; 11 and 12 read allowBuilds only',
+    pinnedBy: 'packages/e2e/test/bypass-pnpm-config.test.ts',
+  },
+  manifestsCarrySignatures: {
+    fact: "readPackage receives a dependency's registry manifest with dist.signatures on pnpm 10 and 11; pnpm 12 drops them (learnt from the first manifest at run time)",
+    versions: '10.34.8, 11.x: carried; 12.21, 12.23: dropped',
+    pinnedBy: 'packages/e2e/test/pnpm.test.ts (fresh installs on every version)',
+  },
+  hooksInFreshWorker: {
+    fact: 'pnpm 12 may run preResolution, readPackage and afterAllResolved in a worker process that never ran updateConfig: every hook can rebuild the project from disk',
+    versions: '12.21, 12.23',
+    pinnedBy: 'packages/e2e/test/pnpm.test.ts, bypass-pnpm-config.test.ts',
+  },
+  commandLineAfterHook: {
+    fact: 'pnpm 11 and 12 restore command-line settings after updateConfig; pnpm 12 hands the hook no argv (read from the nearest pnpm ancestor process)',
+    versions: '11.x, 12.21, 12.23',
+    pinnedBy: 'packages/e2e/test/bypass-pnpm-config.test.ts',
+  },
+} satisfies Record<string, PnpmQuirk>;
+
+/** pnpm's major version, from the user agent it sends (`pnpm/10.34.8 npm/? node/…`); 0 when unknown. */
+export function pnpmMajor(config: Record<string, unknown>): number {
+  const match = typeof config.userAgent === 'string' ? /^pnpm\/(\d+)\./.exec(config.userAgent) : null;
+  return match ? Number(match[1]) : 0;
+}
+
+/** pnpm 10 merges allowBuilds into onlyBuiltDependencies after the hook (so the user's list must be emptied). */
+export function mergesOnlyBuiltDependencies(major: number): boolean {
+  return major <= 10;
+}

@@ -1,0 +1,67 @@
+/**
+ * pnpm's way of refusing: an Error whose `code` starts with ERR_PNPM_ and whose `hint` says what to do. Every
+ * refusal of the pnpmfile is built here from the core's verdict (or from a setting that would widen the builds).
+ */
+import { formatFindingLines, PortcullisError, type Verdict } from '@portcullis/core';
+
+export type PortcullisPnpmCode = 'BLOCKED' | 'UNDECIDED' | 'POLICY' | 'SETTINGS';
+
+export interface PnpmError extends Error {
+  code: `ERR_PNPM_PORTCULLIS_${PortcullisPnpmCode}`;
+  hint: string;
+}
+
+/** pnpm 10 and 11 print `message` and `hint` cleanly; pnpm 12 prints the stack, so the stack is the same text. */
+export function pnpmError(code: PortcullisPnpmCode, message: string, hint: string): PnpmError {
+  const error = new Error(message) as PnpmError;
+  error.code = `ERR_PNPM_PORTCULLIS_${code}`;
+  error.hint = hint;
+  error.stack = `${message}\n${hint}`;
+  return error;
+}
+
+/** A portcullis.json that cannot be used stops pnpm with its file, line and column. */
+export function policyError(error: unknown): unknown {
+  if (error instanceof PortcullisError) return pnpmError('POLICY', error.message, 'Fix portcullis.json (see docs/policy.md), then run the install again.');
+  return error;
+}
+
+/** The error that stops pnpm for a verdict that blocks; `what` names what was judged (`pnpm-lock.yaml`). */
+export function blockedError(verdict: Verdict, what: string): PnpmError {
+  const n = verdict.blocked.size;
+  const s = n === 1 ? '' : 's';
+  const message =
+    verdict.exitCode === 3
+      ? `portcullis could not decide on ${n} package${s} in ${what}, so nothing was installed (fail closed)`
+      : `portcullis blocked ${n} package${s} in ${what}: nothing was linked and no install script ran`;
+  const notices = verdict.notices.map((n) => `  ! ${n}`).join('\n');
+  const hint = [notices, formatFindingLines(verdict.blocking)].filter(Boolean).join('\n');
+  return pnpmError(verdict.exitCode === 3 ? 'UNDECIDED' : 'BLOCKED', message, hint);
+}
+
+/** One setting that would widen the builds past the policy: where it is, what it lets build, and the fix. */
+export interface WideningSetting {
+  /** Where it is written: `in /repo/package.json`, `on the command line`. */
+  place: string;
+  setting: string;
+  /** What it allows that the policy does not (`name`, `name@version`), or why it widens. */
+  allows: string[];
+  fix: string;
+}
+
+/** Refuses the install when a setting pnpm applies after updateConfig would let a package build that the policy does not allow. */
+export function refuseWidening(settings: readonly WideningSetting[]): void {
+  if (settings.length === 0) return;
+  const s = settings.length === 1 ? '' : 's';
+  const message = `portcullis refused the install: ${settings.length} pnpm setting${s} would let packages build that scripts.allow of portcullis.json does not allow, and pnpm applies ${s ? 'them' : 'it'} after Portcullis' hook. Nothing was fetched or built`;
+  const hint = settings.map((w) => `  SETTING_WIDENS_BUILDS  ${w.setting} ${w.place} allows ${w.allows.join(', ')}\n    fix: ${w.fix}`).join('\n');
+  throw pnpmError('SETTINGS', message, hint);
+}
+
+/** Said when pnpm will also offer its own approval, which cannot widen the policy. */
+export const PNPM_APPROVAL_NOTE = 'portcullis: pnpm may also suggest "pnpm approve-builds" (or "pnpm approve") for these: that cannot allow them past portcullis.json; use the portcullis approve command above.';
+
+/** The skipped-scripts notice as pnpm users see it (on stderr), with a word about pnpm's own approval when pnpm will offer it. */
+export function skippedNoticeText(notice: string, pnpmOffersApproval: boolean): string {
+  return pnpmOffersApproval ? `${notice}\n${PNPM_APPROVAL_NOTE}` : notice;
+}

@@ -1,0 +1,39 @@
+/**
+ * What one pnpm install shares between its hooks, in one object created with the hooks (pnpmfile.ts) instead
+ * of module-level bindings: the project (and its gate), which skipped builds were already announced, what was
+ * learnt about this pnpm's manifests, and the readPackage batch being collected.
+ */
+import type { Gate, PackageNode, PackumentVersion, RegistryConfig, Verdict } from '@portcullis/core';
+
+/** The project being installed: the folder of pnpm-lock.yaml, pnpm's registry settings, and its gate. */
+export interface PnpmProject {
+  /** The folder of pnpm-lock.yaml (a workspace's root), where portcullis.json is looked up from. */
+  dir: string;
+  registryConfig: RegistryConfig;
+  gate: Gate;
+  /** Builds updateConfig denied outright (`name`, `name@version`): pnpm skips them without suggesting its own approval. */
+  deniedBuilds?: ReadonlySet<string>;
+}
+
+/** Registry packages seen by readPackage in one tick, judged together. */
+export interface ReadPackageBatch {
+  nodes: Map<string, PackageNode>;
+  supplied: Map<string, PackumentVersion>;
+  verdict: Promise<Verdict | undefined>;
+}
+
+export interface InstallState {
+  /** The project updateConfig saw (or a hook rebuilt from disk). */
+  project?: PnpmProject;
+  /** Packages already named in a skipped-scripts notice, so an install reports each once. */
+  noticed: Set<string>;
+  /** Whether this pnpm hands `dist.signatures` to readPackage; undefined until the first dependency manifest. */
+  manifestsCarrySignatures?: boolean;
+  /** Prefetches held back until this pnpm's manifests were seen. */
+  heldBack: string[];
+  batch?: ReadPackageBatch;
+}
+
+export function newInstallState(): InstallState {
+  return { noticed: new Set(), heldBack: [] };
+}

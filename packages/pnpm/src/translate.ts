@@ -1,0 +1,65 @@
+/** pnpm's structures in the core's terms: lockfile objects and registry manifests as PackageNodes. */
+import { join } from 'node:path';
+import { packumentVersionFromJson, readPnpmLockfile, registryPackageOf, type PackageNode, type PackumentVersion, type RegistryConfig } from '@portcullis/core';
+
+/** A dependency's registry manifest as pnpm hands it to readPackage (or a project's own manifest). */
+export interface Manifest {
+  name?: unknown;
+  version?: unknown;
+  dist?: { integrity?: unknown; tarball?: unknown; signatures?: unknown };
+  dependencies?: unknown;
+  optionalDependencies?: unknown;
+}
+
+/** Whether a lockfile object lists any package (a new project's has none). */
+export function hasPackages(lockfile: unknown): lockfile is object {
+  if (typeof lockfile !== 'object' || lockfile === null) return false;
+  const packages = (lockfile as { packages?: unknown }).packages;
+  return typeof packages === 'object' && packages !== null && Object.keys(packages).length > 0;
+}
+
+/** The packages of a lockfile object pnpm hands a hook (the wanted lockfile, or the resolved graph). */
+export function lockfilePackages(lockfile: object, dir: string, registryConfig: RegistryConfig): PackageNode[] {
+  return readPnpmLockfile(lockfile, { path: join(dir, 'pnpm-lock.yaml'), projectDir: dir, registryFor: (name) => registryConfig.registryFor(name) }).packages;
+}
+
+/** A dependency manifest from the registry as the package it is (undefined for a project's own manifest: no integrity). */
+export function manifestNode(manifest: Manifest, registryConfig: RegistryConfig): PackageNode | undefined {
+  const integrity = manifest.dist?.integrity;
+  if (typeof manifest.name !== 'string' || typeof manifest.version !== 'string' || typeof integrity !== 'string') return undefined;
+  return {
+    id: `${manifest.name}@${manifest.version}`,
+    name: manifest.name,
+    version: manifest.version,
+    integrity,
+    source: 'registry',
+    registry: registryConfig.registryFor(manifest.name),
+    aliases: [],
+    paths: [],
+    dependents: [],
+  };
+}
+
+/**
+ * The manifest's own registry metadata, when it carries signatures to verify (pnpm 10 and 11 pass
+ * `dist.signatures` through; pnpm 12 drops them, and then the packument is fetched).
+ */
+export function suppliedMetadata(manifest: Manifest): PackumentVersion | undefined {
+  const signatures = manifest.dist?.signatures;
+  if (typeof manifest.name !== 'string' || typeof manifest.version !== 'string' || !Array.isArray(signatures) || signatures.length === 0) return undefined;
+  const parsed = packumentVersionFromJson(manifest, manifest.name, manifest.version);
+  return typeof parsed === 'string' ? undefined : parsed;
+}
+
+/** The registry packages a manifest depends on (aliases by their real name), which pnpm resolves next. */
+export function registryDependencies(manifest: Manifest): string[] {
+  const names: string[] = [];
+  for (const field of [manifest.dependencies, manifest.optionalDependencies]) {
+    if (typeof field !== 'object' || field === null) continue;
+    for (const [name, spec] of Object.entries(field)) {
+      const target = typeof spec === 'string' ? registryPackageOf(name, spec) : undefined;
+      if (target !== undefined) names.push(target);
+    }
+  }
+  return names;
+}
