@@ -42,7 +42,9 @@ export async function importTs(entry) {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
   const outfile = join(dir, 'bundle.mjs');
   try {
-    await loadEsbuild().build({ entryPoints: [join(root, entry)], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error' });
+    // CommonJS dependencies (yaml, in core) call require() for Node built-ins: give the ESM bundle a real one.
+    const banner = { js: "import { createRequire as __portcullisCreateRequire } from 'node:module'; const require = __portcullisCreateRequire(import.meta.url);" };
+    await loadEsbuild().build({ entryPoints: [join(root, entry)], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error', banner });
     return await import(pathToFileURL(outfile).href);
   } finally {
     rmSync(dir, { recursive: true, force: true });

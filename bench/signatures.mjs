@@ -16,7 +16,7 @@ const ROUNDS = args.number('--rounds', 7);
 const PER_ROUND = args.number('--per-round', 15_000);
 const WRITE = !args.flag('--no-write');
 
-const loadVerifier = () => importTs('packages/core/src/signatures/index.ts');
+const loadVerifier = () => importTs('packages/core/src/internal.ts');
 
 function readVectors() {
   const file = join(root, 'test-vectors', 'npm-registry-signatures.json');
@@ -73,12 +73,6 @@ const runBare = (i) => {
 const runOurs = (i) => {
   sig.verifyRegistrySignatures(checks[i % n]);
 };
-const memo = new sig.SignatureMemo();
-const memoChecks = checks.map((c) => ({ ...c, memo }));
-for (const c of memoChecks) sig.verifyRegistrySignatures(c);
-const runMemo = (i) => {
-  sig.verifyRegistrySignatures(memoChecks[i % n]);
-};
 
 // Warm up, then alternate so that both see the same machine state.
 rate(2_000, runBare);
@@ -94,7 +88,6 @@ for (let round = 0; round < ROUNDS; round += 1) {
   ourRates.push(r.ours);
   ratios.push(r.ours / r.bare);
 }
-const memoRate = median(Array.from({ length: 3 }, () => rate(PER_ROUND * 4, runMemo)));
 
 const fmt = (x) => Math.round(x).toLocaleString('en-US');
 const pct = (x) => `${(x * 100).toFixed(1)}%`;
@@ -104,8 +97,7 @@ const table = [
   `| what | verifications/s (one core) | vs bare |`,
   `|---|---:|---:|`,
   `| bare \`crypto.verify\` (P-256, pre-created KeyObject and buffers) | ${fmt(median(bareRates))} | 100% |`,
-  `| \`verifyRegistrySignatures\` (no memo) | ${fmt(median(ourRates))} | ${pct(ratio)} |`,
-  `| \`verifyRegistrySignatures\` re-check, memo hit | ${fmt(memoRate)} | ${(memoRate / median(bareRates)).toFixed(0)}× |`,
+  `| \`verifyRegistrySignatures\` | ${fmt(median(ourRates))} | ${pct(ratio)} |`,
 ].join('\n');
 const summary =
   `${n} real npm registry signatures, ${ROUNDS} alternating rounds of ${PER_ROUND.toLocaleString('en-US')} verifications, medians; ` +
@@ -117,7 +109,7 @@ console.log(`\n${table}\n\n${summary}\n`);
 if (WRITE) {
   writeSection(
     'signatures',
-    ['## Registry signatures: verifications per second', '', 'Measured by `node bench/signatures.mjs` (bundles `packages/core/src/signatures` with esbuild first).', '', table, '', summary].join('\n'),
+    ['## Registry signatures: verifications per second', '', 'Measured by `node bench/signatures.mjs` (bundles `packages/core/src/internal.ts` with esbuild first).', '', table, '', summary].join('\n'),
   );
   console.log('updated docs/benchmarks.md');
 }

@@ -14,13 +14,17 @@ import { lockfileIn, ProjectSnapshot } from './project-files.js';
 import { findNpmProject } from './project-root.js';
 import { rootPreinstallFirst, scriptsRunDespiteIgnoreScripts } from './quirks.js';
 import { refuse, reportBlocked, reportSkipped, say } from './refuse.js';
-import { globalInstall, lockfileIsCurrent, lockfilePackages, npmRegistryConfig } from './translate.js';
+import { globalInstall, lockfileIsCurrent, lockfilePackages, npmRegistryConfig, optionOn, withOwnFlags } from './translate.js';
 
 export type { GateContext } from './context.js';
 
-/** Settings that must never come from anyone's config while nothing may run: passed on npm's command line. */
+/**
+ * Settings that must never come from anyone's config (or an earlier option) while nothing may run: passed on npm's
+ * command line after the user's options. `--package-lock`: with `package-lock=false` (`--no-package-lock`, an .npmrc)
+ * npm would ignore the lockfile that was checked and install whatever it resolves.
+ */
 function quietFlags(cmd: NpmCommand): string[] {
-  const flags = ['--ignore-scripts'];
+  const flags = ['--ignore-scripts', '--package-lock'];
   // Git dependencies are fetched by a nested npm in the clone, under that repository's own .npmrc.
   if (!cmd.options.has('allow-git')) flags.push('--allow-git=none');
   return flags;
@@ -88,16 +92,19 @@ async function afterInstall(install: NpmInstall, options: { rootScripts: boolean
 export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<number> {
   if (globalInstall(cmd, ctx.env)) return refuse('global installs are not gated yet; nothing was installed. Use npm directly with --ignore-scripts if you accept that.');
   if (cmd.options.has('no-save') || cmd.options.get('save') === 'false') return refuse('--no-save is not supported: the gate checks the lockfile npm writes. Nothing was installed.');
-  if (cmd.options.has('dry-run')) return (await runNpm(ctx.npm, cmd.argv, { cwd: ctx.cwd, env: ctx.env, inherit: true })).code;
+  // `--dry-run=false`, `--dry-run --no-dry-run` or `--dry-run --dry=false` is a real install to npm: only a dry run npm
+  // surely reads is passed on, with `--dry-run` last so that nothing after it turns it off.
+  if (optionOn(cmd, 'dry-run')) return (await runNpm(ctx.npm, withOwnFlags(cmd.argv, ['--dry-run']), { cwd: ctx.cwd, env: ctx.env, inherit: true })).code;
 
   const install = await openInstall(cmd, ctx);
   const snapshot = ProjectSnapshot.take(install.dir);
   const restore = () => snapshot.restore();
   try {
-    const lockOnly = cmd.options.has('package-lock-only');
+    const lockOnly = optionOn(cmd, 'package-lock-only');
+    // `--package-lock-only` always, last: the user's own may be one npm reads as off (`--package-lock-only=false`).
     const resolved = lockfileIsCurrent(install.dir, cmd)
       ? { code: 0, stdout: '', stderr: '' }
-      : await runNpm(ctx.npm, [...cmd.argv, ...(lockOnly ? [] : ['--package-lock-only']), ...quietFlags(cmd), '--no-audit', '--no-fund'], { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: false });
+      : await runNpm(ctx.npm, withOwnFlags(cmd.argv, ['--package-lock-only', ...quietFlags(cmd), '--no-audit', '--no-fund']), { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: false });
     if (resolved.code !== 0) {
       restore();
       process.stdout.write(resolved.stdout);
@@ -139,7 +146,7 @@ export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number>
   const install = await openInstall(cmd, ctx);
   if (lockfileIn(install.dir) === undefined) {
     // npm explains that ci needs a lockfile; with scripts off nothing runs.
-    return (await runNpm(ctx.npm, [...cmd.argv, ...quietFlags(cmd)], { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: true })).code;
+    return (await runNpm(ctx.npm, withOwnFlags(cmd.argv, quietFlags(cmd)), { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: true })).code;
   }
   const { lockfile, verdict } = await judgeLockfile(install);
   if (verdict.blocking.length > 0) return reportBlocked(verdict, lockfile, 'nothing was installed.');

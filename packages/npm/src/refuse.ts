@@ -1,5 +1,5 @@
 /** How portcullis-npm refuses and reports, always on stderr so that npm's own stdout (`--json`) stays clean. */
-import { formatText, skippedNotice, type Finding, type Lockfile, type Verdict } from '@portcullis/core';
+import { formatText, skippedNotice, type Lockfile, type Verdict } from '@portcullis/core';
 
 export function say(text: string): void {
   process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -21,9 +21,11 @@ export function reportBlocked(verdict: Verdict, lockfile: Lockfile, state: strin
   return verdict.exitCode;
 }
 
-/** The one notice for packages installed with their scripts skipped (of `only` when given), with the command that approves them. */
+/**
+ * The verdict's one notice for packages installed with their scripts skipped, with the command that approves
+ * them; for `rebuild <names>` (`only`), the same notice about those packages alone.
+ */
 export function reportSkipped(verdict: Verdict, only?: readonly string[]): void {
-  const skipped: readonly Finding[] = only === undefined ? verdict.skipped : verdict.skipped.filter((f) => only.includes(f.package));
-  const notice = skippedNotice(skipped, 'npm');
+  const notice = only === undefined ? verdict.skippedNotice : skippedNotice(verdict.skipped.filter((f) => only.includes(f.package)), 'npm');
   if (notice !== undefined) say(notice);
 }

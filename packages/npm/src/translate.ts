@@ -19,14 +19,38 @@ export function configEnv(cmd: NpmCommand, env: NodeJS.ProcessEnv): NodeJS.Proce
   return out;
 }
 
+/**
+ * Whether npm reads the boolean option `name` as on: given bare or as `true`, and not also given as
+ * `--no-<name>`. Anything else (`=false`, `=0`, a value npm may read either way) counts as off, so that the
+ * wrapper takes its gated path; a setting the wrapper relies on it passes itself, last (`withOwnFlags`).
+ */
+export function optionOn(cmd: NpmCommand, name: string): boolean {
+  const value = cmd.options.get(name);
+  return (value === true || value === 'true') && !cmd.options.has(`no-${name}`);
+}
+
+/**
+ * The user's arguments with the wrapper's own options after theirs, where npm's parser (last one wins, and
+ * abbreviations such as `--dry=false` expand) keeps them, and before a `--` (after it npm reads no options).
+ */
+export function withOwnFlags(argv: readonly string[], flags: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  return end === -1 ? [...argv, ...flags] : [...argv.slice(0, end), ...flags, ...argv.slice(end)];
+}
+
 /** The registries (and credentials) npm installs this project from, with the command line's own settings. */
 export function npmRegistryConfig(dir: string, cmd: NpmCommand, env: NodeJS.ProcessEnv): Promise<RegistryConfig> {
   return loadNpmConfig({ projectDir: dir, env: configEnv(cmd, env) });
 }
 
-/** `-g`, `--location=global`, or the same from the environment (npm reads `npm_config_*` case-insensitively). */
+/**
+ * `-g`, `--location=global` (or an abbreviation npm expands to `--location` with a warning, seen on npm 11.19:
+ * `--locat`, `--locati`, `--locatio`; `--loca` is `--local`), or the same from the environment (npm reads
+ * `npm_config_*` case-insensitively).
+ */
 export function globalInstall(cmd: NpmCommand, env: NodeJS.ProcessEnv): boolean {
-  if (cmd.options.has('global') || cmd.options.get('location') === 'global') return true;
+  if (cmd.options.has('global')) return true;
+  for (const [key, value] of cmd.options) if (value === 'global' && key.length >= 'locat'.length && 'location'.startsWith(key)) return true;
   for (const [key, value] of Object.entries(env)) {
     const name = key.toLowerCase();
     if (name === 'npm_config_global' && value !== undefined && value !== '' && value !== 'false') return true;

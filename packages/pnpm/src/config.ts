@@ -7,12 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pnpmLockfilePackageKeys, registryPackageOf, type BuildAllowance } from '@portcullis/core';
+import { pnpmLockfilePackageKeys, type BuildAllowance } from '@portcullis/core';
 import { openProject, projectAt, registryConfigFromPnpm } from './project.js';
 import { mergesOnlyBuiltDependencies, pnpmMajor } from './quirks.js';
 import { refuseWidening } from './refuse.js';
 import { commandLineWidening, perProjectWidening, pnpmCommandLine, rootManifestWidening, type WideningSetting } from './settings.js';
 import type { InstallState, PnpmProject } from './state.js';
+import { registryDependencies, type Manifest } from './translate.js';
 
 export type PnpmConfig = Record<string, unknown>;
 
@@ -42,19 +43,13 @@ function lockfileCandidates(dir: string): Array<{ name: string; version: string 
 function manifestCandidates(dirs: Iterable<string>): Array<{ name: string }> {
   const out: Array<{ name: string }> = [];
   for (const dir of dirs) {
-    let manifest: Record<string, unknown>;
+    let manifest: Manifest;
     try {
-      manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+      manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
     } catch {
       continue;
     }
-    for (const field of [manifest.dependencies, manifest.devDependencies, manifest.optionalDependencies]) {
-      if (typeof field !== 'object' || field === null) continue;
-      for (const [name, spec] of Object.entries(field)) {
-        const real = typeof spec === 'string' ? registryPackageOf(name, spec) : undefined;
-        if (real !== undefined) out.push({ name: real });
-      }
-    }
+    for (const name of registryDependencies(manifest, ['dependencies', 'devDependencies', 'optionalDependencies'])) out.push({ name });
   }
   return out;
 }

@@ -26,7 +26,6 @@ function say(text: string): void {
  * install, else prints the one notice for builds skipped that were not announced yet.
  */
 async function enforce(state: InstallState, packages: readonly PackageNode[], project: PnpmProject, what: string): Promise<void> {
-  if (packages.length === 0) return;
   const verdict = await project.gate.judge(packages);
   if (verdict.blocking.length > 0) {
     // pnpm ends the install (pnpm 12: its hook worker) as soon as we throw: let prefetches finish their cache writes.
@@ -39,8 +38,9 @@ async function enforce(state: InstallState, packages: readonly PackageNode[], pr
   for (const f of fresh) state.noticed.add(`${f.package}@${f.version}`);
   // Packages updateConfig could not deny outright (new to this resolution) also get pnpm's own approval line.
   // A fresh pnpm 12 worker did not run updateConfig: work out what it denied from the same files.
-  const denied = project.deniedBuilds ?? (project.gate.strict ? undefined : (project.deniedBuilds = new Set(deniedBeforeResolution(project, [project.dir, process.cwd()]))));
-  const offered = fresh.some((f) => denied === undefined || !(denied.has(f.package) || denied.has(`${f.package}@${f.version}`)));
+  // (In strict mode nothing is skipped: the gate blocks it instead.)
+  const denied = (project.deniedBuilds ??= new Set(deniedBeforeResolution(project, [project.dir, process.cwd()])));
+  const offered = fresh.some((f) => !(denied.has(f.package) || denied.has(`${f.package}@${f.version}`)));
   say(skippedNoticeText(notice, offered));
 }
 
@@ -73,7 +73,7 @@ function learnFrom(state: InstallState, manifest: Manifest, project: PnpmProject
 }
 
 /** Manifests pnpm hands over in the same tick are judged together, as a part of the install. */
-function judgeSoon(state: InstallState, node: PackageNode, metadata: PackumentVersion | undefined, project: PnpmProject): Promise<Verdict | undefined> {
+function judgeSoon(state: InstallState, node: PackageNode, metadata: PackumentVersion | undefined, project: PnpmProject): Promise<Verdict> {
   if (state.batch === undefined) {
     const nodes = new Map<string, PackageNode>();
     const supplied = new Map<string, PackumentVersion>();
@@ -121,7 +121,7 @@ export function createHooks(state: InstallState = newInstallState()) {
       if (node === undefined) return manifest;
       const verdict = await judgeSoon(state, node, suppliedMetadata(manifest), project);
       // Only a blocked package's own resolution fails: pnpm then reports one error naming every finding of the batch.
-      if (verdict !== undefined && verdict.blocking.length > 0 && verdict.blocked.has(node.id)) throw blockedError(verdict, 'the resolved dependencies');
+      if (verdict.blocking.length > 0 && verdict.blocked.has(node.id)) throw blockedError(verdict, 'the resolved dependencies');
       return manifest;
     },
 

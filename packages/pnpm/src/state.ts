@@ -19,7 +19,7 @@ export interface PnpmProject {
 export interface ReadPackageBatch {
   nodes: Map<string, PackageNode>;
   supplied: Map<string, PackumentVersion>;
-  verdict: Promise<Verdict | undefined>;
+  verdict: Promise<Verdict>;
 }
 
 export interface InstallState {

@@ -8,8 +8,12 @@ export interface Manifest {
   version?: unknown;
   dist?: { integrity?: unknown; tarball?: unknown; signatures?: unknown };
   dependencies?: unknown;
+  devDependencies?: unknown;
   optionalDependencies?: unknown;
 }
+
+/** The dependency fields pnpm resolves for a package from the registry (its devDependencies are never installed). */
+const RESOLVED_FIELDS = ['dependencies', 'optionalDependencies'] as const;
 
 /** Whether a lockfile object lists any package (a new project's has none). */
 export function hasPackages(lockfile: unknown): lockfile is object {
@@ -51,10 +55,13 @@ export function suppliedMetadata(manifest: Manifest): PackumentVersion | undefin
   return typeof parsed === 'string' ? undefined : parsed;
 }
 
-/** The registry packages a manifest depends on (aliases by their real name), which pnpm resolves next. */
-export function registryDependencies(manifest: Manifest): string[] {
+/**
+ * The registry packages a manifest depends on (aliases by their real name), which pnpm resolves next: a
+ * dependency's `dependencies` and `optionalDependencies`, or the `fields` given (a project's own manifest).
+ */
+export function registryDependencies(manifest: Manifest, fields: ReadonlyArray<keyof Manifest> = RESOLVED_FIELDS): string[] {
   const names: string[] = [];
-  for (const field of [manifest.dependencies, manifest.optionalDependencies]) {
+  for (const field of fields.map((name) => manifest[name])) {
     if (typeof field !== 'object' || field === null) continue;
     for (const [name, spec] of Object.entries(field)) {
       const target = typeof spec === 'string' ? registryPackageOf(name, spec) : undefined;

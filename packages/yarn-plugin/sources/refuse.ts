@@ -49,10 +49,12 @@ export function refusal(verdict: Verdict): ReportError {
   if (signatures.length > 0) {
     return new ReportError(
       undecided ? YarnCode.undecided : YarnCode.signatures,
-      `portcullis: ${signatures.length} package(s) ${undecided ? 'could not be verified' : 'failed the signature policy'} of portcullis.json; the install stopped before fetching or running anything`,
+      undecided
+        ? `portcullis: ${signatures.length} package(s) could not be decided on (fail closed); the install stopped before fetching or running anything`
+        : `portcullis: ${signatures.length} package(s) failed the signature policy of portcullis.json; the install stopped before fetching or running anything`,
     );
   }
-  return new ReportError(YarnCode.scripts, `portcullis: ${verdict.blocking.length} package(s) want to run install scripts that scripts.allow does not cover (portcullisStrict is on); nothing was fetched or run`);
+  return new ReportError(YarnCode.scripts, `portcullis: ${verdict.blocking.length} package(s) want to run install scripts that scripts.allow does not cover (strict mode: portcullisStrict or PORTCULLIS_STRICT_SCRIPTS); nothing was fetched or run`);
 }
 
 /** A portcullis.json that cannot be used aborts the command with its file, line and column. */

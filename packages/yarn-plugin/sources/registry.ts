@@ -13,15 +13,23 @@ function isUserSet(configuration: Configuration, key: string): boolean {
   return source !== undefined && source !== '<default>';
 }
 
+/** Yarn's built-in default host (`npmRegistryServer`'s default, also each npmScopes entry's): it serves the npm registry. */
+const YARN_DEFAULT_HOST = normalizeRegistryUrl('https://registry.yarnpkg.com');
+
+/** Scopes Yarn fetches from a registry of their own without any configuration (Yarn 4.9+: `@jsr` from npm.jsr.io). */
+const BUILT_IN_SCOPES = ['jsr'];
+
 /** The default registry and per-scope registries Yarn installs from, as the core's RegistryConfig. */
 export function yarnRegistryConfig(configuration: Configuration): RegistryConfig {
   // Yarn's built-in default host serves the npm registry's packages and signatures: judge it as that registry,
   // as `portcullis check` does for a project that sets no npmRegistryServer.
   const defaultRegistry = isUserSet(configuration, 'npmRegistryServer') ? npmConfigUtils.getDefaultRegistry({ configuration }) : NPM_REGISTRY_URL;
   const scopes: Record<string, string> = {};
-  for (const scope of configuration.get('npmScopes').keys()) {
-    const scoped = configuration.get('npmScopes').get(scope);
-    if (scoped?.get('npmRegistryServer')) scopes[scope] = npmConfigUtils.getScopeRegistry(scope, { configuration });
+  // Each scope as Yarn fetches it: an npmScopes entry without its own npmRegistryServer gets Yarn's built-in
+  // host (the shape's default), not the top-level registry; that host is judged as the npm registry here too.
+  for (const scope of new Set([...configuration.get('npmScopes').keys(), ...BUILT_IN_SCOPES])) {
+    const registry = normalizeRegistryUrl(npmConfigUtils.getScopeRegistry(scope, { configuration }));
+    scopes[scope] = registry === YARN_DEFAULT_HOST ? NPM_REGISTRY_URL : registry;
   }
   return createRegistryConfig({ defaultRegistry, scopes });
 }

@@ -3,9 +3,14 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
-import type { KeyCache } from '../signatures/keyring.js';
 
-export function keyCache(cacheDir: string): KeyCache {
+/** The key cache `refreshKeys` reads and writes (structurally `KeyCache` of signatures/keyring.ts). */
+export interface KeyListCache {
+  get(registry: string): unknown;
+  set(registry: string, entry: unknown): void;
+}
+
+export function keyCache(cacheDir: string): KeyListCache {
   const file = (registry: string) => join(cacheDir, 'keys-v1', `${createHash('sha256').update(registry).digest('hex')}.json`);
   return {
     get(registry) {

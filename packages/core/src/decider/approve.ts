@@ -5,9 +5,10 @@ import { writeFileAtomic } from '../atomic-write.js';
 import type { LockfileKind } from '../model.js';
 import { approvalsFor } from '../policy/approvals.js';
 import { addScriptApprovals, starterPolicyText } from '../policy/edit.js';
-import { findPolicyFile, POLICY_FILE } from '../policy/load.js';
+import { POLICY_FILE } from '../policy/load.js';
 import type { Env } from '../env.js';
 import { loadProject } from './check.js';
+import { openGate } from './gate.js';
 
 /** What approve wrote: the policy file, every pinned entry asked for, and which of them were new. */
 export interface Approval {
@@ -20,9 +21,11 @@ export interface Approval {
 export async function approveScripts(dir: string, names: readonly string[], options: { env?: Env; kind?: LockfileKind } = {}): Promise<Approval> {
   const env = options.env ?? process.env;
   // The project's root (a workspace root from a member): its policy, never a new file in the sub-folder.
-  const { dir: root, lockfile } = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}) });
-  const entries = approvalsFor(lockfile.packages, names);
-  const file = findPolicyFile(root, env) ?? join(root, POLICY_FILE);
+  const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}) });
+  // Opening the gate loads the policy the install obeys: an invalid one, or a nearer one than the root's, is refused.
+  const gate = openGate({ dir: project.dir, start: project.start, packageManager: project.lockfile.kind, registryConfig: project.registryConfig, env });
+  const entries = approvalsFor(project.lockfile.packages, names);
+  const file = gate.policyFile ?? join(project.dir, POLICY_FILE);
   const before = existsSync(file) ? readFileSync(file, 'utf8') : starterPolicyText();
   const { text, added } = addScriptApprovals(before, file, entries);
   if (added.length > 0) writeFileAtomic(file, text);

@@ -4,19 +4,18 @@ import type { Env } from '../env.js';
 import { findProjectLockfile, readLockfile } from '../lockfile/index.js';
 import { installedManifestReader } from '../layouts/installed.js';
 import type { Lockfile, LockfileKind, SourceLocation } from '../model.js';
-import { loadProjectPolicy } from '../policy/load.js';
-import type { Policy } from '../policy/types.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { loadNpmConfig } from '../registry/npmrc.js';
 import { loadYarnConfig } from '../registry/yarnrc.js';
 import type { Surface } from '../report/notices.js';
 import type { CheckResult } from '../report/result.js';
-import { gateFor, type Gate, type Verdict } from './gate.js';
+import { openGate, type Gate, type Verdict } from './gate.js';
 
-/** A project as Portcullis sees it: its policy, its lockfile and its package manager's registry settings. */
+/** A project as Portcullis sees it: its root, its lockfile and its package manager's registry settings. */
 export interface Project {
   dir: string;
-  policy: Policy;
+  /** The folder the command started in (a member or a sub-folder of `dir`). */
+  start: string;
   lockfile: Lockfile;
   registryConfig: RegistryConfig;
 }
@@ -30,23 +29,23 @@ export async function loadRegistryConfig(kind: LockfileKind, dir: string, env: E
 }
 
 /**
- * Loads policy, lockfile and registry settings for the project that governs `start`: the folder of its
- * lockfile (a workspace root when `start` is a member or a sub-folder). A portcullis.json between `start`
- * and that root is not the policy the install obeys, so it is refused (as portcullis-npm does), never used.
+ * Loads the lockfile and registry settings of the project that governs `start`: the folder of its lockfile (a
+ * workspace root when `start` is a member or a sub-folder). Its policy is the gate's to load (`openGate`).
  */
-export async function loadProject(start: string, options: { env?: Env; kind?: LockfileKind } = {}): Promise<Project> {
+export async function loadProject(start: string, options: { env?: Env; kind?: LockfileKind; registryConfig?: RegistryConfig } = {}): Promise<Project> {
   const env = options.env ?? process.env;
   const found = findProjectLockfile(start, options.kind);
   const dir = dirname(found.path);
-  const policy = loadProjectPolicy(start, dir, env);
-  const registryConfig = await loadRegistryConfig(found.kind, dir, env, start);
+  const registryConfig = options.registryConfig ?? (await loadRegistryConfig(found.kind, dir, env, start));
   const lockfile = readLockfile(found.path, { projectDir: dir, registryFor: (name) => registryConfig.registryFor(name) });
-  return { dir, policy, lockfile, registryConfig };
+  return { dir, start, lockfile, registryConfig };
 }
 
 export interface CheckOptions {
   env?: Env;
   kind?: LockfileKind;
+  /** The registries as the package manager itself read them (the Yarn plugin passes Yarn's); default: read from its files. */
+  registryConfig?: RegistryConfig;
   /** Where the report is shown (fixes are spelled for it: `yarn portcullis …` inside Yarn). Default: the CLI. */
   surface?: Surface;
   /** Use only the metadata cache. */
@@ -69,9 +68,10 @@ export interface CheckRun {
 /** Runs a whole check of the project that governs `start`. */
 export async function runCheck(start: string, options: CheckOptions = {}): Promise<CheckRun> {
   const env = options.env ?? process.env;
-  const project = await loadProject(start, { env, ...(options.kind ? { kind: options.kind } : {}) });
-  const gate = gateFor(project.policy, {
+  const project = await loadProject(start, { env, ...(options.kind ? { kind: options.kind } : {}), ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}) });
+  const gate = openGate({
     dir: project.dir,
+    start: project.start,
     packageManager: project.lockfile.kind,
     surface: options.surface ?? 'cli',
     registryConfig: project.registryConfig,

@@ -98,10 +98,7 @@ export function createDecider(options: DecideOptions): Decider {
     const cache = keyCache(cacheDir);
     for (const registry of keyring.registries) {
       const refresh = await refreshKeys(keyring, registry, {
-        fetchKeys: async () => {
-          const served = await client.getKeys(registry);
-          return served === null ? null : JSON.stringify({ keys: served });
-        },
+        fetchKeys: () => client.getKeys(registry),
         cache,
       });
       keyring = refresh.keyring;

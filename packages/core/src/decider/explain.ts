@@ -1,7 +1,6 @@
 /** `explain <name>`: for each installed copy of a package, which rule applied, with which evidence, and what decided. */
 import { PortcullisError } from '../errors.js';
 import { isOwnCode, type PackageNode } from '../model.js';
-import { createSpecMatcher } from '../policy/spec.js';
 import type { CheckRun } from './check.js';
 
 /** What explain prints, and its exit code (1 when any copy is blocked). */
@@ -10,18 +9,18 @@ export interface Explanation {
   exitCode: 0 | 1;
 }
 
-function scriptLine(run: CheckRun, pkg: PackageNode, allowedBy: (name: string, version: string) => { raw: string } | undefined): string {
+function scriptLine(run: CheckRun, pkg: PackageNode): string {
   const scripts = run.verdict.evidence.scripts.get(pkg.id);
   const runs = scripts ? scripts.hasInstallScript || scripts.bindingGyp : pkg.hasInstallScript === true;
   if (!runs) return '  scripts: none';
   const what = scripts?.scripts.join(', ') || (scripts?.bindingGyp ? 'node-gyp rebuild (binding.gyp)' : 'install scripts');
-  const entry = allowedBy(pkg.name, pkg.version);
+  const entry = run.gate.builds.entryFor(pkg.name, pkg.version);
   const bundler = pkg.bundledBy;
   const decided = !run.verdict.mayBuild(pkg)
     ? entry !== undefined && bundler !== undefined
-      ? ` — allowed by "${entry.raw}", but its bundler ${bundler.name}@${bundler.version} is not (a bundled copy needs both)`
+      ? ` — allowed by "${entry}", but its bundler ${bundler.name}@${bundler.version} is not (a bundled copy needs both)`
       : ' — not allowed by scripts.allow'
-    : ` — allowed by "${entry?.raw ?? '?'}"`;
+    : ` — allowed by "${entry ?? '?'}"`;
   return `  scripts: runs ${what} (per ${scripts?.source ?? 'lockfile'})${decided}`;
 }
 
@@ -36,7 +35,6 @@ function signatureLine(run: CheckRun, pkg: PackageNode): string {
 export function explainPackage(run: CheckRun, name: string): Explanation {
   const copies = run.project.lockfile.packages.filter((p) => p.name === name || p.aliases.includes(name));
   if (copies.length === 0) throw new PortcullisError('USAGE', `${name} is not in ${run.project.lockfile.path}`);
-  const allowedBy = createSpecMatcher(run.project.policy.scripts.allow);
   const lines: string[] = [];
   let blocked = false;
   for (const pkg of copies) {
@@ -48,7 +46,7 @@ export function explainPackage(run: CheckRun, name: string): Explanation {
     if (isOwnCode(pkg)) {
       lines.push('  your own code (workspace or a directory inside the project): no rule applies');
     } else {
-      lines.push(scriptLine(run, pkg, allowedBy), signatureLine(run, pkg));
+      lines.push(scriptLine(run, pkg), signatureLine(run, pkg));
     }
     for (const f of findings) lines.push(`  ✗ ${f.code}: ${f.message}`, `    fix: ${f.fix}`);
   }

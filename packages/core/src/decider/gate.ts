@@ -109,6 +109,8 @@ export interface BuildAllowance {
   rangedNames(): string[];
   /** Whether the policy lets `name` build at `version`, or at every version when none is given. */
   covers(name: string, version?: string): boolean;
+  /** The scripts.allow entry that covers `name@version`, as written (for `explain`). */
+  entryFor(name: string, version: string): string | undefined;
   /**
    * Every version a ranged entry could meet: those of `known` (a lockfile's) and those the registry publishes.
    * A registry that cannot be reached leaves versions out (they are then not built), never the other way round.
@@ -143,8 +145,8 @@ export function openGate(options: GateOptions): Gate {
   return gateFor(policy, { ...options, env });
 }
 
-/** A gate for an already loaded policy (the check command and tests; adapters call openGate). */
-export function gateFor(policy: Policy, options: GateOptions): Gate {
+/** The gate for a loaded policy. */
+function gateFor(policy: Policy, options: GateOptions): Gate {
   const surface = options.surface ?? options.packageManager;
   const strict = options.strict === true;
   const allowed = createSpecMatcher(policy.scripts.allow);
@@ -173,6 +175,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       denylist: (candidates) => scriptDenylist(policy, candidates),
       rangedNames: () => rangedScriptNames(policy),
       covers: (name, version) => scriptsAllowed(policy, name, version),
+      entryFor: (name, version) => allowed(name, version)?.raw,
       async rangedCandidates(known) {
         const names = rangedScriptNames(policy);
         if (names.length === 0) return [];

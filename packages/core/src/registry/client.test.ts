@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PortcullisError } from '../errors.js';
 import { createRegistryClient, type RegistryClientOptions } from './client.js';
 import { RegistryCredentials, createRegistryConfig } from './config.js';
@@ -11,7 +11,7 @@ import { RegistryCredentials, createRegistryConfig } from './config.js';
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 const TOKEN = 'npm_s3cretT0kenValue';
-const KEY = { keyid: 'SHA256:k', keytype: 'ecdsa-sha2-nistp256', scheme: 'ecdsa-sha2-nistp256', key: 'AAAA', expires: null };
+const KEY = { keyid: `SHA256:${'k'.repeat(43)}`, keytype: 'ecdsa-sha2-nistp256', scheme: 'ecdsa-sha2-nistp256', key: 'AAAA', expires: null };
 
 function packument(name: string, versions: string[] = ['1.0.0']): string {
   return JSON.stringify({
@@ -26,6 +26,17 @@ function packument(name: string, versions: string[] = ['1.0.0']): string {
 function json(res: ServerResponse, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(200, { 'content-type': 'application/json', ...headers });
   res.end(body);
+}
+
+/**
+ * Records the waits of the client's retry backoff from now on: the delays of the timers whose callback is a
+ * promise's resolve function (a native function without a name — `await new Promise((r) => setTimeout(r, ms))`),
+ * which tells them apart from the HTTP stack's own timers (named functions). Restored after each test.
+ */
+function clientWaits(): () => number[] {
+  const spy = vi.spyOn(globalThis, 'setTimeout');
+  return () =>
+    spy.mock.calls.filter(([callback]) => typeof callback === 'function' && callback.name === '' && /\[native code\]/.test(Function.prototype.toString.call(callback))).map(([, ms]) => Number(ms));
 }
 
 /** Rejects with the PortcullisError a promise fails with. */
@@ -59,6 +70,7 @@ describe('registry client', () => {
   });
 
   afterEach(async () => {
+    vi.restoreAllMocks();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     await rm(dir, { recursive: true, force: true });
@@ -122,10 +134,11 @@ describe('registry client', () => {
   it('retries a 429, honouring a (capped) Retry-After', async () => {
     let n = 0;
     handler = (_req, res) => (n++ === 0 ? res.writeHead(429, { 'retry-after': '120' }).end() : json(res, packument('pkg')));
-    const started = Date.now();
+    const waits = clientWaits();
     await client({ maxBackoffMs: 50 }).getPackument('pkg');
     expect(requests).toHaveLength(2);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // One wait between the attempts: the 120 s the registry asked for, capped at maxBackoffMs.
+    expect(waits()).toEqual([50]);
   });
 
   it('gives up after the retries with METADATA_UNAVAILABLE naming the package and registry', async () => {
@@ -145,11 +158,16 @@ describe('registry client', () => {
 
   it('times out a registry that never answers', async () => {
     handler = () => undefined;
-    const started = Date.now();
+    const timeouts = vi.spyOn(AbortSignal, 'timeout');
+    const waits = clientWaits();
     const error = await failure(client({ timeoutMs: 100, retries: 1 }).getPackument('pkg'));
     expect(error.message).toMatch(/timed out after 100 ms \(after 2 attempts\)$/);
     expect(requests).toHaveLength(2);
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Bounded without a clock: each attempt was aborted by its own 100 ms timer (the message says the abort, not
+    // another error, ended it), and the one wait between them was a backoff within maxBackoffMs (5 ms).
+    expect(timeouts.mock.calls).toEqual([[100], [100]]);
+    expect(waits()).toHaveLength(1);
+    expect(waits()[0]).toBeLessThanOrEqual(5);
   });
 
   it('times out a body that stalls halfway', async () => {

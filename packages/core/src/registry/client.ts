@@ -4,10 +4,9 @@
  * METADATA_UNAVAILABLE error: Portcullis fails closed, it never guesses "allowed".
  */
 import { PortcullisError } from '../errors.js';
-import type { RegistryKey } from '../model.js';
 import { createMetadataCache, type CacheEntry, type CacheKind, type MetadataCache } from '../cache/metadata.js';
 import type { RegistryConfig } from './config.js';
-import { keysFromJson, parseKeys, MAX_KEYS_BYTES } from './keys.js';
+import { keysFromJson, parseKeys, MAX_KEYS_BYTES, type ServedKeys } from './keys.js';
 import { MAX_PACKUMENT_BYTES } from '../limits.js';
 import { packumentFromJson, packumentToJson, parsePackument, servedKindOf, type Packument, type PackumentKind } from './packument.js';
 import { isValidPackageName } from '../package-name.js';
@@ -53,8 +52,8 @@ export interface GetPackumentOptions {
 export interface RegistryClient {
   /** A package's packument; the same request is made once however many callers ask. */
   getPackument(name: string, options?: GetPackumentOptions): Promise<Packument>;
-  /** A registry's `/-/npm/v1/keys`, or null when it serves none (404). */
-  getKeys(registry: string): Promise<RegistryKey[] | null>;
+  /** A registry's `/-/npm/v1/keys`, validated (registry/keys.ts), or null when it serves none (404). */
+  getKeys(registry: string): Promise<ServedKeys | null>;
   /** Resolves once every request started so far has finished, its cache entry written (or failed). */
   settle(): Promise<void>;
 }
@@ -325,7 +324,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         return Promise.reject(new PortcullisError('METADATA_UNAVAILABLE', `could not fetch signing keys: ${error instanceof Error ? error.message : String(error)}`));
       }
       return once(`keys\0${registry}`, () =>
-        load<RegistryKey[] | null>({
+        load<ServedKeys | null>({
           registry,
           name: '',
           kind: 'keys',

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
-import { parseKeys } from './keys.js';
 import { INSTALL_SCRIPTS } from '../model.js';
 import { installScriptsOf, packumentFromJson, packumentToJson, parsePackument, servedKindOf, type Packument } from './packument.js';
 
@@ -210,21 +209,6 @@ describe('packumentToJson', () => {
     const again: Packument = packumentFromJson(json, { name: 'pkg', kind: 'full' });
     expect(again).toEqual(original);
     expect(JSON.stringify(json)).not.toContain('longlong');
-  });
-});
-
-describe('parseKeys', () => {
-  it('reads a keys document', () => {
-    const keys = parseKeys(JSON.stringify({ keys: [{ keyid: 'SHA256:x', keytype: 'ecdsa-sha2-nistp256', scheme: 'ecdsa-sha2-nistp256', key: 'AAAA', expires: null }] }));
-    expect(keys).toEqual([{ keyid: 'SHA256:x', keytype: 'ecdsa-sha2-nistp256', scheme: 'ecdsa-sha2-nistp256', key: 'AAAA', expires: null }]);
-  });
-
-  it('refuses malformed keys documents', () => {
-    expect(reason(() => parseKeys('nope')).message).toMatch(/not valid JSON/);
-    expect(reason(() => parseKeys('{"keys":{}}')).message).toMatch(/no "keys" array/);
-    expect(reason(() => parseKeys('{"__proto__":{"keys":[]}}')).message).toMatch(/no "keys" array/);
-    expect(reason(() => parseKeys('{"keys":[{"keyid":"k"}]}')).message).toMatch(/lacks/);
-    expect(reason(() => parseKeys('{"keys":[{"keyid":"k","keytype":"t","scheme":"s","key":"k","expires":5}]}')).message).toMatch(/expires/);
   });
 });
 

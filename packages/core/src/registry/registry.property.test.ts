@@ -158,7 +158,7 @@ describe('parsePackument (hostile input)', () => {
   }, 60_000);
 });
 
-describe('parseKeys (client side of /-/npm/v1/keys)', () => {
+describe('parseKeys (the one validator of /-/npm/v1/keys)', () => {
   it('any bytes or JSON value give keys or a typed error', () => {
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 64 }), hostileJson.map((v) => JSON.stringify(v) ?? ''), hostileJson.map((v) => JSON.stringify({ keys: [v] }))), (input) => {

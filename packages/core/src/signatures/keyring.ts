@@ -5,6 +5,7 @@ import type { RegistryTrust } from '../policy/types.js';
 import { KeyMaterialError, parseKeyWithId, SUPPORTED_KEYTYPE } from './keyid.js';
 import { NPM_REGISTRY_KEYS } from './npm-keys.js';
 import { normalizeRegistryUrl } from '../registry-url.js';
+import { keysFromJson, type ServedKeys } from '../registry/keys.js';
 
 /** Where a trusted key came from. */
 export type KeyOrigin = 'embedded' | 'policy' | 'refreshed';
@@ -27,7 +28,7 @@ export interface RegistryKeySet {
   /** How the policy configured it: npm's embedded keys, an explicit list, or not at all. */
   readonly trust: 'npm' | 'explicit' | 'none';
   readonly keys: ReadonlyMap<string, TrustedKey>;
-  /** Stable fingerprint of the key set (keyids and expiries); part of every memo key. */
+  /** Stable fingerprint of the key set (keyids and expiries); part of every verified-versions memo entry. */
   readonly id: string;
 }
 
@@ -188,20 +189,25 @@ export function createKeyring(registries: Readonly<Record<string, RegistryTrust>
 //     Only registries the policy configures are refreshed: a registry never becomes trusted on its
 //     own say-so.
 //  4. Keys of a type we cannot verify are skipped and reported in `ignored`.
-//  5. Anything malformed (size, shape, a keyid that does not match its material, conflicting
-//     duplicates) rejects the whole response: the keyring stays as it was.
+//  5. Anything malformed rejects the whole response and the keyring stays as it was: the document
+//     (size, shape, keyid format, conflicting duplicates) is validated once, by registry/keys.ts, as it
+//     arrives (the registry client) and as it is read back from the key cache; a keyid that does not
+//     match its material is found here (`trustKey`).
 //  6. Refreshed keys are recomputed from the newest response each time; they never accumulate.
 // ---------------------------------------------------------------------------------------------
 
-/** Fetches `<registry>-/npm/v1/keys`; resolves to the body, or null when the endpoint does not exist (404). */
-export type FetchRegistryKeys = (url: string) => Promise<string | Uint8Array | null>;
+/**
+ * Fetches `<registry>-/npm/v1/keys`; resolves to the keys validated by `parseKeys` (the registry client's
+ * `getKeys` does), or null when the endpoint does not exist (404). A rejection is reported as `unavailable`.
+ */
+export type FetchRegistryKeys = (url: string) => Promise<ServedKeys | null>;
 
 /** What the key cache stores per registry. */
 export interface CachedRegistryKeys {
   /** ISO time of the fetch. */
   fetchedAt: string;
-  /** The response body as received (validated again on every read: the cache is a file on disk). */
-  body: string;
+  /** The keys as served (validated again by `keysFromJson` on every read: the cache is a file on disk). */
+  keys: readonly RegistryKey[];
 }
 
 /** A caller-supplied store for fetched key lists (e.g. beside the metadata cache). */
@@ -234,66 +240,27 @@ export type KeyRefresh =
   | { status: 'not-configured'; registry: string; keyring: Keyring }
   | { status: 'rejected' | 'unavailable'; registry: string; keyring: Keyring; reason: string };
 
-/** Upper bound of a keys response; the real one is well under 1 KiB. */
-export const MAX_KEYS_RESPONSE_BYTES = 64 * 1024;
-const MAX_KEYS = 32;
-const KEYID = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Thrown by `parseKeysResponse`: the response cannot be trusted at all. */
-export class KeysResponseError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KeysResponseError';
-  }
-}
-
 /**
- * Strictly validates a `/-/npm/v1/keys` body (hostile input): size, JSON shape, keyid formats,
- * keyid-vs-material and duplicates. Returns the usable keys and the skipped ones.
+ * Turns validated keys into trusted ones: keys of a type we cannot verify are skipped (and returned in
+ * `ignored`); a key whose keyid is not its material's fingerprint throws, rejecting the whole document.
  */
-export function parseKeysResponse(body: string | Uint8Array): { keys: TrustedKey[]; ignored: Array<{ keyid: string; reason: string }> } {
-  const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-  if (size > MAX_KEYS_RESPONSE_BYTES) throw new KeysResponseError(`the response is ${size} bytes, more than ${MAX_KEYS_RESPONSE_BYTES}`);
-  let json: unknown;
-  try {
-    json = JSON.parse(typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-  } catch {
-    throw new KeysResponseError('the response is not JSON');
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new KeysResponseError('the response is not a JSON object');
-  const list = (json as { keys?: unknown }).keys;
-  if (!Array.isArray(list)) throw new KeysResponseError('the response has no "keys" array');
-  if (list.length > MAX_KEYS) throw new KeysResponseError(`the response lists ${list.length} keys, more than ${MAX_KEYS}`);
-  const keys = new Map<string, TrustedKey>();
+function trustServed(served: ServedKeys): { keys: TrustedKey[]; ignored: Array<{ keyid: string; reason: string }> } {
+  const keys: TrustedKey[] = [];
   const ignored: Array<{ keyid: string; reason: string }> = [];
-  list.forEach((entry: unknown, index) => {
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new KeysResponseError(`keys[${index}] is not an object`);
-    const record = entry as Record<string, unknown>;
-    for (const field of ['keyid', 'keytype', 'scheme', 'key'] as const) {
-      if (typeof record[field] !== 'string') throw new KeysResponseError(`keys[${index}].${field} is not a string`);
-    }
-    const keyid = record.keyid as string;
-    if (!KEYID.test(keyid)) throw new KeysResponseError(`keys[${index}].keyid is not a SHA256 fingerprint`);
-    if (!('expires' in record) || !parseExpiry(record.expires)) throw new KeysResponseError(`keys[${index}].expires must be null or an ISO date`);
+  for (const record of served) {
     if (record.keytype !== SUPPORTED_KEYTYPE || record.scheme !== SUPPORTED_KEYTYPE) {
-      ignored.push({ keyid, reason: `unsupported keytype "${String(record.keytype).slice(0, 64)}"` });
-      return;
+      ignored.push({ keyid: record.keyid, reason: `unsupported keytype "${record.keytype}"` });
+      continue;
     }
-    let key: TrustedKey;
     try {
-      key = trustKey(
-        { keyid, keytype: SUPPORTED_KEYTYPE, scheme: SUPPORTED_KEYTYPE, key: record.key as string, expires: (record.expires ?? null) as string | null },
-        'refreshed',
-      );
+      keys.push(trustKey(record, 'refreshed'));
     } catch (error) {
-      throw new KeysResponseError(`key ${keyid}: ${(error as Error).message}`);
+      throw new Error(`key ${record.keyid}: ${(error as Error).message}`);
     }
-    const previous = keys.get(keyid);
-    if (previous && previous.expires !== key.expires) throw new KeysResponseError(`key ${keyid} is listed twice with different "expires"`);
-    keys.set(keyid, key);
-  });
-  return { keys: [...keys.values()], ignored };
+  }
+  return { keys: [...new Map(keys.map((k) => [k.keyid, k])).values()], ignored };
 }
 
 /** Applies the merging rules above to one registry's key set. */
@@ -317,9 +284,9 @@ function mergeRefreshed(set: RegistryKeySet, fetched: readonly TrustedKey[]) {
 
 function cachedEntry(value: unknown): CachedRegistryKeys | null {
   if (typeof value !== 'object' || value === null) return null;
-  const { fetchedAt, body } = value as Record<string, unknown>;
-  if (typeof fetchedAt !== 'string' || typeof body !== 'string' || Number.isNaN(Date.parse(fetchedAt))) return null;
-  return { fetchedAt, body };
+  const { fetchedAt, keys } = value as Record<string, unknown>;
+  if (typeof fetchedAt !== 'string' || Number.isNaN(Date.parse(fetchedAt))) return null;
+  return { fetchedAt, keys: keys as readonly RegistryKey[] };
 }
 
 /**
@@ -343,7 +310,7 @@ export async function refreshKeys(keyring: Keyring, registry: string, options: R
     const age = now - Date.parse(cached.fetchedAt);
     if (age >= 0 && age <= maxAge) {
       try {
-        const { keys, ignored } = parseKeysResponse(cached.body);
+        const { keys, ignored } = trustServed(keysFromJson({ keys: cached.keys }));
         const merged = mergeRefreshed(set, keys);
         return { status: 'cached', registry: url, keyring: keyring.withKeySet(merged.set), added: merged.added, tightened: merged.tightened, ignored };
       } catch {
@@ -352,22 +319,21 @@ export async function refreshKeys(keyring: Keyring, registry: string, options: R
     }
   }
 
-  let body: string | Uint8Array | null;
+  let served: ServedKeys | null;
   try {
-    body = await options.fetchKeys(`${url}-/npm/v1/keys`);
+    served = await options.fetchKeys(`${url}-/npm/v1/keys`);
   } catch (error) {
     return { status: 'unavailable', registry: url, keyring, reason: error instanceof Error ? error.message : String(error) };
   }
-  if (body === null) return { status: 'missing', registry: url, keyring };
-  let parsed: ReturnType<typeof parseKeysResponse>;
+  if (served === null) return { status: 'missing', registry: url, keyring };
+  let parsed: ReturnType<typeof trustServed>;
   try {
-    parsed = parseKeysResponse(body);
+    parsed = trustServed(served);
   } catch (error) {
     return { status: 'rejected', registry: url, keyring, reason: (error as Error).message };
   }
-  const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   try {
-    await options.cache?.set(url, { fetchedAt: new Date(now).toISOString(), body: text });
+    await options.cache?.set(url, { fetchedAt: new Date(now).toISOString(), keys: served });
   } catch {
     // Failing to cache only costs a fetch next time.
   }

@@ -1,14 +1,17 @@
 /**
- * Hostile key documents and memo files: `parseKeysResponse` throws only KeysResponseError (its documented
- * error), `SignatureMemo.fromJSON` never throws and keeps only well-formed verdicts, and a hostile
- * `dist.signatures` never turns into "verified".
+ * Hostile key documents and signatures: a keys document goes through the one validator (registry/keys.ts
+ * `parseKeys`, which throws only its typed PortcullisError) and then `refreshKeys`, and only real keys are ever
+ * trusted; a hostile `dist.signatures` never turns into "verified".
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NPM_REGISTRY_KEYS } from './npm-keys.js';
-import { createKeyring, KeysResponseError, parseKeysResponse } from './keyring.js';
+import { PortcullisError } from '../errors.js';
+import { NPM_REGISTRY_URL } from '../registry-url.js';
+import { parseKeys, type ServedKeys } from '../registry/keys.js';
+import { createKeyring, refreshKeys } from './keyring.js';
 import { makeSigningKey } from './signing-key.fixture.js';
-import { SignatureMemo, verifyRegistrySignatures, type SignatureVerdict } from './verify.js';
+import { verifyRegistrySignatures } from './verify.js';
 
 const PROTO_NAMES = Object.getOwnPropertyNames(Object.prototype).sort();
 function expectPrototypeIntact(): void {
@@ -17,7 +20,7 @@ function expectPrototypeIntact(): void {
 }
 afterEach(expectPrototypeIntact);
 
-const HOSTILE = ['__proto__', 'constructor', 'prototype', 'polluted', 'keys', 'keyid', 'keytype', 'scheme', 'key', 'expires', 'format', 'entries', 'status'];
+const HOSTILE = ['__proto__', 'constructor', 'prototype', 'polluted', 'keys', 'keyid', 'keytype', 'scheme', 'key', 'expires', 'status'];
 const hostileKey = fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ maxLength: 8 }));
 const hostileJson: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   value: fc.oneof(
@@ -29,7 +32,7 @@ const hostileJson: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   ),
 })).value;
 
-describe('parseKeysResponse (hostile input)', () => {
+describe('parseKeys → refreshKeys (hostile keys documents)', () => {
   const realKey = fc.constantFrom(...NPM_REGISTRY_KEYS);
   /** A keys document: real keys, and real keys with one field replaced by something hostile. */
   const keysDoc = fc.array(
@@ -45,15 +48,28 @@ describe('parseKeysResponse (hostile input)', () => {
     { maxLength: 4 },
   );
 
-  it('returns verified keys or throws KeysResponseError, whatever the document', () => {
-    fc.assert(
-      fc.property(fc.oneof(keysDoc.map((keys) => JSON.stringify({ keys })), hostileJson.map((v) => JSON.stringify(v) ?? ''), fc.uint8Array({ maxLength: 48 })), (body) => {
+  // Only npm's own keys are configured, and an empty list for a second registry: whatever is served, the
+  // keys that end up trusted are npm's real ones.
+  const keyring = createKeyring({ [NPM_REGISTRY_URL]: { keys: 'npm' }, 'https://r.example/': { keys: [] } });
+  const realIds = NPM_REGISTRY_KEYS.map((k) => k.keyid);
+
+  it('parseKeys gives keys or its typed error, and refreshKeys then trusts only real keys, whatever the document', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(keysDoc.map((keys) => JSON.stringify({ keys })), hostileJson.map((v) => JSON.stringify(v) ?? ''), fc.uint8Array({ maxLength: 48 })), async (body) => {
+        let served: ServedKeys | undefined;
         try {
-          const { keys } = parseKeysResponse(body);
-          // Every key that comes back is one of npm's real keys: nothing hostile survives validation.
-          for (const key of keys) expect(NPM_REGISTRY_KEYS.map((k) => k.keyid)).toContain(key.keyid);
+          served = parseKeys(body);
         } catch (error) {
-          if (!(error instanceof KeysResponseError)) throw new Error(`untyped error: ${String((error as Error)?.stack ?? error)}`);
+          if (!(error instanceof PortcullisError)) throw new Error(`untyped error: ${String((error as Error)?.stack ?? error)}`);
+          expect(['METADATA_UNAVAILABLE', 'INPUT_TOO_LARGE']).toContain(error.code);
+        }
+        expectPrototypeIntact();
+        if (served === undefined) return;
+        for (const registry of [NPM_REGISTRY_URL, 'https://r.example/']) {
+          const result = await refreshKeys(keyring, registry, { fetchKeys: async () => served! });
+          expect(['refreshed', 'rejected']).toContain(result.status);
+          // Every key trusted afterwards is one of npm's real keys: nothing hostile survives validation.
+          for (const key of result.keyring.forRegistry(registry).keys.keys()) expect(realIds).toContain(key);
         }
         expectPrototypeIntact();
       }),
@@ -62,63 +78,18 @@ describe('parseKeysResponse (hostile input)', () => {
   });
 
   it('is bounded: over-limit size, too many keys, deep nesting', () => {
-    expect(() => parseKeysResponse('x'.repeat(64 * 1024 + 1))).toThrow(KeysResponseError);
-    expect(() => parseKeysResponse(JSON.stringify({ keys: Array(33).fill(NPM_REGISTRY_KEYS[0]) }))).toThrow(KeysResponseError);
-    expect(() => parseKeysResponse(`${'['.repeat(30_000)}${']'.repeat(30_000)}`)).toThrow(KeysResponseError);
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return error instanceof PortcullisError ? error.code : `untyped: ${String(error)}`;
+      }
+      return 'accepted';
+    };
+    expect(code(() => parseKeys('x'.repeat(64 * 1024 + 1)))).toBe('INPUT_TOO_LARGE');
+    expect(code(() => parseKeys(JSON.stringify({ keys: Array(33).fill(NPM_REGISTRY_KEYS[0]) })))).toBe('METADATA_UNAVAILABLE');
+    expect(code(() => parseKeys(`${'['.repeat(30_000)}${']'.repeat(30_000)}`))).toBe('METADATA_UNAVAILABLE');
   });
-});
-
-describe('SignatureMemo.fromJSON (hostile memo file)', () => {
-  const verdict: fc.Arbitrary<SignatureVerdict> = fc.oneof(
-    fc.constant({ status: 'unsigned' as const }),
-    fc.record({ status: fc.constant('verified' as const), keyid: fc.string({ maxLength: 10 }) }),
-    fc.record({ status: fc.constant('unknown-key' as const), keyid: fc.string({ maxLength: 10 }) }),
-    fc.record({ status: fc.constant('untrusted-registry' as const), registry: fc.webUrl() }),
-    fc.record({ status: fc.constant('bad-signature' as const), keyid: fc.string({ maxLength: 10 }), reason: fc.constantFrom('does-not-verify' as const, 'malformed-signature' as const, 'malformed-entries' as const) }),
-    fc.record({ status: fc.constant('key-expired' as const), keyid: fc.string({ maxLength: 10 }), expires: fc.constant('2025-01-29T00:00:00.000Z'), published: fc.option(fc.constant('2026-01-01T00:00:00.000Z'), { nil: null }) }),
-  );
-  const memoKey = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('base64'));
-
-  it('round-trips toJSON → fromJSON', () => {
-    fc.assert(
-      fc.property(fc.uniqueArray(fc.tuple(memoKey, verdict), { selector: ([k]) => k, maxLength: 10 }), (entries) => {
-        const memo = new SignatureMemo();
-        for (const [k, v] of entries) memo.set(k, v);
-        const restored = SignatureMemo.fromJSON(JSON.parse(JSON.stringify(memo.toJSON())));
-        expect(restored.size).toBe(entries.length);
-        for (const [k, v] of entries) expect(restored.get(k)).toEqual(v);
-      }),
-      { numRuns: 200 },
-    );
-  });
-
-  it('never throws on hostile input and keeps only well-formed verdicts', () => {
-    const hostileMemo = fc.oneof(
-      hostileJson,
-      fc.array(fc.oneof(fc.tuple(memoKey, hostileJson), fc.tuple(hostileJson, verdict), hostileJson), { maxLength: 5 }).map((entries) => ({ format: 1, entries })),
-    );
-    fc.assert(
-      fc.property(hostileMemo, (value) => {
-        const memo = SignatureMemo.fromJSON(JSON.parse(JSON.stringify(value) ?? 'null'));
-        expectPrototypeIntact();
-        for (const [key, stored] of memo.toJSON().entries) {
-          expect(key).toHaveLength(44);
-          expect(['unsigned', 'verified', 'unknown-key', 'untrusted-registry', 'bad-signature', 'key-expired', 'needs-publish-time']).toContain(stored.status);
-          // Only the fields of a verdict are kept: nothing extra rides along from the file.
-          expect(Object.keys(stored).every((k) => ['status', 'keyid', 'registry', 'reason', 'expires', 'published'].includes(k))).toBe(true);
-        }
-      }),
-      { numRuns: 500 },
-    );
-  });
-
-  it('is bounded on a huge memo file (a million entries, capped)', () => {
-    const started = performance.now();
-    const entries = Array.from({ length: 1_000_000 }, (_, i) => [String(i).padStart(44, 'A'), { status: 'unsigned' }]);
-    const memo = SignatureMemo.fromJSON({ format: 1, entries }, 100_000);
-    expect(memo.size).toBe(100_000);
-    expect(performance.now() - started).toBeLessThan(10_000);
-  }, 60_000);
 });
 
 describe('verifyRegistrySignatures (hostile dist.signatures)', () => {

@@ -4,7 +4,7 @@ import { NPM_REGISTRY_URL } from '../registry-url.js';
 import { NPM_REGISTRY_KEYS } from './npm-keys.js';
 import { makeSigningKey } from './signing-key.fixture.js';
 import { readVectors } from './vectors.fixture.js';
-import { SignatureMemo, verifyRegistrySignatures, type SignatureCheck } from './verify.js';
+import { verifyRegistrySignatures, type SignatureCheck } from './verify.js';
 
 const OLD = NPM_REGISTRY_KEYS.find((k) => k.expires !== null)!;
 const NEW = NPM_REGISTRY_KEYS.find((k) => k.expires === null)!;
@@ -177,73 +177,5 @@ describe('statuses', () => {
     const first = verifyRegistrySignatures(check(newVector, { signatures: entries }));
     expect(verifyRegistrySignatures(check(newVector, { signatures: [...entries].reverse() }))).toEqual(first);
     expect(first).toMatchObject({ status: 'bad-signature', reason: 'malformed-signature' });
-  });
-});
-
-describe('SignatureMemo', () => {
-  it('returns the stored verdict when nothing changed', () => {
-    const memo = new SignatureMemo();
-    const first = verifyRegistrySignatures(check(newVector, { memo }));
-    expect(memo.size).toBe(1);
-    const key = SignatureMemo.keyOf(check(newVector), keyring.forRegistry(NPM_REGISTRY_URL).id)!;
-    // Prove the second call is answered from the memo, not recomputed.
-    memo.set(key, { status: 'verified', keyid: 'from-memo' });
-    expect(verifyRegistrySignatures(check(newVector, { memo }))).toEqual({ status: 'verified', keyid: 'from-memo' });
-    expect(first).toEqual({ status: 'verified', keyid: NEW.keyid });
-  });
-
-  it('keys on every input: integrity, signatures, publish time, key set', () => {
-    const id = keyring.forRegistry(NPM_REGISTRY_URL).id;
-    const base = SignatureMemo.keyOf(check(oldVector), id);
-    const variants = [
-      SignatureMemo.keyOf(check({ ...oldVector, integrity: `${oldVector.integrity}x` }), id),
-      SignatureMemo.keyOf(check({ ...oldVector, sig: newVector.sig }), id),
-      SignatureMemo.keyOf(check(oldVector, { publishedAt: BEFORE_EXPIRY }), id),
-      SignatureMemo.keyOf(check(oldVector), 'other-key-set'),
-      SignatureMemo.keyOf(check({ ...oldVector, version: '0.0.0' }), id),
-    ];
-    expect(new Set([base, ...variants]).size).toBe(6);
-    expect(SignatureMemo.keyOf(check(oldVector), id)).toBe(base);
-  });
-
-  it('a later publish time does not reuse the "needs-publish-time" answer', () => {
-    const memo = new SignatureMemo();
-    expect(verifyRegistrySignatures(check(oldVector, { memo })).status).toBe('needs-publish-time');
-    expect(verifyRegistrySignatures(check(oldVector, { memo, publishedAt: BEFORE_EXPIRY })).status).toBe('verified');
-    expect(memo.size).toBe(2);
-  });
-
-  it('survives a JSON round trip, and drops anything malformed', () => {
-    const memo = new SignatureMemo();
-    for (const v of vectors.slice(0, 10)) verifyRegistrySignatures(check(v, { memo, publishedAt: BEFORE_EXPIRY }));
-    verifyRegistrySignatures(check(oldVector, { memo }));
-    const restored = SignatureMemo.fromJSON(JSON.parse(JSON.stringify(memo)));
-    expect(restored.toJSON()).toEqual(memo.toJSON());
-
-    const hostile = {
-      format: 1,
-      entries: [
-        ['short', { status: 'verified', keyid: 'x' }],
-        ['A'.repeat(44), { status: 'verified' }],
-        ['B'.repeat(44), { status: 'maybe', keyid: 'x' }],
-        ['C'.repeat(44), { status: 'verified', keyid: 'k', extra: 'dropped' }],
-        'junk',
-      ],
-    };
-    const read = SignatureMemo.fromJSON(hostile);
-    expect(read.toJSON().entries).toEqual([['C'.repeat(44), { status: 'verified', keyid: 'k' }]]);
-    for (const junk of [null, 'x', { format: 2, entries: [] }, { format: 1 }]) expect(SignatureMemo.fromJSON(junk).size).toBe(0);
-  });
-
-  it('stays within its bound', () => {
-    const memo = new SignatureMemo(3);
-    for (let i = 0; i < 5; i += 1) memo.set(String(i), { status: 'unsigned' });
-    expect(memo.toJSON().entries.map(([k]) => k)).toEqual(['2', '3', '4']);
-  });
-
-  it('does not memoize unavailable results', () => {
-    const memo = new SignatureMemo();
-    verifyRegistrySignatures(check(oldVector, { memo, publishedAt: 'garbage' }));
-    expect(memo.size).toBe(0);
   });
 });

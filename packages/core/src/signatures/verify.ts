@@ -1,4 +1,4 @@
-import { createHash, verify as cryptoVerify } from 'node:crypto';
+import { verify as cryptoVerify } from 'node:crypto';
 import type { SignatureEvidence } from '../evaluation/evidence.js';
 import type { Keyring, TrustedKey } from './keyring.js';
 
@@ -40,8 +40,6 @@ export interface SignatureCheck {
   publishedAt?: string | number | Date | null;
   /** Clock, for tests: a key whose expiry is still ahead needs no publish time. */
   now?: number;
-  /** Results already computed; consulted and filled when given. */
-  memo?: SignatureMemo;
 }
 
 // A DER ECDSA P-256 signature is at most 72 bytes (96 base64 characters); leave room, bound hostile input.
@@ -90,15 +88,7 @@ export function verifyRegistrySignatures(check: SignatureCheck): SignatureVerdic
   if (typeof check.integrity !== 'string' || check.integrity.length === 0) {
     return { status: 'unavailable', reason: `no integrity is recorded for ${check.name}@${check.version}, so its signature cannot be checked` };
   }
-  const memo = check.memo;
-  const memoKey = memo ? SignatureMemo.keyOf(check, keySet.id) : null;
-  if (memoKey !== null) {
-    const hit = memo!.get(memoKey);
-    if (hit) return hit;
-  }
-  const verdict = decide(check, signatures, keySet.keys);
-  if (memoKey !== null && verdict.status !== 'unavailable') memo!.set(memoKey, verdict);
-  return verdict;
+  return decide(check, signatures, keySet.keys);
 }
 
 function decide(check: SignatureCheck, signatures: readonly unknown[], keys: ReadonlyMap<string, TrustedKey>): SignatureVerdict {
@@ -162,124 +152,4 @@ function decide(check: SignatureCheck, signatures: readonly unknown[], keys: Rea
   if (unknown !== undefined) return { status: 'unknown-key', keyid: unknown };
   // Only malformed entries were served: nothing attributable, nothing valid — fail closed.
   return { status: 'bad-signature', keyid: '', reason: 'malformed-entries' };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Memo
-// ---------------------------------------------------------------------------------------------
-
-const MEMO_FORMAT = 1;
-// Memo keys hash the served signatures; skip memoizing absurd inputs rather than hash megabytes.
-const MAX_MEMO_INPUT = 16 * 1024;
-
-const BAD_REASONS = new Set(['does-not-verify', 'malformed-signature', 'malformed-entries']);
-const str = (v: unknown): v is string => typeof v === 'string';
-
-/** Rebuilds a verdict read from disk field by field, or null when it is not one. */
-function readVerdict(value: unknown): SignatureVerdict | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const v = value as Record<string, unknown>;
-  switch (v.status) {
-    case 'unsigned':
-      return { status: 'unsigned' };
-    case 'untrusted-registry':
-      return str(v.registry) ? { status: 'untrusted-registry', registry: v.registry } : null;
-    case 'verified':
-    case 'unknown-key':
-      return str(v.keyid) ? { status: v.status, keyid: v.keyid } : null;
-    case 'bad-signature':
-      return str(v.keyid) && str(v.reason) && BAD_REASONS.has(v.reason)
-        ? { status: 'bad-signature', keyid: v.keyid, reason: v.reason as BadSignature['reason'] }
-        : null;
-    case 'needs-publish-time':
-      return str(v.keyid) && str(v.expires) ? { status: 'needs-publish-time', keyid: v.keyid, expires: v.expires } : null;
-    case 'key-expired':
-      return str(v.keyid) && str(v.expires) && (v.published === null || str(v.published))
-        ? { status: 'key-expired', keyid: v.keyid, expires: v.expires, published: v.published as string | null }
-        : null;
-    default:
-      return null;
-  }
-}
-
-/** The persisted form of a `SignatureMemo`. */
-export interface SignatureMemoJSON {
-  format: typeof MEMO_FORMAT;
-  entries: Array<[string, SignatureVerdict]>;
-}
-
-/**
- * Verification results keyed by everything they depend on: `name@version:integrity`, the served
- * signatures, the publish time and the registry's key set. Owned by the caller, who may persist it
- * (`toJSON`/`fromJSON`) beside the metadata cache so that re-checks of an unchanged lockfile are free.
- */
-export class SignatureMemo {
-  readonly #entries = new Map<string, SignatureVerdict>();
-  readonly maxEntries: number;
-
-  constructor(maxEntries = 100_000) {
-    this.maxEntries = maxEntries;
-  }
-
-  /** The memo key of a check against a key set, or null when the input is not worth memoizing. */
-  static keyOf(check: SignatureCheck, keySetId: string): string | null {
-    let served: string;
-    try {
-      served = JSON.stringify(check.signatures);
-    } catch {
-      return null;
-    }
-    if (served === undefined || served.length > MAX_MEMO_INPUT) return null;
-    const published = publishTime(check.publishedAt);
-    const when = published === null ? '' : published === 'invalid' ? 'invalid' : String(published.ms);
-    return createHash('sha256')
-      .update(`${MEMO_FORMAT}\0${keySetId}\0${check.name}@${check.version}:${check.integrity ?? ''}\0${when}\0${served}`)
-      .digest('base64');
-  }
-
-  /** A stored verdict, if any. */
-  get(key: string): SignatureVerdict | undefined {
-    return this.#entries.get(key);
-  }
-
-  /** Stores a verdict, evicting the oldest entries beyond `maxEntries`. */
-  set(key: string, verdict: SignatureVerdict): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, verdict);
-    while (this.#entries.size > this.maxEntries) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
-    }
-  }
-
-  /** Number of stored verdicts. */
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  /** Forgets everything. */
-  clear(): void {
-    this.#entries.clear();
-  }
-
-  /** A JSON-serializable copy, for the on-disk cache. */
-  toJSON(): SignatureMemoJSON {
-    return { format: MEMO_FORMAT, entries: [...this.#entries] };
-  }
-
-  /** Restores a memo from `toJSON` output; anything malformed (hostile disk) is dropped, never trusted. */
-  static fromJSON(value: unknown, maxEntries?: number): SignatureMemo {
-    const memo = new SignatureMemo(maxEntries);
-    if (typeof value !== 'object' || value === null) return memo;
-    const { format, entries } = value as Record<string, unknown>;
-    if (format !== MEMO_FORMAT || !Array.isArray(entries)) return memo;
-    // Only the newest entries could be kept (oldest first on disk); evicting the rest one by one is quadratic.
-    for (const entry of entries.length > memo.maxEntries ? entries.slice(-memo.maxEntries) : entries) {
-      if (!Array.isArray(entry) || entry.length !== 2) continue;
-      const [key, stored] = entry as [unknown, unknown];
-      const verdict = readVerdict(stored);
-      if (typeof key === 'string' && key.length === 44 && verdict) memo.set(key, verdict);
-    }
-    return memo;
-  }
 }

@@ -27,12 +27,15 @@ export default class PortcullisCheckCommand extends BaseCommand {
     const { project } = await Project.find(configuration, this.context.cwd);
     const dir = projectDir(project.cwd);
     try {
+      // The registries exactly as Yarn reads them for this folder, for judging and for fetching alike.
+      const registryConfig = yarnRegistryConfig(configuration);
       const { result, locations } = await runCheck(dir, {
         kind: 'yarn',
+        registryConfig,
         surface: 'yarn',
         offline: this.offline,
         refreshKeys: this.refreshKeys,
-        fetch: yarnFetch(configuration, yarnRegistryConfig(configuration)),
+        fetch: yarnFetch(configuration, registryConfig),
       });
       if (this.format === 'json') this.context.stdout.write(formatJson(result));
       else if (this.format === 'sarif') this.context.stdout.write(formatSarif(result, { rootDir: dir, toolVersion: 'yarn-plugin', locations }));

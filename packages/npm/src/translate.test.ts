@@ -1,0 +1,246 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRegistryConfig, PortcullisError } from '@portcullis/core';
+import { describe, expect, it } from 'vitest';
+import { parseNpmArguments, type NpmCommand } from './arguments.js';
+import { configEnv, globalInstall, lockfileIsCurrent, lockfilePackages, optionOn, withOwnFlags } from './translate.js';
+
+const cmd = (...argv: string[]) => parseNpmArguments(argv);
+
+/** A command with exactly these options (as the parser would have stored them), for values the parser may not produce. */
+function withOptions(options: Array<[string, string | true]>): NpmCommand {
+  return { kind: 'resolve', command: 'install', positionals: [], argv: ['install'], optionArgs: [], options: new Map(options), thenTest: false };
+}
+
+function tree(files: Record<string, unknown>): string {
+  const root = mkdtempSync(join(tmpdir(), 'portcullis-npm-translate-'));
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  }
+  return root;
+}
+
+const npmEnv = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter(([key]) => key.toLowerCase().startsWith('npm_config_')));
+
+describe('configEnv', () => {
+  it('passes registry, userconfig, globalconfig and @scope:registry from the command line as npm_config_*', () => {
+    const out = configEnv(
+      cmd('install', '--registry=https://r.example/', '--userconfig', '/u/.npmrc', '--globalconfig=/g/npmrc', '--@acme:registry=https://acme.example/'),
+      {},
+    );
+    expect(npmEnv(out)).toEqual({
+      npm_config_registry: 'https://r.example/',
+      npm_config_userconfig: '/u/.npmrc',
+      npm_config_globalconfig: '/g/npmrc',
+      'npm_config_@acme:registry': 'https://acme.example/',
+    });
+  });
+
+  it('passes no other option: not cache, prefix, credentials, a scope key that is not a scope, or any boolean', () => {
+    const out = configEnv(
+      cmd('install', '--cache=/c', '--prefix', '/p', '--//r.example/:_authToken=secret', '--@a/b:registry=https://x.example/', '--registry-x=https://y.example/', '--save-dev'),
+      {},
+    );
+    expect(npmEnv(out)).toEqual({});
+    // An option given without a value is `true` in the parsed command: not a registry.
+    expect(npmEnv(configEnv(withOptions([['registry', true], ['userconfig', true], ['@acme:registry', true]]), {}))).toEqual({});
+  });
+
+  it('keeps the environment, the command line winning, and leaves the given environment untouched', () => {
+    const env = { PATH: '/bin', npm_config_registry: 'https://env.example/', npm_config_cache: '/c' };
+    const out = configEnv(cmd('install', '--registry=https://cli.example/'), env);
+    expect(out).toEqual({ PATH: '/bin', npm_config_registry: 'https://cli.example/', npm_config_cache: '/c' });
+    expect(env.npm_config_registry).toBe('https://env.example/');
+    expect(out).not.toBe(env);
+  });
+});
+
+describe('optionOn', () => {
+  it('on only when given bare or as true, and not also as --no-<name>', () => {
+    expect(optionOn(cmd('install', '--dry-run'), 'dry-run')).toBe(true);
+    expect(optionOn(cmd('install', '--dry-run=true'), 'dry-run')).toBe(true);
+    expect(optionOn(cmd('install', '--dry-run', 'true', 'a'), 'dry-run')).toBe(true);
+    expect(optionOn(cmd('install'), 'dry-run')).toBe(false);
+    expect(optionOn(cmd('install', '--dry-run=false'), 'dry-run')).toBe(false);
+    expect(optionOn(cmd('install', '--dry-run', 'false', 'a'), 'dry-run')).toBe(false);
+    expect(optionOn(cmd('install', '--dry-run=0'), 'dry-run')).toBe(false);
+    expect(optionOn(cmd('install', '--dry-run', '--dry-run=false'), 'dry-run')).toBe(false);
+    expect(optionOn(cmd('install', '--dry-run', '--no-dry-run'), 'dry-run')).toBe(false);
+    expect(optionOn(cmd('install', '--no-dry-run', '--dry-run'), 'dry-run')).toBe(false);
+  });
+});
+
+describe('withOwnFlags', () => {
+  it("puts the wrapper's flags after the user's arguments, before a `--`", () => {
+    expect(withOwnFlags(['install', 'a', '--dry=false'], ['--dry-run'])).toEqual(['install', 'a', '--dry=false', '--dry-run']);
+    expect(withOwnFlags(['install', '--', 'a'], ['--ignore-scripts', '--no-audit'])).toEqual(['install', '--ignore-scripts', '--no-audit', '--', 'a']);
+    expect(withOwnFlags([], ['--x'])).toEqual(['--x']);
+  });
+});
+
+describe('globalInstall', () => {
+  it('-g, --global, --location=global and --location global are global', () => {
+    for (const argv of [['install', '-g', 'a'], ['install', '--global', 'a'], ['install', '--location=global', 'a'], ['--location', 'global', 'install', 'a']]) {
+      expect(globalInstall(cmd(...argv), {}), argv.join(' ')).toBe(true);
+    }
+  });
+
+  it('an abbreviation npm expands to --location (--locat, --locati, --locatio) with global is global; --loca is --local', () => {
+    for (const argv of [['install', '--locat=global', 'a'], ['install', '--locati', 'global', 'a'], ['--locatio=global', 'install', 'a']]) {
+      expect(globalInstall(cmd(...argv), {}), argv.join(' ')).toBe(true);
+    }
+    expect(globalInstall(cmd('install', '--loca=global', 'a'), {})).toBe(false);
+    expect(globalInstall(cmd('install', '--locat=user', 'a'), {})).toBe(false);
+    expect(globalInstall(cmd('install', '--tag=global', 'a'), {})).toBe(false);
+  });
+
+  it('a local install, or another location, is not', () => {
+    expect(globalInstall(cmd('install', 'a'), {})).toBe(false);
+    expect(globalInstall(cmd('install', '--location=user', 'a'), {})).toBe(false);
+    expect(globalInstall(cmd('install', '--location=project', 'a'), {})).toBe(false);
+  });
+
+  it('npm_config_global from the environment in any case of its name, unless empty or false', () => {
+    for (const key of ['npm_config_global', 'NPM_CONFIG_GLOBAL', 'Npm_Config_Global']) {
+      expect(globalInstall(cmd('install'), { [key]: 'true' }), key).toBe(true);
+      expect(globalInstall(cmd('install'), { [key]: '1' }), key).toBe(true);
+      expect(globalInstall(cmd('install'), { [key]: 'false' }), key).toBe(false);
+      expect(globalInstall(cmd('install'), { [key]: '' }), key).toBe(false);
+    }
+    expect(globalInstall(cmd('install'), { npm_config_global: undefined })).toBe(false);
+  });
+
+  it('npm_config_location=global from the environment in any case of its name; other locations are not global', () => {
+    for (const key of ['npm_config_location', 'NPM_CONFIG_LOCATION', 'npm_Config_LOCATION']) {
+      expect(globalInstall(cmd('install'), { [key]: 'global' }), key).toBe(true);
+      expect(globalInstall(cmd('install'), { [key]: 'user' }), key).toBe(false);
+      expect(globalInstall(cmd('install'), { [key]: '' }), key).toBe(false);
+    }
+    // Other settings that merely mention global are not a global install.
+    expect(globalInstall(cmd('install'), { npm_config_globalconfig: '/etc/npmrc', npm_config_global_style: 'true' })).toBe(false);
+  });
+});
+
+const INTEGRITY_A = 'sha512-' + 'A'.repeat(86) + '==';
+const INTEGRITY_B = 'sha512-' + 'B'.repeat(86) + '==';
+
+describe('lockfilePackages', () => {
+  const registryConfig = createRegistryConfig({ defaultRegistry: 'https://mirror.example/npm/', scopes: { '@acme': 'https://acme.example/' } });
+
+  it('reads the package-lock.json in the folder into PackageNodes, registries from the given RegistryConfig', () => {
+    const dir = tree({
+      'package-lock.json': {
+        name: 'app',
+        version: '1.0.0',
+        lockfileVersion: 3,
+        requires: true,
+        packages: {
+          '': { name: 'app', version: '1.0.0', dependencies: { a: '^1.0.0', '@acme/b': '^2.0.0' } },
+          // npm's own registry URL is fetched from the configured registry (replace-registry-host)
+          'node_modules/a': { version: '1.2.3', resolved: 'https://registry.npmjs.org/a/-/a-1.2.3.tgz', integrity: INTEGRITY_A, hasInstallScript: true },
+          // no `resolved` (omit-lockfile-registry-resolved): the registry npm is configured with for the name
+          'node_modules/@acme/b': { version: '2.0.1', integrity: INTEGRITY_B },
+        },
+      },
+    });
+    const lockfile = lockfilePackages(dir, registryConfig);
+    expect(lockfile.kind).toBe('npm');
+    expect(lockfile.path).toBe(join(dir, 'package-lock.json'));
+    const byName = new Map(lockfile.packages.map((p) => [p.name, p]));
+    expect(byName.get('a')).toMatchObject({ name: 'a', version: '1.2.3', source: 'registry', registry: 'https://mirror.example/npm/', integrity: INTEGRITY_A, hasInstallScript: true, paths: ['node_modules/a'] });
+    expect(byName.get('@acme/b')).toMatchObject({ name: '@acme/b', version: '2.0.1', source: 'registry', registry: 'https://acme.example/', integrity: INTEGRITY_B });
+  });
+
+  it('an npm-shrinkwrap.json wins over package-lock.json, as in npm', () => {
+    const lock = (version: string) => ({ lockfileVersion: 3, packages: { '': { name: 'app' }, 'node_modules/a': { version, integrity: INTEGRITY_A } } });
+    const dir = tree({ 'package-lock.json': lock('1.0.0'), 'npm-shrinkwrap.json': lock('9.9.9') });
+    const lockfile = lockfilePackages(dir, registryConfig);
+    expect(lockfile.path).toBe(join(dir, 'npm-shrinkwrap.json'));
+    expect(lockfile.packages.find((p) => p.name === 'a')?.version).toBe('9.9.9');
+  });
+
+  it('no lockfile: PortcullisError LOCKFILE_NOT_FOUND naming the folder', () => {
+    const dir = tree({ 'package.json': { name: 'app' } });
+    let thrown: unknown;
+    try {
+      lockfilePackages(dir, registryConfig);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(PortcullisError);
+    expect((thrown as PortcullisError).code).toBe('LOCKFILE_NOT_FOUND');
+    expect((thrown as PortcullisError).message).toContain(dir);
+  });
+});
+
+describe('lockfileIsCurrent', () => {
+  const manifest = { name: 'app', version: '1.0.0', dependencies: { a: '^1.0.0' }, devDependencies: { d: '~3.0.0' } };
+  const installed = {
+    'node_modules/a': { version: '1.2.3', resolved: 'https://registry.npmjs.org/a/-/a-1.2.3.tgz', integrity: INTEGRITY_A },
+    'node_modules/d': { version: '3.0.4', resolved: 'https://registry.npmjs.org/d/-/d-3.0.4.tgz', integrity: INTEGRITY_B, dev: true },
+  };
+  const lock = { name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'app', version: '1.0.0', dependencies: { a: '^1.0.0' }, devDependencies: { d: '~3.0.0' } }, ...installed } };
+  const hidden = { name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages: installed };
+  const project = (over: Record<string, unknown> = {}) =>
+    tree(Object.fromEntries(Object.entries({ 'package.json': manifest, 'package-lock.json': lock, 'node_modules/.package-lock.json': hidden, ...over }).filter(([, v]) => v !== undefined)));
+
+  it('a bare install whose hidden lockfile lists what the lockfile does, and whose package.json asks what the root entry records', () => {
+    const dir = project();
+    expect(lockfileIsCurrent(dir, cmd('install'))).toBe(true);
+    expect(lockfileIsCurrent(dir, cmd('i'))).toBe(true);
+  });
+
+  it('any option, any package, or another command: not current', () => {
+    const dir = project();
+    expect(lockfileIsCurrent(dir, cmd('install', '--no-audit'))).toBe(false);
+    expect(lockfileIsCurrent(dir, cmd('install', '--registry=https://r.example/'))).toBe(false);
+    expect(lockfileIsCurrent(dir, cmd('install', 'a'))).toBe(false);
+    expect(lockfileIsCurrent(dir, cmd('update'))).toBe(false);
+    expect(lockfileIsCurrent(dir, cmd('dedupe'))).toBe(false);
+    expect(lockfileIsCurrent(dir, cmd('install-test'))).toBe(false);
+  });
+
+  it('workspaces, overrides or bundled dependencies in package.json: not current', () => {
+    for (const extra of [{ workspaces: ['packages/*'] }, { overrides: { a: '1.2.3' } }, { bundleDependencies: ['a'] }, { bundledDependencies: ['a'] }]) {
+      expect(lockfileIsCurrent(project({ 'package.json': { ...manifest, ...extra } }), cmd('install')), JSON.stringify(extra)).toBe(false);
+    }
+  });
+
+  it('an npm-shrinkwrap.json: not current', () => {
+    expect(lockfileIsCurrent(project({ 'npm-shrinkwrap.json': lock }), cmd('install'))).toBe(false);
+  });
+
+  it('a hidden lockfile that differs from the lockfile, or none: not current', () => {
+    const other = { ...installed, 'node_modules/a': { ...installed['node_modules/a'], version: '1.2.4' } };
+    expect(lockfileIsCurrent(project({ 'node_modules/.package-lock.json': { ...hidden, packages: other } }), cmd('install'))).toBe(false);
+    expect(lockfileIsCurrent(project({ 'node_modules/.package-lock.json': { ...hidden, packages: { 'node_modules/a': installed['node_modules/a'] } } }), cmd('install'))).toBe(false);
+    expect(lockfileIsCurrent(project({ 'node_modules/.package-lock.json': { ...hidden, lockfileVersion: 2 } }), cmd('install'))).toBe(false);
+    expect(lockfileIsCurrent(project({ 'node_modules/.package-lock.json': undefined }), cmd('install'))).toBe(false);
+  });
+
+  it('a package.json that asks for something else than the root entry records: not current', () => {
+    expect(lockfileIsCurrent(project({ 'package.json': { ...manifest, dependencies: { a: '^2.0.0' } } }), cmd('install'))).toBe(false);
+    expect(lockfileIsCurrent(project({ 'package.json': { ...manifest, optionalDependencies: { o: '1.0.0' } } }), cmd('install'))).toBe(false);
+    expect(lockfileIsCurrent(project({ 'package.json': { ...manifest, peerDependencies: { p: '*' } } }), cmd('install'))).toBe(false);
+    const { devDependencies: _dropped, ...withoutDev } = manifest;
+    expect(lockfileIsCurrent(project({ 'package.json': withoutDev }), cmd('install'))).toBe(false);
+  });
+
+  it('an old lockfile version, no packages section or no root entry: not current', () => {
+    expect(lockfileIsCurrent(project({ 'package-lock.json': { ...lock, lockfileVersion: 1 }, 'node_modules/.package-lock.json': { ...hidden, lockfileVersion: 1 } }), cmd('install'))).toBe(false);
+    const { packages: _p, ...noPackages } = lock;
+    expect(lockfileIsCurrent(project({ 'package-lock.json': noPackages }), cmd('install'))).toBe(false);
+    expect(lockfileIsCurrent(project({ 'package-lock.json': { ...lock, packages: installed } }), cmd('install'))).toBe(false);
+  });
+
+  it('an unreadable or missing package.json, package-lock.json or hidden lockfile: not current (never throws)', () => {
+    for (const file of ['package.json', 'package-lock.json', 'node_modules/.package-lock.json']) {
+      expect(lockfileIsCurrent(project({ [file]: '{ not json' }), cmd('install')), file).toBe(false);
+      expect(lockfileIsCurrent(project({ [file]: 'null' }), cmd('install')), `${file}: null`).toBe(false);
+    }
+    expect(lockfileIsCurrent(project({ 'package.json': undefined }), cmd('install'))).toBe(false);
+    expect(lockfileIsCurrent(project({ 'package-lock.json': undefined }), cmd('install'))).toBe(false);
+  });
+});

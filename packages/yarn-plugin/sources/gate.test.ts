@@ -1,0 +1,394 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openGate, type Gate, type GateOptions, type PackageNode, type Verdict } from '@portcullis/core';
+import { Configuration, ReportError, SettingsType, structUtils, type Descriptor, type Ident, type Locator, type MessageName, type Plugin, type Project, type Report } from '@yarnpkg/core';
+import { npath } from '@yarnpkg/fslib';
+import npmPlugin from '@yarnpkg/plugin-npm';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { guardProjects, judgeResolution, mayBuild, permittedMeta, prefetchDependency, signedTarballs, skipBlockedScripts } from './gate.js';
+import { yarnRegistryConfig } from './registry.js';
+import { tarballKey } from './tarballs.js';
+
+// openGate is the real one unless a test hands the next project a fake gate; yarnRegistryConfig is counted.
+vi.mock('@portcullis/core', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('@portcullis/core')>();
+  return { ...actual, openGate: vi.fn(actual.openGate) };
+});
+vi.mock('./registry.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('./registry.js')>();
+  return { ...actual, yarnRegistryConfig: vi.fn(actual.yarnRegistryConfig) };
+});
+
+/** The plugin's own setting, as index.ts declares it (importing index.ts would wrap Yarn's real Project). */
+const portcullisSettings: Plugin = { configuration: { portcullisStrict: { description: '', type: SettingsType.BOOLEAN, default: false } } as never };
+
+const dirs: string[] = [];
+const ENV_KEYS = ['PORTCULLIS_POLICY', 'PORTCULLIS_STRICT_SCRIPTS', 'PORTCULLIS_STRICT_BUILDS', 'PORTCULLIS_CACHE_DIR', 'PORTCULLIS_STATE_DIR'];
+const saved = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
+let scratch: string;
+
+beforeAll(() => {
+  // The policy is the project's portcullis.json and strict mode Yarn's setting, never the environment running the tests.
+  for (const key of ENV_KEYS) delete process.env[key];
+  scratch = mkdtempSync(join(tmpdir(), 'portcullis-yarn-gate-'));
+  process.env.PORTCULLIS_CACHE_DIR = join(scratch, 'cache');
+  process.env.PORTCULLIS_STATE_DIR = join(scratch, 'state');
+});
+afterAll(() => {
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/**
+ * A fake Project: what gate.ts reads of one (its folder, Yarn's configuration, its workspaces), for a project whose
+ * portcullis.json is `policy` (raw text; undefined for none). Each call is a new project with its own install state.
+ */
+async function project(policy: string | undefined, workspaces: string[] = [], extra: { settings?: Record<string, unknown>; lockfile?: string } = {}): Promise<Project> {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-yarn-project-'));
+  dirs.push(dir);
+  if (policy !== undefined) writeFileSync(join(dir, 'portcullis.json'), policy);
+  const cwd = npath.toPortablePath(dir);
+  const configuration = await Configuration.create(
+    cwd,
+    null,
+    new Map<string, Plugin>([
+      ['@yarnpkg/plugin-npm', npmPlugin],
+      ['portcullis', portcullisSettings],
+    ]),
+  );
+  configuration.useWithSource('<test>', { npmRegistryServer: 'http://127.0.0.1:9', enableNetwork: false, ...extra.settings }, cwd, { overwrite: true });
+  return {
+    cwd,
+    configuration,
+    tryWorkspaceByIdent: (ident: Ident) => (workspaces.includes(structUtils.stringifyIdent(ident)) ? ({ cwd } as never) : null),
+    generateLockfile: () => extra.lockfile ?? LOCKFILE_HEADER,
+    storedResolutions: new Map<string, string>(),
+    storedPackages: new Map<string, { version: string | null }>(),
+  } as unknown as Project;
+}
+
+const ident = (name: string): Ident => structUtils.parseIdent(name);
+const npmLocator = (name: string, version: string): Locator => structUtils.makeLocator(ident(name), `npm:${version}`);
+const workspaceLocator = (name: string): Locator => structUtils.makeLocator(ident(name), 'workspace:packages/app');
+
+const POLICY = JSON.stringify({ scripts: { allow: ['esbuild', 'sharp@^0.34.0'] } });
+const MALFORMED = '{ "scripts": { "allow": ';
+
+describe('mayBuild (before any verdict: the policy answers)', () => {
+  it('lets exactly what scripts.allow covers build: a bare name at every version, a ranged entry inside its range', async () => {
+    const p = await project(POLICY);
+    expect(mayBuild(p, npmLocator('esbuild', '0.25.0'), '0.25.0')).toBe(true);
+    expect(mayBuild(p, ident('esbuild'), '0.19.2')).toBe(true);
+    expect(mayBuild(p, npmLocator('sharp', '0.34.5'), '0.34.5')).toBe(true);
+    expect(mayBuild(p, npmLocator('sharp', '0.33.0'), '0.33.0')).toBe(false);
+    expect(mayBuild(p, npmLocator('left-pad', '1.3.0'), '1.3.0')).toBe(false);
+  });
+
+  it('a workspace always builds (its own code), by locator or by ident, whatever the policy', async () => {
+    const p = await project(JSON.stringify({ scripts: { allow: [] } }), ['@acme/app']);
+    expect(mayBuild(p, workspaceLocator('@acme/app'), '1.0.0')).toBe(true);
+    expect(mayBuild(p, ident('@acme/app'), null)).toBe(true);
+    expect(mayBuild(p, ident('@acme/other'), null)).toBe(false);
+  });
+
+  it('with no readable policy nothing builds (except workspaces), and it does not throw', async () => {
+    const p = await project(MALFORMED, ['@acme/app']);
+    expect(mayBuild(p, npmLocator('esbuild', '0.25.0'), '0.25.0')).toBe(false);
+    expect(mayBuild(p, ident('esbuild'), null)).toBe(false);
+    expect(mayBuild(p, workspaceLocator('@acme/app'), null)).toBe(true);
+  });
+
+  it('with no portcullis.json the defaults apply: no dependency builds', async () => {
+    const p = await project(undefined);
+    expect(mayBuild(p, npmLocator('esbuild', '0.25.0'), '0.25.0')).toBe(false);
+  });
+});
+
+describe('permittedMeta', () => {
+  it('sets built as the policy says, keeping the rest of the user\'s meta', async () => {
+    const p = await project(POLICY);
+    expect(permittedMeta(p, npmLocator('esbuild', '0.25.0'), '0.25.0', { unplugged: true })).toEqual({ unplugged: true, built: true });
+    expect(permittedMeta(p, npmLocator('left-pad', '1.3.0'), '1.3.0', { optional: true })).toEqual({ optional: true, built: false });
+  });
+
+  it('a user\'s built: true cannot widen it; a user\'s built: false only narrows it', async () => {
+    const p = await project(POLICY);
+    expect(permittedMeta(p, npmLocator('left-pad', '1.3.0'), '1.3.0', { built: true }).built).toBe(false);
+    expect(permittedMeta(p, npmLocator('esbuild', '0.25.0'), '0.25.0', { built: false }).built).toBe(false);
+    expect(permittedMeta(p, npmLocator('esbuild', '0.25.0'), '0.25.0', { built: true }).built).toBe(true);
+  });
+
+  it('leaves a workspace\'s meta as the user wrote it (the same object)', async () => {
+    const p = await project(MALFORMED, ['@acme/app']);
+    const meta = { built: false };
+    expect(permittedMeta(p, workspaceLocator('@acme/app'), null, meta)).toBe(meta);
+    expect(permittedMeta(p, ident('@acme/app'), null, {})).toEqual({});
+  });
+
+  it('with no readable policy, built is false even when the user asked for it', async () => {
+    const p = await project(MALFORMED);
+    expect(permittedMeta(p, npmLocator('esbuild', '0.25.0'), '0.25.0', { built: true }).built).toBe(false);
+  });
+});
+
+const LOCKFILE_HEADER = '__metadata:\n  version: 8\n  cacheKey: 10c0\n';
+/** Two registry packages (one scoped) and the root workspace, as Project.generateLockfile serializes them. */
+const LOCKFILE = `${LOCKFILE_HEADER}
+"@acme/x@npm:^2.1.0":
+  version: 2.1.0
+  resolution: "@acme/x@npm:2.1.0"
+  languageName: node
+  linkType: hard
+
+"app@workspace:.":
+  version: 0.0.0-use.local
+  resolution: "app@workspace:."
+  dependencies:
+    "@acme/x": "npm:^2.1.0"
+    esbuild: "npm:^0.25.0"
+  languageName: unknown
+  linkType: soft
+
+"esbuild@npm:^0.25.0":
+  version: 0.25.0
+  resolution: "esbuild@npm:0.25.0"
+  languageName: node
+  linkType: hard
+`;
+const YARN_SETTINGS = { npmRegistryServer: 'http://127.0.0.1:4873', npmScopes: { acme: { npmRegistryServer: 'http://127.0.0.1:4874/acme' } } };
+
+/** A verdict with every consequence decided (what the fake gate returns); `builds` answers mayBuild by name. */
+function fakeVerdict(decided: Partial<Pick<Verdict, 'blocking' | 'exitCode' | 'notices' | 'skippedNotice'>> & { builds?: string[]; signed?: Record<string, string> }): Verdict {
+  const blocking = decided.blocking ?? [];
+  return {
+    packages: [],
+    findings: blocking,
+    blocking,
+    skipped: [],
+    blocked: new Set(blocking.map((f) => `${f.package}@${f.version}`)),
+    exitCode: decided.exitCode ?? (blocking.length > 0 ? 1 : 0),
+    notices: decided.notices ?? [],
+    strippedRegistries: [],
+    skippedNotice: decided.skippedNotice,
+    evidence: {} as Verdict['evidence'],
+    mayBuild: (pkg) => (decided.builds ?? []).includes(pkg.name),
+    signedIntegrity: (pkg) => decided.signed?.[`${pkg.name}@${pkg.version}`],
+    buildPlan: () => [],
+    report: () => {
+      throw new Error('not used by the plugin');
+    },
+  };
+}
+
+/** A fake gate returning `verdict`; records what it was asked, in order, in `log`. */
+function fakeGate(verdict: Verdict, log: string[]) {
+  const judged: PackageNode[][] = [];
+  const gate: Gate = {
+    dir: '/',
+    packageManager: 'yarn',
+    surface: 'yarn',
+    strict: false,
+    policyFile: null,
+    signaturesRequired: true,
+    builds: {} as Gate['builds'],
+    judge: async (packages) => {
+      log.push('judge');
+      judged.push([...packages]);
+      return verdict;
+    },
+    // the policy's answer before any verdict: only "pre-verdict" may build
+    mayBuild: (pkg) => pkg.name === 'pre-verdict',
+    prefetch: (name) => void log.push(`prefetch ${name}`),
+    settle: async () => void log.push('settle'),
+  };
+  return { gate, judged };
+}
+
+/** The next project opened gets this gate instead of the real one; returns the options openGate was given. */
+function nextGate(gate: Gate): { options?: GateOptions } {
+  const seen: { options?: GateOptions } = {};
+  vi.mocked(openGate).mockImplementationOnce((options) => {
+    seen.options = options;
+    return gate;
+  });
+  return seen;
+}
+
+function fakeReport(log: string[]) {
+  return {
+    reportInfo: (_code: MessageName | null, text: string) => void log.push(`info ${text}`),
+    reportError: (code: MessageName, text: string) => void log.push(`error YN${String(code).padStart(4, '0')} ${text}`),
+    reportWarning: (code: MessageName, text: string) => void log.push(`warning YN${String(code).padStart(4, '0')} ${text}`),
+  } as unknown as Report;
+}
+
+const blockingFinding = { package: 'esbuild', version: '0.25.0', rule: 'signatures', code: 'UNSIGNED', message: 'esbuild@0.25.0 is not signed', fix: 'remove esbuild' } as const;
+
+describe('judgeResolution (with a fake gate)', () => {
+  afterEach(() => signedTarballs.clear());
+
+  it('opens the gate with Yarn\'s settings and hands it exactly the resolved packages', async () => {
+    const log: string[] = [];
+    const { gate, judged } = fakeGate(fakeVerdict({}), log);
+    const seen = nextGate(gate);
+    const p = await project(POLICY, [], { settings: { ...YARN_SETTINGS, portcullisStrict: true, enableOfflineMode: true }, lockfile: LOCKFILE });
+    await judgeResolution(p, fakeReport(log));
+    expect(seen.options).toMatchObject({ dir: npath.fromPortablePath(p.cwd), packageManager: 'yarn', strict: true, offline: true });
+    expect(seen.options?.registryConfig.defaultRegistry).toBe('http://127.0.0.1:4873/');
+    expect(seen.options?.registryConfig.registryFor('@acme/x')).toBe('http://127.0.0.1:4874/acme/');
+    expect(typeof seen.options?.fetch).toBe('function');
+    expect(judged).toHaveLength(1);
+    expect(judged[0]!.map((pkg) => [pkg.id, pkg.registry])).toEqual([
+      ['@acme/x@2.1.0', 'http://127.0.0.1:4874/acme/'],
+      ['esbuild@0.25.0', 'http://127.0.0.1:4873/'],
+    ]);
+    expect(log).toEqual(['judge']);
+  });
+
+  it('strict and offline are off unless Yarn says so', async () => {
+    const { gate } = fakeGate(fakeVerdict({}), []);
+    const seen = nextGate(gate);
+    await judgeResolution(await project(POLICY, [], { lockfile: LOCKFILE }), fakeReport([]));
+    expect(seen.options).toMatchObject({ strict: false, offline: false });
+  });
+
+  it('records the signed integrity of each signed package under every URL Yarn fetches its tarball from', async () => {
+    const { gate } = fakeGate(fakeVerdict({ signed: { '@acme/x@2.1.0': 'sha512-acme' } }), []);
+    nextGate(gate);
+    await judgeResolution(await project(POLICY, [], { settings: YARN_SETTINGS, lockfile: LOCKFILE }), fakeReport([]));
+    expect([...signedTarballs.entries()]).toEqual([
+      [tarballKey('http://127.0.0.1:4874/acme/@acme%2fx/-/x-2.1.0.tgz'), { integrity: 'sha512-acme', package: '@acme/x@2.1.0' }],
+      [tarballKey('http://127.0.0.1:4874/acme/@acme/x/-/x-2.1.0.tgz'), { integrity: 'sha512-acme', package: '@acme/x@2.1.0' }],
+    ]);
+  });
+
+  it('a blocking verdict: prefetches settle first, then each finding is reported and the install aborts', async () => {
+    const log: string[] = [];
+    const { gate } = fakeGate(fakeVerdict({ blocking: [blockingFinding], notices: ['a notice'] }), log);
+    nextGate(gate);
+    const error = await judgeResolution(await project(POLICY, [], { lockfile: LOCKFILE }), fakeReport(log)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReportError);
+    expect((error as ReportError).reportCode).toBe(82);
+    expect(log).toEqual(['judge', 'settle', 'info portcullis: a notice', 'error YN0082 portcullis UNSIGNED: esbuild@0.25.0 is not signed. Fix: remove esbuild']);
+  });
+
+  it('a verdict that only skips builds: its notice as a warning, no settle, no abort', async () => {
+    const log: string[] = [];
+    const { gate } = fakeGate(fakeVerdict({ skippedNotice: 'skipped esbuild' }), log);
+    nextGate(gate);
+    await judgeResolution(await project(POLICY, [], { lockfile: LOCKFILE }), fakeReport(log));
+    expect(log).toEqual(['judge', 'warning YN0005 skipped esbuild']);
+  });
+
+  it('once judged, the verdict (not the policy alone) answers which packages build', async () => {
+    const { gate } = fakeGate(fakeVerdict({ builds: ['esbuild'] }), []);
+    nextGate(gate);
+    const p = await project(POLICY, [], { lockfile: LOCKFILE });
+    expect(mayBuild(p, npmLocator('pre-verdict', '1.0.0'), '1.0.0')).toBe(true);
+    expect(mayBuild(p, npmLocator('esbuild', '0.25.0'), '0.25.0')).toBe(false);
+    await judgeResolution(p, fakeReport([]));
+    expect(mayBuild(p, npmLocator('pre-verdict', '1.0.0'), '1.0.0')).toBe(false);
+    expect(mayBuild(p, npmLocator('esbuild', '0.25.0'), '0.25.0')).toBe(true);
+    expect(permittedMeta(p, npmLocator('esbuild', '0.25.0'), '0.25.0', { built: false }).built).toBe(false);
+  });
+
+  it('a portcullis.json that cannot be used aborts the install as YN0067, naming the file', async () => {
+    const p = await project(MALFORMED, [], { lockfile: LOCKFILE });
+    const error = await judgeResolution(p, fakeReport([])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReportError);
+    expect((error as ReportError).reportCode).toBe(67);
+    expect((error as ReportError).message).toContain('portcullis.json');
+  });
+
+  it('reads Yarn\'s registry settings and opens the gate once per project, however often it is asked', async () => {
+    const { gate } = fakeGate(fakeVerdict({}), []);
+    nextGate(gate);
+    const p = await project(POLICY, [], { lockfile: LOCKFILE });
+    const reads = vi.mocked(yarnRegistryConfig).mock.calls.length;
+    const opens = vi.mocked(openGate).mock.calls.length;
+    mayBuild(p, npmLocator('esbuild', '0.25.0'), '0.25.0');
+    permittedMeta(p, ident('left-pad'), '1.0.0', {});
+    await prefetchDependency(structUtils.makeDescriptor(ident('left-pad'), 'npm:^1.0.0'), p);
+    await judgeResolution(p, fakeReport([]));
+    await judgeResolution(p, fakeReport([]));
+    expect(vi.mocked(yarnRegistryConfig).mock.calls.length - reads).toBe(1);
+    expect(vi.mocked(openGate).mock.calls.length - opens).toBe(1);
+    // another project has its own
+    nextGate(fakeGate(fakeVerdict({}), []).gate);
+    await judgeResolution(await project(POLICY, [], { lockfile: LOCKFILE }), fakeReport([]));
+    expect(vi.mocked(yarnRegistryConfig).mock.calls.length - reads).toBe(2);
+  });
+});
+
+describe('prefetchDependency', () => {
+  it('starts fetching metadata for a dependency the lockfile does not pin (an npm: alias by its real name), never for pinned or non-registry ones', async () => {
+    const log: string[] = [];
+    const { gate } = fakeGate(fakeVerdict({}), log);
+    nextGate(gate);
+    const p = await project(POLICY);
+    const fresh = structUtils.makeDescriptor(ident('left-pad'), 'npm:^1.3.0');
+    const alias = structUtils.makeDescriptor(ident('pad'), 'npm:left-pad@^1.3.0');
+    const pinned = structUtils.makeDescriptor(ident('esbuild'), 'npm:^0.25.0');
+    const git = structUtils.makeDescriptor(ident('gitdep'), 'https://github.com/a/b.git#main');
+    (p.storedResolutions as Map<string, string>).set(pinned.descriptorHash, 'x');
+    for (const descriptor of [fresh, alias, pinned, git]) expect(await prefetchDependency(descriptor, p)).toBe(descriptor);
+    expect(log).toEqual(['prefetch left-pad', 'prefetch left-pad']);
+  });
+
+  it('never throws, even when the policy cannot be read', async () => {
+    const p = await project(MALFORMED);
+    const descriptor: Descriptor = structUtils.makeDescriptor(ident('left-pad'), 'npm:^1.3.0');
+    await expect(prefetchDependency(descriptor, p)).resolves.toBe(descriptor);
+  });
+});
+
+describe('skipBlockedScripts', () => {
+  it('lets install scripts run only for packages that may build; other scripts are not its business', async () => {
+    const p = await project(POLICY);
+    const allowed = npmLocator('esbuild', '0.25.0');
+    const blocked = npmLocator('left-pad', '1.3.0');
+    const stored = p.storedPackages as unknown as Map<string, { version: string | null }>;
+    stored.set(allowed.locatorHash, { version: '0.25.0' });
+    stored.set(blocked.locatorHash, { version: '1.3.0' });
+    const executor = async () => 7;
+    for (const script of ['preinstall', 'install', 'postinstall']) {
+      expect(await skipBlockedScripts(executor, p, allowed, script)).toBe(executor);
+      const skipped = await skipBlockedScripts(executor, p, blocked, script);
+      expect(skipped).not.toBe(executor);
+      expect(await skipped()).toBe(0);
+    }
+    expect(await skipBlockedScripts(executor, p, blocked, 'test')).toBe(executor);
+  });
+});
+
+describe('guardProjects', () => {
+  it('judges after a real resolution (not a lockfileOnly one) and filters every dependency meta; wraps once', async () => {
+    const calls: string[] = [];
+    class FakeProject {
+      async resolveEverything(opts: { lockfileOnly?: boolean }) {
+        calls.push(`resolve lockfileOnly=${opts.lockfileOnly === true}`);
+      }
+      getDependencyMeta() {
+        return { built: true, unplugged: true };
+      }
+    }
+    guardProjects(FakeProject as unknown as typeof import('@yarnpkg/core').Project);
+    guardProjects(FakeProject as unknown as typeof import('@yarnpkg/core').Project);
+    const log: string[] = [];
+    const { gate } = fakeGate(fakeVerdict({ builds: ['esbuild'] }), log);
+    nextGate(gate);
+    const p = Object.assign(Object.create(FakeProject.prototype), await project(POLICY, [], { lockfile: LOCKFILE })) as Project;
+    await p.resolveEverything({ lockfileOnly: true, report: fakeReport(log) } as never);
+    expect(log).toEqual([]);
+    await p.resolveEverything({ report: fakeReport(log) } as never);
+    expect(calls).toEqual(['resolve lockfileOnly=true', 'resolve lockfileOnly=false']);
+    expect(log).toEqual(['judge']);
+    expect(p.getDependencyMeta(ident('esbuild'), '0.25.0')).toEqual({ built: true, unplugged: true });
+    expect(p.getDependencyMeta(ident('left-pad'), '1.3.0')).toEqual({ built: false, unplugged: true });
+  });
+});
