@@ -7,12 +7,12 @@
 
 // The gate: one verdict for every surface.
 export { openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type JudgeInputs, type Verdict } from './decider/gate.js';
-export { parseSwitch, strictScripts, STRICT_ENV } from './decider/strictness.js';
+export { strictScripts } from './decider/strictness.js';
 export type { BuildStep } from './evaluation/build-plan.js';
 
 // The package model and findings.
 export { INSTALL_SCRIPTS, type Lockfile, type LockfileKind, type PackageNode, type SourceLocation } from './model.js';
-export { ExitCode, FINDING_CODES, type Finding, type FindingCode, type Rule } from './finding.js';
+export type { Finding, FindingCode, Rule } from './finding.js';
 export { PortcullisError, type PortcullisErrorCode } from './errors.js';
 
 // Translating package-manager input: lockfiles, installed files, package names.

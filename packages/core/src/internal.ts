@@ -52,3 +52,4 @@ export * from './signatures/mirror.js';
 export * from './signatures/npm-keys.js';
 export * from './signatures/tarball.js';
 export * from './signatures/verify.js';
+export * from './decider/verdict.fixture.js';

@@ -1,4 +1,5 @@
 import { formatText, skippedNotice, type Finding, type Lockfile, type Verdict } from '@portcullis/core';
+import { fakeVerdict } from '@portcullis/core/internal';
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { refuse, reportBlocked, reportSkipped } from './refuse.js';
 
@@ -15,31 +16,19 @@ const finding = (pkg: string, version: string, extra: Partial<Finding> = {}): Fi
 const lockfile: Lockfile = { kind: 'npm', path: '/project/package-lock.json', packages: [] };
 
 /** A verdict as the core's gate would hand it over; `report` records what it was asked for. */
-function fakeVerdict(options: { blocking?: Finding[]; skipped?: Finding[]; exitCode?: 0 | 1 | 3; notices?: string[] }): Verdict & { reportedFor: unknown[] } {
+function verdictWith(options: { blocking?: Finding[]; skipped?: Finding[]; exitCode?: 0 | 1 | 3; notices?: string[] }): Verdict & { reportedFor: unknown[] } {
   const blocking = options.blocking ?? [];
-  const skipped = options.skipped ?? [];
   const reportedFor: unknown[] = [];
-  return {
-    reportedFor,
-    packages: [],
-    findings: [...blocking, ...skipped],
-    blocking,
-    skipped,
-    blocked: new Set(blocking.map((f) => `${f.package}@${f.version}`)),
-    exitCode: options.exitCode ?? (blocking.length > 0 ? 1 : 0),
-    notices: options.notices ?? [],
-    strippedRegistries: [],
+  const verdict = fakeVerdict({
+    ...options,
     // What the core's gate gives an npm install (its surface is npm).
-    skippedNotice: skippedNotice(skipped, 'npm'),
-    evidence: {} as Verdict['evidence'],
-    mayBuild: () => false,
-    signedIntegrity: () => undefined,
-    buildPlan: () => [],
+    skippedNotice: skippedNotice(options.skipped ?? [], 'npm'),
     report(where) {
       reportedFor.push(where);
       return { findings: [...blocking], exitCode: options.exitCode ?? 1, packages: 7, lockfile: where, policy: '/project/portcullis.json', notices: options.notices ?? [] };
     },
-  };
+  });
+  return Object.assign(verdict, { reportedFor });
 }
 
 let stderr: MockInstance<typeof process.stderr.write>;
@@ -57,7 +46,7 @@ afterEach(() => {
 describe('reportBlocked', () => {
   it("writes the blocking findings in `portcullis check`'s layout, then the state, to stderr only; returns exit 1", () => {
     const blocking = [finding('evil', '1.0.0'), finding('unsigned', '2.0.0', { rule: 'signatures', code: 'UNSIGNED', message: 'unsigned@2.0.0 has no registry signature', fix: 'remove it' })];
-    const verdict = fakeVerdict({ blocking, skipped: [finding('skipped-only', '3.0.0')], exitCode: 1 });
+    const verdict = verdictWith({ blocking, skipped: [finding('skipped-only', '3.0.0')], exitCode: 1 });
     const code = reportBlocked(verdict, lockfile, 'nothing was installed.', false);
     expect(code).toBe(1);
     expect(verdict.reportedFor).toEqual([{ kind: 'npm', path: '/project/package-lock.json' }]);
@@ -72,17 +61,17 @@ describe('reportBlocked', () => {
   });
 
   it("returns the verdict's exit code: 3 when something could not be decided", () => {
-    const verdict = fakeVerdict({ blocking: [finding('far', '1.0.0', { rule: 'signatures', code: 'METADATA_UNAVAILABLE', message: 'far@1.0.0: metadata unavailable', fix: 'retry' })], exitCode: 3 });
+    const verdict = verdictWith({ blocking: [finding('far', '1.0.0', { rule: 'signatures', code: 'METADATA_UNAVAILABLE', message: 'far@1.0.0: metadata unavailable', fix: 'retry' })], exitCode: 3 });
     expect(reportBlocked(verdict, lockfile, 'nothing was installed.', false)).toBe(3);
     expect(written()).toContain('far@1.0.0');
     expect(written().endsWith('portcullis-npm: nothing was installed.\n')).toBe(true);
   });
 
   it('colours only when asked', () => {
-    reportBlocked(fakeVerdict({ blocking: [finding('evil', '1.0.0')] }), lockfile, 'state', true);
+    reportBlocked(verdictWith({ blocking: [finding('evil', '1.0.0')] }), lockfile, 'state', true);
     expect(written()).toContain('\u001b[');
     stderr.mockClear();
-    reportBlocked(fakeVerdict({ blocking: [finding('evil', '1.0.0')] }), lockfile, 'state', false);
+    reportBlocked(verdictWith({ blocking: [finding('evil', '1.0.0')] }), lockfile, 'state', false);
     expect(written()).not.toContain('\u001b[');
   });
 });
@@ -91,7 +80,7 @@ describe('reportSkipped', () => {
   const skipped = [finding('b-native', '2.0.0'), finding('a-native', '1.0.0')];
 
   it("prints npm's notice for skipped install scripts: each package, then the approve command and portcullis-npm rebuild", () => {
-    reportSkipped(fakeVerdict({ skipped }));
+    reportSkipped(verdictWith({ skipped }));
     const text = written();
     expect(text).toContain('installed without running the install scripts of 2 package(s)');
     expect(text).toContain(`  - ${skipped[0]!.message}`);
@@ -101,12 +90,12 @@ describe('reportSkipped', () => {
   });
 
   it("prints the verdict's own notice, not one of its own making", () => {
-    reportSkipped({ ...fakeVerdict({ skipped }), skippedNotice: 'the notice the gate decided' });
+    reportSkipped({ ...verdictWith({ skipped }), skippedNotice: 'the notice the gate decided' });
     expect(written()).toBe('the notice the gate decided\n');
   });
 
   it('with `only`, names just those packages', () => {
-    reportSkipped(fakeVerdict({ skipped }), ['a-native']);
+    reportSkipped(verdictWith({ skipped }), ['a-native']);
     const text = written();
     expect(text).toContain('of 1 package(s)');
     expect(text).toContain('portcullis approve a-native@1.0.0 && portcullis-npm rebuild');
@@ -114,14 +103,14 @@ describe('reportSkipped', () => {
   });
 
   it('prints nothing when nothing was skipped, or nothing of `only`', () => {
-    reportSkipped(fakeVerdict({}));
-    reportSkipped(fakeVerdict({ skipped }), ['other']);
-    reportSkipped(fakeVerdict({ skipped }), []);
+    reportSkipped(verdictWith({}));
+    reportSkipped(verdictWith({ skipped }), ['other']);
+    reportSkipped(verdictWith({ skipped }), []);
     expect(stderr).not.toHaveBeenCalled();
   });
 
   it('never prints blocking findings as skipped', () => {
-    reportSkipped(fakeVerdict({ blocking: [finding('evil', '1.0.0')] }));
+    reportSkipped(verdictWith({ blocking: [finding('evil', '1.0.0')] }));
     expect(stderr).not.toHaveBeenCalled();
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { createRegistryConfig, type BuildAllowance, type Finding, type Gate, type JudgeInputs, type PackageNode, type Verdict } from '@portcullis/core';
+import { fakeVerdict } from '@portcullis/core/internal';
 import { refuseCommandLineWidening } from './config.js';
 import { createHooks } from './hooks.js';
 import { PNPM_APPROVAL_NOTE } from './refuse.js';
@@ -22,27 +23,7 @@ const scriptNotAllowed = (pkg: string, version: string): Finding => ({ package: 
 
 /** A fake verdict on `packages`: what blocks and what is skipped are given; the rest is never read by the hooks. */
 function verdictOf(packages: readonly PackageNode[], outcome: { blocking?: Finding[]; skipped?: Finding[]; exitCode?: 0 | 1 | 3 } = {}): Verdict {
-  const blocking = outcome.blocking ?? [];
-  const skipped = outcome.skipped ?? [];
-  const unused = () => {
-    throw new Error('not used by the pnpm hooks');
-  };
-  return {
-    packages,
-    findings: [...blocking, ...skipped],
-    blocking,
-    skipped,
-    blocked: new Set(blocking.map((f) => `${f.package}@${f.version}`)),
-    exitCode: outcome.exitCode ?? (blocking.length > 0 ? 1 : 0),
-    notices: [],
-    strippedRegistries: [],
-    skippedNotice: undefined,
-    evidence: { scripts: new Map(), signatures: new Map(), unavailable: new Map() },
-    mayBuild: unused,
-    signedIntegrity: unused,
-    buildPlan: unused,
-    report: unused,
-  };
+  return fakeVerdict({ packages, ...outcome });
 }
 
 interface FakeGate extends Gate {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PortcullisError, type Finding, type Verdict } from '@portcullis/core';
+import { fakeVerdict } from '@portcullis/core/internal';
 import { blockedError, PNPM_APPROVAL_NOTE, policyError, refuseWidening, skippedNoticeText, type WideningSetting } from './refuse.js';
 
 const finding = (pkg: string, version: string, code: Finding['code'], fix: string): Finding => ({
@@ -13,25 +14,7 @@ const finding = (pkg: string, version: string, code: Finding['code'], fix: strin
 
 /** A fake verdict: only what a refusal reads is real. */
 function verdictOf(blocking: Finding[], extra: { exitCode?: 0 | 1 | 3; notices?: string[] } = {}): Verdict {
-  const unused = () => {
-    throw new Error('not used by a refusal');
-  };
-  return {
-    packages: [],
-    findings: blocking,
-    blocking,
-    skipped: [],
-    blocked: new Set(blocking.map((f) => `${f.package}@${f.version}`)),
-    exitCode: extra.exitCode ?? (blocking.length > 0 ? 1 : 0),
-    notices: extra.notices ?? [],
-    strippedRegistries: [],
-    skippedNotice: undefined,
-    evidence: { scripts: new Map(), signatures: new Map(), unavailable: new Map() },
-    mayBuild: unused,
-    signedIntegrity: unused,
-    buildPlan: unused,
-    report: unused,
-  };
+  return fakeVerdict({ blocking, ...extra });
 }
 
 const unsigned = finding('evil', '1.0.0', 'UNSIGNED', 'remove evil or ask its registry to sign it');

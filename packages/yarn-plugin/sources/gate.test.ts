@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openGate, type Gate, type GateOptions, type PackageNode, type Verdict } from '@portcullis/core';
+import { fakeVerdict } from '@portcullis/core/internal';
 import { Configuration, ReportError, SettingsType, structUtils, type Descriptor, type Ident, type Locator, type MessageName, type Plugin, type Project, type Report } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
 import npmPlugin from '@yarnpkg/plugin-npm';
@@ -163,26 +164,9 @@ const LOCKFILE = `${LOCKFILE_HEADER}
 const YARN_SETTINGS = { npmRegistryServer: 'http://127.0.0.1:4873', npmScopes: { acme: { npmRegistryServer: 'http://127.0.0.1:4874/acme' } } };
 
 /** A verdict with every consequence decided (what the fake gate returns); `builds` answers mayBuild by name. */
-function fakeVerdict(decided: Partial<Pick<Verdict, 'blocking' | 'exitCode' | 'notices' | 'skippedNotice'>> & { builds?: string[]; signed?: Record<string, string> }): Verdict {
-  const blocking = decided.blocking ?? [];
-  return {
-    packages: [],
-    findings: blocking,
-    blocking,
-    skipped: [],
-    blocked: new Set(blocking.map((f) => `${f.package}@${f.version}`)),
-    exitCode: decided.exitCode ?? (blocking.length > 0 ? 1 : 0),
-    notices: decided.notices ?? [],
-    strippedRegistries: [],
-    skippedNotice: decided.skippedNotice,
-    evidence: {} as Verdict['evidence'],
-    mayBuild: (pkg) => (decided.builds ?? []).includes(pkg.name),
-    signedIntegrity: (pkg) => decided.signed?.[`${pkg.name}@${pkg.version}`],
-    buildPlan: () => [],
-    report: () => {
-      throw new Error('not used by the plugin');
-    },
-  };
+function decidedVerdict(decided: Partial<Pick<Verdict, 'blocking' | 'exitCode' | 'notices' | 'skippedNotice'>> & { builds?: string[]; signed?: Record<string, string> }): Verdict {
+  const { builds = [], signed = {}, ...rest } = decided;
+  return fakeVerdict({ ...rest, mayBuild: (pkg) => builds.includes(pkg.name), signedIntegrity: (pkg) => signed[`${pkg.name}@${pkg.version}`], buildPlan: () => [] });
 }
 
 /** A fake gate returning `verdict`; records what it was asked, in order, in `log`. */
@@ -234,7 +218,7 @@ describe('judgeResolution (with a fake gate)', () => {
 
   it('opens the gate with Yarn\'s settings and hands it exactly the resolved packages', async () => {
     const log: string[] = [];
-    const { gate, judged } = fakeGate(fakeVerdict({}), log);
+    const { gate, judged } = fakeGate(decidedVerdict({}), log);
     const seen = nextGate(gate);
     const p = await project(POLICY, [], { settings: { ...YARN_SETTINGS, portcullisStrict: true, enableOfflineMode: true }, lockfile: LOCKFILE });
     await judgeResolution(p, fakeReport(log));
@@ -251,14 +235,14 @@ describe('judgeResolution (with a fake gate)', () => {
   });
 
   it('strict and offline are off unless Yarn says so', async () => {
-    const { gate } = fakeGate(fakeVerdict({}), []);
+    const { gate } = fakeGate(decidedVerdict({}), []);
     const seen = nextGate(gate);
     await judgeResolution(await project(POLICY, [], { lockfile: LOCKFILE }), fakeReport([]));
     expect(seen.options).toMatchObject({ strict: false, offline: false });
   });
 
   it('records the signed integrity of each signed package under every URL Yarn fetches its tarball from', async () => {
-    const { gate } = fakeGate(fakeVerdict({ signed: { '@acme/x@2.1.0': 'sha512-acme' } }), []);
+    const { gate } = fakeGate(decidedVerdict({ signed: { '@acme/x@2.1.0': 'sha512-acme' } }), []);
     nextGate(gate);
     await judgeResolution(await project(POLICY, [], { settings: YARN_SETTINGS, lockfile: LOCKFILE }), fakeReport([]));
     expect([...signedTarballs.entries()]).toEqual([
@@ -269,7 +253,7 @@ describe('judgeResolution (with a fake gate)', () => {
 
   it('a blocking verdict: prefetches settle first, then each finding is reported and the install aborts', async () => {
     const log: string[] = [];
-    const { gate } = fakeGate(fakeVerdict({ blocking: [blockingFinding], notices: ['a notice'] }), log);
+    const { gate } = fakeGate(decidedVerdict({ blocking: [blockingFinding], notices: ['a notice'] }), log);
     nextGate(gate);
     const error = await judgeResolution(await project(POLICY, [], { lockfile: LOCKFILE }), fakeReport(log)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReportError);
@@ -279,14 +263,14 @@ describe('judgeResolution (with a fake gate)', () => {
 
   it('a verdict that only skips builds: its notice as a warning, no settle, no abort', async () => {
     const log: string[] = [];
-    const { gate } = fakeGate(fakeVerdict({ skippedNotice: 'skipped esbuild' }), log);
+    const { gate } = fakeGate(decidedVerdict({ skippedNotice: 'skipped esbuild' }), log);
     nextGate(gate);
     await judgeResolution(await project(POLICY, [], { lockfile: LOCKFILE }), fakeReport(log));
     expect(log).toEqual(['judge', 'warning YN0005 skipped esbuild']);
   });
 
   it('once judged, the verdict (not the policy alone) answers which packages build', async () => {
-    const { gate } = fakeGate(fakeVerdict({ builds: ['esbuild'] }), []);
+    const { gate } = fakeGate(decidedVerdict({ builds: ['esbuild'] }), []);
     nextGate(gate);
     const p = await project(POLICY, [], { lockfile: LOCKFILE });
     expect(mayBuild(p, npmLocator('pre-verdict', '1.0.0'), '1.0.0')).toBe(true);
@@ -306,7 +290,7 @@ describe('judgeResolution (with a fake gate)', () => {
   });
 
   it('reads Yarn\'s registry settings and opens the gate once per project, however often it is asked', async () => {
-    const { gate } = fakeGate(fakeVerdict({}), []);
+    const { gate } = fakeGate(decidedVerdict({}), []);
     nextGate(gate);
     const p = await project(POLICY, [], { lockfile: LOCKFILE });
     const reads = vi.mocked(yarnRegistryConfig).mock.calls.length;
@@ -319,7 +303,7 @@ describe('judgeResolution (with a fake gate)', () => {
     expect(vi.mocked(yarnRegistryConfig).mock.calls.length - reads).toBe(1);
     expect(vi.mocked(openGate).mock.calls.length - opens).toBe(1);
     // another project has its own
-    nextGate(fakeGate(fakeVerdict({}), []).gate);
+    nextGate(fakeGate(decidedVerdict({}), []).gate);
     await judgeResolution(await project(POLICY, [], { lockfile: LOCKFILE }), fakeReport([]));
     expect(vi.mocked(yarnRegistryConfig).mock.calls.length - reads).toBe(2);
   });
@@ -328,7 +312,7 @@ describe('judgeResolution (with a fake gate)', () => {
 describe('prefetchDependency', () => {
   it('starts fetching metadata for a dependency the lockfile does not pin (an npm: alias by its real name), never for pinned or non-registry ones', async () => {
     const log: string[] = [];
-    const { gate } = fakeGate(fakeVerdict({}), log);
+    const { gate } = fakeGate(decidedVerdict({}), log);
     nextGate(gate);
     const p = await project(POLICY);
     const fresh = structUtils.makeDescriptor(ident('left-pad'), 'npm:^1.3.0');
@@ -380,7 +364,7 @@ describe('guardProjects', () => {
     guardProjects(FakeProject as unknown as typeof import('@yarnpkg/core').Project);
     guardProjects(FakeProject as unknown as typeof import('@yarnpkg/core').Project);
     const log: string[] = [];
-    const { gate } = fakeGate(fakeVerdict({ builds: ['esbuild'] }), log);
+    const { gate } = fakeGate(decidedVerdict({ builds: ['esbuild'] }), log);
     nextGate(gate);
     const p = Object.assign(Object.create(FakeProject.prototype), await project(POLICY, [], { lockfile: LOCKFILE })) as Project;
     await p.resolveEverything({ lockfileOnly: true, report: fakeReport(log) } as never);

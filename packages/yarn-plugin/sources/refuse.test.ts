@@ -1,4 +1,5 @@
 import type { Finding, Verdict } from '@portcullis/core';
+import { fakeVerdict } from '@portcullis/core/internal';
 import { ReportError, type MessageName } from '@yarnpkg/core';
 import { describe, expect, it } from 'vitest';
 import { codeOf, findingLine, policyRefusal, reportVerdict, YarnCode } from './refuse.js';
@@ -16,29 +17,9 @@ function fakeReport() {
   };
 }
 
-const unused = () => {
-  throw new Error('reportVerdict must not consult this');
-};
-
 /** A verdict as the gate hands it over: every consequence already decided (refuse.ts only translates). */
 function verdict(decided: Partial<Pick<Verdict, 'blocking' | 'skipped' | 'exitCode' | 'notices' | 'skippedNotice'>>): Verdict {
-  const blocking = decided.blocking ?? [];
-  return {
-    packages: [],
-    findings: [...blocking, ...(decided.skipped ?? [])],
-    blocking,
-    skipped: decided.skipped ?? [],
-    blocked: new Set(blocking.map((f) => `${f.package}@${f.version}`)),
-    exitCode: decided.exitCode ?? (blocking.length > 0 ? 1 : 0),
-    notices: decided.notices ?? [],
-    strippedRegistries: [],
-    skippedNotice: decided.skippedNotice,
-    evidence: {} as Verdict['evidence'],
-    mayBuild: unused,
-    signedIntegrity: unused,
-    buildPlan: unused,
-    report: unused,
-  };
+  return fakeVerdict(decided);
 }
 
 const finding = (code: Finding['code'], pkg: string, version = '1.0.0'): Finding => ({

@@ -74,6 +74,7 @@ export async function runCheck(start: string, options: CheckOptions = {}): Promi
     start: project.start,
     packageManager: project.lockfile.kind,
     surface: options.surface ?? 'cli',
+    purpose: 'check',
     registryConfig: project.registryConfig,
     env,
     ...(options.offline !== undefined ? { offline: options.offline } : {}),

@@ -3,7 +3,7 @@ import type { Finding } from '../finding.js';
 import { consequenceOf } from './consequence.js';
 
 const finding = (code: Finding['code'], name = 'x'): Finding => ({ package: name, version: '1.0.0', rule: code === 'SCRIPT_NOT_ALLOWED' ? 'scripts' : 'signatures', code, message: '', fix: '', id: `${name}@1.0.0` });
-const install = { surface: 'pnpm', strict: false } as const;
+const install = { purpose: 'install', strict: false } as const;
 
 describe('consequenceOf', () => {
   it('installs past script findings, stops on signature findings', () => {
@@ -20,7 +20,7 @@ describe('consequenceOf', () => {
   });
 
   it('a check counts every finding; a script the package manager cannot skip blocks', () => {
-    expect(consequenceOf([finding('SCRIPT_NOT_ALLOWED')], { surface: 'cli', strict: false })).toMatchObject({ exitCode: 1, skipped: [] });
+    expect(consequenceOf([finding('SCRIPT_NOT_ALLOWED')], { purpose: 'check', strict: false })).toMatchObject({ exitCode: 1, skipped: [] });
     const unskippable = consequenceOf([finding('SCRIPT_NOT_ALLOWED', 'git-dep'), finding('SCRIPT_NOT_ALLOWED', 'reg')], { ...install, scriptsUnskippable: new Set(['git-dep@1.0.0']) });
     expect(unskippable.blocking.map((f) => f.package)).toEqual(['git-dep']);
     expect(unskippable.skipped.map((f) => f.package)).toEqual(['reg']);

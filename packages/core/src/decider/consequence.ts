@@ -5,7 +5,8 @@
 import { exitCodeFor } from '../evaluation/evaluate.js';
 import type { Finding } from '../finding.js';
 import type { PackageNode } from '../model.js';
-import type { Surface } from '../report/notices.js';
+/** What the verdict is for. */
+export type Purpose = 'install' | 'check';
 
 /** Findings split by consequence. */
 export interface Consequence {
@@ -18,7 +19,8 @@ export interface Consequence {
 }
 
 export interface ConsequenceOptions {
-  surface: Surface;
+  /** An install skips what it may; a check (`portcullis check`, `yarn portcullis check`) reports every finding as a failure. */
+  purpose: Purpose;
   /** Strict mode: a script the policy does not allow fails the install. */
   strict: boolean;
   /** Packages whose install scripts the package manager runs even when told not to: a disallowed script there blocks. */
@@ -27,11 +29,11 @@ export interface ConsequenceOptions {
 
 /**
  * Splits findings. A package whose scripts are not allowed is installed with its scripts skipped — unless strict
- * mode is on, the package manager cannot skip them, or the surface is a check (`portcullis check` reports every
- * finding as a failure).
+ * mode is on, the package manager cannot skip them, or the verdict is for a check (which reports every finding
+ * as a failure).
  */
 export function consequenceOf(findings: readonly Finding[], options: ConsequenceOptions): Consequence {
-  const skippable = (f: Finding) => f.code === 'SCRIPT_NOT_ALLOWED' && options.surface !== 'cli' && !options.strict && !(f.id !== undefined && options.scriptsUnskippable?.has(f.id));
+  const skippable = (f: Finding) => f.code === 'SCRIPT_NOT_ALLOWED' && options.purpose === 'install' && !options.strict && !(f.id !== undefined && options.scriptsUnskippable?.has(f.id));
   const blocking = findings.filter((f) => !skippable(f));
   const skipped = findings.filter(skippable);
   return { blocking, skipped, exitCode: exitCodeFor(blocking) };

@@ -21,7 +21,7 @@ import type { RegistryConfig } from '../registry/config.js';
 import type { PackumentVersion } from '../registry/packument.js';
 import { forSurface, skippedNotice, type Surface } from '../report/notices.js';
 import type { CheckResult } from '../report/result.js';
-import { consequenceOf, idsWhere } from './consequence.js';
+import { consequenceOf, idsWhere, type Purpose } from './consequence.js';
 import { createDecider } from './decider.js';
 import { scriptEvidence } from './gather.js';
 
@@ -33,6 +33,8 @@ export interface GateOptions {
   packageManager: LockfileKind;
   /** Where the verdict is shown (messages are spelled for it). Default: the package manager. */
   surface?: Surface;
+  /** An install (default) skips the scripts it may; a check reports every finding as a failure. */
+  purpose?: Purpose;
   /** The registries (and credentials) the package manager installs from. */
   registryConfig: RegistryConfig;
   /** Strict mode, from `strictScripts()`: a script the policy does not allow fails the install. */
@@ -205,7 +207,7 @@ function gateFor(policy: Policy, options: GateOptions): Gate {
       if (inputs.partial !== true) decider.save();
       const findings = decision.findings.map((f) => forSurface(f, surface));
       const { blocking, skipped, exitCode } = consequenceOf(findings, {
-        surface,
+        purpose: options.purpose ?? 'install',
         strict: strict && inputs.partial !== true,
         scriptsUnskippable: idsWhere(packages, inputs.scriptsUnskippable),
       });
