@@ -1,5 +1,5 @@
 /** The rule a finding comes from. */
-export type Rule = 'scripts' | 'signatures';
+export type Rule = 'scripts' | 'signatures' | 'provenance' | 'cooldown' | 'advisories';
 
 /**
  * Stable finding codes. A closed union: add codes, never rename one (users and CI branch on them).
@@ -14,7 +14,12 @@ export type FindingCode =
   | 'UNTRUSTED_REGISTRY'
   | 'UNSIGNED_SOURCE'
   | 'METADATA_UNAVAILABLE'
-  | 'INTEGRITY_MISSING';
+  | 'INTEGRITY_MISSING'
+  | 'PROVENANCE_MISSING'
+  | 'PROVENANCE_INVALID'
+  | 'PUBLISHER_MISMATCH'
+  | 'PROVENANCE_DOWNGRADE'
+  | 'TRUST_ROOT_STALE';
 
 export const FINDING_CODES: readonly FindingCode[] = [
   'SCRIPT_NOT_ALLOWED',
@@ -26,6 +31,11 @@ export const FINDING_CODES: readonly FindingCode[] = [
   'UNSIGNED_SOURCE',
   'METADATA_UNAVAILABLE',
   'INTEGRITY_MISSING',
+  'PROVENANCE_MISSING',
+  'PROVENANCE_INVALID',
+  'PUBLISHER_MISMATCH',
+  'PROVENANCE_DOWNGRADE',
+  'TRUST_ROOT_STALE',
 ];
 
 /** One blocked package: what happened, to which package, and the one thing that fixes it. */

@@ -26,6 +26,55 @@ export type SignatureEvidence =
   | { status: 'untrusted-registry'; registry: string }
   | { status: 'unavailable'; reason: string };
 
+/**
+ * Who built a release, read only from its Sigstore (Fulcio) certificate. The in-toto statement's own claims are
+ * cross-checked against it, never trusted alone.
+ */
+export interface PublisherIdentity {
+  /** OIDC issuer (`https://token.actions.githubusercontent.com`). */
+  issuer: string;
+  /** The source repository as `host/owner/repo`, lower-cased (`github.com/sigstore/sigstore-js`). */
+  repository: string;
+  /** The source repository URI as the certificate has it. */
+  repositoryUri: string;
+  /** The repository's immutable numeric id (survives a rename; a re-registered name gets a new one). */
+  repositoryId?: string;
+  /** The owner's immutable numeric id. */
+  ownerId?: string;
+  /** The workflow file's path in the repository that built it (`.github/workflows/publish.yml`), from the build config URI. */
+  workflow: string;
+  /** The ref the build ran on (`refs/tags/v1.0.0`; may contain `@`). */
+  ref?: string;
+  /** The event that triggered the build (`push`, `release`, `workflow_dispatch`). */
+  trigger?: string;
+  /** `github-hosted` or `self-hosted`. */
+  runnerEnvironment?: string;
+  /** The source commit. */
+  commit?: string;
+}
+
+/** The outcome of verifying one version's SLSA provenance. */
+export type ProvenanceEvidence =
+  | { status: 'verified'; identity: PublisherIdentity }
+  /** The registry serves no SLSA provenance attestation for it. */
+  | { status: 'missing' }
+  /** Served, but it does not verify or does not match this package, version or integrity. */
+  | { status: 'invalid'; reason: string }
+  /** Its transparency log, certificate authority or CT log is not in the trusted root: update the root, not a forgery. */
+  | { status: 'root-stale'; reason: string }
+  /** The attestations could not be fetched (fail closed). */
+  | { status: 'unavailable'; reason: string };
+
+/** An earlier version of the same release line had verified provenance that this version does not match. */
+export interface ProvenanceDowngrade {
+  /** The earlier version with verified provenance. */
+  earlier: string;
+  /** Its source repository. */
+  repository: string;
+  /** What this version has instead. */
+  now: 'none' | 'invalid' | { repository: string };
+}
+
 /** Everything the evaluator may consult, keyed by package id. */
 export interface Evidence {
   scripts: ReadonlyMap<string, ScriptEvidence>;
@@ -43,4 +92,8 @@ export interface Evidence {
    * copy from the registry itself, so it is judged as a registry package.
    */
   notBundled?: ReadonlySet<string>;
+  /** Provenance of the versions the policy asks about (provenance.require, publishers, and noDowngrade's current versions). */
+  provenance?: ReadonlyMap<string, ProvenanceEvidence>;
+  /** Versions that are a provenance downgrade on their release line (verified evidence only). */
+  downgrades?: ReadonlyMap<string, ProvenanceDowngrade>;
 }

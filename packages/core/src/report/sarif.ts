@@ -15,6 +15,11 @@ const DESCRIPTIONS: Record<FindingCode, string> = {
   UNSIGNED_SOURCE: 'A package comes from git, a remote tarball or a directory outside the project: unsigned by nature.',
   METADATA_UNAVAILABLE: 'Registry metadata needed to decide could not be obtained; the package is blocked (fail closed).',
   INTEGRITY_MISSING: 'A registry package has no integrity in the lockfile, so nothing pins the bytes being installed.',
+  PROVENANCE_MISSING: 'The policy requires SLSA provenance for a package and the registry serves none for this version.',
+  PROVENANCE_INVALID: 'A provenance attestation was served but does not verify, or does not match the package, version or integrity installed.',
+  PUBLISHER_MISMATCH: 'Verified provenance names another source repository, workflow or repository id than the policy pins.',
+  PROVENANCE_DOWNGRADE: 'An earlier version of the same release line had verified provenance, and this version has none, or has it from another repository.',
+  TRUST_ROOT_STALE: "A provenance bundle's transparency log or certificate authority is not in the trusted root: the root needs updating (not a forgery).",
 };
 
 export interface SarifOptions {

@@ -13,6 +13,11 @@ const TITLES: Record<FindingCode, string> = {
   UNSIGNED_SOURCE: 'Not from a registry, so unsigned',
   METADATA_UNAVAILABLE: 'Could not decide (metadata unavailable)',
   INTEGRITY_MISSING: 'Lockfile does not pin the bytes (no integrity)',
+  PROVENANCE_MISSING: 'No provenance where the policy requires it',
+  PROVENANCE_INVALID: 'Provenance does not verify or does not match',
+  PUBLISHER_MISMATCH: 'Built by another publisher than the policy pins',
+  PROVENANCE_DOWNGRADE: 'Provenance downgrade on a release line',
+  TRUST_ROOT_STALE: 'Sigstore trusted root is out of date',
 };
 
 export interface TextStyle {
