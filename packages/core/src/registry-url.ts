@@ -33,6 +33,15 @@ export function packumentUrl(registry: string, name: string): string {
   return `${registry}${name.replace('/', '%2f')}`;
 }
 
+/**
+ * The URL of a version's attestations on its registry (`/-/npm/v1/attestations/@scope%2fname@1.0.0`). Always this
+ * one, on the package's own registry: the `dist.attestations.url` a packument names is not followed (it could send
+ * the request, and the registry's credentials, anywhere).
+ */
+export function attestationsUrl(registry: string, name: string, version: string): string {
+  return `${registry}-/npm/v1/attestations/${name.replace('/', '%2f')}@${encodeURIComponent(version)}`;
+}
+
 /** The URL of a registry's signing keys (`/-/npm/v1/keys`). */
 export function keysUrl(registry: string): string {
   return `${registry}-/npm/v1/keys`;

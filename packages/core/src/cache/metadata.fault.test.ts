@@ -20,7 +20,7 @@ function entry(tag: number, size: number): CacheEntry {
 
 const fileOf = (dir: string) => {
   const key = cacheKey(REGISTRY, 'pkg', 'abbreviated');
-  return join(dir, 'metadata-v3', key.slice(0, 2), `${key}.json`);
+  return join(dir, 'metadata-v4', key.slice(0, 2), `${key}.json`);
 };
 
 describe('metadata cache faults', () => {

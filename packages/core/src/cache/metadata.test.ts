@@ -15,7 +15,7 @@ function entry(body: unknown, extra: Partial<CacheEntry> = {}): CacheEntry {
 
 function entryFile(dir: string, name: string, kind: 'abbreviated' | 'full' | 'keys' = 'abbreviated'): string {
   const key = cacheKey(REGISTRY, name, kind);
-  return join(dir, 'metadata-v3', key.slice(0, 2), `${key}.json`);
+  return join(dir, 'metadata-v4', key.slice(0, 2), `${key}.json`);
 }
 
 describe('metadata cache', () => {
@@ -41,7 +41,7 @@ describe('metadata cache', () => {
     await cache.set(REGISTRY, '../../escape', 'abbreviated', entry({}));
     await cache.set(REGISTRY, '@scope/name', 'abbreviated', entry({}));
     expect(await readdir(dir)).toEqual(['cache']);
-    const files = await readdir(join(dir, 'cache', 'metadata-v3'), { recursive: true });
+    const files = await readdir(join(dir, 'cache', 'metadata-v4'), { recursive: true });
     for (const file of files.filter((f) => f.endsWith('.json'))) expect(file).toMatch(/^[0-9a-f]{2}\/[0-9a-f]{64}\.json$/);
     expect(await cache.get(REGISTRY, '../../escape', 'abbreviated')).not.toBeNull();
   });

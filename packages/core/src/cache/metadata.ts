@@ -11,7 +11,7 @@ import type { Env } from '../env.js';
 import { MAX_PACKUMENT_BYTES } from '../limits.js';
 
 /** What is cached: a packument of either kind, or a registry's keys. */
-export type CacheKind = 'abbreviated' | 'full' | 'keys';
+export type CacheKind = 'abbreviated' | 'full' | 'keys' | 'attestations';
 
 /** One cached response. `body` is untrusted on read: the client validates it like a response. */
 export interface CacheEntry {
@@ -38,7 +38,7 @@ export interface MetadataCache {
 const FORMAT = 'portcullis-metadata-cache';
 // v2: entries record every known script answer explicitly (v1 dropped scripts of full documents served for abbreviated requests).
 // v3: entries keep `bundleDependencies` (a v2 entry would say a parent bundles nothing).
-const VERSION = 3;
+const VERSION = 4;
 /** Cached bodies are projections of documents under the response limit; anything bigger is not ours. */
 const MAX_ENTRY_BYTES = MAX_PACKUMENT_BYTES + 1024 * 1024;
 

@@ -19,7 +19,10 @@ import type { PackumentVersion } from '../registry/packument.js';
 import { createKeyring, refreshKeys, type Keyring } from '../signatures/keyring.js';
 import { describeSignatureStripping } from '../signatures/mirror.js';
 import type { InstalledManifestReader } from '../layouts/installed.js';
+import { defaultTrust, loadTrustedRoot, type SigstoreTrust } from '../provenance/trusted-root.js';
 import { gatherEvidence } from './gather.js';
+import { gatherProvenance, isProvenanceFacts, type ProvenanceFacts } from './provenance.js';
+import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
 
 /** The settings packages are judged by. */
 export interface DecideOptions {
@@ -88,6 +91,8 @@ export function createDecider(options: DecideOptions): Decider {
     ...fetchTimeoutFrom(env),
   });
   let verified: VerifiedVersions | undefined;
+  let trust: SigstoreTrust | undefined;
+  let provenanceMemo: AuthenticatedMemo<ProvenanceFacts> | undefined;
   let keys: Promise<{ keyring: Keyring; notices: string[]; withoutKeysEndpoint: string[] }> | undefined;
 
   async function loadKeys(): Promise<{ keyring: Keyring; notices: string[]; withoutKeysEndpoint: string[] }> {
@@ -115,7 +120,7 @@ export function createDecider(options: DecideOptions): Decider {
       keys ??= loadKeys();
       const { keyring, notices: keyNotices, withoutKeysEndpoint } = await keys;
       verified ??= VerifiedVersions.open(cacheDir, options.projectDir ?? '', memoSecret(options.stateDir ?? defaultStateDir(env)));
-      const { evidence, stripping } = await gatherEvidence(packages, {
+      const gathered = await gatherEvidence(packages, {
         policy: options.policy,
         client,
         keyring,
@@ -124,8 +129,26 @@ export function createDecider(options: DecideOptions): Decider {
         ...(inputs.readInstalled ? { readInstalled: inputs.readInstalled } : {}),
         ...(inputs.supplied ? { supplied: inputs.supplied } : {}),
       });
+      const { stripping } = gathered;
+      const unavailable = new Map(gathered.evidence.unavailable);
+      provenanceMemo ??= AuthenticatedMemo.open('provenance-v1', cacheDir, options.projectDir ?? '', memoSecret(options.stateDir ?? defaultStateDir(env)), isProvenanceFacts);
+      const trustOf = () => (trust ??= options.policy.provenance.trustedRoot !== undefined ? loadTrustedRoot(options.policy.provenance.trustedRoot) : defaultTrust());
+      const provenance = await gatherProvenance(
+        packages,
+        {
+          policy: options.policy,
+          client,
+          trust: trustOf,
+          integrityOf: (pkg) => gathered.evidence.integrities?.get(pkg.id) ?? pkg.integrity,
+          skip: (pkg) => unavailable.has(pkg.id) || (pkg.inBundle === true && gathered.evidence.notBundled?.has(pkg.id) !== true),
+          memo: provenanceMemo,
+        },
+        () => trustOf().id,
+      );
+      for (const [id, reason] of provenance.unavailable) unavailable.set(id, reason);
+      const evidence: Evidence = { ...gathered.evidence, unavailable, provenance: provenance.provenance, downgrades: provenance.downgrades };
       const findings = evaluate(options.policy, packages, evidence);
-      const notices = [...keyNotices];
+      const notices = [...keyNotices, ...provenance.notices];
       for (const s of stripping) {
         const { message, fix } = describeSignatureStripping(s);
         notices.push(`${message} Fix: ${fix}`);
@@ -143,6 +166,7 @@ export function createDecider(options: DecideOptions): Decider {
     },
     save() {
       verified?.save();
+      provenanceMemo?.save();
     },
     settle() {
       return client.settle();

@@ -71,8 +71,8 @@ export interface ProvenanceDowngrade {
   earlier: string;
   /** Its source repository. */
   repository: string;
-  /** What this version has instead. */
-  now: 'none' | 'invalid' | { repository: string };
+  /** What this version has instead: none, a bundle that does not verify, one the trusted root cannot judge (stale), or another repository's. */
+  now: 'none' | 'invalid' | 'unverifiable' | { repository: string };
 }
 
 /** Everything the evaluator may consult, keyed by package id. */

@@ -7,10 +7,10 @@ import { PortcullisError } from '../errors.js';
 import { createMetadataCache, type CacheEntry, type CacheKind, type MetadataCache } from '../cache/metadata.js';
 import type { RegistryConfig } from './config.js';
 import { keysFromJson, parseKeys, MAX_KEYS_BYTES, type ServedKeys } from './keys.js';
-import { MAX_PACKUMENT_BYTES } from '../limits.js';
+import { MAX_ATTESTATIONS_BYTES, MAX_PACKUMENT_BYTES } from '../limits.js';
 import { packumentFromJson, packumentToJson, parsePackument, servedKindOf, type Packument, type PackumentKind } from './packument.js';
 import { isValidPackageName } from '../package-name.js';
-import { keysUrl, nerfDart, normalizeRegistryUrl, packumentUrl, redactUrl } from '../registry-url.js';
+import { attestationsUrl, keysUrl, nerfDart, normalizeRegistryUrl, packumentUrl, redactUrl } from '../registry-url.js';
 
 /** How the client talks to registries; every field but `config` has a default. */
 export interface RegistryClientOptions {
@@ -52,16 +52,22 @@ export interface GetPackumentOptions {
 export interface RegistryClient {
   /** A package's packument; the same request is made once however many callers ask. */
   getPackument(name: string, options?: GetPackumentOptions): Promise<Packument>;
+  /**
+   * A version's attestations document (`/-/npm/v1/attestations/<name>@<version>` on `registry`) as JSON, for the
+   * provenance verifier to validate; null when the registry has none for it (404).
+   */
+  getAttestations(name: string, version: string, registry: string): Promise<unknown>;
   /** A registry's `/-/npm/v1/keys`, validated (registry/keys.ts), or null when it serves none (404). */
   getKeys(registry: string): Promise<ServedKeys | null>;
   /** Resolves once every request started so far has finished, its cache entry written (or failed). */
   settle(): Promise<void>;
 }
 
-const ACCEPT: Record<PackumentKind | 'keys', string> = {
+const ACCEPT: Record<CacheKind, string> = {
   abbreviated: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8',
   full: 'application/json',
   keys: 'application/json',
+  attestations: 'application/json',
 };
 const MAX_REDIRECTS = 5;
 const USER_AGENT = `portcullis (node ${process.version})`;
@@ -314,6 +320,40 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         seen = inFlight.size;
         await Promise.allSettled([...inFlight.values()]);
       }
+    },
+
+    getAttestations(name, version, registryUrl) {
+      let registry: string;
+      try {
+        registry = normalizeRegistryUrl(registryUrl);
+      } catch (error) {
+        return Promise.reject(new PortcullisError('METADATA_UNAVAILABLE', `could not fetch the attestations of ${name}@${version}: ${error instanceof Error ? error.message : String(error)}`));
+      }
+      if (!isValidPackageName(name) || version.length === 0 || version.length > 256) {
+        return Promise.reject(new PortcullisError('METADATA_UNAVAILABLE', `could not fetch attestations for ${JSON.stringify(`${name}@${version}`).slice(0, 300)}: not a valid package and version`));
+      }
+      return once(`attestations\0${registry}\0${name}@${version}`, () =>
+        load<unknown>({
+          registry,
+          name: `${name}@${version}`,
+          kind: 'attestations',
+          url: attestationsUrl(registry, name, version),
+          limit: MAX_ATTESTATIONS_BYTES,
+          // The document is validated by the provenance verifier; here it only has to be JSON.
+          fromJson: (value) => value,
+          fromBytes: (bytes) => {
+            let json: unknown;
+            try {
+              json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+            } catch {
+              throw new Unavailable('the attestations response is not valid JSON');
+            }
+            return { value: json, json };
+          },
+          // "No attestations for this version": the policy decides what that means.
+          notFound: () => null,
+        }).catch((error: unknown) => fail(error, `the attestations of ${name}@${version}`, registry)),
+      );
     },
 
     getKeys(registryUrl) {

@@ -21,6 +21,11 @@ export interface PackumentDist {
   tarball?: string;
   /** Empty when the registry sent none. */
   signatures: DistSignature[];
+  /**
+   * The registry's claim that it serves attestations for this version (`dist.attestations`), and the provenance
+   * predicate type it names. Only a hint of where to look: provenance counts only once its bundle verifies.
+   */
+  attestations?: { provenance?: string };
 }
 
 /** The parts of one version entry that Portcullis uses. */
@@ -218,6 +223,13 @@ function versionFromJson(entry: unknown, name: string, version: string, served: 
       if (typeof keyid !== 'string' || typeof sig !== 'string') return 'a signature lacks a string "keyid" or "sig"';
       dist.signatures.push({ keyid, sig });
     }
+  }
+  const attestations = own(distValue, 'attestations');
+  if (isObject(attestations)) {
+    // A claim that cannot be read is still a claim (an earlier version may have had provenance): verification decides.
+    const provenance = own(attestations, 'provenance');
+    const predicateType = isObject(provenance) ? own(provenance, 'predicateType') : undefined;
+    dist.attestations = typeof predicateType === 'string' && predicateType.length <= 200 ? { provenance: predicateType } : {};
   }
   const result: PackumentVersion = { name, version, dist };
 

@@ -1,0 +1,112 @@
+/**
+ * A small authenticated memo: facts learnt about immutable things (a published version's provenance), kept in
+ * the cache directory, each entry HMAC-tagged with this user's secret (`memoSecret`, kept outside the cache
+ * directory, as for the verified-versions memo). A file from elsewhere — a restored CI cache, a shared folder —
+ * cannot vouch for anything: its entries fail the check and are decided again. Never throws: a missing, torn or
+ * hostile file is an empty memo, and a failed write only costs time next run.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-write.js';
+
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
+const MAX_ENTRIES = 100_000;
+const TAG_BYTES = 16;
+
+export class AuthenticatedMemo<T> {
+  readonly #secret: Buffer | null;
+  readonly #file: string | null;
+  readonly #format: string;
+  readonly #stored = new Map<string, { value: T; tag: string }>();
+  readonly #used = new Set<string>();
+  #changed = false;
+
+  private constructor(format: string, secret: Buffer | null, file: string | null) {
+    this.#format = format;
+    this.#secret = secret;
+    this.#file = file;
+  }
+
+  /**
+   * Opens the memo `format` (also its folder name, e.g. `provenance-v1`) of one project (`scope`) in `cacheDir`.
+   * `isValue` validates every stored value (hostile input) before its tag is even checked.
+   */
+  static open<T>(format: string, cacheDir: string, scope: string, secret: Buffer | null, isValue: (value: unknown) => value is T): AuthenticatedMemo<T> {
+    if (secret === null) return new AuthenticatedMemo<T>(format, null, null);
+    const file = join(cacheDir, format, `${createHash('sha256').update(scope).digest('hex')}.json`);
+    const memo = new AuthenticatedMemo<T>(format, secret, file);
+    try {
+      if (statSync(file).size > MAX_FILE_BYTES) return memo;
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null) return memo;
+      const { format: stored, entries } = parsed as Record<string, unknown>;
+      if (stored !== format || !Array.isArray(entries)) return memo;
+      for (const entry of entries.slice(-MAX_ENTRIES)) {
+        if (!Array.isArray(entry) || entry.length !== 3) continue;
+        const [id, value, tag] = entry as unknown[];
+        if (typeof id !== 'string' || typeof tag !== 'string' || !isValue(value)) continue;
+        if (!memo.#authentic(id, value, tag)) continue;
+        memo.#stored.set(id, { value, tag });
+      }
+    } catch {
+      // Absent or unreadable: nothing remembered.
+    }
+    return memo;
+  }
+
+  get enabled(): boolean {
+    return this.#secret !== null;
+  }
+
+  /** The value remembered under `key` (any string: it is hashed with the secret), if its tag verified. */
+  get(key: string): T | undefined {
+    if (this.#secret === null) return undefined;
+    const id = this.#idOf(key);
+    const hit = this.#stored.get(id);
+    if (hit === undefined) return undefined;
+    this.#used.add(id);
+    return hit.value;
+  }
+
+  set(key: string, value: T): void {
+    if (this.#secret === null) return;
+    const id = this.#idOf(key);
+    this.#used.add(id);
+    const previous = this.#stored.get(id);
+    if (previous !== undefined && JSON.stringify(previous.value) === JSON.stringify(value)) return;
+    this.#stored.set(id, { value, tag: this.#tagOf(id, value) });
+    this.#changed = true;
+  }
+
+  /** Writes the memo back atomically: what this process used or added last, older entries while the file stays within twice that (at least 5,000). */
+  save(): void {
+    if (this.#file === null || (!this.#changed && this.#used.size === this.#stored.size)) return;
+    const keep = Math.max(5_000, 2 * this.#used.size);
+    const unused: Array<[string, T, string]> = [];
+    const used: Array<[string, T, string]> = [];
+    for (const [id, entry] of this.#stored) (this.#used.has(id) ? used : unused).push([id, entry.value, entry.tag]);
+    const entries = [...unused.slice(Math.max(0, unused.length - Math.max(0, keep - used.length))), ...used].slice(-MAX_ENTRIES);
+    try {
+      mkdirSync(join(this.#file, '..'), { recursive: true, mode: 0o700 });
+      writeFileAtomic(this.#file, JSON.stringify({ format: this.#format, entries }), 0o600);
+      this.#changed = false;
+    } catch {
+      // The memo only saves time.
+    }
+  }
+
+  #idOf(key: string): string {
+    return createHmac('sha256', this.#secret!).update(`${this.#format}\0id\0${key}`).digest('base64');
+  }
+
+  #tagOf(id: string, value: T): string {
+    return createHmac('sha256', this.#secret!).update(`${this.#format}\0tag\0${id}\0${JSON.stringify(value)}`).digest().subarray(0, TAG_BYTES).toString('base64');
+  }
+
+  #authentic(id: string, value: T, tag: string): boolean {
+    const expected = Buffer.from(this.#tagOf(id, value), 'base64');
+    const given = Buffer.from(tag, 'base64');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The edge that collects provenance evidence: which versions the policy asks about, their attestations from the
+ * registry, verified offline (provenance/verify.ts), and — for noDowngrade — whether an earlier version of the same
+ * release line had verified provenance this version lacks. Only verified bundles count as evidence; the registry's
+ * `dist.attestations` claims only say which earlier versions are worth verifying. Any failure to fetch is
+ * "unavailable" — never an allow.
+ */
+import semver from 'semver';
+import type { AuthenticatedMemo } from '../cache/authenticated-memo.js';
+import type { ProvenanceDowngrade, ProvenanceEvidence } from '../evaluation/evidence.js';
+import { isOwnCode, type PackageNode } from '../model.js';
+import { noDowngradeApplies, provenanceRequired } from '../policy/provenance.js';
+import type { Policy } from '../policy/types.js';
+import type { Packument } from '../registry/packument.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { SigstoreTrust } from '../provenance/trusted-root.js';
+import { verifyProvenance } from '../provenance/verify.js';
+
+/** How many earlier versions with an attestations claim are tried before "no verified earlier provenance". */
+const EARLIER_TRIES = 3;
+
+export interface ProvenanceGatherOptions {
+  policy: Policy;
+  client: RegistryClient;
+  /** The trusted root, loaded only when some version needs verifying. */
+  trust: () => SigstoreTrust;
+  /** The integrity each registry package's bytes are pinned to (the lockfile's, or the signed one for Yarn). */
+  integrityOf: (pkg: PackageNode) => string | undefined;
+  /** Packages already known undecidable or not judged as registry packages (bundled copies): skipped. */
+  skip: (pkg: PackageNode) => boolean;
+  /** What earlier decisions learnt about versions (authenticated; a published version and its line's past never change). */
+  memo?: AuthenticatedMemo<ProvenanceFacts>;
+}
+
+/**
+ * What is remembered about one version (with one trusted root): its provenance, when it was verified, and the
+ * downgrade check's outcome (null: checked, no downgrade). "Unavailable" is never remembered.
+ */
+export interface ProvenanceFacts {
+  p?: Exclude<ProvenanceEvidence, { status: 'unavailable' }>;
+  d?: ProvenanceDowngrade | null;
+}
+
+const short = (value: unknown, max = 2048): value is string => typeof value === 'string' && value.length <= max;
+
+function isIdentity(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  if (!short(v.issuer) || !short(v.repository) || !short(v.repositoryUri) || !short(v.workflow)) return false;
+  return ['repositoryId', 'ownerId', 'ref', 'trigger', 'runnerEnvironment', 'commit'].every((k) => v[k] === undefined || short(v[k]));
+}
+
+/** Validates a remembered value (the memo file is hostile input until its tag verifies). */
+export function isProvenanceFacts(value: unknown): value is ProvenanceFacts {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { p, d } = value as Record<string, unknown>;
+  if (p !== undefined) {
+    if (typeof p !== 'object' || p === null) return false;
+    const e = p as Record<string, unknown>;
+    if (e.status === 'verified') {
+      if (!isIdentity(e.identity)) return false;
+    } else if (e.status === 'invalid' || e.status === 'root-stale') {
+      if (!short(e.reason)) return false;
+    } else if (e.status !== 'missing') return false;
+  }
+  if (d !== undefined && d !== null) {
+    if (typeof d !== 'object' || Array.isArray(d)) return false;
+    const g = d as Record<string, unknown>;
+    if (!short(g.earlier, 256) || !short(g.repository)) return false;
+    const now = g.now;
+    if (!(now === 'none' || now === 'invalid' || now === 'unverifiable' || (typeof now === 'object' && now !== null && short((now as Record<string, unknown>).repository)))) return false;
+  }
+  return true;
+}
+
+export interface GatheredProvenance {
+  provenance: Map<string, ProvenanceEvidence>;
+  downgrades: Map<string, ProvenanceDowngrade>;
+  /** Ids that could not be decided (attestations or packuments unavailable), with why. */
+  unavailable: Map<string, string>;
+  /** Plain notices: a registry that serves no attestations for any package it was asked about. */
+  notices: string[];
+}
+
+/** Same release line: same major; below 1.0.0, same minor too. */
+export function sameReleaseLine(a: string, b: string): boolean {
+  const x = semver.parse(a);
+  const y = semver.parse(b);
+  if (x === null || y === null) return false;
+  return x.major === y.major && (x.major !== 0 || x.minor === y.minor);
+}
+
+/** Earlier versions of `version`'s release line whose registry entry claims attestations, newest first. */
+export function earlierClaims(packument: Packument, version: string): string[] {
+  const out: string[] = [];
+  for (const [candidate, entry] of packument.versions) {
+    if (entry.dist.attestations === undefined || semver.valid(candidate) === null || semver.valid(version) === null) continue;
+    if (sameReleaseLine(candidate, version) && semver.lt(candidate, version)) out.push(candidate);
+  }
+  return out.sort((a, b) => semver.rcompare(a, b));
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Collects provenance evidence for the packages the policy asks about. */
+export async function gatherProvenance(packages: readonly PackageNode[], options: ProvenanceGatherOptions, trustId: () => string): Promise<GatheredProvenance> {
+  const provenance = new Map<string, ProvenanceEvidence>();
+  const downgrades = new Map<string, ProvenanceDowngrade>();
+  const unavailable = new Map<string, string>();
+  const asked = new Map<string, { versions: number; missing: number }>();
+  const verifications = new Map<string, Promise<ProvenanceEvidence>>();
+
+  /** One version's provenance, fetched and verified once per decision. */
+  const verify = (name: string, version: string, registry: string, integrity: string): Promise<ProvenanceEvidence> => {
+    const key = JSON.stringify([registry, name, version, integrity]);
+    let known = verifications.get(key);
+    if (known === undefined) {
+      known = options.client.getAttestations(name, version, registry).then(
+        (document) => {
+          const evidence = verifyProvenance({ document, name, version, integrity, trust: options.trust() });
+          const count = asked.get(registry) ?? { versions: 0, missing: 0 };
+          count.versions++;
+          if (evidence.status === 'missing') count.missing++;
+          asked.set(registry, count);
+          return evidence;
+        },
+        (error: unknown): ProvenanceEvidence => ({ status: 'unavailable', reason: reasonOf(error) }),
+      );
+      verifications.set(key, known);
+    }
+    return known;
+  };
+
+  await Promise.all(
+    packages.map(async (pkg) => {
+      if (isOwnCode(pkg) || pkg.source !== 'registry' || options.skip(pkg)) return;
+      const required = provenanceRequired(options.policy, pkg.name, pkg.version);
+      const downgradeCheck = noDowngradeApplies(options.policy, pkg.name, pkg.version);
+      if (!required && !downgradeCheck) return;
+      const registry = pkg.registry;
+      const integrity = options.integrityOf(pkg);
+      if (registry === undefined || integrity === undefined) {
+        // No registry or no pinned bytes: other findings (INTEGRITY_MISSING, METADATA_UNAVAILABLE) already stop it;
+        // a required provenance cannot be matched against nothing.
+        if (required) unavailable.set(pkg.id, 'there is no integrity to match its provenance against');
+        return;
+      }
+
+      const memoKey = options.memo?.enabled ? JSON.stringify([trustId(), registry, pkg.name, pkg.version, integrity]) : undefined;
+      const known = memoKey !== undefined ? options.memo!.get(memoKey) : undefined;
+      if (known !== undefined && (!required || known.p !== undefined) && (!downgradeCheck || known.d !== undefined)) {
+        if (known.p !== undefined) provenance.set(pkg.id, known.p);
+        if (known.d) downgrades.set(pkg.id, known.d);
+        return;
+      }
+      const learnt: ProvenanceFacts = { ...known };
+
+      let current: ProvenanceEvidence | undefined;
+      if (required) current = await verify(pkg.name, pkg.version, registry, integrity);
+      if (downgradeCheck) {
+        let packument: Packument;
+        try {
+          packument = await options.client.getPackument(pkg.name, { registry });
+        } catch (error) {
+          unavailable.set(pkg.id, `cannot tell whether it is a provenance downgrade: ${reasonOf(error)}`);
+          return;
+        }
+        const claims = earlierClaims(packument, pkg.version);
+        if (claims.length === 0) learnt.d = null;
+        else {
+          current ??= await verify(pkg.name, pkg.version, registry, integrity);
+          const decided = await downgradeOf(current, claims, packument, registry);
+          if (typeof decided === 'string') unavailable.set(pkg.id, decided);
+          else {
+            learnt.d = decided ?? null;
+            if (decided !== undefined) downgrades.set(pkg.id, decided);
+          }
+        }
+      }
+      if (current !== undefined) {
+        provenance.set(pkg.id, current);
+        if (current.status !== 'unavailable') learnt.p = current;
+      }
+      if (memoKey !== undefined && !unavailable.has(pkg.id) && (learnt.p !== undefined || learnt.d !== undefined)) options.memo!.set(memoKey, learnt);
+    }),
+  );
+
+  /** Compares this version with the newest earlier version whose provenance verifies; a string when undecidable. */
+  async function downgradeOf(current: ProvenanceEvidence, claims: readonly string[], packument: Packument, registry: string): Promise<ProvenanceDowngrade | string | undefined> {
+    if (current.status === 'unavailable') return `cannot tell whether it is a provenance downgrade: ${current.reason}`;
+    for (const earlier of claims.slice(0, EARLIER_TRIES)) {
+      const integrity = packument.versions.get(earlier)?.dist.integrity;
+      if (integrity === undefined) continue;
+      const evidence = await verify(packument.name, earlier, registry, integrity);
+      if (evidence.status === 'unavailable') return `cannot check the provenance of the earlier ${packument.name}@${earlier}: ${evidence.reason}`;
+      // A claim that does not verify is no evidence either way: try the next earlier one.
+      if (evidence.status !== 'verified') continue;
+      const repository = evidence.identity.repository;
+      switch (current.status) {
+        case 'verified':
+          return current.identity.repository.toLowerCase() === repository.toLowerCase() ? undefined : { earlier, repository, now: { repository: current.identity.repository } };
+        case 'missing':
+          return { earlier, repository, now: 'none' };
+        case 'invalid':
+          return { earlier, repository, now: 'invalid' };
+        case 'root-stale':
+          return { earlier, repository, now: 'unverifiable' };
+      }
+    }
+    return undefined;
+  }
+
+  const notices: string[] = [];
+  for (const [registry, count] of asked) {
+    if (count.versions >= 2 && count.missing === count.versions) {
+      notices.push(
+        `${registry} served no provenance attestations for any of the ${count.versions} versions Portcullis asked about: a mirror or proxy that strips them looks like this. Versions whose provenance is required are refused (PROVENANCE_MISSING); point the project at a registry that passes attestations through`,
+      );
+    }
+  }
+  return { provenance, downgrades, unavailable, notices };
+}
