@@ -105,6 +105,12 @@ describe('identityFromCertificate: exact values, no prefix or suffix matching', 
     expect(() => identityFromCertificate(raw)).toThrow(/build trigger is not/);
   });
 
+  it('a Fulcio extension present twice is refused (which one would count?)', () => {
+    const ext = githubExtensions('acme/lib', '.github/workflows/r.yml', 'refs/heads/main');
+    const twice = fulcioCertificate(ext, undefined, { 12: Buffer.concat([Buffer.from([0x0c, 24]), Buffer.from('https://github.com/evil/x')]) });
+    expect(() => identityFromCertificate(twice)).toThrow('holds Fulcio extension 1.3.6.1.4.1.57264.1.12 twice');
+  });
+
   it('control characters in a value are refused', () => {
     expect(refusal(githubExtensions('acme/lib', '.github/workflows/r.yml', 'refs/heads/main\nfake'))).toContain('control character');
   });

@@ -79,7 +79,7 @@ describe('loadTrustedRoot', () => {
     expect(refusal(() => loadTrustedRoot(join(dir, 'bad.json')))).toContain(`${join(dir, 'bad.json')}: the Sigstore trusted root is not JSON`);
     writeFileSync(join(dir, 'big.json'), '');
     truncateSync(join(dir, 'big.json'), MAX_TRUSTED_ROOT_BYTES + 1);
-    expect(refusal(() => loadTrustedRoot(join(dir, 'big.json')))).toContain('larger than the 4194304-byte limit');
+    expect(refusal(() => loadTrustedRoot(join(dir, 'big.json')))).toBe(`${join(dir, 'big.json')}: the trusted root is 4194305 bytes, larger than the 4194304-byte limit`);
     expect(refusal(() => loadTrustedRoot(dir))).toContain(`${dir}: cannot read`);
   });
 });

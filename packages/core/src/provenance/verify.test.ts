@@ -151,6 +151,12 @@ describe('verifyProvenance: tampering is invalid for the right reason', () => {
     expect(result).toMatchObject({ status: 'invalid', reason: expect.stringContaining('does not verify') });
   });
 
+  it('a document that lists the bundle under another predicate type than it signs → invalid', () => {
+    const document = structuredClone(sigstore.document);
+    document.attestations[0]!.predicateType = 'https://slsa.dev/provenance/v1';
+    expect(run(sigstore, { document })).toMatchObject({ status: 'invalid', reason: expect.stringContaining('not the https://slsa.dev/provenance/v1 the registry listed') });
+  });
+
   it('a statement that is not in-toto (payloadType) → invalid', () => {
     const result = run(tampered(sigstore, (b) => (b.dsseEnvelope.payloadType = 'application/json')));
     expect(result.status).toBe('invalid');
