@@ -157,6 +157,21 @@ describe('verifyProvenance: tampering is invalid for the right reason', () => {
     expect(run(sigstore, { document })).toMatchObject({ status: 'invalid', reason: expect.stringContaining('not the https://slsa.dev/provenance/v1 the registry listed') });
   });
 
+  it('a log entry without a log id is invalid, not root-stale', () => {
+    const result = run(tampered(sigstore, (b) => delete b.verificationMaterial.tlogEntries[0].logId));
+    expect(result.status).toBe('invalid');
+  });
+
+  it('garbage in every field is invalid, never an exception', () => {
+    const garbage = [{}, { mediaType: 42 }, { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: { certificate: { rawBytes: 'AAAA' }, tlogEntries: [] }, dsseEnvelope: { payload: 'e30=', payloadType: 'x', signatures: [{ sig: 'AAAA' }] } }];
+    for (const bundle of garbage) {
+      const result = run(sigstore, { document: { attestations: [{ predicateType: 'https://slsa.dev/provenance/v0.2', bundle }] } });
+      expect(result.status, JSON.stringify(bundle)).toBe('invalid');
+    }
+    const noCert = tampered(sigstore, (b) => (b.verificationMaterial = { publicKey: { hint: 'x' }, tlogEntries: b.verificationMaterial.tlogEntries }));
+    expect(run(noCert)).toMatchObject({ status: 'invalid', reason: 'its Sigstore bundle is not signed with a Fulcio certificate' });
+  });
+
   it('a statement that is not in-toto (payloadType) → invalid', () => {
     const result = run(tampered(sigstore, (b) => (b.dsseEnvelope.payloadType = 'application/json')));
     expect(result.status).toBe('invalid');

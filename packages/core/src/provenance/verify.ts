@@ -61,6 +61,7 @@ function namesIssuer(ca: X509Certificate, leaf: X509Certificate): boolean {
 export function staleness(entity: SignedEntity, trust: SigstoreTrust): string | undefined {
   for (const entry of entity.tlogEntries) {
     const id = Buffer.from(entry.logId?.keyId ?? []).toString('base64');
+    if (id === '') continue; // no log id at all: malformed, the verifier's to reject
     const windows = trust.tlogs.get(id);
     if (windows === undefined) return `the transparency log ${id} of its log entry is not in ${trust.source}`;
     const integrated = Number(entry.integratedTime);
@@ -149,7 +150,14 @@ export function verifyProvenance(input: ProvenanceInput): ProvenanceEvidence {
   const found = slsaBundlesOf(input.document);
   if ('error' in found) return { status: 'invalid', reason: found.error };
   if (found.bundles.length === 0) return { status: 'missing' };
-  const outcomes = found.bundles.map((entry) => verifyBundle(entry, input));
+  const outcomes = found.bundles.map((entry): Outcome => {
+    try {
+      return verifyBundle(entry, input);
+    } catch (error) {
+      // Hostile bytes can make a parser throw anywhere; whatever could not be checked is not verified.
+      return { status: 'invalid', reason: `its Sigstore bundle could not be checked: ${describeError(error)}` };
+    }
+  });
   // Any forged bundle outweighs a stale one; a version is verified only when every provenance bundle is.
   const invalid = outcomes.find((o) => o.status === 'invalid');
   if (invalid !== undefined) return invalid;
