@@ -3,8 +3,7 @@
  * bundle's log or CA is not evidence of forgery), then sigstore-js (chain, log entry, SCTs, DSSE signature), then the
  * statement (subject and digest), then who built it — from the certificate, cross-checked against the statement.
  */
-import type { Bundle } from '@sigstore/bundle';
-import { bundleFromJSON } from '@sigstore/bundle';
+import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import type { X509Certificate } from '@sigstore/core';
 import { toSignedEntity, type SignedEntity } from '@sigstore/verify';
 import type { ProvenanceEvidence, PublisherIdentity } from '../evaluation/evidence.js';
