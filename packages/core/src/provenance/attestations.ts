@@ -3,8 +3,10 @@
  * bundle}]}`. Only the SLSA provenance bundles matter here; npm's publish attestations are signed by the registry key.
  */
 
-/** A larger attestations document is refused (real ones are about 13 KiB). */
-export const MAX_ATTESTATIONS_BYTES = 2 * 1024 * 1024;
+import { MAX_ATTESTATIONS_BYTES } from '../limits.js';
+
+/** A larger attestations document is refused (real ones are about 13 KiB); the registry client enforces it on the wire. */
+export { MAX_ATTESTATIONS_BYTES };
 /** At most this many attestations in one document (npm serves two: provenance and publish). */
 export const MAX_ATTESTATIONS = 32;
 /** At most this many SLSA provenance bundles for one version (npm serves one). */

@@ -2,6 +2,7 @@
  * The Sigstore trust Portcullis verifies provenance against: the public-good root it ships, or a trusted_root.json
  * the policy names (a private Sigstore, a newer root). Hostile input: validated before sigstore-js sees it.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { X509Certificate } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
@@ -33,6 +34,8 @@ export interface TrustedAuthority {
 export interface SigstoreTrust {
   /** Where it came from, for messages (`the embedded public-good root`, a file path). */
   readonly source: string;
+  /** A digest of the root's content: remembered verdicts are kept per root. */
+  readonly id: string;
   readonly material: TrustMaterial;
   /** A verifier over `material` (no identity policy: identity is read from the certificate by Portcullis). */
   readonly verifier: Verifier;
@@ -158,7 +161,8 @@ export function trustFromRoot(json: unknown, source: string): SigstoreTrust {
     } catch (error) {
       throw new RootError(`sigstore cannot use it (${error instanceof Error ? error.message : String(error)})`);
     }
-    return { source, material, verifier: new Verifier(material), tlogs, ctlogs, authorities: cas };
+    const id = createHash('sha256').update(JSON.stringify(json)).digest('hex');
+    return { source, id, material, verifier: new Verifier(material), tlogs, ctlogs, authorities: cas };
   } catch (error) {
     if (error instanceof RootError) throw new PortcullisError('POLICY_INVALID', `${source}: not a usable Sigstore trusted root: ${error.message}`);
     throw error;
