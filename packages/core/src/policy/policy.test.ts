@@ -168,6 +168,43 @@ describe('package specs', () => {
     expect(specMatches(spec(raw), name, version)).toBe(expected);
   });
 
+  it('reads @scope/* as every package of that scope, never with a range', () => {
+    expect(parsePackageSpec('@acme/*')).toEqual({ raw: '@acme/*', name: '@acme/*', range: null, scope: '@acme' });
+    expect(parsePackageSpec('@acme/*@^1')).toMatch(/version range on a scope wildcard/);
+    expect(parsePackageSpec('@acme/*@')).toMatch(/version range on a scope wildcard/);
+    for (const bad of ['*', '@*', '@/*', '@acme/**', '@acme/x*', 'acme/*', '@ac me/*', '@../*', '@acme/*/x']) expect(typeof parsePackageSpec(bad), bad).toBe('string');
+  });
+
+  it.each([
+    ['@acme/*', '@acme/lib', '1.0.0', true],
+    ['@acme/*', '@acme/lib', '0.0.0-rc.1', true],
+    ['@acme/*', '@acme/lib', 'not-semver', true],
+    ['@acme/*', '@acme', '1.0.0', false],
+    ['@acme/*', '@acmex/lib', '1.0.0', false],
+    ['@acme/*', '@Acme/lib', '1.0.0', false],
+    ['@acme/*', 'acme', '1.0.0', false],
+    ['@acme/*', 'lib', '1.0.0', false],
+    ['@acme/*', '@other/acme', '1.0.0', false],
+    ['@acme/*', '@acme/../x', '1.0.0', false],
+  ])('%s matches %s@%s: %s', (raw, name, version, expected) => {
+    expect(specMatches(spec(raw), name, version)).toBe(expected);
+  });
+
+  it('a scope wildcard and name entries are searched in list order', () => {
+    const match = createSpecMatcher([spec('@acme/a@1'), spec('@acme/*'), spec('@acme/b')]);
+    expect(match('@acme/a', '1.0.0')?.raw).toBe('@acme/a@1');
+    expect(match('@acme/a', '2.0.0')?.raw).toBe('@acme/*');
+    expect(match('@acme/b', '2.0.0')?.raw).toBe('@acme/*');
+    expect(match('@acmex/b', '2.0.0')).toBeUndefined();
+    expect(match('@acme/*', '1.0.0')).toBeUndefined();
+    expect(createSpecMatcher([spec('@acme/b'), spec('@acme/*')])('@acme/b', '1.0.0')?.raw).toBe('@acme/b');
+  });
+
+  it('every spec list takes @scope/*', () => {
+    const p = parsePolicy(JSON.stringify({ scripts: { allow: ['@acme/*'] }, signatures: { allowUnsigned: ['@legacy/*'] }, provenance: { require: ['@acme/*'], allowDowngrade: ['@legacy/*'] } }), '/p/portcullis.json');
+    expect([p.scripts.allow, p.signatures.allowUnsigned, p.provenance.require, p.provenance.allowDowngrade].map((list) => list[0]!.scope)).toEqual(['@acme', '@legacy', '@acme', '@legacy']);
+  });
+
   it('finds the first matching spec among many', () => {
     const match = createSpecMatcher([spec('a@1'), spec('a@2'), spec('b')]);
     expect(match('a', '2.0.0')?.raw).toBe('a@2');
