@@ -257,6 +257,25 @@ describe('editing the policy', () => {
     expect(() => addScriptApprovals('{"scripts": [}', '/p/portcullis.json', ['a@1.0.0'])).toThrow(/portcullis.json:1:14/);
   });
 
+  it('pins publishers for approve --publisher, keeping the rest, replacing a changed pin, refusing what would not validate', async () => {
+    const { setPublisherPins } = await import('./edit.js');
+    const before = '{\n    "scripts": {"allow": ["esbuild"]},\n    "provenance": {"require": ["@acme/*"], "publishers": {"old": {"repository": "github.com/o/old", "workflow": "w.yml"}}}\n}\n';
+    const pin = { repository: 'github.com/sigstore/sigstore-js', workflow: '.github/workflows/release.yml', repositoryId: '495574555', ownerId: '71096353' };
+    const { text, changed } = setPublisherPins(before, '/p/portcullis.json', [{ spec: 'sigstore', publisher: { ...pin, extra: 'dropped' } as typeof pin }, { spec: 'old', publisher: { repository: 'github.com/o/old', workflow: 'w.yml' } }, { spec: 'constructor', publisher: pin }]);
+    expect(changed).toEqual(['sigstore', 'constructor']);
+    const policy = parsePolicy(text, '/p/portcullis.json');
+    expect(policy.provenance.publishers.map((r) => [r.spec.raw, r.publisher])).toEqual([['old', { repository: 'github.com/o/old', workflow: 'w.yml' }], ['sigstore', pin], ['constructor', pin]]);
+    expect(policy.provenance.require.map((s) => s.raw)).toEqual(['@acme/*']);
+    expect(policy.scripts.allow.map((s) => s.raw)).toEqual(['esbuild']);
+    expect(text).toContain('\n    "provenance"');
+    expect(text).not.toContain('extra');
+    expect(setPublisherPins(text, '/p/portcullis.json', [{ spec: 'sigstore', publisher: pin }]).changed).toEqual([]);
+    expect(setPublisherPins('{}', '/p/portcullis.json', [{ spec: 'x', publisher: { repository: 'github.com/a/b', workflow: 'w.yml' } }]).text).toContain('"publishers"');
+    expect(() => setPublisherPins('{}', '/p/portcullis.json', [{ spec: '__proto__', publisher: pin }])).toThrow(/not a valid package name/);
+    expect(() => setPublisherPins('{}', '/p/portcullis.json', [{ spec: 'x', publisher: { repository: 'github.com/*', workflow: 'w.yml' } }])).toThrow(/host\/owner\/repo/);
+    expect(({} as Record<string, unknown>).repository).toBeUndefined();
+  });
+
   it('writes a starter policy that validates', async () => {
     const { starterPolicyText } = await import('./edit.js');
     expect(parsePolicy(starterPolicyText(['esbuild@0.28.2']), '/p/portcullis.json').scripts.allow[0]!.raw).toBe('esbuild@0.28.2');
