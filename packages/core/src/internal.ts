@@ -32,6 +32,7 @@ export * from './policy/approvals.js';
 export * from './policy/edit.js';
 export * from './policy/json.js';
 export * from './policy/load.js';
+export * from './policy/provenance.js';
 export * from './policy/spec.js';
 export * from './policy/types.js';
 export * from './policy/validate.js';

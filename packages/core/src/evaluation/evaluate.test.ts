@@ -1,8 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PackageNode } from '../model.js';
 import { parsePolicy } from '../policy/load.js';
 import { evaluate, exitCodeFor } from './evaluate.js';
-import type { Evidence, ScriptEvidence, SignatureEvidence } from './evidence.js';
+import type { Evidence, ProvenanceDowngrade, ProvenanceEvidence, PublisherIdentity, ScriptEvidence, SignatureEvidence } from './evidence.js';
 
 const REG = 'https://registry.npmjs.org/';
 
@@ -178,5 +179,220 @@ describe('a copy marked bundled that its parent does not ship (attack round, iss
     expect(evaluate(policy({}), [fake], notBundled).map((f) => f.code)).toEqual(['BAD_SIGNATURE']);
     const { integrity: _dropped, ...unpinned } = fake;
     expect(evaluate(policy({}), [unpinned], { ...evidence([[unpinned, noScripts, verified]]), notBundled: new Set([fake.id]) }).map((f) => f.code)).toEqual(['INTEGRITY_MISSING']);
+  });
+});
+
+describe('provenance rule', () => {
+  const identity: PublisherIdentity = {
+    issuer: 'https://token.actions.githubusercontent.com',
+    repository: 'github.com/sigstore/sigstore-js',
+    repositoryUri: 'https://github.com/sigstore/sigstore-js',
+    repositoryId: '495574555',
+    ownerId: '71096353',
+    workflow: '.github/workflows/release.yml',
+    ref: 'refs/heads/main',
+    trigger: 'push',
+  };
+  const pin = { repository: 'github.com/sigstore/sigstore-js', workflow: '.github/workflows/release.yml' };
+  const verifiedAs = (changes: Partial<PublisherIdentity> = {}): ProvenanceEvidence => ({ status: 'verified', identity: { ...identity, ...changes } });
+  const lib = pkg('sigstore', '3.1.0');
+  const withProvenance = (p: PackageNode, provenance?: ProvenanceEvidence, downgrade?: ProvenanceDowngrade): Evidence => ({
+    ...evidence([[p, noScripts, verified]]),
+    ...(provenance ? { provenance: new Map([[p.id, provenance]]) } : {}),
+    ...(downgrade ? { downgrades: new Map([[p.id, downgrade]]) } : {}),
+  });
+  const required = policy({ provenance: { require: ['sigstore'] } });
+  const pinned = (fields: object = pin) => policy({ provenance: { publishers: { sigstore: fields } } });
+
+  const cases: Array<[ProvenanceEvidence | undefined, string, string, number]> = [
+    [{ status: 'missing' }, 'PROVENANCE_MISSING', 'no SLSA provenance', 1],
+    [{ status: 'invalid', reason: 'the subject digest is not the sha512 of the integrity being installed' }, 'PROVENANCE_INVALID', 'the subject digest is not the sha512', 1],
+    [{ status: 'root-stale', reason: 'its transparency log 1234abcd is not in the trusted root' }, 'TRUST_ROOT_STALE', 'transparency log 1234abcd', 1],
+    [{ status: 'unavailable', reason: 'HTTP 503 from the attestations endpoint' }, 'METADATA_UNAVAILABLE', 'HTTP 503', 3],
+    [undefined, 'METADATA_UNAVAILABLE', 'provenance was not checked', 3],
+    [{ status: 'signed-by-a-friend' } as unknown as ProvenanceEvidence, 'METADATA_UNAVAILABLE', 'unexpected provenance result', 3],
+  ];
+  it.each(cases)('required, %j → %s', (prov, code, reason, exit) => {
+    const findings = evaluate(required, [lib], withProvenance(lib, prov));
+    expect(findings.map((f) => [f.code, f.rule])).toEqual([[code, 'provenance']]);
+    expect(findings[0]!.message).toContain('sigstore@3.1.0');
+    expect(findings[0]!.message).toContain(reason);
+    expect(findings[0]!.fix.length).toBeGreaterThan(10);
+    expect(exitCodeFor(findings)).toBe(exit);
+  });
+
+  it('a provenance map without this package is no answer either (fail closed)', () => {
+    const other = pkg('other', '1.0.0');
+    const e: Evidence = { ...evidence([[lib, noScripts, verified]]), provenance: new Map([[other.id, verifiedAs()]]) };
+    expect(evaluate(required, [lib], e).map((f) => f.code)).toEqual(['METADATA_UNAVAILABLE']);
+  });
+
+  it('verified provenance satisfies require; a publishers entry implies require', () => {
+    expect(evaluate(required, [lib], withProvenance(lib, verifiedAs()))).toEqual([]);
+    expect(evaluate(pinned(), [lib], withProvenance(lib, verifiedAs()))).toEqual([]);
+    const [missing] = evaluate(pinned(), [lib], withProvenance(lib, { status: 'missing' }));
+    expect(missing).toMatchObject({ code: 'PROVENANCE_MISSING', rule: 'provenance' });
+    expect(missing!.message).toContain('provenance.publishers entry "sigstore"');
+    expect(missing!.fix).toContain('provenance.publishers');
+    const [fromRequire] = evaluate(policy({ provenance: { require: ['@acme/*'] } }), [pkg('@acme/lib', '1.0.0')], withProvenance(pkg('@acme/lib', '1.0.0'), { status: 'missing' }));
+    expect(fromRequire!.message).toContain('provenance.require entry "@acme/*"');
+  });
+
+  it('the fix for a stale root says how to update it, naming the configured root when there is one', () => {
+    const stale: ProvenanceEvidence = { status: 'root-stale', reason: 'its certificate authority is not in the trusted root' };
+    const [shipped] = evaluate(required, [lib], withProvenance(lib, stale));
+    expect(shipped!.message).toContain('not a forgery');
+    expect(shipped!.fix).toContain('provenance');
+    expect(shipped!.fix).toContain('trustedRoot');
+    expect(shipped!.fix).toContain('upgrade Portcullis');
+    const [own] = evaluate(policy({ provenance: { require: ['sigstore'], trustedRoot: './root.json' } }), [lib], withProvenance(lib, stale));
+    expect(own!.message).toContain('/p/root.json');
+  });
+
+  it.each<[string, object, Partial<PublisherIdentity>, string[]]>([
+    ['same repository in other case', pin, { repository: 'github.com/sigstore/sigstore-js' }, []],
+    ['pin in upper case', { ...pin, repository: 'GitHub.com/Sigstore/Sigstore-JS' }, {}, []],
+    ['another repository', pin, { repository: 'github.com/attacker/sigstore-js' }, ['repository']],
+    ['a longer name (prefix trap)', pin, { repository: 'github.com/sigstore/sigstore-js-evil' }, ['repository']],
+    ['a shorter name (suffix trap)', { ...pin, repository: 'github.com/sigstore/sigstore-js-evil' }, {}, ['repository']],
+    ['another host', pin, { repository: 'gitlab.com/sigstore/sigstore-js' }, ['repository']],
+    ['Unicode that folds to the pin (Kelvin sign)', { ...pin, repository: 'github.com/sigstore/key' }, { repository: 'github.com/sigstore/\u212Aey' }, ['repository']],
+    ['a workflow with a suffix', pin, { workflow: '.github/workflows/release.yml.attacker.yml' }, ['workflow']],
+    ['a workflow in other case', pin, { workflow: '.github/workflows/Release.yml' }, ['workflow']],
+    ['another workflow', pin, { workflow: '.github/workflows/ci.yml' }, ['workflow']],
+    ['ids ignored when the pin has none', pin, { repositoryId: '1', ownerId: '2' }, []],
+    ['pinned ids that match', { ...pin, repositoryId: '495574555', ownerId: '71096353' }, {}, []],
+    ['a re-registered repository (new id, same name)', { ...pin, repositoryId: '495574555' }, { repositoryId: '999' }, ['repositoryId']],
+    ['a new owner id', { ...pin, ownerId: '71096353' }, { ownerId: '1' }, ['ownerId']],
+    ['a certificate without the pinned ids', { ...pin, repositoryId: '495574555', ownerId: '71096353' }, { repositoryId: undefined, ownerId: undefined }, ['repositoryId', 'ownerId']],
+  ])('publisher pin: %s', (_, fields, changes, differences) => {
+    const findings = evaluate(pinned(fields), [lib], withProvenance(lib, verifiedAs(changes)));
+    if (differences.length === 0) {
+      expect(findings).toEqual([]);
+      return;
+    }
+    expect(findings.map((f) => [f.code, f.rule])).toEqual([['PUBLISHER_MISMATCH', 'provenance']]);
+    expect(findings[0]!.message).toContain('sigstore@3.1.0');
+    expect(findings[0]!.message).toContain(`differs in: ${differences.join(', ')}`);
+    expect(exitCodeFor(findings)).toBe(1);
+  });
+
+  it('a publisher mismatch names expected and actual, and its fix is the pin to write only if the move was deliberate', () => {
+    const [finding] = evaluate(pinned({ ...pin, repositoryId: '495574555' }), [lib], withProvenance(lib, verifiedAs({ repository: 'github.com/attacker/fork', repositoryId: '42' })));
+    expect(finding!.message).toContain('built by repository github.com/attacker/fork, workflow .github/workflows/release.yml, repository id 42');
+    expect(finding!.message).toContain('expects repository github.com/sigstore/sigstore-js, workflow .github/workflows/release.yml, repository id 495574555');
+    expect(finding!.fix).toContain('do not install it');
+    expect(finding!.fix).toContain('{"repository":"github.com/attacker/fork","workflow":".github/workflows/release.yml","repositoryId":"42"}');
+  });
+
+  it('the entry naming the package wins over its scope wildcard', () => {
+    const p = policy({ provenance: { publishers: { '@sig/*': { repository: 'github.com/sig/mono', workflow: 'release.yml' }, '@sig/special': { repository: 'github.com/sig/special', workflow: 'release.yml' } } } });
+    const special = pkg('@sig/special', '1.0.0');
+    const core = pkg('@sig/core', '1.0.0');
+    const fromSpecial = verifiedAs({ repository: 'github.com/sig/special', workflow: 'release.yml' });
+    expect(evaluate(p, [special], withProvenance(special, fromSpecial))).toEqual([]);
+    expect(evaluate(p, [core], withProvenance(core, fromSpecial)).map((f) => f.code)).toEqual(['PUBLISHER_MISMATCH']);
+  });
+
+  it.each<ProvenanceEvidence>([{ status: 'missing' }, { status: 'invalid', reason: 'x' }, { status: 'root-stale', reason: 'x' }, { status: 'unavailable', reason: 'x' }])(
+    'a package that is not required: %j is not a finding by itself',
+    (prov) => {
+      expect(evaluate(policy({}), [lib], withProvenance(lib, prov))).toEqual([]);
+      expect(evaluate(policy({ provenance: { require: ['other'] } }), [lib], withProvenance(lib, prov))).toEqual([]);
+    },
+  );
+
+  const downgrades: Array<[ProvenanceDowngrade['now'], string]> = [
+    ['none', 'this one has none'],
+    ['invalid', 'does not verify'],
+    [{ repository: 'github.com/attacker/fork' }, 'built from github.com/attacker/fork'],
+  ];
+  it.each(downgrades)('a downgrade (%j) is PROVENANCE_DOWNGRADE, required or not', (now, says) => {
+    const down: ProvenanceDowngrade = { earlier: '3.0.0', repository: 'github.com/sigstore/sigstore-js', now };
+    const findings = evaluate(policy({}), [lib], withProvenance(lib, undefined, down));
+    expect(findings.map((f) => [f.code, f.rule])).toEqual([['PROVENANCE_DOWNGRADE', 'provenance']]);
+    expect(findings[0]!.message).toContain('sigstore@3.1.0');
+    expect(findings[0]!.message).toContain('sigstore@3.0.0');
+    expect(findings[0]!.message).toContain('verified provenance from github.com/sigstore/sigstore-js');
+    expect(findings[0]!.message).toContain(says);
+    expect(findings[0]!.fix).toContain('pin sigstore@3.0.0');
+    expect(findings[0]!.fix).toContain('provenance.allowDowngrade');
+    expect(exitCodeFor(findings)).toBe(1);
+  });
+
+  it('allowDowngrade and noDowngrade: false waive a downgrade, and nothing else', () => {
+    const down: ProvenanceDowngrade = { earlier: '3.0.0', repository: 'github.com/sigstore/sigstore-js', now: 'none' };
+    expect(evaluate(policy({ provenance: { allowDowngrade: ['sigstore@^3'] } }), [lib], withProvenance(lib, undefined, down))).toEqual([]);
+    expect(evaluate(policy({ provenance: { allowDowngrade: ['sigstore@^4'] } }), [lib], withProvenance(lib, undefined, down)).map((f) => f.code)).toEqual(['PROVENANCE_DOWNGRADE']);
+    expect(evaluate(policy({ provenance: { noDowngrade: false } }), [lib], withProvenance(lib, undefined, down))).toEqual([]);
+    // A required package stays required: the waiver does not waive the missing provenance.
+    const waived = policy({ provenance: { require: ['sigstore'], allowDowngrade: ['sigstore'] } });
+    expect(evaluate(waived, [lib], withProvenance(lib, { status: 'missing' }, down)).map((f) => f.code)).toEqual(['PROVENANCE_MISSING']);
+    expect(evaluate(policy({ provenance: { require: ['sigstore'] } }), [lib], withProvenance(lib, { status: 'missing' }, down)).map((f) => f.code)).toEqual(['PROVENANCE_DOWNGRADE', 'PROVENANCE_MISSING']);
+  });
+
+  it('own code, non-registry sources and bundled copies are not judged by provenance', () => {
+    const p = policy({ provenance: { require: ['sigstore'], publishers: { x: pin } }, signatures: { require: 'off' } });
+    const down: ProvenanceDowngrade = { earlier: '3.0.0', repository: 'github.com/sigstore/sigstore-js', now: 'none' };
+    for (const extra of [{ source: 'workspace' as const }, { source: 'directory' as const, insideProject: true }, { source: 'git' as const }, { source: 'tarball' as const }, { inBundle: true }]) {
+      expect(evaluate(p, [pkg('sigstore', '3.1.0', extra)], withProvenance(lib, { status: 'missing' }, down)), JSON.stringify(extra)).toEqual([]);
+    }
+    // A copy the lockfile marks bundled but its parent does not ship is fetched from the registry: judged.
+    const fake = pkg('sigstore', '3.1.0', { inBundle: true });
+    expect(evaluate(p, [fake], { ...withProvenance(fake, { status: 'missing' }), notBundled: new Set([fake.id]) }).map((f) => f.code)).toEqual(['PROVENANCE_MISSING']);
+  });
+
+  it('applies when signatures are off, and does not mask a signature finding', () => {
+    expect(evaluate(policy({ signatures: { require: 'off' }, provenance: { require: ['sigstore'] } }), [lib], withProvenance(lib, { status: 'missing' })).map((f) => f.code)).toEqual(['PROVENANCE_MISSING']);
+    const e: Evidence = { ...withProvenance(lib, { status: 'invalid', reason: 'x' }), signatures: new Map([[lib.id, { status: 'bad-signature', keyid: 'SHA256:k' }]]) };
+    expect(evaluate(required, [lib], e).map((f) => [f.code, f.rule])).toEqual([['BAD_SIGNATURE', 'signatures'], ['PROVENANCE_INVALID', 'provenance']]);
+  });
+
+  it('property: provenance evidence only ever adds findings, never removes a script or signature finding', () => {
+    const signatureArb = fc.constantFrom<SignatureEvidence | undefined>(verified, { status: 'unsigned' }, { status: 'bad-signature', keyid: 'k' }, { status: 'unavailable', reason: 'r' }, undefined);
+    const scriptArb = fc.constantFrom(noScripts, postinstall, gypOnly);
+    const provenanceArb = fc.option(
+      fc.oneof(
+        fc.constantFrom<ProvenanceEvidence>({ status: 'missing' }, { status: 'invalid', reason: 'r' }, { status: 'root-stale', reason: 'r' }, { status: 'unavailable', reason: 'r' }),
+        fc.record({ repository: fc.constantFrom('github.com/a/b', 'github.com/c/d'), workflow: fc.constantFrom('w.yml', 'x.yml') }).map((id): ProvenanceEvidence => ({ status: 'verified', identity: { ...identity, ...id } })),
+      ),
+      { nil: undefined },
+    );
+    const downgradeArb = fc.option(fc.constantFrom<ProvenanceDowngrade['now']>('none', 'invalid', { repository: 'github.com/c/d' }).map((now): ProvenanceDowngrade => ({ earlier: '0.9.0', repository: 'github.com/a/b', now })), { nil: undefined });
+    const names = ['a', 'b', '@s/c'];
+    const specs = fc.subarray(['a', 'b', '@s/*', 'a@^1', 'b@^2']);
+    const policyArb = fc.record({
+      scripts: fc.record({ allow: specs }),
+      signatures: fc.record({ require: fc.constantFrom('registry', 'off'), allowUnsigned: specs }),
+      provenance: fc.record({
+        require: specs,
+        publishers: fc.dictionary(fc.constantFrom('a', '@s/*', 'b@^1'), fc.record({ repository: fc.constantFrom('github.com/a/b', 'GITHUB.com/c/d'), workflow: fc.constantFrom('w.yml', 'x.yml') }), { maxKeys: 2 }),
+        noDowngrade: fc.boolean(),
+        allowDowngrade: specs,
+      }),
+    });
+    const pkgArb = fc.tuple(fc.constantFrom(...names), fc.constantFrom('1.0.0', '1.2.0', '2.0.0'), fc.constantFrom<PackageNode['source']>('registry', 'registry', 'git', 'workspace'), fc.boolean(), scriptArb, signatureArb, provenanceArb, downgradeArb);
+    fc.assert(
+      fc.property(policyArb, fc.uniqueArray(pkgArb, { maxLength: 5, selector: ([n, v]) => `${n}@${v}` }), (json, rows) => {
+        const p = policy(json);
+        const packages = rows.map(([n, v, source, inBundle]) => pkg(n, v, { source, inBundle }));
+        const base: Evidence = {
+          scripts: new Map(rows.map(([n, v, , , sc]) => [`${n}@${v}`, sc])),
+          signatures: new Map(rows.flatMap(([n, v, , , , sig]) => (sig ? [[`${n}@${v}`, sig] as const] : []))),
+          unavailable: new Map(),
+        };
+        const withProv: Evidence = {
+          ...base,
+          provenance: new Map(rows.flatMap(([n, v, , , , , prov]) => (prov ? [[`${n}@${v}`, prov] as const] : []))),
+          downgrades: new Map(rows.flatMap(([n, v, , , , , , down]) => (down ? [[`${n}@${v}`, down] as const] : []))),
+        };
+        const key = (f: { id?: string; code: string; rule: string }) => `${f.id} ${f.rule} ${f.code}`;
+        const without = evaluate(p, packages, base).filter((f) => f.rule !== 'provenance').map(key);
+        const withAll = evaluate(p, packages, withProv).map(key);
+        for (const k of without) expect(withAll).toContain(k);
+        expect(evaluate(p, packages, withProv).filter((f) => f.rule !== 'provenance').map(key)).toEqual(without);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

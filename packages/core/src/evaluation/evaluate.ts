@@ -4,9 +4,10 @@
  */
 import type { Finding } from '../finding.js';
 import { isOwnCode, type PackageNode } from '../model.js';
-import { createSpecMatcher } from '../policy/spec.js';
-import type { Policy } from '../policy/types.js';
-import type { Evidence, SignatureEvidence } from './evidence.js';
+import { noDowngradeApplies, provenanceRequired, publisherFor } from '../policy/provenance.js';
+import { createSpecMatcher, specMatches } from '../policy/spec.js';
+import type { Policy, PublisherPin } from '../policy/types.js';
+import type { Evidence, ProvenanceEvidence, PublisherIdentity, SignatureEvidence } from './evidence.js';
 import { findingFor } from './messages.js';
 
 
@@ -45,8 +46,11 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
       findings.push(findingFor(pkg, { code: 'SCRIPT_NOT_ALLOWED', scripts: scripts?.scripts ?? [], bindingGyp: scripts?.bindingGyp ?? false }));
     }
 
-    if (policy.signatures.require === 'off') continue;
     const bundled = pkg.inBundle === true && evidence.notBundled?.has(pkg.id) !== true;
+    // Like a signature, provenance vouches for a registry tarball: a bundled copy's bytes are its parent's.
+    if (pkg.source === 'registry' && !bundled) findings.push(...provenanceFindings(policy, pkg, evidence));
+
+    if (policy.signatures.require === 'off') continue;
     const signature = bytesUnpinned(pkg, bundled) ? findingFor(pkg, { code: 'INTEGRITY_MISSING' }) : signatureFinding(pkg, evidence.signatures.get(pkg.id), bundled);
     if (signature === null) continue;
     // allowUnsigned accepts a missing or unusable signature, never one that fails to verify.
@@ -55,6 +59,66 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
   }
 
   return findings.sort((a, b) => a.package.localeCompare(b.package) || a.version.localeCompare(b.version) || a.code.localeCompare(b.code));
+}
+
+/**
+ * The provenance rule for one registry package. Required (provenance.require or a publishers pin): anything but
+ * verified provenance from the pinned publisher is a finding, and no answer at all fails closed. Not required:
+ * only a verified downgrade of its release line counts (a bundle that does not verify proves nothing by itself).
+ */
+function provenanceFindings(policy: Policy, pkg: PackageNode, evidence: Evidence): Finding[] {
+  const findings: Finding[] = [];
+  if (provenanceRequired(policy, pkg.name, pkg.version)) {
+    const required = requiredProvenanceFinding(policy, pkg, evidence.provenance?.get(pkg.id));
+    if (required !== null) findings.push(required);
+  }
+  const downgrade = evidence.downgrades?.get(pkg.id);
+  if (downgrade !== undefined && noDowngradeApplies(policy, pkg.name, pkg.version)) {
+    findings.push(findingFor(pkg, { code: 'PROVENANCE_DOWNGRADE', earlier: downgrade.earlier, repository: downgrade.repository, now: downgrade.now }));
+  }
+  return findings;
+}
+
+function requiredProvenanceFinding(policy: Policy, pkg: PackageNode, evidence: ProvenanceEvidence | undefined): Finding | null {
+  const rule = publisherFor(policy, pkg.name, pkg.version);
+  const because = rule !== undefined ? { list: 'publishers' as const, entry: rule.spec.raw } : { list: 'require' as const, entry: policy.provenance.require.find((spec) => specMatches(spec, pkg.name, pkg.version))?.raw ?? pkg.name };
+  if (evidence === undefined) return findingFor(pkg, { code: 'METADATA_UNAVAILABLE', reason: 'its provenance was not checked', rule: 'provenance' });
+  switch (evidence.status) {
+    case 'verified': {
+      if (rule === undefined) return null;
+      const differences = publisherDifferences(rule.publisher, evidence.identity);
+      return differences.length === 0 ? null : findingFor(pkg, { code: 'PUBLISHER_MISMATCH', entry: rule.spec.raw, expected: rule.publisher, actual: evidence.identity, differences });
+    }
+    case 'missing':
+      return findingFor(pkg, { code: 'PROVENANCE_MISSING', ...because });
+    case 'invalid':
+      return findingFor(pkg, { code: 'PROVENANCE_INVALID', reason: evidence.reason });
+    case 'root-stale':
+      return findingFor(pkg, { code: 'TRUST_ROOT_STALE', reason: evidence.reason, trustedRoot: policy.provenance.trustedRoot });
+    case 'unavailable':
+      return findingFor(pkg, { code: 'METADATA_UNAVAILABLE', reason: `its provenance attestations could not be fetched: ${evidence.reason}`, rule: 'provenance' });
+    default:
+      // A status this evaluator does not know is never an allow.
+      return findingFor(pkg, { code: 'METADATA_UNAVAILABLE', reason: `unexpected provenance result "${(evidence as { status: string }).status}"`, rule: 'provenance' });
+  }
+}
+
+/**
+ * The fields where the certificate's identity differs from the pin: repository whole and case-insensitively,
+ * workflow exactly, the numeric ids exactly when the pin has them (a certificate without them then differs).
+ */
+export function publisherDifferences(pin: PublisherPin, identity: PublisherIdentity): Array<'repository' | 'workflow' | 'repositoryId' | 'ownerId'> {
+  const out: Array<'repository' | 'workflow' | 'repositoryId' | 'ownerId'> = [];
+  if (typeof identity.repository !== 'string' || asciiLower(identity.repository) !== asciiLower(pin.repository)) out.push('repository');
+  if (identity.workflow !== pin.workflow) out.push('workflow');
+  if (pin.repositoryId !== undefined && identity.repositoryId !== pin.repositoryId) out.push('repositoryId');
+  if (pin.ownerId !== undefined && identity.ownerId !== pin.ownerId) out.push('ownerId');
+  return out;
+}
+
+/** Lower-cases A–Z only: Unicode case folding maps other letters onto ASCII (`\u212A`, the Kelvin sign, to `k`). */
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
 /**

@@ -1,6 +1,8 @@
 /** User-facing text of every finding: what happened, to which package, and the exact fix. */
-import type { Finding, FindingCode } from '../finding.js';
+import type { Finding, FindingCode, Rule } from '../finding.js';
 import type { PackageNode } from '../model.js';
+import type { PublisherPin } from '../policy/types.js';
+import type { ProvenanceDowngrade, PublisherIdentity } from './evidence.js';
 
 export type FindingDetail =
   | { code: 'SCRIPT_NOT_ALLOWED'; scripts: string[]; bindingGyp: boolean }
@@ -10,8 +12,17 @@ export type FindingDetail =
   | { code: 'KEY_EXPIRED'; keyid: string; expires: string; published: string | null }
   | { code: 'UNTRUSTED_REGISTRY' }
   | { code: 'UNSIGNED_SOURCE' }
-  | { code: 'METADATA_UNAVAILABLE'; reason: string }
-  | { code: 'INTEGRITY_MISSING' };
+  | { code: 'METADATA_UNAVAILABLE'; reason: string; rule?: Rule }
+  | { code: 'INTEGRITY_MISSING' }
+  /** `list`/`entry`: the policy entry that requires it (`provenance.require` or `provenance.publishers`). */
+  | { code: 'PROVENANCE_MISSING'; list: 'require' | 'publishers'; entry: string }
+  | { code: 'PROVENANCE_INVALID'; reason: string }
+  | { code: 'TRUST_ROOT_STALE'; reason: string; trustedRoot: string | null }
+  | { code: 'PUBLISHER_MISMATCH'; entry: string; expected: PublisherPin; actual: PublisherIdentity; differences: ReadonlyArray<keyof PublisherPin> }
+  | { code: 'PROVENANCE_DOWNGRADE'; earlier: string; repository: string; now: ProvenanceDowngrade['now'] };
+
+/** Where Sigstore publishes its current trusted root (the `trusted_root.json` target of its TUF repository). */
+const SIGSTORE_TUF_REPOSITORY = 'https://tuf-repo-cdn.sigstore.dev';
 
 const SOURCE_NAMES: Record<PackageNode['source'], string> = {
   registry: 'a registry',
@@ -26,7 +37,7 @@ export function findingFor(pkg: PackageNode, detail: FindingDetail): Finding {
   const who = `${pkg.name}@${pkg.version}`;
   const alias = pkg.aliases.length > 0 ? ` (installed as ${pkg.aliases.map((a) => `"${a}"`).join(', ')})` : '';
   const registry = pkg.registry ?? 'its registry';
-  const rule = detail.code === 'SCRIPT_NOT_ALLOWED' ? 'scripts' : 'signatures';
+  const rule = ruleOf(detail);
   let message: string;
   let fix: string;
   switch (detail.code) {
@@ -69,8 +80,53 @@ export function findingFor(pkg: PackageNode, detail: FindingDetail): Finding {
       message = `could not decide on ${who}${alias}: ${detail.reason}`;
       fix = `make ${registry} reachable and run again (or use --offline after one successful run)`;
       break;
+    case 'PROVENANCE_MISSING':
+      message = `${who}${alias} has no SLSA provenance: ${registry} serves no provenance attestation for it, and provenance.${detail.list} entry "${detail.entry}" requires one`;
+      fix = `install a version of ${pkg.name} published with provenance; remove "${detail.entry}" from provenance.${detail.list} in portcullis.json only if ${pkg.name} does not publish provenance`;
+      break;
+    case 'PROVENANCE_INVALID':
+      message = `${who}${alias} has a provenance attestation that does not verify or does not match this package: ${detail.reason}`;
+      fix = `do not install it: delete its lockfile entry and the cached tarball, reinstall from ${registry}, and report it to the maintainers of ${pkg.name} if it fails again`;
+      break;
+    case 'TRUST_ROOT_STALE':
+      message = `${who}${alias} has provenance that cannot be checked against ${detail.trustedRoot ? `the trusted root ${detail.trustedRoot}` : 'the Sigstore trusted root this Portcullis ships'}: ${detail.reason} (the root is out of date; this is not a forgery)`;
+      fix = `point "provenance": { "trustedRoot": "<path to a current trusted_root.json>" } in portcullis.json at a current root (the trusted_root.json target of Sigstore's TUF repository, ${SIGSTORE_TUF_REPOSITORY}), or upgrade Portcullis`;
+      break;
+    case 'PUBLISHER_MISMATCH': {
+      const describe = (fields: { repository: string; workflow: string; repositoryId?: string | undefined; ownerId?: string | undefined }) =>
+        [`repository ${fields.repository}`, `workflow ${fields.workflow}`, ...(fields.repositoryId !== undefined ? [`repository id ${fields.repositoryId}`] : []), ...(fields.ownerId !== undefined ? [`owner id ${fields.ownerId}`] : [])].join(', ');
+      const actual: Record<string, string> = { repository: detail.actual.repository, workflow: detail.actual.workflow };
+      if (detail.expected.repositoryId !== undefined && detail.actual.repositoryId !== undefined) actual.repositoryId = detail.actual.repositoryId;
+      if (detail.expected.ownerId !== undefined && detail.actual.ownerId !== undefined) actual.ownerId = detail.actual.ownerId;
+      message = `${who}${alias} was built by ${describe(detail.actual)}, but provenance.publishers entry "${detail.entry}" expects ${describe(detail.expected)} (differs in: ${detail.differences.join(', ')})`;
+      fix = `do not install it; only if the maintainers of ${pkg.name} moved its release on purpose, set provenance.publishers "${detail.entry}" to ${JSON.stringify(actual)} in portcullis.json`;
+      break;
+    }
+    case 'PROVENANCE_DOWNGRADE': {
+      const now = detail.now === 'none' ? 'this one has none' : detail.now === 'invalid' ? 'the provenance of this one does not verify' : `this one was built from ${detail.now.repository}`;
+      message = `${who}${alias} is a provenance downgrade: the earlier ${pkg.name}@${detail.earlier} of the same release line had verified provenance from ${detail.repository}; ${now}`;
+      fix = `pin ${pkg.name}@${detail.earlier} (the previous version with provenance); add "${who}" to provenance.allowDowngrade in portcullis.json only if the maintainers of ${pkg.name} moved on purpose`;
+      break;
+    }
   }
   const finding: Finding = { package: pkg.name, version: pkg.version, rule, code: detail.code as FindingCode, message, fix, id: pkg.id };
   if (pkg.registry !== undefined) finding.registry = pkg.registry;
   return finding;
+}
+
+function ruleOf(detail: FindingDetail): Rule {
+  switch (detail.code) {
+    case 'SCRIPT_NOT_ALLOWED':
+      return 'scripts';
+    case 'PROVENANCE_MISSING':
+    case 'PROVENANCE_INVALID':
+    case 'TRUST_ROOT_STALE':
+    case 'PUBLISHER_MISMATCH':
+    case 'PROVENANCE_DOWNGRADE':
+      return 'provenance';
+    case 'METADATA_UNAVAILABLE':
+      return detail.rule ?? 'signatures';
+    default:
+      return 'signatures';
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rangedScriptNames, scriptAllowlist, scriptDenylist, scriptsAllowed } from './allowlist.js';
+import { rangedScriptNames, scriptAllowlist, scriptCandidateNeeded, scriptDenylist, scriptsAllowed, wildcardScriptScopes } from './allowlist.js';
 import { parsePolicy } from './load.js';
 
 const policy = parsePolicy(JSON.stringify({ scripts: { allow: ['esbuild', 'sharp@^0.34.0', '@parcel/watcher@2.5.1'] } }), 'portcullis.json');
@@ -46,5 +46,41 @@ describe('scriptDenylist', () => {
       { name: '@parcel/watcher', version: '2.5.2' },
     ];
     expect(scriptDenylist(policy, candidates)).toEqual(['@parcel/watcher@2.5.2', 'evil', 'sharp@0.35.0']);
+  });
+});
+
+describe('@scope/* in scripts.allow', () => {
+  const scoped = parsePolicy(JSON.stringify({ scripts: { allow: ['@acme/*', 'sharp@^0.34.0', '@acme/pinned@1.0.0'] } }), 'portcullis.json');
+
+  it('lists each known package of the scope by its exact name, never the wildcard', () => {
+    const candidates = [
+      { name: '@acme/native', version: '1.0.0' },
+      { name: '@acme/native', version: '2.0.0' },
+      { name: '@acme/pinned', version: '3.0.0' },
+      { name: '@acmex/evil', version: '1.0.0' },
+      { name: 'acme', version: '1.0.0' },
+      { name: 'sharp', version: '0.34.5' },
+    ];
+    expect(scriptAllowlist(scoped, candidates)).toEqual(['@acme/native', '@acme/pinned', 'sharp@0.34.5']);
+    expect(scriptAllowlist(scoped, [])).toEqual([]);
+  });
+
+  it('never denies a name the wildcard covers', () => {
+    const candidates = [{ name: '@acme/native' }, { name: '@acme/native', version: '9.9.9' }, { name: '@acme/pinned', version: '3.0.0' }, { name: '@acmex/evil' }, { name: 'acme', version: '1.0.0' }];
+    expect(scriptDenylist(scoped, candidates)).toEqual(['@acmex/evil', 'acme']);
+  });
+
+  it('covers every version of every package of the scope, and nothing outside it', () => {
+    expect(scriptsAllowed(scoped, '@acme/native')).toBe(true);
+    expect(scriptsAllowed(scoped, '@acme/native', '0.0.1')).toBe(true);
+    expect(scriptsAllowed(scoped, '@acmex/native')).toBe(false);
+    expect(scriptsAllowed(scoped, '@acme/*')).toBe(false);
+    expect(scriptsAllowed(scoped, 'acme', '1.0.0')).toBe(false);
+  });
+
+  it('says which candidates must be handed to the allowlist', () => {
+    expect(rangedScriptNames(scoped)).toEqual(['@acme/pinned', 'sharp']);
+    expect(wildcardScriptScopes(scoped)).toEqual(['@acme']);
+    expect(['@acme/native', '@acme/pinned', 'sharp', 'esbuild', '@acmex/a'].map((n) => scriptCandidateNeeded(scoped, n))).toEqual([true, true, true, false, false]);
   });
 });

@@ -4,7 +4,10 @@ import type { PackageNode } from '../model.js';
 import { isOwnCode } from '../model.js';
 import { parsePackageSpec, specMatches } from './spec.js';
 
-/** Turns `name` / `name@range` arguments into pinned `name@version` entries for every matching installed version. */
+/**
+ * Turns `name` / `name@range` / `@scope/*` arguments into pinned `name@version` entries for every matching
+ * installed version (a scope wildcard pins each installed package of the scope, never the wildcard itself).
+ */
 export function approvalsFor(packages: readonly PackageNode[], args: readonly string[]): string[] {
   const entries: string[] = [];
   for (const arg of args) {
@@ -20,7 +23,7 @@ export function approvalsFor(packages: readonly PackageNode[], args: readonly st
           : `cannot approve "${arg}": no installed package matches it in the lockfile`,
       );
     }
-    for (const version of [...new Set(matches.map((p) => p.version))].sort()) entries.push(`${spec.name}@${version}`);
+    for (const pinned of [...new Set(matches.map((p) => `${p.name}@${p.version}`))].sort()) entries.push(pinned);
   }
   return [...new Set(entries)];
 }

@@ -1,6 +1,9 @@
 /** Pure edits of portcullis.json text, for `portcullis approve` and `portcullis init`. */
+import { PortcullisError } from '../errors.js';
 import { NPM_REGISTRY_URL } from '../registry-url.js';
 import { parsePolicy } from './load.js';
+import { parsePackageSpec } from './spec.js';
+import type { PublisherPin } from './types.js';
 
 /** The starter policy `init` writes when there is none. */
 export function starterPolicyText(allow: readonly string[] = []): string {
@@ -31,4 +34,33 @@ export function addScriptApprovals(text: string, file: string, entries: readonly
   const out = `${JSON.stringify(doc, null, indent)}\n`;
   parsePolicy(out, file);
   return { text: out, added };
+}
+
+/**
+ * Sets provenance.publishers entries (for `portcullis approve --publisher`), keeping every other setting; an
+ * entry already pinned to exactly that publisher is left alone. Validated before and after, like approvals.
+ */
+export function setPublisherPins(text: string, file: string, pins: ReadonlyArray<{ spec: string; publisher: PublisherPin }>): { text: string; changed: string[] } {
+  parsePolicy(text, file);
+  const doc = JSON.parse(text) as { provenance?: { publishers?: Record<string, PublisherPin> } };
+  const provenance = (doc.provenance ??= {});
+  const publishers = (provenance.publishers ??= {});
+  const changed: string[] = [];
+  for (const { spec, publisher } of pins) {
+    const parsed = parsePackageSpec(spec);
+    if (typeof parsed === 'string') throw new PortcullisError('USAGE', `cannot pin the publisher of "${spec}": ${parsed}`);
+    // Fields in a fixed order, and only these: nothing from the caller's object rides along.
+    const pin: PublisherPin = { repository: publisher.repository, workflow: publisher.workflow };
+    if (publisher.repositoryId !== undefined) pin.repositoryId = publisher.repositoryId;
+    if (publisher.ownerId !== undefined) pin.ownerId = publisher.ownerId;
+    const before = Object.prototype.hasOwnProperty.call(publishers, spec) ? JSON.stringify(publishers[spec]) : undefined;
+    if (before === JSON.stringify(pin)) continue;
+    // defineProperty: a key such as "constructor" becomes a plain entry, never a prototype write.
+    Object.defineProperty(publishers, spec, { value: pin, enumerable: true, writable: true, configurable: true });
+    if (!changed.includes(spec)) changed.push(spec);
+  }
+  const indent = /^[ \t]+(?=")/m.exec(text)?.[0] ?? '  ';
+  const out = `${JSON.stringify(doc, null, indent)}\n`;
+  parsePolicy(out, file);
+  return { text: out, changed };
 }

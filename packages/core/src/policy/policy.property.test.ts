@@ -3,6 +3,7 @@
  * any text into a Policy or a POLICY_INVALID error — never another crash, never a polluted prototype,
  * always in bounded time. Valid policies generated from arbitraries parse back to what was written.
  */
+import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
@@ -50,12 +51,12 @@ function plain(node: JsonNode): unknown {
   }
 }
 
-const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'polluted', 'scripts', 'allow', 'signatures', 'registries', 'keys', '$schema', 'toString', 'hasOwnProperty'];
+const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'polluted', 'scripts', 'allow', 'signatures', 'registries', 'keys', '$schema', 'toString', 'hasOwnProperty', 'provenance', 'require', 'publishers', 'repository', 'workflow', 'repositoryId', 'noDowngrade', 'trustedRoot'];
 const hostileKey = fc.oneof(fc.constantFrom(...HOSTILE_KEYS), fc.string({ maxLength: 12 }));
 const hostileJson: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.constantFrom(null, true, false, 0, -0, 1e308, 'npm', 'registry', 'off', 'esbuild', 'sharp@^0.34.0', '__proto__', '../x', 'x@npm:y@1', 'a@^^1', '@s/x@1'),
+    fc.constantFrom(null, true, false, 0, -0, 1e308, 'npm', 'registry', 'off', 'esbuild', 'sharp@^0.34.0', '__proto__', '../x', 'x@npm:y@1', 'a@^^1', '@s/x@1', '@s/*', '@s/*@1', 'github.com/a/b', '../w.yml'),
     fc.string({ maxLength: 20 }),
     fc.array(tie('value'), { maxLength: 4 }),
     fc.dictionary(hostileKey, tie('value'), { maxKeys: 4 }),
@@ -125,12 +126,23 @@ const validName = fc
   .map(([scope, name]) => (scope === undefined ? name : `@${scope}/${name}`))
   .filter(isValidPackageName);
 const range = fc.constantFrom('^1.0.0', '~0.34.1', '1.2.3', '>=1 <3', '1.x', '*', '^0.0.1-rc.1', '1.2.3 - 2.0.0', '<2 || >=4');
-const spec = fc.tuple(validName, fc.option(range, { nil: undefined })).map(([name, r]) => (r === undefined ? name : `${name}@${r}`));
+const spec = fc.oneof(
+  fc.tuple(validName, fc.option(range, { nil: undefined })).map(([name, r]) => (r === undefined ? name : `${name}@${r}`)),
+  fc.stringMatching(SEGMENT).filter((scope) => isValidPackageName(`@${scope}/x`)).map((scope) => `@${scope}/*`),
+);
+const pin = fc.record(
+  { repository: fc.constantFrom('github.com/sigstore/sigstore-js', 'GitHub.com/A/B', 'gitlab.com/g/sub/r'), workflow: fc.constantFrom('.github/workflows/publish.yml', 'release.yml'), repositoryId: fc.stringMatching(/^[0-9]{1,12}$/), ownerId: fc.stringMatching(/^[0-9]{1,12}$/) },
+  { requiredKeys: ['repository', 'workflow'] },
+);
 const policyInput = fc.record(
   {
     scripts: fc.record({ allow: fc.uniqueArray(spec, { maxLength: 8 }) }, { requiredKeys: [] }),
     signatures: fc.record({ require: fc.constantFrom('registry', 'off'), allowUnsigned: fc.uniqueArray(spec, { maxLength: 5 }) }, { requiredKeys: [] }),
     registries: fc.dictionary(fc.constantFrom('https://npm.example.corp/', 'http://127.0.0.1:4873/', 'https://r.example/api/npm/'), fc.constant({ keys: 'npm' as const }), { maxKeys: 3 }),
+    provenance: fc.record(
+      { require: fc.uniqueArray(spec, { maxLength: 5 }), publishers: fc.dictionary(spec, pin, { maxKeys: 3 }), noDowngrade: fc.boolean(), allowDowngrade: fc.uniqueArray(spec, { maxLength: 3 }), trustedRoot: fc.constantFrom('root.json', './a/root.json', '/abs/root.json') },
+      { requiredKeys: [] },
+    ),
   },
   { requiredKeys: [] },
 );
@@ -153,6 +165,11 @@ describe('parsePolicy (hostile input)', () => {
         expect(p.signatures.require).toBe(input.signatures?.require ?? 'registry');
         for (const url of Object.keys(input.registries ?? {})) expect(p.registries[url]).toEqual({ keys: 'npm' });
         expect(p.registries['https://registry.npmjs.org/']).toEqual({ keys: 'npm' });
+        expect(asRaw(p.provenance.require)).toEqual(expectSpecs(input.provenance?.require));
+        expect(asRaw(p.provenance.allowDowngrade)).toEqual(expectSpecs(input.provenance?.allowDowngrade));
+        expect(p.provenance.publishers.map((r) => [r.spec.raw, r.publisher])).toEqual(Object.entries(input.provenance?.publishers ?? {}));
+        expect(p.provenance.noDowngrade).toBe(input.provenance?.noDowngrade ?? true);
+        expect(p.provenance.trustedRoot).toBe(input.provenance?.trustedRoot === undefined ? null : resolve('/repo', input.provenance.trustedRoot));
       }),
       { numRuns: 300 },
     );
@@ -166,7 +183,9 @@ describe('parsePolicy (hostile input)', () => {
   });
 
   it('policy-shaped JSON with hostile keys and values anywhere gives a Policy or POLICY_INVALID', () => {
-    const shaped = fc.record({ scripts: fc.dictionary(hostileKey, hostileJson, { maxKeys: 2 }), signatures: fc.dictionary(hostileKey, hostileJson, { maxKeys: 2 }), registries: fc.dictionary(fc.oneof(hostileKey, fc.webUrl()), hostileJson, { maxKeys: 2 }) }, { requiredKeys: [] });
+    const shaped = fc.record({ scripts: fc.dictionary(hostileKey, hostileJson, { maxKeys: 2 }), signatures: fc.dictionary(hostileKey, hostileJson, { maxKeys: 2 }), registries: fc.dictionary(fc.oneof(hostileKey, fc.webUrl()), hostileJson, { maxKeys: 2 }), provenance: fc.dictionary(hostileKey, hostileJson, { maxKeys: 3 }) }, { requiredKeys: [] });
+    const publishers = fc.record({ provenance: fc.record({ publishers: fc.dictionary(fc.oneof(hostileKey, spec), fc.dictionary(hostileKey, hostileJson, { maxKeys: 4 }), { maxKeys: 2 }) }) });
+    fc.assert(fc.property(publishers, (value) => void policyOrError(JSON.stringify(value))), { numRuns: 500 });
     fc.assert(fc.property(shaped, (value) => void policyOrError(JSON.stringify(value))), { numRuns: 500 });
   });
 

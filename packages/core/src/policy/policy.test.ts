@@ -168,6 +168,43 @@ describe('package specs', () => {
     expect(specMatches(spec(raw), name, version)).toBe(expected);
   });
 
+  it('reads @scope/* as every package of that scope, never with a range', () => {
+    expect(parsePackageSpec('@acme/*')).toEqual({ raw: '@acme/*', name: '@acme/*', range: null, scope: '@acme' });
+    expect(parsePackageSpec('@acme/*@^1')).toMatch(/version range on a scope wildcard/);
+    expect(parsePackageSpec('@acme/*@')).toMatch(/version range on a scope wildcard/);
+    for (const bad of ['*', '@*', '@/*', '@acme/**', '@acme/x*', 'acme/*', '@ac me/*', '@../*', '@acme/*/x']) expect(typeof parsePackageSpec(bad), bad).toBe('string');
+  });
+
+  it.each([
+    ['@acme/*', '@acme/lib', '1.0.0', true],
+    ['@acme/*', '@acme/lib', '0.0.0-rc.1', true],
+    ['@acme/*', '@acme/lib', 'not-semver', true],
+    ['@acme/*', '@acme', '1.0.0', false],
+    ['@acme/*', '@acmex/lib', '1.0.0', false],
+    ['@acme/*', '@Acme/lib', '1.0.0', false],
+    ['@acme/*', 'acme', '1.0.0', false],
+    ['@acme/*', 'lib', '1.0.0', false],
+    ['@acme/*', '@other/acme', '1.0.0', false],
+    ['@acme/*', '@acme/../x', '1.0.0', false],
+  ])('%s matches %s@%s: %s', (raw, name, version, expected) => {
+    expect(specMatches(spec(raw), name, version)).toBe(expected);
+  });
+
+  it('a scope wildcard and name entries are searched in list order', () => {
+    const match = createSpecMatcher([spec('@acme/a@1'), spec('@acme/*'), spec('@acme/b')]);
+    expect(match('@acme/a', '1.0.0')?.raw).toBe('@acme/a@1');
+    expect(match('@acme/a', '2.0.0')?.raw).toBe('@acme/*');
+    expect(match('@acme/b', '2.0.0')?.raw).toBe('@acme/*');
+    expect(match('@acmex/b', '2.0.0')).toBeUndefined();
+    expect(match('@acme/*', '1.0.0')).toBeUndefined();
+    expect(createSpecMatcher([spec('@acme/b'), spec('@acme/*')])('@acme/b', '1.0.0')?.raw).toBe('@acme/b');
+  });
+
+  it('every spec list takes @scope/*', () => {
+    const p = parsePolicy(JSON.stringify({ scripts: { allow: ['@acme/*'] }, signatures: { allowUnsigned: ['@legacy/*'] }, provenance: { require: ['@acme/*'], allowDowngrade: ['@legacy/*'] } }), '/p/portcullis.json');
+    expect([p.scripts.allow, p.signatures.allowUnsigned, p.provenance.require, p.provenance.allowDowngrade].map((list) => list[0]!.scope)).toEqual(['@acme', '@legacy', '@acme', '@legacy']);
+  });
+
   it('finds the first matching spec among many', () => {
     const match = createSpecMatcher([spec('a@1'), spec('a@2'), spec('b')]);
     expect(match('a', '2.0.0')?.raw).toBe('a@2');
@@ -218,6 +255,25 @@ describe('editing the policy', () => {
   it('refuses to edit a broken policy', async () => {
     const { addScriptApprovals } = await import('./edit.js');
     expect(() => addScriptApprovals('{"scripts": [}', '/p/portcullis.json', ['a@1.0.0'])).toThrow(/portcullis.json:1:14/);
+  });
+
+  it('pins publishers for approve --publisher, keeping the rest, replacing a changed pin, refusing what would not validate', async () => {
+    const { setPublisherPins } = await import('./edit.js');
+    const before = '{\n    "scripts": {"allow": ["esbuild"]},\n    "provenance": {"require": ["@acme/*"], "publishers": {"old": {"repository": "github.com/o/old", "workflow": "w.yml"}}}\n}\n';
+    const pin = { repository: 'github.com/sigstore/sigstore-js', workflow: '.github/workflows/release.yml', repositoryId: '495574555', ownerId: '71096353' };
+    const { text, changed } = setPublisherPins(before, '/p/portcullis.json', [{ spec: 'sigstore', publisher: { ...pin, extra: 'dropped' } as typeof pin }, { spec: 'old', publisher: { repository: 'github.com/o/old', workflow: 'w.yml' } }, { spec: 'constructor', publisher: pin }]);
+    expect(changed).toEqual(['sigstore', 'constructor']);
+    const policy = parsePolicy(text, '/p/portcullis.json');
+    expect(policy.provenance.publishers.map((r) => [r.spec.raw, r.publisher])).toEqual([['old', { repository: 'github.com/o/old', workflow: 'w.yml' }], ['sigstore', pin], ['constructor', pin]]);
+    expect(policy.provenance.require.map((s) => s.raw)).toEqual(['@acme/*']);
+    expect(policy.scripts.allow.map((s) => s.raw)).toEqual(['esbuild']);
+    expect(text).toContain('\n    "provenance"');
+    expect(text).not.toContain('extra');
+    expect(setPublisherPins(text, '/p/portcullis.json', [{ spec: 'sigstore', publisher: pin }]).changed).toEqual([]);
+    expect(setPublisherPins('{}', '/p/portcullis.json', [{ spec: 'x', publisher: { repository: 'github.com/a/b', workflow: 'w.yml' } }]).text).toContain('"publishers"');
+    expect(() => setPublisherPins('{}', '/p/portcullis.json', [{ spec: '__proto__', publisher: pin }])).toThrow(/not a valid package name/);
+    expect(() => setPublisherPins('{}', '/p/portcullis.json', [{ spec: 'x', publisher: { repository: 'github.com/*', workflow: 'w.yml' } }])).toThrow(/host\/owner\/repo/);
+    expect(({} as Record<string, unknown>).repository).toBeUndefined();
   });
 
   it('writes a starter policy that validates', async () => {

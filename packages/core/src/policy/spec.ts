@@ -1,13 +1,23 @@
-/** Package selectors (`name` or `name@range`) and the matcher built from them. */
+/** Package selectors (`name`, `name@range` or `@scope/*`) and the matcher built from them. */
 import semver from 'semver';
 import { isValidPackageName } from '../package-name.js';
 import type { PackageSpec } from './types.js';
 
-/** Splits `name@range` (scoped names keep their leading `@`); returns a reason string when invalid. */
+/**
+ * Splits `name@range` (scoped names keep their leading `@`), or reads `@scope/*` (every package of a scope,
+ * never with a range); returns a reason string when invalid.
+ */
 export function parsePackageSpec(raw: string): PackageSpec | string {
   const at = raw.indexOf('@', raw.startsWith('@') ? 1 : 0);
   const name = at === -1 ? raw : raw.slice(0, at);
   const range = at === -1 ? null : raw.slice(at + 1).trim();
+  if (name.startsWith('@') && name.endsWith('/*')) {
+    const scope = name.slice(0, -2);
+    // The scope is valid exactly when some package of it has a valid name.
+    if (!isValidPackageName(`${scope}/x`)) return `"${name}" is not a valid scope wildcard; expected "@scope/*"`;
+    if (range !== null) return `"${raw}" puts a version range on a scope wildcard; "${name}" always covers every version`;
+    return { raw, name, range: null, scope };
+  }
   if (!isValidPackageName(name)) {
     return `"${name}" is not a valid package name`;
   }
@@ -19,20 +29,45 @@ export function parsePackageSpec(raw: string): PackageSpec | string {
   return { raw, name, range };
 }
 
+/** The scope of a scoped package name (`@acme` of `@acme/lib`), or undefined for an unscoped one. */
+export function scopeOf(name: string): string | undefined {
+  if (!name.startsWith('@')) return undefined;
+  const slash = name.indexOf('/');
+  return slash === -1 ? undefined : name.slice(0, slash);
+}
+
+/** Whether a spec covers every version of `name` by name alone: `name` without a range, or its `@scope/*`. */
+export function specCoversName(spec: PackageSpec, name: string): boolean {
+  if (spec.range !== null) return false;
+  return spec.scope !== undefined ? isValidPackageName(name) && scopeOf(name) === spec.scope : spec.name === name;
+}
+
 /** Whether a spec covers one package version. Ranges follow npm: prereleases match only if the range names one. */
 export function specMatches(spec: PackageSpec, name: string, version: string): boolean {
+  if (spec.scope !== undefined) return specCoversName(spec, name);
   if (spec.name !== name) return false;
   if (spec.range === null) return true;
   return semver.valid(version) !== null && semver.satisfies(version, spec.range);
 }
 
-/** Builds a lookup `(name, version) → the first matching spec`, for rules that ask many times. */
+/** Builds a lookup `(name, version) → the first matching spec` (in list order), for rules that ask many times. */
 export function createSpecMatcher(specs: readonly PackageSpec[]): (name: string, version: string) => PackageSpec | undefined {
-  const byName = new Map<string, PackageSpec[]>();
-  for (const spec of specs) {
-    const list = byName.get(spec.name);
-    if (list) list.push(spec);
-    else byName.set(spec.name, [spec]);
-  }
-  return (name, version) => byName.get(name)?.find((spec) => specMatches(spec, name, version));
+  const byName = new Map<string, Array<[number, PackageSpec]>>();
+  const byScope = new Map<string, Array<[number, PackageSpec]>>();
+  specs.forEach((spec, index) => {
+    const map = spec.scope !== undefined ? byScope : byName;
+    const key = spec.scope ?? spec.name;
+    const list = map.get(key);
+    if (list) list.push([index, spec]);
+    else map.set(key, [[index, spec]]);
+  });
+  return (name, version) => {
+    const scope = scopeOf(name);
+    const candidates = [...(byName.get(name) ?? []), ...(scope !== undefined ? (byScope.get(scope) ?? []) : [])];
+    let best: [number, PackageSpec] | undefined;
+    for (const candidate of candidates) {
+      if ((best === undefined || candidate[0] < best[0]) && specMatches(candidate[1], name, version)) best = candidate;
+    }
+    return best?.[1];
+  };
 }

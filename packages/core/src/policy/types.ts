@@ -1,18 +1,42 @@
 import type { RegistryKey, SourceLocation } from '../model.js';
 
-/** A package selector from the policy: `name` (any version) or `name@semver-range`. */
+/** A package selector from the policy: `name` (any version), `name@semver-range`, or `@scope/*` (every package of a scope). */
 export interface PackageSpec {
   /** The entry as written, e.g. `sharp@^0.34.0`. */
   raw: string;
+  /** The package name; `@scope/*` for a scope wildcard (never a valid package name, so exact lookups miss it). */
   name: string;
-  /** The semver range, or null for any version. */
+  /** The semver range, or null for any version (always null for a scope wildcard). */
   range: string | null;
+  /** For `@scope/*`: the scope with its `@` (`@acme`); absent for a single package. */
+  scope?: string;
   /** Where the entry stands in portcullis.json (absent for built-in defaults). */
   location?: SourceLocation;
 }
 
 /** Which keys a registry is trusted with: npm's embedded keys, or an explicit list. */
 export type RegistryTrust = { keys: 'npm' } | { keys: RegistryKey[] };
+
+/**
+ * Who must have built a package, as pinned in `provenance.publishers`: compared only with its Fulcio certificate.
+ * `repository` whole and case-insensitively, `workflow` exactly, the numeric ids exactly when present.
+ */
+export interface PublisherPin {
+  /** `host/owner/repo` (`github.com/sigstore/sigstore-js`), as written. */
+  repository: string;
+  /** The workflow file's path in that repository (`.github/workflows/publish.yml`). */
+  workflow: string;
+  /** The repository's immutable numeric id (a rename keeps it; a re-registered name does not). */
+  repositoryId?: string;
+  /** The owner's immutable numeric id. */
+  ownerId?: string;
+}
+
+/** One `provenance.publishers` entry: the spec it applies to (its key) and the pin. */
+export interface PublisherRule {
+  spec: PackageSpec;
+  publisher: PublisherPin;
+}
 
 /** A loaded, validated portcullis.json with defaults applied. */
 export interface Policy {
@@ -27,4 +51,16 @@ export interface Policy {
   };
   /** Keyed by normalized registry URL (lower-case host, trailing slash). */
   registries: Record<string, RegistryTrust>;
+  provenance: {
+    /** Registry packages that must carry verified SLSA provenance. */
+    require: PackageSpec[];
+    /** Pinned publishers, in file order (each implies require). */
+    publishers: PublisherRule[];
+    /** Whether a version losing the verified provenance of its release line is refused (default true). */
+    noDowngrade: boolean;
+    /** Exceptions to noDowngrade. */
+    allowDowngrade: PackageSpec[];
+    /** Absolute path of the Sigstore trusted_root.json to verify with, or null for the one Portcullis ships. */
+    trustedRoot: string | null;
+  };
 }

@@ -5,10 +5,11 @@
 import { PortcullisError } from '../errors.js';
 import type { SourceLocation } from '../model.js';
 import { normalizeRegistryUrl, NPM_REGISTRY_URL } from '../registry-url.js';
+import { dirname, resolve } from 'node:path';
 import type { JsonNode } from './json.js';
 import { parsePackageSpec } from './spec.js';
 import type { RegistryKey } from '../model.js';
-import type { PackageSpec, Policy, RegistryTrust } from './types.js';
+import type { PackageSpec, Policy, PublisherPin, RegistryTrust } from './types.js';
 
 
 /** The policy that applies when there is no portcullis.json: no dependency scripts, signatures required. */
@@ -18,6 +19,7 @@ export function defaultPolicy(): Policy {
     scripts: { allow: [] },
     signatures: { require: 'registry', allowUnsigned: [] },
     registries: { [NPM_REGISTRY_URL]: { keys: 'npm' } },
+    provenance: { require: [], publishers: [], noDowngrade: true, allowDowngrade: [], trustedRoot: null },
   };
 }
 
@@ -45,12 +47,12 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
     }
   };
   const specList = (node: JsonNode, what: string): PackageSpec[] => {
-    if (node.kind !== 'array') return invalid(node.location, `${what} must be an array of "name" or "name@range" strings, found ${kindName(node)}`);
+    if (node.kind !== 'array') return invalid(node.location, `${what} must be an array of "name", "name@range" or "@scope/*" strings, found ${kindName(node)}`);
     const seen = new Set<string>();
     return node.items.map((item) => {
       if (item.kind !== 'string') return invalid(item.location, `${what} entries must be strings like "esbuild" or "sharp@^0.34.0", found ${kindName(item)}`);
       const parsed = parsePackageSpec(item.value);
-      if (typeof parsed === 'string') return invalid(item.location, `${what}: ${parsed}; expected "name" or "name@semver-range"`);
+      if (typeof parsed === 'string') return invalid(item.location, `${what}: ${parsed}; expected "name", "name@semver-range" or "@scope/*"`);
       if (seen.has(item.value)) invalid(item.location, `${what} lists "${item.value}" twice`);
       seen.add(item.value);
       return { ...parsed, location: item.location };
@@ -60,7 +62,7 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
   const policy = defaultPolicy();
   policy.file = file;
   const top = expectObject(root, 'portcullis.json');
-  onlyKeys(top, 'portcullis.json', ['$schema', 'scripts', 'signatures', 'registries']);
+  onlyKeys(top, 'portcullis.json', ['$schema', 'scripts', 'signatures', 'registries', 'provenance']);
 
   for (const entry of top.entries) {
     const node = entry.value;
@@ -108,9 +110,86 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
         }
         break;
       }
+      case 'provenance': {
+        const provenance = expectObject(node, '"provenance"');
+        onlyKeys(provenance, '"provenance"', ['require', 'publishers', 'noDowngrade', 'allowDowngrade', 'trustedRoot']);
+        for (const p of provenance.entries) {
+          switch (p.key) {
+            case 'require':
+              policy.provenance.require = specList(p.value, '"provenance.require"');
+              break;
+            case 'allowDowngrade':
+              policy.provenance.allowDowngrade = specList(p.value, '"provenance.allowDowngrade"');
+              break;
+            case 'noDowngrade':
+              if (p.value.kind !== 'boolean') invalid(p.value.location, `"provenance.noDowngrade" must be true or false, found ${kindName(p.value)}`);
+              else policy.provenance.noDowngrade = p.value.value;
+              break;
+            case 'trustedRoot':
+              if (p.value.kind !== 'string' || p.value.value.trim() === '' || p.value.value.includes('\0')) {
+                invalid(p.value.location, `"provenance.trustedRoot" must be the path of a Sigstore trusted_root.json, relative to the folder of portcullis.json`);
+              } else {
+                policy.provenance.trustedRoot = resolve(dirname(file), p.value.value);
+              }
+              break;
+            case 'publishers': {
+              const publishers = expectObject(p.value, '"provenance.publishers"');
+              for (const entry of publishers.entries) {
+                const parsed = parsePackageSpec(entry.key);
+                if (typeof parsed === 'string') invalid(entry.keyLocation, `"provenance.publishers": ${parsed}; expected "name", "name@semver-range" or "@scope/*"`);
+                const spec = { ...(parsed as PackageSpec), location: entry.keyLocation };
+                policy.provenance.publishers.push({ spec, publisher: publisherPin(entry.value, entry.key, invalid) });
+              }
+              break;
+            }
+          }
+        }
+        break;
+      }
     }
   }
   return policy;
+}
+
+const PIN_FIELDS = ['repository', 'workflow', 'repositoryId', 'ownerId'] as const;
+// A host, then at least owner and repository (GitLab nests groups): letters, digits, `.`, `_`, `-` only.
+const SEGMENT = /^[A-Za-z0-9_.-]+$/;
+const HOST = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+// Workflow paths: no wildcard, no `@ref`, no backslash, no whitespace or control characters.
+const WORKFLOW_SEGMENT = /^[A-Za-z0-9_.+-]+$/;
+
+/** One `provenance.publishers` value: `{repository, workflow}` and optional numeric `repositoryId`, `ownerId`. */
+function publisherPin(node: JsonNode, key: string, invalid: (l: SourceLocation, m: string) => never): PublisherPin {
+  const what = `"provenance.publishers" entry "${key}"`;
+  if (node.kind !== 'object') return invalid(node.location, `${what} must be an object like {"repository": "github.com/owner/repo", "workflow": ".github/workflows/publish.yml"}, found ${kindName(node)}`);
+  const fields: Partial<Record<(typeof PIN_FIELDS)[number], Extract<JsonNode, { kind: 'string' }>>> = {};
+  for (const e of node.entries) {
+    if (!(PIN_FIELDS as readonly string[]).includes(e.key)) {
+      invalid(e.keyLocation, `unknown key "${e.key}" in ${what}; expected one of: ${PIN_FIELDS.map((k) => `"${k}"`).join(', ')}`);
+    }
+    const field = e.key as (typeof PIN_FIELDS)[number];
+    if (fields[field] !== undefined) invalid(e.keyLocation, `duplicate key "${e.key}" in ${what}`);
+    if (e.value.kind !== 'string') invalid(e.value.location, `"${e.key}" of ${what} must be a string, found ${kindName(e.value)}`);
+    fields[field] = e.value as Extract<JsonNode, { kind: 'string' }>;
+  }
+  const { repository, workflow, repositoryId, ownerId } = fields;
+  if (!repository) return invalid(node.location, `${what} is missing "repository" ("host/owner/repo", e.g. "github.com/sigstore/sigstore-js")`);
+  if (!workflow) return invalid(node.location, `${what} is missing "workflow" (the workflow file's path, e.g. ".github/workflows/publish.yml")`);
+  const parts = repository.value.split('/');
+  if (repository.value.length > 512 || parts.length < 3 || !HOST.test(parts[0]!) || !parts.slice(1).every((s) => SEGMENT.test(s) && s !== '.' && s !== '..')) {
+    invalid(repository.location, `"repository" of ${what} must be "host/owner/repo" like "github.com/sigstore/sigstore-js" (no scheme, no wildcard), found "${repository.value}"`);
+  }
+  const steps = workflow.value.split('/');
+  if (workflow.value.length > 1024 || !steps.every((s) => WORKFLOW_SEGMENT.test(s) && s !== '.' && s !== '..')) {
+    invalid(workflow.location, `"workflow" of ${what} must be a relative path inside the repository like ".github/workflows/publish.yml" (no leading "/", no "..", no "@ref", no wildcard), found "${workflow.value}"`);
+  }
+  const pin: PublisherPin = { repository: repository.value, workflow: workflow.value };
+  for (const [name, field] of [['repositoryId', repositoryId], ['ownerId', ownerId]] as const) {
+    if (field === undefined) continue;
+    if (!/^[0-9]{1,20}$/.test(field.value)) invalid(field.location, `"${name}" of ${what} must be a string of digits (the numeric id from the certificate), found "${field.value}"`);
+    pin[name] = field.value;
+  }
+  return pin;
 }
 
 function registryTrust(node: JsonNode, url: string, invalid: (l: SourceLocation, m: string) => never): RegistryTrust {

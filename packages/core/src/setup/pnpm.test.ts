@@ -13,6 +13,11 @@ describe('approvalsFromPnpmSettings', () => {
     expect(out.skipped).toHaveLength(2);
     expect(out.skipped.join('\n')).toMatch(/dangerouslyAllowAllBuilds[\s\S]*bad@\^\^1/);
   });
+  it('does not carry over a scope wildcard (pnpm\'s build allowlist matches names literally): says so instead', () => {
+    const out = approvalsFromPnpmSettings({ workspaceYaml: 'onlyBuiltDependencies:\n  - "@acme/*"\n  - esbuild\n' });
+    expect(out.allow).toEqual(['esbuild']);
+    expect(out.skipped).toEqual([expect.stringContaining('@acme/* (a scope wildcard')]);
+  });
   it('reads nothing from absent or empty sources', () => {
     expect(approvalsFromPnpmSettings({})).toEqual({ allow: [], skipped: [] });
     expect(approvalsFromPnpmSettings({ workspaceYaml: '', packageJson: '{}' })).toEqual({ allow: [], skipped: [] });

@@ -37,6 +37,8 @@ export function approvalsFromPnpmSettings(sources: { workspaceYaml?: string; pac
   for (const entry of candidates) {
     const spec = parsePackageSpec(entry.trim());
     if (typeof spec === 'string') skipped.push(`${entry} (${spec})`);
+    // Not carried over: whether this pnpm reads it as a pattern or as a literal name is not ours to guess, and a wildcard only widens.
+    else if (spec.scope !== undefined) skipped.push(`${entry} (a scope wildcard: add "${spec.raw}" to scripts.allow by hand if every package of ${spec.scope} may build)`);
     else if (!allow.includes(spec.raw)) allow.push(spec.raw);
   }
   return { allow, skipped };

@@ -27,5 +27,7 @@ describe('builtDependencies', () => {
     const manifest = { dependenciesMeta: { esbuild: { built: true }, 'sharp@0.34.5': { built: true }, fsevents: { built: false }, x: { unplugged: true }, 'Bad Name': { built: true } } };
     expect(builtDependencies(JSON.stringify(manifest))).toEqual({ allow: ['esbuild', 'sharp@0.34.5'], skipped: ['Bad Name'] });
     expect(builtDependencies('{}')).toEqual({ allow: [], skipped: [] });
+    // Yarn reads "@acme/*" as a literal key that names no package: importing it as a wildcard would widen.
+    expect(builtDependencies(JSON.stringify({ dependenciesMeta: { '@acme/*': { built: true }, esbuild: { built: true } } }))).toEqual({ allow: ['esbuild'], skipped: ['@acme/*'] });
   });
 });

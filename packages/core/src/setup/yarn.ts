@@ -44,7 +44,9 @@ export function builtDependencies(manifestText: string, file = 'package.json'): 
   for (const [key, value] of Object.entries(meta)) {
     if ((value as { built?: unknown })?.built !== true) continue;
     // Keys are `name` or `name@version`, the same shapes scripts.allow takes.
-    if (typeof parsePackageSpec(key) === 'string') skipped.push(key);
+    // Yarn reads a key literally: `@acme/*` names no package there, so it must not become a wildcard here.
+    const spec = parsePackageSpec(key);
+    if (typeof spec === 'string' || spec.scope !== undefined) skipped.push(key);
     else allow.push(key);
   }
   return { allow: allow.sort(), skipped };
