@@ -132,7 +132,8 @@ export function createDecider(options: DecideOptions): Decider {
       const { stripping } = gathered;
       const unavailable = new Map(gathered.evidence.unavailable);
       provenanceMemo ??= AuthenticatedMemo.open('provenance-v1', cacheDir, options.projectDir ?? '', memoSecret(options.stateDir ?? defaultStateDir(env)), isProvenanceFacts);
-      const trustOf = () => (trust ??= options.policy.provenance.trustedRoot !== undefined ? loadTrustedRoot(options.policy.provenance.trustedRoot) : defaultTrust());
+      const rootFile = options.policy.provenance.trustedRoot;
+      const trustOf = () => (trust ??= rootFile !== null ? loadTrustedRoot(rootFile) : defaultTrust());
       const provenance = await gatherProvenance(
         packages,
         {

@@ -11,7 +11,7 @@ import type { Evidence, ScriptEvidence } from '../evaluation/evidence.js';
 import type { Finding } from '../finding.js';
 import type { InstalledManifestReader } from '../layouts/installed.js';
 import { isOwnCode, type LockfileKind, type PackageNode } from '../model.js';
-import { rangedScriptNames, scriptAllowlist, scriptDenylist, scriptsAllowed } from '../policy/allowlist.js';
+import { rangedScriptNames, scriptAllowlist, scriptCandidateNeeded, scriptDenylist, scriptsAllowed } from '../policy/allowlist.js';
 import { loadProjectPolicy } from '../policy/load.js';
 import { createSpecMatcher } from '../policy/spec.js';
 import type { Policy } from '../policy/types.js';
@@ -114,7 +114,8 @@ export interface BuildAllowance {
   /** The scripts.allow entry that covers `name@version`, as written (for `explain`). */
   entryFor(name: string, version: string): string | undefined;
   /**
-   * Every version a ranged entry could meet: those of `known` (a lockfile's) and those the registry publishes.
+   * Every version a ranged or `@scope/*` entry could meet: those of `known` (a lockfile's) and, for ranged names,
+   * those the registry publishes.
    * A registry that cannot be reached leaves versions out (they are then not built), never the other way round.
    */
   rangedCandidates(known: ReadonlyArray<{ name: string; version: string }>): Promise<Array<{ name: string; version: string }>>;
@@ -179,9 +180,10 @@ function gateFor(policy: Policy, options: GateOptions): Gate {
       covers: (name, version) => scriptsAllowed(policy, name, version),
       entryFor: (name, version) => allowed(name, version)?.raw,
       async rangedCandidates(known) {
+        // Known packages a ranged or `@scope/*` entry covers; then the published versions of ranged names.
+        const out = known.filter((pkg) => scriptCandidateNeeded(policy, pkg.name));
         const names = rangedScriptNames(policy);
-        if (names.length === 0) return [];
-        const out = known.filter((pkg) => names.includes(pkg.name));
+        if (names.length === 0) return out;
         // Short timeout, no retries: this runs before the package manager starts, and a miss only builds less.
         const client = createRegistryClient({ config: options.registryConfig, cacheDir: options.cacheDir ?? defaultCacheDir(options.env ?? process.env), timeoutMs: 10_000, retries: 0, ...(options.fetch ? { fetch: options.fetch } : {}) });
         await Promise.all(

@@ -74,7 +74,17 @@ function provenanceFindings(policy: Policy, pkg: PackageNode, evidence: Evidence
   }
   const downgrade = evidence.downgrades?.get(pkg.id);
   if (downgrade !== undefined && noDowngradeApplies(policy, pkg.name, pkg.version)) {
-    findings.push(findingFor(pkg, { code: 'PROVENANCE_DOWNGRADE', earlier: downgrade.earlier, repository: downgrade.repository, now: downgrade.now }));
+    const current = evidence.provenance?.get(pkg.id);
+    if (downgrade.now === 'unverifiable') {
+      // An earlier version verified, and this one's bundle names a log or CA the trusted root does not know: it cannot
+      // be judged until the root is updated — a stale root, never reported as a forgery (once, if required already said it).
+      if (!findings.some((f) => f.code === 'TRUST_ROOT_STALE')) {
+        const reason = current?.status === 'root-stale' ? current.reason : 'its provenance names a transparency log or certificate authority the trusted root does not list';
+        findings.push(findingFor(pkg, { code: 'TRUST_ROOT_STALE', reason: `${reason} (and the earlier ${pkg.name}@${downgrade.earlier} had verified provenance, so it must be checked)`, trustedRoot: policy.provenance.trustedRoot }));
+      }
+    } else {
+      findings.push(findingFor(pkg, { code: 'PROVENANCE_DOWNGRADE', earlier: downgrade.earlier, repository: downgrade.repository, now: downgrade.now }));
+    }
   }
   return findings;
 }

@@ -103,7 +103,14 @@ export function findingFor(pkg: PackageNode, detail: FindingDetail): Finding {
       break;
     }
     case 'PROVENANCE_DOWNGRADE': {
-      const now = detail.now === 'none' ? 'this one has none' : detail.now === 'invalid' ? 'the provenance of this one does not verify' : `this one was built from ${detail.now.repository}`;
+      const now =
+        detail.now === 'none'
+          ? 'this one has none'
+          : detail.now === 'invalid'
+            ? 'the provenance of this one does not verify'
+            : detail.now === 'unverifiable'
+              ? 'the provenance of this one cannot be checked against the trusted root'
+              : `this one was built from ${detail.now.repository}`;
       message = `${who}${alias} is a provenance downgrade: the earlier ${pkg.name}@${detail.earlier} of the same release line had verified provenance from ${detail.repository}; ${now}`;
       fix = `pin ${pkg.name}@${detail.earlier} (the previous version with provenance); add "${who}" to provenance.allowDowngrade in portcullis.json only if the maintainers of ${pkg.name} moved on purpose`;
       break;
