@@ -1,0 +1,112 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
+import type { PackageNode } from '../model.js';
+import { parsePolicy } from '../policy/load.js';
+import type { Packument, PackumentVersion } from '../registry/packument.js';
+import type { RegistryClient } from '../registry/client.js';
+import { defaultTrust } from '../provenance/trusted-root.js';
+import { attestationVector } from '../provenance/vectors.fixture.js';
+import { earlierClaims, gatherProvenance, isProvenanceFacts, sameReleaseLine, type ProvenanceFacts } from './provenance.js';
+
+const REGISTRY = 'https://registry.npmjs.org/';
+// The real sigstore@1.0.0 provenance (github.com/sigstore/sigstore-js), and versions around it on its line.
+const real = attestationVector('sigstore', '1.0.0');
+
+function entry(version: string, claims: boolean, integrity = `sha512-${Buffer.from(version).toString('base64')}`): PackumentVersion {
+  return { name: 'sigstore', version, dist: { integrity, signatures: [], ...(claims ? { attestations: { provenance: 'https://slsa.dev/provenance/v0.2' } } : {}) } };
+}
+
+function packument(entries: PackumentVersion[]): Packument {
+  return { kind: 'abbreviated', name: 'sigstore', versions: new Map(entries.map((e) => [e.version, e])), invalidVersions: new Map(), time: new Map() };
+}
+
+/** A registry client that serves one packument and attestations documents, counting requests. */
+function fakeClient(doc: Packument, attestations: Record<string, unknown>, failing: string[] = []) {
+  const asked: string[] = [];
+  const client = {
+    async getPackument() {
+      asked.push('packument');
+      return doc;
+    },
+    async getAttestations(_name: string, version: string) {
+      asked.push(`attestations ${version}`);
+      if (failing.includes(version)) throw new Error('HTTP 500');
+      return attestations[version] ?? null;
+    },
+  } as unknown as RegistryClient;
+  return { client, asked };
+}
+
+const node = (version: string, integrity: string): PackageNode => ({ id: `sigstore@${version}`, name: 'sigstore', version, integrity, source: 'registry', registry: REGISTRY, aliases: [], paths: [`node_modules/sigstore`], dependents: ['.'] });
+const policy = (json: object = {}) => parsePolicy(JSON.stringify(json), '/p/portcullis.json');
+
+function gather(pkg: PackageNode, client: RegistryClient, json: object = {}, memo?: AuthenticatedMemo<ProvenanceFacts>) {
+  return gatherProvenance([pkg], { policy: policy(json), client, trust: defaultTrust, integrityOf: (p) => p.integrity, skip: () => false, ...(memo ? { memo } : {}) }, () => defaultTrust().id);
+}
+
+describe('release lines', () => {
+  it('same major; below 1.0.0 the same minor', () => {
+    expect(sameReleaseLine('1.2.0', '1.0.0')).toBe(true);
+    expect(sameReleaseLine('2.0.0', '1.9.9')).toBe(false);
+    expect(sameReleaseLine('0.4.1', '0.4.0')).toBe(true);
+    expect(sameReleaseLine('0.5.0', '0.4.0')).toBe(false);
+  });
+
+  it('earlier claims: lower versions of the line whose entry claims attestations, newest first', () => {
+    const doc = packument([entry('0.9.0', true), entry('1.0.0', true), entry('1.0.1', false), entry('1.1.0', true), entry('1.2.0', false), entry('2.0.0', true)]);
+    expect(earlierClaims(doc, '1.2.0')).toEqual(['1.1.0', '1.0.0']);
+    expect(earlierClaims(doc, '1.0.0')).toEqual([]);
+  });
+});
+
+describe('gatherProvenance', () => {
+  it('a version without provenance after a verified one on its line is a downgrade; the claim alone is never the evidence', async () => {
+    const doc = packument([entry('1.0.0', true, real.integrity), entry('1.0.1', false)]);
+    const { client, asked } = fakeClient(doc, { '1.0.0': real.document });
+    const out = await gather(node('1.0.1', 'sha512-bm90LXJlYWw='), client);
+    expect(out.downgrades.get('sigstore@1.0.1')).toEqual({ earlier: '1.0.0', repository: 'github.com/sigstore/sigstore-js', now: 'none' });
+    expect(asked.sort()).toEqual(['attestations 1.0.0', 'attestations 1.0.1', 'packument']);
+
+    // The earlier claim does not verify (its bytes are not what the bundle names): no evidence, no downgrade.
+    const forged = packument([entry('1.0.0', true, 'sha512-b3RoZXI='), entry('1.0.1', false)]);
+    const second = await gather(node('1.0.1', 'sha512-bm90LXJlYWw='), fakeClient(forged, { '1.0.0': real.document }).client);
+    expect(second.downgrades.size).toBe(0);
+  });
+
+  it('the same repository on the line is no downgrade; a line that never had provenance is not asked about', async () => {
+    const doc = packument([entry('1.0.0', true, real.integrity)]);
+    const same = await gather(node('1.0.0', real.integrity), fakeClient(doc, { '1.0.0': real.document }).client, { provenance: { require: ['sigstore'] } });
+    expect(same.provenance.get('sigstore@1.0.0')).toMatchObject({ status: 'verified', identity: { repository: 'github.com/sigstore/sigstore-js' } });
+    expect(same.downgrades.size).toBe(0);
+
+    const clean = fakeClient(packument([entry('1.0.0', false), entry('1.1.0', false)]), {});
+    const none = await gather(node('1.1.0', 'sha512-eA=='), clean.client);
+    expect(none.downgrades.size + none.provenance.size + none.unavailable.size).toBe(0);
+    expect(clean.asked).toEqual(['packument']);
+  });
+
+  it('fails closed: attestations that cannot be fetched make the version undecidable', async () => {
+    const doc = packument([entry('1.0.0', true, real.integrity), entry('1.0.1', false)]);
+    const out = await gather(node('1.0.1', 'sha512-eA=='), fakeClient(doc, {}, ['1.0.0']).client);
+    expect(out.unavailable.get('sigstore@1.0.1')).toMatch(/cannot check the provenance of the earlier sigstore@1.0.0: HTTP 500/);
+    expect(out.downgrades.size).toBe(0);
+  });
+
+  it('remembers verified outcomes: the next decision asks the registry nothing', async () => {
+    const memo = AuthenticatedMemo.open('provenance-v1', mkdtempSync(join(tmpdir(), 'portcullis-prov-')), '/p', Buffer.alloc(32, 7), isProvenanceFacts);
+    const doc = packument([entry('1.0.0', true, real.integrity), entry('1.0.1', false)]);
+    const first = fakeClient(doc, { '1.0.0': real.document });
+    await gather(node('1.0.1', 'sha512-bm90LXJlYWw='), first.client, {}, memo);
+    const again = fakeClient(doc, { '1.0.0': real.document });
+    const out = await gather(node('1.0.1', 'sha512-bm90LXJlYWw='), again.client, {}, memo);
+    expect(again.asked).toEqual([]);
+    expect(out.downgrades.get('sigstore@1.0.1')?.earlier).toBe('1.0.0');
+    // Another integrity is another question.
+    const other = fakeClient(doc, { '1.0.0': real.document });
+    await gather(node('1.0.1', 'sha512-b3RoZXI='), other.client, {}, memo);
+    expect(other.asked.length).toBeGreaterThan(0);
+  });
+});
