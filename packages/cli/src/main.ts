@@ -14,6 +14,8 @@ Commands:
         Evaluate the lockfile in DIR against portcullis.json and print the findings.
   approve <name|name@version…> [--dir DIR]
         Allow the install scripts of the named packages, pinned to the versions in the lockfile.
+  approve --publisher <name…> [--dir DIR] [--offline]
+        Pin who builds the named packages (provenance.publishers: repository, workflow, ids) from their verified provenance.
   explain <name> [--dir DIR] [--offline]
         Say why each installed copy of a package is allowed or blocked.
   init <npm|pnpm|yarn> [--dir DIR]

@@ -4,11 +4,15 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import type { LockfileKind } from '../model.js';
 import { approvalsFor } from '../policy/approvals.js';
-import { addScriptApprovals, starterPolicyText } from '../policy/edit.js';
-import { POLICY_FILE } from '../policy/load.js';
+import { addScriptApprovals, setPublisherPins, starterPolicyText } from '../policy/edit.js';
+import { loadProjectPolicy, POLICY_FILE } from '../policy/load.js';
+import { parsePackageSpec, specMatches } from '../policy/spec.js';
+import type { PublisherPin } from '../policy/types.js';
+import { PortcullisError } from '../errors.js';
+import { isOwnCode } from '../model.js';
 import type { Env } from '../env.js';
 import { loadProject } from './check.js';
-import { openGate } from './gate.js';
+import { gateFor, openGate } from './gate.js';
 
 /** What approve wrote: the policy file, every pinned entry asked for, and which of them were new. */
 export interface Approval {
@@ -36,5 +40,76 @@ export async function approveScripts(dir: string, names: readonly string[], opti
 export function describeApproval(approval: Approval): string {
   const lines = approval.entries.map((entry) => (approval.added.includes(entry) ? `+ scripts.allow: "${entry}"` : `= scripts.allow: "${entry}" (already there)`));
   lines.push(`${approval.added.length} approval(s) written to ${approval.file}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** What `approve --publisher` pinned: the policy file and each package's publisher, and which were new. */
+export interface PublisherApproval {
+  file: string;
+  pins: Array<{ spec: string; publisher: PublisherPin }>;
+  changed: string[];
+}
+
+/**
+ * `approve --publisher <name…>`: pins who builds each named package — the source repository, workflow and the
+ * repository's and owner's immutable ids — from the verified provenance of the versions in the lockfile, so nobody
+ * types certificate fields. Every installed copy of a name must carry verified provenance from one publisher.
+ */
+export async function approvePublishers(dir: string, names: readonly string[], options: { env?: Env; kind?: LockfileKind; offline?: boolean; fetch?: typeof fetch; cacheDir?: string; stateDir?: string } = {}): Promise<PublisherApproval> {
+  const env = options.env ?? process.env;
+  const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}) });
+  const policy = loadProjectPolicy(project.start, project.dir, env);
+  const specs = names.map((name) => {
+    const spec = parsePackageSpec(name);
+    if (typeof spec === 'string' || spec.range !== null || spec.scope !== undefined) throw new PortcullisError('USAGE', `approve --publisher takes package names (the publisher is pinned for every version), not "${name}"`);
+    return spec;
+  });
+  const copies = project.lockfile.packages.filter((p) => !isOwnCode(p) && p.source === 'registry' && specs.some((s) => specMatches(s, p.name, p.version)));
+  for (const spec of specs) {
+    if (!copies.some((p) => p.name === spec.name)) throw new PortcullisError('USAGE', `cannot pin the publisher of "${spec.name}": no registry package of that name is in ${project.lockfile.path}`);
+  }
+  // Judge those copies with a policy that requires their provenance: the same fetching and verification as an install.
+  const requiring = { ...policy, provenance: { ...policy.provenance, require: [...policy.provenance.require, ...specs] } };
+  const gate = gateFor(requiring, {
+    dir: project.dir,
+    packageManager: project.lockfile.kind,
+    purpose: 'check',
+    registryConfig: project.registryConfig,
+    env,
+    ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
+  });
+  const verdict = await gate.judge(copies);
+  const pins: Array<{ spec: string; publisher: PublisherPin }> = [];
+  for (const spec of specs) {
+    const seen = new Map<string, PublisherPin>();
+    for (const copy of copies.filter((p) => p.name === spec.name)) {
+      const evidence = verdict.evidence.provenance?.get(copy.id);
+      if (evidence?.status !== 'verified') {
+        const why = verdict.findings.find((f) => f.id === copy.id && f.rule === 'provenance')?.message ?? `its provenance is ${evidence?.status ?? 'unknown'}`;
+        throw new PortcullisError('USAGE', `cannot pin the publisher of ${spec.name}: ${copy.name}@${copy.version} has no verified provenance (${why})`);
+      }
+      const { repository, workflow, repositoryId, ownerId } = evidence.identity;
+      const pin: PublisherPin = { repository, workflow, ...(repositoryId !== undefined ? { repositoryId } : {}), ...(ownerId !== undefined ? { ownerId } : {}) };
+      seen.set(JSON.stringify(pin), pin);
+    }
+    if (seen.size > 1) {
+      throw new PortcullisError('USAGE', `cannot pin the publisher of ${spec.name}: its installed versions were built by different publishers (${[...seen.values()].map((p) => `${p.repository} ${p.workflow}`).join('; ')}); install one version and pin it, or write provenance.publishers by hand`);
+    }
+    pins.push({ spec: spec.name, publisher: [...seen.values()][0]! });
+  }
+  const file = gate.policyFile ?? join(project.dir, POLICY_FILE);
+  const before = existsSync(file) ? readFileSync(file, 'utf8') : starterPolicyText();
+  const { text, changed } = setPublisherPins(before, file, pins);
+  if (changed.length > 0) writeFileAtomic(file, text);
+  return { file, pins, changed };
+}
+
+/** The lines `approve --publisher` prints. */
+export function describePublisherApproval(approval: PublisherApproval): string {
+  const lines = approval.pins.map(({ spec, publisher }) => `${approval.changed.includes(spec) ? '+' : '='} provenance.publishers["${spec}"]: ${JSON.stringify(publisher)}${approval.changed.includes(spec) ? '' : ' (already there)'}`);
+  lines.push(`${approval.changed.length} publisher pin(s) written to ${approval.file}`);
   return `${lines.join('\n')}\n`;
 }

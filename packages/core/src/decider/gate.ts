@@ -148,8 +148,8 @@ export function openGate(options: GateOptions): Gate {
   return gateFor(policy, { ...options, env });
 }
 
-/** The gate for a loaded policy. */
-function gateFor(policy: Policy, options: GateOptions): Gate {
+/** The gate for a loaded policy (internal: `approve --publisher` judges with a policy that requires provenance). */
+export function gateFor(policy: Policy, options: GateOptions): Gate {
   const surface = options.surface ?? options.packageManager;
   const strict = options.strict === true;
   const allowed = createSpecMatcher(policy.scripts.allow);
