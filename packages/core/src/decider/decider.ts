@@ -147,7 +147,7 @@ export function createDecider(options: DecideOptions): Decider {
         () => trustOf().id,
       );
       for (const [id, reason] of provenance.unavailable) unavailable.set(id, reason);
-      const evidence: Evidence = { ...gathered.evidence, unavailable, provenance: provenance.provenance, downgrades: provenance.downgrades };
+      const evidence: Evidence = { ...gathered.evidence, unavailable, provenance: provenance.provenance, downgrades: provenance.downgrades, publisherChanges: provenance.publisherChanges };
       const findings = evaluate(options.policy, packages, evidence);
       const notices = [...keyNotices, ...provenance.notices];
       for (const s of stripping) {

@@ -109,4 +109,19 @@ describe('gatherProvenance', () => {
     await gather(node('1.0.1', 'sha512-b3RoZXI='), other.client, {}, memo);
     expect(other.asked.length).toBeGreaterThan(0);
   });
+
+  it('remembers who published a package: the same repository name with another repository id is a re-registration', async () => {
+    const pw = attestationVector('@playwright/cli', '0.1.1');
+    const memo = AuthenticatedMemo.open('provenance-v1', mkdtempSync(join(tmpdir(), 'portcullis-prov-')), '/p', Buffer.alloc(32, 9), isProvenanceFacts);
+    const doc: Packument = { kind: 'abbreviated', name: '@playwright/cli', versions: new Map([['0.1.1', { name: '@playwright/cli', version: '0.1.1', dist: { integrity: pw.integrity, signatures: [], attestations: {} } }]]), invalidVersions: new Map(), time: new Map() };
+    const pkg: PackageNode = { id: '@playwright/cli@0.1.1', name: '@playwright/cli', version: '0.1.1', integrity: pw.integrity, source: 'registry', registry: REGISTRY, aliases: [], paths: [], dependents: [] };
+    const run = () =>
+      gatherProvenance([pkg], { policy: policy({ provenance: { require: ['@playwright/cli'] } }), client: fakeClient(doc, { '0.1.1': pw.document }).client, trust: defaultTrust, integrityOf: (p) => p.integrity, skip: () => false, memo }, () => defaultTrust().id);
+    // First sight: remembered, nothing to compare.
+    expect((await run()).publisherChanges.size).toBe(0);
+    expect((await run()).publisherChanges.size).toBe(0);
+    // An earlier install saw the repository under another id.
+    memo.set(JSON.stringify(['publisher', REGISTRY, '@playwright/cli']), { pub: { repository: 'github.com/microsoft/playwright-cli', repositoryId: '1', ownerId: '6154722' } });
+    expect((await run()).publisherChanges.get('@playwright/cli@0.1.1')).toEqual({ repository: 'github.com/microsoft/playwright-cli', repositoryId: '1', ownerId: '6154722' });
+  });
 });

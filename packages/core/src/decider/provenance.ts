@@ -7,7 +7,7 @@
  */
 import semver from 'semver';
 import type { AuthenticatedMemo } from '../cache/authenticated-memo.js';
-import type { ProvenanceDowngrade, ProvenanceEvidence } from '../evaluation/evidence.js';
+import type { ProvenanceDowngrade, ProvenanceEvidence, RememberedPublisher } from '../evaluation/evidence.js';
 import { isOwnCode, type PackageNode } from '../model.js';
 import { noDowngradeApplies, provenanceRequired } from '../policy/provenance.js';
 import type { Policy } from '../policy/types.js';
@@ -39,6 +39,8 @@ export interface ProvenanceGatherOptions {
 export interface ProvenanceFacts {
   p?: Exclude<ProvenanceEvidence, { status: 'unavailable' }>;
   d?: ProvenanceDowngrade | null;
+  /** Under a package's own key: the publisher last seen for it (repository and immutable ids). */
+  pub?: RememberedPublisher;
 }
 
 const short = (value: unknown, max = 2048): value is string => typeof value === 'string' && value.length <= max;
@@ -63,6 +65,12 @@ export function isProvenanceFacts(value: unknown): value is ProvenanceFacts {
       if (!short(e.reason)) return false;
     } else if (e.status !== 'missing') return false;
   }
+  const { pub } = value as Record<string, unknown>;
+  if (pub !== undefined) {
+    if (typeof pub !== 'object' || pub === null || Array.isArray(pub)) return false;
+    const r = pub as Record<string, unknown>;
+    if (!short(r.repository) || !(r.repositoryId === undefined || short(r.repositoryId, 64)) || !(r.ownerId === undefined || short(r.ownerId, 64))) return false;
+  }
   if (d !== undefined && d !== null) {
     if (typeof d !== 'object' || Array.isArray(d)) return false;
     const g = d as Record<string, unknown>;
@@ -76,6 +84,8 @@ export function isProvenanceFacts(value: unknown): value is ProvenanceFacts {
 export interface GatheredProvenance {
   provenance: Map<string, ProvenanceEvidence>;
   downgrades: Map<string, ProvenanceDowngrade>;
+  /** Verified versions whose repository or owner id differs from the one this project saw before for that repository. */
+  publisherChanges: Map<string, RememberedPublisher>;
   /** Ids that could not be decided (attestations or packuments unavailable), with why. */
   unavailable: Map<string, string>;
   /** Plain notices: a registry that serves no attestations for any package it was asked about. */
@@ -108,7 +118,27 @@ function reasonOf(error: unknown): string {
 export async function gatherProvenance(packages: readonly PackageNode[], options: ProvenanceGatherOptions, trustId: () => string): Promise<GatheredProvenance> {
   const provenance = new Map<string, ProvenanceEvidence>();
   const downgrades = new Map<string, ProvenanceDowngrade>();
+  const publisherChanges = new Map<string, RememberedPublisher>();
   const unavailable = new Map<string, string>();
+
+  /**
+   * Compares a verified identity with the publisher this project saw before for the package (same repository name,
+   * other repository or owner id: re-registered by someone else), then remembers what was seen now.
+   */
+  const comparePublisher = (pkg: PackageNode, registry: string, evidence: ProvenanceEvidence | undefined) => {
+    if (evidence?.status !== 'verified' || options.memo?.enabled !== true) return;
+    const key = JSON.stringify(['publisher', registry, pkg.name]);
+    const seen = options.memo.get(key)?.pub;
+    const { repository, repositoryId, ownerId } = evidence.identity;
+    if (seen !== undefined && seen.repository.toLowerCase() === repository.toLowerCase()) {
+      const idChanged = (a: string | undefined, b: string | undefined) => a !== undefined && b !== undefined && a !== b;
+      if (idChanged(seen.repositoryId, repositoryId) || idChanged(seen.ownerId, ownerId)) {
+        publisherChanges.set(pkg.id, seen);
+        return; // keep remembering the first publisher until the user pins the new one
+      }
+    }
+    options.memo.set(key, { pub: { repository, ...(repositoryId !== undefined ? { repositoryId } : {}), ...(ownerId !== undefined ? { ownerId } : {}) } });
+  };
   const asked = new Map<string, { versions: number; missing: number }>();
   const verifications = new Map<string, Promise<ProvenanceEvidence>>();
 
@@ -153,6 +183,7 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
       if (known !== undefined && (!required || known.p !== undefined) && (!downgradeCheck || known.d !== undefined)) {
         if (known.p !== undefined) provenance.set(pkg.id, known.p);
         if (known.d) downgrades.set(pkg.id, known.d);
+        comparePublisher(pkg, registry, known.p);
         return;
       }
       const learnt: ProvenanceFacts = { ...known };
@@ -181,6 +212,7 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
       }
       if (current !== undefined) {
         provenance.set(pkg.id, current);
+        comparePublisher(pkg, registry, current);
         if (current.status !== 'unavailable') learnt.p = current;
       }
       if (memoKey !== undefined && !unavailable.has(pkg.id) && (learnt.p !== undefined || learnt.d !== undefined)) options.memo!.set(memoKey, learnt);
@@ -220,5 +252,5 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
       );
     }
   }
-  return { provenance, downgrades, unavailable, notices };
+  return { provenance, downgrades, publisherChanges, unavailable, notices };
 }

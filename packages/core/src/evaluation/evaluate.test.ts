@@ -285,6 +285,17 @@ describe('provenance rule', () => {
     expect(finding!.fix).toContain('{"repository":"github.com/attacker/fork","workflow":".github/workflows/release.yml","repositoryId":"42"}');
   });
 
+  it('a repository this project saw before with other immutable ids is PUBLISHER_MISMATCH, unless a publishers pin decides', () => {
+    const e: Evidence = { ...withProvenance(lib, verifiedAs({ repositoryId: '999' })), publisherChanges: new Map([[lib.id, { repository: 'github.com/sigstore/sigstore-js', repositoryId: '495574555' }]]) };
+    const [finding] = evaluate(policy({}), [lib], e);
+    expect(finding).toMatchObject({ code: 'PUBLISHER_MISMATCH', rule: 'provenance' });
+    expect(finding!.message).toContain('earlier installs of this project saw sigstore built from repository github.com/sigstore/sigstore-js');
+    expect(finding!.message).toContain('differs in: repositoryId');
+    expect(finding!.fix).toBe('do not install it; only if the maintainers of sigstore re-created the repository themselves, pin it: portcullis approve --publisher sigstore');
+    // The user pinned the new publisher: the pin decides.
+    expect(evaluate(pinned({ ...pin, repositoryId: '999' }), [lib], e)).toEqual([]);
+  });
+
   it('the entry naming the package wins over its scope wildcard', () => {
     const p = policy({ provenance: { publishers: { '@sig/*': { repository: 'github.com/sig/mono', workflow: 'release.yml' }, '@sig/special': { repository: 'github.com/sig/special', workflow: 'release.yml' } } } });
     const special = pkg('@sig/special', '1.0.0');

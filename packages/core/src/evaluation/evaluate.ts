@@ -72,6 +72,14 @@ function provenanceFindings(policy: Policy, pkg: PackageNode, evidence: Evidence
     const required = requiredProvenanceFinding(policy, pkg, evidence.provenance?.get(pkg.id));
     if (required !== null) findings.push(required);
   }
+  // A repository name this project saw with other immutable ids: re-registered by someone else. A publishers pin decides instead.
+  const changed = evidence.publisherChanges?.get(pkg.id);
+  const now = evidence.provenance?.get(pkg.id);
+  if (changed !== undefined && now?.status === 'verified' && publisherFor(policy, pkg.name, pkg.version) === undefined) {
+    const expected = { repository: changed.repository, workflow: now.identity.workflow, ...(changed.repositoryId !== undefined ? { repositoryId: changed.repositoryId } : {}), ...(changed.ownerId !== undefined ? { ownerId: changed.ownerId } : {}) };
+    const differences = publisherDifferences(expected, now.identity);
+    if (differences.length > 0) findings.push(findingFor(pkg, { code: 'PUBLISHER_MISMATCH', entry: pkg.name, expected, actual: now.identity, differences, remembered: true }));
+  }
   const downgrade = evidence.downgrades?.get(pkg.id);
   if (downgrade !== undefined && noDowngradeApplies(policy, pkg.name, pkg.version)) {
     const current = evidence.provenance?.get(pkg.id);

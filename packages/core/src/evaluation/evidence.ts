@@ -65,6 +65,13 @@ export type ProvenanceEvidence =
   /** The attestations could not be fetched (fail closed). */
   | { status: 'unavailable'; reason: string };
 
+/** The publisher an earlier decision saw for a package: its repository and immutable ids. */
+export interface RememberedPublisher {
+  repository: string;
+  repositoryId?: string;
+  ownerId?: string;
+}
+
 /** An earlier version of the same release line had verified provenance that this version does not match. */
 export interface ProvenanceDowngrade {
   /** The earlier version with verified provenance. */
@@ -96,4 +103,9 @@ export interface Evidence {
   provenance?: ReadonlyMap<string, ProvenanceEvidence>;
   /** Versions that are a provenance downgrade on their release line (verified evidence only). */
   downgrades?: ReadonlyMap<string, ProvenanceDowngrade>;
+  /**
+   * Versions built from the repository an earlier decision of this project saw for that package, but whose repository
+   * or owner id differs from what was seen then: the name was deleted and registered again by someone else.
+   */
+  publisherChanges?: ReadonlyMap<string, RememberedPublisher>;
 }

@@ -18,7 +18,7 @@ export type FindingDetail =
   | { code: 'PROVENANCE_MISSING'; list: 'require' | 'publishers'; entry: string }
   | { code: 'PROVENANCE_INVALID'; reason: string }
   | { code: 'TRUST_ROOT_STALE'; reason: string; trustedRoot: string | null }
-  | { code: 'PUBLISHER_MISMATCH'; entry: string; expected: PublisherPin; actual: PublisherIdentity; differences: ReadonlyArray<keyof PublisherPin> }
+  | { code: 'PUBLISHER_MISMATCH'; entry: string; expected: PublisherPin; actual: PublisherIdentity; differences: ReadonlyArray<keyof PublisherPin>; remembered?: true }
   | { code: 'PROVENANCE_DOWNGRADE'; earlier: string; repository: string; now: ProvenanceDowngrade['now'] };
 
 /** Where Sigstore publishes its current trusted root (the `trusted_root.json` target of its TUF repository). */
@@ -98,8 +98,13 @@ export function findingFor(pkg: PackageNode, detail: FindingDetail): Finding {
       const actual: Record<string, string> = { repository: detail.actual.repository, workflow: detail.actual.workflow };
       if (detail.expected.repositoryId !== undefined && detail.actual.repositoryId !== undefined) actual.repositoryId = detail.actual.repositoryId;
       if (detail.expected.ownerId !== undefined && detail.actual.ownerId !== undefined) actual.ownerId = detail.actual.ownerId;
-      message = `${who}${alias} was built by ${describe(detail.actual)}, but provenance.publishers entry "${detail.entry}" expects ${describe(detail.expected)} (differs in: ${detail.differences.join(', ')})`;
-      fix = `do not install it; only if the maintainers of ${pkg.name} moved its release on purpose, set provenance.publishers "${detail.entry}" to ${JSON.stringify(actual)} in portcullis.json`;
+      if (detail.remembered) {
+        message = `${who}${alias} was built by ${describe(detail.actual)}, but earlier installs of this project saw ${pkg.name} built from ${describe(detail.expected)} (differs in: ${detail.differences.join(', ')}): a repository or owner deleted and registered again under the same name by someone else looks like this`;
+        fix = `do not install it; only if the maintainers of ${pkg.name} re-created the repository themselves, pin it: portcullis approve --publisher ${pkg.name}`;
+      } else {
+        message = `${who}${alias} was built by ${describe(detail.actual)}, but provenance.publishers entry "${detail.entry}" expects ${describe(detail.expected)} (differs in: ${detail.differences.join(', ')})`;
+        fix = `do not install it; only if the maintainers of ${pkg.name} moved its release on purpose, set provenance.publishers "${detail.entry}" to ${JSON.stringify(actual)} in portcullis.json`;
+      }
       break;
     }
     case 'PROVENANCE_DOWNGRADE': {
