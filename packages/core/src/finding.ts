@@ -19,7 +19,9 @@ export type FindingCode =
   | 'PROVENANCE_INVALID'
   | 'PUBLISHER_MISMATCH'
   | 'PROVENANCE_DOWNGRADE'
-  | 'TRUST_ROOT_STALE';
+  | 'TRUST_ROOT_STALE'
+  | 'RELEASE_TOO_NEW'
+  | 'KNOWN_MALICIOUS';
 
 export const FINDING_CODES: readonly FindingCode[] = [
   'SCRIPT_NOT_ALLOWED',
@@ -36,6 +38,8 @@ export const FINDING_CODES: readonly FindingCode[] = [
   'PUBLISHER_MISMATCH',
   'PROVENANCE_DOWNGRADE',
   'TRUST_ROOT_STALE',
+  'RELEASE_TOO_NEW',
+  'KNOWN_MALICIOUS',
 ];
 
 /** One blocked package: what happened, to which package, and the one thing that fixes it. */

@@ -22,6 +22,7 @@ import type { InstalledManifestReader } from '../layouts/installed.js';
 import { defaultTrust, loadTrustedRoot, type SigstoreTrust } from '../provenance/trusted-root.js';
 import { gatherEvidence } from './gather.js';
 import { gatherProvenance, isProvenanceFacts, type ProvenanceFacts } from './provenance.js';
+import { gatherPublishTimes, isPublishTime } from './published.js';
 import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
 
 /** The settings packages are judged by. */
@@ -37,6 +38,8 @@ export interface DecideOptions {
   projectDir?: string;
   /** Where this user's memo secret lives (default: `defaultStateDir`). */
   stateDir?: string;
+  /** The clock of the cooldown (tests). */
+  now?: () => number;
 }
 
 /** The decision on a set of packages: findings, exit code, the evidence behind them and plain notices. */
@@ -93,6 +96,7 @@ export function createDecider(options: DecideOptions): Decider {
   let verified: VerifiedVersions | undefined;
   let trust: SigstoreTrust | undefined;
   let provenanceMemo: AuthenticatedMemo<ProvenanceFacts> | undefined;
+  let publishedMemo: AuthenticatedMemo<string> | undefined;
   let keys: Promise<{ keyring: Keyring; notices: string[]; withoutKeysEndpoint: string[] }> | undefined;
 
   async function loadKeys(): Promise<{ keyring: Keyring; notices: string[]; withoutKeysEndpoint: string[] }> {
@@ -147,7 +151,23 @@ export function createDecider(options: DecideOptions): Decider {
         () => trustOf().id,
       );
       for (const [id, reason] of provenance.unavailable) unavailable.set(id, reason);
-      const evidence: Evidence = { ...gathered.evidence, unavailable, provenance: provenance.provenance, downgrades: provenance.downgrades, publisherChanges: provenance.publisherChanges };
+      publishedMemo ??= AuthenticatedMemo.open('published-v1', cacheDir, options.projectDir ?? '', memoSecret(options.stateDir ?? defaultStateDir(env)), isPublishTime);
+      const times = await gatherPublishTimes(packages, {
+        policy: options.policy,
+        client,
+        skip: (pkg) => unavailable.has(pkg.id) || (pkg.inBundle === true && gathered.evidence.notBundled?.has(pkg.id) !== true),
+        memo: publishedMemo,
+      });
+      for (const [id, reason] of times.unavailable) unavailable.set(id, reason);
+      const evidence: Evidence = {
+        ...gathered.evidence,
+        unavailable,
+        provenance: provenance.provenance,
+        downgrades: provenance.downgrades,
+        publisherChanges: provenance.publisherChanges,
+        published: times.published,
+        now: (options.now ?? Date.now)(),
+      };
       const findings = evaluate(options.policy, packages, evidence);
       const notices = [...keyNotices, ...provenance.notices];
       for (const s of stripping) {
@@ -168,6 +188,7 @@ export function createDecider(options: DecideOptions): Decider {
     save() {
       verified?.save();
       provenanceMemo?.save();
+      publishedMemo?.save();
     },
     settle() {
       return client.settle();

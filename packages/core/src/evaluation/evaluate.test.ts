@@ -407,3 +407,70 @@ describe('provenance rule', () => {
     );
   });
 });
+
+describe('cooldown rule', () => {
+  const NOW = Date.parse('2026-12-02T12:00:00Z');
+  const lib = pkg('lib', '2.0.0');
+  const cooled = (json: object = {}) => policy({ cooldown: { minimumReleaseAge: '3d', ...json } });
+  const at = (published: string | null, now: number | undefined = NOW): Evidence => ({ ...evidence([[lib, noScripts, verified]]), published: new Map([[lib.id, published]]), ...(now !== undefined ? { now } : {}) });
+
+  it('a version younger than the limit is RELEASE_TOO_NEW, saying its age, the limit and when it becomes installable', () => {
+    const [finding, ...rest] = evaluate(cooled(), [lib], at('2026-12-02T11:00:00Z'));
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({ code: 'RELEASE_TOO_NEW', rule: 'cooldown', package: 'lib', version: '2.0.0' });
+    expect(finding!.message).toBe('lib@2.0.0 was published 1 h 0 min ago (2026-12-02T11:00:00.000Z), and cooldown.minimumReleaseAge is 3d: it becomes installable at 2026-12-05T11:00:00.000Z');
+    expect(finding!.fix).toContain('portcullis approve --cooldown lib@2.0.0');
+    expect(exitCodeFor([finding!])).toBe(1);
+  });
+
+  it('old enough passes; exactly the limit passes; a publish time in the future is too new', () => {
+    expect(evaluate(cooled(), [lib], at('2026-11-01T00:00:00Z'))).toEqual([]);
+    expect(evaluate(cooled(), [lib], at('2026-11-29T12:00:00Z'))).toEqual([]);
+    expect(evaluate(cooled(), [lib], at('2026-12-03T00:00:00Z')).map((f) => f.code)).toEqual(['RELEASE_TOO_NEW']);
+  });
+
+  it('an unknown or unreadable publish time, or no clock, is never "old enough": exit 3', () => {
+    for (const e of [at(null), at('yesterday'), { ...evidence([[lib, noScripts, verified]]), published: new Map([[lib.id, '2026-11-01T00:00:00Z']]) }, { ...evidence([[lib, noScripts, verified]]), now: NOW }]) {
+      const findings = evaluate(cooled(), [lib], e);
+      expect(findings.map((f) => [f.code, f.rule])).toEqual([['METADATA_UNAVAILABLE', 'cooldown']]);
+      expect(exitCodeFor(findings)).toBe(3);
+    }
+  });
+
+  it('exclude and an unexpired exception waive it; an expired exception does not; no limit, no rule', () => {
+    expect(evaluate(cooled({ exclude: ['lib'] }), [lib], at('2026-12-02T11:00:00Z'))).toEqual([]);
+    expect(evaluate(cooled({ exclude: ['@acme/*'] }), [lib], at('2026-12-02T11:00:00Z')).map((f) => f.code)).toEqual(['RELEASE_TOO_NEW']);
+    expect(evaluate(cooled({ exceptions: { 'lib@2.0.0': '2026-12-03T00:00:00Z' } }), [lib], at('2026-12-02T11:00:00Z'))).toEqual([]);
+    expect(evaluate(cooled({ exceptions: { 'lib@2.0.0': '2026-12-02T00:00:00Z' } }), [lib], at('2026-12-02T11:00:00Z')).map((f) => f.code)).toEqual(['RELEASE_TOO_NEW']);
+    expect(evaluate(cooled({ exceptions: { 'lib@1.0.0': '2026-12-03T00:00:00Z' } }), [lib], at('2026-12-02T11:00:00Z')).map((f) => f.code)).toEqual(['RELEASE_TOO_NEW']);
+    expect(evaluate(policy({}), [lib], at('2026-12-02T11:00:00Z'))).toEqual([]);
+  });
+
+  it('own code, git sources and bundled copies have no registry age to judge', () => {
+    const git = pkg('g', '1.0.0', { source: 'git', resolved: 'git+https://x/g.git', registry: undefined, integrity: undefined });
+    const bundled = pkg('b', '1.0.0', { inBundle: true, bundledBy: { name: 'lib', version: '2.0.0' }, integrity: undefined });
+    const e: Evidence = { ...evidence([[git, noScripts], [bundled, noScripts]]), now: NOW, published: new Map() };
+    expect(evaluate(cooled({}), [git, bundled], e).filter((f) => f.rule === 'cooldown')).toEqual([]);
+  });
+});
+
+describe('advisories rule', () => {
+  const evil = pkg('evil-lib', '1.2.3');
+  const listed: Evidence = { ...evidence([[evil, noScripts, verified]]), advisories: new Map([[evil.id, [{ id: 'MAL-2025-1234', summary: 'Malicious code in evil-lib (npm)' }]]]) };
+
+  it('a listed version is KNOWN_MALICIOUS naming the advisory; nothing waives it', () => {
+    for (const p of [policy({}), policy({ scripts: { allow: ['evil-lib'] }, signatures: { require: 'off', allowUnsigned: ['evil-lib'] }, cooldown: { minimumReleaseAge: '1d', exclude: ['evil-lib'] } })]) {
+      const findings = evaluate(p, [evil], { ...listed, now: 0, published: new Map([[evil.id, '1970-01-01T00:00:00Z']]) });
+      expect(findings.map((f) => [f.code, f.rule])).toEqual([['KNOWN_MALICIOUS', 'advisories']]);
+      expect(findings[0]!.message).toBe('evil-lib@1.2.3 is known malicious: MAL-2025-1234 (Malicious code in evil-lib (npm))');
+      expect(exitCodeFor(findings)).toBe(1);
+    }
+  });
+
+  it('even when its metadata could not be fetched, and for a git copy; never for own code', () => {
+    const down: Evidence = { ...listed, unavailable: new Map([[evil.id, 'HTTP 500']]) };
+    expect(evaluate(policy({}), [evil], down).map((f) => f.code)).toEqual(['KNOWN_MALICIOUS', 'METADATA_UNAVAILABLE']);
+    const own = pkg('evil-lib', '1.2.3', { source: 'workspace' });
+    expect(evaluate(policy({}), [own], listed)).toEqual([]);
+  });
+});

@@ -27,8 +27,12 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
   const unsignedAllowed = createSpecMatcher(policy.signatures.allowUnsigned);
   const findings: Finding[] = [];
 
+  const cooldownExcluded = createSpecMatcher(policy.cooldown.exclude);
   for (const pkg of packages) {
     if (isOwnCode(pkg)) continue;
+    // Known bad is known bad, whatever else is known or allowed: nothing waives it.
+    const advisories = evidence.advisories?.get(pkg.id);
+    if (advisories !== undefined && advisories.length > 0) findings.push(findingFor(pkg, { code: 'KNOWN_MALICIOUS', advisories }));
     const unavailable = evidence.unavailable.get(pkg.id);
     if (unavailable !== undefined) {
       // Fail closed: without metadata we can decide neither rule.
@@ -47,8 +51,12 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
     }
 
     const bundled = pkg.inBundle === true && evidence.notBundled?.has(pkg.id) !== true;
-    // Like a signature, provenance vouches for a registry tarball: a bundled copy's bytes are its parent's.
-    if (pkg.source === 'registry' && !bundled) findings.push(...provenanceFindings(policy, pkg, evidence));
+    // Like a signature, provenance vouches for a registry tarball: a bundled copy's bytes are its parent's (and so is its age).
+    if (pkg.source === 'registry' && !bundled) {
+      findings.push(...provenanceFindings(policy, pkg, evidence));
+      const cooldown = cooldownFinding(policy, pkg, evidence, cooldownExcluded);
+      if (cooldown !== null) findings.push(cooldown);
+    }
 
     if (policy.signatures.require === 'off') continue;
     const signature = bytesUnpinned(pkg, bundled) ? findingFor(pkg, { code: 'INTEGRITY_MISSING' }) : signatureFinding(pkg, evidence.signatures.get(pkg.id), bundled);
@@ -59,6 +67,26 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
   }
 
   return findings.sort((a, b) => a.package.localeCompare(b.package) || a.version.localeCompare(b.version) || a.code.localeCompare(b.code));
+}
+
+/**
+ * The cooldown for one registry version: younger than cooldown.minimumReleaseAge (by the registry's publish time) is
+ * RELEASE_TOO_NEW; an unknown or unreadable publish time is never "old enough". `exclude` and an unexpired exception waive it.
+ */
+function cooldownFinding(policy: Policy, pkg: PackageNode, evidence: Evidence, excluded: (name: string, version: string) => unknown): Finding | null {
+  const limit = policy.cooldown.minimumReleaseAge;
+  if (limit === null || excluded(pkg.name, pkg.version)) return null;
+  const now = evidence.now;
+  const undecided = (reason: string) => findingFor(pkg, { code: 'METADATA_UNAVAILABLE', reason, rule: 'cooldown' });
+  if (now === undefined) return undecided('the time of the decision is unknown, so its age cannot be told');
+  if (policy.cooldown.exceptions.some((e) => specMatches(e.spec, pkg.name, pkg.version) && Date.parse(e.until) > now)) return null;
+  const published = evidence.published?.get(pkg.id);
+  if (published === undefined) return undecided('its publish time was not checked');
+  const at = published === null ? Number.NaN : Date.parse(published);
+  if (Number.isNaN(at)) return undecided('the registry gives no readable publish time for it, so its age is unknown');
+  const ageMs = now - at;
+  if (ageMs >= limit.ms) return null;
+  return findingFor(pkg, { code: 'RELEASE_TOO_NEW', published: new Date(at).toISOString(), ageMs: Math.max(0, ageMs), limit: limit.raw, installableAt: new Date(at + limit.ms).toISOString() });
 }
 
 /**

@@ -82,6 +82,13 @@ export interface ProvenanceDowngrade {
   now: 'none' | 'invalid' | 'unverifiable' | { repository: string };
 }
 
+/** One advisory that lists a version as known bad. */
+export interface AdvisoryEvidence {
+  /** `MAL-2025-1234`. */
+  id: string;
+  summary: string;
+}
+
 /** Everything the evaluator may consult, keyed by package id. */
 export interface Evidence {
   scripts: ReadonlyMap<string, ScriptEvidence>;
@@ -108,4 +115,10 @@ export interface Evidence {
    * or owner id differs from what was seen then: the name was deleted and registered again by someone else.
    */
   publisherChanges?: ReadonlyMap<string, RememberedPublisher>;
+  /** Registry publish time (ISO) of the versions the cooldown applies to; null when the registry gives none or an unreadable one. */
+  published?: ReadonlyMap<string, string | null>;
+  /** The time of the decision (ms since the epoch), for the cooldown: evaluate itself reads no clock. */
+  now?: number;
+  /** Advisories that list a version as known bad (advisories.osv). */
+  advisories?: ReadonlyMap<string, readonly AdvisoryEvidence[]>;
 }

@@ -19,7 +19,18 @@ export type FindingDetail =
   | { code: 'PROVENANCE_INVALID'; reason: string }
   | { code: 'TRUST_ROOT_STALE'; reason: string; trustedRoot: string | null }
   | { code: 'PUBLISHER_MISMATCH'; entry: string; expected: PublisherPin; actual: PublisherIdentity; differences: ReadonlyArray<keyof PublisherPin>; remembered?: true }
-  | { code: 'PROVENANCE_DOWNGRADE'; earlier: string; repository: string; now: ProvenanceDowngrade['now'] };
+  | { code: 'PROVENANCE_DOWNGRADE'; earlier: string; repository: string; now: ProvenanceDowngrade['now'] }
+  | { code: 'RELEASE_TOO_NEW'; published: string; ageMs: number; limit: string; installableAt: string }
+  | { code: 'KNOWN_MALICIOUS'; advisories: ReadonlyArray<{ id: string; summary: string }> };
+
+/** `3 h 12 min`, `2 days 4 h`: an age for a message. */
+function describeAge(ms: number): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} days ${hours % 24} h`;
+}
 
 /** Where Sigstore publishes its current trusted root (the `trusted_root.json` target of its TUF repository). */
 const SIGSTORE_TUF_REPOSITORY = 'https://tuf-repo-cdn.sigstore.dev';
@@ -107,6 +118,14 @@ export function findingFor(pkg: PackageNode, detail: FindingDetail): Finding {
       }
       break;
     }
+    case 'RELEASE_TOO_NEW':
+      message = `${who}${alias} was published ${describeAge(detail.ageMs)} ago (${detail.published}), and cooldown.minimumReleaseAge is ${detail.limit}: it becomes installable at ${detail.installableAt}`;
+      fix = `use a version published before the cooldown (pin the previous one), or wait until ${detail.installableAt}; to take it now: portcullis approve --cooldown ${who} (a time-boxed exception), or add "${pkg.name}" to cooldown.exclude in portcullis.json`;
+      break;
+    case 'KNOWN_MALICIOUS':
+      message = `${who}${alias} is known malicious: ${detail.advisories.map((a) => `${a.id}${a.summary ? ` (${a.summary})` : ''}`).join('; ')}`;
+      fix = `do not install it: remove ${pkg.name} or move to a version the advisory does not list, and treat any machine that installed ${who} as compromised (rotate its credentials)`;
+      break;
     case 'PROVENANCE_DOWNGRADE': {
       const now =
         detail.now === 'none'
@@ -136,6 +155,10 @@ function ruleOf(detail: FindingDetail): Rule {
     case 'PUBLISHER_MISMATCH':
     case 'PROVENANCE_DOWNGRADE':
       return 'provenance';
+    case 'RELEASE_TOO_NEW':
+      return 'cooldown';
+    case 'KNOWN_MALICIOUS':
+      return 'advisories';
     case 'METADATA_UNAVAILABLE':
       return detail.rule ?? 'signatures';
     default:

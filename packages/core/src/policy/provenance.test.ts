@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import schema from '../../schema.json' with { type: 'json' };
@@ -101,9 +102,18 @@ describe('provenance keys', () => {
     expect(policyError(pin({ ...SIGSTORE, [field]: value })).message).toContain(`"${field}" of "provenance.publishers" entry "x" must be a string of digits`);
   });
 
-  it('still refuses the keys of other issues (cooldown, advisories) until they are built', () => {
-    expect(policyError('{"cooldown": {}}').message).toContain('unknown key "cooldown"');
-    expect(policyError('{"advisories": {}}').message).toContain('unknown key "advisories"');
+  it('cooldown and advisories: durations, exceptions with an expiry, OSV paths relative to portcullis.json; unknown keys refused', () => {
+    const policy = parsePolicy('{"cooldown": {"minimumReleaseAge": "3d", "exclude": ["@acme/*"], "exceptions": {"lodash@4.17.22": "2026-12-09T00:00:00Z"}}, "advisories": {"osv": ["./security/osv"]}}', FILE);
+    expect(policy.cooldown.minimumReleaseAge).toEqual({ raw: '3d', ms: 3 * 86_400_000 });
+    expect(policy.cooldown.exclude.map((s) => s.raw)).toEqual(['@acme/*']);
+    expect(policy.cooldown.exceptions.map((e) => [e.spec.raw, e.until])).toEqual([['lodash@4.17.22', '2026-12-09T00:00:00.000Z']]);
+    expect(policy.advisories.osv).toEqual([join(dirname(FILE), 'security/osv')]);
+    for (const [raw, ms] of [['90m', 5_400_000], ['72h', 259_200_000], ['2w', 1_209_600_000]] as const) expect(parsePolicy(`{"cooldown": {"minimumReleaseAge": "${raw}"}}`, FILE).cooldown.minimumReleaseAge?.ms).toBe(ms);
+    for (const bad of ['"3"', '"3 days"', '"0d"', '"400d"', '"-1d"', '3', '"1.5d"']) expect(policyError(`{"cooldown": {"minimumReleaseAge": ${bad}}}`).message).toContain('"cooldown.minimumReleaseAge" must be a duration');
+    expect(policyError('{"cooldown": {"exceptions": {"x@1.0.0": "soon"}}}').message).toContain('must be the ISO date and time');
+    expect(policyError('{"cooldown": {"minimumAge": "3d"}}').message).toContain('unknown key "minimumAge"');
+    expect(policyError('{"advisories": {"osv": "./osv"}}').message).toContain('"advisories.osv" must be a list');
+    expect(policyError('{"advisories": {"feed": "x"}}').message).toContain('unknown key "feed"');
   });
 
   it('never merges __proto__ or constructor into a pin', () => {
@@ -135,6 +145,11 @@ describe('schema.json agrees on provenance', () => {
     '{"provenance": {"publishers": {"x": {"repository": "github.com/a/b", "workflow": "w.yml", "repositoryId": 5}}}}',
     '{"provenance": {"publishers": {"x": {"repository": "github.com/a/b", "workflow": "w.yml", "extra": "1"}}}}',
     '{"cooldown": {}}',
+    '{"cooldown": {"minimumReleaseAge": "3d", "exclude": ["@acme/*"], "exceptions": {"x@1.0.0": "2026-12-09T00:00:00Z"}}}',
+    '{"cooldown": {"minimumReleaseAge": "3 days"}}',
+    '{"cooldown": {"extra": 1}}',
+    '{"advisories": {"osv": ["./osv"]}}',
+    '{"advisories": {"osv": "./osv"}}',
   ])('agrees with the validator on %s', (text) => {
     let ours = true;
     try {

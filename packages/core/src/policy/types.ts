@@ -63,4 +63,18 @@ export interface Policy {
     /** Absolute path of the Sigstore trusted_root.json to verify with, or null for the one Portcullis ships. */
     trustedRoot: string | null;
   };
+  /** Release-age cooldown: versions younger than this are refused (RELEASE_TOO_NEW). */
+  cooldown: {
+    /** The minimum age as written (`"3d"`) and in milliseconds; null = no cooldown. */
+    minimumReleaseAge: { raw: string; ms: number } | null;
+    /** Packages the cooldown does not apply to (your own scope). */
+    exclude: PackageSpec[];
+    /** Time-boxed exceptions (`portcullis approve --cooldown`): the spec, and the ISO time after which it no longer applies. */
+    exceptions: Array<{ spec: PackageSpec; until: string }>;
+  };
+  /** Known-bad versions: OSV records (OpenSSF malicious-packages layout). */
+  advisories: {
+    /** Files or folders of OSV records, absolute (resolved from the folder of portcullis.json). */
+    osv: string[];
+  };
 }

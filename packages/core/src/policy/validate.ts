@@ -20,6 +20,8 @@ export function defaultPolicy(): Policy {
     signatures: { require: 'registry', allowUnsigned: [] },
     registries: { [NPM_REGISTRY_URL]: { keys: 'npm' } },
     provenance: { require: [], publishers: [], noDowngrade: true, allowDowngrade: [], trustedRoot: null },
+    cooldown: { minimumReleaseAge: null, exclude: [], exceptions: [] },
+    advisories: { osv: [] },
   };
 }
 
@@ -62,7 +64,7 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
   const policy = defaultPolicy();
   policy.file = file;
   const top = expectObject(root, 'portcullis.json');
-  onlyKeys(top, 'portcullis.json', ['$schema', 'scripts', 'signatures', 'registries', 'provenance']);
+  onlyKeys(top, 'portcullis.json', ['$schema', 'scripts', 'signatures', 'registries', 'provenance', 'cooldown', 'advisories']);
 
   for (const entry of top.entries) {
     const node = entry.value;
@@ -110,6 +112,45 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
         }
         break;
       }
+      case 'cooldown': {
+        const cooldown = expectObject(node, '"cooldown"');
+        onlyKeys(cooldown, '"cooldown"', ['minimumReleaseAge', 'exclude', 'exceptions']);
+        for (const c of cooldown.entries) {
+          if (c.key === 'minimumReleaseAge') {
+            const ms = c.value.kind === 'string' ? parseDuration(c.value.value) : undefined;
+            if (c.value.kind !== 'string' || ms === undefined) {
+              invalid(c.value.location, `"cooldown.minimumReleaseAge" must be a duration such as "90m", "72h", "3d" or "2w" (at most 365 days), found ${c.value.kind === 'string' ? JSON.stringify(c.value.value.slice(0, 40)) : kindName(c.value)}`);
+            } else policy.cooldown.minimumReleaseAge = { raw: c.value.value as string, ms };
+          } else if (c.key === 'exclude') {
+            policy.cooldown.exclude = specList(c.value, '"cooldown.exclude"');
+          } else {
+            const exceptions = expectObject(c.value, '"cooldown.exceptions"');
+            for (const entry of exceptions.entries) {
+              const parsed = parsePackageSpec(entry.key);
+              if (typeof parsed === 'string') invalid(entry.keyLocation, `"cooldown.exceptions": ${parsed}; expected "name@version" (or "name@semver-range")`);
+              const until = entry.value.kind === 'string' ? Date.parse(entry.value.value) : NaN;
+              if (entry.value.kind !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(entry.value.value) || Number.isNaN(until)) {
+                invalid(entry.value.location, `"cooldown.exceptions" entry "${entry.key}" must be the ISO date and time until which it applies, e.g. "2026-12-09T00:00:00Z"`);
+              }
+              policy.cooldown.exceptions.push({ spec: { ...(parsed as PackageSpec), location: entry.keyLocation }, until: new Date(until).toISOString() });
+            }
+          }
+        }
+        break;
+      }
+      case 'advisories': {
+        const advisories = expectObject(node, '"advisories"');
+        onlyKeys(advisories, '"advisories"', ['osv']);
+        for (const a of advisories.entries) {
+          if (a.value.kind !== 'array') invalid(a.value.location, `"advisories.osv" must be a list of files or folders of OSV records, found ${kindName(a.value)}`);
+          const list = a.value as Extract<JsonNode, { kind: 'array' }>;
+          for (const item of list.items) {
+            if (item.kind !== 'string' || item.value.trim() === '' || item.value.includes('\0')) invalid(item.location, `"advisories.osv" lists files or folders (paths relative to the folder of portcullis.json), found ${item.kind === 'string' ? 'an empty path' : kindName(item)}`);
+            policy.advisories.osv.push(resolve(dirname(file), (item as { value: string }).value));
+          }
+        }
+        break;
+      }
       case 'provenance': {
         const provenance = expectObject(node, '"provenance"');
         onlyKeys(provenance, '"provenance"', ['require', 'publishers', 'noDowngrade', 'allowDowngrade', 'trustedRoot']);
@@ -149,6 +190,15 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
     }
   }
   return policy;
+}
+
+/** `"90m"`, `"72h"`, `"3d"`, `"2w"` in milliseconds; undefined for anything else or more than 365 days. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d{1,6})(m|h|d|w)$/.exec(text);
+  if (match === null) return undefined;
+  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[match[2] as 'm' | 'h' | 'd' | 'w'];
+  const ms = Number(match[1]) * unit;
+  return ms > 0 && ms <= 365 * 86_400_000 ? ms : undefined;
 }
 
 const PIN_FIELDS = ['repository', 'workflow', 'repositoryId', 'ownerId'] as const;

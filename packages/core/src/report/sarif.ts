@@ -19,6 +19,8 @@ const DESCRIPTIONS: Record<FindingCode, string> = {
   PROVENANCE_INVALID: 'A provenance attestation was served but does not verify, or does not match the package, version or integrity installed.',
   PUBLISHER_MISMATCH: 'Verified provenance names another source repository, workflow or repository id than the policy pins.',
   PROVENANCE_DOWNGRADE: 'An earlier version of the same release line had verified provenance, and this version has none, or has it from another repository.',
+  RELEASE_TOO_NEW: 'A registry version was published more recently than the cooldown (cooldown.minimumReleaseAge) allows.',
+  KNOWN_MALICIOUS: 'An OSV advisory the policy reads lists this version as malicious; nothing waives it.',
   TRUST_ROOT_STALE: "A provenance bundle's transparency log or certificate authority is not in the trusted root: the root needs updating (not a forgery).",
 };
 

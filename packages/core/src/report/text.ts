@@ -17,6 +17,8 @@ const TITLES: Record<FindingCode, string> = {
   PROVENANCE_INVALID: 'Provenance does not verify or does not match',
   PUBLISHER_MISMATCH: 'Built by another publisher than the policy pins',
   PROVENANCE_DOWNGRADE: 'Provenance downgrade on a release line',
+  RELEASE_TOO_NEW: 'Published too recently (cooldown)',
+  KNOWN_MALICIOUS: 'Known malicious (advisory)',
   TRUST_ROOT_STALE: 'Sigstore trusted root is out of date',
 };
 
