@@ -130,5 +130,15 @@ export async function updateConfig(state: InstallState, config: PnpmConfig): Pro
     delete config.neverBuiltDependencies;
   }
   config.strictDepBuilds = project.gate.strict;
+  // The cooldown, in pnpm's own terms: a fresh resolution then prefers versions old enough (a range picks an older
+  // one). Never lowered below what the user set; the gate refuses a too-new version whatever pnpm resolved.
+  const cooldown = project.gate.cooldown;
+  if (cooldown !== null) {
+    const minutes = Math.ceil(cooldown.minimumReleaseAgeMs / 60_000);
+    const own = typeof config.minimumReleaseAge === 'number' ? config.minimumReleaseAge : 0;
+    config.minimumReleaseAge = Math.max(own, minutes);
+    const excluded = Array.isArray(config.minimumReleaseAgeExclude) ? config.minimumReleaseAgeExclude.filter((e): e is string => typeof e === 'string') : [];
+    config.minimumReleaseAgeExclude = [...new Set([...excluded, ...cooldown.exclude])];
+  }
   return config;
 }

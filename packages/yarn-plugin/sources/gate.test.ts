@@ -179,6 +179,7 @@ function fakeGate(verdict: Verdict, log: string[]) {
     strict: false,
     policyFile: null,
     signaturesRequired: true,
+    cooldown: null,
     builds: {} as Gate['builds'],
     judge: async (packages) => {
       log.push('judge');

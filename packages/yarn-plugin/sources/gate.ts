@@ -124,6 +124,28 @@ export function permittedMeta(project: Project, ident: Ident | Locator, version:
   return { ...meta, built: mayBuild(project, ident, version) && meta.built !== false };
 }
 
+/**
+ * The cooldown in Yarn's own terms (`npmMinimalAgeGate`, minutes; `npmPreapprovedPackages`, since Yarn 4.10), so that a
+ * fresh resolution prefers versions old enough. Never lowered below what the user set; the gate refuses a too-new
+ * version whatever Yarn resolved (Yarn's own gate does not apply to `--immutable` installs; the gate does).
+ */
+function resolveOldEnough(project: Project): void {
+  let cooldown: YarnInstall['gate']['cooldown'];
+  try {
+    cooldown = installOf(project).gate.cooldown;
+  } catch {
+    return; // an unusable policy is reported by the judgement after resolution
+  }
+  const { configuration } = project;
+  if (cooldown === null || !configuration.settings.has('npmMinimalAgeGate')) return;
+  const own = configuration.get('npmMinimalAgeGate' as never) as unknown;
+  configuration.values.set('npmMinimalAgeGate', Math.max(typeof own === 'number' ? own : 0, Math.ceil(cooldown.minimumReleaseAgeMs / 60_000)));
+  if (configuration.settings.has('npmPreapprovedPackages')) {
+    const approved = configuration.get('npmPreapprovedPackages' as never) as unknown;
+    configuration.values.set('npmPreapprovedPackages', [...new Set([...(Array.isArray(approved) ? approved : []), ...cooldown.exclude])]);
+  }
+}
+
 /** Installs the two wrappers on Yarn's Project class, once. */
 export function guardProjects(ProjectClass: typeof Project): void {
   const proto = ProjectClass.prototype as Project & { [GUARDED]?: true };
@@ -131,6 +153,7 @@ export function guardProjects(ProjectClass: typeof Project): void {
   proto[GUARDED] = true;
   const resolveEverything = proto.resolveEverything;
   proto.resolveEverything = async function (this: Project, opts: Parameters<Project['resolveEverything']>[0]) {
+    resolveOldEnough(this);
     await resolveEverything.call(this, opts);
     // lockfileOnly resolutions (`yarn why`, `yarn info`, …) install nothing.
     if (opts.lockfileOnly !== true) await judgeResolution(this, opts.report);

@@ -130,6 +130,12 @@ export interface Gate {
   readonly policyFile: string | null;
   /** Whether registry signatures are checked at all (`signatures.require`). */
   readonly signaturesRequired: boolean;
+  /**
+   * The cooldown in a package manager's terms, so its own resolution can prefer older versions and agree with the
+   * gate (pnpm's `minimumReleaseAge`, Yarn's `npmMinimalAgeGate`, npm's `--before`); null when the policy sets none.
+   * The gate refuses a too-new version whatever the package manager resolved.
+   */
+  readonly cooldown: { minimumReleaseAgeMs: number; /** Names and `@scope/*` patterns. */ exclude: readonly string[] } | null;
   readonly builds: BuildAllowance;
   /** Gathers evidence for `packages`, evaluates the policy and decides every consequence. */
   judge(packages: readonly PackageNode[], inputs?: JudgeInputs): Promise<Verdict>;
@@ -173,6 +179,8 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     strict,
     policyFile: policy.file,
     signaturesRequired: policy.signatures.require !== 'off',
+    // Package managers exclude by name or scope pattern: a ranged exclude widens only their resolution, never the gate.
+    cooldown: policy.cooldown.minimumReleaseAge === null ? null : { minimumReleaseAgeMs: policy.cooldown.minimumReleaseAge.ms, exclude: [...new Set(policy.cooldown.exclude.map((spec) => (spec.scope !== undefined ? `${spec.scope}/*` : spec.name)))] },
     builds: {
       allowlist: (candidates) => scriptAllowlist(policy, candidates),
       denylist: (candidates) => scriptDenylist(policy, candidates),
