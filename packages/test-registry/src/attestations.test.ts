@@ -91,6 +91,21 @@ describe('attestations endpoint', () => {
     expect(statementOf(served.attestations[0].bundle).subject[0].digest.sha512).not.toBe(createHash('sha512').update(tarball).digest('hex'));
   });
 
+  it('follows a version replaced with registry.add(), and its publish time when that moves', async () => {
+    const registry = await start({ packages: [cleanPackage('redo', '1.0.0', { provenance: acmeWidgetProvenance('1.0.0') })] });
+    const first = registry.attestations('redo', '1.0.0')!;
+    registry.add(cleanPackage('redo', '1.0.0', { provenance: acmeWidgetProvenance('1.0.0'), files: { 'index.js': 'changed()' } }));
+    const second = (await getJson(`${registry.url}-/npm/v1/attestations/redo@1.0.0`)).body;
+    expect(statementOf(second.attestations[0].bundle).subject[0].digest.sha512).not.toBe(statementOf(first.attestations[0]!.bundle).subject[0].digest.sha512);
+    expect(statementOf(second.attestations[0].bundle).subject[0].digest.sha512).toBe(sha512Hex(registry.integrity('redo', '1.0.0')));
+    // A lower version added later shifts default publish times by rank; the bundle follows the packument's time.
+    registry.add(cleanPackage('redo', '0.1.0'));
+    const time = (await getJson(`${registry.url}redo`)).body.time['1.0.0'];
+    const third = registry.attestations('redo', '1.0.0')!.attestations[0]!.bundle as Json;
+    expect(Number(third.verificationMaterial.tlogEntries[0].integratedTime) * 1000).toBe(Date.parse(time));
+    verifyBundle(third);
+  });
+
   it('bundles verify against the test root and fail against the stale root', async () => {
     const registry = await start({ packages: provenanceSet });
     const { bundle } = registry.attestations('@acme/widget', '1.0.0')!.attestations[0]!;
