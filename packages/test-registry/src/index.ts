@@ -38,5 +38,6 @@ export {
   type ProvenanceSpec,
   type ProvenanceSubject,
   type ProvenanceTamper,
+  type StaleRootLack,
 } from './sigstore.js';
 export { ATTESTATIONS_PREFIX, attestationsPath } from './attestations.js';

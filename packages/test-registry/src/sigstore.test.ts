@@ -152,9 +152,16 @@ describe('test Sigstore bundles', () => {
     expect(ids(stale, 'ctlogs')).not.toContain(ids(current, 'ctlogs')[0]);
     const certs = (root: Json) => root.certificateAuthorities.flatMap((ca: Json) => ca.certChain.certificates.map((c: Json) => c.rawBytes));
     for (const cert of certs(current)) expect(certs(stale)).not.toContain(cert);
-    // Only the log missing (CA still trusted): the log check fails too.
-    const logless = { ...current, tlogs: stale.tlogs };
-    expect(verifyError(bundle, logless)?.code).toMatch(/^TLOG_/);
+    // One part missing at a time: each is needed, and each fails where the verifier checks it.
+    expect(verifyError(bundle, staleTrustedRoot('ca'))?.code).toBe('CERTIFICATE_ERROR');
+    expect(verifyError(bundle, staleTrustedRoot('ctlog'))?.message).toMatch(/SCT verification failed/);
+    expect(verifyError(bundle, staleTrustedRoot('tlog'))?.code).toBe('TLOG_INCLUSION_PROMISE_ERROR');
+    for (const lack of ['ca', 'ctlog', 'tlog'] as const) {
+      const partial = staleTrustedRoot(lack) as Json;
+      const field = { ca: 'certificateAuthorities', ctlog: 'ctlogs', tlog: 'tlogs' }[lack];
+      expect(partial[field], lack).toEqual(stale[field]);
+      for (const other of ['certificateAuthorities', 'ctlogs', 'tlogs'].filter((f) => f !== field)) expect(partial[other], `${lack}: ${other}`).toEqual(current[other]);
+    }
   });
 
   it('trusted roots parse as Sigstore TrustedRoot JSON and are stable in keys across calls', () => {

@@ -248,12 +248,20 @@ export function testTrustedRoot(): Record<string, unknown> {
   return trustedRootOf(authority('current'));
 }
 
+/** What a stale trusted root lacks: everything, or only the CA, the transparency log or the CT log. */
+export type StaleRootLack = 'all' | 'ca' | 'tlog' | 'ctlog';
+
 /**
- * A well-formed trusted root of another (retired) test Sigstore: it lacks the CA, Rekor and CT log keys
- * that sign the registry's bundles, so each of them is "stale" against it.
+ * A well-formed trusted root that lacks the test Sigstore's CA, transparency log and CT log (`'all'`, the
+ * default: it is the root of another, retired test Sigstore), or only one of them (that part is the
+ * retired one's, the rest current). Every bundle the registry serves is "stale" against it.
  */
-export function staleTrustedRoot(): Record<string, unknown> {
-  return trustedRootOf(authority('retired'));
+export function staleTrustedRoot(lacking: StaleRootLack = 'all'): Record<string, unknown> {
+  const retired = trustedRootOf(authority('retired'));
+  if (lacking === 'all') return retired;
+  const field = ({ ca: 'certificateAuthorities', tlog: 'tlogs', ctlog: 'ctlogs' } as const)[lacking];
+  if (!field) throw new Error(`unknown part of a trusted root: ${String(lacking)}`);
+  return { ...trustedRootOf(authority('current')), [field]: retired[field] };
 }
 
 // ---------------------------------------------------------------------------------------------
