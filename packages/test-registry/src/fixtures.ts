@@ -5,6 +5,7 @@
  */
 import { signVersion, testKeys } from './keys.js';
 import { isVersion } from './semver.js';
+import type { ProvenanceSpec } from './sigstore.js';
 import { integrityOf, packTarball, shasumOf, type TarballEntry } from './tarball.js';
 
 /** How the registry signs a version (`dist.signatures`). */
@@ -49,6 +50,11 @@ export interface FixtureSpec {
   signature?: SignatureKind;
   /** Dist-tags pointing at this version (`latest` otherwise goes to the highest release). */
   tags?: string[];
+  /**
+   * Built by GitHub Actions with npm provenance: the registry serves a test-Sigstore SLSA provenance bundle
+   * for it (`dist.attestations`, `/-/npm/v1/attestations/<name>@<version>`). Default: none.
+   */
+  provenance?: ProvenanceSpec;
 }
 
 /** Default publish time of fixtures: a fixed recent date, after the expired test key's expiry. */
@@ -70,6 +76,7 @@ export interface PackedVersion {
   publishedAt: string | undefined;
   signature: SignatureKind;
   tags: string[];
+  provenance: ProvenanceSpec | undefined;
 }
 
 const NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
@@ -166,7 +173,7 @@ export function packedFrom(
   version: string,
   manifest: Record<string, unknown>,
   entries: TarballEntry[],
-  spec: Pick<FixtureSpec, 'publishedAt' | 'signature' | 'tags'>,
+  spec: Pick<FixtureSpec, 'publishedAt' | 'signature' | 'tags' | 'provenance'>,
   tarball: Buffer = packTarball(entries),
 ): PackedVersion {
   return {
@@ -182,6 +189,7 @@ export function packedFrom(
     publishedAt: spec.publishedAt,
     signature: spec.signature ?? 'valid',
     tags: spec.tags ?? [],
+    provenance: spec.provenance ? { ...spec.provenance } : undefined,
   };
 }
 

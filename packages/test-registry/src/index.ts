@@ -20,4 +20,24 @@ export {
 } from './fixtures.js';
 export { EXPIRED_KEY_EXPIRES, keyIdOf, servedKeys, signVersion, signedMessage, testKeys, type RegistryKey, type SigningKey } from './keys.js';
 export { NPM_PACK_MTIME, integrityOf, packTar, packTarball, readTarball, shasumOf, type TarballEntry } from './tarball.js';
-export { demo, demoDependencies, fixtureSets, syntheticGraph, type SyntheticGraph } from './sets.js';
+export { acmeWidgetProvenance, demo, demoDependencies, fixtureSets, provenanceSet, syntheticGraph, type SyntheticGraph } from './sets.js';
+export {
+  BUNDLE_MEDIA_TYPE,
+  GITHUB_ACTIONS_ISSUER,
+  SLSA_PROVENANCE_V1,
+  TEST_SIGSTORE,
+  TRUSTED_ROOT_MEDIA_TYPE,
+  buildSignerUri,
+  commitOf,
+  provenanceBundle,
+  provenanceStatement,
+  purlOf,
+  repositoryUri,
+  staleTrustedRoot,
+  testTrustedRoot,
+  type ProvenanceSpec,
+  type ProvenanceSubject,
+  type ProvenanceTamper,
+  type StaleRootLack,
+} from './sigstore.js';
+export { ATTESTATIONS_PREFIX, attestationsPath } from './attestations.js';

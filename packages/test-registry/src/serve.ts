@@ -1,6 +1,6 @@
 /**
  * Standalone registry process: `node dist/serve.js [--port N] [--fixtures <set>] [--token T]
- * [--strip-signatures]`. Prints one JSON line `{"url", "pid"}` on stdout, then serves until
+ * [--strip-signatures] [--strip-attestations]`. Prints one JSON line `{"url", "pid"}` on stdout, then serves until
  * SIGTERM or SIGINT.
  */
 import { parseArgs } from 'node:util';
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
       fixtures: { type: 'string', default: 'demo' },
       token: { type: 'string' },
       'strip-signatures': { type: 'boolean', default: false },
+      'strip-attestations': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got ${values.port}`);
   const packages = fixtureSets[values.fixtures];
   if (!packages) throw new Error(`unknown fixture set "${values.fixtures}"; known: ${Object.keys(fixtureSets).join(', ')}`);
-  const registry = await startRegistry({ packages, port, token: values.token, stripSignatures: values['strip-signatures'] });
+  const registry = await startRegistry({ packages, port, token: values.token, stripSignatures: values['strip-signatures'], stripAttestations: values['strip-attestations'] });
   process.stdout.write(`${JSON.stringify({ url: registry.url, pid: process.pid })}\n`);
   const stop = () => {
     registry.close().then(() => process.exit(0), () => process.exit(1));

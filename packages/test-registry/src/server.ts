@@ -1,11 +1,13 @@
 /**
  * A real HTTP npm registry on 127.0.0.1: packuments (full and abbreviated), tarballs, signing keys,
- * `npm publish`, conditional requests, optional Bearer auth, and switchable faults for the failure
- * paths (errors, delays, cut connections, broken JSON, stripped signatures, oversized bodies).
+ * provenance attestations, `npm publish`, conditional requests, optional Bearer auth, and switchable
+ * faults for the failure paths (errors, delays, cut connections, broken JSON, stripped signatures or
+ * attestations, oversized bodies).
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { ATTESTATIONS_PREFIX, attestationsFor, attestationsPath, distAttestations, parseAttestationsPath } from './attestations.js';
 import {
   FIXTURE_PUBLISHED_AT,
   basenameOf,
@@ -35,6 +37,8 @@ export type Fault =
   | { kind: 'invalid-json' }
   /** Serve packuments without `dist.signatures` (and 404 for the keys), as a stripping mirror does. */
   | { kind: 'drop-signatures' }
+  /** Serve packuments without `dist.attestations` (and 404 on the attestations endpoint), as a stripping mirror does. */
+  | { kind: 'drop-attestations' }
   /** Serve packuments without their `versions` object (a broken mirror). */
   | { kind: 'drop-versions' }
   /** Pad the body (JSON: with a `_padding` string; tarballs: with zero bytes) to at least `bytes`. */
@@ -49,6 +53,8 @@ export interface RegistryOptions {
   token?: string;
   /** Mirror mode: no `dist.signatures` anywhere and 404 on `/-/npm/v1/keys`. */
   stripSignatures?: boolean;
+  /** Mirror mode for provenance: no `dist.attestations` anywhere and 404 on `/-/npm/v1/attestations/*`. */
+  stripAttestations?: boolean;
   /**
    * Answers the abbreviated-metadata request with the full document as `application/json`, whose versions carry
    * `scripts` but no `hasInstallScript` (what the npm registry mirror on the development machines does).
@@ -73,6 +79,10 @@ export interface TestRegistry {
   add(spec: FixtureSpec): void;
   /** `dist.integrity` as published for a version. */
   integrity(name: string, version: string): string;
+  /** The attestations endpoint's URL for a version (`dist.attestations.url`), whether or not it has provenance. */
+  attestationsUrl(name: string, version: string): string;
+  /** What `/-/npm/v1/attestations/<name>@<version>` serves (same bundles each call), or undefined when it has no provenance. */
+  attestations(name: string, version: string): { attestations: Array<{ predicateType: string; bundle: Record<string, unknown> }> } | undefined;
   /** Serves different tarball bytes (these files over the originals) while metadata stays unchanged. */
   swapTarball(name: string, version: string, files: Record<string, string | Buffer>): void;
   /** Sets (or with null removes) a fault; a string matches the exact request path, raw or decoded. */
@@ -111,9 +121,12 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   const packages = new Map<string, Map<string, PackedVersion>>();
   const swapped = new Map<string, Buffer>();
   const signatures = new Map<string, Array<{ keyid: string; sig: string }> | undefined>();
+  /** Bundles made on first request, per version, with the publish time they were made for. */
+  const bundles = new Map<string, { signedAt: string; body: ReturnType<typeof attestationsFor> }>();
   const faults: Array<{ match: string | RegExp; fault: Fault }> = [];
   const requests: LoggedRequest[] = [];
   const stripAll = opts.stripSignatures === true;
+  const stripAttestations = opts.stripAttestations === true;
   let url = '';
 
   const versionKey = (name: string, version: string) => `${name}@${version}`;
@@ -124,6 +137,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     versions.set(packed.version, packed);
     const key = versionKey(packed.name, packed.version);
     swapped.delete(key);
+    bundles.delete(key);
     // Signed once per version: signing is the slow part of serving a big graph.
     signatures.set(key, signaturesFor(packed.signature, packed.name, packed.version, packed.integrity));
   }
@@ -159,12 +173,25 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     return tags;
   }
 
+  /** The attestations of a version, signed at its publish time (made once, again only if that time moves). */
+  function attestationsOf(name: string, version: string): ReturnType<typeof attestationsFor> {
+    const packed = packages.get(name)?.get(version);
+    if (!packed?.provenance) return undefined;
+    const signedAt = times(sortedVersions(name))[version]!;
+    const key = versionKey(name, version);
+    const cached = bundles.get(key);
+    if (cached && cached.signedAt === signedAt) return cached.body;
+    const body = attestationsFor(packed, signedAt);
+    bundles.set(key, { signedAt, body });
+    return body;
+  }
+
   function tarballUrl(name: string, version: string): string {
     return `${url}${name}/-/${basenameOf(name)}-${version}.tgz`;
   }
 
-  /** The full packument of a package, signatures included unless stripped. */
-  function packument(name: string, dropSignatures: boolean): Record<string, unknown> | undefined {
+  /** The full packument of a package, signatures and attestations included unless stripped. */
+  function packument(name: string, dropSignatures: boolean, dropAttestations: boolean): Record<string, unknown> | undefined {
     const versions = sortedVersions(name);
     if (versions.length === 0) return undefined;
     const time = times(versions);
@@ -180,6 +207,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
       };
       const sigs = signatures.get(versionKey(name, packed.version));
       if (sigs && !dropSignatures) dist.signatures = sigs.map((sig) => ({ ...sig }));
+      if (packed.provenance && !dropAttestations) dist.attestations = distAttestations(url, name, packed.version);
       out[packed.version] = { ...packed.manifest, dist };
     }
     return {
@@ -254,8 +282,14 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   }
 
   /** Resolves a request to a reply (before faults that alter bodies). */
-  async function route(req: IncomingMessage, path: string, dropSignatures: boolean): Promise<Reply> {
+  async function route(req: IncomingMessage, path: string, dropSignatures: boolean, dropAttestations: boolean): Promise<Reply> {
     const method = req.method ?? 'GET';
+    if (path.startsWith(ATTESTATIONS_PREFIX)) {
+      if (method !== 'GET' && method !== 'HEAD') return jsonReply(405, { error: 'Method not allowed' });
+      const wanted = parseAttestationsPath(path);
+      const body = wanted && !dropAttestations ? attestationsOf(wanted.name, wanted.version) : undefined;
+      return body ? jsonReply(200, body) : notFound();
+    }
     if (path === '/-/npm/v1/keys') {
       if (method !== 'GET' && method !== 'HEAD') return jsonReply(405, { error: 'Method not allowed' });
       return dropSignatures ? notFound() : jsonReply(200, servedKeys());
@@ -297,7 +331,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
       return publish(name, body);
     }
     if (method !== 'GET' && method !== 'HEAD') return jsonReply(405, { error: 'Method not allowed' });
-    const full = packument(name, dropSignatures);
+    const full = packument(name, dropSignatures, dropAttestations);
     if (!full) return notFound();
     const lastModified = httpDate((full.time as { modified: string }).modified);
     if (doc[2] !== undefined) {
@@ -342,7 +376,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
       reply.headers['www-authenticate'] = 'Bearer realm="portcullis-test-registry"';
       return send(req, res, reply, log);
     }
-    let reply = await route(req, path, stripAll || fault?.kind === 'drop-signatures');
+    let reply = await route(req, path, stripAll || fault?.kind === 'drop-signatures', stripAttestations || fault?.kind === 'drop-attestations');
     if (fault?.kind === 'invalid-json') {
       reply = { status: 200, headers: { 'content-type': reply.headers['content-type'] ?? 'application/json' }, body: Buffer.from('{"name": "broken", "versions": {'), json: false };
     }
@@ -385,6 +419,13 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     keys: stripAll ? { keys: [] } : servedKeys(),
     add(spec) {
       store(packFixture(spec));
+    },
+    attestationsUrl(name, version) {
+      return `${url.replace(/\/$/, '')}${attestationsPath(name, version)}`;
+    },
+    attestations(name, version) {
+      lookup(name, version);
+      return attestationsOf(name, version);
     },
     integrity(name, version) {
       return lookup(name, version).integrity;

@@ -3,6 +3,7 @@
  * large, realistic dependency graphs for benchmarks.
  */
 import { cleanPackage, fakeNodeGyp, withBindingGyp, withPostinstall, type FixtureSpec } from './fixtures.js';
+import type { ProvenanceSpec } from './sigstore.js';
 
 /**
  * The demo: one package per situation the product decides on, with names that read well on screen.
@@ -43,8 +44,46 @@ export const demoDependencies: Record<string, string> = {
   'legacy-signed': '1.0.0',
 };
 
+/**
+ * The GitHub Actions identity of `github.com/acme/widget`'s release workflow for a tag (`v<version>`),
+ * with any field overridden (e.g. `{ repository: 'github.com/evil/widget' }` or `{ tamper: 'digest' }`).
+ */
+export function acmeWidgetProvenance(version: string, overrides: Partial<ProvenanceSpec> = {}): ProvenanceSpec {
+  return {
+    repository: 'github.com/acme/widget',
+    repositoryId: '123',
+    ownerId: '456',
+    workflow: '.github/workflows/release.yml',
+    ref: `refs/tags/v${version}`,
+    trigger: 'push',
+    runnerEnvironment: 'github-hosted',
+    ...overrides,
+  };
+}
+
+/**
+ * Provenance: every version has a postinstall that writes its marker (`acme-widget@1.0.0.ran`), so a test
+ * sees whether it was installed and built.
+ * - `acme-widget`, release line 1: `1.0.0` and `1.1.0` with verified provenance from `github.com/acme/widget`
+ *   (workflow `.github/workflows/release.yml`, ref `refs/tags/v<version>`); `1.2.0` without provenance
+ *   (a downgrade); `1.3.0` with provenance from `github.com/evil/widget` (repository id 666, owner id 667:
+ *   another source repository, also a downgrade).
+ * - `acme-widget` `0.9.0`, `0.9.1` (line 0.9) and `2.0.0` (line 2, `latest`): never had provenance, so not a downgrade.
+ * - `@acme/widget` `1.0.0`: scoped, provenance from `github.com/acme/widget`.
+ */
+export const provenanceSet: FixtureSpec[] = [
+  withPostinstall('acme-widget', '0.9.0'),
+  withPostinstall('acme-widget', '0.9.1'),
+  withPostinstall('acme-widget', '1.0.0', { provenance: acmeWidgetProvenance('1.0.0') }),
+  withPostinstall('acme-widget', '1.1.0', { provenance: acmeWidgetProvenance('1.1.0') }),
+  withPostinstall('acme-widget', '1.2.0'),
+  withPostinstall('acme-widget', '1.3.0', { provenance: acmeWidgetProvenance('1.3.0', { repository: 'github.com/evil/widget', repositoryId: '666', ownerId: '667' }) }),
+  withPostinstall('acme-widget', '2.0.0'),
+  withPostinstall('@acme/widget', '1.0.0', { provenance: acmeWidgetProvenance('1.0.0') }),
+];
+
 /** Every named set, for `serve.js --fixtures <name>`. */
-export const fixtureSets: Record<string, FixtureSpec[]> = { demo, empty: [] };
+export const fixtureSets: Record<string, FixtureSpec[]> = { demo, provenance: provenanceSet, empty: [] };
 
 /** A generated graph: every version to serve, and the root dependencies that install all of them. */
 export interface SyntheticGraph {
