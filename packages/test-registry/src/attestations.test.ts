@@ -8,7 +8,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 // The verifier the product uses; a dev dependency of core only, so imported from there (test-only).
-import { Verifier, toSignedEntity, toTrustMaterial } from '../../core/node_modules/@sigstore/verify/dist/index.js';
+import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { attestationsPath, parseAttestationsPath } from './attestations.js';
 import { cleanPackage, markerFileName, packFixture, withPostinstall } from './fixtures.js';
 import { startRegistry, type TestRegistry } from './server.js';

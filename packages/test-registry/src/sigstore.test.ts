@@ -4,7 +4,7 @@ import { X509Certificate } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { describe, expect, it } from 'vitest';
 // The verifier the product uses; a dev dependency of core only, so imported from there (test-only).
-import { Verifier, toSignedEntity, toTrustMaterial } from '../../core/node_modules/@sigstore/verify/dist/index.js';
+import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import * as der from './der.js';
 import {
   BUNDLE_MEDIA_TYPE,
