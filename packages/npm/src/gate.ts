@@ -51,6 +51,19 @@ async function openInstall(cmd: NpmCommand, ctx: GateContext): Promise<NpmInstal
   return { cmd, ctx, dir, registryConfig, gate, offlineGate: () => (offline ??= openGate({ ...options, offline: true })) };
 }
 
+/**
+ * The cooldown in npm's own terms for a command that resolves packages it names (`install <pkg>`, `update`):
+ * `--before` makes npm pick versions published before the cooldown, so resolution and the gate agree. npm's
+ * `before` has no exclusions, so with `cooldown.exclude` set it is not passed (the gate still refuses a too-new
+ * version); nor when the user gave `--before` (theirs is stricter or an informed choice the gate checks anyway).
+ */
+function cooldownFlags(install: NpmInstall): string[] {
+  const cooldown = install.gate.cooldown;
+  const resolving = install.cmd.positionals.length > 0 || install.cmd.command === 'update';
+  if (cooldown === null || cooldown.exclude.length > 0 || !resolving || install.cmd.options.has('before')) return [];
+  return [`--before=${new Date(Date.now() - cooldown.minimumReleaseAgeMs).toISOString()}`];
+}
+
 interface Judged {
   lockfile: Lockfile;
   verdict: Verdict;
@@ -104,7 +117,7 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     // `--package-lock-only` always, last: the user's own may be one npm reads as off (`--package-lock-only=false`).
     const resolved = lockfileIsCurrent(install.dir, cmd)
       ? { code: 0, stdout: '', stderr: '' }
-      : await runNpm(ctx.npm, withOwnFlags(cmd.argv, ['--package-lock-only', ...quietFlags(cmd), '--no-audit', '--no-fund']), { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: false });
+      : await runNpm(ctx.npm, withOwnFlags(cmd.argv, ['--package-lock-only', ...quietFlags(cmd), ...cooldownFlags(install), '--no-audit', '--no-fund']), { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: false });
     if (resolved.code !== 0) {
       restore();
       process.stdout.write(resolved.stdout);

@@ -1,0 +1,189 @@
+/**
+ * Provenance (issue 15) end to end: Sigstore bundles made by the test registry's test Sigstore (a test Fulcio CA,
+ * transparency log and CT log in a test trusted root), verified by Portcullis through every real client — pnpm
+ * 10/11/12, Yarn 4.0/4.18, npm 10/11/12 through portcullis-npm — on a fresh resolution and on a frozen install, and
+ * through `portcullis check`. Fixtures (`provenanceSet`): acme-widget 1.0.0/1.1.0 built by github.com/acme/widget,
+ * 1.2.0 without provenance (a downgrade), 1.3.0 built by github.com/evil/widget; lines 0.9 and 2 never had any.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { acmeWidgetProvenance, provenanceSet, staleTrustedRoot, startRegistry, testTrustedRoot, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allDrivers, freshCheckout, output, projectFiles, ran, type Driver } from '../src/corpus/drivers.js';
+import { createProject, install, portcullis, type Project, type RunResult } from '../src/project.js';
+import { npm } from '../src/toolbox.js';
+
+let registry: TestRegistry;
+const results: string[] = [];
+beforeAll(async () => {
+  registry = await startRegistry({
+    packages: [
+      ...provenanceSet,
+      // Validly signed lies the verifier itself accepts: only Portcullis' own checks catch them.
+      withPostinstall('forged-widget', '1.0.0', { provenance: acmeWidgetProvenance('1.0.0', { tamper: 'statement-repository' }) }),
+      withPostinstall('other-bytes-widget', '1.0.0', { provenance: acmeWidgetProvenance('1.0.0', { tamper: 'digest' }) }),
+    ],
+  });
+});
+afterAll(async () => {
+  await registry?.close();
+  if (results.length > 0) process.stdout.write(`\nprovenance results:\n${results.join('\n')}\n`);
+});
+
+const PIN = { repository: 'github.com/acme/widget', workflow: '.github/workflows/release.yml' };
+const CODES = /PROVENANCE_[A-Z]+|PUBLISHER_MISMATCH|TRUST_ROOT_STALE|METADATA_UNAVAILABLE|BAD_SIGNATURE/g;
+const codesIn = (r: RunResult) => [...new Set(output(r).match(CODES) ?? [])].sort();
+
+/** A policy trusting the test registry's keys and the test Sigstore (or a stale root), plus `provenance` settings. */
+function policyWith(provenance: object, root: 'test' | 'stale' = 'test'): object {
+  // The builds are allowed: what a refusal stops must be provenance alone, and a passing install runs its postinstall.
+  return {
+    scripts: { allow: ['acme-widget', '@acme/widget', 'forged-widget', 'other-bytes-widget'] },
+    registries: { [registry.url]: { keys: registry.keys.keys } },
+    provenance: { trustedRoot: `./sigstore-${root}-root.json`, ...provenance },
+  };
+}
+
+function writeRoots(project: Project): void {
+  writeFileSync(join(project.dir, 'sigstore-test-root.json'), JSON.stringify(testTrustedRoot()));
+  writeFileSync(join(project.dir, 'sigstore-stale-root.json'), JSON.stringify(staleTrustedRoot()));
+}
+
+function writePolicy(project: Project, policy: object): void {
+  writeFileSync(join(project.dir, 'portcullis.json'), `${JSON.stringify(policy, null, 2)}\n`);
+}
+
+/** The refusals every client must make, each from a policy and a pinned dependency. */
+const REFUSALS: Array<{ label: string; dependency: Record<string, string>; provenance: object; root?: 'stale'; code: string; also?: string; exit: number }> = [
+  // Built by another repository: against the pin, and a downgrade of its release line too.
+  { label: 'pinned publisher, another repository', dependency: { 'acme-widget': '1.3.0' }, provenance: { publishers: { 'acme-widget': PIN } }, code: 'PUBLISHER_MISMATCH', also: 'PROVENANCE_DOWNGRADE', exit: 1 },
+  { label: 'same line without provenance after provenanced versions', dependency: { 'acme-widget': '1.2.0' }, provenance: {}, code: 'PROVENANCE_DOWNGRADE', exit: 1 },
+  { label: 'required, none served', dependency: { 'acme-widget': '2.0.0' }, provenance: { require: ['acme-widget'] }, code: 'PROVENANCE_MISSING', exit: 1 },
+  { label: 'statement names another repository than the certificate', dependency: { 'forged-widget': '1.0.0' }, provenance: { require: ['forged-widget'] }, code: 'PROVENANCE_INVALID', exit: 1 },
+  { label: 'stale trusted root', dependency: { 'acme-widget': '1.1.0' }, provenance: { require: ['acme-widget'] }, root: 'stale', code: 'TRUST_ROOT_STALE', exit: 1 },
+];
+
+describe('portcullis check', () => {
+  let project: Project;
+  const checkWith = async (dependencies: Record<string, string>, provenance: object, root: 'test' | 'stale' = 'test') => {
+    project = createProject('npm', registry.url, dependencies, { policy: policyWith(provenance, root) });
+    writeRoots(project);
+    const installed = await install(npm(11), 'npm', project, ['--ignore-scripts']);
+    expect(installed.code, output(installed)).toBe(0);
+    const check = await portcullis(project, ['check', '--format', 'json']);
+    return { check, findings: (JSON.parse(check.stdout || '{"findings":[]}') as { findings: Array<{ package: string; version: string; code: string; rule: string; message: string; fix: string }> }).findings };
+  };
+
+  it('the pinned publisher, a scoped package and an old line that never had provenance pass', async () => {
+    const { check, findings } = await checkWith({ 'acme-widget': '1.1.0', '@acme/widget': '1.0.0' }, { publishers: { 'acme-widget': PIN, '@acme/*': PIN } });
+    expect(findings, output(check)).toEqual([]);
+    expect(check.code).toBe(0);
+    const old = await checkWith({ 'acme-widget': '0.9.1' }, {});
+    expect(old.findings, output(old.check)).toEqual([]);
+  });
+
+  it.each(REFUSALS)('$label → $code', async ({ dependency, provenance, root, code, also, exit }) => {
+    const { check, findings } = await checkWith(dependency, provenance, root ?? 'test');
+    results.push(`check | ${code} | exit ${check.code}`);
+    expect(findings.map((f) => [f.code, f.rule]).sort(), output(check)).toEqual([[code, 'provenance'], ...(also ? [[also, 'provenance']] : [])].sort());
+    expect(check.code).toBe(exit);
+    expect(findings[0]!.message).toContain(Object.keys(dependency)[0]);
+  });
+
+  it('bytes the bundle does not name (another digest) are PROVENANCE_INVALID', async () => {
+    const { findings } = await checkWith({ 'other-bytes-widget': '1.0.0' }, { require: ['other-bytes-widget'] });
+    expect(findings.map((f) => f.code)).toEqual(['PROVENANCE_INVALID']);
+    expect(findings[0]!.message).toMatch(/sha512|digest/);
+  });
+
+  it('the attestations endpoint down is exit 3, never allowed', async () => {
+    registry.setFault(/^\/-\/npm\/v1\/attestations\//, { kind: 'status', status: 500 });
+    try {
+      const { check, findings } = await checkWith({ 'acme-widget': '1.1.0' }, { require: ['acme-widget'] });
+      expect(findings.map((f) => f.code), output(check)).toEqual(['METADATA_UNAVAILABLE']);
+      expect(check.code).toBe(3);
+    } finally {
+      registry.clearFaults();
+    }
+  });
+
+  it('approve --publisher pins repository, workflow and the immutable ids from the verified provenance', async () => {
+    const { check } = await checkWith({ 'acme-widget': '1.1.0' }, {});
+    expect(check.code).toBe(0);
+    const approve = await portcullis(project, ['approve', '--publisher', 'acme-widget']);
+    expect(approve.code, output(approve)).toBe(0);
+    const policy = JSON.parse((await import('node:fs')).readFileSync(join(project.dir, 'portcullis.json'), 'utf8')) as { provenance: { publishers: Record<string, unknown> } };
+    expect(policy.provenance.publishers['acme-widget']).toEqual({ ...PIN, repositoryId: '123', ownerId: '456' });
+    const again = await portcullis(project, ['check']);
+    expect(again.code, output(again)).toBe(0);
+  });
+});
+
+describe.each(allDrivers().map((d) => [d.label, d] as const))('%s', (_label, driver: Driver) => {
+  const setUp = async (dependencies: Record<string, string>, provenance: object, root: 'test' | 'stale' = 'test') => {
+    const project = await driver.project(registry.url, dependencies, policyWith(provenance, root));
+    writeRoots(project);
+    return project;
+  };
+
+  it('the pinned publisher and an old line without provenance install (fresh and frozen); nothing else is refused', async () => {
+    const project = await setUp({ 'acme-widget': '1.1.0', '@acme/widget': '1.0.0' }, { publishers: { 'acme-widget': PIN } });
+    const fresh = await driver.install(project);
+    results.push(`${driver.label} | pinned publisher, fresh | exit ${fresh.code} | ${codesIn(fresh).join(' ') || '-'}`);
+    expect(fresh.code, output(fresh)).toBe(0);
+    freshCheckout(project);
+    driver.coldCache(project);
+    const frozen = await driver.frozen(project);
+    expect(frozen.code, output(frozen)).toBe(0);
+  });
+
+  it.each(REFUSALS)('fresh resolution: $label → $code, nothing installed or run', async ({ dependency, provenance, root, code }) => {
+    const project = await setUp(dependency, provenance, root ?? 'test');
+    const files = projectFiles(project, driver.lockfile);
+    const r = await driver.install(project);
+    results.push(`${driver.label} | ${code} fresh | exit ${r.code} | ${codesIn(r).join(' ') || '-'} | ran: ${ran(project).join(' ') || 'nothing'}`);
+    expect(r.code, output(r)).not.toBe(0);
+    expect(codesIn(r)).toContain(code);
+    expect(ran(project)).toEqual([]);
+    // npm restores what it would have written; pnpm and Yarn stop before writing the lockfile.
+    expect(projectFiles(project, driver.lockfile)['package.json']).toBe(files['package.json']);
+  });
+
+  it('frozen install of a lockfile that installed before: a downgrade and another publisher are refused before anything runs', async () => {
+    // Installed while the policy did not ask; then the policy asks, and the lockfile is installed again from scratch.
+    const project = await setUp({ 'acme-widget': '1.2.0' }, { noDowngrade: false });
+    const first = await driver.install(project);
+    expect(first.code, output(first)).toBe(0);
+    writePolicy(project, policyWith({}));
+    freshCheckout(project);
+    driver.coldCache(project);
+    const frozen = await driver.frozen(project);
+    results.push(`${driver.label} | PROVENANCE_DOWNGRADE frozen | exit ${frozen.code} | ${codesIn(frozen).join(' ') || '-'}`);
+    expect(frozen.code, output(frozen)).not.toBe(0);
+    expect(codesIn(frozen)).toContain('PROVENANCE_DOWNGRADE');
+    expect(ran(project)).toEqual([]);
+
+    const other = await setUp({ 'acme-widget': '1.3.0' }, { noDowngrade: false });
+    expect((await driver.install(other)).code).toBe(0);
+    writePolicy(other, policyWith({ noDowngrade: false, publishers: { 'acme-widget': PIN } }));
+    freshCheckout(other);
+    const pinned = await driver.frozen(other);
+    expect(pinned.code, output(pinned)).not.toBe(0);
+    expect(codesIn(pinned)).toContain('PUBLISHER_MISMATCH');
+  });
+
+  it('the attestations endpoint down while provenance is required: the install stops, exit 3 where the client passes it on', async () => {
+    const project = await setUp({ 'acme-widget': '1.1.0' }, { require: ['acme-widget'] });
+    registry.setFault(/^\/-\/npm\/v1\/attestations\//, { kind: 'status', status: 500 });
+    try {
+      const r = await driver.install(project);
+      results.push(`${driver.label} | attestations endpoint down | exit ${r.code} | ${codesIn(r).join(' ') || '-'}`);
+      expect(r.code, output(r)).not.toBe(0);
+      expect(codesIn(r)).toContain('METADATA_UNAVAILABLE');
+      if (driver.pm === 'npm') expect(r.code).toBe(3);
+      expect(ran(project)).toEqual([]);
+    } finally {
+      registry.clearFaults();
+    }
+  });
+});
