@@ -16,6 +16,8 @@ Commands:
         Allow the install scripts of the named packages, pinned to the versions in the lockfile.
   approve --publisher <name…> [--dir DIR] [--offline]
         Pin who builds the named packages (provenance.publishers: repository, workflow, ids) from their verified provenance.
+  approve --cooldown <name|name@version…> [--dir DIR]
+        A time-boxed exception to the cooldown for the versions in the lockfile (lapses when the cooldown would let them in).
   explain <name> [--dir DIR] [--offline]
         Say why each installed copy of a package is allowed or blocked.
   init <npm|pnpm|yarn> [--dir DIR]

@@ -39,7 +39,7 @@ export type { CheckResult } from './report/result.js';
 // Commands: check, explain, approve.
 export { runCheck, type CheckOptions, type CheckRun } from './decider/check.js';
 export { explainPackage } from './decider/explain.js';
-export { approvePublishers, approveScripts, describeApproval, describePublisherApproval, type Approval, type PublisherApproval } from './decider/approve.js';
+export { approveCooldown, approvePublishers, approveScripts, describeApproval, describeCooldownApproval, describePublisherApproval, type Approval, type CooldownApproval, type PublisherApproval } from './decider/approve.js';
 
 // Setting a project up (`portcullis init`).
 export { findPolicyFile, POLICY_FILE } from './policy/load.js';

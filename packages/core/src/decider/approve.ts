@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import type { LockfileKind } from '../model.js';
 import { approvalsFor } from '../policy/approvals.js';
-import { addScriptApprovals, setPublisherPins, starterPolicyText } from '../policy/edit.js';
+import { addCooldownExceptions, addScriptApprovals, setPublisherPins, starterPolicyText } from '../policy/edit.js';
 import { loadProjectPolicy, POLICY_FILE } from '../policy/load.js';
 import { parsePackageSpec, specMatches } from '../policy/spec.js';
 import type { PublisherPin } from '../policy/types.js';
@@ -111,5 +111,39 @@ export async function approvePublishers(dir: string, names: readonly string[], o
 export function describePublisherApproval(approval: PublisherApproval): string {
   const lines = approval.pins.map(({ spec, publisher }) => `${approval.changed.includes(spec) ? '+' : '='} provenance.publishers["${spec}"]: ${JSON.stringify(publisher)}${approval.changed.includes(spec) ? '' : ' (already there)'}`);
   lines.push(`${approval.changed.length} publisher pin(s) written to ${approval.file}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** What `approve --cooldown` wrote: the policy file, each exception and until when, and which were new. */
+export interface CooldownApproval {
+  file: string;
+  exceptions: Array<{ spec: string; until: string }>;
+  changed: string[];
+}
+
+/**
+ * `approve --cooldown <name…>`: a time-boxed exception to the cooldown for every version of the named packages in the
+ * lockfile (`name@version`), until the time the cooldown itself would let it in (`now + minimumReleaseAge`): the
+ * exception lapses on its own.
+ */
+export async function approveCooldown(dir: string, names: readonly string[], options: { env?: Env; kind?: LockfileKind; now?: number } = {}): Promise<CooldownApproval> {
+  const env = options.env ?? process.env;
+  const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}) });
+  const policy = loadProjectPolicy(project.start, project.dir, env);
+  const limit = policy.cooldown.minimumReleaseAge;
+  if (limit === null) throw new PortcullisError('USAGE', 'portcullis.json sets no cooldown (cooldown.minimumReleaseAge): there is nothing to make an exception to');
+  const until = new Date((options.now ?? Date.now()) + limit.ms).toISOString();
+  const entries = approvalsFor(project.lockfile.packages, names).map((spec) => ({ spec, until }));
+  const file = policy.file ?? join(project.dir, POLICY_FILE);
+  const before = existsSync(file) ? readFileSync(file, 'utf8') : starterPolicyText();
+  const { text, changed } = addCooldownExceptions(before, file, entries);
+  if (changed.length > 0) writeFileAtomic(file, text);
+  return { file, exceptions: entries, changed };
+}
+
+/** The lines `approve --cooldown` prints. */
+export function describeCooldownApproval(approval: CooldownApproval): string {
+  const lines = approval.exceptions.map(({ spec, until }) => `${approval.changed.includes(spec) ? '+' : '='} cooldown.exceptions["${spec}"]: until ${until}`);
+  lines.push(`${approval.changed.length} cooldown exception(s) written to ${approval.file}`);
   return `${lines.join('\n')}\n`;
 }

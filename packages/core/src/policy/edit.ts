@@ -64,3 +64,27 @@ export function setPublisherPins(text: string, file: string, pins: ReadonlyArray
   parsePolicy(out, file);
   return { text: out, changed };
 }
+
+/**
+ * Adds time-boxed cooldown exceptions (`portcullis approve --cooldown`): `spec → until` in cooldown.exceptions, keeping
+ * every other setting; a later `until` for an existing spec replaces an earlier one. Validated before and after.
+ */
+export function addCooldownExceptions(text: string, file: string, exceptions: ReadonlyArray<{ spec: string; until: string }>): { text: string; changed: string[] } {
+  parsePolicy(text, file);
+  const doc = JSON.parse(text) as { cooldown?: { exceptions?: Record<string, string> } };
+  const cooldown = (doc.cooldown ??= {});
+  const table = (cooldown.exceptions ??= {});
+  const changed: string[] = [];
+  for (const { spec, until } of exceptions) {
+    const parsed = parsePackageSpec(spec);
+    if (typeof parsed === 'string') throw new PortcullisError('USAGE', `cannot add a cooldown exception for "${spec}": ${parsed}`);
+    const before = Object.prototype.hasOwnProperty.call(table, spec) ? table[spec] : undefined;
+    if (before !== undefined && Date.parse(before) >= Date.parse(until)) continue;
+    Object.defineProperty(table, spec, { value: until, enumerable: true, writable: true, configurable: true });
+    changed.push(spec);
+  }
+  const indent = /^[ \t]+(?=")/m.exec(text)?.[0] ?? '  ';
+  const out = `${JSON.stringify(doc, null, indent)}\n`;
+  parsePolicy(out, file);
+  return { text: out, changed };
+}
