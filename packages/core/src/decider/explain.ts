@@ -31,6 +31,32 @@ function signatureLine(run: CheckRun, pkg: PackageNode): string {
   return `  signature: ${pkg.source === 'registry' ? 'not checked' : 'none (not from a registry)'}`;
 }
 
+/** Who built it (verified provenance), and whether its release line lost provenance. */
+function provenanceLine(run: CheckRun, pkg: PackageNode): string | undefined {
+  const evidence = run.verdict.evidence.provenance?.get(pkg.id);
+  const downgrade = run.verdict.evidence.downgrades?.get(pkg.id);
+  if (evidence === undefined && downgrade === undefined) return undefined;
+  let line = '  provenance: ';
+  if (evidence?.status === 'verified') {
+    const id = evidence.identity;
+    line += `verified — built by ${id.repository}${id.repositoryId ? ` (repository id ${id.repositoryId}${id.ownerId ? `, owner id ${id.ownerId}` : ''})` : ''}, workflow ${id.workflow}${id.ref ? ` at ${id.ref}` : ''}${id.trigger ? ` (${id.trigger})` : ''}`;
+  } else if (evidence !== undefined) {
+    line += evidence.status + ('reason' in evidence ? ` (${evidence.reason})` : '');
+  } else line += 'not checked';
+  if (downgrade !== undefined) line += `; the earlier ${pkg.name}@${downgrade.earlier} had verified provenance from ${downgrade.repository}`;
+  return line;
+}
+
+/** How old it is, for the cooldown. */
+function publishedLine(run: CheckRun, pkg: PackageNode): string | undefined {
+  const published = run.verdict.evidence.published?.get(pkg.id);
+  if (published === undefined) return undefined;
+  const now = run.verdict.evidence.now;
+  if (published === null || now === undefined) return '  published: unknown';
+  const days = (now - Date.parse(published)) / 86_400_000;
+  return `  published: ${published} (${days >= 1 ? `${Math.floor(days)} days` : `${Math.floor(days * 24)} h`} ago)`;
+}
+
 /** Explains every copy of `name` (or of an alias installed under that name) in a check run. */
 export function explainPackage(run: CheckRun, name: string): Explanation {
   const copies = run.project.lockfile.packages.filter((p) => p.name === name || p.aliases.includes(name));
@@ -47,6 +73,8 @@ export function explainPackage(run: CheckRun, name: string): Explanation {
       lines.push('  your own code (workspace or a directory inside the project): no rule applies');
     } else {
       lines.push(scriptLine(run, pkg), signatureLine(run, pkg));
+      for (const line of [provenanceLine(run, pkg), publishedLine(run, pkg)]) if (line !== undefined) lines.push(line);
+      for (const advisory of run.verdict.evidence.advisories?.get(pkg.id) ?? []) lines.push(`  advisory: ${advisory.id} — ${advisory.summary}`);
     }
     for (const f of findings) lines.push(`  ✗ ${f.code}: ${f.message}`, `    fix: ${f.fix}`);
   }
