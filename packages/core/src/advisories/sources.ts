@@ -1,0 +1,62 @@
+/**
+ * The record files of the advisory sources a policy names, and the cheap key of their state: a hash over
+ * (source, relative path, size, mtime, ctime) of every file, taken from `stat` alone. Equal keys mean the
+ * files have not been touched, so the index built from them can be reused without reading one of them.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync, type Stats } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PortcullisError } from '../errors.js';
+
+/** One record file. */
+export interface SourceFile {
+  path: string;
+  /** The path shown in problems: the source as the policy names it, then the path inside it. */
+  label: string;
+  size: number;
+}
+
+/** More record files than this is refused (the public npm set has a few hundred thousand). */
+export const MAX_SOURCE_FILES = 2_000_000;
+
+/**
+ * Lists the `*.json` files of `sources` (files, or folders walked recursively in byte order; symbolic links to
+ * files are followed, to folders not, so a link cannot make a cycle) and their key. A source that does not
+ * exist or cannot be read is an error: advisories the policy asks for are never silently absent.
+ */
+export function listSourceFiles(sources: readonly string[], format: string): { files: SourceFile[]; key: string } {
+  const hash = createHash('sha256').update(`${format}\0`);
+  const files: SourceFile[] = [];
+  const add = (path: string, label: string, stats: Stats) => {
+    if (files.length >= MAX_SOURCE_FILES) throw new PortcullisError('INPUT_TOO_LARGE', `The advisory sources hold more than ${MAX_SOURCE_FILES.toLocaleString('en-US')} record files.`);
+    files.push({ path, label, size: stats.size });
+    hash.update(`${label}\0${stats.size}\0${stats.mtimeMs}\0${stats.ctimeMs}\n`);
+  };
+  const walk = (dir: string, label: string) => {
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      const inner = `${label}/${entry.name}`;
+      if (entry.isDirectory()) walk(path, inner);
+      else if (entry.name.endsWith('.json') && (entry.isFile() || entry.isSymbolicLink())) {
+        const stats = statSync(path, { throwIfNoEntry: false });
+        if (stats?.isFile()) add(path, inner, stats);
+      }
+    }
+  };
+  sources.forEach((source, i) => {
+    const path = resolve(source);
+    hash.update(`source ${i}\0${path}\n`);
+    let stats: Stats | undefined;
+    try {
+      stats = statSync(path);
+      if (stats.isDirectory()) walk(path, source);
+      else if (stats.isFile()) add(path, source, stats);
+      else throw new Error('neither a file nor a folder');
+    } catch (error) {
+      if (error instanceof PortcullisError) throw error;
+      throw new PortcullisError('ADVISORIES_UNAVAILABLE', `The advisory source ${source} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+    }
+  });
+  return { files, key: hash.digest('hex') };
+}
