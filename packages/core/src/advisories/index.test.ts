@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import { buildAdvisoryIndex } from './index.js';
 // Counts the reads of record files: a cache hit must not read one.
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();
-  return { ...actual, readFileSync: vi.fn(actual.readFileSync) };
+  return { ...actual, readFileSync: vi.fn(actual.readFileSync), readdirSync: vi.fn(actual.readdirSync) };
 });
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'osv');
@@ -26,9 +26,11 @@ beforeEach(() => {
   cacheDir = join(dir, 'cache');
   cpSync(FIXTURES, osv, { recursive: true });
   vi.mocked(fs.readFileSync).mockClear();
+  vi.mocked(fs.readdirSync).mockClear();
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+const walks = () => vi.mocked(fs.readdirSync).mock.calls.filter(([path]) => String(path) === osv).length;
 const recordReads = () => vi.mocked(fs.readFileSync).mock.calls.filter(([path]) => String(path).startsWith(osv)).length;
 const ids = (index: { lookup(n: string, v: string): Array<{ id: string }> }, name: string, version: string) => index.lookup(name, version).map((a) => a.id);
 const cacheFiles = () => readdirSync(join(cacheDir, 'advisories-v1')).filter((f) => f.endsWith('.idx'));
@@ -74,6 +76,18 @@ describe('buildAdvisoryIndex', () => {
     const both = buildAdvisoryIndex([join(dir, STEALER), copy]);
     expect(ids(both, 'portcullis-fake-stealer', '1.2.3')).toEqual(['MAL-2025-1001']);
     expect(ids(both, 'portcullis-fake-stealer', '1.2.4')).toEqual(['MAL-2025-1001']);
+  });
+
+  it('reads a bundle: one file holding a list of records', () => {
+    const bundle = join(dir, 'bundle.json');
+    const stealer = JSON.parse(readFileSync(join(dir, STEALER), 'utf8')) as unknown;
+    const pypi = JSON.parse(readFileSync(join(osv, 'malicious/pypi/portcullis-fake-stealer/MAL-2025-1005.json'), 'utf8')) as unknown;
+    writeFileSync(bundle, JSON.stringify([pypi, stealer, 'not a record']));
+    const index = buildAdvisoryIndex([bundle]);
+    expect(index.records).toBe(1);
+    expect(ids(index, 'portcullis-fake-stealer', '1.2.3')).toEqual(['MAL-2025-1001']);
+    expect(ids(index, 'portcullis-fake-stealer', '9.9.9')).toEqual([]);
+    expect(index.problems).toEqual([{ source: `${bundle}#2`, reason: 'not a JSON object; skipped' }]);
   });
 
   it('refuses a source that does not exist (never silently without advisories)', () => {
@@ -191,5 +205,64 @@ describe('the index cache', () => {
       buildAdvisoryIndex([osv], { cacheDir, secret });
     }
     expect(cacheFiles()).toHaveLength(4);
+  });
+});
+
+describe('trusting a recent walk (trustWalkForMs)', () => {
+  const HOUR = 3_600_000;
+  const at = (t: number) => ({ cacheDir, secret, trustWalkForMs: HOUR, now: () => t });
+
+  it('within the window and with unchanged roots, loads without walking or reading any record', () => {
+    expect(buildAdvisoryIndex([osv], at(1_000)).origin).toBe('built');
+    expect(walks()).toBe(1);
+    vi.mocked(fs.readdirSync).mockClear();
+    vi.mocked(fs.readFileSync).mockClear();
+    const index = buildAdvisoryIndex([osv], at(1_000 + HOUR - 1));
+    expect([index.origin, walks(), recordReads()]).toEqual(['cache', 0, 0]);
+    expect(ids(index, 'portcullis-fake-stealer', '1.2.3')).toEqual(['MAL-2025-1001']);
+  });
+
+  it('walks again when the window is over (an in-place edit is seen then), or with a clock set back', () => {
+    buildAdvisoryIndex([osv], at(1_000));
+    const file = join(dir, STEALER);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"1.2.3"', '"1.2.8"'));
+    // The documented trade-off: inside the window, the edit is not seen.
+    expect(ids(buildAdvisoryIndex([osv], at(2_000)), 'portcullis-fake-stealer', '1.2.8')).toEqual([]);
+    vi.mocked(fs.readdirSync).mockClear();
+    expect(buildAdvisoryIndex([osv], at(500)).origin).toBe('built');
+    expect(walks()).toBe(1);
+    const later = buildAdvisoryIndex([osv], at(1_000 + HOUR));
+    expect(walks()).toBe(2);
+    expect(ids(later, 'portcullis-fake-stealer', '1.2.8')).toEqual(['MAL-2025-1001']);
+  });
+
+  it('walks again at once when a source root or the git checkout around it changes', () => {
+    mkdirSync(join(dir, '.git'));
+    writeFileSync(join(dir, '.git', 'index'), 'one');
+    buildAdvisoryIndex([osv], at(1_000));
+    buildAdvisoryIndex([osv], at(1_001));
+    vi.mocked(fs.readdirSync).mockClear();
+    writeFileSync(join(dir, '.git', 'index'), 'two'); // a pull, checkout or reset
+    buildAdvisoryIndex([osv], at(1_002));
+    expect(walks()).toBe(1);
+    writeFileSync(join(osv, 'new.json'), '{}'); // a file added at the top of a source
+    buildAdvisoryIndex([osv], at(1_003));
+    expect(walks()).toBe(2);
+    buildAdvisoryIndex([osv], at(1_004));
+    expect(walks()).toBe(2);
+  });
+
+  it('does not trust a tampered or foreign walk stamp', () => {
+    buildAdvisoryIndex([osv], at(1_000));
+    const [stamp] = readdirSync(join(cacheDir, 'advisories-v1')).filter((f) => f.endsWith('.walk'));
+    const file = join(cacheDir, 'advisories-v1', stamp!);
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace(/"walkedAt":\d+/, '"walkedAt":2000'));
+    vi.mocked(fs.readdirSync).mockClear();
+    buildAdvisoryIndex([osv], at(2_500));
+    expect(walks()).toBe(1);
+    writeFileSync(file, original);
+    buildAdvisoryIndex([osv], { ...at(1_500), secret: randomBytes(32) });
+    expect(walks()).toBe(2);
   });
 });

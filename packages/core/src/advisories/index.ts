@@ -11,8 +11,9 @@ import { writeFileAtomic } from '../atomic-write.js';
 import { defaultStateDir, memoSecret } from '../cache/verified-versions.js';
 import { PortcullisError } from '../errors.js';
 import { readOsvRecord, type Advisory } from './osv.js';
-import { listSourceFiles } from './sources.js';
+import { listSourceFiles, sourceRootsKey } from './sources.js';
 import { EncodedIndex, encodeIndex, INDEX_FORMAT, type AdvisoryProblem, type StoredAdvisory } from './store.js';
+import { recentWalk, recordWalk } from './walk-stamp.js';
 
 export type { Advisory, AffectedInterval, NpmAffected, OsvReading } from './osv.js';
 export type { AdvisoryProblem } from './store.js';
@@ -37,37 +38,62 @@ export interface AdvisoryIndexOptions {
   cacheDir?: string;
   /** The secret that authenticates cached indexes (default: this user's memo secret); null: no cache. */
   secret?: Buffer | null;
+  /**
+   * How long a walk of the sources is trusted without walking them again, as long as the sources themselves and
+   * the git checkout around them (`.git/index`, `.git/HEAD`) are unchanged. Default 0: every load stats every
+   * record file (sound, but about 3.5 s for 200,000 files in 190,000 folders, see docs/benchmarks.md). Within
+   * the window a file edited in place (not through git) is seen only when the window ends.
+   */
+  trustWalkForMs?: number;
+  /** The clock (tests). */
+  now?: () => number;
 }
 
-/** A record file larger than this is skipped with a problem (records of the public data set are a few KiB). */
-const MAX_RECORD_BYTES = 4 * 1024 * 1024;
+/** A source file larger than this is skipped with a problem (records of the public data set are a few KiB). */
+const MAX_FILE_BYTES = 256 * 1024 * 1024;
+/** Records in one bundle file. */
+const MAX_BUNDLE_RECORDS = 2_000_000;
 /** A cached index larger than this is not read. */
 const MAX_INDEX_BYTES = 1024 * 1024 * 1024;
 /** Cached indexes kept per cache folder (other data sets, other projects); older ones are removed. */
 const KEEP_INDEXES = 4;
+/** Walk stamps kept (each names one state of the sources' roots). */
+const KEEP_STAMPS = 16;
 const CACHE_FOLDER = 'advisories-v1';
 
 /**
  * Builds, or loads from the cache, the index of the OSV records in `sources` (files, or folders walked for
- * `*.json`, e.g. OpenSSF's `osv/malicious/npm/<name>/MAL-*.json`). Throws ADVISORIES_UNAVAILABLE when a source
+ * `*.json`, e.g. OpenSSF's `osv/malicious/npm/<name>/MAL-*.json`; a file holds one record or a list of them). Throws ADVISORIES_UNAVAILABLE when a source
  * or a record file cannot be read; a record that is not valid OSV is skipped and listed in `problems`.
  */
 export function buildAdvisoryIndex(sources: readonly string[], options: AdvisoryIndexOptions = {}): AdvisoryIndex {
-  const { files, key } = listSourceFiles(sources, INDEX_FORMAT);
   const secret = options.cacheDir === undefined ? null : options.secret === undefined ? memoSecret(defaultStateDir()) : options.secret;
-  const cacheFile = options.cacheDir !== undefined && secret !== null ? join(options.cacheDir, CACHE_FOLDER, `${key}.idx`) : undefined;
+  const folder = options.cacheDir !== undefined && secret !== null ? join(options.cacheDir, CACHE_FOLDER) : undefined;
+  const now = (options.now ?? Date.now)();
+  const trustMs = options.trustWalkForMs ?? 0;
+  const roots = folder !== undefined && trustMs > 0 ? sourceRootsKey(sources, INDEX_FORMAT) : undefined;
+  if (folder !== undefined && secret !== null && roots !== undefined) {
+    const walked = recentWalk(folder, roots, secret, now, trustMs);
+    const cached = walked === undefined ? undefined : readCached(join(folder, `${walked}.idx`), walked, secret);
+    if (cached !== undefined) return withOrigin(cached, 'cache');
+  }
 
+  const { files, key } = listSourceFiles(sources, INDEX_FORMAT);
+  const cacheFile = folder === undefined ? undefined : join(folder, `${key}.idx`);
   if (cacheFile !== undefined && secret !== null) {
     const cached = readCached(cacheFile, key, secret);
-    if (cached !== undefined) return withOrigin(cached, 'cache');
+    if (cached !== undefined) {
+      if (folder !== undefined && roots !== undefined) recordWalk(folder, roots, key, now, secret);
+      return withOrigin(cached, 'cache');
+    }
   }
 
   const byName = new Map<string, Map<string, StoredAdvisory>>();
   const problems: AdvisoryProblem[] = [];
   let records = 0;
   for (const file of files) {
-    if (file.size > MAX_RECORD_BYTES) {
-      problems.push({ source: file.label, reason: `larger than ${MAX_RECORD_BYTES / 1024 / 1024} MiB; skipped` });
+    if (file.size > MAX_FILE_BYTES) {
+      problems.push({ source: file.label, reason: `larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB; skipped` });
       continue;
     }
     let text: string;
@@ -76,35 +102,43 @@ export function buildAdvisoryIndex(sources: readonly string[], options: Advisory
     } catch (error) {
       throw new PortcullisError('ADVISORIES_UNAVAILABLE', `The advisory record ${file.label} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
     }
-    let record: unknown;
+    let parsed: unknown;
     try {
-      record = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+      parsed = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     } catch {
       problems.push({ source: file.label, reason: 'not JSON; skipped' });
       continue;
     }
-    const reading = readOsvRecord(record);
-    if (reading.kind === 'malformed') problems.push({ source: file.label, reason: `${reading.reason}; skipped` });
-    if (reading.kind !== 'npm') continue;
-    records += 1;
-    for (const reason of reading.problems) problems.push({ source: file.label, reason });
-    for (const affected of reading.affected) {
-      let advisories = byName.get(affected.name);
-      if (advisories === undefined) byName.set(affected.name, (advisories = new Map()));
-      // The same id twice for one package (two entries, or the record in two sources): the union of what they say.
-      const known = advisories.get(reading.advisory.id);
-      if (known === undefined) advisories.set(reading.advisory.id, { advisory: reading.advisory, versions: [...affected.versions], ranges: [...affected.ranges] });
-      else {
-        known.versions = [...new Set([...known.versions, ...affected.versions])];
-        known.ranges.push(...affected.ranges);
+    // A file is one record, or a bundle: a list of records (one file, so its cache key is one stat).
+    const bundle = Array.isArray(parsed);
+    const items: unknown[] = bundle ? (parsed as unknown[]) : [parsed];
+    if (items.length > MAX_BUNDLE_RECORDS) throw new PortcullisError('INPUT_TOO_LARGE', `The advisory bundle ${file.label} holds more than ${MAX_BUNDLE_RECORDS.toLocaleString('en-US')} records.`);
+    items.forEach((item, i) => {
+      const source = bundle ? `${file.label}#${i}` : file.label;
+      const reading = readOsvRecord(item);
+      if (reading.kind === 'malformed') problems.push({ source, reason: `${reading.reason}; skipped` });
+      if (reading.kind !== 'npm') return;
+      records += 1;
+      for (const reason of reading.problems) problems.push({ source, reason });
+      for (const affected of reading.affected) {
+        let advisories = byName.get(affected.name);
+        if (advisories === undefined) byName.set(affected.name, (advisories = new Map()));
+        // The same id twice for one package (two entries, or the record in two sources): the union of what they say.
+        const known = advisories.get(reading.advisory.id);
+        if (known === undefined) advisories.set(reading.advisory.id, { advisory: reading.advisory, versions: [...affected.versions], ranges: [...affected.ranges] });
+        else {
+          known.versions = [...new Set([...known.versions, ...affected.versions])];
+          known.ranges.push(...affected.ranges);
+        }
       }
-    }
+    });
   }
   const flat = new Map([...byName].map(([name, advisories]) => [name, [...advisories.values()]]));
   // Without a cache the index is still encoded (one layout, one lookup path), tagged with a throwaway secret.
   const tagSecret = secret ?? randomBytes(32);
   const bytes = encodeIndex(flat, { key, records, problems }, tagSecret);
   if (cacheFile !== undefined) writeCached(cacheFile, bytes);
+  if (folder !== undefined && secret !== null && roots !== undefined) recordWalk(folder, roots, key, now, secret);
   const index = EncodedIndex.open(bytes, key, tagSecret);
   if (index === undefined) throw new Error('a freshly encoded advisory index did not open');
   return withOrigin(index, 'built');
@@ -130,6 +164,11 @@ function writeCached(file: string, bytes: Buffer): void {
       .map((name) => ({ path: join(folder, name), mtime: statSync(join(folder, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
       .sort((a, b) => b.mtime - a.mtime);
     for (const old of others.slice(KEEP_INDEXES - 1)) rmSync(old.path, { force: true });
+    const stamps = readdirSync(folder)
+      .filter((name) => name.endsWith('.walk'))
+      .map((name) => ({ path: join(folder, name), mtime: statSync(join(folder, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
+      .sort((a, b) => b.mtime - a.mtime);
+    for (const old of stamps.slice(KEEP_STAMPS)) rmSync(old.path, { force: true });
   } catch {
     // A cache that cannot be written only costs a rebuild next time.
   }

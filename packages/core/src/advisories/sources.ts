@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync, type Stats } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { PortcullisError } from '../errors.js';
 
 /** One record file. */
@@ -59,4 +59,32 @@ export function listSourceFiles(sources: readonly string[], format: string): { f
     }
   });
   return { files, key: hash.digest('hex') };
+}
+
+/**
+ * A key of what can be checked in a few `stat` calls: each source itself and, when it lies in a git checkout,
+ * that checkout's `.git/index` and `.git/HEAD` (rewritten by every pull, checkout and reset). It does not see a
+ * file edited in place inside a folder: a recent walk is trusted only for a bounded time (see buildAdvisoryIndex).
+ */
+export function sourceRootsKey(sources: readonly string[], format: string): string {
+  const hash = createHash('sha256').update(`${format}\0roots\0`);
+  const line = (label: string, stats: Stats | undefined) => hash.update(stats === undefined ? `${label}\0-\n` : `${label}\0${stats.size}\0${stats.mtimeMs}\0${stats.ctimeMs}\0${stats.ino}\n`);
+  sources.forEach((source, i) => {
+    const path = resolve(source);
+    const stats = statSync(path, { throwIfNoEntry: false });
+    if (stats === undefined) throw new PortcullisError('ADVISORIES_UNAVAILABLE', `The advisory source ${source} cannot be read (ENOENT).`);
+    line(`source ${i}\0${path}`, stats);
+    for (let dir = path, up = 0; up < 64; up++) {
+      const git = statSync(join(dir, '.git'), { throwIfNoEntry: false });
+      if (git !== undefined) {
+        line(`git ${join(dir, '.git')}`, git);
+        if (git.isDirectory()) for (const file of ['index', 'HEAD']) line(file, statSync(join(dir, '.git', file), { throwIfNoEntry: false }));
+        break;
+      }
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  });
+  return hash.digest('hex');
 }
