@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +88,21 @@ describe('buildAdvisoryIndex', () => {
     expect(ids(index, 'portcullis-fake-stealer', '1.2.3')).toEqual(['MAL-2025-1001']);
     expect(ids(index, 'portcullis-fake-stealer', '9.9.9')).toEqual([]);
     expect(index.problems).toEqual([{ source: `${bundle}#2`, reason: 'not a JSON object; skipped' }]);
+  });
+
+  it('follows symbolic links to folders and files, never around a cycle', () => {
+    const linked = join(dir, 'linked');
+    mkdirSync(join(linked, 'deeper'), { recursive: true });
+    cpSync(join(dir, STEALER), join(linked, 'deeper', 'MAL-2025-1001.json'));
+    const source = join(dir, 'source');
+    mkdirSync(source);
+    symlinkSync(linked, join(source, 'data'));
+    symlinkSync(source, join(linked, 'deeper', 'back-to-source')); // a cycle
+    symlinkSync(join(osv, 'malicious/npm/@portcullis-fake/typo-lib/MAL-2025-1002.json'), join(source, 'one.json'));
+    const index = buildAdvisoryIndex([source]);
+    expect(index.records).toBe(2);
+    expect(ids(index, 'portcullis-fake-stealer', '1.2.3')).toEqual(['MAL-2025-1001']);
+    expect(ids(index, '@portcullis-fake/typo-lib', '1.0.0')).toEqual(['MAL-2025-1002']);
   });
 
   it('refuses a source that does not exist (never silently without advisories)', () => {

@@ -4,7 +4,7 @@
  * files have not been touched, so the index built from them can be reused without reading one of them.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PortcullisError } from '../errors.js';
 
@@ -20,9 +20,9 @@ export interface SourceFile {
 export const MAX_SOURCE_FILES = 2_000_000;
 
 /**
- * Lists the `*.json` files of `sources` (files, or folders walked recursively in byte order; symbolic links to
- * files are followed, to folders not, so a link cannot make a cycle) and their key. A source that does not
- * exist or cannot be read is an error: advisories the policy asks for are never silently absent.
+ * Lists the `*.json` files of `sources` (files, or folders walked recursively in byte order, symbolic links
+ * followed but never around a cycle) and their key. A source that does not exist or cannot be read is an
+ * error: advisories the policy asks for are never silently absent.
  */
 export function listSourceFiles(sources: readonly string[], format: string): { files: SourceFile[]; key: string } {
   const hash = createHash('sha256').update(`${format}\0`);
@@ -32,17 +32,26 @@ export function listSourceFiles(sources: readonly string[], format: string): { f
     files.push({ path, label, size: stats.size });
     hash.update(`${label}\0${stats.size}\0${stats.mtimeMs}\0${stats.ctimeMs}\n`);
   };
-  const walk = (dir: string, label: string) => {
+  // A symbolic link to a folder is followed unless that folder is being walked already (a cycle). Real paths
+  // are tracked as strings, so that plain folders cost no extra system call.
+  const open = new Set<string>();
+  const walk = (dir: string, real: string, label: string) => {
+    if (open.has(real)) return;
+    open.add(real);
     const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const path = join(dir, entry.name);
       const inner = `${label}/${entry.name}`;
-      if (entry.isDirectory()) walk(path, inner);
-      else if (entry.name.endsWith('.json') && (entry.isFile() || entry.isSymbolicLink())) {
-        const stats = statSync(path, { throwIfNoEntry: false });
-        if (stats?.isFile()) add(path, inner, stats);
+      if (entry.isDirectory()) walk(path, join(real, entry.name), inner);
+      else if (entry.isSymbolicLink()) {
+        const target = statSync(path, { throwIfNoEntry: false });
+        if (target?.isDirectory()) walk(path, realpathSync(path), inner);
+        else if (target?.isFile() && entry.name.endsWith('.json')) add(path, inner, target);
+      } else if (entry.isFile() && entry.name.endsWith('.json')) {
+        add(path, inner, statSync(path));
       }
     }
+    open.delete(real);
   };
   sources.forEach((source, i) => {
     const path = resolve(source);
@@ -50,7 +59,7 @@ export function listSourceFiles(sources: readonly string[], format: string): { f
     let stats: Stats | undefined;
     try {
       stats = statSync(path);
-      if (stats.isDirectory()) walk(path, source);
+      if (stats.isDirectory()) walk(path, realpathSync(path), source);
       else if (stats.isFile()) add(path, source, stats);
       else throw new Error('neither a file nor a folder');
     } catch (error) {
