@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +115,12 @@ describe('buildAdvisoryIndex', () => {
       expect((error as PortcullisError).code).toBe('ADVISORIES_UNAVAILABLE');
       expect((error as PortcullisError).exitCode).toBe(3);
     }
+  });
+
+  it('refuses a source file past the size bound instead of skipping its records', () => {
+    writeFileSync(join(osv, 'huge.json'), '');
+    truncateSync(join(osv, 'huge.json'), 257 * 1024 * 1024); // sparse: nothing is written or read
+    expect(() => buildAdvisoryIndex([osv])).toThrow(/huge\.json is larger than 256 MiB/);
   });
 
   it('has a content id: the same records elsewhere give the same id, other records another', () => {

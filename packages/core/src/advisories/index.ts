@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../atomic-write.js';
 import { defaultStateDir, memoSecret } from '../cache/verified-versions.js';
 import { PortcullisError } from '../errors.js';
 import { readOsvRecord, type Advisory } from './osv.js';
-import { listSourceFiles, sourceRootsKey } from './sources.js';
+import { listSourceFiles, sourceRootsKey, type SourceFile } from './sources.js';
 import { EncodedIndex, encodeIndex, INDEX_FORMAT, type AdvisoryProblem, type StoredAdvisory } from './store.js';
 import { recentWalk, recordWalk } from './walk-stamp.js';
 
@@ -49,7 +49,7 @@ export interface AdvisoryIndexOptions {
   now?: () => number;
 }
 
-/** A source file larger than this is skipped with a problem (records of the public data set are a few KiB). */
+/** A source file larger than this is refused (records of the public data set are a few KiB). */
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
 /** Records in one bundle file. */
 const MAX_BUNDLE_RECORDS = 2_000_000;
@@ -62,40 +62,50 @@ const KEEP_STAMPS = 16;
 const CACHE_FOLDER = 'advisories-v1';
 
 /**
- * Builds, or loads from the cache, the index of the OSV records in `sources` (files, or folders walked for
- * `*.json`, e.g. OpenSSF's `osv/malicious/npm/<name>/MAL-*.json`; a file holds one record or a list of them). Throws ADVISORIES_UNAVAILABLE when a source
- * or a record file cannot be read; a record that is not valid OSV is skipped and listed in `problems`.
+ * Builds, or loads from the cache, the index of the OSV records in `sources`: files, or folders walked for
+ * `*.json` (OpenSSF's `osv/malicious/npm/<name>/MAL-*.json`); a file holds one record or a list of them.
+ * Throws ADVISORIES_UNAVAILABLE when a source or a record file cannot be read (INPUT_TOO_LARGE past the
+ * bounds); a record that is not valid OSV is skipped and listed in `problems`.
  */
 export function buildAdvisoryIndex(sources: readonly string[], options: AdvisoryIndexOptions = {}): AdvisoryIndex {
   const secret = options.cacheDir === undefined ? null : options.secret === undefined ? memoSecret(defaultStateDir()) : options.secret;
-  const folder = options.cacheDir !== undefined && secret !== null ? join(options.cacheDir, CACHE_FOLDER) : undefined;
+  const cache = options.cacheDir !== undefined && secret !== null ? { folder: join(options.cacheDir, CACHE_FOLDER), secret } : undefined;
   const now = (options.now ?? Date.now)();
   const trustMs = options.trustWalkForMs ?? 0;
-  const roots = folder !== undefined && trustMs > 0 ? sourceRootsKey(sources, INDEX_FORMAT) : undefined;
-  if (folder !== undefined && secret !== null && roots !== undefined) {
-    const walked = recentWalk(folder, roots, secret, now, trustMs);
-    const cached = walked === undefined ? undefined : readCached(join(folder, `${walked}.idx`), walked, secret);
+  const roots = cache !== undefined && trustMs > 0 ? sourceRootsKey(sources, INDEX_FORMAT) : undefined;
+  if (cache !== undefined && roots !== undefined) {
+    const walked = recentWalk(cache.folder, roots, cache.secret, now, trustMs);
+    const cached = walked === undefined ? undefined : readCached(cache.folder, walked, cache.secret);
     if (cached !== undefined) return withOrigin(cached, 'cache');
   }
 
   const { files, key } = listSourceFiles(sources, INDEX_FORMAT);
-  const cacheFile = folder === undefined ? undefined : join(folder, `${key}.idx`);
-  if (cacheFile !== undefined && secret !== null) {
-    const cached = readCached(cacheFile, key, secret);
-    if (cached !== undefined) {
-      if (folder !== undefined && roots !== undefined) recordWalk(folder, roots, key, now, secret);
-      return withOrigin(cached, 'cache');
-    }
+  const cached = cache === undefined ? undefined : readCached(cache.folder, key, cache.secret);
+  if (cache !== undefined && cached !== undefined) {
+    if (roots !== undefined) recordWalk(cache.folder, roots, key, now, cache.secret);
+    return withOrigin(cached, 'cache');
   }
 
+  const { byName, records, problems } = readRecords(files);
+  // Without a cache the index is still encoded (one layout, one lookup path), tagged with a throwaway secret.
+  const tagSecret = cache?.secret ?? randomBytes(32);
+  const bytes = encodeIndex(byName, { key, records, problems }, tagSecret);
+  if (cache !== undefined) {
+    writeCached(cache.folder, key, bytes);
+    if (roots !== undefined) recordWalk(cache.folder, roots, key, now, cache.secret);
+  }
+  const index = EncodedIndex.open(bytes, key, tagSecret);
+  if (index === undefined) throw new Error('a freshly encoded advisory index did not open');
+  return withOrigin(index, 'built');
+}
+
+/** Reads every record file: advisories by package name (ids merged per name), npm records counted, problems. */
+function readRecords(files: readonly SourceFile[]): { byName: Map<string, StoredAdvisory[]>; records: number; problems: AdvisoryProblem[] } {
   const byName = new Map<string, Map<string, StoredAdvisory>>();
   const problems: AdvisoryProblem[] = [];
   let records = 0;
   for (const file of files) {
-    if (file.size > MAX_FILE_BYTES) {
-      problems.push({ source: file.label, reason: `larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB; skipped` });
-      continue;
-    }
+    if (file.size > MAX_FILE_BYTES) throw new PortcullisError('INPUT_TOO_LARGE', `The advisory file ${file.label} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB.`);
     let text: string;
     try {
       text = readFileSync(file.path, 'utf8');
@@ -133,18 +143,11 @@ export function buildAdvisoryIndex(sources: readonly string[], options: Advisory
       }
     });
   }
-  const flat = new Map([...byName].map(([name, advisories]) => [name, [...advisories.values()]]));
-  // Without a cache the index is still encoded (one layout, one lookup path), tagged with a throwaway secret.
-  const tagSecret = secret ?? randomBytes(32);
-  const bytes = encodeIndex(flat, { key, records, problems }, tagSecret);
-  if (cacheFile !== undefined) writeCached(cacheFile, bytes);
-  if (folder !== undefined && secret !== null && roots !== undefined) recordWalk(folder, roots, key, now, secret);
-  const index = EncodedIndex.open(bytes, key, tagSecret);
-  if (index === undefined) throw new Error('a freshly encoded advisory index did not open');
-  return withOrigin(index, 'built');
+  return { byName: new Map([...byName].map(([name, advisories]) => [name, [...advisories.values()]])), records, problems };
 }
 
-function readCached(file: string, key: string, secret: Buffer): EncodedIndex | undefined {
+function readCached(folder: string, key: string, secret: Buffer): EncodedIndex | undefined {
+  const file = join(folder, `${key}.idx`);
   try {
     const size = statSync(file, { throwIfNoEntry: false })?.size;
     if (size === undefined || size > MAX_INDEX_BYTES) return undefined;
@@ -154,8 +157,8 @@ function readCached(file: string, key: string, secret: Buffer): EncodedIndex | u
   }
 }
 
-function writeCached(file: string, bytes: Buffer): void {
-  const folder = join(file, '..');
+function writeCached(folder: string, key: string, bytes: Buffer): void {
+  const file = join(folder, `${key}.idx`);
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     writeFileAtomic(file, bytes, 0o600);
