@@ -221,7 +221,6 @@ export function inInterval(version: semver.SemVer | null, interval: { introduced
 /** Summaries reach terminals: control characters (escape sequences) become spaces, length is bounded. */
 function cleanSummary(summary: unknown): string {
   if (typeof summary !== 'string') return '';
-  // eslint-disable-next-line no-control-regex
   const clean = summary.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, ' ').trim();
   return clean.length > MAX_SUMMARY_LENGTH ? `${clean.slice(0, MAX_SUMMARY_LENGTH - 1)}…` : clean;
 }
