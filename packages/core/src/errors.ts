@@ -8,6 +8,8 @@ export type PortcullisErrorCode =
   | 'LOCKFILE_NOT_FOUND'
   | 'USAGE'
   | 'METADATA_UNAVAILABLE'
+  /** Advisory data the policy names cannot be read, so nothing can be said about known-bad versions. */
+  | 'ADVISORIES_UNAVAILABLE'
   | 'INPUT_TOO_LARGE'
   /** The npm wrapper cannot be sure which project (folder and lockfile) npm will install. */
   | 'PROJECT_AMBIGUOUS';
@@ -28,6 +30,6 @@ export class PortcullisError extends Error {
 
   /** Exit code per the product contract: 3 when we could not decide, 2 for usage/configuration. */
   get exitCode(): 2 | 3 {
-    return this.code === 'METADATA_UNAVAILABLE' ? 3 : 2;
+    return this.code === 'METADATA_UNAVAILABLE' || this.code === 'ADVISORIES_UNAVAILABLE' ? 3 : 2;
   }
 }
