@@ -6,9 +6,9 @@
 import type { Env } from '../env.js';
 import { PortcullisError } from '../errors.js';
 import { evaluate, exitCodeFor } from '../evaluation/evaluate.js';
-import type { Evidence } from '../evaluation/evidence.js';
+import type { AdvisoryEvidence, Evidence } from '../evaluation/evidence.js';
 import type { Finding } from '../finding.js';
-import type { PackageNode } from '../model.js';
+import { isOwnCode, type PackageNode } from '../model.js';
 import type { Policy } from '../policy/types.js';
 import { keyCache } from '../cache/keys.js';
 import { defaultCacheDir } from '../cache/metadata.js';
@@ -23,6 +23,7 @@ import { defaultTrust, loadTrustedRoot, type SigstoreTrust } from '../provenance
 import { gatherEvidence } from './gather.js';
 import { gatherProvenance, isProvenanceFacts, type ProvenanceFacts } from './provenance.js';
 import { gatherPublishTimes, isPublishTime } from './published.js';
+import { buildAdvisoryIndex, type AdvisoryIndex } from '../advisories/index.js';
 import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
 
 /** The settings packages are judged by. */
@@ -97,6 +98,7 @@ export function createDecider(options: DecideOptions): Decider {
   let trust: SigstoreTrust | undefined;
   let provenanceMemo: AuthenticatedMemo<ProvenanceFacts> | undefined;
   let publishedMemo: AuthenticatedMemo<string> | undefined;
+  let advisoryIndex: AdvisoryIndex | undefined;
   let keys: Promise<{ keyring: Keyring; notices: string[]; withoutKeysEndpoint: string[] }> | undefined;
 
   async function loadKeys(): Promise<{ keyring: Keyring; notices: string[]; withoutKeysEndpoint: string[] }> {
@@ -159,6 +161,15 @@ export function createDecider(options: DecideOptions): Decider {
         memo: publishedMemo,
       });
       for (const [id, reason] of times.unavailable) unavailable.set(id, reason);
+      const advisories = new Map<string, AdvisoryEvidence[]>();
+      if (options.policy.advisories.osv.length > 0) {
+        advisoryIndex ??= buildAdvisoryIndex(options.policy.advisories.osv, { cacheDir, secret: memoSecret(options.stateDir ?? defaultStateDir(env)) });
+        for (const pkg of packages) {
+          if (isOwnCode(pkg)) continue;
+          const listed = advisoryIndex.lookup(pkg.name, pkg.version);
+          if (listed.length > 0) advisories.set(pkg.id, listed.map((a) => ({ id: a.id, summary: a.summary })));
+        }
+      }
       const evidence: Evidence = {
         ...gathered.evidence,
         unavailable,
@@ -166,10 +177,15 @@ export function createDecider(options: DecideOptions): Decider {
         downgrades: provenance.downgrades,
         publisherChanges: provenance.publisherChanges,
         published: times.published,
+        advisories,
         now: (options.now ?? Date.now)(),
       };
       const findings = evaluate(options.policy, packages, evidence);
       const notices = [...keyNotices, ...provenance.notices];
+      if (advisoryIndex !== undefined && advisoryIndex.problemCount > 0) {
+        const first = advisoryIndex.problems[0];
+        notices.push(`${advisoryIndex.problemCount} OSV record(s) in advisories.osv could not be read in full${first ? ` (first: ${first.source}: ${first.reason})` : ''}: one that names a package but whose versions cannot be read counts against every version of it; one that names no package is skipped`);
+      }
       for (const s of stripping) {
         const { message, fix } = describeSignatureStripping(s);
         notices.push(`${message} Fix: ${fix}`);
