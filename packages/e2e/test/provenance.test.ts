@@ -107,6 +107,22 @@ describe('portcullis check', () => {
     }
   });
 
+  it('a mirror that strips attestations is said once, plainly; required provenance then fails closed', async () => {
+    const mirror = await startRegistry({ packages: provenanceSet, stripAttestations: true });
+    try {
+      const stripped = createProject('npm', mirror.url, { 'acme-widget': '1.1.0', '@acme/widget': '1.0.0' }, { policy: { scripts: { allow: ['acme-widget', '@acme/widget'] }, registries: { [mirror.url]: { keys: mirror.keys.keys } }, provenance: { trustedRoot: './sigstore-test-root.json', require: ['acme-widget', '@acme/*'] } } });
+      writeRoots(stripped);
+      expect((await install(npm(11), 'npm', stripped, ['--ignore-scripts'])).code).toBe(0);
+      const check = await portcullis(stripped, ['check', '--format', 'json']);
+      const report = JSON.parse(check.stdout) as { findings: Array<{ code: string }>; notices: string[] };
+      expect(report.findings.map((f) => f.code)).toEqual(['PROVENANCE_MISSING', 'PROVENANCE_MISSING']);
+      expect(report.notices.join('\n')).toContain(`${mirror.url} served no provenance attestations for any of the 2 versions`);
+      expect(check.code).toBe(1);
+    } finally {
+      await mirror.close();
+    }
+  });
+
   it('approve --publisher pins repository, workflow and the immutable ids from the verified provenance', async () => {
     const { check } = await checkWith({ 'acme-widget': '1.1.0' }, {});
     expect(check.code).toBe(0);
