@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { acmeWidgetProvenance, provenanceSet, staleTrustedRoot, startRegistry, testTrustedRoot, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allDrivers, freshCheckout, output, projectFiles, ran, type Driver } from '../src/corpus/drivers.js';
-import { createProject, install, portcullis, type Project, type RunResult } from '../src/project.js';
+import { createProject, install, portcullis, portcullisNpm, type Project, type RunResult } from '../src/project.js';
 import { npm } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -186,6 +186,18 @@ describe.each(allDrivers().map((d) => [d.label, d] as const))('%s', (_label, dri
     const pinned = await driver.frozen(other);
     expect(pinned.code, output(pinned)).not.toBe(0);
     expect(codesIn(pinned)).toContain('PUBLISHER_MISMATCH');
+  });
+
+  it('`add` of a downgrade is refused: nothing installed or run, package.json unchanged where the client restores it', async () => {
+    const project = await setUp({ 'acme-widget': '1.1.0' }, {});
+    expect((await driver.install(project)).code).toBe(0);
+    freshCheckout(project);
+    // npm through the wrapper; pnpm and Yarn as typed (their hook and plugin are in the project).
+    const add = driver.pm === 'npm' ? await portcullisNpm(driver.tool, project, ['install', 'acme-widget@1.2.0']) : await driver.plain(project, ['add', 'acme-widget@1.2.0']);
+    results.push(`${driver.label} | add acme-widget@1.2.0 | exit ${add.code} | ${codesIn(add).join(' ') || '-'} | ran: ${ran(project).join(' ') || 'nothing'}`);
+    expect(add.code, output(add)).not.toBe(0);
+    expect(codesIn(add)).toContain('PROVENANCE_DOWNGRADE');
+    expect(ran(project)).toEqual([]);
   });
 
   it('the attestations endpoint down while provenance is required: the install stops, exit 3 where the client passes it on', async () => {

@@ -10,19 +10,17 @@
  * version is decided from its packument as if nothing were remembered. Code running as the user can read
  * the secret; that is the same user who can rewrite node_modules (docs/threat-model.md).
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic-write.js';
+import { AuthenticatedMemo } from './authenticated-memo.js';
 import type { Env } from '../env.js';
 import { INSTALL_SCRIPTS } from '../model.js';
 
 // v2: v1 could hold "no scripts" for versions whose full document listed scripts that were not read.
-const FORMAT = 'portcullis-verified-v2';
-const MAX_FILE_BYTES = 16 * 1024 * 1024;
-const MAX_ENTRIES = 100_000;
-const TAG_BYTES = 16;
+// v3: the same facts, kept by the shared authenticated memo (cache/authenticated-memo.ts).
+const FORMAT = 'verified-v3';
 
 /** The state directory: `PORTCULLIS_STATE_DIR`, else the platform's per-user state folder (never the cache). */
 export function defaultStateDir(env: Env = process.env, home: string = homedir(), platform: NodeJS.Platform = process.platform): string {
@@ -96,116 +94,51 @@ export interface VersionFacts {
 type Stored = [integrity: string, keyid: string, hasInstallScript: 0 | 1, gypfile: 0 | 1, scripts: string];
 
 export class VerifiedVersions {
-  readonly #secret: Buffer | null;
-  readonly #file: string | null;
-  readonly #stored = new Map<string, { value: Stored; tag: string }>();
-  /** Entries looked up or added by this process: written back last, so they outlive the others. */
-  readonly #used = new Set<string>();
-  #changed = false;
+  readonly #memo: AuthenticatedMemo<Stored>;
 
-  private constructor(secret: Buffer | null, file: string | null) {
-    this.#secret = secret;
-    this.#file = file;
+  private constructor(memo: AuthenticatedMemo<Stored>) {
+    this.#memo = memo;
   }
 
   /** A memo that remembers nothing (no secret, or no file). */
   static disabled(): VerifiedVersions {
-    return new VerifiedVersions(null, null);
+    return new VerifiedVersions(AuthenticatedMemo.open(FORMAT, '', '', null, isStored));
   }
 
   /**
-   * Opens the memo of one project (`scope`: its directory) in `cacheDir`; entries whose tag does not
-   * verify with this user's secret are dropped unread. Never throws: a missing, torn or hostile file is an empty memo.
+   * Opens the memo of one project (`scope`: its directory) in `cacheDir` (`verified-v3/`); entries whose tag does
+   * not verify with this user's secret are dropped unread. Never throws: a missing, torn or hostile file is an empty memo.
    */
   static open(cacheDir: string, scope: string, secret: Buffer | null): VerifiedVersions {
-    if (secret === null) return VerifiedVersions.disabled();
-    const file = join(cacheDir, 'verified-v2', `${createHash('sha256').update(scope).digest('hex')}.json`);
-    const memo = new VerifiedVersions(secret, file);
-    try {
-      if (statSync(file).size > MAX_FILE_BYTES) return memo;
-      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-      if (typeof parsed !== 'object' || parsed === null) return memo;
-      const { format, entries } = parsed as Record<string, unknown>;
-      if (format !== FORMAT || !Array.isArray(entries)) return memo;
-      for (const entry of entries.slice(-MAX_ENTRIES)) {
-        if (!Array.isArray(entry) || entry.length !== 3) continue;
-        const [id, value, tag] = entry as unknown[];
-        if (typeof id !== 'string' || typeof tag !== 'string' || !isStored(value)) continue;
-        if (!memo.#authentic(id, value, tag)) continue;
-        memo.#stored.set(id, { value, tag });
-      }
-    } catch {
-      // Absent or unreadable: nothing remembered.
-    }
-    return memo;
+    return new VerifiedVersions(AuthenticatedMemo.open(FORMAT, cacheDir, scope, secret, isStored));
   }
 
   get enabled(): boolean {
-    return this.#secret !== null;
-  }
-
-  /** Whether this process learnt anything worth writing back. */
-  get changed(): boolean {
-    return this.#changed;
+    return this.#memo.enabled;
   }
 
   get(query: VersionQuery): VersionFacts | undefined {
-    if (this.#secret === null) return undefined;
-    const id = this.#idOf(query);
-    const hit = this.#stored.get(id);
+    const hit = this.#memo.get(keyOf(query));
     if (hit === undefined) return undefined;
-    const [integrity, keyid, hasInstallScript, gypfile, scripts] = hit.value;
-    // The lockfile names an integrity: only that one counts (the id covers it; checked again for clarity).
+    const [integrity, keyid, hasInstallScript, gypfile, scripts] = hit;
+    // The lockfile names an integrity: only that one counts (the key covers it; checked again for clarity).
     if (query.integrity !== undefined && query.integrity !== integrity) return undefined;
-    this.#used.add(id);
     return { integrity, keyid, hasInstallScript: hasInstallScript === 1, gypfile: gypfile === 1, scripts: scripts === '' ? [] : scripts.split(',') };
   }
 
   set(query: VersionQuery, facts: VersionFacts): void {
-    if (this.#secret === null) return;
-    const id = this.#idOf(query);
-    const value: Stored = [facts.integrity, facts.keyid, facts.hasInstallScript ? 1 : 0, facts.gypfile ? 1 : 0, facts.scripts.join(',')];
-    const previous = this.#stored.get(id);
-    this.#used.add(id);
-    if (previous !== undefined && JSON.stringify(previous.value) === JSON.stringify(value)) return;
-    this.#stored.set(id, { value, tag: this.#tagOf(id, value) });
-    this.#changed = true;
+    this.#memo.set(keyOf(query), [facts.integrity, facts.keyid, facts.hasInstallScript ? 1 : 0, facts.gypfile ? 1 : 0, facts.scripts.join(',')]);
   }
 
-  /**
-   * Writes the memo back atomically: the entries this process used or added last (newest), and older ones
-   * while the file stays within twice that (at least 5,000), so switching branches does not start over.
-   * Failures only cost time next run.
-   */
+  /** Writes the memo back atomically (see AuthenticatedMemo.save). */
   save(): void {
-    if (this.#file === null || (!this.#changed && this.#used.size === this.#stored.size)) return;
-    const keep = Math.max(5_000, 2 * this.#used.size);
-    const unused: Array<[string, Stored, string]> = [];
-    const used: Array<[string, Stored, string]> = [];
-    for (const [id, entry] of this.#stored) (this.#used.has(id) ? used : unused).push([id, entry.value, entry.tag]);
-    const entries = [...unused.slice(Math.max(0, unused.length - Math.max(0, keep - used.length))), ...used].slice(-MAX_ENTRIES);
-    try {
-      mkdirSync(join(this.#file, '..'), { recursive: true, mode: 0o700 });
-      writeFileAtomic(this.#file, JSON.stringify({ format: FORMAT, entries }), 0o600);
-    } catch {
-      // The memo only saves time.
-    }
+    this.#memo.save();
   }
+}
 
-  #idOf(query: VersionQuery): string {
-    const input = `${FORMAT}\0id\0${query.keySetId}\0${query.registry}\0${query.name}@${query.version}\0${query.integrity ?? ''}`;
-    return createHmac('sha256', this.#secret!).update(input).digest('base64');
-  }
-
-  #tagOf(id: string, value: Stored): string {
-    return createHmac('sha256', this.#secret!).update(`${FORMAT}\0tag\0${id}\0${JSON.stringify(value)}`).digest().subarray(0, TAG_BYTES).toString('base64');
-  }
-
-  #authentic(id: string, value: Stored, tag: string): boolean {
-    const expected = Buffer.from(this.#tagOf(id, value), 'base64');
-    const given = Buffer.from(tag, 'base64');
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  }
+/** Which version, checked against which keys: other keys or another integrity, another entry. */
+function keyOf(query: VersionQuery): string {
+  return `${query.keySetId}\0${query.registry}\0${query.name}@${query.version}\0${query.integrity ?? ''}`;
 }
 
 function isStored(value: unknown): value is Stored {
