@@ -11,6 +11,7 @@ import type { PublisherPin } from '../policy/types.js';
 import { PortcullisError } from '../errors.js';
 import { isOwnCode } from '../model.js';
 import type { Env } from '../env.js';
+import type { RegistryConfig } from '../registry/config.js';
 import { loadProject } from './check.js';
 import { gateFor, openGate } from './gate.js';
 
@@ -55,9 +56,9 @@ export interface PublisherApproval {
  * repository's and owner's immutable ids — from the verified provenance of the versions in the lockfile, so nobody
  * types certificate fields. Every installed copy of a name must carry verified provenance from one publisher.
  */
-export async function approvePublishers(dir: string, names: readonly string[], options: { env?: Env; kind?: LockfileKind; offline?: boolean; fetch?: typeof fetch; cacheDir?: string; stateDir?: string } = {}): Promise<PublisherApproval> {
+export async function approvePublishers(dir: string, names: readonly string[], options: { env?: Env; kind?: LockfileKind; offline?: boolean; fetch?: typeof fetch; registryConfig?: RegistryConfig; cacheDir?: string; stateDir?: string } = {}): Promise<PublisherApproval> {
   const env = options.env ?? process.env;
-  const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}) });
+  const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}), ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}) });
   const policy = loadProjectPolicy(project.start, project.dir, env);
   const specs = names.map((name) => {
     const spec = parsePackageSpec(name);
