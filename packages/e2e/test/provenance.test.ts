@@ -5,7 +5,7 @@
  * through `portcullis check`. Fixtures (`provenanceSet`): acme-widget 1.0.0/1.1.0 built by github.com/acme/widget,
  * 1.2.0 without provenance (a downgrade), 1.3.0 built by github.com/evil/widget; lines 0.9 and 2 never had any.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acmeWidgetProvenance, provenanceSet, staleTrustedRoot, startRegistry, testTrustedRoot, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -151,6 +151,13 @@ describe.each(allDrivers().map((d) => [d.label, d] as const))('%s', (_label, dri
     driver.coldCache(project);
     const frozen = await driver.frozen(project);
     expect(frozen.code, output(frozen)).toBe(0);
+    if (driver.pm === 'yarn') {
+      // Yarn's own command pins the scoped package's publisher from its verified provenance.
+      const approve = await driver.plain(project, ['portcullis', 'approve', '--publisher', '@acme/widget']);
+      expect(approve.code, output(approve)).toBe(0);
+      const policy = JSON.parse(readFileSync(join(project.dir, 'portcullis.json'), 'utf8')) as { provenance: { publishers: Record<string, unknown> } };
+      expect(policy.provenance.publishers['@acme/widget']).toEqual({ ...PIN, repositoryId: '123', ownerId: '456' });
+    }
   });
 
   it.each(REFUSALS)('fresh resolution: $label → $code, nothing installed or run', async ({ dependency, provenance, root, code }) => {
