@@ -2,16 +2,17 @@
  * The demo: a local signing registry, and real installs through npm, pnpm and Yarn showing what
  * Portcullis blocks and why. Run with `npm run demo` from the repository root.
  */
-import { demo, startRegistry } from '@portcullis/test-registry';
+import { demo, provenanceSet, startRegistry } from '@portcullis/test-registry';
 import { demoPolicy, type DemoContext } from './demo/context.js';
 import { demoNpm } from './demo/npm.js';
 import { demoPnpm } from './demo/pnpm.js';
+import { demoTrust } from './demo/trust.js';
 import { demoYarn } from './demo/yarn.js';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\u001b[1m${s}\u001b[0m` : s);
 
 async function main(): Promise<number> {
-  const registry = await startRegistry({ packages: demo });
+  const registry = await startRegistry({ packages: [...demo, ...provenanceSet] });
   const ctx: DemoContext = {
     registry,
     policy: demoPolicy(registry),
@@ -28,6 +29,7 @@ async function main(): Promise<number> {
     await demoNpm(ctx);
     await demoPnpm(ctx);
     await demoYarn(ctx);
+    await demoTrust(ctx);
   } finally {
     await registry.close();
   }

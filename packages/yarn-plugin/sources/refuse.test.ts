@@ -83,7 +83,7 @@ describe('reportVerdict', () => {
     ]);
     expect(thrown).toBeInstanceOf(ReportError);
     expect((thrown as ReportError).reportCode).toBe(82);
-    expect((thrown as ReportError).message).toBe('portcullis: 2 package(s) failed the signature policy of portcullis.json; the install stopped before fetching or running anything');
+    expect((thrown as ReportError).message).toBe('portcullis: 2 package(s) failed the signatures rule of portcullis.json; the install stopped before fetching or running anything');
   });
 
   it('fails closed when the gate could not decide (exit 3): YN0035 lines and a YN0035 ReportError', () => {
@@ -107,12 +107,18 @@ describe('reportVerdict', () => {
     expect((thrown as ReportError).message).toMatch(/^portcullis: 2 package\(s\) could not be decided on/);
   });
 
+  it('names the rules that refused, counting packages once (provenance and cooldown findings on one package)', () => {
+    const blocking = [{ ...finding('PROVENANCE_DOWNGRADE', 'w'), rule: 'provenance' as const }, { ...finding('RELEASE_TOO_NEW', 'w'), rule: 'cooldown' as const }];
+    const { thrown } = run(verdict({ blocking }));
+    expect((thrown as ReportError).message).toBe('portcullis: 1 package(s) failed the provenance, cooldown rules of portcullis.json; the install stopped before fetching or running anything');
+  });
+
   it('a signature violation beside a strict script block aborts as YN0082 (exit 1)', () => {
     const blocking = [finding('SCRIPT_NOT_ALLOWED', 'esbuild'), finding('KEY_EXPIRED', 'old')];
     const { lines, thrown } = run(verdict({ blocking, exitCode: 1 }));
     expect(lines.map((l) => l.code)).toEqual([5, 82]);
     expect((thrown as ReportError).reportCode).toBe(82);
-    expect((thrown as ReportError).message).toMatch(/^portcullis: 1 package\(s\) failed the signature policy/);
+    expect((thrown as ReportError).message).toMatch(/^portcullis: 1 package\(s\) failed the signatures rule of portcullis.json/);
   });
 
   it('strict mode (only script findings block): YN0005 lines and a YN0005 ReportError', () => {

@@ -45,13 +45,15 @@ export function reportVerdict(verdict: Verdict, report: Pick<Report, 'reportInfo
 /** The ReportError that aborts an install for a verdict that blocks. */
 export function refusal(verdict: Verdict): ReportError {
   const undecided = verdict.exitCode === 3;
-  const signatures = verdict.blocking.filter((f) => f.code !== 'SCRIPT_NOT_ALLOWED');
-  if (signatures.length > 0) {
+  const trust = verdict.blocking.filter((f) => f.code !== 'SCRIPT_NOT_ALLOWED');
+  if (trust.length > 0) {
+    const packages = new Set(trust.map((f) => `${f.package}@${f.version}`)).size;
+    const rules = [...new Set(trust.map((f) => f.rule))].join(', ');
     return new ReportError(
       undecided ? YarnCode.undecided : YarnCode.signatures,
       undecided
-        ? `portcullis: ${signatures.length} package(s) could not be decided on (fail closed); the install stopped before fetching or running anything`
-        : `portcullis: ${signatures.length} package(s) failed the signature policy of portcullis.json; the install stopped before fetching or running anything`,
+        ? `portcullis: ${packages} package(s) could not be decided on (fail closed); the install stopped before fetching or running anything`
+        : `portcullis: ${packages} package(s) failed the ${rules} rule${rules.includes(',') ? 's' : ''} of portcullis.json; the install stopped before fetching or running anything`,
     );
   }
   return new ReportError(YarnCode.scripts, `portcullis: ${verdict.blocking.length} package(s) want to run install scripts that scripts.allow does not cover (strict mode: portcullisStrict or PORTCULLIS_STRICT_SCRIPTS); nothing was fetched or run`);
