@@ -148,7 +148,11 @@ try {
   for (const r of rows) {
     const warmOn = r.get('on', 'warm');
     const fetched = Math.max(...warmOn.map((x) => x.requests.packuments + x.requests.notModified + x.requests.other));
-    notes.push(`- ${r.entries.toLocaleString('en-US')} packages: warm with the cooldown fetched **${fetched === 0 ? 'nothing' : `${fetched} documents`}**; warm costs ${ms(median(warmOn.map((x) => x.ms)) - median(r.get('off', 'warm').map((x) => x.ms)))} ms more than warm without it.`);
+    const [on, off] = [median(warmOn.map((x) => x.ms)), median(r.get('off', 'warm').map((x) => x.ms))];
+    const [coldOn, coldOff] = [median(r.get('on', 'cold').map((x) => x.ms)), median(r.get('off', 'cold').map((x) => x.ms))];
+    notes.push(
+      `- ${r.entries.toLocaleString('en-US')} packages: warm with the cooldown fetched **${fetched === 0 ? 'nothing' : `${fetched} documents`}** (median ${ms(on)} ms, ${on >= off ? `${ms(on - off)} ms more` : `${ms(off - on)} ms less`} than without it; see the spread in the table); cold it costs ${ms(coldOn - coldOff)} ms more (${((coldOn - coldOff) / r.names).toFixed(2)} ms per name: one more packument each, the full one).`,
+    );
   }
   const body = [
     '## Cooldown: `check` with `cooldown.minimumReleaseAge`',

@@ -17,8 +17,8 @@ const allSteps = [
   ['audit', '`portcullis check` vs `pnpm audit signatures`, 3,000 packages', ['--packages', '3000', '--runs', '5', '--pnpm', '12,11']],
   ['install', 'bare vs guarded installs, 1,000 and 3,000 packages', ['--sizes', '1000,3000', '--cold-sizes', '1000', '--frozen-sizes', '1000', '--attribution-sizes', '1000', '--runs', '5']],
   ['npm-wrapper', '`portcullis-npm install` with nothing to do, 200 packages', ['--runs', '7']],
-  ['provenance', '`check` with provenance required, 1,000 packages; bundles verified per second', ['--packages', '1000', '--runs', '5', '--rounds', '7']],
-  ['cooldown', '`check` with a cooldown, 1,000 and 3,000 packages', ['--sizes', '1000,3000', '--runs', '5']],
+  ['provenance', '`check` with provenance required, 1,000 packages; bundles verified per second', ['--packages', '1000', '--runs', '3', '--rounds', '7']],
+  ['cooldown', '`check` with a cooldown, 1,000 and 3,000 packages', ['--sizes', '1000,3000', '--runs', '3']],
 ];
 const ALL = allSteps.length;
 const steps = allSteps.filter(([name]) => args.list('--only', null)?.includes(name) ?? true);
