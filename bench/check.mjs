@@ -7,10 +7,10 @@
 // check section of docs/benchmarks.md (other sections are kept).
 //
 //   node bench/check.mjs [--sizes 100,300,1000,3000,5000] [--runs 5] [--no-write]
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rotate, CLI, expectExit, loadTestRegistry, machine, mb, median, memoryMethod, ms, parseArgs, requireBuilt, run, spread, today, tool, writeSection } from './lib.mjs';
+import { ageMetadata, rotate, CLI, expectExit, loadTestRegistry, machine, mb, median, memoryMethod, ms, parseArgs, requireBuilt, run, spread, today, tool, writeSection } from './lib.mjs';
 
 const args = parseArgs();
 const SIZES = args.list('--sizes', ['100', '300', '1000', '3000', '5000']).map(Number);
@@ -43,15 +43,7 @@ try {
       const check = async () => expectExit(await run(process.execPath, [CLI, 'check', '--format', 'json'], { cwd: project, env }), 'portcullis check', [0, 1]);
       let findings = 0;
       /** Ages every cached packument past the cache's 5-minute freshness: the next run revalidates it (HTTP 304). */
-      const age = () => {
-        const dir = join(cache, 'metadata-v3');
-        for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f))) {
-          if (!file.endsWith('.json') || !statSync(file).isFile()) continue;
-          const entry = JSON.parse(readFileSync(file, 'utf8'));
-          entry.fetchedAt -= 10 * 60_000;
-          writeFileSync(file, JSON.stringify(entry));
-        }
-      };
+      const age = () => ageMetadata(cache);
       const [cold, warm, stale, staleNoMemo] = await rotate(RUNS, [
         async () => {
           rmSync(cache, { recursive: true, force: true });

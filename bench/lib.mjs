@@ -2,7 +2,7 @@
 // test registry, core), the real package managers, child processes with wall time and peak memory,
 // statistics and the docs/benchmarks.md section writer. Node built-ins only (esbuild from the workspace).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,13 +38,22 @@ export function loadEsbuild() {
 }
 
 /** Bundles one TypeScript entry point with esbuild and imports it. */
-export async function importTs(entry) {
+export const importTs = (entry) => importTsModules([entry]);
+
+/**
+ * Bundles several TypeScript modules (paths from the repository root) into one ESM bundle that re-exports all
+ * of them, and imports it: one copy of every shared dependency (sigstore-js classes stay the same classes).
+ */
+export async function importTsModules(entries) {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
   const outfile = join(dir, 'bundle.mjs');
   try {
     // CommonJS dependencies (yaml, in core) call require() for Node built-ins: give the ESM bundle a real one.
     const banner = { js: "import { createRequire as __portcullisCreateRequire } from 'node:module'; const require = __portcullisCreateRequire(import.meta.url);" };
-    await loadEsbuild().build({ entryPoints: [join(root, entry)], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error', banner });
+    const build = { outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error', banner };
+    if (entries.length === 1) build.entryPoints = [join(root, entries[0])];
+    else build.stdin = { contents: entries.map((e) => `export * from ${JSON.stringify(join(root, e))};`).join('\n'), resolveDir: root, loader: 'ts', sourcefile: 'bench-entry.ts' };
+    await loadEsbuild().build(build);
     return await import(pathToFileURL(outfile).href);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -74,6 +83,28 @@ export function tool(name, major) {
   }
   if (name === 'yarn') return { name, version: versionOf('yarn4'), command: process.execPath, args: [join(pkgDir('yarn4'), 'bin', 'yarn.js')] };
   throw new Error(`unknown tool ${name}`);
+}
+
+/**
+ * Ages every packument in a Portcullis cache directory past the cache's 5-minute freshness (`fetchedAt` − 10 min),
+ * so the next run revalidates each one (HTTP 304). Finds the cache's `metadata-v*` folder itself, so a format bump
+ * does not break the benchmarks; throws when there is none (nothing would be aged). Returns the entries aged.
+ */
+export function ageMetadata(cacheDir) {
+  const folders = readdirSync(cacheDir).filter((f) => /^metadata-v\d+$/.test(f));
+  if (folders.length === 0) throw new Error(`no metadata-v* folder in ${cacheDir}: the cache layout changed`);
+  let aged = 0;
+  for (const folder of folders) {
+    const dir = join(cacheDir, folder);
+    for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f))) {
+      if (!file.endsWith('.json') || !statSync(file).isFile()) continue;
+      const entry = JSON.parse(readFileSync(file, 'utf8'));
+      entry.fetchedAt -= 10 * 60_000;
+      writeFileSync(file, JSON.stringify(entry));
+      aged++;
+    }
+  }
+  return aged;
 }
 
 const TIME = '/usr/bin/time';

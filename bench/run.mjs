@@ -4,20 +4,24 @@
 // Sized to finish in well under 20 minutes on 2 cores; extra arguments go to every script as-is
 // (e.g. `node bench/run.mjs --no-write`).
 //
-//   node bench/run.mjs [--only signatures,check,audit,install,npm-wrapper] [--no-write]
+//   node bench/run.mjs [--only signatures,check,audit,install,npm-wrapper,provenance,cooldown] [--no-write]
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { machine, parseArgs, root, today, tool, writeSection } from './lib.mjs';
 
 const args = parseArgs();
 const WRITE = !args.flag('--no-write');
-const steps = [
+const allSteps = [
   ['signatures', 'signature verification throughput', []],
   ['check', '`portcullis check` scaling curve, 100 → 5,000 packages', ['--sizes', '100,300,1000,3000,5000', '--runs', '5']],
   ['audit', '`portcullis check` vs `pnpm audit signatures`, 3,000 packages', ['--packages', '3000', '--runs', '5', '--pnpm', '12,11']],
   ['install', 'bare vs guarded installs, 1,000 and 3,000 packages', ['--sizes', '1000,3000', '--cold-sizes', '1000', '--frozen-sizes', '1000', '--attribution-sizes', '1000', '--runs', '5']],
   ['npm-wrapper', '`portcullis-npm install` with nothing to do, 200 packages', ['--runs', '7']],
-].filter(([name]) => args.list('--only', null)?.includes(name) ?? true);
+  ['provenance', '`check` with provenance required, 1,000 packages; bundles verified per second', ['--packages', '1000', '--runs', '3', '--rounds', '7']],
+  ['cooldown', '`check` with a cooldown, 1,000 and 3,000 packages', ['--sizes', '1000,3000', '--runs', '3']],
+];
+const ALL = allSteps.length;
+const steps = allSteps.filter(([name]) => args.list('--only', null)?.includes(name) ?? true);
 
 const started = Date.now();
 const times = [];
@@ -44,6 +48,6 @@ const body = [
   ...times.map(([name, what, s, code]) => `| \`bench/${name}.mjs\` | ${what} | ${s.toFixed(0)} s | ${code === 0 ? 'ok' : `failed (exit ${code})`} |`),
   `| **total** (without the build) | | **${total.toFixed(0)} s** | |`,
 ].join('\n');
-if (WRITE && steps.length === 5) writeSection('summary', body);
+if (WRITE && steps.length === ALL) writeSection('summary', body);
 process.stdout.write(`\n${body}\n\nTotal wall time: ${(total / 60).toFixed(1)} min (${total.toFixed(0)} s)\n`);
 process.exit(times.some(([, , , code]) => code !== 0) ? 1 : 0);
