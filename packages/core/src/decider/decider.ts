@@ -9,6 +9,7 @@ import { evaluate, exitCodeFor } from '../evaluation/evaluate.js';
 import type { AdvisoryEvidence, Evidence } from '../evaluation/evidence.js';
 import type { Finding } from '../finding.js';
 import { isOwnCode, type PackageNode } from '../model.js';
+import { createSpecMatcher } from '../policy/spec.js';
 import type { Policy } from '../policy/types.js';
 import { keyCache } from '../cache/keys.js';
 import { defaultCacheDir } from '../cache/metadata.js';
@@ -121,12 +122,17 @@ export function createDecider(options: DecideOptions): Decider {
     return { keyring, notices, withoutKeysEndpoint };
   }
 
+  // With a cooldown, every version it applies to needs its full packument (publish times): fetch that one document.
+  const cooldownExcluded = createSpecMatcher(options.policy.cooldown.exclude);
+  const wantsFull = (pkg: PackageNode) => options.policy.cooldown.minimumReleaseAge !== null && cooldownExcluded(pkg.name, pkg.version) === undefined;
+
   return {
     async decide(packages, inputs = {}) {
       keys ??= loadKeys();
       const { keyring, notices: keyNotices, withoutKeysEndpoint } = await keys;
       verified ??= VerifiedVersions.open(cacheDir, options.projectDir ?? '', memoSecret(options.stateDir ?? defaultStateDir(env)));
       const gathered = await gatherEvidence(packages, {
+        wantsFull,
         policy: options.policy,
         client,
         keyring,
@@ -149,6 +155,7 @@ export function createDecider(options: DecideOptions): Decider {
           integrityOf: (pkg) => gathered.evidence.integrities?.get(pkg.id) ?? pkg.integrity,
           skip: (pkg) => unavailable.has(pkg.id) || (pkg.inBundle === true && gathered.evidence.notBundled?.has(pkg.id) !== true),
           memo: provenanceMemo,
+          wantsFull,
         },
         () => trustOf().id,
       );

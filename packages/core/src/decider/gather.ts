@@ -29,6 +29,11 @@ export interface GatherOptions {
    * `dist.signatures`; its signatures are verified like fetched ones.
    */
   supplied?: (pkg: PackageNode) => PackumentVersion | undefined;
+  /**
+   * Packages whose full packument will be needed anyway (the cooldown reads publish times from it): their metadata
+   * is read from that one document instead of fetching the abbreviated one too.
+   */
+  wantsFull?: (pkg: PackageNode) => boolean;
   /** Registries whose `/-/npm/v1/keys` answered 404: one unsigned package there already means a stripping mirror. */
   withoutKeysEndpoint?: Iterable<string>;
 }
@@ -158,7 +163,7 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
       if (metadata === undefined) {
         let packument: Packument;
         try {
-          packument = await options.client.getPackument(pkg.name, { registry });
+          packument = await options.client.getPackument(pkg.name, { registry, ...(options.wantsFull?.(pkg) ? { full: true } : {}) });
         } catch (error) {
           unavailable.set(pkg.id, reasonOf(error));
           return;

@@ -28,6 +28,8 @@ export interface ProvenanceGatherOptions {
   integrityOf: (pkg: PackageNode) => string | undefined;
   /** Packages already known undecidable or not judged as registry packages (bundled copies): skipped. */
   skip: (pkg: PackageNode) => boolean;
+  /** Packages whose full packument is fetched anyway (the cooldown's): read their release line from it. */
+  wantsFull?: (pkg: PackageNode) => boolean;
   /** What earlier decisions learnt about versions (authenticated; a published version and its line's past never change). */
   memo?: AuthenticatedMemo<ProvenanceFacts>;
 }
@@ -193,7 +195,7 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
       if (downgradeCheck) {
         let packument: Packument;
         try {
-          packument = await options.client.getPackument(pkg.name, { registry });
+          packument = await options.client.getPackument(pkg.name, { registry, ...(options.wantsFull?.(pkg) ? { full: true } : {}) });
         } catch (error) {
           unavailable.set(pkg.id, `cannot tell whether it is a provenance downgrade: ${reasonOf(error)}`);
           return;
