@@ -20,20 +20,31 @@ export function starterPolicyText(allow: readonly string[] = []): string {
 }
 
 /**
+ * One edit of policy text: validated before (never build on a broken policy) and after, written back with the
+ * file's own indentation, every other setting kept.
+ */
+function editPolicy<D, R>(text: string, file: string, change: (doc: D) => R): { text: string; result: R } {
+  parsePolicy(text, file);
+  const doc = JSON.parse(text) as D;
+  const result = change(doc);
+  const indent = /^[ \t]+(?=")/m.exec(text)?.[0] ?? '  ';
+  const out = `${JSON.stringify(doc, null, indent)}\n`;
+  parsePolicy(out, file);
+  return { text: out, result };
+}
+
+/**
  * Adds entries to scripts.allow, keeping every other setting; entries already present are skipped.
  * The text is validated first, so approve never builds on a broken policy.
  */
 export function addScriptApprovals(text: string, file: string, entries: readonly string[]): { text: string; added: string[] } {
-  parsePolicy(text, file);
-  const doc = JSON.parse(text) as { scripts?: { allow?: string[] } };
-  const scripts = (doc.scripts ??= {});
-  const allow = (scripts.allow ??= []);
-  const added = entries.filter((entry, i) => !allow.includes(entry) && entries.indexOf(entry) === i);
-  allow.push(...added);
-  const indent = /^[ \t]+(?=")/m.exec(text)?.[0] ?? '  ';
-  const out = `${JSON.stringify(doc, null, indent)}\n`;
-  parsePolicy(out, file);
-  return { text: out, added };
+  const edited = editPolicy(text, file, (doc: { scripts?: { allow?: string[] } }) => {
+    const allow = ((doc.scripts ??= {}).allow ??= []);
+    const added = entries.filter((entry, i) => !allow.includes(entry) && entries.indexOf(entry) === i);
+    allow.push(...added);
+    return added;
+  });
+  return { text: edited.text, added: edited.result };
 }
 
 /**
@@ -41,28 +52,25 @@ export function addScriptApprovals(text: string, file: string, entries: readonly
  * entry already pinned to exactly that publisher is left alone. Validated before and after, like approvals.
  */
 export function setPublisherPins(text: string, file: string, pins: ReadonlyArray<{ spec: string; publisher: PublisherPin }>): { text: string; changed: string[] } {
-  parsePolicy(text, file);
-  const doc = JSON.parse(text) as { provenance?: { publishers?: Record<string, PublisherPin> } };
-  const provenance = (doc.provenance ??= {});
-  const publishers = (provenance.publishers ??= {});
-  const changed: string[] = [];
-  for (const { spec, publisher } of pins) {
-    const parsed = parsePackageSpec(spec);
-    if (typeof parsed === 'string') throw new PortcullisError('USAGE', `cannot pin the publisher of "${spec}": ${parsed}`);
-    // Fields in a fixed order, and only these: nothing from the caller's object rides along.
-    const pin: PublisherPin = { repository: publisher.repository, workflow: publisher.workflow };
-    if (publisher.repositoryId !== undefined) pin.repositoryId = publisher.repositoryId;
-    if (publisher.ownerId !== undefined) pin.ownerId = publisher.ownerId;
-    const before = Object.prototype.hasOwnProperty.call(publishers, spec) ? JSON.stringify(publishers[spec]) : undefined;
-    if (before === JSON.stringify(pin)) continue;
-    // defineProperty: a key such as "constructor" becomes a plain entry, never a prototype write.
-    Object.defineProperty(publishers, spec, { value: pin, enumerable: true, writable: true, configurable: true });
-    if (!changed.includes(spec)) changed.push(spec);
-  }
-  const indent = /^[ \t]+(?=")/m.exec(text)?.[0] ?? '  ';
-  const out = `${JSON.stringify(doc, null, indent)}\n`;
-  parsePolicy(out, file);
-  return { text: out, changed };
+  const edited = editPolicy(text, file, (doc: { provenance?: { publishers?: Record<string, PublisherPin> } }) => {
+    const publishers = ((doc.provenance ??= {}).publishers ??= {});
+    const changed: string[] = [];
+    for (const { spec, publisher } of pins) {
+      const parsed = parsePackageSpec(spec);
+      if (typeof parsed === 'string') throw new PortcullisError('USAGE', `cannot pin the publisher of "${spec}": ${parsed}`);
+      // Fields in a fixed order, and only these: nothing from the caller's object rides along.
+      const pin: PublisherPin = { repository: publisher.repository, workflow: publisher.workflow };
+      if (publisher.repositoryId !== undefined) pin.repositoryId = publisher.repositoryId;
+      if (publisher.ownerId !== undefined) pin.ownerId = publisher.ownerId;
+      const before = Object.prototype.hasOwnProperty.call(publishers, spec) ? JSON.stringify(publishers[spec]) : undefined;
+      if (before === JSON.stringify(pin)) continue;
+      // defineProperty: a key such as "constructor" becomes a plain entry, never a prototype write.
+      Object.defineProperty(publishers, spec, { value: pin, enumerable: true, writable: true, configurable: true });
+      if (!changed.includes(spec)) changed.push(spec);
+    }
+    return changed;
+  });
+  return { text: edited.text, changed: edited.result };
 }
 
 /**
@@ -70,21 +78,18 @@ export function setPublisherPins(text: string, file: string, pins: ReadonlyArray
  * every other setting; a later `until` for an existing spec replaces an earlier one. Validated before and after.
  */
 export function addCooldownExceptions(text: string, file: string, exceptions: ReadonlyArray<{ spec: string; until: string }>): { text: string; changed: string[] } {
-  parsePolicy(text, file);
-  const doc = JSON.parse(text) as { cooldown?: { exceptions?: Record<string, string> } };
-  const cooldown = (doc.cooldown ??= {});
-  const table = (cooldown.exceptions ??= {});
-  const changed: string[] = [];
-  for (const { spec, until } of exceptions) {
-    const parsed = parsePackageSpec(spec);
-    if (typeof parsed === 'string') throw new PortcullisError('USAGE', `cannot add a cooldown exception for "${spec}": ${parsed}`);
-    const before = Object.prototype.hasOwnProperty.call(table, spec) ? table[spec] : undefined;
-    if (before !== undefined && Date.parse(before) >= Date.parse(until)) continue;
-    Object.defineProperty(table, spec, { value: until, enumerable: true, writable: true, configurable: true });
-    changed.push(spec);
-  }
-  const indent = /^[ \t]+(?=")/m.exec(text)?.[0] ?? '  ';
-  const out = `${JSON.stringify(doc, null, indent)}\n`;
-  parsePolicy(out, file);
-  return { text: out, changed };
+  const edited = editPolicy(text, file, (doc: { cooldown?: { exceptions?: Record<string, string> } }) => {
+    const table = ((doc.cooldown ??= {}).exceptions ??= {});
+    const changed: string[] = [];
+    for (const { spec, until } of exceptions) {
+      const parsed = parsePackageSpec(spec);
+      if (typeof parsed === 'string') throw new PortcullisError('USAGE', `cannot add a cooldown exception for "${spec}": ${parsed}`);
+      const before = Object.prototype.hasOwnProperty.call(table, spec) ? table[spec] : undefined;
+      if (before !== undefined && Date.parse(before) >= Date.parse(until)) continue;
+      Object.defineProperty(table, spec, { value: until, enumerable: true, writable: true, configurable: true });
+      changed.push(spec);
+    }
+    return changed;
+  });
+  return { text: edited.text, changed: edited.result };
 }

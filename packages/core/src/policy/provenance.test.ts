@@ -205,3 +205,21 @@ describe('provenanceRequired, publisherFor, noDowngradeApplies', () => {
     expect(noDowngradeApplies(policy({ provenance: { noDowngrade: false } }), 'anything', '1.0.0')).toBe(false);
   });
 });
+
+describe('addCooldownExceptions (portcullis approve --cooldown)', () => {
+  const text = '{\n    "cooldown": { "minimumReleaseAge": "3d" },\n    "scripts": { "allow": ["esbuild"] }\n}\n';
+  it('adds spec → until, keeps every other setting and the indentation; a later until replaces an earlier one, never the reverse', async () => {
+    const { addCooldownExceptions } = await import('./edit.js');
+    const first = addCooldownExceptions(text, FILE, [{ spec: 'lodash@4.17.22', until: '2026-12-05T00:00:00.000Z' }]);
+    expect(first.changed).toEqual(['lodash@4.17.22']);
+    expect(first.text).toContain('\n    "cooldown"');
+    const policy = parsePolicy(first.text, FILE);
+    expect(policy.cooldown.exceptions.map((e) => [e.spec.raw, e.until])).toEqual([['lodash@4.17.22', '2026-12-05T00:00:00.000Z']]);
+    expect(policy.scripts.allow.map((s) => s.raw)).toEqual(['esbuild']);
+    expect(addCooldownExceptions(first.text, FILE, [{ spec: 'lodash@4.17.22', until: '2026-12-04T00:00:00.000Z' }]).changed).toEqual([]);
+    const later = addCooldownExceptions(first.text, FILE, [{ spec: 'lodash@4.17.22', until: '2026-12-09T00:00:00.000Z' }]);
+    expect(parsePolicy(later.text, FILE).cooldown.exceptions[0]!.until).toBe('2026-12-09T00:00:00.000Z');
+    expect(() => addCooldownExceptions(text, FILE, [{ spec: 'not a name', until: '2026-12-05T00:00:00.000Z' }])).toThrow(/cannot add a cooldown exception/);
+    expect(() => addCooldownExceptions('{"cooldown": {"minimumReleaseAge": "soon"}}', FILE, [])).toThrow(PortcullisError);
+  });
+});
