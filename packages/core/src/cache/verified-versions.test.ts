@@ -127,14 +127,14 @@ describe('createDecider with verified versions', () => {
   const node: PackageNode = { id: 'left-pad@1.0.0', name: 'left-pad', version: '1.0.0', integrity, source: 'registry', registry, aliases: [], paths: [], dependents: ['.'] };
   const policy = parsePolicy(JSON.stringify({ registries: { [registry]: { keys: [key.record] } } }), '/project/portcullis.json');
 
-  function setUp(body: () => string, stateDir: string, cacheDir: string) {
+  function setUp(body: () => string, stateDir: string, cacheDir: string, withPolicy = policy) {
     const requests: string[] = [];
     const fetch = (async (url: string | URL | Request) => {
       requests.push(String(url));
       // Served as the registry serves the abbreviated document these bodies are shaped like.
       return new Response(body(), { status: 200, headers: { 'content-type': 'application/vnd.npm.install-v1+json' } });
     }) as typeof globalThis.fetch;
-    const decider = createDecider({ policy, registryConfig: createRegistryConfig({ defaultRegistry: registry }), env: {}, cacheDir, stateDir, projectDir: '/project', fetch });
+    const decider = createDecider({ policy: withPolicy, registryConfig: createRegistryConfig({ defaultRegistry: registry }), env: {}, cacheDir, stateDir, projectDir: '/project', fetch });
     return { decider, requests };
   }
 
@@ -177,5 +177,25 @@ describe('createDecider with verified versions', () => {
     expect((await run.decider.decide([node])).findings.map((f) => f.code)).toEqual(['UNSIGNED']);
     run.decider.save();
     expect(readdirSync(cacheDir).filter((f) => f.startsWith('verified'))).toEqual([]);
+  });
+
+  it('with signatures off, script facts are remembered too (no packument next time), and never taken for a verified signature', async () => {
+    const cacheDir = temp('cache');
+    const stateDir = temp('state');
+    const off = parsePolicy(JSON.stringify({ signatures: { require: 'off' }, registries: { [registry]: { keys: [key.record] } } }), '/project/portcullis.json');
+    const withScript = (sig: string) =>
+      JSON.stringify({ name: 'left-pad', versions: { '1.0.0': { name: 'left-pad', version: '1.0.0', hasInstallScript: true, dist: { integrity, signatures: [{ keyid: key.record.keyid, sig }] } } } });
+    const first = setUp(() => withScript('forged'), stateDir, cacheDir, off);
+    expect((await first.decider.decide([node])).findings.map((f) => f.code)).toEqual(['SCRIPT_NOT_ALLOWED']);
+    first.decider.save();
+    expect(first.requests).toHaveLength(1);
+    const again = setUp(() => withScript('forged'), stateDir, cacheDir, off);
+    const remembered = await again.decider.decide([node]);
+    expect(remembered.findings.map((f) => f.code)).toEqual(['SCRIPT_NOT_ALLOWED']);
+    expect(remembered.evidence.signatures.size).toBe(0);
+    expect(again.requests).toEqual([]);
+    // Signatures on again: the remembered facts vouch for nothing; the forged signature is found.
+    const on = setUp(() => withScript('forged'), stateDir, cacheDir);
+    expect((await on.decider.decide([node])).findings.map((f) => f.code)).toContain('BAD_SIGNATURE');
   });
 });

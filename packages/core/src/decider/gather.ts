@@ -44,6 +44,9 @@ export interface Gathered {
   stripping: SignatureStripping[];
 }
 
+/** The memo's key set for versions decided with signatures off (script facts only). */
+const SIGNATURES_OFF = 'signatures-off';
+
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -147,13 +150,16 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
         return;
       }
       const keySet = wantSignatures ? options.keyring.forRegistry(registry) : undefined;
+      // With signatures off, a version's script facts are remembered under a key set of their own: never read as a verified signature.
+      const memoKeySet = wantSignatures ? keySet?.id : SIGNATURES_OFF;
       const query: VersionQuery | undefined =
-        keySet !== undefined && options.verified?.enabled ? { keySetId: keySet.id, registry: keySet.registry, name: pkg.name, version: pkg.version, integrity: pkg.integrity } : undefined;
+        memoKeySet !== undefined && options.verified?.enabled ? { keySetId: memoKeySet, registry: keySet?.registry ?? registry, name: pkg.name, version: pkg.version, integrity: pkg.integrity } : undefined;
       const remembered = query !== undefined ? options.verified!.get(query) : undefined;
       if (remembered !== undefined) {
         const found = scriptEvidence(pkg, metadataOf(pkg.name, pkg.version, remembered), installed);
         if (found !== undefined) scripts.set(pkg.id, found);
         integrities.set(pkg.id, remembered.integrity);
+        if (!wantSignatures) return;
         const evidence: SignatureEvidence = { status: 'verified', keyid: remembered.keyid };
         signatures.set(pkg.id, evidence);
         outcomes.push({ registry, evidence, package: `${pkg.name}@${pkg.version}` });
@@ -179,7 +185,11 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
       if (found !== undefined) scripts.set(pkg.id, found);
       const integrity = pkg.integrity ?? metadata.dist.integrity;
       if (integrity !== undefined) integrities.set(pkg.id, integrity);
-      if (!wantSignatures) return;
+      if (!wantSignatures) {
+        const facts = query !== undefined && integrity !== undefined ? factsOf(metadata, integrity, '') : undefined;
+        if (facts !== undefined) options.verified!.set(query!, facts);
+        return;
+      }
 
       const evidence = await verifyVersion(pkg, metadata, registry, options);
       signatures.set(pkg.id, evidence);
