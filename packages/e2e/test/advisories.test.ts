@@ -86,7 +86,9 @@ describe.each(allDrivers().map((d) => [d.label, d] as const))('%s', (_label, dri
     const fresh = await driver.install(project);
     results.push(`${driver.label} | listed fresh | exit ${fresh.code} | ${codesIn(fresh)} | ran: ${ran(project).join(' ') || 'nothing'}`);
     expect(fresh.code, output(fresh)).not.toBe(0);
-    expect(output(fresh)).toContain('MAL-2026-0001');
+    // pnpm judges manifests in batches as it resolves them and stops at the first refused batch: it names one advisory or both.
+    expect(output(fresh)).toContain('KNOWN_MALICIOUS');
+    expect(output(fresh)).toMatch(/MAL-2026-000[12]/);
     expect(ran(project)).toEqual([]);
 
     // A lockfile made before the advisories were known, installed again from scratch now.
