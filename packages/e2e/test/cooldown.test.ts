@@ -48,7 +48,7 @@ describe('portcullis check', () => {
       ['brand-new', 'RELEASE_TOO_NEW', 'cooldown'],
     ]);
     expect(check.code).toBe(1);
-    expect(findings[0]!.message).toMatch(/^aged-lib@1\.1\.0 was published (59 min|1 h 0 min) ago .*cooldown\.minimumReleaseAge is 3d: it becomes installable at 20\d\d-/);
+    expect(findings[0]!.message).toMatch(/^aged-lib@1\.1\.0 was published (59 min|1 h \d+ min) ago .*cooldown\.minimumReleaseAge is 3d: it becomes installable at 20\d\d-/);
     expect(findings[0]!.fix).toContain('portcullis approve --cooldown aged-lib@1.1.0');
 
     // The urgent fix: a time-boxed exception, written by approve, lets exactly that version in.
