@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The cooldown (issue 16): `portcullis check` with `cooldown.minimumReleaseAge` against `check` with the cooldown
+// The cooldown and advisories (issue 16): `portcullis check` with `cooldown.minimumReleaseAge`, and with
+// `advisories.osv` naming a bundle of 100,000 OSV records (none for the graph's packages), against `check` with both
 // off, on npm lockfiles of synthetic graphs (default 1,000 and 3,000 packages): cold (empty cache and state
 // directories: publish times need every full packument), warm (the next run: publish times from the
 // `published-v1` memo, nothing fetched) and stale (every cached packument older than the cache's 5 minutes: the
@@ -20,6 +21,7 @@ const RUNS = Math.max(1, args.number('--runs', QUICK ? 2 : 5));
 const WRITE = !args.flag('--no-write');
 const SEED = 2026;
 const AGE = '3d';
+const ADVISORY_RECORDS = QUICK ? 5_000 : 100_000;
 requireBuilt(CLI);
 
 const started = Date.now();
@@ -59,8 +61,23 @@ try {
     writeFileSync(join(base, 'userconfig'), '');
     // Policies outside the project, one per variant; the fixtures were published in 2026-06, long before any run.
     const policy = { scripts: { allow: [] }, registries: { [registry.url]: { keys: registry.keys.keys } } };
-    const policies = { on: policy, off: policy, young: policy };
+    const policies = { on: policy, off: policy, young: policy, adv: policy };
     policies.on = { ...policy, cooldown: { minimumReleaseAge: AGE } };
+    // A bundle file of OSV records (one JSON list, as the docs recommend for the public data set), for packages the graph does not have.
+    const osv = join(base, 'osv.json');
+    writeFileSync(
+      osv,
+      JSON.stringify(
+        Array.from({ length: ADVISORY_RECORDS }, (_, i) => ({
+          schema_version: '1.5.0',
+          id: `MAL-2099-${i}`,
+          modified: '2026-11-30T00:00:00Z',
+          summary: `Malicious code in bench-mal-${i} (npm)`,
+          affected: [{ package: { ecosystem: 'npm', name: `bench-mal-${i}` }, versions: ['1.0.0'] }],
+        })),
+      ),
+    );
+    policies.adv = { ...policy, advisories: { osv: [osv] } };
     policies.young = { ...policy, cooldown: { minimumReleaseAge: '365d' } };
     for (const [which, p] of Object.entries(policies)) {
       mkdirSync(join(base, which));
@@ -90,6 +107,7 @@ try {
         r.findings = JSON.parse(r.stdout).findings;
         const tooNew = r.findings.filter((f) => f.code === 'RELEASE_TOO_NEW' || f.rule === 'cooldown').length;
         if (which !== 'young' && tooNew > 0) throw new Error(`check found ${tooNew} too-new versions in a graph published months ago`);
+        if (r.findings.some((f) => f.code === 'KNOWN_MALICIOUS')) throw new Error('check found advisories for packages no record names');
         if (which !== 'young' && r.code !== 0 && r.findings.some((f) => f.code === 'METADATA_UNAVAILABLE')) throw new Error('check could not decide some versions');
         return r;
       };
@@ -101,6 +119,7 @@ try {
       // One unmeasured run of each (fills the caches the warm and stale runs start from).
       await check('on', 'cold');
       await check('off', 'cold');
+      await check('adv', 'cold');
       const variants = [
         ['on', 'cold'],
         ['on', 'warm'],
@@ -108,6 +127,8 @@ try {
         ['off', 'cold'],
         ['off', 'warm'],
         ['off', 'stale'],
+        ['adv', 'cold'],
+        ['adv', 'warm'],
       ];
       const series = await rotate(
         RUNS,
@@ -144,6 +165,17 @@ try {
       );
     }
   }
+  const advisoryTable = [
+    `| installed packages | run | both off: ms, median | advisories on (${ADVISORY_RECORDS.toLocaleString('en-US')} records): ms, median (min–max) | on ÷ off | peak MB off / on |`,
+    '|---|---|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    for (const prepare of ['cold', 'warm']) {
+      const off = r.get('off', prepare).map((x) => x.ms);
+      const on = r.get('adv', prepare);
+      advisoryTable.push(`| ${r.entries.toLocaleString('en-US')} | ${prepare} | ${ms(median(off))} | ${cell(on.map((x) => x.ms))} | ${(median(on.map((x) => x.ms)) / median(off)).toFixed(2)}× | ${mb(median(r.get('off', prepare).map((x) => x.rssMB)))} / ${mb(median(on.map((x) => x.rssMB)))} |`);
+    }
+  }
   const notes = [];
   for (const r of rows) {
     const warmOn = r.get('on', 'warm');
@@ -151,18 +183,22 @@ try {
     const [on, off] = [median(warmOn.map((x) => x.ms)), median(r.get('off', 'warm').map((x) => x.ms))];
     const [coldOn, coldOff] = [median(r.get('on', 'cold').map((x) => x.ms)), median(r.get('off', 'cold').map((x) => x.ms))];
     notes.push(
-      `- ${r.entries.toLocaleString('en-US')} packages: warm with the cooldown fetched **${fetched === 0 ? 'nothing' : `${fetched} documents`}** (median ${ms(on)} ms, ${on >= off ? `${ms(on - off)} ms more` : `${ms(off - on)} ms less`} than without it; see the spread in the table); cold it costs ${ms(coldOn - coldOff)} ms more (${((coldOn - coldOff) / r.names).toFixed(2)} ms per name: one more packument each, the full one).`,
+      `- ${r.entries.toLocaleString('en-US')} packages: warm with the cooldown fetched **${fetched === 0 ? 'nothing' : `${fetched} documents`}** (median ${ms(on)} ms, ${on >= off ? `${ms(on - off)} ms more` : `${ms(off - on)} ms less`} than without it; see the spread in the table); cold it costs ${ms(coldOn - coldOff)} ms more (${((coldOn - coldOff) / r.names).toFixed(2)} ms per name: each name's full packument, larger than the abbreviated one, is fetched instead of it).`,
     );
   }
   const body = [
-    '## Cooldown: `check` with `cooldown.minimumReleaseAge`',
+    '## Cooldown and advisories: `check` with `cooldown.minimumReleaseAge` and `advisories.osv`',
     '',
-    `\`node bench/cooldown.mjs\` (measured ${today()}). npm lockfiles (v3, \`npm install --package-lock-only\` with npm ${npm.version}) of synthetic graphs (seed ${SEED}); the fixtures were published in June 2026, so with \`minimumReleaseAge: "${AGE}"\` nothing is too new and every version's publish time must be known (before measuring, a run with \`"365d"\` checked that the cooldown finds every version too new). Policies outside the project; findings are the graph's postinstall packages (no builds allowed), the same with and without the cooldown. ${RUNS} rounds, the six runs rotating each round, after one unmeasured run of each: **cold** (empty \`PORTCULLIS_CACHE_DIR\` and \`PORTCULLIS_STATE_DIR\`: each name's abbreviated packument is fetched and, with the cooldown, its full packument too, for the publish times), **warm** (the next run, cache fresh) and **stale** (every cached packument older than the cache's 5 minutes, as on the next working day: versions verified before come from the verified-versions memo, publish times from the \`published-v1\` memo). Requests: what the test registry served during one run (its log does not tell abbreviated from full documents; 304 = revalidated). Peak memory: ${memoryMethod}.`,
+    `\`node bench/cooldown.mjs\` (measured ${today()}). npm lockfiles (v3, \`npm install --package-lock-only\` with npm ${npm.version}) of synthetic graphs (seed ${SEED}); the fixtures were published in June 2026, so with \`minimumReleaseAge: "${AGE}"\` nothing is too new and every version's publish time must be known (before measuring, a run with \`"365d"\` checked that the cooldown finds every version too new). Policies outside the project; findings are the graph's postinstall packages (no builds allowed), the same with and without the cooldown. ${RUNS} rounds, the eight runs rotating each round, after one unmeasured run of each: **cold** (empty \`PORTCULLIS_CACHE_DIR\` and \`PORTCULLIS_STATE_DIR\`: each name's abbreviated packument is fetched or, with the cooldown, its full packument instead, which also has the publish times), **warm** (the next run, cache fresh) and **stale** (every cached packument older than the cache's 5 minutes, as on the next working day: versions verified before come from the verified-versions memo, publish times from the \`published-v1\` memo). Requests: what the test registry served during one run (its log does not tell abbreviated from full documents; 304 = revalidated). Peak memory: ${memoryMethod}.`,
     `Machine: ${machine()}.`,
     '',
     ...table,
     '',
     ...notes,
+    '',
+    `Advisories in the same runs: \`advisories.osv\` names one bundle file of ${ADVISORY_RECORDS.toLocaleString('en-US')} OSV records (none for the graph's packages). **cold** builds the index from the records (empty cache and state directories), **warm** loads the cached index (one \`stat\` for its key, one HMAC check) and looks every installed package up.`,
+    '',
+    ...advisoryTable,
     '',
     `Wall time of this script: ${((Date.now() - started) / 1000).toFixed(0)} s.`,
   ].join('\n');
