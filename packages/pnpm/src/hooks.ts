@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { skippedNotice, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { digestOf, skippedNotice, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, refuseCommandLineWidening, updateConfig, type PnpmConfig } from './config.js';
 import { currentProject, projectAt } from './project.js';
 import { blockedError, skippedNoticeText } from './refuse.js';
@@ -25,8 +25,7 @@ function say(text: string): void {
  * Judges the whole graph (preResolution, afterAllResolved): throws pnpm's error when anything must stop the
  * install, else prints the one notice for builds skipped that were not announced yet.
  */
-async function enforce(state: InstallState, packages: readonly PackageNode[], project: PnpmProject, what: string): Promise<void> {
-  const verdict = await project.gate.judge(packages);
+async function enforce(state: InstallState, verdict: Omit<LockfileVerdict, 'remembered'>, project: PnpmProject, what: string): Promise<void> {
   if (verdict.blocking.length > 0) {
     // pnpm ends the install (pnpm 12: its hook worker) as soon as we throw: let prefetches finish their cache writes.
     await project.gate.settle();
@@ -109,7 +108,10 @@ export function createHooks(state: InstallState = newInstallState()) {
       const project = await projectAt(state, ctx.lockfileDir, ctx.registries);
       refuseCommandLineWidening(project.gate.builds);
       if (!hasPackages(ctx.wantedLockfile)) return;
-      await enforce(state, lockfilePackages(ctx.wantedLockfile, project.dir, project.registryConfig), project, 'pnpm-lock.yaml');
+      // The lockfile exactly as pnpm will install it: a verdict this gate gave the same one is replayed.
+      const wanted = ctx.wantedLockfile;
+      const verdict = await project.gate.judgeLockfile(digestOf(wanted), () => lockfilePackages(wanted, project.dir, project.registryConfig));
+      await enforce(state, verdict, project, 'pnpm-lock.yaml');
     },
 
     /** readPackage: a dependency's registry manifest as pnpm resolves it — refuse it before it is linked. */
@@ -129,7 +131,7 @@ export function createHooks(state: InstallState = newInstallState()) {
     async afterAllResolved<T extends object>(lockfile: T): Promise<T> {
       const project = await currentProject(state);
       refuseCommandLineWidening(project.gate.builds);
-      if (hasPackages(lockfile)) await enforce(state, lockfilePackages(lockfile, project.dir, project.registryConfig), project, 'the resolved dependencies');
+      if (hasPackages(lockfile)) await enforce(state, await project.gate.judge(lockfilePackages(lockfile, project.dir, project.registryConfig)), project, 'the resolved dependencies');
       return lockfile;
     },
   };

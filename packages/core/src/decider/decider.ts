@@ -26,6 +26,11 @@ import { gatherProvenance, isProvenanceFacts, type ProvenanceFacts } from './pro
 import { gatherPublishTimes, isPublishTime } from './published.js';
 import { buildAdvisoryIndex, type AdvisoryIndex } from '../advisories/index.js';
 import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
+import { listSourceFiles } from '../advisories/sources.js';
+import { INDEX_FORMAT } from '../advisories/store.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { digestOf } from './remembered.js';
 
 /** The settings packages are judged by. */
 export interface DecideOptions {
@@ -78,6 +83,11 @@ export interface Decider {
   prefetch(name: string): void;
   /** Writes the verified-versions memo back to the cache directory. */
   save(): void;
+  /**
+   * What this decider's verdicts depend on besides the packages and the policy: the keys it trusts (after any
+   * refresh), the trusted root's content and the advisory sources' state. Part of a remembered verdict's key.
+   */
+  inputsDigest(): Promise<string>;
   /**
    * Waits for metadata requests still in flight (prefetches) to finish writing the cache: a hook process that
    * is ended right after a refusal (pnpm 12's worker) then leaves no half-written file behind.
@@ -207,6 +217,21 @@ export function createDecider(options: DecideOptions): Decider {
         return;
       }
       client.getPackument(name, { registry }).catch(() => undefined);
+    },
+    async inputsDigest() {
+      keys ??= loadKeys();
+      const { keyring, notices, withoutKeysEndpoint } = await keys;
+      const rootFile = options.policy.provenance.trustedRoot;
+      return digestOf({
+        keys: keyring.registries.map((registry) => [registry, keyring.forRegistry(registry).id]),
+        notices,
+        withoutKeysEndpoint,
+        // The embedded root is part of the engine; a root file is read (it is at most a few MiB).
+        trustedRoot: rootFile === null ? null : createHash('sha256').update(readFileSync(rootFile)).digest('base64'),
+        advisories: options.policy.advisories.osv.length === 0 ? null : listSourceFiles(options.policy.advisories.osv, INDEX_FORMAT).key,
+        offline: options.offline === true,
+        refreshKeys: options.refreshKeys === true,
+      });
     },
     save() {
       verified?.save();
