@@ -219,13 +219,16 @@ export function createDecider(options: DecideOptions): Decider {
       client.getPackument(name, { registry }).catch(() => undefined);
     },
     async inputsDigest() {
-      keys ??= loadKeys();
-      const { keyring, notices, withoutKeysEndpoint } = await keys;
+      // Without a refresh the keys are the policy's (part of the gate's key already): no need to parse them here.
+      let refreshed: unknown = null;
+      if (options.refreshKeys === true) {
+        keys ??= loadKeys();
+        const { keyring, notices, withoutKeysEndpoint } = await keys;
+        refreshed = { keys: keyring.registries.map((registry) => [registry, keyring.forRegistry(registry).id]), notices, withoutKeysEndpoint };
+      }
       const rootFile = options.policy.provenance.trustedRoot;
       return digestOf({
-        keys: keyring.registries.map((registry) => [registry, keyring.forRegistry(registry).id]),
-        notices,
-        withoutKeysEndpoint,
+        refreshed,
         // The embedded root is part of the engine; a root file is read (it is at most a few MiB).
         trustedRoot: rootFile === null ? null : createHash('sha256').update(readFileSync(rootFile)).digest('base64'),
         advisories: options.policy.advisories.osv.length === 0 ? null : listSourceFiles(options.policy.advisories.osv, INDEX_FORMAT).key,
