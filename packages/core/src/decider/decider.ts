@@ -20,7 +20,7 @@ import type { PackumentVersion } from '../registry/packument.js';
 import { createKeyring, refreshKeys, type Keyring } from '../signatures/keyring.js';
 import { describeSignatureStripping } from '../signatures/mirror.js';
 import type { InstalledManifestReader } from '../layouts/installed.js';
-import { defaultTrust, loadTrustedRoot, type SigstoreTrust } from '../provenance/trusted-root.js';
+import { defaultTrust, defaultTrustId, loadTrustedRoot, type SigstoreTrust } from '../provenance/trusted-root.js';
 import { gatherEvidence } from './gather.js';
 import { gatherProvenance, isProvenanceFacts, type ProvenanceFacts } from './provenance.js';
 import { gatherPublishTimes, isPublishTime } from './published.js';
@@ -167,7 +167,8 @@ export function createDecider(options: DecideOptions): Decider {
           memo: provenanceMemo,
           wantsFull,
         },
-        () => trustOf().id,
+        // The embedded root's id needs no parsing: a run answered from the memo never builds the trust.
+        () => (rootFile !== null ? trustOf().id : defaultTrustId()),
       );
       for (const [id, reason] of provenance.unavailable) unavailable.set(id, reason);
       publishedMemo ??= AuthenticatedMemo.open('published-v1', cacheDir, options.projectDir ?? '', memoSecret(options.stateDir ?? defaultStateDir(env)), isPublishTime);
