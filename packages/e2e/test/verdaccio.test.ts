@@ -7,7 +7,7 @@
  * serve the same versions; with the upstream down, an instance that cannot complete a check serves nothing.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKeyring, createRegistrySigner, verifyRegistrySignatures, type RegistryKey } from '@portcullis/core/internal';
@@ -169,5 +169,37 @@ describe('the keys endpoint', () => {
     const res = await fetch(`${a.url}-/npm/v1/keys`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ keys: [orgKey, retiredKey] });
+  });
+});
+
+const clients = (): Driver[] => [pnpmDrivers()[2]!, yarnDrivers()[0]!, npmDrivers()[1]!];
+
+describe.each(clients().map((d) => [d.label, d] as const))('%s through Verdaccio, trusting only the organisation key', (_label, driver: Driver) => {
+  const trustOrgOnly = () => ({ registries: { [a.url]: { keys: [orgKey] } } });
+  const installedVersion = (dir: string, name: string) => {
+    try {
+      return (JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      return 'none';
+    }
+  };
+
+  it('a range installs the vetted version, fresh and frozen', async () => {
+    const project = await driver.project(a.url, { 'vetted-lib': '^1.0.0' }, trustOrgOnly());
+    const fresh = await driver.install(project);
+    expect(fresh.code, output(fresh)).toBe(0);
+    expect(installedVersion(project.dir, 'vetted-lib')).toBe('1.0.0');
+    freshCheckout(project);
+    driver.coldCache(project);
+    const frozen = await driver.frozen(project);
+    expect(frozen.code, output(frozen)).toBe(0);
+    expect(installedVersion(project.dir, 'vetted-lib')).toBe('1.0.0');
+  });
+
+  it('an exact pin of a removed version does not install', async () => {
+    const project = await driver.project(a.url, { 'vetted-lib': '1.1.0' }, trustOrgOnly());
+    const r = await driver.install(project);
+    expect(r.code, output(r)).not.toBe(0);
+    expect(installedVersion(project.dir, 'vetted-lib')).toBe('none');
   });
 });
