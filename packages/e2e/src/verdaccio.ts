@@ -10,8 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The folder Verdaccio's `plugins:` setting names: it holds `verdaccio-portcullis/` after `pnpm build`. */
-export const PLUGIN_DIR = fileURLToPath(new URL('../../verdaccio/dist/', import.meta.url));
-const VERDACCIO_BIN = join(dirname(createRequire(import.meta.url).resolve('verdaccio/package.json')), 'bin', 'verdaccio');
+export const pluginDir = (): string => fileURLToPath(new URL('../../verdaccio/dist/', import.meta.url));
+const verdaccioBin = (): string => join(dirname(createRequire(import.meta.url).resolve('verdaccio/package.json')), 'bin', 'verdaccio');
 
 export interface VerdaccioOptions {
   /** Where this instance's config lives (and its logs): one folder per instance. */
@@ -22,6 +22,9 @@ export interface VerdaccioOptions {
   /** The `portcullis` block under `filters:` and `middlewares:`; none: Verdaccio without the plugin. */
   plugin?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
+  /** Paths for callers outside packages/e2e (the benchmarks bundle this file elsewhere). */
+  bin?: string;
+  plugins?: string;
 }
 
 export interface Verdaccio {
@@ -47,14 +50,14 @@ function yamlValue(value: unknown, indent: string): string {
   return `${indent}${JSON.stringify(value)}`;
 }
 
-/** Starts Verdaccio and waits until it answers `/-/ping`. */
+/** Starts Verdaccio and waits until it answers. */
 export async function startVerdaccio(options: VerdaccioOptions): Promise<Verdaccio> {
   mkdirSync(options.dir, { recursive: true });
   mkdirSync(options.storage, { recursive: true });
   const port = await freePort();
   const lines = [
     `storage: ${JSON.stringify(options.storage)}`,
-    `plugins: ${JSON.stringify(PLUGIN_DIR)}`,
+    `plugins: ${JSON.stringify(options.plugins ?? pluginDir())}`,
     'web:',
     '  enable: false',
     'auth:',
@@ -84,7 +87,7 @@ export async function startVerdaccio(options: VerdaccioOptions): Promise<Verdacc
   writeFileSync(config, `${lines.join('\n')}\n`);
   const url = `http://127.0.0.1:${port}/`;
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [VERDACCIO_BIN, '--config', config, '--listen', `127.0.0.1:${port}`], {
+  const child: ChildProcess = spawn(process.execPath, [options.bin ?? verdaccioBin(), '--config', config, '--listen', `127.0.0.1:${port}`], {
     cwd: options.dir,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -95,8 +98,9 @@ export async function startVerdaccio(options: VerdaccioOptions): Promise<Verdacc
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Verdaccio exited (${child.exitCode}):\n${output}`);
     try {
-      const res = await fetch(`${url}-/ping`);
-      if (res.ok) break;
+      // Any answer means it listens (a refused plugin configuration answers 503 to everything, /-/ping included).
+      await fetch(`${url}-/ping`);
+      break;
     } catch {
       // not listening yet
     }

@@ -164,6 +164,23 @@ describe('the filter', () => {
   });
 });
 
+describe('configuration', () => {
+  it('a plugin that cannot sign makes Verdaccio serve nothing (its loader would run on without a filter that throws), quoting no key', async () => {
+    const broken = signingPem.replace(/\n[A-Za-z0-9+/=]+\n/, '\nAAAA\n');
+    const v = await startVerdaccio({ dir: join(work, 'broken'), storage: join(work, 'storage-broken'), uplink: registry.url, plugin: pluginBlock(), env: { ORG_SIGNING_KEY: broken } });
+    instances.push(v);
+    for (const path of ['vetted-lib', 'vetted-lib/-/vetted-lib-1.0.0.tgz', '-/npm/v1/keys', '-/ping']) {
+      const res = await fetch(`${v.url}${path}`);
+      const text = await res.text();
+      expect(res.status, path).toBe(503);
+      expect(text).toContain('portcullis (Verdaccio plugin)');
+      expect(text).toContain('ORG_SIGNING_KEY');
+      expect(text).not.toContain(signingPem.split('\n')[1]!.slice(0, 16));
+    }
+    expect(v.log()).not.toContain(signingPem.split('\n')[1]!.slice(0, 16));
+  });
+});
+
 describe('the keys endpoint', () => {
   it('GET /-/npm/v1/keys lists the signing key (no expiry) and the retired key with its expiry', async () => {
     const res = await fetch(`${a.url}-/npm/v1/keys`);

@@ -48,12 +48,12 @@ function path(raw: Raw, field: string, base: string): string | undefined {
 }
 
 /** Reads the PEM from a file or an environment variable; says where it looked, never what it found. */
-function signingKeyPem(raw: unknown, base: string, env: NodeJS.ProcessEnv): string {
+function signingKeyPem(raw: unknown, base: string, env: NodeJS.ProcessEnv): { pem: string; source: string } {
   if (!isRecord(raw)) throw new PluginConfigError('"signingKey" must be { file: <path> } or { env: <VARIABLE> }');
   if (typeof raw.file === 'string' && raw.file.length > 0) {
     const file = isAbsolute(raw.file) ? raw.file : resolve(base, raw.file);
     try {
-      return readFileSync(file, 'utf8');
+      return { pem: readFileSync(file, 'utf8'), source: `the file ${file}` };
     } catch (error) {
       throw new PluginConfigError(`cannot read the signing key file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
@@ -61,7 +61,7 @@ function signingKeyPem(raw: unknown, base: string, env: NodeJS.ProcessEnv): stri
   if (typeof raw.env === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(raw.env)) {
     const value = env[raw.env];
     if (value === undefined || value === '') throw new PluginConfigError(`the environment variable ${raw.env} (signingKey.env) is not set`);
-    return value;
+    return { pem: value, source: `the environment variable ${raw.env}` };
   }
   throw new PluginConfigError('"signingKey" must be { file: <path> } or { env: <VARIABLE> }');
 }
@@ -103,11 +103,13 @@ export function readSettings(raw: unknown, configDir: string, env: NodeJS.Proces
   } catch {
     throw new PluginConfigError('"upstream" must be an http(s) URL');
   }
+  const { pem, source } = signingKeyPem(raw.signingKey, configDir, env);
   let signer: RegistrySigner;
   try {
-    signer = createRegistrySigner(signingKeyPem(raw.signingKey, configDir, env));
+    signer = createRegistrySigner(pem);
   } catch (error) {
-    if (error instanceof SigningKeyError) throw new PluginConfigError(error.message);
+    // Core's messages never quote the key; say where it came from.
+    if (error instanceof SigningKeyError) throw new PluginConfigError(`signingKey (${source}): ${error.message}`);
     throw error;
   }
   const home = join(tmpdir(), 'portcullis-verdaccio');
