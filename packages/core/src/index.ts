@@ -38,7 +38,7 @@ export type { CheckResult } from './report/result.js';
 
 // Commands: check, explain, approve.
 export { runCheck, type CheckOptions, type CheckRun } from './decider/check.js';
-export { explainPackage } from './decider/explain.js';
+export { explainPackage, formatExplanationJson, formatExplanationText, type Explanation, type PolicyLine } from './decider/explain.js';
 export { approveCooldown, approvePublishers, approveScripts, describeApproval, describeCooldownApproval, describePublisherApproval, type Approval, type CooldownApproval, type PublisherApproval } from './decider/approve.js';
 
 // Setting a project up (`portcullis init`).
