@@ -34,6 +34,7 @@ export { approveCommand, formatFindingLines, skippedNotice, type Surface } from 
 export { formatText } from './report/text.js';
 export { formatJson } from './report/json.js';
 export { formatSarif } from './report/sarif.js';
+export { formatGithubCommands, formatGithubSummary } from './report/github.js';
 export type { CheckResult } from './report/result.js';
 
 // Commands: check, explain, approve.

@@ -56,6 +56,8 @@ export interface CheckOptions {
   /** Fetch `/-/npm/v1/keys` of configured registries and add keys they publish (never replacing embedded ones). */
   refreshKeys?: boolean;
   fetch?: typeof fetch;
+  /** Told how many packages have been judged so far (the CLI's progress line on a terminal). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Everything a check produced, for reports and for `explain`. */
@@ -87,7 +89,7 @@ export async function runCheck(start: string, options: CheckOptions = {}): Promi
     ...(options.refreshKeys !== undefined ? { refreshKeys: options.refreshKeys } : {}),
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
   });
-  const verdict = await gate.judge(project.lockfile.packages, { readInstalled: installedManifestReader(project.lockfile, project.dir) });
+  const verdict = await gate.judge(project.lockfile.packages, { readInstalled: installedManifestReader(project.lockfile, project.dir), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   const locations = new Map<string, SourceLocation>();
   for (const pkg of project.lockfile.packages) if (pkg.location) locations.set(pkg.id, pkg.location);
   return { project, gate, policy, verdict, result: verdict.report({ kind: project.lockfile.kind, path: project.lockfile.path }), locations };

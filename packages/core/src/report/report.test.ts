@@ -74,4 +74,21 @@ describe('reports', () => {
     expect(second.locations[0].physicalLocation.region).toEqual({ startLine: 1 });
     expect(sarif.runs[0].tool.driver.rules[first.ruleIndex].id).toBe('SCRIPT_NOT_ALLOWED');
   });
+
+  it('SARIF for GitHub code scanning: $schema, rules with id, shortDescription and helpUri, a fingerprint stable across runs (code+name+version)', () => {
+    const once = JSON.parse(formatSarif(result, { rootDir: '/repo', toolVersion: '0.1.0' }));
+    const again = JSON.parse(formatSarif({ ...result, findings: [...findings].reverse(), packages: 99 }, { rootDir: '/repo', toolVersion: '0.2.0' }));
+    expect(once.$schema).toMatch(/sarif-schema-2\.1\.0\.json$/);
+    expect(once.version).toBe('2.1.0');
+    for (const rule of once.runs[0].tool.driver.rules) {
+      expect(rule.shortDescription.text.length).toBeGreaterThan(10);
+      expect(rule.helpUri).toBe(`https://portcullis.example/docs/findings#${rule.id.toLowerCase()}`);
+    }
+    const print = (log: { runs: Array<{ results: Array<{ ruleId: string; partialFingerprints: Record<string, string>; properties: { package: string } }> }> }) =>
+      Object.fromEntries(log.runs[0]!.results.map((r) => [`${r.ruleId} ${r.properties.package}`, r.partialFingerprints['portcullis/v1']]));
+    expect(print(again)).toEqual(print(once));
+    const bumped = JSON.parse(formatSarif({ ...result, findings: [{ ...findings[0]!, version: '1.0.1' }] }, { rootDir: '/repo', toolVersion: '0.1.0' }));
+    expect(bumped.runs[0].results[0].partialFingerprints['portcullis/v1']).not.toBe(print(once)['SCRIPT_NOT_ALLOWED evil']);
+    expect(once.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toEqual(['SCRIPT_NOT_ALLOWED', 'UNSIGNED']);
+  });
 });
