@@ -30,7 +30,7 @@ export { loadNpmConfig, registryConfigFromNpmrc } from './registry/npmrc.js';
 export { normalizeRegistryUrl, NPM_REGISTRY_URL } from './registry-url.js';
 
 // Rendering a verdict on a surface.
-export { approveCommand, formatFindingLines, skippedNotice, type Surface } from './report/notices.js';
+export { approveCommand, findingsHeadline, formatFindingLines, skippedNotice, type Surface } from './report/notices.js';
 export { formatText } from './report/text.js';
 export { formatJson } from './report/json.js';
 export { formatSarif } from './report/sarif.js';

@@ -31,6 +31,9 @@ describe('reports', () => {
   it('text groups by code and prints each fix, with colour only when asked', () => {
     const plain = formatText(result);
     expect(plain).toContain('2 of 12 packages blocked');
+    // The first line is the one that matters: the packages and their codes (with one finding: it whole, with its fix).
+    expect(plain.split('\n')[0]).toBe('✗ portcullis: 2 of 12 packages blocked: evil@1.0.0 (SCRIPT_NOT_ALLOWED), lib@2.0.0 (UNSIGNED); the fix for each is below');
+    expect(formatText({ ...result, findings: [findings[0]!] }).split('\n')[0]).toBe('✗ portcullis: 1 of 12 packages blocked: evil@1.0.0 wants to run postinstall [SCRIPT_NOT_ALLOWED] — fix: portcullis approve evil@1.0.0');
     expect(plain).toContain('[SCRIPT_NOT_ALLOWED, rule: scripts]');
     expect(plain).toContain('fix: portcullis approve evil@1.0.0');
     expect(plain).not.toContain('\u001b[');
