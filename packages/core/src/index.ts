@@ -40,6 +40,7 @@ export type { CheckResult } from './report/result.js';
 export { runCheck, type CheckOptions, type CheckRun } from './decider/check.js';
 export { explainPackage } from './decider/explain.js';
 export { approveCooldown, approvePublishers, approveScripts, describeApproval, describeCooldownApproval, describePublisherApproval, type Approval, type CooldownApproval, type PublisherApproval } from './decider/approve.js';
+export { approveReviewed, describeReviewed, formatReview, reviewBlocked, reviewCommands, APPROVE_FORMS, type ApprovalReview, type ApproveForm, type ReviewedApproval, type ReviewEntry } from './decider/review.js';
 
 // Setting a project up (`portcullis init`).
 export { findPolicyFile, POLICY_FILE } from './policy/load.js';
