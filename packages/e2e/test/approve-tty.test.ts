@@ -53,7 +53,7 @@ async function pickAlphaAndGamma(project: Project): Promise<{ screen: string; co
     expect(lastFrame(picked)).toMatch(/◉ gamma-build@2\.1\.0/);
     await terminal.send('Enter');
     const code = await terminal.exitCode();
-    if (process.env.SHOW_SCREEN) console.log(terminal.screen());
+    if (process.env.PORTCULLIS_E2E_SHOW_SCREEN) console.log(terminal.screen());
     return { screen: terminal.screen(), code };
   } finally {
     terminal.close();
