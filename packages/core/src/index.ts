@@ -48,4 +48,6 @@ export { parsePackageSpec } from './policy/spec.js';
 export { starterPolicyText } from './policy/edit.js';
 export { approvalsFromPnpmSettings, pnpmWorkspaceSettings, type ImportedApprovals } from './setup/pnpm.js';
 export { builtDependencies, registerYarnPlugin, type YarnPluginEntry } from './setup/yarn.js';
+export { detectPackageManagers, projectFiles, type DetectedManager, type Detection, type ManagerName, type ProjectFiles } from './setup/detect.js';
+export { findAllowlists, importAllowScripts, lockfilePackages, pinImported, writeImportedApprovals, type FoundAllowlists, type ImportedEntry, type ImportWrite } from './setup/allowlists.js';
 export { writeFileAtomic } from './atomic-write.js';
