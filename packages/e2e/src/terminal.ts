@@ -37,7 +37,6 @@ function shellQuote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b[()][A-Za-z0-9]|\u001b[=>78]|\u001b\][^\u0007]*\u0007|\r/g;
 
 /** Which driver this machine offers; PORTCULLIS_E2E_TERMINAL=script forces the fallback (to test it where tmux exists). */
