@@ -31,6 +31,7 @@ function fakeRun(packages: PackageNode[], blocking: Finding[], evidence: Partial
   return {
     project: { dir: '/p', start: '/p', lockfile: { kind: 'npm', path: '/p/package-lock.json', packages }, registryConfig: createRegistryConfig({}) },
     gate: { signaturesRequired: true } as CheckRun['gate'],
+    policy: undefined as never,
     verdict,
     result: undefined as never,
     locations: new Map(),
