@@ -114,4 +114,17 @@ describe('portcullis approve on a terminal', () => {
     expect(listed.stdout).toContain('  portcullis approve alpha-build@1.0.0 beta-build@1.0.0 gamma-build@2.1.0');
     expect(readFileSync(join(project.dir, 'portcullis.json'), 'utf8')).toBe(before);
   });
+
+  it('before anything is installed (a lockfile only), the command lines come from the registry\'s full documents', async () => {
+    const project = createProject('npm', registry.url, deps, { policy: policy() });
+    const tool = npm(11);
+    const locked = await run(tool.command, [...tool.args, 'install', '--package-lock-only', '--ignore-scripts'], { cwd: project.dir, env: project.env });
+    expect(locked.code, output(locked)).toBe(0);
+    const listed = await portcullis(project, ['approve']);
+    expect(listed.code, output(listed)).toBe(1);
+    expect(listed.stdout).toMatch(/alpha-build@1\.0\.0\n\s+runs postinstall: node -e "const d=process\.env\.PORTCULLIS_MARKER_DIR/);
+    expect(listed.stdout).toMatch(/gamma-build@2\.1\.0\n\s+runs install: node -e /);
+    expect(listed.stdout).toContain('not installed here');
+    expect(listed.stdout).not.toContain('command line not known');
+  });
 });
