@@ -35,7 +35,9 @@ const policyFile = join(work, 'portcullis.json');
 writeFileSync(policyFile, JSON.stringify({ scripts: { allow: [] }, registries: { [registry.url]: { keys: registry.keys.keys } } }));
 const cache = join(home, 'portcullis-cache');
 const env = { PATH: process.env.PATH, HOME: home, TMPDIR: tmpdir(), PORTCULLIS_POLICY: policyFile, PORTCULLIS_CACHE_DIR: cache, npm_config_userconfig: join(home, '.npmrc'), NO_COLOR: '1', CI: 'true' };
-const pnpmOwn = (major) => [`--store-dir=${join(home, `pnpm-store-${major}`)}`, `--cache-dir=${join(home, `pnpm-cache-${major}`)}`, '--config.confirmModulesPurge=false', '--config.strict-dep-builds=false'];
+// pnpm 12 keeps its default cache folder (under HOME), as a user's does: `check` reads the signatures pnpm 12 kept
+// there; the other majors get a folder of their own.
+const pnpmOwn = (major) => [`--store-dir=${join(home, `pnpm-store-${major}`)}`, ...(major === 12 ? [] : [`--cache-dir=${join(home, `pnpm-cache-${major}`)}`]), '--config.confirmModulesPurge=false', '--config.strict-dep-builds=false'];
 
 try {
   const installer = tool('pnpm', 12);

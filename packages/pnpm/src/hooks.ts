@@ -10,9 +10,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, packumentVersionFromJson, skippedNotice, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { digestOf, pnpmCachedMetadata, skippedNotice, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, refuseCommandLineWidening, updateConfig, type PnpmConfig } from './config.js';
-import { pnpmCachedVersion } from './pnpm-cache.js';
 import { currentProject, projectAt } from './project.js';
 import { blockedError, skippedNoticeText } from './refuse.js';
 import { newInstallState, type InstallState, type PnpmProject } from './state.js';
@@ -86,11 +85,7 @@ function learnFrom(state: InstallState, manifest: Manifest, project: PnpmProject
  */
 function cachedMetadata(state: InstallState, node: PackageNode): PackumentVersion | undefined {
   if (state.pnpmCacheDir === undefined || node.registry === undefined) return undefined;
-  const doc = pnpmCachedVersion(state.pnpmCacheDir, node.registry, node.name, node.version);
-  if (doc === undefined) return undefined;
-  const parsed = packumentVersionFromJson(doc, node.name, node.version);
-  if (typeof parsed === 'string' || parsed.dist.integrity !== node.integrity) return undefined;
-  return parsed;
+  return pnpmCachedMetadata([state.pnpmCacheDir], node.registry, node.name, node.version, node.integrity);
 }
 
 /** Manifests pnpm hands over in the same tick are judged together, as a part of the install. */

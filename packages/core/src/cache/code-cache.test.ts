@@ -29,7 +29,7 @@ describe('the pnpmfile code cache', () => {
     const folder = join(cacheDir, 'code-v1');
     const file = join(folder, readdirSync(folder)[0]!);
     const bytes = readFileSync(file);
-    bytes[bytes.length - 1] ^= 1;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
     writeFileSync(file, bytes);
     expect(readCodeCache(HASH, env)).toBeUndefined();
     // Written by someone else (a restored cache directory): their secret, not this user's.
