@@ -96,7 +96,7 @@ try {
   const body = [
     '## `portcullis check` vs the audit commands',
     '',
-    `\`node bench/audit.mjs\` (measured ${today()}). One tree: ${entries.toLocaleString('en-US')} packages installed by pnpm ${installer.version} from a synthetic graph of ${PACKAGES.toLocaleString('en-US')} versions (seed ${SEED}), all signed by the test registry, which serves \`/-/npm/v1/keys\`. \`portcullis check\` reads pnpm-lock.yaml (policy outside the project, trusting the registry's keys). ${RUNS} rounds, the order rotating each round, after one unmeasured run of each. Peak memory: ${memoryMethod}.`,
+    `\`node bench/audit.mjs\` (measured ${today()}). One tree: ${entries.toLocaleString('en-US')} packages installed by pnpm ${installer.version} from a synthetic graph of ${PACKAGES.toLocaleString('en-US')} versions (seed ${SEED}), all signed by the test registry, which serves \`/-/npm/v1/keys\`. \`portcullis check\` reads pnpm-lock.yaml (policy outside the project, trusting the registry's keys); pnpm 12 uses its default cache folder, and \`check\` reads the documents pnpm 12 kept there (signatures included) instead of fetching packuments: "cold" empties Portcullis' own cache only, as right after an install. ${RUNS} rounds, the order rotating each round, after one unmeasured run of each. Peak memory: ${memoryMethod}.`,
     `Machine: ${machine()}.${auditSays ? ` pnpm said: “${auditSays.replace(/\s+/g, ' ')}”.` : ''}`,
     '',
     '| run | ms, median (min–max) | peak MB, median (min–max) |',
