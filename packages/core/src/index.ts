@@ -24,6 +24,11 @@ export { isValidPackageName, registryPackageOf } from './package-name.js';
 export { packumentVersionFromJson, type PackumentVersion } from './registry/packument.js';
 export { checkTarballIntegrity } from './signatures/tarball.js';
 
+// A registry that vets and signs (the Verdaccio plugin): its signing key and the keys it publishes.
+export { createRegistrySigner, SigningKeyError, type RegistrySignature, type RegistrySigner } from './signatures/signer.js';
+export { keyIdOf, parseP256PublicKey } from './signatures/keyid.js';
+export type { RegistryKey } from './model.js';
+
 // Registry settings, the way each package manager reads them.
 export { createRegistryConfig, type RegistryConfig } from './registry/config.js';
 export { loadNpmConfig, registryConfigFromNpmrc } from './registry/npmrc.js';
@@ -41,6 +46,7 @@ export type { CheckResult } from './report/result.js';
 export { runCheck, type CheckOptions, type CheckRun } from './decider/check.js';
 export { explainPackage, formatExplanationJson, formatExplanationText, type Explanation, type PolicyLine } from './decider/explain.js';
 export { approveCooldown, approvePublishers, approveScripts, describeApproval, describeCooldownApproval, describePublisherApproval, type Approval, type CooldownApproval, type PublisherApproval } from './decider/approve.js';
+export { approveReviewed, describeReviewed, formatReview, reviewBlocked, reviewCommands, APPROVE_FORMS, type ApprovalReview, type ApproveForm, type ReviewedApproval, type ReviewEntry } from './decider/review.js';
 
 // Setting a project up (`portcullis init`).
 export { findPolicyFile, POLICY_FILE } from './policy/load.js';
@@ -48,4 +54,6 @@ export { parsePackageSpec } from './policy/spec.js';
 export { starterPolicyText } from './policy/edit.js';
 export { approvalsFromPnpmSettings, pnpmWorkspaceSettings, type ImportedApprovals } from './setup/pnpm.js';
 export { builtDependencies, registerYarnPlugin, type YarnPluginEntry } from './setup/yarn.js';
+export { detectPackageManagers, projectFiles, type DetectedManager, type Detection, type ManagerName, type ProjectFiles } from './setup/detect.js';
+export { findAllowlists, importAllowScripts, lockfilePackages, pinImported, writeImportedApprovals, type FoundAllowlists, type ImportedEntry, type ImportWrite } from './setup/allowlists.js';
 export { writeFileAtomic } from './atomic-write.js';

@@ -53,6 +53,16 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The command lines of `scripts` that `source` spells out (remembered facts keep names only: an empty line is unknown). */
+function commandsOf(scripts: readonly string[], source: Readonly<Record<string, string>> | undefined): { commands?: Record<string, string> } {
+  const commands: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const name of scripts) {
+    const line = source !== undefined && Object.hasOwn(source, name) ? source[name] : undefined;
+    if (typeof line === 'string' && line !== '') commands[name] = line;
+  }
+  return Object.keys(commands).length > 0 ? { commands } : {};
+}
+
 /** Script evidence from what is installed, else metadata, else the lockfile; the claims are merged, never narrowed. */
 export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | undefined, installed: InstalledManifest | null): ScriptEvidence | undefined {
   const lifecycle: readonly string[] = pkg.source === 'git' ? [...INSTALL_SCRIPTS, 'prepare'] : INSTALL_SCRIPTS;
@@ -63,6 +73,7 @@ export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | un
     return {
       hasInstallScript: scripts.length > 0 || metadata?.hasInstallScript === true || pkg.hasInstallScript === true,
       scripts,
+      ...commandsOf(scripts, installed.scripts),
       bindingGyp,
       source: 'installed',
     };
@@ -73,6 +84,7 @@ export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | un
     return {
       hasInstallScript: listed.hasInstallScript || pkg.hasInstallScript === true,
       scripts: listed.scripts,
+      ...commandsOf(listed.scripts, metadata.scripts),
       bindingGyp: metadata.gypfile === true,
       source: 'metadata',
     };
