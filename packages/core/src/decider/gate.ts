@@ -48,6 +48,8 @@ export interface GateOptions {
   fetch?: typeof fetch;
   /** Where this user's memo secret lives (default: `defaultStateDir`). */
   stateDir?: string;
+  /** Read the install scripts' command lines of every judged version (approve records them as fingerprints). */
+  recordScripts?: boolean;
 }
 
 /** What one judgement may use beyond the packages themselves. */
@@ -170,6 +172,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     ...(options.refreshKeys !== undefined ? { refreshKeys: options.refreshKeys } : {}),
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
     ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
+    ...(options.recordScripts !== undefined ? { recordScripts: options.recordScripts } : {}),
   });
 
   return {
@@ -227,6 +230,8 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
         copies.set(key, [...(copies.get(key) ?? []), pkg]);
       }
       const evidence = decision.evidence;
+      // Changed install scripts never run, whatever else a surface does with the verdict.
+      const drifted = new Set(findings.filter((f) => f.code === 'SCRIPT_CHANGED').map((f) => `${f.package}@${f.version}`));
       return {
         packages,
         findings,
@@ -239,6 +244,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
         skippedNotice: inputs.partial === true ? undefined : skippedNotice(skipped, surface),
         evidence,
         mayBuild(pkg) {
+          if (drifted.has(`${pkg.name}@${pkg.version}`)) return false;
           if (pkg.source !== undefined) return policyMayBuild(pkg);
           const judged = copies.get(`${pkg.name}@${pkg.version}`);
           return judged === undefined ? policyMayBuild(pkg) : judged.every(policyMayBuild);
@@ -257,7 +263,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
               if (found !== undefined) scripts.set(pkg.id, found);
             }
           }
-          return planBuilds(policy, packages, scripts);
+          return planBuilds(policy, packages.filter((pkg) => !drifted.has(`${pkg.name}@${pkg.version}`)), scripts);
         },
         report(lockfile) {
           return { findings: [...blocking], exitCode, packages: packages.length, lockfile, policy: policy.file, notices: [...decision.notices], strippedRegistries: [...decision.strippedRegistries] };

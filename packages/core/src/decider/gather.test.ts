@@ -13,7 +13,7 @@ function entry(fields: Record<string, unknown>, served: PackumentServed) {
 describe('scriptEvidence (issue 13.5: scripts in a full document count; silence is not "none")', () => {
   it('counts the scripts of a full document served for the abbreviated request', () => {
     const found = scriptEvidence(node, entry({ _id: 'esbuild@0.25.0', scripts: { postinstall: 'node install.js', test: 'x' } }, 'full'), null);
-    expect(found).toEqual({ hasInstallScript: true, scripts: ['postinstall'], bindingGyp: false, source: 'metadata' });
+    expect(found).toEqual({ hasInstallScript: true, scripts: ['postinstall'], bindingGyp: false, source: 'metadata', commands: { postinstall: 'node install.js' } });
   });
 
   it('metadata that neither lists scripts nor says "none" is no evidence; the lockfile\'s claim decides, or nothing does', () => {

@@ -14,7 +14,7 @@ import { detectSignatureStripping, type SignatureStripping } from '../signatures
 import { verifyRegistrySignatures } from '../signatures/verify.js';
 import type { InstalledManifest, InstalledManifestReader } from '../layouts/installed.js';
 import type { VerifiedVersions, VersionQuery } from '../cache/verified-versions.js';
-import { factsOf, metadataOf } from './memo-facts.js';
+import { factsKnowCommands, factsOf, metadataOf } from './memo-facts.js';
 
 export interface GatherOptions {
   policy: Policy;
@@ -34,6 +34,12 @@ export interface GatherOptions {
    * is read from that one document instead of fetching the abbreviated one too.
    */
   wantsFull?: (pkg: PackageNode) => boolean;
+  /**
+   * Packages whose install scripts' command lines must be known (script drift compares them; approve records them):
+   * without installed files, remembered facts or handed-over metadata that lack them are not enough, and the full
+   * packument (which lists scripts) is read.
+   */
+  needsCommands?: (pkg: PackageNode) => boolean;
   /** Registries whose `/-/npm/v1/keys` answered 404: one unsigned package there already means a stripping mirror. */
   withoutKeysEndpoint?: Iterable<string>;
 }
@@ -51,6 +57,16 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The command lines of the named scripts, in a null-prototype record. */
+function commandsOf(all: Readonly<Record<string, string>>, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const name of names) {
+    const command = all[name];
+    if (command !== undefined) out[name] = command;
+  }
+  return out;
+}
+
 /** Script evidence from what is installed, else metadata, else the lockfile; the claims are merged, never narrowed. */
 export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | undefined, installed: InstalledManifest | null): ScriptEvidence | undefined {
   const lifecycle: readonly string[] = pkg.source === 'git' ? [...INSTALL_SCRIPTS, 'prepare'] : INSTALL_SCRIPTS;
@@ -63,6 +79,8 @@ export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | un
       scripts,
       bindingGyp,
       source: 'installed',
+      commands: commandsOf(installed.scripts, scripts),
+      ...(bindingGyp && installed.bindingGypHash !== undefined ? { bindingGypHash: installed.bindingGypHash } : {}),
     };
   }
   // Metadata that neither lists scripts nor says "none" is no answer: the lockfile's claim, if any, decides.
@@ -73,6 +91,8 @@ export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | un
       scripts: listed.scripts,
       bindingGyp: metadata.gypfile === true,
       source: 'metadata',
+      // Only a document that lists scripts tells their command lines (an abbreviated one says only "some").
+      ...(metadata.scripts !== undefined ? { commands: commandsOf(metadata.scripts, listed.scripts) } : {}),
     };
   }
   // npm's hasInstallScript does not count `prepare`, which a git dependency runs when it is packed.
@@ -154,9 +174,12 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
       const memoKeySet = wantSignatures ? keySet?.id : SIGNATURES_OFF;
       const query: VersionQuery | undefined =
         memoKeySet !== undefined && options.verified?.enabled ? { keySetId: memoKeySet, registry: keySet?.registry ?? registry, name: pkg.name, version: pkg.version, integrity: pkg.integrity } : undefined;
+      const commandsWanted = installed === null && options.needsCommands?.(pkg) === true;
       const remembered = query !== undefined ? options.verified!.get(query) : undefined;
-      if (remembered !== undefined) {
+      if (remembered !== undefined && !(commandsWanted && !factsKnowCommands(remembered))) {
         const found = scriptEvidence(pkg, metadataOf(pkg.name, pkg.version, remembered), installed);
+        // Facts remembered from an abbreviated document name scripts but not their command lines.
+        if (found !== undefined && found.source === 'metadata' && !factsKnowCommands(remembered)) delete found.commands;
         if (found !== undefined) scripts.set(pkg.id, found);
         integrities.set(pkg.id, remembered.integrity);
         if (!wantSignatures) return;
@@ -166,10 +189,12 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
         return;
       }
       let metadata = options.supplied?.(pkg);
+      // Handed-over metadata from an abbreviated document says only "some scripts": read the full one.
+      if (metadata !== undefined && commandsWanted && metadata.scripts === undefined) metadata = undefined;
       if (metadata === undefined) {
         let packument: Packument;
         try {
-          packument = await options.client.getPackument(pkg.name, { registry, ...(options.wantsFull?.(pkg) ? { full: true } : {}) });
+          packument = await options.client.getPackument(pkg.name, { registry, ...(commandsWanted || options.wantsFull?.(pkg) ? { full: true } : {}) });
         } catch (error) {
           unavailable.set(pkg.id, reasonOf(error));
           return;

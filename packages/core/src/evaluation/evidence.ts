@@ -14,6 +14,13 @@ export interface ScriptEvidence {
   bindingGyp: boolean;
   /** Where the claim comes from; the installed package.json beats metadata, metadata beats the lockfile. */
   source: 'installed' | 'metadata' | 'lockfile';
+  /**
+   * The command line of each install script that exists (`scripts` names them), when the source lists them: the
+   * installed package.json or a full metadata document (abbreviated metadata and lockfiles only say "some").
+   */
+  commands?: Readonly<Record<string, string>>;
+  /** `sha256:<hex>` of the installed binding.gyp, when the implicit node-gyp build runs and the file was read. */
+  bindingGypHash?: string;
 }
 
 /** The outcome of verifying one package's registry signatures. */
