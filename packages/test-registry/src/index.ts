@@ -14,6 +14,7 @@ export {
   withBindingGyp,
   withInstallScript,
   withPostinstall,
+  withStablePostinstall,
   type FixtureSpec,
   type PackedVersion,
   type SignatureKind,

@@ -57,6 +57,22 @@ describe('VerifiedVersions', () => {
     expect(VerifiedVersions.open(cache, '/elsewhere', secret).get(query)).toBeUndefined();
   });
 
+  it('remembers the command lines when the metadata listed them, and says so when it did not', () => {
+    const cache = temp('cache');
+    const secret = memoSecret(temp('state'))!;
+    const memo = VerifiedVersions.open(cache, '/project', secret);
+    const withCommands: VersionFacts = { ...facts, commands: { postinstall: 'node install.js' } };
+    memo.set(query, withCommands);
+    memo.set({ ...query, name: 'other' }, facts);
+    memo.set({ ...query, name: 'long' }, { ...facts, commands: { postinstall: 'x'.repeat(16 * 1024 + 1) } });
+    memo.save();
+    const reopened = VerifiedVersions.open(cache, '/project', secret);
+    expect(reopened.get(query)).toEqual(withCommands);
+    expect(reopened.get({ ...query, name: 'other' })?.commands).toBeUndefined();
+    // Too long to remember: remembered without command lines (read from the packument again when needed).
+    expect(reopened.get({ ...query, name: 'long' })?.commands).toBeUndefined();
+  });
+
   it('ignores every entry written with another secret (a cache restored from another machine or job)', () => {
     const cache = temp('cache');
     const theirs = VerifiedVersions.open(cache, '/project', memoSecret(temp('state-a'))!);
