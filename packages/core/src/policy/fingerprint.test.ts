@@ -31,7 +31,7 @@ describe('scripts.fingerprints in portcullis.json', () => {
 
   it('refuses hostile or malformed entries with file, line and column', () => {
     expect(refusal({ fingerprints: [] })).toMatch(/portcullis\.json:\d+:\d+: "scripts.fingerprints" must be an object/);
-    for (const key of ['lib', 'lib@^1.0.0', 'lib@1', '@acme/*', 'lib@1.0.0 || 2.0.0', '__proto__', 'Bad Name@1.0.0']) {
+    for (const key of ['lib', 'lib@^1.0.0', 'lib@1', '@acme/*', 'lib@1.0.0 || 2.0.0', 'lib@=1.0.0', 'lib@v1.0.0', '__proto__', 'Bad Name@1.0.0']) {
       expect(refusal({ fingerprints: { [key]: {} } }), key).toContain('keys are "name@exact-version"');
     }
     expect(refusal({ fingerprints: { 'lib@1.0.0': 'node install.js' } })).toContain('must be an object');
