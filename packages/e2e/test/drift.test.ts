@@ -63,6 +63,10 @@ describe('portcullis check', () => {
     expect(findings[0]!.message).toContain(`now: postinstall: ${JSON.stringify(NEW_COMMAND)}`);
     expect(findings[0]!.fix).toBe('portcullis approve drift-lib@1.1.0');
     expect(check.code).toBe(1);
+    const explain = await portcullis(project, ['explain', 'drift-lib']);
+    expect(explain.stdout).toContain('allowed by "drift-lib@^1.0.0", but it runs other install-time code than the version approved');
+    expect(explain.stdout).toContain('✗ SCRIPT_CHANGED: drift-lib@1.1.0');
+    expect(explain.code).toBe(1);
 
     const reapprove = await portcullis(project, ['approve', 'drift-lib']);
     expect(reapprove.code, output(reapprove)).toBe(0);

@@ -16,7 +16,10 @@ function scriptLine(run: CheckRun, pkg: PackageNode): string {
   const what = scripts?.scripts.join(', ') || (scripts?.bindingGyp ? 'node-gyp rebuild (binding.gyp)' : 'install scripts');
   const entry = run.gate.builds.entryFor(pkg.name, pkg.version);
   const bundler = pkg.bundledBy;
-  const decided = !run.verdict.mayBuild(pkg)
+  const changed = run.verdict.findings.some((f) => f.id === pkg.id && f.code === 'SCRIPT_CHANGED');
+  const decided = changed
+    ? ` — allowed by "${entry ?? '?'}", but it runs other install-time code than the version approved with its fingerprint (scripts.fingerprints)`
+    : !run.verdict.mayBuild(pkg)
     ? entry !== undefined && bundler !== undefined
       ? ` — allowed by "${entry}", but its bundler ${bundler.name}@${bundler.version} is not (a bundled copy needs both)`
       : ' — not allowed by scripts.allow'
