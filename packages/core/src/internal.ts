@@ -55,6 +55,7 @@ export * from './registry/keys.js';
 export * from './registry/npmrc.js';
 export * from './registry/packument.js';
 export * from './registry/yarnrc.js';
+export * from './report/github.js';
 export * from './report/json.js';
 export * from './report/notices.js';
 export * from './report/result.js';
