@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,6 +152,8 @@ describe('approve with no names, end to end over a lockfile', () => {
     const written = await approveReviewed(dir, review.entries.filter((e) => e.package === 'native'), { env });
     expect(written.scripts?.added).toEqual(['native@2.0.0']);
     expect(written.cooldown).toBeUndefined();
-    expect(readFileSync(join(dir, 'portcullis.json'), 'utf8')).toBe(before.replace('"allow": []', '"allow": [\n      "native@2.0.0"\n    ]'));
+    // approve records what it approved runs (scripts.fingerprints): the binding.gyp's hash (sha256 of "{}").
+    const gyp = `sha256:${createHash('sha256').update('{}').digest('hex')}`;
+    expect(readFileSync(join(dir, 'portcullis.json'), 'utf8')).toBe(before.replace('"allow": []', `"allow": [\n      "native@2.0.0"\n    ],\n    "fingerprints": {\n      "native@2.0.0": {\n        "bindingGyp": "${gyp}"\n      }\n    }`));
   });
 });
