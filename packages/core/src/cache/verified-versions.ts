@@ -112,7 +112,7 @@ export class VerifiedVersions {
   }
 
   /**
-   * Opens the memo of one project (`scope`: its directory) in `cacheDir` (`verified-v3/`); entries whose tag does
+   * Opens the memo of one project (`scope`: its directory) in `cacheDir` (`verified-v4/`); entries whose tag does
    * not verify with this user's secret are dropped unread. Never throws: a missing, torn or hostile file is an empty memo.
    */
   static open(cacheDir: string, scope: string, secret: Buffer | null): VerifiedVersions {
