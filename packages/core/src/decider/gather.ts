@@ -88,7 +88,7 @@ export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | un
       ...commandsOf(scripts, installed.scripts),
       bindingGyp,
       source: 'installed',
-      ...(bindingGyp && installed.bindingGypHash !== undefined ? { bindingGypHash: installed.bindingGypHash } : {}),
+      ...(installed.bindingGypHash !== undefined ? { bindingGypHash: installed.bindingGypHash } : {}),
     };
   }
   // Metadata that neither lists scripts nor says "none" is no answer: the lockfile's claim, if any, decides.

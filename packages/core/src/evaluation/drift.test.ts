@@ -109,3 +109,19 @@ describe('script drift (SCRIPT_CHANGED)', () => {
     expect(fingerprintToRecord(git, { hasInstallScript: true, scripts: [], bindingGyp: false, source: 'lockfile' })).toEqual({ commands: {}, commit: SHA_A });
   });
 });
+
+describe('the node-gyp build, however it is spelled', () => {
+  const gyp = (scripts: object) => ({ allow: ['native'], fingerprints: { 'native@1.0.0': scripts } });
+  const metadataView = runs({ install: 'node-gyp rebuild' }, { bindingGyp: true });
+  const installedView = (hash?: string) => runs({}, { bindingGyp: true, source: 'installed', ...(hash ? { bindingGypHash: hash } : {}) });
+
+  it('metadata\'s `install: "node-gyp rebuild"` and the tarball\'s bare binding.gyp are the same build', () => {
+    expect(fingerprintToRecord(pkg('native', '1.0.0'), metadataView)).toEqual({ commands: {}, bindingGyp: true });
+    expect(fingerprintToRecord(pkg('native', '1.0.0'), installedView(GYP_A))).toEqual({ commands: {}, bindingGyp: GYP_A });
+    // Recorded from the installed files, judged from metadata (a fresh install), and the other way round.
+    expect(judge(gyp({ bindingGyp: GYP_A }), pkg('native', '1.1.0'), metadataView)).toEqual([]);
+    expect(judge(gyp({ bindingGyp: 'node-gyp rebuild' }), pkg('native', '1.1.0'), installedView(GYP_B))).toEqual([]);
+    // An author's own `install: "node-gyp rebuild"` with its binding.gyp read: the hash still counts.
+    expect(judge(gyp({ bindingGyp: GYP_A }), pkg('native', '1.1.0'), runs({ install: 'node-gyp rebuild' }, { source: 'installed', bindingGypHash: GYP_B }))[0]?.code).toBe('SCRIPT_CHANGED');
+  });
+});

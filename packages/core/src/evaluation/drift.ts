@@ -10,6 +10,9 @@ import type { Policy, RecordedFingerprint, ScriptFingerprint } from '../policy/t
 import type { ScriptEvidence } from './evidence.js';
 import { findingFor } from './messages.js';
 
+/** The implicit build's command line, as npm writes it into published metadata. */
+const NODE_GYP_REBUILD = 'node-gyp rebuild';
+
 /**
  * What is known about the install-time code of a copy now: its command lines (from the installed package.json or a full
  * metadata document), its implicit node-gyp build (with the binding.gyp's hash when the installed file was read), a git
@@ -17,15 +20,22 @@ import { findingFor } from './messages.js';
  */
 export function currentFingerprint(pkg: Pick<PackageNode, 'source' | 'resolved'>, scripts: ScriptEvidence | undefined): CurrentFingerprint {
   let commands: ScriptFingerprint['commands'] | undefined;
+  let gypBuild = scripts?.bindingGyp === true;
   if (scripts?.commands !== undefined) {
     commands = {};
     for (const script of FINGERPRINT_SCRIPTS) {
       const command = scripts.commands[script];
       if (command !== undefined && scripts.scripts.includes(script)) commands[script] = command;
     }
+    // npm publishes the implicit build as `install: "node-gyp rebuild"` in the registry's metadata, while the tarball's
+    // package.json has no such script: both are the one node-gyp build of the binding.gyp.
+    if (commands.install === NODE_GYP_REBUILD) {
+      delete commands.install;
+      gypBuild = true;
+    }
   }
   const commit = pkg.source === 'git' ? gitCommitOf(pkg.resolved) : undefined;
-  const bindingGyp = scripts?.bindingGyp === true ? (scripts.bindingGypHash ?? true) : undefined;
+  const bindingGyp = gypBuild ? (scripts?.bindingGypHash ?? true) : undefined;
   return { commands, ...(bindingGyp !== undefined ? { bindingGyp } : {}), ...(commit !== undefined ? { commit } : {}) };
 }
 

@@ -19,7 +19,7 @@ export interface ScriptEvidence {
   bindingGyp: boolean;
   /** Where the claim comes from; the installed package.json beats metadata, metadata beats the lockfile. */
   source: 'installed' | 'metadata' | 'lockfile';
-  /** `sha256:<hex>` of the installed binding.gyp, when the implicit node-gyp build runs and the file was read. */
+  /** `sha256:<hex>` of the installed binding.gyp, when there is one and it was read (its build may be implicit or an install script). */
   bindingGypHash?: string;
 }
 
