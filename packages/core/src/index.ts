@@ -24,6 +24,11 @@ export { isValidPackageName, registryPackageOf } from './package-name.js';
 export { packumentVersionFromJson, type PackumentVersion } from './registry/packument.js';
 export { checkTarballIntegrity } from './signatures/tarball.js';
 
+// A registry that vets and signs (the Verdaccio plugin): its signing key and the keys it publishes.
+export { createRegistrySigner, SigningKeyError, type RegistrySignature, type RegistrySigner } from './signatures/signer.js';
+export { keyIdOf, parseP256PublicKey } from './signatures/keyid.js';
+export type { RegistryKey } from './model.js';
+
 // Registry settings, the way each package manager reads them.
 export { createRegistryConfig, type RegistryConfig } from './registry/config.js';
 export { loadNpmConfig, registryConfigFromNpmrc } from './registry/npmrc.js';

@@ -67,4 +67,5 @@ export * from './signatures/mirror.js';
 export * from './signatures/npm-keys.js';
 export * from './signatures/tarball.js';
 export * from './signatures/verify.js';
+export * from './signatures/signer.js';
 export * from './decider/verdict.fixture.js';

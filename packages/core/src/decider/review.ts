@@ -6,7 +6,7 @@
 import { defaultCacheDir } from '../cache/metadata.js';
 import type { Env } from '../env.js';
 import type { Finding } from '../finding.js';
-import type { PackageNode } from '../model.js';
+import { INSTALL_SCRIPTS, type PackageNode } from '../model.js';
 import { createRegistryClient } from '../registry/client.js';
 import { approveCommand as approveCommandFor, type Surface } from '../report/notices.js';
 import { approveCooldown, approvePublishers, approveScripts, describeApproval, describeCooldownApproval, describePublisherApproval, type Approval, type CooldownApproval, type PublisherApproval } from './approve.js';
@@ -69,7 +69,10 @@ function approvesFor(form: ApproveForm, pkg: PackageNode): string[] {
 function runsOf(run: CheckRun, pkg: PackageNode, full: Readonly<Record<string, string>> | undefined): string[] {
   const scripts = run.verdict.evidence.scripts.get(pkg.id);
   const lines: string[] = [];
-  for (const name of scripts?.scripts ?? []) {
+  // Abbreviated metadata says only that there are scripts: the full document names them.
+  const lifecycle: readonly string[] = pkg.source === 'git' ? [...INSTALL_SCRIPTS, 'prepare'] : INSTALL_SCRIPTS;
+  const names = scripts !== undefined && scripts.scripts.length > 0 ? scripts.scripts : lifecycle.filter((name) => full !== undefined && Object.hasOwn(full, name));
+  for (const name of names) {
     const command = scripts?.commands?.[name] ?? (full !== undefined && Object.hasOwn(full, name) ? full[name] : undefined);
     lines.push(`${name}: ${command ?? '(command line not known: install it with scripts skipped, then run approve again)'}`);
   }

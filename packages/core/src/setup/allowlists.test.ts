@@ -16,6 +16,7 @@ describe('findAllowlists: every allowlist pnpm, npm, Yarn and LavaMoat read', ()
         'pnpm-workspace.yaml': 'allowBuilds:\n  esbuild: true\n  evil: false\nonlyBuiltDependencies:\n  - sharp\n',
         '.npmrc': 'registry=http://127.0.0.1:4873/\nonly-built-dependencies[]=better-sqlite3\n',
         'package.json': JSON.stringify({
+          packageManager: 'pnpm@10.34.8',
           pnpm: { onlyBuiltDependencies: ['bcrypt'], allowBuilds: { 'core-js': true } },
           allowScripts: { 'node-sass@9.0.0': true, denied: false },
           dependenciesMeta: { fsevents: { built: true }, nope: { built: false } },
@@ -37,12 +38,31 @@ describe('findAllowlists: every allowlist pnpm, npm, Yarn and LavaMoat read', ()
     expect(found.skipped).toEqual([]);
   });
 
+  it('onlyBuiltDependencies (pnpm-workspace.yaml, package.json, .npmrc) is not carried over when package.json declares pnpm 11+, which ignores it; allowBuilds is', () => {
+    const sources = {
+      'pnpm-workspace.yaml': 'allowBuilds:\n  esbuild: true\nonlyBuiltDependencies:\n  - sharp\n',
+      '.npmrc': 'only-built-dependencies[]=better-sqlite3\n',
+    };
+    for (const packageManager of ['pnpm@11.28.0', 'pnpm@12.21.0']) {
+      const found = findAllowlists(files({ ...sources, 'package.json': JSON.stringify({ packageManager, pnpm: { onlyBuiltDependencies: ['bcrypt'] } }) }));
+      expect(found.entries).toEqual([{ entry: 'esbuild', from: 'pnpm-workspace.yaml' }]);
+      expect(found.skipped).toEqual([
+        'sharp (onlyBuiltDependencies: the pnpm this repository declares ignores it; only pnpm 10 reads it) (pnpm-workspace.yaml)',
+        'better-sqlite3 (onlyBuiltDependencies: the pnpm this repository declares ignores it; only pnpm 10 reads it) (.npmrc only-built-dependencies)',
+        'bcrypt (onlyBuiltDependencies: the pnpm this repository declares ignores it; only pnpm 10 reads it) (package.json pnpm)',
+      ]);
+    }
+    expect(findAllowlists(files({ ...sources, 'package.json': JSON.stringify({ packageManager: 'pnpm@10.34.8' }) })).entries.map((e) => e.entry)).toEqual(['esbuild', 'sharp', 'better-sqlite3']);
+    expect(findAllowlists(files({ ...sources, 'package.json': '{}' })).entries.map((e) => e.entry)).toEqual(['esbuild', 'sharp', 'better-sqlite3']);
+  });
+
   it('never widens: scope wildcards and allow-all are not carried over; broken files are skipped with a note', () => {
     const found = findAllowlists(files({ 'pnpm-workspace.yaml': 'onlyBuiltDependencies:\n  - "@acme/*"\ndangerouslyAllowAllBuilds: true\n', 'package.json': '{ not json' }));
     expect(found.entries).toEqual([]);
     expect(found.skipped.join('\n')).toContain('@acme/*');
     expect(found.skipped.join('\n')).toContain('dangerouslyAllowAllBuilds');
     expect(found.skipped).toContain('package.json (not valid JSON)');
+    expect(findAllowlists(files({ 'pnpm-workspace.yaml': 'a: [\n' })).entries).toEqual([]);
     expect(lavamoatAllowScripts({ lavamoat: { allowScripts: { '>': true, 'a>@x/*': true } } }).allow).toEqual([]);
   });
 });

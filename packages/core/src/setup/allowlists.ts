@@ -11,8 +11,8 @@ import { addScriptApprovals, starterPolicyText } from '../policy/edit.js';
 import { parsePackageSpec, specMatches } from '../policy/spec.js';
 import { NPM_REGISTRY_URL } from '../registry-url.js';
 import { writeFileAtomic } from '../atomic-write.js';
-import type { ManagerName, ProjectFiles } from './detect.js';
-import { approvalsFromPnpmSettings } from './pnpm.js';
+import { declaredPackageManager, type ManagerName, type ProjectFiles } from './detect.js';
+import { pnpmApprovals, pnpmWorkspaceSettings } from './pnpm.js';
 import { builtDependencies } from './yarn.js';
 
 /** One imported entry and where it was found. */
@@ -82,16 +82,14 @@ export function findAllowlists(files: ProjectFiles): FoundAllowlists {
     for (const entry of found.allow) entries.push({ entry, from });
     for (const entry of found.skipped) skipped.push(`${entry} (${from})`);
   };
+  // onlyBuiltDependencies (wherever written) is read by pnpm 10 only (measured: 11.28 and 12.21 ignore it, in
+  // pnpm-workspace.yaml, package.json and .npmrc): not carried over when package.json declares a pnpm that ignores it.
+  const declared = declaredPackageManager(files);
+  const onlyBuiltDependencies = !(declared?.name === 'pnpm' && declared.major !== undefined && declared.major >= 11);
   const workspaceYaml = files.read('pnpm-workspace.yaml');
-  if (workspaceYaml !== undefined) {
-    try {
-      add('pnpm-workspace.yaml', approvalsFromPnpmSettings({ workspaceYaml }));
-    } catch {
-      skipped.push('pnpm-workspace.yaml (not valid YAML)');
-    }
-  }
+  if (workspaceYaml !== undefined) add('pnpm-workspace.yaml', pnpmApprovals(pnpmWorkspaceSettings(workspaceYaml), { onlyBuiltDependencies }));
   const npmrc = files.read('.npmrc');
-  if (npmrc !== undefined) add('.npmrc only-built-dependencies', approvalsFromPnpmSettings({ workspaceYaml: JSON.stringify({ onlyBuiltDependencies: npmrcOnlyBuilt(npmrc) }) }));
+  if (npmrc !== undefined) add('.npmrc only-built-dependencies', pnpmApprovals({ onlyBuiltDependencies: npmrcOnlyBuilt(npmrc) }, { onlyBuiltDependencies }));
   const packageJson = files.read('package.json');
   if (packageJson !== undefined) {
     let manifest: unknown;
@@ -101,7 +99,7 @@ export function findAllowlists(files: ProjectFiles): FoundAllowlists {
       skipped.push('package.json (not valid JSON)');
     }
     if (manifest !== undefined) {
-      add('package.json pnpm', approvalsFromPnpmSettings({ packageJson }));
+      add('package.json pnpm', pnpmApprovals(record(record(manifest)?.pnpm) ?? {}, { onlyBuiltDependencies }));
       add('package.json allowScripts', importAllowScripts(manifest));
       add('package.json dependenciesMeta', builtDependencies(packageJson));
       add('package.json lavamoat.allowScripts', lavamoatAllowScripts(manifest));

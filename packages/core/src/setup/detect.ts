@@ -64,6 +64,13 @@ function declaredManager(spec: unknown): { name: string; major: number | undefin
   return m ? { name: m[1]!.toLowerCase(), major: m[2] !== undefined ? Number(m[2]) : undefined } : undefined;
 }
 
+/** The package manager package.json declares (`packageManager`, else `devEngines.packageManager`), with its major version when given. */
+export function declaredPackageManager(files: ProjectFiles): { name: string; major: number | undefined; field: string } | undefined {
+  const manifest = manifestOf(files);
+  const declared = declaredManager(manifest?.packageManager) ?? declaredManager((manifest?.devEngines as { packageManager?: { name?: unknown } } | undefined)?.packageManager?.name);
+  return declared === undefined ? undefined : { ...declared, field: manifest?.packageManager !== undefined ? 'packageManager' : 'devEngines.packageManager' };
+}
+
 /**
  * The package managers to set up. A `packageManager` field decides alone (other lockfiles beside it are noted, not
  * followed); otherwise every package manager with a lockfile or its own settings file. Yarn 1 is not supported.
@@ -86,8 +93,8 @@ export function detectPackageManagers(files: ProjectFiles): Detection {
   }
   if (files.exists('.yarnrc.yml')) add('yarn', '.yarnrc.yml');
 
-  const declared = declaredManager(manifest?.packageManager) ?? declaredManager((manifest?.devEngines as { packageManager?: { name?: unknown } } | undefined)?.packageManager?.name);
-  const field = manifest?.packageManager !== undefined ? 'packageManager' : 'devEngines.packageManager';
+  const declared = declaredPackageManager(files);
+  const field = declared?.field;
   if (declared !== undefined) {
     if (declared.name === 'yarn' && declared.major !== undefined && declared.major < 2) {
       notes.push(`package.json ${field} names Yarn ${declared.major}: Portcullis supports Yarn Berry (2+) only`);
