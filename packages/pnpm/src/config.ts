@@ -97,7 +97,7 @@ export async function updateConfig(state: InstallState, config: PnpmConfig): Pro
   const dir = projectDirOf(config);
   const major = pnpmMajor(config);
   const registryConfig = registryConfigFromPnpm(config);
-  const project = registryConfig ? (state.project = openProject(dir, registryConfig)) : await projectAt(state, dir);
+  const project = registryConfig ? (state.project = await openProject(dir, registryConfig)) : await projectAt(state, dir);
   const { builds } = project.gate;
   refuseWidening(wideningSettings(config, major, builds, dir));
 

@@ -47,6 +47,7 @@ function fakeGate(outcome: (packages: readonly PackageNode[]) => { blocking?: Fi
     rangedCandidates: async () => [],
   };
   const gate: FakeGate = {
+    policySources: [],
     dir: '/unused',
     packageManager: 'pnpm',
     surface: 'pnpm',

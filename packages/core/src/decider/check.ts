@@ -69,7 +69,7 @@ export interface CheckRun {
 export async function runCheck(start: string, options: CheckOptions = {}): Promise<CheckRun> {
   const env = options.env ?? process.env;
   const project = await loadProject(start, { env, ...(options.kind ? { kind: options.kind } : {}), ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}) });
-  const gate = openGate({
+  const gate = await openGate({
     dir: project.dir,
     start: project.start,
     packageManager: project.lockfile.kind,

@@ -34,14 +34,14 @@ function gate(dir: string, options: Partial<GateOptions> = {}) {
 describe('the gate decides every consequence', () => {
   it('an install skips a script the policy does not allow (exit 0, one notice spelled for the surface); a check fails on it', async () => {
     const dir = project({});
-    const install = await gate(dir, { packageManager: 'yarn' }).judge([git('evil')]);
+    const install = await (await gate(dir, { packageManager: 'yarn' })).judge([git('evil')]);
     expect(install).toMatchObject({ exitCode: 0, blocking: [] });
     expect(install.skipped.map((f) => f.code)).toEqual(['SCRIPT_NOT_ALLOWED']);
     expect(install.skippedNotice).toContain('To allow: yarn portcullis approve evil@1.0.0');
     expect(install.findings[0]!.fix).toBe('yarn portcullis approve evil@1.0.0');
 
     // `yarn portcullis check`: Yarn's spelling, and the check's consequence (every finding fails it)
-    const check = await gate(dir, { packageManager: 'yarn', purpose: 'check' }).judge([git('evil')]);
+    const check = await (await gate(dir, { packageManager: 'yarn', purpose: 'check' })).judge([git('evil')]);
     expect(check).toMatchObject({ exitCode: 1, skipped: [], skippedNotice: undefined });
     expect(check.blocking.map((f) => f.fix)).toEqual(['yarn portcullis approve evil@1.0.0']);
     expect([...check.blocked]).toEqual(['evil@1.0.0']);
@@ -50,17 +50,17 @@ describe('the gate decides every consequence', () => {
 
   it('strict mode and a script the package manager cannot skip block; a partial judgement waits for the whole graph', async () => {
     const dir = project({});
-    expect((await gate(dir, { strict: true }).judge([git('evil')])).exitCode).toBe(1);
-    const partial = await gate(dir, { strict: true }).judge([git('evil')], { partial: true });
+    expect((await (await gate(dir, { strict: true })).judge([git('evil')])).exitCode).toBe(1);
+    const partial = await (await gate(dir, { strict: true })).judge([git('evil')], { partial: true });
     expect(partial).toMatchObject({ exitCode: 0, blocking: [], skippedNotice: undefined });
-    const unskippable = await gate(dir).judge([git('evil'), git('other')], { scriptsUnskippable: (pkg) => pkg.name === 'evil' });
+    const unskippable = await (await gate(dir)).judge([git('evil'), git('other')], { scriptsUnskippable: (pkg) => pkg.name === 'evil' });
     expect(unskippable.blocking.map((f) => f.package)).toEqual(['evil']);
     expect(unskippable.skipped.map((f) => f.package)).toEqual(['other']);
   });
 
   it('mayBuild: the policy, the bundled-copy rule, own code, and every judged copy of a name@version', async () => {
     const dir = project({ scripts: { allow: ['esbuild'] } });
-    const g = gate(dir);
+    const g = await gate(dir);
     expect(g.mayBuild({ name: 'esbuild', version: '1.0.0' })).toBe(true);
     expect(g.mayBuild({ name: 'evil', version: '1.0.0' })).toBe(false);
     expect(g.mayBuild({ name: 'evil', version: '1.0.0', source: 'workspace' })).toBe(true);
@@ -78,19 +78,19 @@ describe('the gate decides every consequence', () => {
     const own: PackageNode = { id: 'app-lib@1.0.0', name: 'app-lib', version: '1.0.0', source: 'directory', insideProject: true, aliases: [], paths: ['node_modules/app-lib'], dependents: ['.'] };
     // What is on disk: every copy has a postinstall
     const read = () => ({ scripts: { postinstall: 'node x' }, bindingGyp: false, gypfile: undefined });
-    const verdict = await gate(dir).judge([git('esbuild', { dependents: ['app-lib@1.0.0'] }), git('evil'), own], { readInstalled: read });
+    const verdict = await (await gate(dir)).judge([git('esbuild', { dependents: ['app-lib@1.0.0'] }), git('evil'), own], { readInstalled: read });
     const plan = verdict.buildPlan(read);
     expect(plan.map((s) => `${s.name}${s.ownCode ? ' (own)' : ''}`)).toEqual(['esbuild', 'app-lib (own)']);
   });
 
-  it('opening the gate loads the policy that applies: a nearer portcullis.json than the project root’s is refused', () => {
+  it('opening the gate loads the policy that applies: a nearer portcullis.json than the project root’s is refused', async () => {
     const dir = project({});
     const member = join(dir, 'packages', 'member');
     mkdirSync(member, { recursive: true });
     writeFileSync(join(member, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' } }));
-    expect(() => gate(dir, { start: member })).toThrow(expect.objectContaining({ code: 'PROJECT_AMBIGUOUS' }));
-    expect(gate(dir).policyFile).toBe(join(dir, 'portcullis.json'));
+    await expect(gate(dir, { start: member })).rejects.toThrow(expect.objectContaining({ code: 'PROJECT_AMBIGUOUS' }));
+    expect((await gate(dir)).policyFile).toBe(join(dir, 'portcullis.json'));
     writeFileSync(join(dir, 'portcullis.json'), '{"scripts": {"allow": [1]}}');
-    expect(() => gate(dir)).toThrow(expect.objectContaining({ code: 'POLICY_INVALID' }));
+    await expect(gate(dir)).rejects.toThrow(expect.objectContaining({ code: 'POLICY_INVALID' }));
   });
 });
