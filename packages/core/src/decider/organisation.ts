@@ -161,7 +161,8 @@ function checkManifest(text: string, pin: PolicyExtends, refuse: (why: string, f
 
 async function judgeOrganisationPackage(pin: PolicyExtends, policy: Policy, options: OrganisationOptions, cacheDir: string, refuse: (why: string, fix: string) => never): Promise<void> {
   const registry = options.registryConfig.registryFor(pin.package);
-  const node: PackageNode = { id: `${pin.package}@${pin.version}`, name: pin.package, version: pin.version, integrity: pin.integrity, source: 'registry', registry, aliases: [], paths: [], dependents: [] };
+  // No install scripts: checked on the tarball's own manifest (checkManifest), which beats any metadata claim.
+  const node: PackageNode = { id: `${pin.package}@${pin.version}`, name: pin.package, version: pin.version, integrity: pin.integrity, source: 'registry', registry, aliases: [], paths: [], dependents: [], hasInstallScript: false };
   const decider = createDecider({
     policy,
     registryConfig: options.registryConfig,
