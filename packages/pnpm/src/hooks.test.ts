@@ -48,6 +48,7 @@ function fakeGate(outcome: (packages: readonly PackageNode[]) => { blocking?: Fi
   };
   const gate: FakeGate = {
     policySources: [],
+    sourceOf: () => undefined,
     dir: '/unused',
     packageManager: 'pnpm',
     surface: 'pnpm',

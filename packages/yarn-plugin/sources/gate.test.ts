@@ -185,6 +185,7 @@ function fakeGate(verdict: Verdict, log: string[]) {
     strict: false,
     policyFile: null,
     policySources: [],
+    sourceOf: () => undefined,
     signaturesRequired: true,
     cooldown: null,
     builds: {} as Gate['builds'],

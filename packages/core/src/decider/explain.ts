@@ -9,6 +9,13 @@ export interface Explanation {
   exitCode: 0 | 1;
 }
 
+/** ` (from <file>)` when the effective policy merges more than one file (an organisation policy it extends). */
+function from(run: CheckRun, key: Parameters<CheckRun['gate']['sourceOf']>[0], pkg?: PackageNode): string {
+  if (run.gate.policySources.length < 2) return '';
+  const source = run.gate.sourceOf(key, pkg?.name, pkg?.version);
+  return source === undefined ? '' : ` (from ${source})`;
+}
+
 function scriptLine(run: CheckRun, pkg: PackageNode): string {
   const scripts = run.verdict.evidence.scripts.get(pkg.id);
   const runs = scripts ? scripts.hasInstallScript || scripts.bindingGyp : pkg.hasInstallScript === true;
@@ -20,7 +27,7 @@ function scriptLine(run: CheckRun, pkg: PackageNode): string {
     ? entry !== undefined && bundler !== undefined
       ? ` — allowed by "${entry}", but its bundler ${bundler.name}@${bundler.version} is not (a bundled copy needs both)`
       : ' — not allowed by scripts.allow'
-    : ` — allowed by "${entry ?? '?'}"`;
+    : ` — allowed by "${entry ?? '?'}"${from(run, 'scripts.allow', pkg)}`;
   return `  scripts: runs ${what} (per ${scripts?.source ?? 'lockfile'})${decided}`;
 }
 
@@ -43,6 +50,8 @@ function provenanceLine(run: CheckRun, pkg: PackageNode): string | undefined {
   } else if (evidence !== undefined) {
     line += evidence.status + ('reason' in evidence ? ` (${evidence.reason})` : '');
   } else line += 'not checked';
+  const required = from(run, 'provenance.require', pkg);
+  if (required !== '') line += `; required${required}`;
   if (downgrade !== undefined) line += `; the earlier ${pkg.name}@${downgrade.earlier} had verified provenance from ${downgrade.repository}`;
   return line;
 }
@@ -54,7 +63,7 @@ function publishedLine(run: CheckRun, pkg: PackageNode): string | undefined {
   const now = run.verdict.evidence.now;
   if (published === null || now === undefined) return '  published: unknown';
   const days = (now - Date.parse(published)) / 86_400_000;
-  return `  published: ${published} (${days >= 1 ? `${Math.floor(days)} days` : `${Math.floor(days * 24)} h`} ago)`;
+  return `  published: ${published} (${days >= 1 ? `${Math.floor(days)} days` : `${Math.floor(days * 24)} h`} ago)${run.gate.policySources.length > 1 ? `; cooldown.minimumReleaseAge${from(run, 'cooldown.minimumReleaseAge')}` : ''}`;
 }
 
 /** Explains every copy of `name` (or of an alias installed under that name) in a check run. */
@@ -62,6 +71,8 @@ export function explainPackage(run: CheckRun, name: string): Explanation {
   const copies = run.project.lockfile.packages.filter((p) => p.name === name || p.aliases.includes(name));
   if (copies.length === 0) throw new PortcullisError('USAGE', `${name} is not in ${run.project.lockfile.path}`);
   const lines: string[] = [];
+  // Which files the effective policy came from: the organisation policy it extends, then the project's.
+  if (run.gate.policySources.length > 1) lines.push(`policy: ${run.gate.policySources.join(' + ')}`);
   let blocked = false;
   for (const pkg of copies) {
     const findings = run.verdict.findings.filter((f) => f.id === pkg.id);

@@ -54,7 +54,7 @@ function policyPackage(policy: object = ORG_POLICY, manifest: object = {}, extra
 /** A registry serving one version of the policy package (its dist.integrity is that of `published`), and `served` as its tarball. */
 function registry(published: Buffer, served: Buffer = published) {
   const requests: string[] = [];
-  const fetch = (async (input: string | URL) => {
+  const fetch: typeof globalThis.fetch = (async (input: string | URL) => {
     const url = String(input);
     requests.push(url);
     if (url === `${REGISTRY}@acme%2fportcullis-policy`) {
@@ -63,7 +63,7 @@ function registry(published: Buffer, served: Buffer = published) {
     }
     if (url.endsWith('.tgz')) return new Response(served, { status: 200 });
     return new Response('{}', { status: 404 });
-  }) as typeof fetch;
+  }) as typeof globalThis.fetch;
   return { fetch, requests };
 }
 
