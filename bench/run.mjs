@@ -4,7 +4,7 @@
 // Sized to finish in well under 20 minutes on 2 cores; extra arguments go to every script as-is
 // (e.g. `node bench/run.mjs --no-write`).
 //
-//   node bench/run.mjs [--only signatures,check,audit,install,npm-wrapper,provenance,cooldown,advisories] [--no-write]
+//   node bench/run.mjs [--only signatures,check,audit,install,npm-wrapper,provenance,cooldown,advisories,verdaccio] [--no-write]
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { machine, parseArgs, root, today, tool, writeSection } from './lib.mjs';
@@ -20,6 +20,7 @@ const allSteps = [
   ['provenance', '`check` with provenance required, 1,000 packages; bundles verified per second', ['--packages', '1000', '--runs', '3', '--rounds', '7']],
   ['cooldown', '`check` with a cooldown, 1,000 and 3,000 packages', ['--sizes', '1000,3000', '--runs', '3']],
   ['advisories', 'the OSV index: build and load, 200,000 records; lookups per second', ['--records', '200000', '--runs', '3']],
+  ['verdaccio', 'the Verdaccio plugin: filter and sign 3,000 versions; request cost with and without it', ['--versions', '3000', '--runs', '5', '--requests', '30']],
 ];
 const ALL = allSteps.length;
 const steps = allSteps.filter(([name]) => args.list('--only', null)?.includes(name) ?? true);
