@@ -47,9 +47,7 @@ function fakeGate(outcome: (packages: readonly PackageNode[]) => { blocking?: Fi
     rangedCandidates: async () => [],
   };
   const gate: FakeGate = {
-    policySources: [],
-    sourceOf: () => undefined,
-    dir: '/unused',
+        dir: '/unused',
     packageManager: 'pnpm',
     surface: 'pnpm',
     strict: false,

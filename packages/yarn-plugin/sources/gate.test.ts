@@ -184,9 +184,7 @@ function fakeGate(verdict: Verdict, log: string[]) {
     surface: 'yarn',
     strict: false,
     policyFile: null,
-    policySources: [],
-    sourceOf: () => undefined,
-    signaturesRequired: true,
+        signaturesRequired: true,
     cooldown: null,
     builds: {} as Gate['builds'],
     judge: async (packages) => {

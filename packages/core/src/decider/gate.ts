@@ -131,14 +131,6 @@ export interface Gate {
   readonly strict: boolean;
   /** The portcullis.json that applies, or null for the defaults. */
   readonly policyFile: string | null;
-  /** Every policy file the effective policy was merged from: the organisation policy it extends first, then portcullis.json. */
-  readonly policySources: readonly string[];
-  /**
-   * Which policy file an effective line came from (for `explain`): a list entry covering `name@version`
-   * (`scripts.allow`, `provenance.require`, `cooldown.exclude`, …) or a setting (`cooldown.minimumReleaseAge`, …);
-   * undefined for a default or no such line.
-   */
-  sourceOf(key: PolicyLineKey, name?: string, version?: string): string | undefined;
   /** Whether registry signatures are checked at all (`signatures.require`). */
   readonly signaturesRequired: boolean;
   /**
@@ -157,9 +149,6 @@ export interface Gate {
   /** Waits for metadata requests in flight to finish their cache writes (call before a refusal ends the process). */
   settle(): Promise<void>;
 }
-
-/** The policy lines whose source `Gate.sourceOf` tells. */
-export type PolicyLineKey = 'scripts.allow' | 'signatures.allowUnsigned' | 'provenance.require' | 'provenance.allowDowngrade' | 'cooldown.exclude' | 'signatures.require' | 'cooldown.minimumReleaseAge' | 'provenance.noDowngrade';
 
 /**
  * Opens the gate for one project and one install: loads the policy and the organisation policy it extends, once
@@ -218,12 +207,6 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     surface,
     strict,
     policyFile: policy.file,
-    policySources: policy.sources,
-    sourceOf(key, name, version) {
-      const lists = { 'scripts.allow': policy.scripts.allow, 'signatures.allowUnsigned': policy.signatures.allowUnsigned, 'provenance.require': policy.provenance.require, 'provenance.allowDowngrade': policy.provenance.allowDowngrade, 'cooldown.exclude': policy.cooldown.exclude } as const;
-      if (key in lists) return name === undefined ? undefined : createSpecMatcher(lists[key as keyof typeof lists])(name, version ?? '')?.source;
-      return policy.origins[key]?.source;
-    },
     signaturesRequired: policy.signatures.require !== 'off',
     // Package managers exclude by name or scope pattern: a ranged exclude widens only their resolution, never the gate.
     cooldown: policy.cooldown.minimumReleaseAge === null ? null : { minimumReleaseAgeMs: policy.cooldown.minimumReleaseAge.ms, exclude: [...new Set(policy.cooldown.exclude.map((spec) => (spec.scope !== undefined ? `${spec.scope}/*` : spec.name)))] },
