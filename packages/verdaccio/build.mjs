@@ -2,10 +2,12 @@
 // a Verdaccio plugin folder: dist/verdaccio-portcullis/{package.json,index.js}, for Verdaccio's `plugins:` setting.
 import { build } from 'esbuild';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const out = new URL('./dist/verdaccio-portcullis/', import.meta.url);
 mkdirSync(out, { recursive: true });
 await build({
+  absWorkingDir: fileURLToPath(new URL('.', import.meta.url)),
   entryPoints: ['src/index.ts'],
   outfile: 'dist/verdaccio-portcullis/index.js',
   bundle: true,

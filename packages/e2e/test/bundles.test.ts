@@ -11,6 +11,7 @@ const bundles = {
   'packages/cli/dist/portcullis.js': '../../cli/dist/portcullis.js',
   'packages/npm/dist/portcullis-npm.js': '../../npm/dist/portcullis-npm.js',
   'packages/pnpm/dist/pnpmfile.cjs': '../../pnpm/dist/pnpmfile.cjs',
+  'packages/verdaccio/dist/verdaccio-portcullis/index.js': '../../verdaccio/dist/verdaccio-portcullis/index.js',
 };
 
 /** Every module specifier a bundle loads: require("x"), import … from "x", import("x"). */

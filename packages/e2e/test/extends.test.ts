@@ -53,9 +53,11 @@ describe('portcullis check', () => {
     expect(check.code).toBe(1);
 
     const explain = await portcullis(project, ['explain', 'fresh-lib']);
-    expect(explain.stdout).toContain(`policy: ${ORG}@1.0.0/portcullis.json + ${join(project.dir, 'portcullis.json')}`);
-    expect(explain.stdout).toContain(`allowed by "fresh-lib" (from ${join(project.dir, 'portcullis.json')})`);
-    expect(explain.stdout).toContain(`cooldown.minimumReleaseAge (from ${ORG}@1.0.0/portcullis.json)`);
+    const repoFile = join(project.dir, 'portcullis.json');
+    expect(explain.stdout).toContain(`policy: ${repoFile} (extends ${ORG}@1.0.0/portcullis.json)`);
+    expect(explain.stdout).toContain(`decided by: scripts.allow: fresh-lib (${repoFile}:`);
+    expect(explain.stdout).toContain(`decided by: cooldown.minimumReleaseAge: "3d" (${ORG}@1.0.0/portcullis.json)`);
+    expect(explain.stdout).toContain(`.keys: [2 key(s)] (${ORG}@1.0.0/portcullis.json)`);
   });
 
   it('a repository policy that loosens an inherited requirement is refused with exit 2, naming both files and the key', async () => {

@@ -39,26 +39,29 @@ export function entriesOf(value: unknown): Array<[string, unknown]> {
  * (any upstream entry that claims the organisation's keyid is dropped: only this plugin signs with it).
  */
 export function rewritePackument(manifest: Json, verdicts: ReadonlyMap<string, VersionVerdict>, signedBy: string): Json {
-  const versions: Json = Object.create(null);
-  const removed: Record<string, Removal> = Object.create(null);
+  // Plain objects (what Verdaccio serialises); a `__proto__` key is never a version and is never written.
+  const versions: Json = {};
+  const removed: Record<string, Removal> = {};
   for (const [version, doc] of entriesOf(manifest.versions)) {
+    if (version === '__proto__') continue;
     const verdict = verdicts.get(version);
     if (verdict === undefined || !verdict.served || !isRecord(doc) || !isRecord(doc.dist)) {
       removed[version] = verdict !== undefined && !verdict.served ? verdict.removal : { code: 'NOT_VETTED', reason: `${String(manifest.name)}@${version} was not vetted` };
       continue;
     }
     const upstream = Array.isArray(doc.dist.signatures) ? doc.dist.signatures.filter((s) => !(isRecord(s) && s.keyid === signedBy)) : [];
-    versions[version] = { ...doc, dist: { ...doc.dist, signatures: [...upstream, verdict.signature] } };
+    upstream.push(verdict.signature);
+    versions[version] = { ...doc, dist: { ...doc.dist, signatures: upstream } };
   }
-  const time: Json = Object.create(null);
+  const time: Json = {};
   for (const [key, value] of entriesOf(manifest.time)) {
-    if (key === 'created' || key === 'modified' || key in versions) time[key] = value;
+    if (key === 'created' || key === 'modified' || (key !== '__proto__' && Object.hasOwn(versions, key))) time[key] = value;
   }
-  const report: PortcullisReport = { signedBy, removed: { ...removed } };
+  const report: PortcullisReport = { signedBy, removed };
   return {
     ...manifest,
-    versions: { ...versions },
-    time: { ...time },
+    versions,
+    time,
     'dist-tags': repairDistTags(manifest['dist-tags'], Object.keys(versions)),
     [REPORT_FIELD]: report,
   };
