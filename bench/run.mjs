@@ -8,7 +8,7 @@
 // rounds, 1,000 packages at most, a subset (the install rows of pnpm 12, Yarn and npm 11 warm and frozen);
 // it writes nothing to docs/benchmarks.md.
 //
-//   node bench/run.mjs [--quick] [--only signatures,check,audit,install,npm-wrapper,provenance,cooldown,advisories] [--no-write]
+//   node bench/run.mjs [--quick] [--only signatures,check,audit,install,npm-wrapper,provenance,cooldown,advisories,verdaccio] [--no-write]
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { machine, parseArgs, root, today, tool, writeSection } from './lib.mjs';
@@ -25,6 +25,7 @@ const fullSteps = [
   ['provenance', '`check` with provenance required, 1,000 packages; bundles verified per second', ['--packages', '1000', '--runs', '3', '--rounds', '7']],
   ['cooldown', '`check` with a cooldown, 1,000 and 3,000 packages', ['--sizes', '1000,3000', '--runs', '3']],
   ['advisories', 'the OSV index: build and load, 200,000 records; lookups per second', ['--records', '200000', '--runs', '3']],
+  ['verdaccio', 'the Verdaccio plugin: filter and sign 3,000 versions; request cost with and without it', ['--versions', '3000', '--runs', '5', '--requests', '30']],
 ];
 const quickSteps = [
   ['signatures', 'signature verification throughput', ['--rounds', '3', '--per-round', '5000']],
@@ -35,6 +36,7 @@ const quickSteps = [
   ['provenance', '`check` with provenance required (quick)', ['--quick']],
   ['cooldown', '`check` with a cooldown (quick)', ['--quick']],
   ['advisories', 'the OSV index, 20,000 records', ['--records', '20000', '--runs', '3', '--lookups', '20000']],
+  ['verdaccio', 'the Verdaccio plugin (quick)', ['--quick']],
 ];
 const allSteps = QUICK ? quickSteps : fullSteps;
 const ALL = allSteps.length;

@@ -58,6 +58,9 @@ describe('portcullis CLI', () => {
     const io = capture();
     expect(await main(['approve', '--dir', dir, 'esbuild'])).toBe(2);
     expect(io.err()).toContain('no installed package matches it');
-    expect(await main(['approve', '--dir', dir])).toBe(2);
+    // With no names it judges the lockfile instead (here nothing is blocked), and never waits for a terminal.
+    expect(await main(['approve', '--dir', dir])).toBe(0);
+    expect(io.out()).toContain('Nothing is blocked');
+    expect(await main(['approve', '--dir', dir, '--cooldown', '--publisher'])).toBe(2);
   });
 });

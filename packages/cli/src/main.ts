@@ -10,18 +10,26 @@ declare const PORTCULLIS_VERSION: string;
 const USAGE = `Usage: portcullis <command> [options]
 
 Commands:
-  check [--dir DIR] [--format text|json|sarif] [--offline]
-        Evaluate the lockfile in DIR against portcullis.json and print the findings.
+  check [--dir DIR] [--format text|json|sarif|github] [--offline]
+        Evaluate the lockfile in DIR against portcullis.json and print the findings
+        (github: workflow-command annotations, and a job summary in $GITHUB_STEP_SUMMARY).
+  approve [--dir DIR] [--offline] [--yes]
+        On a terminal: list what the policy blocks (what each package would run, its signature and provenance)
+        and pick what to approve. Without a terminal, or with --yes: list it and print the exact commands (exit 1).
   approve <name|name@version…> [--dir DIR]
         Allow the install scripts of the named packages, pinned to the versions in the lockfile.
+  approve --all [--cooldown|--publisher] [--dir DIR]
+        Approve every blocked package of that kind (install scripts unless --cooldown or --publisher).
   approve --publisher <name…> [--dir DIR] [--offline]
         Pin who builds the named packages (provenance.publishers: repository, workflow, ids) from their verified provenance.
   approve --cooldown <name|name@version…> [--dir DIR]
         A time-boxed exception to the cooldown for the versions in the lockfile (lapses when the cooldown would let them in).
-  explain <name> [--dir DIR] [--offline]
-        Say why each installed copy of a package is allowed or blocked.
-  init <npm|pnpm|yarn> [--dir DIR]
-        Set enforcement up for a package manager and write a starter portcullis.json.
+  explain <name> [--dir DIR] [--format text|json] [--offline]
+        For each installed copy of a package: every rule, its evidence, the policy line that decided,
+        and the line that would change the verdict.
+  init [npm|pnpm|yarn] [--dir DIR]
+        Set enforcement up for a package manager and write a starter portcullis.json. With no package manager:
+        detect every one the repository uses, set each up and import their existing build allowlists.
 
 Exit codes: 0 allowed, 1 policy violations, 2 usage or configuration error, 3 could not decide.
 Environment: PORTCULLIS_POLICY (policy file), PORTCULLIS_CACHE_DIR (metadata cache),

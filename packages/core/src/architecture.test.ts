@@ -1,6 +1,6 @@
 /**
  * The shape docs/architecture.md describes, checked on the code: rooms of core import only rooms below them, no
- * module circles anywhere, and the surfaces (CLI, npm wrapper, pnpmfile, Yarn plugin) import only core's public face.
+ * module circles anywhere, and the surfaces (CLI, npm wrapper, pnpmfile, Yarn plugin, Verdaccio plugin) import only core's public face.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -81,14 +81,14 @@ describe('architecture', () => {
   });
 
   it('no module circles in core or in any surface', () => {
-    for (const dir of ['core/src', 'cli/src', 'npm/src', 'pnpm/src', 'yarn-plugin/sources']) {
+    for (const dir of ['core/src', 'cli/src', 'npm/src', 'pnpm/src', 'yarn-plugin/sources', 'verdaccio/src']) {
       expect({ dir, cycles: cycles(sources(join(PACKAGES, dir))) }).toEqual({ dir, cycles: [] });
     }
   });
 
   it('surfaces import only core’s public face, never its internals', () => {
     const reaching: string[] = [];
-    for (const dir of ['cli/src', 'npm/src', 'pnpm/src', 'yarn-plugin/sources']) {
+    for (const dir of ['cli/src', 'npm/src', 'pnpm/src', 'yarn-plugin/sources', 'verdaccio/src']) {
       for (const file of sources(join(PACKAGES, dir))) {
         for (const specifier of specifiers(file)) {
           if (specifier.startsWith('@portcullis/core') && specifier !== '@portcullis/core') reaching.push(`${relative(PACKAGES, file)}: ${specifier}`);

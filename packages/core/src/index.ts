@@ -24,22 +24,29 @@ export { isValidPackageName, registryPackageOf } from './package-name.js';
 export { packumentVersionFromJson, type PackumentVersion } from './registry/packument.js';
 export { checkTarballIntegrity } from './signatures/tarball.js';
 
+// A registry that vets and signs (the Verdaccio plugin): its signing key and the keys it publishes.
+export { createRegistrySigner, SigningKeyError, type RegistrySignature, type RegistrySigner } from './signatures/signer.js';
+export { keyIdOf, parseP256PublicKey } from './signatures/keyid.js';
+export type { RegistryKey } from './model.js';
+
 // Registry settings, the way each package manager reads them.
 export { createRegistryConfig, type RegistryConfig } from './registry/config.js';
 export { loadNpmConfig, registryConfigFromNpmrc } from './registry/npmrc.js';
 export { normalizeRegistryUrl, NPM_REGISTRY_URL } from './registry-url.js';
 
 // Rendering a verdict on a surface.
-export { approveCommand, formatFindingLines, skippedNotice, type Surface } from './report/notices.js';
+export { approveCommand, findingsHeadline, formatFindingLines, skippedNotice, type Surface } from './report/notices.js';
 export { formatText } from './report/text.js';
 export { formatJson } from './report/json.js';
 export { formatSarif } from './report/sarif.js';
+export { formatGithubCommands, formatGithubSummary } from './report/github.js';
 export type { CheckResult } from './report/result.js';
 
 // Commands: check, explain, approve.
 export { runCheck, type CheckOptions, type CheckRun } from './decider/check.js';
-export { explainPackage } from './decider/explain.js';
+export { explainPackage, formatExplanationJson, formatExplanationText, type Explanation, type PolicyLine } from './decider/explain.js';
 export { approveCooldown, approvePublishers, approveScripts, describeApproval, describeCooldownApproval, describePublisherApproval, type Approval, type CooldownApproval, type PublisherApproval } from './decider/approve.js';
+export { approveReviewed, describeReviewed, formatReview, reviewBlocked, reviewCommands, APPROVE_FORMS, type ApprovalReview, type ApproveForm, type ReviewedApproval, type ReviewEntry } from './decider/review.js';
 
 // Setting a project up (`portcullis init`).
 export { findPolicyFile, POLICY_FILE } from './policy/load.js';
@@ -47,4 +54,6 @@ export { parsePackageSpec } from './policy/spec.js';
 export { starterPolicyText } from './policy/edit.js';
 export { approvalsFromPnpmSettings, pnpmWorkspaceSettings, type ImportedApprovals } from './setup/pnpm.js';
 export { builtDependencies, registerYarnPlugin, type YarnPluginEntry } from './setup/yarn.js';
+export { detectPackageManagers, projectFiles, type DetectedManager, type Detection, type ManagerName, type ProjectFiles } from './setup/detect.js';
+export { findAllowlists, importAllowScripts, lockfilePackages, pinImported, writeImportedApprovals, type FoundAllowlists, type ImportedEntry, type ImportWrite } from './setup/allowlists.js';
 export { writeFileAtomic } from './atomic-write.js';

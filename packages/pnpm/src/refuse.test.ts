@@ -25,7 +25,7 @@ describe('blockedError', () => {
     const error = blockedError(verdictOf([unsigned, badSig]), 'pnpm-lock.yaml');
     expect(error).toBeInstanceOf(Error);
     expect(error.code).toBe('ERR_PNPM_PORTCULLIS_BLOCKED');
-    expect(error.message).toBe('portcullis blocked 2 packages in pnpm-lock.yaml: nothing was linked and no install script ran');
+    expect(error.message).toBe('portcullis blocked 2 packages in pnpm-lock.yaml: evil@1.0.0 (UNSIGNED), @acme/logger@2.0.0 (BAD_SIGNATURE); the fix for each is below. Nothing was linked and no install script ran');
     expect(error.hint).toBe(
       [
         '  UNSIGNED  evil@1.0.0: unsigned',
@@ -40,14 +40,14 @@ describe('blockedError', () => {
 
   it('counts packages, not findings, and says "package" for one', () => {
     const twice = [unsigned, finding('evil', '1.0.0', 'SCRIPT_NOT_ALLOWED', 'portcullis approve evil@1.0.0')];
-    expect(blockedError(verdictOf(twice), 'the resolved dependencies').message).toBe('portcullis blocked 1 package in the resolved dependencies: nothing was linked and no install script ran');
+    expect(blockedError(verdictOf(twice), 'the resolved dependencies').message).toBe('portcullis blocked 1 package in the resolved dependencies: evil@1.0.0 (UNSIGNED, SCRIPT_NOT_ALLOWED); the fix for each is below. Nothing was linked and no install script ran');
   });
 
   it('exit 3 (could not decide) is ERR_PNPM_PORTCULLIS_UNDECIDED, failing closed', () => {
     const unavailable = finding('left-pad', '1.3.0', 'METADATA_UNAVAILABLE', 'check the registry is reachable, then install again');
     const error = blockedError(verdictOf([unavailable], { exitCode: 3 }), 'pnpm-lock.yaml');
     expect(error.code).toBe('ERR_PNPM_PORTCULLIS_UNDECIDED');
-    expect(error.message).toBe('portcullis could not decide on 1 package in pnpm-lock.yaml, so nothing was installed (fail closed)');
+    expect(error.message).toBe('portcullis could not decide on 1 package in pnpm-lock.yaml: left-pad@1.3.0: metadata_unavailable [METADATA_UNAVAILABLE] — fix: check the registry is reachable, then install again. Nothing was installed (fail closed)');
     expect(error.hint).toContain('  METADATA_UNAVAILABLE  left-pad@1.3.0: metadata_unavailable\n    fix: check the registry is reachable, then install again');
   });
 

@@ -2,7 +2,7 @@
  * pnpm's way of refusing: an Error whose `code` starts with ERR_PNPM_ and whose `hint` says what to do. Every
  * refusal of the pnpmfile is built here from the core's verdict (or from a setting that would widen the builds).
  */
-import { formatFindingLines, PortcullisError, type Verdict } from '@portcullis/core';
+import { findingsHeadline, formatFindingLines, PortcullisError, type Verdict } from '@portcullis/core';
 
 export type PortcullisPnpmCode = 'BLOCKED' | 'UNDECIDED' | 'POLICY' | 'SETTINGS';
 
@@ -32,8 +32,8 @@ export function blockedError(verdict: Verdict, what: string): PnpmError {
   const s = n === 1 ? '' : 's';
   const message =
     verdict.exitCode === 3
-      ? `portcullis could not decide on ${n} package${s} in ${what}, so nothing was installed (fail closed)`
-      : `portcullis blocked ${n} package${s} in ${what}: nothing was linked and no install script ran`;
+      ? `portcullis could not decide on ${n} package${s} in ${what}: ${findingsHeadline(verdict.blocking)}. Nothing was installed (fail closed)`
+      : `portcullis blocked ${n} package${s} in ${what}: ${findingsHeadline(verdict.blocking)}. Nothing was linked and no install script ran`;
   const notices = verdict.notices.map((n) => `  ! ${n}`).join('\n');
   const hint = [notices, formatFindingLines(verdict.blocking)].filter(Boolean).join('\n');
   return pnpmError(verdict.exitCode === 3 ? 'UNDECIDED' : 'BLOCKED', message, hint);

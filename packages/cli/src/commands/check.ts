@@ -1,11 +1,13 @@
 /** `portcullis check`: evaluate the project's lockfile against portcullis.json and report. */
+import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatJson, formatSarif, formatText, PortcullisError, runCheck } from '@portcullis/core';
+import { formatGithubCommands, formatGithubSummary, formatJson, formatSarif, formatText, PortcullisError, runCheck } from '@portcullis/core';
+import { progressLine } from '../progress.js';
 import { projectDir } from './options.js';
 
 declare const PORTCULLIS_VERSION: string;
 
-const FORMATS = ['text', 'json', 'sarif'] as const;
+const FORMATS = ['text', 'json', 'sarif', 'github'] as const;
 
 export async function checkCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -23,11 +25,25 @@ export async function checkCommand(args: string[]): Promise<number> {
     throw new PortcullisError('USAGE', `--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
   }
   const dir = projectDir(values.dir);
-  const { project, result, locations } = await runCheck(dir, { offline: values.offline, refreshKeys: values['refresh-keys'] });
+  // Machine-read formats get no progress line (and without a terminal there is none anyway).
+  const progress = progressLine(process.stderr, format === 'text');
+  let run;
+  try {
+    run = await runCheck(dir, { offline: values.offline, refreshKeys: values['refresh-keys'], onProgress: (done, total) => progress.update(done, total) });
+  } finally {
+    progress.clear();
+  }
+  const { project, result, locations } = run;
   if (format === 'json') {
     process.stdout.write(formatJson(result));
   } else if (format === 'sarif') {
     process.stdout.write(formatSarif(result, { rootDir: project.dir, toolVersion: typeof PORTCULLIS_VERSION === 'string' ? PORTCULLIS_VERSION : '0.0.0', locations }));
+  } else if (format === 'github') {
+    // Annotation paths are relative to the checked-out workspace (the working directory outside Actions).
+    const options = { rootDir: process.env.GITHUB_WORKSPACE || process.cwd(), locations };
+    process.stdout.write(formatGithubCommands(result, options));
+    const summaryFile = process.env.GITHUB_STEP_SUMMARY;
+    if (summaryFile) appendFileSync(summaryFile, formatGithubSummary(result, options));
   } else {
     const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
     process.stdout.write(formatText(result, { color }));

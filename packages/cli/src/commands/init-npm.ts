@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findPolicyFile, parsePackageSpec, POLICY_FILE, PortcullisError, starterPolicyText, writeFileAtomic } from '@portcullis/core';
+import { findPolicyFile, importAllowScripts, POLICY_FILE, PortcullisError, starterPolicyText, writeFileAtomic } from '@portcullis/core';
 
 /** Sets `ignore-scripts=true` in `.npmrc` text: replaces an existing setting, keeps every other line. */
 export function withIgnoreScripts(text: string): string {
@@ -21,28 +21,21 @@ export function withIgnoreScripts(text: string): string {
   return `${out.join('\n')}\n`;
 }
 
-/** npm's `allowScripts` approvals (`{"name": true, "name@1.2.3": true}`) as scripts.allow entries; denials and invalid keys are left out. */
-export function importAllowScripts(manifest: unknown): { allow: string[]; skipped: string[] } {
-  const allow: string[] = [];
-  const skipped: string[] = [];
-  const field = typeof manifest === 'object' && manifest !== null ? (manifest as { allowScripts?: unknown }).allowScripts : undefined;
-  if (typeof field !== 'object' || field === null || Array.isArray(field)) return { allow, skipped };
-  for (const [key, value] of Object.entries(field)) {
-    if (value !== true) continue;
-    // parsePackageSpec returns a message (a string) for what it cannot read.
-    if (typeof parsePackageSpec(key) === 'string') skipped.push(key);
-    else allow.push(key);
-  }
-  return { allow, skipped };
-}
-
-export async function initNpm(dir: string): Promise<number> {
-  if (!existsSync(join(dir, 'package.json'))) throw new PortcullisError('USAGE', `${dir} has no package.json; run portcullis init npm in the project root or pass --dir`);
+/** npm's part of the gate: `ignore-scripts=true` in the project .npmrc, so a plain npm install that bypasses the wrapper runs nothing. */
+export function enforceNpm(dir: string): { changed: boolean; line: string } {
   const npmrc = join(dir, '.npmrc');
   const before = existsSync(npmrc) ? readFileSync(npmrc, 'utf8') : '';
   const after = withIgnoreScripts(before);
   if (after !== before) writeFileAtomic(npmrc, after);
-  process.stdout.write(`${after !== before ? 'wrote' : 'kept'} ignore-scripts=true in ${npmrc}: a plain npm install runs no dependency scripts\n`);
+  return { changed: after !== before, line: `${after !== before ? 'wrote' : 'kept'} ignore-scripts=true in ${npmrc}: a plain npm install runs no dependency scripts` };
+}
+
+/** The one step after setting npm up. */
+export const NPM_NEXT_STEP = 'install through the gate: add `alias npm=portcullis-npm` to your shell profile';
+
+export async function initNpm(dir: string): Promise<number> {
+  if (!existsSync(join(dir, 'package.json'))) throw new PortcullisError('USAGE', `${dir} has no package.json; run portcullis init npm in the project root or pass --dir`);
+  process.stdout.write(`${enforceNpm(dir).line}\n`);
 
   const existing = findPolicyFile(dir, process.env);
   if (existing !== null) {

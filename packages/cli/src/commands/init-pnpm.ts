@@ -16,7 +16,8 @@ function readIfExists(file: string): string | undefined {
   return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
 
-export async function initPnpm(dir: string): Promise<number> {
+/** pnpm's part of the gate: the self-contained `.pnpmfile.cjs` (refuses to replace anyone else's pnpmfile). */
+export function enforcePnpm(dir: string): { changed: boolean; line: string } {
   if (typeof PORTCULLIS_PNPMFILE !== 'string') throw new PortcullisError('USAGE', 'this build of portcullis has no pnpmfile embedded; build packages/pnpm first');
   if (!existsSync(join(dir, 'package.json'))) throw new PortcullisError('USAGE', `${dir} has no package.json: run init in the project root (the folder of pnpm-lock.yaml), or pass --dir`);
   if (existsSync(join(dir, '.pnpmfile.mjs'))) {
@@ -29,7 +30,14 @@ export async function initPnpm(dir: string): Promise<number> {
   }
   const text = `${PNPMFILE_HEADER}\n${PORTCULLIS_PNPMFILE}`;
   if (existing !== text) writeFileAtomic(pnpmfile, text);
-  process.stdout.write(`${existing === undefined ? 'wrote' : existing === text ? 'unchanged' : 'upgraded'} ${pnpmfile}\n`);
+  return { changed: existing !== text, line: `${existing === undefined ? 'wrote' : existing === text ? 'unchanged' : 'upgraded'} ${pnpmfile}` };
+}
+
+/** The one step after setting pnpm up. */
+export const PNPM_NEXT_STEP = "run `pnpm install` once (pnpm-lock.yaml records the pnpmfile's checksum; a --frozen-lockfile install fails until it does), then commit .pnpmfile.cjs, portcullis.json and pnpm-lock.yaml";
+
+export async function initPnpm(dir: string): Promise<number> {
+  process.stdout.write(`${enforcePnpm(dir).line}\n`);
 
   if (findPolicyFile(dir, process.env) === null) {
     const imported = approvalsFromPnpmSettings({

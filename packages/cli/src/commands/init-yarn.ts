@@ -10,18 +10,31 @@ declare const PORTCULLIS_YARN_PLUGIN: string;
 /** Where Yarn keeps imported plugins; the name is the one the bundle declares. */
 const PLUGIN_PATH = '.yarn/plugins/@yarnpkg/plugin-portcullis.cjs';
 
-export async function initYarn(dir: string): Promise<number> {
-  const manifestFile = join(dir, 'package.json');
-  if (!existsSync(manifestFile)) throw new PortcullisError('USAGE', `${dir} has no package.json; run init yarn in the project root (or pass --dir)`);
+/** Yarn's part of the gate: the plugin in .yarn/plugins, registered in .yarnrc.yml (files rewritten only when they differ). */
+export function enforceYarn(dir: string): { changed: boolean; line: string } {
+  if (!existsSync(join(dir, 'package.json'))) throw new PortcullisError('USAGE', `${dir} has no package.json; run init yarn in the project root (or pass --dir)`);
   if (typeof PORTCULLIS_YARN_PLUGIN !== 'string' || PORTCULLIS_YARN_PLUGIN === '') throw new PortcullisError('USAGE', 'this build of portcullis does not include the Yarn plugin');
-
   const pluginFile = join(dir, PLUGIN_PATH);
-  mkdirSync(dirname(pluginFile), { recursive: true });
-  writeFileAtomic(pluginFile, PORTCULLIS_YARN_PLUGIN);
+  const pluginBefore = existsSync(pluginFile) ? readFileSync(pluginFile, 'utf8') : undefined;
+  if (pluginBefore !== PORTCULLIS_YARN_PLUGIN) {
+    mkdirSync(dirname(pluginFile), { recursive: true });
+    writeFileAtomic(pluginFile, PORTCULLIS_YARN_PLUGIN);
+  }
   const yarnrc = join(dir, '.yarnrc.yml');
   const before = existsSync(yarnrc) ? readFileSync(yarnrc, 'utf8') : '';
   const checksum = createHash('sha512').update(PORTCULLIS_YARN_PLUGIN).digest('hex');
-  writeFileAtomic(yarnrc, registerYarnPlugin(before, { checksum, path: PLUGIN_PATH, spec: PLUGIN_PATH }, yarnrc));
+  const after = registerYarnPlugin(before, { checksum, path: PLUGIN_PATH, spec: PLUGIN_PATH }, yarnrc);
+  if (after !== before) writeFileAtomic(yarnrc, after);
+  const changed = pluginBefore !== PORTCULLIS_YARN_PLUGIN || after !== before;
+  return { changed, line: `${changed ? 'wrote' : 'unchanged'} ${PLUGIN_PATH}, registered in .yarnrc.yml` };
+}
+
+/** The one step after setting Yarn up. */
+export const YARN_NEXT_STEP = 'run `yarn install`, then commit .yarn/plugins, .yarnrc.yml and portcullis.json';
+
+export async function initYarn(dir: string): Promise<number> {
+  const manifestFile = join(dir, 'package.json');
+  enforceYarn(dir);
   process.stdout.write(`wrote ${PLUGIN_PATH} and registered it in .yarnrc.yml\n`);
 
   if (findPolicyFile(dir, process.env) === null) {

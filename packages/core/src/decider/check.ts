@@ -9,7 +9,9 @@ import { loadNpmConfig } from '../registry/npmrc.js';
 import { loadYarnConfig } from '../registry/yarnrc.js';
 import type { Surface } from '../report/notices.js';
 import type { CheckResult } from '../report/result.js';
-import { openGate, type Gate, type Verdict } from './gate.js';
+import { loadProjectPolicy } from '../policy/load.js';
+import type { Policy } from '../policy/types.js';
+import { gateFor, type Gate, type Verdict } from './gate.js';
 
 /** A project as Portcullis sees it: its root, its lockfile and its package manager's registry settings. */
 export interface Project {
@@ -54,12 +56,16 @@ export interface CheckOptions {
   /** Fetch `/-/npm/v1/keys` of configured registries and add keys they publish (never replacing embedded ones). */
   refreshKeys?: boolean;
   fetch?: typeof fetch;
+  /** Told how many packages have been judged so far (the CLI's progress line on a terminal). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Everything a check produced, for reports and for `explain`. */
 export interface CheckRun {
   project: Project;
   gate: Gate;
+  /** The policy the gate judged by (for `explain`: which line decided). */
+  policy: Policy;
   verdict: Verdict;
   result: CheckResult;
   locations: Map<string, SourceLocation>;
@@ -69,7 +75,8 @@ export interface CheckRun {
 export async function runCheck(start: string, options: CheckOptions = {}): Promise<CheckRun> {
   const env = options.env ?? process.env;
   const project = await loadProject(start, { env, ...(options.kind ? { kind: options.kind } : {}), ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}) });
-  const gate = openGate({
+  const policy = loadProjectPolicy(project.start, project.dir, env);
+  const gate = gateFor(policy, {
     dir: project.dir,
     start: project.start,
     packageManager: project.lockfile.kind,
@@ -82,8 +89,8 @@ export async function runCheck(start: string, options: CheckOptions = {}): Promi
     ...(options.refreshKeys !== undefined ? { refreshKeys: options.refreshKeys } : {}),
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
   });
-  const verdict = await gate.judge(project.lockfile.packages, { readInstalled: installedManifestReader(project.lockfile, project.dir) });
+  const verdict = await gate.judge(project.lockfile.packages, { readInstalled: installedManifestReader(project.lockfile, project.dir), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   const locations = new Map<string, SourceLocation>();
   for (const pkg of project.lockfile.packages) if (pkg.location) locations.set(pkg.id, pkg.location);
-  return { project, gate, verdict, result: verdict.report({ kind: project.lockfile.kind, path: project.lockfile.path }), locations };
+  return { project, gate, policy, verdict, result: verdict.report({ kind: project.lockfile.kind, path: project.lockfile.path }), locations };
 }

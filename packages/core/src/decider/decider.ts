@@ -69,6 +69,8 @@ export interface DecisionInputs {
   readInstalled?: InstalledManifestReader;
   /** Registry metadata the package manager already handed over for some versions (see GatherOptions.supplied). */
   supplied?: (pkg: PackageNode) => PackumentVersion | undefined;
+  /** Told how many packages have their evidence gathered (see GatherOptions.onProgress). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** A decider kept for the length of one install (hooks that see packages a few at a time decide through one). */
@@ -140,6 +142,7 @@ export function createDecider(options: DecideOptions): Decider {
         withoutKeysEndpoint,
         ...(inputs.readInstalled ? { readInstalled: inputs.readInstalled } : {}),
         ...(inputs.supplied ? { supplied: inputs.supplied } : {}),
+        ...(inputs.onProgress ? { onProgress: inputs.onProgress } : {}),
       });
       const { stripping } = gathered;
       const unavailable = new Map(gathered.evidence.unavailable);

@@ -63,6 +63,8 @@ export interface JudgeInputs {
   partial?: boolean;
   /** Packages whose install scripts this package manager runs even when told not to (npm 10's git `prepare`). */
   scriptsUnskippable?: (pkg: PackageNode) => boolean;
+  /** Told how many packages have been judged so far, for a progress line (`check` on a terminal). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** A package, or just a name and version, asked "may it run install-time code?". */
@@ -213,6 +215,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       const decision = await decider.decide(packages, {
         ...(inputs.readInstalled ? { readInstalled: inputs.readInstalled } : {}),
         ...(inputs.supplied ? { supplied: inputs.supplied } : {}),
+        ...(inputs.onProgress ? { onProgress: inputs.onProgress } : {}),
       });
       if (inputs.partial !== true) decider.save();
       const findings = decision.findings.map((f) => forSurface(f, surface));

@@ -13,7 +13,8 @@ function entry(fields: Record<string, unknown>, served: PackumentServed) {
 describe('scriptEvidence (issue 13.5: scripts in a full document count; silence is not "none")', () => {
   it('counts the scripts of a full document served for the abbreviated request', () => {
     const found = scriptEvidence(node, entry({ _id: 'esbuild@0.25.0', scripts: { postinstall: 'node install.js', test: 'x' } }, 'full'), null);
-    expect(found).toEqual({ hasInstallScript: true, scripts: ['postinstall'], bindingGyp: false, source: 'metadata' });
+    // The command line rides along (approve shows it); a script that does not run at install time (test) does not.
+    expect(found).toEqual({ hasInstallScript: true, scripts: ['postinstall'], commands: { postinstall: 'node install.js' }, bindingGyp: false, source: 'metadata' });
   });
 
   it('metadata that neither lists scripts nor says "none" is no evidence; the lockfile\'s claim decides, or nothing does', () => {

@@ -36,6 +36,8 @@ export interface GatherOptions {
   wantsFull?: (pkg: PackageNode) => boolean;
   /** Registries whose `/-/npm/v1/keys` answered 404: one unsigned package there already means a stripping mirror. */
   withoutKeysEndpoint?: Iterable<string>;
+  /** Told how many packages are gathered so far (0 first, then after each one), for a progress line. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface Gathered {
@@ -51,6 +53,16 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The command lines of `scripts` that `source` spells out (remembered facts keep names only: an empty line is unknown). */
+function commandsOf(scripts: readonly string[], source: Readonly<Record<string, string>> | undefined): { commands?: Record<string, string> } {
+  const commands: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const name of scripts) {
+    const line = source !== undefined && Object.hasOwn(source, name) ? source[name] : undefined;
+    if (typeof line === 'string' && line !== '') commands[name] = line;
+  }
+  return Object.keys(commands).length > 0 ? { commands } : {};
+}
+
 /** Script evidence from what is installed, else metadata, else the lockfile; the claims are merged, never narrowed. */
 export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | undefined, installed: InstalledManifest | null): ScriptEvidence | undefined {
   const lifecycle: readonly string[] = pkg.source === 'git' ? [...INSTALL_SCRIPTS, 'prepare'] : INSTALL_SCRIPTS;
@@ -61,6 +73,7 @@ export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | un
     return {
       hasInstallScript: scripts.length > 0 || metadata?.hasInstallScript === true || pkg.hasInstallScript === true,
       scripts,
+      ...commandsOf(scripts, installed.scripts),
       bindingGyp,
       source: 'installed',
     };
@@ -71,6 +84,7 @@ export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | un
     return {
       hasInstallScript: listed.hasInstallScript || pkg.hasInstallScript === true,
       scripts: listed.scripts,
+      ...commandsOf(listed.scripts, metadata.scripts),
       bindingGyp: metadata.gypfile === true,
       source: 'metadata',
     };
@@ -132,72 +146,77 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
   const outcomes: Array<{ registry: string; evidence: SignatureEvidence; package: string }> = [];
   const wantSignatures = options.policy.signatures.require !== 'off';
   const notBundled = await bundlesNotShipped(packages, options.client, unavailable);
+  let done = 0;
+  const progress = options.onProgress;
+  progress?.(0, packages.length);
 
   await Promise.all(
-    packages.map(async (pkg) => {
-      if (isOwnCode(pkg) || unavailable.has(pkg.id)) return;
-      const installed = options.readInstalled?.(pkg) ?? null;
-      if (pkg.source !== 'registry' || (pkg.inBundle === true && !notBundled.has(pkg.id))) {
-        // Bundled copies ship inside their parent's tarball: there is no separate metadata to fetch.
-        const found = scriptEvidence(pkg, undefined, installed);
-        // Not installed and not recorded: we cannot know what a git or tarball package runs, so assume it does.
-        scripts.set(pkg.id, found ?? { hasInstallScript: true, scripts: [], bindingGyp: false, source: 'lockfile' });
-        return;
-      }
-      const registry = pkg.registry;
-      if (registry === undefined) {
-        unavailable.set(pkg.id, 'the lockfile does not say which registry it came from');
-        return;
-      }
-      const keySet = wantSignatures ? options.keyring.forRegistry(registry) : undefined;
-      // With signatures off, a version's script facts are remembered under a key set of their own: never read as a verified signature.
-      const memoKeySet = wantSignatures ? keySet?.id : SIGNATURES_OFF;
-      const query: VersionQuery | undefined =
-        memoKeySet !== undefined && options.verified?.enabled ? { keySetId: memoKeySet, registry: keySet?.registry ?? registry, name: pkg.name, version: pkg.version, integrity: pkg.integrity } : undefined;
-      const remembered = query !== undefined ? options.verified!.get(query) : undefined;
-      if (remembered !== undefined) {
-        const found = scriptEvidence(pkg, metadataOf(pkg.name, pkg.version, remembered), installed);
-        if (found !== undefined) scripts.set(pkg.id, found);
-        integrities.set(pkg.id, remembered.integrity);
-        if (!wantSignatures) return;
-        const evidence: SignatureEvidence = { status: 'verified', keyid: remembered.keyid };
-        signatures.set(pkg.id, evidence);
-        outcomes.push({ registry, evidence, package: `${pkg.name}@${pkg.version}` });
-        return;
-      }
-      let metadata = options.supplied?.(pkg);
-      if (metadata === undefined) {
-        let packument: Packument;
-        try {
-          packument = await options.client.getPackument(pkg.name, { registry, ...(options.wantsFull?.(pkg) ? { full: true } : {}) });
-        } catch (error) {
-          unavailable.set(pkg.id, reasonOf(error));
-          return;
-        }
-        const invalid = packument.invalidVersions.get(pkg.version);
-        metadata = packument.versions.get(pkg.version);
-        if (invalid !== undefined || metadata === undefined) {
-          unavailable.set(pkg.id, invalid !== undefined ? `the registry's metadata for ${pkg.version} is malformed: ${invalid}` : `${registry} has no version ${pkg.version} of ${pkg.name}`);
-          return;
-        }
-      }
-      const found = scriptEvidence(pkg, metadata, installed);
-      if (found !== undefined) scripts.set(pkg.id, found);
-      const integrity = pkg.integrity ?? metadata.dist.integrity;
-      if (integrity !== undefined) integrities.set(pkg.id, integrity);
-      if (!wantSignatures) {
-        const facts = query !== undefined && integrity !== undefined ? factsOf(metadata, integrity, '') : undefined;
-        if (facts !== undefined) options.verified!.set(query!, facts);
-        return;
-      }
-
-      const evidence = await verifyVersion(pkg, metadata, registry, options);
-      signatures.set(pkg.id, evidence);
-      const facts = query !== undefined && evidence.status === 'verified' && integrity !== undefined ? factsOf(metadata, integrity, evidence.keyid) : undefined;
-      if (facts !== undefined) options.verified!.set(query!, facts);
-      outcomes.push({ registry, evidence, package: `${pkg.name}@${pkg.version}` });
-    }),
+    packages.map((pkg) => gatherOne(pkg).finally(() => progress?.(++done, packages.length))),
   );
+
+  async function gatherOne(pkg: PackageNode): Promise<void> {
+    if (isOwnCode(pkg) || unavailable.has(pkg.id)) return;
+    const installed = options.readInstalled?.(pkg) ?? null;
+    if (pkg.source !== 'registry' || (pkg.inBundle === true && !notBundled.has(pkg.id))) {
+      // Bundled copies ship inside their parent's tarball: there is no separate metadata to fetch.
+      const found = scriptEvidence(pkg, undefined, installed);
+      // Not installed and not recorded: we cannot know what a git or tarball package runs, so assume it does.
+      scripts.set(pkg.id, found ?? { hasInstallScript: true, scripts: [], bindingGyp: false, source: 'lockfile' });
+      return;
+    }
+    const registry = pkg.registry;
+    if (registry === undefined) {
+      unavailable.set(pkg.id, 'the lockfile does not say which registry it came from');
+      return;
+    }
+    const keySet = wantSignatures ? options.keyring.forRegistry(registry) : undefined;
+    // With signatures off, a version's script facts are remembered under a key set of their own: never read as a verified signature.
+    const memoKeySet = wantSignatures ? keySet?.id : SIGNATURES_OFF;
+    const query: VersionQuery | undefined =
+      memoKeySet !== undefined && options.verified?.enabled ? { keySetId: memoKeySet, registry: keySet?.registry ?? registry, name: pkg.name, version: pkg.version, integrity: pkg.integrity } : undefined;
+    const remembered = query !== undefined ? options.verified!.get(query) : undefined;
+    if (remembered !== undefined) {
+      const found = scriptEvidence(pkg, metadataOf(pkg.name, pkg.version, remembered), installed);
+      if (found !== undefined) scripts.set(pkg.id, found);
+      integrities.set(pkg.id, remembered.integrity);
+      if (!wantSignatures) return;
+      const evidence: SignatureEvidence = { status: 'verified', keyid: remembered.keyid };
+      signatures.set(pkg.id, evidence);
+      outcomes.push({ registry, evidence, package: `${pkg.name}@${pkg.version}` });
+      return;
+    }
+    let metadata = options.supplied?.(pkg);
+    if (metadata === undefined) {
+      let packument: Packument;
+      try {
+        packument = await options.client.getPackument(pkg.name, { registry, ...(options.wantsFull?.(pkg) ? { full: true } : {}) });
+      } catch (error) {
+        unavailable.set(pkg.id, reasonOf(error));
+        return;
+      }
+      const invalid = packument.invalidVersions.get(pkg.version);
+      metadata = packument.versions.get(pkg.version);
+      if (invalid !== undefined || metadata === undefined) {
+        unavailable.set(pkg.id, invalid !== undefined ? `the registry's metadata for ${pkg.version} is malformed: ${invalid}` : `${registry} has no version ${pkg.version} of ${pkg.name}`);
+        return;
+      }
+    }
+    const found = scriptEvidence(pkg, metadata, installed);
+    if (found !== undefined) scripts.set(pkg.id, found);
+    const integrity = pkg.integrity ?? metadata.dist.integrity;
+    if (integrity !== undefined) integrities.set(pkg.id, integrity);
+    if (!wantSignatures) {
+      const facts = query !== undefined && integrity !== undefined ? factsOf(metadata, integrity, '') : undefined;
+      if (facts !== undefined) options.verified!.set(query!, facts);
+      return;
+    }
+
+    const evidence = await verifyVersion(pkg, metadata, registry, options);
+    signatures.set(pkg.id, evidence);
+    const facts = query !== undefined && evidence.status === 'verified' && integrity !== undefined ? factsOf(metadata, integrity, evidence.keyid) : undefined;
+    if (facts !== undefined) options.verified!.set(query!, facts);
+    outcomes.push({ registry, evidence, package: `${pkg.name}@${pkg.version}` });
+  }
 
   return { evidence: { scripts, signatures, unavailable, integrities, notBundled }, stripping: detectSignatureStripping(outcomes, options.withoutKeysEndpoint ? { withoutKeysEndpoint: options.withoutKeysEndpoint } : {}) };
 }

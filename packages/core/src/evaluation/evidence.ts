@@ -10,6 +10,8 @@ export interface ScriptEvidence {
   hasInstallScript: boolean;
   /** The install scripts by name, when known (abbreviated metadata only says that there are some). */
   scripts: string[];
+  /** The command line of each script in `scripts`, where the source shows it (installed files, full metadata). */
+  commands?: Readonly<Record<string, string>>;
   /** A `binding.gyp` without an `install`/`preinstall` script: npm, pnpm and Yarn run `node-gyp rebuild`. */
   bindingGyp: boolean;
   /** Where the claim comes from; the installed package.json beats metadata, metadata beats the lockfile. */

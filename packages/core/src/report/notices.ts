@@ -25,6 +25,30 @@ export function approveCommand(skipped: readonly Finding[], surface: Surface = '
   return `${COMMAND[surface]} approve ${packagesOf(skipped).join(' ')}`;
 }
 
+/** At most this many packages are named in a headline; the rest are counted. */
+const HEADLINE_PACKAGES = 5;
+
+/**
+ * The one line that matters, for the first line of a refusal: with one blocked package, its finding whole (what
+ * happened to which package, the code, the exact fix); with several, each package and its codes (fixes follow).
+ */
+export function findingsHeadline(findings: readonly Finding[]): string {
+  const byPackage = new Map<string, string[]>();
+  for (const f of findings) {
+    const key = `${f.package}@${f.version}`;
+    const codes = byPackage.get(key) ?? [];
+    if (!codes.includes(f.code)) codes.push(f.code);
+    byPackage.set(key, codes);
+  }
+  if (byPackage.size === 1 && findings.length === 1) {
+    const [f] = findings as [Finding];
+    return `${f.message} [${f.code}] — fix: ${f.fix}`;
+  }
+  const named = [...byPackage].slice(0, HEADLINE_PACKAGES).map(([who, codes]) => `${who} (${codes.join(', ')})`);
+  const more = byPackage.size - named.length;
+  return `${named.join(', ')}${more > 0 ? `, and ${more} more` : ''}; the fix for each is below`;
+}
+
 /** One line per finding, then its fix: the body of an install-abort message. */
 export function formatFindingLines(findings: readonly Finding[]): string {
   return findings.map((f) => `  ${f.code}  ${f.message}\n    fix: ${f.fix}`).join('\n');

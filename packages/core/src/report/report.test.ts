@@ -31,6 +31,9 @@ describe('reports', () => {
   it('text groups by code and prints each fix, with colour only when asked', () => {
     const plain = formatText(result);
     expect(plain).toContain('2 of 12 packages blocked');
+    // The first line is the one that matters: the packages and their codes (with one finding: it whole, with its fix).
+    expect(plain.split('\n')[0]).toBe('✗ portcullis: 2 of 12 packages blocked: evil@1.0.0 (SCRIPT_NOT_ALLOWED), lib@2.0.0 (UNSIGNED); the fix for each is below');
+    expect(formatText({ ...result, findings: [findings[0]!] }).split('\n')[0]).toBe('✗ portcullis: 1 of 12 packages blocked: evil@1.0.0 wants to run postinstall [SCRIPT_NOT_ALLOWED] — fix: portcullis approve evil@1.0.0');
     expect(plain).toContain('[SCRIPT_NOT_ALLOWED, rule: scripts]');
     expect(plain).toContain('fix: portcullis approve evil@1.0.0');
     expect(plain).not.toContain('\u001b[');
@@ -73,5 +76,22 @@ describe('reports', () => {
     expect(first.locations[0].physicalLocation.region).toEqual({ startLine: 40, startColumn: 3 });
     expect(second.locations[0].physicalLocation.region).toEqual({ startLine: 1 });
     expect(sarif.runs[0].tool.driver.rules[first.ruleIndex].id).toBe('SCRIPT_NOT_ALLOWED');
+  });
+
+  it('SARIF for GitHub code scanning: $schema, rules with id, shortDescription and helpUri, a fingerprint stable across runs (code+name+version)', () => {
+    const once = JSON.parse(formatSarif(result, { rootDir: '/repo', toolVersion: '0.1.0' }));
+    const again = JSON.parse(formatSarif({ ...result, findings: [...findings].reverse(), packages: 99 }, { rootDir: '/repo', toolVersion: '0.2.0' }));
+    expect(once.$schema).toMatch(/sarif-schema-2\.1\.0\.json$/);
+    expect(once.version).toBe('2.1.0');
+    for (const rule of once.runs[0].tool.driver.rules) {
+      expect(rule.shortDescription.text.length).toBeGreaterThan(10);
+      expect(rule.helpUri).toBe(`https://portcullis.example/docs/findings#${rule.id.toLowerCase()}`);
+    }
+    const print = (log: { runs: Array<{ results: Array<{ ruleId: string; partialFingerprints: Record<string, string>; properties: { package: string } }> }> }) =>
+      Object.fromEntries(log.runs[0]!.results.map((r) => [`${r.ruleId} ${r.properties.package}`, r.partialFingerprints['portcullis/v1']]));
+    expect(print(again)).toEqual(print(once));
+    const bumped = JSON.parse(formatSarif({ ...result, findings: [{ ...findings[0]!, version: '1.0.1' }] }, { rootDir: '/repo', toolVersion: '0.1.0' }));
+    expect(bumped.runs[0].results[0].partialFingerprints['portcullis/v1']).not.toBe(print(once)['SCRIPT_NOT_ALLOWED evil']);
+    expect(once.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toEqual(['SCRIPT_NOT_ALLOWED', 'UNSIGNED']);
   });
 });

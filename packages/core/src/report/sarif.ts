@@ -24,7 +24,15 @@ const DESCRIPTIONS: Record<FindingCode, string> = {
   TRUST_ROOT_STALE: "A provenance bundle's transparency log or certificate authority is not in the trusted root: the root needs updating (not a forgery).",
 };
 
+/**
+ * Where each finding code is documented (docs/findings.md, published with the product). A rule's `helpUri` is this
+ * plus `#` and the code in lower case; `help` carries the same guidance inline for viewers that do not follow links.
+ */
+export const FINDINGS_HELP_BASE = 'https://portcullis.example/docs/findings';
+
 export interface SarifOptions {
+  /** Overrides FINDINGS_HELP_BASE (a company's own copy of the docs). */
+  helpBase?: string;
   /** Directory the lockfile path is made relative to (the repository root). */
   rootDir: string;
   toolVersion: string;
@@ -51,6 +59,9 @@ export function formatSarif(result: CheckResult, options: SarifOptions): string 
                 .replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
                 .replace(/^./, (c) => c.toUpperCase()),
               shortDescription: { text: DESCRIPTIONS[code] },
+              fullDescription: { text: DESCRIPTIONS[code] },
+              helpUri: `${options.helpBase ?? FINDINGS_HELP_BASE}#${code.toLowerCase()}`,
+              help: { text: `${DESCRIPTIONS[code]} Each result's message ends with the exact fix.`, markdown: `**${code}**: ${DESCRIPTIONS[code]} Each result's message ends with the exact fix.` },
               defaultConfiguration: { level: 'error' },
               properties: { tags: ['security', 'supply-chain'] },
             })),

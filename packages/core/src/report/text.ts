@@ -1,6 +1,7 @@
 /** The human report: grouped by rule and code, with the exact fix under each finding. */
 import type { Finding, FindingCode } from '../finding.js';
 import type { CheckResult } from './result.js';
+import { findingsHeadline } from './notices.js';
 import { summarize } from './result.js';
 
 const TITLES: Record<FindingCode, string> = {
@@ -43,7 +44,9 @@ export function formatText(result: CheckResult, style: TextStyle = { color: fals
     return `${lines.join('\n')}\n`;
   }
 
-  lines.push(`${red('✗')} ${bold(`portcullis: ${summary.blocked} of ${result.packages} packages blocked`)} — ${where}`);
+  // The first line is the one that matters: which package, why, and (for one) the exact fix.
+  lines.push(`${red('✗')} ${bold(`portcullis: ${summary.blocked} of ${result.packages} packages blocked`)}: ${findingsHeadline(result.findings)}`);
+  lines.push(`  ${dim(where)}`);
   for (const notice of result.notices) lines.push('', `${yellow('!')} ${notice}`);
 
   // A registry that strips every signature is one problem, already stated in its notice: list its

@@ -17,8 +17,6 @@ function record(value: unknown): Record<string, unknown> | undefined {
 
 /** Reads the allowlists out of pnpm-workspace.yaml text and package.json text (either may be absent). */
 export function approvalsFromPnpmSettings(sources: { workspaceYaml?: string; packageJson?: string }): ImportedApprovals {
-  const candidates: string[] = [];
-  const skipped: string[] = [];
   const settings: Array<Record<string, unknown>> = [];
   if (sources.workspaceYaml !== undefined) {
     const doc = record(parse(sources.workspaceYaml) as unknown);
@@ -28,11 +26,32 @@ export function approvalsFromPnpmSettings(sources: { workspaceYaml?: string; pac
     const pnpm = record(record(JSON.parse(sources.packageJson) as unknown)?.pnpm);
     if (pnpm) settings.push(pnpm);
   }
+  const allow: string[] = [];
+  const skipped: string[] = [];
   for (const s of settings) {
-    for (const [key, value] of Object.entries(record(s.allowBuilds) ?? {})) if (value === true) candidates.push(key);
-    if (Array.isArray(s.onlyBuiltDependencies)) for (const entry of s.onlyBuiltDependencies) if (typeof entry === 'string') candidates.push(entry);
-    if (s.dangerouslyAllowAllBuilds === true) skipped.push('dangerouslyAllowAllBuilds: true (Portcullis never allows every build; list the packages instead)');
+    const found = pnpmApprovals(s);
+    for (const entry of found.allow) if (!allow.includes(entry)) allow.push(entry);
+    skipped.push(...found.skipped);
   }
+  return { allow, skipped };
+}
+
+/**
+ * The allowlists of one set of pnpm settings: `allowBuilds` (`true` entries) and, unless told that this pnpm ignores
+ * it (pnpm 11 and 12 do: measured), `onlyBuiltDependencies`.
+ */
+export function pnpmApprovals(settings: Record<string, unknown>, options: { onlyBuiltDependencies?: boolean } = {}): ImportedApprovals {
+  const candidates: string[] = [];
+  const skipped: string[] = [];
+  for (const [key, value] of Object.entries(record(settings.allowBuilds) ?? {})) if (value === true) candidates.push(key);
+  if (Array.isArray(settings.onlyBuiltDependencies)) {
+    for (const entry of settings.onlyBuiltDependencies) {
+      if (typeof entry !== 'string') continue;
+      if (options.onlyBuiltDependencies === false) skipped.push(`${entry} (onlyBuiltDependencies: the pnpm this repository declares ignores it; only pnpm 10 reads it)`);
+      else candidates.push(entry);
+    }
+  }
+  if (settings.dangerouslyAllowAllBuilds === true) skipped.push('dangerouslyAllowAllBuilds: true (Portcullis never allows every build; list the packages instead)');
   const allow: string[] = [];
   for (const entry of candidates) {
     const spec = parsePackageSpec(entry.trim());

@@ -15,6 +15,12 @@ describe('registerYarnPlugin', () => {
     expect(twice).not.toContain('abc');
     expect(twice.match(/plugin-portcullis/g)).toHaveLength(2);
   });
+  it('re-registering leaves the entry where it stands (a second init changes nothing), and drops duplicates', () => {
+    const text = `plugins:\n  - checksum: abc\n    path: ${entry.path}\n    spec: ${entry.spec}\n  - path: later.cjs\n    spec: later\n`;
+    expect(registerYarnPlugin(text, entry)).toBe(text);
+    const dup = registerYarnPlugin(`plugins:\n  - ${entry.path}\n  - path: later.cjs\n    spec: later\n  - ${entry.path}\n`, entry);
+    expect(dup).toBe(text);
+  });
   it('works on an empty file and refuses a broken one', () => {
     expect(registerYarnPlugin('', entry)).toContain('plugins:');
     expect(() => registerYarnPlugin('plugins: 3\n', entry)).toThrow(/not a list/);

@@ -1,5 +1,5 @@
 /** Pure edits `portcullis init yarn` makes: register a plugin in `.yarnrc.yml`, read `dependenciesMeta.*.built`. */
-import { isMap, isSeq, parseDocument, YAMLMap, YAMLSeq } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq } from 'yaml';
 import { PortcullisError } from '../errors.js';
 import { parsePackageSpec } from '../policy/spec.js';
 
@@ -24,8 +24,13 @@ export function registerYarnPlugin(text: string, entry: YarnPluginEntry, file = 
     doc.set('plugins', plugins);
   }
   if (!isSeq(plugins)) throw new PortcullisError('USAGE', `${file}: "plugins" is not a list`, { file });
-  plugins.items = plugins.items.filter((item) => !(isMap(item) && item.get('path') === entry.path) && item !== entry.path);
-  plugins.items.push(doc.createNode({ checksum: entry.checksum, path: entry.path, spec: entry.spec }));
+  const node = doc.createNode({ checksum: entry.checksum, path: entry.path, spec: entry.spec });
+  const same = (item: unknown) => (isMap(item) && item.get('path') === entry.path) || (isScalar(item) && item.value === entry.path);
+  // Replaced where it stands (a second init leaves the file as it was); new entries go last.
+  const at = plugins.items.findIndex(same);
+  plugins.items = plugins.items.filter((item, i) => i === at || !same(item));
+  if (at < 0) plugins.items.push(node);
+  else plugins.items[plugins.items.findIndex(same)] = node;
   return doc.toString();
 }
 

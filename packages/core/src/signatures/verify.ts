@@ -50,6 +50,11 @@ function isBase64Signature(sig: string): boolean {
   return sig.length <= MAX_SIG_LENGTH && sig.length % 4 === 0 && BASE64.test(sig);
 }
 
+/** The bytes a registry signature covers: `${name}@${version}:${integrity}`, exactly as npm signs them. */
+export function signedMessage(name: string, version: string, integrity: string): Buffer {
+  return Buffer.from(`${name}@${version}:${integrity}`);
+}
+
 function publishTime(value: SignatureCheck['publishedAt']): { ms: number; iso: string } | null | 'invalid' {
   if (value === undefined || value === null) return null;
   const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
@@ -122,7 +127,7 @@ function decide(check: SignatureCheck, signatures: readonly unknown[], keys: Rea
       if (seen.has(id)) continue;
       seen.add(id);
     }
-    message ??= Buffer.from(`${check.name}@${check.version}:${check.integrity}`);
+    message ??= signedMessage(check.name, check.version, check.integrity as string);
     if (!verifyWith(key, message, sig)) return { status: 'bad-signature', keyid, reason: 'does-not-verify' };
     if (counted !== undefined) continue;
     if (key.expiresAt === null) {
