@@ -6,7 +6,8 @@
  */
 
 // The gate: one verdict for every surface.
-export { openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type JudgeInputs, type Verdict } from './decider/gate.js';
+export { openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type JudgeInputs, type LockfileVerdict, type Verdict } from './decider/gate.js';
+export { digestOf } from './decider/remembered.js';
 export { strictScripts } from './decider/strictness.js';
 export type { BuildStep } from './evaluation/build-plan.js';
 

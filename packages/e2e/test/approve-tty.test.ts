@@ -121,6 +121,12 @@ describe('portcullis approve on a terminal', () => {
     const first = await yarnIn(['install', '--no-immutable']);
     expect(first.code, output(first)).toBe(0);
     expect(ran(project)).toEqual([]);
+    // Inside Yarn the same listing, spelled for Yarn, and never a prompt.
+    const listed = await yarnIn(['portcullis', 'approve']);
+    expect(listed.code, output(listed)).toBe(1);
+    expect(listed.stdout).toMatch(/beta-build@1\.0\.0\n\s+runs preinstall: node -e /);
+    expect(listed.stdout).toContain('  yarn portcullis approve alpha-build@1.0.0 beta-build@1.0.0 gamma-build@2.1.0\n');
+    expect(allowList(project)).toEqual([]);
 
     const { screen, code } = await pickAlphaAndGamma(project);
     expect(code, screen).toBe(0);

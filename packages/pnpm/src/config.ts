@@ -96,6 +96,7 @@ export function refuseCommandLineWidening(builds: BuildAllowance): void {
 export async function updateConfig(state: InstallState, config: PnpmConfig): Promise<PnpmConfig> {
   const dir = projectDirOf(config);
   const major = pnpmMajor(config);
+  if (typeof config.cacheDir === 'string' && config.cacheDir !== '') state.pnpmCacheDir = config.cacheDir;
   const registryConfig = registryConfigFromPnpm(config);
   const project = registryConfig ? (state.project = openProject(dir, registryConfig)) : await projectAt(state, dir);
   const { builds } = project.gate;

@@ -63,6 +63,10 @@ function fakeGate(outcome: (packages: readonly PackageNode[]) => { blocking?: Fi
       gate.judged.push({ packages: [...packages], inputs });
       return verdictOf(packages, outcome(packages));
     },
+    // A gate that remembers nothing: every lockfile is judged (remembered verdicts are core's, tested there).
+    async judgeLockfile(_digest, packages) {
+      return { ...(await gate.judge(packages())), remembered: false };
+    },
     mayBuild: () => false,
     prefetch(name) {
       gate.prefetched.push(name);

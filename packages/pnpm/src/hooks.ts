@@ -10,8 +10,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { skippedNotice, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { digestOf, packumentVersionFromJson, skippedNotice, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, refuseCommandLineWidening, updateConfig, type PnpmConfig } from './config.js';
+import { pnpmCachedVersion } from './pnpm-cache.js';
 import { currentProject, projectAt } from './project.js';
 import { blockedError, skippedNoticeText } from './refuse.js';
 import { newInstallState, type InstallState, type PnpmProject } from './state.js';
@@ -25,8 +26,7 @@ function say(text: string): void {
  * Judges the whole graph (preResolution, afterAllResolved): throws pnpm's error when anything must stop the
  * install, else prints the one notice for builds skipped that were not announced yet.
  */
-async function enforce(state: InstallState, packages: readonly PackageNode[], project: PnpmProject, what: string): Promise<void> {
-  const verdict = await project.gate.judge(packages);
+async function enforce(state: InstallState, verdict: Omit<LockfileVerdict, 'remembered'>, project: PnpmProject, what: string): Promise<void> {
   if (verdict.blocking.length > 0) {
     // pnpm ends the install (pnpm 12: its hook worker) as soon as we throw: let prefetches finish their cache writes.
     await project.gate.settle();
@@ -49,7 +49,8 @@ async function enforce(state: InstallState, packages: readonly PackageNode[], pr
  * so their readPackage calls find it in memory. Not needed when manifests carry their signatures.
  */
 function prefetchDependencies(state: InstallState, manifest: Manifest, project: PnpmProject): void {
-  if (state.manifestsCarrySignatures === true) return;
+  // Signatures come with the manifests (pnpm 10, 11), or from pnpm 12's own cache (cachedMetadata).
+  if (state.manifestsCarrySignatures === true || state.pnpmCacheDir !== undefined) return;
   // A project's own manifest with a lockfile beside it: pnpm installs what the lockfile pins (a frozen or
   // up-to-date install, where pnpm 12 still reads the root manifest), and those verdicts come from the memo.
   if (typeof manifest.dist?.integrity !== 'string' && existsSync(join(project.dir, 'pnpm-lock.yaml'))) return;
@@ -69,7 +70,21 @@ function learnFrom(state: InstallState, manifest: Manifest, project: PnpmProject
   state.manifestsCarrySignatures = Array.isArray(manifest.dist.signatures);
   const held = state.heldBack;
   state.heldBack = [];
-  if (!state.manifestsCarrySignatures) for (const name of held) project.gate.prefetch(name);
+  if (!state.manifestsCarrySignatures && state.pnpmCacheDir === undefined) for (const name of held) project.gate.prefetch(name);
+}
+
+/**
+ * pnpm 12 drops `dist.signatures` from the manifests it hands over, but keeps them in its metadata cache: the
+ * version's document from there (only supplied: the gate verifies it like any registry document, against the
+ * integrity pnpm installs). Undefined when it is not there yet: the gate fetches the packument.
+ */
+function cachedMetadata(state: InstallState, node: PackageNode): PackumentVersion | undefined {
+  if (state.pnpmCacheDir === undefined || node.registry === undefined) return undefined;
+  const doc = pnpmCachedVersion(state.pnpmCacheDir, node.registry, node.name, node.version);
+  if (doc === undefined) return undefined;
+  const parsed = packumentVersionFromJson(doc, node.name, node.version);
+  if (typeof parsed === 'string' || parsed.dist.integrity !== node.integrity) return undefined;
+  return parsed;
 }
 
 /** Manifests pnpm hands over in the same tick are judged together, as a part of the install. */
@@ -109,7 +124,10 @@ export function createHooks(state: InstallState = newInstallState()) {
       const project = await projectAt(state, ctx.lockfileDir, ctx.registries);
       refuseCommandLineWidening(project.gate.builds);
       if (!hasPackages(ctx.wantedLockfile)) return;
-      await enforce(state, lockfilePackages(ctx.wantedLockfile, project.dir, project.registryConfig), project, 'pnpm-lock.yaml');
+      // The lockfile exactly as pnpm will install it: a verdict this gate gave the same one is replayed.
+      const wanted = ctx.wantedLockfile;
+      const verdict = await project.gate.judgeLockfile(digestOf(wanted), () => lockfilePackages(wanted, project.dir, project.registryConfig));
+      await enforce(state, verdict, project, 'pnpm-lock.yaml');
     },
 
     /** readPackage: a dependency's registry manifest as pnpm resolves it — refuse it before it is linked. */
@@ -119,7 +137,7 @@ export function createHooks(state: InstallState = newInstallState()) {
       prefetchDependencies(state, manifest, project);
       const node = manifestNode(manifest, project.registryConfig);
       if (node === undefined) return manifest;
-      const verdict = await judgeSoon(state, node, suppliedMetadata(manifest), project);
+      const verdict = await judgeSoon(state, node, suppliedMetadata(manifest) ?? cachedMetadata(state, node), project);
       // Only a blocked package's own resolution fails: pnpm then reports one error naming every finding of the batch.
       if (verdict.blocking.length > 0 && verdict.blocked.has(node.id)) throw blockedError(verdict, 'the resolved dependencies');
       return manifest;
@@ -129,7 +147,7 @@ export function createHooks(state: InstallState = newInstallState()) {
     async afterAllResolved<T extends object>(lockfile: T): Promise<T> {
       const project = await currentProject(state);
       refuseCommandLineWidening(project.gate.builds);
-      if (hasPackages(lockfile)) await enforce(state, lockfilePackages(lockfile, project.dir, project.registryConfig), project, 'the resolved dependencies');
+      if (hasPackages(lockfile)) await enforce(state, await project.gate.judge(lockfilePackages(lockfile, project.dir, project.registryConfig)), project, 'the resolved dependencies');
       return lockfile;
     },
   };

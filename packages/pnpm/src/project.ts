@@ -45,11 +45,15 @@ export function workspaceRootOf(cwd: string, env: NodeJS.ProcessEnv = process.en
   }
 }
 
+/** A content hash of this pnpmfile's sources, set by build.mjs: remembered verdicts are kept per build. */
+declare const PORTCULLIS_ENGINE_ID: string | undefined;
+const engine = typeof PORTCULLIS_ENGINE_ID === 'string' ? { engine: `pnpm:${PORTCULLIS_ENGINE_ID}` } : {};
+
 /** Opens the project at `dir` with pnpm's registry settings; a portcullis.json that cannot be used stops pnpm. */
 export function openProject(dir: string, registryConfig: RegistryConfig, env: NodeJS.ProcessEnv = process.env): PnpmProject {
   try {
     const strict = strictScripts('pnpm', { env, native: writtenStrictDepBuilds(dir) });
-    return { dir, registryConfig, gate: openGate({ dir, packageManager: 'pnpm', registryConfig, strict, env }) };
+    return { dir, registryConfig, gate: openGate({ dir, packageManager: 'pnpm', registryConfig, strict, env, ...engine }) };
   } catch (error) {
     throw policyError(error);
   }

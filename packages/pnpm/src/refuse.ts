@@ -27,7 +27,7 @@ export function policyError(error: unknown): unknown {
 }
 
 /** The error that stops pnpm for a verdict that blocks; `what` names what was judged (`pnpm-lock.yaml`). */
-export function blockedError(verdict: Verdict, what: string): PnpmError {
+export function blockedError(verdict: Pick<Verdict, 'blocked' | 'exitCode' | 'notices' | 'blocking'>, what: string): PnpmError {
   const n = verdict.blocked.size;
   const s = n === 1 ? '' : 's';
   const message =

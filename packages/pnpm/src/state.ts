@@ -29,6 +29,8 @@ export interface InstallState {
   noticed: Set<string>;
   /** Whether this pnpm hands `dist.signatures` to readPackage; undefined until the first dependency manifest. */
   manifestsCarrySignatures?: boolean;
+  /** pnpm's own cache folder (`cacheDir`, from updateConfig): pnpm 12 keeps the metadata it fetched there. */
+  pnpmCacheDir?: string;
   /** Prefetches held back until this pnpm's manifests were seen. */
   heldBack: string[];
   batch?: ReadPackageBatch;

@@ -39,6 +39,10 @@ interface App {
   get(path: string | RegExp, handler: (req: { params: Record<string, string>; [key: string]: unknown }, res: never) => void): void;
 }
 
+interface Auth {
+  allow_access?(pkg: { packageName: string; packageVersion?: string }, user: unknown, callback: (err: unknown, allowed?: boolean) => void): void;
+}
+
 interface Storage {
   getPackage(options: { name: string; uplinksLook: boolean; req: unknown; callback: (err: unknown, manifest?: { versions?: Record<string, unknown> }) => void }): void;
 }
@@ -85,7 +89,7 @@ export default class PortcullisPlugin {
   }
 
   /** Verdaccio's middleware hook (mounted before the npm API routes). */
-  register_middlewares(app: App, _auth: unknown, storage: Storage): void {
+  register_middlewares(app: App, auth: Auth, storage: Storage): void {
     const settings = this.settings;
     const vetter = this.#vetter;
     if (settings === undefined || vetter === undefined) {
@@ -102,19 +106,23 @@ export default class PortcullisPlugin {
         res.status(400).json({ error: 'not a package name' });
         return;
       }
+      const refused = () => res.status(404).json({ error: `${name.slice(0, 214)} is not served here` });
       // Through Verdaccio's own read path: the filter runs, as for any client of this instance.
-      storage.getPackage({
+      const report = () => storage.getPackage({
         name,
         uplinksLook: true,
         req,
         callback: (err, manifest) => {
-          if (err || !manifest) {
-            res.status(404).json({ error: `${name.slice(0, 214)} is not served here` });
-            return;
-          }
-          const report = vetter.reportFor(name);
-          res.status(200).json({ name, served: Object.keys(manifest.versions ?? {}), signedBy: settings.signer.keyid, removed: report?.removed ?? {} });
+          if (err || !manifest) return refused();
+          const latest = vetter.reportFor(name);
+          res.status(200).json({ name, served: Object.keys(manifest.versions ?? {}), signedBy: settings.signer.keyid, removed: latest?.removed ?? {} });
         },
+      });
+      // Only for who may read the package (Verdaccio's `access`); without an answer, nobody.
+      if (typeof auth?.allow_access !== 'function') return refused();
+      auth.allow_access({ packageName: name }, (req as { remote_user?: unknown }).remote_user, (denied, allowed) => {
+        if (denied || allowed !== true) return refused();
+        report();
       });
     }) as never);
   }

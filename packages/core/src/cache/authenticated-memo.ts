@@ -5,7 +5,11 @@
  * cannot vouch for anything: its entries fail the check and are decided again. Never throws: a missing, torn or
  * hostile file is an empty memo, and a failed write only costs time next run.
  */
+import * as crypto from 'node:crypto';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+/** `crypto.hash` (Node 20.12+), absent from older types. */
+const oneShotHash = (crypto as unknown as { hash?: (algorithm: string, data: string, encoding: 'base64') => string }).hash;
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
@@ -13,6 +17,8 @@ import { writeFileAtomic } from '../atomic-write.js';
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 const MAX_ENTRIES = 100_000;
 const TAG_BYTES = 16;
+/** What separates a saved file's header (format, file-wide tag) from its entries. */
+const ENTRIES_MARKER = ',"entries":';
 
 export class AuthenticatedMemo<T> {
   readonly #secret: Buffer | null;
@@ -38,7 +44,12 @@ export class AuthenticatedMemo<T> {
     const memo = new AuthenticatedMemo<T>(format, secret, file);
     try {
       if (statSync(file).size > MAX_FILE_BYTES) return memo;
-      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      const text = readFileSync(file, 'utf8');
+      // Written by save() as one file-wide tag over the entries' exact text: one HMAC for the whole file instead
+      // of one per entry. A file whose tag does not verify (edited, torn, another user's) falls back to the
+      // per-entry tags, so an edited entry is dropped and the others are still read.
+      const whole = memo.#wholeFile(text);
+      const parsed: unknown = whole ?? JSON.parse(text);
       if (typeof parsed !== 'object' || parsed === null) return memo;
       const { format: stored, entries } = parsed as Record<string, unknown>;
       if (stored !== format || !Array.isArray(entries)) return memo;
@@ -46,7 +57,7 @@ export class AuthenticatedMemo<T> {
         if (!Array.isArray(entry) || entry.length !== 3) continue;
         const [id, value, tag] = entry as unknown[];
         if (typeof id !== 'string' || typeof tag !== 'string' || !isValue(value)) continue;
-        if (!memo.#authentic(id, value, tag)) continue;
+        if (whole === undefined && !memo.#authentic(id, value, tag)) continue;
         memo.#stored.set(id, { value, tag });
       }
     } catch {
@@ -59,7 +70,7 @@ export class AuthenticatedMemo<T> {
     return this.#secret !== null;
   }
 
-  /** The value remembered under `key` (any string: it is hashed with the secret), if its tag verified. */
+  /** The value remembered under `key` (any string: it is filed under its digest), if its tag verified. */
   get(key: string): T | undefined {
     if (this.#secret === null) return undefined;
     const id = this.#idOf(key);
@@ -89,15 +100,48 @@ export class AuthenticatedMemo<T> {
     const entries = [...unused.slice(Math.max(0, unused.length - Math.max(0, keep - used.length))), ...used].slice(-MAX_ENTRIES);
     try {
       mkdirSync(join(this.#file, '..'), { recursive: true, mode: 0o700 });
-      writeFileAtomic(this.#file, JSON.stringify({ format: this.#format, entries }), 0o600);
+      const entriesText = JSON.stringify(entries);
+      writeFileAtomic(this.#file, `{"format":${JSON.stringify(this.#format)},"mac":"${this.#fileTagOf(entriesText)}"${ENTRIES_MARKER}${entriesText}}`, 0o600);
       this.#changed = false;
     } catch {
       // The memo only saves time.
     }
   }
 
+  /**
+   * The document of a file whose file-wide tag verifies: `{format, entries}` parsed from exactly the bytes the tag
+   * covers (the header is parsed on its own), or undefined.
+   */
+  #wholeFile(text: string): { format: unknown; entries: unknown } | undefined {
+    const at = text.indexOf(ENTRIES_MARKER);
+    if (at < 0 || !text.endsWith('}')) return undefined;
+    let header: unknown;
+    try {
+      header = JSON.parse(`${text.slice(0, at)}}`);
+    } catch {
+      return undefined;
+    }
+    if (typeof header !== 'object' || header === null) return undefined;
+    const { format, mac } = header as Record<string, unknown>;
+    if (format !== this.#format || typeof mac !== 'string') return undefined;
+    const entriesText = text.slice(at + ENTRIES_MARKER.length, -1);
+    const expected = Buffer.from(this.#fileTagOf(entriesText), 'latin1');
+    const given = Buffer.from(mac, 'latin1');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    return { format, entries: JSON.parse(entriesText) as unknown };
+  }
+
+  #fileTagOf(entriesText: string): string {
+    return createHmac('sha256', this.#secret!).update(`${this.#format}\0file\0`).update(entriesText).digest('base64');
+  }
+
+  /**
+   * Where a key's entry is filed: a plain digest (what an entry says is vouched for by the tags, not by its id).
+   * One-shot `crypto.hash` where Node has it (20.12+): thousands of lookups per install.
+   */
   #idOf(key: string): string {
-    return createHmac('sha256', this.#secret!).update(`${this.#format}\0id\0${key}`).digest('base64');
+    const text = `${this.#format}\0id\0${key}`;
+    return typeof oneShotHash === 'function' ? oneShotHash('sha256', text, 'base64') : createHash('sha256').update(text).digest('base64');
   }
 
   #tagOf(id: string, value: T): string {

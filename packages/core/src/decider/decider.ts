@@ -20,12 +20,17 @@ import type { PackumentVersion } from '../registry/packument.js';
 import { createKeyring, refreshKeys, type Keyring } from '../signatures/keyring.js';
 import { describeSignatureStripping } from '../signatures/mirror.js';
 import type { InstalledManifestReader } from '../layouts/installed.js';
-import { defaultTrust, loadTrustedRoot, type SigstoreTrust } from '../provenance/trusted-root.js';
+import { defaultTrust, defaultTrustId, loadTrustedRoot, type SigstoreTrust } from '../provenance/trusted-root.js';
 import { gatherEvidence } from './gather.js';
 import { gatherProvenance, isProvenanceFacts, type ProvenanceFacts } from './provenance.js';
 import { gatherPublishTimes, isPublishTime } from './published.js';
 import { buildAdvisoryIndex, type AdvisoryIndex } from '../advisories/index.js';
 import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
+import { listSourceFiles } from '../advisories/sources.js';
+import { INDEX_FORMAT } from '../advisories/store.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { digestOf } from './remembered.js';
 
 /** The settings packages are judged by. */
 export interface DecideOptions {
@@ -80,6 +85,11 @@ export interface Decider {
   prefetch(name: string): void;
   /** Writes the verified-versions memo back to the cache directory. */
   save(): void;
+  /**
+   * What this decider's verdicts depend on besides the packages and the policy: the keys it trusts (after any
+   * refresh), the trusted root's content and the advisory sources' state. Part of a remembered verdict's key.
+   */
+  inputsDigest(): Promise<string>;
   /**
    * Waits for metadata requests still in flight (prefetches) to finish writing the cache: a hook process that
    * is ended right after a refusal (pnpm 12's worker) then leaves no half-written file behind.
@@ -160,7 +170,8 @@ export function createDecider(options: DecideOptions): Decider {
           memo: provenanceMemo,
           wantsFull,
         },
-        () => trustOf().id,
+        // The embedded root's id needs no parsing: a run answered from the memo never builds the trust.
+        () => (rootFile !== null ? trustOf().id : defaultTrustId()),
       );
       for (const [id, reason] of provenance.unavailable) unavailable.set(id, reason);
       publishedMemo ??= AuthenticatedMemo.open('published-v1', cacheDir, options.projectDir ?? '', memoSecret(options.stateDir ?? defaultStateDir(env)), isPublishTime);
@@ -210,6 +221,24 @@ export function createDecider(options: DecideOptions): Decider {
         return;
       }
       client.getPackument(name, { registry }).catch(() => undefined);
+    },
+    async inputsDigest() {
+      // Without a refresh the keys are the policy's (part of the gate's key already): no need to parse them here.
+      let refreshed: unknown = null;
+      if (options.refreshKeys === true) {
+        keys ??= loadKeys();
+        const { keyring, notices, withoutKeysEndpoint } = await keys;
+        refreshed = { keys: keyring.registries.map((registry) => [registry, keyring.forRegistry(registry).id]), notices, withoutKeysEndpoint };
+      }
+      const rootFile = options.policy.provenance.trustedRoot;
+      return digestOf({
+        refreshed,
+        // The embedded root is part of the engine; a root file is read (it is at most a few MiB).
+        trustedRoot: rootFile === null ? null : createHash('sha256').update(readFileSync(rootFile)).digest('base64'),
+        advisories: options.policy.advisories.osv.length === 0 ? null : listSourceFiles(options.policy.advisories.osv, INDEX_FORMAT).key,
+        offline: options.offline === true,
+        refreshKeys: options.refreshKeys === true,
+      });
     },
     save() {
       verified?.save();

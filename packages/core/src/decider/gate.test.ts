@@ -94,3 +94,89 @@ describe('the gate decides every consequence', () => {
     expect(() => gate(dir)).toThrow(expect.objectContaining({ code: 'POLICY_INVALID' }));
   });
 });
+
+describe('judgeLockfile: a verdict that let an identical lockfile through is replayed', () => {
+  /** One user's cache and secret, shared by the gates a test opens (as consecutive installs share them). */
+  function user() {
+    const isolated = mkdtempSync(join(tmpdir(), 'portcullis-gate-user-'));
+    return { cacheDir: join(isolated, 'cache'), stateDir: join(isolated, 'state') };
+  }
+  const open = (dir: string, u: ReturnType<typeof user>, options: Partial<GateOptions> = {}) =>
+    openGate({ dir, packageManager: 'pnpm', registryConfig: createRegistryConfig({}), env: {}, engine: 'test-build', ...u, ...options });
+  /** The packages of a lockfile, counting how often they were asked for (translated). */
+  function lockfile(...nodes: PackageNode[]) {
+    const asked = { count: 0 };
+    return { asked, packages: () => (asked.count++, nodes) };
+  }
+
+  it('the same lockfile through the same gate: the remembered verdict (skipped scripts and all), nothing translated or judged', async () => {
+    const dir = project({});
+    const u = user();
+    const first = lockfile(git('evil'));
+    const decided = await open(dir, u).judgeLockfile('digest-1', first.packages);
+    expect(decided).toMatchObject({ remembered: false, exitCode: 0, blocking: [] });
+    expect(first.asked.count).toBe(1);
+    const again = lockfile(git('evil'));
+    const replayed = await open(dir, u).judgeLockfile('digest-1', again.packages);
+    expect(again.asked.count).toBe(0);
+    expect(replayed).toMatchObject({ remembered: true, exitCode: 0, blocking: [] });
+    expect(replayed.skipped.map((f) => `${f.code} ${f.package}`)).toEqual(['SCRIPT_NOT_ALLOWED evil']);
+    expect(replayed.skippedNotice).toBe(decided.skippedNotice);
+  });
+
+  it('anything else decides again: another lockfile, another policy, strictness, surface, a PORTCULLIS_ setting, another build, another user', async () => {
+    const dir = project({});
+    const u = user();
+    await open(dir, u).judgeLockfile('digest-1', lockfile(git('evil')).packages);
+    const cases: Array<[string, () => ReturnType<typeof open>, string]> = [
+      ['another lockfile', () => open(dir, u), 'digest-2'],
+      ['a check', () => open(dir, u, { purpose: 'check' }), 'digest-1'],
+      ['another surface', () => open(dir, u, { surface: 'cli' }), 'digest-1'],
+      ['a PORTCULLIS_ setting', () => open(dir, u, { env: { PORTCULLIS_FETCH_TIMEOUT_MS: '5000' } }), 'digest-1'],
+      ['another build', () => open(dir, u, { engine: 'next-build' }), 'digest-1'],
+      ['no build named', () => open(dir, u, { engine: undefined }), 'digest-1'],
+      ['another user (secret)', () => open(dir, { ...u, stateDir: user().stateDir }), 'digest-1'],
+    ];
+    for (const [what, gateOf, digest] of cases) {
+      const l = lockfile(git('evil'));
+      expect((await gateOf().judgeLockfile(digest, l.packages)).remembered, what).toBe(false);
+      expect(l.asked.count, what).toBe(1);
+    }
+    // The policy changed (another user's memo replaced this one's file above: decide and remember once more first).
+    await open(dir, u).judgeLockfile('digest-1', lockfile(git('evil')).packages);
+    expect((await open(dir, u).judgeLockfile('digest-1', lockfile(git('evil')).packages)).remembered).toBe(true);
+    // Allowing evil's scripts is a new decision (no skipped script any more).
+    writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' }, scripts: { allow: ['evil'] } }));
+    const changed = await open(dir, u).judgeLockfile('digest-1', lockfile(git('evil')).packages);
+    expect(changed).toMatchObject({ remembered: false, skipped: [] });
+  });
+
+  it('an advisory source that changed decides again (a newly listed version is refused, never replayed as allowed)', async () => {
+    const dir = project({ advisories: { osv: ['advisories.json'] } });
+    const u = user();
+    const record = (versions: string[]) =>
+      JSON.stringify([{ id: 'MAL-2026-0001', modified: '2026-11-30T00:00:00Z', summary: 'Malicious code in evil', affected: [{ package: { ecosystem: 'npm', name: 'evil' }, versions }] }]);
+    writeFileSync(join(dir, 'advisories.json'), record(['0.0.1']));
+    expect((await open(dir, u).judgeLockfile('digest-1', lockfile(git('evil')).packages)).exitCode).toBe(0);
+    expect((await open(dir, u).judgeLockfile('digest-1', lockfile(git('evil')).packages)).remembered).toBe(true);
+    writeFileSync(join(dir, 'advisories.json'), record(['0.0.1', '1.0.0']));
+    const listed = await open(dir, u).judgeLockfile('digest-1', lockfile(git('evil')).packages);
+    expect(listed).toMatchObject({ remembered: false, exitCode: 1 });
+    expect(listed.blocking.map((f) => f.code)).toEqual(['KNOWN_MALICIOUS']);
+  });
+
+  it('a refusal is never remembered, and a remembered verdict lasts a day', async () => {
+    const dir = project({});
+    const u = user();
+    for (let i = 0; i < 2; i++) {
+      const strict = await open(dir, u, { strict: true }).judgeLockfile('digest-1', lockfile(git('evil')).packages);
+      expect(strict).toMatchObject({ remembered: false, exitCode: 1 });
+    }
+    let now = Date.parse('2026-12-01T00:00:00Z');
+    await open(dir, u, { now: () => now }).judgeLockfile('digest-1', lockfile(git('evil')).packages);
+    now += 23 * 3600_000;
+    expect((await open(dir, u, { now: () => now }).judgeLockfile('digest-1', lockfile(git('evil')).packages)).remembered).toBe(true);
+    now += 2 * 3600_000;
+    expect((await open(dir, u, { now: () => now }).judgeLockfile('digest-1', lockfile(git('evil')).packages)).remembered).toBe(false);
+  });
+});

@@ -24,6 +24,8 @@ import type { CheckResult } from '../report/result.js';
 import { consequenceOf, idsWhere, type Purpose } from './consequence.js';
 import { createDecider } from './decider.js';
 import { scriptEvidence } from './gather.js';
+import { digestOf, RememberedVerdicts } from './remembered.js';
+import { defaultStateDir, memoSecret } from '../cache/verified-versions.js';
 
 export interface GateOptions {
   /** The project root: the folder of the lockfile the package manager installs (a workspace root from a member). */
@@ -48,6 +50,13 @@ export interface GateOptions {
   fetch?: typeof fetch;
   /** Where this user's memo secret lives (default: `defaultStateDir`). */
   stateDir?: string;
+  /**
+   * The build of the code judging (a content hash of the shipped bundle). Given, `judgeLockfile` remembers the
+   * verdicts that let an install go on for this build only; absent, nothing is remembered.
+   */
+  engine?: string;
+  /** The clock of remembered verdicts (tests). */
+  now?: () => number;
 }
 
 /** What one judgement may use beyond the packages themselves. */
@@ -103,6 +112,12 @@ export interface Verdict {
   report(lockfile: CheckResult['lockfile']): CheckResult;
 }
 
+/** What a whole-lockfile judgement gives a hook that needs only what blocks, what is skipped and what to say. */
+export type LockfileVerdict = Pick<Verdict, 'findings' | 'blocking' | 'skipped' | 'blocked' | 'exitCode' | 'notices' | 'strippedRegistries' | 'skippedNotice'> & {
+  /** Whether the verdict was remembered from an identical decision (nothing was translated or judged). */
+  readonly remembered: boolean;
+};
+
 /** The policy's build allowance in the terms of a package manager's own allowlist (names and exact versions). */
 export interface BuildAllowance {
   /** Entries for a native allowlist: `name` for an entry without a range, `name@version` for each candidate a range covers. */
@@ -141,12 +156,23 @@ export interface Gate {
   readonly builds: BuildAllowance;
   /** Gathers evidence for `packages`, evaluates the policy and decides every consequence. */
   judge(packages: readonly PackageNode[], inputs?: JudgeInputs): Promise<Verdict>;
+  /**
+   * Judges a whole lockfile as `judge` does, unless this gate already let the identical lockfile (`digest`: of
+   * the lockfile as the package manager hands it over) through: then that verdict is replayed and `packages` is
+   * never called (see remembered.ts for what the verdict is keyed by). Only verdicts with nothing blocking are
+   * remembered, and only when the gate knows its engine build.
+   */
+  judgeLockfile(digest: string, packages: () => readonly PackageNode[]): Promise<LockfileVerdict>;
   /** The policy's answer for one copy before any judgement (own code always may). */
   mayBuild(pkg: BuildCandidate): boolean;
   /** Starts fetching a package's metadata for a later judgement; a failure is met (and reported) by that judgement. */
   prefetch(name: string): void;
   /** Waits for metadata requests in flight to finish their cache writes (call before a refusal ends the process). */
   settle(): Promise<void>;
+}
+
+function pickLockfileVerdict(v: Verdict): Omit<LockfileVerdict, 'remembered'> {
+  return { findings: v.findings, blocking: v.blocking, skipped: v.skipped, blocked: v.blocked, exitCode: v.exitCode, notices: v.notices, strippedRegistries: v.strippedRegistries, skippedNotice: v.skippedNotice };
 }
 
 /** Opens the gate for one project and one install: loads the policy (PortcullisError when it is invalid or ambiguous). */
@@ -173,6 +199,36 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
     ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
   });
+
+  const consequences = (findings: readonly Finding[], partial: boolean, unskippable: ReadonlySet<string> = new Set()) =>
+    consequenceOf(findings, { purpose: options.purpose ?? 'install', strict: strict && !partial, scriptsUnskippable: unskippable });
+  let remembered: RememberedVerdicts | undefined;
+  const rememberedVerdicts = () => {
+    const env = options.env ?? process.env;
+    return (remembered ??= new RememberedVerdicts(options.cacheDir ?? defaultCacheDir(env), options.dir, memoSecret(options.stateDir ?? defaultStateDir(env)), options.now));
+  };
+  /** Everything a lockfile's verdict is decided from, besides the lockfile. */
+  const gateDigest = async () => {
+    const env = options.env ?? process.env;
+    const settings = Object.keys(env)
+      .filter((name) => name.startsWith('PORTCULLIS_'))
+      .sort()
+      .map((name) => [name, env[name]]);
+    const registries = options.registryConfig;
+    return digestOf({
+      engine: options.engine,
+      dir: options.dir,
+      start: options.start ?? options.dir,
+      packageManager: options.packageManager,
+      surface,
+      purpose: options.purpose ?? 'install',
+      strict,
+      policy,
+      registries: { defaultRegistry: registries.defaultRegistry, scopes: registries.scopes, auth: digestOf(registries.auth) },
+      settings,
+      decider: await decider.inputsDigest(),
+    });
+  };
 
   return {
     dir: options.dir,
@@ -211,6 +267,23 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     mayBuild: policyMayBuild,
     prefetch: (name) => decider.prefetch(name),
     settle: () => decider.settle(),
+    async judgeLockfile(digest, packages) {
+      const memo = options.engine !== undefined ? rememberedVerdicts() : undefined;
+      const key = memo?.enabled === true ? `${await gateDigest()}\0${digest}` : undefined;
+      const hit = key === undefined ? undefined : memo!.recall(key);
+      if (hit !== undefined) {
+        const { blocking, skipped, exitCode } = consequences(hit.findings, false);
+        // Remembered only when nothing blocked; were the consequences to differ now, decide again.
+        if (blocking.length === 0) {
+          return { findings: hit.findings, blocking, skipped, blocked: new Set<string>(), exitCode, notices: hit.notices, strippedRegistries: hit.strippedRegistries, skippedNotice: skippedNotice(skipped, surface), remembered: true };
+        }
+      }
+      const verdict = await this.judge(packages());
+      if (key !== undefined && verdict.blocking.length === 0 && verdict.exitCode === 0) {
+        memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries] });
+      }
+      return { ...pickLockfileVerdict(verdict), remembered: false };
+    },
     async judge(packages, inputs = {}) {
       const decision = await decider.decide(packages, {
         ...(inputs.readInstalled ? { readInstalled: inputs.readInstalled } : {}),
@@ -219,11 +292,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       });
       if (inputs.partial !== true) decider.save();
       const findings = decision.findings.map((f) => forSurface(f, surface));
-      const { blocking, skipped, exitCode } = consequenceOf(findings, {
-        purpose: options.purpose ?? 'install',
-        strict: strict && inputs.partial !== true,
-        scriptsUnskippable: idsWhere(packages, inputs.scriptsUnskippable),
-      });
+      const { blocking, skipped, exitCode } = consequences(findings, inputs.partial === true, idsWhere(packages, inputs.scriptsUnskippable));
       const copies = new Map<string, PackageNode[]>();
       for (const pkg of packages) {
         const key = `${pkg.name}@${pkg.version}`;

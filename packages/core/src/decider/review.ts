@@ -6,7 +6,8 @@
 import { defaultCacheDir } from '../cache/metadata.js';
 import type { Env } from '../env.js';
 import type { Finding } from '../finding.js';
-import { INSTALL_SCRIPTS, type PackageNode } from '../model.js';
+import { INSTALL_SCRIPTS, type LockfileKind, type PackageNode } from '../model.js';
+import type { RegistryConfig } from '../registry/config.js';
 import { createRegistryClient } from '../registry/client.js';
 import { approveCommand as approveCommandFor, type Surface } from '../report/notices.js';
 import { approveCooldown, approvePublishers, approveScripts, describeApproval, describeCooldownApproval, describePublisherApproval, type Approval, type CooldownApproval, type PublisherApproval } from './approve.js';
@@ -222,13 +223,20 @@ export interface ReviewedApproval {
 }
 
 /** Writes the chosen entries through approve's own functions (scripts, then cooldown exceptions, then publisher pins). */
-export async function approveReviewed(dir: string, chosen: readonly ReviewEntry[], options: { env?: Env; offline?: boolean; fetch?: typeof fetch } = {}): Promise<ReviewedApproval> {
+export async function approveReviewed(dir: string, chosen: readonly ReviewEntry[], options: { env?: Env; kind?: LockfileKind; registryConfig?: RegistryConfig; offline?: boolean; fetch?: typeof fetch } = {}): Promise<ReviewedApproval> {
   const args = (form: ApproveForm) => [...new Set(chosen.filter((e) => e.form === form).flatMap((e) => e.approves))];
-  const env = options.env ?? process.env;
+  const base = { env: options.env ?? process.env, ...(options.kind ? { kind: options.kind } : {}) };
   const out: ReviewedApproval = {};
-  if (args('scripts').length > 0) out.scripts = await approveScripts(dir, args('scripts'), { env });
-  if (args('cooldown').length > 0) out.cooldown = await approveCooldown(dir, args('cooldown'), { env });
-  if (args('publisher').length > 0) out.publishers = await approvePublishers(dir, args('publisher'), { env, ...(options.offline !== undefined ? { offline: options.offline } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
+  if (args('scripts').length > 0) out.scripts = await approveScripts(dir, args('scripts'), base);
+  if (args('cooldown').length > 0) out.cooldown = await approveCooldown(dir, args('cooldown'), base);
+  if (args('publisher').length > 0) {
+    out.publishers = await approvePublishers(dir, args('publisher'), {
+      ...base,
+      ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}),
+      ...(options.offline !== undefined ? { offline: options.offline } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+  }
   return out;
 }
 

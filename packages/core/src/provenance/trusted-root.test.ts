@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
 import { PUBLIC_GOOD_TRUSTED_ROOT } from './public-good-root.js';
-import { defaultTrust, loadTrustedRoot, MAX_TRUSTED_ROOT_BYTES, trustFromRoot } from './trusted-root.js';
+import { defaultTrust, defaultTrustId, loadTrustedRoot, MAX_TRUSTED_ROOT_BYTES, trustFromRoot } from './trusted-root.js';
 import { trustedRootJson } from './vectors.fixture.js';
 
 const refusal = (run: () => unknown): string => {
@@ -81,5 +81,12 @@ describe('loadTrustedRoot', () => {
     truncateSync(join(dir, 'big.json'), MAX_TRUSTED_ROOT_BYTES + 1);
     expect(refusal(() => loadTrustedRoot(join(dir, 'big.json')))).toBe(`${join(dir, 'big.json')}: the trusted root is 4194305 bytes, larger than the 4194304-byte limit`);
     expect(refusal(() => loadTrustedRoot(dir))).toContain(`${dir}: cannot read`);
+  });
+});
+
+describe('defaultTrustId', () => {
+  it('is the embedded root’s SigstoreTrust.id, computed without building the trust (remembered provenance is filed under it)', () => {
+    expect(defaultTrustId()).toBe(defaultTrust().id);
+    expect(defaultTrustId()).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -161,7 +161,7 @@ export function trustFromRoot(json: unknown, source: string): SigstoreTrust {
     } catch (error) {
       throw new RootError(`sigstore cannot use it (${error instanceof Error ? error.message : String(error)})`);
     }
-    const id = createHash('sha256').update(JSON.stringify(json)).digest('hex');
+    const id = trustedRootId(json);
     return { source, id, material, verifier: new Verifier(material), tlogs, ctlogs, authorities: cas };
   } catch (error) {
     if (error instanceof RootError) throw new PortcullisError('POLICY_INVALID', `${source}: not a usable Sigstore trusted root: ${error.message}`);
@@ -200,7 +200,19 @@ export function loadTrustedRoot(file: string): SigstoreTrust {
   return trustFromRoot(json, file);
 }
 
+/** The digest remembered verdicts are kept under for a root (SigstoreTrust.id), without building the trust. */
+export function trustedRootId(json: unknown): string {
+  return createHash('sha256').update(JSON.stringify(json)).digest('hex');
+}
+
 let publicGood: SigstoreTrust | undefined;
+let publicGoodId: string | undefined;
+
+/** defaultTrust().id, without parsing certificates and keys (remembered provenance is looked up by it). */
+export function defaultTrustId(): string {
+  publicGoodId ??= publicGood?.id ?? trustedRootId(PUBLIC_GOOD_TRUSTED_ROOT);
+  return publicGoodId;
+}
 
 /** The Sigstore public-good trust Portcullis ships (built once). */
 export function defaultTrust(): SigstoreTrust {

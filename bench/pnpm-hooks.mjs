@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// What each pnpmfile hook costs pnpm, apart from what Portcullis does in it: the same install (synthetic graph,
+// test registry on 127.0.0.1) with no pnpmfile, with an empty pnpmfile (`module.exports = {}`: the no-op
+// control), with each hook Portcullis declares alone and doing nothing, with all four doing nothing, and with
+// Portcullis' pnpmfile. cold (no lockfile, empty store and caches), warm (the same install again) and frozen
+// (`--frozen-lockfile`, node_modules removed). The order rotates every round; medians. Prints the table and
+// updates the pnpm-hooks section of docs/benchmarks.md.
+//
+//   node bench/pnpm-hooks.mjs [--packages 1000] [--runs 3] [--pnpm 12,11,10] [--modes warm,frozen,cold]
+//                             [--all-variants 12] [--no-write]
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, expectExit, loadTestRegistry, machine, median, ms, parseArgs, PNPMFILE, requireBuilt, rotate, run, spread, today, tool, writeSection } from './lib.mjs';
+
+const args = parseArgs();
+const SIZE = args.number('--packages', 1000);
+const RUNS = Math.max(1, args.number('--runs', 3));
+const MAJORS = args.list('--pnpm', ['12', '11', '10']).map(Number);
+const MODES = args.list('--modes', ['warm', 'frozen', 'cold']);
+// pnpm majors measured with every hook alone; the others with none / empty / all four / Portcullis only.
+const ALL_VARIANTS = args.list('--all-variants', ['12']).map(Number);
+const WRITE = !args.flag('--no-write');
+const SEED = 2026;
+const TARGET = 1.05;
+
+requireBuilt(CLI, PNPMFILE);
+
+const NOOP = {
+  updateConfig: 'updateConfig(config) { return config; }',
+  readPackage: 'readPackage(manifest) { return manifest; }',
+  preResolution: 'preResolution() {}',
+  afterAllResolved: 'afterAllResolved(lockfile) { return lockfile; }',
+};
+const hooksFile = (names) => `module.exports = { hooks: { ${names.map((n) => NOOP[n]).join(', ')} } };\n`;
+const VARIANTS = [
+  ['none', 'no pnpmfile', null],
+  ['empty', 'empty pnpmfile (`module.exports = {}`)', 'module.exports = {};\n'],
+  ['updateConfig', '`updateConfig` alone', hooksFile(['updateConfig'])],
+  ['readPackage', '`readPackage` alone', hooksFile(['readPackage'])],
+  ['preResolution', '`preResolution` alone', hooksFile(['preResolution'])],
+  ['afterAllResolved', '`afterAllResolved` alone', hooksFile(['afterAllResolved'])],
+  ['all4', 'the four, doing nothing', hooksFile(Object.keys(NOOP))],
+  ['portcullis', 'Portcullis', 'portcullis'],
+];
+const SHORT = new Set(['none', 'empty', 'all4', 'portcullis']);
+
+async function createProject(base, major, registry, dependencies, variant) {
+  const dir = join(base, 'project');
+  const home = join(base, 'home');
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(home, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'bench-app', version: '1.0.0', private: true, dependencies }, null, 2)}\n`);
+  writeFileSync(join(dir, '.npmrc'), `registry=${registry.url}\n`);
+  writeFileSync(join(home, '.npmrc'), '');
+  const env = { PATH: process.env.PATH, HOME: home, TMPDIR: tmpdir(), PORTCULLIS_CACHE_DIR: join(home, 'portcullis-cache'), npm_config_userconfig: join(home, '.npmrc'), COREPACK_ENABLE_STRICT: '0', NO_COLOR: '1', CI: 'true' };
+  const [, , source] = variant;
+  if (source === 'portcullis') {
+    writeFileSync(join(dir, 'portcullis.json'), `${JSON.stringify({ scripts: { allow: [] }, registries: { [registry.url]: { keys: registry.keys.keys } } }, null, 2)}\n`);
+    expectExit(await run(process.execPath, [CLI, 'init', 'pnpm'], { cwd: dir, env }), 'portcullis init pnpm');
+  } else if (source !== null) {
+    writeFileSync(join(dir, '.pnpmfile.cjs'), source);
+  }
+  return { dir, home, env, tool: tool('pnpm', major), name: variant[0] };
+}
+
+function reset(p, mode) {
+  const rm = (...parts) => rmSync(join(...parts), { recursive: true, force: true });
+  if (mode === 'warm') return;
+  rm(p.dir, 'node_modules');
+  if (mode !== 'cold') return;
+  rm(p.dir, 'pnpm-lock.yaml');
+  rm(p.home, 'pnpm-store');
+  rm(p.home, 'pnpm-cache');
+  rm(p.home, 'portcullis-cache');
+}
+
+async function timed(p, mode) {
+  reset(p, mode);
+  const own = [`--store-dir=${join(p.home, 'pnpm-store')}`, `--cache-dir=${join(p.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false', '--config.strict-dep-builds=false'];
+  const argv = mode === 'frozen' ? ['install', '--frozen-lockfile', ...own] : mode === 'cold' ? ['install', '--no-frozen-lockfile', ...own] : ['install', ...own];
+  const r = expectExit(await run(p.tool.command, [...p.tool.args, ...argv], { cwd: p.dir, env: p.env }), `pnpm ${p.tool.version} ${p.name} ${mode}`);
+  return r.ms;
+}
+
+const started = Date.now();
+const { startRegistry, syntheticGraph } = await loadTestRegistry();
+const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-hooks-'));
+const rows = [];
+const graph = syntheticGraph({ packages: SIZE, seed: SEED });
+const registry = await startRegistry({ packages: graph.packages });
+try {
+  for (const major of MAJORS) {
+    const variants = VARIANTS.filter(([name]) => ALL_VARIANTS.includes(major) || SHORT.has(name));
+    const projects = [];
+    for (const variant of variants) projects.push(await createProject(join(work, `${major}`, variant[0]), major, registry, graph.dependencies, variant));
+    // warm and frozen need a lockfile and full caches.
+    for (const p of projects) await timed(p, 'cold');
+    for (const mode of MODES) {
+      const times = await rotate(RUNS, projects.map((p) => () => timed(p, mode)));
+      const byName = Object.fromEntries(projects.map((p, i) => [p.name, times[i]]));
+      rows.push({ version: projects[0].tool.version, mode, variants, byName });
+      const m = (name) => median(byName[name]);
+      process.stdout.write(`pnpm ${projects[0].tool.version} ${mode}: ${variants.map(([name]) => `${name} ${ms(m(name))}`).join(', ')} ms; Portcullis/empty ${(m('portcullis') / m('empty')).toFixed(2)}\n`);
+    }
+    rmSync(join(work, `${major}`), { recursive: true, force: true });
+  }
+} finally {
+  await registry.close();
+  rmSync(work, { recursive: true, force: true });
+}
+
+const lines = [];
+for (const row of rows) {
+  const m = (name) => (row.byName[name] === undefined ? undefined : median(row.byName[name]));
+  const ratio = m('portcullis') / m('empty');
+  lines.push(`### pnpm ${row.version}, ${row.mode}`, '');
+  lines.push('| pnpmfile | ms, median (min–max) | ÷ no pnpmfile | ÷ empty pnpmfile |');
+  lines.push('|---|---:|---:|---:|');
+  for (const [name, label] of row.variants) {
+    const xs = row.byName[name];
+    lines.push(`| ${name === 'portcullis' ? '**Portcullis**' : label} | ${ms(median(xs))} (${spread(xs)}) | ${(median(xs) / m('none')).toFixed(2)} | ${name === 'portcullis' ? `**${ratio.toFixed(2)}**` : (median(xs) / m('empty')).toFixed(2)} |`);
+  }
+  lines.push('', `Portcullis ÷ the empty pnpmfile (the no-op control): **${ratio.toFixed(2)}** — target ≤ ${TARGET.toFixed(2)}: **${ratio <= TARGET ? 'met' : 'missed'}**.`, '');
+}
+const body = [
+  '## pnpm: what each hook costs, and what is ours',
+  '',
+  `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, and Portcullis' own pnpmfile (policy allowing no builds, signatures checked). ${RUNS} rounds, the order rotating; medians.`,
+  '**Any pnpmfile at all, even an empty one, turns off pnpm 12\'s "Already up to date" shortcut** (pnpm records the pnpmfiles in `node_modules/.pnpm-workspace-state-v1.json` and takes the full install path with a hook worker): that is pnpm\'s price for a pnpmfile, outside our code. The empty pnpmfile is therefore the control Portcullis is held to (target ≤ 1.05 of it).',
+  `Machine: ${machine()}.`,
+  '',
+  ...lines,
+  `Wall time of this script: ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+].join('\n');
+process.stdout.write(`\n${body}\n`);
+if (WRITE) writeSection('pnpm-hooks', body);

@@ -1,0 +1,54 @@
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AuthenticatedMemo } from './authenticated-memo.js';
+import { memoSecret } from './verified-versions.js';
+
+const temp = (prefix: string) => mkdtempSync(join(tmpdir(), `portcullis-memo-${prefix}-`));
+const isString = (value: unknown): value is string => typeof value === 'string';
+const fileOf = (cache: string) => join(cache, 'test-v1', readdirSync(join(cache, 'test-v1'))[0]!);
+
+function saved(cache: string, secret: Buffer, values: Record<string, string>): string {
+  const memo = AuthenticatedMemo.open('test-v1', cache, '/project', secret, isString);
+  for (const [key, value] of Object.entries(values)) memo.set(key, value);
+  memo.save();
+  return fileOf(cache);
+}
+
+describe('AuthenticatedMemo: one tag for the whole file', () => {
+  it('a file whose file-wide tag verifies is read without checking each entry (one HMAC per file)', () => {
+    const cache = temp('cache');
+    const secret = memoSecret(temp('state'))!;
+    const file = saved(cache, secret, { a: 'one', b: 'two' });
+    // Break every per-entry tag but re-sign the entries' exact text with the file-wide tag: still read, so the
+    // per-entry tags were not what the reader relied on.
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { format: string; entries: Array<[string, string, string]> };
+    for (const entry of doc.entries) entry[2] = 'AAAAAAAAAAAAAAAAAAAAAA==';
+    const entriesText = JSON.stringify(doc.entries);
+    const mac = createHmac('sha256', secret).update('test-v1\0file\0').update(entriesText).digest('base64');
+    writeFileSync(file, `{"format":"test-v1","mac":"${mac}","entries":${entriesText}}`);
+    const reopened = AuthenticatedMemo.open('test-v1', cache, '/project', secret, isString);
+    expect(reopened.get('a')).toBe('one');
+    expect(reopened.get('b')).toBe('two');
+  });
+
+  it('a file-wide tag never vouches for entries outside the bytes it covers (a second "entries" key, another secret)', () => {
+    const secret = memoSecret(temp('state'))!;
+    const cache = temp('cache');
+    const file = saved(cache, secret, { a: 'one' });
+    const text = readFileSync(file, 'utf8');
+    const forged = JSON.parse(text) as { entries: Array<[string, string, string]> };
+    const [id, , tag] = forged.entries[0]!;
+    // JSON.parse keeps the last "entries": a forged list appended after the signed one must not be read as signed.
+    writeFileSync(file, `${text.slice(0, -1)},"entries":[["${id}","evil","${tag}"]]}`);
+    expect(AuthenticatedMemo.open('test-v1', cache, '/project', secret, isString).get('a')).toBeUndefined();
+    // Prepended before the header: the signed entries are what is read.
+    writeFileSync(file, `{"entries":[["${id}","evil","${tag}"]],${text.slice(1)}`);
+    expect(AuthenticatedMemo.open('test-v1', cache, '/project', secret, isString).get('a')).toBe('one');
+    // Another user's secret: neither the file tag nor the entry tags verify.
+    writeFileSync(file, text);
+    expect(AuthenticatedMemo.open('test-v1', cache, '/project', memoSecret(temp('other'))!, isString).get('a')).toBeUndefined();
+  });
+});

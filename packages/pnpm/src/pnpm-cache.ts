@@ -1,0 +1,98 @@
+/**
+ * pnpm 12 keeps the registry metadata it fetched — `dist.signatures` included — in its own cache
+ * (`<cacheDir>/v12/metadata/<registry>/<name>.jsonl`), but hands readPackage manifests without the signatures.
+ * Reading the version's document from that cache saves fetching the packument a second time. What is read
+ * there is hostile input like any registry document: bounded, parsed defensively, and only ever *supplied* to
+ * the gate, which verifies its signatures against the policy's keys and the integrity pnpm will install. A
+ * missing, torn or unfamiliar file just means the packument is fetched as before.
+ *
+ * Layout (observed on pnpm 12.21): a first line `pnpm-meta-v1 <header bytes> <index bytes>`, then the header
+ * (etag, modified), the index (`{"name", "distTags", "versions": [[version, offset, length], …]}`), then each
+ * version's document at its offset (bytes, from the end of the index).
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { isValidPackageName } from '@portcullis/core';
+
+/** A cached document larger than this is not read (the packument is fetched instead). */
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
+const FIRST_LINE = /^pnpm-meta-v1 (\d{1,9}) (\d{1,9})$/;
+
+/** pnpm 12's folder name for a registry URL (`http://127.0.0.1:4873/` → `http%3A+127.0.0.1+4873`). */
+export function registryFolder(registry: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(registry);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const rest = `${url.host}${url.pathname}`.replace(/\/+$/, '').split(/[/:]/).filter(Boolean);
+  if (rest.some((part) => part === '.' || part === '..' || part.includes('\\'))) return undefined;
+  return [encodeURIComponent(url.protocol), ...rest].join('+');
+}
+
+function readAll(file: string): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const { size } = fstatSync(fd);
+    if (size > MAX_FILE_BYTES) return undefined;
+    const buffer = Buffer.allocUnsafe(size);
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, buffer, read, size - read, read);
+      if (n === 0) return undefined;
+      read += n;
+    }
+    return buffer;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function parse(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The document pnpm 12 cached for `name@version` from `registry`, or undefined. Never throws. The caller still
+ * has the gate verify it (signature, integrity): this only saves a request.
+ */
+export function pnpmCachedVersion(cacheDir: string, registry: string, name: string, version: string): unknown {
+  if (!isValidPackageName(name)) return undefined;
+  const folder = registryFolder(registry);
+  if (folder === undefined) return undefined;
+  const bytes = readAll(join(cacheDir, 'v12', 'metadata', folder, ...name.split('/')) + '.jsonl');
+  if (bytes === undefined) return undefined;
+  const newline = bytes.indexOf(0x0a);
+  if (newline < 0 || newline > 64) return undefined;
+  const first = FIRST_LINE.exec(bytes.subarray(0, newline).toString('latin1'));
+  if (first === null) return undefined;
+  const headerEnd = newline + 1 + Number(first[1]);
+  const indexEnd = headerEnd + Number(first[2]);
+  if (indexEnd > bytes.length) return undefined;
+  const index = parse(bytes.subarray(headerEnd, indexEnd));
+  if (typeof index !== 'object' || index === null || (index as { name?: unknown }).name !== name) return undefined;
+  const versions = (index as { versions?: unknown }).versions;
+  if (!Array.isArray(versions)) return undefined;
+  for (const entry of versions) {
+    if (!Array.isArray(entry) || entry[0] !== version) continue;
+    const [, offset, length] = entry as unknown[];
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (offset as number) < 0 || (length as number) <= 0) return undefined;
+    const start = indexEnd + (offset as number);
+    const end = start + (length as number);
+    if (end > bytes.length) return undefined;
+    const doc = parse(bytes.subarray(start, end));
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
+    const { name: docName, version: docVersion } = doc as { name?: unknown; version?: unknown };
+    return docName === name && docVersion === version ? doc : undefined;
+  }
+  return undefined;
+}
