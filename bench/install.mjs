@@ -14,23 +14,21 @@
 //   node bench/install.mjs [--sizes 1000,3000] [--modes cold,warm,frozen]
 //                          [--pms pnpm10,pnpm11,pnpm12,yarn,npm11,npm12]
 //                          [--rounds '1000:warm=5,frozen=3,cold=3;3000:warm=3,frozen=1,cold=1'] [--runs N]
-//                          [--attribution-sizes 1000] [--attribution-pms pnpm10,pnpm12] [--attribution-runs 3] [--no-write]
+//                          [--no-write]
+//
+// What each pnpmfile hook costs pnpm itself (a no-op control) is bench/pnpm-hooks.mjs.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alternate, rotate, CLI, expectExit, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, NPM_WRAPPER, parseArgs, PNPMFILE, requireBuilt, run, spread, today, tool, writeSection, YARN_PLUGIN } from './lib.mjs';
+import { alternate, CLI, expectExit, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, NPM_WRAPPER, parseArgs, PNPMFILE, requireBuilt, run, spread, today, tool, writeSection, YARN_PLUGIN } from './lib.mjs';
 
 const args = parseArgs();
 const SIZES = args.list('--sizes', ['1000', '3000']).map(Number);
-const ATTRIBUTION_SIZES = args.list('--attribution-sizes', ['1000']).map(Number);
-const ATTRIBUTION_RUNS = Math.max(1, args.number('--attribution-runs', 3));
-const ATTRIBUTION_PMS = args.list('--attribution-pms', ['pnpm10', 'pnpm12']).filter((pm) => pm.startsWith('pnpm'));
 const PMS = args.list('--pms', ['pnpm10', 'pnpm11', 'pnpm12', 'yarn', 'npm11', 'npm12']);
 const MODES = args.list('--modes', ['cold', 'warm', 'frozen']);
 const WRITE = !args.flag('--no-write');
 const SEED = 2026;
 const TARGET = { cold: 1.1, warm: 1.05, frozen: 1.05 };
-const EMPTY_HOOKS = 'module.exports = { hooks: { updateConfig(config) { return config; }, readPackage(manifest) { return manifest; }, preResolution() {}, afterAllResolved(lockfile) { return lockfile; } } };\n';
 
 /** `size:mode=rounds,...;size:...` → rounds of one cell; sizes not listed take the rounds of the largest listed size below them (else the smallest). */
 function parseRounds(spec) {
@@ -53,7 +51,7 @@ requireBuilt(CLI, NPM_WRAPPER, PNPMFILE, YARN_PLUGIN);
 const toolFor = (pm) => (pm === 'yarn' ? tool('yarn') : tool(pm.replace(/\d+$/, ''), Number(pm.match(/\d+$/)[0])));
 
 /** One project folder with its own caches: the bare one, or the guarded one set up as a user does. */
-async function createProject(base, pm, registry, dependencies, guarded, emptyPnpmfile = false) {
+async function createProject(base, pm, registry, dependencies, guarded) {
   const dir = join(base, 'project');
   const home = join(base, 'home');
   mkdirSync(dir, { recursive: true });
@@ -86,9 +84,6 @@ async function createProject(base, pm, registry, dependencies, guarded, emptyPnp
     CI: 'true',
   };
   writeFileSync(join(home, '.npmrc'), '');
-  // A pnpmfile with Portcullis' four hooks doing nothing: what having those hooks costs in pnpm itself,
-  // apart from what Portcullis does in them.
-  if (emptyPnpmfile) writeFileSync(join(dir, '.pnpmfile.cjs'), EMPTY_HOOKS);
   if (guarded) {
     // Nothing may build (the graph's ~3 % postinstall packages are skipped with a notice, as bare pnpm/Yarn/npm-with-ignore-scripts skip them).
     writeFileSync(join(dir, 'portcullis.json'), `${JSON.stringify({ scripts: { allow: [] }, registries: { [registry.url]: { keys: registry.keys.keys } } }, null, 2)}\n`);
@@ -148,7 +143,6 @@ const started = Date.now();
 const { startRegistry, syntheticGraph } = await loadTestRegistry();
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-install-'));
 const results = [];
-const attribution = [];
 const versions = new Map();
 try {
   for (const size of SIZES) {
@@ -168,15 +162,6 @@ try {
           results.push(row);
           const ratio = median(g.map((x) => x.ms)) / median(b.map((x) => x.ms));
           process.stdout.write(`${size} ${label(bare)} ${mode}: bare ${ms(median(b.map((x) => x.ms)))} ms, guarded ${ms(median(g.map((x) => x.ms)))} ms, ratio ${ratio.toFixed(2)}; peak ${mb(median(b.map((x) => x.rssMB)))} / ${mb(median(g.map((x) => x.rssMB)))} MB\n`);
-        }
-        // pnpm: bare vs a pnpmfile with the same hooks doing nothing vs Portcullis, rotating — what the hooks cost pnpm, and what is ours.
-        if (ATTRIBUTION_PMS.includes(pm) && ATTRIBUTION_SIZES.includes(size)) {
-          const empty = await createProject(join(work, `${size}`, pm, 'empty'), pm, registry, graph.dependencies, false, true);
-          for (const mode of modes) {
-            if (mode !== 'cold') await timed(empty, 'cold');
-            const [b, e, g] = await rotate(ATTRIBUTION_RUNS, [() => timed(bare, mode), () => timed(empty, mode), () => timed(guarded, mode)]);
-            attribution.push({ size, label: label(bare), mode, bare: b, empty: e, guarded: g });
-          }
         }
         rmSync(join(work, `${size}`, pm), { recursive: true, force: true });
       }
@@ -205,17 +190,6 @@ for (const size of SIZES) {
     const mode = typeof modeLabel[r.mode] === 'string' ? modeLabel[r.mode] : modeLabel[r.mode][r.kind];
     lines.push(`| ${r.label} | ${mode} | ${bm.length} | ${ms(median(bm))} (${spread(bm)}) | ${ms(median(gm))} (${spread(gm)}) | **${ratio.toFixed(2)}** | ${min(r.ratios).toFixed(2)}–${max(r.ratios).toFixed(2)} | ${verdict} | ${mb(mBare)} → ${mb(mGuarded)} (${mGuarded - mBare >= 0 ? '+' : ''}${mb(mGuarded - mBare)}) |`);
     installed.set(size, true);
-  }
-  lines.push('');
-}
-if (attribution.length > 0) {
-  lines.push('### pnpm: what the hooks cost pnpm, and what is ours', '');
-  lines.push(`The same install with no pnpmfile, with a pnpmfile declaring Portcullis' four hooks that do nothing (\`updateConfig\`, \`readPackage\`, \`preResolution\`, \`afterAllResolved\` returning what they get) and with Portcullis' — ${ATTRIBUTION_RUNS} rounds, the order rotating. Declaring hooks changes what pnpm does (no "already up to date" shortcut; on pnpm 12 a hook worker, and with \`afterAllResolved\` it fetches the metadata of direct dependencies even on \`--frozen-lockfile\`): that part is pnpm's price for hooks; Portcullis − no-op is ours.`, '');
-  lines.push('| packages | pnpm | mode | bare ms | no-op hooks ms | Portcullis ms | no-op/bare | Portcullis/no-op | Portcullis − no-op |');
-  lines.push('|---:|---|---|---:|---:|---:|---:|---:|---:|');
-  for (const a of attribution) {
-    const [b, e, g] = [a.bare, a.empty, a.guarded].map((xs) => median(xs.map((x) => x.ms)));
-    lines.push(`| ${a.size.toLocaleString('en-US')} | ${a.label} | ${a.mode} | ${ms(b)} | ${ms(e)} | ${ms(g)} | ${(e / b).toFixed(2)} | ${(g / e).toFixed(2)} | ${ms(g - e)} ms |`);
   }
   lines.push('');
 }

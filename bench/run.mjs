@@ -8,7 +8,7 @@
 // rounds, 1,000 packages at most, a subset (the install rows of pnpm 12, Yarn and npm 11 warm and frozen);
 // it writes nothing to docs/benchmarks.md.
 //
-//   node bench/run.mjs [--quick] [--only signatures,check,audit,install,npm-wrapper,provenance,cooldown,advisories,verdaccio] [--no-write]
+//   node bench/run.mjs [--quick] [--only signatures,check,audit,install,npm-wrapper,provenance,cooldown,advisories,verdaccio,pnpm-hooks] [--no-write]
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { machine, parseArgs, root, today, tool, writeSection } from './lib.mjs';
@@ -20,7 +20,8 @@ const fullSteps = [
   ['signatures', 'signature verification throughput', []],
   ['check', '`portcullis check` scaling curve, 100 → 5,000 packages', ['--sizes', '100,300,1000,3000,5000', '--runs', '5']],
   ['audit', '`portcullis check` vs `pnpm audit signatures`, 3,000 packages', ['--packages', '3000', '--runs', '5', '--pnpm', '12,11']],
-  ['install', 'bare vs guarded installs, six package managers, 1,000 and 3,000 packages', ['--sizes', '1000,3000', '--attribution-sizes', '1000']],
+  ['install', 'bare vs guarded installs, six package managers, 1,000 and 3,000 packages', ['--sizes', '1000,3000']],
+  ['pnpm-hooks', 'what each pnpmfile hook costs pnpm 10/11/12, against a no-op control, 1,000 packages', ['--packages', '1000', '--runs', '3']],
   ['npm-wrapper', '`portcullis-npm install` with nothing to do, 200 packages', ['--runs', '7']],
   ['provenance', '`check` with provenance required, 1,000 packages; bundles verified per second', ['--packages', '1000', '--runs', '3', '--rounds', '7']],
   ['cooldown', '`check` with a cooldown, 1,000 and 3,000 packages', ['--sizes', '1000,3000', '--runs', '3']],
@@ -31,7 +32,8 @@ const quickSteps = [
   ['signatures', 'signature verification throughput', ['--rounds', '3', '--per-round', '5000']],
   ['check', '`portcullis check`, 1,000 packages', ['--sizes', '1000', '--runs', '2']],
   ['audit', '`portcullis check` vs `pnpm audit signatures` (pnpm 12), 1,000 packages', ['--packages', '1000', '--runs', '2', '--pnpm', '12']],
-  ['install', 'bare vs guarded warm and frozen installs, pnpm 12, Yarn, npm 11, 1,000 packages', ['--sizes', '1000', '--pms', 'pnpm12,yarn,npm11', '--modes', 'warm,frozen', '--runs', '3', '--attribution-sizes', '']],
+  ['install', 'bare vs guarded warm and frozen installs, pnpm 12, Yarn, npm 11, 1,000 packages', ['--sizes', '1000', '--pms', 'pnpm12,yarn,npm11', '--modes', 'warm,frozen', '--runs', '3']],
+  ['pnpm-hooks', 'pnpm 12 hooks against the no-op control, warm, 1,000 packages', ['--packages', '1000', '--runs', '2', '--pnpm', '12', '--modes', 'warm']],
   ['npm-wrapper', '`portcullis-npm install` with nothing to do, 200 packages', ['--runs', '5']],
   ['provenance', '`check` with provenance required (quick)', ['--quick']],
   ['cooldown', '`check` with a cooldown (quick)', ['--quick']],
