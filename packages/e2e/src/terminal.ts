@@ -3,10 +3,10 @@
  * `capture-pane -p`) when it is on PATH, else util-linux `script -qfec` (a pseudo-terminal fed through a pipe).
  * Neither on PATH is an error that says what to install, never a silent skip.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 /** Keys a test types: names (tmux's) or literal text. */
 export type Key = 'Space' | 'Down' | 'Up' | 'Enter' | 'C-c' | { text: string };
@@ -15,20 +15,28 @@ export interface Terminal {
   /** Which driver runs it. */
   readonly driver: 'tmux' | 'script';
   /** What the terminal shows now (with scrollback), without colours. */
-  screen(): string;
+  screen(): Promise<string>;
   /** Types keys one after another. */
   send(...keys: Key[]): Promise<void>;
   /** Waits until the screen matches, and returns it; throws with the screen on timeout. */
   waitFor(pattern: RegExp | ((screen: string) => boolean), timeoutMs?: number): Promise<string>;
   /** The command's exit code once it has ended. */
   exitCode(timeoutMs?: number): Promise<number>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 const EXIT_MARK = '[terminal-command-exited ';
 
+/** Whether an executable of that name is on PATH (looked up on disk: nothing is spawned while the registry serves). */
 function onPath(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -53,10 +61,10 @@ export function openTerminal(argv: string[], options: { cwd: string; env: NodeJS
   return terminalDriver() === 'tmux' ? tmuxTerminal(command, options) : scriptTerminal(command, options);
 }
 
-async function poll(read: () => string, test: (screen: string) => boolean, timeoutMs: number, what: string): Promise<string> {
+async function poll(read: () => Promise<string>, test: (screen: string) => boolean, timeoutMs: number, what: string): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const screen = read();
+    const screen = await read();
     if (test(screen)) return screen;
     if (Date.now() > deadline) throw new Error(`terminal: timed out waiting for ${what}; the screen shows:\n${screen}`);
     await sleep(100);
@@ -75,21 +83,25 @@ function tmuxTerminal(command: string, options: { cwd: string; env: NodeJS.Proce
   const home = mkdtempSync(join(tmpdir(), 'pc-tmux-'));
   const socket = join(home, 's');
   const env = { ...options.env, TERM: 'xterm-256color' };
-  const tmux = (...args: string[]) => {
-    const result = spawnSync('tmux', ['-S', socket, '-f', '/dev/null', ...args], { env, encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`tmux ${args[0]} failed: ${result.stderr}`);
-    return result.stdout;
-  };
+  // Asynchronous: the test registry serves from this same process, so nothing may block its event loop.
+  const tmux = (...args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      execFile('tmux', ['-S', socket, '-f', '/dev/null', ...args], { env, encoding: 'utf8' }, (error, stdout, stderr) => (error ? reject(new Error(`tmux ${args[0]} failed: ${stderr || error.message}`)) : resolve(stdout)));
+    });
   // Keep the pane after the command ends, so its last screen and exit mark can be read.
-  tmux('new-session', '-d', '-s', 'e2e', '-x', '200', '-y', '50', '-c', options.cwd, `sh -c ${shellQuote(`${command}; sleep 600`)}`);
-  const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-500', '-t', 'e2e').replace(ANSI, '');
+  const started = tmux('new-session', '-d', '-s', 'e2e', '-x', '200', '-y', '50', '-c', options.cwd, `sh -c ${shellQuote(`${command}; sleep 600`)}`);
+  const screen = async () => {
+    await started;
+    return (await tmux('capture-pane', '-p', '-J', '-S', '-500', '-t', 'e2e')).replace(ANSI, '');
+  };
   return {
     driver: 'tmux',
     screen,
     async send(...keys) {
       for (const key of keys) {
-        if (typeof key === 'string') tmux('send-keys', '-t', 'e2e', key);
-        else tmux('send-keys', '-t', 'e2e', '-l', key.text);
+        await started;
+        if (typeof key === 'string') await tmux('send-keys', '-t', 'e2e', key);
+        else await tmux('send-keys', '-t', 'e2e', '-l', key.text);
         // Pacing only (a person types no faster): each key is still checked on the screen by the test.
         await sleep(150);
       }
@@ -98,8 +110,8 @@ function tmuxTerminal(command: string, options: { cwd: string; env: NodeJS.Proce
     async exitCode(timeoutMs = 60_000) {
       return exitCodeOf(await poll(screen, (s) => exitCodeOf(s) !== undefined, timeoutMs, 'the command to end'))!;
     },
-    close() {
-      spawnSync('tmux', ['-S', socket, 'kill-server'], { env, stdio: 'ignore' });
+    async close() {
+      await tmux('kill-server').catch(() => undefined);
       rmSync(home, { recursive: true, force: true });
     },
   };
@@ -113,7 +125,7 @@ function scriptTerminal(command: string, options: { cwd: string; env: NodeJS.Pro
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
   child.stderr.on('data', (d: Buffer) => (output += d.toString('utf8')));
-  const screen = () => output.replace(ANSI, '');
+  const screen = async () => output.replace(ANSI, '');
   return {
     driver: 'script',
     screen,
@@ -127,7 +139,7 @@ function scriptTerminal(command: string, options: { cwd: string; env: NodeJS.Pro
     async exitCode(timeoutMs = 60_000) {
       return exitCodeOf(await poll(screen, (s) => exitCodeOf(s) !== undefined, timeoutMs, 'the command to end'))!;
     },
-    close() {
+    async close() {
       if (child.exitCode === null) child.kill('SIGKILL');
     },
   };

@@ -53,10 +53,11 @@ async function pickAlphaAndGamma(project: Project): Promise<{ screen: string; co
     expect(lastFrame(picked)).toMatch(/◉ gamma-build@2\.1\.0/);
     await terminal.send('Enter');
     const code = await terminal.exitCode();
-    if (process.env.PORTCULLIS_E2E_SHOW_SCREEN) console.log(terminal.screen());
-    return { screen: terminal.screen(), code };
+    const screen = await terminal.screen();
+    if (process.env.PORTCULLIS_E2E_SHOW_SCREEN) console.log(screen);
+    return { screen, code };
   } finally {
-    terminal.close();
+    await terminal.close();
   }
 }
 

@@ -177,5 +177,13 @@ describe('portcullis init yarn and yarn portcullis check', () => {
     expect(report.findings.map((f) => `${f.code} ${f.package}`)).toEqual(['SCRIPT_NOT_ALLOWED evil-postinstall']);
     expect(report.findings[0]!.fix).toBe('yarn portcullis approve evil-postinstall@1.0.0');
     expect(check.code).toBe(1);
+
+    // --format github through Yarn: the annotation at the line yarn.lock declares it, the fix spelled for Yarn
+    const github = await yarnIn(yarn(), project, ['portcullis', 'check', '--format', 'github']);
+    expect(github.code, output(github)).toBe(1);
+    const declared = readFileSync(join(project.dir, 'yarn.lock'), 'utf8').split('\n').indexOf('"evil-postinstall@npm:1.0.0":') + 1;
+    expect(declared).toBeGreaterThan(0);
+    expect(github.stdout).toContain(`::error file=yarn.lock,line=${declared},col=1,title=SCRIPT_NOT_ALLOWED::evil-postinstall@1.0.0 `);
+    expect(github.stdout).toContain('%0Afix: yarn portcullis approve evil-postinstall@1.0.0');
   });
 });

@@ -47,7 +47,7 @@ async function openInstall(cmd: NpmCommand, ctx: GateContext): Promise<NpmInstal
   if (npmProject.via === 'workspace' && ctx.env.PORTCULLIS_DEBUG) say(`portcullis-npm: npm installs the workspace root ${dir} (from ${relative(dir, npmProject.nearest) || '.'})`);
   const registryConfig = await npmRegistryConfig(dir, cmd, ctx.env);
   const options = { dir, start: ctx.cwd, packageManager: 'npm', registryConfig, strict: strictScripts('npm', { env: ctx.env }), env: ctx.env } as const;
-  const gate = openGate({ ...options, offline: cmd.options.get('offline') === true });
+  const gate = await openGate({ ...options, offline: cmd.options.get('offline') === true });
   let offline: ReturnType<typeof openGate> | undefined;
   return { cmd, ctx, dir, registryConfig, gate, offlineGate: () => (offline ??= openGate({ ...options, offline: true })) };
 }
@@ -91,7 +91,7 @@ async function judgeInstalled(install: NpmInstall, before?: Judged): Promise<Jud
   const { lockfile } = read;
   const inputs = { readInstalled: installedManifestReader(lockfile, install.dir) };
   if (before !== undefined && read === before.read) return { read, lockfile, verdict: await install.gate.judge(lockfile.packages, inputs) };
-  let verdict = await install.offlineGate().judge(lockfile.packages, inputs);
+  let verdict = await (await install.offlineGate()).judge(lockfile.packages, inputs);
   if (verdict.exitCode === 3 && install.cmd.options.get('offline') !== true) verdict = await install.gate.judge(lockfile.packages, inputs);
   return { read, lockfile, verdict };
 }

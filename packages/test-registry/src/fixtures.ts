@@ -249,6 +249,14 @@ export function cleanPackage(name: string, version: string, opts: BuilderOptions
   return { name, version, ...opts };
 }
 
+/**
+ * An organisation policy package (`extends` in portcullis.json): no dependencies, no scripts, its policy as
+ * `portcullis.json` at the package root.
+ */
+export function organisationPolicyPackage(name: string, version: string, policy: object, opts: BuilderOptions = {}): FixtureSpec {
+  return { name, version, ...opts, files: { 'portcullis.json': `${JSON.stringify(policy, null, 2)}\n`, ...opts.files } };
+}
+
 /** A package whose `hook` (preinstall, install or postinstall) writes a marker file when it runs. */
 export function withInstallScript(hook: 'preinstall' | 'install' | 'postinstall', name: string, version: string, opts: BuilderOptions = {}): FixtureSpec {
   return { name, version, ...opts, scripts: { ...opts.scripts, [hook]: markerScript(name, version, hook) } };

@@ -9,6 +9,7 @@ export {
   hasInstallScript,
   markerFileName,
   markerScript,
+  organisationPolicyPackage,
   packFixture,
   signaturesFor,
   withBindingGyp,

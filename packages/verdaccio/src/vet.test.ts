@@ -56,4 +56,19 @@ describe('createVetter', () => {
     expect(served(out)).toEqual([]);
     expect(removed(out)['1.0.0']).toBe('METADATA_UNAVAILABLE');
   });
+
+  it('concurrent requests for a package share one check', async () => {
+    writeFileSync(join(dir, 'cooldown-1h.json'), JSON.stringify({ registries: { [registry.url]: { keys: registry.keys.keys } }, cooldown: { minimumReleaseAge: '1h' } }));
+    const requests: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      requests.push(String(input instanceof Request ? input.url : input));
+      return fetch(input, init);
+    };
+    const shared = { ...settings(), policy: join(dir, 'cooldown-1h.json'), cacheDir: join(dir, 'shared-cache'), stateDir: join(dir, 'shared-state') };
+    const vetter = createVetter(shared, { fetch: counting });
+    const outs = await Promise.all([vetter.vet(await upstream()), vetter.vet(await upstream()), vetter.vet(await upstream())]);
+    for (const out of outs) expect(served(out)).toEqual(['1.0.0']);
+    // One gate fetched the publish times once; the other two requests waited for its verdicts.
+    expect(requests.filter((url) => url.endsWith('/good'))).toHaveLength(1);
+  });
 });

@@ -41,6 +41,8 @@ function gateEnv(settings: PluginSettings): Record<string, string | undefined> {
 export function createVetter(settings: PluginSettings, options: VetterOptions = {}): Vetter {
   const cache = new VerdictCache(settings.verdictCacheSize, settings.recheckMs, options.now);
   const warn = options.warn ?? (() => undefined);
+  // Checks in progress, per verdict key: concurrent requests for a package share one check.
+  const inflight = new Map<string, Promise<VersionVerdict | undefined>>();
   // Reports of the latest filtering per name: bounded like the verdicts, for the verdicts endpoint.
   const reports = new Map<string, PortcullisReport>();
   const remember = (served: Record<string, unknown>): Record<string, unknown> => {
@@ -56,6 +58,46 @@ export function createVetter(settings: PluginSettings, options: VetterOptions = 
     return manifest;
   }
 
+  /** Judges versions of one package through core's gate; remembers lasting verdicts; signs what passes. */
+  async function judge(name: string, judged: ReadonlyArray<{ node: PackageNode; key: string; supplied: PackumentVersion | string }>): Promise<Map<string, VersionVerdict>> {
+    const verdicts = new Map<string, VersionVerdict>();
+    const gate = await openGate({
+      dir: dirname(settings.policy),
+      packageManager: 'npm',
+      surface: 'cli',
+      registryConfig: createRegistryConfig({ defaultRegistry: settings.upstream }),
+      env: gateEnv(settings),
+      cacheDir: settings.cacheDir,
+      stateDir: settings.stateDir,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    const supplied = new Map(judged.map((p) => [p.node.id, p.supplied as PackumentVersion]));
+    const verdict = await gate.judge(
+      judged.map((p) => p.node),
+      { supplied: (pkg) => supplied.get(pkg.id) },
+    );
+    await gate.settle();
+    const first = new Map<string, Finding>();
+    for (const finding of verdict.blocking) first.set(`${finding.package}@${finding.version}`, first.get(`${finding.package}@${finding.version}`) ?? finding);
+    let transient = 0;
+    for (const { node, key } of judged) {
+      const finding = first.get(node.id);
+      if (finding !== undefined) {
+        const removal: Removal = { code: finding.code, reason: finding.message };
+        verdicts.set(node.version, { served: false, removal });
+        if (TRANSIENT.has(finding.code)) transient++;
+        else cache.set(key, { served: false, removal });
+        continue;
+      }
+      if (node.integrity === undefined) continue; // nothing to sign: never served (core reports INTEGRITY_MISSING)
+      const served: VersionVerdict = { served: true, signature: settings.signer.sign(name, node.version, node.integrity) };
+      verdicts.set(node.version, served);
+      cache.set(key, served);
+    }
+    if (transient > 0) warn(`${transient} version(s) of ${name} withheld until they can be vetted (${[...first.values()].find((f) => TRANSIENT.has(f.code))?.code})`);
+    return verdicts;
+  }
+
   async function vet(input: unknown): Promise<Record<string, unknown>> {
     const manifest = (typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {}) as Record<string, unknown>;
     const verdicts = new Map<string, VersionVerdict>();
@@ -68,12 +110,18 @@ export function createVetter(settings: PluginSettings, options: VetterOptions = 
       const policy = createHash('sha256').update(readFileSync(settings.policy)).digest('base64');
 
       const pending: Array<{ node: PackageNode; key: string; supplied: PackumentVersion | string }> = [];
+      const waiting: Array<[string, Promise<VersionVerdict | undefined>]> = [];
       for (const [version, doc] of versions) {
         const integrity = (doc as { dist?: { integrity?: unknown } } | null)?.dist?.integrity;
         const key = VerdictCache.key(policy, name, version, typeof integrity === 'string' ? integrity : '');
         const known = typeof integrity === 'string' ? cache.get(key) : undefined;
         if (known !== undefined) {
           verdicts.set(version, known);
+          continue;
+        }
+        const share = inflight.get(key);
+        if (share !== undefined) {
+          waiting.push([version, share]);
           continue;
         }
         const node: PackageNode = {
@@ -89,46 +137,26 @@ export function createVetter(settings: PluginSettings, options: VetterOptions = 
         };
         pending.push({ node, key, supplied: packumentVersionFromJson(doc, name, version) });
       }
-      if (pending.length === 0) return done();
 
       for (const p of pending) {
         if (typeof p.supplied === 'string') verdicts.set(p.node.version, { served: false, removal: { code: 'METADATA_UNAVAILABLE', reason: `${name}@${p.node.version}: ${p.supplied}` } });
       }
       const judged = pending.filter((p) => typeof p.supplied !== 'string');
-      const gate = openGate({
-        dir: dirname(settings.policy),
-        packageManager: 'npm',
-        surface: 'cli',
-        registryConfig: createRegistryConfig({ defaultRegistry: settings.upstream }),
-        env: gateEnv(settings),
-        cacheDir: settings.cacheDir,
-        stateDir: settings.stateDir,
-        ...(options.fetch ? { fetch: options.fetch } : {}),
-      });
-      const supplied = new Map(judged.map((p) => [p.node.id, p.supplied as PackumentVersion]));
-      const verdict = await gate.judge(
-        judged.map((p) => p.node),
-        { supplied: (pkg) => supplied.get(pkg.id) },
-      );
-      await gate.settle();
-      const first = new Map<string, Finding>();
-      for (const finding of verdict.blocking) first.set(`${finding.package}@${finding.version}`, first.get(`${finding.package}@${finding.version}`) ?? finding);
-      let transient = 0;
-      for (const { node, key } of judged) {
-        const finding = first.get(node.id);
-        if (finding !== undefined) {
-          const removal: Removal = { code: finding.code, reason: finding.message };
-          verdicts.set(node.version, { served: false, removal });
-          if (TRANSIENT.has(finding.code)) transient++;
-          else cache.set(key, { served: false, removal });
-          continue;
+      if (judged.length > 0) {
+        // Requests for the same versions while this check runs wait for it instead of checking again.
+        const batch = judge(name, judged);
+        const shares = judged.map((p) => [p.key, batch.then((m) => m.get(p.node.version), () => undefined)] as const);
+        for (const [key, share] of shares) inflight.set(key, share);
+        try {
+          for (const [version, verdict] of await batch) verdicts.set(version, verdict);
+        } finally {
+          for (const [key, share] of shares) if (inflight.get(key) === share) inflight.delete(key);
         }
-        if (node.integrity === undefined) continue; // nothing to sign: never served (core reports INTEGRITY_MISSING)
-        const served: VersionVerdict = { served: true, signature: settings.signer.sign(name, node.version, node.integrity) };
-        verdicts.set(node.version, served);
-        cache.set(key, served);
       }
-      if (transient > 0) warn(`${transient} version(s) of ${name} withheld until they can be vetted (${[...first.values()].find((f) => TRANSIENT.has(f.code))?.code})`);
+      for (const [version, share] of waiting) {
+        const verdict = await share;
+        if (verdict !== undefined) verdicts.set(version, verdict);
+      }
       return done();
     } catch (error) {
       return withheld(done(), error instanceof Error ? error.message.slice(0, 500) : 'an unknown error');

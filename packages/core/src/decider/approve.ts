@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../atomic-write.js';
 import type { LockfileKind } from '../model.js';
 import { approvalsFor } from '../policy/approvals.js';
 import { addCooldownExceptions, addScriptApprovals, setPublisherPins, starterPolicyText } from '../policy/edit.js';
-import { loadProjectPolicy, POLICY_FILE } from '../policy/load.js';
+import { POLICY_FILE } from '../policy/load.js';
 import { parsePackageSpec, specMatches } from '../policy/spec.js';
 import type { PublisherPin } from '../policy/types.js';
 import { PortcullisError } from '../errors.js';
@@ -13,7 +13,7 @@ import { isOwnCode } from '../model.js';
 import type { Env } from '../env.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { loadProject } from './check.js';
-import { gateFor, openGate } from './gate.js';
+import { effectivePolicy, gateFor, openGate } from './gate.js';
 
 /** What approve wrote: the policy file, every pinned entry asked for, and which of them were new. */
 export interface Approval {
@@ -28,7 +28,7 @@ export async function approveScripts(dir: string, names: readonly string[], opti
   // The project's root (a workspace root from a member): its policy, never a new file in the sub-folder.
   const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}) });
   // Opening the gate loads the policy the install obeys: an invalid one, or a nearer one than the root's, is refused.
-  const gate = openGate({ dir: project.dir, start: project.start, packageManager: project.lockfile.kind, registryConfig: project.registryConfig, env });
+  const gate = await openGate({ dir: project.dir, start: project.start, packageManager: project.lockfile.kind, registryConfig: project.registryConfig, env });
   const entries = approvalsFor(project.lockfile.packages, names);
   const file = gate.policyFile ?? join(project.dir, POLICY_FILE);
   const before = existsSync(file) ? readFileSync(file, 'utf8') : starterPolicyText();
@@ -59,7 +59,7 @@ export interface PublisherApproval {
 export async function approvePublishers(dir: string, names: readonly string[], options: { env?: Env; kind?: LockfileKind; offline?: boolean; fetch?: typeof fetch; registryConfig?: RegistryConfig; cacheDir?: string; stateDir?: string } = {}): Promise<PublisherApproval> {
   const env = options.env ?? process.env;
   const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}), ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}) });
-  const policy = loadProjectPolicy(project.start, project.dir, env);
+  const policy = await effectivePolicy({ dir: project.dir, start: project.start, registryConfig: project.registryConfig, ...(options.offline !== undefined ? { offline: options.offline } : {}), ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.stateDir ? { stateDir: options.stateDir } : {}) }, env);
   const specs = names.map((name) => {
     const spec = parsePackageSpec(name);
     if (typeof spec === 'string' || spec.range !== null || spec.scope !== undefined) throw new PortcullisError('USAGE', `approve --publisher takes package names (the publisher is pinned for every version), not "${name}"`);
@@ -130,7 +130,7 @@ export interface CooldownApproval {
 export async function approveCooldown(dir: string, names: readonly string[], options: { env?: Env; kind?: LockfileKind; now?: number } = {}): Promise<CooldownApproval> {
   const env = options.env ?? process.env;
   const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}) });
-  const policy = loadProjectPolicy(project.start, project.dir, env);
+  const policy = await effectivePolicy({ dir: project.dir, start: project.start, registryConfig: project.registryConfig }, env);
   const limit = policy.cooldown.minimumReleaseAge;
   if (limit === null) throw new PortcullisError('USAGE', 'portcullis.json sets no cooldown (cooldown.minimumReleaseAge): there is nothing to make an exception to');
   const until = new Date((options.now ?? Date.now()) + limit.ms).toISOString();

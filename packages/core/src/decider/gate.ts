@@ -24,6 +24,7 @@ import type { CheckResult } from '../report/result.js';
 import { consequenceOf, idsWhere, type Purpose } from './consequence.js';
 import { createDecider } from './decider.js';
 import { scriptEvidence } from './gather.js';
+import { resolveInheritance, resolveInheritanceFromCache } from './organisation.js';
 import { digestOf, RememberedVerdicts } from './remembered.js';
 import { defaultStateDir, memoSecret } from '../cache/verified-versions.js';
 
@@ -175,11 +176,37 @@ function pickLockfileVerdict(v: Verdict): Omit<LockfileVerdict, 'remembered'> {
   return { findings: v.findings, blocking: v.blocking, skipped: v.skipped, blocked: v.blocked, exitCode: v.exitCode, notices: v.notices, strippedRegistries: v.strippedRegistries, skippedNotice: v.skippedNotice };
 }
 
-/** Opens the gate for one project and one install: loads the policy (PortcullisError when it is invalid or ambiguous). */
-export function openGate(options: GateOptions): Gate {
+/**
+ * Opens the gate for one project and one install: loads the policy and the organisation policy it extends, once
+ * (PortcullisError when it is invalid, ambiguous, loosens the organisation's, or the organisation's cannot be had).
+ */
+export async function openGate(options: GateOptions): Promise<Gate> {
   const env = options.env ?? process.env;
-  const policy = loadProjectPolicy(options.start ?? options.dir, options.dir, env);
+  const policy = await effectivePolicy(options, env);
   return gateFor(policy, { ...options, env });
+}
+
+/**
+ * The same gate from the cache alone, for a hook that must answer synchronously (Yarn's build decisions outside an
+ * install): the organisation policy must have been fetched by an earlier run (METADATA_UNAVAILABLE otherwise).
+ */
+export function openCachedGate(options: GateOptions): Gate {
+  const env = options.env ?? process.env;
+  const repository = loadProjectPolicy(options.start ?? options.dir, options.dir, env);
+  return gateFor(resolveInheritanceFromCache(repository, { env, ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}) }), { ...options, env });
+}
+
+/** The policy the project obeys: its portcullis.json merged with the organisation policy it extends, if any. */
+export async function effectivePolicy(options: Pick<GateOptions, 'dir' | 'start' | 'registryConfig' | 'offline' | 'cacheDir' | 'fetch' | 'stateDir'>, env: Env = process.env): Promise<Policy> {
+  const repository = loadProjectPolicy(options.start ?? options.dir, options.dir, env);
+  return resolveInheritance(repository, {
+    registryConfig: options.registryConfig,
+    env,
+    ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+    ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
+  });
 }
 
 /** The gate for a loaded policy (internal: `approve --publisher` judges with a policy that requires provenance). */

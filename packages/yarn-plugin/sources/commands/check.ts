@@ -1,12 +1,13 @@
 /** `yarn portcullis check`: `portcullis check` for this project, through Yarn's registry settings. */
-import { formatJson, formatSarif, formatText, PortcullisError, runCheck } from '@portcullis/core';
+import { appendFileSync } from 'node:fs';
+import { formatGithubCommands, formatGithubSummary, formatJson, formatSarif, formatText, PortcullisError, runCheck } from '@portcullis/core';
 import { BaseCommand } from '@yarnpkg/cli';
 import { Configuration, Project } from '@yarnpkg/core';
 import { Command, Option, UsageError } from 'clipanion';
 import { projectDir } from '../packages.js';
 import { yarnFetch, yarnRegistryConfig } from '../registry.js';
 
-const FORMATS = ['text', 'json', 'sarif'];
+const FORMATS = ['text', 'json', 'sarif', 'github'];
 
 export default class PortcullisCheckCommand extends BaseCommand {
   static override paths = [['portcullis', 'check']];
@@ -17,7 +18,7 @@ export default class PortcullisCheckCommand extends BaseCommand {
     examples: [['Check the project', 'yarn portcullis check'], ['As JSON', 'yarn portcullis check --format json']],
   });
 
-  format = Option.String('--format', 'text', { description: 'text, json or sarif' });
+  format = Option.String('--format', 'text', { description: 'text, json, sarif or github (workflow-command annotations and a job summary in $GITHUB_STEP_SUMMARY)' });
   offline = Option.Boolean('--offline', false, { description: 'Use only cached registry metadata' });
   refreshKeys = Option.Boolean('--refresh-keys', false, { description: "Add keys the configured registries publish at /-/npm/v1/keys" });
 
@@ -39,6 +40,11 @@ export default class PortcullisCheckCommand extends BaseCommand {
       });
       if (this.format === 'json') this.context.stdout.write(formatJson(result));
       else if (this.format === 'sarif') this.context.stdout.write(formatSarif(result, { rootDir: dir, toolVersion: 'yarn-plugin', locations }));
+      else if (this.format === 'github') {
+        const options = { rootDir: process.env.GITHUB_WORKSPACE || this.context.cwd, locations };
+        this.context.stdout.write(formatGithubCommands(result, options));
+        if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, formatGithubSummary(result, options));
+      }
       else this.context.stdout.write(formatText(result, { color: configuration.get('enableColors') === true }));
       return result.exitCode;
     } catch (error) {
