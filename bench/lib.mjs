@@ -68,11 +68,14 @@ const pkgDir = (alias) => realpathSync(join(e2eModules, alias));
 const versionOf = (alias) => JSON.parse(readFileSync(join(pkgDir(alias), 'package.json'), 'utf8')).version;
 export const node24 = () => join(pkgDir('node24'), 'bin', 'node');
 
-/** `{name, version, command, args}` for npm 10/11, pnpm 10/11/12 or Yarn 4 (latest). */
+/**
+ * `{name, version, command, args}` for npm 10/11/12, pnpm 10/11/12 or Yarn 4 (latest). npm 12 declares Node
+ * `^22.22.2 || ^24.15.0 || >=26`: it runs on the e2e's Node 24, as pnpm 11 does (and so does `portcullis-npm`
+ * in front of it, which starts npm with its own Node).
+ */
 export function tool(name, major) {
   if (name === 'npm') {
-    if (major === 12) throw new Error('npm 12 needs Node >= 22; the benchmarks run npm 10 or 11');
-    return { name, version: versionOf(`npm${major}`), command: process.execPath, args: [join(pkgDir(`npm${major}`), 'bin', 'npm-cli.js')] };
+    return { name, version: versionOf(`npm${major}`), command: major >= 12 ? node24() : process.execPath, args: [join(pkgDir(`npm${major}`), 'bin', 'npm-cli.js')] };
   }
   if (name === 'pnpm') {
     if (major === 10) return { name, version: versionOf('pnpm10'), command: process.execPath, args: [join(pkgDir('pnpm10'), 'bin', 'pnpm.cjs')] };

@@ -12,7 +12,11 @@ export type PortcullisErrorCode =
   | 'ADVISORIES_UNAVAILABLE'
   | 'INPUT_TOO_LARGE'
   /** The npm wrapper cannot be sure which project (folder and lockfile) npm will install. */
-  | 'PROJECT_AMBIGUOUS';
+  | 'PROJECT_AMBIGUOUS'
+  /** A repository policy loosens what the organisation policy it extends requires, or adds an allowance it does not delegate. */
+  | 'POLICY_LOOSENED'
+  /** The organisation policy package is not the one pinned, or not acceptable (dependencies, scripts, signature, tarball). */
+  | 'ORGANISATION_POLICY_REFUSED';
 
 /** An error a user can act on: a stable code, one clear sentence, optionally where in which file. */
 export class PortcullisError extends Error {

@@ -6,7 +6,7 @@
  */
 
 // The gate: one verdict for every surface.
-export { openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type JudgeInputs, type LockfileVerdict, type Verdict } from './decider/gate.js';
+export { openCachedGate, openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type JudgeInputs, type LockfileVerdict, type Verdict } from './decider/gate.js';
 export { digestOf } from './decider/remembered.js';
 export { pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
 export { strictScripts } from './decider/strictness.js';
@@ -52,6 +52,12 @@ export { approveReviewed, describeReviewed, formatReview, reviewBlocked, reviewC
 
 // Setting a project up (`portcullis init`).
 export { findPolicyFile, POLICY_FILE } from './policy/load.js';
+
+// Reading a policy document (a repository's portcullis.json, or an organisation policy package's; the registry plugin too).
+export { parsePolicy as parsePolicyDocument } from './policy/load.js';
+export type { PolicyReadOptions, PolicyRole } from './policy/validate.js';
+export type { Policy, PolicyExtends, DelegableKey, Delegation } from './policy/types.js';
+export { inheritPolicy } from './policy/inherit.js';
 export { parsePackageSpec } from './policy/spec.js';
 export { starterPolicyText } from './policy/edit.js';
 export { approvalsFromPnpmSettings, pnpmWorkspaceSettings, type ImportedApprovals } from './setup/pnpm.js';

@@ -19,5 +19,5 @@ export interface NpmInstall {
   registryConfig: RegistryConfig;
   gate: Gate;
   /** The same gate reading only the metadata cache (judging what was just installed). */
-  offlineGate: () => Gate;
+  offlineGate: () => Promise<Gate>;
 }

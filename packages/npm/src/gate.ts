@@ -10,11 +10,12 @@ import type { NpmCommand } from './arguments.js';
 import type { GateContext, NpmInstall } from './context.js';
 import { runLifecycle } from './lifecycle.js';
 import { runNpm } from './npm-process.js';
+import { mark } from './timing.js';
 import { lockfileIn, ProjectSnapshot } from './project-files.js';
 import { findNpmProject } from './project-root.js';
 import { rootPreinstallFirst, scriptsRunDespiteIgnoreScripts } from './quirks.js';
 import { refuse, reportBlocked, reportSkipped, say } from './refuse.js';
-import { globalInstall, lockfileIsCurrent, lockfilePackages, npmRegistryConfig, optionOn, withOwnFlags } from './translate.js';
+import { globalInstall, lockfileIsCurrent, lockfilePackages, npmRegistryConfig, optionOn, withOwnFlags, type ReadLockfile } from './translate.js';
 
 export type { GateContext } from './context.js';
 
@@ -46,7 +47,7 @@ async function openInstall(cmd: NpmCommand, ctx: GateContext): Promise<NpmInstal
   if (npmProject.via === 'workspace' && ctx.env.PORTCULLIS_DEBUG) say(`portcullis-npm: npm installs the workspace root ${dir} (from ${relative(dir, npmProject.nearest) || '.'})`);
   const registryConfig = await npmRegistryConfig(dir, cmd, ctx.env);
   const options = { dir, start: ctx.cwd, packageManager: 'npm', registryConfig, strict: strictScripts('npm', { env: ctx.env }), env: ctx.env } as const;
-  const gate = openGate({ ...options, offline: cmd.options.get('offline') === true });
+  const gate = await openGate({ ...options, offline: cmd.options.get('offline') === true });
   let offline: ReturnType<typeof openGate> | undefined;
   return { cmd, ctx, dir, registryConfig, gate, offlineGate: () => (offline ??= openGate({ ...options, offline: true })) };
 }
@@ -65,30 +66,40 @@ function cooldownFlags(install: NpmInstall): string[] {
 }
 
 interface Judged {
+  read: ReadLockfile;
   lockfile: Lockfile;
   verdict: Verdict;
 }
 
 /** Judges the lockfile npm wrote before anything is installed. */
 async function judgeLockfile(install: NpmInstall): Promise<Judged> {
-  const lockfile = lockfilePackages(install.dir, install.registryConfig);
+  const read = lockfilePackages(install.dir, install.registryConfig);
+  const { lockfile } = read;
   const verdict = await install.gate.judge(lockfile.packages, { scriptsUnskippable: (pkg) => scriptsRunDespiteIgnoreScripts(install.ctx.npm.version, pkg) });
-  return { lockfile, verdict };
+  return { read, lockfile, verdict };
 }
 
-/** Judges what npm installed, from the installed files (the package.json on disk is what runs: manifest confusion). */
-async function judgeInstalled(install: NpmInstall): Promise<Judged> {
-  const lockfile = lockfilePackages(install.dir, install.registryConfig);
+/**
+ * Judges what npm installed, from the installed files (the package.json on disk is what runs: manifest confusion).
+ * After a first decision on the same lockfile text (npm installed exactly what was checked), that decision's gate
+ * judges again: its memo, keys and packuments are already in memory, and every package of the lockfile was just
+ * judged by it, so nothing is fetched; only the script facts now come from the installed files. Otherwise the
+ * metadata is normally cached after the install; if it is not, the registry is asked.
+ */
+async function judgeInstalled(install: NpmInstall, before?: Judged): Promise<Judged> {
+  const read = lockfilePackages(install.dir, install.registryConfig, before?.read);
+  const { lockfile } = read;
   const inputs = { readInstalled: installedManifestReader(lockfile, install.dir) };
-  // After the install the metadata is normally cached; if it is not, ask the registry.
-  let verdict = await install.offlineGate().judge(lockfile.packages, inputs);
+  if (before !== undefined && read === before.read) return { read, lockfile, verdict: await install.gate.judge(lockfile.packages, inputs) };
+  let verdict = await (await install.offlineGate()).judge(lockfile.packages, inputs);
   if (verdict.exitCode === 3 && install.cmd.options.get('offline') !== true) verdict = await install.gate.judge(lockfile.packages, inputs);
-  return { lockfile, verdict };
+  return { read, lockfile, verdict };
 }
 
 /** After npm installed with scripts off: re-decide from the installed files, then run what is allowed. */
-async function afterInstall(install: NpmInstall, options: { rootScripts: boolean; only?: string[] }): Promise<number> {
-  const { lockfile, verdict } = await judgeInstalled(install);
+async function afterInstall(install: NpmInstall, options: { rootScripts: boolean; only?: string[]; before?: Judged }): Promise<number> {
+  const { lockfile, verdict } = await judgeInstalled(install, options.before);
+  mark('judged installed');
   if (verdict.blocking.length > 0) return reportBlocked(verdict, lockfile, 'the installed files differ from what was checked; packages are installed but no install script ran.');
   let steps = verdict.buildPlan(installedManifestReader(lockfile, install.dir));
   if (options.only !== undefined) {
@@ -97,6 +108,7 @@ async function afterInstall(install: NpmInstall, options: { rootScripts: boolean
   }
   const { ctx, cmd, dir } = install;
   const code = await runLifecycle(ctx, cmd, dir, steps, { rootScripts: options.rootScripts, rootPreinstallDone: options.rootScripts && rootPreinstallFirst(ctx.npm.version) });
+  mark('lifecycle');
   reportSkipped(verdict, options.only);
   return code;
 }
@@ -109,7 +121,9 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
   // surely reads is passed on, with `--dry-run` last so that nothing after it turns it off.
   if (optionOn(cmd, 'dry-run')) return (await runNpm(ctx.npm, withOwnFlags(cmd.argv, ['--dry-run']), { cwd: ctx.cwd, env: ctx.env, inherit: true })).code;
 
+  mark('start');
   const install = await openInstall(cmd, ctx);
+  mark('opened');
   const snapshot = ProjectSnapshot.take(install.dir);
   const restore = () => snapshot.restore();
   try {
@@ -124,7 +138,10 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
       process.stderr.write(resolved.stderr);
       return resolved.code;
     }
-    const { lockfile, verdict } = await judgeLockfile(install);
+    mark('resolved');
+    const judged = await judgeLockfile(install);
+    const { lockfile, verdict } = judged;
+    mark('judged lockfile');
     if (verdict.blocking.length > 0) {
       restore();
       return reportBlocked(verdict, lockfile, 'nothing was installed; package.json and package-lock.json are unchanged.');
@@ -143,11 +160,12 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     }
     // Install exactly the checked lockfile; npm's normal output is the user's.
     const installed = await runNpm(ctx.npm, ['install', ...cmd.optionArgs.filter((a) => a !== '--package-lock-only'), ...quietFlags(cmd)], { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: true });
+    mark('npm installed');
     if (installed.code !== 0) {
       restore();
       return installed.code;
     }
-    return await afterInstall(install, { rootScripts: bare });
+    return await afterInstall(install, { rootScripts: bare, before: judged });
   } catch (error) {
     restore();
     throw error;
@@ -156,20 +174,25 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
 
 /** `ci`: the lockfile is given; decide on it before npm downloads anything. */
 export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number> {
+  mark('start');
   const install = await openInstall(cmd, ctx);
+  mark('opened');
   if (lockfileIn(install.dir) === undefined) {
     // npm explains that ci needs a lockfile; with scripts off nothing runs.
     return (await runNpm(ctx.npm, withOwnFlags(cmd.argv, quietFlags(cmd)), { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: true })).code;
   }
-  const { lockfile, verdict } = await judgeLockfile(install);
+  const judged = await judgeLockfile(install);
+  const { lockfile, verdict } = judged;
+  mark('judged lockfile');
   if (verdict.blocking.length > 0) return reportBlocked(verdict, lockfile, 'nothing was installed.');
   if (rootPreinstallFirst(ctx.npm.version)) {
     const code = await runLifecycle(ctx, cmd, install.dir, [], { rootScripts: true, onlyPreinstall: true });
     if (code !== 0) return code;
   }
   const installed = await runNpm(ctx.npm, ['ci', ...cmd.optionArgs, ...quietFlags(cmd)], { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: true });
+  mark('npm installed');
   if (installed.code !== 0) return installed.code;
-  return afterInstall(install, { rootScripts: true });
+  return afterInstall(install, { rootScripts: true, before: judged });
 }
 
 /** `rebuild [names]`: run the allowed scripts of what is installed, nothing else. */

@@ -145,7 +145,7 @@ describe('lockfilePackages', () => {
         },
       },
     });
-    const lockfile = lockfilePackages(dir, registryConfig);
+    const { lockfile } = lockfilePackages(dir, registryConfig);
     expect(lockfile.kind).toBe('npm');
     expect(lockfile.path).toBe(join(dir, 'package-lock.json'));
     const byName = new Map(lockfile.packages.map((p) => [p.name, p]));
@@ -156,9 +156,30 @@ describe('lockfilePackages', () => {
   it('an npm-shrinkwrap.json wins over package-lock.json, as in npm', () => {
     const lock = (version: string) => ({ lockfileVersion: 3, packages: { '': { name: 'app' }, 'node_modules/a': { version, integrity: INTEGRITY_A } } });
     const dir = tree({ 'package-lock.json': lock('1.0.0'), 'npm-shrinkwrap.json': lock('9.9.9') });
-    const lockfile = lockfilePackages(dir, registryConfig);
+    const { lockfile } = lockfilePackages(dir, registryConfig);
     expect(lockfile.path).toBe(join(dir, 'npm-shrinkwrap.json'));
     expect(lockfile.packages.find((p) => p.name === 'a')?.version).toBe('9.9.9');
+  });
+
+  it('reuses the packages read before only for the same file with the same text, byte for byte', () => {
+    const lock = (version: string) => ({ lockfileVersion: 3, packages: { '': { name: 'app' }, 'node_modules/a': { version, integrity: INTEGRITY_A } } });
+    const dir = tree({ 'package-lock.json': lock('1.0.0') });
+    const first = lockfilePackages(dir, registryConfig);
+    expect(lockfilePackages(dir, registryConfig, first)).toBe(first);
+    // npm rewrote it: one more space is another text, read again
+    writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify(lock('1.0.0'))} `);
+    const respaced = lockfilePackages(dir, registryConfig, first);
+    expect(respaced).not.toBe(first);
+    // the same length, another version
+    writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify(lock('2.0.0'))} `);
+    expect(lockfilePackages(dir, registryConfig, respaced).lockfile.packages.find((p) => p.name === 'a')?.version).toBe('2.0.0');
+    // a shrinkwrap appears beside the same package-lock.json text: npm reads the shrinkwrap
+    writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(lock('1.0.0')));
+    const again = lockfilePackages(dir, registryConfig);
+    writeFileSync(join(dir, 'npm-shrinkwrap.json'), JSON.stringify(lock('1.0.0')));
+    const shrinkwrap = lockfilePackages(dir, registryConfig, again);
+    expect(shrinkwrap).not.toBe(again);
+    expect(shrinkwrap.lockfile.path).toBe(join(dir, 'npm-shrinkwrap.json'));
   });
 
   it('no lockfile: PortcullisError LOCKFILE_NOT_FOUND naming the folder', () => {

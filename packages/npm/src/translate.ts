@@ -59,11 +59,23 @@ export function globalInstall(cmd: NpmCommand, env: NodeJS.ProcessEnv): boolean 
   return false;
 }
 
-/** The lockfile npm wrote in `dir`, as the packages it installs. */
-export function lockfilePackages(dir: string, registryConfig: RegistryConfig): Lockfile {
+/** A lockfile as read: its file, its exact text, and the packages that text lists. */
+export interface ReadLockfile {
+  file: string;
+  text: string;
+  lockfile: Lockfile;
+}
+
+/**
+ * The lockfile npm wrote in `dir`, as the packages it installs. Given the lockfile read before (same file, same
+ * text, byte for byte), its packages are reused instead of parsing the same text again.
+ */
+export function lockfilePackages(dir: string, registryConfig: RegistryConfig, before?: ReadLockfile): ReadLockfile {
   const file = lockfileIn(dir);
   if (file === undefined) throw new PortcullisError('LOCKFILE_NOT_FOUND', `npm wrote no lockfile in ${dir}; portcullis-npm needs one (is package-lock=false set?)`);
-  return readNpmLockfile(readFileSync(file, 'utf8'), { path: file, projectDir: dir, registryFor: (name) => registryConfig.registryFor(name) });
+  const text = readFileSync(file, 'utf8');
+  if (before !== undefined && before.file === file && before.text === text) return before;
+  return { file, text, lockfile: readNpmLockfile(text, { path: file, projectDir: dir, registryFor: (name) => registryConfig.registryFor(name) }) };
 }
 
 const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'] as const;

@@ -98,7 +98,7 @@ export async function updateConfig(state: InstallState, config: PnpmConfig): Pro
   const major = pnpmMajor(config);
   if (typeof config.cacheDir === 'string' && config.cacheDir !== '') state.pnpmCacheDir = config.cacheDir;
   const registryConfig = registryConfigFromPnpm(config);
-  const project = registryConfig ? (state.project = openProject(dir, registryConfig)) : await projectAt(state, dir);
+  const project = registryConfig ? (state.project = await openProject(dir, registryConfig)) : await projectAt(state, dir);
   const { builds } = project.gate;
   refuseWidening(wideningSettings(config, major, builds, dir));
 

@@ -47,7 +47,7 @@ function fakeGate(outcome: (packages: readonly PackageNode[]) => { blocking?: Fi
     rangedCandidates: async () => [],
   };
   const gate: FakeGate = {
-    dir: '/unused',
+        dir: '/unused',
     packageManager: 'pnpm',
     surface: 'pnpm',
     strict: false,

@@ -50,10 +50,10 @@ declare const PORTCULLIS_ENGINE_ID: string | undefined;
 const engine = typeof PORTCULLIS_ENGINE_ID === 'string' ? { engine: `pnpm:${PORTCULLIS_ENGINE_ID}` } : {};
 
 /** Opens the project at `dir` with pnpm's registry settings; a portcullis.json that cannot be used stops pnpm. */
-export function openProject(dir: string, registryConfig: RegistryConfig, env: NodeJS.ProcessEnv = process.env): PnpmProject {
+export async function openProject(dir: string, registryConfig: RegistryConfig, env: NodeJS.ProcessEnv = process.env): Promise<PnpmProject> {
   try {
     const strict = strictScripts('pnpm', { env, native: writtenStrictDepBuilds(dir) });
-    return { dir, registryConfig, gate: openGate({ dir, packageManager: 'pnpm', registryConfig, strict, env, ...engine }) };
+    return { dir, registryConfig, gate: await openGate({ dir, packageManager: 'pnpm', registryConfig, strict, env, ...engine }) };
   } catch (error) {
     throw policyError(error);
   }
@@ -68,7 +68,7 @@ export async function projectAt(state: InstallState, dir: string, registries?: R
     registries === undefined
       ? fromNpmrc
       : createRegistryConfig({ defaultRegistry: registries.default ?? fromNpmrc.defaultRegistry, scopes: { ...fromNpmrc.scopes, ...scopes }, auth: { ...fromNpmrc.auth } });
-  return (state.project = openProject(dir, registryConfig));
+  return (state.project = await openProject(dir, registryConfig));
 }
 
 /**

@@ -249,6 +249,14 @@ export function cleanPackage(name: string, version: string, opts: BuilderOptions
   return { name, version, ...opts };
 }
 
+/**
+ * An organisation policy package (`extends` in portcullis.json): no dependencies, no scripts, its policy as
+ * `portcullis.json` at the package root.
+ */
+export function organisationPolicyPackage(name: string, version: string, policy: object, opts: BuilderOptions = {}): FixtureSpec {
+  return { name, version, ...opts, files: { 'portcullis.json': `${JSON.stringify(policy, null, 2)}\n`, ...opts.files } };
+}
+
 /** A package whose `hook` (preinstall, install or postinstall) writes a marker file when it runs. */
 export function withInstallScript(hook: 'preinstall' | 'install' | 'postinstall', name: string, version: string, opts: BuilderOptions = {}): FixtureSpec {
   return { name, version, ...opts, scripts: { ...opts.scripts, [hook]: markerScript(name, version, hook) } };
@@ -257,6 +265,20 @@ export function withInstallScript(hook: 'preinstall' | 'install' | 'postinstall'
 /** A package whose postinstall writes `<name>@<version>.ran` into `$PORTCULLIS_MARKER_DIR`. */
 export function withPostinstall(name: string, version: string, opts: BuilderOptions = {}): FixtureSpec {
   return withInstallScript('postinstall', name, version, opts);
+}
+
+/**
+ * A package whose postinstall writes `<name>@<version>.ran` like `withPostinstall`, but whose command line does not
+ * name the version: every version built with the same `variant` has the same postinstall, and another `variant` a
+ * different one (script drift compares command lines). The marker's content is `postinstall-<variant>`.
+ */
+export function withStablePostinstall(name: string, version: string, variant = 'a', opts: BuilderOptions = {}): FixtureSpec {
+  const tag = variant.replace(/[^a-z0-9-]/gi, '');
+  const code =
+    `const d=process.env.${MARKER_DIR_ENV};` +
+    `if(d){const fs=require('fs');const p=require('./package.json');fs.mkdirSync(d,{recursive:true});` +
+    `fs.appendFileSync(require('path').join(d,p.name.replace('/','+')+'@'+p.version+'.ran'),'postinstall-${tag}'+require('os').EOL)}`;
+  return { name, version, ...opts, scripts: { ...opts.scripts, postinstall: `node -e "${code}"` } };
 }
 
 /**

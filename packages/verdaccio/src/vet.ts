@@ -61,7 +61,7 @@ export function createVetter(settings: PluginSettings, options: VetterOptions = 
   /** Judges versions of one package through core's gate; remembers lasting verdicts; signs what passes. */
   async function judge(name: string, judged: ReadonlyArray<{ node: PackageNode; key: string; supplied: PackumentVersion | string }>): Promise<Map<string, VersionVerdict>> {
     const verdicts = new Map<string, VersionVerdict>();
-    const gate = openGate({
+    const gate = await openGate({
       dir: dirname(settings.policy),
       packageManager: 'npm',
       surface: 'cli',

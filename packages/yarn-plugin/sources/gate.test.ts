@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openGate, type Gate, type GateOptions, type PackageNode, type Verdict } from '@portcullis/core';
+import { openCachedGate, openGate, type Gate, type GateOptions, type PackageNode, type Verdict } from '@portcullis/core';
 import { fakeVerdict } from '@portcullis/core/internal';
 import { Configuration, ReportError, SettingsType, structUtils, type Descriptor, type Ident, type Locator, type MessageName, type Plugin, type Project, type Report } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
@@ -11,10 +11,16 @@ import { guardProjects, judgeResolution, mayBuild, permittedMeta, prefetchDepend
 import { yarnRegistryConfig } from './registry.js';
 import { tarballKey } from './tarballs.js';
 
-// openGate is the real one unless a test hands the next project a fake gate; yarnRegistryConfig is counted.
+// openGate (and openCachedGate, for a build question before any install) is the real one unless a test hands the
+// next project a fake gate; yarnRegistryConfig is counted.
 vi.mock('@portcullis/core', async (importOriginal) => {
   const actual = await importOriginal<typeof import('@portcullis/core')>();
-  return { ...actual, openGate: vi.fn(actual.openGate) };
+  return { ...actual, openGate: vi.fn(actual.openGate), openCachedGate: vi.fn(actual.openCachedGate) };
+});
+// A fake handed to openCachedGate that no build question took does not leak into the next test.
+afterEach(async () => {
+  const actual = await vi.importActual<typeof import('@portcullis/core')>('@portcullis/core');
+  vi.mocked(openCachedGate).mockReset().mockImplementation(actual.openCachedGate);
 });
 vi.mock('./registry.js', async (importOriginal) => {
   const actual = await importOriginal<typeof import('./registry.js')>();
@@ -178,7 +184,7 @@ function fakeGate(verdict: Verdict, log: string[]) {
     surface: 'yarn',
     strict: false,
     policyFile: null,
-    signaturesRequired: true,
+        signaturesRequired: true,
     cooldown: null,
     builds: {} as Gate['builds'],
     judge: async (packages) => {
@@ -201,6 +207,10 @@ function fakeGate(verdict: Verdict, log: string[]) {
 function nextGate(gate: Gate): { options?: GateOptions } {
   const seen: { options?: GateOptions } = {};
   vi.mocked(openGate).mockImplementationOnce((options) => {
+    seen.options = options;
+    return Promise.resolve(gate);
+  });
+  vi.mocked(openCachedGate).mockImplementationOnce((options) => {
     seen.options = options;
     return gate;
   });

@@ -7,7 +7,7 @@
  *   node-gyp rebuild alike); the verdict answers, whatever `enableScripts` or `dependenciesMeta` say.
  * The tarball check (`wrapNetworkRequest`) uses the integrities the verdict says were signed.
  */
-import { INSTALL_SCRIPTS, openGate, PortcullisError, registryPackageOf, strictScripts, type Gate, type RegistryConfig, type Verdict } from '@portcullis/core';
+import { INSTALL_SCRIPTS, openCachedGate, openGate, PortcullisError, registryPackageOf, strictScripts, type Gate, type RegistryConfig, type Verdict } from '@portcullis/core';
 import { structUtils, type Descriptor, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
 import { projectDir, resolvedPackages } from './packages.js';
 import { yarnFetch, yarnRegistryConfig } from './registry.js';
@@ -28,42 +28,86 @@ interface YarnInstall {
  * Yarn may call a plugin's factory more than once per process (each call is a fresh copy of this module), while
  * Project's prototype is wrapped only once: state lives on one process-wide object so every copy shares it.
  */
-const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('portcullis.yarn-plugin.state.v2')] ??= {
+const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('portcullis.yarn-plugin.state.v3')] ??= {
   installs: new WeakMap<Project, YarnInstall>(),
+  opening: new WeakMap<Project, Promise<YarnInstall>>(),
+  cached: new WeakMap<Project, Gate>(),
+  registryConfigs: new WeakMap<Project, RegistryConfig>(),
   signedTarballs: new Map(),
-}) as { installs: WeakMap<Project, YarnInstall>; signedTarballs: SignedTarballs };
+}) as {
+  installs: WeakMap<Project, YarnInstall>;
+  opening: WeakMap<Project, Promise<YarnInstall>>;
+  /** Gates opened from the cache alone for a build question asked outside an install (`yarn rebuild`). */
+  cached: WeakMap<Project, Gate>;
+  registryConfigs: WeakMap<Project, RegistryConfig>;
+  signedTarballs: SignedTarballs;
+};
+
+/** Yarn's registry settings for a project, read once. */
+function registryConfigOf(project: Project): RegistryConfig {
+  let config = shared.registryConfigs.get(project);
+  if (config === undefined) shared.registryConfigs.set(project, (config = yarnRegistryConfig(project.configuration)));
+  return config;
+}
 
 /** Tarballs the registry signed, by the exact URL Yarn fetches each from; the fetch step must receive exactly these bytes. */
 export const signedTarballs = shared.signedTarballs;
 
-/**
- * The project's install state, opened on first use: the gate judges through Yarn's own HTTP stack (its auth,
- * proxies, `enableNetwork`), with strict mode from `portcullisStrict` or the environment.
- */
-function installOf(project: Project): YarnInstall {
-  const known = shared.installs.get(project);
-  if (known !== undefined) return known;
+/** The gate's options for a project: Yarn's own HTTP stack (its auth, proxies, `enableNetwork`), strict mode from `portcullisStrict` or the environment. */
+function gateOptions(project: Project, registryConfig: RegistryConfig) {
   const { configuration } = project;
-  const registryConfig = yarnRegistryConfig(configuration);
   const offline = configuration.values.has('enableOfflineMode') && configuration.get('enableOfflineMode') === true;
-  let gate: Gate;
-  try {
-    gate = openGate({
-      dir: projectDir(project.cwd),
-      packageManager: 'yarn',
-      registryConfig,
-      strict: strictScripts('yarn', { env: process.env, native: configuration.get('portcullisStrict') }),
-      env: process.env,
-      offline,
-      fetch: yarnFetch(configuration, registryConfig),
-    });
-  } catch (error) {
-    if (error instanceof PortcullisError) throw policyRefusal(error.message);
-    throw error;
+  return {
+    dir: projectDir(project.cwd),
+    packageManager: 'yarn' as const,
+    registryConfig,
+    strict: strictScripts('yarn', { env: process.env, native: configuration.get('portcullisStrict') }),
+    env: process.env,
+    offline,
+    fetch: yarnFetch(configuration, registryConfig),
+  };
+}
+
+/**
+ * The project's install state, opened once on first use (the policy, and the organisation policy it extends,
+ * loaded then).
+ */
+function installOf(project: Project): Promise<YarnInstall> {
+  const known = shared.installs.get(project);
+  if (known !== undefined) return Promise.resolve(known);
+  let opening = shared.opening.get(project);
+  if (opening === undefined) {
+    const registryConfig = registryConfigOf(project);
+    opening = openGate(gateOptions(project, registryConfig)).then(
+      (gate) => {
+        const install: YarnInstall = { registryConfig, gate };
+        shared.installs.set(project, install);
+        return install;
+      },
+      (error: unknown) => {
+        shared.opening.delete(project);
+        throw error instanceof PortcullisError ? policyRefusal(error.message) : error;
+      },
+    );
+    shared.opening.set(project, opening);
   }
-  const install: YarnInstall = { registryConfig, gate };
-  shared.installs.set(project, install);
-  return install;
+  return opening;
+}
+
+/**
+ * The gate for a synchronous question (the linker's build decisions): the one an install opened, or one opened from
+ * the cache alone (`yarn rebuild` resolves nothing). Undefined when no policy can be had that way.
+ */
+function openedGate(project: Project): Gate | undefined {
+  const known = shared.installs.get(project)?.gate ?? shared.cached.get(project);
+  if (known !== undefined) return known;
+  try {
+    const gate = openCachedGate(gateOptions(project, registryConfigOf(project)));
+    shared.cached.set(project, gate);
+    return gate;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -75,7 +119,7 @@ export async function prefetchDependency(dependency: Descriptor, project: Projec
   try {
     if (!project.storedResolutions.has(dependency.descriptorHash)) {
       const name = dependency.range.startsWith('npm:') ? registryPackageOf(structUtils.stringifyIdent(dependency), dependency.range) : undefined;
-      if (name !== undefined) installOf(project).gate.prefetch(name);
+      if (name !== undefined) (await installOf(project)).gate.prefetch(name);
     }
   } catch {
     // A policy that cannot be read is reported by the decision after resolution.
@@ -85,7 +129,7 @@ export async function prefetchDependency(dependency: Descriptor, project: Projec
 
 /** After resolution, before fetch: judge every resolved package; throws ReportError to abort the install. */
 export async function judgeResolution(project: Project, report: Report): Promise<void> {
-  const install = installOf(project);
+  const install = await installOf(project);
   const packages = resolvedPackages(project, install.registryConfig);
   const verdict = await install.gate.judge(packages);
   install.verdict = verdict;
@@ -108,14 +152,10 @@ function isWorkspace(project: Project, ident: Ident | Locator): boolean {
 /** Whether this package may run install-time code (named scripts and the implicit node-gyp build), as the verdict says. */
 export function mayBuild(project: Project, ident: Ident | Locator, version: string | null): boolean {
   if (isWorkspace(project, ident)) return true;
-  let install: YarnInstall;
-  try {
-    install = installOf(project);
-  } catch {
-    return false; // no readable policy: nothing builds
-  }
   const candidate = { name: structUtils.stringifyIdent(ident), version: version ?? '' };
-  return install.verdict !== undefined ? install.verdict.mayBuild(candidate) : install.gate.mayBuild(candidate);
+  const verdict = shared.installs.get(project)?.verdict;
+  if (verdict !== undefined) return verdict.mayBuild(candidate);
+  return openedGate(project)?.mayBuild(candidate) ?? false; // no readable policy: nothing builds
 }
 
 /** The dependency meta Yarn's linker sees: `built` as the verdict says; a user's `built: false` may only narrow it. */
@@ -129,10 +169,10 @@ export function permittedMeta(project: Project, ident: Ident | Locator, version:
  * fresh resolution prefers versions old enough. Never lowered below what the user set; the gate refuses a too-new
  * version whatever Yarn resolved (Yarn's own gate does not apply to `--immutable` installs; the gate does).
  */
-function resolveOldEnough(project: Project): void {
+async function resolveOldEnough(project: Project): Promise<void> {
   let cooldown: YarnInstall['gate']['cooldown'];
   try {
-    cooldown = installOf(project).gate.cooldown;
+    cooldown = (await installOf(project)).gate.cooldown;
   } catch {
     return; // an unusable policy is reported by the judgement after resolution
   }
@@ -153,7 +193,7 @@ export function guardProjects(ProjectClass: typeof Project): void {
   proto[GUARDED] = true;
   const resolveEverything = proto.resolveEverything;
   proto.resolveEverything = async function (this: Project, opts: Parameters<Project['resolveEverything']>[0]) {
-    resolveOldEnough(this);
+    await resolveOldEnough(this);
     await resolveEverything.call(this, opts);
     // lockfileOnly resolutions (`yarn why`, `yarn info`, …) install nothing.
     if (opts.lockfileOnly !== true) await judgeResolution(this, opts.report);

@@ -12,9 +12,9 @@ import { loadNpmConfig } from '../registry/npmrc.js';
 import { loadYarnConfig } from '../registry/yarnrc.js';
 import type { Surface } from '../report/notices.js';
 import type { CheckResult } from '../report/result.js';
-import { loadProjectPolicy } from '../policy/load.js';
+
 import type { Policy } from '../policy/types.js';
-import { gateFor, type Gate, type Verdict } from './gate.js';
+import { effectivePolicy, gateFor, type Gate, type Verdict } from './gate.js';
 
 /** A project as Portcullis sees it: its root, its lockfile and its package manager's registry settings. */
 export interface Project {
@@ -89,7 +89,15 @@ function pnpmCacheDirsOf(dir: string, env: Env): string[] {
 export async function runCheck(start: string, options: CheckOptions = {}): Promise<CheckRun> {
   const env = options.env ?? process.env;
   const project = await loadProject(start, { env, ...(options.kind ? { kind: options.kind } : {}), ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}) });
-  const policy = loadProjectPolicy(project.start, project.dir, env);
+  // The policy the project obeys (merged with the organisation policy it extends), loaded once.
+  const policy = await effectivePolicy({
+    dir: project.dir,
+    start: project.start,
+    registryConfig: project.registryConfig,
+    ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+  }, env);
   const gate = gateFor(policy, {
     dir: project.dir,
     start: project.start,

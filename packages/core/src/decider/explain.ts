@@ -69,6 +69,8 @@ export interface CopyExplanation {
 export interface Explanation {
   name: string;
   policy: string | null;
+  /** The organisation policy `policy` extends (`@acme/portcullis-policy@1.2.3/portcullis.json`), when it extends one. */
+  extends?: string;
   lockfile: { kind: LockfileKind; path: string };
   copies: CopyExplanation[];
   exitCode: 0 | 1 | 3;
@@ -87,11 +89,14 @@ export interface ExplainInput {
 const quoted = (s: string) => JSON.stringify(s);
 
 function specLine(policy: Policy, key: string, spec: PackageSpec): PolicyLine {
-  return { key, value: spec.raw, default: false, source: policy.file, ...(spec.location ? { location: spec.location } : {}) };
+  return { key, value: spec.raw, default: false, source: spec.source ?? policy.file, ...(spec.location ? { location: spec.location } : {}) };
 }
 
 function keyLine(policy: Policy, key: string, value: string, isDefault: boolean): PolicyLine {
-  return { key, value, default: isDefault, source: isDefault ? null : policy.file };
+  // Merged from an organisation policy (`extends`): the file the effective value was written in.
+  const registry = /^registries\["(.*)"\]\.keys$/.exec(key);
+  const origin = policy.origins[registry ? `registries.${registry[1]}` : key === 'advisories.osv' && value.startsWith('"') ? `advisories.osv.${JSON.parse(value) as string}` : key];
+  return { key, value, default: isDefault, source: isDefault ? null : (origin?.source ?? policy.file) };
 }
 
 function ageText(ms: number): string {
@@ -118,6 +123,12 @@ function scriptsRule(x: ExplainInput, pkg: PackageNode, findings: Finding[]): Ru
   const allowed = createSpecMatcher(x.policy.scripts.allow);
   const entry = allowed(pkg.name, pkg.version);
   const bundler = pkg.bundledBy;
+  if (findings.length > 0 && entry !== undefined && findings.every((f) => f.code !== 'SCRIPT_NOT_ALLOWED')) {
+    // Allowed by a range or a name, and compared with what was approved (scripts.fingerprints): SCRIPT_CHANGED, or undecidable.
+    const recorded = x.policy.scripts.fingerprints.filter((f) => f.name === pkg.name).map((f) => `${f.name}@${f.version}`);
+    const decidedBy: PolicyLine[] = [specLine(x.policy, 'scripts.allow', entry), { key: 'scripts.fingerprints', value: recorded.join(', '), default: false, source: x.policy.file }];
+    return { rule: 'scripts', outcome: 'blocked', evidence, facts, decidedBy, change: findings[0]!.fix, findings };
+  }
   if (findings.length > 0) {
     const decidedBy: PolicyLine[] =
       entry !== undefined && bundler !== undefined
@@ -320,7 +331,8 @@ export function explainCopies(x: ExplainInput, name: string): Explanation {
   const explained = copies.map((pkg) => explainCopy(x, pkg));
   const all = explained.flatMap((c) => c.rules.flatMap((r) => r.findings));
   const exitCode = all.some((f) => f.code === 'METADATA_UNAVAILABLE') ? 3 : explained.some((c) => c.verdict === 'blocked') ? 1 : 0;
-  return { name, policy: x.policy.file, lockfile: x.lockfile, copies: explained, exitCode };
+  const inherited = x.policy.sources.slice(0, -1);
+  return { name, policy: x.policy.file, ...(inherited.length > 0 ? { extends: inherited.join(', ') } : {}), lockfile: x.lockfile, copies: explained, exitCode };
 }
 
 /** Explains every copy of `name` in a check run. */
@@ -353,7 +365,7 @@ export function formatExplanationText(explanation: Explanation): string {
       if (rule.change !== undefined) lines.push(`      ${rule.outcome === 'blocked' ? 'fix' : 'would change'}: ${rule.change}`);
     }
   }
-  lines.push('', `policy: ${explanation.policy ?? 'defaults (no portcullis.json)'}`);
+  lines.push('', `policy: ${explanation.policy ?? 'defaults (no portcullis.json)'}${explanation.extends ? ` (extends ${explanation.extends})` : ''}`);
   return `${lines.join('\n')}\n`;
 }
 

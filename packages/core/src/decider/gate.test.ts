@@ -34,14 +34,14 @@ function gate(dir: string, options: Partial<GateOptions> = {}) {
 describe('the gate decides every consequence', () => {
   it('an install skips a script the policy does not allow (exit 0, one notice spelled for the surface); a check fails on it', async () => {
     const dir = project({});
-    const install = await gate(dir, { packageManager: 'yarn' }).judge([git('evil')]);
+    const install = await (await gate(dir, { packageManager: 'yarn' })).judge([git('evil')]);
     expect(install).toMatchObject({ exitCode: 0, blocking: [] });
     expect(install.skipped.map((f) => f.code)).toEqual(['SCRIPT_NOT_ALLOWED']);
     expect(install.skippedNotice).toContain('To allow: yarn portcullis approve evil@1.0.0');
     expect(install.findings[0]!.fix).toBe('yarn portcullis approve evil@1.0.0');
 
     // `yarn portcullis check`: Yarn's spelling, and the check's consequence (every finding fails it)
-    const check = await gate(dir, { packageManager: 'yarn', purpose: 'check' }).judge([git('evil')]);
+    const check = await (await gate(dir, { packageManager: 'yarn', purpose: 'check' })).judge([git('evil')]);
     expect(check).toMatchObject({ exitCode: 1, skipped: [], skippedNotice: undefined });
     expect(check.blocking.map((f) => f.fix)).toEqual(['yarn portcullis approve evil@1.0.0']);
     expect([...check.blocked]).toEqual(['evil@1.0.0']);
@@ -50,17 +50,17 @@ describe('the gate decides every consequence', () => {
 
   it('strict mode and a script the package manager cannot skip block; a partial judgement waits for the whole graph', async () => {
     const dir = project({});
-    expect((await gate(dir, { strict: true }).judge([git('evil')])).exitCode).toBe(1);
-    const partial = await gate(dir, { strict: true }).judge([git('evil')], { partial: true });
+    expect((await (await gate(dir, { strict: true })).judge([git('evil')])).exitCode).toBe(1);
+    const partial = await (await gate(dir, { strict: true })).judge([git('evil')], { partial: true });
     expect(partial).toMatchObject({ exitCode: 0, blocking: [], skippedNotice: undefined });
-    const unskippable = await gate(dir).judge([git('evil'), git('other')], { scriptsUnskippable: (pkg) => pkg.name === 'evil' });
+    const unskippable = await (await gate(dir)).judge([git('evil'), git('other')], { scriptsUnskippable: (pkg) => pkg.name === 'evil' });
     expect(unskippable.blocking.map((f) => f.package)).toEqual(['evil']);
     expect(unskippable.skipped.map((f) => f.package)).toEqual(['other']);
   });
 
   it('mayBuild: the policy, the bundled-copy rule, own code, and every judged copy of a name@version', async () => {
     const dir = project({ scripts: { allow: ['esbuild'] } });
-    const g = gate(dir);
+    const g = await gate(dir);
     expect(g.mayBuild({ name: 'esbuild', version: '1.0.0' })).toBe(true);
     expect(g.mayBuild({ name: 'evil', version: '1.0.0' })).toBe(false);
     expect(g.mayBuild({ name: 'evil', version: '1.0.0', source: 'workspace' })).toBe(true);
@@ -78,20 +78,32 @@ describe('the gate decides every consequence', () => {
     const own: PackageNode = { id: 'app-lib@1.0.0', name: 'app-lib', version: '1.0.0', source: 'directory', insideProject: true, aliases: [], paths: ['node_modules/app-lib'], dependents: ['.'] };
     // What is on disk: every copy has a postinstall
     const read = () => ({ scripts: { postinstall: 'node x' }, bindingGyp: false, gypfile: undefined });
-    const verdict = await gate(dir).judge([git('esbuild', { dependents: ['app-lib@1.0.0'] }), git('evil'), own], { readInstalled: read });
+    const verdict = await (await gate(dir)).judge([git('esbuild', { dependents: ['app-lib@1.0.0'] }), git('evil'), own], { readInstalled: read });
     const plan = verdict.buildPlan(read);
     expect(plan.map((s) => `${s.name}${s.ownCode ? ' (own)' : ''}`)).toEqual(['esbuild', 'app-lib (own)']);
   });
 
-  it('opening the gate loads the policy that applies: a nearer portcullis.json than the project root’s is refused', () => {
+  it('SCRIPT_CHANGED blocks an install, spelled for the surface; the changed copy neither may build nor is in the build plan', async () => {
+    const dir = project({ scripts: { allow: ['lib', 'ok'], fingerprints: { 'lib@0.9.0': { postinstall: 'node x' }, 'ok@0.9.0': { postinstall: 'node x' } } } });
+    const read = (pkg: PackageNode) => ({ scripts: { postinstall: pkg.name === 'lib' ? 'node y' : 'node x' }, bindingGyp: false, gypfile: undefined });
+    const verdict = await (await gate(dir, { packageManager: 'yarn' })).judge([git('lib'), git('ok')], { readInstalled: read });
+    expect(verdict).toMatchObject({ exitCode: 1, skipped: [] });
+    expect(verdict.blocking.map((f) => [f.package, f.code, f.fix])).toEqual([['lib', 'SCRIPT_CHANGED', 'yarn portcullis approve lib@1.0.0']]);
+    expect(verdict.mayBuild({ name: 'lib', version: '1.0.0' })).toBe(false);
+    expect(verdict.mayBuild(git('lib'))).toBe(false);
+    expect(verdict.mayBuild({ name: 'ok', version: '1.0.0' })).toBe(true);
+    expect(verdict.buildPlan(read).map((s) => s.name)).toEqual(['ok']);
+  });
+
+  it('opening the gate loads the policy that applies: a nearer portcullis.json than the project root’s is refused', async () => {
     const dir = project({});
     const member = join(dir, 'packages', 'member');
     mkdirSync(member, { recursive: true });
     writeFileSync(join(member, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' } }));
-    expect(() => gate(dir, { start: member })).toThrow(expect.objectContaining({ code: 'PROJECT_AMBIGUOUS' }));
-    expect(gate(dir).policyFile).toBe(join(dir, 'portcullis.json'));
+    await expect(gate(dir, { start: member })).rejects.toThrow(expect.objectContaining({ code: 'PROJECT_AMBIGUOUS' }));
+    expect((await gate(dir)).policyFile).toBe(join(dir, 'portcullis.json'));
     writeFileSync(join(dir, 'portcullis.json'), '{"scripts": {"allow": [1]}}');
-    expect(() => gate(dir)).toThrow(expect.objectContaining({ code: 'POLICY_INVALID' }));
+    await expect(gate(dir)).rejects.toThrow(expect.objectContaining({ code: 'POLICY_INVALID' }));
   });
 });
 
@@ -113,11 +125,11 @@ describe('judgeLockfile: a verdict that let an identical lockfile through is rep
     const dir = project({});
     const u = user();
     const first = lockfile(git('evil'));
-    const decided = await open(dir, u).judgeLockfile('digest-1', first.packages);
+    const decided = await (await open(dir, u)).judgeLockfile('digest-1', first.packages);
     expect(decided).toMatchObject({ remembered: false, exitCode: 0, blocking: [] });
     expect(first.asked.count).toBe(1);
     const again = lockfile(git('evil'));
-    const replayed = await open(dir, u).judgeLockfile('digest-1', again.packages);
+    const replayed = await (await open(dir, u)).judgeLockfile('digest-1', again.packages);
     expect(again.asked.count).toBe(0);
     expect(replayed).toMatchObject({ remembered: true, exitCode: 0, blocking: [] });
     expect(replayed.skipped.map((f) => `${f.code} ${f.package}`)).toEqual(['SCRIPT_NOT_ALLOWED evil']);
@@ -127,7 +139,7 @@ describe('judgeLockfile: a verdict that let an identical lockfile through is rep
   it('anything else decides again: another lockfile, another policy, strictness, surface, a PORTCULLIS_ setting, another build, another user', async () => {
     const dir = project({});
     const u = user();
-    await open(dir, u).judgeLockfile('digest-1', lockfile(git('evil')).packages);
+    await (await open(dir, u)).judgeLockfile('digest-1', lockfile(git('evil')).packages);
     const cases: Array<[string, () => ReturnType<typeof open>, string]> = [
       ['another lockfile', () => open(dir, u), 'digest-2'],
       ['a check', () => open(dir, u, { purpose: 'check' }), 'digest-1'],
@@ -139,15 +151,15 @@ describe('judgeLockfile: a verdict that let an identical lockfile through is rep
     ];
     for (const [what, gateOf, digest] of cases) {
       const l = lockfile(git('evil'));
-      expect((await gateOf().judgeLockfile(digest, l.packages)).remembered, what).toBe(false);
+      expect((await (await gateOf()).judgeLockfile(digest, l.packages)).remembered, what).toBe(false);
       expect(l.asked.count, what).toBe(1);
     }
     // The policy changed (another user's memo replaced this one's file above: decide and remember once more first).
-    await open(dir, u).judgeLockfile('digest-1', lockfile(git('evil')).packages);
-    expect((await open(dir, u).judgeLockfile('digest-1', lockfile(git('evil')).packages)).remembered).toBe(true);
+    await (await open(dir, u)).judgeLockfile('digest-1', lockfile(git('evil')).packages);
+    expect((await (await open(dir, u)).judgeLockfile('digest-1', lockfile(git('evil')).packages)).remembered).toBe(true);
     // Allowing evil's scripts is a new decision (no skipped script any more).
     writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' }, scripts: { allow: ['evil'] } }));
-    const changed = await open(dir, u).judgeLockfile('digest-1', lockfile(git('evil')).packages);
+    const changed = await (await open(dir, u)).judgeLockfile('digest-1', lockfile(git('evil')).packages);
     expect(changed).toMatchObject({ remembered: false, skipped: [] });
   });
 
@@ -157,10 +169,10 @@ describe('judgeLockfile: a verdict that let an identical lockfile through is rep
     const record = (versions: string[]) =>
       JSON.stringify([{ id: 'MAL-2026-0001', modified: '2026-11-30T00:00:00Z', summary: 'Malicious code in evil', affected: [{ package: { ecosystem: 'npm', name: 'evil' }, versions }] }]);
     writeFileSync(join(dir, 'advisories.json'), record(['0.0.1']));
-    expect((await open(dir, u).judgeLockfile('digest-1', lockfile(git('evil')).packages)).exitCode).toBe(0);
-    expect((await open(dir, u).judgeLockfile('digest-1', lockfile(git('evil')).packages)).remembered).toBe(true);
+    expect((await (await open(dir, u)).judgeLockfile('digest-1', lockfile(git('evil')).packages)).exitCode).toBe(0);
+    expect((await (await open(dir, u)).judgeLockfile('digest-1', lockfile(git('evil')).packages)).remembered).toBe(true);
     writeFileSync(join(dir, 'advisories.json'), record(['0.0.1', '1.0.0']));
-    const listed = await open(dir, u).judgeLockfile('digest-1', lockfile(git('evil')).packages);
+    const listed = await (await open(dir, u)).judgeLockfile('digest-1', lockfile(git('evil')).packages);
     expect(listed).toMatchObject({ remembered: false, exitCode: 1 });
     expect(listed.blocking.map((f) => f.code)).toEqual(['KNOWN_MALICIOUS']);
   });
@@ -169,14 +181,14 @@ describe('judgeLockfile: a verdict that let an identical lockfile through is rep
     const dir = project({});
     const u = user();
     for (let i = 0; i < 2; i++) {
-      const strict = await open(dir, u, { strict: true }).judgeLockfile('digest-1', lockfile(git('evil')).packages);
+      const strict = await (await open(dir, u, { strict: true })).judgeLockfile('digest-1', lockfile(git('evil')).packages);
       expect(strict).toMatchObject({ remembered: false, exitCode: 1 });
     }
     let now = Date.parse('2026-12-01T00:00:00Z');
-    await open(dir, u, { now: () => now }).judgeLockfile('digest-1', lockfile(git('evil')).packages);
+    await (await open(dir, u, { now: () => now })).judgeLockfile('digest-1', lockfile(git('evil')).packages);
     now += 23 * 3600_000;
-    expect((await open(dir, u, { now: () => now }).judgeLockfile('digest-1', lockfile(git('evil')).packages)).remembered).toBe(true);
+    expect((await (await open(dir, u, { now: () => now })).judgeLockfile('digest-1', lockfile(git('evil')).packages)).remembered).toBe(true);
     now += 2 * 3600_000;
-    expect((await open(dir, u, { now: () => now }).judgeLockfile('digest-1', lockfile(git('evil')).packages)).remembered).toBe(false);
+    expect((await (await open(dir, u, { now: () => now })).judgeLockfile('digest-1', lockfile(git('evil')).packages)).remembered).toBe(false);
   });
 });

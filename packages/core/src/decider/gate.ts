@@ -24,6 +24,7 @@ import type { CheckResult } from '../report/result.js';
 import { consequenceOf, idsWhere, type Purpose } from './consequence.js';
 import { createDecider } from './decider.js';
 import { scriptEvidence } from './gather.js';
+import { resolveInheritance, resolveInheritanceFromCache } from './organisation.js';
 import { digestOf, RememberedVerdicts } from './remembered.js';
 import { defaultStateDir, memoSecret } from '../cache/verified-versions.js';
 
@@ -50,6 +51,8 @@ export interface GateOptions {
   fetch?: typeof fetch;
   /** Where this user's memo secret lives (default: `defaultStateDir`). */
   stateDir?: string;
+  /** Read the install scripts' command lines of every judged version (approve records them as fingerprints). */
+  recordScripts?: boolean;
   /**
    * The build of the code judging (a content hash of the shipped bundle). Given, `judgeLockfile` remembers the
    * verdicts that let an install go on for this build only; absent, nothing is remembered.
@@ -175,11 +178,37 @@ function pickLockfileVerdict(v: Verdict): Omit<LockfileVerdict, 'remembered'> {
   return { findings: v.findings, blocking: v.blocking, skipped: v.skipped, blocked: v.blocked, exitCode: v.exitCode, notices: v.notices, strippedRegistries: v.strippedRegistries, skippedNotice: v.skippedNotice };
 }
 
-/** Opens the gate for one project and one install: loads the policy (PortcullisError when it is invalid or ambiguous). */
-export function openGate(options: GateOptions): Gate {
+/**
+ * Opens the gate for one project and one install: loads the policy and the organisation policy it extends, once
+ * (PortcullisError when it is invalid, ambiguous, loosens the organisation's, or the organisation's cannot be had).
+ */
+export async function openGate(options: GateOptions): Promise<Gate> {
   const env = options.env ?? process.env;
-  const policy = loadProjectPolicy(options.start ?? options.dir, options.dir, env);
+  const policy = await effectivePolicy(options, env);
   return gateFor(policy, { ...options, env });
+}
+
+/**
+ * The same gate from the cache alone, for a hook that must answer synchronously (Yarn's build decisions outside an
+ * install): the organisation policy must have been fetched by an earlier run (METADATA_UNAVAILABLE otherwise).
+ */
+export function openCachedGate(options: GateOptions): Gate {
+  const env = options.env ?? process.env;
+  const repository = loadProjectPolicy(options.start ?? options.dir, options.dir, env);
+  return gateFor(resolveInheritanceFromCache(repository, { env, ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}) }), { ...options, env });
+}
+
+/** The policy the project obeys: its portcullis.json merged with the organisation policy it extends, if any. */
+export async function effectivePolicy(options: Pick<GateOptions, 'dir' | 'start' | 'registryConfig' | 'offline' | 'cacheDir' | 'fetch' | 'stateDir'>, env: Env = process.env): Promise<Policy> {
+  const repository = loadProjectPolicy(options.start ?? options.dir, options.dir, env);
+  return resolveInheritance(repository, {
+    registryConfig: options.registryConfig,
+    env,
+    ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+    ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
+  });
 }
 
 /** The gate for a loaded policy (internal: `approve --publisher` judges with a policy that requires provenance). */
@@ -198,6 +227,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     ...(options.refreshKeys !== undefined ? { refreshKeys: options.refreshKeys } : {}),
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
     ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
+    ...(options.recordScripts !== undefined ? { recordScripts: options.recordScripts } : {}),
   });
 
   const consequences = (findings: readonly Finding[], partial: boolean, unskippable: ReadonlySet<string> = new Set()) =>
@@ -299,6 +329,8 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
         copies.set(key, [...(copies.get(key) ?? []), pkg]);
       }
       const evidence = decision.evidence;
+      // Changed install scripts never run, whatever else a surface does with the verdict.
+      const drifted = new Set(findings.filter((f) => f.code === 'SCRIPT_CHANGED').map((f) => `${f.package}@${f.version}`));
       return {
         packages,
         findings,
@@ -311,6 +343,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
         skippedNotice: inputs.partial === true ? undefined : skippedNotice(skipped, surface),
         evidence,
         mayBuild(pkg) {
+          if (drifted.has(`${pkg.name}@${pkg.version}`)) return false;
           if (pkg.source !== undefined) return policyMayBuild(pkg);
           const judged = copies.get(`${pkg.name}@${pkg.version}`);
           return judged === undefined ? policyMayBuild(pkg) : judged.every(policyMayBuild);
@@ -329,7 +362,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
               if (found !== undefined) scripts.set(pkg.id, found);
             }
           }
-          return planBuilds(policy, packages, scripts);
+          return planBuilds(policy, packages.filter((pkg) => !drifted.has(`${pkg.name}@${pkg.version}`)), scripts);
         },
         report(lockfile) {
           return { findings: [...blocking], exitCode, packages: packages.length, lockfile, policy: policy.file, notices: [...decision.notices], strippedRegistries: [...decision.strippedRegistries] };

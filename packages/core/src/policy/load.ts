@@ -4,10 +4,10 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { PortcullisError } from '../errors.js';
 import { JsonSyntaxError, parseJsonWithLocations } from './json.js';
 import type { Policy } from './types.js';
-import { defaultPolicy, policyFromJson } from './validate.js';
+import { defaultPolicy, policyFromJson, type PolicyReadOptions } from './validate.js';
 
 export const POLICY_FILE = 'portcullis.json';
-const MAX_POLICY_BYTES = 1024 * 1024;
+export const MAX_POLICY_BYTES = 1024 * 1024;
 
 /** Finds portcullis.json: `PORTCULLIS_POLICY` wins, else the nearest one walking up from `cwd`. */
 export function findPolicyFile(cwd: string, env: Record<string, string | undefined> = process.env): string | null {
@@ -29,8 +29,12 @@ export function findPolicyFile(cwd: string, env: Record<string, string | undefin
   }
 }
 
-/** Parses policy text; every problem is a POLICY_INVALID error naming file, line and column. */
-export function parsePolicy(text: string, file: string): Policy {
+/**
+ * Parses and validates one policy document (a repository's portcullis.json, or with `role: 'organisation'` the one an
+ * organisation policy package ships); every problem is a POLICY_INVALID error naming file, line and column. Pure:
+ * the one reader of policy text, for every surface and for the registry plugin.
+ */
+export function parsePolicy(text: string, file: string, options: PolicyReadOptions = {}): Policy {
   let root;
   try {
     root = parseJsonWithLocations(text);
@@ -41,7 +45,7 @@ export function parsePolicy(text: string, file: string): Policy {
     }
     throw error;
   }
-  return policyFromJson(root, file);
+  return policyFromJson(root, file, options);
 }
 
 /** Loads the policy that applies in `cwd`, or the defaults when there is no portcullis.json. */

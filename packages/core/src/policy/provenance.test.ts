@@ -42,7 +42,7 @@ describe('provenance keys', () => {
     ]);
     expect(p.provenance.require[0]!.location).toEqual({ line: 4, column: 7 });
     expect(p.provenance.publishers).toEqual([
-      { spec: { raw: 'sigstore', name: 'sigstore', range: null, location: { line: 8, column: 7 } }, publisher: { repository: 'github.com/sigstore/sigstore-js', workflow: '.github/workflows/publish.yml' } },
+      { spec: { raw: 'sigstore', name: 'sigstore', range: null, location: { line: 8, column: 7 }, source: '/p/portcullis.json' }, publisher: { repository: 'github.com/sigstore/sigstore-js', workflow: '.github/workflows/publish.yml' } },
     ]);
     expect(p.provenance.allowDowngrade.map((s) => [s.name, s.range])).toEqual([['legacy-lib', '^2']]);
     expect(p.provenance.trustedRoot).toBe('/p/security/trusted_root.json');

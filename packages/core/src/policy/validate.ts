@@ -7,16 +7,33 @@ import type { SourceLocation } from '../model.js';
 import { normalizeRegistryUrl, NPM_REGISTRY_URL } from '../registry-url.js';
 import { dirname, resolve } from 'node:path';
 import type { JsonNode } from './json.js';
+import semver from 'semver';
+import { FINGERPRINT_SCRIPTS, MAX_FINGERPRINT_COMMAND, type FingerprintScript, type RecordedFingerprint, type ScriptFingerprint } from './fingerprint.js';
 import { parsePackageSpec } from './spec.js';
 import type { RegistryKey } from '../model.js';
-import type { PackageSpec, Policy, PublisherPin, RegistryTrust } from './types.js';
+import { DELEGABLE_KEYS, type DelegableKey, type Delegation, type PackageSpec, type Policy, type PolicyExtends, type PublisherPin, type RegistryTrust } from './types.js';
+
+/** Which kind of policy document is read: a repository's portcullis.json, or the one an organisation policy package ships. */
+export type PolicyRole = 'project' | 'organisation';
+
+/** How a policy document is read. */
+export interface PolicyReadOptions {
+  /** Default `project`: may `extends` an organisation policy; an organisation policy may `delegate` instead. */
+  role?: PolicyRole;
+  /** The folder relative paths (`advisories.osv`) resolve from; default the folder of `file`. */
+  baseDir?: string;
+}
 
 
 /** The policy that applies when there is no portcullis.json: no dependency scripts, signatures required. */
 export function defaultPolicy(): Policy {
   return {
     file: null,
-    scripts: { allow: [] },
+    extends: null,
+    delegate: Object.create(null) as Policy['delegate'],
+    origins: Object.create(null) as Policy['origins'],
+    sources: [],
+    scripts: { allow: [], fingerprints: [] },
     signatures: { require: 'registry', allowUnsigned: [] },
     registries: { [NPM_REGISTRY_URL]: { keys: 'npm' } },
     provenance: { require: [], publishers: [], noDowngrade: true, allowDowngrade: [], trustedRoot: null },
@@ -28,7 +45,9 @@ export function defaultPolicy(): Policy {
 const KEY_FIELDS = ['keyid', 'keytype', 'scheme', 'key', 'expires'] as const;
 
 /** Validates a parsed portcullis.json; throws PortcullisError('POLICY_INVALID') at the first problem. */
-export function policyFromJson(root: JsonNode, file: string): Policy {
+export function policyFromJson(root: JsonNode, file: string, options: PolicyReadOptions = {}): Policy {
+  const role = options.role ?? 'project';
+  const baseDir = options.baseDir ?? dirname(file);
   const invalid = (location: SourceLocation, message: string): never => {
     throw new PortcullisError('POLICY_INVALID', `${file}:${location.line}:${location.column}: ${message}`, { file, location });
   };
@@ -57,14 +76,35 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
       if (typeof parsed === 'string') return invalid(item.location, `${what}: ${parsed}; expected "name", "name@semver-range" or "@scope/*"`);
       if (seen.has(item.value)) invalid(item.location, `${what} lists "${item.value}" twice`);
       seen.add(item.value);
-      return { ...parsed, location: item.location };
+      return { ...parsed, location: item.location, source: file };
     });
+  };
+
+  const delegation = (key: DelegableKey, node: JsonNode): Delegation => {
+    const what = `"delegate.${key}"`;
+    if (node.kind === 'boolean' && node.value) return true;
+    if (key === 'provenance.trustedRoot') return invalid(node.location, `${what} must be true (leave it out to keep the trusted root Portcullis ships)`);
+    if (key === 'registries') {
+      if (node.kind !== 'array') return invalid(node.location, `${what} must be true or a list of registry URLs a repository may configure keys for, found ${kindName(node)}`);
+      return node.items.map((item) => {
+        try {
+          if (item.kind !== 'string' || !/^https?:\/\//.test(item.value)) throw new Error('not a URL');
+          return normalizeRegistryUrl(item.value);
+        } catch {
+          return invalid(item.location, `${what} lists registry URLs like "https://npm.example.corp/"`);
+        }
+      });
+    }
+    if (node.kind !== 'array') return invalid(node.location, `${what} must be true (any entry) or a list of "name", "name@range" or "@scope/*" the repository's entries must fall within, found ${kindName(node)}`);
+    return specList(node, what);
   };
 
   const policy = defaultPolicy();
   policy.file = file;
+  policy.sources = [file];
+  const wrote = (key: string, location: SourceLocation) => (policy.origins[key] = { source: file, location });
   const top = expectObject(root, 'portcullis.json');
-  onlyKeys(top, 'portcullis.json', ['$schema', 'scripts', 'signatures', 'registries', 'provenance', 'cooldown', 'advisories']);
+  onlyKeys(top, 'portcullis.json', ['$schema', 'scripts', 'signatures', 'registries', 'provenance', 'cooldown', 'advisories', role === 'project' ? 'extends' : 'delegate']);
 
   for (const entry of top.entries) {
     const node = entry.value;
@@ -72,10 +112,22 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
       case '$schema':
         if (node.kind !== 'string') invalid(node.location, `"$schema" must be a string`);
         break;
+      case 'extends':
+        policy.extends = extendsPin(node, invalid);
+        break;
+      case 'delegate': {
+        const delegate = expectObject(node, '"delegate"');
+        onlyKeys(delegate, '"delegate"', DELEGABLE_KEYS);
+        for (const d of delegate.entries) policy.delegate[d.key as DelegableKey] = delegation(d.key as DelegableKey, d.value);
+        break;
+      }
       case 'scripts': {
         const scripts = expectObject(node, '"scripts"');
-        onlyKeys(scripts, '"scripts"', ['allow']);
-        for (const s of scripts.entries) policy.scripts.allow = specList(s.value, '"scripts.allow"');
+        onlyKeys(scripts, '"scripts"', ['allow', 'fingerprints']);
+        for (const s of scripts.entries) {
+          if (s.key === 'allow') policy.scripts.allow = specList(s.value, '"scripts.allow"');
+          else policy.scripts.fingerprints = scriptFingerprints(expectObject(s.value, '"scripts.fingerprints"'), invalid);
+        }
         break;
       }
       case 'signatures': {
@@ -87,6 +139,7 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
               invalid(s.value.location, `"signatures.require" must be "registry" or "off"`);
             } else {
               policy.signatures.require = s.value.value as 'registry' | 'off';
+              wrote('signatures.require', s.value.location);
             }
           } else {
             policy.signatures.allowUnsigned = specList(s.value, '"signatures.allowUnsigned"');
@@ -109,6 +162,7 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
           const keys = body.entries.find((e) => e.key === 'keys');
           if (!keys) return invalid(body.location, `registry "${r.key}" needs "keys": "npm" or a list of keys in the /-/npm/v1/keys format`);
           policy.registries[url] = registryTrust(keys.value, r.key, invalid);
+          wrote(`registries.${url}`, r.keyLocation);
         }
         break;
       }
@@ -120,7 +174,10 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
             const ms = c.value.kind === 'string' ? parseDuration(c.value.value) : undefined;
             if (c.value.kind !== 'string' || ms === undefined) {
               invalid(c.value.location, `"cooldown.minimumReleaseAge" must be a duration such as "90m", "72h", "3d" or "2w" (at most 365 days), found ${c.value.kind === 'string' ? JSON.stringify(c.value.value.slice(0, 40)) : kindName(c.value)}`);
-            } else policy.cooldown.minimumReleaseAge = { raw: c.value.value as string, ms };
+            } else {
+              policy.cooldown.minimumReleaseAge = { raw: c.value.value as string, ms };
+              wrote('cooldown.minimumReleaseAge', c.value.location);
+            }
           } else if (c.key === 'exclude') {
             policy.cooldown.exclude = specList(c.value, '"cooldown.exclude"');
           } else {
@@ -132,7 +189,7 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
               if (entry.value.kind !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(entry.value.value) || Number.isNaN(until)) {
                 invalid(entry.value.location, `"cooldown.exceptions" entry "${entry.key}" must be the ISO date and time until which it applies, e.g. "2026-12-09T00:00:00Z"`);
               }
-              policy.cooldown.exceptions.push({ spec: { ...(parsed as PackageSpec), location: entry.keyLocation }, until: new Date(until).toISOString() });
+              policy.cooldown.exceptions.push({ spec: { ...(parsed as PackageSpec), location: entry.keyLocation, source: file }, until: new Date(until).toISOString() });
             }
           }
         }
@@ -146,7 +203,8 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
           const list = a.value as Extract<JsonNode, { kind: 'array' }>;
           for (const item of list.items) {
             if (item.kind !== 'string' || item.value.trim() === '' || item.value.includes('\0')) invalid(item.location, `"advisories.osv" lists files or folders (paths relative to the folder of portcullis.json), found ${item.kind === 'string' ? 'an empty path' : kindName(item)}`);
-            policy.advisories.osv.push(resolve(dirname(file), (item as { value: string }).value));
+            policy.advisories.osv.push(resolve(baseDir, (item as { value: string }).value));
+            wrote(`advisories.osv.${policy.advisories.osv.at(-1)}`, item.location);
           }
         }
         break;
@@ -164,13 +222,19 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
               break;
             case 'noDowngrade':
               if (p.value.kind !== 'boolean') invalid(p.value.location, `"provenance.noDowngrade" must be true or false, found ${kindName(p.value)}`);
-              else policy.provenance.noDowngrade = p.value.value;
+              else {
+                policy.provenance.noDowngrade = p.value.value;
+                wrote('provenance.noDowngrade', p.value.location);
+              }
               break;
             case 'trustedRoot':
-              if (p.value.kind !== 'string' || p.value.value.trim() === '' || p.value.value.includes('\0')) {
+              if (role === 'organisation') {
+                invalid(p.value.location, `"provenance.trustedRoot" cannot be set by an organisation policy (only its portcullis.json is read, so no trusted root can ship with it); delegate "provenance.trustedRoot" to the repositories instead`);
+              } else if (p.value.kind !== 'string' || p.value.value.trim() === '' || p.value.value.includes('\0')) {
                 invalid(p.value.location, `"provenance.trustedRoot" must be the path of a Sigstore trusted_root.json, relative to the folder of portcullis.json`);
               } else {
-                policy.provenance.trustedRoot = resolve(dirname(file), p.value.value);
+                policy.provenance.trustedRoot = resolve(baseDir, p.value.value);
+                wrote('provenance.trustedRoot', p.value.location);
               }
               break;
             case 'publishers': {
@@ -178,7 +242,7 @@ export function policyFromJson(root: JsonNode, file: string): Policy {
               for (const entry of publishers.entries) {
                 const parsed = parsePackageSpec(entry.key);
                 if (typeof parsed === 'string') invalid(entry.keyLocation, `"provenance.publishers": ${parsed}; expected "name", "name@semver-range" or "@scope/*"`);
-                const spec = { ...(parsed as PackageSpec), location: entry.keyLocation };
+                const spec = { ...(parsed as PackageSpec), location: entry.keyLocation, source: file };
                 policy.provenance.publishers.push({ spec, publisher: publisherPin(entry.value, entry.key, invalid) });
               }
               break;
@@ -199,6 +263,73 @@ export function parseDuration(text: string): number | undefined {
   const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[match[2] as 'm' | 'h' | 'd' | 'w'];
   const ms = Number(match[1]) * unit;
   return ms > 0 && ms <= 365 * 86_400_000 ? ms : undefined;
+}
+
+/** Most `scripts.fingerprints` entries a policy may hold (hostile input: bounded work). */
+const MAX_FINGERPRINTS = 50_000;
+
+/**
+ * `scripts.fingerprints`: `"name@version": {"postinstall": "…", "bindingGyp": "sha256:…", "commit": "<40 hex>"}`.
+ * Keys name one exact version; values hold only known fields, each a bounded string.
+ */
+function scriptFingerprints(node: Extract<JsonNode, { kind: 'object' }>, invalid: (l: SourceLocation, m: string) => never): RecordedFingerprint[] {
+  if (node.entries.length > MAX_FINGERPRINTS) invalid(node.location, `"scripts.fingerprints" has ${node.entries.length} entries, more than the ${MAX_FINGERPRINTS} allowed`);
+  const fields: readonly string[] = [...FINGERPRINT_SCRIPTS, 'bindingGyp', 'commit'];
+  return node.entries.map((entry) => {
+    const parsed = parsePackageSpec(entry.key);
+    const version = typeof parsed === 'string' || parsed.range === null ? null : semver.valid(parsed.range);
+    if (typeof parsed === 'string' || parsed.scope !== undefined || version === null || version !== parsed.range) {
+      return invalid(entry.keyLocation, `"scripts.fingerprints" keys are "name@exact-version" (as portcullis approve writes them), found ${JSON.stringify(entry.key.slice(0, 120))}`);
+    }
+    const what = `"scripts.fingerprints" entry "${entry.key}"`;
+    if (entry.value.kind !== 'object') return invalid(entry.value.location, `${what} must be an object like {"postinstall": "node install.js"}, found ${kindName(entry.value)}`);
+    const fingerprint: ScriptFingerprint = { commands: {} };
+    const seen = new Set<string>();
+    for (const field of entry.value.entries) {
+      if (!fields.includes(field.key)) invalid(field.keyLocation, `unknown key "${field.key}" in ${what}; expected one of: ${fields.map((k) => `"${k}"`).join(', ')}`);
+      if (seen.has(field.key)) invalid(field.keyLocation, `duplicate key "${field.key}" in ${what}`);
+      seen.add(field.key);
+      const value = field.value;
+      if (value.kind !== 'string' || value.value.length > MAX_FINGERPRINT_COMMAND || value.value.includes('\0')) {
+        invalid(value.location, `"${field.key}" of ${what} must be a string of at most ${MAX_FINGERPRINT_COMMAND} characters, found ${value.kind === 'string' ? 'a longer one' : kindName(value)}`);
+      }
+      const text = (value as { value: string }).value;
+      if (field.key === 'commit') {
+        if (!/^[0-9a-f]{40}$/.test(text)) invalid(value.location, `"commit" of ${what} must be a git commit (40 lower-case hex digits)`);
+        fingerprint.commit = text;
+      } else if (field.key === 'bindingGyp') {
+        if (text !== 'node-gyp rebuild' && !/^sha256:[0-9a-f]{64}$/.test(text)) invalid(value.location, `"bindingGyp" of ${what} must be "sha256:<64 hex digits>" (the binding.gyp's hash) or "node-gyp rebuild"`);
+        fingerprint.bindingGyp = text === 'node-gyp rebuild' ? true : text;
+      } else {
+        fingerprint.commands[field.key as FingerprintScript] = text;
+      }
+    }
+    return { name: (parsed as PackageSpec).name, version, fingerprint };
+  });
+}
+
+const EXTENDS_FIELDS = ['package', 'version', 'integrity'] as const;
+
+/** `extends`: `{package, version, integrity}`: an exact version and the sha512 integrity of its tarball. */
+function extendsPin(node: JsonNode, invalid: (l: SourceLocation, m: string) => never): PolicyExtends {
+  const example = `{"package": "@acme/portcullis-policy", "version": "1.2.3", "integrity": "sha512-…"}`;
+  if (node.kind !== 'object') return invalid(node.location, `"extends" must be an object like ${example}, found ${kindName(node)}`);
+  const fields: Partial<Record<(typeof EXTENDS_FIELDS)[number], Extract<JsonNode, { kind: 'string' }>>> = {};
+  for (const e of node.entries) {
+    if (!(EXTENDS_FIELDS as readonly string[]).includes(e.key)) invalid(e.keyLocation, `unknown key "${e.key}" in "extends"; expected one of: "package", "version", "integrity"`);
+    const field = e.key as (typeof EXTENDS_FIELDS)[number];
+    if (fields[field] !== undefined) invalid(e.keyLocation, `duplicate key "${e.key}" in "extends"`);
+    if (e.value.kind !== 'string') invalid(e.value.location, `"extends.${e.key}" must be a string, found ${kindName(e.value)}`);
+    fields[field] = e.value as Extract<JsonNode, { kind: 'string' }>;
+  }
+  for (const name of EXTENDS_FIELDS) if (fields[name] === undefined) invalid(node.location, `"extends" is missing "${name}"; expected ${example}`);
+  const { package: pkg, version, integrity } = fields as Record<(typeof EXTENDS_FIELDS)[number], Extract<JsonNode, { kind: 'string' }>>;
+  const parsed = parsePackageSpec(pkg.value);
+  if (typeof parsed === 'string' || parsed.range !== null || parsed.scope !== undefined) invalid(pkg.location, `"extends.package" must be a package name like "@acme/portcullis-policy", found "${pkg.value.slice(0, 100)}"`);
+  // An exact version only: a range would let a new publish change the policy under a frozen lockfile.
+  if (!/^\d{1,9}\.\d{1,9}\.\d{1,9}(-[0-9A-Za-z.-]{1,64})?$/.test(version.value)) invalid(version.location, `"extends.version" must be an exact version like "1.2.3" (no range: the policy is pinned), found "${version.value.slice(0, 100)}"`);
+  if (!/^sha512-[A-Za-z0-9+/]{86}==$/.test(integrity.value)) invalid(integrity.location, `"extends.integrity" must be the sha512 integrity of the package's tarball ("sha512-" and 88 base64 characters, as in dist.integrity), found "${integrity.value.slice(0, 100)}"`);
+  return { package: pkg.value, version: version.value, integrity: integrity.value, location: node.location };
 }
 
 const PIN_FIELDS = ['repository', 'workflow', 'repositoryId', 'ownerId'] as const;

@@ -59,6 +59,11 @@ export interface RegistryClient {
   getAttestations(name: string, version: string, registry: string): Promise<unknown>;
   /** A registry's `/-/npm/v1/keys`, validated (registry/keys.ts), or null when it serves none (404). */
   getKeys(registry: string): Promise<ServedKeys | null>;
+  /**
+   * The bytes at a tarball URL (with the credentials configured for its host), at most `limit` bytes; never
+   * cached here and never trusted: the caller compares them with a pinned integrity.
+   */
+  getTarball(url: string, limit: number): Promise<Uint8Array>;
   /** Resolves once every request started so far has finished, its cache entry written (or failed). */
   settle(): Promise<void>;
 }
@@ -354,6 +359,24 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
           notFound: () => null,
         }).catch((error: unknown) => fail(error, `the attestations of ${name}@${version}`, registry)),
       );
+    },
+
+    async getTarball(url, limit) {
+      let parsed: URL;
+      try {
+        parsed = new URL(url);
+        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error(`a ${parsed.protocol} URL`);
+      } catch (error) {
+        throw new PortcullisError('METADATA_UNAVAILABLE', `could not fetch the tarball ${JSON.stringify(url.slice(0, 300))}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (options.offline === true) throw new PortcullisError('METADATA_UNAVAILABLE', `could not fetch ${redactUrl(parsed.href)}: offline, and it is not in the cache`);
+      try {
+        const res = await request(parsed.href, { accept: 'application/octet-stream' }, limit);
+        if (res.status !== 200 || res.body === null) throw new Unavailable(`HTTP ${res.status}`);
+        return res.body;
+      } catch (error) {
+        return fail(error, 'the tarball', parsed.href);
+      }
     },
 
     getKeys(registryUrl) {

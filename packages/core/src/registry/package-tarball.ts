@@ -1,0 +1,107 @@
+/**
+ * Reading named files out of a package tarball (`.tgz`) received from a registry, as hostile input: bounded
+ * compressed and uncompressed sizes, checksummed ustar headers, no link or device entries under a wanted name,
+ * no absolute or `..` paths anywhere, no name given twice. Nothing is written to disk.
+ */
+import { gunzipSync } from 'node:zlib';
+
+/** Limits on one tarball. */
+export interface TarballLimits {
+  /** The gzip bytes. */
+  compressed: number;
+  /** The tar stream once inflated. */
+  uncompressed: number;
+  /** Any one wanted file. */
+  file: number;
+}
+
+/** Why a tarball was not read. */
+export class TarballError extends Error {}
+
+const BLOCK = 512;
+
+function field(header: Uint8Array, start: number, length: number): string {
+  const bytes = header.subarray(start, start + length);
+  const end = bytes.indexOf(0);
+  return Buffer.from(end === -1 ? bytes : bytes.subarray(0, end)).toString('utf8');
+}
+
+function octal(header: Uint8Array, start: number, length: number, what: string): number {
+  // Base-256 sizes (high bit set) are for files of 8 GiB and more: never in a policy package.
+  if ((header[start]! & 0x80) !== 0) throw new TarballError(`${what} is in base-256 notation`);
+  const text = field(header, start, length).trim();
+  if (!/^[0-7]{1,12}$/.test(text)) throw new TarballError(`${what} is not an octal number`);
+  return parseInt(text, 8);
+}
+
+function checksumMatches(header: Uint8Array): boolean {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!;
+  return octal(header, 148, 8, 'a header checksum') === sum;
+}
+
+/** The `path` of a pax extended header, if it sets one. */
+function paxPath(data: Uint8Array): string | undefined {
+  const text = Buffer.from(data).toString('utf8');
+  let path: string | undefined;
+  let at = 0;
+  while (at < text.length) {
+    const space = text.indexOf(' ', at);
+    const length = Number(text.slice(at, space));
+    if (space === -1 || !Number.isInteger(length) || length <= 0 || at + length > text.length) throw new TarballError('a pax header is malformed');
+    const record = text.slice(space + 1, at + length - 1);
+    const eq = record.indexOf('=');
+    if (eq !== -1 && record.slice(0, eq) === 'path') path = record.slice(eq + 1);
+    at += length;
+  }
+  return path;
+}
+
+function unsafe(name: string): boolean {
+  return name.startsWith('/') || name.includes('\\') || /^[A-Za-z]:/.test(name) || name.split('/').includes('..') || name.includes('\0');
+}
+
+/**
+ * The wanted files (tarball paths such as `package/portcullis.json`) found in `tgz`, by path; a wanted file
+ * that is absent is missing from the map. Throws TarballError for anything malformed or over a limit.
+ */
+export function readTarballFiles(tgz: Uint8Array, wanted: readonly string[], limits: TarballLimits): Map<string, Uint8Array> {
+  if (tgz.byteLength > limits.compressed) throw new TarballError(`the tarball is larger than ${limits.compressed} bytes`);
+  let tar: Uint8Array;
+  try {
+    tar = gunzipSync(tgz, { maxOutputLength: limits.uncompressed });
+  } catch (error) {
+    throw new TarballError(error instanceof RangeError ? `the tarball inflates to more than ${limits.uncompressed} bytes` : 'the tarball is not valid gzip');
+  }
+  const found = new Map<string, Uint8Array>();
+  let longName: string | undefined;
+  for (let at = 0; ; ) {
+    if (at + BLOCK > tar.byteLength) throw new TarballError('the tar stream ends without its end-of-archive blocks');
+    const header = tar.subarray(at, at + BLOCK);
+    if (header.every((b) => b === 0)) break;
+    if (!checksumMatches(header)) throw new TarballError(`a tar header at offset ${at} has a bad checksum`);
+    const size = octal(header, 124, 12, 'an entry size');
+    const type = String.fromCharCode(header[156]!);
+    const dataStart = at + BLOCK;
+    const dataEnd = dataStart + size;
+    if (dataEnd > tar.byteLength) throw new TarballError('an entry runs past the end of the tar stream');
+    const data = tar.subarray(dataStart, dataEnd);
+    at = dataStart + Math.ceil(size / BLOCK) * BLOCK;
+    if (type === 'x' || type === 'L') {
+      if (size > 64 * 1024) throw new TarballError('an extended header is too large');
+      longName = type === 'x' ? paxPath(data) : field(data, 0, data.byteLength);
+      continue;
+    }
+    if (type === 'g') continue;
+    const prefix = field(header, 345, 155);
+    const name = (longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100))).replace(/^\.\//, '');
+    longName = undefined;
+    if (unsafe(name)) throw new TarballError(`the tarball has an entry outside its folder (${JSON.stringify(name.slice(0, 200))})`);
+    if (!wanted.includes(name)) continue;
+    if (type !== '0' && type !== '\0') throw new TarballError(`${name} is not a regular file in the tarball`);
+    if (found.has(name)) throw new TarballError(`the tarball has ${name} twice`);
+    if (size > limits.file) throw new TarballError(`${name} is larger than ${limits.file} bytes`);
+    found.set(name, data);
+  }
+  return found;
+}
