@@ -22,7 +22,8 @@ export type FindingCode =
   | 'TRUST_ROOT_STALE'
   | 'RELEASE_TOO_NEW'
   | 'KNOWN_MALICIOUS'
-  | 'SCRIPT_CHANGED';
+  | 'SCRIPT_CHANGED'
+  | 'INSTALLED_MISMATCH';
 
 export const FINDING_CODES: readonly FindingCode[] = [
   'SCRIPT_NOT_ALLOWED',
@@ -42,6 +43,7 @@ export const FINDING_CODES: readonly FindingCode[] = [
   'RELEASE_TOO_NEW',
   'KNOWN_MALICIOUS',
   'SCRIPT_CHANGED',
+  'INSTALLED_MISMATCH',
 ];
 
 /** One blocked package: what happened, to which package, and the one thing that fixes it. */

@@ -138,6 +138,8 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
       process.stderr.write(resolved.stderr);
       return resolved.code;
     }
+    // npm's hidden lockfile must keep describing node_modules, or npm skips installing what was just resolved.
+    snapshot.restoreHiddenLockfile();
     mark('resolved');
     const judged = await judgeLockfile(install);
     const { lockfile, verdict } = judged;

@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, 
 import { join, resolve } from 'node:path';
 import { PortcullisError } from '@portcullis/core';
 
-const GUARDED = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', join('node_modules', '.package-lock.json')] as const;
+const HIDDEN_LOCKFILE = join('node_modules', '.package-lock.json');
+const GUARDED = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', HIDDEN_LOCKFILE] as const;
 
 /** More folders than this under the workspace globs: the wrapper will not promise to restore them all. */
 const MAX_WORKSPACE_FOLDERS = 20_000;
@@ -30,12 +31,24 @@ export class ProjectSnapshot {
 
   /** Puts every guarded file back byte for byte, and removes those that did not exist. */
   restore(): void {
-    for (const [file, bytes] of this.files) {
-      if (bytes === null) {
-        rmSync(file, { force: true });
-      } else if (!existsSync(file) || !readFileSync(file).equals(bytes)) {
-        writeFileSync(file, bytes);
-      }
+    for (const file of this.files.keys()) this.restoreFile(file);
+  }
+
+  /**
+   * Puts npm's hidden lockfile back: it says what node_modules holds, and a lock-only resolution rewrites it to the
+   * new lockfile without installing anything, so the install after it would find the tree "up to date".
+   */
+  restoreHiddenLockfile(): void {
+    this.restoreFile(join(this.dir, HIDDEN_LOCKFILE));
+  }
+
+  private restoreFile(file: string): void {
+    const bytes = this.files.get(file);
+    if (bytes === undefined) return;
+    if (bytes === null) {
+      rmSync(file, { force: true });
+    } else if (!existsSync(file) || !readFileSync(file).equals(bytes)) {
+      writeFileSync(file, bytes);
     }
   }
 }

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { PackageNode } from '../model.js';
+import { installedManifestReader } from '../layouts/installed.js';
+import type { Lockfile, PackageNode } from '../model.js';
 import { createRegistryConfig } from '../registry/config.js';
 import { openGate, type GateOptions } from './gate.js';
 
@@ -81,6 +82,37 @@ describe('the gate decides every consequence', () => {
     const verdict = await (await gate(dir)).judge([git('esbuild', { dependents: ['app-lib@1.0.0'] }), git('evil'), own], { readInstalled: read });
     const plan = verdict.buildPlan(read);
     expect(plan.map((s) => `${s.name}${s.ownCode ? ' (own)' : ''}`)).toEqual(['esbuild', 'app-lib (own)']);
+  });
+
+  it('a copy on disk that is not the package checked is never built and stops the install (INSTALLED_MISMATCH); absent copies are not', async () => {
+    const dir = project({ scripts: { allow: ['lib@1.0.1', 'bare@1.0.0'] } });
+    const manifest = (path: string, body: object) => {
+      mkdirSync(join(dir, path), { recursive: true });
+      writeFileSync(join(dir, path, 'package.json'), JSON.stringify({ scripts: { postinstall: 'node x' }, ...body }));
+    };
+    // lib@1.0.1 at two paths: the checked copy at one, a stale 1.0.0 left at the other; bare's folder has no package.json.
+    manifest('node_modules/a/node_modules/lib', { name: 'lib', version: '1.0.1' });
+    manifest('node_modules/lib', { name: 'lib', version: '1.0.0' });
+    mkdirSync(join(dir, 'node_modules/bare'), { recursive: true });
+    const lib = git('lib', { id: 'lib@1.0.1', version: '1.0.1', paths: ['node_modules/lib', 'node_modules/a/node_modules/lib', 'node_modules/gone/node_modules/lib'] });
+    const packages = [lib, git('bare')];
+    const read = installedManifestReader({ kind: 'npm' } as Lockfile, dir);
+    expect(read.at!(lib, 'node_modules/lib')).toEqual({ differs: 'its package.json names lib@1.0.0' });
+    expect(read.at!(lib, 'node_modules/gone/node_modules/lib')).toEqual({ absent: true });
+
+    const verdict = await (await gate(dir)).judge(packages, { readInstalled: read });
+    expect(verdict.exitCode).toBe(1);
+    expect(verdict.blocking.map((f) => [f.package, f.version, f.code, f.rule, f.fix])).toEqual([
+      ['lib', '1.0.1', 'INSTALLED_MISMATCH', 'scripts', 'rm -rf node_modules && portcullis-npm install'],
+      ['bare', '1.0.0', 'INSTALLED_MISMATCH', 'scripts', 'rm -rf node_modules && portcullis-npm install'],
+    ]);
+    expect(verdict.blocking[0]!.message).toBe('lib@1.0.1: the copy installed at node_modules/lib is not the one checked (its package.json names lib@1.0.0); its install scripts were not run.');
+    expect(verdict.blocking[1]!.message).toContain('(it has no readable package.json)');
+    // Only the copy that is the package checked is in the build plan, whatever the scripts evidence says.
+    expect(verdict.buildPlan(read).map((s) => s.path)).toEqual(['node_modules/a/node_modules/lib']);
+    // A check (and approve) judges the lockfile: a stale node_modules is not its finding.
+    const check = await (await gate(dir, { purpose: 'check' })).judge(packages, { readInstalled: read });
+    expect(check.findings.map((f) => f.code)).toEqual([]);
   });
 
   it('SCRIPT_CHANGED blocks an install, spelled for the surface; the changed copy neither may build nor is in the build plan', async () => {

@@ -9,7 +9,7 @@ import { evaluate, scriptsMayRun } from '../evaluation/evaluate.js';
 import { planBuilds, type BuildStep } from '../evaluation/build-plan.js';
 import type { Evidence, ScriptEvidence } from '../evaluation/evidence.js';
 import type { Finding } from '../finding.js';
-import type { InstalledManifestReader } from '../layouts/installed.js';
+import type { InstalledCopy, InstalledManifestReader } from '../layouts/installed.js';
 import { isOwnCode, type LockfileKind, type PackageNode } from '../model.js';
 import { rangedScriptNames, scriptAllowlist, scriptCandidateNeeded, scriptDenylist, scriptsAllowed } from '../policy/allowlist.js';
 import { loadProjectPolicy } from '../policy/load.js';
@@ -321,7 +321,9 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
         ...(inputs.onProgress ? { onProgress: inputs.onProgress } : {}),
       });
       if (inputs.partial !== true) decider.save();
-      const findings = decision.findings.map((f) => forSurface(f, surface));
+      // Judging what was installed: a copy on disk that is not the package checked stops the install (never built).
+      const mismatched = (options.purpose ?? 'install') === 'install' && inputs.readInstalled?.at !== undefined ? installedMismatches(packages, inputs.readInstalled, options.packageManager) : [];
+      const findings = [...decision.findings, ...mismatched].map((f) => forSurface(f, surface));
       const { blocking, skipped, exitCode } = consequences(findings, inputs.partial === true, idsWhere(packages, inputs.scriptsUnskippable));
       const copies = new Map<string, PackageNode[]>();
       for (const pkg of packages) {
@@ -362,7 +364,16 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
               if (found !== undefined) scripts.set(pkg.id, found);
             }
           }
-          return planBuilds(policy, packages.filter((pkg) => !drifted.has(`${pkg.name}@${pkg.version}`)), scripts);
+          const steps = planBuilds(policy, packages.filter((pkg) => !drifted.has(`${pkg.name}@${pkg.version}`)), scripts);
+          if (readInstalled === undefined) return steps;
+          // Only the bytes that were checked may run: a step whose path holds no copy of the package checked (another
+          // version left by the package manager, no package.json) is never built, whatever the metadata said.
+          const byId = new Map(packages.map((p) => [p.id, p]));
+          return steps.filter((step) => {
+            const pkg = byId.get(step.id)!;
+            if (isOwnCode(pkg)) return true;
+            return readInstalled.at !== undefined ? 'manifest' in readInstalled.at(pkg, step.path) : readInstalled(pkg) !== null;
+          });
         },
         report(lockfile) {
           return { findings: [...blocking], exitCode, packages: packages.length, lockfile, policy: policy.file, notices: [...decision.notices], strippedRegistries: [...decision.strippedRegistries] };
@@ -370,4 +381,33 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       };
     },
   };
+}
+
+const REINSTALL: Record<LockfileKind, string> = {
+  npm: 'rm -rf node_modules && portcullis-npm install',
+  pnpm: 'rm -rf node_modules && pnpm install',
+  yarn: 'rm -rf node_modules && yarn install',
+};
+
+/** INSTALLED_MISMATCH for every install path (of a package not the user's own) that holds something else than the package checked. */
+function installedMismatches(packages: readonly PackageNode[], readInstalled: InstalledManifestReader, kind: LockfileKind): Finding[] {
+  const out: Finding[] = [];
+  for (const pkg of packages) {
+    if (isOwnCode(pkg)) continue;
+    for (const path of pkg.paths) {
+      const copy: InstalledCopy = readInstalled.at!(pkg, path);
+      if (!('differs' in copy)) continue;
+      out.push({
+        package: pkg.name,
+        version: pkg.version,
+        rule: 'scripts',
+        code: 'INSTALLED_MISMATCH',
+        message: `${pkg.name}@${pkg.version}: the copy installed at ${path} is not the one checked (${copy.differs}); its install scripts were not run.`,
+        fix: REINSTALL[kind],
+        id: pkg.id,
+        ...(pkg.registry !== undefined ? { registry: pkg.registry } : {}),
+      });
+    }
+  }
+  return out;
 }

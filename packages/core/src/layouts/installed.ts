@@ -17,8 +17,17 @@ export interface InstalledManifest {
   bindingGypHash?: string;
 }
 
-/** Finds and reads an installed copy of a package; null when it is not installed (yet). */
-export type InstalledManifestReader = (pkg: PackageNode) => InstalledManifest | null;
+/**
+ * What is at one install path of a copy: its own manifest (the package.json names the lockfile's name and version),
+ * nothing (not installed there), or something else — `differs` says what (another version, no package.json, …).
+ */
+export type InstalledCopy = { manifest: InstalledManifest } | { absent: true } | { differs: string };
+
+/**
+ * Finds and reads an installed copy of a package; null when it is not installed (yet) or what is installed is
+ * another package. `at` reads one install path: only a copy that is the package checked may ever be built.
+ */
+export type InstalledManifestReader = ((pkg: PackageNode) => InstalledManifest | null) & { at?: (pkg: PackageNode, path: string) => InstalledCopy };
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
@@ -33,16 +42,18 @@ function hashOf(file: string): string | undefined {
   }
 }
 
-function readManifestAt(projectDir: string, dir: string, pkg: PackageNode): InstalledManifest | null {
+function readCopyAt(projectDir: string, dir: string, pkg: PackageNode): InstalledCopy {
   const absolute = resolve(projectDir, dir);
   // Lockfile paths are hostile input: never read outside the project.
   const rel = relative(projectDir, absolute);
-  if (rel.startsWith('..') || rel.startsWith(sep)) return null;
+  if (rel.startsWith('..') || rel.startsWith(sep)) return { differs: 'its path leaves the project' };
+  if (!existsSync(absolute)) return { absent: true };
   const file = join(absolute, 'package.json');
   try {
-    if (statSync(file).size > MAX_MANIFEST_BYTES) return null;
+    if (statSync(file).size > MAX_MANIFEST_BYTES) return { differs: 'its package.json is too large to read' };
     const manifest = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    if (manifest.name !== pkg.name || manifest.version !== pkg.version) return null;
+    if (manifest === null || typeof manifest !== 'object') return { differs: 'its package.json is not an object' };
+    if (manifest.name !== pkg.name || manifest.version !== pkg.version) return { differs: `its package.json names ${String(manifest.name)}@${String(manifest.version)}` };
     const scripts: Record<string, string> = Object.create(null);
     const raw = manifest.scripts;
     if (typeof raw === 'object' && raw !== null) {
@@ -52,13 +63,15 @@ function readManifestAt(projectDir: string, dir: string, pkg: PackageNode): Inst
     const bindingGyp = existsSync(gyp);
     const bindingGypHash = bindingGyp ? hashOf(gyp) : undefined;
     return {
-      scripts,
-      bindingGyp,
-      gypfile: typeof manifest.gypfile === 'boolean' ? manifest.gypfile : undefined,
-      ...(bindingGypHash !== undefined ? { bindingGypHash } : {}),
+      manifest: {
+        scripts,
+        bindingGyp,
+        gypfile: typeof manifest.gypfile === 'boolean' ? manifest.gypfile : undefined,
+        ...(bindingGypHash !== undefined ? { bindingGypHash } : {}),
+      },
     };
   } catch {
-    return null;
+    return { differs: 'it has no readable package.json' };
   }
 }
 
@@ -76,11 +89,13 @@ function candidateDirs(kind: Lockfile['kind'], pkg: PackageNode): string[] {
 
 /** A reader for installed manifests of one lockfile's project. */
 export function installedManifestReader(lockfile: Lockfile, projectDir: string): InstalledManifestReader {
-  return (pkg) => {
+  const reader: InstalledManifestReader = (pkg) => {
     for (const dir of candidateDirs(lockfile.kind, pkg)) {
-      const manifest = readManifestAt(projectDir, dir, pkg);
-      if (manifest !== null) return manifest;
+      const copy = readCopyAt(projectDir, dir, pkg);
+      if ('manifest' in copy) return copy.manifest;
     }
     return null;
   };
+  reader.at = (pkg, path) => readCopyAt(projectDir, path, pkg);
+  return reader;
 }
