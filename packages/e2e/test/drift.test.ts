@@ -4,7 +4,7 @@
  * refused with SCRIPT_CHANGED — through pnpm 10/11/12, Yarn 4.18/4.0, npm 10/11/12 through portcullis-npm, fresh and
  * frozen, and by `portcullis check` — before its postinstall runs. Approving 1.1.0 makes it build.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistry, withStablePostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,12 +77,8 @@ describe('portcullis check', () => {
 });
 
 describe.each(allDrivers().map((d) => [d.label, d] as const))('%s', (_label, driver: Driver) => {
-  // CI=true makes pnpm's install frozen by default: a changed package.json must resolve anew. portcullis-npm install after
-  // a version change in package.json leaves the old copy in node_modules ("up to date"; reported apart), so npm starts clean.
-  const resolve = (project: Project) => {
-    if (driver.pm === 'npm') rmSync(join(project.dir, 'node_modules'), { recursive: true, force: true });
-    return driver.install(project, driver.pm === 'pnpm' ? ['--no-frozen-lockfile'] : []);
-  };
+  // CI=true makes pnpm's install frozen by default: a changed package.json must resolve anew.
+  const resolve = (project: Project) => driver.install(project, driver.pm === 'pnpm' ? ['--no-frozen-lockfile'] : []);
   const approve = (project: Project) => (driver.pm === 'yarn' ? driver.plain(project, ['portcullis', 'approve', 'drift-lib']) : portcullis(project, ['approve', 'drift-lib']));
 
   it('refuses a range-approved version whose postinstall changed (fresh and frozen) before it runs; re-approving builds it', async () => {
