@@ -35,7 +35,9 @@ const policyFile = join(work, 'portcullis.json');
 writeFileSync(policyFile, JSON.stringify({ scripts: { allow: [] }, registries: { [registry.url]: { keys: registry.keys.keys } } }));
 const cache = join(home, 'portcullis-cache');
 const env = { PATH: process.env.PATH, HOME: home, TMPDIR: tmpdir(), PORTCULLIS_POLICY: policyFile, PORTCULLIS_CACHE_DIR: cache, npm_config_userconfig: join(home, '.npmrc'), NO_COLOR: '1', CI: 'true' };
-const pnpmOwn = (major) => [`--store-dir=${join(home, `pnpm-store-${major}`)}`, `--cache-dir=${join(home, `pnpm-cache-${major}`)}`, '--config.confirmModulesPurge=false', '--config.strict-dep-builds=false'];
+// pnpm 12 keeps its default cache folder (under HOME), as a user's does: `check` reads the signatures pnpm 12 kept
+// there; the other majors get a folder of their own.
+const pnpmOwn = (major) => [`--store-dir=${join(home, `pnpm-store-${major}`)}`, ...(major === 12 ? [] : [`--cache-dir=${join(home, `pnpm-cache-${major}`)}`]), '--config.confirmModulesPurge=false', '--config.strict-dep-builds=false'];
 
 try {
   const installer = tool('pnpm', 12);
@@ -94,7 +96,7 @@ try {
   const body = [
     '## `portcullis check` vs the audit commands',
     '',
-    `\`node bench/audit.mjs\` (measured ${today()}). One tree: ${entries.toLocaleString('en-US')} packages installed by pnpm ${installer.version} from a synthetic graph of ${PACKAGES.toLocaleString('en-US')} versions (seed ${SEED}), all signed by the test registry, which serves \`/-/npm/v1/keys\`. \`portcullis check\` reads pnpm-lock.yaml (policy outside the project, trusting the registry's keys). ${RUNS} rounds, the order rotating each round, after one unmeasured run of each. Peak memory: ${memoryMethod}.`,
+    `\`node bench/audit.mjs\` (measured ${today()}). One tree: ${entries.toLocaleString('en-US')} packages installed by pnpm ${installer.version} from a synthetic graph of ${PACKAGES.toLocaleString('en-US')} versions (seed ${SEED}), all signed by the test registry, which serves \`/-/npm/v1/keys\`. \`portcullis check\` reads pnpm-lock.yaml (policy outside the project, trusting the registry's keys); pnpm 12 uses its default cache folder, and \`check\` reads the documents pnpm 12 kept there (signatures included) instead of fetching packuments: "cold" empties Portcullis' own cache only, as right after an install. ${RUNS} rounds, the order rotating each round, after one unmeasured run of each. Peak memory: ${memoryMethod}.`,
     `Machine: ${machine()}.${auditSays ? ` pnpm said: “${auditSays.replace(/\s+/g, ' ')}”.` : ''}`,
     '',
     '| run | ms, median (min–max) | peak MB, median (min–max) |',

@@ -1,18 +1,19 @@
-// Bundles the pnpmfile into one CommonJS file with Node built-ins only, and copies it to the package
+// Bundles the pnpmfile into one CommonJS file with Node built-ins only (a small loader with the engine's
+// source inside it), and copies it to the package
 // root, where pnpm loads it from a config dependency named `@scope/pnpm-plugin-*`.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 mkdirSync(new URL('./dist/', import.meta.url), { recursive: true });
 // The engine's identity: a hash of every source file that goes into the bundle (remembered verdicts are kept per build).
 const probe = await build({ entryPoints: ['src/pnpmfile.ts'], bundle: true, platform: 'node', target: 'node20', format: 'cjs', write: false, metafile: true, logLevel: 'silent' });
 const engine = createHash('sha256');
 for (const input of Object.keys(probe.metafile.inputs).sort()) engine.update(`${input}\0`).update(readFileSync(input)).update('\0');
-await build({
+const built = await build({
   define: { PORTCULLIS_ENGINE_ID: JSON.stringify(engine.digest('hex').slice(0, 32)) },
   entryPoints: ['src/pnpmfile.ts'],
-  outfile: 'dist/pnpmfile.cjs',
+  write: false,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -20,4 +21,24 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// The pnpmfile is a small loader with the engine's source inside (src/loader.ts: compiled with a V8 code cache).
+const engineSource = built.outputFiles[0].text;
+const PLACEHOLDER = '"__PORTCULLIS_ENGINE_SOURCE__"';
+const loader = await build({
+  define: { PORTCULLIS_ENGINE_SOURCE: PLACEHOLDER, PORTCULLIS_ENGINE_HASH: JSON.stringify(createHash('sha256').update(engineSource).digest('hex').slice(0, 32)) },
+  entryPoints: ['src/loader.ts'],
+  write: false,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+// The engine goes in as a template literal, line for line, so the committed pnpmfile stays readable code.
+const literal = `\`${engineSource.replaceAll('\\', '\\\\').replaceAll('`', '\\`').replaceAll('${', '\\${')}\``;
+if (new Function(`return ${literal};`)() !== engineSource) throw new Error('the engine source did not survive its template literal');
+const text = loader.outputFiles[0].text;
+if (text.split(PLACEHOLDER).length !== 2) throw new Error('the loader must name the engine source exactly once');
+writeFileSync(new URL('./dist/pnpmfile.cjs', import.meta.url), text.replace(PLACEHOLDER, () => literal));
 copyFileSync(new URL('./dist/pnpmfile.cjs', import.meta.url), new URL('./pnpmfile.cjs', import.meta.url));

@@ -21,7 +21,8 @@ export type FindingCode =
   | 'PROVENANCE_DOWNGRADE'
   | 'TRUST_ROOT_STALE'
   | 'RELEASE_TOO_NEW'
-  | 'KNOWN_MALICIOUS';
+  | 'KNOWN_MALICIOUS'
+  | 'SCRIPT_CHANGED';
 
 export const FINDING_CODES: readonly FindingCode[] = [
   'SCRIPT_NOT_ALLOWED',
@@ -40,6 +41,7 @@ export const FINDING_CODES: readonly FindingCode[] = [
   'TRUST_ROOT_STALE',
   'RELEASE_TOO_NEW',
   'KNOWN_MALICIOUS',
+  'SCRIPT_CHANGED',
 ];
 
 /** One blocked package: what happened, to which package, and the one thing that fixes it. */

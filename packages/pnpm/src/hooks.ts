@@ -10,9 +10,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, packumentVersionFromJson, skippedNotice, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { digestOf, pnpmCachedMetadata, skippedNotice, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, refuseCommandLineWidening, updateConfig, type PnpmConfig } from './config.js';
-import { pnpmCachedVersion } from './pnpm-cache.js';
 import { currentProject, projectAt } from './project.js';
 import { blockedError, skippedNoticeText } from './refuse.js';
 import { newInstallState, type InstallState, type PnpmProject } from './state.js';
@@ -26,7 +25,7 @@ function say(text: string): void {
  * Judges the whole graph (preResolution, afterAllResolved): throws pnpm's error when anything must stop the
  * install, else prints the one notice for builds skipped that were not announced yet.
  */
-async function enforce(state: InstallState, verdict: Omit<LockfileVerdict, 'remembered'>, project: PnpmProject, what: string): Promise<void> {
+async function enforce(state: InstallState, verdict: Omit<LockfileVerdict, 'remembered'> & { remembered?: boolean }, project: PnpmProject, what: string): Promise<void> {
   if (verdict.blocking.length > 0) {
     // pnpm ends the install (pnpm 12: its hook worker) as soon as we throw: let prefetches finish their cache writes.
     await project.gate.settle();
@@ -39,7 +38,13 @@ async function enforce(state: InstallState, verdict: Omit<LockfileVerdict, 'reme
   // Packages updateConfig could not deny outright (new to this resolution) also get pnpm's own approval line.
   // A fresh pnpm 12 worker did not run updateConfig: work out what it denied from the same files.
   // (In strict mode nothing is skipped: the gate blocks it instead.)
-  const denied = (project.deniedBuilds ??= new Set(deniedBeforeResolution(project, [project.dir, process.cwd()])));
+  // A remembered verdict judged only the lockfile's packages: whether each was denied is its own entry's answer,
+  // so the skipped ones are enough (no second read of pnpm-lock.yaml in pnpm 12's second worker).
+  const denied =
+    project.deniedBuilds ??
+    (verdict.remembered === true
+      ? new Set(project.gate.builds.denylist(fresh.map((f) => ({ name: f.package, version: f.version }))))
+      : (project.deniedBuilds = new Set(deniedBeforeResolution(project, [project.dir, process.cwd()]))));
   const offered = fresh.some((f) => !(denied.has(f.package) || denied.has(`${f.package}@${f.version}`)));
   say(skippedNoticeText(notice, offered));
 }
@@ -80,11 +85,7 @@ function learnFrom(state: InstallState, manifest: Manifest, project: PnpmProject
  */
 function cachedMetadata(state: InstallState, node: PackageNode): PackumentVersion | undefined {
   if (state.pnpmCacheDir === undefined || node.registry === undefined) return undefined;
-  const doc = pnpmCachedVersion(state.pnpmCacheDir, node.registry, node.name, node.version);
-  if (doc === undefined) return undefined;
-  const parsed = packumentVersionFromJson(doc, node.name, node.version);
-  if (typeof parsed === 'string' || parsed.dist.integrity !== node.integrity) return undefined;
-  return parsed;
+  return pnpmCachedMetadata([state.pnpmCacheDir], node.registry, node.name, node.version, node.integrity);
 }
 
 /** Manifests pnpm hands over in the same tick are judged together, as a part of the install. */

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fakeNodeGyp, hasInstallScript, markerFileName, packFixture, signaturesFor, withBindingGyp, withPostinstall, type SignatureKind } from './fixtures.js';
+import { fakeNodeGyp, hasInstallScript, markerFileName, packFixture, signaturesFor, withBindingGyp, withPostinstall, withStablePostinstall, type SignatureKind } from './fixtures.js';
 import { signedMessage, testKeys, type SigningKey } from './keys.js';
 import { readTarball } from './tarball.js';
 
@@ -122,6 +122,18 @@ describe('marker fixtures', () => {
     const env = { ...process.env };
     delete env.PORTCULLIS_MARKER_DIR;
     expect(spawnSync('sh', ['-c', script], { cwd: temp(), env }).status).toBe(0);
+  });
+
+  it('a stable postinstall is the same command line in every version of a variant, and writes the marker of the version it runs in', () => {
+    const first = withStablePostinstall('@acme/drift', '1.0.0').scripts!.postinstall!;
+    expect(withStablePostinstall('@acme/drift', '1.0.1').scripts!.postinstall).toBe(first);
+    expect(withStablePostinstall('@acme/drift', '1.0.0', 'b').scripts!.postinstall).not.toBe(first);
+    const markers = temp();
+    const dir = temp();
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: '@acme/drift', version: '1.0.1' }));
+    const ran = spawnSync('sh', ['-c', first], { cwd: dir, env: { ...process.env, PORTCULLIS_MARKER_DIR: markers }, encoding: 'utf8' });
+    expect(ran.status, ran.stderr).toBe(0);
+    expect(readFileSync(join(markers, '@acme+drift@1.0.1.ran'), 'utf8').trim()).toBe('postinstall-a');
   });
 
   it('the fake node-gyp runs the binding.gyp marker', () => {

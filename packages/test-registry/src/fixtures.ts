@@ -268,6 +268,20 @@ export function withPostinstall(name: string, version: string, opts: BuilderOpti
 }
 
 /**
+ * A package whose postinstall writes `<name>@<version>.ran` like `withPostinstall`, but whose command line does not
+ * name the version: every version built with the same `variant` has the same postinstall, and another `variant` a
+ * different one (script drift compares command lines). The marker's content is `postinstall-<variant>`.
+ */
+export function withStablePostinstall(name: string, version: string, variant = 'a', opts: BuilderOptions = {}): FixtureSpec {
+  const tag = variant.replace(/[^a-z0-9-]/gi, '');
+  const code =
+    `const d=process.env.${MARKER_DIR_ENV};` +
+    `if(d){const fs=require('fs');const p=require('./package.json');fs.mkdirSync(d,{recursive:true});` +
+    `fs.appendFileSync(require('path').join(d,p.name.replace('/','+')+'@'+p.version+'.ran'),'postinstall-${tag}'+require('os').EOL)}`;
+  return { name, version, ...opts, scripts: { ...opts.scripts, postinstall: `node -e "${code}"` } };
+}
+
+/**
  * A package with no scripts but a `binding.gyp`: package managers imply `node-gyp rebuild`.
  * The gyp file has no C++ target, only an action that runs `gyp-marker.js`, which writes the marker
  * (content `node-gyp`) — so the build takes well under a second and compiles nothing. node-gyp still

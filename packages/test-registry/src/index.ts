@@ -15,6 +15,7 @@ export {
   withBindingGyp,
   withInstallScript,
   withPostinstall,
+  withStablePostinstall,
   type FixtureSpec,
   type PackedVersion,
   type SignatureKind,

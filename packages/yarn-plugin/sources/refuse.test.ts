@@ -53,6 +53,8 @@ describe('codeOf', () => {
   it('files undecided metadata under YN0035, scripts under YN0005 and every signature code under YN0082', () => {
     expect(codeOf(finding('METADATA_UNAVAILABLE', 'a'))).toBe(35);
     expect(codeOf(finding('SCRIPT_NOT_ALLOWED', 'a'))).toBe(5);
+    // Changed install scripts of an approved package (rule scripts) are a scripts block too.
+    expect(codeOf({ ...finding('SCRIPT_CHANGED', 'a'), rule: 'scripts' })).toBe(5);
     for (const code of ['UNSIGNED', 'BAD_SIGNATURE', 'UNKNOWN_KEY', 'KEY_EXPIRED', 'UNTRUSTED_REGISTRY', 'UNSIGNED_SOURCE', 'INTEGRITY_MISSING'] as const) {
       expect(codeOf(finding(code, 'a'))).toBe(82);
     }
@@ -84,6 +86,14 @@ describe('reportVerdict', () => {
     expect(thrown).toBeInstanceOf(ReportError);
     expect((thrown as ReportError).reportCode).toBe(82);
     expect((thrown as ReportError).message).toBe('portcullis: 2 package(s) failed the signatures rule of portcullis.json; the install stopped before fetching or running anything');
+  });
+
+  it('a blocking SCRIPT_CHANGED aborts under YN0005, naming the scripts rule', () => {
+    const changed: Finding = { ...finding('SCRIPT_CHANGED', 'lib', '1.1.0'), rule: 'scripts' };
+    const { lines, thrown } = run(verdict({ blocking: [changed], exitCode: 1 }));
+    expect(lines).toEqual([{ kind: 'error', code: 5, text: findingLine(changed) }]);
+    expect((thrown as ReportError).reportCode).toBe(5);
+    expect((thrown as ReportError).message).toBe('portcullis: 1 package(s) failed the scripts rule of portcullis.json; the install stopped before fetching or running anything');
   });
 
   it('fails closed when the gate could not decide (exit 3): YN0035 lines and a YN0035 ReportError', () => {

@@ -26,7 +26,7 @@ export function findingLine(finding: Finding): string {
 
 /** The Yarn code a finding is reported under. */
 export function codeOf(finding: Finding): MessageName {
-  return finding.code === 'METADATA_UNAVAILABLE' ? YarnCode.undecided : finding.code === 'SCRIPT_NOT_ALLOWED' ? YarnCode.scripts : YarnCode.signatures;
+  return finding.code === 'METADATA_UNAVAILABLE' ? YarnCode.undecided : finding.rule === 'scripts' ? YarnCode.scripts : YarnCode.signatures;
 }
 
 /**
@@ -50,7 +50,7 @@ export function refusal(verdict: Verdict): ReportError {
     const packages = new Set(trust.map((f) => `${f.package}@${f.version}`)).size;
     const rules = [...new Set(trust.map((f) => f.rule))].join(', ');
     return new ReportError(
-      undecided ? YarnCode.undecided : YarnCode.signatures,
+      undecided ? YarnCode.undecided : trust.every((f) => f.rule === 'scripts') ? YarnCode.scripts : YarnCode.signatures,
       undecided
         ? `portcullis: ${packages} package(s) could not be decided on (fail closed); the install stopped before fetching or running anything`
         : `portcullis: ${packages} package(s) failed the ${rules} rule${rules.includes(',') ? 's' : ''} of portcullis.json; the install stopped before fetching or running anything`,

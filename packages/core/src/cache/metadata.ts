@@ -47,13 +47,7 @@ export function cacheKey(registry: string, name: string, kind: CacheKind): strin
   return createHash('sha256').update(`${registry}\0${name}\0${kind}`).digest('hex');
 }
 
-/** The conventional per-user cache directory (`$XDG_CACHE_HOME/portcullis`, `%LOCALAPPDATA%\portcullis`, `~/Library/Caches/portcullis`). */
-export function defaultCacheDir(env: Env = process.env, home: string = homedir(), platform: NodeJS.Platform = process.platform): string {
-  if (env.PORTCULLIS_CACHE_DIR) return env.PORTCULLIS_CACHE_DIR;
-  if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(home, 'AppData', 'Local'), 'portcullis', 'Cache');
-  if (platform === 'darwin') return join(home, 'Library', 'Caches', 'portcullis');
-  return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'portcullis');
-}
+export { defaultCacheDir } from './dirs.js';
 
 /** Opens (lazily creates) a cache in `dir`. */
 export function createMetadataCache(dir: string, options: { onError?: (message: string) => void } = {}): MetadataCache {

@@ -13,7 +13,7 @@ import { defaultStateDir, memoSecret, VerifiedVersions, type VersionFacts, type 
 const temp = (prefix: string) => mkdtempSync(join(tmpdir(), `portcullis-verified-${prefix}-`));
 const query: VersionQuery = { keySetId: 'ks1', registry: 'https://r.example/', name: 'left-pad', version: '1.0.0', integrity: 'sha512-AAAA' };
 const facts: VersionFacts = { integrity: 'sha512-AAAA', keyid: 'SHA256:k', hasInstallScript: true, gypfile: false, scripts: ['postinstall'] };
-const memoFile = (cacheDir: string) => join(cacheDir, 'verified-v3', readdirSync(join(cacheDir, 'verified-v3'))[0]!);
+const memoFile = (cacheDir: string) => join(cacheDir, 'verified-v4', readdirSync(join(cacheDir, 'verified-v4'))[0]!);
 
 describe('memoSecret', () => {
   it('creates a 32-byte secret once, mode 0600, and returns the same one afterwards', () => {
@@ -55,6 +55,24 @@ describe('VerifiedVersions', () => {
     expect(second.get({ ...query, registry: 'https://other.example/' })).toBeUndefined();
     // Another project's file is another file.
     expect(VerifiedVersions.open(cache, '/elsewhere', secret).get(query)).toBeUndefined();
+  });
+
+  it('remembers the command lines when the metadata listed them, and says so when it did not', () => {
+    const cache = temp('cache');
+    const secret = memoSecret(temp('state'))!;
+    const memo = VerifiedVersions.open(cache, '/project', secret);
+    const withCommands: VersionFacts = { ...facts, commands: { postinstall: 'node install.js' } };
+    memo.set(query, withCommands);
+    memo.set({ ...query, name: 'other' }, facts);
+    memo.set({ ...query, name: 'long' }, { ...facts, commands: { postinstall: 'x'.repeat(16 * 1024 + 1) } });
+    memo.save();
+    const reopened = VerifiedVersions.open(cache, '/project', secret);
+    expect(reopened.get(query)).toEqual(withCommands);
+    expect(reopened.get({ ...query, name: 'other' })?.commands).toBeUndefined();
+    // Too long to remember: remembered without command lines (read from the packument again when needed).
+    const long = reopened.get({ ...query, name: 'long' });
+    expect(long).toMatchObject({ integrity: facts.integrity, scripts: ['postinstall'] });
+    expect(long?.commands).toBeUndefined();
   });
 
   it('ignores every entry written with another secret (a cache restored from another machine or job)', () => {

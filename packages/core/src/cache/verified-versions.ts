@@ -20,54 +20,10 @@ import { INSTALL_SCRIPTS } from '../model.js';
 
 // v2: v1 could hold "no scripts" for versions whose full document listed scripts that were not read.
 // v3: the same facts, kept by the shared authenticated memo (cache/authenticated-memo.ts).
-const FORMAT = 'verified-v3';
+// v4: and the install scripts' command lines, when the metadata listed them (script drift compares them).
+const FORMAT = 'verified-v4';
 
-/** The state directory: `PORTCULLIS_STATE_DIR`, else the platform's per-user state folder (never the cache). */
-export function defaultStateDir(env: Env = process.env, home: string = homedir(), platform: NodeJS.Platform = process.platform): string {
-  if (env.PORTCULLIS_STATE_DIR) return env.PORTCULLIS_STATE_DIR;
-  if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(home, 'AppData', 'Local'), 'portcullis', 'State');
-  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'portcullis');
-  return join(env.XDG_STATE_HOME || join(home, '.local', 'state'), 'portcullis');
-}
-
-const secrets = new Map<string, Buffer | null>();
-
-/**
- * This user's memo secret (32 random bytes, hex, mode 0600), created on first use; null when it cannot be
- * read or created, and then nothing is remembered.
- */
-export function memoSecret(stateDir: string): Buffer | null {
-  const known = secrets.get(stateDir);
-  if (known !== undefined) return known;
-  const file = join(stateDir, 'memo-key');
-  const read = (): Buffer | null => {
-    try {
-      if (statSync(file).size !== 64) return null;
-      const text = readFileSync(file, 'utf8');
-      return /^[0-9a-f]{64}$/.test(text) ? Buffer.from(text, 'hex') : null;
-    } catch {
-      return null;
-    }
-  };
-  let secret = read();
-  if (secret === null) {
-    try {
-      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-      // Exclusive create: two processes starting at once agree on one secret.
-      const fd = openSync(file, 'wx', 0o600);
-      try {
-        writeSync(fd, randomBytes(32).toString('hex'));
-      } finally {
-        closeSync(fd);
-      }
-    } catch {
-      // Exists already (another process won, or it is malformed and left alone), or not writable.
-    }
-    secret = read();
-  }
-  secrets.set(stateDir, secret);
-  return secret;
-}
+export { defaultStateDir, memoSecret } from './dirs.js';
 
 /** Which version, checked against which keys: the lookup key of one entry. */
 export interface VersionQuery {
@@ -89,9 +45,14 @@ export interface VersionFacts {
   gypfile: boolean;
   /** Install lifecycle scripts the metadata names (full documents only). */
   scripts: string[];
+  /** Their command lines, when the metadata listed them (full documents); undefined when it did not. */
+  commands?: Record<string, string>;
 }
 
-type Stored = [integrity: string, keyid: string, hasInstallScript: 0 | 1, gypfile: 0 | 1, scripts: string];
+/** Longest command line remembered (a longer one is not remembered: the version is read from its packument again). */
+const MAX_COMMAND = 16 * 1024;
+
+type Stored = [integrity: string, keyid: string, hasInstallScript: 0 | 1, gypfile: 0 | 1, scripts: string, commands: string[] | null];
 
 export class VerifiedVersions {
   readonly #memo: AuthenticatedMemo<Stored>;
@@ -106,7 +67,7 @@ export class VerifiedVersions {
   }
 
   /**
-   * Opens the memo of one project (`scope`: its directory) in `cacheDir` (`verified-v3/`); entries whose tag does
+   * Opens the memo of one project (`scope`: its directory) in `cacheDir` (`verified-v4/`); entries whose tag does
    * not verify with this user's secret are dropped unread. Never throws: a missing, torn or hostile file is an empty memo.
    */
   static open(cacheDir: string, scope: string, secret: Buffer | null): VerifiedVersions {
@@ -120,14 +81,24 @@ export class VerifiedVersions {
   get(query: VersionQuery): VersionFacts | undefined {
     const hit = this.#memo.get(keyOf(query));
     if (hit === undefined) return undefined;
-    const [integrity, keyid, hasInstallScript, gypfile, scripts] = hit;
+    const [integrity, keyid, hasInstallScript, gypfile, scripts, commands] = hit;
     // The lockfile names an integrity: only that one counts (the key covers it; checked again for clarity).
     if (query.integrity !== undefined && query.integrity !== integrity) return undefined;
-    return { integrity, keyid, hasInstallScript: hasInstallScript === 1, gypfile: gypfile === 1, scripts: scripts === '' ? [] : scripts.split(',') };
+    const names = scripts === '' ? [] : scripts.split(',');
+    const facts: VersionFacts = { integrity, keyid, hasInstallScript: hasInstallScript === 1, gypfile: gypfile === 1, scripts: names };
+    if (commands !== null) {
+      const byName: Record<string, string> = Object.create(null);
+      names.forEach((name, i) => (byName[name] = commands[i]!));
+      facts.commands = byName;
+    }
+    return facts;
   }
 
   set(query: VersionQuery, facts: VersionFacts): void {
-    this.#memo.set(keyOf(query), [facts.integrity, facts.keyid, facts.hasInstallScript ? 1 : 0, facts.gypfile ? 1 : 0, facts.scripts.join(',')]);
+    const commands = facts.commands === undefined ? null : facts.scripts.map((name) => facts.commands![name] ?? '');
+    // A command line too long to remember: remember none, so the next decision reads them from the packument again.
+    const kept = commands !== null && commands.every((c) => c.length <= MAX_COMMAND) ? commands : null;
+    this.#memo.set(keyOf(query), [facts.integrity, facts.keyid, facts.hasInstallScript ? 1 : 0, facts.gypfile ? 1 : 0, facts.scripts.join(','), kept]);
   }
 
   /** Writes the memo back atomically (see AuthenticatedMemo.save). */
@@ -142,9 +113,10 @@ function keyOf(query: VersionQuery): string {
 }
 
 function isStored(value: unknown): value is Stored {
-  if (!Array.isArray(value) || value.length !== 5) return false;
-  const [integrity, keyid, hasInstallScript, gypfile, scripts] = value as unknown[];
+  if (!Array.isArray(value) || value.length !== 6) return false;
+  const [integrity, keyid, hasInstallScript, gypfile, scripts, commands] = value as unknown[];
   return (
+    (commands === null || (Array.isArray(commands) && typeof scripts === 'string' && commands.length === (scripts === '' ? 0 : scripts.split(',').length) && commands.every((c) => typeof c === 'string' && c.length <= MAX_COMMAND))) &&
     typeof integrity === 'string' &&
     integrity.length > 0 &&
     integrity.length <= 1024 &&

@@ -12,34 +12,92 @@ import { PortcullisError } from '../errors.js';
 import { isOwnCode } from '../model.js';
 import type { Env } from '../env.js';
 import type { RegistryConfig } from '../registry/config.js';
-import { loadProject } from './check.js';
-import { effectivePolicy, gateFor, openGate } from './gate.js';
+import { fingerprintToRecord } from '../evaluation/drift.js';
+import { installedManifestReader } from '../layouts/installed.js';
+import { describeFingerprint } from '../policy/fingerprint.js';
+import type { ScriptFingerprint } from '../policy/types.js';
+import { loadProject, type Project } from './check.js';
+import { effectivePolicy, gateFor, openGate, type Gate } from './gate.js';
 
-/** What approve wrote: the policy file, every pinned entry asked for, and which of them were new. */
+/** What approve wrote: the policy file, every pinned entry asked for, which of them were new, and the fingerprints recorded. */
 export interface Approval {
   file: string;
   entries: string[];
   added: string[];
+  /** What each approved version runs at install time, as recorded in scripts.fingerprints (versions that run nothing have none). */
+  fingerprints: Array<{ entry: string; fingerprint: ScriptFingerprint }>;
+  /** Entries whose fingerprint was new or replaced an older one. */
+  recorded: string[];
+  /** Entries that run install-time code whose command lines could not be read (no fingerprint recorded for them). */
+  unrecorded: string[];
 }
 
-/** Writes `name@version` entries for every installed version of the named packages into the project's policy. */
-export async function approveScripts(dir: string, names: readonly string[], options: { env?: Env; kind?: LockfileKind } = {}): Promise<Approval> {
+/**
+ * Writes `name@version` entries for every installed version of the named packages into the project's policy, and
+ * records what each runs at install time (scripts.fingerprints), read from the installed package.json or the full
+ * registry metadata: a later version that a range or name approval covers must run the same (else SCRIPT_CHANGED).
+ */
+export async function approveScripts(dir: string, names: readonly string[], options: { env?: Env; kind?: LockfileKind; offline?: boolean; fetch?: typeof fetch; registryConfig?: RegistryConfig; cacheDir?: string; stateDir?: string } = {}): Promise<Approval> {
   const env = options.env ?? process.env;
   // The project's root (a workspace root from a member): its policy, never a new file in the sub-folder.
-  const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}) });
+  const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}), ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}) });
   // Opening the gate loads the policy the install obeys: an invalid one, or a nearer one than the root's, is refused.
-  const gate = await openGate({ dir: project.dir, start: project.start, packageManager: project.lockfile.kind, registryConfig: project.registryConfig, env });
+  const gate = await openGate({
+    dir: project.dir,
+    start: project.start,
+    packageManager: project.lockfile.kind,
+    purpose: 'check',
+    recordScripts: true,
+    registryConfig: project.registryConfig,
+    env,
+    ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
+  });
   const entries = approvalsFor(project.lockfile.packages, names);
+  const { fingerprints, unrecorded } = await fingerprintsOf(gate, project, entries);
   const file = gate.policyFile ?? join(project.dir, POLICY_FILE);
   const before = existsSync(file) ? readFileSync(file, 'utf8') : starterPolicyText();
-  const { text, added } = addScriptApprovals(before, file, entries);
-  if (added.length > 0) writeFileAtomic(file, text);
-  return { file, entries, added };
+  const { text, added, recorded } = addScriptApprovals(before, file, entries, fingerprints);
+  if (added.length > 0 || recorded.length > 0) writeFileAtomic(file, text);
+  return { file, entries, added, fingerprints, recorded, unrecorded };
+}
+
+/** What the approved copies run at install time: judged like a check (installed files first, else full metadata). */
+async function fingerprintsOf(gate: Gate, project: Project, entries: readonly string[]): Promise<{ fingerprints: Approval['fingerprints']; unrecorded: string[] }> {
+  const wanted = new Set(entries);
+  const copies = project.lockfile.packages.filter((p) => !isOwnCode(p) && wanted.has(`${p.name}@${p.version}`));
+  const verdict = await gate.judge(copies, { readInstalled: installedManifestReader(project.lockfile, project.dir) });
+  const fingerprints: Approval['fingerprints'] = [];
+  const unrecorded: string[] = [];
+  for (const entry of entries) {
+    let recorded = false;
+    let runs = false;
+    for (const copy of copies.filter((p) => `${p.name}@${p.version}` === entry)) {
+      const scripts = verdict.evidence.scripts.get(copy.id);
+      if (scripts === undefined ? copy.hasInstallScript !== true : !scripts.hasInstallScript && !scripts.bindingGyp) continue;
+      runs = true;
+      const fingerprint = fingerprintToRecord(copy, scripts);
+      // One record per version: the first copy that tells what it runs (copies of one registry version are the same bytes).
+      if (fingerprint !== undefined && !recorded) {
+        fingerprints.push({ entry, fingerprint });
+        recorded = true;
+      }
+    }
+    if (runs && !recorded) unrecorded.push(entry);
+  }
+  return { fingerprints, unrecorded };
 }
 
 /** The lines approve prints. */
 export function describeApproval(approval: Approval): string {
   const lines = approval.entries.map((entry) => (approval.added.includes(entry) ? `+ scripts.allow: "${entry}"` : `= scripts.allow: "${entry}" (already there)`));
+  for (const { entry, fingerprint } of approval.fingerprints) {
+    lines.push(`${approval.recorded.includes(entry) ? '+' : '='} scripts.fingerprints["${entry}"]: ${describeFingerprint(fingerprint)}${approval.recorded.includes(entry) ? '' : ' (already recorded)'}`);
+  }
+  for (const entry of approval.unrecorded) lines.push(`! ${entry}: its install scripts could not be read, so no fingerprint was recorded (run approve again once it is installed or its registry is reachable)`);
+  if (approval.recorded.length > 0) lines.push(`${approval.recorded.length} script fingerprint(s) recorded in scripts.fingerprints`);
   lines.push(`${approval.added.length} approval(s) written to ${approval.file}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,9 +1,12 @@
 /** `check` end to end: find and read the project, judge every package through the gate, report. */
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Env } from '../env.js';
 import { findProjectLockfile, readLockfile } from '../lockfile/index.js';
 import { installedManifestReader } from '../layouts/installed.js';
-import type { Lockfile, LockfileKind, SourceLocation } from '../model.js';
+import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../model.js';
+import { defaultPnpmCacheDirs, pnpmCachedMetadata } from '../layouts/pnpm-metadata-cache.js';
+import { pnpmWorkspaceSettings } from '../setup/pnpm.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { loadNpmConfig } from '../registry/npmrc.js';
 import { loadYarnConfig } from '../registry/yarnrc.js';
@@ -71,6 +74,17 @@ export interface CheckRun {
   locations: Map<string, SourceLocation>;
 }
 
+/** pnpm's cache folders for a project: its pnpm-workspace.yaml `cacheDir`, the environment, the default. */
+function pnpmCacheDirsOf(dir: string, env: Env): string[] {
+  let configured: unknown;
+  try {
+    configured = pnpmWorkspaceSettings(readFileSync(join(dir, 'pnpm-workspace.yaml'), 'utf8')).cacheDir;
+  } catch {
+    configured = undefined;
+  }
+  return [...(typeof configured === 'string' && configured !== '' ? [resolve(dir, configured)] : []), ...defaultPnpmCacheDirs(env)];
+}
+
 /** Runs a whole check of the project that governs `start`. */
 export async function runCheck(start: string, options: CheckOptions = {}): Promise<CheckRun> {
   const env = options.env ?? process.env;
@@ -97,7 +111,15 @@ export async function runCheck(start: string, options: CheckOptions = {}): Promi
     ...(options.refreshKeys !== undefined ? { refreshKeys: options.refreshKeys } : {}),
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
   });
-  const verdict = await gate.judge(project.lockfile.packages, { readInstalled: installedManifestReader(project.lockfile, project.dir), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  // A pnpm project: pnpm 12 kept the registry's documents (signatures included) in its own cache; reading them
+  // there saves fetching each packument (they are only supplied, and verified like any registry document).
+  const pnpmCaches = project.lockfile.kind === 'pnpm' ? pnpmCacheDirsOf(project.dir, env) : [];
+  const supplied = pnpmCaches.length > 0 ? (pkg: PackageNode) => (pkg.source === 'registry' && pkg.registry !== undefined ? pnpmCachedMetadata(pnpmCaches, pkg.registry, pkg.name, pkg.version, pkg.integrity) : undefined) : undefined;
+  const verdict = await gate.judge(project.lockfile.packages, {
+    readInstalled: installedManifestReader(project.lockfile, project.dir),
+    ...(supplied ? { supplied } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
   const locations = new Map<string, SourceLocation>();
   for (const pkg of project.lockfile.packages) if (pkg.location) locations.set(pkg.id, pkg.location);
   return { project, gate, policy, verdict, result: verdict.report({ kind: project.lockfile.kind, path: project.lockfile.path }), locations };

@@ -26,4 +26,9 @@ describe('consequenceOf', () => {
     expect(unskippable.skipped.map((f) => f.package)).toEqual(['reg']);
     expect(unskippable.exitCode).toBe(1);
   });
+
+  it('SCRIPT_CHANGED (an approved package whose install scripts changed) stops an install even without strict mode', () => {
+    const changed: Finding = { ...finding('SCRIPT_CHANGED', 'lib'), rule: 'scripts' };
+    expect(consequenceOf([changed, finding('SCRIPT_NOT_ALLOWED', 'other')], install)).toMatchObject({ blocking: [changed], exitCode: 1 });
+  });
 });

@@ -9,6 +9,7 @@ import { evaluate, exitCodeFor } from '../evaluation/evaluate.js';
 import type { AdvisoryEvidence, Evidence } from '../evaluation/evidence.js';
 import type { Finding } from '../finding.js';
 import { isOwnCode, type PackageNode } from '../model.js';
+import { recordedIn, scriptDriftApplies } from '../policy/fingerprint.js';
 import { createSpecMatcher } from '../policy/spec.js';
 import type { Policy } from '../policy/types.js';
 import { keyCache } from '../cache/keys.js';
@@ -47,6 +48,8 @@ export interface DecideOptions {
   stateDir?: string;
   /** The clock of the cooldown (tests). */
   now?: () => number;
+  /** Read every judged version's install script command lines (approve records them as fingerprints). */
+  recordScripts?: boolean;
 }
 
 /** The decision on a set of packages: findings, exit code, the evidence behind them and plain notices. */
@@ -137,6 +140,9 @@ export function createDecider(options: DecideOptions): Decider {
   // With a cooldown, every version it applies to needs its full packument (publish times): fetch that one document.
   const cooldownExcluded = createSpecMatcher(options.policy.cooldown.exclude);
   const wantsFull = (pkg: PackageNode) => options.policy.cooldown.minimumReleaseAge !== null && cooldownExcluded(pkg.name, pkg.version) === undefined;
+  // Script drift compares command lines, which only a full document (or the installed package.json) lists.
+  const recorded = recordedIn(options.policy);
+  const needsCommands = (pkg: PackageNode) => options.recordScripts === true || scriptDriftApplies(options.policy, pkg, recorded);
 
   return {
     async decide(packages, inputs = {}) {
@@ -145,6 +151,7 @@ export function createDecider(options: DecideOptions): Decider {
       verified ??= VerifiedVersions.open(cacheDir, options.projectDir ?? '', memoSecret(options.stateDir ?? defaultStateDir(env)));
       const gathered = await gatherEvidence(packages, {
         wantsFull,
+        needsCommands,
         policy: options.policy,
         client,
         keyring,

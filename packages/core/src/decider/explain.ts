@@ -123,6 +123,12 @@ function scriptsRule(x: ExplainInput, pkg: PackageNode, findings: Finding[]): Ru
   const allowed = createSpecMatcher(x.policy.scripts.allow);
   const entry = allowed(pkg.name, pkg.version);
   const bundler = pkg.bundledBy;
+  if (findings.length > 0 && entry !== undefined && findings.every((f) => f.code !== 'SCRIPT_NOT_ALLOWED')) {
+    // Allowed by a range or a name, and compared with what was approved (scripts.fingerprints): SCRIPT_CHANGED, or undecidable.
+    const recorded = x.policy.scripts.fingerprints.filter((f) => f.name === pkg.name).map((f) => `${f.name}@${f.version}`);
+    const decidedBy: PolicyLine[] = [specLine(x.policy, 'scripts.allow', entry), { key: 'scripts.fingerprints', value: recorded.join(', '), default: false, source: x.policy.file }];
+    return { rule: 'scripts', outcome: 'blocked', evidence, facts, decidedBy, change: findings[0]!.fix, findings };
+  }
   if (findings.length > 0) {
     const decidedBy: PolicyLine[] =
       entry !== undefined && bundler !== undefined

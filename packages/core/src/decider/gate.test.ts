@@ -83,6 +83,18 @@ describe('the gate decides every consequence', () => {
     expect(plan.map((s) => `${s.name}${s.ownCode ? ' (own)' : ''}`)).toEqual(['esbuild', 'app-lib (own)']);
   });
 
+  it('SCRIPT_CHANGED blocks an install, spelled for the surface; the changed copy neither may build nor is in the build plan', async () => {
+    const dir = project({ scripts: { allow: ['lib', 'ok'], fingerprints: { 'lib@0.9.0': { postinstall: 'node x' }, 'ok@0.9.0': { postinstall: 'node x' } } } });
+    const read = (pkg: PackageNode) => ({ scripts: { postinstall: pkg.name === 'lib' ? 'node y' : 'node x' }, bindingGyp: false, gypfile: undefined });
+    const verdict = await (await gate(dir, { packageManager: 'yarn' })).judge([git('lib'), git('ok')], { readInstalled: read });
+    expect(verdict).toMatchObject({ exitCode: 1, skipped: [] });
+    expect(verdict.blocking.map((f) => [f.package, f.code, f.fix])).toEqual([['lib', 'SCRIPT_CHANGED', 'yarn portcullis approve lib@1.0.0']]);
+    expect(verdict.mayBuild({ name: 'lib', version: '1.0.0' })).toBe(false);
+    expect(verdict.mayBuild(git('lib'))).toBe(false);
+    expect(verdict.mayBuild({ name: 'ok', version: '1.0.0' })).toBe(true);
+    expect(verdict.buildPlan(read).map((s) => s.name)).toEqual(['ok']);
+  });
+
   it('opening the gate loads the policy that applies: a nearer portcullis.json than the project root’s is refused', async () => {
     const dir = project({});
     const member = join(dir, 'packages', 'member');

@@ -51,6 +51,8 @@ export interface GateOptions {
   fetch?: typeof fetch;
   /** Where this user's memo secret lives (default: `defaultStateDir`). */
   stateDir?: string;
+  /** Read the install scripts' command lines of every judged version (approve records them as fingerprints). */
+  recordScripts?: boolean;
   /**
    * The build of the code judging (a content hash of the shipped bundle). Given, `judgeLockfile` remembers the
    * verdicts that let an install go on for this build only; absent, nothing is remembered.
@@ -225,6 +227,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     ...(options.refreshKeys !== undefined ? { refreshKeys: options.refreshKeys } : {}),
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
     ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
+    ...(options.recordScripts !== undefined ? { recordScripts: options.recordScripts } : {}),
   });
 
   const consequences = (findings: readonly Finding[], partial: boolean, unskippable: ReadonlySet<string> = new Set()) =>
@@ -326,6 +329,8 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
         copies.set(key, [...(copies.get(key) ?? []), pkg]);
       }
       const evidence = decision.evidence;
+      // Changed install scripts never run, whatever else a surface does with the verdict.
+      const drifted = new Set(findings.filter((f) => f.code === 'SCRIPT_CHANGED').map((f) => `${f.package}@${f.version}`));
       return {
         packages,
         findings,
@@ -338,6 +343,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
         skippedNotice: inputs.partial === true ? undefined : skippedNotice(skipped, surface),
         evidence,
         mayBuild(pkg) {
+          if (drifted.has(`${pkg.name}@${pkg.version}`)) return false;
           if (pkg.source !== undefined) return policyMayBuild(pkg);
           const judged = copies.get(`${pkg.name}@${pkg.version}`);
           return judged === undefined ? policyMayBuild(pkg) : judged.every(policyMayBuild);
@@ -356,7 +362,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
               if (found !== undefined) scripts.set(pkg.id, found);
             }
           }
-          return planBuilds(policy, packages, scripts);
+          return planBuilds(policy, packages.filter((pkg) => !drifted.has(`${pkg.name}@${pkg.version}`)), scripts);
         },
         report(lockfile) {
           return { findings: [...blocking], exitCode, packages: packages.length, lockfile, policy: policy.file, notices: [...decision.notices], strippedRegistries: [...decision.strippedRegistries] };

@@ -14,7 +14,7 @@ import { detectSignatureStripping, type SignatureStripping } from '../signatures
 import { verifyRegistrySignatures } from '../signatures/verify.js';
 import type { InstalledManifest, InstalledManifestReader } from '../layouts/installed.js';
 import type { VerifiedVersions, VersionQuery } from '../cache/verified-versions.js';
-import { factsOf, metadataOf } from './memo-facts.js';
+import { factsKnowCommands, factsOf, metadataOf } from './memo-facts.js';
 
 export interface GatherOptions {
   policy: Policy;
@@ -34,6 +34,12 @@ export interface GatherOptions {
    * is read from that one document instead of fetching the abbreviated one too.
    */
   wantsFull?: (pkg: PackageNode) => boolean;
+  /**
+   * Packages whose install scripts' command lines must be known (script drift compares them; approve records them):
+   * without installed files, remembered facts or handed-over metadata that lack them are not enough, and the full
+   * packument (which lists scripts) is read.
+   */
+  needsCommands?: (pkg: PackageNode) => boolean;
   /** Registries whose `/-/npm/v1/keys` answered 404: one unsigned package there already means a stripping mirror. */
   withoutKeysEndpoint?: Iterable<string>;
   /** Told how many packages are gathered so far (0 first, then after each one), for a progress line. */
@@ -53,14 +59,20 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The command lines of `scripts` that `source` spells out (remembered facts keep names only: an empty line is unknown). */
+/**
+ * The command lines of `scripts` as `source` spells them out: all of them (an empty record when there are no scripts),
+ * or none when the source does not list them (an abbreviated document) or keeps names only (remembered facts without
+ * command lines: an empty line is unknown). Script drift reads a missing record as "unknown", never as "no scripts".
+ */
 function commandsOf(scripts: readonly string[], source: Readonly<Record<string, string>> | undefined): { commands?: Record<string, string> } {
+  if (source === undefined) return {};
   const commands: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const name of scripts) {
-    const line = source !== undefined && Object.hasOwn(source, name) ? source[name] : undefined;
-    if (typeof line === 'string' && line !== '') commands[name] = line;
+    const line = Object.hasOwn(source, name) ? source[name] : undefined;
+    if (typeof line !== 'string' || line === '') return {};
+    commands[name] = line;
   }
-  return Object.keys(commands).length > 0 ? { commands } : {};
+  return { commands };
 }
 
 /** Script evidence from what is installed, else metadata, else the lockfile; the claims are merged, never narrowed. */
@@ -76,6 +88,7 @@ export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | un
       ...commandsOf(scripts, installed.scripts),
       bindingGyp,
       source: 'installed',
+      ...(installed.bindingGypHash !== undefined ? { bindingGypHash: installed.bindingGypHash } : {}),
     };
   }
   // Metadata that neither lists scripts nor says "none" is no answer: the lockfile's claim, if any, decides.
@@ -174,8 +187,10 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
     const memoKeySet = wantSignatures ? keySet?.id : SIGNATURES_OFF;
     const query: VersionQuery | undefined =
       memoKeySet !== undefined && options.verified?.enabled ? { keySetId: memoKeySet, registry: keySet?.registry ?? registry, name: pkg.name, version: pkg.version, integrity: pkg.integrity } : undefined;
+    const commandsWanted = installed === null && options.needsCommands?.(pkg) === true;
     const remembered = query !== undefined ? options.verified!.get(query) : undefined;
-    if (remembered !== undefined) {
+    // Facts remembered from an abbreviated document name scripts but not their command lines: drift reads the full one.
+    if (remembered !== undefined && !(commandsWanted && !factsKnowCommands(remembered))) {
       const found = scriptEvidence(pkg, metadataOf(pkg.name, pkg.version, remembered), installed);
       if (found !== undefined) scripts.set(pkg.id, found);
       integrities.set(pkg.id, remembered.integrity);
@@ -186,10 +201,12 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
       return;
     }
     let metadata = options.supplied?.(pkg);
+    // Handed-over metadata from an abbreviated document says only "some scripts": read the full one.
+    if (metadata !== undefined && commandsWanted && metadata.scripts === undefined) metadata = undefined;
     if (metadata === undefined) {
       let packument: Packument;
       try {
-        packument = await options.client.getPackument(pkg.name, { registry, ...(options.wantsFull?.(pkg) ? { full: true } : {}) });
+        packument = await options.client.getPackument(pkg.name, { registry, ...(commandsWanted || options.wantsFull?.(pkg) ? { full: true } : {}) });
       } catch (error) {
         unavailable.set(pkg.id, reasonOf(error));
         return;

@@ -10,19 +10,25 @@ import type { VersionFacts } from '../cache/verified-versions.js';
 export function factsOf(metadata: PackumentVersion, integrity: string, keyid: string): VersionFacts | undefined {
   const listed = installScriptsOf(metadata, INSTALL_SCRIPTS);
   if (!listed.known) return undefined;
-  return {
+  const facts: VersionFacts = {
     integrity,
     keyid,
     hasInstallScript: listed.hasInstallScript,
     gypfile: metadata.gypfile === true,
     scripts: listed.scripts,
   };
+  if (metadata.scripts !== undefined) {
+    const commands: Record<string, string> = Object.create(null);
+    for (const script of listed.scripts) commands[script] = metadata.scripts[script] ?? '';
+    facts.commands = commands;
+  }
+  return facts;
 }
 
 /** The metadata-shaped view of remembered facts, for the same script evidence as fresh metadata gives. */
 export function metadataOf(name: string, version: string, facts: VersionFacts): PackumentVersion {
   const scripts: Record<string, string> = Object.create(null);
-  for (const script of facts.scripts) scripts[script] = '';
+  for (const script of facts.scripts) scripts[script] = facts.commands?.[script] ?? '';
   return {
     name,
     version,
@@ -30,6 +36,12 @@ export function metadataOf(name: string, version: string, facts: VersionFacts): 
     // Explicit either way: remembered facts are known facts.
     hasInstallScript: facts.hasInstallScript,
     ...(facts.gypfile ? { gypfile: true } : {}),
-    ...(facts.scripts.length > 0 ? { scripts } : {}),
+    // With their command lines remembered, the scripts are listed (even none); without, only their names count.
+    ...(facts.commands !== undefined || facts.scripts.length > 0 ? { scripts } : {}),
   };
+}
+
+/** Whether remembered facts carry the command lines (script drift needs them). */
+export function factsKnowCommands(facts: VersionFacts): boolean {
+  return facts.commands !== undefined;
 }

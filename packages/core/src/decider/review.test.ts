@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,14 @@ describe('reviewBlocked: what approve offers, grouped by rule', () => {
     expect(review.others.map((f) => f.code)).toEqual(['PUBLISHER_MISMATCH']);
   });
 
+  it('offers a package whose approved install scripts changed (SCRIPT_CHANGED) under scripts, with its new command line', async () => {
+    const pkg = node('drifted', '1.1.0');
+    const run = fakeRun([pkg], [finding(pkg, 'SCRIPT_CHANGED', 'scripts')], { scripts: new Map([[pkg.id, installed(['postinstall'], { postinstall: 'node new.js' })]]) });
+    const review = await reviewBlocked(run, { offline: true, env: { PORTCULLIS_CACHE_DIR: mkdtempSync(join(tmpdir(), 'pc-review-')) } });
+    expect(review.entries.map((e) => [e.key, e.runs])).toEqual([['scripts:drifted@1.1.0', ['postinstall: node new.js']]]);
+    expect(review.others).toEqual([]);
+  });
+
   it('a command line that neither the installed files nor the metadata showed is said to be unknown, never invented', async () => {
     const pkg = node('mystery', '1.0.0');
     const run = fakeRun([pkg], [finding(pkg, 'SCRIPT_NOT_ALLOWED', 'scripts')], { scripts: new Map([[pkg.id, { hasInstallScript: true, scripts: ['postinstall'], bindingGyp: false, source: 'metadata' }]]) });
@@ -151,6 +160,8 @@ describe('approve with no names, end to end over a lockfile', () => {
     const written = await approveReviewed(dir, review.entries.filter((e) => e.package === 'native'), { env });
     expect(written.scripts?.added).toEqual(['native@2.0.0']);
     expect(written.cooldown).toBeUndefined();
-    expect(readFileSync(join(dir, 'portcullis.json'), 'utf8')).toBe(before.replace('"allow": []', '"allow": [\n      "native@2.0.0"\n    ]'));
+    // approve records what it approved runs (scripts.fingerprints): the binding.gyp's hash (sha256 of "{}").
+    const gyp = `sha256:${createHash('sha256').update('{}').digest('hex')}`;
+    expect(readFileSync(join(dir, 'portcullis.json'), 'utf8')).toBe(before.replace('"allow": []', `"allow": [\n      "native@2.0.0"\n    ],\n    "fingerprints": {\n      "native@2.0.0": {\n        "bindingGyp": "${gyp}"\n      }\n    }`));
   });
 });

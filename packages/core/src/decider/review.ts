@@ -50,7 +50,8 @@ export interface ApprovalReview {
 }
 
 function formOf(run: CheckRun, finding: Finding): ApproveForm | undefined {
-  if (finding.code === 'SCRIPT_NOT_ALLOWED') return 'scripts';
+  // Changed install scripts of an approved package are approved again the same way (pinned, fingerprint recorded).
+  if (finding.code === 'SCRIPT_NOT_ALLOWED' || finding.code === 'SCRIPT_CHANGED') return 'scripts';
   if (finding.code === 'RELEASE_TOO_NEW') return 'cooldown';
   // Only a publisher earlier installs saw can be re-pinned by approve; a mismatch with a written pin is an edit by hand.
   if (finding.code === 'PUBLISHER_MISMATCH' && finding.id !== undefined && run.verdict.evidence.publisherChanges?.has(finding.id) === true) return 'publisher';

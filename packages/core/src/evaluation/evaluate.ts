@@ -8,6 +8,8 @@ import { noDowngradeApplies, provenanceRequired, publisherFor } from '../policy/
 import { createSpecMatcher, specMatches } from '../policy/spec.js';
 import type { Policy, PublisherPin } from '../policy/types.js';
 import type { Evidence, ProvenanceEvidence, PublisherIdentity, SignatureEvidence } from './evidence.js';
+import { recordedIn } from '../policy/fingerprint.js';
+import { driftFinding } from './drift.js';
 import { findingFor } from './messages.js';
 
 
@@ -26,6 +28,8 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
   const scriptsAllowed = createSpecMatcher(policy.scripts.allow);
   const unsignedAllowed = createSpecMatcher(policy.signatures.allowUnsigned);
   const findings: Finding[] = [];
+  const recorded = recordedIn(policy);
+  const entryFor = (name: string, version: string) => scriptsAllowed(name, version)?.raw;
 
   const cooldownExcluded = createSpecMatcher(policy.cooldown.exclude);
   for (const pkg of packages) {
@@ -48,6 +52,10 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
     const runsAtInstall = scripts ? scripts.hasInstallScript || scripts.bindingGyp : pkg.hasInstallScript === true;
     if (runsAtInstall && !scriptsMayRun(scriptsAllowed, pkg)) {
       findings.push(findingFor(pkg, { code: 'SCRIPT_NOT_ALLOWED', scripts: scripts?.scripts ?? [], bindingGyp: scripts?.bindingGyp ?? false }));
+    } else if (runsAtInstall) {
+      // Allowed by a range or a name: it must still run what was reviewed when it was approved.
+      const drift = driftFinding(policy, pkg, scripts, recorded, entryFor);
+      if (drift !== null) findings.push(drift);
     }
 
     const bundled = pkg.inBundle === true && evidence.notBundled?.has(pkg.id) !== true;

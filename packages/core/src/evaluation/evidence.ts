@@ -10,12 +10,17 @@ export interface ScriptEvidence {
   hasInstallScript: boolean;
   /** The install scripts by name, when known (abbreviated metadata only says that there are some). */
   scripts: string[];
-  /** The command line of each script in `scripts`, where the source shows it (installed files, full metadata). */
+  /**
+   * The command line of each script in `scripts`, where the source shows it (installed files, full metadata): all of
+   * them, or absent when the source does not list them (abbreviated metadata, a lockfile) — then they are unknown.
+   */
   commands?: Readonly<Record<string, string>>;
   /** A `binding.gyp` without an `install`/`preinstall` script: npm, pnpm and Yarn run `node-gyp rebuild`. */
   bindingGyp: boolean;
   /** Where the claim comes from; the installed package.json beats metadata, metadata beats the lockfile. */
   source: 'installed' | 'metadata' | 'lockfile';
+  /** `sha256:<hex>` of the installed binding.gyp, when there is one and it was read (its build may be implicit or an install script). */
+  bindingGypHash?: string;
 }
 
 /** The outcome of verifying one package's registry signatures. */

@@ -1,11 +1,14 @@
 /** User-facing text of every finding: what happened, to which package, and the exact fix. */
 import type { Finding, FindingCode, Rule } from '../finding.js';
 import type { PackageNode } from '../model.js';
-import type { PublisherPin } from '../policy/types.js';
+import { describeFingerprint, type CurrentFingerprint } from '../policy/fingerprint.js';
+import type { PublisherPin, ScriptFingerprint } from '../policy/types.js';
 import type { ProvenanceDowngrade, PublisherIdentity } from './evidence.js';
 
 export type FindingDetail =
   | { code: 'SCRIPT_NOT_ALLOWED'; scripts: string[]; bindingGyp: boolean }
+  /** `entry`: the scripts.allow entry that covers it; `approved`: the recorded version compared with. */
+  | { code: 'SCRIPT_CHANGED'; entry: string; approved: string; before: ScriptFingerprint; now: CurrentFingerprint; changed: readonly string[] }
   | { code: 'UNSIGNED' }
   | { code: 'BAD_SIGNATURE'; keyid: string }
   | { code: 'UNKNOWN_KEY'; keyid: string }
@@ -56,6 +59,14 @@ export function findingFor(pkg: PackageNode, detail: FindingDetail): Finding {
       const what = detail.scripts.length > 0 ? detail.scripts.join(', ') : detail.bindingGyp ? 'node-gyp rebuild (binding.gyp)' : 'install scripts';
       const bundler = pkg.bundledBy === undefined ? undefined : `${pkg.bundledBy.name}@${pkg.bundledBy.version}`;
       message = `${who}${alias}${bundler ? ` (bundled in ${bundler})` : ''} wants to run ${what} at install time, and scripts.allow does not cover it${bundler ? ' (a bundled copy needs its bundler allowed too)' : ''}`;
+      fix = `portcullis approve ${bundler ? `${bundler} ` : ''}${who}`;
+      break;
+    }
+    case 'SCRIPT_CHANGED': {
+      const bundler = pkg.bundledBy === undefined ? undefined : `${pkg.bundledBy.name}@${pkg.bundledBy.version}`;
+      const now = detail.now.commands === undefined ? (detail.now.commit !== undefined ? `commit ${detail.now.commit}` : 'unknown') : describeFingerprint({ ...detail.now, commands: detail.now.commands });
+      message = `${who}${alias} runs different install-time code (${detail.changed.join(', ')}) than ${pkg.name}@${detail.approved} did when it was approved (scripts.fingerprints); scripts.allow "${detail.entry}" covers it, so it must run the reviewed code — was: ${describeFingerprint(detail.before)}; now: ${now}`;
+      // Approving pins this version and records what it runs now (read the new command lines above first).
       fix = `portcullis approve ${bundler ? `${bundler} ` : ''}${who}`;
       break;
     }
@@ -148,6 +159,7 @@ export function findingFor(pkg: PackageNode, detail: FindingDetail): Finding {
 function ruleOf(detail: FindingDetail): Rule {
   switch (detail.code) {
     case 'SCRIPT_NOT_ALLOWED':
+    case 'SCRIPT_CHANGED':
       return 'scripts';
     case 'PROVENANCE_MISSING':
     case 'PROVENANCE_INVALID':

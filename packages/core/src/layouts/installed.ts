@@ -2,6 +2,7 @@
  * Reading what is actually on disk: an installed package's own package.json and binding.gyp beat any
  * metadata claim (manifest confusion: the registry may say "no scripts" while the tarball has them).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Lockfile, PackageNode } from '../model.js';
@@ -12,12 +13,25 @@ export interface InstalledManifest {
   bindingGyp: boolean;
   /** `gypfile: false` turns the implicit node-gyp build off. */
   gypfile: boolean | undefined;
+  /** `sha256:<hex>` of the binding.gyp, when there is one (and it is not too large to read). */
+  bindingGypHash?: string;
 }
 
 /** Finds and reads an installed copy of a package; null when it is not installed (yet). */
 export type InstalledManifestReader = (pkg: PackageNode) => InstalledManifest | null;
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** `sha256:<hex>` of a regular file up to the manifest size limit; undefined otherwise (then only its presence counts). */
+function hashOf(file: string): string | undefined {
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile() || stat.size > MAX_MANIFEST_BYTES) return undefined;
+    return `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+  } catch {
+    return undefined;
+  }
+}
 
 function readManifestAt(projectDir: string, dir: string, pkg: PackageNode): InstalledManifest | null {
   const absolute = resolve(projectDir, dir);
@@ -34,10 +48,14 @@ function readManifestAt(projectDir: string, dir: string, pkg: PackageNode): Inst
     if (typeof raw === 'object' && raw !== null) {
       for (const [key, value] of Object.entries(raw)) if (typeof value === 'string') scripts[key] = value;
     }
+    const gyp = join(absolute, 'binding.gyp');
+    const bindingGyp = existsSync(gyp);
+    const bindingGypHash = bindingGyp ? hashOf(gyp) : undefined;
     return {
       scripts,
-      bindingGyp: existsSync(join(absolute, 'binding.gyp')),
+      bindingGyp,
       gypfile: typeof manifest.gypfile === 'boolean' ? manifest.gypfile : undefined,
+      ...(bindingGypHash !== undefined ? { bindingGypHash } : {}),
     };
   } catch {
     return null;

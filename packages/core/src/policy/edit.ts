@@ -2,8 +2,9 @@
 import { PortcullisError } from '../errors.js';
 import { NPM_REGISTRY_URL } from '../registry-url.js';
 import { parsePolicy } from './load.js';
+import { fingerprintJson } from './fingerprint.js';
 import { parsePackageSpec } from './spec.js';
-import type { PublisherPin } from './types.js';
+import type { PublisherPin, ScriptFingerprint } from './types.js';
 
 /** The starter policy `init` writes when there is none. */
 export function starterPolicyText(allow: readonly string[] = []): string {
@@ -34,17 +35,37 @@ function editPolicy<D, R>(text: string, file: string, change: (doc: D) => R): { 
 }
 
 /**
- * Adds entries to scripts.allow, keeping every other setting; entries already present are skipped.
+ * Adds entries to scripts.allow, keeping every other setting; entries already present are skipped. With
+ * `fingerprints` (`name@version` → what it runs), records each in scripts.fingerprints, replacing an older record of
+ * that version; keys stay sorted, so two branches approving different versions add lines apart from each other.
  * The text is validated first, so approve never builds on a broken policy.
  */
-export function addScriptApprovals(text: string, file: string, entries: readonly string[]): { text: string; added: string[] } {
-  const edited = editPolicy(text, file, (doc: { scripts?: { allow?: string[] } }) => {
-    const allow = ((doc.scripts ??= {}).allow ??= []);
+export function addScriptApprovals(text: string, file: string, entries: readonly string[], fingerprints: ReadonlyArray<{ entry: string; fingerprint: ScriptFingerprint }> = []): { text: string; added: string[]; recorded: string[] } {
+  const edited = editPolicy(text, file, (doc: { scripts?: { allow?: string[]; fingerprints?: Record<string, Record<string, string>> } }) => {
+    const scripts = (doc.scripts ??= {});
+    const allow = (scripts.allow ??= []);
     const added = entries.filter((entry, i) => !allow.includes(entry) && entries.indexOf(entry) === i);
     allow.push(...added);
-    return added;
+    const recorded: string[] = [];
+    if (fingerprints.length > 0) {
+      const table = (scripts.fingerprints ??= {});
+      for (const { entry, fingerprint } of fingerprints) {
+        const parsed = parsePackageSpec(entry);
+        if (typeof parsed === 'string' || parsed.range === null) throw new PortcullisError('USAGE', `cannot record the install scripts of "${entry}": expected "name@version"`);
+        const value = fingerprintJson(fingerprint);
+        const before = Object.prototype.hasOwnProperty.call(table, entry) ? JSON.stringify(table[entry]) : undefined;
+        if (before === JSON.stringify(value)) continue;
+        // defineProperty: a key such as "__proto__@1.0.0" becomes a plain entry, never a prototype write.
+        Object.defineProperty(table, entry, { value, enumerable: true, writable: true, configurable: true });
+        if (!recorded.includes(entry)) recorded.push(entry);
+      }
+      const sorted: Record<string, Record<string, string>> = {};
+      for (const key of Object.keys(table).sort()) Object.defineProperty(sorted, key, { value: table[key], enumerable: true, writable: true, configurable: true });
+      scripts.fingerprints = sorted;
+    }
+    return { added, recorded };
   });
-  return { text: edited.text, added: edited.result };
+  return { text: edited.text, ...edited.result };
 }
 
 /**

@@ -58,4 +58,12 @@ describe('inheritPolicy', () => {
     // The organisation's advisory paths name files of the repository that extends it.
     expect(merged.advisories.osv).toEqual(['/repo/security/osv']);
   });
+
+  it('scripts.fingerprints: both files count, but for a name the organisation records only its records do', () => {
+    const merged = inheritPolicy(
+      org({ scripts: { allow: ['esbuild@^0.25'], fingerprints: { 'esbuild@0.25.0': { postinstall: 'node install.js' } } } }),
+      repo({ scripts: { fingerprints: { 'esbuild@0.25.1': { postinstall: 'node evil.js' }, 'sharp@0.34.1': { install: 'node check.js' } } } }),
+    );
+    expect(merged.scripts.fingerprints.map((f) => `${f.name}@${f.version}`)).toEqual(['esbuild@0.25.0', 'sharp@0.34.1']);
+  });
 });

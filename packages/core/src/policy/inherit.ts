@@ -148,6 +148,11 @@ export function inheritPolicy(organisation: Policy, repository: Policy): Policy 
     exceptions.push(exception);
   }
 
+  // scripts.fingerprints: what was reviewed. A recorded fingerprint widens what a range lets build (any recorded one
+  // passes), so for a name the organisation records, its records alone count; the repository's count for other names.
+  const organisationNames = new Set(organisation.scripts.fingerprints.map((f) => f.name));
+  const fingerprints = [...organisation.scripts.fingerprints, ...repository.scripts.fingerprints.filter((f) => !organisationNames.has(f.name))];
+
   for (const path of repository.advisories.osv) {
     const key = `advisories.osv.${path}`;
     if (repository.origins[key]) take(key);
@@ -159,7 +164,7 @@ export function inheritPolicy(organisation: Policy, repository: Policy): Policy 
     delegate: Object.create(null) as Policy['delegate'],
     origins,
     sources: [...organisation.sources, ...repository.sources],
-    scripts: { allow: allowance('scripts.allow', organisation.scripts.allow, repository.scripts.allow) },
+    scripts: { allow: allowance('scripts.allow', organisation.scripts.allow, repository.scripts.allow), fingerprints },
     signatures: { require: signaturesRequire, allowUnsigned: allowance('signatures.allowUnsigned', organisation.signatures.allowUnsigned, repository.signatures.allowUnsigned) },
     registries,
     provenance: {

@@ -82,6 +82,11 @@ export interface Policy {
   sources: string[];
   scripts: {
     allow: PackageSpec[];
+    /**
+     * What install-time code each approved version ran when it was approved (`scripts.fingerprints`, written by
+     * `portcullis approve`): a version a range or name approval covers must run the same, or it is SCRIPT_CHANGED.
+     */
+    fingerprints: RecordedFingerprint[];
   };
   signatures: {
     require: 'registry' | 'off';
@@ -115,4 +120,27 @@ export interface Policy {
     /** Files or folders of OSV records, absolute (resolved from the folder of portcullis.json). */
     osv: string[];
   };
+}
+
+/** A lifecycle script a fingerprint records (`prepare` only runs for git dependencies). */
+export type FingerprintScript = 'preinstall' | 'install' | 'postinstall' | 'prepare';
+
+/** What runs at install time for one version. */
+export interface ScriptFingerprint {
+  /** The lifecycle command lines that run, by script name (absent = that script does not exist). */
+  commands: Partial<Record<FingerprintScript, string>>;
+  /**
+   * The implicit `node-gyp rebuild` of a `binding.gyp`: `sha256:<hex>` of the file when the installed files were
+   * read, `true` when only its presence is known (registry metadata); absent when no implicit build runs.
+   */
+  bindingGyp?: string | true;
+  /** A git dependency's commit (40 hex digits): the commit pins every byte of it. */
+  commit?: string;
+}
+
+/** One `scripts.fingerprints` entry: the version it was recorded for and what ran then. */
+export interface RecordedFingerprint {
+  name: string;
+  version: string;
+  fingerprint: ScriptFingerprint;
 }

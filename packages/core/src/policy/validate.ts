@@ -7,6 +7,8 @@ import type { SourceLocation } from '../model.js';
 import { normalizeRegistryUrl, NPM_REGISTRY_URL } from '../registry-url.js';
 import { dirname, resolve } from 'node:path';
 import type { JsonNode } from './json.js';
+import semver from 'semver';
+import { FINGERPRINT_SCRIPTS, MAX_FINGERPRINT_COMMAND, type FingerprintScript, type RecordedFingerprint, type ScriptFingerprint } from './fingerprint.js';
 import { parsePackageSpec } from './spec.js';
 import type { RegistryKey } from '../model.js';
 import { DELEGABLE_KEYS, type DelegableKey, type Delegation, type PackageSpec, type Policy, type PolicyExtends, type PublisherPin, type RegistryTrust } from './types.js';
@@ -31,7 +33,7 @@ export function defaultPolicy(): Policy {
     delegate: Object.create(null) as Policy['delegate'],
     origins: Object.create(null) as Policy['origins'],
     sources: [],
-    scripts: { allow: [] },
+    scripts: { allow: [], fingerprints: [] },
     signatures: { require: 'registry', allowUnsigned: [] },
     registries: { [NPM_REGISTRY_URL]: { keys: 'npm' } },
     provenance: { require: [], publishers: [], noDowngrade: true, allowDowngrade: [], trustedRoot: null },
@@ -121,8 +123,11 @@ export function policyFromJson(root: JsonNode, file: string, options: PolicyRead
       }
       case 'scripts': {
         const scripts = expectObject(node, '"scripts"');
-        onlyKeys(scripts, '"scripts"', ['allow']);
-        for (const s of scripts.entries) policy.scripts.allow = specList(s.value, '"scripts.allow"');
+        onlyKeys(scripts, '"scripts"', ['allow', 'fingerprints']);
+        for (const s of scripts.entries) {
+          if (s.key === 'allow') policy.scripts.allow = specList(s.value, '"scripts.allow"');
+          else policy.scripts.fingerprints = scriptFingerprints(expectObject(s.value, '"scripts.fingerprints"'), invalid);
+        }
         break;
       }
       case 'signatures': {
@@ -258,6 +263,49 @@ export function parseDuration(text: string): number | undefined {
   const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[match[2] as 'm' | 'h' | 'd' | 'w'];
   const ms = Number(match[1]) * unit;
   return ms > 0 && ms <= 365 * 86_400_000 ? ms : undefined;
+}
+
+/** Most `scripts.fingerprints` entries a policy may hold (hostile input: bounded work). */
+const MAX_FINGERPRINTS = 50_000;
+
+/**
+ * `scripts.fingerprints`: `"name@version": {"postinstall": "…", "bindingGyp": "sha256:…", "commit": "<40 hex>"}`.
+ * Keys name one exact version; values hold only known fields, each a bounded string.
+ */
+function scriptFingerprints(node: Extract<JsonNode, { kind: 'object' }>, invalid: (l: SourceLocation, m: string) => never): RecordedFingerprint[] {
+  if (node.entries.length > MAX_FINGERPRINTS) invalid(node.location, `"scripts.fingerprints" has ${node.entries.length} entries, more than the ${MAX_FINGERPRINTS} allowed`);
+  const fields: readonly string[] = [...FINGERPRINT_SCRIPTS, 'bindingGyp', 'commit'];
+  return node.entries.map((entry) => {
+    const parsed = parsePackageSpec(entry.key);
+    const version = typeof parsed === 'string' || parsed.range === null ? null : semver.valid(parsed.range);
+    if (typeof parsed === 'string' || parsed.scope !== undefined || version === null || version !== parsed.range) {
+      return invalid(entry.keyLocation, `"scripts.fingerprints" keys are "name@exact-version" (as portcullis approve writes them), found ${JSON.stringify(entry.key.slice(0, 120))}`);
+    }
+    const what = `"scripts.fingerprints" entry "${entry.key}"`;
+    if (entry.value.kind !== 'object') return invalid(entry.value.location, `${what} must be an object like {"postinstall": "node install.js"}, found ${kindName(entry.value)}`);
+    const fingerprint: ScriptFingerprint = { commands: {} };
+    const seen = new Set<string>();
+    for (const field of entry.value.entries) {
+      if (!fields.includes(field.key)) invalid(field.keyLocation, `unknown key "${field.key}" in ${what}; expected one of: ${fields.map((k) => `"${k}"`).join(', ')}`);
+      if (seen.has(field.key)) invalid(field.keyLocation, `duplicate key "${field.key}" in ${what}`);
+      seen.add(field.key);
+      const value = field.value;
+      if (value.kind !== 'string' || value.value.length > MAX_FINGERPRINT_COMMAND || value.value.includes('\0')) {
+        invalid(value.location, `"${field.key}" of ${what} must be a string of at most ${MAX_FINGERPRINT_COMMAND} characters, found ${value.kind === 'string' ? 'a longer one' : kindName(value)}`);
+      }
+      const text = (value as { value: string }).value;
+      if (field.key === 'commit') {
+        if (!/^[0-9a-f]{40}$/.test(text)) invalid(value.location, `"commit" of ${what} must be a git commit (40 lower-case hex digits)`);
+        fingerprint.commit = text;
+      } else if (field.key === 'bindingGyp') {
+        if (text !== 'node-gyp rebuild' && !/^sha256:[0-9a-f]{64}$/.test(text)) invalid(value.location, `"bindingGyp" of ${what} must be "sha256:<64 hex digits>" (the binding.gyp's hash) or "node-gyp rebuild"`);
+        fingerprint.bindingGyp = text === 'node-gyp rebuild' ? true : text;
+      } else {
+        fingerprint.commands[field.key as FingerprintScript] = text;
+      }
+    }
+    return { name: (parsed as PackageSpec).name, version, fingerprint };
+  });
 }
 
 const EXTENDS_FIELDS = ['package', 'version', 'integrity'] as const;

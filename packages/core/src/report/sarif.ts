@@ -7,6 +7,7 @@ import type { CheckResult } from './result.js';
 
 const DESCRIPTIONS: Record<FindingCode, string> = {
   SCRIPT_NOT_ALLOWED: 'A dependency wants to run install scripts (or node-gyp) and the policy does not allow it.',
+  SCRIPT_CHANGED: 'A dependency a range or name approval lets build runs different install-time code than the version approved with its fingerprint (scripts.fingerprints).',
   UNSIGNED: 'A registry package carries no registry signature.',
   BAD_SIGNATURE: 'A registry signature does not verify over the integrity being installed.',
   UNKNOWN_KEY: 'A package is signed only by keys the policy does not trust.',

@@ -6,6 +6,7 @@ import { summarize } from './result.js';
 
 const TITLES: Record<FindingCode, string> = {
   SCRIPT_NOT_ALLOWED: 'Install scripts not allowed by the policy',
+  SCRIPT_CHANGED: 'Install scripts changed since they were approved',
   UNSIGNED: 'No registry signature',
   BAD_SIGNATURE: 'Registry signature does not verify',
   UNKNOWN_KEY: 'Signed by a key that is not trusted',

@@ -71,7 +71,8 @@ export default class PortcullisApproveCommand extends BaseCommand {
       }
       if (this.publisher) this.context.stdout.write(describePublisherApproval(await approvePublishers(dir, this.names, { ...options, registryConfig, fetch: yarnFetch(configuration, registryConfig) })));
       else if (this.cooldown) this.context.stdout.write(describeCooldownApproval(await approveCooldown(dir, this.names, options)));
-      else this.context.stdout.write(describeApproval(await approveScripts(dir, this.names, options)));
+      // Approving records what each version runs (scripts.fingerprints): read through Yarn's registries.
+      else this.context.stdout.write(describeApproval(await approveScripts(dir, this.names, { ...options, registryConfig, fetch: yarnFetch(configuration, registryConfig) })));
       return 0;
     } catch (error) {
       if (!(error instanceof PortcullisError)) throw error;

@@ -12,7 +12,10 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { isValidPackageName } from '@portcullis/core';
+import { homedir } from 'node:os';
+import type { Env } from '../env.js';
+import { packumentVersionFromJson, type PackumentVersion } from '../registry/packument.js';
+import { isValidPackageName } from '../package-name.js';
 
 /** A cached document larger than this is not read (the packument is fetched instead). */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -95,4 +98,31 @@ export function pnpmCachedVersion(cacheDir: string, registry: string, name: stri
     return docName === name && docVersion === version ? doc : undefined;
   }
   return undefined;
+}
+
+/**
+ * The version's document from pnpm 12's cache as registry metadata to *supply* to a judgement (verified there like
+ * any registry document), when its integrity is the one that is installed; undefined otherwise.
+ */
+export function pnpmCachedMetadata(cacheDirs: readonly string[], registry: string, name: string, version: string, integrity: string | undefined): PackumentVersion | undefined {
+  if (integrity === undefined) return undefined;
+  for (const dir of cacheDirs) {
+    const doc = pnpmCachedVersion(dir, registry, name, version);
+    if (doc === undefined) continue;
+    const parsed = packumentVersionFromJson(doc, name, version);
+    if (typeof parsed !== 'string' && parsed.dist.integrity === integrity) return parsed;
+  }
+  return undefined;
+}
+
+/**
+ * Where pnpm keeps its cache when nothing else says: `pnpm_config_cache_dir` / `npm_config_cache_dir` in the
+ * environment, else the platform's default (`$XDG_CACHE_HOME/pnpm`, `~/.cache/pnpm`, `~/Library/Caches/pnpm`,
+ * `%LOCALAPPDATA%\pnpm-cache`). A project's own `cacheDir` setting is added by the caller that reads it.
+ */
+export function defaultPnpmCacheDirs(env: Env = process.env, home: string = homedir(), platform: NodeJS.Platform = process.platform): string[] {
+  const told = [env.pnpm_config_cache_dir, env.PNPM_CONFIG_CACHE_DIR, env.npm_config_cache_dir, env.NPM_CONFIG_CACHE_DIR].filter((dir): dir is string => typeof dir === 'string' && dir !== '');
+  const fallback =
+    platform === 'win32' ? join(env.LOCALAPPDATA ?? join(home, 'AppData', 'Local'), 'pnpm-cache') : platform === 'darwin' ? join(home, 'Library', 'Caches', 'pnpm') : join(env.XDG_CACHE_HOME || join(home, '.cache'), 'pnpm');
+  return [...new Set([...told, fallback])];
 }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pnpmCachedVersion, registryFolder } from './pnpm-cache.js';
+import { pnpmCachedVersion, registryFolder } from './pnpm-metadata-cache.js';
 
 /** A cache file in pnpm 12's layout: first line, header, index, then each version's document. */
 function cacheFile(name: string, docs: Array<Record<string, unknown>>, tamper: (index: { versions: unknown[] }) => void = () => {}): string {

@@ -1,0 +1,47 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Script } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { readCodeCache, writeCodeCache } from './code-cache.js';
+
+const temp = (prefix: string) => mkdtempSync(join(tmpdir(), `portcullis-code-${prefix}-`));
+const HASH = '0123456789abcdef0123456789abcdef';
+
+describe('the pnpmfile code cache', () => {
+  it('is read back for the same engine, Node and user, and V8 accepts it', () => {
+    const env = { PORTCULLIS_CACHE_DIR: temp('cache'), PORTCULLIS_STATE_DIR: temp('state') };
+    const source = '(function () { return 6 * 7; })';
+    const produced = new Script(source);
+    writeCodeCache(HASH, produced.createCachedData(), env);
+    const cachedData = readCodeCache(HASH, env);
+    expect(cachedData).toBeDefined();
+    const script = new Script(source, { cachedData: cachedData! });
+    expect(script.cachedDataRejected).toBe(false);
+    expect((script.runInThisContext() as () => number)()).toBe(42);
+    expect(readCodeCache('fedcba9876543210fedcba9876543210', env)).toBeUndefined();
+  });
+
+  it('is never used when edited, written under another user’s secret, or when no secret can be had', () => {
+    const cacheDir = temp('cache');
+    const env = { PORTCULLIS_CACHE_DIR: cacheDir, PORTCULLIS_STATE_DIR: temp('state') };
+    writeCodeCache(HASH, Buffer.from('not really V8 code'), env);
+    const folder = join(cacheDir, 'code-v1');
+    const file = join(folder, readdirSync(folder)[0]!);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+    writeFileSync(file, bytes);
+    expect(readCodeCache(HASH, env)).toBeUndefined();
+    // Written by someone else (a restored cache directory): their secret, not this user's.
+    writeCodeCache(HASH, Buffer.from('their code'), { PORTCULLIS_CACHE_DIR: cacheDir, PORTCULLIS_STATE_DIR: temp('theirs') });
+    expect(readCodeCache(HASH, env)).toBeUndefined();
+    // A state directory that cannot hold a secret: nothing is written or read.
+    const blocked = join(temp('state'), 'file');
+    writeFileSync(blocked, '');
+    const noSecret = { PORTCULLIS_CACHE_DIR: temp('cache'), PORTCULLIS_STATE_DIR: join(blocked, 'below-a-file') };
+    writeCodeCache(HASH, Buffer.from('x'), noSecret);
+    expect(readCodeCache(HASH, noSecret)).toBeUndefined();
+    // An engine hash that is not a hash never becomes a path.
+    expect(readCodeCache('../../etc', env)).toBeUndefined();
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Where Portcullis keeps what it learns for a user: the cache directory (metadata, remembered facts; may be
+ * shared or restored from elsewhere) and the state directory (this user's memo secret, never in the cache).
+ * Kept apart from the caches themselves so that the small pnpmfile loader can find its code cache without
+ * loading the engine.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Env } from '../env.js';
+
+/** The conventional per-user cache directory (`$XDG_CACHE_HOME/portcullis`, `%LOCALAPPDATA%\portcullis`, `~/Library/Caches/portcullis`). */
+export function defaultCacheDir(env: Env = process.env, home: string = homedir(), platform: NodeJS.Platform = process.platform): string {
+  if (env.PORTCULLIS_CACHE_DIR) return env.PORTCULLIS_CACHE_DIR;
+  if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(home, 'AppData', 'Local'), 'portcullis', 'Cache');
+  if (platform === 'darwin') return join(home, 'Library', 'Caches', 'portcullis');
+  return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'portcullis');
+}
+
+/** The state directory: `PORTCULLIS_STATE_DIR`, else the platform's per-user state folder (never the cache). */
+export function defaultStateDir(env: Env = process.env, home: string = homedir(), platform: NodeJS.Platform = process.platform): string {
+  if (env.PORTCULLIS_STATE_DIR) return env.PORTCULLIS_STATE_DIR;
+  if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(home, 'AppData', 'Local'), 'portcullis', 'State');
+  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'portcullis');
+  return join(env.XDG_STATE_HOME || join(home, '.local', 'state'), 'portcullis');
+}
+
+const secrets = new Map<string, Buffer | null>();
+
+/**
+ * This user's memo secret (32 random bytes, hex, mode 0600), created on first use; null when it cannot be
+ * read or created, and then nothing is remembered.
+ */
+export function memoSecret(stateDir: string): Buffer | null {
+  const known = secrets.get(stateDir);
+  if (known !== undefined) return known;
+  const file = join(stateDir, 'memo-key');
+  const read = (): Buffer | null => {
+    try {
+      if (statSync(file).size !== 64) return null;
+      const text = readFileSync(file, 'utf8');
+      return /^[0-9a-f]{64}$/.test(text) ? Buffer.from(text, 'hex') : null;
+    } catch {
+      return null;
+    }
+  };
+  let secret = read();
+  if (secret === null) {
+    try {
+      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      // Exclusive create: two processes starting at once agree on one secret.
+      const fd = openSync(file, 'wx', 0o600);
+      try {
+        writeSync(fd, randomBytes(32).toString('hex'));
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // Exists already (another process won, or it is malformed and left alone), or not writable.
+    }
+    secret = read();
+  }
+  secrets.set(stateDir, secret);
+  return secret;
+}
+
