@@ -7,7 +7,7 @@
 // updates the pnpm-hooks section of docs/benchmarks.md.
 //
 //   node bench/pnpm-hooks.mjs [--packages 1000] [--runs 3] [--pnpm 12,11,10] [--modes warm,frozen,cold]
-//                             [--all-variants 12] [--no-write]
+//                             [--all-variants 12] [--short-modes warm,frozen] [--no-write]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +18,10 @@ const SIZE = args.number('--packages', 1000);
 const RUNS = Math.max(1, args.number('--runs', 3));
 const MAJORS = args.list('--pnpm', ['12', '11', '10']).map(Number);
 const MODES = args.list('--modes', ['warm', 'frozen', 'cold']);
-// pnpm majors measured with every hook alone; the others with none / empty / all four / Portcullis only.
+// pnpm majors measured with every hook alone; the others with none / empty / all four / Portcullis only, and
+// only in `--short-modes` (their cold installs are the slowest rows of the whole bench).
 const ALL_VARIANTS = args.list('--all-variants', ['12']).map(Number);
+const SHORT_MODES = args.list('--short-modes', ['warm', 'frozen']);
 const WRITE = !args.flag('--no-write');
 const SEED = 2026;
 const TARGET = 1.05;
@@ -96,7 +98,7 @@ try {
     for (const variant of variants) projects.push(await createProject(join(work, `${major}`, variant[0]), major, registry, graph.dependencies, variant));
     // warm and frozen need a lockfile and full caches.
     for (const p of projects) await timed(p, 'cold');
-    for (const mode of MODES) {
+    for (const mode of MODES.filter((m) => ALL_VARIANTS.includes(major) || SHORT_MODES.includes(m))) {
       const times = await rotate(RUNS, projects.map((p) => () => timed(p, mode)));
       const byName = Object.fromEntries(projects.map((p, i) => [p.name, times[i]]));
       rows.push({ version: projects[0].tool.version, mode, variants, byName });

@@ -18,10 +18,10 @@ const QUICK = args.flag('--quick');
 const WRITE = !args.flag('--no-write') && !QUICK;
 const fullSteps = [
   ['signatures', 'signature verification throughput', []],
-  ['check', '`portcullis check` scaling curve, 100 → 5,000 packages', ['--sizes', '100,300,1000,3000,5000', '--runs', '5']],
+  ['check', '`portcullis check` scaling curve, 100 → 5,000 packages', ['--sizes', '100,300,1000,3000,5000', '--runs', '3']],
   ['audit', '`portcullis check` vs `pnpm audit signatures`, 3,000 packages', ['--packages', '3000', '--runs', '5', '--pnpm', '12,11']],
   ['install', 'bare vs guarded installs, six package managers, 1,000 and 3,000 packages', ['--sizes', '1000,3000']],
-  ['pnpm-hooks', 'what each pnpmfile hook costs pnpm 10/11/12, against a no-op control, 1,000 packages', ['--packages', '1000', '--runs', '3']],
+  ['pnpm-hooks', 'what each pnpmfile hook costs pnpm 10/11/12, against a no-op control, 1,000 packages', ['--packages', '1000', '--runs', '3', '--short-modes', 'warm,frozen']],
   ['npm-wrapper', '`portcullis-npm install` with nothing to do, 200 packages', ['--runs', '7']],
   ['provenance', '`check` with provenance required, 1,000 packages; bundles verified per second', ['--packages', '1000', '--runs', '3', '--rounds', '7']],
   ['cooldown', '`check` with a cooldown, 1,000 and 3,000 packages', ['--sizes', '1000,3000', '--runs', '3']],
