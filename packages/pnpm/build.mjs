@@ -6,34 +6,18 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 mkdirSync(new URL('./dist/', import.meta.url), { recursive: true });
+/** One CommonJS bundle of Node built-ins only, kept in memory. */
+const bundle = (entry, options) => build({ entryPoints: [entry], write: false, bundle: true, platform: 'node', target: 'node20', format: 'cjs', legalComments: 'none', logLevel: 'warning', ...options });
 // The engine's identity: a hash of every source file that goes into the bundle (remembered verdicts are kept per build).
-const probe = await build({ entryPoints: ['src/pnpmfile.ts'], bundle: true, platform: 'node', target: 'node20', format: 'cjs', write: false, metafile: true, logLevel: 'silent' });
+const probe = await bundle('src/pnpmfile.ts', { metafile: true, logLevel: 'silent' });
 const engine = createHash('sha256');
 for (const input of Object.keys(probe.metafile.inputs).sort()) engine.update(`${input}\0`).update(readFileSync(input)).update('\0');
-const built = await build({
-  define: { PORTCULLIS_ENGINE_ID: JSON.stringify(engine.digest('hex').slice(0, 32)) },
-  entryPoints: ['src/pnpmfile.ts'],
-  write: false,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+const built = await bundle('src/pnpmfile.ts', { define: { PORTCULLIS_ENGINE_ID: JSON.stringify(engine.digest('hex').slice(0, 32)) } });
 // The pnpmfile is a small loader with the engine's source inside (src/loader.ts: compiled with a V8 code cache).
 const engineSource = built.outputFiles[0].text;
 const PLACEHOLDER = '"__PORTCULLIS_ENGINE_SOURCE__"';
-const loader = await build({
+const loader = await bundle('src/loader.ts', {
   define: { PORTCULLIS_ENGINE_SOURCE: PLACEHOLDER, PORTCULLIS_ENGINE_HASH: JSON.stringify(createHash('sha256').update(engineSource).digest('hex').slice(0, 32)) },
-  entryPoints: ['src/loader.ts'],
-  write: false,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  legalComments: 'none',
-  logLevel: 'warning',
 });
 // The engine goes in as a template literal, line for line, so the committed pnpmfile stays readable code.
 const literal = `\`${engineSource.replaceAll('\\', '\\\\').replaceAll('`', '\\`').replaceAll('${', '\\${')}\``;
