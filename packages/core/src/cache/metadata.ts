@@ -5,9 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Env } from '../env.js';
 import { MAX_PACKUMENT_BYTES } from '../limits.js';
 
 /** What is cached: a packument of either kind, or a registry's keys. */

@@ -10,12 +10,7 @@
  * version is decided from its packument as if nothing were remembered. Code running as the user can read
  * the secret; that is the same user who can rewrite node_modules (docs/threat-model.md).
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { AuthenticatedMemo } from './authenticated-memo.js';
-import type { Env } from '../env.js';
 import { INSTALL_SCRIPTS } from '../model.js';
 
 // v2: v1 could hold "no scripts" for versions whose full document listed scripts that were not read.
