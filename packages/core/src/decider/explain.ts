@@ -7,7 +7,7 @@ import { PortcullisError } from '../errors.js';
 import type { Evidence } from '../evaluation/evidence.js';
 import type { Finding, Rule } from '../finding.js';
 import { isOwnCode, type LockfileKind, type PackageNode, type SourceLocation } from '../model.js';
-import { noDowngradeApplies, provenanceRequired, publisherFor } from '../policy/provenance.js';
+import { provenanceRequired, publisherFor } from '../policy/provenance.js';
 import { createSpecMatcher, specMatches } from '../policy/spec.js';
 import type { PackageSpec, Policy } from '../policy/types.js';
 import type { CheckRun } from './check.js';

@@ -5,7 +5,7 @@
  * skipped, the exit code, the notices, which copies may build and in which order, and how messages read there.
  */
 import type { Env } from '../env.js';
-import { evaluate, scriptsMayRun } from '../evaluation/evaluate.js';
+import { scriptsMayRun } from '../evaluation/evaluate.js';
 import { planBuilds, type BuildStep } from '../evaluation/build-plan.js';
 import type { Evidence, ScriptEvidence } from '../evaluation/evidence.js';
 import type { Finding } from '../finding.js';

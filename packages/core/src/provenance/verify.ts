@@ -9,7 +9,7 @@ import { toSignedEntity, type SignedEntity } from '@sigstore/verify';
 import type { ProvenanceEvidence, PublisherIdentity } from '../evaluation/evidence.js';
 import { slsaBundlesOf, type ProvenanceBundle } from './attestations.js';
 import { IdentityError, identityFromCertificate } from './identity.js';
-import { packageUrl, parseStatement, statementMismatch, subjectMismatch } from './statement.js';
+import { parseStatement, statementMismatch, subjectMismatch } from './statement.js';
 import type { SigstoreTrust, ValidityWindow } from './trusted-root.js';
 
 export { packageUrl } from './statement.js';
