@@ -65,7 +65,7 @@ function fakeGate(outcome: (packages: readonly PackageNode[]) => { blocking?: Fi
     },
     // A gate that remembers nothing: every lockfile is judged (remembered verdicts are core's, tested there).
     async judgeLockfile(_digest, packages) {
-      return { ...(await gate.judge(packages())), remembered: false };
+      return { ...(await gate.judge(packages())), signed: [], remembered: false };
     },
     mayBuild: () => false,
     prefetch(name) {

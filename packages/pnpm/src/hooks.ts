@@ -25,7 +25,7 @@ function say(text: string): void {
  * Judges the whole graph (preResolution, afterAllResolved): throws pnpm's error when anything must stop the
  * install, else prints the one notice for builds skipped that were not announced yet.
  */
-async function enforce(state: InstallState, verdict: Omit<LockfileVerdict, 'remembered'> & { remembered?: boolean }, project: PnpmProject, what: string): Promise<void> {
+async function enforce(state: InstallState, verdict: Omit<LockfileVerdict, 'remembered' | 'signed'> & { remembered?: boolean }, project: PnpmProject, what: string): Promise<void> {
   if (verdict.blocking.length > 0) {
     // pnpm ends the install (pnpm 12: its hook worker) as soon as we throw: let prefetches finish their cache writes.
     await project.gate.settle();

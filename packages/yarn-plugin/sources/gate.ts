@@ -6,13 +6,19 @@
  * - `getDependencyMeta`: the linker asks it whether a package may build (named scripts and the implicit
  *   node-gyp rebuild alike); the verdict answers, whatever `enableScripts` or `dependenciesMeta` say.
  * The tarball check (`wrapNetworkRequest`) uses the integrities the verdict says were signed.
+ *
+ * The judgement is of the lockfile Yarn resolved (`generateLockfile`, exactly what Yarn writes): when the same text
+ * was let through by the same gate, the verdict is replayed (core's remembered verdicts) and nothing is translated
+ * or judged; the replayed verdict carries the build answers and the signed integrities, so both checks still hold.
  */
-import { INSTALL_SCRIPTS, openCachedGate, openGate, PortcullisError, registryPackageOf, strictScripts, type Gate, type RegistryConfig, type Verdict } from '@portcullis/core';
-import { structUtils, type Descriptor, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
+import { digestOf, INSTALL_SCRIPTS, openCachedGate, openGate, PortcullisError, registryPackageOf, strictScripts, type Gate, type LockfileVerdict, type RegistryConfig, type SignedPackage } from '@portcullis/core';
+import { structUtils, type Configuration, type Descriptor, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
+import { ENGINE } from './engine.js';
 import { projectDir, resolvedPackages } from './packages.js';
 import { yarnFetch, yarnRegistryConfig } from './registry.js';
 import { policyRefusal, reportVerdict } from './refuse.js';
 import { registryTarballUrls, type SignedTarballs } from './tarballs.js';
+import { mark } from './timing.js';
 
 /** What `project.getDependencyMeta` returns (Manifest's DependencyMeta). */
 type DependencyMeta = ReturnType<Project['getDependencyMeta']>;
@@ -21,19 +27,20 @@ type DependencyMeta = ReturnType<Project['getDependencyMeta']>;
 interface YarnInstall {
   registryConfig: RegistryConfig;
   gate: Gate;
-  verdict?: Verdict;
+  verdict?: LockfileVerdict;
 }
 
 /**
  * Yarn may call a plugin's factory more than once per process (each call is a fresh copy of this module), while
  * Project's prototype is wrapped only once: state lives on one process-wide object so every copy shares it.
  */
-const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('portcullis.yarn-plugin.state.v3')] ??= {
+const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('portcullis.yarn-plugin.state.v4')] ??= {
   installs: new WeakMap<Project, YarnInstall>(),
   opening: new WeakMap<Project, Promise<YarnInstall>>(),
   cached: new WeakMap<Project, Gate>(),
   registryConfigs: new WeakMap<Project, RegistryConfig>(),
   signedTarballs: new Map(),
+  unmapped: [],
 }) as {
   installs: WeakMap<Project, YarnInstall>;
   opening: WeakMap<Project, Promise<YarnInstall>>;
@@ -41,6 +48,8 @@ const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('portcullis.y
   cached: WeakMap<Project, Gate>;
   registryConfigs: WeakMap<Project, RegistryConfig>;
   signedTarballs: SignedTarballs;
+  /** Verdicts' signed packages not yet in `signedTarballs` (mapped on the first network request: a warm install makes none). */
+  unmapped: Array<{ configuration: Configuration; signed: readonly SignedPackage[] }>;
 };
 
 /** Yarn's registry settings for a project, read once. */
@@ -52,6 +61,18 @@ function registryConfigOf(project: Project): RegistryConfig {
 
 /** Tarballs the registry signed, by the exact URL Yarn fetches each from; the fetch step must receive exactly these bytes. */
 export const signedTarballs = shared.signedTarballs;
+
+/** The signed integrity for a tarball URL (`tarballKey` form), every verdict judged so far mapped first. */
+export function signedTarball(key: string): { integrity: string; package: string } | undefined {
+  while (shared.unmapped.length > 0) {
+    const { configuration, signed } = shared.unmapped[0]!;
+    for (const pkg of signed) {
+      for (const url of registryTarballUrls(configuration, pkg)) signedTarballs.set(url, { integrity: pkg.integrity, package: `${pkg.name}@${pkg.version}` });
+    }
+    shared.unmapped.shift();
+  }
+  return signedTarballs.get(key);
+}
 
 /** The gate's options for a project: Yarn's own HTTP stack (its auth, proxies, `enableNetwork`), strict mode from `portcullisStrict` or the environment. */
 function gateOptions(project: Project, registryConfig: RegistryConfig) {
@@ -65,6 +86,7 @@ function gateOptions(project: Project, registryConfig: RegistryConfig) {
     env: process.env,
     offline,
     fetch: yarnFetch(configuration, registryConfig),
+    ...(ENGINE !== undefined ? { engine: ENGINE } : {}),
   };
 }
 
@@ -127,17 +149,19 @@ export async function prefetchDependency(dependency: Descriptor, project: Projec
   return dependency;
 }
 
-/** After resolution, before fetch: judge every resolved package; throws ReportError to abort the install. */
+/**
+ * After resolution, before fetch: judge every resolved package (or replay the verdict on the identical lockfile);
+ * throws ReportError to abort the install.
+ */
 export async function judgeResolution(project: Project, report: Report): Promise<void> {
+  mark('resolved');
   const install = await installOf(project);
-  const packages = resolvedPackages(project, install.registryConfig);
-  const verdict = await install.gate.judge(packages);
+  mark('gate opened');
+  const lockfile = project.generateLockfile();
+  const verdict = await install.gate.judgeLockfile(digestOf(lockfile), () => resolvedPackages(project, install.registryConfig, lockfile));
+  mark(verdict.remembered ? 'verdict replayed' : 'judged');
   install.verdict = verdict;
-  for (const pkg of packages) {
-    const integrity = verdict.signedIntegrity(pkg);
-    if (integrity === undefined) continue;
-    for (const url of registryTarballUrls(project.configuration, pkg)) signedTarballs.set(url, { integrity, package: `${pkg.name}@${pkg.version}` });
-  }
+  shared.unmapped.push({ configuration: project.configuration, signed: verdict.signed });
   // Yarn ends right after the error: let prefetches (reduceDependency) finish their cache writes first.
   if (verdict.blocking.length > 0) await install.gate.settle();
   reportVerdict(verdict, report);

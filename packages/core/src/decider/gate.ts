@@ -25,7 +25,7 @@ import { consequenceOf, idsWhere, type Purpose } from './consequence.js';
 import { createDecider } from './decider.js';
 import { scriptEvidence } from './gather.js';
 import { resolveInheritance, resolveInheritanceFromCache } from './organisation.js';
-import { digestOf, RememberedVerdicts } from './remembered.js';
+import { digestOf, RememberedVerdicts, type SignedPackage } from './remembered.js';
 import { defaultStateDir, memoSecret } from '../cache/verified-versions.js';
 
 export interface GateOptions {
@@ -115,10 +115,15 @@ export interface Verdict {
   report(lockfile: CheckResult['lockfile']): CheckResult;
 }
 
-/** What a whole-lockfile judgement gives a hook that needs only what blocks, what is skipped and what to say. */
-export type LockfileVerdict = Pick<Verdict, 'findings' | 'blocking' | 'skipped' | 'blocked' | 'exitCode' | 'notices' | 'strippedRegistries' | 'skippedNotice'> & {
+/**
+ * What a whole-lockfile judgement gives a hook: what blocks, what is skipped, what to say, which copies may build,
+ * and the bytes each verified registry package may be installed from.
+ */
+export type LockfileVerdict = Pick<Verdict, 'findings' | 'blocking' | 'skipped' | 'blocked' | 'exitCode' | 'notices' | 'strippedRegistries' | 'skippedNotice' | 'mayBuild'> & {
   /** Whether the verdict was remembered from an identical decision (nothing was translated or judged). */
   readonly remembered: boolean;
+  /** Every verified registry package with the integrity the registry signed (`Verdict.signedIntegrity`, once per package). */
+  readonly signed: readonly SignedPackage[];
 };
 
 /** The policy's build allowance in the terms of a package manager's own allowlist (names and exact versions). */
@@ -175,7 +180,57 @@ export interface Gate {
 }
 
 function pickLockfileVerdict(v: Verdict): Omit<LockfileVerdict, 'remembered'> {
-  return { findings: v.findings, blocking: v.blocking, skipped: v.skipped, blocked: v.blocked, exitCode: v.exitCode, notices: v.notices, strippedRegistries: v.strippedRegistries, skippedNotice: v.skippedNotice };
+  return {
+    findings: v.findings,
+    blocking: v.blocking,
+    skipped: v.skipped,
+    blocked: v.blocked,
+    exitCode: v.exitCode,
+    notices: v.notices,
+    strippedRegistries: v.strippedRegistries,
+    skippedNotice: v.skippedNotice,
+    mayBuild: (pkg) => v.mayBuild(pkg),
+    signed: signedPackagesOf(v),
+  };
+}
+
+/** The verdict's verified registry packages with their signed integrities, once per id. */
+function signedPackagesOf(v: Verdict): SignedPackage[] {
+  const out = new Map<string, SignedPackage>();
+  for (const pkg of v.packages) {
+    const integrity = v.signedIntegrity(pkg);
+    if (integrity !== undefined && !out.has(pkg.id)) out.set(pkg.id, { name: pkg.name, version: pkg.version, ...(pkg.resolved !== undefined ? { resolved: pkg.resolved } : {}), integrity });
+  }
+  return [...out.values()];
+}
+
+/**
+ * The build answers a verdict gives for a bare `name@version` that the policy alone would not: `[key, answer]` for
+ * each judged `name@version` whose copies' answer differs (own code, copies that disagree). With the drifted set
+ * (from the findings) and the policy, these answer every candidate as the verdict did: see `replayedMayBuild`.
+ */
+function buildExceptions(v: Verdict, policyMayBuild: (pkg: BuildCandidate) => boolean): Array<[string, boolean]> {
+  const out = new Map<string, boolean>();
+  for (const pkg of v.packages) {
+    const key = `${pkg.name}@${pkg.version}`;
+    if (out.has(key)) continue;
+    const candidate = { name: pkg.name, version: pkg.version };
+    const answer = v.mayBuild(candidate);
+    if (answer !== policyMayBuild(candidate)) out.set(key, answer);
+  }
+  return [...out];
+}
+
+/** `Verdict.mayBuild` rebuilt from a remembered verdict: its findings (drifted scripts), its exceptions, and the same policy. */
+export function replayedMayBuild(findings: readonly Finding[], exceptions: ReadonlyArray<[string, boolean]>, policyMayBuild: (pkg: BuildCandidate) => boolean): (pkg: BuildCandidate) => boolean {
+  const drifted = new Set(findings.filter((f) => f.code === 'SCRIPT_CHANGED').map((f) => `${f.package}@${f.version}`));
+  const answers = new Map(exceptions);
+  return (pkg) => {
+    const key = `${pkg.name}@${pkg.version}`;
+    if (drifted.has(key)) return false;
+    if (pkg.source !== undefined) return policyMayBuild(pkg);
+    return answers.get(key) ?? policyMayBuild(pkg);
+  };
 }
 
 /**
@@ -305,14 +360,27 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
         const { blocking, skipped, exitCode } = consequences(hit.findings, false);
         // Remembered only when nothing blocked; were the consequences to differ now, decide again.
         if (blocking.length === 0) {
-          return { findings: hit.findings, blocking, skipped, blocked: new Set<string>(), exitCode, notices: hit.notices, strippedRegistries: hit.strippedRegistries, skippedNotice: skippedNotice(skipped, surface), remembered: true };
+          return {
+            findings: hit.findings,
+            blocking,
+            skipped,
+            blocked: new Set<string>(),
+            exitCode,
+            notices: hit.notices,
+            strippedRegistries: hit.strippedRegistries,
+            skippedNotice: skippedNotice(skipped, surface),
+            mayBuild: replayedMayBuild(hit.findings, hit.builds, policyMayBuild),
+            signed: hit.signed,
+            remembered: true,
+          };
         }
       }
       const verdict = await this.judge(packages());
+      const decided = pickLockfileVerdict(verdict);
       if (key !== undefined && verdict.blocking.length === 0 && verdict.exitCode === 0) {
-        memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries] });
+        memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], builds: buildExceptions(verdict, policyMayBuild), signed: [...decided.signed] });
       }
-      return { ...pickLockfileVerdict(verdict), remembered: false };
+      return { ...decided, remembered: false };
     },
     async judge(packages, inputs = {}) {
       const decision = await decider.decide(packages, {

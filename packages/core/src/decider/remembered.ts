@@ -16,19 +16,38 @@ import { createHash } from 'node:crypto';
 import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
 import { FINDING_CODES, type Finding } from '../finding.js';
 
-export const REMEMBERED_FORMAT = 'decisions-v1';
+export const REMEMBERED_FORMAT = 'decisions-v2';
 /** How long a remembered verdict is used. */
 export const REMEMBER_FOR_MS = 24 * 60 * 60 * 1000;
 const MAX_FINDINGS = 100_000;
 const MAX_NOTICES = 100;
 const MAX_TEXT = 64 * 1024;
+const MAX_PACKAGES = 200_000;
+/** Lockfiles remembered per project beyond those used by the last install (each entry carries its signed packages). */
+const KEEP_UNUSED = 16;
 
-/** A verdict that let an install go on: what it skipped and said. */
+/** A registry package whose signature verified, with the integrity the registry signed (the bytes it may be installed from). */
+export interface SignedPackage {
+  name: string;
+  version: string;
+  /** The origin the lockfile records (a tarball URL), when it records one. */
+  resolved?: string;
+  integrity: string;
+}
+
+/** A verdict that let an install go on: what it skipped and said, and what an install still checks against it. */
 export interface RememberedVerdict {
   /** Findings as shown on the surface (none blocking when remembered). */
   findings: Finding[];
   notices: string[];
   strippedRegistries: string[];
+  /**
+   * `name@version` whose build answer differs from the policy's alone (every judged copy is the user's own code,
+   * or copies disagree): the verdict's answer. Every other candidate is answered by the policy, as a verdict does.
+   */
+  builds: Array<[string, boolean]>;
+  /** Verified registry packages and their signed integrities: a replayed verdict still refuses other bytes. */
+  signed: SignedPackage[];
   /** When it was decided (ms since the epoch). */
   decidedAt: number;
 }
@@ -52,6 +71,14 @@ function isFinding(value: unknown): value is Finding {
   );
 }
 
+function isSignedPackage(value: unknown): value is SignedPackage {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const p = value as Record<string, unknown>;
+  return isText(p.name) && isText(p.version) && isText(p.integrity) && (p.resolved === undefined || isText(p.resolved));
+}
+
+const isBuildAnswer = (value: unknown): value is [string, boolean] => Array.isArray(value) && value.length === 2 && isText(value[0]) && typeof value[1] === 'boolean';
+
 export function isRememberedVerdict(value: unknown): value is RememberedVerdict {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
@@ -61,6 +88,12 @@ export function isRememberedVerdict(value: unknown): value is RememberedVerdict 
     v.findings.every(isFinding) &&
     isTextList(v.notices, MAX_NOTICES) &&
     isTextList(v.strippedRegistries, MAX_NOTICES) &&
+    Array.isArray(v.builds) &&
+    v.builds.length <= MAX_PACKAGES &&
+    v.builds.every(isBuildAnswer) &&
+    Array.isArray(v.signed) &&
+    v.signed.length <= MAX_PACKAGES &&
+    v.signed.every(isSignedPackage) &&
     typeof v.decidedAt === 'number' &&
     Number.isFinite(v.decidedAt)
   );
@@ -77,7 +110,7 @@ export class RememberedVerdicts {
   readonly #now: () => number;
 
   constructor(cacheDir: string, projectDir: string, secret: Buffer | null, now: () => number = Date.now) {
-    this.#memo = AuthenticatedMemo.open(REMEMBERED_FORMAT, cacheDir, projectDir, secret, isRememberedVerdict);
+    this.#memo = AuthenticatedMemo.open(REMEMBERED_FORMAT, cacheDir, projectDir, secret, isRememberedVerdict, { keepUnused: KEEP_UNUSED });
     this.#now = now;
   }
 
@@ -94,7 +127,14 @@ export class RememberedVerdicts {
   }
 
   remember(key: string, verdict: Omit<RememberedVerdict, 'decidedAt'>): void {
-    this.#memo.set(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], decidedAt: this.#now() });
+    this.#memo.set(key, {
+      findings: [...verdict.findings],
+      notices: [...verdict.notices],
+      strippedRegistries: [...verdict.strippedRegistries],
+      builds: [...verdict.builds],
+      signed: verdict.signed.map((p) => ({ name: p.name, version: p.version, ...(p.resolved !== undefined ? { resolved: p.resolved } : {}), integrity: p.integrity })),
+      decidedAt: this.#now(),
+    });
     this.#memo.save();
   }
 }
