@@ -158,6 +158,7 @@ export async function judgeResolution(project: Project, report: Report): Promise
   const install = await installOf(project);
   mark('gate opened');
   const lockfile = project.generateLockfile();
+  mark('lockfile serialized');
   const verdict = await install.gate.judgeLockfile(digestOf(lockfile), () => resolvedPackages(project, install.registryConfig, lockfile));
   mark(verdict.remembered ? 'verdict replayed' : 'judged');
   install.verdict = verdict;
