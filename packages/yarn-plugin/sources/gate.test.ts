@@ -76,6 +76,9 @@ async function project(policy: string | undefined, workspaces: string[] = [], ex
     generateLockfile: () => extra.lockfile ?? LOCKFILE_HEADER,
     storedResolutions: new Map<string, string>(),
     storedPackages: new Map<string, { version: string | null }>(),
+    storedDescriptors: new Map(),
+    originalPackages: new Map(),
+    storedChecksums: new Map<string, string>(),
   } as unknown as Project;
 }
 
@@ -400,5 +403,44 @@ describe('guardProjects', () => {
     expect(log).toEqual(['judge']);
     expect(p.getDependencyMeta(ident('esbuild'), '0.25.0')).toEqual({ built: true, unplugged: true });
     expect(p.getDependencyMeta(ident('left-pad'), '1.3.0')).toEqual({ built: false, unplugged: true });
+  });
+});
+
+describe('guardProjects: the lockfile text the decision serialized', () => {
+  it('is what Yarn\'s next serialization gets (the --immutable comparison), once; after the fetch step starts or the resolution changes, Yarn serializes anew', async () => {
+    let serialized = 0;
+    class FakeProject {
+      async resolveEverything() {}
+      getDependencyMeta() {
+        return {};
+      }
+      generateLockfile() {
+        serialized++;
+        return `${LOCKFILE}# serialization ${serialized}\n`;
+      }
+      async fetchEverything() {}
+    }
+    guardProjects(FakeProject as unknown as typeof import('@yarnpkg/core').Project);
+    const fresh = async () => {
+      nextGate(fakeGate(decidedVerdict({}), []).gate);
+      const { generateLockfile: _ignored, ...state } = await project(POLICY, [], { lockfile: LOCKFILE }) as unknown as Record<string, unknown>;
+      return Object.assign(Object.create(FakeProject.prototype), state) as Project;
+    };
+
+    const p = await fresh();
+    await p.resolveEverything({ report: fakeReport([]) } as never);
+    expect(serialized).toBe(1);
+    expect(p.generateLockfile()).toContain('# serialization 1\n');
+    expect(p.generateLockfile()).toContain('# serialization 2\n');
+
+    const fetched = await fresh();
+    await fetched.resolveEverything({ report: fakeReport([]) } as never);
+    await fetched.fetchEverything({} as never);
+    expect(fetched.generateLockfile()).toContain('# serialization 4\n');
+
+    const changed = await fresh();
+    await changed.resolveEverything({ report: fakeReport([]) } as never);
+    (changed.storedChecksums as Map<string, string>).set('x', '10c0/abc');
+    expect(changed.generateLockfile()).toContain('# serialization 6\n');
   });
 });

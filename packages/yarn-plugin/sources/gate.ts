@@ -41,6 +41,7 @@ const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('portcullis.y
   registryConfigs: new WeakMap<Project, RegistryConfig>(),
   signedTarballs: new Map(),
   unmapped: [],
+  serialized: new WeakMap(),
 }) as {
   installs: WeakMap<Project, YarnInstall>;
   opening: WeakMap<Project, Promise<YarnInstall>>;
@@ -50,6 +51,8 @@ const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('portcullis.y
   signedTarballs: SignedTarballs;
   /** Verdicts' signed packages not yet in `signedTarballs` (mapped on the first network request: a warm install makes none). */
   unmapped: Array<{ configuration: Configuration; signed: readonly SignedPackage[] }>;
+  /** The lockfile text just judged, for Yarn's own next `generateLockfile` (see `guardProjects`). */
+  serialized: WeakMap<Project, { text: string; state: string }>;
 };
 
 /** Yarn's registry settings for a project, read once. */
@@ -162,6 +165,7 @@ export async function judgeResolution(project: Project, report: Report): Promise
   const verdict = await install.gate.judgeLockfile(digestOf(lockfile), () => resolvedPackages(project, install.registryConfig, lockfile));
   mark(verdict.remembered ? 'verdict replayed' : 'judged');
   install.verdict = verdict;
+  shared.serialized.set(project, { text: lockfile, state: resolutionState(project) });
   shared.unmapped.push({ configuration: project.configuration, signed: verdict.signed });
   // Yarn ends right after the error: let prefetches (reduceDependency) finish their cache writes first.
   if (verdict.blocking.length > 0) await install.gate.settle();
@@ -211,11 +215,32 @@ async function resolveOldEnough(project: Project): Promise<void> {
   }
 }
 
-/** Installs the two wrappers on Yarn's Project class, once. */
+/** The sizes of what `generateLockfile` reads: a resolution that changed in any way we could miss changes one. */
+function resolutionState(project: Project): string {
+  return [project.storedResolutions.size, project.storedDescriptors.size, project.storedPackages.size, project.originalPackages.size, project.storedChecksums.size].join(':');
+}
+
+/**
+ * Installs the wrappers on Yarn's Project class, once: the two that gate the install, and a one-shot reuse of the
+ * lockfile text the decision serialized. `--immutable` makes Yarn serialize it again right after resolution (to compare
+ * it with yarn.lock) with nothing changed in between: that call gets the same text. Any other call, one after the
+ * fetch step started (which adds checksums), or one after the resolution changed size, serializes anew.
+ */
 export function guardProjects(ProjectClass: typeof Project): void {
   const proto = ProjectClass.prototype as Project & { [GUARDED]?: true };
   if (proto[GUARDED]) return;
   proto[GUARDED] = true;
+  const generateLockfile = proto.generateLockfile;
+  proto.generateLockfile = function (this: Project) {
+    const kept = shared.serialized.get(this);
+    shared.serialized.delete(this);
+    return kept !== undefined && kept.state === resolutionState(this) ? kept.text : generateLockfile.call(this);
+  };
+  const fetchEverything = proto.fetchEverything;
+  proto.fetchEverything = function (this: Project, opts: Parameters<Project['fetchEverything']>[0]) {
+    shared.serialized.delete(this);
+    return fetchEverything.call(this, opts);
+  };
   const resolveEverything = proto.resolveEverything;
   proto.resolveEverything = async function (this: Project, opts: Parameters<Project['resolveEverything']>[0]) {
     await resolveOldEnough(this);
