@@ -5,7 +5,7 @@ import type { Env } from '../env.js';
 import { findProjectLockfile, readLockfile } from '../lockfile/index.js';
 import { installedManifestReader } from '../layouts/installed.js';
 import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../model.js';
-import { defaultPnpmCacheDirs, pnpmCachedMetadata } from '../layouts/pnpm-metadata-cache.js';
+import { defaultPnpmCacheDirs, pnpmCachedMetadata, pnpmCachedPackument } from '../layouts/pnpm-metadata-cache.js';
 import { pnpmWorkspaceSettings } from '../setup/pnpm.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { loadNpmConfig } from '../registry/npmrc.js';
@@ -117,7 +117,7 @@ export async function runCheck(start: string, options: CheckOptions = {}): Promi
   const supplied = pnpmCaches.length > 0 ? (pkg: PackageNode) => (pkg.source === 'registry' && pkg.registry !== undefined ? pnpmCachedMetadata(pnpmCaches, pkg.registry, pkg.name, pkg.version, pkg.integrity) : undefined) : undefined;
   const verdict = await gate.judge(project.lockfile.packages, {
     readInstalled: installedManifestReader(project.lockfile, project.dir),
-    ...(supplied ? { supplied } : {}),
+    ...(supplied ? { supplied, suppliedPackument: (name: string, registry: string, version: string) => pnpmCachedPackument(pnpmCaches, registry, name, version) } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const locations = new Map<string, SourceLocation>();

@@ -88,6 +88,39 @@ describe('gatherProvenance', () => {
     expect(clean.asked).toEqual(['packument']);
   });
 
+  it('reads the release line from a packument the package manager kept when it holds the version (no fetch); else fetches', async () => {
+    const doc = packument([entry('1.0.0', true, real.integrity), entry('1.0.1', false)]);
+    const kept = (held: Packument | undefined) => {
+      const seen: string[] = [];
+      return { seen, suppliedPackument: (name: string, registry: string, version: string) => (seen.push(`${name}@${version} ${registry}`), held) };
+    };
+    const run = (client: RegistryClient, supply: ReturnType<typeof kept>, json: object = {}) =>
+      gatherProvenance([node('1.0.1', 'sha512-bm90LXJlYWw=')], { policy: policy(json), client, trust: defaultTrust, integrityOf: (p) => p.integrity, skip: () => false, suppliedPackument: supply.suppliedPackument, wantsFull: () => 'cooldown' in json }, () => defaultTrust().id);
+
+    // Kept: the same downgrade is found, and the registry is asked only for attestations.
+    const served = fakeClient(packument([]), { '1.0.0': real.document });
+    const supply = kept(doc);
+    const out = await run(served.client, supply);
+    expect(supply.seen).toEqual([`sigstore@1.0.1 ${REGISTRY}`]);
+    expect(out.downgrades.get('sigstore@1.0.1')).toEqual({ earlier: '1.0.0', repository: 'github.com/sigstore/sigstore-js', now: 'none' });
+    expect(served.asked.sort()).toEqual(['attestations 1.0.0', 'attestations 1.0.1']);
+
+    // A kept copy older than the version (it is not in it), or none: the packument is fetched.
+    for (const held of [packument([entry('1.0.0', true, real.integrity)]), undefined]) {
+      const fetched = fakeClient(doc, { '1.0.0': real.document });
+      const again = await run(fetched.client, kept(held));
+      expect(again.downgrades.get('sigstore@1.0.1')).toMatchObject({ earlier: '1.0.0' });
+      expect(fetched.asked).toContain('packument');
+    }
+
+    // A full document is fetched anyway (the cooldown's publish times): the kept copy is not asked for.
+    const full = kept(doc);
+    const cooled = fakeClient(doc, { '1.0.0': real.document });
+    await run(cooled.client, full, { cooldown: { minimumReleaseAge: '1d' } });
+    expect(full.seen).toEqual([]);
+    expect(cooled.asked).toContain('packument');
+  });
+
   it('fails closed: attestations that cannot be fetched make the version undecidable', async () => {
     const doc = packument([entry('1.0.0', true, real.integrity), entry('1.0.1', false)]);
     const out = await gather(node('1.0.1', 'sha512-eA=='), fakeClient(doc, {}, ['1.0.0']).client);

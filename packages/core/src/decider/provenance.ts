@@ -30,6 +30,8 @@ export interface ProvenanceGatherOptions {
   skip: (pkg: PackageNode) => boolean;
   /** Packages whose full packument is fetched anyway (the cooldown's): read their release line from it. */
   wantsFull?: (pkg: PackageNode) => boolean;
+  /** A packument of `name` holding `version` the package manager already keeps (pnpm 12's cache): read instead of fetching. */
+  suppliedPackument?: (name: string, registry: string, version: string) => Packument | undefined;
   /** What earlier decisions learnt about versions (authenticated; a published version and its line's past never change). */
   memo?: AuthenticatedMemo<ProvenanceFacts>;
 }
@@ -194,8 +196,10 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
       if (required) current = await verify(pkg.name, pkg.version, registry, integrity);
       if (downgradeCheck) {
         let packument: Packument;
+        // A full document (the cooldown's) is fetched anyway; else what the package manager kept, when it holds this version.
+        const supplied = options.wantsFull?.(pkg) === true ? undefined : options.suppliedPackument?.(pkg.name, registry, pkg.version);
         try {
-          packument = await options.client.getPackument(pkg.name, { registry, ...(options.wantsFull?.(pkg) ? { full: true } : {}) });
+          packument = supplied?.versions.has(pkg.version) === true ? supplied : await options.client.getPackument(pkg.name, { registry, ...(options.wantsFull?.(pkg) ? { full: true } : {}) });
         } catch (error) {
           unavailable.set(pkg.id, `cannot tell whether it is a provenance downgrade: ${reasonOf(error)}`);
           return;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pnpmCachedVersion, registryFolder } from './pnpm-metadata-cache.js';
+import { pnpmCachedPackument, pnpmCachedVersion, registryFolder } from './pnpm-metadata-cache.js';
 
 /** A cache file in pnpm 12's layout: first line, header, index, then each version's document. */
 function cacheFile(name: string, docs: Array<Record<string, unknown>>, tamper: (index: { versions: unknown[] }) => void = () => {}): string {
@@ -58,5 +58,33 @@ describe("pnpm 12's metadata cache", () => {
     for (const [what, text] of misses) expect(pnpmCachedVersion(cacheWith(registry, 'left-pad', text), registry, 'left-pad', '1.0.0'), what).toBeUndefined();
     // A name that is not a package name never becomes a path.
     expect(pnpmCachedVersion(cacheWith(registry, 'left-pad', cacheFile('left-pad', [doc('left-pad', '1.0.0')])), registry, '../../left-pad', '1.0.0')).toBeUndefined();
+  });
+
+  it('reads a whole release line as a packument holding the version asked about (for the provenance downgrade check)', () => {
+    const registry = 'http://127.0.0.1:4998/';
+    const withClaims = (version: string, attested: boolean) => ({ ...doc('left-pad', version), dist: { integrity: `sha512-${version}`, ...(attested ? { attestations: { url: `${registry}-/npm/v1/attestations/left-pad@${version}`, provenance: { predicateType: 'https://slsa.dev/provenance/v1' } } } : {}) } });
+    const dir = cacheWith(registry, 'left-pad', cacheFile('left-pad', [withClaims('1.0.0', true), withClaims('1.1.0', true), withClaims('1.2.0', false)]));
+    const packument = pnpmCachedPackument([join(dir, 'none'), dir], registry, 'left-pad', '1.2.0');
+    expect(packument?.name).toBe('left-pad');
+    expect([...(packument?.versions.keys() ?? [])]).toEqual(['1.0.0', '1.1.0', '1.2.0']);
+    // The claims the downgrade check reads are kept.
+    expect(packument?.versions.get('1.1.0')?.dist.attestations).toBeDefined();
+    expect(packument?.versions.get('1.2.0')?.dist.attestations).toBeUndefined();
+    // Not holding the version (an older copy than pnpm resolved from): the packument is fetched instead.
+    expect(pnpmCachedPackument([dir], registry, 'left-pad', '1.3.0')).toBeUndefined();
+    expect(pnpmCachedPackument([dir], 'http://127.0.0.1:1/', 'left-pad', '1.2.0')).toBeUndefined();
+  });
+
+  it('a release line with any malformed entry is a miss, never a shorter line (an earlier version hidden)', () => {
+    const registry = 'http://127.0.0.1:4998/';
+    const docs = [doc('left-pad', '1.0.0'), doc('left-pad', '1.1.0')];
+    const misses: Array<[string, string]> = [
+      ['a torn earlier document', cacheFile('left-pad', docs, (index) => (index.versions[0] = ['1.0.0', 0, 7]))],
+      ['an earlier entry that is not a triple', cacheFile('left-pad', docs, (index) => (index.versions[0] = 'x'))],
+      ['a version listed twice', cacheFile('left-pad', docs, (index) => index.versions.push(index.versions[1]))],
+      ['a document of another version', cacheFile('left-pad', docs, (index) => (index.versions[0] = ['0.9.0', 0, (index.versions[0] as number[])[2]]))],
+      ['another name inside', cacheFile('other', docs)],
+    ];
+    for (const [what, text] of misses) expect(pnpmCachedPackument([cacheWith(registry, 'left-pad', text)], registry, 'left-pad', '1.1.0'), what).toBeUndefined();
   });
 });

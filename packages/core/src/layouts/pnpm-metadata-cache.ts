@@ -14,7 +14,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import type { Env } from '../env.js';
-import { packumentVersionFromJson, type PackumentVersion } from '../registry/packument.js';
+import { packumentFromJson, packumentVersionFromJson, type Packument, type PackumentVersion } from '../registry/packument.js';
 import { isValidPackageName } from '../package-name.js';
 
 /** A cached document larger than this is not read (the packument is fetched instead). */
@@ -64,11 +64,8 @@ function parse(bytes: Buffer): unknown {
   }
 }
 
-/**
- * The document pnpm 12 cached for `name@version` from `registry`, or undefined. Never throws. The caller still
- * has the gate verify it (signature, integrity): this only saves a request.
- */
-export function pnpmCachedVersion(cacheDir: string, registry: string, name: string, version: string): unknown {
+/** pnpm 12's cache file for `name` from `registry`: its bytes, where the documents start, and the index's versions. */
+function cachedFile(cacheDir: string, registry: string, name: string): { bytes: Buffer; indexEnd: number; versions: unknown[] } | undefined {
   if (!isValidPackageName(name)) return undefined;
   const folder = registryFolder(registry);
   if (folder === undefined) return undefined;
@@ -84,18 +81,60 @@ export function pnpmCachedVersion(cacheDir: string, registry: string, name: stri
   const index = parse(bytes.subarray(headerEnd, indexEnd));
   if (typeof index !== 'object' || index === null || (index as { name?: unknown }).name !== name) return undefined;
   const versions = (index as { versions?: unknown }).versions;
-  if (!Array.isArray(versions)) return undefined;
-  for (const entry of versions) {
+  return Array.isArray(versions) ? { bytes, indexEnd, versions } : undefined;
+}
+
+/** One version's document from a cache file (undefined for a malformed entry or document). */
+function documentAt(file: { bytes: Buffer; indexEnd: number }, entry: unknown, name: string): { version: string; doc: object } | undefined {
+  if (!Array.isArray(entry)) return undefined;
+  const [version, offset, length] = entry as unknown[];
+  if (typeof version !== 'string' || !Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (offset as number) < 0 || (length as number) <= 0) return undefined;
+  const start = file.indexEnd + (offset as number);
+  const end = start + (length as number);
+  if (end > file.bytes.length) return undefined;
+  const doc = parse(file.bytes.subarray(start, end));
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
+  const { name: docName, version: docVersion } = doc as { name?: unknown; version?: unknown };
+  return docName === name && docVersion === version ? { version, doc } : undefined;
+}
+
+/**
+ * The document pnpm 12 cached for `name@version` from `registry`, or undefined. Never throws. The caller still
+ * has the gate verify it (signature, integrity): this only saves a request.
+ */
+export function pnpmCachedVersion(cacheDir: string, registry: string, name: string, version: string): unknown {
+  const file = cachedFile(cacheDir, registry, name);
+  if (file === undefined) return undefined;
+  for (const entry of file.versions) {
     if (!Array.isArray(entry) || entry[0] !== version) continue;
-    const [, offset, length] = entry as unknown[];
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (offset as number) < 0 || (length as number) <= 0) return undefined;
-    const start = indexEnd + (offset as number);
-    const end = start + (length as number);
-    if (end > bytes.length) return undefined;
-    const doc = parse(bytes.subarray(start, end));
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
-    const { name: docName, version: docVersion } = doc as { name?: unknown; version?: unknown };
-    return docName === name && docVersion === version ? doc : undefined;
+    return documentAt(file, entry, name)?.doc;
+  }
+  return undefined;
+}
+
+/**
+ * Every version pnpm 12 cached for `name` from `registry`, as an abbreviated packument holding `version` — for a
+ * check that reads the release line (provenance no-downgrade: which earlier versions claim attestations, each
+ * then verified on its own). Undefined when there is none, any entry is malformed, or `version` is not in it (an
+ * older copy than the one pnpm resolved from): the caller then fetches the packument. Hostile input like any
+ * registry document, and no more trusted than Portcullis' own metadata cache.
+ */
+export function pnpmCachedPackument(cacheDirs: readonly string[], registry: string, name: string, version: string): Packument | undefined {
+  for (const dir of cacheDirs) {
+    const file = cachedFile(dir, registry, name);
+    if (file === undefined) continue;
+    const versions: Record<string, object> = Object.create(null) as Record<string, object>;
+    for (const entry of file.versions) {
+      const found = documentAt(file, entry, name);
+      if (found === undefined || Object.prototype.hasOwnProperty.call(versions, found.version)) return undefined;
+      versions[found.version] = found.doc;
+    }
+    if (!Object.prototype.hasOwnProperty.call(versions, version)) continue;
+    try {
+      return packumentFromJson({ name, versions }, { name, kind: 'abbreviated', served: 'abbreviated' });
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }
