@@ -8,7 +8,8 @@
 // The gate: one verdict for every surface.
 export { openCachedGate, openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type JudgeInputs, type LockfileVerdict, type Verdict } from './decider/gate.js';
 export { digestOf } from './decider/remembered.js';
-export { pnpmCachedMetadata, pnpmCachedPackument } from './layouts/pnpm-metadata-cache.js';
+export { pnpmCached, pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
+export { earlierInLine } from './decider/provenance.js';
 export { strictScripts } from './decider/strictness.js';
 export type { BuildStep } from './evaluation/build-plan.js';
 

@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, pnpmCachedMetadata, pnpmCachedPackument, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { digestOf, earlierInLine, pnpmCached, pnpmCachedMetadata, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, refuseCommandLineWidening, updateConfig, type PnpmConfig } from './config.js';
 import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt } from './project.js';
@@ -96,7 +96,8 @@ function cachedMetadata(state: InstallState, node: PackageNode): PackumentVersio
  */
 function cachedPackuments(state: InstallState): Pick<JudgeInputs, 'suppliedPackument'> {
   const dir = state.pnpmCacheDir;
-  return dir === undefined ? {} : { suppliedPackument: (name, registry, version) => pnpmCachedPackument([dir], registry, name, version) };
+  if (dir === undefined) return {};
+  return { suppliedPackument: (pkg) => (pkg.registry === undefined ? undefined : pnpmCached([dir], pkg.registry, pkg.name, pkg.version, pkg.integrity, (candidate) => earlierInLine(candidate, pkg.version))?.past) };
 }
 
 /** Manifests pnpm hands over in the same tick are judged together, as a part of the install. */

@@ -77,8 +77,8 @@ export interface DecisionInputs {
   readInstalled?: InstalledManifestReader;
   /** Registry metadata the package manager already handed over for some versions (see GatherOptions.supplied). */
   supplied?: (pkg: PackageNode) => PackumentVersion | undefined;
-  /** A packument the package manager already keeps (see JudgeInputs.suppliedPackument). */
-  suppliedPackument?: (name: string, registry: string, version: string) => Packument | undefined;
+  /** A packument the package manager kept, with at least every earlier version of the package's release line (see ProvenanceGatherOptions.supplied). */
+  suppliedPackument?: (pkg: PackageNode) => Packument | undefined;
   /** Told how many packages have their evidence gathered (see GatherOptions.onProgress). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -178,7 +178,7 @@ export function createDecider(options: DecideOptions): Decider {
           skip: (pkg) => unavailable.has(pkg.id) || (pkg.inBundle === true && gathered.evidence.notBundled?.has(pkg.id) !== true),
           memo: provenanceMemo,
           wantsFull,
-          ...(inputs.suppliedPackument ? { suppliedPackument: inputs.suppliedPackument } : {}),
+          ...(inputs.suppliedPackument ? { supplied: inputs.suppliedPackument } : {}),
         },
         // The embedded root's id needs no parsing: a run answered from the memo never builds the trust.
         () => (rootFile !== null ? trustOf().id : defaultTrustId()),

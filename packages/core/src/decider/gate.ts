@@ -68,11 +68,8 @@ export interface JudgeInputs {
   readInstalled?: InstalledManifestReader;
   /** Registry metadata the package manager already handed over for some versions (verified all the same). */
   supplied?: (pkg: PackageNode) => PackumentVersion | undefined;
-  /**
-   * A registry's packument of `name` the package manager already keeps, holding `version` (pnpm 12's metadata
-   * cache), for checks that read a release line (provenance no-downgrade); no more trusted than a fetched one.
-   */
-  suppliedPackument?: (name: string, registry: string, version: string) => Packument | undefined;
+  /** A packument the package manager kept, with at least every earlier version of the package's release line (the provenance downgrade check reads it). */
+  suppliedPackument?: (pkg: PackageNode) => Packument | undefined;
   /**
    * A part of an install, judged early (pnpm's readPackage batches): only what must stop the install counts;
    * strict mode and the skipped-scripts notice wait for the whole graph, and nothing is remembered yet.
