@@ -167,6 +167,19 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(linked(project, 'unsigned-lib')).toBe(false);
   });
 
+  it.runIf(major === 12)('a cold install asks the registry for each packument once: signatures and release lines come from pnpm 12\'s cache', async () => {
+    // No ranged scripts.allow entry: updateConfig would fetch that name's packument for its versions (by design).
+    const project = await initProject({ '@acme/logger': '^2.1.0', 'fast-compiler': '^3.2.0' }, policy({ scripts: { allow: [] } }));
+    const from = registry.requests.length;
+    const fresh = await pnpmIn(major, project, ['install']);
+    expect(fresh.code, output(fresh)).toBe(0);
+    const packuments = new Map<string, number>();
+    for (const r of registry.requests.slice(from)) if (r.method === 'GET' && !r.path.startsWith('/-/') && !r.path.endsWith('.tgz')) packuments.set(r.path, (packuments.get(r.path) ?? 0) + 1);
+    expect(packuments.size).toBeGreaterThanOrEqual(2);
+    // pnpm's own request only: no second fetch by the hook worker (signatures, provenance no-downgrade).
+    expect([...packuments].filter(([, n]) => n > 1)).toEqual([]);
+  });
+
   it('as a config dependency (`pnpm add --config`), pinned by integrity, it blocks the same way', async () => {
     const project = createProject('pnpm', registry.url, { 'unsigned-lib': '1.0.0', 'fast-compiler': '^3.2.0' }, { policy: policy() });
     const added = await pnpmIn(major, project, ['add', '--config', PLUGIN]);
