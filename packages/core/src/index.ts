@@ -46,7 +46,7 @@ export { formatGithubCommands, formatGithubSummary } from './report/github.js';
 export type { CheckResult } from './report/result.js';
 
 // Commands: check, explain, approve.
-export { runCheck, type CheckOptions, type CheckRun } from './decider/check.js';
+export { checkReport, runCheck, type CheckOptions, type CheckReport, type CheckRun } from './decider/check.js';
 export { explainPackage, formatExplanationJson, formatExplanationText, type Explanation, type PolicyLine } from './decider/explain.js';
 export { approveCooldown, approvePublishers, approveScripts, describeApproval, describeCooldownApproval, describePublisherApproval, type Approval, type CooldownApproval, type PublisherApproval } from './decider/approve.js';
 export { approveReviewed, describeReviewed, formatReview, reviewBlocked, reviewCommands, APPROVE_FORMS, type ApprovalReview, type ApproveForm, type ReviewedApproval, type ReviewEntry } from './decider/review.js';

@@ -195,6 +195,12 @@ function fakeGate(verdict: Verdict, log: string[]) {
     judgeLockfile: async () => {
       throw new Error('the Yarn plugin judges with judge()');
     },
+    recallReport: async () => {
+      throw new Error('the Yarn plugin does not remember check reports');
+    },
+    rememberReport: async () => {
+      throw new Error('the Yarn plugin does not remember check reports');
+    },
     // the policy's answer before any verdict: only "pre-verdict" may build
     mayBuild: (pkg) => pkg.name === 'pre-verdict',
     prefetch: (name) => void log.push(`prefetch ${name}`),

@@ -25,7 +25,7 @@ import { consequenceOf, idsWhere, type Purpose } from './consequence.js';
 import { createDecider } from './decider.js';
 import { scriptEvidence } from './gather.js';
 import { resolveInheritance, resolveInheritanceFromCache } from './organisation.js';
-import { digestOf, RememberedVerdicts } from './remembered.js';
+import { digestOf, RememberedReports, RememberedVerdicts, type RememberedReport } from './remembered.js';
 import { defaultStateDir, memoSecret } from '../cache/verified-versions.js';
 
 export interface GateOptions {
@@ -168,6 +168,14 @@ export interface Gate {
    * remembered, and only when the gate knows its engine build.
    */
   judgeLockfile(digest: string, packages: () => readonly PackageNode[]): Promise<LockfileVerdict>;
+  /**
+   * For `check`: the report remembered for this gate (engine build, policy, registries, keys, trusted root,
+   * advisory sources, `PORTCULLIS_*` settings, purpose, surface) and `digest` (the lockfile and what else the caller
+   * keys it by), a day at most. Nothing without an engine build.
+   */
+  recallReport(digest: string): Promise<RememberedReport | undefined>;
+  /** Remembers a check's report under this gate and `digest` (see recallReport); the caller says whether it may be. */
+  rememberReport(digest: string, report: Omit<RememberedReport, 'decidedAt'>): Promise<void>;
   /** The policy's answer for one copy before any judgement (own code always may). */
   mayBuild(pkg: BuildCandidate): boolean;
   /** Starts fetching a package's metadata for a later judgement; a failure is met (and reported) by that judgement. */
@@ -239,6 +247,11 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     const env = options.env ?? process.env;
     return (remembered ??= new RememberedVerdicts(options.cacheDir ?? defaultCacheDir(env), options.dir, memoSecret(options.stateDir ?? defaultStateDir(env)), options.now));
   };
+  let reports: RememberedReports | undefined;
+  const rememberedReports = () => {
+    const env = options.env ?? process.env;
+    return (reports ??= new RememberedReports(options.cacheDir ?? defaultCacheDir(env), options.dir, memoSecret(options.stateDir ?? defaultStateDir(env)), options.now));
+  };
   /** Everything a lockfile's verdict is decided from, besides the lockfile. */
   const gateDigest = async () => {
     const env = options.env ?? process.env;
@@ -299,6 +312,14 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     mayBuild: policyMayBuild,
     prefetch: (name) => decider.prefetch(name),
     settle: () => decider.settle(),
+    async recallReport(digest) {
+      const memo = options.engine !== undefined ? rememberedReports() : undefined;
+      return memo?.enabled === true ? memo.recall(`${await gateDigest()}\0${digest}`) : undefined;
+    },
+    async rememberReport(digest, report) {
+      const memo = options.engine !== undefined ? rememberedReports() : undefined;
+      if (memo?.enabled === true) memo.remember(`${await gateDigest()}\0${digest}`, report);
+    },
     async judgeLockfile(digest, packages) {
       const memo = options.engine !== undefined ? rememberedVerdicts() : undefined;
       const key = memo?.enabled === true ? `${await gateDigest()}\0${digest}` : undefined;
