@@ -8,7 +8,8 @@
 // The gate: one verdict for every surface.
 export { openCachedGate, openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type JudgeInputs, type LockfileVerdict, type Verdict } from './decider/gate.js';
 export { digestOf } from './decider/remembered.js';
-export { pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
+export { pnpmCached, pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
+export { earlierInLine } from './decider/provenance.js';
 export { strictScripts } from './decider/strictness.js';
 export type { BuildStep } from './evaluation/build-plan.js';
 
@@ -65,3 +66,4 @@ export { builtDependencies, registerYarnPlugin, type YarnPluginEntry } from './s
 export { detectPackageManagers, projectFiles, type DetectedManager, type Detection, type ManagerName, type ProjectFiles } from './setup/detect.js';
 export { findAllowlists, importAllowScripts, lockfilePackages, pinImported, writeImportedApprovals, type FoundAllowlists, type ImportedEntry, type ImportWrite } from './setup/allowlists.js';
 export { writeFileAtomic } from './atomic-write.js';
+export { defaultCacheDir } from './cache/dirs.js';
