@@ -67,6 +67,9 @@ function fakeGate(outcome: (packages: readonly PackageNode[]) => { blocking?: Fi
     async judgeLockfile(_digest, packages) {
       return { ...(await gate.judge(packages())), signed: [], remembered: false };
     },
+    // `check`'s remembered reports are not the pnpm hook's.
+    recallReport: async () => undefined,
+    rememberReport: async () => {},
     mayBuild: () => false,
     prefetch(name) {
       gate.prefetched.push(name);

@@ -205,6 +205,12 @@ function fakeGate(verdict: Verdict, log: string[]) {
       });
       return { ...verdict, mayBuild: (pkg) => verdict.mayBuild(pkg), signed, remembered: false };
     },
+    recallReport: async () => {
+      throw new Error('the Yarn plugin does not remember check reports');
+    },
+    rememberReport: async () => {
+      throw new Error('the Yarn plugin does not remember check reports');
+    },
     // the policy's answer before any verdict: only "pre-verdict" may build
     mayBuild: (pkg) => pkg.name === 'pre-verdict',
     prefetch: (name) => void log.push(`prefetch ${name}`),

@@ -95,6 +95,15 @@ export class AuthenticatedMemo<T> {
     this.#changed = true;
   }
 
+  /** Forgets every entry this process neither used nor added (a memo that keeps only its latest answers). */
+  forgetUnused(): void {
+    for (const id of [...this.#stored.keys()]) {
+      if (this.#used.has(id)) continue;
+      this.#stored.delete(id);
+      this.#changed = true;
+    }
+  }
+
   /** Writes the memo back atomically: what this process used or added last, and the most recent other entries (see `open`). */
   save(): void {
     if (this.#file === null || (!this.#changed && this.#used.size === this.#stored.size)) return;

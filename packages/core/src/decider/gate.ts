@@ -18,14 +18,14 @@ import type { Policy } from '../policy/types.js';
 import { defaultCacheDir } from '../cache/metadata.js';
 import { createRegistryClient } from '../registry/client.js';
 import type { RegistryConfig } from '../registry/config.js';
-import type { PackumentVersion } from '../registry/packument.js';
+import type { Packument, PackumentVersion } from '../registry/packument.js';
 import { forSurface, skippedNotice, type Surface } from '../report/notices.js';
 import type { CheckResult } from '../report/result.js';
 import { consequenceOf, idsWhere, type Purpose } from './consequence.js';
 import { createDecider } from './decider.js';
 import { scriptEvidence } from './gather.js';
 import { resolveInheritance, resolveInheritanceFromCache } from './organisation.js';
-import { digestOf, RememberedVerdicts, type SignedPackage } from './remembered.js';
+import { digestOf, RememberedReports, RememberedVerdicts, type RememberedReport, type SignedPackage } from './remembered.js';
 import { defaultStateDir, memoSecret } from '../cache/verified-versions.js';
 
 export interface GateOptions {
@@ -68,6 +68,8 @@ export interface JudgeInputs {
   readInstalled?: InstalledManifestReader;
   /** Registry metadata the package manager already handed over for some versions (verified all the same). */
   supplied?: (pkg: PackageNode) => PackumentVersion | undefined;
+  /** A packument the package manager kept, with at least every earlier version of the package's release line (the provenance downgrade check reads it). */
+  suppliedPackument?: (pkg: PackageNode) => Packument | undefined;
   /**
    * A part of an install, judged early (pnpm's readPackage batches): only what must stop the install counts;
    * strict mode and the skipped-scripts notice wait for the whole graph, and nothing is remembered yet.
@@ -171,6 +173,14 @@ export interface Gate {
    * remembered, and only when the gate knows its engine build.
    */
   judgeLockfile(digest: string, packages: () => readonly PackageNode[]): Promise<LockfileVerdict>;
+  /**
+   * For `check`: the report remembered for this gate (engine build, policy, registries, keys, trusted root,
+   * advisory sources, `PORTCULLIS_*` settings, purpose, surface) and `digest` (the lockfile and what else the caller
+   * keys it by), a day at most. Nothing without an engine build.
+   */
+  recallReport(digest: string): Promise<RememberedReport | undefined>;
+  /** Remembers a check's report under this gate and `digest` (see recallReport); the caller says whether it may be. */
+  rememberReport(digest: string, report: Omit<RememberedReport, 'decidedAt'>): Promise<void>;
   /** The policy's answer for one copy before any judgement (own code always may). */
   mayBuild(pkg: BuildCandidate): boolean;
   /** Starts fetching a package's metadata for a later judgement; a failure is met (and reported) by that judgement. */
@@ -292,6 +302,11 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     const env = options.env ?? process.env;
     return (remembered ??= new RememberedVerdicts(options.cacheDir ?? defaultCacheDir(env), options.dir, memoSecret(options.stateDir ?? defaultStateDir(env)), options.now));
   };
+  let reports: RememberedReports | undefined;
+  const rememberedReports = () => {
+    const env = options.env ?? process.env;
+    return (reports ??= new RememberedReports(options.cacheDir ?? defaultCacheDir(env), options.dir, memoSecret(options.stateDir ?? defaultStateDir(env)), options.now));
+  };
   /** Everything a lockfile's verdict is decided from, besides the lockfile. */
   const gateDigest = async () => {
     const env = options.env ?? process.env;
@@ -352,6 +367,14 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     mayBuild: policyMayBuild,
     prefetch: (name) => decider.prefetch(name),
     settle: () => decider.settle(),
+    async recallReport(digest) {
+      const memo = options.engine !== undefined ? rememberedReports() : undefined;
+      return memo?.enabled === true ? memo.recall(`${await gateDigest()}\0${digest}`) : undefined;
+    },
+    async rememberReport(digest, report) {
+      const memo = options.engine !== undefined ? rememberedReports() : undefined;
+      if (memo?.enabled === true) memo.remember(`${await gateDigest()}\0${digest}`, report);
+    },
     async judgeLockfile(digest, packages) {
       const memo = options.engine !== undefined ? rememberedVerdicts() : undefined;
       const key = memo?.enabled === true ? `${await gateDigest()}\0${digest}` : undefined;
@@ -386,6 +409,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       const decision = await decider.decide(packages, {
         ...(inputs.readInstalled ? { readInstalled: inputs.readInstalled } : {}),
         ...(inputs.supplied ? { supplied: inputs.supplied } : {}),
+        ...(inputs.suppliedPackument ? { suppliedPackument: inputs.suppliedPackument } : {}),
         ...(inputs.onProgress ? { onProgress: inputs.onProgress } : {}),
       });
       if (inputs.partial !== true) decider.save();

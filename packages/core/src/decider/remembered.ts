@@ -15,6 +15,8 @@
 import { createHash } from 'node:crypto';
 import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
 import { FINDING_CODES, type Finding } from '../finding.js';
+import type { SourceLocation } from '../model.js';
+import type { CheckResult } from '../report/result.js';
 
 export const REMEMBERED_FORMAT = 'decisions-v2';
 /** How long a remembered verdict is used. */
@@ -55,7 +57,7 @@ export interface RememberedVerdict {
 const isText = (value: unknown): value is string => typeof value === 'string' && value.length <= MAX_TEXT;
 const isTextList = (value: unknown, max: number): value is string[] => Array.isArray(value) && value.length <= max && value.every(isText);
 
-function isFinding(value: unknown): value is Finding {
+export function isFinding(value: unknown): value is Finding {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const f = value as Record<string, unknown>;
   return (
@@ -135,6 +137,101 @@ export class RememberedVerdicts {
       signed: verdict.signed.map((p) => ({ name: p.name, version: p.version, ...(p.resolved !== undefined ? { resolved: p.resolved } : {}), integrity: p.integrity })),
       decidedAt: this.#now(),
     });
+    this.#memo.save();
+  }
+}
+
+/**
+ * A `check` report remembered whole (findings included: a check's report is what it prints, refusals too), with
+ * what it read from the installed tree: the copies the check read (name, version, install paths, aliases) and a
+ * digest of what it found there. A replay reads those copies again and is used only when they read the same.
+ * Never remembered: an undecidable check (exit 3, METADATA_UNAVAILABLE) and one whose report depends on the
+ * clock (RELEASE_TOO_NEW: a cooldown lets a release in as it ages).
+ */
+export interface RememberedReport {
+  result: CheckResult;
+  /** Source locations of the packages findings name (SARIF and GitHub annotations point at them). */
+  locations: Array<[string, SourceLocation]>;
+  /** The copies whose installed files the check read, in lockfile order: [name, version, paths, aliases]. */
+  reads: Array<[string, string, string[], string[]]>;
+  /** Digest of what those reads found. */
+  installed: string;
+  decidedAt: number;
+}
+
+export const REPORTS_FORMAT = 'checks-v1';
+const MAX_READS = 1_000_000;
+
+const isStringList = (value: unknown, max: number): value is string[] => Array.isArray(value) && value.length <= max && value.every(isText);
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+function isCheckResult(value: unknown): value is CheckResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const r = value as Record<string, unknown>;
+  const lockfile = r.lockfile as Record<string, unknown> | null;
+  return (
+    Array.isArray(r.findings) &&
+    r.findings.length <= MAX_FINDINGS &&
+    r.findings.every(isFinding) &&
+    (r.exitCode === 0 || r.exitCode === 1) &&
+    isCount(r.packages) &&
+    typeof lockfile === 'object' &&
+    lockfile !== null &&
+    (lockfile.kind === 'npm' || lockfile.kind === 'pnpm' || lockfile.kind === 'yarn') &&
+    isText(lockfile.path) &&
+    (r.policy === null || isText(r.policy)) &&
+    isTextList(r.notices, MAX_NOTICES) &&
+    (r.strippedRegistries === undefined || isTextList(r.strippedRegistries, MAX_NOTICES))
+  );
+}
+
+export function isRememberedReport(value: unknown): value is RememberedReport {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    isCheckResult(v.result) &&
+    Array.isArray(v.locations) &&
+    v.locations.length <= MAX_FINDINGS &&
+    v.locations.every((l) => Array.isArray(l) && l.length === 2 && isText(l[0]) && typeof l[1] === 'object' && l[1] !== null && isCount((l[1] as SourceLocation).line) && isCount((l[1] as SourceLocation).column)) &&
+    Array.isArray(v.reads) &&
+    v.reads.length <= MAX_READS &&
+    v.reads.every((r) => Array.isArray(r) && r.length === 4 && isText(r[0]) && isText(r[1]) && isStringList(r[2], 1000) && isStringList(r[3], 1000)) &&
+    isText(v.installed) &&
+    typeof v.decidedAt === 'number' &&
+    Number.isFinite(v.decidedAt)
+  );
+}
+
+/** Whether a check's report may be remembered: decided (not exit 3) and not depending on the clock. */
+export function reportMayBeRemembered(result: CheckResult): boolean {
+  return result.exitCode !== 3 && !result.findings.some((f) => f.code === 'METADATA_UNAVAILABLE' || f.code === 'RELEASE_TOO_NEW');
+}
+
+/** The memo of one project's remembered check reports (see RememberedReport), each for a day at most. */
+export class RememberedReports {
+  readonly #memo: AuthenticatedMemo<RememberedReport>;
+  readonly #now: () => number;
+
+  constructor(cacheDir: string, projectDir: string, secret: Buffer | null, now: () => number = Date.now) {
+    this.#memo = AuthenticatedMemo.open(REPORTS_FORMAT, cacheDir, projectDir, secret, isRememberedReport);
+    this.#now = now;
+  }
+
+  get enabled(): boolean {
+    return this.#memo.enabled;
+  }
+
+  recall(key: string): RememberedReport | undefined {
+    const hit = this.#memo.get(key);
+    if (hit === undefined) return undefined;
+    const age = this.#now() - hit.decidedAt;
+    return age >= 0 && age < REMEMBER_FOR_MS ? hit : undefined;
+  }
+
+  remember(key: string, report: Omit<RememberedReport, 'decidedAt'>): void {
+    this.#memo.set(key, { ...report, decidedAt: this.#now() });
+    // One report per project is enough (the tree as it is now); older ones would only make the file large.
+    this.#memo.forgetUnused();
     this.#memo.save();
   }
 }
