@@ -253,6 +253,8 @@ describe('judgeResolution (with a fake gate)', () => {
     const p = await project(POLICY, [], { settings: { ...YARN_SETTINGS, portcullisStrict: true, enableOfflineMode: true }, lockfile: LOCKFILE });
     await judgeResolution(p, fakeReport(log));
     expect(seen.options).toMatchObject({ dir: npath.fromPortablePath(p.cwd), packageManager: 'yarn', strict: true, offline: true });
+    // fetched metadata stays in memory for the install (Yarn's HTTP stack cannot revalidate a cache entry)
+    expect(seen.options?.writeMetadataCache).toBe(false);
     expect(seen.options?.registryConfig.defaultRegistry).toBe('http://127.0.0.1:4873/');
     expect(seen.options?.registryConfig.registryFor('@acme/x')).toBe('http://127.0.0.1:4874/acme/');
     expect(typeof seen.options?.fetch).toBe('function');

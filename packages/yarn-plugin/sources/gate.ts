@@ -77,7 +77,13 @@ export function signedTarball(key: string): { integrity: string; package: string
   return signedTarballs.get(key);
 }
 
-/** The gate's options for a project: Yarn's own HTTP stack (its auth, proxies, `enableNetwork`), strict mode from `portcullisStrict` or the environment. */
+/**
+ * The gate's options for a project: Yarn's own HTTP stack (its auth, proxies, `enableNetwork`), strict mode from
+ * `portcullisStrict` or the environment. Fetched metadata is kept in memory for this process and not written to the
+ * metadata cache: through Yarn's HTTP stack an entry cannot be revalidated, so it paid off only within its 5-minute
+ * freshness window, while a cold install wrote one file per package. The cache is still read (offline mode);
+ * `yarn portcullis check` fills it.
+ */
 function gateOptions(project: Project, registryConfig: RegistryConfig) {
   const { configuration } = project;
   const offline = configuration.values.has('enableOfflineMode') && configuration.get('enableOfflineMode') === true;
@@ -88,6 +94,7 @@ function gateOptions(project: Project, registryConfig: RegistryConfig) {
     strict: strictScripts('yarn', { env: process.env, native: configuration.get('portcullisStrict') }),
     env: process.env,
     offline,
+    writeMetadataCache: false,
     fetch: yarnFetch(configuration, registryConfig),
     ...(ENGINE !== undefined ? { engine: ENGINE } : {}),
   };

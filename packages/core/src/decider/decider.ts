@@ -40,6 +40,8 @@ export interface DecideOptions {
   env?: Env;
   offline?: boolean;
   cacheDir?: string;
+  /** Whether fetched registry metadata is written to the cache (default true; see RegistryClientOptions.writeCache). */
+  writeMetadataCache?: boolean;
   refreshKeys?: boolean;
   fetch?: typeof fetch;
   /** The project being decided on: its verified versions are remembered in a file of its own. */
@@ -109,6 +111,7 @@ export function createDecider(options: DecideOptions): Decider {
     config: options.registryConfig,
     cacheDir,
     offline: options.offline === true,
+    ...(options.writeMetadataCache === false ? { writeCache: false } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...fetchTimeoutFrom(env),
   });

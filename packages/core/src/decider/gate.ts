@@ -46,6 +46,11 @@ export interface GateOptions {
   /** Use only the metadata cache. */
   offline?: boolean;
   cacheDir?: string;
+  /**
+   * Whether registry metadata fetched for a judgement is written to the metadata cache (default true). Yarn's
+   * install sets false: its HTTP stack cannot revalidate an entry, so one pays off only within the freshness window.
+   */
+  writeMetadataCache?: boolean;
   /** Fetch `/-/npm/v1/keys` of configured registries and add keys they publish (never replacing configured ones). */
   refreshKeys?: boolean;
   fetch?: typeof fetch;
@@ -289,6 +294,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     ...(options.env !== undefined ? { env: options.env } : {}),
     ...(options.offline !== undefined ? { offline: options.offline } : {}),
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.writeMetadataCache !== undefined ? { writeMetadataCache: options.writeMetadataCache } : {}),
     ...(options.refreshKeys !== undefined ? { refreshKeys: options.refreshKeys } : {}),
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
     ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),

@@ -402,6 +402,31 @@ describe('registry client', () => {
       expect(requests).toHaveLength(2);
     });
 
+    it('writeCache false: reads the cache (fresh, offline) but writes nothing; fetched documents stay in memory for the client', async () => {
+      let versions = ['1.0.0'];
+      handler = (_req, res) => json(res, packument('pkg', versions), { etag: `"${versions.length}"` });
+      await client({ cacheDir: dir }).getPackument('pkg');
+      const before = (await readdir(dir, { recursive: true })).map(String).sort();
+      expect(before.filter((f) => f.endsWith('.json'))).toHaveLength(1);
+      // a fresh entry is used without asking
+      expect((await client({ cacheDir: dir, writeCache: false }).getPackument('pkg')).name).toBe('pkg');
+      expect(requests).toHaveLength(1);
+      // a stale entry is fetched anew; the new body is served and validated, but not written
+      versions = ['1.0.0', '1.1.0'];
+      const noWrites = client({ cacheDir: dir, writeCache: false, maxAgeMs: 0 });
+      expect([...(await noWrites.getPackument('pkg')).versions.keys()]).toEqual(['1.0.0', '1.1.0']);
+      expect([...(await noWrites.getPackument('pkg')).versions.keys()]).toEqual(['1.0.0', '1.1.0']);
+      expect(requests).toHaveLength(2);
+      handler = (_req, res) => json(res, packument('other'));
+      await noWrites.getPackument('fresh-one').then(() => expect.unreachable(), (error: unknown) => expect((error as PortcullisError).code).toBe('METADATA_UNAVAILABLE'));
+      handler = (req, res) => json(res, packument(decodeURIComponent(req.url!.slice(1))));
+      await noWrites.getPackument('new-one');
+      await noWrites.settle();
+      expect((await readdir(dir, { recursive: true })).map(String).sort()).toEqual(before);
+      // offline still reads what an earlier writer cached (the old body: nothing was replaced)
+      expect([...(await client({ cacheDir: dir, offline: true, writeCache: false }).getPackument('pkg')).versions.keys()]).toEqual(['1.0.0']);
+    });
+
     it('offline: serves a cached entry of any age, and a miss says to run online once', async () => {
       handler = (_req, res) => json(res, packument('pkg'));
       await client({ cacheDir: dir }).getPackument('pkg');

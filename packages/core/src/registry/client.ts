@@ -19,6 +19,12 @@ export interface RegistryClientOptions {
   cacheDir?: string;
   /** Use only the cache; a miss is METADATA_UNAVAILABLE. */
   offline?: boolean;
+  /**
+   * Whether what is fetched is written to the cache (default true). False: the cache is still read (offline, fresh
+   * entries), and each document is kept in memory for this client only (a surface whose HTTP stack cannot revalidate
+   * an entry, so that a write would pay off only within the freshness window).
+   */
+  writeCache?: boolean;
   /** Requests in flight at once. Default 50 (as Yarn's networkConcurrency): hooks that wait on metadata wait less. */
   concurrency?: number;
   /** Per attempt, headers and body together. Default 30 000 ms. */
@@ -240,7 +246,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     if (cached?.entry.lastModified) headers['if-modified-since'] = cached.entry.lastModified;
     const res = await request(url, headers, spec.limit);
     const store = (entry: Omit<CacheEntry, 'url' | 'fetchedAt'>): Promise<void> =>
-      cache?.set(registry, name, kind, { url: redactUrl(url), fetchedAt: now(), ...entry }) ?? Promise.resolve();
+      options.writeCache === false ? Promise.resolve() : cache?.set(registry, name, kind, { url: redactUrl(url), fetchedAt: now(), ...entry }) ?? Promise.resolve();
 
     if (res.status === 304) {
       if (cached === null) throw new Unavailable('the registry answered 304 Not Modified to an unconditional request');
