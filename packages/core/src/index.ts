@@ -6,7 +6,7 @@
  */
 
 // The gate: one verdict for every surface.
-export { openCachedGate, openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type JudgeInputs, type LockfileVerdict, type Verdict } from './decider/gate.js';
+export { openCachedGate, openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type InstalledCopies, type InstalledVerdict, type JudgeInputs, type LockfileInputs, type LockfileVerdict, type Verdict } from './decider/gate.js';
 export { digestOf } from './decider/remembered.js';
 export { pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
 export { strictScripts } from './decider/strictness.js';

@@ -67,6 +67,10 @@ function fakeGate(outcome: (packages: readonly PackageNode[]) => { blocking?: Fi
     async judgeLockfile(_digest, packages) {
       return { ...(await gate.judge(packages())), remembered: false };
     },
+    async judgeInstalled(_digest, copies) {
+      const verdict = await gate.judge(copies.packages(), { readInstalled: copies.reader() });
+      return { ...verdict, remembered: false, buildSteps: verdict.buildPlan(copies.reader()) };
+    },
     mayBuild: () => false,
     prefetch(name) {
       gate.prefetched.push(name);

@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
+import type { BuildStep } from '../evaluation/build-plan.js';
 import { FINDING_CODES, type Finding } from '../finding.js';
 
 export const REMEMBERED_FORMAT = 'decisions-v1';
@@ -29,6 +30,8 @@ export interface RememberedVerdict {
   findings: Finding[];
   notices: string[];
   strippedRegistries: string[];
+  /** For a judgement of installed copies: the copies that may build, in build order. */
+  buildSteps?: BuildStep[];
   /** When it was decided (ms since the epoch). */
   decidedAt: number;
 }
@@ -52,6 +55,22 @@ function isFinding(value: unknown): value is Finding {
   );
 }
 
+const MAX_STEPS = 100_000;
+
+function isBuildStep(value: unknown): value is BuildStep {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const s = value as Record<string, unknown>;
+  return (
+    isText(s.id) &&
+    isText(s.name) &&
+    isText(s.version) &&
+    isText(s.path) &&
+    isTextList(s.scripts, MAX_NOTICES) &&
+    typeof s.bindingGyp === 'boolean' &&
+    typeof s.ownCode === 'boolean'
+  );
+}
+
 export function isRememberedVerdict(value: unknown): value is RememberedVerdict {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
@@ -61,6 +80,7 @@ export function isRememberedVerdict(value: unknown): value is RememberedVerdict 
     v.findings.every(isFinding) &&
     isTextList(v.notices, MAX_NOTICES) &&
     isTextList(v.strippedRegistries, MAX_NOTICES) &&
+    (v.buildSteps === undefined || (Array.isArray(v.buildSteps) && v.buildSteps.length <= MAX_STEPS && v.buildSteps.every(isBuildStep))) &&
     typeof v.decidedAt === 'number' &&
     Number.isFinite(v.decidedAt)
   );
@@ -94,7 +114,13 @@ export class RememberedVerdicts {
   }
 
   remember(key: string, verdict: Omit<RememberedVerdict, 'decidedAt'>): void {
-    this.#memo.set(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], decidedAt: this.#now() });
+    this.#memo.set(key, {
+      findings: [...verdict.findings],
+      notices: [...verdict.notices],
+      strippedRegistries: [...verdict.strippedRegistries],
+      ...(verdict.buildSteps !== undefined ? { buildSteps: verdict.buildSteps.map((step) => ({ ...step, scripts: [...step.scripts] })) } : {}),
+      decidedAt: this.#now(),
+    });
     this.#memo.save();
   }
 }

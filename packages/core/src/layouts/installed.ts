@@ -3,7 +3,7 @@
  * metadata claim (manifest confusion: the registry may say "no scripts" while the tarball has them).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Lockfile, PackageNode } from '../model.js';
 
@@ -98,4 +98,48 @@ export function installedManifestReader(lockfile: Lockfile, projectDir: string):
   };
   reader.at = (pkg, path) => readCopyAt(projectDir, path, pkg);
   return reader;
+}
+
+/**
+ * A change to a file sets its ctime to the kernel's clock, in steps as coarse as the file system keeps (up to 2 s):
+ * a copy changed less than this long before a stamp could change again within the same step and keep its stat.
+ */
+export const STAMP_SETTLED_MS = 3_000;
+
+/**
+ * A fingerprint of every file a judgement of installed copies reads at `paths` (each folder, its package.json and
+ * binding.gyp: device, inode, size, mtime and ctime, in nanoseconds), or undefined when it cannot vouch for them: a
+ * file or folder changed less than STAMP_SETTLED_MS before `now`, or a file system that keeps no ctime. ctime cannot
+ * be set from user space (a tarball sets mtime, never ctime), so any change made after the stamp was taken — new
+ * bytes, a replaced file, a binding.gyp added — gives another stamp; equal stamps mean the bytes read after the first
+ * one are still there. Take it before reading the copies.
+ */
+export function installedStamp(projectDir: string, paths: readonly string[], now: number = Date.now()): string | undefined {
+  const settled = BigInt(now - STAMP_SETTLED_MS) * 1_000_000n;
+  const hash = createHash('sha256');
+  const add = (stat: BigIntStats | undefined): boolean => {
+    if (stat === undefined) {
+      hash.update('-\n');
+      return true;
+    }
+    if (stat.ctimeNs <= 0n || stat.ctimeNs >= settled) return false;
+    hash.update(`${stat.dev}:${stat.ino}:${stat.mode}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}\n`);
+    return true;
+  };
+  try {
+    for (const path of paths) {
+      const absolute = resolve(projectDir, path);
+      const rel = relative(projectDir, absolute);
+      hash.update(`${path}\0`);
+      // A path leaving the project is never read (the judgement refuses it); only its text counts.
+      if (rel.startsWith('..') || rel.startsWith(sep)) continue;
+      if (!add(statSync(absolute, { bigint: true, throwIfNoEntry: false }))) return undefined;
+      if (!add(statSync(join(absolute, 'package.json'), { bigint: true, throwIfNoEntry: false }))) return undefined;
+      if (!add(statSync(join(absolute, 'binding.gyp'), { bigint: true, throwIfNoEntry: false }))) return undefined;
+    }
+  } catch {
+    // ENOTDIR, EACCES, a loop: nothing to vouch for.
+    return undefined;
+  }
+  return hash.digest('base64');
 }
