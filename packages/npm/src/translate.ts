@@ -87,14 +87,15 @@ export function lockfilePackages(read: LockfileText, registryConfig: RegistryCon
 }
 
 /**
- * Every install path a lockfile's text names (the keys of its `packages`), without translating it: what the stamp
+ * Every install path a lockfile's text names (the keys of its `packages` but the root's), without translating it: what the stamp
  * of the installed copies covers. Undefined for anything else (a v1 lockfile, text that does not parse).
  */
 export function installPaths(read: LockfileText): string[] | undefined {
   try {
     const packages = (JSON.parse(read.text) as { packages?: unknown }).packages;
     if (typeof packages !== 'object' || packages === null || Array.isArray(packages)) return undefined;
-    return Object.keys(packages);
+    // '' is the project itself: npm's root, never a judged copy (core remembers nothing should one ever be one).
+    return Object.keys(packages).filter((path) => path !== '');
   } catch {
     return undefined;
   }

@@ -3,8 +3,8 @@
  * metadata claim (manifest confusion: the registry may say "no scripts" while the tarball has them).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Lockfile, PackageNode } from '../model.js';
 
 /** The install-relevant parts of an installed package.json. */
@@ -116,30 +116,33 @@ export const STAMP_SETTLED_MS = 3_000;
  */
 export function installedStamp(projectDir: string, paths: readonly string[], now: number = Date.now()): string | undefined {
   const settled = BigInt(now - STAMP_SETTLED_MS) * 1_000_000n;
-  const hash = createHash('sha256');
-  const add = (stat: BigIntStats | undefined): boolean => {
+  const lines: string[] = [];
+  const add = (file: string): boolean => {
+    const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
     if (stat === undefined) {
-      hash.update('-\n');
+      lines.push('-');
       return true;
     }
     if (stat.ctimeNs <= 0n || stat.ctimeNs >= settled) return false;
-    hash.update(`${stat.dev}:${stat.ino}:${stat.mode}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}\n`);
+    lines.push(`${stat.dev}:${stat.ino}:${stat.mode}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`);
     return true;
   };
   try {
     for (const path of paths) {
-      const absolute = resolve(projectDir, path);
-      const rel = relative(projectDir, absolute);
-      hash.update(`${path}\0`);
-      // A path leaving the project is never read (the judgement refuses it); only its text counts.
-      if (rel.startsWith('..') || rel.startsWith(sep)) continue;
-      if (!add(statSync(absolute, { bigint: true, throwIfNoEntry: false }))) return undefined;
-      if (!add(statSync(join(absolute, 'package.json'), { bigint: true, throwIfNoEntry: false }))) return undefined;
-      if (!add(statSync(join(absolute, 'binding.gyp'), { bigint: true, throwIfNoEntry: false }))) return undefined;
+      lines.push(path);
+      // npm's plain install paths are joined as they are; anything else is resolved, and one leaving the project is
+      // never read (the judgement refuses it): only its text counts.
+      let absolute = `${projectDir}${sep}${path}`;
+      if (path === '' || path.includes('\\') || path.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+        absolute = resolve(projectDir, path);
+        const rel = relative(projectDir, absolute);
+        if (rel.startsWith('..') || isAbsolute(rel)) continue;
+      }
+      if (!add(absolute) || !add(join(absolute, 'package.json')) || !add(join(absolute, 'binding.gyp'))) return undefined;
     }
   } catch {
     // ENOTDIR, EACCES, a loop: nothing to vouch for.
     return undefined;
   }
-  return hash.digest('base64');
+  return createHash('sha256').update(lines.join('\n')).digest('base64');
 }
