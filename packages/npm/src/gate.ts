@@ -88,10 +88,11 @@ interface Judged {
 /** Judges the lockfile npm wrote before anything is installed (a verdict that let the same text through is replayed). */
 async function judgeLockfile(install: NpmInstall): Promise<Judged> {
   const text = lockfileText(install.dir);
-  const judged: Judged = { text, verdict: undefined as unknown as LockfileVerdict };
+  const translated: { read?: ReadLockfile } = {};
+  // What npm runs despite --ignore-scripts depends on its version: part of what the verdict is remembered by.
   const unskippable: LockfileInputs = { scriptsUnskippable: { test: (pkg) => scriptsRunDespiteIgnoreScripts(install.ctx.npm.version, pkg), by: `npm@${install.ctx.npm.version ?? 'unknown'}` } };
-  judged.verdict = await install.gate.judgeLockfile(digestOfText(text), () => (judged.read = lockfilePackages(text, install.registryConfig)).lockfile.packages, unskippable);
-  return judged;
+  const verdict = await install.gate.judgeLockfile(digestOfText(text), () => (translated.read = lockfilePackages(text, install.registryConfig)).lockfile.packages, unskippable);
+  return { text, ...translated, verdict };
 }
 
 /**
