@@ -14,13 +14,19 @@
 //   node bench/install.mjs [--sizes 1000,3000] [--modes cold,warm,frozen]
 //                          [--pms pnpm10,pnpm11,pnpm12,yarn,npm11,npm12]
 //                          [--rounds '1000:warm=5,frozen=3,cold=3;3000:warm=3,frozen=1,cold=1'] [--runs N]
-//                          [--no-write]
+//                          [--rules-sizes 1000|none] [--rules-rounds 'warm=3,frozen=2,cold=1'] [--no-write]
+//
+// Trust rules on and off (`--rules-sizes`, default 1,000): at those sizes a third project runs beside the two,
+// guarded with provenance required of every package (the graph carries test-Sigstore provenance on every
+// version), a 3-day cooldown and an OSV bundle of 100,000 records (none for the graph): the three rotate in the
+// first rounds of a cell (`--rules-rounds`), and a second table gives rules on ÷ rules off ÷ bare. `--rules-sizes none`
+// leaves it out.
 //
 // What each pnpmfile hook costs pnpm itself (a no-op control) is bench/pnpm-hooks.mjs.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alternate, CLI, expectExit, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, NPM_WRAPPER, parseArgs, PNPMFILE, requireBuilt, run, spread, today, tool, writeSection, YARN_PLUGIN } from './lib.mjs';
+import { alternate, CLI, provenancedGraph, expectExit, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, NPM_WRAPPER, parseArgs, PNPMFILE, requireBuilt, run, spread, today, tool, writeSection, YARN_PLUGIN } from './lib.mjs';
 
 const args = parseArgs();
 const SIZES = args.list('--sizes', ['1000', '3000']).map(Number);
@@ -29,6 +35,23 @@ const MODES = args.list('--modes', ['cold', 'warm', 'frozen']);
 const WRITE = !args.flag('--no-write');
 const SEED = 2026;
 const TARGET = { cold: 1.1, warm: 1.05, frozen: 1.05 };
+const RULES_SIZES = args.list('--rules-sizes', ['1000']).filter((x) => x !== 'none').map(Number);
+const ADVISORY_RECORDS = 100_000;
+// Rounds of the rules-on project per mode (at most the cell's rounds): the first rounds of a cell run all three projects.
+const RULES_ROUNDS = Object.fromEntries(args.string('--rules-rounds', 'warm=3,frozen=2,cold=1').split(',').map((m) => m.split('=')).map(([mode, n]) => [mode, Math.max(1, Number(n))]));
+
+/** `runs` rounds of every project; the last one (rules on) only in the first `lastRuns` rounds; the order rotating each round. */
+async function rounds(runs, lastRuns, fns) {
+  const out = fns.map(() => []);
+  for (let round = 0; round < runs; round++) {
+    const present = round < lastRuns ? fns.length : fns.length - 1;
+    for (let k = 0; k < present; k++) {
+      const i = (k + round) % present;
+      out[i].push(await fns[i](round));
+    }
+  }
+  return out;
+}
 
 /** `size:mode=rounds,...;size:...` → rounds of one cell; sizes not listed take the rounds of the largest listed size below them (else the smallest). */
 function parseRounds(spec) {
@@ -51,7 +74,7 @@ requireBuilt(CLI, NPM_WRAPPER, PNPMFILE, YARN_PLUGIN);
 const toolFor = (pm) => (pm === 'yarn' ? tool('yarn') : tool(pm.replace(/\d+$/, ''), Number(pm.match(/\d+$/)[0])));
 
 /** One project folder with its own caches: the bare one, or the guarded one set up as a user does. */
-async function createProject(base, pm, registry, dependencies, guarded) {
+async function createProject(base, pm, registry, dependencies, guarded, rules = null) {
   const dir = join(base, 'project');
   const home = join(base, 'home');
   mkdirSync(dir, { recursive: true });
@@ -86,10 +109,13 @@ async function createProject(base, pm, registry, dependencies, guarded) {
   writeFileSync(join(home, '.npmrc'), '');
   if (guarded) {
     // Nothing may build (the graph's ~3 % postinstall packages are skipped with a notice, as bare pnpm/Yarn/npm-with-ignore-scripts skip them).
-    writeFileSync(join(dir, 'portcullis.json'), `${JSON.stringify({ scripts: { allow: [] }, registries: { [registry.url]: { keys: registry.keys.keys } } }, null, 2)}\n`);
+    const policy = { scripts: { allow: [] }, registries: { [registry.url]: { keys: registry.keys.keys } } };
+    // Rules on: provenance of every package (all are in @bench), a cooldown every version passes, advisories that name none of them.
+    if (rules) Object.assign(policy, { provenance: { require: ['@bench/*'], trustedRoot: rules.trustedRoot }, cooldown: { minimumReleaseAge: '3d' }, advisories: { osv: [rules.osv] } });
+    writeFileSync(join(dir, 'portcullis.json'), `${JSON.stringify(policy, null, 2)}\n`);
     if (kind !== 'npm') expectExit(await run(process.execPath, [CLI, 'init', kind], { cwd: dir, env }), `portcullis init ${kind}`);
   }
-  return { dir, home, env, guarded, pm, kind, tool: toolFor(pm) };
+  return { dir, home, env, guarded, rules: rules !== null, pm, kind, tool: toolFor(pm) };
 }
 
 /** Removes what a mode starts without. */
@@ -136,32 +162,59 @@ async function timed(p, mode) {
   return { ms: r.ms, rssMB: r.rssMB };
 }
 
+/** The test Sigstore's trusted root and an OSV bundle naming none of the graph's packages, for the rules-on project. */
+function rulesMaterial(base, testTrustedRoot) {
+  mkdirSync(base, { recursive: true });
+  const trustedRoot = join(base, 'trusted_root.json');
+  writeFileSync(trustedRoot, JSON.stringify(testTrustedRoot()));
+  const osv = join(base, 'osv.json');
+  const records = Array.from({ length: ADVISORY_RECORDS }, (_, i) => ({ schema_version: '1.5.0', id: `MAL-2099-${i}`, modified: '2026-11-30T00:00:00Z', summary: `Malicious code in bench-mal-${i} (npm)`, affected: [{ package: { ecosystem: 'npm', name: `bench-mal-${i}` }, versions: ['1.0.0'] }] }));
+  writeFileSync(osv, JSON.stringify(records));
+  return { trustedRoot, osv };
+}
+
 const label = (p) => (p.kind === 'npm' ? `npm ${p.tool.version}` : p.kind === 'yarn' ? `Yarn ${p.tool.version}` : `pnpm ${p.tool.version}`);
 const modeLabel = { cold: 'cold', warm: 'warm (repeat install)', frozen: { pnpm: 'frozen (`--frozen-lockfile`)', yarn: 'frozen (`--immutable`)', npm: 'frozen (`ci`)' } };
 
 const started = Date.now();
-const { startRegistry, syntheticGraph } = await loadTestRegistry();
+const { startRegistry, syntheticGraph, testTrustedRoot } = await loadTestRegistry();
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-install-'));
 const results = [];
 const versions = new Map();
 try {
   for (const size of SIZES) {
-    const graph = syntheticGraph({ packages: size, seed: SEED });
+    // Every package in @bench with provenance on every version (the rules-on project requires it; the others see an ordinary graph).
+    const graph = provenancedGraph(syntheticGraph({ packages: size, seed: SEED }));
     const registry = await startRegistry({ packages: graph.packages });
+    const withRules = RULES_SIZES.includes(size);
+    // Every bundle made now (the registry makes them on first request), so no measured run pays for the test Sigstore.
+    if (withRules) for (const spec of graph.packages) if (!registry.attestations(spec.name, spec.version)) throw new Error(`no provenance served for ${spec.name}@${spec.version}`);
+    const material = withRules ? rulesMaterial(join(work, `${size}`, 'rules-material'), testTrustedRoot) : null;
     try {
       for (const pm of PMS) {
         const bare = await createProject(join(work, `${size}`, pm, 'bare'), pm, registry, graph.dependencies, false);
         const guarded = await createProject(join(work, `${size}`, pm, 'guarded'), pm, registry, graph.dependencies, true);
+        const ruled = withRules ? await createProject(join(work, `${size}`, pm, 'rules'), pm, registry, graph.dependencies, true, material) : null;
         versions.set(pm, label(bare));
         const modes = MODES;
+        const projects = [bare, guarded, ...(ruled ? [ruled] : [])];
         // warm and frozen need a lockfile and full caches: one unmeasured install each when cold is not measured.
-        if (!modes.includes('cold')) for (const p of [bare, guarded]) await timed(p, 'cold');
+        if (!modes.includes('cold')) for (const p of projects) await timed(p, 'cold');
         for (const mode of modes) {
-          const [b, g] = await alternate(roundsOf(size, mode), () => timed(bare, mode), () => timed(guarded, mode));
-          const row = { size, pm, label: label(bare), kind: bare.kind, mode, bare: b, guarded: g, ratios: b.map((x, i) => g[i].ms / x.ms) };
+          let b, g, r;
+          if (ruled) {
+            registry.requests.length = 0;
+            [b, g, r] = await rounds(roundsOf(size, mode), Math.min(roundsOf(size, mode), RULES_ROUNDS[mode] ?? 1), projects.map((p) => () => timed(p, mode)));
+            // The rules ran: a cold install with provenance required asks for every package's attestations.
+            const asked = registry.requests.filter((q) => q.path.startsWith('/-/npm/v1/attestations/')).length;
+            if (mode === 'cold' && asked < graph.names.length) throw new Error(`${pm} cold with provenance required asked for ${asked} attestations (${graph.names.length} names)`);
+          } else {
+            [b, g] = await alternate(roundsOf(size, mode), () => timed(bare, mode), () => timed(guarded, mode));
+          }
+          const row = { size, pm, label: label(bare), kind: bare.kind, mode, bare: b, guarded: g, ratios: b.map((x, i) => g[i].ms / x.ms), ...(r ? { rules: r } : {}) };
           results.push(row);
           const ratio = median(g.map((x) => x.ms)) / median(b.map((x) => x.ms));
-          process.stdout.write(`${size} ${label(bare)} ${mode}: bare ${ms(median(b.map((x) => x.ms)))} ms, guarded ${ms(median(g.map((x) => x.ms)))} ms, ratio ${ratio.toFixed(2)}; peak ${mb(median(b.map((x) => x.rssMB)))} / ${mb(median(g.map((x) => x.rssMB)))} MB\n`);
+          process.stdout.write(`${size} ${label(bare)} ${mode}: bare ${ms(median(b.map((x) => x.ms)))} ms, guarded ${ms(median(g.map((x) => x.ms)))} ms, ratio ${ratio.toFixed(2)}${r ? `; rules on ${ms(median(r.map((x) => x.ms)))} ms (${(median(r.map((x) => x.ms)) / median(g.map((x) => x.ms))).toFixed(2)} of rules off)` : ''}; peak ${mb(median(b.map((x) => x.rssMB)))} / ${mb(median(g.map((x) => x.rssMB)))} MB\n`);
         }
         rmSync(join(work, `${size}`, pm), { recursive: true, force: true });
       }
@@ -192,14 +245,29 @@ for (const size of SIZES) {
     installed.set(size, true);
   }
   lines.push('');
+  const ruled = results.filter((x) => x.size === size && x.rules);
+  if (ruled.length > 0) {
+    lines.push(`#### Trust rules on and off, ${size.toLocaleString('en-US')} packages`, '');
+    lines.push('Rules off: the guarded project above (the default policy: registry signatures, scripts, provenance no-downgrade). Rules on: the same plus provenance required of every package (`@bench/*`, the test Sigstore\'s trusted root), `cooldown.minimumReleaseAge: "3d"` (every version was published months ago) and `advisories.osv` with a bundle of 100,000 records naming none of the graph\'s packages. The three projects ran in the same rounds, the order rotating; the rules-on project only in the first rounds of a cell (the rounds column); every time and ratio here is over those rounds only.', '');
+    lines.push('| package manager | mode | rounds | bare ms, median | rules off ms | rules on ms | off/bare | on/bare | on/off | peak MB off → on |');
+    lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of ruled) {
+      // Ratios over the rounds the rules-on project ran in (the same rounds for all three).
+      const n = r.rules.length;
+      const [b, g, o] = [r.bare.slice(0, n), r.guarded.slice(0, n), r.rules].map((xs) => median(xs.map((x) => x.ms)));
+      const mode = typeof modeLabel[r.mode] === 'string' ? modeLabel[r.mode] : modeLabel[r.mode][r.kind];
+      lines.push(`| ${r.label} | ${mode} | ${r.rules.length} | ${ms(b)} | ${ms(g)} | ${ms(o)} | ${(g / b).toFixed(2)} | **${(o / b).toFixed(2)}** | ${(o / g).toFixed(2)} | ${mb(median(r.guarded.map((x) => x.rssMB)))} → ${mb(median(r.rules.map((x) => x.rssMB)))} |`);
+    }
+    lines.push('');
+  }
 }
 const body = [
   '## Installs: bare vs guarded',
   '',
-  `\`node bench/install.mjs\` (measured ${today()}). Synthetic graph (seed ${SEED}: layered depth, ~15 % scoped names, ~20 % of names in two majors, ~3 % with a postinstall, all signed) served by the test registry on 127.0.0.1.`,
+  `\`node bench/install.mjs\` (measured ${today()}). Synthetic graph (seed ${SEED}: layered depth, ~20 % of names in two majors, ~3 % with a postinstall, all signed, every name moved into the scope \`@bench\` and every version with a test-Sigstore provenance bundle) served by the test registry on 127.0.0.1.`,
   `Bare: the package manager alone (npm with \`ignore-scripts=true\` in .npmrc, as after \`portcullis init npm\`; pnpm with \`strict-dep-builds=false\`, which the pnpmfile also sets). Guarded: the same command with Portcullis set up as a user does (\`portcullis init pnpm\` / \`portcullis init yarn\`; \`portcullis-npm\` for npm), policy allowing no builds. Both skip the same builds.`,
   '**cold**: no lockfile, no node_modules, empty store/caches (and empty Portcullis metadata cache); **warm**: the same install again, nothing changed; **frozen**: node_modules removed, lockfile and caches full.',
-  `Rounds per cell in the table (bare and guarded alternating in every round; 3,000-package cold and frozen installs take one round each to keep the whole bench under 20 minutes: a single round is a spot value, not a median). Ratio = guarded median / bare median. Peak memory: ${memoryMethod}, medians.`,
+  `Rounds per cell in the table (bare and guarded alternating in every round, or the three projects rotating where rules on/off are measured; 3,000-package cold and frozen installs take one round each to keep the whole bench under 20 minutes: a single round is a spot value, not a median). Ratio = guarded median / bare median. Peak memory: ${memoryMethod}, medians.`,
   `Machine: ${machine()}. ${[...versions.values()].join(', ')} (pnpm 11 and npm 12 on Node 24, which they require; the rest, and \`portcullis-npm\` in front of npm 11, on the Node above).`,
   '',
   ...lines,

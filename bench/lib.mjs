@@ -209,3 +209,41 @@ export async function rotate(runs, fns) {
   }
   return out;
 }
+
+/**
+ * A graph of the test registry's generator (`syntheticGraph(...)`) with every package moved into one scope (`array-lite` →
+ * `@bench/array-lite`, `@acme/url-kit` → `@bench/acme-url-kit`, dependencies renamed alike) and a provenance spec
+ * on every version (one repository per name), so that the policy can require provenance of all of them with one
+ * `@bench/*` entry, or by listing every name.
+ */
+export function provenancedGraph(graph, scope = 'bench') {
+  const rename = (name) => `@${scope}/${name.replace(/^@/, '').replace('/', '-')}`;
+  const renamed = new Map();
+  for (const spec of graph.packages) {
+    if (renamed.has(spec.name)) continue;
+    const to = rename(spec.name);
+    if ([...renamed.values()].includes(to)) throw new Error(`two names become ${to}`);
+    renamed.set(spec.name, to);
+  }
+  const renameAll = (deps) => (deps ? Object.fromEntries(Object.entries(deps).map(([name, range]) => [renamed.get(name) ?? rename(name), range])) : deps);
+  const ids = new Map();
+  const withProvenance = graph.packages.map((spec) => {
+    const name = renamed.get(spec.name);
+    if (!ids.has(name)) ids.set(name, ids.size + 1);
+    return {
+      ...spec,
+      name,
+      ...(spec.dependencies ? { dependencies: renameAll(spec.dependencies) } : {}),
+      provenance: {
+        repository: `github.com/bench/${name.slice(scope.length + 2)}`,
+        repositoryId: String(100_000 + ids.get(name)),
+        ownerId: '4242',
+        workflow: '.github/workflows/release.yml',
+        ref: `refs/tags/v${spec.version}`,
+        trigger: 'push',
+        runnerEnvironment: 'github-hosted',
+      },
+    };
+  });
+  return { packages: withProvenance, dependencies: renameAll(graph.dependencies), names: [...ids.keys()] };
+}

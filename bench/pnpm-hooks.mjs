@@ -7,7 +7,7 @@
 // updates the pnpm-hooks section of docs/benchmarks.md.
 //
 //   node bench/pnpm-hooks.mjs [--packages 1000] [--runs 3] [--pnpm 12,11,10] [--modes warm,frozen,cold]
-//                             [--all-variants 12] [--short-modes warm,frozen] [--no-write]
+//                             [--all-variants 12] [--every-mode 12] [--short-modes warm,frozen] [--no-write]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ const MODES = args.list('--modes', ['warm', 'frozen', 'cold']);
 // only in `--short-modes` (their cold installs are the slowest rows of the whole bench).
 const ALL_VARIANTS = args.list('--all-variants', ['12']).map(Number);
 const SHORT_MODES = args.list('--short-modes', ['warm', 'frozen']);
+// pnpm majors measured in every mode of `--modes` (default: those of `--all-variants`); the others in `--short-modes` only.
+const EVERY_MODE = args.list('--every-mode', ALL_VARIANTS.map(String)).map(Number);
 const WRITE = !args.flag('--no-write');
 const SEED = 2026;
 const TARGET = 1.05;
@@ -98,7 +100,7 @@ try {
     for (const variant of variants) projects.push(await createProject(join(work, `${major}`, variant[0]), major, registry, graph.dependencies, variant));
     // warm and frozen need a lockfile and full caches.
     for (const p of projects) await timed(p, 'cold');
-    for (const mode of MODES.filter((m) => ALL_VARIANTS.includes(major) || SHORT_MODES.includes(m))) {
+    for (const mode of MODES.filter((m) => EVERY_MODE.includes(major) || SHORT_MODES.includes(m))) {
       const times = await rotate(RUNS, projects.map((p) => () => timed(p, mode)));
       const byName = Object.fromEntries(projects.map((p, i) => [p.name, times[i]]));
       rows.push({ version: projects[0].tool.version, mode, variants, byName });

@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, expectExit, importTsModules, loadTestRegistry, machine, mb, median, memoryMethod, ms, parseArgs, requireBuilt, root, rotate, run, spread, today, tool, writeSection } from './lib.mjs';
+import { CLI, expectExit, importTsModules, provenancedGraph, loadTestRegistry, machine, mb, median, memoryMethod, ms, parseArgs, requireBuilt, root, rotate, run, spread, today, tool, writeSection } from './lib.mjs';
 
 const args = parseArgs();
 const QUICK = args.flag('--quick');
@@ -31,45 +31,6 @@ const SCOPE = 'bench';
 
 const started = Date.now();
 const parts = [];
-
-/**
- * A graph of the test registry's generator with every package moved into one scope (`array-lite` →
- * `@bench/array-lite`, `@acme/url-kit` → `@bench/acme-url-kit`, dependencies renamed alike) and a provenance spec
- * on every version (one repository per name), so that the policy can require provenance of all of them with one
- * `@bench/*` entry, or by listing every name.
- */
-function provenancedGraph(syntheticGraph, packages) {
-  const graph = syntheticGraph({ packages, seed: SEED });
-  const rename = (name) => `@${SCOPE}/${name.replace(/^@/, '').replace('/', '-')}`;
-  const renamed = new Map();
-  for (const spec of graph.packages) {
-    if (renamed.has(spec.name)) continue;
-    const to = rename(spec.name);
-    if ([...renamed.values()].includes(to)) throw new Error(`two names become ${to}`);
-    renamed.set(spec.name, to);
-  }
-  const renameAll = (deps) => (deps ? Object.fromEntries(Object.entries(deps).map(([name, range]) => [renamed.get(name) ?? rename(name), range])) : deps);
-  const ids = new Map();
-  const withProvenance = graph.packages.map((spec) => {
-    const name = renamed.get(spec.name);
-    if (!ids.has(name)) ids.set(name, ids.size + 1);
-    return {
-      ...spec,
-      name,
-      ...(spec.dependencies ? { dependencies: renameAll(spec.dependencies) } : {}),
-      provenance: {
-        repository: `github.com/bench/${name.slice(SCOPE.length + 2)}`,
-        repositoryId: String(100_000 + ids.get(name)),
-        ownerId: '4242',
-        workflow: '.github/workflows/release.yml',
-        ref: `refs/tags/v${spec.version}`,
-        trigger: 'push',
-        runnerEnvironment: 'github-hosted',
-      },
-    };
-  });
-  return { packages: withProvenance, dependencies: renameAll(graph.dependencies), names: [...ids.keys()] };
-}
 
 /** Requests of the test registry's log by kind. */
 function countRequests(log) {
@@ -88,7 +49,7 @@ const describeRequests = (c) => (c.packuments + c.tarballs + c.attestations + c.
 async function checkPart() {
   requireBuilt(CLI);
   const { startRegistry, syntheticGraph, testTrustedRoot } = await loadTestRegistry();
-  const graph = provenancedGraph(syntheticGraph, PACKAGES);
+  const graph = provenancedGraph(syntheticGraph({ packages: PACKAGES, seed: SEED }), SCOPE);
   const registry = await startRegistry({ packages: graph.packages });
   const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-provenance-'));
   try {

@@ -1,46 +1,49 @@
 #!/usr/bin/env node
-// `pnpm bench`: every benchmark in one go (after `pnpm run build`), each section of docs/benchmarks.md
+// `pnpm bench`: the install benchmarks of issue 17 in one go (after `pnpm run build`), sized to finish in under
+// 20 minutes on 2 cores: bare vs guarded installs of the six package managers (cold, warm, frozen; 1,000 and
+// 3,000 packages; trust rules on and off at 1,000), the pnpm no-op control (what any pnpmfile costs pnpm), `check`
+// vs `pnpm audit signatures`, and `portcullis-npm` with nothing to do. Each section of docs/benchmarks.md is
 // rewritten by its script, then a summary section with the machine, the versions and the wall times.
-// Sized to finish in under 20 minutes on 2 cores; extra arguments go to every script as-is
-// (e.g. `node bench/run.mjs --no-write`).
 //
-// `--quick`: a pass of about 3 minutes to see whether something moved, not numbers to publish: fewer
-// rounds, 1,000 packages at most, a subset (the install rows of pnpm 12, Yarn and npm 11 warm and frozen);
-// it writes nothing to docs/benchmarks.md.
+// `--all`: also the component benchmarks (signature throughput, the `check` scaling curve, provenance bundles per
+// second, cooldown, the OSV index, the Verdaccio plugin) and every pnpm hook alone: about twice as long.
+// `--quick`: a pass of about 3 minutes to see whether something moved, not numbers to publish (500 packages, pnpm 12,
+// Yarn and npm 11 warm and frozen, two rounds); it writes nothing to docs/benchmarks.md.
+// Extra arguments go to every script as-is (e.g. `node bench/run.mjs --no-write`).
 //
-//   node bench/run.mjs [--quick] [--only signatures,check,audit,install,npm-wrapper,provenance,cooldown,advisories,verdaccio,pnpm-hooks] [--no-write]
+//   node bench/run.mjs [--all | --quick] [--only install,pnpm-hooks,audit,npm-wrapper,signatures,check,provenance,cooldown,advisories,verdaccio] [--no-write]
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { machine, parseArgs, root, today, tool, writeSection } from './lib.mjs';
 
 const args = parseArgs();
 const QUICK = args.flag('--quick');
+const ALL_BENCHES = args.flag('--all') && !QUICK;
 const WRITE = !args.flag('--no-write') && !QUICK;
-const fullSteps = [
+const INSTALL_ROUNDS = '1000:warm=4,frozen=3,cold=2;3000:warm=2,frozen=1,cold=1';
+const installSteps = [
+  ['install', 'bare vs guarded installs, six package managers, 1,000 and 3,000 packages; trust rules on and off at 1,000', ['--sizes', '1000,3000', '--rounds', INSTALL_ROUNDS, '--rules-sizes', '1000', '--rules-rounds', 'warm=3,frozen=2,cold=1']],
+  ALL_BENCHES
+    ? ['pnpm-hooks', 'what each pnpmfile hook costs pnpm 10/11/12, against a no-op control, 1,000 packages', ['--packages', '1000', '--runs', '3', '--short-modes', 'warm,frozen']]
+    : ['pnpm-hooks', 'pnpm 10/11/12 with no pnpmfile, an empty one (the no-op control), four no-op hooks and Portcullis, 1,000 packages', ['--packages', '1000', '--runs', '3', '--all-variants', 'none', '--every-mode', '12', '--short-modes', 'warm,frozen']],
+  ['audit', '`portcullis check` vs `pnpm audit signatures`, 3,000 packages', ['--packages', '3000', '--runs', '3', '--pnpm', '12,11']],
+  ['npm-wrapper', '`portcullis-npm install` with nothing to do, 200 packages', ['--runs', '7']],
+];
+const componentSteps = [
   ['signatures', 'signature verification throughput', []],
   ['check', '`portcullis check` scaling curve, 100 → 5,000 packages', ['--sizes', '100,300,1000,3000,5000', '--runs', '3']],
-  ['audit', '`portcullis check` vs `pnpm audit signatures`, 3,000 packages', ['--packages', '3000', '--runs', '5', '--pnpm', '12,11']],
-  ['install', 'bare vs guarded installs, six package managers, 1,000 and 3,000 packages', ['--sizes', '1000,3000']],
-  ['pnpm-hooks', 'what each pnpmfile hook costs pnpm 10/11/12, against a no-op control, 1,000 packages', ['--packages', '1000', '--runs', '3', '--short-modes', 'warm,frozen']],
-  ['npm-wrapper', '`portcullis-npm install` with nothing to do, 200 packages', ['--runs', '7']],
   ['provenance', '`check` with provenance required, 1,000 packages; bundles verified per second', ['--packages', '1000', '--runs', '3', '--rounds', '7']],
   ['cooldown', '`check` with a cooldown, 1,000 and 3,000 packages', ['--sizes', '1000,3000', '--runs', '3']],
   ['advisories', 'the OSV index: build and load, 200,000 records; lookups per second', ['--records', '200000', '--runs', '3']],
   ['verdaccio', 'the Verdaccio plugin: filter and sign 3,000 versions; request cost with and without it', ['--versions', '3000', '--runs', '5', '--requests', '30']],
 ];
 const quickSteps = [
-  ['signatures', 'signature verification throughput', ['--rounds', '3', '--per-round', '5000']],
-  ['check', '`portcullis check`, 1,000 packages', ['--sizes', '1000', '--runs', '2']],
-  ['audit', '`portcullis check` vs `pnpm audit signatures` (pnpm 12), 1,000 packages', ['--packages', '1000', '--runs', '2', '--pnpm', '12']],
-  ['install', 'bare vs guarded warm and frozen installs, pnpm 12, Yarn, npm 11, 1,000 packages', ['--sizes', '1000', '--pms', 'pnpm12,yarn,npm11', '--modes', 'warm,frozen', '--runs', '3']],
-  ['pnpm-hooks', 'pnpm 12 hooks against the no-op control, warm, 1,000 packages', ['--packages', '1000', '--runs', '2', '--pnpm', '12', '--modes', 'warm']],
-  ['npm-wrapper', '`portcullis-npm install` with nothing to do, 200 packages', ['--runs', '5']],
-  ['provenance', '`check` with provenance required (quick)', ['--quick']],
-  ['cooldown', '`check` with a cooldown (quick)', ['--quick']],
-  ['advisories', 'the OSV index, 20,000 records', ['--records', '20000', '--runs', '3', '--lookups', '20000']],
-  ['verdaccio', 'the Verdaccio plugin (quick)', ['--quick']],
+  ['install', 'bare vs guarded warm and frozen installs, pnpm 12, Yarn, npm 11, 500 packages', ['--sizes', '500', '--pms', 'pnpm12,yarn,npm11', '--modes', 'warm,frozen', '--runs', '2', '--rules-sizes', 'none']],
+  ['pnpm-hooks', 'pnpm 12 against the no-op control, warm, 500 packages', ['--packages', '500', '--runs', '2', '--pnpm', '12', '--modes', 'warm', '--all-variants', 'none', '--every-mode', 'none']],
+  ['audit', '`portcullis check` vs `pnpm audit signatures` (pnpm 12), 500 packages', ['--packages', '500', '--runs', '2', '--pnpm', '12']],
+  ['npm-wrapper', '`portcullis-npm install` with nothing to do, 200 packages', ['--runs', '3']],
 ];
-const allSteps = QUICK ? quickSteps : fullSteps;
+const allSteps = QUICK ? quickSteps : ALL_BENCHES ? [...installSteps, ...componentSteps] : installSteps;
 const ALL = allSteps.length;
 const steps = allSteps.filter(([name]) => args.list('--only', null)?.includes(name) ?? true);
 
@@ -62,7 +65,7 @@ const versions = [tool('pnpm', 10), tool('pnpm', 11), tool('pnpm', 12), tool('ya
 const body = [
   '## This run',
   '',
-  `\`pnpm bench\` (= \`pnpm run build && node bench/run.mjs\`), ${today()}. Machine: ${machine()}. Package managers available: ${versions}.`,
+  `\`pnpm bench${ALL_BENCHES ? ' --all' : ''}\` (= \`pnpm run build && node bench/run.mjs${ALL_BENCHES ? ' --all' : ''}\`), ${today()}${ALL_BENCHES ? '' : ': the install benchmarks; the component benchmarks (`--all`) keep the date of their own run'}. Machine: ${machine()}. Package managers available: ${versions}.`,
   '',
   '| script | what | wall time | result |',
   '|---|---|---:|---|',

@@ -5,13 +5,13 @@
  * through `portcullis check`. Fixtures (`provenanceSet`): acme-widget 1.0.0/1.1.0 built by github.com/acme/widget,
  * 1.2.0 without provenance (a downgrade), 1.3.0 built by github.com/evil/widget; lines 0.9 and 2 never had any.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acmeWidgetProvenance, provenanceSet, staleTrustedRoot, startRegistry, testTrustedRoot, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allDrivers, freshCheckout, output, projectFiles, ran, type Driver } from '../src/corpus/drivers.js';
-import { createProject, install, portcullis, portcullisNpm, type Project, type RunResult } from '../src/project.js';
-import { npm } from '../src/toolbox.js';
+import { createProject, install, portcullis, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
+import { npm, pnpm } from '../src/toolbox.js';
 
 let registry: TestRegistry;
 const results: string[] = [];
@@ -80,6 +80,36 @@ describe('portcullis check', () => {
     expect(check.code).toBe(0);
     const old = await checkWith({ 'acme-widget': '0.9.1' }, {});
     expect(old.findings, output(old.check)).toEqual([]);
+  });
+
+  it('a pnpm 12 tree: the downgrade is found from the release line pnpm 12 kept in its cache, without fetching the packument; with that cache gone, fetched', async () => {
+    // Installed by pnpm 12 while the policy did not ask; then the default policy (noDowngrade on) checks the tree.
+    project = createProject('pnpm', registry.url, { 'acme-widget': '1.2.0' }, { policy: policyWith({ noDowngrade: false }) });
+    writeRoots(project);
+    const cacheDir = join(project.home, 'pnpm-cache');
+    const pnpm12 = pnpm(12);
+    const installed = await run(pnpm12.command, [...pnpm12.args, 'install', '--ignore-scripts', `--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${cacheDir}`], { cwd: project.dir, env: project.env });
+    expect(installed.code, output(installed)).toBe(0);
+    writePolicy(project, policyWith({}));
+    const checkNow = async () => {
+      const from = registry.requests.length;
+      const check = await portcullis(project, ['check', '--format', 'json'], { pnpm_config_cache_dir: cacheDir });
+      const findings = (JSON.parse(check.stdout || '{"findings":[]}') as { findings: Array<{ package: string; version: string; code: string }> }).findings;
+      return { check, findings, asked: registry.requests.slice(from).map((r) => r.path) };
+    };
+    const kept = await checkNow();
+    expect(kept.findings.map((f) => [f.package, f.version, f.code]), output(kept.check)).toEqual([['acme-widget', '1.2.0', 'PROVENANCE_DOWNGRADE']]);
+    expect(kept.check.code).toBe(1);
+    // The bundles are fetched and verified; the packument is not (pnpm 12 kept it).
+    expect(kept.asked.filter((path) => !path.includes('/-/npm/v1/attestations/'))).toEqual([]);
+    expect(kept.asked.length).toBeGreaterThan(0);
+
+    // Without pnpm's cache (and with Portcullis' own emptied): the same finding, from a fetched packument.
+    rmSync(cacheDir, { recursive: true, force: true });
+    rmSync(join(project.home, 'portcullis-cache'), { recursive: true, force: true });
+    const fetched = await checkNow();
+    expect(fetched.findings.map((f) => [f.package, f.version, f.code]), output(fetched.check)).toEqual([['acme-widget', '1.2.0', 'PROVENANCE_DOWNGRADE']]);
+    expect(fetched.asked).toContain('/acme-widget');
   });
 
   it.each(REFUSALS)('$label → $code', async ({ dependency, provenance, root, code, also, exit }) => {

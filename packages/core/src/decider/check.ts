@@ -5,7 +5,10 @@ import type { Env } from '../env.js';
 import { findProjectLockfile, readLockfile } from '../lockfile/index.js';
 import { installedManifestReader } from '../layouts/installed.js';
 import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../model.js';
-import { defaultPnpmCacheDirs, pnpmCachedMetadata } from '../layouts/pnpm-metadata-cache.js';
+import { defaultPnpmCacheDirs, pnpmCached } from '../layouts/pnpm-metadata-cache.js';
+import { noDowngradeApplies } from '../policy/provenance.js';
+import type { Packument } from '../registry/packument.js';
+import { earlierInLine } from './provenance.js';
 import { pnpmWorkspaceSettings } from '../setup/pnpm.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { loadNpmConfig } from '../registry/npmrc.js';
@@ -112,12 +115,35 @@ export async function runCheck(start: string, options: CheckOptions = {}): Promi
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
   });
   // A pnpm project: pnpm 12 kept the registry's documents (signatures included) in its own cache; reading them
-  // there saves fetching each packument (they are only supplied, and verified like any registry document).
+  // there saves fetching each packument (they are only supplied, and verified like any registry document). The
+  // provenance downgrade check reads a version's release line there too (the attestation claims of earlier versions).
   const pnpmCaches = project.lockfile.kind === 'pnpm' ? pnpmCacheDirsOf(project.dir, env) : [];
-  const supplied = pnpmCaches.length > 0 ? (pkg: PackageNode) => (pkg.source === 'registry' && pkg.registry !== undefined ? pnpmCachedMetadata(pnpmCaches, pkg.registry, pkg.name, pkg.version, pkg.integrity) : undefined) : undefined;
+  const fromRegistry = (pkg: PackageNode): pkg is PackageNode & { registry: string } => pkg.source === 'registry' && pkg.registry !== undefined;
+  const cached = (pkg: PackageNode & { registry: string }, withPast: boolean) =>
+    pnpmCached(pnpmCaches, pkg.registry, pkg.name, pkg.version, pkg.integrity, withPast ? (candidate) => earlierInLine(candidate, pkg.version) : undefined);
+  // Each file is read once: the release line found while supplying a version's metadata waits for the downgrade check.
+  const pasts = new Map<string, Packument>();
+  const supplied =
+    pnpmCaches.length > 0
+      ? (pkg: PackageNode) => {
+          if (!fromRegistry(pkg)) return undefined;
+          const found = cached(pkg, noDowngradeApplies(policy, pkg.name, pkg.version));
+          if (found?.past !== undefined) pasts.set(pkg.id, found.past);
+          return found?.metadata;
+        }
+      : undefined;
+  const suppliedPackument =
+    pnpmCaches.length > 0
+      ? (pkg: PackageNode) => {
+          const kept = pasts.get(pkg.id);
+          pasts.delete(pkg.id);
+          return kept ?? (fromRegistry(pkg) ? cached(pkg, true)?.past : undefined);
+        }
+      : undefined;
   const verdict = await gate.judge(project.lockfile.packages, {
     readInstalled: installedManifestReader(project.lockfile, project.dir),
     ...(supplied ? { supplied } : {}),
+    ...(suppliedPackument ? { suppliedPackument } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const locations = new Map<string, SourceLocation>();

@@ -17,7 +17,7 @@ import { defaultCacheDir } from '../cache/metadata.js';
 import { defaultStateDir, memoSecret, VerifiedVersions } from '../cache/verified-versions.js';
 import { createRegistryClient } from '../registry/client.js';
 import type { RegistryConfig } from '../registry/config.js';
-import type { PackumentVersion } from '../registry/packument.js';
+import type { Packument, PackumentVersion } from '../registry/packument.js';
 import { createKeyring, refreshKeys, type Keyring } from '../signatures/keyring.js';
 import { describeSignatureStripping } from '../signatures/mirror.js';
 import type { InstalledManifestReader } from '../layouts/installed.js';
@@ -77,6 +77,8 @@ export interface DecisionInputs {
   readInstalled?: InstalledManifestReader;
   /** Registry metadata the package manager already handed over for some versions (see GatherOptions.supplied). */
   supplied?: (pkg: PackageNode) => PackumentVersion | undefined;
+  /** A packument the package manager kept, with at least every earlier version of the package's release line (see ProvenanceGatherOptions.supplied). */
+  suppliedPackument?: (pkg: PackageNode) => Packument | undefined;
   /** Told how many packages have their evidence gathered (see GatherOptions.onProgress). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -176,6 +178,7 @@ export function createDecider(options: DecideOptions): Decider {
           skip: (pkg) => unavailable.has(pkg.id) || (pkg.inBundle === true && gathered.evidence.notBundled?.has(pkg.id) !== true),
           memo: provenanceMemo,
           wantsFull,
+          ...(inputs.suppliedPackument ? { supplied: inputs.suppliedPackument } : {}),
         },
         // The embedded root's id needs no parsing: a run answered from the memo never builds the trust.
         () => (rootFile !== null ? trustOf().id : defaultTrustId()),

@@ -18,7 +18,7 @@ import type { Policy } from '../policy/types.js';
 import { defaultCacheDir } from '../cache/metadata.js';
 import { createRegistryClient } from '../registry/client.js';
 import type { RegistryConfig } from '../registry/config.js';
-import type { PackumentVersion } from '../registry/packument.js';
+import type { Packument, PackumentVersion } from '../registry/packument.js';
 import { forSurface, skippedNotice, type Surface } from '../report/notices.js';
 import type { CheckResult } from '../report/result.js';
 import { consequenceOf, idsWhere, type Purpose } from './consequence.js';
@@ -68,6 +68,8 @@ export interface JudgeInputs {
   readInstalled?: InstalledManifestReader;
   /** Registry metadata the package manager already handed over for some versions (verified all the same). */
   supplied?: (pkg: PackageNode) => PackumentVersion | undefined;
+  /** A packument the package manager kept, with at least every earlier version of the package's release line (the provenance downgrade check reads it). */
+  suppliedPackument?: (pkg: PackageNode) => Packument | undefined;
   /**
    * A part of an install, judged early (pnpm's readPackage batches): only what must stop the install counts;
    * strict mode and the skipped-scripts notice wait for the whole graph, and nothing is remembered yet.
@@ -383,6 +385,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       const decision = await decider.decide(packages, {
         ...(inputs.readInstalled ? { readInstalled: inputs.readInstalled } : {}),
         ...(inputs.supplied ? { supplied: inputs.supplied } : {}),
+        ...(inputs.suppliedPackument ? { suppliedPackument: inputs.suppliedPackument } : {}),
         ...(inputs.onProgress ? { onProgress: inputs.onProgress } : {}),
       });
       if (inputs.partial !== true) decider.save();

@@ -9,7 +9,7 @@ import type { Packument, PackumentVersion } from '../registry/packument.js';
 import type { RegistryClient } from '../registry/client.js';
 import { defaultTrust } from '../provenance/trusted-root.js';
 import { attestationVector } from '../provenance/vectors.fixture.js';
-import { earlierClaims, gatherProvenance, isProvenanceFacts, sameReleaseLine, type ProvenanceFacts } from './provenance.js';
+import { earlierClaims, earlierInLine, gatherProvenance, isProvenanceFacts, sameReleaseLine, type ProvenanceFacts } from './provenance.js';
 
 const REGISTRY = 'https://registry.npmjs.org/';
 // The real sigstore@1.0.0 provenance (github.com/sigstore/sigstore-js), and versions around it on its line.
@@ -43,8 +43,8 @@ function fakeClient(doc: Packument, attestations: Record<string, unknown>, faili
 const node = (version: string, integrity: string): PackageNode => ({ id: `sigstore@${version}`, name: 'sigstore', version, integrity, source: 'registry', registry: REGISTRY, aliases: [], paths: [`node_modules/sigstore`], dependents: ['.'] });
 const policy = (json: object = {}) => parsePolicy(JSON.stringify(json), '/p/portcullis.json');
 
-function gather(pkg: PackageNode, client: RegistryClient, json: object = {}, memo?: AuthenticatedMemo<ProvenanceFacts>) {
-  return gatherProvenance([pkg], { policy: policy(json), client, trust: defaultTrust, integrityOf: (p) => p.integrity, skip: () => false, ...(memo ? { memo } : {}) }, () => defaultTrust().id);
+function gather(pkg: PackageNode, client: RegistryClient, json: object = {}, memo?: AuthenticatedMemo<ProvenanceFacts>, more: { supplied?: (pkg: PackageNode) => Packument | undefined; wantsFull?: (pkg: PackageNode) => boolean } = {}) {
+  return gatherProvenance([pkg], { policy: policy(json), client, trust: defaultTrust, integrityOf: (p) => p.integrity, skip: () => false, ...(memo ? { memo } : {}), ...more }, () => defaultTrust().id);
 }
 
 describe('release lines', () => {
@@ -59,6 +59,17 @@ describe('release lines', () => {
     const doc = packument([entry('0.9.0', true), entry('1.0.0', true), entry('1.0.1', false), entry('1.1.0', true), entry('1.2.0', false), entry('2.0.0', true)]);
     expect(earlierClaims(doc, '1.2.0')).toEqual(['1.1.0', '1.0.0']);
     expect(earlierClaims(doc, '1.0.0')).toEqual([]);
+  });
+
+  it('earlier in the line: lower, same line, valid versions only', () => {
+    expect(earlierInLine('1.1.0', '1.2.0')).toBe(true);
+    expect(earlierInLine('1.2.0', '1.2.0')).toBe(false);
+    expect(earlierInLine('1.3.0', '1.2.0')).toBe(false);
+    expect(earlierInLine('0.9.0', '1.2.0')).toBe(false);
+    expect(earlierInLine('0.4.0', '0.4.1')).toBe(true);
+    expect(earlierInLine('0.3.9', '0.4.1')).toBe(false);
+    expect(earlierInLine('not-a-version', '1.2.0')).toBe(false);
+    expect(earlierInLine('1.0.0', 'not-a-version')).toBe(false);
   });
 });
 
@@ -86,6 +97,29 @@ describe('gatherProvenance', () => {
     const none = await gather(node('1.1.0', 'sha512-eA=='), clean.client);
     expect(none.downgrades.size + none.provenance.size + none.unavailable.size).toBe(0);
     expect(clean.asked).toEqual(['packument']);
+  });
+
+  it('reads the release line from a packument the package manager kept, instead of fetching one; the bundles are still verified', async () => {
+    const kept = packument([entry('1.0.0', true, real.integrity)]);
+    const { client, asked } = fakeClient(packument([entry('1.0.1', false)]), { '1.0.0': real.document });
+    const seen: string[] = [];
+    const supplied = (pkg: PackageNode) => (seen.push(pkg.id), kept);
+    const out = await gather(node('1.0.1', 'sha512-bm90LXJlYWw='), client, {}, undefined, { supplied });
+    expect(seen).toEqual(['sigstore@1.0.1']);
+    expect(out.downgrades.get('sigstore@1.0.1')).toEqual({ earlier: '1.0.0', repository: 'github.com/sigstore/sigstore-js', now: 'none' });
+    expect(asked.sort()).toEqual(['attestations 1.0.0', 'attestations 1.0.1']);
+
+    // Nothing kept: the packument is fetched as before.
+    const fetched = fakeClient(packument([entry('1.0.0', true, real.integrity), entry('1.0.1', false)]), { '1.0.0': real.document });
+    const fallback = await gather(node('1.0.1', 'sha512-bm90LXJlYWw='), fetched.client, {}, undefined, { supplied: () => undefined });
+    expect(fallback.downgrades.get('sigstore@1.0.1')?.earlier).toBe('1.0.0');
+    expect(fetched.asked).toContain('packument');
+
+    // The cooldown fetches the full document anyway: the line is read from that one, never from the kept one.
+    const full = fakeClient(packument([entry('1.0.0', true, real.integrity), entry('1.0.1', false)]), { '1.0.0': real.document });
+    const once = await gather(node('1.0.1', 'sha512-bm90LXJlYWw='), full.client, {}, undefined, { supplied: () => packument([]), wantsFull: () => true });
+    expect(once.downgrades.get('sigstore@1.0.1')?.earlier).toBe('1.0.0');
+    expect(full.asked).toContain('packument');
   });
 
   it('fails closed: attestations that cannot be fetched make the version undecidable', async () => {

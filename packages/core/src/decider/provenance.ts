@@ -32,6 +32,13 @@ export interface ProvenanceGatherOptions {
   wantsFull?: (pkg: PackageNode) => boolean;
   /** What earlier decisions learnt about versions (authenticated; a published version and its line's past never change). */
   memo?: AuthenticatedMemo<ProvenanceFacts>;
+  /**
+   * A packument the package manager already kept (pnpm 12's cache) holding at least every earlier version of the
+   * package's release line (`earlierInLine`), or undefined: the downgrade check reads the line from it instead of
+   * fetching the packument. Only the registry's attestation claims are read there — which earlier versions are
+   * worth verifying; their bundles are fetched and verified as always.
+   */
+  supplied?: (pkg: PackageNode) => Packument | undefined;
 }
 
 /**
@@ -102,12 +109,16 @@ export function sameReleaseLine(a: string, b: string): boolean {
   return x.major === y.major && (x.major !== 0 || x.minor === y.minor);
 }
 
+/** Whether `candidate` is an earlier version of `version`'s release line. */
+export function earlierInLine(candidate: string, version: string): boolean {
+  return semver.valid(candidate) !== null && semver.valid(version) !== null && sameReleaseLine(candidate, version) && semver.lt(candidate, version);
+}
+
 /** Earlier versions of `version`'s release line whose registry entry claims attestations, newest first. */
 export function earlierClaims(packument: Packument, version: string): string[] {
   const out: string[] = [];
   for (const [candidate, entry] of packument.versions) {
-    if (entry.dist.attestations === undefined || semver.valid(candidate) === null || semver.valid(version) === null) continue;
-    if (sameReleaseLine(candidate, version) && semver.lt(candidate, version)) out.push(candidate);
+    if (entry.dist.attestations !== undefined && earlierInLine(candidate, version)) out.push(candidate);
   }
   return out.sort((a, b) => semver.rcompare(a, b));
 }
@@ -193,12 +204,16 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
       let current: ProvenanceEvidence | undefined;
       if (required) current = await verify(pkg.name, pkg.version, registry, integrity);
       if (downgradeCheck) {
-        let packument: Packument;
-        try {
-          packument = await options.client.getPackument(pkg.name, { registry, ...(options.wantsFull?.(pkg) ? { full: true } : {}) });
-        } catch (error) {
-          unavailable.set(pkg.id, `cannot tell whether it is a provenance downgrade: ${reasonOf(error)}`);
-          return;
+        const full = options.wantsFull?.(pkg) === true;
+        // The cooldown fetches the full document anyway: read the line from that one document then.
+        let packument = full ? undefined : options.supplied?.(pkg);
+        if (packument === undefined) {
+          try {
+            packument = await options.client.getPackument(pkg.name, { registry, ...(full ? { full: true } : {}) });
+          } catch (error) {
+            unavailable.set(pkg.id, `cannot tell whether it is a provenance downgrade: ${reasonOf(error)}`);
+            return;
+          }
         }
         const claims = earlierClaims(packument, pkg.version);
         if (claims.length === 0) learnt.d = null;

@@ -3,7 +3,7 @@
  * metadata claim (manifest confusion: the registry may say "no scripts" while the tarball has them).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Lockfile, PackageNode } from '../model.js';
 
@@ -42,16 +42,42 @@ function hashOf(file: string): string | undefined {
   }
 }
 
+/** A regular file's bytes up to `max` (open, fstat, read: no separate exists or stat call); `too-large` beyond. Throws when unreadable. */
+function readBounded(file: string, max: number): Buffer | 'too-large' {
+  const fd = openSync(file, 'r');
+  try {
+    const { size } = fstatSync(fd);
+    if (size > max) return 'too-large';
+    const buffer = Buffer.allocUnsafe(size);
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, buffer, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    // A file that grew while being read is read no further than its size then (as readFileSync would stop at EOF).
+    return read === size ? buffer : buffer.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readCopyAt(projectDir: string, dir: string, pkg: PackageNode): InstalledCopy {
   const absolute = resolve(projectDir, dir);
   // Lockfile paths are hostile input: never read outside the project.
   const rel = relative(projectDir, absolute);
   if (rel.startsWith('..') || rel.startsWith(sep)) return { differs: 'its path leaves the project' };
-  if (!existsSync(absolute)) return { absent: true };
   const file = join(absolute, 'package.json');
+  // The package.json is read first; only when it cannot be read does it matter whether the folder is there at all.
+  let bytes: Buffer | 'too-large';
   try {
-    if (statSync(file).size > MAX_MANIFEST_BYTES) return { differs: 'its package.json is too large to read' };
-    const manifest = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    bytes = readBounded(file, MAX_MANIFEST_BYTES);
+  } catch {
+    return existsSync(absolute) ? { differs: 'it has no readable package.json' } : { absent: true };
+  }
+  if (bytes === 'too-large') return { differs: 'its package.json is too large to read' };
+  try {
+    const manifest = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
     if (manifest === null || typeof manifest !== 'object') return { differs: 'its package.json is not an object' };
     if (manifest.name !== pkg.name || manifest.version !== pkg.version) return { differs: `its package.json names ${String(manifest.name)}@${String(manifest.version)}` };
     const scripts: Record<string, string> = Object.create(null);

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pnpmCachedVersion, registryFolder } from './pnpm-metadata-cache.js';
+import { pnpmCached, pnpmCachedVersion, registryFolder } from './pnpm-metadata-cache.js';
 
 /** A cache file in pnpm 12's layout: first line, header, index, then each version's document. */
 function cacheFile(name: string, docs: Array<Record<string, unknown>>, tamper: (index: { versions: unknown[] }) => void = () => {}): string {
@@ -58,5 +58,44 @@ describe("pnpm 12's metadata cache", () => {
     for (const [what, text] of misses) expect(pnpmCachedVersion(cacheWith(registry, 'left-pad', text), registry, 'left-pad', '1.0.0'), what).toBeUndefined();
     // A name that is not a package name never becomes a path.
     expect(pnpmCachedVersion(cacheWith(registry, 'left-pad', cacheFile('left-pad', [doc('left-pad', '1.0.0')])), registry, '../../left-pad', '1.0.0')).toBeUndefined();
+  });
+
+  it('reads a version’s past from the same file: only the wanted versions, only when the installed integrity is there', () => {
+    const registry = 'http://127.0.0.1:4998/';
+    const line = ['1.0.0', '1.1.0', '1.2.0', '2.0.0'].map((v) => doc('left-pad', v));
+    const dir = cacheWith(registry, 'left-pad', cacheFile('left-pad', line));
+    const earlier = (candidate: string) => candidate.startsWith('1.') && candidate < '1.2.0';
+    const found = pnpmCached([dir], registry, 'left-pad', '1.2.0', 'sha512-1.2.0', earlier);
+    expect(found?.metadata.version).toBe('1.2.0');
+    expect([...(found?.past?.versions.keys() ?? [])]).toEqual(['1.0.0', '1.1.0']);
+    expect(found?.past?.versions.get('1.1.0')?.dist.integrity).toBe('sha512-1.1.0');
+    expect(found?.past?.name).toBe('left-pad');
+    // Not asked: no past.
+    expect(pnpmCached([dir], registry, 'left-pad', '1.2.0', 'sha512-1.2.0')?.past).toBeUndefined();
+    // Another integrity than the one installed: this file says nothing about that version, nor about its past.
+    expect(pnpmCached([dir], registry, 'left-pad', '1.2.0', 'sha512-other', earlier)).toBeUndefined();
+    // A later file in the list is read when the first does not hold the version.
+    const empty = cacheWith(registry, 'left-pad', cacheFile('left-pad', [doc('left-pad', '0.1.0')]));
+    expect([...(pnpmCached([empty, dir], registry, 'left-pad', '1.2.0', 'sha512-1.2.0', earlier)?.past?.versions.keys() ?? [])]).toEqual(['1.0.0', '1.1.0']);
+  });
+
+  it('a past with any wanted entry unreadable is no past (the packument is fetched instead)', () => {
+    const registry = 'http://127.0.0.1:4998/';
+    const line = ['1.0.0', '1.1.0', '1.2.0'].map((v) => doc('left-pad', v));
+    const earlier = (candidate: string) => candidate < '1.2.0';
+    const cases: Array<[string, (index: { versions: unknown[] }) => void]> = [
+      ['a torn earlier document', (index) => (index.versions[0] = ['1.0.0', 0, 7])],
+      ['an earlier entry naming another version', (index) => (index.versions[0] = ['1.0.5', ...(index.versions[0] as unknown[]).slice(1)])],
+      ['a repeated version', (index) => index.versions.push(index.versions[1])],
+      ['an index entry that is not an entry', (index) => index.versions.push('1.0.0')],
+    ];
+    for (const [what, tamper] of cases) {
+      const found = pnpmCached([cacheWith(registry, 'left-pad', cacheFile('left-pad', line, tamper))], registry, 'left-pad', '1.2.0', 'sha512-1.2.0', earlier);
+      expect(found?.metadata.version, what).toBe('1.2.0');
+      expect(found?.past, what).toBeUndefined();
+    }
+    // An unreadable entry that is not wanted does not matter.
+    const later = cacheWith(registry, 'left-pad', cacheFile('left-pad', [...line, doc('left-pad', '1.3.0')], (index) => (index.versions[3] = ['1.3.0', 0, 7])));
+    expect([...(pnpmCached([later], registry, 'left-pad', '1.2.0', 'sha512-1.2.0', earlier)?.past?.versions.keys() ?? [])]).toEqual(['1.0.0', '1.1.0']);
   });
 });

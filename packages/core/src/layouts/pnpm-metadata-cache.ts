@@ -14,7 +14,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import type { Env } from '../env.js';
-import { packumentVersionFromJson, type PackumentVersion } from '../registry/packument.js';
+import { packumentVersionFromJson, type Packument, type PackumentVersion } from '../registry/packument.js';
 import { isValidPackageName } from '../package-name.js';
 
 /** A cached document larger than this is not read (the packument is fetched instead). */
@@ -64,11 +64,16 @@ function parse(bytes: Buffer): unknown {
   }
 }
 
-/**
- * The document pnpm 12 cached for `name@version` from `registry`, or undefined. Never throws. The caller still
- * has the gate verify it (signature, integrity): this only saves a request.
- */
-export function pnpmCachedVersion(cacheDir: string, registry: string, name: string, version: string): unknown {
+/** One package's cache file, its index read: each version's document is parsed only when asked for. */
+interface CachedFile {
+  bytes: Buffer;
+  /** Where the documents start (the end of the index). */
+  base: number;
+  /** The index: version → [offset, length] (validated when read). */
+  versions: unknown[];
+}
+
+function openCached(cacheDir: string, registry: string, name: string): CachedFile | undefined {
   if (!isValidPackageName(name)) return undefined;
   const folder = registryFolder(registry);
   if (folder === undefined) return undefined;
@@ -85,34 +90,98 @@ export function pnpmCachedVersion(cacheDir: string, registry: string, name: stri
   if (typeof index !== 'object' || index === null || (index as { name?: unknown }).name !== name) return undefined;
   const versions = (index as { versions?: unknown }).versions;
   if (!Array.isArray(versions)) return undefined;
-  for (const entry of versions) {
+  return { bytes, base: indexEnd, versions };
+}
+
+/** The document of one index entry, when it is that version's own; undefined for anything else. */
+function documentAt(file: CachedFile, entry: unknown[], name: string, version: string): Record<string, unknown> | undefined {
+  const [, offset, length] = entry;
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (offset as number) < 0 || (length as number) <= 0) return undefined;
+  const start = file.base + (offset as number);
+  const end = start + (length as number);
+  if (end > file.bytes.length) return undefined;
+  const doc = parse(file.bytes.subarray(start, end));
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
+  const { name: docName, version: docVersion } = doc as { name?: unknown; version?: unknown };
+  return docName === name && docVersion === version ? (doc as Record<string, unknown>) : undefined;
+}
+
+function versionIn(file: CachedFile, name: string, version: string): unknown {
+  for (const entry of file.versions) {
     if (!Array.isArray(entry) || entry[0] !== version) continue;
-    const [, offset, length] = entry as unknown[];
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (offset as number) < 0 || (length as number) <= 0) return undefined;
-    const start = indexEnd + (offset as number);
-    const end = start + (length as number);
-    if (end > bytes.length) return undefined;
-    const doc = parse(bytes.subarray(start, end));
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
-    const { name: docName, version: docVersion } = doc as { name?: unknown; version?: unknown };
-    return docName === name && docVersion === version ? doc : undefined;
+    return documentAt(file, entry, name, version);
   }
   return undefined;
 }
 
 /**
- * The version's document from pnpm 12's cache as registry metadata to *supply* to a judgement (verified there like
- * any registry document), when its integrity is the one that is installed; undefined otherwise.
+ * The document pnpm 12 cached for `name@version` from `registry`, or undefined. Never throws. The caller still
+ * has the gate verify it (signature, integrity): this only saves a request.
  */
-export function pnpmCachedMetadata(cacheDirs: readonly string[], registry: string, name: string, version: string, integrity: string | undefined): PackumentVersion | undefined {
+export function pnpmCachedVersion(cacheDir: string, registry: string, name: string, version: string): unknown {
+  const file = openCached(cacheDir, registry, name);
+  return file === undefined ? undefined : versionIn(file, name, version);
+}
+
+/** What pnpm 12's cache holds for one version: its document, and the packument of its past when asked for. */
+export interface PnpmCached {
+  /** The version's registry metadata, only ever *supplied* to a judgement (verified there like any registry document). */
+  metadata: PackumentVersion;
+  /** A packument holding exactly the versions `wanted` accepted (see `pnpmCached`); absent when not asked or not readable. */
+  past?: Packument;
+}
+
+/**
+ * What pnpm 12 cached for `name@version` from `registry`, when the version's document there has the integrity that
+ * is installed; undefined otherwise. Never throws.
+ *
+ * With `wanted`, also a packument of the other versions `wanted` accepts, for a question about the version's past
+ * (the provenance downgrade check: which earlier versions of its release line claim attestations). It comes from the
+ * same file, which holds this version with the installed integrity — a document fetched after this version was
+ * published, so it lists every version published before it, as a fetch would. Every wanted version must read
+ * cleanly: one torn, malformed or unexpected entry, or a repeated version, and `past` is absent (the caller
+ * fetches the packument as before).
+ */
+export function pnpmCached(
+  cacheDirs: readonly string[],
+  registry: string,
+  name: string,
+  version: string,
+  integrity: string | undefined,
+  wanted?: (candidate: string) => boolean,
+): PnpmCached | undefined {
   if (integrity === undefined) return undefined;
   for (const dir of cacheDirs) {
-    const doc = pnpmCachedVersion(dir, registry, name, version);
+    const file = openCached(dir, registry, name);
+    if (file === undefined) continue;
+    const doc = versionIn(file, name, version);
     if (doc === undefined) continue;
-    const parsed = packumentVersionFromJson(doc, name, version);
-    if (typeof parsed !== 'string' && parsed.dist.integrity === integrity) return parsed;
+    const metadata = packumentVersionFromJson(doc, name, version);
+    if (typeof metadata === 'string' || metadata.dist.integrity !== integrity) continue;
+    const past = wanted === undefined ? undefined : pastIn(file, name, version, wanted);
+    return { metadata, ...(past !== undefined ? { past } : {}) };
   }
   return undefined;
+}
+
+function pastIn(file: CachedFile, name: string, version: string, wanted: (candidate: string) => boolean): Packument | undefined {
+  const versions = new Map<string, PackumentVersion>();
+  for (const entry of file.versions) {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string') return undefined;
+    const candidate = entry[0];
+    if (candidate === version || !wanted(candidate)) continue;
+    if (versions.has(candidate)) return undefined;
+    const doc = documentAt(file, entry, name, candidate);
+    const parsed = doc === undefined ? 'unreadable' : packumentVersionFromJson(doc, name, candidate);
+    if (typeof parsed === 'string') return undefined;
+    versions.set(candidate, parsed);
+  }
+  return { kind: 'abbreviated', name, versions, invalidVersions: new Map(), time: new Map() };
+}
+
+/** The version's registry metadata from pnpm 12's cache (see `pnpmCached`), or undefined. */
+export function pnpmCachedMetadata(cacheDirs: readonly string[], registry: string, name: string, version: string, integrity: string | undefined): PackumentVersion | undefined {
+  return pnpmCached(cacheDirs, registry, name, version, integrity)?.metadata;
 }
 
 /**

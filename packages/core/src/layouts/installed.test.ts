@@ -1,0 +1,52 @@
+import { mkdirSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Lockfile, PackageNode } from '../model.js';
+import { installedManifestReader } from './installed.js';
+
+const pkg: PackageNode = { id: 'left-pad@1.0.0', name: 'left-pad', version: '1.0.0', integrity: 'sha512-x', source: 'registry', registry: 'http://127.0.0.1:4998/', aliases: [], paths: ['node_modules/left-pad'], dependents: ['.'] };
+const lockfile = { kind: 'npm', path: 'package-lock.json', packages: [pkg] } as unknown as Lockfile;
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-installed-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+describe('installed copies', () => {
+  it('reads the manifest of the copy that is the package: scripts, binding.gyp and its hash', () => {
+    const dir = project({
+      'node_modules/left-pad/package.json': JSON.stringify({ name: 'left-pad', version: '1.0.0', scripts: { postinstall: 'node x.js', test: 1 }, gypfile: false }),
+      'node_modules/left-pad/binding.gyp': '{}',
+    });
+    const read = installedManifestReader(lockfile, dir);
+    expect(read(pkg)).toEqual({ scripts: { postinstall: 'node x.js' }, bindingGyp: true, gypfile: false, bindingGypHash: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a' });
+    expect(read.at!(pkg, 'node_modules/left-pad')).toHaveProperty('manifest');
+  });
+
+  it('tells a folder that is not there from one that holds something else', () => {
+    const dir = project({
+      'node_modules/other/package.json': JSON.stringify({ name: 'left-pad', version: '2.0.0' }),
+      'node_modules/no-manifest/index.js': '',
+      'node_modules/broken/package.json': '{"name": "left-pad",',
+      'node_modules/array/package.json': 'null',
+      'node_modules/big/package.json': '',
+      'node_modules/folder/package.json/x': '',
+    });
+    truncateSync(join(dir, 'node_modules/big/package.json'), 4 * 1024 * 1024 + 1);
+    const read = installedManifestReader(lockfile, dir);
+    expect(read(pkg)).toBeNull();
+    expect(read.at!(pkg, 'node_modules/missing')).toEqual({ absent: true });
+    expect(read.at!(pkg, 'node_modules/other')).toEqual({ differs: 'its package.json names left-pad@2.0.0' });
+    expect(read.at!(pkg, 'node_modules/no-manifest')).toEqual({ differs: 'it has no readable package.json' });
+    expect(read.at!(pkg, 'node_modules/broken')).toEqual({ differs: 'it has no readable package.json' });
+    expect(read.at!(pkg, 'node_modules/array')).toEqual({ differs: 'its package.json is not an object' });
+    expect(read.at!(pkg, 'node_modules/big')).toEqual({ differs: 'its package.json is too large to read' });
+    expect(read.at!(pkg, 'node_modules/folder')).toEqual({ differs: 'it has no readable package.json' });
+    expect(read.at!(pkg, '../outside')).toEqual({ differs: 'its path leaves the project' });
+  });
+});
