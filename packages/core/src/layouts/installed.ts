@@ -113,16 +113,25 @@ function candidateDirs(kind: Lockfile['kind'], pkg: PackageNode): string[] {
   }
 }
 
-/** A reader for installed manifests of one lockfile's project. */
+/** A reader for installed manifests of one lockfile's project, for one judgement (each copy is read once). */
 export function installedManifestReader(lockfile: Lockfile, projectDir: string): InstalledManifestReader {
+  // Each copy is read once per reader (one judgement): the evidence, the mismatch check and the build plan all see
+  // the same bytes, and no file is read twice.
+  const read = new Map<string, InstalledCopy>();
+  const copyAt = (pkg: PackageNode, dir: string): InstalledCopy => {
+    const key = `${dir}\0${pkg.name}\0${pkg.version}`;
+    let copy = read.get(key);
+    if (copy === undefined) read.set(key, (copy = readCopyAt(projectDir, dir, pkg)));
+    return copy;
+  };
   const reader: InstalledManifestReader = (pkg) => {
     for (const dir of candidateDirs(lockfile.kind, pkg)) {
-      const copy = readCopyAt(projectDir, dir, pkg);
+      const copy = copyAt(pkg, dir);
       if ('manifest' in copy) return copy.manifest;
     }
     return null;
   };
-  reader.at = (pkg, path) => readCopyAt(projectDir, path, pkg);
+  reader.at = (pkg, path) => copyAt(pkg, path);
   return reader;
 }
 
