@@ -1,5 +1,5 @@
 // Bundles the pnpmfile into one CommonJS file with Node built-ins only (a small loader with the engine's
-// source inside it), and copies it to the package
+// source after it), and copies it to the package
 // root, where pnpm loads it from a config dependency named `@scope/pnpm-plugin-*`.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
@@ -13,16 +13,13 @@ const probe = await bundle('src/pnpmfile.ts', { metafile: true, logLevel: 'silen
 const engine = createHash('sha256');
 for (const input of Object.keys(probe.metafile.inputs).sort()) engine.update(`${input}\0`).update(readFileSync(input)).update('\0');
 const built = await bundle('src/pnpmfile.ts', { define: { PORTCULLIS_ENGINE_ID: JSON.stringify(engine.digest('hex').slice(0, 32)) } });
-// The pnpmfile is a small loader with the engine's source inside (src/loader.ts: compiled with a V8 code cache).
+// The pnpmfile is a small loader with the engine's source after it, as line comments (src/embed.ts, src/loader.ts).
 const engineSource = built.outputFiles[0].text;
-const PLACEHOLDER = '"__PORTCULLIS_ENGINE_SOURCE__"';
 const loader = await bundle('src/loader.ts', {
-  define: { PORTCULLIS_ENGINE_SOURCE: PLACEHOLDER, PORTCULLIS_ENGINE_HASH: JSON.stringify(createHash('sha256').update(engineSource).digest('hex').slice(0, 32)) },
+  define: { PORTCULLIS_ENGINE_HASH: JSON.stringify(createHash('sha256').update(engineSource).digest('hex').slice(0, 32)) },
 });
-// The engine goes in as a template literal, line for line, so the committed pnpmfile stays readable code.
-const literal = `\`${engineSource.replaceAll('\\', '\\\\').replaceAll('`', '\\`').replaceAll('${', '\\${')}\``;
-if (new Function(`return ${literal};`)() !== engineSource) throw new Error('the engine source did not survive its template literal');
-const text = loader.outputFiles[0].text;
-if (text.split(PLACEHOLDER).length !== 2) throw new Error('the loader must name the engine source exactly once');
-writeFileSync(new URL('./dist/pnpmfile.cjs', import.meta.url), text.replace(PLACEHOLDER, () => literal));
+const { embedEngine, engineFromPnpmfile } = await import(`data:text/javascript,${encodeURIComponent((await bundle('src/embed.ts', { format: 'esm' })).outputFiles[0].text)}`);
+const text = embedEngine(loader.outputFiles[0].text, engineSource);
+if (engineFromPnpmfile(text) !== engineSource) throw new Error('the engine source did not survive its embedding');
+writeFileSync(new URL('./dist/pnpmfile.cjs', import.meta.url), text);
 copyFileSync(new URL('./dist/pnpmfile.cjs', import.meta.url), new URL('./pnpmfile.cjs', import.meta.url));

@@ -7,8 +7,9 @@
 
 // The gate: one verdict for every surface.
 export { openCachedGate, openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type InstalledCopies, type InstalledVerdict, type JudgeInputs, type LockfileInputs, type LockfileVerdict, type Verdict } from './decider/gate.js';
-export { digestOf } from './decider/remembered.js';
-export { pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
+export { digestOf, type SignedPackage } from './decider/remembered.js';
+export { pnpmCached, pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
+export { earlierInLine } from './decider/provenance.js';
 export { strictScripts } from './decider/strictness.js';
 export type { BuildStep } from './evaluation/build-plan.js';
 
@@ -45,7 +46,7 @@ export { formatGithubCommands, formatGithubSummary } from './report/github.js';
 export type { CheckResult } from './report/result.js';
 
 // Commands: check, explain, approve.
-export { runCheck, type CheckOptions, type CheckRun } from './decider/check.js';
+export { checkReport, runCheck, type CheckOptions, type CheckReport, type CheckRun } from './decider/check.js';
 export { explainPackage, formatExplanationJson, formatExplanationText, type Explanation, type PolicyLine } from './decider/explain.js';
 export { approveCooldown, approvePublishers, approveScripts, describeApproval, describeCooldownApproval, describePublisherApproval, type Approval, type CooldownApproval, type PublisherApproval } from './decider/approve.js';
 export { approveReviewed, describeReviewed, formatReview, reviewBlocked, reviewCommands, APPROVE_FORMS, type ApprovalReview, type ApproveForm, type ReviewedApproval, type ReviewEntry } from './decider/review.js';
@@ -65,3 +66,4 @@ export { builtDependencies, registerYarnPlugin, type YarnPluginEntry } from './s
 export { detectPackageManagers, projectFiles, type DetectedManager, type Detection, type ManagerName, type ProjectFiles } from './setup/detect.js';
 export { findAllowlists, importAllowScripts, lockfilePackages, pinImported, writeImportedApprovals, type FoundAllowlists, type ImportedEntry, type ImportWrite } from './setup/allowlists.js';
 export { writeFileAtomic } from './atomic-write.js';
+export { defaultCacheDir } from './cache/dirs.js';

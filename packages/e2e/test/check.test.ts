@@ -2,7 +2,7 @@
  * `portcullis check` on projects installed by the real npm, pnpm and Yarn from the test registry:
  * script findings, every signature finding code, and the exit codes 0/1/2/3.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -64,6 +64,31 @@ describe.each(managers)('check on a project installed by %s', (pm, tool) => {
     const after = await checkJson(project);
     expect(after.report.findings).toEqual([]);
     expect(after.code).toBe(0);
+  });
+
+  it('a repeated check of the unchanged tree replays its report (same output, the memo in checks-v1/); an installed file changed decides again', async () => {
+    const project = createProject(pm, registry.url, scriptsDeps, { policy: { scripts: { allow: ['fast-compiler@^3'] }, registries: trustTestRegistry() } });
+    const installed = await install(tool(), pm, project);
+    expect(installed.code, installed.stderr + installed.stdout).toBe(0);
+    const first = await portcullis(project, ['check', '--format', 'json']);
+    expect(existsSync(join(project.home, 'portcullis-cache', 'checks-v1')), 'the CLI build remembers its report').toBe(true);
+    const from = registry.requests.length;
+    const again = await portcullis(project, ['check', '--format', 'json']);
+    expect(again.stdout).toBe(first.stdout);
+    expect(again.code).toBe(first.code);
+    expect(registry.requests.length).toBe(from);
+    // @acme/logger's installed copy gains a postinstall: found, not replayed away.
+    const store = join(project.dir, 'node_modules', '.pnpm');
+    const logger = ['node_modules/@acme/logger', ...(existsSync(store) ? readdirSync(store) : []).filter((d) => d.startsWith('@acme+logger@')).map((d) => `node_modules/.pnpm/${d}/node_modules/@acme/logger`)]
+      .map((dir) => join(project.dir, dir, 'package.json'))
+      .filter((file) => existsSync(file));
+    expect(logger.length).toBeGreaterThan(0);
+    for (const file of logger) {
+      const manifest = JSON.parse(readFileSync(file, 'utf8')) as { scripts?: Record<string, string> };
+      writeFileSync(file, JSON.stringify({ ...manifest, scripts: { ...manifest.scripts, postinstall: 'node steal.js' } }));
+    }
+    const changed = await checkJson(project);
+    expect(changed.report.findings.map((f) => `${f.code} ${f.package}`)).toContain('SCRIPT_NOT_ALLOWED @acme/logger');
   });
 
   it('reports every signature problem with its own code', async () => {

@@ -129,6 +129,57 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(linked(project, 'fast-compiler')).toBe(false);
   });
 
+  it('a verdict remembered on a warm install is decided again when the policy, pnpm-lock.yaml or package.json changes', async () => {
+    const project = await initProject({ '@acme/logger': '^2.1.0' }, policy());
+    const first = await pnpmIn(major, project, ['install']);
+    expect(first.code, output(first)).toBe(0);
+    // Let through twice: the second time from the remembered verdict (and pnpm's cache folder handed on).
+    const warm = await pnpmIn(major, project, ['install']);
+    expect(warm.code, output(warm)).toBe(0);
+    const lockfile = readFileSync(join(project.dir, 'pnpm-lock.yaml'), 'utf8');
+    const manifest = readFileSync(join(project.dir, 'package.json'), 'utf8');
+
+    // The policy now requires provenance the registry does not serve.
+    writeFileSync(join(project.dir, 'portcullis.json'), JSON.stringify(policy({ provenance: { require: ['@acme/logger'] } })));
+    // pnpm 11 calls no hook at all when node_modules is already up to date (nothing is installed or run then).
+    if (major === 11) freshCheckout(project);
+    const stricter = await pnpmIn(major, project, ['install']);
+    expect(stricter.code, output(stricter)).not.toBe(0);
+    expect(output(stricter)).toContain('PROVENANCE_MISSING');
+    writeFileSync(join(project.dir, 'portcullis.json'), JSON.stringify(policy()));
+    expect((await pnpmIn(major, project, ['install'])).code).toBe(0);
+
+    // pnpm-lock.yaml edited: another integrity for the same version, which the registry never signed.
+    const integrity = /integrity: (sha512-[A-Za-z0-9+/=]+)/.exec(lockfile)?.[1];
+    expect(integrity).toBeDefined();
+    const forged = `sha512-${Buffer.alloc(64, 7).toString('base64')}`;
+    writeFileSync(join(project.dir, 'pnpm-lock.yaml'), lockfile.replace(integrity!, forged));
+    const edited = await pnpmIn(major, project, ['install', '--frozen-lockfile']);
+    expect(edited.code, output(edited)).not.toBe(0);
+    expect(output(edited)).toContain('BAD_SIGNATURE');
+    writeFileSync(join(project.dir, 'pnpm-lock.yaml'), lockfile);
+
+    // package.json gains a dependency that is not signed.
+    writeFileSync(join(project.dir, 'package.json'), JSON.stringify({ ...JSON.parse(manifest), dependencies: { ...JSON.parse(manifest).dependencies, 'unsigned-lib': '1.0.0' } }));
+    const added = await pnpmIn(major, project, ['install', '--no-frozen-lockfile']);
+    expect(added.code, output(added)).not.toBe(0);
+    expect(output(added)).toContain('UNSIGNED  unsigned-lib@1.0.0');
+    expect(linked(project, 'unsigned-lib')).toBe(false);
+  });
+
+  it.runIf(major === 12)('a cold install asks the registry for each packument once: signatures and release lines come from pnpm 12\'s cache', async () => {
+    // No ranged scripts.allow entry: updateConfig would fetch that name's packument for its versions (by design).
+    const project = await initProject({ '@acme/logger': '^2.1.0', 'fast-compiler': '^3.2.0' }, policy({ scripts: { allow: [] } }));
+    const from = registry.requests.length;
+    const fresh = await pnpmIn(major, project, ['install']);
+    expect(fresh.code, output(fresh)).toBe(0);
+    const packuments = new Map<string, number>();
+    for (const r of registry.requests.slice(from)) if (r.method === 'GET' && !r.path.startsWith('/-/') && !r.path.endsWith('.tgz')) packuments.set(r.path, (packuments.get(r.path) ?? 0) + 1);
+    expect(packuments.size).toBeGreaterThanOrEqual(2);
+    // pnpm's own request only: no second fetch by the hook worker (signatures, provenance no-downgrade).
+    expect([...packuments].filter(([, n]) => n > 1)).toEqual([]);
+  });
+
   it('as a config dependency (`pnpm add --config`), pinned by integrity, it blocks the same way', async () => {
     const project = createProject('pnpm', registry.url, { 'unsigned-lib': '1.0.0', 'fast-compiler': '^3.2.0' }, { policy: policy() });
     const added = await pnpmIn(major, project, ['add', '--config', PLUGIN]);

@@ -13,7 +13,7 @@ import { yarn, type Tool } from '../src/toolbox.js';
 
 let registry: TestRegistry;
 beforeAll(async () => {
-  registry = await startRegistry({ packages: [...demo, cleanPackage('swapped-lib', '1.0.0')] });
+  registry = await startRegistry({ packages: [...demo, cleanPackage('swapped-lib', '1.0.0'), cleanPackage('replayed-lib', '1.0.0')] });
 });
 afterAll(async () => {
   await registry?.close();
@@ -132,6 +132,79 @@ describe.each([['latest'], ['4.14'], ['4.0']] as const)('yarn %s with the Portcu
       expect(tarballRequests()).toBe(before);
       expect(existsSync(join(project.dir, 'node_modules'))).toBe(false);
       expect(existsSync(project.markers) ? readdirSync(project.markers) : []).toEqual([]);
+    }
+  });
+
+  it('a remembered verdict is replayed only for the same lockfile and policy, and still refuses bytes other than the signed ones', async () => {
+    // PORTCULLIS_TIMING says whether the verdict was judged or replayed (the same setting in every run: part of the key).
+    const project = await yarnProject({ 'replayed-lib': '1.0.0', 'left-pad-lite': '1.1.0' }, {});
+    const env = { ...project.env, PORTCULLIS_TIMING: '1' };
+    const install = (...args: string[]) => run(tool.command, [...tool.args, 'install', ...args], { cwd: project.dir, env });
+    const clear = (...what: Array<'node_modules' | 'cache'>) => {
+      if (what.includes('node_modules')) rmSync(join(project.dir, 'node_modules'), { recursive: true, force: true });
+      // Yarn's project cache and its mirror in the global folder: the tarball is downloaded again.
+      if (what.includes('cache')) for (const folder of ['yarn-cache', 'yarn-global']) rmSync(join(project.home, folder), { recursive: true, force: true });
+    };
+    const replayed = (r: RunResult) => r.stderr.includes('portcullis-yarn timing: verdict replayed');
+    const judged = (r: RunResult) => r.stderr.includes('portcullis-yarn timing: judged');
+    const refusedBytes = 'portcullis BAD_SIGNATURE: the tarball served for replayed-lib@1.0.0 is not the one the registry signed';
+
+    expect((await install('--no-immutable')).code).toBe(0);
+    clear('node_modules');
+    const decided = await install('--immutable');
+    expect(decided.code, output(decided)).toBe(0);
+    expect(judged(decided), decided.stderr).toBe(true);
+    clear('node_modules');
+    const again = await install('--immutable');
+    expect(again.code, output(again)).toBe(0);
+    expect(replayed(again), again.stderr).toBe(true);
+    expect(existsSync(join(project.dir, 'node_modules', 'replayed-lib', 'package.json'))).toBe(true);
+
+    // The policy changes (an advisory lists the package): decided again and refused; back to the old policy, replayed.
+    const policyFile = join(project.dir, 'portcullis.json');
+    const policyText = readFileSync(policyFile, 'utf8');
+    const advisory = [{ id: 'MAL-2026-0017', modified: '2026-12-01T00:00:00Z', summary: 'Malicious code in replayed-lib', affected: [{ package: { ecosystem: 'npm', name: 'replayed-lib' }, versions: ['1.0.0'] }] }];
+    writeFileSync(join(project.dir, 'advisories.json'), JSON.stringify(advisory));
+    writeFileSync(policyFile, JSON.stringify({ ...JSON.parse(policyText), advisories: { osv: ['advisories.json'] } }));
+    clear('node_modules');
+    const listed = await install('--immutable');
+    expect(listed.code, output(listed)).not.toBe(0);
+    expect(replayed(listed)).toBe(false);
+    expect(listed.stdout).toContain('KNOWN_MALICIOUS');
+    expect(existsSync(join(project.dir, 'node_modules', 'replayed-lib'))).toBe(false);
+    writeFileSync(policyFile, policyText);
+    const restored = await install('--immutable');
+    expect(restored.code, output(restored)).toBe(0);
+    expect(replayed(restored), restored.stderr).toBe(true);
+
+    registry.swapTarball('replayed-lib', '1.0.0', { 'index.js': 'module.exports = "swapped";\n' });
+    try {
+      // The same lockfile, the verdict replayed: the download is still checked against the signed integrity.
+      clear('node_modules', 'cache');
+      const requestsBefore = tarballRequests();
+      const swapped = await install('--immutable');
+      expect(swapped.code, output(swapped)).not.toBe(0);
+      expect(replayed(swapped), swapped.stderr).toBe(true);
+      expect(swapped.stdout).toContain(refusedBytes);
+      expect(tarballRequests()).toBeGreaterThan(requestsBefore);
+      expect(existsSync(join(project.dir, 'node_modules', 'replayed-lib'))).toBe(false);
+
+      // An attacker drops Yarn's checksum of the package from yarn.lock (Yarn would then take any bytes): another
+      // lockfile, decided again, and the swapped tarball refused.
+      const lockfile = join(project.dir, 'yarn.lock');
+      const text = readFileSync(lockfile, 'utf8');
+      const entry = text.indexOf('"replayed-lib@npm:1.0.0":');
+      const checksum = text.indexOf('  checksum: ', entry);
+      expect(entry >= 0 && checksum > entry).toBe(true);
+      writeFileSync(lockfile, text.slice(0, checksum) + text.slice(text.indexOf('\n', checksum) + 1));
+      clear('node_modules', 'cache');
+      const edited = await install();
+      expect(edited.code, output(edited)).not.toBe(0);
+      expect(judged(edited), edited.stderr).toBe(true);
+      expect(edited.stdout).toContain(refusedBytes);
+      expect(existsSync(join(project.dir, 'node_modules', 'replayed-lib'))).toBe(false);
+    } finally {
+      registry.add(cleanPackage('replayed-lib', '1.0.0'));
     }
   });
 

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pnpmLockfilePackageKeys, type BuildAllowance } from '@portcullis/core';
+import { leaveCacheDir } from './handoff.js';
 import { openProject, projectAt, registryConfigFromPnpm } from './project.js';
 import { mergesOnlyBuiltDependencies, pnpmMajor } from './quirks.js';
 import { refuseWidening } from './refuse.js';
@@ -96,7 +97,11 @@ export function refuseCommandLineWidening(builds: BuildAllowance): void {
 export async function updateConfig(state: InstallState, config: PnpmConfig): Promise<PnpmConfig> {
   const dir = projectDirOf(config);
   const major = pnpmMajor(config);
-  if (typeof config.cacheDir === 'string' && config.cacheDir !== '') state.pnpmCacheDir = config.cacheDir;
+  if (typeof config.cacheDir === 'string' && config.cacheDir !== '') {
+    state.pnpmCacheDir = config.cacheDir;
+    // pnpm 12 runs the other hooks in a second worker, which is not told: leave it there (handoff.ts).
+    if (major >= 12) leaveCacheDir(config.cacheDir);
+  }
   const registryConfig = registryConfigFromPnpm(config);
   const project = registryConfig ? (state.project = await openProject(dir, registryConfig)) : await projectAt(state, dir);
   const { builds } = project.gate;

@@ -65,12 +65,15 @@ function fakeGate(outcome: (packages: readonly PackageNode[]) => { blocking?: Fi
     },
     // A gate that remembers nothing: every lockfile is judged (remembered verdicts are core's, tested there).
     async judgeLockfile(_digest, packages) {
-      return { ...(await gate.judge(packages())), remembered: false };
+      return { ...(await gate.judge(packages())), signed: [], remembered: false };
     },
     async judgeInstalled(_digest, copies) {
       const verdict = await gate.judge(copies.packages(), { readInstalled: copies.reader() });
-      return { ...verdict, remembered: false, buildSteps: verdict.buildPlan(copies.reader()) };
+      return { ...verdict, remembered: false, signed: [], buildSteps: verdict.buildPlan(copies.reader()) };
     },
+    // `check`'s remembered reports are not the pnpm hook's.
+    recallReport: async () => undefined,
+    rememberReport: async () => {},
     mayBuild: () => false,
     prefetch(name) {
       gate.prefetched.push(name);

@@ -10,8 +10,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, pnpmCachedMetadata, skippedNotice, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { digestOf, earlierInLine, pnpmCached, pnpmCachedMetadata, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, refuseCommandLineWidening, updateConfig, type PnpmConfig } from './config.js';
+import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt } from './project.js';
 import { blockedError, skippedNoticeText } from './refuse.js';
 import { newInstallState, type InstallState, type PnpmProject } from './state.js';
@@ -25,7 +26,7 @@ function say(text: string): void {
  * Judges the whole graph (preResolution, afterAllResolved): throws pnpm's error when anything must stop the
  * install, else prints the one notice for builds skipped that were not announced yet.
  */
-async function enforce(state: InstallState, verdict: Omit<LockfileVerdict, 'remembered'> & { remembered?: boolean }, project: PnpmProject, what: string): Promise<void> {
+async function enforce(state: InstallState, verdict: Omit<LockfileVerdict, 'remembered' | 'signed'> & { remembered?: boolean }, project: PnpmProject, what: string): Promise<void> {
   if (verdict.blocking.length > 0) {
     // pnpm ends the install (pnpm 12: its hook worker) as soon as we throw: let prefetches finish their cache writes.
     await project.gate.settle();
@@ -88,6 +89,17 @@ function cachedMetadata(state: InstallState, node: PackageNode): PackumentVersio
   return pnpmCachedMetadata([state.pnpmCacheDir], node.registry, node.name, node.version, node.integrity);
 }
 
+/**
+ * The release lines pnpm 12 keeps in the same cache, for the provenance no-downgrade check (which earlier versions
+ * claim attestations; each then verified on its own): without them every new package's packument was fetched a
+ * second time on a cold install.
+ */
+function cachedPackuments(state: InstallState): Pick<JudgeInputs, 'suppliedPackument'> {
+  const dir = state.pnpmCacheDir;
+  if (dir === undefined) return {};
+  return { suppliedPackument: (pkg) => (pkg.registry === undefined ? undefined : pnpmCached([dir], pkg.registry, pkg.name, pkg.version, pkg.integrity, (candidate) => earlierInLine(candidate, pkg.version))?.past) };
+}
+
 /** Manifests pnpm hands over in the same tick are judged together, as a part of the install. */
 function judgeSoon(state: InstallState, node: PackageNode, metadata: PackumentVersion | undefined, project: PnpmProject): Promise<Verdict> {
   if (state.batch === undefined) {
@@ -97,7 +109,7 @@ function judgeSoon(state: InstallState, node: PackageNode, metadata: PackumentVe
     // next turn cost ~7 ms a call on pnpm 10.
     const verdict = Promise.resolve().then(async () => {
       state.batch = undefined;
-      const verdict = await project.gate.judge([...nodes.values()], { partial: true, ...(supplied.size > 0 ? { supplied: (pkg: PackageNode) => supplied.get(pkg.id) } : {}) });
+      const verdict = await project.gate.judge([...nodes.values()], { partial: true, ...(supplied.size > 0 ? { supplied: (pkg: PackageNode) => supplied.get(pkg.id) } : {}), ...cachedPackuments(state) });
       if (verdict.blocking.length > 0) await project.gate.settle();
       return verdict;
     });
@@ -134,6 +146,11 @@ export function createHooks(state: InstallState = newInstallState()) {
     /** readPackage: a dependency's registry manifest as pnpm resolves it — refuse it before it is linked. */
     async readPackage<T extends Manifest>(manifest: T): Promise<T> {
       const project = await currentProject(state);
+      // A fresh pnpm 12 worker was not told pnpm's cache folder: updateConfig's worker left it (a hint only).
+      if (state.pnpmCacheDir === undefined && state.lookedForCacheDir !== true) {
+        state.lookedForCacheDir = true;
+        state.pnpmCacheDir = cacheDirLeft();
+      }
       learnFrom(state, manifest, project);
       prefetchDependencies(state, manifest, project);
       const node = manifestNode(manifest, project.registryConfig);
@@ -148,7 +165,7 @@ export function createHooks(state: InstallState = newInstallState()) {
     async afterAllResolved<T extends object>(lockfile: T): Promise<T> {
       const project = await currentProject(state);
       refuseCommandLineWidening(project.gate.builds);
-      if (hasPackages(lockfile)) await enforce(state, await project.gate.judge(lockfilePackages(lockfile, project.dir, project.registryConfig)), project, 'the resolved dependencies');
+      if (hasPackages(lockfile)) await enforce(state, await project.gate.judge(lockfilePackages(lockfile, project.dir, project.registryConfig), cachedPackuments(state)), project, 'the resolved dependencies');
       return lockfile;
     },
   };

@@ -1,22 +1,37 @@
 /**
- * The pnpmfile pnpm loads: a small loader around the engine (pnpmfile.ts, bundled by build.mjs and embedded
- * here as its source text). pnpm 12 starts a fresh Node worker for its hooks — two on a warm install — and
- * compiling the engine was most of what loading it cost there: the loader compiles it with the V8 code cache
- * the previous worker left (core's cache/code-cache.ts: authenticated with this user's memo secret, else not
- * used), and leaves one for the next worker once a hook has run (so the functions the hooks needed are in it).
+ * The pnpmfile pnpm loads: a small loader around the engine (pnpmfile.ts, bundled by build.mjs and appended to
+ * this file after a marker line, each of its lines behind `//`, so it stays readable code). pnpm 12 starts a
+ * fresh Node worker for its hooks — two on every install — so loading the pnpmfile is paid twice:
+ * - the engine is a comment to Node: compiling this file only skims it (as a string literal, V8 had to scan and
+ *   allocate its 860 KB in every worker: a median 39 → 14 ms for the file's compile, measured on this machine);
+ * - the loader reads it back from its own file, checks it against the hash build.mjs recorded (a file changed or
+ *   cut short stops pnpm instead of running something else), and compiles it with the V8 code cache the previous
+ *   worker left (core's cache/code-cache.ts: authenticated with this user's memo secret, else not used), leaving
+ *   one for the next worker once a hook has run (so the functions the hooks needed are in it).
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Script } from 'node:vm';
 import { readCodeCache, writeCodeCache } from '@portcullis/core/code-cache';
+import { engineFromPnpmfile } from './embed.js';
 
-/** The engine bundle's source and its hash, defined by build.mjs. */
-declare const PORTCULLIS_ENGINE_SOURCE: string;
+/** The engine bundle's hash, defined by build.mjs. */
 declare const PORTCULLIS_ENGINE_HASH: string;
 
 type Hooks = Record<string, (...args: unknown[]) => unknown>;
 
+/** The engine's source, from the end of this file, as build.mjs embedded it (Error when it is not that). */
+function engineSource(): string {
+  const source = engineFromPnpmfile(readFileSync(__filename, 'utf8'));
+  if (source === undefined || createHash('sha256').update(source).digest('hex').slice(0, 32) !== PORTCULLIS_ENGINE_HASH) {
+    throw new Error(`portcullis: ${__filename} is damaged (its engine does not match the loader): run \`portcullis init pnpm\` again`);
+  }
+  return source;
+}
+
 function loadEngine(): { hooks: Hooks } {
   const cachedData = readCodeCache(PORTCULLIS_ENGINE_HASH);
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${PORTCULLIS_ENGINE_SOURCE}\n})`, {
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${engineSource()}\n})`, {
     filename: __filename,
     ...(cachedData !== undefined ? { cachedData } : {}),
   });

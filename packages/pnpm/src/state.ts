@@ -31,6 +31,8 @@ export interface InstallState {
   manifestsCarrySignatures?: boolean;
   /** pnpm's own cache folder (`cacheDir`, from updateConfig): pnpm 12 keeps the metadata it fetched there. */
   pnpmCacheDir?: string;
+  /** Whether a hook in a fresh pnpm 12 worker looked for the cache folder updateConfig left (handoff.ts). */
+  lookedForCacheDir?: boolean;
   /** Prefetches held back until this pnpm's manifests were seen. */
   heldBack: string[];
   batch?: ReadPackageBatch;

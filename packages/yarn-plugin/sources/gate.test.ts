@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCachedGate, openGate, type Gate, type GateOptions, type PackageNode, type Verdict } from '@portcullis/core';
+import { digestOf, openCachedGate, openGate, type Gate, type GateOptions, type PackageNode, type Verdict } from '@portcullis/core';
 import { fakeVerdict } from '@portcullis/core/internal';
 import { Configuration, ReportError, SettingsType, structUtils, type Descriptor, type Ident, type Locator, type MessageName, type Plugin, type Project, type Report } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
 import npmPlugin from '@yarnpkg/plugin-npm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { guardProjects, judgeResolution, mayBuild, permittedMeta, prefetchDependency, signedTarballs, skipBlockedScripts } from './gate.js';
+import { guardProjects, judgeResolution, mayBuild, permittedMeta, prefetchDependency, signedTarball, signedTarballs, skipBlockedScripts } from './gate.js';
 import { yarnRegistryConfig } from './registry.js';
 import { tarballKey } from './tarballs.js';
 
@@ -76,6 +76,9 @@ async function project(policy: string | undefined, workspaces: string[] = [], ex
     generateLockfile: () => extra.lockfile ?? LOCKFILE_HEADER,
     storedResolutions: new Map<string, string>(),
     storedPackages: new Map<string, { version: string | null }>(),
+    storedDescriptors: new Map(),
+    originalPackages: new Map(),
+    storedChecksums: new Map<string, string>(),
   } as unknown as Project;
 }
 
@@ -178,6 +181,7 @@ function decidedVerdict(decided: Partial<Pick<Verdict, 'blocking' | 'exitCode' |
 /** A fake gate returning `verdict`; records what it was asked, in order, in `log`. */
 function fakeGate(verdict: Verdict, log: string[]) {
   const judged: PackageNode[][] = [];
+  const digests: string[] = [];
   const gate: Gate = {
     dir: '/',
     packageManager: 'yarn',
@@ -187,13 +191,25 @@ function fakeGate(verdict: Verdict, log: string[]) {
         signaturesRequired: true,
     cooldown: null,
     builds: {} as Gate['builds'],
-    judge: async (packages) => {
-      log.push('judge');
-      judged.push([...packages]);
-      return verdict;
+    judge: async () => {
+      throw new Error('the Yarn plugin judges the whole lockfile with judgeLockfile()');
     },
-    judgeLockfile: async () => {
-      throw new Error('the Yarn plugin judges with judge()');
+    judgeLockfile: async (digest, lockfilePackages) => {
+      log.push('judge');
+      digests.push(digest);
+      const packages = lockfilePackages();
+      judged.push([...packages]);
+      const signed = packages.flatMap((pkg) => {
+        const integrity = verdict.signedIntegrity(pkg);
+        return integrity === undefined ? [] : [{ name: pkg.name, version: pkg.version, integrity }];
+      });
+      return { ...verdict, mayBuild: (pkg) => verdict.mayBuild(pkg), signed, remembered: false };
+    },
+    recallReport: async () => {
+      throw new Error('the Yarn plugin does not remember check reports');
+    },
+    rememberReport: async () => {
+      throw new Error('the Yarn plugin does not remember check reports');
     },
     judgeInstalled: async () => {
       throw new Error('the Yarn plugin judges with judge()');
@@ -203,7 +219,7 @@ function fakeGate(verdict: Verdict, log: string[]) {
     prefetch: (name) => void log.push(`prefetch ${name}`),
     settle: async () => void log.push('settle'),
   };
-  return { gate, judged };
+  return { gate, judged, digests };
 }
 
 /** The next project opened gets this gate instead of the real one; returns the options openGate was given. */
@@ -235,7 +251,7 @@ describe('judgeResolution (with a fake gate)', () => {
 
   it('opens the gate with Yarn\'s settings and hands it exactly the resolved packages', async () => {
     const log: string[] = [];
-    const { gate, judged } = fakeGate(decidedVerdict({}), log);
+    const { gate, judged, digests } = fakeGate(decidedVerdict({}), log);
     const seen = nextGate(gate);
     const p = await project(POLICY, [], { settings: { ...YARN_SETTINGS, portcullisStrict: true, enableOfflineMode: true }, lockfile: LOCKFILE });
     await judgeResolution(p, fakeReport(log));
@@ -248,6 +264,8 @@ describe('judgeResolution (with a fake gate)', () => {
       ['@acme/x@2.1.0', 'http://127.0.0.1:4874/acme/'],
       ['esbuild@0.25.0', 'http://127.0.0.1:4873/'],
     ]);
+    // keyed by the lockfile exactly as Yarn would write it (a verdict is replayed only for that text)
+    expect(digests).toEqual([digestOf(p.generateLockfile())]);
     expect(log).toEqual(['judge']);
   });
 
@@ -262,6 +280,9 @@ describe('judgeResolution (with a fake gate)', () => {
     const { gate } = fakeGate(decidedVerdict({ signed: { '@acme/x@2.1.0': 'sha512-acme' } }), []);
     nextGate(gate);
     await judgeResolution(await project(POLICY, [], { settings: YARN_SETTINGS, lockfile: LOCKFILE }), fakeReport([]));
+    // mapped on the first network request (a warm install makes none)
+    expect(signedTarballs.size).toBe(0);
+    expect(signedTarball(tarballKey('http://127.0.0.1:4874/acme/@acme%2fx/-/x-2.1.0.tgz'))).toEqual({ integrity: 'sha512-acme', package: '@acme/x@2.1.0' });
     expect([...signedTarballs.entries()]).toEqual([
       [tarballKey('http://127.0.0.1:4874/acme/@acme%2fx/-/x-2.1.0.tgz'), { integrity: 'sha512-acme', package: '@acme/x@2.1.0' }],
       [tarballKey('http://127.0.0.1:4874/acme/@acme/x/-/x-2.1.0.tgz'), { integrity: 'sha512-acme', package: '@acme/x@2.1.0' }],
@@ -391,5 +412,44 @@ describe('guardProjects', () => {
     expect(log).toEqual(['judge']);
     expect(p.getDependencyMeta(ident('esbuild'), '0.25.0')).toEqual({ built: true, unplugged: true });
     expect(p.getDependencyMeta(ident('left-pad'), '1.3.0')).toEqual({ built: false, unplugged: true });
+  });
+});
+
+describe('guardProjects: the lockfile text the decision serialized', () => {
+  it('is what Yarn\'s next serialization gets (the --immutable comparison), once; after the fetch step starts or the resolution changes, Yarn serializes anew', async () => {
+    let serialized = 0;
+    class FakeProject {
+      async resolveEverything() {}
+      getDependencyMeta() {
+        return {};
+      }
+      generateLockfile() {
+        serialized++;
+        return `${LOCKFILE}# serialization ${serialized}\n`;
+      }
+      async fetchEverything() {}
+    }
+    guardProjects(FakeProject as unknown as typeof import('@yarnpkg/core').Project);
+    const fresh = async () => {
+      nextGate(fakeGate(decidedVerdict({}), []).gate);
+      const { generateLockfile: _ignored, ...state } = await project(POLICY, [], { lockfile: LOCKFILE }) as unknown as Record<string, unknown>;
+      return Object.assign(Object.create(FakeProject.prototype), state) as Project;
+    };
+
+    const p = await fresh();
+    await p.resolveEverything({ report: fakeReport([]) } as never);
+    expect(serialized).toBe(1);
+    expect(p.generateLockfile()).toContain('# serialization 1\n');
+    expect(p.generateLockfile()).toContain('# serialization 2\n');
+
+    const fetched = await fresh();
+    await fetched.resolveEverything({ report: fakeReport([]) } as never);
+    await fetched.fetchEverything({} as never);
+    expect(fetched.generateLockfile()).toContain('# serialization 4\n');
+
+    const changed = await fresh();
+    await changed.resolveEverything({ report: fakeReport([]) } as never);
+    (changed.storedChecksums as Map<string, string>).set('x', '10c0/abc');
+    expect(changed.generateLockfile()).toContain('# serialization 6\n');
   });
 });

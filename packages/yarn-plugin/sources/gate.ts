@@ -6,13 +6,19 @@
  * - `getDependencyMeta`: the linker asks it whether a package may build (named scripts and the implicit
  *   node-gyp rebuild alike); the verdict answers, whatever `enableScripts` or `dependenciesMeta` say.
  * The tarball check (`wrapNetworkRequest`) uses the integrities the verdict says were signed.
+ *
+ * The judgement is of the lockfile Yarn resolved (`generateLockfile`, exactly what Yarn writes): when the same text
+ * was let through by the same gate, the verdict is replayed (core's remembered verdicts) and nothing is translated
+ * or judged; the replayed verdict carries the build answers and the signed integrities, so both checks still hold.
  */
-import { INSTALL_SCRIPTS, openCachedGate, openGate, PortcullisError, registryPackageOf, strictScripts, type Gate, type RegistryConfig, type Verdict } from '@portcullis/core';
-import { structUtils, type Descriptor, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
+import { digestOf, INSTALL_SCRIPTS, openCachedGate, openGate, PortcullisError, registryPackageOf, strictScripts, type Gate, type LockfileVerdict, type RegistryConfig, type SignedPackage } from '@portcullis/core';
+import { structUtils, type Configuration, type Descriptor, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
+import { ENGINE } from './engine.js';
 import { projectDir, resolvedPackages } from './packages.js';
 import { yarnFetch, yarnRegistryConfig } from './registry.js';
 import { policyRefusal, reportVerdict } from './refuse.js';
 import { registryTarballUrls, type SignedTarballs } from './tarballs.js';
+import { mark } from './timing.js';
 
 /** What `project.getDependencyMeta` returns (Manifest's DependencyMeta). */
 type DependencyMeta = ReturnType<Project['getDependencyMeta']>;
@@ -21,19 +27,21 @@ type DependencyMeta = ReturnType<Project['getDependencyMeta']>;
 interface YarnInstall {
   registryConfig: RegistryConfig;
   gate: Gate;
-  verdict?: Verdict;
+  verdict?: LockfileVerdict;
 }
 
 /**
  * Yarn may call a plugin's factory more than once per process (each call is a fresh copy of this module), while
  * Project's prototype is wrapped only once: state lives on one process-wide object so every copy shares it.
  */
-const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('portcullis.yarn-plugin.state.v3')] ??= {
+const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('portcullis.yarn-plugin.state.v4')] ??= {
   installs: new WeakMap<Project, YarnInstall>(),
   opening: new WeakMap<Project, Promise<YarnInstall>>(),
   cached: new WeakMap<Project, Gate>(),
   registryConfigs: new WeakMap<Project, RegistryConfig>(),
   signedTarballs: new Map(),
+  unmapped: [],
+  serialized: new WeakMap(),
 }) as {
   installs: WeakMap<Project, YarnInstall>;
   opening: WeakMap<Project, Promise<YarnInstall>>;
@@ -41,6 +49,10 @@ const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('portcullis.y
   cached: WeakMap<Project, Gate>;
   registryConfigs: WeakMap<Project, RegistryConfig>;
   signedTarballs: SignedTarballs;
+  /** Verdicts' signed packages not yet in `signedTarballs` (mapped on the first network request: a warm install makes none). */
+  unmapped: Array<{ configuration: Configuration; signed: readonly SignedPackage[] }>;
+  /** The lockfile text just judged, for Yarn's own next `generateLockfile` (see `guardProjects`). */
+  serialized: WeakMap<Project, { text: string; state: string }>;
 };
 
 /** Yarn's registry settings for a project, read once. */
@@ -52,6 +64,18 @@ function registryConfigOf(project: Project): RegistryConfig {
 
 /** Tarballs the registry signed, by the exact URL Yarn fetches each from; the fetch step must receive exactly these bytes. */
 export const signedTarballs = shared.signedTarballs;
+
+/** The signed integrity for a tarball URL (`tarballKey` form), every verdict judged so far mapped first. */
+export function signedTarball(key: string): { integrity: string; package: string } | undefined {
+  while (shared.unmapped.length > 0) {
+    const { configuration, signed } = shared.unmapped[0]!;
+    for (const pkg of signed) {
+      for (const url of registryTarballUrls(configuration, pkg)) signedTarballs.set(url, { integrity: pkg.integrity, package: `${pkg.name}@${pkg.version}` });
+    }
+    shared.unmapped.shift();
+  }
+  return signedTarballs.get(key);
+}
 
 /** The gate's options for a project: Yarn's own HTTP stack (its auth, proxies, `enableNetwork`), strict mode from `portcullisStrict` or the environment. */
 function gateOptions(project: Project, registryConfig: RegistryConfig) {
@@ -65,6 +89,7 @@ function gateOptions(project: Project, registryConfig: RegistryConfig) {
     env: process.env,
     offline,
     fetch: yarnFetch(configuration, registryConfig),
+    ...(ENGINE !== undefined ? { engine: ENGINE } : {}),
   };
 }
 
@@ -127,17 +152,21 @@ export async function prefetchDependency(dependency: Descriptor, project: Projec
   return dependency;
 }
 
-/** After resolution, before fetch: judge every resolved package; throws ReportError to abort the install. */
+/**
+ * After resolution, before fetch: judge every resolved package (or replay the verdict on the identical lockfile);
+ * throws ReportError to abort the install.
+ */
 export async function judgeResolution(project: Project, report: Report): Promise<void> {
+  mark('resolved');
   const install = await installOf(project);
-  const packages = resolvedPackages(project, install.registryConfig);
-  const verdict = await install.gate.judge(packages);
+  mark('gate opened');
+  const lockfile = project.generateLockfile();
+  mark('lockfile serialized');
+  const verdict = await install.gate.judgeLockfile(digestOf(lockfile), () => resolvedPackages(project, install.registryConfig, lockfile));
+  mark(verdict.remembered ? 'verdict replayed' : 'judged');
   install.verdict = verdict;
-  for (const pkg of packages) {
-    const integrity = verdict.signedIntegrity(pkg);
-    if (integrity === undefined) continue;
-    for (const url of registryTarballUrls(project.configuration, pkg)) signedTarballs.set(url, { integrity, package: `${pkg.name}@${pkg.version}` });
-  }
+  shared.serialized.set(project, { text: lockfile, state: resolutionState(project) });
+  shared.unmapped.push({ configuration: project.configuration, signed: verdict.signed });
   // Yarn ends right after the error: let prefetches (reduceDependency) finish their cache writes first.
   if (verdict.blocking.length > 0) await install.gate.settle();
   reportVerdict(verdict, report);
@@ -186,11 +215,32 @@ async function resolveOldEnough(project: Project): Promise<void> {
   }
 }
 
-/** Installs the two wrappers on Yarn's Project class, once. */
+/** The sizes of what `generateLockfile` reads: a resolution that changed in any way we could miss changes one. */
+function resolutionState(project: Project): string {
+  return [project.storedResolutions.size, project.storedDescriptors.size, project.storedPackages.size, project.originalPackages.size, project.storedChecksums.size].join(':');
+}
+
+/**
+ * Installs the wrappers on Yarn's Project class, once: the two that gate the install, and a one-shot reuse of the
+ * lockfile text the decision serialized. `--immutable` makes Yarn serialize it again right after resolution (to compare
+ * it with yarn.lock) with nothing changed in between: that call gets the same text. Any other call, one after the
+ * fetch step started (which adds checksums), or one after the resolution changed size, serializes anew.
+ */
 export function guardProjects(ProjectClass: typeof Project): void {
   const proto = ProjectClass.prototype as Project & { [GUARDED]?: true };
   if (proto[GUARDED]) return;
   proto[GUARDED] = true;
+  const generateLockfile = proto.generateLockfile;
+  proto.generateLockfile = function (this: Project) {
+    const kept = shared.serialized.get(this);
+    shared.serialized.delete(this);
+    return kept !== undefined && kept.state === resolutionState(this) ? kept.text : generateLockfile.call(this);
+  };
+  const fetchEverything = proto.fetchEverything;
+  proto.fetchEverything = function (this: Project, opts: Parameters<Project['fetchEverything']>[0]) {
+    shared.serialized.delete(this);
+    return fetchEverything.call(this, opts);
+  };
   const resolveEverything = proto.resolveEverything;
   proto.resolveEverything = async function (this: Project, opts: Parameters<Project['resolveEverything']>[0]) {
     await resolveOldEnough(this);

@@ -5,7 +5,7 @@
 import { Project, SettingsType, type Hooks, type Plugin } from '@yarnpkg/core';
 import PortcullisApproveCommand from './commands/approve.js';
 import PortcullisCheckCommand from './commands/check.js';
-import { guardProjects, prefetchDependency, signedTarballs, skipBlockedScripts } from './gate.js';
+import { guardProjects, prefetchDependency, signedTarball, skipBlockedScripts } from './gate.js';
 import { tarballCheck } from './tarballs.js';
 
 declare module '@yarnpkg/core' {
@@ -30,7 +30,7 @@ const plugin: Plugin<Hooks> = {
     // Metadata for dependencies Yarn resolves anew is fetched while Yarn resolves, not after.
     reduceDependency: prefetchDependency,
     // Every tarball download of a verified registry package (by the exact URL Yarn fetches) must carry the signed integrity.
-    wrapNetworkRequest: tarballCheck(signedTarballs),
+    wrapNetworkRequest: tarballCheck(signedTarball),
     // Dependencies' lifecycle scripts run only when the policy allows them.
     wrapScriptExecution: skipBlockedScripts,
   },

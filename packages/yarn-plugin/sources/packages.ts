@@ -11,10 +11,13 @@ import { parseSyml } from '@yarnpkg/parsers';
 import { npath, type PortablePath } from '@yarnpkg/fslib';
 import type { Project } from '@yarnpkg/core';
 
-/** The project's resolved packages (after resolution: `project.storedPackages`), as PackageNodes. */
-export function resolvedPackages(project: Project, registries: RegistryConfig): PackageNode[] {
+/**
+ * The project's resolved packages (after resolution: `project.storedPackages`), as PackageNodes; `lockfile` is
+ * `project.generateLockfile()` when the caller already has it.
+ */
+export function resolvedPackages(project: Project, registries: RegistryConfig, lockfile: string = project.generateLockfile()): PackageNode[] {
   const dir = projectDir(project.cwd);
-  return readYarnLockfileData(parseSyml(project.generateLockfile()), {
+  return readYarnLockfileData(parseSyml(lockfile), {
     path: join(dir, 'yarn.lock'),
     projectDir: dir,
     registryFor: (name) => registries.registryFor(name),

@@ -2,7 +2,10 @@
  * How Portcullis refuses inside Yarn: the Yarn message code each kind of block uses (stable; all exist since
  * Yarn 4.0), one report line per finding, and the ReportError that aborts the install for a verdict that blocks.
  */
-import type { Finding, Verdict } from '@portcullis/core';
+import type { Finding, LockfileVerdict } from '@portcullis/core';
+
+/** What Yarn is told of a verdict (a fresh one or one remembered). */
+type Told = Pick<LockfileVerdict, 'notices' | 'blocking' | 'skippedNotice' | 'exitCode'>;
 import { ReportError, type MessageName, type Report } from '@yarnpkg/core';
 
 /** Yarn message codes Portcullis reports under (Yarn has no codes for plugins; these are the closest stable ones). */
@@ -33,7 +36,7 @@ export function codeOf(finding: Finding): MessageName {
  * Reports a verdict on Yarn's report: its notices, and either the error that aborts the install (every blocking
  * finding on its own line first) or the warning for skipped builds.
  */
-export function reportVerdict(verdict: Verdict, report: Pick<Report, 'reportInfo' | 'reportError' | 'reportWarning'>): void {
+export function reportVerdict(verdict: Told, report: Pick<Report, 'reportInfo' | 'reportError' | 'reportWarning'>): void {
   for (const notice of verdict.notices) report.reportInfo(null, `portcullis: ${notice}`);
   if (verdict.blocking.length > 0) {
     for (const finding of verdict.blocking) report.reportError(codeOf(finding), findingLine(finding));
@@ -43,7 +46,7 @@ export function reportVerdict(verdict: Verdict, report: Pick<Report, 'reportInfo
 }
 
 /** The ReportError that aborts an install for a verdict that blocks. */
-export function refusal(verdict: Verdict): ReportError {
+export function refusal(verdict: Told): ReportError {
   const undecided = verdict.exitCode === 3;
   const trust = verdict.blocking.filter((f) => f.code !== 'SCRIPT_NOT_ALLOWED');
   if (trust.length > 0) {

@@ -79,7 +79,8 @@ export function yarnFetch(configuration: Configuration, registries: RegistryConf
         // Not a registry Yarn is configured with: no credentials go there.
         body = await httpUtils.get(url, { configuration, headers, jsonResponse: false });
       }
-      return new Response(new Uint8Array(body), { status: 200 });
+      // A view of the same bytes (no copy).
+      return new Response(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), { status: 200 });
     } catch (error) {
       const status = statusOf(error);
       if (status !== undefined && status !== 200 && status !== 304) return new Response(null, { status });

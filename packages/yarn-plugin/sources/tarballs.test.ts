@@ -26,7 +26,7 @@ describe('registryTarballUrls', () => {
 describe('tarballCheck', () => {
   const good = Buffer.from('good bytes');
   const signed: SignedTarballs = new Map([[tarballKey('http://127.0.0.1:4873/good/-/good-1.0.0.tgz'), { integrity: sri(good), package: 'good@1.0.0' }]]);
-  const check = tarballCheck(signed);
+  const check = tarballCheck((key) => signed.get(key));
   const serve = (body: unknown) => async () => ({ body }) as never;
 
   it('passes the signed bytes and refuses others, also under another spelling of the same URL', async () => {

@@ -42,10 +42,13 @@ export function registryTarballUrls(configuration: Configuration, pkg: Pick<Pack
 /** Integrity the registry signed, by the exact tarball URL Yarn fetches (see `registryTarballUrls`). */
 export type SignedTarballs = Map<string, { integrity: string; package: string }>;
 
+/** The signed integrity of the tarball at a URL (in `tarballKey` form), if it is one of a verified package. */
+export type SignedTarball = (key: string) => { integrity: string; package: string } | undefined;
+
 /** wrapNetworkRequest: a tarball whose bytes do not carry the signed integrity aborts the fetch step. */
-export function tarballCheck(signed: SignedTarballs) {
+export function tarballCheck(signed: SignedTarball) {
   return async (executor: () => Promise<httpUtils.Response>, extra: { target: string | URL }): Promise<() => Promise<httpUtils.Response>> => {
-    const expected = signed.get(tarballKey(String(extra.target)));
+    const expected = signed(tarballKey(String(extra.target)));
     if (expected === undefined) return executor;
     return async () => {
       const response = await executor();

@@ -1,11 +1,13 @@
 /** `portcullis check`: evaluate the project's lockfile against portcullis.json and report. */
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatGithubCommands, formatGithubSummary, formatJson, formatSarif, formatText, PortcullisError, runCheck } from '@portcullis/core';
+import { formatGithubCommands, formatGithubSummary, formatJson, formatSarif, formatText, PortcullisError, checkReport } from '@portcullis/core';
 import { progressLine } from '../progress.js';
 import { projectDir } from './options.js';
 
 declare const PORTCULLIS_VERSION: string;
+/** The build's identity (a hash of every source file in the bundle): a remembered check report is used by this build only. */
+declare const PORTCULLIS_ENGINE_ID: string;
 
 const FORMATS = ['text', 'json', 'sarif', 'github'] as const;
 
@@ -29,15 +31,16 @@ export async function checkCommand(args: string[]): Promise<number> {
   const progress = progressLine(process.stderr, format === 'text');
   let run;
   try {
-    run = await runCheck(dir, { offline: values.offline, refreshKeys: values['refresh-keys'], onProgress: (done, total) => progress.update(done, total) });
+    const engine = typeof PORTCULLIS_ENGINE_ID === 'string' && PORTCULLIS_ENGINE_ID !== '' ? { engine: `cli:${PORTCULLIS_ENGINE_ID}` } : {};
+    run = await checkReport(dir, { offline: values.offline, refreshKeys: values['refresh-keys'], onProgress: (done, total) => progress.update(done, total), ...engine });
   } finally {
     progress.clear();
   }
-  const { project, result, locations } = run;
+  const { dir: root, result, locations } = run;
   if (format === 'json') {
     process.stdout.write(formatJson(result));
   } else if (format === 'sarif') {
-    process.stdout.write(formatSarif(result, { rootDir: project.dir, toolVersion: typeof PORTCULLIS_VERSION === 'string' ? PORTCULLIS_VERSION : '0.0.0', locations }));
+    process.stdout.write(formatSarif(result, { rootDir: root, toolVersion: typeof PORTCULLIS_VERSION === 'string' ? PORTCULLIS_VERSION : '0.0.0', locations }));
   } else if (format === 'github') {
     // Annotation paths are relative to the checked-out workspace (the working directory outside Actions).
     const options = { rootDir: process.env.GITHUB_WORKSPACE || process.cwd(), locations };

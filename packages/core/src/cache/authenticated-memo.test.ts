@@ -52,3 +52,17 @@ describe('AuthenticatedMemo: one tag for the whole file', () => {
     expect(AuthenticatedMemo.open('test-v1', cache, '/project', memoSecret(temp('other'))!, isString).get('a')).toBeUndefined();
   });
 });
+
+describe('AuthenticatedMemo: keepUnused bounds a memo of large entries', () => {
+  it('keeps what this process used and the most recent other entries, no more', () => {
+    const cache = temp('cache');
+    const secret = memoSecret(temp('state'))!;
+    for (const key of ['a', 'b', 'c', 'd']) {
+      const memo = AuthenticatedMemo.open('test-v1', cache, '/project', secret, isString, { keepUnused: 2 });
+      memo.set(key, key.toUpperCase());
+      memo.save();
+    }
+    const reopened = AuthenticatedMemo.open('test-v1', cache, '/project', secret, isString);
+    expect(['a', 'b', 'c', 'd'].map((key) => reopened.get(key))).toEqual([undefined, 'B', 'C', 'D']);
+  });
+});

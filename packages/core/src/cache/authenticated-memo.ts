@@ -24,24 +24,29 @@ export class AuthenticatedMemo<T> {
   readonly #secret: Buffer | null;
   readonly #file: string | null;
   readonly #format: string;
+  readonly #keepUnused: number;
   readonly #stored = new Map<string, { value: T; tag: string }>();
   readonly #used = new Set<string>();
   #changed = false;
 
-  private constructor(format: string, secret: Buffer | null, file: string | null) {
+  private constructor(format: string, secret: Buffer | null, file: string | null, keepUnused: number) {
     this.#format = format;
+    this.#keepUnused = keepUnused;
     this.#secret = secret;
     this.#file = file;
   }
 
   /**
    * Opens the memo `format` (also its folder name, e.g. `provenance-v1`) of one project (`scope`) in `cacheDir`.
-   * `isValue` validates every stored value (hostile input) before its tag is even checked.
+   * `isValue` validates every stored value (hostile input) before its tag is even checked. `keepUnused`: how many
+   * entries this process did not use are kept when it saves (default: the file stays within twice what was used,
+   * at least 5,000); a memo of large entries keeps few.
    */
-  static open<T>(format: string, cacheDir: string, scope: string, secret: Buffer | null, isValue: (value: unknown) => value is T): AuthenticatedMemo<T> {
-    if (secret === null) return new AuthenticatedMemo<T>(format, null, null);
+  static open<T>(format: string, cacheDir: string, scope: string, secret: Buffer | null, isValue: (value: unknown) => value is T, options: { keepUnused?: number } = {}): AuthenticatedMemo<T> {
+    const keepUnused = options.keepUnused ?? -1;
+    if (secret === null) return new AuthenticatedMemo<T>(format, null, null, keepUnused);
     const file = join(cacheDir, format, `${createHash('sha256').update(scope).digest('hex')}.json`);
-    const memo = new AuthenticatedMemo<T>(format, secret, file);
+    const memo = new AuthenticatedMemo<T>(format, secret, file, keepUnused);
     try {
       if (statSync(file).size > MAX_FILE_BYTES) return memo;
       const text = readFileSync(file, 'utf8');
@@ -90,10 +95,19 @@ export class AuthenticatedMemo<T> {
     this.#changed = true;
   }
 
-  /** Writes the memo back atomically: what this process used or added last, older entries while the file stays within twice that (at least 5,000). */
+  /** Forgets every entry this process neither used nor added (a memo that keeps only its latest answers). */
+  forgetUnused(): void {
+    for (const id of [...this.#stored.keys()]) {
+      if (this.#used.has(id)) continue;
+      this.#stored.delete(id);
+      this.#changed = true;
+    }
+  }
+
+  /** Writes the memo back atomically: what this process used or added last, and the most recent other entries (see `open`). */
   save(): void {
     if (this.#file === null || (!this.#changed && this.#used.size === this.#stored.size)) return;
-    const keep = Math.max(5_000, 2 * this.#used.size);
+    const keep = this.#keepUnused >= 0 ? this.#used.size + this.#keepUnused : Math.max(5_000, 2 * this.#used.size);
     const unused: Array<[string, T, string]> = [];
     const used: Array<[string, T, string]> = [];
     for (const [id, entry] of this.#stored) (this.#used.has(id) ? used : unused).push([id, entry.value, entry.tag]);

@@ -50,6 +50,8 @@ export { defaultCacheDir } from './dirs.js';
 /** Opens (lazily creates) a cache in `dir`. */
 export function createMetadataCache(dir: string, options: { onError?: (message: string) => void } = {}): MetadataCache {
   const fileFor = (key: string): string => join(dir, `metadata-v${VERSION}`, key.slice(0, 2), `${key}.json`);
+  // Folders this cache created or found: a cold install writes ~1,000 entries into 256 folders (one mkdir each, not per entry).
+  const folders = new Set<string>();
 
   return {
     dir,
@@ -72,7 +74,11 @@ export function createMetadataCache(dir: string, options: { onError?: (message: 
       // Unique per process and call: two writers never share a temp file, and rename replaces atomically.
       const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
       try {
-        await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+        const folder = dirname(file);
+        if (!folders.has(folder)) {
+          await mkdir(folder, { recursive: true, mode: 0o700 });
+          folders.add(folder);
+        }
         await writeFile(temp, data, { flag: 'wx', mode: 0o600 });
         await renameWithRetry(temp, file);
       } catch (error) {

@@ -1,9 +1,12 @@
 /** `check` end to end: find and read the project, judge every package through the gate, report. */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Env } from '../env.js';
 import { findProjectLockfile, readLockfile } from '../lockfile/index.js';
-import { installedManifestReader } from '../layouts/installed.js';
+import { installedManifestReader, type InstalledManifest, type InstalledManifestReader } from '../layouts/installed.js';
+import { MAX_LOCKFILE_BYTES } from '../lockfile/index.js';
+import { digestOf, reportMayBeRemembered } from './remembered.js';
 import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../model.js';
 import { defaultPnpmCacheDirs, pnpmCached } from '../layouts/pnpm-metadata-cache.js';
 import { noDowngradeApplies } from '../policy/provenance.js';
@@ -88,32 +91,49 @@ function pnpmCacheDirsOf(dir: string, env: Env): string[] {
   return [...(typeof configured === 'string' && configured !== '' ? [resolve(dir, configured)] : []), ...defaultPnpmCacheDirs(env)];
 }
 
-/** Runs a whole check of the project that governs `start`. */
-export async function runCheck(start: string, options: CheckOptions = {}): Promise<CheckRun> {
-  const env = options.env ?? process.env;
-  const project = await loadProject(start, { env, ...(options.kind ? { kind: options.kind } : {}), ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}) });
-  // The policy the project obeys (merged with the organisation policy it extends), loaded once.
-  const policy = await effectivePolicy({
-    dir: project.dir,
-    start: project.start,
-    registryConfig: project.registryConfig,
-    ...(options.offline !== undefined ? { offline: options.offline } : {}),
-    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
-    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
-  }, env);
-  const gate = gateFor(policy, {
-    dir: project.dir,
-    start: project.start,
-    packageManager: project.lockfile.kind,
+/** The gate a check judges through (purpose `check`). */
+function checkGate(policy: Policy, at: { dir: string; start: string; kind: LockfileKind; registryConfig: RegistryConfig }, options: CheckOptions & { engine?: string }, env: Env): Gate {
+  return gateFor(policy, {
+    dir: at.dir,
+    start: at.start,
+    packageManager: at.kind,
     surface: options.surface ?? 'cli',
     purpose: 'check',
-    registryConfig: project.registryConfig,
+    registryConfig: at.registryConfig,
     env,
     ...(options.offline !== undefined ? { offline: options.offline } : {}),
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.refreshKeys !== undefined ? { refreshKeys: options.refreshKeys } : {}),
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+    ...(options.engine !== undefined ? { engine: options.engine } : {}),
   });
+}
+
+/** The policy a check obeys (merged with the organisation policy it extends), loaded once. */
+function checkPolicy(at: { dir: string; start: string; registryConfig: RegistryConfig }, options: CheckOptions, env: Env): Promise<Policy> {
+  return effectivePolicy(
+    {
+      dir: at.dir,
+      start: at.start,
+      registryConfig: at.registryConfig,
+      ...(options.offline !== undefined ? { offline: options.offline } : {}),
+      ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+      ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+    },
+    env,
+  );
+}
+
+/** Runs a whole check of the project that governs `start`. */
+export async function runCheck(start: string, options: CheckOptions = {}): Promise<CheckRun> {
+  const env = options.env ?? process.env;
+  const project = await loadProject(start, { env, ...(options.kind ? { kind: options.kind } : {}), ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}) });
+  const policy = await checkPolicy(project, options, env);
+  const gate = checkGate(policy, { ...project, kind: project.lockfile.kind }, options, env);
+  return checkProject(project, policy, gate, installedManifestReader(project.lockfile, project.dir), options, env);
+}
+
+async function checkProject(project: Project, policy: Policy, gate: Gate, readInstalled: InstalledManifestReader, options: CheckOptions, env: Env): Promise<CheckRun> {
   // A pnpm project: pnpm 12 kept the registry's documents (signatures included) in its own cache; reading them
   // there saves fetching each packument (they are only supplied, and verified like any registry document). The
   // provenance downgrade check reads a version's release line there too (the attestation claims of earlier versions).
@@ -141,7 +161,7 @@ export async function runCheck(start: string, options: CheckOptions = {}): Promi
         }
       : undefined;
   const verdict = await gate.judge(project.lockfile.packages, {
-    readInstalled: installedManifestReader(project.lockfile, project.dir),
+    readInstalled,
     ...(supplied ? { supplied } : {}),
     ...(suppliedPackument ? { suppliedPackument } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -149,4 +169,86 @@ export async function runCheck(start: string, options: CheckOptions = {}): Promi
   const locations = new Map<string, SourceLocation>();
   for (const pkg of project.lockfile.packages) if (pkg.location) locations.set(pkg.id, pkg.location);
   return { project, gate, policy, verdict, result: verdict.report({ kind: project.lockfile.kind, path: project.lockfile.path }), locations };
+}
+
+/** What `check` prints from: the report, where its packages are in the lockfile, and whether it was remembered. */
+export interface CheckReport {
+  /** The project's root (the lockfile's folder). */
+  dir: string;
+  result: CheckResult;
+  locations: Map<string, SourceLocation>;
+  /** Replayed from an earlier check of the same tree (see `checkReport`). */
+  remembered: boolean;
+}
+
+/** The lockfile's text for the remembered report's key, when it is a file of a size the reader would read; else undefined. */
+function lockfileText(path: string): string | undefined {
+  try {
+    if (statSync(path).size > MAX_LOCKFILE_BYTES) return undefined;
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the installed copies a check read hold now, as one digest (the same reads, the same order). */
+function installedDigest(found: ReadonlyArray<InstalledManifest | null>): string {
+  return digestOf(found);
+}
+
+/**
+ * `check` for its report: with an engine build (the CLI's), a check of a tree whose lockfile (its exact text), policy,
+ * registries, keys, trusted root, advisory sources, settings and installed files are what an earlier check of this
+ * project saw replays that check's report (a day at most, authenticated with the per-user secret: see
+ * `Gate.recallReport`). The installed copies that check read are read again, and any difference — a package.json,
+ * a binding.gyp, a copy gone or added at one of its paths — decides again. Otherwise the same as `runCheck`.
+ */
+export async function checkReport(start: string, options: CheckOptions & { engine?: string } = {}): Promise<CheckReport> {
+  const env = options.env ?? process.env;
+  if (options.engine === undefined) {
+    const run = await runCheck(start, options);
+    return { dir: run.project.dir, result: run.result, locations: run.locations, remembered: false };
+  }
+  const found = findProjectLockfile(start, options.kind);
+  const dir = dirname(found.path);
+  const registryConfig = options.registryConfig ?? (await loadRegistryConfig(found.kind, dir, env, start));
+  const at = { dir, start, kind: found.kind, registryConfig };
+  const policy = await checkPolicy(at, options, env);
+  const gate = checkGate(policy, at, options, env);
+  const reader = installedManifestReader({ kind: found.kind } as Lockfile, dir);
+  const keyOf = (text: string) =>
+    digestOf({ lockfile: createHash('sha256').update(text).digest('base64'), path: found.path, kind: found.kind, pnpmCaches: found.kind === 'pnpm' ? pnpmCacheDirsOf(dir, env) : [] });
+
+  const current = lockfileText(found.path);
+  const hit = current !== undefined ? await gate.recallReport(keyOf(current)) : undefined;
+  if (hit !== undefined) {
+    const now = hit.reads.map(([name, version, paths, aliases]) => reader({ id: `${name}@${version}`, name, version, paths, aliases } as unknown as PackageNode));
+    if (installedDigest(now) === hit.installed) return { dir, result: hit.result, locations: new Map(hit.locations), remembered: true };
+  }
+
+  // Decided again: the whole check, noting the text it parsed and every installed copy it read.
+  let parsed: string | undefined;
+  const lockfile = readLockfile(found.path, { projectDir: dir, registryFor: (name) => registryConfig.registryFor(name), onText: (text) => (parsed = text) });
+  const read = new Map<string, InstalledManifest | null>();
+  let unstable = false;
+  const recording: InstalledManifestReader = (pkg) => {
+    const manifest = reader(pkg);
+    // Read twice with two answers (changing under the check): nothing to remember.
+    if (read.has(pkg.id) && JSON.stringify(read.get(pkg.id)) !== JSON.stringify(manifest)) unstable = true;
+    read.set(pkg.id, manifest);
+    return manifest;
+  };
+  if (reader.at !== undefined) recording.at = reader.at;
+  const run = await checkProject({ dir, start, lockfile, registryConfig }, policy, gate, recording, options, env);
+  if (parsed !== undefined && !unstable && reportMayBeRemembered(run.result)) {
+    const copies = lockfile.packages.filter((pkg) => read.has(pkg.id));
+    const named = new Set(run.result.findings.map((f) => f.id).filter((id): id is string => id !== undefined));
+    await gate.rememberReport(keyOf(parsed), {
+      result: run.result,
+      locations: [...run.locations].filter(([id]) => named.has(id)),
+      reads: copies.map((pkg) => [pkg.name, pkg.version, [...pkg.paths], [...pkg.aliases]]),
+      installed: installedDigest(copies.map((pkg) => read.get(pkg.id) ?? null)),
+    });
+  }
+  return { dir, result: run.result, locations: run.locations, remembered: false };
 }

@@ -1,10 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { installedManifestReader } from '../layouts/installed.js';
 import type { Lockfile, PackageNode } from '../model.js';
 import { createRegistryConfig } from '../registry/config.js';
+import { makeSigningKey } from '../signatures/signing-key.fixture.js';
 import { openGate, type GateOptions } from './gate.js';
 
 /** A project folder with this portcullis.json; signatures off, so only the scripts rule speaks (no registry needed). */
@@ -344,5 +346,67 @@ describe('judgeInstalled: a verdict on installed copies is replayed only while e
     // Paths that leave out a copy the judgement read: the stamp would not cover it.
     const partial = installedProject();
     for (let i = 0; i < 2; i++) expect((await (await open(partial, u)).judgeInstalled('digest-1', copies(partial, ['node_modules/good']).copies)).remembered).toBe(false);
+  });
+});
+
+describe('judgeLockfile: a replayed verdict carries what an install still checks', () => {
+  const key = makeSigningKey();
+  const registry = 'http://127.0.0.1:9/';
+  const integrityOf = (what: string) => `sha512-${createHash('sha512').update(what).digest('base64')}`;
+  /** A registry package whose metadata is signed (no integrity in the lockfile, as Yarn's). */
+  const signedNode = (name: string): PackageNode => ({ id: `${name}@1.0.0`, name, version: '1.0.0', source: 'registry', registry, resolved: `${registry}${name}/-/${name}-1.0.0.tgz`, integrityCheckedOnDownload: true, aliases: [], paths: [], dependents: ['.'] });
+  const fetch = (async (url: string | URL | Request) => {
+    const name = decodeURIComponent(String(url).slice(registry.length));
+    const integrity = integrityOf(name);
+    const body = { name, versions: { '1.0.0': { name, version: '1.0.0', dist: { integrity, signatures: [{ keyid: key.record.keyid, sig: key.sign(`${name}@1.0.0:${integrity}`) }] } } } };
+    return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/vnd.npm.install-v1+json' } });
+  }) as typeof globalThis.fetch;
+  const own = (name: string): PackageNode => ({ id: `${name}@1.0.0`, name, version: '1.0.0', source: 'directory', resolved: `packages/${name}`, insideProject: true, hasInstallScript: true, aliases: [], paths: [], dependents: ['.'] });
+
+  function setUp() {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-gate-'));
+    writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ registries: { [registry]: { keys: [key.record] } }, scripts: { allow: ['allowed-lib'] } }));
+    const isolated = mkdtempSync(join(tmpdir(), 'portcullis-gate-user-'));
+    const u = { cacheDir: join(isolated, 'cache'), stateDir: join(isolated, 'state') };
+    const open = () => openGate({ dir, packageManager: 'yarn', registryConfig: createRegistryConfig({ defaultRegistry: registry }), env: {}, engine: 'test-build', fetch, ...u });
+    return { open, cacheDir: u.cacheDir };
+  }
+  const packages = () => [signedNode('left-pad'), signedNode('allowed-lib'), own('my-tool'), own('shared')];
+  // `shared@1.0.0` twice: the user's own copy and a registry copy the policy does not allow (copies disagree).
+  const lockfile = () => [...packages(), { ...signedNode('shared') }];
+  const candidates = ['left-pad', 'allowed-lib', 'my-tool', 'shared', 'not-judged', 'allowed-lib@2.0.0'].flatMap((spec) => {
+    const [name, version = '1.0.0'] = spec.split('@') as [string, string?];
+    return [{ name, version }, { name, version, source: 'registry' as const }, { name, version, source: 'directory' as const, insideProject: true }];
+  });
+
+  it('answers every build question as the verdict did, and keeps the signed integrities', async () => {
+    const { open } = setUp();
+    const decided = await (await open()).judgeLockfile('digest-1', lockfile);
+    expect(decided).toMatchObject({ remembered: false, exitCode: 0 });
+    expect(decided.signed.map((p) => `${p.name} ${p.integrity}`).sort()).toEqual(['allowed-lib', 'left-pad', 'shared'].map((n) => `${n} ${integrityOf(n)}`));
+    expect(decided.signed.find((p) => p.name === 'left-pad')?.resolved).toBe(`${registry}left-pad/-/left-pad-1.0.0.tgz`);
+    // the user's own my-tool builds though no entry allows it; shared does not (its registry copy is not allowed)
+    expect(decided.mayBuild({ name: 'my-tool', version: '1.0.0' })).toBe(true);
+    expect(decided.mayBuild({ name: 'shared', version: '1.0.0' })).toBe(false);
+
+    const replayed = await (await open()).judgeLockfile('digest-1', () => {
+      throw new Error('translated again');
+    });
+    expect(replayed.remembered).toBe(true);
+    expect(candidates.map((c) => [c, replayed.mayBuild(c)])).toEqual(candidates.map((c) => [c, decided.mayBuild(c)]));
+    expect(replayed.signed).toEqual(decided.signed);
+  });
+
+  it('a remembered integrity edited in the cache vouches for nothing: decided again', async () => {
+    const { open, cacheDir } = setUp();
+    await (await open()).judgeLockfile('digest-1', lockfile);
+    const folder = join(cacheDir, 'decisions-v2');
+    const file = join(folder, readdirSync(folder)[0]!);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain(integrityOf('left-pad'));
+    writeFileSync(file, text.replace(integrityOf('left-pad'), integrityOf('evil')));
+    const again = await (await open()).judgeLockfile('digest-1', lockfile);
+    expect(again.remembered).toBe(false);
+    expect(again.signed.find((p) => p.name === 'left-pad')?.integrity).toBe(integrityOf('left-pad'));
   });
 });

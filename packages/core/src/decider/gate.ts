@@ -25,7 +25,7 @@ import { consequenceOf, idsWhere, type Purpose } from './consequence.js';
 import { createDecider } from './decider.js';
 import { scriptEvidence } from './gather.js';
 import { resolveInheritance, resolveInheritanceFromCache } from './organisation.js';
-import { digestOf, RememberedVerdicts, type RememberedVerdict } from './remembered.js';
+import { digestOf, RememberedReports, RememberedVerdicts, type RememberedReport, type RememberedVerdict, type SignedPackage } from './remembered.js';
 import { defaultStateDir, memoSecret } from '../cache/verified-versions.js';
 
 export interface GateOptions {
@@ -141,10 +141,15 @@ export interface Verdict {
   report(lockfile: CheckResult['lockfile']): CheckResult;
 }
 
-/** What a whole-lockfile judgement gives a hook that needs only what blocks, what is skipped and what to say. */
-export type LockfileVerdict = Pick<Verdict, 'findings' | 'blocking' | 'skipped' | 'blocked' | 'exitCode' | 'notices' | 'strippedRegistries' | 'skippedNotice'> & {
+/**
+ * What a whole-lockfile judgement gives a hook: what blocks, what is skipped, what to say, which copies may build,
+ * and the bytes each verified registry package may be installed from.
+ */
+export type LockfileVerdict = Pick<Verdict, 'findings' | 'blocking' | 'skipped' | 'blocked' | 'exitCode' | 'notices' | 'strippedRegistries' | 'skippedNotice' | 'mayBuild'> & {
   /** Whether the verdict was remembered from an identical decision (nothing was translated or judged). */
   readonly remembered: boolean;
+  /** Every verified registry package with the integrity the registry signed (`Verdict.signedIntegrity`, once per package). */
+  readonly signed: readonly SignedPackage[];
   /** The whole verdict, when it was decided now (a refusal always is: its report). */
   readonly verdict?: Verdict;
 };
@@ -205,6 +210,14 @@ export interface Gate {
    * replayed; any difference, a file too fresh to vouch for, or a refusal decides again.
    */
   judgeInstalled(digest: string, copies: InstalledCopies, inputs?: LockfileInputs): Promise<InstalledVerdict>;
+  /**
+   * For `check`: the report remembered for this gate (engine build, policy, registries, keys, trusted root,
+   * advisory sources, `PORTCULLIS_*` settings, purpose, surface) and `digest` (the lockfile and what else the caller
+   * keys it by), a day at most. Nothing without an engine build.
+   */
+  recallReport(digest: string): Promise<RememberedReport | undefined>;
+  /** Remembers a check's report under this gate and `digest` (see recallReport); the caller says whether it may be. */
+  rememberReport(digest: string, report: Omit<RememberedReport, 'decidedAt'>): Promise<void>;
   /** The policy's answer for one copy before any judgement (own code always may). */
   mayBuild(pkg: BuildCandidate): boolean;
   /** Starts fetching a package's metadata for a later judgement; a failure is met (and reported) by that judgement. */
@@ -214,7 +227,58 @@ export interface Gate {
 }
 
 function pickLockfileVerdict(v: Verdict): Omit<LockfileVerdict, 'remembered'> {
-  return { findings: v.findings, blocking: v.blocking, skipped: v.skipped, blocked: v.blocked, exitCode: v.exitCode, notices: v.notices, strippedRegistries: v.strippedRegistries, skippedNotice: v.skippedNotice, verdict: v };
+  return {
+    findings: v.findings,
+    blocking: v.blocking,
+    skipped: v.skipped,
+    blocked: v.blocked,
+    exitCode: v.exitCode,
+    notices: v.notices,
+    strippedRegistries: v.strippedRegistries,
+    skippedNotice: v.skippedNotice,
+    mayBuild: (pkg) => v.mayBuild(pkg),
+    signed: signedPackagesOf(v),
+    verdict: v,
+  };
+}
+
+/** The verdict's verified registry packages with their signed integrities, once per id. */
+function signedPackagesOf(v: Verdict): SignedPackage[] {
+  const out = new Map<string, SignedPackage>();
+  for (const pkg of v.packages) {
+    const integrity = v.signedIntegrity(pkg);
+    if (integrity !== undefined && !out.has(pkg.id)) out.set(pkg.id, { name: pkg.name, version: pkg.version, ...(pkg.resolved !== undefined ? { resolved: pkg.resolved } : {}), integrity });
+  }
+  return [...out.values()];
+}
+
+/**
+ * The build answers a verdict gives for a bare `name@version` that the policy alone would not: `[key, answer]` for
+ * each judged `name@version` whose copies' answer differs (own code, copies that disagree). With the drifted set
+ * (from the findings) and the policy, these answer every candidate as the verdict did: see `replayedMayBuild`.
+ */
+function buildExceptions(v: Verdict, policyMayBuild: (pkg: BuildCandidate) => boolean): Array<[string, boolean]> {
+  const out = new Map<string, boolean>();
+  for (const pkg of v.packages) {
+    const key = `${pkg.name}@${pkg.version}`;
+    if (out.has(key)) continue;
+    const candidate = { name: pkg.name, version: pkg.version };
+    const answer = v.mayBuild(candidate);
+    if (answer !== policyMayBuild(candidate)) out.set(key, answer);
+  }
+  return [...out];
+}
+
+/** `Verdict.mayBuild` rebuilt from a remembered verdict: its findings (drifted scripts), its exceptions, and the same policy. */
+export function replayedMayBuild(findings: readonly Finding[], exceptions: ReadonlyArray<[string, boolean]>, policyMayBuild: (pkg: BuildCandidate) => boolean): (pkg: BuildCandidate) => boolean {
+  const drifted = new Set(findings.filter((f) => f.code === 'SCRIPT_CHANGED').map((f) => `${f.package}@${f.version}`));
+  const answers = new Map(exceptions);
+  return (pkg) => {
+    const key = `${pkg.name}@${pkg.version}`;
+    if (drifted.has(key)) return false;
+    if (pkg.source !== undefined) return policyMayBuild(pkg);
+    return answers.get(key) ?? policyMayBuild(pkg);
+  };
 }
 
 /**
@@ -275,12 +339,29 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
   const replay = (hit: RememberedVerdict): LockfileVerdict | undefined => {
     const { blocking, skipped, exitCode } = consequences(hit.findings, false);
     if (blocking.length > 0) return undefined;
-    return { findings: hit.findings, blocking, skipped, blocked: new Set<string>(), exitCode, notices: hit.notices, strippedRegistries: hit.strippedRegistries, skippedNotice: skippedNotice(skipped, surface), remembered: true };
+    return {
+      findings: hit.findings,
+      blocking,
+      skipped,
+      blocked: new Set<string>(),
+      exitCode,
+      notices: hit.notices,
+      strippedRegistries: hit.strippedRegistries,
+      skippedNotice: skippedNotice(skipped, surface),
+      mayBuild: replayedMayBuild(hit.findings, hit.builds, policyMayBuild),
+      signed: hit.signed,
+      remembered: true,
+    };
   };
   let remembered: RememberedVerdicts | undefined;
   const rememberedVerdicts = () => {
     const env = options.env ?? process.env;
     return (remembered ??= new RememberedVerdicts(options.cacheDir ?? defaultCacheDir(env), options.dir, memoSecret(options.stateDir ?? defaultStateDir(env)), options.now));
+  };
+  let reports: RememberedReports | undefined;
+  const rememberedReports = () => {
+    const env = options.env ?? process.env;
+    return (reports ??= new RememberedReports(options.cacheDir ?? defaultCacheDir(env), options.dir, memoSecret(options.stateDir ?? defaultStateDir(env)), options.now));
   };
   /** Everything a lockfile's verdict is decided from, besides the lockfile. */
   const gateDigest = async () => {
@@ -342,6 +423,14 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     mayBuild: policyMayBuild,
     prefetch: (name) => decider.prefetch(name),
     settle: () => decider.settle(),
+    async recallReport(digest) {
+      const memo = options.engine !== undefined ? rememberedReports() : undefined;
+      return memo?.enabled === true ? memo.recall(`${await gateDigest()}\0${digest}`) : undefined;
+    },
+    async rememberReport(digest, report) {
+      const memo = options.engine !== undefined ? rememberedReports() : undefined;
+      if (memo?.enabled === true) memo.remember(`${await gateDigest()}\0${digest}`, report);
+    },
     async judgeLockfile(digest, packages, inputs = {}) {
       const memo = options.engine !== undefined ? rememberedVerdicts() : undefined;
       const unskippable = inputs.scriptsUnskippable;
@@ -352,10 +441,11 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
         if (replayed !== undefined) return replayed;
       }
       const verdict = await this.judge(packages(), unskippable !== undefined ? { scriptsUnskippable: unskippable.test } : {});
+      const decided = pickLockfileVerdict(verdict);
       if (key !== undefined && verdict.blocking.length === 0 && verdict.exitCode === 0) {
-        memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries] });
+        memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], builds: buildExceptions(verdict, policyMayBuild), signed: [...decided.signed] });
       }
-      return { ...pickLockfileVerdict(verdict), remembered: false };
+      return { ...decided, remembered: false };
     },
     async judgeInstalled(digest, copies, inputs = {}) {
       const memo = options.engine !== undefined ? rememberedVerdicts() : undefined;
@@ -374,12 +464,13 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       const judgeInputs: JudgeInputs = { readInstalled, ...(unskippable !== undefined ? { scriptsUnskippable: unskippable.test } : {}) };
       const verdict = await (copies.judge ?? ((p, i) => this.judge(p, i)))(packages, judgeInputs);
       const buildSteps = verdict.blocking.length === 0 ? verdict.buildPlan(readInstalled) : [];
+      const decided = pickLockfileVerdict(verdict);
       const stamped = new Set(paths);
       // Only what the stamp covers can be replayed: every path the judgement read.
       if (key !== undefined && verdict.blocking.length === 0 && verdict.exitCode === 0 && packages.every((pkg) => pkg.paths.every((path) => stamped.has(path)))) {
-        memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], buildSteps });
+        memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], builds: buildExceptions(verdict, policyMayBuild), signed: [...decided.signed], buildSteps });
       }
-      return { ...pickLockfileVerdict(verdict), buildSteps, remembered: false };
+      return { ...decided, buildSteps, remembered: false };
     },
     async judge(packages, inputs = {}) {
       const decision = await decider.decide(packages, {

@@ -3,7 +3,7 @@ import { isRememberedVerdict } from './remembered.js';
 
 describe('isRememberedVerdict: a remembered verdict read back is hostile input', () => {
   const step = { id: 'good@1.0.0', name: 'good', version: '1.0.0', path: 'node_modules/good', scripts: ['postinstall'], bindingGyp: false, ownCode: false };
-  const verdict = { findings: [], notices: [], strippedRegistries: [], decidedAt: 1 };
+  const verdict = { findings: [], notices: [], strippedRegistries: [], builds: [], signed: [], decidedAt: 1 };
 
   it('takes a verdict without a build plan, and one with well-formed build steps', () => {
     expect(isRememberedVerdict(verdict)).toBe(true);

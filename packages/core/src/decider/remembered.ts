@@ -16,20 +16,41 @@ import { createHash } from 'node:crypto';
 import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
 import type { BuildStep } from '../evaluation/build-plan.js';
 import { FINDING_CODES, type Finding } from '../finding.js';
+import type { SourceLocation } from '../model.js';
+import type { CheckResult } from '../report/result.js';
 
-export const REMEMBERED_FORMAT = 'decisions-v1';
+export const REMEMBERED_FORMAT = 'decisions-v2';
 /** How long a remembered verdict is used. */
 export const REMEMBER_FOR_MS = 24 * 60 * 60 * 1000;
 const MAX_FINDINGS = 100_000;
 const MAX_NOTICES = 100;
 const MAX_TEXT = 64 * 1024;
+const MAX_PACKAGES = 200_000;
+/** Lockfiles remembered per project beyond those used by the last install (each entry carries its signed packages). */
+const KEEP_UNUSED = 16;
 
-/** A verdict that let an install go on: what it skipped and said. */
+/** A registry package whose signature verified, with the integrity the registry signed (the bytes it may be installed from). */
+export interface SignedPackage {
+  name: string;
+  version: string;
+  /** The origin the lockfile records (a tarball URL), when it records one. */
+  resolved?: string;
+  integrity: string;
+}
+
+/** A verdict that let an install go on: what it skipped and said, and what an install still checks against it. */
 export interface RememberedVerdict {
   /** Findings as shown on the surface (none blocking when remembered). */
   findings: Finding[];
   notices: string[];
   strippedRegistries: string[];
+  /**
+   * `name@version` whose build answer differs from the policy's alone (every judged copy is the user's own code,
+   * or copies disagree): the verdict's answer. Every other candidate is answered by the policy, as a verdict does.
+   */
+  builds: Array<[string, boolean]>;
+  /** Verified registry packages and their signed integrities: a replayed verdict still refuses other bytes. */
+  signed: SignedPackage[];
   /** For a judgement of installed copies: the copies that may build, in build order. */
   buildSteps?: BuildStep[];
   /** When it was decided (ms since the epoch). */
@@ -39,7 +60,7 @@ export interface RememberedVerdict {
 const isText = (value: unknown): value is string => typeof value === 'string' && value.length <= MAX_TEXT;
 const isTextList = (value: unknown, max: number): value is string[] => Array.isArray(value) && value.length <= max && value.every(isText);
 
-function isFinding(value: unknown): value is Finding {
+export function isFinding(value: unknown): value is Finding {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const f = value as Record<string, unknown>;
   return (
@@ -54,6 +75,14 @@ function isFinding(value: unknown): value is Finding {
     (f.registry === undefined || isText(f.registry))
   );
 }
+
+function isSignedPackage(value: unknown): value is SignedPackage {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const p = value as Record<string, unknown>;
+  return isText(p.name) && isText(p.version) && isText(p.integrity) && (p.resolved === undefined || isText(p.resolved));
+}
+
+const isBuildAnswer = (value: unknown): value is [string, boolean] => Array.isArray(value) && value.length === 2 && isText(value[0]) && typeof value[1] === 'boolean';
 
 const MAX_STEPS = 100_000;
 
@@ -80,6 +109,12 @@ export function isRememberedVerdict(value: unknown): value is RememberedVerdict 
     v.findings.every(isFinding) &&
     isTextList(v.notices, MAX_NOTICES) &&
     isTextList(v.strippedRegistries, MAX_NOTICES) &&
+    Array.isArray(v.builds) &&
+    v.builds.length <= MAX_PACKAGES &&
+    v.builds.every(isBuildAnswer) &&
+    Array.isArray(v.signed) &&
+    v.signed.length <= MAX_PACKAGES &&
+    v.signed.every(isSignedPackage) &&
     (v.buildSteps === undefined || (Array.isArray(v.buildSteps) && v.buildSteps.length <= MAX_STEPS && v.buildSteps.every(isBuildStep))) &&
     typeof v.decidedAt === 'number' &&
     Number.isFinite(v.decidedAt)
@@ -97,7 +132,7 @@ export class RememberedVerdicts {
   readonly #now: () => number;
 
   constructor(cacheDir: string, projectDir: string, secret: Buffer | null, now: () => number = Date.now) {
-    this.#memo = AuthenticatedMemo.open(REMEMBERED_FORMAT, cacheDir, projectDir, secret, isRememberedVerdict);
+    this.#memo = AuthenticatedMemo.open(REMEMBERED_FORMAT, cacheDir, projectDir, secret, isRememberedVerdict, { keepUnused: KEEP_UNUSED });
     this.#now = now;
   }
 
@@ -119,8 +154,105 @@ export class RememberedVerdicts {
       notices: [...verdict.notices],
       strippedRegistries: [...verdict.strippedRegistries],
       ...(verdict.buildSteps !== undefined ? { buildSteps: verdict.buildSteps.map((step) => ({ ...step, scripts: [...step.scripts] })) } : {}),
+      builds: [...verdict.builds],
+      signed: verdict.signed.map((p) => ({ name: p.name, version: p.version, ...(p.resolved !== undefined ? { resolved: p.resolved } : {}), integrity: p.integrity })),
       decidedAt: this.#now(),
     });
+    this.#memo.save();
+  }
+}
+
+/**
+ * A `check` report remembered whole (findings included: a check's report is what it prints, refusals too), with
+ * what it read from the installed tree: the copies the check read (name, version, install paths, aliases) and a
+ * digest of what it found there. A replay reads those copies again and is used only when they read the same.
+ * Never remembered: an undecidable check (exit 3, METADATA_UNAVAILABLE) and one whose report depends on the
+ * clock (RELEASE_TOO_NEW: a cooldown lets a release in as it ages).
+ */
+export interface RememberedReport {
+  result: CheckResult;
+  /** Source locations of the packages findings name (SARIF and GitHub annotations point at them). */
+  locations: Array<[string, SourceLocation]>;
+  /** The copies whose installed files the check read, in lockfile order: [name, version, paths, aliases]. */
+  reads: Array<[string, string, string[], string[]]>;
+  /** Digest of what those reads found. */
+  installed: string;
+  decidedAt: number;
+}
+
+export const REPORTS_FORMAT = 'checks-v1';
+const MAX_READS = 1_000_000;
+
+const isStringList = (value: unknown, max: number): value is string[] => Array.isArray(value) && value.length <= max && value.every(isText);
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+function isCheckResult(value: unknown): value is CheckResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const r = value as Record<string, unknown>;
+  const lockfile = r.lockfile as Record<string, unknown> | null;
+  return (
+    Array.isArray(r.findings) &&
+    r.findings.length <= MAX_FINDINGS &&
+    r.findings.every(isFinding) &&
+    (r.exitCode === 0 || r.exitCode === 1) &&
+    isCount(r.packages) &&
+    typeof lockfile === 'object' &&
+    lockfile !== null &&
+    (lockfile.kind === 'npm' || lockfile.kind === 'pnpm' || lockfile.kind === 'yarn') &&
+    isText(lockfile.path) &&
+    (r.policy === null || isText(r.policy)) &&
+    isTextList(r.notices, MAX_NOTICES) &&
+    (r.strippedRegistries === undefined || isTextList(r.strippedRegistries, MAX_NOTICES))
+  );
+}
+
+export function isRememberedReport(value: unknown): value is RememberedReport {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    isCheckResult(v.result) &&
+    Array.isArray(v.locations) &&
+    v.locations.length <= MAX_FINDINGS &&
+    v.locations.every((l) => Array.isArray(l) && l.length === 2 && isText(l[0]) && typeof l[1] === 'object' && l[1] !== null && isCount((l[1] as SourceLocation).line) && isCount((l[1] as SourceLocation).column)) &&
+    Array.isArray(v.reads) &&
+    v.reads.length <= MAX_READS &&
+    v.reads.every((r) => Array.isArray(r) && r.length === 4 && isText(r[0]) && isText(r[1]) && isStringList(r[2], 1000) && isStringList(r[3], 1000)) &&
+    isText(v.installed) &&
+    typeof v.decidedAt === 'number' &&
+    Number.isFinite(v.decidedAt)
+  );
+}
+
+/** Whether a check's report may be remembered: decided (not exit 3) and not depending on the clock. */
+export function reportMayBeRemembered(result: CheckResult): boolean {
+  return result.exitCode !== 3 && !result.findings.some((f) => f.code === 'METADATA_UNAVAILABLE' || f.code === 'RELEASE_TOO_NEW');
+}
+
+/** The memo of one project's remembered check reports (see RememberedReport), each for a day at most. */
+export class RememberedReports {
+  readonly #memo: AuthenticatedMemo<RememberedReport>;
+  readonly #now: () => number;
+
+  constructor(cacheDir: string, projectDir: string, secret: Buffer | null, now: () => number = Date.now) {
+    this.#memo = AuthenticatedMemo.open(REPORTS_FORMAT, cacheDir, projectDir, secret, isRememberedReport);
+    this.#now = now;
+  }
+
+  get enabled(): boolean {
+    return this.#memo.enabled;
+  }
+
+  recall(key: string): RememberedReport | undefined {
+    const hit = this.#memo.get(key);
+    if (hit === undefined) return undefined;
+    const age = this.#now() - hit.decidedAt;
+    return age >= 0 && age < REMEMBER_FOR_MS ? hit : undefined;
+  }
+
+  remember(key: string, report: Omit<RememberedReport, 'decidedAt'>): void {
+    this.#memo.set(key, { ...report, decidedAt: this.#now() });
+    // One report per project is enough (the tree as it is now); older ones would only make the file large.
+    this.#memo.forgetUnused();
     this.#memo.save();
   }
 }

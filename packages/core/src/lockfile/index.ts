@@ -87,6 +87,8 @@ export interface ReadLockfileOptions {
   projectDir?: string;
   /** Refuse files larger than this many bytes (default 64 MiB). */
   maxBytes?: number;
+  /** Told the exact text that was read and parsed (a remembered check is keyed by it). */
+  onText?: (text: string) => void;
 }
 
 /** Reads the lockfile at `path`, choosing the reader by its file name. */
@@ -113,6 +115,7 @@ export function readLockfile(path: string, opts: ReadLockfileOptions): Lockfile 
   } catch (error) {
     throw new PortcullisError('LOCKFILE_INVALID', `${absolute} could not be read: ${(error as Error).message}`, { file: absolute });
   }
+  opts.onText?.(text);
   const readOptions: LockfileReadOptions = { path: absolute, projectDir: resolve(opts.projectDir ?? dirname(absolute)), registryFor: opts.registryFor };
   switch (kind) {
     case 'npm':

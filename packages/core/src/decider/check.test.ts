@@ -1,0 +1,120 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CheckResult } from '../report/result.js';
+import { checkReport } from './check.js';
+import { RememberedReports, reportMayBeRemembered } from './remembered.js';
+
+/** An npm project with a git dependency (prepare) and a native addon installed, signatures off: no registry needed. */
+function project(): { dir: string; env: Record<string, string>; cache: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'pc-check-project-'));
+  writeFileSync(join(dir, 'portcullis.json'), `${JSON.stringify({ scripts: { allow: [] }, signatures: { require: 'off' } }, null, 2)}\n`);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0' }));
+  const lock = {
+    name: 'app',
+    lockfileVersion: 3,
+    packages: {
+      '': { name: 'app', dependencies: { gitdep: 'git+https://git.example/gitdep.git', native: 'file:../native.tgz' } },
+      'node_modules/gitdep': { version: '1.0.0', resolved: 'git+https://git.example/gitdep.git#0123456789abcdef0123456789abcdef01234567' },
+      'node_modules/native': { version: '2.0.0', resolved: 'file:../native.tgz', integrity: 'sha512-AAAA' },
+    },
+  };
+  writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(lock, null, 2));
+  mkdirSync(join(dir, 'node_modules/gitdep'), { recursive: true });
+  writeFileSync(join(dir, 'node_modules/gitdep/package.json'), JSON.stringify({ name: 'gitdep', version: '1.0.0', scripts: { prepare: 'tsc -b' } }));
+  mkdirSync(join(dir, 'node_modules/native'), { recursive: true });
+  writeFileSync(join(dir, 'node_modules/native/package.json'), JSON.stringify({ name: 'native', version: '2.0.0' }));
+  writeFileSync(join(dir, 'node_modules/native/binding.gyp'), '{}');
+  const home = mkdtempSync(join(tmpdir(), 'pc-check-home-'));
+  const cache = join(home, 'cache');
+  return { dir, env: { PORTCULLIS_CACHE_DIR: cache, PORTCULLIS_STATE_DIR: join(home, 'state') }, cache };
+}
+
+const codes = (result: CheckResult) => result.findings.map((f) => `${f.package} ${f.code}`);
+
+describe('checkReport: a check of an unchanged tree is remembered whole', () => {
+  it('replays the same report, findings and locations included', async () => {
+    const { dir, env } = project();
+    const first = await checkReport(dir, { env, engine: 'test-1' });
+    expect(first.remembered).toBe(false);
+    expect(codes(first.result)).toEqual(['gitdep SCRIPT_NOT_ALLOWED', 'native SCRIPT_NOT_ALLOWED']);
+    const again = await checkReport(dir, { env, engine: 'test-1' });
+    expect(again.remembered).toBe(true);
+    expect(again.result).toEqual(first.result);
+    expect(again.dir).toBe(first.dir);
+    for (const f of first.result.findings) expect(again.locations.get(f.id!)).toEqual(first.locations.get(f.id!));
+  });
+
+  it('any change to what the check read decides again: an installed package.json, a binding.gyp, the lockfile, the policy, a setting, the build', async () => {
+    const changes: Array<[string, (p: ReturnType<typeof project>) => Record<string, string> | void, (result: CheckResult) => void]> = [
+      ['an installed package.json', (p) => writeFileSync(join(p.dir, 'node_modules/gitdep/package.json'), JSON.stringify({ name: 'gitdep', version: '1.0.0' })), (r) => expect(codes(r)).toEqual(['native SCRIPT_NOT_ALLOWED'])],
+      ['a binding.gyp gone', (p) => rmSync(join(p.dir, 'node_modules/native/binding.gyp')), (r) => expect(codes(r)).toEqual(['gitdep SCRIPT_NOT_ALLOWED'])],
+      ['a copy gone', (p) => rmSync(join(p.dir, 'node_modules/gitdep'), { recursive: true }), (r) => expect(codes(r)).toEqual(['gitdep SCRIPT_NOT_ALLOWED', 'native SCRIPT_NOT_ALLOWED'])],
+      ['the lockfile’s text', (p) => writeFileSync(join(p.dir, 'package-lock.json'), `${readFileSync(join(p.dir, 'package-lock.json'), 'utf8')}\n`), () => {}],
+      ['the policy', (p) => writeFileSync(join(p.dir, 'portcullis.json'), JSON.stringify({ scripts: { allow: ['native'] }, signatures: { require: 'off' } })), (r) => expect(codes(r)).toEqual(['gitdep SCRIPT_NOT_ALLOWED'])],
+      ['a PORTCULLIS_ setting', () => ({ PORTCULLIS_STRICT_SCRIPTS: '1' }), () => {}],
+    ];
+    for (const [what, change, expectFresh] of changes) {
+      const p = project();
+      await checkReport(p.dir, { env: p.env, engine: 'test-1' });
+      const extra = change(p) ?? {};
+      const fresh = await checkReport(p.dir, { env: { ...p.env, ...extra }, engine: 'test-1' });
+      expect(fresh.remembered, what).toBe(false);
+      expectFresh(fresh.result);
+      // The new state is remembered in turn.
+      expect((await checkReport(p.dir, { env: { ...p.env, ...extra }, engine: 'test-1' })).remembered, what).toBe(true);
+    }
+    const p = project();
+    await checkReport(p.dir, { env: p.env, engine: 'test-1' });
+    expect((await checkReport(p.dir, { env: p.env, engine: 'test-2' })).remembered).toBe(false);
+  });
+
+  it('nothing is remembered without a build id, and an edited memo vouches for nothing', async () => {
+    const { dir, env, cache } = project();
+    await checkReport(dir, { env });
+    expect((await checkReport(dir, { env })).remembered).toBe(false);
+
+    await checkReport(dir, { env, engine: 'test-1' });
+    const folder = join(cache, 'checks-v1');
+    const [file] = readdirSync(folder);
+    const text = readFileSync(join(folder, file!), 'utf8');
+    // The report said two findings; an edit that drops one must not be replayed.
+    writeFileSync(join(folder, file!), text.replace('"exitCode":1', '"exitCode":0'));
+    const edited = await checkReport(dir, { env, engine: 'test-1' });
+    expect(edited.remembered).toBe(false);
+    expect(edited.result.exitCode).toBe(1);
+  });
+
+  it('an undecidable check (exit 3) is decided again every time', async () => {
+    const { dir, env } = project();
+    // A registry package that is not installed, checked offline with nothing cached: its metadata is unavailable.
+    const lock = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+    lock.packages['node_modules/left-pad'] = { version: '1.0.0', resolved: 'http://127.0.0.1:9/left-pad/-/left-pad-1.0.0.tgz', integrity: 'sha512-AAAA' };
+    writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(lock, null, 2));
+    writeFileSync(join(dir, '.npmrc'), 'registry=http://127.0.0.1:9/\n');
+    const first = await checkReport(dir, { env, engine: 'test-1', offline: true });
+    expect(first.result.exitCode).toBe(3);
+    expect((await checkReport(dir, { env, engine: 'test-1', offline: true })).remembered).toBe(false);
+  });
+
+  it('an undecidable report, or one that depends on the clock, is never remembered; a remembered one lasts a day', () => {
+    const base: CheckResult = { findings: [], exitCode: 0, packages: 1, lockfile: { kind: 'npm', path: '/p/package-lock.json' }, policy: null, notices: [] };
+    const finding = (code: string) => ({ package: 'a', version: '1.0.0', rule: 'r', code, message: 'm', fix: 'f' }) as unknown as CheckResult['findings'][number];
+    expect(reportMayBeRemembered(base)).toBe(true);
+    expect(reportMayBeRemembered({ ...base, exitCode: 1, findings: [finding('SCRIPT_NOT_ALLOWED')] })).toBe(true);
+    expect(reportMayBeRemembered({ ...base, exitCode: 3 })).toBe(false);
+    expect(reportMayBeRemembered({ ...base, exitCode: 1, findings: [finding('RELEASE_TOO_NEW')] })).toBe(false);
+    expect(reportMayBeRemembered({ ...base, exitCode: 1, findings: [finding('METADATA_UNAVAILABLE')] })).toBe(false);
+
+    let now = 1_000_000;
+    const cache = mkdtempSync(join(tmpdir(), 'pc-reports-'));
+    const secret = Buffer.alloc(32, 3);
+    new RememberedReports(cache, '/p', secret, () => now).remember('k', { result: base, locations: [], reads: [], installed: 'x' });
+    expect(new RememberedReports(cache, '/p', secret, () => now).recall('k')?.result).toEqual(base);
+    now += 24 * 60 * 60 * 1000;
+    expect(new RememberedReports(cache, '/p', secret, () => now).recall('k')).toBeUndefined();
+    // Another user's secret: nothing.
+    expect(new RememberedReports(cache, '/p', Buffer.alloc(32, 4), () => 1_000_000).recall('k')).toBeUndefined();
+  });
+});
