@@ -5,7 +5,7 @@
  * differences from quirks.ts, and every refusal from refuse.ts.
  */
 import { relative } from 'node:path';
-import { installedManifestReader, openGate, strictScripts, type Lockfile, type Verdict } from '@portcullis/core';
+import { digestOf, installedManifestReader, openGate, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type Verdict } from '@portcullis/core';
 import type { NpmCommand } from './arguments.js';
 import type { GateContext, NpmInstall } from './context.js';
 import { runLifecycle } from './lifecycle.js';
@@ -15,7 +15,7 @@ import { lockfileIn, ProjectSnapshot } from './project-files.js';
 import { findNpmProject } from './project-root.js';
 import { rootPreinstallFirst, scriptsRunDespiteIgnoreScripts } from './quirks.js';
 import { refuse, reportBlocked, reportSkipped, say } from './refuse.js';
-import { globalInstall, lockfileIsCurrent, lockfilePackages, npmRegistryConfig, optionOn, withOwnFlags, type ReadLockfile } from './translate.js';
+import { globalInstall, installPaths, lockfileIsCurrent, lockfilePackages, lockfileText, npmRegistryConfig, optionOn, withOwnFlags, type LockfileText, type ReadLockfile } from './translate.js';
 
 export type { GateContext } from './context.js';
 
@@ -47,10 +47,17 @@ async function openInstall(cmd: NpmCommand, ctx: GateContext): Promise<NpmInstal
   if (npmProject.via === 'workspace' && ctx.env.PORTCULLIS_DEBUG) say(`portcullis-npm: npm installs the workspace root ${dir} (from ${relative(dir, npmProject.nearest) || '.'})`);
   const registryConfig = await npmRegistryConfig(dir, cmd, ctx.env);
   const options = { dir, start: ctx.cwd, packageManager: 'npm', registryConfig, strict: strictScripts('npm', { env: ctx.env }), env: ctx.env } as const;
-  const gate = await openGate({ ...options, offline: cmd.options.get('offline') === true });
+  const gate = await openGate({ ...options, ...engine, offline: cmd.options.get('offline') === true });
   let offline: ReturnType<typeof openGate> | undefined;
   return { cmd, ctx, dir, registryConfig, gate, offlineGate: () => (offline ??= openGate({ ...options, offline: true })) };
 }
+
+declare const PORTCULLIS_ENGINE_ID: string | undefined;
+/** The build judging (a hash of the bundle's sources, from build.mjs): verdicts are remembered for this build only. */
+const engine = typeof PORTCULLIS_ENGINE_ID === 'string' ? { engine: `npm:${PORTCULLIS_ENGINE_ID}` } : {};
+
+/** What a remembered verdict is keyed by besides the gate: the lockfile's file and exact text. */
+const digestOfText = (text: LockfileText) => digestOf({ file: text.file, text: text.text });
 
 /**
  * The cooldown in npm's own terms for a command that resolves packages it names (`install <pkg>`, `update`):
@@ -65,43 +72,60 @@ function cooldownFlags(install: NpmInstall): string[] {
   return [`--before=${new Date(Date.now() - cooldown.minimumReleaseAgeMs).toISOString()}`];
 }
 
-interface Judged {
-  read: ReadLockfile;
-  lockfile: Lockfile;
-  verdict: Verdict;
+/** A refusal's whole verdict: refusals are never remembered, so it was decided now. */
+function decidedNow(verdict: LockfileVerdict): Verdict {
+  if (verdict.verdict === undefined) throw new Error('a refusal came without its report');
+  return verdict.verdict;
 }
 
-/** Judges the lockfile npm wrote before anything is installed. */
+interface Judged {
+  text: LockfileText;
+  /** The lockfile's packages, when they were translated (not for a remembered verdict). */
+  read?: ReadLockfile;
+  verdict: LockfileVerdict;
+}
+
+/** Judges the lockfile npm wrote before anything is installed (a verdict that let the same text through is replayed). */
 async function judgeLockfile(install: NpmInstall): Promise<Judged> {
-  const read = lockfilePackages(install.dir, install.registryConfig);
-  const { lockfile } = read;
-  const verdict = await install.gate.judge(lockfile.packages, { scriptsUnskippable: (pkg) => scriptsRunDespiteIgnoreScripts(install.ctx.npm.version, pkg) });
-  return { read, lockfile, verdict };
+  const text = lockfileText(install.dir);
+  const translated: { read?: ReadLockfile } = {};
+  // What npm runs despite --ignore-scripts depends on its version: part of what the verdict is remembered by.
+  const unskippable: LockfileInputs = { scriptsUnskippable: { test: (pkg) => scriptsRunDespiteIgnoreScripts(install.ctx.npm.version, pkg), by: `npm@${install.ctx.npm.version ?? 'unknown'}` } };
+  const verdict = await install.gate.judgeLockfile(digestOfText(text), () => (translated.read = lockfilePackages(text, install.registryConfig)).lockfile.packages, unskippable);
+  return { text, ...translated, verdict };
 }
 
 /**
- * Judges what npm installed, from the installed files (the package.json on disk is what runs: manifest confusion).
- * After a first decision on the same lockfile text (npm installed exactly what was checked), that decision's gate
- * judges again: its memo, keys and packuments are already in memory, and every package of the lockfile was just
- * judged by it, so nothing is fetched; only the script facts now come from the installed files. Otherwise the
- * metadata is normally cached after the install; if it is not, the registry is asked.
+ * Judges what npm installed, from the installed files (the package.json on disk is what runs: manifest confusion);
+ * replayed when nothing on disk changed since the same decision let the same lockfile through (core's
+ * `judgeInstalled`). After a first decision that translated the same lockfile text (npm installed exactly what was
+ * checked), that decision's gate judges again: its memo, keys and packuments are already in memory, and every package
+ * of the lockfile was just judged by it, so nothing is fetched; only the script facts now come from the installed
+ * files. Otherwise the metadata is normally cached after the install; if it is not, the registry is asked.
  */
-async function judgeInstalled(install: NpmInstall, before?: Judged): Promise<Judged> {
-  const read = lockfilePackages(install.dir, install.registryConfig, before?.read);
-  const { lockfile } = read;
-  const inputs = { readInstalled: installedManifestReader(lockfile, install.dir) };
-  if (before !== undefined && read === before.read) return { read, lockfile, verdict: await install.gate.judge(lockfile.packages, inputs) };
-  let verdict = await (await install.offlineGate()).judge(lockfile.packages, inputs);
-  if (verdict.exitCode === 3 && install.cmd.options.get('offline') !== true) verdict = await install.gate.judge(lockfile.packages, inputs);
-  return { read, lockfile, verdict };
+async function judgeInstalled(install: NpmInstall, before?: Judged): Promise<{ text: LockfileText; verdict: InstalledVerdict }> {
+  const text = lockfileText(install.dir);
+  let read: ReadLockfile | undefined;
+  const translated = () => (read ??= lockfilePackages(text, install.registryConfig, before?.read));
+  const verdict = await install.gate.judgeInstalled(digestOfText(text), {
+    paths: () => installPaths(text),
+    packages: () => translated().lockfile.packages,
+    reader: () => installedManifestReader(translated().lockfile, install.dir),
+    judge: async (packages, inputs) => {
+      if (read !== undefined && read === before?.read) return install.gate.judge(packages, inputs);
+      const cached = await (await install.offlineGate()).judge(packages, inputs);
+      return cached.exitCode === 3 && install.cmd.options.get('offline') !== true ? install.gate.judge(packages, inputs) : cached;
+    },
+  });
+  return { text, verdict };
 }
 
 /** After npm installed with scripts off: re-decide from the installed files, then run what is allowed. */
 async function afterInstall(install: NpmInstall, options: { rootScripts: boolean; only?: string[]; before?: Judged }): Promise<number> {
-  const { lockfile, verdict } = await judgeInstalled(install, options.before);
-  mark('judged installed');
-  if (verdict.blocking.length > 0) return reportBlocked(verdict, lockfile, 'the installed files differ from what was checked; packages are installed but no install script ran.');
-  let steps = verdict.buildPlan(installedManifestReader(lockfile, install.dir));
+  const { text, verdict } = await judgeInstalled(install, options.before);
+  mark(verdict.remembered ? 'judged installed (remembered)' : 'judged installed');
+  if (verdict.blocking.length > 0) return reportBlocked(decidedNow(verdict), { kind: 'npm', path: text.file }, 'the installed files differ from what was checked; packages are installed but no install script ran.');
+  let steps = [...verdict.buildSteps];
   if (options.only !== undefined) {
     const names = new Set(options.only);
     steps = steps.filter((s) => names.has(s.name) || names.has(`./${s.path}`) || names.has(s.path));
@@ -142,11 +166,11 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     snapshot.restoreHiddenLockfile();
     mark('resolved');
     const judged = await judgeLockfile(install);
-    const { lockfile, verdict } = judged;
-    mark('judged lockfile');
+    const { verdict } = judged;
+    mark(verdict.remembered ? 'judged lockfile (remembered)' : 'judged lockfile');
     if (verdict.blocking.length > 0) {
       restore();
-      return reportBlocked(verdict, lockfile, 'nothing was installed; package.json and package-lock.json are unchanged.');
+      return reportBlocked(decidedNow(verdict), { kind: 'npm', path: judged.text.file }, 'nothing was installed; package.json and package-lock.json are unchanged.');
     }
     if (lockOnly) {
       process.stdout.write(resolved.stdout);
@@ -184,9 +208,9 @@ export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number>
     return (await runNpm(ctx.npm, withOwnFlags(cmd.argv, quietFlags(cmd)), { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: true })).code;
   }
   const judged = await judgeLockfile(install);
-  const { lockfile, verdict } = judged;
-  mark('judged lockfile');
-  if (verdict.blocking.length > 0) return reportBlocked(verdict, lockfile, 'nothing was installed.');
+  const { verdict } = judged;
+  mark(verdict.remembered ? 'judged lockfile (remembered)' : 'judged lockfile');
+  if (verdict.blocking.length > 0) return reportBlocked(decidedNow(verdict), { kind: 'npm', path: judged.text.file }, 'nothing was installed.');
   if (rootPreinstallFirst(ctx.npm.version)) {
     const code = await runLifecycle(ctx, cmd, install.dir, [], { rootScripts: true, onlyPreinstall: true });
     if (code !== 0) return code;

@@ -15,7 +15,7 @@ export function refuse(message: string): number {
  * A verdict that stops the install: its blocking findings in the layout of `portcullis check`, then what state
  * the project was left in. Returns the verdict's exit code.
  */
-export function reportBlocked(verdict: Verdict, lockfile: Lockfile, state: string, color = process.stderr.isTTY === true && !process.env.NO_COLOR): number {
+export function reportBlocked(verdict: Verdict, lockfile: Pick<Lockfile, 'kind' | 'path'>, state: string, color = process.stderr.isTTY === true && !process.env.NO_COLOR): number {
   say(formatText(verdict.report({ kind: lockfile.kind, path: lockfile.path }), { color }));
   say(`portcullis-npm: ${state}`);
   return verdict.exitCode;
@@ -25,7 +25,7 @@ export function reportBlocked(verdict: Verdict, lockfile: Lockfile, state: strin
  * The verdict's one notice for packages installed with their scripts skipped, with the command that approves
  * them; for `rebuild <names>` (`only`), the same notice about those packages alone.
  */
-export function reportSkipped(verdict: Verdict, only?: readonly string[]): void {
+export function reportSkipped(verdict: Pick<Verdict, 'skippedNotice' | 'skipped'>, only?: readonly string[]): void {
   const notice = only === undefined ? verdict.skippedNotice : skippedNotice(verdict.skipped.filter((f) => only.includes(f.package)), 'npm');
   if (notice !== undefined) say(notice);
 }

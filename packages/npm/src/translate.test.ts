@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createRegistryConfig, PortcullisError } from '@portcullis/core';
 import { describe, expect, it } from 'vitest';
 import { parseNpmArguments, type NpmCommand } from './arguments.js';
-import { configEnv, globalInstall, lockfileIsCurrent, lockfilePackages, optionOn, withOwnFlags } from './translate.js';
+import { configEnv, globalInstall, installPaths, lockfileIsCurrent, lockfilePackages, lockfileText, optionOn, withOwnFlags } from './translate.js';
 
 const cmd = (...argv: string[]) => parseNpmArguments(argv);
 
@@ -145,7 +145,7 @@ describe('lockfilePackages', () => {
         },
       },
     });
-    const { lockfile } = lockfilePackages(dir, registryConfig);
+    const { lockfile } = lockfilePackages(lockfileText(dir), registryConfig);
     expect(lockfile.kind).toBe('npm');
     expect(lockfile.path).toBe(join(dir, 'package-lock.json'));
     const byName = new Map(lockfile.packages.map((p) => [p.name, p]));
@@ -156,7 +156,7 @@ describe('lockfilePackages', () => {
   it('an npm-shrinkwrap.json wins over package-lock.json, as in npm', () => {
     const lock = (version: string) => ({ lockfileVersion: 3, packages: { '': { name: 'app' }, 'node_modules/a': { version, integrity: INTEGRITY_A } } });
     const dir = tree({ 'package-lock.json': lock('1.0.0'), 'npm-shrinkwrap.json': lock('9.9.9') });
-    const { lockfile } = lockfilePackages(dir, registryConfig);
+    const { lockfile } = lockfilePackages(lockfileText(dir), registryConfig);
     expect(lockfile.path).toBe(join(dir, 'npm-shrinkwrap.json'));
     expect(lockfile.packages.find((p) => p.name === 'a')?.version).toBe('9.9.9');
   });
@@ -164,20 +164,20 @@ describe('lockfilePackages', () => {
   it('reuses the packages read before only for the same file with the same text, byte for byte', () => {
     const lock = (version: string) => ({ lockfileVersion: 3, packages: { '': { name: 'app' }, 'node_modules/a': { version, integrity: INTEGRITY_A } } });
     const dir = tree({ 'package-lock.json': lock('1.0.0') });
-    const first = lockfilePackages(dir, registryConfig);
-    expect(lockfilePackages(dir, registryConfig, first)).toBe(first);
+    const first = lockfilePackages(lockfileText(dir), registryConfig);
+    expect(lockfilePackages(lockfileText(dir), registryConfig, first)).toBe(first);
     // npm rewrote it: one more space is another text, read again
     writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify(lock('1.0.0'))} `);
-    const respaced = lockfilePackages(dir, registryConfig, first);
+    const respaced = lockfilePackages(lockfileText(dir), registryConfig, first);
     expect(respaced).not.toBe(first);
     // the same length, another version
     writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify(lock('2.0.0'))} `);
-    expect(lockfilePackages(dir, registryConfig, respaced).lockfile.packages.find((p) => p.name === 'a')?.version).toBe('2.0.0');
+    expect(lockfilePackages(lockfileText(dir), registryConfig, respaced).lockfile.packages.find((p) => p.name === 'a')?.version).toBe('2.0.0');
     // a shrinkwrap appears beside the same package-lock.json text: npm reads the shrinkwrap
     writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(lock('1.0.0')));
-    const again = lockfilePackages(dir, registryConfig);
+    const again = lockfilePackages(lockfileText(dir), registryConfig);
     writeFileSync(join(dir, 'npm-shrinkwrap.json'), JSON.stringify(lock('1.0.0')));
-    const shrinkwrap = lockfilePackages(dir, registryConfig, again);
+    const shrinkwrap = lockfilePackages(lockfileText(dir), registryConfig, again);
     expect(shrinkwrap).not.toBe(again);
     expect(shrinkwrap.lockfile.path).toBe(join(dir, 'npm-shrinkwrap.json'));
   });
@@ -186,13 +186,44 @@ describe('lockfilePackages', () => {
     const dir = tree({ 'package.json': { name: 'app' } });
     let thrown: unknown;
     try {
-      lockfilePackages(dir, registryConfig);
+      lockfilePackages(lockfileText(dir), registryConfig);
     } catch (error) {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(PortcullisError);
     expect((thrown as PortcullisError).code).toBe('LOCKFILE_NOT_FOUND');
     expect((thrown as PortcullisError).message).toContain(dir);
+  });
+});
+
+describe('installPaths', () => {
+  const registryConfig = createRegistryConfig({});
+
+  it('every install path of every package the lockfile lists (workspaces, links, nested copies), without translating it', () => {
+    const dir = tree({
+      'package-lock.json': {
+        lockfileVersion: 3,
+        packages: {
+          '': { name: 'app', workspaces: ['packages/*'] },
+          'packages/ws': { name: 'ws', version: '1.0.0' },
+          'node_modules/ws': { resolved: 'packages/ws', link: true },
+          'node_modules/a': { version: '1.0.0', integrity: INTEGRITY_A },
+          'node_modules/a/node_modules/b': { version: '2.0.0', integrity: INTEGRITY_B },
+          'packages/ws/node_modules/b': { version: '3.0.0', integrity: INTEGRITY_B },
+        },
+      },
+    });
+    const text = lockfileText(dir);
+    const paths = new Set(installPaths(text));
+    const read = lockfilePackages(text, registryConfig).lockfile.packages.flatMap((p) => p.paths);
+    expect(read.length).toBeGreaterThanOrEqual(4);
+    expect(read.filter((path) => !paths.has(path))).toEqual([]);
+  });
+
+  it('a lockfile without `packages` (v1) or text that does not parse: none (nothing is remembered)', () => {
+    expect(installPaths({ file: '/p/package-lock.json', text: JSON.stringify({ lockfileVersion: 1, dependencies: {} }) })).toBeUndefined();
+    expect(installPaths({ file: '/p/package-lock.json', text: '{' })).toBeUndefined();
+    expect(installPaths({ file: '/p/package-lock.json', text: JSON.stringify({ packages: ['node_modules/a'] }) })).toBeUndefined();
   });
 });
 

@@ -3,7 +3,7 @@
  * lockfile npm wrote as PackageNodes, and whether npm will resolve anything new.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { loadNpmConfig, PortcullisError, readNpmLockfile, type Lockfile, type RegistryConfig } from '@portcullis/core';
 import type { NpmCommand } from './arguments.js';
@@ -59,23 +59,46 @@ export function globalInstall(cmd: NpmCommand, env: NodeJS.ProcessEnv): boolean 
   return false;
 }
 
-/** A lockfile as read: its file, its exact text, and the packages that text lists. */
-export interface ReadLockfile {
+/** The lockfile npm uses, as text: its file and exact content. */
+export interface LockfileText {
   file: string;
   text: string;
+}
+
+/** A lockfile as read: its file, its exact text, and the packages that text lists. */
+export interface ReadLockfile extends LockfileText {
   lockfile: Lockfile;
 }
 
-/**
- * The lockfile npm wrote in `dir`, as the packages it installs. Given the lockfile read before (same file, same
- * text, byte for byte), its packages are reused instead of parsing the same text again.
- */
-export function lockfilePackages(dir: string, registryConfig: RegistryConfig, before?: ReadLockfile): ReadLockfile {
+/** The text of the lockfile npm uses in `dir` (npm-shrinkwrap.json wins). */
+export function lockfileText(dir: string): LockfileText {
   const file = lockfileIn(dir);
   if (file === undefined) throw new PortcullisError('LOCKFILE_NOT_FOUND', `npm wrote no lockfile in ${dir}; portcullis-npm needs one (is package-lock=false set?)`);
-  const text = readFileSync(file, 'utf8');
-  if (before !== undefined && before.file === file && before.text === text) return before;
-  return { file, text, lockfile: readNpmLockfile(text, { path: file, projectDir: dir, registryFor: (name) => registryConfig.registryFor(name) }) };
+  return { file, text: readFileSync(file, 'utf8') };
+}
+
+/**
+ * The packages a lockfile's text lists, registries from the settings npm installs with. Given the lockfile read
+ * before (same file, same text, byte for byte), its packages are reused instead of parsing the same text again.
+ */
+export function lockfilePackages(read: LockfileText, registryConfig: RegistryConfig, before?: ReadLockfile): ReadLockfile {
+  if (before !== undefined && before.file === read.file && before.text === read.text) return before;
+  return { ...read, lockfile: readNpmLockfile(read.text, { path: read.file, projectDir: dirname(read.file), registryFor: (name) => registryConfig.registryFor(name) }) };
+}
+
+/**
+ * Every install path a lockfile's text names (the keys of its `packages` but the root's), without translating it: what the stamp
+ * of the installed copies covers. Undefined for anything else (a v1 lockfile, text that does not parse).
+ */
+export function installPaths(read: LockfileText): string[] | undefined {
+  try {
+    const packages = (JSON.parse(read.text) as { packages?: unknown }).packages;
+    if (typeof packages !== 'object' || packages === null || Array.isArray(packages)) return undefined;
+    // '' is the project itself: npm's root, never a judged copy (core remembers nothing should one ever be one).
+    return Object.keys(packages).filter((path) => path !== '');
+  } catch {
+    return undefined;
+  }
 }
 
 const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'] as const;

@@ -67,6 +67,10 @@ function fakeGate(outcome: (packages: readonly PackageNode[]) => { blocking?: Fi
     async judgeLockfile(_digest, packages) {
       return { ...(await gate.judge(packages())), signed: [], remembered: false };
     },
+    async judgeInstalled(_digest, copies) {
+      const verdict = await gate.judge(copies.packages(), { readInstalled: copies.reader() });
+      return { ...verdict, remembered: false, signed: [], buildSteps: verdict.buildPlan(copies.reader()) };
+    },
     // `check`'s remembered reports are not the pnpm hook's.
     recallReport: async () => undefined,
     rememberReport: async () => {},

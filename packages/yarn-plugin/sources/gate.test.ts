@@ -211,6 +211,9 @@ function fakeGate(verdict: Verdict, log: string[]) {
     rememberReport: async () => {
       throw new Error('the Yarn plugin does not remember check reports');
     },
+    judgeInstalled: async () => {
+      throw new Error('the Yarn plugin judges with judge()');
+    },
     // the policy's answer before any verdict: only "pre-verdict" may build
     mayBuild: (pkg) => pkg.name === 'pre-verdict',
     prefetch: (name) => void log.push(`prefetch ${name}`),

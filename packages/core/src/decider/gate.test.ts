@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -224,6 +224,128 @@ describe('judgeLockfile: a verdict that let an identical lockfile through is rep
     expect((await (await open(dir, u, { now: () => now })).judgeLockfile('digest-1', lockfile(git('evil')).packages)).remembered).toBe(true);
     now += 2 * 3600_000;
     expect((await (await open(dir, u, { now: () => now })).judgeLockfile('digest-1', lockfile(git('evil')).packages)).remembered).toBe(false);
+  });
+});
+
+describe('judgeLockfile: scripts a package manager runs despite being told not to', () => {
+  const user = () => {
+    const isolated = mkdtempSync(join(tmpdir(), 'portcullis-gate-user-'));
+    return { cacheDir: join(isolated, 'cache'), stateDir: join(isolated, 'state') };
+  };
+  const open = (dir: string, u: ReturnType<typeof user>) => openGate({ dir, packageManager: 'npm', registryConfig: createRegistryConfig({}), env: {}, engine: 'test-build', ...u });
+  const runsGit = { test: (pkg: PackageNode) => pkg.source === 'git', by: 'npm@10.9.9' };
+  const skipsGit = { test: () => false, by: 'npm@11.21.2' };
+
+  it('block when unskippable; a verdict remembered for one package manager build is never replayed for another', async () => {
+    const dir = project({});
+    const u = user();
+    const skipped = await (await open(dir, u)).judgeLockfile('digest-1', () => [git('evil')], { scriptsUnskippable: skipsGit });
+    expect(skipped).toMatchObject({ remembered: false, exitCode: 0 });
+    expect((await (await open(dir, u)).judgeLockfile('digest-1', () => [git('evil')], { scriptsUnskippable: skipsGit })).remembered).toBe(true);
+    // npm 10 runs the git dependency's prepare whatever --ignore-scripts says: the same lockfile is decided again, and refused.
+    const refused = await (await open(dir, u)).judgeLockfile('digest-1', () => [git('evil')], { scriptsUnskippable: runsGit });
+    expect(refused).toMatchObject({ remembered: false, exitCode: 1 });
+    expect(refused.blocking.map((f) => `${f.code} ${f.package}`)).toEqual(['SCRIPT_NOT_ALLOWED evil']);
+    expect(refused.verdict?.blocking).toEqual(refused.blocking);
+  });
+});
+
+describe('judgeInstalled: a verdict on installed copies is replayed only while every file it read is untouched', () => {
+  const user = () => {
+    const isolated = mkdtempSync(join(tmpdir(), 'portcullis-gate-user-'));
+    return { cacheDir: join(isolated, 'cache'), stateDir: join(isolated, 'state') };
+  };
+  /** Files written by the test count as settled a minute later (ctime cannot be set back to make them old). */
+  const later = () => Date.now() + 60_000;
+  const open = (dir: string, u: ReturnType<typeof user>, options: Partial<GateOptions> = {}) =>
+    openGate({ dir, packageManager: 'npm', registryConfig: createRegistryConfig({}), env: {}, engine: 'test-build', now: later, ...u, ...options });
+  /** A project with good (allowed, postinstall) and evil (not allowed, postinstall) installed under node_modules. */
+  function installedProject() {
+    const dir = project({ scripts: { allow: ['good'] } });
+    for (const name of ['good', 'evil']) {
+      mkdirSync(join(dir, 'node_modules', name), { recursive: true });
+      writeFileSync(join(dir, 'node_modules', name, 'package.json'), JSON.stringify({ name, version: '1.0.0', scripts: { postinstall: 'node x.js' } }));
+      // Whole seconds, as a tarball sets them (and as a rewrite can set them back exactly).
+      utimesSync(join(dir, 'node_modules', name, 'package.json'), 1_700_000_000, 1_700_000_000);
+    }
+    return dir;
+  }
+  function copies(dir: string, paths: string[] = ['', 'node_modules/good', 'node_modules/evil']) {
+    const packages = [git('good'), git('evil')];
+    const asked = { count: 0 };
+    return {
+      asked,
+      copies: {
+        paths: () => paths,
+        packages: () => (asked.count++, packages),
+        reader: () => installedManifestReader({ kind: 'npm', path: join(dir, 'package-lock.json'), packages } as Lockfile, dir),
+      },
+    };
+  }
+  /** Rewrites a file with other bytes of the same size and its old mtime: only ctime (and the bytes) tell. */
+  function rewriteKeepingStat(file: string, text: string) {
+    const before = statSync(file, { bigint: true });
+    expect(Buffer.byteLength(text)).toBe(Number(before.size));
+    do {
+      writeFileSync(file, text);
+      utimesSync(file, 1_700_000_000, 1_700_000_000);
+    } while (statSync(file, { bigint: true }).ctimeNs === before.ctimeNs);
+    expect(statSync(file, { bigint: true }).mtimeNs).toBe(before.mtimeNs);
+  }
+
+  it('the same lockfile and untouched files: the verdict and its build plan come back, nothing translated or read', async () => {
+    const dir = installedProject();
+    const u = user();
+    const first = copies(dir);
+    const decided = await (await open(dir, u)).judgeInstalled('digest-1', first.copies);
+    expect(decided).toMatchObject({ remembered: false, exitCode: 0, blocking: [] });
+    expect(decided.buildSteps.map((s) => s.name)).toEqual(['good']);
+    expect(decided.skipped.map((f) => `${f.code} ${f.package}`)).toEqual(['SCRIPT_NOT_ALLOWED evil']);
+    const again = copies(dir);
+    const replayed = await (await open(dir, u)).judgeInstalled('digest-1', again.copies);
+    expect(again.asked.count).toBe(0);
+    expect(replayed).toMatchObject({ remembered: true, exitCode: 0, blocking: [] });
+    expect(replayed.buildSteps).toEqual(decided.buildSteps);
+    expect(replayed.skippedNotice).toBe(decided.skippedNotice);
+  });
+
+  it('manifest confusion after the decision: a package.json rewritten with the same size and mtime is read again', async () => {
+    const dir = installedProject();
+    const u = user();
+    await (await open(dir, u)).judgeInstalled('digest-1', copies(dir).copies);
+    const file = join(dir, 'node_modules', 'good', 'package.json');
+    // good now claims to be evil's twin: another package at good's path.
+    rewriteKeepingStat(file, JSON.stringify({ name: 'gooo', version: '1.0.0', scripts: { postinstall: 'node x.js' } }));
+    const after = copies(dir);
+    const verdict = await (await open(dir, u)).judgeInstalled('digest-1', after.copies);
+    expect(after.asked.count).toBe(1);
+    expect(verdict).toMatchObject({ remembered: false, exitCode: 1 });
+    expect(verdict.blocking.map((f) => `${f.code} ${f.package}`)).toEqual(['INSTALLED_MISMATCH good']);
+    expect(verdict.buildSteps).toEqual([]);
+  });
+
+  it('anything else decides again: another lockfile, a policy change, a binding.gyp added, a copy removed, files too fresh to vouch for, paths that miss a copy', async () => {
+    const dir = installedProject();
+    const u = user();
+    const remembered = async (digest = 'digest-1', options: Partial<GateOptions> = {}, paths?: string[]) => (await (await open(dir, u, options)).judgeInstalled(digest, copies(dir, paths).copies)).remembered;
+    await remembered();
+    expect(await remembered()).toBe(true);
+    expect(await remembered('digest-2')).toBe(false);
+    writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' }, scripts: { allow: ['good', 'evil'] } }));
+    expect(await remembered()).toBe(false);
+    expect(await remembered()).toBe(true);
+    writeFileSync(join(dir, 'node_modules', 'evil', 'binding.gyp'), '{}');
+    expect(await remembered()).toBe(false);
+    expect(await remembered()).toBe(true);
+    rmSync(join(dir, 'node_modules', 'evil'), { recursive: true });
+    expect(await remembered()).toBe(false);
+    // Written just now, by the clock of the file system: not vouched for, so never remembered.
+    const fresh = installedProject();
+    const freshCopies = () => copies(fresh).copies;
+    for (let i = 0; i < 2; i++) expect((await (await open(fresh, u, { now: Date.now })).judgeInstalled('digest-1', freshCopies())).remembered).toBe(false);
+    // Paths that leave out a copy the judgement read: the stamp would not cover it.
+    const partial = installedProject();
+    for (let i = 0; i < 2; i++) expect((await (await open(partial, u)).judgeInstalled('digest-1', copies(partial, ['node_modules/good']).copies)).remembered).toBe(false);
   });
 });
 

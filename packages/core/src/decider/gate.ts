@@ -9,7 +9,7 @@ import { scriptsMayRun } from '../evaluation/evaluate.js';
 import { planBuilds, type BuildStep } from '../evaluation/build-plan.js';
 import type { Evidence, ScriptEvidence } from '../evaluation/evidence.js';
 import type { Finding } from '../finding.js';
-import type { InstalledCopy, InstalledManifestReader } from '../layouts/installed.js';
+import { installedStamp, type InstalledCopy, type InstalledManifestReader } from '../layouts/installed.js';
 import { isOwnCode, type LockfileKind, type PackageNode } from '../model.js';
 import { rangedScriptNames, scriptAllowlist, scriptCandidateNeeded, scriptDenylist, scriptsAllowed } from '../policy/allowlist.js';
 import { loadProjectPolicy } from '../policy/load.js';
@@ -25,7 +25,7 @@ import { consequenceOf, idsWhere, type Purpose } from './consequence.js';
 import { createDecider } from './decider.js';
 import { scriptEvidence } from './gather.js';
 import { resolveInheritance, resolveInheritanceFromCache } from './organisation.js';
-import { digestOf, RememberedReports, RememberedVerdicts, type RememberedReport, type SignedPackage } from './remembered.js';
+import { digestOf, RememberedReports, RememberedVerdicts, type RememberedReport, type RememberedVerdict, type SignedPackage } from './remembered.js';
 import { defaultStateDir, memoSecret } from '../cache/verified-versions.js';
 
 export interface GateOptions {
@@ -86,6 +86,30 @@ export interface JudgeInputs {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** What a whole-lockfile judgement may use beyond the packages. */
+export interface LockfileInputs {
+  /**
+   * Packages whose install scripts this package manager runs even when told not to, and `by`: everything the answer
+   * depends on besides the package (the package manager and its version). `by` is part of what a remembered verdict
+   * is keyed by, so a verdict decided for one package manager is never replayed for another that would run more.
+   */
+  scriptsUnskippable?: { test: (pkg: PackageNode) => boolean; by: string };
+}
+
+/** The installed copies of one lockfile, for `judgeInstalled`. */
+export interface InstalledCopies {
+  /**
+   * Every install path the lockfile names, found without translating it (as its keys); undefined: nothing is
+   * remembered. A verdict is remembered only when these cover every path of `packages()`.
+   */
+  paths(): readonly string[] | undefined;
+  packages(): readonly PackageNode[];
+  /** Reads the copies (the package.json on disk beats any metadata: manifest confusion). */
+  reader(): InstalledManifestReader;
+  /** How to judge them when nothing is remembered (default: this gate's `judge`), e.g. from the metadata cache first. */
+  judge?: (packages: readonly PackageNode[], inputs: JudgeInputs) => Promise<Verdict>;
+}
+
 /** A package, or just a name and version, asked "may it run install-time code?". */
 export type BuildCandidate = Pick<PackageNode, 'name' | 'version'> & Partial<Pick<PackageNode, 'source' | 'insideProject' | 'bundledBy'>>;
 
@@ -131,7 +155,12 @@ export type LockfileVerdict = Pick<Verdict, 'findings' | 'blocking' | 'skipped' 
   readonly remembered: boolean;
   /** Every verified registry package with the integrity the registry signed (`Verdict.signedIntegrity`, once per package). */
   readonly signed: readonly SignedPackage[];
+  /** The whole verdict, when it was decided now (a refusal always is: its report). */
+  readonly verdict?: Verdict;
 };
+
+/** What a judgement of installed copies gives: a lockfile verdict and the copies that may build, in build order. */
+export type InstalledVerdict = LockfileVerdict & { readonly buildSteps: readonly BuildStep[] };
 
 /** The policy's build allowance in the terms of a package manager's own allowlist (names and exact versions). */
 export interface BuildAllowance {
@@ -177,7 +206,15 @@ export interface Gate {
    * never called (see remembered.ts for what the verdict is keyed by). Only verdicts with nothing blocking are
    * remembered, and only when the gate knows its engine build.
    */
-  judgeLockfile(digest: string, packages: () => readonly PackageNode[]): Promise<LockfileVerdict>;
+  judgeLockfile(digest: string, packages: () => readonly PackageNode[], inputs?: LockfileInputs): Promise<LockfileVerdict>;
+  /**
+   * Judges what was installed from a lockfile (`digest`) as `judge` does with `readInstalled`, unless this gate
+   * already let the identical lockfile through with the identical files on disk: every folder, package.json and
+   * binding.gyp at the lockfile's paths with the same stat (`installedStamp`: ctime included, which no file's
+   * writer can set back), all settled before that decision read them. Then that verdict and its build plan are
+   * replayed; any difference, a file too fresh to vouch for, or a refusal decides again.
+   */
+  judgeInstalled(digest: string, copies: InstalledCopies, inputs?: LockfileInputs): Promise<InstalledVerdict>;
   /**
    * For `check`: the report remembered for this gate (engine build, policy, registries, keys, trusted root,
    * advisory sources, `PORTCULLIS_*` settings, purpose, surface) and `digest` (the lockfile and what else the caller
@@ -206,6 +243,7 @@ function pickLockfileVerdict(v: Verdict): Omit<LockfileVerdict, 'remembered'> {
     skippedNotice: v.skippedNotice,
     mayBuild: (pkg) => v.mayBuild(pkg),
     signed: signedPackagesOf(v),
+    verdict: v,
   };
 }
 
@@ -303,6 +341,24 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
 
   const consequences = (findings: readonly Finding[], partial: boolean, unskippable: ReadonlySet<string> = new Set()) =>
     consequenceOf(findings, { purpose: options.purpose ?? 'install', strict: strict && !partial, scriptsUnskippable: unskippable });
+  /** A remembered verdict's consequences now; undefined when they would block (it was remembered when nothing did): decide again. */
+  const replay = (hit: RememberedVerdict): LockfileVerdict | undefined => {
+    const { blocking, skipped, exitCode } = consequences(hit.findings, false);
+    if (blocking.length > 0) return undefined;
+    return {
+      findings: hit.findings,
+      blocking,
+      skipped,
+      blocked: new Set<string>(),
+      exitCode,
+      notices: hit.notices,
+      strippedRegistries: hit.strippedRegistries,
+      skippedNotice: skippedNotice(skipped, surface),
+      mayBuild: replayedMayBuild(hit.findings, hit.builds, policyMayBuild),
+      signed: hit.signed,
+      remembered: true,
+    };
+  };
   let remembered: RememberedVerdicts | undefined;
   const rememberedVerdicts = () => {
     const env = options.env ?? process.env;
@@ -381,35 +437,46 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       const memo = options.engine !== undefined ? rememberedReports() : undefined;
       if (memo?.enabled === true) memo.remember(`${await gateDigest()}\0${digest}`, report);
     },
-    async judgeLockfile(digest, packages) {
+    async judgeLockfile(digest, packages, inputs = {}) {
       const memo = options.engine !== undefined ? rememberedVerdicts() : undefined;
-      const key = memo?.enabled === true ? `${await gateDigest()}\0${digest}` : undefined;
+      const unskippable = inputs.scriptsUnskippable;
+      const key = memo?.enabled === true ? digestOf(['lockfile', await gateDigest(), digest, unskippable?.by ?? null]) : undefined;
       const hit = key === undefined ? undefined : memo!.recall(key);
-      if (hit !== undefined) {
-        const { blocking, skipped, exitCode } = consequences(hit.findings, false);
-        // Remembered only when nothing blocked; were the consequences to differ now, decide again.
-        if (blocking.length === 0) {
-          return {
-            findings: hit.findings,
-            blocking,
-            skipped,
-            blocked: new Set<string>(),
-            exitCode,
-            notices: hit.notices,
-            strippedRegistries: hit.strippedRegistries,
-            skippedNotice: skippedNotice(skipped, surface),
-            mayBuild: replayedMayBuild(hit.findings, hit.builds, policyMayBuild),
-            signed: hit.signed,
-            remembered: true,
-          };
-        }
+      if (hit !== undefined && hit.buildSteps === undefined) {
+        const replayed = replay(hit);
+        if (replayed !== undefined) return replayed;
       }
-      const verdict = await this.judge(packages());
+      const verdict = await this.judge(packages(), unskippable !== undefined ? { scriptsUnskippable: unskippable.test } : {});
       const decided = pickLockfileVerdict(verdict);
       if (key !== undefined && verdict.blocking.length === 0 && verdict.exitCode === 0) {
         memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], builds: buildExceptions(verdict, policyMayBuild), signed: [...decided.signed] });
       }
       return { ...decided, remembered: false };
+    },
+    async judgeInstalled(digest, copies, inputs = {}) {
+      const memo = options.engine !== undefined ? rememberedVerdicts() : undefined;
+      const unskippable = inputs.scriptsUnskippable;
+      // Taken before anything is read: a change after this moment gives another stamp.
+      const paths = memo?.enabled === true ? copies.paths() : undefined;
+      const stamp = paths === undefined ? undefined : installedStamp(options.dir, paths, (options.now ?? Date.now)());
+      const key = stamp === undefined ? undefined : digestOf(['installed', await gateDigest(), digest, unskippable?.by ?? null, stamp]);
+      const hit = key === undefined ? undefined : memo!.recall(key);
+      if (hit?.buildSteps !== undefined) {
+        const replayed = replay(hit);
+        if (replayed !== undefined) return { ...replayed, buildSteps: hit.buildSteps };
+      }
+      const packages = copies.packages();
+      const readInstalled = copies.reader();
+      const judgeInputs: JudgeInputs = { readInstalled, ...(unskippable !== undefined ? { scriptsUnskippable: unskippable.test } : {}) };
+      const verdict = await (copies.judge ?? ((p, i) => this.judge(p, i)))(packages, judgeInputs);
+      const buildSteps = verdict.blocking.length === 0 ? verdict.buildPlan(readInstalled) : [];
+      const decided = pickLockfileVerdict(verdict);
+      const stamped = new Set(paths);
+      // Only what the stamp covers can be replayed: every path the judgement read.
+      if (key !== undefined && verdict.blocking.length === 0 && verdict.exitCode === 0 && packages.every((pkg) => pkg.paths.every((path) => stamped.has(path)))) {
+        memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], builds: buildExceptions(verdict, policyMayBuild), signed: [...decided.signed], buildSteps });
+      }
+      return { ...decided, buildSteps, remembered: false };
     },
     async judge(packages, inputs = {}) {
       const decision = await decider.decide(packages, {

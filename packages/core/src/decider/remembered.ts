@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
+import type { BuildStep } from '../evaluation/build-plan.js';
 import { FINDING_CODES, type Finding } from '../finding.js';
 import type { SourceLocation } from '../model.js';
 import type { CheckResult } from '../report/result.js';
@@ -50,6 +51,8 @@ export interface RememberedVerdict {
   builds: Array<[string, boolean]>;
   /** Verified registry packages and their signed integrities: a replayed verdict still refuses other bytes. */
   signed: SignedPackage[];
+  /** For a judgement of installed copies: the copies that may build, in build order. */
+  buildSteps?: BuildStep[];
   /** When it was decided (ms since the epoch). */
   decidedAt: number;
 }
@@ -81,6 +84,22 @@ function isSignedPackage(value: unknown): value is SignedPackage {
 
 const isBuildAnswer = (value: unknown): value is [string, boolean] => Array.isArray(value) && value.length === 2 && isText(value[0]) && typeof value[1] === 'boolean';
 
+const MAX_STEPS = 100_000;
+
+function isBuildStep(value: unknown): value is BuildStep {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const s = value as Record<string, unknown>;
+  return (
+    isText(s.id) &&
+    isText(s.name) &&
+    isText(s.version) &&
+    isText(s.path) &&
+    isTextList(s.scripts, MAX_NOTICES) &&
+    typeof s.bindingGyp === 'boolean' &&
+    typeof s.ownCode === 'boolean'
+  );
+}
+
 export function isRememberedVerdict(value: unknown): value is RememberedVerdict {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
@@ -96,6 +115,7 @@ export function isRememberedVerdict(value: unknown): value is RememberedVerdict 
     Array.isArray(v.signed) &&
     v.signed.length <= MAX_PACKAGES &&
     v.signed.every(isSignedPackage) &&
+    (v.buildSteps === undefined || (Array.isArray(v.buildSteps) && v.buildSteps.length <= MAX_STEPS && v.buildSteps.every(isBuildStep))) &&
     typeof v.decidedAt === 'number' &&
     Number.isFinite(v.decidedAt)
   );
@@ -133,6 +153,7 @@ export class RememberedVerdicts {
       findings: [...verdict.findings],
       notices: [...verdict.notices],
       strippedRegistries: [...verdict.strippedRegistries],
+      ...(verdict.buildSteps !== undefined ? { buildSteps: verdict.buildSteps.map((step) => ({ ...step, scripts: [...step.scripts] })) } : {}),
       builds: [...verdict.builds],
       signed: verdict.signed.map((p) => ({ name: p.name, version: p.version, ...(p.resolved !== undefined ? { resolved: p.resolved } : {}), integrity: p.integrity })),
       decidedAt: this.#now(),

@@ -28,6 +28,17 @@ describe('installed copies', () => {
     expect(read.at!(pkg, 'node_modules/left-pad')).toHaveProperty('manifest');
   });
 
+  it('one reader reads each copy once: the judgement, the mismatch check and the build plan see the same bytes', () => {
+    const dir = project({ 'node_modules/left-pad/package.json': JSON.stringify({ name: 'left-pad', version: '1.0.0' }) });
+    const read = installedManifestReader(lockfile, dir);
+    expect(read(pkg)?.scripts).toEqual({});
+    // Rewritten after it was judged: this judgement keeps what it read; the next one (a new reader) reads anew.
+    writeFileSync(join(dir, 'node_modules/left-pad/package.json'), JSON.stringify({ name: 'left-pad', version: '1.0.0', scripts: { postinstall: 'node evil.js' } }));
+    expect(read(pkg)?.scripts).toEqual({});
+    expect(read.at!(pkg, 'node_modules/left-pad')).toEqual({ manifest: { scripts: {}, bindingGyp: false, gypfile: undefined } });
+    expect(installedManifestReader(lockfile, dir)(pkg)?.scripts).toEqual({ postinstall: 'node evil.js' });
+  });
+
   it('tells a folder that is not there from one that holds something else', () => {
     const dir = project({
       'node_modules/other/package.json': JSON.stringify({ name: 'left-pad', version: '2.0.0' }),

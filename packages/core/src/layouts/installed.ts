@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Lockfile, PackageNode } from '../model.js';
 
 /** The install-relevant parts of an installed package.json. */
@@ -113,15 +113,71 @@ function candidateDirs(kind: Lockfile['kind'], pkg: PackageNode): string[] {
   }
 }
 
-/** A reader for installed manifests of one lockfile's project. */
+/** A reader for installed manifests of one lockfile's project, for one judgement (each copy is read once). */
 export function installedManifestReader(lockfile: Lockfile, projectDir: string): InstalledManifestReader {
+  // Each copy is read once per reader (one judgement): the evidence, the mismatch check and the build plan all see
+  // the same bytes, and no file is read twice.
+  const read = new Map<string, InstalledCopy>();
+  const copyAt = (pkg: PackageNode, dir: string): InstalledCopy => {
+    const key = `${dir}\0${pkg.name}\0${pkg.version}`;
+    let copy = read.get(key);
+    if (copy === undefined) read.set(key, (copy = readCopyAt(projectDir, dir, pkg)));
+    return copy;
+  };
   const reader: InstalledManifestReader = (pkg) => {
     for (const dir of candidateDirs(lockfile.kind, pkg)) {
-      const copy = readCopyAt(projectDir, dir, pkg);
+      const copy = copyAt(pkg, dir);
       if ('manifest' in copy) return copy.manifest;
     }
     return null;
   };
-  reader.at = (pkg, path) => readCopyAt(projectDir, path, pkg);
+  reader.at = (pkg, path) => copyAt(pkg, path);
   return reader;
+}
+
+/**
+ * A change to a file sets its ctime to the kernel's clock, in steps as coarse as the file system keeps (up to 2 s):
+ * a copy changed less than this long before a stamp could change again within the same step and keep its stat.
+ */
+export const STAMP_SETTLED_MS = 3_000;
+
+/**
+ * A fingerprint of every file a judgement of installed copies reads at `paths` (each folder, its package.json and
+ * binding.gyp: device, inode, size, mtime and ctime, in nanoseconds), or undefined when it cannot vouch for them: a
+ * file or folder changed less than STAMP_SETTLED_MS before `now`, or a file system that keeps no ctime. ctime cannot
+ * be set from user space (a tarball sets mtime, never ctime), so any change made after the stamp was taken — new
+ * bytes, a replaced file, a binding.gyp added — gives another stamp; equal stamps mean the bytes read after the first
+ * one are still there. Take it before reading the copies.
+ */
+export function installedStamp(projectDir: string, paths: readonly string[], now: number = Date.now()): string | undefined {
+  const settled = BigInt(now - STAMP_SETTLED_MS) * 1_000_000n;
+  const lines: string[] = [];
+  const add = (file: string): boolean => {
+    const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
+    if (stat === undefined) {
+      lines.push('-');
+      return true;
+    }
+    if (stat.ctimeNs <= 0n || stat.ctimeNs >= settled) return false;
+    lines.push(`${stat.dev}:${stat.ino}:${stat.mode}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`);
+    return true;
+  };
+  try {
+    for (const path of paths) {
+      lines.push(path);
+      // npm's plain install paths are joined as they are; anything else is resolved, and one leaving the project is
+      // never read (the judgement refuses it): only its text counts.
+      let absolute = `${projectDir}${sep}${path}`;
+      if (path === '' || path.includes('\\') || path.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+        absolute = resolve(projectDir, path);
+        const rel = relative(projectDir, absolute);
+        if (rel.startsWith('..') || isAbsolute(rel)) continue;
+      }
+      if (!add(absolute) || !add(join(absolute, 'package.json')) || !add(join(absolute, 'binding.gyp'))) return undefined;
+    }
+  } catch {
+    // ENOTDIR, EACCES, a loop: nothing to vouch for.
+    return undefined;
+  }
+  return createHash('sha256').update(lines.join('\n')).digest('base64');
 }
