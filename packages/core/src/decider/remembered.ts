@@ -126,39 +126,46 @@ export function digestOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value) ?? 'undefined').digest('base64');
 }
 
-/** The memo of one project's remembered verdicts. */
-export class RememberedVerdicts {
-  readonly #memo: AuthenticatedMemo<RememberedVerdict>;
-  readonly #now: () => number;
+/** An authenticated memo whose entries are answered for a day at most after they were decided. */
+class RememberedForADay<T extends { decidedAt: number }> {
+  protected readonly memo: AuthenticatedMemo<T>;
+  protected readonly now: () => number;
 
-  constructor(cacheDir: string, projectDir: string, secret: Buffer | null, now: () => number = Date.now) {
-    this.#memo = AuthenticatedMemo.open(REMEMBERED_FORMAT, cacheDir, projectDir, secret, isRememberedVerdict, { keepUnused: KEEP_UNUSED });
-    this.#now = now;
+  protected constructor(memo: AuthenticatedMemo<T>, now: () => number) {
+    this.memo = memo;
+    this.now = now;
   }
 
   get enabled(): boolean {
-    return this.#memo.enabled;
+    return this.memo.enabled;
   }
 
-  /** The verdict remembered under `key` (everything it was decided from), while it is less than a day old. */
-  recall(key: string): RememberedVerdict | undefined {
-    const hit = this.#memo.get(key);
+  /** What is remembered under `key` (everything it was decided from), while it is less than a day old. */
+  recall(key: string): T | undefined {
+    const hit = this.memo.get(key);
     if (hit === undefined) return undefined;
-    const age = this.#now() - hit.decidedAt;
+    const age = this.now() - hit.decidedAt;
     return age >= 0 && age < REMEMBER_FOR_MS ? hit : undefined;
+  }
+}
+
+/** The memo of one project's remembered verdicts. */
+export class RememberedVerdicts extends RememberedForADay<RememberedVerdict> {
+  constructor(cacheDir: string, projectDir: string, secret: Buffer | null, now: () => number = Date.now) {
+    super(AuthenticatedMemo.open(REMEMBERED_FORMAT, cacheDir, projectDir, secret, isRememberedVerdict, { keepUnused: KEEP_UNUSED }), now);
   }
 
   remember(key: string, verdict: Omit<RememberedVerdict, 'decidedAt'>): void {
-    this.#memo.set(key, {
+    this.memo.set(key, {
       findings: [...verdict.findings],
       notices: [...verdict.notices],
       strippedRegistries: [...verdict.strippedRegistries],
       ...(verdict.buildSteps !== undefined ? { buildSteps: verdict.buildSteps.map((step) => ({ ...step, scripts: [...step.scripts] })) } : {}),
       builds: [...verdict.builds],
       signed: verdict.signed.map((p) => ({ name: p.name, version: p.version, ...(p.resolved !== undefined ? { resolved: p.resolved } : {}), integrity: p.integrity })),
-      decidedAt: this.#now(),
+      decidedAt: this.now(),
     });
-    this.#memo.save();
+    this.memo.save();
   }
 }
 
@@ -229,30 +236,15 @@ export function reportMayBeRemembered(result: CheckResult): boolean {
 }
 
 /** The memo of one project's remembered check reports (see RememberedReport), each for a day at most. */
-export class RememberedReports {
-  readonly #memo: AuthenticatedMemo<RememberedReport>;
-  readonly #now: () => number;
-
+export class RememberedReports extends RememberedForADay<RememberedReport> {
   constructor(cacheDir: string, projectDir: string, secret: Buffer | null, now: () => number = Date.now) {
-    this.#memo = AuthenticatedMemo.open(REPORTS_FORMAT, cacheDir, projectDir, secret, isRememberedReport);
-    this.#now = now;
-  }
-
-  get enabled(): boolean {
-    return this.#memo.enabled;
-  }
-
-  recall(key: string): RememberedReport | undefined {
-    const hit = this.#memo.get(key);
-    if (hit === undefined) return undefined;
-    const age = this.#now() - hit.decidedAt;
-    return age >= 0 && age < REMEMBER_FOR_MS ? hit : undefined;
+    super(AuthenticatedMemo.open(REPORTS_FORMAT, cacheDir, projectDir, secret, isRememberedReport), now);
   }
 
   remember(key: string, report: Omit<RememberedReport, 'decidedAt'>): void {
-    this.#memo.set(key, { ...report, decidedAt: this.#now() });
+    this.memo.set(key, { ...report, decidedAt: this.now() });
     // One report per project is enough (the tree as it is now); older ones would only make the file large.
-    this.#memo.forgetUnused();
-    this.#memo.save();
+    this.memo.forgetUnused();
+    this.memo.save();
   }
 }
