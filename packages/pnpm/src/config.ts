@@ -99,11 +99,11 @@ export async function updateConfig(state: InstallState, config: PnpmConfig): Pro
   const major = pnpmMajor(config);
   if (typeof config.cacheDir === 'string' && config.cacheDir !== '') {
     state.pnpmCacheDir = config.cacheDir;
-    // pnpm 12 runs the other hooks in a second worker, which is not told: leave it there (handoff.ts).
-    if (major >= 12) leaveCacheDir(config.cacheDir);
   }
   const registryConfig = registryConfigFromPnpm(config);
   const project = registryConfig ? (state.project = await openProject(dir, registryConfig)) : await projectAt(state, dir);
+  // pnpm 12 runs the other hooks in a second worker, which is not told pnpm's cache folder: leave it there for this project (handoff.ts).
+  if (major >= 12 && state.pnpmCacheDir !== undefined) leaveCacheDir(state.pnpmCacheDir, project.dir);
   const { builds } = project.gate;
   refuseWidening(wideningSettings(config, major, builds, dir));
 

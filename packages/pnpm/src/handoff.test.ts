@@ -1,60 +1,56 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { cacheDirLeft, leaveCacheDir } from './handoff.js';
 
 const envWith = () => ({ PORTCULLIS_CACHE_DIR: join(mkdtempSync(join(tmpdir(), 'portcullis-handoff-')), 'cache') });
 const FOLDER = 'pnpm-workers-v1';
+const fileOf = (projectDir: string) => `${createHash('sha256').update(projectDir).digest('hex').slice(0, 40)}.json`;
+const NOW = 1_800_000_000_000;
+const DAY = 24 * 60 * 60 * 1000;
 
 describe("pnpm 12's cache folder, from updateConfig's worker to the next", () => {
-  it('is found by a worker of the same pnpm process only, for a day', () => {
+  it('is found for the same project only, for a day; the newest install wins', () => {
     const env = envWith();
-    const now = 1_800_000_000_000;
-    leaveCacheDir('/home/u/.cache/pnpm', env, 4242, now);
-    leaveCacheDir('/other/pnpm-cache', env, 5151, now);
-    expect(cacheDirLeft(env, 4242, now + 1000)).toBe('/home/u/.cache/pnpm');
-    expect(cacheDirLeft(env, 5151, now + 1000)).toBe('/other/pnpm-cache');
-    expect(cacheDirLeft(env, 7777, now + 1000)).toBeUndefined();
-    // Another pnpm that had the same pid long ago: no hint.
-    expect(cacheDirLeft(env, 4242, now + 25 * 60 * 60 * 1000)).toBeUndefined();
-    // The same pid again: the newer folder.
-    leaveCacheDir('/new/pnpm', env, 4242, now + 5000);
-    expect(cacheDirLeft(env, 4242, now + 6000)).toBe('/new/pnpm');
+    leaveCacheDir('/home/u/.cache/pnpm', '/work/app', env, NOW);
+    leaveCacheDir('/other/pnpm-cache', '/work/lib', env, NOW);
+    expect(cacheDirLeft('/work/app', env, NOW + 1000)).toBe('/home/u/.cache/pnpm');
+    expect(cacheDirLeft('/work/lib', env, NOW + 1000)).toBe('/other/pnpm-cache');
+    expect(cacheDirLeft('/work/elsewhere', env, NOW + 1000)).toBeUndefined();
+    expect(cacheDirLeft('/work/app', env, NOW + DAY + 1)).toBeUndefined();
+    leaveCacheDir('/new/pnpm', '/work/app', env, NOW + 5000);
+    expect(cacheDirLeft('/work/app', env, NOW + 6000)).toBe('/new/pnpm');
   });
 
-  it('keeps one file per pnpm process: a write never drops another pnpm\'s entry, and old ones are pruned', () => {
+  it('keeps one file per project: a write never drops another project\'s entry, and old ones are pruned', () => {
     const env = envWith();
-    const now = 1_800_000_000_000;
-    for (let pid = 100; pid < 200; pid++) leaveCacheDir(`/c/${pid}`, env, pid, now);
-    for (let pid = 100; pid < 200; pid++) expect(cacheDirLeft(env, pid, now + 1)).toBe(`/c/${pid}`);
+    for (let i = 0; i < 100; i++) leaveCacheDir(`/c/${i}`, `/p/${i}`, env, NOW);
+    for (let i = 0; i < 100; i++) expect(cacheDirLeft(`/p/${i}`, env, NOW + 1)).toBe(`/c/${i}`);
     const dir = join(env.PORTCULLIS_CACHE_DIR, FOLDER);
     expect(readdirSync(dir).length).toBe(100);
-    // A day later, each write drops some of the stale files; enough writes empty the folder of them.
-    const later = now + 25 * 60 * 60 * 1000;
-    for (let i = 0; i < 4; i++) leaveCacheDir('/fresh', env, 4242, later);
-    expect(readdirSync(dir).sort()).toEqual(['4242.json']);
+    for (let i = 0; i < 4; i++) leaveCacheDir('/fresh', '/p/new', env, NOW + DAY + 1);
+    expect(readdirSync(dir)).toEqual([fileOf('/p/new')]);
   });
 
-  it('reads hostile files as no hint: relative paths, other shapes, prototype keys, oversized files', () => {
+  it('reads hostile files as no hint: relative paths, other shapes, another project, prototype keys, oversized files', () => {
     const env = envWith();
-    const now = 1_800_000_000_000;
-    leaveCacheDir('/fine', env, 2, now);
-    leaveCacheDir('relative/pnpm', env, 1, now);
-    expect(cacheDirLeft(env, 1, now)).toBeUndefined();
-    expect(cacheDirLeft(env, 2, now)).toBe('/fine');
+    leaveCacheDir('/fine', '/p/2', env, NOW);
+    leaveCacheDir('relative/pnpm', '/p/1', env, NOW);
+    leaveCacheDir('/x', 'relative/project', env, NOW);
+    expect(cacheDirLeft('/p/1', env, NOW)).toBeUndefined();
+    expect(cacheDirLeft('relative/project', env, NOW)).toBeUndefined();
+    expect(cacheDirLeft('/p/2', env, NOW)).toBe('/fine');
     const dir = join(env.PORTCULLIS_CACHE_DIR, FOLDER);
     mkdirSync(dir, { recursive: true });
-    const file = join(dir, '1.json');
-    for (const text of ['[]', 'null', '{"cacheDir": "/x", "at": "now"}', '{"cacheDir": 5, "at": 1}', '{"__proto__": {"cacheDir": "/x", "at": 1800000000000}}', '{"cacheDir": "x/../y", "at": 1800000000000}', `{"cacheDir": "/x", "at": 1800000000000, "pad": "${'x'.repeat(9_000)}"}`, 'not json']) {
+    const file = join(dir, fileOf('/p/1'));
+    const at = NOW;
+    for (const text of ['[]', 'null', `{"projectDir": "/p/1", "cacheDir": "/x", "at": "now"}`, `{"projectDir": "/p/1", "cacheDir": 5, "at": ${at}}`, `{"cacheDir": "/x", "at": ${at}}`, `{"projectDir": "/p/9", "cacheDir": "/x", "at": ${at}}`, `{"__proto__": {"projectDir": "/p/1", "cacheDir": "/x", "at": ${at}}}`, `{"projectDir": "/p/1", "cacheDir": "x/../y", "at": ${at}}`, `{"projectDir": "/p/1", "cacheDir": "/x", "at": ${at}, "pad": "${'x'.repeat(9_000)}"}`, 'not json']) {
       writeFileSync(file, text);
-      expect(cacheDirLeft(env, 1, now), text.slice(0, 60)).toBeUndefined();
+      expect(cacheDirLeft('/p/1', env, NOW), text.slice(0, 60)).toBeUndefined();
     }
     expect(({} as Record<string, unknown>).cacheDir).toBeUndefined();
-    // Pids that are not pids: nothing written, nothing read.
-    leaveCacheDir('/x', env, 0, now);
-    leaveCacheDir('/x', env, -5, now);
-    expect(existsSync(join(dir, '0.json'))).toBe(false);
-    expect(cacheDirLeft(env, 0, now)).toBeUndefined();
+    expect(existsSync(join(dir, fileOf('relative/project')))).toBe(false);
   });
 });

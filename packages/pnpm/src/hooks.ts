@@ -149,7 +149,7 @@ export function createHooks(state: InstallState = newInstallState()) {
       // A fresh pnpm 12 worker was not told pnpm's cache folder: updateConfig's worker left it (a hint only).
       if (state.pnpmCacheDir === undefined && state.lookedForCacheDir !== true) {
         state.lookedForCacheDir = true;
-        state.pnpmCacheDir = cacheDirLeft();
+        state.pnpmCacheDir = cacheDirLeft(project.dir);
       }
       learnFrom(state, manifest, project);
       prefetchDependencies(state, manifest, project);
