@@ -83,7 +83,9 @@ function mutateAt(doc: unknown, pick: number, replacement: unknown, key: string)
   };
   walk(copy);
   const [parent, k] = slots[pick % slots.length]!;
-  Object.defineProperty(parent, pick % 2 === 0 ? k : key, { value: replacement, enumerable: true, writable: true, configurable: true });
+  // A named key on an array is not JSON (JSON.stringify drops it, and `length` cannot be redefined): replace the element instead.
+  const name = pick % 2 === 0 || Array.isArray(parent) ? k : key;
+  Object.defineProperty(parent, name, { value: replacement, enumerable: true, writable: true, configurable: true });
   return copy;
 }
 
