@@ -20,13 +20,15 @@ const args = parseArgs();
 const QUICK = args.flag('--quick');
 const ALL_BENCHES = args.flag('--all') && !QUICK;
 const WRITE = !args.flag('--no-write') && !QUICK;
-const INSTALL_ROUNDS = '1000:warm=4,frozen=3,cold=2;3000:warm=2,frozen=1,cold=1';
+// Sized from the per-cell times of a full run on 2026-12-02 (see docs/benchmarks.md, "This run"): the bare package
+// managers' own cold and frozen installs are most of the time, so the rounds are the fewest that still alternate.
+const INSTALL_ROUNDS = '1000:warm=3,frozen=2,cold=1;3000:warm=1,frozen=1,cold=1';
 const installSteps = [
-  ['install', 'bare vs guarded installs, six package managers, 1,000 and 3,000 packages; trust rules on and off at 1,000', ['--sizes', '1000,3000', '--rounds', INSTALL_ROUNDS, '--rules-sizes', '1000', '--rules-rounds', 'warm=3,frozen=2,cold=1']],
+  ['install', 'bare vs guarded installs, six package managers, 1,000 and 3,000 packages; trust rules on and off at 1,000', ['--sizes', '1000,3000', '--rounds', INSTALL_ROUNDS, '--rules-sizes', '1000', '--rules-rounds', 'warm=1,frozen=1,cold=1']],
   ALL_BENCHES
     ? ['pnpm-hooks', 'what each pnpmfile hook costs pnpm 10/11/12, against a no-op control, 1,000 packages', ['--packages', '1000', '--runs', '3', '--short-modes', 'warm,frozen']]
-    : ['pnpm-hooks', 'pnpm 10/11/12 with no pnpmfile, an empty one (the no-op control), four no-op hooks and Portcullis, 1,000 packages', ['--packages', '1000', '--runs', '3', '--all-variants', 'none', '--every-mode', '12', '--short-modes', 'warm,frozen']],
-  ['audit', '`portcullis check` vs `pnpm audit signatures`, 3,000 packages', ['--packages', '3000', '--runs', '3', '--pnpm', '12,11']],
+    : ['pnpm-hooks', 'pnpm 12 with no pnpmfile, an empty one (the no-op control), four no-op hooks and Portcullis, 1,000 packages', ['--packages', '1000', '--runs', '3', '--pnpm', '12', '--all-variants', 'none', '--every-mode', '12']],
+  ['audit', '`portcullis check` vs `pnpm audit signatures` of pnpm 12, 3,000 packages', ['--packages', '3000', '--runs', '3', '--pnpm', '12']],
   ['npm-wrapper', '`portcullis-npm install` with nothing to do, 200 packages', ['--runs', '7']],
 ];
 const componentSteps = [

@@ -180,6 +180,63 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect([...packuments].filter(([, n]) => n > 1)).toEqual([]);
   });
 
+  it.runIf(major === 12)('pnpm 12: updateConfig judges pnpm-lock.yaml, so pnpm hands it to no preResolution; an edited lockfile is refused there, and with another lockfile folder preResolution judges as before', async () => {
+    const project = await initProject({ '@acme/logger': '^2.1.0', 'fast-compiler': '^3.2.0' }, policy());
+    // The Portcullis pnpmfile, wrapped to record which hooks each worker declares and which pnpm calls.
+    const traceFile = join(project.home, 'hook-trace.log');
+    const pnpmfile = join(project.dir, '.pnpmfile.cjs');
+    writeFileSync(join(project.dir, 'portcullis-hooks.cjs'), readFileSync(pnpmfile));
+    writeFileSync(
+      pnpmfile,
+      `const fs = require('fs');\nconst p = require('./portcullis-hooks.cjs');\nconst trace = (line) => fs.appendFileSync(${JSON.stringify(traceFile)}, line + '\\n');\n` +
+        "trace('declared ' + Object.keys(p.hooks).sort().join(','));\nconst hooks = {};\n" +
+        'for (const [name, hook] of Object.entries(p.hooks)) hooks[name] = function (...args) { trace(name); return hook.apply(this, args); };\nmodule.exports = { ...p, hooks };\n',
+    );
+    const traced = async (args: string[], cwd?: string) => {
+      writeFileSync(traceFile, '');
+      const tool = pnpm(12);
+      const own = [`--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${join(project.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false'];
+      const r = cwd === undefined ? await pnpmIn(12, project, args) : await run(tool.command, [...tool.args, ...args, ...own], { cwd, env: project.env });
+      return { r, trace: readFileSync(traceFile, 'utf8').trim().split('\n') };
+    };
+    const first = await traced(['install']);
+    expect(first.r.code, output(first.r)).toBe(0);
+    const built = ran(project);
+    expect(built.length, output(first.r)).toBe(1);
+
+    freshCheckout(project);
+    const frozen = await traced(['install', '--frozen-lockfile']);
+    expect(frozen.r.code, output(frozen.r)).toBe(0);
+    expect(ran(project)).toEqual(built);
+    // the first worker (updateConfig) declares all four; the second, told the lockfile was judged, no preResolution
+    expect(frozen.trace).toContain('updateConfig');
+    expect(frozen.trace).toContain('declared afterAllResolved,readPackage,updateConfig');
+    expect(frozen.trace).not.toContain('preResolution');
+
+    // pnpm-lock.yaml edited: an integrity the registry never signed. Refused by updateConfig, before any download.
+    const lockfile = readFileSync(join(project.dir, 'pnpm-lock.yaml'), 'utf8');
+    const integrity = /integrity: (sha512-[A-Za-z0-9+/=]+)/.exec(lockfile)?.[1];
+    expect(integrity).toBeDefined();
+    writeFileSync(join(project.dir, 'pnpm-lock.yaml'), lockfile.replace(integrity!, `sha512-${Buffer.alloc(64, 7).toString('base64')}`));
+    freshCheckout(project);
+    const tarballs = registry.requests.length;
+    const edited = await traced(['install', '--frozen-lockfile']);
+    expect(edited.r.code, output(edited.r)).not.toBe(0);
+    expect(output(edited.r)).toContain('BAD_SIGNATURE');
+    expect(edited.trace).toContain('updateConfig');
+    expect(edited.trace).not.toContain('preResolution');
+    expect(registry.requests.slice(tarballs).filter((r) => r.path.endsWith('.tgz'))).toEqual([]);
+    expect(ran(project)).toEqual([]);
+
+    // Run from the parent folder with -C: the command line is not a plain install, so updateConfig leaves the
+    // lockfile to preResolution, which judges it (and refuses it) as before.
+    const fromParent = await traced(['-C', project.dir, 'install', '--frozen-lockfile'], join(project.dir, '..'));
+    expect(fromParent.r.code, output(fromParent.r)).not.toBe(0);
+    expect(output(fromParent.r)).toContain('BAD_SIGNATURE');
+    expect(fromParent.trace).toContain('preResolution');
+    expect(ran(project)).toEqual([]);
+  });
+
   it('as a config dependency (`pnpm add --config`), pinned by integrity, it blocks the same way', async () => {
     const project = createProject('pnpm', registry.url, { 'unsigned-lib': '1.0.0', 'fast-compiler': '^3.2.0' }, { policy: policy() });
     const added = await pnpmIn(major, project, ['add', '--config', PLUGIN]);

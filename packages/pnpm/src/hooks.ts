@@ -8,13 +8,16 @@
  * Signature findings abort the install; scripts the policy does not allow are skipped by pnpm itself
  * (updateConfig) and reported once.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, earlierInLine, pnpmCached, pnpmCachedMetadata, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { digestOf, earlierInLine, pnpmCached, pnpmCachedMetadata, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, refuseCommandLineWidening, updateConfig, type PnpmConfig } from './config.js';
+import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
 import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt } from './project.js';
 import { blockedError, skippedNoticeText } from './refuse.js';
+import { pnpmMajor } from './quirks.js';
+import { pnpmAncestor, type PnpmProcess } from './settings.js';
 import { newInstallState, type InstallState, type PnpmProject } from './state.js';
 import { hasPackages, lockfilePackages, manifestNode, registryDependencies, suppliedMetadata, type Manifest } from './translate.js';
 
@@ -126,11 +129,61 @@ interface PreResolutionContext {
   registries?: Record<string, string>;
 }
 
-/** The pnpmfile's hooks, sharing one install's state. */
-export function createHooks(state: InstallState = newInstallState()) {
+/** The pnpm process this hook worker belongs to (pnpm 12: an ancestor; pnpm 10 and 11 run hooks in their own process). */
+function workerOf(): PnpmProcess | undefined {
+  return process.argv.length > 2 ? undefined : pnpmAncestor(process.ppid);
+}
+
+/** Raised inside judgeLockfile when our reader cannot read what pnpm can: preResolution judges pnpm's object instead. */
+class UnreadableHere extends Error {}
+
+/**
+ * pnpm 12, in updateConfig: judges the lockfile pnpm is about to install, from disk, and leaves the token that lets
+ * the second worker declare no preResolution (early.ts). Blocked: throws pnpm's error, before anything is fetched.
+ * Only for an install with the plain lockfile settings; anything else is left to preResolution as before.
+ */
+async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmfile: string): Promise<void> {
+  const pnpm = workerOf();
+  const project = state.project;
+  if (pnpm === undefined || project === undefined || !judgesLockfileFirst(config, pnpm.argv, pnpmMajor(config))) return;
+  const file = join(project.dir, 'pnpm-lock.yaml');
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    // No lockfile: pnpm resolves, and readPackage and afterAllResolved judge what it resolved.
+    return;
+  }
+  const digest = lockfileDigest(bytes);
+  let verdict: LockfileVerdict;
+  try {
+    verdict = await project.gate.judgeLockfile(`pnpm-lock.yaml ${digest}`, () => {
+      try {
+        return readPnpmLockfile(bytes.toString('utf8'), { path: file, projectDir: project.dir, registryFor: (name) => project.registryConfig.registryFor(name) }).packages;
+      } catch (error) {
+        throw new UnreadableHere(error instanceof Error ? error.message : String(error));
+      }
+    });
+  } catch (error) {
+    if (error instanceof UnreadableHere) return;
+    throw error;
+  }
+  await enforce(state, verdict, project, 'pnpm-lock.yaml');
+  leaveLockfileJudged(pnpmfile, pnpm, file, digest, [...state.noticed]);
+}
+
+/**
+ * The pnpmfile's hooks, sharing one install's state. Given `pnpmfile` (the file pnpm loaded), updateConfig of pnpm 12
+ * also judges the lockfile and leaves the token named by it (early.ts).
+ */
+export function createHooks(state: InstallState = newInstallState(), { pnpmfile, lockfileJudged = false }: { pnpmfile?: string; lockfileJudged?: boolean } = {}) {
   return {
-    /** updateConfig: the build allowlist becomes exactly what scripts.allow permits (config.ts). */
-    updateConfig: (config: PnpmConfig) => updateConfig(state, config),
+    /** updateConfig: the build allowlist becomes exactly what scripts.allow permits (config.ts); pnpm 12: the lockfile judged. */
+    async updateConfig(config: PnpmConfig): Promise<PnpmConfig> {
+      const updated = await updateConfig(state, config);
+      if (pnpmfile !== undefined) await judgeLockfileFirst(state, config, pnpmfile);
+      return updated;
+    },
 
     /** preResolution: the wanted lockfile, judged before pnpm fetches or links anything. */
     async preResolution(ctx: PreResolutionContext): Promise<void> {
@@ -145,6 +198,9 @@ export function createHooks(state: InstallState = newInstallState()) {
 
     /** readPackage: a dependency's registry manifest as pnpm resolves it — refuse it before it is linked. */
     async readPackage<T extends Manifest>(manifest: T): Promise<T> {
+      // A project's own manifest (no integrity) in a pnpm 12 worker whose lockfile updateConfig judged: nothing to
+      // judge, and nothing to prefetch (pnpm installs what that lockfile pins) — the project is not even opened.
+      if (lockfileJudged && typeof manifest.dist?.integrity !== 'string') return manifest;
       const project = await currentProject(state);
       // A fresh pnpm 12 worker was not told pnpm's cache folder: updateConfig's worker left it (a hint only).
       if (state.pnpmCacheDir === undefined && state.lookedForCacheDir !== true) {
@@ -169,4 +225,18 @@ export function createHooks(state: InstallState = newInstallState()) {
       return lockfile;
     },
   };
+}
+
+/**
+ * The hooks pnpm is given for the pnpmfile at `pnpmfile`: all of them, but in a pnpm 12 worker whose lockfile
+ * updateConfig of the same pnpm process already judged (a verified token, the same bytes still on disk), no
+ * preResolution — pnpm then does not hand the lockfile over to be judged a second time.
+ */
+export function pnpmfileHooks(pnpmfile: string, state: InstallState = newInstallState()): Partial<ReturnType<typeof createHooks>> {
+  const judged = lockfileJudgedFirst(pnpmfile, workerOf());
+  for (const id of judged?.noticed ?? []) state.noticed.add(id);
+  const hooks = createHooks(state, { pnpmfile, lockfileJudged: judged !== undefined });
+  if (judged === undefined) return hooks;
+  const { preResolution: _judged, ...rest } = hooks;
+  return rest;
 }

@@ -120,11 +120,19 @@ export function pnpmCommandLine(config: Record<string, unknown>): string[] | und
   return pnpmAncestorCommandLine(process.ppid);
 }
 
+/** The pnpm process a hook runs under (pnpm 12: an ancestor of the hook worker): its pid, start time and command line. */
+export interface PnpmProcess {
+  pid: number;
+  /** Field 22 of `/proc/<pid>/stat` (undefined if unreadable): with the pid, names this process and no later one reusing the pid. */
+  startTime: string | undefined;
+  argv: string[];
+}
+
 /**
- * The command line of the nearest ancestor process that is pnpm. Not simply the parent: pnpm 12 starts its hook
- * worker with the `node` on PATH, and a `node` shim (volta, asdf, a package's bin script) puts a shell in between.
+ * The nearest ancestor process that is pnpm. Not simply the parent: pnpm 12 starts its hook worker with the
+ * `node` on PATH, and a `node` shim (volta, asdf, a package's bin script) puts a shell in between.
  */
-export function pnpmAncestorCommandLine(start: number, proc = '/proc'): string[] | undefined {
+export function pnpmAncestor(start: number, proc = '/proc'): PnpmProcess | undefined {
   let pid = start;
   for (let hops = 0; hops < 8 && pid > 1; hops++) {
     let argv: string[];
@@ -135,14 +143,23 @@ export function pnpmAncestorCommandLine(start: number, proc = '/proc'): string[]
     } catch {
       return undefined;
     }
-    const program = (argv[0] ?? '').split('/').pop() ?? '';
-    if (/^(pnpm|pnpx|pn)$/.test(program)) return argv.slice(1);
     // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so read after the last `)`.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const program = (argv[0] ?? '').split('/').pop() ?? '';
+    if (/^(pnpm|pnpx|pn)$/.test(program)) {
+      const startTime = fields[19];
+      return { pid, startTime: startTime !== undefined && /^\d+$/.test(startTime) ? startTime : undefined, argv: argv.slice(1) };
+    }
+    const ppid = Number(fields[1]);
     if (!Number.isInteger(ppid) || ppid === pid) return undefined;
     pid = ppid;
   }
   return undefined;
+}
+
+/** The command line of the nearest ancestor process that is pnpm (see pnpmAncestor). */
+export function pnpmAncestorCommandLine(start: number, proc = '/proc'): string[] | undefined {
+  return pnpmAncestor(start, proc)?.argv;
 }
 
 /** Command-line settings as `{key, value}`: `--config.allow-builds=…` → `allowBuilds` (camel case, `config.` dropped). */

@@ -82,6 +82,11 @@ export const pnpmConfigCases: ConfigCase[] = [
   { place: 'pnpm-workspace.yaml', setting: 'onlyBuiltDependenciesFile', apply: (p) => yaml(p, `onlyBuiltDependenciesFile: ${writeAllowFile(p)}\n`)() },
   { place: 'pnpm-workspace.yaml', setting: 'neverBuiltDependencies: [] (deny-list mode)', apply: (p) => yaml(p, 'neverBuiltDependencies: []\n')() },
   { place: 'pnpm-workspace.yaml', setting: 'dangerouslyAllowAllBuilds: true', apply: (p) => yaml(p, 'dangerouslyAllowAllBuilds: true\n')() },
+  // pnpm 12.11+: `permissions.<pkg>.build` works like allowBuilds and takes precedence over it
+  { place: 'pnpm-workspace.yaml', setting: `permissions: {${EVIL}: {build: true}}`, apply: (p) => yaml(p, `permissions:\n  ${EVIL}:\n    build: true\n`)() },
+  { place: 'global config', setting: `config.yaml: permissions: {${EVIL}: {build: true}}`, apply: (p) => (appendText(join(globalConfigDir(p), 'config.yaml'), `permissions:\n  ${EVIL}:\n    build: true\n`), { env: xdg(p) }) },
+  { place: 'environment', setting: `pnpm_config_permissions={"${EVIL}":{"build":true}}`, apply: () => ({ env: { pnpm_config_permissions: JSON.stringify({ [EVIL]: { build: true } }) } }) },
+  { place: 'command line', setting: `--config.permissions={"${EVIL}":{"build":true}}`, apply: () => ({ args: [`--config.permissions=${JSON.stringify({ [EVIL]: { build: true } })}`] }) },
   // the project's .npmrc (kebab-case)
   { place: '.npmrc', setting: `only-built-dependencies[]=${EVIL}`, apply: (p) => (appendText(join(p.dir, '.npmrc'), `only-built-dependencies[]=${EVIL}\n`), {}) },
   { place: '.npmrc', setting: 'only-built-dependencies-file', apply: (p) => (appendText(join(p.dir, '.npmrc'), `only-built-dependencies-file=${join(p.dir, writeAllowFile(p))}\n`), {}) },

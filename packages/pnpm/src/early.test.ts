@@ -1,0 +1,115 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
+import type { PnpmProcess } from './settings.js';
+
+const NOW = 1_800_000_000_000;
+const PNPMFILE = '/work/app/.pnpmfile.cjs';
+const PNPM: PnpmProcess = { pid: 4242, startTime: '991', argv: ['install', '--frozen-lockfile'] };
+
+function setUp() {
+  const base = mkdtempSync(join(tmpdir(), 'portcullis-early-'));
+  const env = { PORTCULLIS_CACHE_DIR: join(base, 'cache'), PORTCULLIS_STATE_DIR: join(base, 'state') };
+  const lockfile = join(base, 'pnpm-lock.yaml');
+  writeFileSync(lockfile, "lockfileVersion: '9.0'\n");
+  return { env, lockfile, digest: lockfileDigest(readFileSync(lockfile)), folder: join(base, 'cache', 'pnpm-judged-v1') };
+}
+
+describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the second worker", () => {
+  it('is believed by a worker of the same pnpm process, for the same pnpmfile, while the lockfile keeps its bytes', () => {
+    const { env, lockfile, digest } = setUp();
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
+    expect(leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, ['esbuild@0.25.0'], env, NOW)).toBe(true);
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toEqual({ lockfile, noticed: ['esbuild@0.25.0'] });
+    // every worker of that pnpm process may ask
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 900)).toEqual({ lockfile, noticed: ['esbuild@0.25.0'] });
+  });
+
+  it('is not believed by another pnpm process, a later one reusing the pid, another pnpmfile, or after two minutes', () => {
+    const { env, lockfile, digest } = setUp();
+    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], env, NOW);
+    expect(lockfileJudgedFirst(PNPMFILE, { ...PNPM, pid: 4243 }, env, NOW)).toBeUndefined();
+    expect(lockfileJudgedFirst(PNPMFILE, { ...PNPM, startTime: '992' }, env, NOW)).toBeUndefined();
+    expect(lockfileJudgedFirst(PNPMFILE, { ...PNPM, startTime: undefined }, env, NOW)).toBeUndefined();
+    expect(lockfileJudgedFirst(PNPMFILE, undefined, env, NOW)).toBeUndefined();
+    expect(lockfileJudgedFirst('/work/other/.pnpmfile.cjs', PNPM, env, NOW)).toBeUndefined();
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 2 * 60 * 1000 + 1)).toBeUndefined();
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW - 1)).toBeUndefined();
+  });
+
+  it('is not believed once the lockfile has other bytes (a lockfile changed after it was judged)', () => {
+    const { env, lockfile, digest } = setUp();
+    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], env, NOW);
+    writeFileSync(lockfile, "lockfileVersion: '9.0'\n# changed\n");
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
+  });
+
+  it('is not believed when forged or damaged: a token with another tag, edited fields, another user\'s secret, other shapes', () => {
+    const { env, lockfile, digest, folder } = setUp();
+    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], env, NOW);
+    const [name] = readdirSync(folder);
+    const file = join(folder, name!);
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { tag: string; body: string };
+    const rewrite = (value: unknown) => writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value));
+
+    // another lockfile, same tag
+    rewrite({ tag: stored.tag, body: stored.body.replace(lockfile, '/etc/passwd') });
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
+    // a tag made without the secret
+    rewrite({ tag: '0'.repeat(64), body: stored.body });
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
+    for (const hostile of ['', 'null', '[]', '{"tag":1}', '{"__proto__":{"tag":"x"}}', JSON.stringify({ tag: stored.tag.slice(2), body: stored.body }), 'x'.repeat(300 * 1024)]) {
+      rewrite(hostile);
+      expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
+    }
+    // the original again: believed (the checks above were what refused)
+    rewrite(stored);
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeDefined();
+    // another user (another memo secret) cannot vouch for this one's install
+    const other = { ...env, PORTCULLIS_STATE_DIR: join(env.PORTCULLIS_STATE_DIR, 'other-user') };
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, other, NOW)).toBeUndefined();
+  });
+
+  it('drops tokens of old installs as new ones are written', () => {
+    const { env, lockfile, digest, folder } = setUp();
+    const now = Date.now();
+    for (let pid = 1; pid <= 5; pid++) leaveLockfileJudged(PNPMFILE, { ...PNPM, pid }, lockfile, digest, [], env, now);
+    expect(readdirSync(folder)).toHaveLength(5);
+    // the files' own times are now; an install three minutes later finds them old
+    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], env, now + 3 * 60 * 1000);
+    expect(readdirSync(folder)).toHaveLength(1);
+  });
+});
+
+describe('which pnpm 12 installs updateConfig judges the lockfile of', () => {
+  const plain = {};
+  it('an install with the plain lockfile settings, frozen or not', () => {
+    for (const argv of [[], ['install'], ['i'], ['ci'], ['install', '--frozen-lockfile'], ['--frozen-lockfile'], ['install', '--no-frozen-lockfile'], ['install', '--prefer-frozen-lockfile'], ['install', '--lockfile-only'], ['install', '--store-dir=/s', '--config.confirmModulesPurge=false']]) {
+      expect(judgesLockfileFirst(plain, argv, 12), argv.join(' ')).toBe(true);
+    }
+  });
+
+  it('not pnpm 10 or 11, nor when the command line is unknown', () => {
+    expect(judgesLockfileFirst(plain, ['install'], 11)).toBe(false);
+    expect(judgesLockfileFirst(plain, ['install'], 10)).toBe(false);
+    expect(judgesLockfileFirst(plain, undefined, 12)).toBe(false);
+  });
+
+  it('not other commands, nor a command after a flag that takes a value', () => {
+    for (const argv of [['add', 'x'], ['update'], ['run', 'install'], ['-C', 'sub', 'install'], ['--filter', 'app', 'install'], ['dedupe'], ['remove', 'x']]) {
+      expect(judgesLockfileFirst(plain, argv, 12), argv.join(' ')).toBe(false);
+    }
+  });
+
+  it('not when pnpm may read another lockfile: git-branch lockfiles, a lockfile per project, no lockfile, another lockfile folder', () => {
+    for (const argv of [['install', '--git-branch-lockfile'], ['install', '--merge-git-branch-lockfiles'], ['install', '--config.shared-workspace-lockfile=false'], ['install', '--no-lockfile'], ['install', '--lockfile-dir=/x'], ['install', '--config.lockfile=false']]) {
+      expect(judgesLockfileFirst(plain, argv, 12), argv.join(' ')).toBe(false);
+    }
+    for (const config of [{ gitBranchLockfile: true }, { mergeGitBranchLockfiles: true }, { mergeGitBranchLockfilesBranchPattern: ['main'] }, { sharedWorkspaceLockfile: false }, { useLockfile: false }, { lockfile: false }]) {
+      expect(judgesLockfileFirst(config, ['install'], 12), JSON.stringify(config)).toBe(false);
+    }
+    expect(judgesLockfileFirst({ gitBranchLockfile: false, mergeGitBranchLockfilesBranchPattern: [], sharedWorkspaceLockfile: true }, ['install'], 12)).toBe(true);
+  });
+});

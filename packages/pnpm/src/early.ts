@@ -1,0 +1,152 @@
+/**
+ * pnpm 12 runs `updateConfig` in a first hook worker and loads the pnpmfile again in a second one only after that
+ * hook returned; it takes the hook list from the second. Declaring `preResolution` there costs every pnpm 12 install
+ * the wanted lockfile's trip to that worker, even when the hook then does nothing (measured, 300 packages, a no-op
+ * pnpmfile with and without the hook: frozen 943 → 686 ms, warm 227 → 200 ms).
+ *
+ * So when updateConfig can judge the very lockfile pnpm installs — an install command, with none of the settings that
+ * make pnpm read another lockfile than `<lockfileDir>/pnpm-lock.yaml` — it judges it there (hooks.ts), before pnpm
+ * fetches anything, and leaves the second worker of the same pnpm process a token: "these lockfile bytes were judged
+ * and allowed, and these builds were announced". The second worker, finding it, declares no `preResolution`.
+ *
+ * The token decides whether a check runs, so it is not a hint. It is named by pnpm's pid and start time (no other pnpm
+ * process, nor a later one that reuses the pid, can find it), tagged with this user's memo secret (kept outside the
+ * cache directory), valid for two minutes, and believed only while the lockfile still has the bytes judged. Without
+ * /proc, without a secret, with another lockfile, or with a token missing, stale or forged, the second worker declares
+ * `preResolution` as before and pnpm hands it the lockfile to judge.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { defaultCacheDir, defaultStateDir, memoSecret, writeFileAtomic } from '@portcullis/core';
+import type { PnpmProcess } from './settings.js';
+
+const FOLDER = 'pnpm-judged-v1';
+const MAX_BYTES = 256 * 1024;
+const MAX_NOTICED = 10_000;
+/** Old tokens looked at per write, to drop them (the folder stays small without a full scan each time). */
+const PRUNE_PER_WRITE = 64;
+/** updateConfig returns, pnpm starts the second worker and it loads the pnpmfile: well under a second (measured). */
+const VALID_MS = 2 * 60 * 1000;
+
+/** The install commands whose lockfile updateConfig may judge (pnpm with no command installs too). */
+const INSTALL_COMMANDS = new Set(['install', 'i', 'ci']);
+
+/**
+ * Command-line and configuration keys with which pnpm 12 may read another lockfile than `<lockfileDir>/pnpm-lock.yaml`
+ * (git-branch lockfiles, one lockfile per project, no lockfile, another lockfile folder than the one updateConfig is
+ * told). `frozenLockfile`, `preferFrozenLockfile` and `lockfileOnly` do not change which file is read.
+ */
+const OTHER_LOCKFILE = /lockfile/i;
+const SAME_LOCKFILE = new Set(['frozenLockfile', 'noFrozenLockfile', 'preferFrozenLockfile', 'noPreferFrozenLockfile', 'lockfileOnly']);
+
+/**
+ * Whether updateConfig can judge the lockfile pnpm installs: pnpm 12 (its worker layout), an install command known from
+ * pnpm's own command line (`argv`: flags first, then the command), and no setting that selects another lockfile.
+ */
+export function judgesLockfileFirst(config: Record<string, unknown>, argv: readonly string[] | undefined, major: number): boolean {
+  if (major < 12 || argv === undefined) return false;
+  const command = argv.find((a) => !a.startsWith('-'));
+  // A flag that takes a value (`-C dir`, `--filter x`) would make `dir` look like the command: not an install then.
+  if (command !== undefined && !INSTALL_COMMANDS.has(command)) return false;
+  for (const arg of argv) {
+    if (!arg.startsWith('--')) continue;
+    const key = arg.slice(2).split('=')[0]!.replace(/^config\./, '').replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (OTHER_LOCKFILE.test(key) && !SAME_LOCKFILE.has(key)) return false;
+  }
+  const truthy = (key: string) => config[key] !== undefined && config[key] !== false && config[key] !== null && !(Array.isArray(config[key]) && (config[key] as unknown[]).length === 0);
+  if (truthy('gitBranchLockfile') || truthy('mergeGitBranchLockfiles') || truthy('mergeGitBranchLockfilesBranchPattern')) return false;
+  if (config.sharedWorkspaceLockfile === false || config.useLockfile === false || config.lockfile === false) return false;
+  return true;
+}
+
+interface Token {
+  pnpmfile: string;
+  pid: number;
+  startTime: string;
+  lockfile: string;
+  /** sha256 (hex) of the lockfile's bytes as judged. */
+  digest: string;
+  noticed: string[];
+  at: number;
+}
+
+function location(pnpmfile: string, pnpm: PnpmProcess, env: NodeJS.ProcessEnv): { file: string; secret: Buffer } | undefined {
+  if (pnpm.startTime === undefined || !isAbsolute(pnpmfile)) return undefined;
+  const secret = memoSecret(defaultStateDir(env));
+  if (secret === null) return undefined;
+  const name = createHash('sha256').update(`${pnpm.pid}\0${pnpm.startTime}\0${pnpmfile}`).digest('hex').slice(0, 40);
+  return { file: join(defaultCacheDir(env), FOLDER, `${name}.json`), secret };
+}
+
+const tagOf = (secret: Buffer, body: string): string => createHmac('sha256', secret).update(`portcullis-${FOLDER}\0`).update(body).digest('hex');
+
+/** sha256 (hex) of a lockfile's bytes. */
+export const lockfileDigest = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/** updateConfig, after judging `lockfile` (bytes with `digest`) allowed: the token for the second worker of this pnpm process. */
+export function leaveLockfileJudged(pnpmfile: string, pnpm: PnpmProcess, lockfile: string, digest: string, noticed: readonly string[], env: NodeJS.ProcessEnv = process.env, now: number = Date.now()): boolean {
+  try {
+    const at = location(pnpmfile, pnpm, env);
+    if (at === undefined || noticed.length > MAX_NOTICED) return false;
+    const token: Token = { pnpmfile, pid: pnpm.pid, startTime: pnpm.startTime!, lockfile, digest, noticed: [...noticed], at: now };
+    const body = JSON.stringify(token);
+    mkdirSync(join(at.file, '..'), { recursive: true, mode: 0o700 });
+    writeFileAtomic(at.file, `${JSON.stringify({ tag: tagOf(at.secret, body), body })}\n`, 0o600);
+    const folder = join(at.file, '..');
+    for (const other of readdirSync(folder).slice(0, PRUNE_PER_WRITE)) {
+      const file = join(folder, other);
+      try {
+        if (file !== at.file && now - statSync(file).mtimeMs > VALID_MS) rmSync(file, { force: true });
+      } catch {
+        // Removed meanwhile by another install.
+      }
+    }
+    return true;
+  } catch {
+    // Not written: the second worker declares preResolution and judges the lockfile again.
+    return false;
+  }
+}
+
+function isToken(value: unknown): value is Token {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const t = value as Record<string, unknown>;
+  return (
+    typeof t.pnpmfile === 'string' &&
+    typeof t.pid === 'number' &&
+    typeof t.startTime === 'string' &&
+    typeof t.lockfile === 'string' &&
+    isAbsolute(t.lockfile) &&
+    typeof t.digest === 'string' &&
+    /^[0-9a-f]{64}$/.test(t.digest) &&
+    Array.isArray(t.noticed) &&
+    t.noticed.length <= MAX_NOTICED &&
+    t.noticed.every((n) => typeof n === 'string' && n.length < 1024) &&
+    typeof t.at === 'number' &&
+    Number.isFinite(t.at)
+  );
+}
+
+/**
+ * The second worker, loading: what updateConfig of this same pnpm process judged, if its token verifies and the
+ * lockfile still has the judged bytes (then no `preResolution` is declared); undefined otherwise. Any worker of that
+ * pnpm process may read it (pnpm may start more than two): each is told the same thing about the same bytes.
+ */
+export function lockfileJudgedFirst(pnpmfile: string, pnpm: PnpmProcess | undefined, env: NodeJS.ProcessEnv = process.env, now: number = Date.now()): { lockfile: string; noticed: string[] } | undefined {
+  try {
+    const at = pnpm === undefined ? undefined : location(pnpmfile, pnpm, env);
+    if (at === undefined || statSync(at.file).size > MAX_BYTES) return undefined;
+    const stored = JSON.parse(readFileSync(at.file, 'utf8')) as { tag?: unknown; body?: unknown };
+    if (typeof stored.tag !== 'string' || typeof stored.body !== 'string' || !/^[0-9a-f]{64}$/.test(stored.tag)) return undefined;
+    if (!timingSafeEqual(Buffer.from(stored.tag, 'hex'), Buffer.from(tagOf(at.secret, stored.body), 'hex'))) return undefined;
+    const token: unknown = JSON.parse(stored.body);
+    if (!isToken(token) || token.pnpmfile !== pnpmfile || token.pid !== pnpm!.pid || token.startTime !== pnpm!.startTime) return undefined;
+    if (now - token.at < 0 || now - token.at > VALID_MS) return undefined;
+    if (lockfileDigest(readFileSync(token.lockfile)) !== token.digest) return undefined;
+    return { lockfile: token.lockfile, noticed: token.noticed };
+  } catch {
+    // No token (the usual case on pnpm 10 and 11, and whenever updateConfig did not judge): preResolution judges.
+    return undefined;
+  }
+}
