@@ -18,8 +18,9 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { defaultCacheDir, defaultStateDir, memoSecret, writeFileAtomic } from '@portcullis/core';
-import type { PnpmProcess } from './settings.js';
+import { writeFileAtomic } from '@portcullis/core/atomic-write';
+import { defaultCacheDir, defaultStateDir, memoSecret } from '@portcullis/core/dirs';
+import type { PnpmProcess } from './ancestor.js';
 
 const FOLDER = 'pnpm-judged-v1';
 const MAX_BYTES = 256 * 1024;

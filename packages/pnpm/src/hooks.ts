@@ -17,7 +17,7 @@ import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt } from './project.js';
 import { blockedError, skippedNoticeText } from './refuse.js';
 import { pnpmMajor } from './quirks.js';
-import { pnpmAncestor, type PnpmProcess } from './settings.js';
+import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { newInstallState, type InstallState, type PnpmProject } from './state.js';
 import { hasPackages, lockfilePackages, manifestNode, registryDependencies, suppliedMetadata, type Manifest } from './translate.js';
 

@@ -7,12 +7,18 @@
  * - the loader reads it back from its own file, checks it against the hash build.mjs recorded (a file changed or
  *   cut short stops pnpm instead of running something else), and compiles it with the V8 code cache the previous
  *   worker left (core's cache/code-cache.ts: authenticated with this user's memo secret, else not used), leaving
- *   one for the next worker once a hook has run (so the functions the hooks needed are in it).
+ *   one for the next worker once a hook has run (so the functions the hooks needed are in it);
+ * - pnpm 12's second worker, when updateConfig of the same pnpm process already judged the lockfile (early.ts: a
+ *   verified token, the same bytes still on disk), has nothing to do on an install from that lockfile but be handed
+ *   the project's own manifest: there the loader declares the three hooks and loads the engine only when one of
+ *   them has something to judge (a dependency's manifest, a resolved graph).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Script } from 'node:vm';
 import { readCodeCache, writeCodeCache } from '@portcullis/core/code-cache';
+import { pnpmAncestor } from './ancestor.js';
+import { lockfileJudgedFirst } from './early.js';
 import { engineFromPnpmfile } from './embed.js';
 
 /** The engine bundle's hash, defined by build.mjs. */
@@ -57,4 +63,29 @@ function loadEngine(): { hooks: Hooks } {
   return { ...engine.exports, hooks };
 }
 
-export const hooks = loadEngine().hooks;
+/**
+ * The hooks pnpm is given. In pnpm 12's second worker with the lockfile already judged: no preResolution (as the
+ * engine would declare, hooks.ts `pnpmfileHooks`), and a project's own manifest (no integrity: nothing to judge,
+ * nothing to prefetch) answered without loading the engine — the same answer the engine gives it there.
+ */
+function pnpmHooks(): Hooks {
+  const judged = process.argv.length > 2 ? undefined : lockfileJudgedFirst(__filename, pnpmAncestor(process.ppid));
+  if (judged === undefined) return loadEngine().hooks;
+  let engine: Hooks | undefined;
+  const hook = (name: string) =>
+    function (this: unknown, ...args: unknown[]) {
+      engine ??= loadEngine().hooks;
+      return engine[name]!.apply(this, args);
+    };
+  const readPackage = hook('readPackage');
+  return {
+    updateConfig: hook('updateConfig'),
+    readPackage(this: unknown, manifest: unknown) {
+      const dist = typeof manifest === 'object' && manifest !== null ? (manifest as { dist?: { integrity?: unknown } }).dist : undefined;
+      return engine === undefined && typeof dist?.integrity !== 'string' ? manifest : readPackage.call(this, manifest);
+    },
+    afterAllResolved: hook('afterAllResolved'),
+  };
+}
+
+export const hooks = pnpmHooks();

@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isValidPackageName, type BuildAllowance } from '@portcullis/core';
+import { pnpmAncestor as pnpmAncestorOf } from './ancestor.js';
 import type { WideningSetting } from './refuse.js';
 
 export type { WideningSetting } from './refuse.js';
@@ -120,46 +121,11 @@ export function pnpmCommandLine(config: Record<string, unknown>): string[] | und
   return pnpmAncestorCommandLine(process.ppid);
 }
 
-/** The pnpm process a hook runs under (pnpm 12: an ancestor of the hook worker): its pid, start time and command line. */
-export interface PnpmProcess {
-  pid: number;
-  /** Field 22 of `/proc/<pid>/stat` (undefined if unreadable): with the pid, names this process and no later one reusing the pid. */
-  startTime: string | undefined;
-  argv: string[];
-}
-
-/**
- * The nearest ancestor process that is pnpm. Not simply the parent: pnpm 12 starts its hook worker with the
- * `node` on PATH, and a `node` shim (volta, asdf, a package's bin script) puts a shell in between.
- */
-export function pnpmAncestor(start: number, proc = '/proc'): PnpmProcess | undefined {
-  let pid = start;
-  for (let hops = 0; hops < 8 && pid > 1; hops++) {
-    let argv: string[];
-    let stat: string;
-    try {
-      argv = readFileSync(`${proc}/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      stat = readFileSync(`${proc}/${pid}/stat`, 'utf8');
-    } catch {
-      return undefined;
-    }
-    // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so read after the last `)`.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const program = (argv[0] ?? '').split('/').pop() ?? '';
-    if (/^(pnpm|pnpx|pn)$/.test(program)) {
-      const startTime = fields[19];
-      return { pid, startTime: startTime !== undefined && /^\d+$/.test(startTime) ? startTime : undefined, argv: argv.slice(1) };
-    }
-    const ppid = Number(fields[1]);
-    if (!Number.isInteger(ppid) || ppid === pid) return undefined;
-    pid = ppid;
-  }
-  return undefined;
-}
+export { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 
 /** The command line of the nearest ancestor process that is pnpm (see pnpmAncestor). */
 export function pnpmAncestorCommandLine(start: number, proc = '/proc'): string[] | undefined {
-  return pnpmAncestor(start, proc)?.argv;
+  return pnpmAncestorOf(start, proc)?.argv;
 }
 
 /** Command-line settings as `{key, value}`: `--config.allow-builds=…` → `allowBuilds` (camel case, `config.` dropped). */
