@@ -18,8 +18,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { writeFileAtomic } from '@portcullis/core/atomic-write';
-import { defaultCacheDir, defaultStateDir, memoSecret } from '@portcullis/core/dirs';
+import { defaultCacheDir, defaultStateDir, memoSecret, writeFileAtomic } from '@portcullis/core/code-cache';
 import type { PnpmProcess } from './ancestor.js';
 
 const FOLDER = 'pnpm-judged-v1';
