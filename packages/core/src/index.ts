@@ -66,4 +66,4 @@ export { builtDependencies, registerYarnPlugin, type YarnPluginEntry } from './s
 export { detectPackageManagers, projectFiles, type DetectedManager, type Detection, type ManagerName, type ProjectFiles } from './setup/detect.js';
 export { findAllowlists, importAllowScripts, lockfilePackages, pinImported, writeImportedApprovals, type FoundAllowlists, type ImportedEntry, type ImportWrite } from './setup/allowlists.js';
 export { writeFileAtomic } from './atomic-write.js';
-export { defaultCacheDir, defaultStateDir, memoSecret } from './cache/dirs.js';
+export { defaultCacheDir } from './cache/dirs.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
-import type { PnpmProcess } from './settings.js';
+import type { PnpmProcess } from './ancestor.js';
 
 const NOW = 1_800_000_000_000;
 const PNPMFILE = '/work/app/.pnpmfile.cjs';

@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isValidPackageName, type BuildAllowance } from '@portcullis/core';
-import { pnpmAncestor as pnpmAncestorOf } from './ancestor.js';
+import { pnpmAncestor } from './ancestor.js';
 import type { WideningSetting } from './refuse.js';
 
 export type { WideningSetting } from './refuse.js';
@@ -121,11 +121,9 @@ export function pnpmCommandLine(config: Record<string, unknown>): string[] | und
   return pnpmAncestorCommandLine(process.ppid);
 }
 
-export { pnpmAncestor, type PnpmProcess } from './ancestor.js';
-
 /** The command line of the nearest ancestor process that is pnpm (see pnpmAncestor). */
 export function pnpmAncestorCommandLine(start: number, proc = '/proc'): string[] | undefined {
-  return pnpmAncestorOf(start, proc)?.argv;
+  return pnpmAncestor(start, proc)?.argv;
 }
 
 /** Command-line settings as `{key, value}`: `--config.allow-builds=…` → `allowBuilds` (camel case, `config.` dropped). */
