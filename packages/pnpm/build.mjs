@@ -15,6 +15,10 @@ for (const input of Object.keys(probe.metafile.inputs).sort()) engine.update(`${
 const built = await bundle('src/pnpmfile.ts', { define: { PORTCULLIS_ENGINE_ID: JSON.stringify(engine.digest('hex').slice(0, 32)) } });
 // The pnpmfile is a small loader with the engine's source after it, as line comments (src/embed.ts, src/loader.ts).
 const engineSource = built.outputFiles[0].text;
+// The loader decodes the engine as Latin-1 when it is ASCII (core's code-cache.ts): esbuild escapes strings, so only a
+// comment it keeps could break that; a UTF-8 fallback exists, but the fast path should not be lost unnoticed.
+const nonAscii = /[^\x00-\x7f]/.exec(engineSource);
+if (nonAscii) throw new Error(`the pnpmfile engine must be ASCII: ${JSON.stringify(engineSource.slice(Math.max(0, nonAscii.index - 60), nonAscii.index + 20))}`);
 const loader = await bundle('src/loader.ts', {
   define: { PORTCULLIS_ENGINE_HASH: JSON.stringify(createHash('sha256').update(engineSource).digest('hex').slice(0, 32)) },
 });

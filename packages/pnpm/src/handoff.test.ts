@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -30,8 +30,23 @@ describe("pnpm 12's cache folder, from updateConfig's worker to the next", () =>
     for (let i = 0; i < 100; i++) expect(cacheDirLeft(`/p/${i}`, env, NOW + 1)).toBe(`/c/${i}`);
     const dir = join(env.PORTCULLIS_CACHE_DIR, FOLDER);
     expect(readdirSync(dir).length).toBe(100);
-    for (let i = 0; i < 4; i++) leaveCacheDir('/fresh', '/p/new', env, NOW + DAY + 1);
+    // Each write prunes a few (another folder each time: a repeat of the same handoff writes nothing, below).
+    for (let i = 0; i < 4; i++) leaveCacheDir(`/fresh/${i}`, '/p/new', env, NOW + DAY + 1);
     expect(readdirSync(dir)).toEqual([fileOf('/p/new')]);
+  });
+
+  it('is not written again by a repeat install within the hour (same folder); a changed folder or an older entry is', () => {
+    const env = envWith();
+    const file = join(env.PORTCULLIS_CACHE_DIR, FOLDER, fileOf('/work/app'));
+    const stamp = () => (JSON.parse(readFileSync(file, 'utf8')) as { at: number; cacheDir: string });
+    leaveCacheDir('/c/pnpm', '/work/app', env, NOW);
+    leaveCacheDir('/c/pnpm', '/work/app', env, NOW + 59 * 60 * 1000);
+    expect(stamp()).toMatchObject({ at: NOW, cacheDir: '/c/pnpm' });
+    expect(cacheDirLeft('/work/app', env, NOW + 59 * 60 * 1000)).toBe('/c/pnpm');
+    leaveCacheDir('/c/other', '/work/app', env, NOW + 60 * 1000);
+    expect(stamp()).toMatchObject({ at: NOW + 60 * 1000, cacheDir: '/c/other' });
+    leaveCacheDir('/c/other', '/work/app', env, NOW + 2 * 60 * 60 * 1000);
+    expect(stamp()).toMatchObject({ at: NOW + 2 * 60 * 60 * 1000, cacheDir: '/c/other' });
   });
 
   it('reads hostile files as no hint: relative paths, other shapes, another project, prototype keys, oversized files', () => {

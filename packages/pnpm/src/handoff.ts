@@ -26,6 +26,8 @@ const MAX_BYTES = 8 * 1024;
 const PRUNE_PER_WRITE = 64;
 /** An entry older than this is another pnpm's that had the same pid: ignored, then dropped. */
 const FOR_MS = 24 * 60 * 60 * 1000;
+/** An entry naming the same folder and younger than this is left as it is: a repeat install writes nothing. */
+const REWRITE_AFTER_MS = 60 * 60 * 1000;
 
 interface Entry {
   projectDir: string;
@@ -60,6 +62,8 @@ export function leaveCacheDir(cacheDir: string, projectDir: string, env: NodeJS.
   if (!isAbsolute(cacheDir) || name === undefined) return;
   try {
     const dir = join(defaultCacheDir(env), FOLDER);
+    const left = readEntry(join(dir, name), now);
+    if (left?.projectDir === projectDir && left.cacheDir === cacheDir && now - left.at < REWRITE_AFTER_MS) return;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileAtomic(join(dir, name), `${JSON.stringify({ projectDir, cacheDir, at: now })}\n`, 0o600);
     // Drop a few entries of projects not installed for a day (by their own stamp), or unreadable.

@@ -196,7 +196,7 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
       await enforce(state, verdict, project, 'pnpm-lock.yaml');
     },
 
-    /** readPackage: a dependency's registry manifest as pnpm resolves it — refuse it before it is linked. */
+    /** readPackage: a dependency's registry manifest as pnpm resolves it: refuse it before it is linked. */
     async readPackage<T extends Manifest>(manifest: T): Promise<T> {
       // A project's own manifest (no integrity) in a pnpm 12 worker whose lockfile updateConfig judged: nothing to
       // judge, and nothing to prefetch (pnpm installs what that lockfile pins) — the project is not even opened.

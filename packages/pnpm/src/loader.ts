@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Script } from 'node:vm';
-import { readCodeCache, writeCodeCache } from '@portcullis/core/code-cache';
+import { readCodeCache, readEngineSource, writeCodeCache, writeEngineSource } from '@portcullis/core/code-cache';
 import { pnpmAncestor } from './ancestor.js';
 import { lockfileJudgedFirst } from './early.js';
 import { engineFromPnpmfile } from './embed.js';
@@ -26,12 +26,18 @@ declare const PORTCULLIS_ENGINE_HASH: string;
 
 type Hooks = Record<string, (...args: unknown[]) => unknown>;
 
-/** The engine's source, from the end of this file, as build.mjs embedded it (Error when it is not that). */
+/**
+ * The engine's source: the copy an earlier worker took out of this file (its bytes have the hash build.mjs
+ * recorded), else from the end of this file, as build.mjs embedded it (Error when it is not that), then kept.
+ */
 function engineSource(): string {
+  const kept = readEngineSource(PORTCULLIS_ENGINE_HASH);
+  if (kept !== undefined) return kept;
   const source = engineFromPnpmfile(readFileSync(__filename, 'utf8'));
   if (source === undefined || createHash('sha256').update(source).digest('hex').slice(0, 32) !== PORTCULLIS_ENGINE_HASH) {
     throw new Error(`portcullis: ${__filename} is damaged (its engine does not match the loader): run \`portcullis init pnpm\` again`);
   }
+  writeEngineSource(PORTCULLIS_ENGINE_HASH, source);
   return source;
 }
 

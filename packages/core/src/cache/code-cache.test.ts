@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { readCodeCache, writeCodeCache } from './code-cache.js';
+import { readCodeCache, readEngineSource, writeCodeCache, writeEngineSource } from './code-cache.js';
 
 const temp = (prefix: string) => mkdtempSync(join(tmpdir(), `portcullis-code-${prefix}-`));
 const HASH = '0123456789abcdef0123456789abcdef';
@@ -43,5 +44,37 @@ describe('the pnpmfile code cache', () => {
     expect(readCodeCache(HASH, noSecret)).toBeUndefined();
     // An engine hash that is not a hash never becomes a path.
     expect(readCodeCache('../../etc', env)).toBeUndefined();
+  });
+});
+
+describe("the pnpmfile engine's source, kept by a loader for the next", () => {
+  const source = '(function () { return "engine"; })\n';
+  const hashOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
+
+  it('is read back only while its bytes have the hash the loader carries', () => {
+    const env = { PORTCULLIS_CACHE_DIR: temp('cache') };
+    const hash = hashOf(source);
+    expect(readEngineSource(hash, env)).toBeUndefined();
+    writeEngineSource(hash, source, env);
+    expect(readEngineSource(hash, env)).toBe(source);
+    // Another engine's hash finds nothing; edited bytes (same name) are not the engine.
+    expect(readEngineSource(hashOf('other'), env)).toBeUndefined();
+    const file = join(env.PORTCULLIS_CACHE_DIR, 'engine-v1', `${hash}.js`);
+    writeFileSync(file, source.replace('engine', 'evil!!'));
+    expect(readEngineSource(hash, env)).toBeUndefined();
+    // Written under the wrong name by someone else: still checked against the name's hash.
+    writeEngineSource(hash, 'process.exit(1)', env);
+    expect(readEngineSource(hash, env)).toBeUndefined();
+  });
+
+  it('keeps non-ASCII text intact (UTF-8), and a hash that is not a hash never becomes a path', () => {
+    const env = { PORTCULLIS_CACHE_DIR: temp('cache') };
+    const text = '// déjà — vu\nmodule.exports = "ü";\n';
+    writeEngineSource(hashOf(text), text, env);
+    expect(readEngineSource(hashOf(text), env)).toBe(text);
+    mkdirSync(join(env.PORTCULLIS_CACHE_DIR, 'engine-v1'), { recursive: true });
+    writeEngineSource('../../escape', source, env);
+    expect(readEngineSource('../../escape', env)).toBeUndefined();
+    expect(readdirSync(env.PORTCULLIS_CACHE_DIR)).toEqual(['engine-v1']);
   });
 });

@@ -6,7 +6,8 @@
  * verifies, so a cache directory restored from elsewhere, or edited, is compiled from source instead. V8 itself
  * also rejects data that does not match the source. Never throws: any problem just means compiling from source.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isAscii } from 'node:buffer';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
@@ -54,6 +55,43 @@ export function writeCodeCache(engineHash: string, data: Uint8Array, env: Env = 
     if (at === undefined || data.length === 0 || data.length > MAX_BYTES) return;
     mkdirSync(join(at.file, '..'), { recursive: true, mode: 0o700 });
     writeFileAtomic(at.file, Buffer.concat([tagOf(at.secret, engineHash, data), data]), 0o600);
+  } catch {
+    // Only time is lost.
+  }
+}
+
+const SOURCE_FOLDER = 'engine-v1';
+
+function sourceFile(engineHash: string, env: Env): string | undefined {
+  return /^[0-9a-f]{32,64}$/.test(engineHash) ? join(defaultCacheDir(env), SOURCE_FOLDER, `${engineHash}.js`) : undefined;
+}
+
+/**
+ * The engine's source as a loader last took it out of its pnpmfile, kept so the next worker need not do it again
+ * (reading the ~1 MB pnpmfile as text, taking the engine out of its comment lines and hashing that string cost
+ * ~20 ms of every engine load; reading this file back and hashing its bytes ~3 ms). Content-addressed: used only when
+ * its bytes still have `engineHash` (the sha256 prefix the loader carries), so nothing else can be run from here.
+ */
+export function readEngineSource(engineHash: string, env: Env = process.env): string | undefined {
+  try {
+    const file = sourceFile(engineHash, env);
+    if (file === undefined || statSync(file).size > MAX_BYTES) return undefined;
+    const bytes = readFileSync(file);
+    if (createHash('sha256').update(bytes).digest('hex').slice(0, engineHash.length) !== engineHash) return undefined;
+    // The engine is ASCII (the pnpmfile's build checks it): decoded without UTF-8 decoding then.
+    return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps the engine's source (already checked against `engineHash` by the caller) for the next worker; atomically, best effort. */
+export function writeEngineSource(engineHash: string, source: string, env: Env = process.env): void {
+  try {
+    const file = sourceFile(engineHash, env);
+    if (file === undefined) return;
+    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+    writeFileAtomic(file, source, 0o600);
   } catch {
     // Only time is lost.
   }
