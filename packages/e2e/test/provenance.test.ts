@@ -82,13 +82,13 @@ describe('portcullis check', () => {
     expect(old.findings, output(old.check)).toEqual([]);
   });
 
-  it('a pnpm 12 tree: the downgrade is found from the release line pnpm 12 kept in its cache, without fetching the packument; with that cache gone, fetched', async () => {
-    // Installed by pnpm 12 while the policy did not ask; then the default policy (noDowngrade on) checks the tree.
+  it.each([12, 10] as const)('a pnpm %i tree: the downgrade is found from the release line pnpm kept in its cache, without fetching the packument; with that cache gone, fetched', async (major) => {
+    // Installed by pnpm while the policy did not ask; then the default policy (noDowngrade on) checks the tree.
     project = createProject('pnpm', registry.url, { 'acme-widget': '1.2.0' }, { policy: policyWith({ noDowngrade: false }) });
     writeRoots(project);
     const cacheDir = join(project.home, 'pnpm-cache');
-    const pnpm12 = pnpm(12);
-    const installed = await run(pnpm12.command, [...pnpm12.args, 'install', '--ignore-scripts', `--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${cacheDir}`], { cwd: project.dir, env: project.env });
+    const pnpmOf = pnpm(major);
+    const installed = await run(pnpmOf.command, [...pnpmOf.args, 'install', '--ignore-scripts', `--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${cacheDir}`], { cwd: project.dir, env: project.env });
     expect(installed.code, output(installed)).toBe(0);
     writePolicy(project, policyWith({}));
     const checkNow = async () => {
@@ -100,7 +100,7 @@ describe('portcullis check', () => {
     const kept = await checkNow();
     expect(kept.findings.map((f) => [f.package, f.version, f.code]), output(kept.check)).toEqual([['acme-widget', '1.2.0', 'PROVENANCE_DOWNGRADE']]);
     expect(kept.check.code).toBe(1);
-    // The bundles are fetched and verified; the packument is not (pnpm 12 kept it).
+    // The bundles are fetched and verified; the packument is not (pnpm kept it: pnpm 12 in v12/metadata, pnpm 10 in metadata-v1.3).
     expect(kept.asked.filter((path) => !path.includes('/-/npm/v1/attestations/'))).toEqual([]);
     expect(kept.asked.length).toBeGreaterThan(0);
 

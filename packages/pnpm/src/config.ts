@@ -97,6 +97,7 @@ export function refuseCommandLineWidening(builds: BuildAllowance): void {
 export async function updateConfig(state: InstallState, config: PnpmConfig): Promise<PnpmConfig> {
   const dir = projectDirOf(config);
   const major = pnpmMajor(config);
+  state.pnpmMajor = major;
   if (typeof config.cacheDir === 'string' && config.cacheDir !== '') {
     state.pnpmCacheDir = config.cacheDir;
   }

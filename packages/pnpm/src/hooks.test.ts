@@ -258,6 +258,16 @@ describe('readPackage', () => {
     expect(state.batch).toBeUndefined();
   });
 
+  it('on pnpm 10 and 11 (afterAllResolved judges the whole graph before linking) its batches say so; on 12, or not known, they do not', async () => {
+    for (const [major, expected] of [[10, { partial: true, wholeGraphFollows: true }], [11, { partial: true, wholeGraphFollows: true }], [12, { partial: true }], [undefined, { partial: true }]] as const) {
+      const gate = fakeGate();
+      const state = stateWith(gate);
+      if (major !== undefined) state.pnpmMajor = major;
+      await createHooks(state).readPackage(manifest('left-pad', '1.3.0'));
+      expect(gate.judged[0]!.inputs, String(major)).toEqual(expected);
+    }
+  });
+
   it("returns a project's own manifest (no integrity) unchanged, judging nothing", async () => {
     const gate = fakeGate(() => ({ blocking: [unsigned('my-app', '1.0.0')] }));
     const hooks = createHooks(stateWith(gate));

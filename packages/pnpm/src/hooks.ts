@@ -93,9 +93,9 @@ function cachedMetadata(state: InstallState, node: PackageNode): PackumentVersio
 }
 
 /**
- * The release lines pnpm 12 keeps in the same cache, for the provenance no-downgrade check (which earlier versions
- * claim attestations; each then verified on its own): without them every new package's packument was fetched a
- * second time on a cold install.
+ * The release lines pnpm keeps in the same cache (pnpm 10's layout too), for the provenance no-downgrade check (which
+ * earlier versions claim attestations; each then verified on its own): without them every new package's packument
+ * was fetched a second time on a cold install.
  */
 function cachedPackuments(state: InstallState): Pick<JudgeInputs, 'suppliedPackument'> {
   const dir = state.pnpmCacheDir;
@@ -112,7 +112,11 @@ function judgeSoon(state: InstallState, node: PackageNode, metadata: PackumentVe
     // next turn cost ~7 ms a call on pnpm 10.
     const verdict = Promise.resolve().then(async () => {
       state.batch = undefined;
-      const verdict = await project.gate.judge([...nodes.values()], { partial: true, ...(supplied.size > 0 ? { supplied: (pkg: PackageNode) => supplied.get(pkg.id) } : {}), ...cachedPackuments(state) });
+      // pnpm 10 and 11 write their metadata cache behind the resolution (about a third of it is there when readPackage
+      // sees a package, all of it at afterAllResolved, which judges the whole graph before linking): a release line not
+      // there yet is read then, instead of fetching every new package's packument a second time now.
+      const wholeGraphFollows = state.pnpmMajor !== undefined && state.pnpmMajor < 12 ? { wholeGraphFollows: true } : {};
+      const verdict = await project.gate.judge([...nodes.values()], { partial: true, ...wholeGraphFollows, ...(supplied.size > 0 ? { supplied: (pkg: PackageNode) => supplied.get(pkg.id) } : {}), ...cachedPackuments(state) });
       if (verdict.blocking.length > 0) await project.gate.settle();
       return verdict;
     });

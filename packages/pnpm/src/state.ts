@@ -29,7 +29,12 @@ export interface InstallState {
   noticed: Set<string>;
   /** Whether this pnpm hands `dist.signatures` to readPackage; undefined until the first dependency manifest. */
   manifestsCarrySignatures?: boolean;
-  /** pnpm's own cache folder (`cacheDir`, from updateConfig): pnpm 12 keeps the metadata it fetched there. */
+  /**
+   * pnpm's major version, from updateConfig (unknown in a fresh pnpm 12 worker). On 10 and 11 afterAllResolved judges
+   * the whole graph before anything is linked, so readPackage's batches may leave it what pnpm has not cached yet.
+   */
+  pnpmMajor?: number;
+  /** pnpm's own cache folder (`cacheDir`, from updateConfig): pnpm keeps the metadata it fetched there. */
   pnpmCacheDir?: string;
   /** Whether a hook in a fresh pnpm 12 worker looked for the cache folder updateConfig left (handoff.ts). */
   lookedForCacheDir?: boolean;

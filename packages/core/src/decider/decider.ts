@@ -81,6 +81,8 @@ export interface DecisionInputs {
   supplied?: (pkg: PackageNode) => PackumentVersion | undefined;
   /** A packument the package manager kept, with at least every earlier version of the package's release line (see ProvenanceGatherOptions.supplied). */
   suppliedPackument?: (pkg: PackageNode) => Packument | undefined;
+  /** A judgement of the whole graph follows before anything is linked (see ProvenanceGatherOptions.wholeGraphFollows). */
+  wholeGraphFollows?: boolean;
   /** Told how many packages have their evidence gathered (see GatherOptions.onProgress). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -182,6 +184,7 @@ export function createDecider(options: DecideOptions): Decider {
           memo: provenanceMemo,
           wantsFull,
           ...(inputs.suppliedPackument ? { supplied: inputs.suppliedPackument } : {}),
+          ...(inputs.wholeGraphFollows === true ? { wholeGraphFollows: true } : {}),
         },
         // The embedded root's id needs no parsing: a run answered from the memo never builds the trust.
         () => (rootFile !== null ? trustOf().id : defaultTrustId()),

@@ -397,6 +397,27 @@ describe('judgeLockfile: a replayed verdict carries what an install still checks
     expect(replayed.signed).toEqual(decided.signed);
   });
 
+  it('the release line waits for the whole graph only in a partial judgement that says one follows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-gate-'));
+    writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ registries: { [registry]: { keys: [key.record] } } }));
+    const asked: string[] = [];
+    const counting = (async (url: string | URL | Request) => (asked.push(String(url)), fetch(url))) as typeof globalThis.fetch;
+    const judgeWith = async (inputs: { partial?: boolean; wholeGraphFollows?: boolean }) => {
+      asked.length = 0;
+      const isolated = mkdtempSync(join(tmpdir(), 'portcullis-gate-user-'));
+      const gate = await openGate({ dir, packageManager: 'pnpm', registryConfig: createRegistryConfig({ defaultRegistry: registry }), env: {}, cacheDir: join(isolated, 'cache'), stateDir: join(isolated, 'state'), fetch: counting });
+      const pkg = { ...signedNode('left-pad'), integrity: integrityOf('left-pad') };
+      // The version's signed document comes with the manifest (as pnpm 10 hands it over): only the line would need a fetch.
+      const supplied = { name: 'left-pad', version: '1.0.0', hasInstallScript: false, dist: { integrity: integrityOf('left-pad'), signatures: [{ keyid: key.record.keyid, sig: key.sign(`left-pad@1.0.0:${integrityOf('left-pad')}`) }] } };
+      const verdict = await gate.judge([pkg], { ...inputs, supplied: () => supplied });
+      expect(verdict.findings.map((f) => `${f.code} ${f.message}`)).toEqual([]);
+      return asked.filter((url) => url.endsWith('/left-pad'));
+    };
+    expect(await judgeWith({ partial: true, wholeGraphFollows: true })).toEqual([]);
+    expect(await judgeWith({ wholeGraphFollows: true })).toEqual([`${registry}left-pad`]);
+    expect(await judgeWith({ partial: true })).toEqual([`${registry}left-pad`]);
+  });
+
   it('a remembered integrity edited in the cache vouches for nothing: decided again', async () => {
     const { open, cacheDir } = setUp();
     await (await open()).judgeLockfile('digest-1', lockfile);

@@ -80,6 +80,13 @@ export interface JudgeInputs {
    * strict mode and the skipped-scripts notice wait for the whole graph, and nothing is remembered yet.
    */
   partial?: boolean;
+  /**
+   * With `partial`: the whole graph is judged before anything is linked (pnpm 10 and 11 run afterAllResolved before
+   * they link). Then a question about a package's past that the package manager's cache cannot answer yet (the
+   * provenance downgrade check's release line, while pnpm is still writing its metadata cache) waits for that
+   * judgement instead of fetching the packument now. Ignored without `partial`.
+   */
+  wholeGraphFollows?: boolean;
   /** Packages whose install scripts this package manager runs even when told not to (npm 10's git `prepare`). */
   scriptsUnskippable?: (pkg: PackageNode) => boolean;
   /** Told how many packages have been judged so far, for a progress line (`check` on a terminal). */
@@ -483,6 +490,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
         ...(inputs.readInstalled ? { readInstalled: inputs.readInstalled } : {}),
         ...(inputs.supplied ? { supplied: inputs.supplied } : {}),
         ...(inputs.suppliedPackument ? { suppliedPackument: inputs.suppliedPackument } : {}),
+        ...(inputs.partial === true && inputs.wholeGraphFollows === true ? { wholeGraphFollows: true } : {}),
         ...(inputs.onProgress ? { onProgress: inputs.onProgress } : {}),
       });
       if (inputs.partial !== true) decider.save();

@@ -43,7 +43,7 @@ function fakeClient(doc: Packument, attestations: Record<string, unknown>, faili
 const node = (version: string, integrity: string): PackageNode => ({ id: `sigstore@${version}`, name: 'sigstore', version, integrity, source: 'registry', registry: REGISTRY, aliases: [], paths: [`node_modules/sigstore`], dependents: ['.'] });
 const policy = (json: object = {}) => parsePolicy(JSON.stringify(json), '/p/portcullis.json');
 
-function gather(pkg: PackageNode, client: RegistryClient, json: object = {}, memo?: AuthenticatedMemo<ProvenanceFacts>, more: { supplied?: (pkg: PackageNode) => Packument | undefined; wantsFull?: (pkg: PackageNode) => boolean } = {}) {
+function gather(pkg: PackageNode, client: RegistryClient, json: object = {}, memo?: AuthenticatedMemo<ProvenanceFacts>, more: { supplied?: (pkg: PackageNode) => Packument | undefined; wantsFull?: (pkg: PackageNode) => boolean; wholeGraphFollows?: boolean } = {}) {
   return gatherProvenance([pkg], { policy: policy(json), client, trust: defaultTrust, integrityOf: (p) => p.integrity, skip: () => false, ...(memo ? { memo } : {}), ...more }, () => defaultTrust().id);
 }
 
@@ -119,6 +119,34 @@ describe('gatherProvenance', () => {
     const full = fakeClient(packument([entry('1.0.0', true, real.integrity), entry('1.0.1', false)]), { '1.0.0': real.document });
     const once = await gather(node('1.0.1', 'sha512-bm90LXJlYWw='), full.client, {}, undefined, { supplied: () => packument([]), wantsFull: () => true });
     expect(once.downgrades.get('sigstore@1.0.1')?.earlier).toBe('1.0.0');
+    expect(full.asked).toContain('packument');
+  });
+
+  it('with the whole graph judged later, a line not kept yet waits for that judgement: nothing fetched, nothing learnt, the later one finds the downgrade', async () => {
+    const memo = AuthenticatedMemo.open('provenance-v1', mkdtempSync(join(tmpdir(), 'portcullis-prov-')), '/p', Buffer.alloc(32, 7), isProvenanceFacts);
+    const doc = packument([entry('1.0.0', true, real.integrity), entry('1.0.1', false)]);
+    const early = fakeClient(doc, { '1.0.0': real.document });
+    const deferred = await gather(node('1.0.1', 'sha512-bm90LXJlYWw='), early.client, {}, memo, { supplied: () => undefined, wholeGraphFollows: true });
+    expect(early.asked).toEqual([]);
+    expect(deferred.downgrades.size + deferred.provenance.size + deferred.unavailable.size).toBe(0);
+    // Nothing was remembered for it: the whole judgement (pnpm's cache written by then) decides it in full.
+    const whole = fakeClient(packument([entry('1.0.1', false)]), { '1.0.0': real.document });
+    const later = await gather(node('1.0.1', 'sha512-bm90LXJlYWw='), whole.client, {}, memo, { supplied: () => doc });
+    expect(later.downgrades.get('sigstore@1.0.1')?.earlier).toBe('1.0.0');
+    expect(whole.asked.sort()).toEqual(['attestations 1.0.0', 'attestations 1.0.1']);
+
+    // A line that is kept already is read at once; a required provenance is still verified at once; the cooldown's
+    // full document is fetched anyway, so the line is read from it at once.
+    const kept = fakeClient(packument([]), { '1.0.0': real.document });
+    const now = await gather(node('1.0.1', 'sha512-bm90LXJlYWw='), kept.client, {}, undefined, { supplied: () => doc, wholeGraphFollows: true });
+    expect(now.downgrades.get('sigstore@1.0.1')?.earlier).toBe('1.0.0');
+    const required = fakeClient(doc, { '1.0.0': real.document });
+    const missing = await gather(node('1.0.1', 'sha512-bm90LXJlYWw='), required.client, { provenance: { require: ['sigstore'] } }, undefined, { supplied: () => undefined, wholeGraphFollows: true });
+    expect(missing.provenance.get('sigstore@1.0.1')).toMatchObject({ status: 'missing' });
+    expect(required.asked).toEqual(['attestations 1.0.1']);
+    const full = fakeClient(doc, { '1.0.0': real.document });
+    const cooled = await gather(node('1.0.1', 'sha512-bm90LXJlYWw='), full.client, {}, undefined, { supplied: () => undefined, wantsFull: () => true, wholeGraphFollows: true });
+    expect(cooled.downgrades.get('sigstore@1.0.1')?.earlier).toBe('1.0.0');
     expect(full.asked).toContain('packument');
   });
 

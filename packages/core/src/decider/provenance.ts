@@ -39,6 +39,11 @@ export interface ProvenanceGatherOptions {
    * worth verifying; their bundles are fetched and verified as always.
    */
   supplied?: (pkg: PackageNode) => Packument | undefined;
+  /**
+   * A judgement of the whole graph follows before anything is linked (see JudgeInputs.wholeGraphFollows): a release
+   * line that `supplied` does not hold yet is not fetched now; the downgrade check of that version is left to it.
+   */
+  wholeGraphFollows?: boolean;
 }
 
 /**
@@ -203,10 +208,12 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
 
       let current: ProvenanceEvidence | undefined;
       if (required) current = await verify(pkg.name, pkg.version, registry, integrity);
-      if (downgradeCheck) {
-        const full = options.wantsFull?.(pkg) === true;
-        // The cooldown fetches the full document anyway: read the line from that one document then.
-        let packument = full ? undefined : options.supplied?.(pkg);
+      const full = downgradeCheck && options.wantsFull?.(pkg) === true;
+      // The cooldown fetches the full document anyway: read the line from that one document then.
+      let packument = downgradeCheck && !full ? options.supplied?.(pkg) : undefined;
+      // Not kept yet, and the whole graph is judged before anything is linked: checked then (nothing is learnt now).
+      const deferred = downgradeCheck && !full && packument === undefined && options.wholeGraphFollows === true;
+      if (downgradeCheck && !deferred) {
         if (packument === undefined) {
           try {
             packument = await options.client.getPackument(pkg.name, { registry, ...(full ? { full: true } : {}) });

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pnpmCached, pnpmCachedVersion, registryFolder } from './pnpm-metadata-cache.js';
+import { pnpmCached, pnpmCachedVersion, registryFolder, registryHostFolder } from './pnpm-metadata-cache.js';
 
 /** A cache file in pnpm 12's layout: first line, header, index, then each version's document. */
 function cacheFile(name: string, docs: Array<Record<string, unknown>>, tamper: (index: { versions: unknown[] }) => void = () => {}): string {
@@ -97,5 +97,66 @@ describe("pnpm 12's metadata cache", () => {
     // An unreadable entry that is not wanted does not matter.
     const later = cacheWith(registry, 'left-pad', cacheFile('left-pad', [...line, doc('left-pad', '1.3.0')], (index) => (index.versions[3] = ['1.3.0', 0, 7])));
     expect([...(pnpmCached([later], registry, 'left-pad', '1.2.0', 'sha512-1.2.0', earlier)?.past?.versions.keys() ?? [])]).toEqual(['1.0.0', '1.1.0']);
+  });
+});
+
+/** A cache with one file in pnpm 10's layout (`<folder>/<host>/<name>.json`, one JSON packument). */
+function v10CacheWith(registry: string, name: string, text: string, folder = 'metadata-v1.3', dir = mkdtempSync(join(tmpdir(), 'portcullis-pnpm10-cache-'))): string {
+  mkdirSync(join(dir, folder, registryHostFolder(registry)!, ...name.split('/').slice(0, -1)), { recursive: true });
+  writeFileSync(join(dir, folder, registryHostFolder(registry)!, ...name.split('/')) + '.json', text);
+  return dir;
+}
+const v10File = (name: string, docs: Array<Record<string, unknown>>) => JSON.stringify({ name, 'dist-tags': { latest: '1.0.0' }, versions: Object.fromEntries(docs.map((d) => [d.version, d])), cachedAt: 1 });
+
+describe("pnpm 10's metadata cache", () => {
+  const registry = 'http://127.0.0.1:4998/';
+
+  it('names registry folders as pnpm 10 does: the host, its first ":" as "+"', () => {
+    expect(registryHostFolder('http://127.0.0.1:4998/')).toBe('127.0.0.1+4998');
+    expect(registryHostFolder('https://registry.example/npm/')).toBe('registry.example');
+    expect(registryHostFolder('file:///etc/')).toBeUndefined();
+    expect(registryHostFolder('not a url')).toBeUndefined();
+  });
+
+  it('reads a version’s document and its past from the abbreviated, filtered-full or full folder', () => {
+    const line = ['1.0.0', '1.1.0', '1.2.0', '2.0.0'].map((v) => doc('left-pad', v));
+    const earlier = (candidate: string) => candidate.startsWith('1.') && candidate < '1.2.0';
+    for (const folder of ['metadata-v1.3', 'metadata-ff-v1.3', 'metadata-full-v1.3']) {
+      const dir = v10CacheWith(registry, 'left-pad', v10File('left-pad', line), folder);
+      expect(pnpmCachedVersion(dir, registry, 'left-pad', '1.1.0'), folder).toEqual(doc('left-pad', '1.1.0'));
+      const found = pnpmCached([dir], registry, 'left-pad', '1.2.0', 'sha512-1.2.0', earlier);
+      expect(found?.metadata.version, folder).toBe('1.2.0');
+      expect([...(found?.past?.versions.keys() ?? [])], folder).toEqual(['1.0.0', '1.1.0']);
+      expect(pnpmCached([dir], registry, 'left-pad', '1.2.0', 'sha512-other', earlier), folder).toBeUndefined();
+    }
+    // The abbreviated file without the version: the full one is read next.
+    const both = v10CacheWith(registry, 'left-pad', v10File('left-pad', line.slice(0, 1)));
+    v10CacheWith(registry, 'left-pad', v10File('left-pad', line), 'metadata-full-v1.3', both);
+    expect(pnpmCached([both], registry, 'left-pad', '1.2.0', 'sha512-1.2.0', earlier)?.past?.versions.size).toBe(2);
+    const scoped = v10CacheWith(registry, '@acme/widget', v10File('@acme/widget', [doc('@acme/widget', '1.0.0')]));
+    expect(pnpmCachedVersion(scoped, registry, '@acme/widget', '1.0.0')).toEqual(doc('@acme/widget', '1.0.0'));
+    // Another registry's folder says nothing about this one.
+    expect(pnpmCachedVersion(scoped, 'http://127.0.0.1:1/', '@acme/widget', '1.0.0')).toBeUndefined();
+  });
+
+  it('anything unfamiliar is a miss, never a throw or another package’s document', () => {
+    const misses: Array<[string, string]> = [
+      ['another name inside', v10File('other', [doc('left-pad', '1.0.0')])],
+      ['a document of another version under the key', JSON.stringify({ name: 'left-pad', versions: { '1.0.0': doc('left-pad', '9.9.9') } })],
+      ['versions not an object', JSON.stringify({ name: 'left-pad', versions: [doc('left-pad', '1.0.0')] })],
+      ['a document that is not an object', JSON.stringify({ name: 'left-pad', versions: { '1.0.0': 'x' } })],
+      ['the version only on the prototype', '{"name":"left-pad","versions":{"__proto__":{"1.0.0":{"name":"left-pad","version":"1.0.0"}}}}'],
+      ['torn', v10File('left-pad', [doc('left-pad', '1.0.0')]).slice(0, 40)],
+      ['empty', ''],
+    ];
+    for (const [what, text] of misses) expect(pnpmCachedVersion(v10CacheWith(registry, 'left-pad', text), registry, 'left-pad', '1.0.0'), what).toBeUndefined();
+    // A name that is not a package name never becomes a path; a name with capitals is kept under another file name by pnpm.
+    expect(pnpmCachedVersion(v10CacheWith(registry, 'left-pad', v10File('left-pad', [doc('left-pad', '1.0.0')])), registry, '../left-pad', '1.0.0')).toBeUndefined();
+    expect(pnpmCachedVersion(v10CacheWith(registry, 'JSONStream', v10File('JSONStream', [doc('JSONStream', '1.0.0')])), registry, 'JSONStream', '1.0.0')).toBeUndefined();
+    // A past with an unreadable wanted entry is no past.
+    const torn = JSON.stringify({ name: 'left-pad', versions: { '1.0.0': doc('left-pad', '1.0.5'), '1.2.0': doc('left-pad', '1.2.0') } });
+    const found = pnpmCached([v10CacheWith(registry, 'left-pad', torn)], registry, 'left-pad', '1.2.0', 'sha512-1.2.0', (c) => c < '1.2.0');
+    expect(found?.metadata.version).toBe('1.2.0');
+    expect(found?.past).toBeUndefined();
   });
 });

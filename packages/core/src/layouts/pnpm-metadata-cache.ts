@@ -1,16 +1,23 @@
 /**
- * pnpm 12 keeps the registry metadata it fetched — `dist.signatures` included — in its own cache
- * (`<cacheDir>/v12/metadata/<registry>/<name>.jsonl`), but hands readPackage manifests without the signatures.
- * Reading the version's document from that cache saves fetching the packument a second time. What is read
- * there is hostile input like any registry document: bounded, parsed defensively, and only ever *supplied* to
- * the gate, which verifies its signatures against the policy's keys and the integrity pnpm will install. A
- * missing, torn or unfamiliar file just means the packument is fetched as before.
+ * pnpm keeps the registry metadata it fetched — `dist.signatures` and `dist.attestations` included — in its own
+ * cache folder. Reading a version's document (and the earlier versions of its release line) from there saves
+ * fetching the packument a second time: pnpm 12 hands readPackage manifests without the signatures, and the
+ * provenance downgrade check of every pnpm needs the release line. What is read there is hostile input like any
+ * registry document: bounded, parsed defensively, and only ever *supplied* to the gate, which verifies its
+ * signatures against the policy's keys and the integrity pnpm will install. A missing, torn or unfamiliar file just
+ * means the packument is fetched as before.
  *
- * Layout (observed on pnpm 12.21): a first line `pnpm-meta-v1 <header bytes> <index bytes>`, then the header
- * (etag, modified), the index (`{"name", "distTags", "versions": [[version, offset, length], …]}`), then each
- * version's document at its offset (bytes, from the end of the index).
+ * Two layouts (observed on pnpm 10.34, 11.28 and 12.21–12.23):
+ * - pnpm 11 and 12: `<cacheDir>/v12/metadata/<registry folder>/<name>.jsonl` — a first line
+ *   `pnpm-meta-v1 <header bytes> <index bytes>`, then the header (etag, modified), the index
+ *   (`{"name", "distTags", "versions": [[version, offset, length], …]}`), then each version's document at its offset
+ *   (bytes, from the end of the index);
+ * - pnpm 10: `<cacheDir>/metadata-v1.3/<registry host, its first ":" as "+">/<name>.json` (abbreviated documents;
+ *   `metadata-ff-v1.3` and `metadata-full-v1.3` when pnpm asked for full ones, as with `minimumReleaseAge`) — one
+ *   JSON packument, `{"name", "dist-tags", "versions": {version: document}, "cachedAt"}`. Names with capitals get a
+ *   hash suffix there: those are not read.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import type { Env } from '../env.js';
@@ -21,7 +28,7 @@ import { isValidPackageName } from '../package-name.js';
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 const FIRST_LINE = /^pnpm-meta-v1 (\d{1,9}) (\d{1,9})$/;
 
-/** pnpm 12's folder name for a registry URL (`http://127.0.0.1:4873/` → `http%3A+127.0.0.1+4873`). */
+/** pnpm 11 and 12's folder name for a registry URL (`http://127.0.0.1:4873/` → `http%3A+127.0.0.1+4873`). */
 export function registryFolder(registry: string): string | undefined {
   let url: URL;
   try {
@@ -38,6 +45,9 @@ export function registryFolder(registry: string): string | undefined {
 function readAll(file: string): Buffer | undefined {
   let fd: number | undefined;
   try {
+    // Most paths asked for are not there (another pnpm's layout, a file pnpm has not written yet): found out
+    // without an exception, which costs more than the lookup (a cold install asks thousands of times).
+    if (statSync(file, { throwIfNoEntry: false }) === undefined) return undefined;
     fd = openSync(file, 'r');
     const { size } = fstatSync(fd);
     if (size > MAX_FILE_BYTES) return undefined;
@@ -64,17 +74,23 @@ function parse(bytes: Buffer): unknown {
   }
 }
 
-/** One package's cache file, its index read: each version's document is parsed only when asked for. */
+/** One package's cache file, its list of versions read: each version's document is parsed only when asked for. */
 interface CachedFile {
-  bytes: Buffer;
-  /** Where the documents start (the end of the index). */
-  base: number;
-  /** The index: version → [offset, length] (validated when read). */
+  /** One entry per version the file lists, `[version, …]` (validated when read). */
   versions: unknown[];
+  /** The document of one entry, when it is that version's own; undefined for anything else. */
+  documentAt(entry: unknown[], name: string, version: string): Record<string, unknown> | undefined;
 }
 
-function openCached(cacheDir: string, registry: string, name: string): CachedFile | undefined {
-  if (!isValidPackageName(name)) return undefined;
+/** A document that is `name@version`'s own, or undefined. */
+function ownDocument(doc: unknown, name: string, version: string): Record<string, unknown> | undefined {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
+  const { name: docName, version: docVersion } = doc as { name?: unknown; version?: unknown };
+  return docName === name && docVersion === version ? (doc as Record<string, unknown>) : undefined;
+}
+
+/** pnpm 11 and 12: the `.jsonl` file with its index. */
+function openIndexed(cacheDir: string, registry: string, name: string): CachedFile | undefined {
   const folder = registryFolder(registry);
   if (folder === undefined) return undefined;
   const bytes = readAll(join(cacheDir, 'v12', 'metadata', folder, ...name.split('/')) + '.jsonl');
@@ -90,40 +106,83 @@ function openCached(cacheDir: string, registry: string, name: string): CachedFil
   if (typeof index !== 'object' || index === null || (index as { name?: unknown }).name !== name) return undefined;
   const versions = (index as { versions?: unknown }).versions;
   if (!Array.isArray(versions)) return undefined;
-  return { bytes, base: indexEnd, versions };
+  return {
+    versions,
+    documentAt(entry, name, version) {
+      const [, offset, length] = entry;
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (offset as number) < 0 || (length as number) <= 0) return undefined;
+      const start = indexEnd + (offset as number);
+      const end = start + (length as number);
+      if (end > bytes.length) return undefined;
+      return ownDocument(parse(bytes.subarray(start, end)), name, version);
+    },
+  };
 }
 
-/** The document of one index entry, when it is that version's own; undefined for anything else. */
-function documentAt(file: CachedFile, entry: unknown[], name: string, version: string): Record<string, unknown> | undefined {
-  const [, offset, length] = entry;
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (offset as number) < 0 || (length as number) <= 0) return undefined;
-  const start = file.base + (offset as number);
-  const end = start + (length as number);
-  if (end > file.bytes.length) return undefined;
-  const doc = parse(file.bytes.subarray(start, end));
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
-  const { name: docName, version: docVersion } = doc as { name?: unknown; version?: unknown };
-  return docName === name && docVersion === version ? (doc as Record<string, unknown>) : undefined;
+/** pnpm 10's folder name for a registry URL: its host, the first `:` as `+` (`http://127.0.0.1:4873/` → `127.0.0.1+4873`). */
+export function registryHostFolder(registry: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(registry);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const folder = url.host.replace(':', '+');
+  return folder === '' || folder === '.' || folder === '..' || /[/\\\0]/.test(folder) ? undefined : folder;
+}
+
+/** pnpm 10's folders, in the order its resolver prefers them (abbreviated, then filtered full, then full). */
+const V10_FOLDERS = ['metadata-v1.3', 'metadata-ff-v1.3', 'metadata-full-v1.3'];
+
+/** pnpm 10: one JSON packument per package. */
+function openPackument(cacheDir: string, folder: string, registry: string, name: string): CachedFile | undefined {
+  const host = registryHostFolder(registry);
+  if (host === undefined || name !== name.toLowerCase()) return undefined;
+  const bytes = readAll(join(cacheDir, folder, host, ...name.split('/')) + '.json');
+  if (bytes === undefined) return undefined;
+  const packument = parse(bytes);
+  if (typeof packument !== 'object' || packument === null || (packument as { name?: unknown }).name !== name) return undefined;
+  const documents = (packument as { versions?: unknown }).versions;
+  if (typeof documents !== 'object' || documents === null || Array.isArray(documents)) return undefined;
+  return {
+    versions: Object.keys(documents).map((version) => [version]),
+    documentAt: (entry, name, version) => (entry[0] === version && Object.hasOwn(documents, version) ? ownDocument((documents as Record<string, unknown>)[version], name, version) : undefined),
+  };
+}
+
+/** The cache files pnpm may have written for `name` from `registry` under `cacheDir`, in order, read lazily. */
+function* cachedFiles(cacheDir: string, registry: string, name: string): Generator<CachedFile> {
+  if (!isValidPackageName(name)) return;
+  const indexed = openIndexed(cacheDir, registry, name);
+  if (indexed !== undefined) yield indexed;
+  for (const folder of V10_FOLDERS) {
+    const file = openPackument(cacheDir, folder, registry, name);
+    if (file !== undefined) yield file;
+  }
 }
 
 function versionIn(file: CachedFile, name: string, version: string): unknown {
   for (const entry of file.versions) {
     if (!Array.isArray(entry) || entry[0] !== version) continue;
-    return documentAt(file, entry, name, version);
+    return file.documentAt(entry, name, version);
   }
   return undefined;
 }
 
 /**
- * The document pnpm 12 cached for `name@version` from `registry`, or undefined. Never throws. The caller still
+ * The document pnpm cached for `name@version` from `registry`, or undefined. Never throws. The caller still
  * has the gate verify it (signature, integrity): this only saves a request.
  */
 export function pnpmCachedVersion(cacheDir: string, registry: string, name: string, version: string): unknown {
-  const file = openCached(cacheDir, registry, name);
-  return file === undefined ? undefined : versionIn(file, name, version);
+  for (const file of cachedFiles(cacheDir, registry, name)) {
+    const doc = versionIn(file, name, version);
+    if (doc !== undefined) return doc;
+  }
+  return undefined;
 }
 
-/** What pnpm 12's cache holds for one version: its document, and the packument of its past when asked for. */
+/** What pnpm's cache holds for one version: its document, and the packument of its past when asked for. */
 export interface PnpmCached {
   /** The version's registry metadata, only ever *supplied* to a judgement (verified there like any registry document). */
   metadata: PackumentVersion;
@@ -132,7 +191,7 @@ export interface PnpmCached {
 }
 
 /**
- * What pnpm 12 cached for `name@version` from `registry`, when the version's document there has the integrity that
+ * What pnpm cached for `name@version` from `registry`, when the version's document there has the integrity that
  * is installed; undefined otherwise. Never throws.
  *
  * With `wanted`, also a packument of the other versions `wanted` accepts, for a question about the version's past
@@ -152,14 +211,14 @@ export function pnpmCached(
 ): PnpmCached | undefined {
   if (integrity === undefined) return undefined;
   for (const dir of cacheDirs) {
-    const file = openCached(dir, registry, name);
-    if (file === undefined) continue;
-    const doc = versionIn(file, name, version);
-    if (doc === undefined) continue;
-    const metadata = packumentVersionFromJson(doc, name, version);
-    if (typeof metadata === 'string' || metadata.dist.integrity !== integrity) continue;
-    const past = wanted === undefined ? undefined : pastIn(file, name, version, wanted);
-    return { metadata, ...(past !== undefined ? { past } : {}) };
+    for (const file of cachedFiles(dir, registry, name)) {
+      const doc = versionIn(file, name, version);
+      if (doc === undefined) continue;
+      const metadata = packumentVersionFromJson(doc, name, version);
+      if (typeof metadata === 'string' || metadata.dist.integrity !== integrity) continue;
+      const past = wanted === undefined ? undefined : pastIn(file, name, version, wanted);
+      return { metadata, ...(past !== undefined ? { past } : {}) };
+    }
   }
   return undefined;
 }
@@ -171,7 +230,7 @@ function pastIn(file: CachedFile, name: string, version: string, wanted: (candid
     const candidate = entry[0];
     if (candidate === version || !wanted(candidate)) continue;
     if (versions.has(candidate)) return undefined;
-    const doc = documentAt(file, entry, name, candidate);
+    const doc = file.documentAt(entry, name, candidate);
     const parsed = doc === undefined ? 'unreadable' : packumentVersionFromJson(doc, name, candidate);
     if (typeof parsed === 'string') return undefined;
     versions.set(candidate, parsed);
@@ -179,7 +238,7 @@ function pastIn(file: CachedFile, name: string, version: string, wanted: (candid
   return { kind: 'abbreviated', name, versions, invalidVersions: new Map(), time: new Map() };
 }
 
-/** The version's registry metadata from pnpm 12's cache (see `pnpmCached`), or undefined. */
+/** The version's registry metadata from pnpm's cache (see `pnpmCached`), or undefined. */
 export function pnpmCachedMetadata(cacheDirs: readonly string[], registry: string, name: string, version: string, integrity: string | undefined): PackumentVersion | undefined {
   return pnpmCached(cacheDirs, registry, name, version, integrity)?.metadata;
 }
