@@ -9,6 +9,7 @@
 export { openCachedGate, openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type InstalledCopies, type InstalledVerdict, type JudgeInputs, type LockfileInputs, type LockfileVerdict, type Verdict } from './decider/gate.js';
 export { digestOf, type SignedPackage } from './decider/remembered.js';
 export { pnpmCached, pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
+export { npmCached } from './layouts/npm-metadata-cache.js';
 export { earlierInLine } from './decider/provenance.js';
 export { strictScripts } from './decider/strictness.js';
 export type { BuildStep } from './evaluation/build-plan.js';
@@ -34,7 +35,7 @@ export type { RegistryKey } from './model.js';
 
 // Registry settings, the way each package manager reads them.
 export { createRegistryConfig, type RegistryConfig } from './registry/config.js';
-export { loadNpmConfig, registryConfigFromNpmrc } from './registry/npmrc.js';
+export { loadNpmConfig, loadNpmSettings, npmCacache, registryConfigFromNpmrc } from './registry/npmrc.js';
 export { normalizeRegistryUrl, NPM_REGISTRY_URL } from './registry-url.js';
 
 // Rendering a verdict on a surface.

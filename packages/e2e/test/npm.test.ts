@@ -90,6 +90,17 @@ describe.each(versions)('portcullis-npm with npm %i', (_major, tool) => {
     expect(bytes(project)).toEqual(lockBefore);
   });
 
+  it("a fresh install asks the registry for each packument once: the gate reads what npm's lock-only resolution kept in npm's cache", async () => {
+    const project = createProject('npm', registry.url, { '@acme/logger': '^2.1.0', 'fast-compiler': '^3.2.0', holder: '1.0.0' }, { policy: policy([]) });
+    const from = registry.requests.length;
+    const fresh = await portcullisNpm(tool(), project, ['install']);
+    expect(fresh.code, fresh.stderr + fresh.stdout).toBe(0);
+    const packuments = new Map<string, number>();
+    for (const r of registry.requests.slice(from)) if (r.method === 'GET' && !r.path.startsWith('/-/') && !r.path.endsWith('.tgz')) packuments.set(r.path, (packuments.get(r.path) ?? 0) + 1);
+    expect(packuments.size).toBeGreaterThanOrEqual(3);
+    expect([...packuments].filter(([, n]) => n > 1)).toEqual([]);
+  });
+
   it('aborts `install <pkgs>` on unsigned, badly signed and unknown-key packages: nothing runs, files byte-identical', async () => {
     const project = createProject('npm', registry.url, { 'left-pad-lite': '1.1.0' }, { policy: policy(['evil-postinstall']) });
     const setup = await portcullisNpm(tool(), project, ['install']);

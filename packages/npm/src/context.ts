@@ -17,6 +17,8 @@ export interface NpmInstall {
   dir: string;
   /** The registries npm installs it from (its .npmrc and the command line's settings). */
   registryConfig: RegistryConfig;
+  /** npm's cacache folder (the `cache` setting): where the lock-only resolution left the packuments it fetched. A place to look only. */
+  npmCacache: string;
   gate: Gate;
   /** The same gate reading only the metadata cache (judging what was just installed). */
   offlineGate: () => Promise<Gate>;

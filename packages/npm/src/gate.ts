@@ -5,7 +5,7 @@
  * differences from quirks.ts, and every refusal from refuse.ts.
  */
 import { relative } from 'node:path';
-import { digestOf, installedManifestReader, openGate, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type Verdict } from '@portcullis/core';
+import { digestOf, earlierInLine, installedManifestReader, npmCached, openGate, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type PackageNode, type Verdict } from '@portcullis/core';
 import type { NpmCommand } from './arguments.js';
 import type { GateContext, NpmInstall } from './context.js';
 import { runLifecycle } from './lifecycle.js';
@@ -15,7 +15,7 @@ import { lockfileIn, ProjectSnapshot } from './project-files.js';
 import { findNpmProject } from './project-root.js';
 import { rootPreinstallFirst, scriptsRunDespiteIgnoreScripts } from './quirks.js';
 import { refuse, reportBlocked, reportSkipped, say } from './refuse.js';
-import { globalInstall, installPaths, lockfileIsCurrent, lockfilePackages, lockfileText, npmRegistryConfig, optionOn, withOwnFlags, type LockfileText, type ReadLockfile } from './translate.js';
+import { globalInstall, installPaths, lockfileIsCurrent, lockfilePackages, lockfileText, npmSettings, optionOn, withOwnFlags, type LockfileText, type ReadLockfile } from './translate.js';
 
 export type { GateContext } from './context.js';
 
@@ -45,11 +45,11 @@ async function openInstall(cmd: NpmCommand, ctx: GateContext): Promise<NpmInstal
   const npmProject = await findNpmProject(cmd, ctx.cwd, ctx.env, ctx.npm);
   const dir = npmProject.root;
   if (npmProject.via === 'workspace' && ctx.env.PORTCULLIS_DEBUG) say(`portcullis-npm: npm installs the workspace root ${dir} (from ${relative(dir, npmProject.nearest) || '.'})`);
-  const registryConfig = await npmRegistryConfig(dir, cmd, ctx.env);
+  const { registryConfig, npmCacache } = await npmSettings(dir, cmd, ctx.env);
   const options = { dir, start: ctx.cwd, packageManager: 'npm', registryConfig, strict: strictScripts('npm', { env: ctx.env }), env: ctx.env } as const;
   const gate = await openGate({ ...options, ...engine, offline: cmd.options.get('offline') === true });
   let offline: ReturnType<typeof openGate> | undefined;
-  return { cmd, ctx, dir, registryConfig, gate, offlineGate: () => (offline ??= openGate({ ...options, offline: true })) };
+  return { cmd, ctx, dir, registryConfig, npmCacache, gate, offlineGate: () => (offline ??= openGate({ ...options, offline: true })) };
 }
 
 declare const PORTCULLIS_ENGINE_ID: string | undefined;
@@ -85,12 +85,27 @@ interface Judged {
   verdict: LockfileVerdict;
 }
 
+/**
+ * The packuments npm kept in its cache (the lock-only resolution fetched every new one just now): the version's
+ * document for its signature, and its release line for the provenance downgrade check, instead of fetching them again.
+ * Only supplied: the gate verifies them like any registry document, against the integrity in the lockfile.
+ */
+function keptByNpm(install: NpmInstall): NonNullable<LockfileInputs['kept']> {
+  const read = new Map<string, ReturnType<typeof npmCached>>();
+  const kept = (pkg: PackageNode) => {
+    if (pkg.registry === undefined) return undefined;
+    if (!read.has(pkg.id)) read.set(pkg.id, npmCached([install.npmCacache], pkg.registry, pkg.name, pkg.version, pkg.integrity, (candidate) => earlierInLine(candidate, pkg.version)));
+    return read.get(pkg.id);
+  };
+  return { supplied: (pkg) => kept(pkg)?.metadata, suppliedPackument: (pkg) => kept(pkg)?.past };
+}
+
 /** Judges the lockfile npm wrote before anything is installed (a verdict that let the same text through is replayed). */
 async function judgeLockfile(install: NpmInstall): Promise<Judged> {
   const text = lockfileText(install.dir);
   const translated: { read?: ReadLockfile } = {};
   // What npm runs despite --ignore-scripts depends on its version: part of what the verdict is remembered by.
-  const unskippable: LockfileInputs = { scriptsUnskippable: { test: (pkg) => scriptsRunDespiteIgnoreScripts(install.ctx.npm.version, pkg), by: `npm@${install.ctx.npm.version ?? 'unknown'}` } };
+  const unskippable: LockfileInputs = { scriptsUnskippable: { test: (pkg) => scriptsRunDespiteIgnoreScripts(install.ctx.npm.version, pkg), by: `npm@${install.ctx.npm.version ?? 'unknown'}` }, kept: keptByNpm(install) };
   const verdict = await install.gate.judgeLockfile(digestOfText(text), () => (translated.read = lockfilePackages(text, install.registryConfig)).lockfile.packages, unskippable);
   return { text, ...translated, verdict };
 }

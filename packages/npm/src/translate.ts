@@ -3,9 +3,9 @@
  * lockfile npm wrote as PackageNodes, and whether npm will resolve anything new.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { loadNpmConfig, PortcullisError, readNpmLockfile, type Lockfile, type RegistryConfig } from '@portcullis/core';
+import { loadNpmSettings, npmCacache, PortcullisError, registryConfigFromNpmrc, readNpmLockfile, type Lockfile, type RegistryConfig } from '@portcullis/core';
 import type { NpmCommand } from './arguments.js';
 import { lockfileIn } from './project-files.js';
 
@@ -38,9 +38,16 @@ export function withOwnFlags(argv: readonly string[], flags: readonly string[]):
   return end === -1 ? [...argv, ...flags] : [...argv.slice(0, end), ...flags, ...argv.slice(end)];
 }
 
-/** The registries (and credentials) npm installs this project from, with the command line's own settings. */
-export function npmRegistryConfig(dir: string, cmd: NpmCommand, env: NodeJS.ProcessEnv): Promise<RegistryConfig> {
-  return loadNpmConfig({ projectDir: dir, env: configEnv(cmd, env) });
+/**
+ * The registries (and credentials) npm installs this project from, with the command line's own settings; and npm's
+ * cacache folder, where npm keeps the registry documents it fetched.
+ */
+export async function npmSettings(dir: string, cmd: NpmCommand, env: NodeJS.ProcessEnv): Promise<{ registryConfig: RegistryConfig; npmCacache: string }> {
+  const { values, sourceOf } = await loadNpmSettings({ projectDir: dir, env: configEnv(cmd, env) });
+  // `--cache <dir>` on the command line beats every other setting of it (npm resolves it from the working folder).
+  const cache = cmd.options.get('cache');
+  const settings = typeof cache === 'string' && cache !== '' ? new Map([...values, ['cache', resolve(cache)]]) : values;
+  return { registryConfig: registryConfigFromNpmrc(values, sourceOf), npmCacache: npmCacache(settings, dir, env) };
 }
 
 /**

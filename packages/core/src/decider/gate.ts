@@ -101,6 +101,8 @@ export interface LockfileInputs {
    * is keyed by, so a verdict decided for one package manager is never replayed for another that would run more.
    */
   scriptsUnskippable?: { test: (pkg: PackageNode) => boolean; by: string };
+  /** Registry documents the package manager kept (JudgeInputs' `supplied` and `suppliedPackument`): verified all the same. */
+  kept?: Pick<JudgeInputs, 'supplied' | 'suppliedPackument'>;
 }
 
 /** The installed copies of one lockfile, for `judgeInstalled`. */
@@ -453,7 +455,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
         const replayed = replay(hit);
         if (replayed !== undefined) return replayed;
       }
-      const verdict = await this.judge(packages(), unskippable !== undefined ? { scriptsUnskippable: unskippable.test } : {});
+      const verdict = await this.judge(packages(), { ...inputs.kept, ...(unskippable !== undefined ? { scriptsUnskippable: unskippable.test } : {}) });
       const decided = pickLockfileVerdict(verdict);
       if (key !== undefined && verdict.blocking.length === 0 && verdict.exitCode === 0) {
         memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], builds: buildExceptions(verdict, policyMayBuild), signed: [...decided.signed] });

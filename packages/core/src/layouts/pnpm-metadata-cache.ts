@@ -17,15 +17,13 @@
  *   JSON packument, `{"name", "dist-tags", "versions": {version: document}, "cachedAt"}`. Names with capitals get a
  *   hash suffix there: those are not read.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import type { Env } from '../env.js';
-import { packumentVersionFromJson, type Packument, type PackumentVersion } from '../registry/packument.js';
+import type { PackumentVersion } from '../registry/packument.js';
+import { keptVersion, ownDocument, packumentFile, parse, readAll, versionIn, type CachedFile, type KeptVersion } from './kept-metadata.js';
 import { isValidPackageName } from '../package-name.js';
 
-/** A cached document larger than this is not read (the packument is fetched instead). */
-const MAX_FILE_BYTES = 64 * 1024 * 1024;
 const FIRST_LINE = /^pnpm-meta-v1 (\d{1,9}) (\d{1,9})$/;
 
 /** pnpm 11 and 12's folder name for a registry URL (`http://127.0.0.1:4873/` → `http%3A+127.0.0.1+4873`). */
@@ -40,53 +38,6 @@ export function registryFolder(registry: string): string | undefined {
   const rest = `${url.host}${url.pathname}`.replace(/\/+$/, '').split(/[/:]/).filter(Boolean);
   if (rest.some((part) => part === '.' || part === '..' || part.includes('\\'))) return undefined;
   return [encodeURIComponent(url.protocol), ...rest].join('+');
-}
-
-function readAll(file: string): Buffer | undefined {
-  let fd: number | undefined;
-  try {
-    // Most paths asked for are not there (another pnpm's layout, a file pnpm has not written yet): found out
-    // without an exception, which costs more than the lookup (a cold install asks thousands of times).
-    if (statSync(file, { throwIfNoEntry: false }) === undefined) return undefined;
-    fd = openSync(file, 'r');
-    const { size } = fstatSync(fd);
-    if (size > MAX_FILE_BYTES) return undefined;
-    const buffer = Buffer.allocUnsafe(size);
-    let read = 0;
-    while (read < size) {
-      const n = readSync(fd, buffer, read, size - read, read);
-      if (n === 0) return undefined;
-      read += n;
-    }
-    return buffer;
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-function parse(bytes: Buffer): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** One package's cache file, its list of versions read: each version's document is parsed only when asked for. */
-interface CachedFile {
-  /** One entry per version the file lists, `[version, …]` (validated when read). */
-  versions: unknown[];
-  /** The document of one entry, when it is that version's own; undefined for anything else. */
-  documentAt(entry: unknown[], name: string, version: string): Record<string, unknown> | undefined;
-}
-
-/** A document that is `name@version`'s own, or undefined. */
-function ownDocument(doc: unknown, name: string, version: string): Record<string, unknown> | undefined {
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
-  const { name: docName, version: docVersion } = doc as { name?: unknown; version?: unknown };
-  return docName === name && docVersion === version ? (doc as Record<string, unknown>) : undefined;
 }
 
 /** pnpm 11 and 12: the `.jsonl` file with its index. */
@@ -140,15 +91,7 @@ function openPackument(cacheDir: string, folder: string, registry: string, name:
   const host = registryHostFolder(registry);
   if (host === undefined || name !== name.toLowerCase()) return undefined;
   const bytes = readAll(join(cacheDir, folder, host, ...name.split('/')) + '.json');
-  if (bytes === undefined) return undefined;
-  const packument = parse(bytes);
-  if (typeof packument !== 'object' || packument === null || (packument as { name?: unknown }).name !== name) return undefined;
-  const documents = (packument as { versions?: unknown }).versions;
-  if (typeof documents !== 'object' || documents === null || Array.isArray(documents)) return undefined;
-  return {
-    versions: Object.keys(documents).map((version) => [version]),
-    documentAt: (entry, name, version) => (entry[0] === version && Object.hasOwn(documents, version) ? ownDocument((documents as Record<string, unknown>)[version], name, version) : undefined),
-  };
+  return bytes === undefined ? undefined : packumentFile(bytes, name);
 }
 
 /** The cache files pnpm may have written for `name` from `registry` under `cacheDir`, in order, read lazily. */
@@ -160,14 +103,6 @@ function* cachedFiles(cacheDir: string, registry: string, name: string): Generat
     const file = openPackument(cacheDir, folder, registry, name);
     if (file !== undefined) yield file;
   }
-}
-
-function versionIn(file: CachedFile, name: string, version: string): unknown {
-  for (const entry of file.versions) {
-    if (!Array.isArray(entry) || entry[0] !== version) continue;
-    return file.documentAt(entry, name, version);
-  }
-  return undefined;
 }
 
 /**
@@ -182,24 +117,10 @@ export function pnpmCachedVersion(cacheDir: string, registry: string, name: stri
   return undefined;
 }
 
-/** What pnpm's cache holds for one version: its document, and the packument of its past when asked for. */
-export interface PnpmCached {
-  /** The version's registry metadata, only ever *supplied* to a judgement (verified there like any registry document). */
-  metadata: PackumentVersion;
-  /** A packument holding exactly the versions `wanted` accepted (see `pnpmCached`); absent when not asked or not readable. */
-  past?: Packument;
-}
-
 /**
- * What pnpm cached for `name@version` from `registry`, when the version's document there has the integrity that
- * is installed; undefined otherwise. Never throws.
- *
- * With `wanted`, also a packument of the other versions `wanted` accepts, for a question about the version's past
- * (the provenance downgrade check: which earlier versions of its release line claim attestations). It comes from the
- * same file, which holds this version with the installed integrity — a document fetched after this version was
- * published, so it lists every version published before it, as a fetch would. Every wanted version must read
- * cleanly: one torn, malformed or unexpected entry, or a repeated version, and `past` is absent (the caller
- * fetches the packument as before).
+ * What pnpm cached for `name@version` from `registry` in any of `cacheDirs`, when the version's document there has
+ * the integrity that is installed (and, with `wanted`, the version's past from the same file: see `keptVersion`);
+ * undefined otherwise. Never throws.
  */
 export function pnpmCached(
   cacheDirs: readonly string[],
@@ -208,34 +129,13 @@ export function pnpmCached(
   version: string,
   integrity: string | undefined,
   wanted?: (candidate: string) => boolean,
-): PnpmCached | undefined {
+): KeptVersion | undefined {
   if (integrity === undefined) return undefined;
   for (const dir of cacheDirs) {
-    for (const file of cachedFiles(dir, registry, name)) {
-      const doc = versionIn(file, name, version);
-      if (doc === undefined) continue;
-      const metadata = packumentVersionFromJson(doc, name, version);
-      if (typeof metadata === 'string' || metadata.dist.integrity !== integrity) continue;
-      const past = wanted === undefined ? undefined : pastIn(file, name, version, wanted);
-      return { metadata, ...(past !== undefined ? { past } : {}) };
-    }
+    const found = keptVersion(cachedFiles(dir, registry, name), name, version, integrity, wanted);
+    if (found !== undefined) return found;
   }
   return undefined;
-}
-
-function pastIn(file: CachedFile, name: string, version: string, wanted: (candidate: string) => boolean): Packument | undefined {
-  const versions = new Map<string, PackumentVersion>();
-  for (const entry of file.versions) {
-    if (!Array.isArray(entry) || typeof entry[0] !== 'string') return undefined;
-    const candidate = entry[0];
-    if (candidate === version || !wanted(candidate)) continue;
-    if (versions.has(candidate)) return undefined;
-    const doc = file.documentAt(entry, name, candidate);
-    const parsed = doc === undefined ? 'unreadable' : packumentVersionFromJson(doc, name, candidate);
-    if (typeof parsed === 'string') return undefined;
-    versions.set(candidate, parsed);
-  }
-  return { kind: 'abbreviated', name, versions, invalidVersions: new Map(), time: new Map() };
 }
 
 /** The version's registry metadata from pnpm's cache (see `pnpmCached`), or undefined. */

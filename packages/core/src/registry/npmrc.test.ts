@@ -1,3 +1,4 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
 import { NPM_REGISTRY_URL } from '../registry-url.js';
 import { RegistryCredentials, createRegistryConfig } from './config.js';
-import { expandEnv, loadNpmConfig, npmConfigFromEnv, parseNpmrc, registryConfigFromNpmrc } from './npmrc.js';
+import { expandEnv, loadNpmConfig, loadNpmSettings, npmCacache, npmConfigFromEnv, parseNpmrc, registryConfigFromNpmrc } from './npmrc.js';
 import { redactUrl } from '../registry-url.js';
 
 describe('parseNpmrc', () => {
@@ -241,5 +242,24 @@ describe('loadNpmConfig', () => {
   it('reports a bad registry URL with the file it came from', async () => {
     await writeFile(join(project, '.npmrc'), 'registry=not a url\n');
     await expect(loadNpmConfig({ projectDir: project, homeDir: home, env: {} })).rejects.toThrow(join(project, '.npmrc'));
+  });
+});
+
+describe("npm's cache folder", () => {
+  it('is the `cache` setting (~ expanded, relative to the project), else npm’s default, with _cacache inside', () => {
+    expect(npmCacache(new Map([['cache', '/var/npm']]), '/p', {}, '/home/u', 'linux')).toBe(join('/var/npm', '_cacache'));
+    expect(npmCacache(new Map([['cache', '~/c']]), '/p', {}, '/home/u', 'linux')).toBe(join('/home/u/c', '_cacache'));
+    expect(npmCacache(new Map([['cache', 'rel']]), '/p', {}, '/home/u', 'linux')).toBe(join('/p/rel', '_cacache'));
+    expect(npmCacache(new Map(), '/p', {}, '/home/u', 'linux')).toBe(join('/home/u/.npm', '_cacache'));
+    expect(npmCacache(new Map(), '/p', { LOCALAPPDATA: 'C:/L' }, '/home/u', 'win32')).toBe(join('C:/L', 'npm-cache', '_cacache'));
+  });
+
+  it('comes from the same merged settings as the registries (npm_config_cache beats the .npmrc files)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-npmrc-cache-'));
+    writeFileSync(join(dir, '.npmrc'), 'cache=/from/project\n');
+    const { values } = await loadNpmSettings({ projectDir: dir, env: {}, homeDir: dir });
+    expect(npmCacache(values, dir, {}, dir, 'linux')).toBe(join('/from/project', '_cacache'));
+    const fromEnv = await loadNpmSettings({ projectDir: dir, env: { npm_config_cache: '/from/env' }, homeDir: dir });
+    expect(npmCacache(fromEnv.values, dir, {}, dir, 'linux')).toBe(join('/from/env', '_cacache'));
   });
 });

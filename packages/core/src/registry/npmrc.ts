@@ -177,6 +177,12 @@ export interface LoadNpmConfigOptions {
  * or `npm_config_userconfig` > global) and returns the registry configuration it describes.
  */
 export async function loadNpmConfig(options: LoadNpmConfigOptions): Promise<RegistryConfig> {
+  const { values, sourceOf } = await loadNpmSettings(options);
+  return registryConfigFromNpmrc(values, sourceOf);
+}
+
+/** Every npm setting as npm merges them (global, user and project `.npmrc`, then `npm_config_*`), and where each came from. */
+export async function loadNpmSettings(options: LoadNpmConfigOptions): Promise<{ values: ReadonlyMap<string, string>; sourceOf: (key: string) => string }> {
   const env = options.env ?? process.env;
   const home = options.homeDir ?? homedir();
   const fromEnv = npmConfigFromEnv(env);
@@ -204,7 +210,17 @@ export async function loadNpmConfig(options: LoadNpmConfigOptions): Promise<Regi
       sources.set(key, names[i]!);
     }
   });
-  return registryConfigFromNpmrc(merged, (key) => sources.get(key) ?? 'npm configuration');
+  return { values: merged, sourceOf: (key) => sources.get(key) ?? 'npm configuration' };
+}
+
+/**
+ * npm's cacache folder: `<cache>/_cacache`, `cache` as npm's settings say (`~` expanded, relative to `base`), else
+ * npm's default (`~/.npm`; `%LocalAppData%\npm-cache` on Windows). Only a place to look for registry documents.
+ */
+export function npmCacache(values: ReadonlyMap<string, string>, base: string, env: NodeJS.ProcessEnv = process.env, home: string = homedir(), platform: NodeJS.Platform = process.platform): string {
+  const set = values.get('cache');
+  const cache = set !== undefined && set !== '' ? resolvePath(set, home, base) : platform === 'win32' ? join(env.LocalAppData ?? env.LOCALAPPDATA ?? join(home, 'AppData', 'Local'), 'npm-cache') : join(home, '.npm');
+  return join(cache, '_cacache');
 }
 
 function resolvePath(path: string, home: string, base: string): string {

@@ -1,0 +1,125 @@
+/**
+ * Registry metadata a package manager already fetched and kept on disk (pnpm's and npm's caches), read for the gate
+ * instead of fetching the same documents again. Everything here is hostile input like any registry document:
+ * bounded, parsed defensively, and only ever *supplied* to the gate, which verifies its signatures against the
+ * policy's keys and the integrity that is installed. Anything missing, torn or unfamiliar is a miss (the document
+ * is fetched as before), never a throw.
+ */
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { packumentVersionFromJson, type Packument, type PackumentVersion } from '../registry/packument.js';
+
+/** A kept file larger than this is not read (the packument is fetched instead). */
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+export function readAll(file: string): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    // Most paths asked for are not there (another layout, a file the package manager has not written yet): found
+    // out without an exception, which costs more than the lookup (a cold install asks thousands of times).
+    if (statSync(file, { throwIfNoEntry: false }) === undefined) return undefined;
+    fd = openSync(file, 'r');
+    const { size } = fstatSync(fd);
+    if (size > MAX_FILE_BYTES) return undefined;
+    const buffer = Buffer.allocUnsafe(size);
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, buffer, read, size - read, read);
+      if (n === 0) return undefined;
+      read += n;
+    }
+    return buffer;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export function parse(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One package's cache file, its list of versions read: each version's document is parsed only when asked for. */
+export interface CachedFile {
+  /** One entry per version the file lists, `[version, …]` (validated when read). */
+  versions: unknown[];
+  /** The document of one entry, when it is that version's own; undefined for anything else. */
+  documentAt(entry: unknown[], name: string, version: string): Record<string, unknown> | undefined;
+}
+
+/** A document that is `name@version`'s own, or undefined. */
+export function ownDocument(doc: unknown, name: string, version: string): Record<string, unknown> | undefined {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
+  const { name: docName, version: docVersion } = doc as { name?: unknown; version?: unknown };
+  return docName === name && docVersion === version ? (doc as Record<string, unknown>) : undefined;
+}
+
+/** A file holding one JSON packument (`{"name", "versions": {version: document}}`), its documents read when asked for. */
+export function packumentFile(bytes: Buffer, name: string): CachedFile | undefined {
+  const packument = parse(bytes);
+  if (typeof packument !== 'object' || packument === null || (packument as { name?: unknown }).name !== name) return undefined;
+  const documents = (packument as { versions?: unknown }).versions;
+  if (typeof documents !== 'object' || documents === null || Array.isArray(documents)) return undefined;
+  return {
+    versions: Object.keys(documents).map((version) => [version]),
+    documentAt: (entry, name, version) => (entry[0] === version && Object.hasOwn(documents, version) ? ownDocument((documents as Record<string, unknown>)[version], name, version) : undefined),
+  };
+}
+
+export function versionIn(file: CachedFile, name: string, version: string): unknown {
+  for (const entry of file.versions) {
+    if (!Array.isArray(entry) || entry[0] !== version) continue;
+    return file.documentAt(entry, name, version);
+  }
+  return undefined;
+}
+
+/** What a kept file holds for one version: its document, and the packument of its past when asked for. */
+export interface KeptVersion {
+  /** The version's registry metadata, only ever *supplied* to a judgement (verified there like any registry document). */
+  metadata: PackumentVersion;
+  /** A packument holding exactly the versions `wanted` accepted (see `keptVersion`); absent when not asked or not readable. */
+  past?: Packument;
+}
+
+/**
+ * The first of `files` whose document for `name@version` has the integrity that is installed; undefined otherwise.
+ *
+ * With `wanted`, also a packument of the other versions `wanted` accepts, for a question about the version's past
+ * (the provenance downgrade check: which earlier versions of its release line claim attestations). It comes from the
+ * same file, which holds this version with the installed integrity — a document fetched after this version was
+ * published, so it lists every version published before it, as a fetch would. Every wanted version must read
+ * cleanly: one torn, malformed or unexpected entry, or a repeated version, and `past` is absent (the caller
+ * fetches the packument as before).
+ */
+export function keptVersion(files: Iterable<CachedFile>, name: string, version: string, integrity: string, wanted?: (candidate: string) => boolean): KeptVersion | undefined {
+  for (const file of files) {
+    const doc = versionIn(file, name, version);
+    if (doc === undefined) continue;
+    const metadata = packumentVersionFromJson(doc, name, version);
+    if (typeof metadata === 'string' || metadata.dist.integrity !== integrity) continue;
+    const past = wanted === undefined ? undefined : pastIn(file, name, version, wanted);
+    return { metadata, ...(past !== undefined ? { past } : {}) };
+  }
+  return undefined;
+}
+
+function pastIn(file: CachedFile, name: string, version: string, wanted: (candidate: string) => boolean): Packument | undefined {
+  const versions = new Map<string, PackumentVersion>();
+  for (const entry of file.versions) {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string') return undefined;
+    const candidate = entry[0];
+    if (candidate === version || !wanted(candidate)) continue;
+    if (versions.has(candidate)) return undefined;
+    const doc = file.documentAt(entry, name, candidate);
+    const parsed = doc === undefined ? 'unreadable' : packumentVersionFromJson(doc, name, candidate);
+    if (typeof parsed === 'string') return undefined;
+    versions.set(candidate, parsed);
+  }
+  return { kind: 'abbreviated', name, versions, invalidVersions: new Map(), time: new Map() };
+}
+
