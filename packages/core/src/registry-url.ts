@@ -47,18 +47,24 @@ export function keysUrl(registry: string): string {
   return `${registry}-/npm/v1/keys`;
 }
 
+/** `text` as an http(s) URL, else undefined. */
+export function httpUrl(text: string): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+}
+
 /**
  * npm's "nerf dart" of a URL: `//host[:port]/directory/`, the prefix credentials are keyed by.
  * The scheme is dropped (as npm does) and the last path segment, if not a directory, too.
  */
 export function nerfDart(url: string): string | null {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return null;
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return null;
+  const parsed = httpUrl(url);
+  if (parsed === undefined) return null;
   const dir = parsed.pathname.slice(0, parsed.pathname.lastIndexOf('/') + 1) || '/';
   return `//${parsed.host}${dir}`;
 }

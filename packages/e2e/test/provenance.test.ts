@@ -5,7 +5,7 @@
  * through `portcullis check`. Fixtures (`provenanceSet`): acme-widget 1.0.0/1.1.0 built by github.com/acme/widget,
  * 1.2.0 without provenance (a downgrade), 1.3.0 built by github.com/evil/widget; lines 0.9 and 2 never had any.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acmeWidgetProvenance, provenanceSet, staleTrustedRoot, startRegistry, testTrustedRoot, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,32 @@ describe('portcullis check', () => {
     const fetched = await checkNow();
     expect(fetched.findings.map((f) => [f.package, f.version, f.code]), output(fetched.check)).toEqual([['acme-widget', '1.2.0', 'PROVENANCE_DOWNGRADE']]);
     expect(fetched.asked).toContain('/acme-widget');
+  });
+
+  it("a cache inside the checkout is never read: a crafted one hiding the earlier provenance does not hide the downgrade", async () => {
+    // A pnpm 10 tree; the repository then carries a cache folder of its own (pnpm 10's layout) whose packument drops
+    // every attestation claim, and pnpm-workspace.yaml points pnpm's cacheDir at it.
+    project = createProject('pnpm', registry.url, { 'acme-widget': '1.2.0' }, { policy: policyWith({ noDowngrade: false }) });
+    writeRoots(project);
+    const pnpm10 = pnpm(10);
+    const kept = join(project.home, 'pnpm-cache');
+    const installed = await run(pnpm10.command, [...pnpm10.args, 'install', '--ignore-scripts', `--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${kept}`], { cwd: project.dir, env: project.env });
+    expect(installed.code, output(installed)).toBe(0);
+    const host = new URL(registry.url).host.replace(':', '+');
+    const real = JSON.parse(readFileSync(join(kept, 'metadata-v1.3', host, 'acme-widget.json'), 'utf8')) as { versions: Record<string, { dist: Record<string, unknown> }> };
+    expect(Object.values(real.versions).some((v) => v.dist.attestations !== undefined)).toBe(true);
+    for (const v of Object.values(real.versions)) delete v.dist.attestations;
+    mkdirSync(join(project.dir, '.pnpm-cache', 'metadata-v1.3', host), { recursive: true });
+    writeFileSync(join(project.dir, '.pnpm-cache', 'metadata-v1.3', host, 'acme-widget.json'), JSON.stringify(real));
+    writeFileSync(join(project.dir, 'pnpm-workspace.yaml'), 'cacheDir: .pnpm-cache\n');
+    rmSync(kept, { recursive: true, force: true });
+    writePolicy(project, policyWith({}));
+    const from = registry.requests.length;
+    const check = await portcullis(project, ['check', '--format', 'json']);
+    const findings = (JSON.parse(check.stdout || '{"findings":[]}') as { findings: Array<{ package: string; version: string; code: string }> }).findings;
+    expect(findings.map((f) => [f.package, f.version, f.code]), output(check)).toEqual([['acme-widget', '1.2.0', 'PROVENANCE_DOWNGRADE']]);
+    // The release line came from the registry, not from the folder in the checkout.
+    expect(registry.requests.slice(from).map((r) => r.path)).toContain('/acme-widget');
   });
 
   it.each(REFUSALS)('$label → $code', async ({ dependency, provenance, root, code, also, exit }) => {

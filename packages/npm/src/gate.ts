@@ -5,7 +5,7 @@
  * differences from quirks.ts, and every refusal from refuse.ts.
  */
 import { relative } from 'node:path';
-import { digestOf, earlierInLine, installedManifestReader, npmCached, openGate, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type PackageNode, type Verdict } from '@portcullis/core';
+import { digestOf, earlierInLine, installedManifestReader, keptCacheTrusted, npmCached, openGate, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type PackageNode, type Verdict } from '@portcullis/core';
 import type { NpmCommand } from './arguments.js';
 import type { GateContext, NpmInstall } from './context.js';
 import { runLifecycle } from './lifecycle.js';
@@ -91,6 +91,8 @@ interface Judged {
  * Only supplied: the gate verifies them like any registry document, against the integrity in the lockfile.
  */
 function keptByNpm(install: NpmInstall): NonNullable<LockfileInputs['kept']> {
+  // Only a cache outside the project's checkout (core's keptCacheTrusted).
+  if (!keptCacheTrusted(install.npmCacache, install.dir)) return {};
   const read = new Map<string, ReturnType<typeof npmCached>>();
   const kept = (pkg: PackageNode) => {
     if (pkg.registry === undefined) return undefined;

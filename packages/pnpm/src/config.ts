@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pnpmLockfilePackageKeys, type BuildAllowance } from '@portcullis/core';
+import { keptCacheTrusted, pnpmLockfilePackageKeys, type BuildAllowance } from '@portcullis/core';
 import { leaveCacheDir } from './handoff.js';
 import { openProject, projectAt, registryConfigFromPnpm } from './project.js';
 import { mergesOnlyBuiltDependencies, pnpmMajor } from './quirks.js';
@@ -98,7 +98,9 @@ export async function updateConfig(state: InstallState, config: PnpmConfig): Pro
   const dir = projectDirOf(config);
   const major = pnpmMajor(config);
   state.pnpmMajor = major;
-  if (typeof config.cacheDir === 'string' && config.cacheDir !== '') {
+  // Only a cache outside the project's checkout is read (core's keptCacheTrusted): one the project's own files
+  // could fill could hide a release line's earlier provenance.
+  if (typeof config.cacheDir === 'string' && config.cacheDir !== '' && keptCacheTrusted(config.cacheDir, dir)) {
     state.pnpmCacheDir = config.cacheDir;
   }
   const registryConfig = registryConfigFromPnpm(config);

@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, earlierInLine, pnpmCached, pnpmCachedMetadata, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { digestOf, earlierInLine, keptCacheTrusted, pnpmCached, pnpmCachedMetadata, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, refuseCommandLineWidening, updateConfig, type PnpmConfig } from './config.js';
 import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
 import { cacheDirLeft } from './handoff.js';
@@ -209,7 +209,8 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
       // A fresh pnpm 12 worker was not told pnpm's cache folder: updateConfig's worker left it (a hint only).
       if (state.pnpmCacheDir === undefined && state.lookedForCacheDir !== true) {
         state.lookedForCacheDir = true;
-        state.pnpmCacheDir = cacheDirLeft(project.dir);
+        const left = cacheDirLeft(project.dir);
+        if (left !== undefined && keptCacheTrusted(left, project.dir)) state.pnpmCacheDir = left;
       }
       learnFrom(state, manifest, project);
       prefetchDependencies(state, manifest, project);

@@ -9,6 +9,7 @@ import { MAX_LOCKFILE_BYTES } from '../lockfile/index.js';
 import { digestOf, reportMayBeRemembered } from './remembered.js';
 import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../model.js';
 import { defaultPnpmCacheDirs, pnpmCached } from '../layouts/pnpm-metadata-cache.js';
+import { keptCacheTrusted } from '../layouts/kept-metadata.js';
 import { noDowngradeApplies } from '../policy/provenance.js';
 import type { Packument } from '../registry/packument.js';
 import { earlierInLine } from './provenance.js';
@@ -137,7 +138,7 @@ async function checkProject(project: Project, policy: Policy, gate: Gate, readIn
   // A pnpm project: pnpm 12 kept the registry's documents (signatures included) in its own cache; reading them
   // there saves fetching each packument (they are only supplied, and verified like any registry document). The
   // provenance downgrade check reads a version's release line there too (the attestation claims of earlier versions).
-  const pnpmCaches = project.lockfile.kind === 'pnpm' ? pnpmCacheDirsOf(project.dir, env) : [];
+  const pnpmCaches = project.lockfile.kind === 'pnpm' ? pnpmCacheDirsOf(project.dir, env).filter((dir) => keptCacheTrusted(dir, project.dir)) : [];
   const fromRegistry = (pkg: PackageNode): pkg is PackageNode & { registry: string } => pkg.source === 'registry' && pkg.registry !== undefined;
   const cached = (pkg: PackageNode & { registry: string }, withPast: boolean) =>
     pnpmCached(pnpmCaches, pkg.registry, pkg.name, pkg.version, pkg.integrity, withPast ? (candidate) => earlierInLine(candidate, pkg.version) : undefined);

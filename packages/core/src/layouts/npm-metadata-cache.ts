@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { isValidPackageName } from '../package-name.js';
+import { httpUrl } from '../registry-url.js';
 import { keptVersion, packumentFile, readAll, type CachedFile, type KeptVersion } from './kept-metadata.js';
 
 /** An index bucket larger than this is not read (the packument is fetched instead). */
@@ -21,13 +22,8 @@ const SHA512 = /^sha512-([A-Za-z0-9+/]{86}==)$/;
 
 /** The URL npm fetches a packument from (pacote: the registry, then the name with its `/` escaped), as cacache keys it. */
 export function npmPackumentKey(registry: string, name: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(`${registry.replace(/\/+$/, '')}/${name.replace('/', '%2f')}`);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const url = httpUrl(`${registry.replace(/\/+$/, '')}/${name.replace('/', '%2f')}`);
+  if (url === undefined) return undefined;
   return `make-fetch-happen:request-cache:${url.protocol}//${url.host}${url.pathname}${url.search}`;
 }
 

@@ -23,18 +23,14 @@ import type { Env } from '../env.js';
 import type { PackumentVersion } from '../registry/packument.js';
 import { keptVersion, ownDocument, packumentFile, parse, readAll, versionIn, type CachedFile, type KeptVersion } from './kept-metadata.js';
 import { isValidPackageName } from '../package-name.js';
+import { httpUrl } from '../registry-url.js';
 
 const FIRST_LINE = /^pnpm-meta-v1 (\d{1,9}) (\d{1,9})$/;
 
 /** pnpm 11 and 12's folder name for a registry URL (`http://127.0.0.1:4873/` → `http%3A+127.0.0.1+4873`). */
 export function registryFolder(registry: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(registry);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const url = httpUrl(registry);
+  if (url === undefined) return undefined;
   const rest = `${url.host}${url.pathname}`.replace(/\/+$/, '').split(/[/:]/).filter(Boolean);
   if (rest.some((part) => part === '.' || part === '..' || part.includes('\\'))) return undefined;
   return [encodeURIComponent(url.protocol), ...rest].join('+');
@@ -72,14 +68,8 @@ function openIndexed(cacheDir: string, registry: string, name: string): CachedFi
 
 /** pnpm 10's folder name for a registry URL: its host, the first `:` as `+` (`http://127.0.0.1:4873/` → `127.0.0.1+4873`). */
 export function registryHostFolder(registry: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(registry);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-  const folder = url.host.replace(':', '+');
+  const folder = httpUrl(registry)?.host.replace(':', '+');
+  if (folder === undefined) return undefined;
   return folder === '' || folder === '.' || folder === '..' || /[/\\\0]/.test(folder) ? undefined : folder;
 }
 
