@@ -86,7 +86,7 @@ interface Judged {
 }
 
 /**
- * The packuments npm kept in its cache (the lock-only resolution fetched every new one just now): the version's
+ * The packuments npm kept in its cache (the lock-only resolution fetched or revalidated every one just now): the version's
  * document for its signature, and its release line for the provenance downgrade check, instead of fetching them again.
  * Only supplied: the gate verifies them like any registry document, against the integrity in the lockfile.
  */
@@ -102,12 +102,17 @@ function keptByNpm(install: NpmInstall): NonNullable<LockfileInputs['kept']> {
   return { supplied: (pkg) => kept(pkg)?.metadata, suppliedPackument: (pkg) => kept(pkg)?.past };
 }
 
-/** Judges the lockfile npm wrote before anything is installed (a verdict that let the same text through is replayed). */
-async function judgeLockfile(install: NpmInstall): Promise<Judged> {
+/**
+ * Judges the lockfile npm wrote before anything is installed (a verdict that let the same text through is replayed).
+ * `npmJustFetched`: npm's lock-only resolution ran in this invocation, so npm's cache holds what the registry answered
+ * just now; only then are the packuments read there. A `ci` or an install whose lockfile is current asks the registry
+ * (or Portcullis' own cache) as before: a registry that fails then stops the install, whatever npm kept earlier.
+ */
+async function judgeLockfile(install: NpmInstall, npmJustFetched = false): Promise<Judged> {
   const text = lockfileText(install.dir);
   const translated: { read?: ReadLockfile } = {};
   // What npm runs despite --ignore-scripts depends on its version: part of what the verdict is remembered by.
-  const unskippable: LockfileInputs = { scriptsUnskippable: { test: (pkg) => scriptsRunDespiteIgnoreScripts(install.ctx.npm.version, pkg), by: `npm@${install.ctx.npm.version ?? 'unknown'}` }, kept: keptByNpm(install) };
+  const unskippable: LockfileInputs = { scriptsUnskippable: { test: (pkg) => scriptsRunDespiteIgnoreScripts(install.ctx.npm.version, pkg), by: `npm@${install.ctx.npm.version ?? 'unknown'}` }, ...(npmJustFetched ? { kept: keptByNpm(install) } : {}) };
   const verdict = await install.gate.judgeLockfile(digestOfText(text), () => (translated.read = lockfilePackages(text, install.registryConfig)).lockfile.packages, unskippable);
   return { text, ...translated, verdict };
 }
@@ -170,7 +175,8 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
   try {
     const lockOnly = optionOn(cmd, 'package-lock-only');
     // `--package-lock-only` always, last: the user's own may be one npm reads as off (`--package-lock-only=false`).
-    const resolved = lockfileIsCurrent(install.dir, cmd)
+    const current = lockfileIsCurrent(install.dir, cmd);
+    const resolved = current
       ? { code: 0, stdout: '', stderr: '' }
       : await runNpm(ctx.npm, withOwnFlags(cmd.argv, ['--package-lock-only', ...quietFlags(cmd), ...cooldownFlags(install), '--no-audit', '--no-fund']), { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: false });
     if (resolved.code !== 0) {
@@ -182,7 +188,7 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     // npm's hidden lockfile must keep describing node_modules, or npm skips installing what was just resolved.
     snapshot.restoreHiddenLockfile();
     mark('resolved');
-    const judged = await judgeLockfile(install);
+    const judged = await judgeLockfile(install, !current);
     const { verdict } = judged;
     mark(verdict.remembered ? 'judged lockfile (remembered)' : 'judged lockfile');
     if (verdict.blocking.length > 0) {
