@@ -258,8 +258,8 @@ describe('readPackage', () => {
     expect(state.batch).toBeUndefined();
   });
 
-  it('on pnpm 10 and 11 (afterAllResolved judges the whole graph before linking) its batches say so; on 12, or not known, they do not', async () => {
-    for (const [major, expected] of [[10, { partial: true, wholeGraphFollows: true }], [11, { partial: true, wholeGraphFollows: true }], [12, { partial: true }], [undefined, { partial: true }]] as const) {
+  it('on pnpm 10 and 11 (afterAllResolved judges the whole graph before linking) its batches say so; on 12, or an unknown version (0), or not known, they do not', async () => {
+    for (const [major, expected] of [[10, { partial: true, wholeGraphFollows: true }], [11, { partial: true, wholeGraphFollows: true }], [12, { partial: true }], [0, { partial: true }], [undefined, { partial: true }]] as const) {
       const gate = fakeGate();
       const state = stateWith(gate);
       if (major !== undefined) state.pnpmMajor = major;

@@ -16,7 +16,7 @@ import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudge
 import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt } from './project.js';
 import { blockedError, skippedNoticeText } from './refuse.js';
-import { pnpmMajor } from './quirks.js';
+import { pnpmMajor, wholeGraphJudgedBeforeLinking } from './quirks.js';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { newInstallState, type InstallState, type PnpmProject } from './state.js';
 import { hasPackages, lockfilePackages, manifestNode, registryDependencies, suppliedMetadata, type Manifest } from './translate.js';
@@ -115,7 +115,7 @@ function judgeSoon(state: InstallState, node: PackageNode, metadata: PackumentVe
       // pnpm 10 and 11 write their metadata cache behind the resolution (about a third of it is there when readPackage
       // sees a package, all of it at afterAllResolved, which judges the whole graph before linking): a release line not
       // there yet is read then, instead of fetching every new package's packument a second time now.
-      const wholeGraphFollows = state.pnpmMajor !== undefined && state.pnpmMajor < 12 ? { wholeGraphFollows: true } : {};
+      const wholeGraphFollows = state.pnpmMajor !== undefined && wholeGraphJudgedBeforeLinking(state.pnpmMajor) ? { wholeGraphFollows: true } : {};
       const verdict = await project.gate.judge([...nodes.values()], { partial: true, ...wholeGraphFollows, ...(supplied.size > 0 ? { supplied: (pkg: PackageNode) => supplied.get(pkg.id) } : {}), ...cachedPackuments(state) });
       if (verdict.blocking.length > 0) await project.gate.settle();
       return verdict;

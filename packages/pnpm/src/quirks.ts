@@ -31,6 +31,11 @@ export const PNPM_QUIRKS = {
     versions: '11.x, 12.21, 12.23',
     pinnedBy: 'packages/e2e/test/bypass-pnpm-config.test.ts',
   },
+  afterAllResolvedBeforeLinking: {
+    fact: 'pnpm 10 and 11 run afterAllResolved, with the whole resolved graph, before anything is linked; pnpm 12 has linked by then. pnpm 10 writes its metadata cache behind the resolution (a third of it there at readPackage, all but the last few files at afterAllResolved)',
+    versions: '10.34.8, 11.28.10: before linking; 12.21, 12.23: after',
+    pinnedBy: 'packages/e2e/test/provenance.test.ts (fresh resolution and `add` of a downgrade, nothing installed or run, on every version)',
+  },
 } satisfies Record<string, PnpmQuirk>;
 
 /** pnpm's major version, from the user agent it sends (`pnpm/10.34.8 npm/? node/…`); 0 when unknown. */
@@ -42,4 +47,12 @@ export function pnpmMajor(config: Record<string, unknown>): number {
 /** pnpm 10 merges allowBuilds into onlyBuiltDependencies after the hook (so the user's list must be emptied). */
 export function mergesOnlyBuiltDependencies(major: number): boolean {
   return major <= 10;
+}
+
+/**
+ * Whether afterAllResolved judges the whole graph before pnpm links anything (pnpm 10 and 11): then readPackage may leave
+ * it what pnpm has not cached yet. Only for the versions measured: an unknown version (0) never defers.
+ */
+export function wholeGraphJudgedBeforeLinking(major: number): boolean {
+  return major === 10 || major === 11;
 }

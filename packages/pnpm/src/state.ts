@@ -30,8 +30,9 @@ export interface InstallState {
   /** Whether this pnpm hands `dist.signatures` to readPackage; undefined until the first dependency manifest. */
   manifestsCarrySignatures?: boolean;
   /**
-   * pnpm's major version, from updateConfig (unknown in a fresh pnpm 12 worker). On 10 and 11 afterAllResolved judges
-   * the whole graph before anything is linked, so readPackage's batches may leave it what pnpm has not cached yet.
+   * pnpm's major version, from updateConfig (0 when its user agent does not say; absent in a fresh pnpm 12 worker).
+   * Only on the versions quirks.ts `wholeGraphJudgedBeforeLinking` names may readPackage's batches leave
+   * afterAllResolved what pnpm has not cached yet.
    */
   pnpmMajor?: number;
   /** pnpm's own cache folder (`cacheDir`, from updateConfig): pnpm keeps the metadata it fetched there. */
