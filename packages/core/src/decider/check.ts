@@ -135,9 +135,10 @@ export async function runCheck(start: string, options: CheckOptions = {}): Promi
 }
 
 async function checkProject(project: Project, policy: Policy, gate: Gate, readInstalled: InstalledManifestReader, options: CheckOptions, env: Env): Promise<CheckRun> {
-  // A pnpm project: pnpm 12 kept the registry's documents (signatures included) in its own cache; reading them
-  // there saves fetching each packument (they are only supplied, and verified like any registry document). The
-  // provenance downgrade check reads a version's release line there too (the attestation claims of earlier versions).
+  // A pnpm project: pnpm kept the registry's documents (signatures included) in its own cache (pnpm 10's layout or
+  // pnpm 11 and 12's); reading them there saves fetching each packument (they are only supplied, and verified like any
+  // registry document). The provenance downgrade check reads a version's release line there too (the attestation
+  // claims of earlier versions), so only a cache folder outside the project's checkout is read (keptCacheTrusted).
   const pnpmCaches = project.lockfile.kind === 'pnpm' ? pnpmCacheDirsOf(project.dir, env).filter((dir) => keptCacheTrusted(dir, project.dir)) : [];
   const fromRegistry = (pkg: PackageNode): pkg is PackageNode & { registry: string } => pkg.source === 'registry' && pkg.registry !== undefined;
   const cached = (pkg: PackageNode & { registry: string }, withPast: boolean) =>
