@@ -12,7 +12,8 @@ const bundle = (entry, options) => build({ entryPoints: [entry], write: false, b
 const probe = await bundle('src/pnpmfile.ts', { metafile: true, logLevel: 'silent' });
 const engine = createHash('sha256');
 for (const input of Object.keys(probe.metafile.inputs).sort()) engine.update(`${input}\0`).update(readFileSync(input)).update('\0');
-const built = await bundle('src/pnpmfile.ts', { define: { PORTCULLIS_ENGINE_ID: JSON.stringify(engine.digest('hex').slice(0, 32)) } });
+const engineId = JSON.stringify(engine.digest('hex').slice(0, 32));
+const built = await bundle('src/pnpmfile.ts', { define: { PORTCULLIS_ENGINE_ID: engineId } });
 // The pnpmfile is a small loader with the engine's source after it, as line comments (src/embed.ts, src/loader.ts).
 const engineSource = built.outputFiles[0].text;
 // The loader decodes the engine as Latin-1 when it is ASCII (core's code-cache.ts): esbuild escapes strings, so only a
@@ -20,7 +21,8 @@ const engineSource = built.outputFiles[0].text;
 const nonAscii = /[^\x00-\x7f]/.exec(engineSource);
 if (nonAscii) throw new Error(`the pnpmfile engine must be ASCII: ${JSON.stringify(engineSource.slice(Math.max(0, nonAscii.index - 60), nonAscii.index + 20))}`);
 const loader = await bundle('src/loader.ts', {
-  define: { PORTCULLIS_ENGINE_HASH: JSON.stringify(createHash('sha256').update(engineSource).digest('hex').slice(0, 32)) },
+  // The engine's identity too: the loader replays updateConfig's answers recorded by this engine only (src/replay.ts).
+  define: { PORTCULLIS_ENGINE_HASH: JSON.stringify(createHash('sha256').update(engineSource).digest('hex').slice(0, 32)), PORTCULLIS_ENGINE_ID: engineId },
 });
 const { embedEngine, engineFromPnpmfile } = await import(`data:text/javascript,${encodeURIComponent((await bundle('src/embed.ts', { format: 'esm' })).outputFiles[0].text)}`);
 const text = embedEngine(loader.outputFiles[0].text, engineSource);

@@ -54,7 +54,7 @@ export { approveCooldown, approvePublishers, approveScripts, describeApproval, d
 export { approveReviewed, describeReviewed, formatReview, reviewBlocked, reviewCommands, APPROVE_FORMS, type ApprovalReview, type ApproveForm, type ReviewedApproval, type ReviewEntry } from './decider/review.js';
 
 // Setting a project up (`portcullis init`).
-export { findPolicyFile, POLICY_FILE } from './policy/load.js';
+export { findPolicyFile, policyFileLookups, POLICY_FILE } from './policy/load.js';
 
 // Reading a policy document (a repository's portcullis.json, or an organisation policy package's; the registry plugin too).
 export { parsePolicy as parsePolicyDocument } from './policy/load.js';

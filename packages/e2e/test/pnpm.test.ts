@@ -237,6 +237,94 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(ran(project)).toEqual([]);
   });
 
+  it.runIf(major === 12)("pnpm 12: a repeat install with nothing changed gets updateConfig's answer replayed; a changed lockfile, policy, pnpm setting, command line or environment, or an edited record, is decided again", async () => {
+    const project = await initProject(scriptDeps, policy());
+    // PORTCULLIS_TIMING (the same in every run, so part of every question) makes the loader say when it replayed.
+    const install = (args: string[] = ['install'], env: NodeJS.ProcessEnv = {}) => pnpmIn(12, project, args, { PORTCULLIS_TIMING: '1', ...env });
+    const replayed = (r: RunResult) => output(r).includes('portcullis: updateConfig replayed');
+    const skippedNotice = 'portcullis approve evil-postinstall@1.0.0 native-addon@1.0.0';
+
+    expect((await install()).code).toBe(0);
+    // The second install decides from the lockfile the first one wrote, and leaves the record.
+    const second = await install();
+    expect(second.code, output(second)).toBe(0);
+    expect(replayed(second)).toBe(false);
+    freshCheckout(project);
+    const third = await install();
+    expect(third.code, output(third)).toBe(0);
+    expect(replayed(third), output(third)).toBe(true);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+    expect(output(third)).toContain(skippedNotice);
+
+    // pnpm-workspace.yaml allows every build: another configuration, decided again (and overridden).
+    const yaml = join(project.dir, 'pnpm-workspace.yaml');
+    writeFileSync(yaml, 'allowBuilds:\n  evil-postinstall: true\n  native-addon: true\ndangerouslyAllowAllBuilds: true\n');
+    freshCheckout(project);
+    const widened = await install();
+    expect(widened.code, output(widened)).toBe(0);
+    expect(replayed(widened)).toBe(false);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+    rmSync(yaml);
+
+    // The command line and the environment are part of the question too.
+    freshCheckout(project);
+    const cli = await install(['install', '--config.allow-builds={"evil-postinstall":true}']);
+    expect(replayed(cli)).toBe(false);
+    expect(cli.code, output(cli)).not.toBe(0);
+    expect(ran(project)).toEqual([]);
+    const strict = await install(['install'], { PORTCULLIS_STRICT_SCRIPTS: '1' });
+    expect(replayed(strict)).toBe(false);
+    expect(strict.code, output(strict)).not.toBe(0);
+    expect(output(strict)).toContain('SCRIPT_NOT_ALLOWED');
+
+    // The policy: no build allowed any more.
+    const policyText = readFileSync(join(project.dir, 'portcullis.json'), 'utf8');
+    writeFileSync(join(project.dir, 'portcullis.json'), JSON.stringify(policy({ scripts: { allow: [] } })));
+    freshCheckout(project);
+    const narrowed = await install();
+    expect(narrowed.code, output(narrowed)).toBe(0);
+    expect(replayed(narrowed)).toBe(false);
+    expect(ran(project)).toEqual([]);
+    writeFileSync(join(project.dir, 'portcullis.json'), policyText);
+
+    // Back to the first policy: one record per question, and the last one was made with the narrowed policy, so the
+    // engine decides once (from its remembered verdict), then the answer is replayed again.
+    freshCheckout(project);
+    const back = await install();
+    expect(back.code, output(back)).toBe(0);
+    expect(replayed(back)).toBe(false);
+    freshCheckout(project);
+    const again = await install();
+    expect(again.code, output(again)).toBe(0);
+    expect(replayed(again)).toBe(true);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+
+    // The record edited to let evil-postinstall build, its tag kept: not believed, the engine decides.
+    const folder = join(project.home, 'portcullis-cache', 'pnpm-replay-v1');
+    for (const name of readdirSync(folder)) {
+      const stored = JSON.parse(readFileSync(join(folder, name), 'utf8')) as { tag: string; body: string };
+      const body = JSON.parse(stored.body) as { set: Array<[string, unknown]> };
+      for (const entry of body.set) if (entry[0] === 'allowBuilds') entry[1] = { 'evil-postinstall': true, 'native-addon': true, 'fast-compiler@3.2.0': true };
+      writeFileSync(join(folder, name), JSON.stringify({ tag: stored.tag, body: JSON.stringify(body) }));
+    }
+    freshCheckout(project);
+    const forgedRecord = await install();
+    expect(forgedRecord.code, output(forgedRecord)).toBe(0);
+    expect(replayed(forgedRecord)).toBe(false);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+
+    // pnpm-lock.yaml edited: an integrity the registry never signed.
+    const lockfile = readFileSync(join(project.dir, 'pnpm-lock.yaml'), 'utf8');
+    const integrity = /integrity: (sha512-[A-Za-z0-9+/=]+)/.exec(lockfile)?.[1];
+    writeFileSync(join(project.dir, 'pnpm-lock.yaml'), lockfile.replace(integrity!, `sha512-${Buffer.alloc(64, 7).toString('base64')}`));
+    freshCheckout(project);
+    const edited = await install();
+    expect(replayed(edited)).toBe(false);
+    expect(edited.code, output(edited)).not.toBe(0);
+    expect(output(edited)).toContain('BAD_SIGNATURE');
+    expect(ran(project)).toEqual([]);
+  });
+
   it('as a config dependency (`pnpm add --config`), pinned by integrity, it blocks the same way', async () => {
     const project = createProject('pnpm', registry.url, { 'unsigned-lib': '1.0.0', 'fast-compiler': '^3.2.0' }, { policy: policy() });
     const added = await pnpmIn(major, project, ['add', '--config', PLUGIN]);

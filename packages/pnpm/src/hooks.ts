@@ -10,8 +10,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, earlierInLine, keptCacheTrusted, pnpmCached, pnpmCachedMetadata, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
-import { deniedBeforeResolution, refuseCommandLineWidening, updateConfig, type PnpmConfig } from './config.js';
+import { digestOf, earlierInLine, keptCacheTrusted, policyFileLookups, pnpmCached, pnpmCachedMetadata, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { deniedBeforeResolution, projectDirOf, refuseCommandLineWidening, updateConfig, type PnpmConfig } from './config.js';
+import { configChanges, configSnapshot, engineBuild, fileStates, questionDigest, recordUpdateConfig, type ReplayAnswer } from './replay.js';
 import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
 import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt } from './project.js';
@@ -21,7 +22,8 @@ import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { newInstallState, type InstallState, type PnpmProject } from './state.js';
 import { hasPackages, lockfilePackages, manifestNode, registryDependencies, suppliedMetadata, type Manifest } from './translate.js';
 
-function say(text: string): void {
+function say(state: InstallState, text: string): void {
+  state.said?.push(`${text}\n`);
   process.stderr.write(`${text}\n`);
 }
 
@@ -50,7 +52,7 @@ async function enforce(state: InstallState, verdict: Omit<LockfileVerdict, 'reme
       ? new Set(project.gate.builds.denylist(fresh.map((f) => ({ name: f.package, version: f.version }))))
       : (project.deniedBuilds = new Set(deniedBeforeResolution(project, [project.dir, process.cwd()]))));
   const offered = fresh.some((f) => !(denied.has(f.package) || denied.has(`${f.package}@${f.version}`)));
-  say(skippedNoticeText(notice, offered));
+  say(state, skippedNoticeText(notice, offered));
 }
 
 /**
@@ -146,17 +148,17 @@ class UnreadableHere extends Error {}
  * the second worker declare no preResolution (early.ts). Blocked: throws pnpm's error, before anything is fetched.
  * Only for an install with the plain lockfile settings; anything else is left to preResolution as before.
  */
-async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmfile: string): Promise<void> {
+async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmfile: string): Promise<Pick<ReplayAnswer, 'lockfile' | 'digest' | 'noticed'> | undefined> {
   const pnpm = workerOf();
   const project = state.project;
-  if (pnpm === undefined || project === undefined || !judgesLockfileFirst(config, pnpm.argv, pnpmMajor(config))) return;
+  if (pnpm === undefined || project === undefined || !judgesLockfileFirst(config, pnpm.argv, pnpmMajor(config))) return undefined;
   const file = join(project.dir, 'pnpm-lock.yaml');
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch {
     // No lockfile: pnpm resolves, and readPackage and afterAllResolved judge what it resolved.
-    return;
+    return undefined;
   }
   const digest = lockfileDigest(bytes);
   let verdict: LockfileVerdict;
@@ -169,12 +171,63 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
       }
     });
   } catch (error) {
-    if (error instanceof UnreadableHere) return;
+    if (error instanceof UnreadableHere) return undefined;
     throw error;
   }
   await enforce(state, verdict, project, 'pnpm-lock.yaml');
-  leaveLockfileJudged(pnpmfile, pnpm, file, digest, [...state.noticed]);
+  const noticed = [...state.noticed];
+  return leaveLockfileJudged(pnpmfile, pnpm, file, digest, noticed) ? { lockfile: file, digest, noticed } : undefined;
 }
+
+/** What updateConfig was asked and the files it will answer from, taken before it decides (replay.ts). */
+interface Recording {
+  question: string;
+  snapshot: ReadonlyMap<string, string>;
+  files: Map<string, string | null>;
+}
+
+/**
+ * pnpm 12's updateConfig worker: the question and the states of the files known before deciding (the lockfile, the
+ * project's package.json and pnpm-workspace.yaml, every path the policy lookup looks at). Undefined outside a pnpm 12
+ * worker, or when a file's state cannot be told: nothing is recorded then.
+ */
+function startRecording(state: InstallState, config: PnpmConfig, pnpmfile: string): Recording | undefined {
+  const pnpm = workerOf();
+  const engine = engineBuild();
+  if (pnpm === undefined || engine === undefined || !judgesLockfileFirst(config, pnpm.argv, pnpmMajor(config))) return undefined;
+  const snapshot = configSnapshot(config);
+  const question = snapshot === undefined ? undefined : questionDigest({ engine, pnpmfile, pnpm, config: snapshot, env: process.env, cwd: process.cwd() });
+  const dir = projectDirOf(config);
+  const dirs = [dir, ...(typeof config.dir === 'string' && config.dir !== '' ? [config.dir] : [])];
+  const files = fileStates([join(dir, 'pnpm-lock.yaml'), join(dir, 'pnpm-workspace.yaml'), ...dirs.map((d) => join(d, 'package.json')), ...policyFileLookups(dir, process.env)]);
+  if (question === undefined || snapshot === undefined || files === undefined) return undefined;
+  state.said = [];
+  return { question, snapshot, files: new Map(files) };
+}
+
+/**
+ * After updateConfig let the install go on and left the token: the record a later worker's loader replays. Only when
+ * the gate's policy came from local files alone, all of them known before deciding (or, like a trusted root the policy
+ * names, read now), and the lockfile judged is the one whose state was taken.
+ */
+function finishRecording(recording: Recording, state: InstallState, config: PnpmConfig, judged: Pick<ReplayAnswer, 'lockfile' | 'digest' | 'noticed'>): void {
+  const said = state.said;
+  delete state.said;
+  const inputs = state.project?.gate.localInputs();
+  if (inputs === undefined || said === undefined || recording.files.get(judged.lockfile) !== judged.digest) return;
+  const files = new Map(recording.files);
+  for (const path of inputs) {
+    if (files.has(path)) continue;
+    const now = fileStates([path]);
+    if (now === undefined) return;
+    files.set(path, now[0]![1]);
+  }
+  const changes = configChanges(recording.snapshot, config);
+  if (changes === undefined) return;
+  recordUpdateConfig(recording.question, process.env, [...files], { ...changes, said: said.join(''), ...judged });
+}
+
+
 
 /**
  * The pnpmfile's hooks, sharing one install's state. Given `pnpmfile` (the file pnpm loaded), updateConfig of pnpm 12
@@ -184,9 +237,15 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
   return {
     /** updateConfig: the build allowlist becomes exactly what scripts.allow permits (config.ts); pnpm 12: the lockfile judged. */
     async updateConfig(config: PnpmConfig): Promise<PnpmConfig> {
-      const updated = await updateConfig(state, config);
-      if (pnpmfile !== undefined) await judgeLockfileFirst(state, config, pnpmfile);
-      return updated;
+      const recording = pnpmfile === undefined ? undefined : startRecording(state, config, pnpmfile);
+      try {
+        const updated = await updateConfig(state, config);
+        const judged = pnpmfile === undefined ? undefined : await judgeLockfileFirst(state, config, pnpmfile);
+        if (recording !== undefined && judged !== undefined) finishRecording(recording, state, updated, judged);
+        return updated;
+      } finally {
+        delete state.said;
+      }
     },
 
     /** preResolution: the wanted lockfile, judged before pnpm fetches or links anything. */

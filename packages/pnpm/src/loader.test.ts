@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,9 +7,15 @@ import { describe, expect, it } from 'vitest';
 // The built pnpmfile (turbo builds before it tests), loaded by Node outside pnpm: its loader then loads the engine.
 const BUILT = new URL('../dist/pnpmfile.cjs', import.meta.url);
 
-function load(pnpmfile: string, cacheDir: string) {
-  const r = spawnSync(process.execPath, ['-e', `const h = require(${JSON.stringify(pnpmfile)}).hooks; process.stdout.write(Object.keys(h).sort().join(','))`], {
+/**
+ * Node loading the pnpmfile as pnpm 10 and 11 do (in their own process: a long argv), which loads the engine at once,
+ * or as in pnpm 12's hook worker (a short argv), which loads it when a hook is first called: here readPackage.
+ */
+function load(pnpmfile: string, cacheDir: string, as: 'process' | 'worker' = 'process') {
+  const call = as === 'worker' ? "const r = h.readPackage({ name: 'probe', version: '1.0.0' }); if (r && r.catch) r.catch(() => {});" : '';
+  const r = spawnSync(process.execPath, ['-e', `const h = require(${JSON.stringify(pnpmfile)}).hooks; process.stdout.write(Object.keys(h).sort().join(',')); ${call}`, ...(as === 'process' ? ['pnpm', 'install'] : [])], {
     encoding: 'utf8',
+    cwd: join(cacheDir, '..'),
     env: { PATH: process.env.PATH, PORTCULLIS_CACHE_DIR: cacheDir, PORTCULLIS_STATE_DIR: join(cacheDir, '..', 'state') },
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -45,5 +51,28 @@ describe("the pnpmfile's loader", () => {
     writeFileSync(join(cacheDir, 'engine-v1', kept[0]!), 'module.exports = { hooks: {} };\n');
     expect(load(damaged, cacheDir).err).toMatch(/is damaged/);
     expect(load(intact, cacheDir)).toMatchObject({ code: 0, out: 'afterAllResolved,preResolution,readPackage,updateConfig' });
+  });
+
+  it("in pnpm 12's worker: declares the engine's hooks without loading it, and the first hook called loads it (a damaged one refused then)", () => {
+    const root = mkdtempSync(join(tmpdir(), 'portcullis-loader-'));
+    const cacheDir = join(root, 'cache');
+    const intact = join(root, 'intact', '.pnpmfile.cjs');
+    const damaged = join(root, 'damaged', '.pnpmfile.cjs');
+    for (const dir of ['intact', 'damaged']) mkdirSync(join(root, dir));
+    copyFileSync(BUILT, intact);
+    const text = readFileSync(BUILT, 'utf8');
+    const at = text.lastIndexOf('return ');
+    writeFileSync(damaged, `${text.slice(0, at)}return  ${text.slice(at + 'return '.length)}`);
+
+    const refused = load(damaged, cacheDir, 'worker');
+    // The same four hooks as the engine declares without a token (hooks.ts pnpmfileHooks) ...
+    expect(refused.out).toBe('afterAllResolved,preResolution,readPackage,updateConfig');
+    // ... and the damaged engine stops the first hook.
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toMatch(/is damaged \(its engine does not match the loader\)/);
+    expect(existsSync(join(cacheDir, 'engine-v1'))).toBe(false);
+
+    expect(load(intact, cacheDir, 'worker')).toMatchObject({ code: 0, out: 'afterAllResolved,preResolution,readPackage,updateConfig' });
+    expect(readdirSync(join(cacheDir, 'engine-v1'))).toHaveLength(1);
   });
 });

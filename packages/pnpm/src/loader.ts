@@ -17,8 +17,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Script } from 'node:vm';
 import { readCodeCache, readEngineSource, writeCodeCache, writeEngineSource } from '@portcullis/core/code-cache';
-import { pnpmAncestor } from './ancestor.js';
-import { lockfileJudgedFirst } from './early.js';
+import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
+import { leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
+import { applyAnswer, configSnapshot, engineBuild, replayUpdateConfig } from './replay.js';
 import { engineFromPnpmfile } from './embed.js';
 
 /** The engine bundle's hash, defined by build.mjs. */
@@ -69,20 +70,56 @@ function loadEngine(): { hooks: Hooks } {
   return { ...engine.exports, hooks };
 }
 
+/** The hooks the engine declares when no token says the lockfile was judged (hooks.ts `pnpmfileHooks`; loader.test.ts). */
+const ALL_HOOKS = ['updateConfig', 'preResolution', 'readPackage', 'afterAllResolved'] as const;
+
 /**
- * The hooks pnpm is given. In pnpm 12's second worker with the lockfile already judged: no preResolution (as the
- * engine would declare, hooks.ts `pnpmfileHooks`), and a project's own manifest (no integrity: nothing to judge,
- * nothing to prefetch) answered without loading the engine — the same answer the engine gives it there.
+ * pnpm 12's updateConfig answered from a record of the same question (replay.ts): the token for the second worker left
+ * as updateConfig would leave it, what it said said again, the configuration changed as it changed it. Undefined when
+ * there is no such record: the engine decides.
+ */
+function replayed(config: unknown, pnpm: PnpmProcess): Record<string, unknown> | undefined {
+  const engine = engineBuild();
+  if (engine === undefined || typeof config !== 'object' || config === null || Array.isArray(config)) return undefined;
+  const snapshot = configSnapshot(config as Record<string, unknown>);
+  if (snapshot === undefined) return undefined;
+  const answer = replayUpdateConfig({ engine, pnpmfile: __filename, pnpm, config: snapshot, env: process.env, cwd: process.cwd() });
+  if (answer === undefined) return undefined;
+  // Without the token the second worker declares preResolution and judges the lockfile again: still correct.
+  leaveLockfileJudged(__filename, pnpm, answer.lockfile, answer.digest, answer.noticed);
+  if (answer.said !== '') process.stderr.write(answer.said);
+  // Profiling only (the variable is part of the question like every other): which path answered.
+  if (process.env.PORTCULLIS_TIMING) process.stderr.write('portcullis: updateConfig replayed\n');
+  return applyAnswer(config as Record<string, unknown>, answer);
+}
+
+/**
+ * The hooks pnpm is given. In a pnpm 12 worker (pnpm 10 and 11 run hooks in their own process, and get the engine's):
+ * - with the lockfile already judged by updateConfig of the same pnpm process: no preResolution (as the engine would
+ *   declare, hooks.ts `pnpmfileHooks`), and a project's own manifest (no integrity: nothing to judge, nothing to
+ *   prefetch) answered without loading the engine — the same answer the engine gives it there;
+ * - else the engine's four hooks, the engine loaded when one is called, and updateConfig first replayed if this very
+ *   question was answered before and nothing it was answered from changed (replay.ts).
  */
 function pnpmHooks(): Hooks {
-  const judged = process.argv.length > 2 ? undefined : lockfileJudgedFirst(__filename, pnpmAncestor(process.ppid));
-  if (judged === undefined) return loadEngine().hooks;
+  if (process.argv.length > 2) return loadEngine().hooks;
+  const pnpm = pnpmAncestor(process.ppid);
+  const judged = lockfileJudgedFirst(__filename, pnpm);
   let engine: Hooks | undefined;
   const hook = (name: string) =>
     function (this: unknown, ...args: unknown[]) {
       engine ??= loadEngine().hooks;
       return engine[name]!.apply(this, args);
     };
+  if (judged === undefined) {
+    const hooks: Hooks = Object.fromEntries(ALL_HOOKS.map((name) => [name, hook(name)]));
+    const updateConfig = hooks.updateConfig!;
+    hooks.updateConfig = function (this: unknown, config: unknown) {
+      const answer = engine === undefined && pnpm !== undefined ? replayed(config, pnpm) : undefined;
+      return answer !== undefined ? Promise.resolve(answer) : updateConfig.call(this, config);
+    };
+    return hooks;
+  }
   const readPackage = hook('readPackage');
   return {
     updateConfig: hook('updateConfig'),

@@ -39,6 +39,8 @@ export interface InstallState {
   pnpmCacheDir?: string;
   /** Whether a hook in a fresh pnpm 12 worker looked for the cache folder updateConfig left (handoff.ts). */
   lookedForCacheDir?: boolean;
+  /** While pnpm 12's updateConfig is recorded for replay (replay.ts): what the hooks wrote to stderr. */
+  said?: string[];
   /** Prefetches held back until this pnpm's manifests were seen. */
   heldBack: string[];
   batch?: ReadPackageBatch;

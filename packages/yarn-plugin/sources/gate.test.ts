@@ -188,7 +188,8 @@ function fakeGate(verdict: Verdict, log: string[]) {
     surface: 'yarn',
     strict: false,
     policyFile: null,
-        signaturesRequired: true,
+    signaturesRequired: true,
+    localInputs: () => undefined,
     cooldown: null,
     builds: {} as Gate['builds'],
     judge: async () => {

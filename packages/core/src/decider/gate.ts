@@ -12,7 +12,7 @@ import type { Finding } from '../finding.js';
 import { installedStamp, type InstalledCopy, type InstalledManifestReader } from '../layouts/installed.js';
 import { isOwnCode, type LockfileKind, type PackageNode } from '../model.js';
 import { rangedScriptNames, scriptAllowlist, scriptCandidateNeeded, scriptDenylist, scriptsAllowed } from '../policy/allowlist.js';
-import { loadProjectPolicy } from '../policy/load.js';
+import { loadProjectPolicy, policyFileLookups } from '../policy/load.js';
 import { createSpecMatcher } from '../policy/spec.js';
 import type { Policy } from '../policy/types.js';
 import { defaultCacheDir } from '../cache/metadata.js';
@@ -200,6 +200,15 @@ export interface Gate {
   readonly policyFile: string | null;
   /** Whether registry signatures are checked at all (`signatures.require`). */
   readonly signaturesRequired: boolean;
+  /**
+   * The local files the policy this gate applies was found and loaded from, when nothing else went into it: every
+   * path the policy lookup looked at (a portcullis.json appearing at one of them would be the policy) and the
+   * trusted root it names. Undefined when the policy also depends on what no local file holds: an organisation
+   * policy, advisory sources, keys refreshed from the registry. A surface may replay an answer decided through this
+   * gate only while each file has the bytes it had then (pnpm's replay.ts); the rest of the gate's inputs are its
+   * engine build and the environment, and what the surface itself asked it (`builds.rangedCandidates`).
+   */
+  localInputs(): string[] | undefined;
   /**
    * The cooldown in a package manager's terms, so its own resolution can prefer older versions and agree with the
    * gate (pnpm's `minimumReleaseAge`, Yarn's `npmMinimalAgeGate`, npm's `--before`); null when the policy sets none.
@@ -407,6 +416,14 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     surface,
     strict,
     policyFile: policy.file,
+    localInputs() {
+      if (policy.extends !== null || policy.sources.some((source) => source !== policy.file)) return undefined;
+      if (policy.advisories.osv.length > 0 || options.refreshKeys === true) return undefined;
+      const env = options.env ?? process.env;
+      const lookups = new Set([...policyFileLookups(options.start ?? options.dir, env), ...policyFileLookups(options.dir, env)]);
+      if (policy.provenance.trustedRoot !== null) lookups.add(policy.provenance.trustedRoot);
+      return [...lookups];
+    },
     signaturesRequired: policy.signatures.require !== 'off',
     // Package managers exclude by name or scope pattern: a ranged exclude widens only their resolution, never the gate.
     cooldown: policy.cooldown.minimumReleaseAge === null ? null : { minimumReleaseAgeMs: policy.cooldown.minimumReleaseAge.ms, exclude: [...new Set(policy.cooldown.exclude.map((spec) => (spec.scope !== undefined ? `${spec.scope}/*` : spec.name)))] },

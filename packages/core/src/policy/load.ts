@@ -9,6 +9,21 @@ import { defaultPolicy, policyFromJson, type PolicyReadOptions } from './validat
 export const POLICY_FILE = 'portcullis.json';
 export const MAX_POLICY_BYTES = 1024 * 1024;
 
+/**
+ * Every path `findPolicyFile` looks at, in order: `PORTCULLIS_POLICY`'s file alone, else `portcullis.json` in `cwd` and
+ * each folder above it, up to the first that exists (the last path then) or the filesystem root. What a decision
+ * made with the policy depends on besides its text: a file appearing at one of the earlier paths would be the policy.
+ */
+export function policyFileLookups(cwd: string, env: Record<string, string | undefined> = process.env): string[] {
+  const override = env.PORTCULLIS_POLICY;
+  if (override) return [resolve(cwd, override)];
+  const out: string[] = [];
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    out.push(join(dir, POLICY_FILE));
+    if (existsSync(out[out.length - 1]!) || dirname(dir) === dir) return out;
+  }
+}
+
 /** Finds portcullis.json: `PORTCULLIS_POLICY` wins, else the nearest one walking up from `cwd`. */
 export function findPolicyFile(cwd: string, env: Record<string, string | undefined> = process.env): string | null {
   const override = env.PORTCULLIS_POLICY;
@@ -22,11 +37,8 @@ export function findPolicyFile(cwd: string, env: Record<string, string | undefin
     }
     return file;
   }
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    const candidate = join(dir, POLICY_FILE);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) return null;
-  }
+  const last = policyFileLookups(cwd, env).at(-1)!;
+  return existsSync(last) ? last : null;
 }
 
 /**

@@ -1,0 +1,138 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { applyAnswer, canonicalJson, configChanges, configSnapshot, fileStates, questionDigest, recordUpdateConfig, REPLAY_FOR_MS, replayUpdateConfig, type ReplayAnswer, type ReplayQuestion } from './replay.js';
+
+let root: string;
+let env: NodeJS.ProcessEnv;
+let project: string;
+const pnpm = { pid: 4242, startTime: '123456', argv: ['install', '--frozen-lockfile'] };
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'portcullis-replay-'));
+  env = { PORTCULLIS_CACHE_DIR: join(root, 'cache'), PORTCULLIS_STATE_DIR: join(root, 'state'), PATH: '/usr/bin' };
+  project = join(root, 'project');
+  mkdirSync(project);
+  writeFileSync(join(project, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n");
+  writeFileSync(join(project, 'package.json'), '{"name":"app"}\n');
+  writeFileSync(join(project, 'portcullis.json'), '{"scripts":{"allow":[]}}\n');
+});
+
+const pnpmConfig = (): Record<string, unknown> => ({ lockfileDir: project, allowBuilds: { 'evil-postinstall': true }, dangerouslyAllowAllBuilds: true, globalShims: { node: 'auto', bun: 'auto' }, registry: 'http://127.0.0.1:9/' });
+const question = (config = pnpmConfig(), over: Partial<ReplayQuestion> = {}): ReplayQuestion => ({ engine: 'e1', pnpmfile: join(project, '.pnpmfile.cjs'), pnpm, config: configSnapshot(config)!, env, cwd: project, ...over });
+const inputs = () => [join(project, 'pnpm-lock.yaml'), join(project, 'package.json'), join(project, 'pnpm-workspace.yaml'), join(project, 'portcullis.json'), join(root, 'portcullis.json')];
+
+/** What the engine's updateConfig does to the configuration (narrowed, never widened). */
+function decide(config: Record<string, unknown>): Record<string, unknown> {
+  config.allowBuilds = { 'evil-postinstall': false };
+  config.dangerouslyAllowAllBuilds = false;
+  config.strictDepBuilds = false;
+  delete config.onlyBuiltDependenciesFile;
+  return config;
+}
+
+/** Records the engine's answer to `q` as hooks.ts does: the files' states taken before deciding. */
+function recordFor(q: ReplayQuestion, now = Date.now()): { answer: ReplayAnswer; decided: Record<string, unknown> } {
+  const files = fileStates(inputs())!;
+  const before = pnpmConfig();
+  const snapshot = configSnapshot(before)!;
+  const decided = decide(before);
+  const lockfile = join(project, 'pnpm-lock.yaml');
+  const digest = files.find(([path]) => path === lockfile)![1]!;
+  const answer: ReplayAnswer = { ...configChanges(snapshot, decided)!, said: 'portcullis: skipped evil-postinstall@1.0.0\n', lockfile, digest, noticed: ['evil-postinstall@1.0.0'] };
+  expect(recordUpdateConfig(questionDigest(q)!, env, files, answer, now)).toBe(true);
+  return { answer, decided };
+}
+
+describe("pnpm 12's updateConfig replayed from a record", () => {
+  it('the same question gets the same answer, applied as the engine applied it; map order does not matter', () => {
+    const { decided } = recordFor(question());
+    // pnpm 12 does not keep every map's order from one run to the next (measured): the question is compared key-sorted.
+    const reordered = { ...pnpmConfig(), globalShims: { bun: 'auto', node: 'auto' } };
+    const answer = replayUpdateConfig(question(reordered));
+    expect(answer).toBeDefined();
+    expect(answer!.said).toBe('portcullis: skipped evil-postinstall@1.0.0\n');
+    expect(answer!.noticed).toEqual(['evil-postinstall@1.0.0']);
+    expect(canonicalJson(applyAnswer(reordered, answer!))).toBe(canonicalJson(decided));
+  });
+
+  it('any other question, or any file the answer came from changed, appeared or disappeared, gets no answer', () => {
+    recordFor(question());
+    const misses: Array<[string, () => ReplayQuestion]> = [
+      ['another configuration (a user allowBuilds)', () => question({ ...pnpmConfig(), allowBuilds: { 'evil-postinstall': true, other: true } })],
+      ['another command line', () => question(pnpmConfig(), { pnpm: { ...pnpm, argv: ['install', '--config.allow-builds={"evil-postinstall":true}'] } })],
+      ['another environment', () => question(pnpmConfig(), { env: { ...env, PORTCULLIS_STRICT_SCRIPTS: '1' } })],
+      ['another folder', () => question(pnpmConfig(), { cwd: root })],
+      ['another engine', () => question(pnpmConfig(), { engine: 'e2' })],
+      ['another pnpmfile', () => question(pnpmConfig(), { pnpmfile: join(root, '.pnpmfile.cjs') })],
+    ];
+    for (const [what, q] of misses) expect(replayUpdateConfig(q()), what).toBeUndefined();
+    expect(replayUpdateConfig(question())).toBeDefined();
+
+    const edits: Array<[string, () => void, () => void]> = [
+      ['the lockfile', () => writeFileSync(join(project, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n# edited\n"), () => writeFileSync(join(project, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n")],
+      ['the policy', () => writeFileSync(join(project, 'portcullis.json'), '{"scripts":{"allow":["evil-postinstall"]}}\n'), () => writeFileSync(join(project, 'portcullis.json'), '{"scripts":{"allow":[]}}\n')],
+      ['the policy removed', () => rmSync(join(project, 'portcullis.json')), () => writeFileSync(join(project, 'portcullis.json'), '{"scripts":{"allow":[]}}\n')],
+      ['a policy file appearing at a path the lookup looked at', () => writeFileSync(join(root, 'portcullis.json'), '{}\n'), () => rmSync(join(root, 'portcullis.json'))],
+      ['pnpm-workspace.yaml appearing', () => writeFileSync(join(project, 'pnpm-workspace.yaml'), 'strictDepBuilds: true\n'), () => rmSync(join(project, 'pnpm-workspace.yaml'))],
+      ['package.json', () => writeFileSync(join(project, 'package.json'), '{"name":"app","dependencies":{"x":"1"}}\n'), () => writeFileSync(join(project, 'package.json'), '{"name":"app"}\n')],
+      ['a folder where a file was', () => mkdirSync(join(project, 'pnpm-workspace.yaml')), () => rmSync(join(project, 'pnpm-workspace.yaml'), { recursive: true })],
+    ];
+    for (const [what, edit, undo] of edits) {
+      edit();
+      expect(replayUpdateConfig(question()), what).toBeUndefined();
+      undo();
+      expect(replayUpdateConfig(question()), `${what}, undone`).toBeDefined();
+    }
+  });
+
+  it('a record is believed only with its tag, from this user, for an hour, naming its own question', () => {
+    const q = question();
+    const now = Date.now();
+    recordFor(q, now);
+    const folder = join(env.PORTCULLIS_CACHE_DIR!, 'pnpm-replay-v1');
+    const [name] = readdirSync(folder);
+    const file = join(folder, name!);
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { tag: string; body: string };
+
+    expect(replayUpdateConfig(q, now + REPLAY_FOR_MS - 1)).toBeDefined();
+    expect(replayUpdateConfig(q, now + REPLAY_FOR_MS)).toBeUndefined();
+    expect(replayUpdateConfig(q, now - 1000)).toBeUndefined();
+
+    // The answer edited to widen the builds, the tag kept: not believed.
+    writeFileSync(file, JSON.stringify({ tag: stored.tag, body: stored.body.replace('"evil-postinstall":false', '"evil-postinstall":true') }));
+    expect(replayUpdateConfig(q)).toBeUndefined();
+    // Another user's (another secret): not believed.
+    writeFileSync(file, JSON.stringify(stored));
+    expect(replayUpdateConfig(q)).toBeDefined();
+    expect(replayUpdateConfig({ ...q, env: { ...env, PORTCULLIS_STATE_DIR: join(root, 'other-state') } })).toBeUndefined();
+    // A record of another question copied under this one's name: not believed.
+    const other = question({ ...pnpmConfig(), registry: 'http://127.0.0.1:8/' });
+    recordFor(other, now);
+    const otherFile = readdirSync(folder).find((f) => f !== name)!;
+    writeFileSync(file, readFileSync(join(folder, otherFile)));
+    expect(replayUpdateConfig(q)).toBeUndefined();
+  });
+
+  it('is not recorded when a file changed while updateConfig decided, nor without a lockfile among its files', () => {
+    const files = fileStates(inputs())!;
+    writeFileSync(join(project, 'portcullis.json'), '{"scripts":{"allow":["evil-postinstall"]}}\n');
+    const lockfile = join(project, 'pnpm-lock.yaml');
+    const answer: ReplayAnswer = { set: [], removed: [], said: '', lockfile, digest: files.find(([p]) => p === lockfile)![1]!, noticed: [] };
+    expect(recordUpdateConfig(questionDigest(question())!, env, files, answer)).toBe(false);
+
+    const q = question();
+    const withoutLockfile = fileStates(inputs().filter((p) => p !== lockfile))!;
+    expect(recordUpdateConfig(questionDigest(q)!, env, withoutLockfile, answer)).toBe(true);
+    expect(replayUpdateConfig(q)).toBeUndefined();
+  });
+
+  it("never sets an object's prototype", () => {
+    const config: Record<string, unknown> = {};
+    applyAnswer(config, { set: [['__proto__', { polluted: true }], ['constructor', 1], ['allowBuilds', {}]], removed: ['prototype'] });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(config)).toBe(Object.prototype);
+    expect(Object.keys(config)).toEqual(['allowBuilds']);
+  });
+});

@@ -1,0 +1,267 @@
+/**
+ * pnpm 12, warm and frozen installs: updateConfig's answer replayed by the pnpmfile's loader, without the engine.
+ *
+ * Any pnpmfile makes pnpm 12 start a hook worker for `updateConfig` on every install, and that worker loading the
+ * engine (~40 ms) and deciding (~25 ms) was most of what Portcullis added to a warm install (docs/benchmarks.md).
+ * Yet an install repeated with nothing changed asks updateConfig the very same question. So when updateConfig of a
+ * pnpm 12 worker judged the lockfile itself (early.ts) and let the install go on, it leaves a record: what it was
+ * asked, what it answered, and every file it was answered from. The loader of a later worker, asked the same
+ * question, gives the same answer from that record — while every file still has the bytes it had then — and leaves
+ * the second worker the same token updateConfig would have left.
+ *
+ * What "the same question" covers (any difference and the engine decides, as before):
+ * - the engine build, Node's version, the pnpmfile, the worker's folder, its whole environment (`PORTCULLIS_*`, the
+ *   cache and state folders, pnpm's `pnpm_config_*`) and pnpm's command line (from /proc: pnpm restores command-line
+ *   settings after the hook, so they are refused there);
+ * - the configuration pnpm hands the hook, in full (`pnpm-workspace.yaml`, `.npmrc` and environment settings as pnpm
+ *   merged them: `allowBuilds`, `dangerouslyAllowAllBuilds`, registries and tokens, `minimumReleaseAge`, ...),
+ *   compared key-sorted (pnpm 12 does not keep the order of every map from one run to the next; measured);
+ * - the lockfile's bytes, the project's `package.json` and `pnpm-workspace.yaml` (present or absent), and every file
+ *   the gate's policy was found and loaded from (core's `Gate.localInputs`: each `portcullis.json` path the lookup
+ *   looked at, so one appearing nearer the project is noticed; the trusted root). A policy that also depends on what
+ *   no local file holds (an organisation policy, advisory sources, refreshed keys) leaves no record.
+ * - Not covered, by design: the registry's version list of a ranged `scripts.allow` entry, which updateConfig asks for
+ *   to list versions that are not in the lockfile. A version published since is then left out of the allowance for
+ *   the record's hour — not built, never the reverse (as when the registry cannot be reached); an install from the
+ *   same lockfile and package.json installs none of them.
+ *
+ * The record is tagged with this user's memo secret (kept outside the cache folder, like remembered verdicts and the
+ * token), bound to everything above by its name and its content, and used for an hour at most. Only answers that let
+ * the install go on are recorded (a refusal throws before anything is recorded, and is decided again every time),
+ * only when none of the files changed while updateConfig decided, and the lockfile is still judged again by the
+ * gate's remembered verdict (a day at most) once the record is gone. Hostile input all the same: bounded, parsed
+ * defensively, never applied to an object's prototype.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { defaultCacheDir, defaultStateDir, memoSecret, writeFileAtomic } from '@portcullis/core/code-cache';
+import type { PnpmProcess } from './ancestor.js';
+
+const FOLDER = 'pnpm-replay-v1';
+/** A record is replayed for an hour at most after it was made. */
+export const REPLAY_FOR_MS = 60 * 60 * 1000;
+const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+/** Files larger than this are not hashed on every install: no record then. */
+const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+const MAX_FILES = 1_000;
+const MAX_TEXT = 64 * 1024;
+const MAX_NOTICED = 10_000;
+const MAX_DEPTH = 64;
+/** Old records looked at per write, to drop them. */
+const PRUNE_PER_WRITE = 64;
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** JSON with every object's keys sorted: the same value gives the same text whatever order its maps came in. */
+export function canonicalJson(value: unknown, depth = 0): string {
+  if (depth > MAX_DEPTH) throw new Error('too deep');
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v, depth + 1)).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
+  }
+  if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') throw new Error(`not JSON: ${typeof value}`);
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** What a file holds now: the SHA-256 (hex) of its bytes, null when there is none, undefined when that cannot be told (then no replay). */
+export function fileState(path: string): string | null | undefined {
+  try {
+    if (statSync(path).size > MAX_INPUT_BYTES) return undefined;
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? null : undefined;
+  }
+}
+
+/** Everything updateConfig is asked besides files: the digest a record is found and bound by. */
+export interface ReplayQuestion {
+  engine: string;
+  pnpmfile: string;
+  pnpm: PnpmProcess;
+  /** The configuration pnpm handed over, before the hook changed it (configSnapshot). */
+  config: ReadonlyMap<string, string>;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** The digest a record of `q` is named and bound by. */
+export function questionDigest(q: ReplayQuestion): string | undefined {
+  try {
+    const env = Object.keys(q.env)
+      .sort()
+      .map((k) => [k, q.env[k]]);
+    const config = [...q.config.keys()].sort().map((k) => `${JSON.stringify(k)}:${q.config.get(k)!}`);
+    return createHash('sha256')
+      .update(canonicalJson({ format: FOLDER, engine: q.engine, node: process.version, arch: process.arch, pnpmfile: q.pnpmfile, cwd: q.cwd, argv: q.pnpm.argv, env }))
+      .update(`\0{${config.join(',')}}`)
+      .digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+/** updateConfig's answer: the configuration keys it set or removed, what it said, and the token it left (early.ts). */
+export interface ReplayAnswer {
+  set: Array<[string, unknown]>;
+  removed: string[];
+  /** What updateConfig wrote to stderr (the skipped-builds notice). */
+  said: string;
+  /** The lockfile judged and the sha256 (hex) of its bytes, as in the token. */
+  lockfile: string;
+  digest: string;
+  noticed: string[];
+}
+
+interface ReplayRecord extends ReplayAnswer {
+  question: string;
+  /** Each file the answer was decided from, and its state then (fileState). */
+  files: Array<[string, string | null]>;
+  at: number;
+}
+
+function location(question: string, env: NodeJS.ProcessEnv): { file: string; secret: Buffer } | undefined {
+  const secret = memoSecret(defaultStateDir(env));
+  if (secret === null) return undefined;
+  return { file: join(defaultCacheDir(env), FOLDER, `${question.slice(0, 40)}.json`), secret };
+}
+
+const tagOf = (secret: Buffer, body: string): string => createHmac('sha256', secret).update(`portcullis-${FOLDER}\0`).update(body).digest('hex');
+
+/** The states of `paths` now; undefined when one cannot be told. */
+export function fileStates(paths: Iterable<string>): Array<[string, string | null]> | undefined {
+  const out: Array<[string, string | null]> = [];
+  for (const path of new Set(paths)) {
+    if (!isAbsolute(path)) return undefined;
+    const state = fileState(path);
+    if (state === undefined) return undefined;
+    out.push([path, state]);
+  }
+  return out.length > MAX_FILES ? undefined : out;
+}
+
+/**
+ * The configuration keys `after` sets or removes relative to `before` (the canonical JSON of each key's value before
+ * the hook ran): the answer to replay.
+ */
+export function configChanges(before: ReadonlyMap<string, string>, after: Record<string, unknown>): Pick<ReplayAnswer, 'set' | 'removed'> | undefined {
+  try {
+    const set: Array<[string, unknown]> = [];
+    for (const key of Object.keys(after)) {
+      if (after[key] === undefined) continue;
+      if (before.get(key) !== canonicalJson(after[key])) set.push([key, JSON.parse(JSON.stringify(after[key])) as unknown]);
+    }
+    const removed = [...before.keys()].filter((key) => after[key] === undefined);
+    return { set, removed };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each top-level key's value as canonical JSON, taken before the hook changes the configuration in place. */
+export function configSnapshot(config: Record<string, unknown>): Map<string, string> | undefined {
+  try {
+    const out = new Map<string, string>();
+    for (const key of Object.keys(config)) if (config[key] !== undefined) out.set(key, canonicalJson(config[key]));
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * updateConfig (engine), after answering the question `digest` (questionDigest, taken before it decided) with
+ * `answer`, decided from `files` (their states before it decided, which must still hold): leaves the record. Best effort: no record only costs the next install the engine.
+ */
+export function recordUpdateConfig(digest: string, env: NodeJS.ProcessEnv, files: Array<[string, string | null]>, answer: ReplayAnswer, now: number = Date.now()): boolean {
+  try {
+    if (!/^[0-9a-f]{64}$/.test(digest) || answer.said.length > MAX_TEXT || answer.noticed.length > MAX_NOTICED) return false;
+    const at = location(digest, env);
+    if (at === undefined) return false;
+    // A file that changed while updateConfig decided: its answer is not the answer to the bytes there now.
+    const still = fileStates(files.map(([path]) => path));
+    if (still === undefined || canonicalJson(still) !== canonicalJson(files)) return false;
+    const record: ReplayRecord = { question: digest, files, ...answer, at: now };
+    const body = JSON.stringify(record);
+    if (body.length > MAX_RECORD_BYTES / 2) return false;
+    const folder = join(at.file, '..');
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    writeFileAtomic(at.file, `${JSON.stringify({ tag: tagOf(at.secret, body), body })}\n`, 0o600);
+    for (const other of readdirSync(folder).slice(0, PRUNE_PER_WRITE)) {
+      const file = join(folder, other);
+      try {
+        if (file !== at.file && now - statSync(file).mtimeMs > REPLAY_FOR_MS) rmSync(file, { force: true });
+      } catch {
+        // Removed meanwhile by another install.
+      }
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isRecord(value: unknown): value is ReplayRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const r = value as Record<string, unknown>;
+  const text = (x: unknown, max = 4096): x is string => typeof x === 'string' && x.length <= max;
+  return (
+    text(r.question) &&
+    Array.isArray(r.files) &&
+    r.files.length <= MAX_FILES &&
+    r.files.every((f) => Array.isArray(f) && f.length === 2 && text(f[0]) && isAbsolute(f[0]) && (f[1] === null || (typeof f[1] === 'string' && /^[0-9a-f]{64}$/.test(f[1])))) &&
+    Array.isArray(r.set) &&
+    r.set.every((e) => Array.isArray(e) && e.length === 2 && text(e[0], 256) && !UNSAFE_KEYS.has(e[0])) &&
+    Array.isArray(r.removed) &&
+    r.removed.every((k) => text(k, 256) && !UNSAFE_KEYS.has(k)) &&
+    text(r.said, MAX_TEXT) &&
+    text(r.lockfile) &&
+    isAbsolute(r.lockfile) &&
+    typeof r.digest === 'string' &&
+    /^[0-9a-f]{64}$/.test(r.digest) &&
+    Array.isArray(r.noticed) &&
+    r.noticed.length <= MAX_NOTICED &&
+    r.noticed.every((n) => text(n, 1024)) &&
+    typeof r.at === 'number' &&
+    Number.isFinite(r.at)
+  );
+}
+
+/**
+ * The loader, in pnpm 12's updateConfig worker: the answer updateConfig gave this very question, if a record of it
+ * verifies, is not older than an hour, and every file it was decided from still has the same bytes (the lockfile's
+ * among them). Undefined otherwise: the engine decides.
+ */
+export function replayUpdateConfig(question: ReplayQuestion, now: number = Date.now()): ReplayAnswer | undefined {
+  try {
+    const digest = questionDigest(question);
+    const at = digest === undefined ? undefined : location(digest, question.env);
+    if (at === undefined || statSync(at.file).size > MAX_RECORD_BYTES) return undefined;
+    const stored = JSON.parse(readFileSync(at.file, 'utf8')) as { tag?: unknown; body?: unknown };
+    if (typeof stored.tag !== 'string' || typeof stored.body !== 'string' || !/^[0-9a-f]{64}$/.test(stored.tag)) return undefined;
+    if (!timingSafeEqual(Buffer.from(stored.tag, 'hex'), Buffer.from(tagOf(at.secret, stored.body), 'hex'))) return undefined;
+    const record: unknown = JSON.parse(stored.body);
+    if (!isRecord(record) || record.question !== digest) return undefined;
+    if (now - record.at < 0 || now - record.at >= REPLAY_FOR_MS) return undefined;
+    if (!record.files.some(([path, state]) => path === record.lockfile && state === record.digest)) return undefined;
+    for (const [path, state] of record.files) if (fileState(path) !== state) return undefined;
+    return { set: record.set, removed: record.removed, said: record.said, lockfile: record.lockfile, digest: record.digest, noticed: record.noticed };
+  } catch {
+    // No record (the first install of these inputs), or unreadable: the engine decides.
+    return undefined;
+  }
+}
+
+/** Applies a replayed answer to the configuration pnpm handed over, as updateConfig would have changed it. */
+export function applyAnswer(config: Record<string, unknown>, answer: Pick<ReplayAnswer, 'set' | 'removed'>): Record<string, unknown> {
+  for (const [key, value] of answer.set) if (!UNSAFE_KEYS.has(key)) config[key] = value;
+  for (const key of answer.removed) if (!UNSAFE_KEYS.has(key)) delete config[key];
+  return config;
+}
+
+/** A content hash of the engine's sources, defined by build.mjs in the engine and in the loader alike (undefined in tests). */
+declare const PORTCULLIS_ENGINE_ID: string | undefined;
+export const engineBuild = (): string | undefined => (typeof PORTCULLIS_ENGINE_ID === 'string' ? PORTCULLIS_ENGINE_ID : undefined);
