@@ -2,7 +2,8 @@
  * Shipped bundles have zero runtime dependencies: every module they load is a Node built-in (dev dependencies such as
  * the CLI's prompt library are bundled in). Reads the built files.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -37,5 +38,25 @@ describe('shipped bundles load only Node built-ins', () => {
     const text = readFileSync(fileURLToPath(new URL(bundles['packages/cli/dist/portcullis.js'], import.meta.url)), 'utf8');
     expect(text).toContain('User force closed the prompt');
     expect(loads(text).some((s) => s.includes('inquirer'))).toBe(false);
+  });
+});
+
+describe('the pnpmfile `portcullis init pnpm` writes', () => {
+  it("is ASCII, header included (one other character makes Node hold the whole file as a two-byte string in each of pnpm 12's workers); a file with the earlier header is upgraded", async () => {
+    const { createProject, portcullis } = await import('../src/project.js');
+    const project = createProject('pnpm', 'http://127.0.0.1:9/', {}, { policy: { scripts: { allow: [] } } });
+    const init = await portcullis(project, ['init', 'pnpm']);
+    expect(init.code, init.stderr).toBe(0);
+    const file = join(project.dir, '.pnpmfile.cjs');
+    const text = readFileSync(file, 'utf8');
+    expect(text.length).toBeGreaterThan(100_000);
+    expect(/^[\x00-\x7f]*$/.test(text)).toBe(true);
+
+    // Written by an earlier version (its header had an em dash): still Portcullis' own file, upgraded.
+    writeFileSync(file, '// Portcullis pnpmfile \u2014 written by `portcullis init pnpm`; enforces portcullis.json. Do not edit: run init again to upgrade.\nmodule.exports = {};\n');
+    const again = await portcullis(project, ['init', 'pnpm']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('upgraded');
+    expect(readFileSync(file, 'utf8')).toBe(text);
   });
 });
