@@ -15,17 +15,16 @@
  * /proc, without a secret, with another lockfile, or with a token missing, stale or forged, the second worker declares
  * `preResolution` as before and pnpm hands it the lockfile to judge.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { defaultCacheDir, defaultStateDir, memoSecret, writeFileAtomic } from '@portcullis/core/code-cache';
+import { defaultCacheDir, defaultStateDir, memoSecret } from '@portcullis/core/code-cache';
 import type { PnpmProcess } from './ancestor.js';
+import { readTagged, writeTagged } from './tagged-file.js';
 
 const FOLDER = 'pnpm-judged-v1';
 const MAX_BYTES = 256 * 1024;
 const MAX_NOTICED = 10_000;
-/** Old tokens looked at per write, to drop them (the folder stays small without a full scan each time). */
-const PRUNE_PER_WRITE = 64;
 /** updateConfig returns, pnpm starts the second worker and it loads the pnpmfile: well under a second (measured). */
 const VALID_MS = 2 * 60 * 1000;
 
@@ -79,8 +78,6 @@ function location(pnpmfile: string, pnpm: PnpmProcess, env: NodeJS.ProcessEnv): 
   return { file: join(defaultCacheDir(env), FOLDER, `${name}.json`), secret };
 }
 
-const tagOf = (secret: Buffer, body: string): string => createHmac('sha256', secret).update(`portcullis-${FOLDER}\0`).update(body).digest('hex');
-
 /** sha256 (hex) of a lockfile's bytes. */
 export const lockfileDigest = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -91,17 +88,7 @@ export function leaveLockfileJudged(pnpmfile: string, pnpm: PnpmProcess, lockfil
     if (at === undefined || noticed.length > MAX_NOTICED) return false;
     const token: Token = { pnpmfile, pid: pnpm.pid, startTime: pnpm.startTime!, lockfile, digest, noticed: [...noticed], at: now };
     const body = JSON.stringify(token);
-    mkdirSync(join(at.file, '..'), { recursive: true, mode: 0o700 });
-    writeFileAtomic(at.file, `${JSON.stringify({ tag: tagOf(at.secret, body), body })}\n`, 0o600);
-    const folder = join(at.file, '..');
-    for (const other of readdirSync(folder).slice(0, PRUNE_PER_WRITE)) {
-      const file = join(folder, other);
-      try {
-        if (file !== at.file && now - statSync(file).mtimeMs > VALID_MS) rmSync(file, { force: true });
-      } catch {
-        // Removed meanwhile by another install.
-      }
-    }
+    writeTagged(at.file, FOLDER, at.secret, body, VALID_MS, now);
     return true;
   } catch {
     // Not written: the second worker declares preResolution and judges the lockfile again.
@@ -136,11 +123,9 @@ function isToken(value: unknown): value is Token {
 export function lockfileJudgedFirst(pnpmfile: string, pnpm: PnpmProcess | undefined, env: NodeJS.ProcessEnv = process.env, now: number = Date.now()): { lockfile: string; noticed: string[] } | undefined {
   try {
     const at = pnpm === undefined ? undefined : location(pnpmfile, pnpm, env);
-    if (at === undefined || statSync(at.file).size > MAX_BYTES) return undefined;
-    const stored = JSON.parse(readFileSync(at.file, 'utf8')) as { tag?: unknown; body?: unknown };
-    if (typeof stored.tag !== 'string' || typeof stored.body !== 'string' || !/^[0-9a-f]{64}$/.test(stored.tag)) return undefined;
-    if (!timingSafeEqual(Buffer.from(stored.tag, 'hex'), Buffer.from(tagOf(at.secret, stored.body), 'hex'))) return undefined;
-    const token: unknown = JSON.parse(stored.body);
+    const body = at === undefined ? undefined : readTagged(at.file, FOLDER, at.secret, MAX_BYTES);
+    if (body === undefined) return undefined;
+    const token: unknown = JSON.parse(body);
     if (!isToken(token) || token.pnpmfile !== pnpmfile || token.pid !== pnpm!.pid || token.startTime !== pnpm!.startTime) return undefined;
     if (now - token.at < 0 || now - token.at > VALID_MS) return undefined;
     if (lockfileDigest(readFileSync(token.lockfile)) !== token.digest) return undefined;

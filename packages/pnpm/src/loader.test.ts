@@ -21,18 +21,22 @@ function load(pnpmfile: string, cacheDir: string, as: 'process' | 'worker' = 'pr
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+/** The built pnpmfile intact, and a copy with one character of the engine changed (the loader left as it is). */
+function pnpmfiles() {
+  const root = mkdtempSync(join(tmpdir(), 'portcullis-loader-'));
+  const intact = join(root, 'intact', '.pnpmfile.cjs');
+  const damaged = join(root, 'damaged', '.pnpmfile.cjs');
+  for (const dir of ['intact', 'damaged']) mkdirSync(join(root, dir));
+  copyFileSync(BUILT, intact);
+  const text = readFileSync(BUILT, 'utf8');
+  const at = text.lastIndexOf('return ');
+  writeFileSync(damaged, `${text.slice(0, at)}return  ${text.slice(at + 'return '.length)}`);
+  return { cacheDir: join(root, 'cache'), intact, damaged };
+}
+
 describe("the pnpmfile's loader", () => {
   it('runs only the engine whose hash it carries: from its own file, then from the copy it kept; a damaged file stops pnpm', () => {
-    const root = mkdtempSync(join(tmpdir(), 'portcullis-loader-'));
-    const cacheDir = join(root, 'cache');
-    const intact = join(root, 'intact', '.pnpmfile.cjs');
-    const damaged = join(root, 'damaged', '.pnpmfile.cjs');
-    for (const dir of ['intact', 'damaged']) mkdirSync(join(root, dir));
-    copyFileSync(BUILT, intact);
-    const text = readFileSync(BUILT, 'utf8');
-    // One character of the engine changed, the loader left as it is.
-    const at = text.lastIndexOf('return ');
-    writeFileSync(damaged, `${text.slice(0, at)}return  ${text.slice(at + 'return '.length)}`);
+    const { cacheDir, intact, damaged } = pnpmfiles();
 
     // Nothing kept yet: the damaged file is refused.
     const refused = load(damaged, cacheDir);
@@ -54,15 +58,7 @@ describe("the pnpmfile's loader", () => {
   });
 
   it("in pnpm 12's worker: declares the engine's hooks without loading it, and the first hook called loads it (a damaged one refused then)", () => {
-    const root = mkdtempSync(join(tmpdir(), 'portcullis-loader-'));
-    const cacheDir = join(root, 'cache');
-    const intact = join(root, 'intact', '.pnpmfile.cjs');
-    const damaged = join(root, 'damaged', '.pnpmfile.cjs');
-    for (const dir of ['intact', 'damaged']) mkdirSync(join(root, dir));
-    copyFileSync(BUILT, intact);
-    const text = readFileSync(BUILT, 'utf8');
-    const at = text.lastIndexOf('return ');
-    writeFileSync(damaged, `${text.slice(0, at)}return  ${text.slice(at + 'return '.length)}`);
+    const { cacheDir, intact, damaged } = pnpmfiles();
 
     const refused = load(damaged, cacheDir, 'worker');
     // The same four hooks as the engine declares without a token (hooks.ts pnpmfileHooks) ...

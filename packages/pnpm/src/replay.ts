@@ -32,11 +32,12 @@
  * gate's remembered verdict (a day at most) once the record is gone. Hostile input all the same: bounded, parsed
  * defensively, never applied to an object's prototype.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { defaultCacheDir, defaultStateDir, memoSecret, writeFileAtomic } from '@portcullis/core/code-cache';
+import { defaultCacheDir, defaultStateDir, memoSecret } from '@portcullis/core/code-cache';
 import type { PnpmProcess } from './ancestor.js';
+import { readTagged, writeTagged } from './tagged-file.js';
 
 const FOLDER = 'pnpm-replay-v1';
 /** A record is replayed for an hour at most after it was made. */
@@ -48,8 +49,6 @@ const MAX_FILES = 1_000;
 const MAX_TEXT = 64 * 1024;
 const MAX_NOTICED = 10_000;
 const MAX_DEPTH = 64;
-/** Old records looked at per write, to drop them. */
-const PRUNE_PER_WRITE = 64;
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** JSON with every object's keys sorted: the same value gives the same text whatever order its maps came in. */
@@ -129,8 +128,6 @@ function location(question: string, env: NodeJS.ProcessEnv): { file: string; sec
   return { file: join(defaultCacheDir(env), FOLDER, `${question.slice(0, 40)}.json`), secret };
 }
 
-const tagOf = (secret: Buffer, body: string): string => createHmac('sha256', secret).update(`portcullis-${FOLDER}\0`).update(body).digest('hex');
-
 /** The states of `paths` now; undefined when one cannot be told. */
 export function fileStates(paths: Iterable<string>): Array<[string, string | null]> | undefined {
   const out: Array<[string, string | null]> = [];
@@ -187,17 +184,7 @@ export function recordUpdateConfig(digest: string, env: NodeJS.ProcessEnv, files
     const record: ReplayRecord = { question: digest, files, ...answer, at: now };
     const body = JSON.stringify(record);
     if (body.length > MAX_RECORD_BYTES / 2) return false;
-    const folder = join(at.file, '..');
-    mkdirSync(folder, { recursive: true, mode: 0o700 });
-    writeFileAtomic(at.file, `${JSON.stringify({ tag: tagOf(at.secret, body), body })}\n`, 0o600);
-    for (const other of readdirSync(folder).slice(0, PRUNE_PER_WRITE)) {
-      const file = join(folder, other);
-      try {
-        if (file !== at.file && now - statSync(file).mtimeMs > REPLAY_FOR_MS) rmSync(file, { force: true });
-      } catch {
-        // Removed meanwhile by another install.
-      }
-    }
+    writeTagged(at.file, FOLDER, at.secret, body, REPLAY_FOR_MS, now);
     return true;
   } catch {
     return false;
@@ -239,11 +226,9 @@ export function replayUpdateConfig(question: ReplayQuestion, now: number = Date.
   try {
     const digest = questionDigest(question);
     const at = digest === undefined ? undefined : location(digest, question.env);
-    if (at === undefined || statSync(at.file).size > MAX_RECORD_BYTES) return undefined;
-    const stored = JSON.parse(readFileSync(at.file, 'utf8')) as { tag?: unknown; body?: unknown };
-    if (typeof stored.tag !== 'string' || typeof stored.body !== 'string' || !/^[0-9a-f]{64}$/.test(stored.tag)) return undefined;
-    if (!timingSafeEqual(Buffer.from(stored.tag, 'hex'), Buffer.from(tagOf(at.secret, stored.body), 'hex'))) return undefined;
-    const record: unknown = JSON.parse(stored.body);
+    const body = at === undefined ? undefined : readTagged(at.file, FOLDER, at.secret, MAX_RECORD_BYTES);
+    if (body === undefined) return undefined;
+    const record: unknown = JSON.parse(body);
     if (!isRecord(record) || record.question !== digest) return undefined;
     if (now - record.at < 0 || now - record.at >= REPLAY_FOR_MS) return undefined;
     if (!record.files.some(([path, state]) => path === record.lockfile && state === record.digest)) return undefined;
