@@ -26,7 +26,8 @@ const SHORT_MODES = args.list('--short-modes', ['warm', 'frozen']);
 const EVERY_MODE = args.list('--every-mode', ALL_VARIANTS.map(String)).map(Number);
 const WRITE = !args.flag('--no-write');
 const SEED = 2026;
-const TARGET = 1.05;
+// The issue's targets: warm and frozen within 5 % of the control, cold within 10 %.
+const TARGET = { warm: 1.05, frozen: 1.05, cold: 1.1 };
 
 requireBuilt(CLI, PNPMFILE);
 
@@ -130,13 +131,14 @@ for (const row of rows) {
     lines.push(`| ${name === 'portcullis' ? '**Portcullis**' : label} | ${ms(median(xs))} (${spread(xs)}) | ${(median(xs) / m('none')).toFixed(2)} | ${name === 'portcullis' ? `**${ratio.toFixed(2)}**` : (median(xs) / m('empty')).toFixed(2)} |`);
   }
   const declared = m('three') === undefined ? '' : ` Portcullis ÷ the hooks it declares, doing nothing (${row.version.startsWith('12.') ? 'the three without `preResolution`' : 'the three without `preResolution`; pnpm 10 and 11 get all four'}): ${(m('portcullis') / m('three')).toFixed(2)}; ÷ all four doing nothing: ${(m('portcullis') / m('all4')).toFixed(2)}.`;
-  lines.push('', `Portcullis ÷ the empty pnpmfile (the no-op control): **${ratio.toFixed(2)}** — target ≤ ${TARGET.toFixed(2)}: **${ratio <= TARGET ? 'met' : 'missed'}**.${declared}`, '');
+  const target = TARGET[row.mode];
+  lines.push('', `Portcullis ÷ the empty pnpmfile (the no-op control): **${ratio.toFixed(2)}** — target ≤ ${target.toFixed(2)}: **${ratio <= target ? 'met' : 'missed'}**.${declared}`, '');
 }
 const body = [
   '## pnpm: what each hook costs, and what is ours',
   '',
   `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, the three Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (no \`preResolution\`), and Portcullis' own pnpmfile (policy allowing no builds, signatures checked). ${RUNS} rounds, the order rotating; medians.`,
-  '**Any pnpmfile at all, even an empty one, turns off pnpm 12\'s "Already up to date" shortcut** (pnpm records the pnpmfiles in `node_modules/.pnpm-workspace-state-v1.json` and takes the full install path with a hook worker): that is pnpm\'s price for a pnpmfile, outside our code. The empty pnpmfile is therefore the control Portcullis is held to (target ≤ 1.05 of it).',
+  '**Any pnpmfile at all, even an empty one, turns off pnpm 12\'s "Already up to date" shortcut** (pnpm records the pnpmfiles in `node_modules/.pnpm-workspace-state-v1.json` and takes the full install path with a hook worker): that is pnpm\'s price for a pnpmfile, outside our code. The empty pnpmfile is therefore the control Portcullis is held to (targets: ≤ 1.05 of it warm and frozen, ≤ 1.10 cold).',
   `Machine: ${machine()}.`,
   '',
   ...lines,

@@ -4,7 +4,7 @@
  * before anything is linked or run — on fresh resolution and on --frozen-lockfile with a warm store,
  * set up by `portcullis init pnpm` and as a config dependency.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanPackage, demo, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
@@ -323,6 +323,31 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(edited.code, output(edited)).not.toBe(0);
     expect(output(edited)).toContain('BAD_SIGNATURE');
     expect(ran(project)).toEqual([]);
+  });
+
+  it.runIf(major === 12)('pnpm 12: with advisory sources, replayed while they are untouched; a record added for an installed version is decided again and refused', async () => {
+    const project = await initProject({ '@acme/logger': '^2.1.0' }, policy({ advisories: { osv: ['./osv'] } }));
+    const osvDir = join(project.dir, 'osv');
+    mkdirSync(osvDir);
+    writeFileSync(join(osvDir, 'MAL-2026-0100.json'), JSON.stringify({ schema_version: '1.5.0', id: 'MAL-2026-0100', modified: '2026-11-30T00:00:00Z', summary: 'Malicious code in other-lib (npm)', affected: [{ package: { ecosystem: 'npm', name: 'other-lib' }, versions: ['1.0.0'] }] }));
+    const install = () => pnpmIn(12, project, ['install'], { PORTCULLIS_TIMING: '1' });
+    const replayed = (r: RunResult) => output(r).includes('portcullis: updateConfig replayed');
+    expect((await install()).code).toBe(0);
+    expect(replayed(await install())).toBe(false);
+    freshCheckout(project);
+    const third = await install();
+    expect(third.code, output(third)).toBe(0);
+    expect(replayed(third), output(third)).toBe(true);
+
+    const version = /'?@acme\/logger@(\d+\.\d+\.\d+)'?:/.exec(readFileSync(join(project.dir, 'pnpm-lock.yaml'), 'utf8'))?.[1];
+    expect(version).toBeDefined();
+    writeFileSync(join(osvDir, 'MAL-2026-0101.json'), JSON.stringify({ schema_version: '1.5.0', id: 'MAL-2026-0101', modified: '2026-11-30T00:00:00Z', summary: 'Malicious code in @acme/logger (npm)', affected: [{ package: { ecosystem: 'npm', name: '@acme/logger' }, versions: [version] }] }));
+    freshCheckout(project);
+    const listed = await install();
+    expect(replayed(listed)).toBe(false);
+    expect(listed.code, output(listed)).not.toBe(0);
+    expect(output(listed)).toContain('KNOWN_MALICIOUS');
+    expect(linked(project, '@acme/logger')).toBe(false);
   });
 
   it('as a config dependency (`pnpm add --config`), pinned by integrity, it blocks the same way', async () => {

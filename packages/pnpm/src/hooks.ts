@@ -208,7 +208,8 @@ function startRecording(state: InstallState, config: PnpmConfig, pnpmfile: strin
 /**
  * After updateConfig let the install go on and left the token: the record a later worker's loader replays. Only when
  * the gate's policy came from local files alone, all of them known before deciding (or, like a trusted root the policy
- * names, read now), and the lockfile judged is the one whose state was taken.
+ * names, read now; the advisory sources by the key the gate's decision used), and the lockfile judged is the one whose
+ * state was taken.
  */
 function finishRecording(recording: Recording, state: InstallState, config: PnpmConfig, judged: Pick<ReplayAnswer, 'lockfile' | 'digest' | 'noticed'>): void {
   const said = state.said;
@@ -216,7 +217,7 @@ function finishRecording(recording: Recording, state: InstallState, config: Pnpm
   const inputs = state.project?.gate.localInputs();
   if (inputs === undefined || said === undefined || recording.files.get(judged.lockfile) !== judged.digest) return;
   const files = new Map(recording.files);
-  for (const path of inputs) {
+  for (const path of inputs.files) {
     if (files.has(path)) continue;
     const now = fileStates([path]);
     if (now === undefined) return;
@@ -224,7 +225,7 @@ function finishRecording(recording: Recording, state: InstallState, config: Pnpm
   }
   const changes = configChanges(recording.snapshot, config);
   if (changes === undefined) return;
-  recordUpdateConfig(recording.question, process.env, [...files], { ...changes, said: said.join(''), ...judged });
+  recordUpdateConfig(recording.question, process.env, [...files], inputs.advisories, { ...changes, said: said.join(''), ...judged });
 }
 
 

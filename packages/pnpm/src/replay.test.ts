@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { applyAnswer, canonicalJson, configChanges, configSnapshot, fileStates, questionDigest, recordUpdateConfig, REPLAY_FOR_MS, replayUpdateConfig, type ReplayAnswer, type ReplayQuestion } from './replay.js';
+import { applyAnswer, canonicalJson, configChanges, configSnapshot, fileStates, questionDigest, recordUpdateConfig, REPLAY_FOR_MS, replayUpdateConfig, type AdvisorySources, type ReplayAnswer, type ReplayQuestion } from './replay.js';
+import { listSourceFiles } from '@portcullis/core/code-cache';
 
 let root: string;
 let env: NodeJS.ProcessEnv;
@@ -33,7 +34,7 @@ function decide(config: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Records the engine's answer to `q` as hooks.ts does: the files' states taken before deciding. */
-function recordFor(q: ReplayQuestion, now = Date.now()): { answer: ReplayAnswer; decided: Record<string, unknown> } {
+function recordFor(q: ReplayQuestion, now = Date.now(), advisories: AdvisorySources | null = null): { answer: ReplayAnswer; decided: Record<string, unknown> } {
   const files = fileStates(inputs())!;
   const before = pnpmConfig();
   const snapshot = configSnapshot(before)!;
@@ -41,7 +42,7 @@ function recordFor(q: ReplayQuestion, now = Date.now()): { answer: ReplayAnswer;
   const lockfile = join(project, 'pnpm-lock.yaml');
   const digest = files.find(([path]) => path === lockfile)![1]!;
   const answer: ReplayAnswer = { ...configChanges(snapshot, decided)!, said: 'portcullis: skipped evil-postinstall@1.0.0\n', lockfile, digest, noticed: ['evil-postinstall@1.0.0'] };
-  expect(recordUpdateConfig(questionDigest(q)!, env, files, answer, now)).toBe(true);
+  expect(recordUpdateConfig(questionDigest(q)!, env, files, advisories, answer, now)).toBe(true);
   return { answer, decided };
 }
 
@@ -87,6 +88,24 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     }
   });
 
+  it('advisory sources: replayed while their state has the key the decision used; touched, added to or gone, not', () => {
+    const folder = join(root, 'osv');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'a.json'), '[]');
+    const advisories = { sources: [folder], format: 'test-format', key: listSourceFiles([folder], 'test-format').key };
+    recordFor(question(), Date.now(), advisories);
+    expect(replayUpdateConfig(question())).toBeDefined();
+    utimesSync(join(folder, 'a.json'), new Date(2020, 1, 1), new Date(2020, 1, 1));
+    expect(replayUpdateConfig(question()), 'a record file touched').toBeUndefined();
+
+    recordFor(question(), Date.now(), { ...advisories, key: listSourceFiles([folder], 'test-format').key });
+    expect(replayUpdateConfig(question())).toBeDefined();
+    writeFileSync(join(folder, 'b.json'), '[]');
+    expect(replayUpdateConfig(question()), 'a record file added').toBeUndefined();
+    rmSync(folder, { recursive: true });
+    expect(replayUpdateConfig(question()), 'the source gone').toBeUndefined();
+  });
+
   it('a record is believed only with its tag, from this user, for an hour, naming its own question', () => {
     const q = question();
     const now = Date.now();
@@ -120,11 +139,11 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     writeFileSync(join(project, 'portcullis.json'), '{"scripts":{"allow":["evil-postinstall"]}}\n');
     const lockfile = join(project, 'pnpm-lock.yaml');
     const answer: ReplayAnswer = { set: [], removed: [], said: '', lockfile, digest: files.find(([p]) => p === lockfile)![1]!, noticed: [] };
-    expect(recordUpdateConfig(questionDigest(question())!, env, files, answer)).toBe(false);
+    expect(recordUpdateConfig(questionDigest(question())!, env, files, null, answer)).toBe(false);
 
     const q = question();
     const withoutLockfile = fileStates(inputs().filter((p) => p !== lockfile))!;
-    expect(recordUpdateConfig(questionDigest(q)!, env, withoutLockfile, answer)).toBe(true);
+    expect(recordUpdateConfig(questionDigest(q)!, env, withoutLockfile, null, answer)).toBe(true);
     expect(replayUpdateConfig(q)).toBeUndefined();
   });
 

@@ -18,8 +18,9 @@
  *   compared key-sorted (pnpm 12 does not keep the order of every map from one run to the next; measured);
  * - the lockfile's bytes, the project's `package.json` and `pnpm-workspace.yaml` (present or absent), and every file
  *   the gate's policy was found and loaded from (core's `Gate.localInputs`: each `portcullis.json` path the lookup
- *   looked at, so one appearing nearer the project is noticed; the trusted root). A policy that also depends on what
- *   no local file holds (an organisation policy, advisory sources, refreshed keys) leaves no record.
+ *   looked at, so one appearing nearer the project is noticed; the trusted root), and the advisory sources the policy
+ *   names with the same state (the stat-only key the gate keys its remembered verdicts by). A policy that also depends
+ *   on what no local file holds (an organisation policy, refreshed keys) leaves no record.
  * - Not covered, by design: the registry's version list of a ranged `scripts.allow` entry, which updateConfig asks for
  *   to list versions that are not in the lockfile. A version published since is then left out of the allowance for
  *   the record's hour — not built, never the reverse (as when the registry cannot be reached); an install from the
@@ -35,7 +36,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { defaultCacheDir, defaultStateDir, memoSecret } from '@portcullis/core/code-cache';
+import { defaultCacheDir, defaultStateDir, listSourceFiles, memoSecret } from '@portcullis/core/code-cache';
 import type { PnpmProcess } from './ancestor.js';
 import { readTagged, writeTagged } from './tagged-file.js';
 
@@ -115,11 +116,29 @@ export interface ReplayAnswer {
   noticed: string[];
 }
 
+/** The advisory sources an answer was decided with and the key of their state (core's `Gate.localInputs`). */
+export interface AdvisorySources {
+  sources: string[];
+  format: string;
+  key: string;
+}
+
 interface ReplayRecord extends ReplayAnswer {
   question: string;
   /** Each file the answer was decided from, and its state then (fileState). */
   files: Array<[string, string | null]>;
+  advisories: AdvisorySources | null;
   at: number;
+}
+
+/** Whether the advisory sources still have the state `advisories` recorded (stat alone, as the gate keys them). */
+function advisoriesUnchanged(advisories: AdvisorySources | null): boolean {
+  if (advisories === null) return true;
+  try {
+    return listSourceFiles(advisories.sources, advisories.format).key === advisories.key;
+  } catch {
+    return false;
+  }
 }
 
 function location(question: string, env: NodeJS.ProcessEnv): { file: string; secret: Buffer } | undefined {
@@ -173,15 +192,15 @@ export function configSnapshot(config: Record<string, unknown>): Map<string, str
  * updateConfig (engine), after answering the question `digest` (questionDigest, taken before it decided) with
  * `answer`, decided from `files` (their states before it decided, which must still hold): leaves the record. Best effort: no record only costs the next install the engine.
  */
-export function recordUpdateConfig(digest: string, env: NodeJS.ProcessEnv, files: Array<[string, string | null]>, answer: ReplayAnswer, now: number = Date.now()): boolean {
+export function recordUpdateConfig(digest: string, env: NodeJS.ProcessEnv, files: Array<[string, string | null]>, advisories: AdvisorySources | null, answer: ReplayAnswer, now: number = Date.now()): boolean {
   try {
     if (!/^[0-9a-f]{64}$/.test(digest) || answer.said.length > MAX_TEXT || answer.noticed.length > MAX_NOTICED) return false;
     const at = location(digest, env);
     if (at === undefined) return false;
     // A file that changed while updateConfig decided: its answer is not the answer to the bytes there now.
     const still = fileStates(files.map(([path]) => path));
-    if (still === undefined || canonicalJson(still) !== canonicalJson(files)) return false;
-    const record: ReplayRecord = { question: digest, files, ...answer, at: now };
+    if (still === undefined || canonicalJson(still) !== canonicalJson(files) || !advisoriesUnchanged(advisories)) return false;
+    const record: ReplayRecord = { question: digest, files, advisories, ...answer, at: now };
     const body = JSON.stringify(record);
     if (body.length > MAX_RECORD_BYTES / 2) return false;
     writeTagged(at.file, FOLDER, at.secret, body, REPLAY_FOR_MS, now);
@@ -200,6 +219,12 @@ function isRecord(value: unknown): value is ReplayRecord {
     Array.isArray(r.files) &&
     r.files.length <= MAX_FILES &&
     r.files.every((f) => Array.isArray(f) && f.length === 2 && text(f[0]) && isAbsolute(f[0]) && (f[1] === null || (typeof f[1] === 'string' && /^[0-9a-f]{64}$/.test(f[1])))) &&
+    (r.advisories === null ||
+      (typeof r.advisories === 'object' &&
+        Array.isArray((r.advisories as Record<string, unknown>).sources) &&
+        ((r.advisories as Record<string, unknown>).sources as unknown[]).every((x) => text(x) && isAbsolute(x)) &&
+        text((r.advisories as Record<string, unknown>).format, 256) &&
+        text((r.advisories as Record<string, unknown>).key, 256))) &&
     Array.isArray(r.set) &&
     r.set.every((e) => Array.isArray(e) && e.length === 2 && text(e[0], 256) && !UNSAFE_KEYS.has(e[0])) &&
     Array.isArray(r.removed) &&
@@ -233,6 +258,7 @@ export function replayUpdateConfig(question: ReplayQuestion, now: number = Date.
     if (now - record.at < 0 || now - record.at >= REPLAY_FOR_MS) return undefined;
     if (!record.files.some(([path, state]) => path === record.lockfile && state === record.digest)) return undefined;
     for (const [path, state] of record.files) if (fileState(path) !== state) return undefined;
+    if (!advisoriesUnchanged(record.advisories)) return undefined;
     return { set: record.set, removed: record.removed, said: record.said, lockfile: record.lockfile, digest: record.digest, noticed: record.noticed };
   } catch {
     // No record (the first install of these inputs), or unreadable: the engine decides.

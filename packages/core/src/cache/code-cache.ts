@@ -18,6 +18,8 @@ import { defaultCacheDir, defaultStateDir, memoSecret } from './dirs.js';
 // of this user's cache without loading the engine.
 export { defaultCacheDir, defaultStateDir, memoSecret } from './dirs.js';
 export { writeFileAtomic } from '../atomic-write.js';
+// The advisory sources' state, as the gate keys its decisions by it (pnpm's replay.ts checks it again).
+export { listSourceFiles } from '../advisories/sources.js';
 
 const FOLDER = 'code-v1';
 const MAX_BYTES = 64 * 1024 * 1024;

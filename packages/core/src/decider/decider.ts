@@ -31,6 +31,7 @@ import { listSourceFiles } from '../advisories/sources.js';
 import { INDEX_FORMAT } from '../advisories/store.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { digestOf } from './remembered.js';
 
 /** The settings packages are judged by. */
@@ -100,6 +101,12 @@ export interface Decider {
    */
   inputsDigest(): Promise<string>;
   /**
+   * The advisory sources this decider's verdicts use (absolute paths, as listed) and the key of their state it took
+   * the first time it needed it (`listSourceFiles` with `format`: stat alone), used for the rest of its life; null when
+   * the policy names none. Whoever replays a verdict checks that key again.
+   */
+  advisorySources(): { sources: string[]; format: string; key: string } | null;
+  /**
    * Waits for metadata requests still in flight (prefetches) to finish writing the cache: a hook process that
    * is ended right after a refusal (pnpm 12's worker) then leaves no half-written file behind.
    */
@@ -123,6 +130,13 @@ export function createDecider(options: DecideOptions): Decider {
   let publishedMemo: AuthenticatedMemo<string> | undefined;
   let advisoryIndex: AdvisoryIndex | undefined;
   let keys: Promise<{ keyring: Keyring; notices: string[]; withoutKeysEndpoint: string[] }> | undefined;
+  let advisoriesState: { sources: string[]; format: string; key: string } | undefined;
+  const advisorySources = () => {
+    const osv = options.policy.advisories.osv;
+    if (osv.length === 0) return null;
+    advisoriesState ??= { sources: osv.map((source) => resolve(source)), format: INDEX_FORMAT, key: listSourceFiles(osv, INDEX_FORMAT).key };
+    return advisoriesState;
+  };
 
   async function loadKeys(): Promise<{ keyring: Keyring; notices: string[]; withoutKeysEndpoint: string[] }> {
     let keyring: Keyring = createKeyring(options.policy.registries, { file: options.policy.file });
@@ -251,11 +265,12 @@ export function createDecider(options: DecideOptions): Decider {
         refreshed,
         // The embedded root is part of the engine; a root file is read (it is at most a few MiB).
         trustedRoot: rootFile === null ? null : createHash('sha256').update(readFileSync(rootFile)).digest('base64'),
-        advisories: options.policy.advisories.osv.length === 0 ? null : listSourceFiles(options.policy.advisories.osv, INDEX_FORMAT).key,
+        advisories: advisorySources()?.key ?? null,
         offline: options.offline === true,
         refreshKeys: options.refreshKeys === true,
       });
     },
+    advisorySources,
     save() {
       verified?.save();
       provenanceMemo?.save();

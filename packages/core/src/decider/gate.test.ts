@@ -436,29 +436,34 @@ describe('the local files a gate was decided from (Gate.localInputs)', () => {
   it('every path the policy lookup looked at, from where the command started and from the project, and the trusted root it names', async () => {
     const dir = project({ scripts: { allow: ['native-addon@1.0.0'] } });
     mkdirSync(join(dir, 'sub'));
-    expect((await gate(dir)).localInputs()).toEqual([join(dir, 'portcullis.json')]);
-    expect((await gate(dir, { start: join(dir, 'sub') })).localInputs()).toEqual([join(dir, 'sub', 'portcullis.json'), join(dir, 'portcullis.json')]);
+    expect((await gate(dir)).localInputs()).toEqual({ files: [join(dir, 'portcullis.json')], advisories: null });
+    expect((await gate(dir, { start: join(dir, 'sub') })).localInputs()?.files).toEqual([join(dir, 'sub', 'portcullis.json'), join(dir, 'portcullis.json')]);
     writeFileSync(join(dir, 'root.json'), '{}');
     writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' }, provenance: { trustedRoot: 'root.json' } }));
-    expect((await gate(dir)).localInputs()).toEqual([join(dir, 'portcullis.json'), join(dir, 'root.json')]);
+    expect((await gate(dir)).localInputs()?.files).toEqual([join(dir, 'portcullis.json'), join(dir, 'root.json')]);
     // PORTCULLIS_POLICY: that file alone (and the root it names).
-    expect((await gate(join(dir, 'sub'), { env: { PORTCULLIS_POLICY: join(dir, 'portcullis.json') } })).localInputs()).toEqual([join(dir, 'portcullis.json'), join(dir, 'root.json')]);
+    expect((await gate(join(dir, 'sub'), { env: { PORTCULLIS_POLICY: join(dir, 'portcullis.json') } })).localInputs()?.files).toEqual([join(dir, 'portcullis.json'), join(dir, 'root.json')]);
   });
 
   it('with no portcullis.json: every folder up to the filesystem root, where one appearing would be the policy', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-gate-none-'));
-    const inputs = (await gate(dir)).localInputs()!;
-    expect(inputs[0]).toBe(join(dir, 'portcullis.json'));
-    expect(inputs.at(-1)).toBe('/portcullis.json');
+    const files = (await gate(dir)).localInputs()!.files;
+    expect(files[0]).toBe(join(dir, 'portcullis.json'));
+    expect(files.at(-1)).toBe('/portcullis.json');
   });
 
-  it('none when the policy depends on what no local file holds: advisory sources, refreshed keys', async () => {
+  it('advisory sources by the key of their state the gate used (taken once); none for refreshed keys', async () => {
     const dir = project({});
     writeFileSync(join(dir, 'osv.json'), '[]');
     writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' }, advisories: { osv: ['osv.json'] } }));
-    expect((await gate(dir)).localInputs()).toBeUndefined();
-    writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' } }));
+    const g = await gate(dir);
+    const first = g.localInputs()!.advisories!;
+    expect(first.sources).toEqual([join(dir, 'osv.json')]);
+    expect(first.key).toMatch(/^[0-9a-f]{64}$/);
+    // The key the gate took stays its key; a new gate sees the file's new state.
+    utimesSync(join(dir, 'osv.json'), new Date(2020, 1, 1), new Date(2020, 1, 1));
+    expect(g.localInputs()!.advisories!.key).toBe(first.key);
+    expect((await gate(dir)).localInputs()!.advisories!.key).not.toBe(first.key);
     expect((await gate(dir, { refreshKeys: true })).localInputs()).toBeUndefined();
-    expect((await gate(dir)).localInputs()).toEqual([join(dir, 'portcullis.json')]);
   });
 });

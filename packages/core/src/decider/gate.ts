@@ -191,6 +191,12 @@ export interface BuildAllowance {
   rangedCandidates(known: ReadonlyArray<{ name: string; version: string }>): Promise<Array<{ name: string; version: string }>>;
 }
 
+/** Gate.localInputs. */
+export interface LocalInputs {
+  files: string[];
+  advisories: { sources: string[]; format: string; key: string } | null;
+}
+
 export interface Gate {
   readonly dir: string;
   readonly packageManager: LockfileKind;
@@ -201,14 +207,15 @@ export interface Gate {
   /** Whether registry signatures are checked at all (`signatures.require`). */
   readonly signaturesRequired: boolean;
   /**
-   * The local files the policy this gate applies was found and loaded from, when nothing else went into it: every
-   * path the policy lookup looked at (a portcullis.json appearing at one of them would be the policy) and the
-   * trusted root it names. Undefined when the policy also depends on what no local file holds: an organisation
-   * policy, advisory sources, keys refreshed from the registry. A surface may replay an answer decided through this
-   * gate only while each file has the bytes it had then (pnpm's replay.ts); the rest of the gate's inputs are its
-   * engine build and the environment, and what the surface itself asked it (`builds.rangedCandidates`).
+   * What the policy this gate applies was found and loaded from, when that is local: every path the policy lookup
+   * looked at (a portcullis.json appearing at one of them would be the policy) and the trusted root it names (`files`:
+   * their bytes count), and the advisory sources with the key of their state this gate's decisions used (stat alone,
+   * as for remembered verdicts). Undefined when the policy also depends on what no local file holds: an organisation
+   * policy, keys refreshed from the registry. A surface may replay an answer decided through this gate only while each
+   * file has the bytes it had and the advisory sources the same key (pnpm's replay.ts); the rest of the gate's inputs
+   * are its engine build and the environment, and what the surface itself asked it (`builds.rangedCandidates`).
    */
-  localInputs(): string[] | undefined;
+  localInputs(): LocalInputs | undefined;
   /**
    * The cooldown in a package manager's terms, so its own resolution can prefer older versions and agree with the
    * gate (pnpm's `minimumReleaseAge`, Yarn's `npmMinimalAgeGate`, npm's `--before`); null when the policy sets none.
@@ -418,11 +425,11 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     policyFile: policy.file,
     localInputs() {
       if (policy.extends !== null || policy.sources.some((source) => source !== policy.file)) return undefined;
-      if (policy.advisories.osv.length > 0 || options.refreshKeys === true) return undefined;
+      if (options.refreshKeys === true) return undefined;
       const env = options.env ?? process.env;
       const lookups = new Set([...policyFileLookups(options.start ?? options.dir, env), ...policyFileLookups(options.dir, env)]);
       if (policy.provenance.trustedRoot !== null) lookups.add(policy.provenance.trustedRoot);
-      return [...lookups];
+      return { files: [...lookups], advisories: decider.advisorySources() };
     },
     signaturesRequired: policy.signatures.require !== 'off',
     // Package managers exclude by name or scope pattern: a ranged exclude widens only their resolution, never the gate.
