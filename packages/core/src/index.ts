@@ -8,7 +8,7 @@
 // The gate: one verdict for every surface.
 export { openCachedGate, openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type InstalledCopies, type InstalledVerdict, type JudgeInputs, type LocalInputs, type LockfileInputs, type LockfileVerdict, type Verdict } from './decider/gate.js';
 export { digestOf, type SignedPackage } from './decider/remembered.js';
-export { pnpmCached, pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
+export { OpenedCacheFiles, pnpmCached, pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
 export { npmCached } from './layouts/npm-metadata-cache.js';
 export { keptCacheTrusted } from './layouts/kept-metadata.js';
 export { earlierInLine } from './decider/provenance.js';

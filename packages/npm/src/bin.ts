@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-import { readCodeCache, writeCodeCache } from '@portcullis/core/code-cache';
+import { readCodeCache, writeCodeCache } from '@portcullis/core/loader';
 
 /** The engine bundle's source and its hash, defined by build.mjs. */
 declare const PORTCULLIS_ENGINE_SOURCE: string;

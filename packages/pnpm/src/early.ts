@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { defaultCacheDir, defaultStateDir, memoSecret } from '@portcullis/core/code-cache';
+import { defaultCacheDir, defaultStateDir, memoSecret } from '@portcullis/core/loader';
 import type { PnpmProcess } from './ancestor.js';
 import { readTagged, writeTagged } from './tagged-file.js';
 

@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, earlierInLine, keptCacheTrusted, policyFileLookups, pnpmCached, pnpmCachedMetadata, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { digestOf, earlierInLine, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCached, pnpmCachedMetadata, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, projectDirOf, refuseCommandLineWidening, updateConfig, type PnpmConfig } from './config.js';
 import { configChanges, configSnapshot, engineBuild, fileStates, questionDigest, recordUpdateConfig, type ReplayAnswer } from './replay.js';
 import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
@@ -91,7 +91,7 @@ function learnFrom(state: InstallState, manifest: Manifest, project: PnpmProject
  */
 function cachedMetadata(state: InstallState, node: PackageNode): PackumentVersion | undefined {
   if (state.pnpmCacheDir === undefined || node.registry === undefined) return undefined;
-  return pnpmCachedMetadata([state.pnpmCacheDir], node.registry, node.name, node.version, node.integrity);
+  return pnpmCachedMetadata([state.pnpmCacheDir], node.registry, node.name, node.version, node.integrity, (state.openedCacheFiles ??= new OpenedCacheFiles()));
 }
 
 /**
@@ -102,7 +102,8 @@ function cachedMetadata(state: InstallState, node: PackageNode): PackumentVersio
 function cachedPackuments(state: InstallState): Pick<JudgeInputs, 'suppliedPackument'> {
   const dir = state.pnpmCacheDir;
   if (dir === undefined) return {};
-  return { suppliedPackument: (pkg) => (pkg.registry === undefined ? undefined : pnpmCached([dir], pkg.registry, pkg.name, pkg.version, pkg.integrity, (candidate) => earlierInLine(candidate, pkg.version))?.past) };
+  const opened = (state.openedCacheFiles ??= new OpenedCacheFiles());
+  return { suppliedPackument: (pkg) => (pkg.registry === undefined ? undefined : pnpmCached([dir], pkg.registry, pkg.name, pkg.version, pkg.integrity, (candidate) => earlierInLine(candidate, pkg.version), opened)?.past) };
 }
 
 /** Manifests pnpm hands over in the same tick are judged together, as a part of the install. */

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Script } from 'node:vm';
-import { readCodeCache, readEngineSource, writeCodeCache, writeEngineSource } from '@portcullis/core/code-cache';
+import { readCodeCache, readEngineSource, writeCodeCache, writeEngineSource } from '@portcullis/core/loader';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
 import { applyAnswer, configSnapshot, engineBuild, replayUpdateConfig } from './replay.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { applyAnswer, canonicalJson, configChanges, configSnapshot, fileStates, questionDigest, recordUpdateConfig, REPLAY_FOR_MS, replayUpdateConfig, type AdvisorySources, type ReplayAnswer, type ReplayQuestion } from './replay.js';
-import { listSourceFiles } from '@portcullis/core/code-cache';
+import { listSourceFiles } from '@portcullis/core/loader';
 
 let root: string;
 let env: NodeJS.ProcessEnv;

@@ -36,7 +36,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { defaultCacheDir, defaultStateDir, listSourceFiles, memoSecret } from '@portcullis/core/code-cache';
+import { defaultCacheDir, defaultStateDir, listSourceFiles, memoSecret } from '@portcullis/core/loader';
 import type { PnpmProcess } from './ancestor.js';
 import { readTagged, writeTagged } from './tagged-file.js';
 

@@ -3,7 +3,7 @@
  * of module-level bindings: the project (and its gate), which skipped builds were already announced, what was
  * learnt about this pnpm's manifests, and the readPackage batch being collected.
  */
-import type { Gate, PackageNode, PackumentVersion, RegistryConfig, Verdict } from '@portcullis/core';
+import type { Gate, OpenedCacheFiles, PackageNode, PackumentVersion, RegistryConfig, Verdict } from '@portcullis/core';
 
 /** The project being installed: the folder of pnpm-lock.yaml, pnpm's registry settings, and its gate. */
 export interface PnpmProject {
@@ -37,6 +37,8 @@ export interface InstallState {
   pnpmMajor?: number;
   /** pnpm's own cache folder (`cacheDir`, from updateConfig): pnpm keeps the metadata it fetched there. */
   pnpmCacheDir?: string;
+  /** pnpm's cache files opened during this install (readPackage's signatures, then the judgement's release lines). */
+  openedCacheFiles?: OpenedCacheFiles;
   /** Whether a hook in a fresh pnpm 12 worker looked for the cache folder updateConfig left (handoff.ts). */
   lookedForCacheDir?: boolean;
   /** While pnpm 12's updateConfig is recorded for replay (replay.ts): what the hooks wrote to stderr. */

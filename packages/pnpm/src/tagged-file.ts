@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '@portcullis/core/code-cache';
+import { writeFileAtomic } from '@portcullis/core/loader';
 
 /** Old files looked at per write, to drop them (a folder stays small without a full scan each time). */
 const PRUNE_PER_WRITE = 64;

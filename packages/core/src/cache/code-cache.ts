@@ -14,12 +14,6 @@ import { writeFileAtomic } from '../atomic-write.js';
 import type { Env } from '../env.js';
 import { defaultCacheDir, defaultStateDir, memoSecret } from './dirs.js';
 
-// The loader's one window into core (pnpm's loader.ts, with early.ts): what it needs to find and authenticate files
-// of this user's cache without loading the engine.
-export { defaultCacheDir, defaultStateDir, memoSecret } from './dirs.js';
-export { writeFileAtomic } from '../atomic-write.js';
-// The advisory sources' state, as the gate keys its decisions by it (pnpm's replay.ts checks it again).
-export { listSourceFiles } from '../advisories/sources.js';
 
 const FOLDER = 'code-v1';
 const MAX_BYTES = 64 * 1024 * 1024;

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pnpmCached, pnpmCachedVersion, registryFolder, registryHostFolder } from './pnpm-metadata-cache.js';
+import { OpenedCacheFiles, pnpmCached, pnpmCachedVersion, registryFolder, registryHostFolder } from './pnpm-metadata-cache.js';
 
 /** A cache file in pnpm 12's layout: first line, header, index, then each version's document. */
 function cacheFile(name: string, docs: Array<Record<string, unknown>>, tamper: (index: { versions: unknown[] }) => void = () => {}): string {
@@ -158,5 +158,50 @@ describe("pnpm 10's metadata cache", () => {
     const found = pnpmCached([v10CacheWith(registry, 'left-pad', torn)], registry, 'left-pad', '1.2.0', 'sha512-1.2.0', (c) => c < '1.2.0');
     expect(found?.metadata.version).toBe('1.2.0');
     expect(found?.past).toBeUndefined();
+  });
+});
+
+describe('cache files kept for one install (OpenedCacheFiles)', () => {
+  const registry = 'http://127.0.0.1:4998/';
+  const fileOf = (dir: string, name: string) => join(dir, 'v12', 'metadata', registryFolder(registry)!, name) + '.jsonl';
+
+  it('a file read once answers the next questions about it; without it kept, each question reads the file', () => {
+    const dir = cacheWith(registry, 'left-pad', cacheFile('left-pad', [doc('left-pad', '1.0.0'), doc('left-pad', '1.1.0')]));
+    const opened = new OpenedCacheFiles();
+    expect(pnpmCached([dir], registry, 'left-pad', '1.1.0', 'sha512-1.1.0', undefined, opened)?.metadata.version).toBe('1.1.0');
+    // The file gone: the kept copy still answers (within one install), a fresh read does not.
+    rmSync(fileOf(dir, 'left-pad'));
+    const kept = pnpmCached([dir], registry, 'left-pad', '1.1.0', 'sha512-1.1.0', (v) => v.startsWith('1.'), opened);
+    expect(kept?.metadata.version).toBe('1.1.0');
+    expect([...kept!.past!.versions.keys()]).toEqual(['1.0.0']);
+    expect(pnpmCached([dir], registry, 'left-pad', '1.1.0', 'sha512-1.1.0')).toBeUndefined();
+  });
+
+  it('a version the kept file lacks (or has at another integrity) is looked for in the file as it is now; a file not there yet is not kept', () => {
+    const dir = cacheWith(registry, 'left-pad', cacheFile('left-pad', [doc('left-pad', '1.0.0')]));
+    const opened = new OpenedCacheFiles();
+    expect(pnpmCached([dir], registry, 'left-pad', '1.0.0', 'sha512-1.0.0', undefined, opened)).toBeDefined();
+    writeFileSync(fileOf(dir, 'left-pad'), cacheFile('left-pad', [doc('left-pad', '1.0.0'), doc('left-pad', '1.1.0')]));
+    expect(pnpmCached([dir], registry, 'left-pad', '1.1.0', 'sha512-1.1.0', undefined, opened)?.metadata.version).toBe('1.1.0');
+    writeFileSync(fileOf(dir, 'left-pad'), cacheFile('left-pad', [{ ...doc('left-pad', '1.0.0'), dist: { integrity: 'sha512-other', signatures: [] } }]));
+    expect(pnpmCached([dir], registry, 'left-pad', '1.0.0', 'sha512-other', undefined, opened)?.metadata.dist.integrity).toBe('sha512-other');
+
+    expect(pnpmCached([dir], registry, 'is-odd', '1.0.0', 'sha512-1.0.0', undefined, opened)).toBeUndefined();
+    writeFileSync(fileOf(dir, 'is-odd'), cacheFile('is-odd', [doc('is-odd', '1.0.0')]));
+    expect(pnpmCached([dir], registry, 'is-odd', '1.0.0', 'sha512-1.0.0', undefined, opened)).toBeDefined();
+  });
+
+  it('holds at most its budget of bytes, dropping the least recently used', () => {
+    const dir = cacheWith(registry, 'a-lib', cacheFile('a-lib', [doc('a-lib', '1.0.0')]));
+    writeFileSync(fileOf(dir, 'b-lib'), cacheFile('b-lib', [doc('b-lib', '1.0.0')]));
+    const size = cacheFile('a-lib', [doc('a-lib', '1.0.0')]).length;
+    const opened = new OpenedCacheFiles(size + 10);
+    expect(pnpmCached([dir], registry, 'a-lib', '1.0.0', 'sha512-1.0.0', undefined, opened)).toBeDefined();
+    expect(pnpmCached([dir], registry, 'b-lib', '1.0.0', 'sha512-1.0.0', undefined, opened)).toBeDefined();
+    rmSync(fileOf(dir, 'a-lib'));
+    rmSync(fileOf(dir, 'b-lib'));
+    // Only the most recent one fits.
+    expect(pnpmCached([dir], registry, 'a-lib', '1.0.0', 'sha512-1.0.0', undefined, opened)).toBeUndefined();
+    expect(pnpmCached([dir], registry, 'b-lib', '1.0.0', 'sha512-1.0.0', undefined, opened)).toBeDefined();
   });
 });

@@ -36,8 +36,14 @@ export function registryFolder(registry: string): string | undefined {
   return [encodeURIComponent(url.protocol), ...rest].join('+');
 }
 
+/** A cache file opened, and how many bytes it holds on to. */
+export interface Opened {
+  file: CachedFile;
+  bytes: number;
+}
+
 /** pnpm 11 and 12: the `.jsonl` file with its index. */
-function openIndexed(cacheDir: string, registry: string, name: string): CachedFile | undefined {
+function openIndexed(cacheDir: string, registry: string, name: string): Opened | undefined {
   const folder = registryFolder(registry);
   if (folder === undefined) return undefined;
   const bytes = readAll(join(cacheDir, 'v12', 'metadata', folder, ...name.split('/')) + '.jsonl');
@@ -53,7 +59,7 @@ function openIndexed(cacheDir: string, registry: string, name: string): CachedFi
   if (typeof index !== 'object' || index === null || (index as { name?: unknown }).name !== name) return undefined;
   const versions = (index as { versions?: unknown }).versions;
   if (!Array.isArray(versions)) return undefined;
-  return {
+  const file: CachedFile = {
     versions,
     documentAt(entry, name, version) {
       const [, offset, length] = entry;
@@ -64,6 +70,7 @@ function openIndexed(cacheDir: string, registry: string, name: string): CachedFi
       return ownDocument(parse(bytes.subarray(start, end)), name, version);
     },
   };
+  return { file, bytes: bytes.length };
 }
 
 /** pnpm 10's folder name for a registry URL: its host, the first `:` as `+` (`http://127.0.0.1:4873/` → `127.0.0.1+4873`). */
@@ -77,20 +84,74 @@ export function registryHostFolder(registry: string): string | undefined {
 const V10_FOLDERS = ['metadata-v1.3', 'metadata-ff-v1.3', 'metadata-full-v1.3'];
 
 /** pnpm 10: one JSON packument per package. */
-function openPackument(cacheDir: string, folder: string, registry: string, name: string): CachedFile | undefined {
+function openPackument(cacheDir: string, folder: string, registry: string, name: string): Opened | undefined {
   const host = registryHostFolder(registry);
   if (host === undefined || name !== name.toLowerCase()) return undefined;
   const bytes = readAll(join(cacheDir, folder, host, ...name.split('/')) + '.json');
-  return bytes === undefined ? undefined : packumentFile(bytes, name);
+  const file = bytes === undefined ? undefined : packumentFile(bytes, name);
+  return file === undefined ? undefined : { file, bytes: bytes!.length };
 }
 
-/** The cache files pnpm may have written for `name` from `registry` under `cacheDir`, in order, read lazily. */
-function* cachedFiles(cacheDir: string, registry: string, name: string): Generator<CachedFile> {
+/**
+ * Cache files opened during one install (a hook worker, a `check`), kept so that one file is not read and its index
+ * parsed again for each question about it: pnpm 12's `readPackage` reads a version's signatures from a file, the
+ * judgement right after it that version's release line, and `afterAllResolved` the whole graph's. Only files that were
+ * there are kept (one pnpm has not written yet is looked for again), the least recently used dropped past
+ * `budgetBytes`. What a kept file holds is only supplied to the gate and verified there, as when read afresh; a version
+ * a kept file lacks is looked for again in the file as it is now (`pnpmCached`).
+ */
+export class OpenedCacheFiles {
+  private readonly files = new Map<string, Opened>();
+  private held = 0;
+
+  constructor(private readonly budgetBytes: number = 32 * 1024 * 1024) {}
+
+  /** The file kept under `key`, else what `read` opens (kept when it fits). */
+  open(key: string, read: () => Opened | undefined): CachedFile | undefined {
+    const kept = this.files.get(key);
+    if (kept !== undefined) {
+      // Most recently used last.
+      this.files.delete(key);
+      this.files.set(key, kept);
+      return kept.file;
+    }
+    const opened = read();
+    if (opened === undefined) return undefined;
+    if (opened.bytes <= this.budgetBytes) {
+      this.files.set(key, opened);
+      this.held += opened.bytes;
+      for (const [other, file] of this.files) {
+        if (this.held <= this.budgetBytes) break;
+        this.files.delete(other);
+        this.held -= file.bytes;
+      }
+    }
+    return opened.file;
+  }
+
+  /** Whether a file is kept under `key`. */
+  has(key: string): boolean {
+    return this.files.has(key);
+  }
+
+  /** Forgets what is kept under `key` (the file is read again next time). */
+  forget(key: string): void {
+    const kept = this.files.get(key);
+    if (kept === undefined) return;
+    this.files.delete(key);
+    this.held -= kept.bytes;
+  }
+}
+
+const layouts = ['v12', ...V10_FOLDERS];
+const keyOf = (layout: string, cacheDir: string, registry: string, name: string): string => `${layout}\0${cacheDir}\0${registry}\0${name}`;
+
+/** The cache files pnpm may have written for `name` from `registry` under `cacheDir`, in order, read lazily (kept in `opened`). */
+function* cachedFiles(cacheDir: string, registry: string, name: string, opened?: OpenedCacheFiles): Generator<CachedFile> {
   if (!isValidPackageName(name)) return;
-  const indexed = openIndexed(cacheDir, registry, name);
-  if (indexed !== undefined) yield indexed;
-  for (const folder of V10_FOLDERS) {
-    const file = openPackument(cacheDir, folder, registry, name);
+  for (const layout of layouts) {
+    const read = () => (layout === 'v12' ? openIndexed(cacheDir, registry, name) : openPackument(cacheDir, layout, registry, name));
+    const file = opened === undefined ? read()?.file : opened.open(keyOf(layout, cacheDir, registry, name), read);
     if (file !== undefined) yield file;
   }
 }
@@ -119,18 +180,28 @@ export function pnpmCached(
   version: string,
   integrity: string | undefined,
   wanted?: (candidate: string) => boolean,
+  opened?: OpenedCacheFiles,
 ): KeptVersion | undefined {
   if (integrity === undefined) return undefined;
-  for (const dir of cacheDirs) {
-    const found = keptVersion(cachedFiles(dir, registry, name), name, version, integrity, wanted);
-    if (found !== undefined) return found;
-  }
-  return undefined;
+  const keys = opened === undefined ? [] : cacheDirs.flatMap((dir) => layouts.map((layout) => keyOf(layout, dir, registry, name)));
+  const anyKept = keys.some((key) => opened!.has(key));
+  const find = () => {
+    for (const dir of cacheDirs) {
+      const found = keptVersion(cachedFiles(dir, registry, name, opened), name, version, integrity, wanted);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  const found = find();
+  if (found !== undefined || !anyKept) return found;
+  // Kept files without the version, or without it at this integrity (pnpm may have written it since): read them again.
+  for (const key of keys) opened!.forget(key);
+  return find();
 }
 
 /** The version's registry metadata from pnpm's cache (see `pnpmCached`), or undefined. */
-export function pnpmCachedMetadata(cacheDirs: readonly string[], registry: string, name: string, version: string, integrity: string | undefined): PackumentVersion | undefined {
-  return pnpmCached(cacheDirs, registry, name, version, integrity)?.metadata;
+export function pnpmCachedMetadata(cacheDirs: readonly string[], registry: string, name: string, version: string, integrity: string | undefined, opened?: OpenedCacheFiles): PackumentVersion | undefined {
+  return pnpmCached(cacheDirs, registry, name, version, integrity, undefined, opened)?.metadata;
 }
 
 /**

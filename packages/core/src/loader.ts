@@ -1,0 +1,12 @@
+/**
+ * Core's second face: what a loader may use without loading the engine — the pnpmfile's loader (pnpm's loader.ts,
+ * early.ts, replay.ts) and the npm wrapper's start (bin.ts). Node built-ins only, small: everything here is compiled in
+ * every pnpm 12 hook worker before the engine is, or instead of it.
+ */
+// The engine's source and V8 code cache, content-addressed and authenticated (cache/code-cache.ts).
+export { readCodeCache, readEngineSource, writeCodeCache, writeEngineSource } from './cache/code-cache.js';
+// This user's cache and state folders and memo secret: to find and authenticate the files a loader believes.
+export { defaultCacheDir, defaultStateDir, memoSecret } from './cache/dirs.js';
+export { writeFileAtomic } from './atomic-write.js';
+// The advisory sources' state, as the gate keys its decisions by it (pnpm's replay.ts checks it again).
+export { listSourceFiles } from './advisories/sources.js';
