@@ -229,8 +229,6 @@ function finishRecording(recording: Recording, state: InstallState, config: Pnpm
   recordUpdateConfig(recording.question, process.env, [...files], inputs.advisories, { ...changes, said: said.join(''), ...judged });
 }
 
-
-
 /**
  * The pnpmfile's hooks, sharing one install's state. Given `pnpmfile` (the file pnpm loaded), updateConfig of pnpm 12
  * also judges the lockfile and leaves the token named by it (early.ts).
