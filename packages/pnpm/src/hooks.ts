@@ -15,7 +15,7 @@ import { deniedBeforeResolution, projectDirOf, refuseCommandLineWidening, update
 import { configChanges, configSnapshot, engineBuild, fileStates, questionDigest, recordUpdateConfig, type ReplayAnswer } from './replay.js';
 import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
 import { cacheDirLeft } from './handoff.js';
-import { currentProject, projectAt } from './project.js';
+import { currentProject, projectAt, registryConfigFromPnpm } from './project.js';
 import { blockedError, skippedNoticeText } from './refuse.js';
 import { pnpmMajor, wholeGraphJudgedBeforeLinking } from './quirks.js';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
@@ -190,12 +190,15 @@ interface Recording {
 /**
  * pnpm 12's updateConfig worker: the question and the states of the files known before deciding (the lockfile, the
  * project's package.json and pnpm-workspace.yaml, every path the policy lookup looks at). Undefined outside a pnpm 12
- * worker, or when a file's state cannot be told: nothing is recorded then.
+ * worker, when pnpm did not hand over its registry settings, or when a file's state cannot be told: nothing is
+ * recorded then.
  */
 function startRecording(state: InstallState, config: PnpmConfig, pnpmfile: string): Recording | undefined {
   const pnpm = workerOf();
   const engine = engineBuild();
   if (pnpm === undefined || engine === undefined || !judgesLockfileFirst(config, pnpm.argv, pnpmMajor(config))) return undefined;
+  // Registry settings not handed over by pnpm are read from .npmrc files (project.ts), which a record does not cover.
+  if (registryConfigFromPnpm(config) === undefined) return undefined;
   const snapshot = configSnapshot(config);
   const question = snapshot === undefined ? undefined : questionDigest({ engine, pnpmfile, pnpm, config: snapshot, env: process.env, cwd: process.cwd() });
   const dir = projectDirOf(config);

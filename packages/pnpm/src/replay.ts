@@ -20,7 +20,8 @@
  *   the gate's policy was found and loaded from (core's `Gate.localInputs`: each `portcullis.json` path the lookup
  *   looked at, so one appearing nearer the project is noticed; the trusted root), and the advisory sources the policy
  *   names with the same state (the stat-only key the gate keys its remembered verdicts by). A policy that also depends
- *   on what no local file holds (an organisation policy, refreshed keys) leaves no record.
+ *   on what no local file holds (an organisation policy, refreshed keys) leaves no record, nor does an install whose
+ *   registry settings pnpm did not hand over (the engine then reads `.npmrc` files itself).
  * - Not covered, by design: the registry's version list of a ranged `scripts.allow` entry, which updateConfig asks for
  *   to list versions that are not in the lockfile. A version published since is then left out of the allowance for
  *   the record's hour — not built, never the reverse (as when the registry cannot be reached); an install from the

@@ -14,7 +14,6 @@ import { writeFileAtomic } from '../atomic-write.js';
 import type { Env } from '../env.js';
 import { defaultCacheDir, defaultStateDir, memoSecret } from './dirs.js';
 
-
 const FOLDER = 'code-v1';
 const MAX_BYTES = 64 * 1024 * 1024;
 const TAG_BYTES = 32;
