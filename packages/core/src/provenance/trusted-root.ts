@@ -8,6 +8,7 @@ import { X509Certificate } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial, Verifier, type TrustMaterial } from '@sigstore/verify';
 import { PortcullisError } from '../errors.js';
+import { FixedCertificate } from './fixed-certificate.js';
 import { PUBLIC_GOOD_TRUSTED_ROOT } from './public-good-root.js';
 
 /** A trusted_root.json larger than this is refused (the public-good one is 7 KiB). */
@@ -137,6 +138,12 @@ function authorities(list: unknown[], where: string): TrustedAuthority[] {
   });
 }
 
+/** The same trust material with its authorities' certificates encoded once and their own signatures checked once. */
+function fixCertificates(material: TrustMaterial): TrustMaterial {
+  const fix = (authorities: TrustMaterial['certificateAuthorities']) => authorities.map((ca) => ({ ...ca, certChain: ca.certChain.map((cert) => new FixedCertificate(cert.root.toDER())) }));
+  return { ...material, certificateAuthorities: fix(material.certificateAuthorities), timestampAuthorities: fix(material.timestampAuthorities) };
+}
+
 /** Validates a trusted_root.json document and builds the trust from it; `source` names it in errors. */
 export function trustFromRoot(json: unknown, source: string): SigstoreTrust {
   try {
@@ -157,7 +164,7 @@ export function trustFromRoot(json: unknown, source: string): SigstoreTrust {
     let material: TrustMaterial;
     try {
       // A JSON round trip hands sigstore-js own data only, the same fields validated above.
-      material = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(JSON.stringify(json))));
+      material = fixCertificates(toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(JSON.stringify(json)))));
     } catch (error) {
       throw new RootError(`sigstore cannot use it (${error instanceof Error ? error.message : String(error)})`);
     }

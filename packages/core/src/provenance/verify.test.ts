@@ -162,6 +162,14 @@ describe('verifyProvenance: tampering is invalid for the right reason', () => {
     expect(result.status).toBe('invalid');
   });
 
+  it('leaves Error.stackTraceLimit as it was, after a verified, a forged and a garbage bundle', () => {
+    const before = Error.stackTraceLimit;
+    expect(run(sigstore).status).toBe('verified');
+    expect(run(tampered(sigstore, (b) => (b.dsseEnvelope.payload = flip(b.dsseEnvelope.payload, 200)))).status).toBe('invalid');
+    expect(run(tampered(sigstore, (b) => (b.verificationMaterial = 42))).status).toBe('invalid');
+    expect(Error.stackTraceLimit).toBe(before);
+  });
+
   it('garbage in every field is invalid, never an exception', () => {
     const garbage = [{}, { mediaType: 42 }, { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: { certificate: { rawBytes: 'AAAA' }, tlogEntries: [] }, dsseEnvelope: { payload: 'e30=', payloadType: 'x', signatures: [{ sig: 'AAAA' }] } }];
     for (const bundle of garbage) {
