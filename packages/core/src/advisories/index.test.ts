@@ -90,6 +90,28 @@ describe('buildAdvisoryIndex', () => {
     expect(index.problems).toEqual([{ source: `${bundle}#2`, reason: 'not a JSON object; skipped' }]);
   });
 
+  it('reads a bundle record by record: a malformed record is skipped alone, a broken list is not read at all', () => {
+    const stealer = readFileSync(join(dir, STEALER), 'utf8').trim();
+    const bundle = join(dir, 'bundle.json');
+    // A string with brackets, braces, a comma and an escaped quote in the record before; then a broken record.
+    const tricky = JSON.stringify({ id: 'MAL-2025-9', summary: 'x"],}{[,', affected: [{ package: { ecosystem: 'npm', name: 'other-pkg' }, versions: ['1.0.0'] }] });
+    writeFileSync(bundle, `\ufeff [ ${tricky} ,\n${stealer},{"id": },\t"not a record" ]\n`);
+    const index = buildAdvisoryIndex([bundle]);
+    expect(index.records).toBe(2);
+    expect(ids(index, 'portcullis-fake-stealer', '1.2.3')).toEqual(['MAL-2025-1001']);
+    expect(ids(index, 'other-pkg', '1.0.0')).toEqual(['MAL-2025-9']);
+    expect(index.problems).toEqual([
+      { source: `${bundle}#2`, reason: 'not JSON; skipped' },
+      { source: `${bundle}#3`, reason: 'not a JSON object; skipped' },
+    ]);
+    for (const broken of [`[${stealer}`, `[${stealer}}`, `[${stealer}] x`, `["unterminated, ${stealer}]`]) {
+      writeFileSync(bundle, broken);
+      const none = buildAdvisoryIndex([bundle]);
+      expect(none.records, broken.slice(-12)).toBe(0);
+      expect(none.problems).toEqual([{ source: bundle, reason: 'not JSON; skipped' }]);
+    }
+  });
+
   it('follows symbolic links to folders and files, never around a cycle', () => {
     const linked = join(dir, 'linked');
     mkdirSync(join(linked, 'deeper'), { recursive: true });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { defaultStateDir, memoSecret } from '../cache/verified-versions.js';
 import { PortcullisError } from '../errors.js';
+import { jsonArraySpans } from './json-array.js';
 import { readOsvRecord, type Advisory } from './osv.js';
 import { listSourceFiles, sourceRootsKey, type SourceFile } from './sources.js';
 import { EncodedIndex, encodeIndex, INDEX_FORMAT, type AdvisoryProblem, type StoredAdvisory } from './store.js';
@@ -99,11 +100,29 @@ export function buildAdvisoryIndex(sources: readonly string[], options: Advisory
   return withOrigin(index, 'built');
 }
 
-/** Reads every record file: advisories by package name (ids merged per name), npm records counted, problems. */
-function readRecords(files: readonly SourceFile[]): { byName: Map<string, StoredAdvisory[]>; records: number; problems: AdvisoryProblem[] } {
+/** Reads every record file: advisories by package name, then by id (ids merged per name), npm records counted, problems. */
+function readRecords(files: readonly SourceFile[]): { byName: Map<string, Map<string, StoredAdvisory>>; records: number; problems: AdvisoryProblem[] } {
   const byName = new Map<string, Map<string, StoredAdvisory>>();
   const problems: AdvisoryProblem[] = [];
   let records = 0;
+  const index = (item: unknown, source: string) => {
+    const reading = readOsvRecord(item);
+    if (reading.kind === 'malformed') problems.push({ source, reason: `${reading.reason}; skipped` });
+    if (reading.kind !== 'npm') return;
+    records += 1;
+    for (const reason of reading.problems) problems.push({ source, reason });
+    for (const affected of reading.affected) {
+      let advisories = byName.get(affected.name);
+      if (advisories === undefined) byName.set(affected.name, (advisories = new Map()));
+      // The same id twice for one package (two entries, or the record in two sources): the union of what they say.
+      const known = advisories.get(reading.advisory.id);
+      if (known === undefined) advisories.set(reading.advisory.id, { advisory: reading.advisory, versions: [...affected.versions], ranges: [...affected.ranges] });
+      else {
+        known.versions = [...new Set([...known.versions, ...affected.versions])];
+        known.ranges.push(...affected.ranges);
+      }
+    }
+  };
   for (const file of files) {
     if (file.size > MAX_FILE_BYTES) throw new PortcullisError('INPUT_TOO_LARGE', `The advisory file ${file.label} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB.`);
     let text: string;
@@ -112,38 +131,39 @@ function readRecords(files: readonly SourceFile[]): { byName: Map<string, Stored
     } catch (error) {
       throw new PortcullisError('ADVISORIES_UNAVAILABLE', `The advisory record ${file.label} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
     }
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    // A file is one record, or a bundle: a list of records (one file, so its cache key is one stat). A bundle's
+    // records are parsed one at a time (json-array.ts), each garbage once indexed.
+    const spans = jsonArraySpans(text);
+    if (spans !== undefined) {
+      if (spans.length / 2 > MAX_BUNDLE_RECORDS) throw new PortcullisError('INPUT_TOO_LARGE', `The advisory bundle ${file.label} holds more than ${MAX_BUNDLE_RECORDS.toLocaleString('en-US')} records.`);
+      for (let i = 0; i < spans.length; i += 2) {
+        const source = `${file.label}#${i / 2}`;
+        let item: unknown;
+        try {
+          item = JSON.parse(text.slice(spans[i], spans[i + 1]));
+        } catch {
+          problems.push({ source, reason: 'not JSON; skipped' });
+          continue;
+        }
+        index(item, source);
+      }
+      continue;
+    }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+      parsed = JSON.parse(text);
     } catch {
       problems.push({ source: file.label, reason: 'not JSON; skipped' });
       continue;
     }
-    // A file is one record, or a bundle: a list of records (one file, so its cache key is one stat).
-    const bundle = Array.isArray(parsed);
-    const items: unknown[] = bundle ? (parsed as unknown[]) : [parsed];
-    if (items.length > MAX_BUNDLE_RECORDS) throw new PortcullisError('INPUT_TOO_LARGE', `The advisory bundle ${file.label} holds more than ${MAX_BUNDLE_RECORDS.toLocaleString('en-US')} records.`);
-    items.forEach((item, i) => {
-      const source = bundle ? `${file.label}#${i}` : file.label;
-      const reading = readOsvRecord(item);
-      if (reading.kind === 'malformed') problems.push({ source, reason: `${reading.reason}; skipped` });
-      if (reading.kind !== 'npm') return;
-      records += 1;
-      for (const reason of reading.problems) problems.push({ source, reason });
-      for (const affected of reading.affected) {
-        let advisories = byName.get(affected.name);
-        if (advisories === undefined) byName.set(affected.name, (advisories = new Map()));
-        // The same id twice for one package (two entries, or the record in two sources): the union of what they say.
-        const known = advisories.get(reading.advisory.id);
-        if (known === undefined) advisories.set(reading.advisory.id, { advisory: reading.advisory, versions: [...affected.versions], ranges: [...affected.ranges] });
-        else {
-          known.versions = [...new Set([...known.versions, ...affected.versions])];
-          known.ranges.push(...affected.ranges);
-        }
-      }
-    });
+    // An array jsonArraySpans did not take apart (it takes apart every one JSON.parse accepts): read as before.
+    if (Array.isArray(parsed)) {
+      if (parsed.length > MAX_BUNDLE_RECORDS) throw new PortcullisError('INPUT_TOO_LARGE', `The advisory bundle ${file.label} holds more than ${MAX_BUNDLE_RECORDS.toLocaleString('en-US')} records.`);
+      parsed.forEach((item, i) => index(item, `${file.label}#${i}`));
+    } else index(parsed, file.label);
   }
-  return { byName: new Map([...byName].map(([name, advisories]) => [name, [...advisories.values()]])), records, problems };
+  return { byName, records, problems };
 }
 
 function readCached(folder: string, key: string, secret: Buffer): EncodedIndex | undefined {
