@@ -36,7 +36,7 @@ describe('jsonArraySpans', () => {
   it('leaves a malformed element to JSON.parse: empty or broken spans are cut, not accepted', () => {
     const text = '[1,,{"a": },2,]';
     const spans = jsonArraySpans(text)!;
-    const parts = [];
+    const parts: string[] = [];
     for (let i = 0; i < spans.length; i += 2) parts.push(text.slice(spans[i], spans[i + 1]));
     expect(parts).toEqual(['1', '', '{"a": }', '2', '']);
     expect(() => JSON.parse(parts[2]!)).toThrow();

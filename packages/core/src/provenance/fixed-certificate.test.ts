@@ -19,6 +19,9 @@ const withBadSignature = (der: Buffer): Buffer => {
   return copy;
 };
 
+/** A plain sigstore-js certificate of these bytes. */
+const parse = (der: Buffer) => X509Certificate.parse(Buffer.from(der));
+
 const run = (vector: AttestationVector, trust: ReturnType<typeof trustFromRoot>) =>
   verifyProvenance({ document: vector.document, name: vector.name, version: vector.version, integrity: vector.integrity, trust });
 
@@ -26,7 +29,7 @@ describe('FixedCertificate answers as sigstore-js does', () => {
   it('equals, verify and clone give the base class answers for every pair of real certificates', () => {
     const ders = [...realCertificates(), withBadSignature(realCertificates()[2]!)];
     const plain = ders.map((d) => X509Certificate.parse(Buffer.from(d)));
-    const fixed = ders.map((d) => new FixedCertificate(d));
+    const fixed = ders.map((d) => new FixedCertificate(parse(d)));
     let verified = 0;
     for (let i = 0; i < ders.length; i++) {
       expect(fixed[i]!.der.equals(plain[i]!.root.toDER())).toBe(true);
@@ -46,10 +49,10 @@ describe('FixedCertificate answers as sigstore-js does', () => {
   });
 
   it('keeps an answer per issuer object: another certificate asked later is checked, not assumed', () => {
-    const [, intermediate, root] = realCertificates().map((d) => new FixedCertificate(d));
+    const [, intermediate, root] = realCertificates().map((d) => new FixedCertificate(parse(d)));
     expect(intermediate!.verify(root)).toBe(true);
-    expect(intermediate!.verify(new FixedCertificate(withBadSignature(realCertificates()[2]!)))).toBe(true); // the same key: the signature is the intermediate's
-    const forgedIntermediate = new FixedCertificate(withBadSignature(realCertificates()[1]!));
+    expect(intermediate!.verify(new FixedCertificate(parse(withBadSignature(realCertificates()[2]!))))).toBe(true); // the same key: the signature is the intermediate's
+    const forgedIntermediate = new FixedCertificate(parse(withBadSignature(realCertificates()[1]!)));
     expect(forgedIntermediate.verify(root)).toBe(false);
     expect(intermediate!.verify(intermediate)).toBe(false);
   });

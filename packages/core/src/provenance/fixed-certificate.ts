@@ -8,15 +8,18 @@
 //  - a signature check's answer is kept per issuer object: the answer is a function of this certificate's bytes and
 //    the issuer's key, and neither changes.
 // Every answer is the base class's answer for the same objects; nothing is skipped, only not recomputed.
-import { ASN1Obj, X509Certificate } from '@sigstore/core';
+import { X509Certificate } from '@sigstore/core';
 
 export class FixedCertificate extends X509Certificate {
   readonly #der: Buffer;
   readonly #verified = new WeakMap<X509Certificate, boolean>();
 
-  /** The certificate in these DER bytes, parsed into a tree of its own (nothing else holds it to change it). */
-  constructor(der: Uint8Array) {
-    super(ASN1Obj.parseBuffer(Buffer.from(der)));
+  /**
+   * `certificate`, taking over its parsed tree (not parsed again: parsing is a third of what is left per bundle). The
+   * caller drops `certificate`: trustFromRoot replaces the trust material's certificates, verifyBundle the leaf.
+   */
+  constructor(certificate: X509Certificate) {
+    super(certificate.root);
     this.#der = this.root.toDER();
   }
 

@@ -140,7 +140,7 @@ function authorities(list: unknown[], where: string): TrustedAuthority[] {
 
 /** The same trust material with its authorities' certificates encoded once and their own signatures checked once. */
 function fixCertificates(material: TrustMaterial): TrustMaterial {
-  const fix = (authorities: TrustMaterial['certificateAuthorities']) => authorities.map((ca) => ({ ...ca, certChain: ca.certChain.map((cert) => new FixedCertificate(cert.root.toDER())) }));
+  const fix = (authorities: TrustMaterial['certificateAuthorities']) => authorities.map((ca) => ({ ...ca, certChain: ca.certChain.map((cert) => new FixedCertificate(cert)) }));
   return { ...material, certificateAuthorities: fix(material.certificateAuthorities), timestampAuthorities: fix(material.timestampAuthorities) };
 }
 

@@ -114,7 +114,8 @@ function verifyBundle(entry: ProvenanceBundle, input: ProvenanceInput): Outcome 
   const der = leafDer(bundle);
   if (der === undefined || entity.key.$case !== 'certificate') return { status: 'invalid', reason: 'its Sigstore bundle is not signed with a Fulcio certificate' };
   // The leaf as sigstore-js parsed it, encoded once (fixed-certificate.ts): the verifier compares it several times.
-  entity = { ...entity, key: { $case: 'certificate', certificate: new FixedCertificate(der) } };
+  // The entity's own certificate object is dropped with the entity.
+  entity = { ...entity, key: { $case: 'certificate', certificate: new FixedCertificate(entity.key.certificate) } };
 
   const stale = staleness(entity, input.trust);
   if (stale !== undefined) return { status: 'root-stale', reason: stale };
