@@ -150,7 +150,8 @@ function verifyBundle(entry: ProvenanceBundle, input: ProvenanceInput): Outcome 
 /**
  * Runs `fn` (synchronous) with no stack traces captured for errors made inside it. sigstore-js's ASN.1 parser tries
  * every OCTET STRING of a certificate as nested DER and throws when it is not; those errors' stack traces were about
- * a tenth of a bundle's verification (profiled: `portcullis check` with provenance required, 1,000 bundles). Only messages are read from these errors; the limit is back as soon as `fn` returns or throws.
+ * a tenth of a bundle's verification (profiled: `portcullis check` with provenance required, 1,000 bundles). Only
+ * messages are read from these errors; the limit is back as soon as `fn` returns or throws.
  */
 function withoutStackTraces<T>(fn: () => T): T {
   const limit = Error.stackTraceLimit;
