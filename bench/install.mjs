@@ -23,10 +23,11 @@
 // leaves it out.
 //
 // What each pnpmfile hook costs pnpm itself (a no-op control) is bench/pnpm-hooks.mjs.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alternate, CLI, provenancedGraph, expectExit, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, NPM_WRAPPER, parseArgs, PNPMFILE, requireBuilt, run, spread, today, tool, writeSection, YARN_PLUGIN } from './lib.mjs';
+import { alternate, CLI, provenancedGraph, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, NPM_WRAPPER, parseArgs, PNPMFILE, requireBuilt, spread, today, writeSection, YARN_PLUGIN } from './lib.mjs';
+import { createProject, rulesMaterial, timedInstall } from './projects.mjs';
 
 const args = parseArgs();
 const SIZES = args.list('--sizes', ['1000', '3000']).map(Number);
@@ -36,7 +37,6 @@ const WRITE = !args.flag('--no-write');
 const SEED = 2026;
 const TARGET = { cold: 1.1, warm: 1.05, frozen: 1.05 };
 const RULES_SIZES = args.list('--rules-sizes', ['1000']).filter((x) => x !== 'none').map(Number);
-const ADVISORY_RECORDS = 100_000;
 // Rounds of the rules-on project per mode (at most the cell's rounds): the first rounds of a cell run all three projects.
 const RULES_ROUNDS = Object.fromEntries(args.string('--rules-rounds', 'warm=3,frozen=2,cold=1').split(',').map((m) => m.split('=')).map(([mode, n]) => [mode, Math.max(1, Number(n))]));
 
@@ -71,108 +71,6 @@ const roundsOf = FIXED_RUNS !== undefined ? () => Math.max(1, FIXED_RUNS) : pars
 
 requireBuilt(CLI, NPM_WRAPPER, PNPMFILE, YARN_PLUGIN);
 
-const toolFor = (pm) => (pm === 'yarn' ? tool('yarn') : tool(pm.replace(/\d+$/, ''), Number(pm.match(/\d+$/)[0])));
-
-/** One project folder with its own caches: the bare one, or the guarded one set up as a user does. */
-async function createProject(base, pm, registry, dependencies, guarded, rules = null) {
-  const dir = join(base, 'project');
-  const home = join(base, 'home');
-  mkdirSync(dir, { recursive: true });
-  mkdirSync(home, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'bench-app', version: '1.0.0', private: true, dependencies }, null, 2)}\n`);
-  const kind = pm.replace(/\d+$/, '');
-  if (kind === 'yarn') {
-    writeFileSync(
-      join(dir, '.yarnrc.yml'),
-      [`npmRegistryServer: "${registry.url}"`, 'unsafeHttpWhitelist: ["127.0.0.1"]', 'enableGlobalCache: false', `globalFolder: "${join(home, 'yarn-global')}"`, `cacheFolder: "${join(home, 'yarn-cache')}"`, 'nodeLinker: node-modules', 'enableTelemetry: false', 'enableScripts: false', ''].join('\n'),
-    );
-    writeFileSync(join(dir, 'yarn.lock'), '');
-  } else {
-    // npm: as after `portcullis init npm` (a plain npm runs no dependency scripts either); pnpm ignores it.
-    writeFileSync(join(dir, '.npmrc'), `registry=${registry.url}\n${kind === 'npm' ? 'ignore-scripts=true\n' : ''}`);
-  }
-  const env = {
-    PATH: process.env.PATH,
-    HOME: home,
-    TMPDIR: tmpdir(),
-    PORTCULLIS_CACHE_DIR: join(home, 'portcullis-cache'),
-    npm_config_userconfig: join(home, '.npmrc'),
-    npm_config_cache: join(home, 'npm-cache'),
-    npm_config_update_notifier: 'false',
-    npm_config_audit: 'false',
-    npm_config_fund: 'false',
-    COREPACK_ENABLE_STRICT: '0',
-    YARN_ENABLE_TELEMETRY: '0',
-    NO_COLOR: '1',
-    CI: 'true',
-  };
-  writeFileSync(join(home, '.npmrc'), '');
-  if (guarded) {
-    // Nothing may build (the graph's ~3 % postinstall packages are skipped with a notice, as bare pnpm/Yarn/npm-with-ignore-scripts skip them).
-    const policy = { scripts: { allow: [] }, registries: { [registry.url]: { keys: registry.keys.keys } } };
-    // Rules on: provenance of every package (all are in @bench), a cooldown every version passes, advisories that name none of them.
-    if (rules) Object.assign(policy, { provenance: { require: ['@bench/*'], trustedRoot: rules.trustedRoot }, cooldown: { minimumReleaseAge: '3d' }, advisories: { osv: [rules.osv] } });
-    writeFileSync(join(dir, 'portcullis.json'), `${JSON.stringify(policy, null, 2)}\n`);
-    if (kind !== 'npm') expectExit(await run(process.execPath, [CLI, 'init', kind], { cwd: dir, env }), `portcullis init ${kind}`);
-  }
-  return { dir, home, env, guarded, rules: rules !== null, pm, kind, tool: toolFor(pm) };
-}
-
-/** Removes what a mode starts without. */
-function reset(p, mode) {
-  const rm = (...parts) => rmSync(join(...parts), { recursive: true, force: true });
-  if (mode === 'warm') return;
-  rm(p.dir, 'node_modules');
-  if (p.kind === 'yarn') rm(p.dir, '.yarn', 'install-state.gz');
-  if (mode !== 'cold') return;
-  rm(p.home, 'portcullis-cache');
-  if (p.kind === 'pnpm') {
-    rm(p.dir, 'pnpm-lock.yaml');
-    rm(p.home, 'pnpm-store');
-    rm(p.home, 'pnpm-cache');
-  } else if (p.kind === 'yarn') {
-    writeFileSync(join(p.dir, 'yarn.lock'), '');
-    rm(p.home, 'yarn-cache');
-    rm(p.home, 'yarn-global');
-  } else {
-    rm(p.dir, 'package-lock.json');
-    rm(p.home, 'npm-cache');
-  }
-}
-
-/** The install command of a mode; the guarded npm runs `portcullis-npm` with the same arguments. */
-function install(p, mode) {
-  let argv;
-  if (p.kind === 'pnpm') {
-    // pnpm 11/12 fail on skipped builds by default; the pnpmfile sets strictDepBuilds=false itself, the bare run gets it here.
-    const own = [`--store-dir=${join(p.home, 'pnpm-store')}`, `--cache-dir=${join(p.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false', '--config.strict-dep-builds=false'];
-    argv = mode === 'frozen' ? ['install', '--frozen-lockfile', ...own] : mode === 'cold' ? ['install', '--no-frozen-lockfile', ...own] : ['install', ...own];
-  } else if (p.kind === 'yarn') {
-    argv = mode === 'cold' ? ['install', '--no-immutable'] : mode === 'frozen' ? ['install', '--immutable'] : ['install'];
-  } else {
-    argv = mode === 'frozen' ? ['ci'] : ['install'];
-  }
-  if (p.kind === 'npm' && p.guarded) return run(p.tool.command, [NPM_WRAPPER, ...argv], { cwd: p.dir, env: { ...p.env, PORTCULLIS_NPM: p.tool.args[0] } });
-  return run(p.tool.command, [...p.tool.args, ...argv], { cwd: p.dir, env: p.env });
-}
-
-async function timed(p, mode) {
-  reset(p, mode);
-  const r = expectExit(await install(p, mode), `${p.guarded ? 'guarded' : 'bare'} ${p.pm} ${mode}`);
-  return { ms: r.ms, rssMB: r.rssMB };
-}
-
-/** The test Sigstore's trusted root and an OSV bundle naming none of the graph's packages, for the rules-on project. */
-function rulesMaterial(base, testTrustedRoot) {
-  mkdirSync(base, { recursive: true });
-  const trustedRoot = join(base, 'trusted_root.json');
-  writeFileSync(trustedRoot, JSON.stringify(testTrustedRoot()));
-  const osv = join(base, 'osv.json');
-  const records = Array.from({ length: ADVISORY_RECORDS }, (_, i) => ({ schema_version: '1.5.0', id: `MAL-2099-${i}`, modified: '2026-11-30T00:00:00Z', summary: `Malicious code in bench-mal-${i} (npm)`, affected: [{ package: { ecosystem: 'npm', name: `bench-mal-${i}` }, versions: ['1.0.0'] }] }));
-  writeFileSync(osv, JSON.stringify(records));
-  return { trustedRoot, osv };
-}
-
 const label = (p) => (p.kind === 'npm' ? `npm ${p.tool.version}` : p.kind === 'yarn' ? `Yarn ${p.tool.version}` : `pnpm ${p.tool.version}`);
 const modeLabel = { cold: 'cold', warm: 'warm (repeat install)', frozen: { pnpm: 'frozen (`--frozen-lockfile`)', yarn: 'frozen (`--immutable`)', npm: 'frozen (`ci`)' } };
 
@@ -199,21 +97,21 @@ try {
         const modes = MODES;
         const projects = [bare, guarded, ...(ruled ? [ruled] : [])];
         // warm and frozen need a lockfile and full caches: one unmeasured install each when cold is not measured.
-        if (!modes.includes('cold')) for (const p of projects) await timed(p, 'cold');
+        if (!modes.includes('cold')) for (const p of projects) await timedInstall(p, 'cold');
         for (const mode of modes) {
           // A repeat install is the steady state: the first one after the cold install still decides what the cold
           // one left undecided (the lockfile it wrote), so it is run once, unmeasured, for every project — otherwise
           // a mode measured in one round (the rules-on project) would time that first decision instead.
-          if (mode === 'warm') for (const p of projects) await timed(p, 'warm');
+          if (mode === 'warm') for (const p of projects) await timedInstall(p, 'warm');
           let b, g, r;
           if (ruled) {
             registry.requests.length = 0;
-            [b, g, r] = await rounds(roundsOf(size, mode), Math.min(roundsOf(size, mode), RULES_ROUNDS[mode] ?? 1), projects.map((p) => () => timed(p, mode)));
+            [b, g, r] = await rounds(roundsOf(size, mode), Math.min(roundsOf(size, mode), RULES_ROUNDS[mode] ?? 1), projects.map((p) => () => timedInstall(p, mode)));
             // The rules ran: a cold install with provenance required asks for every package's attestations.
             const asked = registry.requests.filter((q) => q.path.startsWith('/-/npm/v1/attestations/')).length;
             if (mode === 'cold' && asked < graph.names.length) throw new Error(`${pm} cold with provenance required asked for ${asked} attestations (${graph.names.length} names)`);
           } else {
-            [b, g] = await alternate(roundsOf(size, mode), () => timed(bare, mode), () => timed(guarded, mode));
+            [b, g] = await alternate(roundsOf(size, mode), () => timedInstall(bare, mode), () => timedInstall(guarded, mode));
           }
           const row = { size, pm, label: label(bare), kind: bare.kind, mode, bare: b, guarded: g, ratios: b.map((x, i) => g[i].ms / x.ms), ...(r ? { rules: r } : {}) };
           results.push(row);
