@@ -9,4 +9,4 @@ export { readCodeCache, readEngineSource, writeCodeCache, writeEngineSource } fr
 export { defaultCacheDir, defaultStateDir, memoSecret } from './cache/dirs.js';
 export { writeFileAtomic } from './atomic-write.js';
 // The advisory sources' state, as the gate keys its decisions by it (pnpm's replay.ts checks it again).
-export { listSourceFiles } from './advisories/sources.js';
+export { listSourceFiles, type AdvisorySourcesState } from './advisories/sources.js';

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { applyAnswer, canonicalJson, configChanges, configSnapshot, fileStates, questionDigest, recordUpdateConfig, REPLAY_FOR_MS, replayUpdateConfig, type AdvisorySources, type ReplayAnswer, type ReplayQuestion } from './replay.js';
-import { listSourceFiles } from '@portcullis/core/loader';
+import { applyAnswer, canonicalJson, configChanges, configSnapshot, fileStates, questionDigest, recordUpdateConfig, REPLAY_FOR_MS, replayUpdateConfig, type ReplayAnswer, type ReplayQuestion } from './replay.js';
+import { listSourceFiles, type AdvisorySourcesState } from '@portcullis/core/loader';
 
 let root: string;
 let env: NodeJS.ProcessEnv;
@@ -34,7 +34,7 @@ function decide(config: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Records the engine's answer to `q` as hooks.ts does: the files' states taken before deciding. */
-function recordFor(q: ReplayQuestion, now = Date.now(), advisories: AdvisorySources | null = null): { answer: ReplayAnswer; decided: Record<string, unknown> } {
+function recordFor(q: ReplayQuestion, now = Date.now(), advisories: AdvisorySourcesState | null = null): { answer: ReplayAnswer; decided: Record<string, unknown> } {
   const files = fileStates(inputs())!;
   const before = pnpmConfig();
   const snapshot = configSnapshot(before)!;

@@ -37,7 +37,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { defaultCacheDir, defaultStateDir, listSourceFiles, memoSecret } from '@portcullis/core/loader';
+import { defaultCacheDir, defaultStateDir, listSourceFiles, memoSecret, type AdvisorySourcesState } from '@portcullis/core/loader';
 import type { PnpmProcess } from './ancestor.js';
 import { readTagged, writeTagged } from './tagged-file.js';
 
@@ -117,23 +117,16 @@ export interface ReplayAnswer {
   noticed: string[];
 }
 
-/** The advisory sources an answer was decided with and the key of their state (core's `Gate.localInputs`). */
-export interface AdvisorySources {
-  sources: string[];
-  format: string;
-  key: string;
-}
-
 interface ReplayRecord extends ReplayAnswer {
   question: string;
   /** Each file the answer was decided from, and its state then (fileState). */
   files: Array<[string, string | null]>;
-  advisories: AdvisorySources | null;
+  advisories: AdvisorySourcesState | null;
   at: number;
 }
 
 /** Whether the advisory sources still have the state `advisories` recorded (stat alone, as the gate keys them). */
-function advisoriesUnchanged(advisories: AdvisorySources | null): boolean {
+function advisoriesUnchanged(advisories: AdvisorySourcesState | null): boolean {
   if (advisories === null) return true;
   try {
     return listSourceFiles(advisories.sources, advisories.format).key === advisories.key;
@@ -193,7 +186,7 @@ export function configSnapshot(config: Record<string, unknown>): Map<string, str
  * updateConfig (engine), after answering the question `digest` (questionDigest, taken before it decided) with
  * `answer`, decided from `files` (their states before it decided, which must still hold): leaves the record. Best effort: no record only costs the next install the engine.
  */
-export function recordUpdateConfig(digest: string, env: NodeJS.ProcessEnv, files: Array<[string, string | null]>, advisories: AdvisorySources | null, answer: ReplayAnswer, now: number = Date.now()): boolean {
+export function recordUpdateConfig(digest: string, env: NodeJS.ProcessEnv, files: Array<[string, string | null]>, advisories: AdvisorySourcesState | null, answer: ReplayAnswer, now: number = Date.now()): boolean {
   try {
     if (!/^[0-9a-f]{64}$/.test(digest) || answer.said.length > MAX_TEXT || answer.noticed.length > MAX_NOTICED) return false;
     const at = location(digest, env);
@@ -215,17 +208,14 @@ function isRecord(value: unknown): value is ReplayRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const r = value as Record<string, unknown>;
   const text = (x: unknown, max = 4096): x is string => typeof x === 'string' && x.length <= max;
+  const advisories = r.advisories === null ? null : typeof r.advisories === 'object' && !Array.isArray(r.advisories) ? (r.advisories as Record<string, unknown>) : undefined;
   return (
+    advisories !== undefined &&
     text(r.question) &&
     Array.isArray(r.files) &&
     r.files.length <= MAX_FILES &&
     r.files.every((f) => Array.isArray(f) && f.length === 2 && text(f[0]) && isAbsolute(f[0]) && (f[1] === null || (typeof f[1] === 'string' && /^[0-9a-f]{64}$/.test(f[1])))) &&
-    (r.advisories === null ||
-      (typeof r.advisories === 'object' &&
-        Array.isArray((r.advisories as Record<string, unknown>).sources) &&
-        ((r.advisories as Record<string, unknown>).sources as unknown[]).every((x) => text(x) && isAbsolute(x)) &&
-        text((r.advisories as Record<string, unknown>).format, 256) &&
-        text((r.advisories as Record<string, unknown>).key, 256))) &&
+    (advisories === null || (Array.isArray(advisories.sources) && advisories.sources.every((x) => text(x) && isAbsolute(x)) && text(advisories.format, 256) && text(advisories.key, 256))) &&
     Array.isArray(r.set) &&
     r.set.every((e) => Array.isArray(e) && e.length === 2 && text(e[0], 256) && !UNSAFE_KEYS.has(e[0])) &&
     Array.isArray(r.removed) &&

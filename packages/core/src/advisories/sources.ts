@@ -20,6 +20,16 @@ export interface SourceFile {
 export const MAX_SOURCE_FILES = 2_000_000;
 
 /**
+ * Advisory sources (absolute paths, as the policy lists them) and the key of their state a decision used
+ * (`listSourceFiles(sources, format).key`: stat alone). Whoever replays that decision checks the key again.
+ */
+export interface AdvisorySourcesState {
+  sources: string[];
+  format: string;
+  key: string;
+}
+
+/**
  * Lists the `*.json` files of `sources` (files, or folders walked recursively in byte order, symbolic links
  * followed but never around a cycle) and their key. A source that does not exist or cannot be read is an
  * error: advisories the policy asks for are never silently absent.

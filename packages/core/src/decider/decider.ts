@@ -27,7 +27,7 @@ import { gatherProvenance, isProvenanceFacts, type ProvenanceFacts } from './pro
 import { gatherPublishTimes, isPublishTime } from './published.js';
 import { buildAdvisoryIndex, type AdvisoryIndex } from '../advisories/index.js';
 import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
-import { listSourceFiles } from '../advisories/sources.js';
+import { listSourceFiles, type AdvisorySourcesState } from '../advisories/sources.js';
 import { INDEX_FORMAT } from '../advisories/store.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -105,7 +105,7 @@ export interface Decider {
    * the first time it needed it (`listSourceFiles` with `format`: stat alone), used for the rest of its life; null when
    * the policy names none. Whoever replays a verdict checks that key again.
    */
-  advisorySources(): { sources: string[]; format: string; key: string } | null;
+  advisorySources(): AdvisorySourcesState | null;
   /**
    * Waits for metadata requests still in flight (prefetches) to finish writing the cache: a hook process that
    * is ended right after a refusal (pnpm 12's worker) then leaves no half-written file behind.
@@ -130,7 +130,7 @@ export function createDecider(options: DecideOptions): Decider {
   let publishedMemo: AuthenticatedMemo<string> | undefined;
   let advisoryIndex: AdvisoryIndex | undefined;
   let keys: Promise<{ keyring: Keyring; notices: string[]; withoutKeysEndpoint: string[] }> | undefined;
-  let advisoriesState: { sources: string[]; format: string; key: string } | undefined;
+  let advisoriesState: AdvisorySourcesState | undefined;
   const advisorySources = () => {
     const osv = options.policy.advisories.osv;
     if (osv.length === 0) return null;

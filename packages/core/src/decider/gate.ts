@@ -4,6 +4,7 @@
  * the Verdict into that package manager's native refusal. The gate owns every consequence: what blocks, what is
  * skipped, the exit code, the notices, which copies may build and in which order, and how messages read there.
  */
+import type { AdvisorySourcesState } from '../advisories/sources.js';
 import type { Env } from '../env.js';
 import { scriptsMayRun } from '../evaluation/evaluate.js';
 import { planBuilds, type BuildStep } from '../evaluation/build-plan.js';
@@ -194,7 +195,7 @@ export interface BuildAllowance {
 /** Gate.localInputs. */
 export interface LocalInputs {
   files: string[];
-  advisories: { sources: string[]; format: string; key: string } | null;
+  advisories: AdvisorySourcesState | null;
 }
 
 export interface Gate {
