@@ -24,7 +24,7 @@ export { PortcullisError, type PortcullisErrorCode } from './errors.js';
 export { readNpmLockfile } from './lockfile/npm.js';
 export { pnpmLockfilePackageKeys, readPnpmLockfile } from './lockfile/pnpm.js';
 export { readYarnLockfileData } from './lockfile/yarn.js';
-export { installedManifestReader, type InstalledManifestReader } from './layouts/installed.js';
+export { installedManifestReader, type InstalledFiles, type InstalledManifestReader } from './layouts/installed.js';
 export { isValidPackageName, registryPackageOf } from './package-name.js';
 export { packumentVersionFromJson, type PackumentVersion } from './registry/packument.js';
 export { checkTarballIntegrity } from './signatures/tarball.js';

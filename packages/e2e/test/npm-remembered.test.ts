@@ -1,6 +1,7 @@
 /**
  * `portcullis-npm` replays its two decisions when nothing changed (a verdict remembered for the same lockfile text
- * and gate; a verdict on the installed copies remembered while every file it read keeps its stat) — and decides
+ * and gate; a verdict on the installed copies remembered while every file it read keeps its stat, or, for files too
+ * fresh for their stat as right after `npm ci`, while they hold the same bytes) — and decides
  * again, and refuses, after the policy changed, an installed package.json was rewritten (manifest confusion), or
  * package-lock.json was edited. PORTCULLIS_TIMING says which decisions were replayed.
  */
@@ -110,6 +111,25 @@ describe.each(versions)('portcullis-npm with npm %i: remembered decisions', (_ma
     expect(r.stderr).toContain('INSTALLED_MISMATCH');
     expect(r.stderr).toContain('fast-compiler@3.2.0: the copy installed at node_modules/fast-compiler is not the one checked');
     expect(ranSince(project)).toEqual([]);
+  });
+
+  it('`ci`: every installed file is new, too fresh for its stat, and the installed decision is replayed by the bytes read', async () => {
+    const project = createProject('npm', registry.url, { 'evil-postinstall': '1.0.0', 'fast-compiler': '3.2.0', 'left-pad-lite': '1.1.0' }, { policy: policy(['fast-compiler']) });
+    writeFileSync(join(project.dir, '.npmrc'), `${readFileSync(join(project.dir, '.npmrc'), 'utf8')}ignore-scripts=true\n`);
+    const first = await install(project);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).not.toContain(REPLAYED_INSTALLED);
+    expect(ranSince(project)).toEqual(['fast-compiler@3.2.0.ran']);
+    // npm ci writes the bytes the install wrote, and that decision remembered them, read up front: replayed at once
+    // (no waiting for the files to settle), build plan and notice included.
+    for (let round = 0; round < 2; round++) {
+      const ci = await install(project, ['ci']);
+      expect(ci.code, ci.stderr).toBe(0);
+      expect(ci.stderr).toContain(REPLAYED_LOCKFILE);
+      expect(ci.stderr).toContain(REPLAYED_INSTALLED);
+      expect(ranSince(project)).toEqual(['fast-compiler@3.2.0.ran']);
+      expect(ci.stderr).toContain('portcullis approve evil-postinstall@1.0.0');
+    }
   });
 
   it('after package-lock.json was edited: `ci` decides the lockfile again and installs nothing', async () => {

@@ -132,7 +132,7 @@ async function judgeInstalled(install: NpmInstall, before?: Judged): Promise<{ t
   const verdict = await install.gate.judgeInstalled(digestOfText(text), {
     paths: () => installPaths(text),
     packages: () => translated().lockfile.packages,
-    reader: () => installedManifestReader(translated().lockfile, install.dir),
+    reader: (files) => installedManifestReader(translated().lockfile, install.dir, files),
     judge: async (packages, inputs) => {
       if (read !== undefined && read === before?.read) return install.gate.judge(packages, inputs);
       const cached = await (await install.offlineGate()).judge(packages, inputs);

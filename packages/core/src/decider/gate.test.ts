@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, ut
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { installedManifestReader } from '../layouts/installed.js';
+import { installedManifestReader, type InstalledFiles } from '../layouts/installed.js';
 import type { Lockfile, PackageNode } from '../model.js';
 import { createRegistryConfig } from '../registry/config.js';
 import { makeSigningKey } from '../signatures/signing-key.fixture.js';
@@ -278,7 +278,7 @@ describe('judgeInstalled: a verdict on installed copies is replayed only while e
       copies: {
         paths: () => paths,
         packages: () => (asked.count++, packages),
-        reader: () => installedManifestReader({ kind: 'npm', path: join(dir, 'package-lock.json'), packages } as Lockfile, dir),
+        reader: (files?: InstalledFiles) => installedManifestReader({ kind: 'npm', path: join(dir, 'package-lock.json'), packages } as Lockfile, dir, files),
       },
     };
   }
@@ -324,7 +324,7 @@ describe('judgeInstalled: a verdict on installed copies is replayed only while e
     expect(verdict.buildSteps).toEqual([]);
   });
 
-  it('anything else decides again: another lockfile, a policy change, a binding.gyp added, a copy removed, files too fresh to vouch for, paths that miss a copy', async () => {
+  it('anything else decides again: another lockfile, a policy change, a binding.gyp added, a copy removed, paths that miss a copy', async () => {
     const dir = installedProject();
     const u = user();
     const remembered = async (digest = 'digest-1', options: Partial<GateOptions> = {}, paths?: string[]) => (await (await open(dir, u, options)).judgeInstalled(digest, copies(dir, paths).copies)).remembered;
@@ -339,13 +339,58 @@ describe('judgeInstalled: a verdict on installed copies is replayed only while e
     expect(await remembered()).toBe(true);
     rmSync(join(dir, 'node_modules', 'evil'), { recursive: true });
     expect(await remembered()).toBe(false);
-    // Written just now, by the clock of the file system: not vouched for, so never remembered.
-    const fresh = installedProject();
-    const freshCopies = () => copies(fresh).copies;
-    for (let i = 0; i < 2; i++) expect((await (await open(fresh, u, { now: Date.now })).judgeInstalled('digest-1', freshCopies())).remembered).toBe(false);
     // Paths that leave out a copy the judgement read: the stamp would not cover it.
     const partial = installedProject();
     for (let i = 0; i < 2; i++) expect((await (await open(partial, u)).judgeInstalled('digest-1', copies(partial, ['node_modules/good']).copies)).remembered).toBe(false);
+    // The same with files too fresh for their stat: the bytes read up front would not cover it either.
+    const freshPartial = installedProject();
+    for (let i = 0; i < 2; i++) expect((await (await open(freshPartial, u, { now: Date.now })).judgeInstalled('digest-1', copies(freshPartial, ['node_modules/good']).copies)).remembered).toBe(false);
+  });
+
+  it('files written just now (as after `npm ci`): vouched for by their bytes, read once, and any changed byte decides again', async () => {
+    const dir = installedProject();
+    const u = user();
+    // The file system's own clock: every file is too fresh for its stat to vouch for it.
+    const now = { now: Date.now };
+    const judge = async () => {
+      const c = copies(dir);
+      const verdict = await (await open(dir, u, now)).judgeInstalled('digest-1', c.copies);
+      return { verdict, translated: c.asked.count > 0 };
+    };
+    const first = await judge();
+    expect(first).toMatchObject({ translated: true, verdict: { remembered: false, exitCode: 0 } });
+    expect(first.verdict.buildSteps.map((s) => s.name)).toEqual(['good']);
+    const again = await judge();
+    expect(again).toMatchObject({ translated: false, verdict: { remembered: true, exitCode: 0 } });
+    expect(again.verdict.buildSteps).toEqual(first.verdict.buildSteps);
+    expect(again.verdict.skippedNotice).toBe(first.verdict.skippedNotice);
+
+    // Manifest confusion: another package at good's path, same size.
+    const good = join(dir, 'node_modules', 'good', 'package.json');
+    const original = readFileSync(good, 'utf8');
+    writeFileSync(good, original.replace('"good"', '"gooo"'));
+    const confused = await judge();
+    expect(confused).toMatchObject({ translated: true, verdict: { remembered: false, exitCode: 1 } });
+    expect(confused.verdict.blocking.map((f) => `${f.code} ${f.package}`)).toEqual(['INSTALLED_MISMATCH good']);
+    writeFileSync(good, original);
+    expect((await judge()).verdict.remembered).toBe(true);
+
+    // Another install command, same length: what runs is decided again.
+    writeFileSync(good, original.replace('node x.js', 'node y.js'));
+    expect(await judge()).toMatchObject({ translated: true, verdict: { remembered: false } });
+    expect((await judge()).verdict.remembered).toBe(true);
+    // A binding.gyp appears, then changes: each decided again.
+    writeFileSync(join(dir, 'node_modules', 'evil', 'binding.gyp'), '{}');
+    expect((await judge()).verdict.remembered).toBe(false);
+    expect((await judge()).verdict.remembered).toBe(true);
+    writeFileSync(join(dir, 'node_modules', 'evil', 'binding.gyp'), '[]');
+    expect((await judge()).verdict.remembered).toBe(false);
+    // A copy removed: decided again.
+    rmSync(join(dir, 'node_modules', 'evil'), { recursive: true });
+    expect((await judge()).verdict.remembered).toBe(false);
+    expect((await judge()).verdict.remembered).toBe(true);
+    // A remembered stat verdict and a remembered bytes verdict never stand for each other: settled files decide once more.
+    expect((await (await open(dir, u)).judgeInstalled('digest-1', copies(dir).copies)).remembered).toBe(false);
   });
 });
 

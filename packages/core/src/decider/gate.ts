@@ -10,7 +10,7 @@ import { scriptsMayRun } from '../evaluation/evaluate.js';
 import { planBuilds, type BuildStep } from '../evaluation/build-plan.js';
 import type { Evidence, ScriptEvidence } from '../evaluation/evidence.js';
 import type { Finding } from '../finding.js';
-import { installedStamp, type InstalledCopy, type InstalledManifestReader } from '../layouts/installed.js';
+import { installedStamp, readInstalledFiles, type InstalledCopy, type InstalledFiles, type InstalledManifestReader } from '../layouts/installed.js';
 import { isOwnCode, type LockfileKind, type PackageNode } from '../model.js';
 import { rangedScriptNames, scriptAllowlist, scriptCandidateNeeded, scriptDenylist, scriptsAllowed } from '../policy/allowlist.js';
 import { loadProjectPolicy, policyFileLookups } from '../policy/load.js';
@@ -114,8 +114,12 @@ export interface InstalledCopies {
    */
   paths(): readonly string[] | undefined;
   packages(): readonly PackageNode[];
-  /** Reads the copies (the package.json on disk beats any metadata: manifest confusion). */
-  reader(): InstalledManifestReader;
+  /**
+   * Reads the copies (the package.json on disk beats any metadata: manifest confusion). `files`: what is at the
+   * lockfile's paths, already read by the gate; the reader must read those paths from it (installedManifestReader's
+   * `files`), since a verdict may be remembered under a digest of those very bytes.
+   */
+  reader(files?: InstalledFiles): InstalledManifestReader;
   /** How to judge them when nothing is remembered (default: this gate's `judge`), e.g. from the metadata cache first. */
   judge?: (packages: readonly PackageNode[], inputs: JudgeInputs) => Promise<Verdict>;
 }
@@ -235,10 +239,12 @@ export interface Gate {
   judgeLockfile(digest: string, packages: () => readonly PackageNode[], inputs?: LockfileInputs): Promise<LockfileVerdict>;
   /**
    * Judges what was installed from a lockfile (`digest`) as `judge` does with `readInstalled`, unless this gate
-   * already let the identical lockfile through with the identical files on disk: every folder, package.json and
-   * binding.gyp at the lockfile's paths with the same stat (`installedStamp`: ctime included, which no file's
-   * writer can set back), all settled before that decision read them. Then that verdict and its build plan are
-   * replayed; any difference, a file too fresh to vouch for, or a refusal decides again.
+   * already let the identical lockfile through with the identical files on disk. Identical means: every folder,
+   * package.json and binding.gyp at the lockfile's paths with the same stat (`installedStamp`: ctime included, which
+   * no file's writer can set back), all settled before that decision read them; or, when a file is too fresh for its
+   * stat to vouch for it (as right after `npm ci` wrote them all), the same bytes: the files are then read once, up
+   * front (`readInstalledFiles`), the judgement reads those very bytes, and the verdict is remembered under their
+   * digest. Then that verdict and its build plan are replayed; any difference or a refusal decides again.
    */
   judgeInstalled(digest: string, copies: InstalledCopies, inputs?: LockfileInputs): Promise<InstalledVerdict>;
   /**
@@ -493,20 +499,27 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       // Taken before anything is read: a change after this moment gives another stamp.
       const paths = memo?.enabled === true ? copies.paths() : undefined;
       const stamp = paths === undefined ? undefined : installedStamp(options.dir, paths, (options.now ?? Date.now)());
-      const key = stamp === undefined ? undefined : digestOf(['installed', await gateDigest(), digest, unskippable?.by ?? null, stamp]);
+      // Too fresh for their stat to vouch for them: the files themselves, read now, once; the judgement reads these bytes.
+      const files = paths !== undefined && stamp === undefined ? readInstalledFiles(options.dir, paths) : undefined;
+      const key =
+        stamp !== undefined
+          ? digestOf(['installed', await gateDigest(), digest, unskippable?.by ?? null, stamp])
+          : files !== undefined
+            ? digestOf(['installed-bytes', await gateDigest(), digest, unskippable?.by ?? null, files.digest])
+            : undefined;
       const hit = key === undefined ? undefined : memo!.recall(key);
       if (hit?.buildSteps !== undefined) {
         const replayed = replay(hit);
         if (replayed !== undefined) return { ...replayed, buildSteps: hit.buildSteps };
       }
       const packages = copies.packages();
-      const readInstalled = copies.reader();
+      const readInstalled = copies.reader(files);
       const judgeInputs: JudgeInputs = { readInstalled, ...(unskippable !== undefined ? { scriptsUnskippable: unskippable.test } : {}) };
       const verdict = await (copies.judge ?? ((p, i) => this.judge(p, i)))(packages, judgeInputs);
       const buildSteps = verdict.blocking.length === 0 ? verdict.buildPlan(readInstalled) : [];
       const decided = pickLockfileVerdict(verdict);
       const stamped = new Set(paths);
-      // Only what the stamp covers can be replayed: every path the judgement read.
+      // Only what the stamp (or the bytes read up front) covers can be replayed: every path the judgement read.
       if (key !== undefined && verdict.blocking.length === 0 && verdict.exitCode === 0 && packages.every((pkg) => pkg.paths.every((path) => stamped.has(path)))) {
         memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], builds: buildExceptions(verdict, policyMayBuild), signed: [...decided.signed], buildSteps });
       }

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Lockfile, PackageNode } from '../model.js';
-import { installedManifestReader } from './installed.js';
+import { installedManifestReader, readInstalledFiles } from './installed.js';
 
 const pkg: PackageNode = { id: 'left-pad@1.0.0', name: 'left-pad', version: '1.0.0', integrity: 'sha512-x', source: 'registry', registry: 'http://127.0.0.1:4998/', aliases: [], paths: ['node_modules/left-pad'], dependents: ['.'] };
 const lockfile = { kind: 'npm', path: 'package-lock.json', packages: [pkg] } as unknown as Lockfile;
@@ -59,5 +59,71 @@ describe('installed copies', () => {
     expect(read.at!(pkg, 'node_modules/big')).toEqual({ differs: 'its package.json is too large to read' });
     expect(read.at!(pkg, 'node_modules/folder')).toEqual({ differs: 'it has no readable package.json' });
     expect(read.at!(pkg, '../outside')).toEqual({ differs: 'its path leaves the project' });
+  });
+});
+
+describe('installed files read up front (readInstalledFiles)', () => {
+  const manifest = (extra: Record<string, unknown> = {}) => JSON.stringify({ name: 'left-pad', version: '1.0.0', scripts: { postinstall: 'node x.js' }, ...extra });
+  const paths = ['', 'node_modules/left-pad', 'node_modules/missing', 'node_modules/no-manifest', '../outside'];
+  /** A project in a folder of its own, beside another folder (`../outside`) with a package.json. */
+  const setUp = () => {
+    const dir = join(project({ 'outside/package.json': manifest() }), 'project');
+    for (const [path, text] of Object.entries({ 'package.json': JSON.stringify({ name: 'app', version: '1.0.0' }), 'node_modules/left-pad/package.json': manifest(), 'node_modules/no-manifest/index.js': '' })) {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    return dir;
+  };
+
+  it('one digest for the same bytes; any byte, binding.gyp or folder that differs gives another', () => {
+    const dir = setUp();
+    const digest = () => readInstalledFiles(dir, paths).digest;
+    const first = digest();
+    expect(digest()).toBe(first);
+    const seen = new Set([first]);
+    const differs = (why: string) => {
+      const now = digest();
+      expect(seen.has(now), why).toBe(false);
+      seen.add(now);
+    };
+    const file = join(dir, 'node_modules/left-pad/package.json');
+    writeFileSync(file, manifest().replace('x.js', 'y.js'));
+    differs('another command, same length');
+    writeFileSync(join(dir, 'node_modules/left-pad/binding.gyp'), '{}');
+    differs('a binding.gyp added');
+    writeFileSync(join(dir, 'node_modules/left-pad/binding.gyp'), '[]');
+    differs('the binding.gyp changed');
+    writeFileSync(join(dir, 'node_modules/no-manifest/package.json'), manifest());
+    differs('a package.json appeared');
+    rmSync(join(dir, 'node_modules/no-manifest'), { recursive: true });
+    differs('a folder without a readable package.json is gone');
+    expect(readInstalledFiles(dir, [...paths, 'node_modules/left-pad']).digest, 'a path listed twice is read once').toBe(digest());
+    // The paths themselves count: the same files under another path are another reading.
+    expect(readInstalledFiles(dir, ['node_modules/left-pad']).digest).not.toBe(readInstalledFiles(dir, ['node_modules/./left-pad']).digest);
+  });
+
+  it('never reads outside the project, whatever is there', () => {
+    const dir = setUp();
+    const before = readInstalledFiles(dir, ['../outside']);
+    writeFileSync(join(dir, '../outside/package.json'), manifest({ scripts: { postinstall: 'node evil.js' } }));
+    expect(readInstalledFiles(dir, ['../outside']).digest).toBe(before.digest);
+    expect(installedManifestReader(lockfile, dir, before).at!(pkg, '../outside')).toEqual({ differs: 'its path leaves the project' });
+  });
+
+  it('a reader given them judges exactly those bytes, and reads only the paths they do not hold', () => {
+    const dir = setUp();
+    const files = readInstalledFiles(dir, ['node_modules/left-pad', 'node_modules/missing']);
+    // Changed on disk after the reading: the judgement still sees what the digest covers.
+    writeFileSync(join(dir, 'node_modules/left-pad/package.json'), manifest({ scripts: { postinstall: 'node evil.js' } }));
+    writeFileSync(join(dir, 'node_modules/left-pad/binding.gyp'), '{}');
+    mkdirSync(join(dir, 'node_modules/missing'));
+    writeFileSync(join(dir, 'node_modules/missing/package.json'), manifest());
+    const read = installedManifestReader(lockfile, dir, files);
+    expect(read(pkg)).toEqual({ scripts: { postinstall: 'node x.js' }, bindingGyp: false, gypfile: undefined });
+    expect(read.at!(pkg, 'node_modules/missing')).toEqual({ absent: true });
+    // A path the reading did not cover is read from disk.
+    expect(read.at!(pkg, 'node_modules/no-manifest')).toEqual({ differs: 'it has no readable package.json' });
+    // Without them, the disk as it is now.
+    expect(installedManifestReader(lockfile, dir)(pkg)).toMatchObject({ scripts: { postinstall: 'node evil.js' }, bindingGyp: true });
   });
 });

@@ -62,22 +62,49 @@ function readBounded(file: string, max: number): Buffer | 'too-large' {
   }
 }
 
-function readCopyAt(projectDir: string, dir: string, pkg: PackageNode): InstalledCopy {
+/**
+ * What one install path holds, as a judgement of installed copies reads it, whichever package is expected there: the
+ * package.json's bytes with the binding.gyp beside it, or why there is no readable package.json.
+ */
+type CopyFiles =
+  | { kind: 'leaves' }
+  | { kind: 'absent' }
+  | { kind: 'unreadable' }
+  | { kind: 'too-large' }
+  | { kind: 'manifest'; bytes: Buffer; bindingGyp: boolean; bindingGypHash: string | undefined };
+
+function readFilesAt(projectDir: string, dir: string): CopyFiles {
   const absolute = resolve(projectDir, dir);
   // Lockfile paths are hostile input: never read outside the project.
   const rel = relative(projectDir, absolute);
-  if (rel.startsWith('..') || rel.startsWith(sep)) return { differs: 'its path leaves the project' };
-  const file = join(absolute, 'package.json');
+  if (rel.startsWith('..') || rel.startsWith(sep)) return { kind: 'leaves' };
   // The package.json is read first; only when it cannot be read does it matter whether the folder is there at all.
   let bytes: Buffer | 'too-large';
   try {
-    bytes = readBounded(file, MAX_MANIFEST_BYTES);
+    bytes = readBounded(join(absolute, 'package.json'), MAX_MANIFEST_BYTES);
   } catch {
-    return existsSync(absolute) ? { differs: 'it has no readable package.json' } : { absent: true };
+    return existsSync(absolute) ? { kind: 'unreadable' } : { kind: 'absent' };
   }
-  if (bytes === 'too-large') return { differs: 'its package.json is too large to read' };
+  if (bytes === 'too-large') return { kind: 'too-large' };
+  const gyp = join(absolute, 'binding.gyp');
+  const bindingGyp = existsSync(gyp);
+  return { kind: 'manifest', bytes, bindingGyp, bindingGypHash: bindingGyp ? hashOf(gyp) : undefined };
+}
+
+/** The copy of `pkg` that `files` hold. */
+function copyOf(files: CopyFiles, pkg: PackageNode): InstalledCopy {
+  switch (files.kind) {
+    case 'leaves':
+      return { differs: 'its path leaves the project' };
+    case 'absent':
+      return { absent: true };
+    case 'unreadable':
+      return { differs: 'it has no readable package.json' };
+    case 'too-large':
+      return { differs: 'its package.json is too large to read' };
+  }
   try {
-    const manifest = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+    const manifest = JSON.parse(files.bytes.toString('utf8')) as Record<string, unknown>;
     if (manifest === null || typeof manifest !== 'object') return { differs: 'its package.json is not an object' };
     if (manifest.name !== pkg.name || manifest.version !== pkg.version) return { differs: `its package.json names ${String(manifest.name)}@${String(manifest.version)}` };
     const scripts: Record<string, string> = Object.create(null);
@@ -85,20 +112,47 @@ function readCopyAt(projectDir: string, dir: string, pkg: PackageNode): Installe
     if (typeof raw === 'object' && raw !== null) {
       for (const [key, value] of Object.entries(raw)) if (typeof value === 'string') scripts[key] = value;
     }
-    const gyp = join(absolute, 'binding.gyp');
-    const bindingGyp = existsSync(gyp);
-    const bindingGypHash = bindingGyp ? hashOf(gyp) : undefined;
     return {
       manifest: {
         scripts,
-        bindingGyp,
+        bindingGyp: files.bindingGyp,
         gypfile: typeof manifest.gypfile === 'boolean' ? manifest.gypfile : undefined,
-        ...(bindingGypHash !== undefined ? { bindingGypHash } : {}),
+        ...(files.bindingGypHash !== undefined ? { bindingGypHash: files.bindingGypHash } : {}),
       },
     };
   } catch {
     return { differs: 'it has no readable package.json' };
   }
+}
+
+/**
+ * The files a judgement of installed copies reads at `paths` (each package.json, the binding.gyp beside it, and
+ * whether a folder without a readable package.json is there), read once, and `digest`: a SHA-256 over exactly what
+ * was read. A reader given these files (`installedManifestReader`'s `files`) reads nothing else at these paths, so a
+ * verdict remembered under the digest was decided on the very bytes the digest covers.
+ */
+export interface InstalledFiles {
+  readonly digest: string;
+  readonly at: ReadonlyMap<string, CopyFiles>;
+}
+
+/** Reads the files at every install path once (see InstalledFiles). */
+export function readInstalledFiles(projectDir: string, paths: readonly string[]): InstalledFiles {
+  const at = new Map<string, CopyFiles>();
+  const hash = createHash('sha256');
+  for (const path of paths) {
+    if (at.has(path)) continue;
+    const files = readFilesAt(projectDir, path);
+    at.set(path, files);
+    // Every field framed (the path as JSON, the bytes by their length): no two readings hash alike.
+    hash.update(`${JSON.stringify(path)}\n${files.kind}\n`);
+    if (files.kind === 'manifest') {
+      hash.update(`${files.bytes.length}\n`);
+      hash.update(files.bytes);
+      hash.update(`\n${files.bindingGyp}\n${files.bindingGypHash ?? '-'}\n`);
+    }
+  }
+  return { digest: hash.digest('base64'), at };
 }
 
 /** Where each package manager puts a package: npm's paths come from the lockfile, pnpm's from its virtual store. */
@@ -113,15 +167,18 @@ function candidateDirs(kind: Lockfile['kind'], pkg: PackageNode): string[] {
   }
 }
 
-/** A reader for installed manifests of one lockfile's project, for one judgement (each copy is read once). */
-export function installedManifestReader(lockfile: Lockfile, projectDir: string): InstalledManifestReader {
+/**
+ * A reader for installed manifests of one lockfile's project, for one judgement (each copy is read once). `files`:
+ * what is at some paths, already read (readInstalledFiles); those paths are not read again.
+ */
+export function installedManifestReader(lockfile: Lockfile, projectDir: string, files?: InstalledFiles): InstalledManifestReader {
   // Each copy is read once per reader (one judgement): the evidence, the mismatch check and the build plan all see
   // the same bytes, and no file is read twice.
   const read = new Map<string, InstalledCopy>();
   const copyAt = (pkg: PackageNode, dir: string): InstalledCopy => {
     const key = `${dir}\0${pkg.name}\0${pkg.version}`;
     let copy = read.get(key);
-    if (copy === undefined) read.set(key, (copy = readCopyAt(projectDir, dir, pkg)));
+    if (copy === undefined) read.set(key, (copy = copyOf(files?.at.get(dir) ?? readFilesAt(projectDir, dir), pkg)));
     return copy;
   };
   const reader: InstalledManifestReader = (pkg) => {
