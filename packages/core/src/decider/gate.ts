@@ -499,7 +499,8 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       // Taken before anything is read: a change after this moment gives another stamp.
       const paths = memo?.enabled === true ? copies.paths() : undefined;
       const stamp = paths === undefined ? undefined : installedStamp(options.dir, paths, (options.now ?? Date.now)());
-      // Too fresh for their stat to vouch for them: the files themselves, read now, once; the judgement reads these bytes.
+      // Too fresh for their stat to vouch for them: the files themselves, read now, once; the judgement reads these bytes
+      // (none held, and nothing remembered, when they are too large to hold at once).
       const files = paths !== undefined && stamp === undefined ? readInstalledFiles(options.dir, paths) : undefined;
       const key =
         stamp !== undefined

@@ -77,7 +77,7 @@ describe('installed files read up front (readInstalledFiles)', () => {
 
   it('one digest for the same bytes; any byte, binding.gyp or folder that differs gives another', () => {
     const dir = setUp();
-    const digest = () => readInstalledFiles(dir, paths).digest;
+    const digest = () => readInstalledFiles(dir, paths)!.digest;
     const first = digest();
     expect(digest()).toBe(first);
     const seen = new Set([first]);
@@ -97,22 +97,29 @@ describe('installed files read up front (readInstalledFiles)', () => {
     differs('a package.json appeared');
     rmSync(join(dir, 'node_modules/no-manifest'), { recursive: true });
     differs('a folder without a readable package.json is gone');
-    expect(readInstalledFiles(dir, [...paths, 'node_modules/left-pad']).digest, 'a path listed twice is read once').toBe(digest());
+    expect(readInstalledFiles(dir, [...paths, 'node_modules/left-pad'])!.digest, 'a path listed twice is read once').toBe(digest());
     // The paths themselves count: the same files under another path are another reading.
-    expect(readInstalledFiles(dir, ['node_modules/left-pad']).digest).not.toBe(readInstalledFiles(dir, ['node_modules/./left-pad']).digest);
+    expect(readInstalledFiles(dir, ['node_modules/left-pad'])!.digest).not.toBe(readInstalledFiles(dir, ['node_modules/./left-pad'])!.digest);
+  });
+
+  it('holds at most a bounded number of bytes: beyond it, nothing is read up front', () => {
+    const dir = setUp();
+    const size = Buffer.byteLength(manifest()) + Buffer.byteLength(JSON.stringify({ name: 'app', version: '1.0.0' }));
+    expect(readInstalledFiles(dir, paths, size)).toBeDefined();
+    expect(readInstalledFiles(dir, paths, size - 1)).toBeUndefined();
   });
 
   it('never reads outside the project, whatever is there', () => {
     const dir = setUp();
-    const before = readInstalledFiles(dir, ['../outside']);
+    const before = readInstalledFiles(dir, ['../outside'])!;
     writeFileSync(join(dir, '../outside/package.json'), manifest({ scripts: { postinstall: 'node evil.js' } }));
-    expect(readInstalledFiles(dir, ['../outside']).digest).toBe(before.digest);
+    expect(readInstalledFiles(dir, ['../outside'])!.digest).toBe(before.digest);
     expect(installedManifestReader(lockfile, dir, before).at!(pkg, '../outside')).toEqual({ differs: 'its path leaves the project' });
   });
 
   it('a reader given them judges exactly those bytes, and reads only the paths they do not hold', () => {
     const dir = setUp();
-    const files = readInstalledFiles(dir, ['node_modules/left-pad', 'node_modules/missing']);
+    const files = readInstalledFiles(dir, ['node_modules/left-pad', 'node_modules/missing'])!;
     // Changed on disk after the reading: the judgement still sees what the digest covers.
     writeFileSync(join(dir, 'node_modules/left-pad/package.json'), manifest({ scripts: { postinstall: 'node evil.js' } }));
     writeFileSync(join(dir, 'node_modules/left-pad/binding.gyp'), '{}');

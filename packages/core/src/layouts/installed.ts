@@ -136,13 +136,21 @@ export interface InstalledFiles {
   readonly at: ReadonlyMap<string, CopyFiles>;
 }
 
-/** Reads the files at every install path once (see InstalledFiles). */
-export function readInstalledFiles(projectDir: string, paths: readonly string[]): InstalledFiles {
+/** The most bytes of package.json files readInstalledFiles holds at once (each one may be up to 4 MiB). */
+export const MAX_INSTALLED_FILES_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads the files at every install path once (see InstalledFiles); undefined when their package.json files come to
+ * more than `maxBytes` together: they are not all held at once, and the caller reads them one by one as before.
+ */
+export function readInstalledFiles(projectDir: string, paths: readonly string[], maxBytes = MAX_INSTALLED_FILES_BYTES): InstalledFiles | undefined {
   const at = new Map<string, CopyFiles>();
   const hash = createHash('sha256');
+  let held = 0;
   for (const path of paths) {
     if (at.has(path)) continue;
     const files = readFilesAt(projectDir, path);
+    if (files.kind === 'manifest' && (held += files.bytes.length) > maxBytes) return undefined;
     at.set(path, files);
     // Every field framed (the path as JSON, the bytes by their length): no two readings hash alike.
     hash.update(`${JSON.stringify(path)}\n${files.kind}\n`);
