@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expectExit, loadTestRegistry, median, parseArgs, provenancedGraph, requireBuilt, root, run, spread } from './lib.mjs';
-import { benchPolicy, createProject, installProject, resetProject, rulesMaterial, toolFor } from './projects.mjs';
+import { benchPolicy, createProject, rulesMaterial, timedInstall, toolFor } from './projects.mjs';
 
 const args = parseArgs();
 const BASE = args.string('--base', undefined);
@@ -38,12 +38,6 @@ for (const spec of graph.packages) if (!registry.attestations(spec.name, spec.ve
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-ab-'));
 const material = RULES ? rulesMaterial(join(work, 'rules-material'), testTrustedRoot) : null;
 
-/** One install of the mode (bare or guarded, from what the mode starts with). */
-async function install(p) {
-  resetProject(p, MODE);
-  return expectExit(await installProject(p, MODE), `${p.which} ${MODE}`);
-}
-
 /** One `check` of the tree (cold: no Portcullis cache or state). */
 async function check(p) {
   if (MODE === 'cold') for (const d of [p.env.PORTCULLIS_CACHE_DIR, p.env.PORTCULLIS_STATE_DIR]) rmSync(d, { recursive: true, force: true });
@@ -56,17 +50,17 @@ async function check(p) {
 let contenders;
 let measure;
 if (WHAT === 'install') {
-  measure = install;
+  measure = (p) => timedInstall(p, MODE);
   contenders = [];
   for (const which of ['bare', 'new', 'base']) contenders.push({ ...(await createProject(join(work, which), PM, registry, graph.dependencies, which !== 'bare', which === 'bare' ? null : material, builds[which === 'bare' ? 'new' : which])), which });
   // warm and frozen start from a lockfile and full caches; warm from the steady state (a first repeat decided).
-  if (MODE !== 'cold') for (const p of contenders) expectExit(await (resetProject(p, 'cold'), installProject(p, 'cold')), `${p.which} cold`);
-  if (MODE === 'warm') for (const p of contenders) expectExit(await installProject(p, 'warm'), `${p.which} warm`);
+  if (MODE !== 'cold') for (const p of contenders) await timedInstall(p, 'cold');
+  if (MODE === 'warm') for (const p of contenders) await timedInstall(p, 'warm');
 } else if (WHAT === 'check') {
   measure = check;
   // The tree pnpm 12 installed; the policy (the guarded project's) outside it, so the tree is exactly what pnpm installed.
   const tree = await createProject(join(work, 'tree'), 'pnpm12', registry, graph.dependencies, false);
-  expectExit(await (resetProject(tree, 'cold'), installProject(tree, 'cold')), 'pnpm install');
+  await timedInstall(tree, 'cold');
   const policy = join(work, 'portcullis.json');
   writeFileSync(policy, JSON.stringify(benchPolicy(registry, material)));
   contenders = ['new', 'base'].map((which) => ({ which, build: builds[which], dir: tree.dir, env: { ...tree.env, PORTCULLIS_POLICY: policy, PORTCULLIS_CACHE_DIR: join(work, which, 'cache'), PORTCULLIS_STATE_DIR: join(work, which, 'state') } }));
