@@ -2,7 +2,9 @@
  * Shipped bundles have zero runtime dependencies: every module they load is a Node built-in (dev dependencies such as
  * the CLI's prompt library are bundled in). Reads the built files.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -58,5 +60,42 @@ describe('the pnpmfile `portcullis init pnpm` writes', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('upgraded');
     expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+});
+
+describe('`portcullis` and `portcullis-npm` start as CommonJS, and still run as an ES module', () => {
+  // CommonJS in their own package (dist/package.json): Node's ES module loader cost every start more. A copy vendored
+  // into a project (docs/ci.md: `tools/portcullis.js`) is whatever that project's package.json says: it runs either way.
+  const types = { 'no "type"': {}, '"type": "commonjs"': { type: 'commonjs' }, '"type": "module"': { type: 'module' } };
+  const file = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+  it('dist/package.json says CommonJS', () => {
+    for (const dist of ['../../cli/dist/package.json', '../../npm/dist/package.json']) expect(JSON.parse(readFileSync(file(dist), 'utf8'))).toEqual({ type: 'commonjs' });
+  });
+
+  it.each(Object.entries(types))('copied into a folder with %s', async (_name, manifest) => {
+    const { npm } = await import('../src/toolbox.js');
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-vendored-'));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest));
+    mkdirSync(join(dir, 'tools'));
+    copyFileSync(file(bundles['packages/cli/dist/portcullis.js']), join(dir, 'tools', 'portcullis.js'));
+    copyFileSync(file(bundles['packages/npm/dist/portcullis-npm.js']), join(dir, 'tools', 'portcullis-npm.js'));
+    mkdirSync(join(dir, 'app'));
+    writeFileSync(join(dir, 'app', 'package.json'), '{"name":"app","version":"1.0.0"}');
+    const env = { PATH: process.env.PATH, HOME: dir, PORTCULLIS_CACHE_DIR: join(dir, 'cache'), PORTCULLIS_STATE_DIR: join(dir, 'state'), PORTCULLIS_NPM: npm(11).args[0] };
+    const run = (tool: string, args: string[]) => spawnSync(process.execPath, [join(dir, 'tools', tool), ...args], { cwd: dir, env, encoding: 'utf8' });
+    // Twice: the engine from the file, then from the copy kept and its code cache.
+    for (let i = 0; i < 2; i++) {
+      const version = run('portcullis.js', ['--version']);
+      expect(version.stderr).toBe('');
+      expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+      const init = run('portcullis.js', ['init', 'pnpm', '--dir', join(dir, 'app')]);
+      expect(init.status, init.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'app', '.pnpmfile.cjs'), 'utf8')).toContain('//# portcullis-engine');
+      // The wrapper's engine ran: it refuses `npm exec` itself, without starting npm.
+      const exec = run('portcullis-npm.js', ['exec', 'left-pad']);
+      expect(exec.status).toBe(2);
+      expect(exec.stderr).toContain('is not gated yet; nothing was run');
+    }
   });
 });

@@ -1,43 +1,40 @@
 /**
- * The portcullis-npm executable: a small loader around the engine (main.ts and everything it imports, bundled by
- * build.mjs and embedded here as its source text). Compiling the engine is a good part of what starting the wrapper
- * costs, on every npm command: the loader compiles it with the V8 code cache an earlier run left (core's
- * cache/code-cache.ts: authenticated with this user's memo secret, else not used), and leaves one when it had none
- * (after the run, so the functions the run needed are in it).
+ * The portcullis-npm executable: a small CommonJS loader around the engine (main.ts and everything it imports,
+ * bundled by build.mjs and carried at the end of this file as line comments, core's embedded.ts). Starting the wrapper
+ * is paid on every npm command, so it costs what little it can:
+ * - CommonJS, not an ES module (`dist/package.json` says so): Node's ES module loader cost a start ~30 ms more here;
+ * - the engine is a comment to Node (as a template literal, V8 scanned and allocated its ~900 KB on every start): the
+ *   loader takes it from the copy an earlier run kept (content-addressed) or from this file, runs it only when it has
+ *   the hash build.mjs recorded, and compiles it with the V8 code cache an earlier run left (authenticated with this
+ *   user's memo secret, else not used), leaving one when it had none (after the run, so what the run compiled is in it).
  */
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
-import { readCodeCache, writeCodeCache } from '@portcullis/core/loader';
+import { loadEmbeddedEngine } from '@portcullis/core/loader';
 
-/** The engine bundle's source and its hash, defined by build.mjs. */
-declare const PORTCULLIS_ENGINE_SOURCE: string;
+/** The engine's marker line and hash, defined by build.mjs. */
+declare const PORTCULLIS_ENGINE_MARKER: string;
 declare const PORTCULLIS_ENGINE_HASH: string;
 
 type Engine = { main: (argv: string[]) => Promise<number> };
 
-const filename = fileURLToPath(import.meta.url);
-const cachedData = readCodeCache(PORTCULLIS_ENGINE_HASH);
-const script = new Script(`(function (exports, require, module, __filename, __dirname) {${PORTCULLIS_ENGINE_SOURCE}\n})`, {
-  filename,
-  ...(cachedData !== undefined ? { cachedData } : {}),
-});
-const engine = { exports: {} as Engine };
-(script.runInThisContext() as (...args: unknown[]) => void).call(engine.exports, engine.exports, createRequire(filename), engine, filename, dirname(filename));
-const compiled = cachedData === undefined || script.cachedDataRejected === true;
+function fail(error: unknown): void {
+  process.stderr.write(`portcullis-npm: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 3;
+}
 
-engine.exports
-  .main(process.argv.slice(2))
-  .then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`portcullis-npm: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 3;
-    },
-  )
-  .finally(() => {
-    if (compiled) writeCodeCache(PORTCULLIS_ENGINE_HASH, script.createCachedData());
+try {
+  const engine = loadEmbeddedEngine<Engine>({
+    file: __filename,
+    marker: PORTCULLIS_ENGINE_MARKER,
+    hash: PORTCULLIS_ENGINE_HASH,
+    require,
+    damaged: `${__filename} is damaged (its engine does not match its loader): install @portcullis/npm again`,
   });
+  engine.exports
+    .main(process.argv.slice(2))
+    .then((code) => {
+      process.exitCode = code;
+    }, fail)
+    .finally(() => engine.keepCodeCache());
+} catch (error) {
+  fail(error);
+}

@@ -13,57 +13,33 @@
  *   the project's own manifest: there the loader declares the three hooks and loads the engine only when one of
  *   them has something to judge (a dependency's manifest, a resolved graph).
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { Script } from 'node:vm';
-import { readCodeCache, readEngineSource, writeCodeCache, writeEngineSource } from '@portcullis/core/loader';
+import { loadEmbeddedEngine } from '@portcullis/core/loader';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
 import { applyAnswer, configSnapshot, engineBuild, replayUpdateConfig } from './replay.js';
-import { engineFromPnpmfile } from './embed.js';
+import { ENGINE_MARKER } from './embed.js';
 
 /** The engine bundle's hash, defined by build.mjs. */
 declare const PORTCULLIS_ENGINE_HASH: string;
 
 type Hooks = Record<string, (...args: unknown[]) => unknown>;
 
-/**
- * The engine's source: the copy an earlier worker took out of this file (its bytes have the hash build.mjs
- * recorded), else from the end of this file, as build.mjs embedded it (Error when it is not that), then kept.
- */
-function engineSource(): string {
-  const kept = readEngineSource(PORTCULLIS_ENGINE_HASH);
-  if (kept !== undefined) return kept;
-  const source = engineFromPnpmfile(readFileSync(__filename, 'utf8'));
-  if (source === undefined || createHash('sha256').update(source).digest('hex').slice(0, 32) !== PORTCULLIS_ENGINE_HASH) {
-    throw new Error(`portcullis: ${__filename} is damaged (its engine does not match the loader): run \`portcullis init pnpm\` again`);
-  }
-  writeEngineSource(PORTCULLIS_ENGINE_HASH, source);
-  return source;
-}
-
+/** The engine, from the copy an earlier worker kept or from the end of this file; Error when this file does not carry it. */
 function loadEngine(): { hooks: Hooks } {
-  const cachedData = readCodeCache(PORTCULLIS_ENGINE_HASH);
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${engineSource()}\n})`, {
-    filename: __filename,
-    ...(cachedData !== undefined ? { cachedData } : {}),
+  const engine = loadEmbeddedEngine<{ hooks: Hooks }>({
+    file: __filename,
+    marker: ENGINE_MARKER,
+    hash: PORTCULLIS_ENGINE_HASH,
+    require,
+    damaged: `portcullis: ${__filename} is damaged (its engine does not match the loader): run \`portcullis init pnpm\` again`,
   });
-  const engine = { exports: {} as { hooks: Hooks } };
-  (script.runInThisContext() as (...args: unknown[]) => void).call(engine.exports, engine.exports, require, engine, __filename, __dirname);
-  if (cachedData !== undefined && !script.cachedDataRejected) return engine.exports;
-  // No (usable) cache yet: write one after the first hook call, when what the hooks run has been compiled too.
-  let saved = false;
-  const save = () => {
-    if (saved) return;
-    saved = true;
-    writeCodeCache(PORTCULLIS_ENGINE_HASH, script.createCachedData());
-  };
+  // The code cache is left after the first hook call, when what the hooks run has been compiled too.
   const hooks: Hooks = {};
   for (const [name, hook] of Object.entries(engine.exports.hooks)) {
     hooks[name] = function (this: unknown, ...args: unknown[]) {
       const result = hook.apply(this, args);
-      if (result instanceof Promise) result.then(save, save);
-      else save();
+      if (result instanceof Promise) result.then(engine.keepCodeCache, engine.keepCodeCache);
+      else engine.keepCodeCache();
       return result;
     };
   }

@@ -5,9 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { approvalsFromPnpmSettings, findPolicyFile, PortcullisError, starterPolicyText, writeFileAtomic } from '@portcullis/core';
+import { embeddedText } from '../embedded-texts.js';
 
-/** The built `packages/pnpm/dist/pnpmfile.cjs`, inlined by build.mjs. */
-declare const PORTCULLIS_PNPMFILE: string;
 
 /**
  * First line of every pnpmfile Portcullis writes: lets a later init upgrade it, and never touch anyone else's. ASCII,
@@ -24,7 +23,9 @@ function readIfExists(file: string): string | undefined {
 
 /** pnpm's part of the gate: the self-contained `.pnpmfile.cjs` (refuses to replace anyone else's pnpmfile). */
 export function enforcePnpm(dir: string): { changed: boolean; line: string } {
-  if (typeof PORTCULLIS_PNPMFILE !== 'string') throw new PortcullisError('USAGE', 'this build of portcullis has no pnpmfile embedded; build packages/pnpm first');
+  // The built `packages/pnpm/dist/pnpmfile.cjs`, carried by the CLI's file (build.mjs).
+  const carried = embeddedText('pnpmfile');
+  if (carried === undefined) throw new PortcullisError('USAGE', 'this build of portcullis has no pnpmfile embedded; build packages/pnpm first');
   if (!existsSync(join(dir, 'package.json'))) throw new PortcullisError('USAGE', `${dir} has no package.json: run init in the project root (the folder of pnpm-lock.yaml), or pass --dir`);
   if (existsSync(join(dir, '.pnpmfile.mjs'))) {
     throw new PortcullisError('USAGE', `${join(dir, '.pnpmfile.mjs')} exists, and pnpm 11+ loads it instead of .pnpmfile.cjs: merge it into a .pnpmfile.cjs first`);
@@ -34,7 +35,7 @@ export function enforcePnpm(dir: string): { changed: boolean; line: string } {
   if (existing !== undefined && ![PNPMFILE_HEADER, ...EARLIER_HEADERS].some((header) => existing.startsWith(header))) {
     throw new PortcullisError('USAGE', `${pnpmfile} exists and was not written by Portcullis; move its hooks elsewhere (or load Portcullis as a config dependency, see docs/pnpm.md) and run init again`);
   }
-  const text = `${PNPMFILE_HEADER}\n${PORTCULLIS_PNPMFILE}`;
+  const text = `${PNPMFILE_HEADER}\n${carried}`;
   if (existing !== text) writeFileAtomic(pnpmfile, text);
   return { changed: existing !== text, line: `${existing === undefined ? 'wrote' : existing === text ? 'unchanged' : 'upgraded'} ${pnpmfile}` };
 }

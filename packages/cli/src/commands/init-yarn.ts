@@ -3,9 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { builtDependencies, findPolicyFile, POLICY_FILE, PortcullisError, registerYarnPlugin, starterPolicyText, writeFileAtomic } from '@portcullis/core';
+import { embeddedText } from '../embedded-texts.js';
 
-/** The plugin bundle, inlined by build.mjs so the CLI stays one self-contained file. */
-declare const PORTCULLIS_YARN_PLUGIN: string;
 
 /** Where Yarn keeps imported plugins; the name is the one the bundle declares. */
 const PLUGIN_PATH = '.yarn/plugins/@yarnpkg/plugin-portcullis.cjs';
@@ -13,19 +12,21 @@ const PLUGIN_PATH = '.yarn/plugins/@yarnpkg/plugin-portcullis.cjs';
 /** Yarn's part of the gate: the plugin in .yarn/plugins, registered in .yarnrc.yml (files rewritten only when they differ). */
 export function enforceYarn(dir: string): { changed: boolean; line: string } {
   if (!existsSync(join(dir, 'package.json'))) throw new PortcullisError('USAGE', `${dir} has no package.json; run init yarn in the project root (or pass --dir)`);
-  if (typeof PORTCULLIS_YARN_PLUGIN !== 'string' || PORTCULLIS_YARN_PLUGIN === '') throw new PortcullisError('USAGE', 'this build of portcullis does not include the Yarn plugin');
+  // The plugin bundle, carried by the CLI's file (build.mjs) so the CLI stays one self-contained file.
+  const plugin = embeddedText('yarn-plugin');
+  if (plugin === undefined || plugin === '') throw new PortcullisError('USAGE', 'this build of portcullis does not include the Yarn plugin');
   const pluginFile = join(dir, PLUGIN_PATH);
   const pluginBefore = existsSync(pluginFile) ? readFileSync(pluginFile, 'utf8') : undefined;
-  if (pluginBefore !== PORTCULLIS_YARN_PLUGIN) {
+  if (pluginBefore !== plugin) {
     mkdirSync(dirname(pluginFile), { recursive: true });
-    writeFileAtomic(pluginFile, PORTCULLIS_YARN_PLUGIN);
+    writeFileAtomic(pluginFile, plugin);
   }
   const yarnrc = join(dir, '.yarnrc.yml');
   const before = existsSync(yarnrc) ? readFileSync(yarnrc, 'utf8') : '';
-  const checksum = createHash('sha512').update(PORTCULLIS_YARN_PLUGIN).digest('hex');
+  const checksum = createHash('sha512').update(plugin).digest('hex');
   const after = registerYarnPlugin(before, { checksum, path: PLUGIN_PATH, spec: PLUGIN_PATH }, yarnrc);
   if (after !== before) writeFileAtomic(yarnrc, after);
-  const changed = pluginBefore !== PORTCULLIS_YARN_PLUGIN || after !== before;
+  const changed = pluginBefore !== plugin || after !== before;
   return { changed, line: `${changed ? 'wrote' : 'unchanged'} ${PLUGIN_PATH}, registered in .yarnrc.yml` };
 }
 

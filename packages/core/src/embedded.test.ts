@@ -1,0 +1,101 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { embedSections, loadEmbeddedEngine, sectionFrom, textHash, verifiedSection } from './embedded.js';
+
+const ENGINE = '"use strict";\n// a comment line\nvar x = `a\n//b`;\n\nmodule.exports = { answer: () => 6 * 7, file: __filename, dir: __dirname, hasRequire: typeof require === "function" };';
+const A = '//# portcullis-test-engine (read by the loader above)';
+const B = '//# portcullis-test-text b';
+const temp = (prefix: string) => mkdtempSync(join(tmpdir(), `portcullis-embedded-${prefix}-`));
+
+describe('sections of a shipped file', () => {
+  it('travel as line comments after the loader and come back byte for byte (LF or CRLF checkout), each alone', () => {
+    const other = 'line one\n////# portcullis-engine (a pnpmfile carried inside)\n//# portcullis-looks-like-a-marker-but-is-indented\n';
+    const file = embedSections('const loader = 1;\n', [
+      [A, ENGINE],
+      [B, other],
+    ]);
+    expect(file.startsWith(`const loader = 1;\n${A}\n//"use strict";\n`)).toBe(true);
+    // Every line after the first marker is a comment: Node compiles the loader only.
+    for (const line of file.split(`${A}\n`)[1]!.trimEnd().split('\n')) expect(line.startsWith('//')).toBe(true);
+    expect(sectionFrom(file, A)).toBe(ENGINE);
+    expect(sectionFrom(file, B)).toBe(other);
+    expect(sectionFrom(file.replace(/\n/g, '\r\n'), A)).toBe(ENGINE);
+    expect(sectionFrom(file.replace(/\n/g, '\r\n'), B)).toBe(other);
+    expect(() => new Function(file)).not.toThrow();
+  });
+
+  it('a file without the section, or with it cut short, has none', () => {
+    const file = embedSections('const loader = 1;', [[A, ENGINE]]);
+    expect(sectionFrom('const loader = 1;\n', A)).toBeUndefined();
+    expect(sectionFrom(file, B)).toBeUndefined();
+    expect(sectionFrom(file.slice(0, -1), A)).toBeUndefined();
+    expect(sectionFrom(file.slice(0, file.indexOf(A) + A.length), A)).toBeUndefined();
+  });
+
+  it('refuses what it could not carry back', () => {
+    expect(() => embedSections('x', [[A, 'a\rb']])).toThrow(/carriage return/);
+    expect(() => embedSections(`x\n${A}\n`, [[A, ENGINE]])).toThrow(/marker/);
+    expect(() => embedSections('x', [['// not a marker', ENGINE]])).toThrow(/marker/);
+    // A line of the text that would read as the next section's marker.
+    expect(() => embedSections('x', [[A, 'a\n# portcullis-x\nb']])).toThrow(/starting with/);
+    expect(() => embedSections('x', [[A, '# portcullis-x']])).toThrow(/starting with/);
+  });
+
+  it('verifiedSection gives a section only with the hash the build recorded', () => {
+    const dir = temp('file');
+    const path = join(dir, 'shipped.js');
+    writeFileSync(path, embedSections('x', [[A, ENGINE]]));
+    expect(verifiedSection(path, A, textHash(ENGINE))).toBe(ENGINE);
+    expect(verifiedSection(path, A, textHash(`${ENGINE} `))).toBeUndefined();
+    writeFileSync(path, embedSections('x', [[A, ENGINE.replace('6 * 7', '6 * 8')]]));
+    expect(verifiedSection(path, A, textHash(ENGINE))).toBeUndefined();
+  });
+});
+
+describe('loadEmbeddedEngine', () => {
+  const setUp = () => {
+    const dir = temp('load');
+    const file = join(dir, 'shipped.cjs');
+    writeFileSync(file, embedSections('module.exports = 1;', [[A, ENGINE]]));
+    const env = { PORTCULLIS_CACHE_DIR: join(dir, 'cache'), PORTCULLIS_STATE_DIR: join(dir, 'state') };
+    const engine = { file, marker: A, hash: textHash(ENGINE), require: createRequire(file), damaged: 'damaged!', env };
+    return { dir, file, env, engine };
+  };
+
+  it("runs the file's engine as CommonJS of that file, keeps its text, then leaves and uses a code cache", () => {
+    const { dir, file, engine } = setUp();
+    const first = loadEmbeddedEngine<{ answer: () => number; file: string; dir: string; hasRequire: boolean }>(engine);
+    expect(first.exports.answer()).toBe(42);
+    expect(first.exports).toMatchObject({ file, dir, hasRequire: true });
+    expect(readFileSync(join(dir, 'cache', 'engine-v1', `${engine.hash}.js`), 'utf8')).toBe(ENGINE);
+    expect(existsSync(join(dir, 'cache', 'code-v1'))).toBe(false);
+    first.keepCodeCache();
+    first.keepCodeCache();
+    expect(readdirSync(join(dir, 'cache', 'code-v1'))).toHaveLength(1);
+    // The next load runs the kept text: the file itself may be gone.
+    writeFileSync(file, 'nothing');
+    const second = loadEmbeddedEngine<{ answer: () => number }>(engine);
+    expect(second.exports.answer()).toBe(42);
+  });
+
+  it('a code cache per key', () => {
+    const { dir, engine } = setUp();
+    for (const key of [textHash('a'), textHash('b')]) loadEmbeddedEngine({ ...engine, codeCacheKey: key }).keepCodeCache();
+    expect(readdirSync(join(dir, 'cache', 'code-v1'))).toHaveLength(2);
+  });
+
+  it('runs nothing but the engine with the recorded hash: a changed file throws `damaged`, and so does a changed kept copy with it', () => {
+    const { dir, file, engine } = setUp();
+    writeFileSync(file, embedSections('module.exports = 1;', [[A, ENGINE.replace('6 * 7', '6 * 8')]]));
+    expect(() => loadEmbeddedEngine(engine)).toThrow('damaged!');
+    // A kept copy with other bytes is not taken either.
+    mkdirSync(join(dir, 'cache', 'engine-v1'), { recursive: true });
+    writeFileSync(join(dir, 'cache', 'engine-v1', `${engine.hash}.js`), ENGINE.replace('6 * 7', '6 * 8'));
+    expect(() => loadEmbeddedEngine(engine)).toThrow('damaged!');
+    writeFileSync(file, embedSections('module.exports = 1;', [[A, ENGINE]]));
+    expect(loadEmbeddedEngine<{ answer: () => number }>(engine).exports.answer()).toBe(42);
+  });
+});

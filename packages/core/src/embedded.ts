@@ -1,0 +1,136 @@
+/**
+ * How the shipped files carry their engine (and the CLI the files `init` writes): a small loader, then sections, each a
+ * marker line (`//# portcullis-…`) and every line of its text behind `//`. Node compiles such a file without scanning
+ * or allocating the sections as code or strings (a comment is only skimmed): the pnpmfile in each of pnpm 12's hook
+ * workers, `portcullis-npm` and `portcullis` on every command. A section is taken back from the file's text only when
+ * it is needed; a loader runs the engine's text only when it has the hash build time recorded (loadEmbeddedEngine).
+ * CRLF line ends (a checkout that converted them) are read as LF: no text carried holds a carriage return.
+ *
+ * Node built-ins only: every loader bundles this.
+ */
+import { isAscii } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Script } from 'node:vm';
+import { readCodeCache, readEngineSource, writeCodeCache, writeEngineSource } from './cache/code-cache.js';
+import type { Env } from './env.js';
+
+/** Every marker line starts so; no line of a carried text may (embedSections refuses it), so a section ends at the next one. */
+const MARKER_START = '//# portcullis-';
+const TEXT_MARKER_START = MARKER_START.slice(2);
+
+/** `loader`, then each `[marker, text]` as a section. Throws when a text could not be carried back as it is. */
+export function embedSections(loader: string, sections: ReadonlyArray<readonly [marker: string, text: string]>): string {
+  let out = loader.endsWith('\n') ? loader : `${loader}\n`;
+  for (const [marker, text] of sections) {
+    if (!marker.startsWith(MARKER_START) || marker.includes('\n')) throw new Error(`a section marker is one line starting with ${MARKER_START}: ${marker}`);
+    if (loader.includes(`\n${marker}\n`) || loader.startsWith(`${marker}\n`)) throw new Error(`the loader must not contain the marker line ${marker}`);
+    if (text.includes('\r')) throw new Error(`the text of ${marker} must not hold a carriage return`);
+    if (text.startsWith(TEXT_MARKER_START) || text.includes(`\n${TEXT_MARKER_START}`)) throw new Error(`the text of ${marker} has a line starting with ${TEXT_MARKER_START}`);
+    out += `${marker}\n//${text.split('\n').join('\n//')}\n`;
+  }
+  return out;
+}
+
+/**
+ * A CommonJS loader (esbuild's `cjs` output, with no exports) made a file that also runs as an ES module: a copy of the
+ * CLI vendored into a folder whose package.json says `"type": "module"` is an ES module to Node, one in a folder that
+ * says `"commonjs"` is CommonJS. The loader runs inside a function given `require` and `__filename`: CommonJS's own,
+ * else Node's built-in modules by `process.getBuiltinModule` (Node 20.16 and later) and the script's path. No import,
+ * export or top-level require, so either parse accepts it; `#!` first, so the file stays an executable.
+ */
+export function eitherModuleType(cjsLoader: string): string {
+  const body = cjsLoader.startsWith('#!') ? cjsLoader.slice(cjsLoader.indexOf('\n') + 1) : cjsLoader;
+  if (/^\s*(import|export)\b/m.test(body) || /\bimport\.meta\b/.test(body)) throw new Error('the loader must be CommonJS without import or export');
+  const builtin =
+    'function (id) { if (typeof process.getBuiltinModule !== "function") throw new Error("run this file with Node 20.16 or later, or name it .cjs: as an ES module it needs process.getBuiltinModule"); return process.getBuiltinModule(id); }';
+  return `#!/usr/bin/env node\n(function (require, __filename) {\n${body.endsWith('\n') ? body : `${body}\n`}})(typeof require === "function" ? require : ${builtin}, typeof __filename === "string" ? __filename : process.argv[1]);\n`;
+}
+
+/** The text of the section `marker` in a file written by embedSections (undefined when there is none, or it is cut short). */
+export function sectionFrom(fileText: string, marker: string): string | undefined {
+  // Each step is one native pass over the file (a split and join allocated a string per line).
+  const lf = fileText.includes('\r') ? fileText.replace(/\r\n/g, '\n') : fileText;
+  const at = lf.indexOf(`\n${marker}\n`);
+  if (at === -1) return undefined;
+  const start = at + marker.length + 1;
+  const next = lf.indexOf(`\n${MARKER_START}`, start + 1);
+  const body = lf.slice(start, next === -1 ? lf.length : next + 1);
+  if (!body.startsWith('\n//') || !body.endsWith('\n')) return undefined;
+  return body.slice(3, -1).replaceAll('\n//', '\n');
+}
+
+/** The first `length` hex digits of a text's SHA-256: what a loader carries of what it may run. */
+export const textHash = (text: string, length = 32): string => createHash('sha256').update(text).digest('hex').slice(0, length);
+
+/** The section `marker` of `file`, if it has exactly the hash `hash` (textHash); undefined otherwise. */
+export function verifiedSection(file: string, marker: string, hash: string): string | undefined {
+  const bytes = readFileSync(file);
+  // ASCII (the builds check it) is decoded without UTF-8 decoding.
+  const text = sectionFrom(isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8'), marker);
+  return text !== undefined && textHash(text, hash.length) === hash ? text : undefined;
+}
+
+export interface LoadedEngine<T> {
+  exports: T;
+  /**
+   * Leaves V8's code cache for the next load, when this one had none it could use: called once the work ran, so that
+   * what it compiled is in it. Best effort, never throws.
+   */
+  keepCodeCache(): void;
+}
+
+export interface EmbeddedEngine {
+  /** The shipped file (the loader's own). */
+  file: string;
+  /** The section's marker line. */
+  marker: string;
+  /** textHash of the engine's text, recorded by the build in the loader. */
+  hash: string;
+  /** The code cache's name (hex), when one engine keeps several (e.g. one per command, so each has what it compiled). */
+  codeCacheKey?: string;
+  /** The `require` the engine is given. */
+  require: NodeJS.Require;
+  /** The error's message when the file does not carry that engine. */
+  damaged: string;
+  /** Where the kept copy and the code cache are (the cache and state folders); process.env by default. */
+  env?: Env;
+}
+
+/**
+ * Runs the engine a shipped file carries, as CommonJS, with `require`, `__filename` and `__dirname` of that file: its
+ * text from the copy an earlier load kept (content-addressed by the hash) or else from the file (then kept), compiled
+ * with the V8 code cache an earlier load left (authenticated with this user's memo secret, else compiled from source).
+ * Throws Error(`damaged`) when the file's engine does not have the hash.
+ */
+export function loadEmbeddedEngine<T>(engine: EmbeddedEngine): LoadedEngine<T> {
+  const env = engine.env ?? process.env;
+  let source = readEngineSource(engine.hash, env);
+  if (source === undefined) {
+    source = verifiedSection(engine.file, engine.marker, engine.hash);
+    if (source === undefined) throw new Error(engine.damaged);
+    writeEngineSource(engine.hash, source, env);
+  }
+  const cacheKey = engine.codeCacheKey ?? engine.hash;
+  const cachedData = readCodeCache(cacheKey, env);
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: engine.file,
+    ...(cachedData !== undefined ? { cachedData } : {}),
+  });
+  const module = { exports: {} as T };
+  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, engine.require, module, engine.file, dirname(engine.file));
+  let keep = cachedData === undefined || script.cachedDataRejected === true;
+  return {
+    exports: module.exports,
+    keepCodeCache() {
+      if (!keep) return;
+      keep = false;
+      try {
+        writeCodeCache(cacheKey, script.createCachedData(), env);
+      } catch {
+        // Only time is lost.
+      }
+    },
+  };
+}
