@@ -1,5 +1,5 @@
 // Bundles the CLI into one self-contained CommonJS file with zero runtime dependencies: a small loader (src/bin.ts),
-// then, as line comments (core's embedded.ts), the engine's source (src/main.ts and everything it imports) and the
+// then, as line comments (core's cache/embedded.ts), the engine's source (src/main.ts and everything it imports) and the
 // files `init` writes (the pnpmfile, the Yarn plugin). dist/package.json marks the folder CommonJS: the package is
 // an ES module package, and Node's ES module loader costs every start more (a copy in an ES module folder still runs:
 // core's eitherModuleType).
@@ -9,7 +9,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFile
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const common = { write: false, bundle: true, platform: 'node', target: 'node20', format: 'cjs', legalComments: 'none', logLevel: 'warning' };
-const { eitherModuleType, embedSections, sectionFrom, textHash } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/embedded.ts'], format: 'esm' })).outputFiles[0].text)}`);
+const { eitherModuleType, embedSections, sectionFrom, textHash } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/embedded.ts'], format: 'esm' })).outputFiles[0].text)}`);
 // `portcullis init pnpm` writes the pnpm adapter's bundle, `init yarn` the Yarn plugin (turbo builds both first:
 // dependencies); this CLI carries both, so it stays one file.
 const pnpmfile = readFileSync(new URL('../pnpm/dist/pnpmfile.cjs', import.meta.url), 'utf8');

@@ -11,7 +11,7 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 mkdirSync(new URL('./dist/', import.meta.url), { recursive: true });
 const common = { write: false, bundle: true, platform: 'node', target: 'node20', format: 'cjs', legalComments: 'none', logLevel: 'warning' };
 const define = { PORTCULLIS_VERSION: JSON.stringify(version) };
-const { eitherModuleType, embedSections, sectionFrom, textHash } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/embedded.ts'], format: 'esm' })).outputFiles[0].text)}`);
+const { eitherModuleType, embedSections, sectionFrom, textHash } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/embedded.ts'], format: 'esm' })).outputFiles[0].text)}`);
 // The engine's identity: a hash of every source file that goes into the bundle (remembered verdicts are kept per build).
 const probe = await build({ ...common, entryPoints: ['src/main.ts'], metafile: true, logLevel: 'silent', define });
 const engine = createHash('sha256').update(`${version}\0`);

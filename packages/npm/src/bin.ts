@@ -1,6 +1,6 @@
 /**
  * The portcullis-npm executable: a small CommonJS loader around the engine (main.ts and everything it imports,
- * bundled by build.mjs and carried at the end of this file as line comments, core's embedded.ts). Starting the wrapper
+ * bundled by build.mjs and carried at the end of this file as line comments, core's cache/embedded.ts). Starting the wrapper
  * is paid on every npm command, so it costs what little it can:
  * - CommonJS, not an ES module (`dist/package.json` says so): Node's ES module loader cost a start ~30 ms more here;
  * - the engine is a comment to Node (as a template literal, V8 scanned and allocated its ~900 KB on every start): the

@@ -13,8 +13,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
-import { readCodeCache, readEngineSource, writeCodeCache, writeEngineSource } from './cache/code-cache.js';
-import type { Env } from './env.js';
+import { readCodeCache, readEngineSource, writeCodeCache, writeEngineSource } from './code-cache.js';
+import type { Env } from '../env.js';
 
 /** Every marker line starts so; no line of a carried text may (embedSections refuses it), so a section ends at the next one. */
 const MARKER_START = '//# portcullis-';
