@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, w
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { cleanPackage, startRegistry, withPostinstall, type Fault, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, install, portcullis, type Project } from '../src/project.js';
@@ -309,8 +309,15 @@ describe('check with a damaged or shared cache', () => {
     expect(warm.map((r) => r.code)).toEqual([0, 0]);
     const files = cacheFiles(cacheDir);
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    for (const file of files) expect(() => JSON.parse(readFileSync(file, 'utf8')), file).not.toThrow();
-    expect(files.length).toBeGreaterThanOrEqual(INSTALLED.length);
+    // The CLI's own engine, kept by the runs (content-addressed: named by the sha256 of its bytes), and its V8 code
+    // caches (binary, tag first: docs/threat-model.md); everything else is JSON.
+    const engines = files.filter((f) => basename(dirname(f)) === 'engine-v1');
+    const codeCaches = files.filter((f) => basename(dirname(f)) === 'code-v1');
+    expect(engines.length).toBeGreaterThan(0);
+    for (const file of engines) expect(basename(file, '.js').length >= 32 && createHash('sha256').update(readFileSync(file)).digest('hex').startsWith(basename(file, '.js')), file).toBe(true);
+    for (const file of codeCaches) expect(statSync(file).size, file).toBeGreaterThan(32);
+    for (const file of files.filter((f) => !engines.includes(f) && !codeCaches.includes(f))) expect(() => JSON.parse(readFileSync(file, 'utf8')), file).not.toThrow();
+    expect(files.length - engines.length - codeCaches.length).toBeGreaterThanOrEqual(INSTALLED.length);
   });
 });
 
