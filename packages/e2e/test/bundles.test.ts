@@ -3,7 +3,7 @@
  * the CLI's prompt library are bundled in). Reads the built files.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinModules } from 'node:module';
@@ -97,5 +97,40 @@ describe('`portcullis` and `portcullis-npm` start as CommonJS, and still run as 
       expect(exec.status).toBe(2);
       expect(exec.stderr).toContain('is not gated yet; nothing was run');
     }
+  });
+});
+
+describe('a damaged `portcullis` or `portcullis-npm` file runs nothing it does not carry as built', () => {
+  const file = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+  /** A copy of `bundle` with one character changed inside the section after `marker` (the loader left as it is). */
+  function damagedCopy(bundle: string, marker: string): { dir: string; path: string; env: NodeJS.ProcessEnv } {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-damaged-'));
+    const text = readFileSync(file(bundle), 'utf8');
+    const at = text.indexOf('return ', text.indexOf(`\n${marker}`));
+    expect(text.indexOf(`\n${marker}`)).toBeGreaterThan(0);
+    const path = join(dir, bundle.split('/').pop()!);
+    writeFileSync(path, `${text.slice(0, at)}return  ${text.slice(at + 'return '.length)}`);
+    writeFileSync(join(dir, 'package.json'), '{"name":"app","version":"1.0.0"}');
+    return { dir, path, env: { PATH: process.env.PATH, HOME: dir, PORTCULLIS_CACHE_DIR: join(dir, 'cache'), PORTCULLIS_STATE_DIR: join(dir, 'state') } };
+  }
+
+  it.each([
+    ['packages/cli/dist/portcullis.js', '//# portcullis-cli-engine', ['--version']],
+    ['packages/npm/dist/portcullis-npm.js', '//# portcullis-npm-engine', ['exec', 'left-pad']],
+  ] as const)('%s with its engine changed: exit 3, "damaged", nothing run', (bundle, marker, args) => {
+    const { dir, path, env } = damagedCopy(bundles[bundle], marker);
+    const r = spawnSync(process.execPath, [path, ...args], { cwd: dir, env, encoding: 'utf8' });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain('is damaged');
+    expect(r.stdout).toBe('');
+  });
+
+  it('the CLI with the pnpmfile it carries changed: `init pnpm` writes nothing (exit 3), other commands still run', () => {
+    const { dir, path, env } = damagedCopy(bundles['packages/cli/dist/portcullis.js'], '//# portcullis-cli-text pnpmfile');
+    const init = spawnSync(process.execPath, [path, 'init', 'pnpm', '--dir', dir], { cwd: dir, env, encoding: 'utf8' });
+    expect(init.status).toBe(3);
+    expect(init.stderr).toContain('is damaged');
+    expect(existsSync(join(dir, '.pnpmfile.cjs'))).toBe(false);
+    expect(spawnSync(process.execPath, [path, '--version'], { cwd: dir, env, encoding: 'utf8' }).status).toBe(0);
   });
 });
