@@ -36,7 +36,8 @@ try {
       (code) => {
         process.exitCode = code;
       },
-      () => {
+      (error: unknown) => {
+        process.stderr.write(`portcullis: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
         process.exitCode = 3;
       },
     )

@@ -10,5 +10,6 @@ export { defaultCacheDir, defaultStateDir, memoSecret } from './cache/dirs.js';
 export { writeFileAtomic } from './atomic-write.js';
 // The advisory sources' state, as the gate keys its decisions by it (pnpm's replay.ts checks it again).
 export { listSourceFiles, type AdvisorySourcesState } from './advisories/sources.js';
-// How the shipped files carry their engine and texts, and how their loaders run it (cache/embedded.ts).
-export { embedSections, loadEmbeddedEngine, sectionFrom, textHash, verifiedSection, type EmbeddedEngine, type LoadedEngine } from './cache/embedded.js';
+// How the loaders run the engine their file carries, and take back a text it carries (cache/embedded.ts; the builds
+// write those files with its embedSections).
+export { loadEmbeddedEngine, textHash, verifiedSection, type EmbeddedEngine, type LoadedEngine } from './cache/embedded.js';

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { approvalsFromPnpmSettings, findPolicyFile, PortcullisError, starterPolicyText, writeFileAtomic } from '@portcullis/core';
 import { embeddedText } from '../embedded-texts.js';
 
-
 /**
  * First line of every pnpmfile Portcullis writes: lets a later init upgrade it, and never touch anyone else's. ASCII,
  * like the rest of the file: one non-ASCII character makes Node hold the whole ~1 MB source as a two-byte string,

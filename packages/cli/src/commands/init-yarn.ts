@@ -5,7 +5,6 @@ import { dirname, join } from 'node:path';
 import { builtDependencies, findPolicyFile, POLICY_FILE, PortcullisError, registerYarnPlugin, starterPolicyText, writeFileAtomic } from '@portcullis/core';
 import { embeddedText } from '../embedded-texts.js';
 
-
 /** Where Yarn keeps imported plugins; the name is the one the bundle declares. */
 const PLUGIN_PATH = '.yarn/plugins/@yarnpkg/plugin-portcullis.cjs';
 

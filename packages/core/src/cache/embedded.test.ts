@@ -42,6 +42,8 @@ describe('sections of a shipped file', () => {
     // A line of the text that would read as the next section's marker.
     expect(() => embedSections('x', [[A, 'a\n# portcullis-x\nb']])).toThrow(/starting with/);
     expect(() => embedSections('x', [[A, '# portcullis-x']])).toThrow(/starting with/);
+    // Not ASCII: the loaders decode the file as Latin-1 when it is ASCII, and Node holds such a file as one-byte text.
+    expect(() => embedSections('x', [[A, 'caf\u00e9']])).toThrow(/ASCII/);
   });
 
   it('verifiedSection gives a section only with the hash the build recorded', () => {

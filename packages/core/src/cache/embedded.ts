@@ -20,7 +20,11 @@ import type { Env } from '../env.js';
 const MARKER_START = '//# portcullis-';
 const TEXT_MARKER_START = MARKER_START.slice(2);
 
-/** `loader`, then each `[marker, text]` as a section. Throws when a text could not be carried back as it is. */
+/**
+ * `loader`, then each `[marker, text]` as a section. Throws when a text could not be carried back as it is, or is not
+ * ASCII: a loader decodes an ASCII file without UTF-8 decoding (verifiedSection), and one other character makes Node
+ * hold the whole file as a two-byte string (esbuild escapes strings; only a comment it keeps could break that).
+ */
 export function embedSections(loader: string, sections: ReadonlyArray<readonly [marker: string, text: string]>): string {
   let out = loader.endsWith('\n') ? loader : `${loader}\n`;
   for (const [marker, text] of sections) {
@@ -28,8 +32,11 @@ export function embedSections(loader: string, sections: ReadonlyArray<readonly [
     if (loader.includes(`\n${marker}\n`) || loader.startsWith(`${marker}\n`)) throw new Error(`the loader must not contain the marker line ${marker}`);
     if (text.includes('\r')) throw new Error(`the text of ${marker} must not hold a carriage return`);
     if (text.startsWith(TEXT_MARKER_START) || text.includes(`\n${TEXT_MARKER_START}`)) throw new Error(`the text of ${marker} has a line starting with ${TEXT_MARKER_START}`);
+    const nonAscii = /[^\x00-\x7f]/.exec(text);
+    if (nonAscii) throw new Error(`the text of ${marker} must be ASCII: ${JSON.stringify(text.slice(Math.max(0, nonAscii.index - 60), nonAscii.index + 20))}`);
     out += `${marker}\n//${text.split('\n').join('\n//')}\n`;
   }
+  for (const [marker, text] of sections) if (sectionFrom(out, marker) !== text) throw new Error(`the text of ${marker} did not survive its embedding`);
   return out;
 }
 
