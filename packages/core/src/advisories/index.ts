@@ -13,7 +13,7 @@ import { PortcullisError } from '../errors.js';
 import { jsonArraySpans } from './json-array.js';
 import { readOsvRecord, type Advisory } from './osv.js';
 import { listSourceFiles, sourceRootsKey, type SourceFile } from './sources.js';
-import { EncodedIndex, encodeIndex, INDEX_FORMAT, type AdvisoryProblem, type StoredAdvisory } from './store.js';
+import { EncodedIndex, INDEX_FORMAT, IndexBuilder, type AdvisoryProblem } from './store.js';
 import { recentWalk, recordWalk } from './walk-stamp.js';
 
 export type { Advisory, AffectedInterval, NpmAffected, OsvReading } from './osv.js';
@@ -87,10 +87,10 @@ export function buildAdvisoryIndex(sources: readonly string[], options: Advisory
     return withOrigin(cached, 'cache');
   }
 
-  const { byName, records, problems } = readRecords(files);
+  const { builder, records, problems } = readRecords(files);
   // Without a cache the index is still encoded (one layout, one lookup path), tagged with a throwaway secret.
   const tagSecret = cache?.secret ?? randomBytes(32);
-  const bytes = encodeIndex(byName, { key, records, problems }, tagSecret);
+  const bytes = builder.encode({ key, records, problems }, tagSecret);
   if (cache !== undefined) {
     writeCached(cache.folder, key, bytes);
     if (roots !== undefined) recordWalk(cache.folder, roots, key, now, cache.secret);
@@ -101,8 +101,8 @@ export function buildAdvisoryIndex(sources: readonly string[], options: Advisory
 }
 
 /** Reads every record file: advisories by package name, then by id (ids merged per name), npm records counted, problems. */
-function readRecords(files: readonly SourceFile[]): { byName: Map<string, Map<string, StoredAdvisory>>; records: number; problems: AdvisoryProblem[] } {
-  const byName = new Map<string, Map<string, StoredAdvisory>>();
+function readRecords(files: readonly SourceFile[]): { builder: IndexBuilder; records: number; problems: AdvisoryProblem[] } {
+  const builder = new IndexBuilder();
   const problems: AdvisoryProblem[] = [];
   let records = 0;
   const index = (item: unknown, source: string) => {
@@ -111,37 +111,29 @@ function readRecords(files: readonly SourceFile[]): { byName: Map<string, Map<st
     if (reading.kind !== 'npm') return;
     records += 1;
     for (const reason of reading.problems) problems.push({ source, reason });
-    for (const affected of reading.affected) {
-      let advisories = byName.get(affected.name);
-      if (advisories === undefined) byName.set(affected.name, (advisories = new Map()));
-      // The same id twice for one package (two entries, or the record in two sources): the union of what they say.
-      const known = advisories.get(reading.advisory.id);
-      if (known === undefined) advisories.set(reading.advisory.id, { advisory: reading.advisory, versions: [...affected.versions], ranges: [...affected.ranges] });
-      else {
-        known.versions = [...new Set([...known.versions, ...affected.versions])];
-        known.ranges.push(...affected.ranges);
-      }
-    }
+    // The same id twice for one package (two entries, or the record in two sources): the union of what they say.
+    for (const affected of reading.affected) builder.add(affected.name, reading.advisory, affected.versions, affected.ranges);
   };
   for (const file of files) {
     if (file.size > MAX_FILE_BYTES) throw new PortcullisError('INPUT_TOO_LARGE', `The advisory file ${file.label} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB.`);
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(file.path, 'utf8');
+      bytes = readFileSync(file.path);
     } catch (error) {
       throw new PortcullisError('ADVISORIES_UNAVAILABLE', `The advisory record ${file.label} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
     }
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    // Read as bytes, decoded a record at a time (a bundle's text is never held whole beside its bytes).
+    const from = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
     // A file is one record, or a bundle: a list of records (one file, so its cache key is one stat). A bundle's
     // records are parsed one at a time (json-array.ts), each garbage once indexed.
-    const spans = jsonArraySpans(text);
+    const spans = jsonArraySpans(bytes, from);
     if (spans !== undefined) {
       if (spans.length / 2 > MAX_BUNDLE_RECORDS) throw new PortcullisError('INPUT_TOO_LARGE', `The advisory bundle ${file.label} holds more than ${MAX_BUNDLE_RECORDS.toLocaleString('en-US')} records.`);
       for (let i = 0; i < spans.length; i += 2) {
         const source = `${file.label}#${i / 2}`;
         let item: unknown;
         try {
-          item = JSON.parse(text.slice(spans[i], spans[i + 1]));
+          item = JSON.parse(bytes.toString('utf8', spans[i], spans[i + 1]));
         } catch {
           problems.push({ source, reason: 'not JSON; skipped' });
           continue;
@@ -152,7 +144,7 @@ function readRecords(files: readonly SourceFile[]): { byName: Map<string, Map<st
     }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(bytes.toString('utf8', from));
     } catch {
       problems.push({ source: file.label, reason: 'not JSON; skipped' });
       continue;
@@ -163,7 +155,7 @@ function readRecords(files: readonly SourceFile[]): { byName: Map<string, Map<st
       parsed.forEach((item, i) => index(item, `${file.label}#${i}`));
     } else index(parsed, file.label);
   }
-  return { byName, records, problems };
+  return { builder, records, problems };
 }
 
 function readCached(folder: string, key: string, secret: Buffer): EncodedIndex | undefined {

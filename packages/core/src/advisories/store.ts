@@ -29,13 +29,6 @@ export interface AdvisoryProblem {
   reason: string;
 }
 
-/** One advisory as the index keeps it for one package. */
-export interface StoredAdvisory {
-  advisory: Advisory;
-  versions: string[];
-  ranges: AffectedInterval[];
-}
-
 interface Header {
   format: string;
   key: string;
@@ -77,61 +70,108 @@ function slotCount(names: number): number {
   return slots;
 }
 
+/** One row as the index keeps it: id, summary, modified, exact versions, intervals. */
+function rowOf(advisory: Advisory, versions: readonly string[], ranges: readonly AffectedInterval[]): Row {
+  return [advisory.id, advisory.summary, advisory.modified ?? null, [...versions], ranges.map((r) => [r.introduced ?? null, r.fixed ?? null, r.lastAffected ?? null, r.limit ?? null])];
+}
+
 /**
- * Encodes `byName` (names already valid) into the index layout, tagged with `secret` for the sources of `key`. Each
- * name's rows are written straight into the one body buffer (measured: per-name buffers concatenated afterwards held
- * the index twice at the end of a build).
+ * Collects advisories by package name and encodes them into the index layout. Each name keeps only the text of its
+ * rows (measured: a map of parsed advisories per name was most of what a 100,000-record build held at its peak);
+ * the same advisory id met again for a name (two entries, or the record in two sources) is merged into its row:
+ * the union of the exact versions, the intervals of both.
  */
-export function encodeIndex(byName: ReadonlyMap<string, { values(): Iterable<StoredAdvisory> }>, meta: { key: string; records: number; problems: readonly AdvisoryProblem[] }, secret: Buffer): Buffer {
-  const names = [...byName.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const texts: string[] = [];
-  let dataBytes = 0;
-  for (const name of names) {
-    const rows: Row[] = [...byName.get(name)!.values()].map(({ advisory, versions, ranges }) => [
-      advisory.id,
-      advisory.summary,
-      advisory.modified ?? null,
-      versions,
-      ranges.map((r) => [r.introduced ?? null, r.fixed ?? null, r.lastAffected ?? null, r.limit ?? null]),
-    ]);
-    const text = `${name}\n${JSON.stringify(rows)}`;
-    texts.push(text);
-    dataBytes += Buffer.byteLength(text, 'utf8');
-    if (dataBytes > 0xffff_ffff) throw new PortcullisError('INPUT_TOO_LARGE', 'The advisory index would be larger than 4 GiB.');
+export class IndexBuilder {
+  /** Each name's rows: their JSON texts joined by commas (the list without its brackets), in the order first met. */
+  readonly #rows = new Map<string, string>();
+
+  add(name: string, advisory: Advisory, versions: readonly string[], ranges: readonly AffectedInterval[]): void {
+    const known = this.#rows.get(name);
+    if (known === undefined) {
+      this.#rows.set(name, JSON.stringify(rowOf(advisory, versions, ranges)));
+      return;
+    }
+    // A row's id is written as JSON.stringify writes it: absent from the text, absent from the rows.
+    if (!known.includes(JSON.stringify(advisory.id))) {
+      this.#rows.set(name, `${known},${JSON.stringify(rowOf(advisory, versions, ranges))}`);
+      return;
+    }
+    // Possibly the same id again: read this name's rows back and merge (rows are ours, written just above).
+    const rows = JSON.parse(`[${known}]`) as Row[];
+    const same = rows.find((row) => row[0] === advisory.id);
+    if (same === undefined) rows.push(rowOf(advisory, versions, ranges));
+    else {
+      same[3] = [...new Set([...same[3], ...versions])];
+      same[4].push(...rowOf(advisory, versions, ranges)[4]);
+    }
+    this.#rows.set(name, JSON.stringify(rows).slice(1, -1));
   }
-  const slots = slotCount(names.length);
-  const tableBytes = 4 * slots;
-  const offsetsAt = tableBytes;
-  const dataAt = offsetsAt + 4 * (names.length + 1);
-  const body = Buffer.alloc(dataAt + dataBytes);
-  names.forEach((name, i) => {
-    let slot = hashName(name) & (slots - 1);
-    while (body.readUInt32LE(4 * slot) !== 0) slot = (slot + 1) & (slots - 1);
-    body.writeUInt32LE(i + 1, 4 * slot);
-  });
-  let written = 0;
-  texts.forEach((text, i) => {
-    body.writeUInt32LE(written, offsetsAt + 4 * i);
-    written += body.write(text, dataAt + written, 'utf8');
-    texts[i] = '';
-  });
-  body.writeUInt32LE(written, offsetsAt + 4 * names.length);
-  const header: Header = {
-    format: INDEX_FORMAT,
-    key: meta.key,
-    id: createHash('sha256').update(body).digest('hex'),
-    records: meta.records,
-    names: names.length,
-    slots,
-    dataBytes,
-    problems: meta.problems.slice(0, MAX_PROBLEMS_KEPT).map((p) => ({ source: p.source, reason: p.reason })),
-    problemCount: meta.problems.length,
-  };
-  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(headerBytes.length);
-  const tag = tagOf(secret, [length, headerBytes, body]);
-  return Buffer.concat([MAGIC, tag, length, headerBytes, body]);
+
+  /**
+   * The index layout of what was added (names already valid), tagged with `secret` for the sources of `key`. The
+   * file is allocated once and each name's text written straight into it: the header's length is known before the
+   * body (its id is 64 hex digits whatever the body), so the body is never copied.
+   */
+  encode(meta: { key: string; records: number; problems: readonly AdvisoryProblem[] }, secret: Buffer): Buffer {
+    const rows = this.#rows;
+    const names = [...rows.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const sizes = new Float64Array(names.length);
+    let dataBytes = 0;
+    names.forEach((name, i) => {
+      // `name\n[rows]`: names are ASCII (isValidPackageName).
+      sizes[i] = name.length + 3 + Buffer.byteLength(rows.get(name)!, 'utf8');
+      dataBytes += sizes[i]!;
+    });
+    if (dataBytes > 0xffff_ffff) throw new PortcullisError('INPUT_TOO_LARGE', 'The advisory index would be larger than 4 GiB.');
+    const slots = slotCount(names.length);
+    const header = (id: string): Buffer =>
+      Buffer.from(
+        JSON.stringify({
+          format: INDEX_FORMAT,
+          key: meta.key,
+          id,
+          records: meta.records,
+          names: names.length,
+          slots,
+          dataBytes,
+          problems: meta.problems.slice(0, MAX_PROBLEMS_KEPT).map((p) => ({ source: p.source, reason: p.reason })),
+          problemCount: meta.problems.length,
+        } satisfies Header),
+        'utf8',
+      );
+    const headerLength = header('0'.repeat(64)).length;
+    const lengthAt = MAGIC.length + TAG_BYTES;
+    const bodyAt = lengthAt + 4 + headerLength;
+    const offsetsAt = bodyAt + 4 * slots;
+    const dataAt = offsetsAt + 4 * (names.length + 1);
+    const out = Buffer.alloc(dataAt + dataBytes);
+    MAGIC.copy(out, 0);
+    out.writeUInt32LE(headerLength, lengthAt);
+    names.forEach((name, i) => {
+      let slot = hashName(name) & (slots - 1);
+      while (out.readUInt32LE(bodyAt + 4 * slot) !== 0) slot = (slot + 1) & (slots - 1);
+      out.writeUInt32LE(i + 1, bodyAt + 4 * slot);
+    });
+    let written = 0;
+    names.forEach((name, i) => {
+      out.writeUInt32LE(written, offsetsAt + 4 * i);
+      const at = dataAt + written;
+      let end = at + out.write(name, at, 'latin1');
+      end += out.write('\n[', end, 'latin1');
+      end += out.write(rows.get(name)!, end, 'utf8');
+      end += out.write(']', end, 'latin1');
+      if (end - at !== sizes[i]) throw new Error('the advisory index entry of a name was not written whole');
+      written += sizes[i]!;
+      rows.delete(name);
+    });
+    out.writeUInt32LE(written, offsetsAt + 4 * names.length);
+    const body = out.subarray(bodyAt);
+    const filled = header(createHash('sha256').update(body).digest('hex'));
+    if (filled.length !== headerLength) throw new Error('the advisory index header changed length');
+    filled.copy(out, lengthAt + 4);
+    tagOf(secret, [out.subarray(lengthAt)]).copy(out, MAGIC.length);
+    return out;
+  }
 }
 
 function tagOf(secret: Buffer, parts: readonly Uint8Array[]): Buffer {

@@ -98,6 +98,25 @@ describe('registry client', () => {
     expect(files.filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 
+  it('asks once for attestations wanted twice at the same time, and keeps no document once it is read', async () => {
+    const document = JSON.stringify({ attestations: [{ predicateType: 'https://slsa.dev/provenance/v1', bundle: {} }] });
+    handler = (_req, res) => setTimeout(() => json(res, document), 20);
+    const c = client();
+    const [a, b] = await Promise.all([c.getAttestations('pkg', '1.0.0', base), c.getAttestations('pkg', '1.0.0', base)]);
+    expect(a).toBe(b);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.url).toBe('/-/npm/v1/attestations/pkg@1.0.0');
+    // Read and verified once by the caller, who keeps the outcome: the parsed document is not held for later.
+    const again = await c.getAttestations('pkg', '1.0.0', base);
+    expect(again).toEqual(a);
+    expect(again).not.toBe(a);
+    expect(requests).toHaveLength(2);
+    // A packument, read by several rules in one decision, is kept.
+    handler = (req, res) => json(res, packument(decodeURIComponent(req.url!.slice(1))));
+    expect(await c.getPackument('pkg')).toBe(await c.getPackument('pkg'));
+    expect(requests).toHaveLength(3);
+  });
+
   it('asks for the abbreviated document with the install Accept header and encodes scopes', async () => {
     handler = (req, res) => json(res, packument(decodeURIComponent(req.url!.slice(1))));
     const p = await client().getPackument('@scope/name');

@@ -114,13 +114,22 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const slots = createLimit(Math.max(1, options.concurrency ?? 50));
   const inFlight = new Map<string, Promise<unknown>>();
 
-  /** One promise per key while it runs and after it succeeds; a failure is forgotten so a later call tries again. */
-  function once<T>(key: string, load: () => Promise<T>): Promise<T> {
+  /**
+   * One promise per key while it runs and, unless `keep` is false, after it succeeds; a failure is forgotten so a
+   * later call tries again. Documents read once per decision (a version's attestations: verified once, the outcome
+   * kept by the caller) are not kept: measured, 1,000 parsed attestation documents kept alive until the decision
+   * ended were a large part of the memory a cold decision with provenance required took.
+   */
+  function once<T>(key: string, load: () => Promise<T>, keep = true): Promise<T> {
     const existing = inFlight.get(key);
     if (existing !== undefined) return existing as Promise<T>;
     const promise = load();
     inFlight.set(key, promise);
-    promise.catch(() => inFlight.delete(key));
+    const forget = () => {
+      if (inFlight.get(key) === promise) inFlight.delete(key);
+    };
+    if (keep) promise.catch(forget);
+    else promise.then(forget, forget);
     return promise;
   }
 
@@ -364,6 +373,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
           // "No attestations for this version": the policy decides what that means.
           notFound: () => null,
         }).catch((error: unknown) => fail(error, `the attestations of ${name}@${version}`, registry)),
+        false,
       );
     },
 
