@@ -8,41 +8,26 @@
  *   the V8 code cache an earlier run of the same command left (authenticated with this user's memo secret, else not
  *   used), leaving one when it had none, after the run, so that what the command compiled is in it.
  */
-import { loadEmbeddedEngine, textHash } from '@portcullis/core/loader';
+import { runEmbeddedMain, textHash } from '@portcullis/core/loader';
 
 /** The engine's marker line and hash, defined by build.mjs. */
 declare const PORTCULLIS_ENGINE_MARKER: string;
 declare const PORTCULLIS_ENGINE_HASH: string;
 
-type Engine = { main: (argv: string[]) => Promise<number> };
-
 /** Commands that keep a code cache of their own (each compiles other parts of the engine); anything else shares one. */
 const OWN_CODE_CACHE = new Set(['check', 'approve', 'explain', 'init']);
 
-try {
-  const argv = process.argv.slice(2);
-  const command = OWN_CODE_CACHE.has(argv[0] ?? '') ? argv[0]! : '';
-  const engine = loadEmbeddedEngine<Engine>({
+const argv = process.argv.slice(2);
+const command = OWN_CODE_CACHE.has(argv[0] ?? '') ? argv[0]! : '';
+runEmbeddedMain(
+  {
     file: __filename,
     marker: PORTCULLIS_ENGINE_MARKER,
     hash: PORTCULLIS_ENGINE_HASH,
     codeCacheKey: textHash(`${PORTCULLIS_ENGINE_HASH}\0${command}`),
     require,
     damaged: `${__filename} is damaged (its engine does not match its loader): install @portcullis/cli again`,
-  });
-  engine.exports
-    .main(argv)
-    .then(
-      (code) => {
-        process.exitCode = code;
-      },
-      (error: unknown) => {
-        process.stderr.write(`portcullis: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exitCode = 3;
-      },
-    )
-    .finally(() => engine.keepCodeCache());
-} catch (error) {
-  process.stderr.write(`portcullis: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 3;
-}
+  },
+  'portcullis',
+  argv,
+);

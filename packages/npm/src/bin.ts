@@ -8,33 +8,20 @@
  *   the hash build.mjs recorded, and compiles it with the V8 code cache an earlier run left (authenticated with this
  *   user's memo secret, else not used), leaving one when it had none (after the run, so what the run compiled is in it).
  */
-import { loadEmbeddedEngine } from '@portcullis/core/loader';
+import { runEmbeddedMain } from '@portcullis/core/loader';
 
 /** The engine's marker line and hash, defined by build.mjs. */
 declare const PORTCULLIS_ENGINE_MARKER: string;
 declare const PORTCULLIS_ENGINE_HASH: string;
 
-type Engine = { main: (argv: string[]) => Promise<number> };
-
-function fail(error: unknown): void {
-  process.stderr.write(`portcullis-npm: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 3;
-}
-
-try {
-  const engine = loadEmbeddedEngine<Engine>({
+runEmbeddedMain(
+  {
     file: __filename,
     marker: PORTCULLIS_ENGINE_MARKER,
     hash: PORTCULLIS_ENGINE_HASH,
     require,
     damaged: `${__filename} is damaged (its engine does not match its loader): install @portcullis/npm again`,
-  });
-  engine.exports
-    .main(process.argv.slice(2))
-    .then((code) => {
-      process.exitCode = code;
-    }, fail)
-    .finally(() => engine.keepCodeCache());
-} catch (error) {
-  fail(error);
-}
+  },
+  'portcullis-npm',
+  process.argv.slice(2),
+);

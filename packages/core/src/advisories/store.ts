@@ -72,7 +72,11 @@ function slotCount(names: number): number {
 
 /** One row as the index keeps it: id, summary, modified, exact versions, intervals. */
 function rowOf(advisory: Advisory, versions: readonly string[], ranges: readonly AffectedInterval[]): Row {
-  return [advisory.id, advisory.summary, advisory.modified ?? null, [...versions], ranges.map((r) => [r.introduced ?? null, r.fixed ?? null, r.lastAffected ?? null, r.limit ?? null])];
+  return [advisory.id, advisory.summary, advisory.modified ?? null, [...versions], rangeRows(ranges)];
+}
+
+function rangeRows(ranges: readonly AffectedInterval[]): Row[4] {
+  return ranges.map((r) => [r.introduced ?? null, r.fixed ?? null, r.lastAffected ?? null, r.limit ?? null]);
 }
 
 /**
@@ -102,7 +106,7 @@ export class IndexBuilder {
     if (same === undefined) rows.push(rowOf(advisory, versions, ranges));
     else {
       same[3] = [...new Set([...same[3], ...versions])];
-      same[4].push(...rowOf(advisory, versions, ranges)[4]);
+      same[4].push(...rangeRows(ranges));
     }
     this.#rows.set(name, JSON.stringify(rows).slice(1, -1));
   }
@@ -110,7 +114,7 @@ export class IndexBuilder {
   /**
    * The index layout of what was added (names already valid), tagged with `secret` for the sources of `key`. The
    * file is allocated once and each name's text written straight into it: the header's length is known before the
-   * body (its id is 64 hex digits whatever the body), so the body is never copied.
+   * body (its id is 64 hex digits whatever the body), so the body is never copied. Once: it empties the builder.
    */
   encode(meta: { key: string; records: number; problems: readonly AdvisoryProblem[] }, secret: Buffer): Buffer {
     const rows = this.#rows;

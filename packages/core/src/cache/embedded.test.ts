@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { embedSections, loadEmbeddedEngine, sectionFrom, textHash, verifiedSection } from './embedded.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { embedSections, loadEmbeddedEngine, runEmbeddedMain, sectionFrom, textHash, verifiedSection } from './embedded.js';
 
 const ENGINE = '"use strict";\n// a comment line\nvar x = `a\n//b`;\n\nmodule.exports = { answer: () => 6 * 7, file: __filename, dir: __dirname, hasRequire: typeof require === "function" };';
 const A = '//# portcullis-test-engine (read by the loader above)';
@@ -99,5 +99,45 @@ describe('loadEmbeddedEngine', () => {
     expect(() => loadEmbeddedEngine(engine)).toThrow('damaged!');
     writeFileSync(file, embedSections('module.exports = 1;', [[A, ENGINE]]));
     expect(loadEmbeddedEngine<{ answer: () => number }>(engine).exports.answer()).toBe(42);
+  });
+});
+
+describe('runEmbeddedMain', () => {
+  const MAIN = 'module.exports = { main: async (argv) => (argv[0] === "boom" ? Promise.reject(new Error("it broke")) : Number(argv[0])) };';
+  const setUp = (text = MAIN) => {
+    const dir = temp('main');
+    const file = join(dir, 'shipped.cjs');
+    writeFileSync(file, embedSections('module.exports = 1;', [[A, text]]));
+    const env = { PORTCULLIS_CACHE_DIR: join(dir, 'cache'), PORTCULLIS_STATE_DIR: join(dir, 'state') };
+    return { dir, file, engine: { file, marker: A, hash: textHash(MAIN), require: createRequire(file), damaged: `${file} is damaged: install it again`, env } };
+  };
+  const exitCode = process.exitCode;
+  afterEach(() => {
+    process.exitCode = exitCode;
+    vi.restoreAllMocks();
+  });
+  const settled = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+  it("exits with what main resolves to, then leaves the code cache", async () => {
+    const { dir, engine } = setUp();
+    runEmbeddedMain(engine, 'prog', ['7']);
+    await settled();
+    expect(process.exitCode).toBe(7);
+    expect(readdirSync(join(dir, 'cache', 'code-v1'))).toHaveLength(1);
+  });
+
+  it('exits 3 naming the program and the reason when main fails, or when the file is damaged (and runs nothing)', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    runEmbeddedMain(setUp().engine, 'prog', ['boom']);
+    await settled();
+    expect(process.exitCode).toBe(3);
+    expect(stderr).toHaveBeenLastCalledWith('prog: internal error: it broke\n');
+    process.exitCode = undefined;
+    const damaged = setUp(MAIN.replace('Number(argv[0])', '0'));
+    runEmbeddedMain(damaged.engine, 'prog', ['7']);
+    expect(process.exitCode).toBe(3);
+    expect(stderr).toHaveBeenLastCalledWith(`prog: internal error: ${damaged.file} is damaged: install it again\n`);
+    await settled();
+    expect(process.exitCode).toBe(3);
   });
 });
