@@ -7,12 +7,17 @@
 //  - its DER is encoded once, at construction, by the same encoder the base class uses;
 //  - a signature check's answer is kept per issuer object: the answer is a function of this certificate's bytes and
 //    the issuer's key, and neither changes.
+//  - its tree, and the tree of every copy it makes, is encoded by `encodeDer` (der.ts: the same bytes, one buffer);
+//  - the key of a certificate that issues others (the trust root's) is made into a key object once.
 // Every answer is the base class's answer for the same objects; nothing is skipped, only not recomputed.
-import { X509Certificate } from '@sigstore/core';
+import { crypto, X509Certificate } from '@sigstore/core';
+import type { KeyObject } from 'node:crypto';
+import { encodeWithOneBuffer } from './der.js';
 
 export class FixedCertificate extends X509Certificate {
   readonly #der: Buffer;
   readonly #verified = new WeakMap<X509Certificate, boolean>();
+  #key: KeyObject | undefined;
 
   /**
    * `certificate`, taking over its parsed tree (not parsed again: parsing is a third of what is left per bundle). The
@@ -20,6 +25,7 @@ export class FixedCertificate extends X509Certificate {
    */
   constructor(certificate: X509Certificate) {
     super(certificate.root);
+    encodeWithOneBuffer(this.root);
     this.#der = this.root.toDER();
   }
 
@@ -36,14 +42,20 @@ export class FixedCertificate extends X509Certificate {
     const issuer = issuerCertificate ?? this;
     let verified = this.#verified.get(issuer);
     if (verified === undefined) {
-      verified = super.verify(issuerCertificate);
+      // The base class's check: the issuer's key (made once when the issuer is one of these), this certificate's
+      // signed part, its signature and algorithm, through sigstore-js's own crypto functions.
+      const key = issuer instanceof FixedCertificate ? (issuer.#key ??= crypto.createPublicKey(issuer.publicKey)) : crypto.createPublicKey(issuer.publicKey);
+      verified = crypto.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
       this.#verified.set(issuer, verified);
     }
     return verified;
   }
 
   override clone(): X509Certificate {
-    // As the base class: a plain certificate parsed from a copy of the DER, which its caller may change.
-    return X509Certificate.parse(Buffer.from(this.#der));
+    // As the base class: a plain certificate parsed from a copy of the DER, which its caller may change (sigstore-js
+    // takes out the SCT extension and encodes the rest).
+    const copy = X509Certificate.parse(Buffer.from(this.#der));
+    encodeWithOneBuffer(copy.root);
+    return copy;
   }
 }

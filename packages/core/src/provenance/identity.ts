@@ -81,11 +81,14 @@ function utf8String(bytes: Buffer, what: string): string {
   return text(obj.value, what);
 }
 
-/** Reads the Fulcio extensions of a DER certificate; a Fulcio extension present twice is refused. */
-export function fulcioFields(der: Uint8Array): FulcioFields {
+/**
+ * Reads the Fulcio extensions of a certificate (DER, or as sigstore-js parsed it for the verifier: the same bytes, not
+ * parsed twice); a Fulcio extension present twice is refused.
+ */
+export function fulcioFields(certificate: Uint8Array | X509Certificate): FulcioFields {
   let cert: X509Certificate;
   try {
-    cert = X509Certificate.parse(Buffer.from(der));
+    cert = certificate instanceof X509Certificate ? certificate : X509Certificate.parse(Buffer.from(certificate));
   } catch {
     throw new IdentityError('the signing certificate is not a DER X.509 certificate');
   }
@@ -224,7 +227,7 @@ export function identityFromFields(f: FulcioFields): PublisherIdentity {
   return identity;
 }
 
-/** Who built it, from the Fulcio certificate (DER) alone; throws IdentityError when the certificate cannot say. */
-export function identityFromCertificate(der: Uint8Array): PublisherIdentity {
-  return identityFromFields(fulcioFields(der));
+/** Who built it, from the Fulcio certificate alone (see fulcioFields); throws IdentityError when the certificate cannot say. */
+export function identityFromCertificate(certificate: Uint8Array | X509Certificate): PublisherIdentity {
+  return identityFromFields(fulcioFields(certificate));
 }

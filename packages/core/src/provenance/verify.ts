@@ -115,7 +115,8 @@ function verifyBundle(entry: ProvenanceBundle, input: ProvenanceInput): Outcome 
   if (der === undefined || entity.key.$case !== 'certificate') return { status: 'invalid', reason: 'its Sigstore bundle is not signed with a Fulcio certificate' };
   // The leaf as sigstore-js parsed it, encoded once (fixed-certificate.ts): the verifier compares it several times.
   // The entity's own certificate object is dropped with the entity.
-  entity = { ...entity, key: { $case: 'certificate', certificate: new FixedCertificate(entity.key.certificate) } };
+  const leaf = new FixedCertificate(entity.key.certificate);
+  entity = { ...entity, key: { $case: 'certificate', certificate: leaf } };
 
   const stale = staleness(entity, input.trust);
   if (stale !== undefined) return { status: 'root-stale', reason: stale };
@@ -137,7 +138,8 @@ function verifyBundle(entry: ProvenanceBundle, input: ProvenanceInput): Outcome 
 
   let identity: PublisherIdentity;
   try {
-    identity = identityFromCertificate(der);
+    // The leaf the verifier checked, as it parsed it (from `der`): not parsed a third time.
+    identity = identityFromCertificate(leaf);
   } catch (error) {
     if (error instanceof IdentityError) return { status: 'invalid', reason: `its certificate does not say who built it: ${error.message}` };
     throw error;
