@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { expectExit, loadTestRegistry, median, parseArgs, provenancedGraph, requireBuilt, root, run, spread } from './lib.mjs';
+import { discard, expectExit, loadTestRegistry, median, parseArgs, provenancedGraph, requireBuilt, root, run, spread } from './lib.mjs';
 import { benchPolicy, createProject, rulesMaterial, timedInstall, toolFor } from './projects.mjs';
 
 const args = parseArgs();
@@ -40,7 +40,7 @@ const material = RULES ? rulesMaterial(join(work, 'rules-material'), testTrusted
 
 /** One `check` of the tree (cold: no Portcullis cache or state). */
 async function check(p) {
-  if (MODE === 'cold') for (const d of [p.env.PORTCULLIS_CACHE_DIR, p.env.PORTCULLIS_STATE_DIR]) rmSync(d, { recursive: true, force: true });
+  if (MODE === 'cold') for (const d of [p.env.PORTCULLIS_CACHE_DIR, p.env.PORTCULLIS_STATE_DIR]) discard(d);
   const r = expectExit(await run(process.execPath, [cliOf(p.build), 'check', '--format', 'json'], { cwd: p.dir, env: p.env }), `${p.which} check`, [0, 1]);
   const unexpected = JSON.parse(r.stdout).findings.filter((f) => ['provenance', 'cooldown', 'advisories'].includes(f.rule));
   if (unexpected.length > 0) throw new Error(`${p.which}: findings on a tree that passes every rule: ${JSON.stringify(unexpected.slice(0, 2))}`);

@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, expectExit, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, parseArgs, requireBuilt, run, spread, today, tool, writeSection } from './lib.mjs';
+import { CLI, discard, expectExit, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, parseArgs, requireBuilt, run, spread, today, tool, writeSection } from './lib.mjs';
 
 const args = parseArgs();
 const PACKAGES = args.number('--packages', 3000);
@@ -49,7 +49,7 @@ try {
     {
       label: '`portcullis check`, cold metadata cache',
       go: async () => {
-        rmSync(cache, { recursive: true, force: true });
+        discard(cache);
         return expectExit(await run(process.execPath, [CLI, 'check', '--format', 'json'], { cwd: project, env }), 'portcullis check', [0, 1]);
       },
     },

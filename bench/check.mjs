@@ -10,7 +10,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ageMetadata, rotate, CLI, expectExit, loadTestRegistry, machine, mb, median, memoryMethod, ms, parseArgs, requireBuilt, run, spread, today, tool, writeSection } from './lib.mjs';
+import { ageMetadata, CLI, discard, expectExit, loadTestRegistry, machine, mb, median, memoryMethod, ms, parseArgs, requireBuilt, rotate, run, spread, today, tool, writeSection } from './lib.mjs';
 
 const args = parseArgs();
 const SIZES = args.list('--sizes', ['100', '300', '1000', '3000', '5000']).map(Number);
@@ -46,7 +46,7 @@ try {
       const age = () => ageMetadata(cache);
       const [cold, warm, stale, staleNoMemo] = await rotate(RUNS, [
         async () => {
-          rmSync(cache, { recursive: true, force: true });
+          discard(cache);
           return check();
         },
         async () => {
@@ -60,7 +60,7 @@ try {
         },
         async () => {
           age();
-          rmSync(join(cache, 'verified-v2'), { recursive: true, force: true });
+          discard(join(cache, 'verified-v2'));
           return check();
         },
       ]);
@@ -69,7 +69,7 @@ try {
       process.stdout.write(`${entries} packages: cold ${ms(median(cold.map((r) => r.ms)))} ms, warm ${ms(median(warm.map((r) => r.ms)))} ms, stale ${ms(median(stale.map((r) => r.ms)))} ms, stale without memo ${ms(median(staleNoMemo.map((r) => r.ms)))} ms\n`);
     } finally {
       await registry.close();
-      rmSync(base, { recursive: true, force: true });
+      discard(base);
     }
   }
   const bare = [];

@@ -26,7 +26,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alternate, CLI, provenancedGraph, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, NPM_WRAPPER, parseArgs, PNPMFILE, requireBuilt, spread, today, writeSection, YARN_PLUGIN } from './lib.mjs';
+import { alternate, CLI, discard, provenancedGraph, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, NPM_WRAPPER, parseArgs, PNPMFILE, requireBuilt, spread, today, writeSection, YARN_PLUGIN } from './lib.mjs';
 import { createProject, rulesMaterial, timedInstall } from './projects.mjs';
 
 const args = parseArgs();
@@ -124,7 +124,7 @@ try {
           const ratio = median(g.map((x) => x.ms)) / median(b.map((x) => x.ms));
           process.stdout.write(`${size} ${label(bare)} ${mode}: bare ${ms(median(b.map((x) => x.ms)))} ms, guarded ${ms(median(g.map((x) => x.ms)))} ms, ratio ${ratio.toFixed(2)}${r ? `; rules on ${ms(median(r.map((x) => x.ms)))} ms (${(median(r.map((x) => x.ms)) / median(g.map((x) => x.ms))).toFixed(2)} of rules off)` : ''}; peak ${mb(median(b.map((x) => x.rssMB)))} / ${mb(median(g.map((x) => x.rssMB)))} MB\n`);
         }
-        rmSync(join(work, `${size}`, pm), { recursive: true, force: true });
+        discard(join(work, `${size}`, pm));
       }
     } finally {
       await registry.close();

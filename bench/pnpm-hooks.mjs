@@ -11,7 +11,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, expectExit, loadTestRegistry, machine, median, ms, parseArgs, PNPMFILE, requireBuilt, rotate, run, spread, today, tool, writeSection } from './lib.mjs';
+import { CLI, discard, expectExit, loadTestRegistry, machine, median, ms, parseArgs, PNPMFILE, requireBuilt, rotate, run, spread, today, tool, writeSection } from './lib.mjs';
 
 const args = parseArgs();
 const SIZE = args.number('--packages', 1000);
@@ -72,7 +72,7 @@ async function createProject(base, major, registry, dependencies, variant) {
 }
 
 function reset(p, mode) {
-  const rm = (...parts) => rmSync(join(...parts), { recursive: true, force: true });
+  const rm = (...parts) => discard(join(...parts)); // moved aside, not deleted (lib.mjs)
   if (mode === 'warm') return;
   rm(p.dir, 'node_modules');
   if (mode !== 'cold') return;
@@ -112,7 +112,7 @@ try {
       const m = (name) => median(byName[name]);
       process.stdout.write(`pnpm ${projects[0].tool.version} ${mode}: ${variants.map(([name]) => `${name} ${ms(m(name))}`).join(', ')} ms; Portcullis/empty ${(m('portcullis') / m('empty')).toFixed(2)}\n`);
     }
-    rmSync(join(work, `${major}`), { recursive: true, force: true });
+    discard(join(work, `${major}`));
   }
 } finally {
   await registry.close();

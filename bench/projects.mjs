@@ -1,10 +1,10 @@
 // The bench's install projects, shared by bench/install.mjs and bench/ab.mjs: a project folder with its own caches,
 // bare or guarded as a user sets it up (with the trust rules on or off), reset to what a mode starts from, and
 // installed by the real package manager. Node built-ins only.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectExit, root, run, tool } from './lib.mjs';
+import { discard, expectExit, root, run, tool } from './lib.mjs';
 
 /** Where a checkout's CLI and npm wrapper are built (lib.mjs's CLI and NPM_WRAPPER, for this checkout). */
 const CLI_PATH = 'packages/cli/dist/portcullis.js';
@@ -69,7 +69,8 @@ export async function createProject(base, pm, registry, dependencies, guarded, r
 
 /** Removes what a mode starts without. */
 export function resetProject(p, mode) {
-  const rm = (...parts) => rmSync(join(...parts), { recursive: true, force: true });
+  // Moved aside, not deleted (lib.mjs's discard).
+  const rm = (...parts) => discard(join(...parts));
   if (mode === 'warm') return;
   rm(p.dir, 'node_modules');
   if (p.kind === 'yarn') rm(p.dir, '.yarn', 'install-state.gz');
