@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, discard, expectExit, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, parseArgs, requireBuilt, run, spread, today, tool, writeSection } from './lib.mjs';
+import { CLI, discard, expectExit, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, parseArgs, requireBuilt, run, scratchNote, spread, today, tool, writeSection } from './lib.mjs';
 
 const args = parseArgs();
 const PACKAGES = args.number('--packages', 3000);
@@ -97,7 +97,7 @@ try {
     '## `portcullis check` vs the audit commands',
     '',
     `\`node bench/audit.mjs\` (measured ${today()}). One tree: ${entries.toLocaleString('en-US')} packages installed by pnpm ${installer.version} from a synthetic graph of ${PACKAGES.toLocaleString('en-US')} versions (seed ${SEED}), all signed by the test registry, which serves \`/-/npm/v1/keys\`. \`portcullis check\` reads pnpm-lock.yaml (policy outside the project, trusting the registry's keys); pnpm 12 uses its default cache folder, and \`check\` reads the documents pnpm 12 kept there (signatures included) instead of fetching packuments: "cold" empties Portcullis' own cache only, as right after an install. ${RUNS} rounds, the order rotating each round, after one unmeasured run of each. Peak memory: ${memoryMethod}.`,
-    `Machine: ${machine()}.${auditSays ? ` pnpm said: “${auditSays.replace(/\s+/g, ' ')}”.` : ''}`,
+    `Machine: ${machine()}. ${scratchNote()}${auditSays ? ` pnpm said: “${auditSays.replace(/\s+/g, ' ')}”.` : ''}`,
     '',
     '| run | ms, median (min–max) | peak MB, median (min–max) |',
     '|---|---:|---:|',

@@ -26,7 +26,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alternate, CLI, discard, provenancedGraph, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, NPM_WRAPPER, parseArgs, PNPMFILE, requireBuilt, spread, today, writeSection, YARN_PLUGIN } from './lib.mjs';
+import { alternate, CLI, discard, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, NPM_WRAPPER, parseArgs, PNPMFILE, provenancedGraph, requireBuilt, scratchNote, spread, today, writeSection, YARN_PLUGIN } from './lib.mjs';
 import { createProject, rulesMaterial, timedInstall } from './projects.mjs';
 
 const args = parseArgs();
@@ -187,7 +187,7 @@ const body = [
   `Bare: the package manager alone (npm with \`ignore-scripts=true\` in .npmrc, as after \`portcullis init npm\`; pnpm with \`strict-dep-builds=false\`, which the pnpmfile also sets). Guarded: the same command with Portcullis set up as a user does (\`portcullis init pnpm\` / \`portcullis init yarn\`; \`portcullis-npm\` for npm), policy allowing no builds. Both skip the same builds.`,
   '**cold**: no lockfile, no node_modules, empty store/caches (and empty Portcullis metadata cache); **warm**: the same install again, nothing changed; **frozen**: node_modules removed, lockfile and caches full.',
   `Rounds per cell in the table (bare and guarded alternating in every round, or the three projects rotating where rules on/off are measured; 3,000-package cold and frozen installs take one round each to keep the whole bench near its 20-minute budget: a single round is a spot value, not a median). Ratio = guarded median / bare median. Peak memory: ${memoryMethod}, medians.`,
-  `Machine: ${machine()}. ${[...versions.values()].join(', ')} (pnpm 11 and npm 12 on Node 24, which they require; the rest, and \`portcullis-npm\` in front of npm 11, on the Node above).`,
+  `Machine: ${machine()}. ${[...versions.values()].join(', ')} (pnpm 11 and npm 12 on Node 24, which they require; the rest, and \`portcullis-npm\` in front of npm 11, on the Node above). ${scratchNote()}`,
   '',
   ...lines,
   wallTime(),

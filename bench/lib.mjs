@@ -2,7 +2,7 @@
 // test registry, core), the real package managers, child processes with wall time and peak memory,
 // statistics and the docs/benchmarks.md section writer. Node built-ins only (esbuild from the workspace).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,19 +15,59 @@ export const PNPMFILE = join(root, 'packages/pnpm/dist/pnpmfile.cjs');
 export const YARN_PLUGIN = join(root, 'packages/yarn-plugin/bundles/@yarnpkg/plugin-portcullis.js');
 export const DOC = join(root, 'docs/benchmarks.md');
 
+/** Linux's TMPFS_MAGIC (statfs f_type). */
+const TMPFS = 0x01021994;
+const isTmpfs = (dir) => {
+  try {
+    return statfsSync(dir).type === TMPFS;
+  } catch {
+    return false;
+  }
+};
+
 /**
- * What a script removes between measured runs goes to a trash folder, deleted only when the script exits. On these
- * machines' file system (ext4 without a journal), inodes deleted in the last minutes are skipped when new files are
- * created (the kernel's `recently_deleted` check: 38 % of a cold install's samples in `perf`), so every install that
- * followed a deletion paid for it. Bare pnpm 12 cold installs of 1,000 packages in a row, each after removing the
- * previous one's store, cache and node_modules: 1.2, 1.8, 2.6, 3.9, 4.9, 5.6, 5.6, 6.2 s (system time 1.1 → 10.1 s);
- * in new folders, nothing deleted: 1.2–1.6 s. Moving a folder aside frees no inode.
+ * Where the bench's folders go (projects, stores, caches, the package managers' own temporary files): every script
+ * imports this module first, and `os.tmpdir()` answers this folder from then on (TMPDIR), for it and for every
+ * process it starts. `PORTCULLIS_BENCH_TMPDIR` if set; else a tmpfs (`/dev/shm`) when there is one with 8 GB free;
+ * else the system's temporary folder.
+ *
+ * Why not the disk: on these machines' file system (ext4 without a journal, mounted with `discard`) deleting is slow,
+ * and inodes deleted in the last minutes are skipped when new files are created (the kernel's `recently_deleted`
+ * check: 38 % of a cold install's samples in `perf`), so every install that followed a deletion, ours or anyone's,
+ * paid for it. Bare pnpm 12 cold installs of 1,000 packages in a row, each after removing the previous one's store,
+ * cache and node_modules: 1.2, 1.8, 2.6, 3.9, 4.9, 5.6, 5.6, 6.2 s (system time 1.1 → 10.1 s); in new folders, nothing
+ * deleted: 1.2–1.6 s; on tmpfs, deleting between rounds: 1.1–1.4 s. Moving what is removed aside until the script
+ * ends (the trash below) kept the measured installs steady on disk, but deleting it then took 5 of the full bench's
+ * 27 minutes.
+ */
+export const scratch = (() => {
+  const told = process.env.PORTCULLIS_BENCH_TMPDIR;
+  let dir = told !== undefined && told !== '' ? told : undefined;
+  if (dir === undefined && process.platform === 'linux' && isTmpfs('/dev/shm')) {
+    try {
+      accessSync('/dev/shm', constants.W_OK);
+      const fs = statfsSync('/dev/shm');
+      if (fs.bavail * fs.bsize >= 8 * 1024 ** 3) dir = '/dev/shm';
+    } catch {}
+  }
+  if (dir !== undefined) process.env.TMPDIR = dir;
+  const used = tmpdir();
+  return { dir: used, tmpfs: isTmpfs(used) };
+})();
+
+/** How the bench's files were kept, for the tables' headers. */
+export const scratchNote = () => (scratch.tmpfs ? `Projects, stores and caches on a tmpfs (${scratch.dir}; see bench/lib.mjs).` : `Projects, stores and caches in ${scratch.dir} (not a tmpfs; see bench/lib.mjs).`);
+
+/**
+ * What a script removes between measured runs: deleted at once on a tmpfs; elsewhere moved to a trash folder, deleted
+ * when the script exits (a deletion there slows the installs that follow it: see `scratch`).
  */
 let trash;
 let discarded = 0;
 
-/** Removes `path` from where it was (nothing when it does not exist): moved to the trash, or deleted if it cannot be. */
+/** Removes `path` (nothing when it does not exist). */
 export function discard(path) {
+  if (scratch.tmpfs) return rmSync(path, { recursive: true, force: true });
   trash ??= mkdtempSync(join(tmpdir(), 'portcullis-bench-trash-'));
   try {
     renameSync(path, join(trash, String(discarded++)));

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alternate, expectExit, loadTestRegistry, machine, median, ms, NPM_WRAPPER as WRAPPER, parseArgs, requireBuilt, run, spread, today, tool, writeSection } from './lib.mjs';
+import { alternate, expectExit, loadTestRegistry, machine, median, ms, NPM_WRAPPER as WRAPPER, parseArgs, requireBuilt, run, scratchNote, spread, today, tool, writeSection } from './lib.mjs';
 
 const args = parseArgs();
 const PACKAGES = args.number('--packages', 200);
@@ -61,7 +61,7 @@ try {
   const overhead = median(wrapped) - median(bare);
   const table = [
     `Project: ${entries} installed packages (synthetic graph of ${PACKAGES} versions, seed 2026), lockfile current, node_modules in place, \`ignore-scripts=true\` in .npmrc. npm ${npmVersion}. ${RUNS} runs each, alternating (wrapper first on even rounds).`,
-    `Machine: ${machine()}.`,
+    `Machine: ${machine()}. ${scratchNote()}`,
     '',
     '| run | median ms | min–max ms |',
     '|---|---:|---:|',

@@ -11,7 +11,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, discard, expectExit, loadTestRegistry, machine, median, ms, parseArgs, PNPMFILE, requireBuilt, rotate, run, spread, today, tool, writeSection } from './lib.mjs';
+import { CLI, discard, expectExit, loadTestRegistry, machine, median, ms, parseArgs, PNPMFILE, requireBuilt, rotate, run, scratchNote, spread, today, tool, writeSection } from './lib.mjs';
 
 const args = parseArgs();
 const SIZE = args.number('--packages', 1000);
@@ -139,7 +139,7 @@ const body = [
   '',
   `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, the three Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (no \`preResolution\`), and Portcullis' own pnpmfile (policy allowing no builds, signatures checked). ${RUNS} rounds, the order rotating; medians.`,
   '**Any pnpmfile at all, even an empty one, turns off pnpm 12\'s "Already up to date" shortcut** (pnpm records the pnpmfiles in `node_modules/.pnpm-workspace-state-v1.json` and takes the full install path with a hook worker): that is pnpm\'s price for a pnpmfile, outside our code. The empty pnpmfile is therefore the control Portcullis is held to (targets: ≤ 1.05 of it warm and frozen, ≤ 1.10 cold).',
-  `Machine: ${machine()}.`,
+  `Machine: ${machine()}. ${scratchNote()}`,
   '',
   ...lines,
   `Wall time of this script: ${((Date.now() - started) / 1000).toFixed(0)} s.`,
