@@ -76,8 +76,8 @@ export function discard(path) {
   }
 }
 
-/** Deletes what `discard` moved aside (when the script exits, or earlier). */
-export function emptyTrash() {
+/** Deletes what `discard` moved aside, when the script exits. */
+function emptyTrash() {
   if (trash !== undefined) rmSync(trash, { recursive: true, force: true });
   trash = undefined;
 }

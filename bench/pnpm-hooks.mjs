@@ -72,7 +72,7 @@ async function createProject(base, major, registry, dependencies, variant) {
 }
 
 function reset(p, mode) {
-  const rm = (...parts) => discard(join(...parts)); // moved aside, not deleted (lib.mjs)
+  const rm = (...parts) => discard(join(...parts)); // lib.mjs: deleted on a tmpfs, moved aside elsewhere
   if (mode === 'warm') return;
   rm(p.dir, 'node_modules');
   if (mode !== 'cold') return;

@@ -69,7 +69,7 @@ export async function createProject(base, pm, registry, dependencies, guarded, r
 
 /** Removes what a mode starts without. */
 export function resetProject(p, mode) {
-  // Moved aside, not deleted (lib.mjs's discard).
+  // lib.mjs's discard: deleted on a tmpfs, moved aside until the script exits elsewhere.
   const rm = (...parts) => discard(join(...parts));
   if (mode === 'warm') return;
   rm(p.dir, 'node_modules');

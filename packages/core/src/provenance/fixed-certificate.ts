@@ -4,7 +4,7 @@
 // for every bundle it checks the trusted CA chain's own signatures again (the intermediate's and the root's, P-384).
 // Profiled on npm's real bundles (test-vectors/), that was over half of the time a bundle takes to verify. A
 // certificate here is never changed once parsed (sigstore-js changes only its own clone, for the SCT check), so:
-//  - its DER is encoded once, at construction, by the same encoder the base class uses;
+//  - its DER is encoded once, at construction (the bytes the base class's encoder writes);
 //  - a signature check's answer is kept per issuer object: the answer is a function of this certificate's bytes and
 //    the issuer's key, and neither changes.
 //  - its tree, and the tree of every copy it makes, is encoded by `encodeDer` (der.ts: the same bytes, one buffer);
