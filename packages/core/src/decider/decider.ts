@@ -10,7 +10,7 @@ import type { AdvisoryEvidence, Evidence } from '../evaluation/evidence.js';
 import type { Finding } from '../finding.js';
 import { isOwnCode, type PackageNode } from '../model.js';
 import { recordedIn, scriptDriftApplies } from '../policy/fingerprint.js';
-import { createSpecMatcher } from '../policy/spec.js';
+import { createSpecMatcher, specCoversName } from '../policy/spec.js';
 import type { Policy } from '../policy/types.js';
 import { keyCache } from '../cache/keys.js';
 import { defaultCacheDir } from '../cache/metadata.js';
@@ -161,6 +161,10 @@ export function createDecider(options: DecideOptions): Decider {
   // With a cooldown, every version it applies to needs its full packument (publish times): fetch that one document.
   const cooldownExcluded = createSpecMatcher(options.policy.cooldown.exclude);
   const wantsFull = (pkg: PackageNode) => options.policy.cooldown.minimumReleaseAge !== null && cooldownExcluded(pkg.name, pkg.version) === undefined;
+  // A prefetch knows the name only: with a cooldown it asks for the full document unless an exclude covers every version
+  // of the name (by name or `@scope/*`), so that the decision reads the document fetched ahead of it instead of
+  // fetching the full one after it (and keeping both).
+  const prefetchesFull = (name: string) => options.policy.cooldown.minimumReleaseAge !== null && !options.policy.cooldown.exclude.some((spec) => specCoversName(spec, name));
   // Script drift compares command lines, which only a full document (or the installed package.json) lists.
   const recorded = recordedIn(options.policy);
   const needsCommands = (pkg: PackageNode) => options.recordScripts === true || scriptDriftApplies(options.policy, pkg, recorded);
@@ -250,7 +254,7 @@ export function createDecider(options: DecideOptions): Decider {
       } catch {
         return;
       }
-      client.getPackument(name, { registry }).catch(() => undefined);
+      client.getPackument(name, { registry, ...(prefetchesFull(name) ? { full: true } : {}) }).catch(() => undefined);
     },
     async inputsDigest() {
       // Without a refresh the keys are the policy's (part of the gate's key already): no need to parse them here.

@@ -463,6 +463,34 @@ describe('judgeLockfile: a replayed verdict carries what an install still checks
     expect(await judgeWith({ partial: true })).toEqual([`${registry}left-pad`]);
   });
 
+  it('a prefetch asks for the document the decision reads: the full one under a cooldown, one request per package', async () => {
+    const asked: string[] = [];
+    const documents = (async (url: string | URL | Request, init?: RequestInit) => {
+      const name = decodeURIComponent(String(url).slice(registry.length));
+      const full = (init?.headers as Record<string, string> | undefined)?.accept === 'application/json';
+      asked.push(`${name} ${full ? 'full' : 'abbreviated'}`);
+      const integrity = integrityOf(name);
+      const version = { name, version: '1.0.0', dist: { integrity, signatures: [{ keyid: key.record.keyid, sig: key.sign(`${name}@1.0.0:${integrity}`) }] } };
+      const body = full ? { name, 'dist-tags': { latest: '1.0.0' }, versions: { '1.0.0': { ...version, scripts: {} } }, time: { '1.0.0': '2020-01-01T00:00:00.000Z' } } : { name, versions: { '1.0.0': { ...version, hasInstallScript: false } } };
+      return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': full ? 'application/json' : 'application/vnd.npm.install-v1+json' } });
+    }) as typeof globalThis.fetch;
+    const judged = async (cooldown: object | undefined) => {
+      asked.length = 0;
+      const dir = mkdtempSync(join(tmpdir(), 'portcullis-gate-'));
+      writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ registries: { [registry]: { keys: [key.record] } }, ...(cooldown ? { cooldown } : {}) }));
+      const isolated = mkdtempSync(join(tmpdir(), 'portcullis-gate-user-'));
+      const gate = await openGate({ dir, packageManager: 'yarn', registryConfig: createRegistryConfig({ defaultRegistry: registry }), env: {}, cacheDir: join(isolated, 'cache'), stateDir: join(isolated, 'state'), fetch: documents });
+      for (const name of ['left-pad', 'right-pad']) gate.prefetch(name);
+      const verdict = await gate.judge([signedNode('left-pad'), signedNode('right-pad')]);
+      expect(verdict.findings.map((f) => `${f.code} ${f.message}`)).toEqual([]);
+      return asked.sort();
+    };
+    expect(await judged({ minimumReleaseAge: '3d' })).toEqual(['left-pad full', 'right-pad full']);
+    // An exclude covering every version of a name: that one needs no publish time, and is prefetched abbreviated.
+    expect(await judged({ minimumReleaseAge: '3d', exclude: ['right-pad'] })).toEqual(['left-pad full', 'right-pad abbreviated']);
+    expect(await judged(undefined)).toEqual(['left-pad abbreviated', 'right-pad abbreviated']);
+  });
+
   it('a remembered integrity edited in the cache vouches for nothing: decided again', async () => {
     const { open, cacheDir } = setUp();
     await (await open()).judgeLockfile('digest-1', lockfile);
