@@ -1,6 +1,6 @@
 /**
  * Phase timings on stderr with PORTCULLIS_TIMING set (profiling only): wall ms since the process started, CPU ms of this
- * process, its resident memory and V8's heap in use (MB).
+ * process, and memory in MB: resident, V8's heap in use of what the heap holds, memory outside the heap and array buffers.
  */
 import { performance } from 'node:perf_hooks';
 

@@ -3,8 +3,9 @@
 // sigstore-js 3.x encodes a parsed ASN.1 tree back to DER (`ASN1Obj.toDER`) whenever it needs a certificate's bytes:
 // the part a signature covers (`tbsCertificate`), a public key, a comparison, a copy. Its encoder builds every node in
 // a fresh growable stream of 1 KiB blocks and copies it into its parent's: profiled on 1,000 bundles, that was about
-// two fifths of the time a bundle took to verify (its buffer allocations alone a fifth of the samples). `encodeDer` writes the same bytes (the same
-// tag byte, the same length encoding, the children's encodings or the node's value) into a buffer sized first.
+// two fifths of the time a bundle took to verify (its buffer allocations alone a fifth of the samples). `encodeDer`
+// writes the same bytes (the same tag byte, the same length encoding, the children's encodings or the node's value)
+// into a buffer sized first.
 import type { ASN1Obj } from '@sigstore/core';
 
 /** The bytes of a length as sigstore-js's `encodeLength` writes them (short form below 128, else minimal long form). */
