@@ -9,6 +9,8 @@ import { discard, expectExit, root, run, tool } from './lib.mjs';
 /** Where a checkout's CLI and npm wrapper are built (lib.mjs's CLI and NPM_WRAPPER, for this checkout). */
 const CLI_PATH = 'packages/cli/dist/portcullis.js';
 const NPM_WRAPPER_PATH = 'packages/npm/dist/portcullis-npm.js';
+/** The no-op wrapper (the control of bench/npm-wrapper.mjs): npm in a Node process of its own, nothing decided. */
+const NPM_NOOP_WRAPPER = join(root, 'bench', 'npm-noop-wrapper.cjs');
 /** Records in the rules-on project's OSV bundle (none names a package of the graph). */
 const ADVISORY_RECORDS = 100_000;
 
@@ -90,7 +92,13 @@ export function resetProject(p, mode) {
   }
 }
 
-/** The install command of a mode; the guarded npm runs `portcullis-npm` (of the project's build) with the same arguments. */
+/** A bare npm project run through the no-op wrapper (bench/npm-noop-wrapper.cjs): the same folder, caches and npm. */
+export const npmControlOf = (p) => ({ ...p, control: true });
+
+/**
+ * The install command of a mode; the guarded npm runs `portcullis-npm` (of the project's build) with the same
+ * arguments, an npm control (npmControlOf) the no-op wrapper.
+ */
 export function installProject(p, mode) {
   let argv;
   if (p.kind === 'pnpm') {
@@ -102,14 +110,14 @@ export function installProject(p, mode) {
   } else {
     argv = mode === 'frozen' ? ['ci'] : ['install'];
   }
-  if (p.kind === 'npm' && p.guarded) return run(p.tool.command, [join(p.build, NPM_WRAPPER_PATH), ...argv], { cwd: p.dir, env: { ...p.env, PORTCULLIS_NPM: p.tool.args[0] } });
+  if (p.kind === 'npm' && (p.guarded || p.control)) return run(p.tool.command, [p.control ? NPM_NOOP_WRAPPER : join(p.build, NPM_WRAPPER_PATH), ...argv], { cwd: p.dir, env: { ...p.env, PORTCULLIS_NPM: p.tool.args[0] } });
   return run(p.tool.command, [...p.tool.args, ...argv], { cwd: p.dir, env: p.env });
 }
 
 /** One measured install of a mode, from what the mode starts with. */
 export async function timedInstall(p, mode) {
   resetProject(p, mode);
-  const r = expectExit(await installProject(p, mode), `${p.guarded ? 'guarded' : 'bare'} ${p.pm} ${mode}`);
+  const r = expectExit(await installProject(p, mode), `${p.guarded ? 'guarded' : p.control ? 'control' : 'bare'} ${p.pm} ${mode}`);
   return { ms: r.ms, rssMB: r.rssMB };
 }
 

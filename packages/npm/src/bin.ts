@@ -6,22 +6,32 @@
  * - the engine is a comment to Node (as a template literal, V8 scanned and allocated its ~900 KB on every start): the
  *   loader takes it from the copy an earlier run kept (content-addressed) or from this file, runs it only when it has
  *   the hash build.mjs recorded, and compiles it with the V8 code cache an earlier run left (authenticated with this
- *   user's memo secret, else not used), leaving one when it had none (after the run, so what the run compiled is in it).
+ *   user's memo secret, else not used), leaving one when it had none (after the run, so what the run compiled is in it);
+ * - it is also what an npm started early loads first, to wait for the wrapper's answer (hold.ts).
  */
 import { runEmbeddedMain } from '@portcullis/core/loader';
+import { HOLD_ENV, waitForGo } from './hold.js';
 
 /** The engine's marker line and hash, defined by build.mjs. */
 declare const PORTCULLIS_ENGINE_MARKER: string;
 declare const PORTCULLIS_ENGINE_HASH: string;
 
-runEmbeddedMain(
-  {
-    file: __filename,
-    marker: PORTCULLIS_ENGINE_MARKER,
-    hash: PORTCULLIS_ENGINE_HASH,
-    require,
-    damaged: `${__filename} is damaged (its engine does not match its loader): install @portcullis/npm again`,
-  },
-  'portcullis-npm',
-  process.argv.slice(2),
-);
+const held = process.env[HOLD_ENV];
+if (held !== undefined) {
+  // Loaded with `--require` into an npm the wrapper started early (hold.ts): wait for its answer, then let npm run.
+  waitForGo(held, __filename);
+} else {
+  runEmbeddedMain(
+    {
+      file: __filename,
+      marker: PORTCULLIS_ENGINE_MARKER,
+      hash: PORTCULLIS_ENGINE_HASH,
+      require,
+      damaged: `${__filename} is damaged (its engine does not match its loader): install @portcullis/npm again`,
+    },
+    'portcullis-npm',
+    process.argv.slice(2),
+    // The file an early npm loads to be held (hold.ts): this one, when Node runs it as CommonJS (`--require` needs that).
+    [process.env, process.cwd(), { holdWith: typeof module === 'object' && module !== null ? __filename : undefined }],
+  );
+}

@@ -7,6 +7,8 @@ export interface GateContext {
   cwd: string;
   env: NodeJS.ProcessEnv;
   npm: NpmBinary;
+  /** The file an npm started early loads to be held until the gate lets it go (hold.ts); none: npm starts when it may run. */
+  holdWith?: string;
 }
 
 /** One install through the gate: the command, its context, the project root npm installs, and that project's gate. */

@@ -9,7 +9,7 @@ import { digestOf, earlierInLine, installedManifestReader, keptCacheTrusted, npm
 import type { NpmCommand } from './arguments.js';
 import type { GateContext, NpmInstall } from './context.js';
 import { runLifecycle } from './lifecycle.js';
-import { runNpm } from './npm-process.js';
+import { holdNpm, runNpm, type HeldNpm } from './npm-process.js';
 import { mark } from './timing.js';
 import { lockfileIn, ProjectSnapshot } from './project-files.js';
 import { findNpmProject } from './project-root.js';
@@ -171,28 +171,38 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
   const install = await openInstall(cmd, ctx);
   mark('opened');
   const snapshot = ProjectSnapshot.take(install.dir);
-  const restore = () => snapshot.restore();
+  const lockOnly = optionOn(cmd, 'package-lock-only');
+  // The install npm runs once the lockfile is let through: started now (held, hold.ts) when nothing is resolved first,
+  // else once the resolution is done, so that its Node starts while the gate decides.
+  const installArgs = ['install', ...cmd.optionArgs.filter((a) => a !== '--package-lock-only'), ...quietFlags(cmd)];
+  const hold = (): HeldNpm | undefined => (lockOnly ? undefined : holdNpm(ctx.npm, installArgs, { cwd: ctx.cwd, env: quietEnv(ctx.env), holdWith: ctx.holdWith }));
+  let held: HeldNpm | undefined;
+  const restore = async () => {
+    await held?.stop();
+    snapshot.restore();
+  };
   try {
-    const lockOnly = optionOn(cmd, 'package-lock-only');
     // `--package-lock-only` always, last: the user's own may be one npm reads as off (`--package-lock-only=false`).
     const current = lockfileIsCurrent(install.dir, cmd);
+    if (current) held = hold();
     const resolved = current
       ? { code: 0, stdout: '', stderr: '' }
       : await runNpm(ctx.npm, withOwnFlags(cmd.argv, ['--package-lock-only', ...quietFlags(cmd), ...cooldownFlags(install), '--no-audit', '--no-fund']), { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: false });
     if (resolved.code !== 0) {
-      restore();
+      await restore();
       process.stdout.write(resolved.stdout);
       process.stderr.write(resolved.stderr);
       return resolved.code;
     }
     // npm's hidden lockfile must keep describing node_modules, or npm skips installing what was just resolved.
     snapshot.restoreHiddenLockfile();
+    held ??= hold();
     mark('resolved');
     const judged = await judgeLockfile(install, !current);
     const { verdict } = judged;
     mark(verdict.remembered ? 'judged lockfile (remembered)' : 'judged lockfile');
     if (verdict.blocking.length > 0) {
-      restore();
+      await restore();
       return reportBlocked(decidedNow(verdict), { kind: 'npm', path: judged.text.file }, 'nothing was installed; package.json and package-lock.json are unchanged.');
     }
     if (lockOnly) {
@@ -205,18 +215,23 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     const bare = cmd.positionals.length === 0 && (cmd.command === 'install' || cmd.command === 'install-test');
     if (bare && rootPreinstallFirst(ctx.npm.version)) {
       const code = await runLifecycle(ctx, cmd, install.dir, [], { rootScripts: true, onlyPreinstall: true });
-      if (code !== 0) return code;
+      if (code !== 0) {
+        await held?.stop();
+        return code;
+      }
     }
     // Install exactly the checked lockfile; npm's normal output is the user's.
-    const installed = await runNpm(ctx.npm, ['install', ...cmd.optionArgs.filter((a) => a !== '--package-lock-only'), ...quietFlags(cmd)], { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: true });
+    const installing = held!;
+    held = undefined;
+    const installed = await installing.go();
     mark('npm installed');
     if (installed.code !== 0) {
-      restore();
+      await restore();
       return installed.code;
     }
     return await afterInstall(install, { rootScripts: bare, before: judged });
   } catch (error) {
-    restore();
+    await restore();
     throw error;
   }
 }
@@ -230,18 +245,31 @@ export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number>
     // npm explains that ci needs a lockfile; with scripts off nothing runs.
     return (await runNpm(ctx.npm, withOwnFlags(cmd.argv, quietFlags(cmd)), { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: true })).code;
   }
-  const judged = await judgeLockfile(install);
-  const { verdict } = judged;
-  mark(verdict.remembered ? 'judged lockfile (remembered)' : 'judged lockfile');
-  if (verdict.blocking.length > 0) return reportBlocked(decidedNow(verdict), { kind: 'npm', path: judged.text.file }, 'nothing was installed.');
-  if (rootPreinstallFirst(ctx.npm.version)) {
-    const code = await runLifecycle(ctx, cmd, install.dir, [], { rootScripts: true, onlyPreinstall: true });
-    if (code !== 0) return code;
+  // npm ci starts now, held until the lockfile is let through (hold.ts): its Node starts while the gate decides.
+  const held = holdNpm(ctx.npm, ['ci', ...cmd.optionArgs, ...quietFlags(cmd)], { cwd: ctx.cwd, env: quietEnv(ctx.env), holdWith: ctx.holdWith });
+  try {
+    const judged = await judgeLockfile(install);
+    const { verdict } = judged;
+    mark(verdict.remembered ? 'judged lockfile (remembered)' : 'judged lockfile');
+    if (verdict.blocking.length > 0) {
+      await held.stop();
+      return reportBlocked(decidedNow(verdict), { kind: 'npm', path: judged.text.file }, 'nothing was installed.');
+    }
+    if (rootPreinstallFirst(ctx.npm.version)) {
+      const code = await runLifecycle(ctx, cmd, install.dir, [], { rootScripts: true, onlyPreinstall: true });
+      if (code !== 0) {
+        await held.stop();
+        return code;
+      }
+    }
+    const installed = await held.go();
+    mark('npm installed');
+    if (installed.code !== 0) return installed.code;
+    return afterInstall(install, { rootScripts: true, before: judged });
+  } catch (error) {
+    await held.stop();
+    throw error;
   }
-  const installed = await runNpm(ctx.npm, ['ci', ...cmd.optionArgs, ...quietFlags(cmd)], { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: true });
-  mark('npm installed');
-  if (installed.code !== 0) return installed.code;
-  return afterInstall(install, { rootScripts: true, before: judged });
 }
 
 /** `rebuild [names]`: run the allowed scripts of what is installed, nothing else. */

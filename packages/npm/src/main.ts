@@ -5,8 +5,11 @@ import { gateCi, gateRebuild, gateResolve, type GateContext } from './gate.js';
 import { locateNpm, runNpm } from './npm-process.js';
 import { say } from './refuse.js';
 
-/** Runs one npm command line and returns the exit code. */
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<number> {
+/**
+ * Runs one npm command line and returns the exit code. `holdWith`: the wrapper's own file when an npm started early may
+ * load it to be held (hold.ts); without it npm starts only once it may run.
+ */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd(), options: { holdWith?: string | undefined } = {}): Promise<number> {
   let npm;
   try {
     npm = locateNpm(env);
@@ -15,7 +18,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     return 2;
   }
   const cmd = parseNpmArguments(argv);
-  const ctx: GateContext = { cwd, env, npm };
+  const ctx: GateContext = { cwd, env, npm, ...(options.holdWith !== undefined ? { holdWith: options.holdWith } : {}) };
   try {
     let code: number;
     switch (cmd.kind) {

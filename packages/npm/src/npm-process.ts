@@ -1,7 +1,9 @@
 /** Finding and running the npm the user has: `PORTCULLIS_NPM`, else `npm` on PATH. */
 import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
+import { GO, HOLD_ENV, HOLD_FD } from './hold.js';
 
 /** How to start npm: an executable and the arguments that precede npm's own. */
 export interface NpmBinary {
@@ -83,6 +85,79 @@ export function runNpm(npm: NpmBinary, args: string[], options: { cwd: string; e
       resolve({ code: code ?? (signal === 'SIGINT' ? 130 : 128 + 15), stdout, stderr });
     });
   });
+}
+
+/** An npm started early (hold.ts): it runs only after `go`; `stop` ends it before it has read anything. */
+export interface HeldNpm {
+  /** Lets npm run (its output to the terminal) and waits for it, as runNpm does. */
+  go(): Promise<NpmRun>;
+  /** Ends the held npm without letting it run; resolves once it exited. Nothing after `go`. */
+  stop(): Promise<void>;
+  /** The held process (undefined when npm could not be held and starts at `go`). */
+  readonly pid: number | undefined;
+}
+
+/**
+ * Starts `npm args` now, held before npm's own code loads until `go` (hold.ts), so that its Node starts while the
+ * wrapper decides. Only an npm that is a script this Node runs can be held (`--require` is this Node's option), only
+ * with `holdWith` (the wrapper's own file, as CommonJS), and not on Windows: any other npm is started by `go`. The held process is not
+ * waited for by this one's event loop: if the wrapper ends without `go` (an exception, a signal), the pipe closes and
+ * the held npm ends unrun.
+ */
+export function holdNpm(npm: NpmBinary, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; holdWith: string | undefined }): HeldNpm {
+  const { holdWith } = options;
+  // Windows hands a child's extra pipes over differently (and a failed read there would end every install): started at go.
+  if (holdWith === undefined || process.platform === 'win32' || npm.command !== process.execPath || npm.prefixArgs.length !== 1) {
+    let stopped = false;
+    return {
+      pid: undefined,
+      go: () => (stopped ? Promise.reject(new Error('npm was stopped')) : runNpm(npm, args, { cwd: options.cwd, env: options.env, inherit: true })),
+      stop: async () => {
+        stopped = true;
+      },
+    };
+  }
+  const stdio: Array<'inherit' | 'pipe'> = ['inherit', 'inherit', 'inherit'];
+  stdio[HOLD_FD] = 'pipe';
+  const child = spawn(npm.command, ['--require', holdWith, ...npm.prefixArgs, ...args], { cwd: options.cwd, env: { ...options.env, [HOLD_ENV]: String(HOLD_FD) }, stdio });
+  const pipe = child.stdio[HOLD_FD] as Socket;
+  // A held npm that already ended (it could not start) makes the write fail: its exit is what go() reports.
+  pipe.on('error', () => {});
+  child.unref();
+  pipe.unref();
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    child.on('error', (error) => resolve({ code: null, signal: null, error }));
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  let state: 'held' | 'going' | 'stopped' = 'held';
+  return {
+    pid: child.pid,
+    async go() {
+      if (state !== 'held') throw new Error(`npm was ${state === 'going' ? 'already let go' : 'stopped'}`);
+      state = 'going';
+      child.ref();
+      // The terminal sends Ctrl-C to npm too; the wrapper waits for npm, then cleans up.
+      const ignore = () => {};
+      process.on('SIGINT', ignore);
+      process.on('SIGTERM', ignore);
+      try {
+        pipe.end(Buffer.from([GO]));
+        const { code, signal, error } = await ended;
+        if (error !== undefined) throw error;
+        return { code: code ?? (signal === 'SIGINT' ? 130 : 128 + 15), stdout: '', stderr: '' };
+      } finally {
+        process.off('SIGINT', ignore);
+        process.off('SIGTERM', ignore);
+      }
+    },
+    async stop() {
+      if (state !== 'held') return;
+      state = 'stopped';
+      pipe.destroy();
+      child.ref();
+      await ended;
+    },
+  };
 }
 
 /** `major.minor` of a version as numbers, for feature checks. */

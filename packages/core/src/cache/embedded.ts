@@ -143,19 +143,20 @@ export function loadEmbeddedEngine<T>(engine: EmbeddedEngine): LoadedEngine<T> {
 }
 
 /**
- * Runs the engine of a program's shipped file (`portcullis`, `portcullis-npm`): the number its `main(argv)` resolves to
- * is the exit code, after which the code cache is left for the next start. An engine that cannot be loaded (a damaged
- * file) or a `main` that fails exits 3, saying why on stderr as `<program>: internal error: …`. Never throws.
+ * Runs the engine of a program's shipped file (`portcullis`, `portcullis-npm`): the number its `main(argv, ...rest)`
+ * resolves to is the exit code, after which the code cache is left for the next start. An engine that cannot be
+ * loaded (a damaged file) or a `main` that fails exits 3, saying why on stderr as `<program>: internal error: …`.
+ * Never throws.
  */
-export function runEmbeddedMain(engine: EmbeddedEngine, program: string, argv: string[]): void {
+export function runEmbeddedMain(engine: EmbeddedEngine, program: string, argv: string[], rest: unknown[] = []): void {
   const fail = (error: unknown): void => {
     process.stderr.write(`${program}: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 3;
   };
   try {
-    const loaded = loadEmbeddedEngine<{ main: (argv: string[]) => Promise<number> }>(engine);
+    const loaded = loadEmbeddedEngine<{ main: (argv: string[], ...rest: unknown[]) => Promise<number> }>(engine);
     loaded.exports
-      .main(argv)
+      .main(argv, ...rest)
       .then((code) => {
         process.exitCode = code;
       }, fail)

@@ -494,7 +494,7 @@ describe('judgeLockfile: a replayed verdict carries what an install still checks
   it('a remembered integrity edited in the cache vouches for nothing: decided again', async () => {
     const { open, cacheDir } = setUp();
     await (await open()).judgeLockfile('digest-1', lockfile);
-    const folder = join(cacheDir, 'decisions-v2');
+    const folder = join(cacheDir, 'signed-lists-v1');
     const file = join(folder, readdirSync(folder)[0]!);
     const text = readFileSync(file, 'utf8');
     expect(text).toContain(integrityOf('left-pad'));
@@ -503,6 +503,28 @@ describe('judgeLockfile: a replayed verdict carries what an install still checks
     expect(again.remembered).toBe(false);
     expect(again.signed.find((p) => p.name === 'left-pad')?.integrity).toBe(integrityOf('left-pad'));
   });
+
+  it('the signed packages of verdicts over the same lockfile are kept once; a verdict whose list is gone is decided again', async () => {
+    const { open, cacheDir } = setUp();
+    const g = await open();
+    await g.judgeLockfile('digest-1', lockfile);
+    await g.judgeLockfile('digest-2', lockfile);
+    const verdicts = readFileSync(join(cacheDir, 'decisions-v3', readdirSync(join(cacheDir, 'decisions-v3'))[0]!), 'utf8');
+    const lists = readFileSync(join(cacheDir, 'signed-lists-v1', readdirSync(join(cacheDir, 'signed-lists-v1'))[0]!), 'utf8');
+    // Two verdicts, one list: the integrities are written once, and not beside the verdicts.
+    expect((JSON.parse(verdicts) as { entries: unknown[] }).entries).toHaveLength(2);
+    expect((JSON.parse(lists) as { entries: unknown[] }).entries).toHaveLength(1);
+    expect(verdicts).not.toContain(integrityOf('left-pad'));
+    expect(lists.split(integrityOf('left-pad')).length - 1).toBe(1);
+    const replayed = await (await open()).judgeLockfile('digest-2', () => {
+      throw new Error('translated again');
+    });
+    expect(replayed.remembered).toBe(true);
+    expect(replayed.signed.find((p) => p.name === 'left-pad')?.integrity).toBe(integrityOf('left-pad'));
+    rmSync(join(cacheDir, 'signed-lists-v1'), { recursive: true });
+    expect((await (await open()).judgeLockfile('digest-2', lockfile)).remembered).toBe(false);
+  });
+
 });
 
 describe('the local files a gate was decided from (Gate.localInputs)', () => {

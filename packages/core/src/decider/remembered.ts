@@ -19,7 +19,9 @@ import { FINDING_CODES, type Finding } from '../finding.js';
 import type { SourceLocation } from '../model.js';
 import type { CheckResult } from '../report/result.js';
 
-export const REMEMBERED_FORMAT = 'decisions-v2';
+export const REMEMBERED_FORMAT = 'decisions-v3';
+/** The signed-package lists of remembered verdicts, each kept once (by its digest) however many verdicts share it. */
+export const SIGNED_LISTS_FORMAT = 'signed-lists-v1';
 /** How long a remembered verdict is used. */
 export const REMEMBER_FOR_MS = 24 * 60 * 60 * 1000;
 const MAX_FINDINGS = 100_000;
@@ -141,7 +143,7 @@ class RememberedForADay<T extends { decidedAt: number }> {
   }
 
   /** What is remembered under `key` (everything it was decided from), while it is less than a day old. */
-  recall(key: string): T | undefined {
+  protected fresh(key: string): T | undefined {
     const hit = this.memo.get(key);
     if (hit === undefined) return undefined;
     const age = this.now() - hit.decidedAt;
@@ -149,21 +151,65 @@ class RememberedForADay<T extends { decidedAt: number }> {
   }
 }
 
-/** The memo of one project's remembered verdicts. */
-export class RememberedVerdicts extends RememberedForADay<RememberedVerdict> {
+/** A remembered verdict as stored: its signed packages by the digest of their list (SIGNED_LISTS_FORMAT). */
+interface StoredVerdict extends Omit<RememberedVerdict, 'signed'> {
+  signed: string;
+}
+
+/** One list of signed packages, kept once for every verdict naming it. */
+interface SignedList {
+  signed: SignedPackage[];
+  decidedAt: number;
+}
+
+const isStoredVerdict = (value: unknown): value is StoredVerdict =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && isText((value as { signed?: unknown }).signed) && isRememberedVerdict({ ...value, signed: [] });
+
+const isSignedList = (value: unknown): value is SignedList => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  return Array.isArray(v.signed) && v.signed.length <= MAX_PACKAGES && v.signed.every(isSignedPackage) && typeof v.decidedAt === 'number' && Number.isFinite(v.decidedAt);
+};
+
+/**
+ * The memo of one project's remembered verdicts. The verdicts of one lockfile (the lockfile's, then the installed
+ * copies' under each stamp) carry the same signed packages — a thousand packages are ~230 KB of them — so each list is
+ * kept once, in a memo of its own read only when a verdict is found: every install reads the small verdicts, and the
+ * one list its verdict names.
+ */
+export class RememberedVerdicts extends RememberedForADay<StoredVerdict> {
+  readonly #lists: () => AuthenticatedMemo<SignedList>;
+
   constructor(cacheDir: string, projectDir: string, secret: Buffer | null, now: () => number = Date.now) {
-    super(AuthenticatedMemo.open(REMEMBERED_FORMAT, cacheDir, projectDir, secret, isRememberedVerdict, { keepUnused: KEEP_UNUSED }), now);
+    super(AuthenticatedMemo.open(REMEMBERED_FORMAT, cacheDir, projectDir, secret, isStoredVerdict, { keepUnused: KEEP_UNUSED }), now);
+    let lists: AuthenticatedMemo<SignedList> | undefined;
+    this.#lists = () => (lists ??= AuthenticatedMemo.open(SIGNED_LISTS_FORMAT, cacheDir, projectDir, secret, isSignedList, { keepUnused: KEEP_UNUSED }));
+  }
+
+  /** The verdict remembered under `key` with its signed packages, while less than a day old; none when its list is gone. */
+  recall(key: string): RememberedVerdict | undefined {
+    const hit = this.fresh(key);
+    if (hit === undefined) return undefined;
+    const list = this.#lists().get(hit.signed);
+    return list === undefined ? undefined : { ...hit, signed: list.signed };
   }
 
   remember(key: string, verdict: Omit<RememberedVerdict, 'decidedAt'>): void {
+    const signed = verdict.signed.map((p) => ({ name: p.name, version: p.version, ...(p.resolved !== undefined ? { resolved: p.resolved } : {}), integrity: p.integrity }));
+    const listKey = digestOf(signed);
+    const decidedAt = this.now();
+    // The list first: a verdict is never saved naming a list that is not.
+    const lists = this.#lists();
+    lists.set(listKey, { signed, decidedAt });
+    lists.save();
     this.memo.set(key, {
       findings: [...verdict.findings],
       notices: [...verdict.notices],
       strippedRegistries: [...verdict.strippedRegistries],
       ...(verdict.buildSteps !== undefined ? { buildSteps: verdict.buildSteps.map((step) => ({ ...step, scripts: [...step.scripts] })) } : {}),
       builds: [...verdict.builds],
-      signed: verdict.signed.map((p) => ({ name: p.name, version: p.version, ...(p.resolved !== undefined ? { resolved: p.resolved } : {}), integrity: p.integrity })),
-      decidedAt: this.now(),
+      signed: listKey,
+      decidedAt,
     });
     this.memo.save();
   }
@@ -239,6 +285,11 @@ export function reportMayBeRemembered(result: CheckResult): boolean {
 export class RememberedReports extends RememberedForADay<RememberedReport> {
   constructor(cacheDir: string, projectDir: string, secret: Buffer | null, now: () => number = Date.now) {
     super(AuthenticatedMemo.open(REPORTS_FORMAT, cacheDir, projectDir, secret, isRememberedReport), now);
+  }
+
+  /** The report remembered under `key`, while it is less than a day old. */
+  recall(key: string): RememberedReport | undefined {
+    return this.fresh(key);
   }
 
   remember(key: string, report: Omit<RememberedReport, 'decidedAt'>): void {
