@@ -239,8 +239,8 @@ export interface Gate {
   judgeLockfile(digest: string, packages: () => readonly PackageNode[], inputs?: LockfileInputs): Promise<LockfileVerdict>;
   /**
    * Judges what was installed from a lockfile (`digest`) as `judge` does with `readInstalled`, unless this gate
-   * already let the identical lockfile through with the identical files on disk. Identical means: every folder,
-   * package.json and binding.gyp at the lockfile's paths with the same stat (`installedStamp`: ctime included, which
+   * already let the identical lockfile through with the identical files on disk. Identical means: every
+   * package.json and binding.gyp at the lockfile's paths (a folder's own where it has none) with the same stat (`installedStamp`: ctime included, which
    * no file's writer can set back), all settled before that decision read them; or, when a file is too fresh for its
    * stat to vouch for it (as right after `npm ci` wrote them all), the same bytes: the files are then read once, up
    * front (`readInstalledFiles`), the judgement reads those very bytes, and the verdict is remembered under their

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Lockfile, PackageNode } from '../model.js';
-import { installedManifestReader, readInstalledFiles } from './installed.js';
+import { installedManifestReader, installedStamp, readInstalledFiles } from './installed.js';
 
 const pkg: PackageNode = { id: 'left-pad@1.0.0', name: 'left-pad', version: '1.0.0', integrity: 'sha512-x', source: 'registry', registry: 'http://127.0.0.1:4998/', aliases: [], paths: ['node_modules/left-pad'], dependents: ['.'] };
 const lockfile = { kind: 'npm', path: 'package-lock.json', packages: [pkg] } as unknown as Lockfile;
@@ -132,5 +132,62 @@ describe('installed files read up front (readInstalledFiles)', () => {
     expect(read.at!(pkg, 'node_modules/no-manifest')).toEqual({ differs: 'it has no readable package.json' });
     // Without them, the disk as it is now.
     expect(installedManifestReader(lockfile, dir)(pkg)).toMatchObject({ scripts: { postinstall: 'node evil.js' }, bindingGyp: true });
+  });
+});
+
+describe('the stat of installed files (installedStamp)', () => {
+  // Every file is "settled" for a clock this far ahead; a change made now still is, and must give another stamp.
+  const later = () => Date.now() + 60_000;
+  function tree() {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-stamp-'));
+    for (const name of ['a', 'b']) {
+      mkdirSync(join(dir, 'node_modules', name), { recursive: true });
+      writeFileSync(join(dir, 'node_modules', name, 'package.json'), JSON.stringify({ name, version: '1.0.0' }));
+    }
+    return { dir, paths: ['node_modules/a', 'node_modules/b', 'node_modules/gone'] };
+  }
+
+  it('the same files give the same stamp; files changed within the last 3 s give none', () => {
+    const { dir, paths } = tree();
+    expect(installedStamp(dir, paths, later())).toBe(installedStamp(dir, paths, later()));
+    expect(installedStamp(dir, paths, Date.now())).toBeUndefined();
+  });
+
+  it('every change a judgement could read gives another stamp: a package.json rewritten, a binding.gyp added or changed, a folder replaced, removed or appearing', () => {
+    const changes: Array<[string, (dir: string) => void]> = [
+      ['package.json rewritten', (dir) => writeFileSync(join(dir, 'node_modules/a/package.json'), JSON.stringify({ name: 'a', version: '1.0.0' }))],
+      ['binding.gyp added', (dir) => writeFileSync(join(dir, 'node_modules/a/binding.gyp'), '{}')],
+      [
+        'folder replaced by another',
+        (dir) => {
+          mkdirSync(join(dir, 'other'));
+          writeFileSync(join(dir, 'other/package.json'), JSON.stringify({ name: 'a', version: '1.0.0' }));
+          rmSync(join(dir, 'node_modules/a'), { recursive: true });
+          renameSync(join(dir, 'other'), join(dir, 'node_modules/a'));
+        },
+      ],
+      ['folder removed', (dir) => rmSync(join(dir, 'node_modules/b'), { recursive: true })],
+      ['folder without package.json appearing', (dir) => mkdirSync(join(dir, 'node_modules/gone'))],
+      ['folder replaced by a link to another', (dir) => {
+        mkdirSync(join(dir, 'elsewhere'));
+        writeFileSync(join(dir, 'elsewhere/package.json'), JSON.stringify({ name: 'b', version: '1.0.0' }));
+        rmSync(join(dir, 'node_modules/b'), { recursive: true });
+        symlinkSync(join(dir, 'elsewhere'), join(dir, 'node_modules/b'));
+      }],
+    ];
+    for (const [what, change] of changes) {
+      const { dir, paths } = tree();
+      writeFileSync(join(dir, 'node_modules/b/binding.gyp'), '{}');
+      const before = installedStamp(dir, paths, later());
+      expect(before, what).toBeDefined();
+      change(dir);
+      expect(installedStamp(dir, paths, later()), what).not.toBe(before);
+    }
+    // A binding.gyp that was there, rewritten.
+    const { dir, paths } = tree();
+    writeFileSync(join(dir, 'node_modules/b/binding.gyp'), '{}');
+    const before = installedStamp(dir, paths, later());
+    writeFileSync(join(dir, 'node_modules/b/binding.gyp'), '{"targets":[]}');
+    expect(installedStamp(dir, paths, later())).not.toBe(before);
   });
 });

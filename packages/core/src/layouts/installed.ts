@@ -207,8 +207,9 @@ export function installedManifestReader(lockfile: Lockfile, projectDir: string, 
 export const STAMP_SETTLED_MS = 3_000;
 
 /**
- * A fingerprint of every file a judgement of installed copies reads at `paths` (each folder, its package.json and
- * binding.gyp: device, inode, size, mtime and ctime, in nanoseconds), or undefined when it cannot vouch for them: a
+ * A fingerprint of every file a judgement of installed copies reads at `paths` (each package.json and binding.gyp, and
+ * the folder where there is no package.json: device, inode, size, mtime and ctime, in nanoseconds; two stats per copy,
+ * where there were three with every folder's), or undefined when it cannot vouch for them: a
  * file or folder changed less than STAMP_SETTLED_MS before `now`, or a file system that keeps no ctime. ctime cannot
  * be set from user space (a tarball sets mtime, never ctime), so any change made after the stamp was taken — new
  * bytes, a replaced file, a binding.gyp added — gives another stamp; equal stamps mean the bytes read after the first
@@ -238,7 +239,13 @@ export function installedStamp(projectDir: string, paths: readonly string[], now
         const rel = relative(projectDir, absolute);
         if (rel.startsWith('..') || isAbsolute(rel)) continue;
       }
-      if (!add(absolute) || !add(join(absolute, 'package.json')) || !add(join(absolute, 'binding.gyp'))) return undefined;
+      // What a judgement reads there (readFilesAt): the package.json, the binding.gyp beside it, and only when there is
+      // no package.json, whether the folder is. A folder replaced or moved gives its package.json another stat too.
+      const manifest = join(absolute, 'package.json');
+      const before = lines.length;
+      if (!add(manifest)) return undefined;
+      if (lines[before] === '-' && !add(absolute)) return undefined;
+      if (!add(join(absolute, 'binding.gyp'))) return undefined;
     }
   } catch {
     // ENOTDIR, EACCES, a loop: nothing to vouch for.
