@@ -29,7 +29,7 @@ const installSteps = [
     ? ['pnpm-hooks', 'what each pnpmfile hook costs pnpm 10/11/12, against a no-op control, 1,000 packages', ['--packages', '1000', '--runs', '3', '--short-modes', 'warm,frozen']]
     : ['pnpm-hooks', 'pnpm 12 with no pnpmfile, an empty one (the no-op control), four no-op hooks and Portcullis, 1,000 packages', ['--packages', '1000', '--runs', '3', '--pnpm', '12', '--all-variants', 'none', '--every-mode', '12']],
   ['audit', '`portcullis check` vs `pnpm audit signatures` of pnpm 12, 3,000 packages', ['--packages', '3000', '--runs', '3', '--pnpm', '12']],
-  ['npm-wrapper', '`portcullis-npm` against bare npm and a no-op wrapper (the control), warm and `ci`, npm 11 and 12, 1,000 packages', ['--packages', '1000', '--runs', '5', '--ci-runs', '3']],
+  ['npm-wrapper', '`portcullis-npm` against bare npm and a no-op wrapper (the control), warm and `ci`, npm 11 and 12, 1,000 packages', ['--packages', '1000', '--runs', '5', '--ci-runs', '2']],
 ];
 const componentSteps = [
   ['signatures', 'signature verification throughput', []],

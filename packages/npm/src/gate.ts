@@ -172,8 +172,8 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
   mark('opened');
   const snapshot = ProjectSnapshot.take(install.dir);
   const lockOnly = optionOn(cmd, 'package-lock-only');
-  // The install npm runs once the lockfile is let through: started now (held, hold.ts) when nothing is resolved first,
-  // else once the resolution is done, so that its Node starts while the gate decides.
+  // The install npm runs once the lockfile is let through: started now, held (hold.ts), so that its Node starts while
+  // the gate resolves and decides; it reads nothing until then (a resolution first only makes it wait longer).
   const installArgs = ['install', ...cmd.optionArgs.filter((a) => a !== '--package-lock-only'), ...quietFlags(cmd)];
   const hold = (): HeldNpm | undefined => (lockOnly ? undefined : holdNpm(ctx.npm, installArgs, { cwd: ctx.cwd, env: quietEnv(ctx.env), holdWith: ctx.holdWith }));
   let held: HeldNpm | undefined;
@@ -182,9 +182,9 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     snapshot.restore();
   };
   try {
+    held = hold();
     // `--package-lock-only` always, last: the user's own may be one npm reads as off (`--package-lock-only=false`).
     const current = lockfileIsCurrent(install.dir, cmd);
-    if (current) held = hold();
     const resolved = current
       ? { code: 0, stdout: '', stderr: '' }
       : await runNpm(ctx.npm, withOwnFlags(cmd.argv, ['--package-lock-only', ...quietFlags(cmd), ...cooldownFlags(install), '--no-audit', '--no-fund']), { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: false });
@@ -196,7 +196,6 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     }
     // npm's hidden lockfile must keep describing node_modules, or npm skips installing what was just resolved.
     snapshot.restoreHiddenLockfile();
-    held ??= hold();
     mark('resolved');
     const judged = await judgeLockfile(install, !current);
     const { verdict } = judged;
