@@ -90,10 +90,26 @@ describe('holdNpm', () => {
 
   it('a process started with the loader and any other hold value ends unrun', async () => {
     const { npm, ran, dir } = fakeNpm();
-    const child = spawn(process.execPath, ['--require', LOADER, ...npm.prefixArgs], { cwd: dir, env: { PATH: process.env.PATH, [HOLD_ENV]: '0' }, stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--require', LOADER, ...npm.prefixArgs], { cwd: dir, env: { PATH: process.env.PATH, [HOLD_ENV]: '0' }, stdio: ['ignore', 'inherit', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(HELD_NPM_STOPPED);
     expect(existsSync(ran)).toBe(false);
+    // Set by hand: the reason and the fix.
+    expect(stderr).toContain(`${HOLD_ENV} is set (to "0")`);
+    expect(stderr).toContain(`unset ${HOLD_ENV} and run the command again`);
+  });
+
+  it('a held npm that ended before go (it could not be held) is started the usual way at go, and only then', async () => {
+    const { npm, ran, dir } = fakeNpm();
+    const failing = join(dir, 'cannot-hold.cjs');
+    writeFileSync(failing, 'process.exit(1);');
+    const held = holdNpm(npm, ['ci'], { cwd: dir, env: { PATH: process.env.PATH }, holdWith: failing });
+    await until(() => !alive(held.pid!));
+    expect(existsSync(ran)).toBe(false);
+    expect((await held.go()).code).toBe(7);
+    expect(JSON.parse(readFileSync(ran, 'utf8')).args).toEqual(['ci']);
   });
 
   it('without the loader (or with an npm that is not a script) npm starts only at go', async () => {

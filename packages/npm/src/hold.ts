@@ -29,7 +29,12 @@ export function waitForGo(value: string, loader: string): void {
   for (let i = process.execArgv.length - 2; i >= 0; i--) {
     if ((process.execArgv[i] === '--require' || process.execArgv[i] === '-r') && process.execArgv[i + 1] === loader) process.execArgv.splice(i, 2);
   }
-  if (value !== String(HOLD_FD)) process.exit(HELD_NPM_STOPPED);
+  // Set by hand, or with no pipe to wait on: say so (the wrapper's own refusal explains every other stop).
+  const misused = (why: string): never => {
+    process.stderr.write(`portcullis-npm: ${HOLD_ENV} is set (${why}); it is portcullis-npm's own, for an npm it started. Nothing was run: unset ${HOLD_ENV} and run the command again.\n`);
+    process.exit(HELD_NPM_STOPPED);
+  };
+  if (value !== String(HOLD_FD)) misused(`to ${JSON.stringify(value)}`);
   const byte = Buffer.alloc(1);
   let read = 0;
   for (;;) {
@@ -38,7 +43,8 @@ export function waitForGo(value: string, loader: string): void {
       break;
     } catch (error) {
       // A pipe left non-blocking answers EAGAIN until the wrapper writes: wait a millisecond and read again.
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') break;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EAGAIN') misused(`and file descriptor ${HOLD_FD} cannot be read: ${code ?? String(error)}`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
     }
   }
@@ -47,5 +53,6 @@ export function waitForGo(value: string, loader: string): void {
   } catch {
     // already closed
   }
+  // The pipe closed (the wrapper stopped it, or ended) or said something else: npm does not run.
   if (read !== 1 || byte[0] !== GO) process.exit(HELD_NPM_STOPPED);
 }

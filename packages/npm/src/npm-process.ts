@@ -58,33 +58,41 @@ export interface NpmRun {
   stderr: string;
 }
 
+/** npm's exit code as the wrapper passes it on: a signal's conventional code when npm was killed. */
+const exitCodeOf = (code: number | null, signal: NodeJS.Signals | null): number => code ?? (signal === 'SIGINT' ? 130 : 128 + 15);
+
+/** Runs `wait` (npm running in the foreground) with Ctrl-C and SIGTERM left to npm: the wrapper waits, then cleans up. */
+async function whileNpmRuns<T>(wait: () => Promise<T>): Promise<T> {
+  // The terminal sends Ctrl-C to npm too.
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', ignore);
+  try {
+    return await wait();
+  } finally {
+    process.off('SIGINT', ignore);
+    process.off('SIGTERM', ignore);
+  }
+}
+
 /** Runs npm; `inherit` shows its output as is, otherwise it is captured. Never throws for a failing npm. */
 export function runNpm(npm: NpmBinary, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; inherit: boolean }): Promise<NpmRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(npm.command, [...npm.prefixArgs, ...args], {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: options.inherit ? 'inherit' : ['inherit', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    // The terminal sends Ctrl-C to npm too; the wrapper waits for npm, then cleans up.
-    const ignore = () => {};
-    process.on('SIGINT', ignore);
-    process.on('SIGTERM', ignore);
-    child.on('error', (error) => {
-      process.off('SIGINT', ignore);
-      process.off('SIGTERM', ignore);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      process.off('SIGINT', ignore);
-      process.off('SIGTERM', ignore);
-      resolve({ code: code ?? (signal === 'SIGINT' ? 130 : 128 + 15), stdout, stderr });
-    });
-  });
+  return whileNpmRuns(
+    () =>
+      new Promise((resolve, reject) => {
+        const child = spawn(npm.command, [...npm.prefixArgs, ...args], {
+          cwd: options.cwd,
+          env: options.env,
+          stdio: options.inherit ? 'inherit' : ['inherit', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code, signal) => resolve({ code: exitCodeOf(code, signal), stdout, stderr }));
+      }),
+  );
 }
 
 /** An npm started early (hold.ts): it runs only after `go`; `stop` ends it before it has read anything. */
@@ -100,9 +108,9 @@ export interface HeldNpm {
 /**
  * Starts `npm args` now, held before npm's own code loads until `go` (hold.ts), so that its Node starts while the
  * wrapper decides. Only an npm that is a script this Node runs can be held (`--require` is this Node's option), only
- * with `holdWith` (the wrapper's own file, as CommonJS), and not on Windows: any other npm is started by `go`. The held process is not
- * waited for by this one's event loop: if the wrapper ends without `go` (an exception, a signal), the pipe closes and
- * the held npm ends unrun.
+ * with `holdWith` (the wrapper's own file, as CommonJS), and not on Windows: any other npm is started by `go`, as is
+ * one whose held process already ended. The held process is not waited for by this one's event loop: if the wrapper
+ * ends without `go` (an exception, a signal), the pipe closes and the held npm ends unrun.
  */
 export function holdNpm(npm: NpmBinary, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; holdWith: string | undefined }): HeldNpm {
   const { holdWith } = options;
@@ -121,34 +129,33 @@ export function holdNpm(npm: NpmBinary, args: string[], options: { cwd: string; 
   stdio[HOLD_FD] = 'pipe';
   const child = spawn(npm.command, ['--require', holdWith, ...npm.prefixArgs, ...args], { cwd: options.cwd, env: { ...options.env, [HOLD_ENV]: String(HOLD_FD) }, stdio });
   const pipe = child.stdio[HOLD_FD] as Socket;
-  // A held npm that already ended (it could not start) makes the write fail: its exit is what go() reports.
+  // A held npm that ends as it is let go makes the write fail: its exit is what go() reports.
   pipe.on('error', () => {});
   child.unref();
   pipe.unref();
+  let state: 'held' | 'going' | 'stopped' = 'held';
+  // Ended while still held (it could not start, or its wait failed): npm never ran, and go() starts it the usual way.
+  let endedHeld = false;
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
     child.on('error', (error) => resolve({ code: null, signal: null, error }));
     child.on('close', (code, signal) => resolve({ code, signal }));
   });
-  let state: 'held' | 'going' | 'stopped' = 'held';
+  void ended.then(() => {
+    if (state === 'held') endedHeld = true;
+  });
   return {
     pid: child.pid,
     async go() {
       if (state !== 'held') throw new Error(`npm was ${state === 'going' ? 'already let go' : 'stopped'}`);
       state = 'going';
+      if (endedHeld) return runNpm(npm, args, { cwd: options.cwd, env: options.env, inherit: true });
       child.ref();
-      // The terminal sends Ctrl-C to npm too; the wrapper waits for npm, then cleans up.
-      const ignore = () => {};
-      process.on('SIGINT', ignore);
-      process.on('SIGTERM', ignore);
-      try {
+      return whileNpmRuns(async () => {
         pipe.end(Buffer.from([GO]));
         const { code, signal, error } = await ended;
         if (error !== undefined) throw error;
-        return { code: code ?? (signal === 'SIGINT' ? 130 : 128 + 15), stdout: '', stderr: '' };
-      } finally {
-        process.off('SIGINT', ignore);
-        process.off('SIGTERM', ignore);
-      }
+        return { code: exitCodeOf(code, signal), stdout: '', stderr: '' };
+      });
     },
     async stop() {
       if (state !== 'held') return;
