@@ -12,6 +12,19 @@ const REDACTED = '***';
  * Throws a USAGE error for anything that is not an http(s) URL; the error never echoes a secret.
  */
 export function normalizeRegistryUrl(url: string): string {
+  const known = normalizedUrls.get(url);
+  if (known !== undefined) return known;
+  const result = normalizedUrl(url);
+  // A graph names a handful of registries, asked for per package: parsed once each.
+  if (normalizedUrls.size >= 256) normalizedUrls.clear();
+  normalizedUrls.set(url, result);
+  return result;
+}
+
+/** normalizeRegistryUrl's answers, by the exact text asked (failures are not kept: they throw again). */
+const normalizedUrls = new Map<string, string>();
+
+function normalizedUrl(url: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url.trim());

@@ -18,20 +18,31 @@ function saved(cache: string, secret: Buffer, values: Record<string, string>): s
 }
 
 describe('AuthenticatedMemo: one tag for the whole file', () => {
-  it('a file whose file-wide tag verifies is read without checking each entry (one HMAC per file)', () => {
+  it('entries carry no tag of their own: the file-wide tag over their exact text vouches for them', () => {
     const cache = temp('cache');
     const secret = memoSecret(temp('state'))!;
     const file = saved(cache, secret, { a: 'one', b: 'two' });
-    // Break every per-entry tag but re-sign the entries' exact text with the file-wide tag: still read, so the
-    // per-entry tags were not what the reader relied on.
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as { format: string; entries: Array<[string, string, string]> };
-    for (const entry of doc.entries) entry[2] = 'AAAAAAAAAAAAAAAAAAAAAA==';
-    const entriesText = JSON.stringify(doc.entries);
-    const mac = createHmac('sha256', secret).update('test-v1\0file\0').update(entriesText).digest('base64');
-    writeFileSync(file, `{"format":"test-v1","mac":"${mac}","entries":${entriesText}}`);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { format: string; entries: unknown[][] };
+    expect(doc.entries.map((entry) => entry.length)).toEqual([2, 2]);
+    // An earlier build's file (a tag in each entry), signed as a whole with the same secret: still read.
+    const older = JSON.stringify(doc.entries.map((entry) => [...entry, 'AAAAAAAAAAAAAAAAAAAAAA==']));
+    const mac = createHmac('sha256', secret).update('test-v1\0file\0').update(older).digest('base64');
+    writeFileSync(file, `{"format":"test-v1","mac":"${mac}","entries":${older}}`);
     const reopened = AuthenticatedMemo.open('test-v1', cache, '/project', secret, isString);
     expect(reopened.get('a')).toBe('one');
     expect(reopened.get('b')).toBe('two');
+  });
+
+  it('one entry edited on disk and the whole file vouches for nothing', () => {
+    const cache = temp('cache');
+    const secret = memoSecret(temp('state'))!;
+    const file = saved(cache, secret, { a: 'one', b: 'two' });
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('"one"');
+    writeFileSync(file, text.replace('"one"', '"evil"'));
+    const reopened = AuthenticatedMemo.open('test-v1', cache, '/project', secret, isString);
+    expect(reopened.get('a')).toBeUndefined();
+    expect(reopened.get('b')).toBeUndefined();
   });
 
   it('a file-wide tag never vouches for entries outside the bytes it covers (a second "entries" key, another secret)', () => {
@@ -39,15 +50,15 @@ describe('AuthenticatedMemo: one tag for the whole file', () => {
     const cache = temp('cache');
     const file = saved(cache, secret, { a: 'one' });
     const text = readFileSync(file, 'utf8');
-    const forged = JSON.parse(text) as { entries: Array<[string, string, string]> };
-    const [id, , tag] = forged.entries[0]!;
+    const forged = JSON.parse(text) as { entries: Array<[string, string]> };
+    const [id] = forged.entries[0]!;
     // JSON.parse keeps the last "entries": a forged list appended after the signed one must not be read as signed.
-    writeFileSync(file, `${text.slice(0, -1)},"entries":[["${id}","evil","${tag}"]]}`);
+    writeFileSync(file, `${text.slice(0, -1)},"entries":[["${id}","evil"]]}`);
     expect(AuthenticatedMemo.open('test-v1', cache, '/project', secret, isString).get('a')).toBeUndefined();
     // Prepended before the header: the signed entries are what is read.
-    writeFileSync(file, `{"entries":[["${id}","evil","${tag}"]],${text.slice(1)}`);
+    writeFileSync(file, `{"entries":[["${id}","evil"]],${text.slice(1)}`);
     expect(AuthenticatedMemo.open('test-v1', cache, '/project', secret, isString).get('a')).toBe('one');
-    // Another user's secret: neither the file tag nor the entry tags verify.
+    // Another user's secret: the file's tag does not verify.
     writeFileSync(file, text);
     expect(AuthenticatedMemo.open('test-v1', cache, '/project', memoSecret(temp('other'))!, isString).get('a')).toBeUndefined();
   });

@@ -1,9 +1,13 @@
 /**
  * A small authenticated memo: facts learnt about immutable things (a published version's provenance), kept in
- * the cache directory, each entry HMAC-tagged with this user's secret (`memoSecret`, kept outside the cache
- * directory, as for the verified-versions memo). A file from elsewhere — a restored CI cache, a shared folder —
- * cannot vouch for anything: its entries fail the check and are decided again. Never throws: a missing, torn or
- * hostile file is an empty memo, and a failed write only costs time next run.
+ * the cache directory, the file tagged as a whole (HMAC-SHA256) with this user's secret (`memoSecret`, kept outside
+ * the cache directory, as for the verified-versions memo). A file from elsewhere — a restored CI cache, a shared
+ * folder — or one edited or torn cannot vouch for anything: its tag fails, it is read as empty and everything is
+ * decided again. Never throws: a missing, torn or hostile file is an empty memo, and a failed write only costs time
+ * next run.
+ *
+ * Entries carry no tag of their own (an HMAC per entry was ~5–17 µs each, thousands per cold install, all of it in
+ * pnpm 12's hook worker while pnpm waits on readPackage): the file-wide tag over their exact text is what is checked.
  */
 import * as crypto from 'node:crypto';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
@@ -16,7 +20,6 @@ import { writeFileAtomic } from '../atomic-write.js';
 
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 const MAX_ENTRIES = 100_000;
-const TAG_BYTES = 16;
 /** What separates a saved file's header (format, file-wide tag) from its entries. */
 const ENTRIES_MARKER = ',"entries":';
 
@@ -25,7 +28,7 @@ export class AuthenticatedMemo<T> {
   readonly #file: string | null;
   readonly #format: string;
   readonly #keepUnused: number;
-  readonly #stored = new Map<string, { value: T; tag: string }>();
+  readonly #stored = new Map<string, T>();
   readonly #used = new Set<string>();
   #changed = false;
 
@@ -38,7 +41,7 @@ export class AuthenticatedMemo<T> {
 
   /**
    * Opens the memo `format` (also its folder name, e.g. `provenance-v1`) of one project (`scope`) in `cacheDir`.
-   * `isValue` validates every stored value (hostile input) before its tag is even checked. `keepUnused`: how many
+   * `isValue` validates every stored value (hostile input), once the file's tag verified. `keepUnused`: how many
    * entries this process did not use are kept when it saves (default: the file stays within twice what was used,
    * at least 5,000); a memo of large entries keeps few.
    */
@@ -50,20 +53,18 @@ export class AuthenticatedMemo<T> {
     try {
       if (statSync(file).size > MAX_FILE_BYTES) return memo;
       const text = readFileSync(file, 'utf8');
-      // Written by save() as one file-wide tag over the entries' exact text: one HMAC for the whole file instead
-      // of one per entry. A file whose tag does not verify (edited, torn, another user's) falls back to the
-      // per-entry tags, so an edited entry is dropped and the others are still read.
-      const whole = memo.#wholeFile(text);
-      const parsed: unknown = whole ?? JSON.parse(text);
-      if (typeof parsed !== 'object' || parsed === null) return memo;
-      const { format: stored, entries } = parsed as Record<string, unknown>;
+      // Written by save() as one file-wide tag over the entries' exact text. A file whose tag does not verify
+      // (edited, torn, another user's) is an empty memo. Entries an earlier build wrote with a tag of their own
+      // (`[id, value, tag]`) are vouched for by the file's tag like the others.
+      const parsed = memo.#wholeFile(text);
+      if (parsed === undefined) return memo;
+      const { format: stored, entries } = parsed;
       if (stored !== format || !Array.isArray(entries)) return memo;
       for (const entry of entries.slice(-MAX_ENTRIES)) {
-        if (!Array.isArray(entry) || entry.length !== 3) continue;
-        const [id, value, tag] = entry as unknown[];
-        if (typeof id !== 'string' || typeof tag !== 'string' || !isValue(value)) continue;
-        if (whole === undefined && !memo.#authentic(id, value, tag)) continue;
-        memo.#stored.set(id, { value, tag });
+        if (!Array.isArray(entry) || (entry.length !== 2 && entry.length !== 3)) continue;
+        const [id, value] = entry as unknown[];
+        if (typeof id !== 'string' || !isValue(value)) continue;
+        memo.#stored.set(id, value);
       }
     } catch {
       // Absent or unreadable: nothing remembered.
@@ -75,14 +76,14 @@ export class AuthenticatedMemo<T> {
     return this.#secret !== null;
   }
 
-  /** The value remembered under `key` (any string: it is filed under its digest), if its tag verified. */
+  /** The value remembered under `key` (any string: it is filed under its digest), if the file's tag verified. */
   get(key: string): T | undefined {
     if (this.#secret === null) return undefined;
     const id = this.#idOf(key);
     const hit = this.#stored.get(id);
     if (hit === undefined) return undefined;
     this.#used.add(id);
-    return hit.value;
+    return hit;
   }
 
   set(key: string, value: T): void {
@@ -90,8 +91,8 @@ export class AuthenticatedMemo<T> {
     const id = this.#idOf(key);
     this.#used.add(id);
     const previous = this.#stored.get(id);
-    if (previous !== undefined && JSON.stringify(previous.value) === JSON.stringify(value)) return;
-    this.#stored.set(id, { value, tag: this.#tagOf(id, value) });
+    if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(value)) return;
+    this.#stored.set(id, value);
     this.#changed = true;
   }
 
@@ -108,9 +109,9 @@ export class AuthenticatedMemo<T> {
   save(): void {
     if (this.#file === null || (!this.#changed && this.#used.size === this.#stored.size)) return;
     const keep = this.#keepUnused >= 0 ? this.#used.size + this.#keepUnused : Math.max(5_000, 2 * this.#used.size);
-    const unused: Array<[string, T, string]> = [];
-    const used: Array<[string, T, string]> = [];
-    for (const [id, entry] of this.#stored) (this.#used.has(id) ? used : unused).push([id, entry.value, entry.tag]);
+    const unused: Array<[string, T]> = [];
+    const used: Array<[string, T]> = [];
+    for (const [id, value] of this.#stored) (this.#used.has(id) ? used : unused).push([id, value]);
     const entries = [...unused.slice(Math.max(0, unused.length - Math.max(0, keep - used.length))), ...used].slice(-MAX_ENTRIES);
     try {
       mkdirSync(join(this.#file, '..'), { recursive: true, mode: 0o700 });
@@ -150,21 +151,11 @@ export class AuthenticatedMemo<T> {
   }
 
   /**
-   * Where a key's entry is filed: a plain digest (what an entry says is vouched for by the tags, not by its id).
+   * Where a key's entry is filed: a plain digest (what an entry says is vouched for by the file's tag, not by its id).
    * One-shot `crypto.hash` where Node has it (20.12+): thousands of lookups per install.
    */
   #idOf(key: string): string {
     const text = `${this.#format}\0id\0${key}`;
     return typeof oneShotHash === 'function' ? oneShotHash('sha256', text, 'base64') : createHash('sha256').update(text).digest('base64');
-  }
-
-  #tagOf(id: string, value: T): string {
-    return createHmac('sha256', this.#secret!).update(`${this.#format}\0tag\0${id}\0${JSON.stringify(value)}`).digest().subarray(0, TAG_BYTES).toString('base64');
-  }
-
-  #authentic(id: string, value: T, tag: string): boolean {
-    const expected = Buffer.from(this.#tagOf(id, value), 'base64');
-    const given = Buffer.from(tag, 'base64');
-    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 }

@@ -4,9 +4,9 @@
  * never changes, so the next decision on the same version, with the same trusted keys, needs neither its
  * packument nor a revalidation request.
  *
- * Every entry is authenticated (HMAC-SHA256) with a secret of this user kept outside the cache directory
- * (`memo-key` in the state directory). A cache that comes from elsewhere — a CI cache restored from another
- * job, a shared or world-writable folder — cannot vouch for anything: its entries fail the check and the
+ * The memo's file is authenticated as a whole (HMAC-SHA256) with a secret of this user kept outside the cache
+ * directory (`memo-key` in the state directory). A cache that comes from elsewhere — a CI cache restored from another
+ * job, a shared or world-writable folder — cannot vouch for anything: its file fails the check and the
  * version is decided from its packument as if nothing were remembered. Code running as the user can read
  * the secret; that is the same user who can rewrite node_modules (docs/threat-model.md).
  */

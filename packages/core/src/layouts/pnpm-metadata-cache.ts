@@ -27,8 +27,19 @@ import { httpUrl } from '../registry-url.js';
 
 const FIRST_LINE = /^pnpm-meta-v1 (\d{1,9}) (\d{1,9})$/;
 
+/** Folder names worked out, by registry URL: an install asks for the same one or two registries thousands of times. */
+const folders = new Map<string, string | undefined>();
+
 /** pnpm 11 and 12's folder name for a registry URL (`http://127.0.0.1:4873/` → `http%3A+127.0.0.1+4873`). */
 export function registryFolder(registry: string): string | undefined {
+  if (folders.has(registry)) return folders.get(registry);
+  const folder = folderOf(registry);
+  if (folders.size >= 64) folders.clear();
+  folders.set(registry, folder);
+  return folder;
+}
+
+function folderOf(registry: string): string | undefined {
   const url = httpUrl(registry);
   if (url === undefined) return undefined;
   const rest = `${url.host}${url.pathname}`.replace(/\/+$/, '').split(/[/:]/).filter(Boolean);
