@@ -10,6 +10,8 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFile
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const common = { write: false, bundle: true, platform: 'node', target: 'node20', format: 'cjs', legalComments: 'none', logLevel: 'warning' };
 const { eitherModuleType, embedSections, textHash } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/embedded.ts'], format: 'esm' })).outputFiles[0].text)}`);
+// The packages the engine only sometimes needs are loaded on first use (core's cache/lazy-modules.ts).
+const { lazyEngine } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/lazy-modules.ts'], format: 'esm' })).outputFiles[0].text)}`);
 // `portcullis init pnpm` writes the pnpm adapter's bundle, `init yarn` the Yarn plugin (turbo builds both first:
 // dependencies); this CLI carries both, so it stays one file.
 const pnpmfile = readFileSync(new URL('../pnpm/dist/pnpmfile.cjs', import.meta.url), 'utf8');
@@ -36,7 +38,7 @@ const built = await build({
     PORTCULLIS_TEXTS: JSON.stringify(Object.fromEntries(Object.entries(TEXTS).map(([name, { marker, text }]) => [name, { marker, hash: textHash(text) }]))),
   },
 });
-const engineSource = built.outputFiles[0].text;
+const engineSource = lazyEngine(built.outputFiles[0].text);
 const MARKER = '//# portcullis-cli-engine (read by the loader above; do not edit)';
 const loader = await build({
   ...common,

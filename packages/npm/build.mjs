@@ -12,12 +12,14 @@ mkdirSync(new URL('./dist/', import.meta.url), { recursive: true });
 const common = { write: false, bundle: true, platform: 'node', target: 'node20', format: 'cjs', legalComments: 'none', logLevel: 'warning' };
 const define = { PORTCULLIS_VERSION: JSON.stringify(version) };
 const { eitherModuleType, embedSections, textHash } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/embedded.ts'], format: 'esm' })).outputFiles[0].text)}`);
+// The packages the engine only sometimes needs are loaded on first use (core's cache/lazy-modules.ts).
+const { lazyEngine } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/lazy-modules.ts'], format: 'esm' })).outputFiles[0].text)}`);
 // The engine's identity: a hash of every source file that goes into the bundle (remembered verdicts are kept per build).
 const probe = await build({ ...common, entryPoints: ['src/main.ts'], metafile: true, logLevel: 'silent', define });
 const engine = createHash('sha256').update(`${version}\0`);
 for (const input of Object.keys(probe.metafile.inputs).sort()) engine.update(`${input}\0`).update(readFileSync(input)).update('\0');
 const built = await build({ ...common, entryPoints: ['src/main.ts'], define: { ...define, PORTCULLIS_ENGINE_ID: JSON.stringify(engine.digest('hex').slice(0, 32)) } });
-const engineSource = built.outputFiles[0].text;
+const engineSource = lazyEngine(built.outputFiles[0].text);
 const MARKER = '//# portcullis-npm-engine (read by the loader above; do not edit)';
 const loader = await build({
   ...common,

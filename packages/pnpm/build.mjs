@@ -16,7 +16,9 @@ const engineId = JSON.stringify(engine.digest('hex').slice(0, 32));
 const built = await bundle('src/pnpmfile.ts', { define: { PORTCULLIS_ENGINE_ID: engineId } });
 // The pnpmfile is a small loader with the engine's source after it, as line comments (core's cache/embedded.ts, src/loader.ts;
 // embedSections also checks that the engine is ASCII and comes back as it went in).
-const engineSource = built.outputFiles[0].text;
+// The packages the engine only sometimes needs are loaded on first use (core's cache/lazy-modules.ts).
+const { lazyEngine } = await import(`data:text/javascript,${encodeURIComponent((await bundle('../core/src/cache/lazy-modules.ts', { format: 'esm' })).outputFiles[0].text)}`);
+const engineSource = lazyEngine(built.outputFiles[0].text);
 const { ENGINE_MARKER } = await import(`data:text/javascript,${encodeURIComponent((await bundle('src/embed.ts', { format: 'esm' })).outputFiles[0].text)}`);
 const { embedSections, textHash } = await import(`data:text/javascript,${encodeURIComponent((await bundle('../core/src/cache/embedded.ts', { format: 'esm' })).outputFiles[0].text)}`);
 const loader = await bundle('src/loader.ts', {

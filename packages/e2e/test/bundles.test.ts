@@ -134,3 +134,32 @@ describe('a damaged `portcullis` or `portcullis-npm` file runs nothing it does n
     expect(spawnSync(process.execPath, [path, '--version'], { cwd: dir, env, encoding: 'utf8' }).status).toBe(0);
   });
 });
+
+describe('the engines load what they only sometimes need on first use (core cache/lazy-modules.ts)', () => {
+  const engines = {
+    'packages/cli/dist/portcullis.js': '//# portcullis-cli-engine',
+    'packages/npm/dist/portcullis-npm.js': '//# portcullis-npm-engine',
+    'packages/pnpm/dist/pnpmfile.cjs': '//# portcullis-engine ',
+  };
+
+  it.each(Object.entries(engines))('%s: yaml, Sigstore, node:fs/promises and node:zlib are not loaded with the engine', (name, marker) => {
+    const text = readFileSync(fileURLToPath(new URL(bundles[name as keyof typeof bundles], import.meta.url)), 'latin1');
+    const at = text.indexOf(`\n${marker}`);
+    expect(at).toBeGreaterThan(0);
+    const start = text.indexOf('\n', at + 1) + 1;
+    const next = text.indexOf('\n//# portcullis-', start);
+    const engine = text.slice(start, next === -1 ? text.length : next + 1).replaceAll(/^\/\//gm, '');
+    expect(engine).toMatch(/^var import_yaml\d* = __lazyModule\(\(\) => import_yaml\d* = __toESM\(require_\w+\(\), 1\)\);$/m);
+    expect(engine).toMatch(/^var import_verify\d* = __lazyModule\(/m);
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-lazy-'));
+    const file = join(dir, 'engine.cjs');
+    writeFileSync(file, engine);
+    // Node's own modules loaded with the engine (yaml's and Sigstore's are checked by the lines above and core's unit test).
+    const probe = `const before = new Set(process.moduleLoadList); const e = require(${JSON.stringify(file)}); const loaded = process.moduleLoadList.filter((m) => !before.has(m)); console.log(JSON.stringify({ loaded, exports: Object.keys(e) }));`;
+    const result = spawnSync(process.execPath, ['-e', probe], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, PORTCULLIS_CACHE_DIR: join(dir, 'cache'), PORTCULLIS_STATE_DIR: join(dir, 'state') } });
+    expect(result.status, result.stderr).toBe(0);
+    const { loaded, exports } = JSON.parse(result.stdout.trim().split('\n').pop()!) as { loaded: string[]; exports: string[] };
+    expect(exports.length).toBeGreaterThan(0);
+    expect(loaded.filter((m) => /^NativeModule (zlib|fs\/promises)$/.test(m))).toEqual([]);
+  });
+});

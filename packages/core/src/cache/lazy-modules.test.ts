@@ -1,0 +1,116 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { lazyEngine, lazyModules } from './lazy-modules.js';
+
+/** A bundle of the shape esbuild 0.28 writes for `format: 'cjs'` (its helpers as it emits them), importing `heavy` and `node:zlib`. */
+const bundle = [
+  '"use strict";',
+  'var __create = Object.create;',
+  'var __defProp = Object.defineProperty;',
+  'var __getOwnPropDesc = Object.getOwnPropertyDescriptor;',
+  'var __getOwnPropNames = Object.getOwnPropertyNames;',
+  'var __getProtoOf = Object.getPrototypeOf;',
+  'var __hasOwnProp = Object.prototype.hasOwnProperty;',
+  'var __commonJS = (cb, mod) => function __require() {',
+  '  return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;',
+  '};',
+  'var __copyProps = (to, from, except, desc) => {',
+  '  if (from && typeof from === "object" || typeof from === "function") {',
+  '    for (let key of __getOwnPropNames(from))',
+  '      if (!__hasOwnProp.call(to, key) && key !== except)',
+  '        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });',
+  '  }',
+  '  return to;',
+  '};',
+  'var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(',
+  '  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,',
+  '  mod',
+  '));',
+  '',
+  '// ../../node_modules/.pnpm/heavy@1.0.0/node_modules/heavy/index.js',
+  'var require_heavy = __commonJS({',
+  '  "../../node_modules/.pnpm/heavy@1.0.0/node_modules/heavy/index.js"(exports2) {',
+  '    globalThis.__heavyLoads = (globalThis.__heavyLoads ?? 0) + 1;',
+  '    exports2.answer = () => 42;',
+  '    exports2.Thing = class Thing {};',
+  '  }',
+  '});',
+  '',
+  '// ../../node_modules/.pnpm/light@1.0.0/node_modules/light/index.js',
+  'var require_light = __commonJS({',
+  '  "../../node_modules/.pnpm/light@1.0.0/node_modules/light/index.js"(exports2) {',
+  '    globalThis.__lightLoads = (globalThis.__lightLoads ?? 0) + 1;',
+  '    exports2.two = 2;',
+  '  }',
+  '});',
+  '',
+  '// src/engine.ts',
+  'var import_node_zlib = require("node:zlib");',
+  'var import_heavy = __toESM(require_heavy(), 1);',
+  'var import_light = __toESM(require_light(), 1);',
+  'module.exports = {',
+  '  answer: () => (0, import_heavy.answer)(),',
+  '  make: () => new import_heavy.Thing(),',
+  '  isThing: (x) => x instanceof import_heavy.Thing,',
+  '  two: () => import_light.two,',
+  '  gzip: (text) => (0, import_node_zlib.gzipSync)(text),',
+  '};',
+  '',
+].join('\n');
+
+interface Loaded {
+  answer(): number;
+  make(): object;
+  isThing(x: unknown): boolean;
+  two(): number;
+  gzip(text: string): Buffer;
+}
+
+/** Runs a bundle as CommonJS, the way Node runs a file. */
+function run(text: string): Loaded {
+  const module = { exports: {} as Loaded };
+  new Function('exports', 'require', 'module', text)(module.exports, createRequire(import.meta.url), module);
+  return module.exports;
+}
+
+const globals = globalThis as { __heavyLoads?: number; __lightLoads?: number };
+
+describe('lazyModules: packages an engine only sometimes needs load on first use', () => {
+  it('initialises a named package on its first use, once, and the bundle works as before', () => {
+    const { text, counts } = lazyModules(bundle, { packages: ['heavy'], builtins: ['node:zlib'] });
+    expect(counts).toEqual(new Map([['heavy', 1], ['node:zlib', 1]]));
+    expect(text.startsWith('"use strict";\n')).toBe(true);
+    expect(text).toContain('var import_heavy = __lazyModule(() => import_heavy = __toESM(require_heavy(), 1));');
+    delete globals.__heavyLoads;
+    delete globals.__lightLoads;
+    const engine = run(text);
+    // Loaded: the package not named ran at once, the named one did not.
+    expect(globals.__lightLoads).toBe(1);
+    expect(globals.__heavyLoads).toBeUndefined();
+    expect(engine.answer()).toBe(42);
+    expect(globals.__heavyLoads).toBe(1);
+    const thing = engine.make();
+    expect(engine.isThing(thing)).toBe(true);
+    expect(engine.answer()).toBe(42);
+    expect(globals.__heavyLoads).toBe(1);
+    expect(engine.two()).toBe(2);
+    expect(engine.gzip('x').subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+  });
+
+  it('the same bundle untransformed initialises every package when it loads (what the step changes)', () => {
+    delete globals.__heavyLoads;
+    const engine = run(bundle);
+    expect(globals.__heavyLoads).toBe(1);
+    expect(engine.answer()).toBe(42);
+  });
+
+  it('names a scope by its slash, leaves a bundle without the named imports as it is, and refuses a bundle that already names the helper', () => {
+    expect(lazyModules(bundle.replaceAll('heavy', '@scope/heavy').replaceAll('import_@scope/heavy', 'import_heavy').replaceAll('require_@scope/heavy', 'require_heavy'), { packages: ['@scope/'], builtins: [] }).counts.get('@scope/')).toBe(1);
+    const none = lazyModules(bundle, { packages: ['absent'], builtins: ['node:os'] });
+    expect(none.text).toBe(bundle);
+    expect([...none.counts.values()]).toEqual([0, 0]);
+    expect(() => lazyModules(`${bundle}\nfunction __lazyModule() {}\n`, { packages: ['heavy'], builtins: [] })).toThrow(/__lazyModule/);
+    expect(() => lazyEngine(bundle.replace('var import_node_zlib = require("node:zlib");', ''))).toThrow(/no import of yaml/);
+    expect(lazyEngine(bundle)).toContain('var import_node_zlib = __lazyModule(');
+  });
+});

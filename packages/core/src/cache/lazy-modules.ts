@@ -1,0 +1,85 @@
+/**
+ * A build step for the engines the shipped files carry (the pnpmfile's, `portcullis-npm`'s, the CLI's): the CommonJS
+ * packages and Node built-ins an engine only sometimes needs are initialised when first used instead of when the engine
+ * loads. esbuild's CommonJS output initialises every CommonJS package an ES module imports where it is imported,
+ *
+ *     var import_yaml = __toESM(require_dist5(), 1);
+ *
+ * so every load of the engine paid for yaml (~4 ms), most of Sigstore's packages (~2.5 ms), `node:fs/promises` (~3 ms)
+ * and `node:zlib` (~2 ms), measured in a fresh Node, although a warm `portcullis-npm install` or a pnpm 12 worker reads
+ * no YAML and verifies no provenance bundle. Each such line becomes
+ *
+ *     var import_yaml = __lazyModule(() => import_yaml = __toESM(require_dist5(), 1));
+ *
+ * a stand-in that loads the module on its first property access and puts the module itself in the variable, which is
+ * what every later access in the bundle reads (esbuild refers to an import through its variable at each use). The
+ * module's code is the same, run once, only later; nothing else is rewritten. Build time only.
+ */
+
+/** Defined once in a bundle that has a lazy module (a function declaration: hoisted above every use). */
+const HELPER = [
+  '/** A module loaded on its first use (core cache/lazy-modules.ts). */',
+  'function __lazyModule(load) {',
+  '  let loaded;',
+  '  const module = () => (loaded ??= load());',
+  '  return new Proxy({}, {',
+  '    get: (_, key) => module()[key],',
+  '    has: (_, key) => key in module(),',
+  '    ownKeys: () => Reflect.ownKeys(module()),',
+  '    getOwnPropertyDescriptor: (_, key) => {',
+  '      const found = Reflect.getOwnPropertyDescriptor(module(), key);',
+  '      return found === undefined ? undefined : { ...found, configurable: true };',
+  '    },',
+  '  });',
+  '}',
+].join('\n');
+
+export interface LazyModules {
+  /** npm packages whose modules load lazily: a name (`yaml`), or a scope with a slash (`@sigstore/`). */
+  packages: readonly string[];
+  /** Node built-ins that load lazily (`node:zlib`). */
+  builtins: readonly string[];
+}
+
+/**
+ * `bundle` (esbuild's `cjs` output) with the imports of `lazy` loaded on first use, and how many imports were made
+ * lazy per package or built-in named (0 for one the bundle does not import: the caller decides whether that is wrong).
+ */
+export function lazyModules(bundle: string, lazy: LazyModules): { text: string; counts: Map<string, number> } {
+  const counts = new Map<string, number>([...lazy.packages, ...lazy.builtins].map((name) => [name, 0]));
+  // Which package each CommonJS module of the bundle comes from, by its path (`// ../node_modules/.pnpm/…/yaml/dist/index.js`).
+  const packageOf = new Map<string, string>();
+  for (const [, name, path] of bundle.matchAll(/^var (require_\w+) = __commonJS\(\{\n\s*"([^"]+)"/gm)) {
+    const owner = lazy.packages.find((pkg) => path!.includes(`/node_modules/${pkg}${pkg.endsWith('/') ? '' : '/'}`));
+    if (owner !== undefined) packageOf.set(name!, owner);
+  }
+  let text = bundle.replace(/^var (import_\w+) = __toESM\((require_\w+)\(\)(, 1)?\);$/gm, (line, variable: string, require: string, nodeMode: string | undefined) => {
+    const owner = packageOf.get(require);
+    if (owner === undefined) return line;
+    counts.set(owner, counts.get(owner)! + 1);
+    return `var ${variable} = __lazyModule(() => ${variable} = __toESM(${require}()${nodeMode ?? ''}));`;
+  });
+  text = text.replace(/^var (import_\w+) = require\("(node:[\w/]+)"\);$/gm, (line, variable: string, builtin: string) => {
+    if (!lazy.builtins.includes(builtin)) return line;
+    counts.set(builtin, counts.get(builtin)! + 1);
+    return `var ${variable} = __lazyModule(() => ${variable} = require("${builtin}"));`;
+  });
+  if ([...counts.values()].every((n) => n === 0)) return { text: bundle, counts };
+  if (/\b__lazyModule\b/.test(bundle)) throw new Error('the bundle already names __lazyModule');
+  const strict = text.startsWith('"use strict";\n') ? '"use strict";\n'.length : 0;
+  return { text: `${text.slice(0, strict)}${HELPER}\n${text.slice(strict)}`, counts };
+}
+
+/**
+ * What the shipped engines load on first use: yaml (pnpm lockfiles, .yarnrc.yml, `init`), Sigstore's packages
+ * (provenance bundles), `node:fs/promises` (the metadata cache's writes, .npmrc files) and `node:zlib` (tarballs).
+ * semver is used by nearly every decision and stays as it is.
+ */
+export const ENGINE_LAZY_MODULES: LazyModules = { packages: ['yaml', '@sigstore/'], builtins: ['node:fs/promises', 'node:zlib'] };
+
+/** An engine bundle with ENGINE_LAZY_MODULES loaded on first use; throws when none was found (esbuild's output changed). */
+export function lazyEngine(bundle: string): string {
+  const { text, counts } = lazyModules(bundle, ENGINE_LAZY_MODULES);
+  if ([...counts.values()].every((n) => n === 0)) throw new Error(`no import of ${[...counts.keys()].join(', ')} found to load lazily: has esbuild's output changed?`);
+  return text;
+}
