@@ -33,13 +33,17 @@ function loadEngine(): { hooks: Hooks } {
     require,
     damaged: `portcullis: ${__filename} is damaged (its engine does not match the loader): run \`portcullis init pnpm\` again`,
   });
-  // The code cache is left after the first hook call, when what the hooks run has been compiled too.
+  // The code cache is left after the first hook call, when what the hooks run has been compiled too, and after pnpm has
+  // its answer: writing it (~5 ms) delayed the answer pnpm waits on. pnpm ends the first worker within milliseconds of
+  // updateConfig's answer (measured: alive at the next event-loop turn, gone 20 ms later); a cache not written then
+  // is written by the next worker that compiles the engine (the file is written whole or not at all).
+  const keepLater = () => void setImmediate(engine.keepCodeCache);
   const hooks: Hooks = {};
   for (const [name, hook] of Object.entries(engine.exports.hooks)) {
     hooks[name] = function (this: unknown, ...args: unknown[]) {
       const result = hook.apply(this, args);
-      if (result instanceof Promise) result.then(engine.keepCodeCache, engine.keepCodeCache);
-      else engine.keepCodeCache();
+      if (result instanceof Promise) result.then(keepLater, keepLater);
+      else keepLater();
       return result;
     };
   }
