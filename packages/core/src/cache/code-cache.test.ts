@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
@@ -10,6 +10,25 @@ const temp = (prefix: string) => mkdtempSync(join(tmpdir(), `portcullis-code-${p
 const HASH = '0123456789abcdef0123456789abcdef';
 
 describe('the pnpmfile code cache', () => {
+  it('a write removes the temporary files an ended writer left (a minute old), not one being written now', () => {
+    const cacheDir = temp('cache');
+    const env = { PORTCULLIS_CACHE_DIR: cacheDir, PORTCULLIS_STATE_DIR: temp('state') };
+    const folder = join(cacheDir, 'code-v1');
+    mkdirSync(folder, { recursive: true });
+    const stale = join(folder, `.${HASH}-v0.0.0-x64.bin.123.abcdef.tmp`);
+    const fresh = join(folder, `.${HASH}-${process.version}-${process.arch}.bin.456.012345.tmp`);
+    const other = join(folder, 'not-ours.tmp');
+    for (const file of [stale, fresh, other]) writeFileSync(file, 'half a cache');
+    const old = new Date(Date.now() - 5 * 60_000);
+    utimesSync(stale, old, old);
+    utimesSync(other, old, old);
+    writeCodeCache(HASH, Buffer.from('code'), env);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+    expect(existsSync(other)).toBe(true);
+    expect(readCodeCache(HASH, env)).toEqual(Buffer.from('code'));
+  });
+
   it('is read back for the same engine, Node and user, and V8 accepts it', () => {
     const env = { PORTCULLIS_CACHE_DIR: temp('cache'), PORTCULLIS_STATE_DIR: temp('state') };
     const source = '(function () { return 6 * 7; })';
