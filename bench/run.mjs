@@ -22,8 +22,8 @@ const ALL_BENCHES = args.flag('--all') && !QUICK;
 const WRITE = !args.flag('--no-write') && !QUICK;
 // Sized from the per-cell times of a full run on 2026-12-02 (see docs/benchmarks.md, "This run"): the bare package
 // managers' own cold and frozen installs are most of the time, so the rounds are the fewest that still alternate.
-// Cold at 1,000 packages takes two rounds (~1.5 minutes more than one): single cold rounds swung by up to ±0.7
-// between runs (docs/benchmarks.md, "Fourteenth round").
+// Cold at 1,000 packages takes two rounds (~1.5 minutes more than one): one cell's single cold round gave 1.49 in one
+// run and 0.67 in another (pnpm 12; docs/benchmarks.md, "Fourteenth round").
 const INSTALL_ROUNDS = '1000:warm=3,frozen=2,cold=2;3000:warm=1,frozen=1,cold=1';
 const installSteps = [
   ['install', 'bare vs guarded installs, six package managers, 1,000 and 3,000 packages; trust rules on and off at 1,000', ['--sizes', '1000,3000', '--rounds', INSTALL_ROUNDS, '--rules-sizes', '1000', '--rules-rounds', 'warm=1,frozen=1,cold=1']],
