@@ -1,6 +1,6 @@
 /** Atomic file replacement: readers see the old file or the new one, never half of either. */
 import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Writes `text` to a temporary file beside `file`, then renames it into place. */
@@ -12,5 +12,23 @@ export function writeFileAtomic(file: string, text: string | Uint8Array, mode = 
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
+  }
+}
+
+/**
+ * Removes the files of `folder` last modified more than `olderThanMs` ago: those `only` accepts (all by default), at most
+ * the first `atMost` names listed (a folder stays small without a full scan on every write), never `except`. Best
+ * effort: a file removed or renamed meanwhile is skipped; throws only when the folder cannot be listed.
+ */
+export function removeOlderThan(folder: string, olderThanMs: number, options: { only?: (name: string) => boolean; except?: string; atMost?: number; now?: number } = {}): void {
+  const now = options.now ?? Date.now();
+  for (const name of readdirSync(folder).slice(0, options.atMost)) {
+    if (name === options.except || (options.only !== undefined && !options.only(name))) continue;
+    try {
+      const path = join(folder, name);
+      if (now - statSync(path).mtimeMs > olderThanMs) rmSync(path, { force: true });
+    } catch {
+      // Removed or renamed meanwhile.
+    }
   }
 }

@@ -4,9 +4,9 @@
  * the tag, so a file of one kind is never taken for another. Node built-ins only: the loader uses it.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '@portcullis/core/loader';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { removeOlderThan, writeFileAtomic } from '@portcullis/core/loader';
 
 /** Old files looked at per write, to drop them (a folder stays small without a full scan each time). */
 const PRUNE_PER_WRITE = 64;
@@ -21,14 +21,7 @@ export function writeTagged(file: string, kind: string, secret: Buffer, body: st
   const folder = dirname(file);
   mkdirSync(folder, { recursive: true, mode: 0o700 });
   writeFileAtomic(file, `${JSON.stringify({ tag: tagOf(secret, kind, body), body })}\n`, 0o600);
-  for (const other of readdirSync(folder).slice(0, PRUNE_PER_WRITE)) {
-    const path = join(folder, other);
-    try {
-      if (path !== file && now - statSync(path).mtimeMs > keepMs) rmSync(path, { force: true });
-    } catch {
-      // Removed meanwhile by another install.
-    }
-  }
+  removeOlderThan(folder, keepMs, { except: basename(file), atMost: PRUNE_PER_WRITE, now });
 }
 
 /** The body of `file` if it is at most `maxBytes` and its tag for `kind` verifies with `secret`; undefined otherwise. */

@@ -8,9 +8,9 @@
  */
 import { isAscii } from 'node:buffer';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../atomic-write.js';
+import { removeOlderThan, writeFileAtomic } from '../atomic-write.js';
 import type { Env } from '../env.js';
 import { defaultCacheDir, defaultStateDir, memoSecret } from './dirs.js';
 
@@ -50,7 +50,10 @@ export function writeCodeCache(engineHash: string, data: Uint8Array, env: Env = 
     if (at === undefined || data.length === 0 || data.length > MAX_BYTES) return;
     mkdirSync(join(at.file, '..'), { recursive: true, mode: 0o700 });
     writeFileAtomic(at.file, Buffer.concat([tagOf(at.secret, engineHash, data), data]), 0o600);
-    removeStaleTemporaries(at.file);
+    // pnpm 12 ends a hook worker soon after its answer, and the pnpmfile's loader writes the code cache after the
+    // answer: a worker ended between writing and renaming leaves writeFileAtomic's `.<name>.<pid>.<random>.tmp`.
+    // Each write removes those an earlier one left (a minute old: no write in progress takes that long).
+    removeOlderThan(dirname(at.file), STALE_TEMPORARY_MS, { only: (name) => name.startsWith('.') && name.endsWith('.tmp') });
   } catch {
     // Only time is lost.
   }
@@ -58,24 +61,6 @@ export function writeCodeCache(engineHash: string, data: Uint8Array, env: Env = 
 
 /** A temporary file this old is no write in progress: its writer was ended before renaming it into place. */
 const STALE_TEMPORARY_MS = 60_000;
-
-/**
- * Removes the temporary files earlier writes left beside `file` (writeFileAtomic's `.<name>.<pid>.<random>.tmp`): pnpm 12
- * ends a hook worker soon after its answer, and the code cache is written after the answer (the pnpmfile's loader), so a
- * worker can be ended between writing and renaming. Each write cleans up after the ones before it.
- */
-function removeStaleTemporaries(file: string, now: number = Date.now()): void {
-  const folder = dirname(file);
-  for (const name of readdirSync(folder)) {
-    if (!name.startsWith('.') || !name.endsWith('.tmp')) continue;
-    try {
-      const path = join(folder, name);
-      if (now - statSync(path).mtimeMs > STALE_TEMPORARY_MS) rmSync(path, { force: true });
-    } catch {
-      // Renamed or removed meanwhile.
-    }
-  }
-}
 
 const SOURCE_FOLDER = 'engine-v1';
 
