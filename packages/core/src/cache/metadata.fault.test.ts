@@ -93,4 +93,19 @@ describe('metadata cache faults', () => {
     symlinkSync(join(dir, 'nowhere'), file);
     expect(await cache.get(REGISTRY, 'pkg', 'abbreviated')).toBeNull();
   });
+
+  it('a cache folder that does not exist, or a file where one of its folders should be, is a miss; a write then still lands', async () => {
+    const dir = freshDir();
+    const cache = createMetadataCache(join(dir, 'not-yet'));
+    expect(await cache.get(REGISTRY, 'pkg', 'abbreviated')).toBeNull();
+    // A file in place of the entry's folder: looking an entry up there fails with ENOTDIR, not ENOENT.
+    const blocked = createMetadataCache(dir);
+    mkdirSync(join(dir, 'metadata-v4'), { recursive: true });
+    writeFileSync(dirname(fileOf(dir)), 'not a folder');
+    expect(await blocked.get(REGISTRY, 'pkg', 'abbreviated')).toBeNull();
+    rmSync(dirname(fileOf(dir)));
+    const stored = { url: `${REGISTRY}pkg`, etag: null, lastModified: null, fetchedAt: 1, status: 200 as const, body: { name: 'pkg' } };
+    await cache.set(REGISTRY, 'pkg', 'abbreviated', stored);
+    expect(await cache.get(REGISTRY, 'pkg', 'abbreviated')).toEqual(stored);
+  });
 });

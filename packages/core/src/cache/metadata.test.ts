@@ -87,6 +87,8 @@ describe('metadata cache', () => {
     let writing = true;
     const reader = (async () => {
       while (writing) {
+        // A miss is answered without touching the event loop (no file yet): let the writers run between reads.
+        await new Promise((resolve) => setImmediate(resolve));
         const got = await cache.get(REGISTRY, 'pkg', 'abbreviated');
         if (got !== null) {
           reads++;
