@@ -118,6 +118,16 @@ describe("pnpm 10's metadata cache", () => {
     expect(registryHostFolder('not a url')).toBeUndefined();
   });
 
+  it('remembers folder names per registry, past the 64 it keeps, without mixing registries up', () => {
+    for (let round = 0; round < 2; round++) {
+      for (let port = 5000; port < 5070; port++) {
+        expect(registryHostFolder(`http://127.0.0.1:${port}/`)).toBe(`127.0.0.1+${port}`);
+        expect(registryFolder(`http://127.0.0.1:${port}/`)).toBe(`http%3A+127.0.0.1+${port}`);
+        expect(registryHostFolder('file:///etc/')).toBeUndefined();
+      }
+    }
+  });
+
   it('reads a version’s document and its past from the abbreviated, filtered-full or full folder', () => {
     const line = ['1.0.0', '1.1.0', '1.2.0', '2.0.0'].map((v) => doc('left-pad', v));
     const earlier = (candidate: string) => candidate.startsWith('1.') && candidate < '1.2.0';

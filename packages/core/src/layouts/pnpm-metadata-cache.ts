@@ -27,16 +27,24 @@ import { httpUrl } from '../registry-url.js';
 
 const FIRST_LINE = /^pnpm-meta-v1 (\d{1,9}) (\d{1,9})$/;
 
-/** Folder names worked out, by registry URL: an install asks for the same one or two registries thousands of times. */
-const folders = new Map<string, string | undefined>();
-
-/** pnpm 11 and 12's folder name for a registry URL (`http://127.0.0.1:4873/` → `http%3A+127.0.0.1+4873`). */
-export function registryFolder(registry: string): string | undefined {
+/**
+ * Folder names worked out, by layout and registry URL: an install asks for the same one or two registries thousands of
+ * times, and each answer parses the URL (pnpm 10's folders too: a release line not in pnpm 11 and 12's file is looked
+ * for in all four layouts).
+ */
+function remembered(folders: Map<string, string | undefined>, registry: string, work: (registry: string) => string | undefined): string | undefined {
   if (folders.has(registry)) return folders.get(registry);
-  const folder = folderOf(registry);
+  const folder = work(registry);
   if (folders.size >= 64) folders.clear();
   folders.set(registry, folder);
   return folder;
+}
+const indexedFolders = new Map<string, string | undefined>();
+const hostFolders = new Map<string, string | undefined>();
+
+/** pnpm 11 and 12's folder name for a registry URL (`http://127.0.0.1:4873/` → `http%3A+127.0.0.1+4873`). */
+export function registryFolder(registry: string): string | undefined {
+  return remembered(indexedFolders, registry, folderOf);
 }
 
 function folderOf(registry: string): string | undefined {
@@ -86,6 +94,10 @@ function openIndexed(cacheDir: string, registry: string, name: string): Opened |
 
 /** pnpm 10's folder name for a registry URL: its host, the first `:` as `+` (`http://127.0.0.1:4873/` → `127.0.0.1+4873`). */
 export function registryHostFolder(registry: string): string | undefined {
+  return remembered(hostFolders, registry, hostFolderOf);
+}
+
+function hostFolderOf(registry: string): string | undefined {
   const folder = httpUrl(registry)?.host.replace(':', '+');
   if (folder === undefined) return undefined;
   return folder === '' || folder === '.' || folder === '..' || /[/\\\0]/.test(folder) ? undefined : folder;
