@@ -104,7 +104,7 @@ describe('metadata cache faults', () => {
     writeFileSync(dirname(fileOf(dir)), 'not a folder');
     expect(await blocked.get(REGISTRY, 'pkg', 'abbreviated')).toBeNull();
     rmSync(dirname(fileOf(dir)));
-    const stored = { url: `${REGISTRY}pkg`, etag: null, lastModified: null, fetchedAt: 1, status: 200 as const, body: { name: 'pkg' } };
+    const stored = entry(1, 10);
     await cache.set(REGISTRY, 'pkg', 'abbreviated', stored);
     expect(await cache.get(REGISTRY, 'pkg', 'abbreviated')).toEqual(stored);
   });
