@@ -142,7 +142,7 @@ describe('the engines load what they only sometimes need on first use (core cach
     'packages/pnpm/dist/pnpmfile.cjs': '//# portcullis-engine ',
   };
 
-  it.each(Object.entries(engines))('%s: yaml, Sigstore, node:fs/promises and node:zlib are not loaded with the engine', (name, marker) => {
+  it.each(Object.entries(engines))('%s: yaml, Sigstore, node:fs/promises, node:zlib and node:dns are not loaded with the engine', (name, marker) => {
     const text = readFileSync(fileURLToPath(new URL(bundles[name as keyof typeof bundles], import.meta.url)), 'latin1');
     const at = text.indexOf(`\n${marker}`);
     expect(at).toBeGreaterThan(0);
@@ -160,6 +160,6 @@ describe('the engines load what they only sometimes need on first use (core cach
     expect(result.status, result.stderr).toBe(0);
     const { loaded, exports } = JSON.parse(result.stdout.trim().split('\n').pop()!) as { loaded: string[]; exports: string[] };
     expect(exports.length).toBeGreaterThan(0);
-    expect(loaded.filter((m) => /^NativeModule (zlib|fs\/promises)$/.test(m))).toEqual([]);
+    expect(loaded.filter((m) => /^NativeModule (zlib|fs\/promises|dns)$/.test(m))).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@
  * retries, in-flight de-duplication and the on-disk cache. Every failure to obtain metadata is a
  * METADATA_UNAVAILABLE error: Portcullis fails closed, it never guesses "allowed".
  */
+import { defaultFetch } from './connections.js';
 import { PortcullisError } from '../errors.js';
 import { createMetadataCache, type CacheEntry, type CacheKind, type MetadataCache } from '../cache/metadata.js';
 import type { RegistryConfig } from './config.js';
@@ -100,7 +101,7 @@ interface Response_ {
 /** Creates a client; see RegistryClientOptions for the defaults. */
 export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
   const config = options.config;
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const fetchImpl = options.fetch ?? defaultFetch();
   const timeoutMs = options.timeoutMs ?? 30_000;
   const retries = Math.max(0, options.retries ?? 2);
   const backoffMs = options.backoffMs ?? 250;
