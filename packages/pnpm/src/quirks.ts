@@ -18,22 +18,22 @@ export const PNPM_QUIRKS = {
   },
   manifestsCarrySignatures: {
     fact: "readPackage receives a dependency's registry manifest with dist.signatures on pnpm 10 and 11; pnpm 12 drops them (learnt from the first manifest at run time)",
-    versions: '10.34.8, 11.x: carried; 12.21, 12.23: dropped',
+    versions: '10.34.8, 11.x: carried; 12.21, 12.23, 12.24: dropped',
     pinnedBy: 'packages/e2e/test/pnpm.test.ts (fresh installs on every version)',
   },
   hooksInFreshWorker: {
     fact: 'pnpm 12 may run preResolution, readPackage and afterAllResolved in a worker process that never ran updateConfig: every hook can rebuild the project from disk',
-    versions: '12.21, 12.23',
+    versions: '12.21, 12.23, 12.24',
     pinnedBy: 'packages/e2e/test/pnpm.test.ts, bypass-pnpm-config.test.ts',
   },
   commandLineAfterHook: {
     fact: 'pnpm 11 and 12 restore command-line settings after updateConfig; pnpm 12 hands the hook no argv (read from the nearest pnpm ancestor process)',
-    versions: '11.x, 12.21, 12.23',
+    versions: '11.x, 12.21, 12.23, 12.24',
     pinnedBy: 'packages/e2e/test/bypass-pnpm-config.test.ts',
   },
   afterAllResolvedBeforeLinking: {
     fact: 'pnpm 10 and 11 run afterAllResolved, with the whole resolved graph, before anything is linked; pnpm 12 has linked by then. pnpm 10 writes its metadata cache behind the resolution (a third of it there at readPackage, all but the last few files at afterAllResolved)',
-    versions: '10.34.8, 11.28.10: before linking; 12.21, 12.23: after',
+    versions: '10.34.8, 11.28.10: before linking; 12.21, 12.23, 12.24: after',
     pinnedBy: 'packages/e2e/test/provenance.test.ts (fresh resolution and `add` of a downgrade, nothing installed or run, on every version)',
   },
 } satisfies Record<string, PnpmQuirk>;
