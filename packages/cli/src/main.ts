@@ -1,5 +1,5 @@
 /** The `portcullis` command: parse, dispatch to one command per file, map errors to exit codes. */
-import { PortcullisError, shareRegistryLookups } from '@portcullis/core';
+import { PortcullisError } from '@portcullis/core';
 import { approveCommand } from './commands/approve.js';
 import { checkCommand } from './commands/check.js';
 import { explainCommand } from './commands/explain.js';
@@ -59,8 +59,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`portcullis: unknown command "${name}"\n\n${USAGE}\n`);
     return 2;
   }
-  // This process is Portcullis' own: its registry connections share their name lookups (core registry/connections.ts).
-  shareRegistryLookups();
   try {
     return await command(rest);
   } catch (error) {

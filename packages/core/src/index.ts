@@ -37,8 +37,6 @@ export type { RegistryKey } from './model.js';
 // Registry settings, the way each package manager reads them.
 export { createRegistryConfig, type RegistryConfig } from './registry/config.js';
 export { loadNpmConfig, loadNpmSettings, npmCacache, registryConfigFromNpmrc } from './registry/npmrc.js';
-// A process Portcullis owns (the CLI, portcullis-npm) shares its registry connections' name lookups.
-export { shareRegistryLookups } from './registry/connections.js';
 export { normalizeRegistryUrl, NPM_REGISTRY_URL } from './registry-url.js';
 
 // Rendering a verdict on a surface.

@@ -1,5 +1,5 @@
 /** `portcullis-npm`: npm's own arguments; installing commands go through the gate, the rest straight to npm. */
-import { PortcullisError, shareRegistryLookups } from '@portcullis/core';
+import { PortcullisError } from '@portcullis/core';
 import { parseNpmArguments } from './arguments.js';
 import { gateCi, gateRebuild, gateResolve, type GateContext } from './gate.js';
 import { locateNpm, runNpm } from './npm-process.js';
@@ -19,8 +19,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   }
   const cmd = parseNpmArguments(argv);
   const ctx: GateContext = { cwd, env, npm, ...(options.holdWith !== undefined ? { holdWith: options.holdWith } : {}) };
-  // This process is Portcullis' own: its registry connections share their name lookups (core registry/connections.ts).
-  shareRegistryLookups();
   try {
     let code: number;
     switch (cmd.kind) {

@@ -2,7 +2,7 @@ import { lookup as systemLookup, type LookupOptions } from 'node:dns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultFetch, registryFetch, sharedLookup, shareRegistryLookups } from './connections.js';
+import { defaultFetch, registryFetch, sharedLookup } from './connections.js';
 
 type Callback = (error: NodeJS.ErrnoException | null, address: unknown, family?: number) => void;
 
@@ -91,46 +91,59 @@ describe('registryFetch', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it("routes Node's fetch through one pool whose connections share one lookup of the host", async () => {
+  /** Node's own default pool, as Node makes it when it loads undici (the first fetch, or the first Headers). */
+  const nodeDefaultPool = (): unknown => {
+    void globalThis.Headers;
+    return (globalThis as Record<symbol, unknown>)[Symbol.for('undici.globalDispatcher.1')];
+  };
+
+  it("with no pool set before its first request, routes Node's fetch through one pool whose connections share one lookup of the host", async () => {
     const asked: string[] = [];
     const counting = ((hostname: string, options: LookupOptions, callback: Callback) => {
       asked.push(hostname);
       systemLookup(hostname, options as never, callback as never);
     }) as never;
-    const fetchWith = registryFetch({ lookup: counting });
+    // Empty before the first request; Node's default pool once undici is loaded.
+    const seen = [undefined, nodeDefaultPool()];
+    const fetchWith = registryFetch({ lookup: counting, pool: () => seen.shift() });
     // 20 requests at once: Node's pool opens a connection for each (each asking for the address without this pool).
     const bodies = await Promise.all(Array.from({ length: 20 }, () => fetchWith(url).then((res) => res.text())));
     expect(bodies.every((b) => b === '{"ok":true}')).toBe(true);
     expect(asked).toEqual(['localhost']);
   });
 
-  it('leaves a pool set up by someone else (a proxy agent) alone, and hands `fetch` the request untouched', async () => {
-    const slot = Symbol.for('undici.globalDispatcher.1');
-    const before = (globalThis as Record<symbol, unknown>)[slot];
+  it('leaves a pool set before its first request alone (it may carry certificates), even a plain Agent', async () => {
+    const asked: string[] = [];
+    const counting = ((hostname: string, options: LookupOptions, callback: Callback) => {
+      asked.push(hostname);
+      systemLookup(hostname, options as never, callback as never);
+    }) as never;
+    const pool = nodeDefaultPool();
+    const seen: Array<RequestInit | undefined> = [];
+    const fetchWith = registryFetch({ lookup: counting, pool: () => pool, fetch: () => ((input: string, init?: RequestInit) => (seen.push(init), fetch(input, init))) as typeof fetch });
+    const init = { headers: { accept: 'application/json' } };
+    expect(await (await fetchWith(url, init)).text()).toBe('{"ok":true}');
+    expect(seen[0]).toBe(init);
+    expect(asked).toEqual([]);
+  });
+
+  it('leaves a proxy agent alone when that is the pool Node has, and hands `fetch` the request untouched', async () => {
     class ProxyAgent {
       dispatch() {
         return true;
       }
     }
-    (globalThis as Record<symbol, unknown>)[slot] = new ProxyAgent();
-    try {
-      const seen: Array<RequestInit | undefined> = [];
-      const fetchWith = registryFetch({ fetch: () => (async (_input: unknown, init?: RequestInit) => (seen.push(init), new Response('x'))) as typeof fetch });
-      const init = { headers: { accept: 'application/json' } };
-      await fetchWith('https://registry.example/x', init);
-      expect(seen).toEqual([init]);
-      expect(seen[0]).toBe(init);
-    } finally {
-      (globalThis as Record<symbol, unknown>)[slot] = before;
-    }
+    const seen: Array<RequestInit | undefined> = [];
+    const pools = [undefined, new ProxyAgent()];
+    const fetchWith = registryFetch({ pool: () => pools.shift(), fetch: () => (async (_input: unknown, init?: RequestInit) => (seen.push(init), new Response('x'))) as typeof fetch });
+    const init = { headers: { accept: 'application/json' } };
+    await fetchWith('https://registry.example/x', init);
+    expect(seen).toEqual([init]);
+    expect(seen[0]).toBe(init);
   });
 
-  it('a registry client given no fetch uses the shared one only once the process asked for it', () => {
-    expect(defaultFetch()).toBe(globalThis.fetch);
-    shareRegistryLookups();
-    const shared = defaultFetch();
-    expect(shared).not.toBe(globalThis.fetch);
-    shareRegistryLookups();
-    expect(defaultFetch()).toBe(shared);
+  it('registry clients given no fetch share one per process', () => {
+    expect(defaultFetch()).toBe(defaultFetch());
+    expect(defaultFetch()).not.toBe(globalThis.fetch);
   });
 });

@@ -1,6 +1,5 @@
 /**
- * How the registry client's connections find their host, in a process Portcullis owns (the `portcullis` CLI,
- * `portcullis-npm`).
+ * How the registry client's connections find their host.
  *
  * Node's `fetch` asks the system resolver for the host's address once per new connection, and a cold decision opens up
  * to 50 at once (the client's concurrency). Measured on this project's machines against the npm registry: 50 lookups
@@ -8,13 +7,14 @@
  * 7 ms; a cold `portcullis check` of vitejs/vite's lockfile took 10.5 s, 7 of them waiting on a dozen such lookups.
  * npm's own HTTP agent remembers lookups, so npm never waited there and Portcullis did.
  *
- * So those processes' registry requests go through one connection pool whose lookups are shared: one question to the
- * resolver per host (and lookup options) at a time, its answer reused for a minute. Nothing about trust changes: the
- * address only says where to connect, and TLS still checks the host's certificate by its name.
+ * So the registry client's requests go through one connection pool per process whose lookups are shared: one question
+ * to the resolver per host (and lookup options) at a time, its answer reused for a minute. Nothing about trust
+ * changes: the address only says where to connect, and TLS still checks the host's certificate by its name.
  *
- * Only Node's own fetch with Node's default pool is changed: a pool someone else set up (a proxy agent, a package
- * manager's own settings) is left as it is, and so is any process that did not ask for this (the pnpmfile and the
- * Yarn plugin run inside the package manager, whose network settings are its own).
+ * Only where the request would otherwise have gone through Node's own default pool, untouched: when nothing had set a
+ * pool for `fetch` before the client's first request (measured: the CLI, `portcullis-npm`, pnpm 12's hook workers and
+ * pnpm 10's process). A pool set before (pnpm 11 sets its own; a proxy agent; `NODE_USE_ENV_PROXY`; a user's preload)
+ * is used as it is, and a `fetch` given to the client (the Yarn plugin's, through Yarn's HTTP stack) is not touched.
  */
 import { lookup as systemLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 
@@ -81,10 +81,12 @@ interface Dispatcher {
   dispatch: (...args: unknown[]) => unknown;
 }
 
-/** A pool like Node's default one whose connections use `lookup`; undefined when the default pool is not Node's plain `Agent`. */
-function pooledWith(lookup: ReturnType<typeof sharedLookup>): Dispatcher | undefined {
-  const current = (globalThis as Record<symbol, unknown>)[GLOBAL_DISPATCHER] as Partial<Dispatcher> | undefined;
-  if (current === undefined || current === null || typeof current.dispatch !== 'function') return undefined;
+/** The pool Node's fetch uses unless told otherwise (undefined until something set it, or Node loaded undici). */
+const globalPool = (): unknown => (globalThis as Record<symbol, unknown>)[GLOBAL_DISPATCHER];
+
+/** A pool like `current`, Node's default one, whose connections use `lookup`; undefined when `current` is not a plain `Agent`. */
+function pooledWith(current: unknown, lookup: ReturnType<typeof sharedLookup>): Dispatcher | undefined {
+  if (typeof current !== 'object' || current === null || typeof (current as Partial<Dispatcher>).dispatch !== 'function') return undefined;
   // Node's default pool is a plain Agent; a ProxyAgent or EnvHttpProxyAgent (Node's NODE_USE_ENV_PROXY), or a pool of
   // another kind, carries settings a new Agent would lose.
   const Agent = (current as { constructor?: unknown }).constructor as (new (options: object) => Dispatcher) | undefined;
@@ -98,35 +100,32 @@ function pooledWith(lookup: ReturnType<typeof sharedLookup>): Dispatcher | undef
 }
 
 /**
- * `fetch` for the registry client of a process Portcullis owns: `fetch` (the global one, looked up at each call) over
- * a pool whose lookups are shared (`sharedLookup`), made before the first request. Where that pool cannot be made (the
- * default pool is not Node's plain Agent), the same `fetch` as before, untouched.
+ * `fetch` (the global one, looked up at each call) over a pool whose lookups are shared (`sharedLookup`), made at the
+ * first request when no pool had been set for `fetch` yet (`pool`: where that is read, for tests); else, and where that
+ * pool cannot be made, the same `fetch` as before, untouched.
  */
-export function registryFetch(options: { fetch?: () => typeof fetch; lookup?: Lookup } = {}): typeof fetch {
+export function registryFetch(options: { fetch?: () => typeof fetch; lookup?: Lookup; pool?: () => unknown } = {}): typeof fetch {
   const base = options.fetch ?? (() => globalThis.fetch);
+  const current = options.pool ?? globalPool;
   let pool: Dispatcher | null | undefined;
   return ((input: string | URL | Request, init?: RequestInit) => {
     if (pool === undefined) {
-      // Node loads undici, which makes its default pool, the first time one of its classes is used.
-      void globalThis.Headers;
-      pool = pooledWith(sharedLookup(options.lookup)) ?? null;
+      // A pool already there may carry settings (certificates, a proxy) a new one would lose: it is used as it is.
+      if (current() !== undefined) pool = null;
+      else {
+        // Node loads undici, which makes its default pool, the first time one of its classes is used.
+        void globalThis.Headers;
+        pool = pooledWith(current(), sharedLookup(options.lookup)) ?? null;
+      }
     }
     return base()(input, pool === null ? init : ({ ...init, dispatcher: pool } as RequestInit));
   }) as typeof fetch;
 }
 
-/** The `fetch` registry clients of this process use when given none (`shareRegistryLookups`); undefined: the global one. */
+/** The `fetch` of this process's registry clients that are given none: one pool for all of them. */
 let processFetch: typeof fetch | undefined;
 
-/**
- * Called by the entry point of a process Portcullis owns (the CLI, `portcullis-npm`), before any decision: its registry
- * clients then use `registryFetch` unless given a `fetch` of their own. Never called inside a package manager's process.
- */
-export function shareRegistryLookups(): void {
-  processFetch ??= registryFetch();
-}
-
-/** The `fetch` a registry client given none uses. */
+/** The `fetch` a registry client given none uses (`registryFetch`, one per process). */
 export function defaultFetch(): typeof fetch {
-  return processFetch ?? globalThis.fetch;
+  return (processFetch ??= registryFetch());
 }
