@@ -13,6 +13,16 @@ function heldLookup() {
   return { asked, lookup: lookup as never };
 }
 
+/** The system's lookup, recording each host it is asked about. */
+function countingLookup() {
+  const asked: string[] = [];
+  const counting = ((hostname: string, options: LookupOptions, callback: Callback) => {
+    asked.push(hostname);
+    systemLookup(hostname, options as never, callback as never);
+  }) as never;
+  return { asked, counting };
+}
+
 /** Calls `shared` and resolves with what it called back. */
 const ask = (shared: ReturnType<typeof sharedLookup>, hostname: string, options: LookupOptions | number) =>
   new Promise<{ error: NodeJS.ErrnoException | null; address: unknown; family: number | undefined }>((resolve) => shared(hostname, options, (error, address, family) => resolve({ error, address, family })));
@@ -98,11 +108,7 @@ describe('registryFetch', () => {
   };
 
   it("with no pool set before its first request, routes Node's fetch through one pool whose connections share one lookup of the host", async () => {
-    const asked: string[] = [];
-    const counting = ((hostname: string, options: LookupOptions, callback: Callback) => {
-      asked.push(hostname);
-      systemLookup(hostname, options as never, callback as never);
-    }) as never;
+    const { asked, counting } = countingLookup();
     // Empty before the first request; Node's default pool once undici is loaded.
     const seen = [undefined, nodeDefaultPool()];
     const fetchWith = registryFetch({ lookup: counting, pool: () => seen.shift() });
@@ -113,11 +119,7 @@ describe('registryFetch', () => {
   });
 
   it('leaves a pool set before its first request alone (it may carry certificates), even a plain Agent', async () => {
-    const asked: string[] = [];
-    const counting = ((hostname: string, options: LookupOptions, callback: Callback) => {
-      asked.push(hostname);
-      systemLookup(hostname, options as never, callback as never);
-    }) as never;
+    const { asked, counting } = countingLookup();
     const pool = nodeDefaultPool();
     const seen: Array<RequestInit | undefined> = [];
     const fetchWith = registryFetch({ lookup: counting, pool: () => pool, fetch: () => ((input: string, init?: RequestInit) => (seen.push(init), fetch(input, init))) as typeof fetch });
