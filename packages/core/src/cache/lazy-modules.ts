@@ -73,7 +73,8 @@ export function lazyModules(bundle: string, lazy: LazyModules): { text: string; 
 /**
  * What the shipped engines load on first use: yaml (pnpm lockfiles, .yarnrc.yml, `init`), Sigstore's packages
  * (provenance bundles), `node:fs/promises` (the metadata cache's writes, .npmrc files), `node:zlib` (tarballs) and
- * `node:dns` (the shared lookups of the CLI's and `portcullis-npm`'s registry connections, registry/connections.ts).
+ * `node:dns` (the registry client's shared lookups, made only when its first connection asks for an address,
+ * registry/connections.ts).
  * semver is used by nearly every decision and stays as it is.
  */
 export const ENGINE_LAZY_MODULES: LazyModules = { packages: ['yaml', '@sigstore/'], builtins: ['node:fs/promises', 'node:zlib', 'node:dns'] };
