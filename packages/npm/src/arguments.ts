@@ -152,3 +152,13 @@ export function parseNpmArguments(argv: readonly string[]): NpmCommand {
     thenTest: canonical === 'install-test' || canonical === 'install-ci-test',
   };
 }
+
+/**
+ * Whether npm reads the boolean option `name` as on: given bare or as `true`, and not also given as
+ * `--no-<name>`. Anything else (`=false`, `=0`, a value npm may read either way) counts as off, so that the
+ * wrapper takes its gated path; a setting the wrapper relies on it passes itself, last (`withOwnFlags`).
+ */
+export function optionOn(cmd: NpmCommand, name: string): boolean {
+  const value = cmd.options.get(name);
+  return (value === true || value === 'true') && !cmd.options.has(`no-${name}`);
+}

@@ -7,9 +7,11 @@
  *   loader takes it from the copy an earlier run kept (content-addressed) or from this file, runs it only when it has
  *   the hash build.mjs recorded, and compiles it with the V8 code cache an earlier run left (authenticated with this
  *   user's memo secret, else not used), leaving one when it had none (after the run, so what the run compiled is in it);
- * - it is also what an npm started early loads first, to wait for the wrapper's answer (hold.ts).
+ * - it is also what an npm started early loads first, to wait for the wrapper's answer (hold.ts);
+ * - a command that installs through such a held npm starts it here, before the engine loads (early-npm.ts).
  */
 import { runEmbeddedMain } from '@portcullis/core/loader';
+import { startNpmEarly } from './early-npm.js';
 import { HOLD_ENV, waitForGo } from './hold.js';
 
 /** The engine's marker line and hash, defined by build.mjs. */
@@ -21,6 +23,11 @@ if (held !== undefined) {
   // Loaded with `--require` into an npm the wrapper started early (hold.ts): wait for its answer, then let npm run.
   waitForGo(held, __filename);
 } else {
+  // The file an early npm loads to be held (hold.ts): this one, when Node runs it as CommonJS (`--require` needs that).
+  const holdWith = typeof module === 'object' && module !== null ? __filename : undefined;
+  const argv = process.argv.slice(2);
+  // npm's own Node starts now, held, while the engine below loads and decides: it runs only if the gate lets it go.
+  const early = startNpmEarly(argv, process.env, process.cwd(), holdWith);
   runEmbeddedMain(
     {
       file: __filename,
@@ -30,8 +37,7 @@ if (held !== undefined) {
       damaged: `${__filename} is damaged (its engine does not match its loader): install @portcullis/npm again`,
     },
     'portcullis-npm',
-    process.argv.slice(2),
-    // The file an early npm loads to be held (hold.ts): this one, when Node runs it as CommonJS (`--require` needs that).
-    [process.env, process.cwd(), { holdWith: typeof module === 'object' && module !== null ? __filename : undefined }],
+    argv,
+    [process.env, process.cwd(), { holdWith, early }],
   );
 }

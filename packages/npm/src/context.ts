@@ -1,7 +1,7 @@
 /** What one portcullis-npm run works with: the npm to run, where, and the gate of the project npm installs. */
 import type { Gate, RegistryConfig } from '@portcullis/core';
 import type { NpmCommand } from './arguments.js';
-import type { NpmBinary } from './npm-process.js';
+import type { HeldNpm, NpmBinary } from './npm-process.js';
 
 export interface GateContext {
   cwd: string;
@@ -9,6 +9,8 @@ export interface GateContext {
   npm: NpmBinary;
   /** The file an npm started early loads to be held until the gate lets it go (hold.ts); none: npm starts when it may run. */
   holdWith?: string;
+  /** The npm the loader started, held, for this command (early-npm.ts): the gate lets it go, or it is stopped. */
+  early?: HeldNpm;
 }
 
 /** One install through the gate: the command, its context, the project root npm installs, and that project's gate. */

@@ -6,16 +6,17 @@
  */
 import { relative } from 'node:path';
 import { digestOf, earlierInLine, installedManifestReader, keptCacheTrusted, npmCached, openGate, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type PackageNode, type Verdict } from '@portcullis/core';
-import type { NpmCommand } from './arguments.js';
+import { optionOn, type NpmCommand } from './arguments.js';
 import type { GateContext, NpmInstall } from './context.js';
 import { runLifecycle } from './lifecycle.js';
-import { holdNpm, runNpm, type HeldNpm } from './npm-process.js';
+import { installsThroughHeldNpm } from './early-npm.js';
+import { holdNpm, quietEnv, runNpm, type HeldNpm } from './npm-process.js';
 import { mark } from './timing.js';
 import { lockfileIn, ProjectSnapshot } from './project-files.js';
 import { findNpmProject } from './project-root.js';
 import { rootPreinstallFirst, scriptsRunDespiteIgnoreScripts } from './quirks.js';
 import { refuse, reportBlocked, reportSkipped, say } from './refuse.js';
-import { globalInstall, installPaths, lockfileIsCurrent, lockfilePackages, lockfileText, npmSettings, optionOn, withOwnFlags, type LockfileText, type ReadLockfile } from './translate.js';
+import { globalInstall, installPaths, lockfileIsCurrent, lockfilePackages, lockfileText, npmSettings, withOwnFlags, type LockfileText, type ReadLockfile } from './translate.js';
 
 export type { GateContext } from './context.js';
 
@@ -29,11 +30,6 @@ function quietFlags(cmd: NpmCommand): string[] {
   // Git dependencies are fetched by a nested npm in the clone, under that repository's own .npmrc.
   if (!cmd.options.has('allow-git')) flags.push('--allow-git=none');
   return flags;
-}
-
-/** The environment for npm runs that must run nothing; inherited by nested npm processes (git dependencies). */
-function quietEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...env, npm_config_ignore_scripts: 'true' };
 }
 
 /**
@@ -72,6 +68,19 @@ function cooldownFlags(install: NpmInstall): string[] {
   return [`--before=${new Date(Date.now() - cooldown.minimumReleaseAgeMs).toISOString()}`];
 }
 
+/**
+ * The npm that installs once the lockfile is let through, held until then (hold.ts): the one the loader started
+ * early for this command (early-npm.ts), else one started now. Scripts are off in its environment.
+ */
+function heldNpm(ctx: GateContext): HeldNpm {
+  const early = ctx.early;
+  if (early !== undefined) {
+    delete ctx.early;
+    return early;
+  }
+  return holdNpm(ctx.npm, { cwd: ctx.cwd, env: quietEnv(ctx.env), holdWith: ctx.holdWith });
+}
+
 /** A refusal's whole verdict: refusals are never remembered, so it was decided now. */
 function decidedNow(verdict: LockfileVerdict): Verdict {
   if (verdict.verdict === undefined) throw new Error('a refusal came without its report');
@@ -83,6 +92,19 @@ interface Judged {
   /** The lockfile's packages, when they were translated (not for a remembered verdict). */
   read?: ReadLockfile;
   verdict: LockfileVerdict;
+  /** The install paths `text` names, worked out while npm runs (installPathsWhileNpmRuns). */
+  paths?: { value: string[] | undefined };
+}
+
+/**
+ * Works out the install paths the judged lockfile names once npm has been let go (the wrapper waits idle while npm
+ * runs): the stamp of the installed files after the install needs them, and a remembered verdict left them unread.
+ * Used only for the same lockfile text (judgeInstalled).
+ */
+function installPathsWhileNpmRuns(judged: Judged): void {
+  setImmediate(() => {
+    judged.paths ??= { value: installPaths(judged.text) };
+  });
 }
 
 /**
@@ -130,7 +152,7 @@ async function judgeInstalled(install: NpmInstall, before?: Judged): Promise<{ t
   let read: ReadLockfile | undefined;
   const translated = () => (read ??= lockfilePackages(text, install.registryConfig, before?.read));
   const verdict = await install.gate.judgeInstalled(digestOfText(text), {
-    paths: () => installPaths(text),
+    paths: () => (before?.paths !== undefined && before.text.file === text.file && before.text.text === text.text ? before.paths.value : installPaths(text)),
     packages: () => translated().lockfile.packages,
     reader: (files) => installedManifestReader(translated().lockfile, install.dir, files),
     judge: async (packages, inputs) => {
@@ -175,7 +197,7 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
   // The install npm runs once the lockfile is let through: started now, held (hold.ts), so that its Node starts while
   // the gate resolves and decides; it reads nothing until then (a resolution first only makes it wait longer).
   const installArgs = ['install', ...cmd.optionArgs.filter((a) => a !== '--package-lock-only'), ...quietFlags(cmd)];
-  const hold = (): HeldNpm | undefined => (lockOnly ? undefined : holdNpm(ctx.npm, installArgs, { cwd: ctx.cwd, env: quietEnv(ctx.env), holdWith: ctx.holdWith }));
+  const hold = (): HeldNpm | undefined => (installsThroughHeldNpm(cmd) ? heldNpm(ctx) : undefined);
   let held: HeldNpm | undefined;
   const restore = async () => {
     await held?.stop();
@@ -222,7 +244,9 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     // Install exactly the checked lockfile; npm's normal output is the user's.
     const installing = held!;
     held = undefined;
-    const installed = await installing.go();
+    const going = installing.go(installArgs);
+    installPathsWhileNpmRuns(judged);
+    const installed = await going;
     mark('npm installed');
     if (installed.code !== 0) {
       await restore();
@@ -245,7 +269,7 @@ export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number>
     return (await runNpm(ctx.npm, withOwnFlags(cmd.argv, quietFlags(cmd)), { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: true })).code;
   }
   // npm ci starts now, held until the lockfile is let through (hold.ts): its Node starts while the gate decides.
-  const held = holdNpm(ctx.npm, ['ci', ...cmd.optionArgs, ...quietFlags(cmd)], { cwd: ctx.cwd, env: quietEnv(ctx.env), holdWith: ctx.holdWith });
+  const held = heldNpm(ctx);
   try {
     const judged = await judgeLockfile(install);
     const { verdict } = judged;
@@ -261,7 +285,9 @@ export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number>
         return code;
       }
     }
-    const installed = await held.go();
+    const going = held.go(['ci', ...cmd.optionArgs, ...quietFlags(cmd)]);
+    installPathsWhileNpmRuns(judged);
+    const installed = await going;
     mark('npm installed');
     if (installed.code !== 0) return installed.code;
     return afterInstall(install, { rootScripts: true, before: judged });

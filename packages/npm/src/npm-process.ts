@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { GO, HOLD_ENV, HOLD_FD } from './hold.js';
+import { goWith, HOLD_ENV, HOLD_FD } from './hold.js';
 
 /** How to start npm: an executable and the arguments that precede npm's own. */
 export interface NpmBinary {
@@ -95,10 +95,15 @@ export function runNpm(npm: NpmBinary, args: string[], options: { cwd: string; e
   );
 }
 
+/** The environment for npm runs that must run nothing; inherited by nested npm processes (git dependencies). */
+export function quietEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, npm_config_ignore_scripts: 'true' };
+}
+
 /** An npm started early (hold.ts): it runs only after `go`; `stop` ends it before it has read anything. */
 export interface HeldNpm {
-  /** Lets npm run (its output to the terminal) and waits for it, as runNpm does. */
-  go(): Promise<NpmRun>;
+  /** Lets npm run `args` (its output to the terminal) and waits for it, as runNpm does. Once. */
+  go(args: string[]): Promise<NpmRun>;
   /** Ends the held npm without letting it run; resolves once it exited. Nothing after `go`. */
   stop(): Promise<void>;
   /** The held process (undefined when npm could not be held and starts at `go`). */
@@ -106,34 +111,47 @@ export interface HeldNpm {
 }
 
 /**
- * Starts `npm args` now, held before npm's own code loads until `go` (hold.ts), so that its Node starts while the
- * wrapper decides. Only an npm that is a script this Node runs can be held (`--require` is this Node's option), only
- * with `holdWith` (the wrapper's own file, as CommonJS), and not on Windows: any other npm is started by `go`, as is
- * one whose held process already ended. The held process is not waited for by this one's event loop: if the wrapper
- * ends without `go` (an exception, a signal), the pipe closes and the held npm ends unrun.
+ * Whether `npm` can be held (`holdWith`: the wrapper's own file, as CommonJS): only an npm that is a script this Node
+ * runs (`--require` is this Node's option), and not on Windows (a child's extra pipes are handed over differently
+ * there, and a failed read would end every install).
  */
-export function holdNpm(npm: NpmBinary, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; holdWith: string | undefined }): HeldNpm {
+export function canHold(npm: NpmBinary, holdWith: string | undefined): holdWith is string {
+  return holdWith !== undefined && process.platform !== 'win32' && npm.command === process.execPath && npm.prefixArgs.length === 1;
+}
+
+/**
+ * Starts npm now, held before npm's own code loads until `go` says what to run (hold.ts), so that its Node starts
+ * while the wrapper decides. An npm that cannot be held (canHold) is started by `go`, as is one whose held process
+ * already ended. The held process is not waited for by this one's event loop: if the wrapper ends without `go` (an
+ * exception, a signal, a damaged engine), the pipe closes and the held npm ends unrun.
+ */
+export function holdNpm(npm: NpmBinary, options: { cwd: string; env: NodeJS.ProcessEnv; holdWith: string | undefined }): HeldNpm {
   const { holdWith } = options;
-  // Windows hands a child's extra pipes over differently (and a failed read there would end every install): started at go.
-  if (holdWith === undefined || process.platform === 'win32' || npm.command !== process.execPath || npm.prefixArgs.length !== 1) {
-    let stopped = false;
+  let state: 'held' | 'going' | 'stopped' = 'held';
+  const going = () => {
+    if (state !== 'held') throw new Error(`npm was ${state === 'going' ? 'already let go' : 'stopped'}`);
+    state = 'going';
+  };
+  if (!canHold(npm, holdWith)) {
     return {
       pid: undefined,
-      go: () => (stopped ? Promise.reject(new Error('npm was stopped')) : runNpm(npm, args, { cwd: options.cwd, env: options.env, inherit: true })),
+      go: async (args) => {
+        going();
+        return runNpm(npm, args, { cwd: options.cwd, env: options.env, inherit: true });
+      },
       stop: async () => {
-        stopped = true;
+        if (state === 'held') state = 'stopped';
       },
     };
   }
   const stdio: Array<'inherit' | 'pipe'> = ['inherit', 'inherit', 'inherit'];
   stdio[HOLD_FD] = 'pipe';
-  const child = spawn(npm.command, ['--require', holdWith, ...npm.prefixArgs, ...args], { cwd: options.cwd, env: { ...options.env, [HOLD_ENV]: String(HOLD_FD) }, stdio });
+  const child = spawn(npm.command, ['--require', holdWith, ...npm.prefixArgs], { cwd: options.cwd, env: { ...options.env, [HOLD_ENV]: String(HOLD_FD) }, stdio });
   const pipe = child.stdio[HOLD_FD] as Socket;
   // A held npm that ends as it is let go makes the write fail: its exit is what go() reports.
   pipe.on('error', () => {});
   child.unref();
   pipe.unref();
-  let state: 'held' | 'going' | 'stopped' = 'held';
   // Ended while still held (it could not start, or its wait failed): npm never ran, and go() starts it the usual way.
   let endedHeld = false;
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
@@ -145,13 +163,12 @@ export function holdNpm(npm: NpmBinary, args: string[], options: { cwd: string; 
   });
   return {
     pid: child.pid,
-    async go() {
-      if (state !== 'held') throw new Error(`npm was ${state === 'going' ? 'already let go' : 'stopped'}`);
-      state = 'going';
+    async go(args) {
+      going();
       if (endedHeld) return runNpm(npm, args, { cwd: options.cwd, env: options.env, inherit: true });
       child.ref();
       return whileNpmRuns(async () => {
-        pipe.end(Buffer.from([GO]));
+        pipe.end(goWith(args));
         const { code, signal, error } = await ended;
         if (error !== undefined) throw error;
         return { code: exitCodeOf(code, signal), stdout: '', stderr: '' };

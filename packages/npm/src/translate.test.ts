@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRegistryConfig, PortcullisError } from '@portcullis/core';
 import { describe, expect, it } from 'vitest';
-import { parseNpmArguments, type NpmCommand } from './arguments.js';
-import { configEnv, globalInstall, installPaths, lockfileIsCurrent, lockfilePackages, lockfileText, optionOn, withOwnFlags } from './translate.js';
+import { optionOn, parseNpmArguments, type NpmCommand } from './arguments.js';
+import { configEnv, globalInstall, installPaths, lockfileIsCurrent, lockfilePackages, lockfileText, withOwnFlags } from './translate.js';
 
 const cmd = (...argv: string[]) => parseNpmArguments(argv);
 
@@ -242,6 +242,29 @@ describe('lockfileIsCurrent', () => {
     const dir = project();
     expect(lockfileIsCurrent(dir, cmd('install'))).toBe(true);
     expect(lockfileIsCurrent(dir, cmd('i'))).toBe(true);
+  });
+
+  it("npm's own layout (two-space indent, a final newline) is read as text; any other layout is parsed: the same answers", () => {
+    const npmLayout = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+    for (const layout of [npmLayout, (value: unknown) => JSON.stringify(value), (value: unknown) => JSON.stringify(value, null, '\t')]) {
+      expect(lockfileIsCurrent(project({ 'node_modules/.package-lock.json': layout(hidden) }), cmd('install'))).toBe(true);
+      // The same entries in another order: the same packages.
+      const reordered = { ...hidden, packages: { 'node_modules/d': installed['node_modules/d'], 'node_modules/a': installed['node_modules/a'] } };
+      expect(lockfileIsCurrent(project({ 'node_modules/.package-lock.json': layout(reordered) }), cmd('install'))).toBe(true);
+      const other = { ...hidden, packages: { ...installed, 'node_modules/a': { ...installed['node_modules/a'], integrity: INTEGRITY_B } } };
+      expect(lockfileIsCurrent(project({ 'node_modules/.package-lock.json': layout(other) }), cmd('install'))).toBe(false);
+      expect(lockfileIsCurrent(project({ 'node_modules/.package-lock.json': layout({ ...hidden, packages: { ...installed, 'node_modules/extra': { version: '1.0.0' } } }) }), cmd('install'))).toBe(false);
+      expect(lockfileIsCurrent(project({ 'node_modules/.package-lock.json': layout({ ...hidden, lockfileVersion: 2 }) }), cmd('install'))).toBe(false);
+      // The lockfile's root entry is not an installed package: a hidden lockfile listing it differs.
+      expect(lockfileIsCurrent(project({ 'node_modules/.package-lock.json': layout(lock) }), cmd('install'))).toBe(false);
+    }
+    // A duplicate key: the text is not npm's serialisation, and the data parsed from it (the last one wins) is compared.
+    const text = npmLayout(hidden);
+    const duplicated = text.replace('"packages": {', `"packages": {\n    "node_modules/a": ${JSON.stringify({ ...installed['node_modules/a'], version: '9.9.9' })},`);
+    expect(lockfileIsCurrent(project({ 'node_modules/.package-lock.json': duplicated }), cmd('install'))).toBe(true);
+    const duplicatedLast = text.replace(/\n  \}\n\}\n$/, `,\n    "node_modules/a": ${JSON.stringify({ ...installed['node_modules/a'], version: '9.9.9' })}\n  }\n}\n`);
+    expect(duplicatedLast).not.toBe(text);
+    expect(lockfileIsCurrent(project({ 'node_modules/.package-lock.json': duplicatedLast }), cmd('install'))).toBe(false);
   });
 
   it('any option, any package, or another command: not current', () => {

@@ -241,11 +241,11 @@ export function installedStamp(projectDir: string, paths: readonly string[], now
       }
       // What a judgement reads there (readFilesAt): the package.json, the binding.gyp beside it, and only when there is
       // no package.json, whether the folder is. A folder replaced or moved gives its package.json another stat too.
-      const manifest = join(absolute, 'package.json');
+      // `absolute` is normalised (plain segments joined, or resolved): joined by hand, 2,000 times a warm install.
       const before = lines.length;
-      if (!add(manifest)) return undefined;
+      if (!add(`${absolute}${sep}package.json`)) return undefined;
       if (lines[before] === '-' && !add(absolute)) return undefined;
-      if (!add(join(absolute, 'binding.gyp'))) return undefined;
+      if (!add(`${absolute}${sep}binding.gyp`)) return undefined;
     }
   } catch {
     // ENOTDIR, EACCES, a loop: nothing to vouch for.
