@@ -116,6 +116,16 @@ describe('holdNpm', () => {
     expect(JSON.parse(readFileSync(ran, 'utf8')).args).toEqual(['ci']);
   });
 
+  it('arguments longer than a held npm reads: the held process ends unrun and npm is started with them the usual way', async () => {
+    const { npm, ran, dir } = fakeNpm();
+    const held = holdNpm(npm, { cwd: dir, env: { PATH: process.env.PATH }, holdWith: LOADER });
+    // Within what one command line may carry on Linux (2 MiB, 128 KiB an argument), beyond the 1 MiB a held npm reads.
+    const args = ['install', ...Array.from({ length: 12 }, (_, i) => `${i}-${'x'.repeat(100_000)}`)];
+    expect((await held.go(args)).code).toBe(7);
+    expect(alive(held.pid!)).toBe(false);
+    expect(JSON.parse(readFileSync(ran, 'utf8')).args).toEqual(args);
+  });
+
   it('without the loader (or with an npm that is not a script) npm starts only at go', async () => {
     const { npm, ran, dir } = fakeNpm();
     const held = holdNpm(npm, { cwd: dir, env: { PATH: process.env.PATH }, holdWith: undefined });

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { goWith, HOLD_ENV, HOLD_FD } from './hold.js';
+import { goWith, HOLD_ANSWER_MAX_BYTES, HOLD_ENV, HOLD_FD } from './hold.js';
 
 /** How to start npm: an executable and the arguments that precede npm's own. */
 export interface NpmBinary {
@@ -165,10 +165,17 @@ export function holdNpm(npm: NpmBinary, options: { cwd: string; env: NodeJS.Proc
     pid: child.pid,
     async go(args) {
       going();
+      const answer = goWith(args);
+      // More than a held npm reads (a command line no shell passes): it is ended unrun, and npm started the usual way.
+      if (answer.length > HOLD_ANSWER_MAX_BYTES) {
+        pipe.destroy();
+        await ended;
+        return runNpm(npm, args, { cwd: options.cwd, env: options.env, inherit: true });
+      }
       if (endedHeld) return runNpm(npm, args, { cwd: options.cwd, env: options.env, inherit: true });
       child.ref();
       return whileNpmRuns(async () => {
-        pipe.end(goWith(args));
+        pipe.end(answer);
         const { code, signal, error } = await ended;
         if (error !== undefined) throw error;
         return { code: exitCodeOf(code, signal), stdout: '', stderr: '' };
