@@ -91,6 +91,8 @@ interface Judged {
   text: LockfileText;
   /** The lockfile's packages, when they were translated (not for a remembered verdict). */
   read?: ReadLockfile;
+  /** The digest of `text` the verdict is remembered by. */
+  digest: ReturnType<typeof digestOfText>;
   verdict: LockfileVerdict;
   /** The install paths `text` names, worked out while npm runs (installPathsWhileNpmRuns). */
   paths?: { value: string[] | undefined };
@@ -135,8 +137,9 @@ async function judgeLockfile(install: NpmInstall, npmJustFetched = false): Promi
   const translated: { read?: ReadLockfile } = {};
   // What npm runs despite --ignore-scripts depends on its version: part of what the verdict is remembered by.
   const unskippable: LockfileInputs = { scriptsUnskippable: { test: (pkg) => scriptsRunDespiteIgnoreScripts(install.ctx.npm.version, pkg), by: `npm@${install.ctx.npm.version ?? 'unknown'}` }, ...(npmJustFetched ? { kept: keptByNpm(install) } : {}) };
-  const verdict = await install.gate.judgeLockfile(digestOfText(text), () => (translated.read = lockfilePackages(text, install.registryConfig)).lockfile.packages, unskippable);
-  return { text, ...translated, verdict };
+  const digest = digestOfText(text);
+  const verdict = await install.gate.judgeLockfile(digest, () => (translated.read = lockfilePackages(text, install.registryConfig)).lockfile.packages, unskippable);
+  return { text, ...translated, digest, verdict };
 }
 
 /**
@@ -149,10 +152,12 @@ async function judgeLockfile(install: NpmInstall, npmJustFetched = false): Promi
  */
 async function judgeInstalled(install: NpmInstall, before?: Judged): Promise<{ text: LockfileText; verdict: InstalledVerdict }> {
   const text = lockfileText(install.dir);
+  // npm left the lockfile as it was decided (the usual case): its digest and paths are those worked out before.
+  const unchanged = before !== undefined && before.text.file === text.file && before.text.text === text.text ? before : undefined;
   let read: ReadLockfile | undefined;
   const translated = () => (read ??= lockfilePackages(text, install.registryConfig, before?.read));
-  const verdict = await install.gate.judgeInstalled(digestOfText(text), {
-    paths: () => (before?.paths !== undefined && before.text.file === text.file && before.text.text === text.text ? before.paths.value : installPaths(text)),
+  const verdict = await install.gate.judgeInstalled(unchanged?.digest ?? digestOfText(text), {
+    paths: () => (unchanged?.paths !== undefined ? unchanged.paths.value : installPaths(text)),
     packages: () => translated().lockfile.packages,
     reader: (files) => installedManifestReader(translated().lockfile, install.dir, files),
     judge: async (packages, inputs) => {
