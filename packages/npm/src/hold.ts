@@ -1,12 +1,12 @@
 /**
  * npm started early and held: the wrapper starts npm's own Node process while it is still deciding, so that Node's
- * start (~45–70 ms on the machines the benchmarks run on) is paid beside the decision instead of after it. The held
+ * start (~20–30 ms on the machines the benchmarks run on) is paid beside the decision instead of after it. The held
  * process loads this loader first (`node --require <portcullis-npm.js> npm-cli.js`), which blocks on a pipe the
  * wrapper holds before npm's own code is even loaded: npm reads nothing, writes nothing and runs nothing until the
  * wrapper writes GO and then npm's arguments (JSON) and closes the pipe. The arguments come with the answer, not on
- * the command line, so that the loader can start npm before the engine is even loaded (early.ts): the command npm runs
- * is only known once the engine has read the project. Anything else — the wrapper stops it, exits, is killed, or
- * writes something else — ends the process there with HELD_NPM_STOPPED.
+ * the command line, so that the loader can start npm before the engine is even loaded (early-npm.ts): the command
+ * npm runs is only known once the engine has read the project. Anything else — the wrapper stops it, exits, is
+ * killed, or writes something else — ends the process there with HELD_NPM_STOPPED.
  *
  * This module is the held side (imported by the loader, bin.ts); the wrapper's side is npm-process.ts `holdNpm`.
  */

@@ -127,6 +127,8 @@ export function canHold(npm: NpmBinary, holdWith: string | undefined): holdWith 
  */
 export function holdNpm(npm: NpmBinary, options: { cwd: string; env: NodeJS.ProcessEnv; holdWith: string | undefined }): HeldNpm {
   const { holdWith } = options;
+  // npm started the usual way, when it cannot be (or no longer is) held.
+  const startNow = (args: string[]) => runNpm(npm, args, { cwd: options.cwd, env: options.env, inherit: true });
   let state: 'held' | 'going' | 'stopped' = 'held';
   const going = () => {
     if (state !== 'held') throw new Error(`npm was ${state === 'going' ? 'already let go' : 'stopped'}`);
@@ -137,7 +139,7 @@ export function holdNpm(npm: NpmBinary, options: { cwd: string; env: NodeJS.Proc
       pid: undefined,
       go: async (args) => {
         going();
-        return runNpm(npm, args, { cwd: options.cwd, env: options.env, inherit: true });
+        return startNow(args);
       },
       stop: async () => {
         if (state === 'held') state = 'stopped';
@@ -170,9 +172,9 @@ export function holdNpm(npm: NpmBinary, options: { cwd: string; env: NodeJS.Proc
       if (answer.length > HOLD_ANSWER_MAX_BYTES) {
         pipe.destroy();
         await ended;
-        return runNpm(npm, args, { cwd: options.cwd, env: options.env, inherit: true });
+        return startNow(args);
       }
-      if (endedHeld) return runNpm(npm, args, { cwd: options.cwd, env: options.env, inherit: true });
+      if (endedHeld) return startNow(args);
       child.ref();
       return whileNpmRuns(async () => {
         pipe.end(answer);
