@@ -17,7 +17,7 @@ const built = await bundle('src/pnpmfile.ts', { define: { PORTCULLIS_ENGINE_ID: 
 // The pnpmfile is a small loader with the engine's source after it, as line comments (core's cache/embedded.ts, src/loader.ts;
 // embedSections also checks that the engine is ASCII and comes back as it went in).
 // The packages the engine only sometimes needs are loaded on first use (core's cache/lazy-modules.ts).
-const { lazyEngine } = await import(`data:text/javascript,${encodeURIComponent((await bundle('../core/src/cache/lazy-modules.ts', { format: 'esm' })).outputFiles[0].text)}`);
+const { lazyEngine, lazyLoader } = await import(`data:text/javascript,${encodeURIComponent((await bundle('../core/src/cache/lazy-modules.ts', { format: 'esm' })).outputFiles[0].text)}`);
 const engineSource = lazyEngine(built.outputFiles[0].text);
 const { ENGINE_MARKER } = await import(`data:text/javascript,${encodeURIComponent((await bundle('src/embed.ts', { format: 'esm' })).outputFiles[0].text)}`);
 const { embedSections, textHash } = await import(`data:text/javascript,${encodeURIComponent((await bundle('../core/src/cache/embedded.ts', { format: 'esm' })).outputFiles[0].text)}`);
@@ -25,6 +25,7 @@ const loader = await bundle('src/loader.ts', {
   // The engine's identity too: the loader replays updateConfig's answers recorded by this engine only (src/replay.ts).
   define: { PORTCULLIS_ENGINE_HASH: JSON.stringify(textHash(engineSource)), PORTCULLIS_ENGINE_ID: engineId },
 });
-const text = embedSections(loader.outputFiles[0].text, [[ENGINE_MARKER, engineSource]]);
+// The loader loads node:crypto only when it needs it (a repeated install replays and reads its token without it).
+const text = embedSections(lazyLoader(loader.outputFiles[0].text), [[ENGINE_MARKER, engineSource]]);
 writeFileSync(new URL('./dist/pnpmfile.cjs', import.meta.url), text);
 copyFileSync(new URL('./dist/pnpmfile.cjs', import.meta.url), new URL('./pnpmfile.cjs', import.meta.url));

@@ -1,11 +1,18 @@
 /** Atomic file replacement: readers see the old file or the new one, never half of either. */
-import { randomBytes } from 'node:crypto';
 import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-/** Writes `text` to a temporary file beside `file`, then renames it into place. */
+let written = 0;
+
+/**
+ * Writes `text` to a temporary file beside `file`, then renames it into place. The temporary file is created
+ * exclusively (`wx`: never through a link, never one that is there already), so its name only has to differ between
+ * writers: this process's pid, the time and a count. No `node:crypto` for it: pnpm 12's hook worker writes its token
+ * with this and otherwise needs no crypto on a repeated install (pnpm's state-file.ts).
+ */
 export function writeFileAtomic(file: string, text: string | Uint8Array, mode = 0o644): void {
-  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const unique = `${process.pid}.${Date.now().toString(36)}.${(written++).toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
+  const temp = join(dirname(file), `.${basename(file)}.${unique}.tmp`);
   try {
     writeFileSync(temp, text, { mode, flag: 'wx' });
     renameSync(temp, file);

@@ -4,7 +4,7 @@
  * before anything is linked or run — on fresh resolution and on --frozen-lockfile with a warm store,
  * set up by `portcullis init pnpm` and as a config dependency.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanPackage, demo, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
@@ -299,18 +299,31 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(replayed(again)).toBe(true);
     expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
 
-    // The record edited to let evil-postinstall build, its tag kept: not believed, the engine decides.
-    const folder = join(project.home, 'portcullis-cache', 'pnpm-replay-v1');
-    for (const name of readdirSync(folder)) {
-      const stored = JSON.parse(readFileSync(join(folder, name), 'utf8')) as { tag: string; body: string };
-      const body = JSON.parse(stored.body) as { set: Array<[string, unknown]> };
-      for (const entry of body.set) if (entry[0] === 'allowBuilds') entry[1] = { 'evil-postinstall': true, 'native-addon': true, 'fast-compiler@3.2.0': true };
-      writeFileSync(join(folder, name), JSON.stringify({ tag: stored.tag, body: JSON.stringify(body) }));
+    // The record edited to let evil-postinstall build and put in the cache folder (which a CI may restore from another
+    // workflow), the real one gone: records are only read from this user's state folder, so the engine decides.
+    const folder = join(project.home, '.local', 'state', 'portcullis', 'pnpm-replay-v2');
+    const planted = join(project.home, 'portcullis-cache', 'pnpm-replay-v2');
+    mkdirSync(planted, { recursive: true });
+    const names = readdirSync(folder);
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      const text = readFileSync(join(folder, name), 'latin1');
+      const widened = text.replace(/"allowBuilds",\{[^}]*\}/, '"allowBuilds",{"evil-postinstall":true,"native-addon":true,"fast-compiler@3.2.0":true}');
+      expect(widened).not.toBe(text);
+      writeFileSync(join(planted, name), widened, 'latin1');
+      rmSync(join(folder, name));
     }
     freshCheckout(project);
     const forgedRecord = await install();
     expect(forgedRecord.code, output(forgedRecord)).toBe(0);
     expect(replayed(forgedRecord)).toBe(false);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+    // The record that install left, made writable by others: not this user's word either.
+    for (const name of readdirSync(folder)) chmodSync(join(folder, name), 0o666);
+    freshCheckout(project);
+    const othersRecord = await install();
+    expect(othersRecord.code, output(othersRecord)).toBe(0);
+    expect(replayed(othersRecord)).toBe(false);
     expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
 
     // pnpm-lock.yaml edited: an integrity the registry never signed.

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { updateConfig as updateConfigOf } from './config.js';
+import { narrowDenials, updateConfig as updateConfigOf } from './config.js';
 import { newInstallState } from './state.js';
 import { registryConfigFromPnpm, workspaceRootOf } from './project.js';
 import { commandLineWidening, uncoveredAllowances } from './settings.js';
@@ -100,6 +100,31 @@ describe('denied outright', () => {
     expect(config.allowBuilds).toEqual({ esbuild: true, evil: false, 'real-evil': false });
     const strict = projectWith({ scripts: { allow: ['esbuild'] } }, 'strictDepBuilds: true\n', { dependencies: { evil: '1' } });
     expect((await updateConfig({ lockfileDir: strict, userAgent: 'pnpm/12.21.0 npm/? node/? linux x64', authConfig: { registry: 'http://127.0.0.1:9/' }, argv: { original: ['install'] } })).allowBuilds).toEqual({ esbuild: true });
+  });
+});
+
+describe('denials narrowed once pnpm 12 judged the lockfile', () => {
+  it('drops only the lockfile packages with nothing skipped; keeps the skipped, direct dependencies, ranged misses, the user\'s own, and the allowed', async () => {
+    const dir = projectWith({ scripts: { allow: ['esbuild', 'sharp@^0.34.0'] } }, undefined, { dependencies: { direct: '1', esbuild: '1' } });
+    const lock = (names: string[]) => `lockfileVersion: '9.0'\n\npackages:\n\n${names.map((n) => `  ${n}:\n    resolution: {integrity: sha512-AAAA}\n`).join('\n')}`;
+    writeFileSync(join(dir, 'pnpm-lock.yaml'), lock(['plain@1.0.0', 'scripted@2.0.0', '\'@scope/scripted@3.0.0\'', 'direct@1.0.0', 'esbuild@0.25.0', 'sharp@0.33.0', 'mine@1.0.0']));
+    const state = newInstallState();
+    const config = await updateConfigOf(state, { lockfileDir: dir, userAgent: 'pnpm/12.24.0 npm/? node/? linux x64', authConfig: { registry: 'http://127.0.0.1:9/' }, allowBuilds: { mine: false }, argv: { original: ['install'] } });
+    expect(config.allowBuilds).toEqual({ esbuild: true, mine: false, plain: false, scripted: false, '@scope/scripted': false, direct: false, 'sharp@0.33.0': false });
+    narrowDenials(state.project, config, ['scripted@2.0.0', '@scope/scripted@3.0.0', 'sharp@0.33.0']);
+    expect(config.allowBuilds).toEqual({ esbuild: true, mine: false, scripted: false, '@scope/scripted': false, direct: false, 'sharp@0.33.0': false });
+    expect([...state.project!.deniedBuilds!].sort()).toEqual(['@scope/scripted', 'direct', 'mine', 'scripted', 'sharp@0.33.0']);
+    // Nothing skipped at all: every lockfile-only denial goes (a ranged entry's versions, asked for, stay).
+    const again = newInstallState();
+    const config2 = await updateConfigOf(again, { lockfileDir: dir, userAgent: 'pnpm/12.24.0 npm/? node/? linux x64', authConfig: { registry: 'http://127.0.0.1:9/' }, argv: { original: ['install'] } });
+    narrowDenials(again.project, config2, []);
+    expect(config2.allowBuilds).toEqual({ esbuild: true, direct: false, 'sharp@0.33.0': false });
+    // Strict mode denies nothing outright: nothing to narrow.
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'strictDepBuilds: true\n');
+    const strict = newInstallState();
+    const config3 = await updateConfigOf(strict, { lockfileDir: dir, userAgent: 'pnpm/12.24.0 npm/? node/? linux x64', authConfig: { registry: 'http://127.0.0.1:9/' }, strictDepBuilds: true, argv: { original: ['install'] } });
+    narrowDenials(strict.project, config3, []);
+    expect(config3.allowBuilds).toEqual({ esbuild: true });
   });
 });
 

@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
+import { judgesLockfileFirst, leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
 import type { PnpmProcess } from './ancestor.js';
 
 const NOW = 1_800_000_000_000;
@@ -14,7 +14,7 @@ function setUp() {
   const env = { PORTCULLIS_CACHE_DIR: join(base, 'cache'), PORTCULLIS_STATE_DIR: join(base, 'state') };
   const lockfile = join(base, 'pnpm-lock.yaml');
   writeFileSync(lockfile, "lockfileVersion: '9.0'\n");
-  return { env, lockfile, digest: lockfileDigest(readFileSync(lockfile)), folder: join(base, 'cache', 'pnpm-judged-v1') };
+  return { env, lockfile, digest: readFileSync(lockfile), folder: join(base, 'state', 'pnpm-judged-v2') };
 }
 
 describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the second worker", () => {
@@ -46,30 +46,55 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
   });
 
-  it('is not believed when forged or damaged: a token with another tag, edited fields, another user\'s secret, other shapes', () => {
+  it('is not believed when damaged, edited to say something else, writable by others, or not in this user\'s state folder', () => {
     const { env, lockfile, digest, folder } = setUp();
     leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], env, NOW);
     const [name] = readdirSync(folder);
     const file = join(folder, name!);
-    const stored = JSON.parse(readFileSync(file, 'utf8')) as { tag: string; body: string };
-    const rewrite = (value: unknown) => writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value));
+    const stored = readFileSync(file);
+    const text = stored.toString('latin1');
+    const rewrite = (value: string | Buffer) => writeFileSync(file, typeof value === 'string' ? Buffer.from(value, 'latin1') : value);
+    const edited = (from: string | RegExp, to: string, what = text) => {
+      const out = what.replace(from, to);
+      expect(out, String(from)).not.toBe(what);
+      return out;
+    };
 
-    // another lockfile, same tag
-    rewrite({ tag: stored.tag, body: stored.body.replace(lockfile, '/etc/passwd') });
+    // the token names another file than the one whose bytes it carries
+    rewrite(edited(lockfile, '/etc/hostname'));
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
-    // a tag made without the secret
-    rewrite({ tag: '0'.repeat(64), body: stored.body });
+    // other bytes than the lockfile's
+    rewrite(edited("lockfileVersion: '9.0'", "lockfileVersion: '6.0'"));
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
-    for (const hostile of ['', 'null', '[]', '{"tag":1}', '{"__proto__":{"tag":"x"}}', JSON.stringify({ tag: stored.tag.slice(2), body: stored.body }), 'x'.repeat(300 * 1024)]) {
+    // another pnpm process's token copied under this one's name
+    rewrite(edited('"pid":4242', '"pid":4243'));
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
+    const head = text.slice(0, text.indexOf('\n', text.indexOf('\n') + 1) + 1);
+    const body = text.slice(head.length);
+    for (const hostile of ['', 'portcullis pnpm-judged-v2\n', `portcullis pnpm-replay-v2\n${text.slice(text.indexOf('\n') + 1)}`, head + body.slice(1), `${text}x`, edited(/"sizes":\[\d+\]/, '"sizes":[-1]', head) + body, edited(/"sizes":\[\d+\]/, '"sizes":[1e999]', head) + body, 'x'.repeat(300 * 1024)]) {
       rewrite(hostile);
-      expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
+      expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW), JSON.stringify(hostile.slice(0, 80))).toBeUndefined();
     }
+    // a `__proto__` key is only a key: nothing else changes
+    rewrite(edited(/"header":\{/, '"header":{"__proto__":{"at":0,"polluted":1},', head) + body);
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeDefined();
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
     // the original again: believed (the checks above were what refused)
     rewrite(stored);
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeDefined();
-    // another user (another memo secret) cannot vouch for this one's install
+    // a token others may write is not this user's word
+    chmodSync(file, 0o666);
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
+    chmodSync(file, 0o600);
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeDefined();
+    // only this user's state folder is looked in: another one (another user, or a token put in the cache folder, which
+    // a CI may restore from elsewhere) says nothing about this install
     const other = { ...env, PORTCULLIS_STATE_DIR: join(env.PORTCULLIS_STATE_DIR, 'other-user') };
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, other, NOW)).toBeUndefined();
+    mkdirSync(join(env.PORTCULLIS_CACHE_DIR, 'pnpm-judged-v2'), { recursive: true });
+    writeFileSync(join(env.PORTCULLIS_CACHE_DIR, 'pnpm-judged-v2', name!), stored);
+    rewrite('');
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
   });
 
   it('drops tokens of old installs as new ones are written', () => {

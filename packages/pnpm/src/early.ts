@@ -10,20 +10,23 @@
  * and allowed, and these builds were announced". The second worker, finding it, declares no `preResolution`.
  *
  * The token decides whether a check runs, so it is not a hint. It is named by pnpm's pid and start time (no other pnpm
- * process, nor a later one that reuses the pid, can find it), tagged with this user's memo secret (kept outside the
- * cache directory), valid for two minutes, and believed only while the lockfile still has the bytes judged. Without
- * /proc, without a secret, with another lockfile, or with a token missing, stale or forged, the second worker declares
- * `preResolution` as before and pnpm hands it the lockfile to judge.
+ * process, nor a later one that reuses the pid, can find it) and kept in this user's state folder, beside the memo
+ * secret and never in the cache folder (state-file.ts: believed for where it is, like the secret), valid for two
+ * minutes, and believed only while the lockfile still has the bytes judged: the token carries them, and the second
+ * worker compares them with the file (no hash, so that worker loads no `node:crypto`). Without /proc, with another
+ * lockfile, or with a token missing, stale, malformed or not this user's, the second worker declares `preResolution`
+ * as before and pnpm hands it the lockfile to judge.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { defaultCacheDir, defaultStateDir, memoSecret } from '@portcullis/core/loader';
+import { defaultStateDir } from '@portcullis/core/loader';
 import type { PnpmProcess } from './ancestor.js';
-import { readTagged, writeTagged } from './tagged-file.js';
+import { readStateFile, stateFileName, writeStateFile } from './state-file.js';
 
-const FOLDER = 'pnpm-judged-v1';
-const MAX_BYTES = 256 * 1024;
+const FOLDER = 'pnpm-judged-v2';
+/** The token and the lockfile's bytes it carries (a lockfile larger than this is judged by preResolution). */
+const MAX_BYTES = 64 * 1024 * 1024;
 const MAX_NOTICED = 10_000;
 /** updateConfig returns, pnpm starts the second worker and it loads the pnpmfile: well under a second (measured). */
 const VALID_MS = 2 * 60 * 1000;
@@ -64,31 +67,26 @@ interface Token {
   pid: number;
   startTime: string;
   lockfile: string;
-  /** sha256 (hex) of the lockfile's bytes as judged. */
-  digest: string;
   noticed: string[];
   at: number;
 }
 
-function location(pnpmfile: string, pnpm: PnpmProcess, env: NodeJS.ProcessEnv): { file: string; secret: Buffer } | undefined {
-  if (pnpm.startTime === undefined || !isAbsolute(pnpmfile)) return undefined;
-  const secret = memoSecret(defaultStateDir(env));
-  if (secret === null) return undefined;
-  const name = createHash('sha256').update(`${pnpm.pid}\0${pnpm.startTime}\0${pnpmfile}`).digest('hex').slice(0, 40);
-  return { file: join(defaultCacheDir(env), FOLDER, `${name}.json`), secret };
+/** The token's file for this pnpm process and pnpmfile: `<pid>-<start time>-<name of the pnpmfile's path>`. */
+function location(pnpmfile: string, pnpm: PnpmProcess, env: NodeJS.ProcessEnv): string | undefined {
+  if (pnpm.startTime === undefined || !/^\d+$/.test(pnpm.startTime) || !Number.isSafeInteger(pnpm.pid) || !isAbsolute(pnpmfile)) return undefined;
+  return join(defaultStateDir(env), FOLDER, `${pnpm.pid}-${pnpm.startTime}-${stateFileName(pnpmfile)}`);
 }
 
-/** sha256 (hex) of a lockfile's bytes. */
+/** sha256 (hex) of a lockfile's bytes (the key of its remembered verdict, hooks.ts). */
 export const lockfileDigest = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-/** updateConfig, after judging `lockfile` (bytes with `digest`) allowed: the token for the second worker of this pnpm process. */
-export function leaveLockfileJudged(pnpmfile: string, pnpm: PnpmProcess, lockfile: string, digest: string, noticed: readonly string[], env: NodeJS.ProcessEnv = process.env, now: number = Date.now()): boolean {
+/** updateConfig, after judging `lockfile` (its bytes as judged: `bytes`) allowed: the token for the second worker of this pnpm process. */
+export function leaveLockfileJudged(pnpmfile: string, pnpm: PnpmProcess, lockfile: string, bytes: Uint8Array, noticed: readonly string[], env: NodeJS.ProcessEnv = process.env, now: number = Date.now()): boolean {
   try {
-    const at = location(pnpmfile, pnpm, env);
-    if (at === undefined || noticed.length > MAX_NOTICED) return false;
-    const token: Token = { pnpmfile, pid: pnpm.pid, startTime: pnpm.startTime!, lockfile, digest, noticed: [...noticed], at: now };
-    const body = JSON.stringify(token);
-    writeTagged(at.file, FOLDER, at.secret, body, VALID_MS, now);
+    const file = location(pnpmfile, pnpm, env);
+    if (file === undefined || noticed.length > MAX_NOTICED || !isAbsolute(lockfile) || bytes.byteLength > MAX_BYTES / 2) return false;
+    const token: Token = { pnpmfile, pid: pnpm.pid, startTime: pnpm.startTime!, lockfile, noticed: [...noticed], at: now };
+    writeStateFile(file, FOLDER, token, [bytes], VALID_MS, now);
     return true;
   } catch {
     // Not written: the second worker declares preResolution and judges the lockfile again.
@@ -105,8 +103,6 @@ function isToken(value: unknown): value is Token {
     typeof t.startTime === 'string' &&
     typeof t.lockfile === 'string' &&
     isAbsolute(t.lockfile) &&
-    typeof t.digest === 'string' &&
-    /^[0-9a-f]{64}$/.test(t.digest) &&
     Array.isArray(t.noticed) &&
     t.noticed.length <= MAX_NOTICED &&
     t.noticed.every((n) => typeof n === 'string' && n.length < 1024) &&
@@ -116,19 +112,19 @@ function isToken(value: unknown): value is Token {
 }
 
 /**
- * The second worker, loading: what updateConfig of this same pnpm process judged, if its token verifies and the
+ * The second worker, loading: what updateConfig of this same pnpm process judged, if its token is there and the
  * lockfile still has the judged bytes (then no `preResolution` is declared); undefined otherwise. Any worker of that
  * pnpm process may read it (pnpm may start more than two): each is told the same thing about the same bytes.
  */
 export function lockfileJudgedFirst(pnpmfile: string, pnpm: PnpmProcess | undefined, env: NodeJS.ProcessEnv = process.env, now: number = Date.now()): { lockfile: string; noticed: string[] } | undefined {
   try {
-    const at = pnpm === undefined ? undefined : location(pnpmfile, pnpm, env);
-    const body = at === undefined ? undefined : readTagged(at.file, FOLDER, at.secret, MAX_BYTES);
-    if (body === undefined) return undefined;
-    const token: unknown = JSON.parse(body);
+    const file = pnpm === undefined ? undefined : location(pnpmfile, pnpm, env);
+    const stored = file === undefined ? undefined : readStateFile(file, FOLDER, MAX_BYTES);
+    if (stored === undefined || stored.blobs.length !== 1) return undefined;
+    const token = stored.header;
     if (!isToken(token) || token.pnpmfile !== pnpmfile || token.pid !== pnpm!.pid || token.startTime !== pnpm!.startTime) return undefined;
     if (now - token.at < 0 || now - token.at > VALID_MS) return undefined;
-    if (lockfileDigest(readFileSync(token.lockfile)) !== token.digest) return undefined;
+    if (!readFileSync(token.lockfile).equals(stored.blobs[0]!)) return undefined;
     return { lockfile: token.lockfile, noticed: token.noticed };
   } catch {
     // No token (the usual case on pnpm 10 and 11, and whenever updateConfig did not judge): preResolution judges.

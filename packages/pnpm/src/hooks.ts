@@ -11,8 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestOf, earlierInLine, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCached, pnpmCachedMetadata, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
-import { deniedBeforeResolution, projectDirOf, refuseCommandLineWidening, updateConfig, type PnpmConfig } from './config.js';
-import { configChanges, configSnapshot, engineBuild, fileStates, questionDigest, recordUpdateConfig, type ReplayAnswer } from './replay.js';
+import { deniedBeforeResolution, lockfileCandidates, narrowDenials, projectDirOf, refuseCommandLineWidening, unneededDenials, updateConfig, type PnpmConfig } from './config.js';
+import { configChanges, configSnapshot, engineBuild, fileStates, questionOf, recordUpdateConfig, type AskedQuestion, type ReplayAnswer } from './replay.js';
 import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
 import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt, registryConfigFromPnpm } from './project.js';
@@ -46,13 +46,25 @@ async function enforce(state: InstallState, verdict: Omit<LockfileVerdict, 'reme
   // (In strict mode nothing is skipped: the gate blocks it instead.)
   // A remembered verdict judged only the lockfile's packages: whether each was denied is its own entry's answer,
   // so the skipped ones are enough (no second read of pnpm-lock.yaml in pnpm 12's second worker).
+  // After updateConfig judged the lockfile first, it denied only what it skipped of the lockfile's packages (config.ts
+  // narrowDenials): worked out the same way here.
   const denied =
     project.deniedBuilds ??
-    (verdict.remembered === true
+    (verdict.remembered === true && state.judgedFirst === undefined
       ? new Set(project.gate.builds.denylist(fresh.map((f) => ({ name: f.package, version: f.version }))))
-      : (project.deniedBuilds = new Set(deniedBeforeResolution(project, [project.dir, process.cwd()]))));
+      : (project.deniedBuilds = deniedInWorker(project, state.judgedFirst)));
   const offered = fresh.some((f) => !(denied.has(f.package) || denied.has(`${f.package}@${f.version}`)));
   say(state, skippedNoticeText(notice, offered));
+}
+
+/** What updateConfig denied outright, worked out again in a fresh pnpm 12 worker (without the registry's versions of ranged entries). */
+function deniedInWorker(project: PnpmProject, judgedFirst: readonly string[] | undefined): Set<string> {
+  const dirs = [project.dir, process.cwd()];
+  const locked = lockfileCandidates(project.dir);
+  const denied = deniedBeforeResolution(project, dirs, locked);
+  if (judgedFirst === undefined) return new Set(denied);
+  const unneeded = unneededDenials(project, { locked, dirs, versions: [], own: new Set() }, judgedFirst);
+  return new Set(denied.filter((entry) => !unneeded.has(entry)));
 }
 
 /**
@@ -149,7 +161,7 @@ class UnreadableHere extends Error {}
  * the second worker declare no preResolution (early.ts). Blocked: throws pnpm's error, before anything is fetched.
  * Only for an install with the plain lockfile settings; anything else is left to preResolution as before.
  */
-async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmfile: string): Promise<Pick<ReplayAnswer, 'lockfile' | 'digest' | 'noticed'> | undefined> {
+async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmfile: string): Promise<Pick<ReplayAnswer, 'lockfile' | 'bytes' | 'noticed'> | undefined> {
   const pnpm = workerOf();
   const project = state.project;
   if (pnpm === undefined || project === undefined || !judgesLockfileFirst(config, pnpm.argv, pnpmMajor(config))) return undefined;
@@ -177,14 +189,14 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
   }
   await enforce(state, verdict, project, 'pnpm-lock.yaml');
   const noticed = [...state.noticed];
-  return leaveLockfileJudged(pnpmfile, pnpm, file, digest, noticed) ? { lockfile: file, digest, noticed } : undefined;
+  return leaveLockfileJudged(pnpmfile, pnpm, file, bytes, noticed) ? { lockfile: file, bytes, noticed } : undefined;
 }
 
 /** What updateConfig was asked and the files it will answer from, taken before it decides (replay.ts). */
 interface Recording {
-  question: string;
+  question: AskedQuestion;
   snapshot: ReadonlyMap<string, string>;
-  files: Map<string, string | null>;
+  files: Map<string, Buffer | null>;
 }
 
 /**
@@ -200,7 +212,7 @@ function startRecording(state: InstallState, config: PnpmConfig, pnpmfile: strin
   // Registry settings not handed over by pnpm are read from .npmrc files (project.ts), which a record does not cover.
   if (registryConfigFromPnpm(config) === undefined) return undefined;
   const snapshot = configSnapshot(config);
-  const question = snapshot === undefined ? undefined : questionDigest({ engine, pnpmfile, pnpm, config: snapshot, env: process.env, cwd: process.cwd() });
+  const question = snapshot === undefined ? undefined : questionOf({ engine, pnpmfile, pnpm, config: snapshot, env: process.env, cwd: process.cwd() });
   const dir = projectDirOf(config);
   const dirs = [dir, ...(typeof config.dir === 'string' && config.dir !== '' ? [config.dir] : [])];
   const files = fileStates([join(dir, 'pnpm-lock.yaml'), join(dir, 'pnpm-workspace.yaml'), ...dirs.map((d) => join(d, 'package.json')), ...policyFileLookups(dir, process.env)]);
@@ -215,11 +227,12 @@ function startRecording(state: InstallState, config: PnpmConfig, pnpmfile: strin
  * names, read now; the advisory sources by the key the gate's decision used), and the lockfile judged is the one whose
  * state was taken.
  */
-function finishRecording(recording: Recording, state: InstallState, config: PnpmConfig, judged: Pick<ReplayAnswer, 'lockfile' | 'digest' | 'noticed'>): void {
+function finishRecording(recording: Recording, state: InstallState, config: PnpmConfig, judged: Pick<ReplayAnswer, 'lockfile' | 'bytes' | 'noticed'>): void {
   const said = state.said;
   delete state.said;
   const inputs = state.project?.gate.localInputs();
-  if (inputs === undefined || said === undefined || recording.files.get(judged.lockfile) !== judged.digest) return;
+  const judgedBytes = recording.files.get(judged.lockfile);
+  if (inputs === undefined || said === undefined || judgedBytes === undefined || judgedBytes === null || !judgedBytes.equals(judged.bytes)) return;
   const files = new Map(recording.files);
   for (const path of inputs.files) {
     if (files.has(path)) continue;
@@ -244,6 +257,7 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
       try {
         const updated = await updateConfig(state, config);
         const judged = pnpmfile === undefined ? undefined : await judgeLockfileFirst(state, config, pnpmfile);
+        if (judged !== undefined) narrowDenials(state.project, updated, judged.noticed);
         if (recording !== undefined && judged !== undefined) finishRecording(recording, state, updated, judged);
         return updated;
       } finally {
@@ -302,6 +316,7 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
 export function pnpmfileHooks(pnpmfile: string, state: InstallState = newInstallState()): Partial<ReturnType<typeof createHooks>> {
   const judged = lockfileJudgedFirst(pnpmfile, workerOf());
   for (const id of judged?.noticed ?? []) state.noticed.add(id);
+  if (judged !== undefined) state.judgedFirst = judged.noticed;
   const hooks = createHooks(state, { pnpmfile, lockfileJudged: judged !== undefined });
   if (judged === undefined) return hooks;
   const { preResolution: _judged, ...rest } = hooks;

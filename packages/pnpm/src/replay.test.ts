@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { applyAnswer, canonicalJson, configChanges, configSnapshot, fileStates, questionDigest, recordUpdateConfig, REPLAY_FOR_MS, replayUpdateConfig, type ReplayAnswer, type ReplayQuestion } from './replay.js';
+import { applyAnswer, canonicalJson, configChanges, configSnapshot, fileStates, questionOf, recordUpdateConfig, REPLAY_FOR_MS, replayUpdateConfig, type ReplayAnswer, type ReplayQuestion } from './replay.js';
 import { listSourceFiles, type AdvisorySourcesState } from '@portcullis/core/loader';
 
 let root: string;
@@ -40,9 +40,9 @@ function recordFor(q: ReplayQuestion, now = Date.now(), advisories: AdvisorySour
   const snapshot = configSnapshot(before)!;
   const decided = decide(before);
   const lockfile = join(project, 'pnpm-lock.yaml');
-  const digest = files.find(([path]) => path === lockfile)![1]!;
-  const answer: ReplayAnswer = { ...configChanges(snapshot, decided)!, said: 'portcullis: skipped evil-postinstall@1.0.0\n', lockfile, digest, noticed: ['evil-postinstall@1.0.0'] };
-  expect(recordUpdateConfig(questionDigest(q)!, env, files, advisories, answer, now)).toBe(true);
+  const bytes = files.find(([path]) => path === lockfile)![1]!;
+  const answer: ReplayAnswer = { ...configChanges(snapshot, decided)!, said: 'portcullis: skipped evil-postinstall@1.0.0\n', lockfile, bytes, noticed: ['evil-postinstall@1.0.0'] };
+  expect(recordUpdateConfig(questionOf(q)!, env, files, advisories, answer, now)).toBe(true);
   return { answer, decided };
 }
 
@@ -106,45 +106,68 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     expect(replayUpdateConfig(question()), 'the source gone').toBeUndefined();
   });
 
-  it('a record is believed only with its tag, from this user, for an hour, naming its own question', () => {
+  it("a record is believed only from this user's state folder, not writable by others, whole, for an hour, naming its own question", () => {
     const q = question();
     const now = Date.now();
     recordFor(q, now);
-    const folder = join(env.PORTCULLIS_CACHE_DIR!, 'pnpm-replay-v1');
+    const folder = join(env.PORTCULLIS_STATE_DIR!, 'pnpm-replay-v2');
     const [name] = readdirSync(folder);
     const file = join(folder, name!);
-    const stored = JSON.parse(readFileSync(file, 'utf8')) as { tag: string; body: string };
+    const stored = readFileSync(file);
 
     expect(replayUpdateConfig(q, now + REPLAY_FOR_MS - 1)).toBeDefined();
     expect(replayUpdateConfig(q, now + REPLAY_FOR_MS)).toBeUndefined();
     expect(replayUpdateConfig(q, now - 1000)).toBeUndefined();
+    // The answer gives back the lockfile's bytes it was decided from (the token carries them to the second worker).
+    expect(Buffer.from(replayUpdateConfig(q)!.bytes).toString()).toBe("lockfileVersion: '9.0'\n");
 
-    // The answer edited to widen the builds, the tag kept: not believed.
-    writeFileSync(file, JSON.stringify({ tag: stored.tag, body: stored.body.replace('"evil-postinstall":false', '"evil-postinstall":true') }));
+    // Cut short, or with bytes after the files it keeps: not believed.
+    writeFileSync(file, stored.subarray(0, stored.length - 1));
     expect(replayUpdateConfig(q)).toBeUndefined();
-    // Another user's (another secret): not believed.
-    writeFileSync(file, JSON.stringify(stored));
+    writeFileSync(file, Buffer.concat([stored, Buffer.from('x')]));
+    expect(replayUpdateConfig(q)).toBeUndefined();
+    // The lockfile's kept bytes are what the file is compared with: other kept bytes, no answer.
+    writeFileSync(file, Buffer.from(stored.toString('latin1').replace("lockfileVersion: '9.0'", "lockfileVersion: '6.0'"), 'latin1'));
+    expect(replayUpdateConfig(q)).toBeUndefined();
+    writeFileSync(file, stored);
     expect(replayUpdateConfig(q)).toBeDefined();
+    // Writable by others: not this user's word.
+    chmodSync(file, 0o666);
+    expect(replayUpdateConfig(q)).toBeUndefined();
+    chmodSync(file, 0o600);
+    // Another user's state folder says nothing; nor does a record put in the cache folder (a CI may restore it from elsewhere).
     expect(replayUpdateConfig({ ...q, env: { ...env, PORTCULLIS_STATE_DIR: join(root, 'other-state') } })).toBeUndefined();
-    // A record of another question copied under this one's name: not believed.
+    mkdirSync(join(env.PORTCULLIS_CACHE_DIR!, 'pnpm-replay-v2'), { recursive: true });
+    writeFileSync(join(env.PORTCULLIS_CACHE_DIR!, 'pnpm-replay-v2', name!), stored);
+    rmSync(file);
+    expect(replayUpdateConfig(q)).toBeUndefined();
+    writeFileSync(file, stored);
+    expect(replayUpdateConfig(q)).toBeDefined();
+    // Another question of the same folder and command line takes the same file: each is compared in full, so the record
+    // answers only the question it holds.
     const other = question({ ...pnpmConfig(), registry: 'http://127.0.0.1:8/' });
     recordFor(other, now);
-    const otherFile = readdirSync(folder).find((f) => f !== name)!;
-    writeFileSync(file, readFileSync(join(folder, otherFile)));
+    expect(readdirSync(folder)).toEqual([name]);
     expect(replayUpdateConfig(q)).toBeUndefined();
+    expect(replayUpdateConfig(other)).toBeDefined();
   });
 
-  it('is not recorded when a file changed while updateConfig decided, nor without a lockfile among its files', () => {
+  it('is not recorded when a file changed while updateConfig decided, nor without the lockfile judged among its files', () => {
     const files = fileStates(inputs())!;
     writeFileSync(join(project, 'portcullis.json'), '{"scripts":{"allow":["evil-postinstall"]}}\n');
     const lockfile = join(project, 'pnpm-lock.yaml');
-    const answer: ReplayAnswer = { set: [], removed: [], said: '', lockfile, digest: files.find(([p]) => p === lockfile)![1]!, noticed: [] };
-    expect(recordUpdateConfig(questionDigest(question())!, env, files, null, answer)).toBe(false);
+    const answer: ReplayAnswer = { set: [], removed: [], said: '', lockfile, bytes: files.find(([p]) => p === lockfile)![1]!, noticed: [] };
+    expect(recordUpdateConfig(questionOf(question())!, env, files, null, answer)).toBe(false);
 
     const q = question();
     const withoutLockfile = fileStates(inputs().filter((p) => p !== lockfile))!;
-    expect(recordUpdateConfig(questionDigest(q)!, env, withoutLockfile, null, answer)).toBe(true);
+    expect(recordUpdateConfig(questionOf(q)!, env, withoutLockfile, null, answer)).toBe(false);
     expect(replayUpdateConfig(q)).toBeUndefined();
+    // Nor with other bytes than the lockfile had when its states were taken.
+    writeFileSync(join(project, 'portcullis.json'), '{"scripts":{"allow":[]}}\n');
+    expect(recordUpdateConfig(questionOf(q)!, env, fileStates(inputs())!, null, { ...answer, bytes: Buffer.from('other') })).toBe(false);
+    expect(recordUpdateConfig(questionOf(q)!, env, fileStates(inputs())!, null, answer)).toBe(true);
+    expect(replayUpdateConfig(q)).toBeDefined();
   });
 
   it("never sets an object's prototype", () => {

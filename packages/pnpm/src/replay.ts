@@ -27,26 +27,26 @@
  *   the record's hour — not built, never the reverse (as when the registry cannot be reached); an install from the
  *   same lockfile and package.json installs none of them.
  *
- * The record is tagged with this user's memo secret (kept outside the cache folder, like remembered verdicts and the
- * token), bound to everything above by its name and its content, and used for an hour at most. Only answers that let
- * the install go on are recorded (a refusal throws before anything is recorded, and is decided again every time),
- * only when none of the files changed while updateConfig decided, and the lockfile is still judged again by the
- * gate's remembered verdict (a day at most) once the record is gone. Hostile input all the same: bounded, parsed
- * defensively, never applied to an object's prototype.
+ * The record is kept in this user's state folder, beside the memo secret and never in the cache folder (state-file.ts:
+ * believed for where it is, as the secret is), holds the question in full and every file it was decided from byte for
+ * byte, and is used for an hour at most. Only answers that let the install go on are recorded (a refusal throws before
+ * anything is recorded, and is decided again every time), only when none of the files changed while updateConfig
+ * decided, and the lockfile is still judged again by the gate's remembered verdict (a day at most) once the record is
+ * gone. Replaying one loads no `node:crypto` and hashes nothing: the worker compares text and bytes. Hostile input all
+ * the same: bounded, parsed defensively, never applied to an object's prototype.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { defaultCacheDir, defaultStateDir, listSourceFiles, memoSecret, type AdvisorySourcesState } from '@portcullis/core/loader';
+import { defaultStateDir, listSourceFiles, type AdvisorySourcesState } from '@portcullis/core/loader';
 import type { PnpmProcess } from './ancestor.js';
-import { readTagged, writeTagged } from './tagged-file.js';
+import { readStateFile, stateFileName, writeStateFile } from './state-file.js';
 
-const FOLDER = 'pnpm-replay-v1';
+const FOLDER = 'pnpm-replay-v2';
 /** A record is replayed for an hour at most after it was made. */
 export const REPLAY_FOR_MS = 60 * 60 * 1000;
-const MAX_RECORD_BYTES = 16 * 1024 * 1024;
-/** Files larger than this are not hashed on every install: no record then. */
-const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+/** Files larger than this are not compared on every install: no record then. */
+const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 const MAX_FILES = 1_000;
 const MAX_TEXT = 64 * 1024;
 const MAX_NOTICED = 10_000;
@@ -67,18 +67,18 @@ export function canonicalJson(value: unknown, depth = 0): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** What a file holds now: the SHA-256 (hex) of its bytes, null when there is none, undefined when that cannot be told (then no replay). */
-export function fileState(path: string): string | null | undefined {
+/** What a file holds now: its bytes, null when there is none, undefined when that cannot be told (then no replay). */
+export function fileState(path: string): Buffer | null | undefined {
   try {
     if (statSync(path).size > MAX_INPUT_BYTES) return undefined;
-    return createHash('sha256').update(readFileSync(path)).digest('hex');
+    return readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code === 'ENOENT' || code === 'ENOTDIR' ? null : undefined;
   }
 }
 
-/** Everything updateConfig is asked besides files: the digest a record is found and bound by. */
+/** Everything updateConfig is asked besides files. */
 export interface ReplayQuestion {
   engine: string;
   pnpmfile: string;
@@ -89,17 +89,21 @@ export interface ReplayQuestion {
   cwd: string;
 }
 
-/** The digest a record of `q` is named and bound by. */
-export function questionDigest(q: ReplayQuestion): string | undefined {
+/** A question in full (`text`, compared whole) and the name of its record (from the working folder, pnpmfile and pnpm's command line). */
+export interface AskedQuestion {
+  text: string;
+  name: string;
+}
+
+/** `q` as the text a record holds and is compared by, and the record's name. */
+export function questionOf(q: ReplayQuestion): AskedQuestion | undefined {
   try {
     const env = Object.keys(q.env)
       .sort()
       .map((k) => [k, q.env[k]]);
     const config = [...q.config.keys()].sort().map((k) => `${JSON.stringify(k)}:${q.config.get(k)!}`);
-    return createHash('sha256')
-      .update(canonicalJson({ format: FOLDER, engine: q.engine, node: process.version, arch: process.arch, pnpmfile: q.pnpmfile, cwd: q.cwd, argv: q.pnpm.argv, env }))
-      .update(`\0{${config.join(',')}}`)
-      .digest('hex');
+    const text = `${canonicalJson({ format: FOLDER, engine: q.engine, node: process.version, arch: process.arch, pnpmfile: q.pnpmfile, cwd: q.cwd, argv: q.pnpm.argv, env })}\0{${config.join(',')}}`;
+    return { text, name: stateFileName(JSON.stringify([q.cwd, q.pnpmfile, q.pnpm.argv])) };
   } catch {
     return undefined;
   }
@@ -111,16 +115,17 @@ export interface ReplayAnswer {
   removed: string[];
   /** What updateConfig wrote to stderr (the skipped-builds notice). */
   said: string;
-  /** The lockfile judged and the sha256 (hex) of its bytes, as in the token. */
+  /** The lockfile judged and its bytes, as in the token. */
   lockfile: string;
-  digest: string;
+  bytes: Uint8Array;
   noticed: string[];
 }
 
-interface ReplayRecord extends ReplayAnswer {
+/** A record's header (its blobs: the bytes of each file that was there, in order). */
+interface ReplayRecord extends Omit<ReplayAnswer, 'bytes'> {
   question: string;
-  /** Each file the answer was decided from, and its state then (fileState). */
-  files: Array<[string, string | null]>;
+  /** Each file the answer was decided from, and whether it was there (its bytes are the record's blobs). */
+  files: Array<[string, boolean]>;
   advisories: AdvisorySourcesState | null;
   at: number;
 }
@@ -135,15 +140,11 @@ function advisoriesUnchanged(advisories: AdvisorySourcesState | null): boolean {
   }
 }
 
-function location(question: string, env: NodeJS.ProcessEnv): { file: string; secret: Buffer } | undefined {
-  const secret = memoSecret(defaultStateDir(env));
-  if (secret === null) return undefined;
-  return { file: join(defaultCacheDir(env), FOLDER, `${question.slice(0, 40)}.json`), secret };
-}
+const location = (name: string, env: NodeJS.ProcessEnv): string => join(defaultStateDir(env), FOLDER, name);
 
 /** The states of `paths` now; undefined when one cannot be told. */
-export function fileStates(paths: Iterable<string>): Array<[string, string | null]> | undefined {
-  const out: Array<[string, string | null]> = [];
+export function fileStates(paths: Iterable<string>): Array<[string, Buffer | null]> | undefined {
+  const out: Array<[string, Buffer | null]> = [];
   for (const path of new Set(paths)) {
     if (!isAbsolute(path)) return undefined;
     const state = fileState(path);
@@ -182,22 +183,30 @@ export function configSnapshot(config: Record<string, unknown>): Map<string, str
   }
 }
 
+/** Whether two lists of file states are of the same files with the same bytes. */
+function sameStates(a: ReadonlyArray<[string, Buffer | null]>, b: ReadonlyArray<[string, Buffer | null]>): boolean {
+  return a.length === b.length && a.every(([path, bytes], i) => path === b[i]![0] && (bytes === null ? b[i]![1] === null : b[i]![1] !== null && bytes.equals(b[i]![1]!)));
+}
+
 /**
- * updateConfig (engine), after answering the question `digest` (questionDigest, taken before it decided) with
- * `answer`, decided from `files` (their states before it decided, which must still hold): leaves the record. Best effort: no record only costs the next install the engine.
+ * updateConfig (engine), after answering `question` (questionOf, taken before it decided) with `answer`, decided from
+ * `files` (their states before it decided, which must still hold): leaves the record. Best effort: no record only costs
+ * the next install the engine.
  */
-export function recordUpdateConfig(digest: string, env: NodeJS.ProcessEnv, files: Array<[string, string | null]>, advisories: AdvisorySourcesState | null, answer: ReplayAnswer, now: number = Date.now()): boolean {
+export function recordUpdateConfig(question: AskedQuestion, env: NodeJS.ProcessEnv, files: Array<[string, Buffer | null]>, advisories: AdvisorySourcesState | null, answer: ReplayAnswer, now: number = Date.now()): boolean {
   try {
-    if (!/^[0-9a-f]{64}$/.test(digest) || answer.said.length > MAX_TEXT || answer.noticed.length > MAX_NOTICED) return false;
-    const at = location(digest, env);
-    if (at === undefined) return false;
+    if (answer.said.length > MAX_TEXT || answer.noticed.length > MAX_NOTICED || files.length > MAX_FILES) return false;
+    // The lockfile judged must be one of the files, with the bytes judged.
+    const judged = files.find(([path]) => path === answer.lockfile)?.[1];
+    if (judged === undefined || judged === null || !judged.equals(answer.bytes)) return false;
     // A file that changed while updateConfig decided: its answer is not the answer to the bytes there now.
     const still = fileStates(files.map(([path]) => path));
-    if (still === undefined || canonicalJson(still) !== canonicalJson(files) || !advisoriesUnchanged(advisories)) return false;
-    const record: ReplayRecord = { question: digest, files, advisories, ...answer, at: now };
-    const body = JSON.stringify(record);
-    if (body.length > MAX_RECORD_BYTES / 2) return false;
-    writeTagged(at.file, FOLDER, at.secret, body, REPLAY_FOR_MS, now);
+    if (still === undefined || !sameStates(still, files) || !advisoriesUnchanged(advisories)) return false;
+    const { bytes: _bytes, ...rest } = answer;
+    const record: ReplayRecord = { ...rest, question: question.text, files: files.map(([path, bytes]) => [path, bytes !== null]), advisories, at: now };
+    const blobs = files.flatMap(([, bytes]) => (bytes === null ? [] : [bytes]));
+    if (question.text.length + blobs.reduce((n, b) => n + b.byteLength, 0) > MAX_RECORD_BYTES / 2) return false;
+    writeStateFile(location(question.name, env), FOLDER, record, blobs, REPLAY_FOR_MS, now);
     return true;
   } catch {
     return false;
@@ -211,10 +220,10 @@ function isRecord(value: unknown): value is ReplayRecord {
   const advisories = r.advisories === null ? null : typeof r.advisories === 'object' && !Array.isArray(r.advisories) ? (r.advisories as Record<string, unknown>) : undefined;
   return (
     advisories !== undefined &&
-    text(r.question) &&
+    text(r.question, MAX_RECORD_BYTES) &&
     Array.isArray(r.files) &&
     r.files.length <= MAX_FILES &&
-    r.files.every((f) => Array.isArray(f) && f.length === 2 && text(f[0]) && isAbsolute(f[0]) && (f[1] === null || (typeof f[1] === 'string' && /^[0-9a-f]{64}$/.test(f[1])))) &&
+    r.files.every((f) => Array.isArray(f) && f.length === 2 && text(f[0]) && isAbsolute(f[0]) && typeof f[1] === 'boolean') &&
     (advisories === null || (Array.isArray(advisories.sources) && advisories.sources.every((x) => text(x) && isAbsolute(x)) && text(advisories.format, 256) && text(advisories.key, 256))) &&
     Array.isArray(r.set) &&
     r.set.every((e) => Array.isArray(e) && e.length === 2 && text(e[0], 256) && !UNSAFE_KEYS.has(e[0])) &&
@@ -223,8 +232,6 @@ function isRecord(value: unknown): value is ReplayRecord {
     text(r.said, MAX_TEXT) &&
     text(r.lockfile) &&
     isAbsolute(r.lockfile) &&
-    typeof r.digest === 'string' &&
-    /^[0-9a-f]{64}$/.test(r.digest) &&
     Array.isArray(r.noticed) &&
     r.noticed.length <= MAX_NOTICED &&
     r.noticed.every((n) => text(n, 1024)) &&
@@ -234,23 +241,29 @@ function isRecord(value: unknown): value is ReplayRecord {
 }
 
 /**
- * The loader, in pnpm 12's updateConfig worker: the answer updateConfig gave this very question, if a record of it
- * verifies, is not older than an hour, and every file it was decided from still has the same bytes (the lockfile's
- * among them). Undefined otherwise: the engine decides.
+ * The loader, in pnpm 12's updateConfig worker: the answer updateConfig gave this very question, if a record of it is
+ * there, is not older than an hour, and every file it was decided from still has the same bytes (the lockfile's among
+ * them). Undefined otherwise: the engine decides.
  */
 export function replayUpdateConfig(question: ReplayQuestion, now: number = Date.now()): ReplayAnswer | undefined {
   try {
-    const digest = questionDigest(question);
-    const at = digest === undefined ? undefined : location(digest, question.env);
-    const body = at === undefined ? undefined : readTagged(at.file, FOLDER, at.secret, MAX_RECORD_BYTES);
-    if (body === undefined) return undefined;
-    const record: unknown = JSON.parse(body);
-    if (!isRecord(record) || record.question !== digest) return undefined;
+    const asked = questionOf(question);
+    const stored = asked === undefined ? undefined : readStateFile(location(asked.name, question.env), FOLDER, MAX_RECORD_BYTES);
+    if (stored === undefined) return undefined;
+    const record = stored.header;
+    if (!isRecord(record) || record.question !== asked!.text) return undefined;
     if (now - record.at < 0 || now - record.at >= REPLAY_FOR_MS) return undefined;
-    if (!record.files.some(([path, state]) => path === record.lockfile && state === record.digest)) return undefined;
-    for (const [path, state] of record.files) if (fileState(path) !== state) return undefined;
-    if (!advisoriesUnchanged(record.advisories)) return undefined;
-    return { set: record.set, removed: record.removed, said: record.said, lockfile: record.lockfile, digest: record.digest, noticed: record.noticed };
+    if (stored.blobs.length !== record.files.filter(([, present]) => present).length) return undefined;
+    let blob = 0;
+    let lockfile: Buffer | undefined;
+    for (const [path, present] of record.files) {
+      const bytes = present ? stored.blobs[blob++]! : null;
+      const current = fileState(path);
+      if (current === undefined || (bytes === null ? current !== null : current === null || !current.equals(bytes))) return undefined;
+      if (path === record.lockfile) lockfile = bytes ?? undefined;
+    }
+    if (lockfile === undefined || !advisoriesUnchanged(record.advisories)) return undefined;
+    return { set: record.set, removed: record.removed, said: record.said, lockfile: record.lockfile, bytes: lockfile, noticed: record.noticed };
   } catch {
     // No record (the first install of these inputs), or unreadable: the engine decides.
     return undefined;

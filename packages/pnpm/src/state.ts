@@ -13,6 +13,8 @@ export interface PnpmProject {
   gate: Gate;
   /** Builds updateConfig denied outright (`name`, `name@version`): pnpm skips them without suggesting its own approval. */
   deniedBuilds?: ReadonlySet<string>;
+  /** What updateConfig denied them from (config.ts `narrowDenials`): the lockfile's packages, the manifests' folders, the ranged entries' versions, and the user's own `false` entries. */
+  deniedFrom?: { locked: ReadonlyArray<{ name: string; version: string }>; dirs: readonly string[]; versions: ReadonlyArray<{ name: string; version: string }>; own: ReadonlySet<string> };
 }
 
 /** Registry packages seen by readPackage in one tick, judged together. */
@@ -41,6 +43,8 @@ export interface InstallState {
   openedCacheFiles?: OpenedCacheFiles;
   /** Whether a hook in a fresh pnpm 12 worker looked for the cache folder updateConfig left (handoff.ts). */
   lookedForCacheDir?: boolean;
+  /** In a pnpm 12 worker whose lockfile updateConfig judged first (early.ts): the packages it skipped then (`name@version`). */
+  judgedFirst?: readonly string[];
   /** While pnpm 12's updateConfig is recorded for replay (replay.ts): what the hooks wrote to stderr. */
   said?: string[];
   /** Prefetches held back until this pnpm's manifests were seen. */

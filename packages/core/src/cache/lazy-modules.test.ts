@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { lazyEngine, lazyModules } from './lazy-modules.js';
+import { lazyEngine, lazyLoader, lazyModules } from './lazy-modules.js';
 
 /** A bundle of the shape esbuild 0.28 writes for `format: 'cjs'` (its helpers as it emits them), importing `heavy` and `node:zlib`. */
 const bundle = [
@@ -112,5 +112,12 @@ describe('lazyModules: packages an engine only sometimes needs load on first use
     expect(() => lazyModules(`${bundle}\nfunction __lazyModule() {}\n`, { packages: ['heavy'], builtins: [] })).toThrow(/__lazyModule/);
     expect(() => lazyEngine(bundle.replace('var import_node_zlib = require("node:zlib");', ''))).toThrow(/no import of yaml/);
     expect(lazyEngine(bundle)).toContain('var import_node_zlib = __lazyModule(');
+  });
+
+  it("the pnpmfile's loader: node:crypto loads on first use; a loader without it is refused (esbuild's output changed)", () => {
+    const withCrypto = bundle.replace('var import_node_zlib = require("node:zlib");', 'var import_node_zlib = require("node:zlib");\nvar import_node_crypto = require("node:crypto");');
+    expect(lazyLoader(withCrypto)).toContain('var import_node_crypto = __lazyModule(() => import_node_crypto = require("node:crypto"));');
+    expect(lazyLoader(withCrypto)).toContain('var import_node_zlib = require("node:zlib");');
+    expect(() => lazyLoader(bundle)).toThrow(/no import of node:crypto/);
   });
 });

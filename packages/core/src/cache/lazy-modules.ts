@@ -85,3 +85,15 @@ export function lazyEngine(bundle: string): string {
   if ([...counts.values()].every((n) => n === 0)) throw new Error(`no import of ${[...counts.keys()].join(', ')} found to load lazily: has esbuild's output changed?`);
   return text;
 }
+
+/**
+ * The pnpmfile's loader (pnpm's build.mjs): `node:crypto` loaded on first use. A repeated pnpm 12 install replays
+ * updateConfig and reads the second worker's token without hashing anything (pnpm's state-file.ts), and loading
+ * `node:crypto` was ~1.75 ms of each of the two hook workers (measured); the engine's hash, the code cache and the memo
+ * secret still use it whenever they run.
+ */
+export function lazyLoader(bundle: string): string {
+  const { text, counts } = lazyModules(bundle, { packages: [], builtins: ['node:crypto'] });
+  if (counts.get('node:crypto') === 0) throw new Error('no import of node:crypto found to load lazily: has esbuild\'s output changed?');
+  return text;
+}

@@ -1,0 +1,85 @@
+/**
+ * Small files the pnpmfile's loader believes without the engine (early.ts's token, replay.ts's records), kept in this
+ * user's state folder (`PORTCULLIS_STATE_DIR`, beside the memo secret), never in the cache folder.
+ *
+ * They are believed because of where they are, as the memo secret itself is: whoever can write that folder can read or
+ * replace the secret too, so a tag made with the secret would add nothing there, while the cache folder — which a CI
+ * may restore from another workflow — holds none of them. A file is also believed only when it belongs to this user
+ * and nobody else may write it. So the hook worker that replays an answer or reads a token loads no `node:crypto`
+ * (~1.75 ms in each of pnpm 12's two workers, measured) and hashes no file: the files an answer was decided from are
+ * kept whole and compared byte for byte.
+ *
+ * Layout: the line `portcullis <kind>`, one line of JSON `{"header": …, "sizes": […]}`, then the blobs, `sizes[i]`
+ * bytes each, and nothing after them. Node built-ins only: the loader uses it.
+ */
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { removeOlderThan, writeFileAtomic } from '@portcullis/core/loader';
+
+/** Old files looked at per write, to drop them (a folder stays small without a full scan each time). */
+const PRUNE_PER_WRITE = 64;
+const NEWLINE = 0x0a;
+
+/**
+ * Writes `header` and `blobs` for `kind` to `file` (atomically, `0600` in a `0700` folder), then drops a few files of
+ * the same folder older than `keepMs` (by their modification time). Throws when it cannot write.
+ */
+export function writeStateFile(file: string, kind: string, header: unknown, blobs: readonly Uint8Array[], keepMs: number, now: number = Date.now()): void {
+  const folder = dirname(file);
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const head = Buffer.from(`portcullis ${kind}\n${JSON.stringify({ header, sizes: blobs.map((b) => b.byteLength) })}\n`, 'utf8');
+  writeFileAtomic(file, Buffer.concat([head, ...blobs]), 0o600);
+  removeOlderThan(folder, keepMs, { except: basename(file), atMost: PRUNE_PER_WRITE, now });
+}
+
+/** Whether `stats` are of a file this user owns and nobody else may write (no such check where there are no uids). */
+function ownFile(stats: { uid: number; mode: number }): boolean {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  return uid === undefined || (stats.uid === uid && (stats.mode & 0o022) === 0);
+}
+
+/**
+ * The header and blobs of `file` written for `kind`, if it is at most `maxBytes`, this user's own, and whole; undefined
+ * otherwise (none, another kind, cut short, malformed).
+ */
+export function readStateFile(file: string, kind: string, maxBytes: number): { header: unknown; blobs: Buffer[] } | undefined {
+  try {
+    const stats = statSync(file);
+    if (!stats.isFile() || stats.size > maxBytes || !ownFile(stats)) return undefined;
+    const bytes = readFileSync(file);
+    const magic = `portcullis ${kind}\n`;
+    if (bytes.length < magic.length || bytes.toString('latin1', 0, magic.length) !== magic) return undefined;
+    const end = bytes.indexOf(NEWLINE, magic.length);
+    if (end < 0) return undefined;
+    const parsed = JSON.parse(bytes.toString('utf8', magic.length, end)) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    const { header, sizes } = parsed as { header?: unknown; sizes?: unknown };
+    if (!Array.isArray(sizes) || !sizes.every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) return undefined;
+    const blobs: Buffer[] = [];
+    let at = end + 1;
+    for (const size of sizes as number[]) {
+      if (at + size > bytes.length) return undefined;
+      blobs.push(bytes.subarray(at, at + size));
+      at += size;
+    }
+    return at === bytes.length ? { header, blobs } : undefined;
+  } catch {
+    // None, unreadable or not JSON.
+    return undefined;
+  }
+}
+
+/**
+ * A short name for a state file from `text` (two 32-bit FNV-1a hashes, hex): the file then says what it is for, and a
+ * reader compares that in full, so two texts with one name only ever make a file not found.
+ */
+export function stateFileName(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193);
+  }
+  return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`;
+}
