@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -81,6 +81,13 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
     expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
     // the original again: believed (the checks above were what refused)
     rewrite(stored);
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeDefined();
+    // a link to a token (even this user's own, whole) is not followed
+    renameSync(file, `${file}.real`);
+    symlinkSync(`${file}.real`, file);
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
+    unlinkSync(file);
+    renameSync(`${file}.real`, file);
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeDefined();
     // a token others may write is not this user's word
     chmodSync(file, 0o666);

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -130,6 +130,13 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     writeFileSync(file, Buffer.from(stored.toString('latin1').replace("lockfileVersion: '9.0'", "lockfileVersion: '6.0'"), 'latin1'));
     expect(replayUpdateConfig(q)).toBeUndefined();
     writeFileSync(file, stored);
+    expect(replayUpdateConfig(q)).toBeDefined();
+    // A link to a record (even this user's own) is not followed.
+    renameSync(file, join(root, 'record-elsewhere'));
+    symlinkSync(join(root, 'record-elsewhere'), file);
+    expect(replayUpdateConfig(q)).toBeUndefined();
+    rmSync(file);
+    renameSync(join(root, 'record-elsewhere'), file);
     expect(replayUpdateConfig(q)).toBeDefined();
     // Writable by others: not this user's word.
     chmodSync(file, 0o666);

@@ -12,7 +12,7 @@
  * Layout: the line `portcullis <kind>`, one line of JSON `{"header": …, "sizes": […]}`, then the blobs, `sizes[i]`
  * bytes each, and nothing after them. Node built-ins only: the loader uses it.
  */
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { removeOlderThan, writeFileAtomic } from '@portcullis/core/loader';
 
@@ -39,14 +39,22 @@ function ownFile(stats: { uid: number; mode: number }): boolean {
 }
 
 /**
- * The header and blobs of `file` written for `kind`, if it is at most `maxBytes`, this user's own, and whole; undefined
- * otherwise (none, another kind, cut short, malformed).
+ * The header and blobs of `file` written for `kind`, if it is a plain file (not a link: opened without following one,
+ * and checked on what was opened), at most `maxBytes`, this user's own, and whole; undefined otherwise (none, another
+ * kind, cut short, malformed).
  */
 export function readStateFile(file: string, kind: string, maxBytes: number): { header: unknown; blobs: Buffer[] } | undefined {
+  let fd: number | undefined;
   try {
-    const stats = statSync(file);
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    const stats = fstatSync(fd);
     if (!stats.isFile() || stats.size > maxBytes || !ownFile(stats)) return undefined;
-    const bytes = readFileSync(file);
+    const bytes = Buffer.allocUnsafe(stats.size);
+    for (let at = 0; at < bytes.length; ) {
+      const n = readSync(fd, bytes, at, bytes.length - at, at);
+      if (n === 0) return undefined;
+      at += n;
+    }
     const magic = `portcullis ${kind}\n`;
     if (bytes.length < magic.length || bytes.toString('latin1', 0, magic.length) !== magic) return undefined;
     const end = bytes.indexOf(NEWLINE, magic.length);
@@ -64,8 +72,10 @@ export function readStateFile(file: string, kind: string, maxBytes: number): { h
     }
     return at === bytes.length ? { header, blobs } : undefined;
   } catch {
-    // None, unreadable or not JSON.
+    // None, a link, unreadable or not JSON.
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
