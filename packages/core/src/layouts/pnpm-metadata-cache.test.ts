@@ -128,6 +128,24 @@ describe("pnpm 10's metadata cache", () => {
     }
   });
 
+  it('looks first where it last found a file, and still in every other layout: each name is found in whichever has it', () => {
+    // pnpm 10's folder answers first, then a name only pnpm 12's layout has, then pnpm 10's again, in one cache folder.
+    const dir = v10CacheWith(registry, 'left-pad', v10File('left-pad', [doc('left-pad', '1.0.0')]));
+    const v12 = join(dir, 'v12', 'metadata', registryFolder(registry)!);
+    mkdirSync(join(v12, '@scope'), { recursive: true });
+    writeFileSync(join(v12, '@scope', 'only-new.jsonl'), cacheFile('@scope/only-new', [doc('@scope/only-new', '2.0.0')]));
+    v10CacheWith(registry, 'right-pad', v10File('right-pad', [doc('right-pad', '3.0.0')]), 'metadata-full-v1.3', dir);
+    for (let round = 0; round < 2; round++) {
+      const opened = round === 0 ? undefined : new OpenedCacheFiles();
+      expect(pnpmCached([dir], registry, 'left-pad', '1.0.0', 'sha512-1.0.0', undefined, opened)?.metadata.version).toBe('1.0.0');
+      expect(pnpmCached([dir], registry, '@scope/only-new', '2.0.0', 'sha512-2.0.0', undefined, opened)?.metadata.version).toBe('2.0.0');
+      expect(pnpmCached([dir], registry, 'left-pad', '1.0.0', 'sha512-1.0.0', undefined, opened)?.metadata.version).toBe('1.0.0');
+      expect(pnpmCached([dir], registry, 'right-pad', '3.0.0', 'sha512-3.0.0', undefined, opened)?.metadata.version).toBe('3.0.0');
+      expect(pnpmCached([dir], registry, '@scope/only-new', '2.0.0', 'sha512-2.0.0', undefined, opened)?.metadata.version).toBe('2.0.0');
+      expect(pnpmCached([dir], registry, 'absent', '1.0.0', 'sha512-1.0.0', undefined, opened)).toBeUndefined();
+    }
+  });
+
   it('reads a version’s document and its past from the abbreviated, filtered-full or full folder', () => {
     const line = ['1.0.0', '1.1.0', '1.2.0', '2.0.0'].map((v) => doc('left-pad', v));
     const earlier = (candidate: string) => candidate.startsWith('1.') && candidate < '1.2.0';
