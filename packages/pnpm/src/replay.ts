@@ -255,14 +255,11 @@ export function replayUpdateConfig(question: ReplayQuestion, now: number = Date.
     if (now - record.at < 0 || now - record.at >= REPLAY_FOR_MS) return undefined;
     if (stored.blobs.length !== record.files.filter(([, present]) => present).length) return undefined;
     let blob = 0;
-    let lockfile: Buffer | undefined;
-    for (const [path, present] of record.files) {
-      const bytes = present ? stored.blobs[blob++]! : null;
-      const current = fileState(path);
-      if (current === undefined || (bytes === null ? current !== null : current === null || !current.equals(bytes))) return undefined;
-      if (path === record.lockfile) lockfile = bytes ?? undefined;
-    }
-    if (lockfile === undefined || !advisoriesUnchanged(record.advisories)) return undefined;
+    const kept = record.files.map(([path, present]): [string, Buffer | null] => [path, present ? stored.blobs[blob++]! : null]);
+    const current = fileStates(kept.map(([path]) => path));
+    if (current === undefined || !sameStates(current, kept)) return undefined;
+    const lockfile = kept.find(([path]) => path === record.lockfile)?.[1];
+    if (lockfile === undefined || lockfile === null || !advisoriesUnchanged(record.advisories)) return undefined;
     return { set: record.set, removed: record.removed, said: record.said, lockfile: record.lockfile, bytes: lockfile, noticed: record.noticed };
   } catch {
     // No record (the first install of these inputs), or unreadable: the engine decides.
