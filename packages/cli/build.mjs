@@ -1,5 +1,5 @@
 // Bundles the CLI into one self-contained CommonJS file with zero runtime dependencies: a small loader (src/bin.ts),
-// then, as line comments (core's cache/embedded.ts), the engine's source (src/main.ts and everything it imports) and the
+// then, compressed, as line comments (core's cache/embedded.ts), the engine's source (src/main.ts and everything it imports) and the
 // files `init` writes (the pnpmfile, the Yarn plugin). dist/package.json marks the folder CommonJS: the package is
 // an ES module package, and Node's ES module loader costs every start more (a copy in an ES module folder still runs:
 // core's eitherModuleType).
@@ -11,7 +11,7 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 const common = { write: false, bundle: true, platform: 'node', target: 'node20', format: 'cjs', legalComments: 'none', logLevel: 'warning' };
 const { eitherModuleType, embedSections, textHash } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/embedded.ts'], format: 'esm' })).outputFiles[0].text)}`);
 // The packages the engine only sometimes needs are loaded on first use (core's cache/lazy-modules.ts).
-const { lazyEngine } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/lazy-modules.ts'], format: 'esm' })).outputFiles[0].text)}`);
+const { lazyEngine, lazyLoader } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/lazy-modules.ts'], format: 'esm' })).outputFiles[0].text)}`);
 // `portcullis init pnpm` writes the pnpm adapter's bundle, `init yarn` the Yarn plugin (turbo builds both first:
 // dependencies); this CLI carries both, so it stays one file.
 const pnpmfile = readFileSync(new URL('../pnpm/dist/pnpmfile.cjs', import.meta.url), 'utf8');
@@ -46,7 +46,7 @@ const loader = await build({
   define: { PORTCULLIS_ENGINE_MARKER: JSON.stringify(MARKER), PORTCULLIS_ENGINE_HASH: JSON.stringify(textHash(engineSource)) },
 });
 const sections = [[MARKER, engineSource], ...Object.values(TEXTS).map(({ marker, text }) => [marker, text])];
-const file = embedSections(eitherModuleType(loader.outputFiles[0].text), sections);
+const file = embedSections(eitherModuleType(lazyLoader(loader.outputFiles[0].text)), sections);
 writeFileSync(new URL('./dist/package.json', import.meta.url), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
 writeFileSync(new URL('./dist/portcullis.js', import.meta.url), file);
 chmodSync(new URL('./dist/portcullis.js', import.meta.url), 0o755);

@@ -1,5 +1,5 @@
 // Bundles portcullis-npm into one self-contained CommonJS file (Node built-ins only at run time): a small loader
-// (src/bin.ts), then the engine's source (src/main.ts and everything it imports) as line comments (core's
+// (src/bin.ts), then the engine's source (src/main.ts and everything it imports), compressed, as line comments (core's
 // embedded.ts), compiled by the loader with a V8 code cache. dist/package.json marks the folder CommonJS: the
 // package is an ES module package, and Node's ES module loader costs every start more (a copy in an ES module folder
 // still runs: core's eitherModuleType).
@@ -13,7 +13,7 @@ const common = { write: false, bundle: true, platform: 'node', target: 'node20',
 const define = { PORTCULLIS_VERSION: JSON.stringify(version) };
 const { eitherModuleType, embedSections, textHash } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/embedded.ts'], format: 'esm' })).outputFiles[0].text)}`);
 // The packages the engine only sometimes needs are loaded on first use (core's cache/lazy-modules.ts).
-const { lazyEngine } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/lazy-modules.ts'], format: 'esm' })).outputFiles[0].text)}`);
+const { lazyEngine, lazyLoader } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/lazy-modules.ts'], format: 'esm' })).outputFiles[0].text)}`);
 // The engine's identity: a hash of every source file that goes into the bundle (remembered verdicts are kept per build).
 const probe = await build({ ...common, entryPoints: ['src/main.ts'], metafile: true, logLevel: 'silent', define });
 const engine = createHash('sha256').update(`${version}\0`);
@@ -26,7 +26,7 @@ const loader = await build({
   entryPoints: ['src/bin.ts'],
   define: { PORTCULLIS_ENGINE_MARKER: JSON.stringify(MARKER), PORTCULLIS_ENGINE_HASH: JSON.stringify(textHash(engineSource)) },
 });
-const text = embedSections(eitherModuleType(loader.outputFiles[0].text), [[MARKER, engineSource]]);
+const text = embedSections(eitherModuleType(lazyLoader(loader.outputFiles[0].text)), [[MARKER, engineSource]]);
 writeFileSync(new URL('./dist/package.json', import.meta.url), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
 writeFileSync(new URL('./dist/portcullis-npm.js', import.meta.url), text);
 chmodSync(new URL('./dist/portcullis-npm.js', import.meta.url), 0o755);

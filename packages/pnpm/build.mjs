@@ -1,5 +1,5 @@
 // Bundles the pnpmfile into one CommonJS file with Node built-ins only (a small loader with the engine's
-// source after it), and copies it to the package
+// source after it, compressed), and copies it to the package
 // root, where pnpm loads it from a config dependency named `@scope/pnpm-plugin-*`.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
@@ -14,8 +14,8 @@ const engine = createHash('sha256');
 for (const input of Object.keys(probe.metafile.inputs).sort()) engine.update(`${input}\0`).update(readFileSync(input)).update('\0');
 const engineId = JSON.stringify(engine.digest('hex').slice(0, 32));
 const built = await bundle('src/pnpmfile.ts', { define: { PORTCULLIS_ENGINE_ID: engineId } });
-// The pnpmfile is a small loader with the engine's source after it, as line comments (core's cache/embedded.ts, src/loader.ts;
-// embedSections also checks that the engine is ASCII and comes back as it went in).
+// The pnpmfile is a small loader with the engine's source after it, compressed, as line comments (core's cache/embedded.ts,
+// src/loader.ts; embedSections also checks that the file is ASCII and the engine comes back as it went in).
 // The packages the engine only sometimes needs are loaded on first use (core's cache/lazy-modules.ts).
 const { lazyEngine, lazyLoader } = await import(`data:text/javascript,${encodeURIComponent((await bundle('../core/src/cache/lazy-modules.ts', { format: 'esm' })).outputFiles[0].text)}`);
 const engineSource = lazyEngine(built.outputFiles[0].text);
@@ -25,7 +25,7 @@ const loader = await bundle('src/loader.ts', {
   // The engine's identity too: the loader replays updateConfig's answers recorded by this engine only (src/replay.ts).
   define: { PORTCULLIS_ENGINE_HASH: JSON.stringify(textHash(engineSource)), PORTCULLIS_ENGINE_ID: engineId },
 });
-// The loader loads node:crypto only when it needs it (a repeated install replays and reads its token without it).
+// The loader loads node:crypto and node:zlib only when it needs them (a repeated install replays and reads its token without them).
 const text = embedSections(lazyLoader(loader.outputFiles[0].text), [[ENGINE_MARKER, engineSource]]);
 writeFileSync(new URL('./dist/pnpmfile.cjs', import.meta.url), text);
 copyFileSync(new URL('./dist/pnpmfile.cjs', import.meta.url), new URL('./pnpmfile.cjs', import.meta.url));

@@ -1,7 +1,7 @@
 /**
  * The portcullis executable: a small CommonJS loader around the engine (main.ts and everything it imports, bundled by
- * build.mjs and carried at the end of this file as line comments, core's cache/embedded.ts, with the files `init` writes
- * after it). What starting the CLI costs is paid by every `portcullis check` in CI:
+ * build.mjs and carried at the end of this file compressed, as line comments, core's cache/embedded.ts, with the files
+ * `init` writes after it). What starting the CLI costs is paid by every `portcullis check` in CI:
  * - CommonJS, not an ES module (`dist/package.json` says so): Node's ES module loader cost ~55 ms more on this bundle;
  * - the engine and the texts are comments to Node: the loader takes the engine from the copy an earlier run kept
  *   (content-addressed) or from this file, runs it only when it has the hash build.mjs recorded, and compiles it with

@@ -1,7 +1,7 @@
 /**
- * The files `init` writes (the pnpmfile, the Yarn plugin): carried at the end of the CLI's own file as line comments
- * (core's cache/embedded.ts), so that no other command pays for them on every start (as string literals, V8 scanned and
- * allocated their ~2.8 MB on every start). Taken back from that file when `init` needs one, and only when it has the
+ * The files `init` writes (the pnpmfile, the Yarn plugin): carried at the end of the CLI's own file, compressed, as line
+ * comments (core's cache/embedded.ts), so that no other command pays for them on every start (as string literals, V8
+ * scanned and allocated their ~2.8 MB on every start). Taken back from that file when `init` needs one, and only when it has the
  * hash build.mjs recorded.
  */
 import { verifiedSection } from '@portcullis/core/loader';

@@ -12,4 +12,4 @@ export { removeOlderThan, writeFileAtomic } from './atomic-write.js';
 export { listSourceFiles, type AdvisorySourcesState } from './advisories/sources.js';
 // How the loaders run the engine their file carries, and take back a text it carries (cache/embedded.ts; the builds
 // write those files with its embedSections).
-export { loadEmbeddedEngine, runEmbeddedMain, textHash, verifiedSection, type EmbeddedEngine, type LoadedEngine } from './cache/embedded.js';
+export { loadEmbeddedEngine, runEmbeddedMain, sectionFrom, textHash, verifiedSection, withSection, type EmbeddedEngine, type LoadedEngine } from './cache/embedded.js';

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { sectionFrom, withSection } from '@portcullis/core/loader';
 import { describe, expect, it } from 'vitest';
 
 const bundles = {
@@ -26,19 +27,46 @@ function loads(text: string): string[] {
   return [...found].sort();
 }
 
+/**
+ * A shipped file's text with every section it carries unpacked after it, and theirs in turn (the CLI carries the
+ * pnpmfile, which carries its engine): what a scan of what the file may load has to read.
+ */
+function unpacked(text: string): string {
+  const sections = [...text.matchAll(/^\/\/# portcullis-.*$/gm)].map(([line]) => {
+    const section = sectionFrom(text, line);
+    expect(section, line).toBeDefined();
+    return unpacked(section!);
+  });
+  return [text, ...sections].join('\n');
+}
+
+/** The whole marker line in `text` that starts with `start` (a marker's words after its name may change). */
+function fullMarker(text: string, start: string): string {
+  const at = text.indexOf(`\n${start}`);
+  expect(at).toBeGreaterThan(0);
+  return text.slice(at + 1, text.indexOf('\n', at + 1));
+}
+
 const builtin = (specifier: string) => specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0]!) || builtinModules.includes(specifier);
 
 describe('shipped bundles load only Node built-ins', () => {
-  it.each(Object.entries(bundles))('%s', (_name, path) => {
-    const text = readFileSync(fileURLToPath(new URL(path, import.meta.url)), 'utf8');
+  it.each(Object.entries(bundles))('%s, and every section it carries', (_name, path) => {
+    const text = unpacked(readFileSync(fileURLToPath(new URL(path, import.meta.url)), 'utf8'));
     const specifiers = loads(text);
     expect(specifiers.length).toBeGreaterThan(0);
     expect(specifiers.filter((s) => !builtin(s))).toEqual([]);
   });
 
   it('the CLI bundles its prompt library (@inquirer/checkbox) instead of loading it', () => {
-    const text = readFileSync(fileURLToPath(new URL(bundles['packages/cli/dist/portcullis.js'], import.meta.url)), 'utf8');
+    const text = unpacked(readFileSync(fileURLToPath(new URL(bundles['packages/cli/dist/portcullis.js'], import.meta.url)), 'utf8'));
     expect(text).toContain('User force closed the prompt');
+    // The engines and the texts the CLI carries are all read: the CLI's, the pnpmfile's inside its pnpmfile, the Yarn plugin.
+    expect(text.match(/^\/\/# portcullis-.*$/gm)!.map((line) => line.split(' ').slice(0, 2).join(' ')).sort()).toEqual([
+      '//# portcullis-cli-engine',
+      '//# portcullis-cli-text',
+      '//# portcullis-cli-text',
+      '//# portcullis-engine',
+    ]);
     expect(loads(text).some((s) => s.includes('inquirer'))).toBe(false);
   });
 });
@@ -106,10 +134,12 @@ describe('a damaged `portcullis` or `portcullis-npm` file runs nothing it does n
   function damagedCopy(bundle: string, marker: string): { dir: string; path: string; env: NodeJS.ProcessEnv } {
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-damaged-'));
     const text = readFileSync(file(bundle), 'utf8');
-    const at = text.indexOf('return ', text.indexOf(`\n${marker}`));
-    expect(text.indexOf(`\n${marker}`)).toBeGreaterThan(0);
+    const line = fullMarker(text, marker);
+    const section = sectionFrom(text, line)!;
+    const at = section.indexOf('return ');
+    expect(at).toBeGreaterThan(0);
     const path = join(dir, bundle.split('/').pop()!);
-    writeFileSync(path, `${text.slice(0, at)}return  ${text.slice(at + 'return '.length)}`);
+    writeFileSync(path, withSection(text, line, `${section.slice(0, at)}return  ${section.slice(at + 'return '.length)}`));
     writeFileSync(join(dir, 'package.json'), '{"name":"app","version":"1.0.0"}');
     return { dir, path, env: { PATH: process.env.PATH, HOME: dir, PORTCULLIS_CACHE_DIR: join(dir, 'cache'), PORTCULLIS_STATE_DIR: join(dir, 'state') } };
   }
@@ -144,11 +174,8 @@ describe('the engines load what they only sometimes need on first use (core cach
 
   it.each(Object.entries(engines))('%s: yaml, Sigstore, node:fs/promises, node:zlib and node:dns are not loaded with the engine', (name, marker) => {
     const text = readFileSync(fileURLToPath(new URL(bundles[name as keyof typeof bundles], import.meta.url)), 'latin1');
-    const at = text.indexOf(`\n${marker}`);
-    expect(at).toBeGreaterThan(0);
-    const start = text.indexOf('\n', at + 1) + 1;
-    const next = text.indexOf('\n//# portcullis-', start);
-    const engine = text.slice(start, next === -1 ? text.length : next + 1).replaceAll(/^\/\//gm, '');
+    const engine = sectionFrom(text, fullMarker(text, marker))!;
+    expect(engine.length).toBeGreaterThan(100_000);
     expect(engine).toMatch(/^var import_yaml\d* = __lazyModule\(\(\) => import_yaml\d* = __toESM\(require_\w+\(\), 1\)\);$/m);
     expect(engine).toMatch(/^var import_verify\d* = __lazyModule\(/m);
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-lazy-'));

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sectionFrom, withSection } from '@portcullis/core/loader';
 import type { Socket } from 'node:net';
 import { startNpmEarly } from './early-npm.js';
 import { GO, HELD_NPM_STOPPED, HOLD_ANSWER_MAX_BYTES, HOLD_ENV, HOLD_FD } from './hold.js';
@@ -183,11 +184,12 @@ describe('startNpmEarly (the loader, before the engine loads)', () => {
   it('the built wrapper with a damaged engine: exit 3, and the npm it started early never runs', async () => {
     const { npm, ran, dir } = fakeNpm();
     const text = readFileSync(LOADER, 'utf8');
-    const marker = '\n//# portcullis-npm-engine';
-    const at = text.indexOf('return ', text.indexOf(marker));
-    expect(text.indexOf(marker)).toBeGreaterThan(0);
+    const marker = text.match(/^\/\/# portcullis-npm-engine .*$/m)![0];
+    const engine = sectionFrom(text, marker)!;
+    const at = engine.indexOf('return ');
+    expect(at).toBeGreaterThan(0);
     const damaged = join(dir, 'portcullis-npm.js');
-    writeFileSync(damaged, `${text.slice(0, at)}return  ${text.slice(at + 'return '.length)}`);
+    writeFileSync(damaged, withSection(text, marker, `${engine.slice(0, at)}return  ${engine.slice(at + 'return '.length)}`));
     writeFileSync(join(dir, 'package.json'), '{"name":"app","version":"1.0.0"}');
     writeFileSync(join(dir, 'package-lock.json'), '{"name":"app","version":"1.0.0","lockfileVersion":3,"packages":{"":{"name":"app","version":"1.0.0"}}}');
     const child = spawn(process.execPath, [damaged, 'ci'], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, PORTCULLIS_NPM: npm.prefixArgs[0], PORTCULLIS_CACHE_DIR: join(dir, 'cache'), PORTCULLIS_STATE_DIR: join(dir, 'state') }, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sectionFrom, withSection } from '@portcullis/core/loader';
 import { describe, expect, it } from 'vitest';
+import { ENGINE_MARKER } from './embed.js';
 
 // The built pnpmfile (turbo builds before it tests), loaded by Node outside pnpm: its loader then loads the engine.
 const BUILT = new URL('../dist/pnpmfile.cjs', import.meta.url);
@@ -29,8 +31,10 @@ function pnpmfiles() {
   for (const dir of ['intact', 'damaged']) mkdirSync(join(root, dir));
   copyFileSync(BUILT, intact);
   const text = readFileSync(BUILT, 'utf8');
-  const at = text.lastIndexOf('return ');
-  writeFileSync(damaged, `${text.slice(0, at)}return  ${text.slice(at + 'return '.length)}`);
+  const engine = sectionFrom(text, ENGINE_MARKER)!;
+  const at = engine.lastIndexOf('return ');
+  expect(at).toBeGreaterThan(0);
+  writeFileSync(damaged, withSection(text, ENGINE_MARKER, `${engine.slice(0, at)}return  ${engine.slice(at + 'return '.length)}`));
   return { cacheDir: join(root, 'cache'), intact, damaged };
 }
 

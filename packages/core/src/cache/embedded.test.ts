@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { embedSections, loadEmbeddedEngine, runEmbeddedMain, sectionFrom, textHash, verifiedSection } from './embedded.js';
+import { brotliCompressSync, constants } from 'node:zlib';
+import { embedSections, loadEmbeddedEngine, runEmbeddedMain, sectionFrom, textHash, verifiedSection, withSection } from './embedded.js';
 
 const ENGINE = '"use strict";\n// a comment line\nvar x = `a\n//b`;\n\nmodule.exports = { answer: () => 6 * 7, file: __filename, dir: __dirname, hasRequire: typeof require === "function" };';
 const A = '//# portcullis-test-engine (read by the loader above)';
@@ -11,39 +12,72 @@ const B = '//# portcullis-test-text b';
 const temp = (prefix: string) => mkdtempSync(join(tmpdir(), `portcullis-embedded-${prefix}-`));
 
 describe('sections of a shipped file', () => {
-  it('travel as line comments after the loader and come back byte for byte (LF or CRLF checkout), each alone', () => {
-    const other = 'line one\n////# portcullis-engine (a pnpmfile carried inside)\n//# portcullis-looks-like-a-marker-but-is-indented\n';
+  it('travel compressed, in base64 line comments after the loader, and come back byte for byte (LF or CRLF checkout), each alone', () => {
+    const other = 'line one\n////# portcullis-engine (a pnpmfile carried inside)\n//# portcullis-looks-like-a-marker\r\ncaf\u00e9\n';
     const file = embedSections('const loader = 1;\n', [
       [A, ENGINE],
       [B, other],
     ]);
-    expect(file.startsWith(`const loader = 1;\n${A}\n//"use strict";\n`)).toBe(true);
-    // Every line after the first marker is a comment: Node compiles the loader only.
-    for (const line of file.split(`${A}\n`)[1]!.trimEnd().split('\n')) expect(line.startsWith('//')).toBe(true);
+    expect(file.startsWith(`const loader = 1;\n${A}\n//`)).toBe(true);
+    // Every line after the first marker is a marker or a comment of base64: Node compiles the loader only, and the file is ASCII.
+    for (const line of file.split(`${A}\n`)[1]!.trimEnd().split('\n')) expect(line === B || /^\/\/[A-Za-z0-9+/=]{1,120}$/.test(line)).toBe(true);
+    expect(/^[\x00-\x7f]*$/.test(file)).toBe(true);
+    expect(file).not.toContain('6 * 7');
     expect(sectionFrom(file, A)).toBe(ENGINE);
     expect(sectionFrom(file, B)).toBe(other);
     expect(sectionFrom(file.replace(/\n/g, '\r\n'), A)).toBe(ENGINE);
     expect(sectionFrom(file.replace(/\n/g, '\r\n'), B)).toBe(other);
     expect(() => new Function(file)).not.toThrow();
+    // Smaller than the text it carries (the engines are ~1 MB of JavaScript; every byte of the file is read on each start).
+    const big = Array.from({ length: 2000 }, (_, i) => `function f${i}(a, b) { return a + b * ${i}; }`).join('\n');
+    expect(embedSections('x', [[A, big]]).length).toBeLessThan(big.length / 4);
   });
 
-  it('a file without the section, or with it cut short, has none', () => {
+  it('a file without the section, or with it cut short or damaged, has none', () => {
     const file = embedSections('const loader = 1;', [[A, ENGINE]]);
     expect(sectionFrom('const loader = 1;\n', A)).toBeUndefined();
     expect(sectionFrom(file, B)).toBeUndefined();
     expect(sectionFrom(file.slice(0, -1), A)).toBeUndefined();
+    expect(sectionFrom(file.slice(0, -5) + '\n', A)).toBeUndefined();
     expect(sectionFrom(file.slice(0, file.indexOf(A) + A.length), A)).toBeUndefined();
+    // Not base64, a line without its `//`, a character changed, a section that is not brotli.
+    const lines = file.split('\n');
+    const last = lines.length - 2;
+    const edited = (line: string) => [...lines.slice(0, last), line, ...lines.slice(last + 1)].join('\n');
+    expect(sectionFrom(edited(`${lines[last]!.slice(0, -1)}*`), A)).toBeUndefined();
+    expect(sectionFrom(edited(lines[last]!.slice(2)), A)).toBeUndefined();
+    const middle = file.indexOf('\n//', file.indexOf(A)) + 10;
+    const flipped = `${file.slice(0, middle)}${file[middle] === 'A' ? 'B' : 'A'}${file.slice(middle + 1)}`;
+    expect(sectionFrom(flipped, A)).not.toBe(ENGINE);
+    expect(sectionFrom(`x\n${A}\n//${Buffer.from(ENGINE).toString('base64')}\n`, A)).toBeUndefined();
   });
 
-  it('refuses what it could not carry back', () => {
-    expect(() => embedSections('x', [[A, 'a\rb']])).toThrow(/carriage return/);
+  it('decompresses no more than 64 MiB (a hostile file cannot make a loader allocate without bound)', () => {
+    const bomb = brotliCompressSync(Buffer.alloc(65 * 1024 * 1024, 0x61), { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } }).toString('base64');
+    expect(sectionFrom(`x\n${A}\n//${bomb}\n`, A)).toBeUndefined();
+    const fits = brotliCompressSync(Buffer.alloc(1024 * 1024, 0x61)).toString('base64');
+    expect(sectionFrom(`x\n${A}\n//${fits}\n`, A)).toBe('a'.repeat(1024 * 1024));
+  });
+
+  it('refuses what it could not carry back, and a loader that is not ASCII', () => {
     expect(() => embedSections(`x\n${A}\n`, [[A, ENGINE]])).toThrow(/marker/);
     expect(() => embedSections('x', [['// not a marker', ENGINE]])).toThrow(/marker/);
-    // A line of the text that would read as the next section's marker.
-    expect(() => embedSections('x', [[A, 'a\n# portcullis-x\nb']])).toThrow(/starting with/);
-    expect(() => embedSections('x', [[A, '# portcullis-x']])).toThrow(/starting with/);
+    expect(() => embedSections('x', [[A, '']])).toThrow(/empty/);
     // Not ASCII: the loaders decode the file as Latin-1 when it is ASCII, and Node holds such a file as one-byte text.
-    expect(() => embedSections('x', [[A, 'caf\u00e9']])).toThrow(/ASCII/);
+    expect(() => embedSections('const s = "caf\u00e9";', [[A, ENGINE]])).toThrow(/ASCII/);
+  });
+
+  it('withSection replaces one section and leaves the loader and the others as they were', () => {
+    const file = embedSections('const loader = 1;\n', [
+      [A, ENGINE],
+      [B, 'other'],
+    ]);
+    const edited = withSection(file, A, ENGINE.replace('6 * 7', '6 * 8'));
+    expect(edited.startsWith(`const loader = 1;\n${A}\n`)).toBe(true);
+    expect(sectionFrom(edited, A)).toBe(ENGINE.replace('6 * 7', '6 * 8'));
+    expect(sectionFrom(edited, B)).toBe('other');
+    expect(sectionFrom(withSection(file, B, 'another'), A)).toBe(ENGINE);
+    expect(() => withSection(file, '//# portcullis-absent', 'x')).toThrow(/no section/);
   });
 
   it('verifiedSection gives a section only with the hash the build recorded', () => {

@@ -114,10 +114,11 @@ describe('lazyModules: packages an engine only sometimes needs load on first use
     expect(lazyEngine(bundle)).toContain('var import_node_zlib = __lazyModule(');
   });
 
-  it("the pnpmfile's loader: node:crypto loads on first use; a loader without it is refused (esbuild's output changed)", () => {
+  it("the loaders: node:crypto and node:zlib load on first use; a loader without either is refused (esbuild's output changed)", () => {
     const withCrypto = bundle.replace('var import_node_zlib = require("node:zlib");', 'var import_node_zlib = require("node:zlib");\nvar import_node_crypto = require("node:crypto");');
     expect(lazyLoader(withCrypto)).toContain('var import_node_crypto = __lazyModule(() => import_node_crypto = require("node:crypto"));');
-    expect(lazyLoader(withCrypto)).toContain('var import_node_zlib = require("node:zlib");');
+    expect(lazyLoader(withCrypto)).toContain('var import_node_zlib = __lazyModule(() => import_node_zlib = require("node:zlib"));');
     expect(() => lazyLoader(bundle)).toThrow(/no import of node:crypto/);
+    expect(() => lazyLoader(withCrypto.replace('var import_node_zlib = require("node:zlib");', ''))).toThrow(/no import of node:zlib/);
   });
 });

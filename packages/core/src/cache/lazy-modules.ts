@@ -87,13 +87,14 @@ export function lazyEngine(bundle: string): string {
 }
 
 /**
- * The pnpmfile's loader (pnpm's build.mjs): `node:crypto` loaded on first use. A repeated pnpm 12 install replays
- * updateConfig and reads the second worker's token without hashing anything (pnpm's state-file.ts), and loading
- * `node:crypto` was ~1.75 ms of each of the two hook workers (measured); the engine's hash, the code cache and the memo
- * secret still use it whenever they run.
+ * The loaders' builds (pnpm's, npm's and the CLI's build.mjs): `node:crypto` and `node:zlib` loaded on first use. A
+ * repeated pnpm 12 install replays updateConfig and reads the second worker's token without hashing anything (pnpm's
+ * state-file.ts), and loading `node:crypto` was ~1.75 ms of each of the two hook workers (measured); the engine's hash,
+ * the code cache and the memo secret still use it whenever they run. `node:zlib` (~1.6 ms) unpacks a section of the
+ * loader's own file (embedded.ts), which a loader does only when the cache folder has no copy of the engine yet.
  */
 export function lazyLoader(bundle: string): string {
-  const { text, counts } = lazyModules(bundle, { packages: [], builtins: ['node:crypto'] });
-  if (counts.get('node:crypto') === 0) throw new Error('no import of node:crypto found to load lazily: has esbuild\'s output changed?');
+  const { text, counts } = lazyModules(bundle, { packages: [], builtins: ['node:crypto', 'node:zlib'] });
+  for (const [builtin, count] of counts) if (count === 0) throw new Error(`no import of ${builtin} found to load lazily: has esbuild's output changed?`);
   return text;
 }
