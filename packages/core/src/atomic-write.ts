@@ -1,24 +1,36 @@
 /** Atomic file replacement: readers see the old file or the new one, never half of either. */
-import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 let written = 0;
 
 /**
- * Writes `text` to a temporary file beside `file`, then renames it into place. The temporary file is created
- * exclusively (`wx`: never through a link, never one that is there already), so its name only has to differ between
- * writers: this process's pid, the time and a count. No `node:crypto` for it: pnpm 12's hook worker writes its token
- * with this and otherwise needs no crypto on a repeated install (pnpm's state-file.ts).
+ * Writes `text` (or its parts one after the other: no copy joins them first) to a temporary file beside `file`, then
+ * renames it into place. The temporary file is created exclusively (`wx`: never through a link, never one that is there
+ * already), so its name only has to differ between writers: this process's pid, the time and a count. No `node:crypto`
+ * for it: pnpm 12's hook worker writes its token with this and otherwise needs no crypto on a repeated install (pnpm's
+ * state-file.ts).
  */
-export function writeFileAtomic(file: string, text: string | Uint8Array, mode = 0o644): void {
+export function writeFileAtomic(file: string, text: string | Uint8Array | readonly Uint8Array[], mode = 0o644): void {
   const unique = `${process.pid}.${Date.now().toString(36)}.${(written++).toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
   const temp = join(dirname(file), `.${basename(file)}.${unique}.tmp`);
   try {
-    writeFileSync(temp, text, { mode, flag: 'wx' });
+    if (typeof text === 'string' || !Array.isArray(text)) writeFileSync(temp, text as string | Uint8Array, { mode, flag: 'wx' });
+    else writeParts(temp, text as readonly Uint8Array[], mode);
     renameSync(temp, file);
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
+  }
+}
+
+/** Creates `file` exclusively with `mode` and writes `parts` into it, in order, whole. */
+function writeParts(file: string, parts: readonly Uint8Array[], mode: number): void {
+  const fd = openSync(file, 'wx', mode);
+  try {
+    for (const part of parts) for (let at = 0; at < part.byteLength; ) at += writeSync(fd, part, at, part.byteLength - at);
+  } finally {
+    closeSync(fd);
   }
 }
 

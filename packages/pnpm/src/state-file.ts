@@ -26,9 +26,15 @@ const NEWLINE = 0x0a;
  */
 export function writeStateFile(file: string, kind: string, header: unknown, blobs: readonly Uint8Array[], keepMs: number, now: number = Date.now()): void {
   const folder = dirname(file);
-  mkdirSync(folder, { recursive: true, mode: 0o700 });
-  const head = Buffer.from(`portcullis ${kind}\n${JSON.stringify({ header, sizes: blobs.map((b) => b.byteLength) })}\n`, 'utf8');
-  writeFileAtomic(file, Buffer.concat([head, ...blobs]), 0o600);
+  const parts = [Buffer.from(`portcullis ${kind}\n${JSON.stringify({ header, sizes: blobs.map((b) => b.byteLength) })}\n`, 'utf8'), ...blobs];
+  try {
+    writeFileAtomic(file, parts, 0o600);
+  } catch (error) {
+    // The folder is made on the first write only (each write made sure of it before: ~0.1 ms of every repeated install).
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    writeFileAtomic(file, parts, 0o600);
+  }
   removeOlderThan(folder, keepMs, { except: basename(file), atMost: PRUNE_PER_WRITE, now });
 }
 
