@@ -114,8 +114,14 @@ describe('lazyModules: packages an engine only sometimes needs load on first use
     expect(lazyEngine(bundle)).toContain('var import_node_zlib = __lazyModule(');
   });
 
-  it("the loaders: node:crypto and node:zlib load on first use; a loader without either is refused (esbuild's output changed)", () => {
-    const withCrypto = bundle.replace('var import_node_zlib = require("node:zlib");', 'var import_node_zlib = require("node:zlib");\nvar import_node_crypto = require("node:crypto");');
+  it("the loaders: node:crypto, node:zlib, node:os and node:vm load on first use; a loader without one is refused (esbuild's output changed)", () => {
+    const withCrypto = bundle.replace(
+      'var import_node_zlib = require("node:zlib");',
+      'var import_node_zlib = require("node:zlib");\nvar import_node_crypto = require("node:crypto");\nvar import_node_os = require("node:os");\nvar import_node_vm = require("node:vm");',
+    );
+    expect(lazyLoader(withCrypto)).toContain('var import_node_os = __lazyModule(() => import_node_os = require("node:os"));');
+    expect(lazyLoader(withCrypto)).toContain('var import_node_vm = __lazyModule(() => import_node_vm = require("node:vm"));');
+    expect(() => lazyLoader(withCrypto.replace('var import_node_vm = require("node:vm");', ''))).toThrow(/no import of node:vm/);
     expect(lazyLoader(withCrypto)).toContain('var import_node_crypto = __lazyModule(() => import_node_crypto = require("node:crypto"));');
     expect(lazyLoader(withCrypto)).toContain('var import_node_zlib = __lazyModule(() => import_node_zlib = require("node:zlib"));');
     expect(() => lazyLoader(bundle)).toThrow(/no import of node:crypto/);

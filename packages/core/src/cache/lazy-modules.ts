@@ -91,10 +91,12 @@ export function lazyEngine(bundle: string): string {
  * repeated pnpm 12 install replays updateConfig and reads the second worker's token without hashing anything (pnpm's
  * state-file.ts), and loading `node:crypto` was ~1.75 ms of each of the two hook workers (measured); the engine's hash,
  * the code cache and the memo secret still use it whenever they run. `node:zlib` (~1.6 ms) unpacks a section of the
- * loader's own file (embedded.ts), which a loader does only when the cache folder has no copy of the engine yet.
+ * loader's own file (embedded.ts), which a loader does only when the cache folder has no copy of the engine yet;
+ * `node:vm` compiles the engine; `node:os` gives the home folder only when `$HOME` does not (dirs.ts): ~0.07 and
+ * ~0.16 ms of each hook worker.
  */
 export function lazyLoader(bundle: string): string {
-  const { text, counts } = lazyModules(bundle, { packages: [], builtins: ['node:crypto', 'node:zlib'] });
+  const { text, counts } = lazyModules(bundle, { packages: [], builtins: ['node:crypto', 'node:zlib', 'node:os', 'node:vm'] });
   for (const [builtin, count] of counts) if (count === 0) throw new Error(`no import of ${builtin} found to load lazily: has esbuild's output changed?`);
   return text;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PackageNode } from '../model.js';
@@ -37,6 +37,23 @@ describe('memoSecret', () => {
     expect(defaultStateDir({}, '/home/u', 'linux')).toBe('/home/u/.local/state/portcullis');
     expect(defaultStateDir({ XDG_STATE_HOME: '/s' }, '/home/u', 'linux')).toBe('/s/portcullis');
     expect(defaultStateDir({ PORTCULLIS_STATE_DIR: '/x' }, '/home/u', 'linux')).toBe('/x');
+  });
+
+  it("is under the home folder os.homedir() names, by default (this process's $HOME on POSIX, read without node:os)", () => {
+    const home = process.env.HOME;
+    try {
+      expect(defaultStateDir({})).toBe(join(homedir(), '.local', 'state', 'portcullis'));
+      if (process.platform !== 'win32') {
+        process.env.HOME = '/elsewhere/u';
+        expect(defaultStateDir({})).toBe('/elsewhere/u/.local/state/portcullis');
+        expect(homedir()).toBe('/elsewhere/u');
+        process.env.HOME = '';
+        expect(defaultStateDir({})).toBe(join(homedir(), '.local', 'state', 'portcullis'));
+      }
+    } finally {
+      if (home === undefined) delete process.env.HOME;
+      else process.env.HOME = home;
+    }
   });
 });
 
