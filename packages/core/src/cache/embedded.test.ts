@@ -13,7 +13,7 @@ const temp = (prefix: string) => mkdtempSync(join(tmpdir(), `portcullis-embedded
 
 describe('sections of a shipped file', () => {
   it('travel compressed, in base64 line comments after the loader, and come back byte for byte (LF or CRLF checkout), each alone', () => {
-    const other = 'line one\n////# portcullis-engine (a pnpmfile carried inside)\n//# portcullis-looks-like-a-marker\r\ncaf\u00e9\n';
+    const other = 'line one\n////# portcullis-engine (a pnpmfile carried inside)\n//# portcullis-looks-like-a-marker\r\nlast\n';
     const file = embedSections('const loader = 1;\n', [
       [A, ENGINE],
       [B, other],
@@ -63,8 +63,10 @@ describe('sections of a shipped file', () => {
     expect(() => embedSections(`x\n${A}\n`, [[A, ENGINE]])).toThrow(/marker/);
     expect(() => embedSections('x', [['// not a marker', ENGINE]])).toThrow(/marker/);
     expect(() => embedSections('x', [[A, '']])).toThrow(/empty/);
-    // Not ASCII: the loaders decode the file as Latin-1 when it is ASCII, and Node holds such a file as one-byte text.
-    expect(() => embedSections('const s = "caf\u00e9";', [[A, ENGINE]])).toThrow(/ASCII/);
+    // Not ASCII: the loaders decode the file, and the engine copies they keep, as Latin-1 when they are ASCII, and Node
+    // holds such text as one-byte text.
+    expect(() => embedSections('const s = "caf\u00e9";', [[A, ENGINE]])).toThrow(/a shipped file must be ASCII/);
+    expect(() => embedSections('x', [[A, 'caf\u00e9']])).toThrow(/the text of .* must be ASCII/);
   });
 
   it('withSection replaces one section and leaves the loader and the others as they were', () => {

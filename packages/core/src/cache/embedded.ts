@@ -50,9 +50,9 @@ function unpackText(base64: string): string | undefined {
 }
 
 /**
- * `loader`, then each `[marker, text]` as a section. Throws when a text could not be carried back as it is, or when the
- * file would not be ASCII (one other character in the loader makes Node hold the whole file as a two-byte string;
- * esbuild escapes strings, only a comment it keeps could break that).
+ * `loader`, then each `[marker, text]` as a section. Throws when a text could not be carried back as it is, or when a
+ * text or the file would not be ASCII (one other character in the loader makes Node hold the whole file as a two-byte
+ * string; esbuild escapes strings, only a comment it keeps could break that).
  */
 export function embedSections(loader: string, sections: ReadonlyArray<readonly [marker: string, text: string]>): string {
   let out = loader.endsWith('\n') ? loader : `${loader}\n`;
@@ -60,6 +60,10 @@ export function embedSections(loader: string, sections: ReadonlyArray<readonly [
     if (!marker.startsWith(MARKER_START) || marker.includes('\n') || marker.includes('\r')) throw new Error(`a section marker is one line starting with ${MARKER_START}: ${marker}`);
     if (loader.includes(`\n${marker}\n`) || loader.startsWith(`${marker}\n`)) throw new Error(`the loader must not contain the marker line ${marker}`);
     if (text.length === 0) throw new Error(`the text of ${marker} is empty`);
+    // ASCII, as the loaders expect of the engines they keep (code-cache.ts decodes such a copy as Latin-1, and V8 holds
+    // it as one-byte text).
+    const nonAsciiText = /[^\x00-\x7f]/.exec(text);
+    if (nonAsciiText) throw new Error(`the text of ${marker} must be ASCII: ${JSON.stringify(text.slice(Math.max(0, nonAsciiText.index - 60), nonAsciiText.index + 20))}`);
     out += `${marker}\n${packText(text)}\n`;
   }
   const nonAscii = /[^\x00-\x7f]/.exec(out);
