@@ -14,7 +14,7 @@
  */
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { removeOlderThan, writeFileAtomic } from '@portcullis/core/loader';
+import { fnv1a, removeOlderThan, writeFileAtomic } from '@portcullis/core/loader';
 
 /** Old files looked at per write, to drop them (a folder stays small without a full scan each time). */
 const PRUNE_PER_WRITE = 64;
@@ -86,16 +86,9 @@ export function readStateFile(file: string, kind: string, maxBytes: number): { h
 }
 
 /**
- * A short name for a state file from `text` (two 32-bit FNV-1a hashes, hex): the file then says what it is for, and a
- * reader compares that in full, so two texts with one name only ever make a file not found.
+ * A short name for a state file from `text` (two 32-bit FNV-1a hashes from different bases, hex): the file then says
+ * what it is for, and a reader compares that in full, so two texts with one name only ever make a file not found.
  */
 export function stateFileName(text: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x01000193);
-  }
-  return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`;
+  return [fnv1a(text), fnv1a(text, 0x050c5d1f)].map((h) => h.toString(16).padStart(8, '0')).join('');
 }

@@ -15,6 +15,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import semver from 'semver';
 import { PortcullisError } from '../errors.js';
+import { fnv1a } from '../fnv.js';
 import { isValidPackageName } from '../package-name.js';
 import { inInterval, normalizeVersion, type Advisory, type AffectedInterval } from './osv.js';
 
@@ -55,14 +56,7 @@ export interface IndexSummary {
 type Row = [id: string, summary: string, modified: string | null, versions: string[], ranges: Array<[string | null, string | null, string | null, string | null]>];
 
 /** FNV-1a over the name's UTF-16 code units (names are ASCII: see isValidPackageName). */
-function hashName(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) {
-    h ^= name.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+const hashName = (name: string): number => fnv1a(name);
 
 function slotCount(names: number): number {
   let slots = 2;
