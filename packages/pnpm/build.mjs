@@ -15,7 +15,7 @@ for (const input of Object.keys(probe.metafile.inputs).sort()) engine.update(`${
 const engineId = JSON.stringify(engine.digest('hex').slice(0, 32));
 const built = await bundle('src/pnpmfile.ts', { define: { PORTCULLIS_ENGINE_ID: engineId } });
 // The pnpmfile is a small loader with the engine's source after it, compressed, as line comments (core's cache/embedded.ts,
-// src/loader.ts; embedSections also checks that the file is ASCII and the engine comes back as it went in).
+// src/loader.ts; embedSections also checks that the file and the engine are ASCII and the engine comes back as it went in).
 // The packages the engine only sometimes needs are loaded on first use (core's cache/lazy-modules.ts).
 const { lazyEngine, lazyLoader } = await import(`data:text/javascript,${encodeURIComponent((await bundle('../core/src/cache/lazy-modules.ts', { format: 'esm' })).outputFiles[0].text)}`);
 const engineSource = lazyEngine(built.outputFiles[0].text);
