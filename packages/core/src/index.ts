@@ -37,7 +37,7 @@ export type { RegistryKey } from './model.js';
 // Registry settings, the way each package manager reads them.
 export { createRegistryConfig, type RegistryConfig } from './registry/config.js';
 export { loadNpmConfig, loadNpmSettings, npmCacache, registryConfigFromNpmrc } from './registry/npmrc.js';
-export { normalizeRegistryUrl, NPM_REGISTRY_URL } from './registry-url.js';
+export { normalizeRegistryUrl, NPM_REGISTRY_URL, packumentUrl } from './registry-url.js';
 
 // Rendering a verdict on a surface.
 export { approveCommand, findingsHeadline, formatFindingLines, skippedNotice, type Surface } from './report/notices.js';

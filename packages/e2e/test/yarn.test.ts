@@ -87,6 +87,19 @@ describe.each([['latest'], ['4.14'], ['4.0']] as const)('yarn %s with the Portcu
     expect(r.stdout).toContain('portcullis SCRIPT_NOT_ALLOWED: fast-compiler@3.2.0, native-addon@1.0.0');
   });
 
+  it('a fresh resolution asks the registry for each packument once: the gate judges the documents Yarn received', async () => {
+    const deps = { '@acme/logger': '^2.1.0', 'tiny-colors': '^0.4.0', 'left-pad-lite': '1.1.0', 'evil-postinstall': '1.0.0' };
+    const project = await yarnProject(deps, {});
+    const from = registry.requests.length;
+    const r = await yarnIn(tool, project, ['install', '--no-immutable']);
+    expect(r.code, output(r)).toBe(0);
+    expect(r.stdout).toContain('portcullis SCRIPT_NOT_ALLOWED: evil-postinstall@1.0.0');
+    const packuments = new Map<string, number>();
+    for (const { path } of registry.requests.slice(from)) if (!path.startsWith('/-/') && !path.endsWith('.tgz')) packuments.set(path, (packuments.get(path) ?? 0) + 1);
+    expect([...packuments.keys()].sort()).toEqual(['/@acme%2flogger', '/evil-postinstall', '/left-pad-lite', '/tiny-colors']);
+    expect([...packuments.values()]).toEqual([1, 1, 1, 1]);
+  });
+
   it('portcullisStrict fails the install before anything is fetched', async () => {
     const project = await yarnProject({ 'evil-postinstall': '1.0.0' }, {});
     writeFileSync(join(project.dir, '.yarnrc.yml'), `${readFileSync(join(project.dir, '.yarnrc.yml'), 'utf8')}portcullisStrict: true\n`);

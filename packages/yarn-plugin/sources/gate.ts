@@ -15,7 +15,8 @@ import { digestOf, INSTALL_SCRIPTS, openCachedGate, openGate, PortcullisError, r
 import { structUtils, type Configuration, type Descriptor, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
 import { ENGINE } from './engine.js';
 import { projectDir, resolvedPackages } from './packages.js';
-import { yarnFetch, yarnRegistryConfig } from './registry.js';
+import { sharedPackumentUrl, yarnFetch, yarnRegistryConfig } from './registry.js';
+import { resolutionPackuments } from './resolution-packuments.js';
 import { policyRefusal, reportVerdict } from './refuse.js';
 import { registryTarballUrls, type SignedTarballs } from './tarballs.js';
 import { mark } from './timing.js';
@@ -95,7 +96,7 @@ function gateOptions(project: Project, registryConfig: RegistryConfig) {
     env: process.env,
     offline,
     writeMetadataCache: false,
-    fetch: yarnFetch(configuration, registryConfig),
+    fetch: yarnFetch(configuration, registryConfig, resolutionPackuments(configuration)),
     ...(ENGINE !== undefined ? { engine: ENGINE } : {}),
   };
 }
@@ -144,14 +145,21 @@ function openedGate(project: Project): Gate | undefined {
 
 /**
  * reduceDependency: Yarn is about to resolve `dependency`. When the lockfile does not already pin it (a fresh
- * resolution, `yarn add`, `yarn up`), start fetching its metadata now, beside Yarn's own request, so the
- * decision after resolution does not wait for it. Never changes the dependency; never throws.
+ * resolution, `yarn add`, `yarn up`), ask for its metadata now, so the decision after resolution does not wait for
+ * it: Yarn's own answer when Yarn fetches it from the same URL (resolution-packuments.ts), else a request of the
+ * gate's own beside Yarn's. Never changes the dependency; never throws.
  */
 export async function prefetchDependency(dependency: Descriptor, project: Project): Promise<Descriptor> {
   try {
     if (!project.storedResolutions.has(dependency.descriptorHash)) {
       const name = dependency.range.startsWith('npm:') ? registryPackageOf(structUtils.stringifyIdent(dependency), dependency.range) : undefined;
-      if (name !== undefined) (await installOf(project)).gate.prefetch(name);
+      if (name !== undefined) {
+        const install = await installOf(project);
+        // Expected only now that the gate is open: opening it (an organisation's pinned policy) never waits for Yarn.
+        const shared = sharedPackumentUrl(project.configuration, install.registryConfig, name);
+        if (shared !== undefined) resolutionPackuments(project.configuration).expect(shared);
+        install.gate.prefetch(name);
+      }
     }
   } catch {
     // A policy that cannot be read is reported by the decision after resolution.
@@ -251,7 +259,13 @@ export function guardProjects(ProjectClass: typeof Project): void {
   const resolveEverything = proto.resolveEverything;
   proto.resolveEverything = async function (this: Project, opts: Parameters<Project['resolveEverything']>[0]) {
     await resolveOldEnough(this);
-    await resolveEverything.call(this, opts);
+    const packuments = resolutionPackuments(this.configuration);
+    packuments.begin();
+    try {
+      await resolveEverything.call(this, opts);
+    } finally {
+      packuments.end();
+    }
     // lockfileOnly resolutions (`yarn why`, `yarn info`, …) install nothing.
     if (opts.lockfileOnly !== true) await judgeResolution(this, opts.report);
   };

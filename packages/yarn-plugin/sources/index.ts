@@ -6,6 +6,7 @@ import { Project, SettingsType, type Hooks, type Plugin } from '@yarnpkg/core';
 import PortcullisApproveCommand from './commands/approve.js';
 import PortcullisCheckCommand from './commands/check.js';
 import { guardProjects, prefetchDependency, signedTarball, skipBlockedScripts } from './gate.js';
+import { keepForGate } from './resolution-packuments.js';
 import { tarballCheck } from './tarballs.js';
 
 declare module '@yarnpkg/core' {
@@ -16,6 +17,7 @@ declare module '@yarnpkg/core' {
 
 // Resolution → decide before fetch (signatures abort); link → `built` from the policy (scripts and node-gyp).
 guardProjects(Project);
+const checkTarball = tarballCheck(signedTarball);
 
 const plugin: Plugin<Hooks> = {
   configuration: {
@@ -29,8 +31,9 @@ const plugin: Plugin<Hooks> = {
   hooks: {
     // Metadata for dependencies Yarn resolves anew is fetched while Yarn resolves, not after.
     reduceDependency: prefetchDependency,
-    // Every tarball download of a verified registry package (by the exact URL Yarn fetches) must carry the signed integrity.
-    wrapNetworkRequest: tarballCheck(signedTarball),
+    // Every tarball download of a verified registry package (by the exact URL Yarn fetches) must carry the signed integrity;
+    // a packument Yarn fetches while it resolves is handed to the gate, which would otherwise fetch it again.
+    wrapNetworkRequest: async (executor, extra) => keepForGate(await checkTarball(executor, extra), extra),
     // Dependencies' lifecycle scripts run only when the policy allows them.
     wrapScriptExecution: skipBlockedScripts,
   },

@@ -3,9 +3,10 @@
  * for the core's metadata client backed by Yarn's own HTTP stack (its auth, proxies, TLS settings,
  * `enableNetwork` and retries).
  */
-import { createRegistryConfig, NPM_REGISTRY_URL, normalizeRegistryUrl, type RegistryConfig } from '@portcullis/core';
+import { createRegistryConfig, NPM_REGISTRY_URL, normalizeRegistryUrl, packumentUrl, type RegistryConfig } from '@portcullis/core';
 import { httpUtils, structUtils, type Configuration } from '@yarnpkg/core';
 import { npmConfigUtils, npmHttpUtils } from '@yarnpkg/plugin-npm';
+import type { ResolutionPackuments } from './resolution-packuments.js';
 
 /** Whether the user set a configuration value (a built-in default has no source file). */
 function isUserSet(configuration: Configuration, key: string): boolean {
@@ -49,36 +50,60 @@ function identOfPath(path: string) {
   return structUtils.tryParseIdent(name) ?? undefined;
 }
 
+/** The registry a URL is on, of those given (the longest that prefixes it). */
+function registryOf(url: string, registries: readonly string[]): string | undefined {
+  return registries.filter((r) => url.startsWith(r)).sort((a, b) => b.length - a.length)[0];
+}
+
+/** The URL Yarn's npm HTTP utilities request for a path on a registry (`npmHttpUtils.get`: the registry without its trailing slash, then the path). */
+function yarnRequestUrl(registry: string, path: string): string {
+  return `${normalizeRegistryUrl(registry).replace(/\/$/, '')}${path}`;
+}
+
+/**
+ * The URL of a package's packument when Yarn's resolver and the gate's client ask for the very same one (the same
+ * registry, so the same credentials), else undefined: the gate's registry for a name can differ from Yarn's (Yarn's
+ * built-in default host is judged as the npm registry).
+ */
+export function sharedPackumentUrl(configuration: Configuration, registries: RegistryConfig, name: string): string | undefined {
+  const ident = structUtils.tryParseIdent(name);
+  if (ident === null) return undefined;
+  const yarns = `${npmConfigUtils.getScopeRegistry(ident.scope, { configuration })}${npmHttpUtils.getIdentUrl(ident)}`;
+  const registry = normalizeRegistryUrl(registries.registryFor(name));
+  const gates = yarnRequestUrl(registry, `/${packumentUrl(registry, name).slice(registry.length)}`);
+  return yarns === gates ? gates : undefined;
+}
+
 /**
  * A `fetch` for the core's registry client that goes through Yarn's npm HTTP utilities. Conditional
  * headers are dropped (Yarn's helpers return bodies, not 304s), so every answer is a full 200 or an error status.
+ * During a resolution, a packument Yarn itself is fetching for the gate (see resolution-packuments.ts) is Yarn's bytes.
  */
-export function yarnFetch(configuration: Configuration, registries: RegistryConfig): typeof fetch {
+export function yarnFetch(configuration: Configuration, registries: RegistryConfig, packuments?: ResolutionPackuments): typeof fetch {
   const known = [registries.defaultRegistry, ...Object.values(registries.scopes)];
+  async function fromRegistry(registry: string, path: string, headers: Record<string, string>): Promise<Buffer> {
+    const ident = identOfPath(path);
+    const full = !(headers.accept ?? '').includes('install-v1');
+    const yarns = ident !== undefined ? await packuments?.take(yarnRequestUrl(registry, path), full) : undefined;
+    if (yarns !== undefined) return yarns;
+    // Yarn adds the token it would use for this registry (and scope) itself.
+    delete headers.authorization;
+    // Yarn memoizes GET bodies by URL whatever the Accept header, so a full packument (needed for
+    // `time` when an expired key is involved) would come back abbreviated. A wrapNetworkRequest turns
+    // that memo off for these rare requests.
+    const bypassMemo = full ? { wrapNetworkRequest: async <T>(executor: () => Promise<T>) => executor } : {};
+    return await npmHttpUtils.get(path, { configuration, registry: normalizeRegistryUrl(registry).replace(/\/$/, ''), headers, jsonResponse: false, ...bypassMemo, ...(ident ? { ident } : {}) });
+  }
   return (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = String(input instanceof Request ? input.url : input);
     const headers: Record<string, string> = {};
     for (const [key, value] of new Headers(init?.headers).entries()) {
       if (key !== 'if-none-match' && key !== 'if-modified-since') headers[key] = value;
     }
-    const registry = known.filter((r) => url.startsWith(r)).sort((a, b) => b.length - a.length)[0];
+    const registry = registryOf(url, known);
     try {
-      let body: Buffer;
-      if (registry !== undefined) {
-        const path = `/${url.slice(registry.length)}`;
-        const ident = identOfPath(path);
-        // Yarn adds the token it would use for this registry (and scope) itself.
-        delete headers.authorization;
-        // Yarn memoizes GET bodies by URL whatever the Accept header, so a full packument (needed for
-        // `time` when an expired key is involved) would come back abbreviated. A wrapNetworkRequest turns
-        // that memo off for these rare requests.
-        const full = !(headers.accept ?? '').includes('install-v1');
-        const bypassMemo = full ? { wrapNetworkRequest: async <T>(executor: () => Promise<T>) => executor } : {};
-        body = await npmHttpUtils.get(path, { configuration, registry: normalizeRegistryUrl(registry).replace(/\/$/, ''), headers, jsonResponse: false, ...bypassMemo, ...(ident ? { ident } : {}) });
-      } else {
-        // Not a registry Yarn is configured with: no credentials go there.
-        body = await httpUtils.get(url, { configuration, headers, jsonResponse: false });
-      }
+      // Not a registry Yarn is configured with: no credentials go there.
+      const body: Buffer = registry === undefined ? await httpUtils.get(url, { configuration, headers, jsonResponse: false }) : await fromRegistry(registry, `/${url.slice(registry.length)}`, headers);
       // A view of the same bytes (no copy).
       return new Response(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), { status: 200 });
     } catch (error) {
