@@ -36,6 +36,7 @@ export type { RegistryKey } from './model.js';
 
 // Registry settings, the way each package manager reads them.
 export { createRegistryConfig, type RegistryConfig } from './registry/config.js';
+export type { RegistryFetch, RegistryResponse } from './registry/client.js';
 export { loadNpmConfig, loadNpmSettings, npmCacache, registryConfigFromNpmrc } from './registry/npmrc.js';
 export { normalizeRegistryUrl, NPM_REGISTRY_URL, packumentUrl } from './registry-url.js';
 

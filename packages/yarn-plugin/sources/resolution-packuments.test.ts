@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RegistryResponse } from '@portcullis/core';
 import { Configuration, structUtils, type Plugin, type Project } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
 import npmPlugin, { npmHttpUtils } from '@yarnpkg/plugin-npm';
@@ -11,6 +12,7 @@ import { sharedPackumentUrl, yarnFetch, yarnRegistryConfig } from './registry.js
 import { ABBREVIATED_INSTEAD_BYTES, keepForGate, ResolutionPackuments, resolutionPackuments } from './resolution-packuments.js';
 
 const ABBREVIATED = { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8' };
+const text = (response: RegistryResponse) => Buffer.from(response.body as Uint8Array).toString('utf8');
 
 describe('ResolutionPackuments', () => {
   const response = (body: Buffer, statusCode = 200) => async () => ({ statusCode, headers: {}, body: { pruned: true }, rawBody: body });
@@ -131,7 +133,10 @@ describe('Yarn\'s own metadata request, shared with the gate\'s client', () => {
     // lockfileNeedsRefresh: Yarn reads no metadata cache of its own, as on a fresh resolution
     const project = { configuration, lockfileNeedsRefresh: true } as unknown as Project;
     const yarnAsks = (name: string) => npmHttpUtils.getPackageMetadata(structUtils.parseIdent(name), { project, cache: null as never });
-    return { configuration, registries, packuments, fetch: yarnFetch(configuration, registries, packuments), yarnAsks };
+    const fetch = yarnFetch(configuration, registries, packuments);
+    // the gate's client asks for the abbreviated document
+    const gateAsks = (url: string) => fetch(url, { headers: ABBREVIATED, signal: AbortSignal.timeout(10_000), redirect: 'manual' });
+    return { configuration, registries, packuments, fetch: gateAsks, yarnAsks };
   }
   const requestsFor = (name: string) => seen.filter((url) => url === `/registry/${name.replace('/', '%2f')}`).length;
 
@@ -143,14 +148,14 @@ describe('Yarn\'s own metadata request, shared with the gate\'s client', () => {
       expect(url).toBe(`${base}/registry/${name.replace('/', '%2f')}`);
       packuments.expect(url!);
     }
-    const gate = fetch(`${base}/registry/first-gate`, { headers: ABBREVIATED });
+    const gate = fetch(`${base}/registry/first-gate`);
     const pruned = await yarnAsks('first-gate');
     // Yarn still gets what it keeps of the document
     expect(Object.keys(pruned.versions)).toEqual(['1.0.0']);
     expect((pruned.versions['1.0.0'] as Record<string, unknown>).dist).toEqual({ tarball: `${base}/registry/first-gate/-/x.tgz` });
-    expect(await (await gate).text()).toBe(document('first-gate'));
+    expect(text(await gate)).toBe(document('first-gate'));
     await yarnAsks('@acme/first-yarn');
-    expect(await (await fetch(`${base}/registry/@acme%2ffirst-yarn`, { headers: ABBREVIATED })).text()).toBe(document('@acme/first-yarn'));
+    expect(text(await fetch(`${base}/registry/@acme%2ffirst-yarn`))).toBe(document('@acme/first-yarn'));
     packuments.end();
     expect(requestsFor('first-gate')).toBe(1);
     expect(requestsFor('@acme/first-yarn')).toBe(1);
@@ -160,11 +165,11 @@ describe('Yarn\'s own metadata request, shared with the gate\'s client', () => {
     const { packuments, fetch, yarnAsks } = await setup();
     packuments.begin();
     await yarnAsks('not-expected');
-    expect((await fetch(`${base}/registry/not-expected`, { headers: ABBREVIATED })).status).toBe(200);
+    expect((await fetch(`${base}/registry/not-expected`)).status).toBe(200);
     expect(requestsFor('not-expected')).toBe(2);
 
     packuments.expect(`${base}/registry/missing-pkg`);
-    const gate = fetch(`${base}/registry/missing-pkg`, { headers: ABBREVIATED });
+    const gate = fetch(`${base}/registry/missing-pkg`);
     await expect(yarnAsks('missing-pkg')).rejects.toThrow();
     expect((await gate).status).toBe(404);
     expect(requestsFor('missing-pkg')).toBe(2);
@@ -172,7 +177,7 @@ describe('Yarn\'s own metadata request, shared with the gate\'s client', () => {
     packuments.expect(`${base}/registry/after-end`);
     await yarnAsks('after-end');
     packuments.end();
-    expect((await fetch(`${base}/registry/after-end`, { headers: ABBREVIATED })).status).toBe(200);
+    expect((await fetch(`${base}/registry/after-end`)).status).toBe(200);
     expect(requestsFor('after-end')).toBe(2);
   });
 

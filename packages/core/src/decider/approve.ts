@@ -18,6 +18,7 @@ import { describeFingerprint } from '../policy/fingerprint.js';
 import type { ScriptFingerprint } from '../policy/types.js';
 import { loadProject, type Project } from './check.js';
 import { effectivePolicy, gateFor, openGate, type Gate } from './gate.js';
+import type { RegistryFetch } from '../registry/client.js';
 
 /** What approve wrote: the policy file, every pinned entry asked for, which of them were new, and the fingerprints recorded. */
 export interface Approval {
@@ -37,7 +38,7 @@ export interface Approval {
  * records what each runs at install time (scripts.fingerprints), read from the installed package.json or the full
  * registry metadata: a later version that a range or name approval covers must run the same (else SCRIPT_CHANGED).
  */
-export async function approveScripts(dir: string, names: readonly string[], options: { env?: Env; kind?: LockfileKind; offline?: boolean; fetch?: typeof fetch; registryConfig?: RegistryConfig; cacheDir?: string; stateDir?: string } = {}): Promise<Approval> {
+export async function approveScripts(dir: string, names: readonly string[], options: { env?: Env; kind?: LockfileKind; offline?: boolean; fetch?: RegistryFetch; registryConfig?: RegistryConfig; cacheDir?: string; stateDir?: string } = {}): Promise<Approval> {
   const env = options.env ?? process.env;
   // The project's root (a workspace root from a member): its policy, never a new file in the sub-folder.
   const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}), ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}) });
@@ -114,7 +115,7 @@ export interface PublisherApproval {
  * repository's and owner's immutable ids — from the verified provenance of the versions in the lockfile, so nobody
  * types certificate fields. Every installed copy of a name must carry verified provenance from one publisher.
  */
-export async function approvePublishers(dir: string, names: readonly string[], options: { env?: Env; kind?: LockfileKind; offline?: boolean; fetch?: typeof fetch; registryConfig?: RegistryConfig; cacheDir?: string; stateDir?: string } = {}): Promise<PublisherApproval> {
+export async function approvePublishers(dir: string, names: readonly string[], options: { env?: Env; kind?: LockfileKind; offline?: boolean; fetch?: RegistryFetch; registryConfig?: RegistryConfig; cacheDir?: string; stateDir?: string } = {}): Promise<PublisherApproval> {
   const env = options.env ?? process.env;
   const project = await loadProject(dir, { env, ...(options.kind ? { kind: options.kind } : {}), ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}) });
   const policy = await effectivePolicy({ dir: project.dir, start: project.start, registryConfig: project.registryConfig, ...(options.offline !== undefined ? { offline: options.offline } : {}), ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.stateDir ? { stateDir: options.stateDir } : {}) }, env);

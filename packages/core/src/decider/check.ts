@@ -22,6 +22,7 @@ import type { CheckResult } from '../report/result.js';
 
 import type { Policy } from '../policy/types.js';
 import { effectivePolicy, gateFor, type Gate, type Verdict } from './gate.js';
+import type { RegistryFetch } from '../registry/client.js';
 
 /** A project as Portcullis sees it: its root, its lockfile and its package manager's registry settings. */
 export interface Project {
@@ -65,7 +66,7 @@ export interface CheckOptions {
   cacheDir?: string;
   /** Fetch `/-/npm/v1/keys` of configured registries and add keys they publish (never replacing embedded ones). */
   refreshKeys?: boolean;
-  fetch?: typeof fetch;
+  fetch?: RegistryFetch;
   /** Told how many packages have been judged so far (the CLI's progress line on a terminal). */
   onProgress?: (done: number, total: number) => void;
 }

@@ -15,7 +15,7 @@ import type { Policy } from '../policy/types.js';
 import { keyCache } from '../cache/keys.js';
 import { defaultCacheDir } from '../cache/metadata.js';
 import { defaultStateDir, memoSecret, VerifiedVersions } from '../cache/verified-versions.js';
-import { createRegistryClient } from '../registry/client.js';
+import { createRegistryClient, type RegistryFetch } from '../registry/client.js';
 import type { RegistryConfig } from '../registry/config.js';
 import type { Packument, PackumentVersion } from '../registry/packument.js';
 import { createKeyring, refreshKeys, type Keyring } from '../signatures/keyring.js';
@@ -44,7 +44,7 @@ export interface DecideOptions {
   /** Whether fetched registry metadata is written to the cache (default true; see RegistryClientOptions.writeCache). */
   writeMetadataCache?: boolean;
   refreshKeys?: boolean;
-  fetch?: typeof fetch;
+  fetch?: RegistryFetch;
   /** The project being decided on: its verified versions are remembered in a file of its own. */
   projectDir?: string;
   /** Where this user's memo secret lives (default: `defaultStateDir`). */

@@ -17,7 +17,7 @@ import { loadProjectPolicy, policyFileLookups } from '../policy/load.js';
 import { createSpecMatcher } from '../policy/spec.js';
 import type { Policy } from '../policy/types.js';
 import { defaultCacheDir } from '../cache/metadata.js';
-import { createRegistryClient } from '../registry/client.js';
+import { createRegistryClient, type RegistryFetch } from '../registry/client.js';
 import type { RegistryConfig } from '../registry/config.js';
 import type { Packument, PackumentVersion } from '../registry/packument.js';
 import { forSurface, skippedNotice, type Surface } from '../report/notices.js';
@@ -54,7 +54,7 @@ export interface GateOptions {
   writeMetadataCache?: boolean;
   /** Fetch `/-/npm/v1/keys` of configured registries and add keys they publish (never replacing configured ones). */
   refreshKeys?: boolean;
-  fetch?: typeof fetch;
+  fetch?: RegistryFetch;
   /** Where this user's memo secret lives (default: `defaultStateDir`). */
   stateDir?: string;
   /** Read the install scripts' command lines of every judged version (approve records them as fingerprints). */

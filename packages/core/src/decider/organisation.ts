@@ -14,7 +14,7 @@ import { readPolicyPackage, writePolicyPackage } from '../cache/policy-packages.
 import { inheritPolicy } from '../policy/inherit.js';
 import { MAX_POLICY_BYTES, parsePolicy } from '../policy/load.js';
 import type { Policy, PolicyExtends } from '../policy/types.js';
-import { createRegistryClient } from '../registry/client.js';
+import { createRegistryClient, type RegistryFetch } from '../registry/client.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { readTarballFiles, TarballError } from '../registry/package-tarball.js';
 import { checkTarballIntegrity } from '../signatures/tarball.js';
@@ -32,7 +32,7 @@ export interface OrganisationOptions {
   env?: Env;
   offline?: boolean;
   cacheDir?: string;
-  fetch?: typeof fetch;
+  fetch?: RegistryFetch;
   stateDir?: string;
 }
 

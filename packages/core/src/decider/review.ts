@@ -8,7 +8,7 @@ import type { Env } from '../env.js';
 import type { Finding } from '../finding.js';
 import { INSTALL_SCRIPTS, type LockfileKind, type PackageNode } from '../model.js';
 import type { RegistryConfig } from '../registry/config.js';
-import { createRegistryClient } from '../registry/client.js';
+import { createRegistryClient, type RegistryFetch } from '../registry/client.js';
 import { approveCommand as approveCommandFor, type Surface } from '../report/notices.js';
 import { approveCooldown, approvePublishers, approveScripts, describeApproval, describeCooldownApproval, describePublisherApproval, type Approval, type CooldownApproval, type PublisherApproval } from './approve.js';
 import type { CheckRun } from './check.js';
@@ -110,7 +110,7 @@ function factsOf(run: CheckRun, pkg: PackageNode): string[] {
  * Full registry documents (they list scripts with their command lines) for the script entries whose command lines
  * neither the installed files nor the metadata read showed. Failures leave them unknown, said so, never invented.
  */
-async function fullScripts(run: CheckRun, pkgs: readonly PackageNode[], options: { offline?: boolean; env?: Env; fetch?: typeof fetch }): Promise<Map<string, Readonly<Record<string, string>>>> {
+async function fullScripts(run: CheckRun, pkgs: readonly PackageNode[], options: { offline?: boolean; env?: Env; fetch?: RegistryFetch }): Promise<Map<string, Readonly<Record<string, string>>>> {
   const wanted = pkgs.filter((pkg) => {
     const scripts = run.verdict.evidence.scripts.get(pkg.id);
     return pkg.source === 'registry' && pkg.registry !== undefined && (scripts === undefined || scripts.scripts.length === 0 || scripts.scripts.some((name) => scripts.commands?.[name] === undefined));
@@ -138,7 +138,7 @@ async function fullScripts(run: CheckRun, pkgs: readonly PackageNode[], options:
 }
 
 /** Everything a check run blocks, as approve would offer it: scripts first, then cooldown exceptions, then publisher pins. */
-export async function reviewBlocked(run: CheckRun, options: { offline?: boolean; env?: Env; fetch?: typeof fetch } = {}): Promise<ApprovalReview> {
+export async function reviewBlocked(run: CheckRun, options: { offline?: boolean; env?: Env; fetch?: RegistryFetch } = {}): Promise<ApprovalReview> {
   const byId = new Map(run.project.lockfile.packages.map((pkg) => [pkg.id, pkg]));
   const offered: Array<{ form: ApproveForm; pkg: PackageNode; finding: Finding }> = [];
   const others: Finding[] = [];
@@ -224,7 +224,7 @@ export interface ReviewedApproval {
 }
 
 /** Writes the chosen entries through approve's own functions (scripts, then cooldown exceptions, then publisher pins). */
-export async function approveReviewed(dir: string, chosen: readonly ReviewEntry[], options: { env?: Env; kind?: LockfileKind; registryConfig?: RegistryConfig; offline?: boolean; fetch?: typeof fetch } = {}): Promise<ReviewedApproval> {
+export async function approveReviewed(dir: string, chosen: readonly ReviewEntry[], options: { env?: Env; kind?: LockfileKind; registryConfig?: RegistryConfig; offline?: boolean; fetch?: RegistryFetch } = {}): Promise<ReviewedApproval> {
   const args = (form: ApproveForm) => [...new Set(chosen.filter((e) => e.form === form).flatMap((e) => e.approves))];
   const base = { env: options.env ?? process.env, ...(options.kind ? { kind: options.kind } : {}) };
   const out: ReviewedApproval = {};

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PortcullisError } from '../errors.js';
-import { createRegistryClient, type RegistryClientOptions } from './client.js';
+import { createRegistryClient, type RegistryClientOptions, type RegistryFetch } from './client.js';
 import { RegistryCredentials, createRegistryConfig } from './config.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -269,6 +269,23 @@ describe('registry client', () => {
   it('refuses a declared Content-Length over the limit before reading', async () => {
     handler = (_req, res) => json(res, packument('pkg', ['1.0.0', '1.0.1', '1.0.2']));
     expect((await failure(client({ maxBytes: 100 }).getPackument('pkg'))).message).toMatch(/larger than the 100-byte limit$/);
+  });
+
+  it('takes a body a surface hands over as bytes (no stream), within the same size limit', async () => {
+    const config = createRegistryConfig({ defaultRegistry: 'http://registry.invalid/' });
+    const asked: string[] = [];
+    const bytes = (body: string, status = 200): RegistryFetch => async (url) => {
+      asked.push(url);
+      return { status, headers: { get: () => null }, body: Buffer.from(body) };
+    };
+    const got = await createRegistryClient({ config, fetch: bytes(packument('pkg')) }).getPackument('pkg');
+    expect([...got.versions.keys()]).toEqual(['1.0.0']);
+    expect(asked).toEqual(['http://registry.invalid/pkg']);
+    const big = await failure(createRegistryClient({ config, fetch: bytes(packument('pkg', ['1.0.0', '1.0.1', '1.0.2'])), maxBytes: 100 }).getPackument('pkg'));
+    expect(big.message).toMatch(/larger than the 100-byte limit$/);
+    // a status other than 200 with bytes: the bytes are let go, the status decides
+    const missing = await failure(createRegistryClient({ config, fetch: bytes('{}', 404) }).getPackument('pkg'));
+    expect(missing.message).toMatch(/HTTP 404/);
   });
 
   it('turns a 404 into METADATA_UNAVAILABLE with its own reason', async () => {

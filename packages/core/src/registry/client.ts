@@ -13,6 +13,19 @@ import { packumentFromJson, packumentToJson, parsePackument, servedKindOf, type 
 import { isValidPackageName } from '../package-name.js';
 import { attestationsUrl, keysUrl, nerfDart, normalizeRegistryUrl, packumentUrl, redactUrl } from '../registry-url.js';
 
+/**
+ * A response as the client reads it: fetch's own, or one from a surface's HTTP stack, which may hand over the body it
+ * already holds as bytes (no stream is made for it).
+ */
+export interface RegistryResponse {
+  readonly status: number;
+  readonly headers: { get(name: string): string | null };
+  readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
+}
+
+/** How the client makes a request: `fetch` itself, or a surface's HTTP stack (the Yarn plugin's: Yarn's). */
+export type RegistryFetch = (url: string, init: { headers: Record<string, string>; signal: AbortSignal; redirect: 'manual' }) => Promise<RegistryResponse>;
+
 /** How the client talks to registries; every field but `config` has a default. */
 export interface RegistryClientOptions {
   config: RegistryConfig;
@@ -40,7 +53,7 @@ export interface RegistryClientOptions {
   maxAgeMs?: number;
   /** Largest packument accepted. Default 64 MiB. */
   maxBytes?: number;
-  fetch?: typeof fetch;
+  fetch?: RegistryFetch;
   /** Clock, for tests. */
   now?: () => number;
   /** Receives one line per request and cache decision; lines are already redacted. */
@@ -101,7 +114,7 @@ interface Response_ {
 /** Creates a client; see RegistryClientOptions for the defaults. */
 export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
   const config = options.config;
-  const fetchImpl = options.fetch ?? defaultFetch();
+  const fetchImpl: RegistryFetch = options.fetch ?? defaultFetch();
   const timeoutMs = options.timeoutMs ?? 30_000;
   const retries = Math.max(0, options.retries ?? 2);
   const backoffMs = options.backoffMs ?? 250;
@@ -149,7 +162,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       const res = await fetchImpl(current, { headers: requestHeaders, signal, redirect: 'manual' });
       const location = res.headers.get('location');
       if (res.status >= 300 && res.status < 400 && res.status !== 304 && location !== null) {
-        await res.body?.cancel().catch(() => undefined);
+        await discard(res);
         if (hop >= MAX_REDIRECTS) throw new Unavailable(`more than ${MAX_REDIRECTS} redirects`);
         let next: URL;
         try {
@@ -176,7 +189,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         retryAfterMs: retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) * 1000 : null,
       };
       if (res.status === 200) result.body = await readBody(res, limit);
-      else await res.body?.cancel().catch(() => undefined);
+      else await discard(res);
       return result;
     }
   }
@@ -427,20 +440,30 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   };
 }
 
+/** Lets go of a response's body unread. */
+async function discard(res: RegistryResponse): Promise<void> {
+  if (res.body !== null && !(res.body instanceof Uint8Array)) await res.body.cancel().catch(() => undefined);
+}
+
 /** Reads a body up to `limit` bytes; stops reading (and fails) as soon as it is exceeded. */
-async function readBody(res: Response, limit: number): Promise<Uint8Array> {
+async function readBody(res: RegistryResponse, limit: number): Promise<Uint8Array> {
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) {
-    await res.body?.cancel().catch(() => undefined);
+    await discard(res);
     throw new Unavailable(`the response is larger than the ${limit}-byte limit`);
   }
-  if (res.body === null) return new Uint8Array(0);
+  const body = res.body;
+  if (body === null) return new Uint8Array(0);
+  if (body instanceof Uint8Array) {
+    if (body.byteLength > limit) throw new Unavailable(`the response is larger than the ${limit}-byte limit`);
+    return body;
+  }
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     total += chunk.byteLength;
     if (total > limit) {
-      await res.body.cancel().catch(() => undefined);
+      await body.cancel().catch(() => undefined);
       throw new Unavailable(`the response is larger than the ${limit}-byte limit`);
     }
     chunks.push(chunk);
