@@ -36,6 +36,21 @@ describe('metadata cache', () => {
     expect(await cache.get(REGISTRY, 'other', 'abbreviated')).toBeNull();
   });
 
+  it('a cache never filled is looked at once; after this process writes, every lookup looks again', async () => {
+    const reader = createMetadataCache(join(dir, 'cache'));
+    expect(await reader.get(REGISTRY, 'pkg', 'abbreviated')).toBeNull();
+    expect(await reader.get(REGISTRY, 'other', 'abbreviated')).toBeNull();
+    // lookups create nothing
+    expect(await readdir(dir)).toEqual([]);
+    // another writer fills it; this one writes one entry: from then on it finds both
+    await createMetadataCache(join(dir, 'cache')).set(REGISTRY, 'other', 'abbreviated', entry({ other: true }));
+    await reader.set(REGISTRY, 'pkg', 'abbreviated', entry({ own: true }));
+    expect(await reader.get(REGISTRY, 'pkg', 'abbreviated')).toEqual(entry({ own: true }));
+    expect(await reader.get(REGISTRY, 'other', 'abbreviated')).toEqual(entry({ other: true }));
+    // a cache found filled is read as before
+    expect(await createMetadataCache(join(dir, 'cache')).get(REGISTRY, 'other', 'abbreviated')).toEqual(entry({ other: true }));
+  });
+
   it('names files by hash, so a hostile name cannot escape the directory', async () => {
     const cache = createMetadataCache(join(dir, 'cache'));
     await cache.set(REGISTRY, '../../escape', 'abbreviated', entry({}));

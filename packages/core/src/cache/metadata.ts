@@ -50,13 +50,25 @@ export { defaultCacheDir } from './dirs.js';
 
 /** Opens (lazily creates) a cache in `dir`. */
 export function createMetadataCache(dir: string, options: { onError?: (message: string) => void } = {}): MetadataCache {
-  const fileFor = (key: string): string => join(dir, `metadata-v${VERSION}`, key.slice(0, 2), `${key}.json`);
+  const root = join(dir, `metadata-v${VERSION}`);
+  const fileFor = (key: string): string => join(root, key.slice(0, 2), `${key}.json`);
   // Folders this cache created or found: a cold install writes ~1,000 entries into 256 folders (one mkdir each, not per entry).
   const folders = new Set<string>();
+  // A cache never filled (a Yarn install writes none) is found out once, not by a hash and a stat per lookup; once this
+  // process writes, every lookup looks. An entry another process writes meanwhile is a miss, as it was a moment earlier.
+  let empty: boolean | undefined;
+  const isEmpty = (): boolean => {
+    try {
+      return (empty ??= statSync(root, { throwIfNoEntry: false }) === undefined);
+    } catch {
+      return (empty = false);
+    }
+  };
 
   return {
     dir,
     async get(registry, name, kind) {
+      if (isEmpty()) return null;
       const key = cacheKey(registry, name, kind);
       const text = await readBounded(fileFor(key), MAX_ENTRY_BYTES);
       if (text === null) return null;
@@ -69,6 +81,7 @@ export function createMetadataCache(dir: string, options: { onError?: (message: 
       return entryFromJson(value, key);
     },
     async set(registry, name, kind, entry) {
+      empty = false;
       const key = cacheKey(registry, name, kind);
       const file = fileFor(key);
       const data = JSON.stringify({ format: FORMAT, version: VERSION, key, ...entry });
