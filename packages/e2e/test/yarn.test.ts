@@ -123,6 +123,20 @@ describe.each([['latest'], ['4.14'], ['4.0']] as const)('yarn %s with the Portcu
     expect(ran(project)).toEqual([]);
   });
 
+  it('yarn add of a badly signed package aborts during resolution: no tarball fetched, package.json unchanged', async () => {
+    const project = await yarnProject({ 'left-pad-lite': '1.1.0' }, {});
+    const first = await yarnIn(tool, project, ['install', '--no-immutable']);
+    expect(first.code, output(first)).toBe(0);
+    const manifest = readFileSync(join(project.dir, 'package.json'), 'utf8');
+    const before = tarballRequests();
+    const r = await yarnIn(tool, project, ['add', 'tampered-lib@1.0.0']);
+    expect(r.code, output(r)).not.toBe(0);
+    expect(r.stdout).toContain('portcullis BAD_SIGNATURE: tampered-lib@1.0.0');
+    expect(tarballRequests()).toBe(before);
+    expect(existsSync(join(project.dir, 'node_modules', 'tampered-lib'))).toBe(false);
+    expect(readFileSync(join(project.dir, 'package.json'), 'utf8')).toBe(manifest);
+  });
+
   it('the same with --immutable, on a warm cache and on a cold one', async () => {
     const deps = { 'unsigned-lib': '1.0.0', 'tampered-lib': '1.0.0', 'rogue-signed': '1.0.0', 'evil-postinstall': '1.0.0' };
     // signatures off: Yarn writes the lockfile and fills its cache
