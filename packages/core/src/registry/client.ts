@@ -154,7 +154,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   /** One HTTP exchange, following redirects itself so credentials are chosen per host at every hop. */
   async function exchange(url: string, headers: Record<string, string>, limit: number): Promise<Response_> {
     // Made when the fetch reads it (fetch does at once; the Yarn plugin's, which Yarn times out itself, never does: a
-    // timer per request was ~10 ms of a cold Yarn install of 3,000 packages). One for every hop of the exchange.
+    // timer per request was ~10 ms of a cold Yarn install of 3,000 packages). One for the whole exchange, every hop.
     let timeout: AbortSignal | undefined;
     const init = (requestHeaders: Record<string, string>) => ({
       headers: requestHeaders,
