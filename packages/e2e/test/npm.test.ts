@@ -90,7 +90,7 @@ describe.each(versions)('portcullis-npm with npm %i', (_major, tool) => {
     expect(bytes(project)).toEqual(lockBefore);
   });
 
-  it("a fresh install asks the registry for each packument once: the gate reads what npm's lock-only resolution kept in npm's cache", async () => {
+  it("a fresh install asks the registry for each packument once: the gate reads what npm's resolution kept in npm's cache", async () => {
     const project = createProject('npm', registry.url, { '@acme/logger': '^2.1.0', 'fast-compiler': '^3.2.0', holder: '1.0.0' }, { policy: policy([]) });
     const from = registry.requests.length;
     const fresh = await portcullisNpm(tool(), project, ['install']);
@@ -99,6 +99,21 @@ describe.each(versions)('portcullis-npm with npm %i', (_major, tool) => {
     for (const r of registry.requests.slice(from)) if (r.method === 'GET' && !r.path.startsWith('/-/') && !r.path.endsWith('.tgz')) packuments.set(r.path, (packuments.get(r.path) ?? 0) + 1);
     expect(packuments.size).toBeGreaterThanOrEqual(3);
     expect([...packuments].filter(([, n]) => n > 1)).toEqual([]);
+  });
+
+  it('a fresh `install` is one npm run: npm resolves, the gate judges the lockfile npm is about to write, and npm installs exactly that', async () => {
+    const project = createProject('npm', registry.url, { '@acme/logger': '^2.1.0', 'fast-compiler': '^3.2.0', holder: '1.0.0' }, { policy: policy([]) });
+    const r = await portcullisNpm(tool(), project, ['install'], { PORTCULLIS_TIMING: '1' });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    // npm writes a debug log for each run (the gate's lock-only resolution was a run of its own).
+    const logs = readdirSync(join(project.home, 'npm-cache', '_logs')).filter((f) => f.endsWith('-debug-0.log'));
+    expect(logs).toHaveLength(1);
+    // The gate judged npm's question (its timing marks), and npm installed what it asked about.
+    expect(r.stderr).toContain('resolved (npm asks)');
+    expect(r.stderr).not.toContain('timing: resolved ');
+    const lockfile = JSON.parse(readFileSync(join(project.dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+    expect(Object.keys(lockfile.packages)).toEqual(expect.arrayContaining(['node_modules/@acme/logger', 'node_modules/fast-compiler', 'node_modules/holder', 'node_modules/twin']));
+    expect(existsSync(join(project.dir, 'node_modules', 'holder', 'package.json'))).toBe(true);
   });
 
   it('aborts `install <pkgs>` on unsigned, badly signed and unknown-key packages: nothing runs, files byte-identical', async () => {
@@ -119,9 +134,13 @@ describe.each(versions)('portcullis-npm with npm %i', (_major, tool) => {
   it('leaves no lockfile behind when a fresh install is blocked', async () => {
     const project = createProject('npm', registry.url, { 'evil-postinstall': '1.0.0', 'tampered-lib': '1.0.0' }, { policy: policy(['evil-postinstall']) });
     const before = bytes(project);
+    const from = registry.requests.length;
     const r = await portcullisNpm(tool(), project, ['install']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('BAD_SIGNATURE');
+    expect(r.stderr).toContain('nothing was installed');
+    // Decided before npm fetched a single tarball.
+    expect(registry.requests.slice(from).filter((q) => q.path.endsWith('.tgz'))).toEqual([]);
     expect(bytes(project)).toEqual(before);
     expect(before['package-lock.json']).toBeNull();
     expect(existsSync(join(project.dir, 'node_modules'))).toBe(false);

@@ -13,6 +13,7 @@
  */
 import { runEmbeddedMain } from '@portcullis/core/loader';
 import { startNpmEarly } from './early-npm.js';
+import { askBeforeInstalling } from './ask.js';
 import { HOLD_ENV, waitForGo } from './hold.js';
 
 /** The engine's marker line and hash, defined by build.mjs. */
@@ -21,8 +22,10 @@ declare const PORTCULLIS_ENGINE_HASH: string;
 
 const held = process.env[HOLD_ENV];
 if (held !== undefined) {
-  // Loaded with `--require` into an npm the wrapper started early (hold.ts): wait for its answer, then let npm run.
-  waitForGo(held, __filename);
+  // Loaded with `--require` into an npm the wrapper started early (hold.ts): wait for its answer, then let npm run,
+  // asking before it installs what it resolved when the wrapper said so (ask.ts).
+  const { ask } = waitForGo(held, __filename);
+  if (ask !== undefined) askBeforeInstalling(ask);
 } else {
   // The file an early npm loads to be held (hold.ts): this one, when Node runs it as CommonJS (`--require` needs that).
   const holdWith = typeof module === 'object' && module !== null ? __filename : undefined;

@@ -4,11 +4,13 @@
  * and its consequences come from the core's gate, npm's structures from translate.ts, npm's version
  * differences from quirks.ts, and every refusal from refuse.ts.
  */
-import { relative } from 'node:path';
-import { digestOf, earlierInLine, installedManifestReader, keptCacheTrusted, npmCached, openGate, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type PackageNode, type Verdict } from '@portcullis/core';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { digestOf, earlierInLine, installedManifestReader, keptCacheTrusted, npmCached, openGate, PortcullisError, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type PackageNode, type Verdict } from '@portcullis/core';
+import type { ResolvedLockfile } from './ask.js';
 import { optionOn, type NpmCommand } from './arguments.js';
 import type { GateContext, NpmInstall } from './context.js';
-import { runLifecycle } from './lifecycle.js';
+import { rootScriptNames, runLifecycle } from './lifecycle.js';
 import { installsThroughHeldNpm } from './early-npm.js';
 import { holdNpm, quietEnv, runNpm, type HeldNpm } from './npm-process.js';
 import { mark } from './timing.js';
@@ -132,8 +134,8 @@ function keptByNpm(install: NpmInstall): NonNullable<LockfileInputs['kept']> {
  * just now; only then are the packuments read there. A `ci` or an install whose lockfile is current asks the registry
  * (or Portcullis' own cache) as before: a registry that fails then stops the install, whatever npm kept earlier.
  */
-async function judgeLockfile(install: NpmInstall, npmJustFetched = false): Promise<Judged> {
-  const text = lockfileText(install.dir);
+async function judgeLockfile(install: NpmInstall, npmJustFetched = false, resolved?: LockfileText): Promise<Judged> {
+  const text = resolved ?? lockfileText(install.dir);
   const translated: { read?: ReadLockfile } = {};
   // What npm runs despite --ignore-scripts depends on its version: part of what the verdict is remembered by.
   const unskippable: LockfileInputs = { scriptsUnskippable: { test: (pkg) => scriptsRunDespiteIgnoreScripts(install.ctx.npm.version, pkg), by: `npm@${install.ctx.npm.version ?? 'unknown'}` }, ...(npmJustFetched ? { kept: keptByNpm(install) } : {}) };
@@ -186,6 +188,71 @@ async function afterInstall(install: NpmInstall, options: { rootScripts: boolean
   return code;
 }
 
+/**
+ * Whether a fresh resolution is judged inside the npm that installs it (ask.ts: npm resolves, asks, and installs only
+ * what was let through) instead of a lock-only npm run before it: a bare `install`, whose lockfile npm writes as it
+ * resolved it (`install <pkg>` adds to package.json, and so to the lockfile's root entry, after resolving). Not when
+ * npm 12 runs a root `preinstall` before it installs: the gate decides before that runs.
+ */
+function resolvesInHeldNpm(cmd: NpmCommand, ctx: GateContext, dir: string): boolean {
+  if (cmd.command !== 'install' || cmd.positionals.length > 0) return false;
+  return !(rootPreinstallFirst(ctx.npm.version) && rootScriptNames(dir).preinstall !== undefined);
+}
+
+/**
+ * The lockfile a held npm asked about, as the gate reads it: it must be the project's own (`package-lock.json` or
+ * `npm-shrinkwrap.json` in the folder the gate opened), named as lockfileIn names it.
+ */
+function projectLockfile(install: NpmInstall, lockfile: ResolvedLockfile): LockfileText {
+  const name = basename(lockfile.file);
+  const sameFolder = (() => {
+    try {
+      return realpathSync(dirname(lockfile.file)) === realpathSync(install.dir);
+    } catch {
+      return false;
+    }
+  })();
+  if ((name !== 'package-lock.json' && name !== 'npm-shrinkwrap.json') || !sameFolder) {
+    throw new PortcullisError('PROJECT_AMBIGUOUS', `npm resolved a lockfile at ${lockfile.file}, not in ${install.dir} where portcullis-npm decides; nothing was installed. Run the install from the project's folder.`);
+  }
+  return { file: join(install.dir, name), text: lockfile.text };
+}
+
+/**
+ * A bare `install` that resolves, in one npm run (resolvesInHeldNpm): npm resolves, the gate judges the lockfile npm is
+ * about to write (its packuments from npm's cache, as after a lock-only run), and npm installs it only when nothing is
+ * blocked. Undefined when that npm could not ask (it installed nothing): the caller resolves lock-only instead.
+ */
+async function resolveInHeldNpm(install: NpmInstall, ctx: GateContext, held: HeldNpm, installArgs: string[], restore: () => Promise<void>): Promise<number | undefined> {
+  let judged: Judged | undefined;
+  const run = await held.goAsking(installArgs, async (lockfile) => {
+    mark('resolved (npm asks)');
+    judged = await judgeLockfile(install, true, projectLockfile(install, lockfile));
+    mark(judged.verdict.remembered ? 'judged lockfile (remembered)' : 'judged lockfile');
+    if (judged.verdict.blocking.length > 0) return false;
+    installPathsWhileNpmRuns(judged);
+    return true;
+  });
+  if (run.outcome === 'cannot') return undefined;
+  if (run.outcome === 'stopped' && judged !== undefined && judged.verdict.blocking.length > 0) {
+    await restore();
+    return reportBlocked(decidedNow(judged.verdict), { kind: 'npm', path: judged.text.file }, 'nothing was installed; package.json and package-lock.json are unchanged.');
+  }
+  mark('npm installed');
+  if (run.code !== 0) {
+    // npm failed (and said why) before it asked, or after the lockfile was let through.
+    await restore();
+    return run.code;
+  }
+  if (run.outcome !== 'allowed' || judged === undefined) {
+    // ask.ts stops an npm that would install what was not let through: this one ended well without asking.
+    await restore();
+    say(`portcullis-npm: npm ${ctx.npm.version ?? ''} ended without asking about the lockfile it resolved, so nothing it did was decided; its changes were undone. Run the install again; if this repeats, report it with npm's version.`);
+    return 3;
+  }
+  return afterInstall(install, { rootScripts: true, before: judged });
+}
+
 /** `install`/`add`/`update`/`dedupe`/`audit fix`: resolve lock-only, decide, then install exactly that lockfile. */
 export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<number> {
   if (globalInstall(cmd, ctx.env)) return refuse('global installs are not gated yet; nothing was installed. Use npm directly with --ignore-scripts if you accept that.');
@@ -210,8 +277,16 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
   };
   try {
     held = hold();
-    // `--package-lock-only` always, last: the user's own may be one npm reads as off (`--package-lock-only=false`).
     const current = lockfileIsCurrent(install.dir, cmd);
+    if (!current && held !== undefined && resolvesInHeldNpm(cmd, ctx, install.dir)) {
+      const asking = held;
+      held = undefined;
+      const code = await resolveInHeldNpm(install, ctx, asking, installArgs, restore);
+      if (code !== undefined) return code;
+      // That npm could not ask: resolve lock-only, then install through another held npm.
+      held = holdNpm(ctx.npm, { cwd: ctx.cwd, env: quietEnv(ctx.env), holdWith: ctx.holdWith });
+    }
+    // `--package-lock-only` always, last: the user's own may be one npm reads as off (`--package-lock-only=false`).
     const resolved = current
       ? { code: 0, stdout: '', stderr: '' }
       : await runNpm(ctx.npm, withOwnFlags(cmd.argv, ['--package-lock-only', ...quietFlags(cmd), ...cooldownFlags(install), '--no-audit', '--no-fund']), { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: false });

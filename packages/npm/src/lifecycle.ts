@@ -59,7 +59,7 @@ export async function runLifecycle(
 }
 
 /** The scripts of the root project npm would have run, in npm's order (read from package.json). */
-function rootScriptNames(dir: string): Record<string, string> {
+export function rootScriptNames(dir: string): Record<string, string> {
   try {
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> };
     const out: Record<string, string> = {};

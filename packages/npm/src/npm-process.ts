@@ -3,7 +3,10 @@ import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { goWith, HOLD_ANSWER_MAX_BYTES, HOLD_ENV, HOLD_FD } from './hold.js';
+import { randomBytes } from 'node:crypto';
+import { MAX_LOCKFILE_BYTES } from '@portcullis/core';
+import { ALLOW, ASK, askHeadBytes, CANNOT, STOP, type ResolvedLockfile } from './ask.js';
+import { ASK_FD, ASK_NONCE_BYTES, goWith, HOLD_ANSWER_MAX_BYTES, HOLD_ASK_VALUE, HOLD_ENV, HOLD_FD } from './hold.js';
 
 /** How to start npm: an executable and the arguments that precede npm's own. */
 export interface NpmBinary {
@@ -100,10 +103,22 @@ export function quietEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, npm_config_ignore_scripts: 'true' };
 }
 
+/**
+ * How a held npm let go with `goAsking` ended: `cannot` — it could not ask, and ended without installing anything (or
+ * was never held): run the command the usual way; `allowed` / `stopped` — it asked, and `judge` answered; `unasked` — it
+ * ended without asking (npm failed before it had resolved, or did not install).
+ */
+export type AskOutcome = 'cannot' | 'allowed' | 'stopped' | 'unasked';
+
 /** An npm started early (hold.ts): it runs only after `go`; `stop` ends it before it has read anything. */
 export interface HeldNpm {
   /** Lets npm run `args` (its output to the terminal) and waits for it, as runNpm does. Once. */
   go(args: string[]): Promise<NpmRun>;
+  /**
+   * Lets npm run `args`, which resolve and install, asking `judge` about the lockfile npm resolved before it installs
+   * anything (ask.ts): npm goes on only when `judge` resolves true, and ends at once otherwise. Once, instead of `go`.
+   */
+  goAsking(args: string[], judge: (lockfile: ResolvedLockfile) => Promise<boolean>): Promise<NpmRun & { outcome: AskOutcome }>;
   /** Ends the held npm without letting it run; resolves once it exited. Nothing after `go`. */
   stop(): Promise<void>;
   /** The held process (undefined when npm could not be held and starts at `go`). */
@@ -141,6 +156,10 @@ export function holdNpm(npm: NpmBinary, options: { cwd: string; env: NodeJS.Proc
         going();
         return startNow(args);
       },
+      goAsking: async () => {
+        going();
+        return { code: 0, stdout: '', stderr: '', outcome: 'cannot' };
+      },
       stop: async () => {
         if (state === 'held') state = 'stopped';
       },
@@ -148,12 +167,16 @@ export function holdNpm(npm: NpmBinary, options: { cwd: string; env: NodeJS.Proc
   }
   const stdio: Array<'inherit' | 'pipe'> = ['inherit', 'inherit', 'inherit'];
   stdio[HOLD_FD] = 'pipe';
-  const child = spawn(npm.command, ['--require', holdWith, ...npm.prefixArgs], { cwd: options.cwd, env: { ...options.env, [HOLD_ENV]: String(HOLD_FD) }, stdio });
+  stdio[ASK_FD] = 'pipe';
+  const child = spawn(npm.command, ['--require', holdWith, ...npm.prefixArgs], { cwd: options.cwd, env: { ...options.env, [HOLD_ENV]: HOLD_ASK_VALUE }, stdio });
   const pipe = child.stdio[HOLD_FD] as Socket;
+  const askPipe = child.stdio[ASK_FD] as Socket;
   // A held npm that ends as it is let go makes the write fail: its exit is what go() reports.
   pipe.on('error', () => {});
+  askPipe.on('error', () => {});
   child.unref();
   pipe.unref();
+  askPipe.unref();
   // Ended while still held (it could not start, or its wait failed): npm never ran, and go() starts it the usual way.
   let endedHeld = false;
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
@@ -175,6 +198,7 @@ export function holdNpm(npm: NpmBinary, options: { cwd: string; env: NodeJS.Proc
         return startNow(args);
       }
       if (endedHeld) return startNow(args);
+      askPipe.destroy();
       child.ref();
       return whileNpmRuns(async () => {
         pipe.end(answer);
@@ -183,12 +207,113 @@ export function holdNpm(npm: NpmBinary, options: { cwd: string; env: NodeJS.Proc
         return { code: exitCodeOf(code, signal), stdout: '', stderr: '' };
       });
     },
+    async goAsking(args, judge) {
+      going();
+      const nonce = randomBytes(ASK_NONCE_BYTES);
+      const answer = goWith(args, nonce);
+      if (answer.length > HOLD_ANSWER_MAX_BYTES || endedHeld) {
+        pipe.destroy();
+        askPipe.destroy();
+        await ended;
+        return { code: 0, stdout: '', stderr: '', outcome: 'cannot' };
+      }
+      child.ref();
+      return whileNpmRuns(async () => {
+        const asked = answerQuestion(askPipe, nonce, judge, () => child.kill('SIGKILL'));
+        pipe.end(answer);
+        const { code, signal, error } = await ended;
+        const { outcome, failure } = await asked.settled();
+        if (error !== undefined) throw error;
+        if (failure !== undefined) throw failure;
+        return { code: exitCodeOf(code, signal), stdout: '', stderr: '', outcome };
+      });
+    },
     async stop() {
       if (state !== 'held') return;
       state = 'stopped';
+      askPipe.destroy();
       pipe.destroy();
       child.ref();
       await ended;
+    },
+  };
+}
+
+/** The most bytes of a held npm's question: the lockfile's largest text, every character escaped in JSON. */
+const MAX_QUESTION_BYTES = 6 * MAX_LOCKFILE_BYTES + 64 * 1024;
+
+/**
+ * The wrapper's side of ask.ts: reads the held npm's one question from `askPipe`, has `judge` decide and answers ALLOW
+ * or STOP. Anything else on the pipe — another nonce, a second question, more than a question holds, text that is not
+ * `{ file, text }` — ends npm (`kill`) without an answer. `settled` resolves once npm ended and any judging is over.
+ */
+function answerQuestion(askPipe: Socket, nonce: Buffer, judge: (lockfile: ResolvedLockfile) => Promise<boolean>, kill: () => void) {
+  let outcome: AskOutcome = 'unasked';
+  let failure: unknown;
+  let judging: Promise<void> | undefined;
+  const head = askHeadBytes(nonce.length);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  const refuse = (why: string) => {
+    done = true;
+    failure ??= new Error(`npm's question about the lockfile it resolved was not npm's (${why}); nothing was installed`);
+    outcome = 'stopped';
+    askPipe.destroy();
+    kill();
+  };
+  askPipe.on('data', (chunk: Buffer) => {
+    if (done) return refuse('more than one question');
+    chunks.push(chunk);
+    size += chunk.length;
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    if (bytes[0] === CANNOT) {
+      if (size !== 1) return refuse('more after CANNOT');
+      done = true;
+      outcome = 'cannot';
+      return;
+    }
+    if (bytes[0] !== ASK) return refuse('not a question');
+    if (size < head) return;
+    if (!bytes.subarray(1, 1 + nonce.length).equals(nonce)) return refuse('another nonce');
+    const length = bytes.readUInt32BE(1 + nonce.length);
+    if (length > MAX_QUESTION_BYTES) return refuse(`${length} bytes`);
+    if (size < head + length) return;
+    if (size > head + length) return refuse('more than the question');
+    done = true;
+    let lockfile: ResolvedLockfile;
+    try {
+      const parsed = JSON.parse(bytes.subarray(head).toString('utf8')) as Partial<ResolvedLockfile> | null;
+      if (typeof parsed?.file !== 'string' || typeof parsed.text !== 'string') throw new Error('not { file, text }');
+      lockfile = { file: parsed.file, text: parsed.text };
+    } catch (error) {
+      return refuse(error instanceof Error ? error.message : String(error));
+    }
+    chunks.length = 0;
+    judging = judge(lockfile).then(
+      (allowed) => {
+        outcome = allowed ? 'allowed' : 'stopped';
+        if (allowed) {
+          askPipe.end(Buffer.from([ALLOW]));
+        } else {
+          askPipe.end(Buffer.from([STOP]));
+          kill();
+        }
+      },
+      (error: unknown) => {
+        failure = error;
+        outcome = 'stopped';
+        askPipe.end(Buffer.from([STOP]));
+        kill();
+      },
+    );
+  });
+  return {
+    /** Once npm ended: how it ended, and what went wrong on the wrapper's side. */
+    async settled(): Promise<{ outcome: AskOutcome; failure: unknown }> {
+      askPipe.destroy();
+      await judging;
+      return { outcome, failure };
     },
   };
 }

@@ -59,6 +59,14 @@ export const NPM_QUIRKS = {
     versions: '10.9.9, 11.21.2, 12.2.1',
     pinnedBy: 'packages/e2e/test/bypass-npm-workspaces.test.ts (--workspaces false install)',
   },
+  arboristResolvesThenInstalls: {
+    fact:
+      "`npm install` loads @npmcli/arborist from npm's own node_modules (after lib/cli.js turned the compile cache on) and installs with `new Arborist(…).reify()`, which resolves " +
+      "with `this.buildIdealTree()` and starts installing with `this[Symbol.for('diffTrees')]()`; the lockfile it writes at the end is `idealTree.meta.toString({ format })`, " +
+      "format from `formatPackageLock` and the root package.json's indent (reify's saveIdealTree). ask.ts wraps those two methods; an Arborist without them makes the wrapper run npm twice",
+    versions: '10.9.9, 11.21.2, 12.2.3',
+    pinnedBy: 'packages/e2e/test/npm.test.ts (a fresh `install` is one npm run); packages/npm/src/ask.test.ts (the protocol)',
+  },
 } satisfies Record<string, NpmQuirk>;
 
 /** npm 12 runs the root `preinstall` before it installs anything; older npm after. */
