@@ -147,6 +147,23 @@ describe.each(versions)('portcullis-npm with npm %i', (_major, tool) => {
     expect(ran(project)).toEqual([]);
   });
 
+  it('npm-shrinkwrap.json beside package-lock.json: the gate judges the file this npm installs (npm 12 reads package-lock.json only)', async () => {
+    const project = createProject('npm', registry.url, { 'tampered-lib': '1.0.0' }, { policy: policy([]) });
+    // The lockfile npm 12 installs lists tampered-lib; a decoy npm-shrinkwrap.json (what npm 10 and 11 would use) lists nothing.
+    expect((await install(tool(), 'npm', project, ['--package-lock-only'])).code).toBe(0);
+    writeFileSync(join(project.dir, 'npm-shrinkwrap.json'), `${JSON.stringify({ name: 'e2e-app', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'e2e-app', version: '1.0.0' } } }, null, 2)}\n`);
+    for (const command of [['ci'], ['install']]) {
+      const r = await portcullisNpm(tool(), project, command);
+      expect(r.code, `${command.join(' ')}: ${r.stderr}${r.stdout}`).not.toBe(0);
+      expect(existsSync(join(project.dir, 'node_modules', 'tampered-lib')), command.join(' ')).toBe(false);
+      if (_major >= 12) expect(r.stderr, command.join(' ')).toContain('tampered-lib@1.0.0 failed registry signature verification');
+    }
+    // `portcullis check` does not know the npm: it asks instead of passing either file.
+    const check = await portcullis(project, ['check']);
+    expect(check.code).toBe(2);
+    expect(check.stderr).toContain('npm 12 from package-lock.json only');
+  });
+
   it('`ci` on an existing lockfile with a tampered package installs nothing', async () => {
     const project = createProject('npm', registry.url, { 'evil-postinstall': '1.0.0', 'tampered-lib': '1.0.0' }, { policy: policy(['evil-postinstall']) });
     // the lockfile comes from a plain npm, outside the gate

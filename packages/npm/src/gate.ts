@@ -135,7 +135,7 @@ function keptByNpm(install: NpmInstall): NonNullable<LockfileInputs['kept']> {
  * (or Portcullis' own cache) as before: a registry that fails then stops the install, whatever npm kept earlier.
  */
 async function judgeLockfile(install: NpmInstall, npmJustFetched = false, resolved?: LockfileText): Promise<Judged> {
-  const text = resolved ?? lockfileText(install.dir);
+  const text = resolved ?? lockfileText(install.dir, install.ctx.npm.version);
   const translated: { read?: ReadLockfile } = {};
   // What npm runs despite --ignore-scripts depends on its version: part of what the verdict is remembered by.
   const unskippable: LockfileInputs = { scriptsUnskippable: { test: (pkg) => scriptsRunDespiteIgnoreScripts(install.ctx.npm.version, pkg), by: `npm@${install.ctx.npm.version ?? 'unknown'}` }, ...(npmJustFetched ? { kept: keptByNpm(install) } : {}) };
@@ -153,7 +153,7 @@ async function judgeLockfile(install: NpmInstall, npmJustFetched = false, resolv
  * files. Otherwise the metadata is normally cached after the install; if it is not, the registry is asked.
  */
 async function judgeInstalled(install: NpmInstall, before?: Judged): Promise<{ text: LockfileText; verdict: InstalledVerdict }> {
-  const text = lockfileText(install.dir);
+  const text = lockfileText(install.dir, install.ctx.npm.version);
   // npm left the lockfile as it was decided (the usual case): its digest and paths are those worked out before.
   const unchanged = before !== undefined && before.text.file === text.file && before.text.text === text.text ? before : undefined;
   let read: ReadLockfile | undefined;
@@ -200,11 +200,12 @@ function resolvesInHeldNpm(cmd: NpmCommand, ctx: GateContext, dir: string): bool
 }
 
 /**
- * The lockfile a held npm asked about, as the gate reads it: it must be the project's own (`package-lock.json` or
- * `npm-shrinkwrap.json` in the folder the gate opened), named as lockfileIn names it.
+ * The lockfile a held npm asked about, as the gate reads it: it must be the file the gate reads for this npm in the
+ * folder the gate opened (lockfileIn; `package-lock.json` when there is none yet).
  */
 function projectLockfile(install: NpmInstall, lockfile: ResolvedLockfile): LockfileText {
   const name = basename(lockfile.file);
+  const expected = basename(lockfileIn(install.dir, install.ctx.npm.version) ?? 'package-lock.json');
   const sameFolder = (() => {
     try {
       return realpathSync(dirname(lockfile.file)) === realpathSync(install.dir);
@@ -212,7 +213,7 @@ function projectLockfile(install: NpmInstall, lockfile: ResolvedLockfile): Lockf
       return false;
     }
   })();
-  if ((name !== 'package-lock.json' && name !== 'npm-shrinkwrap.json') || !sameFolder) {
+  if (name !== expected || !sameFolder) {
     throw new PortcullisError('PROJECT_AMBIGUOUS', `npm resolved a lockfile at ${lockfile.file}, not in ${install.dir} where portcullis-npm decides; nothing was installed. Run the install from the project's folder.`);
   }
   return { file: join(install.dir, name), text: lockfile.text };
@@ -344,7 +345,7 @@ export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number>
   mark('start');
   const install = await openInstall(cmd, ctx);
   mark('opened');
-  if (lockfileIn(install.dir) === undefined) {
+  if (lockfileIn(install.dir, ctx.npm.version) === undefined) {
     // npm explains that ci needs a lockfile; with scripts off nothing runs.
     return (await runNpm(ctx.npm, withOwnFlags(cmd.argv, quietFlags(cmd)), { cwd: ctx.cwd, env: quietEnv(ctx.env), inherit: true })).code;
   }

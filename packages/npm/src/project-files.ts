@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { readsShrinkwrap } from './quirks.js';
 import { PortcullisError } from '@portcullis/core';
 
 const HIDDEN_LOCKFILE = join('node_modules', '.package-lock.json');
@@ -53,13 +54,24 @@ export class ProjectSnapshot {
   }
 }
 
-/** The lockfile npm uses in `dir`: npm-shrinkwrap.json wins over package-lock.json. */
-export function lockfileIn(dir: string): string | undefined {
-  for (const name of ['npm-shrinkwrap.json', 'package-lock.json']) {
-    const file = join(dir, name);
-    if (existsSync(file)) return file;
-  }
-  return undefined;
+/**
+ * The lockfile this npm (`npmVersion`) installs from in `dir`: npm-shrinkwrap.json over package-lock.json on npm 10 and
+ * 11, package-lock.json only on npm 12 (quirks.ts `readsShrinkwrap`): a decoy npm-shrinkwrap.json must not be what the
+ * gate judges while npm 12 installs package-lock.json. With an npm-shrinkwrap.json and an npm of unknown version,
+ * PROJECT_AMBIGUOUS.
+ */
+export function lockfileIn(dir: string, npmVersion: string | undefined): string | undefined {
+  const shrinkwrap = join(dir, 'npm-shrinkwrap.json');
+  const packageLock = join(dir, 'package-lock.json');
+  const found = (file: string) => (existsSync(file) ? file : undefined);
+  if (!existsSync(shrinkwrap)) return found(packageLock);
+  const reads = readsShrinkwrap(npmVersion);
+  if (reads === true) return shrinkwrap;
+  if (reads === false) return found(packageLock);
+  throw new PortcullisError(
+    'PROJECT_AMBIGUOUS',
+    `${shrinkwrap} is there, and portcullis-npm cannot read this npm's version (npm 10 and 11 install from npm-shrinkwrap.json, npm 12 from package-lock.json only). Nothing was run: set PORTCULLIS_NPM to npm's npm-cli.js, or remove the lockfile your npm does not use.`,
+  );
 }
 
 function refuse(root: string, why: string): PortcullisError {

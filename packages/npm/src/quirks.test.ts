@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { gitPrepareRunsDuringInstall, NPM_QUIRKS, rootPreinstallFirst, scriptsRunDespiteIgnoreScripts, type NpmQuirk } from './quirks.js';
+import { gitPrepareRunsDuringInstall, NPM_QUIRKS, readsShrinkwrap, rootPreinstallFirst, scriptsRunDespiteIgnoreScripts, type NpmQuirk } from './quirks.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -21,6 +21,17 @@ describe('rootPreinstallFirst', () => {
 
   it("an unknown npm runs it after the dependencies (npm 10/11's order): the wrapper still runs it exactly once", () => {
     for (const version of UNKNOWN) expect(rootPreinstallFirst(version), String(version)).toBe(false);
+  });
+});
+
+describe('readsShrinkwrap', () => {
+  it('npm 10 and 11 install from npm-shrinkwrap.json; npm 12 and later read package-lock.json only', () => {
+    for (const version of ['10.9.9', '10.0.0', '11.21.2', '11.99.99']) expect(readsShrinkwrap(version), version).toBe(true);
+    for (const version of ['12.0.0', '12.2.3', '13.1.0']) expect(readsShrinkwrap(version), version).toBe(false);
+  });
+
+  it('an unknown npm: undefined (the wrapper cannot tell which file it installs)', () => {
+    for (const version of UNKNOWN) expect(readsShrinkwrap(version), String(version)).toBeUndefined();
   });
 });
 

@@ -59,6 +59,11 @@ export const NPM_QUIRKS = {
     versions: '10.9.9, 11.21.2, 12.2.1',
     pinnedBy: 'packages/e2e/test/bypass-npm-workspaces.test.ts (--workspaces false install)',
   },
+  shrinkwrapIgnoredFrom12: {
+    fact: 'npm 10 and 11 install from npm-shrinkwrap.json when there is one (package-lock.json beside it is ignored); npm 12 reads and writes package-lock.json only and ignores npm-shrinkwrap.json',
+    versions: '10.9.9, 11.21.2: npm-shrinkwrap.json; 12.2.3: package-lock.json',
+    pinnedBy: 'packages/e2e/test/npm.test.ts (npm-shrinkwrap.json beside package-lock.json)',
+  },
   arboristResolvesThenInstalls: {
     fact:
       "`npm install` loads @npmcli/arborist from npm's own node_modules (after lib/cli.js turned the compile cache on) and installs with `new Arborist(…).reify()`, which resolves " +
@@ -72,6 +77,15 @@ export const NPM_QUIRKS = {
 /** npm 12 runs the root `preinstall` before it installs anything; older npm after. */
 export function rootPreinstallFirst(version: string | undefined): boolean {
   return versionAtLeast(version, 12);
+}
+
+/**
+ * Whether this npm installs from npm-shrinkwrap.json when there is one: npm 10 and 11 do, npm 12 reads package-lock.json
+ * only. Undefined for an npm whose version could not be read: the wrapper cannot tell which file it installs.
+ */
+export function readsShrinkwrap(version: string | undefined): boolean | undefined {
+  if (version === undefined || !/^\d+\.\d+/.test(version)) return undefined;
+  return !versionAtLeast(version, 12);
 }
 
 /** npm 10 runs a git dependency's `prepare` during the install whatever --ignore-scripts says. */

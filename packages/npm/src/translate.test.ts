@@ -145,7 +145,7 @@ describe('lockfilePackages', () => {
         },
       },
     });
-    const { lockfile } = lockfilePackages(lockfileText(dir), registryConfig);
+    const { lockfile } = lockfilePackages(lockfileText(dir, '11.21.2'), registryConfig);
     expect(lockfile.kind).toBe('npm');
     expect(lockfile.path).toBe(join(dir, 'package-lock.json'));
     const byName = new Map(lockfile.packages.map((p) => [p.name, p]));
@@ -153,31 +153,60 @@ describe('lockfilePackages', () => {
     expect(byName.get('@acme/b')).toMatchObject({ name: '@acme/b', version: '2.0.1', source: 'registry', registry: 'https://acme.example/', integrity: INTEGRITY_B });
   });
 
-  it('an npm-shrinkwrap.json wins over package-lock.json, as in npm', () => {
+  it('an npm-shrinkwrap.json wins over package-lock.json on npm 10 and 11; npm 12 reads package-lock.json only', () => {
     const lock = (version: string) => ({ lockfileVersion: 3, packages: { '': { name: 'app' }, 'node_modules/a': { version, integrity: INTEGRITY_A } } });
     const dir = tree({ 'package-lock.json': lock('1.0.0'), 'npm-shrinkwrap.json': lock('9.9.9') });
-    const { lockfile } = lockfilePackages(lockfileText(dir), registryConfig);
-    expect(lockfile.path).toBe(join(dir, 'npm-shrinkwrap.json'));
-    expect(lockfile.packages.find((p) => p.name === 'a')?.version).toBe('9.9.9');
+    for (const npm of ['10.9.9', '11.21.2']) {
+      const { lockfile } = lockfilePackages(lockfileText(dir, npm), registryConfig);
+      expect(lockfile.path).toBe(join(dir, 'npm-shrinkwrap.json'));
+      expect(lockfile.packages.find((p) => p.name === 'a')?.version).toBe('9.9.9');
+    }
+    for (const npm of ['12.0.0', '12.2.3', '13.0.0']) {
+      const { lockfile } = lockfilePackages(lockfileText(dir, npm), registryConfig);
+      expect(lockfile.path).toBe(join(dir, 'package-lock.json'));
+      expect(lockfile.packages.find((p) => p.name === 'a')?.version).toBe('1.0.0');
+    }
+    // Only the shrinkwrap: npm 12 has no lockfile there.
+    const only = tree({ 'npm-shrinkwrap.json': lock('9.9.9') });
+    expect(() => lockfileText(only, '12.2.3')).toThrow(/npm wrote no lockfile/);
+    expect(lockfileText(only, '11.21.2').file).toBe(join(only, 'npm-shrinkwrap.json'));
+  });
+
+  it('an npm-shrinkwrap.json and an npm of unknown version: PROJECT_AMBIGUOUS, whichever other lockfile there is', () => {
+    const lock = { lockfileVersion: 3, packages: { '': { name: 'app' } } };
+    for (const files of [{ 'npm-shrinkwrap.json': lock }, { 'npm-shrinkwrap.json': lock, 'package-lock.json': lock }]) {
+      const dir = tree(files);
+      for (const npm of [undefined, '', 'unknown']) {
+        let thrown: unknown;
+        try {
+          lockfileText(dir, npm);
+        } catch (error) {
+          thrown = error;
+        }
+        expect((thrown as PortcullisError).code, String(npm)).toBe('PROJECT_AMBIGUOUS');
+      }
+    }
+    // Without a shrinkwrap the version does not matter.
+    expect(lockfileText(tree({ 'package-lock.json': lock }), undefined).file).toMatch(/package-lock\.json$/);
   });
 
   it('reuses the packages read before only for the same file with the same text, byte for byte', () => {
     const lock = (version: string) => ({ lockfileVersion: 3, packages: { '': { name: 'app' }, 'node_modules/a': { version, integrity: INTEGRITY_A } } });
     const dir = tree({ 'package-lock.json': lock('1.0.0') });
-    const first = lockfilePackages(lockfileText(dir), registryConfig);
-    expect(lockfilePackages(lockfileText(dir), registryConfig, first)).toBe(first);
+    const first = lockfilePackages(lockfileText(dir, '11.21.2'), registryConfig);
+    expect(lockfilePackages(lockfileText(dir, '11.21.2'), registryConfig, first)).toBe(first);
     // npm rewrote it: one more space is another text, read again
     writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify(lock('1.0.0'))} `);
-    const respaced = lockfilePackages(lockfileText(dir), registryConfig, first);
+    const respaced = lockfilePackages(lockfileText(dir, '11.21.2'), registryConfig, first);
     expect(respaced).not.toBe(first);
     // the same length, another version
     writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify(lock('2.0.0'))} `);
-    expect(lockfilePackages(lockfileText(dir), registryConfig, respaced).lockfile.packages.find((p) => p.name === 'a')?.version).toBe('2.0.0');
+    expect(lockfilePackages(lockfileText(dir, '11.21.2'), registryConfig, respaced).lockfile.packages.find((p) => p.name === 'a')?.version).toBe('2.0.0');
     // a shrinkwrap appears beside the same package-lock.json text: npm reads the shrinkwrap
     writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(lock('1.0.0')));
-    const again = lockfilePackages(lockfileText(dir), registryConfig);
+    const again = lockfilePackages(lockfileText(dir, '11.21.2'), registryConfig);
     writeFileSync(join(dir, 'npm-shrinkwrap.json'), JSON.stringify(lock('1.0.0')));
-    const shrinkwrap = lockfilePackages(lockfileText(dir), registryConfig, again);
+    const shrinkwrap = lockfilePackages(lockfileText(dir, '11.21.2'), registryConfig, again);
     expect(shrinkwrap).not.toBe(again);
     expect(shrinkwrap.lockfile.path).toBe(join(dir, 'npm-shrinkwrap.json'));
   });
@@ -186,7 +215,7 @@ describe('lockfilePackages', () => {
     const dir = tree({ 'package.json': { name: 'app' } });
     let thrown: unknown;
     try {
-      lockfilePackages(lockfileText(dir), registryConfig);
+      lockfilePackages(lockfileText(dir, '11.21.2'), registryConfig);
     } catch (error) {
       thrown = error;
     }
@@ -213,7 +242,7 @@ describe('installPaths', () => {
         },
       },
     });
-    const text = lockfileText(dir);
+    const text = lockfileText(dir, '11.21.2');
     const paths = new Set(installPaths(text));
     const read = lockfilePackages(text, registryConfig).lockfile.packages.flatMap((p) => p.paths);
     expect(read.length).toBeGreaterThanOrEqual(4);

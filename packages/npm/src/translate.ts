@@ -67,9 +67,9 @@ export interface ReadLockfile extends LockfileText {
   lockfile: Lockfile;
 }
 
-/** The text of the lockfile npm uses in `dir` (npm-shrinkwrap.json wins). */
-export function lockfileText(dir: string): LockfileText {
-  const file = lockfileIn(dir);
+/** The text of the lockfile this npm (`npmVersion`) uses in `dir` (project-files.ts `lockfileIn`). */
+export function lockfileText(dir: string, npmVersion: string | undefined): LockfileText {
+  const file = lockfileIn(dir, npmVersion);
   if (file === undefined) throw new PortcullisError('LOCKFILE_NOT_FOUND', `npm wrote no lockfile in ${dir}; portcullis-npm needs one (is package-lock=false set?)`);
   return { file, text: readFileSync(file, 'utf8') };
 }

@@ -22,9 +22,19 @@ const code = (fn: () => unknown) => {
 };
 
 describe('findLockfile', () => {
-  it('finds the one lockfile, preferring npm-shrinkwrap.json over package-lock.json as npm does', () => {
+  it('finds the one lockfile: npm-shrinkwrap.json or package-lock.json', () => {
+    for (const name of ['npm-shrinkwrap.json', 'package-lock.json']) {
+      const dir = project({ [name]: 'npm11-v3.package-lock.json' });
+      expect(findLockfile(dir)).toEqual({ kind: 'npm', path: join(dir, name) });
+    }
+  });
+
+  it('asks which npm lockfile when both are there: npm 10 and 11 install npm-shrinkwrap.json, npm 12 package-lock.json', () => {
     const dir = project({ 'package-lock.json': 'npm11-v3.package-lock.json', 'npm-shrinkwrap.json': 'npm11-v2.package-lock.json' });
-    expect(findLockfile(dir)).toEqual({ kind: 'npm', path: join(dir, 'npm-shrinkwrap.json') });
+    for (const kind of [undefined, 'npm'] as const) {
+      expect(code(() => findLockfile(dir, kind))).toBe('USAGE');
+      expect(() => findLockfile(dir, kind)).toThrow(/npm 12 from package-lock.json only/);
+    }
   });
 
   it('asks which one when several package managers left lockfiles, unless told', () => {

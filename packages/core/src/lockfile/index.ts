@@ -18,7 +18,8 @@ export { MAX_LOCKFILE_BYTES, type LockfileReadOptions } from './input.js';
 
 /** Lockfile names by package manager, in the order the package manager itself prefers them. */
 export const LOCKFILE_NAMES: Readonly<Record<LockfileKind, readonly string[]>> = {
-  // npm uses npm-shrinkwrap.json and ignores package-lock.json when both exist.
+  // npm 10 and 11 use npm-shrinkwrap.json and ignore package-lock.json when both exist; npm 12 reads package-lock.json
+  // only. With both there, findLockfile cannot tell which one is installed and asks.
   npm: ['npm-shrinkwrap.json', 'package-lock.json'],
   pnpm: ['pnpm-lock.yaml'],
   yarn: ['yarn.lock'],
@@ -36,8 +37,14 @@ export function findLockfile(dir: string, kind?: LockfileKind): { path: string; 
   const found: { path: string; kind: LockfileKind }[] = [];
   for (const candidate of ['npm', 'pnpm', 'yarn'] as const) {
     if (kind !== undefined && candidate !== kind) continue;
-    const name = LOCKFILE_NAMES[candidate].find((file) => existsSync(join(dir, file)));
-    if (name !== undefined) found.push({ path: resolve(dir, name), kind: candidate });
+    const names = LOCKFILE_NAMES[candidate].filter((file) => existsSync(join(dir, file)));
+    if (candidate === 'npm' && names.length > 1) {
+      throw new PortcullisError(
+        'USAGE',
+        `${resolve(dir)} has npm-shrinkwrap.json and package-lock.json: npm 10 and 11 install from npm-shrinkwrap.json, npm 12 from package-lock.json only, so which one is installed depends on the npm. Delete the one your npm does not use. (portcullis-npm judges the one the npm it runs installs.)`,
+      );
+    }
+    if (names[0] !== undefined) found.push({ path: resolve(dir, names[0]), kind: candidate });
   }
   const [only, ...others] = found;
   if (only === undefined) {
