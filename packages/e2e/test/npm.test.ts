@@ -110,7 +110,7 @@ describe.each(versions)('portcullis-npm with npm %i', (_major, tool) => {
     expect(logs).toHaveLength(1);
     // The gate judged npm's question (its timing marks), and npm installed what it asked about.
     expect(r.stderr).toContain('resolved (npm asks)');
-    expect(r.stderr).not.toContain('timing: resolved ');
+    expect(r.stderr).not.toMatch(/timing: resolved \d/);
     const lockfile = JSON.parse(readFileSync(join(project.dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
     expect(Object.keys(lockfile.packages)).toEqual(expect.arrayContaining(['node_modules/@acme/logger', 'node_modules/fast-compiler', 'node_modules/holder', 'node_modules/twin']));
     expect(existsSync(join(project.dir, 'node_modules', 'holder', 'package.json'))).toBe(true);

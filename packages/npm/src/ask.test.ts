@@ -57,6 +57,18 @@ describe('goAsking (one npm run: npm resolves, asks, and installs only what was 
     expect(existsSync(installed)).toBe(true);
   });
 
+  it('an Arborist loaded by a deeper path is wrapped too: npm still asks before it installs', async () => {
+    const { npm, dir, installed } = fakeNpm({ cli: `const Arborist = require('@npmcli/arborist/index.js'); new Arborist({}).reify().then(() => { process.exitCode = 7 });` });
+    let questions = 0;
+    const run = await holdNpm(npm, { cwd: dir, env, holdWith: LOADER }).goAsking(['install'], async () => {
+      questions++;
+      return false;
+    });
+    expect(questions).toBe(1);
+    expect(run.outcome).toBe('stopped');
+    expect(existsSync(installed)).toBe(false);
+  });
+
   it('not let through: npm ends where it asked, having installed nothing', async () => {
     const { npm, dir, installed } = fakeNpm();
     const run = await holdNpm(npm, { cwd: dir, env, holdWith: LOADER }).goAsking(['install'], async () => false);

@@ -4,8 +4,8 @@
  * a lock-only resolution, then the install of the lockfile it wrote — and a second npm's start, configuration, lockfile
  * and trees cost ~0.5 s of a cold install of 1,000 packages (docs/benchmarks.md).
  *
- * npm has no hook there, so this one is npm's own Arborist, wrapped when npm first loads it (`@npmcli/arborist`, the
- * same in npm 10, 11 and 12):
+ * npm has no hook there, so this one is npm's own Arborist, wrapped when npm first loads it (`@npmcli/arborist`, or
+ * any module exporting a class with its `buildIdealTree`; the same in npm 10, 11 and 12):
  * - `buildIdealTree` (the resolution): once it has a tree, its lockfile text — exactly what npm writes to
  *   `package-lock.json` at the end of the install — goes to the wrapper, and npm waits. The wrapper judges that text
  *   (gate.ts) and answers ALLOW or STOP; STOP, no answer, or anything else ends npm at once (HELD_NPM_STOPPED), before it
@@ -56,12 +56,17 @@ export function askBeforeInstalling(nonce: Buffer): void {
   let wrapped = false;
   ModuleWithLoad._load = function (this: unknown, request: string, parent: unknown, isMain: boolean) {
     const exported = load.call(this, request, parent, isMain);
-    if (request === '@npmcli/arborist' && !wrapped) {
+    // npm's Arborist by name, or any module that exports a class with Arborist's resolution (a deeper path to it).
+    if (!wrapped && (request === '@npmcli/arborist' || resolvesLikeArborist(exported))) {
       wrapped = true;
       wrapArborist(exported, nonce);
     }
     return exported;
   };
+}
+
+function resolvesLikeArborist(exported: unknown): boolean {
+  return typeof exported === 'function' && typeof (exported.prototype as { buildIdealTree?: unknown } | undefined)?.buildIdealTree === 'function';
 }
 
 function wrapArborist(exported: unknown, nonce: Buffer): void {
