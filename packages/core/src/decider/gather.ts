@@ -11,7 +11,7 @@ import { installScriptsOf, type Packument, type PackumentVersion } from '../regi
 import type { RegistryClient } from '../registry/client.js';
 import type { Keyring } from '../signatures/keyring.js';
 import { detectSignatureStripping, type SignatureStripping } from '../signatures/mirror.js';
-import { verifyRegistrySignatures } from '../signatures/verify.js';
+import { verifyRegistrySignaturesOffThread } from '../signatures/verify.js';
 import type { InstalledManifest, InstalledManifestReader } from '../layouts/installed.js';
 import type { VerifiedVersions, VersionQuery } from '../cache/verified-versions.js';
 import { factsKnowCommands, factsOf, metadataOf } from './memo-facts.js';
@@ -248,13 +248,13 @@ async function verifyVersion(pkg: PackageNode, metadata: PackumentVersion, regis
     registry,
     keyring: options.keyring,
   };
-  const verdict = verifyRegistrySignatures(check);
+  const verdict = await verifyRegistrySignaturesOffThread(check);
   if (verdict.status !== 'needs-publish-time') return verdict;
   // Only an expired key is involved: its signature counts if the version was published before the expiry.
   try {
     const full = await options.client.getPackument(pkg.name, { registry, full: true });
     const publishedAt = full.time.get(pkg.version) ?? null;
-    const second = verifyRegistrySignatures({ ...check, publishedAt });
+    const second = await verifyRegistrySignaturesOffThread({ ...check, publishedAt });
     if (second.status === 'needs-publish-time') {
       return { status: 'key-expired', keyid: second.keyid, expires: second.expires, published: null };
     }

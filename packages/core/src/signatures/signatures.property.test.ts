@@ -11,7 +11,7 @@ import { NPM_REGISTRY_URL } from '../registry-url.js';
 import { parseKeys, type ServedKeys } from '../registry/keys.js';
 import { createKeyring, refreshKeys } from './keyring.js';
 import { makeSigningKey } from './signing-key.fixture.js';
-import { verifyRegistrySignatures } from './verify.js';
+import { verifyRegistrySignatures, verifyRegistrySignaturesOffThread } from './verify.js';
 
 const PROTO_NAMES = Object.getOwnPropertyNames(Object.prototype).sort();
 function expectPrototypeIntact(): void {
@@ -110,5 +110,17 @@ describe('verifyRegistrySignatures (hostile dist.signatures)', () => {
       { numRuns: 500 },
     );
     expect(verifyRegistrySignatures({ ...check, signatures: [good] }).status).toBe('verified');
+  });
+
+  it('off the thread (verifyRegistrySignaturesOffThread): the very same verdict for any dist.signatures', async () => {
+    const good = { keyid: signer.record.keyid, sig: signer.sign('pkg@1.0.0:sha512-AAAA') };
+    const bad = { keyid: signer.record.keyid, sig: signer.sign('pkg@1.0.1:sha512-AAAA') };
+    const entry = fc.oneof(hostileJson, fc.constantFrom(good, bad, { ...good }), fc.record({ keyid: fc.constantFrom(signer.record.keyid, 'SHA256:x', '__proto__'), sig: fc.oneof(fc.string({ maxLength: 100 }), hostileJson) }));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(hostileJson, fc.array(entry, { maxLength: 5 })), async (signatures) => {
+        expect(await verifyRegistrySignaturesOffThread({ ...check, signatures })).toEqual(verifyRegistrySignatures({ ...check, signatures }));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

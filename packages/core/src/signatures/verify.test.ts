@@ -4,7 +4,15 @@ import { NPM_REGISTRY_URL } from '../registry-url.js';
 import { NPM_REGISTRY_KEYS } from './npm-keys.js';
 import { makeSigningKey } from './signing-key.fixture.js';
 import { readVectors } from './vectors.fixture.js';
-import { verifyRegistrySignatures, type SignatureCheck } from './verify.js';
+import { verifyRegistrySignatures as verifyOnThisThread, verifyRegistrySignaturesOffThread, type SignatureCheck } from './verify.js';
+
+/** Every check this file makes, also verified off the thread at the end: the same verdict, case for case. */
+const made: Array<{ check: SignatureCheck; verdict: ReturnType<typeof verifyOnThisThread> }> = [];
+function verifyRegistrySignatures(check: SignatureCheck): ReturnType<typeof verifyOnThisThread> {
+  const verdict = verifyOnThisThread(check);
+  made.push({ check, verdict });
+  return verdict;
+}
 
 const OLD = NPM_REGISTRY_KEYS.find((k) => k.expires !== null)!;
 const NEW = NPM_REGISTRY_KEYS.find((k) => k.expires === null)!;
@@ -177,5 +185,12 @@ describe('statuses', () => {
     const first = verifyRegistrySignatures(check(newVector, { signatures: entries }));
     expect(verifyRegistrySignatures(check(newVector, { signatures: [...entries].reverse() }))).toEqual(first);
     expect(first).toMatchObject({ status: 'bad-signature', reason: 'malformed-signature' });
+  });
+});
+
+describe('verifyRegistrySignaturesOffThread', () => {
+  it('gives the very verdict of verifyRegistrySignatures for every check above (vectors, negatives, expiry, garbage)', async () => {
+    expect(made.length).toBeGreaterThan(300);
+    for (const { check, verdict } of made) expect(await verifyRegistrySignaturesOffThread(check), JSON.stringify(check.signatures)).toEqual(verdict);
   });
 });
