@@ -16,7 +16,7 @@ import { holdNpm, quietEnv, runNpm, type HeldNpm } from './npm-process.js';
 import { mark } from './timing.js';
 import { lockfileIn, ProjectSnapshot } from './project-files.js';
 import { findNpmProject } from './project-root.js';
-import { rootPreinstallFirst, scriptsRunDespiteIgnoreScripts } from './quirks.js';
+import { asksBeforeInstalling, rootPreinstallFirst, scriptsRunDespiteIgnoreScripts } from './quirks.js';
 import { refuse, reportBlocked, reportSkipped, say } from './refuse.js';
 import { globalInstall, installPaths, lockfileIsCurrent, lockfilePackages, lockfileText, npmSettings, withOwnFlags, type LockfileText, type ReadLockfile } from './translate.js';
 
@@ -192,10 +192,11 @@ async function afterInstall(install: NpmInstall, options: { rootScripts: boolean
  * Whether a fresh resolution is judged inside the npm that installs it (ask.ts: npm resolves, asks, and installs only
  * what was let through) instead of a lock-only npm run before it: a bare `install`, whose lockfile npm writes as it
  * resolved it (`install <pkg>` adds to package.json, and so to the lockfile's root entry, after resolving). Not when
- * npm 12 runs a root `preinstall` before it installs: the gate decides before that runs.
+ * npm 12 runs a root `preinstall` before it installs: the gate decides before that runs. Only on the npm versions whose
+ * Arborist was measured (quirks.ts `asksBeforeInstalling`).
  */
 function resolvesInHeldNpm(cmd: NpmCommand, ctx: GateContext, dir: string): boolean {
-  if (cmd.command !== 'install' || cmd.positionals.length > 0) return false;
+  if (cmd.command !== 'install' || cmd.positionals.length > 0 || !asksBeforeInstalling(ctx.npm.version)) return false;
   return !(rootPreinstallFirst(ctx.npm.version) && rootScriptNames(dir).preinstall !== undefined);
 }
 
@@ -248,7 +249,9 @@ async function resolveInHeldNpm(install: NpmInstall, ctx: GateContext, held: Hel
   if (run.outcome !== 'allowed' || judged === undefined) {
     // ask.ts stops an npm that would install what was not let through: this one ended well without asking.
     await restore();
-    say(`portcullis-npm: npm ${ctx.npm.version ?? ''} ended without asking about the lockfile it resolved, so nothing it did was decided; its changes were undone. Run the install again; if this repeats, report it with npm's version.`);
+    say(
+      `portcullis-npm: npm ${ctx.npm.version ?? '(version unknown)'} installed without asking about the lockfile it resolved, so what it put in node_modules was never decided (no install script ran). package.json and the lockfile were put back. Remove node_modules and run the install again; if this repeats, report it with npm's version.`,
+    );
     return 3;
   }
   return afterInstall(install, { rootScripts: true, before: judged });

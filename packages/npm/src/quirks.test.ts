@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { gitPrepareRunsDuringInstall, NPM_QUIRKS, readsShrinkwrap, rootPreinstallFirst, scriptsRunDespiteIgnoreScripts, type NpmQuirk } from './quirks.js';
+import { asksBeforeInstalling, gitPrepareRunsDuringInstall, NPM_QUIRKS, readsShrinkwrap, rootPreinstallFirst, scriptsRunDespiteIgnoreScripts, type NpmQuirk } from './quirks.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -21,6 +21,13 @@ describe('rootPreinstallFirst', () => {
 
   it("an unknown npm runs it after the dependencies (npm 10/11's order): the wrapper still runs it exactly once", () => {
     for (const version of UNKNOWN) expect(rootPreinstallFirst(version), String(version)).toBe(false);
+  });
+});
+
+describe('asksBeforeInstalling', () => {
+  it('npm 10, 11 and 12 (their Arborist measured); never an earlier, later or unknown npm', () => {
+    for (const version of ['10.0.0', '10.9.9', '11.21.2', '12.2.3', '12.99.0']) expect(asksBeforeInstalling(version), version).toBe(true);
+    for (const version of ['9.9.4', '13.0.0', ...UNKNOWN]) expect(asksBeforeInstalling(version), String(version)).toBe(false);
   });
 });
 

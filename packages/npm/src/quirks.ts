@@ -88,6 +88,15 @@ export function readsShrinkwrap(version: string | undefined): boolean | undefine
   return !versionAtLeast(version, 12);
 }
 
+/**
+ * Whether this npm's Arborist is the one ask.ts wraps (`arboristResolvesThenInstalls`): npm 10, 11 and 12, as measured.
+ * Any other npm (an unknown version, a later major) resolves lock-only first: an npm that installed without asking
+ * would have fetched what was never decided.
+ */
+export function asksBeforeInstalling(version: string | undefined): boolean {
+  return versionAtLeast(version, 10) && !versionAtLeast(version, 13);
+}
+
 /** npm 10 runs a git dependency's `prepare` during the install whatever --ignore-scripts says. */
 export function gitPrepareRunsDuringInstall(version: string | undefined): boolean {
   return !versionAtLeast(version, 11);
