@@ -100,6 +100,47 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(linked(project, name) || linked(project, 'fast-compiler')).toBe(false);
   });
 
+  it.runIf(major !== 12)(`pnpm ${major}: a fresh resolution is judged in the hooks' own thread, never on pnpm's; an install from pnpm-lock.yaml starts no thread`, async () => {
+    const project = await initProject({ '@acme/logger': '^2.1.0', 'fast-compiler': '^3.2.0', 'unsigned-lib': '1.0.0' }, policy());
+    // The Portcullis pnpmfile, wrapped to record each signature verified on pnpm's thread and each thread started.
+    const traceFile = join(project.home, 'thread-trace.log');
+    const pnpmfile = join(project.dir, '.pnpmfile.cjs');
+    writeFileSync(join(project.dir, 'portcullis-hooks.cjs'), readFileSync(pnpmfile));
+    writeFileSync(
+      pnpmfile,
+      `const fs = require('fs'); const crypto = require('crypto'); const threads = require('worker_threads');\nconst trace = (line) => fs.appendFileSync(${JSON.stringify(traceFile)}, line + '\\n');\n` +
+        "const verify = crypto.verify; crypto.verify = function (...args) { trace('verified on pnpm\\'s thread'); return verify.apply(this, args); };\n" +
+        "const Worker = threads.Worker; threads.Worker = class extends Worker { constructor(file, options) { super(file, options); trace('thread ' + JSON.stringify(options && options.workerData && options.workerData.portcullisJudge)); } };\n" +
+        "module.exports = require('./portcullis-hooks.cjs');\n",
+    );
+    const traced = async (args: string[]) => {
+      writeFileSync(traceFile, '');
+      const r = await pnpmIn(major, project, args);
+      // pnpm's own worker threads (no workerData of ours) are not the judge's.
+      return { r, trace: readFileSync(traceFile, 'utf8').trim().split('\n').filter((line) => line !== '' && line !== 'thread undefined') };
+    };
+    // Blocked in the thread: nothing linked, and pnpm's thread verified nothing.
+    const blocked = await traced(['install']);
+    expect(blocked.r.code, output(blocked.r)).not.toBe(0);
+    expect(output(blocked.r)).toContain('UNSIGNED');
+    expect(linked(project, 'unsigned-lib')).toBe(false);
+    expect(blocked.trace).toEqual(['thread 1']);
+
+    const pkg = JSON.parse(readFileSync(join(project.dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    delete pkg.dependencies['unsigned-lib'];
+    writeFileSync(join(project.dir, 'package.json'), JSON.stringify(pkg));
+    const fresh = await traced(['install']);
+    expect(fresh.r.code, output(fresh.r)).toBe(0);
+    expect(fresh.trace).toEqual(['thread 1']);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+
+    // From the lockfile: judged on pnpm's thread (preResolution), no thread started.
+    freshCheckout(project);
+    const frozen = await traced(['install', '--frozen-lockfile']);
+    expect(frozen.r.code, output(frozen.r)).toBe(0);
+    expect(frozen.trace.filter((line) => line.startsWith('thread'))).toEqual([]);
+  });
+
   it('`pnpm add` of a badly signed package to an installed project aborts, and the project stays as it was', async () => {
     const project = await initProject({ '@acme/logger': '^2.1.0' }, policy());
     const first = await pnpmIn(major, project, ['install']);

@@ -2,10 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { createRegistryConfig, type BuildAllowance, type Finding, type Gate, type JudgeInputs, type PackageNode, type Verdict } from '@portcullis/core';
+import { createRegistryConfig, type BuildAllowance, type Finding, type Gate, type JudgeInputs, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { fakeVerdict } from '@portcullis/core/internal';
 import { refuseCommandLineWidening } from './config.js';
 import { createHooks } from './hooks.js';
+import type { JudgedVerdict, JudgeWorker } from './judge-worker.js';
 import { PNPM_APPROVAL_NOTE } from './refuse.js';
 import { newInstallState, type InstallState, type PnpmProject } from './state.js';
 
@@ -331,5 +332,94 @@ describe('readPackage', () => {
     expect(state.heldBack).toEqual([]);
     await hooks.readPackage(manifest('left-pad', '1.3.0'));
     expect(gate.prefetched).toEqual([]);
+  });
+});
+
+describe("pnpm 10 and 11 with the hooks' judging thread (judge-worker.ts)", () => {
+  type Asked = { ids: string[]; supplied: string[]; options: { partial: boolean; wholeGraphFollows: boolean } };
+  /** A stand-in for JudgeWorker: records each question, answers with `outcome`; `gate` must never be asked. */
+  function judgingThread(outcome: (ids: string[]) => Promise<JudgedVerdict> | JudgedVerdict) {
+    const asked: Asked[] = [];
+    const worker = {
+      judge(packages: PackageNode[], supplied: ReadonlyMap<string, PackumentVersion>, options: Asked['options']) {
+        const ids = packages.map((p) => p.id);
+        asked.push({ ids, supplied: [...supplied.keys()], options });
+        return Promise.resolve().then(() => outcome(ids));
+      },
+    };
+    return { asked, worker: worker as unknown as JudgeWorker };
+  }
+  const allowed = (): JudgedVerdict => ({ findings: [], blocking: [], skipped: [], blocked: new Set(), exitCode: 0, notices: [], strippedRegistries: [] });
+  const blocking = (id: string): JudgedVerdict => {
+    const [name, version] = [id.slice(0, id.lastIndexOf('@')), id.slice(id.lastIndexOf('@') + 1)];
+    return { ...allowed(), findings: [unsigned(name, version)], blocking: [unsigned(name, version)], blocked: new Set([id]), exitCode: 1 };
+  };
+  const signed = (name: string, version: string) => manifest(name, version, { signatures: [SIG] });
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  function setUp(outcome: Parameters<typeof judgingThread>[0]) {
+    const gate = fakeGate(() => ({ blocking: [unsigned('never', '1.0.0')] }));
+    const state = stateWith(gate);
+    state.pnpmMajor = 10;
+    const thread = judgingThread(outcome);
+    state.judgeWorker = thread.worker;
+    return { gate, state, hooks: createHooks(state), ...thread };
+  }
+
+  it("readPackage hands pnpm its manifest at once and sends the turn's manifests to the thread together; afterAllResolved waits for them, then judges the graph there", async () => {
+    const { gate, state, hooks, asked } = setUp(() => allowed());
+    const a = signed('a', '1.0.0');
+    expect(await hooks.readPackage(a)).toBe(a);
+    await hooks.readPackage(signed('b', '1.0.0'));
+    expect(asked).toEqual([]);
+    await tick();
+    expect(asked).toEqual([{ ids: ['a@1.0.0', 'b@1.0.0'], supplied: ['a@1.0.0', 'b@1.0.0'], options: { partial: true, wholeGraphFollows: true } }]);
+    await hooks.readPackage(signed('c', '1.0.0'));
+    const lockfile = lockfileWith('a@1.0.0', 'b@1.0.0', 'c@1.0.0');
+    expect(await hooks.afterAllResolved(lockfile)).toBe(lockfile);
+    // c's batch was sent before the graph, and the graph was judged in the thread (never by this thread's gate).
+    expect(asked.map((q) => q.ids)).toEqual([['a@1.0.0', 'b@1.0.0'], ['c@1.0.0'], ['a@1.0.0', 'b@1.0.0', 'c@1.0.0']]);
+    expect(asked[2]!.options).toEqual({ partial: false, wholeGraphFollows: false });
+    expect(gate.judged).toEqual([]);
+    expect(state.sentToWorker).toEqual([]);
+  });
+
+  it('a batch that blocks is refused by the next readPackage call and by afterAllResolved, even if the graph were let through', async () => {
+    const { hooks } = setUp((ids) => (ids.length === 1 && ids[0] === 'evil@1.0.0' ? blocking('evil@1.0.0') : allowed()));
+    await hooks.readPackage(signed('evil', '1.0.0'));
+    await tick();
+    await tick();
+    await expect(hooks.readPackage(signed('later', '1.0.0'))).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_BLOCKED', message: expect.stringContaining('evil@1.0.0') });
+    // The graph question (two packages) is let through by this stand-in: the batch's refusal still stands.
+    await expect(hooks.afterAllResolved(lockfileWith('evil@1.0.0', 'other@1.0.0'))).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_BLOCKED', message: expect.stringContaining('evil@1.0.0') });
+  });
+
+  it('afterAllResolved refuses what a batch still in flight blocks, and a batch that failed fails it', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { hooks } = setUp(async (ids) => (ids.includes('evil@1.0.0') ? (await held, blocking('evil@1.0.0')) : allowed()));
+    await hooks.readPackage(signed('evil', '1.0.0'));
+    const graph = hooks.afterAllResolved(lockfileWith('good@1.0.0'));
+    setTimeout(release, 20);
+    await expect(graph).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_BLOCKED', message: expect.stringContaining('evil@1.0.0') });
+
+    const failing = setUp(() => Promise.reject(Object.assign(new Error('thread gone'), { code: 'ERR_PNPM_PORTCULLIS_UNDECIDED' })));
+    await failing.hooks.readPackage(signed('a', '1.0.0'));
+    await expect(failing.hooks.afterAllResolved(lockfileWith('a@1.0.0'))).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED' });
+  });
+
+  it('afterAllResolved refuses with the graph verdict from the thread', async () => {
+    const { hooks } = setUp((ids) => (ids.length > 1 ? blocking('b@1.0.0') : allowed()));
+    await expect(hooks.afterAllResolved(lockfileWith('a@1.0.0', 'b@1.0.0'))).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_BLOCKED', message: expect.stringContaining('in the resolved dependencies') });
+  });
+
+  it('manifests without signatures (not pnpm 10 or 11 as measured), or pnpm 12, are judged on this thread as before', async () => {
+    for (const major of [10, 12]) {
+      const { gate, state, hooks, asked } = setUp(() => allowed());
+      state.pnpmMajor = major;
+      await hooks.readPackage(major === 10 ? manifest('a', '1.0.0') : signed('a', '1.0.0'));
+      expect(asked).toEqual([]);
+      expect(gate.judged).toHaveLength(1);
+    }
   });
 });

@@ -20,6 +20,7 @@ import { blockedError, skippedNoticeText } from './refuse.js';
 import { pnpmMajor, wholeGraphJudgedBeforeLinking } from './quirks.js';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { newInstallState, type InstallState, type PnpmProject } from './state.js';
+import { JudgeWorker, registrySettingsOf, type JudgedVerdict } from './judge-worker.js';
 import { hasPackages, lockfilePackages, manifestNode, registryDependencies, suppliedMetadata, type Manifest } from './translate.js';
 
 function say(state: InstallState, text: string): void {
@@ -31,7 +32,7 @@ function say(state: InstallState, text: string): void {
  * Judges the whole graph (preResolution, afterAllResolved): throws pnpm's error when anything must stop the
  * install, else prints the one notice for builds skipped that were not announced yet.
  */
-async function enforce(state: InstallState, verdict: Omit<LockfileVerdict, 'remembered' | 'signed'> & { remembered?: boolean }, project: PnpmProject, what: string): Promise<void> {
+async function enforce(state: InstallState, verdict: JudgedVerdict & { remembered?: boolean }, project: PnpmProject, what: string): Promise<void> {
   if (verdict.blocking.length > 0) {
     // pnpm ends the install (pnpm 12: its hook worker) as soon as we throw: let prefetches finish their cache writes.
     await project.gate.settle();
@@ -142,6 +143,39 @@ function judgeSoon(state: InstallState, node: PackageNode, metadata: PackumentVe
   return state.batch.verdict;
 }
 
+/**
+ * pnpm 10 and 11 with the judging thread (judge-worker.ts): the manifests pnpm hands over until the event loop's next
+ * turn are sent to it together, and pnpm's resolution goes on without waiting for the verdict. afterAllResolved, which
+ * judges the whole graph before pnpm links anything, waits for every one of them first; a batch that blocks is refused
+ * by the next readPackage call already (judgedInWorker).
+ */
+function judgeInWorker(state: InstallState, worker: JudgeWorker, node: PackageNode, metadata: PackumentVersion | undefined): void {
+  let batch = state.workerBatch;
+  if (batch === undefined) {
+    batch = state.workerBatch = { nodes: new Map(), supplied: new Map() };
+    setImmediate(() => {
+      state.workerBatch = undefined;
+      const verdict = worker.judge([...batch!.nodes.values()], batch!.supplied, { partial: true, wholeGraphFollows: true }).then((verdict) => {
+        if (verdict.blocking.length > 0) state.refusal ??= blockedError(verdict, 'the resolved dependencies');
+      });
+      // Every failure is kept for the next hook call; none goes unhandled in pnpm's process.
+      state.sentToWorker.push(verdict.catch((error: unknown) => void (state.refusal ??= error)));
+    });
+  }
+  batch.nodes.set(node.id, node);
+  if (metadata !== undefined) batch.supplied.set(node.id, metadata);
+}
+
+/** Waits for every batch sent to the judging thread; throws the first refusal or failure. */
+async function judgedInWorker(state: InstallState): Promise<void> {
+  while (state.workerBatch !== undefined || state.sentToWorker.length > 0) {
+    if (state.workerBatch !== undefined) await new Promise((resolve) => setImmediate(resolve));
+    const sent = state.sentToWorker.splice(0);
+    await Promise.all(sent);
+  }
+  if (state.refusal !== undefined) throw state.refusal;
+}
+
 interface PreResolutionContext {
   wantedLockfile?: unknown;
   lockfileDir: string;
@@ -190,6 +224,23 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
   await enforce(state, verdict, project, 'pnpm-lock.yaml');
   const noticed = [...state.noticed];
   return leaveLockfileJudged(pnpmfile, pnpm, file, bytes, noticed) ? { lockfile: file, bytes, noticed } : undefined;
+}
+
+/** pnpm commands that resolve (a command not named here is judged on pnpm's thread, as before). */
+const RESOLVING_COMMANDS = new Set(['install', 'i', 'add', 'update', 'up', 'upgrade', 'dedupe']);
+
+/**
+ * pnpm 10 and 11 (hooks on pnpm's own thread), a command that resolves in a project without a lockfile (pnpm resolves
+ * the whole graph): the judgement's own thread (judge-worker.ts) is started now, beside pnpm's start, so that it is
+ * ready when the first manifests arrive. With a lockfile, pnpm installs from it (preResolution judges it here, mostly
+ * remembered) or resolves a few packages: a thread's start would cost more than it saves.
+ */
+function startJudgeWorker(state: InstallState, config: PnpmConfig, pnpmfile: string): void {
+  const project = state.project;
+  if (project === undefined || state.judgeWorker !== undefined || workerOf() !== undefined || process.argv.length <= 2) return;
+  if (state.pnpmMajor === undefined || !wholeGraphJudgedBeforeLinking(state.pnpmMajor) || registryConfigFromPnpm(config) === undefined) return;
+  if (existsSync(join(project.dir, 'pnpm-lock.yaml')) || !process.argv.slice(2).some((arg) => RESOLVING_COMMANDS.has(arg))) return;
+  state.judgeWorker = new JudgeWorker(pnpmfile, { dir: project.dir, registrySettings: registrySettingsOf(config), ...(state.pnpmCacheDir !== undefined ? { pnpmCacheDir: state.pnpmCacheDir } : {}) });
 }
 
 /** What updateConfig was asked and the files it will answer from, taken before it decides (replay.ts). */
@@ -256,6 +307,7 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
       const recording = pnpmfile === undefined ? undefined : startRecording(state, config, pnpmfile);
       try {
         const updated = await updateConfig(state, config);
+        if (pnpmfile !== undefined) startJudgeWorker(state, config, pnpmfile);
         const judged = pnpmfile === undefined ? undefined : await judgeLockfileFirst(state, config, pnpmfile);
         if (judged !== undefined) narrowDenials(state.project, updated, judged.noticed);
         if (recording !== undefined && judged !== undefined) finishRecording(recording, state, updated, judged);
@@ -292,6 +344,13 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
       prefetchDependencies(state, manifest, project);
       const node = manifestNode(manifest, project.registryConfig);
       if (node === undefined) return manifest;
+      // pnpm 10 and 11 handing over signatures, with the judging thread: judged there, without holding pnpm up.
+      const worker = state.judgeWorker;
+      if (worker !== undefined && state.manifestsCarrySignatures === true && state.pnpmMajor !== undefined && wholeGraphJudgedBeforeLinking(state.pnpmMajor)) {
+        if (state.refusal !== undefined) throw state.refusal;
+        judgeInWorker(state, worker, node, suppliedMetadata(manifest));
+        return manifest;
+      }
       const verdict = await judgeSoon(state, node, suppliedMetadata(manifest) ?? cachedMetadata(state, node), project);
       // Only a blocked package's own resolution fails: pnpm then reports one error naming every finding of the batch.
       if (verdict.blocking.length > 0 && verdict.blocked.has(node.id)) throw blockedError(verdict, 'the resolved dependencies');
@@ -302,7 +361,15 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
     async afterAllResolved<T extends object>(lockfile: T): Promise<T> {
       const project = await currentProject(state);
       refuseCommandLineWidening(project.gate.builds);
-      if (hasPackages(lockfile)) await enforce(state, await project.gate.judge(lockfilePackages(lockfile, project.dir, project.registryConfig), cachedPackuments(state)), project, 'the resolved dependencies');
+      if (!hasPackages(lockfile)) return lockfile;
+      const packages = lockfilePackages(lockfile, project.dir, project.registryConfig);
+      // The thread that judged readPackage's batches remembers their verdicts.
+      let verdict: JudgedVerdict;
+      if (state.judgeWorker !== undefined) {
+        await judgedInWorker(state);
+        verdict = await state.judgeWorker.judge(packages, new Map(), { partial: false, wholeGraphFollows: false });
+      } else verdict = await project.gate.judge(packages, cachedPackuments(state));
+      await enforce(state, verdict, project, 'the resolved dependencies');
       return lockfile;
     },
   };

@@ -15,6 +15,7 @@
  *   them has something to judge (a dependency's manifest, a resolved graph).
  */
 import { writeSync } from 'node:fs';
+import { workerData } from 'node:worker_threads';
 import { loadEmbeddedEngine } from '@portcullis/core/loader';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
@@ -100,7 +101,8 @@ function replayed(config: unknown, pnpm: PnpmProcess): Record<string, unknown> |
  *   question was answered before and nothing it was answered from changed (replay.ts).
  */
 function pnpmHooks(): Hooks {
-  if (process.argv.length > 2) return loadEngine().hooks;
+  // pnpm 10 and 11 (hooks in pnpm's own process), and this file started again as the hooks' judging thread (judge-worker.ts).
+  if (process.argv.length > 2 || (workerData as { portcullisJudge?: unknown } | null)?.portcullisJudge === 1) return loadEngine().hooks;
   const pnpm = pnpmAncestor(process.ppid);
   const judged = lockfileJudgedFirst(__filename, pnpm);
   let engine: Hooks | undefined;

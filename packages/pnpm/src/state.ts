@@ -4,6 +4,7 @@
  * learnt about this pnpm's manifests, and the readPackage batch being collected.
  */
 import type { Gate, OpenedCacheFiles, PackageNode, PackumentVersion, RegistryConfig, Verdict } from '@portcullis/core';
+import type { JudgeWorker } from './judge-worker.js';
 
 /** The project being installed: the folder of pnpm-lock.yaml, pnpm's registry settings, and its gate. */
 export interface PnpmProject {
@@ -50,8 +51,16 @@ export interface InstallState {
   /** Prefetches held back until this pnpm's manifests were seen. */
   heldBack: string[];
   batch?: ReadPackageBatch;
+  /** pnpm 10 and 11, a fresh resolution: the thread readPackage's batches and afterAllResolved are judged in (judge-worker.ts). */
+  judgeWorker?: JudgeWorker;
+  /** The manifests to send it at the event loop's next turn. */
+  workerBatch?: { nodes: Map<string, PackageNode>; supplied: Map<string, PackumentVersion> };
+  /** Batches sent to it and not yet waited for (afterAllResolved waits for all of them). */
+  sentToWorker: Array<Promise<void>>;
+  /** The first refusal (or failure) of a batch judged there: thrown by the next hook call. */
+  refusal?: unknown;
 }
 
 export function newInstallState(): InstallState {
-  return { noticed: new Set(), heldBack: [] };
+  return { noticed: new Set(), heldBack: [], sentToWorker: [] };
 }

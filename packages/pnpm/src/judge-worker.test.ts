@@ -1,0 +1,121 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createRegistrySigner, packumentVersionFromJson, type PackageNode, type PackumentVersion } from '@portcullis/core';
+import { JudgeWorker, registrySettingsOf, serveJudgements, type JudgeWorkerStart } from './judge-worker.js';
+
+const REGISTRY = 'http://127.0.0.1:9/';
+const INTEGRITY = `sha512-${Buffer.alloc(64, 1).toString('base64')}`;
+
+/** A stand-in for the pnpmfile started as the judging thread: `source` is its whole behaviour. */
+function standIn(source: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'judge-worker-')), 'pnpmfile.cjs');
+  writeFileSync(file, `const { parentPort, workerData } = require('node:worker_threads');\n${source}\n`);
+  return file;
+}
+
+const node = (name: string, version: string): PackageNode => ({ id: `${name}@${version}`, name, version, integrity: INTEGRITY, source: 'registry', registry: REGISTRY, aliases: [], paths: [], dependents: ['.'] });
+const ask = (worker: JudgeWorker) => worker.judge([node('a', '1.0.0')], new Map(), { partial: true, wholeGraphFollows: true });
+const START = { dir: '/nowhere', registrySettings: {} };
+
+describe('JudgeWorker: the hooks\' side fails closed', () => {
+  it('a thread that ends fails the judgement waiting on it, and every one after it (UNDECIDED)', async () => {
+    const worker = new JudgeWorker(standIn("parentPort.on('message', () => process.exit(0));"), START);
+    await expect(ask(worker)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('fail closed') });
+    await expect(ask(worker)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED' });
+  });
+
+  it('a thread that cannot start (its file throws) fails closed', async () => {
+    const worker = new JudgeWorker(standIn("throw new Error('broken');"), START);
+    await expect(ask(worker)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('broken') });
+  });
+
+  it('an answer to another question, or one with no verdict, is never taken as allowed', async () => {
+    const empty = { findings: [], blocking: [], skipped: [], blocked: new Set(), exitCode: 0, notices: [], strippedRegistries: [] };
+    const other = new JudgeWorker(standIn(`parentPort.on('message', (q) => parentPort.postMessage({ id: q.id + 1, verdict: ${JSON.stringify(empty).replace('{}', 'new Set()')} }));`), START);
+    await expect(ask(other)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('not asked') });
+    const none = new JudgeWorker(standIn("parentPort.on('message', (q) => parentPort.postMessage({ id: q.id }));"), START);
+    await expect(ask(none)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('no verdict') });
+    const junk = new JudgeWorker(standIn("parentPort.on('message', () => parentPort.postMessage('allowed'));"), START);
+    await expect(ask(junk)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED' });
+  });
+
+  it("the engine's own refusal (a broken portcullis.json) crosses as pnpm's error; any other error is UNDECIDED", async () => {
+    const policy = new JudgeWorker(standIn("parentPort.on('message', (q) => parentPort.postMessage({ id: q.id, error: { message: 'portcullis.json:1:1 bad', code: 'ERR_PNPM_PORTCULLIS_POLICY', hint: 'Fix portcullis.json' } }));"), START);
+    await expect(ask(policy)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_POLICY', message: 'portcullis.json:1:1 bad', hint: 'Fix portcullis.json' });
+    const other = new JudgeWorker(standIn("parentPort.on('message', (q) => parentPort.postMessage({ id: q.id, error: { message: 'boom', code: 'EACCES' } }));"), START);
+    await expect(ask(other)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('boom') });
+  });
+
+  it('hands the question over whole and returns the verdict as it was given (blocked as a set)', async () => {
+    const worker = new JudgeWorker(
+      standIn(
+        "parentPort.on('message', (q) => parentPort.postMessage({ id: q.id, verdict: { findings: [], blocking: [{ package: q.packages[0].name, version: q.packages[0].version, rule: 'signatures', code: 'UNSIGNED', message: JSON.stringify([q.partial, q.wholeGraphFollows, q.supplied.length, workerData.dir]), fix: 'f' }], skipped: [], blocked: new Set([q.packages[0].id]), exitCode: 1, notices: [], strippedRegistries: [] } }));",
+      ),
+      START,
+    );
+    const supplied = new Map<string, PackumentVersion>([['a@1.0.0', { name: 'a', version: '1.0.0', dist: { integrity: INTEGRITY } } as PackumentVersion]]);
+    const verdict = await worker.judge([node('a', '1.0.0')], supplied, { partial: true, wholeGraphFollows: false });
+    expect(verdict.blocked).toBeInstanceOf(Set);
+    expect(verdict.blocked.has('a@1.0.0')).toBe(true);
+    expect(verdict.blocking[0]!.message).toBe(JSON.stringify([true, false, 1, '/nowhere']));
+  });
+});
+
+describe('serveJudgements: the thread\'s side', () => {
+  /** A project whose policy trusts `signer`'s key for the test registry (no provenance check: no release line to read). */
+  function project(policy: unknown): string {
+    const dir = mkdtempSync(join(tmpdir(), 'judge-worker-project-'));
+    writeFileSync(join(dir, 'package.json'), '{"name":"app","version":"1.0.0"}');
+    writeFileSync(join(dir, 'portcullis.json'), typeof policy === 'string' ? policy : JSON.stringify(policy));
+    return dir;
+  }
+  const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const signer = createRegistrySigner(pem);
+
+  /** Asks `start`'s thread one question through a port of its own; the answer it posts. */
+  async function answer(start: JudgeWorkerStart, question: object): Promise<{ id: number; verdict?: { blocking: Array<{ code: string; package: string }>; blocked: Set<string> }; error?: { code?: unknown; message: string } }> {
+    let listener: ((q: never) => void) | undefined;
+    const posted = new Promise<never>((resolve) => {
+      void serveJudgements(start, { on: (_event, l) => void (listener = l as never), postMessage: (a) => resolve(a as never) });
+    });
+    listener!(question as never);
+    return posted;
+  }
+
+  const settings = registrySettingsOf({ rawConfig: { registry: REGISTRY, '//127.0.0.1:9/:_authToken': 'secret', 'not-a-string': 7 }, registry: REGISTRY, other: 'x' });
+
+  it('copies only the registry settings pnpm handed over, as strings', () => {
+    expect(settings).toEqual({ rawConfig: { registry: REGISTRY, '//127.0.0.1:9/:_authToken': 'secret' }, registry: REGISTRY });
+  });
+
+  it('judges with the project\'s gate: a version signed by the trusted key passes, an unsigned one blocks', async () => {
+    const dir = project({ registries: { [REGISTRY]: { keys: [signer.publicKey] } }, provenance: { noDowngrade: false } });
+    const start: JudgeWorkerStart = { portcullisJudge: 1, dir, registrySettings: settings };
+    // As readPackage hands it over (translate.ts suppliedMetadata): the manifest parsed as a registry document.
+    const manifest = (signatures: unknown[]) => packumentVersionFromJson({ name: 'a', version: '1.0.0', dist: { integrity: INTEGRITY, tarball: `${REGISTRY}a/-/a-1.0.0.tgz`, signatures } }, 'a', '1.0.0');
+    const signed = manifest([signer.sign('a', '1.0.0', INTEGRITY)]);
+    const ok = await answer(start, { id: 7, packages: [node('a', '1.0.0')], supplied: [['a@1.0.0', signed]], partial: true, wholeGraphFollows: true });
+    expect(ok.id).toBe(7);
+    expect(ok.verdict?.blocking).toEqual([]);
+    const forged = manifest([signer.sign('a', '1.0.1', INTEGRITY)]);
+    const bad = await answer(start, { id: 8, packages: [node('a', '1.0.0')], supplied: [['a@1.0.0', forged]], partial: true, wholeGraphFollows: true });
+    expect(bad.verdict?.blocking.map((f) => f.code)).toEqual(['BAD_SIGNATURE']);
+    expect(bad.verdict?.blocked).toEqual(new Set(['a@1.0.0']));
+  });
+
+  it("a portcullis.json that cannot be used answers with pnpm's POLICY error, not a verdict", async () => {
+    const start: JudgeWorkerStart = { portcullisJudge: 1, dir: project('{ "scripts": '), registrySettings: settings };
+    const r = await answer(start, { id: 1, packages: [node('a', '1.0.0')], supplied: [], partial: true, wholeGraphFollows: true });
+    expect(r.verdict).toBeUndefined();
+    expect(r.error).toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_POLICY' });
+  });
+
+  it('without pnpm\'s registry settings it answers with an error, not a verdict', async () => {
+    const r = await answer({ portcullisJudge: 1, dir: project({}), registrySettings: {} }, { id: 1, packages: [], supplied: [], partial: false, wholeGraphFollows: false });
+    expect(r.verdict).toBeUndefined();
+    expect(r.error?.message).toContain('registry settings');
+  });
+});

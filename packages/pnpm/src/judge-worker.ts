@@ -1,0 +1,169 @@
+/**
+ * pnpm 10 and 11 run the pnpmfile's hooks on their own main thread, the thread that resolves: every millisecond the
+ * judgement of readPackage's batches takes there (signatures dispatched, pnpm's cache files read for the provenance
+ * no-downgrade check, the policy evaluated) is a millisecond pnpm's resolution waits. On a fresh resolution the hooks
+ * hand the judgement to a worker thread of their own instead: the same engine (this very pnpmfile, started again in
+ * the worker), the same project opened from the same folder with pnpm's registry settings, one gate for the whole
+ * install (readPackage's batches and afterAllResolved's graph, so the graph finds the batches' verdicts remembered).
+ * pnpm's thread only translates manifests into packages, sends them, and turns the verdict into pnpm's refusal.
+ *
+ * Fail closed: a worker that cannot start, ends, or answers with anything but a verdict for the question fails every
+ * judgement waiting on it (pnpm stops with UNDECIDED); nothing is ever allowed because the worker did not say no.
+ */
+import { Worker } from 'node:worker_threads';
+import { OpenedCacheFiles, pnpmCached, earlierInLine, type Finding, type JudgeInputs, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { openProject, registryConfigFromPnpm } from './project.js';
+import { pnpmError } from './refuse.js';
+
+/** What the worker is started with (workerData): the project and pnpm's settings it is opened with. */
+export interface JudgeWorkerStart {
+  portcullisJudge: 1;
+  dir: string;
+  /** The part of pnpm's configuration registryConfigFromPnpm reads (strings only). */
+  registrySettings: Record<string, unknown>;
+  /** pnpm's cache folder (already checked to be outside the project: keptCacheTrusted). */
+  pnpmCacheDir?: string;
+}
+
+/** One judgement asked of the worker. */
+interface JudgeQuestion {
+  id: number;
+  packages: PackageNode[];
+  /** Registry metadata pnpm handed over, by package id. */
+  supplied: Array<[string, PackumentVersion]>;
+  partial: boolean;
+  wholeGraphFollows: boolean;
+}
+
+/** The part of a verdict the hooks use, as it crosses threads (no functions). */
+export type JudgedVerdict = Pick<Verdict, 'findings' | 'blocking' | 'skipped' | 'blocked' | 'exitCode' | 'notices' | 'strippedRegistries'>;
+
+interface JudgeAnswer {
+  id: number;
+  verdict?: JudgedVerdict;
+  /** A judgement that threw: pnpm's error as the engine would have thrown it. */
+  error?: { message: string; code?: unknown; hint?: unknown };
+}
+
+/** The settings registryConfigFromPnpm reads, copied as plain strings. */
+export function registrySettingsOf(config: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ['authConfig', 'rawConfig'] as const) {
+    const raw = config[key];
+    if (typeof raw !== 'object' || raw === null) continue;
+    const strings: Record<string, string> = {};
+    for (const [name, value] of Object.entries(raw)) if (typeof value === 'string') strings[name] = value;
+    out[key] = strings;
+  }
+  if (typeof config.registry === 'string') out.registry = config.registry;
+  return out;
+}
+
+/** The hooks' side: asks the worker, one question at a time per batch. */
+export class JudgeWorker {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: (v: JudgedVerdict) => void; reject: (e: unknown) => void }>();
+  private next = 1;
+  private ended: Error | undefined;
+
+  constructor(pnpmfile: string, start: Omit<JudgeWorkerStart, 'portcullisJudge'>) {
+    const workerData: JudgeWorkerStart = { portcullisJudge: 1, ...start };
+    // The pnpmfile again: its loader loads the engine, which sees workerData and serves judgements (pnpmfile.ts).
+    this.worker = new Worker(pnpmfile, { workerData, stdout: false, stderr: false });
+    // Only a question waiting keeps pnpm's process alive.
+    this.worker.unref();
+    this.worker.on('message', (answer: JudgeAnswer) => this.answered(answer));
+    this.worker.on('error', (error) => this.end(error instanceof Error ? error : new Error(String(error))));
+    this.worker.on('exit', (code) => this.end(new Error(`it ended (exit code ${code})`)));
+  }
+
+  judge(packages: PackageNode[], supplied: ReadonlyMap<string, PackumentVersion>, options: { partial: boolean; wholeGraphFollows: boolean }): Promise<JudgedVerdict> {
+    if (this.ended !== undefined) return Promise.reject(undecided(this.ended));
+    const id = this.next++;
+    const question: JudgeQuestion = { id, packages, supplied: [...supplied], ...options };
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      if (this.waiting.size === 1) this.worker.ref();
+      try {
+        this.worker.postMessage(question);
+      } catch (error) {
+        this.settled(id)?.reject(undecided(error instanceof Error ? error : new Error(String(error))));
+      }
+    });
+  }
+
+  private settled(id: number) {
+    const waiter = this.waiting.get(id);
+    this.waiting.delete(id);
+    if (this.waiting.size === 0) this.worker.unref();
+    return waiter;
+  }
+
+  private answered(answer: JudgeAnswer): void {
+    const id = typeof answer === 'object' && answer !== null ? answer.id : undefined;
+    const waiter = typeof id === 'number' ? this.settled(id) : undefined;
+    if (waiter === undefined) return this.end(new Error('it answered a question it was not asked'));
+    if (answer.verdict !== undefined) return waiter.resolve(answer.verdict);
+    const error = answer.error;
+    if (error !== undefined && typeof error.code === 'string' && error.code.startsWith('ERR_PNPM_PORTCULLIS_') && typeof error.hint === 'string') {
+      const code = error.code.slice('ERR_PNPM_PORTCULLIS_'.length) as Parameters<typeof pnpmError>[0];
+      return waiter.reject(pnpmError(code, error.message, error.hint));
+    }
+    waiter.reject(undecided(new Error(error?.message ?? 'it gave no verdict')));
+  }
+
+  private end(error: Error): void {
+    this.ended ??= error;
+    for (const id of [...this.waiting.keys()]) this.settled(id)?.reject(undecided(this.ended));
+  }
+}
+
+function undecided(error: Error): Error {
+  return pnpmError('UNDECIDED', `portcullis could not decide on the resolved dependencies: its judging thread failed (${error.message}). Nothing was linked and no install script ran (fail closed)`, 'Run the install again; if it fails the same way, report it with the output of `pnpm install --reporter=ndjson`.');
+}
+
+/** The worker's side: opens the project and answers each question with the gate's verdict. */
+export async function serveJudgements(start: JudgeWorkerStart, port: { on(event: 'message', listener: (q: JudgeQuestion) => void): void; postMessage(answer: JudgeAnswer): void }): Promise<void> {
+  const registryConfig = registryConfigFromPnpm(start.registrySettings);
+  const project = registryConfig === undefined ? undefined : openProject(start.dir, registryConfig);
+  // A project that cannot be opened fails each question (updateConfig opened the same one already).
+  project?.catch(() => undefined);
+  const opened = new OpenedCacheFiles();
+  const dir = start.pnpmCacheDir;
+  const past: Pick<JudgeInputs, 'suppliedPackument'> =
+    dir === undefined ? {} : { suppliedPackument: (pkg) => (pkg.registry === undefined ? undefined : pnpmCached([dir], pkg.registry, pkg.name, pkg.version, pkg.integrity, (candidate) => earlierInLine(candidate, pkg.version), opened)?.past) };
+  port.on('message', (question) => {
+    void (async (): Promise<JudgeAnswer> => {
+      try {
+        if (project === undefined) throw new Error('pnpm did not hand over its registry settings');
+        const { gate } = await project;
+        const supplied = new Map(question.supplied);
+        const verdict = await gate.judge(question.packages, {
+          partial: question.partial,
+          ...(question.wholeGraphFollows ? { wholeGraphFollows: true } : {}),
+          ...(supplied.size > 0 ? { supplied: (pkg: PackageNode) => supplied.get(pkg.id) } : {}),
+          ...past,
+        });
+        // pnpm ends as soon as the refusal is thrown: let prefetches finish their cache writes first.
+        if (verdict.blocking.length > 0) await gate.settle();
+        return { id: question.id, verdict: judged(verdict) };
+      } catch (error) {
+        const e = error as { message?: unknown; code?: unknown; hint?: unknown };
+        return { id: question.id, error: { message: typeof e?.message === 'string' ? e.message : String(error), code: e?.code, hint: e?.hint } };
+      }
+    })().then((answer) => port.postMessage(answer));
+  });
+}
+
+function judged(verdict: Verdict): JudgedVerdict {
+  const plain = (findings: readonly Finding[]) => findings.map((f) => ({ ...f }));
+  return {
+    findings: plain(verdict.findings),
+    blocking: plain(verdict.blocking),
+    skipped: plain(verdict.skipped),
+    blocked: new Set(verdict.blocked),
+    exitCode: verdict.exitCode,
+    notices: [...verdict.notices],
+    strippedRegistries: [...verdict.strippedRegistries],
+  };
+}
