@@ -147,33 +147,43 @@ function judgeSoon(state: InstallState, node: PackageNode, metadata: PackumentVe
  * pnpm 10 and 11 with the judging thread (judge-worker.ts): the manifests pnpm hands over until the event loop's next
  * turn are sent to it together, and pnpm's resolution goes on without waiting for the verdict. afterAllResolved, which
  * judges the whole graph before pnpm links anything, waits for every one of them first; a batch that blocks is refused
- * by the next readPackage call already (judgedInWorker).
+ * by the next readPackage call already.
  */
 function judgeInWorker(state: InstallState, worker: JudgeWorker, node: PackageNode, metadata: PackumentVersion | undefined): void {
   let batch = state.workerBatch;
   if (batch === undefined) {
     batch = state.workerBatch = { nodes: new Map(), supplied: new Map() };
-    setImmediate(() => {
-      state.workerBatch = undefined;
-      const verdict = worker.judge([...batch!.nodes.values()], batch!.supplied, { partial: true, wholeGraphFollows: true }).then((verdict) => {
-        if (verdict.blocking.length > 0) state.refusal ??= blockedError(verdict, 'the resolved dependencies');
-      });
-      // Every failure is kept for the next hook call; none goes unhandled in pnpm's process.
-      state.sentToWorker.push(verdict.catch((error: unknown) => void (state.refusal ??= error)));
-    });
+    setImmediate(() => sendBatch(state, worker));
   }
   batch.nodes.set(node.id, node);
   if (metadata !== undefined) batch.supplied.set(node.id, metadata);
 }
 
-/** Waits for every batch sent to the judging thread; throws the first refusal or failure. */
-async function judgedInWorker(state: InstallState): Promise<void> {
-  while (state.workerBatch !== undefined || state.sentToWorker.length > 0) {
-    if (state.workerBatch !== undefined) await new Promise((resolve) => setImmediate(resolve));
-    const sent = state.sentToWorker.splice(0);
-    await Promise.all(sent);
-  }
+/** Sends the batch being collected, if any, to the judging thread. */
+function sendBatch(state: InstallState, worker: JudgeWorker): void {
+  const batch = state.workerBatch;
+  if (batch === undefined) return;
+  state.workerBatch = undefined;
+  const verdict = worker.judge([...batch.nodes.values()], batch.supplied, { partial: true, wholeGraphFollows: true }).then((verdict) => {
+    if (verdict.blocking.length > 0) state.refusal ??= blockedError(verdict, 'the resolved dependencies');
+  });
+  // Every failure is kept for the next hook call; none goes unhandled in pnpm's process.
+  state.sentToWorker.push(verdict.catch((error: unknown) => void (state.refusal ??= error)));
+}
+
+/**
+ * afterAllResolved with the judging thread: the graph is sent after every batch (the thread judges them first, and the
+ * graph finds their verdicts remembered); the first refusal or failure of a batch is thrown, else the graph's verdict
+ * is returned.
+ */
+async function judgeGraphInWorker(state: InstallState, worker: JudgeWorker, packages: PackageNode[]): Promise<JudgedVerdict> {
+  sendBatch(state, worker);
+  const graph = worker.judge(packages, new Map(), { partial: false, wholeGraphFollows: false });
+  // Waited for below, after the batches: never unhandled meanwhile.
+  graph.catch(() => undefined);
+  while (state.sentToWorker.length > 0) await Promise.all(state.sentToWorker.splice(0));
   if (state.refusal !== undefined) throw state.refusal;
+  return graph;
 }
 
 interface PreResolutionContext {
@@ -365,10 +375,8 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
       const packages = lockfilePackages(lockfile, project.dir, project.registryConfig);
       // The thread that judged readPackage's batches remembers their verdicts.
       let verdict: JudgedVerdict;
-      if (state.judgeWorker !== undefined) {
-        await judgedInWorker(state);
-        verdict = await state.judgeWorker.judge(packages, new Map(), { partial: false, wholeGraphFollows: false });
-      } else verdict = await project.gate.judge(packages, cachedPackuments(state));
+      if (state.judgeWorker !== undefined) verdict = await judgeGraphInWorker(state, state.judgeWorker, packages);
+      else verdict = await project.gate.judge(packages, cachedPackuments(state));
       await enforce(state, verdict, project, 'the resolved dependencies');
       return lockfile;
     },

@@ -106,6 +106,42 @@ describe('serveJudgements: the thread\'s side', () => {
     expect(bad.verdict?.blocked).toEqual(new Set(['a@1.0.0']));
   });
 
+  it("holds readPackage's batches and judges them together; the graph question is judged after them, without waiting for the hold", async () => {
+    const dir = project({ registries: { [REGISTRY]: { keys: [signer.publicKey] } }, provenance: { noDowngrade: false } });
+    const start: JudgeWorkerStart = { portcullisJudge: 1, dir, registrySettings: settings };
+    const doc = (name: string, signatures: unknown[]) => packumentVersionFromJson({ name, version: '1.0.0', dist: { integrity: INTEGRITY, tarball: `${REGISTRY}${name}/-/${name}-1.0.0.tgz`, signatures } }, name, '1.0.0');
+    const batch = (id: number, name: string, signatures: unknown[]) => ({ id, packages: [node(name, '1.0.0')], supplied: [[`${name}@1.0.0`, doc(name, signatures)]], partial: true, wholeGraphFollows: true });
+    const answers: Array<{ id: number; blocked?: string[] }> = [];
+    let listener: ((q: never) => void) | undefined;
+    let done: () => void;
+    const all = new Promise<void>((resolve) => (done = resolve));
+    // Held a minute: only the graph question can let the batches through within the test's time.
+    void serveJudgements(
+      start,
+      {
+        on: (_event, l) => void (listener = l as never),
+        postMessage: (a) => {
+          answers.push({ id: a.id, ...(a.verdict ? { blocked: [...a.verdict.blocked] } : {}) });
+          if (answers.length === 3) done();
+        },
+      },
+      60_000,
+    );
+    listener!(batch(1, 'a', [signer.sign('a', '1.0.0', INTEGRITY)]) as never);
+    listener!(batch(2, 'evil', []) as never);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(answers).toEqual([]);
+    listener!({ id: 3, packages: [node('a', '1.0.0'), node('evil', '1.0.0')], supplied: [], partial: false, wholeGraphFollows: false } as never);
+    await all;
+    // The batches first, judged together (each answered with the verdict of both), then the graph, which finds their
+    // verdicts (evil's signatures were only supplied with its batch).
+    expect(answers).toEqual([
+      { id: 1, blocked: ['evil@1.0.0'] },
+      { id: 2, blocked: ['evil@1.0.0'] },
+      { id: 3, blocked: ['evil@1.0.0'] },
+    ]);
+  });
+
   it("a portcullis.json that cannot be used answers with pnpm's POLICY error, not a verdict", async () => {
     const start: JudgeWorkerStart = { portcullisJudge: 1, dir: project('{ "scripts": '), registrySettings: settings };
     const r = await answer(start, { id: 1, packages: [node('a', '1.0.0')], supplied: [], partial: true, wholeGraphFollows: true });

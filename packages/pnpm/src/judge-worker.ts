@@ -122,8 +122,11 @@ function undecided(error: Error): Error {
   return pnpmError('UNDECIDED', `portcullis could not decide on the resolved dependencies: its judging thread failed (${error.message}). Nothing was linked and no install script ran (fail closed)`, 'Run the install again; if it fails the same way, report it with the output of `pnpm install --reporter=ndjson`.');
 }
 
+/** How long readPackage's batches are held in the thread before they are judged (see serveJudgements). */
+const HOLD_MS = 100;
+
 /** The worker's side: opens the project and answers each question with the gate's verdict. */
-export async function serveJudgements(start: JudgeWorkerStart, port: { on(event: 'message', listener: (q: JudgeQuestion) => void): void; postMessage(answer: JudgeAnswer): void }): Promise<void> {
+export async function serveJudgements(start: JudgeWorkerStart, port: { on(event: 'message', listener: (q: JudgeQuestion) => void): void; postMessage(answer: JudgeAnswer): void }, holdMs = HOLD_MS): Promise<void> {
   const registryConfig = registryConfigFromPnpm(start.registrySettings);
   const project = registryConfig === undefined ? undefined : openProject(start.dir, registryConfig);
   // A project that cannot be opened fails each question (updateConfig opened the same one already).
@@ -132,26 +135,58 @@ export async function serveJudgements(start: JudgeWorkerStart, port: { on(event:
   const dir = start.pnpmCacheDir;
   const past: Pick<JudgeInputs, 'suppliedPackument'> =
     dir === undefined ? {} : { suppliedPackument: (pkg) => (pkg.registry === undefined ? undefined : pnpmCached([dir], pkg.registry, pkg.name, pkg.version, pkg.integrity, (candidate) => earlierInLine(candidate, pkg.version), opened)?.past) };
-  port.on('message', (question) => {
-    void (async (): Promise<JudgeAnswer> => {
-      try {
-        if (project === undefined) throw new Error('pnpm did not hand over its registry settings');
-        const { gate } = await project;
-        const supplied = new Map(question.supplied);
-        const verdict = await gate.judge(question.packages, {
-          partial: question.partial,
-          ...(question.wholeGraphFollows ? { wholeGraphFollows: true } : {}),
-          ...(supplied.size > 0 ? { supplied: (pkg: PackageNode) => supplied.get(pkg.id) } : {}),
-          ...past,
-        });
-        // pnpm ends as soon as the refusal is thrown: let prefetches finish their cache writes first.
-        if (verdict.blocking.length > 0) await gate.settle();
-        return { id: question.id, verdict: judged(verdict) };
-      } catch (error) {
-        const e = error as { message?: unknown; code?: unknown; hint?: unknown };
-        return { id: question.id, error: { message: typeof e?.message === 'string' ? e.message : String(error), code: e?.code, hint: e?.hint } };
+  /** Judges `questions` together (one gate.judge) and answers each of them with that verdict. */
+  const answer = async (questions: readonly JudgeQuestion[]): Promise<void> => {
+    let reply: Omit<JudgeAnswer, 'id'>;
+    try {
+      if (project === undefined) throw new Error('pnpm did not hand over its registry settings');
+      const { gate } = await project;
+      const packages = new Map<string, PackageNode>();
+      const supplied = new Map<string, PackumentVersion>();
+      for (const question of questions) {
+        for (const pkg of question.packages) packages.set(pkg.id, pkg);
+        for (const [id, metadata] of question.supplied) supplied.set(id, metadata);
       }
-    })().then((answer) => port.postMessage(answer));
+      const [first] = questions;
+      const verdict = await gate.judge([...packages.values()], {
+        partial: first!.partial,
+        ...(first!.wholeGraphFollows ? { wholeGraphFollows: true } : {}),
+        ...(supplied.size > 0 ? { supplied: (pkg: PackageNode) => supplied.get(pkg.id) } : {}),
+        ...past,
+      });
+      // pnpm ends as soon as the refusal is thrown: let prefetches finish their cache writes first.
+      if (verdict.blocking.length > 0) await gate.settle();
+      reply = { verdict: judged(verdict) };
+    } catch (error) {
+      const e = error as { message?: unknown; code?: unknown; hint?: unknown };
+      reply = { error: { message: typeof e?.message === 'string' ? e.message : String(error), code: e?.code, hint: e?.hint } };
+    }
+    for (const question of questions) port.postMessage({ id: question.id, ...reply });
+  };
+  // Questions are judged one after the other, in the order they came.
+  let judging = Promise.resolve();
+  const next = (questions: readonly JudgeQuestion[]) => void (judging = judging.then(() => answer(questions)));
+  // readPackage's batches (partial, the whole graph following) are held HOLD_MS and judged together: pnpm 10 and 11
+  // write a packument to their cache behind the resolution, so a release line read then is mostly there already,
+  // instead of being left to the graph's judgement, which pnpm waits for. Nobody waits for a batch: pnpm goes on.
+  let held: JudgeQuestion[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const judgeHeld = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    const questions = held;
+    held = [];
+    if (questions.length > 0) next(questions);
+  };
+  port.on('message', (question) => {
+    if (question.partial && question.wholeGraphFollows) {
+      held.push(question);
+      timer ??= setTimeout(judgeHeld, holdMs);
+      return;
+    }
+    // Anything else (the graph) after every batch sent before it: they are judged first, then it.
+    judgeHeld();
+    next([question]);
   });
 }
 
