@@ -21,7 +21,7 @@ import { pnpmMajor, wholeGraphJudgedBeforeLinking } from './quirks.js';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { newInstallState, type InstallState, type PnpmProject } from './state.js';
 import { JudgeWorker, registrySettingsOf, type JudgedVerdict } from './judge-worker.js';
-import { hasPackages, lockfilePackages, manifestNode, registryDependencies, suppliedMetadata, type Manifest } from './translate.js';
+import { hasPackages, lockfilePackages, manifestNode, registryDependencies, suppliedFields, suppliedMetadata, type Manifest } from './translate.js';
 
 function say(state: InstallState, text: string): void {
   state.said?.push(`${text}\n`);
@@ -149,7 +149,7 @@ function judgeSoon(state: InstallState, node: PackageNode, metadata: PackumentVe
  * judges the whole graph before pnpm links anything, waits for every one of them first; a batch that blocks is refused
  * by the next readPackage call already.
  */
-function judgeInWorker(state: InstallState, worker: JudgeWorker, node: PackageNode, metadata: PackumentVersion | undefined): void {
+function judgeInWorker(state: InstallState, worker: JudgeWorker, node: PackageNode, metadata: Manifest | undefined): void {
   let batch = state.workerBatch;
   if (batch === undefined) {
     batch = state.workerBatch = { nodes: new Map(), supplied: new Map() };
@@ -358,7 +358,8 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
       const worker = state.judgeWorker;
       if (worker !== undefined && state.manifestsCarrySignatures === true && state.pnpmMajor !== undefined && wholeGraphJudgedBeforeLinking(state.pnpmMajor)) {
         if (state.refusal !== undefined) throw state.refusal;
-        judgeInWorker(state, worker, node, suppliedMetadata(manifest));
+        // The manifest is read as registry metadata there (suppliedMetadata), not on pnpm's thread.
+        judgeInWorker(state, worker, node, suppliedFields(manifest));
         return manifest;
       }
       const verdict = await judgeSoon(state, node, suppliedMetadata(manifest) ?? cachedMetadata(state, node), project);

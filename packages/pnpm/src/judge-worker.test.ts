@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRegistrySigner, packumentVersionFromJson, type PackageNode, type PackumentVersion } from '@portcullis/core';
+import { createRegistrySigner, type PackageNode } from '@portcullis/core';
 import { JudgeWorker, registrySettingsOf, serveJudgements, type JudgeWorkerStart } from './judge-worker.js';
 
 const REGISTRY = 'http://127.0.0.1:9/';
@@ -56,7 +56,7 @@ describe('JudgeWorker: the hooks\' side fails closed', () => {
       ),
       START,
     );
-    const supplied = new Map<string, PackumentVersion>([['a@1.0.0', { name: 'a', version: '1.0.0', dist: { integrity: INTEGRITY } } as PackumentVersion]]);
+    const supplied = new Map([['a@1.0.0', { name: 'a', version: '1.0.0', dist: { integrity: INTEGRITY } }]]);
     const verdict = await worker.judge([node('a', '1.0.0')], supplied, { partial: true, wholeGraphFollows: false });
     expect(verdict.blocked).toBeInstanceOf(Set);
     expect(verdict.blocked.has('a@1.0.0')).toBe(true);
@@ -94,8 +94,8 @@ describe('serveJudgements: the thread\'s side', () => {
   it('judges with the project\'s gate: a version signed by the trusted key passes, an unsigned one blocks', async () => {
     const dir = project({ registries: { [REGISTRY]: { keys: [signer.publicKey] } }, provenance: { noDowngrade: false } });
     const start: JudgeWorkerStart = { portcullisJudge: 1, dir, registrySettings: settings };
-    // As readPackage hands it over (translate.ts suppliedMetadata): the manifest parsed as a registry document.
-    const manifest = (signatures: unknown[]) => packumentVersionFromJson({ name: 'a', version: '1.0.0', dist: { integrity: INTEGRITY, tarball: `${REGISTRY}a/-/a-1.0.0.tgz`, signatures } }, 'a', '1.0.0');
+    // As readPackage hands it over (translate.ts suppliedFields): the manifest's own fields, read as a registry document here.
+    const manifest = (signatures: unknown[]) => ({ name: 'a', version: '1.0.0', dist: { integrity: INTEGRITY, tarball: `${REGISTRY}a/-/a-1.0.0.tgz`, signatures } });
     const signed = manifest([signer.sign('a', '1.0.0', INTEGRITY)]);
     const ok = await answer(start, { id: 7, packages: [node('a', '1.0.0')], supplied: [['a@1.0.0', signed]], partial: true, wholeGraphFollows: true });
     expect(ok.id).toBe(7);
@@ -109,7 +109,7 @@ describe('serveJudgements: the thread\'s side', () => {
   it("holds readPackage's batches and judges them together; the graph question is judged after them, without waiting for the hold", async () => {
     const dir = project({ registries: { [REGISTRY]: { keys: [signer.publicKey] } }, provenance: { noDowngrade: false } });
     const start: JudgeWorkerStart = { portcullisJudge: 1, dir, registrySettings: settings };
-    const doc = (name: string, signatures: unknown[]) => packumentVersionFromJson({ name, version: '1.0.0', dist: { integrity: INTEGRITY, tarball: `${REGISTRY}${name}/-/${name}-1.0.0.tgz`, signatures } }, name, '1.0.0');
+    const doc = (name: string, signatures: unknown[]) => ({ name, version: '1.0.0', dist: { integrity: INTEGRITY, tarball: `${REGISTRY}${name}/-/${name}-1.0.0.tgz`, signatures } });
     const batch = (id: number, name: string, signatures: unknown[]) => ({ id, packages: [node(name, '1.0.0')], supplied: [[`${name}@1.0.0`, doc(name, signatures)]], partial: true, wholeGraphFollows: true });
     const answers: Array<{ id: number; blocked?: string[] }> = [];
     let listener: ((q: never) => void) | undefined;

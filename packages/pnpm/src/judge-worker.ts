@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { OpenedCacheFiles, pnpmCached, earlierInLine, type Finding, type JudgeInputs, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { openProject, registryConfigFromPnpm } from './project.js';
 import { pnpmError } from './refuse.js';
+import { suppliedMetadata, type Manifest } from './translate.js';
 
 /** What the worker is started with (workerData): the project and pnpm's settings it is opened with. */
 export interface JudgeWorkerStart {
@@ -29,8 +30,8 @@ export interface JudgeWorkerStart {
 interface JudgeQuestion {
   id: number;
   packages: PackageNode[];
-  /** Registry metadata pnpm handed over, by package id. */
-  supplied: Array<[string, PackumentVersion]>;
+  /** The manifests pnpm handed over with their signatures (translate.ts suppliedFields), by package id: read here. */
+  supplied: Array<[string, Manifest]>;
   partial: boolean;
   wholeGraphFollows: boolean;
 }
@@ -85,7 +86,7 @@ export class JudgeWorker {
     this.worker.on('exit', (code) => this.end(new Error(`it ended (exit code ${code})`)));
   }
 
-  judge(packages: PackageNode[], supplied: ReadonlyMap<string, PackumentVersion>, options: { partial: boolean; wholeGraphFollows: boolean }): Promise<JudgedVerdict> {
+  judge(packages: PackageNode[], supplied: ReadonlyMap<string, Manifest>, options: { partial: boolean; wholeGraphFollows: boolean }): Promise<JudgedVerdict> {
     if (this.ended !== undefined) return Promise.reject(undecided(this.ended));
     const id = this.next++;
     const question: JudgeQuestion = { id, packages, supplied: [...supplied], ...options };
@@ -153,7 +154,11 @@ export async function serveJudgements(start: JudgeWorkerStart, port: { on(event:
       const supplied = new Map<string, PackumentVersion>();
       for (const question of questions) {
         for (const pkg of question.packages) packages.set(pkg.id, pkg);
-        for (const [id, metadata] of question.supplied) supplied.set(id, metadata);
+        for (const [id, manifest] of question.supplied) {
+          // Read as readPackage read it on pnpm's thread before (hostile input: validated, or not supplied at all).
+          const metadata = suppliedMetadata(manifest);
+          if (metadata !== undefined) supplied.set(id, metadata);
+        }
       }
       const [first] = questions;
       const verdict = await gate.judge([...packages.values()], {

@@ -5,6 +5,7 @@
  */
 import type { Gate, OpenedCacheFiles, PackageNode, PackumentVersion, RegistryConfig, Verdict } from '@portcullis/core';
 import type { JudgeWorker } from './judge-worker.js';
+import type { Manifest } from './translate.js';
 
 /** The project being installed: the folder of pnpm-lock.yaml, pnpm's registry settings, and its gate. */
 export interface PnpmProject {
@@ -54,7 +55,7 @@ export interface InstallState {
   /** pnpm 10 and 11, a fresh resolution: the thread readPackage's batches and afterAllResolved are judged in (judge-worker.ts). */
   judgeWorker?: JudgeWorker;
   /** The manifests to send it at the event loop's next turn. */
-  workerBatch?: { nodes: Map<string, PackageNode>; supplied: Map<string, PackumentVersion> };
+  workerBatch?: { nodes: Map<string, PackageNode>; supplied: Map<string, Manifest> };
   /** Batches sent to it and not yet waited for (afterAllResolved waits for all of them). */
   sentToWorker: Array<Promise<void>>;
   /** The first refusal (or failure) of a batch judged there: thrown by the next hook call. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRegistryConfig } from '@portcullis/core';
-import { hasPackages, lockfilePackages, manifestNode, registryDependencies, suppliedMetadata } from './translate.js';
+import { hasPackages, lockfilePackages, manifestNode, registryDependencies, suppliedFields, suppliedMetadata, type Manifest } from './translate.js';
 
 const registries = createRegistryConfig({ defaultRegistry: 'http://127.0.0.1:9/', scopes: { '@acme': 'http://127.0.0.1:8/acme/' } });
 const SIG = { keyid: 'SHA256:test-key', sig: 'MEUCIQ==' };
@@ -79,6 +79,32 @@ describe('suppliedMetadata', () => {
     expect(suppliedMetadata({ version: '1.3.0', dist: { signatures: [SIG] } })).toBeUndefined();
     // Signatures the packument reader rejects are not supplied (the packument is fetched instead).
     expect(suppliedMetadata(manifest([{ keyid: 'k' }]))).toBeUndefined();
+  });
+});
+
+describe('suppliedFields', () => {
+  const base = { name: 'left-pad', version: '1.3.0', description: 'x'.repeat(1000), readme: 'y', dependencies: { a: '1' }, optionalDependencies: { b: '2' }, devDependencies: { c: '3' } };
+  const dist = { integrity: 'sha512-AAAA', tarball: 'http://127.0.0.1:9/left-pad/-/left-pad-1.3.0.tgz', signatures: [SIG], attestations: { url: 'u', provenance: { predicateType: 'https://slsa.dev/provenance/v1' } } };
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['plain', { ...base, dist }],
+    ['scripts, flags', { ...base, dist, scripts: { postinstall: 'node x', test: 'y' }, hasInstallScript: true, gypfile: true }],
+    ['every dependency bundled', { ...base, dist, bundleDependencies: true }],
+    ['the other spelling', { ...base, dist, bundledDependencies: ['a'] }],
+    ['a malformed script', { ...base, dist, scripts: { postinstall: 7 } }],
+    ['another version in the entry', { ...base, version: '1.3.1', dist }],
+    ['no signatures', { ...base, dist: { ...dist, signatures: [] } }],
+    ['a malformed signature', { ...base, dist: { ...dist, signatures: [{ keyid: 'k' }] } }],
+  ];
+
+  it.each(cases)('reads as the whole manifest does (%s), through a structured clone', (_name, manifest) => {
+    const fields = suppliedFields(manifest as Manifest);
+    expect(suppliedMetadata(fields === undefined ? ({} as Manifest) : (structuredClone(fields) as Manifest))).toEqual(suppliedMetadata(manifest as Manifest));
+  });
+
+  it('carries none of what the reading does not need, and the dependencies only when all are bundled', () => {
+    expect(Object.keys(suppliedFields({ ...base, dist } as Manifest)!).sort()).toEqual(['dist', 'name', 'version']);
+    expect(Object.keys(suppliedFields({ ...base, dist, bundleDependencies: true } as Manifest)!).sort()).toEqual(['bundleDependencies', 'dependencies', 'dist', 'name', 'optionalDependencies', 'version']);
+    expect(suppliedFields({ ...base, dist: { ...dist, signatures: [] } } as Manifest)).toBeUndefined();
   });
 });
 

@@ -10,6 +10,8 @@ export interface Manifest {
   dependencies?: unknown;
   devDependencies?: unknown;
   optionalDependencies?: unknown;
+  bundleDependencies?: unknown;
+  bundledDependencies?: unknown;
 }
 
 /** The dependency fields pnpm resolves for a package from the registry (its devDependencies are never installed). */
@@ -48,6 +50,23 @@ export function manifestNode(manifest: Manifest, registryConfig: RegistryConfig)
  * The manifest's own registry metadata, when it carries signatures to verify (pnpm 10 and 11 pass
  * `dist.signatures` through; pnpm 12 drops them, and then the packument is fetched).
  */
+/** The fields of a manifest that suppliedMetadata reads (core's packumentVersionFromJson), as they are. */
+const SUPPLIED_FIELDS = ['name', 'version', 'dist', 'hasInstallScript', 'gypfile', 'bundleDependencies', 'bundledDependencies', 'scripts'] as const;
+
+/**
+ * What suppliedMetadata needs of a manifest carrying signatures, for it to be read in another thread (judge-worker.ts):
+ * those own fields as they are (the dependencies too only when the manifest bundles them all), undefined when it would
+ * supply nothing. `suppliedMetadata(suppliedFields(m))` is `suppliedMetadata(m)`.
+ */
+export function suppliedFields(manifest: Manifest): Manifest | undefined {
+  const signatures = manifest.dist?.signatures;
+  if (!Array.isArray(signatures) || signatures.length === 0) return undefined;
+  const out: Record<string, unknown> = {};
+  const fields: readonly string[] = [...SUPPLIED_FIELDS, ...(manifest.bundleDependencies === true || manifest.bundledDependencies === true ? ['dependencies', 'optionalDependencies'] : [])];
+  for (const field of fields) if (Object.hasOwn(manifest, field)) out[field] = (manifest as Record<string, unknown>)[field];
+  return out as Manifest;
+}
+
 export function suppliedMetadata(manifest: Manifest): PackumentVersion | undefined {
   const signatures = manifest.dist?.signatures;
   if (typeof manifest.name !== 'string' || typeof manifest.version !== 'string' || !Array.isArray(signatures) || signatures.length === 0) return undefined;
