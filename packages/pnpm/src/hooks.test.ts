@@ -6,9 +6,8 @@ import { createRegistryConfig, type BuildAllowance, type Finding, type Gate, typ
 import { fakeVerdict } from '@portcullis/core/internal';
 import { refuseCommandLineWidening } from './config.js';
 import { createHooks } from './hooks.js';
-import type { JudgedVerdict, JudgeWorker } from './judge-worker.js';
 import { PNPM_APPROVAL_NOTE } from './refuse.js';
-import { newInstallState, type InstallState, type PnpmProject } from './state.js';
+import { newInstallState, type InstallState, type JudgedVerdict, type JudgingThread, type PnpmProject } from './state.js';
 
 // The refusal of command-line settings reads the command line of the nearest pnpm ancestor process when this
 // process' argv is short (a vitest fork's is two entries): replaced by a spy, so these tests never depend on how
@@ -347,7 +346,7 @@ describe("pnpm 10 and 11 with the hooks' judging thread (judge-worker.ts)", () =
         return Promise.resolve().then(() => outcome(ids));
       },
     };
-    return { asked, worker: worker as unknown as JudgeWorker };
+    return { asked, worker: worker as JudgingThread };
   }
   const allowed = (): JudgedVerdict => ({ findings: [], blocking: [], skipped: [], blocked: new Set(), exitCode: 0, notices: [], strippedRegistries: [] });
   const blocking = (id: string): JudgedVerdict => {

@@ -19,8 +19,8 @@ import { currentProject, projectAt, registryConfigFromPnpm } from './project.js'
 import { blockedError, skippedNoticeText } from './refuse.js';
 import { pnpmMajor, wholeGraphJudgedBeforeLinking } from './quirks.js';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
-import { newInstallState, type InstallState, type PnpmProject } from './state.js';
-import { JudgeWorker, registrySettingsOf, type JudgedVerdict } from './judge-worker.js';
+import { newInstallState, type InstallState, type JudgedVerdict, type JudgingThread, type PnpmProject } from './state.js';
+import { JudgeWorker, registrySettingsOf } from './judge-worker.js';
 import { hasPackages, lockfilePackages, manifestNode, registryDependencies, suppliedFields, suppliedMetadata, type Manifest } from './translate.js';
 
 function say(state: InstallState, text: string): void {
@@ -149,7 +149,7 @@ function judgeSoon(state: InstallState, node: PackageNode, metadata: PackumentVe
  * judges the whole graph before pnpm links anything, waits for every one of them first; a batch that blocks is refused
  * by the next readPackage call already.
  */
-function judgeInWorker(state: InstallState, worker: JudgeWorker, node: PackageNode, metadata: Manifest | undefined): void {
+function judgeInWorker(state: InstallState, worker: JudgingThread, node: PackageNode, metadata: Manifest | undefined): void {
   let batch = state.workerBatch;
   if (batch === undefined) {
     batch = state.workerBatch = { nodes: new Map(), supplied: new Map() };
@@ -160,7 +160,7 @@ function judgeInWorker(state: InstallState, worker: JudgeWorker, node: PackageNo
 }
 
 /** Sends the batch being collected, if any, to the judging thread. */
-function sendBatch(state: InstallState, worker: JudgeWorker): void {
+function sendBatch(state: InstallState, worker: JudgingThread): void {
   const batch = state.workerBatch;
   if (batch === undefined) return;
   state.workerBatch = undefined;
@@ -176,7 +176,7 @@ function sendBatch(state: InstallState, worker: JudgeWorker): void {
  * graph finds their verdicts remembered); the first refusal or failure of a batch is thrown, else the graph's verdict
  * is returned.
  */
-async function judgeGraphInWorker(state: InstallState, worker: JudgeWorker, packages: PackageNode[]): Promise<JudgedVerdict> {
+async function judgeGraphInWorker(state: InstallState, worker: JudgingThread, packages: PackageNode[]): Promise<JudgedVerdict> {
   sendBatch(state, worker);
   const graph = worker.judge(packages, new Map(), { partial: false, wholeGraphFollows: false });
   // Waited for below, after the batches: never unhandled meanwhile.

@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { OpenedCacheFiles, pnpmCached, earlierInLine, type Finding, type JudgeInputs, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { openProject, registryConfigFromPnpm } from './project.js';
 import { pnpmError } from './refuse.js';
+import type { JudgedVerdict, JudgingThread } from './state.js';
 import { suppliedMetadata, type Manifest } from './translate.js';
 
 /** What the worker is started with (workerData): the project and pnpm's settings it is opened with. */
@@ -36,8 +37,6 @@ interface JudgeQuestion {
   wholeGraphFollows: boolean;
 }
 
-/** The part of a verdict the hooks use, as it crosses threads (no functions). */
-export type JudgedVerdict = Pick<Verdict, 'findings' | 'blocking' | 'skipped' | 'blocked' | 'exitCode' | 'notices' | 'strippedRegistries'>;
 
 interface JudgeAnswer {
   id: number;
@@ -69,7 +68,7 @@ export function registrySettingsOf(config: Record<string, unknown>): Record<stri
 const YOUNG_GENERATION_MB = 8;
 
 /** The hooks' side: asks the worker, one question at a time per batch. */
-export class JudgeWorker {
+export class JudgeWorker implements JudgingThread {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve: (v: JudgedVerdict) => void; reject: (e: unknown) => void }>();
   private next = 1;

@@ -4,7 +4,6 @@
  * learnt about this pnpm's manifests, and the readPackage batch being collected.
  */
 import type { Gate, OpenedCacheFiles, PackageNode, PackumentVersion, RegistryConfig, Verdict } from '@portcullis/core';
-import type { JudgeWorker } from './judge-worker.js';
 import type { Manifest } from './translate.js';
 
 /** The project being installed: the folder of pnpm-lock.yaml, pnpm's registry settings, and its gate. */
@@ -17,6 +16,14 @@ export interface PnpmProject {
   deniedBuilds?: ReadonlySet<string>;
   /** What updateConfig denied them from (config.ts `narrowDenials`): the lockfile's packages, the manifests' folders, the ranged entries' versions, and the user's own `false` entries. */
   deniedFrom?: { locked: ReadonlyArray<{ name: string; version: string }>; dirs: readonly string[]; versions: ReadonlyArray<{ name: string; version: string }>; own: ReadonlySet<string> };
+}
+
+/** The part of a verdict the hooks use, as it crosses threads (no functions). */
+export type JudgedVerdict = Pick<Verdict, 'findings' | 'blocking' | 'skipped' | 'blocked' | 'exitCode' | 'notices' | 'strippedRegistries'>;
+
+/** The judging thread as the hooks ask it (judge-worker.ts `JudgeWorker`). */
+export interface JudgingThread {
+  judge(packages: PackageNode[], supplied: ReadonlyMap<string, Manifest>, options: { partial: boolean; wholeGraphFollows: boolean }): Promise<JudgedVerdict>;
 }
 
 /** Registry packages seen by readPackage in one tick, judged together. */
@@ -53,7 +60,7 @@ export interface InstallState {
   heldBack: string[];
   batch?: ReadPackageBatch;
   /** pnpm 10 and 11, a fresh resolution: the thread readPackage's batches and afterAllResolved are judged in (judge-worker.ts). */
-  judgeWorker?: JudgeWorker;
+  judgeWorker?: JudgingThread;
   /** The manifests to send it at the event loop's next turn. */
   workerBatch?: { nodes: Map<string, PackageNode>; supplied: Map<string, Manifest> };
   /** Batches sent to it and not yet waited for (afterAllResolved waits for all of them). */
