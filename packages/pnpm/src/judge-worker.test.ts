@@ -40,6 +40,9 @@ describe('JudgeWorker: the hooks\' side fails closed', () => {
     await expect(ask(none)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('no verdict') });
     const junk = new JudgeWorker(standIn("parentPort.on('message', () => parentPort.postMessage('allowed'));"), START);
     await expect(ask(junk)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED' });
+    // A verdict of another shape (no blocked set, no findings): never read as "nothing blocks".
+    const shapeless = new JudgeWorker(standIn("parentPort.on('message', (q) => parentPort.postMessage({ id: q.id, verdict: { blocking: [], exitCode: 0 } }));"), START);
+    await expect(ask(shapeless)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('another shape') });
   });
 
   it("the engine's own refusal (a broken portcullis.json) crosses as pnpm's error; any other error is UNDECIDED", async () => {
@@ -47,6 +50,8 @@ describe('JudgeWorker: the hooks\' side fails closed', () => {
     await expect(ask(policy)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_POLICY', message: 'portcullis.json:1:1 bad', hint: 'Fix portcullis.json' });
     const other = new JudgeWorker(standIn("parentPort.on('message', (q) => parentPort.postMessage({ id: q.id, error: { message: 'boom', code: 'EACCES' } }));"), START);
     await expect(ask(other)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('boom') });
+    const unknown = new JudgeWorker(standIn("parentPort.on('message', (q) => parentPort.postMessage({ id: q.id, error: { message: 'odd', code: 'ERR_PNPM_PORTCULLIS_ALLOWED', hint: 'h' } }));"), START);
+    await expect(ask(unknown)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('odd') });
   });
 
   it('hands the question over whole and returns the verdict as it was given (blocked as a set)', async () => {

@@ -13,7 +13,7 @@
 import { Worker } from 'node:worker_threads';
 import { OpenedCacheFiles, pnpmCached, earlierInLine, type Finding, type JudgeInputs, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { openProject, registryConfigFromPnpm } from './project.js';
-import { pnpmError } from './refuse.js';
+import { pnpmError, type PortcullisPnpmCode } from './refuse.js';
 import type { JudgedVerdict, JudgingThread } from './state.js';
 import { suppliedMetadata, type Manifest } from './translate.js';
 
@@ -36,7 +36,6 @@ interface JudgeQuestion {
   partial: boolean;
   wholeGraphFollows: boolean;
 }
-
 
 interface JudgeAnswer {
   id: number;
@@ -111,19 +110,28 @@ export class JudgeWorker implements JudgingThread {
     const id = typeof answer === 'object' && answer !== null ? answer.id : undefined;
     const waiter = typeof id === 'number' ? this.settled(id) : undefined;
     if (waiter === undefined) return this.end(new Error('it answered a question it was not asked'));
-    if (answer.verdict !== undefined) return waiter.resolve(answer.verdict);
+    if (answer.verdict !== undefined) return isVerdict(answer.verdict) ? waiter.resolve(answer.verdict) : waiter.reject(undecided(new Error('its verdict has another shape')));
     const error = answer.error;
-    if (error !== undefined && typeof error.code === 'string' && error.code.startsWith('ERR_PNPM_PORTCULLIS_') && typeof error.hint === 'string') {
-      const code = error.code.slice('ERR_PNPM_PORTCULLIS_'.length) as Parameters<typeof pnpmError>[0];
-      return waiter.reject(pnpmError(code, error.message, error.hint));
-    }
-    waiter.reject(undecided(new Error(error?.message ?? 'it gave no verdict')));
+    const code = typeof error?.code === 'string' ? CROSSING_CODES.get(error.code) : undefined;
+    if (code !== undefined && typeof error!.message === 'string' && typeof error!.hint === 'string') return waiter.reject(pnpmError(code, error!.message, error!.hint));
+    waiter.reject(undecided(new Error(typeof error?.message === 'string' ? error.message : 'it gave no verdict')));
   }
 
   private end(error: Error): void {
     this.ended ??= error;
     for (const id of [...this.waiting.keys()]) this.settled(id)?.reject(undecided(this.ended));
   }
+}
+
+/** The engine's own refusals that cross from the thread as they are (any other error is UNDECIDED). */
+const CROSSING_CODES = new Map<string, PortcullisPnpmCode>((['BLOCKED', 'UNDECIDED', 'POLICY', 'SETTINGS'] as const).map((code) => [`ERR_PNPM_PORTCULLIS_${code}`, code]));
+
+/** A verdict as judged() sends it: what the hooks read of it, each of the right kind. */
+function isVerdict(value: unknown): value is JudgedVerdict {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  const findings = (x: unknown) => Array.isArray(x) && x.every((f) => typeof f === 'object' && f !== null);
+  return findings(v.findings) && findings(v.blocking) && findings(v.skipped) && v.blocked instanceof Set && (v.exitCode === 0 || v.exitCode === 1 || v.exitCode === 3) && Array.isArray(v.notices) && Array.isArray(v.strippedRegistries);
 }
 
 function undecided(error: Error): Error {
