@@ -10,18 +10,18 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, earlierInLine, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCached, pnpmCachedMetadata, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { digestOf, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCachedMetadata, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, lockfileCandidates, narrowDenials, projectDirOf, refuseCommandLineWidening, unneededDenials, updateConfig, type PnpmConfig } from './config.js';
 import { configChanges, configSnapshot, engineBuild, fileStates, questionOf, recordUpdateConfig, type AskedQuestion, type ReplayAnswer } from './replay.js';
 import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
 import { cacheDirLeft } from './handoff.js';
-import { currentProject, projectAt, registryConfigFromPnpm } from './project.js';
+import { currentProject, projectAt, registryConfigFromPnpm, registrySettingsOf } from './project.js';
 import { blockedError, skippedNoticeText } from './refuse.js';
 import { pnpmMajor, wholeGraphJudgedBeforeLinking } from './quirks.js';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { newInstallState, type InstallState, type JudgedVerdict, type JudgingThread, type PnpmProject } from './state.js';
-import { JudgeWorker, registrySettingsOf } from './judge-worker.js';
-import { hasPackages, lockfilePackages, manifestNode, registryDependencies, suppliedFields, suppliedMetadata, type Manifest } from './translate.js';
+import { JudgeWorker } from './judge-worker.js';
+import { hasPackages, lockfilePackages, manifestNode, registryDependencies, releaseLinesIn, suppliedFields, suppliedMetadata, type Manifest } from './translate.js';
 
 function say(state: InstallState, text: string): void {
   state.said?.push(`${text}\n`);
@@ -107,16 +107,9 @@ function cachedMetadata(state: InstallState, node: PackageNode): PackumentVersio
   return pnpmCachedMetadata([state.pnpmCacheDir], node.registry, node.name, node.version, node.integrity, (state.openedCacheFiles ??= new OpenedCacheFiles()));
 }
 
-/**
- * The release lines pnpm keeps in the same cache (pnpm 10's layout too), for the provenance no-downgrade check (which
- * earlier versions claim attestations; each then verified on its own): without them every new package's packument
- * was fetched a second time on a cold install.
- */
+/** The release lines pnpm keeps in the same cache (translate.ts releaseLinesIn), read once per install. */
 function cachedPackuments(state: InstallState): Pick<JudgeInputs, 'suppliedPackument'> {
-  const dir = state.pnpmCacheDir;
-  if (dir === undefined) return {};
-  const opened = (state.openedCacheFiles ??= new OpenedCacheFiles());
-  return { suppliedPackument: (pkg) => (pkg.registry === undefined ? undefined : pnpmCached([dir], pkg.registry, pkg.name, pkg.version, pkg.integrity, (candidate) => earlierInLine(candidate, pkg.version), opened)?.past) };
+  return releaseLinesIn(state.pnpmCacheDir, () => (state.openedCacheFiles ??= new OpenedCacheFiles()));
 }
 
 /** Manifests pnpm hands over in the same tick are judged together, as a part of the install. */
@@ -247,7 +240,8 @@ const RESOLVING_COMMANDS = new Set(['install', 'i', 'add', 'update', 'up', 'upgr
  */
 function startJudgeWorker(state: InstallState, config: PnpmConfig, pnpmfile: string): void {
   const project = state.project;
-  if (project === undefined || state.judgeWorker !== undefined || workerOf() !== undefined || process.argv.length <= 2) return;
+  // pnpm 12 runs hooks in its workers (a short argv): never there.
+  if (project === undefined || state.judgeWorker !== undefined || process.argv.length <= 2) return;
   if (state.pnpmMajor === undefined || !wholeGraphJudgedBeforeLinking(state.pnpmMajor) || registryConfigFromPnpm(config) === undefined) return;
   if (existsSync(join(project.dir, 'pnpm-lock.yaml')) || !process.argv.slice(2).some((arg) => RESOLVING_COMMANDS.has(arg))) return;
   state.judgeWorker = new JudgeWorker(pnpmfile, { dir: project.dir, registrySettings: registrySettingsOf(config), ...(state.pnpmCacheDir !== undefined ? { pnpmCacheDir: state.pnpmCacheDir } : {}) });

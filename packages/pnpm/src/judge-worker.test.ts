@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRegistrySigner, type PackageNode } from '@portcullis/core';
-import { JudgeWorker, registrySettingsOf, serveJudgements, type JudgeWorkerStart } from './judge-worker.js';
+import { JudgeWorker, serveJudgements, type JudgeWorkerStart } from './judge-worker.js';
+import { registrySettingsOf } from './project.js';
 
 const REGISTRY = 'http://127.0.0.1:9/';
 const INTEGRITY = `sha512-${Buffer.alloc(64, 1).toString('base64')}`;

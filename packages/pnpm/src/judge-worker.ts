@@ -11,11 +11,11 @@
  * judgement waiting on it (pnpm stops with UNDECIDED); nothing is ever allowed because the worker did not say no.
  */
 import { Worker } from 'node:worker_threads';
-import { OpenedCacheFiles, pnpmCached, earlierInLine, type Finding, type JudgeInputs, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { OpenedCacheFiles, type Finding, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { openProject, registryConfigFromPnpm } from './project.js';
 import { pnpmError, type PortcullisPnpmCode } from './refuse.js';
 import type { JudgedVerdict, JudgingThread } from './state.js';
-import { suppliedMetadata, type Manifest } from './translate.js';
+import { releaseLinesIn, suppliedMetadata, type Manifest } from './translate.js';
 
 /** What the worker is started with (workerData): the project and pnpm's settings it is opened with. */
 export interface JudgeWorkerStart {
@@ -42,20 +42,6 @@ interface JudgeAnswer {
   verdict?: JudgedVerdict;
   /** A judgement that threw: pnpm's error as the engine would have thrown it. */
   error?: { message: string; code?: unknown; hint?: unknown };
-}
-
-/** The settings registryConfigFromPnpm reads, copied as plain strings. */
-export function registrySettingsOf(config: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of ['authConfig', 'rawConfig'] as const) {
-    const raw = config[key];
-    if (typeof raw !== 'object' || raw === null) continue;
-    const strings: Record<string, string> = {};
-    for (const [name, value] of Object.entries(raw)) if (typeof value === 'string') strings[name] = value;
-    out[key] = strings;
-  }
-  if (typeof config.registry === 'string') out.registry = config.registry;
-  return out;
 }
 
 /**
@@ -147,10 +133,7 @@ export async function serveJudgements(start: JudgeWorkerStart, port: { on(event:
   const project = registryConfig === undefined ? undefined : openProject(start.dir, registryConfig);
   // A project that cannot be opened fails each question (updateConfig opened the same one already).
   project?.catch(() => undefined);
-  const opened = new OpenedCacheFiles();
-  const dir = start.pnpmCacheDir;
-  const past: Pick<JudgeInputs, 'suppliedPackument'> =
-    dir === undefined ? {} : { suppliedPackument: (pkg) => (pkg.registry === undefined ? undefined : pnpmCached([dir], pkg.registry, pkg.name, pkg.version, pkg.integrity, (candidate) => earlierInLine(candidate, pkg.version), opened)?.past) };
+  const past = releaseLinesIn(start.pnpmCacheDir, () => new OpenedCacheFiles());
   /** Judges `questions` together (one gate.judge) and answers each of them with that verdict. */
   const answer = async (questions: readonly JudgeQuestion[]): Promise<void> => {
     let reply: Omit<JudgeAnswer, 'id'>;

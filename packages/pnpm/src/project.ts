@@ -22,6 +22,20 @@ export function registryConfigFromPnpm(config: Record<string, unknown>): Registr
   return registryConfigFromNpmrc(values, () => 'pnpm configuration');
 }
 
+/** The settings registryConfigFromPnpm reads, copied as plain strings (for the judging thread, judge-worker.ts). */
+export function registrySettingsOf(config: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ['authConfig', 'rawConfig'] as const) {
+    const raw = config[key];
+    if (typeof raw !== 'object' || raw === null) continue;
+    const strings: Record<string, string> = {};
+    for (const [name, value] of Object.entries(raw)) if (typeof value === 'string') strings[name] = value;
+    out[key] = strings;
+  }
+  if (typeof config.registry === 'string') out.registry = config.registry;
+  return out;
+}
+
 /** pnpm's own strict switch as written in the project's pnpm-workspace.yaml (`strictDepBuilds`), if any. */
 export function writtenStrictDepBuilds(dir: string): unknown {
   try {

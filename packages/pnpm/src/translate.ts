@@ -1,6 +1,6 @@
-/** pnpm's structures in the core's terms: lockfile objects and registry manifests as PackageNodes. */
+/** pnpm's structures in the core's terms: lockfile objects and registry manifests as PackageNodes, its cache's release lines as packuments. */
 import { join } from 'node:path';
-import { packumentVersionFromJson, readPnpmLockfile, registryPackageOf, type PackageNode, type PackumentVersion, type RegistryConfig } from '@portcullis/core';
+import { earlierInLine, packumentVersionFromJson, pnpmCached, readPnpmLockfile, registryPackageOf, type JudgeInputs, type OpenedCacheFiles, type PackageNode, type PackumentVersion, type RegistryConfig } from '@portcullis/core';
 
 /** A dependency's registry manifest as pnpm hands it to readPackage (or a project's own manifest). */
 export interface Manifest {
@@ -50,6 +50,17 @@ export function manifestNode(manifest: Manifest, registryConfig: RegistryConfig)
  * The manifest's own registry metadata, when it carries signatures to verify (pnpm 10 and 11 pass
  * `dist.signatures` through; pnpm 12 drops them, and then the packument is fetched).
  */
+/**
+ * The release lines pnpm keeps in its cache folder `cacheDir` (pnpm 10's layout too), for the provenance no-downgrade
+ * check (which earlier versions claim attestations; each then verified on its own): without them every new package's
+ * packument was fetched a second time on a cold install. Files read once per install (`opened`).
+ */
+export function releaseLinesIn(cacheDir: string | undefined, opened: () => OpenedCacheFiles): Pick<JudgeInputs, 'suppliedPackument'> {
+  if (cacheDir === undefined) return {};
+  const files = opened();
+  return { suppliedPackument: (pkg) => (pkg.registry === undefined ? undefined : pnpmCached([cacheDir], pkg.registry, pkg.name, pkg.version, pkg.integrity, (candidate) => earlierInLine(candidate, pkg.version), files)?.past) };
+}
+
 /** The fields of a manifest that suppliedMetadata reads (core's packumentVersionFromJson), as they are. */
 const SUPPLIED_FIELDS = ['name', 'version', 'dist', 'hasInstallScript', 'gypfile', 'bundleDependencies', 'bundledDependencies', 'scripts'] as const;
 
