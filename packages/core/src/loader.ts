@@ -15,3 +15,5 @@ export { listSourceFiles, type AdvisorySourcesState } from './advisories/sources
 // How the loaders run the engine their file carries, and take back a text it carries (cache/embedded.ts; the builds
 // write those files with its embedSections).
 export { loadEmbeddedEngine, runEmbeddedMain, sectionFrom, textHash, verifiedSection, withSection, type EmbeddedEngine, type LoadedEngine } from './cache/embedded.js';
+// The largest lockfile any reader accepts: npm's held process bounds what it may ask about by it (npm's ask.ts, npm-process.ts).
+export { MAX_LOCKFILE_BYTES } from './limits.js';

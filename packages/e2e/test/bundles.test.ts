@@ -91,6 +91,20 @@ describe('the pnpmfile `portcullis init pnpm` writes', () => {
   });
 });
 
+describe('the loader in front of each carried engine stays a loader', () => {
+  // Compiled from source on every start (the engine after it comes with a V8 code cache): `portcullis-npm` twice per
+  // install (the wrapper and the npm it holds, which loads the same file first), the pnpmfile in each of pnpm 12's hook
+  // workers. One import of core's main face from a loader module once bundled the whole engine into portcullis-npm's
+  // loader (577 KB, npm's code started ~40 ms later on every install); the loaders measure 12–33 KB.
+  const LOADER_MAX_BYTES = 64 * 1024;
+  it.each(['packages/cli/dist/portcullis.js', 'packages/npm/dist/portcullis-npm.js', 'packages/pnpm/dist/pnpmfile.cjs'] as const)('%s', (name) => {
+    const text = readFileSync(fileURLToPath(new URL(bundles[name], import.meta.url)), 'utf8');
+    const marker = text.search(/^\/\/# portcullis-/m);
+    expect(marker).toBeGreaterThan(0);
+    expect(Buffer.byteLength(text.slice(0, marker))).toBeLessThan(LOADER_MAX_BYTES);
+  });
+});
+
 describe('`portcullis` and `portcullis-npm` start as CommonJS, and still run as an ES module', () => {
   // CommonJS in their own package (dist/package.json): Node's ES module loader cost every start more. A copy vendored
   // into a project (docs/ci.md: `tools/portcullis.js`) is whatever that project's package.json says: it runs either way.

@@ -4,7 +4,8 @@ import type { Socket } from 'node:net';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { MAX_LOCKFILE_BYTES } from '@portcullis/core';
+// The loader's face of core (Node built-ins only): this module is bundled into the loader (bin.ts), which must not carry the engine.
+import { MAX_LOCKFILE_BYTES } from '@portcullis/core/loader';
 import { ALLOW, ASK, askHeadBytes, CANNOT, STOP, type ResolvedLockfile } from './ask.js';
 import { ASK_FD, ASK_NONCE_BYTES, goWith, HOLD_ANSWER_MAX_BYTES, HOLD_ASK_VALUE, HOLD_ENV, HOLD_FD } from './hold.js';
 

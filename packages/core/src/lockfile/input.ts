@@ -3,6 +3,7 @@
  * parsed objects that never touches inherited properties (a lockfile may contain `__proto__` keys).
  */
 import { PortcullisError } from '../errors.js';
+import { MAX_LOCKFILE_BYTES } from '../limits.js';
 import type { RegistryFor, SourceLocation } from '../model.js';
 
 /** Options every lockfile reader takes. */
@@ -15,8 +16,8 @@ export interface LockfileReadOptions {
   registryFor: RegistryFor;
 }
 
-/** Lockfiles larger than this are refused: real ones are a few MiB, and parsing is memory-hungry. */
-export const MAX_LOCKFILE_BYTES = 64 * 1024 * 1024;
+/** Lockfiles larger than this are refused (limits.ts). */
+export { MAX_LOCKFILE_BYTES };
 
 /** Refuses input over the limit before any parsing. */
 export function assertLockfileSize(bytes: number, file: string, max = MAX_LOCKFILE_BYTES): void {
