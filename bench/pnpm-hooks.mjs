@@ -48,6 +48,10 @@ const VARIANTS = [
   ['all4', 'the four, doing nothing', hooksFile(Object.keys(NOOP))],
   // What Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (packages/pnpm/src/early.ts).
   ['three', 'the three without `preResolution`, doing nothing', hooksFile(['updateConfig', 'readPackage', 'afterAllResolved'])],
+  // The least any pnpmfile that checks registry signatures does on pnpm 12, which hands readPackage manifests without
+  // them: each dependency's document read from pnpm's own metadata cache and its signature verified, nothing else (no
+  // policy, no provenance, no memo). A floor, not a gate: cold only, pnpm 12 only (pnpm 10 and 11 hand signatures over).
+  ['floor', 'the floor of a signature check: each dependency\'s signature read from pnpm\'s cache and verified, nothing else (not a gate)', 'floor'],
   ['portcullis', 'Portcullis', 'portcullis'],
   // What the engine carried in the file costs: the same pnpmfile cut at the engine's marker, so each worker reads and
   // compiles the loader alone (a repeated install never needs the engine; one that did would take it from the kept
@@ -55,6 +59,55 @@ const VARIANTS = [
   ['portcullis-loader', 'Portcullis cut to its loader (the engine not in the file)', 'portcullis'],
 ];
 const NOT_COLD = new Set(['portcullis-loader']);
+const ONLY_COLD = new Set(['floor']);
+
+/**
+ * The floor pnpmfile (see VARIANTS): the registry's keys and pnpm's cache folder written into it. It fails the install
+ * when a dependency's signature was not found or did not verify, so that a floor that checked nothing cannot pass.
+ */
+function floorPnpmfile(keys, cacheDir) {
+  return `'use strict';
+const { readFileSync, readdirSync } = require('node:fs');
+const { createPublicKey, verify } = require('node:crypto');
+const { join } = require('node:path');
+const KEYS = new Map(${JSON.stringify(keys.map((k) => [k.keyid, k.key]))}.map(([id, der]) => [id, createPublicKey({ key: Buffer.from(der, 'base64'), format: 'der', type: 'spki' })]));
+const METADATA = join(${JSON.stringify(cacheDir)}, 'v12', 'metadata');
+let folder;
+let seen = 0;
+let verified = 0;
+function documentOf(name, version) {
+  folder ??= readdirSync(METADATA)[0];
+  const bytes = readFileSync(join(METADATA, folder, ...name.split('/')) + '.jsonl');
+  const newline = bytes.indexOf(10);
+  const [, header, index] = /^pnpm-meta-v1 (\\d+) (\\d+)$/.exec(bytes.subarray(0, newline).toString('latin1'));
+  const indexStart = newline + 1 + Number(header);
+  const indexEnd = indexStart + Number(index);
+  const [, offset, length] = JSON.parse(bytes.subarray(indexStart, indexEnd)).versions.find(([v]) => v === version);
+  return JSON.parse(bytes.subarray(indexEnd + offset, indexEnd + offset + length));
+}
+module.exports = {
+  hooks: {
+    readPackage(manifest) {
+      if (typeof manifest.dist?.integrity !== 'string') return manifest;
+      seen++;
+      const message = Buffer.from(manifest.name + '@' + manifest.version + ':' + manifest.dist.integrity);
+      for (const { keyid, sig } of documentOf(manifest.name, manifest.version).dist.signatures ?? []) {
+        const key = KEYS.get(keyid);
+        if (key !== undefined && verify('sha256', message, key, Buffer.from(sig, 'base64'))) {
+          verified++;
+          break;
+        }
+      }
+      return manifest;
+    },
+    afterAllResolved(lockfile) {
+      if (seen === 0 || verified !== seen) throw new Error('the floor verified ' + verified + ' of ' + seen + ' signatures');
+      return lockfile;
+    },
+  },
+};
+`;
+}
 const SHORT = new Set(['none', 'empty', 'all4', 'three', 'portcullis']);
 
 async function createProject(base, major, registry, dependencies, variant) {
@@ -70,6 +123,8 @@ async function createProject(base, major, registry, dependencies, variant) {
   if (source === 'portcullis') {
     writeFileSync(join(dir, 'portcullis.json'), `${JSON.stringify({ scripts: { allow: [] }, registries: { [registry.url]: { keys: registry.keys.keys } } }, null, 2)}\n`);
     expectExit(await run(process.execPath, [CLI, 'init', 'pnpm'], { cwd: dir, env }), 'portcullis init pnpm');
+  } else if (source === 'floor') {
+    writeFileSync(join(dir, '.pnpmfile.cjs'), floorPnpmfile(registry.keys.keys, join(home, 'pnpm-cache')));
   } else if (source !== null) {
     writeFileSync(join(dir, '.pnpmfile.cjs'), source);
   }
@@ -106,7 +161,7 @@ const registry = await startRegistry({ packages: graph.packages });
 try {
   for (const major of MAJORS) {
     // The loader alone is measured on pnpm 12 only: pnpm 10 and 11 load the pnpmfile once, in their own process.
-    const variants = VARIANTS.filter(([name]) => ALL_VARIANTS.includes(major) || SHORT.has(name) || (name === 'portcullis-loader' && major >= 12));
+    const variants = VARIANTS.filter(([name]) => ALL_VARIANTS.includes(major) || SHORT.has(name) || ((name === 'portcullis-loader' || name === 'floor') && major >= 12));
     const projects = [];
     for (const variant of variants) projects.push(await createProject(join(work, `${major}`, variant[0]), major, registry, graph.dependencies, variant));
     // warm and frozen need a lockfile and full caches.
@@ -122,7 +177,7 @@ try {
       expectExit(await run(p.tool.command, [...p.tool.args, 'install', '--no-frozen-lockfile', ...ownArgs(p)], { cwd: p.dir, env: p.env }), 'pnpm install (the loader alone)');
     }
     for (const mode of MODES.filter((m) => EVERY_MODE.includes(major) || SHORT_MODES.includes(m))) {
-      const measured = mode === 'cold' ? projects.filter((p) => !NOT_COLD.has(p.name)) : projects;
+      const measured = projects.filter((p) => (mode === 'cold' ? !NOT_COLD.has(p.name) : !ONLY_COLD.has(p.name)));
       const named = variants.filter(([name]) => measured.some((p) => p.name === name));
       // The steady state of a repeat install: the first one after the cold install still decides the new lockfile.
       if (mode === 'warm') for (const p of measured) await timed(p, 'warm');
@@ -152,7 +207,8 @@ for (const row of rows) {
   }
   const declared = m('three') === undefined ? '' : ` Portcullis ÷ the hooks it declares, doing nothing (${row.version.startsWith('12.') ? 'the three without `preResolution`' : 'the three without `preResolution`; pnpm 10 and 11 get all four'}): ${(m('portcullis') / m('three')).toFixed(2)}; ÷ all four doing nothing: ${(m('portcullis') / m('all4')).toFixed(2)}.`;
   const target = TARGET[row.mode];
-  lines.push('', `Portcullis ÷ the empty pnpmfile (the no-op control): **${ratio.toFixed(2)}** — target ≤ ${target.toFixed(2)}: **${ratio <= target ? 'met' : 'missed'}**.${declared}`, '');
+  const floor = m('floor') === undefined ? '' : ` The floor of a signature check ÷ the empty pnpmfile: **${(m('floor') / m('empty')).toFixed(2)}** (${m('floor') / m('empty') <= target ? 'within' : 'over'} the target by itself); Portcullis ÷ the floor: **${(m('portcullis') / m('floor')).toFixed(2)}**.`;
+  lines.push('', `Portcullis ÷ the empty pnpmfile (the no-op control): **${ratio.toFixed(2)}** — target ≤ ${target.toFixed(2)}: **${ratio <= target ? 'met' : 'missed'}**.${declared}${floor}`, '');
 }
 const body = [
   '## pnpm: what each hook costs, and what is ours',
