@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // What each pnpmfile hook costs pnpm, apart from what Portcullis does in it: the same install (synthetic graph,
 // test registry on 127.0.0.1) with no pnpmfile, with an empty pnpmfile (`module.exports = {}`: the no-op
-// control), with each hook Portcullis declares alone and doing nothing, with all four doing nothing, and with
+// control), with each hook Portcullis declares alone and doing nothing, with all four doing nothing, on pnpm 12 cold
+// with the floor of a signature check (each signature read from pnpm's cache and verified, nothing else), and with
 // Portcullis' pnpmfile. cold (no lockfile, empty store and caches), warm (the same install again) and frozen
 // (`--frozen-lockfile`, node_modules removed). The order rotates every round; medians. Prints the table and
 // updates the pnpm-hooks section of docs/benchmarks.md.
@@ -213,7 +214,7 @@ for (const row of rows) {
 const body = [
   '## pnpm: what each hook costs, and what is ours',
   '',
-  `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, the three Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (no \`preResolution\`), and Portcullis' own pnpmfile (policy allowing no builds, signatures checked), and, on pnpm 12 warm and frozen, that pnpmfile cut to its loader (the engine carried after it, compressed, in comment lines, removed: what reading and skimming the engine's text costs each hook worker; not a shipped form). ${RUNS} rounds, the order rotating; medians.`,
+  `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, the three Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (no \`preResolution\`), on pnpm 12 cold the floor of a signature check (a pnpmfile that reads each dependency's signature from pnpm's metadata cache and verifies it with the registry's key, nothing else, and fails the install if one did not verify: what any gate checking signatures costs there, since pnpm 12 hands readPackage manifests without them), and Portcullis' own pnpmfile (policy allowing no builds, signatures checked), and, on pnpm 12 warm and frozen, that pnpmfile cut to its loader (the engine carried after it, compressed, in comment lines, removed: what reading and skimming the engine's text costs each hook worker; not a shipped form). ${RUNS} rounds, the order rotating; medians.`,
   '**Any pnpmfile at all, even an empty one, turns off pnpm 12\'s "Already up to date" shortcut** (pnpm records the pnpmfiles in `node_modules/.pnpm-workspace-state-v1.json` and takes the full install path with a hook worker): that is pnpm\'s price for a pnpmfile, outside our code. The empty pnpmfile is therefore the control Portcullis is held to (targets: ≤ 1.05 of it warm and frozen, ≤ 1.10 cold).',
   `Machine: ${machine()}. ${scratchNote()}`,
   '',
