@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OpenedCacheFiles, pnpmCached, pnpmCachedVersion, registryFolder, registryHostFolder } from './pnpm-metadata-cache.js';
 
 /** A cache file in pnpm 12's layout: first line, header, index, then each version's document. */
@@ -217,6 +217,39 @@ describe('cache files kept for one install (OpenedCacheFiles)', () => {
     expect(pnpmCached([dir], registry, 'is-odd', '1.0.0', 'sha512-1.0.0', undefined, opened)).toBeUndefined();
     writeFileSync(fileOf(dir, 'is-odd'), cacheFile('is-odd', [doc('is-odd', '1.0.0')]));
     expect(pnpmCached([dir], registry, 'is-odd', '1.0.0', 'sha512-1.0.0', undefined, opened)).toBeDefined();
+  });
+
+  it('parses each version\'s document once while the file is kept (the signatures, then the release line)', () => {
+    const dir = cacheWith(registry, 'left-pad', cacheFile('left-pad', [doc('left-pad', '1.0.0'), doc('left-pad', '1.1.0')]));
+    const opened = new OpenedCacheFiles();
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      expect(pnpmCached([dir], registry, 'left-pad', '1.1.0', 'sha512-1.1.0', undefined, opened)?.metadata.version).toBe('1.1.0');
+      // The first line's index and 1.1.0's document.
+      expect(parse).toHaveBeenCalledTimes(2);
+      parse.mockClear();
+      const kept = pnpmCached([dir], registry, 'left-pad', '1.1.0', 'sha512-1.1.0', (v) => v.startsWith('1.'), opened);
+      expect([...kept!.past!.versions.keys()]).toEqual(['1.0.0']);
+      // Only 1.0.0's document is new.
+      expect(parse).toHaveBeenCalledTimes(1);
+      parse.mockClear();
+      expect(pnpmCached([dir], registry, 'left-pad', '1.1.0', 'sha512-1.1.0', (v) => v.startsWith('1.'), opened)?.past?.versions.size).toBe(1);
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  it('a document parsed once is still only its own version\'s: an entry pointing at another version\'s bytes is a miss', () => {
+    const text = cacheFile('left-pad', [doc('left-pad', '1.0.0'), doc('left-pad', '1.1.0')], (index) => {
+      (index.versions[1] as unknown[])[1] = 0;
+      (index.versions[1] as unknown[])[2] = (index.versions[0] as unknown[])[2];
+    });
+    const dir = cacheWith(registry, 'left-pad', text);
+    const opened = new OpenedCacheFiles();
+    expect(pnpmCached([dir], registry, 'left-pad', '1.0.0', 'sha512-1.0.0', undefined, opened)?.metadata.version).toBe('1.0.0');
+    expect(pnpmCached([dir], registry, 'left-pad', '1.1.0', 'sha512-1.1.0', undefined, opened)).toBeUndefined();
+    expect(pnpmCached([dir], registry, 'left-pad', '1.0.0', 'sha512-1.0.0', (v) => v.startsWith('1.'), opened)?.past).toBeUndefined();
   });
 
   it('holds at most its budget of bytes, dropping the least recently used', () => {

@@ -78,6 +78,9 @@ function openIndexed(cacheDir: string, registry: string, name: string): Opened |
   if (typeof index !== 'object' || index === null || (index as { name?: unknown }).name !== name) return undefined;
   const versions = (index as { versions?: unknown }).versions;
   if (!Array.isArray(versions)) return undefined;
+  // Each document parsed once while the file is kept: pnpm 12's readPackage asks for a version's document (its
+  // signatures), and the judgement right after it for the same document again (its release line, keptVersion).
+  const parsed = new Map<string, unknown>();
   const file: CachedFile = {
     versions,
     documentAt(entry, name, version) {
@@ -86,7 +89,10 @@ function openIndexed(cacheDir: string, registry: string, name: string): Opened |
       const start = indexEnd + (offset as number);
       const end = start + (length as number);
       if (end > bytes.length) return undefined;
-      return ownDocument(parse(bytes.subarray(start, end)), name, version);
+      const key = `${start} ${end}`;
+      let doc = parsed.get(key);
+      if (doc === undefined && !parsed.has(key)) parsed.set(key, (doc = parse(bytes.subarray(start, end))));
+      return ownDocument(doc, name, version);
     },
   };
   return { file, bytes: bytes.length };
