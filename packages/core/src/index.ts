@@ -22,7 +22,7 @@ export { PortcullisError, type PortcullisErrorCode } from './errors.js';
 
 // Translating package-manager input: lockfiles, installed files, package names.
 export { readNpmLockfile } from './lockfile/npm.js';
-export { MAX_LOCKFILE_BYTES } from './lockfile/input.js';
+export { MAX_LOCKFILE_BYTES } from './limits.js';
 export { pnpmLockfilePackageKeys, readPnpmLockfile } from './lockfile/pnpm.js';
 export { readYarnLockfileData } from './lockfile/yarn.js';
 export { installedManifestReader, type InstalledFiles, type InstalledManifestReader } from './layouts/installed.js';

@@ -6,7 +6,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PortcullisError } from '../errors.js';
 import type { Lockfile, LockfileKind, RegistryFor } from '../model.js';
-import { MAX_LOCKFILE_BYTES, assertLockfileSize, type LockfileReadOptions } from './input.js';
+import { MAX_LOCKFILE_BYTES } from '../limits.js';
+import { assertLockfileSize, type LockfileReadOptions } from './input.js';
 import { readNpmLockfile } from './npm.js';
 import { readPnpmLockfile } from './pnpm.js';
 import { readYarnLockfile } from './yarn.js';
@@ -14,7 +15,8 @@ import { readYarnLockfile } from './yarn.js';
 export { readNpmLockfile } from './npm.js';
 export { pnpmLockfilePackageKeys, readPnpmLockfile } from './pnpm.js';
 export { readYarnLockfile, readYarnLockfileData } from './yarn.js';
-export { MAX_LOCKFILE_BYTES, type LockfileReadOptions } from './input.js';
+export { MAX_LOCKFILE_BYTES } from '../limits.js';
+export { type LockfileReadOptions } from './input.js';
 
 /** Lockfile names by package manager, in the order the package manager itself prefers them. */
 export const LOCKFILE_NAMES: Readonly<Record<LockfileKind, readonly string[]>> = {

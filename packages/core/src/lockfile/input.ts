@@ -16,9 +16,6 @@ export interface LockfileReadOptions {
   registryFor: RegistryFor;
 }
 
-/** Lockfiles larger than this are refused (limits.ts). */
-export { MAX_LOCKFILE_BYTES };
-
 /** Refuses input over the limit before any parsing. */
 export function assertLockfileSize(bytes: number, file: string, max = MAX_LOCKFILE_BYTES): void {
   if (bytes > max) {
