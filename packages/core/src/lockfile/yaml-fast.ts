@@ -154,27 +154,32 @@ function value(text: string, schema: Schema): Value {
   return resolvePlain(plain, schema);
 }
 
+/** Where a double-quoted scalar's plain run ends: its closing quote or an escape. */
+const DOUBLE_QUOTED_STOP = /["\\]/g;
+
 /** A single- or double-quoted scalar starting at `start`; multi-line and rare escapes are unsupported. */
 function quotedScalar(text: string, start: number): { value: string; end: number } {
   const quote = text[start];
   let out = '';
   let i = start + 1;
-  for (;;) {
-    if (i >= text.length) unsupported();
-    const c = text[i]!;
-    if (quote === "'") {
-      if (c === "'") {
-        if (text[i + 1] === "'") {
-          out += "'";
-          i += 2;
-          continue;
-        }
-        return { value: out, end: i + 1 };
-      }
-      out += c;
-      i++;
-      continue;
+  if (quote === "'") {
+    // Runs up to each quote are taken whole (native search, not a character at a time); `''` is one quote.
+    for (;;) {
+      const close = text.indexOf("'", i);
+      if (close < 0) unsupported();
+      out += text.slice(i, close);
+      if (text[close + 1] !== "'") return { value: out, end: close + 1 };
+      out += "'";
+      i = close + 2;
     }
+  }
+  for (;;) {
+    DOUBLE_QUOTED_STOP.lastIndex = i;
+    const stop = DOUBLE_QUOTED_STOP.exec(text);
+    if (stop === null) unsupported();
+    out += text.slice(i, stop!.index);
+    i = stop!.index;
+    const c = text[i]!;
     if (c === '"') return { value: out, end: i + 1 };
     if (c === '\\') {
       const e = text[i + 1];
@@ -191,8 +196,6 @@ function quotedScalar(text: string, start: number): { value: string; end: number
       }
       unsupported();
     }
-    out += c;
-    i++;
   }
 }
 
@@ -237,6 +240,12 @@ function flowCollection(text: string, start: number, schema: Schema): { value: V
   }
 }
 
+/**
+ * In a plain scalar inside a flow collection: `,` and the closing brackets end it; `{`, `[` and `#` leave the subset; a
+ * `:` followed by a space, `,`, a closing bracket or the end of the line ends a key (and leaves the subset in a value).
+ */
+const FLOW_PLAIN_STOP = /[,}\]{[#]|:(?:[ ,}\]]|$)/g;
+
 /** A quoted or plain scalar inside a flow collection: a plain one ends at `,`, the closing bracket, or (a key) `: `. */
 function flowScalar(text: string, start: number, isKey: boolean): { value: string; end: number; quoted: boolean } {
   const first = text[start];
@@ -245,16 +254,14 @@ function flowScalar(text: string, start: number, isKey: boolean): { value: strin
     return { value: quoted.value, end: quoted.end, quoted: true };
   }
   if (first === undefined || PLAIN_START_FORBIDDEN.has(first)) unsupported();
-  let i = start;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (c === ',' || c === '}' || c === ']') break;
+  // The first character that ends the scalar or leaves the subset, found by a native search.
+  FLOW_PLAIN_STOP.lastIndex = start;
+  const stop = FLOW_PLAIN_STOP.exec(text);
+  const i = stop === null ? text.length : stop.index;
+  if (stop !== null) {
+    const c = text[i];
     if (c === '{' || c === '[' || c === '#') unsupported();
-    if (c === ':' && (text[i + 1] === ' ' || text[i + 1] === ',' || text[i + 1] === '}' || text[i + 1] === ']' || i + 1 === text.length)) {
-      if (isKey) break;
-      unsupported();
-    }
-    i++;
+    if (c === ':' && !isKey) unsupported();
   }
   const raw = text.slice(start, i);
   const trimmed = raw.trimEnd();
@@ -262,6 +269,7 @@ function flowScalar(text: string, start: number, isKey: boolean): { value: strin
   return { value: trimmed, end: start + trimmed.length + (raw.length - trimmed.length), quoted: false };
 }
 
+const MAY_RESOLVE = /^[~nNtTfF0-9+\-.]/;
 const CORE_NULL = /^(?:~|null|Null|NULL)$/;
 const CORE_TRUE = /^(?:true|True|TRUE)$/;
 const CORE_FALSE = /^(?:false|False|FALSE)$/;
@@ -277,6 +285,9 @@ const CORE_SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
  */
 function resolvePlain(text: string, schema: Schema): Value {
   if (schema === 'failsafe') return text;
+  // Only these first characters can start a null, a boolean or a number (~ null true false, digits, signs, `.`): any
+  // other plain scalar is a string, without the eight tests below (most keys and values of a lockfile).
+  if (!MAY_RESOLVE.test(text)) return text;
   if (CORE_NULL.test(text)) return null;
   if (CORE_TRUE.test(text)) return true;
   if (CORE_FALSE.test(text)) return false;
