@@ -28,8 +28,8 @@ const WRITE = !args.flag('--no-write') && !QUICK;
 // all): with three rounds or fewer, cells no change touched moved by up to 0.25 between two runs ("Fifteenth round").
 // Since the twenty-fourth round, warm and frozen at 1,000 packages take seven and four rounds, the pnpm 12 control seven,
 // `check` against pnpm's audit five, the npm wrapper nine and five (~1.7 minutes more, 15.2 minutes before): on the
-// slower machine of the twenty-third round, cells a round did not touch moved by up to 0.13 between two runs, about the
-// distance of several cells from their targets.
+// slower machine of the twenty-third round, cells neither of two runs touched moved by up to 0.13 between them at
+// 1,000 packages (0.17 in a one-round cell at 3,000), about the distance of several cells from their targets.
 const INSTALL_ROUNDS = '1000:warm=7,frozen=4,cold=2;3000:warm=2,frozen=1,cold=1';
 const installSteps = [
   ['install', 'bare vs guarded installs, six package managers, 1,000 and 3,000 packages; trust rules on and off at 1,000', ['--sizes', '1000,3000', '--rounds', INSTALL_ROUNDS, '--rules-sizes', '1000', '--rules-rounds', 'warm=1,frozen=1,cold=1']],
