@@ -10,7 +10,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, expectExit, loadTestRegistry, machine, median, ms, parseArgs, requireBuilt, rotate, run, spread, tool } from './lib.mjs';
+import { CLI, expectExit, loadTestRegistry, machine, median, ms, parseArgs, PNPM12_DOCUMENT_OF, requireBuilt, rotate, run, spread, tool } from './lib.mjs';
 
 const args = parseArgs();
 const PACKAGES = args.number('--packages', 3000);
@@ -27,19 +27,13 @@ const keys = new Map(JSON.parse(keysJson).map((k) => [k.keyid, createPublicKey({
 const lock = readFileSync(join(project, 'pnpm-lock.yaml'), 'utf8');
 const packages = lock.slice(lock.indexOf('\\npackages:'), lock.indexOf('\\nsnapshots:'));
 const entry = /^  '?((?:@[^/@']+\\/)?[^@']+)@([^':]+)'?:\\n    resolution: \\{integrity: ([^,}]+)/gm;
-const folder = readdirSync(metadataDir)[0];
+${PNPM12_DOCUMENT_OF}
 let verified = 0, read = 0, pending = 0;
 const done = () => process.stdout.write(JSON.stringify({ verified, read }));
 for (const [, name, version, integrity] of packages.matchAll(entry)) {
   if (mode === 'verify-only') { verified += 1; continue; }
-  const bytes = readFileSync(join(metadataDir, folder, name + '.jsonl'));
+  const doc = documentOf(metadataDir, name, version);
   read++;
-  const nl = bytes.indexOf(10);
-  const [, h, i] = bytes.subarray(0, nl).toString('latin1').split(' ').map(Number);
-  const base = nl + 1 + h + i;
-  const index = JSON.parse(bytes.subarray(nl + 1 + h, base).toString());
-  const at = index.versions.find((v) => v[0] === version);
-  const doc = JSON.parse(bytes.subarray(base + at[1], base + at[1] + at[2]).toString());
   if (doc.dist.integrity !== integrity) throw new Error('integrity differs: ' + name);
   const sig = doc.dist.signatures[0];
   const data = Buffer.from(name + '@' + version + ':' + integrity);
@@ -113,7 +107,7 @@ try {
     '|---|---:|---:|',
     ...contenders.map((c, i) => `| ${c.label} | ${ms(med[i])} (${spread(times[i])}) | ${(audit / med[i]).toFixed(2)} |`),
     '',
-    `- Floor of any audit of this tree in Node: ${ms(med[2])} ms, pnpm's audit ÷ floor **${(audit / med[2]).toFixed(2)}** (≥ 3 is needed for a cold check to reach 3×).`,
+    `- Floor of any audit of this tree in Node (the faster of the two floors, ${med[3] < med[2] ? 'the thread pool' : 'the main thread'}): ${ms(Math.min(med[2], med[3]))} ms, pnpm's audit ÷ floor **${(audit / Math.min(med[2], med[3])).toFixed(2)}** (≥ 3 is needed for a cold check to reach 3×).`,
   ];
   process.stdout.write(`\n${lines.join('\n')}\n`);
 } finally {

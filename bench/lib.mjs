@@ -157,6 +157,24 @@ export function tool(name, major) {
 }
 
 /**
+ * Source text of `documentOf(metadataDir, name, version)` for the floors' child scripts (audit-floor.mjs, pnpm-hooks.mjs):
+ * a version's document from pnpm 12's metadata cache (`<cache>/v12/metadata/<registry folder>/<name>.jsonl`: a first line
+ * with the header's and the index's lengths, the header, the index, then each version's document), and nothing else
+ * checked: what any signature audit of a pnpm 12 tree must read. Needs `readFileSync`, `readdirSync` and `join` in scope.
+ */
+export const PNPM12_DOCUMENT_OF = `let pnpm12Folder;
+function documentOf(metadataDir, name, version) {
+  pnpm12Folder ??= readdirSync(metadataDir)[0];
+  const bytes = readFileSync(join(metadataDir, pnpm12Folder, ...name.split('/')) + '.jsonl');
+  const newline = bytes.indexOf(10);
+  const [, header, index] = /^pnpm-meta-v1 (\\d+) (\\d+)$/.exec(bytes.subarray(0, newline).toString('latin1'));
+  const indexStart = newline + 1 + Number(header);
+  const indexEnd = indexStart + Number(index);
+  const [, offset, length] = JSON.parse(bytes.subarray(indexStart, indexEnd)).versions.find(([v]) => v === version);
+  return JSON.parse(bytes.subarray(indexEnd + offset, indexEnd + offset + length));
+}`;
+
+/**
  * Ages every packument in a Portcullis cache directory past the cache's 5-minute freshness (`fetchedAt` − 10 min),
  * so the next run revalidates each one (HTTP 304). Finds the cache's `metadata-v*` folder itself, so a format bump
  * does not break the benchmarks; throws when there is none (nothing would be aged). Returns the entries aged.

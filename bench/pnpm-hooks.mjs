@@ -12,7 +12,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, discard, expectExit, loadTestRegistry, machine, median, ms, parseArgs, PNPMFILE, requireBuilt, rotate, run, scratchNote, spread, today, tool, writeSection } from './lib.mjs';
+import { CLI, discard, expectExit, loadTestRegistry, machine, median, ms, parseArgs, PNPM12_DOCUMENT_OF, PNPMFILE, requireBuilt, rotate, run, scratchNote, spread, today, tool, writeSection } from './lib.mjs';
 
 const args = parseArgs();
 const SIZE = args.number('--packages', 1000);
@@ -73,26 +73,16 @@ const { createPublicKey, verify } = require('node:crypto');
 const { join } = require('node:path');
 const KEYS = new Map(${JSON.stringify(keys.map((k) => [k.keyid, k.key]))}.map(([id, der]) => [id, createPublicKey({ key: Buffer.from(der, 'base64'), format: 'der', type: 'spki' })]));
 const METADATA = join(${JSON.stringify(cacheDir)}, 'v12', 'metadata');
-let folder;
 let seen = 0;
 let verified = 0;
-function documentOf(name, version) {
-  folder ??= readdirSync(METADATA)[0];
-  const bytes = readFileSync(join(METADATA, folder, ...name.split('/')) + '.jsonl');
-  const newline = bytes.indexOf(10);
-  const [, header, index] = /^pnpm-meta-v1 (\\d+) (\\d+)$/.exec(bytes.subarray(0, newline).toString('latin1'));
-  const indexStart = newline + 1 + Number(header);
-  const indexEnd = indexStart + Number(index);
-  const [, offset, length] = JSON.parse(bytes.subarray(indexStart, indexEnd)).versions.find(([v]) => v === version);
-  return JSON.parse(bytes.subarray(indexEnd + offset, indexEnd + offset + length));
-}
+${PNPM12_DOCUMENT_OF}
 module.exports = {
   hooks: {
     readPackage(manifest) {
       if (typeof manifest.dist?.integrity !== 'string') return manifest;
       seen++;
       const message = Buffer.from(manifest.name + '@' + manifest.version + ':' + manifest.dist.integrity);
-      for (const { keyid, sig } of documentOf(manifest.name, manifest.version).dist.signatures ?? []) {
+      for (const { keyid, sig } of documentOf(METADATA, manifest.name, manifest.version).dist.signatures ?? []) {
         const key = KEYS.get(keyid);
         if (key !== undefined && verify('sha256', message, key, Buffer.from(sig, 'base64'))) {
           verified++;

@@ -23,9 +23,9 @@ const WRITE = !args.flag('--no-write') && !QUICK;
 // Sized from the per-cell times of a full run on 2026-12-02 (see docs/benchmarks.md, "This run"): the bare package
 // managers' own cold and frozen installs are most of the time, so the rounds are the fewest that still alternate.
 // Cold at 1,000 packages takes two rounds (~1.5 minutes more than one): one cell's single cold round gave 1.49 in one
-// run and 0.67 in another (pnpm 12; docs/benchmarks.md, "Fourteenth round"). Warm and frozen at 1,000 packages take five
-// and three rounds, warm at 3,000 two, the pnpm 12 control five and the npm wrapper seven and three (~2 minutes more in
-// all): with three rounds or fewer, cells no change touched moved by up to 0.25 between two runs ("Fifteenth round").
+// run and 0.67 in another (pnpm 12; docs/benchmarks.md, "Fourteenth round"). From the fifteenth round, warm and frozen at 1,000
+// packages took five and three rounds, warm at 3,000 two, the pnpm 12 control five and the npm wrapper seven and three
+// (~2 minutes more in all): with three rounds or fewer, cells no change touched moved by up to 0.25 between two runs ("Fifteenth round").
 // Since the twenty-fourth round, warm and frozen at 1,000 packages take seven and four rounds, the pnpm 12 control seven,
 // `check` against pnpm's audit five, the npm wrapper nine and five (~1.7 minutes more, 15.2 minutes before): on the
 // slower machine of the twenty-third round, cells neither of two runs touched moved by up to 0.13 between them at
