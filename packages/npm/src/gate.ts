@@ -6,7 +6,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { digestOf, earlierInLine, installedManifestReader, keptCacheTrusted, npmCached, openGate, PortcullisError, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type PackageNode, type Verdict } from '@portcullis/core';
+import { digestOf, earlierInLine, installedManifestReader, keptCacheTrusted, npmCached, openGate, PortcullisError, prepareInstalledStamp, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type PackageNode, type Verdict } from '@portcullis/core';
 import type { ResolvedLockfile } from './ask.js';
 import { optionOn, type NpmCommand } from './arguments.js';
 import type { GateContext, NpmInstall } from './context.js';
@@ -103,11 +103,13 @@ interface Judged {
 /**
  * Works out the install paths the judged lockfile names once npm has been let go (the wrapper waits idle while npm
  * runs): the stamp of the installed files after the install needs them, and a remembered verdict left them unread.
- * Used only for the same lockfile text (judgeInstalled).
+ * Used only for the same lockfile text (judgeInstalled). Then takes that stamp once, discarded, so that the one taken
+ * after the install runs compiled (core's prepareInstalledStamp).
  */
-function installPathsWhileNpmRuns(judged: Judged): void {
+function installPathsWhileNpmRuns(install: NpmInstall, judged: Judged): void {
   setImmediate(() => {
     judged.paths ??= { value: installPaths(judged.text) };
+    if (judged.paths.value !== undefined) prepareInstalledStamp(install.dir, judged.paths.value);
   });
 }
 
@@ -232,7 +234,7 @@ async function resolveInHeldNpm(install: NpmInstall, ctx: GateContext, held: Hel
     judged = await judgeLockfile(install, true, projectLockfile(install, lockfile));
     mark(judged.verdict.remembered ? 'judged lockfile (remembered)' : 'judged lockfile');
     if (judged.verdict.blocking.length > 0) return false;
-    installPathsWhileNpmRuns(judged);
+    installPathsWhileNpmRuns(install, judged);
     return true;
   });
   if (run.outcome === 'cannot') return undefined;
@@ -329,7 +331,7 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     const installing = held!;
     held = undefined;
     const going = installing.go(installArgs);
-    installPathsWhileNpmRuns(judged);
+    installPathsWhileNpmRuns(install, judged);
     const installed = await going;
     mark('npm installed');
     if (installed.code !== 0) {
@@ -370,7 +372,7 @@ export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number>
       }
     }
     const going = held.go(['ci', ...cmd.optionArgs, ...quietFlags(cmd)]);
-    installPathsWhileNpmRuns(judged);
+    installPathsWhileNpmRuns(install, judged);
     const installed = await going;
     mark('npm installed');
     if (installed.code !== 0) return installed.code;
