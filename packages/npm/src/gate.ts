@@ -103,13 +103,14 @@ interface Judged {
 /**
  * Works out the install paths the judged lockfile names once npm has been let go (the wrapper waits idle while npm
  * runs): the stamp of the installed files after the install needs them, and a remembered verdict left them unread.
- * Used only for the same lockfile text (judgeInstalled). Then takes that stamp once, discarded, so that the one taken
- * after the install runs compiled (core's prepareInstalledStamp).
+ * Used only for the same lockfile text (judgeInstalled). Then, unless npm writes every installed file anew (`ci`: the
+ * stamp after it vouches for none of them), takes that stamp once, discarded, so that the one taken after the install
+ * runs compiled (core's prepareInstalledStamp).
  */
-function installPathsWhileNpmRuns(install: NpmInstall, judged: Judged): void {
+function installPathsWhileNpmRuns(install: NpmInstall, judged: Judged, options: { prepareStamp: boolean }): void {
   setImmediate(() => {
     judged.paths ??= { value: installPaths(judged.text) };
-    if (judged.paths.value !== undefined) prepareInstalledStamp(install.dir, judged.paths.value);
+    if (options.prepareStamp && judged.paths.value !== undefined) prepareInstalledStamp(install.dir, judged.paths.value);
   });
 }
 
@@ -234,7 +235,7 @@ async function resolveInHeldNpm(install: NpmInstall, ctx: GateContext, held: Hel
     judged = await judgeLockfile(install, true, projectLockfile(install, lockfile));
     mark(judged.verdict.remembered ? 'judged lockfile (remembered)' : 'judged lockfile');
     if (judged.verdict.blocking.length > 0) return false;
-    installPathsWhileNpmRuns(install, judged);
+    installPathsWhileNpmRuns(install, judged, { prepareStamp: true });
     return true;
   });
   if (run.outcome === 'cannot') return undefined;
@@ -331,7 +332,7 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     const installing = held!;
     held = undefined;
     const going = installing.go(installArgs);
-    installPathsWhileNpmRuns(install, judged);
+    installPathsWhileNpmRuns(install, judged, { prepareStamp: true });
     const installed = await going;
     mark('npm installed');
     if (installed.code !== 0) {
@@ -372,7 +373,7 @@ export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number>
       }
     }
     const going = held.go(['ci', ...cmd.optionArgs, ...quietFlags(cmd)]);
-    installPathsWhileNpmRuns(install, judged);
+    installPathsWhileNpmRuns(install, judged, { prepareStamp: false });
     const installed = await going;
     mark('npm installed');
     if (installed.code !== 0) return installed.code;
