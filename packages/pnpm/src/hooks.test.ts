@@ -412,6 +412,18 @@ describe("pnpm 10 and 11 with the hooks' judging thread (judge-worker.ts)", () =
     await expect(hooks.afterAllResolved(lockfileWith('a@1.0.0', 'b@1.0.0'))).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_BLOCKED', message: expect.stringContaining('in the resolved dependencies') });
   });
 
+  it('an unsigned package resolved first is judged on this thread; the signed manifests after it still go to the thread', async () => {
+    const { gate, state, hooks, asked } = setUp(() => allowed());
+    await hooks.readPackage(manifest('unsigned-lib', '1.0.0'));
+    expect(state.manifestsCarrySignatures).toBe(false);
+    expect(gate.judged).toHaveLength(1);
+    await hooks.readPackage(signed('a', '1.0.0'));
+    expect(state.manifestsCarrySignatures).toBe(true);
+    await tick();
+    expect(asked.map((q) => q.ids)).toEqual([['a@1.0.0']]);
+    expect(gate.judged).toHaveLength(1);
+  });
+
   it('manifests without signatures (not pnpm 10 or 11 as measured), or pnpm 12, are judged on this thread as before', async () => {
     for (const major of [10, 12]) {
       const { gate, state, hooks, asked } = setUp(() => allowed());

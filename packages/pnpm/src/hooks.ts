@@ -88,13 +88,20 @@ function prefetchDependencies(state: InstallState, manifest: Manifest, project: 
   for (const name of names) project.gate.prefetch(name);
 }
 
-/** Learns from the first dependency manifest whether signatures come with it; releases what was held back if not. */
+/**
+ * Learns from the dependency manifests whether signatures come with them: the first one decides, and releases what was
+ * held back if it has none; a later one that carries them settles it (an unsigned package's manifest has none on any
+ * pnpm, and whichever package pnpm resolves first must not keep the rest of the install from the judging thread).
+ */
 function learnFrom(state: InstallState, manifest: Manifest, project: PnpmProject): void {
-  if (state.manifestsCarrySignatures !== undefined || typeof manifest.dist?.integrity !== 'string') return;
-  state.manifestsCarrySignatures = Array.isArray(manifest.dist.signatures);
+  if (state.manifestsCarrySignatures === true || typeof manifest.dist?.integrity !== 'string') return;
+  const carries = Array.isArray(manifest.dist.signatures);
+  if (state.manifestsCarrySignatures === false && !carries) return;
+  const first = state.manifestsCarrySignatures === undefined;
+  state.manifestsCarrySignatures = carries;
   const held = state.heldBack;
   state.heldBack = [];
-  if (!state.manifestsCarrySignatures && state.pnpmCacheDir === undefined) for (const name of held) project.gate.prefetch(name);
+  if (first && !carries && state.pnpmCacheDir === undefined) for (const name of held) project.gate.prefetch(name);
 }
 
 /**
