@@ -148,6 +148,39 @@ describe('serveJudgements: the thread\'s side', () => {
     ]);
   });
 
+  it('after a refusal every later question gets the same answer, and nothing more is judged (pnpm is ending)', async () => {
+    const dir = project({ registries: { [REGISTRY]: { keys: [signer.publicKey] } }, provenance: { noDowngrade: false } });
+    const start: JudgeWorkerStart = { portcullisJudge: 1, dir, registrySettings: settings };
+    const doc = (name: string, signatures: unknown[]) => ({ name, version: '1.0.0', dist: { integrity: INTEGRITY, tarball: `${REGISTRY}${name}/-/${name}-1.0.0.tgz`, signatures } });
+    const answers: Array<{ id: number; blocked?: string[]; codes?: string[] }> = [];
+    let listener: ((q: never) => void) | undefined;
+    let done: () => void;
+    const all = new Promise<void>((resolve) => (done = resolve));
+    void serveJudgements(
+      start,
+      {
+        on: (_event, l) => void (listener = l as never),
+        postMessage: (a) => {
+          answers.push({ id: a.id, ...(a.verdict ? { blocked: [...a.verdict.blocked], codes: a.verdict.blocking.map((f) => f.code) } : {}) });
+          if (answers.length === 3) done();
+        },
+      },
+      10,
+    );
+    // Signed for another version: BAD_SIGNATURE, judged from what was supplied alone.
+    listener!({ id: 1, packages: [node('evil', '1.0.0')], supplied: [['evil@1.0.0', doc('evil', [signer.sign('evil', '1.0.1', INTEGRITY)])]], partial: true, wholeGraphFollows: true } as never);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Judged afresh, `other` (nothing supplied, a registry that does not answer) would be METADATA_UNAVAILABLE.
+    listener!({ id: 2, packages: [node('other', '1.0.0')], supplied: [], partial: true, wholeGraphFollows: true } as never);
+    listener!({ id: 3, packages: [node('evil', '1.0.0'), node('other', '1.0.0')], supplied: [], partial: false, wholeGraphFollows: false } as never);
+    await all;
+    expect(answers).toEqual([
+      { id: 1, blocked: ['evil@1.0.0'], codes: ['BAD_SIGNATURE'] },
+      { id: 2, blocked: ['evil@1.0.0'], codes: ['BAD_SIGNATURE'] },
+      { id: 3, blocked: ['evil@1.0.0'], codes: ['BAD_SIGNATURE'] },
+    ]);
+  });
+
   it("a portcullis.json that cannot be used answers with pnpm's POLICY error, not a verdict", async () => {
     const start: JudgeWorkerStart = { portcullisJudge: 1, dir: project('{ "scripts": '), registrySettings: settings };
     const r = await answer(start, { id: 1, packages: [node('a', '1.0.0')], supplied: [], partial: true, wholeGraphFollows: true });

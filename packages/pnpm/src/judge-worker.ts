@@ -134,9 +134,19 @@ export async function serveJudgements(start: JudgeWorkerStart, port: { on(event:
   // A project that cannot be opened fails each question (updateConfig opened the same one already).
   project?.catch(() => undefined);
   const past = releaseLinesIn(start.pnpmCacheDir, () => new OpenedCacheFiles());
+  /**
+   * The first answer that refuses (a blocking verdict, or an error): the install ends with it, so each later question
+   * gets it too, and no judgement starts that pnpm's end would cut off (a refused batch's graph question used to fetch
+   * the refused package's metadata again, keeping pnpm waiting for it, and its cache write could be left half done).
+   */
+  let refusal: Omit<JudgeAnswer, 'id'> | undefined;
   /** Judges `questions` together (one gate.judge) and answers each of them with that verdict. */
   const answer = async (questions: readonly JudgeQuestion[]): Promise<void> => {
     let reply: Omit<JudgeAnswer, 'id'>;
+    if (refusal !== undefined) {
+      for (const question of questions) port.postMessage({ id: question.id, ...refusal });
+      return;
+    }
     try {
       if (project === undefined) throw new Error('pnpm did not hand over its registry settings');
       const { gate } = await project;
@@ -157,13 +167,14 @@ export async function serveJudgements(start: JudgeWorkerStart, port: { on(event:
         ...(supplied.size > 0 ? { supplied: (pkg: PackageNode) => supplied.get(pkg.id) } : {}),
         ...past,
       });
-      // pnpm ends as soon as the refusal is thrown: let prefetches finish their cache writes first.
-      if (verdict.blocking.length > 0) await gate.settle();
       reply = { verdict: judged(verdict) };
+      if (verdict.blocking.length > 0) refusal = reply;
     } catch (error) {
       const e = error as { message?: unknown; code?: unknown; hint?: unknown };
-      reply = { error: { message: typeof e?.message === 'string' ? e.message : String(error), code: e?.code, hint: e?.hint } };
+      refusal = reply = { error: { message: typeof e?.message === 'string' ? e.message : String(error), code: e?.code, hint: e?.hint } };
     }
+    // pnpm ends as soon as the refusal is thrown: let requests in flight finish their cache writes first.
+    if (refusal !== undefined) await project?.then(({ gate }) => gate.settle()).catch(() => undefined);
     for (const question of questions) port.postMessage({ id: question.id, ...reply });
   };
   // Questions are judged one after the other, in the order they came.

@@ -98,6 +98,22 @@ describe('registry client', () => {
     expect(files.filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 
+  it('after settle() a request still answers but writes no cache entry (the process is ending: no write to cut off)', async () => {
+    handler = (req, res) => json(res, packument(decodeURIComponent(req.url!.slice(1))));
+    const c = client({ cacheDir: dir });
+    await c.getPackument('a');
+    await c.settle();
+    const later = await c.getPackument('b');
+    expect(later.name).toBe('b');
+    expect(requests.map((r) => r.url)).toEqual(['/a', '/b']);
+    const files = (await readdir(dir, { recursive: true })).map(String);
+    expect(files.filter((f) => f.endsWith('.json'))).toHaveLength(1);
+    expect(files.filter((f) => f.includes('.tmp'))).toEqual([]);
+    // A new client (the next process) writes again.
+    await client({ cacheDir: dir }).getPackument('c');
+    expect((await readdir(dir, { recursive: true })).map(String).filter((f) => f.endsWith('.json'))).toHaveLength(2);
+  });
+
   it('asks once for attestations wanted twice at the same time, and keeps no document once it is read', async () => {
     const document = JSON.stringify({ attestations: [{ predicateType: 'https://slsa.dev/provenance/v1', bundle: {} }] });
     handler = (_req, res) => setTimeout(() => json(res, document), 20);

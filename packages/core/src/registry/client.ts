@@ -84,7 +84,11 @@ export interface RegistryClient {
    * cached here and never trusted: the caller compares them with a pinned integrity.
    */
   getTarball(url: string, limit: number): Promise<Uint8Array>;
-  /** Resolves once every request started so far has finished, its cache entry written (or failed). */
+  /**
+   * Resolves once every request started so far has finished, its cache entry written (or failed); a request started
+   * after that writes no cache entry. Called when the process is about to end (a refusal): a write it would cut off
+   * between the temp file and its rename would leave the temp file behind.
+   */
   settle(): Promise<void>;
 }
 
@@ -131,6 +135,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     options.cacheDir === undefined ? null : createMetadataCache(options.cacheDir, { onError: (message) => log(() => message) });
   const slots = createLimit(Math.max(1, options.concurrency ?? 50));
   const inFlight = new Map<string, Promise<unknown>>();
+  /** Set once settle() returned: the process is ending, and nothing more is written to the cache. */
+  let settled = false;
 
   /**
    * One promise per key while it runs and, unless `keep` is false, after it succeeds; a failure is forgotten so a
@@ -282,7 +288,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     if (cached?.entry.lastModified) headers['if-modified-since'] = cached.entry.lastModified;
     const res = await request(url, headers, spec.limit);
     const store = (entry: Omit<CacheEntry, 'url' | 'fetchedAt'>): Promise<void> =>
-      options.writeCache === false ? Promise.resolve() : cache?.set(registry, name, kind, { url: redactUrl(url), fetchedAt: now(), ...entry }) ?? Promise.resolve();
+      options.writeCache === false || settled ? Promise.resolve() : cache?.set(registry, name, kind, { url: redactUrl(url), fetchedAt: now(), ...entry }) ?? Promise.resolve();
 
     if (res.status === 304) {
       if (cached === null) throw new Unavailable('the registry answered 304 Not Modified to an unconditional request');
@@ -367,6 +373,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         seen = inFlight.size;
         await Promise.allSettled([...inFlight.values()]);
       }
+      settled = true;
     },
 
     getAttestations(name, version, registryUrl) {
