@@ -7,6 +7,7 @@
 
 // The gate: one verdict for every surface.
 export { openCachedGate, openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type InstalledCopies, type InstalledVerdict, type JudgeInputs, type LocalInputs, type LockfileInputs, type LockfileVerdict, type Verdict } from './decider/gate.js';
+export type { SignatureVerification } from './decider/gather.js';
 export { digestOf, type SignedPackage } from './decider/remembered.js';
 export { OpenedCacheFiles, pnpmCached, pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
 export { npmCached } from './layouts/npm-metadata-cache.js';

@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createRegistryConfig, loadNpmConfig, openGate, pnpmWorkspaceSettings, registryConfigFromNpmrc, strictScripts, type RegistryConfig } from '@portcullis/core';
+import { isMainThread } from 'node:worker_threads';
+import { createRegistryConfig, loadNpmConfig, openGate, pnpmWorkspaceSettings, registryConfigFromNpmrc, strictScripts, type RegistryConfig, type SignatureVerification } from '@portcullis/core';
 import { policyError } from './refuse.js';
 import type { InstallState, PnpmProject } from './state.js';
 
@@ -63,11 +64,23 @@ export function workspaceRootOf(cwd: string, env: NodeJS.ProcessEnv = process.en
 declare const PORTCULLIS_ENGINE_ID: string | undefined;
 const engine = typeof PORTCULLIS_ENGINE_ID === 'string' ? { engine: `pnpm:${PORTCULLIS_ENGINE_ID}` } : {};
 
+/**
+ * Where this process verifies registry signatures. pnpm 12 runs the hooks in Node processes of their own (an argv of
+ * `node` alone) beside its native process, which keeps the cores busy on a cold install: a verification handed to the
+ * thread pool there took the core of the thread waiting for it, and cost more than verifying on that thread (measured,
+ * 1,000 packages: handing one over ~0.2 ms of this thread, verifying it ~0.14; the install 1,352 against 1,450 ms).
+ * pnpm 10 and 11 (hooks in pnpm's own process, the judging thread beside it) keep the pool.
+ */
+export function signatureVerificationHere(argv: readonly string[] = process.argv, mainThread: boolean = isMainThread): SignatureVerification {
+  // The judging thread of pnpm 10 and 11 (judge-worker.ts) has a short argv too, as every worker thread has.
+  return argv.length <= 2 && mainThread ? 'calling-thread' : 'thread-pool';
+}
+
 /** Opens the project at `dir` with pnpm's registry settings; a portcullis.json that cannot be used stops pnpm. */
 export async function openProject(dir: string, registryConfig: RegistryConfig, env: NodeJS.ProcessEnv = process.env): Promise<PnpmProject> {
   try {
     const strict = strictScripts('pnpm', { env, native: writtenStrictDepBuilds(dir) });
-    return { dir, registryConfig, gate: await openGate({ dir, packageManager: 'pnpm', registryConfig, strict, env, ...engine }) };
+    return { dir, registryConfig, gate: await openGate({ dir, packageManager: 'pnpm', registryConfig, strict, env, signatureVerification: signatureVerificationHere(), ...engine }) };
   } catch (error) {
     throw policyError(error);
   }

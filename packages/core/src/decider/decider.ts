@@ -22,7 +22,7 @@ import { createKeyring, refreshKeys, type Keyring } from '../signatures/keyring.
 import { describeSignatureStripping } from '../signatures/mirror.js';
 import type { InstalledManifestReader } from '../layouts/installed.js';
 import { defaultTrust, defaultTrustId, loadTrustedRoot, type SigstoreTrust } from '../provenance/trusted-root.js';
-import { gatherEvidence } from './gather.js';
+import { gatherEvidence, type SignatureVerification } from './gather.js';
 import { gatherProvenance, isProvenanceFacts, type ProvenanceFacts } from './provenance.js';
 import { gatherPublishTimes, isPublishTime } from './published.js';
 import { buildAdvisoryIndex, type AdvisoryIndex } from '../advisories/index.js';
@@ -53,6 +53,13 @@ export interface DecideOptions {
   now?: () => number;
   /** Read every judged version's install script command lines (approve records them as fingerprints). */
   recordScripts?: boolean;
+  /**
+   * Where registry signatures are verified (default: libuv's thread pool). 'calling-thread' where the cores are taken by
+   * the package manager's own work anyway: pnpm 12's hook worker, beside pnpm's own process, where a verification
+   * handed to the pool took its thread's core from this one and cost more than verifying here (docs/benchmarks.md,
+   * twenty-sixth round).
+   */
+  signatureVerification?: SignatureVerification;
 }
 
 /** The decision on a set of packages: findings, exit code, the evidence behind them and plain notices. */
@@ -185,6 +192,7 @@ export function createDecider(options: DecideOptions): Decider {
         ...(inputs.readInstalled ? { readInstalled: inputs.readInstalled } : {}),
         ...(inputs.supplied ? { supplied: inputs.supplied } : {}),
         ...(inputs.onProgress ? { onProgress: inputs.onProgress } : {}),
+        ...(options.signatureVerification !== undefined ? { signatureVerification: options.signatureVerification } : {}),
       });
       const { stripping } = gathered;
       const unavailable = new Map(gathered.evidence.unavailable);

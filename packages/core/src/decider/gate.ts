@@ -24,7 +24,7 @@ import { forSurface, skippedNotice, type Surface } from '../report/notices.js';
 import type { CheckResult } from '../report/result.js';
 import { consequenceOf, idsWhere, type Purpose } from './consequence.js';
 import { createDecider } from './decider.js';
-import { scriptEvidence } from './gather.js';
+import { scriptEvidence, type SignatureVerification } from './gather.js';
 import { resolveInheritance, resolveInheritanceFromCache } from './organisation.js';
 import { digestOf, RememberedReports, RememberedVerdicts, type RememberedReport, type RememberedVerdict, type SignedPackage } from './remembered.js';
 import { defaultStateDir, memoSecret } from '../cache/verified-versions.js';
@@ -66,6 +66,8 @@ export interface GateOptions {
   engine?: string;
   /** The clock of remembered verdicts (tests). */
   now?: () => number;
+  /** Where registry signatures are verified (DecideOptions.signatureVerification). */
+  signatureVerification?: SignatureVerification;
 }
 
 /** What one judgement may use beyond the packages themselves. */
@@ -369,6 +371,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
     ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
     ...(options.recordScripts !== undefined ? { recordScripts: options.recordScripts } : {}),
+    ...(options.signatureVerification !== undefined ? { signatureVerification: options.signatureVerification } : {}),
   });
 
   const consequences = (findings: readonly Finding[], partial: boolean, unskippable: ReadonlySet<string> = new Set()) =>

@@ -1,3 +1,5 @@
+import { createHook } from 'node:async_hooks';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +9,9 @@ import type { PackageNode } from '../model.js';
 import { parsePolicy } from '../policy/load.js';
 import type { RegistryClient } from '../registry/client.js';
 import { packumentVersionFromJson, parsePackument, type PackumentServed, type PackumentVersion } from '../registry/packument.js';
-import type { Keyring } from '../signatures/keyring.js';
-import { gatherEvidence, scriptEvidence } from './gather.js';
+import { createKeyring, type Keyring } from '../signatures/keyring.js';
+import { createRegistrySigner } from '../signatures/signer.js';
+import { gatherEvidence, scriptEvidence, type SignatureVerification } from './gather.js';
 
 const node: PackageNode = { id: 'esbuild@0.25.0', name: 'esbuild', version: '0.25.0', integrity: 'sha512-x', source: 'registry', registry: 'https://r.test/', aliases: [], paths: [], dependents: ['.'] };
 
@@ -81,5 +84,51 @@ describe('gatherEvidence reads command lines where script drift needs them', () 
     const warm = await run(true, memo);
     expect(warm.requests).toEqual([]);
     expect(warm.scripts?.commands).toEqual({ postinstall: 'node install.js' });
+  });
+});
+
+describe('gatherEvidence: where signatures are verified', () => {
+  const REGISTRY = 'http://127.0.0.1:4873/';
+  const signer = createRegistrySigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
+  const keyring = createKeyring({ [REGISTRY]: { keys: [signer.publicKey] } });
+  const policy = parsePolicy('{}', '/p/portcullis.json');
+  const client = { getPackument: async () => Promise.reject(new Error('not asked for')) } as unknown as RegistryClient;
+  const pkg = (name: string, integrity: string): PackageNode => ({ id: `${name}@1.0.0`, name, version: '1.0.0', integrity, source: 'registry', registry: REGISTRY, aliases: [], paths: [], dependents: ['.'] });
+  const good = pkg('good', 'sha512-AAAA');
+  const forged = pkg('forged', 'sha512-BBBB');
+  const docs = new Map<string, PackumentVersion>([
+    [good.id, packumentVersionFromJson({ name: 'good', version: '1.0.0', dist: { integrity: 'sha512-AAAA', signatures: [signer.sign('good', '1.0.0', 'sha512-AAAA')] } }, 'good', '1.0.0') as PackumentVersion],
+    // Signed for other bytes: must not verify, wherever it is checked.
+    [forged.id, packumentVersionFromJson({ name: 'forged', version: '1.0.0', dist: { integrity: 'sha512-BBBB', signatures: [signer.sign('forged', '1.0.0', 'sha512-CCCC')] } }, 'forged', '1.0.0') as PackumentVersion],
+  ]);
+
+  /**
+   * The evidence, and how many signature jobs came back from libuv's thread pool: async_hooks sees every job as a
+   * SIGNREQUEST, and a callback (`before`) only for one that ran in the pool.
+   */
+  async function gather(signatureVerification?: SignatureVerification) {
+    const jobs = new Set<number>();
+    let pooled = 0;
+    const hook = createHook({
+      init: (id, type) => void (type === 'SIGNREQUEST' && jobs.add(id)),
+      before: (id) => void (jobs.has(id) && pooled++),
+    }).enable();
+    try {
+      const gathered = await gatherEvidence([good, forged], { policy, client, keyring, supplied: (p) => docs.get(p.id), ...(signatureVerification ? { signatureVerification } : {}) });
+      return { signatures: Object.fromEntries(gathered.evidence.signatures), pooled };
+    } finally {
+      hook.disable();
+    }
+  }
+
+  it('on the calling thread (pnpm 12\'s hook worker) the same evidence as on the thread pool, and no job handed to the pool', async () => {
+    const pool = await gather();
+    const here = await gather('calling-thread');
+    expect(pool.signatures[good.id]).toMatchObject({ status: 'verified', keyid: signer.keyid });
+    expect(pool.signatures[forged.id]).toMatchObject({ status: 'bad-signature' });
+    expect(here.signatures).toEqual(pool.signatures);
+    expect(pool.pooled).toBe(2);
+    expect(here.pooled).toBe(0);
+    expect((await gather('thread-pool')).pooled).toBe(2);
   });
 });

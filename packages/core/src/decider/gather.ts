@@ -11,7 +11,7 @@ import { installScriptsOf, type Packument, type PackumentVersion } from '../regi
 import type { RegistryClient } from '../registry/client.js';
 import type { Keyring } from '../signatures/keyring.js';
 import { detectSignatureStripping, type SignatureStripping } from '../signatures/mirror.js';
-import { verifyRegistrySignaturesOffThread } from '../signatures/verify.js';
+import { verifyRegistrySignatures, verifyRegistrySignaturesOffThread } from '../signatures/verify.js';
 import type { InstalledManifest, InstalledManifestReader } from '../layouts/installed.js';
 import type { VerifiedVersions, VersionQuery } from '../cache/verified-versions.js';
 import { factsKnowCommands, factsOf, metadataOf } from './memo-facts.js';
@@ -44,7 +44,15 @@ export interface GatherOptions {
   withoutKeysEndpoint?: Iterable<string>;
   /** Told how many packages are gathered so far (0 first, then after each one), for a progress line. */
   onProgress?: (done: number, total: number) => void;
+  /** Where registry signatures are verified (DecideOptions.signatureVerification); default libuv's thread pool. */
+  signatureVerification?: SignatureVerification;
 }
+
+/**
+ * Where registry signatures are verified: on libuv's thread pool (the calling thread goes on meanwhile, and a decision
+ * verifying many packages at once uses every core), or on the calling thread, one at a time.
+ */
+export type SignatureVerification = 'thread-pool' | 'calling-thread';
 
 export interface Gathered {
   evidence: Evidence;
@@ -248,13 +256,14 @@ async function verifyVersion(pkg: PackageNode, metadata: PackumentVersion, regis
     registry,
     keyring: options.keyring,
   };
-  const verdict = await verifyRegistrySignaturesOffThread(check);
+  const verify = options.signatureVerification === 'calling-thread' ? async (c: typeof check & { publishedAt?: string | null }) => verifyRegistrySignatures(c) : verifyRegistrySignaturesOffThread;
+  const verdict = await verify(check);
   if (verdict.status !== 'needs-publish-time') return verdict;
   // Only an expired key is involved: its signature counts if the version was published before the expiry.
   try {
     const full = await options.client.getPackument(pkg.name, { registry, full: true });
     const publishedAt = full.time.get(pkg.version) ?? null;
-    const second = await verifyRegistrySignaturesOffThread({ ...check, publishedAt });
+    const second = await verify({ ...check, publishedAt });
     if (second.status === 'needs-publish-time') {
       return { status: 'key-expired', keyid: second.keyid, expires: second.expires, published: null };
     }
