@@ -112,36 +112,40 @@ describe('serveJudgements: the thread\'s side', () => {
     expect(bad.verdict?.blocked).toEqual(new Set(['a@1.0.0']));
   });
 
-  it("holds readPackage's batches and judges them together; the graph question is judged after them, without waiting for the hold", async () => {
+  const doc = (name: string, signatures: unknown[]) => ({ name, version: '1.0.0', dist: { integrity: INTEGRITY, tarball: `${REGISTRY}${name}/-/${name}-1.0.0.tgz`, signatures } });
+
+  /** A thread judging for a project that trusts `signer` (readPackage's batches held `holdMs`): ask it, and wait for `count` answers. */
+  function serving(holdMs: number, count: number) {
     const dir = project({ registries: { [REGISTRY]: { keys: [signer.publicKey] } }, provenance: { noDowngrade: false } });
     const start: JudgeWorkerStart = { portcullisJudge: 1, dir, registrySettings: settings };
-    const doc = (name: string, signatures: unknown[]) => ({ name, version: '1.0.0', dist: { integrity: INTEGRITY, tarball: `${REGISTRY}${name}/-/${name}-1.0.0.tgz`, signatures } });
-    const batch = (id: number, name: string, signatures: unknown[]) => ({ id, packages: [node(name, '1.0.0')], supplied: [[`${name}@1.0.0`, doc(name, signatures)]], partial: true, wholeGraphFollows: true });
-    const answers: Array<{ id: number; blocked?: string[] }> = [];
+    const answers: Array<{ id: number; blocked?: string[]; codes?: string[] }> = [];
     let listener: ((q: never) => void) | undefined;
     let done: () => void;
     const all = new Promise<void>((resolve) => (done = resolve));
-    // Held a minute: only the graph question can let the batches through within the test's time.
-    void serveJudgements(
-      start,
-      {
-        on: (_event, l) => void (listener = l as never),
-        postMessage: (a) => {
-          answers.push({ id: a.id, ...(a.verdict ? { blocked: [...a.verdict.blocked] } : {}) });
-          if (answers.length === 3) done();
-        },
+    const port = {
+      on: (_event: 'message', l: unknown) => void (listener = l as never),
+      postMessage: (a: { id: number; verdict?: { blocked: Set<string>; blocking: Array<{ code: string }> } }) => {
+        answers.push({ id: a.id, ...(a.verdict ? { blocked: [...a.verdict.blocked], codes: a.verdict.blocking.map((f) => f.code) } : {}) });
+        if (answers.length === count) done();
       },
-      60_000,
-    );
-    listener!(batch(1, 'a', [signer.sign('a', '1.0.0', INTEGRITY)]) as never);
-    listener!(batch(2, 'evil', []) as never);
+    };
+    void serveJudgements(start, port as never, holdMs);
+    return { ask: (question: object) => listener!(question as never), answers, all };
+  }
+
+  it("holds readPackage's batches and judges them together; the graph question is judged after them, without waiting for the hold", async () => {
+    const batch = (id: number, name: string, signatures: unknown[]) => ({ id, packages: [node(name, '1.0.0')], supplied: [[`${name}@1.0.0`, doc(name, signatures)]], partial: true, wholeGraphFollows: true });
+    // Held a minute: only the graph question can let the batches through within the test's time.
+    const thread = serving(60_000, 3);
+    thread.ask(batch(1, 'a', [signer.sign('a', '1.0.0', INTEGRITY)]));
+    thread.ask(batch(2, 'evil', []));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(answers).toEqual([]);
-    listener!({ id: 3, packages: [node('a', '1.0.0'), node('evil', '1.0.0')], supplied: [], partial: false, wholeGraphFollows: false } as never);
-    await all;
+    expect(thread.answers).toEqual([]);
+    thread.ask({ id: 3, packages: [node('a', '1.0.0'), node('evil', '1.0.0')], supplied: [], partial: false, wholeGraphFollows: false });
+    await thread.all;
     // The batches first, judged together (each answered with the verdict of both), then the graph, which finds their
     // verdicts (evil's signatures were only supplied with its batch).
-    expect(answers).toEqual([
+    expect(thread.answers.map(({ id, blocked }) => ({ id, blocked }))).toEqual([
       { id: 1, blocked: ['evil@1.0.0'] },
       { id: 2, blocked: ['evil@1.0.0'] },
       { id: 3, blocked: ['evil@1.0.0'] },
@@ -149,32 +153,15 @@ describe('serveJudgements: the thread\'s side', () => {
   });
 
   it('after a refusal every later question gets the same answer, and nothing more is judged (pnpm is ending)', async () => {
-    const dir = project({ registries: { [REGISTRY]: { keys: [signer.publicKey] } }, provenance: { noDowngrade: false } });
-    const start: JudgeWorkerStart = { portcullisJudge: 1, dir, registrySettings: settings };
-    const doc = (name: string, signatures: unknown[]) => ({ name, version: '1.0.0', dist: { integrity: INTEGRITY, tarball: `${REGISTRY}${name}/-/${name}-1.0.0.tgz`, signatures } });
-    const answers: Array<{ id: number; blocked?: string[]; codes?: string[] }> = [];
-    let listener: ((q: never) => void) | undefined;
-    let done: () => void;
-    const all = new Promise<void>((resolve) => (done = resolve));
-    void serveJudgements(
-      start,
-      {
-        on: (_event, l) => void (listener = l as never),
-        postMessage: (a) => {
-          answers.push({ id: a.id, ...(a.verdict ? { blocked: [...a.verdict.blocked], codes: a.verdict.blocking.map((f) => f.code) } : {}) });
-          if (answers.length === 3) done();
-        },
-      },
-      10,
-    );
+    const thread = serving(10, 3);
     // Signed for another version: BAD_SIGNATURE, judged from what was supplied alone.
-    listener!({ id: 1, packages: [node('evil', '1.0.0')], supplied: [['evil@1.0.0', doc('evil', [signer.sign('evil', '1.0.1', INTEGRITY)])]], partial: true, wholeGraphFollows: true } as never);
+    thread.ask({ id: 1, packages: [node('evil', '1.0.0')], supplied: [['evil@1.0.0', doc('evil', [signer.sign('evil', '1.0.1', INTEGRITY)])]], partial: true, wholeGraphFollows: true });
     await new Promise((resolve) => setTimeout(resolve, 200));
     // Judged afresh, `other` (nothing supplied, a registry that does not answer) would be METADATA_UNAVAILABLE.
-    listener!({ id: 2, packages: [node('other', '1.0.0')], supplied: [], partial: true, wholeGraphFollows: true } as never);
-    listener!({ id: 3, packages: [node('evil', '1.0.0'), node('other', '1.0.0')], supplied: [], partial: false, wholeGraphFollows: false } as never);
-    await all;
-    expect(answers).toEqual([
+    thread.ask({ id: 2, packages: [node('other', '1.0.0')], supplied: [], partial: true, wholeGraphFollows: true });
+    thread.ask({ id: 3, packages: [node('evil', '1.0.0'), node('other', '1.0.0')], supplied: [], partial: false, wholeGraphFollows: false });
+    await thread.all;
+    expect(thread.answers).toEqual([
       { id: 1, blocked: ['evil@1.0.0'], codes: ['BAD_SIGNATURE'] },
       { id: 2, blocked: ['evil@1.0.0'], codes: ['BAD_SIGNATURE'] },
       { id: 3, blocked: ['evil@1.0.0'], codes: ['BAD_SIGNATURE'] },
