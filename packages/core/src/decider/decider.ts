@@ -114,8 +114,8 @@ export interface Decider {
    */
   advisorySources(): AdvisorySourcesState | null;
   /**
-   * Waits for metadata requests still in flight (prefetches) to finish writing the cache: a hook process that
-   * is ended right after a refusal (pnpm 12's worker) then leaves no half-written file behind.
+   * Waits for metadata requests still in flight (prefetches) to finish writing the cache, and writes none after: a
+   * hook process that is ended right after a refusal (pnpm 12's worker) then leaves no half-written file behind.
    */
   settle(): Promise<void>;
 }

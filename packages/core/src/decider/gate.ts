@@ -261,7 +261,7 @@ export interface Gate {
   mayBuild(pkg: BuildCandidate): boolean;
   /** Starts fetching a package's metadata for a later judgement; a failure is met (and reported) by that judgement. */
   prefetch(name: string): void;
-  /** Waits for metadata requests in flight to finish their cache writes (call before a refusal ends the process). */
+  /** Waits for metadata requests in flight to finish their cache writes, and writes none after (call before a refusal ends the process). */
   settle(): Promise<void>;
 }
 

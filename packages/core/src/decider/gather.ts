@@ -11,7 +11,7 @@ import { installScriptsOf, type Packument, type PackumentVersion } from '../regi
 import type { RegistryClient } from '../registry/client.js';
 import type { Keyring } from '../signatures/keyring.js';
 import { detectSignatureStripping, type SignatureStripping } from '../signatures/mirror.js';
-import { verifyRegistrySignatures, verifyRegistrySignaturesOffThread } from '../signatures/verify.js';
+import { verifyRegistrySignatures, verifyRegistrySignaturesOffThread, type SignatureCheck } from '../signatures/verify.js';
 import type { InstalledManifest, InstalledManifestReader } from '../layouts/installed.js';
 import type { VerifiedVersions, VersionQuery } from '../cache/verified-versions.js';
 import { factsKnowCommands, factsOf, metadataOf } from './memo-facts.js';
@@ -256,7 +256,7 @@ async function verifyVersion(pkg: PackageNode, metadata: PackumentVersion, regis
     registry,
     keyring: options.keyring,
   };
-  const verify = options.signatureVerification === 'calling-thread' ? async (c: typeof check & { publishedAt?: string | null }) => verifyRegistrySignatures(c) : verifyRegistrySignaturesOffThread;
+  const verify = (c: SignatureCheck) => (options.signatureVerification === 'calling-thread' ? Promise.resolve(verifyRegistrySignatures(c)) : verifyRegistrySignaturesOffThread(c));
   const verdict = await verify(check);
   if (verdict.status !== 'needs-publish-time') return verdict;
   // Only an expired key is involved: its signature counts if the version was published before the expiry.
