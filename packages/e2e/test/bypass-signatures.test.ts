@@ -1,8 +1,9 @@
 /**
- * Bypass corpus, tampering and faults during real installs (B9, B10, B14, B15) and the residual routes (B16),
- * through every package manager version with Portcullis in front. B9/B10/B15 must end non-zero with nothing
- * executed and the project files unchanged; B14 must give both installs their correct result with a cache
- * that still parses; B16 pins what the package manager does on its own, without Portcullis (docs/security.md).
+ * Bypass corpus, tampering and faults during real installs (B9, B10, B14, B15), the residual routes (B16) and pnpm's
+ * resolutions under `--frozen-lockfile` (B20), through every package manager version with Portcullis in front.
+ * B9/B10/B15 must end non-zero with nothing executed and the project files unchanged; B14 must give both installs
+ * their correct result with a cache that still parses; B16 pins what the package manager does on its own, without
+ * Portcullis; B20 must refuse what such a resolution adds (docs/security.md).
  */
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -201,3 +202,26 @@ describe.each(allDrivers().map((d) => [d.label, d] as const))('%s: tampering, fa
   });
 });
 
+
+/**
+ * pnpm resolves under `--frozen-lockfile` when asked to: `--fix-lockfile`, `update` and `dedupe` call readPackage and
+ * afterAllResolved with `--frozen-lockfile` too (measured on pnpm 12.24). A frozen install is therefore no proof that
+ * nothing new is installed: whatever such a command adds is judged like any fresh resolution.
+ */
+describe.each(allDrivers().filter((d) => d.pm === 'pnpm').map((d) => [d.label, d] as const))('%s: resolutions under --frozen-lockfile', (_label, driver) => {
+  it('B20: `install --frozen-lockfile --fix-lockfile` after package.json gained a tampered package refuses it: nothing linked, nothing run', async () => {
+    const project = await driver.project(registry.url, { 'left-pad-lite': '1.1.0' }, { registries: trust() });
+    const first = await driver.install(project);
+    expect(first.code, output(first)).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(project.dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    manifest.dependencies['tampered-lib'] = '1.0.0';
+    manifest.dependencies['evil-postinstall'] = '1.0.0';
+    writeFileSync(join(project.dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const r = await driver.plain(project, ['install', '--frozen-lockfile', '--fix-lockfile']);
+    record(driver, 'B20 install --frozen-lockfile --fix-lockfile adding tampered-lib', r, ran(project));
+    expect(r.code, output(r)).not.toBe(0);
+    expect(output(r)).toContain('BAD_SIGNATURE');
+    expect(ran(project)).toEqual([]);
+    expect(existsSync(join(project.dir, 'node_modules', 'tampered-lib', 'package.json')), output(r)).toBe(false);
+  });
+});
