@@ -72,7 +72,8 @@ const engine = typeof PORTCULLIS_ENGINE_ID === 'string' ? { engine: `pnpm:${PORT
  * pnpm 10 and 11 (hooks in pnpm's own process, the judging thread beside it) keep the pool.
  */
 export function signatureVerificationHere(argv: readonly string[] = process.argv, mainThread: boolean = isMainThread): SignatureVerification {
-  // The judging thread of pnpm 10 and 11 (judge-worker.ts) has a short argv too, as every worker thread has.
+  // The judging thread of pnpm 10 and 11 (judge-worker.ts) has a short argv too, as every worker thread has. A bare
+  // `pnpm` (no command) on 10 or 11 also verifies on its thread: the same verdicts, only not beside pnpm's work.
   return argv.length <= 2 && mainThread ? 'calling-thread' : 'thread-pool';
 }
 
