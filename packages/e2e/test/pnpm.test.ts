@@ -4,7 +4,8 @@
  * before anything is linked or run — on fresh resolution and on --frozen-lockfile with a warm store,
  * set up by `portcullis init pnpm` and as a config dependency.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanPackage, demo, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
@@ -342,8 +343,8 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
 
     // The record edited to let evil-postinstall build and put in the cache folder (which a CI may restore from another
     // workflow), the real one gone: records are only read from this user's state folder, so the engine decides.
-    const folder = join(project.home, '.local', 'state', 'portcullis', 'pnpm-replay-v2');
-    const planted = join(project.home, 'portcullis-cache', 'pnpm-replay-v2');
+    const folder = join(project.home, '.local', 'state', 'portcullis', 'pnpm-replay-v3');
+    const planted = join(project.home, 'portcullis-cache', 'pnpm-replay-v3');
     mkdirSync(planted, { recursive: true });
     const names = readdirSync(folder);
     expect(names.length).toBeGreaterThan(0);
@@ -371,6 +372,53 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     const lockfile = readFileSync(join(project.dir, 'pnpm-lock.yaml'), 'utf8');
     const integrity = /integrity: (sha512-[A-Za-z0-9+/=]+)/.exec(lockfile)?.[1];
     writeFileSync(join(project.dir, 'pnpm-lock.yaml'), lockfile.replace(integrity!, `sha512-${Buffer.alloc(64, 7).toString('base64')}`));
+    freshCheckout(project);
+    const edited = await install();
+    expect(replayed(edited)).toBe(false);
+    expect(edited.code, output(edited)).not.toBe(0);
+    expect(output(edited)).toContain('BAD_SIGNATURE');
+    expect(ran(project)).toEqual([]);
+  });
+
+  it.runIf(major === 12)('pnpm 12: with files unchanged for a few seconds, the record and the token keep stat stamps; a lockfile edited to the same size with its times set back is decided again and refused', async () => {
+    const project = await initProject(scriptDeps, policy());
+    const install = () => pnpmIn(12, project, ['install'], { PORTCULLIS_TIMING: '1' });
+    const replayed = (r: RunResult) => output(r).includes('portcullis: updateConfig replayed');
+    const state = join(project.home, '.local', 'state', 'portcullis');
+    const kept = (folder: string) => readdirSync(join(state, folder)).map((name) => readFileSync(join(state, folder, name), 'latin1'));
+    expect((await install()).code).toBe(0);
+    // A stat vouches only for a file whose last change is 3 s old or more (the kernel keeps ctime in coarse steps).
+    await new Promise((done) => setTimeout(done, 3_200));
+    freshCheckout(project);
+    const decided = await install();
+    expect(decided.code, output(decided)).toBe(0);
+    expect(replayed(decided)).toBe(false);
+    // What was kept of the files: stamps, not their bytes.
+    for (const record of kept('pnpm-replay-v3')) expect(record).not.toContain('lockfileVersion');
+    freshCheckout(project);
+    const again = await install();
+    expect(again.code, output(again)).toBe(0);
+    expect(replayed(again), output(again)).toBe(true);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+    const tokens = kept('pnpm-judged-v3');
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const token of tokens) {
+      expect(token).toContain('"stamp":');
+      expect(token).not.toContain('lockfileVersion');
+    }
+
+    // An integrity the registry never signed, the same length, the file's times set back: its ctime still moved.
+    const file = join(project.dir, 'pnpm-lock.yaml');
+    const before = statSync(file, { bigint: true });
+    const lockfile = readFileSync(file, 'utf8');
+    const integrity = /integrity: (sha512-[A-Za-z0-9+/=]+)/.exec(lockfile)?.[1];
+    // `touch -r` sets the times to the nanosecond, from a copy that kept them.
+    execFileSync('cp', ['--preserve=timestamps', file, join(project.home, 'times')]);
+    writeFileSync(file, lockfile.replace(integrity!, `sha512-${Buffer.alloc(64, 7).toString('base64')}`));
+    execFileSync('touch', ['-r', join(project.home, 'times'), file]);
+    const after = statSync(file, { bigint: true });
+    expect([after.ino, after.size, after.mtimeNs]).toEqual([before.ino, before.size, before.mtimeNs]);
+    expect(after.ctimeNs).not.toBe(before.ctimeNs);
     freshCheckout(project);
     const edited = await install();
     expect(replayed(edited)).toBe(false);

@@ -1,8 +1,9 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { judgesLockfileFirst, leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
+import { fileState } from './file-state.js';
 import type { PnpmProcess } from './ancestor.js';
 
 const NOW = 1_800_000_000_000;
@@ -14,7 +15,7 @@ function setUp() {
   const env = { PORTCULLIS_CACHE_DIR: join(base, 'cache'), PORTCULLIS_STATE_DIR: join(base, 'state') };
   const lockfile = join(base, 'pnpm-lock.yaml');
   writeFileSync(lockfile, "lockfileVersion: '9.0'\n");
-  return { env, lockfile, digest: readFileSync(lockfile), folder: join(base, 'state', 'pnpm-judged-v2') };
+  return { env, lockfile, digest: readFileSync(lockfile), folder: join(base, 'state', 'pnpm-judged-v3') };
 }
 
 describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the second worker", () => {
@@ -71,7 +72,7 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
     const head = text.slice(0, text.indexOf('\n', text.indexOf('\n') + 1) + 1);
     const body = text.slice(head.length);
-    for (const hostile of ['', 'portcullis pnpm-judged-v2\n', `portcullis pnpm-replay-v2\n${text.slice(text.indexOf('\n') + 1)}`, head + body.slice(1), `${text}x`, edited(/"sizes":\[\d+\]/, '"sizes":[-1]', head) + body, edited(/"sizes":\[\d+\]/, '"sizes":[1e999]', head) + body, 'x'.repeat(300 * 1024)]) {
+    for (const hostile of ['', 'portcullis pnpm-judged-v3\n', `portcullis pnpm-replay-v3\n${text.slice(text.indexOf('\n') + 1)}`, head + body.slice(1), `${text}x`, edited(/"sizes":\[\d+\]/, '"sizes":[-1]', head) + body, edited(/"sizes":\[\d+\]/, '"sizes":[1e999]', head) + body, 'x'.repeat(300 * 1024)]) {
       rewrite(hostile);
       expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW), JSON.stringify(hostile.slice(0, 80))).toBeUndefined();
     }
@@ -98,10 +99,65 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
     // a CI may restore from elsewhere) says nothing about this install
     const other = { ...env, PORTCULLIS_STATE_DIR: join(env.PORTCULLIS_STATE_DIR, 'other-user') };
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, other, NOW)).toBeUndefined();
-    mkdirSync(join(env.PORTCULLIS_CACHE_DIR, 'pnpm-judged-v2'), { recursive: true });
-    writeFileSync(join(env.PORTCULLIS_CACHE_DIR, 'pnpm-judged-v2', name!), stored);
+    mkdirSync(join(env.PORTCULLIS_CACHE_DIR, 'pnpm-judged-v3'), { recursive: true });
+    writeFileSync(join(env.PORTCULLIS_CACHE_DIR, 'pnpm-judged-v3', name!), stored);
     rewrite('');
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
+  });
+
+  it("a lockfile not changed for a few seconds: the token carries its stamp, and any change to the file ends it", async () => {
+    const { env, lockfile, folder } = setUp();
+    // NOW is later than the file's change by far more than a stamp needs to settle: the state is a stamp, not bytes.
+    const stamp = fileState(lockfile, NOW);
+    expect(typeof stamp).toBe('string');
+    expect(leaveLockfileJudged(PNPMFILE, PNPM, lockfile, stamp!, [], env, NOW)).toBe(true);
+    const [name] = readdirSync(folder);
+    const file = join(folder, name!);
+    const stored = readFileSync(file);
+    expect(stored.toString('latin1')).not.toContain('lockfileVersion');
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toEqual({ lockfile, noticed: [] });
+    // The stamp edited in the token, or a token carrying both a stamp and bytes: not believed.
+    const text = stored.toString('latin1');
+    for (const forged of [text.replace(/"stamp":"(\d+):/, '"stamp":"1$1:'), text.replace('"sizes":[]', '"sizes":[1]') + 'x']) {
+      expect(forged).not.toBe(text);
+      writeFileSync(file, forged, 'latin1');
+      expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
+    }
+    writeFileSync(file, stored);
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeDefined();
+    // The kernel's clock moves on between changes (ctime is kept in steps as coarse as a few milliseconds).
+    const tick = () => new Promise((done) => setTimeout(done, 30));
+    const changes: Array<[string, () => void]> = [
+      ['the same number of other bytes', () => writeFileSync(lockfile, "lockfileVersion: '6.0'\n")],
+      ['the same bytes written again', () => writeFileSync(lockfile, "lockfileVersion: '9.0'\n")],
+      ['its times set back', () => utimesSync(lockfile, new Date(2020, 1, 1), new Date(2020, 1, 1))],
+      ['another file renamed over it', () => {
+        copyFileSync(lockfile, `${lockfile}.copy`);
+        renameSync(`${lockfile}.copy`, lockfile);
+      }],
+    ];
+    for (const [what, change] of changes) {
+      const now = fileState(lockfile, NOW)!;
+      leaveLockfileJudged(PNPMFILE, PNPM, lockfile, now, [], env, NOW);
+      expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW), what).toBeDefined();
+      await tick();
+      change();
+      expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW), what).toBeUndefined();
+    }
+    // Gone: not believed either.
+    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, fileState(lockfile, NOW)!, [], env, NOW);
+    unlinkSync(lockfile);
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
+  });
+
+  it('a lockfile changed in the last few seconds: its bytes, not its stamp (a stat cannot vouch for them yet)', () => {
+    const { env, lockfile, folder } = setUp();
+    const now = Date.now();
+    const state = fileState(lockfile, now);
+    expect(Buffer.isBuffer(state)).toBe(true);
+    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, state!, [], env, now);
+    expect(readFileSync(join(folder, readdirSync(folder)[0]!), 'latin1')).toContain("lockfileVersion: '9.0'");
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, now)).toBeDefined();
   });
 
   it('drops tokens of old installs as new ones are written', () => {

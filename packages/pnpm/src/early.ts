@@ -12,19 +12,20 @@
  * The token decides whether a check runs, so it is not a hint. It is named by pnpm's pid and start time (no other pnpm
  * process, nor a later one that reuses the pid, can find it) and kept in this user's state folder, beside the memo
  * secret and never in the cache folder (state-file.ts: believed for where it is, like the secret), valid for two
- * minutes, and believed only while the lockfile still has the bytes judged: the token carries them, and the second
- * worker compares them with the file (no hash, so that worker loads no `node:crypto`). Without /proc, with another
+ * minutes, and believed only while the lockfile still has the bytes judged: the token carries the lockfile's settled
+ * stamp, taken before it was read (file-state.ts: one stat checks it), or, for a lockfile changed in the last few
+ * seconds, its bytes, compared with the file (no hash, so that worker loads no `node:crypto`). Without /proc, with another
  * lockfile, or with a token missing, stale, malformed or not this user's, the second worker declares `preResolution`
  * as before and pnpm hands it the lockfile to judge.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { defaultStateDir } from '@portcullis/core/loader';
 import type { PnpmProcess } from './ancestor.js';
+import { stillHolds, type FileState } from './file-state.js';
 import { readStateFile, stateFileName, writeStateFile } from './state-file.js';
 
-const FOLDER = 'pnpm-judged-v2';
+const FOLDER = 'pnpm-judged-v3';
 /** The token and the lockfile's bytes it carries (a lockfile larger than this is judged by preResolution). */
 const MAX_BYTES = 64 * 1024 * 1024;
 const MAX_NOTICED = 10_000;
@@ -67,6 +68,8 @@ interface Token {
   pid: number;
   startTime: string;
   lockfile: string;
+  /** The lockfile's settled stamp; absent when the token carries its bytes instead. */
+  stamp?: string;
   noticed: string[];
   at: number;
 }
@@ -80,13 +83,16 @@ function location(pnpmfile: string, pnpm: PnpmProcess, env: NodeJS.ProcessEnv): 
 /** sha256 (hex) of a lockfile's bytes (the key of its remembered verdict, hooks.ts). */
 export const lockfileDigest = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-/** updateConfig, after judging `lockfile` (its bytes as judged: `bytes`) allowed: the token for the second worker of this pnpm process. */
-export function leaveLockfileJudged(pnpmfile: string, pnpm: PnpmProcess, lockfile: string, bytes: Uint8Array, noticed: readonly string[], env: NodeJS.ProcessEnv = process.env, now: number = Date.now()): boolean {
+/**
+ * updateConfig, after judging `lockfile` allowed (`judged`: its state taken before the bytes judged were read, a stamp
+ * or those bytes; file-state.ts): the token for the second worker of this pnpm process.
+ */
+export function leaveLockfileJudged(pnpmfile: string, pnpm: PnpmProcess, lockfile: string, judged: string | Buffer, noticed: readonly string[], env: NodeJS.ProcessEnv = process.env, now: number = Date.now()): boolean {
   try {
     const file = location(pnpmfile, pnpm, env);
-    if (file === undefined || noticed.length > MAX_NOTICED || !isAbsolute(lockfile) || bytes.byteLength > MAX_BYTES / 2) return false;
-    const token: Token = { pnpmfile, pid: pnpm.pid, startTime: pnpm.startTime!, lockfile, noticed: [...noticed], at: now };
-    writeStateFile(file, FOLDER, token, [bytes], VALID_MS, now);
+    if (file === undefined || noticed.length > MAX_NOTICED || !isAbsolute(lockfile) || (typeof judged !== 'string' && judged.byteLength > MAX_BYTES / 2)) return false;
+    const token: Token = { pnpmfile, pid: pnpm.pid, startTime: pnpm.startTime!, lockfile, ...(typeof judged === 'string' ? { stamp: judged } : {}), noticed: [...noticed], at: now };
+    writeStateFile(file, FOLDER, token, typeof judged === 'string' ? [] : [judged], VALID_MS, now);
     return true;
   } catch {
     // Not written: the second worker declares preResolution and judges the lockfile again.
@@ -103,6 +109,7 @@ function isToken(value: unknown): value is Token {
     typeof t.startTime === 'string' &&
     typeof t.lockfile === 'string' &&
     isAbsolute(t.lockfile) &&
+    (t.stamp === undefined || (typeof t.stamp === 'string' && t.stamp.length < 256)) &&
     Array.isArray(t.noticed) &&
     t.noticed.length <= MAX_NOTICED &&
     t.noticed.every((n) => typeof n === 'string' && n.length < 1024) &&
@@ -120,11 +127,13 @@ export function lockfileJudgedFirst(pnpmfile: string, pnpm: PnpmProcess | undefi
   try {
     const file = pnpm === undefined ? undefined : location(pnpmfile, pnpm, env);
     const stored = file === undefined ? undefined : readStateFile(file, FOLDER, MAX_BYTES);
-    if (stored === undefined || stored.blobs.length !== 1) return undefined;
+    if (stored === undefined) return undefined;
     const token = stored.header;
     if (!isToken(token) || token.pnpmfile !== pnpmfile || token.pid !== pnpm!.pid || token.startTime !== pnpm!.startTime) return undefined;
     if (now - token.at < 0 || now - token.at > VALID_MS) return undefined;
-    if (!readFileSync(token.lockfile).equals(stored.blobs[0]!)) return undefined;
+    // Its stamp, or its bytes: one of the two, never neither.
+    const judged: FileState | undefined = token.stamp !== undefined ? (stored.blobs.length === 0 ? token.stamp : undefined) : stored.blobs.length === 1 ? stored.blobs[0]! : undefined;
+    if (judged === undefined || !stillHolds(token.lockfile, judged, now)) return undefined;
     return { lockfile: token.lockfile, noticed: token.noticed };
   } catch {
     // No token (the usual case on pnpm 10 and 11, and whenever updateConfig did not judge): preResolution judges.

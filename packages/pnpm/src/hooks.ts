@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { digestOf, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCachedMetadata, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, lockfileCandidates, narrowDenials, projectDirOf, refuseCommandLineWidening, unneededDenials, updateConfig, type PnpmConfig } from './config.js';
 import { configChanges, configSnapshot, engineBuild, fileStates, questionOf, recordUpdateConfig, type AskedQuestion, type ReplayAnswer } from './replay.js';
+import { fileState, sameState, type FileState } from './file-state.js';
 import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
 import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt, registryConfigFromPnpm, registrySettingsOf } from './project.js';
@@ -205,16 +206,19 @@ class UnreadableHere extends Error {}
  * the second worker declare no preResolution (early.ts). Blocked: throws pnpm's error, before anything is fetched.
  * Only for an install with the plain lockfile settings; anything else is left to preResolution as before.
  */
-async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmfile: string): Promise<Pick<ReplayAnswer, 'lockfile' | 'bytes' | 'noticed'> | undefined> {
+async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmfile: string): Promise<Pick<ReplayAnswer, 'lockfile' | 'judged' | 'noticed'> | undefined> {
   const pnpm = workerOf();
   const project = state.project;
   if (pnpm === undefined || project === undefined || !judgesLockfileFirst(config, pnpm.argv, pnpmMajor(config))) return undefined;
   const file = join(project.dir, 'pnpm-lock.yaml');
+  // Its state before its bytes are read: the token vouches for what was judged by it (file-state.ts).
+  const judged = fileState(file);
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    if (judged === undefined || judged === null) throw new Error('no lockfile');
+    bytes = typeof judged === 'string' ? readFileSync(file) : judged;
   } catch {
-    // No lockfile: pnpm resolves, and readPackage and afterAllResolved judge what it resolved.
+    // No lockfile (or none that can be read): pnpm resolves, and readPackage and afterAllResolved judge what it resolved.
     return undefined;
   }
   const digest = lockfileDigest(bytes);
@@ -233,7 +237,7 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
   }
   await enforce(state, verdict, project, 'pnpm-lock.yaml');
   const noticed = [...state.noticed];
-  return leaveLockfileJudged(pnpmfile, pnpm, file, bytes, noticed) ? { lockfile: file, bytes, noticed } : undefined;
+  return leaveLockfileJudged(pnpmfile, pnpm, file, judged, noticed) ? { lockfile: file, judged, noticed } : undefined;
 }
 
 /** pnpm commands that resolve (a command not named here is judged on pnpm's thread, as before). */
@@ -258,7 +262,7 @@ function startJudgeWorker(state: InstallState, config: PnpmConfig, pnpmfile: str
 interface Recording {
   question: AskedQuestion;
   snapshot: ReadonlyMap<string, string>;
-  files: Map<string, Buffer | null>;
+  files: Map<string, FileState>;
 }
 
 /**
@@ -289,12 +293,12 @@ function startRecording(state: InstallState, config: PnpmConfig, pnpmfile: strin
  * names, read now; the advisory sources by the key the gate's decision used), and the lockfile judged is the one whose
  * state was taken.
  */
-function finishRecording(recording: Recording, state: InstallState, config: PnpmConfig, judged: Pick<ReplayAnswer, 'lockfile' | 'bytes' | 'noticed'>): void {
+function finishRecording(recording: Recording, state: InstallState, config: PnpmConfig, judged: Pick<ReplayAnswer, 'lockfile' | 'judged' | 'noticed'>): void {
   const said = state.said;
   delete state.said;
   const inputs = state.project?.gate.localInputs();
-  const judgedBytes = recording.files.get(judged.lockfile);
-  if (inputs === undefined || said === undefined || judgedBytes === undefined || judgedBytes === null || !judgedBytes.equals(judged.bytes)) return;
+  const recorded = recording.files.get(judged.lockfile);
+  if (inputs === undefined || said === undefined || recorded === undefined || recorded === null || !sameState(recorded, judged.judged)) return;
   const files = new Map(recording.files);
   for (const path of inputs.files) {
     if (files.has(path)) continue;

@@ -85,7 +85,7 @@ function replayed(config: unknown, pnpm: PnpmProcess): Record<string, unknown> |
   const answer = replayUpdateConfig({ engine, pnpmfile: __filename, pnpm, config: snapshot, env: process.env, cwd: process.cwd() });
   if (answer === undefined) return undefined;
   // Without the token the second worker declares preResolution and judges the lockfile again: still correct.
-  leaveLockfileJudged(__filename, pnpm, answer.lockfile, answer.bytes, answer.noticed);
+  leaveLockfileJudged(__filename, pnpm, answer.lockfile, answer.judged, answer.noticed);
   if (answer.said !== '') say(answer.said);
   // Profiling only (the variable is part of the question like every other): which path answered.
   if (process.env.PORTCULLIS_TIMING) process.stderr.write('portcullis: updateConfig replayed\n');

@@ -35,13 +35,13 @@ function decide(config: Record<string, unknown>): Record<string, unknown> {
 
 /** Records the engine's answer to `q` as hooks.ts does: the files' states taken before deciding. */
 function recordFor(q: ReplayQuestion, now = Date.now(), advisories: AdvisorySourcesState | null = null): { answer: ReplayAnswer; decided: Record<string, unknown> } {
-  const files = fileStates(inputs())!;
+  const files = fileStates(inputs(), now)!;
   const before = pnpmConfig();
   const snapshot = configSnapshot(before)!;
   const decided = decide(before);
   const lockfile = join(project, 'pnpm-lock.yaml');
-  const bytes = files.find(([path]) => path === lockfile)![1]!;
-  const answer: ReplayAnswer = { ...configChanges(snapshot, decided)!, said: 'portcullis: skipped evil-postinstall@1.0.0\n', lockfile, bytes, noticed: ['evil-postinstall@1.0.0'] };
+  const judged = files.find(([path]) => path === lockfile)![1]!;
+  const answer: ReplayAnswer = { ...configChanges(snapshot, decided)!, said: 'portcullis: skipped evil-postinstall@1.0.0\n', lockfile, judged, noticed: ['evil-postinstall@1.0.0'] };
   expect(recordUpdateConfig(questionOf(q)!, env, files, advisories, answer, now)).toBe(true);
   return { answer, decided };
 }
@@ -88,6 +88,48 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     }
   });
 
+  it('files not changed for a few seconds are kept as their stamps: replayed while each has it, never after a change', async () => {
+    // `later` is well past the files' changes: their states are stamps (a stat), not bytes.
+    const later = Date.now() + 10_000;
+    recordFor(question(), later);
+    const folder = join(env.PORTCULLIS_STATE_DIR!, 'pnpm-replay-v3');
+    const record = readFileSync(join(folder, readdirSync(folder)[0]!), 'latin1');
+    expect(record).not.toContain('lockfileVersion');
+    expect(record).not.toContain('"allow":[]');
+    const answer = replayUpdateConfig(question(), later);
+    expect(typeof answer?.judged).toBe('string');
+    // The kernel's clock moves on between changes (ctime is kept in steps as coarse as a few milliseconds).
+    const tick = () => new Promise((done) => setTimeout(done, 30));
+    const lockfile = join(project, 'pnpm-lock.yaml');
+    const changes: Array<[string, () => void]> = [
+      ['the lockfile, the same number of other bytes', () => writeFileSync(lockfile, "lockfileVersion: '6.0'\n")],
+      ['the lockfile written again with the same bytes', () => writeFileSync(lockfile, "lockfileVersion: '9.0'\n")],
+      ["the lockfile's times set back", () => utimesSync(lockfile, new Date(2020, 1, 1), new Date(2020, 1, 1))],
+      ['another lockfile renamed over it', () => {
+        writeFileSync(`${lockfile}.new`, "lockfileVersion: '9.0'\n");
+        renameSync(`${lockfile}.new`, lockfile);
+      }],
+      ['the policy, the same number of other bytes', () => writeFileSync(join(project, 'portcullis.json'), '{"scripts":{"allow":[1]}}\n')],
+      ['a policy file appearing at a path the lookup looked at', () => writeFileSync(join(root, 'portcullis.json'), '{}\n')],
+      ['package.json removed', () => rmSync(join(project, 'package.json'))],
+    ];
+    for (const [what, change] of changes) {
+      recordFor(question(), later);
+      expect(replayUpdateConfig(question(), later), what).toBeDefined();
+      await tick();
+      change();
+      expect(replayUpdateConfig(question(), later), what).toBeUndefined();
+    }
+  });
+
+  it('a file changed in the last few seconds is kept whole and compared byte for byte', () => {
+    const now = Date.now();
+    recordFor(question(), now);
+    const folder = join(env.PORTCULLIS_STATE_DIR!, 'pnpm-replay-v3');
+    expect(readFileSync(join(folder, readdirSync(folder)[0]!), 'latin1')).toContain("lockfileVersion: '9.0'");
+    expect(Buffer.isBuffer(replayUpdateConfig(question(), now)?.judged)).toBe(true);
+  });
+
   it('advisory sources: replayed while their state has the key the decision used; touched, added to or gone, not', () => {
     const folder = join(root, 'osv');
     mkdirSync(folder);
@@ -110,7 +152,7 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     const q = question();
     const now = Date.now();
     recordFor(q, now);
-    const folder = join(env.PORTCULLIS_STATE_DIR!, 'pnpm-replay-v2');
+    const folder = join(env.PORTCULLIS_STATE_DIR!, 'pnpm-replay-v3');
     const [name] = readdirSync(folder);
     const file = join(folder, name!);
     const stored = readFileSync(file);
@@ -118,8 +160,10 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     expect(replayUpdateConfig(q, now + REPLAY_FOR_MS - 1)).toBeDefined();
     expect(replayUpdateConfig(q, now + REPLAY_FOR_MS)).toBeUndefined();
     expect(replayUpdateConfig(q, now - 1000)).toBeUndefined();
-    // The answer gives back the lockfile's bytes it was decided from (the token carries them to the second worker).
-    expect(Buffer.from(replayUpdateConfig(q)!.bytes).toString()).toBe("lockfileVersion: '9.0'\n");
+    // The answer gives back the lockfile's bytes it was decided from (changed just now: kept as bytes, not as a stamp;
+    // the token carries them to the second worker).
+    expect(Buffer.isBuffer(replayUpdateConfig(q)!.judged)).toBe(true);
+    expect(replayUpdateConfig(q)!.judged.toString()).toBe("lockfileVersion: '9.0'\n");
 
     // Cut short, or with bytes after the files it keeps: not believed.
     writeFileSync(file, stored.subarray(0, stored.length - 1));
@@ -144,8 +188,8 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     chmodSync(file, 0o600);
     // Another user's state folder says nothing; nor does a record put in the cache folder (a CI may restore it from elsewhere).
     expect(replayUpdateConfig({ ...q, env: { ...env, PORTCULLIS_STATE_DIR: join(root, 'other-state') } })).toBeUndefined();
-    mkdirSync(join(env.PORTCULLIS_CACHE_DIR!, 'pnpm-replay-v2'), { recursive: true });
-    writeFileSync(join(env.PORTCULLIS_CACHE_DIR!, 'pnpm-replay-v2', name!), stored);
+    mkdirSync(join(env.PORTCULLIS_CACHE_DIR!, 'pnpm-replay-v3'), { recursive: true });
+    writeFileSync(join(env.PORTCULLIS_CACHE_DIR!, 'pnpm-replay-v3', name!), stored);
     rmSync(file);
     expect(replayUpdateConfig(q)).toBeUndefined();
     writeFileSync(file, stored);
@@ -163,7 +207,7 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     const files = fileStates(inputs())!;
     writeFileSync(join(project, 'portcullis.json'), '{"scripts":{"allow":["evil-postinstall"]}}\n');
     const lockfile = join(project, 'pnpm-lock.yaml');
-    const answer: ReplayAnswer = { set: [], removed: [], said: '', lockfile, bytes: files.find(([p]) => p === lockfile)![1]!, noticed: [] };
+    const answer: ReplayAnswer = { set: [], removed: [], said: '', lockfile, judged: files.find(([p]) => p === lockfile)![1]!, noticed: [] };
     expect(recordUpdateConfig(questionOf(question())!, env, files, null, answer)).toBe(false);
 
     const q = question();
@@ -172,7 +216,7 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     expect(replayUpdateConfig(q)).toBeUndefined();
     // Nor with other bytes than the lockfile had when its states were taken.
     writeFileSync(join(project, 'portcullis.json'), '{"scripts":{"allow":[]}}\n');
-    expect(recordUpdateConfig(questionOf(q)!, env, fileStates(inputs())!, null, { ...answer, bytes: Buffer.from('other') })).toBe(false);
+    expect(recordUpdateConfig(questionOf(q)!, env, fileStates(inputs())!, null, { ...answer, judged: Buffer.from('other') })).toBe(false);
     expect(recordUpdateConfig(questionOf(q)!, env, fileStates(inputs())!, null, answer)).toBe(true);
     expect(replayUpdateConfig(q)).toBeDefined();
   });

@@ -28,25 +28,24 @@
  *   same lockfile and package.json installs none of them.
  *
  * The record is kept in this user's state folder, beside the memo secret and never in the cache folder (state-file.ts:
- * believed for where it is, as the secret is), holds the question in full and every file it was decided from byte for
- * byte, and is used for an hour at most. Only answers that let the install go on are recorded (a refusal throws before
+ * believed for where it is, as the secret is), holds the question in full and the state of every file it was decided
+ * from (file-state.ts: its settled stamp, taken before the engine read it, or its bytes where a stat cannot vouch for
+ * them), and is used for an hour at most. Only answers that let the install go on are recorded (a refusal throws before
  * anything is recorded, and is decided again every time), only when none of the files changed while updateConfig
  * decided, and the lockfile is still judged again by the gate's remembered verdict (a day at most) once the record is
- * gone. Replaying one loads no `node:crypto` and hashes nothing: the worker compares text and bytes. Hostile input all
+ * gone. Replaying one loads no `node:crypto` and hashes nothing: the worker compares text, stats and bytes. Hostile input all
  * the same: bounded, parsed defensively, never applied to an object's prototype.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { defaultStateDir, listSourceFiles, type AdvisorySourcesState } from '@portcullis/core/loader';
 import type { PnpmProcess } from './ancestor.js';
+import { fileState, sameState, stillHolds, type FileState } from './file-state.js';
 import { readStateFile, stateFileName, writeStateFile } from './state-file.js';
 
-const FOLDER = 'pnpm-replay-v2';
+const FOLDER = 'pnpm-replay-v3';
 /** A record is replayed for an hour at most after it was made. */
 export const REPLAY_FOR_MS = 60 * 60 * 1000;
 const MAX_RECORD_BYTES = 64 * 1024 * 1024;
-/** Files larger than this are not compared on every install: no record then. */
-const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 const MAX_FILES = 1_000;
 const MAX_TEXT = 64 * 1024;
 const MAX_NOTICED = 10_000;
@@ -65,17 +64,6 @@ export function canonicalJson(value: unknown, depth = 0): string {
   }
   if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') throw new Error(`not JSON: ${typeof value}`);
   return JSON.stringify(value) ?? 'null';
-}
-
-/** What a file holds now: its bytes, null when there is none, undefined when that cannot be told (then no replay). */
-export function fileState(path: string): Buffer | null | undefined {
-  try {
-    if (statSync(path).size > MAX_INPUT_BYTES) return undefined;
-    return readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' || code === 'ENOTDIR' ? null : undefined;
-  }
 }
 
 /** Everything updateConfig is asked besides files. */
@@ -115,17 +103,17 @@ export interface ReplayAnswer {
   removed: string[];
   /** What updateConfig wrote to stderr (the skipped-builds notice). */
   said: string;
-  /** The lockfile judged and its bytes, as in the token. */
+  /** The lockfile judged and its state (its stamp or its bytes), as in the token. */
   lockfile: string;
-  bytes: Uint8Array;
+  judged: string | Buffer;
   noticed: string[];
 }
 
-/** A record's header (its blobs: the bytes of each file that was there, in order). */
-interface ReplayRecord extends Omit<ReplayAnswer, 'bytes'> {
+/** A record's header (its blobs: the bytes of each file kept as bytes, in order). */
+interface ReplayRecord extends Omit<ReplayAnswer, 'judged'> {
   question: string;
-  /** Each file the answer was decided from, and whether it was there (its bytes are the record's blobs). */
-  files: Array<[string, boolean]>;
+  /** Each file the answer was decided from, and its settled stamp, or whether it was there (its bytes: the record's blobs). */
+  files: Array<[string, string | boolean]>;
   advisories: AdvisorySourcesState | null;
   at: number;
 }
@@ -142,12 +130,12 @@ function advisoriesUnchanged(advisories: AdvisorySourcesState | null): boolean {
 
 const location = (name: string, env: NodeJS.ProcessEnv): string => join(defaultStateDir(env), FOLDER, name);
 
-/** The states of `paths` now; undefined when one cannot be told. */
-export function fileStates(paths: Iterable<string>): Array<[string, Buffer | null]> | undefined {
-  const out: Array<[string, Buffer | null]> = [];
+/** The states of `paths` now (file-state.ts); undefined when one cannot be told. */
+export function fileStates(paths: Iterable<string>, now: number = Date.now()): Array<[string, FileState]> | undefined {
+  const out: Array<[string, FileState]> = [];
   for (const path of new Set(paths)) {
     if (!isAbsolute(path)) return undefined;
-    const state = fileState(path);
+    const state = fileState(path, now);
     if (state === undefined) return undefined;
     out.push([path, state]);
   }
@@ -183,28 +171,25 @@ export function configSnapshot(config: Record<string, unknown>): Map<string, str
   }
 }
 
-/** Whether two lists of file states are of the same files with the same bytes. */
-function sameStates(a: ReadonlyArray<[string, Buffer | null]>, b: ReadonlyArray<[string, Buffer | null]>): boolean {
-  return a.length === b.length && a.every(([path, bytes], i) => path === b[i]![0] && (bytes === null ? b[i]![1] === null : b[i]![1] !== null && bytes.equals(b[i]![1]!)));
-}
+/** Whether every file still holds what its state says. */
+const allStillHold = (files: ReadonlyArray<[string, FileState]>, now: number): boolean => files.every(([path, state]) => stillHolds(path, state, now));
 
 /**
  * updateConfig (engine), after answering `question` (questionOf, taken before it decided) with `answer`, decided from
  * `files` (their states before it decided, which must still hold): leaves the record. Best effort: no record only costs
  * the next install the engine.
  */
-export function recordUpdateConfig(question: AskedQuestion, env: NodeJS.ProcessEnv, files: Array<[string, Buffer | null]>, advisories: AdvisorySourcesState | null, answer: ReplayAnswer, now: number = Date.now()): boolean {
+export function recordUpdateConfig(question: AskedQuestion, env: NodeJS.ProcessEnv, files: Array<[string, FileState]>, advisories: AdvisorySourcesState | null, answer: ReplayAnswer, now: number = Date.now()): boolean {
   try {
-    if (answer.said.length > MAX_TEXT || answer.noticed.length > MAX_NOTICED || files.length > MAX_FILES) return false;
-    // The lockfile judged must be one of the files, with the bytes judged.
+    if (answer.said.length > MAX_TEXT || answer.noticed.length > MAX_NOTICED || files.length > MAX_FILES || new Set(files.map(([path]) => path)).size !== files.length) return false;
+    // The lockfile judged must be one of the files, in the state judged.
     const judged = files.find(([path]) => path === answer.lockfile)?.[1];
-    if (judged === undefined || judged === null || !judged.equals(answer.bytes)) return false;
+    if (judged === undefined || judged === null || !sameState(judged, answer.judged)) return false;
     // A file that changed while updateConfig decided: its answer is not the answer to the bytes there now.
-    const still = fileStates(files.map(([path]) => path));
-    if (still === undefined || !sameStates(still, files) || !advisoriesUnchanged(advisories)) return false;
-    const { bytes: _bytes, ...rest } = answer;
-    const record: ReplayRecord = { ...rest, question: question.text, files: files.map(([path, bytes]) => [path, bytes !== null]), advisories, at: now };
-    const blobs = files.flatMap(([, bytes]) => (bytes === null ? [] : [bytes]));
+    if (!allStillHold(files, now) || !advisoriesUnchanged(advisories)) return false;
+    const { judged: _judged, ...rest } = answer;
+    const record: ReplayRecord = { ...rest, question: question.text, files: files.map(([path, state]) => [path, typeof state === 'string' ? state : state !== null]), advisories, at: now };
+    const blobs = files.flatMap(([, state]) => (state === null || typeof state === 'string' ? [] : [state]));
     if (question.text.length + blobs.reduce((n, b) => n + b.byteLength, 0) > MAX_RECORD_BYTES / 2) return false;
     writeStateFile(location(question.name, env), FOLDER, record, blobs, REPLAY_FOR_MS, now);
     return true;
@@ -223,7 +208,7 @@ function isRecord(value: unknown): value is ReplayRecord {
     text(r.question, MAX_RECORD_BYTES) &&
     Array.isArray(r.files) &&
     r.files.length <= MAX_FILES &&
-    r.files.every((f) => Array.isArray(f) && f.length === 2 && text(f[0]) && isAbsolute(f[0]) && typeof f[1] === 'boolean') &&
+    r.files.every((f) => Array.isArray(f) && f.length === 2 && text(f[0]) && isAbsolute(f[0]) && (typeof f[1] === 'boolean' || text(f[1], 256))) &&
     (advisories === null || (Array.isArray(advisories.sources) && advisories.sources.every((x) => text(x) && isAbsolute(x)) && text(advisories.format, 256) && text(advisories.key, 256))) &&
     Array.isArray(r.set) &&
     r.set.every((e) => Array.isArray(e) && e.length === 2 && text(e[0], 256) && !UNSAFE_KEYS.has(e[0])) &&
@@ -242,8 +227,8 @@ function isRecord(value: unknown): value is ReplayRecord {
 
 /**
  * The loader, in pnpm 12's updateConfig worker: the answer updateConfig gave this very question, if a record of it is
- * there, is not older than an hour, and every file it was decided from still has the same bytes (the lockfile's among
- * them). Undefined otherwise: the engine decides.
+ * there, is not older than an hour, and every file it was decided from still has the same bytes (the same settled stamp,
+ * or the same bytes kept; the lockfile's among them). Undefined otherwise: the engine decides.
  */
 export function replayUpdateConfig(question: ReplayQuestion, now: number = Date.now()): ReplayAnswer | undefined {
   try {
@@ -253,14 +238,13 @@ export function replayUpdateConfig(question: ReplayQuestion, now: number = Date.
     const record = stored.header;
     if (!isRecord(record) || record.question !== asked!.text) return undefined;
     if (now - record.at < 0 || now - record.at >= REPLAY_FOR_MS) return undefined;
-    if (stored.blobs.length !== record.files.filter(([, present]) => present).length) return undefined;
+    if (stored.blobs.length !== record.files.filter(([, state]) => state === true).length) return undefined;
     let blob = 0;
-    const kept = record.files.map(([path, present]): [string, Buffer | null] => [path, present ? stored.blobs[blob++]! : null]);
-    const current = fileStates(kept.map(([path]) => path));
-    if (current === undefined || !sameStates(current, kept)) return undefined;
+    const kept = record.files.map(([path, state]): [string, FileState] => [path, typeof state === 'string' ? state : state ? stored.blobs[blob++]! : null]);
+    if (!allStillHold(kept, now)) return undefined;
     const lockfile = kept.find(([path]) => path === record.lockfile)?.[1];
     if (lockfile === undefined || lockfile === null || !advisoriesUnchanged(record.advisories)) return undefined;
-    return { set: record.set, removed: record.removed, said: record.said, lockfile: record.lockfile, bytes: lockfile, noticed: record.noticed };
+    return { set: record.set, removed: record.removed, said: record.said, lockfile: record.lockfile, judged: lockfile, noticed: record.noticed };
   } catch {
     // No record (the first install of these inputs), or unreadable: the engine decides.
     return undefined;

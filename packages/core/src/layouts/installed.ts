@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { settledStamp } from '../file-stamp.js';
 import type { Lockfile, PackageNode } from '../model.js';
 
 /** The install-relevant parts of an installed package.json. */
@@ -201,31 +202,19 @@ export function installedManifestReader(lockfile: Lockfile, projectDir: string, 
 }
 
 /**
- * A change to a file sets its ctime to the kernel's clock, in steps as coarse as the file system keeps (up to 2 s):
- * a copy changed less than this long before a stamp could change again within the same step and keep its stat.
- */
-export const STAMP_SETTLED_MS = 3_000;
-
-/**
  * A fingerprint of every file a judgement of installed copies reads at `paths` (each package.json and binding.gyp, and
- * the folder where there is no package.json: device, inode, size, mtime and ctime, in nanoseconds; two stats per copy,
- * where there were three with every folder's), or undefined when it cannot vouch for them: a
- * file or folder changed less than STAMP_SETTLED_MS before `now`, or a file system that keeps no ctime. ctime cannot
- * be set from user space (a tarball sets mtime, never ctime), so any change made after the stamp was taken — new
- * bytes, a replaced file, a binding.gyp added — gives another stamp; equal stamps mean the bytes read after the first
- * one are still there. Take it before reading the copies.
+ * the folder where there is no package.json: each one's settledStamp; two stats per copy, where there were three with
+ * every folder's), or undefined when it cannot vouch for them (one changed less than STAMP_SETTLED_MS before `now`, or
+ * a file system that keeps no ctime). Any change made after the stamp was taken — new bytes, a replaced file, a
+ * binding.gyp added — gives another stamp; equal stamps mean the bytes read after the first one are still there. Take
+ * it before reading the copies.
  */
 export function installedStamp(projectDir: string, paths: readonly string[], now: number = Date.now()): string | undefined {
-  const settled = BigInt(now - STAMP_SETTLED_MS) * 1_000_000n;
   const lines: string[] = [];
   const add = (file: string): boolean => {
-    const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
-    if (stat === undefined) {
-      lines.push('-');
-      return true;
-    }
-    if (stat.ctimeNs <= 0n || stat.ctimeNs >= settled) return false;
-    lines.push(`${stat.dev}:${stat.ino}:${stat.mode}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`);
+    const stamp = settledStamp(file, now);
+    if (stamp === undefined) return false;
+    lines.push(stamp ?? '-');
     return true;
   };
   try {
