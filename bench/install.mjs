@@ -103,16 +103,21 @@ try {
         const projects = [bare, guarded, ...(ruled ? [ruled] : [])];
         // warm and frozen need a lockfile and full caches: one unmeasured install each when cold is not measured.
         if (!modes.includes('cold')) for (const p of projects) await unmeasured(p, 'cold');
+        let settled = false;
         for (const mode of modes) {
+          if (mode === 'cold') settled = false;
           // A repeat install is the steady state: the first one after the cold install still decides what the cold
           // one left undecided (the lockfile it wrote), so it is run once, unmeasured, for every project — otherwise
           // a mode measured in one round (the rules-on project) would time that first decision instead.
-          if (mode === 'warm') {
-            // portcullis-npm vouches for installed files by their stat only once they are 3 s old (core's
-            // STAMP_SETTLED_MS; younger ones by their bytes): the steady state of a repeat install starts after that.
-            if (bare.kind === 'npm') await new Promise((resolve) => setTimeout(resolve, 3_100));
-            for (const p of projects) await unmeasured(p, 'warm');
+          // portcullis-npm vouches for installed files, and pnpm 12's loader for the lockfile and the files its replayed
+          // answer came from, by their stat only once they are 3 s old (core's STAMP_SETTLED_MS; younger ones by their
+          // bytes): the steady state of a repeat install starts after that, once after the install that wrote them.
+          if (mode !== 'cold' && !settled && (bare.kind === 'npm' || pm === 'pnpm12')) {
+            await new Promise((resolve) => setTimeout(resolve, 3_100));
+            settled = true;
           }
+          // pnpm 12's loader records updateConfig's answer per command line: a frozen install's first answer is decided.
+          if (mode === 'warm' || (mode === 'frozen' && pm === 'pnpm12')) for (const p of projects) await unmeasured(p, mode);
           let b, g, r;
           if (ruled) {
             registry.requests.length = 0;

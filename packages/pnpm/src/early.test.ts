@@ -160,13 +160,16 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, now)).toBeDefined();
   });
 
-  it('drops tokens of old installs as new ones are written', () => {
+  it('drops tokens of old installs as new ones are written (once the writer is done with its answer)', async () => {
     const { env, lockfile, digest, folder } = setUp();
     const now = Date.now();
     for (let pid = 1; pid <= 5; pid++) leaveLockfileJudged(PNPMFILE, { ...PNPM, pid }, lockfile, digest, [], env, now);
+    await new Promise((done) => setImmediate(done));
     expect(readdirSync(folder)).toHaveLength(5);
     // the files' own times are now; an install three minutes later finds them old
     leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], env, now + 3 * 60 * 1000);
+    expect(readdirSync(folder)).toHaveLength(6);
+    await new Promise((done) => setImmediate(done));
     expect(readdirSync(folder)).toHaveLength(1);
   });
 });

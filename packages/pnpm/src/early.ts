@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import { defaultStateDir } from '@portcullis/core/loader';
 import type { PnpmProcess } from './ancestor.js';
-import { stillHolds, type FileState } from './file-state.js';
+import { stillHeld, type FileState } from './file-state.js';
 import { readStateFile, stateFileName, writeStateFile } from './state-file.js';
 
 const FOLDER = 'pnpm-judged-v3';
@@ -133,7 +133,7 @@ export function lockfileJudgedFirst(pnpmfile: string, pnpm: PnpmProcess | undefi
     if (now - token.at < 0 || now - token.at > VALID_MS) return undefined;
     // Its stamp, or its bytes: one of the two, never neither.
     const judged: FileState | undefined = token.stamp !== undefined ? (stored.blobs.length === 0 ? token.stamp : undefined) : stored.blobs.length === 1 ? stored.blobs[0]! : undefined;
-    if (judged === undefined || !stillHolds(token.lockfile, judged, now)) return undefined;
+    if (judged === undefined || stillHeld(token.lockfile, judged, now) === undefined) return undefined;
     return { lockfile: token.lockfile, noticed: token.noticed };
   } catch {
     // No token (the usual case on pnpm 10 and 11, and whenever updateConfig did not judge): preResolution judges.

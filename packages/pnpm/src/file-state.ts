@@ -45,15 +45,24 @@ export function sameState(a: FileState, b: FileState): boolean {
   return a.equals(b);
 }
 
-/** Whether `path` still holds what `state` says: the same stamp (a stat), the same bytes (read and compared), still none. */
-export function stillHolds(path: string, state: FileState, now: number = Date.now()): boolean {
-  if (typeof state === 'string') {
-    try {
-      return settledStamp(path, now) === state;
-    } catch {
-      return false;
-    }
+/**
+ * Whether `path` still holds what `state` says, and what to keep of it from now on: `state` itself, or, for bytes a stat
+ * can now vouch for (the file unchanged for a few seconds since), the file's settled stamp, taken before its bytes were
+ * read and found the same. Undefined when it does not hold (other bytes, another stamp, a file where there was none or
+ * none where there was one, or that cannot be told).
+ */
+export function stillHeld(path: string, state: FileState, now: number = Date.now()): FileState | undefined {
+  let stamp: string | null | undefined;
+  try {
+    stamp = settledStamp(path, now);
+  } catch (error) {
+    stamp = noneOrUnknown(error);
+    if (stamp === undefined) return undefined;
   }
+  if (typeof state === 'string') return stamp === state ? state : undefined;
+  if (state === null) return stamp === null ? null : undefined;
+  if (stamp === null) return undefined;
   const current = bytesAt(path);
-  return current !== undefined && sameState(state, current);
+  if (current === undefined || current === null || !state.equals(current)) return undefined;
+  return stamp ?? state;
 }

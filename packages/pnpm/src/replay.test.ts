@@ -122,12 +122,32 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     }
   });
 
-  it('a file changed in the last few seconds is kept whole and compared byte for byte', () => {
+  it('a file changed in the last few seconds is kept whole and compared byte for byte, and as its stamp once a stat can vouch for it', () => {
     const now = Date.now();
     recordFor(question(), now);
     const folder = join(env.PORTCULLIS_STATE_DIR!, 'pnpm-replay-v3');
-    expect(readFileSync(join(folder, readdirSync(folder)[0]!), 'latin1')).toContain("lockfileVersion: '9.0'");
+    const file = join(folder, readdirSync(folder)[0]!);
+    const kept = readFileSync(file, 'latin1');
+    expect(kept).toContain("lockfileVersion: '9.0'");
     expect(Buffer.isBuffer(replayUpdateConfig(question(), now)?.judged)).toBe(true);
+    expect(readFileSync(file, 'latin1')).toBe(kept);
+
+    // Other bytes, however old: no answer, and the record keeps the bytes it was decided from.
+    const later = Date.now() + 10_000;
+    const lockfile = join(project, 'pnpm-lock.yaml');
+    writeFileSync(lockfile, "lockfileVersion: '6.0'\n");
+    expect(replayUpdateConfig(question(), later)).toBeUndefined();
+    expect(readFileSync(file, 'latin1')).toBe(kept);
+
+    // The same bytes, a stat now vouching for them: the answer, and from then on the record keeps stamps (same answer, same age).
+    writeFileSync(lockfile, "lockfileVersion: '9.0'\n");
+    const answer = replayUpdateConfig(question(), later);
+    expect(typeof answer?.judged).toBe('string');
+    const restated = readFileSync(file, 'latin1');
+    expect(restated).not.toContain('lockfileVersion');
+    expect(restated).toContain(`"at":${now}`);
+    expect(replayUpdateConfig(question(), later)).toEqual(answer);
+    expect(replayUpdateConfig(question(), now + REPLAY_FOR_MS)).toBeUndefined();
   });
 
   it('advisory sources: replayed while their state has the key the decision used; touched, added to or gone, not', () => {
@@ -157,9 +177,6 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     const file = join(folder, name!);
     const stored = readFileSync(file);
 
-    expect(replayUpdateConfig(q, now + REPLAY_FOR_MS - 1)).toBeDefined();
-    expect(replayUpdateConfig(q, now + REPLAY_FOR_MS)).toBeUndefined();
-    expect(replayUpdateConfig(q, now - 1000)).toBeUndefined();
     // The answer gives back the lockfile's bytes it was decided from (changed just now: kept as bytes, not as a stamp;
     // the token carries them to the second worker).
     expect(Buffer.isBuffer(replayUpdateConfig(q)!.judged)).toBe(true);
@@ -201,6 +218,11 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     expect(readdirSync(folder)).toEqual([name]);
     expect(replayUpdateConfig(q)).toBeUndefined();
     expect(replayUpdateConfig(other)).toBeDefined();
+    // An hour at most, and never from the future. (Last: a replay this much later finds the files settled and keeps
+    // their stamps from then on, which a replay at the real time cannot vouch for yet.)
+    expect(replayUpdateConfig(other, now - 1000)).toBeUndefined();
+    expect(replayUpdateConfig(other, now + REPLAY_FOR_MS)).toBeUndefined();
+    expect(replayUpdateConfig(other, now + REPLAY_FOR_MS - 1)).toBeDefined();
   });
 
   it('is not recorded when a file changed while updateConfig decided, nor without the lockfile judged among its files', () => {

@@ -39,7 +39,7 @@
 import { isAbsolute, join } from 'node:path';
 import { defaultStateDir, listSourceFiles, type AdvisorySourcesState } from '@portcullis/core/loader';
 import type { PnpmProcess } from './ancestor.js';
-import { fileState, sameState, stillHolds, type FileState } from './file-state.js';
+import { fileState, sameState, stillHeld, type FileState } from './file-state.js';
 import { readStateFile, stateFileName, writeStateFile } from './state-file.js';
 
 const FOLDER = 'pnpm-replay-v3';
@@ -171,8 +171,28 @@ export function configSnapshot(config: Record<string, unknown>): Map<string, str
   }
 }
 
-/** Whether every file still holds what its state says. */
-const allStillHold = (files: ReadonlyArray<[string, FileState]>, now: number): boolean => files.every(([path, state]) => stillHolds(path, state, now));
+/**
+ * What each file still holds, as it is to be kept from now on (file-state.ts `stillHeld`: bytes a stat can now vouch for
+ * become a stamp); undefined when one does not hold what its state says.
+ */
+function stillHeldAll(files: ReadonlyArray<[string, FileState]>, now: number): Array<[string, FileState]> | undefined {
+  const out: Array<[string, FileState]> = [];
+  for (const [path, state] of files) {
+    const held = stillHeld(path, state, now);
+    if (held === undefined) return undefined;
+    out.push([path, held]);
+  }
+  return out;
+}
+
+/** Writes `record` with the states of `files` (bytes as its blobs) under `name`. */
+function writeRecord(name: string, env: NodeJS.ProcessEnv, record: Omit<ReplayRecord, 'files'>, files: ReadonlyArray<[string, FileState]>, now: number): boolean {
+  const blobs = files.flatMap(([, state]) => (state === null || typeof state === 'string' ? [] : [state]));
+  if (record.question.length + blobs.reduce((n, b) => n + b.byteLength, 0) > MAX_RECORD_BYTES / 2) return false;
+  const header: ReplayRecord = { ...record, files: files.map(([path, state]) => [path, typeof state === 'string' ? state : state !== null]) };
+  writeStateFile(location(name, env), FOLDER, header, blobs, REPLAY_FOR_MS, now);
+  return true;
+}
 
 /**
  * updateConfig (engine), after answering `question` (questionOf, taken before it decided) with `answer`, decided from
@@ -185,14 +205,11 @@ export function recordUpdateConfig(question: AskedQuestion, env: NodeJS.ProcessE
     // The lockfile judged must be one of the files, in the state judged.
     const judged = files.find(([path]) => path === answer.lockfile)?.[1];
     if (judged === undefined || judged === null || !sameState(judged, answer.judged)) return false;
-    // A file that changed while updateConfig decided: its answer is not the answer to the bytes there now.
-    if (!allStillHold(files, now) || !advisoriesUnchanged(advisories)) return false;
+    // A file that changed while updateConfig decided: its answer is not the answer to the bytes there now. (Kept as the
+    // states taken before deciding: a stamp taken now would vouch for bytes nobody compared with those decided on.)
+    if (stillHeldAll(files, now) === undefined || !advisoriesUnchanged(advisories)) return false;
     const { judged: _judged, ...rest } = answer;
-    const record: ReplayRecord = { ...rest, question: question.text, files: files.map(([path, state]) => [path, typeof state === 'string' ? state : state !== null]), advisories, at: now };
-    const blobs = files.flatMap(([, state]) => (state === null || typeof state === 'string' ? [] : [state]));
-    if (question.text.length + blobs.reduce((n, b) => n + b.byteLength, 0) > MAX_RECORD_BYTES / 2) return false;
-    writeStateFile(location(question.name, env), FOLDER, record, blobs, REPLAY_FOR_MS, now);
-    return true;
+    return writeRecord(question.name, env, { ...rest, question: question.text, advisories, at: now }, files, now);
   } catch {
     return false;
   }
@@ -228,7 +245,9 @@ function isRecord(value: unknown): value is ReplayRecord {
 /**
  * The loader, in pnpm 12's updateConfig worker: the answer updateConfig gave this very question, if a record of it is
  * there, is not older than an hour, and every file it was decided from still has the same bytes (the same settled stamp,
- * or the same bytes kept; the lockfile's among them). Undefined otherwise: the engine decides.
+ * or the same bytes kept; the lockfile's among them). Undefined otherwise: the engine decides. Files kept as bytes that a
+ * stat can now vouch for (unchanged for a few seconds) are kept as their stamps from then on: the record is written again
+ * once, with the same answer and age, and later replays (and the token) check them by a stat.
  */
 export function replayUpdateConfig(question: ReplayQuestion, now: number = Date.now()): ReplayAnswer | undefined {
   try {
@@ -241,9 +260,17 @@ export function replayUpdateConfig(question: ReplayQuestion, now: number = Date.
     if (stored.blobs.length !== record.files.filter(([, state]) => state === true).length) return undefined;
     let blob = 0;
     const kept = record.files.map(([path, state]): [string, FileState] => [path, typeof state === 'string' ? state : state ? stored.blobs[blob++]! : null]);
-    if (!allStillHold(kept, now)) return undefined;
-    const lockfile = kept.find(([path]) => path === record.lockfile)?.[1];
+    const held = stillHeldAll(kept, now);
+    if (held === undefined) return undefined;
+    const lockfile = held.find(([path]) => path === record.lockfile)?.[1];
     if (lockfile === undefined || lockfile === null || !advisoriesUnchanged(record.advisories)) return undefined;
+    if (held.some(([, state], i) => state !== kept[i]![1])) {
+      try {
+        writeRecord(asked!.name, question.env, record, held, now);
+      } catch {
+        // Not written: the next replay compares the bytes again.
+      }
+    }
     return { set: record.set, removed: record.removed, said: record.said, lockfile: record.lockfile, judged: lockfile, noticed: record.noticed };
   } catch {
     // No record (the first install of these inputs), or unreadable: the engine decides.

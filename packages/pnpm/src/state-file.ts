@@ -21,8 +21,9 @@ const PRUNE_PER_WRITE = 64;
 const NEWLINE = 0x0a;
 
 /**
- * Writes `header` and `blobs` for `kind` to `file` (atomically, `0600` in a `0700` folder), then drops a few files of
- * the same folder older than `keepMs` (by their modification time). Throws when it cannot write.
+ * Writes `header` and `blobs` for `kind` to `file` (atomically, `0600` in a `0700` folder), then, once the caller's
+ * current work is done (pnpm 12's hook worker writes the token while pnpm waits for updateConfig's answer), drops a few
+ * files of the same folder older than `keepMs` (by their modification time). Throws when it cannot write.
  */
 export function writeStateFile(file: string, kind: string, header: unknown, blobs: readonly Uint8Array[], keepMs: number, now: number = Date.now()): void {
   const folder = dirname(file);
@@ -35,7 +36,13 @@ export function writeStateFile(file: string, kind: string, header: unknown, blob
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     writeFileAtomic(file, parts, 0o600);
   }
-  removeOlderThan(folder, keepMs, { except: basename(file), atMost: PRUNE_PER_WRITE, now });
+  setImmediate(() => {
+    try {
+      removeOlderThan(folder, keepMs, { except: basename(file), atMost: PRUNE_PER_WRITE, now });
+    } catch {
+      // The next write drops them.
+    }
+  });
 }
 
 /** Whether `stats` are of a file this user owns and nobody else may write (no such check where there are no uids). */
