@@ -15,6 +15,7 @@ import { refuseWidening } from './refuse.js';
 import { commandLineWidening, perProjectWidening, pnpmCommandLine, rootManifestWidening, type WideningSetting } from './settings.js';
 import type { InstallState, PnpmProject } from './state.js';
 import { registryDependencies, type Manifest } from './translate.js';
+import { inPnpm12HookWorker } from './worker-kind.js';
 
 export type PnpmConfig = Record<string, unknown>;
 
@@ -118,7 +119,7 @@ function wideningSettings(config: PnpmConfig, major: number, builds: BuildAllowa
  * after updateConfig: nothing to repeat.
  */
 export function refuseCommandLineWidening(builds: BuildAllowance): void {
-  if (process.argv.length > 2) return;
+  if (!inPnpm12HookWorker()) return;
   refuseWidening(commandLineWidening(builds, pnpmCommandLine({}), 12, {}));
 }
 

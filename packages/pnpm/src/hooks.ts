@@ -23,6 +23,7 @@ import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { newInstallState, type InstallState, type JudgedVerdict, type JudgingThread, type PnpmProject } from './state.js';
 import { JudgeWorker } from './judge-worker.js';
 import { hasPackages, lockfilePackages, manifestNode, registryDependencies, releaseLinesIn, suppliedFields, suppliedMetadata, type Manifest } from './translate.js';
+import { inPnpm12HookWorker } from './worker-kind.js';
 
 function say(state: InstallState, text: string): void {
   state.said?.push(`${text}\n`);
@@ -195,7 +196,7 @@ interface PreResolutionContext {
 
 /** The pnpm process this hook worker belongs to (pnpm 12: an ancestor; pnpm 10 and 11 run hooks in their own process). */
 function workerOf(): PnpmProcess | undefined {
-  return process.argv.length > 2 ? undefined : pnpmAncestor(process.ppid);
+  return inPnpm12HookWorker() ? pnpmAncestor(process.ppid) : undefined;
 }
 
 /** Raised inside judgeLockfile when our reader cannot read what pnpm can: preResolution judges pnpm's object instead. */
@@ -252,7 +253,7 @@ const RESOLVING_COMMANDS = new Set(['install', 'i', 'add', 'update', 'up', 'upgr
 function startJudgeWorker(state: InstallState, config: PnpmConfig, pnpmfile: string): void {
   const project = state.project;
   // pnpm 12 runs hooks in its workers (a short argv): never there.
-  if (project === undefined || state.judgeWorker !== undefined || process.argv.length <= 2) return;
+  if (project === undefined || state.judgeWorker !== undefined || inPnpm12HookWorker()) return;
   if (state.pnpmMajor === undefined || !wholeGraphJudgedBeforeLinking(state.pnpmMajor) || registryConfigFromPnpm(config) === undefined) return;
   if (existsSync(join(project.dir, 'pnpm-lock.yaml')) || !process.argv.slice(2).some((arg) => RESOLVING_COMMANDS.has(arg))) return;
   state.judgeWorker = new JudgeWorker(pnpmfile, { dir: project.dir, registrySettings: registrySettingsOf(config), ...(state.pnpmCacheDir !== undefined ? { pnpmCacheDir: state.pnpmCacheDir } : {}) });

@@ -21,6 +21,7 @@ import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
 import { applyAnswer, configSnapshot, engineBuild, replayUpdateConfig } from './replay.js';
 import { ENGINE_MARKER } from './embed.js';
+import { inPnpm12HookWorker } from './worker-kind.js';
 
 /** The engine bundle's hash, defined by build.mjs. */
 declare const PORTCULLIS_ENGINE_HASH: string;
@@ -102,7 +103,7 @@ function replayed(config: unknown, pnpm: PnpmProcess): Record<string, unknown> |
  */
 function pnpmHooks(): Hooks {
   // pnpm 10 and 11 (hooks in pnpm's own process), and this file started again as the hooks' judging thread (judge-worker.ts).
-  if (process.argv.length > 2 || (workerData as { portcullisJudge?: unknown } | null)?.portcullisJudge === 1) return loadEngine().hooks;
+  if (!inPnpm12HookWorker() || (workerData as { portcullisJudge?: unknown } | null)?.portcullisJudge === 1) return loadEngine().hooks;
   const pnpm = pnpmAncestor(process.ppid);
   const judged = lockfileJudgedFirst(__filename, pnpm);
   let engine: Hooks | undefined;

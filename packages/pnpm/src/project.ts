@@ -9,6 +9,7 @@ import { isMainThread } from 'node:worker_threads';
 import { createRegistryConfig, loadNpmConfig, openGate, pnpmWorkspaceSettings, registryConfigFromNpmrc, strictScripts, type RegistryConfig, type SignatureVerification } from '@portcullis/core';
 import { policyError } from './refuse.js';
 import type { InstallState, PnpmProject } from './state.js';
+import { inPnpm12HookWorker } from './worker-kind.js';
 
 /**
  * Registry settings exactly as pnpm resolved them: `authConfig` (pnpm 11, 12) or `rawConfig` (pnpm 10)
@@ -74,7 +75,7 @@ const engine = typeof PORTCULLIS_ENGINE_ID === 'string' ? { engine: `pnpm:${PORT
 export function signatureVerificationHere(argv: readonly string[] = process.argv, mainThread: boolean = isMainThread): SignatureVerification {
   // The judging thread of pnpm 10 and 11 (judge-worker.ts) has a short argv too, as every worker thread has. A bare
   // `pnpm` (no command) on 10 or 11 also verifies on its thread: the same verdicts, only not beside pnpm's work.
-  return argv.length <= 2 && mainThread ? 'calling-thread' : 'thread-pool';
+  return inPnpm12HookWorker(argv) && mainThread ? 'calling-thread' : 'thread-pool';
 }
 
 /** Opens the project at `dir` with pnpm's registry settings; a portcullis.json that cannot be used stops pnpm. */

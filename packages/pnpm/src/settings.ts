@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { isValidPackageName, type BuildAllowance } from '@portcullis/core';
 import { pnpmAncestor } from './ancestor.js';
 import type { WideningSetting } from './refuse.js';
+import { inPnpm12HookWorker } from './worker-kind.js';
 
 export type { WideningSetting } from './refuse.js';
 
@@ -117,7 +118,7 @@ export function perProjectWidening(config: Record<string, unknown>, major: numbe
 export function pnpmCommandLine(config: Record<string, unknown>): string[] | undefined {
   const original = record(config.argv)?.original;
   if (Array.isArray(original)) return original.filter((a): a is string => typeof a === 'string');
-  if (process.argv.length > 2) return process.argv.slice(2);
+  if (!inPnpm12HookWorker()) return process.argv.slice(2);
   return pnpmAncestorCommandLine(process.ppid);
 }
 
