@@ -7,7 +7,7 @@
 // (`--frozen-lockfile`, node_modules removed). The order rotates every round; medians. Prints the table and
 // updates the pnpm-hooks section of docs/benchmarks.md.
 //
-//   node bench/pnpm-hooks.mjs [--packages 1000] [--runs 3] [--pnpm 12,11,10] [--modes warm,frozen,cold]
+//   node bench/pnpm-hooks.mjs [--packages 1000] [--runs 3] [--repeat-runs 3] [--pnpm 12,11,10] [--modes warm,frozen,cold]
 //                             [--all-variants 12] [--every-mode 12] [--short-modes warm,frozen] [--no-write]
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,9 @@ import { CLI, discard, expectExit, loadTestRegistry, machine, median, ms, parseA
 const args = parseArgs();
 const SIZE = args.number('--packages', 1000);
 const RUNS = Math.max(1, args.number('--runs', 3));
+// Rounds of the warm and frozen installs (a fraction of a cold one's time: more rounds for their medians); `--runs` by default.
+const REPEAT_RUNS = Math.max(1, args.number('--repeat-runs', RUNS));
+const runsOf = (mode) => (mode === 'cold' ? RUNS : REPEAT_RUNS);
 const MAJORS = args.list('--pnpm', ['12', '11', '10']).map(Number);
 const MODES = args.list('--modes', ['warm', 'frozen', 'cold']);
 // pnpm majors measured with every hook alone; the others with none / empty / all four / Portcullis only, and
@@ -181,7 +184,7 @@ try {
       // The steady state of a repeat install: the first one after the cold install still decides the new lockfile (and,
       // on pnpm 12, a frozen install's first answer is decided and recorded: its command line is another question).
       if (mode === 'warm' || (mode === 'frozen' && major >= 12)) for (const p of measured) await timed(p, mode);
-      const times = await rotate(RUNS, measured.map((p) => () => timed(p, mode)));
+      const times = await rotate(runsOf(mode), measured.map((p) => () => timed(p, mode)));
       const byName = Object.fromEntries(measured.map((p, i) => [p.name, times[i]]));
       rows.push({ version: projects[0].tool.version, mode, variants: named, byName });
       const m = (name) => median(byName[name]);
@@ -213,7 +216,7 @@ for (const row of rows) {
 const body = [
   '## pnpm: what each hook costs, and what is ours',
   '',
-  `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, the three Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (no \`preResolution\`), on pnpm 12 cold the floor of a signature check (a pnpmfile that reads each dependency's signature from pnpm's metadata cache and verifies it with the registry's key, nothing else, and fails the install if one did not verify: what any gate checking signatures costs there, since pnpm 12 hands readPackage manifests without them), and Portcullis' own pnpmfile (policy allowing no builds, signatures checked), and, on pnpm 12 warm and frozen, that pnpmfile cut to its loader (the engine carried after it, compressed, in comment lines, removed: what reading and skimming the engine's text costs each hook worker; not a shipped form). ${RUNS} rounds, the order rotating; medians.`,
+  `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, the three Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (no \`preResolution\`), on pnpm 12 cold the floor of a signature check (a pnpmfile that reads each dependency's signature from pnpm's metadata cache and verifies it with the registry's key, nothing else, and fails the install if one did not verify: what any gate checking signatures costs there, since pnpm 12 hands readPackage manifests without them), and Portcullis' own pnpmfile (policy allowing no builds, signatures checked), and, on pnpm 12 warm and frozen, that pnpmfile cut to its loader (the engine carried after it, compressed, in comment lines, removed: what reading and skimming the engine's text costs each hook worker; not a shipped form). ${REPEAT_RUNS === RUNS ? `${RUNS} rounds` : `${RUNS} rounds cold, ${REPEAT_RUNS} warm and frozen`}, the order rotating; medians.`,
   '**Any pnpmfile at all, even an empty one, turns off pnpm 12\'s "Already up to date" shortcut** (pnpm records the pnpmfiles in `node_modules/.pnpm-workspace-state-v1.json` and takes the full install path with a hook worker): that is pnpm\'s price for a pnpmfile, outside our code. The empty pnpmfile is therefore the control Portcullis is held to (targets: ≤ 1.05 of it warm and frozen, ≤ 1.10 cold).',
   `Machine: ${machine()}. ${scratchNote()}`,
   '',
