@@ -18,4 +18,4 @@ export { loadEmbeddedEngine, runEmbeddedMain, sectionFrom, textHash, verifiedSec
 // The largest lockfile any reader accepts: npm's held process bounds what it may ask about by it (npm's ask.ts, npm-process.ts).
 export { MAX_LOCKFILE_BYTES } from './limits.js';
 // A file's stat as far as it vouches for the bytes read after it (the token and the replayed answer: pnpm's early.ts, replay.ts).
-export { settledStamp, STAMP_SETTLED_MS } from './file-stamp.js';
+export { settledStamp } from './file-stamp.js';

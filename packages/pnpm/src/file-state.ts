@@ -12,7 +12,7 @@ import { settledStamp } from '@portcullis/core/loader';
 export type FileState = string | Buffer | null;
 
 /** Files larger than this are not kept or compared on every install: no state then. */
-export const MAX_KEPT_BYTES = 16 * 1024 * 1024;
+const MAX_KEPT_BYTES = 16 * 1024 * 1024;
 
 /** A failed stat or read: null when nothing is there, undefined when that cannot be told. */
 const noneOrUnknown = (error: unknown): null | undefined => (['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '') ? null : undefined);

@@ -212,14 +212,14 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
   const project = state.project;
   if (pnpm === undefined || project === undefined || !judgesLockfileFirst(config, pnpm.argv, pnpmMajor(config))) return undefined;
   const file = join(project.dir, 'pnpm-lock.yaml');
-  // Its state before its bytes are read: the token vouches for what was judged by it (file-state.ts).
+  // Its state before its bytes are read: the token vouches for what was judged by it (file-state.ts). No lockfile (or
+  // none that can be read here): preResolution, or readPackage and afterAllResolved when pnpm resolves, judge instead.
   const judged = fileState(file);
+  if (judged === undefined || judged === null) return undefined;
   let bytes: Buffer;
   try {
-    if (judged === undefined || judged === null) throw new Error('no lockfile');
     bytes = typeof judged === 'string' ? readFileSync(file) : judged;
   } catch {
-    // No lockfile (or none that can be read): pnpm resolves, and readPackage and afterAllResolved judge what it resolved.
     return undefined;
   }
   const digest = lockfileDigest(bytes);
