@@ -339,14 +339,16 @@ describe("pnpm 10 and 11 with the hooks' judging thread (judge-worker.ts)", () =
   /** A stand-in for JudgeWorker: records each question, answers with `outcome`; `gate` must never be asked. */
   function judgingThread(outcome: (ids: string[]) => Promise<JudgedVerdict> | JudgedVerdict) {
     const asked: Asked[] = [];
+    const retired: number[] = [];
     const worker = {
+      retire: () => void retired.push(asked.length),
       judge(packages: PackageNode[], supplied: ReadonlyMap<string, PackumentVersion>, options: Asked['options']) {
         const ids = packages.map((p) => p.id);
         asked.push({ ids, supplied: [...supplied.keys()], options });
         return Promise.resolve().then(() => outcome(ids));
       },
     };
-    return { asked, worker: worker as JudgingThread };
+    return { asked, retired, worker: worker as JudgingThread };
   }
   const allowed = (): JudgedVerdict => ({ findings: [], blocking: [], skipped: [], blocked: new Set(), exitCode: 0, notices: [], strippedRegistries: [] });
   const blocking = (id: string): JudgedVerdict => {
@@ -381,6 +383,30 @@ describe("pnpm 10 and 11 with the hooks' judging thread (judge-worker.ts)", () =
     expect(asked[2]!.options).toEqual({ partial: false, wholeGraphFollows: false });
     expect(gate.judged).toEqual([]);
     expect(state.sentToWorker).toEqual([]);
+  });
+
+  it("the graph's verdict is the thread's last question: it is retired (its memory given back), and a later judgement of the process is made on pnpm's thread", async () => {
+    const { gate, state, hooks, asked, retired } = setUp(() => allowed());
+    await hooks.readPackage(signed('a', '1.0.0'));
+    await tick();
+    expect(retired).toEqual([]);
+    await hooks.afterAllResolved(lockfileWith('a@1.0.0'));
+    // Retired once, after its two questions (the batch and the graph) were answered.
+    expect(retired).toEqual([2]);
+    expect(state.judgeWorker).toBeUndefined();
+    // The process resolves again (never the case in one pnpm install as measured, but not assumed): this thread's
+    // gate judges it, here refusing, and the retired thread is not asked.
+    await expect(hooks.afterAllResolved(lockfileWith('a@1.0.0'))).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_BLOCKED', message: expect.stringContaining('never@1.0.0') });
+    expect(gate.judged).toHaveLength(1);
+    expect(asked).toHaveLength(2);
+    expect(state.judgeWorker).toBeUndefined();
+  });
+
+  it('a thread whose batch refused is not retired before the refusal is thrown (pnpm ends with it)', async () => {
+    const { hooks, retired } = setUp((ids) => (ids.includes('evil@1.0.0') ? blocking('evil@1.0.0') : allowed()));
+    await hooks.readPackage(signed('evil', '1.0.0'));
+    await expect(hooks.afterAllResolved(lockfileWith('evil@1.0.0'))).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_BLOCKED' });
+    expect(retired).toEqual([]);
   });
 
   it('a batch that blocks is refused by the next readPackage call and by afterAllResolved, even if the graph were let through', async () => {

@@ -382,8 +382,14 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
       const packages = lockfilePackages(lockfile, project.dir, project.registryConfig);
       // The thread that judged readPackage's batches remembers their verdicts.
       let verdict: JudgedVerdict;
-      if (state.judgeWorker !== undefined) verdict = await judgeGraphInWorker(state, state.judgeWorker, packages);
-      else verdict = await project.gate.judge(packages, cachedPackuments(state));
+      const worker = state.judgeWorker;
+      if (worker !== undefined) {
+        verdict = await judgeGraphInWorker(state, worker, packages);
+        // The graph was the thread's last question: it ends, and its heap with it, while pnpm fetches and links. Any
+        // later judgement of this process is made on pnpm's thread.
+        state.judgeWorker = undefined;
+        worker.retire();
+      } else verdict = await project.gate.judge(packages, cachedPackuments(state));
       await enforce(state, verdict, project, 'the resolved dependencies');
       return lockfile;
     },

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +53,17 @@ describe('JudgeWorker: the hooks\' side fails closed', () => {
     await expect(ask(other)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('boom') });
     const unknown = new JudgeWorker(standIn("parentPort.on('message', (q) => parentPort.postMessage({ id: q.id, error: { message: 'odd', code: 'ERR_PNPM_PORTCULLIS_ALLOWED', hint: 'h' } }));"), START);
     await expect(ask(unknown)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('odd') });
+  });
+
+  it('retire() tells the thread no question follows; a question asked after it fails closed, never allowed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'judge-worker-retire-'));
+    const told = join(dir, 'told');
+    const worker = new JudgeWorker(standIn(`parentPort.on('message', (m) => { if (m.retire === true) { require('node:fs').writeFileSync(${JSON.stringify(told)}, 'x'); process.exit(0); } });`), START);
+    worker.retire();
+    worker.retire();
+    await expect(ask(worker)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('retired') });
+    for (let i = 0; i < 100 && !existsSync(told); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(existsSync(told)).toBe(true);
   });
 
   it('hands the question over whole and returns the verdict as it was given (blocked as a set)', async () => {
@@ -115,7 +126,7 @@ describe('serveJudgements: the thread\'s side', () => {
   const doc = (name: string, signatures: unknown[]) => ({ name, version: '1.0.0', dist: { integrity: INTEGRITY, tarball: `${REGISTRY}${name}/-/${name}-1.0.0.tgz`, signatures } });
 
   /** A thread judging for a project that trusts `signer` (readPackage's batches held `holdMs`): ask it, and wait for `count` answers. */
-  function serving(holdMs: number, count: number) {
+  function serving(holdMs: number, count: number, end: () => void = () => undefined) {
     const dir = project({ registries: { [REGISTRY]: { keys: [signer.publicKey] } }, provenance: { noDowngrade: false } });
     const start: JudgeWorkerStart = { portcullisJudge: 1, dir, registrySettings: settings };
     const answers: Array<{ id: number; blocked?: string[]; codes?: string[] }> = [];
@@ -129,7 +140,7 @@ describe('serveJudgements: the thread\'s side', () => {
         if (answers.length === count) done();
       },
     };
-    void serveJudgements(start, port as never, holdMs);
+    void serveJudgements(start, port as never, holdMs, end);
     return { ask: (question: object) => listener!(question as never), answers, all };
   }
 
@@ -150,6 +161,21 @@ describe('serveJudgements: the thread\'s side', () => {
       { id: 2, blocked: ['evil@1.0.0'] },
       { id: 3, blocked: ['evil@1.0.0'] },
     ]);
+  });
+
+  it('told to retire, it first judges and answers the batches it holds, then ends (once)', async () => {
+    const ended: number[] = [];
+    const thread = serving(60_000, 2, () => void ended.push(thread.answers.length));
+    thread.ask({ id: 1, packages: [node('a', '1.0.0')], supplied: [['a@1.0.0', doc('a', [signer.sign('a', '1.0.0', INTEGRITY)])]], partial: true, wholeGraphFollows: true });
+    // Nothing supplied, a registry that does not answer: judged by a request that fails (METADATA_UNAVAILABLE).
+    thread.ask({ id: 2, packages: [node('other', '1.0.0')], supplied: [], partial: true, wholeGraphFollows: true });
+    thread.ask({ retire: true });
+    await thread.all;
+    for (let i = 0; i < 100 && ended.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Both held batches answered (judged together), before the end; the end came once.
+    expect(thread.answers.map((a) => a.id)).toEqual([1, 2]);
+    expect(thread.answers[0]!.blocked).toEqual(['other@1.0.0']);
+    expect(ended).toEqual([2]);
   });
 
   it('after a refusal every later question gets the same answer, and nothing more is judged (pnpm is ending)', async () => {

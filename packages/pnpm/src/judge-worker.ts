@@ -5,7 +5,8 @@
  * hand the judgement to a worker thread of their own instead: the same engine (this very pnpmfile, started again in
  * the worker), the same project opened from the same folder with pnpm's registry settings, one gate for the whole
  * install (readPackage's batches and afterAllResolved's graph, so the graph finds the batches' verdicts remembered).
- * pnpm's thread only translates manifests into packages, sends them, and turns the verdict into pnpm's refusal.
+ * pnpm's thread only translates manifests into packages, sends them, and turns the verdict into pnpm's refusal. The
+ * graph is the last question: the thread is then retired, ends once its work is done, and its heap goes back to pnpm.
  *
  * Fail closed: a worker that cannot start, ends, or answers with anything but a verdict for the question fails every
  * judgement waiting on it (pnpm stops with UNDECIDED); nothing is ever allowed because the worker did not say no.
@@ -37,6 +38,11 @@ interface JudgeQuestion {
   wholeGraphFollows: boolean;
 }
 
+/** Told once no question follows (JudgeWorker.retire). */
+interface Retire {
+  retire: true;
+}
+
 interface JudgeAnswer {
   id: number;
   verdict?: JudgedVerdict;
@@ -58,6 +64,7 @@ export class JudgeWorker implements JudgingThread {
   private readonly waiting = new Map<number, { resolve: (v: JudgedVerdict) => void; reject: (e: unknown) => void }>();
   private next = 1;
   private ended: Error | undefined;
+  private retired = false;
 
   constructor(pnpmfile: string, start: Omit<JudgeWorkerStart, 'portcullisJudge'>) {
     const workerData: JudgeWorkerStart = { portcullisJudge: 1, ...start };
@@ -72,6 +79,7 @@ export class JudgeWorker implements JudgingThread {
 
   judge(packages: PackageNode[], supplied: ReadonlyMap<string, Manifest>, options: { partial: boolean; wholeGraphFollows: boolean }): Promise<JudgedVerdict> {
     if (this.ended !== undefined) return Promise.reject(undecided(this.ended));
+    if (this.retired) return Promise.reject(undecided(new Error('it was retired')));
     const id = this.next++;
     const question: JudgeQuestion = { id, packages, supplied: [...supplied], ...options };
     return new Promise((resolve, reject) => {
@@ -83,6 +91,20 @@ export class JudgeWorker implements JudgingThread {
         this.settled(id)?.reject(undecided(error instanceof Error ? error : new Error(String(error))));
       }
     });
+  }
+
+  /**
+   * No more questions: the thread finishes what it started (requests in flight and their cache writes) and ends, and
+   * its heap goes with it. Asked after the graph's verdict, while pnpm goes on to fetch and link.
+   */
+  retire(): void {
+    if (this.retired || this.ended !== undefined) return;
+    this.retired = true;
+    try {
+      this.worker.postMessage({ retire: true } satisfies Retire);
+    } catch {
+      void this.worker.terminate();
+    }
   }
 
   private settled(id: number) {
@@ -128,7 +150,7 @@ function undecided(error: Error): Error {
 const HOLD_MS = 100;
 
 /** The worker's side: opens the project and answers each question with the gate's verdict. */
-export async function serveJudgements(start: JudgeWorkerStart, port: { on(event: 'message', listener: (q: JudgeQuestion) => void): void; postMessage(answer: JudgeAnswer): void }, holdMs = HOLD_MS): Promise<void> {
+export async function serveJudgements(start: JudgeWorkerStart, port: { on(event: 'message', listener: (q: JudgeQuestion | Retire) => void): void; postMessage(answer: JudgeAnswer): void }, holdMs = HOLD_MS, end: () => void = () => process.exit(0)): Promise<void> {
   const registryConfig = registryConfigFromPnpm(start.registrySettings);
   const project = registryConfig === undefined ? undefined : openProject(start.dir, registryConfig);
   // A project that cannot be opened fails each question (updateConfig opened the same one already).
@@ -193,6 +215,11 @@ export async function serveJudgements(start: JudgeWorkerStart, port: { on(event:
     if (questions.length > 0) next(questions);
   };
   port.on('message', (question) => {
+    if ('retire' in question) {
+      judgeHeld();
+      judging = judging.then(() => project?.then(({ gate }) => gate.settle())).catch(() => undefined).then(end);
+      return;
+    }
     if (question.partial && question.wholeGraphFollows) {
       held.push(question);
       timer ??= setTimeout(judgeHeld, holdMs);

@@ -24,6 +24,8 @@ export type JudgedVerdict = Pick<Verdict, 'findings' | 'blocking' | 'skipped' | 
 /** The judging thread as the hooks ask it (judge-worker.ts `JudgeWorker`). */
 export interface JudgingThread {
   judge(packages: PackageNode[], supplied: ReadonlyMap<string, Manifest>, options: { partial: boolean; wholeGraphFollows: boolean }): Promise<JudgedVerdict>;
+  /** No question follows: the thread ends once its work is done (its memory is given back). */
+  retire(): void;
 }
 
 /** Registry packages seen by readPackage in one tick, judged together. */
