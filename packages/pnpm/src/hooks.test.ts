@@ -385,21 +385,21 @@ describe("pnpm 10 and 11 with the hooks' judging thread (judge-worker.ts)", () =
     expect(state.sentToWorker).toEqual([]);
   });
 
-  it("the graph's verdict is the thread's last question: it is retired (its memory given back), and a later judgement of the process is made on pnpm's thread", async () => {
-    const { gate, state, hooks, asked, retired } = setUp(() => allowed());
+  it("the graph's verdict is the thread's last question: it is retired (its memory given back); a later resolution of the process asks it again", async () => {
+    const { gate, hooks, asked, retired } = setUp(() => allowed());
     await hooks.readPackage(signed('a', '1.0.0'));
     await tick();
     expect(retired).toEqual([]);
     await hooks.afterAllResolved(lockfileWith('a@1.0.0'));
     // Retired once, after its two questions (the batch and the graph) were answered.
     expect(retired).toEqual([2]);
-    expect(state.judgeWorker).toBeUndefined();
-    // The process resolves again (never the case in one pnpm install as measured, but not assumed): this thread's
-    // gate judges it, here refusing, and the retired thread is not asked.
-    await expect(hooks.afterAllResolved(lockfileWith('a@1.0.0'))).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_BLOCKED', message: expect.stringContaining('never@1.0.0') });
-    expect(gate.judged).toHaveLength(1);
-    expect(asked).toHaveLength(2);
-    expect(state.judgeWorker).toBeUndefined();
+    // The process resolves again (never the case in one pnpm install as measured, but not assumed): the judging
+    // thread is asked again (JudgeWorker starts a new one), never this thread's gate, and retired again after it.
+    await hooks.readPackage(signed('b', '1.0.0'));
+    await hooks.afterAllResolved(lockfileWith('a@1.0.0', 'b@1.0.0'));
+    expect(asked.map((q) => q.ids)).toEqual([['a@1.0.0'], ['a@1.0.0'], ['b@1.0.0'], ['a@1.0.0', 'b@1.0.0']]);
+    expect(retired).toEqual([2, 4]);
+    expect(gate.judged).toEqual([]);
   });
 
   it('a thread whose batch refused is not retired before the refusal is thrown (pnpm ends with it)', async () => {

@@ -385,9 +385,8 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
       const worker = state.judgeWorker;
       if (worker !== undefined) {
         verdict = await judgeGraphInWorker(state, worker, packages);
-        // The graph was the thread's last question: it ends, and its heap with it, while pnpm fetches and links. Any
-        // later judgement of this process is made on pnpm's thread.
-        state.judgeWorker = undefined;
+        // The graph is the thread's last question: it ends, and its heap with it, while pnpm fetches and links (a
+        // later question of this process, if any, starts a new one).
         worker.retire();
       } else verdict = await project.gate.judge(packages, cachedPackuments(state));
       await enforce(state, verdict, project, 'the resolved dependencies');

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,15 +55,33 @@ describe('JudgeWorker: the hooks\' side fails closed', () => {
     await expect(ask(unknown)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('odd') });
   });
 
-  it('retire() tells the thread no question follows; a question asked after it fails closed, never allowed', async () => {
+  it('retire() tells the thread no question follows; a question after all is asked of a new thread', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'judge-worker-retire-'));
-    const told = join(dir, 'told');
-    const worker = new JudgeWorker(standIn(`parentPort.on('message', (m) => { if (m.retire === true) { require('node:fs').writeFileSync(${JSON.stringify(told)}, 'x'); process.exit(0); } });`), START);
+    // Answers with its own thread id (in a finding's message, so that the verdict keeps its shape); told to retire,
+    // notes it and ends.
+    const worker = new JudgeWorker(
+      standIn(
+        `parentPort.on('message', (m) => { if (m.retire === true) { require('node:fs').writeFileSync(require('node:path').join(${JSON.stringify(dir)}, 'told-' + require('node:worker_threads').threadId), 'x'); process.exit(0); } parentPort.postMessage({ id: m.id, verdict: { findings: [], blocking: [{ message: String(require('node:worker_threads').threadId) }], skipped: [], blocked: new Set(), exitCode: 0, notices: [], strippedRegistries: [] } }); });`,
+      ),
+      START,
+    );
+    const threadOf = async () => (await ask(worker)).blocking[0]!.message;
+    const first = await threadOf();
     worker.retire();
     worker.retire();
-    await expect(ask(worker)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('retired') });
-    for (let i = 0; i < 100 && !existsSync(told); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(existsSync(told)).toBe(true);
+    const second = await threadOf();
+    expect(second).not.toBe(first);
+    for (let i = 0; i < 100 && !existsSync(join(dir, `told-${first}`)); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    // The first thread was told once and ended; the new one was not told, and still answers.
+    expect(readdirSync(dir)).toEqual([`told-${first}`]);
+    expect(await threadOf()).toBe(second);
+  });
+
+  it('a thread that ends without being retired is not replaced: every later question fails closed', async () => {
+    const worker = new JudgeWorker(standIn("parentPort.on('message', () => process.exit(0));"), START);
+    await expect(ask(worker)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED' });
+    worker.retire();
+    await expect(ask(worker)).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_UNDECIDED', message: expect.stringContaining('exit code 0') });
   });
 
   it('hands the question over whole and returns the verdict as it was given (blocked as a set)', async () => {

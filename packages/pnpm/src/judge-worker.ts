@@ -6,7 +6,8 @@
  * the worker), the same project opened from the same folder with pnpm's registry settings, one gate for the whole
  * install (readPackage's batches and afterAllResolved's graph, so the graph finds the batches' verdicts remembered).
  * pnpm's thread only translates manifests into packages, sends them, and turns the verdict into pnpm's refusal. The
- * graph is the last question: the thread is then retired, ends once its work is done, and its heap goes back to pnpm.
+ * graph is the last question: the thread is then retired, ends once its work is done, and its heap goes back to pnpm
+ * (a question after all starts a new thread).
  *
  * Fail closed: a worker that cannot start, ends, or answers with anything but a verdict for the question fails every
  * judgement waiting on it (pnpm stops with UNDECIDED); nothing is ever allowed because the worker did not say no.
@@ -58,66 +59,83 @@ interface JudgeAnswer {
  */
 const YOUNG_GENERATION_MB = 8;
 
-/** The hooks' side: asks the worker, one question at a time per batch. */
-export class JudgeWorker implements JudgingThread {
-  private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve: (v: JudgedVerdict) => void; reject: (e: unknown) => void }>();
-  private next = 1;
-  private ended: Error | undefined;
-  private retired = false;
+type Waiter = { resolve: (v: JudgedVerdict) => void; reject: (e: unknown) => void };
 
-  constructor(pnpmfile: string, start: Omit<JudgeWorkerStart, 'portcullisJudge'>) {
-    const workerData: JudgeWorkerStart = { portcullisJudge: 1, ...start };
+/** One started thread and the questions waiting on its answers. */
+interface Thread {
+  worker: Worker;
+  waiting: Map<number, Waiter>;
+  ended?: Error;
+  retired: boolean;
+}
+
+/**
+ * The hooks' side: asks the thread, one question at a time per batch. A retired thread is replaced by a new one when a
+ * question comes after all; a thread that ended without being retired fails every later question.
+ */
+export class JudgeWorker implements JudgingThread {
+  private readonly workerData: JudgeWorkerStart;
+  private thread: Thread;
+  private failure: Error | undefined;
+  private next = 1;
+
+  constructor(
+    private readonly pnpmfile: string,
+    start: Omit<JudgeWorkerStart, 'portcullisJudge'>,
+  ) {
+    this.workerData = { portcullisJudge: 1, ...start };
+    this.thread = this.started();
+  }
+
+  private started(): Thread {
     // The pnpmfile again: its loader loads the engine, which sees workerData and serves judgements (pnpmfile.ts).
-    this.worker = new Worker(pnpmfile, { workerData, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = new Worker(this.pnpmfile, { workerData: this.workerData, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const thread: Thread = { worker, waiting: new Map(), retired: false };
     // Only a question waiting keeps pnpm's process alive.
-    this.worker.unref();
-    this.worker.on('message', (answer: JudgeAnswer) => this.answered(answer));
-    this.worker.on('error', (error) => this.end(error instanceof Error ? error : new Error(String(error))));
-    this.worker.on('exit', (code) => this.end(new Error(`it ended (exit code ${code})`)));
+    worker.unref();
+    worker.on('message', (answer: JudgeAnswer) => this.answered(thread, answer));
+    worker.on('error', (error) => this.end(thread, error instanceof Error ? error : new Error(String(error))));
+    worker.on('exit', (code) => this.end(thread, new Error(`it ended (exit code ${code})`)));
+    return thread;
   }
 
   judge(packages: PackageNode[], supplied: ReadonlyMap<string, Manifest>, options: { partial: boolean; wholeGraphFollows: boolean }): Promise<JudgedVerdict> {
-    if (this.ended !== undefined) return Promise.reject(undecided(this.ended));
-    if (this.retired) return Promise.reject(undecided(new Error('it was retired')));
+    if (this.failure !== undefined) return Promise.reject(undecided(this.failure));
+    if (this.thread.retired) this.thread = this.started();
+    const thread = this.thread;
     const id = this.next++;
     const question: JudgeQuestion = { id, packages, supplied: [...supplied], ...options };
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      if (this.waiting.size === 1) this.worker.ref();
+      thread.waiting.set(id, { resolve, reject });
+      if (thread.waiting.size === 1) thread.worker.ref();
       try {
-        this.worker.postMessage(question);
+        thread.worker.postMessage(question);
       } catch (error) {
-        this.settled(id)?.reject(undecided(error instanceof Error ? error : new Error(String(error))));
+        settled(thread, id)?.reject(undecided(error instanceof Error ? error : new Error(String(error))));
       }
     });
   }
 
   /**
-   * No more questions: the thread finishes what it started (requests in flight and their cache writes) and ends, and
-   * its heap goes with it. Asked after the graph's verdict, while pnpm goes on to fetch and link.
+   * No question follows, as far as the hooks know: the thread answers what it was asked, lets its requests in flight
+   * finish (and their cache writes) and ends, and its heap goes with it. Asked after the graph's verdict, while pnpm
+   * goes on to fetch and link. A question after all goes to a new thread.
    */
   retire(): void {
-    if (this.retired || this.ended !== undefined) return;
-    this.retired = true;
+    const thread = this.thread;
+    if (thread.retired || thread.ended !== undefined) return;
+    thread.retired = true;
     try {
-      this.worker.postMessage({ retire: true } satisfies Retire);
+      thread.worker.postMessage({ retire: true } satisfies Retire);
     } catch {
-      void this.worker.terminate();
+      void thread.worker.terminate();
     }
   }
 
-  private settled(id: number) {
-    const waiter = this.waiting.get(id);
-    this.waiting.delete(id);
-    if (this.waiting.size === 0) this.worker.unref();
-    return waiter;
-  }
-
-  private answered(answer: JudgeAnswer): void {
+  private answered(thread: Thread, answer: JudgeAnswer): void {
     const id = typeof answer === 'object' && answer !== null ? answer.id : undefined;
-    const waiter = typeof id === 'number' ? this.settled(id) : undefined;
-    if (waiter === undefined) return this.end(new Error('it answered a question it was not asked'));
+    const waiter = typeof id === 'number' ? settled(thread, id) : undefined;
+    if (waiter === undefined) return this.end(thread, new Error('it answered a question it was not asked'));
     if (answer.verdict !== undefined) return isVerdict(answer.verdict) ? waiter.resolve(answer.verdict) : waiter.reject(undecided(new Error('its verdict has another shape')));
     const error = answer.error;
     const code = typeof error?.code === 'string' ? CROSSING_CODES.get(error.code) : undefined;
@@ -125,10 +143,20 @@ export class JudgeWorker implements JudgingThread {
     waiter.reject(undecided(new Error(typeof error?.message === 'string' ? error.message : 'it gave no verdict')));
   }
 
-  private end(error: Error): void {
-    this.ended ??= error;
-    for (const id of [...this.waiting.keys()]) this.settled(id)?.reject(undecided(this.ended));
+  private end(thread: Thread, error: Error): void {
+    thread.ended ??= error;
+    // A retired thread ends as told once it has answered; any other end (or one with questions left) fails every later question.
+    if (!thread.retired || thread.waiting.size > 0) this.failure ??= thread.ended;
+    for (const id of [...thread.waiting.keys()]) settled(thread, id)?.reject(undecided(thread.ended));
   }
+}
+
+/** The waiter of question `id`, no longer waiting; the thread no longer keeps pnpm's process alive once none waits. */
+function settled(thread: Thread, id: number): Waiter | undefined {
+  const waiter = thread.waiting.get(id);
+  thread.waiting.delete(id);
+  if (thread.waiting.size === 0) thread.worker.unref();
+  return waiter;
 }
 
 /** The engine's own refusals that cross from the thread as they are (any other error is UNDECIDED). */

@@ -24,7 +24,7 @@ export type JudgedVerdict = Pick<Verdict, 'findings' | 'blocking' | 'skipped' | 
 /** The judging thread as the hooks ask it (judge-worker.ts `JudgeWorker`). */
 export interface JudgingThread {
   judge(packages: PackageNode[], supplied: ReadonlyMap<string, Manifest>, options: { partial: boolean; wholeGraphFollows: boolean }): Promise<JudgedVerdict>;
-  /** No question follows: the thread ends once its work is done (its memory is given back). */
+  /** No question follows as far as the hooks know: the thread ends once its work is done (its memory is given back); a later question starts a new one. */
   retire(): void;
 }
 
