@@ -101,7 +101,14 @@ export class JudgeWorker implements JudgingThread {
 
   judge(packages: PackageNode[], supplied: ReadonlyMap<string, Manifest>, options: { partial: boolean; wholeGraphFollows: boolean }): Promise<JudgedVerdict> {
     if (this.failure !== undefined) return Promise.reject(undecided(this.failure));
-    if (this.thread.retired) this.thread = this.started();
+    if (this.thread.retired) {
+      try {
+        this.thread = this.started();
+      } catch (error) {
+        this.failure = error instanceof Error ? error : new Error(String(error));
+        return Promise.reject(undecided(this.failure));
+      }
+    }
     const thread = this.thread;
     const id = this.next++;
     const question: JudgeQuestion = { id, packages, supplied: [...supplied], ...options };
