@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { discard, expectExit, loadTestRegistry, median, parseArgs, provenancedGraph, requireBuilt, root, run, spread } from './lib.mjs';
+import { discard, expectExit, loadTestRegistry, median, parseArgs, provenancedGraph, requireBuilt, root, run, spread, waitUntilSettled } from './lib.mjs';
 import { benchPolicy, createProject, rulesMaterial, timedInstall, toolFor } from './projects.mjs';
 
 const args = parseArgs();
@@ -55,8 +55,7 @@ if (WHAT === 'install') {
   for (const which of ['bare', 'new', 'base']) contenders.push({ ...(await createProject(join(work, which), PM, registry, graph.dependencies, which !== 'bare', which === 'bare' ? null : material, builds[which === 'bare' ? 'new' : which])), which });
   // warm and frozen start from a lockfile and full caches, and from the steady state (a first repeat decided).
   if (MODE !== 'cold') for (const p of contenders) await timedInstall(p, 'cold');
-  // portcullis-npm and pnpm 12's loader vouch for files by their stat once they are 3 s old (core's STAMP_SETTLED_MS).
-  if (MODE !== 'cold' && (PM.startsWith('npm') || PM === 'pnpm12')) await new Promise((resolve) => setTimeout(resolve, 3_100));
+  if (MODE !== 'cold' && (PM.startsWith('npm') || PM === 'pnpm12')) await waitUntilSettled();
   // The steady state of a repeat install: the first one after the cold install still decides the lockfile it wrote.
   if (MODE !== 'cold') for (const p of contenders) await timedInstall(p, MODE);
 } else if (WHAT === 'check') {

@@ -26,7 +26,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alternate, CLI, discard, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, NPM_WRAPPER, parseArgs, PNPMFILE, provenancedGraph, requireBuilt, scratchNote, spread, today, writeSection, YARN_PLUGIN } from './lib.mjs';
+import { alternate, CLI, discard, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, NPM_WRAPPER, parseArgs, PNPMFILE, provenancedGraph, requireBuilt, scratchNote, spread, today, waitUntilSettled, writeSection, YARN_PLUGIN } from './lib.mjs';
 import { createProject, rulesMaterial, timedInstall } from './projects.mjs';
 
 const args = parseArgs();
@@ -109,11 +109,9 @@ try {
           // A repeat install is the steady state: the first one after the cold install still decides what the cold
           // one left undecided (the lockfile it wrote), so it is run once, unmeasured, for every project — otherwise
           // a mode measured in one round (the rules-on project) would time that first decision instead.
-          // portcullis-npm vouches for installed files, and pnpm 12's loader for the lockfile and the files its replayed
-          // answer came from, by their stat only once they are 3 s old (core's STAMP_SETTLED_MS; younger ones by their
-          // bytes): the steady state of a repeat install starts after that, once after the install that wrote them.
+          // Once after the install that wrote the files (lib.mjs waitUntilSettled).
           if (mode !== 'cold' && !settled && (bare.kind === 'npm' || pm === 'pnpm12')) {
-            await new Promise((resolve) => setTimeout(resolve, 3_100));
+            await waitUntilSettled();
             settled = true;
           }
           // pnpm 12's loader records updateConfig's answer per command line: a frozen install's first answer is decided.

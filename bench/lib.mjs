@@ -239,6 +239,14 @@ export function expectExit(result, what, ok = [0]) {
   return result;
 }
 
+/**
+ * Waits until files written now are "settled": portcullis-npm vouches for installed files, and pnpm 12's loader for the
+ * lockfile and the files a replayed answer came from, by their stat only once they are 3 s old (core's
+ * STAMP_SETTLED_MS; younger ones by their bytes). A repeat install in use comes later than that after the install that
+ * wrote them, so the bench's repeat installs start from that steady state too.
+ */
+export const waitUntilSettled = () => new Promise((resolve) => setTimeout(resolve, 3_100));
+
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

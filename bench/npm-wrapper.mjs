@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { discard, loadTestRegistry, machine, median, ms, NPM_WRAPPER, parseArgs, requireBuilt, rotate, scratchNote, spread, today, writeSection } from './lib.mjs';
+import { discard, loadTestRegistry, machine, median, ms, NPM_WRAPPER, parseArgs, requireBuilt, rotate, scratchNote, spread, today, waitUntilSettled, writeSection } from './lib.mjs';
 import { createProject, npmControlOf, timedInstall } from './projects.mjs';
 
 const args = parseArgs();
@@ -37,9 +37,7 @@ try {
     versions.push(`npm ${bare.tool.version}`);
     // A lockfile and full caches for both folders, then the steady state of a repeat install (unmeasured).
     for (const p of [bare, guarded]) await timedInstall(p, 'cold');
-    // Installed files are vouched for by their stat once they are 3 s old (core's STAMP_SETTLED_MS), by their bytes
-    // before: the steady state of a repeat install starts after that.
-    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    await waitUntilSettled();
     for (const p of [bare, guarded]) await timedInstall(p, 'warm');
     for (const [mode, runs] of [['warm', RUNS], ['frozen', CI_RUNS]]) {
       const [b, c, g] = await rotate(runs, [bare, control, guarded].map((p) => () => timedInstall(p, mode)));

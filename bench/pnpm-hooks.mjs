@@ -12,7 +12,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, discard, expectExit, loadTestRegistry, machine, median, ms, parseArgs, PNPM12_DOCUMENT_OF, PNPMFILE, requireBuilt, rotate, run, scratchNote, spread, today, tool, writeSection } from './lib.mjs';
+import { CLI, discard, expectExit, loadTestRegistry, machine, median, ms, parseArgs, PNPM12_DOCUMENT_OF, PNPMFILE, requireBuilt, rotate, run, scratchNote, spread, today, tool, waitUntilSettled, writeSection } from './lib.mjs';
 
 const args = parseArgs();
 const SIZE = args.number('--packages', 1000);
@@ -170,13 +170,12 @@ try {
       // pnpm-lock.yaml records the pnpmfile's checksum: let pnpm write the new one (the engine comes from the kept copy).
       expectExit(await run(p.tool.command, [...p.tool.args, 'install', '--no-frozen-lockfile', ...ownArgs(p)], { cwd: p.dir, env: p.env }), 'pnpm install (the loader alone)');
     }
-    // pnpm 12's loader vouches for the lockfile and the files a replayed answer came from by their stat only once they
-    // are 3 s old (core's STAMP_SETTLED_MS; younger ones by their bytes): a repeat install's steady state starts after that.
+    // Once after the install that wrote the files (lib.mjs waitUntilSettled).
     let settled = false;
     for (const mode of MODES.filter((m) => EVERY_MODE.includes(major) || SHORT_MODES.includes(m))) {
       if (mode === 'cold') settled = false;
       else if (!settled && major >= 12) {
-        await new Promise((resolve) => setTimeout(resolve, 3_100));
+        await waitUntilSettled();
         settled = true;
       }
       const measured = projects.filter((p) => (mode === 'cold' ? !NOT_COLD.has(p.name) : !ONLY_COLD.has(p.name)));
