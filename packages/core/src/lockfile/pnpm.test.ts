@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
 import type { PackageNode } from '../model.js';
+import { isValidPackageName } from './names.js';
 import { pnpmLockfilePackageKeys, readPnpmLockfile, withoutPeerSuffix } from './pnpm.js';
 
 const REGISTRY = 'https://npm.example.corp/';
@@ -194,5 +196,38 @@ describe('pnpmLockfilePackageKeys', () => {
   it('reads quoted scoped keys, ignores other sections and names that are no package names', () => {
     const text = "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies: {}\npackages:\n  '@acme/a@1.0.0':\n    resolution: {integrity: sha512-x}\n  b@2.0.0(c@1.0.0):\n    resolution: {}\n  ../evil@1.0.0:\n    x: y\nsnapshots:\n  d@1.0.0: {}\n";
     expect(pnpmLockfilePackageKeys(text)).toEqual([{ name: '@acme/a', version: '1.0.0' }, { name: 'b', version: '2.0.0' }]);
+  });
+  // The scan reads keys where they stand in the text instead of splitting it into lines: it must list exactly what the
+  // line-by-line reading it replaced listed, for any text (line ends, lone carriage returns, Unicode spaces, quotes).
+  it('lists exactly what a line-by-line reading lists, for any text', () => {
+    const byLines = (text: string) => {
+      const out: Array<{ name: string; version: string }> = [];
+      let inPackages = false;
+      for (const line of text.split(/\r?\n/)) {
+        if (/^\S/.test(line)) {
+          inPackages = /^packages:\s*$/.test(line);
+          continue;
+        }
+        if (!inPackages) continue;
+        const match = /^ {2}(['"]?)(@?[^@\s'"]+)@([^\s'"(:]+)/.exec(line);
+        if (match !== null && isValidPackageName(match[2]!)) out.push({ name: match[2]!, version: match[3]! });
+      }
+      return out;
+    };
+    const piece = fc.oneof(
+      fc.constantFrom('packages:', 'packages: ', '  a@1', '  b@2\n', '  c@', ' d@1', 'packages:\t', 'snapshots:', ' packages:', '  a@1.0.0:', "  '@s/a@1.0.0':", '  "b@2.0.0(c@1.0.0)":', '   d@1.0.0:', '    resolution: {}', '  @x@1', '  e@', '  @@1', '  f@1:2', "  g'@1", '  h@1\r2', '  ü@1', '\n', '\r\n', '\r', '\r\r\n', ' ', '  ', '\t', '\u00a0', '\u2028', '\ufeff', '@', "'", '"', ':', 'x'),
+      fc.string({ maxLength: 12 }),
+    );
+    // Lines of one to three pieces, each ended by a line end or a piece (which may hold one).
+    const line = fc.tuple(fc.array(piece, { minLength: 1, maxLength: 3 }), fc.constantFrom('\n', '\r\n', '', '\r')).map(([parts, end]) => parts.join('') + end);
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 30 }), (lines) => {
+        const text = lines.join('');
+        expect(pnpmLockfilePackageKeys(text)).toEqual(byLines(text));
+      }),
+      { numRuns: 3000 },
+    );
+    const own = readFileSync(fileURLToPath(new URL('../../../../pnpm-lock.yaml', import.meta.url)), 'utf8');
+    for (const text of [fixture('pnpm10.pnpm-lock.yaml'), own, own.replaceAll('\n', '\r\n')]) expect(pnpmLockfilePackageKeys(text)).toEqual(byLines(text));
   });
 });

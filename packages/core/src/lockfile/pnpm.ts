@@ -360,15 +360,23 @@ function normalizeImporter(path: string): string {
  */
 export function pnpmLockfilePackageKeys(text: string): Array<{ name: string; version: string }> {
   const out: Array<{ name: string; version: string }> = [];
+  // Line by line (lines end at `\n`), without a string per line: only a top-level line (a section's key) is cut out, and
+  // a key is matched where it stands in the text. A `\r` before the `\n` changes nothing: both tests treat it as the
+  // space it is, and the key pattern stops at it, as at the line's end. pnpm 10 and 11 run this on every install.
+  const key = /(['"]?)(@?[^@\s'"]+)@([^\s'"(:]+)/y;
   let inPackages = false;
-  for (const line of text.split(/\r?\n/)) {
-    if (/^\S/.test(line)) {
-      inPackages = /^packages:\s*$/.test(line);
-      continue;
+  for (let at = 0; at < text.length; ) {
+    const newline = text.indexOf('\n', at);
+    const next = newline === -1 ? text.length : newline + 1;
+    const end = newline === -1 ? text.length : newline;
+    if (at < end && /\S/.test(text[at]!)) {
+      inPackages = /^packages:\s*$/.test(text.slice(at, end));
+    } else if (inPackages && end - at > 2 && text.charCodeAt(at) === 32 && text.charCodeAt(at + 1) === 32) {
+      key.lastIndex = at + 2;
+      const match = key.exec(text);
+      if (match !== null && isValidPackageName(match[2]!)) out.push({ name: match[2]!, version: match[3]! });
     }
-    if (!inPackages) continue;
-    const match = /^ {2}(['"]?)(@?[^@\s'"]+)@([^\s'"(:]+)/.exec(line);
-    if (match !== null && isValidPackageName(match[2]!)) out.push({ name: match[2]!, version: match[3]! });
+    at = next;
   }
   return out;
 }
