@@ -186,21 +186,28 @@ describe('the engines load what they only sometimes need on first use (core cach
     'packages/pnpm/dist/pnpmfile.cjs': '//# portcullis-engine ',
   };
 
-  it.each(Object.entries(engines))('%s: yaml, Sigstore, node:fs/promises, node:zlib and node:dns are not loaded with the engine', (name, marker) => {
+  it.each(Object.entries(engines))('%s: yaml, semver, Sigstore, node:fs/promises, node:zlib and node:dns are not loaded with the engine', (name, marker) => {
     const text = readFileSync(fileURLToPath(new URL(bundles[name as keyof typeof bundles], import.meta.url)), 'latin1');
     const engine = sectionFrom(text, fullMarker(text, marker))!;
     expect(engine.length).toBeGreaterThan(100_000);
     expect(engine).toMatch(/^var import_yaml\d* = __lazyModule\(\(\) => import_yaml\d* = __toESM\(require_\w+\(\), 1\)\);$/m);
+    expect(engine).toMatch(/^var import_semver\d* = __lazyModule\(/m);
     expect(engine).toMatch(/^var import_verify\d* = __lazyModule\(/m);
+    // Each module made lazy says so when it loads: none may load with the engine itself (a class extending one of
+    // Sigstore's at the top level, say, loads it there).
+    const helper = '  const module = () => (loaded ??= load());';
+    expect(engine).toContain(helper);
+    const told = engine.replace(helper, '  const module = () => (loaded ??= ((globalThis.__portcullisLazyLoaded ??= []).push(String(load).slice(6, 60)), load()));');
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-lazy-'));
     const file = join(dir, 'engine.cjs');
-    writeFileSync(file, engine);
-    // Node's own modules loaded with the engine (yaml's and Sigstore's are checked by the lines above and core's unit test).
-    const probe = `const before = new Set(process.moduleLoadList); const e = require(${JSON.stringify(file)}); const loaded = process.moduleLoadList.filter((m) => !before.has(m)); console.log(JSON.stringify({ loaded, exports: Object.keys(e) }));`;
+    writeFileSync(file, told);
+    // Node's own modules loaded with the engine, and the engine's own lazy modules.
+    const probe = `const before = new Set(process.moduleLoadList); const e = require(${JSON.stringify(file)}); const loaded = process.moduleLoadList.filter((m) => !before.has(m)); console.log(JSON.stringify({ loaded, lazy: globalThis.__portcullisLazyLoaded ?? [], exports: Object.keys(e) }));`;
     const result = spawnSync(process.execPath, ['-e', probe], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, PORTCULLIS_CACHE_DIR: join(dir, 'cache'), PORTCULLIS_STATE_DIR: join(dir, 'state') } });
     expect(result.status, result.stderr).toBe(0);
-    const { loaded, exports } = JSON.parse(result.stdout.trim().split('\n').pop()!) as { loaded: string[]; exports: string[] };
+    const { loaded, lazy, exports } = JSON.parse(result.stdout.trim().split('\n').pop()!) as { loaded: string[]; lazy: string[]; exports: string[] };
     expect(exports.length).toBeGreaterThan(0);
     expect(loaded.filter((m) => /^NativeModule (zlib|fs\/promises|dns)$/.test(m))).toEqual([]);
+    expect(lazy).toEqual([]);
   });
 });

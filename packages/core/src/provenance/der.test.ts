@@ -1,8 +1,10 @@
 import { ASN1Obj, EXTENSION_OID_SCT, X509Certificate } from '@sigstore/core';
 import { describe, expect, it } from 'vitest';
 import { encodeDer, encodeWithOneBuffer } from './der.js';
-import { FixedCertificate } from './fixed-certificate.js';
+import { fixedCertificateClass } from './fixed-certificate.js';
 import { attestationVectors, leafCertificate, trustedRootJson } from './vectors.fixture.js';
+
+const FixedCertificate = fixedCertificateClass();
 
 /** Every certificate of the real root and the real leaves (npm's bundles), as DER. */
 function realCertificates(): Buffer[] {

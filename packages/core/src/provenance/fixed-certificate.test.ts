@@ -1,9 +1,11 @@
 import { X509Certificate } from '@sigstore/core';
 import { describe, expect, it } from 'vitest';
-import { FixedCertificate } from './fixed-certificate.js';
+import { fixedCertificateClass } from './fixed-certificate.js';
 import { trustFromRoot } from './trusted-root.js';
 import { verifyProvenance } from './verify.js';
 import { attestationVector, attestationVectors, leafCertificate, trustedRootJson, type AttestationVector } from './vectors.fixture.js';
+
+const FixedCertificate = fixedCertificateClass();
 
 /** Every certificate of the real root (CAs and CT-log-free chains) and the four real leaves, as DER. */
 function realCertificates(): Buffer[] {

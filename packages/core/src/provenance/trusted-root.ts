@@ -8,7 +8,7 @@ import { X509Certificate } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial, Verifier, type TrustMaterial } from '@sigstore/verify';
 import { PortcullisError } from '../errors.js';
-import { FixedCertificate } from './fixed-certificate.js';
+import { fixCertificate } from './fixed-certificate.js';
 import { PUBLIC_GOOD_TRUSTED_ROOT } from './public-good-root.js';
 
 /** A trusted_root.json larger than this is refused (the public-good one is 7 KiB). */
@@ -140,7 +140,7 @@ function authorities(list: unknown[], where: string): TrustedAuthority[] {
 
 /** The same trust material with its authorities' certificates encoded once and their own signatures checked once. */
 function fixCertificates(material: TrustMaterial): TrustMaterial {
-  const fix = (authorities: TrustMaterial['certificateAuthorities']) => authorities.map((ca) => ({ ...ca, certChain: ca.certChain.map((cert) => new FixedCertificate(cert)) }));
+  const fix = (authorities: TrustMaterial['certificateAuthorities']) => authorities.map((ca) => ({ ...ca, certChain: ca.certChain.map((cert) => fixCertificate(cert)) }));
   return { ...material, certificateAuthorities: fix(material.certificateAuthorities), timestampAuthorities: fix(material.timestampAuthorities) };
 }
 

@@ -8,7 +8,7 @@ import type { X509Certificate } from '@sigstore/core';
 import { toSignedEntity, type SignedEntity } from '@sigstore/verify';
 import type { ProvenanceEvidence, PublisherIdentity } from '../evaluation/evidence.js';
 import { slsaBundlesOf, type ProvenanceBundle } from './attestations.js';
-import { FixedCertificate } from './fixed-certificate.js';
+import { fixCertificate } from './fixed-certificate.js';
 import { IdentityError, identityFromCertificate } from './identity.js';
 import { parseStatement, statementMismatch, subjectMismatch } from './statement.js';
 import type { SigstoreTrust, ValidityWindow } from './trusted-root.js';
@@ -115,7 +115,7 @@ function verifyBundle(entry: ProvenanceBundle, input: ProvenanceInput): Outcome 
   if (der === undefined || entity.key.$case !== 'certificate') return { status: 'invalid', reason: 'its Sigstore bundle is not signed with a Fulcio certificate' };
   // The leaf as sigstore-js parsed it, encoded once (fixed-certificate.ts): the verifier compares it several times.
   // The entity's own certificate object is dropped with the entity.
-  const leaf = new FixedCertificate(entity.key.certificate);
+  const leaf = fixCertificate(entity.key.certificate);
   entity = { ...entity, key: { $case: 'certificate', certificate: leaf } };
 
   const stale = staleness(entity, input.trust);
