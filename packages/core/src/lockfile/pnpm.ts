@@ -362,7 +362,8 @@ export function pnpmLockfilePackageKeys(text: string): Array<{ name: string; ver
   const out: Array<{ name: string; version: string }> = [];
   // Line by line (lines end at `\n`), without a string per line: only a top-level line (a section's key) is cut out, and
   // a key is matched where it stands in the text. A `\r` before the `\n` changes nothing: both tests treat it as the
-  // space it is, and the key pattern stops at it, as at the line's end. updateConfig runs this on every install it decides.
+  // space it is, and the key pattern stops at it, as at the line's end. updateConfig runs this on every install it
+  // decides.
   const key = /(['"]?)(@?[^@\s'"]+)@([^\s'"(:]+)/y;
   let inPackages = false;
   for (let at = 0; at < text.length; ) {
