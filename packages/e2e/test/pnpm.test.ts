@@ -279,6 +279,109 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(ran(project)).toEqual([]);
   });
 
+  it.runIf(major !== 12)(`pnpm ${major}: a command asked again with nothing changed gets updateConfig's answer replayed in pnpm's process; a hook after it has the engine decide again, and an answer that differs stops pnpm; a changed lockfile or policy, or a record elsewhere, is decided again`, async () => {
+    const project = await initProject(scriptDeps, policy());
+    const manifest = JSON.parse(readFileSync(join(project.dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(project.dir, 'package.json'), JSON.stringify({ ...manifest, scripts: { hello: 'node -e ""' } }));
+    // PORTCULLIS_TIMING (the same in every run, so part of every question) makes the loader say when it replayed.
+    const timed = { PORTCULLIS_TIMING: '1' };
+    // Without the side-effects cache, pnpm runs the allowed build again once node_modules is gone.
+    const install = () => pnpmIn(major, project, ['install', '--config.side-effects-cache=false'], timed);
+    // Without pnpmIn's store and cache settings: after `run <script>` they would be the script's arguments.
+    const hello = () => {
+      const tool = pnpm(major);
+      return run(tool.command, [...tool.args, 'run', 'hello'], { cwd: project.dir, env: { ...project.env, ...timed } });
+    };
+    const replayed = (r: RunResult) => output(r).includes('portcullis: updateConfig replayed');
+    expect((await install()).code).toBe(0);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+
+    // A command that installs nothing: decided and recorded once, then replayed.
+    const first = await hello();
+    expect(first.code, output(first)).toBe(0);
+    expect(replayed(first)).toBe(false);
+    const second = await hello();
+    expect(second.code, output(second)).toBe(0);
+    expect(replayed(second), output(second)).toBe(true);
+
+    // An install: pnpm 10 calls preResolution on every one, so it is never replayed there (the engine loads anyway).
+    const decided = await install();
+    expect(decided.code, output(decided)).toBe(0);
+    expect(replayed(decided)).toBe(false);
+    const upToDate = await install();
+    expect(upToDate.code, output(upToDate)).toBe(0);
+    expect(replayed(upToDate), output(upToDate)).toBe(major === 11);
+
+    // node_modules gone: pnpm installs again, and its preResolution has the engine decide updateConfig again first.
+    freshCheckout(project);
+    const again = await install();
+    expect(again.code, output(again)).toBe(0);
+    expect(replayed(again)).toBe(major === 11);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+    expect(linked(project, 'evil-postinstall')).toBe(true);
+
+    // Each record edited in this user's state folder to let every build run: the hook after updateConfig decides again,
+    // finds another answer than the one replayed and stops pnpm before it fetches anything; the engine's answer
+    // replaced the record, so the next run goes on with it.
+    const folder = join(project.home, '.local', 'state', 'portcullis', 'pnpm-replay-v3');
+    const widen = (text: string) => text.replace(/"allowBuilds",\{[^}]*\}/, '"allowBuilds",{"evil-postinstall":true,"native-addon":true,"fast-compiler@3.2.0":true}');
+    const records = readdirSync(folder);
+    expect(records.length).toBeGreaterThan(0);
+    for (const name of records) {
+      const text = readFileSync(join(folder, name), 'latin1');
+      expect(widen(text)).not.toBe(text);
+      writeFileSync(join(folder, name), widen(text), 'latin1');
+    }
+    freshCheckout(project);
+    const forged = await install();
+    if (major === 11) {
+      expect(replayed(forged)).toBe(true);
+      expect(forged.code, output(forged)).not.toBe(0);
+      expect(output(forged)).toContain('differ from what portcullis.json gives now');
+      expect(ran(project)).toEqual([]);
+      expect(linked(project, 'evil-postinstall')).toBe(false);
+    }
+    const after = await install();
+    expect(after.code, output(after)).toBe(0);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+
+    // Records put in the cache folder (which a CI may restore from elsewhere), none in the state folder: not read.
+    const planted = join(project.home, 'portcullis-cache', 'pnpm-replay-v3');
+    mkdirSync(planted, { recursive: true });
+    for (const name of readdirSync(folder)) {
+      writeFileSync(join(planted, name), widen(readFileSync(join(folder, name), 'latin1')), 'latin1');
+      rmSync(join(folder, name));
+    }
+    freshCheckout(project);
+    const elsewhere = await install();
+    expect(elsewhere.code, output(elsewhere)).toBe(0);
+    expect(replayed(elsewhere)).toBe(false);
+    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+
+    // The policy narrowed: decided again.
+    writeFileSync(join(project.dir, 'portcullis.json'), JSON.stringify(policy({ scripts: { allow: [] } })));
+    const narrowedRun = await hello();
+    expect(replayed(narrowedRun)).toBe(false);
+    freshCheckout(project);
+    const narrowed = await install();
+    expect(narrowed.code, output(narrowed)).toBe(0);
+    expect(replayed(narrowed)).toBe(false);
+    expect(ran(project)).toEqual([]);
+
+    // pnpm-lock.yaml edited: an integrity the registry never signed.
+    const lockfile = readFileSync(join(project.dir, 'pnpm-lock.yaml'), 'utf8');
+    const integrity = /integrity: (sha512-[A-Za-z0-9+/=]+)/.exec(lockfile)?.[1];
+    writeFileSync(join(project.dir, 'pnpm-lock.yaml'), lockfile.replace(integrity!, `sha512-${Buffer.alloc(64, 7).toString('base64')}`));
+    const editedRun = await hello();
+    expect(replayed(editedRun)).toBe(false);
+    freshCheckout(project);
+    const edited = await install();
+    expect(replayed(edited)).toBe(false);
+    expect(edited.code, output(edited)).not.toBe(0);
+    expect(output(edited)).toContain('BAD_SIGNATURE');
+    expect(ran(project)).toEqual([]);
+  });
+
   it.runIf(major === 12)("pnpm 12: a repeat install with nothing changed gets updateConfig's answer replayed; a changed lockfile, policy, pnpm setting, command line or environment, or an edited record, is decided again", async () => {
     const project = await initProject(scriptDeps, policy());
     // PORTCULLIS_TIMING (the same in every run, so part of every question) makes the loader say when it replayed.

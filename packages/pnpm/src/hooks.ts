@@ -12,13 +12,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestOf, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCachedMetadata, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, lockfileCandidates, narrowDenials, projectDirOf, refuseCommandLineWidening, unneededDenials, updateConfig, type PnpmConfig } from './config.js';
-import { configChanges, configSnapshot, engineBuild, fileStates, questionOf, recordUpdateConfig, type AskedQuestion, type ReplayAnswer } from './replay.js';
+import { configChanges, configSnapshot, engineBuild, fileStates, questionOf, recordUpdateConfig, thisPnpmProcess, type AskedQuestion, type ReplayAnswer } from './replay.js';
 import { fileState, sameState, type FileState } from './file-state.js';
 import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
 import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt, registryConfigFromPnpm, registrySettingsOf } from './project.js';
 import { blockedError, skippedNoticeText } from './refuse.js';
-import { pnpmMajor, wholeGraphJudgedBeforeLinking } from './quirks.js';
+import { hooksFollowUpdateConfig, pnpmMajor, wholeGraphJudgedBeforeLinking } from './quirks.js';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { newInstallState, type InstallState, type JudgedVerdict, type JudgingThread, type PnpmProject } from './state.js';
 import { JudgeWorker } from './judge-worker.js';
@@ -264,32 +264,40 @@ interface Recording {
   question: AskedQuestion;
   snapshot: ReadonlyMap<string, string>;
   files: Map<string, FileState>;
+  /** pnpm 10 and 11 (pnpm's own process): the lockfile whose packages it reads, recorded without a judgement of it. */
+  lockfile?: string;
 }
 
 /**
- * pnpm 12's updateConfig worker: the question and the states of the files known before deciding (the lockfile, the
- * project's package.json and pnpm-workspace.yaml, every path the policy lookup looks at). Undefined outside a pnpm 12
- * worker, when pnpm did not hand over its registry settings, or when a file's state cannot be told: nothing is
- * recorded then.
+ * The question and the states of the files known before deciding (the lockfile, the project's package.json and
+ * pnpm-workspace.yaml, every path the policy lookup looks at): in pnpm 12's updateConfig worker, when it judges the
+ * lockfile itself, and in pnpm 10 and 11's own process when a lockfile is there (pnpm 10: not for an install, after
+ * which preResolution always loads the engine). Undefined when pnpm did not hand over its registry settings, or when a
+ * file's state cannot be told: nothing is recorded then.
  */
 function startRecording(state: InstallState, config: PnpmConfig, pnpmfile: string): Recording | undefined {
-  const pnpm = workerOf();
+  const inProcess = !inPnpm12HookWorker();
+  const pnpm = inProcess ? thisPnpmProcess() : workerOf();
   const engine = engineBuild();
-  if (pnpm === undefined || engine === undefined || !judgesLockfileFirst(config, pnpm.argv, pnpmMajor(config))) return undefined;
+  if (pnpm === undefined || engine === undefined) return undefined;
+  if (inProcess ? hooksFollowUpdateConfig(pnpmMajor(config), pnpm.argv.slice(1)) : !judgesLockfileFirst(config, pnpm.argv, pnpmMajor(config))) return undefined;
   // Registry settings not handed over by pnpm are read from .npmrc files (project.ts), which a record does not cover.
   if (registryConfigFromPnpm(config) === undefined) return undefined;
   const snapshot = configSnapshot(config);
   const question = snapshot === undefined ? undefined : questionOf({ engine, pnpmfile, pnpm, config: snapshot, env: process.env, cwd: process.cwd() });
   const dir = projectDirOf(config);
   const dirs = [dir, ...(typeof config.dir === 'string' && config.dir !== '' ? [config.dir] : [])];
-  const files = fileStates([join(dir, 'pnpm-lock.yaml'), join(dir, 'pnpm-workspace.yaml'), ...dirs.map((d) => join(d, 'package.json')), ...policyFileLookups(dir, process.env)]);
+  const lockfile = join(dir, 'pnpm-lock.yaml');
+  const files = fileStates([lockfile, join(dir, 'pnpm-workspace.yaml'), ...dirs.map((d) => join(d, 'package.json')), ...policyFileLookups(dir, process.env)]);
   if (question === undefined || snapshot === undefined || files === undefined) return undefined;
+  // In pnpm's own process, without a lockfile pnpm resolves, and its hooks load the engine anyway.
+  if (inProcess && (files.find(([path]) => path === lockfile)?.[1] ?? null) === null) return undefined;
   state.said = [];
-  return { question, snapshot, files: new Map(files) };
+  return { question, snapshot, files: new Map(files), ...(inProcess ? { lockfile } : {}) };
 }
 
 /**
- * After updateConfig let the install go on and left the token: the record a later worker's loader replays. Only when
+ * After updateConfig let the install go on (pnpm 12: and left the token): the record a later loader replays. Only when
  * the gate's policy came from local files alone, all of them known before deciding (or, like a trusted root the policy
  * names, read now; the advisory sources by the key the gate's decision used), and the lockfile judged is the one whose
  * state was taken.
@@ -327,6 +335,9 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
         const judged = pnpmfile === undefined ? undefined : await judgeLockfileFirst(state, config, pnpmfile);
         if (judged !== undefined) narrowDenials(state.project, updated, judged.noticed);
         if (recording !== undefined && judged !== undefined) finishRecording(recording, state, updated, judged);
+        // pnpm 10 and 11: the lockfile is only read here (preResolution judges it); the record holds its state all the same.
+        const read = recording?.lockfile === undefined ? undefined : recording.files.get(recording.lockfile);
+        if (recording?.lockfile !== undefined && read !== undefined && read !== null) finishRecording(recording, state, updated, { lockfile: recording.lockfile, judged: read, noticed: [] });
         return updated;
       } finally {
         delete state.said;

@@ -10,12 +10,12 @@ import { ENGINE_MARKER } from './embed.js';
 const BUILT = new URL('../dist/pnpmfile.cjs', import.meta.url);
 
 /**
- * Node loading the pnpmfile as pnpm 10 and 11 do (in their own process: a long argv), which loads the engine at once,
- * or as in pnpm 12's hook worker (a short argv), which loads it when a hook is first called: here readPackage.
+ * Node loading the pnpmfile as pnpm 10 and 11 do (in their own process: a long argv) or as in pnpm 12's hook worker (a
+ * short argv). Either loads the engine when a hook is first called: here readPackage (`call`), else not at all.
  */
-function load(pnpmfile: string, cacheDir: string, as: 'process' | 'worker' = 'process') {
-  const call = as === 'worker' ? "const r = h.readPackage({ name: 'probe', version: '1.0.0' }); if (r && r.catch) r.catch(() => {});" : '';
-  const r = spawnSync(process.execPath, ['-e', `const h = require(${JSON.stringify(pnpmfile)}).hooks; process.stdout.write(Object.keys(h).sort().join(',')); ${call}`, ...(as === 'process' ? ['pnpm', 'install'] : [])], {
+function load(pnpmfile: string, cacheDir: string, as: 'process' | 'worker' = 'process', call = true) {
+  const hook = call ? "const r = h.readPackage({ name: 'probe', version: '1.0.0' }); if (r && r.catch) r.catch(() => {});" : '';
+  const r = spawnSync(process.execPath, ['-e', `const h = require(${JSON.stringify(pnpmfile)}).hooks; process.stdout.write(Object.keys(h).sort().join(',')); ${hook}`, ...(as === 'process' ? ['pnpm', 'install'] : [])], {
     encoding: 'utf8',
     cwd: join(cacheDir, '..'),
     env: { PATH: process.env.PATH, PORTCULLIS_CACHE_DIR: cacheDir, PORTCULLIS_STATE_DIR: join(cacheDir, '..', 'state') },
@@ -61,10 +61,14 @@ describe("the pnpmfile's loader", () => {
     expect(load(intact, cacheDir)).toMatchObject({ code: 0, out: 'afterAllResolved,preResolution,readPackage,updateConfig' });
   });
 
-  it("in pnpm 12's worker: declares the engine's hooks without loading it, and the first hook called loads it (a damaged one refused then)", () => {
+  it.each(['worker', 'process'] as const)("in pnpm 12's worker and in pnpm 10 and 11's process (%s): declares the engine's hooks without loading it, and the first hook called loads it (a damaged one refused then)", (as) => {
     const { cacheDir, intact, damaged } = pnpmfiles();
 
-    const refused = load(damaged, cacheDir, 'worker');
+    // Loaded, no hook called: nothing refused, nothing kept (the engine was not read).
+    expect(load(damaged, cacheDir, as, false)).toMatchObject({ code: 0, out: 'afterAllResolved,preResolution,readPackage,updateConfig' });
+    expect(existsSync(join(cacheDir, 'engine-v1'))).toBe(false);
+
+    const refused = load(damaged, cacheDir, as);
     // The same four hooks as the engine declares without a token (hooks.ts pnpmfileHooks) ...
     expect(refused.out).toBe('afterAllResolved,preResolution,readPackage,updateConfig');
     // ... and the damaged engine stops the first hook.
@@ -72,7 +76,7 @@ describe("the pnpmfile's loader", () => {
     expect(refused.err).toMatch(/is damaged \(its engine does not match the loader\)/);
     expect(existsSync(join(cacheDir, 'engine-v1'))).toBe(false);
 
-    expect(load(intact, cacheDir, 'worker')).toMatchObject({ code: 0, out: 'afterAllResolved,preResolution,readPackage,updateConfig' });
+    expect(load(intact, cacheDir, as)).toMatchObject({ code: 0, out: 'afterAllResolved,preResolution,readPackage,updateConfig' });
     expect(readdirSync(join(cacheDir, 'engine-v1'))).toHaveLength(1);
   });
 });

@@ -13,14 +13,18 @@
  *   verified token, the same bytes still on disk), has nothing to do on an install from that lockfile but be handed
  *   the project's own manifest: there the loader declares the three hooks and loads the engine only when one of
  *   them has something to judge (a dependency's manifest, a resolved graph).
+ * pnpm 10 and 11 load the pnpmfile once, in their own process. There too the engine loads when a hook is first called,
+ * and updateConfig asked a question already answered (replay.ts) is answered from its record: an install with nothing
+ * to do on pnpm 11, or a command that installs nothing (`pnpm run`), then never loads the engine.
  */
 import { writeSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { loadEmbeddedEngine } from '@portcullis/core/loader';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
-import { applyAnswer, configSnapshot, engineBuild, replayUpdateConfig } from './replay.js';
+import { applyAnswer, configFromSnapshot, configChanges, configSnapshot, engineBuild, replayUpdateConfig, sameChanges, thisPnpmProcess, type ReplayAnswer } from './replay.js';
 import { ENGINE_MARKER } from './embed.js';
+import { hooksFollowUpdateConfig, pnpmMajor } from './quirks.js';
 import { inPnpm12HookWorker } from './worker-kind.js';
 
 /** The engine bundle's hash, defined by build.mjs. */
@@ -93,8 +97,76 @@ function replayed(config: unknown, pnpm: PnpmProcess): Record<string, unknown> |
   return applyAnswer(config as Record<string, unknown>, answer);
 }
 
+/** pnpm 10 and 11: updateConfig answered from a record (replay.ts), and what it was asked, for the engine to decide again if a hook follows. */
+interface ReplayedHere {
+  asked: ReadonlyMap<string, string>;
+  answer: ReplayAnswer;
+}
+
+/** pnpm 10 and 11: the record's answer to `config`, or undefined (the engine decides; also when pnpm 10 calls another hook next anyway). */
+function replayedHere(config: unknown): ReplayedHere | undefined {
+  const engine = engineBuild();
+  if (engine === undefined || typeof config !== 'object' || config === null || Array.isArray(config)) return undefined;
+  const pnpm = thisPnpmProcess();
+  if (hooksFollowUpdateConfig(pnpmMajor(config as Record<string, unknown>), pnpm.argv.slice(1))) return undefined;
+  const asked = configSnapshot(config as Record<string, unknown>);
+  if (asked === undefined) return undefined;
+  const answer = replayUpdateConfig({ engine, pnpmfile: __filename, pnpm, config: asked, env: process.env, cwd: process.cwd() });
+  if (answer === undefined) return undefined;
+  if (answer.said !== '') say(answer.said);
+  if (process.env.PORTCULLIS_TIMING) process.stderr.write('portcullis: updateConfig replayed\n');
+  return { asked, answer };
+}
+
 /**
- * The hooks pnpm is given. In a pnpm 12 worker (pnpm 10 and 11 run hooks in their own process, and get the engine's):
+ * pnpm 10 and 11, a hook called after updateConfig was replayed: the engine decides updateConfig again from what pnpm
+ * handed over (the hooks need the project it opens and what it denied), and its answer must be the one pnpm was given.
+ * If not (a file or a registry answer changed since, in a way the record does not see), the install stops: the
+ * engine's decision has replaced the record, and the next run gets it.
+ */
+async function decidedAgain(replayed: ReplayedHere): Promise<Hooks> {
+  const hooks = loadEngine().hooks;
+  const config = configFromSnapshot(replayed.asked);
+  const decided = await hooks.updateConfig!(config);
+  const changes = configChanges(replayed.asked, (decided ?? config) as Record<string, unknown>);
+  if (changes === undefined || !sameChanges(changes, replayed.answer)) {
+    throw new Error('portcullis: the build settings replayed for this command (from the record of an earlier, identical one) differ from what portcullis.json gives now; the record was replaced: run the command again');
+  }
+  return hooks;
+}
+
+/**
+ * pnpm 10 and 11 (hooks in pnpm's own process): the engine's four hooks, the engine loaded when one is called; updateConfig
+ * first replayed if this very question was answered before and nothing it was answered from changed (replay.ts).
+ */
+function inProcessHooks(): Hooks {
+  let engine: Hooks | undefined;
+  let replayed: ReplayedHere | undefined;
+  let again: Promise<Hooks> | undefined;
+  const engineHooks = (): Hooks | Promise<Hooks> => {
+    if (engine !== undefined) return engine;
+    if (replayed === undefined) return (engine = loadEngine().hooks);
+    return (again ??= decidedAgain(replayed).then((hooks) => (engine = hooks)));
+  };
+  const hook = (name: string) =>
+    function (this: unknown, ...args: unknown[]) {
+      const hooks = engineHooks();
+      return hooks instanceof Promise ? hooks.then((h) => h[name]!.apply(this, args)) : hooks[name]!.apply(this, args);
+    };
+  const hooks: Hooks = Object.fromEntries(ALL_HOOKS.map((name) => [name, hook(name)]));
+  const updateConfig = hooks.updateConfig!;
+  hooks.updateConfig = function (this: unknown, config: unknown) {
+    if (engine === undefined && replayed === undefined) {
+      replayed = replayedHere(config);
+      if (replayed !== undefined) return Promise.resolve(applyAnswer(config as Record<string, unknown>, replayed.answer));
+    }
+    return updateConfig.call(this, config);
+  };
+  return hooks;
+}
+
+/**
+ * The hooks pnpm is given. In a pnpm 12 worker (pnpm 10 and 11 run hooks in their own process: inProcessHooks):
  * - with the lockfile already judged by updateConfig of the same pnpm process: no preResolution (as the engine would
  *   declare, hooks.ts `pnpmfileHooks`), and a project's own manifest (no integrity: nothing to judge, nothing to
  *   prefetch) answered without loading the engine — the same answer the engine gives it there;
@@ -102,8 +174,9 @@ function replayed(config: unknown, pnpm: PnpmProcess): Record<string, unknown> |
  *   question was answered before and nothing it was answered from changed (replay.ts).
  */
 function pnpmHooks(): Hooks {
-  // pnpm 10 and 11 (hooks in pnpm's own process), and this file started again as the hooks' judging thread (judge-worker.ts).
-  if (!inPnpm12HookWorker() || (workerData as { portcullisJudge?: unknown } | null)?.portcullisJudge === 1) return loadEngine().hooks;
+  // This file started again as the hooks' judging thread (judge-worker.ts): the engine serves it.
+  if ((workerData as { portcullisJudge?: unknown } | null)?.portcullisJudge === 1) return loadEngine().hooks;
+  if (!inPnpm12HookWorker()) return inProcessHooks();
   const pnpm = pnpmAncestor(process.ppid);
   const judged = lockfileJudgedFirst(__filename, pnpm);
   let engine: Hooks | undefined;

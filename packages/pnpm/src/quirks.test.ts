@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { mergesOnlyBuiltDependencies, PNPM_QUIRKS, pnpmMajor } from './quirks.js';
+import { hooksFollowUpdateConfig, mergesOnlyBuiltDependencies, PNPM_QUIRKS, pnpmMajor } from './quirks.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -40,6 +40,14 @@ describe('mergesOnlyBuiltDependencies', () => {
     expect(mergesOnlyBuiltDependencies(0)).toBe(true);
     expect(mergesOnlyBuiltDependencies(11)).toBe(false);
     expect(mergesOnlyBuiltDependencies(12)).toBe(false);
+  });
+});
+
+describe('hooksFollowUpdateConfig', () => {
+  it('pnpm 10 calls another hook after updateConfig on every install (pnpm with no command installs); pnpm 11 and 12 never surely, nor pnpm 10 for a command that installs nothing', () => {
+    for (const argv of [['install'], ['i', '--frozen-lockfile'], ['--reporter=silent', 'add', 'x'], ['ci'], [], ['--frozen-lockfile']]) expect(hooksFollowUpdateConfig(10, argv), argv.join(' ')).toBe(true);
+    for (const argv of [['run', 'test'], ['exec', 'tsc'], ['test'], ['why', 'x']]) expect(hooksFollowUpdateConfig(10, argv), argv.join(' ')).toBe(false);
+    for (const major of [0, 11, 12]) expect(hooksFollowUpdateConfig(major, ['install'])).toBe(false);
   });
 });
 

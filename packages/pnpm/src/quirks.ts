@@ -36,6 +36,11 @@ export const PNPM_QUIRKS = {
     versions: '10.34.8, 11.28.10: before linking; 12.21, 12.23, 12.24: after',
     pinnedBy: 'packages/e2e/test/provenance.test.ts (fresh resolution and `add` of a downgrade, nothing installed or run, on every version)',
   },
+  hooksAfterUpdateConfig: {
+    fact: "pnpm 10 calls preResolution (and readPackage with the project's own manifest) on every install from a lockfile, installed already or not; pnpm 11 only when there is something to install. An install with nothing to do on pnpm 11, and a command that installs nothing (`run`, `exec`) on either, calls updateConfig alone",
+    versions: '10.34.8; 11.28.10',
+    pinnedBy: "packages/e2e/test/pnpm.test.ts (updateConfig replayed in pnpm's own process)",
+  },
 } satisfies Record<string, PnpmQuirk>;
 
 /** pnpm's major version, from the user agent it sends (`pnpm/10.34.8 npm/? node/…`); 0 when unknown. */
@@ -55,4 +60,19 @@ export function mergesOnlyBuiltDependencies(major: number): boolean {
  */
 export function wholeGraphJudgedBeforeLinking(major: number): boolean {
   return major === 10 || major === 11;
+}
+
+/** Commands that install from the lockfile (pnpm with no command installs too). */
+const INSTALLING_COMMANDS = new Set(['install', 'i', 'ci', 'add', 'update', 'up', 'upgrade', 'dedupe', 'remove', 'rm', 'uninstall', 'un', 'prune', 'rebuild', 'rb', 'link', 'ln', 'unlink', 'import', 'fetch']);
+
+/**
+ * Whether pnpm, running in its own process (10, 11), calls another hook after updateConfig for the command line `argv`
+ * (its arguments after the script) whatever the project's state: pnpm 10 for every install. A cost rule only (the
+ * loader then loads the engine at once instead of answering updateConfig from a record first): a hook called after a
+ * replayed answer loads the engine all the same.
+ */
+export function hooksFollowUpdateConfig(major: number, argv: readonly string[]): boolean {
+  if (major !== 10) return false;
+  const command = argv.find((arg) => !arg.startsWith('-'));
+  return command === undefined || INSTALLING_COMMANDS.has(command);
 }

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { applyAnswer, canonicalJson, configChanges, configSnapshot, fileStates, questionOf, recordUpdateConfig, REPLAY_FOR_MS, replayUpdateConfig, type ReplayAnswer, type ReplayQuestion } from './replay.js';
+import { applyAnswer, canonicalJson, configChanges, configFromSnapshot, configSnapshot, fileStates, questionOf, recordUpdateConfig, REPLAY_FOR_MS, replayUpdateConfig, sameChanges, type ReplayAnswer, type ReplayQuestion } from './replay.js';
 import { listSourceFiles, type AdvisorySourcesState } from '@portcullis/core/loader';
 
 let root: string;
@@ -249,5 +249,42 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(config)).toBe(Object.prototype);
     expect(Object.keys(config)).toEqual(['allowBuilds']);
+  });
+});
+
+describe("pnpm 10 and 11's configuration (pnpm's own objects in it)", () => {
+  class LogStream {
+    write() {}
+  }
+  const handed = () => ({ ...pnpmConfig(), hooks: { updateConfig: [(c: unknown) => c] }, logstream: new LogStream(), rawConfig: { registry: 'http://127.0.0.1:9/' } });
+
+  it('leaves out what is not data (functions, objects of a class), and only that: the engine decides again from the rest', () => {
+    const snapshot = configSnapshot(handed())!;
+    expect([...snapshot.keys()].sort()).toEqual(['allowBuilds', 'dangerouslyAllowAllBuilds', 'globalShims', 'lockfileDir', 'rawConfig', 'registry']);
+    // Made again for the engine: the same settings, none of pnpm's objects.
+    expect(canonicalJson(configFromSnapshot(snapshot))).toBe(canonicalJson({ ...pnpmConfig(), rawConfig: { registry: 'http://127.0.0.1:9/' } }));
+    // A setting too deep to compare is still no question at all (no record, no replay).
+    let deep: Record<string, unknown> = {};
+    const top = deep;
+    for (let i = 0; i < 80; i++) deep = (deep.next = {}) as Record<string, unknown>;
+    expect(configSnapshot({ ...pnpmConfig(), nested: top })).toBeUndefined();
+  });
+
+  it("the answer names what the hook changed, not pnpm's objects; a setting turned into one is no answer", () => {
+    const before = handed();
+    const snapshot = configSnapshot(before)!;
+    const changes = configChanges(snapshot, decide(before))!;
+    expect(changes.set.map(([key]) => key).sort()).toEqual(['allowBuilds', 'dangerouslyAllowAllBuilds', 'strictDepBuilds']);
+    expect(changes.removed).toEqual([]);
+    expect(configChanges(snapshot, { ...decide(handed()), registry: new LogStream() })).toBeUndefined();
+  });
+
+  it('two answers are the same when they set the same keys to the same values and remove the same keys, in any order', () => {
+    const a = { set: [['allowBuilds', { x: false, y: true }], ['strictDepBuilds', false]] as Array<[string, unknown]>, removed: ['onlyBuiltDependenciesFile', 'neverBuiltDependencies'] };
+    const reordered = { set: [['strictDepBuilds', false], ['allowBuilds', { y: true, x: false }]] as Array<[string, unknown]>, removed: ['neverBuiltDependencies', 'onlyBuiltDependenciesFile'] };
+    expect(sameChanges(a, reordered)).toBe(true);
+    expect(sameChanges(a, { ...a, set: [['allowBuilds', { x: true, y: true }], ['strictDepBuilds', false]] })).toBe(false);
+    expect(sameChanges(a, { ...a, set: [['allowBuilds', { x: false, y: true }]] })).toBe(false);
+    expect(sameChanges(a, { ...a, removed: ['onlyBuiltDependenciesFile'] })).toBe(false);
   });
 });

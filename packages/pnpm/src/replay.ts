@@ -9,10 +9,19 @@
  * question, gives the same answer from that record — while every file still has the bytes it had then — and leaves
  * the second worker the same token updateConfig would have left.
  *
+ * pnpm 10 and 11 call updateConfig in their own process, and on an install with nothing to do (pnpm 11) or a command
+ * that installs nothing (`run`, `exec`) no other hook: there the engine's load and decision (~20 ms on pnpm 11 at 3,000
+ * packages) were all Portcullis added. With a lockfile on disk, updateConfig leaves the same kind of record there (the
+ * lockfile is one of the files it was answered from; it judges nothing then: preResolution does), and the loader
+ * answers the same question from it without loading the engine. A hook called after such an answer loads the engine,
+ * which decides updateConfig again from the configuration pnpm handed over: the hooks need what it sets up, and an
+ * answer that differs from the one replayed stops the install (loader.ts; the record is then the new answer).
+ *
  * What "the same question" covers (any difference and the engine decides, as before):
  * - the engine build, Node's version, the pnpmfile, the worker's folder, its whole environment (`PORTCULLIS_*`, the
- *   cache and state folders, pnpm's `pnpm_config_*`) and pnpm's command line (from /proc: pnpm restores command-line
- *   settings after the hook, so they are refused there);
+ *   cache and state folders, pnpm's `pnpm_config_*`), whether the hooks run in a pnpm 12 worker or in pnpm's own
+ *   process, and pnpm's command line (pnpm 12: from /proc; pnpm restores command-line settings after the hook, so they
+ *   are refused there);
  * - the configuration pnpm hands the hook, in full (`pnpm-workspace.yaml`, `.npmrc` and environment settings as pnpm
  *   merged them: `allowBuilds`, `dangerouslyAllowAllBuilds`, registries and tokens, `minimumReleaseAge`, ...),
  *   compared key-sorted (pnpm 12 does not keep the order of every map from one run to the next; measured);
@@ -41,6 +50,7 @@ import { defaultStateDir, listSourceFiles, type AdvisorySourcesState } from '@po
 import type { PnpmProcess } from './ancestor.js';
 import { fileState, sameState, stillHeld, type FileState } from './file-state.js';
 import { readStateFile, stateFileName, writeStateFile } from './state-file.js';
+import { inPnpm12HookWorker } from './worker-kind.js';
 
 const FOLDER = 'pnpm-replay-v3';
 /** A record is replayed for an hour at most after it was made. */
@@ -52,17 +62,23 @@ const MAX_NOTICED = 10_000;
 const MAX_DEPTH = 64;
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** A value that is not data (a function, or an object of a class: pnpm 10 hands its hooks and log stream over too). */
+class NotData extends Error {}
+
 /** JSON with every object's keys sorted: the same value gives the same text whatever order its maps came in. */
 export function canonicalJson(value: unknown, depth = 0): string {
   if (depth > MAX_DEPTH) throw new Error('too deep');
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v, depth + 1)).join(',')}]`;
+  if (typeof value === 'function' || typeof value === 'symbol') throw new NotData(typeof value);
   if (typeof value === 'object' && value !== null) {
+    const prototype = Object.getPrototypeOf(value) as unknown;
+    if (prototype !== Object.prototype && prototype !== null) throw new NotData('an object of a class');
     const keys = Object.keys(value)
       .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
       .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
   }
-  if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') throw new Error(`not JSON: ${typeof value}`);
+  if (typeof value === 'bigint') throw new Error('not JSON: bigint');
   return JSON.stringify(value) ?? 'null';
 }
 
@@ -90,7 +106,8 @@ export function questionOf(q: ReplayQuestion): AskedQuestion | undefined {
       .sort()
       .map((k) => [k, q.env[k]]);
     const config = [...q.config.keys()].sort().map((k) => `${JSON.stringify(k)}:${q.config.get(k)!}`);
-    const text = `${canonicalJson({ format: FOLDER, engine: q.engine, node: process.version, arch: process.arch, pnpmfile: q.pnpmfile, cwd: q.cwd, argv: q.pnpm.argv, env })}\0{${config.join(',')}}`;
+    const hooks = inPnpm12HookWorker() ? 'pnpm 12 worker' : 'pnpm process';
+    const text = `${canonicalJson({ format: FOLDER, engine: q.engine, node: process.version, arch: process.arch, hooks, pnpmfile: q.pnpmfile, cwd: q.cwd, argv: q.pnpm.argv, env })}\0{${config.join(',')}}`;
     return { text, name: stateFileName(JSON.stringify([q.cwd, q.pnpmfile, q.pnpm.argv])) };
   } catch {
     return undefined;
@@ -151,7 +168,15 @@ export function configChanges(before: ReadonlyMap<string, string>, after: Record
     const set: Array<[string, unknown]> = [];
     for (const key of Object.keys(after)) {
       if (after[key] === undefined) continue;
-      if (before.get(key) !== canonicalJson(after[key])) set.push([key, JSON.parse(JSON.stringify(after[key])) as unknown]);
+      let text: string;
+      try {
+        text = canonicalJson(after[key]);
+      } catch (error) {
+        // Not a setting and not one before either (configSnapshot): pnpm's own objects, left as they were.
+        if (error instanceof NotData && !before.has(key)) continue;
+        throw error;
+      }
+      if (before.get(key) !== text) set.push([key, JSON.parse(JSON.stringify(after[key])) as unknown]);
     }
     const removed = [...before.keys()].filter((key) => after[key] === undefined);
     return { set, removed };
@@ -160,11 +185,22 @@ export function configChanges(before: ReadonlyMap<string, string>, after: Record
   }
 }
 
-/** Each top-level key's value as canonical JSON, taken before the hook changes the configuration in place. */
+/**
+ * Each top-level key's value as canonical JSON, taken before the hook changes the configuration in place. A key whose
+ * value is not data is not a setting (pnpm 10 hands over its hooks and its log stream): it is left out, as the engine
+ * reads none.
+ */
 export function configSnapshot(config: Record<string, unknown>): Map<string, string> | undefined {
   try {
     const out = new Map<string, string>();
-    for (const key of Object.keys(config)) if (config[key] !== undefined) out.set(key, canonicalJson(config[key]));
+    for (const key of Object.keys(config)) {
+      if (config[key] === undefined) continue;
+      try {
+        out.set(key, canonicalJson(config[key]));
+      } catch (error) {
+        if (!(error instanceof NotData)) throw error;
+      }
+    }
     return out;
   } catch {
     return undefined;
@@ -276,6 +312,28 @@ export function replayUpdateConfig(question: ReplayQuestion, now: number = Date.
     // No record (the first install of these inputs), or unreadable: the engine decides.
     return undefined;
   }
+}
+
+/** pnpm 10 and 11, whose hooks run in pnpm's own process: that process, its command line from the script on. */
+export function thisPnpmProcess(): PnpmProcess {
+  return { pid: process.pid, startTime: undefined, argv: process.argv.slice(1) };
+}
+
+/** Whether two answers change the configuration alike (the same keys set to the same values, the same keys removed). */
+export function sameChanges(a: Pick<ReplayAnswer, 'set' | 'removed'>, b: Pick<ReplayAnswer, 'set' | 'removed'>): boolean {
+  try {
+    const text = (x: Pick<ReplayAnswer, 'set' | 'removed'>) => canonicalJson({ set: x.set.map(([key, value]) => [key, canonicalJson(value)]).sort(([k1], [k2]) => (k1! < k2! ? -1 : k1! > k2! ? 1 : 0)), removed: [...x.removed].sort() });
+    return text(a) === text(b);
+  } catch {
+    return false;
+  }
+}
+
+/** The configuration pnpm handed over, made again from its snapshot (configSnapshot): what the engine decides again from. */
+export function configFromSnapshot(snapshot: ReadonlyMap<string, string>): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const [key, value] of snapshot) if (!UNSAFE_KEYS.has(key)) config[key] = JSON.parse(value) as unknown;
+  return config;
 }
 
 /** Applies a replayed answer to the configuration pnpm handed over, as updateConfig would have changed it. */
