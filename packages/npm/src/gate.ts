@@ -6,7 +6,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { digestOf, earlierInLine, installedManifestReader, keptCacheTrusted, npmCached, openGate, PortcullisError, prepareInstalledStamp, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type PackageNode, type Verdict } from '@portcullis/core';
+import { digestOf, earlierInLineOf, installedManifestReader, keptCacheTrusted, npmCached, openGate, PortcullisError, prepareInstalledStamp, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type PackageNode, type Verdict } from '@portcullis/core';
 import type { ResolvedLockfile } from './ask.js';
 import { optionOn, type NpmCommand } from './arguments.js';
 import type { GateContext, NpmInstall } from './context.js';
@@ -125,7 +125,7 @@ function keptByNpm(install: NpmInstall): NonNullable<LockfileInputs['kept']> {
   const read = new Map<string, ReturnType<typeof npmCached>>();
   const kept = (pkg: PackageNode) => {
     if (pkg.registry === undefined) return undefined;
-    if (!read.has(pkg.id)) read.set(pkg.id, npmCached([install.npmCacache], pkg.registry, pkg.name, pkg.version, pkg.integrity, (candidate) => earlierInLine(candidate, pkg.version)));
+    if (!read.has(pkg.id)) read.set(pkg.id, npmCached([install.npmCacache], pkg.registry, pkg.name, pkg.version, pkg.integrity, earlierInLineOf(pkg.version)));
     return read.get(pkg.id);
   };
   return { supplied: (pkg) => kept(pkg)?.metadata, suppliedPackument: (pkg) => kept(pkg)?.past };

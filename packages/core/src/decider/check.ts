@@ -12,7 +12,7 @@ import { defaultPnpmCacheDirs, pnpmCached } from '../layouts/pnpm-metadata-cache
 import { keptCacheTrusted } from '../layouts/kept-metadata.js';
 import { noDowngradeApplies } from '../policy/provenance.js';
 import type { Packument } from '../registry/packument.js';
-import { earlierInLine } from './provenance.js';
+import { earlierInLineOf } from './provenance.js';
 import { pnpmWorkspaceSettings } from '../setup/pnpm.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { loadNpmConfig } from '../registry/npmrc.js';
@@ -143,7 +143,7 @@ async function checkProject(project: Project, policy: Policy, gate: Gate, readIn
   const pnpmCaches = project.lockfile.kind === 'pnpm' ? pnpmCacheDirsOf(project.dir, env).filter((dir) => keptCacheTrusted(dir, project.dir)) : [];
   const fromRegistry = (pkg: PackageNode): pkg is PackageNode & { registry: string } => pkg.source === 'registry' && pkg.registry !== undefined;
   const cached = (pkg: PackageNode & { registry: string }, withPast: boolean) =>
-    pnpmCached(pnpmCaches, pkg.registry, pkg.name, pkg.version, pkg.integrity, withPast ? (candidate) => earlierInLine(candidate, pkg.version) : undefined);
+    pnpmCached(pnpmCaches, pkg.registry, pkg.name, pkg.version, pkg.integrity, withPast ? earlierInLineOf(pkg.version) : undefined);
   // Each file is read once: the release line found while supplying a version's metadata waits for the downgrade check.
   const pasts = new Map<string, Packument>();
   const supplied =

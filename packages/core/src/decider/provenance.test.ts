@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
 import type { PackageNode } from '../model.js';
@@ -9,7 +11,7 @@ import type { Packument, PackumentVersion } from '../registry/packument.js';
 import type { RegistryClient } from '../registry/client.js';
 import { defaultTrust } from '../provenance/trusted-root.js';
 import { attestationVector } from '../provenance/vectors.fixture.js';
-import { earlierClaims, earlierInLine, gatherProvenance, isProvenanceFacts, sameReleaseLine, type ProvenanceFacts } from './provenance.js';
+import { earlierClaims, earlierInLine, earlierInLineOf, gatherProvenance, isProvenanceFacts, sameReleaseLine, type ProvenanceFacts } from './provenance.js';
 
 const REGISTRY = 'https://registry.npmjs.org/';
 // The real sigstore@1.0.0 provenance (github.com/sigstore/sigstore-js), and versions around it on its line.
@@ -59,6 +61,21 @@ describe('release lines', () => {
     const doc = packument([entry('0.9.0', true), entry('1.0.0', true), entry('1.0.1', false), entry('1.1.0', true), entry('1.2.0', false), entry('2.0.0', true)]);
     expect(earlierClaims(doc, '1.2.0')).toEqual(['1.1.0', '1.0.0']);
     expect(earlierClaims(doc, '1.0.0')).toEqual([]);
+  });
+
+  it('earlier in the line, the version parsed once: the same answer as semver.valid, sameReleaseLine and semver.lt, for any versions', () => {
+    const part = fc.constantFrom('0', '1', '2', '10', '01', 'x', '');
+    const pre = fc.constantFrom('', '-0', '-1', '-alpha', '-alpha.1', '-beta', '-rc.1', '+build', '-beta+b.2', '-', '+');
+    const lead = fc.constantFrom('', 'v', '=', ' ', 'v=');
+    const version = fc.tuple(lead, part, part, part, pre).map(([l, a, b, c, p]) => `${l}${a}.${b}.${c}${p}`);
+    const before = (candidate: string, v: string) => semver.valid(candidate) !== null && semver.valid(v) !== null && sameReleaseLine(candidate, v) && semver.lt(candidate, v);
+    fc.assert(
+      fc.property(fc.oneof(version, fc.string({ maxLength: 8 })), fc.oneof(version, fc.string({ maxLength: 8 })), (candidate, v) => {
+        expect(earlierInLine(candidate, v)).toBe(before(candidate, v));
+        expect(earlierInLineOf(v)(candidate)).toBe(before(candidate, v));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 
   it('earlier in the line: lower, same line, valid versions only', () => {

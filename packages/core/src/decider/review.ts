@@ -12,6 +12,7 @@ import { createRegistryClient, type RegistryFetch } from '../registry/client.js'
 import { approveCommand as approveCommandFor, type Surface } from '../report/notices.js';
 import { approveCooldown, approvePublishers, approveScripts, describeApproval, describeCooldownApproval, describePublisherApproval, type Approval, type CooldownApproval, type PublisherApproval } from './approve.js';
 import type { CheckRun } from './check.js';
+import { compareText } from '../evaluation/order.js';
 
 /** Which approve form lets a blocked package in: `approve`, `approve --cooldown` or `approve --publisher`. */
 export type ApproveForm = 'scripts' | 'cooldown' | 'publisher';
@@ -155,7 +156,7 @@ export async function reviewBlocked(run: CheckRun, options: { offline?: boolean;
   );
   const entries = new Map<string, ReviewEntry>();
   for (const { form } of APPROVE_FORMS) {
-    const group = offered.filter((o) => o.form === form).sort((a, b) => a.pkg.name.localeCompare(b.pkg.name) || a.pkg.version.localeCompare(b.pkg.version));
+    const group = offered.filter((o) => o.form === form).sort((a, b) => compareText(a.pkg.name, b.pkg.name) || compareText(a.pkg.version, b.pkg.version));
     for (const { pkg, finding } of group) {
       const approves = approvesFor(form, pkg);
       const key = `${form}:${approves.join(' ')}`;

@@ -11,6 +11,7 @@ import type { Evidence, ProvenanceEvidence, PublisherIdentity, SignatureEvidence
 import { recordedIn } from '../policy/fingerprint.js';
 import { driftFinding } from './drift.js';
 import { findingFor } from './messages.js';
+import { compareText } from './order.js';
 
 
 /**
@@ -74,7 +75,7 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
     findings.push(signature);
   }
 
-  return findings.sort((a, b) => a.package.localeCompare(b.package) || a.version.localeCompare(b.version) || a.code.localeCompare(b.code));
+  return findings.sort((a, b) => compareText(a.package, b.package) || compareText(a.version, b.version) || compareText(a.code, b.code));
 }
 
 /**

@@ -132,6 +132,8 @@ function openPackument(cacheDir: string, folder: string, registry: string, name:
 export class OpenedCacheFiles {
   private readonly files = new Map<string, Opened>();
   private held = 0;
+  /** How many times `open` answered with a file it kept (pnpmCached: whether a lookup used any). */
+  keptAnswers = 0;
 
   constructor(private readonly budgetBytes: number = 32 * 1024 * 1024) {}
 
@@ -139,6 +141,7 @@ export class OpenedCacheFiles {
   open(key: string, read: () => Opened | undefined): CachedFile | undefined {
     const kept = this.files.get(key);
     if (kept !== undefined) {
+      this.keptAnswers++;
       // Most recently used last.
       this.files.delete(key);
       this.files.set(key, kept);
@@ -228,8 +231,6 @@ export function pnpmCached(
   opened?: OpenedCacheFiles,
 ): KeptVersion | undefined {
   if (integrity === undefined) return undefined;
-  const keys = opened === undefined ? [] : cacheDirs.flatMap((dir) => layouts.map((layout) => keyOf(layout, dir, registry, name)));
-  const anyKept = keys.some((key) => opened!.has(key));
   const find = () => {
     for (const dir of cacheDirs) {
       const found = keptVersion(cachedFiles(dir, registry, name, opened), name, version, integrity, wanted);
@@ -237,10 +238,12 @@ export function pnpmCached(
     }
     return undefined;
   };
+  const keptBefore = opened?.keptAnswers;
   const found = find();
-  if (found !== undefined || !anyKept) return found;
-  // Kept files without the version, or without it at this integrity (pnpm may have written it since): read them again.
-  for (const key of keys) opened!.forget(key);
+  // Not found, every layout's file looked in: if one of them was a kept file (not read now), it may lack the version,
+  // or have it at another integrity, because pnpm wrote it since. Read them again.
+  if (found !== undefined || opened === undefined || opened.keptAnswers === keptBefore) return found;
+  for (const dir of cacheDirs) for (const layout of layouts) opened.forget(keyOf(layout, dir, registry, name));
   return find();
 }
 

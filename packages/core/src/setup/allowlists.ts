@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../atomic-write.js';
 import { declaredPackageManager, type ManagerName, type ProjectFiles } from './detect.js';
 import { pnpmApprovals, pnpmWorkspaceSettings } from './pnpm.js';
 import { builtDependencies } from './yarn.js';
+import { compareText } from '../evaluation/order.js';
 
 /** One imported entry and where it was found. */
 export interface ImportedEntry {
@@ -135,7 +136,7 @@ export function pinImported(entries: readonly ImportedEntry[], packages: readonl
     if (versions.length === 0) put(spec.raw, from);
     for (const version of versions) put(version, from);
   }
-  return [...pinned].sort(([a], [b]) => a.localeCompare(b)).map(([entry, from]) => ({ entry, from }));
+  return [...pinned].sort(([a], [b]) => compareText(a, b)).map(([entry, from]) => ({ entry, from }));
 }
 
 /** What writing the imported entries did: the file, whether it was created, and which entries were new. */
