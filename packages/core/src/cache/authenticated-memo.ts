@@ -30,6 +30,8 @@ export class AuthenticatedMemo<T> {
   readonly #keepUnused: number;
   readonly #stored = new Map<string, T>();
   readonly #used = new Set<string>();
+  /** Ids worked out in this process, by key: a key asked for is mostly set right after (a verdict, then what was learnt). */
+  readonly #ids = new Map<string, string>();
   #changed = false;
 
   private constructor(format: string, secret: Buffer | null, file: string | null, keepUnused: number) {
@@ -155,7 +157,12 @@ export class AuthenticatedMemo<T> {
    * One-shot `crypto.hash` where Node has it (20.12+): thousands of lookups per install.
    */
   #idOf(key: string): string {
+    const known = this.#ids.get(key);
+    if (known !== undefined) return known;
     const text = `${this.#format}\0id\0${key}`;
-    return typeof oneShotHash === 'function' ? oneShotHash('sha256', text, 'base64') : createHash('sha256').update(text).digest('base64');
+    const id = typeof oneShotHash === 'function' ? oneShotHash('sha256', text, 'base64') : createHash('sha256').update(text).digest('base64');
+    if (this.#ids.size >= 20_000) this.#ids.clear();
+    this.#ids.set(key, id);
+    return id;
   }
 }

@@ -172,7 +172,8 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
   progress?.(0, packages.length);
 
   await Promise.all(
-    packages.map((pkg) => gatherOne(pkg).finally(() => progress?.(++done, packages.length))),
+    // Without a progress callback, no promise more per package (thousands on a cold install).
+    packages.map((pkg) => (progress === undefined ? gatherOne(pkg) : gatherOne(pkg).finally(() => progress(++done, packages.length)))),
   );
 
   async function gatherOne(pkg: PackageNode): Promise<void> {
