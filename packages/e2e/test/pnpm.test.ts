@@ -55,6 +55,47 @@ function freshCheckout(project: Project): void {
   for (const marker of readdirSync(project.markers)) rmSync(join(project.markers, marker));
 }
 
+/** pnpm-lock.yaml edited: its first integrity replaced by one the registry never signed (the same length). */
+function unsignedIntegrityInLockfile(project: Project): void {
+  const file = join(project.dir, 'pnpm-lock.yaml');
+  const lockfile = readFileSync(file, 'utf8');
+  const integrity = /integrity: (sha512-[A-Za-z0-9+/=]+)/.exec(lockfile)?.[1];
+  expect(integrity).toBeDefined();
+  writeFileSync(file, lockfile.replace(integrity!, `sha512-${Buffer.alloc(64, 7).toString('base64')}`));
+}
+
+/** An install after unsignedIntegrityInLockfile: decided again (not replayed), refused, nothing run. */
+function refusedAsEdited(project: Project, r: RunResult): void {
+  expect(output(r)).not.toContain('portcullis: updateConfig replayed');
+  expect(r.code, output(r)).not.toBe(0);
+  expect(output(r)).toContain('BAD_SIGNATURE');
+  expect(ran(project)).toEqual([]);
+}
+
+/** Where the pnpmfile keeps its updateConfig records: this user's state directory (the test HOME's default). */
+const replayRecords = (project: Project) => join(project.home, '.local', 'state', 'portcullis', 'pnpm-replay-v3');
+/** A record's text edited to let every build of `scriptDeps` run. */
+const widenRecord = (text: string) => text.replace(/"allowBuilds",\{[^}]*\}/, '"allowBuilds",{"evil-postinstall":true,"native-addon":true,"fast-compiler@3.2.0":true}');
+
+/**
+ * Each record widened: where it is (`state`), or moved to the cache directory, which a CI may restore from elsewhere
+ * (`cache`: none left in the state directory).
+ */
+function widenRecords(project: Project, where: 'state' | 'cache'): void {
+  const folder = replayRecords(project);
+  const to = where === 'state' ? folder : join(project.home, 'portcullis-cache', 'pnpm-replay-v3');
+  mkdirSync(to, { recursive: true });
+  const names = readdirSync(folder);
+  expect(names.length).toBeGreaterThan(0);
+  for (const name of names) {
+    const widened = widenRecord(readFileSync(join(folder, name), 'latin1'));
+    // The edit found its place (or a record widened before: its allowBuilds is this one already).
+    expect(widened).toContain('"allowBuilds",{"evil-postinstall":true,"native-addon":true,"fast-compiler@3.2.0":true}');
+    writeFileSync(join(to, name), widened, 'latin1');
+    if (where === 'cache') rmSync(join(folder, name));
+  }
+}
+
 const scriptDeps = { 'evil-postinstall': '1.0.0', 'native-addon': '1.0.0', 'fast-compiler': '^3.2.0', '@acme/logger': '^2.1.0' };
 const badSignatures: Array<[string, string]> = [
   ['unsigned-lib', 'UNSIGNED'],
@@ -256,10 +297,7 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(frozen.trace).not.toContain('preResolution');
 
     // pnpm-lock.yaml edited: an integrity the registry never signed. Refused by updateConfig, before any download.
-    const lockfile = readFileSync(join(project.dir, 'pnpm-lock.yaml'), 'utf8');
-    const integrity = /integrity: (sha512-[A-Za-z0-9+/=]+)/.exec(lockfile)?.[1];
-    expect(integrity).toBeDefined();
-    writeFileSync(join(project.dir, 'pnpm-lock.yaml'), lockfile.replace(integrity!, `sha512-${Buffer.alloc(64, 7).toString('base64')}`));
+    unsignedIntegrityInLockfile(project);
     freshCheckout(project);
     const tarballs = registry.requests.length;
     const edited = await traced(['install', '--frozen-lockfile']);
@@ -293,6 +331,14 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
       return run(tool.command, [...tool.args, 'run', 'hello'], { cwd: project.dir, env: { ...project.env, ...timed } });
     };
     const replayed = (r: RunResult) => output(r).includes('portcullis: updateConfig replayed');
+    /** node_modules gone, installed again: it succeeds, was replayed or not, and ran `built`. */
+    const reinstalled = async (wasReplayed: boolean, built: string[] = ['fast-compiler@3.2.0.ran']) => {
+      freshCheckout(project);
+      const r = await install();
+      expect(r.code, output(r)).toBe(0);
+      expect(replayed(r), output(r)).toBe(wasReplayed);
+      expect(ran(project)).toEqual(built);
+    };
     expect((await install()).code).toBe(0);
     expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
 
@@ -313,25 +359,13 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(replayed(upToDate), output(upToDate)).toBe(major === 11);
 
     // node_modules gone: pnpm installs again, and its preResolution has the engine decide updateConfig again first.
-    freshCheckout(project);
-    const again = await install();
-    expect(again.code, output(again)).toBe(0);
-    expect(replayed(again)).toBe(major === 11);
-    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+    await reinstalled(major === 11);
     expect(linked(project, 'evil-postinstall')).toBe(true);
 
     // Each record edited in this user's state folder to let every build run: the hook after updateConfig decides again,
     // finds another answer than the one replayed and stops pnpm before it fetches anything; the engine's answer
     // replaced the record, so the next run goes on with it.
-    const folder = join(project.home, '.local', 'state', 'portcullis', 'pnpm-replay-v3');
-    const widen = (text: string) => text.replace(/"allowBuilds",\{[^}]*\}/, '"allowBuilds",{"evil-postinstall":true,"native-addon":true,"fast-compiler@3.2.0":true}');
-    const records = readdirSync(folder);
-    expect(records.length).toBeGreaterThan(0);
-    for (const name of records) {
-      const text = readFileSync(join(folder, name), 'latin1');
-      expect(widen(text)).not.toBe(text);
-      writeFileSync(join(folder, name), widen(text), 'latin1');
-    }
+    widenRecords(project, 'state');
     freshCheckout(project);
     const forged = await install();
     if (major === 11) {
@@ -345,41 +379,20 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(after.code, output(after)).toBe(0);
     expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
 
-    // Records put in the cache folder (which a CI may restore from elsewhere), none in the state folder: not read.
-    const planted = join(project.home, 'portcullis-cache', 'pnpm-replay-v3');
-    mkdirSync(planted, { recursive: true });
-    for (const name of readdirSync(folder)) {
-      writeFileSync(join(planted, name), widen(readFileSync(join(folder, name), 'latin1')), 'latin1');
-      rmSync(join(folder, name));
-    }
-    freshCheckout(project);
-    const elsewhere = await install();
-    expect(elsewhere.code, output(elsewhere)).toBe(0);
-    expect(replayed(elsewhere)).toBe(false);
-    expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
+    // Records put in the cache folder, none in the state folder: not read.
+    widenRecords(project, 'cache');
+    await reinstalled(false);
 
     // The policy narrowed: decided again.
     writeFileSync(join(project.dir, 'portcullis.json'), JSON.stringify(policy({ scripts: { allow: [] } })));
-    const narrowedRun = await hello();
-    expect(replayed(narrowedRun)).toBe(false);
-    freshCheckout(project);
-    const narrowed = await install();
-    expect(narrowed.code, output(narrowed)).toBe(0);
-    expect(replayed(narrowed)).toBe(false);
-    expect(ran(project)).toEqual([]);
+    expect(replayed(await hello())).toBe(false);
+    await reinstalled(false, []);
 
     // pnpm-lock.yaml edited: an integrity the registry never signed.
-    const lockfile = readFileSync(join(project.dir, 'pnpm-lock.yaml'), 'utf8');
-    const integrity = /integrity: (sha512-[A-Za-z0-9+/=]+)/.exec(lockfile)?.[1];
-    writeFileSync(join(project.dir, 'pnpm-lock.yaml'), lockfile.replace(integrity!, `sha512-${Buffer.alloc(64, 7).toString('base64')}`));
-    const editedRun = await hello();
-    expect(replayed(editedRun)).toBe(false);
+    unsignedIntegrityInLockfile(project);
+    expect(replayed(await hello())).toBe(false);
     freshCheckout(project);
-    const edited = await install();
-    expect(replayed(edited)).toBe(false);
-    expect(edited.code, output(edited)).not.toBe(0);
-    expect(output(edited)).toContain('BAD_SIGNATURE');
-    expect(ran(project)).toEqual([]);
+    refusedAsEdited(project, await install());
   });
 
   it.runIf(major === 12)("pnpm 12: a repeat install with nothing changed gets updateConfig's answer replayed; a changed lockfile, policy, pnpm setting, command line or environment, or an edited record, is decided again", async () => {
@@ -446,18 +459,8 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
 
     // The record edited to let evil-postinstall build and put in the cache folder (which a CI may restore from another
     // workflow), the real one gone: records are only read from this user's state folder, so the engine decides.
-    const folder = join(project.home, '.local', 'state', 'portcullis', 'pnpm-replay-v3');
-    const planted = join(project.home, 'portcullis-cache', 'pnpm-replay-v3');
-    mkdirSync(planted, { recursive: true });
-    const names = readdirSync(folder);
-    expect(names.length).toBeGreaterThan(0);
-    for (const name of names) {
-      const text = readFileSync(join(folder, name), 'latin1');
-      const widened = text.replace(/"allowBuilds",\{[^}]*\}/, '"allowBuilds",{"evil-postinstall":true,"native-addon":true,"fast-compiler@3.2.0":true}');
-      expect(widened).not.toBe(text);
-      writeFileSync(join(planted, name), widened, 'latin1');
-      rmSync(join(folder, name));
-    }
+    const folder = replayRecords(project);
+    widenRecords(project, 'cache');
     freshCheckout(project);
     const forgedRecord = await install();
     expect(forgedRecord.code, output(forgedRecord)).toBe(0);
@@ -472,15 +475,9 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(ran(project)).toEqual(['fast-compiler@3.2.0.ran']);
 
     // pnpm-lock.yaml edited: an integrity the registry never signed.
-    const lockfile = readFileSync(join(project.dir, 'pnpm-lock.yaml'), 'utf8');
-    const integrity = /integrity: (sha512-[A-Za-z0-9+/=]+)/.exec(lockfile)?.[1];
-    writeFileSync(join(project.dir, 'pnpm-lock.yaml'), lockfile.replace(integrity!, `sha512-${Buffer.alloc(64, 7).toString('base64')}`));
+    unsignedIntegrityInLockfile(project);
     freshCheckout(project);
-    const edited = await install();
-    expect(replayed(edited)).toBe(false);
-    expect(edited.code, output(edited)).not.toBe(0);
-    expect(output(edited)).toContain('BAD_SIGNATURE');
-    expect(ran(project)).toEqual([]);
+    refusedAsEdited(project, await install());
   });
 
   it.runIf(major === 12)('pnpm 12: with files unchanged for a few seconds, the record and the token keep stat stamps; a lockfile edited to the same size with its times set back is decided again and refused', async () => {
