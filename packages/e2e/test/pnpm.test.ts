@@ -372,6 +372,8 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
       expect(replayed(forged)).toBe(true);
       expect(forged.code, output(forged)).not.toBe(0);
       expect(output(forged)).toContain('differ from what portcullis.json gives now');
+      expect(output(forged)).toMatch(/in allowBuilds \([^)]*evil-postinstall/);
+      expect(output(forged)).toContain('fix: run the command again');
       expect(ran(project)).toEqual([]);
       expect(linked(project, 'evil-postinstall')).toBe(false);
     }

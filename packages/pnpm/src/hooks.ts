@@ -334,10 +334,12 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
         if (pnpmfile !== undefined) startJudgeWorker(state, config, pnpmfile);
         const judged = pnpmfile === undefined ? undefined : await judgeLockfileFirst(state, config, pnpmfile);
         if (judged !== undefined) narrowDenials(state.project, updated, judged.noticed);
-        if (recording !== undefined && judged !== undefined) finishRecording(recording, state, updated, judged);
-        // pnpm 10 and 11: the lockfile is only read here (preResolution judges it); the record holds its state all the same.
-        const read = recording?.lockfile === undefined ? undefined : recording.files.get(recording.lockfile);
-        if (recording?.lockfile !== undefined && read !== undefined && read !== null) finishRecording(recording, state, updated, { lockfile: recording.lockfile, judged: read, noticed: [] });
+        if (recording !== undefined) {
+          // pnpm 10 and 11: the lockfile is only read here (preResolution judges it); the record holds its state all the same.
+          const read = recording.lockfile === undefined ? undefined : recording.files.get(recording.lockfile);
+          const from = judged ?? (read !== undefined && read !== null ? { lockfile: recording.lockfile!, judged: read, noticed: [] } : undefined);
+          if (from !== undefined) finishRecording(recording, state, updated, from);
+        }
         return updated;
       } finally {
         delete state.said;

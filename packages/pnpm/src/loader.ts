@@ -22,7 +22,8 @@ import { workerData } from 'node:worker_threads';
 import { loadEmbeddedEngine } from '@portcullis/core/loader';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
-import { applyAnswer, configFromSnapshot, configChanges, configSnapshot, engineBuild, replayUpdateConfig, sameChanges, thisPnpmProcess, type ReplayAnswer } from './replay.js';
+import { applyAnswer, changesDiffer, configFromSnapshot, configChanges, configSnapshot, engineBuild, replayRecordsFolder, replayUpdateConfig, thisPnpmProcess, type ReplayAnswer } from './replay.js';
+import { recordDiffersError } from './pnpm-error.js';
 import { ENGINE_MARKER } from './embed.js';
 import { hooksFollowUpdateConfig, pnpmMajor } from './quirks.js';
 import { inPnpm12HookWorker } from './worker-kind.js';
@@ -77,45 +78,47 @@ function loadEngine(): { hooks: Hooks } {
 /** The hooks the engine declares when no token says the lockfile was judged (hooks.ts `pnpmfileHooks`; loader.test.ts). */
 const ALL_HOOKS = ['updateConfig', 'preResolution', 'readPackage', 'afterAllResolved'] as const;
 
-/**
- * pnpm 12's updateConfig answered from a record of the same question (replay.ts): the token for the second worker left
- * as updateConfig would leave it, what it said said again, the configuration changed as it changed it. Undefined when
- * there is no such record: the engine decides.
- */
-function replayed(config: unknown, pnpm: PnpmProcess): Record<string, unknown> | undefined {
-  const engine = engineBuild();
-  if (engine === undefined || typeof config !== 'object' || config === null || Array.isArray(config)) return undefined;
-  const snapshot = configSnapshot(config as Record<string, unknown>);
-  if (snapshot === undefined) return undefined;
-  const answer = replayUpdateConfig({ engine, pnpmfile: __filename, pnpm, config: snapshot, env: process.env, cwd: process.cwd() });
-  if (answer === undefined) return undefined;
-  // Without the token the second worker declares preResolution and judges the lockfile again: still correct.
-  leaveLockfileJudged(__filename, pnpm, answer.lockfile, answer.judged, answer.noticed);
-  if (answer.said !== '') say(answer.said);
-  // Profiling only (the variable is part of the question like every other): which path answered.
-  if (process.env.PORTCULLIS_TIMING) process.stderr.write('portcullis: updateConfig replayed\n');
-  return applyAnswer(config as Record<string, unknown>, answer);
-}
-
-/** pnpm 10 and 11: updateConfig answered from a record (replay.ts), and what it was asked, for the engine to decide again if a hook follows. */
-interface ReplayedHere {
+/** updateConfig answered from a record (replay.ts), and what it was asked. */
+interface Replayed {
   asked: ReadonlyMap<string, string>;
   answer: ReplayAnswer;
 }
 
-/** pnpm 10 and 11: the record's answer to `config`, or undefined (the engine decides; also when pnpm 10 calls another hook next anyway). */
-function replayedHere(config: unknown): ReplayedHere | undefined {
+/**
+ * The answer updateConfig gave this very question, from its record (replay.ts), what it said said again; undefined when
+ * there is no such record: the engine decides. The caller applies it to the configuration.
+ */
+function replayedAnswer(config: unknown, pnpm: PnpmProcess): Replayed | undefined {
   const engine = engineBuild();
   if (engine === undefined || typeof config !== 'object' || config === null || Array.isArray(config)) return undefined;
-  const pnpm = thisPnpmProcess();
-  if (hooksFollowUpdateConfig(pnpmMajor(config as Record<string, unknown>), pnpm.argv.slice(1))) return undefined;
   const asked = configSnapshot(config as Record<string, unknown>);
   if (asked === undefined) return undefined;
   const answer = replayUpdateConfig({ engine, pnpmfile: __filename, pnpm, config: asked, env: process.env, cwd: process.cwd() });
   if (answer === undefined) return undefined;
   if (answer.said !== '') say(answer.said);
+  // Profiling only (the variable is part of the question like every other): which path answered.
   if (process.env.PORTCULLIS_TIMING) process.stderr.write('portcullis: updateConfig replayed\n');
   return { asked, answer };
+}
+
+/**
+ * pnpm 12's updateConfig answered from a record: the token for the second worker left as updateConfig would leave it,
+ * the configuration changed as it changed it.
+ */
+function replayed(config: unknown, pnpm: PnpmProcess): Record<string, unknown> | undefined {
+  const found = replayedAnswer(config, pnpm);
+  if (found === undefined) return undefined;
+  const { answer } = found;
+  // Without the token the second worker declares preResolution and judges the lockfile again: still correct.
+  leaveLockfileJudged(__filename, pnpm, answer.lockfile, answer.judged, answer.noticed);
+  return applyAnswer(config as Record<string, unknown>, answer);
+}
+
+/** pnpm 10 and 11: the record's answer to `config`, or undefined (the engine decides; also when pnpm 10 calls another hook next anyway). */
+function replayedHere(config: unknown): Replayed | undefined {
+  const pnpm = thisPnpmProcess();
+  if (typeof config !== 'object' || config === null || hooksFollowUpdateConfig(pnpmMajor(config as Record<string, unknown>), pnpm.argv.slice(1))) return undefined;
+  return replayedAnswer(config, pnpm);
 }
 
 /**
@@ -124,14 +127,13 @@ function replayedHere(config: unknown): ReplayedHere | undefined {
  * If not (a file or a registry answer changed since, in a way the record does not see), the install stops: the
  * engine's decision has replaced the record, and the next run gets it.
  */
-async function decidedAgain(replayed: ReplayedHere): Promise<Hooks> {
+async function decidedAgain(replayed: Replayed): Promise<Hooks> {
   const hooks = loadEngine().hooks;
   const config = configFromSnapshot(replayed.asked);
   const decided = await hooks.updateConfig!(config);
   const changes = configChanges(replayed.asked, (decided ?? config) as Record<string, unknown>);
-  if (changes === undefined || !sameChanges(changes, replayed.answer)) {
-    throw new Error('portcullis: the build settings replayed for this command (from the record of an earlier, identical one) differ from what portcullis.json gives now; the record was replaced: run the command again');
-  }
+  const differ = changes === undefined ? ['the configuration (not comparable)'] : changesDiffer(changes, replayed.answer);
+  if (differ.length > 0) throw recordDiffersError(differ, replayRecordsFolder(process.env));
   return hooks;
 }
 
@@ -141,7 +143,7 @@ async function decidedAgain(replayed: ReplayedHere): Promise<Hooks> {
  */
 function inProcessHooks(): Hooks {
   let engine: Hooks | undefined;
-  let replayed: ReplayedHere | undefined;
+  let replayed: Replayed | undefined;
   let again: Promise<Hooks> | undefined;
   const engineHooks = (): Hooks | Promise<Hooks> => {
     if (engine !== undefined) return engine;

@@ -1,24 +1,11 @@
 /**
- * pnpm's way of refusing: an Error whose `code` starts with ERR_PNPM_ and whose `hint` says what to do. Every
- * refusal of the pnpmfile is built here from the core's verdict (or from a setting that would widen the builds).
+ * pnpm's way of refusing (pnpm-error.ts): every refusal of the pnpmfile's engine is built here from the core's verdict
+ * (or from a setting that would widen the builds).
  */
 import { findingsHeadline, formatFindingLines, PortcullisError, type Verdict } from '@portcullis/core';
+import { pnpmError, type PnpmError } from './pnpm-error.js';
 
-export type PortcullisPnpmCode = 'BLOCKED' | 'UNDECIDED' | 'POLICY' | 'SETTINGS';
-
-export interface PnpmError extends Error {
-  code: `ERR_PNPM_PORTCULLIS_${PortcullisPnpmCode}`;
-  hint: string;
-}
-
-/** pnpm 10 and 11 print `message` and `hint` cleanly; pnpm 12 prints the stack, so the stack is the same text. */
-export function pnpmError(code: PortcullisPnpmCode, message: string, hint: string): PnpmError {
-  const error = new Error(message) as PnpmError;
-  error.code = `ERR_PNPM_PORTCULLIS_${code}`;
-  error.hint = hint;
-  error.stack = `${message}\n${hint}`;
-  return error;
-}
+export { pnpmError, type PnpmError, type PortcullisPnpmCode } from './pnpm-error.js';
 
 /** A portcullis.json that cannot be used stops pnpm with its file, line and column. */
 export function policyError(error: unknown): unknown {

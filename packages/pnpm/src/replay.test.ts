@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { applyAnswer, canonicalJson, configChanges, configFromSnapshot, configSnapshot, fileStates, questionOf, recordUpdateConfig, REPLAY_FOR_MS, replayUpdateConfig, sameChanges, type ReplayAnswer, type ReplayQuestion } from './replay.js';
+import { applyAnswer, canonicalJson, configChanges, configFromSnapshot, configSnapshot, fileStates, questionOf, recordUpdateConfig, REPLAY_FOR_MS, replayUpdateConfig, sameChanges, changesDiffer, type ReplayAnswer, type ReplayQuestion } from './replay.js';
 import { listSourceFiles, type AdvisorySourcesState } from '@portcullis/core/loader';
 
 let root: string;
@@ -286,5 +286,10 @@ describe("pnpm 10 and 11's configuration (pnpm's own objects in it)", () => {
     expect(sameChanges(a, { ...a, set: [['allowBuilds', { x: true, y: true }], ['strictDepBuilds', false]] })).toBe(false);
     expect(sameChanges(a, { ...a, set: [['allowBuilds', { x: false, y: true }]] })).toBe(false);
     expect(sameChanges(a, { ...a, removed: ['onlyBuiltDependenciesFile'] })).toBe(false);
+    // Where they differ, as the refusal names it: a map's entries, another value, a key one of them removes.
+    expect(changesDiffer(a, reordered)).toEqual([]);
+    expect(changesDiffer(a, { set: [['allowBuilds', { x: true, y: true, z: false }], ['strictDepBuilds', true]], removed: ['onlyBuiltDependenciesFile'] })).toEqual(['allowBuilds (x, z)', 'neverBuiltDependencies', 'strictDepBuilds']);
+    const many = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`p${String(i).padStart(2, '0')}`, true]));
+    expect(changesDiffer({ set: [['allowBuilds', many]], removed: [] }, { set: [['allowBuilds', {}]], removed: [] })).toEqual(['allowBuilds (p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, and 2 more)']);
   });
 });

@@ -145,7 +145,9 @@ function advisoriesUnchanged(advisories: AdvisorySourcesState | null): boolean {
   }
 }
 
-const location = (name: string, env: NodeJS.ProcessEnv): string => join(defaultStateDir(env), FOLDER, name);
+/** The folder the records are kept in: this user's state directory. */
+export const replayRecordsFolder = (env: NodeJS.ProcessEnv): string => join(defaultStateDir(env), FOLDER);
+const location = (name: string, env: NodeJS.ProcessEnv): string => join(replayRecordsFolder(env), name);
 
 /** The states of `paths` now (file-state.ts); undefined when one cannot be told. */
 export function fileStates(paths: Iterable<string>, now: number = Date.now()): Array<[string, FileState]> | undefined {
@@ -319,14 +321,42 @@ export function thisPnpmProcess(): PnpmProcess {
   return { pid: process.pid, startTime: undefined, argv: process.argv.slice(1) };
 }
 
-/** Whether two answers change the configuration alike (the same keys set to the same values, the same keys removed). */
-export function sameChanges(a: Pick<ReplayAnswer, 'set' | 'removed'>, b: Pick<ReplayAnswer, 'set' | 'removed'>): boolean {
+/**
+ * Where two answers change the configuration differently: each key set to another value, or removed by one only, and for
+ * a map (`allowBuilds`) the entries that differ — `allowBuilds (evil-postinstall, native-addon)`. Empty when they are
+ * alike (the same keys set to the same values, the same keys removed, in any order).
+ */
+export function changesDiffer(a: Pick<ReplayAnswer, 'set' | 'removed'>, b: Pick<ReplayAnswer, 'set' | 'removed'>): string[] {
   try {
-    const text = (x: Pick<ReplayAnswer, 'set' | 'removed'>) => canonicalJson({ set: x.set.map(([key, value]) => [key, canonicalJson(value)]).sort(([k1], [k2]) => (k1! < k2! ? -1 : k1! > k2! ? 1 : 0)), removed: [...x.removed].sort() });
-    return text(a) === text(b);
+    const valuesOf = (x: Pick<ReplayAnswer, 'set' | 'removed'>) => {
+      const values = new Map<string, unknown>(x.set);
+      for (const key of x.removed) values.set(key, undefined);
+      return values;
+    };
+    const [x, y] = [valuesOf(a), valuesOf(b)];
+    const what = (values: Map<string, unknown>, key: string) => (!values.has(key) ? 'unchanged' : values.get(key) === undefined ? 'removed' : canonicalJson(values.get(key)));
+    const entry = (map: Record<string, unknown>, e: string) => (Object.hasOwn(map, e) ? canonicalJson(map[e]) : 'absent');
+    const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    const out: string[] = [];
+    for (const key of [...new Set([...x.keys(), ...y.keys()])].sort()) {
+      if (what(x, key) === what(y, key)) continue;
+      const [u, v] = [x.get(key), y.get(key)];
+      if (!isMap(u) || !isMap(v)) {
+        out.push(key);
+        continue;
+      }
+      const entries = [...new Set([...Object.keys(u), ...Object.keys(v)])].filter((e) => entry(u, e) !== entry(v, e)).sort();
+      out.push(`${key} (${entries.slice(0, 10).join(', ')}${entries.length > 10 ? `, and ${entries.length - 10} more` : ''})`);
+    }
+    return out;
   } catch {
-    return false;
+    return ['the configuration (not comparable)'];
   }
+}
+
+/** Whether two answers change the configuration alike (changesDiffer finds nothing). */
+export function sameChanges(a: Pick<ReplayAnswer, 'set' | 'removed'>, b: Pick<ReplayAnswer, 'set' | 'removed'>): boolean {
+  return changesDiffer(a, b).length === 0;
 }
 
 /** The configuration pnpm handed over, made again from its snapshot (configSnapshot): what the engine decides again from. */
