@@ -8,6 +8,7 @@
 import semver from 'semver';
 import type { AuthenticatedMemo } from '../cache/authenticated-memo.js';
 import type { ProvenanceDowngrade, ProvenanceEvidence, RememberedPublisher } from '../evaluation/evidence.js';
+import { plainVersion } from '../lockfile/names.js';
 import { isOwnCode, type PackageNode } from '../model.js';
 import { noDowngradeApplies, provenanceRequired } from '../policy/provenance.js';
 import type { Policy } from '../policy/types.js';
@@ -136,15 +137,6 @@ export function earlierInLineOf(version: string): (candidate: string) => boolean
     if (c === undefined) return slow(candidate);
     return c[0] === v[0] && (c[0] !== 0 || c[1] === v[1]) && (c[1] < v[1] || (c[1] === v[1] && c[2] < v[2]));
   };
-}
-
-/** A plain version's three numbers (no prerelease, build, prefix, spaces or leading zeros; each a safe integer), else undefined. */
-const PLAIN_VERSION = /^(0|[1-9]\d{0,15})\.(0|[1-9]\d{0,15})\.(0|[1-9]\d{0,15})$/;
-function plainVersion(version: string): [number, number, number] | undefined {
-  const m = PLAIN_VERSION.exec(version);
-  if (m === null) return undefined;
-  const parts: [number, number, number] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return parts.every(Number.isSafeInteger) ? parts : undefined;
 }
 
 /** Whether `candidate` is an earlier version of `version`'s release line. */

@@ -27,7 +27,21 @@ export function nameFromInstallPath(path: string): string | undefined {
   return path.slice(at + marker.length);
 }
 
-/** Whether a registry package's version is exact semver, as registries require. */
+/** Whether a registry package's version is exact semver, as registries require (`semver.valid`; plain versions without loading semver). */
 export function isRegistryVersion(version: string): boolean {
-  return semver.valid(version) !== null;
+  return plainVersion(version) !== undefined || semver.valid(version) !== null;
+}
+
+/**
+ * A plain version's three numbers (`major.minor.patch`: no prerelease, build, prefix, spaces or leading zeros; each a
+ * safe integer), else undefined. Most versions in a lockfile or a release line are plain: they are read here without
+ * semver (and without loading it, on most installs). Every plain version is valid semver with the same numbers
+ * (names.test.ts).
+ */
+const PLAIN_VERSION = /^(0|[1-9]\d{0,15})\.(0|[1-9]\d{0,15})\.(0|[1-9]\d{0,15})$/;
+export function plainVersion(version: string): [number, number, number] | undefined {
+  const m = PLAIN_VERSION.exec(version);
+  if (m === null) return undefined;
+  const parts: [number, number, number] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return parts.every(Number.isSafeInteger) ? parts : undefined;
 }
