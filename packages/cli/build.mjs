@@ -3,7 +3,7 @@
 // files `init` writes (the pnpmfile, the Yarn plugin). dist/package.json marks the folder CommonJS: the package is
 // an ES module package, and Node's ES module loader costs every start more (a copy in an ES module folder still runs:
 // core's eitherModuleType).
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -11,7 +11,7 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 const common = { write: false, bundle: true, platform: 'node', target: 'node20', format: 'cjs', legalComments: 'none', logLevel: 'warning' };
 const { eitherModuleType, embedSections, textHash } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/embedded.ts'], format: 'esm' })).outputFiles[0].text)}`);
 // The packages the engine only sometimes needs are loaded on first use (core's cache/lazy-modules.ts).
-const { lazyEngine, lazyLoader } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/lazy-modules.ts'], format: 'esm' })).outputFiles[0].text)}`);
+const { ENGINE_MINIFY, lazyEngine, lazyLoader, minifiedEngine } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/lazy-modules.ts'], format: 'esm' })).outputFiles[0].text)}`);
 // `portcullis init pnpm` writes the pnpm adapter's bundle, `init yarn` the Yarn plugin (turbo builds both first:
 // dependencies); this CLI carries both, so it stays one file.
 const pnpmfile = readFileSync(new URL('../pnpm/dist/pnpmfile.cjs', import.meta.url), 'utf8');
@@ -38,7 +38,8 @@ const built = await build({
     PORTCULLIS_TEXTS: JSON.stringify(Object.fromEntries(Object.entries(TEXTS).map(([name, { marker, text }]) => [name, { marker, hash: textHash(text) }]))),
   },
 });
-const engineSource = lazyEngine(built.outputFiles[0].text);
+// Minified: a process without the kept copy and its code cache unpacks, hashes and compiles all of it (lazy-modules.ts).
+const engineSource = await minifiedEngine(lazyEngine(built.outputFiles[0].text), async (text) => (await transform(text, ENGINE_MINIFY)).code);
 const MARKER = '//# portcullis-cli-engine (read by the loader above; do not edit)';
 const loader = await build({
   ...common,

@@ -3,7 +3,7 @@
 // embedded.ts), compiled by the loader with a V8 code cache. dist/package.json marks the folder CommonJS: the
 // package is an ES module package, and Node's ES module loader costs every start more (a copy in an ES module folder
 // still runs: core's eitherModuleType).
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -13,13 +13,14 @@ const common = { write: false, bundle: true, platform: 'node', target: 'node20',
 const define = { PORTCULLIS_VERSION: JSON.stringify(version) };
 const { eitherModuleType, embedSections, textHash } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/embedded.ts'], format: 'esm' })).outputFiles[0].text)}`);
 // The packages the engine only sometimes needs are loaded on first use (core's cache/lazy-modules.ts).
-const { lazyEngine, lazyLoader } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/lazy-modules.ts'], format: 'esm' })).outputFiles[0].text)}`);
+const { ENGINE_MINIFY, lazyEngine, lazyLoader, minifiedEngine } = await import(`data:text/javascript,${encodeURIComponent((await build({ ...common, entryPoints: ['../core/src/cache/lazy-modules.ts'], format: 'esm' })).outputFiles[0].text)}`);
 // The engine's identity: a hash of every source file that goes into the bundle (remembered verdicts are kept per build).
 const probe = await build({ ...common, entryPoints: ['src/main.ts'], metafile: true, logLevel: 'silent', define });
 const engine = createHash('sha256').update(`${version}\0`);
 for (const input of Object.keys(probe.metafile.inputs).sort()) engine.update(`${input}\0`).update(readFileSync(input)).update('\0');
 const built = await build({ ...common, entryPoints: ['src/main.ts'], define: { ...define, PORTCULLIS_ENGINE_ID: JSON.stringify(engine.digest('hex').slice(0, 32)) } });
-const engineSource = lazyEngine(built.outputFiles[0].text);
+// Minified: a process without the kept copy and its code cache unpacks, hashes and compiles all of it (lazy-modules.ts).
+const engineSource = await minifiedEngine(lazyEngine(built.outputFiles[0].text), async (text) => (await transform(text, ENGINE_MINIFY)).code);
 const MARKER = '//# portcullis-npm-engine (read by the loader above; do not edit)';
 const loader = await build({
   ...common,

@@ -1,7 +1,7 @@
 // Bundles the pnpmfile into one CommonJS file with Node built-ins only (a small loader with the engine's
 // source after it, compressed), and copies it to the package
 // root, where pnpm loads it from a config dependency named `@scope/pnpm-plugin-*`.
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -17,8 +17,9 @@ const built = await bundle('src/pnpmfile.ts', { define: { PORTCULLIS_ENGINE_ID: 
 // The pnpmfile is a small loader with the engine's source after it, compressed, as line comments (core's cache/embedded.ts,
 // src/loader.ts; embedSections also checks that the file and the engine are ASCII and the engine comes back as it went in).
 // The packages the engine only sometimes needs are loaded on first use (core's cache/lazy-modules.ts).
-const { lazyEngine, lazyLoader } = await import(`data:text/javascript,${encodeURIComponent((await bundle('../core/src/cache/lazy-modules.ts', { format: 'esm' })).outputFiles[0].text)}`);
-const engineSource = lazyEngine(built.outputFiles[0].text);
+const { ENGINE_MINIFY, lazyEngine, lazyLoader, minifiedEngine } = await import(`data:text/javascript,${encodeURIComponent((await bundle('../core/src/cache/lazy-modules.ts', { format: 'esm' })).outputFiles[0].text)}`);
+// Minified: a process without the kept copy and its code cache unpacks, hashes and compiles all of it (lazy-modules.ts).
+const engineSource = await minifiedEngine(lazyEngine(built.outputFiles[0].text), async (text) => (await transform(text, ENGINE_MINIFY)).code);
 const { ENGINE_MARKER } = await import(`data:text/javascript,${encodeURIComponent((await bundle('src/embed.ts', { format: 'esm' })).outputFiles[0].text)}`);
 const { embedSections, textHash } = await import(`data:text/javascript,${encodeURIComponent((await bundle('../core/src/cache/embedded.ts', { format: 'esm' })).outputFiles[0].text)}`);
 const loader = await bundle('src/loader.ts', {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { lazyEngine, lazyLoader, lazyModules } from './lazy-modules.js';
+import { lazyEngine, lazyLoader, lazyModules, minifiedEngine } from './lazy-modules.js';
 
 /** A bundle of the shape esbuild 0.28 writes for `format: 'cjs'` (its helpers as it emits them), importing `heavy` and `node:zlib`. */
 const bundle = [
@@ -58,6 +58,14 @@ const bundle = [
   '',
 ].join('\n');
 
+/** `text` with one more package, `name`, that the engine imports (each engine imports every package of ENGINE_LAZY_MODULES). */
+function importing(text: string, name: string, id: string): string {
+  const path = `../../node_modules/.pnpm/${name.replace('/', '+')}@1.0.0/node_modules/${name}/index.js`;
+  const module = [`// ${path}`, `var require_${id} = __commonJS({`, `  "${path}"(exports2) {`, `    (globalThis.__importLoads ??= []).push(${JSON.stringify(name)});`, '  }', '});', ''].join('\n');
+  return text.replace('// src/engine.ts\n', `${module}\n// src/engine.ts\nvar import_${id} = __toESM(require_${id}(), 1);\n`);
+}
+const engineBundle = importing(importing(importing(bundle, 'yaml', 'yaml'), 'semver', 'semver'), '@sigstore/verify', 'verify');
+
 interface Loaded {
   answer(): number;
   make(): object;
@@ -110,8 +118,45 @@ describe('lazyModules: packages an engine only sometimes needs load on first use
     expect(none.text).toBe(bundle);
     expect([...none.counts.values()]).toEqual([0, 0]);
     expect(() => lazyModules(`${bundle}\nfunction __lazyModule() {}\n`, { packages: ['heavy'], builtins: [] })).toThrow(/__lazyModule/);
-    expect(() => lazyEngine(bundle.replace('var import_node_zlib = require("node:zlib");', ''))).toThrow(/no import of yaml/);
-    expect(lazyEngine(bundle)).toContain('var import_node_zlib = __lazyModule(');
+  });
+
+  it('an engine: yaml, Sigstore and semver each load on first use, and at least one built-in; a bundle without one of them is refused', () => {
+    const engine = lazyEngine(engineBundle);
+    for (const id of ['yaml', 'semver', 'verify']) expect(engine).toContain(`var import_${id} = __lazyModule(() => import_${id} = __toESM(require_${id}(), 1));`);
+    expect(engine).toContain('var import_node_zlib = __lazyModule(');
+    expect(() => lazyEngine(bundle)).toThrow(/no import of yaml, @sigstore\/, semver found/);
+    expect(() => lazyEngine(importing(importing(bundle, 'yaml', 'yaml'), 'semver', 'semver'))).toThrow(/no import of @sigstore\/ found/);
+    expect(() => lazyEngine(engineBundle.replace('var import_node_zlib = require("node:zlib");', ''))).toThrow(/no import of node:fs\/promises, node:zlib, node:dns found/);
+  });
+
+  it('minifiedEngine: the minifier gets the engine without the helper, which stays first as it is; the result runs and still loads on first use', async () => {
+    const engine = lazyEngine(engineBundle);
+    const seen: string[] = [];
+    // A stand-in for the minifier: names shortened, lines joined.
+    const minify = async (text: string) => {
+      seen.push(text);
+      return text.replaceAll('import_yaml', 'y').replaceAll('require_yaml', 'ry').replace(/\n\s*/g, '\n');
+    };
+    const small = await minifiedEngine(engine, minify);
+    expect(seen[0]).not.toContain('function __lazyModule');
+    expect(seen[0]).toContain('__lazyModule(');
+    const helperAt = engine.indexOf('/** A module loaded on its first use');
+    const helper = engine.slice(helperAt, engine.indexOf('\n}\n', helperAt) + 2);
+    expect(small.startsWith(`"use strict";\n${helper}\n`)).toBe(true);
+    expect(small.split('function __lazyModule').length).toBe(2);
+    expect(small).toContain('var y = __lazyModule(() => y = __toESM(ry(), 1));');
+    const counts = globalThis as { __importLoads?: string[] };
+    delete counts.__importLoads;
+    const loaded = run(small);
+    // yaml, semver and Sigstore not loaded with the engine; the rest works as before.
+    expect(counts.__importLoads).toBeUndefined();
+    expect(loaded.answer()).toBe(42);
+    expect(loaded.gzip('x').subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    // Not an engine with the helper once, or a minifier that drops the calls or defines the helper itself: refused.
+    await expect(minifiedEngine(engineBundle, minify)).rejects.toThrow(/helper once/);
+    await expect(minifiedEngine(`${engine}\n${helper}\n`, minify)).rejects.toThrow(/helper once/);
+    await expect(minifiedEngine(engine, async (text) => text.replaceAll('__lazyModule(', 'lazy('))).rejects.toThrow(/must call __lazyModule/);
+    await expect(minifiedEngine(engine, async (text) => `var __lazyModule = (load) => load();\n${text}`)).rejects.toThrow(/not define it/);
   });
 
   it("the loaders: node:crypto, node:zlib, node:os and node:vm load on first use; a loader without one is refused (esbuild's output changed)", () => {
