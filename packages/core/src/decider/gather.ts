@@ -135,7 +135,7 @@ async function bundlesNotShipped(packages: readonly PackageNode[], client: Regis
       const [registry, name, version] = JSON.parse(key) as [string, string, string];
       let declared: readonly string[];
       try {
-        const entry = (await client.getPackument(name, { registry })).versions.get(version);
+        const entry = (await client.getPackument(name, { registry, version })).versions.get(version);
         if (entry === undefined) throw new Error(`${registry} has no usable version ${version} of ${name}`);
         declared = entry.bundleDependencies ?? [];
       } catch (error) {
@@ -215,7 +215,7 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
     if (metadata === undefined) {
       let packument: Packument;
       try {
-        packument = await options.client.getPackument(pkg.name, { registry, ...(commandsWanted || options.wantsFull?.(pkg) ? { full: true } : {}) });
+        packument = await options.client.getPackument(pkg.name, { registry, version: pkg.version, ...(commandsWanted || options.wantsFull?.(pkg) ? { full: true } : {}) });
       } catch (error) {
         unavailable.set(pkg.id, reasonOf(error));
         return;
@@ -262,7 +262,7 @@ async function verifyVersion(pkg: PackageNode, metadata: PackumentVersion, regis
   if (verdict.status !== 'needs-publish-time') return verdict;
   // Only an expired key is involved: its signature counts if the version was published before the expiry.
   try {
-    const full = await options.client.getPackument(pkg.name, { registry, full: true });
+    const full = await options.client.getPackument(pkg.name, { registry, version: pkg.version, full: true });
     const publishedAt = full.time.get(pkg.version) ?? null;
     const second = await verify({ ...check, publishedAt });
     if (second.status === 'needs-publish-time') {

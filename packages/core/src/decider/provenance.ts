@@ -242,7 +242,7 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
       if (downgradeCheck && !deferred) {
         if (packument === undefined) {
           try {
-            packument = await options.client.getPackument(pkg.name, { registry, ...(full ? { full: true } : {}) });
+            packument = await options.client.getPackument(pkg.name, { registry, version: pkg.version, ...(full ? { full: true } : {}) });
           } catch (error) {
             unavailable.set(pkg.id, `cannot tell whether it is a provenance downgrade: ${reasonOf(error)}`);
             return;

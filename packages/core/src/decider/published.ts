@@ -43,7 +43,7 @@ export async function gatherPublishTimes(packages: readonly PackageNode[], optio
         return;
       }
       try {
-        const full = await options.client.getPackument(pkg.name, { registry: pkg.registry, full: true });
+        const full = await options.client.getPackument(pkg.name, { registry: pkg.registry, version: pkg.version, full: true });
         const time = full.time.get(pkg.version);
         const valid = time !== undefined && isPublishTime(time) ? time : null;
         published.set(pkg.id, valid);

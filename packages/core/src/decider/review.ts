@@ -128,7 +128,7 @@ async function fullScripts(run: CheckRun, pkgs: readonly PackageNode[], options:
   await Promise.all(
     wanted.map(async (pkg) => {
       try {
-        const scripts = (await client.getPackument(pkg.name, { registry: pkg.registry!, full: true })).versions.get(pkg.version)?.scripts;
+        const scripts = (await client.getPackument(pkg.name, { registry: pkg.registry!, version: pkg.version, full: true })).versions.get(pkg.version)?.scripts;
         if (scripts !== undefined) out.set(pkg.id, scripts);
       } catch {
         // Unknown stays unknown: the entry says the command line is not known.

@@ -430,6 +430,51 @@ describe('registry client', () => {
       expect(requests).toHaveLength(2);
     });
 
+    it('a caller naming a version takes an older entry that lists it without asking, for a day at most; anything else revalidates', async () => {
+      let clock = 1_000_000;
+      let versions = ['1.0.0', '1.1.0'];
+      handler = (req, res) => {
+        if (req.headers['if-none-match'] === `"${versions.length}"`) return res.writeHead(304, { etag: `"${versions.length}"` }).end();
+        json(res, packument('pkg', versions), { etag: `"${versions.length}"` });
+      };
+      const at = (options: Partial<RegistryClientOptions> = {}) => client({ cacheDir: dir, now: () => clock, ...options });
+      await at().getPackument('pkg');
+      expect(requests).toHaveLength(1);
+      // An hour later (past the 5 minutes): a pinned version the entry lists is read from it, each version it lists.
+      clock += 60 * 60_000;
+      const pinned = at();
+      expect((await pinned.getPackument('pkg', { version: '1.1.0' })).versions.has('1.1.0')).toBe(true);
+      expect((await pinned.getPackument('pkg', { version: '1.0.0' })).versions.has('1.0.0')).toBe(true);
+      expect(requests).toHaveLength(1);
+      // From the same client, a caller that names no version (the list of versions) gets it revalidated, once.
+      expect([...(await pinned.getPackument('pkg')).versions.keys()]).toEqual(['1.0.0', '1.1.0']);
+      expect([...(await pinned.getPackument('pkg')).versions.keys()]).toEqual(['1.0.0', '1.1.0']);
+      expect(requests).toHaveLength(2);
+      expect(requests[1]!.headers['if-none-match']).toBe('"2"');
+      // A version the entry does not list: revalidated, and the new version is there.
+      versions = ['1.0.0', '1.1.0', '2.0.0'];
+      clock += 60 * 60_000;
+      const newer = at();
+      expect((await newer.getPackument('pkg', { version: '1.0.0' })).versions.has('2.0.0')).toBe(false);
+      expect((await newer.getPackument('pkg', { version: '2.0.0' })).versions.has('2.0.0')).toBe(true);
+      expect(requests).toHaveLength(3);
+      // The first caller's version missing: revalidated at once, and that answer serves every later caller.
+      const other = at({ cacheDir: await mkdtemp(join(tmpdir(), 'portcullis-client-')) });
+      await other.getPackument('pkg', { version: '2.0.0' });
+      expect(requests).toHaveLength(4);
+      // Older than a day: revalidated, whatever it lists.
+      clock += 25 * 60 * 60_000;
+      await at().getPackument('pkg', { version: '1.0.0' });
+      expect(requests).toHaveLength(5);
+      // A shorter allowance by option (never shorter than the freshness window): revalidated after it.
+      clock += 10 * 60_000;
+      await at({ versionMaxAgeMs: 60_000 }).getPackument('pkg', { version: '1.0.0' });
+      expect(requests).toHaveLength(6);
+      clock += 10 * 60_000;
+      await at({ versionMaxAgeMs: 60 * 60_000 }).getPackument('pkg', { version: '1.0.0' });
+      expect(requests).toHaveLength(6);
+    });
+
     it('treats a corrupt cache file as a miss and overwrites it', async () => {
       handler = (_req, res) => json(res, packument('pkg'), { etag: '"v1"' });
       await client({ cacheDir: dir, maxAgeMs: 0 }).getPackument('pkg');

@@ -51,6 +51,11 @@ export interface RegistryClientOptions {
   maxBackoffMs?: number;
   /** A cached entry younger than this is used without asking the registry. Default 5 minutes. */
   maxAgeMs?: number;
+  /**
+   * A cached packument younger than this that lists the version its caller names (GetPackumentOptions.version) is used
+   * without asking the registry: a published version never changes. Default a day (as a remembered lockfile verdict).
+   */
+  versionMaxAgeMs?: number;
   /** Largest packument accepted. Default 64 MiB. */
   maxBytes?: number;
   fetch?: RegistryFetch;
@@ -66,6 +71,14 @@ export interface GetPackumentOptions {
   full?: boolean;
   /** The registry the lockfile names; default: the configured one for the name. */
   registry?: string;
+  /**
+   * The one version the caller reads (a lockfile's pinned version: its document, its publish time, its release line
+   * before it). A cached packument that lists it is used for up to `versionMaxAgeMs` without a revalidation request
+   * (a fresh CI runner that restored the cache, a decision the next day): its document is the one published, and
+   * what the caller reads of it is verified as always. Anything else, and a caller naming no version, gets a
+   * packument no older than `maxAgeMs`, revalidated otherwise.
+   */
+  version?: string;
 }
 
 /** Fetches registry metadata. */
@@ -124,6 +137,9 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const backoffMs = options.backoffMs ?? 250;
   const maxBackoffMs = options.maxBackoffMs ?? 10_000;
   const maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
+  const versionMaxAgeMs = Math.max(maxAgeMs, options.versionMaxAgeMs ?? 24 * 60 * 60_000);
+  /** Packuments a call took from a cache entry older than `maxAgeMs` because they list its version (getPackument). */
+  const servedForVersion = new WeakSet<Packument>();
   const maxBytes = options.maxBytes ?? MAX_PACKUMENT_BYTES;
   const now = options.now ?? Date.now;
   // Messages are made only when someone reads them: redacting each request's URL took ~12 ms of a cold Yarn install of
@@ -255,7 +271,9 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     fromBytes: (bytes: Uint8Array, contentType: string | null) => { value: T; json: unknown };
     /** What a 404 means: a value (keys: none), or a reason. */
     notFound: (authSent: boolean) => T | Unavailable;
-  }): Promise<T> {
+    /** Whether a cached value older than `maxAgeMs` (but not `versionMaxAgeMs`) serves the caller as it is. */
+    servesAsCached?: (value: T) => boolean;
+  }): Promise<{ value: T; cachedForVersion: boolean }> {
     const { registry, name, kind, url } = spec;
     let cached: { entry: CacheEntry; value: T } | null = null;
     if (cache !== null) {
@@ -271,7 +289,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       }
     }
     if (options.offline) {
-      if (cached !== null) return cached.value;
+      if (cached !== null) return { value: cached.value, cachedForVersion: false };
       throw new Unavailable(
         cache === null
           ? 'offline mode has no cache directory to read; run once online to fill the cache'
@@ -280,7 +298,12 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     }
     if (cached !== null && now() - cached.entry.fetchedAt < maxAgeMs) {
       log(() => `${redactUrl(url)} from cache (fresh)`);
-      return cached.value;
+      return { value: cached.value, cachedForVersion: false };
+    }
+    const age = cached === null ? Infinity : now() - cached.entry.fetchedAt;
+    if (cached !== null && age >= 0 && age < versionMaxAgeMs && spec.servesAsCached?.(cached.value) === true) {
+      log(() => `${redactUrl(url)} from cache (it lists the version asked for)`);
+      return { value: cached.value, cachedForVersion: true };
     }
 
     const headers: Record<string, string> = { accept: ACCEPT[kind], 'user-agent': USER_AGENT };
@@ -293,7 +316,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     if (res.status === 304) {
       if (cached === null) throw new Unavailable('the registry answered 304 Not Modified to an unconditional request');
       await store({ etag: res.etag ?? cached.entry.etag, lastModified: res.lastModified ?? cached.entry.lastModified, status: cached.entry.status, body: cached.entry.body });
-      return cached.value;
+      return { value: cached.value, cachedForVersion: false };
     }
     if (res.status === 200 && res.body !== null) {
       let parsed: { value: T; json: unknown };
@@ -303,13 +326,13 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         throw new Unavailable(error instanceof Error ? error.message : String(error));
       }
       await store({ etag: res.etag, lastModified: res.lastModified, status: 200, body: parsed.json });
-      return parsed.value;
+      return { value: parsed.value, cachedForVersion: false };
     }
     if (res.status === 404) {
       const outcome = spec.notFound(res.authSent);
       if (outcome instanceof Unavailable) throw outcome;
       await store({ etag: res.etag, lastModified: res.lastModified, status: 404, body: null });
-      return outcome;
+      return { value: outcome, cachedForVersion: false };
     }
     if (res.status === 401 || res.status === 403) {
       const prefix = nerfDart(registry) ?? registry;
@@ -345,26 +368,40 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
           new PortcullisError('METADATA_UNAVAILABLE', `could not fetch metadata for ${JSON.stringify(name)} from ${redactUrl(registry)}: it is not a valid package name`),
         );
       }
-      return once(`${kind}\0${registry}\0${name}`, () =>
-        load<Packument>({
-          registry,
-          name,
-          kind,
-          url: packumentUrl(registry, name),
-          limit: maxBytes,
-          fromJson: (value) => packumentFromJson(value, { name, kind, served: 'stored' }),
-          fromBytes: (bytes, contentType) => {
-            const value = parsePackument(bytes, { name, kind, served: servedKindOf(contentType), maxBytes });
-            const raw: unknown = value.invalidVersions.size > 0 ? JSON.parse(Buffer.from(bytes).toString('utf8')) : undefined;
-            return { value, json: packumentToJson(value, raw) };
-          },
-          notFound: (authSent) =>
-            new Unavailable(
-              `the registry has no package named ${name} (HTTP 404), yet the lockfile says it was installed from there` +
-                (authSent ? '' : '; if it is private, configure credentials for it in .npmrc'),
-            ),
-        }).catch((error: unknown) => fail(error, `metadata for ${name}`, registry)),
+      const spec = {
+        registry,
+        name,
+        kind,
+        url: packumentUrl(registry, name),
+        limit: maxBytes,
+        fromJson: (value: unknown) => packumentFromJson(value, { name, kind, served: 'stored' }),
+        fromBytes: (bytes: Uint8Array, contentType: string | null) => {
+          const value = parsePackument(bytes, { name, kind, served: servedKindOf(contentType), maxBytes });
+          const raw: unknown = value.invalidVersions.size > 0 ? JSON.parse(Buffer.from(bytes).toString('utf8')) : undefined;
+          return { value, json: packumentToJson(value, raw) };
+        },
+        notFound: (authSent: boolean) =>
+          new Unavailable(
+            `the registry has no package named ${name} (HTTP 404), yet the lockfile says it was installed from there` +
+              (authSent ? '' : '; if it is private, configure credentials for it in .npmrc'),
+          ),
+      };
+      const key = `${kind}\0${registry}\0${name}`;
+      const version = getOptions.version;
+      // The first call for a name decides how it is loaded (one request however many ask): by its version when it names
+      // one. A packument taken from an older cache entry because it lists that version serves only callers whose version
+      // it lists; any other caller gets it revalidated, as without a version (once more per name at most).
+      const revalidated = () =>
+        once(`${key}\0revalidated`, () => load<Packument>(spec).then(({ value }) => value)).catch((error: unknown) => fail(error, `metadata for ${name}`, registry));
+      const first = once(key, () =>
+        load<Packument>({ ...spec, ...(version !== undefined ? { servesAsCached: (packument: Packument) => packument.versions.has(version) } : {}) })
+          .then(({ value, cachedForVersion }) => {
+            if (cachedForVersion) servedForVersion.add(value);
+            return value;
+          })
+          .catch((error: unknown) => fail(error, `metadata for ${name}`, registry)),
       );
+      return first.then((packument) => (!servedForVersion.has(packument) || (version !== undefined && packument.versions.has(version)) ? packument : revalidated()));
     },
 
     async settle() {
@@ -406,7 +443,9 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
           },
           // "No attestations for this version": the policy decides what that means.
           notFound: () => null,
-        }).catch((error: unknown) => fail(error, `the attestations of ${name}@${version}`, registry)),
+        })
+          .then(({ value }) => value)
+          .catch((error: unknown) => fail(error, `the attestations of ${name}@${version}`, registry)),
         false,
       );
     },
@@ -450,7 +489,9 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
           },
           // "This registry serves no keys": the policy decides what that means.
           notFound: () => null,
-        }).catch((error: unknown) => fail(error, 'the signing keys', registry)),
+        })
+          .then(({ value }) => value)
+          .catch((error: unknown) => fail(error, 'the signing keys', registry)),
       );
     },
   };
