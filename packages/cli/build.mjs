@@ -39,7 +39,9 @@ const built = await build({
   },
 });
 // Minified: a process without the kept copy and its code cache unpacks, hashes and compiles all of it (lazy-modules.ts).
-const engineSource = await minifiedEngine(lazyEngine(built.outputFiles[0].text), async (text) => (await transform(text, ENGINE_MINIFY)).code);
+// PORTCULLIS_UNMINIFIED_ENGINES=1 builds them readable, for a profile that names functions (docs/development.md).
+const minify = process.env.PORTCULLIS_UNMINIFIED_ENGINES === '1' ? async (text) => text : async (text) => (await transform(text, ENGINE_MINIFY)).code;
+const engineSource = await minifiedEngine(lazyEngine(built.outputFiles[0].text), minify);
 const MARKER = '//# portcullis-cli-engine (read by the loader above; do not edit)';
 const loader = await build({
   ...common,

@@ -20,7 +20,9 @@ const engine = createHash('sha256').update(`${version}\0`);
 for (const input of Object.keys(probe.metafile.inputs).sort()) engine.update(`${input}\0`).update(readFileSync(input)).update('\0');
 const built = await build({ ...common, entryPoints: ['src/main.ts'], define: { ...define, PORTCULLIS_ENGINE_ID: JSON.stringify(engine.digest('hex').slice(0, 32)) } });
 // Minified: a process without the kept copy and its code cache unpacks, hashes and compiles all of it (lazy-modules.ts).
-const engineSource = await minifiedEngine(lazyEngine(built.outputFiles[0].text), async (text) => (await transform(text, ENGINE_MINIFY)).code);
+// PORTCULLIS_UNMINIFIED_ENGINES=1 builds them readable, for a profile that names functions (docs/development.md).
+const minify = process.env.PORTCULLIS_UNMINIFIED_ENGINES === '1' ? async (text) => text : async (text) => (await transform(text, ENGINE_MINIFY)).code;
+const engineSource = await minifiedEngine(lazyEngine(built.outputFiles[0].text), minify);
 const MARKER = '//# portcullis-npm-engine (read by the loader above; do not edit)';
 const loader = await build({
   ...common,

@@ -19,7 +19,9 @@ const built = await bundle('src/pnpmfile.ts', { define: { PORTCULLIS_ENGINE_ID: 
 // The packages the engine only sometimes needs are loaded on first use (core's cache/lazy-modules.ts).
 const { ENGINE_MINIFY, lazyEngine, lazyLoader, minifiedEngine } = await import(`data:text/javascript,${encodeURIComponent((await bundle('../core/src/cache/lazy-modules.ts', { format: 'esm' })).outputFiles[0].text)}`);
 // Minified: a process without the kept copy and its code cache unpacks, hashes and compiles all of it (lazy-modules.ts).
-const engineSource = await minifiedEngine(lazyEngine(built.outputFiles[0].text), async (text) => (await transform(text, ENGINE_MINIFY)).code);
+// PORTCULLIS_UNMINIFIED_ENGINES=1 builds them readable, for a profile that names functions (docs/development.md).
+const minify = process.env.PORTCULLIS_UNMINIFIED_ENGINES === '1' ? async (text) => text : async (text) => (await transform(text, ENGINE_MINIFY)).code;
+const engineSource = await minifiedEngine(lazyEngine(built.outputFiles[0].text), minify);
 const { ENGINE_MARKER } = await import(`data:text/javascript,${encodeURIComponent((await bundle('src/embed.ts', { format: 'esm' })).outputFiles[0].text)}`);
 const { embedSections, textHash } = await import(`data:text/javascript,${encodeURIComponent((await bundle('../core/src/cache/embedded.ts', { format: 'esm' })).outputFiles[0].text)}`);
 const loader = await bundle('src/loader.ts', {
