@@ -82,6 +82,11 @@ describe('metadata cache', () => {
       await writeFile(file, bad);
       expect(await cache.get(REGISTRY, 'pkg', 'abbreviated')).toBeNull();
     }
+    // A folder where the entry should be: a miss, not a throw.
+    await rm(file);
+    await mkdir(file);
+    expect(await cache.get(REGISTRY, 'pkg', 'abbreviated')).toBeNull();
+    await rm(file, { recursive: true });
     await cache.set(REGISTRY, 'pkg', 'abbreviated', entry({ a: 2 }));
     expect((await cache.get(REGISTRY, 'pkg', 'abbreviated'))?.body).toEqual({ a: 2 });
   });
