@@ -48,10 +48,10 @@ const MAX_FILE_BYTES = 64 * 1024 * 1024;
 export function readAll(file: string): Buffer | undefined {
   let fd: number | undefined;
   try {
-    // Most paths asked for are not there (another layout, a file the package manager has not written yet): found
-    // out without an exception, which costs more than the lookup (a cold install asks thousands of times), and
-    // without the Stats object a stat makes (profiled in pnpm 12's hook worker, a cold install of 1,000 packages: the
-    // stat ~11 ms of its CPU, this check 6–8; the fstat below gives the size).
+    // Many paths asked for are not there (another layout, a file the package manager has not written yet): found out
+    // without an exception, which costs more than the lookup (a cold install asks thousands of times). Dropping this
+    // check and the fstat below for files expected to be there was measured and not kept: the profile's ~13 ms for
+    // them was the sampler's, the worker's CPU the same (docs/benchmarks.md, "Thirty-first round").
     if (!existsSync(file)) return undefined;
     fd = openSync(file, 'r');
     const { size } = fstatSync(fd);
