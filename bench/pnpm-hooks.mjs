@@ -2,7 +2,8 @@
 // What each pnpmfile hook costs pnpm, apart from what Portcullis does in it: the same install (synthetic graph,
 // test registry on 127.0.0.1) with no pnpmfile, with an empty pnpmfile (`module.exports = {}`: the no-op
 // control), with each hook Portcullis declares alone and doing nothing, with all four doing nothing, on pnpm 12 cold
-// with the floor of a signature check (each signature read from pnpm's cache and verified, nothing else), and with
+// with the floor of a signature check (each signature read from pnpm's cache and verified, nothing else; on ci, each
+// locked package's, in updateConfig), and with
 // Portcullis' pnpmfile. cold (no lockfile, empty store and caches), warm (the same install again), frozen
 // (`--frozen-lockfile`, node_modules removed) and ci (the same on a fresh CI runner as docs/ci.md sets one up: the
 // caches restored, Portcullis' older than its 5 minutes, a new state directory). The order rotates every round; medians. Prints the table and
@@ -57,6 +58,10 @@ const VARIANTS = [
   // them: each dependency's document read from pnpm's own metadata cache and its signature verified, nothing else (no
   // policy, no provenance, no memo). A floor, not a gate: cold only, pnpm 12 only (pnpm 10 and 11 hand signatures over).
   ['floor', 'the floor of a signature check: each dependency\'s signature read from pnpm\'s cache and verified, nothing else (not a gate)', 'floor'],
+  // The same floor where a frozen install is judged, before pnpm installs anything: in updateConfig, once per install,
+  // each package of pnpm-lock.yaml (found by a regular expression) verified against the signature in pnpm's metadata
+  // cache. A floor, not a gate: ci only (a fresh CI runner, where nothing remembered is believed), pnpm 12 only.
+  ['floor-ci', 'the floor of a signature check before a frozen install: each locked package\'s signature read from pnpm\'s cache and verified in updateConfig, once per install, nothing else (not a gate)', 'floor-ci'],
   ['portcullis', 'Portcullis', 'portcullis'],
   // What the engine carried in the file costs: the same pnpmfile cut at the engine's marker, so each worker reads and
   // compiles the loader alone (a repeated install never needs the engine; one that did would take it from the kept
@@ -65,6 +70,8 @@ const VARIANTS = [
 ];
 const NOT_COLD = new Set(['portcullis-loader']);
 const ONLY_COLD = new Set(['floor']);
+const ONLY_CI = new Set(['floor-ci']);
+const measuredIn = (mode, name) => (mode === 'cold' ? !NOT_COLD.has(name) : !ONLY_COLD.has(name)) && (mode === 'ci' || !ONLY_CI.has(name));
 
 /**
  * The floor pnpmfile (see VARIANTS): the registry's keys and pnpm's cache folder written into it. It fails the install
@@ -103,6 +110,60 @@ module.exports = {
 };
 `;
 }
+/**
+ * The floor-ci pnpmfile (see VARIANTS): the registry's keys, pnpm's cache folder, the lockfile and a folder for its
+ * marks written into it. pnpm 12 calls updateConfig in each of its two hook workers and waits for the first one's
+ * answer before it installs; the first to write the mark for this pnpm process (its parent) verifies, the other does
+ * not. It fails the install when no package was found or one did not verify, and records how many it verified in the
+ * mark (timed() reads it back), so that a floor that checked nothing cannot pass.
+ */
+function floorCiPnpmfile(keys, cacheDir, lockfile, marks) {
+  return `'use strict';
+const { mkdirSync, readFileSync, readdirSync, writeFileSync } = require('node:fs');
+const { createPublicKey, verify } = require('node:crypto');
+const { join } = require('node:path');
+const KEYS = new Map(${JSON.stringify(keys.map((k) => [k.keyid, k.key]))}.map(([id, der]) => [id, createPublicKey({ key: Buffer.from(der, 'base64'), format: 'der', type: 'spki' })]));
+const METADATA = join(${JSON.stringify(cacheDir)}, 'v12', 'metadata');
+const LOCKFILE = ${JSON.stringify(lockfile)};
+const MARKS = ${JSON.stringify(marks)};
+${PNPM12_DOCUMENT_OF}
+module.exports = {
+  hooks: {
+    updateConfig(config) {
+      let lock;
+      try {
+        lock = readFileSync(LOCKFILE, 'utf8');
+      } catch {
+        return config; // the first install, which writes the lockfile
+      }
+      mkdirSync(MARKS, { recursive: true });
+      const mark = join(MARKS, String(process.ppid));
+      try {
+        writeFileSync(mark, '', { flag: 'wx' });
+      } catch {
+        return config; // the other worker verifies
+      }
+      let seen = 0;
+      let verified = 0;
+      for (const [, name, version, integrity] of lock.matchAll(/^  '?((?:@[^@\\s/']+\\/)?[^@\\s']+)@([^'\\s(]+)'?:\\n    resolution: \\{integrity: ([^,}\\s]+)/gm)) {
+        seen++;
+        const message = Buffer.from(name + '@' + version + ':' + integrity);
+        for (const { keyid, sig } of documentOf(METADATA, name, version).dist.signatures ?? []) {
+          const key = KEYS.get(keyid);
+          if (key !== undefined && verify('sha256', message, key, Buffer.from(sig, 'base64'))) {
+            verified++;
+            break;
+          }
+        }
+      }
+      if (seen === 0 || verified !== seen) throw new Error('the floor verified ' + verified + ' of ' + seen + ' signatures');
+      writeFileSync(mark, String(verified));
+      return config;
+    },
+  },
+};
+`;
+}
 const SHORT = new Set(['none', 'empty', 'all4', 'three', 'portcullis']);
 
 async function createProject(base, major, registry, dependencies, variant) {
@@ -120,6 +181,8 @@ async function createProject(base, major, registry, dependencies, variant) {
     expectExit(await run(process.execPath, [CLI, 'init', 'pnpm'], { cwd: dir, env }), 'portcullis init pnpm');
   } else if (source === 'floor') {
     writeFileSync(join(dir, '.pnpmfile.cjs'), floorPnpmfile(registry.keys.keys, join(home, 'pnpm-cache')));
+  } else if (source === 'floor-ci') {
+    writeFileSync(join(dir, '.pnpmfile.cjs'), floorCiPnpmfile(registry.keys.keys, join(home, 'pnpm-cache'), join(dir, 'pnpm-lock.yaml'), join(home, 'floor-ci-marks')));
   } else if (source !== null) {
     writeFileSync(join(dir, '.pnpmfile.cjs'), source);
   }
@@ -135,6 +198,7 @@ function reset(p, mode) {
     // entries are older than their 5 minutes (lib.mjs ageMetadata), and a new state directory (a new memo secret:
     // nothing remembered is believed), as docs/ci.md says to set one up.
     rm(p.home, '.local', 'state');
+    rm(p.home, 'floor-ci-marks');
     const cache = join(p.home, 'portcullis-cache');
     if (existsSync(cache) && readdirSync(cache).some((f) => /^metadata-v\d+$/.test(f))) ageMetadata(cache);
     return;
@@ -153,6 +217,11 @@ async function timed(p, mode) {
   const own = ownArgs(p);
   const argv = mode === 'frozen' || mode === 'ci' ? ['install', '--frozen-lockfile', ...own] : mode === 'cold' ? ['install', '--no-frozen-lockfile', ...own] : ['install', ...own];
   const r = expectExit(await run(p.tool.command, [...p.tool.args, ...argv], { cwd: p.dir, env: p.env }), `pnpm ${p.tool.version} ${p.name} ${mode}`);
+  if (p.name === 'floor-ci' && mode === 'ci') {
+    // Exactly one worker verified, every locked package.
+    const marks = readdirSync(join(p.home, 'floor-ci-marks')).map((f) => readFileSync(join(p.home, 'floor-ci-marks', f), 'utf8'));
+    if (marks.length !== 1 || !(Number(marks[0]) > 0)) throw new Error(`the ci floor left marks ${JSON.stringify(marks)}`);
+  }
   return r.ms;
 }
 
@@ -165,7 +234,7 @@ const registry = await startRegistry({ packages: graph.packages });
 try {
   for (const major of MAJORS) {
     // The loader alone is measured on pnpm 12 only: pnpm 10 and 11 load the pnpmfile once, in their own process.
-    const variants = VARIANTS.filter(([name]) => ALL_VARIANTS.includes(major) || SHORT.has(name) || ((name === 'portcullis-loader' || name === 'floor') && major >= 12));
+    const variants = VARIANTS.filter(([name]) => ALL_VARIANTS.includes(major) || SHORT.has(name) || ((name === 'portcullis-loader' || name.startsWith('floor')) && major >= 12));
     const projects = [];
     for (const variant of variants) projects.push(await createProject(join(work, `${major}`, variant[0]), major, registry, graph.dependencies, variant));
     // warm and frozen need a lockfile and full caches.
@@ -188,7 +257,7 @@ try {
         await waitUntilSettled();
         settled = true;
       }
-      const measured = projects.filter((p) => (mode === 'cold' ? !NOT_COLD.has(p.name) : !ONLY_COLD.has(p.name)));
+      const measured = projects.filter((p) => measuredIn(mode, p.name));
       const named = variants.filter(([name]) => measured.some((p) => p.name === name));
       // The steady state of a repeat install: the first one after the cold install still decides the new lockfile (and,
       // on pnpm 12, a frozen install's first answer is decided and recorded: its command line is another question).
@@ -220,13 +289,14 @@ for (const row of rows) {
   }
   const declared = m('three') === undefined ? '' : ` Portcullis ÷ the hooks it declares, doing nothing (${row.version.startsWith('12.') ? 'the three without `preResolution`' : 'the three without `preResolution`; pnpm 10 and 11 get all four'}): ${(m('portcullis') / m('three')).toFixed(2)}; ÷ all four doing nothing: ${(m('portcullis') / m('all4')).toFixed(2)}.`;
   const target = TARGET[row.mode];
-  const floor = m('floor') === undefined ? '' : ` The floor of a signature check ÷ the empty pnpmfile: **${(m('floor') / m('empty')).toFixed(2)}** (${m('floor') / m('empty') <= target ? 'within' : 'over'} the target by itself); Portcullis ÷ the floor: **${(m('portcullis') / m('floor')).toFixed(2)}**.`;
+  const fl = m('floor') ?? m('floor-ci');
+  const floor = fl === undefined ? '' : ` The floor of a signature check ÷ the empty pnpmfile: **${(fl / m('empty')).toFixed(2)}** (${fl / m('empty') <= target ? 'within' : 'over'} the target by itself); Portcullis ÷ the floor: **${(m('portcullis') / fl).toFixed(2)}**.`;
   lines.push('', `Portcullis ÷ the empty pnpmfile (the no-op control): **${ratio.toFixed(2)}** — target ≤ ${target.toFixed(2)}: **${ratio <= target ? 'met' : 'missed'}**.${declared}${floor}`, '');
 }
 const body = [
   '## pnpm: what each hook costs, and what is ours',
   '',
-  `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, the three Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (no \`preResolution\`), on pnpm 12 cold the floor of a signature check (a pnpmfile that reads each dependency's signature from pnpm's metadata cache and verifies it with the registry's key, nothing else, and fails the install if one did not verify: what any gate checking signatures costs there, since pnpm 12 hands readPackage manifests without them), and Portcullis' own pnpmfile (policy allowing no builds, signatures checked), and, on pnpm 12 warm and frozen, that pnpmfile cut to its loader (the engine carried after it, compressed, in comment lines, removed: what reading and skimming the engine's text costs each hook worker; not a shipped form). Modes: cold (no lockfile, store and caches emptied), warm (the same install again), frozen (\`--frozen-lockfile\`, \`node_modules\` removed: a developer's machine, where Portcullis' state directory remembers the verdict) and ci (the same \`--frozen-lockfile\` on a fresh CI runner set up as docs/ci.md says: pnpm's store and cache and \`PORTCULLIS_CACHE_DIR\` restored from an earlier run, its entries past their 5 minutes, and a new state directory, so nothing remembered is believed and the lockfile is judged in full). ${REPEAT_RUNS === RUNS ? `${RUNS} rounds` : `${RUNS} rounds cold, ${REPEAT_RUNS} warm, frozen and ci`}, the order rotating; medians.`,
+  `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, the three Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (no \`preResolution\`), on pnpm 12 cold the floor of a signature check (a pnpmfile that reads each dependency's signature from pnpm's metadata cache and verifies it with the registry's key, nothing else, and fails the install if one did not verify: what any gate checking signatures costs there, since pnpm 12 hands readPackage manifests without them), on pnpm 12 ci the same floor where a frozen install is judged (in updateConfig, once per install, before pnpm installs anything: each package of pnpm-lock.yaml, found by a regular expression, verified against the signature in pnpm's metadata cache, and the install failed if one did not verify), and Portcullis' own pnpmfile (policy allowing no builds, signatures checked), and, on pnpm 12 warm and frozen, that pnpmfile cut to its loader (the engine carried after it, compressed, in comment lines, removed: what reading and skimming the engine's text costs each hook worker; not a shipped form). Modes: cold (no lockfile, store and caches emptied), warm (the same install again), frozen (\`--frozen-lockfile\`, \`node_modules\` removed: a developer's machine, where Portcullis' state directory remembers the verdict) and ci (the same \`--frozen-lockfile\` on a fresh CI runner set up as docs/ci.md says: pnpm's store and cache and \`PORTCULLIS_CACHE_DIR\` restored from an earlier run, its entries past their 5 minutes, and a new state directory, so nothing remembered is believed and the lockfile is judged in full). ${REPEAT_RUNS === RUNS ? `${RUNS} rounds` : `${RUNS} rounds cold, ${REPEAT_RUNS} warm, frozen and ci`}, the order rotating; medians.`,
   '**Any pnpmfile at all, even an empty one, turns off pnpm 12\'s "Already up to date" shortcut** (pnpm records the pnpmfiles in `node_modules/.pnpm-workspace-state-v1.json` and takes the full install path with a hook worker): that is pnpm\'s price for a pnpmfile, outside our code. The empty pnpmfile is therefore the control Portcullis is held to (targets: ≤ 1.05 of it warm, frozen and ci, ≤ 1.10 cold).',
   `Machine: ${machine()}. ${scratchNote()}`,
   '',
