@@ -263,6 +263,59 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect([...packuments].filter(([, n]) => n > 1)).toEqual([]);
   });
 
+  it.runIf(major === 12)('a fresh CI runner given the earlier runs\' memo key (written into its new state directory with `echo`, docs/ci.md) believes what they remembered and asks the registry for nothing; one with a key of its own judges every package again, and a lockfile edit is refused either way', async () => {
+    // A scripts.allow entry without a version: one with a version or range has updateConfig ask the registry for that
+    // name's published versions on every install (by design: the registry's current state).
+    const project = await initProject({ '@acme/logger': '^2.1.0', 'fast-compiler': '^3.2.0' }, policy({ scripts: { allow: ['fast-compiler'] } }));
+    const resolved = await pnpmIn(12, project, ['install']);
+    expect(resolved.code, output(resolved)).toBe(0);
+    const built = ran(project);
+    expect(built.length, output(resolved)).toBe(1);
+    const shared = 'e2'.repeat(32);
+    // A new runner: a state directory of its own, with a memo key written into it (or none: a key of its own is made).
+    const runner = (tag: string, key?: string) => {
+      const state = join(project.home, `state-${tag}`);
+      mkdirSync(state, { recursive: true, mode: 0o700 });
+      if (key !== undefined) writeFileSync(join(state, 'memo-key'), `${key}\n`, { mode: 0o600 });
+      return { PORTCULLIS_STATE_DIR: state };
+    };
+    // Portcullis' own requests (its User-Agent): pnpm 12 asks for its direct dependencies' documents now and then too.
+    const packumentsDuring = async (env: NodeJS.ProcessEnv) => {
+      freshCheckout(project);
+      const from = registry.requests.length;
+      const r = await pnpmIn(12, project, ['install', '--frozen-lockfile'], env);
+      const ours = registry.requests.slice(from).filter((q, i) => registry.userAgents[from + i]!.startsWith('portcullis '));
+      return { r, packuments: ours.filter((q) => q.method === 'GET' && !q.path.startsWith('/-/') && !q.path.endsWith('.tgz')).map((q) => q.path) };
+    };
+    // The first CI run with the key judges the lockfile and remembers it under that key.
+    const firstRun = await packumentsDuring(runner('first', shared));
+    expect(firstRun.r.code, output(firstRun.r)).toBe(0);
+    expect(ran(project)).toEqual(built);
+    // Later runners restore a cache without the registry documents, so what a runner takes from the registry shows.
+    const cache = join(project.home, 'portcullis-cache');
+    const withoutDocuments = () => {
+      for (const entry of readdirSync(cache)) if (/^metadata-v\d+$/.test(entry)) rmSync(join(cache, entry), { recursive: true });
+    };
+    withoutDocuments();
+    const keyed = await packumentsDuring(runner('keyed', shared));
+    expect(keyed.r.code, output(keyed.r)).toBe(0);
+    expect(ran(project)).toEqual(built);
+    expect(keyed.packuments).toEqual([]);
+
+    withoutDocuments();
+    const own = await packumentsDuring(runner('own'));
+    expect(own.r.code, output(own.r)).toBe(0);
+    expect(ran(project)).toEqual(built);
+    expect(own.packuments.length, output(own.r)).toBeGreaterThan(0);
+
+    // An integrity the registry never signed: refused by a runner with the shared key too (nothing remembered covers it).
+    unsignedIntegrityInLockfile(project);
+    const edited = await packumentsDuring(runner('edited', shared));
+    expect(edited.r.code, output(edited.r)).not.toBe(0);
+    expect(output(edited.r)).toContain('BAD_SIGNATURE');
+    expect(ran(project)).toEqual([]);
+  });
+
   it.runIf(major === 12)('pnpm 12: updateConfig judges pnpm-lock.yaml, so pnpm hands it to no preResolution; an edited lockfile is refused there, and with another lockfile folder preResolution judges as before', async () => {
     const project = await initProject({ '@acme/logger': '^2.1.0', 'fast-compiler': '^3.2.0' }, policy());
     // The Portcullis pnpmfile, wrapped to record which hooks each worker declares and which pnpm calls.

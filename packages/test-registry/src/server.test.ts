@@ -137,6 +137,16 @@ describe('packuments', () => {
   });
 });
 
+describe('request log', () => {
+  it('keeps each request\'s User-Agent at its index, so a test can tell one client\'s requests from another\'s', async () => {
+    const registry = await start({ packages: basic });
+    await fetch(`${registry.url}left-pad-lite`, { headers: { 'user-agent': 'portcullis (test)' } });
+    await fetch(`${registry.url}left-pad-lite`, { headers: { 'user-agent': 'pnpm/12 (test)' } });
+    expect(registry.requests.map((r) => r.path)).toEqual(['/left-pad-lite', '/left-pad-lite']);
+    expect(registry.userAgents).toEqual(['portcullis (test)', 'pnpm/12 (test)']);
+  });
+});
+
 describe('conditional requests', () => {
   it('answers 304 to a matching If-None-Match or a later If-Modified-Since', async () => {
     const registry = await start({ packages: basic });

@@ -90,6 +90,8 @@ export interface TestRegistry {
   clearFaults(): void;
   /** Every request served, in order. */
   requests: LoggedRequest[];
+  /** The User-Agent header of each request in `requests`, at the same index ('' when it sent none). */
+  userAgents: string[];
   close(): Promise<void>;
 }
 
@@ -125,6 +127,11 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   const bundles = new Map<string, { signedAt: string; body: ReturnType<typeof attestationsFor> }>();
   const faults: Array<{ match: string | RegExp; fault: Fault }> = [];
   const requests: LoggedRequest[] = [];
+  const userAgents: string[] = [];
+  const logRequest = (req: IncomingMessage, entry: LoggedRequest) => {
+    requests.push(entry);
+    userAgents.push(req.headers['user-agent'] ?? '');
+  };
   const stripAll = opts.stripSignatures === true;
   const stripAttestations = opts.stripAttestations === true;
   let url = '';
@@ -357,7 +364,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const rawPath = (req.url ?? '/').split('?')[0]!;
-    const log = (status: number) => requests.push({ method, path: rawPath, status });
+    const log = (status: number) => logRequest(req, { method, path: rawPath, status });
     let path: string;
     try {
       path = decodeURIComponent(rawPath);
@@ -400,7 +407,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(req, res, jsonReply(500, { error: `Internal error: ${(error as Error).message}` }), (status) => requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', status }));
+      if (!res.headersSent) send(req, res, jsonReply(500, { error: `Internal error: ${(error as Error).message}` }), (status) => logRequest(req, { method: req.method ?? 'GET', path: req.url ?? '/', status }));
       else res.destroy();
     });
   });
@@ -448,6 +455,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
       faults.length = 0;
     },
     requests,
+    userAgents,
     close() {
       return new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -40,7 +40,9 @@ const secrets = new Map<string, Buffer | null>();
 
 /**
  * This user's memo secret (32 random bytes, hex, mode 0600), created on first use; null when it cannot be
- * read or created, and then nothing is remembered.
+ * read or created, and then nothing is remembered. A file written by someone else is read too: 64 hex digits, of
+ * either case, with at most one line ending after them (`echo` adds one). That is how CI runners share a key kept as
+ * a CI secret, each writing it into its new state directory (docs/ci.md); anything else is not a key.
  */
 export function memoSecret(stateDir: string): Buffer | null {
   const known = secrets.get(stateDir);
@@ -48,9 +50,10 @@ export function memoSecret(stateDir: string): Buffer | null {
   const file = join(stateDir, 'memo-key');
   const read = (): Buffer | null => {
     try {
-      if (statSync(file).size !== 64) return null;
-      const text = readFileSync(file, 'utf8');
-      return /^[0-9a-f]{64}$/.test(text) ? Buffer.from(text, 'hex') : null;
+      const size = statSync(file).size;
+      if (size < 64 || size > 66) return null;
+      const key = /^([0-9a-fA-F]{64})(?:\r?\n)?$/.exec(readFileSync(file, 'latin1'))?.[1];
+      return key === undefined ? null : Buffer.from(key, 'hex');
     } catch {
       return null;
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,22 @@ describe('memoSecret', () => {
     const file = join(temp('file'), 'f');
     writeFileSync(file, '');
     expect(memoSecret(join(file, 'under-a-file'))).toBeNull();
+  });
+
+  it('reads a key written by someone else (a CI secret): 64 hex digits of either case, one line ending at most', () => {
+    const key = 'c0ffee'.padEnd(64, '5a');
+    for (const written of [key, `${key}\n`, `${key}\r\n`, key.toUpperCase()]) {
+      const dir = temp('written');
+      writeFileSync(join(dir, 'memo-key'), written);
+      expect(memoSecret(dir)?.toString('hex')).toBe(key);
+    }
+    for (const written of [`${key}\n\n`, ` ${key}`, `${key} `, key.slice(0, 63), `${key}0`, `${key.slice(0, 63)}g`, `${key}\r`]) {
+      const dir = temp('not-a-key');
+      writeFileSync(join(dir, 'memo-key'), written);
+      expect(memoSecret(dir)).toBeNull();
+      // Left alone: nothing is remembered rather than a key the user did not write.
+      expect(readFileSync(join(dir, 'memo-key'), 'utf8')).toBe(written);
+    }
   });
 
   it('lives outside the cache directory', () => {
@@ -203,6 +219,34 @@ describe('createDecider with verified versions', () => {
     const elsewhere = setUp(() => signed(sig), temp('state-other'), cacheDir);
     const decision = await elsewhere.decider.decide([{ ...node }]);
     expect(decision.findings.map((f) => f.code)).toEqual(['BAD_SIGNATURE']);
+  });
+
+  it('runners that each write the same key into a new state directory (a CI secret) believe what an earlier one remembered; another key believes nothing', async () => {
+    const cacheDir = temp('cache');
+    const shared = 'ab12'.repeat(16);
+    const runner = (written: string) => {
+      const stateDir = join(temp('runner'), 'state');
+      mkdirSync(stateDir, { mode: 0o700 });
+      writeFileSync(join(stateDir, 'memo-key'), written, { mode: 0o600 });
+      return stateDir;
+    };
+    let sig = key.sign(`left-pad@1.0.0:${integrity}`);
+    const first = setUp(() => signed(sig), runner(`${shared}\n`), cacheDir);
+    expect((await first.decider.decide([node])).findings).toEqual([]);
+    first.decider.save();
+
+    // The registry and the restored cache now hold a forged signature: a runner with the key decides from the memo
+    // (no request); one with a key of its own decides from the document and finds the forgery.
+    const genuine = sig;
+    sig = key.sign('something else');
+    for (const f of readdirSync(cacheDir, { recursive: true, encoding: 'utf8' }).map((f) => join(cacheDir, f))) {
+      if (f.includes('metadata') && statSync(f).isFile()) writeFileSync(f, readFileSync(f, 'utf8').replace(genuine, sig));
+    }
+    const next = setUp(() => signed(sig), runner(shared), cacheDir);
+    expect((await next.decider.decide([node])).findings).toEqual([]);
+    expect(next.requests).toEqual([]);
+    const other = setUp(() => signed(sig), runner('cd34'.repeat(16)), cacheDir);
+    expect((await other.decider.decide([{ ...node }])).findings.map((f) => f.code)).toEqual(['BAD_SIGNATURE']);
   });
 
   it('only verified versions are remembered: an unsigned one leaves nothing behind', async () => {
