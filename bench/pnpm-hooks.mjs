@@ -6,10 +6,11 @@
 // locked package's, in updateConfig), and with
 // Portcullis' pnpmfile. cold (no lockfile, empty store and caches), warm (the same install again), frozen
 // (`--frozen-lockfile`, node_modules removed) and ci (the same on a fresh CI runner as docs/ci.md sets one up: the
-// caches restored, Portcullis' older than its 5 minutes, a new state directory). The order rotates every round; medians. Prints the table and
+// caches restored, Portcullis' older than its 5 minutes, a new state directory) and ci-key (that runner given the
+// earlier runs' memo key, as a CI secret). The order rotates every round; medians. Prints the table and
 // updates the pnpm-hooks section of docs/benchmarks.md.
 //
-//   node bench/pnpm-hooks.mjs [--packages 1000] [--runs 3] [--repeat-runs 3] [--pnpm 12,11,10] [--modes warm,frozen,cold,ci]
+//   node bench/pnpm-hooks.mjs [--packages 1000] [--runs 3] [--repeat-runs 3] [--pnpm 12,11,10] [--modes warm,frozen,cold,ci,ci-key]
 //                             [--all-variants 12] [--every-mode 12] [--short-modes warm,frozen] [--no-write]
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ const RUNS = Math.max(1, args.number('--runs', 3));
 const REPEAT_RUNS = Math.max(1, args.number('--repeat-runs', RUNS));
 const runsOf = (mode) => (mode === 'cold' ? RUNS : REPEAT_RUNS);
 const MAJORS = args.list('--pnpm', ['12', '11', '10']).map(Number);
-const MODES = args.list('--modes', ['warm', 'frozen', 'cold', 'ci']);
+const MODES = args.list('--modes', ['warm', 'frozen', 'cold', 'ci', 'ci-key']);
 // pnpm majors measured with every hook alone; the others with none / empty / all four / Portcullis only, and
 // only in `--short-modes` (their cold installs are the slowest rows of the whole bench).
 const ALL_VARIANTS = args.list('--all-variants', ['12']).map(Number);
@@ -33,7 +34,9 @@ const EVERY_MODE = args.list('--every-mode', ALL_VARIANTS.map(String)).map(Numbe
 const WRITE = !args.flag('--no-write');
 const SEED = 2026;
 // The issue's targets: warm and frozen (ci too) within 5 % of the control, cold within 10 %.
-const TARGET = { warm: 1.05, frozen: 1.05, cold: 1.1, ci: 1.05 };
+const TARGET = { warm: 1.05, frozen: 1.05, cold: 1.1, ci: 1.05, 'ci-key': 1.05 };
+// The memo key of the ci-key rounds (a CI secret in real use): any 64 hex digits.
+const CI_KEY = 'c1'.repeat(32);
 
 requireBuilt(CLI, PNPMFILE);
 
@@ -193,12 +196,19 @@ function reset(p, mode) {
   const rm = (...parts) => discard(join(...parts)); // lib.mjs: deleted on a tmpfs, moved aside elsewhere
   if (mode === 'warm') return;
   rm(p.dir, 'node_modules');
-  if (mode === 'ci') {
+  if (mode === 'ci' || mode === 'ci-key') {
     // A fresh CI runner: pnpm's store and cache and PORTCULLIS_CACHE_DIR restored from an earlier run, so Portcullis'
     // entries are older than their 5 minutes (lib.mjs ageMetadata), and a new state directory (a new memo secret:
-    // nothing remembered is believed), as docs/ci.md says to set one up.
+    // nothing remembered is believed), as docs/ci.md says to set one up. ci-key: the same runner given the memo key the
+    // earlier runs had, kept as a CI secret and written into the new state directory as docs/ci.md shows (with the
+    // line ending `echo` leaves), so what they remembered is believed.
     rm(p.home, '.local', 'state');
     rm(p.home, 'floor-ci-marks');
+    if (mode === 'ci-key') {
+      const state = join(p.home, '.local', 'state', 'portcullis');
+      mkdirSync(state, { recursive: true, mode: 0o700 });
+      writeFileSync(join(state, 'memo-key'), `${CI_KEY}\n`, { mode: 0o600 });
+    }
     const cache = join(p.home, 'portcullis-cache');
     if (existsSync(cache) && readdirSync(cache).some((f) => /^metadata-v\d+$/.test(f))) ageMetadata(cache);
     return;
@@ -215,7 +225,7 @@ const ownArgs = (p) => [`--store-dir=${join(p.home, 'pnpm-store')}`, `--cache-di
 async function timed(p, mode) {
   reset(p, mode);
   const own = ownArgs(p);
-  const argv = mode === 'frozen' || mode === 'ci' ? ['install', '--frozen-lockfile', ...own] : mode === 'cold' ? ['install', '--no-frozen-lockfile', ...own] : ['install', ...own];
+  const argv = mode === 'frozen' || mode === 'ci' || mode === 'ci-key' ? ['install', '--frozen-lockfile', ...own] : mode === 'cold' ? ['install', '--no-frozen-lockfile', ...own] : ['install', ...own];
   const r = expectExit(await run(p.tool.command, [...p.tool.args, ...argv], { cwd: p.dir, env: p.env }), `pnpm ${p.tool.version} ${p.name} ${mode}`);
   if (p.name === 'floor-ci' && mode === 'ci') {
     // Exactly one worker verified, every locked package.
@@ -262,7 +272,7 @@ try {
       // The steady state of a repeat install: the first one after the cold install still decides the new lockfile (and,
       // on pnpm 12, a frozen install's first answer is decided and recorded: its command line is another question).
       // A ci round reads Portcullis' cache as an earlier run left it: the first one fills it.
-      if (mode === 'warm' || mode === 'ci' || (mode === 'frozen' && major >= 12)) for (const p of measured) await timed(p, mode);
+      if (mode === 'warm' || mode === 'ci' || mode === 'ci-key' || (mode === 'frozen' && major >= 12)) for (const p of measured) await timed(p, mode);
       const times = await rotate(runsOf(mode), measured.map((p) => () => timed(p, mode)));
       const byName = Object.fromEntries(measured.map((p, i) => [p.name, times[i]]));
       rows.push({ version: projects[0].tool.version, mode, variants: named, byName });
@@ -296,8 +306,8 @@ for (const row of rows) {
 const body = [
   '## pnpm: what each hook costs, and what is ours',
   '',
-  `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, the three Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (no \`preResolution\`), on pnpm 12 cold the floor of a signature check (a pnpmfile that reads each dependency's signature from pnpm's metadata cache and verifies it with the registry's key, nothing else, and fails the install if one did not verify: what any gate checking signatures costs there, since pnpm 12 hands readPackage manifests without them), on pnpm 12 ci the same floor where a frozen install is judged (in updateConfig, once per install, before pnpm installs anything: each package of pnpm-lock.yaml, found by a regular expression, verified against the signature in pnpm's metadata cache, and the install failed if one did not verify), and Portcullis' own pnpmfile (policy allowing no builds, signatures checked), and, on pnpm 12 warm and frozen, that pnpmfile cut to its loader (the engine carried after it, compressed, in comment lines, removed: what reading and skimming the engine's text costs each hook worker; not a shipped form). Modes: cold (no lockfile, store and caches emptied), warm (the same install again), frozen (\`--frozen-lockfile\`, \`node_modules\` removed: a developer's machine, where Portcullis' state directory remembers the verdict) and ci (the same \`--frozen-lockfile\` on a fresh CI runner set up as docs/ci.md says: pnpm's store and cache and \`PORTCULLIS_CACHE_DIR\` restored from an earlier run, its entries past their 5 minutes, and a new state directory, so nothing remembered is believed and the lockfile is judged in full). ${REPEAT_RUNS === RUNS ? `${RUNS} rounds` : `${RUNS} rounds cold, ${REPEAT_RUNS} warm, frozen and ci`}, the order rotating; medians.`,
-  '**Any pnpmfile at all, even an empty one, turns off pnpm 12\'s "Already up to date" shortcut** (pnpm records the pnpmfiles in `node_modules/.pnpm-workspace-state-v1.json` and takes the full install path with a hook worker): that is pnpm\'s price for a pnpmfile, outside our code. The empty pnpmfile is therefore the control Portcullis is held to (targets: ≤ 1.05 of it warm, frozen and ci, ≤ 1.10 cold).',
+  `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, the three Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (no \`preResolution\`), on pnpm 12 cold the floor of a signature check (a pnpmfile that reads each dependency's signature from pnpm's metadata cache and verifies it with the registry's key, nothing else, and fails the install if one did not verify: what any gate checking signatures costs there, since pnpm 12 hands readPackage manifests without them), on pnpm 12 ci the same floor where a frozen install is judged (in updateConfig, once per install, before pnpm installs anything: each package of pnpm-lock.yaml, found by a regular expression, verified against the signature in pnpm's metadata cache, and the install failed if one did not verify), and Portcullis' own pnpmfile (policy allowing no builds, signatures checked), and, on pnpm 12 warm and frozen, that pnpmfile cut to its loader (the engine carried after it, compressed, in comment lines, removed: what reading and skimming the engine's text costs each hook worker; not a shipped form). Modes: cold (no lockfile, store and caches emptied), warm (the same install again), frozen (\`--frozen-lockfile\`, \`node_modules\` removed: a developer's machine, where Portcullis' state directory remembers the verdict) and ci (the same \`--frozen-lockfile\` on a fresh CI runner set up as docs/ci.md says: pnpm's store and cache and \`PORTCULLIS_CACHE_DIR\` restored from an earlier run, its entries past their 5 minutes, and a new state directory, so nothing remembered is believed and the lockfile is judged in full) and ci-key (the same runner, with the memo key of the earlier runs kept as a CI secret and written into its new state directory, as docs/ci.md shows: what they remembered is believed). ${REPEAT_RUNS === RUNS ? `${RUNS} rounds` : `${RUNS} rounds cold, ${REPEAT_RUNS} warm, frozen, ci and ci-key`}, the order rotating; medians.`,
+  '**Any pnpmfile at all, even an empty one, turns off pnpm 12\'s "Already up to date" shortcut** (pnpm records the pnpmfiles in `node_modules/.pnpm-workspace-state-v1.json` and takes the full install path with a hook worker): that is pnpm\'s price for a pnpmfile, outside our code. The empty pnpmfile is therefore the control Portcullis is held to (targets: ≤ 1.05 of it warm, frozen, ci and ci-key, ≤ 1.10 cold).',
   `Machine: ${machine()}. ${scratchNote()}`,
   '',
   ...lines,
