@@ -6,7 +6,7 @@
 // The engine's source and V8 code cache, content-addressed and authenticated (cache/code-cache.ts).
 export { readCodeCache, readEngineSource, writeCodeCache, writeEngineSource } from './cache/code-cache.js';
 // This user's cache and state folders and memo secret: to find and authenticate the files a loader believes.
-export { defaultCacheDir, defaultStateDir, memoSecret } from './cache/dirs.js';
+export { defaultCacheDir, defaultStateDir, memoSecret, ownFile } from './cache/dirs.js';
 export { removeOlderThan, writeFileAtomic } from './atomic-write.js';
 // Names for the loaders' state files (pnpm's state-file.ts), from the hash the advisory index uses for its slots.
 export { fnv1a } from './fnv.js';

@@ -14,7 +14,7 @@
  */
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { fnv1a, removeOlderThan, writeFileAtomic } from '@portcullis/core/loader';
+import { fnv1a, ownFile, removeOlderThan, writeFileAtomic } from '@portcullis/core/loader';
 
 /** Old files looked at per write, to drop them (a folder stays small without a full scan each time). */
 const PRUNE_PER_WRITE = 64;
@@ -43,12 +43,6 @@ export function writeStateFile(file: string, kind: string, header: unknown, blob
       // The next write drops them.
     }
   });
-}
-
-/** Whether `stats` are of a file this user owns and nobody else may write (no such check where there are no uids). */
-function ownFile(stats: { uid: number; mode: number }): boolean {
-  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-  return uid === undefined || (stats.uid === uid && (stats.mode & 0o022) === 0);
 }
 
 /**

@@ -5,7 +5,7 @@
  * loading the engine.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Env } from '../env.js';
@@ -36,26 +36,42 @@ export function defaultStateDir(env: Env = process.env, home: string = userHome(
   return join(env.XDG_STATE_HOME || join(home, '.local', 'state'), 'portcullis');
 }
 
+/**
+ * Whether `stats` are of a file this user owns and nobody else may write: what the state folder's files (the memo
+ * secret, pnpm's tokens and records) must be to be believed. No such check where there are no uids (Windows).
+ */
+export function ownFile(stats: { uid: number; mode: number }): boolean {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  return uid === undefined || (stats.uid === uid && (stats.mode & 0o022) === 0);
+}
+
 const secrets = new Map<string, Buffer | null>();
 
 /**
  * This user's memo secret (32 random bytes, hex, mode 0600), created on first use; null when it cannot be
- * read or created, and then nothing is remembered. A file written by someone else is read too: 64 hex digits, of
- * either case, with at most one line ending after them (`echo` adds one). That is how CI runners share a key kept as
- * a CI secret, each writing it into its new state directory (docs/ci.md); anything else is not a key.
+ * read or created, and then nothing is remembered. A file written otherwise is read too: 64 hex digits, of either
+ * case, with at most one line ending after them (`echo` adds one). That is how CI runners share a key kept as a CI
+ * secret, each writing it into its new state directory (docs/ci.md). Anything else is not a key, and neither is a
+ * file another user owns or may write (ownFile), or a link.
  */
 export function memoSecret(stateDir: string): Buffer | null {
   const known = secrets.get(stateDir);
   if (known !== undefined) return known;
   const file = join(stateDir, 'memo-key');
   const read = (): Buffer | null => {
+    let fd: number | undefined;
     try {
-      const size = statSync(file).size;
-      if (size < 64 || size > 66) return null;
-      const key = /^([0-9a-fA-F]{64})(?:\r?\n)?$/.exec(readFileSync(file, 'latin1'))?.[1];
+      fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+      const stats = fstatSync(fd);
+      if (!stats.isFile() || stats.size < 64 || stats.size > 66 || !ownFile(stats)) return null;
+      const bytes = Buffer.alloc(stats.size);
+      if (readSync(fd, bytes, 0, bytes.length, 0) !== bytes.length) return null;
+      const key = /^([0-9a-fA-F]{64})(?:\r?\n)?$/.exec(bytes.toString('latin1'))?.[1];
       return key === undefined ? null : Buffer.from(key, 'hex');
     } catch {
       return null;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   };
   let secret = read();

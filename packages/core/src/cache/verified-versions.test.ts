@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +46,32 @@ describe('memoSecret', () => {
       expect(memoSecret(dir)).toBeNull();
       // Left alone: nothing is remembered rather than a key the user did not write.
       expect(readFileSync(join(dir, 'memo-key'), 'utf8')).toBe(written);
+    }
+  });
+
+  it.runIf(typeof process.getuid === 'function')('does not take a key file that others may write, that another user owns, or a link', () => {
+    const key = '5a'.repeat(32);
+    const others = temp('others');
+    writeFileSync(join(others, 'memo-key'), key);
+    chmodSync(join(others, 'memo-key'), 0o666);
+    expect(memoSecret(others)).toBeNull();
+    const group = temp('group');
+    writeFileSync(join(group, 'memo-key'), key);
+    chmodSync(join(group, 'memo-key'), 0o620);
+    expect(memoSecret(group)).toBeNull();
+    // Readable by others (as `echo` under the usual umask writes it) is still this user's key.
+    const readable = temp('readable');
+    writeFileSync(join(readable, 'memo-key'), key);
+    chmodSync(join(readable, 'memo-key'), 0o644);
+    expect(memoSecret(readable)?.toString('hex')).toBe(key);
+    const linked = temp('linked');
+    symlinkSync(join(readable, 'memo-key'), join(linked, 'memo-key'));
+    expect(memoSecret(linked)).toBeNull();
+    if (process.getuid!() === 0) {
+      const foreign = temp('foreign');
+      writeFileSync(join(foreign, 'memo-key'), key, { mode: 0o600 });
+      chownSync(join(foreign, 'memo-key'), 4242, 4242);
+      expect(memoSecret(foreign)).toBeNull();
     }
   });
 
