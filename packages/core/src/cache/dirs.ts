@@ -5,7 +5,7 @@
  * loading the engine.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Env } from '../env.js';
@@ -94,3 +94,17 @@ export function memoSecret(stateDir: string): Buffer | null {
   return secret;
 }
 
+/**
+ * The memo key file of `stateDir` when there is one that memoSecret does not take (a CI step's key written wrong, a
+ * file another user owns or may write, a link): then nothing is remembered, which a decision says in a notice.
+ */
+export function refusedMemoKey(stateDir: string): string | undefined {
+  if (memoSecret(stateDir) !== null) return undefined;
+  const file = join(stateDir, 'memo-key');
+  try {
+    lstatSync(file);
+    return file;
+  } catch {
+    return undefined;
+  }
+}

@@ -275,6 +275,28 @@ describe('createDecider with verified versions', () => {
     expect((await other.decider.decide([{ ...node }])).findings.map((f) => f.code)).toEqual(['BAD_SIGNATURE']);
   });
 
+  it('a memo key file it cannot use (written wrong, or others may write it) is said in a notice with the fix; a usable key says nothing', async () => {
+    const sig = key.sign(`left-pad@1.0.0:${integrity}`);
+    const keyed = (written: string, mode = 0o600) => {
+      const stateDir = join(temp('noticed'), 'state');
+      mkdirSync(stateDir, { mode: 0o700 });
+      writeFileSync(join(stateDir, 'memo-key'), written);
+      chmodSync(join(stateDir, 'memo-key'), mode);
+      return stateDir;
+    };
+    const noticeOf = async (stateDir: string) => (await setUp(() => signed(sig), stateDir, temp('cache')).decider.decide([node])).notices.filter((n) => n.includes('memo key'));
+    const wrong = keyed(`${'ab'.repeat(32)}\n\n`);
+    const said = await noticeOf(wrong);
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain(join(wrong, 'memo-key'));
+    expect(said[0]).toContain('nothing is remembered');
+    expect(said[0]).toContain('Fix: write the key again as docs/ci.md shows, or delete the file');
+    if (typeof process.getuid === 'function') expect(await noticeOf(keyed('ab'.repeat(32), 0o666))).toHaveLength(1);
+    expect(await noticeOf(keyed(`${'ab'.repeat(32)}\n`))).toEqual([]);
+    // No file at all: a key is made, nothing to say.
+    expect(await noticeOf(join(temp('none'), 'state'))).toEqual([]);
+  });
+
   it('only verified versions are remembered: an unsigned one leaves nothing behind', async () => {
     const cacheDir = temp('cache');
     const unsigned = () => JSON.stringify({ name: 'left-pad', versions: { '1.0.0': { name: 'left-pad', version: '1.0.0', dist: { integrity } } } });

@@ -18,7 +18,7 @@ import { INSTALL_SCRIPTS } from '../model.js';
 // v4: and the install scripts' command lines, when the metadata listed them (script drift compares them).
 const FORMAT = 'verified-v4';
 
-export { defaultStateDir, memoSecret } from './dirs.js';
+export { defaultStateDir, memoSecret, refusedMemoKey } from './dirs.js';
 
 /** Which version, checked against which keys: the lookup key of one entry. */
 export interface VersionQuery {

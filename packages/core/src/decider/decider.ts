@@ -14,7 +14,7 @@ import { createSpecMatcher, specCoversName } from '../policy/spec.js';
 import type { Policy } from '../policy/types.js';
 import { keyCache } from '../cache/keys.js';
 import { defaultCacheDir } from '../cache/metadata.js';
-import { defaultStateDir, memoSecret, VerifiedVersions } from '../cache/verified-versions.js';
+import { defaultStateDir, memoSecret, refusedMemoKey, VerifiedVersions } from '../cache/verified-versions.js';
 import { createRegistryClient, type RegistryFetch } from '../registry/client.js';
 import type { RegistryConfig } from '../registry/config.js';
 import type { Packument, PackumentVersion } from '../registry/packument.js';
@@ -245,6 +245,12 @@ export function createDecider(options: DecideOptions): Decider {
       };
       const findings = evaluate(options.policy, packages, evidence);
       const notices = [...keyNotices, ...provenance.notices];
+      const refusedKey = refusedMemoKey(options.stateDir ?? defaultStateDir(env));
+      if (refusedKey !== undefined) {
+        notices.push(
+          `${refusedKey} is not a memo key Portcullis can use (64 hex digits with at most one line ending, in a plain file this user owns and nobody else may write), so nothing is remembered and every version is judged from its metadata. Fix: write the key again as docs/ci.md shows, or delete the file to have a key made.`,
+        );
+      }
       if (advisoryIndex !== undefined && advisoryIndex.problemCount > 0) {
         const first = advisoryIndex.problems[0];
         notices.push(`${advisoryIndex.problemCount} OSV record(s) in advisories.osv could not be read in full${first ? ` (first: ${first.source}: ${first.reason})` : ''}: one that names a package but whose versions cannot be read counts against every version of it; one that names no package is skipped`);
