@@ -2,7 +2,7 @@
  * `portcullis check` on projects installed by the real npm, pnpm and Yarn from the test registry:
  * script findings, every signature finding code, and the exit codes 0/1/2/3.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -103,6 +103,49 @@ describe.each(managers)('check on a project installed by %s', (pm, tool) => {
       'UNSIGNED unsigned-lib@1.0.0',
     ]);
     expect(code).toBe(1);
+  });
+});
+
+describe('check: CI runners sharing a memo key (docs/ci.md)', () => {
+  it('a new runner given the earlier runs\' key replays their report without asking the registry; one with its own key asks; a key written wrong is said in a notice', async () => {
+    const project = createProject('npm', registry.url, { '@acme/logger': '^2.1.0', 'evil-postinstall': '1.0.0' }, { policy: { scripts: { allow: [] }, registries: trustTestRegistry() } });
+    const installed = await install(npm(11), 'npm', project);
+    expect(installed.code, installed.stderr + installed.stdout).toBe(0);
+    const shared = 'c4'.repeat(32);
+    // Each runner: a new state directory, the key written as `echo` writes it (or none: a key of its own is made).
+    const runner = (tag: string, written?: string) => {
+      const state = join(project.home, `state-${tag}`);
+      mkdirSync(state, { recursive: true, mode: 0o700 });
+      if (written !== undefined) writeFileSync(join(state, 'memo-key'), written, { mode: 0o600 });
+      return { PORTCULLIS_STATE_DIR: state };
+    };
+    // The restored cache lacks the registry documents, so what a runner takes from the registry shows.
+    const cache = join(project.home, 'portcullis-cache');
+    const checkOn = async (env: NodeJS.ProcessEnv) => {
+      for (const entry of readdirSync(cache)) if (/^metadata-v\d+$/.test(entry)) rmSync(join(cache, entry), { recursive: true });
+      const from = registry.requests.length;
+      const r = await checkJson(project, env);
+      return { ...r, requests: registry.requests.length - from };
+    };
+    const first = await checkJson(project, runner('first', `${shared}\n`));
+    expect(first.report.findings.map((f) => `${f.code} ${f.package}`)).toEqual(['SCRIPT_NOT_ALLOWED evil-postinstall']);
+
+    const keyed = await checkOn(runner('keyed', `${shared}\n`));
+    expect(keyed.report).toEqual(first.report);
+    expect(keyed.requests).toBe(0);
+
+    const own = await checkOn(runner('own'));
+    expect(own.report.findings).toEqual(first.report.findings);
+    expect(own.requests).toBeGreaterThan(0);
+
+    const wrong = await checkOn(runner('wrong', `${shared}\n\n`));
+    expect(wrong.report.findings).toEqual(first.report.findings);
+    expect(wrong.requests).toBeGreaterThan(0);
+    const said = wrong.report.notices.filter((n) => n.includes('memo key'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain(join(project.home, 'state-wrong', 'memo-key'));
+    expect(said[0]).toContain('Fix: write the key again as docs/ci.md shows');
+    expect(own.report.notices.filter((n) => n.includes('memo key'))).toEqual([]);
   });
 });
 
