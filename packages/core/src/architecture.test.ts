@@ -12,7 +12,7 @@ const PACKAGES = resolve(CORE, '..', '..');
 
 /** Core's rooms from the ground floor up; a module may import its own room and rooms before it. */
 const ROOMS = ['ground', 'cache', 'advisories', 'policy', 'evaluation', 'lockfile', 'registry', 'signatures', 'provenance', 'report', 'layouts', 'setup', 'decider', 'face'] as const;
-const GROUND = ['errors.ts', 'env.ts', 'limits.ts', 'atomic-write.ts', 'file-stamp.ts', 'fnv.ts', 'registry-url.ts', 'package-name.ts', 'model.ts', 'finding.ts'];
+const GROUND = ['errors.ts', 'env.ts', 'limits.ts', 'atomic-write.ts', 'read-bounded.ts', 'file-stamp.ts', 'fnv.ts', 'registry-url.ts', 'package-name.ts', 'model.ts', 'finding.ts'];
 
 function sources(dir: string): string[] {
   const out: string[] = [];

@@ -8,6 +8,8 @@ export { readCodeCache, readEngineSource, writeCodeCache, writeEngineSource } fr
 // This user's cache and state folders and memo secret: to find and authenticate the files a loader believes.
 export { defaultCacheDir, defaultStateDir, memoSecret, ownFile } from './cache/dirs.js';
 export { removeOlderThan, writeFileAtomic } from './atomic-write.js';
+// One whole file read through one descriptor, bounded (pnpm's state files).
+export { readBounded } from './read-bounded.js';
 // Names for the loaders' state files (pnpm's state-file.ts), from the hash the advisory index uses for its slots.
 export { fnv1a } from './fnv.js';
 // The advisory sources' state, as the gate keys its decisions by it (pnpm's replay.ts checks it again).

@@ -12,9 +12,9 @@
  * Layout: the line `portcullis <kind>`, one line of JSON `{"header": …, "sizes": […]}`, then the blobs, `sizes[i]`
  * bytes each, and nothing after them. Node built-ins only: the loader uses it.
  */
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { fnv1a, ownFile, removeOlderThan, writeFileAtomic } from '@portcullis/core/loader';
+import { fnv1a, ownFile, readBounded, removeOlderThan, writeFileAtomic } from '@portcullis/core/loader';
 
 /** Old files looked at per write, to drop them (a folder stays small without a full scan each time). */
 const PRUNE_PER_WRITE = 64;
@@ -51,17 +51,9 @@ export function writeStateFile(file: string, kind: string, header: unknown, blob
  * kind, cut short, malformed).
  */
 export function readStateFile(file: string, kind: string, maxBytes: number): { header: unknown; blobs: Buffer[] } | undefined {
-  let fd: number | undefined;
+  const bytes = readBounded(file, maxBytes, { noFollow: true, accept: ownFile });
+  if (bytes === undefined) return undefined;
   try {
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-    const stats = fstatSync(fd);
-    if (!stats.isFile() || stats.size > maxBytes || !ownFile(stats)) return undefined;
-    const bytes = Buffer.allocUnsafe(stats.size);
-    for (let at = 0; at < bytes.length; ) {
-      const n = readSync(fd, bytes, at, bytes.length - at, at);
-      if (n === 0) return undefined;
-      at += n;
-    }
     const magic = `portcullis ${kind}\n`;
     if (bytes.length < magic.length || bytes.toString('latin1', 0, magic.length) !== magic) return undefined;
     const end = bytes.indexOf(NEWLINE, magic.length);
@@ -79,10 +71,8 @@ export function readStateFile(file: string, kind: string, maxBytes: number): { h
     }
     return at === bytes.length ? { header, blobs } : undefined;
   } catch {
-    // None, a link, unreadable or not JSON.
+    // Not JSON.
     return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 

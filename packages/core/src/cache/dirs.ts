@@ -5,10 +5,11 @@
  * loading the engine.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Env } from '../env.js';
+import { readBounded } from '../read-bounded.js';
 
 /**
  * This user's home folder, as `os.homedir()` gives it: on POSIX that is `$HOME` of this process when set (libuv reads
@@ -59,20 +60,9 @@ export function memoSecret(stateDir: string): Buffer | null {
   if (known !== undefined) return known;
   const file = join(stateDir, 'memo-key');
   const read = (): Buffer | null => {
-    let fd: number | undefined;
-    try {
-      fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-      const stats = fstatSync(fd);
-      if (!stats.isFile() || stats.size < 64 || stats.size > 66 || !ownFile(stats)) return null;
-      const bytes = Buffer.alloc(stats.size);
-      if (readSync(fd, bytes, 0, bytes.length, 0) !== bytes.length) return null;
-      const key = /^([0-9a-fA-F]{64})(?:\r?\n)?$/.exec(bytes.toString('latin1'))?.[1];
-      return key === undefined ? null : Buffer.from(key, 'hex');
-    } catch {
-      return null;
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
+    const bytes = readBounded(file, 66, { noFollow: true, accept: ownFile });
+    const key = bytes === undefined ? undefined : /^([0-9a-fA-F]{64})(?:\r?\n)?$/.exec(bytes.toString('latin1'))?.[1];
+    return key === undefined ? null : Buffer.from(key, 'hex');
   };
   let secret = read();
   if (secret === null) {

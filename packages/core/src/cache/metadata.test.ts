@@ -132,7 +132,7 @@ describe('metadata cache', () => {
     const out = join(dir, 'compiled');
     await mkdir(join(out, 'cache'), { recursive: true });
     await writeFile(join(out, 'package.json'), '{"type":"module"}');
-    for (const rel of ['cache/metadata.ts', 'cache/dirs.ts', 'limits.ts', 'env.ts']) {
+    for (const rel of ['cache/metadata.ts', 'cache/dirs.ts', 'limits.ts', 'env.ts', 'read-bounded.ts']) {
       const source = await readFile(join(here, '..', rel), 'utf8');
       const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
       await writeFile(join(out, rel.replace(/\.ts$/, '.js')), js.outputText);

@@ -4,10 +4,11 @@
  * writers only ever see whole entries; anything unreadable is a miss, never a crash.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MAX_PACKUMENT_BYTES } from '../limits.js';
+import { readBounded } from '../read-bounded.js';
 
 /** What is cached: a packument of either kind, or a registry's keys. */
 export type CacheKind = 'abbreviated' | 'full' | 'keys' | 'attestations';
@@ -70,7 +71,7 @@ export function createMetadataCache(dir: string, options: { onError?: (message: 
     async get(registry, name, kind) {
       if (isEmpty()) return null;
       const key = cacheKey(registry, name, kind);
-      const text = readBounded(fileFor(key), MAX_ENTRY_BYTES);
+      const text = readEntry(fileFor(key), MAX_ENTRY_BYTES);
       if (text === null) return null;
       let value: unknown;
       try {
@@ -105,23 +106,14 @@ export function createMetadataCache(dir: string, options: { onError?: (message: 
 
 /**
  * An entry's text, or null for none (a miss), one larger than `maxBytes`, an empty or unreadable one. Read
- * synchronously: a hit (every lookup of a warm or stale judgement) is one stat and one native read. Through
- * `fs/promises` (open, stat, read, close, each a trip to libuv's threads and back) 849 entries read at once took
- * ~110 ms of CPU and ~95 ms of wall time in a fresh Node 20, against ~12 and ~9.5 read one after another here
- * (docs/benchmarks.md, "Thirty-first round"). A miss (every lookup of a cold install) is found out without an
- * exception: a failed open costs 20–90 µs of an error's making (measured, 1,000 missing entries), a stat that finds
- * nothing ~3.
+ * synchronously, through one descriptor (core's readBounded): through `fs/promises` (open, stat, read, close, each a
+ * trip to libuv's threads and back) 849 entries read at once took ~110 ms of CPU and ~95 ms of wall time in a fresh
+ * Node 20, against ~12 and ~9.5 read one after another (docs/benchmarks.md, "Thirty-first round"). A miss (every
+ * lookup of a cold install) is found out without an exception.
  */
-function readBounded(file: string, maxBytes: number): string | null {
-  try {
-    const stats = statSync(file, { throwIfNoEntry: false });
-    if (stats === undefined || !stats.isFile() || stats.size > maxBytes || stats.size === 0) return null;
-    const text = readFileSync(file, 'utf8');
-    // Replaced by a larger file since the stat: not read as an entry.
-    return text.length === 0 || Buffer.byteLength(text, 'utf8') > maxBytes ? null : text;
-  } catch {
-    return null;
-  }
+function readEntry(file: string, maxBytes: number): string | null {
+  const bytes = readBounded(file, maxBytes, { oftenMissing: true });
+  return bytes === undefined || bytes.length === 0 ? null : bytes.toString('utf8');
 }
 
 function entryFromJson(value: unknown, key: string): CacheEntry | null {

@@ -5,8 +5,9 @@
  * policy's keys and the integrity that is installed. Anything missing, torn or unfamiliar is a miss (the document
  * is fetched as before), never a throw.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, sep } from 'node:path';
+import { readBounded } from '../read-bounded.js';
 import { packumentVersionFromJson, type Packument, type PackumentVersion } from '../registry/packument.js';
 
 /**
@@ -45,30 +46,14 @@ export function keptCacheTrusted(cacheDir: string, projectDir: string): boolean 
 /** A kept file larger than this is not read (the packument is fetched instead). */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * A kept file's bytes (core's readBounded). Many paths asked for are not there (another layout, a file the package
+ * manager has not written yet): looked up first. Dropping that check and the fstat for files expected to be there was
+ * measured and not kept: the profile's ~13 ms for them was the sampler's, the worker's CPU the same
+ * (docs/benchmarks.md, "Thirty-first round").
+ */
 export function readAll(file: string): Buffer | undefined {
-  let fd: number | undefined;
-  try {
-    // Many paths asked for are not there (another layout, a file the package manager has not written yet): found out
-    // without an exception, which costs more than the lookup (a cold install asks thousands of times). Dropping this
-    // check and the fstat below for files expected to be there was measured and not kept: the profile's ~13 ms for
-    // them was the sampler's, the worker's CPU the same (docs/benchmarks.md, "Thirty-first round").
-    if (!existsSync(file)) return undefined;
-    fd = openSync(file, 'r');
-    const { size } = fstatSync(fd);
-    if (size > MAX_FILE_BYTES) return undefined;
-    const buffer = Buffer.allocUnsafe(size);
-    let read = 0;
-    while (read < size) {
-      const n = readSync(fd, buffer, read, size - read, read);
-      if (n === 0) return undefined;
-      read += n;
-    }
-    return buffer;
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  return readBounded(file, MAX_FILE_BYTES, { oftenMissing: true });
 }
 
 export function parse(bytes: Buffer): unknown {
