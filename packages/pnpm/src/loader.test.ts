@@ -79,4 +79,30 @@ describe("the pnpmfile's loader", () => {
     expect(load(intact, cacheDir, as)).toMatchObject({ code: 0, out: 'afterAllResolved,preResolution,readPackage,updateConfig' });
     expect(readdirSync(join(cacheDir, 'engine-v1'))).toHaveLength(1);
   });
+
+  it.each(['worker', 'process'] as const)("loads node:worker_threads neither in pnpm 12's worker nor in pnpm 10 and 11's process (%s), the engine's first hook included; a thread started as the judging thread does", (as) => {
+    const { cacheDir, intact } = pnpmfiles();
+    // Loading it took ~0.45 ms of each of pnpm 12's two hook workers: only the judging thread of pnpm 10 and 11 needs it.
+    const probe = (call: string) =>
+      spawnSync(process.execPath, ['-e', `const h = require(${JSON.stringify(intact)}).hooks; Promise.resolve(${call}).catch(() => {}).then(() => process.stdout.write(String(process.moduleLoadList.includes('NativeModule worker_threads'))));`, ...(as === 'process' ? ['pnpm', 'install'] : [])], {
+        encoding: 'utf8',
+        cwd: join(cacheDir, '..'),
+        env: { PATH: process.env.PATH, PORTCULLIS_CACHE_DIR: cacheDir, PORTCULLIS_STATE_DIR: join(cacheDir, '..', 'state') },
+      });
+    expect(probe('undefined')).toMatchObject({ status: 0, stdout: 'false' });
+    // The engine loaded by a hook (it runs its own check for the judging thread then).
+    expect(probe("h.readPackage({ name: 'probe', version: '1.0.0' })")).toMatchObject({ status: 0, stdout: 'false' });
+    expect(readdirSync(join(cacheDir, 'engine-v1'))).toHaveLength(1);
+    // Started as judge-worker.ts starts it (a worker thread running the pnpmfile, workerData saying so): the engine
+    // loads at once and answers a question (here without pnpm's registry settings: an error, as an answer).
+    const thread = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const { Worker } = require('node:worker_threads'); const w = new Worker(${JSON.stringify(intact)}, { workerData: { portcullisJudge: 1, dir: process.cwd(), registrySettings: {} } }); w.postMessage({ id: 7, packages: [], supplied: [], partial: false, wholeGraphFollows: false }); w.on('message', (a) => { process.stdout.write(JSON.stringify(a)); void w.terminate(); });`,
+      ],
+      { encoding: 'utf8', cwd: join(cacheDir, '..'), env: { PATH: process.env.PATH, PORTCULLIS_CACHE_DIR: cacheDir, PORTCULLIS_STATE_DIR: join(cacheDir, '..', 'state') }, timeout: 20_000 },
+    );
+    expect(JSON.parse(thread.stdout)).toMatchObject({ id: 7, error: { message: 'pnpm did not hand over its registry settings' } });
+  });
 });

@@ -26,7 +26,7 @@ import { applyAnswer, changesDiffer, configFromSnapshot, configChanges, configSn
 import { recordDiffersError } from './pnpm-error.js';
 import { ENGINE_MARKER } from './embed.js';
 import { hooksFollowUpdateConfig, pnpmMajor } from './quirks.js';
-import { inPnpm12HookWorker } from './worker-kind.js';
+import { inPnpm12HookWorker, mayBeWorkerThread } from './worker-kind.js';
 
 /** The engine bundle's hash, defined by build.mjs. */
 declare const PORTCULLIS_ENGINE_HASH: string;
@@ -177,7 +177,7 @@ function inProcessHooks(): Hooks {
  */
 function pnpmHooks(): Hooks {
   // This file started again as the hooks' judging thread (judge-worker.ts): the engine serves it.
-  if ((workerData as { portcullisJudge?: unknown } | null)?.portcullisJudge === 1) return loadEngine().hooks;
+  if (mayBeWorkerThread() && (workerData as { portcullisJudge?: unknown } | null)?.portcullisJudge === 1) return loadEngine().hooks;
   if (!inPnpm12HookWorker()) return inProcessHooks();
   const pnpm = pnpmAncestor(process.ppid);
   const judged = lockfileJudgedFirst(__filename, pnpm);

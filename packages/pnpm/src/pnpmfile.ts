@@ -9,9 +9,12 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { pnpmfileHooks } from './hooks.js';
 import { serveJudgements, type JudgeWorkerStart } from './judge-worker.js';
+import { mayBeWorkerThread } from './worker-kind.js';
 
 export const hooks = pnpmfileHooks(__filename);
 
-// Started again as the hooks' own judging thread (judge-worker.ts; pnpm 10 and 11, a fresh resolution).
-const started = workerData as Partial<JudgeWorkerStart> | null | undefined;
-if (!isMainThread && parentPort !== null && started?.portcullisJudge === 1) void serveJudgements(started as JudgeWorkerStart, parentPort);
+// Started again as the hooks' own judging thread (judge-worker.ts; pnpm 10 and 11, a fresh resolution). The argv is
+// asked first: node:worker_threads then loads only where it can tell (worker-kind.ts).
+if (mayBeWorkerThread() && !isMainThread && parentPort !== null && (workerData as Partial<JudgeWorkerStart> | null | undefined)?.portcullisJudge === 1) {
+  void serveJudgements(workerData as JudgeWorkerStart, parentPort);
+}

@@ -9,7 +9,7 @@ import { isMainThread } from 'node:worker_threads';
 import { createRegistryConfig, loadNpmConfig, openGate, pnpmWorkspaceSettings, registryConfigFromNpmrc, strictScripts, type RegistryConfig, type SignatureVerification } from '@portcullis/core';
 import { policyError } from './refuse.js';
 import type { InstallState, PnpmProject } from './state.js';
-import { inPnpm12HookWorker } from './worker-kind.js';
+import { inPnpm12HookWorker, mayBeWorkerThread } from './worker-kind.js';
 
 /**
  * Registry settings exactly as pnpm resolved them: `authConfig` (pnpm 11, 12) or `rawConfig` (pnpm 10)
@@ -72,7 +72,7 @@ const engine = typeof PORTCULLIS_ENGINE_ID === 'string' ? { engine: `pnpm:${PORT
  * 1,000 packages: handing one over ~0.2 ms of this thread, verifying it ~0.14; the install 1,352 against 1,450 ms).
  * pnpm 10 and 11 (hooks in pnpm's own process, the judging thread beside it) keep the pool.
  */
-export function signatureVerificationHere(argv: readonly string[] = process.argv, mainThread: boolean = isMainThread): SignatureVerification {
+export function signatureVerificationHere(argv: readonly string[] = process.argv, mainThread: boolean = !mayBeWorkerThread(argv) || isMainThread): SignatureVerification {
   // The judging thread of pnpm 10 and 11 (judge-worker.ts) has a short argv too, as every worker thread has. A bare
   // `pnpm` (no command) on 10 or 11 also verifies on its thread: the same verdicts, only not beside pnpm's work.
   return inPnpm12HookWorker(argv) && mainThread ? 'calling-thread' : 'thread-pool';

@@ -48,10 +48,10 @@ export function writeStateFile(file: string, kind: string, header: unknown, blob
 /**
  * The header and blobs of `file` written for `kind`, if it is a plain file (not a link: opened without following one,
  * and checked on what was opened), at most `maxBytes`, this user's own, and whole; undefined otherwise (none, another
- * kind, cut short, malformed).
+ * kind, cut short, malformed). `oftenMissing`: looked for first (read-bounded.ts), for a file usually not there.
  */
-export function readStateFile(file: string, kind: string, maxBytes: number): { header: unknown; blobs: Buffer[] } | undefined {
-  const bytes = readBounded(file, maxBytes, { noFollow: true, accept: ownFile });
+export function readStateFile(file: string, kind: string, maxBytes: number, oftenMissing = false): { header: unknown; blobs: Buffer[] } | undefined {
+  const bytes = readBounded(file, maxBytes, { noFollow: true, accept: ownFile, oftenMissing });
   if (bytes === undefined) return undefined;
   try {
     const magic = `portcullis ${kind}\n`;

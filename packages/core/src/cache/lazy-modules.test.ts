@@ -126,7 +126,7 @@ describe('lazyModules: packages an engine only sometimes needs load on first use
     expect(engine).toContain('var import_node_zlib = __lazyModule(');
     expect(() => lazyEngine(bundle)).toThrow(/no import of yaml, @sigstore\/, semver found/);
     expect(() => lazyEngine(importing(importing(bundle, 'yaml', 'yaml'), 'semver', 'semver'))).toThrow(/no import of @sigstore\/ found/);
-    expect(() => lazyEngine(engineBundle.replace('var import_node_zlib = require("node:zlib");', ''))).toThrow(/no import of node:fs\/promises, node:zlib, node:dns found/);
+    expect(() => lazyEngine(engineBundle.replace('var import_node_zlib = require("node:zlib");', ''))).toThrow(/no import of node:fs\/promises, node:zlib, node:dns, node:worker_threads found/);
   });
 
   it('minifiedEngine: the minifier gets the engine without the helper, which stays first as it is; the result runs and still loads on first use', async () => {
@@ -171,5 +171,10 @@ describe('lazyModules: packages an engine only sometimes needs load on first use
     expect(lazyLoader(withCrypto)).toContain('var import_node_zlib = __lazyModule(() => import_node_zlib = require("node:zlib"));');
     expect(() => lazyLoader(bundle)).toThrow(/no import of node:crypto/);
     expect(() => lazyLoader(withCrypto.replace('var import_node_zlib = require("node:zlib");', ''))).toThrow(/no import of node:zlib/);
+    // A built-in one loader imports besides (the pnpmfile's node:worker_threads): loaded on first use when named, and required then.
+    const withThreads = withCrypto.replace('var import_node_vm = require("node:vm");', 'var import_node_vm = require("node:vm");\nvar import_node_worker_threads = require("node:worker_threads");');
+    expect(lazyLoader(withThreads, ['node:worker_threads'])).toContain('var import_node_worker_threads = __lazyModule(() => import_node_worker_threads = require("node:worker_threads"));');
+    expect(lazyLoader(withThreads)).toContain('var import_node_worker_threads = require("node:worker_threads");');
+    expect(() => lazyLoader(withCrypto, ['node:worker_threads'])).toThrow(/no import of node:worker_threads/);
   });
 });

@@ -74,11 +74,12 @@ export function lazyModules(bundle: string, lazy: LazyModules): { text: string; 
  * What the shipped engines load on first use: yaml (pnpm lockfiles, .yarnrc.yml, `init`), Sigstore's packages
  * (provenance bundles), semver (ranged policy entries, release lines, cooldown exclusions: a repeated install whose
  * verdict is remembered, on pnpm 10 and 11 or through `portcullis-npm`, uses none of it; its start was ~1.4 ms of
- * each engine load), `node:fs/promises` (the metadata cache's writes, .npmrc files), `node:zlib` (tarballs) and
+ * each engine load), `node:fs/promises` (the metadata cache's writes, .npmrc files), `node:zlib` (tarballs),
  * `node:dns` (the registry client's shared lookups, made only when its first connection asks for an address,
- * registry/connections.ts).
+ * registry/connections.ts) and `node:worker_threads` (the pnpmfile's judging thread on pnpm 10 and 11: loading it takes
+ * ~0.45 ms of a pnpm 12 hook worker, which starts no thread, and 1.5–2.5 ms of a fresh Node; pnpm's worker-kind.ts).
  */
-export const ENGINE_LAZY_MODULES: LazyModules = { packages: ['yaml', '@sigstore/', 'semver'], builtins: ['node:fs/promises', 'node:zlib', 'node:dns'] };
+export const ENGINE_LAZY_MODULES: LazyModules = { packages: ['yaml', '@sigstore/', 'semver'], builtins: ['node:fs/promises', 'node:zlib', 'node:dns', 'node:worker_threads'] };
 
 /**
  * An engine bundle with ENGINE_LAZY_MODULES loaded on first use; throws when one of its packages was not found (every
@@ -125,10 +126,11 @@ export async function minifiedEngine(engine: string, minify: (text: string) => P
  * the code cache and the memo secret still use it whenever they run. `node:zlib` (~1.6 ms) unpacks a section of the
  * loader's own file (embedded.ts), which a loader does only when the cache folder has no copy of the engine yet;
  * `node:vm` compiles the engine; `node:os` gives the home folder only when `$HOME` does not (dirs.ts): ~0.07 and
- * ~0.16 ms of each hook worker.
+ * ~0.16 ms of each hook worker. `also`: built-ins one loader imports besides those, each required to be found (the
+ * pnpmfile's `node:worker_threads`: ~0.45 ms of each of pnpm 12's two hook workers, which start no thread).
  */
-export function lazyLoader(bundle: string): string {
-  const { text, counts } = lazyModules(bundle, { packages: [], builtins: ['node:crypto', 'node:zlib', 'node:os', 'node:vm'] });
+export function lazyLoader(bundle: string, also: readonly string[] = []): string {
+  const { text, counts } = lazyModules(bundle, { packages: [], builtins: ['node:crypto', 'node:zlib', 'node:os', 'node:vm', ...also] });
   for (const [builtin, count] of counts) if (count === 0) throw new Error(`no import of ${builtin} found to load lazily: has esbuild's output changed?`);
   return text;
 }
