@@ -3,7 +3,8 @@
 // test registry on 127.0.0.1) with no pnpmfile, with an empty pnpmfile (`module.exports = {}`: the no-op
 // control), with each hook Portcullis declares alone and doing nothing, with all four doing nothing, on pnpm 12 cold
 // with the floor of a signature check (each signature read from pnpm's cache and verified, nothing else; on ci, each
-// locked package's, in updateConfig), and with
+// locked package's, in updateConfig), on pnpm 12 warm and frozen with the floor of a gate on a repeated install (a
+// recorded decision's question and files checked again, its answer replayed, a token for the second worker), and with
 // Portcullis' pnpmfile. cold (no lockfile, empty store and caches), warm (the same install again), frozen
 // (`--frozen-lockfile`, node_modules removed) and ci (the same on a fresh CI runner as docs/ci.md sets one up: the
 // caches restored, Portcullis' older than its 5 minutes, a new state directory) and ci-key (that runner given the
@@ -65,6 +66,9 @@ const VARIANTS = [
   // each package of pnpm-lock.yaml (found by a regular expression) verified against the signature in pnpm's metadata
   // cache. A floor, not a gate: ci only (a fresh CI runner, where nothing remembered is believed), pnpm 12 only.
   ['floor-ci', 'the floor of a signature check before a frozen install: each locked package\'s signature read from pnpm\'s cache and verified in updateConfig, once per install, nothing else (not a gate)', 'floor-ci'],
+  // What any gate that keeps Portcullis' guarantees must do on a repeated install, and nothing else (floorWarmPnpmfile):
+  // warm and frozen only, pnpm 12 only (where the hooks run in two fresh workers).
+  ['floor-warm', 'the floor of a gate on a repeated install: the question and the files a recorded decision was made from checked again, its answer replayed, a token left for the second worker, which checks it (not a gate)', 'floor-warm'],
   ['portcullis', 'Portcullis', 'portcullis'],
   // What the engine carried in the file costs: the same pnpmfile cut at the engine's marker, so each worker reads and
   // compiles the loader alone (a repeated install never needs the engine; one that did would take it from the kept
@@ -74,7 +78,8 @@ const VARIANTS = [
 const NOT_COLD = new Set(['portcullis-loader']);
 const ONLY_COLD = new Set(['floor']);
 const ONLY_CI = new Set(['floor-ci']);
-const measuredIn = (mode, name) => (mode === 'cold' ? !NOT_COLD.has(name) : !ONLY_COLD.has(name)) && (mode === 'ci' || !ONLY_CI.has(name));
+const ONLY_REPEATED = new Set(['floor-warm']);
+const measuredIn = (mode, name) => (mode === 'cold' ? !NOT_COLD.has(name) : !ONLY_COLD.has(name)) && (mode === 'ci' || !ONLY_CI.has(name)) && (mode === 'warm' || mode === 'frozen' || !ONLY_REPEATED.has(name));
 
 /**
  * The floor pnpmfile (see VARIANTS): the registry's keys and pnpm's cache folder written into it. It fails the install
@@ -167,6 +172,80 @@ module.exports = {
 };
 `;
 }
+/**
+ * The floor-warm pnpmfile (see VARIANTS): what any gate that keeps Portcullis' guarantees must do on pnpm 12's repeated
+ * install (warm, frozen), in a file that carries Portcullis' engine as it ships (a self-contained gate carries its
+ * engine; `engine`: the built pnpmfile's text from its engine marker on). pnpm 12 loads the file in two fresh workers:
+ * - the first one's updateConfig compares the question (the configuration pnpm hands over, maps key-sorted; the
+ *   environment; pnpm's command line from /proc; the folder; the file) with the record its decision for that command line
+ *   left (this user's own file, not a link), checks each file that decision was made from by a stat (the lockfile, package.json,
+ *   pnpm-workspace.yaml, portcullis.json), applies the recorded answer, prints its notice, and leaves the second worker a
+ *   token named by pnpm's pid and start time (written whole, then renamed);
+ * - the second one, loading, reads that token (its own file, not a link) and checks the lockfile by a stat, and so
+ *   declares no preResolution.
+ * A decision (no record for that question yet) allows no build, records that and leaves the token too. Each decision,
+ * replay and token found leaves a mark: timed() checks that each repeated install left a token found and a replay or a
+ * decision, and the measured rounds no decision, so that a floor that skipped the work cannot pass.
+ */
+function floorWarmPnpmfile(engine, state) {
+  return `'use strict';
+const fs = require('node:fs');
+const { join } = require('node:path');
+const STATE = ${JSON.stringify(state)};
+const pnpmOf = (pid) => { const stat = fs.readFileSync('/proc/' + pid + '/stat', 'utf8'); return { pid, start: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19], argv: fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').split('\\0') }; };
+function readOwn(file) {
+  let fd;
+  try { fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW); } catch { return undefined; }
+  try { const s = fs.fstatSync(fd); if (!s.isFile() || s.uid !== process.getuid() || (s.mode & 0o22) !== 0) return undefined; const b = Buffer.allocUnsafe(s.size); fs.readSync(fd, b, 0, s.size, 0); return b.toString('utf8'); } finally { fs.closeSync(fd); }
+}
+const stamp = (file) => { const s = fs.statSync(file, { bigint: true, throwIfNoEntry: false }); return s === undefined ? null : s.dev + ':' + s.ino + ':' + s.mode + ':' + s.size + ':' + s.mtimeNs + ':' + s.ctimeNs; };
+const sorted = (key, value) => (value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]])) : value);
+const pnpm = pnpmOf(process.ppid);
+const TOKEN = join(STATE, 'token-' + pnpm.pid + '-' + pnpm.start);
+let name = 2166136261;
+for (const c of pnpm.argv.join('\\0')) name = Math.imul(name ^ c.charCodeAt(0), 16777619) >>> 0;
+const RECORD = join(STATE, 'record-' + name.toString(16));
+const mark = (what) => fs.writeFileSync(join(STATE, 'marks', what + '-' + pnpm.pid), '');
+let judged = false;
+const token = readOwn(TOKEN);
+if (token !== undefined) {
+  const t = JSON.parse(token);
+  judged = t.pid === pnpm.pid && t.start === pnpm.start && stamp(t.lockfile) === t.stamp;
+  if (judged) mark('judged');
+}
+function updateConfig(config) {
+  const question = JSON.stringify([__filename, process.cwd(), pnpm.argv, process.env, config], sorted);
+  const files = ['pnpm-lock.yaml', 'pnpm-workspace.yaml', 'package.json', 'portcullis.json'].map((f) => join(process.cwd(), f));
+  const text = readOwn(RECORD);
+  const record = text === undefined ? undefined : JSON.parse(text);
+  const leaveToken = (state) => {
+    fs.writeFileSync(TOKEN + '.tmp', JSON.stringify({ pid: pnpm.pid, start: pnpm.start, lockfile: files[0], stamp: state }), { mode: 0o600 });
+    fs.renameSync(TOKEN + '.tmp', TOKEN);
+  };
+  if (record !== undefined && record.question === question && record.files.every(([file, state]) => stamp(file) === state)) {
+    for (const [key, value] of record.set) config[key] = value;
+    fs.writeSync(2, record.said);
+    leaveToken(record.files[0][1]);
+    mark('replayed');
+    return config;
+  }
+  // A decision (none recorded for this question; the cold install has no lockfile yet: nothing recorded): no build allowed.
+  const set = [['allowBuilds', {}]];
+  for (const [key, value] of set) config[key] = value;
+  const states = files.map((file) => [file, stamp(file)]);
+  if (states[0][1] !== null) {
+    fs.mkdirSync(join(STATE, 'marks'), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(RECORD, JSON.stringify({ question, files: states, set, said: 'floor: no build allowed\\n' }), { mode: 0o600 });
+    leaveToken(states[0][1]);
+    mark('decided');
+  }
+  return config;
+}
+module.exports = { hooks: judged
+  ? { updateConfig, readPackage(manifest) { return manifest; }, afterAllResolved(lockfile) { return lockfile; } }
+  : { updateConfig, preResolution() {}, readPackage(manifest) { return manifest; }, afterAllResolved(lockfile) { return lockfile; } } };
+${engine}`;
+}
 const SHORT = new Set(['none', 'empty', 'all4', 'three', 'portcullis']);
 
 async function createProject(base, major, registry, dependencies, variant) {
@@ -184,6 +263,11 @@ async function createProject(base, major, registry, dependencies, variant) {
     expectExit(await run(process.execPath, [CLI, 'init', 'pnpm'], { cwd: dir, env }), 'portcullis init pnpm');
   } else if (source === 'floor') {
     writeFileSync(join(dir, '.pnpmfile.cjs'), floorPnpmfile(registry.keys.keys, join(home, 'pnpm-cache')));
+  } else if (source === 'floor-warm') {
+    const shipped = readFileSync(PNPMFILE, 'utf8');
+    const at = shipped.indexOf('\n//# portcullis-engine ');
+    if (at < 0) throw new Error(`no engine marker in ${PNPMFILE}`);
+    writeFileSync(join(dir, '.pnpmfile.cjs'), floorWarmPnpmfile(shipped.slice(at + 1), join(home, 'floor-warm-state')));
   } else if (source === 'floor-ci') {
     writeFileSync(join(dir, '.pnpmfile.cjs'), floorCiPnpmfile(registry.keys.keys, join(home, 'pnpm-cache'), join(dir, 'pnpm-lock.yaml'), join(home, 'floor-ci-marks')));
   } else if (source !== null) {
@@ -226,7 +310,16 @@ async function timed(p, mode) {
   reset(p, mode);
   const own = ownArgs(p);
   const argv = mode === 'frozen' || mode === 'ci' || mode === 'ci-key' ? ['install', '--frozen-lockfile', ...own] : mode === 'cold' ? ['install', '--no-frozen-lockfile', ...own] : ['install', ...own];
+  const marks = join(p.home, 'floor-warm-state', 'marks');
+  if (p.name === 'floor-warm') for (const f of existsSync(marks) ? readdirSync(marks) : []) rmSync(join(marks, f));
   const r = expectExit(await run(p.tool.command, [...p.tool.args, ...argv], { cwd: p.dir, env: p.env }), `pnpm ${p.tool.version} ${p.name} ${mode}`);
+  if (p.name === 'floor-warm' && mode !== 'cold') {
+    // The first worker replayed (or, the first time for this command line, decided), the second found its token: one
+    // install, one pnpm process.
+    const left = readdirSync(marks).map((f) => f.split('-')[0]).sort();
+    if (!['judged,replayed', 'decided,judged'].includes(left.join(',')) || new Set(readdirSync(marks).map((f) => f.split('-')[1])).size !== 1) throw new Error(`the repeated-install floor left marks ${JSON.stringify(readdirSync(marks))}`);
+    if (left[0] === 'decided') p.decided = (p.decided ?? 0) + 1;
+  }
   if (p.name === 'floor-ci' && mode === 'ci') {
     // Exactly one worker verified, every locked package.
     const marks = readdirSync(join(p.home, 'floor-ci-marks')).map((f) => readFileSync(join(p.home, 'floor-ci-marks', f), 'utf8'));
@@ -273,7 +366,10 @@ try {
       // on pnpm 12, a frozen install's first answer is decided and recorded: its command line is another question).
       // A ci round reads Portcullis' cache as an earlier run left it: the first one fills it.
       if (mode === 'warm' || mode === 'ci' || mode === 'ci-key' || (mode === 'frozen' && major >= 12)) for (const p of measured) await timed(p, mode);
+      const decided = measured.map((p) => p.decided ?? 0);
       const times = await rotate(runsOf(mode), measured.map((p) => () => timed(p, mode)));
+      // The repeated-install floor decided nothing in the measured rounds: each replayed.
+      if (measured.some((p, i) => (p.decided ?? 0) !== decided[i])) throw new Error(`the repeated-install floor decided again in a measured ${mode} round`);
       const byName = Object.fromEntries(measured.map((p, i) => [p.name, times[i]]));
       rows.push({ version: projects[0].tool.version, mode, variants: named, byName });
       const m = (name) => median(byName[name]);
@@ -299,14 +395,15 @@ for (const row of rows) {
   }
   const declared = m('three') === undefined ? '' : ` Portcullis ÷ the hooks it declares, doing nothing (${row.version.startsWith('12.') ? 'the three without `preResolution`' : 'the three without `preResolution`; pnpm 10 and 11 get all four'}): ${(m('portcullis') / m('three')).toFixed(2)}; ÷ all four doing nothing: ${(m('portcullis') / m('all4')).toFixed(2)}.`;
   const target = TARGET[row.mode];
-  const fl = m('floor') ?? m('floor-ci');
-  const floor = fl === undefined ? '' : ` The floor of a signature check ÷ the empty pnpmfile: **${(fl / m('empty')).toFixed(2)}** (${fl / m('empty') <= target ? 'within' : 'over'} the target by itself); Portcullis ÷ the floor: **${(m('portcullis') / fl).toFixed(2)}**.`;
+  const fl = m('floor') ?? m('floor-ci') ?? m('floor-warm');
+  const what = m('floor-warm') !== undefined ? 'The floor of a gate on a repeated install' : 'The floor of a signature check';
+  const floor = fl === undefined ? '' : ` ${what} ÷ the empty pnpmfile: **${(fl / m('empty')).toFixed(2)}** (${fl / m('empty') <= target ? 'within' : 'over'} the target by itself); Portcullis ÷ the floor: **${(m('portcullis') / fl).toFixed(2)}**.`;
   lines.push('', `Portcullis ÷ the empty pnpmfile (the no-op control): **${ratio.toFixed(2)}** — target ≤ ${target.toFixed(2)}: **${ratio <= target ? 'met' : 'missed'}**.${declared}${floor}`, '');
 }
 const body = [
   '## pnpm: what each hook costs, and what is ours',
   '',
-  `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, the three Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (no \`preResolution\`), on pnpm 12 cold the floor of a signature check (a pnpmfile that reads each dependency's signature from pnpm's metadata cache and verifies it with the registry's key, nothing else, and fails the install if one did not verify: what any gate checking signatures costs there, since pnpm 12 hands readPackage manifests without them), on pnpm 12 ci the same floor where a frozen install is judged (in updateConfig, once per install, before pnpm installs anything: each package of pnpm-lock.yaml, found by a regular expression, verified against the signature in pnpm's metadata cache, and the install failed if one did not verify), and Portcullis' own pnpmfile (policy allowing no builds, signatures checked), and, on pnpm 12 warm and frozen, that pnpmfile cut to its loader (the engine carried after it, compressed, in comment lines, removed: what reading and skimming the engine's text costs each hook worker; not a shipped form). Modes: cold (no lockfile, store and caches emptied), warm (the same install again), frozen (\`--frozen-lockfile\`, \`node_modules\` removed: a developer's machine, where Portcullis' state directory remembers the verdict) and ci (the same \`--frozen-lockfile\` on a fresh CI runner set up as docs/ci.md says: pnpm's store and cache and \`PORTCULLIS_CACHE_DIR\` restored from an earlier run, its entries past their 5 minutes, and a new state directory, so nothing remembered is believed and the lockfile is judged in full) and ci-key (the same runner, with the memo key of the earlier runs kept as a CI secret and written into its new state directory, as docs/ci.md shows: what they remembered is believed). ${REPEAT_RUNS === RUNS ? `${RUNS} rounds` : `${RUNS} rounds cold, ${REPEAT_RUNS} warm, frozen, ci and ci-key`}, the order rotating; medians.`,
+  `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, the three Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (no \`preResolution\`), on pnpm 12 cold the floor of a signature check (a pnpmfile that reads each dependency's signature from pnpm's metadata cache and verifies it with the registry's key, nothing else, and fails the install if one did not verify: what any gate checking signatures costs there, since pnpm 12 hands readPackage manifests without them), on pnpm 12 ci the same floor where a frozen install is judged (in updateConfig, once per install, before pnpm installs anything: each package of pnpm-lock.yaml, found by a regular expression, verified against the signature in pnpm's metadata cache, and the install failed if one did not verify), on pnpm 12 warm and frozen the floor of a gate on a repeated install (a pnpmfile carrying Portcullis' engine text as it ships, whose first worker compares the question — the configuration with its maps sorted, the environment, pnpm's command line, the folder — with the record its decision for that command line left, checks each file that decision was made from by a stat, replays the answer and leaves a token, and whose second worker checks that token and the lockfile and so declares no \`preResolution\`: what any gate that keeps the guarantees of a remembered decision does there; each measured round checked to have replayed), and Portcullis' own pnpmfile (policy allowing no builds, signatures checked), and, on pnpm 12 warm and frozen, that pnpmfile cut to its loader (the engine carried after it, compressed, in comment lines, removed: what reading and skimming the engine's text costs each hook worker; not a shipped form). Modes: cold (no lockfile, store and caches emptied), warm (the same install again), frozen (\`--frozen-lockfile\`, \`node_modules\` removed: a developer's machine, where Portcullis' state directory remembers the verdict) and ci (the same \`--frozen-lockfile\` on a fresh CI runner set up as docs/ci.md says: pnpm's store and cache and \`PORTCULLIS_CACHE_DIR\` restored from an earlier run, its entries past their 5 minutes, and a new state directory, so nothing remembered is believed and the lockfile is judged in full) and ci-key (the same runner, with the memo key of the earlier runs kept as a CI secret and written into its new state directory, as docs/ci.md shows: what they remembered is believed). ${REPEAT_RUNS === RUNS ? `${RUNS} rounds` : `${RUNS} rounds cold, ${REPEAT_RUNS} warm, frozen, ci and ci-key`}, the order rotating; medians.`,
   '**Any pnpmfile at all, even an empty one, turns off pnpm 12\'s "Already up to date" shortcut** (pnpm records the pnpmfiles in `node_modules/.pnpm-workspace-state-v1.json` and takes the full install path with a hook worker): that is pnpm\'s price for a pnpmfile, outside our code. The empty pnpmfile is therefore the control Portcullis is held to (targets: ≤ 1.05 of it warm, frozen, ci and ci-key, ≤ 1.10 cold).',
   `Machine: ${machine()}. ${scratchNote()}`,
   '',
