@@ -91,8 +91,13 @@ const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(null).map(() => ({ __proto__: null, polluted: 'yes' })),
 );
 
-/** Sets `key` as an own property, even `__proto__`, as JSON.parse and YAML do. */
+/**
+ * Sets `key` as an own property, even `__proto__`, as JSON.parse and YAML do. An array takes index keys only: JSON has
+ * no other key for one (JSON.stringify would drop it before the reader sees it), and defining `length` on one throws
+ * (a drawn key of "length" on an array made the harness itself fail, seed 790438112).
+ */
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (Array.isArray(target) && !/^(?:0|[1-9]\d*)$/.test(key)) return;
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
