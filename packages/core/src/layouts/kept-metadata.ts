@@ -5,7 +5,7 @@
  * policy's keys and the integrity that is installed. Anything missing, torn or unfamiliar is a miss (the document
  * is fetched as before), never a throw.
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, sep } from 'node:path';
 import { readBounded } from '../read-bounded.js';
 import { packumentVersionFromJson, type Packument, type PackumentVersion } from '../registry/packument.js';
