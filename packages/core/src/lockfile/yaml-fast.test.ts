@@ -48,6 +48,16 @@ describe('parseLockfileYamlFast', () => {
     expect(parseLockfileYamlFast(fixture('pnpm12-config-dependencies.pnpm-lock.yaml'), 'core')).toBeUndefined();
   });
 
+  it('keeps the Unicode spaces a YAML parser keeps in a scalar, and declines where that parser fails', () => {
+    // YAML's white space is the space and the tab: U+00A0, U+3000 or U+FEFF at a scalar's end belong to it, and after a
+    // quoted scalar or a flow collection they are an error. JavaScript's trim drops them all.
+    for (const text of ['a: b\u00a0\n', 'a: b\u3000\n', 'a: b\ufeff\n', 'a:  \u00a0b  \n', 'l:\n  - x\u00a0\n', 'a: {b: c\u00a0}\n', "a: 'q'\u00a0\n", 'a: "q"\u3000\n', 'a: {b: c}\u00a0\n', 'a: [x]\ufeff\n']) {
+      const fast = parseLockfileYamlFast(text, 'core');
+      if (full(text, 'core', []) === 'error') expect(fast, JSON.stringify(text)).toBeUndefined();
+      else expectAgreement(text, 'core'); // agrees, or declines (the full parser reads it then)
+    }
+  });
+
   it('declines what is outside its subset', () => {
     for (const text of [
       'a: &x 1\nb: *x\n',
@@ -76,7 +86,7 @@ describe('parseLockfileYamlFast', () => {
     fc.string({ maxLength: 12 }),
   );
   const scalar = fc.oneof(
-    fc.constantFrom('1.0.0', 'sha512-AAAA==', 'https://r.example/a/-/a-1.0.0.tgz', 'true', 'false', 'null', '~', '1', '-2', '1.10', '.5', '1e3', '0o7', '0x1F', '.inf', 'yes', "it's", 'a: b', 'a #b', '#x', '', ' ', '@x', '[x]', '{x}', 'a,b', '>=18', '1.0.0(react@18.0.0)', '\\', '"q"', 'multi\nline', '\u00e9'),
+    fc.constantFrom('1.0.0', 'sha512-AAAA==', 'https://r.example/a/-/a-1.0.0.tgz', 'true', 'false', 'null', '~', '1', '-2', '1.10', '.5', '1e3', '0o7', '0x1F', '.inf', 'yes', "it's", 'a: b', 'a #b', '#x', '', ' ', '@x', '[x]', '{x}', 'a,b', '>=18', '1.0.0(react@18.0.0)', '\\', '"q"', 'multi\nline', '\u00e9', 'x\u00a0', '\u00a0x', '\u00a0', 'x\u3000', 'x\ufeff'),
     fc.string({ maxLength: 12 }),
     fc.integer(),
     fc.boolean(),

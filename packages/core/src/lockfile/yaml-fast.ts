@@ -128,11 +128,32 @@ function mappingKey(content: string): { key: string; rest: string } {
     if (resolvePlain(key, 'core') !== key) unsupported();
   }
   if (content[end] !== ':') unsupported();
-  const after = content.slice(end + 1);
-  if (after === '') return { key, rest: '' };
-  if (after[0] !== ' ') unsupported();
-  const rest = after.trim();
-  return { key, rest };
+  if (end + 1 === content.length) return { key, rest: '' };
+  if (content.charCodeAt(end + 1) !== 32) unsupported();
+  // The value's text: from the first character after the spaces to the last before any trailing ones (a line holds
+  // no other whitespace: tabs and CR leave the subset).
+  let from = end + 2;
+  while (content.charCodeAt(from) === 32) from++;
+  let to = content.length;
+  while (to > from && content.charCodeAt(to - 1) === 32) to--;
+  return { key, rest: content.slice(from, to) };
+}
+
+/**
+ * `text` without the spaces at its end. Spaces are the only white space of the subset (tabs and CR leave it); JavaScript's
+ * `trim` would also drop the Unicode spaces (U+00A0, U+3000, U+FEFF, …) that a YAML parser keeps as part of a scalar,
+ * and so read another value than pnpm and Yarn read.
+ */
+function withoutTrailingSpaces(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 32) end--;
+  return end === text.length ? text : text.slice(0, end);
+}
+
+/** Whether `text` holds nothing but spaces from `from` on. */
+function onlySpacesFrom(text: string, from: number): boolean {
+  for (let i = from; i < text.length; i++) if (text.charCodeAt(i) !== 32) return false;
+  return true;
 }
 
 /** A value on one line: quoted, flow collection, or plain scalar. */
@@ -140,16 +161,16 @@ function value(text: string, schema: Schema): Value {
   const first = text[0];
   if (first === "'" || first === '"') {
     const quoted = quotedScalar(text, 0);
-    if (text.slice(quoted.end).trim() !== '') unsupported();
+    if (!onlySpacesFrom(text, quoted.end)) unsupported();
     return quoted.value;
   }
   if (first === '{' || first === '[') {
     const flow = flowCollection(text, 0, schema);
-    if (text.slice(flow.end).trim() !== '') unsupported();
+    if (!onlySpacesFrom(text, flow.end)) unsupported();
     return flow.value;
   }
   if (first === undefined || PLAIN_START_FORBIDDEN.has(first)) unsupported();
-  const plain = text.trimEnd();
+  const plain = withoutTrailingSpaces(text);
   if (plain.includes(': ') || plain.endsWith(':') || plain.includes(' #')) unsupported();
   return resolvePlain(plain, schema);
 }
@@ -264,7 +285,7 @@ function flowScalar(text: string, start: number, isKey: boolean): { value: strin
     if (c === ':' && !isKey) unsupported();
   }
   const raw = text.slice(start, i);
-  const trimmed = raw.trimEnd();
+  const trimmed = withoutTrailingSpaces(raw);
   if (trimmed === '' || (isKey && trimmed !== raw)) unsupported();
   return { value: trimmed, end: start + trimmed.length + (raw.length - trimmed.length), quoted: false };
 }
