@@ -74,20 +74,31 @@ type CopyFiles =
   | { kind: 'too-large' }
   | { kind: 'manifest'; bytes: Buffer; bindingGyp: boolean; bindingGypHash: string | undefined };
 
-function readFilesAt(projectDir: string, dir: string): CopyFiles {
-  const absolute = resolve(projectDir, dir);
-  // Lockfile paths are hostile input: never read outside the project.
+/**
+ * The folder of an install path, or undefined when it leaves the project (lockfile paths are hostile input: nothing
+ * outside the project is ever read). A plain relative path (no empty, `.` or `..` segment, no backslash) is joined as it
+ * is, already normal: a judgement asks for thousands (each a few path operations fewer); anything else is resolved and
+ * checked. The stamp of the installed files (installedStamp) finds each file the same way as the judgement reads it.
+ */
+function folderInProject(projectDir: string, path: string): string | undefined {
+  if (path !== '' && !path.includes('\\') && !isAbsolute(path) && path.split('/').every((s) => s !== '' && s !== '.' && s !== '..')) return `${projectDir}${sep}${path}`;
+  const absolute = resolve(projectDir, path);
   const rel = relative(projectDir, absolute);
-  if (rel.startsWith('..') || rel.startsWith(sep)) return { kind: 'leaves' };
+  return rel.startsWith('..') || isAbsolute(rel) ? undefined : absolute;
+}
+
+function readFilesAt(projectDir: string, dir: string): CopyFiles {
+  const absolute = folderInProject(projectDir, dir);
+  if (absolute === undefined) return { kind: 'leaves' };
   // The package.json is read first; only when it cannot be read does it matter whether the folder is there at all.
   let bytes: Buffer | 'too-large';
   try {
-    bytes = readBounded(join(absolute, 'package.json'), MAX_MANIFEST_BYTES);
+    bytes = readBounded(`${absolute}${sep}package.json`, MAX_MANIFEST_BYTES);
   } catch {
     return existsSync(absolute) ? { kind: 'unreadable' } : { kind: 'absent' };
   }
   if (bytes === 'too-large') return { kind: 'too-large' };
-  const gyp = join(absolute, 'binding.gyp');
+  const gyp = `${absolute}${sep}binding.gyp`;
   const bindingGyp = existsSync(gyp);
   return { kind: 'manifest', bytes, bindingGyp, bindingGypHash: bindingGyp ? hashOf(gyp) : undefined };
 }
@@ -220,14 +231,10 @@ export function installedStamp(projectDir: string, paths: readonly string[], now
   try {
     for (const path of paths) {
       lines.push(path);
-      // npm's plain install paths are joined as they are; anything else is resolved, and one leaving the project is
-      // never read (the judgement refuses it): only its text counts.
-      let absolute = `${projectDir}${sep}${path}`;
-      if (path === '' || path.includes('\\') || path.split('/').some((s) => s === '' || s === '.' || s === '..')) {
-        absolute = resolve(projectDir, path);
-        const rel = relative(projectDir, absolute);
-        if (rel.startsWith('..') || isAbsolute(rel)) continue;
-      }
+      // Found as the judgement finds it (folderInProject); one leaving the project is never read (the judgement refuses
+      // it): only its text counts.
+      const absolute = folderInProject(projectDir, path);
+      if (absolute === undefined) continue;
       // What a judgement reads there (readFilesAt): the package.json, the binding.gyp beside it, and only when there is
       // no package.json, whether the folder is. A folder replaced or moved gives its package.json another stat too.
       // `absolute` is normalised (plain segments joined, or resolved): joined by hand, 2,000 times a warm install.
