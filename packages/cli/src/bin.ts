@@ -8,7 +8,18 @@
  *   the V8 code cache an earlier run of the same command left (authenticated with this user's memo secret, else not
  *   used), leaving one when it had none, after the run, so that what the command compiled is in it.
  */
+import { availableParallelism } from 'node:os';
 import { runEmbeddedMain, textHash } from '@portcullis/core/loader';
+
+/**
+ * libuv's thread pool verifies a `check`'s signatures (one ECDSA verification each, thousands of them) while the main
+ * thread reads and judges everything else, and the main thread is what a check waits for. The pool's default four
+ * threads on a machine with fewer cores take the main thread's core from it again and again: `check` of 3,000
+ * packages, nothing remembered, on 2 cores took ~500 ms with four threads and ~460 with one (docs/benchmarks.md,
+ * "Thirty-fourth round"). So the pool gets one thread fewer than the cores, never more than libuv's default four.
+ * Set before anything uses the pool (libuv reads the variable once, when the pool starts); the user's own setting is kept.
+ */
+if (process.env.UV_THREADPOOL_SIZE === undefined) process.env.UV_THREADPOOL_SIZE = String(Math.min(4, Math.max(1, availableParallelism() - 1)));
 
 /** The engine's marker line and hash, defined by build.mjs. */
 declare const PORTCULLIS_ENGINE_MARKER: string;

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -139,6 +139,28 @@ describe('`portcullis` and `portcullis-npm` start as CommonJS, and still run as 
       expect(exec.status).toBe(2);
       expect(exec.stderr).toContain('is not gated yet; nothing was run');
     }
+  });
+});
+
+describe("the CLI's thread pool", () => {
+  // libuv reads UV_THREADPOOL_SIZE once, when the pool starts: the CLI sets it first (bin.ts), one thread fewer than the
+  // cores (never more than libuv's four), so that the pool verifying a check's signatures leaves the main thread a core.
+  const cli = fileURLToPath(new URL(bundles['packages/cli/dist/portcullis.js'], import.meta.url));
+  const poolOf = (env: NodeJS.ProcessEnv) => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-pool-'));
+    const report = join(dir, 'report.cjs');
+    writeFileSync(report, "process.on('exit', () => require('node:fs').writeSync(2, `pool=${process.env.UV_THREADPOOL_SIZE}\\n`));\n");
+    const result = spawnSync(process.execPath, ['--require', report, cli, '--version'], { env: { PATH: process.env.PATH, HOME: dir, PORTCULLIS_CACHE_DIR: join(dir, 'cache'), PORTCULLIS_STATE_DIR: join(dir, 'state'), ...env }, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    return /pool=(.*)/.exec(result.stderr)?.[1];
+  };
+
+  it('gets one thread fewer than the cores, at least one and at most four', () => {
+    expect(poolOf({})).toBe(String(Math.min(4, Math.max(1, availableParallelism() - 1))));
+  });
+
+  it("keeps the user's own setting", () => {
+    expect(poolOf({ UV_THREADPOOL_SIZE: '7' })).toBe('7');
   });
 });
 
