@@ -60,6 +60,33 @@ describe('installed copies', () => {
     expect(read.at!(pkg, 'node_modules/folder')).toEqual({ differs: 'it has no readable package.json' });
     expect(read.at!(pkg, '../outside')).toEqual({ differs: 'its path leaves the project' });
   });
+
+  it('finds a copy by any spelling of its path that stays in the project, and none that leaves it; the stamp looks where the reads do', () => {
+    const outside = project({ 'left-pad/package.json': JSON.stringify({ name: 'left-pad', version: '1.0.0', scripts: { postinstall: 'node evil.js' } }) });
+    const dir = join(outside, 'project');
+    mkdirSync(join(dir, 'node_modules', 'left-pad'), { recursive: true });
+    writeFileSync(join(dir, 'node_modules/left-pad/package.json'), JSON.stringify({ name: 'left-pad', version: '1.0.0' }));
+    const read = installedManifestReader(lockfile, dir);
+    // Plain paths are joined as they are; the others are resolved, and read when they stay inside.
+    for (const path of ['node_modules/left-pad', './node_modules/left-pad', 'node_modules//left-pad', 'node_modules/x/../left-pad', 'node_modules/left-pad/']) {
+      expect(read.at!(pkg, path), path).toEqual({ manifest: { scripts: {}, bindingGyp: false, gypfile: undefined } });
+    }
+    for (const path of ['../left-pad', 'node_modules/../../left-pad', join(outside, 'left-pad'), 'node_modules/a/../../../left-pad']) {
+      expect(read.at!(pkg, path), path).toEqual({ differs: 'its path leaves the project' });
+    }
+    // A colon (a Windows drive, `C:x`) is never joined as it is: resolved, and here a folder of the project that is not there.
+    expect(read.at!(pkg, 'C:left-pad')).toEqual({ absent: true });
+    // The stamp covers the files the reads found, whatever the spelling, and nothing outside the project.
+    const stamps = (now: number) => ['node_modules/left-pad', './node_modules/left-pad', 'node_modules/x/../left-pad', '../left-pad'].map((path) => installedStamp(dir, [path], now));
+    const before = stamps(Date.now() + 10_000);
+    expect(before.every((stamp) => stamp !== undefined)).toBe(true);
+    writeFileSync(join(outside, 'left-pad/package.json'), JSON.stringify({ name: 'left-pad', version: '1.0.0', scripts: { postinstall: 'node evil2.js' } }));
+    expect(stamps(Date.now() + 10_000)).toEqual(before);
+    writeFileSync(join(dir, 'node_modules/left-pad/package.json'), JSON.stringify({ name: 'left-pad', version: '1.0.0', scripts: { postinstall: 'node x.js' } }));
+    const after = stamps(Date.now() + 10_000);
+    for (let i = 0; i < 3; i++) expect(after[i]).not.toBe(before[i]);
+    expect(after[3]).toBe(before[3]);
+  });
 });
 
 describe('installed files read up front (readInstalledFiles)', () => {
