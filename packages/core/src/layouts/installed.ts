@@ -77,8 +77,9 @@ type CopyFiles =
 /**
  * The folder of an install path, or undefined when it leaves the project (lockfile paths are hostile input: nothing
  * outside the project is ever read). A plain relative path (no empty, `.` or `..` segment, no backslash, no colon: a
- * Windows drive) is joined as it is, already normal: a judgement asks for thousands (each a few path operations fewer); anything else is resolved and
- * checked. The stamp of the installed files (installedStamp) finds each file the same way as the judgement reads it.
+ * Windows drive) is joined as it is, already normal: a judgement asks for thousands, each a few path operations fewer.
+ * Anything else is resolved and checked. The stamp of the installed files (installedStamp) finds each file the same way
+ * as the judgement reads it.
  */
 function folderInProject(projectDir: string, path: string): string | undefined {
   if (path !== '' && !path.includes('\\') && !path.includes(':') && !isAbsolute(path) && path.split('/').every((s) => s !== '' && s !== '.' && s !== '..')) return `${projectDir}${sep}${path}`;
