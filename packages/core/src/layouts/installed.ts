@@ -3,9 +3,10 @@
  * metadata claim (manifest confusion: the registry may say "no scripts" while the tarball has them).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { settledStamp } from '../file-stamp.js';
+import { readBounded } from '../read-bounded.js';
 import type { Lockfile, PackageNode } from '../model.js';
 
 /** The install-relevant parts of an installed package.json. */
@@ -32,19 +33,21 @@ export type InstalledManifestReader = ((pkg: PackageNode) => InstalledManifest |
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
-/** `sha256:<hex>` of a regular file up to the manifest size limit; undefined otherwise (then only its presence counts). */
+/**
+ * `sha256:<hex>` of a regular file up to the manifest size limit; undefined otherwise (then only its presence counts).
+ * Read through one descriptor, bounded by the opened file's size (core's readBounded): a file swapped for a larger one
+ * after a check is never read whole.
+ */
 function hashOf(file: string): string | undefined {
-  try {
-    const stat = statSync(file);
-    if (!stat.isFile() || stat.size > MAX_MANIFEST_BYTES) return undefined;
-    return `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
-  } catch {
-    return undefined;
-  }
+  const bytes = readBounded(file, MAX_MANIFEST_BYTES);
+  return bytes === undefined ? undefined : `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
-/** A regular file's bytes up to `max` (open, fstat, read: no separate exists or stat call); `too-large` beyond. Throws when unreadable. */
-function readBounded(file: string, max: number): Buffer | 'too-large' {
+/**
+ * A package.json's bytes up to `max` (open, fstat, read: no separate exists or stat call); `too-large` beyond. Throws when
+ * unreadable: the caller tells an absent copy from an unreadable one (core's readBounded answers undefined for both).
+ */
+function readManifestBytes(file: string, max: number): Buffer | 'too-large' {
   const fd = openSync(file, 'r');
   try {
     const { size } = fstatSync(fd);
@@ -94,7 +97,7 @@ function readFilesAt(projectDir: string, dir: string): CopyFiles {
   // The package.json is read first; only when it cannot be read does it matter whether the folder is there at all.
   let bytes: Buffer | 'too-large';
   try {
-    bytes = readBounded(`${absolute}${sep}package.json`, MAX_MANIFEST_BYTES);
+    bytes = readManifestBytes(`${absolute}${sep}package.json`, MAX_MANIFEST_BYTES);
   } catch {
     return existsSync(absolute) ? { kind: 'unreadable' } : { kind: 'absent' };
   }
