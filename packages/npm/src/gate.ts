@@ -6,7 +6,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { digestOf, earlierInLineOf, installedManifestReader, keptCacheTrusted, npmCached, openGate, PortcullisError, prepareInstalledStamp, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type PackageNode, type Verdict } from '@portcullis/core';
+import { digestOf, earlierInLineOf, installedManifestReader, keptCacheTrusted, npmCached, openGate, PortcullisError, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type PackageNode, type Verdict } from '@portcullis/core';
 import type { ResolvedLockfile } from './ask.js';
 import { optionOn, type NpmCommand } from './arguments.js';
 import type { GateContext, NpmInstall } from './context.js';
@@ -103,14 +103,12 @@ interface Judged {
 /**
  * Works out the install paths the judged lockfile names once npm has been let go (the wrapper waits idle while npm
  * runs): the stamp of the installed files after the install needs them, and a remembered verdict left them unread.
- * Used only for the same lockfile text (judgeInstalled). Then, unless npm writes every installed file anew (`ci`: the
- * stamp after it vouches for none of them), takes that stamp once, discarded, so that the one taken after the install
- * runs compiled (core's prepareInstalledStamp).
+ * Used only for the same lockfile text (judgeInstalled). Nothing else runs beside npm: taking that stamp once while npm
+ * ran, to have V8 compile it, did not make the stamp after the install faster (docs/benchmarks.md, thirty-fifth round).
  */
-function installPathsWhileNpmRuns(install: NpmInstall, judged: Judged, options: { prepareStamp: boolean }): void {
+function installPathsWhileNpmRuns(judged: Judged): void {
   setImmediate(() => {
     judged.paths ??= { value: installPaths(judged.text) };
-    if (options.prepareStamp && judged.paths.value !== undefined) prepareInstalledStamp(install.dir, judged.paths.value);
   });
 }
 
@@ -235,7 +233,7 @@ async function resolveInHeldNpm(install: NpmInstall, ctx: GateContext, held: Hel
     judged = await judgeLockfile(install, true, projectLockfile(install, lockfile));
     mark(judged.verdict.remembered ? 'judged lockfile (remembered)' : 'judged lockfile');
     if (judged.verdict.blocking.length > 0) return false;
-    installPathsWhileNpmRuns(install, judged, { prepareStamp: true });
+    installPathsWhileNpmRuns(judged);
     return true;
   });
   if (run.outcome === 'cannot') return undefined;
@@ -332,7 +330,7 @@ export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<nu
     const installing = held!;
     held = undefined;
     const going = installing.go(installArgs);
-    installPathsWhileNpmRuns(install, judged, { prepareStamp: true });
+    installPathsWhileNpmRuns(judged);
     const installed = await going;
     mark('npm installed');
     if (installed.code !== 0) {
@@ -373,7 +371,7 @@ export async function gateCi(cmd: NpmCommand, ctx: GateContext): Promise<number>
       }
     }
     const going = held.go(['ci', ...cmd.optionArgs, ...quietFlags(cmd)]);
-    installPathsWhileNpmRuns(install, judged, { prepareStamp: false });
+    installPathsWhileNpmRuns(judged);
     const installed = await going;
     mark('npm installed');
     if (installed.code !== 0) return installed.code;

@@ -253,22 +253,3 @@ export function installedStamp(projectDir: string, paths: readonly string[], now
   }
   return createHash('sha256').update(lines.join('\n')).digest('base64');
 }
-
-/** How many paths prepareInstalledStamp stamps: enough for V8 to compile the loop, whatever the lockfile's size. */
-const PREPARED_PATHS = 500;
-
-/**
- * Takes installedStamp of the first paths of `paths` and drops it, while the package manager installs and the caller
- * has nothing else to do: V8 then has the stamp's loop (and Node's `statSync` under it) compiled before the stamp that
- * counts, taken after the install, when the user waits for it. Measured on 1,000 packages (2,000 stats, Node 24): that
- * stamp took ~15 ms in a process that had not run it, ~8.5 ms after one full run; 250 paths first did nearly as much as
- * all of them, so at most PREPARED_PATHS are stamped here (a bounded cost beside the install, whatever its size). Only
- * stats (no file's bytes are read), decides nothing, never throws.
- */
-export function prepareInstalledStamp(projectDir: string, paths: readonly string[]): void {
-  try {
-    installedStamp(projectDir, paths.slice(0, PREPARED_PATHS));
-  } catch {
-    // Only time is lost.
-  }
-}
