@@ -11,6 +11,8 @@ const CLI_PATH = 'packages/cli/dist/portcullis.js';
 const NPM_WRAPPER_PATH = 'packages/npm/dist/portcullis-npm.js';
 /** The no-op wrapper (the control of bench/npm-wrapper.mjs): npm in a Node process of its own, nothing decided. */
 const NPM_NOOP_WRAPPER = join(root, 'bench', 'npm-noop-wrapper.cjs');
+/** The floor of a gate that vouches for what npm installed (bench/npm-wrapper.mjs): the no-op wrapper and the installed copies' stat after npm. */
+const NPM_FLOOR_WRAPPER = join(root, 'bench', 'npm-floor-wrapper.cjs');
 /** Records in the rules-on project's OSV bundle (none names a package of the graph). */
 const ADVISORY_RECORDS = 100_000;
 
@@ -92,12 +94,15 @@ export function resetProject(p, mode) {
   }
 }
 
-/** A bare npm project run through the no-op wrapper (bench/npm-noop-wrapper.cjs): the same folder, caches and npm. */
-export const npmControlOf = (p) => ({ ...p, control: true });
+/**
+ * A bare npm project run through the no-op wrapper (bench/npm-noop-wrapper.cjs), or with `'floor'` through the floor of
+ * a gate that vouches for what npm installed (bench/npm-floor-wrapper.cjs): the same folder, caches and npm.
+ */
+export const npmControlOf = (p, wrapper = 'noop') => ({ ...p, control: wrapper });
 
 /**
  * The install command of a mode; the guarded npm runs `portcullis-npm` (of the project's build) with the same
- * arguments, an npm control (npmControlOf) the no-op wrapper.
+ * arguments, an npm control (npmControlOf) the no-op wrapper or the floor.
  */
 export function installProject(p, mode) {
   let argv;
@@ -110,14 +115,14 @@ export function installProject(p, mode) {
   } else {
     argv = mode === 'frozen' ? ['ci'] : ['install'];
   }
-  if (p.kind === 'npm' && (p.guarded || p.control)) return run(p.tool.command, [p.control ? NPM_NOOP_WRAPPER : join(p.build, NPM_WRAPPER_PATH), ...argv], { cwd: p.dir, env: { ...p.env, PORTCULLIS_NPM: p.tool.args[0] } });
+  if (p.kind === 'npm' && (p.guarded || p.control)) return run(p.tool.command, [p.control === 'floor' ? NPM_FLOOR_WRAPPER : p.control ? NPM_NOOP_WRAPPER : join(p.build, NPM_WRAPPER_PATH), ...argv], { cwd: p.dir, env: { ...p.env, PORTCULLIS_NPM: p.tool.args[0] } });
   return run(p.tool.command, [...p.tool.args, ...argv], { cwd: p.dir, env: p.env });
 }
 
 /** One measured install of a mode, from what the mode starts with. */
 export async function timedInstall(p, mode) {
   resetProject(p, mode);
-  const r = expectExit(await installProject(p, mode), `${p.guarded ? 'guarded' : p.control ? 'control' : 'bare'} ${p.pm} ${mode}`);
+  const r = expectExit(await installProject(p, mode), `${p.guarded ? 'guarded' : p.control ? `control (${p.control})` : 'bare'} ${p.pm} ${mode}`);
   return { ms: r.ms, rssMB: r.rssMB };
 }
 

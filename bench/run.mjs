@@ -39,7 +39,7 @@ const installSteps = [
     ? ['pnpm-hooks', 'what each pnpmfile hook costs pnpm 10/11/12, against a no-op control, 1,000 packages', ['--packages', '1000', '--runs', '3', '--short-modes', 'warm,frozen']]
     : ['pnpm-hooks', 'pnpm 12 with no pnpmfile, an empty one (the no-op control), four no-op hooks, the floor of a signature check (cold and ci), the floor of a gate on a repeated install (warm and frozen), Portcullis and Portcullis cut to its loader; warm, frozen, cold and frozen on a fresh CI runner; 1,000 packages', ['--packages', '1000', '--runs', '15', '--repeat-runs', '15', '--pnpm', '12', '--all-variants', 'none', '--every-mode', '12']],
   ['audit', '`portcullis check` vs `pnpm audit signatures` of pnpm 12, 3,000 packages', ['--packages', '3000', '--runs', '5', '--pnpm', '12']],
-  ['npm-wrapper', '`portcullis-npm` against bare npm and a no-op wrapper (the control), warm and `ci`, npm 11 and 12, 1,000 packages', ['--packages', '1000', '--runs', '9', '--ci-runs', '5']],
+  ['npm-wrapper', '`portcullis-npm` against bare npm, a no-op wrapper (the control) and the floor of a gate that vouches for what npm installed, warm and `ci`, npm 11 and 12, 1,000 packages', ['--packages', '1000', '--runs', '9', '--ci-runs', '5']],
 ];
 const componentSteps = [
   ['signatures', 'signature verification throughput', []],
@@ -53,7 +53,7 @@ const quickSteps = [
   ['install', 'bare vs guarded warm and frozen installs, pnpm 12, Yarn, npm 11, 500 packages', ['--sizes', '500', '--pms', 'pnpm12,yarn,npm11', '--modes', 'warm,frozen', '--runs', '2', '--rules-sizes', 'none']],
   ['pnpm-hooks', 'pnpm 12 against the no-op control, warm, 500 packages', ['--packages', '500', '--runs', '2', '--pnpm', '12', '--modes', 'warm', '--all-variants', 'none', '--every-mode', 'none']],
   ['audit', '`portcullis check` vs `pnpm audit signatures` (pnpm 12), 500 packages', ['--packages', '500', '--runs', '2', '--pnpm', '12']],
-  ['npm-wrapper', '`portcullis-npm` against bare npm and the no-op wrapper, warm and `ci`, npm 11, 500 packages', ['--packages', '500', '--runs', '2', '--ci-runs', '1', '--npm', '11']],
+  ['npm-wrapper', '`portcullis-npm` against bare npm, the no-op wrapper and the floor, warm and `ci`, npm 11, 500 packages', ['--packages', '500', '--runs', '2', '--ci-runs', '1', '--npm', '11']],
 ];
 const allSteps = QUICK ? quickSteps : ALL_BENCHES ? [...installSteps, ...componentSteps] : installSteps;
 const ALL = allSteps.length;
