@@ -104,7 +104,8 @@ interface Judged {
  * Works out the install paths the judged lockfile names once npm has been let go (the wrapper waits idle while npm
  * runs): the stamp of the installed files after the install needs them, and a remembered verdict left them unread.
  * Used only for the same lockfile text (judgeInstalled). Nothing else runs beside npm: taking that stamp once while npm
- * ran, to have V8 compile it, did not make the stamp after the install faster (docs/benchmarks.md, thirty-fifth round).
+ * ran, to have V8 compile it, made the stamp after the install no faster on Node 20 and ~1 ms faster on Node 24
+ * (docs/benchmarks.md, thirty-fifth round).
  */
 function installPathsWhileNpmRuns(judged: Judged): void {
   setImmediate(() => {
