@@ -291,10 +291,12 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     const firstRun = await packumentsDuring(runner('first', shared));
     expect(firstRun.r.code, output(firstRun.r)).toBe(0);
     expect(ran(project)).toEqual(built);
-    // Later runners restore a cache without the registry documents, so what a runner takes from the registry shows.
+    // Later runners restore caches without the registry documents (Portcullis' nor pnpm's, which updateConfig reads
+    // first; pnpm's store stays), so what a runner takes from the registry shows.
     const cache = join(project.home, 'portcullis-cache');
     const withoutDocuments = () => {
       for (const entry of readdirSync(cache)) if (/^metadata-v\d+$/.test(entry)) rmSync(join(cache, entry), { recursive: true });
+      rmSync(join(project.home, 'pnpm-cache', 'v12', 'metadata'), { recursive: true, force: true });
     };
     withoutDocuments();
     const keyed = await packumentsDuring(runner('keyed', shared));

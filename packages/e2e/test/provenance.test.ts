@@ -112,6 +112,32 @@ describe('portcullis check', () => {
     expect(fetched.asked).toContain('/acme-widget');
   });
 
+  it('pnpm 12 on a fresh CI runner: updateConfig finds the downgrade from the release line pnpm kept, without fetching the packument', async () => {
+    // Installed by pnpm 12 through the pnpmfile while the policy did not ask; then the default policy (noDowngrade on).
+    project = createProject('pnpm', registry.url, { 'acme-widget': '1.2.0' }, { policy: policyWith({ noDowngrade: false }) });
+    writeRoots(project);
+    const init = await portcullis(project, ['init', 'pnpm']);
+    expect(init.code, output(init)).toBe(0);
+    const pnpm12 = pnpm(12);
+    const own = [`--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${join(project.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false'];
+    const first = await run(pnpm12.command, [...pnpm12.args, 'install', '--no-frozen-lockfile', ...own], { cwd: project.dir, env: project.env });
+    expect(first.code, output(first)).toBe(0);
+    writePolicy(project, policyWith({}));
+    // A fresh runner (docs/ci.md): pnpm's store and cache restored; Portcullis' cache and state directory new.
+    for (const gone of [join(project.dir, 'node_modules'), join(project.home, 'portcullis-cache'), join(project.home, '.local', 'state')]) rmSync(gone, { recursive: true, force: true });
+    freshCheckout(project);
+    const from = registry.requests.length;
+    const frozen = await run(pnpm12.command, [...pnpm12.args, 'install', '--frozen-lockfile', ...own], { cwd: project.dir, env: project.env });
+    expect(frozen.code, output(frozen)).not.toBe(0);
+    expect(codesIn(frozen)).toEqual(['PROVENANCE_DOWNGRADE']);
+    expect(output(frozen)).toContain('acme-widget@1.2.0');
+    expect(ran(project)).toEqual([]);
+    // The bundles are fetched and verified; no packument is (pnpm kept acme-widget's release line in v12/metadata).
+    const asked = registry.requests.slice(from).map((r) => r.path);
+    expect(asked.filter((path) => !path.includes('/-/npm/v1/attestations/'))).toEqual([]);
+    expect(asked.length).toBeGreaterThan(0);
+  });
+
   it("a cache inside the checkout is never read: a crafted one hiding the earlier provenance does not hide the downgrade", async () => {
     // A pnpm 10 tree; the repository then carries a cache folder of its own (pnpm 10's layout) whose packument drops
     // every attestation claim, and pnpm-workspace.yaml points pnpm's cacheDir at it.

@@ -53,6 +53,7 @@ function fakeGate(outcome: (packages: readonly PackageNode[]) => { blocking?: Fi
     strict: false,
     policyFile: null,
     signaturesRequired: true,
+    asksReleaseLine: () => true,
     localInputs: () => undefined,
     cooldown: null,
     builds,

@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCachedMetadata, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { digestOf, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCachedMetadata, pnpmKeptInputs, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, lockfileCandidates, narrowDenials, projectDirOf, refuseCommandLineWidening, unneededDenials, updateConfig, type PnpmConfig } from './config.js';
 import { configChanges, configSnapshot, engineBuild, fileStates, questionOf, recordUpdateConfig, thisPnpmProcess, type AskedQuestion, type ReplayAnswer } from './replay.js';
 import { fileState, sameState, type FileState } from './file-state.js';
@@ -114,6 +114,16 @@ function learnFrom(state: InstallState, manifest: Manifest, project: PnpmProject
 function cachedMetadata(state: InstallState, node: PackageNode): PackumentVersion | undefined {
   if (state.pnpmCacheDir === undefined || node.registry === undefined) return undefined;
   return pnpmCachedMetadata([state.pnpmCacheDir], node.registry, node.name, node.version, node.integrity, (state.openedCacheFiles ??= new OpenedCacheFiles()));
+}
+
+/**
+ * pnpm 12's updateConfig judging the lockfile: the documents pnpm kept for its packages, with each release line the
+ * downgrade check asks about read in the same read of the same file (core's pnpmKeptInputs), instead of the whole
+ * packuments in Portcullis' own cache. Only a cache folder outside the checkout (updateConfig: keptCacheTrusted).
+ */
+function keptInputs(state: InstallState, project: PnpmProject): LockfileInputs {
+  if (state.pnpmCacheDir === undefined) return {};
+  return { kept: pnpmKeptInputs([state.pnpmCacheDir], (pkg) => project.gate.asksReleaseLine(pkg.name, pkg.version), (state.openedCacheFiles ??= new OpenedCacheFiles())) };
 }
 
 /** The release lines pnpm keeps in the same cache (translate.ts releaseLinesIn), read once per install. */
@@ -231,7 +241,7 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
       } catch (error) {
         throw new UnreadableHere(error instanceof Error ? error.message : String(error));
       }
-    });
+    }, keptInputs(state, project));
   } catch (error) {
     if (error instanceof UnreadableHere) return undefined;
     throw error;

@@ -189,6 +189,7 @@ function fakeGate(verdict: Verdict, log: string[]) {
     strict: false,
     policyFile: null,
     signaturesRequired: true,
+    asksReleaseLine: () => true,
     localInputs: () => undefined,
     cooldown: null,
     builds: {} as Gate['builds'],

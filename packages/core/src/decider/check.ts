@@ -8,11 +8,9 @@ import { installedManifestReader, type InstalledManifest, type InstalledManifest
 import { MAX_LOCKFILE_BYTES } from '../lockfile/index.js';
 import { digestOf, reportMayBeRemembered } from './remembered.js';
 import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../model.js';
-import { defaultPnpmCacheDirs, pnpmCached } from '../layouts/pnpm-metadata-cache.js';
+import { defaultPnpmCacheDirs } from '../layouts/pnpm-metadata-cache.js';
 import { keptCacheTrusted } from '../layouts/kept-metadata.js';
-import { noDowngradeApplies } from '../policy/provenance.js';
-import type { Packument } from '../registry/packument.js';
-import { earlierInLineOf } from './provenance.js';
+import { pnpmKeptInputs } from './pnpm-kept.js';
 import { pnpmWorkspaceSettings } from '../setup/pnpm.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { loadNpmConfig } from '../registry/npmrc.js';
@@ -141,28 +139,7 @@ async function checkProject(project: Project, policy: Policy, gate: Gate, readIn
   // registry document). The provenance downgrade check reads a version's release line there too (the attestation
   // claims of earlier versions), so only a cache folder outside the project's checkout is read (keptCacheTrusted).
   const pnpmCaches = project.lockfile.kind === 'pnpm' ? pnpmCacheDirsOf(project.dir, env).filter((dir) => keptCacheTrusted(dir, project.dir)) : [];
-  const fromRegistry = (pkg: PackageNode): pkg is PackageNode & { registry: string } => pkg.source === 'registry' && pkg.registry !== undefined;
-  const cached = (pkg: PackageNode & { registry: string }, withPast: boolean) =>
-    pnpmCached(pnpmCaches, pkg.registry, pkg.name, pkg.version, pkg.integrity, withPast ? earlierInLineOf(pkg.version) : undefined);
-  // Each file is read once: the release line found while supplying a version's metadata waits for the downgrade check.
-  const pasts = new Map<string, Packument>();
-  const supplied =
-    pnpmCaches.length > 0
-      ? (pkg: PackageNode) => {
-          if (!fromRegistry(pkg)) return undefined;
-          const found = cached(pkg, noDowngradeApplies(policy, pkg.name, pkg.version));
-          if (found?.past !== undefined) pasts.set(pkg.id, found.past);
-          return found?.metadata;
-        }
-      : undefined;
-  const suppliedPackument =
-    pnpmCaches.length > 0
-      ? (pkg: PackageNode) => {
-          const kept = pasts.get(pkg.id);
-          pasts.delete(pkg.id);
-          return kept ?? (fromRegistry(pkg) ? cached(pkg, true)?.past : undefined);
-        }
-      : undefined;
+  const { supplied, suppliedPackument } = pnpmKeptInputs(pnpmCaches, (pkg) => gate.asksReleaseLine(pkg.name, pkg.version));
   const verdict = await gate.judge(project.lockfile.packages, {
     readInstalled,
     ...(supplied ? { supplied } : {}),

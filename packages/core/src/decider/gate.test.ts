@@ -34,6 +34,17 @@ function gate(dir: string, options: Partial<GateOptions> = {}) {
   return openGate({ dir, packageManager: 'npm', registryConfig: createRegistryConfig({}), env: {}, cacheDir: join(isolated, 'cache'), stateDir: join(isolated, 'state'), ...options });
 }
 
+describe('the gate answers what its policy asks of a surface', () => {
+  it('asksReleaseLine: the provenance downgrade check, on by default, but not for a version allowDowngrade covers', async () => {
+    const on = await gate(project({ provenance: { allowDowngrade: ['left-pad@<2'] } }));
+    expect(on.asksReleaseLine('left-pad', '1.5.0')).toBe(false);
+    expect(on.asksReleaseLine('left-pad', '2.0.0')).toBe(true);
+    expect(on.asksReleaseLine('is-odd', '1.0.0')).toBe(true);
+    const off = await gate(project({ provenance: { noDowngrade: false } }));
+    expect(off.asksReleaseLine('is-odd', '1.0.0')).toBe(false);
+  });
+});
+
 describe('the gate decides every consequence', () => {
   it('an install skips a script the policy does not allow (exit 0, one notice spelled for the surface); a check fails on it', async () => {
     const dir = project({});

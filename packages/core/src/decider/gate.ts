@@ -28,6 +28,7 @@ import { scriptEvidence, type SignatureVerification } from './gather.js';
 import { resolveInheritance, resolveInheritanceFromCache } from './organisation.js';
 import { digestOf, RememberedReports, RememberedVerdicts, type RememberedReport, type RememberedVerdict, type SignedPackage } from './remembered.js';
 import { defaultStateDir, memoSecret } from '../cache/verified-versions.js';
+import { noDowngradeApplies } from '../policy/provenance.js';
 
 export interface GateOptions {
   /** The project root: the folder of the lockfile the package manager installs (a workspace root from a member). */
@@ -213,6 +214,8 @@ export interface Gate {
   readonly policyFile: string | null;
   /** Whether registry signatures are checked at all (`signatures.require`). */
   readonly signaturesRequired: boolean;
+  /** Whether the provenance downgrade check asks about the release line of `name@version` (pnpm-kept.ts reads it with the version's document). */
+  asksReleaseLine(name: string, version: string): boolean;
   /**
    * What the policy this gate applies was found and loaded from, when that is local: every path the policy lookup
    * looked at (a portcullis.json appearing at one of them would be the policy) and the trusted root it names (`files`:
@@ -442,6 +445,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       return { files: [...lookups], advisories: decider.advisorySources() };
     },
     signaturesRequired: policy.signatures.require !== 'off',
+    asksReleaseLine: (name, version) => noDowngradeApplies(policy, name, version),
     // Package managers exclude by name or scope pattern: a ranged exclude widens only their resolution, never the gate.
     cooldown: policy.cooldown.minimumReleaseAge === null ? null : { minimumReleaseAgeMs: policy.cooldown.minimumReleaseAge.ms, exclude: [...new Set(policy.cooldown.exclude.map((spec) => (spec.scope !== undefined ? `${spec.scope}/*` : spec.name)))] },
     builds: {

@@ -70,6 +70,12 @@ export interface CachedFile {
   versions: unknown[];
   /** The document of one entry, when it is that version's own; undefined for anything else. */
   documentAt(entry: unknown[], name: string, version: string): Record<string, unknown> | undefined;
+  /**
+   * True when an entry's bytes, not parsed, are a whole document of `version` that cannot claim attestations: a claim is
+   * the key `attestations` in `dist`, which JSON can only spell with those letters or with `\u` escapes, and the bytes
+   * hold neither. False when they may, or do not look like that version's whole document. Absent: every document is parsed.
+   */
+  cannotClaimAttestations?(entry: unknown[], version: string): boolean;
 }
 
 /** A document that is `name@version`'s own, or undefined. */
@@ -110,12 +116,16 @@ export interface KeptVersion {
 /**
  * The first of `files` whose document for `name@version` has the integrity that is installed; undefined otherwise.
  *
- * With `wanted`, also a packument of the other versions `wanted` accepts, for a question about the version's past
- * (the provenance downgrade check: which earlier versions of its release line claim attestations). It comes from the
- * same file, which holds this version with the installed integrity — a document fetched after this version was
- * published, so it lists every version published before it, as a fetch would. Every wanted version must read
- * cleanly: one torn, malformed or unexpected entry, or a repeated version, and `past` is absent (the caller
- * fetches the packument as before).
+ * With `wanted`, also a packument of the other versions `wanted` accepts that claim attestations, for a question about
+ * the version's past (the provenance downgrade check: which earlier versions of its release line claim attestations).
+ * It comes from the same file, which holds this version with the installed integrity — a document fetched after this
+ * version was published, so it lists every version published before it, as a fetch would. A wanted version whose
+ * document claims no attestations is left out unvalidated, as the packument of a fetch leaves out a malformed entry
+ * (`invalidVersions`): it claims nothing either way. Its document is not even parsed when its bytes show that it
+ * cannot claim any (`cannotClaimAttestations`): a release line holds up to thousands of versions (nightly builds), and
+ * parsing each was most of the cost of reading it. Every wanted version that may claim attestations must read
+ * cleanly, and every wanted version's entry must be found: one torn, malformed or unexpected entry, or a repeated
+ * version, and `past` is absent (the caller fetches the packument as before).
  */
 export function keptVersion(files: Iterable<CachedFile>, name: string, version: string, integrity: string, wanted?: (candidate: string) => boolean): KeptVersion | undefined {
   for (const file of files) {
@@ -131,16 +141,29 @@ export function keptVersion(files: Iterable<CachedFile>, name: string, version: 
 
 function pastIn(file: CachedFile, name: string, version: string, wanted: (candidate: string) => boolean): Packument | undefined {
   const versions = new Map<string, PackumentVersion>();
+  const seen = new Set<string>();
   for (const entry of file.versions) {
     if (!Array.isArray(entry) || typeof entry[0] !== 'string') return undefined;
     const candidate = entry[0];
     if (candidate === version || !wanted(candidate)) continue;
-    if (versions.has(candidate)) return undefined;
+    if (seen.has(candidate)) return undefined;
+    seen.add(candidate);
+    if (file.cannotClaimAttestations?.(entry, candidate) === true) continue;
     const doc = file.documentAt(entry, name, candidate);
-    const parsed = doc === undefined ? 'unreadable' : packumentVersionFromJson(doc, name, candidate);
+    if (doc === undefined) return undefined;
+    if (!claimsAttestations(doc)) continue;
+    const parsed = packumentVersionFromJson(doc, name, candidate);
     if (typeof parsed === 'string') return undefined;
     versions.set(candidate, parsed);
   }
   return { kind: 'abbreviated', name, versions, invalidVersions: new Map(), time: new Map() };
+}
+
+/** Whether a version's document claims attestations: an object under `dist.attestations` (own properties only), as the packument reader takes one. */
+function claimsAttestations(doc: Record<string, unknown>): boolean {
+  const dist = Object.hasOwn(doc, 'dist') ? doc.dist : undefined;
+  if (typeof dist !== 'object' || dist === null || Array.isArray(dist)) return false;
+  const attestations = Object.hasOwn(dist, 'attestations') ? (dist as Record<string, unknown>).attestations : undefined;
+  return typeof attestations === 'object' && attestations !== null && !Array.isArray(attestations);
 }
 

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { npmCached, npmPackumentKey } from './npm-metadata-cache.js';
 
 const registry = 'http://127.0.0.1:4998/';
-const doc = (name: string, version: string) => ({ name, version, dist: { integrity: `sha512-${version}`, signatures: [{ keyid: 'SHA256:k', sig: 'MEUC' }] }, hasInstallScript: false });
+// Each version claims attestations: a release line (`past`) holds exactly the versions that claim them.
+const doc = (name: string, version: string) => ({ name, version, dist: { integrity: `sha512-${version}`, signatures: [{ keyid: 'SHA256:k', sig: 'MEUC' }], attestations: { url: 'https://registry.example/att', provenance: { predicateType: 'https://slsa.dev/provenance/v1' } } }, hasInstallScript: false });
 const packument = (name: string, versions: string[]) => JSON.stringify({ name, 'dist-tags': { latest: versions.at(-1) }, versions: Object.fromEntries(versions.map((v) => [v, doc(name, v)])) });
 
 /** Writes `body` under `key` as cacache does (index line `<sha1>\t<json>`, content by its sha512); returns the folder. */

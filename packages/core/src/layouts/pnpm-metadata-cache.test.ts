@@ -15,6 +15,17 @@ function cacheFile(name: string, docs: Array<Record<string, unknown>>, tamper: (
   return `pnpm-meta-v1 ${Buffer.byteLength(header)} ${Buffer.byteLength(indexText)}\n${header}${indexText}${Buffer.concat(bodies).toString()}`;
 }
 
+/** cacheFile, with a document given as its exact bytes where it is `{ raw }`. */
+function cacheFileOf(name: string, docs: Array<Record<string, unknown> | { raw: string }>): string {
+  const header = JSON.stringify({ etag: '"x"', modified: '2026-06-01T12:00:00.000Z' });
+  const texts = docs.map((d) => (typeof d.raw === 'string' ? d.raw : JSON.stringify(d)));
+  const bodies = texts.map((text) => Buffer.from(text));
+  let offset = 0;
+  const versions = texts.map((text, i) => [(JSON.parse(text) as { version: string }).version, (offset += i === 0 ? 0 : bodies[i - 1]!.length), bodies[i]!.length]);
+  const indexText = JSON.stringify({ name, distTags: { latest: '1.0.0' }, versions });
+  return `pnpm-meta-v1 ${Buffer.byteLength(header)} ${Buffer.byteLength(indexText)}\n${header}${indexText}${Buffer.concat(bodies).toString()}`;
+}
+
 function cacheWith(registry: string, name: string, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-pnpm-cache-'));
   const folder = join(dir, 'v12', 'metadata', registryFolder(registry)!, ...name.split('/').slice(0, -1));
@@ -23,7 +34,11 @@ function cacheWith(registry: string, name: string, text: string): string {
   return dir;
 }
 
-const doc = (name: string, version: string) => ({ name, version, dist: { integrity: `sha512-${version}`, signatures: [{ keyid: 'SHA256:k', sig: 'MEUC' }] }, hasInstallScript: true });
+// Each version claims attestations: a release line (`past`) holds exactly the versions that claim them.
+const ATTESTATIONS = { url: 'https://registry.example/att', provenance: { predicateType: 'https://slsa.dev/provenance/v1' } };
+const doc = (name: string, version: string) => ({ name, version, dist: { integrity: `sha512-${version}`, signatures: [{ keyid: 'SHA256:k', sig: 'MEUC' }], attestations: ATTESTATIONS }, hasInstallScript: true });
+/** A version's document that claims no attestations (most versions of most packages). */
+const plainDoc = (name: string, version: string) => ({ name, version, dist: { integrity: `sha512-${version}`, signatures: [{ keyid: 'SHA256:k', sig: 'MEUC' }] }, hasInstallScript: true });
 
 describe("pnpm 12's metadata cache", () => {
   it('names registry folders as pnpm 12 does', () => {
@@ -77,6 +92,37 @@ describe("pnpm 12's metadata cache", () => {
     // A later file in the list is read when the first does not hold the version.
     const empty = cacheWith(registry, 'left-pad', cacheFile('left-pad', [doc('left-pad', '0.1.0')]));
     expect([...(pnpmCached([empty, dir], registry, 'left-pad', '1.2.0', 'sha512-1.2.0', earlier)?.past?.versions.keys() ?? [])]).toEqual(['1.0.0', '1.1.0']);
+  });
+
+  it('a past holds the wanted versions that claim attestations; the others are left out, not even parsed when their bytes show it', () => {
+    const registry = 'http://127.0.0.1:4998/';
+    const line = [
+      plainDoc('left-pad', '1.0.0'),
+      doc('left-pad', '1.1.0'),
+      // The key spelt with an escape: JSON reads it as `attestations`, so its bytes alone cannot rule a claim out.
+      { raw: `{"name":"left-pad","version":"1.2.0","dist":{"integrity":"sha512-1.2.0","signatures":[],"att\\u0065stations":${JSON.stringify(ATTESTATIONS)}}}` },
+      // The word in a description only: parsed, and no claim.
+      { ...plainDoc('left-pad', '1.3.0'), description: 'verifies attestations' },
+      // Malformed, but claiming nothing (parsed: the word is there): left out, as a fetched packument leaves a malformed version out.
+      { name: 'left-pad', version: '1.4.0', dist: 'none', description: 'no attestations' },
+      doc('left-pad', '1.5.0'),
+    ];
+    const dir = cacheWith(registry, 'left-pad', cacheFileOf('left-pad', line));
+    const earlier = (candidate: string) => candidate < '1.5.0';
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const found = pnpmCached([dir], registry, 'left-pad', '1.5.0', 'sha512-1.5.0', earlier);
+      expect(found?.metadata.version).toBe('1.5.0');
+      expect([...(found?.past?.versions.keys() ?? [])]).toEqual(['1.1.0', '1.2.0']);
+      expect(found?.past?.versions.get('1.2.0')?.dist.attestations).toEqual({ provenance: 'https://slsa.dev/provenance/v1' });
+      // The index, 1.5.0's document, then 1.1.0, 1.2.0, 1.3.0 and 1.4.0's: never 1.0.0's.
+      expect(parse).toHaveBeenCalledTimes(6);
+    } finally {
+      parse.mockRestore();
+    }
+    // A claiming version that is malformed still leaves no past (the packument is fetched instead).
+    const broken = cacheWith(registry, 'left-pad', cacheFileOf('left-pad', [{ ...doc('left-pad', '1.0.0'), dist: { integrity: 7, attestations: ATTESTATIONS } }, doc('left-pad', '1.1.0')]));
+    expect(pnpmCached([broken], registry, 'left-pad', '1.1.0', 'sha512-1.1.0', (v) => v < '1.1.0')?.past).toBeUndefined();
   });
 
   it('a past with any wanted entry unreadable is no past (the packument is fetched instead)', () => {

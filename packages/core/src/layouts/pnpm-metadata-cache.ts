@@ -27,6 +27,10 @@ import { httpUrl } from '../registry-url.js';
 
 const FIRST_LINE = /^pnpm-meta-v1 (\d{1,9}) (\d{1,9})$/;
 
+/** The bytes a version's document needs to claim attestations (kept-metadata.ts `cannotClaimAttestations`): the key's letters, or an escape that could spell them. */
+const ATTESTATIONS = Buffer.from('attestations', 'latin1');
+const UNICODE_ESCAPE = Buffer.from('\\u', 'latin1');
+
 /**
  * Folder names worked out, by layout and registry URL: an install asks for the same one or two registries thousands of
  * times, and each answer parses the URL (pnpm 10's folders too: a release line not in pnpm 11 and 12's file is looked
@@ -81,18 +85,32 @@ function openIndexed(cacheDir: string, registry: string, name: string): Opened |
   // Each document parsed once while the file is kept: pnpm 12's readPackage asks for a version's document (its
   // signatures), and the judgement right after it for the same document again (its release line, keptVersion).
   const parsed = new Map<string, unknown>();
+  /** An entry's bytes in the file, or undefined when its span is not a plain one inside it. */
+  const spanOf = (entry: unknown[]): { start: number; end: number } | undefined => {
+    const [, offset, length] = entry;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (offset as number) < 0 || (length as number) <= 0) return undefined;
+    const start = indexEnd + (offset as number);
+    const end = start + (length as number);
+    return end > bytes.length ? undefined : { start, end };
+  };
   const file: CachedFile = {
     versions,
     documentAt(entry, name, version) {
-      const [, offset, length] = entry;
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (offset as number) < 0 || (length as number) <= 0) return undefined;
-      const start = indexEnd + (offset as number);
-      const end = start + (length as number);
-      if (end > bytes.length) return undefined;
-      const key = `${start} ${end}`;
+      const span = spanOf(entry);
+      if (span === undefined) return undefined;
+      const key = `${span.start} ${span.end}`;
       let doc = parsed.get(key);
-      if (doc === undefined && !parsed.has(key)) parsed.set(key, (doc = parse(bytes.subarray(start, end))));
+      if (doc === undefined && !parsed.has(key)) parsed.set(key, (doc = parse(bytes.subarray(span.start, span.end))));
       return ownDocument(doc, name, version);
+    },
+    cannotClaimAttestations(entry, version) {
+      const span = spanOf(entry);
+      if (span === undefined) return false;
+      const fragment = bytes.subarray(span.start, span.end);
+      // A whole document (pnpm writes each one with JSON.stringify) of that version, by its braces and its version field;
+      // anything else (torn, another version's bytes) is parsed, and read as before.
+      if (fragment[0] !== 0x7b || fragment[fragment.length - 1] !== 0x7d || fragment.indexOf(`"version":${JSON.stringify(version)}`) < 0) return false;
+      return fragment.indexOf(ATTESTATIONS) < 0 && fragment.indexOf(UNICODE_ESCAPE) < 0;
     },
   };
   return { file, bytes: bytes.length };

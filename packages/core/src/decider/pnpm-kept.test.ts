@@ -1,0 +1,59 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import * as keptMetadata from '../layouts/kept-metadata.js';
+import { OpenedCacheFiles, registryFolder } from '../layouts/pnpm-metadata-cache.js';
+import type { PackageNode } from '../model.js';
+import { pnpmKeptInputs } from './pnpm-kept.js';
+
+const registry = 'http://127.0.0.1:4998/';
+const ATTESTATIONS = { url: 'https://registry.example/att', provenance: { predicateType: 'https://slsa.dev/provenance/v1' } };
+const doc = (version: string, claims: boolean) => ({ name: 'left-pad', version, dist: { integrity: `sha512-${version}`, signatures: [{ keyid: 'SHA256:k', sig: 'MEUC' }], ...(claims ? { attestations: ATTESTATIONS } : {}) } });
+
+/** A pnpm 12 cache folder holding left-pad's file: `pnpm-meta-v1`, header, index, documents. */
+function cache(docs: Array<Record<string, unknown>>): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-pnpm-kept-'));
+  const folder = join(dir, 'v12', 'metadata', registryFolder(registry)!);
+  mkdirSync(folder, { recursive: true });
+  const header = JSON.stringify({ etag: '"x"' });
+  const bodies = docs.map((d) => Buffer.from(JSON.stringify(d)));
+  let offset = 0;
+  const index = JSON.stringify({ name: 'left-pad', versions: docs.map((d, i) => [d.version, (offset += i === 0 ? 0 : bodies[i - 1]!.length), bodies[i]!.length]) });
+  const file = join(folder, 'left-pad.jsonl');
+  writeFileSync(file, `pnpm-meta-v1 ${Buffer.byteLength(header)} ${Buffer.byteLength(index)}\n${header}${index}${Buffer.concat(bodies).toString()}`);
+  return { dir, file };
+}
+
+const node = (version: string): PackageNode => ({ id: `left-pad@${version}`, name: 'left-pad', version, source: 'registry', registry, integrity: `sha512-${version}`, aliases: [], paths: [], dependents: ['.'] });
+
+describe('pnpmKeptInputs', () => {
+  it("supplies each version's document and its release line from one read of the file", () => {
+    const { dir, file } = cache([doc('1.0.0', true), doc('1.1.0', false), doc('1.2.0', false)]);
+    const readAll = vi.spyOn(keptMetadata, 'readAll');
+    try {
+      // No file kept between questions (a real lockfile's files outgrow what is kept): each lookup would read it again.
+      const inputs = pnpmKeptInputs([dir], () => true, new OpenedCacheFiles(0));
+      expect(inputs.supplied!(node('1.2.0'))?.dist.integrity).toBe('sha512-1.2.0');
+      expect(readAll).toHaveBeenCalledTimes(1);
+      rmSync(file);
+      // The release line was found with the document: asked for now, it comes without reading the file (gone) again.
+      expect([...(inputs.suppliedPackument!(node('1.2.0'))?.versions.keys() ?? [])]).toEqual(['1.0.0']);
+      expect(readAll).toHaveBeenCalledTimes(1);
+      // Once: a second question reads the file (gone now: nothing kept, the gate fetches).
+      expect(inputs.suppliedPackument!(node('1.2.0'))).toBeUndefined();
+    } finally {
+      readAll.mockRestore();
+    }
+  });
+
+  it('reads a release line only for the packages the downgrade check asks about, and later when asked anyway', () => {
+    const { dir } = cache([doc('1.0.0', true), doc('1.1.0', false)]);
+    const inputs = pnpmKeptInputs([dir], (pkg) => pkg.version !== '1.1.0');
+    expect(inputs.supplied!(node('1.1.0'))?.version).toBe('1.1.0');
+    expect([...(inputs.suppliedPackument!(node('1.1.0'))?.versions.keys() ?? [])]).toEqual(['1.0.0']);
+    // Not a registry package, or no cache folder at all: nothing supplied.
+    expect(inputs.supplied!({ ...node('1.1.0'), source: 'git', registry: undefined })).toBeUndefined();
+    expect(pnpmKeptInputs([], () => true)).toEqual({});
+  });
+});
