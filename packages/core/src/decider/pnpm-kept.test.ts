@@ -47,6 +47,29 @@ describe('pnpmKeptInputs', () => {
     }
   });
 
+  it('looks for no file where pnpm keeps no documents of the registry, nor twice for a version its file lacks', () => {
+    const readAll = vi.spyOn(keptMetadata, 'readAll');
+    try {
+      // A runner that restored Portcullis' cache but not pnpm's: no folder for the registry, no file looked for.
+      const empty = pnpmKeptInputs([mkdtempSync(join(tmpdir(), 'portcullis-pnpm-kept-empty-'))], () => true);
+      expect(empty.supplied!(node('1.2.0'))).toBeUndefined();
+      expect(empty.suppliedPackument!(node('1.2.0'))).toBeUndefined();
+      expect(readAll).not.toHaveBeenCalled();
+      // The file lacks the version (each layout looked in once); its release line is not looked for again.
+      const { dir } = cache([doc('1.0.0', true)]);
+      const inputs = pnpmKeptInputs([dir], () => true);
+      expect(inputs.supplied!(node('1.2.0'))).toBeUndefined();
+      const looked = readAll.mock.calls.length;
+      expect(looked).toBeGreaterThan(0);
+      expect(inputs.suppliedPackument!(node('1.2.0'))).toBeUndefined();
+      expect(readAll).toHaveBeenCalledTimes(looked);
+      // A version it holds is found as ever.
+      expect(inputs.supplied!(node('1.0.0'))?.version).toBe('1.0.0');
+    } finally {
+      readAll.mockRestore();
+    }
+  });
+
   it('reads a release line only for the packages the downgrade check asks about, and later when asked anyway', () => {
     const { dir } = cache([doc('1.0.0', true), doc('1.1.0', false)]);
     const inputs = pnpmKeptInputs([dir], (pkg) => pkg.version !== '1.1.0');
