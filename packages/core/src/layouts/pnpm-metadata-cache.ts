@@ -199,7 +199,7 @@ const layouts = ['v12', ...V10_FOLDERS];
 /**
  * Whether pnpm keeps any folder of documents from `registry` in `cacheDirs` (pnpm 11 and 12's or pnpm 10's layout): when
  * none, no document of it is there, and a judgement of a whole lockfile looks for none (four missed lookups a package,
- * ~28 ms for 1,000 packages, measured). Only for a question asked while pnpm writes nothing (`check`, pnpm 12's
+ * ~28 ms for 849 packages in a fresh Node, measured). Only for a question asked while pnpm writes nothing (`check`, pnpm 12's
  * updateConfig before it installs): during a resolution a folder appears with pnpm's first document.
  */
 export function pnpmKeepsAny(cacheDirs: readonly string[], registry: string): boolean {
@@ -209,6 +209,7 @@ export function pnpmKeepsAny(cacheDirs: readonly string[], registry: string): bo
     (dir) => (folder !== undefined && existsSync(join(dir, 'v12', 'metadata', folder))) || (host !== undefined && V10_FOLDERS.some((layout) => existsSync(join(dir, layout, host)))),
   );
 }
+
 const keyOf = (layout: string, cacheDir: string, registry: string, name: string): string => `${layout}\0${cacheDir}\0${registry}\0${name}`;
 
 /**
