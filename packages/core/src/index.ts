@@ -52,7 +52,7 @@ export type { CheckResult } from './report/result.js';
 
 // Commands: check, explain, approve.
 export { checkReport, runCheck, type CheckOptions, type CheckReport, type CheckRun } from './decider/check.js';
-export { pnpmKeptInputs } from './decider/pnpm-kept.js';
+export { keptInputs, pnpmKeptInputs } from './decider/kept-inputs.js';
 export { explainPackage, formatExplanationJson, formatExplanationText, type Explanation, type PolicyLine } from './decider/explain.js';
 export { approveCooldown, approvePublishers, approveScripts, describeApproval, describeCooldownApproval, describePublisherApproval, type Approval, type CooldownApproval, type PublisherApproval } from './decider/approve.js';
 export { approveReviewed, describeReviewed, formatReview, reviewBlocked, reviewCommands, APPROVE_FORMS, type ApprovalReview, type ApproveForm, type ReviewedApproval, type ReviewEntry } from './decider/review.js';

@@ -6,7 +6,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { digestOf, earlierInLineOf, installedManifestReader, keptCacheTrusted, npmCached, openGate, PortcullisError, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type PackageNode, type Verdict } from '@portcullis/core';
+import { digestOf, installedManifestReader, keptCacheTrusted, keptInputs, npmCached, openGate, PortcullisError, strictScripts, type InstalledVerdict, type LockfileInputs, type LockfileVerdict, type PackageNode, type Verdict } from '@portcullis/core';
 import type { ResolvedLockfile } from './ask.js';
 import { optionOn, type NpmCommand } from './arguments.js';
 import type { GateContext, NpmInstall } from './context.js';
@@ -121,13 +121,8 @@ function installPathsWhileNpmRuns(judged: Judged): void {
 function keptByNpm(install: NpmInstall): NonNullable<LockfileInputs['kept']> {
   // Only a cache outside the project's checkout (core's keptCacheTrusted).
   if (!keptCacheTrusted(install.npmCacache, install.dir)) return {};
-  const read = new Map<string, ReturnType<typeof npmCached>>();
-  const kept = (pkg: PackageNode) => {
-    if (pkg.registry === undefined) return undefined;
-    if (!read.has(pkg.id)) read.set(pkg.id, npmCached([install.npmCacache], pkg.registry, pkg.name, pkg.version, pkg.integrity, earlierInLineOf(pkg.version)));
-    return read.get(pkg.id);
-  };
-  return { supplied: (pkg) => kept(pkg)?.metadata, suppliedPackument: (pkg) => kept(pkg)?.past };
+  // Each package's document and release line from one read of npm's cache (core's keptInputs).
+  return keptInputs((pkg, past) => npmCached([install.npmCacache], pkg.registry, pkg.name, pkg.version, pkg.integrity, past), (pkg) => install.gate.asksReleaseLine(pkg.name, pkg.version));
 }
 
 /**

@@ -10,7 +10,7 @@ import { digestOf, reportMayBeRemembered } from './remembered.js';
 import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../model.js';
 import { defaultPnpmCacheDirs } from '../layouts/pnpm-metadata-cache.js';
 import { keptCacheTrusted } from '../layouts/kept-metadata.js';
-import { pnpmKeptInputs } from './pnpm-kept.js';
+import { pnpmKeptInputs } from './kept-inputs.js';
 import { pnpmWorkspaceSettings } from '../setup/pnpm.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { loadNpmConfig } from '../registry/npmrc.js';

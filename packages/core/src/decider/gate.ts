@@ -214,7 +214,7 @@ export interface Gate {
   readonly policyFile: string | null;
   /** Whether registry signatures are checked at all (`signatures.require`). */
   readonly signaturesRequired: boolean;
-  /** Whether the provenance downgrade check asks about the release line of `name@version` (pnpm-kept.ts reads it with the version's document). */
+  /** Whether the provenance downgrade check asks about the release line of `name@version` (kept-inputs.ts reads it with the version's document). */
   asksReleaseLine(name: string, version: string): boolean;
   /**
    * What the policy this gate applies was found and loaded from, when that is local: every path the policy lookup

@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import * as keptMetadata from '../layouts/kept-metadata.js';
 import { OpenedCacheFiles, registryFolder } from '../layouts/pnpm-metadata-cache.js';
 import type { PackageNode } from '../model.js';
-import { pnpmKeptInputs } from './pnpm-kept.js';
+import { pnpmKeptInputs } from './kept-inputs.js';
 
 const registry = 'http://127.0.0.1:4998/';
 const ATTESTATIONS = { url: 'https://registry.example/att', provenance: { predicateType: 'https://slsa.dev/provenance/v1' } };
