@@ -7,7 +7,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, sep } from 'node:path';
-import { readBounded } from '../read-bounded.js';
+import { readBounded, readFront, readRange, type FileFront } from '../read-bounded.js';
 import { packumentVersionFromJson, type Packument, type PackumentVersion } from '../registry/packument.js';
 
 /**
@@ -56,9 +56,19 @@ export function readAll(file: string): Buffer | undefined {
   return readBounded(file, MAX_FILE_BYTES, { oftenMissing: true });
 }
 
-export function parse(bytes: Buffer): unknown {
+/** The front of a kept file (core's readFront: `firstBytes`, then as many from its start as `through` asks for), or undefined. */
+export function readFrontOf(file: string, firstBytes: number, through: (first: Buffer, size: number) => number | undefined): FileFront | undefined {
+  return readFront(file, MAX_FILE_BYTES, firstBytes, through, { oftenMissing: true });
+}
+
+/** Bytes `start` to `end` of a kept file whose front was read (readFrontOf), while it is still that file; else undefined. */
+export function readRangeOf(file: string, front: FileFront, start: number, end: number): Buffer | undefined {
+  return readRange(file, front.identity, start, end);
+}
+
+export function parse(bytes: Buffer | string): unknown {
   try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
+    return JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8')) as unknown;
   } catch {
     return undefined;
   }
@@ -76,6 +86,11 @@ export interface CachedFile {
    * hold neither. False when they may, or do not look like that version's whole document. Absent: every document is parsed.
    */
   cannotClaimAttestations?(entry: unknown[], version: string): boolean;
+  /**
+   * The same file with the bytes of `entries` read at once (one read of the part of the file that holds them all), for
+   * the questions about them that follow. Absent, or the file itself when they are at hand: nothing to read.
+   */
+  reading?(entries: readonly unknown[][]): CachedFile;
 }
 
 /** A document that is `name@version`'s own, or undefined. */
@@ -98,10 +113,13 @@ export function packumentFile(bytes: Buffer, name: string): CachedFile | undefin
 }
 
 export function versionIn(file: CachedFile, name: string, version: string): unknown {
-  for (const entry of file.versions) {
-    if (!Array.isArray(entry) || entry[0] !== version) continue;
-    return file.documentAt(entry, name, version);
-  }
+  const entry = entryOf(file, version);
+  return entry === undefined ? undefined : file.documentAt(entry, name, version);
+}
+
+/** The file's first entry for `version`. */
+function entryOf(file: CachedFile, version: string): unknown[] | undefined {
+  for (const entry of file.versions) if (Array.isArray(entry) && entry[0] === version) return entry;
   return undefined;
 }
 
@@ -129,25 +147,41 @@ export interface KeptVersion {
  */
 export function keptVersion(files: Iterable<CachedFile>, name: string, version: string, integrity: string, wanted?: (candidate: string) => boolean): KeptVersion | undefined {
   for (const file of files) {
-    const doc = versionIn(file, name, version);
+    const own = entryOf(file, version);
+    if (own === undefined) continue;
+    const pastEntries = wanted === undefined ? undefined : wantedEntries(file, version, wanted);
+    // The version's document and its past's, read together (a large file's front holds its index, not them).
+    const at = file.reading?.(pastEntries === undefined || pastEntries === null ? [own] : [own, ...pastEntries]) ?? file;
+    const doc = at.documentAt(own, name, version);
     if (doc === undefined) continue;
     const metadata = packumentVersionFromJson(doc, name, version);
     if (typeof metadata === 'string' || metadata.dist.integrity !== integrity) continue;
-    const past = wanted === undefined ? undefined : pastIn(file, name, version, wanted);
+    const past = pastEntries === undefined || pastEntries === null ? undefined : pastOf(at, name, pastEntries);
     return { metadata, ...(past !== undefined ? { past } : {}) };
   }
   return undefined;
 }
 
-function pastIn(file: CachedFile, name: string, version: string, wanted: (candidate: string) => boolean): Packument | undefined {
-  const versions = new Map<string, PackumentVersion>();
+/** The file's entries of the other versions `wanted` accepts; null when any entry is malformed or a version repeats. */
+function wantedEntries(file: CachedFile, version: string, wanted: (candidate: string) => boolean): unknown[][] | null {
+  const entries: unknown[][] = [];
   const seen = new Set<string>();
   for (const entry of file.versions) {
-    if (!Array.isArray(entry) || typeof entry[0] !== 'string') return undefined;
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string') return null;
     const candidate = entry[0];
     if (candidate === version || !wanted(candidate)) continue;
-    if (seen.has(candidate)) return undefined;
+    if (seen.has(candidate)) return null;
     seen.add(candidate);
+    entries.push(entry);
+  }
+  return entries;
+}
+
+/** A packument of those of `entries` that claim attestations (see keptVersion); undefined when one may and does not read cleanly. */
+function pastOf(file: CachedFile, name: string, entries: readonly unknown[][]): Packument | undefined {
+  const versions = new Map<string, PackumentVersion>();
+  for (const entry of entries) {
+    const candidate = entry[0] as string;
     if (file.cannotClaimAttestations?.(entry, candidate) === true) continue;
     const doc = file.documentAt(entry, name, candidate);
     if (doc === undefined) return undefined;

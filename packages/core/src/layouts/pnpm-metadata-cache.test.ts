@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import * as keptMetadata from './kept-metadata.js';
 import { OpenedCacheFiles, pnpmCached, pnpmCachedVersion, registryFolder, registryHostFolder } from './pnpm-metadata-cache.js';
 
 /** A cache file in pnpm 12's layout: first line, header, index, then each version's document. */
@@ -143,6 +144,87 @@ describe("pnpm 12's metadata cache", () => {
     // An unreadable entry that is not wanted does not matter.
     const later = cacheWith(registry, 'left-pad', cacheFile('left-pad', [...line, doc('left-pad', '1.3.0')], (index) => (index.versions[3] = ['1.3.0', 0, 7])));
     expect([...(pnpmCached([later], registry, 'left-pad', '1.2.0', 'sha512-1.2.0', earlier)?.past?.versions.keys() ?? [])]).toEqual(['1.0.0', '1.1.0']);
+  });
+});
+
+describe("pnpm 12's metadata cache: a file larger than what is read first (64 KB)", () => {
+  const registry = 'http://127.0.0.1:4998/';
+  // A real packument's file: hundreds of versions, most of them no question is about. 2.x claims attestations on its
+  // even minors; every document is padded to ~600 bytes, so the file is ~300 KB and its documents lie past its front.
+  const padding = 'p'.repeat(500);
+  const versions = [...Array.from({ length: 250 }, (_, i) => `1.${i}.0`), ...Array.from({ length: 40 }, (_, i) => `2.${i}.0`), ...Array.from({ length: 200 }, (_, i) => `3.${i}.0`)];
+  const docsOf = (name: string) => versions.map((v) => ({ ...(v.startsWith('2.') && Number(v.split('.')[1]) % 2 === 0 ? doc(name, v) : plainDoc(name, v)), readme: padding }));
+  const inLine2 = (v: string) => v.startsWith('2.') && Number(v.split('.')[1]) < 30;
+
+  it("reads the index with the front, and a version's document and its release line in one more read, never the rest", () => {
+    const text = cacheFile('left-pad', docsOf('left-pad'));
+    expect(text.length).toBeGreaterThan(4 * 64 * 1024);
+    const dir = cacheWith(registry, 'left-pad', text);
+    const front = vi.spyOn(keptMetadata, 'readFrontOf');
+    const range = vi.spyOn(keptMetadata, 'readRangeOf');
+    const whole = vi.spyOn(keptMetadata, 'readAll');
+    try {
+      const found = pnpmCached([dir], registry, 'left-pad', '2.30.0', 'sha512-2.30.0', inLine2);
+      expect(found?.metadata.version).toBe('2.30.0');
+      expect([...found!.past!.versions.keys()]).toEqual(Array.from({ length: 15 }, (_, i) => `2.${i * 2}.0`));
+      expect(front).toHaveBeenCalledTimes(1);
+      expect(range).toHaveBeenCalledTimes(1);
+      // The front, then 2.0.0 to 2.30.0's documents (they lie together): a fifth of the file.
+      const line = docsOf('left-pad').filter((d) => inLine2(d.version) || d.version === '2.30.0');
+      expect((front.mock.results[0]!.value as { bytes: Buffer }).bytes.length).toBe(64 * 1024);
+      expect((range.mock.results[0]!.value as Buffer).length).toBe(line.reduce((n, d) => n + JSON.stringify(d).length, 0));
+      expect(whole).not.toHaveBeenCalledWith(expect.stringContaining('v12'));
+      // One version's document alone (readPackage's question): one range, its own.
+      range.mockClear();
+      expect(pnpmCachedVersion(dir, registry, 'left-pad', '3.199.0')).toMatchObject({ version: '3.199.0' });
+      expect(range).toHaveBeenCalledTimes(1);
+      expect((range.mock.results[0]!.value as Buffer).toString()).toBe(JSON.stringify(docsOf('left-pad').at(-1)));
+    } finally {
+      front.mockRestore();
+      range.mockRestore();
+      whole.mockRestore();
+    }
+  });
+
+  it('a kept file whose file changed since reads none of its new bytes at the old places: the file is read again', () => {
+    const dir = cacheWith(registry, 'left-pad', cacheFile('left-pad', docsOf('left-pad')));
+    const opened = new OpenedCacheFiles();
+    expect(pnpmCached([dir], registry, 'left-pad', '1.0.0', 'sha512-1.0.0', undefined, opened)?.metadata.version).toBe('1.0.0');
+    // pnpm wrote the file again, each document somewhere else (one more version first).
+    writeFileSync(join(dir, 'v12', 'metadata', registryFolder(registry)!, 'left-pad.jsonl'), cacheFile('left-pad', [plainDoc('left-pad', '0.9.0'), ...docsOf('left-pad')]));
+    const found = pnpmCached([dir], registry, 'left-pad', '2.30.0', 'sha512-2.30.0', inLine2, opened);
+    expect(found?.metadata.version).toBe('2.30.0');
+    expect(found?.past?.versions.size).toBe(15);
+    expect(pnpmCached([dir], registry, 'left-pad', '0.9.0', 'sha512-0.9.0', undefined, opened)?.metadata.version).toBe('0.9.0');
+  });
+
+  it("parses only the index's versions when pnpm wrote them last; any other index is parsed whole, and read the same", () => {
+    const line = [doc('left-pad', '1.0.0'), plainDoc('left-pad', '1.1.0')];
+    const indexOf = (index: Record<string, unknown>) => {
+      const header = '{}';
+      const bodies = line.map((d) => JSON.stringify(d)).join('');
+      const text = JSON.stringify(index);
+      return `pnpm-meta-v1 ${header.length} ${Buffer.byteLength(text)}\n${header}${text}${bodies}`;
+    };
+    const first = JSON.stringify(line[0]).length;
+    const entries = [['1.0.0', 0, first], ['1.1.0', first, JSON.stringify(line[1]).length]];
+    const cases: Array<[string, Record<string, unknown>, boolean]> = [
+      ['versions last, as pnpm writes it', { name: 'left-pad', distTags: {}, time: { '1.0.0': 'x' }, versions: entries }, true],
+      ['versions first', { name: 'left-pad', versions: entries, time: {} }, true],
+      // What follows a key inside another object is never taken for the index's own versions.
+      ['another versions key nested last', { name: 'left-pad', versions: entries, time: { a: 0, versions: [['1.1.0', 0, first]] } }, true],
+      ['in an array nested last', { name: 'left-pad', versions: entries, time: [0, { a: 0, versions: [['1.1.0', 0, first]] }] }, true],
+      ["another package's index", { name: 'right-pad', versions: entries }, false],
+      ['no versions', { name: 'left-pad', time: {} }, false],
+    ];
+    for (const [what, index, readable] of cases) {
+      const dir = cacheWith(registry, 'left-pad', indexOf(index));
+      expect(pnpmCachedVersion(dir, registry, 'left-pad', '1.1.0'), what).toEqual(readable ? line[1] : undefined);
+      expect(pnpmCached([dir], registry, 'left-pad', '1.1.0', 'sha512-1.1.0', () => true)?.past?.versions.size, what).toBe(readable ? 1 : undefined);
+    }
+    // An index cut short is no index, whichever part of it is read.
+    const torn = indexOf({ name: 'left-pad', versions: entries }).replace('"versions":[[', '"versions":[');
+    expect(pnpmCachedVersion(cacheWith(registry, 'left-pad', torn), registry, 'left-pad', '1.1.0')).toBeUndefined();
   });
 });
 
