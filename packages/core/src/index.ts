@@ -12,7 +12,7 @@ export { digestOf, type SignedPackage } from './decider/remembered.js';
 export { OpenedCacheFiles, pnpmCached, pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
 export { npmCached } from './layouts/npm-metadata-cache.js';
 export { keptCacheTrusted } from './layouts/kept-metadata.js';
-export { earlierInLineOf } from './decider/provenance.js';
+export { mayBeEarlierInLineOf } from './decider/provenance.js';
 export { strictScripts } from './decider/strictness.js';
 export type { BuildStep } from './evaluation/build-plan.js';
 

@@ -9,9 +9,12 @@ import { pnpmCached, pnpmKeepsAny, type OpenedCacheFiles } from '../layouts/pnpm
 import type { PackageNode } from '../model.js';
 import type { Packument } from '../registry/packument.js';
 import type { JudgeInputs } from './gate.js';
-import { earlierInLineOf } from './provenance.js';
+import { mayBeEarlierInLineOf } from './provenance.js';
 
-/** A registry package's kept document (and, with `past`, its release line's versions: `earlierInLineOf`), or undefined. */
+/**
+ * A registry package's kept document (and, with `past`, its release line's versions: those `past` accepts, which
+ * include every earlier version of the line, `mayBeEarlierInLineOf`), or undefined.
+ */
 export type KeptLookup = (pkg: PackageNode & { registry: string }, past: ((candidate: string) => boolean) | undefined) => KeptVersion | undefined;
 
 /**
@@ -23,7 +26,7 @@ export type KeptLookup = (pkg: PackageNode & { registry: string }, past: ((candi
  */
 export function keptInputs(find: KeptLookup, withPast: (pkg: PackageNode) => boolean): Pick<JudgeInputs, 'supplied' | 'suppliedPackument'> {
   const fromRegistry = (pkg: PackageNode): pkg is PackageNode & { registry: string } => pkg.source === 'registry' && pkg.registry !== undefined;
-  const cached = (pkg: PackageNode & { registry: string }, past: boolean) => find(pkg, past ? earlierInLineOf(pkg.version) : undefined);
+  const cached = (pkg: PackageNode & { registry: string }, past: boolean) => find(pkg, past ? mayBeEarlierInLineOf(pkg.version) : undefined);
   // The release lines found while supplying the documents, until the downgrade check asks for them; and the packages
   // whose document was not there (nor, then, their release line: a file without the version says nothing of its past).
   const pasts = new Map<string, Packument>();

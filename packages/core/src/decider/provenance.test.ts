@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import semver from 'semver';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
 import type { PackageNode } from '../model.js';
 import { parsePolicy } from '../policy/load.js';
@@ -11,7 +11,7 @@ import type { Packument, PackumentVersion } from '../registry/packument.js';
 import type { RegistryClient } from '../registry/client.js';
 import { defaultTrust } from '../provenance/trusted-root.js';
 import { attestationVector } from '../provenance/vectors.fixture.js';
-import { earlierClaims, earlierInLine, earlierInLineOf, gatherProvenance, isProvenanceFacts, sameReleaseLine, type ProvenanceFacts } from './provenance.js';
+import { earlierClaims, earlierInLine, earlierInLineOf, gatherProvenance, isProvenanceFacts, mayBeEarlierInLineOf, sameReleaseLine, type ProvenanceFacts } from './provenance.js';
 
 const REGISTRY = 'https://registry.npmjs.org/';
 // The real sigstore@1.0.0 provenance (github.com/sigstore/sigstore-js), and versions around it on its line.
@@ -76,6 +76,32 @@ describe('release lines', () => {
       }),
       { numRuns: 20_000 },
     );
+  });
+
+  it('may be earlier in the line: true for every version earlier in it, false without semver for another line or a higher main version', () => {
+    const part = fc.constantFrom('0', '1', '2', '10', '01', 'x', '', '9007199254740991', '9007199254740993', '12345678901234567', '999999999999999', '1000000000000000');
+    const pre = fc.constantFrom('', '-0', '-1', '-alpha', '-alpha.1', '-beta', '-rc.1', '+build', '-beta+b.2', '-', '+', '-dev.20240101', '-canary.0.1');
+    const lead = fc.constantFrom('', '', '', 'v', '=', ' ');
+    const version = fc.tuple(lead, part, part, part, pre).map(([l, a, b, c, p]) => `${l}${a}.${b}.${c}${p}`);
+    fc.assert(
+      fc.property(fc.oneof(version, fc.string({ maxLength: 8 })), fc.oneof(version, fc.string({ maxLength: 8 })), (candidate, v) => {
+        if (earlierInLineOf(v)(candidate)) expect(mayBeEarlierInLineOf(v)(candidate)).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
+    const may = mayBeEarlierInLineOf('5.6.2');
+    const semverParse = vi.spyOn(semver, 'parse');
+    try {
+      expect(['5.6.2-rc.1', '5.6.0-dev.20240101', '5.0.0-beta', '5.6.1'].map(may)).toEqual([true, true, true, true]);
+      expect(['4.9.0-dev.1', '6.0.0-dev.1', '5.6.3-dev.1', '5.7.0-beta', '5.10.0'].map(may)).toEqual([false, false, false, false, false]);
+      // Not one parsed by semver: their leading digits told.
+      expect(semverParse).not.toHaveBeenCalled();
+    } finally {
+      semverParse.mockRestore();
+    }
+    expect(['0.4.0-rc.1', '0.5.0-rc.1', '1.0.0-rc.1'].map(mayBeEarlierInLineOf('0.4.1'))).toEqual([true, false, false]);
+    // A prerelease installed: the same test by its main version.
+    expect(['3.0.0-alpha.1', '3.0.1', '2.9.0'].map(mayBeEarlierInLineOf('3.0.0-beta.2'))).toEqual([true, false, false]);
   });
 
   it('earlier in the line: lower, same line, valid versions only', () => {

@@ -139,6 +139,34 @@ export function earlierInLineOf(version: string): (candidate: string) => boolean
   };
 }
 
+/**
+ * A test that holds for every version earlierInLineOf(version) accepts, and is false for most others without semver:
+ * one of another major (another minor below 1.0.0), or of a higher major.minor.patch, told by its leading digits. For
+ * reading a release line out of a long list of versions (a real package's prereleases and nightlies, by the thousand:
+ * semver parsing each was most of reading it); what is read is still asked of earlierInLineOf (earlierClaims).
+ * Why it holds: a version that begins with digits is valid only when those are its major, minor and patch without a
+ * leading zero, and an earlier version of the line has the same major (and minor below 1.0.0) and a main version no
+ * higher.
+ */
+export function mayBeEarlierInLineOf(version: string): (candidate: string) => boolean {
+  const exact = earlierInLineOf(version);
+  const v = plainVersion(version) ?? leadingMainVersion(version);
+  if (v === undefined) return exact;
+  return (candidate) => {
+    const c = leadingMainVersion(candidate);
+    if (c === undefined) return exact(candidate);
+    if (c[0] !== v[0] || (v[0] === 0 && c[1] !== v[1])) return false;
+    return c[1] < v[1] || (c[1] === v[1] && c[2] <= v[2]);
+  };
+}
+
+/** The major, minor and patch a version begins with, each without a leading zero and at most 15 digits; undefined otherwise. */
+function leadingMainVersion(version: string): [number, number, number] | undefined {
+  const main = LEADING_MAIN.exec(version);
+  return main === null ? undefined : [Number(main[1]), Number(main[2]), Number(main[3])];
+}
+const LEADING_MAIN = /^(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})(?=$|[-+])/;
+
 /** Whether `candidate` is an earlier version of `version`'s release line. */
 export function earlierInLine(candidate: string, version: string): boolean {
   return earlierInLineOf(version)(candidate);
