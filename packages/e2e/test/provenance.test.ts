@@ -5,9 +5,9 @@
  * through `portcullis check`. Fixtures (`provenanceSet`): acme-widget 1.0.0/1.1.0 built by github.com/acme/widget,
  * 1.2.0 without provenance (a downgrade), 1.3.0 built by github.com/evil/widget; lines 0.9 and 2 never had any.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acmeWidgetProvenance, provenanceSet, staleTrustedRoot, startRegistry, testTrustedRoot, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
+import { acmeWidgetProvenance, cleanPackage, provenanceSet, staleTrustedRoot, startRegistry, testTrustedRoot, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allDrivers, freshCheckout, output, projectFiles, ran, type Driver } from '../src/corpus/drivers.js';
 import { createProject, install, portcullis, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
@@ -22,6 +22,13 @@ beforeAll(async () => {
       // Validly signed lies the verifier itself accepts: only Portcullis' own checks catch them.
       withPostinstall('forged-widget', '1.0.0', { provenance: acmeWidgetProvenance('1.0.0', { tamper: 'statement-repository' }) }),
       withPostinstall('other-bytes-widget', '1.0.0', { provenance: acmeWidgetProvenance('1.0.0', { tamper: 'digest' }) }),
+      // A real package's release history: hundreds of nightlies, of its line and of another major, so that pnpm 12's
+      // file of its documents is larger than the 64 KB Portcullis reads of it first (its index), and the release line's
+      // documents are read in part. 1.0.0 has provenance; 1.2.0, after it in line 1, has none (a downgrade).
+      cleanPackage('acme-gadget', '1.0.0', { provenance: acmeWidgetProvenance('1.0.0') }),
+      ...Array.from({ length: 200 }, (_, i) => cleanPackage('acme-gadget', `1.1.0-nightly.${i}`)),
+      ...Array.from({ length: 200 }, (_, i) => cleanPackage('acme-gadget', `3.0.0-nightly.${i}`)),
+      cleanPackage('acme-gadget', '1.2.0', { tags: ['latest'] }),
     ],
   });
 });
@@ -112,9 +119,9 @@ describe('portcullis check', () => {
     expect(fetched.asked).toContain('/acme-widget');
   });
 
-  it('pnpm 12 on a fresh CI runner: updateConfig finds the downgrade from the release line pnpm kept, without fetching the packument', async () => {
-    // Installed by pnpm 12 through the pnpmfile while the policy did not ask; then the default policy (noDowngrade on).
-    project = createProject('pnpm', registry.url, { 'acme-widget': '1.2.0' }, { policy: policyWith({ noDowngrade: false }) });
+  /** acme-widget or acme-gadget 1.2.0, installed by pnpm 12 while the policy did not ask; then a fresh runner (docs/ci.md) with noDowngrade on. */
+  async function freshRunnerDowngrade(name: string): Promise<void> {
+    project = createProject('pnpm', registry.url, { [name]: '1.2.0' }, { policy: policyWith({ noDowngrade: false }) });
     writeRoots(project);
     const init = await portcullis(project, ['init', 'pnpm']);
     expect(init.code, output(init)).toBe(0);
@@ -130,12 +137,23 @@ describe('portcullis check', () => {
     const frozen = await run(pnpm12.command, [...pnpm12.args, 'install', '--frozen-lockfile', ...own], { cwd: project.dir, env: project.env });
     expect(frozen.code, output(frozen)).not.toBe(0);
     expect(codesIn(frozen)).toEqual(['PROVENANCE_DOWNGRADE']);
-    expect(output(frozen)).toContain('acme-widget@1.2.0');
+    expect(output(frozen)).toContain(`${name}@1.2.0`);
     expect(ran(project)).toEqual([]);
-    // The bundles are fetched and verified; no packument is (pnpm kept acme-widget's release line in v12/metadata).
+    // The bundles are fetched and verified; no packument is (pnpm kept the release line in v12/metadata).
     const asked = registry.requests.slice(from).map((r) => r.path);
     expect(asked.filter((path) => !path.includes('/-/npm/v1/attestations/'))).toEqual([]);
     expect(asked.length).toBeGreaterThan(0);
+  }
+
+  it('pnpm 12 on a fresh CI runner: updateConfig finds the downgrade from the release line pnpm kept, without fetching the packument', async () => {
+    await freshRunnerDowngrade('acme-widget');
+  });
+
+  it('pnpm 12 on a fresh CI runner, a package with hundreds of versions: the same, from the part of its file that holds the release line', async () => {
+    await freshRunnerDowngrade('acme-gadget');
+    // pnpm's file of acme-gadget's documents is larger than what Portcullis reads of it first.
+    const folder = `http%3A+${new URL(registry.url).host.replace(':', '+')}`;
+    expect(statSync(join(project.home, 'pnpm-cache', 'v12', 'metadata', folder, 'acme-gadget.jsonl')).size).toBeGreaterThan(64 * 1024);
   });
 
   it("a cache inside the checkout is never read: a crafted one hiding the earlier provenance does not hide the downgrade", async () => {
