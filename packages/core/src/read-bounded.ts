@@ -62,7 +62,7 @@ export function readFront(
   maxBytes: number,
   firstBytes: number,
   through: (first: Buffer, size: number) => number | undefined,
-  options: ReadBoundedOptions = {},
+  options: Pick<ReadBoundedOptions, 'oftenMissing'> = {},
 ): FileFront | undefined {
   let fd: number | undefined;
   try {

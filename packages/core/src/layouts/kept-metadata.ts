@@ -151,26 +151,26 @@ export function keptVersion(files: Iterable<CachedFile>, name: string, version: 
     if (own === undefined) continue;
     const pastEntries = wanted === undefined ? undefined : wantedEntries(file, version, wanted);
     // The version's document and its past's, read together (a large file's front holds its index, not them).
-    const at = file.reading?.(pastEntries === undefined || pastEntries === null ? [own] : [own, ...pastEntries]) ?? file;
+    const at = file.reading?.(pastEntries === undefined ? [own] : [own, ...pastEntries]) ?? file;
     const doc = at.documentAt(own, name, version);
     if (doc === undefined) continue;
     const metadata = packumentVersionFromJson(doc, name, version);
     if (typeof metadata === 'string' || metadata.dist.integrity !== integrity) continue;
-    const past = pastEntries === undefined || pastEntries === null ? undefined : pastOf(at, name, pastEntries);
+    const past = pastEntries === undefined ? undefined : pastOf(at, name, pastEntries);
     return { metadata, ...(past !== undefined ? { past } : {}) };
   }
   return undefined;
 }
 
-/** The file's entries of the other versions `wanted` accepts; null when any entry is malformed or a version repeats. */
-function wantedEntries(file: CachedFile, version: string, wanted: (candidate: string) => boolean): unknown[][] | null {
+/** The file's entries of the other versions `wanted` accepts; undefined (no past) when any entry is malformed or a version repeats. */
+function wantedEntries(file: CachedFile, version: string, wanted: (candidate: string) => boolean): unknown[][] | undefined {
   const entries: unknown[][] = [];
   const seen = new Set<string>();
   for (const entry of file.versions) {
-    if (!Array.isArray(entry) || typeof entry[0] !== 'string') return null;
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string') return undefined;
     const candidate = entry[0];
     if (candidate === version || !wanted(candidate)) continue;
-    if (seen.has(candidate)) return null;
+    if (seen.has(candidate)) return undefined;
     seen.add(candidate);
     entries.push(entry);
   }

@@ -161,7 +161,8 @@ function openIndexed(cacheDir: string, registry: string, name: string): Opened |
  * index's parsing (a real tree's 5.2 MB of indexes: 37 → 14 ms). Where it is not last, the whole index is parsed. The
  * array found is the one a parse of the whole index would give: `,"versions":[` cannot appear inside a JSON string (its
  * quotes would be escaped), and what follows the last one parses as an array followed only by the index's closing brace
- * when it is a key of the object that brace closes.
+ * when it is a key of the object that brace closes. An index that is not JSON as a whole may still give its versions
+ * this way; what they point at is checked as ever (each document its own name's and version's, verified by the gate).
  */
 function indexVersions(text: string, name: string): unknown[] | undefined {
   const last = text.lastIndexOf(VERSIONS_KEY);
