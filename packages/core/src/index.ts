@@ -12,7 +12,6 @@ export { digestOf, type SignedPackage } from './decider/remembered.js';
 export { OpenedCacheFiles, pnpmCached, pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
 export { npmCached } from './layouts/npm-metadata-cache.js';
 export { keptCacheTrusted } from './layouts/kept-metadata.js';
-export { mayBeEarlierInLineOf } from './decider/provenance.js';
 export { strictScripts } from './decider/strictness.js';
 export type { BuildStep } from './evaluation/build-plan.js';
 
@@ -52,7 +51,7 @@ export type { CheckResult } from './report/result.js';
 
 // Commands: check, explain, approve.
 export { checkReport, runCheck, type CheckOptions, type CheckReport, type CheckRun } from './decider/check.js';
-export { keptInputs, pnpmKeptInputs } from './decider/kept-inputs.js';
+export { keptInputs, pnpmKeptInputs, pnpmKeptReleaseLine } from './decider/kept-inputs.js';
 export { explainPackage, formatExplanationJson, formatExplanationText, type Explanation, type PolicyLine } from './decider/explain.js';
 export { approveCooldown, approvePublishers, approveScripts, describeApproval, describeCooldownApproval, describePublisherApproval, type Approval, type CooldownApproval, type PublisherApproval } from './decider/approve.js';
 export { approveReviewed, describeReviewed, formatReview, reviewBlocked, reviewCommands, APPROVE_FORMS, type ApprovalReview, type ApproveForm, type ReviewedApproval, type ReviewEntry } from './decider/review.js';

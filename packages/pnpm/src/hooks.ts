@@ -124,7 +124,7 @@ function cachedMetadata(state: InstallState, node: PackageNode): PackumentVersio
  * until the judgement ends cost more in garbage collection than reading a file again for a second version (a real tree
  * of 620 packages: updateConfig 167 → 147 ms).
  */
-function keptInputs(state: InstallState, project: PnpmProject): LockfileInputs {
+function lockfileKeptInputs(state: InstallState, project: PnpmProject): LockfileInputs {
   if (state.pnpmCacheDir === undefined) return {};
   return { kept: pnpmKeptInputs([state.pnpmCacheDir], (pkg) => project.gate.asksReleaseLine(pkg.name, pkg.version)) };
 }
@@ -244,7 +244,7 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
       } catch (error) {
         throw new UnreadableHere(error instanceof Error ? error.message : String(error));
       }
-    }, keptInputs(state, project));
+    }, lockfileKeptInputs(state, project));
   } catch (error) {
     if (error instanceof UnreadableHere) return undefined;
     throw error;

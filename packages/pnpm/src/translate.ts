@@ -1,6 +1,6 @@
 /** pnpm's structures in the core's terms: lockfile objects and registry manifests as PackageNodes, its cache's release lines as packuments. */
 import { join } from 'node:path';
-import { mayBeEarlierInLineOf, packumentVersionFromJson, pnpmCached, readPnpmLockfile, registryPackageOf, type JudgeInputs, type OpenedCacheFiles, type PackageNode, type PackumentVersion, type RegistryConfig } from '@portcullis/core';
+import { packumentVersionFromJson, pnpmKeptReleaseLine, readPnpmLockfile, registryPackageOf, type JudgeInputs, type OpenedCacheFiles, type PackageNode, type PackumentVersion, type RegistryConfig } from '@portcullis/core';
 
 /** A dependency's registry manifest as pnpm hands it to readPackage (or a project's own manifest). */
 export interface Manifest {
@@ -58,7 +58,7 @@ export function manifestNode(manifest: Manifest, registryConfig: RegistryConfig)
 export function releaseLinesIn(cacheDir: string | undefined, opened: () => OpenedCacheFiles): Pick<JudgeInputs, 'suppliedPackument'> {
   if (cacheDir === undefined) return {};
   const files = opened();
-  return { suppliedPackument: (pkg) => (pkg.registry === undefined ? undefined : pnpmCached([cacheDir], pkg.registry, pkg.name, pkg.version, pkg.integrity, mayBeEarlierInLineOf(pkg.version), files)?.past) };
+  return { suppliedPackument: (pkg) => pnpmKeptReleaseLine([cacheDir], pkg, files) };
 }
 
 /** The fields of a manifest that suppliedMetadata reads (core's packumentVersionFromJson), as they are. */

@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import * as keptMetadata from '../layouts/kept-metadata.js';
 import { OpenedCacheFiles, registryFolder } from '../layouts/pnpm-metadata-cache.js';
 import type { PackageNode } from '../model.js';
-import { pnpmKeptInputs } from './kept-inputs.js';
+import { pnpmKeptInputs, pnpmKeptReleaseLine } from './kept-inputs.js';
 
 const registry = 'http://127.0.0.1:4998/';
 const ATTESTATIONS = { url: 'https://registry.example/att', provenance: { predicateType: 'https://slsa.dev/provenance/v1' } };
@@ -84,5 +84,12 @@ describe('pnpmKeptInputs', () => {
     // Not a registry package, or no cache folder at all: nothing supplied.
     expect(inputs.supplied!({ ...node('1.1.0'), source: 'git', registry: undefined })).toBeUndefined();
     expect(pnpmKeptInputs([], () => true)).toEqual({});
+  });
+
+  it('pnpmKeptReleaseLine: the earlier versions of the line that claim attestations, for a registry package only', () => {
+    const { dir } = cache([doc('0.9.0', true), doc('1.0.0', true), doc('1.1.0', false), doc('1.2.0', false), doc('2.0.0', true)]);
+    expect([...(pnpmKeptReleaseLine([dir], node('1.2.0'))?.versions.keys() ?? [])]).toEqual(['1.0.0']);
+    expect(pnpmKeptReleaseLine([dir], { ...node('1.2.0'), source: 'git', registry: undefined })).toBeUndefined();
+    expect(pnpmKeptReleaseLine([dir], { ...node('1.2.0'), integrity: 'sha512-other' })).toBeUndefined();
   });
 });

@@ -63,3 +63,12 @@ export function pnpmKeptInputs(cacheDirs: readonly string[], withPast: (pkg: Pac
   };
   return keptInputs((pkg, past) => (keptFrom(pkg.registry) ? pnpmCached(cacheDirs, pkg.registry, pkg.name, pkg.version, pkg.integrity, past, opened) : undefined), withPast);
 }
+
+/**
+ * The release line pnpm's cache folders `cacheDirs` keep for a registry package (the earlier versions of its line that
+ * claim attestations, from the file that holds it at the installed integrity), or undefined: for a judgement asked
+ * while pnpm writes its cache (readPackage's batches, afterAllResolved), files kept in `opened`.
+ */
+export function pnpmKeptReleaseLine(cacheDirs: readonly string[], pkg: PackageNode, opened?: OpenedCacheFiles): Packument | undefined {
+  return pkg.registry === undefined ? undefined : pnpmCached(cacheDirs, pkg.registry, pkg.name, pkg.version, pkg.integrity, mayBeEarlierInLineOf(pkg.version), opened)?.past;
+}

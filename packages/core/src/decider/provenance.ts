@@ -150,7 +150,7 @@ export function earlierInLineOf(version: string): (candidate: string) => boolean
  */
 export function mayBeEarlierInLineOf(version: string): (candidate: string) => boolean {
   const exact = earlierInLineOf(version);
-  const v = plainVersion(version) ?? leadingMainVersion(version);
+  const v = leadingMainVersion(version);
   if (v === undefined) return exact;
   return (candidate) => {
     const c = leadingMainVersion(candidate);
