@@ -23,9 +23,9 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
     const { env, lockfile, digest } = setUp();
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
     expect(leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, ['esbuild@0.25.0'], env, NOW)).toBe(true);
-    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toEqual({ lockfile, noticed: ['esbuild@0.25.0'] });
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toEqual({ lockfile, noticed: ['esbuild@0.25.0'], absent: false });
     // every worker of that pnpm process may ask
-    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 900)).toEqual({ lockfile, noticed: ['esbuild@0.25.0'] });
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 900)).toEqual({ lockfile, noticed: ['esbuild@0.25.0'], absent: false });
   });
 
   it('is not believed by another pnpm process, a later one reusing the pid, another pnpmfile, or after two minutes', () => {
@@ -105,6 +105,32 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
   });
 
+  it('no lockfile (a fresh resolution): believed while there is still none; a lockfile appearing, or a token that says both, ends it', () => {
+    const { env, lockfile, digest, folder } = setUp();
+    unlinkSync(lockfile);
+    expect(leaveLockfileJudged(PNPMFILE, PNPM, lockfile, null, [], env, NOW)).toBe(true);
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toEqual({ lockfile, noticed: [], absent: true });
+    // the same checks as any token: another pnpm process, or too late
+    expect(lockfileJudgedFirst(PNPMFILE, { ...PNPM, pid: 4243 }, env, NOW)).toBeUndefined();
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 2 * 60 * 1000 + 1)).toBeUndefined();
+    // a lockfile there now (written after updateConfig looked): pnpm reads it, so preResolution must judge it
+    writeFileSync(lockfile, digest);
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toBeUndefined();
+    unlinkSync(lockfile);
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toBeDefined();
+    // a token saying there was none and carrying a stamp or bytes all the same says two things: not believed
+    const [name] = readdirSync(folder);
+    const file = join(folder, name!);
+    const text = readFileSync(file, 'latin1');
+    writeFileSync(file, Buffer.from(text.replace('"absent":true', '"absent":true,"stamp":"1:2:3"'), 'latin1'));
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toBeUndefined();
+    writeFileSync(file, Buffer.from(text.replace('"absent":true', '"absent":false'), 'latin1'));
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toBeUndefined();
+    // a token for bytes, read back while there is no lockfile: not believed either
+    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], env, NOW);
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toBeUndefined();
+  });
+
   it("a lockfile not changed for a few seconds: the token carries its stamp, and any change to the file ends it", async () => {
     const { env, lockfile, folder } = setUp();
     // NOW is later than the file's change by far more than a stamp needs to settle: the state is a stamp, not bytes.
@@ -115,7 +141,7 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
     const file = join(folder, name!);
     const stored = readFileSync(file);
     expect(stored.toString('latin1')).not.toContain('lockfileVersion');
-    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toEqual({ lockfile, noticed: [] });
+    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toEqual({ lockfile, noticed: [], absent: false });
     // The stamp edited in the token, or a token carrying both a stamp and bytes: not believed.
     const text = stored.toString('latin1');
     for (const forged of [text.replace(/"stamp":"(\d+):/, '"stamp":"1$1:'), text.replace('"sizes":[]', '"sizes":[1]') + 'x']) {

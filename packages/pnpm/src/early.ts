@@ -7,14 +7,20 @@
  * So when updateConfig can judge the very lockfile pnpm installs — an install command, with none of the settings that
  * make pnpm read another lockfile than `<lockfileDir>/pnpm-lock.yaml` — it judges it there (hooks.ts), before pnpm
  * fetches anything, and leaves the second worker of the same pnpm process a token: "these lockfile bytes were judged
- * and allowed, and these builds were announced". The second worker, finding it, declares no `preResolution`.
+ * and allowed, and these builds were announced". The second worker, finding it, declares no `preResolution`. Where
+ * there is no lockfile at all (a fresh resolution, judged by readPackage and afterAllResolved), the token says so, and
+ * the second worker declares no `preResolution` while there is still none: pnpm would hand it an empty lockfile, and
+ * pnpm wraps each call of that hook in an AsyncLocalStorage, which makes every promise and callback of the worker's
+ * process pay for async hooks for the rest of the install (measured, a fresh resolution of 1,000 packages: the worker's
+ * CPU 352.9 → 327.4 ms, 30 rounds; docs/benchmarks.md, "Thirty-eighth round").
  *
  * The token decides whether a check runs, so it is not a hint. It is named by pnpm's pid and start time (no other pnpm
  * process, nor a later one that reuses the pid, can find it) and kept in this user's state folder, beside the memo
  * secret and never in the cache folder (state-file.ts: believed for where it is, like the secret), valid for two
  * minutes, and believed only while the lockfile still has the bytes judged: the token carries the lockfile's settled
  * stamp, taken before it was read (file-state.ts: one stat checks it), or, for a lockfile changed in the last few
- * seconds, its bytes, compared with the file (no hash, so that worker loads no `node:crypto`). Without /proc, with another
+ * seconds, its bytes, compared with the file (no hash, so that worker loads no `node:crypto`); or, when there was none,
+ * only while there is still none (a lockfile there by then is handed to preResolution as before). Without /proc, with another
  * lockfile, or with a token missing, stale, malformed or not this user's, the second worker declares `preResolution`
  * as before and pnpm hands it the lockfile to judge.
  */
@@ -68,8 +74,10 @@ interface Token {
   pid: number;
   startTime: string;
   lockfile: string;
-  /** The lockfile's settled stamp; absent when the token carries its bytes instead. */
+  /** The lockfile's settled stamp; absent when the token carries its bytes instead, or says there is none. */
   stamp?: string;
+  /** There was no lockfile: nothing for preResolution to judge (the resolution's hooks judge what pnpm resolves). */
+  absent?: true;
   noticed: string[];
   at: number;
 }
@@ -85,14 +93,16 @@ export const lockfileDigest = (bytes: Uint8Array): string => createHash('sha256'
 
 /**
  * updateConfig, after judging `lockfile` allowed (`judged`: its state taken before the bytes judged were read, a stamp
- * or those bytes; file-state.ts): the token for the second worker of this pnpm process.
+ * or those bytes; file-state.ts), or after finding none there (`judged` null: a fresh resolution, which readPackage and
+ * afterAllResolved judge): the token for the second worker of this pnpm process.
  */
-export function leaveLockfileJudged(pnpmfile: string, pnpm: PnpmProcess, lockfile: string, judged: string | Buffer, noticed: readonly string[], env: NodeJS.ProcessEnv = process.env, now: number = Date.now()): boolean {
+export function leaveLockfileJudged(pnpmfile: string, pnpm: PnpmProcess, lockfile: string, judged: string | Buffer | null, noticed: readonly string[], env: NodeJS.ProcessEnv = process.env, now: number = Date.now()): boolean {
   try {
     const file = location(pnpmfile, pnpm, env);
-    if (file === undefined || noticed.length > MAX_NOTICED || !isAbsolute(lockfile) || (typeof judged !== 'string' && judged.byteLength > MAX_BYTES / 2)) return false;
-    const token: Token = { pnpmfile, pid: pnpm.pid, startTime: pnpm.startTime!, lockfile, ...(typeof judged === 'string' ? { stamp: judged } : {}), noticed: [...noticed], at: now };
-    writeStateFile(file, FOLDER, token, typeof judged === 'string' ? [] : [judged], VALID_MS, now);
+    if (file === undefined || noticed.length > MAX_NOTICED || !isAbsolute(lockfile) || (judged instanceof Uint8Array && judged.byteLength > MAX_BYTES / 2)) return false;
+    const state = judged === null ? { absent: true as const } : typeof judged === 'string' ? { stamp: judged } : {};
+    const token: Token = { pnpmfile, pid: pnpm.pid, startTime: pnpm.startTime!, lockfile, ...state, noticed: [...noticed], at: now };
+    writeStateFile(file, FOLDER, token, judged instanceof Uint8Array ? [judged] : [], VALID_MS, now);
     return true;
   } catch {
     // Not written: the second worker declares preResolution and judges the lockfile again.
@@ -110,6 +120,7 @@ function isToken(value: unknown): value is Token {
     typeof t.lockfile === 'string' &&
     isAbsolute(t.lockfile) &&
     (t.stamp === undefined || (typeof t.stamp === 'string' && t.stamp.length < 256)) &&
+    (t.absent === undefined || (t.absent === true && t.stamp === undefined)) &&
     Array.isArray(t.noticed) &&
     t.noticed.length <= MAX_NOTICED &&
     t.noticed.every((n) => typeof n === 'string' && n.length < 1024) &&
@@ -120,10 +131,12 @@ function isToken(value: unknown): value is Token {
 
 /**
  * The second worker, loading: what updateConfig of this same pnpm process judged, if its token is there and the
- * lockfile still has the judged bytes (then no `preResolution` is declared); undefined otherwise. Any worker of that
- * pnpm process may read it (pnpm may start more than two): each is told the same thing about the same bytes.
+ * lockfile still has the judged bytes (then no `preResolution` is declared); or, `absent`, that it found no lockfile
+ * and there still is none (a fresh resolution: no `preResolution` either, nothing else changes); undefined otherwise.
+ * Any worker of that pnpm process may read it (pnpm may start more than two): each is told the same thing about the
+ * same bytes.
  */
-export function lockfileJudgedFirst(pnpmfile: string, pnpm: PnpmProcess | undefined, env: NodeJS.ProcessEnv = process.env, now: number = Date.now()): { lockfile: string; noticed: string[] } | undefined {
+export function lockfileJudgedFirst(pnpmfile: string, pnpm: PnpmProcess | undefined, env: NodeJS.ProcessEnv = process.env, now: number = Date.now()): { lockfile: string; noticed: string[]; absent: boolean } | undefined {
   try {
     const file = pnpm === undefined ? undefined : location(pnpmfile, pnpm, env);
     // Looked for first: every pnpm 12 install's first worker finds none (its updateConfig leaves it; failing to open it
@@ -133,10 +146,11 @@ export function lockfileJudgedFirst(pnpmfile: string, pnpm: PnpmProcess | undefi
     const token = stored.header;
     if (!isToken(token) || token.pnpmfile !== pnpmfile || token.pid !== pnpm!.pid || token.startTime !== pnpm!.startTime) return undefined;
     if (now - token.at < 0 || now - token.at > VALID_MS) return undefined;
-    // Its stamp, or its bytes: one of the two, never neither.
-    const judged: FileState | undefined = token.stamp !== undefined ? (stored.blobs.length === 0 ? token.stamp : undefined) : stored.blobs.length === 1 ? stored.blobs[0]! : undefined;
+    // Its stamp, its bytes, or none there: one of the three, never neither.
+    const blobs = stored.blobs.length;
+    const judged: FileState | undefined = token.absent === true ? (blobs === 0 ? null : undefined) : token.stamp !== undefined ? (blobs === 0 ? token.stamp : undefined) : blobs === 1 ? stored.blobs[0]! : undefined;
     if (judged === undefined || stillHeld(token.lockfile, judged, now) === undefined) return undefined;
-    return { lockfile: token.lockfile, noticed: token.noticed };
+    return { lockfile: token.lockfile, noticed: token.noticed, absent: judged === null };
   } catch {
     // No token (the usual case on pnpm 10 and 11, and whenever updateConfig did not judge): preResolution judges.
     return undefined;

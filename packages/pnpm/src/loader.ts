@@ -172,6 +172,8 @@ function inProcessHooks(): Hooks {
  * - with the lockfile already judged by updateConfig of the same pnpm process: no preResolution (as the engine would
  *   declare, hooks.ts `pnpmfileHooks`), and a project's own manifest (no integrity: nothing to judge, nothing to
  *   prefetch) answered without loading the engine — the same answer the engine gives it there;
+ * - with no lockfile, as updateConfig of the same pnpm process found and as is still so: the engine's hooks but
+ *   preResolution;
  * - else the engine's four hooks, the engine loaded when one is called, and updateConfig first replayed if this very
  *   question was answered before and nothing it was answered from changed (replay.ts).
  */
@@ -180,7 +182,8 @@ function pnpmHooks(): Hooks {
   if (mayBeWorkerThread() && (workerData as { portcullisJudge?: unknown } | null)?.portcullisJudge === 1) return loadEngine().hooks;
   if (!inPnpm12HookWorker()) return inProcessHooks();
   const pnpm = pnpmAncestor(process.ppid);
-  const judged = lockfileJudgedFirst(__filename, pnpm);
+  const found = lockfileJudgedFirst(__filename, pnpm);
+  const judged = found?.absent === true ? undefined : found;
   let engine: Hooks | undefined;
   const hook = (name: string) =>
     function (this: unknown, ...args: unknown[]) {
@@ -188,7 +191,8 @@ function pnpmHooks(): Hooks {
       return engine[name]!.apply(this, args);
     };
   if (judged === undefined) {
-    const hooks: Hooks = Object.fromEntries(ALL_HOOKS.map((name) => [name, hook(name)]));
+    // No lockfile, as updateConfig found (a fresh resolution): no preResolution either (hooks.ts pnpmfileHooks).
+    const hooks: Hooks = Object.fromEntries(ALL_HOOKS.filter((name) => found === undefined || name !== 'preResolution').map((name) => [name, hook(name)]));
     const updateConfig = hooks.updateConfig!;
     hooks.updateConfig = function (this: unknown, config: unknown) {
       const answer = engine === undefined && pnpm !== undefined ? replayed(config, pnpm) : undefined;
