@@ -318,6 +318,22 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(ran(project)).toEqual([]);
   });
 
+  it.runIf(major === 12)("pnpm 12, a fresh resolution with the registry on pnpm's command line: the second worker judges with pnpm's registries, told by updateConfig (the .npmrc names another)", async () => {
+    const project = await initProject({ '@acme/logger': '^2.1.0' }, policy());
+    // The project's .npmrc names a registry nothing listens on; pnpm is told the real one on its command line.
+    writeFileSync(join(project.dir, '.npmrc'), 'registry=http://127.0.0.1:9/\n');
+    const fresh = await pnpmIn(12, project, ['install', `--registry=${registry.url}`]);
+    expect(fresh.code, output(fresh)).toBe(0);
+    expect(linked(project, '@acme/logger')).toBe(true);
+    // A badly signed package from that registry is still refused there, before it is linked.
+    const bad = await initProject({ 'unsigned-lib': '1.0.0' }, policy());
+    writeFileSync(join(bad.dir, '.npmrc'), 'registry=http://127.0.0.1:9/\n');
+    const refused = await pnpmIn(12, bad, ['install', `--registry=${registry.url}`]);
+    expect(refused.code, output(refused)).not.toBe(0);
+    expect(output(refused)).toContain('UNSIGNED');
+    expect(linked(bad, 'unsigned-lib')).toBe(false);
+  });
+
   it.runIf(major === 12)('pnpm 12: updateConfig judges pnpm-lock.yaml, or finds none, so pnpm hands it to no preResolution; an edited lockfile is refused there, and with another lockfile folder preResolution judges as before', async () => {
     const project = await initProject({ '@acme/logger': '^2.1.0', 'fast-compiler': '^3.2.0' }, policy());
     // The Portcullis pnpmfile, wrapped to record which hooks each worker declares and which pnpm calls.

@@ -9,12 +9,12 @@
  * (updateConfig) and reported once.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { digestOf, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCachedMetadata, pnpmKeptInputs, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, lockfileCandidates, narrowDenials, projectDirOf, refuseCommandLineWidening, unneededDenials, updateConfig, type PnpmConfig } from './config.js';
 import { configChanges, configSnapshot, engineBuild, fileStates, questionOf, recordUpdateConfig, thisPnpmProcess, type AskedQuestion, type ReplayAnswer } from './replay.js';
 import { fileState, sameState, type FileState } from './file-state.js';
-import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
+import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst, registriesOf } from './early.js';
 import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt, registryConfigFromPnpm, registrySettingsOf } from './project.js';
 import { blockedError, skippedNoticeText } from './refuse.js';
@@ -234,7 +234,7 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
   // in an AsyncLocalStorage, which makes every promise and callback of the worker's process pay for async hooks from
   // then on (measured, a fresh resolution of 1,000 packages: the worker's CPU 352.9 → 327.4 ms without it).
   if (judged === null) {
-    leaveLockfileJudged(pnpmfile, pnpm, file, null, []);
+    leaveLockfileJudged(pnpmfile, pnpm, file, null, [], registriesOf(config));
     return undefined;
   }
   let bytes: Buffer;
@@ -259,7 +259,7 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
   }
   await enforce(state, verdict, project, 'pnpm-lock.yaml');
   const noticed = [...state.noticed];
-  return leaveLockfileJudged(pnpmfile, pnpm, file, judged, noticed) ? { lockfile: file, judged, noticed } : undefined;
+  return leaveLockfileJudged(pnpmfile, pnpm, file, judged, noticed, registriesOf(config)) ? { lockfile: file, judged, noticed } : undefined;
 }
 
 /** pnpm commands that resolve (a command not named here is judged on pnpm's thread, as before). */
@@ -437,6 +437,8 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
  */
 export function pnpmfileHooks(pnpmfile: string, state: InstallState = newInstallState()): Partial<ReturnType<typeof createHooks>> {
   const found = lockfileJudgedFirst(pnpmfile, workerOf());
+  // Where updateConfig left the token, the project is the one it opened, with pnpm's registries (as preResolution is told).
+  if (found?.registries !== undefined) state.told = { dir: dirname(found.lockfile), registries: found.registries };
   const judged = found?.absent === true ? undefined : found;
   for (const id of judged?.noticed ?? []) state.noticed.add(id);
   if (judged !== undefined) state.judgedFirst = judged.noticed;

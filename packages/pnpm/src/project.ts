@@ -102,9 +102,11 @@ export async function projectAt(state: InstallState, dir: string, registries?: R
 
 /**
  * The project being installed, for hooks that are not told where it is (readPackage, afterAllResolved): the
- * one updateConfig saw, or — in a fresh pnpm 12 worker — the workspace root of the working folder, whose
- * .npmrc pnpm reads (never a sub-folder's).
+ * one updateConfig saw, or — in a fresh pnpm 12 worker — the one updateConfig of the same pnpm process told it of
+ * (its folder and pnpm's registries, as preResolution would be told them: early.ts), else the workspace root of the
+ * working folder, whose .npmrc pnpm reads (never a sub-folder's).
  */
 export async function currentProject(state: InstallState): Promise<PnpmProject> {
-  return state.project ?? projectAt(state, workspaceRootOf(process.cwd()));
+  if (state.project !== undefined) return state.project;
+  return state.told !== undefined ? projectAt(state, state.told.dir, state.told.registries) : projectAt(state, workspaceRootOf(process.cwd()));
 }
