@@ -149,7 +149,7 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
       expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW), to).toBeUndefined();
     }
     // what updateConfig is handed that is not that shape is not carried (the worker then reads the .npmrc files, as before)
-    for (const byScope of [undefined, {}, { default: 42 }, { default: 'ftp://x/' }, { 'not a scope': 'http://x/' }, Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`@s${i}`, 'http://x/']))]) {
+    for (const byScope of [undefined, {}, { default: 42 }, { default: 'ftp://x/' }, { 'not a scope': 'http://x/' }, { default: 'https://user:secret@registry.example/' }, { default: 'https://token@registry.example/npm/' }, Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`@s${i}`, 'http://x/']))]) {
       expect(registriesOf({ registriesByScope: byScope }), JSON.stringify(byScope)?.slice(0, 60)).toBeUndefined();
     }
     leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], undefined, env, NOW);

@@ -129,14 +129,17 @@ export function leaveLockfileJudged(
 const MAX_REGISTRIES = 256;
 const SCOPE = /^@[a-z0-9][a-z0-9._~-]*$/i;
 
-/** pnpm's registries by scope (`default`, `@scope`) → an http(s) URL, bounded; nothing else (no credentials). */
+/**
+ * pnpm's registries by scope (`default`, `@scope`) → an http(s) URL, bounded; nothing else. No credentials: a URL with
+ * a user or password in it is not written to a file (nor are any of them then: the worker reads the `.npmrc` files).
+ */
 function isRegistries(value: unknown): value is Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const entries = Object.entries(value);
   return (
     entries.length > 0 &&
     entries.length <= MAX_REGISTRIES &&
-    entries.every(([scope, url]) => (scope === 'default' || SCOPE.test(scope)) && typeof url === 'string' && url.length <= 2048 && /^https?:\/\/[^\s]+$/.test(url))
+    entries.every(([scope, url]) => (scope === 'default' || SCOPE.test(scope)) && typeof url === 'string' && url.length <= 2048 && /^https?:\/\/[^\s@/]+(?:\/[^\s]*)?$/.test(url))
   );
 }
 

@@ -33,6 +33,8 @@ describe('currentProject', () => {
     writeFileSync(join(dir, '.npmrc'), 'registry=http://127.0.0.1:4001/\n');
     writeFileSync(join(base, 'user.npmrc'), '');
     const saved = { ...process.env };
+    // Run under `pnpm run test`, the environment names pnpm's workspace and settings (npm_config_*): not this project's.
+    for (const key of Object.keys(process.env)) if (/^(npm|pnpm)_config_/i.test(key)) delete process.env[key];
     Object.assign(process.env, { npm_config_userconfig: join(base, 'user.npmrc'), PORTCULLIS_STATE_DIR: join(base, 'state'), PORTCULLIS_CACHE_DIR: join(base, 'cache') });
     try {
       const told = newInstallState();
