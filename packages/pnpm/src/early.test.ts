@@ -2,7 +2,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { judgesLockfileFirst, leaveLockfileJudged, lockfileJudgedFirst, registriesOf } from './early.js';
+import { judgesLockfileFirst, leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
 import { fileState } from './file-state.js';
 import type { PnpmProcess } from './ancestor.js';
 
@@ -22,7 +22,7 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
   it('is believed by a worker of the same pnpm process, for the same pnpmfile, while the lockfile keeps its bytes', () => {
     const { env, lockfile, digest } = setUp();
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
-    expect(leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, ['esbuild@0.25.0'], undefined, env, NOW)).toBe(true);
+    expect(leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, ['esbuild@0.25.0'], env, NOW)).toBe(true);
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toEqual({ lockfile, noticed: ['esbuild@0.25.0'], absent: false });
     // every worker of that pnpm process may ask
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 900)).toEqual({ lockfile, noticed: ['esbuild@0.25.0'], absent: false });
@@ -30,7 +30,7 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
 
   it('is not believed by another pnpm process, a later one reusing the pid, another pnpmfile, or after two minutes', () => {
     const { env, lockfile, digest } = setUp();
-    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], undefined, env, NOW);
+    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], env, NOW);
     expect(lockfileJudgedFirst(PNPMFILE, { ...PNPM, pid: 4243 }, env, NOW)).toBeUndefined();
     expect(lockfileJudgedFirst(PNPMFILE, { ...PNPM, startTime: '992' }, env, NOW)).toBeUndefined();
     expect(lockfileJudgedFirst(PNPMFILE, { ...PNPM, startTime: undefined }, env, NOW)).toBeUndefined();
@@ -42,14 +42,14 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
 
   it('is not believed once the lockfile has other bytes (a lockfile changed after it was judged)', () => {
     const { env, lockfile, digest } = setUp();
-    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], undefined, env, NOW);
+    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], env, NOW);
     writeFileSync(lockfile, "lockfileVersion: '9.0'\n# changed\n");
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
   });
 
   it('is not believed when damaged, edited to say something else, writable by others, or not in this user\'s state folder', () => {
     const { env, lockfile, digest, folder } = setUp();
-    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], undefined, env, NOW);
+    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], env, NOW);
     const [name] = readdirSync(folder);
     const file = join(folder, name!);
     const stored = readFileSync(file);
@@ -108,7 +108,7 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
   it('no lockfile (a fresh resolution): believed while there is still none; a lockfile appearing, or a token that says both, ends it', () => {
     const { env, lockfile, digest, folder } = setUp();
     unlinkSync(lockfile);
-    expect(leaveLockfileJudged(PNPMFILE, PNPM, lockfile, null, [], undefined, env, NOW)).toBe(true);
+    expect(leaveLockfileJudged(PNPMFILE, PNPM, lockfile, null, [], env, NOW)).toBe(true);
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toEqual({ lockfile, noticed: [], absent: true });
     // the same checks as any token: another pnpm process, or too late
     expect(lockfileJudgedFirst(PNPMFILE, { ...PNPM, pid: 4243 }, env, NOW)).toBeUndefined();
@@ -127,33 +127,8 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
     writeFileSync(file, Buffer.from(text.replace('"absent":true', '"absent":false'), 'latin1'));
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toBeUndefined();
     // a token for bytes, read back while there is no lockfile: not believed either
-    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], undefined, env, NOW);
+    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], env, NOW);
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW + 500)).toBeUndefined();
-  });
-
-  it("carries pnpm's registries (URLs by scope, no credentials) for the second worker to open the project with; any other shape is not believed", () => {
-    const { env, lockfile, digest, folder } = setUp();
-    const registries = { default: 'http://127.0.0.1:4002/', '@acme': 'https://acme.example/npm/' };
-    expect(registriesOf({ registriesByScope: registries, authConfig: { '//127.0.0.1:4002/:_authToken': 'secret' } })).toEqual(registries);
-    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], registriesOf({ registriesByScope: registries }), env, NOW);
-    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toEqual({ lockfile, noticed: [], absent: false, registries });
-    const [name] = readdirSync(folder);
-    const file = join(folder, name!);
-    const text = readFileSync(file, 'latin1');
-    expect(text).not.toContain('secret');
-    // edited to name something else than a registry's URL by scope: not believed
-    for (const [from, to] of [['"@acme":', '"__proto__":'], ['"@acme":', '"acme":'], ['https://acme.example/npm/', 'file:///etc/'], ['https://acme.example/npm/', 'http://x y/']]) {
-      const edited = text.replace(from!, to!);
-      expect(edited).not.toBe(text);
-      writeFileSync(file, Buffer.from(edited, 'latin1'));
-      expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW), to).toBeUndefined();
-    }
-    // what updateConfig is handed that is not that shape is not carried (the worker then reads the .npmrc files, as before)
-    for (const byScope of [undefined, {}, { default: 42 }, { default: 'ftp://x/' }, { 'not a scope': 'http://x/' }, { default: 'https://user:secret@registry.example/' }, { default: 'https://token@registry.example/npm/' }, Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`@s${i}`, 'http://x/']))]) {
-      expect(registriesOf({ registriesByScope: byScope }), JSON.stringify(byScope)?.slice(0, 60)).toBeUndefined();
-    }
-    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], undefined, env, NOW);
-    expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toEqual({ lockfile, noticed: [], absent: false });
   });
 
   it("a lockfile not changed for a few seconds: the token carries its stamp, and any change to the file ends it", async () => {
@@ -161,7 +136,7 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
     // NOW is later than the file's change by far more than a stamp needs to settle: the state is a stamp, not bytes.
     const stamp = fileState(lockfile, NOW);
     expect(typeof stamp).toBe('string');
-    expect(leaveLockfileJudged(PNPMFILE, PNPM, lockfile, stamp!, [], undefined, env, NOW)).toBe(true);
+    expect(leaveLockfileJudged(PNPMFILE, PNPM, lockfile, stamp!, [], env, NOW)).toBe(true);
     const [name] = readdirSync(folder);
     const file = join(folder, name!);
     const stored = readFileSync(file);
@@ -189,14 +164,14 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
     ];
     for (const [what, change] of changes) {
       const now = fileState(lockfile, NOW)!;
-      leaveLockfileJudged(PNPMFILE, PNPM, lockfile, now, [], undefined, env, NOW);
+      leaveLockfileJudged(PNPMFILE, PNPM, lockfile, now, [], env, NOW);
       expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW), what).toBeDefined();
       await tick();
       change();
       expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW), what).toBeUndefined();
     }
     // Gone: not believed either.
-    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, fileState(lockfile, NOW)!, [], undefined, env, NOW);
+    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, fileState(lockfile, NOW)!, [], env, NOW);
     unlinkSync(lockfile);
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, NOW)).toBeUndefined();
   });
@@ -206,7 +181,7 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
     const now = Date.now();
     const state = fileState(lockfile, now);
     expect(Buffer.isBuffer(state)).toBe(true);
-    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, state!, [], undefined, env, now);
+    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, state!, [], env, now);
     expect(readFileSync(join(folder, readdirSync(folder)[0]!), 'latin1')).toContain("lockfileVersion: '9.0'");
     expect(lockfileJudgedFirst(PNPMFILE, PNPM, env, now)).toBeDefined();
   });
@@ -214,11 +189,11 @@ describe("pnpm 12: the lockfile judged by updateConfig's worker, told to the sec
   it('drops tokens of old installs as new ones are written (once the writer is done with its answer)', async () => {
     const { env, lockfile, digest, folder } = setUp();
     const now = Date.now();
-    for (let pid = 1; pid <= 5; pid++) leaveLockfileJudged(PNPMFILE, { ...PNPM, pid }, lockfile, digest, [], undefined, env, now);
+    for (let pid = 1; pid <= 5; pid++) leaveLockfileJudged(PNPMFILE, { ...PNPM, pid }, lockfile, digest, [], env, now);
     await new Promise((done) => setImmediate(done));
     expect(readdirSync(folder)).toHaveLength(5);
     // the files' own times are now; an install three minutes later finds them old
-    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], undefined, env, now + 3 * 60 * 1000);
+    leaveLockfileJudged(PNPMFILE, PNPM, lockfile, digest, [], env, now + 3 * 60 * 1000);
     expect(readdirSync(folder)).toHaveLength(6);
     await new Promise((done) => setImmediate(done));
     expect(readdirSync(folder)).toHaveLength(1);

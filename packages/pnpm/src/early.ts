@@ -78,12 +78,6 @@ interface Token {
   stamp?: string;
   /** There was no lockfile: nothing for preResolution to judge (the resolution's hooks judge what pnpm resolves). */
   absent?: true;
-  /**
-   * pnpm's registries as updateConfig was told them (`registriesByScope`: `default` and `@scope` → URL; no credentials),
-   * the same as pnpm hands preResolution: a worker that is not told them otherwise opens the project with them, not
-   * with the `.npmrc` files alone (a registry set on pnpm's command line or in its own settings is only in these).
-   */
-  registries?: Record<string, string>;
   noticed: string[];
   at: number;
 }
@@ -108,7 +102,6 @@ export function leaveLockfileJudged(
   lockfile: string,
   judged: string | Buffer | null,
   noticed: readonly string[],
-  registries: Record<string, string> | undefined,
   env: NodeJS.ProcessEnv = process.env,
   now: number = Date.now(),
 ): boolean {
@@ -116,37 +109,13 @@ export function leaveLockfileJudged(
     const file = location(pnpmfile, pnpm, env);
     if (file === undefined || noticed.length > MAX_NOTICED || !isAbsolute(lockfile) || (judged instanceof Uint8Array && judged.byteLength > MAX_BYTES / 2)) return false;
     const state = judged === null ? { absent: true as const } : typeof judged === 'string' ? { stamp: judged } : {};
-    const told = registries !== undefined && isRegistries(registries) ? { registries } : {};
-    const token: Token = { pnpmfile, pid: pnpm.pid, startTime: pnpm.startTime!, lockfile, ...state, ...told, noticed: [...noticed], at: now };
+    const token: Token = { pnpmfile, pid: pnpm.pid, startTime: pnpm.startTime!, lockfile, ...state, noticed: [...noticed], at: now };
     writeStateFile(file, FOLDER, token, judged instanceof Uint8Array ? [judged] : [], VALID_MS, now);
     return true;
   } catch {
     // Not written: the second worker declares preResolution and judges the lockfile again.
     return false;
   }
-}
-
-const MAX_REGISTRIES = 256;
-const SCOPE = /^@[a-z0-9][a-z0-9._~-]*$/i;
-
-/**
- * pnpm's registries by scope (`default`, `@scope`) → an http(s) URL, bounded; nothing else. No credentials: a URL with
- * a user or password in it is not written to a file (nor are any of them then: the worker reads the `.npmrc` files).
- */
-function isRegistries(value: unknown): value is Record<string, string> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const entries = Object.entries(value);
-  return (
-    entries.length > 0 &&
-    entries.length <= MAX_REGISTRIES &&
-    entries.every(([scope, url]) => (scope === 'default' || SCOPE.test(scope)) && typeof url === 'string' && url.length <= 2048 && /^https?:\/\/[^\s@/]+(?:\/[^\s]*)?$/.test(url))
-  );
-}
-
-/** The registries pnpm hands preResolution, as updateConfig's configuration holds them (`registriesByScope`); undefined when they are not that. */
-export function registriesOf(config: Record<string, unknown>): Record<string, string> | undefined {
-  const byScope = config.registriesByScope;
-  return isRegistries(byScope) ? Object.fromEntries(Object.entries(byScope)) : undefined;
 }
 
 function isToken(value: unknown): value is Token {
@@ -160,7 +129,6 @@ function isToken(value: unknown): value is Token {
     isAbsolute(t.lockfile) &&
     (t.stamp === undefined || (typeof t.stamp === 'string' && t.stamp.length < 256)) &&
     (t.absent === undefined || (t.absent === true && t.stamp === undefined)) &&
-    (t.registries === undefined || isRegistries(t.registries)) &&
     Array.isArray(t.noticed) &&
     t.noticed.length <= MAX_NOTICED &&
     t.noticed.every((n) => typeof n === 'string' && n.length < 1024) &&
@@ -181,7 +149,7 @@ export function lockfileJudgedFirst(
   pnpm: PnpmProcess | undefined,
   env: NodeJS.ProcessEnv = process.env,
   now: number = Date.now(),
-): { lockfile: string; noticed: string[]; absent: boolean; registries?: Record<string, string> } | undefined {
+): { lockfile: string; noticed: string[]; absent: boolean } | undefined {
   try {
     const file = pnpm === undefined ? undefined : location(pnpmfile, pnpm, env);
     // Looked for first: every pnpm 12 install's first worker finds none (its updateConfig leaves it; failing to open it
@@ -195,7 +163,7 @@ export function lockfileJudgedFirst(
     const blobs = stored.blobs.length;
     const judged: FileState | undefined = token.absent === true ? (blobs === 0 ? null : undefined) : token.stamp !== undefined ? (blobs === 0 ? token.stamp : undefined) : blobs === 1 ? stored.blobs[0]! : undefined;
     if (judged === undefined || stillHeld(token.lockfile, judged, now) === undefined) return undefined;
-    return { lockfile: token.lockfile, noticed: token.noticed, absent: judged === null, ...(token.registries !== undefined ? { registries: Object.fromEntries(Object.entries(token.registries)) } : {}) };
+    return { lockfile: token.lockfile, noticed: token.noticed, absent: judged === null };
   } catch {
     // No token (the usual case on pnpm 10 and 11, and whenever updateConfig did not judge): preResolution judges.
     return undefined;

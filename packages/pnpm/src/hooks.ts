@@ -9,12 +9,13 @@
  * (updateConfig) and reported once.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { digestOf, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCachedMetadata, pnpmKeptInputs, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, lockfileCandidates, narrowDenials, projectDirOf, refuseCommandLineWidening, unneededDenials, updateConfig, type PnpmConfig } from './config.js';
 import { configChanges, configSnapshot, engineBuild, fileStates, questionOf, recordUpdateConfig, thisPnpmProcess, type AskedQuestion, type ReplayAnswer } from './replay.js';
 import { fileState, sameState, type FileState } from './file-state.js';
-import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst, registriesOf } from './early.js';
+import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
+import { tellWorkers, toldByUpdateConfig } from './told.js';
 import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt, registryConfigFromPnpm, registrySettingsOf } from './project.js';
 import { blockedError, skippedNoticeText } from './refuse.js';
@@ -212,6 +213,12 @@ function workerOf(): PnpmProcess | undefined {
   return inPnpm12HookWorker() ? pnpmAncestor(process.ppid) : undefined;
 }
 
+/** pnpm 12, in updateConfig: tells the other hook workers of this pnpm process the project's folder and pnpm's registries (told.ts). */
+function tellOtherWorkers(state: InstallState, config: PnpmConfig, pnpmfile: string): void {
+  const pnpm = workerOf();
+  if (pnpm !== undefined && state.project !== undefined) tellWorkers(pnpmfile, pnpm, state.project.dir, config);
+}
+
 /** Raised inside judgeLockfile when our reader cannot read what pnpm can: preResolution judges pnpm's object instead. */
 class UnreadableHere extends Error {}
 
@@ -234,7 +241,7 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
   // in an AsyncLocalStorage, which makes every promise and callback of the worker's process pay for async hooks from
   // then on (measured, a fresh resolution of 1,000 packages: the worker's CPU 352.9 → 327.4 ms without it).
   if (judged === null) {
-    leaveLockfileJudged(pnpmfile, pnpm, file, null, [], registriesOf(config));
+    leaveLockfileJudged(pnpmfile, pnpm, file, null, []);
     return undefined;
   }
   let bytes: Buffer;
@@ -259,7 +266,7 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
   }
   await enforce(state, verdict, project, 'pnpm-lock.yaml');
   const noticed = [...state.noticed];
-  return leaveLockfileJudged(pnpmfile, pnpm, file, judged, noticed, registriesOf(config)) ? { lockfile: file, judged, noticed } : undefined;
+  return leaveLockfileJudged(pnpmfile, pnpm, file, judged, noticed) ? { lockfile: file, judged, noticed } : undefined;
 }
 
 /** pnpm commands that resolve (a command not named here is judged on pnpm's thread, as before). */
@@ -352,6 +359,7 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
       const recording = pnpmfile === undefined ? undefined : startRecording(state, config, pnpmfile);
       try {
         const updated = await updateConfig(state, config);
+        if (pnpmfile !== undefined) tellOtherWorkers(state, config, pnpmfile);
         if (pnpmfile !== undefined) startJudgeWorker(state, config, pnpmfile);
         const judged = pnpmfile === undefined ? undefined : await judgeLockfileFirst(state, config, pnpmfile);
         if (judged !== undefined) narrowDenials(state.project, updated, judged.noticed);
@@ -436,9 +444,11 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
  * lockfile and there still is none (a fresh resolution, judged by readPackage and afterAllResolved).
  */
 export function pnpmfileHooks(pnpmfile: string, state: InstallState = newInstallState()): Partial<ReturnType<typeof createHooks>> {
-  const found = lockfileJudgedFirst(pnpmfile, workerOf());
-  // Where updateConfig left the token, the project is the one it opened, with pnpm's registries (as preResolution is told).
-  if (found?.registries !== undefined) state.told = { dir: dirname(found.lockfile), registries: found.registries };
+  const pnpm = workerOf();
+  const found = lockfileJudgedFirst(pnpmfile, pnpm);
+  // The project as updateConfig of the same pnpm process opened it: its folder, with pnpm's registries (told.ts).
+  const told = toldByUpdateConfig(pnpmfile, pnpm);
+  if (told !== undefined) state.told = told;
   const judged = found?.absent === true ? undefined : found;
   for (const id of judged?.noticed ?? []) state.noticed.add(id);
   if (judged !== undefined) state.judgedFirst = judged.noticed;
