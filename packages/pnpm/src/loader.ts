@@ -18,12 +18,10 @@
  * to do on pnpm 11, or a command that installs nothing (`pnpm run`), then never loads the engine.
  */
 import { writeSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { loadEmbeddedEngine } from '@portcullis/core/loader';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
-import { tellWorkers } from './told.js';
 import { applyAnswer, changesDiffer, configFromSnapshot, configChanges, configSnapshot, engineBuild, replayRecordsFolder, replayUpdateConfig, thisPnpmProcess, type ReplayAnswer } from './replay.js';
 import { recordDiffersError } from './pnpm-error.js';
 import { ENGINE_MARKER } from './embed.js';
@@ -113,7 +111,6 @@ function replayed(config: unknown, pnpm: PnpmProcess): Record<string, unknown> |
   const { answer } = found;
   // Without the token the second worker declares preResolution and judges the lockfile again: still correct.
   leaveLockfileJudged(__filename, pnpm, answer.lockfile, answer.judged, answer.noticed);
-  tellWorkers(__filename, pnpm, dirname(answer.lockfile), config as Record<string, unknown>);
   return applyAnswer(config as Record<string, unknown>, answer);
 }
 

@@ -11,6 +11,8 @@
  * pnpm's pid and start time and the pnpmfile, and believed for two minutes. Only URLs by scope are written (`default`,
  * `@scope`; http or https, no user or password in them): credentials still come from the `.npmrc` files. Anything else
  * — no /proc, nothing told, a file stale, malformed or not this user's — and the worker reads the `.npmrc` files as before.
+ * An updateConfig replayed from its record (replay.ts) tells nothing: it answers an install with an up-to-date lockfile,
+ * which pnpm does not resolve again.
  */
 import { isAbsolute, join } from 'node:path';
 import { defaultStateDir } from '@portcullis/core/loader';
