@@ -25,11 +25,10 @@
  * as before and pnpm hands it the lockfile to judge.
  */
 import { createHash } from 'node:crypto';
-import { isAbsolute, join } from 'node:path';
-import { defaultStateDir } from '@portcullis/core/loader';
+import { isAbsolute } from 'node:path';
 import type { PnpmProcess } from './ancestor.js';
 import { stillHeld, type FileState } from './file-state.js';
-import { readStateFile, stateFileName, writeStateFile } from './state-file.js';
+import { perProcessFile, readStateFile, writeStateFile } from './state-file.js';
 
 const FOLDER = 'pnpm-judged-v3';
 /** The token and the lockfile's bytes it carries (a lockfile larger than this is judged by preResolution). */
@@ -83,10 +82,7 @@ interface Token {
 }
 
 /** The token's file for this pnpm process and pnpmfile: `<pid>-<start time>-<name of the pnpmfile's path>`. */
-function location(pnpmfile: string, pnpm: PnpmProcess, env: NodeJS.ProcessEnv): string | undefined {
-  if (pnpm.startTime === undefined || !/^\d+$/.test(pnpm.startTime) || !Number.isSafeInteger(pnpm.pid) || !isAbsolute(pnpmfile)) return undefined;
-  return join(defaultStateDir(env), FOLDER, `${pnpm.pid}-${pnpm.startTime}-${stateFileName(pnpmfile)}`);
-}
+const location = (pnpmfile: string, pnpm: PnpmProcess, env: NodeJS.ProcessEnv): string | undefined => perProcessFile(FOLDER, pnpmfile, pnpm, env);
 
 /** sha256 (hex) of a lockfile's bytes (the key of its remembered verdict, hooks.ts). */
 export const lockfileDigest = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');

@@ -13,8 +13,9 @@
  * bytes each, and nothing after them. Node built-ins only: the loader uses it.
  */
 import { mkdirSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
-import { fnv1a, ownFile, readBounded, removeOlderThan, writeFileAtomic } from '@portcullis/core/loader';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { defaultStateDir, fnv1a, ownFile, readBounded, removeOlderThan, writeFileAtomic } from '@portcullis/core/loader';
+import type { PnpmProcess } from './ancestor.js';
 
 /** Old files looked at per write, to drop them (a folder stays small without a full scan each time). */
 const PRUNE_PER_WRITE = 64;
@@ -82,4 +83,13 @@ export function readStateFile(file: string, kind: string, maxBytes: number, ofte
  */
 export function stateFileName(text: string): string {
   return [fnv1a(text), fnv1a(text, 0x050c5d1f)].map((h) => h.toString(16).padStart(8, '0')).join('');
+}
+
+/**
+ * The state file of `folder` for one pnpm process and pnpmfile: `<pid>-<start time>-<name of the pnpmfile's path>` (no
+ * other pnpm process, nor a later one that reuses the pid, finds it); undefined without pnpm's start time.
+ */
+export function perProcessFile(folder: string, pnpmfile: string, pnpm: PnpmProcess, env: NodeJS.ProcessEnv): string | undefined {
+  if (pnpm.startTime === undefined || !/^\d+$/.test(pnpm.startTime) || !Number.isSafeInteger(pnpm.pid) || !isAbsolute(pnpmfile)) return undefined;
+  return join(defaultStateDir(env), folder, `${pnpm.pid}-${pnpm.startTime}-${stateFileName(pnpmfile)}`);
 }

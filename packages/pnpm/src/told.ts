@@ -14,10 +14,9 @@
  * An updateConfig replayed from its record (replay.ts) tells nothing: it answers an install with an up-to-date lockfile,
  * which pnpm does not resolve again.
  */
-import { isAbsolute, join } from 'node:path';
-import { defaultStateDir } from '@portcullis/core/loader';
+import { isAbsolute } from 'node:path';
 import type { PnpmProcess } from './ancestor.js';
-import { readStateFile, stateFileName, writeStateFile } from './state-file.js';
+import { perProcessFile, readStateFile, writeStateFile } from './state-file.js';
 
 const FOLDER = 'pnpm-told-v1';
 const VALID_MS = 2 * 60 * 1000;
@@ -50,10 +49,7 @@ export function registriesOf(config: Record<string, unknown>): Record<string, st
   return isRegistries(byScope) ? Object.fromEntries(Object.entries(byScope)) : undefined;
 }
 
-function location(pnpmfile: string, pnpm: PnpmProcess, env: NodeJS.ProcessEnv): string | undefined {
-  if (pnpm.startTime === undefined || !/^\d+$/.test(pnpm.startTime) || !Number.isSafeInteger(pnpm.pid) || !isAbsolute(pnpmfile)) return undefined;
-  return join(defaultStateDir(env), FOLDER, `${pnpm.pid}-${pnpm.startTime}-${stateFileName(pnpmfile)}`);
-}
+const location = (pnpmfile: string, pnpm: PnpmProcess, env: NodeJS.ProcessEnv): string | undefined => perProcessFile(FOLDER, pnpmfile, pnpm, env);
 
 /** updateConfig (pnpm 12): tells the other workers of this pnpm process the project's folder and pnpm's registries. Best effort. */
 export function tellWorkers(pnpmfile: string, pnpm: PnpmProcess, dir: string, config: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env, now: number = Date.now()): boolean {
