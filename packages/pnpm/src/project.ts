@@ -103,7 +103,7 @@ export async function projectAt(state: InstallState, dir: string, registries?: R
 /**
  * The project being installed, for hooks that are not told where it is (readPackage, afterAllResolved): the
  * one updateConfig saw, or — in a fresh pnpm 12 worker — the one updateConfig of the same pnpm process told it of
- * (its folder and pnpm's registries, as preResolution would be told them: early.ts), else the workspace root of the
+ * (its folder and pnpm's registries, as preResolution would be told them: told.ts), else the workspace root of the
  * working folder, whose .npmrc pnpm reads (never a sub-folder's).
  */
 export async function currentProject(state: InstallState): Promise<PnpmProject> {

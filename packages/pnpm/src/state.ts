@@ -61,7 +61,7 @@ export interface InstallState {
   /** Prefetches held back until this pnpm's manifests were seen. */
   heldBack: string[];
   batch?: ReadPackageBatch;
-  /** pnpm 12's second worker: the project folder and pnpm's registries, from updateConfig's token (early.ts). */
+  /** pnpm 12's second worker: the project folder and pnpm's registries, as updateConfig of the same pnpm process told them (told.ts). */
   told?: { dir: string; registries: Record<string, string> };
   /** pnpm 10 and 11, a fresh resolution: the thread readPackage's batches and afterAllResolved are judged in (judge-worker.ts). */
   judgeWorker?: JudgingThread;
