@@ -6,12 +6,14 @@
 // locked package's, in updateConfig), on pnpm 12 warm and frozen with the floor of a gate on a repeated install (a
 // recorded decision's question and files checked again, its answer replayed, a token for the second worker), and with
 // Portcullis' pnpmfile. cold (no lockfile, empty store and caches), warm (the same install again), frozen
-// (`--frozen-lockfile`, node_modules removed) and ci (the same on a fresh CI runner as docs/ci.md sets one up: the
-// caches restored, Portcullis' older than its 5 minutes, a new state directory) and ci-key (that runner given the
-// earlier runs' memo key, as a CI secret). The order rotates every round; medians. Prints the table and
+// (`--frozen-lockfile`, node_modules removed), add (`pnpm add` of a package new to the lockfile on that developer's
+// machine, another package each round, package.json and pnpm-lock.yaml put back before each), ci (the same
+// `--frozen-lockfile` on a fresh CI runner as docs/ci.md sets one up: the caches restored, Portcullis' older than its 5
+// minutes, a new state directory) and ci-key (that runner given the earlier runs' memo key, as a CI secret). The order
+// rotates every round; medians. Prints the table and
 // updates the pnpm-hooks section of docs/benchmarks.md.
 //
-//   node bench/pnpm-hooks.mjs [--packages 1000] [--runs 3] [--repeat-runs 3] [--pnpm 12,11,10] [--modes warm,frozen,cold,ci,ci-key]
+//   node bench/pnpm-hooks.mjs [--packages 1000] [--runs 3] [--repeat-runs 3] [--pnpm 12,11,10] [--modes warm,frozen,add,cold,ci,ci-key]
 //                             [--all-variants 12] [--every-mode 12] [--short-modes warm,frozen] [--no-write]
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +27,7 @@ const RUNS = Math.max(1, args.number('--runs', 3));
 const REPEAT_RUNS = Math.max(1, args.number('--repeat-runs', RUNS));
 const runsOf = (mode) => (mode === 'cold' ? RUNS : REPEAT_RUNS);
 const MAJORS = args.list('--pnpm', ['12', '11', '10']).map(Number);
-const MODES = args.list('--modes', ['warm', 'frozen', 'cold', 'ci', 'ci-key']);
+const MODES = args.list('--modes', ['warm', 'frozen', 'add', 'cold', 'ci', 'ci-key']);
 // pnpm majors measured with every hook alone; the others with none / empty / all four / Portcullis only, and
 // only in `--short-modes` (their cold installs are the slowest rows of the whole bench).
 const ALL_VARIANTS = args.list('--all-variants', ['12']).map(Number);
@@ -76,10 +78,13 @@ const VARIANTS = [
   ['portcullis-loader', 'Portcullis cut to its loader (the engine not in the file)', 'portcullis'],
 ];
 const NOT_COLD = new Set(['portcullis-loader']);
+// The loader alone is a question of repeated installs (warm, frozen): not measured adding a package.
+const NOT_ADD = new Set(['portcullis-loader']);
 const ONLY_COLD = new Set(['floor']);
 const ONLY_CI = new Set(['floor-ci']);
 const ONLY_REPEATED = new Set(['floor-warm']);
-const measuredIn = (mode, name) => (mode === 'cold' ? !NOT_COLD.has(name) : !ONLY_COLD.has(name)) && (mode === 'ci' || !ONLY_CI.has(name)) && (mode === 'warm' || mode === 'frozen' || !ONLY_REPEATED.has(name));
+const measuredIn = (mode, name) =>
+  (mode === 'cold' ? !NOT_COLD.has(name) : !ONLY_COLD.has(name)) && (mode === 'ci' || !ONLY_CI.has(name)) && (mode === 'warm' || mode === 'frozen' || !ONLY_REPEATED.has(name)) && (mode !== 'add' || !NOT_ADD.has(name));
 
 /**
  * The floor pnpmfile (see VARIANTS): the registry's keys and pnpm's cache folder written into it. It fails the install
@@ -279,6 +284,12 @@ async function createProject(base, major, registry, dependencies, variant) {
 function reset(p, mode) {
   const rm = (...parts) => discard(join(...parts)); // lib.mjs: deleted on a tmpfs, moved aside elsewhere
   if (mode === 'warm') return;
+  if (mode === 'add') {
+    // The project as the cold install left it (node_modules as the last round left it: pnpm removes what it added).
+    writeFileSync(join(p.dir, 'package.json'), p.installed.manifest);
+    writeFileSync(join(p.dir, 'pnpm-lock.yaml'), p.installed.lockfile);
+    return;
+  }
   rm(p.dir, 'node_modules');
   if (mode === 'ci' || mode === 'ci-key') {
     // A fresh CI runner: pnpm's store and cache and PORTCULLIS_CACHE_DIR restored from an earlier run, so Portcullis'
@@ -309,7 +320,11 @@ const ownArgs = (p) => [`--store-dir=${join(p.home, 'pnpm-store')}`, `--cache-di
 async function timed(p, mode) {
   reset(p, mode);
   const own = ownArgs(p);
-  const argv = mode === 'frozen' || mode === 'ci' || mode === 'ci-key' ? ['install', '--frozen-lockfile', ...own] : mode === 'cold' ? ['install', '--no-frozen-lockfile', ...own] : ['install', ...own];
+  // Each round of add asks for another package (a new command line: no answer of an earlier round is replayed); every
+  // variant gets the same one in the same round.
+  const adding = mode === 'add' ? ADDED[(p.added = (p.added ?? -1) + 1) % ADDED.length] : undefined;
+  const argv =
+    adding !== undefined ? ['add', `${adding.name}@${adding.version}`, ...own] : mode === 'frozen' || mode === 'ci' || mode === 'ci-key' ? ['install', '--frozen-lockfile', ...own] : mode === 'cold' ? ['install', '--no-frozen-lockfile', ...own] : ['install', ...own];
   const marks = join(p.home, 'floor-warm-state', 'marks');
   if (p.name === 'floor-warm') for (const f of existsSync(marks) ? readdirSync(marks) : []) rmSync(join(marks, f));
   const r = expectExit(await run(p.tool.command, [...p.tool.args, ...argv], { cwd: p.dir, env: p.env }), `pnpm ${p.tool.version} ${p.name} ${mode}`);
@@ -333,7 +348,9 @@ const { startRegistry, syntheticGraph } = await loadTestRegistry();
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-hooks-'));
 const rows = [];
 const graph = syntheticGraph({ packages: SIZE, seed: SEED });
-const registry = await startRegistry({ packages: graph.packages });
+// The packages `add` adds: new to the project (a copy of one of the graph's leaves under another name), signed like the rest.
+const ADDED = graph.packages.filter((p) => Object.keys(p.dependencies ?? {}).length === 0).slice(0, 60).map((p) => ({ ...p, name: `${p.name}-added` }));
+const registry = await startRegistry({ packages: [...graph.packages, ...ADDED] });
 try {
   for (const major of MAJORS) {
     // The loader alone is measured on pnpm 12 only: pnpm 10 and 11 load the pnpmfile once, in their own process.
@@ -342,6 +359,8 @@ try {
     for (const variant of variants) projects.push(await createProject(join(work, `${major}`, variant[0]), major, registry, graph.dependencies, variant));
     // warm and frozen need a lockfile and full caches.
     for (const p of projects) await timed(p, 'cold');
+    // What `add` starts from in each round.
+    for (const p of projects) p.installed = { manifest: readFileSync(join(p.dir, 'package.json')), lockfile: readFileSync(join(p.dir, 'pnpm-lock.yaml')) };
     for (const p of projects.filter((p) => p.name === 'portcullis-loader')) {
       const file = join(p.dir, '.pnpmfile.cjs');
       const text = readFileSync(file, 'utf8');
@@ -365,12 +384,15 @@ try {
       // The steady state of a repeat install: the first one after the cold install still decides the new lockfile (and,
       // on pnpm 12, a frozen install's first answer is decided and recorded: its command line is another question).
       // A ci round reads Portcullis' cache as an earlier run left it: the first one fills it.
-      if (mode === 'warm' || mode === 'ci' || mode === 'ci-key' || (mode === 'frozen' && major >= 12)) for (const p of measured) await timed(p, mode);
+      // A first add unmeasured too, as a first repeated install.
+      if (mode === 'warm' || mode === 'add' || mode === 'ci' || mode === 'ci-key' || (mode === 'frozen' && major >= 12)) for (const p of measured) await timed(p, mode);
       const decided = measured.map((p) => p.decided ?? 0);
       const times = await rotate(runsOf(mode), measured.map((p) => () => timed(p, mode)));
       // The repeated-install floor decided nothing in the measured rounds: each replayed.
       if (measured.some((p, i) => (p.decided ?? 0) !== decided[i])) throw new Error(`the repeated-install floor decided again in a measured ${mode} round`);
       const byName = Object.fromEntries(measured.map((p, i) => [p.name, times[i]]));
+      // The modes after it start from the project as installed.
+      if (mode === 'add') for (const p of measured) reset(p, 'add');
       rows.push({ version: projects[0].tool.version, mode, variants: named, byName });
       const m = (name) => median(byName[name]);
       process.stdout.write(`pnpm ${projects[0].tool.version} ${mode}: ${named.map(([name]) => `${name} ${ms(m(name))}`).join(', ')} ms; Portcullis/empty ${(m('portcullis') / m('empty')).toFixed(2)}\n`);
@@ -398,12 +420,13 @@ for (const row of rows) {
   const fl = m('floor') ?? m('floor-ci') ?? m('floor-warm');
   const what = m('floor-warm') !== undefined ? 'The floor of a gate on a repeated install' : 'The floor of a signature check';
   const floor = fl === undefined ? '' : ` ${what} ÷ the empty pnpmfile: **${(fl / m('empty')).toFixed(2)}** (${fl / m('empty') <= target ? 'within' : 'over'} the target by itself); Portcullis ÷ the floor: **${(m('portcullis') / fl).toFixed(2)}**.`;
-  lines.push('', `Portcullis ÷ the empty pnpmfile (the no-op control): **${ratio.toFixed(2)}** — target ≤ ${target.toFixed(2)}: **${ratio <= target ? 'met' : 'missed'}**.${declared}${floor}`, '');
+  const verdict = target === undefined ? 'no target of its own (a developer\'s daily command, not one of the rows the targets name)' : `target ≤ ${target.toFixed(2)}: **${ratio <= target ? 'met' : 'missed'}**`;
+  lines.push('', `Portcullis ÷ the empty pnpmfile (the no-op control): **${ratio.toFixed(2)}** — ${verdict}.${declared}${floor}`, '');
 }
 const body = [
   '## pnpm: what each hook costs, and what is ours',
   '',
-  `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, the three Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (no \`preResolution\`), on pnpm 12 cold the floor of a signature check (a pnpmfile that reads each dependency's signature from pnpm's metadata cache and verifies it with the registry's key, nothing else, and fails the install if one did not verify: what any gate checking signatures costs there, since pnpm 12 hands readPackage manifests without them), on pnpm 12 ci the same floor where a frozen install is judged (in updateConfig, once per install, before pnpm installs anything: each package of pnpm-lock.yaml, found by a regular expression, verified against the signature in pnpm's metadata cache, and the install failed if one did not verify), on pnpm 12 warm and frozen the floor of a gate on a repeated install (a pnpmfile carrying Portcullis' engine text as it ships, whose first worker compares the question — the configuration with its maps sorted, the environment, pnpm's command line, the folder — with the record its decision for that command line left, checks each file that decision was made from by a stat, replays the answer and leaves a token, and whose second worker checks that token and the lockfile and so declares no \`preResolution\`: what any gate that keeps the guarantees of a remembered decision does there; each measured round checked to have replayed), and Portcullis' own pnpmfile (policy allowing no builds, signatures checked), and, on pnpm 12 warm and frozen, that pnpmfile cut to its loader (the engine carried after it, compressed, in comment lines, removed: what reading and skimming the engine's text costs each hook worker; not a shipped form). Modes: cold (no lockfile, store and caches emptied), warm (the same install again), frozen (\`--frozen-lockfile\`, \`node_modules\` removed: a developer's machine, where Portcullis' state directory remembers the verdict) and ci (the same \`--frozen-lockfile\` on a fresh CI runner set up as docs/ci.md says: pnpm's store and cache and \`PORTCULLIS_CACHE_DIR\` restored from an earlier run, its entries past their 5 minutes, and a new state directory, so nothing remembered is believed and the lockfile is judged in full) and ci-key (the same runner, with the memo key of the earlier runs kept as a CI secret and written into its new state directory, as docs/ci.md shows: what they remembered is believed). ${REPEAT_RUNS === RUNS ? `${RUNS} rounds` : `${RUNS} rounds cold, ${REPEAT_RUNS} warm, frozen, ci and ci-key`}, the order rotating; medians.`,
+  `\`node bench/pnpm-hooks.mjs\` (measured ${today()}). ${SIZE.toLocaleString('en-US')} packages (synthetic graph, seed ${SEED}), test registry on 127.0.0.1. The same install with no pnpmfile, an empty pnpmfile (\`module.exports = {}\`), each hook Portcullis declares alone and doing nothing, all four doing nothing, the three Portcullis declares to pnpm 12's second worker once updateConfig judged the lockfile (no \`preResolution\`), on pnpm 12 cold the floor of a signature check (a pnpmfile that reads each dependency's signature from pnpm's metadata cache and verifies it with the registry's key, nothing else, and fails the install if one did not verify: what any gate checking signatures costs there, since pnpm 12 hands readPackage manifests without them), on pnpm 12 ci the same floor where a frozen install is judged (in updateConfig, once per install, before pnpm installs anything: each package of pnpm-lock.yaml, found by a regular expression, verified against the signature in pnpm's metadata cache, and the install failed if one did not verify), on pnpm 12 warm and frozen the floor of a gate on a repeated install (a pnpmfile carrying Portcullis' engine text as it ships, whose first worker compares the question — the configuration with its maps sorted, the environment, pnpm's command line, the folder — with the record its decision for that command line left, checks each file that decision was made from by a stat, replays the answer and leaves a token, and whose second worker checks that token and the lockfile and so declares no \`preResolution\`: what any gate that keeps the guarantees of a remembered decision does there; each measured round checked to have replayed), and Portcullis' own pnpmfile (policy allowing no builds, signatures checked), and, on pnpm 12 warm and frozen, that pnpmfile cut to its loader (the engine carried after it, compressed, in comment lines, removed: what reading and skimming the engine's text costs each hook worker; not a shipped form). Modes: cold (no lockfile, store and caches emptied), warm (the same install again), frozen (\`--frozen-lockfile\`, \`node_modules\` removed: a developer's machine, where Portcullis' state directory remembers the verdict), add (\`pnpm add\` of a package new to the lockfile on that machine, another one each round, \`package.json\` and \`pnpm-lock.yaml\` put back before each: pnpm resolves it, fetches its metadata and tarball and links it) and ci (the same \`--frozen-lockfile\` on a fresh CI runner set up as docs/ci.md says: pnpm's store and cache and \`PORTCULLIS_CACHE_DIR\` restored from an earlier run, its entries past their 5 minutes, and a new state directory, so nothing remembered is believed and the lockfile is judged in full) and ci-key (the same runner, with the memo key of the earlier runs kept as a CI secret and written into its new state directory, as docs/ci.md shows: what they remembered is believed). ${REPEAT_RUNS === RUNS ? `${RUNS} rounds` : `${RUNS} rounds cold, ${REPEAT_RUNS} warm, frozen, add, ci and ci-key`}, the order rotating; medians.`,
   '**Any pnpmfile at all, even an empty one, turns off pnpm 12\'s "Already up to date" shortcut** (pnpm records the pnpmfiles in `node_modules/.pnpm-workspace-state-v1.json` and takes the full install path with a hook worker): that is pnpm\'s price for a pnpmfile, outside our code. The empty pnpmfile is therefore the control Portcullis is held to (targets: ≤ 1.05 of it warm, frozen, ci and ci-key, ≤ 1.10 cold).',
   `Machine: ${machine()}. ${scratchNote()}`,
   '',

@@ -338,7 +338,7 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(linked(bad, 'unsigned-lib')).toBe(false);
   });
 
-  it.runIf(major === 12)('pnpm 12: updateConfig judges pnpm-lock.yaml, or finds none, so pnpm hands it to no preResolution; an edited lockfile is refused there, and with another lockfile folder preResolution judges as before', async () => {
+  it.runIf(major === 12)('pnpm 12: updateConfig judges pnpm-lock.yaml (install, add, update, remove), or finds none, so pnpm hands it to no preResolution; an edited lockfile is refused there, and with another lockfile folder preResolution judges as before', async () => {
     const project = await initProject({ '@acme/logger': '^2.1.0', 'fast-compiler': '^3.2.0' }, policy());
     // The Portcullis pnpmfile, wrapped to record which hooks each worker declares and which pnpm calls.
     const traceFile = join(project.home, 'hook-trace.log');
@@ -378,6 +378,26 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(frozen.trace).toContain('declared afterAllResolved,readPackage,updateConfig');
     expect(frozen.trace).not.toContain('preResolution');
 
+    // `pnpm add` starts from the same pnpm-lock.yaml: updateConfig judges it, the second worker declares no
+    // preResolution, and the package added is judged as pnpm resolves it (readPackage, afterAllResolved).
+    // (A version the lockfile does not have yet: one it has is linked from the lockfile, with no resolution hook called.)
+    const added = await traced(['add', 'left-pad-lite@1.0.0']);
+    expect(added.r.code, output(added.r)).toBe(0);
+    expect(JSON.parse(readFileSync(join(project.dir, 'node_modules', 'left-pad-lite', 'package.json'), 'utf8')).version).toBe('1.0.0');
+    expect(ran(project)).toEqual(built);
+    expect(added.trace).toContain('declared afterAllResolved,readPackage,updateConfig');
+    expect(added.trace).toContain('readPackage');
+    expect(added.trace).toContain('afterAllResolved');
+    expect(added.trace).not.toContain('preResolution');
+    // A badly signed package added that way is refused as pnpm resolves it, before it is linked.
+    const manifest = readFileSync(join(project.dir, 'package.json'), 'utf8');
+    const tampered = await traced(['add', 'tampered-lib@1.0.0']);
+    expect(tampered.r.code, output(tampered.r)).not.toBe(0);
+    expect(output(tampered.r)).toContain('BAD_SIGNATURE  tampered-lib@1.0.0');
+    expect(tampered.trace).not.toContain('preResolution');
+    expect(linked(project, 'tampered-lib')).toBe(false);
+    expect(readFileSync(join(project.dir, 'package.json'), 'utf8')).toBe(manifest);
+
     // pnpm-lock.yaml edited: an integrity the registry never signed. Refused by updateConfig, before any download.
     unsignedIntegrityInLockfile(project);
     freshCheckout(project);
@@ -389,6 +409,19 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(edited.trace).not.toContain('preResolution');
     expect(registry.requests.slice(tarballs).filter((r) => r.path.endsWith('.tgz'))).toEqual([]);
     expect(ran(project)).toEqual([]);
+    // So are `pnpm add`, `update` and `remove` from that lockfile: refused by updateConfig, before any download, and
+    // package.json as it was.
+    for (const command of [['add', 'tiny-colors@0.4.2'], ['update'], ['remove', 'left-pad-lite']]) {
+      const before = registry.requests.length;
+      const changed = await traced(command);
+      expect(changed.r.code, output(changed.r)).not.toBe(0);
+      expect(output(changed.r)).toContain('BAD_SIGNATURE');
+      expect(changed.trace).toContain('updateConfig');
+      expect(changed.trace).not.toContain('preResolution');
+      expect(registry.requests.slice(before).filter((r) => r.path.endsWith('.tgz'))).toEqual([]);
+      expect(readFileSync(join(project.dir, 'package.json'), 'utf8')).toBe(manifest);
+      expect(ran(project)).toEqual([]);
+    }
 
     // Run from the parent folder with -C: the command line is not a plain install, so updateConfig leaves the
     // lockfile to preResolution, which judges it (and refuses it) as before.

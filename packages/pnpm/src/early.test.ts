@@ -214,10 +214,18 @@ describe('which pnpm 12 installs updateConfig judges the lockfile of', () => {
     expect(judgesLockfileFirst(plain, undefined, 12)).toBe(false);
   });
 
-  it('not other commands, nor a command after a flag that takes a value', () => {
-    for (const argv of [['add', 'x'], ['update'], ['run', 'install'], ['-C', 'sub', 'install'], ['--filter', 'app', 'install'], ['dedupe'], ['remove', 'x']]) {
+  it('the commands that change the dependencies, then install from the same lockfile: add, update, remove', () => {
+    for (const argv of [['add', 'x'], ['add', 'x@1.0.0', '--save-dev'], ['update'], ['up', '--latest'], ['upgrade', 'x'], ['remove', 'x'], ['rm', 'x'], ['uninstall', 'x'], ['un', 'x'], ['add', 'x', '--lockfile-only']]) {
+      expect(judgesLockfileFirst(plain, argv, 12), argv.join(' ')).toBe(true);
+    }
+  });
+
+  it('not other commands, nor a command after a flag that takes a value, nor a global one', () => {
+    for (const argv of [['run', 'install'], ['-C', 'sub', 'install'], ['--filter', 'app', 'install'], ['--filter', 'app', 'add', 'x'], ['dedupe'], ['dlx', 'x'], ['exec', 'install'], ['rebuild'], ['fetch'], ['add', '-g', 'x'], ['add', 'x', '--global'], ['-g', 'add', 'x'], ['remove', '--global', 'x'], ['update', '-g']]) {
       expect(judgesLockfileFirst(plain, argv, 12), argv.join(' ')).toBe(false);
     }
+    expect(judgesLockfileFirst({ global: true }, ['add', 'x'], 12)).toBe(false);
+    expect(judgesLockfileFirst({ global: true }, ['install'], 12)).toBe(false);
   });
 
   it('not when pnpm may read another lockfile: git-branch lockfiles, a lockfile per project, no lockfile, another lockfile folder', () => {

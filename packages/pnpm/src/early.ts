@@ -4,9 +4,10 @@
  * the wanted lockfile's trip to that worker, even when the hook then does nothing (measured, 300 packages, a no-op
  * pnpmfile with and without the hook: frozen 943 → 686 ms, warm 227 → 200 ms).
  *
- * So when updateConfig can judge the very lockfile pnpm installs — an install command, with none of the settings that
- * make pnpm read another lockfile than `<lockfileDir>/pnpm-lock.yaml` — it judges it there (hooks.ts), before pnpm
- * fetches anything, and leaves the second worker of the same pnpm process a token: "these lockfile bytes were judged
+ * So when updateConfig can judge the very lockfile pnpm installs — an install command, or `add`, `update` or `remove`
+ * (each starts from that lockfile), with none of the settings that make pnpm read another lockfile than
+ * `<lockfileDir>/pnpm-lock.yaml` — it judges it there (hooks.ts), before pnpm fetches anything, and leaves the second
+ * worker of the same pnpm process a token: "these lockfile bytes were judged
  * and allowed, and these builds were announced". The second worker, finding it, declares no `preResolution`. Where
  * there is no lockfile at all (a fresh resolution, judged by readPackage and afterAllResolved), the token says so, and
  * the second worker declares no `preResolution` while there is still none: pnpm would hand it an empty lockfile, and
@@ -37,8 +38,14 @@ const MAX_NOTICED = 10_000;
 /** updateConfig returns, pnpm starts the second worker and it loads the pnpmfile: well under a second (measured). */
 const VALID_MS = 2 * 60 * 1000;
 
-/** The install commands whose lockfile updateConfig may judge (pnpm with no command installs too). */
-const INSTALL_COMMANDS = new Set(['install', 'i', 'ci']);
+/**
+ * The commands whose lockfile updateConfig may judge (pnpm with no command installs too): an install, and the commands
+ * that change the dependencies and then install (`add`, `update`, `remove` and their aliases). Each starts from the
+ * same `<lockfileDir>/pnpm-lock.yaml` that preResolution would be handed; what it resolves anew is judged by readPackage
+ * and afterAllResolved, as on an install whose package.json changed. Not a global one (`-g`: pnpm's global folder has
+ * lockfiles of its own).
+ */
+const INSTALL_COMMANDS = new Set(['install', 'i', 'ci', 'add', 'update', 'up', 'upgrade', 'remove', 'rm', 'uninstall', 'un']);
 
 /**
  * Command-line and configuration keys with which pnpm 12 may read another lockfile than `<lockfileDir>/pnpm-lock.yaml`
@@ -49,14 +56,16 @@ const OTHER_LOCKFILE = /lockfile/i;
 const SAME_LOCKFILE = new Set(['frozenLockfile', 'noFrozenLockfile', 'preferFrozenLockfile', 'noPreferFrozenLockfile', 'lockfileOnly']);
 
 /**
- * Whether updateConfig can judge the lockfile pnpm installs: pnpm 12 (its worker layout), an install command known from
- * pnpm's own command line (`argv`: flags first, then the command), and no setting that selects another lockfile.
+ * Whether updateConfig can judge the lockfile pnpm installs: pnpm 12 (its worker layout), an install command (or `add`,
+ * `update`, `remove`) known from pnpm's own command line (`argv`: flags first, then the command), not a global one, and
+ * no setting that selects another lockfile.
  */
 export function judgesLockfileFirst(config: Record<string, unknown>, argv: readonly string[] | undefined, major: number): boolean {
   if (major < 12 || argv === undefined) return false;
   const command = argv.find((a) => !a.startsWith('-'));
   // A flag that takes a value (`-C dir`, `--filter x`) would make `dir` look like the command: not an install then.
   if (command !== undefined && !INSTALL_COMMANDS.has(command)) return false;
+  if (config.global === true || argv.some((a) => a === '-g' || a === '--global' || a.startsWith('--global='))) return false;
   for (const arg of argv) {
     if (!arg.startsWith('--')) continue;
     const key = arg.slice(2).split('=')[0]!.replace(/^config\./, '').replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
