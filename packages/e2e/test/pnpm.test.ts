@@ -318,17 +318,24 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(ran(project)).toEqual([]);
   });
 
-  it.runIf(major === 12)("pnpm 12 with the registry on pnpm's command line (a fresh resolution, `add`): the second worker judges with pnpm's registries, told by updateConfig (the .npmrc names another)", async () => {
+  it.runIf(major === 12)("pnpm 12 with the registry on pnpm's command line (a fresh resolution, `add`, `update` twice): the second worker judges with pnpm's registries, told by updateConfig (the .npmrc names another)", async () => {
     const project = await initProject({ '@acme/logger': '^2.1.0' }, policy());
     // The project's .npmrc names a registry nothing listens on; pnpm is told the real one on its command line.
     writeFileSync(join(project.dir, '.npmrc'), 'registry=http://127.0.0.1:9/\n');
     const fresh = await pnpmIn(12, project, ['install', `--registry=${registry.url}`]);
     expect(fresh.code, output(fresh)).toBe(0);
     expect(linked(project, '@acme/logger')).toBe(true);
-    // Not a plain install (updateConfig leaves the lockfile to preResolution): told all the same.
+    // `add` from that lockfile: judged by updateConfig, and the package added by the second worker with the registries told.
     const added = await pnpmIn(12, project, ['add', 'left-pad-lite@1.1.0', `--registry=${registry.url}`]);
     expect(added.code, output(added)).toBe(0);
     expect(linked(project, 'left-pad-lite')).toBe(true);
+    // `update` twice with nothing changed in between: pnpm resolves anew each time, so updateConfig is not answered from
+    // a record (a replayed one tells the workers nothing), and the second worker judges with pnpm's registries.
+    for (const round of [1, 2]) {
+      const updated = await pnpmIn(12, project, ['update', `--registry=${registry.url}`], { PORTCULLIS_TIMING: '1' });
+      expect(updated.code, `update ${round}: ${output(updated)}`).toBe(0);
+      expect(output(updated)).not.toContain('portcullis: updateConfig replayed');
+    }
     // A badly signed package from that registry is still refused there, before it is linked.
     const bad = await initProject({ 'unsigned-lib': '1.0.0' }, policy());
     writeFileSync(join(bad.dir, '.npmrc'), 'registry=http://127.0.0.1:9/\n');

@@ -2,7 +2,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { judgesLockfileFirst, leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
+import { installsOnly, judgesLockfileFirst, leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
 import { fileState } from './file-state.js';
 import type { PnpmProcess } from './ancestor.js';
 
@@ -218,6 +218,11 @@ describe('which pnpm 12 installs updateConfig judges the lockfile of', () => {
     for (const argv of [['add', 'x'], ['add', 'x@1.0.0', '--save-dev'], ['update'], ['up', '--latest'], ['upgrade', 'x'], ['remove', 'x'], ['rm', 'x'], ['uninstall', 'x'], ['un', 'x'], ['add', 'x', '--lockfile-only']]) {
       expect(judgesLockfileFirst(plain, argv, 12), argv.join(' ')).toBe(true);
     }
+  });
+
+  it('of those, only an install is recorded and replayed: add, update and remove resolve anew however often they are run', () => {
+    for (const argv of [[], ['install'], ['i'], ['ci'], ['--frozen-lockfile'], ['install', '--frozen-lockfile']]) expect(installsOnly(argv), argv.join(' ')).toBe(true);
+    for (const argv of [['add', 'x'], ['update'], ['up', '--latest'], ['upgrade'], ['remove', 'x'], ['rm', 'x'], ['uninstall', 'x'], ['un', 'x'], ['--silent', 'update']]) expect(installsOnly(argv), argv.join(' ')).toBe(false);
   });
 
   it('not other commands, nor a command after a flag that takes a value, nor a global one', () => {

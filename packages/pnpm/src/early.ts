@@ -46,6 +46,22 @@ const VALID_MS = 2 * 60 * 1000;
  * lockfiles of its own).
  */
 const INSTALL_COMMANDS = new Set(['install', 'i', 'ci', 'add', 'update', 'up', 'upgrade', 'remove', 'rm', 'uninstall', 'un']);
+/** Of those, the ones that only install what package.json and the lockfile name. */
+const INSTALL_ONLY = new Set(['install', 'i', 'ci']);
+
+/**
+ * Whether pnpm's command (`argv`, flags first) only installs: run again with nothing changed, pnpm resolves nothing
+ * anew, so updateConfig's answer to it may be recorded and replayed (replay.ts), and a replayed answer need not tell the
+ * other workers pnpm's registries (told.ts). `add`, `update` and `remove` may resolve anew however often they are run
+ * (`pnpm update` with a newer version published): their answer is decided, and told, every time.
+ */
+export function installsOnly(argv: readonly string[]): boolean {
+  const command = commandOf(argv);
+  return command === undefined || INSTALL_ONLY.has(command);
+}
+
+/** pnpm's command in its command line: the first argument that is not a flag (none: pnpm installs). */
+const commandOf = (argv: readonly string[]): string | undefined => argv.find((a) => !a.startsWith('-'));
 
 /**
  * Command-line and configuration keys with which pnpm 12 may read another lockfile than `<lockfileDir>/pnpm-lock.yaml`
@@ -62,7 +78,7 @@ const SAME_LOCKFILE = new Set(['frozenLockfile', 'noFrozenLockfile', 'preferFroz
  */
 export function judgesLockfileFirst(config: Record<string, unknown>, argv: readonly string[] | undefined, major: number): boolean {
   if (major < 12 || argv === undefined) return false;
-  const command = argv.find((a) => !a.startsWith('-'));
+  const command = commandOf(argv);
   // A flag that takes a value (`-C dir`, `--filter x`) would make `dir` look like the command: not an install then.
   if (command !== undefined && !INSTALL_COMMANDS.has(command)) return false;
   if (config.global === true || argv.some((a) => a === '-g' || a === '--global' || a.startsWith('--global='))) return false;

@@ -14,7 +14,7 @@ import { digestOf, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCa
 import { deniedBeforeResolution, lockfileCandidates, narrowDenials, projectDirOf, refuseCommandLineWidening, unneededDenials, updateConfig, type PnpmConfig } from './config.js';
 import { configChanges, configSnapshot, engineBuild, fileStates, questionOf, recordUpdateConfig, thisPnpmProcess, type AskedQuestion, type ReplayAnswer } from './replay.js';
 import { fileState, sameState, type FileState } from './file-state.js';
-import { judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
+import { installsOnly, judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
 import { tellWorkers, toldByUpdateConfig } from './told.js';
 import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt, registryConfigFromPnpm, registrySettingsOf } from './project.js';
@@ -309,7 +309,7 @@ function startRecording(state: InstallState, config: PnpmConfig, pnpmfile: strin
   const pnpm = inProcess ? thisPnpmProcess() : workerOf();
   const engine = engineBuild();
   if (pnpm === undefined || engine === undefined) return undefined;
-  if (inProcess ? hooksFollowUpdateConfig(pnpmMajor(config), pnpm.argv.slice(1)) : !judgesLockfileFirst(config, pnpm.argv, pnpmMajor(config))) return undefined;
+  if (inProcess ? hooksFollowUpdateConfig(pnpmMajor(config), pnpm.argv.slice(1)) : !judgesLockfileFirst(config, pnpm.argv, pnpmMajor(config)) || !installsOnly(pnpm.argv)) return undefined;
   // Registry settings not handed over by pnpm are read from .npmrc files (project.ts), which a record does not cover.
   if (registryConfigFromPnpm(config) === undefined) return undefined;
   const snapshot = configSnapshot(config);
