@@ -55,6 +55,29 @@ function freshCheckout(project: Project): void {
   for (const marker of readdirSync(project.markers)) rmSync(join(project.markers, marker));
 }
 
+/**
+ * pnpm 12 in `project` with the Portcullis pnpmfile wrapped to record which hooks each worker declares and which pnpm
+ * calls: each run's trace, one line each.
+ */
+function tracedHooks(project: Project): (args: string[], cwd?: string) => Promise<{ r: RunResult; trace: string[] }> {
+  const traceFile = join(project.home, 'hook-trace.log');
+  const pnpmfile = join(project.dir, '.pnpmfile.cjs');
+  writeFileSync(join(project.dir, 'portcullis-hooks.cjs'), readFileSync(pnpmfile));
+  writeFileSync(
+    pnpmfile,
+    `const fs = require('fs');\nconst p = require('./portcullis-hooks.cjs');\nconst trace = (line) => fs.appendFileSync(${JSON.stringify(traceFile)}, line + '\\n');\n` +
+      "trace('declared ' + Object.keys(p.hooks).sort().join(','));\nconst hooks = {};\n" +
+      'for (const [name, hook] of Object.entries(p.hooks)) hooks[name] = function (...args) { trace(name); return hook.apply(this, args); };\nmodule.exports = { ...p, hooks };\n',
+  );
+  return async (args, cwd) => {
+    writeFileSync(traceFile, '');
+    const tool = pnpm(12);
+    const own = [`--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${join(project.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false'];
+    const r = cwd === undefined ? await pnpmIn(12, project, args) : await run(tool.command, [...tool.args, ...args, ...own], { cwd, env: project.env });
+    return { r, trace: readFileSync(traceFile, 'utf8').trim().split('\n') };
+  };
+}
+
 /** pnpm-lock.yaml edited: its first integrity replaced by one the registry never signed (the same length). */
 function unsignedIntegrityInLockfile(project: Project): void {
   const file = join(project.dir, 'pnpm-lock.yaml');
@@ -347,23 +370,7 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
 
   it.runIf(major === 12)('pnpm 12: updateConfig judges pnpm-lock.yaml (install, add, update, remove), or finds none, so pnpm hands it to no preResolution; an edited lockfile is refused there, and with another lockfile folder preResolution judges as before', async () => {
     const project = await initProject({ '@acme/logger': '^2.1.0', 'fast-compiler': '^3.2.0' }, policy());
-    // The Portcullis pnpmfile, wrapped to record which hooks each worker declares and which pnpm calls.
-    const traceFile = join(project.home, 'hook-trace.log');
-    const pnpmfile = join(project.dir, '.pnpmfile.cjs');
-    writeFileSync(join(project.dir, 'portcullis-hooks.cjs'), readFileSync(pnpmfile));
-    writeFileSync(
-      pnpmfile,
-      `const fs = require('fs');\nconst p = require('./portcullis-hooks.cjs');\nconst trace = (line) => fs.appendFileSync(${JSON.stringify(traceFile)}, line + '\\n');\n` +
-        "trace('declared ' + Object.keys(p.hooks).sort().join(','));\nconst hooks = {};\n" +
-        'for (const [name, hook] of Object.entries(p.hooks)) hooks[name] = function (...args) { trace(name); return hook.apply(this, args); };\nmodule.exports = { ...p, hooks };\n',
-    );
-    const traced = async (args: string[], cwd?: string) => {
-      writeFileSync(traceFile, '');
-      const tool = pnpm(12);
-      const own = [`--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${join(project.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false'];
-      const r = cwd === undefined ? await pnpmIn(12, project, args) : await run(tool.command, [...tool.args, ...args, ...own], { cwd, env: project.env });
-      return { r, trace: readFileSync(traceFile, 'utf8').trim().split('\n') };
-    };
+    const traced = tracedHooks(project);
     const first = await traced(['install']);
     expect(first.r.code, output(first.r)).toBe(0);
     const built = ran(project);
@@ -437,6 +444,37 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(output(fromParent.r)).toContain('BAD_SIGNATURE');
     expect(fromParent.trace).toContain('preResolution');
     expect(ran(project)).toEqual([]);
+  });
+
+  it.runIf(major === 12)('pnpm 12 in a workspace, projects selected before the command (`pnpm --filter app install`): updateConfig judges the one pnpm-lock.yaml, so no preResolution; an edited lockfile is refused there', async () => {
+    const project = await initProject({ '@acme/logger': '^2.1.0' }, policy(), 'packages:\n  - packages/*\n');
+    mkdirSync(join(project.dir, 'packages', 'app'), { recursive: true });
+    writeFileSync(join(project.dir, 'packages', 'app', 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: { 'left-pad-lite': '1.0.0' } }));
+    const traced = tracedHooks(project);
+    const all = await traced(['install']);
+    expect(all.r.code, output(all.r)).toBe(0);
+    expect(existsSync(join(project.dir, 'packages', 'app', 'node_modules', 'left-pad-lite'))).toBe(true);
+
+    freshCheckout(project);
+    rmSync(join(project.dir, 'packages', 'app', 'node_modules'), { recursive: true, force: true });
+    const selected = await traced(['--filter', 'app', 'install', '--frozen-lockfile']);
+    expect(selected.r.code, output(selected.r)).toBe(0);
+    expect(existsSync(join(project.dir, 'packages', 'app', 'node_modules', 'left-pad-lite'))).toBe(true);
+    expect(selected.trace).toContain('updateConfig');
+    expect(selected.trace).toContain('declared afterAllResolved,readPackage,updateConfig');
+    expect(selected.trace).not.toContain('preResolution');
+
+    // An integrity the registry never signed, in the one lockfile: refused by updateConfig before any download.
+    unsignedIntegrityInLockfile(project);
+    rmSync(join(project.dir, 'packages', 'app', 'node_modules'), { recursive: true, force: true });
+    const before = registry.requests.length;
+    const edited = await traced(['-F', 'app', 'install', '--frozen-lockfile']);
+    expect(edited.r.code, output(edited.r)).not.toBe(0);
+    expect(output(edited.r)).toContain('BAD_SIGNATURE');
+    expect(edited.trace).toContain('updateConfig');
+    expect(edited.trace).not.toContain('preResolution');
+    expect(registry.requests.slice(before).filter((r) => r.path.endsWith('.tgz'))).toEqual([]);
+    expect(existsSync(join(project.dir, 'packages', 'app', 'node_modules', 'left-pad-lite'))).toBe(false);
   });
 
   it.runIf(major !== 12)(`pnpm ${major}: a command asked again with nothing changed gets updateConfig's answer replayed in pnpm's process; a hook after it has the engine decide again, and an answer that differs stops pnpm; a changed lockfile or policy, or a record elsewhere, is decided again`, async () => {

@@ -225,8 +225,16 @@ describe('which pnpm 12 installs updateConfig judges the lockfile of', () => {
     for (const argv of [['add', 'x'], ['update'], ['up', '--latest'], ['upgrade'], ['remove', 'x'], ['rm', 'x'], ['uninstall', 'x'], ['un', 'x'], ['--silent', 'update']]) expect(installsOnly(argv), argv.join(' ')).toBe(false);
   });
 
-  it('not other commands, nor a command after a flag that takes a value, nor a global one', () => {
-    for (const argv of [['run', 'install'], ['-C', 'sub', 'install'], ['--filter', 'app', 'install'], ['--filter', 'app', 'add', 'x'], ['dedupe'], ['dlx', 'x'], ['exec', 'install'], ['rebuild'], ['fetch'], ['add', '-g', 'x'], ['add', 'x', '--global'], ['-g', 'add', 'x'], ['remove', '--global', 'x'], ['update', '-g']]) {
+  it('a workspace\'s projects selected before the command (--filter, -F): one lockfile for the workspace all the same', () => {
+    for (const argv of [['--filter', 'app', 'install'], ['-F', 'app', 'install', '--frozen-lockfile'], ['--filter', 'app', '--filter', 'lib', 'add', 'x'], ['--filter-prod', 'app...', 'install'], ['--filter=app', 'install'], ['--filter', 'install', 'add', 'x'], ['--filter', 'app']]) {
+      expect(judgesLockfileFirst(plain, argv, 12), argv.join(' ')).toBe(true);
+    }
+    expect(installsOnly(['--filter', 'app', 'install'])).toBe(true);
+    expect(installsOnly(['--filter', 'install', 'add', 'x'])).toBe(false);
+  });
+
+  it('not other commands, nor a command after another flag that takes a value, nor a global one', () => {
+    for (const argv of [['run', 'install'], ['-C', 'sub', 'install'], ['--dir', 'sub', 'install'], ['--filter', 'app', 'run', 'install'], ['dedupe'], ['dlx', 'x'], ['exec', 'install'], ['rebuild'], ['fetch'], ['add', '-g', 'x'], ['add', 'x', '--global'], ['-g', 'add', 'x'], ['remove', '--global', 'x'], ['update', '-g']]) {
       expect(judgesLockfileFirst(plain, argv, 12), argv.join(' ')).toBe(false);
     }
     expect(judgesLockfileFirst({ global: true }, ['add', 'x'], 12)).toBe(false);

@@ -60,8 +60,25 @@ export function installsOnly(argv: readonly string[]): boolean {
   return command === undefined || INSTALL_ONLY.has(command);
 }
 
-/** pnpm's command in its command line: the first argument that is not a flag (none: pnpm installs). */
-const commandOf = (argv: readonly string[]): string | undefined => argv.find((a) => !a.startsWith('-'));
+/**
+ * The flags before pnpm's command whose value is the next argument and which leave the lockfile where it is: a
+ * workspace's projects selected (`pnpm --filter app install`; one lockfile for the workspace all the same).
+ */
+const SELECTING = new Set(['--filter', '-F', '--filter-prod']);
+
+/**
+ * pnpm's command in its command line: the first argument that is neither a flag nor a selecting flag's value (none:
+ * pnpm installs). Any other flag with a value before the command (`-C dir`) makes its value look like the command, so
+ * such a command line is never taken for an install.
+ */
+function commandOf(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (SELECTING.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
 
 /**
  * Command-line and configuration keys with which pnpm 12 may read another lockfile than `<lockfileDir>/pnpm-lock.yaml`
@@ -73,13 +90,13 @@ const SAME_LOCKFILE = new Set(['frozenLockfile', 'noFrozenLockfile', 'preferFroz
 
 /**
  * Whether updateConfig can judge the lockfile pnpm installs: pnpm 12 (its worker layout), an install command (or `add`,
- * `update`, `remove`) known from pnpm's own command line (`argv`: flags first, then the command), not a global one, and
- * no setting that selects another lockfile.
+ * `update`, `remove`) known from pnpm's own command line (`argv`: flags first, then the command; a workspace's projects
+ * may be selected before it), not a global one, and no setting that selects another lockfile.
  */
 export function judgesLockfileFirst(config: Record<string, unknown>, argv: readonly string[] | undefined, major: number): boolean {
   if (major < 12 || argv === undefined) return false;
   const command = commandOf(argv);
-  // A flag that takes a value (`-C dir`, `--filter x`) would make `dir` look like the command: not an install then.
+  // Another flag that takes a value (`-C dir`) makes `dir` look like the command: not an install then.
   if (command !== undefined && !INSTALL_COMMANDS.has(command)) return false;
   if (config.global === true || argv.some((a) => a === '-g' || a === '--global' || a.startsWith('--global='))) return false;
   for (const arg of argv) {
