@@ -411,6 +411,15 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(tampered.trace).not.toContain('preResolution');
     expect(linked(project, 'tampered-lib')).toBe(false);
     expect(readFileSync(join(project.dir, 'package.json'), 'utf8')).toBe(manifest);
+    // A version with an install script the policy does not allow, added that way: installed, its script not run, and
+    // the notice names it.
+    const scripted = await traced(['add', 'fast-compiler@4.0.0']);
+    expect(scripted.r.code, output(scripted.r)).toBe(0);
+    expect(JSON.parse(readFileSync(join(project.dir, 'node_modules', 'fast-compiler', 'package.json'), 'utf8')).version).toBe('4.0.0');
+    expect(ran(project)).toEqual(built);
+    expect(output(scripted.r)).toContain('portcullis: skipped the install scripts of fast-compiler@4.0.0');
+    expect(scripted.trace).not.toContain('preResolution');
+    const manifestNow = readFileSync(join(project.dir, 'package.json'), 'utf8');
 
     // pnpm-lock.yaml edited: an integrity the registry never signed. Refused by updateConfig, before any download.
     unsignedIntegrityInLockfile(project);
@@ -433,7 +442,7 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
       expect(changed.trace).toContain('updateConfig');
       expect(changed.trace).not.toContain('preResolution');
       expect(registry.requests.slice(before).filter((r) => r.path.endsWith('.tgz'))).toEqual([]);
-      expect(readFileSync(join(project.dir, 'package.json'), 'utf8')).toBe(manifest);
+      expect(readFileSync(join(project.dir, 'package.json'), 'utf8')).toBe(manifestNow);
       expect(ran(project)).toEqual([]);
     }
 
