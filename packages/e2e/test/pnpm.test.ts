@@ -368,7 +368,7 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(linked(bad, 'unsigned-lib')).toBe(false);
   });
 
-  it.runIf(major === 12)('pnpm 12: updateConfig judges pnpm-lock.yaml (install, add, update, remove), or finds none, so pnpm hands it to no preResolution; an edited lockfile is refused there, and with another lockfile folder preResolution judges as before', async () => {
+  it.runIf(major === 12)('pnpm 12: updateConfig judges pnpm-lock.yaml (install, add, update, remove, dedupe), or finds none, so pnpm hands it to no preResolution; an edited lockfile is refused there, and with another lockfile folder preResolution judges as before', async () => {
     const project = await initProject({ '@acme/logger': '^2.1.0', 'fast-compiler': '^3.2.0' }, policy());
     const traced = tracedHooks(project);
     const first = await traced(['install']);
@@ -420,6 +420,10 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(output(scripted.r)).toContain('portcullis: skipped the install scripts of fast-compiler@4.0.0');
     expect(scripted.trace).not.toContain('preResolution');
     const manifestNow = readFileSync(join(project.dir, 'package.json'), 'utf8');
+    const deduped = await traced(['dedupe']);
+    expect(deduped.r.code, output(deduped.r)).toBe(0);
+    expect(deduped.trace).toContain('updateConfig');
+    expect(deduped.trace).not.toContain('preResolution');
 
     // pnpm-lock.yaml edited: an integrity the registry never signed. Refused by updateConfig, before any download.
     unsignedIntegrityInLockfile(project);
@@ -434,7 +438,7 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(ran(project)).toEqual([]);
     // So are `pnpm add`, `update` and `remove` from that lockfile: refused by updateConfig, before any download, and
     // package.json as it was.
-    for (const command of [['add', 'tiny-colors@0.4.2'], ['update'], ['remove', 'left-pad-lite']]) {
+    for (const command of [['add', 'tiny-colors@0.4.2'], ['update'], ['remove', 'left-pad-lite'], ['dedupe']]) {
       const before = registry.requests.length;
       const changed = await traced(command);
       expect(changed.r.code, output(changed.r)).not.toBe(0);

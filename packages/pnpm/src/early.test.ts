@@ -214,15 +214,15 @@ describe('which pnpm 12 installs updateConfig judges the lockfile of', () => {
     expect(judgesLockfileFirst(plain, undefined, 12)).toBe(false);
   });
 
-  it('the commands that change the dependencies, then install from the same lockfile: add, update, remove', () => {
-    for (const argv of [['add', 'x'], ['add', 'x@1.0.0', '--save-dev'], ['update'], ['up', '--latest'], ['upgrade', 'x'], ['remove', 'x'], ['rm', 'x'], ['uninstall', 'x'], ['un', 'x'], ['add', 'x', '--lockfile-only']]) {
+  it('the commands that change the dependencies, then install from the same lockfile: add, update, remove, dedupe', () => {
+    for (const argv of [['add', 'x'], ['add', 'x@1.0.0', '--save-dev'], ['update'], ['up', '--latest'], ['upgrade', 'x'], ['remove', 'x'], ['rm', 'x'], ['uninstall', 'x'], ['un', 'x'], ['add', 'x', '--lockfile-only'], ['dedupe'], ['dedupe', '--check']]) {
       expect(judgesLockfileFirst(plain, argv, 12), argv.join(' ')).toBe(true);
     }
   });
 
   it('of those, only an install is recorded and replayed: add, update and remove resolve anew however often they are run', () => {
     for (const argv of [[], ['install'], ['i'], ['ci'], ['--frozen-lockfile'], ['install', '--frozen-lockfile']]) expect(installsOnly(argv), argv.join(' ')).toBe(true);
-    for (const argv of [['add', 'x'], ['update'], ['up', '--latest'], ['upgrade'], ['remove', 'x'], ['rm', 'x'], ['uninstall', 'x'], ['un', 'x'], ['--silent', 'update']]) expect(installsOnly(argv), argv.join(' ')).toBe(false);
+    for (const argv of [['add', 'x'], ['update'], ['up', '--latest'], ['upgrade'], ['remove', 'x'], ['rm', 'x'], ['uninstall', 'x'], ['un', 'x'], ['--silent', 'update'], ['dedupe']]) expect(installsOnly(argv), argv.join(' ')).toBe(false);
   });
 
   it('a workspace\'s projects selected before the command (--filter, -F): one lockfile for the workspace all the same', () => {
@@ -234,7 +234,7 @@ describe('which pnpm 12 installs updateConfig judges the lockfile of', () => {
   });
 
   it('not other commands, nor a command after another flag that takes a value, nor a global one', () => {
-    for (const argv of [['run', 'install'], ['-C', 'sub', 'install'], ['--dir', 'sub', 'install'], ['--filter', 'app', 'run', 'install'], ['dedupe'], ['dlx', 'x'], ['exec', 'install'], ['rebuild'], ['fetch'], ['add', '-g', 'x'], ['add', 'x', '--global'], ['-g', 'add', 'x'], ['remove', '--global', 'x'], ['update', '-g']]) {
+    for (const argv of [['run', 'install'], ['-C', 'sub', 'install'], ['--dir', 'sub', 'install'], ['--filter', 'app', 'run', 'install'], ['dlx', 'x'], ['import'], ['exec', 'install'], ['rebuild'], ['fetch'], ['add', '-g', 'x'], ['add', 'x', '--global'], ['-g', 'add', 'x'], ['remove', '--global', 'x'], ['update', '-g']]) {
       expect(judgesLockfileFirst(plain, argv, 12), argv.join(' ')).toBe(false);
     }
     expect(judgesLockfileFirst({ global: true }, ['add', 'x'], 12)).toBe(false);

@@ -40,20 +40,20 @@ const VALID_MS = 2 * 60 * 1000;
 
 /**
  * The commands whose lockfile updateConfig may judge (pnpm with no command installs too): an install, and the commands
- * that change the dependencies and then install (`add`, `update`, `remove` and their aliases). Each starts from the
+ * that change the dependencies and then install (`add`, `update`, `remove` and their aliases, `dedupe`). Each starts from the
  * same `<lockfileDir>/pnpm-lock.yaml` that preResolution would be handed; what it resolves anew is judged by readPackage
  * and afterAllResolved, as on an install whose package.json changed. Not a global one (`-g`: pnpm's global folder has
  * lockfiles of its own).
  */
-const INSTALL_COMMANDS = new Set(['install', 'i', 'ci', 'add', 'update', 'up', 'upgrade', 'remove', 'rm', 'uninstall', 'un']);
+const INSTALL_COMMANDS = new Set(['install', 'i', 'ci', 'add', 'update', 'up', 'upgrade', 'remove', 'rm', 'uninstall', 'un', 'dedupe']);
 /** Of those, the ones that only install what package.json and the lockfile name. */
 const INSTALL_ONLY = new Set(['install', 'i', 'ci']);
 
 /**
  * Whether pnpm's command (`argv`, flags first) only installs: run again with nothing changed, pnpm resolves nothing
  * anew, so updateConfig's answer to it may be recorded and replayed (replay.ts), and a replayed answer need not tell the
- * other workers pnpm's registries (told.ts). `add`, `update` and `remove` may resolve anew however often they are run
- * (`pnpm update` with a newer version published): their answer is decided, and told, every time.
+ * other workers pnpm's registries (told.ts). `add`, `update`, `remove` and `dedupe` may resolve anew however often they
+ * are run (`pnpm update` with a newer version published): their answer is decided, and told, every time.
  */
 export function installsOnly(argv: readonly string[]): boolean {
   const command = commandOf(argv);
