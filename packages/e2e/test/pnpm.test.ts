@@ -420,6 +420,7 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(output(scripted.r)).toContain('portcullis: skipped the install scripts of fast-compiler@4.0.0');
     expect(scripted.trace).not.toContain('preResolution');
     const manifestNow = readFileSync(join(project.dir, 'package.json'), 'utf8');
+    // `dedupe` starts from the same lockfile too.
     const deduped = await traced(['dedupe']);
     expect(deduped.r.code, output(deduped.r)).toBe(0);
     expect(deduped.trace).toContain('updateConfig');
@@ -436,8 +437,8 @@ describe.each([10, 11, 12] as const)('pnpm %i with the Portcullis pnpmfile', (ma
     expect(edited.trace).not.toContain('preResolution');
     expect(registry.requests.slice(tarballs).filter((r) => r.path.endsWith('.tgz'))).toEqual([]);
     expect(ran(project)).toEqual([]);
-    // So are `pnpm add`, `update` and `remove` from that lockfile: refused by updateConfig, before any download, and
-    // package.json as it was.
+    // So are `pnpm add`, `update`, `remove` and `dedupe` from that lockfile: refused by updateConfig, before any
+    // download, and package.json as it was.
     for (const command of [['add', 'tiny-colors@0.4.2'], ['update'], ['remove', 'left-pad-lite'], ['dedupe']]) {
       const before = registry.requests.length;
       const changed = await traced(command);
