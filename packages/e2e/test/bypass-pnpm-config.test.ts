@@ -2,7 +2,7 @@
  * Issue 13 (items 3, 6, 7) through the real pnpm 10, 11 and 12 with the pnpmfile of `portcullis init pnpm`:
  * - every setting that could widen pnpm's builds, from every place pnpm reads settings, cannot make a package
  *   build that scripts.allow does not cover: the install either refuses or skips it with a truthful notice;
- * - an install run from a workspace sub-folder uses the registry, policy and lockfile of the workspace root;
+ * - an install (or `pnpm add`) run from a workspace sub-folder uses the registry, policy and lockfile of the workspace root;
  * - the user sees one instruction for a skipped build (`portcullis approve`), never pnpm's `pnpm approve…`.
  * See docs/pnpm.md and docs/security.md ("pnpm settings").
  */
@@ -158,7 +158,7 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: pnpm setting
     else expect(output(r)).toContain(NOTICE);
   });
 
-  it('from a workspace sub-folder: the root .npmrc registry, the root policy and lockfile decide; the default registry is never asked', async () => {
+  it('from a workspace sub-folder (install, frozen, add): the root .npmrc registry, the root policy and lockfile decide; the default registry is never asked', async () => {
     const project = await driver.project(registry.url, {}, policy());
     writeFileSync(join(project.dir, 'pnpm-workspace.yaml'), 'packages:\n  - app\n');
     const app = join(project.dir, 'app');
@@ -180,6 +180,17 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: pnpm setting
     const frozen = await inApp(['install', '--frozen-lockfile', '--config.side-effects-cache=false']);
     expect(frozen.code, output(frozen)).toBe(0);
     expect(ran(project)).toEqual([GOOD_MARKER]);
+    expect(unused.requests.slice(before)).toEqual([]);
+
+    // `pnpm add` from the sub-folder (on pnpm 12 the root's lockfile judged by updateConfig): a package whose dependency
+    // has an install script the root policy does not allow is added, that script not run, and the notice names it.
+    const added = await inApp(['add', `${PARENT}@1.0.0`, '--config.side-effects-cache=false']);
+    results.push(`${driver.label} | sub-folder add | exit ${added.code} | ${summary(output(added))} | ran: ${ran(project).join(' ') || 'nothing'} | unused registry asked ${unused.requests.length - before}×`);
+    expect(added.code, output(added)).toBe(0);
+    expect(JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')).dependencies[PARENT]).toBeDefined();
+    expect(ran(project)).toEqual([GOOD_MARKER]);
+    expect(output(added)).toContain('skipped the install scripts');
+    expect(output(added)).toContain(`${DEEP}@1.0.0`);
     expect(unused.requests.slice(before)).toEqual([]);
   });
 });
