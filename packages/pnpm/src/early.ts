@@ -4,11 +4,11 @@
  * the wanted lockfile's trip to that worker, even when the hook then does nothing (measured, 300 packages, a no-op
  * pnpmfile with and without the hook: frozen 943 → 686 ms, warm 227 → 200 ms).
  *
- * So when updateConfig can judge the very lockfile pnpm installs — an install command, or `add`, `update` or `remove`
- * (each starts from that lockfile), with none of the settings that make pnpm read another lockfile than
+ * So when updateConfig can judge the very lockfile pnpm installs — an install command, or `add`, `update`, `remove` or
+ * `dedupe` (each starts from that lockfile), with none of the settings that make pnpm read another lockfile than
  * `<lockfileDir>/pnpm-lock.yaml` — it judges it there (hooks.ts), before pnpm fetches anything, and leaves the second
- * worker of the same pnpm process a token: "these lockfile bytes were judged
- * and allowed, and these builds were announced". The second worker, finding it, declares no `preResolution`. Where
+ * worker of the same pnpm process a token: "these lockfile bytes were judged and allowed, and these builds were
+ * announced". The second worker, finding it, declares no `preResolution`. Where
  * there is no lockfile at all (a fresh resolution, judged by readPackage and afterAllResolved), the token says so, and
  * the second worker declares no `preResolution` while there is still none: pnpm would hand it an empty lockfile, and
  * pnpm wraps each call of that hook in an AsyncLocalStorage, which makes every promise and callback of the worker's
@@ -90,7 +90,7 @@ const SAME_LOCKFILE = new Set(['frozenLockfile', 'noFrozenLockfile', 'preferFroz
 
 /**
  * Whether updateConfig can judge the lockfile pnpm installs: pnpm 12 (its worker layout), an install command (or `add`,
- * `update`, `remove`) known from pnpm's own command line (`argv`: flags first, then the command; a workspace's projects
+ * `update`, `remove`, `dedupe`) known from pnpm's own command line (`argv`: flags first, then the command; a workspace's projects
  * may be selected before it), not a global one, and no setting that selects another lockfile.
  */
 export function judgesLockfileFirst(config: Record<string, unknown>, argv: readonly string[] | undefined, major: number): boolean {

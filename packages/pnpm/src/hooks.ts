@@ -225,7 +225,7 @@ class UnreadableHere extends Error {}
 /**
  * pnpm 12, in updateConfig: judges the lockfile pnpm is about to install, from disk, and leaves the token that lets
  * the second worker declare no preResolution (early.ts). Blocked: throws pnpm's error, before anything is fetched.
- * Only for an install (or `add`, `update`, `remove`) with the plain lockfile settings; anything else is left to
+ * Only for an install (or `add`, `update`, `remove`, `dedupe`) with the plain lockfile settings; anything else is left to
  * preResolution as before.
  */
 async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmfile: string): Promise<Pick<ReplayAnswer, 'lockfile' | 'judged' | 'noticed'> | undefined> {
