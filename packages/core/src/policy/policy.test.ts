@@ -212,6 +212,15 @@ describe('package specs', () => {
     expect(match('b', '9.9.9')?.raw).toBe('b');
     expect(match('constructor', '1.0.0')).toBeUndefined();
   });
+
+  it('an empty list matches nothing, a list of scopes only its scopes', () => {
+    const none = createSpecMatcher([]);
+    for (const name of ['a', '@acme/a', 'constructor', '__proto__']) expect(none(name, '1.0.0')).toBeUndefined();
+    const scoped = createSpecMatcher([spec('@acme/*')]);
+    expect(scoped('@acme/a', '1.0.0')?.raw).toBe('@acme/*');
+    expect(scoped('acme', '1.0.0')).toBeUndefined();
+    expect(scoped('@other/a', '1.0.0')).toBeUndefined();
+  });
 });
 
 describe('finding the policy file', () => {

@@ -50,8 +50,12 @@ export function specMatches(spec: PackageSpec, name: string, version: string): b
   return semver.valid(version) !== null && semver.satisfies(version, spec.range);
 }
 
-/** Builds a lookup `(name, version) → the first matching spec` (in list order), for rules that ask many times. */
+/**
+ * Builds a lookup `(name, version) → the first matching spec` (in list order), for rules that ask many times: once per
+ * package and rule on every decision (a policy's lists are mostly empty, and then nothing is looked up at all).
+ */
 export function createSpecMatcher(specs: readonly PackageSpec[]): (name: string, version: string) => PackageSpec | undefined {
+  if (specs.length === 0) return () => undefined;
   const byName = new Map<string, Array<[number, PackageSpec]>>();
   const byScope = new Map<string, Array<[number, PackageSpec]>>();
   specs.forEach((spec, index) => {
@@ -61,13 +65,17 @@ export function createSpecMatcher(specs: readonly PackageSpec[]): (name: string,
     if (list) list.push([index, spec]);
     else map.set(key, [[index, spec]]);
   });
-  return (name, version) => {
-    const scope = scopeOf(name);
-    const candidates = [...(byName.get(name) ?? []), ...(scope !== undefined ? (byScope.get(scope) ?? []) : [])];
-    let best: [number, PackageSpec] | undefined;
-    for (const candidate of candidates) {
-      if ((best === undefined || candidate[0] < best[0]) && specMatches(candidate[1], name, version)) best = candidate;
+  const firstIn = (list: ReadonlyArray<[number, PackageSpec]> | undefined, best: [number, PackageSpec] | undefined, name: string, version: string) => {
+    if (list !== undefined) {
+      for (const candidate of list) {
+        if ((best === undefined || candidate[0] < best[0]) && specMatches(candidate[1], name, version)) best = candidate;
+      }
     }
-    return best?.[1];
+    return best;
+  };
+  return (name, version) => {
+    const named = firstIn(byName.get(name), undefined, name, version);
+    const scope = byScope.size === 0 ? undefined : scopeOf(name);
+    return (scope === undefined ? named : firstIn(byScope.get(scope), named, name, version))?.[1];
   };
 }
