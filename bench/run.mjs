@@ -32,7 +32,7 @@ const WRITE = !args.flag('--no-write') && !QUICK;
 // 1,000 packages (0.17 in a one-round cell at 3,000), about the distance of several cells from their targets.
 // Since the twenty-ninth round, warm at 3,000 packages takes four rounds (~35 s more): pnpm 10 and 11 warm at 3,000 came
 // out 1.07 / 1.06 in two rounds, and 1.03–1.04 / 1.03–1.06 of bare in 9–12 rounds measured apart the same day.
-// Since the fortieth round, frozen at 3,000 packages takes three rounds (~2 minutes more): its one-round cells moved by
+// Since the fortieth round, frozen at 3,000 packages takes three rounds (~1 minute more: `install.mjs` 438 → 505 s): its one-round cells moved by
 // up to 0.07 between two full runs of the same paths (pnpm 10 1.09 → 1.02, Yarn `--immutable` 1.02 → 1.06).
 const INSTALL_ROUNDS = '1000:warm=7,frozen=4,cold=2;3000:warm=4,frozen=3,cold=1';
 const installSteps = [
