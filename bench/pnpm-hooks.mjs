@@ -77,14 +77,13 @@ const VARIANTS = [
   // copy in the cache folder). Not a way to ship it: warm and frozen only (a cold install has no kept copy).
   ['portcullis-loader', 'Portcullis cut to its loader (the engine not in the file)', 'portcullis'],
 ];
-const NOT_COLD = new Set(['portcullis-loader']);
-// The loader alone is a question of repeated installs (warm, frozen): not measured adding a package.
-const NOT_ADD = new Set(['portcullis-loader']);
+// The loader alone is a question of installs from a lockfile (warm, frozen, ci): not measured where pnpm resolves (cold, add).
+const NOT_RESOLVING = new Set(['portcullis-loader']);
 const ONLY_COLD = new Set(['floor']);
 const ONLY_CI = new Set(['floor-ci']);
 const ONLY_REPEATED = new Set(['floor-warm']);
 const measuredIn = (mode, name) =>
-  (mode === 'cold' ? !NOT_COLD.has(name) : !ONLY_COLD.has(name)) && (mode === 'ci' || !ONLY_CI.has(name)) && (mode === 'warm' || mode === 'frozen' || !ONLY_REPEATED.has(name)) && (mode !== 'add' || !NOT_ADD.has(name));
+  ((mode !== 'cold' && mode !== 'add') || !NOT_RESOLVING.has(name)) && (mode === 'cold' || !ONLY_COLD.has(name)) && (mode === 'ci' || !ONLY_CI.has(name)) && (mode === 'warm' || mode === 'frozen' || !ONLY_REPEATED.has(name));
 
 /**
  * The floor pnpmfile (see VARIANTS): the registry's keys and pnpm's cache folder written into it. It fails the install
