@@ -2,7 +2,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { installsOnly, judgesLockfileFirst, leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
+import { installs, installsOnly, judgesLockfileFirst, leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
 import { fileState } from './file-state.js';
 import type { PnpmProcess } from './ancestor.js';
 
@@ -223,6 +223,16 @@ describe('which pnpm 12 installs updateConfig judges the lockfile of', () => {
   it('of those, only an install is recorded and replayed: add, update and remove resolve anew however often they are run', () => {
     for (const argv of [[], ['install'], ['i'], ['ci'], ['--frozen-lockfile'], ['install', '--frozen-lockfile']]) expect(installsOnly(argv), argv.join(' ')).toBe(true);
     for (const argv of [['add', 'x'], ['update'], ['up', '--latest'], ['upgrade'], ['remove', 'x'], ['rm', 'x'], ['uninstall', 'x'], ['un', 'x'], ['--silent', 'update'], ['dedupe']]) expect(installsOnly(argv), argv.join(' ')).toBe(false);
+  });
+
+  it('which commands install (pnpm 10 and 11 start the judging thread for them in a project without a lockfile)', () => {
+    for (const argv of [[], ['install'], ['i'], ['--frozen-lockfile'], ['add', 'x'], ['update'], ['up'], ['upgrade'], ['remove', 'x'], ['rm', 'x'], ['dedupe'], ['--filter', 'app', 'install'], ['--silent', 'add', 'x']]) {
+      expect(installs(argv), argv.join(' ')).toBe(true);
+    }
+    // An argument named like a command is not the command: `pnpm run install`, `pnpm exec add`, `-C dir install`.
+    for (const argv of [['run', 'install'], ['exec', 'add'], ['-C', 'sub', 'install'], ['--filter', 'app', 'run', 'install'], ['dlx', 'install'], ['rebuild'], ['store', 'add', 'x']]) {
+      expect(installs(argv), argv.join(' ')).toBe(false);
+    }
   });
 
   it('a workspace\'s projects selected before the command (--filter, -F): one lockfile for the workspace all the same', () => {

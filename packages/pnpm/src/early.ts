@@ -61,6 +61,15 @@ export function installsOnly(argv: readonly string[]): boolean {
 }
 
 /**
+ * Whether pnpm's command (`argv`, flags first) installs: an install (pnpm with no command too) or a command that changes
+ * the dependencies and then installs. In a project without a lockfile, each resolves the whole graph.
+ */
+export function installs(argv: readonly string[]): boolean {
+  const command = commandOf(argv);
+  return command === undefined || INSTALL_COMMANDS.has(command);
+}
+
+/**
  * The flags before pnpm's command whose value is the next argument and which leave the lockfile where it is: a
  * workspace's projects selected (`pnpm --filter app install`; one lockfile for the workspace all the same).
  */

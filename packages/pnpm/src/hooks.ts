@@ -14,7 +14,7 @@ import { digestOf, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCa
 import { deniedBeforeResolution, lockfileCandidates, narrowDenials, projectDirOf, refuseCommandLineWidening, unneededDenials, updateConfig, type PnpmConfig } from './config.js';
 import { configChanges, configSnapshot, engineBuild, fileStates, questionOf, recordUpdateConfig, thisPnpmProcess, type AskedQuestion, type ReplayAnswer } from './replay.js';
 import { fileState, sameState, type FileState } from './file-state.js';
-import { installsOnly, judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
+import { installs, installsOnly, judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
 import { tellWorkers, toldByUpdateConfig } from './told.js';
 import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt, registryConfigFromPnpm, registrySettingsOf } from './project.js';
@@ -270,9 +270,6 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
   return leaveLockfileJudged(pnpmfile, pnpm, file, judged, noticed) ? { lockfile: file, judged, noticed } : undefined;
 }
 
-/** pnpm commands that resolve (a command not named here is judged on pnpm's thread, as before). */
-const RESOLVING_COMMANDS = new Set(['install', 'i', 'add', 'update', 'up', 'upgrade', 'dedupe']);
-
 /**
  * pnpm 10 and 11 (hooks on pnpm's own thread), a command that resolves in a project without a lockfile (pnpm resolves
  * the whole graph): the judgement's own thread (judge-worker.ts) is started now, beside pnpm's start, so that it is
@@ -284,7 +281,8 @@ function startJudgeWorker(state: InstallState, config: PnpmConfig, pnpmfile: str
   // pnpm 12 runs hooks in its workers (a short argv): never there.
   if (project === undefined || state.judgeWorker !== undefined || inPnpm12HookWorker()) return;
   if (state.pnpmMajor === undefined || !wholeGraphJudgedBeforeLinking(state.pnpmMajor) || registryConfigFromPnpm(config) === undefined) return;
-  if (existsSync(join(project.dir, 'pnpm-lock.yaml')) || !process.argv.slice(2).some((arg) => RESOLVING_COMMANDS.has(arg))) return;
+  // Another command (`pnpm run install`, `pnpm -C dir install`: its value looks like the command) is judged on pnpm's thread.
+  if (existsSync(join(project.dir, 'pnpm-lock.yaml')) || !installs(process.argv.slice(2))) return;
   state.judgeWorker = new JudgeWorker(pnpmfile, { dir: project.dir, registrySettings: registrySettingsOf(config), ...(state.pnpmCacheDir !== undefined ? { pnpmCacheDir: state.pnpmCacheDir } : {}) });
 }
 
