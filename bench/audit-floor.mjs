@@ -10,52 +10,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, expectExit, loadTestRegistry, machine, median, ms, parseArgs, PNPM12_DOCUMENT_OF, requireBuilt, rotate, run, spread, tool } from './lib.mjs';
+import { AUDIT_FLOOR, CLI, expectExit, loadTestRegistry, machine, median, ms, parseArgs, requireBuilt, rotate, run, spread, tool } from './lib.mjs';
 
 const args = parseArgs();
 const PACKAGES = args.number('--packages', 3000);
 const RUNS = Math.max(1, args.number('--runs', 5));
 requireBuilt(CLI);
 
-// The floor, as a child process: nothing but the work every signature audit of this tree must do.
-const FLOOR = `
-const { readFileSync, readdirSync, statSync } = require('node:fs');
-const { createPublicKey, verify } = require('node:crypto');
-const { join } = require('node:path');
-const [project, metadataDir, keysJson, mode] = process.argv.slice(2);
-const keys = new Map(JSON.parse(keysJson).map((k) => [k.keyid, createPublicKey({ key: Buffer.from(k.key, 'base64'), format: 'der', type: 'spki' })]));
-const lock = readFileSync(join(project, 'pnpm-lock.yaml'), 'utf8');
-const packages = lock.slice(lock.indexOf('\\npackages:'), lock.indexOf('\\nsnapshots:'));
-const entry = /^  '?((?:@[^/@']+\\/)?[^@']+)@([^':]+)'?:\\n    resolution: \\{integrity: ([^,}]+)/gm;
-${PNPM12_DOCUMENT_OF}
-let verified = 0, read = 0, pending = 0, scripted = 0;
-const done = () => process.stdout.write(JSON.stringify({ verified, read, scripted }));
-for (const [, name, version, integrity] of packages.matchAll(entry)) {
-  if (mode === 'verify-only') { verified += 1; continue; }
-  const doc = documentOf(metadataDir, name, version);
-  read++;
-  if (mode === 'installed') {
-    // What is installed, read as any check against manifest confusion must: the copy's own package.json (its name and
-    // version, its scripts) and whether a binding.gyp sits beside it (an implicit node-gyp build).
-    const dir = join(project, 'node_modules', '.pnpm', name.replace('/', '+') + '@' + version, 'node_modules', name);
-    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    if (manifest.name !== name || manifest.version !== version) throw new Error('installed copy differs: ' + name);
-    if (typeof manifest.scripts === 'object' && manifest.scripts !== null && Object.keys(manifest.scripts).length > 0) scripted++;
-    if (statSync(join(dir, 'binding.gyp'), { throwIfNoEntry: false }) !== undefined) scripted++;
-  }
-  if (doc.dist.integrity !== integrity) throw new Error('integrity differs: ' + name);
-  const sig = doc.dist.signatures[0];
-  const data = Buffer.from(name + '@' + version + ':' + integrity);
-  if (mode === 'pool' || mode === 'installed') {
-    pending++;
-    verify('sha256', data, keys.get(sig.keyid), Buffer.from(sig.sig, 'base64'), (error, ok) => {
-      if (!error && ok) verified++;
-      if (--pending === 0) done();
-    });
-  } else if (verify('sha256', data, keys.get(sig.keyid), Buffer.from(sig.sig, 'base64'))) verified++;
-}
-if (pending === 0) done();
-`;
 
 const { startRegistry, syntheticGraph } = await loadTestRegistry();
 const graph = syntheticGraph({ packages: PACKAGES, seed: 2026 });
@@ -71,7 +32,7 @@ writeFileSync(join(home, '.npmrc'), '');
 const policyFile = join(work, 'portcullis.json');
 writeFileSync(policyFile, JSON.stringify({ scripts: { allow: [] }, registries: { [registry.url]: { keys: registry.keys.keys } } }));
 const floorFile = join(work, 'floor.cjs');
-writeFileSync(floorFile, FLOOR);
+writeFileSync(floorFile, AUDIT_FLOOR);
 const cache = join(home, 'portcullis-cache');
 const env = { PATH: process.env.PATH, HOME: home, TMPDIR: tmpdir(), PORTCULLIS_POLICY: policyFile, PORTCULLIS_CACHE_DIR: cache, npm_config_userconfig: join(home, '.npmrc'), NO_COLOR: '1', CI: 'true' };
 const pnpmOwn = [`--store-dir=${join(home, 'pnpm-store-12')}`, '--config.confirmModulesPurge=false', '--config.strict-dep-builds=false'];

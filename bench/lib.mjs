@@ -175,6 +175,53 @@ function documentOf(metadataDir, name, version) {
 }`;
 
 /**
+ * The floor of a signature audit of a pnpm 12 tree (bench/audit-floor.mjs, bench/audit.mjs), as the source of a
+ * CommonJS child process: nothing but the work every signature audit of the tree must do. Arguments: the project, pnpm
+ * 12's metadata folder, the registry's keys (JSON) and a mode: `verify-only` (Node and the lockfile read), `all` (each
+ * version's document read from pnpm's cache and its signature verified), `pool` (the same, the verifications in libuv's
+ * thread pool), `installed` (`pool`, and each installed copy's package.json read and its binding.gyp looked for, as
+ * any check against manifest confusion must). Prints `{ verified, read, scripted }`.
+ */
+export const AUDIT_FLOOR = `
+const { readFileSync, readdirSync, statSync } = require('node:fs');
+const { createPublicKey, verify } = require('node:crypto');
+const { join } = require('node:path');
+const [project, metadataDir, keysJson, mode] = process.argv.slice(2);
+const keys = new Map(JSON.parse(keysJson).map((k) => [k.keyid, createPublicKey({ key: Buffer.from(k.key, 'base64'), format: 'der', type: 'spki' })]));
+const lock = readFileSync(join(project, 'pnpm-lock.yaml'), 'utf8');
+const packages = lock.slice(lock.indexOf('\\npackages:'), lock.indexOf('\\nsnapshots:'));
+const entry = /^  '?((?:@[^/@']+\\/)?[^@']+)@([^':]+)'?:\\n    resolution: \\{integrity: ([^,}]+)/gm;
+${PNPM12_DOCUMENT_OF}
+let verified = 0, read = 0, pending = 0, scripted = 0;
+const done = () => process.stdout.write(JSON.stringify({ verified, read, scripted }));
+for (const [, name, version, integrity] of packages.matchAll(entry)) {
+  if (mode === 'verify-only') { verified += 1; continue; }
+  const doc = documentOf(metadataDir, name, version);
+  read++;
+  if (mode === 'installed') {
+    // What is installed, read as any check against manifest confusion must: the copy's own package.json (its name and
+    // version, its scripts) and whether a binding.gyp sits beside it (an implicit node-gyp build).
+    const dir = join(project, 'node_modules', '.pnpm', name.replace('/', '+') + '@' + version, 'node_modules', name);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    if (manifest.name !== name || manifest.version !== version) throw new Error('installed copy differs: ' + name);
+    if (typeof manifest.scripts === 'object' && manifest.scripts !== null && Object.keys(manifest.scripts).length > 0) scripted++;
+    if (statSync(join(dir, 'binding.gyp'), { throwIfNoEntry: false }) !== undefined) scripted++;
+  }
+  if (doc.dist.integrity !== integrity) throw new Error('integrity differs: ' + name);
+  const sig = doc.dist.signatures[0];
+  const data = Buffer.from(name + '@' + version + ':' + integrity);
+  if (mode === 'pool' || mode === 'installed') {
+    pending++;
+    verify('sha256', data, keys.get(sig.keyid), Buffer.from(sig.sig, 'base64'), (error, ok) => {
+      if (!error && ok) verified++;
+      if (--pending === 0) done();
+    });
+  } else if (verify('sha256', data, keys.get(sig.keyid), Buffer.from(sig.sig, 'base64'))) verified++;
+}
+if (pending === 0) done();
+`;
+
+/**
  * Ages every packument in a Portcullis cache directory past the cache's 5-minute freshness (`fetchedAt` − 10 min),
  * so the next run revalidates each one (HTTP 304). Finds the cache's `metadata-v*` folder itself, so a format bump
  * does not break the benchmarks; throws when there is none (nothing would be aged). Returns the entries aged.

@@ -40,7 +40,7 @@ const installSteps = [
   ALL_BENCHES
     ? ['pnpm-hooks', 'what each pnpmfile hook costs pnpm 10/11/12, against a no-op control, 1,000 packages', ['--packages', '1000', '--runs', '3', '--short-modes', 'warm,frozen']]
     : ['pnpm-hooks', 'pnpm 12 with no pnpmfile, an empty one (the no-op control), four no-op hooks, the floor of a signature check (cold and ci), the floor of a gate on a repeated install (warm and frozen), Portcullis and Portcullis cut to its loader; warm, frozen, `pnpm add`, cold and frozen on a fresh CI runner; 1,000 packages', ['--packages', '1000', '--runs', '15', '--repeat-runs', '15', '--pnpm', '12', '--all-variants', 'none', '--every-mode', '12']],
-  ['audit', '`portcullis check` vs `pnpm audit signatures` of pnpm 12, 3,000 packages', ['--packages', '3000', '--runs', '5', '--pnpm', '12']],
+  ['audit', '`portcullis check` vs `pnpm audit signatures` of pnpm 12 and the floor of any such check in Node, 3,000 packages', ['--packages', '3000', '--runs', '5', '--pnpm', '12']],
   ['npm-wrapper', '`portcullis-npm` against bare npm, a no-op wrapper (the control) and the floor of a gate that vouches for what npm installed, warm and `ci`, npm 11 and 12, 1,000 packages', ['--packages', '1000', '--runs', '9', '--ci-runs', '5']],
 ];
 const componentSteps = [
