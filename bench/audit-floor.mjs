@@ -10,7 +10,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AUDIT_FLOOR, CLI, expectExit, loadTestRegistry, machine, median, ms, parseArgs, requireBuilt, rotate, run, spread, tool } from './lib.mjs';
+import { AUDIT_FLOOR, CLI, expectExit, loadTestRegistry, machine, median, ms, parseArgs, pnpm12MetadataDir, requireBuilt, rotate, run, spread, tool } from './lib.mjs';
 
 const args = parseArgs();
 const PACKAGES = args.number('--packages', 3000);
@@ -36,7 +36,7 @@ writeFileSync(floorFile, AUDIT_FLOOR);
 const cache = join(home, 'portcullis-cache');
 const env = { PATH: process.env.PATH, HOME: home, TMPDIR: tmpdir(), PORTCULLIS_POLICY: policyFile, PORTCULLIS_CACHE_DIR: cache, npm_config_userconfig: join(home, '.npmrc'), NO_COLOR: '1', CI: 'true' };
 const pnpmOwn = [`--store-dir=${join(home, 'pnpm-store-12')}`, '--config.confirmModulesPurge=false', '--config.strict-dep-builds=false'];
-const metadataDir = join(home, '.cache', 'pnpm', 'v12', 'metadata');
+const metadataDir = pnpm12MetadataDir(home);
 
 try {
   const pnpm = tool('pnpm', 12);

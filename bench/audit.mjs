@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AUDIT_FLOOR, CLI, discard, expectExit, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, parseArgs, requireBuilt, run, scratchNote, spread, today, tool, writeSection } from './lib.mjs';
+import { AUDIT_FLOOR, CLI, discard, expectExit, loadTestRegistry, machine, max, mb, median, memoryMethod, min, ms, parseArgs, pnpm12MetadataDir, requireBuilt, run, scratchNote, spread, today, tool, writeSection } from './lib.mjs';
 
 const args = parseArgs();
 const PACKAGES = args.number('--packages', 3000);
@@ -50,7 +50,7 @@ try {
   // check, and how far above it `check` is.
   const floorFile = join(work, 'floor.cjs');
   writeFileSync(floorFile, AUDIT_FLOOR);
-  const metadataDir = join(home, '.cache', 'pnpm', 'v12', 'metadata');
+  const metadataDir = pnpm12MetadataDir(home);
   const contenders = [
     {
       label: '`portcullis check`, cold metadata cache',

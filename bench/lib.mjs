@@ -174,6 +174,9 @@ function documentOf(metadataDir, name, version) {
   return JSON.parse(bytes.subarray(indexEnd + offset, indexEnd + offset + length));
 }`;
 
+/** pnpm 12's metadata cache under `home` when its cache folder is left at its default (bench/audit.mjs, bench/audit-floor.mjs). */
+export const pnpm12MetadataDir = (home) => join(home, '.cache', 'pnpm', 'v12', 'metadata');
+
 /**
  * The floor of a signature audit of a pnpm 12 tree (bench/audit-floor.mjs, bench/audit.mjs), as the source of a
  * CommonJS child process: nothing but the work every signature audit of the tree must do. Arguments: the project, pnpm
