@@ -152,6 +152,47 @@ describe('pnpm 11+ lockfiles with config dependencies (two YAML documents)', () 
   });
 });
 
+describe('what pnpm installs, not another entry that names the same package (attack round, issue 17)', () => {
+  const G = `sha512-${'G'.repeat(86)}==`;
+  const T = `sha512-${'T'.repeat(86)}==`;
+  const project = (packages: string, snapshots: string, version = '1.0.0') =>
+    ['lockfileVersion: \'9.0\'', 'importers:', '  .:', '    dependencies:', '      good:', '        specifier: 1.0.0', `        version: ${version}`, 'packages:', packages, 'snapshots:', snapshots, ''].join('\n');
+
+  it('two documents naming name@version with two integrities give two nodes, each judged', () => {
+    const text = ['---', 'lockfileVersion: \'9.0\'', 'packages:', '  good@1.0.0:', `    resolution: {integrity: ${G}}`, '---', project(`  good@1.0.0:\n    resolution: {integrity: ${T}}`, '  good@1.0.0: {}')].join('\n');
+    const { packages } = readPnpmLockfile(text, opts);
+    expect(packages.map((p) => [p.id, p.integrity])).toEqual([
+      ['good@1.0.0', G],
+      ['good@1.0.0 [2]', T],
+    ]);
+    // The project document's copy keeps its dependents, under its new id.
+    expect(byId(packages, 'good@1.0.0 [2]').dependents).toEqual(['.']);
+    // The same copy in both documents is one node.
+    const same = ['---', 'lockfileVersion: \'9.0\'', 'packages:', '  good@1.0.0:', `    resolution: {integrity: ${T}}`, '---', project(`  good@1.0.0:\n    resolution: {integrity: ${T}}`, '  good@1.0.0: {}')].join('\n');
+    expect(readPnpmLockfile(same, opts).packages.map((p) => [p.id, p.integrity])).toEqual([['good@1.0.0', T]]);
+  });
+
+  it('a YAML merge key (`<<`), which pnpm merges in (a resolution\'s type or tarball) and this reader would not, is refused where it is', () => {
+    const git = project(`  good@1.0.0:\n    resolution:\n      <<: {type: git, repo: 'https://evil.example/x.git', commit: abc}\n      integrity: ${G}`, '  good@1.0.0: {}');
+    expect(() => readPnpmLockfile(git, opts)).toThrow(expect.objectContaining({ code: 'LOCKFILE_INVALID', message: expect.stringContaining('(line 11, column 7): a YAML merge key') }));
+    for (const spelling of [`'<<': {integrity: ${G}}`, `"<<": {integrity: ${G}}`]) {
+      const quoted = project(`  good@1.0.0:\n    resolution:\n      ${spelling}\n      integrity: ${G}`, '  good@1.0.0: {}');
+      expect(() => readPnpmLockfile(quoted, opts), spelling).toThrow(/merge key/);
+    }
+    const flow = project(`  good@1.0.0:\n    resolution: {<<: {type: git}, integrity: ${G}}`, '  good@1.0.0: {}');
+    expect(() => readPnpmLockfile(flow, opts)).toThrow(/merge key/);
+  });
+
+  it('a snapshot with peers is read from its packages entry without the suffix, as pnpm reads it, not from one under the suffixed key', () => {
+    const text = project(`  good@1.0.0(x@1.0.0):\n    resolution: {integrity: ${G}}\n  good@1.0.0:\n    resolution: {integrity: ${T}}`, '  good@1.0.0(x@1.0.0): {}', '1.0.0(x@1.0.0)');
+    const { packages } = readPnpmLockfile(text, opts);
+    expect(packages.map((p) => [p.id, p.integrity])).toEqual([['good@1.0.0', T]]);
+    // In the merged object pnpm 10 and 11 hand their hooks (no snapshots), packages are keyed with their suffix.
+    const merged = { lockfileVersion: '9.0', importers: { '.': { dependencies: { good: '1.0.0(x@1.0.0)' }, specifiers: { good: '1.0.0' } } }, packages: { 'good@1.0.0(x@1.0.0)': { resolution: { integrity: T } } } };
+    expect(readPnpmLockfile(merged, opts).packages.map((p) => [p.id, p.integrity])).toEqual([['good@1.0.0', T]]);
+  });
+});
+
 describe('a dependency the lockfile does not pin (attack round, issue 13)', () => {
   const text = `lockfileVersion: '9.0'
 importers:

@@ -94,21 +94,46 @@ function shifted(lockfile: Lockfile, lines: number): Lockfile {
   return lockfile;
 }
 
-/** One package list from several lockfile documents: the same package in two documents is one node. */
+/**
+ * What makes two copies of `name@version` the same package: what is installed (integrity), from where, and how
+ * (PackageGraph keeps copies apart by the same facts).
+ */
+const copyIdentity = (pkg: PackageNode): string => [pkg.name, pkg.version, pkg.source, pkg.integrity ?? '', pkg.registry ?? '', pkg.resolved ?? '', pkg.inBundle === true ? 'bundled' : ''].join('\u0000');
+
+/**
+ * One package list from several lockfile documents: the same package in two documents is one node, while two
+ * documents that name `name@version` with another integrity (or another origin) give two nodes, each judged: pnpm
+ * installs each document's own (the first one holds its config dependencies), so neither may stand in for the other.
+ * A node that keeps its name under another id is renamed in its own document's dependents too.
+ */
 function mergeDocuments(file: string, parts: Lockfile[]): Lockfile {
-  const byId = new Map<string, PackageNode>();
+  const byIdentity = new Map<string, PackageNode>();
+  const ids = new Set<string>();
   for (const part of parts) {
-    for (const pkg of part.packages) {
-      const seen = byId.get(pkg.id);
-      if (seen === undefined) {
-        byId.set(pkg.id, pkg);
-      } else {
-        seen.paths = [...new Set([...seen.paths, ...pkg.paths])];
-        seen.dependents = [...new Set([...seen.dependents, ...pkg.dependents])];
+    // Each copy's node in the merged list (found or new), and the ids of this document that name another node there.
+    const targets = part.packages.map((pkg) => {
+      const identity = copyIdentity(pkg);
+      let node = byIdentity.get(identity);
+      if (node === undefined) {
+        let id = pkg.id;
+        for (let n = 2; ids.has(id); n++) id = `${pkg.id} [${n}]`;
+        node = { ...pkg, id, paths: [], dependents: [] };
+        ids.add(id);
+        byIdentity.set(identity, node);
       }
-    }
+      return node;
+    });
+    const renamed = new Map<string, string>();
+    part.packages.forEach((pkg, i) => {
+      if (targets[i]!.id !== pkg.id) renamed.set(pkg.id, targets[i]!.id);
+    });
+    part.packages.forEach((pkg, i) => {
+      const node = targets[i]!;
+      node.paths = [...new Set([...node.paths, ...pkg.paths])];
+      node.dependents = [...new Set([...node.dependents, ...pkg.dependents.map((d) => renamed.get(d) ?? d)])];
+    });
   }
-  return { kind: 'pnpm', path: file, packages: [...byId.values()] };
+  return { kind: 'pnpm', path: file, packages: [...byIdentity.values()] };
 }
 
 class PnpmReader {
@@ -213,7 +238,10 @@ class PnpmReader {
     const { name } = split;
     const reference = withoutPeerSuffix(split.reference);
     const baseKey = `${name}@${reference}`;
-    const meta = ownRecord(this.packages, key) ?? ownRecord(this.packages, baseKey);
+    // pnpm reads a snapshot's package under its key without the peer suffix (`packages` keys carry none): a `packages`
+    // entry under the suffixed key is never what it installs. Only the merged shape pnpm 10 and 11 hand their hooks
+    // (no snapshots) keys its packages with their suffix.
+    const meta = this.snapshots !== undefined ? ownRecord(this.packages, baseKey) : (ownRecord(this.packages, key) ?? ownRecord(this.packages, baseKey));
     if (meta === undefined) throw invalidLockfile(this.file, `snapshot ${JSON.stringify(key)} has no entry under "packages"`, location);
     const resolution = ownRecord(meta, 'resolution');
     if (resolution === undefined) throw invalidLockfile(this.file, `package ${JSON.stringify(key)} has no resolution`, location);

@@ -6,7 +6,7 @@
  * the time (a 3,000-package pnpm-lock.yaml: about a tenth).
  *
  * Anything outside the subset — tabs, CR, documents markers, anchors, aliases, tags, block scalars,
- * multi-line scalars, nested flow collections, trailing comments, duplicate or `__proto__` keys, empty values,
+ * multi-line scalars, nested flow collections, trailing comments, duplicate, `__proto__` or `<<` keys, empty values,
  * keys that are not strings — returns undefined, and the caller parses with the full YAML parser, which
  * also reports errors with their positions. Linear time; no recursion beyond one flow level.
  */
@@ -23,6 +23,9 @@ export interface FastYaml {
 
 type Schema = 'core' | 'failsafe';
 type Value = string | number | boolean | null | Value[] | { [key: string]: Value };
+
+/** YAML 1.1's merge key: left to the full parser, which refuses it where pnpm would merge (yaml.ts). */
+const MERGE_KEY = '<<';
 
 /** Thrown inside the reader to abandon the fast path. */
 class Unsupported extends Error {}
@@ -98,7 +101,7 @@ function read(text: string, schema: Schema): FastYaml {
 
     const { key, rest } = mappingKey(content);
     const map = frame.node;
-    if (key === '__proto__' || Object.prototype.hasOwnProperty.call(map, key)) unsupported();
+    if (key === '__proto__' || key === MERGE_KEY || Object.prototype.hasOwnProperty.call(map, key)) unsupported();
     frame.positions?.set(key, { line: index + 1, column: indent + 1 });
     if (rest === '') {
       pending = { parent: frame, key };
@@ -248,7 +251,7 @@ function flowCollection(text: string, start: number, schema: Schema): { value: V
       if (text[i] !== ':' || text[i + 1] !== ' ') unsupported();
       i += 2;
       skipSpaces();
-      if (key === '__proto__' || Object.prototype.hasOwnProperty.call(map, key)) unsupported();
+      if (key === '__proto__' || key === MERGE_KEY || Object.prototype.hasOwnProperty.call(map, key)) unsupported();
     }
     const item = flowScalar(text, i, false);
     const resolved = item.quoted ? item.value : resolvePlain(item.value, schema);

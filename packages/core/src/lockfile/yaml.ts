@@ -47,6 +47,14 @@ export function parseYamlLockfileFully(text: string, file: string, schema: 'core
     const { line, col } = lineCounter.linePos(duplicate.offset);
     throw invalidLockfile(file, `not valid YAML: duplicate key ${JSON.stringify(duplicate.key.slice(0, 200))}`, { line, column: col });
   }
+  // pnpm's YAML parser merges a `<<` key's mappings into the mapping that holds it (YAML 1.1), adding what it does not
+  // spell out — a resolution's `type` or `tarball`, say — where this reader would see a key named `<<`. pnpm never writes
+  // one, so a lockfile holding one is refused rather than read otherwise than pnpm reads it. Yarn's parser does not merge.
+  const merge = schema === 'core' ? firstMergeKey(doc.contents) : undefined;
+  if (merge !== undefined) {
+    const { line, col } = lineCounter.linePos(merge);
+    throw invalidLockfile(file, 'a YAML merge key (`<<`): pnpm would merge another mapping in there, which Portcullis does not read. pnpm never writes one: run pnpm install to write the lockfile again', { line, column: col });
+  }
   let data: unknown;
   try {
     // A small alias budget: lockfiles never use anchors, and expanding them is a denial-of-service vector.
@@ -71,6 +79,26 @@ export function parseYamlLockfileFully(text: string, file: string, schema: 'core
       return found;
     },
   };
+}
+
+/** The offset of the first `<<` key of any mapping in the tree, quoted or not; one pass, no recursion. */
+function firstMergeKey(root: unknown): number | undefined {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (isScalar(key) ? key.value === '<<' : String(key) === '<<') return (isScalar(key) ? key.range?.[0] : undefined) ?? 0;
+        stack.push(pair.key, pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    } else if (isPair(node)) {
+      stack.push(node.key, node.value);
+    }
+  }
+  return undefined;
 }
 
 /** The first key that repeats within one mapping, anywhere in the tree; one pass, no recursion. */
