@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Lockfile, PackageNode } from '../model.js';
-import { installedManifestReader, installedStamp, readInstalledFiles } from './installed.js';
+import { installedManifestReader, installedStamp, mergedCopies, readInstalledFiles } from './installed.js';
 
 const pkg: PackageNode = { id: 'left-pad@1.0.0', name: 'left-pad', version: '1.0.0', integrity: 'sha512-x', source: 'registry', registry: 'http://127.0.0.1:4998/', aliases: [], paths: ['node_modules/left-pad'], dependents: ['.'] };
 const lockfile = { kind: 'npm', path: 'package-lock.json', packages: [pkg] } as unknown as Lockfile;
@@ -159,6 +159,63 @@ describe('installed files read up front (readInstalledFiles)', () => {
     expect(read.at!(pkg, 'node_modules/no-manifest')).toEqual({ differs: 'it has no readable package.json' });
     // Without them, the disk as it is now.
     expect(installedManifestReader(lockfile, dir)(pkg)).toMatchObject({ scripts: { postinstall: 'node evil.js' }, bindingGyp: true });
+  });
+});
+
+describe('a package installed at several paths', () => {
+  const manifest = (name: string, version: string, scripts: Record<string, string> = {}) => JSON.stringify({ name, version, scripts });
+
+  it('npm: every path the lockfile names is read, so a copy edited at the second path counts as one at the first does', () => {
+    const twice: PackageNode = { ...pkg, paths: ['node_modules/a/node_modules/left-pad', 'node_modules/b/node_modules/left-pad'] };
+    const dir = project({
+      'node_modules/a/node_modules/left-pad/package.json': manifest('left-pad', '1.0.0'),
+      'node_modules/b/node_modules/left-pad/package.json': manifest('left-pad', '1.0.0', { postinstall: 'node evil.js' }),
+    });
+    expect(installedManifestReader({ ...lockfile, packages: [twice] }, dir)(twice)?.scripts).toEqual({ postinstall: 'node evil.js' });
+  });
+
+  it('pnpm: each folder of the virtual store that holds the version is read, peers and patches in its name, shortened names too', () => {
+    const qq: PackageNode = { ...pkg, id: 'qq@1.0.0', name: 'qq', version: '1.0.0', paths: ['qq@1.0.0(aaa@1.0.0)', 'qq@1.0.0(aaa@2.0.0)'] };
+    const pnpm = { kind: 'pnpm', path: 'pnpm-lock.yaml', packages: [qq] } as unknown as Lockfile;
+    const files: Record<string, string> = {
+      // A variant without peers is not there: only the two with peers are.
+      'node_modules/.pnpm/qq@1.0.0_aaa@1.0.0/node_modules/qq/package.json': manifest('qq', '1.0.0'),
+      'node_modules/.pnpm/qq@1.0.0_aaa@2.0.0/node_modules/qq/package.json': manifest('qq', '1.0.0', { postinstall: 'node evil.js' }),
+      // Another version whose name begins the same, and another package: not read as qq@1.0.0.
+      'node_modules/.pnpm/qq@1.0.0-beta.1/node_modules/qq/package.json': manifest('qq', '1.0.0-beta.1', { preinstall: 'x' }),
+      'node_modules/.pnpm/qqq@1.0.0/node_modules/qqq/package.json': manifest('qqq', '1.0.0', { install: 'x' }),
+    };
+    const dir = project(files);
+    expect(installedManifestReader(pnpm, dir)(qq)?.scripts).toEqual({ postinstall: 'node evil.js' });
+
+    // A name pnpm shortens with a hash (too long, or not lower case): its front is the name, the version, maybe peers.
+    const upper: PackageNode = { ...pkg, id: 'JSONStream@1.3.5', name: 'JSONStream', version: '1.3.5', paths: ['JSONStream@1.3.5'] };
+    const long: PackageNode = { ...pkg, id: 'x', name: `@scope/${'l'.repeat(80)}`, version: '2.0.0', paths: [] };
+    const shortened = project({
+      'node_modules/.pnpm/JSONStream@1.3.5_3iad3o6fcbqnlv2tx4nm6lhf5y/node_modules/JSONStream/package.json': manifest('JSONStream', '1.3.5', { install: 'x' }),
+      [`node_modules/.pnpm/@scope+${'l'.repeat(80)}@2._abcdefghijklmnopqrstuvwxyz/node_modules/@scope/${'l'.repeat(80)}/package.json`]: manifest(long.name, '2.0.0', { postinstall: 'y' }),
+    });
+    const read = installedManifestReader({ ...pnpm, packages: [upper, long] } as Lockfile, shortened);
+    expect(read(upper)?.scripts).toEqual({ install: 'x' });
+    expect(read(long)?.scripts).toEqual({ postinstall: 'y' });
+  });
+
+  it('pnpm without a virtual store to list (another linker): the project\'s own node_modules, as before', () => {
+    const hoisted = project({ 'node_modules/left-pad/package.json': manifest('left-pad', '1.0.0', { install: 'x' }) });
+    const pnpm = { kind: 'pnpm', path: 'pnpm-lock.yaml', packages: [pkg] } as unknown as Lockfile;
+    expect(installedManifestReader(pnpm, hoisted)(pkg)?.scripts).toEqual({ install: 'x' });
+  });
+
+  it('copies that disagree: every script counts, a command line or binding.gyp they disagree about is unknown', () => {
+    const a = { scripts: { postinstall: 'node a.js' }, bindingGyp: true, gypfile: false, bindingGypHash: 'sha256:1' };
+    const b = { scripts: { postinstall: 'node b.js', preinstall: 'node p.js' }, bindingGyp: true, gypfile: undefined, bindingGypHash: 'sha256:2' };
+    expect(mergedCopies([a, a])).toEqual(a);
+    const merged = mergedCopies([a, b]);
+    expect({ ...merged.scripts }).toEqual({ postinstall: '', preinstall: 'node p.js' });
+    expect(merged.bindingGyp).toBe(true);
+    expect(merged.gypfile).toBeUndefined();
+    expect(merged.bindingGypHash).toBeUndefined();
+    expect(mergedCopies([{ ...a, bindingGyp: false, bindingGypHash: undefined }, a]).bindingGypHash).toBe('sha256:1');
   });
 });
 

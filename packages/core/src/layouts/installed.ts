@@ -3,7 +3,7 @@
  * metadata claim (manifest confusion: the registry may say "no scripts" while the tarball has them).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { settledStamp } from '../file-stamp.js';
 import { readBounded } from '../read-bounded.js';
@@ -179,21 +179,123 @@ export function readInstalledFiles(projectDir: string, paths: readonly string[],
   return { digest: hash.digest('base64'), at };
 }
 
-/** Where each package manager puts a package: npm's paths come from the lockfile, pnpm's from its virtual store. */
-function candidateDirs(kind: Lockfile['kind'], pkg: PackageNode): string[] {
+/** The most folders of pnpm's virtual store that are listed (a larger listing is not read: the folders are guessed as before). */
+const MAX_STORE_FOLDERS = 1_000_000;
+/**
+ * The shortest front pnpm keeps of a folder name it shortens with a hash (`virtualStoreDirMaxLength` less the hash:
+ * 93 characters by default, 33 on Windows): a shorter front before the last `_` is not a shortened name.
+ */
+const MIN_SHORTENED_FRONT = 30;
+
+/**
+ * pnpm's virtual store of a project (`node_modules/.pnpm`), listed once: the folders that hold each package. pnpm names
+ * a folder after the package's lockfile key, its `/` written `+`: `name@version`, then `_`-separated peers and patches
+ * (`qq@1.0.0_aaa@1.0.0`), one folder per variant, and a name that is too long or not lower case is cut and ends in a
+ * hash. Every variant is a copy of the package, so each is read (the ones that hold another version are told apart by
+ * their package.json, as any copy is).
+ */
+class PnpmVirtualStore {
+  /** Folder names by the escaped package name they start with. */
+  readonly #byName = new Map<string, string[]>();
+  /** Folder names cut before their `@`: a package name too long to keep whole. */
+  readonly #cut: string[] = [];
+
+  private constructor(names: readonly string[]) {
+    for (const folder of names) {
+      if (folder.startsWith('.') || folder === 'node_modules') continue;
+      const at = folder.indexOf('@', 1);
+      if (at < 0) {
+        if (folder.length > MIN_SHORTENED_FRONT) this.#cut.push(folder);
+        continue;
+      }
+      const name = folder.slice(0, at);
+      const list = this.#byName.get(name);
+      if (list === undefined) this.#byName.set(name, [folder]);
+      else list.push(folder);
+    }
+  }
+
+  /** The store of `projectDir`, or undefined when there is none to list (another linker, a store elsewhere, too large). */
+  static of(projectDir: string): PnpmVirtualStore | undefined {
+    let names: string[];
+    try {
+      names = readdirSync(join(projectDir, 'node_modules', '.pnpm'));
+    } catch {
+      return undefined;
+    }
+    return names.length > MAX_STORE_FOLDERS ? undefined : new PnpmVirtualStore(names);
+  }
+
+  /** The install paths of every folder that may hold `name@version` (project-relative). */
+  copiesOf(name: string, version: string): string[] {
+    const escaped = name.replace('/', '+');
+    const base = `${escaped}@${version}`;
+    const out: string[] = [];
+    const consider = (folder: string) => {
+      const cut = folder.lastIndexOf('_');
+      const front = cut > 0 ? folder.slice(0, cut) : undefined;
+      // `name@version`, a variant of it, or a shortened name whose front `name@version` begins with (the rest is hashed).
+      if (folder === base || folder.startsWith(`${base}_`) || (front !== undefined && front.length >= MIN_SHORTENED_FRONT && base.startsWith(front))) {
+        out.push(join('node_modules', '.pnpm', folder, 'node_modules', name));
+      }
+    };
+    for (const folder of this.#byName.get(escaped) ?? []) consider(folder);
+    for (const folder of this.#cut) consider(folder);
+    return out;
+  }
+}
+
+/**
+ * Where each package manager puts a package: npm's paths come from the lockfile, pnpm's from its virtual store (every
+ * folder listed for it there; where the store cannot be listed, the folder of a package without peers and the
+ * project's own `node_modules`), Yarn's from its name and aliases.
+ */
+function candidateDirs(kind: Lockfile['kind'], pkg: PackageNode, store: () => PnpmVirtualStore | undefined): string[] {
   switch (kind) {
     case 'npm':
       return pkg.paths;
-    case 'pnpm':
+    case 'pnpm': {
+      const listed = store()?.copiesOf(pkg.name, pkg.version);
+      if (listed !== undefined && listed.length > 0) return listed;
       return [join('node_modules', '.pnpm', `${pkg.name.replace('/', '+')}@${pkg.version}`, 'node_modules', pkg.name), join('node_modules', pkg.name)];
+    }
     case 'yarn':
       return [join('node_modules', pkg.name), ...pkg.aliases.map((alias) => join('node_modules', alias))];
   }
 }
 
 /**
+ * Several copies of one package seen as one: any of them may be the one that runs, so every install script any of
+ * them names counts, and so does a binding.gyp any of them has. Copies of one version are the same files; where they
+ * are not (a copy edited after it was installed), what the copies disagree about is not known: a command line two
+ * copies spell differently is left empty (unknown to script drift, which then cannot confirm it), and so is the hash of
+ * a binding.gyp they hold different bytes of; `gypfile: false` counts only when every copy says so.
+ */
+export function mergedCopies(copies: readonly InstalledManifest[]): InstalledManifest {
+  if (copies.length === 1) return copies[0]!;
+  const scripts: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const copy of copies) {
+    for (const [name, line] of Object.entries(copy.scripts)) {
+      if (!Object.hasOwn(scripts, name)) scripts[name] = line;
+      else if (scripts[name] !== line) scripts[name] = '';
+    }
+  }
+  const withGyp = copies.filter((copy) => copy.bindingGyp);
+  const hashes = new Set(withGyp.map((copy) => copy.bindingGypHash));
+  const hash = hashes.size === 1 ? [...hashes][0] : undefined;
+  return {
+    scripts,
+    bindingGyp: withGyp.length > 0,
+    gypfile: copies.every((copy) => copy.gypfile === false) ? false : copies.every((copy) => copy.gypfile === true) ? true : undefined,
+    ...(hash !== undefined ? { bindingGypHash: hash } : {}),
+  };
+}
+
+/**
  * A reader for installed manifests of one lockfile's project, for one judgement (each copy is read once). `files`:
- * what is at some paths, already read (readInstalledFiles); those paths are not read again.
+ * what is at some paths, already read (readInstalledFiles); those paths are not read again. A package installed at
+ * several paths (npm's nested copies, pnpm's variants for peers) is every copy read and seen as one (mergedCopies):
+ * a copy edited at the second path is read like one at the first.
  */
 export function installedManifestReader(lockfile: Lockfile, projectDir: string, files?: InstalledFiles): InstalledManifestReader {
   // Each copy is read once per reader (one judgement): the evidence, the mismatch check and the build plan all see
@@ -205,12 +307,18 @@ export function installedManifestReader(lockfile: Lockfile, projectDir: string, 
     if (copy === undefined) read.set(key, (copy = copyOf(files?.at.get(dir) ?? readFilesAt(projectDir, dir), pkg)));
     return copy;
   };
+  let store: PnpmVirtualStore | undefined | null = null;
+  const storeOf = () => (store === null ? (store = PnpmVirtualStore.of(projectDir)) : store);
   const reader: InstalledManifestReader = (pkg) => {
-    for (const dir of candidateDirs(lockfile.kind, pkg)) {
+    const found: InstalledManifest[] = [];
+    const seen = new Set<string>();
+    for (const dir of candidateDirs(lockfile.kind, pkg, storeOf)) {
+      if (seen.has(dir)) continue;
+      seen.add(dir);
       const copy = copyAt(pkg, dir);
-      if ('manifest' in copy) return copy.manifest;
+      if ('manifest' in copy) found.push(copy.manifest);
     }
-    return null;
+    return found.length === 0 ? null : mergedCopies(found);
   };
   reader.at = (pkg, path) => copyAt(pkg, path);
   return reader;
