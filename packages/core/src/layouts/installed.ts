@@ -226,23 +226,28 @@ class PnpmVirtualStore {
     return names.length > MAX_STORE_FOLDERS ? undefined : new PnpmVirtualStore(names);
   }
 
-  /** The install paths of every folder that may hold `name@version` (project-relative). */
+  /**
+   * The install paths of every folder that may hold `name@version` (project-relative, joined by hand: a folder name
+   * from the listing holds no separator, and a package name at most one `/`; a warm `check` asks for thousands).
+   */
   copiesOf(name: string, version: string): string[] {
     const escaped = name.replace('/', '+');
     const base = `${escaped}@${version}`;
     const out: string[] = [];
-    const consider = (folder: string) => {
-      const cut = folder.lastIndexOf('_');
-      const front = cut > 0 ? folder.slice(0, cut) : undefined;
-      // `name@version`, a variant of it, or a shortened name whose front `name@version` begins with (the rest is hashed).
-      if (folder === base || folder.startsWith(`${base}_`) || (front !== undefined && front.length >= MIN_SHORTENED_FRONT && base.startsWith(front))) {
-        out.push(join('node_modules', '.pnpm', folder, 'node_modules', name));
-      }
-    };
-    for (const folder of this.#byName.get(escaped) ?? []) consider(folder);
-    for (const folder of this.#cut) consider(folder);
+    const folders = this.#byName.get(escaped);
+    if (folders !== undefined) for (const folder of folders) if (holds(folder, base)) out.push(`node_modules/.pnpm/${folder}/node_modules/${name}`);
+    for (const folder of this.#cut) if (holds(folder, base)) out.push(`node_modules/.pnpm/${folder}/node_modules/${name}`);
     return out;
   }
+}
+
+/** Whether a virtual-store folder may hold the package whose folder would be `base` (`name@version`, `/` as `+`). */
+function holds(folder: string, base: string): boolean {
+  // `name@version` itself, or a variant of it (peers, patches after a `_`).
+  if (folder.startsWith(base) && (folder.length === base.length || folder.charCodeAt(base.length) === 0x5f)) return true;
+  // A shortened name: its front, before the hash, is the start of `name@version`.
+  const cut = folder.lastIndexOf('_');
+  return cut >= MIN_SHORTENED_FRONT && base.startsWith(folder.slice(0, cut));
 }
 
 /**
@@ -310,9 +315,14 @@ export function installedManifestReader(lockfile: Lockfile, projectDir: string, 
   let store: PnpmVirtualStore | undefined | null = null;
   const storeOf = () => (store === null ? (store = PnpmVirtualStore.of(projectDir)) : store);
   const reader: InstalledManifestReader = (pkg) => {
+    const dirs = candidateDirs(lockfile.kind, pkg, storeOf);
+    if (dirs.length === 1) {
+      const copy = copyAt(pkg, dirs[0]!);
+      return 'manifest' in copy ? copy.manifest : null;
+    }
     const found: InstalledManifest[] = [];
     const seen = new Set<string>();
-    for (const dir of candidateDirs(lockfile.kind, pkg, storeOf)) {
+    for (const dir of dirs) {
       if (seen.has(dir)) continue;
       seen.add(dir);
       const copy = copyAt(pkg, dir);
