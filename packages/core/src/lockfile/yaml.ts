@@ -2,7 +2,7 @@
  * YAML lockfiles (pnpm-lock.yaml, Yarn Berry's yarn.lock) parsed with positions, so that findings can
  * point at the line of a package's entry.
  */
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type YAMLMap } from 'yaml';
 import type { SourceLocation } from '../model.js';
 import { invalidLockfile, isRecord, type LockRecord } from './input.js';
 import { parseLockfileYamlFast } from './yaml-fast.js';
@@ -81,17 +81,15 @@ export function parseYamlLockfileFully(text: string, file: string, schema: 'core
   };
 }
 
-/** The offset of the first `<<` key of any mapping in the tree, quoted or not; one pass, no recursion. */
-function firstMergeKey(root: unknown): number | undefined {
+/** The first answer `inMap` gives for a mapping anywhere in the tree (each mapping once, keys too); one pass, no recursion. */
+function firstInMaps<T>(root: unknown, inMap: (map: YAMLMap) => T | undefined): T | undefined {
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const node = stack.pop();
     if (isMap(node)) {
-      for (const pair of node.items) {
-        const key = pair.key;
-        if (isScalar(key) ? key.value === '<<' : String(key) === '<<') return (isScalar(key) ? key.range?.[0] : undefined) ?? 0;
-        stack.push(pair.key, pair.value);
-      }
+      const found = inMap(node);
+      if (found !== undefined) return found;
+      for (const pair of node.items) stack.push(pair.key, pair.value);
     } else if (isSeq(node)) {
       for (const item of node.items) stack.push(item);
     } else if (isPair(node)) {
@@ -101,26 +99,26 @@ function firstMergeKey(root: unknown): number | undefined {
   return undefined;
 }
 
-/** The first key that repeats within one mapping, anywhere in the tree; one pass, no recursion. */
-function firstDuplicateKey(root: unknown): { key: string; offset: number } | undefined {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (isMap(node)) {
-      const seen = new Set<string>();
-      for (const pair of node.items) {
-        const key = pair.key;
-        // Scalars compare by type and value, as yaml's own check does; other keys by their text.
-        const id = isScalar(key) ? `${typeof key.value}:${String(key.value)}` : `node:${String(key)}`;
-        if (seen.has(id)) return { key: id.slice(id.indexOf(':') + 1), offset: (isScalar(key) ? key.range?.[0] : undefined) ?? 0 };
-        seen.add(id);
-        stack.push(pair.key, pair.value);
-      }
-    } else if (isSeq(node)) {
-      for (const item of node.items) stack.push(item);
-    } else if (isPair(node)) {
-      stack.push(node.key, node.value);
+/** The offset of the first `<<` key of any mapping in the tree, quoted or not. */
+function firstMergeKey(root: unknown): number | undefined {
+  return firstInMaps(root, (map) => {
+    for (const { key } of map.items) {
+      if (isScalar(key) ? key.value === '<<' : String(key) === '<<') return (isScalar(key) ? key.range?.[0] : undefined) ?? 0;
     }
-  }
-  return undefined;
+    return undefined;
+  });
+}
+
+/** The first key that repeats within one mapping, anywhere in the tree. */
+function firstDuplicateKey(root: unknown): { key: string; offset: number } | undefined {
+  return firstInMaps(root, (map) => {
+    const seen = new Set<string>();
+    for (const { key } of map.items) {
+      // Scalars compare by type and value, as yaml's own check does; other keys by their text.
+      const id = isScalar(key) ? `${typeof key.value}:${String(key.value)}` : `node:${String(key)}`;
+      if (seen.has(id)) return { key: id.slice(id.indexOf(':') + 1), offset: (isScalar(key) ? key.range?.[0] : undefined) ?? 0 };
+      seen.add(id);
+    }
+    return undefined;
+  });
 }
