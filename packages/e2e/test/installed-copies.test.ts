@@ -2,14 +2,14 @@
  * A package installed at more than one path: npm's nested copies of one version, pnpm's virtual-store folders of a
  * package with peers (`.pnpm/qq@1.0.0_aaa@1.0.0`). Every copy is what may run, so a copy edited after the install
  * (an install script added to its package.json) is found whichever path it is at — by `check`, and by `portcullis-npm`
- * in strict mode — with the real npm and pnpm.
+ * in strict mode — with the real npm, pnpm and Yarn (its node-modules linker's nested copies).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanPackage, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, install, portcullis, portcullisNpm, type Project } from '../src/project.js';
-import { npm, pnpm } from '../src/toolbox.js';
+import { npm, pnpm, yarn } from '../src/toolbox.js';
 
 let registry: TestRegistry;
 beforeAll(async () => {
@@ -69,5 +69,16 @@ describe('a package installed at several paths', () => {
 
     addPostinstall(project, 'node_modules/.pnpm/qq@1.0.0_aaa@1.0.0/node_modules/qq');
     expect(await checkFindings(project)).toEqual({ code: 1, findings: ['SCRIPT_NOT_ALLOWED qq@1.0.0'] });
+  });
+
+  it('Yarn: a nested copy, found through the locations Yarn recorded in node_modules/.yarn-state.yml', async () => {
+    const project = createProject('yarn', registry.url, { aaa: '2.0.0', xx: '1.0.0', yy: '1.0.0' }, { policy: policy() });
+    const installed = await install(yarn(), 'yarn', project);
+    expect(installed.code, installed.stderr + installed.stdout).toBe(0);
+    expect(readFileSync(join(project.dir, 'node_modules/.yarn-state.yml'), 'utf8')).toContain('node_modules/xx/node_modules/aaa');
+    expect(await checkFindings(project)).toEqual({ code: 0, findings: [] });
+
+    addPostinstall(project, 'node_modules/xx/node_modules/aaa');
+    expect(await checkFindings(project)).toEqual({ code: 1, findings: ['SCRIPT_NOT_ALLOWED aaa@1.0.0'] });
   });
 });

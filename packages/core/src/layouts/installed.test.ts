@@ -200,6 +200,21 @@ describe('a package installed at several paths', () => {
     expect(read(long)?.scripts).toEqual({ postinstall: 'y' });
   });
 
+  it('Yarn: every location its node-modules linker recorded for the locator, nested copies too', () => {
+    const aaa: PackageNode = { ...pkg, id: 'aaa@1.0.0', name: 'aaa', version: '1.0.0', paths: ['aaa@npm:1.0.0'] };
+    const yarn = { kind: 'yarn', path: 'yarn.lock', packages: [aaa] } as unknown as Lockfile;
+    const dir = project({
+      'node_modules/.yarn-state.yml': ['__metadata:', '  version: 1', '  nmMode: classic', '', '"aaa@npm:1.0.0":', '  locations:', '    - "node_modules/yy/node_modules/aaa"', '    - "node_modules/xx/node_modules/aaa"', '    - "../outside/aaa"', ''].join('\n'),
+      'node_modules/aaa/package.json': manifest('aaa', '2.0.0', { install: 'another version' }),
+      'node_modules/yy/node_modules/aaa/package.json': manifest('aaa', '1.0.0'),
+      'node_modules/xx/node_modules/aaa/package.json': manifest('aaa', '1.0.0', { postinstall: 'node evil.js' }),
+    });
+    expect(installedManifestReader(yarn, dir)(aaa)?.scripts).toEqual({ postinstall: 'node evil.js' });
+    // Without the record (another linker, or removed): by name, as before.
+    rmSync(join(dir, 'node_modules/.yarn-state.yml'));
+    expect(installedManifestReader(yarn, dir)(aaa)).toBeNull();
+  });
+
   it('pnpm without a virtual store to list (another linker): the project\'s own node_modules, as before', () => {
     const hoisted = project({ 'node_modules/left-pad/package.json': manifest('left-pad', '1.0.0', { install: 'x' }) });
     const pnpm = { kind: 'pnpm', path: 'pnpm-lock.yaml', packages: [pkg] } as unknown as Lockfile;

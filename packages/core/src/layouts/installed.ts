@@ -7,6 +7,8 @@ import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync } fro
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { settledStamp } from '../file-stamp.js';
 import { readBounded } from '../read-bounded.js';
+import { isRecord } from '../lockfile/input.js';
+import { parseYamlLockfile } from '../lockfile/yaml.js';
 import type { Lockfile, PackageNode } from '../model.js';
 
 /** The install-relevant parts of an installed package.json. */
@@ -250,12 +252,40 @@ function holds(folder: string, base: string): boolean {
   return cut >= MIN_SHORTENED_FRONT && base.startsWith(folder.slice(0, cut));
 }
 
+/** The largest `.yarn-state.yml` read (a larger one is not: the copies are looked for by name, as before). */
+const MAX_YARN_STATE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Where Yarn's node-modules linker put each package (`node_modules/.yarn-state.yml`: every location of each locator,
+ * nested copies included), or undefined when there is none to read. Hostile input like the tree it describes: only
+ * strings are taken, and each location is read only where it stays inside the project (folderInProject).
+ */
+function yarnLocations(projectDir: string): Map<string, string[]> | undefined {
+  const file = join(projectDir, 'node_modules', '.yarn-state.yml');
+  const bytes = readBounded(file, MAX_YARN_STATE_BYTES);
+  if (bytes === undefined) return undefined;
+  let data: Record<string, unknown>;
+  try {
+    data = parseYamlLockfile(bytes.toString('utf8'), file, 'failsafe').data;
+  } catch {
+    return undefined;
+  }
+  const out = new Map<string, string[]>();
+  for (const [locator, entry] of Object.entries(data)) {
+    const locations = isRecord(entry) && Object.hasOwn(entry, 'locations') ? entry.locations : undefined;
+    if (!Array.isArray(locations)) continue;
+    out.set(locator, locations.filter((l): l is string => typeof l === 'string' && l !== ''));
+  }
+  return out;
+}
+
 /**
  * Where each package manager puts a package: npm's paths come from the lockfile, pnpm's from its virtual store (every
  * folder listed for it there; where the store cannot be listed, the folder of a package without peers and the
- * project's own `node_modules`), Yarn's from its name and aliases.
+ * project's own `node_modules`), Yarn's from its own record of every location of the package's locators (nested
+ * copies too), and its name and aliases.
  */
-function candidateDirs(kind: Lockfile['kind'], pkg: PackageNode, store: () => PnpmVirtualStore | undefined): string[] {
+function candidateDirs(kind: Lockfile['kind'], pkg: PackageNode, store: () => PnpmVirtualStore | undefined, yarn: () => Map<string, string[]> | undefined): string[] {
   switch (kind) {
     case 'npm':
       return pkg.paths;
@@ -264,8 +294,11 @@ function candidateDirs(kind: Lockfile['kind'], pkg: PackageNode, store: () => Pn
       if (listed !== undefined && listed.length > 0) return listed;
       return [join('node_modules', '.pnpm', `${pkg.name.replace('/', '+')}@${pkg.version}`, 'node_modules', pkg.name), join('node_modules', pkg.name)];
     }
-    case 'yarn':
-      return [join('node_modules', pkg.name), ...pkg.aliases.map((alias) => join('node_modules', alias))];
+    case 'yarn': {
+      const state = yarn();
+      const recorded = state === undefined ? [] : pkg.paths.flatMap((locator) => state.get(locator) ?? []);
+      return [...recorded, join('node_modules', pkg.name), ...pkg.aliases.map((alias) => join('node_modules', alias))];
+    }
   }
 }
 
@@ -299,7 +332,7 @@ export function mergedCopies(copies: readonly InstalledManifest[]): InstalledMan
 /**
  * A reader for installed manifests of one lockfile's project, for one judgement (each copy is read once). `files`:
  * what is at some paths, already read (readInstalledFiles); those paths are not read again. A package installed at
- * several paths (npm's nested copies, pnpm's variants for peers) is every copy read and seen as one (mergedCopies):
+ * several paths (npm's nested copies, pnpm's variants for peers, Yarn's nested copies) is every copy read and seen as one (mergedCopies):
  * a copy edited at the second path is read like one at the first.
  */
 export function installedManifestReader(lockfile: Lockfile, projectDir: string, files?: InstalledFiles): InstalledManifestReader {
@@ -314,8 +347,10 @@ export function installedManifestReader(lockfile: Lockfile, projectDir: string, 
   };
   let store: PnpmVirtualStore | undefined | null = null;
   const storeOf = () => (store === null ? (store = PnpmVirtualStore.of(projectDir)) : store);
+  let yarnState: Map<string, string[]> | undefined | null = null;
+  const yarnStateOf = () => (yarnState === null ? (yarnState = yarnLocations(projectDir)) : yarnState);
   const reader: InstalledManifestReader = (pkg) => {
-    const dirs = candidateDirs(lockfile.kind, pkg, storeOf);
+    const dirs = candidateDirs(lockfile.kind, pkg, storeOf, yarnStateOf);
     if (dirs.length === 1) {
       const copy = copyAt(pkg, dirs[0]!);
       return 'manifest' in copy ? copy.manifest : null;
