@@ -179,4 +179,14 @@ describe('inBundle where nothing bundles (attack round, issue 13)', () => {
     const { packages } = readNpmLockfile(lock({ 'node_modules/holder': { version: '1.0.0', integrity: 'sha512-BBBB' }, 'node_modules/holder/node_modules/x': { version: '1.0.0', inBundle: true } }), opts);
     expect(packages.find((p) => p.name === 'x')).toMatchObject({ inBundle: true, bundledBy: { name: 'holder', version: '1.0.0' } });
   });
+  it('an inBundle entry with a resolved or an integrity of its own is the package it names (npm fetches it when the tarball lacks it; attack round, issue 17)', () => {
+    for (const own of [{ integrity: 'sha512-CCCC' }, { resolved: 'https://evil.example/x-1.0.0.tgz' }, { resolved: `${REGISTRY}x/-/x-1.0.0.tgz`, integrity: 'sha512-CCCC' }]) {
+      const { packages } = readNpmLockfile(lock({ 'node_modules/holder': { version: '1.0.0', integrity: 'sha512-BBBB' }, 'node_modules/holder/node_modules/x': { version: '1.0.0', inBundle: true, ...own }, 'node_modules/holder/node_modules/x/node_modules/y': { version: '1.0.0', inBundle: true } }), opts);
+      const x = packages.find((p) => p.name === 'x');
+      expect(x?.inBundle, JSON.stringify(own)).toBeUndefined();
+      expect(x?.source).toBe(own.resolved?.startsWith('https://evil') ? 'tarball' : 'registry');
+      // A copy bundled under it is shipped in its tarball (the nearest enclosing copy that is not shipped itself).
+      expect(packages.find((p) => p.name === 'y')).toMatchObject({ inBundle: true, bundledBy: { name: 'x', version: '1.0.0' } });
+    }
+  });
 });

@@ -177,7 +177,10 @@ class NpmReader {
     const resolved = ownString(entry, 'resolved');
     // `inBundle` under the project root or a workspace bundles nothing: npm fetches such a copy itself
     // (it reads it as the root's own bundleDependencies), so it is judged as what it is, not as shipped inside a parent.
-    const parent = own(entry, 'inBundle') === true ? this.bundlingParent(key) : undefined;
+    // Nor is an entry with a `resolved` or an `integrity` of its own: npm writes neither for a copy its parent's tarball
+    // ships, and fetches one the tarball lacks from them — a copy judged as shipped would then be installed from wherever
+    // its entry points, unjudged (attack round of issue 17). Such an entry is judged as the package it names.
+    const parent = shippedInParent(entry) ? this.bundlingParent(key) : undefined;
     if (parent !== undefined) {
       // Shipped inside the parent's tarball: it comes from wherever the parent comes from.
       // Its id names the bundling parent: the same name@version bundled by two parents is two copies of code.
@@ -228,7 +231,7 @@ class NpmReader {
       // The project root, a workspace or a `file:` folder is the project's own code: no package tarball to ship it in.
       if (!isInstallPath(dir)) return undefined;
       const entry = this.entries.get(dir);
-      if (entry === undefined || own(entry, 'inBundle') === true) continue;
+      if (entry === undefined || shippedInParent(entry)) continue;
       if (own(entry, 'link') === true) return undefined;
       const resolved = ownString(entry, 'resolved');
       const name = ownString(entry, 'name') ?? nameFromInstallPath(dir) ?? '';
@@ -288,6 +291,15 @@ class NpmReader {
 /** Whether a packages key is an install path (as opposed to the root or a link target). */
 function isInstallPath(key: string): boolean {
   return key.startsWith('node_modules/') || key.includes('/node_modules/');
+}
+
+/**
+ * Whether a lockfile entry says its copy comes inside its parent's tarball: `inBundle`, and neither a `resolved` nor an
+ * `integrity` of its own (npm writes neither for a copy a tarball ships; an entry with them is one npm fetches when the
+ * parent's tarball lacks it).
+ */
+function shippedInParent(entry: LockRecord): boolean {
+  return own(entry, 'inBundle') === true && own(entry, 'resolved') === undefined && own(entry, 'integrity') === undefined;
 }
 
 /** The install path that contains `key` (`a/node_modules/b` → `a`), or undefined at the top. */
