@@ -3,8 +3,9 @@
  * (attack round of issue 17): `bundler` really bundles `bar`; the lockfile gives `bar` a dependency on `tampered` and
  * adds `node_modules/bundler/node_modules/tampered`, `inBundle`, with the `resolved` and `integrity` of a tarball a
  * mirror altered. npm unpacks `bundler`, finds no `tampered` in it, and fetches it from that entry. Portcullis took the
- * copy as shipped (exempt from signatures); an entry with a `resolved` or `integrity` of its own — npm writes neither
- * for a copy a tarball ships — is now judged as the package it names. Real npm 11 and 10, `check` and `portcullis-npm ci`.
+ * copy as shipped (exempt from signatures). Now an entry with a `resolved` or `integrity` of its own — npm writes neither
+ * for a copy a tarball ships — is judged as the package it names, and one without them is taken as shipped only when
+ * the parent's tarball (the one the lockfile pins) holds it. Real npm 11 and 10, `check` and `portcullis-npm ci`.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,9 @@ describe('an inBundle entry the bundling parent does not ship, with a resolved a
     const project = createProject('npm', registry.url, { bundler: '1.0.0' }, { policy });
     const lockOnly = await run(tool.command, [...tool.args, 'install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: project.dir, env: project.env });
     expect(lockOnly.code, out(lockOnly)).toBe(0);
+    // The genuine lockfile: bar is in bundler's tarball (read from the tarball the lockfile pins), nothing to report.
+    const genuine = await portcullis(project, ['check']);
+    expect(genuine.code, out(genuine)).toBe(0);
     const file = join(project.dir, 'package-lock.json');
     const lock = JSON.parse(readFileSync(file, 'utf8')) as { packages: Record<string, Record<string, unknown>> };
     expect(lock.packages['node_modules/bundler/node_modules/bar']).toMatchObject({ inBundle: true });
@@ -63,5 +67,26 @@ describe('an inBundle entry the bundling parent does not ship, with a resolved a
     expect(out(ci)).toContain('BAD_SIGNATURE');
     expect(existsSync(join(project.markers, 'altered-postinstall.ran'))).toBe(false);
     expect(existsSync(join(project.dir, 'node_modules', 'bundler', 'node_modules', 'allowed-build'))).toBe(false);
+  });
+
+  it('npm 11: the same entry without a resolved or integrity is not in bundler\'s tarball either: judged, and nothing pins its bytes (INTEGRITY_MISSING)', async () => {
+    const tool = npm(11);
+    const policy = { scripts: { allow: ['allowed-build', 'bundler'] }, registries: { [registry.url]: { keys: registry.keys.keys } } };
+    const project = createProject('npm', registry.url, { bundler: '1.0.0' }, { policy });
+    const lockOnly = await run(tool.command, [...tool.args, 'install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: project.dir, env: project.env });
+    expect(lockOnly.code, out(lockOnly)).toBe(0);
+    const file = join(project.dir, 'package-lock.json');
+    const lock = JSON.parse(readFileSync(file, 'utf8')) as { packages: Record<string, Record<string, unknown>> };
+    lock.packages['node_modules/bundler/node_modules/bar']!.dependencies = { 'allowed-build': '1.0.0' };
+    lock.packages['node_modules/bundler/node_modules/allowed-build'] = { version: '1.0.0', hasInstallScript: true, inBundle: true };
+    writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
+    const check = await portcullis(project, ['check']);
+    expect(check.code, out(check)).toBe(1);
+    expect(out(check)).toContain('INTEGRITY_MISSING');
+    expect(out(check)).not.toContain('bar@1.0.0');
+    const ci = await portcullisNpm(tool, project, ['ci']);
+    expect(ci.code, out(ci)).toBe(1);
+    expect(out(ci)).toContain('INTEGRITY_MISSING');
+    expect(existsSync(join(project.markers, 'altered-postinstall.ran'))).toBe(false);
   });
 });

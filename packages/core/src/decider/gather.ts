@@ -9,6 +9,8 @@ import type { PackageNode } from '../model.js';
 import type { Policy } from '../policy/types.js';
 import { installScriptsOf, type Packument, type PackumentVersion } from '../registry/packument.js';
 import type { RegistryClient } from '../registry/client.js';
+import { tarballFilePaths, TarballError } from '../registry/package-tarball.js';
+import { checkTarballIntegrity } from '../signatures/tarball.js';
 import type { Keyring } from '../signatures/keyring.js';
 import { detectSignatureStripping, type SignatureStripping } from '../signatures/mirror.js';
 import { verifyRegistrySignatures, verifyRegistrySignaturesOffThread, type SignatureCheck } from '../signatures/verify.js';
@@ -117,42 +119,77 @@ export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | un
   return undefined;
 }
 
+/** The largest tarball of a bundling parent read to see which copies it ships. */
+const BUNDLING_TARBALL = { compressed: 64 * 1024 * 1024, uncompressed: 512 * 1024 * 1024 };
+
 /**
- * Copies the lockfile marks bundled in a registry package that the package does not ship: its version's
- * `bundleDependencies` (registry metadata) do not name them, nor are they dependencies of copies it names.
- * npm fetches such a copy from the registry itself. A parent whose metadata cannot be read leaves its copies unknown.
+ * The nearest copy enclosing install path `path` that is not bundled itself (its bundling parent, whose tarball
+ * would ship it), with `path` relative to it; undefined when there is none (npm paths: `a/node_modules/b`).
+ */
+function bundlingParentOf(path: string, unbundled: ReadonlyMap<string, PackageNode>): { parent: PackageNode; relative: string } | undefined {
+  for (let cut = path.lastIndexOf('/node_modules/'); cut > 0; cut = path.lastIndexOf('/node_modules/', cut - 1)) {
+    const parent = unbundled.get(path.slice(0, cut));
+    if (parent !== undefined) return { parent, relative: path.slice(cut + 1) };
+  }
+  return undefined;
+}
+
+/**
+ * The files a bundling parent's tarball holds (npm's paths inside the package), read from the tarball itself: the one
+ * the lockfile pins (its integrity), fetched from the entry's registry. Throws when it cannot be read or is not that one.
+ */
+async function filesShippedBy(parent: PackageNode, client: RegistryClient): Promise<Set<string>> {
+  if (parent.integrity === undefined) throw new Error('its lockfile entry names no integrity');
+  let url = parent.resolved;
+  if (url === undefined) {
+    const entry = (await client.getPackument(parent.name, { registry: parent.registry!, version: parent.version })).versions.get(parent.version);
+    url = entry?.dist.tarball;
+    if (url === undefined) throw new Error(`${parent.registry} names no tarball of ${parent.version}`);
+  }
+  const bytes = await client.getTarball(url, BUNDLING_TARBALL.compressed);
+  const integrity = checkTarballIntegrity(bytes, parent.integrity);
+  if (!integrity.matches) throw new Error(`its tarball is not the one the lockfile pins (${integrity.actual ?? 'an unknown digest'})`);
+  try {
+    return tarballFilePaths(bytes, BUNDLING_TARBALL);
+  } catch (error) {
+    throw new Error(error instanceof TarballError ? `its tarball cannot be read safely: ${error.message}` : reasonOf(error));
+  }
+}
+
+/**
+ * Copies the lockfile marks bundled in a registry package that the package does not ship. Only the parent's tarball
+ * says which it ships: npm unpacks it and fetches every bundled copy it lacks from the lockfile entry or the registry,
+ * so a copy is taken as shipped only when the tarball the lockfile pins for its parent holds its `package.json` at that
+ * path (neither the registry's unsigned `bundleDependencies` nor the lockfile's own dependency edges can say so). A
+ * parent whose tarball cannot be read leaves its copies unknown.
  */
 async function bundlesNotShipped(packages: readonly PackageNode[], client: RegistryClient, unavailable: Map<string, string>): Promise<Set<string>> {
-  const byParent = new Map<string, PackageNode[]>();
-  for (const pkg of packages) {
-    if (pkg.inBundle !== true || pkg.source !== 'registry' || pkg.bundledBy === undefined || pkg.registry === undefined) continue;
-    const key = JSON.stringify([pkg.registry, pkg.bundledBy.name, pkg.bundledBy.version]);
-    byParent.set(key, [...(byParent.get(key) ?? []), pkg]);
-  }
   const notShipped = new Set<string>();
+  const bundled = packages.filter((pkg) => pkg.inBundle === true && pkg.source === 'registry' && pkg.bundledBy !== undefined && pkg.registry !== undefined);
+  if (bundled.length === 0) return notShipped;
+  const unbundled = new Map<string, PackageNode>();
+  for (const pkg of packages) if (pkg.inBundle !== true) for (const path of pkg.paths) unbundled.set(path, pkg);
+  const byParent = new Map<PackageNode, Array<{ copy: PackageNode; relative: string }>>();
+  for (const copy of bundled) {
+    for (const path of copy.paths) {
+      const found = bundlingParentOf(path, unbundled);
+      if (found === undefined || found.parent.source !== 'registry' || found.parent.registry === undefined) {
+        unavailable.set(copy.id, `cannot tell whether ${copy.bundledBy!.name}@${copy.bundledBy!.version} ships it: that package is not judged with it`);
+        continue;
+      }
+      byParent.set(found.parent, [...(byParent.get(found.parent) ?? []), { copy, relative: found.relative }]);
+    }
+  }
   await Promise.all(
-    [...byParent].map(async ([key, copies]) => {
-      const [registry, name, version] = JSON.parse(key) as [string, string, string];
-      let declared: readonly string[];
+    [...byParent].map(async ([parent, copies]) => {
+      let files: Set<string>;
       try {
-        const entry = (await client.getPackument(name, { registry, version })).versions.get(version);
-        if (entry === undefined) throw new Error(`${registry} has no usable version ${version} of ${name}`);
-        declared = entry.bundleDependencies ?? [];
+        files = await filesShippedBy(parent, client);
       } catch (error) {
-        for (const copy of copies) unavailable.set(copy.id, `cannot tell whether ${name}@${version} ships it: ${reasonOf(error)}`);
+        for (const { copy } of copies) unavailable.set(copy.id, `cannot tell whether ${parent.name}@${parent.version} ships it: ${reasonOf(error)}`);
         return;
       }
-      const shipped = new Set(copies.filter((c) => declared.includes(c.name) || c.aliases.some((a) => declared.includes(a))).map((c) => c.id));
-      for (let grew = true; grew; ) {
-        grew = false;
-        for (const copy of copies) {
-          if (!shipped.has(copy.id) && copy.dependents.some((d) => shipped.has(d))) {
-            shipped.add(copy.id);
-            grew = true;
-          }
-        }
-      }
-      for (const copy of copies) if (!shipped.has(copy.id)) notShipped.add(copy.id);
+      for (const { copy, relative } of copies) if (!files.has(`${relative}/package.json`)) notShipped.add(copy.id);
     }),
   );
   return notShipped;

@@ -12,34 +12,12 @@ import { PortcullisError } from '../errors.js';
 import { parsePolicy } from '../policy/load.js';
 import { createRegistryConfig } from '../registry/config.js';
 import { readTarballFiles } from '../registry/package-tarball.js';
+import { tgz } from '../registry/tarball.fixture.js';
 import { resolveInheritance } from './organisation.js';
 
 const REGISTRY = 'http://127.0.0.1:9/';
 const NAME = '@acme/portcullis-policy';
 
-/** A ustar archive of `entries` (path, content, type '0' unless given), gzipped. */
-function tgz(entries: Array<{ path: string; content?: string; type?: string }>): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const data = Buffer.from(e.content ?? '');
-    const header = Buffer.alloc(512);
-    header.write(e.path, 0, 100, 'utf8');
-    header.write('0000644\0', 100);
-    header.write('0000000\0', 108);
-    header.write('0000000\0', 116);
-    header.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
-    header.write('00000000000\0', 136);
-    header.write(e.type ?? '0', 156);
-    header.write('ustar\0' + '00', 257);
-    header.fill(' ', 148, 156);
-    let sum = 0;
-    for (const b of header) sum += b;
-    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    blocks.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(blocks));
-}
 const sri = (bytes: Uint8Array) => `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
 
 const ORG_POLICY = { signatures: { require: 'off' }, cooldown: { minimumReleaseAge: '3d' }, provenance: { require: ['@acme/widget'] }, delegate: { 'scripts.allow': ['@acme/*'] } };

@@ -62,10 +62,11 @@ function unsafe(name: string): boolean {
 }
 
 /**
- * The wanted files (tarball paths such as `package/portcullis.json`) found in `tgz`, by path; a wanted file
- * that is absent is missing from the map. Throws TarballError for anything malformed or over a limit.
+ * Each entry of `tgz` in order, its header checked (`visit` gets its path, type and bytes); pax and GNU long names
+ * applied, global headers skipped. Throws TarballError for anything malformed or over a limit, or for an entry whose
+ * path leaves the archive's folder.
  */
-export function readTarballFiles(tgz: Uint8Array, wanted: readonly string[], limits: TarballLimits): Map<string, Uint8Array> {
+function forEachEntry(tgz: Uint8Array, limits: Pick<TarballLimits, 'compressed' | 'uncompressed'>, visit: (name: string, type: string, data: Uint8Array) => void): void {
   if (tgz.byteLength > limits.compressed) throw new TarballError(`the tarball is larger than ${limits.compressed} bytes`);
   let tar: Uint8Array;
   try {
@@ -73,7 +74,6 @@ export function readTarballFiles(tgz: Uint8Array, wanted: readonly string[], lim
   } catch (error) {
     throw new TarballError(error instanceof RangeError ? `the tarball inflates to more than ${limits.uncompressed} bytes` : 'the tarball is not valid gzip');
   }
-  const found = new Map<string, Uint8Array>();
   let longName: string | undefined;
   for (let at = 0; ; ) {
     if (at + BLOCK > tar.byteLength) throw new TarballError('the tar stream ends without its end-of-archive blocks');
@@ -97,11 +97,35 @@ export function readTarballFiles(tgz: Uint8Array, wanted: readonly string[], lim
     const name = (longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100))).replace(/^\.\//, '');
     longName = undefined;
     if (unsafe(name)) throw new TarballError(`the tarball has an entry outside its folder (${JSON.stringify(name.slice(0, 200))})`);
-    if (!wanted.includes(name)) continue;
+    visit(name, type, data);
+  }
+}
+
+/**
+ * The wanted files (tarball paths such as `package/portcullis.json`) found in `tgz`, by path; a wanted file
+ * that is absent is missing from the map. Throws TarballError for anything malformed or over a limit.
+ */
+export function readTarballFiles(tgz: Uint8Array, wanted: readonly string[], limits: TarballLimits): Map<string, Uint8Array> {
+  const found = new Map<string, Uint8Array>();
+  forEachEntry(tgz, limits, (name, type, data) => {
+    if (!wanted.includes(name)) return;
     if (type !== '0' && type !== '\0') throw new TarballError(`${name} is not a regular file in the tarball`);
     if (found.has(name)) throw new TarballError(`the tarball has ${name} twice`);
-    if (size > limits.file) throw new TarballError(`${name} is larger than ${limits.file} bytes`);
+    if (data.byteLength > limits.file) throw new TarballError(`${name} is larger than ${limits.file} bytes`);
     found.set(name, data);
-  }
+  });
   return found;
+}
+
+/**
+ * The paths of the regular files in a package tarball, each without its first segment (the `package/` folder npm
+ * strips when it unpacks one, whatever it is named). Throws TarballError as readTarballFiles does.
+ */
+export function tarballFilePaths(tgz: Uint8Array, limits: Pick<TarballLimits, 'compressed' | 'uncompressed'>): Set<string> {
+  const paths = new Set<string>();
+  forEachEntry(tgz, limits, (name, type) => {
+    const slash = name.indexOf('/');
+    if ((type === '0' || type === '\0') && slash > 0) paths.add(name.slice(slash + 1));
+  });
+  return paths;
 }
