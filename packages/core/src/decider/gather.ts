@@ -136,16 +136,14 @@ function bundlingParentOf(path: string, unbundled: ReadonlyMap<string, PackageNo
 
 /**
  * The files a bundling parent's tarball holds (npm's paths inside the package), read from the tarball itself: the one
- * the lockfile pins (its integrity), fetched from the entry's registry. Throws when it cannot be read or is not that one.
+ * the lockfile pins (its integrity), fetched from the registry it is installed from. Throws when it cannot be read or is not that one.
  */
 async function filesShippedBy(parent: PackageNode, client: RegistryClient): Promise<Set<string>> {
   if (parent.integrity === undefined) throw new Error('its lockfile entry names no integrity');
-  let url = parent.resolved;
-  if (url === undefined) {
-    const entry = (await client.getPackument(parent.name, { registry: parent.registry!, version: parent.version })).versions.get(parent.version);
-    url = entry?.dist.tarball;
-    if (url === undefined) throw new Error(`${parent.registry} names no tarball of ${parent.version}`);
-  }
+  // From the registry the parent is installed from (a lockfile's `resolved` may name another host npm would not use).
+  const entry = (await client.getPackument(parent.name, { registry: parent.registry!, version: parent.version })).versions.get(parent.version);
+  const url = entry?.dist.tarball ?? parent.resolved;
+  if (url === undefined) throw new Error(`${parent.registry} names no tarball of ${parent.version}`);
   const bytes = await client.getTarball(url, BUNDLING_TARBALL.compressed);
   const integrity = checkTarballIntegrity(bytes, parent.integrity);
   if (!integrity.matches) throw new Error(`its tarball is not the one the lockfile pins (${integrity.actual ?? 'an unknown digest'})`);
