@@ -120,7 +120,7 @@ export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | un
 }
 
 /** The largest tarball of a bundling parent read to see which copies it ships. */
-const BUNDLING_TARBALL = { compressed: 64 * 1024 * 1024, uncompressed: 512 * 1024 * 1024 };
+const BUNDLING_TARBALL = { compressed: 64 * 1024 * 1024, uncompressed: 256 * 1024 * 1024 };
 
 /**
  * The nearest copy enclosing install path `path` that is not bundled itself (its bundling parent, whose tarball
