@@ -6,7 +6,7 @@
  * `check` — and never the decoy. Real pnpm 12, a registry serving altered tarballs under untouched signed metadata.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanPackage, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ const altered = new Map<string, string>();
 let projects: Array<{ project: Project; signed: Map<string, string> }>;
 beforeAll(async () => {
   registry = await startRegistry({ packages: [cleanPackage('good', '1.0.0'), withPostinstall('allowed-build', '1.0.0')] });
-  projects = [await installedProject(), await installedProject(), await installedProject()];
+  projects = [await installedProject(), await installedProject(), await installedProject(), await installedProject()];
   await alterTarballs();
 }, 120_000);
 afterAll(async () => {
@@ -122,5 +122,29 @@ describe('pnpm 12: an entry pnpm installs is judged, not a decoy that names the 
     const check = await portcullis(project, ['check']);
     expect(check.code).toBe(2);
     expect(check.stdout + check.stderr).toContain('merge key');
+  });
+
+  it('a `link:` to an absolute path outside the project (package.json and lockfile both edited) is not the project\'s own code', async () => {
+    const { project } = projects[3]!;
+    // A folder outside the project, under the name of a dependency.
+    const outside = join(project.home, 'outside', 'good');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(join(outside, 'package.json'), JSON.stringify({ name: 'good', version: '1.0.0' }));
+    writeFileSync(join(outside, 'index.js'), 'module.exports = "linked from outside";\n');
+    const manifest = JSON.parse(readFileSync(join(project.dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    manifest.dependencies.good = `link:${outside}`;
+    writeFileSync(join(project.dir, 'package.json'), JSON.stringify(manifest, null, 2));
+    const file = join(project.dir, 'pnpm-lock.yaml');
+    const text = readFileSync(file, 'utf8').replace(/(\n {6}good:\n {8}specifier: )1\.0\.0(\n {8}version: )1\.0\.0/, `$1link:${outside}$2link:${outside}`);
+    expect(text).toContain(`version: link:${outside}`);
+    writeFileSync(file, text);
+    const r = await frozenInstall(project);
+    expect(r.code, r.stdout + r.stderr).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('UNSIGNED_SOURCE');
+    const good = join(project.dir, 'node_modules', 'good');
+    expect(existsSync(good) && lstatSync(good).isSymbolicLink() ? readFileSync(join(good, 'index.js'), 'utf8') : '').not.toContain('outside');
+    const check = await portcullis(project, ['check']);
+    expect(check.code, check.stdout + check.stderr).toBe(1);
+    expect(check.stdout + check.stderr).toContain('UNSIGNED_SOURCE');
   });
 });

@@ -183,6 +183,16 @@ describe('what pnpm installs, not another entry that names the same package (att
     expect(() => readPnpmLockfile(flow, opts)).toThrow(/merge key/);
   });
 
+  it('a `link:` to an absolute path is that folder: outside the project it is not the project\'s own code', () => {
+    const linked = (spec: string) =>
+      readPnpmLockfile(['lockfileVersion: \'9.0\'', 'importers:', '  .:', '    dependencies:', '      good:', `        specifier: link:${spec}`, `        version: link:${spec}`, ''].join('\n'), opts).packages.find((p) => p.name === 'good');
+    expect(linked('/tmp/elsewhere/good')).toMatchObject({ source: 'directory', insideProject: false, resolved: 'file:../../tmp/elsewhere/good' });
+    // The same folder spelled relative to the project was already outside; a folder inside it, absolute or not, is inside.
+    expect(linked('../../tmp/elsewhere/good')).toMatchObject({ insideProject: false, resolved: 'file:../../tmp/elsewhere/good' });
+    expect(linked('/work/app/vendor/good')).toMatchObject({ insideProject: true, resolved: 'file:vendor/good' });
+    expect(linked('vendor/good')).toMatchObject({ insideProject: true, resolved: 'file:vendor/good' });
+  });
+
   it('a snapshot with peers is read from its packages entry without the suffix, as pnpm reads it, not from one under the suffixed key', () => {
     const text = project(`  good@1.0.0(x@1.0.0):\n    resolution: {integrity: ${G}}\n  good@1.0.0:\n    resolution: {integrity: ${T}}`, '  good@1.0.0(x@1.0.0): {}', '1.0.0(x@1.0.0)');
     const { packages } = readPnpmLockfile(text, opts);

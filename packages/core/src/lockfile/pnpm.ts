@@ -4,7 +4,7 @@
  * `preResolution` and `afterAllResolved` (no `snapshots`: each `packages` entry, keyed with its peer
  * suffix, carries resolution and dependencies, and importers list `dependencies` + `specifiers`).
  */
-import { posix } from 'node:path';
+import { isAbsolute, posix } from 'node:path';
 import type { Lockfile, PackageNode, SourceLocation } from '../model.js';
 import { PackageGraph, type CopyFacts } from './graph.js';
 import {
@@ -221,7 +221,7 @@ class PnpmReader {
       for (const group of DEPENDENCY_GROUPS) {
         for (const [alias, reference] of importerDependencies(ownRecord(importer, group))) {
           if (!reference.startsWith('link:')) continue;
-          const target = posix.normalize(posix.join(path, reference.slice('link:'.length)));
+          const target = this.linkTarget(path, reference.slice('link:'.length));
           if (this.importers.has(target) && !names.has(target)) names.set(target, alias);
         }
       }
@@ -310,10 +310,20 @@ class PnpmReader {
     if (!this.idOfKey.has(baseKey)) this.idOfKey.set(baseKey, id);
   }
 
+  /**
+   * Where a `link:` declared at importer `basePath` points, as an importer path (project-relative, forward slashes), or
+   * relative to the project with `..` when it leaves it. An absolute target stays absolute (pnpm links that very folder):
+   * joined to `basePath` as if relative, `/tmp/x` would become the project's own `tmp/x` (attack round of issue 17).
+   */
+  private linkTarget(basePath: string, spec: string): string {
+    if (isAbsolute(spec) || posix.isAbsolute(spec)) return normalizeImporter(localPath(this.opts.projectDir, '.', spec).path);
+    return posix.normalize(posix.join(basePath, spec));
+  }
+
   /** One dependency edge from `from` (declared at `basePath`) on `alias` resolved to `reference`. */
   private addEdge(from: string, basePath: string, alias: string, reference: string): void {
     if (reference.startsWith('link:')) {
-      const target = posix.normalize(posix.join(basePath, reference.slice('link:'.length)));
+      const target = this.linkTarget(basePath, reference.slice('link:'.length));
       if (this.importers.has(target)) {
         this.graph.addDependent(target, from);
         return;
