@@ -32,6 +32,14 @@ export function packageId(facts: Pick<CopyFacts, 'name' | 'version' | 'source' |
   return `${base} (${facts.resolved})`;
 }
 
+/**
+ * What keeps two copies with one id (`packageId`, or a workspace's path) apart: what is installed (integrity), where from
+ * (registry), and whether it ships inside a parent. Copies that differ in any of these are each checked on their own.
+ */
+export function copyIdentity(baseId: string, facts: Pick<CopyFacts, 'integrity' | 'registry' | 'inBundle'>): string {
+  return [baseId, facts.integrity ?? '', facts.registry ?? '', facts.inBundle === true ? 'bundled' : ''].join('\u0000');
+}
+
 interface Draft {
   node: PackageNode;
   paths: Set<string>;
@@ -47,9 +55,7 @@ export class PackageGraph {
   /** Records one installed copy at `path`; returns the id of the node it belongs to. */
   addCopy(facts: CopyFacts, path: string, alias?: string): string {
     const baseId = facts.id ?? packageId(facts);
-    // Two copies that differ in what is installed (integrity) or where from (registry) stay apart:
-    // each must be checked on its own.
-    const identity = [baseId, facts.integrity ?? '', facts.registry ?? '', facts.inBundle === true ? 'bundled' : ''].join('\u0000');
+    const identity = copyIdentity(baseId, facts);
     let draft = this.byIdentity.get(identity);
     if (draft === undefined) {
       let id = baseId;

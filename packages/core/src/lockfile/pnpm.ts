@@ -6,7 +6,7 @@
  */
 import { isAbsolute, posix } from 'node:path';
 import type { Lockfile, PackageNode, SourceLocation } from '../model.js';
-import { PackageGraph, type CopyFacts } from './graph.js';
+import { copyIdentity, PackageGraph, packageId, type CopyFacts } from './graph.js';
 import {
   assertLockfileSize,
   invalidLockfile,
@@ -95,12 +95,6 @@ function shifted(lockfile: Lockfile, lines: number): Lockfile {
 }
 
 /**
- * What makes two copies of `name@version` the same package: what is installed (integrity), from where, and how
- * (PackageGraph keeps copies apart by the same facts).
- */
-const copyIdentity = (pkg: PackageNode): string => [pkg.name, pkg.version, pkg.source, pkg.integrity ?? '', pkg.registry ?? '', pkg.resolved ?? '', pkg.inBundle === true ? 'bundled' : ''].join('\u0000');
-
-/**
  * One package list from several lockfile documents: the same package in two documents is one node, while two
  * documents that name `name@version` with another integrity (or another origin) give two nodes, each judged: pnpm
  * installs each document's own (the first one holds its config dependencies), so neither may stand in for the other.
@@ -112,7 +106,9 @@ function mergeDocuments(file: string, parts: Lockfile[]): Lockfile {
   for (const part of parts) {
     // Each copy's node in the merged list (found or new), and the ids of this document that name another node there.
     const targets = part.packages.map((pkg) => {
-      const identity = copyIdentity(pkg);
+      // The same facts PackageGraph keeps copies apart by within one document (a node renamed `… [2]` there is matched
+      // by its id without the suffix: packageId).
+      const identity = copyIdentity(pkg.source === 'workspace' ? pkg.id : packageId(pkg), pkg);
       let node = byIdentity.get(identity);
       if (node === undefined) {
         let id = pkg.id;
@@ -316,7 +312,7 @@ class PnpmReader {
    * joined to `basePath` as if relative, `/tmp/x` would become the project's own `tmp/x` (attack round of issue 17).
    */
   private linkTarget(basePath: string, spec: string): string {
-    if (isAbsolute(spec) || posix.isAbsolute(spec)) return normalizeImporter(localPath(this.opts.projectDir, '.', spec).path);
+    if (isAbsolute(spec)) return normalizeImporter(localPath(this.opts.projectDir, '.', spec).path);
     return posix.normalize(posix.join(basePath, spec));
   }
 
