@@ -7,7 +7,8 @@ import type { NpmCommand } from './arguments.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GateContext } from './context.js';
-import { runNpm } from './npm-process.js';
+import { runNpm, type NpmRun } from './npm-process.js';
+import { rebuildSelectsBundledCopy } from './quirks.js';
 import { say } from './refuse.js';
 
 /** npm's root lifecycle for a bare `install` or `ci`, in its order. */
@@ -34,9 +35,7 @@ export async function runLifecycle(
 ): Promise<number> {
   const foreground = cmd.options.get('foreground-scripts') === true;
   for (const step of steps) {
-    // `./` keeps npm from reading `node_modules/x` as a GitHub shorthand.
-    const args = ['rebuild', `./${step.path}`, '--ignore-scripts=false', '--dangerously-allow-all-scripts', ...runnerFlags(cmd)];
-    const result = await runNpm(ctx.npm, args, { cwd: dir, env: ctx.env, inherit: foreground });
+    const result = await runStep(ctx, cmd, dir, step, foreground);
     const what = [...step.scripts, ...(step.bindingGyp ? ['node-gyp rebuild'] : [])].join(', ');
     if (result.code !== 0) {
       process.stdout.write(result.stdout);
@@ -57,6 +56,35 @@ export async function runLifecycle(
   }
   return 0;
 }
+
+/**
+ * Runs one allowed copy's install-time code. `npm rebuild <folder>` with `--rebuild-bundle=false`: npm would otherwise
+ * also build every copy bundled inside it (quirks.ts rebuildBuildsBundledCopies), allowed or not; an allowed bundled
+ * copy is a step of its own. An npm whose rebuild never selects a bundled copy (rebuildSelectsBundledCopy) runs that
+ * copy's named scripts with `npm run` in its folder, one at a time in npm's order; its implicit `node-gyp rebuild` has
+ * no such way, so that step fails rather than being reported as run.
+ */
+async function runStep(ctx: GateContext, cmd: NpmCommand, dir: string, step: BuildStep, foreground: boolean): Promise<NpmRun> {
+  if (!step.inBundle || rebuildSelectsBundledCopy(ctx.npm.version)) {
+    // `./` keeps npm from reading `node_modules/x` as a GitHub shorthand.
+    const args = ['rebuild', `./${step.path}`, '--rebuild-bundle=false', '--ignore-scripts=false', '--dangerously-allow-all-scripts', ...runnerFlags(cmd)];
+    return runNpm(ctx.npm, args, { cwd: dir, env: ctx.env, inherit: foreground });
+  }
+  if (step.bindingGyp && !step.scripts.includes('install') && !step.scripts.includes('preinstall')) {
+    return { code: 1, stdout: '', stderr: `portcullis-npm: npm ${ctx.npm.version ?? '(version unknown)'} cannot build the bundled copy ${step.name}@${step.version} (${step.path}) with node-gyp on its own (its rebuild never selects a bundled copy).\n` };
+  }
+  let last: NpmRun = { code: 0, stdout: '', stderr: '' };
+  for (const event of BUNDLED_EVENTS) {
+    if (!step.scripts.includes(event)) continue;
+    // `--ignore-scripts` skips only the pre/post hooks; `--no-workspaces` keeps npm from taking a folder further up as the project.
+    last = await runNpm(ctx.npm, ['run', event, '--ignore-scripts', '--no-workspaces', ...runnerFlags(cmd)], { cwd: join(dir, step.path), env: ctx.env, inherit: foreground });
+    if (last.code !== 0) return last;
+  }
+  return last;
+}
+
+/** A registry copy's install scripts, in the order npm runs them. */
+const BUNDLED_EVENTS = ['preinstall', 'install', 'postinstall'] as const;
 
 /** The scripts of the root project npm would have run, in npm's order (read from package.json). */
 export function rootScriptNames(dir: string): Record<string, string> {

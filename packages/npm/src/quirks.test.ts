@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { asksBeforeInstalling, gitPrepareRunsDuringInstall, NPM_QUIRKS, readsShrinkwrap, rootPreinstallFirst, scriptsRunDespiteIgnoreScripts, type NpmQuirk } from './quirks.js';
+import { asksBeforeInstalling, gitPrepareRunsDuringInstall, NPM_QUIRKS, readsShrinkwrap, rebuildSelectsBundledCopy, rootPreinstallFirst, scriptsRunDespiteIgnoreScripts, type NpmQuirk } from './quirks.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -71,6 +71,13 @@ describe('scriptsRunDespiteIgnoreScripts', () => {
         expect(scriptsRunDespiteIgnoreScripts(version, { source }), `${source} on ${String(version)}`).toBe(false);
       }
     }
+  });
+});
+
+describe('rebuildSelectsBundledCopy', () => {
+  it("npm 10's rebuild selects a bundled copy's folder; npm 11, 12, a later or an unknown npm never (npm run instead)", () => {
+    for (const version of ['10.0.0', '10.9.9']) expect(rebuildSelectsBundledCopy(version), version).toBe(true);
+    for (const version of ['9.9.4', '11.0.0', '11.21.2', '12.2.3', '13.0.0', ...UNKNOWN]) expect(rebuildSelectsBundledCopy(version), String(version)).toBe(false);
   });
 });
 

@@ -72,7 +72,27 @@ export const NPM_QUIRKS = {
     versions: '10.9.9, 11.21.2, 12.2.3',
     pinnedBy: 'packages/e2e/test/npm.test.ts (a fresh `install` is one npm run); packages/npm/src/ask.test.ts (the protocol)',
   },
+  rebuildBuildsBundledCopies: {
+    fact:
+      "`npm rebuild <folder>` also builds every copy bundled inside the selected package (`rebuild-bundle`, on by default: arborist's rebuild #buildQueues walks the inBundle children); " +
+      '`--rebuild-bundle=false` builds the selected copy alone',
+    versions: '10.9.9, 11.21.2, 12.2.3',
+    pinnedBy: 'packages/e2e/test/bypass-bundled-builds.test.ts',
+  },
+  rebuildSelectsBundledCopy: {
+    fact: '`npm rebuild <folder>` selects a bundled copy\'s own folder on npm 10; from npm 11 its isNode never selects a bundled copy (the command builds nothing and exits 0)',
+    versions: '10.9.9: selects it; 11.21.2, 12.2.3: never',
+    pinnedBy: 'packages/e2e/test/bypass-bundled-builds.test.ts (an allowed bundled copy runs as its own step)',
+  },
 } satisfies Record<string, NpmQuirk>;
+
+/**
+ * Whether `npm rebuild <folder>` builds a bundled copy's folder (rebuildSelectsBundledCopy): npm 10 only. Any other npm
+ * runs the copy's scripts with `npm run` in its folder instead.
+ */
+export function rebuildSelectsBundledCopy(version: string | undefined): boolean {
+  return versionAtLeast(version, 10) && !versionAtLeast(version, 11);
+}
 
 /** npm 12 runs the root `preinstall` before it installs anything; older npm after. */
 export function rootPreinstallFirst(version: string | undefined): boolean {

@@ -98,7 +98,8 @@ function isBuildStep(value: unknown): value is BuildStep {
     isText(s.path) &&
     isTextList(s.scripts, MAX_NOTICES) &&
     typeof s.bindingGyp === 'boolean' &&
-    typeof s.ownCode === 'boolean'
+    typeof s.ownCode === 'boolean' &&
+    typeof s.inBundle === 'boolean'
   );
 }
 

@@ -17,7 +17,7 @@ describe('planBuilds', () => {
     const impostor = pkg('esbuild', '1.0.0', { id: 'esbuild@1.0.0 (bundled in evil@2.0.0)', inBundle: true, bundledBy: { name: 'evil', version: '2.0.0' }, paths: ['node_modules/evil/node_modules/esbuild'] });
     const evidence = new Map([[impostor.id, post]]);
     expect(planBuilds(policy(['esbuild']), [impostor], evidence)).toEqual([]);
-    expect(planBuilds(policy(['esbuild', 'evil']), [impostor], evidence).map((s) => s.path)).toEqual(['node_modules/evil/node_modules/esbuild']);
+    expect(planBuilds(policy(['esbuild', 'evil']), [impostor], evidence).map((s) => [s.path, s.inBundle])).toEqual([['node_modules/evil/node_modules/esbuild', true]]);
   });
   it('runs only allowed packages that have something to run, each copy separately', () => {
     const twin1 = pkg('twin', '1.0.0', { paths: ['node_modules/holder/node_modules/twin', 'node_modules/other/node_modules/twin'], dependents: ['holder@1.0.0'] });

@@ -22,6 +22,8 @@ export interface BuildStep {
   bindingGyp: boolean;
   /** A workspace or a directory inside the project: the user's own code, never restricted. */
   ownCode: boolean;
+  /** A copy installed from its bundler's tarball (`bundleDependencies`): built only as this step, never with its bundler. */
+  inBundle: boolean;
 }
 
 function depth(path: string): number {
@@ -97,7 +99,7 @@ export function planBuilds(policy: Policy, packages: readonly PackageNode[], scr
     if (!own && !scriptsMayRun(allowed, pkg)) continue;
     const paths = [...pkg.paths].sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : a > b ? 1 : 0));
     for (const path of paths) {
-      steps.push({ id: pkg.id, name: pkg.name, version: pkg.version, path, scripts: [...evidence.scripts], bindingGyp: evidence.bindingGyp, ownCode: own });
+      steps.push({ id: pkg.id, name: pkg.name, version: pkg.version, path, scripts: [...evidence.scripts], bindingGyp: evidence.bindingGyp, ownCode: own, inBundle: pkg.inBundle === true });
     }
   }
   return steps;
