@@ -2,23 +2,24 @@
  * npm's command line, read just far enough to know which command runs and with which package
  * arguments. Everything the user typed is passed on to npm unchanged.
  */
+import { commandTableFor, derefCommand, isPrototypeWord } from './commands.js';
 
 /** What the wrapper does with a command. */
 export type CommandKind =
-  /** Resolves new packages: `install`/`add` (with or without packages), `update`, `dedupe`, `audit fix`. */
+  /** Resolves, then installs the lockfile: `install`/`add`, `install-test`, `update`, `dedupe`, `audit fix`, `uninstall`, `prune`. */
   | 'resolve'
   /** Installs exactly the existing lockfile. */
   | 'ci'
   /** Runs install scripts of what is installed. */
   | 'rebuild'
-  /** Installs a package into npm's exec cache and runs its bin. */
-  | 'exec'
-  /** Everything else: npm runs as if the wrapper were not there. */
+  /** Not gated: refused with `refusal`, nothing run. */
+  | 'refuse'
+  /** Installs nothing and runs no dependency code (PASS_THROUGH): npm runs as if the wrapper were not there. */
   | 'passthrough';
 
 export interface NpmCommand {
   kind: CommandKind;
-  /** npm's canonical name (`install`, `ci`, `update`, …), or the word as typed for passthrough. */
+  /** npm's canonical name (`install`, `ci`, `update`, …), or the word as typed when npm knows no such command. */
   command: string | undefined;
   /** Positional arguments after the command (package specs for install). */
   positionals: string[];
@@ -30,32 +31,62 @@ export interface NpmCommand {
   options: Map<string, string | true>;
   /** `install-test`/`install-ci-test`: run `npm test` after a successful install. */
   thenTest: boolean;
+  /** Why the wrapper refuses the command (kind `refuse`). */
+  refusal?: string;
 }
 
-const ALIASES: Record<string, string> = {};
-function alias(name: string, ...others: string[]): void {
-  for (const other of [name, ...others]) ALIASES[other] = name;
-}
-alias('install', 'i', 'in', 'ins', 'inst', 'insta', 'instal', 'isnt', 'isnta', 'isntal', 'isntall', 'add');
-alias('ci', 'clean-install', 'ic', 'install-clean', 'isntall-clean');
-alias('install-test', 'it');
-alias('install-ci-test', 'cit', 'clean-install-test', 'sit');
-alias('update', 'up', 'upgrade', 'udpate');
-alias('dedupe', 'ddp');
-alias('rebuild', 'rb');
-alias('exec', 'x');
-alias('audit');
-
-const KINDS: Record<string, CommandKind> = {
+/** Canonical commands the gate runs, by what it does with them. */
+const GATED: Readonly<Record<string, CommandKind>> = {
   install: 'resolve',
   'install-test': 'resolve',
   update: 'resolve',
   dedupe: 'resolve',
+  // Both reify the whole lockfile (installing what is missing), like install: resolved lock-only, judged, installed.
+  uninstall: 'resolve',
+  prune: 'resolve',
   ci: 'ci',
   'install-ci-test': 'ci',
   rebuild: 'rebuild',
-  exec: 'exec',
 };
+
+const EXEC_REFUSAL = '`npm exec`/`npx` is not gated yet; nothing was run. Install the package in the project with portcullis-npm, then run it.';
+
+/** Canonical commands the wrapper refuses, with why (each installs, or runs dependency code, outside the gate). */
+const REFUSED: Readonly<Record<string, string>> = {
+  exec: EXEC_REFUSAL,
+  link: '`npm link` installs packages (and links global ones) without the gate; nothing was run. Use a `file:` dependency and portcullis-npm install instead.',
+  edit: '`npm edit` runs `npm rebuild` of the package after the editor, outside the gate; nothing was run. Edit the files, then run portcullis-npm rebuild.',
+  explore: "`npm explore` runs a command inside an installed package's folder with its bins first on PATH; nothing was run. Open the folder yourself instead.",
+  patch: '`npm patch` reinstalls packages outside the gate; nothing was run.',
+};
+
+/**
+ * Canonical commands that install nothing and run no dependency code (the root project's own scripts are the user's):
+ * passed straight to npm. Any other canonical command is refused, naming it.
+ */
+const PASS_THROUGH = new Set([
+  'access', 'adduser', 'approve-scripts', 'audit', 'bugs', 'cache', 'completion', 'config', 'deny-scripts', 'deprecate', 'diff',
+  'dist-tag', 'docs', 'doctor', 'explain', 'find-dupes', 'fund', 'get', 'help', 'help-search', 'hook', 'init', 'install-scripts',
+  'll', 'login', 'logout', 'ls', 'org', 'outdated', 'owner', 'pack', 'ping', 'pkg', 'prefix', 'profile', 'publish', 'query',
+  'repo', 'restart', 'root', 'run', 'run-script', 'sbom', 'search', 'set', 'shrinkwrap', 'stage', 'star', 'stars', 'start',
+  'stop', 'team', 'test', 'token', 'trust', 'undeprecate', 'unpublish', 'unstar', 'version', 'view', 'whoami',
+]);
+
+/** What the wrapper does with canonical command `command` and the words after it. */
+function decide(command: string, rest: readonly string[], options: ReadonlyMap<string, string | true>): { kind: CommandKind; refusal?: string } {
+  const gated = GATED[command];
+  if (gated !== undefined) return { kind: gated };
+  if (command === 'audit') return { kind: rest[0] === 'fix' ? 'resolve' : 'passthrough' };
+  if (command === 'init') {
+    // `npm init <x>` / `npm create <x>` is `npm exec create-<x>`; `npm init --workspace <w>` installs the new workspace.
+    if (rest.length > 0) return { kind: 'refuse', refusal: `\`npm init <initializer>\`/\`npm create\` runs \`npm exec create-<initializer>\`, which is not gated yet; nothing was run.` };
+    if (['workspace', 'w', 'workspaces'].some((o) => options.has(o))) return { kind: 'refuse', refusal: '`npm init` with a workspace installs it outside the gate; nothing was run. Create the workspace without npm init, then run portcullis-npm install.' };
+    return { kind: 'passthrough' };
+  }
+  if (Object.hasOwn(REFUSED, command)) return { kind: 'refuse', refusal: REFUSED[command]! };
+  if (PASS_THROUGH.has(command)) return { kind: 'passthrough' };
+  return { kind: 'refuse', refusal: `\`npm ${command}\` is not known to install nothing and run no dependency code, and it is not gated; nothing was run.` };
+}
 
 /** Options that never take a value (npm's booleans that commonly precede a command or package). */
 const BOOLEAN = new Set([
@@ -83,8 +114,8 @@ function takesValue(name: string, short: boolean): boolean {
   return !BOOLEAN.has(name);
 }
 
-/** Reads npm's arguments: the command, its positionals and the options. */
-export function parseNpmArguments(argv: readonly string[]): NpmCommand {
+/** Reads npm's arguments as `version` of npm does: the command (commands.ts), its positionals and the options. */
+export function parseNpmArguments(argv: readonly string[], version?: string): NpmCommand {
   const positionals: string[] = [];
   const optionArgs: string[] = [];
   const options = new Map<string, string | true>();
@@ -128,28 +159,36 @@ export function parseNpmArguments(argv: readonly string[]): NpmCommand {
   }
   if (options.has('g')) options.set('global', true);
 
+  const { table, own } = commandTableFor(version);
   let word = positionals[0];
-  let canonical = word !== undefined && Object.hasOwn(ALIASES, word) ? ALIASES[word] : undefined;
-  // A word read as an option's value may really be the command: never let that skip the gate.
-  if (canonical === undefined || KINDS[canonical] === undefined) {
-    const hidden = consumedValues.find((v) => Object.hasOwn(ALIASES, v) && KINDS[ALIASES[v]!] !== undefined);
-    if (hidden !== undefined) {
-      word = hidden;
-      canonical = ALIASES[hidden];
-      positionals.unshift(hidden);
+  let canonical = derefCommand(word, table);
+  let decided = canonical !== undefined ? decide(canonical, positionals.slice(1), options) : undefined;
+  // A word read as an option's value may really be the command: never let that skip the gate or a refusal.
+  if (decided === undefined || decided.kind === 'passthrough') {
+    for (const value of consumedValues) {
+      const hiddenCommand = derefCommand(value, table);
+      const hidden = hiddenCommand !== undefined ? decide(hiddenCommand, positionals, options) : undefined;
+      if (hidden === undefined || hidden.kind === 'passthrough') continue;
+      word = value;
+      canonical = hiddenCommand;
+      decided = hidden;
+      positionals.unshift(value);
+      break;
     }
   }
+  if (word !== undefined && isPrototypeWord(word)) decided = { kind: 'refuse', refusal: `npm cannot read the command \`${word}\`; nothing was run.` };
+  // An npm without a table of its own (a later major, an unknown version): a word the newest table cannot read may be a new command.
+  if (decided === undefined && word !== undefined && !own) decided = { kind: 'refuse', refusal: `npm ${version ?? '(version unknown)'} is not one portcullis-npm knows the commands of, and \`${word}\` is no command npm 12 has; nothing was run.` };
   const rest = positionals.slice(1);
-  let kind: CommandKind = canonical !== undefined ? (KINDS[canonical] ?? 'passthrough') : 'passthrough';
-  if (canonical === 'audit') kind = rest[0] === 'fix' ? 'resolve' : 'passthrough';
   return {
-    kind,
+    kind: decided?.kind ?? 'passthrough',
     command: canonical ?? word,
     positionals: canonical === 'audit' ? rest.slice(1) : rest,
     argv: [...argv],
     optionArgs,
     options,
     thenTest: canonical === 'install-test' || canonical === 'install-ci-test',
+    ...(decided?.refusal !== undefined ? { refusal: decided.refusal } : {}),
   };
 }
 

@@ -26,9 +26,10 @@ export function installsThroughHeldNpm(cmd: NpmCommand): boolean {
  */
 export function startNpmEarly(argv: string[], env: NodeJS.ProcessEnv, cwd: string, holdWith: string | undefined): EarlyNpm | undefined {
   try {
-    if (holdWith === undefined || !installsThroughHeldNpm(parseNpmArguments(argv))) return undefined;
+    if (holdWith === undefined) return undefined;
+    // The command is read as this npm reads it (its major's command words), as main() does.
     const npm = locateNpm(env);
-    if (!canHold(npm, holdWith)) return undefined;
+    if (!installsThroughHeldNpm(parseNpmArguments(argv, npm.version)) || !canHold(npm, holdWith)) return undefined;
     return { npm, held: holdNpm(npm, { cwd, env: quietEnv(env), holdWith }) };
   } catch {
     return undefined;

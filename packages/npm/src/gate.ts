@@ -65,7 +65,8 @@ const digestOfText = (text: LockfileText) => digestOf({ file: text.file, text: t
  */
 function cooldownFlags(install: NpmInstall): string[] {
   const cooldown = install.gate.cooldown;
-  const resolving = install.cmd.positionals.length > 0 || install.cmd.command === 'update';
+  // `uninstall <names>` names what to remove: nothing new is resolved.
+  const resolving = (install.cmd.positionals.length > 0 && install.cmd.command !== 'uninstall') || install.cmd.command === 'update';
   if (cooldown === null || cooldown.exclude.length > 0 || !resolving || install.cmd.options.has('before')) return [];
   return [`--before=${new Date(Date.now() - cooldown.minimumReleaseAgeMs).toISOString()}`];
 }
@@ -254,7 +255,10 @@ async function resolveInHeldNpm(install: NpmInstall, ctx: GateContext, held: Hel
   return afterInstall(install, { rootScripts: true, before: judged });
 }
 
-/** `install`/`add`/`update`/`dedupe`/`audit fix`: resolve lock-only, decide, then install exactly that lockfile. */
+/**
+ * `install`/`add`/`update`/`dedupe`/`audit fix`/`uninstall`/`prune`: the command lock-only, decide, then install exactly
+ * that lockfile (`npm install`, which also removes what the lockfile no longer holds).
+ */
 export async function gateResolve(cmd: NpmCommand, ctx: GateContext): Promise<number> {
   if (globalInstall(cmd, ctx.env)) return refuse('global installs are not gated yet; nothing was installed. Use npm directly with --ignore-scripts if you accept that.');
   if (cmd.options.has('no-save') || cmd.options.get('save') === 'false') return refuse('--no-save is not supported: the gate checks the lockfile npm writes. Nothing was installed.');

@@ -19,7 +19,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     say(`portcullis-npm: ${(error as Error).message}`);
     return 2;
   }
-  const cmd = parseNpmArguments(argv);
+  const cmd = parseNpmArguments(argv, npm.version);
   const ctx: GateContext = { cwd, env, npm, ...(options.holdWith !== undefined ? { holdWith: options.holdWith } : {}), ...(options.early !== undefined ? { early: options.early.held } : {}) };
   try {
     let code: number;
@@ -32,8 +32,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         break;
       case 'rebuild':
         return await gateRebuild(cmd, ctx);
-      case 'exec':
-        say('portcullis-npm: `npm exec`/`npx` is not gated yet; nothing was run. Install the package in the project with portcullis-npm, then run it.');
+      case 'refuse':
+        say(`portcullis-npm: ${cmd.refusal ?? `\`npm ${cmd.command ?? ''}\` is not gated; nothing was run.`}`);
         return 2;
       case 'passthrough':
         return (await runNpm(npm, argv, { cwd, env, inherit: true })).code;

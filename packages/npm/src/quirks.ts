@@ -72,6 +72,13 @@ export const NPM_QUIRKS = {
     versions: '10.9.9, 11.21.2, 12.2.3',
     pinnedBy: 'packages/e2e/test/npm.test.ts (a fresh `install` is one npm run); packages/npm/src/ask.test.ts (the protocol)',
   },
+  commandWords: {
+    fact:
+      "npm reads its command word with lib/utils/cmd-list.js `deref`: camelCase to kebab-case, an exact command, an alias, else any unique prefix of the commands and alias " +
+      'names, followed through the aliases; the lists differ by major (commands.ts holds each as data)',
+    versions: '10.9.9, 11.21.2, 12.2.3',
+    pinnedBy: 'packages/e2e/test/npm-command-words.test.ts',
+  },
   rebuildBuildsBundledCopies: {
     fact:
       "`npm rebuild <folder>` also builds every copy bundled inside the selected package (`rebuild-bundle`, on by default: arborist's rebuild #buildQueues walks the inBundle children); " +
