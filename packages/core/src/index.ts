@@ -6,7 +6,7 @@
  */
 
 // The gate: one verdict for every surface.
-export { openCachedGate, openGate, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type InstalledCopies, type InstalledVerdict, type JudgeInputs, type LocalInputs, type LockfileInputs, type LockfileVerdict, type Verdict } from './decider/gate.js';
+export { openCachedGate, openGate, type BeforeFetchVerdict, type BuildAllowance, type BuildCandidate, type Gate, type GateOptions, type InstalledCopies, type InstalledVerdict, type JudgeInputs, type LocalInputs, type LockfileInputs, type LockfileVerdict, type Verdict } from './decider/gate.js';
 export type { SignatureVerification } from './decider/gather.js';
 export { digestOf, type SignedPackage } from './decider/remembered.js';
 export { OpenedCacheFiles, pnpmCached, pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
@@ -28,7 +28,7 @@ export { readYarnLockfileData } from './lockfile/yarn.js';
 export { installedManifestReader, type InstalledFiles, type InstalledManifestReader } from './layouts/installed.js';
 export { isValidPackageName, registryPackageOf } from './package-name.js';
 export { packumentVersionFromJson, type PackumentVersion } from './registry/packument.js';
-export { checkTarballIntegrity } from './signatures/tarball.js';
+export { checkTarballDigests, checkTarballIntegrity, tarballDigests, type TarballDigests } from './signatures/tarball.js';
 
 // A registry that vets and signs (the Verdaccio plugin): its signing key and the keys it publishes.
 export { createRegistrySigner, SigningKeyError, type RegistrySignature, type RegistrySigner } from './signatures/signer.js';

@@ -77,6 +77,9 @@ function fakeGate(outcome: (packages: readonly PackageNode[]) => { blocking?: Fi
     recallReport: async () => undefined,
     rememberReport: async () => {},
     mayBuild: () => false,
+    judgeBeforeFetch: () => {
+      throw new Error('pnpm judges nothing before it fetches');
+    },
     prefetch(name) {
       gate.prefetched.push(name);
     },

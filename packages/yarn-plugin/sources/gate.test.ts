@@ -216,6 +216,10 @@ function fakeGate(verdict: Verdict, log: string[]) {
     judgeInstalled: async () => {
       throw new Error('the Yarn plugin judges with judge()');
     },
+    judgeBeforeFetch: (dependency) => {
+      log.push(`judge before fetch ${dependency.name} ${dependency.source} ${dependency.resolved}`);
+      return { findings: verdict.blocking, blocking: verdict.blocking, skipped: [], blocked: new Set(), exitCode: verdict.exitCode, notices: [], skippedNotice: undefined };
+    },
     // the policy's answer before any verdict: only "pre-verdict" may build
     mayBuild: (pkg) => pkg.name === 'pre-verdict',
     prefetch: (name) => void log.push(`prefetch ${name}`),

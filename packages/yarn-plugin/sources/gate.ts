@@ -12,13 +12,16 @@
  * or judged; the replayed verdict carries the build answers and the signed integrities, so both checks still hold.
  */
 import { digestOf, INSTALL_SCRIPTS, openCachedGate, openGate, PortcullisError, registryPackageOf, strictScripts, type Gate, type LockfileVerdict, type RegistryConfig, type SignedPackage } from '@portcullis/core';
-import { structUtils, type Configuration, type Descriptor, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
+import { structUtils, type Configuration, type Descriptor, type FetchOptions, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
 import { ENGINE } from './engine.js';
 import { projectDir, resolvedPackages } from './packages.js';
 import { sharedPackumentUrl, yarnFetch, yarnRegistryConfig } from './registry.js';
 import { resolutionPackuments } from './resolution-packuments.js';
-import { policyRefusal, reportVerdict } from './refuse.js';
+import { guardResolutionFetcher, referenceWithoutCredentials, resolutionDownloads, unverifiedDownloads } from './resolution-fetches.js';
+import { scriptsRunWhenFetched } from './quirks.js';
+import { downloadRefusal, policyRefusal, reportVerdict } from './refuse.js';
 import { registryTarballUrls, type SignedTarballs } from './tarballs.js';
+import type { TarballDigests } from '@portcullis/core';
 import { mark } from './timing.js';
 
 /** What `project.getDependencyMeta` returns (Manifest's DependencyMeta). */
@@ -167,17 +170,27 @@ export async function prefetchDependency(dependency: Descriptor, project: Projec
   return dependency;
 }
 
+/** What the resolution left for the judgement after it: the lockfile's packages before it, and what Yarn downloaded in it. */
+export interface ResolutionFacts {
+  /** Locator hashes of the packages the lockfile held before the resolution (Yarn fetched none of those while resolving). */
+  locked: ReadonlySet<string>;
+  /** Tarballs Yarn downloaded while it resolved (resolution-fetches.ts). */
+  downloads: ReadonlyMap<string, TarballDigests>;
+}
+
 /**
- * After resolution, before fetch: judge every resolved package (or replay the verdict on the identical lockfile);
- * throws ReportError to abort the install.
+ * After resolution, before fetch: judge every resolved package (or replay the verdict on the identical lockfile), then
+ * check the tarballs Yarn downloaded while it resolved against the verdict's signed integrities; throws ReportError to
+ * abort the install.
  */
-export async function judgeResolution(project: Project, report: Report): Promise<void> {
+export async function judgeResolution(project: Project, report: Report, facts: ResolutionFacts = { locked: new Set(), downloads: new Map() }): Promise<void> {
   mark('resolved');
   const install = await installOf(project);
   mark('gate opened');
   const lockfile = project.generateLockfile();
   mark('lockfile serialized');
-  const verdict = await install.gate.judgeLockfile(digestOf(lockfile), () => resolvedPackages(project, install.registryConfig, lockfile));
+  // Yarn packs a git dependency when it fetches it, whatever it is told: a script the policy does not allow blocks.
+  const verdict = await install.gate.judgeLockfile(digestOf(lockfile), () => resolvedPackages(project, install.registryConfig, lockfile), { scriptsUnskippable: { test: scriptsRunWhenFetched, by: 'yarn:git-packed-when-fetched' } });
   mark(verdict.remembered ? 'verdict replayed' : 'judged');
   install.verdict = verdict;
   shared.serialized.set(project, { text: lockfile, state: resolutionState(project) });
@@ -185,6 +198,19 @@ export async function judgeResolution(project: Project, report: Report): Promise
   // Yarn ends right after the error: let prefetches (reduceDependency) finish their cache writes first.
   if (verdict.blocking.length > 0) await install.gate.settle();
   reportVerdict(verdict, report);
+  const unverified = unverifiedDownloads(project.storedPackages.values(), facts.locked, facts.downloads, signedTarball);
+  if (unverified.length > 0) throw downloadRefusal(unverified, report);
+}
+
+/**
+ * Yarn is about to fetch, while it resolves, a dependency whose fetch runs its code (a git repository it packs): judged
+ * now, from its name and origin (core's judgeBeforeFetch); throws ReportError to refuse before anything of it runs.
+ */
+export async function judgeFetchWhileResolving(project: Project, locator: Locator, opts: Pick<FetchOptions, 'report'>): Promise<void> {
+  const install = await installOf(project);
+  const verdict = install.gate.judgeBeforeFetch({ name: structUtils.stringifyIdent(locator), source: 'git', resolved: referenceWithoutCredentials(locator.reference) });
+  if (verdict.blocking.length > 0) await install.gate.settle();
+  reportVerdict(verdict, opts.report, 'fetching');
 }
 
 function isWorkspace(project: Project, ident: Ident | Locator): boolean {
@@ -260,14 +286,22 @@ export function guardProjects(ProjectClass: typeof Project): void {
   proto.resolveEverything = async function (this: Project, opts: Parameters<Project['resolveEverything']>[0]) {
     await resolveOldEnough(this);
     const packuments = resolutionPackuments(this.configuration);
+    const downloads = resolutionDownloads(this.configuration);
+    const locked = new Set(this.originalPackages.keys());
+    // lockfileOnly resolutions (`yarn why`, `yarn info`, …) fetch and install nothing.
+    const installing = opts.lockfileOnly !== true;
+    const restore = installing ? guardResolutionFetcher(this.configuration, (locator, fetchOptions) => judgeFetchWhileResolving(this, locator, fetchOptions)) : () => {};
     packuments.begin();
+    downloads.begin();
+    let downloaded: ResolutionFacts['downloads'];
     try {
       await resolveEverything.call(this, opts);
     } finally {
+      restore();
       packuments.end();
+      downloaded = downloads.end();
     }
-    // lockfileOnly resolutions (`yarn why`, `yarn info`, …) install nothing.
-    if (opts.lockfileOnly !== true) await judgeResolution(this, opts.report);
+    if (installing) await judgeResolution(this, opts.report, { locked, downloads: downloaded });
   };
   const getDependencyMeta = proto.getDependencyMeta;
   proto.getDependencyMeta = function (this: Project, ident: Ident, version: string | null) {

@@ -7,6 +7,7 @@ import PortcullisApproveCommand from './commands/approve.js';
 import PortcullisCheckCommand from './commands/check.js';
 import { guardProjects, prefetchDependency, signedTarball, skipBlockedScripts } from './gate.js';
 import { keepForGate } from './resolution-packuments.js';
+import { resolutionDownloads } from './resolution-fetches.js';
 import { tarballCheck } from './tarballs.js';
 
 declare module '@yarnpkg/core' {
@@ -32,8 +33,9 @@ const plugin: Plugin<Hooks> = {
     // Metadata for dependencies Yarn resolves anew is fetched while Yarn resolves, not after.
     reduceDependency: prefetchDependency,
     // Every tarball download of a verified registry package (by the exact URL Yarn fetches) must carry the signed integrity;
+    // a tarball Yarn downloads while it resolves (no integrity known yet) is hashed, to be compared after the verdict;
     // a packument Yarn fetches while it resolves is handed to the gate, which would otherwise fetch it again.
-    wrapNetworkRequest: async (executor, extra) => keepForGate(await checkTarball(executor, extra), extra),
+    wrapNetworkRequest: async (executor, extra) => keepForGate(resolutionDownloads(extra.configuration).observe(String(extra.target), await checkTarball(executor, extra)), extra),
     // Dependencies' lifecycle scripts run only when the policy allows them.
     wrapScriptExecution: skipBlockedScripts,
   },

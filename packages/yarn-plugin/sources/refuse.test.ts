@@ -2,7 +2,10 @@ import type { Finding, Verdict } from '@portcullis/core';
 import { fakeVerdict } from '@portcullis/core/internal';
 import { ReportError, type MessageName } from '@yarnpkg/core';
 import { describe, expect, it } from 'vitest';
-import { codeOf, findingLine, policyRefusal, reportVerdict, YarnCode } from './refuse.js';
+import { codeOf, downloadRefusal, findingLine, policyRefusal, reportVerdict, YarnCode } from './refuse.js';
+
+/** What a refusal after the resolution says was not done (never "nothing was fetched or run": Yarn fetches while it resolves). */
+const STOPPED = 'the install stopped before its fetch step: nothing was linked or built (while it resolves, Yarn downloads only tarball-URL dependencies, and packs only the git dependencies portcullis.json allows)';
 
 /** What reportVerdict said on a fake Yarn report, in order. */
 type Line = { kind: 'info' | 'error' | 'warning'; code: MessageName | null; text: string };
@@ -85,7 +88,7 @@ describe('reportVerdict', () => {
     ]);
     expect(thrown).toBeInstanceOf(ReportError);
     expect((thrown as ReportError).reportCode).toBe(82);
-    expect((thrown as ReportError).message).toBe('portcullis: 2 package(s) failed the signatures rule of portcullis.json; the install stopped before fetching or running anything');
+    expect((thrown as ReportError).message).toBe(`portcullis: 2 package(s) failed the signatures rule of portcullis.json; ${STOPPED}`);
   });
 
   it('a blocking SCRIPT_CHANGED aborts under YN0005, naming the scripts rule', () => {
@@ -93,7 +96,7 @@ describe('reportVerdict', () => {
     const { lines, thrown } = run(verdict({ blocking: [changed], exitCode: 1 }));
     expect(lines).toEqual([{ kind: 'error', code: 5, text: findingLine(changed) }]);
     expect((thrown as ReportError).reportCode).toBe(5);
-    expect((thrown as ReportError).message).toBe('portcullis: 1 package(s) failed the scripts rule of portcullis.json; the install stopped before fetching or running anything');
+    expect((thrown as ReportError).message).toBe(`portcullis: 1 package(s) failed the scripts rule of portcullis.json; ${STOPPED}`);
   });
 
   it('fails closed when the gate could not decide (exit 3): YN0035 lines and a YN0035 ReportError', () => {
@@ -101,7 +104,7 @@ describe('reportVerdict', () => {
     const { lines, thrown } = run(verdict({ blocking, exitCode: 3 }));
     expect(lines).toEqual([{ kind: 'error', code: 35, text: findingLine(blocking[0]!) }]);
     expect((thrown as ReportError).reportCode).toBe(35);
-    expect((thrown as ReportError).message).toBe('portcullis: 1 package(s) could not be decided on (fail closed); the install stopped before fetching or running anything');
+    expect((thrown as ReportError).message).toBe(`portcullis: 1 package(s) could not be decided on (fail closed); ${STOPPED}`);
   });
 
   it('with undecided and signature findings mixed (exit 3), each line keeps its own code and the abort is YN0035', () => {
@@ -120,7 +123,7 @@ describe('reportVerdict', () => {
   it('names the rules that refused, counting packages once (provenance and cooldown findings on one package)', () => {
     const blocking = [{ ...finding('PROVENANCE_DOWNGRADE', 'w'), rule: 'provenance' as const }, { ...finding('RELEASE_TOO_NEW', 'w'), rule: 'cooldown' as const }];
     const { thrown } = run(verdict({ blocking }));
-    expect((thrown as ReportError).message).toBe('portcullis: 1 package(s) failed the provenance, cooldown rules of portcullis.json; the install stopped before fetching or running anything');
+    expect((thrown as ReportError).message).toBe(`portcullis: 1 package(s) failed the provenance, cooldown rules of portcullis.json; ${STOPPED}`);
   });
 
   it('a signature violation beside a strict script block aborts as YN0082 (exit 1)', () => {
@@ -137,7 +140,9 @@ describe('reportVerdict', () => {
     expect(lines).toEqual(blocking.map((f) => ({ kind: 'error', code: 5, text: findingLine(f) })));
     expect(thrown).toBeInstanceOf(ReportError);
     expect((thrown as ReportError).reportCode).toBe(5);
-    expect((thrown as ReportError).message).toBe('portcullis: 2 package(s) want to run install scripts that scripts.allow does not cover (strict mode: portcullisStrict or PORTCULLIS_STRICT_SCRIPTS); nothing was fetched or run');
+    expect((thrown as ReportError).message).toBe(
+      `portcullis: 2 package(s) want to run install scripts that scripts.allow does not cover, and would run them (a git dependency runs its scripts when Yarn packs it; anything else only in strict mode: portcullisStrict or PORTCULLIS_STRICT_SCRIPTS); ${STOPPED}`,
+    );
   });
 
   it('skipped builds (not blocking): the gate\'s notice as one YN0005 warning, after the notices, and no error', () => {
@@ -152,6 +157,46 @@ describe('reportVerdict', () => {
 
   it('decides nothing itself: skipped findings without the gate\'s notice say nothing', () => {
     expect(run(verdict({ skipped: [finding('SCRIPT_NOT_ALLOWED', 'esbuild')] }))).toEqual({ lines: [], thrown: undefined });
+  });
+});
+
+describe('reportVerdict while Yarn resolves (before a fetch that runs code)', () => {
+  it('says the install stopped before that fetch, and no more', () => {
+    const blocking = [finding('UNSIGNED_SOURCE', 'git-thing', 'git+https://git.example/x.git#commit=abc'), finding('SCRIPT_NOT_ALLOWED', 'git-thing', 'git+https://git.example/x.git#commit=abc')];
+    const report = fakeReport();
+    let thrown: unknown;
+    try {
+      reportVerdict(verdict({ blocking, exitCode: 1 }), report, 'fetching');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(report.lines.map((l) => l.code)).toEqual([82, 5]);
+    expect((thrown as ReportError).reportCode).toBe(82);
+    expect((thrown as ReportError).message).toBe('portcullis: 1 package(s) failed the signatures rule of portcullis.json; the install stopped before Yarn fetched it: none of its code ran');
+  });
+});
+
+describe('downloadRefusal', () => {
+  it('one line per tarball (BAD_SIGNATURE for other bytes, METADATA_UNAVAILABLE for bytes taken from the cache), then one abort', () => {
+    const report = fakeReport();
+    const error = downloadRefusal(
+      [
+        { package: 'good@1.0.0', url: 'http://127.0.0.1:4873/good/-/good-1.0.0.tgz', expected: 'sha512-signed', actual: 'sha512-other' },
+        { package: 'b@2.0.0', url: 'http://127.0.0.1:4873/b/-/b-2.0.0.tgz', expected: 'sha512-b', actual: null },
+      ],
+      report,
+    );
+    expect(report.lines.map((l) => [l.kind, l.code])).toEqual([
+      ['error', 18],
+      ['error', 35],
+    ]);
+    expect(report.lines[0]!.text).toBe(
+      "portcullis BAD_SIGNATURE: the tarball Yarn downloaded for good@1.0.0 while it resolved (http://127.0.0.1:4873/good/-/good-1.0.0.tgz) is not the one the registry signed (it has sha512-other, the signature covers sha512-signed). Fix: do not install it; remove Yarn's cached copies (yarn cache clean --all) and report the registry or mirror that served it",
+    );
+    expect(report.lines[1]!.text).toContain('portcullis METADATA_UNAVAILABLE: b@2.0.0 was resolved from its tarball URL');
+    expect(error.reportCode).toBe(18);
+    expect(error.message).toBe(`portcullis: 2 tarball(s) downloaded while Yarn resolved are not known to be the ones the registry signed; ${STOPPED}`);
+    expect(downloadRefusal([{ package: 'b@2.0.0', url: 'u', expected: 'e', actual: null }], fakeReport()).reportCode).toBe(35);
   });
 });
 

@@ -45,6 +45,18 @@ describe('the gate answers what its policy asks of a surface', () => {
   });
 });
 
+describe('judgeBeforeFetch', () => {
+  it('a git dependency fetched while resolving: its script finding blocks even outside strict mode, fixes spelled for the surface', async () => {
+    const dir = project({ signatures: { require: 'registry', allowUnsigned: ['git-thing'] } });
+    const verdict = (await gate(dir, { packageManager: 'yarn' })).judgeBeforeFetch({ name: 'git-thing', source: 'git', resolved: 'git+https://git.example/git-thing.git#commit=abc' });
+    expect(verdict).toMatchObject({ exitCode: 1, skipped: [], notices: [], skippedNotice: undefined });
+    expect(verdict.blocking.map((f) => f.code)).toEqual(['SCRIPT_NOT_ALLOWED']);
+    expect([...verdict.blocked]).toEqual(['git-thing@git+https://git.example/git-thing.git#commit=abc']);
+    const allowed = (await gate(project({ scripts: { allow: ['git-thing'] } }), { packageManager: 'yarn' })).judgeBeforeFetch({ name: 'git-thing', source: 'git', resolved: 'x' });
+    expect(allowed).toMatchObject({ exitCode: 0, blocking: [], findings: [] });
+  });
+});
+
 describe('the gate decides every consequence', () => {
   it('an install skips a script the policy does not allow (exit 0, one notice spelled for the surface); a check fails on it', async () => {
     const dir = project({});

@@ -8,6 +8,7 @@ import type { AdvisorySourcesState } from '../advisories/sources.js';
 import type { Env } from '../env.js';
 import { scriptsMayRun } from '../evaluation/evaluate.js';
 import { planBuilds, type BuildStep } from '../evaluation/build-plan.js';
+import { evaluateBeforeFetch, type FetchedWhileResolving } from '../evaluation/before-fetch.js';
 import type { Evidence, ScriptEvidence } from '../evaluation/evidence.js';
 import type { Finding } from '../finding.js';
 import { installedStamp, readInstalledFiles, type InstalledCopy, type InstalledFiles, type InstalledManifestReader } from '../layouts/installed.js';
@@ -176,6 +177,9 @@ export type LockfileVerdict = Pick<Verdict, 'findings' | 'blocking' | 'skipped' 
   readonly verdict?: Verdict;
 };
 
+/** The verdict on one dependency judged before it is fetched (`Gate.judgeBeforeFetch`). */
+export type BeforeFetchVerdict = Pick<Verdict, 'findings' | 'blocking' | 'skipped' | 'blocked' | 'exitCode' | 'notices' | 'skippedNotice'>;
+
 /** What a judgement of installed copies gives: a lockfile verdict and the copies that may build, in build order. */
 export type InstalledVerdict = LockfileVerdict & { readonly buildSteps: readonly BuildStep[] };
 
@@ -233,6 +237,12 @@ export interface Gate {
    */
   readonly cooldown: { minimumReleaseAgeMs: number; /** Names and `@scope/*` patterns. */ exclude: readonly string[] } | null;
   readonly builds: BuildAllowance;
+  /**
+   * A dependency the package manager fetches while it resolves, before any verdict, and whose fetch runs its code (Yarn
+   * packs a git dependency to read its manifest): judged from its name and origin alone (evaluateBeforeFetch). Its
+   * scripts cannot be skipped, so a script the policy does not allow blocks, like a missing signature. No I/O.
+   */
+  judgeBeforeFetch(dependency: FetchedWhileResolving): BeforeFetchVerdict;
   /** Gathers evidence for `packages`, evaluates the policy and decides every consequence. */
   judge(packages: readonly PackageNode[], inputs?: JudgeInputs): Promise<Verdict>;
   /**
@@ -474,6 +484,12 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       },
     },
     mayBuild: policyMayBuild,
+    judgeBeforeFetch(dependency) {
+      const findings = evaluateBeforeFetch(policy, dependency).map((f) => forSurface(f, surface));
+      // Its scripts run when it is fetched, whatever an install would skip.
+      const { blocking, skipped, exitCode } = consequences(findings, false, new Set(findings.map((f) => f.id ?? '')));
+      return { findings, blocking, skipped, blocked: new Set(blocking.map((f) => `${f.package}@${f.version}`)), exitCode, notices: [], skippedNotice: undefined };
+    },
     prefetch: (name) => decider.prefetch(name),
     settle: () => decider.settle(),
     async recallReport(digest) {

@@ -177,3 +177,27 @@ function ruleOf(detail: FindingDetail): Rule {
       return 'signatures';
   }
 }
+
+/**
+ * A finding on a dependency judged before it is fetched (evaluateBeforeFetch): its version is not known, so it is named
+ * by where it comes from, and only a name entry can allow it.
+ */
+export function beforeFetchFinding(finding: Finding, pkg: PackageNode): Finding {
+  const where = `${pkg.name} (${SOURCE_NAMES[pkg.source]}${pkg.resolved ? `, ${pkg.resolved}` : ''})`;
+  switch (finding.code) {
+    case 'SCRIPT_NOT_ALLOWED':
+      return {
+        ...finding,
+        message: `${where} is built by the package manager when it fetches it, while it resolves and before its version is known (its prepare, prepack, postpack and install scripts run, and its own dependencies are installed), and no scripts.allow entry covers every version of ${pkg.name}`,
+        fix: `add "${pkg.name}" to scripts.allow in portcullis.json only if you trust every line of code in that repository`,
+      };
+    case 'UNSIGNED_SOURCE':
+      return {
+        ...finding,
+        message: `${where} carries no registry signature, and no signatures.allowUnsigned entry covers every version of ${pkg.name}`,
+        fix: `add "${pkg.name}" to signatures.allowUnsigned in portcullis.json if you trust that source`,
+      };
+    default:
+      return finding;
+  }
+}

@@ -15,11 +15,28 @@ export interface TarballIntegrity {
   actual: string | null;
 }
 
+/** Every digest of a tarball an expected integrity may name (base64, by algorithm): kept instead of the bytes, to compare later. */
+export type TarballDigests = Readonly<Record<Algorithm, string>>;
+
+/** The digests of `bytes` in every algorithm an integrity may use (`checkTarballDigests` compares them later). */
+export function tarballDigests(bytes: Uint8Array): TarballDigests {
+  return Object.fromEntries(ALGORITHMS.map((algorithm) => [algorithm, createHash(algorithm).update(bytes).digest('base64')])) as Record<Algorithm, string>;
+}
+
 /**
  * Compares `bytes` with an SRI string. Only the strongest algorithm present counts (as SRI prescribes),
  * so a weak sha1 beside a sha512 can never make a mismatch pass. An expectation with no known algorithm never matches.
  */
 export function checkTarballIntegrity(bytes: Uint8Array, expected: string): TarballIntegrity {
+  return compare(expected, (algorithm) => createHash(algorithm).update(bytes).digest('base64'));
+}
+
+/** `checkTarballIntegrity` for bytes no longer held, from their digests (`tarballDigests`). */
+export function checkTarballDigests(digests: TarballDigests, expected: string): TarballIntegrity {
+  return compare(expected, (algorithm) => digests[algorithm]);
+}
+
+function compare(expected: string, digestOf: (algorithm: Algorithm) => string): TarballIntegrity {
   const hashes = new Map<Algorithm, string[]>();
   for (const token of expected.trim().split(/\s+/)) {
     const dash = token.indexOf('-');
@@ -31,6 +48,6 @@ export function checkTarballIntegrity(bytes: Uint8Array, expected: string): Tarb
   }
   const strongest = ALGORITHMS.find((algorithm) => hashes.has(algorithm));
   if (strongest === undefined) return { matches: false, actual: null };
-  const digest = createHash(strongest).update(bytes).digest('base64');
+  const digest = digestOf(strongest);
   return { matches: hashes.get(strongest)!.includes(digest), actual: `${strongest}-${digest}` };
 }
