@@ -212,7 +212,8 @@ describe('Y2: the registry\'s own tarball URL as a dependency: the bytes Yarn do
       // Yarn keeps what it downloaded in its cache: the second attempt downloads nothing, and cannot be told apart.
       const again = await yarnIn(release, p, ['install', '--no-immutable']);
       expect({ code: again.code, ran: ran(p), installed: installed(p, 'good') }, out(again)).toEqual({ code: 1, ran: [], installed: '' });
-      expect(out(again)).toMatch(/portcullis (?:METADATA_UNAVAILABLE: good@1\.0\.0 was resolved from its tarball URL|BAD_SIGNATURE: the tarball Yarn downloaded for good@1\.0\.0)/);
+      expect(out(again)).toContain('YN0035: │ portcullis METADATA_UNAVAILABLE: good@1.0.0 was resolved from its tarball URL');
+      expect(out(again)).toContain("and Yarn took that tarball from its cache instead of downloading it");
     }, 120_000);
   }
 

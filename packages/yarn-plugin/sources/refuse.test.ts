@@ -195,7 +195,7 @@ describe('downloadRefusal', () => {
     );
     expect(report.lines[1]!.text).toContain('portcullis METADATA_UNAVAILABLE: b@2.0.0 was resolved from its tarball URL');
     expect(error.reportCode).toBe(18);
-    expect(error.message).toBe(`portcullis: 2 tarball(s) downloaded while Yarn resolved are not known to be the ones the registry signed; ${STOPPED}`);
+    expect(error.message).toBe(`portcullis: 2 tarball(s) Yarn took while it resolved are not known to be the ones the registry signed; ${STOPPED}`);
     expect(downloadRefusal([{ package: 'b@2.0.0', url: 'u', expected: 'e', actual: null }], fakeReport()).reportCode).toBe(35);
   });
 });

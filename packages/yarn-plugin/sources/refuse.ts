@@ -105,7 +105,7 @@ export function downloadRefusal(unverified: readonly UnverifiedDownload[], repor
   const bad = unverified.some((u) => u.actual !== null);
   return new ReportError(
     bad ? YarnCode.tarball : YarnCode.undecided,
-    `portcullis: ${unverified.length} tarball(s) downloaded while Yarn resolved are not known to be the ones the registry signed; ${STOPPED.resolved}`,
+    `portcullis: ${unverified.length} tarball(s) Yarn took while it resolved are not known to be the ones the registry signed; ${STOPPED.resolved}`,
   );
 }
 
