@@ -16,7 +16,9 @@ export type PortcullisErrorCode =
   /** A repository policy loosens what the organisation policy it extends requires, or adds an allowance it does not delegate. */
   | 'POLICY_LOOSENED'
   /** The organisation policy package is not the one pinned, or not acceptable (dependencies, scripts, signature, tarball). */
-  | 'ORGANISATION_POLICY_REFUSED';
+  | 'ORGANISATION_POLICY_REFUSED'
+  /** The package manager's store, whose files it installs without checking them against the lockfile's integrity, is inside the project's checkout. */
+  | 'STORE_IN_CHECKOUT';
 
 /** An error a user can act on: a stable code, one clear sentence, optionally where in which file. */
 export class PortcullisError extends Error {

@@ -35,6 +35,8 @@ export * from './evaluation/evaluate.js';
 export * from './evaluation/evidence.js';
 export * from './evaluation/messages.js';
 export * from './layouts/installed.js';
+export * from './layouts/checkout.js';
+export * from './layouts/pnpm-store.js';
 export * from './lockfile/index.js';
 export * from './lockfile/input.js';
 export * from './lockfile/npm.js';

@@ -148,3 +148,26 @@ describe('registryConfigFromPnpm', () => {
     expect(registryConfigFromPnpm({})).toBeUndefined();
   });
 });
+
+describe("updateConfig: pnpm's store inside the checkout", () => {
+  it('refuses storeDir pointing into the checkout, as pnpm hands it over (relative, from pnpm-workspace.yaml), before anything else', async () => {
+    const dir = projectWith({ scripts: { allow: [] } }, 'storeDir: .pnpm-store\n');
+    mkdirSync(join(dir, '.git'));
+    const error = await updateConfig(pnpm10(dir, { storeDir: '.pnpm-store', workspaceDir: dir, dir })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_STORE' });
+    expect((error as Error).message).toContain(`storeDir ".pnpm-store" in pnpm-workspace.yaml) is ${join(dir, '.pnpm-store')}`);
+    expect((error as { hint: string }).hint).toContain('--store-dir=~/.pnpm-store');
+    // Set elsewhere (the command line): named as pnpm's configuration; a relative value judged against each folder pnpm may read it from.
+    const sub = join(dir, 'packages', 'a');
+    mkdirSync(sub, { recursive: true });
+    await expect(updateConfig(pnpm10(dir, { storeDir: '../../store', dir: sub }))).rejects.toThrow(/in pnpm's configuration\) is/);
+  });
+
+  it("leaves pnpm's default store (unset), and a store outside the checkout (the test suite's --store-dir=<home>/pnpm-store), alone", async () => {
+    const dir = projectWith({ scripts: { allow: [] } });
+    mkdirSync(join(dir, '.git'));
+    const home = mkdtempSync(join(tmpdir(), 'portcullis-pnpm-home-'));
+    await expect(updateConfig(pnpm10(dir))).resolves.toBeDefined();
+    await expect(updateConfig(pnpm10(dir, { storeDir: join(home, 'pnpm-store') }))).resolves.toBeDefined();
+  });
+});

@@ -6,12 +6,13 @@
  * never lets build are denied outright, so pnpm does not tell the user to approve them with its own command.
  */
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { keptCacheTrusted, pnpmLockfilePackageKeys, type BuildAllowance } from '@portcullis/core';
+import { keptCacheTrusted, pnpmLockfilePackageKeys, pnpmStoreRefusal, pnpmStoreSettings, type BuildAllowance } from '@portcullis/core';
 import { leaveCacheDir } from './handoff.js';
 import { openProject, projectAt, registryConfigFromPnpm } from './project.js';
 import { mergesOnlyBuiltDependencies, pnpmMajor } from './quirks.js';
-import { refuseWidening } from './refuse.js';
+import { refuseWidening, storeError } from './refuse.js';
 import { commandLineWidening, perProjectWidening, pnpmCommandLine, rootManifestWidening, type WideningSetting } from './settings.js';
 import type { InstallState, PnpmProject } from './state.js';
 import { registryDependencies, type Manifest } from './translate.js';
@@ -123,11 +124,32 @@ export function refuseCommandLineWidening(builds: BuildAllowance): void {
   refuseWidening(commandLineWidening(builds, pnpmCommandLine({}), 12, {}));
 }
 
+/**
+ * Refuses a store folder inside the project's checkout (core's pnpmStoreRefusal): pnpm hands updateConfig `storeDir` as
+ * it was written — in pnpm-workspace.yaml, .npmrc (pnpm 10), a `pnpm_config_`/`npm_config_store_dir` variable, or on
+ * the command line, which pnpm 10, 11 and 12 all show the hook (measured) — and resolves a relative one against the
+ * workspace's folder, else the project's: every folder it could be read from is judged. Unset: pnpm's default store,
+ * in the user's home folder.
+ */
+export function refuseStoreInCheckout(config: PnpmConfig, dir: string, env: NodeJS.ProcessEnv = process.env): void {
+  const value = config.storeDir;
+  if (typeof value !== 'string' || value === '') return;
+  const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
+  const place = pnpmStoreSettings(dir, env).find((s) => s.value === value)?.place ?? "in pnpm's configuration";
+  const bases = new Set([dir, ...['workspaceDir', 'dir', 'lockfileDir'].map((key) => config[key]).filter((v): v is string => typeof v === 'string' && v !== '')]);
+  for (const base of bases) {
+    const refusal = pnpmStoreRefusal({ value, place, base }, dir, home);
+    if (refusal !== undefined) throw storeError(refusal);
+  }
+}
+
 /** The updateConfig hook. */
 export async function updateConfig(state: InstallState, config: PnpmConfig): Promise<PnpmConfig> {
   const dir = projectDirOf(config);
   const major = pnpmMajor(config);
   state.pnpmMajor = major;
+  // Before anything reads the store (pnpm fetches nothing before this hook has answered).
+  refuseStoreInCheckout(config, dir);
   // Only a cache outside the project's checkout is read (core's keptCacheTrusted): one the project's own files
   // could fill could hide a release line's earlier provenance.
   if (typeof config.cacheDir === 'string' && config.cacheDir !== '' && keptCacheTrusted(config.cacheDir, dir)) {

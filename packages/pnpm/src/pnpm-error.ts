@@ -3,7 +3,7 @@
  * own, with nothing from the engine, so that the pnpmfile's loader can refuse in pnpm's words too; refuse.ts builds
  * every other refusal on it.
  */
-export type PortcullisPnpmCode = 'BLOCKED' | 'UNDECIDED' | 'POLICY' | 'SETTINGS' | 'RECORD';
+export type PortcullisPnpmCode = 'BLOCKED' | 'UNDECIDED' | 'POLICY' | 'SETTINGS' | 'RECORD' | 'STORE';
 
 export interface PnpmError extends Error {
   code: `ERR_PNPM_PORTCULLIS_${PortcullisPnpmCode}`;

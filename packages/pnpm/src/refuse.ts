@@ -2,7 +2,7 @@
  * pnpm's way of refusing (pnpm-error.ts): every refusal of the pnpmfile's engine is built here from the core's verdict
  * (or from a setting that would widen the builds).
  */
-import { findingsHeadline, formatFindingLines, PortcullisError, type Verdict } from '@portcullis/core';
+import { findingsHeadline, formatFindingLines, PortcullisError, type PnpmStoreRefusal, type Verdict } from '@portcullis/core';
 import { pnpmError, type PnpmError } from './pnpm-error.js';
 
 export { pnpmError, type PnpmError, type PortcullisPnpmCode } from './pnpm-error.js';
@@ -24,6 +24,11 @@ export function blockedError(verdict: Pick<Verdict, 'blocked' | 'exitCode' | 'no
   const notices = verdict.notices.map((n) => `  ! ${n}`).join('\n');
   const hint = [notices, formatFindingLines(verdict.blocking)].filter(Boolean).join('\n');
   return pnpmError(verdict.exitCode === 3 ? 'UNDECIDED' : 'BLOCKED', message, hint);
+}
+
+/** pnpm's store set to a folder inside the checkout (core's pnpmStoreRefusal) stops pnpm before it reads that store. */
+export function storeError(refusal: PnpmStoreRefusal): PnpmError {
+  return pnpmError('STORE', `portcullis refused the install: ${refusal.message}. Nothing was fetched, linked or built`, `  STORE_IN_CHECKOUT  ${refusal.path}\n    fix: ${refusal.fix}`);
 }
 
 /** One setting that would widen the builds past the policy: where it is, what it lets build, and the fix. */

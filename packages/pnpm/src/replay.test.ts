@@ -47,6 +47,12 @@ function recordFor(q: ReplayQuestion, now = Date.now(), advisories: AdvisorySour
 }
 
 describe("pnpm 12's updateConfig replayed from a record", () => {
+  it("is keyed by pnpm's whole configuration: another storeDir is another question (an answer that judged one store never answers for another)", () => {
+    recordFor(question());
+    expect(replayUpdateConfig(question({ ...pnpmConfig(), storeDir: '.pnpm-store' }))).toBeUndefined();
+    expect(questionOf(question({ ...pnpmConfig(), storeDir: '/home/u/store' }))!.text).not.toBe(questionOf(question({ ...pnpmConfig(), storeDir: '.pnpm-store' }))!.text);
+  });
+
   it('the same question gets the same answer, applied as the engine applied it; map order does not matter', () => {
     const { decided } = recordFor(question());
     // pnpm 12 does not keep every map's order from one run to the next (measured): the question is compared key-sorted.

@@ -118,3 +118,36 @@ describe('checkReport: a check of an unchanged tree is remembered whole', () => 
     expect(new RememberedReports(cache, '/p', Buffer.alloc(32, 4), () => 1_000_000).recall('k')).toBeUndefined();
   });
 });
+
+describe("check: pnpm's store inside the checkout", () => {
+  /** A pnpm project with no packages, signatures off: no registry needed. */
+  function pnpmProject(): { dir: string; env: Record<string, string> } {
+    const dir = mkdtempSync(join(tmpdir(), 'pc-check-store-'));
+    mkdirSync(join(dir, '.git'));
+    writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' } }));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0' }));
+    writeFileSync(join(dir, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n\nimporters:\n\n  .: {}\n");
+    const home = mkdtempSync(join(tmpdir(), 'pc-check-store-home-'));
+    return { dir, env: { HOME: home, PORTCULLIS_CACHE_DIR: join(home, 'cache'), PORTCULLIS_STATE_DIR: join(home, 'state') } };
+  }
+
+  it('is a configuration error (STORE_IN_CHECKOUT, exit 2) naming the setting, where it points and the fix, remembered check or not', async () => {
+    const { dir, env } = pnpmProject();
+    expect((await checkReport(dir, { env, engine: 'test-1' })).result.exitCode).toBe(0);
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'storeDir: .pnpm-store\n');
+    for (const engine of ['test-1', undefined]) {
+      const error = await checkReport(dir, { env, ...(engine !== undefined ? { engine } : {}) }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'STORE_IN_CHECKOUT', exitCode: 2 });
+      expect((error as Error).message).toContain(`storeDir ".pnpm-store" in pnpm-workspace.yaml) is ${join(dir, '.pnpm-store')}`);
+      expect((error as Error).message).toContain('Fix: keep pnpm\'s store outside the checkout');
+    }
+  });
+
+  it('a store outside the checkout, in the environment or the project .npmrc, is left alone; one inside is refused wherever it is set', async () => {
+    const { dir, env } = pnpmProject();
+    expect((await checkReport(dir, { env: { ...env, npm_config_store_dir: join(env.HOME!, 'pnpm-store') } })).result.exitCode).toBe(0);
+    await expect(checkReport(dir, { env: { ...env, pnpm_config_store_dir: 'store' } })).rejects.toMatchObject({ code: 'STORE_IN_CHECKOUT' });
+    writeFileSync(join(dir, '.npmrc'), 'store-dir=./store\n');
+    await expect(checkReport(dir, { env })).rejects.toThrow(/in the project's \.npmrc \(store-dir\)/);
+  });
+});

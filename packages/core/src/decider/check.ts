@@ -1,6 +1,7 @@
 /** `check` end to end: find and read the project, judge every package through the gate, report. */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Env } from '../env.js';
 import { findProjectLockfile, readLockfile } from '../lockfile/index.js';
@@ -11,7 +12,9 @@ import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../mod
 import { defaultPnpmCacheDirs } from '../layouts/pnpm-metadata-cache.js';
 import { keptCacheTrusted } from '../layouts/kept-metadata.js';
 import { pnpmKeptInputs } from './kept-inputs.js';
-import { pnpmWorkspaceSettings } from '../setup/pnpm.js';
+import { pnpmStoreSettings, pnpmWorkspaceSettingsIn } from '../setup/pnpm.js';
+import { pnpmStoreRefusal } from '../layouts/pnpm-store.js';
+import { PortcullisError } from '../errors.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { loadNpmConfig } from '../registry/npmrc.js';
 import { loadYarnConfig } from '../registry/yarnrc.js';
@@ -82,13 +85,21 @@ export interface CheckRun {
 
 /** pnpm's cache folders for a project: its pnpm-workspace.yaml `cacheDir`, the environment, the default. */
 function pnpmCacheDirsOf(dir: string, env: Env): string[] {
-  let configured: unknown;
-  try {
-    configured = pnpmWorkspaceSettings(readFileSync(join(dir, 'pnpm-workspace.yaml'), 'utf8')).cacheDir;
-  } catch {
-    configured = undefined;
-  }
+  const configured = pnpmWorkspaceSettingsIn(dir).cacheDir;
   return [...(typeof configured === 'string' && configured !== '' ? [resolve(dir, configured)] : []), ...defaultPnpmCacheDirs(env)];
+}
+
+/**
+ * A pnpm project whose store is set to a folder inside its checkout (pnpm-workspace.yaml, .npmrc, the environment) is
+ * a configuration error: pnpm would install what that store holds for each integrity, whatever the check verified.
+ */
+export function refuseStoreInCheckout(kind: LockfileKind, dir: string, env: Env): void {
+  if (kind !== 'pnpm') return;
+  const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
+  for (const setting of pnpmStoreSettings(dir, env)) {
+    const refusal = pnpmStoreRefusal(setting, dir, home);
+    if (refusal !== undefined) throw new PortcullisError('STORE_IN_CHECKOUT', `${refusal.message}. Fix: ${refusal.fix}`);
+  }
 }
 
 /** The gate a check judges through (purpose `check`). */
@@ -128,6 +139,7 @@ function checkPolicy(at: { dir: string; start: string; registryConfig: RegistryC
 export async function runCheck(start: string, options: CheckOptions = {}): Promise<CheckRun> {
   const env = options.env ?? process.env;
   const project = await loadProject(start, { env, ...(options.kind ? { kind: options.kind } : {}), ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}) });
+  refuseStoreInCheckout(project.lockfile.kind, project.dir, env);
   const policy = await checkPolicy(project, options, env);
   const gate = checkGate(policy, { ...project, kind: project.lockfile.kind }, options, env);
   return checkProject(project, policy, gate, installedManifestReader(project.lockfile, project.dir), options, env);
@@ -191,6 +203,7 @@ export async function checkReport(start: string, options: CheckOptions & { engin
   }
   const found = findProjectLockfile(start, options.kind);
   const dir = dirname(found.path);
+  refuseStoreInCheckout(found.kind, dir, env);
   const registryConfig = options.registryConfig ?? (await loadRegistryConfig(found.kind, dir, env, start));
   const at = { dir, start, kind: found.kind, registryConfig };
   const policy = await checkPolicy(at, options, env);

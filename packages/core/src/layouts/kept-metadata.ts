@@ -5,42 +5,19 @@
  * policy's keys and the integrity that is installed. Anything missing, torn or unfamiliar is a miss (the document
  * is fetched as before), never a throw.
  */
-import { existsSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, sep } from 'node:path';
+import { outsideCheckout } from './checkout.js';
 import { readBounded, readFront, readRange, type FileFront } from '../read-bounded.js';
 import { packumentVersionFromJson, type Packument, type PackumentVersion } from '../registry/packument.js';
 
 /**
  * Whether a package manager's cache folder may be read for the gate: only when it is **outside the project's
- * checkout** (the nearest folder up from `projectDir` with `.git`, else `projectDir` itself), by real path. What is
- * read there is verified, but a release line's *missing* attestation claims cannot be: a cache the project's own
+ * checkout** (checkout.ts: the nearest folder up from `projectDir` with `.git`, else `projectDir` itself), by real path.
+ * What is read there is verified, but a release line's *missing* attestation claims cannot be: a cache the project's own
  * files could have filled (a committed folder, a project `.npmrc` or `pnpm-workspace.yaml` pointing into the checkout)
  * could hide the earlier provenance a downgrade check looks for. Such a folder is not read; the registry is asked.
  */
 export function keptCacheTrusted(cacheDir: string, projectDir: string): boolean {
-  if (!isAbsolute(cacheDir) || !isAbsolute(projectDir)) return false;
-  try {
-    let root = realpathSync(projectDir);
-    for (let dir = root; ; dir = dirname(dir)) {
-      if (existsSync(join(dir, '.git'))) {
-        root = dir;
-        break;
-      }
-      if (dirname(dir) === dir) break;
-    }
-    // A folder that does not exist yet (a cold install) is judged by its nearest existing ancestor.
-    let real: string | undefined;
-    for (let dir = cacheDir; real === undefined; dir = dirname(dir)) {
-      try {
-        real = join(realpathSync(dir), cacheDir.slice(dir.length));
-      } catch {
-        if (dirname(dir) === dir) return false;
-      }
-    }
-    return real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep);
-  } catch {
-    return false;
-  }
+  return outsideCheckout(cacheDir, projectDir);
 }
 
 /** A kept file larger than this is not read (the packument is fetched instead). */

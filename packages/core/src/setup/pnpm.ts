@@ -2,8 +2,13 @@
  * pnpm's own build allowlist (`allowBuilds` in pnpm-workspace.yaml, `onlyBuiltDependencies` there or in
  * package.json's `pnpm` field) as scripts.allow entries, so `portcullis init pnpm` keeps a working setup.
  */
+import { join } from 'node:path';
 import { parse } from 'yaml';
+import type { Env } from '../env.js';
+import type { PnpmStoreSetting } from '../layouts/pnpm-store.js';
 import { parsePackageSpec } from '../policy/spec.js';
+import { readBounded } from '../read-bounded.js';
+import { npmConfigFromEnv, parseNpmrc } from '../registry/npmrc.js';
 
 /** What was carried over, and what could not be (with the reason). */
 export interface ImportedApprovals {
@@ -82,5 +87,32 @@ export function pnpmWorkspaceSettings(text: string): Record<string, unknown> {
   if (settings === undefined) return {};
   const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [key, value] of Object.entries(settings)) if (key !== '__proto__' && key !== 'constructor' && key !== 'prototype') out[key] = value;
+  return out;
+}
+
+/** The settings of the pnpm-workspace.yaml in `dir` (empty when there is none, or it cannot be read: see pnpmWorkspaceSettings). */
+export function pnpmWorkspaceSettingsIn(dir: string): Record<string, unknown> {
+  const bytes = readBounded(join(dir, 'pnpm-workspace.yaml'), MAX_WORKSPACE_YAML_BYTES);
+  return bytes === undefined ? {} : pnpmWorkspaceSettings(bytes.toString('utf8'));
+}
+
+/**
+ * Every place the project in `dir` and the environment set pnpm's store folder: `storeDir` in pnpm-workspace.yaml,
+ * `store-dir` in the project's .npmrc (pnpm 10 reads it; 11 and 12 ignore it, measured — listed all the same), and the
+ * `pnpm_config_store_dir` (pnpm 11, 12) and `npm_config_store_dir` (pnpm 10) variables.
+ */
+export function pnpmStoreSettings(dir: string, env: Env): PnpmStoreSetting[] {
+  const out: PnpmStoreSetting[] = [];
+  const storeDir = pnpmWorkspaceSettingsIn(dir).storeDir;
+  if (typeof storeDir === 'string') out.push({ value: storeDir, place: 'in pnpm-workspace.yaml', base: dir });
+  const npmrc = readBounded(join(dir, '.npmrc'), MAX_WORKSPACE_YAML_BYTES);
+  const fromNpmrc = npmrc === undefined ? undefined : parseNpmrc(npmrc.toString('utf8'), env).get('store-dir');
+  if (fromNpmrc !== undefined) out.push({ value: fromNpmrc, place: "in the project's .npmrc (store-dir)", base: dir });
+  const fromEnv = npmConfigFromEnv(env).get('store-dir');
+  if (fromEnv !== undefined) out.push({ value: fromEnv, place: 'in the environment (npm_config_store_dir)', base: dir });
+  for (const name of Object.keys(env)) {
+    const value = env[name];
+    if (/^pnpm_config_store_dir$/i.test(name) && value !== undefined && value !== '') out.push({ value, place: `in the environment (${name})`, base: dir });
+  }
   return out;
 }

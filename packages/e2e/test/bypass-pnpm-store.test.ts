@@ -1,0 +1,127 @@
+/**
+ * A pnpm store committed in the checkout (attack round r43, P2). A pull request adds `storeDir: .pnpm-store` to
+ * pnpm-workspace.yaml and commits `.pnpm-store/`; the lockfile is untouched, every integrity in it registry-signed. In
+ * the committed store, the index entry for such an integrity names other file contents (each under its own correct
+ * per-file digest): pnpm trusts its store's index and links them. Before the fix, on a fresh checkout:
+ * - pnpm 10.34.8 (JSON index, `v10/index/**` files): `install --frozen-lockfile` exit 0 and a planted `postinstall`
+ *   of the allowed package ran;
+ * - pnpm 11.28.10 and 12.24.0 (SQLite `v11/index.db`): the planted `index.js` of `good` was linked, exit 0;
+ * - `portcullis check` exit 0.
+ * Now updateConfig refuses a store inside the checkout before pnpm reads it, and `check` says the same (exit 2).
+ * The store is built outside the checkout by an install through the pnpmfile (the attacker's own machine), then copied in.
+ */
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanPackage, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProject, portcullis, run, type Project, type RunResult } from '../src/project.js';
+import { pnpm } from '../src/toolbox.js';
+
+let registry: TestRegistry;
+const results: string[] = [];
+beforeAll(async () => {
+  registry = await startRegistry({ packages: [cleanPackage('good', '1.0.0'), withPostinstall('allowed-build', '1.0.0')] });
+}, 60_000);
+afterAll(async () => {
+  await registry?.close();
+  if (results.length > 0) process.stdout.write(`\ncommitted store results:\n${results.join('\n')}\n`);
+});
+
+type Major = 10 | 11 | 12;
+
+/** pnpm in the project; `own` adds the test suite's store and cache folders (outside the checkout). */
+function pnpmIn(major: Major, project: Project, args: string[], own: boolean): Promise<RunResult> {
+  const tool = pnpm(major);
+  const folders = own ? [`--store-dir=${join(project.home, 'pnpm-store')}`] : [];
+  return run(tool.command, [...tool.args, ...args, ...folders, `--cache-dir=${join(project.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false'], { cwd: project.dir, env: project.env });
+}
+
+/** A project installed through the pnpmfile with the store outside, whose store the pull request then commits and points storeDir at. */
+async function projectWithStoreInCheckout(major: Major): Promise<{ project: Project; store: string }> {
+  const project = createProject('pnpm', registry.url, { good: '1.0.0', 'allowed-build': '1.0.0' }, { policy: { scripts: { allow: ['allowed-build@1.0.0'] }, registries: { [registry.url]: { keys: registry.keys.keys } } } });
+  mkdirSync(join(project.dir, '.git'));
+  expect((await portcullis(project, ['init', 'pnpm'])).code).toBe(0);
+  const first = await pnpmIn(major, project, ['install'], true);
+  expect(first.code, first.stdout + first.stderr).toBe(0);
+  const store = join(project.dir, '.pnpm-store');
+  cpSync(join(project.home, 'pnpm-store'), store, { recursive: true });
+  const workspace = join(project.dir, 'pnpm-workspace.yaml');
+  writeFileSync(workspace, `${existsSync(workspace) ? readFileSync(workspace, 'utf8') : ''}\nstoreDir: .pnpm-store\n`);
+  return { project, store };
+}
+
+/** pnpm 10's JSON index: allowed-build@1.0.0's package.json replaced by one with another postinstall. */
+function plantPnpm10(store: string): void {
+  const indexDir = join(store, 'v10', 'index');
+  const file = readdirSync(indexDir, { recursive: true }).map(String).find((f) => f.endsWith('-allowed-build@1.0.0.json'))!;
+  expect(file).toBeDefined();
+  const index = JSON.parse(readFileSync(join(indexDir, file), 'utf8')) as { files: Record<string, unknown>; sideEffects?: unknown };
+  const manifest = Buffer.from(JSON.stringify({ name: 'allowed-build', version: '1.0.0', scripts: { postinstall: `node -e "require('fs').writeFileSync(process.env.PORTCULLIS_MARKER_DIR+'/store-planted.ran','')"` } }));
+  const digest = createHash('sha512').update(manifest).digest();
+  const hex = digest.toString('hex');
+  mkdirSync(join(store, 'v10', 'files', hex.slice(0, 2)), { recursive: true });
+  writeFileSync(join(store, 'v10', 'files', hex.slice(0, 2), hex.slice(2)), manifest);
+  index.files['package.json'] = { checkedAt: Date.now(), integrity: `sha512-${digest.toString('base64')}`, mode: 420, size: manifest.length };
+  delete index.sideEffects;
+  writeFileSync(join(indexDir, file), JSON.stringify(index));
+}
+
+const PLANTED = 'module.exports = "PLANTED in committed store";     \n';
+
+/** pnpm 11 and 12's SQLite index: good@1.0.0's index.js replaced by other bytes of the same length. */
+async function plantSqlite(store: string): Promise<void> {
+  const script = [
+    'import sqlite3, hashlib, os, sys',
+    'store = sys.argv[1]; new = sys.argv[2].encode(); planted = 0',
+    "c = sqlite3.connect(store + '/v11/index.db')",
+    "for key, data in c.execute('select key, data from package_index').fetchall():",
+    "    if not key.endswith('\\tgood@1.0.0'): continue",
+    "    i = data.find(b'index.js'); j = data.find(b'\\xd9\\x80', i)",
+    '    old = data[j+2:j+130].decode()',
+    "    assert len(open(store + '/v11/files/' + old[:2] + '/' + old[2:], 'rb').read()) == len(new)",
+    '    h = hashlib.sha512(new).hexdigest()',
+    "    os.makedirs(store + '/v11/files/' + h[:2], exist_ok=True)",
+    "    open(store + '/v11/files/' + h[:2] + '/' + h[2:], 'wb').write(new)",
+    "    c.execute('update package_index set data=? where key=?', (data[:j+2] + h.encode() + data[j+130:], key)); c.commit(); planted += 1",
+    'assert planted == 1',
+  ].join('\n');
+  const planting = await run('python3', ['-c', script, store, PLANTED], { cwd: store });
+  expect(planting.code, planting.stderr).toBe(0);
+}
+
+/** The fresh checkout of the pull request: the committed store, no node_modules, cold caches, nothing run yet. */
+function freshCheckout(project: Project): void {
+  for (const p of [join(project.dir, 'node_modules'), join(project.home, 'pnpm-cache'), join(project.home, 'portcullis-cache')]) rmSync(p, { recursive: true, force: true });
+  for (const m of readdirSync(project.markers)) rmSync(join(project.markers, m));
+}
+
+describe.each([10, 11, 12] as const)('pnpm %i: a store committed inside the checkout (storeDir in pnpm-workspace.yaml)', (major) => {
+  it('is refused before pnpm reads it: nothing planted is linked or run; check says so (exit 2)', async () => {
+    const { project, store } = await projectWithStoreInCheckout(major);
+    if (major === 10) plantPnpm10(store);
+    else await plantSqlite(store);
+    freshCheckout(project);
+
+    const check = await portcullis(project, ['check']);
+    expect(check.code, check.stdout + check.stderr).toBe(2);
+    expect(check.stderr).toContain('storeDir ".pnpm-store" in pnpm-workspace.yaml');
+    expect(check.stderr).toContain('--store-dir=~/.pnpm-store');
+
+    const r = await pnpmIn(major, project, ['install', '--frozen-lockfile'], false);
+    const out = r.stdout + r.stderr;
+    results.push(`pnpm ${pnpm(major).version}: check exit ${check.code}; install --frozen-lockfile exit ${r.code} ${(/ERR_PNPM_[A-Z_]+/.exec(out) ?? ['-'])[0]}`);
+    expect(r.code, out).not.toBe(0);
+    expect(out).toContain('STORE_IN_CHECKOUT');
+    expect(out).toContain(join(project.dir, '.pnpm-store'));
+    expect(readdirSync(project.markers), out).toEqual([]);
+    expect(existsSync(join(project.dir, 'node_modules', 'good', 'index.js')), out).toBe(false);
+    expect(existsSync(join(project.dir, 'node_modules', 'allowed-build')), out).toBe(false);
+
+    // The fix the message gives: the store on the command line, outside the checkout (the committed one is never read).
+    const fixed = await pnpmIn(major, project, ['install', '--frozen-lockfile'], true);
+    expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+    expect(readFileSync(join(project.dir, 'node_modules', 'good', 'index.js'), 'utf8')).not.toContain('PLANTED');
+    expect(readdirSync(project.markers)).not.toContain('store-planted.ran');
+  }, 180_000);
+});
