@@ -18,6 +18,8 @@ export * from './decider/consequence.js';
 export * from './decider/decider.js';
 export * from './decider/gate.js';
 export * from './decider/gather.js';
+export * from './decider/patches.js';
+export * from './evaluation/patches.js';
 export * from './decider/memo-facts.js';
 export * from './decider/provenance.js';
 export * from './decider/published.js';

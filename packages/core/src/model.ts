@@ -42,6 +42,19 @@ export interface PackageNode {
    * missing `integrity` means the lockfile does not pin the bytes (INTEGRITY_MISSING).
    */
   integrityCheckedOnDownload?: boolean;
+  /**
+   * pnpm only: patches the lockfile says pnpm applies to the package's files before it builds it (`patchedDependencies`,
+   * the `(patch_hash=…)` of its snapshot). A patch can give it install-time code its own files do not have.
+   */
+  patches?: PackagePatch[];
+}
+
+/** One patch pnpm applies to a package (`patchedDependencies`), as the lockfile records it. */
+export interface PackagePatch {
+  /** pnpm's hash of the patch file: sha256, hex, of its text with CRLF read as LF. */
+  hash: string;
+  /** The patch files the lockfile names for that hash (pnpm 10 records them; 11 and 12 only the hash), as written. */
+  files: string[];
 }
 
 /** A 1-based position in a file. */

@@ -384,7 +384,8 @@ describe("pnpm 10 and 11 with the hooks' judging thread (judge-worker.ts)", () =
     expect(await hooks.afterAllResolved(lockfile)).toBe(lockfile);
     // c's batch was sent before the graph, and the graph was judged in the thread (never by this thread's gate).
     expect(asked.map((q) => q.ids)).toEqual([['a@1.0.0', 'b@1.0.0'], ['c@1.0.0'], ['a@1.0.0', 'b@1.0.0', 'c@1.0.0']]);
-    expect(asked[2]!.options).toEqual({ partial: false, wholeGraphFollows: false });
+    // pnpm 10: the graph's judgement is told that pnpm builds patched packages unasked (quirks.ts buildsPatchedUnasked).
+    expect(asked[2]!.options).toEqual({ partial: false, wholeGraphFollows: false, patchedBuildsUnasked: true });
     expect(gate.judged).toEqual([]);
     expect(state.sentToWorker).toEqual([]);
   });

@@ -19,7 +19,7 @@ import { tellWorkers, toldByUpdateConfig } from './told.js';
 import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt, registryConfigFromPnpm, registrySettingsOf } from './project.js';
 import { blockedError, skippedNoticeText } from './refuse.js';
-import { hooksFollowUpdateConfig, pnpmMajor, wholeGraphJudgedBeforeLinking } from './quirks.js';
+import { buildsPatchedUnasked, hooksFollowUpdateConfig, pnpmMajor, wholeGraphJudgedBeforeLinking } from './quirks.js';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { newInstallState, type InstallState, type JudgedVerdict, type JudgingThread, type PnpmProject } from './state.js';
 import { JudgeWorker } from './judge-worker.js';
@@ -135,6 +135,17 @@ function cachedPackuments(state: InstallState): Pick<JudgeInputs, 'suppliedPacku
   return releaseLinesIn(state.pnpmCacheDir, () => (state.openedCacheFiles ??= new OpenedCacheFiles()));
 }
 
+/**
+ * pnpm 10 builds patched packages without asking allowBuilds (quirks.ts): the whole graph's judgement is told so, and a
+ * patched package a patch may give scripts, which the policy does not let build, then stops the install instead of
+ * being skipped. A pnpm whose version is unknown (0) is told so too (fail closed); a pnpm 12 worker that did not run
+ * updateConfig (no version known there) is pnpm 12, which asks.
+ */
+function patchedInputs(state: InstallState): { patchedBuildsUnasked?: true } {
+  const major = state.pnpmMajor ?? (inPnpm12HookWorker() ? 12 : 0);
+  return buildsPatchedUnasked(major) || major === 0 ? { patchedBuildsUnasked: true } : {};
+}
+
 /** Manifests pnpm hands over in the same tick are judged together, as a part of the install. */
 function judgeSoon(state: InstallState, node: PackageNode, metadata: PackumentVersion | undefined, project: PnpmProject): Promise<Verdict> {
   if (state.batch === undefined) {
@@ -194,7 +205,7 @@ function sendBatch(state: InstallState, worker: JudgingThread): void {
  */
 async function judgeGraphInWorker(state: InstallState, worker: JudgingThread, packages: PackageNode[]): Promise<JudgedVerdict> {
   sendBatch(state, worker);
-  const graph = worker.judge(packages, new Map(), { partial: false, wholeGraphFollows: false });
+  const graph = worker.judge(packages, new Map(), { partial: false, wholeGraphFollows: false, ...patchedInputs(state) });
   // Waited for below, after the batches: never unhandled meanwhile.
   graph.catch(() => undefined);
   while (state.sentToWorker.length > 0) await Promise.all(state.sentToWorker.splice(0));
@@ -260,7 +271,7 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
       } catch (error) {
         throw new UnreadableHere(error instanceof Error ? error.message : String(error));
       }
-    }, lockfileKeptInputs(state, project));
+    }, { ...lockfileKeptInputs(state, project), ...patchedInputs(state) });
   } catch (error) {
     if (error instanceof UnreadableHere) return undefined;
     throw error;
@@ -381,7 +392,7 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
       if (!hasPackages(ctx.wantedLockfile)) return;
       // The lockfile exactly as pnpm will install it: a verdict this gate gave the same one is replayed.
       const wanted = ctx.wantedLockfile;
-      const verdict = await project.gate.judgeLockfile(digestOf(wanted), () => lockfilePackages(wanted, project.dir, project.registryConfig));
+      const verdict = await project.gate.judgeLockfile(digestOf(wanted), () => lockfilePackages(wanted, project.dir, project.registryConfig), patchedInputs(state));
       await enforce(state, verdict, project, 'pnpm-lock.yaml');
     },
 
@@ -429,7 +440,7 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
         // The graph is the thread's last question: it ends, and its heap with it, while pnpm fetches and links (a
         // later question of this process, if any, starts a new one).
         worker.retire();
-      } else verdict = await project.gate.judge(packages, cachedPackuments(state));
+      } else verdict = await project.gate.judge(packages, { ...cachedPackuments(state), ...patchedInputs(state) });
       await enforce(state, verdict, project, 'the resolved dependencies');
       return lockfile;
     },

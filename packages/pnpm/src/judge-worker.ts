@@ -37,6 +37,8 @@ interface JudgeQuestion {
   supplied: Array<[string, Manifest]>;
   partial: boolean;
   wholeGraphFollows: boolean;
+  /** pnpm 10 builds patched packages unasked (quirks.ts `buildsPatchedUnasked`). */
+  patchedBuildsUnasked?: boolean;
 }
 
 /** Told once no question follows (JudgeWorker.retire). */
@@ -99,7 +101,7 @@ export class JudgeWorker implements JudgingThread {
     return thread;
   }
 
-  judge(packages: PackageNode[], supplied: ReadonlyMap<string, Manifest>, options: { partial: boolean; wholeGraphFollows: boolean }): Promise<JudgedVerdict> {
+  judge(packages: PackageNode[], supplied: ReadonlyMap<string, Manifest>, options: { partial: boolean; wholeGraphFollows: boolean; patchedBuildsUnasked?: boolean }): Promise<JudgedVerdict> {
     if (this.failure !== undefined) return Promise.reject(undecided(this.failure));
     if (this.thread.retired) {
       try {
@@ -221,6 +223,7 @@ export async function serveJudgements(start: JudgeWorkerStart, port: { on(event:
       const verdict = await gate.judge([...packages.values()], {
         partial: first!.partial,
         ...(first!.wholeGraphFollows ? { wholeGraphFollows: true } : {}),
+        ...(first!.patchedBuildsUnasked === true ? { patchedBuildsUnasked: true } : {}),
         ...(supplied.size > 0 ? { supplied: (pkg: PackageNode) => supplied.get(pkg.id) } : {}),
         ...past,
       });

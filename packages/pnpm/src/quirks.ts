@@ -41,6 +41,11 @@ export const PNPM_QUIRKS = {
     versions: '10.34.8; 11.28.10',
     pinnedBy: "packages/e2e/test/pnpm.test.ts (updateConfig replayed in pnpm's own process)",
   },
+  patchedBuiltUnasked: {
+    fact: "pnpm 10 builds every patched package (patchedDependencies) and asks its allowBuilds list only for a package whose own files have install-time code (requiresBuild): one whose patch adds a postinstall to its package.json runs it, whatever allowBuilds says. pnpm 11 and 12 ask allowBuilds for patched packages too (denied: applied, not built)",
+    versions: '10.34.8: built unasked; 11.28.10, 12.24.0: asked',
+    pinnedBy: 'packages/e2e/test/bypass-pnpm-patches.test.ts',
+  },
 } satisfies Record<string, PnpmQuirk>;
 
 /** pnpm's major version, from the user agent it sends (`pnpm/10.34.8 npm/? node/…`); 0 when unknown. */
@@ -52,6 +57,11 @@ export function pnpmMajor(config: Record<string, unknown>): number {
 /** pnpm 10 merges allowBuilds into onlyBuiltDependencies after the hook (so the user's list must be emptied). */
 export function mergesOnlyBuiltDependencies(major: number): boolean {
   return major <= 10;
+}
+
+/** pnpm 10 builds a patched package without asking allowBuilds when its own files run nothing (core: `patchedBuildsUnasked`). */
+export function buildsPatchedUnasked(major: number): boolean {
+  return major === 10;
 }
 
 /**

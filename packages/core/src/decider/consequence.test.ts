@@ -32,3 +32,19 @@ describe('consequenceOf', () => {
     expect(consequenceOf([changed, finding('SCRIPT_NOT_ALLOWED', 'other')], install)).toMatchObject({ blocking: [changed], exitCode: 1 });
   });
 });
+
+describe('patched packages a package manager builds unasked (pnpm 10)', () => {
+  it('are those a patch may give scripts whose own files have none', async () => {
+    const { patchedBuiltUnasked } = await import('./consequence.js');
+    const node = (name: string, patched: boolean) => ({ id: `${name}@1.0.0`, name, version: '1.0.0', source: 'registry' as const, aliases: [], paths: [], dependents: [], ...(patched ? { patches: [{ hash: 'h', files: [] }] } : {}) });
+    const none = { hasInstallScript: false, scripts: [], bindingGyp: false, source: 'metadata' as const };
+    const own = { hasInstallScript: true, scripts: ['postinstall'], bindingGyp: false, source: 'metadata' as const };
+    const packages = [node('adds', true), node('benign', true), node('own', true), node('unread', true), node('plain', false)];
+    const evidence = {
+      scripts: new Map([['adds@1.0.0', none], ['benign@1.0.0', none], ['own@1.0.0', own], ['unread@1.0.0', none], ['plain@1.0.0', none]]),
+      patches: new Map([['adds@1.0.0', { mayAddScripts: true, reason: 'r' }], ['benign@1.0.0', { mayAddScripts: false, reason: 'r' }], ['own@1.0.0', { mayAddScripts: true, reason: 'r' }]]),
+    };
+    // `own` has scripts of its own: pnpm 10 asks its allowBuilds list for it, so it is skipped like any other.
+    expect([...patchedBuiltUnasked(packages, evidence)]).toEqual(['adds@1.0.0', 'unread@1.0.0']);
+  });
+});

@@ -3,6 +3,7 @@
  * the exit code. One rule for every surface; pure.
  */
 import { exitCodeFor } from '../evaluation/evaluate.js';
+import type { Evidence } from '../evaluation/evidence.js';
 import type { Finding } from '../finding.js';
 import type { PackageNode } from '../model.js';
 /** What the verdict is for. */
@@ -42,4 +43,20 @@ export function consequenceOf(findings: readonly Finding[], options: Consequence
 /** Ids of `packages` for which `predicate` holds. */
 export function idsWhere(packages: readonly PackageNode[], predicate: ((pkg: PackageNode) => boolean) | undefined): Set<string> {
   return new Set(predicate === undefined ? [] : packages.filter(predicate).map((p) => p.id));
+}
+
+/**
+ * Ids of the patched packages (`PackageNode.patches`) a package manager that builds patched packages without asking its
+ * build allowlist (pnpm 10: it asks only for packages whose own files have install-time code) would build unasked: a
+ * patch may give them install-time code (evidence.patches), and their own files have none. A disallowed script there
+ * cannot be skipped.
+ */
+export function patchedBuiltUnasked(packages: readonly PackageNode[], evidence: Pick<Evidence, 'scripts' | 'patches'>): Set<string> {
+  const out = new Set<string>();
+  for (const pkg of packages) {
+    if (pkg.patches === undefined || pkg.patches.length === 0 || evidence.patches?.get(pkg.id)?.mayAddScripts === false) continue;
+    const own = evidence.scripts.get(pkg.id);
+    if (own !== undefined ? !(own.hasInstallScript || own.bindingGyp) : pkg.hasInstallScript !== true) out.add(pkg.id);
+  }
+  return out;
 }

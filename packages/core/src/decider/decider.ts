@@ -23,6 +23,7 @@ import { describeSignatureStripping } from '../signatures/mirror.js';
 import type { InstalledManifestReader } from '../layouts/installed.js';
 import { defaultTrust, defaultTrustId, loadTrustedRoot, type SigstoreTrust } from '../provenance/trusted-root.js';
 import { gatherEvidence, type SignatureVerification } from './gather.js';
+import { gatherPatches } from './patches.js';
 import { gatherProvenance, isProvenanceFacts, type ProvenanceFacts } from './provenance.js';
 import { gatherPublishTimes, isPublishTime } from './published.js';
 import { buildAdvisoryIndex, type AdvisoryIndex } from '../advisories/index.js';
@@ -241,6 +242,7 @@ export function createDecider(options: DecideOptions): Decider {
         publisherChanges: provenance.publisherChanges,
         published: times.published,
         advisories,
+        patches: gatherPatches(packages, options.projectDir),
         now: (options.now ?? Date.now)(),
       };
       const findings = evaluate(options.policy, packages, evidence);

@@ -23,7 +23,7 @@ import type { RegistryConfig } from '../registry/config.js';
 import type { Packument, PackumentVersion } from '../registry/packument.js';
 import { forSurface, skippedNotice, type Surface } from '../report/notices.js';
 import type { CheckResult } from '../report/result.js';
-import { consequenceOf, idsWhere, type Purpose } from './consequence.js';
+import { consequenceOf, idsWhere, patchedBuiltUnasked, type Purpose } from './consequence.js';
 import { createDecider } from './decider.js';
 import { scriptEvidence, type SignatureVerification } from './gather.js';
 import { resolveInheritance, resolveInheritanceFromCache } from './organisation.js';
@@ -94,6 +94,11 @@ export interface JudgeInputs {
   wholeGraphFollows?: boolean;
   /** Packages whose install scripts this package manager runs even when told not to (npm 10's git `prepare`). */
   scriptsUnskippable?: (pkg: PackageNode) => boolean;
+  /**
+   * This package manager builds a patched package without asking its build allowlist when the package's own files have
+   * no install-time code (pnpm 10): such a package a patch may give scripts cannot be skipped (consequence.ts `patchedBuiltUnasked`).
+   */
+  patchedBuildsUnasked?: boolean;
   /** Told how many packages have been judged so far, for a progress line (`check` on a terminal). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -106,6 +111,8 @@ export interface LockfileInputs {
    * is keyed by, so a verdict decided for one package manager is never replayed for another that would run more.
    */
   scriptsUnskippable?: { test: (pkg: PackageNode) => boolean; by: string };
+  /** As JudgeInputs' `patchedBuildsUnasked`; part of what a remembered verdict is keyed by. */
+  patchedBuildsUnasked?: boolean;
   /** Registry documents the package manager kept (JudgeInputs' `supplied` and `suppliedPackument`): verified all the same. */
   kept?: Pick<JudgeInputs, 'supplied' | 'suppliedPackument'>;
 }
@@ -503,13 +510,14 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     async judgeLockfile(digest, packages, inputs = {}) {
       const memo = options.engine !== undefined ? rememberedVerdicts() : undefined;
       const unskippable = inputs.scriptsUnskippable;
-      const key = memo?.enabled === true ? digestOf(['lockfile', await gateDigest(), digest, unskippable?.by ?? null]) : undefined;
+      const unasked = inputs.patchedBuildsUnasked === true ? ['patched builds unasked'] : [];
+      const key = memo?.enabled === true ? digestOf(['lockfile', await gateDigest(), digest, unskippable?.by ?? null, ...unasked]) : undefined;
       const hit = key === undefined ? undefined : memo!.recall(key);
       if (hit !== undefined && hit.buildSteps === undefined) {
         const replayed = replay(hit);
         if (replayed !== undefined) return replayed;
       }
-      const verdict = await this.judge(packages(), { ...inputs.kept, ...(unskippable !== undefined ? { scriptsUnskippable: unskippable.test } : {}) });
+      const verdict = await this.judge(packages(), { ...inputs.kept, ...(unskippable !== undefined ? { scriptsUnskippable: unskippable.test } : {}), ...(unasked.length > 0 ? { patchedBuildsUnasked: true } : {}) });
       const decided = pickLockfileVerdict(verdict);
       if (key !== undefined && verdict.blocking.length === 0 && verdict.exitCode === 0) {
         memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], builds: buildExceptions(verdict, policyMayBuild), signed: [...decided.signed] });
@@ -561,7 +569,9 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       // Judging what was installed: a copy on disk that is not the package checked stops the install (never built).
       const mismatched = (options.purpose ?? 'install') === 'install' && inputs.readInstalled?.at !== undefined ? installedMismatches(packages, inputs.readInstalled, options.packageManager) : [];
       const findings = [...decision.findings, ...mismatched].map((f) => forSurface(f, surface));
-      const { blocking, skipped, exitCode } = consequences(findings, inputs.partial === true, idsWhere(packages, inputs.scriptsUnskippable));
+      const unskippable = idsWhere(packages, inputs.scriptsUnskippable);
+      if (inputs.patchedBuildsUnasked === true) for (const id of patchedBuiltUnasked(packages, decision.evidence)) unskippable.add(id);
+      const { blocking, skipped, exitCode } = consequences(findings, inputs.partial === true, unskippable);
       const copies = new Map<string, PackageNode[]>();
       for (const pkg of packages) {
         const key = `${pkg.name}@${pkg.version}`;

@@ -474,3 +474,25 @@ describe('advisories rule', () => {
     expect(evaluate(policy({}), [own], listed)).toEqual([]);
   });
 });
+
+describe('scripts rule: patched packages (pnpm patchedDependencies)', () => {
+  const patched = pkg('good', '1.0.0', { patches: [{ hash: 'h', files: [] }] });
+  const withPatch = (e: Evidence, mayAddScripts: boolean, reason = 'its patch patches/good.patch changes package.json or binding.gyp'): Evidence => ({ ...e, patches: new Map([[patched.id, { mayAddScripts, reason }]]) });
+  const deny = policy({ scripts: { allow: [] }, signatures: { require: 'off' } });
+
+  it('a patch that may add install scripts makes a package with none its own SCRIPT_NOT_ALLOWED, naming the patch', () => {
+    const [finding] = evaluate(deny, [patched], withPatch(evidence([[patched, noScripts]]), true));
+    expect(finding).toMatchObject({ code: 'SCRIPT_NOT_ALLOWED', rule: 'scripts', fix: 'portcullis approve good@1.0.0' });
+    expect(finding!.message).toBe('good@1.0.0 wants to run install scripts (its patch patches/good.patch changes package.json or binding.gyp: pnpm builds it from the patched files) at install time, and scripts.allow does not cover it');
+    // Allowed: nothing (what an allowed package's patch runs is not judged here).
+    expect(evaluate(policy({ scripts: { allow: ['good'] }, signatures: { require: 'off' } }), [patched], withPatch(evidence([[patched, noScripts]]), true))).toEqual([]);
+  });
+
+  it('a patch of other files changes nothing; a patch not read may add scripts (fail closed)', () => {
+    expect(evaluate(deny, [patched], withPatch(evidence([[patched, noScripts]]), false, 'its patch touches neither'))).toEqual([]);
+    expect(evaluate(deny, [patched], evidence([[patched, noScripts]])).map((f) => f.code)).toEqual(['SCRIPT_NOT_ALLOWED']);
+    // A package with scripts of its own: one finding, the patch named beside them.
+    const [own] = evaluate(deny, [patched], withPatch(evidence([[patched, postinstall]]), true));
+    expect(own!.message).toContain('wants to run postinstall (and its patch patches/good.patch changes package.json or binding.gyp) at install time');
+  });
+});

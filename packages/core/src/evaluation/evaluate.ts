@@ -51,8 +51,11 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
       continue;
     }
     const runsAtInstall = scripts ? scripts.hasInstallScript || scripts.bindingGyp : pkg.hasInstallScript === true;
-    if (runsAtInstall && !scriptsMayRun(scriptsAllowed, pkg)) {
-      findings.push(findingFor(pkg, { code: 'SCRIPT_NOT_ALLOWED', scripts: scripts?.scripts ?? [], bindingGyp: scripts?.bindingGyp ?? false }));
+    // A patch pnpm applies before building it may give it install-time code its own files lack (unread: it may).
+    const patch = pkg.patches === undefined || pkg.patches.length === 0 ? undefined : (evidence.patches?.get(pkg.id) ?? { mayAddScripts: true, reason: 'its patch was not read' });
+    const patched = patch?.mayAddScripts === true ? { patch: patch.reason } : {};
+    if ((runsAtInstall || patch?.mayAddScripts === true) && !scriptsMayRun(scriptsAllowed, pkg)) {
+      findings.push(findingFor(pkg, { code: 'SCRIPT_NOT_ALLOWED', scripts: scripts?.scripts ?? [], bindingGyp: scripts?.bindingGyp ?? false, ...patched }));
     } else if (runsAtInstall) {
       // Allowed by a range or a name: it must still run what was reviewed when it was approved.
       const drift = driftFinding(policy, pkg, scripts, recorded, entryFor);

@@ -23,6 +23,14 @@ export interface ScriptEvidence {
   bindingGypHash?: string;
 }
 
+/** What the patches pnpm applies to a package (`PackageNode.patches`) do to its install-time code. */
+export interface PatchEvidence {
+  /** A patch may add or change install-time code: it touches `package.json` or `binding.gyp`, or it could not be read. */
+  mayAddScripts: boolean;
+  /** Which patch, and why: `its patch patches/x.patch changes package.json`, `its patch file could not be found`. */
+  reason: string;
+}
+
 /** The outcome of verifying one package's registry signatures. */
 export type SignatureEvidence =
   | { status: 'verified'; keyid: string }
@@ -126,6 +134,8 @@ export interface Evidence {
   published?: ReadonlyMap<string, string | null>;
   /** The time of the decision (ms since the epoch), for the cooldown: evaluate itself reads no clock. */
   now?: number;
+  /** What the patches of patched packages (`PackageNode.patches`) do; a patched package missing here may add scripts. */
+  patches?: ReadonlyMap<string, PatchEvidence>;
   /** Advisories that list a version as known bad (advisories.osv). */
   advisories?: ReadonlyMap<string, readonly AdvisoryEvidence[]>;
 }

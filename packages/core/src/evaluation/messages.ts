@@ -6,7 +6,8 @@ import type { PublisherPin, ScriptFingerprint } from '../policy/types.js';
 import type { ProvenanceDowngrade, PublisherIdentity } from './evidence.js';
 
 export type FindingDetail =
-  | { code: 'SCRIPT_NOT_ALLOWED'; scripts: string[]; bindingGyp: boolean }
+  /** `patch`: why a patch pnpm applies may give it install-time code (evaluation/patches.ts). */
+  | { code: 'SCRIPT_NOT_ALLOWED'; scripts: string[]; bindingGyp: boolean; patch?: string }
   /** `entry`: the scripts.allow entry that covers it; `approved`: the recorded version compared with. */
   | { code: 'SCRIPT_CHANGED'; entry: string; approved: string; before: ScriptFingerprint; now: CurrentFingerprint; changed: readonly string[] }
   | { code: 'UNSIGNED' }
@@ -58,7 +59,8 @@ export function findingFor(pkg: PackageNode, detail: FindingDetail): Finding {
     case 'SCRIPT_NOT_ALLOWED': {
       const what = detail.scripts.length > 0 ? detail.scripts.join(', ') : detail.bindingGyp ? 'node-gyp rebuild (binding.gyp)' : 'install scripts';
       const bundler = pkg.bundledBy === undefined ? undefined : `${pkg.bundledBy.name}@${pkg.bundledBy.version}`;
-      message = `${who}${alias}${bundler ? ` (bundled in ${bundler})` : ''} wants to run ${what} at install time, and scripts.allow does not cover it${bundler ? ' (a bundled copy needs its bundler allowed too)' : ''}`;
+      const patched = detail.patch === undefined ? '' : detail.scripts.length > 0 || detail.bindingGyp ? ` (and ${detail.patch})` : ` (${detail.patch}: pnpm builds it from the patched files)`;
+      message = `${who}${alias}${bundler ? ` (bundled in ${bundler})` : ''} wants to run ${what}${patched} at install time, and scripts.allow does not cover it${bundler ? ' (a bundled copy needs its bundler allowed too)' : ''}`;
       fix = `portcullis approve ${bundler ? `${bundler} ` : ''}${who}`;
       break;
     }

@@ -3,7 +3,7 @@
  * into one node with several `paths`: a policy decides per `name@version`, so one decision covers every
  * copy, while `paths` and `dependents` still let `explain` walk each installed copy.
  */
-import type { PackageNode, SourceKind, SourceLocation } from '../model.js';
+import type { PackageNode, PackagePatch, SourceKind, SourceLocation } from '../model.js';
 import { isValidPackageName } from '../package-name.js';
 
 /** What a reader knows about one installed copy. */
@@ -15,6 +15,7 @@ export interface CopyFacts {
   registry?: string;
   resolved?: string;
   hasInstallScript?: boolean;
+  patches?: PackagePatch[];
   insideProject?: boolean;
   inBundle?: boolean;
   bundledBy?: { name: string; version: string };
@@ -73,6 +74,7 @@ export class PackageGraph {
       if (facts.registry !== undefined) node.registry = facts.registry;
       if (facts.resolved !== undefined) node.resolved = facts.resolved;
       if (facts.hasInstallScript !== undefined) node.hasInstallScript = facts.hasInstallScript;
+      if (facts.patches !== undefined) node.patches = facts.patches.map((p) => ({ hash: p.hash, files: [...p.files] }));
       if (facts.insideProject !== undefined) node.insideProject = facts.insideProject;
       if (facts.inBundle !== undefined) node.inBundle = facts.inBundle;
       if (facts.bundledBy !== undefined) node.bundledBy = { ...facts.bundledBy };
@@ -85,6 +87,11 @@ export class PackageGraph {
     } else {
       // Any copy claiming install scripts makes the package one that has them.
       if (facts.hasInstallScript === true) draft.node.hasInstallScript = true;
+      // A copy pnpm patches makes the package patched: every patch of every copy is judged.
+      for (const patch of facts.patches ?? []) {
+        const patches = (draft.node.patches ??= []);
+        if (!patches.some((p) => p.hash === patch.hash)) patches.push({ hash: patch.hash, files: [...patch.files] });
+      }
       if (draft.node.location === undefined && facts.location !== undefined) draft.node.location = facts.location;
     }
     draft.paths.add(path);

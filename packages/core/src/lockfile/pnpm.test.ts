@@ -282,3 +282,52 @@ describe('pnpmLockfilePackageKeys', () => {
     for (const text of [fixture('pnpm10.pnpm-lock.yaml'), own, own.replaceAll('\n', '\r\n')]) expect(pnpmLockfilePackageKeys(text)).toEqual(byLines(text));
   });
 });
+
+describe('pnpm lockfile: patched packages (patchedDependencies)', () => {
+  const H = 'b617971e27cc5168e30fec932ebeba67e887daa610f0d1fd432e0f96d5ca30d8';
+  const lockfile = (section: string) =>
+    [
+      "lockfileVersion: '9.0'",
+      '',
+      section,
+      'importers:',
+      '  .:',
+      '    dependencies:',
+      '      good:',
+      '        specifier: 1.0.0',
+      `        version: 1.0.0(patch_hash=${H})`,
+      '      plain:',
+      '        specifier: 1.0.0',
+      '        version: 1.0.0',
+      'packages:',
+      '  good@1.0.0:',
+      '    resolution: {integrity: sha512-AAAA}',
+      '  plain@1.0.0:',
+      '    resolution: {integrity: sha512-BBBB}',
+      'snapshots:',
+      `  good@1.0.0(patch_hash=${H}): {}`,
+      '  plain@1.0.0: {}',
+      '',
+    ].join('\n');
+
+  it('marks the patched snapshot with its hash and the file pnpm 10 names; pnpm 11 and 12 record the hash alone', () => {
+    const ten = readPnpmLockfile(lockfile(`patchedDependencies:\n  good@1.0.0:\n    hash: ${H}\n    path: patches/good@1.0.0.patch\n`), opts).packages;
+    expect(byId(ten, 'good@1.0.0').patches).toEqual([{ hash: H, files: ['patches/good@1.0.0.patch'] }]);
+    expect(byId(ten, 'good@1.0.0').dependents).toEqual(['.']);
+    expect(byId(ten, 'plain@1.0.0').patches).toBeUndefined();
+    const twelve = readPnpmLockfile(lockfile(`patchedDependencies:\n  good@1.0.0: ${H}\n`), opts).packages;
+    expect(byId(twelve, 'good@1.0.0').patches).toEqual([{ hash: H, files: [] }]);
+    // A suffix without a section entry is still a patch (found by its hash, or judged unknown).
+    expect(byId(readPnpmLockfile(lockfile(''), opts).packages, 'good@1.0.0').patches).toEqual([{ hash: H, files: [] }]);
+  });
+
+  it('in the merged shape pnpm 10 and 11 hand their hooks (packages keyed with the suffix, no snapshots)', () => {
+    const merged = {
+      lockfileVersion: '9.0',
+      patchedDependencies: { 'good@1.0.0': { hash: H, path: '/work/app/patches/good@1.0.0.patch' } },
+      importers: { '.': { dependencies: { good: `1.0.0(patch_hash=${H})` }, specifiers: { good: '1.0.0' } } },
+      packages: { [`good@1.0.0(patch_hash=${H})`]: { resolution: { integrity: 'sha512-AAAA' } } },
+    };
+    expect(byId(readPnpmLockfile(merged, opts).packages, 'good@1.0.0').patches).toEqual([{ hash: H, files: ['/work/app/patches/good@1.0.0.patch'] }]);
+  });
+});

@@ -140,6 +140,8 @@ class PnpmReader {
   private readonly snapshots: LockRecord | undefined;
   /** Node id of every packages/snapshots key, with and without its peer suffix. */
   private readonly idOfKey = new Map<string, string>();
+  /** The patch files `patchedDependencies` names for each patch hash (pnpm 10 records them; 11 and 12 only the hash). */
+  private readonly patchFiles: Map<string, string[]>;
 
   constructor(
     data: LockRecord,
@@ -153,6 +155,7 @@ class PnpmReader {
     this.packages = ownRecord(data, 'packages') ?? {};
     this.snapshots = ownRecord(data, 'snapshots');
     this.importers = new Map();
+    this.patchFiles = patchFilesByHash(ownRecord(data, 'patchedDependencies'));
     for (const [path, importer] of Object.entries(ownRecord(data, 'importers') ?? {})) {
       if (!isRecord(importer)) throw invalidLockfile(this.file, `importer ${JSON.stringify(path)} is not a mapping`);
       this.importers.set(normalizeImporter(path), importer);
@@ -251,6 +254,8 @@ class PnpmReader {
     if (location !== undefined) facts.location = location;
     const requiresBuild = own(meta, 'requiresBuild');
     if (typeof requiresBuild === 'boolean') facts.hasInstallScript = requiresBuild;
+    const patches = patchHashesOf(split.reference.slice(reference.length)).map((hash) => ({ hash, files: this.patchFiles.get(hash) ?? [] }));
+    if (patches.length > 0) facts.patches = patches;
     const integrity = ownString(resolution, 'integrity');
     if (integrity !== undefined) {
       if (!SRI.test(integrity)) throw invalidLockfile(this.file, `package ${JSON.stringify(key)} has a malformed integrity ${JSON.stringify(integrity)}`, location);
@@ -371,6 +376,29 @@ function aliasTarget(reference: string): string | undefined {
   const split = splitNameAndReference(beforePeers);
   if (split === undefined || !isValidPackageName(split.name) || split.reference === '') return undefined;
   return reference;
+}
+
+/** The `(patch_hash=…)` groups of a key's suffix (pnpm marks a patched package's snapshot so; peers may follow or precede it). */
+function patchHashesOf(suffix: string): string[] {
+  return [...suffix.matchAll(/\(patch_hash=([^()]*)\)/g)].map((m) => m[1]!);
+}
+
+/**
+ * `patchedDependencies` of a lockfile: each hash's patch files. pnpm 10 writes `key: {hash, path}`; pnpm 11 and 12
+ * `key: hash` (no path). Anything else names no file: the patch is then located from the project's settings, or judged
+ * unreadable (it may add install scripts).
+ */
+function patchFilesByHash(section: LockRecord | undefined): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const value of Object.values(section ?? {})) {
+    const hash = typeof value === 'string' ? value : isRecord(value) ? ownString(value, 'hash') : undefined;
+    if (hash === undefined) continue;
+    const files = out.get(hash) ?? [];
+    const path = isRecord(value) ? ownString(value, 'path') : undefined;
+    if (path !== undefined && !files.includes(path)) files.push(path);
+    out.set(hash, files);
+  }
+  return out;
 }
 
 /** Removes pnpm's trailing `(peer@1.0.0)(…)` groups, nested ones included, from a key or version. */

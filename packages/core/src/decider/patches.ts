@@ -1,0 +1,101 @@
+/**
+ * The patch files of patched packages (pnpm's `patchedDependencies`), found and read for the judgement
+ * (evaluation/patches.ts decides what they do). A patch is known by the hash the lockfile records for it: a file is
+ * that patch only when pnpm's hash of its text is that hash, so what is judged is exactly what pnpm applies under this
+ * lockfile. Candidates are the files the lockfile names (pnpm 10) and those `patchedDependencies` names in
+ * pnpm-workspace.yaml and package.json (pnpm 11 and 12 record only the hash). Hostile input: only files inside the
+ * project, by real path, of a bounded size; a patch not found or not readable may add install scripts (fail closed).
+ */
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { PatchEvidence } from '../evaluation/evidence.js';
+import { patchMayChangeInstallScripts } from '../evaluation/patches.js';
+import type { PackageNode, PackagePatch } from '../model.js';
+import { readBounded } from '../read-bounded.js';
+import { pnpmWorkspaceSettingsIn } from '../setup/pnpm.js';
+
+/** A patch file larger than this is not read (it may add install scripts). */
+const MAX_PATCH_BYTES = 16 * 1024 * 1024;
+/** At most this many candidate files are read per judgement. */
+const MAX_CANDIDATES = 1_000;
+
+/** pnpm's hash of a patch file: sha256, hex, of its text (UTF-8) with CRLF read as LF. */
+export function pnpmPatchHash(bytes: Buffer): string {
+  return createHash('sha256').update(bytes.toString('utf8').split('\r\n').join('\n')).digest('hex');
+}
+
+/** The patch files `patchedDependencies` names in the project's pnpm-workspace.yaml and package.json (`pnpm` field). */
+function settingsPatchFiles(projectDir: string): string[] {
+  const named: unknown[] = [];
+  const fromYaml = pnpmWorkspaceSettingsIn(projectDir).patchedDependencies;
+  if (typeof fromYaml === 'object' && fromYaml !== null) named.push(...Object.values(fromYaml));
+  const manifest = readBounded(join(projectDir, 'package.json'), MAX_PATCH_BYTES);
+  try {
+    const pnpm = manifest === undefined ? undefined : (JSON.parse(manifest.toString('utf8')) as { pnpm?: { patchedDependencies?: unknown } }).pnpm;
+    const fromManifest = typeof pnpm === 'object' && pnpm !== null ? pnpm.patchedDependencies : undefined;
+    if (typeof fromManifest === 'object' && fromManifest !== null) named.push(...Object.values(fromManifest));
+  } catch {
+    // Not JSON: pnpm cannot read it either; the lockfile's own files, if any, are still candidates.
+  }
+  return named.filter((v): v is string => typeof v === 'string' && v !== '');
+}
+
+/** `file` (as a setting or the lockfile writes it) inside the project by real path, or undefined. */
+function insideProject(projectDir: string, file: string): string | undefined {
+  try {
+    const root = realpathSync(projectDir);
+    const real = realpathSync(isAbsolute(file) ? file : resolve(projectDir, file));
+    return real.startsWith(root.endsWith(sep) ? root : root + sep) ? real : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads patch candidates once each: a file's hash, and whether it may change install scripts. */
+class PatchFiles {
+  private readonly read = new Map<string, { hash: string; changes: boolean } | undefined>();
+  private named: string[] | undefined;
+
+  constructor(private readonly projectDir: string) {}
+
+  /** What `patch` does, from the first candidate whose hash is the patch's. */
+  evidence(patch: PackagePatch): PatchEvidence {
+    this.named ??= settingsPatchFiles(this.projectDir);
+    for (const file of [...patch.files, ...this.named]) {
+      const found = this.file(file);
+      if (found === undefined || found.hash !== patch.hash) continue;
+      const shown = relative(this.projectDir, resolve(this.projectDir, file)) || file;
+      return found.changes ? { mayAddScripts: true, reason: `its patch ${shown} changes package.json or binding.gyp` } : { mayAddScripts: false, reason: `its patch ${shown} touches neither package.json nor binding.gyp` };
+    }
+    return { mayAddScripts: true, reason: `its patch (patch_hash=${patch.hash.slice(0, 12)}…) is no file inside the project with that hash, so what it changes is unknown` };
+  }
+
+  private file(file: string): { hash: string; changes: boolean } | undefined {
+    if (this.read.has(file)) return this.read.get(file);
+    let found: { hash: string; changes: boolean } | undefined;
+    if (this.read.size < MAX_CANDIDATES) {
+      const path = insideProject(this.projectDir, file);
+      const bytes = path === undefined ? undefined : readBounded(path, MAX_PATCH_BYTES);
+      if (bytes !== undefined) found = { hash: pnpmPatchHash(bytes), changes: patchMayChangeInstallScripts(bytes.toString('utf8')) };
+    }
+    this.read.set(file, found);
+    return found;
+  }
+}
+
+/**
+ * Evidence for every patched package (`PackageNode.patches`) of `packages`: one that any of its patches may give
+ * install-time code (or whose patch cannot be found) may add scripts. Without a project folder nothing is read: each
+ * may. Packages without patches are not listed.
+ */
+export function gatherPatches(packages: readonly PackageNode[], projectDir: string | undefined): Map<string, PatchEvidence> {
+  const out = new Map<string, PatchEvidence>();
+  const files = projectDir === undefined || projectDir === '' ? undefined : new PatchFiles(projectDir);
+  for (const pkg of packages) {
+    if (pkg.patches === undefined || pkg.patches.length === 0) continue;
+    const each = pkg.patches.map((patch) => files?.evidence(patch) ?? { mayAddScripts: true, reason: 'its patch could not be looked for (no project folder)' });
+    out.set(pkg.id, each.find((e) => e.mayAddScripts) ?? each[0]!);
+  }
+  return out;
+}

@@ -1,0 +1,164 @@
+/**
+ * A patch that gives a package scripts.allow does not cover a `postinstall` (attack round r43, P1). A pull request adds
+ * `patches/good@1.0.0.patch`, which adds `"scripts": {"postinstall": …}` to good's package.json, and
+ * `patchedDependencies: {good@1.0.0: patches/good@1.0.0.patch}` to pnpm-workspace.yaml; policy
+ * `scripts.allow: ["allowed-build"]`. Before the fix:
+ * - pnpm 10.34.8 builds every patched package and asks allowBuilds only for packages whose own files have scripts: the
+ *   patched postinstall ran, on `install --no-frozen-lockfile` and on a fresh checkout's `--frozen-lockfile` (exit 0);
+ * - pnpm 11.28.10 and 12.24.0 applied the patch and did not build it, without a notice;
+ * - `portcullis check` before the install: exit 0 on all three.
+ * Now core reads the patch (by the lockfile's patch hash): one that touches package.json makes the package one with
+ * install scripts — skipped with the notice on pnpm 11 and 12, refused on pnpm 10 (it cannot be skipped there), and
+ * SCRIPT_NOT_ALLOWED in `check`. A patch that touches other files changes nothing.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanPackage, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProject, portcullis, run, type Project, type RunResult } from '../src/project.js';
+import { pnpm } from '../src/toolbox.js';
+
+let registry: TestRegistry;
+const results: string[] = [];
+beforeAll(async () => {
+  registry = await startRegistry({ packages: [cleanPackage('good', '1.0.0'), withPostinstall('allowed-build', '1.0.0')] });
+}, 60_000);
+afterAll(async () => {
+  await registry?.close();
+  if (results.length > 0) process.stdout.write(`\npatched dependencies results:\n${results.join('\n')}\n`);
+});
+
+type Major = 10 | 11 | 12;
+
+function pnpmIn(major: Major, project: Project, args: string[]): Promise<RunResult> {
+  const tool = pnpm(major);
+  const own = [`--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${join(project.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false'];
+  return run(tool.command, [...tool.args, ...args, ...own], { cwd: project.dir, env: project.env });
+}
+
+const MARKER = 'patched-good.ran';
+/** A patch adding a postinstall to good's package.json (`scripts` true), or changing only index.js. */
+const PATCH_SCRIPTS = [
+  'diff --git a/package.json b/package.json',
+  'index 1111111..2222222 100644',
+  '--- a/package.json',
+  '+++ b/package.json',
+  '@@ -2,5 +2,8 @@',
+  '   "name": "good",',
+  '   "version": "1.0.0",',
+  '   "description": "good — a Portcullis test fixture",',
+  '-  "license": "MIT"',
+  '+  "license": "MIT",',
+  '+  "scripts": {',
+  `+    "postinstall": "node -e \\"require('fs').writeFileSync(process.env.PORTCULLIS_MARKER_DIR+'/${MARKER}','')\\""`,
+  '+  }',
+  ' }',
+  '',
+].join('\n');
+
+const policy = (allow: string[]) => ({ scripts: { allow }, registries: { [registry.url]: { keys: registry.keys.keys } } });
+
+async function project(major: Major): Promise<Project> {
+  const p = createProject('pnpm', registry.url, { good: '1.0.0', 'allowed-build': '1.0.0' }, { policy: policy(['allowed-build']) });
+  mkdirSync(join(p.dir, '.git'));
+  expect((await portcullis(p, ['init', 'pnpm'])).code).toBe(0);
+  const first = await pnpmIn(major, p, ['install']);
+  expect(first.code, first.stdout + first.stderr).toBe(0);
+  return p;
+}
+
+/** The pull request's files: the patch and the setting that applies it. */
+function addPatch(p: Project, text: string): void {
+  mkdirSync(join(p.dir, 'patches'), { recursive: true });
+  writeFileSync(join(p.dir, 'patches', 'good@1.0.0.patch'), text);
+  const workspace = join(p.dir, 'pnpm-workspace.yaml');
+  writeFileSync(workspace, `${existsSync(workspace) ? readFileSync(workspace, 'utf8') : ''}\npatchedDependencies:\n  good@1.0.0: patches/good@1.0.0.patch\n`);
+}
+
+function clearMarkers(p: Project): void {
+  for (const m of readdirSync(p.markers)) rmSync(join(p.markers, m));
+}
+
+/** A fresh checkout: no node_modules, cold store and caches. */
+function freshCheckout(p: Project): void {
+  for (const d of [join(p.dir, 'node_modules'), join(p.home, 'pnpm-store'), join(p.home, 'pnpm-cache'), join(p.home, 'portcullis-cache')]) rmSync(d, { recursive: true, force: true });
+  clearMarkers(p);
+}
+
+const code = (out: string) => (/ERR_PNPM_[A-Z_]+/.exec(out) ?? ['-'])[0];
+
+describe.each([10, 11, 12] as const)('pnpm %i: a patch that adds a postinstall to a package scripts.allow does not cover', (major) => {
+  it('a fresh resolution never runs it: refused on pnpm 10, skipped with the notice on 11 and 12', async () => {
+    const p = await project(major);
+    addPatch(p, PATCH_SCRIPTS);
+    clearMarkers(p);
+    const r = await pnpmIn(major, p, ['install', '--no-frozen-lockfile']);
+    const out = r.stdout + r.stderr;
+    results.push(`pnpm ${pnpm(major).version}: install --no-frozen-lockfile exit ${r.code} ${code(out)}`);
+    expect(readdirSync(p.markers), out).not.toContain(MARKER);
+    if (major === 10) {
+      expect(r.code, out).not.toBe(0);
+      expect(out).toContain('SCRIPT_NOT_ALLOWED');
+      expect(out).toContain('its patch patches/good@1.0.0.patch changes package.json or binding.gyp');
+    } else {
+      expect(r.code, out).toBe(0);
+      // pnpm 12 finds the lockfile up to date and applies the new patch without a resolution: no hook is handed the
+      // patched graph, so no notice there (pnpm does not build it: it is not in allowBuilds); the frozen install below has it.
+      if (major === 11) expect(out).toContain('portcullis: skipped the install scripts of good@1.0.0');
+    }
+  }, 180_000);
+
+  it('a fresh checkout of the merged pull request: check fails before the install, the frozen install never runs it', async () => {
+    const p = await project(major);
+    addPatch(p, PATCH_SCRIPTS);
+    // The pull request's lockfile, written where good was allowed (the attacker's machine); the policy is the project's.
+    writeFileSync(join(p.dir, 'portcullis.json'), JSON.stringify(policy(['allowed-build', 'good'])));
+    const written = await pnpmIn(major, p, ['install', '--no-frozen-lockfile']);
+    expect(written.code, written.stdout + written.stderr).toBe(0);
+    expect(readFileSync(join(p.dir, 'pnpm-lock.yaml'), 'utf8')).toContain('patch_hash=');
+    writeFileSync(join(p.dir, 'portcullis.json'), JSON.stringify(policy(['allowed-build'])));
+    freshCheckout(p);
+
+    const check = await portcullis(p, ['check']);
+    expect(check.code, check.stdout + check.stderr).toBe(1);
+    expect(check.stdout + check.stderr).toContain('good@1.0.0 wants to run install scripts (its patch patches/good@1.0.0.patch changes package.json or binding.gyp');
+    const r = await pnpmIn(major, p, ['install', '--frozen-lockfile']);
+    const out = r.stdout + r.stderr;
+    results.push(`pnpm ${pnpm(major).version}: check exit ${check.code}; fresh checkout install --frozen-lockfile exit ${r.code} ${code(out)}`);
+    expect(readdirSync(p.markers), out).not.toContain(MARKER);
+    if (major === 10) {
+      expect(r.code, out).not.toBe(0);
+      expect(out).toContain('SCRIPT_NOT_ALLOWED');
+      expect(existsSync(join(p.dir, 'node_modules', 'good')), out).toBe(false);
+    } else {
+      expect(r.code, out).toBe(0);
+      expect(out).toContain('portcullis: skipped the install scripts of good@1.0.0');
+      // Applied, not built.
+      expect(readFileSync(join(p.dir, 'node_modules', 'good', 'package.json'), 'utf8')).toContain('postinstall');
+    }
+
+  }, 180_000);
+
+  it('a patch that touches other files only changes nothing: check exit 0, installed and no notice for it', async () => {
+    const p = await project(major);
+    const index = readFileSync(join(p.dir, 'node_modules', 'good', 'index.js'), 'utf8').split('\n')[0]!;
+    addPatch(p, ['diff --git a/index.js b/index.js', '--- a/index.js', '+++ b/index.js', '@@ -1 +1 @@', `-${index}`, '+module.exports = "patched";', ''].join('\n'));
+    const r = await pnpmIn(major, p, ['install', '--no-frozen-lockfile']);
+    const out = r.stdout + r.stderr;
+    expect(r.code, out).toBe(0);
+    expect(out).not.toContain('good@1.0.0');
+    expect(readFileSync(join(p.dir, 'node_modules', 'good', 'index.js'), 'utf8')).toContain('patched');
+    const check = await portcullis(p, ['check']);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+
+    // That patch file then replaced by one that adds the postinstall, the lockfile (its hash) left as it was: the
+    // verdict remembered for this lockfile must not stand for the new file.
+    writeFileSync(join(p.dir, 'patches', 'good@1.0.0.patch'), PATCH_SCRIPTS);
+    freshCheckout(p);
+    const again = await portcullis(p, ['check']);
+    expect(again.code, again.stdout + again.stderr).not.toBe(0);
+    const swapped = await pnpmIn(major, p, ['install', '--frozen-lockfile']);
+    results.push(`pnpm ${pnpm(major).version}: patch file swapped under the lockfile's hash: check exit ${again.code}; install --frozen-lockfile exit ${swapped.code} ${code(swapped.stdout + swapped.stderr)}`);
+    expect(readdirSync(p.markers), swapped.stdout + swapped.stderr).not.toContain(MARKER);
+  }, 180_000);
+});
