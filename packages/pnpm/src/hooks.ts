@@ -267,7 +267,9 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
   try {
     verdict = await project.gate.judgeLockfile(`pnpm-lock.yaml ${digest}`, () => {
       try {
-        return readPnpmLockfile(bytes.toString('utf8'), { path: file, projectDir: project.dir, registryFor: (name) => project.registryConfig.registryFor(name) }).packages;
+        const packages = readPnpmLockfile(bytes.toString('utf8'), { path: file, projectDir: project.dir, registryFor: (name) => project.registryConfig.registryFor(name) }).packages;
+        if (packages.some((pkg) => pkg.patches !== undefined && pkg.patches.length > 0)) state.judgedPatches = true;
+        return packages;
       } catch (error) {
         throw new UnreadableHere(error instanceof Error ? error.message : String(error));
       }
@@ -343,6 +345,8 @@ function startRecording(state: InstallState, config: PnpmConfig, pnpmfile: strin
 function finishRecording(recording: Recording, state: InstallState, config: PnpmConfig, judged: Pick<ReplayAnswer, 'lockfile' | 'judged' | 'noticed'>): void {
   const said = state.said;
   delete state.said;
+  // Patched packages were judged from their patch files, which the record does not cover (decider/patches.ts).
+  if (state.judgedPatches === true) return;
   const inputs = state.project?.gate.localInputs();
   const recorded = recording.files.get(judged.lockfile);
   if (inputs === undefined || said === undefined || recorded === undefined || recorded === null || !sameState(recorded, judged.judged)) return;

@@ -58,6 +58,8 @@ export interface InstallState {
   judgedFirst?: readonly string[];
   /** While pnpm 12's updateConfig is recorded for replay (replay.ts): what the hooks wrote to stderr. */
   said?: string[];
+  /** updateConfig judged a lockfile with patched packages: its answer also rests on the patch files, which a record does not cover. */
+  judgedPatches?: boolean;
   /** Prefetches held back until this pnpm's manifests were seen. */
   heldBack: string[];
   batch?: ReadPackageBatch;

@@ -193,6 +193,23 @@ describe('judgeLockfile: a verdict that let an identical lockfile through is rep
     expect(replayed.skippedNotice).toBe(decided.skippedNotice);
   });
 
+  it('a lockfile with patched packages is never remembered (the patch files are not in its digest); pnpm 10 cannot skip them', async () => {
+    const dir = project({});
+    const u = user();
+    // Its own files run nothing (the lockfile says so); the patch is what may give it scripts.
+    const patched = git('evil', { source: 'tarball', resolved: 'https://files.example/evil.tgz', hasInstallScript: false, patches: [{ hash: '0'.repeat(64), files: [] }] });
+    for (let i = 0; i < 2; i++) {
+      const l = lockfile(patched);
+      expect((await (await open(dir, u)).judgeLockfile('digest-p', l.packages)).remembered).toBe(false);
+      expect(l.asked.count).toBe(1);
+    }
+    // No patch file with that hash: it may add scripts; skipped, unless the package manager builds patched packages unasked.
+    const skipped = await (await open(dir, u)).judgeLockfile('digest-p', lockfile(patched).packages);
+    expect(skipped.skipped.map((f) => f.code)).toEqual(['SCRIPT_NOT_ALLOWED']);
+    const blocked = await (await open(dir, u)).judgeLockfile('digest-p', lockfile(patched).packages, { patchedBuildsUnasked: true });
+    expect(blocked.blocking.map((f) => f.code)).toEqual(['SCRIPT_NOT_ALLOWED']);
+  });
+
   it('anything else decides again: another lockfile, another policy, strictness, surface, a PORTCULLIS_ setting, another build, another user', async () => {
     const dir = project({});
     const u = user();

@@ -517,9 +517,12 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
         const replayed = replay(hit);
         if (replayed !== undefined) return replayed;
       }
-      const verdict = await this.judge(packages(), { ...inputs.kept, ...(unskippable !== undefined ? { scriptsUnskippable: unskippable.test } : {}), ...(unasked.length > 0 ? { patchedBuildsUnasked: true } : {}) });
+      const list = packages();
+      const verdict = await this.judge(list, { ...inputs.kept, ...(unskippable !== undefined ? { scriptsUnskippable: unskippable.test } : {}), ...(unasked.length > 0 ? { patchedBuildsUnasked: true } : {}) });
       const decided = pickLockfileVerdict(verdict);
-      if (key !== undefined && verdict.blocking.length === 0 && verdict.exitCode === 0) {
+      // A patched package's verdict also rests on its patch file, which the lockfile's digest does not cover: not remembered.
+      const patched = list.some((pkg) => pkg.patches !== undefined && pkg.patches.length > 0);
+      if (key !== undefined && !patched && verdict.blocking.length === 0 && verdict.exitCode === 0) {
         memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], builds: buildExceptions(verdict, policyMayBuild), signed: [...decided.signed] });
       }
       return { ...decided, remembered: false };
