@@ -254,8 +254,10 @@ class PnpmReader {
     if (location !== undefined) facts.location = location;
     const requiresBuild = own(meta, 'requiresBuild');
     if (typeof requiresBuild === 'boolean') facts.hasInstallScript = requiresBuild;
-    const patches = patchHashesOf(split.reference.slice(reference.length)).map((hash) => ({ hash, files: this.patchFiles.get(hash) ?? [] }));
-    if (patches.length > 0) facts.patches = patches;
+    // Most keys carry no patch: no slice, no scan for them (this runs once per package of every lockfile read).
+    if (split.reference.length > reference.length && split.reference.includes('(patch_hash=', reference.length)) {
+      facts.patches = patchHashesOf(split.reference.slice(reference.length)).map((hash) => ({ hash, files: this.patchFiles.get(hash) ?? [] }));
+    }
     const integrity = ownString(resolution, 'integrity');
     if (integrity !== undefined) {
       if (!SRI.test(integrity)) throw invalidLockfile(this.file, `package ${JSON.stringify(key)} has a malformed integrity ${JSON.stringify(integrity)}`, location);
