@@ -114,6 +114,64 @@ function takesValue(name: string, short: boolean): boolean {
   return !BOOLEAN.has(name);
 }
 
+/** What npm's parser takes as the end of its options: `--`, or any longer run of dashes alone. */
+const ENDS_OPTIONS = /^-{2,}$/;
+
+/**
+ * Every word npm may read as the command, however it reads the options before it: nopt gives some options the next word
+ * where this parser does not (`--no-<option> <word>` for an option that may hold a string), and an option this parser
+ * does not know may take none. A word right after an option written without `=` may be its value or the command; the
+ * first word after any other word, or after `--`, is a positional whichever way, and ends the list.
+ */
+export function commandCandidates(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (ENDS_OPTIONS.test(arg)) {
+      if (i + 1 < argv.length) out.push(argv[i + 1]!);
+      break;
+    }
+    if (arg !== '-' && arg.startsWith('-')) continue;
+    out.push(arg);
+    const before = argv[i - 1];
+    const mayBeValue = before !== undefined && before !== '-' && before.startsWith('-') && !before.includes('=');
+    if (!mayBeValue) break;
+  }
+  return out;
+}
+
+/** The package specs a passed-through command fetches: `pack` and `publish` their arguments, `cache add` its, `diff` its `--diff` values. */
+function fetchedSpecs(command: string, rest: readonly string[], argv: readonly string[]): string[] {
+  switch (command) {
+    case 'pack':
+    case 'publish':
+      return [...rest];
+    case 'cache':
+      return rest[0] === 'add' ? rest.slice(1) : [];
+    case 'diff': {
+      const values: string[] = [];
+      for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i]!;
+        if (ENDS_OPTIONS.test(arg)) break;
+        if (arg.startsWith('--diff=')) values.push(arg.slice('--diff='.length));
+        else if (arg === '--diff' && argv[i + 1] !== undefined) values.push(argv[++i]!);
+      }
+      return values;
+    }
+    default:
+      return [];
+  }
+}
+
+/**
+ * A spec npm fetches from the registry (`name`, `@scope/name`, with a version, range or tag) or reads from the disk (a
+ * path starting `.`, `/` or `~`, or `file:`): anything else — git, a URL, `owner/repo`, an alias — is not.
+ */
+export function registryOrLocalSpec(spec: string): boolean {
+  if (/^(?:\.|\/|~|file:)/.test(spec)) return true;
+  return /^(?:@[^/@\s:]+\/)?[^/@\s:]+(?:@[^/\s:]*)?$/.test(spec) && !spec.endsWith('.git');
+}
+
 /** Reads npm's arguments as `version` of npm does: the command (commands.ts), its positionals and the options. */
 export function parseNpmArguments(argv: readonly string[], version?: string): NpmCommand {
   const positionals: string[] = [];
@@ -122,9 +180,10 @@ export function parseNpmArguments(argv: readonly string[], version?: string): Np
   const consumedValues: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--') {
-      // npm exec: everything after `--` belongs to the command being run.
-      positionals.push(...argv.slice(i));
+    if (ENDS_OPTIONS.test(arg)) {
+      // npm's parser (nopt) ends its options at `--` (any run of dashes alone) and drops it: every later word is a
+      // positional, the first of them the command when none came before (`npm -- ci` is `npm ci`).
+      positionals.push(...argv.slice(i + 1));
       break;
     }
     if (arg === '-' || !arg.startsWith('-')) {
@@ -175,6 +234,23 @@ export function parseNpmArguments(argv: readonly string[], version?: string): Np
       positionals.unshift(value);
       break;
     }
+  }
+  // npm may read another word as the command than this parser did (an option nopt gives the next word to where this
+  // parser does not, or the reverse): a command word that would be gated or refused is never passed on as another one.
+  if (decided?.kind !== 'refuse') {
+    for (const candidate of commandCandidates(argv)) {
+      const other = derefCommand(candidate, table);
+      if (other === undefined || other === canonical) continue;
+      if (decide(other, [], options).kind === 'passthrough') continue;
+      decided = { kind: 'refuse', refusal: `npm may read \`${candidate}\` as the command here (a word after an option that npm can read as taking it or not), not \`${word ?? ''}\`; nothing was run. Write the command first, before any option, or give options their values with \`=\`.` };
+      break;
+    }
+  }
+  // Commands that fetch the package specs they are given: npm prepares a git one (its `prepare` and `npm install` in the
+  // clone: npm 10 whatever --ignore-scripts says), so only a registry name or a local path goes to npm.
+  if (decided?.kind === 'passthrough' && canonical !== undefined) {
+    const fetched = fetchedSpecs(canonical, positionals.slice(1), argv).find((spec) => !registryOrLocalSpec(spec));
+    if (fetched !== undefined) decided = { kind: 'refuse', refusal: `\`npm ${canonical}\` would fetch \`${fetched}\` (not a registry package or a local path) outside the gate, and npm runs a git repository's \`prepare\` while packing it; nothing was run. Install it in a project with portcullis-npm first.` };
   }
   if (word !== undefined && isPrototypeWord(word)) decided = { kind: 'refuse', refusal: `npm cannot read the command \`${word}\`; nothing was run.` };
   // An npm without a table of its own (a later major, an unknown version): a word the newest table cannot read may be a new command.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseNpmArguments } from './arguments.js';
+import { commandCandidates, parseNpmArguments, registryOrLocalSpec } from './arguments.js';
 import { commandTableFor, derefCommand, NPM_COMMAND_TABLES } from './commands.js';
 
 // Parity with each pinned npm's own cmd-list.js: packages/e2e/test/npm-command-words.test.ts.
@@ -79,5 +79,48 @@ describe('parseNpmArguments: kinds', () => {
     expect(parseNpmArguments(['--some-option', 'cleanInstall'], '12.2.3')).toMatchObject({ kind: 'ci', command: 'ci' });
     expect(parseNpmArguments(['--some-option', 'exe', 'view'], '12.2.3').kind).toBe('refuse');
     expect(parseNpmArguments(['--loglevel', 'silly', 'view'], '12.2.3').kind).toBe('passthrough');
+  });
+
+  it('`--` ends the options as npm reads it: the next word is the command, and `--` is no package spec', () => {
+    for (const dashes of ['--', '---']) expect(parseNpmArguments([dashes, 'ci'], '11.21.2')).toMatchObject({ kind: 'ci', command: 'ci' });
+    expect(parseNpmArguments(['install', '--', 'lodash'], '11.21.2')).toMatchObject({ kind: 'resolve', positionals: ['lodash'] });
+    expect(parseNpmArguments(['run', 'build', '--', '--watch'], '11.21.2')).toMatchObject({ kind: 'passthrough', positionals: ['build', '--watch'] });
+  });
+
+  it('a word npm may take as the command where this parser took another is never passed on (`--no-<option> <word>`)', () => {
+    for (const argv of [['--no-browser', 'test', 'ci'], ['--no-script-shell', 'ls', 'install'], ['--prefix', 'ci', 'install']]) {
+      const cmd = parseNpmArguments(argv, '12.2.3');
+      expect(cmd.kind, argv.join(' ')).toBe('refuse');
+      expect(cmd.refusal).toContain('may read');
+    }
+    expect(kind('12.2.3', '--NO-workspace', 'docs', 'exe', 'x')).toBe('refuse');
+    // Everyday command lines stay as they were.
+    expect(kind('12.2.3', '-w', 'docs', 'install')).toBe('resolve');
+    expect(kind('12.2.3', '-w', 'docs', 'run', 'build')).toBe('passthrough');
+    expect(kind('12.2.3', '--loglevel', 'warn', 'ci')).toBe('ci');
+    expect(kind('12.2.3', '--silent', 'ci')).toBe('ci');
+    expect(kind('12.2.3', 'i', '--save-dev', 'ci-info')).toBe('resolve');
+    expect(kind('12.2.3', 'test', '--', 'ci')).toBe('passthrough');
+  });
+
+  it('commandCandidates: each word that may be the command, up to the first that surely is', () => {
+    expect(commandCandidates(['--no-browser', 'test', 'ci', 'x'])).toEqual(['test', 'ci']);
+    expect(commandCandidates(['--a=b', 'ci', 'install'])).toEqual(['ci']);
+    expect(commandCandidates(['-g', '-w', 'x', 'y', 'z'])).toEqual(['x', 'y']);
+    expect(commandCandidates(['--', 'ci', 'x'])).toEqual(['ci']);
+    expect(commandCandidates(['--flag'])).toEqual([]);
+  });
+
+  it('pack, publish, cache add and diff take only registry packages and local paths: a git spec is prepared (its code run)', () => {
+    for (const argv of [['pack', 'git+https://h/x.git'], ['pack', 'owner/repo'], ['pack', 'github:o/r'], ['publish', 'https://h/x.tgz'], ['cache', 'add', 'git+ssh://git@h/x.git'], ['diff', '--diff=git+file:///tmp/x.git', '--diff=lodash@1'], ['diff', '--diff', 'o/r'], ['pack', 'x@npm:y@1']]) {
+      const cmd = parseNpmArguments(argv, '10.9.9');
+      expect(cmd.kind, argv.join(' ')).toBe('refuse');
+      expect(cmd.refusal).toContain('would fetch');
+    }
+    for (const argv of [['pack'], ['pack', 'lodash@4.17.21'], ['pack', '@scope/name@^1'], ['pack', './dir'], ['publish', '../x.tgz'], ['publish', 'file:x'], ['cache', 'add', 'lodash'], ['cache', 'clean', '--force'], ['diff'], ['diff', '--diff=1.0.0', '--diff=lodash@2']]) {
+      expect(kind('10.9.9', ...argv), argv.join(' ')).toBe('passthrough');
+    }
+    expect(registryOrLocalSpec('name.git')).toBe(false);
+    expect(registryOrLocalSpec('~/x')).toBe(true);
   });
 });
