@@ -9,8 +9,12 @@
  * line where npm may take another word than the wrapper as a command that is gated or refused is refused (exit 2).
  * - `pack`, `diff --diff=` and `cache add` passed a git spec to npm, whose pacote prepares it (npm 10: its `prepare`,
  *   whatever ignore-scripts says). Now these take only registry packages and local paths.
+ * - `global=true` or `location=global` in an .npmrc makes npm install into its global prefix, outside the project the
+ *   gate judged; the wrapper saw only the command line and the environment (npm's own errors refused some of it). Now
+ *   a global install set in npm's configuration is refused (exit 2) unless the command line turns it off.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanPackage, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +97,22 @@ describe.each([10, 11, 12] as const)('npm %i', (major) => {
     const result = await portcullisNpm(npm(major), project, args(sources.gitFileUrl));
     expect(result.code, out(result)).toBe(2);
     expect(out(result)).toContain('would fetch');
+    expect(ran(project)).toEqual([]);
+  });
+
+  it.each([
+    ['global=true', ['install']],
+    ['global=true', ['install', 'keep-me']],
+    ['location=global', ['ci']],
+  ])('%s in the project .npmrc, %s: refused (a global install), nothing installed in the global prefix or run', async (setting, args) => {
+    const project = await lockedProject(major);
+    appendFileSync(join(project.dir, '.npmrc'), `${setting}\n`);
+    const prefix = mkdtempSync(join(tmpdir(), 'portcullis-global-prefix-'));
+    const result = await portcullisNpm(npm(major), project, args, { npm_config_prefix: prefix });
+    expect(result.code, out(result)).toBe(2);
+    expect(out(result)).toContain(`${setting} in ${join(project.dir, '.npmrc')}`);
+    expect(readdirSync(prefix)).toEqual([]);
+    expect(tamperedInstalled(project)).toBe(false);
     expect(ran(project)).toEqual([]);
   });
 });

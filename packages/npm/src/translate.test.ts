@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createRegistryConfig, PortcullisError } from '@portcullis/core';
 import { describe, expect, it } from 'vitest';
 import { optionOn, parseNpmArguments, type NpmCommand } from './arguments.js';
-import { configEnv, globalInstall, installPaths, lockfileIsCurrent, lockfilePackages, lockfileText, withOwnFlags } from './translate.js';
+import { configEnv, globalByConfiguration, globalInstall, installPaths, npmSettings, lockfileIsCurrent, lockfilePackages, lockfileText, withOwnFlags } from './translate.js';
 
 const cmd = (...argv: string[]) => parseNpmArguments(argv);
 
@@ -346,5 +346,30 @@ describe('lockfileIsCurrent', () => {
     }
     expect(lockfileIsCurrent(project({ 'package.json': undefined }), cmd('install'))).toBe(false);
     expect(lockfileIsCurrent(project({ 'package-lock.json': undefined }), cmd('install'))).toBe(false);
+  });
+});
+
+describe('globalByConfiguration: a global install set in npm\'s configuration', () => {
+  const cmd = (...argv: string[]) => parseNpmArguments(argv, '11.21.2');
+  it('is found in the project .npmrc (global or location), with where it was set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pc-npm-global-'));
+    const env = { HOME: dir, npm_config_userconfig: join(dir, 'none') };
+    writeFileSync(join(dir, '.npmrc'), 'global=true\n');
+    const { globalFrom } = await npmSettings(dir, cmd('install'), env);
+    expect(globalByConfiguration(cmd('install'), globalFrom)).toBe(`global=true in ${join(dir, '.npmrc')}`);
+    writeFileSync(join(dir, '.npmrc'), 'location=global\n');
+    expect(globalByConfiguration(cmd('ci'), (await npmSettings(dir, cmd('ci'), env)).globalFrom)).toBe(`location=global in ${join(dir, '.npmrc')}`);
+    writeFileSync(join(dir, '.npmrc'), 'global=false\nlocation=user\n');
+    expect(globalByConfiguration(cmd('install'), (await npmSettings(dir, cmd('install'), env)).globalFrom)).toBeUndefined();
+  });
+  it('the command line beats it, as it beats every .npmrc', () => {
+    const global = { global: 'global=true in /p/.npmrc', location: undefined };
+    const location = { global: undefined, location: 'location=global in /p/.npmrc' };
+    expect(globalByConfiguration(cmd('install', '--no-global'), global)).toBeUndefined();
+    expect(globalByConfiguration(cmd('install', '--global=false'), global)).toBeUndefined();
+    expect(globalByConfiguration(cmd('install', '--location=user'), global)).toBe(global.global);
+    expect(globalByConfiguration(cmd('install', '--location=user'), location)).toBeUndefined();
+    expect(globalByConfiguration(cmd('install', '--location=global'), location)).toBe(location.location);
+    expect(globalByConfiguration(cmd('install', '--no-global'), location)).toBe(location.location);
   });
 });

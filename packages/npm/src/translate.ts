@@ -32,12 +32,40 @@ export function withOwnFlags(argv: readonly string[], flags: readonly string[]):
  * The registries (and credentials) npm installs this project from, with the command line's own settings; and npm's
  * cacache folder, where npm keeps the registry documents it fetched.
  */
-export async function npmSettings(dir: string, cmd: NpmCommand, env: NodeJS.ProcessEnv): Promise<{ registryConfig: RegistryConfig; npmCacache: string }> {
+export async function npmSettings(dir: string, cmd: NpmCommand, env: NodeJS.ProcessEnv): Promise<{ registryConfig: RegistryConfig; npmCacache: string; globalFrom: GlobalSettings }> {
   const { values, sourceOf } = await loadNpmSettings({ projectDir: dir, env: configEnv(cmd, env) });
   // `--cache <dir>` on the command line beats every other setting of it (npm resolves it from the working folder).
   const cache = cmd.options.get('cache');
   const settings = typeof cache === 'string' && cache !== '' ? new Map([...values, ['cache', resolve(cache)]]) : values;
-  return { registryConfig: registryConfigFromNpmrc(values, sourceOf), npmCacache: npmCacache(settings, dir, env) };
+  return { registryConfig: registryConfigFromNpmrc(values, sourceOf), npmCacache: npmCacache(settings, dir, env), globalFrom: globalSettingSource(values, sourceOf) };
+}
+
+/** A setting of npm's configuration that makes every command global, and where it was set (`global=true in /p/.npmrc`). */
+export interface GlobalSettings {
+  global: string | undefined;
+  location: string | undefined;
+}
+
+/**
+ * Where npm's configuration (an `.npmrc` of the project, the user or the global one, or the environment) makes every
+ * command global (`global=true`, `location=global`): npm then installs into its global prefix, outside the project the
+ * gate judged.
+ */
+function globalSettingSource(values: ReadonlyMap<string, string>, sourceOf: (key: string) => string): GlobalSettings {
+  const global = values.get('global');
+  return {
+    global: global !== undefined && global !== '' && global !== 'false' ? `global=${global} in ${sourceOf('global')}` : undefined,
+    location: values.get('location') === 'global' ? `location=global in ${sourceOf('location')}` : undefined,
+  };
+}
+
+/** Whether npm runs `cmd` global by `settings`, which its own command line beats (`--no-global`, `--location=user`). */
+export function globalByConfiguration(cmd: NpmCommand, settings: GlobalSettings): string | undefined {
+  const globalOff = cmd.options.has('no-global') || cmd.options.get('global') === 'false';
+  const location = cmd.options.get('location');
+  if (settings.global !== undefined && !globalOff) return settings.global;
+  if (settings.location !== undefined && (typeof location !== 'string' || location === 'global')) return settings.location;
+  return undefined;
 }
 
 /**
