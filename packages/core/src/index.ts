@@ -12,7 +12,7 @@ export { digestOf, type SignedPackage } from './decider/remembered.js';
 export { OpenedCacheFiles, pnpmCached, pnpmCachedMetadata } from './layouts/pnpm-metadata-cache.js';
 export { npmCached } from './layouts/npm-metadata-cache.js';
 export { keptCacheTrusted } from './layouts/kept-metadata.js';
-export { pnpmStoreRefusal, type PnpmStoreRefusal, type PnpmStoreSetting } from './layouts/pnpm-store.js';
+export { pnpmStoreRefusal, type PnpmStoreKey, type PnpmStoreOptions, type PnpmStoreRefusal, type PnpmStoreSetting } from './layouts/pnpm-store.js';
 export { strictScripts } from './decider/strictness.js';
 export type { BuildStep } from './evaluation/build-plan.js';
 
@@ -67,7 +67,7 @@ export type { Policy, PolicyExtends, DelegableKey, Delegation } from './policy/t
 export { inheritPolicy } from './policy/inherit.js';
 export { parsePackageSpec } from './policy/spec.js';
 export { starterPolicyText } from './policy/edit.js';
-export { approvalsFromPnpmSettings, pnpmStoreSettings, pnpmWorkspaceSettings, type ImportedApprovals } from './setup/pnpm.js';
+export { approvalsFromPnpmSettings, pnpmGlobalVirtualStore, pnpmStoreSettings, pnpmWorkspaceSettings, type ImportedApprovals } from './setup/pnpm.js';
 export { builtDependencies, registerYarnPlugin, type YarnPluginEntry } from './setup/yarn.js';
 export { detectPackageManagers, projectFiles, type DetectedManager, type Detection, type ManagerName, type ProjectFiles } from './setup/detect.js';
 export { findAllowlists, importAllowScripts, lockfilePackages, pinImported, writeImportedApprovals, type FoundAllowlists, type ImportedEntry, type ImportWrite } from './setup/allowlists.js';

@@ -37,17 +37,20 @@ function pnpmIn(major: Major, project: Project, args: string[], own: boolean): P
   return run(tool.command, [...tool.args, ...args, ...folders, `--cache-dir=${join(project.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false'], { cwd: project.dir, env: project.env });
 }
 
-/** A project installed through the pnpmfile with the store outside, whose store the pull request then commits and points storeDir at. */
-async function projectWithStoreInCheckout(major: Major): Promise<{ project: Project; store: string }> {
+/**
+ * A project installed through the pnpmfile with the store outside, whose store the pull request then commits (at
+ * `at`, relative to the project) and points storeDir at (`setting`, as written). `git`: the checkout has a `.git`.
+ */
+async function projectWithStoreInCheckout(major: Major, { at = '.pnpm-store', setting = '.pnpm-store', git = true } = {}): Promise<{ project: Project; store: string }> {
   const project = createProject('pnpm', registry.url, { good: '1.0.0', 'allowed-build': '1.0.0' }, { policy: { scripts: { allow: ['allowed-build@1.0.0'] }, registries: { [registry.url]: { keys: registry.keys.keys } } } });
-  mkdirSync(join(project.dir, '.git'));
+  if (git) mkdirSync(join(project.dir, '.git'));
   expect((await portcullis(project, ['init', 'pnpm'])).code).toBe(0);
   const first = await pnpmIn(major, project, ['install'], true);
   expect(first.code, first.stdout + first.stderr).toBe(0);
-  const store = join(project.dir, '.pnpm-store');
+  const store = join(project.dir, at);
   cpSync(join(project.home, 'pnpm-store'), store, { recursive: true });
   const workspace = join(project.dir, 'pnpm-workspace.yaml');
-  writeFileSync(workspace, `${existsSync(workspace) ? readFileSync(workspace, 'utf8') : ''}\nstoreDir: .pnpm-store\n`);
+  writeFileSync(workspace, `${existsSync(workspace) ? readFileSync(workspace, 'utf8') : ''}\nstoreDir: ${setting}\n`);
   return { project, store };
 }
 
@@ -106,7 +109,7 @@ describe.each([10, 11, 12] as const)('pnpm %i: a store committed inside the chec
     const check = await portcullis(project, ['check']);
     expect(check.code, check.stdout + check.stderr).toBe(2);
     expect(check.stderr).toContain('storeDir ".pnpm-store" in pnpm-workspace.yaml');
-    expect(check.stderr).toContain('--store-dir=~/.pnpm-store');
+    expect(check.stderr).toContain('--store-dir=$HOME/.pnpm-store');
 
     const r = await pnpmIn(major, project, ['install', '--frozen-lockfile'], false);
     const out = r.stdout + r.stderr;
@@ -123,5 +126,54 @@ describe.each([10, 11, 12] as const)('pnpm %i: a store committed inside the chec
     expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
     expect(readFileSync(join(project.dir, 'node_modules', 'good', 'index.js'), 'utf8')).not.toContain('PLANTED');
     expect(readdirSync(project.markers)).not.toContain('store-planted.ran');
+  }, 180_000);
+});
+
+/**
+ * r43b (second review): `storeDir: ~/.pnpm-store`. pnpm 10 and 11 read `~/` as the home folder; pnpm 12.24.0 does not:
+ * it hands the value over as written and uses `<project>/~/.pnpm-store` (measured). A store committed there was linked
+ * before the fix (planted index.js, exit 0; check exit 0, reading `~/` as the home folder). Now both readings are judged.
+ */
+describe('pnpm 12: a store committed at <checkout>/~/.pnpm-store, storeDir: ~/.pnpm-store', () => {
+  it('is refused before pnpm reads it: nothing planted is linked; check says so (exit 2)', async () => {
+    const { project, store } = await projectWithStoreInCheckout(12, { at: join('~', '.pnpm-store'), setting: '~/.pnpm-store' });
+    await plantSqlite(store);
+    freshCheckout(project);
+    const check = await portcullis(project, ['check']);
+    expect(check.code, check.stdout + check.stderr).toBe(2);
+    expect(check.stderr).toContain(`storeDir "~/.pnpm-store" in pnpm-workspace.yaml) is ${join(project.dir, '~', '.pnpm-store')}`);
+    const r = await pnpmIn(12, project, ['install', '--frozen-lockfile'], false);
+    const out = r.stdout + r.stderr;
+    results.push(`pnpm ${pnpm(12).version} storeDir ~/.pnpm-store: check exit ${check.code}; install --frozen-lockfile exit ${r.code} ${(/ERR_PNPM_[A-Z_]+/.exec(out) ?? ['-'])[0]}`);
+    expect(r.code, out).not.toBe(0);
+    expect(out).toContain('STORE_IN_CHECKOUT');
+    expect(out).toContain(join(project.dir, '~', '.pnpm-store'));
+    expect(existsSync(join(project.dir, 'node_modules', 'good', 'index.js')), out).toBe(false);
+  }, 180_000);
+});
+
+/**
+ * r43b (second review): a checkout without `.git` (a Docker build context, a source archive), the pnpm project in a
+ * sub-folder, `storeDir: ../committed-store` with the store committed beside it. The checkout's top could not be told,
+ * so the project folder stood for it and `..` counted as outside: before the fix pnpm 10.34.8 ran a planted postinstall,
+ * 11.28.10 and 12.24.0 linked a planted index.js, exit 0; check exit 0. Now a relative folder the repository's own
+ * files name is taken as inside the checkout when no `.git` marks it.
+ */
+describe.each([10, 11, 12] as const)('pnpm %i: no .git, a store committed beside the project (storeDir: ../committed-store)', (major) => {
+  it('is refused before pnpm reads it: nothing planted is linked or run; check says so (exit 2)', async () => {
+    const { project, store } = await projectWithStoreInCheckout(major, { at: join('..', 'committed-store'), setting: '../committed-store', git: false });
+    if (major === 10) plantPnpm10(store);
+    else await plantSqlite(store);
+    freshCheckout(project);
+    const check = await portcullis(project, ['check']);
+    expect(check.code, check.stdout + check.stderr).toBe(2);
+    expect(check.stderr).toContain('storeDir "../committed-store" in pnpm-workspace.yaml');
+    const r = await pnpmIn(major, project, ['install', '--frozen-lockfile'], false);
+    const out = r.stdout + r.stderr;
+    results.push(`pnpm ${pnpm(major).version} no .git, ../committed-store: check exit ${check.code}; install --frozen-lockfile exit ${r.code} ${(/ERR_PNPM_[A-Z_]+/.exec(out) ?? ['-'])[0]}`);
+    expect(r.code, out).not.toBe(0);
+    expect(out).toContain('STORE_IN_CHECKOUT');
+    expect(readdirSync(project.markers), out).toEqual([]);
+    expect(existsSync(join(project.dir, 'node_modules', 'good', 'index.js')), out).toBe(false);
   }, 180_000);
 });

@@ -156,7 +156,7 @@ describe("updateConfig: pnpm's store inside the checkout", () => {
     const error = await updateConfig(pnpm10(dir, { storeDir: '.pnpm-store', workspaceDir: dir, dir })).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_STORE' });
     expect((error as Error).message).toContain(`storeDir ".pnpm-store" in pnpm-workspace.yaml) is ${join(dir, '.pnpm-store')}`);
-    expect((error as { hint: string }).hint).toContain('--store-dir=~/.pnpm-store');
+    expect((error as { hint: string }).hint).toContain('--store-dir=$HOME/.pnpm-store');
     // Set elsewhere (the command line): named as pnpm's configuration; a relative value judged against each folder pnpm may read it from.
     const sub = join(dir, 'packages', 'a');
     mkdirSync(sub, { recursive: true });
@@ -169,5 +169,44 @@ describe("updateConfig: pnpm's store inside the checkout", () => {
     const home = mkdtempSync(join(tmpdir(), 'portcullis-pnpm-home-'));
     await expect(updateConfig(pnpm10(dir))).resolves.toBeDefined();
     await expect(updateConfig(pnpm10(dir, { storeDir: join(home, 'pnpm-store') }))).resolves.toBeDefined();
+  });
+
+  it("r43b: judges `~/` both ways (pnpm 12.24.0 hands it over unexpanded and reads it as <project>/~/)", async () => {
+    const dir = projectWith({ scripts: { allow: [] } }, 'storeDir: ~/.pnpm-store\n');
+    mkdirSync(join(dir, '.git'));
+    const pnpm12 = { ...pnpm10(dir), userAgent: 'pnpm/12.24.0 npm/? node/? linux x64' };
+    await expect(updateConfig({ ...pnpm12, storeDir: '~/.pnpm-store' })).rejects.toThrow(new RegExp(`is ${join(dir, '~', '.pnpm-store').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    // pnpm 10 and 11 hand it over expanded (measured) and use the home folder: left alone.
+    const home = mkdtempSync(join(tmpdir(), 'portcullis-pnpm-home-'));
+    await expect(updateConfig(pnpm10(dir, { storeDir: join(home, '.pnpm-store') }))).resolves.toBeDefined();
+  });
+
+  it('r43b: refuses a virtualStoreDir inside the checkout (not the default node_modules/.pnpm), and any inside with the global virtual store on', async () => {
+    const dir = projectWith({ scripts: { allow: [] } });
+    mkdirSync(join(dir, '.git'));
+    const error = await updateConfig(pnpm10(dir, { virtualStoreDir: 'gvs' })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_STORE' });
+    expect((error as Error).message).toContain(`pnpm's virtual store (virtualStoreDir "gvs" in pnpm's configuration) is ${join(dir, 'gvs')}`);
+    await expect(updateConfig(pnpm10(dir, { virtualStoreDir: 'node_modules/.pnpm' }))).resolves.toBeDefined();
+    await expect(updateConfig(pnpm10(dir, { virtualStoreDir: join(dir, 'node_modules', '.pnpm') }))).resolves.toBeDefined();
+    await expect(updateConfig(pnpm10(dir, { virtualStoreDir: 'node_modules/.pnpm', enableGlobalVirtualStore: true }))).rejects.toThrow(/global virtual store/);
+    await expect(updateConfig(pnpm10(dir, { enableGlobalVirtualStore: true }))).resolves.toBeDefined();
+    const home = mkdtempSync(join(tmpdir(), 'portcullis-pnpm-home-'));
+    await expect(updateConfig(pnpm10(dir, { virtualStoreDir: join(home, 'vs'), enableGlobalVirtualStore: true }))).resolves.toBeDefined();
+    // Set in pnpm-workspace.yaml, handed over as written (measured on 10.34.8, 11.28.10, 12.24.0): named as the file's.
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'enableGlobalVirtualStore: true\nvirtualStoreDir: gvs\n');
+    await expect(updateConfig(pnpm10(dir, { virtualStoreDir: 'gvs', enableGlobalVirtualStore: true }))).rejects.toThrow(/virtualStoreDir "gvs" in pnpm-workspace\.yaml, enableGlobalVirtualStore on/);
+  });
+
+  it('r43b: without a .git, a relative store the repository names beside the project is taken as inside the checkout', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'portcullis-pnpm-nogit-'));
+    const dir = join(root, 'project');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ scripts: { allow: [] } }));
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'storeDir: ../committed-store\n');
+    await expect(updateConfig(pnpm10(dir, { storeDir: '../committed-store' }))).rejects.toThrow(`storeDir "../committed-store" in pnpm-workspace.yaml) is ${join(root, 'committed-store')}`);
+    // The user's own --store-dir outside the project is left alone.
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), '');
+    await expect(updateConfig(pnpm10(dir, { storeDir: join(root, 'user-store') }))).resolves.toBeDefined();
   });
 });

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { keptCacheTrusted, pnpmLockfilePackageKeys, pnpmStoreRefusal, pnpmStoreSettings, type BuildAllowance } from '@portcullis/core';
+import { keptCacheTrusted, pnpmGlobalVirtualStore, pnpmLockfilePackageKeys, pnpmStoreRefusal, pnpmStoreSettings, type BuildAllowance } from '@portcullis/core';
 import { leaveCacheDir } from './handoff.js';
 import { openProject, projectAt, registryConfigFromPnpm } from './project.js';
 import { mergesOnlyBuiltDependencies, pnpmMajor } from './quirks.js';
@@ -125,21 +125,30 @@ export function refuseCommandLineWidening(builds: BuildAllowance): void {
 }
 
 /**
- * Refuses a store folder inside the project's checkout (core's pnpmStoreRefusal): pnpm hands updateConfig `storeDir` as
- * it was written — in pnpm-workspace.yaml, .npmrc (pnpm 10), a `pnpm_config_`/`npm_config_store_dir` variable, or on
- * the command line, which pnpm 10, 11 and 12 all show the hook (measured) — and resolves a relative one against the
- * workspace's folder, else the project's: every folder it could be read from is judged. Unset: pnpm's default store,
- * in the user's home folder.
+ * Refuses a store or virtual store folder inside the project's checkout (core's pnpmStoreRefusal). pnpm hands
+ * updateConfig `storeDir` and `virtualStoreDir` as they were written — in pnpm-workspace.yaml, .npmrc (pnpm 10), a
+ * `pnpm_config_`/`npm_config_` variable, or on the command line, which pnpm 10, 11 and 12 all show the hook (measured;
+ * pnpm 10 and 11 expand a leading `~/`, pnpm 12.24.0 does not and reads it relative: both readings are judged) — and
+ * `enableGlobalVirtualStore`; it resolves a relative value against the workspace's folder, else the project's: every
+ * folder it could be read from is judged. A value the repository's own files wrote (pnpm-workspace.yaml, .npmrc) is
+ * judged as theirs (checkout.ts: without a `.git`, a relative one is inside). A value given on the command line wins
+ * over the files' and is judged alone (the fix the refusal gives). Unset: pnpm's default store, in the user's home
+ * folder, and its default virtual store.
  */
 export function refuseStoreInCheckout(config: PnpmConfig, dir: string, env: NodeJS.ProcessEnv = process.env): void {
-  const value = config.storeDir;
-  if (typeof value !== 'string' || value === '') return;
   const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
-  const place = pnpmStoreSettings(dir, env).find((s) => s.value === value)?.place ?? "in pnpm's configuration";
+  const written = pnpmStoreSettings(dir, env);
+  const globalVirtualStore = config.enableGlobalVirtualStore === true || pnpmGlobalVirtualStore(dir, env);
   const bases = new Set([dir, ...['workspaceDir', 'dir', 'lockfileDir'].map((key) => config[key]).filter((v): v is string => typeof v === 'string' && v !== '')]);
-  for (const base of bases) {
-    const refusal = pnpmStoreRefusal({ value, place, base }, dir, home);
-    if (refusal !== undefined) throw storeError(refusal);
+  for (const key of ['storeDir', 'virtualStoreDir'] as const) {
+    const value = config[key];
+    if (typeof value !== 'string' || value === '') continue;
+    const found = written.find((s) => s.key === key && s.value === value);
+    const place = found?.place ?? "in pnpm's configuration";
+    for (const base of bases) {
+      const refusal = pnpmStoreRefusal({ key, value, place, base, fromRepository: found?.fromRepository === true }, dir, home, { globalVirtualStore });
+      if (refusal !== undefined) throw storeError(refusal);
+    }
   }
 }
 

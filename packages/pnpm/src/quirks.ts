@@ -46,6 +46,16 @@ export const PNPM_QUIRKS = {
     versions: '10.34.8: built unasked; 11.28.10, 12.24.0: asked',
     pinnedBy: 'packages/e2e/test/bypass-pnpm-patches.test.ts',
   },
+  storeDirTildeLiteral: {
+    fact: "pnpm 12 hands updateConfig `storeDir: ~/.pnpm-store` as written and uses <project>/~/.pnpm-store (no home expansion); pnpm 10 and 11 expand `~/` to the home folder before the hook sees it. Core's pnpmStoreRefusal judges both readings whatever the version (check cannot know it)",
+    versions: '12.24.0: literal; 10.34.8, 11.28.10: expanded',
+    pinnedBy: 'packages/e2e/test/bypass-pnpm-store.test.ts (storeDir: ~/.pnpm-store), packages/pnpm/src/config.test.ts',
+  },
+  virtualStoreReused: {
+    fact: "pnpm links the package folders it finds in a virtual store folder without importing them from its store again: with enableGlobalVirtualStore (11, 12: 'Already up to date', planted files linked) and, on pnpm 12, for any virtualStoreDir — node_modules/.pnpm included (an allowed package's planted postinstall ran). pnpm 10 imported again. updateConfig is handed virtualStoreDir and enableGlobalVirtualStore as written (12 always hands enableGlobalVirtualStore)",
+    versions: '11.28.10, 12.24.0 (global virtual store); 12.24.0 (any virtualStoreDir); 10.34.8: imported again',
+    pinnedBy: 'packages/e2e/test/bypass-pnpm-virtual-store.test.ts',
+  },
 } satisfies Record<string, PnpmQuirk>;
 
 /** pnpm's major version, from the user agent it sends (`pnpm/10.34.8 npm/? node/…`); 0 when unknown. */

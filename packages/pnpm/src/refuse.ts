@@ -26,7 +26,7 @@ export function blockedError(verdict: Pick<Verdict, 'blocked' | 'exitCode' | 'no
   return pnpmError(verdict.exitCode === 3 ? 'UNDECIDED' : 'BLOCKED', message, hint);
 }
 
-/** pnpm's store set to a folder inside the checkout (core's pnpmStoreRefusal) stops pnpm before it reads that store. */
+/** pnpm's store or virtual store set to a folder inside the checkout (core's pnpmStoreRefusal) stops pnpm before it reads it. */
 export function storeError(refusal: PnpmStoreRefusal): PnpmError {
   return pnpmError('STORE', `portcullis refused the install: ${refusal.message}. Nothing was fetched, linked or built`, `  STORE_IN_CHECKOUT  ${refusal.path}\n    fix: ${refusal.fix}`);
 }

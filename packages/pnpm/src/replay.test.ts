@@ -53,6 +53,14 @@ describe("pnpm 12's updateConfig replayed from a record", () => {
     expect(questionOf(question({ ...pnpmConfig(), storeDir: '/home/u/store' }))!.text).not.toBe(questionOf(question({ ...pnpmConfig(), storeDir: '.pnpm-store' }))!.text);
   });
 
+  it('another virtualStoreDir or enableGlobalVirtualStore is another question too (r43b: a virtual store inside the checkout is judged again)', () => {
+    recordFor(question());
+    expect(replayUpdateConfig(question({ ...pnpmConfig(), virtualStoreDir: 'gvs' }))).toBeUndefined();
+    expect(replayUpdateConfig(question({ ...pnpmConfig(), enableGlobalVirtualStore: true }))).toBeUndefined();
+    const texts = [{}, { virtualStoreDir: 'gvs' }, { virtualStoreDir: 'gvs', enableGlobalVirtualStore: true }, { enableGlobalVirtualStore: false }].map((extra) => questionOf(question({ ...pnpmConfig(), ...extra }))!.text);
+    expect(new Set(texts).size).toBe(texts.length);
+  });
+
   it('the same question gets the same answer, applied as the engine applied it; map order does not matter', () => {
     const { decided } = recordFor(question());
     // pnpm 12 does not keep every map's order from one run to the next (measured): the question is compared key-sorted.

@@ -12,7 +12,7 @@ import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../mod
 import { defaultPnpmCacheDirs } from '../layouts/pnpm-metadata-cache.js';
 import { keptCacheTrusted } from '../layouts/kept-metadata.js';
 import { pnpmKeptInputs } from './kept-inputs.js';
-import { pnpmStoreSettings, pnpmWorkspaceSettingsIn } from '../setup/pnpm.js';
+import { pnpmGlobalVirtualStore, pnpmStoreSettings, pnpmWorkspaceSettingsIn } from '../setup/pnpm.js';
 import { pnpmStoreRefusal } from '../layouts/pnpm-store.js';
 import { PortcullisError } from '../errors.js';
 import type { RegistryConfig } from '../registry/config.js';
@@ -90,14 +90,16 @@ function pnpmCacheDirsOf(dir: string, env: Env): string[] {
 }
 
 /**
- * A pnpm project whose store is set to a folder inside its checkout (pnpm-workspace.yaml, .npmrc, the environment) is
- * a configuration error: pnpm would install what that store holds for each integrity, whatever the check verified.
+ * A pnpm project whose store or virtual store is set to a folder inside its checkout (pnpm-workspace.yaml, .npmrc, the
+ * environment; layouts/pnpm-store.ts) is a configuration error: pnpm would install what that folder holds for each
+ * package, whatever the check verified.
  */
 export function refuseStoreInCheckout(kind: LockfileKind, dir: string, env: Env): void {
   if (kind !== 'pnpm') return;
   const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
+  const globalVirtualStore = pnpmGlobalVirtualStore(dir, env);
   for (const setting of pnpmStoreSettings(dir, env)) {
-    const refusal = pnpmStoreRefusal(setting, dir, home);
+    const refusal = pnpmStoreRefusal(setting, dir, home, { globalVirtualStore });
     if (refusal !== undefined) throw new PortcullisError('STORE_IN_CHECKOUT', `${refusal.message}. Fix: ${refusal.fix}`);
   }
 }

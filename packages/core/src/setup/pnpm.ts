@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { Env } from '../env.js';
-import type { PnpmStoreSetting } from '../layouts/pnpm-store.js';
+import type { PnpmStoreKey, PnpmStoreSetting } from '../layouts/pnpm-store.js';
 import { parsePackageSpec } from '../policy/spec.js';
 import { readBounded } from '../read-bounded.js';
 import { npmConfigFromEnv, parseNpmrc } from '../registry/npmrc.js';
@@ -96,23 +96,45 @@ export function pnpmWorkspaceSettingsIn(dir: string): Record<string, unknown> {
   return bytes === undefined ? {} : pnpmWorkspaceSettings(bytes.toString('utf8'));
 }
 
+/** pnpm's two folder settings as each place spells them: pnpm-workspace.yaml and pnpm's configuration, .npmrc, the environment. */
+const STORE_KEYS: ReadonlyArray<{ key: PnpmStoreKey; rc: string; env: RegExp }> = [
+  { key: 'storeDir', rc: 'store-dir', env: /^pnpm_config_store_dir$/i },
+  { key: 'virtualStoreDir', rc: 'virtual-store-dir', env: /^pnpm_config_virtual_store_dir$/i },
+];
+
 /**
- * Every place the project in `dir` and the environment set pnpm's store folder: `storeDir` in pnpm-workspace.yaml,
- * `store-dir` in the project's .npmrc (pnpm 10 reads it; 11 and 12 ignore it, measured — listed all the same), and the
- * `pnpm_config_store_dir` (pnpm 11, 12) and `npm_config_store_dir` (pnpm 10) variables.
+ * Every place the project in `dir` and the environment set pnpm's store folder (`storeDir`) or virtual store folder
+ * (`virtualStoreDir`): pnpm-workspace.yaml, the project's .npmrc (`store-dir`, `virtual-store-dir`: pnpm 10 reads
+ * them; 11 and 12 ignore them, measured — listed all the same), and the `pnpm_config_…` (pnpm 11, 12) and
+ * `npm_config_…` (pnpm 10) variables. The first two are the repository's own files (`fromRepository`).
  */
 export function pnpmStoreSettings(dir: string, env: Env): PnpmStoreSetting[] {
   const out: PnpmStoreSetting[] = [];
-  const storeDir = pnpmWorkspaceSettingsIn(dir).storeDir;
-  if (typeof storeDir === 'string') out.push({ value: storeDir, place: 'in pnpm-workspace.yaml', base: dir });
+  const workspace = pnpmWorkspaceSettingsIn(dir);
   const npmrc = readBounded(join(dir, '.npmrc'), MAX_WORKSPACE_YAML_BYTES);
-  const fromNpmrc = npmrc === undefined ? undefined : parseNpmrc(npmrc.toString('utf8'), env).get('store-dir');
-  if (fromNpmrc !== undefined) out.push({ value: fromNpmrc, place: "in the project's .npmrc (store-dir)", base: dir });
-  const fromEnv = npmConfigFromEnv(env).get('store-dir');
-  if (fromEnv !== undefined) out.push({ value: fromEnv, place: 'in the environment (npm_config_store_dir)', base: dir });
-  for (const name of Object.keys(env)) {
-    const value = env[name];
-    if (/^pnpm_config_store_dir$/i.test(name) && value !== undefined && value !== '') out.push({ value, place: `in the environment (${name})`, base: dir });
+  const rc = npmrc === undefined ? undefined : parseNpmrc(npmrc.toString('utf8'), env);
+  const fromEnv = npmConfigFromEnv(env);
+  for (const { key, rc: rcKey, env: envName } of STORE_KEYS) {
+    const inWorkspace = workspace[key];
+    if (typeof inWorkspace === 'string') out.push({ key, value: inWorkspace, place: 'in pnpm-workspace.yaml', base: dir, fromRepository: true });
+    const inNpmrc = rc?.get(rcKey);
+    if (inNpmrc !== undefined) out.push({ key, value: inNpmrc, place: `in the project's .npmrc (${rcKey})`, base: dir, fromRepository: true });
+    const inNpmEnv = fromEnv.get(rcKey);
+    if (inNpmEnv !== undefined) out.push({ key, value: inNpmEnv, place: `in the environment (npm_config_${rcKey.replace(/-/g, '_')})`, base: dir });
+    for (const name of Object.keys(env)) {
+      const value = env[name];
+      if (envName.test(name) && value !== undefined && value !== '') out.push({ key, value, place: `in the environment (${name})`, base: dir });
+    }
   }
   return out;
+}
+
+/** Whether pnpm-workspace.yaml, the project's .npmrc or the environment turn pnpm's global virtual store on (`enableGlobalVirtualStore`). */
+export function pnpmGlobalVirtualStore(dir: string, env: Env): boolean {
+  const on = (value: unknown): boolean => value === true || value === 'true';
+  if (on(pnpmWorkspaceSettingsIn(dir).enableGlobalVirtualStore)) return true;
+  const npmrc = readBounded(join(dir, '.npmrc'), MAX_WORKSPACE_YAML_BYTES);
+  if (npmrc !== undefined && on(parseNpmrc(npmrc.toString('utf8'), env).get('enable-global-virtual-store'))) return true;
+  if (on(npmConfigFromEnv(env).get('enable-global-virtual-store'))) return true;
+  return Object.keys(env).some((name) => /^pnpm_config_enable_global_virtual_store$/i.test(name) && on(env[name]));
 }
