@@ -68,11 +68,11 @@ async function project(major: Major): Promise<Project> {
 }
 
 /** The pull request's files: the patch and the setting that applies it. */
-function addPatch(p: Project, text: string): void {
+function addPatch(p: Project, text: string, key = 'good@1.0.0'): void {
   mkdirSync(join(p.dir, 'patches'), { recursive: true });
   writeFileSync(join(p.dir, 'patches', 'good@1.0.0.patch'), text);
   const workspace = join(p.dir, 'pnpm-workspace.yaml');
-  writeFileSync(workspace, `${existsSync(workspace) ? readFileSync(workspace, 'utf8') : ''}\npatchedDependencies:\n  good@1.0.0: patches/good@1.0.0.patch\n`);
+  writeFileSync(workspace, `${existsSync(workspace) ? readFileSync(workspace, 'utf8') : ''}\npatchedDependencies:\n  ${key}: patches/good@1.0.0.patch\n`);
 }
 
 function clearMarkers(p: Project): void {
@@ -161,4 +161,41 @@ describe.each([10, 11, 12] as const)('pnpm %i: a patch that adds a postinstall t
     results.push(`pnpm ${pnpm(major).version}: patch file swapped under the lockfile's hash: check exit ${again.code}; install --frozen-lockfile exit ${swapped.code} ${code(swapped.stdout + swapped.stderr)}`);
     expect(readdirSync(p.markers), swapped.stdout + swapped.stderr).not.toContain(MARKER);
   }, 180_000);
+});
+
+/**
+ * r43b (second review): the pull request's lockfile keeps its `patchedDependencies` section but every `(patch_hash=…)`
+ * is deleted from the snapshot keys. Before the fix, core learnt "patched" only from the key: pnpm 10.34.8 (which finds
+ * the patch by name and version from its settings) applied it and ran the patched postinstall on a fresh checkout's
+ * `install --frozen-lockfile`, exit 0; pnpm 11.28.10 and 12.24.0 stop themselves (ERR_PNPM_INCONSISTENT_PATCH_HASH);
+ * `check` exit 0 on all three. Now every package a `patchedDependencies` entry names is patched whatever its key says.
+ */
+describe.each([10, 11, 12] as const)('pnpm %i: patch_hash deleted from every lockfile key, the section kept', (major) => {
+  for (const key of major === 10 ? ['good@1.0.0', 'good'] : ['good@1.0.0']) {
+    it(`patchedDependencies key ${key}: check fails, the frozen install never runs the patched postinstall`, async () => {
+      const p = await project(major);
+      addPatch(p, PATCH_SCRIPTS, key);
+      writeFileSync(join(p.dir, 'portcullis.json'), JSON.stringify(policy(['allowed-build', 'good'])));
+      const written = await pnpmIn(major, p, ['install', '--no-frozen-lockfile']);
+      expect(written.code, written.stdout + written.stderr).toBe(0);
+      const lock = readFileSync(join(p.dir, 'pnpm-lock.yaml'), 'utf8');
+      expect(lock).toContain('patch_hash=');
+      writeFileSync(join(p.dir, 'pnpm-lock.yaml'), lock.replace(/\(patch_hash=[^()]*\)/g, ''));
+      expect(readFileSync(join(p.dir, 'pnpm-lock.yaml'), 'utf8')).toContain('patchedDependencies:');
+      writeFileSync(join(p.dir, 'portcullis.json'), JSON.stringify(policy(['allowed-build'])));
+      freshCheckout(p);
+
+      const check = await portcullis(p, ['check']);
+      expect(check.code, check.stdout + check.stderr).toBe(1);
+      expect(check.stdout + check.stderr).toContain('good@1.0.0 wants to run install scripts (its patch patches/good@1.0.0.patch changes package.json or binding.gyp');
+      const r = await pnpmIn(major, p, ['install', '--frozen-lockfile']);
+      const out = r.stdout + r.stderr;
+      results.push(`pnpm ${pnpm(major).version} patch_hash deleted (${key}): check exit ${check.code}; install --frozen-lockfile exit ${r.code} ${code(out)}`);
+      expect(readdirSync(p.markers), out).not.toContain(MARKER);
+      if (major === 10) {
+        expect(r.code, out).not.toBe(0);
+        expect(out).toContain('SCRIPT_NOT_ALLOWED');
+      }
+    }, 180_000);
+  }
 });

@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCachedMetadata, pnpmKeptInputs, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { digestOf, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCachedMetadata, pnpmKeptInputs, projectNamesPatches, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, lockfileCandidates, narrowDenials, projectDirOf, refuseCommandLineWidening, unneededDenials, updateConfig, type PnpmConfig } from './config.js';
 import { configChanges, configSnapshot, engineBuild, fileStates, questionOf, recordUpdateConfig, thisPnpmProcess, type AskedQuestion, type ReplayAnswer } from './replay.js';
 import { fileState, sameState, type FileState } from './file-state.js';
@@ -268,7 +268,7 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
     verdict = await project.gate.judgeLockfile(`pnpm-lock.yaml ${digest}`, () => {
       try {
         const packages = readPnpmLockfile(bytes.toString('utf8'), { path: file, projectDir: project.dir, registryFor: (name) => project.registryConfig.registryFor(name) }).packages;
-        if (packages.some((pkg) => pkg.patches !== undefined && pkg.patches.length > 0)) state.judgedPatches = true;
+        if (packages.some((pkg) => pkg.patches !== undefined && pkg.patches.length > 0) || projectNamesPatches(project.dir)) state.judgedPatches = true;
         return packages;
       } catch (error) {
         throw new UnreadableHere(error instanceof Error ? error.message : String(error));

@@ -46,5 +46,8 @@ describe('patched packages a package manager builds unasked (pnpm 10)', () => {
     };
     // `own` has scripts of its own: pnpm 10 asks its allowBuilds list for it, so it is skipped like any other.
     expect([...patchedBuiltUnasked(packages, evidence)]).toEqual(['adds@1.0.0', 'unread@1.0.0']);
+    // r43b: patched by the settings alone (no patch in the lockfile): its evidence decides.
+    const bySettings = { ...evidence, patches: new Map([...evidence.patches, ['plain@1.0.0', { mayAddScripts: true, reason: 'r' }]]) };
+    expect([...patchedBuiltUnasked(packages, bySettings)]).toEqual(['adds@1.0.0', 'unread@1.0.0', 'plain@1.0.0']);
   });
 });

@@ -54,7 +54,8 @@ export function idsWhere(packages: readonly PackageNode[], predicate: ((pkg: Pac
 export function patchedBuiltUnasked(packages: readonly PackageNode[], evidence: Pick<Evidence, 'scripts' | 'patches'>): Set<string> {
   const out = new Set<string>();
   for (const pkg of packages) {
-    if (pkg.patches === undefined || pkg.patches.length === 0 || evidence.patches?.get(pkg.id)?.mayAddScripts === false) continue;
+    const patch = evidence.patches?.get(pkg.id);
+    if ((patch === undefined && (pkg.patches === undefined || pkg.patches.length === 0)) || patch?.mayAddScripts === false) continue;
     const own = evidence.scripts.get(pkg.id);
     if (own !== undefined ? !(own.hasInstallScript || own.bindingGyp) : pkg.hasInstallScript !== true) out.add(pkg.id);
   }

@@ -25,6 +25,7 @@ import { forSurface, skippedNotice, type Surface } from '../report/notices.js';
 import type { CheckResult } from '../report/result.js';
 import { consequenceOf, idsWhere, patchedBuiltUnasked, type Purpose } from './consequence.js';
 import { createDecider } from './decider.js';
+import { projectNamesPatches } from './patches.js';
 import { scriptEvidence, type SignatureVerification } from './gather.js';
 import { resolveInheritance, resolveInheritanceFromCache } from './organisation.js';
 import { digestOf, RememberedReports, RememberedVerdicts, type RememberedReport, type RememberedVerdict, type SignedPackage } from './remembered.js';
@@ -521,7 +522,8 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       const verdict = await this.judge(list, { ...inputs.kept, ...(unskippable !== undefined ? { scriptsUnskippable: unskippable.test } : {}), ...(unasked.length > 0 ? { patchedBuildsUnasked: true } : {}) });
       const decided = pickLockfileVerdict(verdict);
       // A patched package's verdict also rests on its patch file, which the lockfile's digest does not cover: not remembered.
-      const patched = list.some((pkg) => pkg.patches !== undefined && pkg.patches.length > 0);
+      // So does one whose project's settings name a patch (pnpm-workspace.yaml, package.json), whatever the lockfile says.
+      const patched = list.some((pkg) => pkg.patches !== undefined && pkg.patches.length > 0) || projectNamesPatches(options.dir);
       if (key !== undefined && !patched && verdict.blocking.length === 0 && verdict.exitCode === 0) {
         memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], builds: buildExceptions(verdict, policyMayBuild), signed: [...decided.signed] });
       }

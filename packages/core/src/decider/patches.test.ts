@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PackageNode } from '../model.js';
-import { gatherPatches, pnpmPatchHash } from './patches.js';
+import { gatherPatches, pnpmPatchHash, projectNamesPatches } from './patches.js';
 
 const SCRIPTS = 'diff --git a/package.json b/package.json\n--- a/package.json\n+++ b/package.json\n@@ -1 +1 @@\n-{}\n+{"scripts":{"postinstall":"x"}}\n';
 const OTHER = 'diff --git a/index.js b/index.js\n--- a/index.js\n+++ b/index.js\n@@ -1 +1 @@\n-a\n+b\n';
@@ -49,5 +49,30 @@ describe("patched packages' patch files", () => {
     writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'patchedDependencies: [1, {a: 2}]\n');
     writeFileSync(join(dir, 'package.json'), '{"pnpm": {"patchedDependencies": {"__proto__": 3}}}');
     expect(gatherPatches([node(pnpmPatchHash(Buffer.from(OTHER)))], dir).get('good@1.0.0')?.mayAddScripts).toBe(true);
+  });
+
+  it('r43b: a package the settings name is patched whatever the lockfile says: its file judged as named, by key (name, name@version, name@range)', () => {
+    const dir = project();
+    const plain: PackageNode = { id: 'good@1.0.0', name: 'good', version: '1.0.0', source: 'registry', aliases: [], paths: [], dependents: [] };
+    expect(projectNamesPatches(dir)).toBe(false);
+    expect(gatherPatches([plain], dir).size).toBe(0);
+    writeFileSync(join(dir, 'patches', 'a.patch'), SCRIPTS);
+    writeFileSync(join(dir, 'patches', 'b.patch'), OTHER);
+    for (const key of ['good@1.0.0', 'good', 'good@^1.0.0']) {
+      writeFileSync(join(dir, 'pnpm-workspace.yaml'), `patchedDependencies:\n  ${JSON.stringify(key)}: patches/a.patch\n`);
+      expect(gatherPatches([plain], dir).get('good@1.0.0'), key).toEqual({ mayAddScripts: true, reason: 'its patch patches/a.patch changes package.json or binding.gyp' });
+    }
+    expect(projectNamesPatches(dir)).toBe(true);
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'patchedDependencies:\n  good@2.0.0: patches/a.patch\n  other: patches/a.patch\n');
+    expect(gatherPatches([plain], dir).size).toBe(0);
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'patchedDependencies:\n  good@1.0.0: patches/b.patch\n');
+    expect(gatherPatches([plain], dir).get('good@1.0.0')?.mayAddScripts).toBe(false);
+    // package.json's pnpm field, and a file that is not there (or outside the project): may add scripts.
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), '');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ pnpm: { patchedDependencies: { good: 'patches/missing.patch' } } }));
+    expect(gatherPatches([plain], dir).get('good@1.0.0')).toMatchObject({ mayAddScripts: true, reason: expect.stringContaining('no readable file inside the project') });
+    // With the lockfile's own benign patch too: the settings' file still decides when it may add scripts.
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ pnpm: { patchedDependencies: { good: 'patches/a.patch' } } }));
+    expect(gatherPatches([node(pnpmPatchHash(Buffer.from(OTHER)), ['patches/b.patch'])], dir).get('good@1.0.0')?.mayAddScripts).toBe(true);
   });
 });

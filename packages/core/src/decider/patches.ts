@@ -12,6 +12,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { PatchEvidence } from '../evaluation/evidence.js';
 import { patchMayChangeInstallScripts } from '../evaluation/patches.js';
 import type { PackageNode, PackagePatch } from '../model.js';
+import { patchedDependencyKey, patchSelectorCovers } from '../lockfile/pnpm.js';
 import { readBounded } from '../read-bounded.js';
 import { pnpmWorkspaceSettingsIn } from '../setup/pnpm.js';
 
@@ -25,20 +26,36 @@ export function pnpmPatchHash(bytes: Buffer): string {
   return createHash('sha256').update(bytes.toString('utf8').split('\r\n').join('\n')).digest('hex');
 }
 
-/** The patch files `patchedDependencies` names in the project's pnpm-workspace.yaml and package.json (`pnpm` field). */
-function settingsPatchFiles(projectDir: string): string[] {
-  const named: unknown[] = [];
-  const fromYaml = pnpmWorkspaceSettingsIn(projectDir).patchedDependencies;
-  if (typeof fromYaml === 'object' && fromYaml !== null) named.push(...Object.values(fromYaml));
+/** One `patchedDependencies` entry of the project's settings: its key (`name`, `name@version`, `name@range`) and file. */
+interface SettingsPatch {
+  key: string;
+  file: string;
+}
+
+/** `patchedDependencies` of the project's pnpm-workspace.yaml and package.json (`pnpm` field): every entry naming a file. */
+function settingsPatches(projectDir: string): SettingsPatch[] {
+  const out: SettingsPatch[] = [];
+  const add = (section: unknown): void => {
+    if (typeof section !== 'object' || section === null || Array.isArray(section)) return;
+    for (const [key, file] of Object.entries(section)) if (typeof file === 'string' && file !== '') out.push({ key, file });
+  };
+  add(pnpmWorkspaceSettingsIn(projectDir).patchedDependencies);
   const manifest = readBounded(join(projectDir, 'package.json'), MAX_PATCH_BYTES);
   try {
     const pnpm = manifest === undefined ? undefined : (JSON.parse(manifest.toString('utf8')) as { pnpm?: { patchedDependencies?: unknown } }).pnpm;
-    const fromManifest = typeof pnpm === 'object' && pnpm !== null ? pnpm.patchedDependencies : undefined;
-    if (typeof fromManifest === 'object' && fromManifest !== null) named.push(...Object.values(fromManifest));
+    add(typeof pnpm === 'object' && pnpm !== null ? pnpm.patchedDependencies : undefined);
   } catch {
     // Not JSON: pnpm cannot read it either; the lockfile's own files, if any, are still candidates.
   }
-  return named.filter((v): v is string => typeof v === 'string' && v !== '');
+  return out;
+}
+
+/**
+ * Whether the project's settings name any patch (`patchedDependencies` in pnpm-workspace.yaml or package.json): a
+ * verdict then also rests on those files, which a lockfile's digest does not cover.
+ */
+export function projectNamesPatches(projectDir: string | undefined): boolean {
+  return projectDir !== undefined && projectDir !== '' && settingsPatches(projectDir).length > 0;
 }
 
 /** `file` (as a setting or the lockfile writes it) inside the project by real path, or undefined. */
@@ -55,20 +72,35 @@ function insideProject(projectDir: string, file: string): string | undefined {
 /** Reads patch candidates once each: a file's hash, and whether it may change install scripts. */
 class PatchFiles {
   private readonly read = new Map<string, { hash: string; changes: boolean } | undefined>();
-  private named: string[] | undefined;
+  private settings: SettingsPatch[] | undefined;
 
   constructor(private readonly projectDir: string) {}
 
+  /** The project's settings' `patchedDependencies` entries, read once. */
+  named(): SettingsPatch[] {
+    return (this.settings ??= settingsPatches(this.projectDir));
+  }
+
   /** What `patch` does, from the first candidate whose hash is the patch's. */
   evidence(patch: PackagePatch): PatchEvidence {
-    this.named ??= settingsPatchFiles(this.projectDir);
-    for (const file of [...patch.files, ...this.named]) {
+    for (const file of [...patch.files, ...this.named().map((s) => s.file)]) {
       const found = this.file(file);
       if (found === undefined || found.hash !== patch.hash) continue;
       const shown = relative(this.projectDir, resolve(this.projectDir, file)) || file;
       return found.changes ? { mayAddScripts: true, reason: `its patch ${shown} changes package.json or binding.gyp` } : { mayAddScripts: false, reason: `its patch ${shown} touches neither package.json nor binding.gyp` };
     }
     return { mayAddScripts: true, reason: `its patch (patch_hash=${patch.hash.slice(0, 12)}…) is no file inside the project with that hash, so what it changes is unknown` };
+  }
+
+  /**
+   * What the patch file a settings entry names does, whatever its hash: pnpm 10 applies the file its settings name for a
+   * package by name and version even where the lockfile's key has no `(patch_hash=…)` (r43b). Unreadable: it may.
+   */
+  evidenceOfFile(entry: SettingsPatch): PatchEvidence {
+    const found = this.file(entry.file);
+    const shown = relative(this.projectDir, resolve(this.projectDir, entry.file)) || entry.file;
+    if (found === undefined) return { mayAddScripts: true, reason: `its patch ${shown} (patchedDependencies ${JSON.stringify(entry.key)}) is no readable file inside the project, so what it changes is unknown` };
+    return found.changes ? { mayAddScripts: true, reason: `its patch ${shown} changes package.json or binding.gyp` } : { mayAddScripts: false, reason: `its patch ${shown} touches neither package.json nor binding.gyp` };
   }
 
   private file(file: string): { hash: string; changes: boolean } | undefined {
@@ -85,16 +117,27 @@ class PatchFiles {
 }
 
 /**
- * Evidence for every patched package (`PackageNode.patches`) of `packages`: one that any of its patches may give
- * install-time code (or whose patch cannot be found) may add scripts. Without a project folder nothing is read: each
- * may. Packages without patches are not listed.
+ * Evidence for every patched package of `packages`: those with patches the lockfile records (`PackageNode.patches`,
+ * by key or by its `patchedDependencies` section) and those the project's pnpm-workspace.yaml or package.json
+ * `patchedDependencies` names (`name`, `name@version`, `name@range`: lockfile/pnpm.ts patchSelectorCovers), whatever
+ * the lockfile says. One that any of its patches may give install-time code (or whose patch cannot be found) may add
+ * scripts. Without a project folder nothing is read: each recorded patch may. Packages without patches are not listed.
  */
 export function gatherPatches(packages: readonly PackageNode[], projectDir: string | undefined): Map<string, PatchEvidence> {
   const out = new Map<string, PatchEvidence>();
   const files = projectDir === undefined || projectDir === '' ? undefined : new PatchFiles(projectDir);
+  const byName = new Map<string, Array<{ entry: SettingsPatch; selector: string | undefined }>>();
+  for (const entry of files?.named() ?? []) {
+    const key = patchedDependencyKey(entry.key);
+    if (key === undefined) continue;
+    const list = byName.get(key.name) ?? [];
+    list.push({ entry, selector: key.selector });
+    byName.set(key.name, list);
+  }
   for (const pkg of packages) {
-    if (pkg.patches === undefined || pkg.patches.length === 0) continue;
-    const each = pkg.patches.map((patch) => files?.evidence(patch) ?? { mayAddScripts: true, reason: 'its patch could not be looked for (no project folder)' });
+    const each: PatchEvidence[] = (pkg.patches ?? []).map((patch) => files?.evidence(patch) ?? { mayAddScripts: true, reason: 'its patch could not be looked for (no project folder)' });
+    for (const { entry, selector } of byName.get(pkg.name) ?? []) if (patchSelectorCovers(selector, pkg.version)) each.push(files!.evidenceOfFile(entry));
+    if (each.length === 0) continue;
     out.set(pkg.id, each.find((e) => e.mayAddScripts) ?? each[0]!);
   }
   return out;

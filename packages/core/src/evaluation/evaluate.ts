@@ -52,7 +52,8 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
     }
     const runsAtInstall = scripts ? scripts.hasInstallScript || scripts.bindingGyp : pkg.hasInstallScript === true;
     // A patch pnpm applies before building it may give it install-time code its own files lack (unread: it may).
-    const patch = pkg.patches === undefined || pkg.patches.length === 0 ? undefined : (evidence.patches?.get(pkg.id) ?? { mayAddScripts: true, reason: 'its patch was not read' });
+    // Patched: the lockfile records a patch for it, or the project's settings name one (decider/patches.ts).
+    const patch = evidence.patches?.get(pkg.id) ?? (pkg.patches === undefined || pkg.patches.length === 0 ? undefined : { mayAddScripts: true, reason: 'its patch was not read' });
     const patched = patch?.mayAddScripts === true ? { patch: patch.reason } : {};
     if ((runsAtInstall || patch?.mayAddScripts === true) && !scriptsMayRun(scriptsAllowed, pkg)) {
       findings.push(findingFor(pkg, { code: 'SCRIPT_NOT_ALLOWED', scripts: scripts?.scripts ?? [], bindingGyp: scripts?.bindingGyp ?? false, ...patched }));

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
 import type { PackageNode } from '../model.js';
 import { isValidPackageName } from './names.js';
-import { pnpmLockfilePackageKeys, readPnpmLockfile, withoutPeerSuffix } from './pnpm.js';
+import { patchedDependencyKey, patchSelectorCovers, pnpmLockfilePackageKeys, readPnpmLockfile, withoutPeerSuffix } from './pnpm.js';
 
 const REGISTRY = 'https://npm.example.corp/';
 const opts = { path: '/work/app/pnpm-lock.yaml', projectDir: '/work/app', registryFor: () => REGISTRY };
@@ -329,5 +329,32 @@ describe('pnpm lockfile: patched packages (patchedDependencies)', () => {
       packages: { [`good@1.0.0(patch_hash=${H})`]: { resolution: { integrity: 'sha512-AAAA' } } },
     };
     expect(byId(readPnpmLockfile(merged, opts).packages, 'good@1.0.0').patches).toEqual([{ hash: H, files: ['/work/app/patches/good@1.0.0.patch'] }]);
+  });
+
+  it('r43b: a package the section names is patched whatever its key says (every `(patch_hash=…)` deleted)', () => {
+    const stripped = (section: string) => readPnpmLockfile(lockfile(section).split(`(patch_hash=${H})`).join(''), opts).packages;
+    expect(byId(stripped(`patchedDependencies:\n  good@1.0.0:\n    hash: ${H}\n    path: patches/good@1.0.0.patch\n`), 'good@1.0.0').patches).toEqual([{ hash: H, files: ['patches/good@1.0.0.patch'] }]);
+    expect(byId(stripped(`patchedDependencies:\n  good: ${H}\n`), 'good@1.0.0').patches).toEqual([{ hash: H, files: [] }]);
+    expect(byId(stripped(`patchedDependencies:\n  good@^1.0.0: ${H}\n`), 'good@1.0.0').patches).toEqual([{ hash: H, files: [] }]);
+    // Another exact version names another package; a hash that cannot be read is none (judged unknown).
+    expect(byId(stripped(`patchedDependencies:\n  good@2.0.0: ${H}\n`), 'good@1.0.0').patches).toBeUndefined();
+    expect(byId(stripped(`patchedDependencies:\n  good@1.0.0: [1]\n`), 'good@1.0.0').patches).toEqual([{ hash: '', files: [] }]);
+    expect(byId(stripped(`patchedDependencies:\n  good@1.0.0: ${H}\n`), 'plain@1.0.0').patches).toBeUndefined();
+    // The key's hash and the section's, once each.
+    expect(byId(readPnpmLockfile(lockfile(`patchedDependencies:\n  good@1.0.0: ${H}\n`), opts).packages, 'good@1.0.0').patches).toHaveLength(1);
+  });
+
+  it('reads patchedDependencies keys as pnpm writes them: name, name@version, name@range, scoped', () => {
+    expect(patchedDependencyKey('good')).toEqual({ name: 'good', selector: undefined });
+    expect(patchedDependencyKey('good@1.0.0')).toEqual({ name: 'good', selector: '1.0.0' });
+    expect(patchedDependencyKey('@s/good@>=1 <2')).toEqual({ name: '@s/good', selector: '>=1 <2' });
+    expect(patchedDependencyKey('@s/good')).toEqual({ name: '@s/good', selector: undefined });
+    expect(patchedDependencyKey('../evil')).toBeUndefined();
+    expect(patchSelectorCovers(undefined, '1.0.0')).toBe(true);
+    expect(patchSelectorCovers('1.0.0', '1.0.0')).toBe(true);
+    expect(patchSelectorCovers('1.0.1', '1.0.0')).toBe(false);
+    expect(patchSelectorCovers('1.0.0-rc.1', '1.0.0')).toBe(false);
+    // A range, or a spelling not read here (`v1.0.0`, `=1.0.0`): every version (fail closed).
+    for (const selector of ['^2.0.0', '1.x', 'v1.0.1', '=1.0.1', '*']) expect(patchSelectorCovers(selector, '1.0.0')).toBe(true);
   });
 });

@@ -142,6 +142,8 @@ class PnpmReader {
   private readonly idOfKey = new Map<string, string>();
   /** The patch files `patchedDependencies` names for each patch hash (pnpm 10 records them; 11 and 12 only the hash). */
   private readonly patchFiles: Map<string, string[]>;
+  /** The patches `patchedDependencies` names, by package name: pnpm applies them by name and version, whatever a key says. */
+  private readonly patchesByName: Map<string, NamedPatch[]>;
 
   constructor(
     data: LockRecord,
@@ -156,6 +158,7 @@ class PnpmReader {
     this.snapshots = ownRecord(data, 'snapshots');
     this.importers = new Map();
     this.patchFiles = patchFilesByHash(ownRecord(data, 'patchedDependencies'));
+    this.patchesByName = patchesByName(ownRecord(data, 'patchedDependencies'));
     for (const [path, importer] of Object.entries(ownRecord(data, 'importers') ?? {})) {
       if (!isRecord(importer)) throw invalidLockfile(this.file, `importer ${JSON.stringify(path)} is not a mapping`);
       this.importers.set(normalizeImporter(path), importer);
@@ -257,6 +260,14 @@ class PnpmReader {
     // Most keys carry no patch: no slice, no scan for them (this runs once per package of every lockfile read).
     if (split.reference.length > reference.length && split.reference.includes('(patch_hash=', reference.length)) {
       facts.patches = patchHashesOf(split.reference.slice(reference.length)).map((hash) => ({ hash, files: this.patchFiles.get(hash) ?? [] }));
+    }
+    // A package `patchedDependencies` names is patched whatever its key says: pnpm 10 finds a patch by name and version
+    // from its settings even where a key carries no `(patch_hash=…)` (measured on 10.34.8; r43b).
+    const named = this.patchesByName.size === 0 ? undefined : this.patchesByName.get(name);
+    for (const entry of named ?? []) {
+      if (!patchSelectorCovers(entry.selector, version)) continue;
+      const patches = (facts.patches ??= []);
+      if (!patches.some((p) => p.hash === entry.hash)) patches.push({ hash: entry.hash, files: [...entry.files] });
     }
     const integrity = ownString(resolution, 'integrity');
     if (integrity !== undefined) {
@@ -399,6 +410,53 @@ function patchFilesByHash(section: LockRecord | undefined): Map<string, string[]
     const path = isRecord(value) ? ownString(value, 'path') : undefined;
     if (path !== undefined && !files.includes(path)) files.push(path);
     out.set(hash, files);
+  }
+  return out;
+}
+
+/** One `patchedDependencies` entry: which versions of its package it names (undefined: every one), its hash and files. */
+interface NamedPatch {
+  selector: string | undefined;
+  hash: string;
+  files: string[];
+}
+
+/**
+ * A `patchedDependencies` key: `name`, `name@version` or `name@range` (`@scope/name@…` alike). Undefined when it names
+ * no valid package (pnpm matches no package by it).
+ */
+export function patchedDependencyKey(key: string): { name: string; selector: string | undefined } | undefined {
+  const at = key.indexOf('@', key.startsWith('@') ? 1 : 0);
+  const name = at <= 0 ? key : key.slice(0, at);
+  if (!isValidPackageName(name)) return undefined;
+  return { name, selector: at <= 0 ? undefined : key.slice(at + 1) };
+}
+
+/** An exact version as pnpm writes one in a key (`1.0.0`, `1.0.0-rc.1`). */
+const EXACT_VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+/**
+ * Whether a `patchedDependencies` key's version part covers `version`: none (the bare name) or the same version does;
+ * another exact version does not; anything else — a range, a spelling this reading does not know — is taken to cover
+ * every version (fail closed: a patch judged on a version it does not apply to can only block more).
+ */
+export function patchSelectorCovers(selector: string | undefined, version: string): boolean {
+  if (selector === undefined || selector === '' || selector === version) return true;
+  return !EXACT_VERSION.test(selector);
+}
+
+/** `patchedDependencies` of a lockfile by package name (pnpm 10: `key: {hash, path}`; 11 and 12: `key: hash`). */
+function patchesByName(section: LockRecord | undefined): Map<string, NamedPatch[]> {
+  const out = new Map<string, NamedPatch[]>();
+  for (const [key, value] of Object.entries(section ?? {})) {
+    const parsed = patchedDependencyKey(key);
+    // A hash this reading cannot find is kept as none: no file has it, so the patch is judged unknown (it may add scripts).
+    const hash = (typeof value === 'string' ? value : isRecord(value) ? ownString(value, 'hash') : undefined) ?? '';
+    if (parsed === undefined) continue;
+    const path = isRecord(value) ? ownString(value, 'path') : undefined;
+    const list = out.get(parsed.name) ?? [];
+    list.push({ selector: parsed.selector, hash, files: path !== undefined ? [path] : [] });
+    out.set(parsed.name, list);
   }
   return out;
 }
