@@ -26,7 +26,7 @@ export { readNpmLockfile } from './lockfile/npm.js';
 export { MAX_LOCKFILE_BYTES } from './limits.js';
 export { pnpmLockfilePackageKeys, readPnpmLockfile } from './lockfile/pnpm.js';
 export { projectNamesPatches } from './decider/patches.js';
-export { readYarnLockfileData } from './lockfile/yarn.js';
+export { readYarnLocator, readYarnLockfileData } from './lockfile/yarn.js';
 export { installedManifestReader, type InstalledFiles, type InstalledManifestReader } from './layouts/installed.js';
 export { isValidPackageName, registryPackageOf } from './package-name.js';
 export { packumentVersionFromJson, type PackumentVersion } from './registry/packument.js';

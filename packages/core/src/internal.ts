@@ -44,6 +44,7 @@ export * from './lockfile/input.js';
 export * from './lockfile/npm.js';
 export * from './lockfile/pnpm.js';
 export * from './lockfile/yarn.js';
+export { isYarnGitReference, YARN_GIT_PATTERNS } from './lockfile/sources.js';
 export * from './policy/allowlist.js';
 export * from './policy/approvals.js';
 export * from './policy/edit.js';

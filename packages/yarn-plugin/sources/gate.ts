@@ -11,13 +11,14 @@
  * was let through by the same gate, the verdict is replayed (core's remembered verdicts) and nothing is translated
  * or judged; the replayed verdict carries the build answers and the signed integrities, so both checks still hold.
  */
-import { digestOf, INSTALL_SCRIPTS, openCachedGate, openGate, PortcullisError, registryPackageOf, strictScripts, type Gate, type LockfileVerdict, type RegistryConfig, type SignedPackage } from '@portcullis/core';
+import { join } from 'node:path';
+import { digestOf, INSTALL_SCRIPTS, openCachedGate, openGate, PortcullisError, readYarnLocator, registryPackageOf, strictScripts, type Gate, type LockfileVerdict, type RegistryConfig, type SignedPackage } from '@portcullis/core';
 import { structUtils, type Configuration, type Descriptor, type FetchOptions, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
 import { ENGINE } from './engine.js';
 import { projectDir, resolvedPackages } from './packages.js';
 import { sharedPackumentUrl, yarnFetch, yarnRegistryConfig } from './registry.js';
 import { resolutionPackuments } from './resolution-packuments.js';
-import { guardResolutionFetcher, referenceWithoutCredentials, resolutionDownloads, unverifiedDownloads } from './resolution-fetches.js';
+import { guardResolutionFetcher, locatorTarballUrls, referenceWithoutCredentials, resolutionDownloads, unverifiedDownloads } from './resolution-fetches.js';
 import { scriptsRunWhenFetched } from './quirks.js';
 import { downloadRefusal, policyRefusal, reportVerdict } from './refuse.js';
 import { registryTarballUrls, type SignedTarballs } from './tarballs.js';
@@ -170,9 +171,11 @@ export async function prefetchDependency(dependency: Descriptor, project: Projec
   return dependency;
 }
 
-/** What the resolution left for the judgement after it: the lockfile's packages before it, and what Yarn downloaded in it. */
+/** What the resolution left for the judgement after it: what Yarn fetched in it, the lockfile's packages before it, and what Yarn downloaded. */
 export interface ResolutionFacts {
-  /** Locator hashes of the packages the lockfile held before the resolution (Yarn fetched none of those while resolving). */
+  /** Every locator Yarn's fetcher was asked for while it resolved (downloaded or taken from its cache). */
+  fetched: readonly Locator[];
+  /** Locator hashes of the packages the lockfile held before the resolution (a package resolved from a URL anew was fetched in it). */
   locked: ReadonlySet<string>;
   /** Tarballs Yarn downloaded while it resolved (resolution-fetches.ts). */
   downloads: ReadonlyMap<string, TarballDigests>;
@@ -183,7 +186,7 @@ export interface ResolutionFacts {
  * check the tarballs Yarn downloaded while it resolved against the verdict's signed integrities; throws ReportError to
  * abort the install.
  */
-export async function judgeResolution(project: Project, report: Report, facts: ResolutionFacts = { locked: new Set(), downloads: new Map() }): Promise<void> {
+export async function judgeResolution(project: Project, report: Report, facts: ResolutionFacts = { fetched: [], locked: new Set(), downloads: new Map() }): Promise<void> {
   mark('resolved');
   const install = await installOf(project);
   mark('gate opened');
@@ -198,17 +201,33 @@ export async function judgeResolution(project: Project, report: Report, facts: R
   // Yarn ends right after the error: let prefetches (reduceDependency) finish their cache writes first.
   if (verdict.blocking.length > 0) await install.gate.settle();
   reportVerdict(verdict, report);
-  const unverified = unverifiedDownloads(project.storedPackages.values(), facts.locked, facts.downloads, signedTarball);
+  const unverified = unverifiedDownloads(fetchedWhileResolving(project, facts), facts.downloads, signedTarball, (locator) => locatorTarballUrls(project.configuration, locator));
   if (unverified.length > 0) throw downloadRefusal(unverified, report);
 }
 
 /**
- * Yarn is about to fetch, while it resolves, a dependency whose fetch runs its code (a git repository it packs): judged
+ * What Yarn fetched while it resolved: every locator its fetcher was asked for, and every package resolved anew from a
+ * URL (fetched by its tarball resolver), each once. Cheap when the lockfile is current: nothing was fetched, and the
+ * packages are only tested for an http(s) reference.
+ */
+function* fetchedWhileResolving(project: Project, facts: ResolutionFacts): Generator<Locator> {
+  yield* facts.fetched;
+  for (const pkg of project.storedPackages.values()) {
+    if (!facts.locked.has(pkg.locatorHash) && /^https?:\/\//i.test(pkg.reference)) yield pkg;
+  }
+}
+
+/**
+ * Yarn is about to fetch, while it resolves, a dependency whose fetch runs its code (a git repository it packs, an exec: generator): judged
  * now, from its name and origin (core's judgeBeforeFetch); throws ReportError to refuse before anything of it runs.
  */
 export async function judgeFetchWhileResolving(project: Project, locator: Locator, opts: Pick<FetchOptions, 'report'>): Promise<void> {
   const install = await installOf(project);
-  const verdict = install.gate.judgeBeforeFetch({ name: structUtils.stringifyIdent(locator), source: 'git', resolved: referenceWithoutCredentials(locator.reference) });
+  const dir = projectDir(project.cwd);
+  // Read as the lockfile reader reads it: a workspace's own exec: generator is the project's own code.
+  const origin = readYarnLocator(structUtils.stringifyLocator(locator), { path: join(dir, 'yarn.lock'), projectDir: dir, registryFor: (name) => install.registryConfig.registryFor(name) });
+  if (origin === undefined) return;
+  const verdict = install.gate.judgeBeforeFetch({ ...origin, ...(origin.resolved !== undefined ? { resolved: referenceWithoutCredentials(origin.resolved) } : {}) });
   if (verdict.blocking.length > 0) await install.gate.settle();
   reportVerdict(verdict, opts.report, 'fetching');
 }
@@ -290,7 +309,8 @@ export function guardProjects(ProjectClass: typeof Project): void {
     const locked = new Set(this.originalPackages.keys());
     // lockfileOnly resolutions (`yarn why`, `yarn info`, …) fetch and install nothing.
     const installing = opts.lockfileOnly !== true;
-    const restore = installing ? guardResolutionFetcher(this.configuration, (locator, fetchOptions) => judgeFetchWhileResolving(this, locator, fetchOptions)) : () => {};
+    const fetched: Locator[] = [];
+    const restore = installing ? guardResolutionFetcher(this.configuration, (locator, fetchOptions) => judgeFetchWhileResolving(this, locator, fetchOptions), (locator) => fetched.push(locator)) : () => {};
     packuments.begin();
     downloads.begin();
     let downloaded: ResolutionFacts['downloads'];
@@ -301,7 +321,7 @@ export function guardProjects(ProjectClass: typeof Project): void {
       packuments.end();
       downloaded = downloads.end();
     }
-    if (installing) await judgeResolution(this, opts.report, { locked, downloads: downloaded });
+    if (installing) await judgeResolution(this, opts.report, { fetched, locked, downloads: downloaded });
   };
   const getDependencyMeta = proto.getDependencyMeta;
   proto.getDependencyMeta = function (this: Project, ident: Ident, version: string | null) {

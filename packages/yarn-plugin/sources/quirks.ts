@@ -36,14 +36,36 @@ export const YARN_QUIRKS = {
     versions: '4.0.2, 4.18.1',
     pinnedBy: 'packages/e2e/test/bypass-yarn-resolution-fetches.test.ts (Y2)',
   },
+  execGeneratedWhenFetched: {
+    fact:
+      "an `exec:` dependency's generator script runs when Yarn fetches it: while it resolves a fresh one (ExecResolver fetches it to read its manifest, " +
+      'after fetching the package that declares it to read the script), in the fetch step otherwise. Yarn 4.0.2 accepts one declared by a registry ' +
+      'package; 4.14.1 and 4.18.1 refuse that themselves (YN0057)',
+    versions: '4.0.2 (runs), 4.14.1 and 4.18.1 (refuse a dependency\'s own exec:)',
+    pinnedBy: 'packages/e2e/test/bypass-yarn-refetches.test.ts (R3)',
+  },
+  lockfileRefreshedRefetches: {
+    fact:
+      'a lockfile Yarn refreshes (`--refresh-lockfile`, `enableHardenedMode`, an older `__metadata.version`) is resolved again: the lockfile ' +
+      "resolver supports none of its entries, so a tarball-URL dependency is downloaded again while resolving (or taken from Yarn's cache)",
+    versions: '4.0.2, 4.18.1',
+    pinnedBy: 'packages/e2e/test/bypass-yarn-refetches.test.ts (R1)',
+  },
 } satisfies Record<string, YarnQuirk>;
 
-/** Whether fetching this locator runs the package's own code (gitPackedWhileResolving): Yarn's own test for a git reference. */
+/**
+ * Whether fetching this locator runs code (gitPackedWhileResolving, execGeneratedWhenFetched): Yarn's own test for a git
+ * reference, or an `exec:` generator (a `patch:` of either fetches it in turn, through the same guarded fetcher).
+ */
 export function fetchRunsCode(locator: Pick<Locator, 'reference'>): boolean {
-  return gitUtils.isGitUrl(locator.reference);
+  return gitUtils.isGitUrl(locator.reference) || locator.reference.startsWith('exec:');
 }
 
-/** Whether Yarn runs this package's scripts when it fetches it, whatever it is told (gitPackedInFetchStep): then a script the policy does not allow must block. */
-export function scriptsRunWhenFetched(pkg: Pick<PackageNode, 'source'>): boolean {
-  return pkg.source === 'git';
+/**
+ * Whether Yarn runs code of this package when it fetches it, whatever it is told (gitPackedInFetchStep,
+ * execGeneratedWhenFetched): then a script the policy does not allow must block. Core's source, and the reference
+ * itself by Yarn's own test, so that a spelling core would read otherwise still counts.
+ */
+export function scriptsRunWhenFetched(pkg: Pick<PackageNode, 'source' | 'resolved'>): boolean {
+  return pkg.source === 'git' || (pkg.resolved !== undefined && fetchRunsCode({ reference: pkg.resolved }));
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { tarballDigests } from '@portcullis/core';
 import type { Configuration, FetchOptions, Locator, Package } from '@yarnpkg/core';
 import { describe, expect, it } from 'vitest';
-import { guardResolutionFetcher, referenceWithoutCredentials, ResolutionDownloads, unverifiedDownloads } from './resolution-fetches.js';
+import { guardResolutionFetcher, locatorTarballUrls, referenceWithoutCredentials, ResolutionDownloads, unverifiedDownloads } from './resolution-fetches.js';
 
 const sri = (bytes: Buffer) => `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
 const locator = (reference: string) => ({ identHash: 'i', scope: null, name: 'git-thing', locatorHash: reference, reference }) as unknown as Locator;
@@ -29,10 +29,15 @@ describe('guardResolutionFetcher', () => {
   it('judges a fetch that runs code (a git reference) before Yarn\'s fetcher runs it; a refusal stops it; other fetches pass', async () => {
     const log: string[] = [];
     const config = configuration(log);
-    const restore = guardResolutionFetcher(config, async (l) => {
-      log.push(`judged ${l.reference}`);
-      if (l.reference.includes('evil')) throw new Error('refused');
-    });
+    const seen: string[] = [];
+    const restore = guardResolutionFetcher(
+      config,
+      async (l) => {
+        log.push(`judged ${l.reference}`);
+        if (l.reference.includes('evil')) throw new Error('refused');
+      },
+      (l) => seen.push(l.reference),
+    );
     const fetcher = fetcherOf(config);
     expect(fetcher.fetchers).toEqual(["the rest of Yarn's fetcher"]);
     const opts = {} as FetchOptions;
@@ -40,13 +45,17 @@ describe('guardResolutionFetcher', () => {
     await expect(fetcher.fetch(locator('git+https://git.example/evil.git#commit=abc'), opts)).rejects.toThrow('refused');
     await fetcher.fetch(locator('npm:1.0.0'), opts);
     await fetcher.fetch(locator('https://registry.example/good/-/good-1.0.0.tgz'), opts);
+    await expect(fetcher.fetch(locator('exec:./evil.js::locator=dep%40npm%3A1.0.0'), opts)).rejects.toThrow('refused');
     expect(log).toEqual([
       'judged git+https://git.example/ok.git#commit=abc',
       'fetched git+https://git.example/ok.git#commit=abc',
       'judged git+https://git.example/evil.git#commit=abc',
       'fetched npm:1.0.0',
       'fetched https://registry.example/good/-/good-1.0.0.tgz',
+      'judged exec:./evil.js::locator=dep%40npm%3A1.0.0',
     ]);
+    // Every fetch Yarn asked for is recorded (a refused one never reached Yarn's fetcher).
+    expect(seen).toEqual(['git+https://git.example/ok.git#commit=abc', 'npm:1.0.0', 'https://registry.example/good/-/good-1.0.0.tgz']);
     // Restored: Yarn's own makeFetcher again (the prototype's), nothing judged.
     restore();
     expect(Object.hasOwn(config, 'makeFetcher')).toBe(true);
@@ -97,20 +106,39 @@ describe('unverifiedDownloads', () => {
   const signed = Buffer.from('signed bytes');
   const url = 'http://r.example/good/-/good-1.0.0.tgz';
   const expectation = (key: string) => (key === url ? { integrity: sri(signed), package: 'good@1.0.0' } : undefined);
-  const pkg = (reference: string, locatorHash = reference) => ({ locatorHash, reference, identHash: 'i', scope: null, name: 'good' }) as unknown as Package;
+  const pkg = (reference: string, locatorHash = reference) => ({ locatorHash, reference, identHash: 'i', scope: null, name: 'good' }) as unknown as Locator;
+  // The registry's URL for good@npm:1.0.0, the locator's own for a URL.
+  const urlsOf = (l: Pick<Locator, 'reference'>) => (l.reference === 'npm:1.0.0' ? [url] : /^https?:/.test(l.reference) ? [l.reference] : []);
 
-  it('a verified registry package resolved from its URL in this resolution must have been downloaded in it with the signed bytes', () => {
-    expect(unverifiedDownloads([pkg(url)], new Set(), new Map([[url, tarballDigests(signed)]]), expectation)).toEqual([]);
-    expect(unverifiedDownloads([pkg(url)], new Set(), new Map([[url, tarballDigests(Buffer.from('altered'))]]), expectation)).toEqual([
+  it('a verified registry package fetched while resolving must have been downloaded in it with the signed bytes', () => {
+    expect(unverifiedDownloads([pkg(url)], new Map([[url, tarballDigests(signed)]]), expectation, urlsOf)).toEqual([]);
+    expect(unverifiedDownloads([pkg(url)], new Map([[url, tarballDigests(Buffer.from('altered'))]]), expectation, urlsOf)).toEqual([
       { package: 'good@1.0.0', url, expected: sri(signed), actual: sri(Buffer.from('altered')) },
     ]);
-    // resolved from Yarn's cache: nothing downloaded, so nothing known
-    expect(unverifiedDownloads([pkg(url)], new Set(), new Map(), expectation)).toEqual([{ package: 'good@1.0.0', url, expected: sri(signed), actual: null }]);
+    // taken from Yarn's cache: nothing downloaded, so nothing known
+    expect(unverifiedDownloads([pkg(url)], new Map(), expectation, urlsOf)).toEqual([{ package: 'good@1.0.0', url, expected: sri(signed), actual: null }]);
   });
 
-  it('leaves alone what the fetch step checks: packages the lockfile held, npm: locators, URLs of packages not verified as registry packages', () => {
-    expect(unverifiedDownloads([pkg(url)], new Set([url]), new Map(), expectation)).toEqual([]);
-    expect(unverifiedDownloads([pkg('npm:1.0.0')], new Set(), new Map(), expectation)).toEqual([]);
-    expect(unverifiedDownloads([pkg('https://elsewhere.example/x.tgz')], new Set(), new Map(), expectation)).toEqual([]);
+  it('an npm: locator fetched while resolving (the package declaring an exec: dependency) is held to the same rule (R1)', () => {
+    expect(unverifiedDownloads([pkg('npm:1.0.0')], new Map([[url, tarballDigests(signed)]]), expectation, urlsOf)).toEqual([]);
+    expect(unverifiedDownloads([pkg('npm:1.0.0')], new Map(), expectation, urlsOf)).toEqual([{ package: 'good@1.0.0', url, expected: sri(signed), actual: null }]);
+  });
+
+  it('each locator once; leaves alone what is not verified as a registry package (the fetch step checks the rest)', () => {
+    expect(unverifiedDownloads([pkg(url), pkg(url)], new Map(), expectation, urlsOf)).toHaveLength(1);
+    expect(unverifiedDownloads([pkg('https://elsewhere.example/x.tgz'), pkg('git+https://git.example/x.git')], new Map(), expectation, urlsOf)).toEqual([]);
+  });
+});
+
+describe('locatorTarballUrls', () => {
+  const configuration = { get: (key: string) => (key === 'npmRegistryServer' ? 'https://r.example' : key === 'npmScopes' ? new Map() : key === 'npmPublishRegistry' ? null : undefined) } as unknown as Configuration;
+  const at = (name: string, reference: string) => ({ scope: null, name, reference });
+
+  it('a URL is its own; an npm: locator is the registry\'s (and its __archiveUrl); a patch: is its original\'s; anything else none', () => {
+    expect(locatorTarballUrls(configuration, at('good', 'http://u:p@r.example/good/-/good-1.0.0.tgz'))).toEqual(['http://r.example/good/-/good-1.0.0.tgz']);
+    expect(locatorTarballUrls(configuration, at('good', 'npm:1.0.0'))).toEqual(['https://r.example/good/-/good-1.0.0.tgz']);
+    expect(locatorTarballUrls(configuration, at('good', `npm:1.0.0::__archiveUrl=${encodeURIComponent('https://m.example/good-1.0.0.tgz')}`))).toEqual(['https://r.example/good/-/good-1.0.0.tgz', 'https://m.example/good-1.0.0.tgz']);
+    expect(locatorTarballUrls(configuration, at('good', 'patch:good@npm%3A1.0.0#./p.patch::version=1.0.0&hash=x'))).toEqual(['https://r.example/good/-/good-1.0.0.tgz']);
+    for (const reference of ['git+https://git.example/x.git', 'exec:./gen.js', 'workspace:.', 'file:./x', 'patch:good@%E0#x']) expect(locatorTarballUrls(configuration, at('good', reference)), reference).toEqual([]);
   });
 });

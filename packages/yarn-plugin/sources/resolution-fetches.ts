@@ -4,21 +4,24 @@
  *   judged first (`guardResolutionFetcher`), from what is known then (core's `judgeBeforeFetch`);
  * - a dependency written as a tarball URL is downloaded and stored in Yarn's cache, and the fetch step later takes it
  *   from there: no signed integrity is known at the download, so its digests are kept (`ResolutionDownloads`), and
- *   after the verdict a verified registry package resolved that way must have been downloaded now with the bytes the
- *   registry signed (`unverifiedDownloads`). Bytes Yarn took from its cache instead cannot be told apart: refused too.
+ *   after the verdict every verified registry package Yarn fetched while resolving (the guarded fetcher records each
+ *   fetch: a lockfile Yarn refreshes is fetched again, and so is the registry package declaring an `exec:` dependency)
+ *   must have been downloaded now with the bytes the registry signed (`unverifiedDownloads`). Bytes Yarn took from its
+ *   cache instead cannot be told apart: refused too.
  */
 import { checkTarballDigests, tarballDigests, type TarballDigests } from '@portcullis/core';
 import { structUtils, type Configuration, type FetchOptions, type Locator, type Package } from '@yarnpkg/core';
 import { fetchRunsCode } from './quirks.js';
 import type { UnverifiedDownload } from './refuse.js';
-import { tarballKey, type SignedTarball } from './tarballs.js';
+import { registryTarballUrls, tarballKey, type SignedTarball } from './tarballs.js';
 
 /**
  * Wraps the fetcher Yarn makes for one resolution (`configuration.makeFetcher()`, called once by `resolveEverything`):
  * before a fetch that runs the package's code (its nested fetches too: a `patch:` of a git dependency fetches the git
- * one through the same fetcher), `judge` is awaited, and throws to refuse. Returns what puts Yarn's own method back.
+ * one through the same fetcher), `judge` is awaited, and throws to refuse; every fetch is told to `fetched`. Returns
+ * what puts Yarn's own method back.
  */
-export function guardResolutionFetcher(configuration: Configuration, judge: (locator: Locator, opts: FetchOptions) => Promise<void>): () => void {
+export function guardResolutionFetcher(configuration: Configuration, judge: (locator: Locator, opts: FetchOptions) => Promise<void>, fetched: (locator: Locator) => void = () => {}): () => void {
   const own = Object.hasOwn(configuration, 'makeFetcher');
   const makeFetcher = configuration.makeFetcher;
   configuration.makeFetcher = function (this: Configuration) {
@@ -27,6 +30,8 @@ export function guardResolutionFetcher(configuration: Configuration, judge: (loc
     const guarded = Object.create(fetcher) as typeof fetcher;
     guarded.fetch = async (locator: Locator, opts: FetchOptions) => {
       if (fetchRunsCode(locator)) await judge(locator, opts);
+      // Recorded whether Yarn downloads it now or takes it from its cache: either way the fetch step will not download it.
+      fetched(locator);
       return fetcher.fetch(locator, opts);
     };
     return guarded;
@@ -84,20 +89,63 @@ export function resolutionDownloads(configuration: Configuration): ResolutionDow
 }
 
 /**
- * After the verdict: every package this resolution resolved from an http(s) URL (not in `locked`, the lockfile's
- * packages before it) that the verdict verified as a registry package must have been downloaded in it with the signed
- * integrity. Packages Yarn resolved otherwise are fetched in the fetch step, where every download is checked.
+ * The tarball URLs Yarn fetches a locator's bytes from, when it is a registry package: its own URL (a tarball-URL
+ * dependency), or the registry's for an `npm:` locator (`registryTarballUrls`, with its `__archiveUrl`); a `patch:`
+ * locator's are its original's. Nothing for anything else (git, exec:, file:, workspaces), never verified as a registry package.
  */
-export function unverifiedDownloads(packages: Iterable<Package>, locked: ReadonlySet<string>, downloads: ReadonlyMap<string, TarballDigests>, signed: SignedTarball): UnverifiedDownload[] {
+export function locatorTarballUrls(configuration: Configuration, locator: Pick<Locator, 'scope' | 'name' | 'reference'>): string[] {
+  let reference = locator.reference;
+  if (reference.startsWith('patch:')) {
+    const hash = reference.indexOf('#');
+    try {
+      const inner = decodeURIComponent(reference.slice('patch:'.length, hash === -1 ? undefined : hash));
+      const at = inner.indexOf('@', 1);
+      if (at === -1) return [];
+      reference = inner.slice(at + 1);
+    } catch {
+      return [];
+    }
+  }
+  if (/^https?:\/\//i.test(reference)) return [tarballKey(reference)];
+  if (!reference.startsWith('npm:')) return [];
+  const at = reference.indexOf('::');
+  const version = reference.slice('npm:'.length, at === -1 ? undefined : at);
+  const archive = at === -1 ? null : new URLSearchParams(reference.slice(at + 2)).get('__archiveUrl');
+  try {
+    return registryTarballUrls(configuration, { name: structUtils.stringifyIdent(structUtils.makeIdent(locator.scope, locator.name)), version, ...(archive !== null ? { resolved: archive } : {}) });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * After the verdict: every locator Yarn fetched during this resolution (`fetched`: whatever the lockfile held, since a
+ * lockfile Yarn refreshes is resolved again) that the verdict verified as a registry package (`urlsOf` names a URL
+ * `signed` knows) must have been downloaded in it with the signed integrity; one Yarn took from its cache instead
+ * cannot be told apart from altered bytes, and is refused too. Whatever was not fetched while resolving is fetched in
+ * the fetch step, where every download is checked.
+ */
+export function unverifiedDownloads(fetched: Iterable<Pick<Locator, 'locatorHash' | 'scope' | 'name' | 'reference'>>, downloads: ReadonlyMap<string, TarballDigests>, signed: SignedTarball, urlsOf: (locator: Pick<Locator, 'scope' | 'name' | 'reference'>) => string[]): UnverifiedDownload[] {
   const out: UnverifiedDownload[] = [];
-  for (const pkg of packages) {
-    if (locked.has(pkg.locatorHash) || !/^https?:\/\//i.test(pkg.reference)) continue;
-    const url = tarballKey(pkg.reference);
-    const expected = signed(url);
+  const seen = new Set<string>();
+  for (const locator of fetched) {
+    if (seen.has(locator.locatorHash)) continue;
+    seen.add(locator.locatorHash);
+    const urls = urlsOf(locator);
+    let expected: ReturnType<SignedTarball> = undefined;
+    let url = urls[0] ?? '';
+    for (const candidate of urls) {
+      expected = signed(candidate);
+      if (expected !== undefined) {
+        url = candidate;
+        break;
+      }
+    }
     if (expected === undefined) continue;
-    const digests = downloads.get(url);
+    const downloaded = urls.find((candidate) => downloads.has(candidate));
+    const digests = downloaded === undefined ? undefined : downloads.get(downloaded);
     const verdict = digests === undefined ? { matches: false, actual: null } : checkTarballDigests(digests, expected.integrity);
-    if (!verdict.matches) out.push({ package: expected.package || structUtils.stringifyLocator(pkg), url, expected: expected.integrity, actual: digests === undefined ? null : verdict.actual });
+    if (!verdict.matches) out.push({ package: expected.package || structUtils.stringifyLocator(locator as Locator), url: downloaded ?? url, expected: expected.integrity, actual: digests === undefined ? null : verdict.actual });
   }
   return out;
 }

@@ -15,6 +15,27 @@ export function isGitReference(resolved: string): boolean {
   return GIT_PREFIXES.some((prefix) => resolved.startsWith(prefix));
 }
 
+/**
+ * Yarn's own test for a git reference (`gitUtils.isGitUrl` of @yarnpkg/plugin-git, 4.0 to 4.18): a reference matching
+ * any of these is fetched by cloning (or, for a GitHub URL, downloading) the repository and packing it. A copy, since
+ * core never imports Yarn; `yarn.test.ts` pins it against the real function on a list of spellings.
+ */
+export const YARN_GIT_PATTERNS: readonly RegExp[] = [
+  /^ssh:/,
+  /^git(?:\+[^:]+)?:/,
+  // `git+` is optional, `.git` is required
+  /^(?:git\+)?https?:[^#]+\/[^#]+(?:\.git)(?:#.*)?$/,
+  /^git@[^#]+\/[^#]+\.git(?:#.*)?$/,
+  /^(?:github:|https:\/\/github\.com\/)?(?!\.{1,2}\/)([a-zA-Z._0-9-]+)\/(?!\.{1,2}(?:#|$))([a-zA-Z._0-9-]+?)(?:\.git)?(?:#.*)?$/,
+  // GitHub `/tarball/` URLs
+  /^https:\/\/github\.com\/(?!\.{1,2}\/)([a-zA-Z0-9._-]+)\/(?!\.{1,2}(?:#|$))([a-zA-Z0-9._-]+?)\/tarball\/(.+)?$/,
+];
+
+/** Whether Yarn reads a locator reference as a git repository (`YARN_GIT_PATTERNS`). */
+export function isYarnGitReference(reference: string): boolean {
+  return reference !== '' && YARN_GIT_PATTERNS.some((pattern) => pattern.test(reference));
+}
+
 /** Whether a string is an http(s) URL. */
 export function isHttpUrl(value: string): boolean {
   return value.startsWith('https://') || value.startsWith('http://');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
 import type { PackageNode } from '../model.js';
-import { readYarnLockfile } from './yarn.js';
+import { readYarnLocator, readYarnLockfile } from './yarn.js';
 
 const REGISTRY = 'https://npm.example.corp/';
 const opts = { path: '/work/app/yarn.lock', projectDir: '/work/app', registryFor: () => REGISTRY };
@@ -89,5 +89,47 @@ describe('readYarnLockfile on edge cases', () => {
     const { packages } = readYarnLockfile(`${HEADER}"a@npm:1.0.0":\n  version: 1.0.0\n  resolution: "a@npm:1.0.0"\n  __proto__:\n    polluted: yes\n  dependencies:\n    __proto__: "npm:1.0.0"\n`, opts);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(packages).toHaveLength(1);
+  });
+});
+
+describe('readYarnLockfile: references Yarn fetches by running code', () => {
+  const read = (resolution: string) => readYarnLockfile(`${HEADER}${JSON.stringify(resolution)}:\n  version: 1.0.0\n  resolution: ${JSON.stringify(resolution)}\n  languageName: node\n  linkType: hard\n`, opts).packages[0]!;
+
+  it('reads every spelling Yarn\'s git resolver takes as git (review round 43, R2), credentials dropped', () => {
+    for (const reference of [
+      'http://git.example/x.git#commit:0123456789abcdef0123456789abcdef01234567',
+      'https://git.example/x.git#commit:abc',
+      'ssh://git.example/x.git#commit:abc',
+      'git@git.example:o/x.git#commit=abc',
+      'git+https://git.example/x.git#workspace=w&commit=abc',
+      'https://git.example/x.git#workspace=w&commit=abc',
+      'http://git.example/x.git',
+      'o/x#commit=abc',
+      'https://git.example/x.tgz#commit:abc',
+    ]) {
+      expect(read(`x@${reference}`), reference).toMatchObject({ source: 'git', resolved: reference });
+    }
+    expect(read('x@https://user:tok@git.example/x.git#commit:abc')).toMatchObject({ source: 'git', resolved: 'https://git.example/x.git#commit:abc' });
+    // A tarball URL stays a tarball.
+    expect(read('x@https://files.example/x-1.0.0.tgz')).toMatchObject({ source: 'tarball' });
+  });
+
+  it('reads a workspace\'s own exec: generator inside the project as its own code, any other as a remote tarball (R3)', () => {
+    expect(read('x@exec:./gen.js#./gen.js::hash=c25d6f&locator=app%40workspace%3A.')).toMatchObject({ source: 'directory', insideProject: true, resolved: 'exec:gen.js' });
+    expect(read('x@exec:./gen.js::locator=%40s%2Flib%40workspace%3Apackages%2Flib')).toMatchObject({ source: 'directory', insideProject: true, resolved: 'exec:packages/lib/gen.js' });
+    expect(read('x@exec:../../outside.js::locator=app%40workspace%3A.')).toMatchObject({ source: 'tarball', resolved: 'exec:../../outside.js' });
+    expect(read('x@exec:./gen.js#./gen.js::hash=c25d6f&locator=dep%40npm%3A1.0.0')).toMatchObject({ source: 'tarball', resolved: 'exec:./gen.js#./gen.js' });
+    // Without a locator= Yarn could not have run it from a workspace: not taken as the project's own.
+    expect(read('x@exec:./gen.js')).toMatchObject({ source: 'tarball' });
+  });
+});
+
+describe('readYarnLocator', () => {
+  it('classifies one locator as the lockfile reader does, before its version is known', () => {
+    expect(readYarnLocator('git-thing@http://git.example/x.git#commit:abc', opts)).toEqual({ name: 'git-thing', source: 'git', resolved: 'http://git.example/x.git#commit:abc' });
+    expect(readYarnLocator('gen@exec:./gen.js::locator=app%40workspace%3A.', opts)).toEqual({ name: 'gen', source: 'directory', resolved: 'exec:gen.js', insideProject: true });
+    expect(readYarnLocator('gen@exec:./gen.js::locator=dep%40npm%3A1.0.0', opts)).toMatchObject({ name: 'gen', source: 'tarball' });
+    expect(readYarnLocator('app@workspace:.', opts)).toBeUndefined();
+    expect(() => readYarnLocator('../x@exec:./gen.js', opts)).toThrow(PortcullisError);
   });
 });

@@ -4,7 +4,7 @@
  * integrity and no install-script flag: `checksum` is a hash of Yarn's cache zip, kept apart as
  * `yarnChecksum`.
  */
-import type { Lockfile, SourceLocation } from '../model.js';
+import type { Lockfile, PackageNode, SourceLocation } from '../model.js';
 import { PackageGraph, type CopyFacts } from './graph.js';
 import {
   assertLockfileSize,
@@ -21,6 +21,7 @@ import { isPlausibleVersion, isRegistryVersion, isValidPackageName, splitNameAnd
 import {
   isGitReference,
   isHttpUrl,
+  isYarnGitReference,
   isRegistryTarballUrl,
   isTarballPath,
   localPath,
@@ -58,6 +59,21 @@ export function readYarnLockfileData(data: unknown, opts: LockfileReadOptions, l
   }
   const reader = new YarnReader(data, locations, opts);
   return { kind: 'yarn', path: file, packages: reader.read() };
+}
+
+/**
+ * What one Yarn locator (`name@reference`, as Yarn prints it) says of a package's origin, read exactly as the lockfile
+ * reader reads a `resolution:` (the Yarn plugin's judgement of a fetch before the verdict). Undefined for the root
+ * workspace; a locator the reader would refuse throws.
+ */
+export function readYarnLocator(locator: string, opts: LockfileReadOptions): Pick<PackageNode, 'name' | 'source' | 'resolved' | 'insideProject'> | undefined {
+  // Its version is not known before the fetch: a placeholder the reader accepts (an npm: locator is never asked).
+  const pkg = readYarnLockfileData({ __metadata: { version: '8' }, [locator]: { resolution: locator, version: '0.0.0-unknown' } }, opts).packages[0];
+  if (pkg === undefined) return undefined;
+  const origin: Pick<PackageNode, 'name' | 'source' | 'resolved' | 'insideProject'> = { name: pkg.name, source: pkg.source };
+  if (pkg.resolved !== undefined) origin.resolved = pkg.resolved;
+  if (pkg.insideProject !== undefined) origin.insideProject = pkg.insideProject;
+  return origin;
 }
 
 interface Entry {
@@ -181,7 +197,18 @@ class YarnReader {
       if (path.path === ROOT) return 'root';
       return { id: path.path, name, version, source: 'workspace', insideProject: path.insideProject };
     }
-    if (isGitReference(body) || params.has('commit') || /#commit=/.test(body)) {
+    if (body.startsWith('exec:')) {
+      // A generator script Yarn runs when it fetches the package, at a path relative to the package that declares it
+      // (`locator=`): in the project's own workspace, the project's own code; anywhere else, code we cannot verify.
+      const raw = body.slice('exec:'.length).split('#')[0] ?? '';
+      const base = this.workspaceOfLocator(params.get('locator'));
+      const local = base === undefined || params.get('locator') === null ? undefined : localPath(this.opts.projectDir, base, raw);
+      if (local?.insideProject === true) return { name, version, source: 'directory', resolved: `exec:${local.path}`, insideProject: true };
+      return { name, version, source: 'tarball', resolved: body };
+    }
+    // Yarn's git resolver takes every reference its isGitUrl matches (`…repo.git#commit:<sha>`, `ssh://`, `git@host:…`),
+    // and `#workspace=w&commit=<sha>` as it writes a workspace of a repository.
+    if (isGitReference(body) || isYarnGitReference(body) || params.has('commit') || /[#&]commit[=:]/.test(body)) {
       return { name, version, source: 'git', resolved: withoutCredentials(body) };
     }
     if (isHttpUrl(body)) {
@@ -199,7 +226,7 @@ class YarnReader {
       const tarball = protocol === 'file:' && isTarballPath(raw);
       return { name, version, source: tarball ? 'tarball' : 'directory', resolved: `file:${local.path}`, insideProject };
     }
-    // exec: and protocols of plugins we do not know: code we cannot verify.
+    // Protocols of plugins we do not know: code we cannot verify.
     return { name, version, source: 'tarball', resolved: body };
   }
 
