@@ -47,12 +47,16 @@ function walk(dir: string, out: string[] = []): string[] {
 }
 
 const PLANTED = 'module.exports = "PLANTED in committed virtual store";\n';
+/** Each attack: its settings, the setting the refusal names, and where pnpm links the project's packages. */
 const SETTINGS = [
-  ['the global virtual store in the checkout', 'enableGlobalVirtualStore: true\nvirtualStoreDir: gvs'],
-  ['a virtual store in the checkout', 'virtualStoreDir: gvs'],
+  ['the global virtual store in the checkout', 'enableGlobalVirtualStore: true\nvirtualStoreDir: gvs', 'virtualStoreDir', 'node_modules'],
+  ['a virtual store in the checkout', 'virtualStoreDir: gvs', 'virtualStoreDir', 'node_modules'],
+  // Third review (r43c): pnpm's default virtual store is <modulesDir>/.pnpm. Before: check exit 0; pnpm 10.34.8 and
+  // 11.28.10 "Already up to date" with the planted index.js kept as installed; pnpm 12.24.0 ran the planted postinstall.
+  ['a modules folder in the checkout (its virtual store gvs/.pnpm)', 'modulesDir: gvs', 'modulesDir', 'gvs'],
 ] as const;
 
-describe.each(SETTINGS.flatMap(([name, settings]) => ([10, 11, 12] as const).map((major) => [major, name, settings] as const)))('pnpm %i: %s', (major, _name, settings) => {
+describe.each(SETTINGS.flatMap(([name, settings, key, modules]) => ([10, 11, 12] as const).map((major) => [major, name, settings, key, modules] as const)))('pnpm %i: %s', (major, _name, settings, key, modules) => {
   it('is refused before pnpm reads it: nothing planted is linked or run; check says so (exit 2)', async () => {
     const p = createProject('pnpm', registry.url, { good: '1.0.0', 'allowed-build': '1.0.0' }, { policy: { scripts: { allow: ['allowed-build@1.0.0'] }, registries: { [registry.url]: { keys: registry.keys.keys } } } });
     mkdirSync(join(p.dir, '.git'));
@@ -86,7 +90,7 @@ describe.each(SETTINGS.flatMap(([name, settings]) => ([10, 11, 12] as const).map
 
     const check = await portcullis(p, ['check']);
     expect(check.code, check.stdout + check.stderr).toBe(2);
-    expect(check.stderr).toContain(`virtualStoreDir "gvs" in pnpm-workspace.yaml`);
+    expect(check.stderr).toContain(`${key} "gvs" in pnpm-workspace.yaml`);
     expect(check.stderr).toContain(`is ${join(p.dir, 'gvs')}, inside the project's checkout`);
 
     const r = await pnpmIn(major, p, ['install', '--frozen-lockfile']);
@@ -96,7 +100,11 @@ describe.each(SETTINGS.flatMap(([name, settings]) => ([10, 11, 12] as const).map
     expect(out).toContain('STORE_IN_CHECKOUT');
     expect(out).toContain(join(p.dir, 'gvs'));
     expect(readdirSync(p.markers), out).toEqual([]);
-    const index = join(p.dir, 'node_modules', 'good', 'index.js');
-    expect(existsSync(index) ? readFileSync(index, 'utf8') : '', out).not.toContain('PLANTED');
+    // Where pnpm links the project's packages: with modulesDir that is the committed folder itself (its planted files are
+    // the pull request's, there whatever pnpm does), so what counts is the refusal above and that nothing ran.
+    if (modules === 'node_modules') {
+      const index = join(p.dir, modules, 'good', 'index.js');
+      expect(existsSync(index) ? readFileSync(index, 'utf8') : '', out).not.toContain('PLANTED');
+    }
   }, 240_000);
 });

@@ -181,6 +181,19 @@ describe("updateConfig: pnpm's store inside the checkout", () => {
     await expect(updateConfig(pnpm10(dir, { storeDir: join(home, '.pnpm-store') }))).resolves.toBeDefined();
   });
 
+  it('r43c: refuses a modulesDir inside the checkout other than node_modules (pnpm keeps its virtual store in it), handed over or only written', async () => {
+    const dir = projectWith({ scripts: { allow: [] } });
+    mkdirSync(join(dir, '.git'));
+    const error = await updateConfig(pnpm10(dir, { modulesDir: 'gvs' })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_STORE' });
+    expect((error as Error).message).toContain(`pnpm's modules folder (modulesDir "gvs" in pnpm's configuration) is ${join(dir, 'gvs')}`);
+    await expect(updateConfig(pnpm10(dir, { modulesDir: 'node_modules' }))).resolves.toBeDefined();
+    await expect(updateConfig(pnpm10(dir, { modulesDir: join(dir, 'node_modules') }))).resolves.toBeDefined();
+    // Written in pnpm-workspace.yaml but not handed over: judged as written.
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'modulesDir: gvs\n');
+    await expect(updateConfig(pnpm10(dir))).rejects.toThrow(/modulesDir "gvs" in pnpm-workspace\.yaml/);
+  });
+
   it('r43b: refuses a virtualStoreDir inside the checkout (not the default node_modules/.pnpm), and any inside with the global virtual store on', async () => {
     const dir = projectWith({ scripts: { allow: [] } });
     mkdirSync(join(dir, '.git'));

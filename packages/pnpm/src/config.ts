@@ -126,7 +126,8 @@ export function refuseCommandLineWidening(builds: BuildAllowance): void {
 
 /**
  * Refuses a store or virtual store folder inside the project's checkout (core's pnpmStoreRefusal). pnpm hands
- * updateConfig `storeDir` and `virtualStoreDir` as they were written — in pnpm-workspace.yaml, .npmrc (pnpm 10), a
+ * updateConfig `storeDir`, `virtualStoreDir` and `modulesDir` as they were written (where it hands one over at all: otherwise
+ * the values the project's files and environment set are judged) — in pnpm-workspace.yaml, .npmrc (pnpm 10), a
  * `pnpm_config_`/`npm_config_` variable, or on the command line, which pnpm 10, 11 and 12 all show the hook (measured;
  * pnpm 10 and 11 expand a leading `~/`, pnpm 12.24.0 does not and reads it relative: both readings are judged) — and
  * `enableGlobalVirtualStore`; it resolves a relative value against the workspace's folder, else the project's: every
@@ -140,14 +141,17 @@ export function refuseStoreInCheckout(config: PnpmConfig, dir: string, env: Node
   const written = pnpmStoreSettings(dir, env);
   const globalVirtualStore = config.enableGlobalVirtualStore === true || pnpmGlobalVirtualStore(dir, env);
   const bases = new Set([dir, ...['workspaceDir', 'dir', 'lockfileDir'].map((key) => config[key]).filter((v): v is string => typeof v === 'string' && v !== '')]);
-  for (const key of ['storeDir', 'virtualStoreDir'] as const) {
-    const value = config[key];
-    if (typeof value !== 'string' || value === '') continue;
-    const found = written.find((s) => s.key === key && s.value === value);
-    const place = found?.place ?? "in pnpm's configuration";
-    for (const base of bases) {
-      const refusal = pnpmStoreRefusal({ key, value, place, base, fromRepository: found?.fromRepository === true }, dir, home, { globalVirtualStore });
-      if (refusal !== undefined) throw storeError(refusal);
+  for (const key of ['storeDir', 'virtualStoreDir', 'modulesDir'] as const) {
+    const given = config[key];
+    // pnpm hands over what it resolved; where it hands nothing, every value the project's files and environment set is judged.
+    const values = typeof given === 'string' && given !== '' ? [given] : given === undefined ? written.filter((s) => s.key === key).map((s) => s.value) : [];
+    for (const value of values) {
+      const found = written.find((s) => s.key === key && s.value === value);
+      const place = found?.place ?? "in pnpm's configuration";
+      for (const base of bases) {
+        const refusal = pnpmStoreRefusal({ key, value, place, base, fromRepository: found?.fromRepository === true }, dir, home, { globalVirtualStore });
+        if (refusal !== undefined) throw storeError(refusal);
+      }
     }
   }
 }

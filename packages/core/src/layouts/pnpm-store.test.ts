@@ -127,4 +127,22 @@ describe("pnpm's store folder", () => {
     expect(pnpmGlobalVirtualStore(project, { PNPM_CONFIG_ENABLE_GLOBAL_VIRTUAL_STORE: 'true' })).toBe(true);
     expect(pnpmGlobalVirtualStore(project, { npm_config_enable_global_virtual_store: 'false' })).toBe(false);
   });
+
+  it('a modules folder inside the checkout other than node_modules is refused: pnpm keeps its virtual store in it (r43c)', () => {
+    const { project, home } = checkout();
+    const modules = (value: string) => pnpmStoreRefusal({ key: 'modulesDir', value, place: 'in pnpm-workspace.yaml', base: project, fromRepository: true }, project, home);
+    expect(modules('gvs')?.message).toContain(`pnpm's modules folder (modulesDir "gvs" in pnpm-workspace.yaml) is ${join(project, 'gvs')}`);
+    expect(modules('gvs')?.message).toContain(join(project, 'gvs', '.pnpm'));
+    expect(modules('gvs')?.fix).toContain("pnpm's default is node_modules");
+    expect(modules('node_modules')).toBeUndefined();
+    expect(modules(join(project, 'node_modules'))).toBeUndefined();
+    expect(modules(join(home, 'modules'))).toBeUndefined();
+    writeFileSync(join(project, 'pnpm-workspace.yaml'), 'modulesDir: gvs\n');
+    writeFileSync(join(project, '.npmrc'), 'modules-dir=rc-modules\n');
+    expect(pnpmStoreSettings(project, { PNPM_CONFIG_MODULES_DIR: 'env-modules' }).map((s) => [s.key, s.value, s.fromRepository === true])).toEqual([
+      ['modulesDir', 'gvs', true],
+      ['modulesDir', 'rc-modules', true],
+      ['modulesDir', 'env-modules', false],
+    ]);
+  });
 });

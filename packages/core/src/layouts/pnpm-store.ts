@@ -12,8 +12,11 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { outsideCheckout } from './checkout.js';
 
-/** The two pnpm settings that name a folder pnpm installs package files from. */
-export type PnpmStoreKey = 'storeDir' | 'virtualStoreDir';
+/**
+ * The pnpm settings that name a folder pnpm installs package files from: its store, its virtual store, and its modules
+ * folder (which holds the virtual store by default, `<modulesDir>/.pnpm`, and the links pnpm finds "up to date").
+ */
+export type PnpmStoreKey = 'storeDir' | 'virtualStoreDir' | 'modulesDir';
 
 /** One place pnpm's store (or virtual store) folder is set: its value as written, where (for messages), and the folder a relative value is read from. */
 export interface PnpmStoreSetting {
@@ -75,8 +78,10 @@ export function pnpmStoreRefusal(setting: PnpmStoreSetting, projectDir: string, 
   const relativeFromRepository = setting.fromRepository === true && !isAbsolute(setting.value);
   const gvs = options.globalVirtualStore === true;
   const defaultVirtualStore = resolve(projectDir, 'node_modules', '.pnpm');
+  const defaultModules = resolve(projectDir, 'node_modules');
   for (const path of pnpmStorePaths(setting.value, setting.base, home)) {
     if (key === 'virtualStoreDir' && !gvs && resolve(path) === defaultVirtualStore) continue;
+    if (key === 'modulesDir' && resolve(path) === defaultModules) continue;
     if (outsideCheckout(path, projectDir, { relativeFromRepository })) continue;
     const written = `${key} ${JSON.stringify(setting.value)} ${setting.place}`;
     if (key === 'storeDir') {
@@ -84,6 +89,13 @@ export function pnpmStoreRefusal(setting: PnpmStoreSetting, projectDir: string, 
         path,
         message: `pnpm's store (${written}) is ${path}, inside the project's checkout: pnpm installs the files its store lists for a package's integrity without checking them against that integrity, so a store the repository supplies could install other bytes than the ones Portcullis verified`,
         fix: `keep pnpm's store outside the checkout: remove storeDir ${setting.place} (pnpm's default store is in your home folder), or run pnpm with --store-dir pointing at a folder in your home folder, written in full (--store-dir=$HOME/.pnpm-store: pnpm 12 does not read a leading ~ as the home folder)`,
+      };
+    }
+    if (key === 'modulesDir') {
+      return {
+        path,
+        message: `pnpm's modules folder (${written}) is ${path}, inside the project's checkout and not its node_modules: pnpm keeps its virtual store there (${join(path, '.pnpm')}, unless virtualStoreDir says otherwise) and links the package folders it finds in it without importing them again from the verified files, so a modules folder the repository supplies could install other bytes than the ones Portcullis verified`,
+        fix: `remove modulesDir ${setting.place} (pnpm's default is node_modules), or point it at a folder outside the checkout`,
       };
     }
     return {

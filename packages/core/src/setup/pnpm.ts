@@ -96,10 +96,11 @@ export function pnpmWorkspaceSettingsIn(dir: string): Record<string, unknown> {
   return bytes === undefined ? {} : pnpmWorkspaceSettings(bytes.toString('utf8'));
 }
 
-/** pnpm's two folder settings as each place spells them: pnpm-workspace.yaml and pnpm's configuration, .npmrc, the environment. */
+/** pnpm's folder settings as each place spells them: pnpm-workspace.yaml and pnpm's configuration, .npmrc, the environment. */
 const STORE_KEYS: ReadonlyArray<{ key: PnpmStoreKey; rc: string; env: RegExp }> = [
   { key: 'storeDir', rc: 'store-dir', env: /^pnpm_config_store_dir$/i },
   { key: 'virtualStoreDir', rc: 'virtual-store-dir', env: /^pnpm_config_virtual_store_dir$/i },
+  { key: 'modulesDir', rc: 'modules-dir', env: /^pnpm_config_modules_dir$/i },
 ];
 
 /**
