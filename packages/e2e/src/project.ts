@@ -113,6 +113,15 @@ export function install(tool: Tool, pm: PackageManagerName, project: Project, ex
 }
 
 /** Runs the built `portcullis` CLI in a project. */
+/**
+ * A real pnpm (`tool`, toolbox.ts `pnpm(major)`) in the project, with the test suite's cache folder and (unless
+ * `store: false`, for a test that sets its own store) its store folder, both in the project's home, outside the checkout.
+ */
+export function pnpmInProject(tool: Tool, project: Project, args: string[], options: { store?: boolean } = {}): Promise<RunResult> {
+  const store = options.store === false ? [] : [`--store-dir=${join(project.home, 'pnpm-store')}`];
+  return run(tool.command, [...tool.args, ...args, ...store, `--cache-dir=${join(project.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false'], { cwd: project.dir, env: project.env });
+}
+
 export function portcullis(project: Project, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   return run(process.execPath, [CLI, ...args], { cwd: project.dir, env: { ...project.env, ...env } });
 }

@@ -15,8 +15,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import { cleanPackage, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, portcullis, run, type Project, type RunResult } from '../src/project.js';
-import { pnpm } from '../src/toolbox.js';
+import { createProject, pnpmInProject, portcullis, run, type Project, type RunResult } from '../src/project.js';
+import { node24, pnpm } from '../src/toolbox.js';
 
 let registry: TestRegistry;
 const results: string[] = [];
@@ -30,11 +30,9 @@ afterAll(async () => {
 
 type Major = 10 | 11 | 12;
 
-/** pnpm in the project; `own` adds the test suite's store and cache folders (outside the checkout). */
+/** pnpm in the project; `own` adds the test suite's store folder (outside the checkout). */
 function pnpmIn(major: Major, project: Project, args: string[], own: boolean): Promise<RunResult> {
-  const tool = pnpm(major);
-  const folders = own ? [`--store-dir=${join(project.home, 'pnpm-store')}`] : [];
-  return run(tool.command, [...tool.args, ...args, ...folders, `--cache-dir=${join(project.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false'], { cwd: project.dir, env: project.env });
+  return pnpmInProject(pnpm(major), project, args, { store: own });
 }
 
 /**
@@ -72,24 +70,35 @@ function plantPnpm10(store: string): void {
 
 const PLANTED = 'module.exports = "PLANTED in committed store";     \n';
 
-/** pnpm 11 and 12's SQLite index: good@1.0.0's index.js replaced by other bytes of the same length. */
+/**
+ * pnpm 11 and 12's SQLite index: good@1.0.0's index.js replaced by other bytes of the same length. Written with the
+ * pinned Node 24's `node:sqlite` (toolbox.ts `node24`): the suite needs nothing but Node and npm on the machine.
+ */
 async function plantSqlite(store: string): Promise<void> {
-  const script = [
-    'import sqlite3, hashlib, os, sys',
-    'store = sys.argv[1]; new = sys.argv[2].encode(); planted = 0',
-    "c = sqlite3.connect(store + '/v11/index.db')",
-    "for key, data in c.execute('select key, data from package_index').fetchall():",
-    "    if not key.endswith('\\tgood@1.0.0'): continue",
-    "    i = data.find(b'index.js'); j = data.find(b'\\xd9\\x80', i)",
-    '    old = data[j+2:j+130].decode()',
-    "    assert len(open(store + '/v11/files/' + old[:2] + '/' + old[2:], 'rb').read()) == len(new)",
-    '    h = hashlib.sha512(new).hexdigest()',
-    "    os.makedirs(store + '/v11/files/' + h[:2], exist_ok=True)",
-    "    open(store + '/v11/files/' + h[:2] + '/' + h[2:], 'wb').write(new)",
-    "    c.execute('update package_index set data=? where key=?', (data[:j+2] + h.encode() + data[j+130:], key)); c.commit(); planted += 1",
-    'assert planted == 1',
-  ].join('\n');
-  const planting = await run('python3', ['-c', script, store, PLANTED], { cwd: store });
+  const script = `
+    const { DatabaseSync } = require('node:sqlite');
+    const { createHash } = require('node:crypto');
+    const fs = require('node:fs');
+    const [store, planted] = process.argv.slice(1);
+    const fresh = Buffer.from(planted);
+    const db = new DatabaseSync(store + '/v11/index.db');
+    let n = 0;
+    for (const { key, data } of db.prepare('select key, data from package_index').all()) {
+      if (!String(key).endsWith('\\tgood@1.0.0')) continue;
+      const row = Buffer.from(data);
+      const i = row.indexOf('index.js');
+      const j = row.indexOf(Buffer.from([0xd9, 0x80]), i);
+      const old = row.subarray(j + 2, j + 130).toString();
+      if (fs.readFileSync(store + '/v11/files/' + old.slice(0, 2) + '/' + old.slice(2)).length !== fresh.length) throw new Error('not the same length');
+      const h = createHash('sha512').update(fresh).digest('hex');
+      fs.mkdirSync(store + '/v11/files/' + h.slice(0, 2), { recursive: true });
+      fs.writeFileSync(store + '/v11/files/' + h.slice(0, 2) + '/' + h.slice(2), fresh);
+      db.prepare('update package_index set data = ? where key = ?').run(Buffer.concat([row.subarray(0, j + 2), Buffer.from(h), row.subarray(j + 130)]), key);
+      n++;
+    }
+    if (n !== 1) throw new Error('planted ' + n + ' entries');
+  `;
+  const planting = await run(node24(), ['-e', script, store, PLANTED], { cwd: store });
   expect(planting.code, planting.stderr).toBe(0);
 }
 

@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { cleanPackage, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, portcullis, run, type Project, type RunResult } from '../src/project.js';
+import { createProject, pnpmInProject, portcullis, type Project, type RunResult } from '../src/project.js';
 import { pnpm } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -32,9 +32,7 @@ afterAll(async () => {
 type Major = 10 | 11 | 12;
 
 function pnpmIn(major: Major, project: Project, args: string[]): Promise<RunResult> {
-  const tool = pnpm(major);
-  const own = [`--store-dir=${join(project.home, 'pnpm-store')}`, `--cache-dir=${join(project.home, 'pnpm-cache')}`, '--config.confirmModulesPurge=false'];
-  return run(tool.command, [...tool.args, ...args, ...own], { cwd: project.dir, env: project.env });
+  return pnpmInProject(pnpm(major), project, args);
 }
 
 function walk(dir: string, out: string[] = []): string[] {
