@@ -25,6 +25,11 @@ export interface PackageNode {
   hasInstallScript?: boolean;
   /** For `directory` sources: whether the directory lies inside the project (the user's own code). */
   insideProject?: boolean;
+  /**
+   * For `directory` sources: the package manager installs a copy it packs from the folder (npm with `install-links`:
+   * an install path whose `resolved` is the `file:` folder, not a link), and packing runs the folder's `prepare`.
+   */
+  packedOnInstall?: boolean;
   /** Where the package's entry starts in the lockfile, for reports (1-based). */
   location?: SourceLocation;
   /**
@@ -95,6 +100,14 @@ export interface RegistryKey {
 /** Whether a package is the user's own code (a workspace, a directory inside the project), exempt from every rule. */
 export function isOwnCode(pkg: Pick<PackageNode, 'source' | 'insideProject'>): boolean {
   return pkg.source === 'workspace' || (pkg.source === 'directory' && pkg.insideProject === true);
+}
+
+/**
+ * Whether installing the package packs it from its source first, which runs its `prepare` (install-time code there): a
+ * git dependency, or a folder the package manager copies rather than links (`packedOnInstall`).
+ */
+export function preparedWhenInstalled(pkg: Pick<PackageNode, 'source' | 'packedOnInstall'>): boolean {
+  return pkg.source === 'git' || (pkg.source === 'directory' && pkg.packedOnInstall === true);
 }
 
 /** Lifecycle scripts that run at install time. */

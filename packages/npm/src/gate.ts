@@ -18,7 +18,7 @@ import { lockfileIn, ProjectSnapshot } from './project-files.js';
 import { findNpmProject } from './project-root.js';
 import { asksBeforeInstalling, rootPreinstallFirst, scriptsRunDespiteIgnoreScripts } from './quirks.js';
 import { refuse, reportBlocked, reportSkipped, say } from './refuse.js';
-import { globalByConfiguration, globalInstall, installPaths, lockfileIsCurrent, lockfilePackages, lockfileText, npmSettings, withOwnFlags, type LockfileText, type ReadLockfile } from './translate.js';
+import { globalByConfiguration, globalInstall, installPaths, linkedStrategy, lockfileIsCurrent, lockfilePackages, lockfileText, npmSettings, withOwnFlags, type LockfileText, type ReadLockfile } from './translate.js';
 
 export type { GateContext } from './context.js';
 
@@ -43,11 +43,16 @@ async function openInstall(cmd: NpmCommand, ctx: GateContext): Promise<NpmInstal
   const npmProject = await findNpmProject(cmd, ctx.cwd, ctx.env, ctx.npm);
   const dir = npmProject.root;
   if (npmProject.via === 'workspace' && ctx.env.PORTCULLIS_DEBUG) say(`portcullis-npm: npm installs the workspace root ${dir} (from ${relative(dir, npmProject.nearest) || '.'})`);
-  const { registryConfig, npmCacache, globalFrom } = await npmSettings(dir, cmd, ctx.env);
+  const { registryConfig, npmCacache, globalFrom, linkedFrom } = await npmSettings(dir, cmd, ctx.env);
   // A global install on the command line was refused before; one set in npm's configuration is found here.
   const global = globalByConfiguration(cmd, globalFrom);
   if (global !== undefined) {
     throw new PortcullisError('USAGE', `npm's configuration makes this a global install (${global}), which is not gated yet; nothing was installed. Remove that setting, or pass --no-global --location=user.`);
+  }
+  // The installed files are read at the lockfile's install paths, where the linked strategy leaves most packages out.
+  const linked = linkedStrategy(cmd, linkedFrom);
+  if (linked !== undefined) {
+    throw new PortcullisError('USAGE', `npm installs with its linked strategy here (${linked}), which keeps packages under node_modules/.store where portcullis-npm does not read them yet; nothing was installed. Remove that setting, or pass --install-strategy=hoisted.`);
   }
   const options = { dir, start: ctx.cwd, packageManager: 'npm', registryConfig, strict: strictScripts('npm', { env: ctx.env }), env: ctx.env } as const;
   const gate = await openGate({ ...options, ...engine, offline: cmd.options.get('offline') === true });

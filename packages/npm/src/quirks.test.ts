@@ -65,6 +65,14 @@ describe('scriptsRunDespiteIgnoreScripts', () => {
     expect(scriptsRunDespiteIgnoreScripts('12.2.1', { source: 'git' })).toBe(false);
   });
 
+  it('a folder npm copies rather than links (install-links) on npm 10 (or an unknown npm) only; a linked folder never', () => {
+    expect(scriptsRunDespiteIgnoreScripts('10.9.9', { source: 'directory', packedOnInstall: true })).toBe(true);
+    for (const version of UNKNOWN) expect(scriptsRunDespiteIgnoreScripts(version, { source: 'directory', packedOnInstall: true }), String(version)).toBe(true);
+    expect(scriptsRunDespiteIgnoreScripts('11.21.2', { source: 'directory', packedOnInstall: true })).toBe(false);
+    expect(scriptsRunDespiteIgnoreScripts('12.2.3', { source: 'directory', packedOnInstall: true })).toBe(false);
+    expect(scriptsRunDespiteIgnoreScripts('10.9.9', { source: 'directory' })).toBe(false);
+  });
+
   it('a registry package (or any other source) never, on any npm', () => {
     for (const version of ['10.9.9', '11.21.2', '12.2.1', ...UNKNOWN]) {
       for (const source of ['registry', 'tarball', 'directory', 'workspace'] as const) {

@@ -2,7 +2,7 @@
  * What npm does that the wrapper relies on, one row per fact: the npm versions it was measured on and the
  * test that pins it. Orchestration asks these functions; it never compares versions itself.
  */
-import type { PackageNode } from '@portcullis/core';
+import { preparedWhenInstalled, type PackageNode } from '@portcullis/core';
 import { versionAtLeast } from './npm-process.js';
 
 /** One measured fact about npm. */
@@ -24,6 +24,11 @@ export const NPM_QUIRKS = {
     fact: "npm 10 runs a git dependency's `prepare` while it installs it, even with --ignore-scripts (its pacote ignores the setting there)",
     versions: '10.9.9: runs it; 11.21.2, 12.2.1: does not',
     pinnedBy: 'packages/e2e/test/bypass-sources.test.ts',
+  },
+  dirPrepareIgnoresIgnoreScripts: {
+    fact: "npm 10 runs the `prepare` of a `file:` folder it copies rather than links (`install-links=true`: pacote's DirFetcher packs it), even with --ignore-scripts",
+    versions: '10.9.9: runs it; 11.21.2, 12.2.3: does not',
+    pinnedBy: 'packages/e2e/test/bypass-npm-install-links.test.ts',
   },
   localPrefix: {
     fact:
@@ -124,12 +129,12 @@ export function asksBeforeInstalling(version: string | undefined): boolean {
   return versionAtLeast(version, 10) && !versionAtLeast(version, 13);
 }
 
-/** npm 10 runs a git dependency's `prepare` during the install whatever --ignore-scripts says. */
+/** npm 10 runs the `prepare` of a package it packs to install it (a git dependency, a folder it copies) whatever --ignore-scripts says. */
 export function gitPrepareRunsDuringInstall(version: string | undefined): boolean {
   return !versionAtLeast(version, 11);
 }
 
 /** Whether this npm runs `pkg`'s install-time code even with --ignore-scripts: then a script the policy does not allow must block. */
-export function scriptsRunDespiteIgnoreScripts(version: string | undefined, pkg: Pick<PackageNode, 'source'>): boolean {
-  return pkg.source === 'git' && gitPrepareRunsDuringInstall(version);
+export function scriptsRunDespiteIgnoreScripts(version: string | undefined, pkg: Pick<PackageNode, 'source' | 'packedOnInstall'>): boolean {
+  return preparedWhenInstalled(pkg) && gitPrepareRunsDuringInstall(version);
 }

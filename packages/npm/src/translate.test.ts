@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createRegistryConfig, PortcullisError } from '@portcullis/core';
 import { describe, expect, it } from 'vitest';
 import { optionOn, parseNpmArguments, type NpmCommand } from './arguments.js';
-import { configEnv, globalByConfiguration, globalInstall, installPaths, npmSettings, lockfileIsCurrent, lockfilePackages, lockfileText, withOwnFlags } from './translate.js';
+import { configEnv, globalByConfiguration, globalInstall, installPaths, linkedStrategy, npmSettings, lockfileIsCurrent, lockfilePackages, lockfileText, withOwnFlags } from './translate.js';
 
 const cmd = (...argv: string[]) => parseNpmArguments(argv);
 
@@ -371,5 +371,18 @@ describe('globalByConfiguration: a global install set in npm\'s configuration', 
     expect(globalByConfiguration(cmd('install', '--location=user'), location)).toBeUndefined();
     expect(globalByConfiguration(cmd('install', '--location=global'), location)).toBe(location.location);
     expect(globalByConfiguration(cmd('install', '--no-global'), location)).toBe(location.location);
+  });
+});
+
+describe('linkedStrategy: npm installing with install-strategy=linked', () => {
+  const cmd = (...argv: string[]) => parseNpmArguments(argv, '11.21.2');
+  it('from npm\'s configuration, unless the command line says otherwise', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pc-npm-linked-'));
+    writeFileSync(join(dir, '.npmrc'), 'install-strategy=linked\n');
+    const { linkedFrom } = await npmSettings(dir, cmd('ci'), { HOME: dir, npm_config_userconfig: join(dir, 'none') });
+    expect(linkedStrategy(cmd('ci'), linkedFrom)).toBe(`install-strategy=linked in ${join(dir, '.npmrc')}`);
+    expect(linkedStrategy(cmd('ci', '--install-strategy=hoisted'), linkedFrom)).toBeUndefined();
+    expect(linkedStrategy(cmd('ci', '--install-strategy', 'linked'), undefined)).toBe('install-strategy=linked on the command line');
+    expect(linkedStrategy(cmd('ci'), undefined)).toBeUndefined();
   });
 });

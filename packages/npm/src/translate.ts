@@ -32,12 +32,12 @@ export function withOwnFlags(argv: readonly string[], flags: readonly string[]):
  * The registries (and credentials) npm installs this project from, with the command line's own settings; and npm's
  * cacache folder, where npm keeps the registry documents it fetched.
  */
-export async function npmSettings(dir: string, cmd: NpmCommand, env: NodeJS.ProcessEnv): Promise<{ registryConfig: RegistryConfig; npmCacache: string; globalFrom: GlobalSettings }> {
+export async function npmSettings(dir: string, cmd: NpmCommand, env: NodeJS.ProcessEnv): Promise<{ registryConfig: RegistryConfig; npmCacache: string; globalFrom: GlobalSettings; linkedFrom: string | undefined }> {
   const { values, sourceOf } = await loadNpmSettings({ projectDir: dir, env: configEnv(cmd, env) });
   // `--cache <dir>` on the command line beats every other setting of it (npm resolves it from the working folder).
   const cache = cmd.options.get('cache');
   const settings = typeof cache === 'string' && cache !== '' ? new Map([...values, ['cache', resolve(cache)]]) : values;
-  return { registryConfig: registryConfigFromNpmrc(values, sourceOf), npmCacache: npmCacache(settings, dir, env), globalFrom: globalSettingSource(values, sourceOf) };
+  return { registryConfig: registryConfigFromNpmrc(values, sourceOf), npmCacache: npmCacache(settings, dir, env), globalFrom: globalSettingSource(values, sourceOf), linkedFrom: values.get('install-strategy') === 'linked' ? `install-strategy=linked in ${sourceOf('install-strategy')}` : undefined };
 }
 
 /** A setting of npm's configuration that makes every command global, and where it was set (`global=true in /p/.npmrc`). */
@@ -57,6 +57,17 @@ function globalSettingSource(values: ReadonlyMap<string, string>, sourceOf: (key
     global: global !== undefined && global !== '' && global !== 'false' ? `global=${global} in ${sourceOf('global')}` : undefined,
     location: values.get('location') === 'global' ? `location=global in ${sourceOf('location')}` : undefined,
   };
+}
+
+/**
+ * Where npm installs with its linked strategy (`install-strategy=linked`, the command line's own value first): npm then
+ * keeps each package that is no direct dependency only under `node_modules/.store`, and the installed files the gate
+ * reads at the lockfile's install paths are not there. Undefined when it does not.
+ */
+export function linkedStrategy(cmd: NpmCommand, fromConfiguration: string | undefined): string | undefined {
+  const given = cmd.options.get('install-strategy');
+  if (typeof given === 'string') return given === 'linked' ? 'install-strategy=linked on the command line' : undefined;
+  return fromConfiguration;
 }
 
 /** Whether npm runs `cmd` global by `settings`, which its own command line beats (`--no-global`, `--location=user`). */

@@ -17,6 +17,7 @@ export interface CopyFacts {
   hasInstallScript?: boolean;
   patches?: PackagePatch[];
   insideProject?: boolean;
+  packedOnInstall?: boolean;
   inBundle?: boolean;
   bundledBy?: { name: string; version: string };
   yarnChecksum?: string;
@@ -76,6 +77,7 @@ export class PackageGraph {
       if (facts.hasInstallScript !== undefined) node.hasInstallScript = facts.hasInstallScript;
       if (facts.patches !== undefined) node.patches = facts.patches.map((p) => ({ hash: p.hash, files: [...p.files] }));
       if (facts.insideProject !== undefined) node.insideProject = facts.insideProject;
+      if (facts.packedOnInstall === true) node.packedOnInstall = true;
       if (facts.inBundle !== undefined) node.inBundle = facts.inBundle;
       if (facts.bundledBy !== undefined) node.bundledBy = { ...facts.bundledBy };
       if (facts.yarnChecksum !== undefined) node.yarnChecksum = facts.yarnChecksum;
@@ -87,6 +89,8 @@ export class PackageGraph {
     } else {
       // Any copy claiming install scripts makes the package one that has them.
       if (facts.hasInstallScript === true) draft.node.hasInstallScript = true;
+      // Any copy packed from its folder runs that folder's `prepare`.
+      if (facts.packedOnInstall === true) draft.node.packedOnInstall = true;
       // A copy pnpm patches makes the package patched: every patch of every copy is judged.
       for (const patch of facts.patches ?? []) {
         const patches = (draft.node.patches ??= []);

@@ -76,7 +76,9 @@ describe('readNpmLockfile on lockfiles npm 11 wrote', () => {
 
   it('reads --install-links copies of file: directories as directory sources', () => {
     const links = readNpmLockfile(fixture('npm11-install-links.package-lock.json'), opts).packages;
-    expect(byId(links, 'outside-dep@0.3.0 (file:../outside-dep)')).toMatchObject({ source: 'directory', insideProject: false, paths: ['node_modules/outside-dep'] });
+    expect(byId(links, 'outside-dep@0.3.0 (file:../outside-dep)')).toMatchObject({ source: 'directory', insideProject: false, paths: ['node_modules/outside-dep'], packedOnInstall: true });
+    // A linked folder (the default) is not packed: npm links it, and runs no `prepare` of it.
+    expect(byId(packages, 'outside-dep@0.3.0 (file:../outside-dep)').packedOnInstall).toBeUndefined();
   });
 });
 

@@ -203,6 +203,8 @@ class NpmReader {
         facts.source = nonRegistryKind(resolved);
         facts.resolved = `file:${local.path}`;
         facts.insideProject = local.insideProject;
+        // A folder at an install path, not a link: npm installs a copy it packs (install-links), running its `prepare`.
+        if (facts.source === 'directory') facts.packedOnInstall = true;
       } else {
         facts.source = nonRegistryKind(resolved);
         facts.resolved = isHttpUrl(resolved) ? withoutCredentials(resolved) : resolved;
