@@ -99,7 +99,7 @@ export interface RegistryKey {
 
 /** Whether a package is the user's own code (a workspace, a directory inside the project), exempt from every rule. */
 export function isOwnCode(pkg: Pick<PackageNode, 'source' | 'insideProject'>): boolean {
-  return pkg.source === 'workspace' || (pkg.source === 'directory' && pkg.insideProject === true);
+  return (pkg.source === 'workspace' && pkg.insideProject !== false) || (pkg.source === 'directory' && pkg.insideProject === true);
 }
 
 /**

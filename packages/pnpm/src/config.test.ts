@@ -181,6 +181,12 @@ describe("updateConfig: pnpm's store inside the checkout", () => {
     await expect(updateConfig(pnpm10(dir, { storeDir: join(home, '.pnpm-store') }))).resolves.toBeDefined();
   });
 
+  it('r43f: refuses excludeLinksFromLockfile (the lockfile would leave the project\'s link: dependencies out)', async () => {
+    const dir = projectWith({ scripts: { allow: [] } });
+    await expect(updateConfig(pnpm10(dir, { excludeLinksFromLockfile: true }))).rejects.toMatchObject({ code: 'ERR_PNPM_PORTCULLIS_SETTINGS' });
+    await expect(updateConfig(pnpm10(dir, { excludeLinksFromLockfile: false }))).resolves.toBeDefined();
+  });
+
   it('r43c: refuses a modulesDir inside the checkout other than node_modules (pnpm keeps its virtual store in it), handed over or only written', async () => {
     const dir = projectWith({ scripts: { allow: [] } });
     mkdirSync(join(dir, '.git'));

@@ -12,7 +12,7 @@ import { keptCacheTrusted, pnpmGlobalVirtualStore, pnpmLockfilePackageKeys, pnpm
 import { leaveCacheDir } from './handoff.js';
 import { openProject, projectAt, registryConfigFromPnpm } from './project.js';
 import { mergesOnlyBuiltDependencies, pnpmMajor } from './quirks.js';
-import { refuseWidening, storeError } from './refuse.js';
+import { excludedLinksError, refuseWidening, storeError } from './refuse.js';
 import { commandLineWidening, perProjectWidening, pnpmCommandLine, rootManifestWidening, type WideningSetting } from './settings.js';
 import type { InstallState, PnpmProject } from './state.js';
 import { registryDependencies, type Manifest } from './translate.js';
@@ -163,6 +163,7 @@ export async function updateConfig(state: InstallState, config: PnpmConfig): Pro
   state.pnpmMajor = major;
   // Before anything reads the store (pnpm fetches nothing before this hook has answered).
   refuseStoreInCheckout(config, dir);
+  if (config.excludeLinksFromLockfile === true) throw excludedLinksError();
   // Only a cache outside the project's checkout is read (core's keptCacheTrusted): one the project's own files
   // could fill could hide a release line's earlier provenance.
   if (typeof config.cacheDir === 'string' && config.cacheDir !== '' && keptCacheTrusted(config.cacheDir, dir)) {

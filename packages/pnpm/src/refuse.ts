@@ -31,6 +31,15 @@ export function storeError(refusal: PnpmStoreRefusal): PnpmError {
   return pnpmError('STORE', `portcullis refused the install: ${refusal.message}. Nothing was fetched, linked or built`, `  STORE_IN_CHECKOUT  ${refusal.path}\n    fix: ${refusal.fix}`);
 }
 
+/**
+ * `excludeLinksFromLockfile`: pnpm then leaves the project's `link:` dependencies out of the lockfile, so the gate, which
+ * judges the lockfile, would never see what they link (measured on pnpm 10.34.8, 11.28.10 and 12.24.0: a folder outside
+ * the project was linked).
+ */
+export function excludedLinksError(): PnpmError {
+  return pnpmError('SETTINGS', "portcullis refused the install: pnpm's setting excludeLinksFromLockfile leaves the project's link: dependencies out of the lockfile, so what they link cannot be judged. Nothing was fetched, linked or built", '  fix: remove excludeLinksFromLockfile from pnpm-workspace.yaml (or the command line), then install again');
+}
+
 /** One setting that would widen the builds past the policy: where it is, what it lets build, and the fix. */
 export interface WideningSetting {
   /** Where it is written: `in /repo/package.json`, `on the command line`. */

@@ -358,3 +358,18 @@ describe('pnpm lockfile: patched packages (patchedDependencies)', () => {
     for (const selector of ['^2.0.0', '1.x', 'v1.0.1', '=1.0.1', '*']) expect(patchSelectorCovers(selector, '1.0.0')).toBe(true);
   });
 });
+
+describe('readPnpmLockfile: entries that say two things (sixth review wave of round 43)', () => {
+  const base = (entry: string, settings = '') => `lockfileVersion: '9.0'\n${settings}\nimporters:\n\n  .:\n    dependencies:\n      good:\n        specifier: 1.0.0\n        version: 1.0.0\n\npackages:\n\n  good@1.0.0:\n    resolution: {integrity: sha512-${'A'.repeat(86)}==}\n${entry}\nsnapshots:\n\n  good@1.0.0: {}\n`;
+  const opts = { path: '/p/pnpm-lock.yaml', projectDir: '/p', registryFor: () => 'https://registry.example/' };
+  it('a registry entry whose version: or name: is not its key is refused (pnpm 10 and 11 fetch what the fields name)', () => {
+    expect(() => readPnpmLockfile(base('    version: 2.0.0\n'), opts)).toThrow(/records good@2\.0\.0, not the package its key names/);
+    expect(() => readPnpmLockfile(base('    name: evil\n'), opts)).toThrow(/records evil@1\.0\.0/);
+    expect(readPnpmLockfile(base('    version: 1.0.0\n'), opts).packages.map((p) => p.id)).toEqual(['good@1.0.0']);
+    expect(readPnpmLockfile(base(''), opts).packages.map((p) => p.id)).toEqual(['good@1.0.0']);
+  });
+  it('settings that leave links out of the lockfile (excludeLinksFromLockfile) are refused', () => {
+    expect(() => readPnpmLockfile(base('', 'settings:\n  excludeLinksFromLockfile: true\n'), opts)).toThrow(/excludeLinksFromLockfile/);
+    expect(readPnpmLockfile(base('', 'settings:\n  excludeLinksFromLockfile: false\n'), opts).packages).toHaveLength(1);
+  });
+});

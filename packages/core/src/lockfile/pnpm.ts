@@ -159,6 +159,12 @@ class PnpmReader {
     this.importers = new Map();
     this.patchFiles = patchFilesByHash(ownRecord(data, 'patchedDependencies'));
     this.patchesByName = patchesByName(ownRecord(data, 'patchedDependencies'));
+    // pnpm then leaves the project's `link:` dependencies out of the lockfile (measured on 10.34.8, 11.28.10, 12.24.0:
+    // one to a folder outside the project was linked with nothing to judge it by): what a lockfile does not name
+    // cannot be judged.
+    if (own(ownRecord(data, 'settings') ?? {}, 'excludeLinksFromLockfile') === true) {
+      throw invalidLockfile(this.file, 'its settings leave the project\'s link: dependencies out (excludeLinksFromLockfile: true), so what they link cannot be judged; remove excludeLinksFromLockfile from pnpm\'s settings and install again');
+    }
     for (const [path, importer] of Object.entries(ownRecord(data, 'importers') ?? {})) {
       if (!isRecord(importer)) throw invalidLockfile(this.file, `importer ${JSON.stringify(path)} is not a mapping`);
       this.importers.set(normalizeImporter(path), importer);
@@ -250,6 +256,14 @@ class PnpmReader {
 
     // Registry keys carry the version; git and tarball entries record it; directories do not record one.
     const version = ownString(meta, 'version') ?? (ownString(resolution, 'type') === 'directory' ? UNKNOWN_LOCAL_VERSION : reference);
+    // A registry key's name and version are what pnpm names the package by (its folder, its build allowlist), while
+    // pnpm 10 and 11 fetch the tarball that `name:`/`version:` name (measured): an entry must say one thing.
+    if (isRegistryVersion(reference)) {
+      const recordedName = ownString(meta, 'name');
+      if (version !== reference || (recordedName !== undefined && recordedName !== name)) {
+        throw invalidLockfile(this.file, `package ${JSON.stringify(key)} records ${recordedName ?? name}@${version}, not the package its key names`, location);
+      }
+    }
     if (!isPlausibleVersion(version)) {
       throw invalidLockfile(this.file, `package ${JSON.stringify(key)} has an invalid version ${JSON.stringify(version)}`, location);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRegistryTarballUrl } from './sources.js';
+import { isRegistryTarballUrl, localPath } from './sources.js';
 
 const R = 'http://127.0.0.1:4873/';
 
@@ -53,5 +53,30 @@ describe('isRegistryTarballUrl', () => {
     // names and versions that are not a registry package's
     expect(isRegistryTarballUrl('http://127.0.0.1:4873/../-/..-1.0.0.tgz', '..', '1.0.0', R)).toBe(false);
     expect(isRegistryTarballUrl('http://127.0.0.1:4873/good/-/good-latest.tgz', 'good', 'latest', R)).toBe(false);
+  });
+});
+
+describe('localPath: inside the project only where the folder really is (sixth review wave of round 43)', () => {
+  it('by its text, its node_modules and the symlinks on its way', async () => {
+    const { mkdirSync, mkdtempSync, symlinkSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const base = mkdtempSync(join(tmpdir(), 'pc-localpath-'));
+    const project = join(base, 'project');
+    mkdirSync(join(project, 'vendored', 'real'), { recursive: true });
+    mkdirSync(join(project, 'node_modules', 'evil'), { recursive: true });
+    mkdirSync(join(base, 'outside'));
+    symlinkSync('../node_modules/evil', join(project, 'vendored', 'into-node-modules'));
+    symlinkSync('../../outside', join(project, 'vendored', 'out'));
+    symlinkSync('./real', join(project, 'vendored', 'in'));
+    symlinkSync('../node_modules/not-yet', join(project, 'vendored', 'dangling'));
+    expect(localPath(project, '.', 'vendored/real').insideProject).toBe(true);
+    expect(localPath(project, '.', 'vendored/in').insideProject).toBe(true);
+    expect(localPath(project, '.', 'not-there-yet').insideProject).toBe(true);
+    expect(localPath(project, '.', 'vendored/into-node-modules').insideProject).toBe(false);
+    expect(localPath(project, '.', 'vendored/out').insideProject).toBe(false);
+    expect(localPath(project, '.', 'vendored/dangling').insideProject).toBe(false);
+    expect(localPath(project, '.', 'node_modules/evil').insideProject).toBe(false);
+    expect(localPath(project, '.', '../outside')).toEqual({ path: '../outside', insideProject: false });
   });
 });

@@ -2,7 +2,8 @@
  * Where a package comes from, decided from what a lockfile records. Shared by the three readers so that
  * the same origin gets the same source kind whichever package manager wrote the lockfile.
  */
-import { isAbsolute, relative, resolve } from 'node:path';
+import { lstatSync, realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { SourceKind } from '../model.js';
 import { normalizeRegistryUrl, NPM_REGISTRY_URL } from '../registry-url.js';
 import { isValidPackageName } from '../package-name.js';
@@ -111,12 +112,49 @@ export function normalizeRegistry(url: string): string {
   }
 }
 
-/** A local path relative to the project, in forward-slash form, and whether it lies inside the project. */
+/**
+ * A local path relative to the project, in forward-slash form, and whether it lies inside the project: its text stays in
+ * the project, no folder on the way is a `node_modules` (installed packages are nobody's own code), and on disk no
+ * symlink on the way leads elsewhere (a committed `vendored/x -> ../node_modules/evil` or `-> ../../outside` is judged
+ * where it leads; one that leads nowhere yet is not inside: fail closed).
+ */
 export function localPath(projectDir: string, baseDir: string, path: string): { path: string; insideProject: boolean } {
   const absolute = resolve(projectDir, baseDir, path);
   const rel = relative(projectDir, absolute);
-  const insideProject = rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  const lexicallyInside = rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  const insideProject = lexicallyInside && !hasNodeModules(rel) && staysInside(projectDir, rel);
   return { path: (rel === '' ? '.' : rel).split('\\').join('/'), insideProject };
+}
+
+function hasNodeModules(rel: string): boolean {
+  return rel.split(/[\\/]/).includes('node_modules');
+}
+
+/** Whether every symlink on the way from `projectDir` along `rel` leads to a folder inside the project, outside any `node_modules`. */
+function staysInside(projectDir: string, rel: string): boolean {
+  if (rel === '') return true;
+  let at = projectDir;
+  for (const part of rel.split(/[\\/]/)) {
+    at = join(at, part);
+    let link: boolean;
+    try {
+      link = lstatSync(at).isSymbolicLink();
+    } catch {
+      // Not there (yet): nothing further on the way exists either, so no link can lead elsewhere.
+      return true;
+    }
+    if (!link) continue;
+    try {
+      const root = realpathSync(projectDir);
+      const real = realpathSync(join(projectDir, rel));
+      const inside = relative(root, real);
+      return real === root || (!inside.startsWith('..') && !isAbsolute(inside) && !hasNodeModules(inside) && real.startsWith(root.endsWith(sep) ? root : root + sep));
+    } catch {
+      // A link that leads nowhere yet (its target is installed later): not the project's own.
+      return false;
+    }
+  }
+  return true;
 }
 
 /** The source kind of an origin that is not a registry: git, remote or local tarball, or directory. */

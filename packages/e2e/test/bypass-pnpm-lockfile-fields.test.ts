@@ -1,0 +1,71 @@
+/**
+ * pnpm-lock.yaml fields the gate read otherwise than pnpm (sixth review wave of round 43), fresh checkouts:
+ * - a registry entry keyed `good@1.0.0` recording `version: 2.0.0` (and good@2.0.0's signed integrity), with
+ *   `scripts.allow: ["good@1.0.0"]`: pnpm 10.34.8 and 11.28.10 fetch good-2.0.0.tgz, match the build allowlist against
+ *   the key and ran good@2.0.0's postinstall (exit 0; `check` exit 1). Now an entry whose `version:`/`name:` is not its
+ *   key is refused (LOCKFILE_INVALID), by the hooks and `check`.
+ * - `excludeLinksFromLockfile: true`: pnpm leaves the project's `link:` dependencies out of the lockfile, and a folder
+ *   outside the project was linked with nothing to judge it by (pnpm 10, 11, 12: exit 0, `check` exit 0). Now refused:
+ *   by `updateConfig` (the setting), and by every lockfile read (its `settings`).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanPackage, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProject, pnpmInProject, portcullis, type RunResult } from '../src/project.js';
+import { pnpm } from '../src/toolbox.js';
+
+let registry: TestRegistry;
+beforeAll(async () => {
+  registry = await startRegistry({ packages: [cleanPackage('good', '1.0.0'), withPostinstall('good', '2.0.0')] });
+}, 60_000);
+afterAll(async () => {
+  await registry?.close();
+});
+const out = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
+
+describe.each([10, 11, 12] as const)('pnpm %i', (major) => {
+  it("a registry entry whose version: is not its key's: refused, nothing run; check refuses it too", async () => {
+    const p = createProject('pnpm', registry.url, { good: '1.0.0' }, { policy: { scripts: { allow: ['good@1.0.0'] }, registries: { [registry.url]: { keys: registry.keys.keys } } } });
+    expect((await portcullis(p, ['init', 'pnpm'])).code).toBe(0);
+    const first = await pnpmInProject(pnpm(major), p, ['install']);
+    expect(first.code, out(first)).toBe(0);
+    const lockPath = join(p.dir, 'pnpm-lock.yaml');
+    const before = readFileSync(lockPath, 'utf8');
+    const after = before.replace(/(\n  good@1\.0\.0:\n)(    resolution: \{integrity: )[^}]+\}/, `$1    version: 2.0.0\n$2${registry.integrity('good', '2.0.0')}}`);
+    expect(after).not.toBe(before);
+    writeFileSync(lockPath, after);
+    rmSync(join(p.dir, 'node_modules'), { recursive: true, force: true });
+    const install = await pnpmInProject(pnpm(major), p, ['install', '--frozen-lockfile']);
+    expect(readdirSync(p.markers), out(install)).toEqual([]);
+    expect(install.code, out(install)).not.toBe(0);
+    const check = await portcullis(p, ['check']);
+    expect(check.code, out(check)).toBe(2);
+    expect(out(check)).toContain('not the package its key names');
+  }, 180_000);
+
+  it('excludeLinksFromLockfile with a link: to a folder outside the project: refused, nothing linked; check refuses the lockfile', async () => {
+    const p = createProject('pnpm', registry.url, { good: '1.0.0' }, { policy: { scripts: { allow: [] }, registries: { [registry.url]: { keys: registry.keys.keys } } } });
+    mkdirSync(join(p.dir, '.git'));
+    expect((await portcullis(p, ['init', 'pnpm'])).code).toBe(0);
+    const outside = join(p.dir, '..', 'outside-evil');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(join(outside, 'package.json'), JSON.stringify({ name: 'evil-lib', version: '9.9.9' }));
+    writeFileSync(join(outside, 'index.js'), 'module.exports = "OUTSIDE CODE";\n');
+    const ws = join(p.dir, 'pnpm-workspace.yaml');
+    writeFileSync(ws, `${existsSync(ws) ? readFileSync(ws, 'utf8') : ''}\nexcludeLinksFromLockfile: true\n`);
+    const pkgPath = join(p.dir, 'package.json');
+    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { dependencies: Record<string, string> };
+    pkg.dependencies['evil-lib'] = 'link:../outside-evil';
+    writeFileSync(pkgPath, JSON.stringify(pkg, null, 2));
+    const install = await pnpmInProject(pnpm(major), p, ['install']);
+    expect(install.code, out(install)).not.toBe(0);
+    expect(out(install)).toContain('excludeLinksFromLockfile');
+    expect(existsSync(join(p.dir, 'node_modules', 'evil-lib')), out(install)).toBe(false);
+    // The pull request's own lockfile (made without the hook): check refuses it.
+    writeFileSync(join(p.dir, 'pnpm-lock.yaml'), `lockfileVersion: '9.0'\n\nsettings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: true\n\nimporters:\n\n  .:\n    dependencies:\n      good:\n        specifier: 1.0.0\n        version: 1.0.0\n\npackages:\n\n  good@1.0.0:\n    resolution: {integrity: ${registry.integrity('good', '1.0.0')}}\n\nsnapshots:\n\n  good@1.0.0: {}\n`);
+    const check = await portcullis(p, ['check']);
+    expect(check.code, out(check)).toBe(2);
+    expect(out(check)).toContain('excludeLinksFromLockfile');
+  }, 180_000);
+});
