@@ -197,3 +197,53 @@ describe.each([10, 11, 12] as const)('pnpm %i: patch_hash deleted from every loc
     }, 180_000);
   }
 });
+
+/**
+ * A patched project keeps its fast paths (r44), and nothing kept stands for a patch file changed under the lockfile's
+ * hash. Before, a verdict on a lockfile with patches was never remembered and pnpm 12 never recorded updateConfig for
+ * one (every install judged it anew), while `check`'s remembered report did not cover the patch files: with its caches
+ * kept, `check` replayed exit 0 for a patch file swapped to add a postinstall (the lockfile untouched). Now the verdict,
+ * the record and the report each keep what the judgement read of the patches (the settings naming them and each file's
+ * bytes) and stand only while that holds.
+ */
+describe.each([10, 11, 12] as const)('pnpm %i: a patched project is remembered with its patch files', (major) => {
+  it('repeat installs are remembered (pnpm 12: updateConfig replayed); the patch file swapped with every cache kept: check fails, the install never runs it', async () => {
+    const p = await project(major);
+    const index = readFileSync(join(p.dir, 'node_modules', 'good', 'index.js'), 'utf8').split('\n')[0]!;
+    addPatch(p, ['diff --git a/index.js b/index.js', '--- a/index.js', '+++ b/index.js', '@@ -1 +1 @@', `-${index}`, '+module.exports = "patched";', ''].join('\n'));
+    // PORTCULLIS_TIMING (the same in every run, so part of every question) makes pnpm 12's loader say when it replayed.
+    const timed: Project = { ...p, env: { ...p.env, PORTCULLIS_TIMING: '1' } };
+    const replayed = (r: RunResult) => (r.stdout + r.stderr).includes('portcullis: updateConfig replayed');
+    const written = await pnpmIn(major, timed, ['install', '--no-frozen-lockfile']);
+    expect(written.code, written.stdout + written.stderr).toBe(0);
+    expect(readFileSync(join(p.dir, 'pnpm-lock.yaml'), 'utf8')).toContain('patch_hash=');
+    for (let i = 0; i < 3; i++) {
+      rmSync(join(p.dir, 'node_modules'), { recursive: true, force: true });
+      const r = await pnpmIn(major, timed, ['install', '--frozen-lockfile']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(readFileSync(join(p.dir, 'node_modules', 'good', 'index.js'), 'utf8')).toContain('patched');
+      // The first of these decides and leaves the record; the next ones replay it.
+      if (major === 12 && i > 0) expect(replayed(r), r.stdout + r.stderr).toBe(true);
+    }
+    const check = await portcullis(p, ['check']);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+    expect((await portcullis(p, ['check'])).code).toBe(0);
+
+    // The patch file swapped for one that adds the postinstall; the lockfile (its hash), caches, memo and records kept.
+    // `check` first, on the installed tree it remembered (node_modules as it was).
+    writeFileSync(join(p.dir, 'patches', 'good@1.0.0.patch'), PATCH_SCRIPTS);
+    const again = await portcullis(p, ['check']);
+    expect(again.code, again.stdout + again.stderr).toBe(1);
+    expect(again.stdout + again.stderr).toContain('good@1.0.0');
+    rmSync(join(p.dir, 'node_modules'), { recursive: true, force: true });
+    clearMarkers(p);
+    const swapped = await pnpmIn(major, timed, ['install', '--frozen-lockfile']);
+    const out = swapped.stdout + swapped.stderr;
+    results.push(`pnpm ${pnpm(major).version}: patch file swapped, caches kept: check exit ${again.code}; install --frozen-lockfile exit ${swapped.code} ${code(out)}`);
+    expect(readdirSync(p.markers), out).not.toContain(MARKER);
+    // pnpm 10 and 11 replay only updateConfig's build settings, which no patch changes; their lockfile is judged after it.
+    if (major === 12) expect(replayed(swapped), out).toBe(false);
+    expect(swapped.code, out).not.toBe(0);
+    if (major === 10) expect(out).toContain('SCRIPT_NOT_ALLOWED');
+  }, 240_000);
+});

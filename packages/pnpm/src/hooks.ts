@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCachedMetadata, pnpmKeptInputs, projectNamesPatches, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
+import { digestOf, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCachedMetadata, pnpmKeptInputs, readPnpmLockfile, skippedNotice, type JudgeInputs, type LockfileInputs, type LockfileVerdict, type PackageNode, type PackumentVersion, type Verdict } from '@portcullis/core';
 import { deniedBeforeResolution, lockfileCandidates, narrowDenials, projectDirOf, refuseCommandLineWidening, unneededDenials, updateConfig, type PnpmConfig } from './config.js';
 import { configChanges, configSnapshot, engineBuild, fileStates, questionOf, recordUpdateConfig, thisPnpmProcess, type AskedQuestion, type ReplayAnswer } from './replay.js';
 import { fileState, sameState, type FileState } from './file-state.js';
@@ -267,9 +267,7 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
   try {
     verdict = await project.gate.judgeLockfile(`pnpm-lock.yaml ${digest}`, () => {
       try {
-        const packages = readPnpmLockfile(bytes.toString('utf8'), { path: file, projectDir: project.dir, registryFor: (name) => project.registryConfig.registryFor(name) }).packages;
-        if (packages.some((pkg) => pkg.patches !== undefined && pkg.patches.length > 0) || projectNamesPatches(project.dir)) state.judgedPatches = true;
-        return packages;
+        return readPnpmLockfile(bytes.toString('utf8'), { path: file, projectDir: project.dir, registryFor: (name) => project.registryConfig.registryFor(name) }).packages;
       } catch (error) {
         throw new UnreadableHere(error instanceof Error ? error.message : String(error));
       }
@@ -279,6 +277,7 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
     throw error;
   }
   await enforce(state, verdict, project, 'pnpm-lock.yaml');
+  if (verdict.patchFiles !== undefined) state.judgedPatchFiles = verdict.patchFiles;
   const noticed = [...state.noticed];
   return leaveLockfileJudged(pnpmfile, pnpm, file, judged, noticed) ? { lockfile: file, judged, noticed } : undefined;
 }
@@ -342,15 +341,19 @@ function startRecording(state: InstallState, config: PnpmConfig, pnpmfile: strin
  * names, read now; the advisory sources by the key the gate's decision used), and the lockfile judged is the one whose
  * state was taken.
  */
-function finishRecording(recording: Recording, state: InstallState, config: PnpmConfig, judged: Pick<ReplayAnswer, 'lockfile' | 'judged' | 'noticed'>): void {
+function finishRecording(recording: Recording, state: InstallState, config: PnpmConfig, judged: Pick<ReplayAnswer, 'lockfile' | 'judged' | 'noticed'>, lockfileJudgedHere: boolean): void {
   const said = state.said;
   delete state.said;
-  // Patched packages were judged from their patch files, which the record does not cover (decider/patches.ts).
-  if (state.judgedPatches === true) return;
+  // A lockfile judged here (pnpm 12): the verdict also rests on the patch files its judgement read (and the settings
+  // naming them, pnpm-workspace.yaml and package.json, recorded already); without them known, nothing is recorded. pnpm
+  // 10 and 11 judge the lockfile in preResolution, through the gate's own remembered verdicts, which check them.
+  const patchFiles = lockfileJudgedHere ? state.judgedPatchFiles : [];
   const inputs = state.project?.gate.localInputs();
   const recorded = recording.files.get(judged.lockfile);
-  if (inputs === undefined || said === undefined || recorded === undefined || recorded === null || !sameState(recorded, judged.judged)) return;
+  if (patchFiles === undefined || inputs === undefined || said === undefined || recorded === undefined || recorded === null || !sameState(recorded, judged.judged)) return;
   const files = new Map(recording.files);
+  // Each with the bytes judged (file-state.ts: a later replay reads and compares them, then keeps a settled stamp).
+  for (const [path, bytes] of patchFiles) if (!files.has(path)) files.set(path, bytes);
   for (const path of inputs.files) {
     if (files.has(path)) continue;
     const now = fileStates([path]);
@@ -381,7 +384,7 @@ export function createHooks(state: InstallState = newInstallState(), { pnpmfile,
           // pnpm 10 and 11: the lockfile is only read here (preResolution judges it); the record holds its state all the same.
           const read = recording.lockfile === undefined ? undefined : recording.files.get(recording.lockfile);
           const from = judged ?? (read !== undefined && read !== null ? { lockfile: recording.lockfile!, judged: read, noticed: [] } : undefined);
-          if (from !== undefined) finishRecording(recording, state, updated, from);
+          if (from !== undefined) finishRecording(recording, state, updated, from, judged !== undefined);
         }
         return updated;
       } finally {

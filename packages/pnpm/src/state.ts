@@ -58,8 +58,11 @@ export interface InstallState {
   judgedFirst?: readonly string[];
   /** While pnpm 12's updateConfig is recorded for replay (replay.ts): what the hooks wrote to stderr. */
   said?: string[];
-  /** updateConfig judged a lockfile with patched packages: its answer also rests on the patch files, which a record does not cover. */
-  judgedPatches?: boolean;
+  /**
+   * The patch files updateConfig's judgement of the lockfile rested on (core `LockfileVerdict.patchFiles`: each path with
+   * the bytes judged, null where none were read): its record covers them too. Undefined: not known, nothing recorded.
+   */
+  judgedPatchFiles?: ReadonlyArray<readonly [string, Buffer | null]>;
   /** Prefetches held back until this pnpm's manifests were seen. */
   heldBack: string[];
   batch?: ReadPackageBatch;

@@ -18,6 +18,7 @@ function project(): { dir: string; env: Record<string, string>; cache: string } 
       '': { name: 'app', dependencies: { gitdep: 'git+https://git.example/gitdep.git', native: 'file:../native.tgz' } },
       'node_modules/gitdep': { version: '1.0.0', resolved: 'git+https://git.example/gitdep.git#0123456789abcdef0123456789abcdef01234567' },
       'node_modules/native': { version: '2.0.0', resolved: 'file:../native.tgz', integrity: 'sha512-AAAA' },
+      'node_modules/plain': { version: '1.0.0', resolved: 'file:../plain.tgz', integrity: 'sha512-BBBB' },
     },
   };
   writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(lock, null, 2));
@@ -26,6 +27,8 @@ function project(): { dir: string; env: Record<string, string>; cache: string } 
   mkdirSync(join(dir, 'node_modules/native'), { recursive: true });
   writeFileSync(join(dir, 'node_modules/native/package.json'), JSON.stringify({ name: 'native', version: '2.0.0' }));
   writeFileSync(join(dir, 'node_modules/native/binding.gyp'), '{}');
+  mkdirSync(join(dir, 'node_modules/plain'), { recursive: true });
+  writeFileSync(join(dir, 'node_modules/plain/package.json'), JSON.stringify({ name: 'plain', version: '1.0.0' }));
   const home = mkdtempSync(join(tmpdir(), 'pc-check-home-'));
   const cache = join(home, 'cache');
   return { dir, env: { PORTCULLIS_CACHE_DIR: cache, PORTCULLIS_STATE_DIR: join(home, 'state') }, cache };
@@ -54,6 +57,14 @@ describe('checkReport: a check of an unchanged tree is remembered whole', () => 
       ['the lockfile’s text', (p) => writeFileSync(join(p.dir, 'package-lock.json'), `${readFileSync(join(p.dir, 'package-lock.json'), 'utf8')}\n`), () => {}],
       ['the policy', (p) => writeFileSync(join(p.dir, 'portcullis.json'), JSON.stringify({ scripts: { allow: ['native'] }, signatures: { require: 'off' } })), (r) => expect(codes(r)).toEqual(['gitdep SCRIPT_NOT_ALLOWED'])],
       ['a PORTCULLIS_ setting', () => ({ PORTCULLIS_STRICT_SCRIPTS: '1' }), () => {}],
+      [
+        'a patch the project’s settings name (package.json pnpm.patchedDependencies), adding a postinstall',
+        (p) => {
+          writeFileSync(join(p.dir, 'plain.patch'), 'diff --git a/package.json b/package.json\n--- a/package.json\n+++ b/package.json\n@@ -1 +1 @@\n-{}\n+{"scripts":{"postinstall":"x"}}\n');
+          writeFileSync(join(p.dir, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', pnpm: { patchedDependencies: { plain: 'plain.patch' } } }));
+        },
+        (r) => expect(codes(r)).toEqual(['gitdep SCRIPT_NOT_ALLOWED', 'native SCRIPT_NOT_ALLOWED', 'plain SCRIPT_NOT_ALLOWED']),
+      ],
     ];
     for (const [what, change, expectFresh] of changes) {
       const p = project();

@@ -23,7 +23,7 @@ import { describeSignatureStripping } from '../signatures/mirror.js';
 import type { InstalledManifestReader } from '../layouts/installed.js';
 import { defaultTrust, defaultTrustId, loadTrustedRoot, type SigstoreTrust } from '../provenance/trusted-root.js';
 import { gatherEvidence, type SignatureVerification } from './gather.js';
-import { gatherPatches } from './patches.js';
+import { gatherPatches, PatchFiles, type PatchReads } from './patches.js';
 import { gatherProvenance, isProvenanceFacts, type ProvenanceFacts } from './provenance.js';
 import { gatherPublishTimes, isPublishTime } from './published.js';
 import { buildAdvisoryIndex, type AdvisoryIndex } from '../advisories/index.js';
@@ -115,6 +115,12 @@ export interface Decider {
    */
   advisorySources(): AdvisorySourcesState | null;
   /**
+   * What this decider's decisions read of the project's patches so far (its settings' `patchedDependencies` and each
+   * patch file: patches.ts), read once for its whole life; undefined without a project folder. Whoever replays a
+   * verdict checks them again (`patchesHold`).
+   */
+  patchReads(): PatchReads | undefined;
+  /**
    * Waits for metadata requests still in flight (prefetches) to finish writing the cache, and writes none after: a
    * hook process that is ended right after a refusal (pnpm 12's worker) then leaves no half-written file behind.
    */
@@ -139,6 +145,8 @@ export function createDecider(options: DecideOptions): Decider {
   let advisoryIndex: AdvisoryIndex | undefined;
   let keys: Promise<{ keyring: Keyring; notices: string[]; withoutKeysEndpoint: string[] }> | undefined;
   let advisoriesState: AdvisorySourcesState | undefined;
+  // Read once per decider (an install's batches each decide): the settings and each patch file, for every decision.
+  const patchFiles = options.projectDir === undefined || options.projectDir === '' ? undefined : new PatchFiles(options.projectDir);
   const advisorySources = () => {
     const osv = options.policy.advisories.osv;
     if (osv.length === 0) return null;
@@ -242,7 +250,7 @@ export function createDecider(options: DecideOptions): Decider {
         publisherChanges: provenance.publisherChanges,
         published: times.published,
         advisories,
-        patches: gatherPatches(packages, options.projectDir),
+        patches: gatherPatches(packages, patchFiles),
         now: (options.now ?? Date.now)(),
       };
       const findings = evaluate(options.policy, packages, evidence);
@@ -291,6 +299,7 @@ export function createDecider(options: DecideOptions): Decider {
       });
     },
     advisorySources,
+    patchReads: () => patchFiles?.reads(),
     save() {
       verified?.save();
       provenanceMemo?.save();

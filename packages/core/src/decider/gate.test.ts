@@ -193,21 +193,47 @@ describe('judgeLockfile: a verdict that let an identical lockfile through is rep
     expect(replayed.skippedNotice).toBe(decided.skippedNotice);
   });
 
-  it('a lockfile with patched packages is never remembered (the patch files are not in its digest); pnpm 10 cannot skip them', async () => {
+  it('a lockfile with patched packages is remembered with what its judgement read of the patches, and replayed only while that holds; pnpm 10 cannot skip them', async () => {
     const dir = project({});
     const u = user();
+    mkdirSync(join(dir, 'patches'));
+    const benign = 'diff --git a/index.js b/index.js\n--- a/index.js\n+++ b/index.js\n@@ -1 +1 @@\n-a\n+b\n';
+    const scripts = 'diff --git a/package.json b/package.json\n--- a/package.json\n+++ b/package.json\n@@ -1 +1 @@\n-{}\n+{"scripts":{"postinstall":"x"}}\n';
+    writeFileSync(join(dir, 'patches', 'evil.patch'), benign);
+    const hash = createHash('sha256').update(benign).digest('hex');
     // Its own files run nothing (the lockfile says so); the patch is what may give it scripts.
-    const patched = git('evil', { source: 'tarball', resolved: 'https://files.example/evil.tgz', hasInstallScript: false, patches: [{ hash: '0'.repeat(64), files: [] }] });
-    for (let i = 0; i < 2; i++) {
-      const l = lockfile(patched);
-      expect((await (await open(dir, u)).judgeLockfile('digest-p', l.packages)).remembered).toBe(false);
-      expect(l.asked.count).toBe(1);
-    }
-    // No patch file with that hash: it may add scripts; skipped, unless the package manager builds patched packages unasked.
-    const skipped = await (await open(dir, u)).judgeLockfile('digest-p', lockfile(patched).packages);
+    const patched = git('evil', { source: 'tarball', resolved: 'https://files.example/evil.tgz', hasInstallScript: false, patches: [{ hash, files: ['patches/evil.patch'] }] });
+    const first = lockfile(patched);
+    const decided = await (await open(dir, u)).judgeLockfile('digest-p', first.packages);
+    expect(decided).toMatchObject({ remembered: false, exitCode: 0, skipped: [] });
+    expect(decided.patchFiles).toEqual([[join(dir, 'patches', 'evil.patch'), Buffer.from(benign)]]);
+    const again = lockfile(patched);
+    const replayed = await (await open(dir, u)).judgeLockfile('digest-p', again.packages);
+    expect(again.asked.count).toBe(0);
+    expect(replayed).toMatchObject({ remembered: true, skipped: [], patchFiles: decided.patchFiles });
+    // The patch file now adds a postinstall (the lockfile, and so its digest, unchanged): judged again, from the file.
+    writeFileSync(join(dir, 'patches', 'evil.patch'), scripts);
+    const changed = lockfile(patched);
+    const skipped = await (await open(dir, u)).judgeLockfile('digest-p', changed.packages);
+    expect(changed.asked.count).toBe(1);
+    expect(skipped.remembered).toBe(false);
     expect(skipped.skipped.map((f) => f.code)).toEqual(['SCRIPT_NOT_ALLOWED']);
     const blocked = await (await open(dir, u)).judgeLockfile('digest-p', lockfile(patched).packages, { patchedBuildsUnasked: true });
     expect(blocked.blocking.map((f) => f.code)).toEqual(['SCRIPT_NOT_ALLOWED']);
+    // Back to the benign bytes: the verdict remembered last (on the other bytes) does not hold; judged again, then replayed.
+    writeFileSync(join(dir, 'patches', 'evil.patch'), benign);
+    expect((await (await open(dir, u)).judgeLockfile('digest-p', lockfile(patched).packages))).toMatchObject({ remembered: false, skipped: [] });
+    expect((await (await open(dir, u)).judgeLockfile('digest-p', lockfile(patched).packages)).remembered).toBe(true);
+    // The project's settings now name a patch for a package the lockfile does not mark patched: judged again.
+    const plain = git('good', { source: 'tarball', resolved: 'https://files.example/good.tgz', hasInstallScript: false });
+    expect((await (await open(dir, u)).judgeLockfile('digest-q', lockfile(plain).packages)).skipped).toEqual([]);
+    expect((await (await open(dir, u)).judgeLockfile('digest-q', lockfile(plain).packages)).remembered).toBe(true);
+    writeFileSync(join(dir, 'patches', 'good.patch'), scripts);
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'patchedDependencies:\n  good: patches/good.patch\n');
+    const named = lockfile(plain);
+    const judged = await (await open(dir, u)).judgeLockfile('digest-q', named.packages);
+    expect(named.asked.count).toBe(1);
+    expect(judged.skipped.map((f) => `${f.code} ${f.package}`)).toEqual(['SCRIPT_NOT_ALLOWED good']);
   });
 
   it('anything else decides again: another lockfile, another policy, strictness, surface, a PORTCULLIS_ setting, another build, another user', async () => {

@@ -25,7 +25,7 @@ import { forSurface, skippedNotice, type Surface } from '../report/notices.js';
 import type { CheckResult } from '../report/result.js';
 import { consequenceOf, idsWhere, patchedBuiltUnasked, type Purpose } from './consequence.js';
 import { createDecider } from './decider.js';
-import { projectNamesPatches } from './patches.js';
+import { patchesHold, rememberedPatches, type PatchReads, type RememberedPatches } from './patches.js';
 import { scriptEvidence, type SignatureVerification } from './gather.js';
 import { resolveInheritance, resolveInheritanceFromCache } from './organisation.js';
 import { digestOf, RememberedReports, RememberedVerdicts, type RememberedReport, type RememberedVerdict, type SignedPackage } from './remembered.js';
@@ -183,6 +183,11 @@ export type LockfileVerdict = Pick<Verdict, 'findings' | 'blocking' | 'skipped' 
   readonly signed: readonly SignedPackage[];
   /** The whole verdict, when it was decided now (a refusal always is: its report). */
   readonly verdict?: Verdict;
+  /**
+   * Every patch file the verdict rests on, by absolute path, with the bytes judged (null: none read there); absent
+   * without a project folder. A surface that replays the verdict without this gate checks them (pnpm's replay.ts).
+   */
+  readonly patchFiles?: PatchReads['files'];
 };
 
 /** The verdict on one dependency judged before it is fetched (`Gate.judgeBeforeFetch`). */
@@ -397,10 +402,25 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
 
   const consequences = (findings: readonly Finding[], partial: boolean, unskippable: ReadonlySet<string> = new Set()) =>
     consequenceOf(findings, { purpose: options.purpose ?? 'install', strict: strict && !partial, scriptsUnskippable: unskippable });
+  /**
+   * What a remembered verdict or report read of the project's patches, read again: the reads now, or undefined when they
+   * differ (decide again). One remembered without them holds only for a gate without a project folder.
+   */
+  const patchesNow = (remembered: RememberedPatches | undefined): PatchReads | undefined => {
+    if (remembered === undefined) return options.dir === '' ? { settings: '', files: [] } : undefined;
+    return patchesHold(options.dir, remembered);
+  };
+  /** What this gate's judgements read of the project's patches, for a remembered verdict or report. */
+  const patchesRead = (): { patches?: RememberedPatches } => {
+    const reads = decider.patchReads();
+    return reads === undefined ? {} : { patches: rememberedPatches(reads) };
+  };
   /** A remembered verdict's consequences now; undefined when they would block (it was remembered when nothing did): decide again. */
   const replay = (hit: RememberedVerdict): LockfileVerdict | undefined => {
     const { blocking, skipped, exitCode } = consequences(hit.findings, false);
     if (blocking.length > 0) return undefined;
+    const patches = patchesNow(hit.patches);
+    if (patches === undefined) return undefined;
     return {
       findings: hit.findings,
       blocking,
@@ -413,6 +433,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       mayBuild: replayedMayBuild(hit.findings, hit.builds, policyMayBuild),
       signed: hit.signed,
       remembered: true,
+      patchFiles: patches.files,
     };
   };
   let remembered: RememberedVerdicts | undefined;
@@ -502,11 +523,13 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
     settle: () => decider.settle(),
     async recallReport(digest) {
       const memo = options.engine !== undefined ? rememberedReports() : undefined;
-      return memo?.enabled === true ? memo.recall(`${await gateDigest()}\0${digest}`) : undefined;
+      const hit = memo?.enabled === true ? memo.recall(`${await gateDigest()}\0${digest}`) : undefined;
+      // The patch files (and settings naming them) the check read must still hold what it read.
+      return hit !== undefined && patchesNow(hit.patches) !== undefined ? hit : undefined;
     },
     async rememberReport(digest, report) {
       const memo = options.engine !== undefined ? rememberedReports() : undefined;
-      if (memo?.enabled === true) memo.remember(`${await gateDigest()}\0${digest}`, report);
+      if (memo?.enabled === true) memo.remember(`${await gateDigest()}\0${digest}`, { ...report, ...patchesRead() });
     },
     async judgeLockfile(digest, packages, inputs = {}) {
       const memo = options.engine !== undefined ? rememberedVerdicts() : undefined;
@@ -521,13 +544,14 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       const list = packages();
       const verdict = await this.judge(list, { ...inputs.kept, ...(unskippable !== undefined ? { scriptsUnskippable: unskippable.test } : {}), ...(unasked.length > 0 ? { patchedBuildsUnasked: true } : {}) });
       const decided = pickLockfileVerdict(verdict);
-      // A patched package's verdict also rests on its patch file, which the lockfile's digest does not cover: not remembered.
-      // So does one whose project's settings name a patch (pnpm-workspace.yaml, package.json), whatever the lockfile says.
-      const patched = list.some((pkg) => pkg.patches !== undefined && pkg.patches.length > 0) || projectNamesPatches(options.dir);
-      if (key !== undefined && !patched && verdict.blocking.length === 0 && verdict.exitCode === 0) {
-        memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], builds: buildExceptions(verdict, policyMayBuild), signed: [...decided.signed] });
+      // A patched package's verdict also rests on its patch file, and a project's settings may name patches whatever the
+      // lockfile says (pnpm-workspace.yaml, package.json): neither is in the lockfile's digest, so the verdict keeps what
+      // its judgement read of them, and is replayed only while that holds (`replay`).
+      const patches = decider.patchReads();
+      if (key !== undefined && verdict.blocking.length === 0 && verdict.exitCode === 0) {
+        memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], builds: buildExceptions(verdict, policyMayBuild), signed: [...decided.signed], ...(patches !== undefined ? { patches: rememberedPatches(patches) } : {}) });
       }
-      return { ...decided, remembered: false };
+      return { ...decided, remembered: false, ...(patches !== undefined ? { patchFiles: patches.files } : {}) };
     },
     async judgeInstalled(digest, copies, inputs = {}) {
       const memo = options.engine !== undefined ? rememberedVerdicts() : undefined;
@@ -558,7 +582,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
       const stamped = new Set(paths);
       // Only what the stamp (or the bytes read up front) covers can be replayed: every path the judgement read.
       if (key !== undefined && verdict.blocking.length === 0 && verdict.exitCode === 0 && packages.every((pkg) => pkg.paths.every((path) => stamped.has(path)))) {
-        memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], builds: buildExceptions(verdict, policyMayBuild), signed: [...decided.signed], buildSteps });
+        memo!.remember(key, { findings: [...verdict.findings], notices: [...verdict.notices], strippedRegistries: [...verdict.strippedRegistries], builds: buildExceptions(verdict, policyMayBuild), signed: [...decided.signed], buildSteps, ...patchesRead() });
       }
       return { ...decided, buildSteps, remembered: false };
     },

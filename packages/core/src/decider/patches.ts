@@ -69,9 +69,65 @@ function insideProject(projectDir: string, file: string): string | undefined {
   }
 }
 
-/** Reads patch candidates once each: a file's hash, and whether it may change install scripts. */
-class PatchFiles {
+/** The bytes of a patch candidate as the judgement reads them: inside the project by real path, bounded; else null. */
+function readCandidate(projectDir: string, path: string): Buffer | null {
+  const real = insideProject(projectDir, path);
+  return (real === undefined ? undefined : readBounded(real, MAX_PATCH_BYTES)) ?? null;
+}
+
+/**
+ * What judgements read of the project's patches: a digest of its settings' `patchedDependencies` entries and every
+ * candidate file by its absolute path, with the bytes judged (null: none read there: missing, outside the project,
+ * too large, or past the candidate limit). Every evidence a patch gives is a function of these, so a verdict may be
+ * replayed while they hold (`patchesHold`).
+ */
+export interface PatchReads {
+  settings: string;
+  files: ReadonlyArray<readonly [path: string, bytes: Buffer | null]>;
+}
+
+/** PatchReads as a remembered verdict keeps them: each file's bytes as a digest. */
+export interface RememberedPatches {
+  settings: string;
+  files: Array<[path: string, digest: string | null]>;
+}
+
+const bytesDigest = (bytes: Buffer | null): string | null => (bytes === null ? null : createHash('sha256').update(bytes).digest('base64'));
+
+/** What a remembered verdict keeps of `reads`. */
+export function rememberedPatches(reads: PatchReads): RememberedPatches {
+  return { settings: reads.settings, files: reads.files.map(([path, bytes]) => [path, bytesDigest(bytes)]) };
+}
+
+/** The digest of the project's settings' `patchedDependencies` entries (of none, when it names no patch). */
+function settingsDigest(entries: readonly SettingsPatch[]): string {
+  return createHash('sha256').update(JSON.stringify(entries.map((e) => [e.key, e.file]))).digest('base64');
+}
+
+/**
+ * Whether what a verdict read of the project's patches (`remembered`) still holds: the same settings' entries, and each
+ * file it read read again to the same bytes (or again none). The reads, when they hold (for a surface that keeps its
+ * own record of them: pnpm's replay.ts); undefined when anything differs.
+ */
+export function patchesHold(projectDir: string, remembered: RememberedPatches): PatchReads | undefined {
+  if (settingsDigest(settingsPatches(projectDir)) !== remembered.settings) return undefined;
+  const files: Array<readonly [string, Buffer | null]> = [];
+  for (const [path, digest] of remembered.files) {
+    const bytes = readCandidate(projectDir, path);
+    if (bytesDigest(bytes) !== digest) return undefined;
+    files.push([path, bytes]);
+  }
+  return { settings: remembered.settings, files };
+}
+
+/**
+ * Reads patch candidates once each: a file's hash, and whether it may change install scripts. One per decider (an
+ * install or a check): the project's settings and each file are read once, and what was read is kept (`reads`).
+ */
+export class PatchFiles {
   private readonly read = new Map<string, { hash: string; changes: boolean } | undefined>();
+  /** Every candidate read, by absolute path, with the bytes read (null: none). */
+  private readonly bytes = new Map<string, Buffer | null>();
   private settings: SettingsPatch[] | undefined;
 
   constructor(private readonly projectDir: string) {}
@@ -79,6 +135,11 @@ class PatchFiles {
   /** The project's settings' `patchedDependencies` entries, read once. */
   named(): SettingsPatch[] {
     return (this.settings ??= settingsPatches(this.projectDir));
+  }
+
+  /** What was read so far (the settings are read first, if they were not yet). */
+  reads(): PatchReads {
+    return { settings: settingsDigest(this.named()), files: [...this.bytes] };
   }
 
   /** What `patch` does, from the first candidate whose hash is the patch's. */
@@ -106,11 +167,12 @@ class PatchFiles {
   private file(file: string): { hash: string; changes: boolean } | undefined {
     if (this.read.has(file)) return this.read.get(file);
     let found: { hash: string; changes: boolean } | undefined;
-    if (this.read.size < MAX_CANDIDATES) {
-      const path = insideProject(this.projectDir, file);
-      const bytes = path === undefined ? undefined : readBounded(path, MAX_PATCH_BYTES);
-      if (bytes !== undefined) found = { hash: pnpmPatchHash(bytes), changes: patchMayChangeInstallScripts(bytes.toString('utf8')) };
-    }
+    const path = isAbsolute(file) ? file : resolve(this.projectDir, file);
+    const known = this.bytes.get(path);
+    // Past the limit nothing more is read: such a candidate may add scripts, and counts as none read.
+    const bytes = known !== undefined ? known : this.bytes.size < MAX_CANDIDATES ? readCandidate(this.projectDir, path) : null;
+    this.bytes.set(path, bytes);
+    if (bytes !== null) found = { hash: pnpmPatchHash(bytes), changes: patchMayChangeInstallScripts(bytes.toString('utf8')) };
     this.read.set(file, found);
     return found;
   }
@@ -121,11 +183,11 @@ class PatchFiles {
  * by key or by its `patchedDependencies` section) and those the project's pnpm-workspace.yaml or package.json
  * `patchedDependencies` names (`name`, `name@version`, `name@range`: lockfile/pnpm.ts patchSelectorCovers), whatever
  * the lockfile says. One that any of its patches may give install-time code (or whose patch cannot be found) may add
- * scripts. Without a project folder nothing is read: each recorded patch may. Packages without patches are not listed.
+ * scripts. Without a project folder (no `files`) nothing is read: each recorded patch may. Packages without patches are
+ * not listed.
  */
-export function gatherPatches(packages: readonly PackageNode[], projectDir: string | undefined): Map<string, PatchEvidence> {
+export function gatherPatches(packages: readonly PackageNode[], files: PatchFiles | undefined): Map<string, PatchEvidence> {
   const out = new Map<string, PatchEvidence>();
-  const files = projectDir === undefined || projectDir === '' ? undefined : new PatchFiles(projectDir);
   const byName = new Map<string, Array<{ entry: SettingsPatch; selector: string | undefined }>>();
   for (const entry of files?.named() ?? []) {
     const key = patchedDependencyKey(entry.key);

@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
 import type { BuildStep } from '../evaluation/build-plan.js';
+import type { RememberedPatches } from './patches.js';
 import { FINDING_CODES, type Finding } from '../finding.js';
 import type { SourceLocation } from '../model.js';
 import type { CheckResult } from '../report/result.js';
@@ -55,6 +56,11 @@ export interface RememberedVerdict {
   signed: SignedPackage[];
   /** For a judgement of installed copies: the copies that may build, in build order. */
   buildSteps?: BuildStep[];
+  /**
+   * What the judgement read of the project's patches (patches.ts): replayed only while they hold. Absent when the gate
+   * had no project folder to read them in.
+   */
+  patches?: RememberedPatches;
   /** When it was decided (ms since the epoch). */
   decidedAt: number;
 }
@@ -82,6 +88,15 @@ function isSignedPackage(value: unknown): value is SignedPackage {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const p = value as Record<string, unknown>;
   return isText(p.name) && isText(p.version) && isText(p.integrity) && (p.resolved === undefined || isText(p.resolved));
+}
+
+const MAX_PATCH_FILES = 1_000;
+
+/** A remembered verdict's or report's patch reads (RememberedPatches). */
+export function isRememberedPatches(value: unknown): value is RememberedPatches {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const p = value as Record<string, unknown>;
+  return isText(p.settings) && Array.isArray(p.files) && p.files.length <= MAX_PATCH_FILES && p.files.every((f) => Array.isArray(f) && f.length === 2 && isText(f[0]) && (f[1] === null || isText(f[1])));
 }
 
 const isBuildAnswer = (value: unknown): value is [string, boolean] => Array.isArray(value) && value.length === 2 && isText(value[0]) && typeof value[1] === 'boolean';
@@ -119,6 +134,7 @@ export function isRememberedVerdict(value: unknown): value is RememberedVerdict 
     v.signed.length <= MAX_PACKAGES &&
     v.signed.every(isSignedPackage) &&
     (v.buildSteps === undefined || (Array.isArray(v.buildSteps) && v.buildSteps.length <= MAX_STEPS && v.buildSteps.every(isBuildStep))) &&
+    (v.patches === undefined || isRememberedPatches(v.patches)) &&
     typeof v.decidedAt === 'number' &&
     Number.isFinite(v.decidedAt)
   );
@@ -208,6 +224,7 @@ export class RememberedVerdicts extends RememberedForADay<StoredVerdict> {
       notices: [...verdict.notices],
       strippedRegistries: [...verdict.strippedRegistries],
       ...(verdict.buildSteps !== undefined ? { buildSteps: verdict.buildSteps.map((step) => ({ ...step, scripts: [...step.scripts] })) } : {}),
+      ...(verdict.patches !== undefined ? { patches: { settings: verdict.patches.settings, files: verdict.patches.files.map(([path, digest]): [string, string | null] => [path, digest]) } } : {}),
       builds: [...verdict.builds],
       signed: listKey,
       decidedAt,
@@ -231,6 +248,8 @@ export interface RememberedReport {
   reads: Array<[string, string, string[], string[]]>;
   /** Digest of what those reads found. */
   installed: string;
+  /** What the check read of the project's patches (as RememberedVerdict's). */
+  patches?: RememberedPatches;
   decidedAt: number;
 }
 
@@ -272,6 +291,7 @@ export function isRememberedReport(value: unknown): value is RememberedReport {
     v.reads.length <= MAX_READS &&
     v.reads.every((r) => Array.isArray(r) && r.length === 4 && isText(r[0]) && isText(r[1]) && isStringList(r[2], 1000) && isStringList(r[3], 1000)) &&
     isText(v.installed) &&
+    (v.patches === undefined || isRememberedPatches(v.patches)) &&
     typeof v.decidedAt === 'number' &&
     Number.isFinite(v.decidedAt)
   );
