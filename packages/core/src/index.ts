@@ -17,7 +17,7 @@ export { strictScripts } from './decider/strictness.js';
 export type { BuildStep } from './evaluation/build-plan.js';
 
 // The package model and findings.
-export { INSTALL_SCRIPTS, preparedWhenInstalled, type Lockfile, type LockfileKind, type PackageNode, type SourceLocation } from './model.js';
+export { INSTALL_SCRIPTS, isOwnCode, preparedWhenInstalled, type Lockfile, type LockfileKind, type PackageNode, type SourceLocation } from './model.js';
 export type { Finding, FindingCode, Rule } from './finding.js';
 export { PortcullisError, type PortcullisErrorCode } from './errors.js';
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestOf, openCachedGate, openGate, type Gate, type GateOptions, type PackageNode, type Verdict } from '@portcullis/core';
@@ -55,9 +55,10 @@ afterAll(() => {
  * A fake Project: what gate.ts reads of one (its folder, Yarn's configuration, its workspaces), for a project whose
  * portcullis.json is `policy` (raw text; undefined for none). Each call is a new project with its own install state.
  */
-async function project(policy: string | undefined, workspaces: string[] = [], extra: { settings?: Record<string, unknown>; lockfile?: string } = {}): Promise<Project> {
+async function project(policy: string | undefined, workspaces: string[] = [], extra: { settings?: Record<string, unknown>; lockfile?: string; workspaceDirs?: Record<string, string>; stored?: Locator[] } = {}): Promise<Project> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-yarn-project-'));
   dirs.push(dir);
+  mkdirSync(join(dir, 'packages', 'app'), { recursive: true });
   if (policy !== undefined) writeFileSync(join(dir, 'portcullis.json'), policy);
   const cwd = npath.toPortablePath(dir);
   const configuration = await Configuration.create(
@@ -72,10 +73,13 @@ async function project(policy: string | undefined, workspaces: string[] = [], ex
   return {
     cwd,
     configuration,
-    tryWorkspaceByIdent: (ident: Ident) => (workspaces.includes(structUtils.stringifyIdent(ident)) ? ({ cwd } as never) : null),
+    tryWorkspaceByIdent: (ident: Ident) => {
+      const name = structUtils.stringifyIdent(ident);
+      return workspaces.includes(name) ? ({ cwd, anchoredLocator: structUtils.makeLocator(ident, `workspace:${extra.workspaceDirs?.[name] ?? 'packages/app'}`) } as never) : null;
+    },
     generateLockfile: () => extra.lockfile ?? LOCKFILE_HEADER,
     storedResolutions: new Map<string, string>(),
-    storedPackages: new Map<string, { version: string | null }>(),
+    storedPackages: new Map((extra.stored ?? []).map((l) => [l.locatorHash, { ...l, version: l.reference.replace(/^npm:/, '') }])),
     storedDescriptors: new Map(),
     originalPackages: new Map(),
     storedChecksums: new Map<string, string>(),
@@ -104,6 +108,36 @@ describe('mayBuild (before any verdict: the policy answers)', () => {
     expect(mayBuild(p, workspaceLocator('@acme/app'), '1.0.0')).toBe(true);
     expect(mayBuild(p, ident('@acme/app'), null)).toBe(true);
     expect(mayBuild(p, ident('@acme/other'), null)).toBe(false);
+  });
+
+  it('a workspace folder that is a symlink into node_modules or out of the project is not the project\'s own: the policy decides', async () => {
+    const p = await project(JSON.stringify({ scripts: { allow: ['allowed-one'] }, signatures: { allowUnsigned: ['child', 'evil'] } }), ['child', 'evil', 'allowed-one'], {
+      workspaceDirs: { child: 'vendored/child', evil: 'vendored/evil', 'allowed-one': 'vendored/allowed-one' },
+    });
+    const dir = npath.fromPortablePath(p.cwd);
+    const outside = mkdtempSync(join(tmpdir(), 'portcullis-yarn-outside-'));
+    dirs.push(outside);
+    mkdirSync(join(dir, 'node_modules', 'evil'), { recursive: true });
+    mkdirSync(join(dir, 'vendored'));
+    symlinkSync(outside, join(dir, 'vendored', 'child'));
+    symlinkSync('../node_modules/evil', join(dir, 'vendored', 'evil'));
+    symlinkSync(outside, join(dir, 'vendored', 'allowed-one'));
+    const at = (name: string) => structUtils.makeLocator(ident(name), `workspace:vendored/${name}`);
+    expect(mayBuild(p, at('child'), '1.0.0')).toBe(false);
+    expect(mayBuild(p, ident('child'), '1.0.0')).toBe(false);
+    expect(mayBuild(p, at('evil'), '1.0.0')).toBe(false);
+    expect(permittedMeta(p, ident('evil'), '1.0.0', { built: true }).built).toBe(false);
+    // scripts.allow still lets one build, as it would a folder outside the project.
+    expect(mayBuild(p, at('allowed-one'), '1.0.0')).toBe(true);
+    // The project's own folder is still its own.
+    expect(mayBuild(p, workspaceLocator('@acme/app'), '1.0.0')).toBe(true);
+  });
+
+  it('a registry package that shares a workspace\'s name, asked by its ident, is not the workspace', async () => {
+    const p = await project(JSON.stringify({ scripts: { allow: [] } }), ['evil'], { stored: [npmLocator('evil', '1.0.0')] });
+    expect(permittedMeta(p, ident('evil'), '1.0.0', {}).built).toBe(false);
+    expect(mayBuild(p, ident('evil'), '1.0.0')).toBe(false);
+    expect(mayBuild(p, structUtils.makeLocator(ident('evil'), 'workspace:packages/app'), '1.0.0')).toBe(true);
   });
 
   it('with no readable policy nothing builds (except workspaces), and it does not throw', async () => {

@@ -12,14 +12,14 @@
  * or judged; the replayed verdict carries the build answers and the signed integrities, so both checks still hold.
  */
 import { join } from 'node:path';
-import { digestOf, INSTALL_SCRIPTS, openCachedGate, openGate, PortcullisError, readYarnLocator, registryPackageOf, strictScripts, type Gate, type LockfileVerdict, type RegistryConfig, type SignedPackage } from '@portcullis/core';
+import { digestOf, INSTALL_SCRIPTS, isOwnCode, openCachedGate, openGate, PortcullisError, readYarnLocator, registryPackageOf, strictScripts, type Gate, type LockfileVerdict, type RegistryConfig, type SignedPackage } from '@portcullis/core';
 import { structUtils, type Configuration, type Descriptor, type FetchOptions, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
 import { ENGINE } from './engine.js';
 import { projectDir, resolvedPackages } from './packages.js';
 import { sharedPackumentUrl, yarnFetch, yarnRegistryConfig } from './registry.js';
 import { resolutionPackuments } from './resolution-packuments.js';
 import { guardResolutionFetcher, locatorTarballUrls, referenceWithoutCredentials, resolutionDownloads, unverifiedDownloads } from './resolution-fetches.js';
-import { scriptsRunWhenFetched } from './quirks.js';
+import { scriptsRunWhenFetched, WORKSPACE_LOCKFILE_VERSION } from './quirks.js';
 import { downloadRefusal, policyRefusal, reportVerdict } from './refuse.js';
 import { registryTarballUrls, type SignedTarballs } from './tarballs.js';
 import type { TarballDigests } from '@portcullis/core';
@@ -232,16 +232,42 @@ export async function judgeFetchWhileResolving(project: Project, locator: Locato
   reportVerdict(verdict, opts.report, 'fetching');
 }
 
-function isWorkspace(project: Project, ident: Ident | Locator): boolean {
+/**
+ * The workspace `ident` names when it is one: a locator with a `workspace:` reference, or an ident (the linker's
+ * `getDependencyMeta`) that names a workspace and no other package Yarn resolved (a registry package may share a
+ * workspace's name: asked by its ident, it is not the workspace).
+ */
+function workspaceLocator(project: Project, ident: Ident | Locator): Locator | undefined {
   const reference = (ident as Locator).reference;
-  if (typeof reference === 'string') return reference.startsWith('workspace:');
-  return project.tryWorkspaceByIdent(ident) !== null;
+  if (typeof reference === 'string') return reference.startsWith('workspace:') ? (ident as Locator) : undefined;
+  const workspace = project.tryWorkspaceByIdent(ident);
+  if (workspace === null) return undefined;
+  for (const pkg of project.storedPackages.values()) {
+    if (pkg.identHash === ident.identHash && !pkg.reference.startsWith('workspace:')) return undefined;
+  }
+  return workspace.anchoredLocator;
+}
+
+/**
+ * Whether a workspace is the project's own code, read as the lockfile reader reads it (core's isOwnCode): a workspace
+ * folder that is a symlink into a `node_modules` or out of the project is not, and is judged like any other package.
+ */
+function ownWorkspace(project: Project, locator: Locator): boolean {
+  const dir = projectDir(project.cwd);
+  try {
+    const origin = readYarnLocator(structUtils.stringifyLocator(locator), { path: join(dir, 'yarn.lock'), projectDir: dir, registryFor: (name) => registryConfigOf(project).registryFor(name) });
+    return origin === undefined || isOwnCode(origin); // undefined: the root workspace
+  } catch {
+    return false;
+  }
 }
 
 /** Whether this package may run install-time code (named scripts and the implicit node-gyp build), as the verdict says. */
 export function mayBuild(project: Project, ident: Ident | Locator, version: string | null): boolean {
-  if (isWorkspace(project, ident)) return true;
-  const candidate = { name: structUtils.stringifyIdent(ident), version: version ?? '' };
+  const workspace = workspaceLocator(project, ident);
+  if (workspace !== undefined && ownWorkspace(project, workspace)) return true;
+  // A workspace that is not the project's own is asked as such (never as a registry package of its name and version).
+  const candidate = workspace !== undefined ? { name: structUtils.stringifyIdent(ident), version: WORKSPACE_LOCKFILE_VERSION, source: 'workspace' as const, insideProject: false } : { name: structUtils.stringifyIdent(ident), version: version ?? '' };
   const verdict = shared.installs.get(project)?.verdict;
   if (verdict !== undefined) return verdict.mayBuild(candidate);
   return openedGate(project)?.mayBuild(candidate) ?? false; // no readable policy: nothing builds
@@ -249,7 +275,8 @@ export function mayBuild(project: Project, ident: Ident | Locator, version: stri
 
 /** The dependency meta Yarn's linker sees: `built` as the verdict says; a user's `built: false` may only narrow it. */
 export function permittedMeta(project: Project, ident: Ident | Locator, version: string | null, meta: DependencyMeta): DependencyMeta {
-  if (isWorkspace(project, ident)) return meta;
+  const workspace = workspaceLocator(project, ident);
+  if (workspace !== undefined && ownWorkspace(project, workspace)) return meta;
   return { ...meta, built: mayBuild(project, ident, version) && meta.built !== false };
 }
 

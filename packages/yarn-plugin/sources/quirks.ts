@@ -24,6 +24,13 @@ export const YARN_QUIRKS = {
     versions: '4.0.2; 4.14.1 and 4.18.1 once approvedGitRepositories covers the repository (otherwise they refuse it themselves, YN0080)',
     pinnedBy: 'packages/e2e/test/bypass-yarn-resolution-fetches.test.ts (Y1)',
   },
+  workspaceScriptsWrapped: {
+    fact:
+      "a workspace's own lifecycle scripts (postinstall, …) run through wrapScriptExecution with its workspace: locator whatever enableScripts says, " +
+      'a workspace folder may be a symlink (into node_modules, out of the project: Yarn globs through it), and yarn.lock records a workspace at version 0.0.0-use.local, not its manifest\'s',
+    versions: '4.0.2, 4.18.1',
+    pinnedBy: 'packages/e2e/test/bypass-yarn-workspace-links.test.ts',
+  },
   gitPackedInFetchStep: {
     fact: "a git dependency the lockfile already resolves is packed the same way in the fetch step (after the resolution, on a cache miss): its scripts run whatever enableScripts or dependenciesMeta say",
     versions: '4.18.1',
@@ -69,3 +76,6 @@ export function fetchRunsCode(locator: Pick<Locator, 'reference'>): boolean {
 export function scriptsRunWhenFetched(pkg: Pick<PackageNode, 'source' | 'resolved'>): boolean {
   return pkg.source === 'git' || (pkg.resolved !== undefined && fetchRunsCode({ reference: pkg.resolved }));
 }
+
+/** The version yarn.lock gives a workspace (YARN_QUIRKS.workspaceScriptsWrapped): what a finding about one names. */
+export const WORKSPACE_LOCKFILE_VERSION = '0.0.0-use.local';
