@@ -13,6 +13,7 @@ export { OpenedCacheFiles, pnpmCached, pnpmCachedMetadata } from './layouts/pnpm
 export { npmCached } from './layouts/npm-metadata-cache.js';
 export { keptCacheTrusted } from './layouts/kept-metadata.js';
 export { pnpmStoreRefusal, type PnpmStoreKey, type PnpmStoreOptions, type PnpmStoreRefusal, type PnpmStoreSetting } from './layouts/pnpm-store.js';
+export { unpackedCopies, type UnpackedCopies } from './layouts/unpacked-copies.js';
 export { strictScripts } from './decider/strictness.js';
 export type { BuildStep } from './evaluation/build-plan.js';
 

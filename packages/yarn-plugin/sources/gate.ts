@@ -11,9 +11,11 @@
  * was let through by the same gate, the verdict is replayed (core's remembered verdicts) and nothing is translated
  * or judged; the replayed verdict carries the build answers and the signed integrities, so both checks still hold.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, INSTALL_SCRIPTS, isOwnCode, openCachedGate, openGate, PortcullisError, readYarnLocator, registryPackageOf, strictScripts, type Gate, type LockfileVerdict, type RegistryConfig, type SignedPackage } from '@portcullis/core';
+import { digestOf, INSTALL_SCRIPTS, isOwnCode, openCachedGate, openGate, PortcullisError, readYarnLocator, registryPackageOf, strictScripts, unpackedCopies, type Gate, type LockfileVerdict, type RegistryConfig, type SignedPackage, type UnpackedCopies } from '@portcullis/core';
 import { structUtils, type Configuration, type Descriptor, type FetchOptions, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
+import { npath, type PortablePath } from '@yarnpkg/fslib';
 import { ENGINE } from './engine.js';
 import { projectDir, resolvedPackages } from './packages.js';
 import { sharedPackumentUrl, yarnFetch, yarnRegistryConfig } from './registry.js';
@@ -350,12 +352,42 @@ export function guardProjects(ProjectClass: typeof Project): void {
     }
     if (installing) await judgeResolution(this, opts.report, { fetched, locked, downloads: downloaded });
   };
+  const linkEverything = proto.linkEverything;
+  proto.linkEverything = async function (this: Project, opts: Parameters<Project['linkEverything']>[0]) {
+    const copies = unpluggedCopies(this);
+    if (copies !== undefined) removeUnvouched(copies, opts.report);
+    await linkEverything.call(this, opts);
+    // Builds are done: what is there now is what the verified archives and the allowed builds made.
+    try {
+      copies?.remember();
+    } catch {
+      // Not remembered: the next install unpacks these again.
+    }
+  };
   const getDependencyMeta = proto.getDependencyMeta;
   proto.getDependencyMeta = function (this: Project, ident: Ident, version: string | null) {
     return permittedMeta(this, ident, version, getDependencyMeta.call(this, ident, version));
   };
 }
 const GUARDED = Symbol.for('portcullis.guarded');
+
+/**
+ * The folder Yarn's PnP linker unpacks packages into and reuses without checking (YARN_QUIRKS.unpluggedReused), as
+ * core's unpackedCopies judges it; undefined for the other linkers, which do not use it.
+ */
+function unpluggedCopies(project: Project): UnpackedCopies | undefined {
+  const { configuration } = project;
+  if (configuration.get('nodeLinker') !== 'pnp') return undefined;
+  return unpackedCopies({ folder: npath.fromPortablePath(configuration.get('pnpUnpluggedFolder') as PortablePath) });
+}
+
+/** Removes every unpacked folder this user's last install did not leave as it is, so Yarn unpacks the verified archive again. */
+function removeUnvouched(copies: UnpackedCopies, report: Report): void {
+  for (const folder of copies.unvouched()) {
+    rmSync(folder, { recursive: true, force: true });
+    report.reportInfo(null, `portcullis: removed ${folder}: Yarn would have used its files as they are, and no install checked by portcullis left them so (a folder committed or changed since); Yarn unpacks the verified package again`);
+  }
+}
 
 /** Lifecycle scripts of dependencies the policy does not allow never run, even if Yarn asks (defence in depth). */
 export async function skipBlockedScripts(executor: () => Promise<number>, project: Project, locator: Locator, scriptName: string): Promise<() => Promise<number>> {

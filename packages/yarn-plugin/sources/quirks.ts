@@ -31,6 +31,14 @@ export const YARN_QUIRKS = {
     versions: '4.0.2, 4.18.1',
     pinnedBy: 'packages/e2e/test/bypass-yarn-workspace-links.test.ts',
   },
+  unpluggedReused: {
+    fact:
+      "the PnP linker unpacks a package it must build (or dependenciesMeta unplugs) into pnpUnpluggedFolder (.yarn/unplugged) and uses a folder there holding " +
+      "its .ready file as it is; into one without, it copies the package's files without overwriting what is there: a committed folder's files are what is " +
+      'installed and what an allowed build runs (no checksum covers them)',
+    versions: '4.0.2, 4.18.1',
+    pinnedBy: 'packages/e2e/test/bypass-yarn-unplugged.test.ts',
+  },
   gitPackedInFetchStep: {
     fact: "a git dependency the lockfile already resolves is packed the same way in the fetch step (after the resolution, on a cache miss): its scripts run whatever enableScripts or dependenciesMeta say",
     versions: '4.18.1',
