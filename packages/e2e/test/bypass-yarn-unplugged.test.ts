@@ -15,7 +15,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { cleanPackage, markerScript, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, enforceWithYarnPlugin, run, type Project, type RunResult } from '../src/project.js';
+import { createProject, enforceWithYarnPlugin, portcullis, run, type Project, type RunResult } from '../src/project.js';
 import { yarn } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -76,10 +76,16 @@ describe.each(['latest', '4.0'] as const)('Yarn %s, nodeLinker: pnp: a committed
   for (const ready of [true, false]) {
     it(`${ready ? 'with' : 'without'} its .ready files: Yarn unpacks the verified packages again; the planted postinstall and index.js are gone`, async () => {
       const { p, signed } = await plantedCheckout(release, ready);
+      // Before the fix: check exit 0 ("all 2 packages allowed").
+      const before = await portcullis(p, ['check']);
+      expect(before.code, out(before)).toBe(2);
+      expect(out(before)).toContain('.yarn/unplugged/good-npm-1.0.0-');
       const r = await yarnIn(release, p, ['install', '--immutable']);
       // Before the fix: exit 0, ran = ['planted@1.0.0.ran'], require('good') = "planted".
       expect({ code: r.code, ran: ran(p), good: await requireGood(p) }, out(r)).toEqual({ code: 0, ran: ['allowed-build@1.0.0.ran'], good: signed });
       expect(out(r)).toContain('portcullis: removed');
+      const after = await portcullis(p, ['check']);
+      expect(after.code, out(after)).toBe(0);
       // The next install on this machine keeps what this one left: nothing removed, nothing built again.
       clearMarkers(p);
       const again = await yarnIn(release, p, ['install', '--immutable']);

@@ -162,3 +162,40 @@ describe("check: pnpm's store inside the checkout", () => {
     await expect(checkReport(dir, { env })).rejects.toThrow(/in the project's \.npmrc \(store-dir\)/);
   });
 });
+
+describe("check: Yarn's unplugged folder (PnP) holding folders no checked install left", () => {
+  /** A Yarn project with no packages, signatures off: no registry needed. */
+  function yarnProject(yarnrc: string): { dir: string; env: Record<string, string> } {
+    const dir = mkdtempSync(join(tmpdir(), 'pc-check-unplugged-'));
+    writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' } }));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0' }));
+    writeFileSync(join(dir, 'yarn.lock'), '__metadata:\n  version: 8\n  cacheKey: 10c0\n\n"app@workspace:.":\n  version: 0.0.0-use.local\n  resolution: "app@workspace:."\n  languageName: unknown\n  linkType: soft\n');
+    writeFileSync(join(dir, '.yarnrc.yml'), yarnrc);
+    const home = mkdtempSync(join(tmpdir(), 'pc-check-unplugged-home-'));
+    return { dir, env: { HOME: home, PORTCULLIS_CACHE_DIR: join(home, 'cache'), PORTCULLIS_STATE_DIR: join(home, 'state') } };
+  }
+  const plant = (folder: string) => {
+    mkdirSync(join(folder, 'good-npm-1.0.0-4e70d39c34', 'node_modules', 'good'), { recursive: true });
+    writeFileSync(join(folder, 'good-npm-1.0.0-4e70d39c34', 'node_modules', 'good', '.ready'), '');
+  };
+
+  it('is a configuration error (STORE_IN_CHECKOUT, exit 2) naming the folder and the fix, remembered check or not; the default linker is PnP', async () => {
+    const { dir, env } = yarnProject('enableTelemetry: false\n');
+    expect((await checkReport(dir, { env, engine: 'test-1' })).result.exitCode).toBe(0);
+    plant(join(dir, '.yarn', 'unplugged'));
+    for (const engine of ['test-1', undefined]) {
+      const error = await checkReport(dir, { env, ...(engine !== undefined ? { engine } : {}) }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'STORE_IN_CHECKOUT', exitCode: 2 });
+      expect((error as Error).message).toContain(join(dir, '.yarn', 'unplugged', 'good-npm-1.0.0-4e70d39c34'));
+      expect((error as Error).message).toContain('Fix: remove them');
+    }
+  });
+
+  it('pnpUnpluggedFolder is read relative to its .yarnrc.yml; another linker is left alone', async () => {
+    const { dir, env } = yarnProject('nodeLinker: pnp\npnpUnpluggedFolder: ./elsewhere\n');
+    plant(join(dir, 'elsewhere'));
+    await expect(checkReport(dir, { env })).rejects.toMatchObject({ code: 'STORE_IN_CHECKOUT' });
+    writeFileSync(join(dir, '.yarnrc.yml'), 'nodeLinker: node-modules\npnpUnpluggedFolder: ./elsewhere\n');
+    expect((await checkReport(dir, { env })).result.exitCode).toBe(0);
+  });
+});

@@ -17,7 +17,9 @@ import { pnpmStoreRefusal } from '../layouts/pnpm-store.js';
 import { PortcullisError } from '../errors.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { loadNpmConfig } from '../registry/npmrc.js';
-import { loadYarnConfig } from '../registry/yarnrc.js';
+import { loadYarnConfig, yarnUnpluggedFolder } from '../registry/yarnrc.js';
+import { unpackedCopies } from '../layouts/unpacked-copies.js';
+import { defaultStateDir } from '../cache/dirs.js';
 import type { Surface } from '../report/notices.js';
 import type { CheckResult } from '../report/result.js';
 
@@ -95,6 +97,7 @@ function pnpmCacheDirsOf(dir: string, env: Env): string[] {
  * package, whatever the check verified.
  */
 export function refuseStoreInCheckout(kind: LockfileKind, dir: string, env: Env): void {
+  if (kind === 'yarn') return refuseUnvouchedUnplugged(dir, env);
   if (kind !== 'pnpm') return;
   const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
   const globalVirtualStore = pnpmGlobalVirtualStore(dir, env);
@@ -102,6 +105,23 @@ export function refuseStoreInCheckout(kind: LockfileKind, dir: string, env: Env)
     const refusal = pnpmStoreRefusal(setting, dir, home, { globalVirtualStore });
     if (refusal !== undefined) throw new PortcullisError('STORE_IN_CHECKOUT', `${refusal.message}. Fix: ${refusal.fix}`);
   }
+}
+
+/**
+ * A Yarn PnP project whose unplugged folder holds a package folder that no install checked by Portcullis left as it is
+ * (layouts/unpacked-copies.ts: committed, or changed since) is a configuration error: Yarn would use its files as they
+ * are, whatever the check verified. The plugin removes such folders before Yarn links; the check can only say so.
+ */
+function refuseUnvouchedUnplugged(dir: string, env: Env): void {
+  const folder = yarnUnpluggedFolder({ projectDir: dir, env });
+  if (folder === undefined) return;
+  const unvouched = unpackedCopies({ folder, stateDir: defaultStateDir(env) }).unvouched();
+  if (unvouched.length === 0) return;
+  const shown = unvouched.slice(0, 3).join(', ') + (unvouched.length > 3 ? ` and ${unvouched.length - 3} more` : '');
+  throw new PortcullisError(
+    'STORE_IN_CHECKOUT',
+    `${shown}: Yarn's PnP linker would use these unpacked package folders as they are, and no install checked by portcullis left them so (committed, or changed since). Fix: remove them (rm -rf ${unvouched.map((f) => JSON.stringify(f)).join(' ')}) and run yarn install with the portcullis plugin, which unpacks the verified packages again`,
+  );
 }
 
 /** The gate a check judges through (purpose `check`). */

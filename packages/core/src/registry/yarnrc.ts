@@ -117,3 +117,24 @@ export function loadYarnConfig(options: { projectDir: string; env?: Env; homeDir
   }
   return createRegistryConfig({ defaultRegistry: registry, scopes, auth });
 }
+
+/**
+ * The folder Yarn's PnP linker unpacks packages into (`pnpUnpluggedFolder`, default `.yarn/unplugged` in the project), when
+ * the linker is PnP (`nodeLinker`, Yarn's default); undefined for the other linkers. A relative path in an rc file is
+ * relative to that file's folder, as Yarn reads it; `YARN_*` environment variables win.
+ */
+export function yarnUnpluggedFolder(options: { projectDir: string; env?: Env; homeDir?: string }): string | undefined {
+  const env = options.env ?? process.env;
+  let linker: string | undefined;
+  let folder: string | undefined;
+  for (const file of yarnrcFiles(options.projectDir, options.homeDir ?? homedir(), env)) {
+    const settings = readYarnrc(file);
+    linker = text(settings, 'nodeLinker', env) ?? linker;
+    const set = text(settings, 'pnpUnpluggedFolder', env);
+    if (set !== undefined) folder = resolve(dirname(file), set);
+  }
+  linker = env.YARN_NODE_LINKER || linker;
+  if (env.YARN_PNP_UNPLUGGED_FOLDER) folder = resolve(options.projectDir, env.YARN_PNP_UNPLUGGED_FOLDER);
+  if ((linker ?? 'pnp') !== 'pnp') return undefined;
+  return folder ?? join(resolve(options.projectDir), '.yarn', 'unplugged');
+}
