@@ -11,8 +11,9 @@ export const MAX_POLICY_BYTES = 1024 * 1024;
 
 /**
  * Every path `findPolicyFile` looks at, in order: `PORTCULLIS_POLICY`'s file alone, else `portcullis.json` in `cwd` and
- * each folder above it, up to the first that exists (the last path then) or the filesystem root. What a decision
- * made with the policy depends on besides its text: a file appearing at one of the earlier paths would be the policy.
+ * each folder above it, up to the first that exists or the filesystem root, then those above the first up to the
+ * checkout's top (loadProjectPolicy refuses it when one there exists). What a decision made with the policy depends on
+ * besides its text: a file appearing at one of the earlier paths would be the policy, one above it refuses it.
  */
 export function policyFileLookups(cwd: string, env: Record<string, string | undefined> = process.env): string[] {
   const override = env.PORTCULLIS_POLICY;
@@ -20,8 +21,31 @@ export function policyFileLookups(cwd: string, env: Record<string, string | unde
   const out: string[] = [];
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
     out.push(join(dir, POLICY_FILE));
-    if (existsSync(out[out.length - 1]!) || dirname(dir) === dir) return out;
+    // Above the one found, up to the checkout's top: one appearing there makes the found one refused (outerPolicy).
+    if (existsSync(out[out.length - 1]!)) return [...out, ...policyPathsAbove(dir)];
+    if (dirname(dir) === dir) return out;
   }
+}
+
+/** The portcullis.json paths above `dir` up to the nearest folder with `.git` (included); none when no `.git` is above. */
+function policyPathsAbove(dir: string): string[] {
+  if (existsSync(join(dir, '.git'))) return []; // dir is the checkout's top
+  const paths: string[] = [];
+  for (let at = dirname(dir); ; at = dirname(at)) {
+    paths.push(join(at, POLICY_FILE));
+    if (existsSync(join(at, '.git'))) return paths;
+    if (dirname(at) === at) return []; // no .git above: no checkout known
+  }
+}
+
+/**
+ * A portcullis.json above `file` inside the same checkout (the nearest folder with `.git` up from it): the repository's
+ * policy, which a portcullis.json added in a sub-folder (a nested project's) must not replace. Null when there is none,
+ * or no `.git` marks the checkout (then no folder above can be told to be the repository's).
+ */
+export function outerPolicy(file: string): string | null {
+  for (const path of policyPathsAbove(dirname(file))) if (existsSync(path)) return path;
+  return null;
 }
 
 /** Finds portcullis.json: `PORTCULLIS_POLICY` wins, else the nearest one walking up from `cwd`. */
@@ -37,8 +61,7 @@ export function findPolicyFile(cwd: string, env: Record<string, string | undefin
     }
     return file;
   }
-  const last = policyFileLookups(cwd, env).at(-1)!;
-  return existsSync(last) ? last : null;
+  return policyFileLookups(cwd, env).find((path) => existsSync(path)) ?? null;
 }
 
 /**
@@ -93,6 +116,17 @@ export function loadProjectPolicy(start: string, root: string, env: Record<strin
         'PROJECT_AMBIGUOUS',
         `${here} is not the policy of this project: the package manager installs ${root} (its lockfile, every workspace package), whose policy is ${there ?? 'the default (there is no portcullis.json at or above the project root)'}. Move the rules into ${join(root, POLICY_FILE)} and delete ${here} (or set PORTCULLIS_POLICY).`,
         { file: here },
+      );
+    }
+  }
+  if (!env.PORTCULLIS_POLICY) {
+    const there = findPolicyFile(root, env);
+    const outer = there === null ? null : outerPolicy(there);
+    if (there !== null && outer !== null) {
+      throw new PortcullisError(
+        'PROJECT_AMBIGUOUS',
+        `${there} is not the policy of this repository: ${outer}, above it in the same checkout, is (one policy decides for a repository, and a portcullis.json in a sub-folder, a nested project's, would replace it there). Move the rules into ${outer} and delete ${there} (or set PORTCULLIS_POLICY).`,
+        { file: there },
       );
     }
   }

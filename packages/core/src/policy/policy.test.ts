@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import schema from '../../schema.json' with { type: 'json' };
 import { PortcullisError } from '../errors.js';
 import { parseJsonWithLocations } from './json.js';
-import { findPolicyFile, loadPolicy, loadProjectPolicy, parsePolicy } from './load.js';
+import { findPolicyFile, loadPolicy, loadProjectPolicy, parsePolicy, policyFileLookups } from './load.js';
 import { createSpecMatcher, parsePackageSpec, specMatches } from './spec.js';
 import { NPM_REGISTRY_URL } from '../registry-url.js';
 
@@ -306,5 +306,28 @@ describe('loadProjectPolicy (one rule for check and portcullis-npm)', () => {
     expect(loadProjectPolicy(root, root, {}).signatures.require).toBe('registry');
     expect(loadProjectPolicy(base, root, {}).signatures.require).toBe('registry');
     expect(loadProjectPolicy(member, root, { PORTCULLIS_POLICY: join(root, 'portcullis.json') }).signatures.require).toBe('registry');
+  });
+
+  it('refuses a nested project\'s own portcullis.json below the checkout\'s (a .git marks the checkout); without a .git, or alone, it is the policy', () => {
+    const base = mkdtempSync(join(tmpdir(), 'portcullis-nested-policy-'));
+    const repo = join(base, 'repo');
+    const nested = join(repo, 'tools');
+    mkdirSync(nested, { recursive: true });
+    writeFileSync(join(nested, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' } }));
+    // Alone in the checkout, or with no checkout known: the nested project's policy is its own.
+    expect(loadProjectPolicy(nested, nested, {}).signatures.require).toBe('off');
+    writeFileSync(join(repo, 'portcullis.json'), JSON.stringify({ scripts: { allow: ['esbuild'] } }));
+    expect(loadProjectPolicy(nested, nested, {}).signatures.require).toBe('off');
+    expect(policyFileLookups(nested, {})).toEqual([join(nested, 'portcullis.json')]);
+    // A .git above both: the repository's policy decides, the nested one is refused (and a lookup now covers the paths up to it).
+    mkdirSync(join(repo, '.git'));
+    expect(() => loadProjectPolicy(nested, nested, {})).toThrow(expect.objectContaining({ code: 'PROJECT_AMBIGUOUS' }));
+    expect(() => loadProjectPolicy(nested, nested, {})).toThrow(`${join(nested, 'portcullis.json')} is not the policy of this repository: ${join(repo, 'portcullis.json')}`);
+    expect(policyFileLookups(nested, {})).toEqual([join(nested, 'portcullis.json'), join(repo, 'portcullis.json')]);
+    expect(loadProjectPolicy(repo, repo, {}).scripts.allow.map((s) => s.name)).toEqual(['esbuild']);
+    expect(loadProjectPolicy(nested, nested, { PORTCULLIS_POLICY: join(nested, 'portcullis.json') }).signatures.require).toBe('off');
+    // The nested project without a policy of its own obeys the repository's.
+    rmSync(join(nested, 'portcullis.json'));
+    expect(loadProjectPolicy(nested, nested, {}).scripts.allow.map((s) => s.name)).toEqual(['esbuild']);
   });
 });
