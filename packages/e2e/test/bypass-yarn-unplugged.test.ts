@@ -30,7 +30,7 @@ const ran = (p: Project) => (existsSync(p.markers) ? readdirSync(p.markers).sort
 const clearMarkers = (p: Project) => {
   for (const m of readdirSync(p.markers)) rmSync(join(p.markers, m));
 };
-type Release = 'latest' | '4.0';
+type Release = 'latest' | '4.14' | '4.0';
 const yarnIn = (release: Release, p: Project, args: string[], env: NodeJS.ProcessEnv = {}) => {
   const tool = yarn(release);
   return run(tool.command, [...tool.args, ...args], { cwd: p.dir, env: { ...p.env, ...env } });
@@ -72,7 +72,7 @@ async function plantedCheckout(release: Release, ready: boolean): Promise<{ p: P
   return { p, signed };
 }
 
-describe.each(['latest', '4.0'] as const)('Yarn %s, nodeLinker: pnp: a committed .yarn/unplugged', (release) => {
+describe.each(['latest', '4.14', '4.0'] as const)('Yarn %s, nodeLinker: pnp: a committed .yarn/unplugged', (release) => {
   for (const ready of [true, false]) {
     it(`${ready ? 'with' : 'without'} its .ready files: Yarn unpacks the verified packages again; the planted postinstall and index.js are gone`, async () => {
       const { p, signed } = await plantedCheckout(release, ready);

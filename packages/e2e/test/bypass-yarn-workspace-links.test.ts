@@ -31,7 +31,7 @@ const clearMarkers = (p: Project) => {
 };
 /** The workspace may come in unsigned; nothing lets it build. */
 const policy = () => ({ scripts: { allow: ['allowed-build'] }, signatures: { allowUnsigned: ['child', 'evil-postinstall'] }, registries: { [registry.url]: { keys: registry.keys.keys } } });
-type Release = 'latest' | '4.0';
+type Release = 'latest' | '4.14' | '4.0';
 const yarnIn = (release: Release, p: Project, args: string[]) => {
   const tool = yarn(release);
   return run(tool.command, [...tool.args, ...args], { cwd: p.dir, env: p.env });
@@ -58,7 +58,7 @@ function linkedWorkspace(p: Project, target: string): void {
   writeFileSync(join(p.dir, 'package.json'), JSON.stringify(pkg, null, 2));
 }
 
-describe.each(['latest', '4.0'] as const)('Yarn %s: a workspace folder that is a committed symlink', (release) => {
+describe.each(['latest', '4.14', '4.0'] as const)('Yarn %s: a workspace folder that is a committed symlink', (release) => {
   it('out of the project, let in unsigned: its postinstall does not run (scripts.allow does not cover it); check exit 1', async () => {
     const p = await installed(release, { good: '1.0.0' });
     const outside = join(dirname(p.dir), 'outside', 'child');
