@@ -14,6 +14,7 @@ export { npmCached } from './layouts/npm-metadata-cache.js';
 export { keptCacheTrusted } from './layouts/kept-metadata.js';
 export { pnpmStoreRefusal, type PnpmStoreKey, type PnpmStoreOptions, type PnpmStoreRefusal, type PnpmStoreSetting } from './layouts/pnpm-store.js';
 export { unpackedCopies, type UnpackedCopies } from './layouts/unpacked-copies.js';
+export { YARN_UNPLUGGED_ENTRY } from './registry/yarnrc.js';
 export { strictScripts } from './decider/strictness.js';
 export type { BuildStep } from './evaluation/build-plan.js';
 

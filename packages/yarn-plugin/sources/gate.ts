@@ -13,7 +13,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, INSTALL_SCRIPTS, isOwnCode, openCachedGate, openGate, PortcullisError, readYarnLocator, registryPackageOf, strictScripts, unpackedCopies, type Gate, type LockfileVerdict, type RegistryConfig, type SignedPackage, type UnpackedCopies } from '@portcullis/core';
+import { digestOf, INSTALL_SCRIPTS, isOwnCode, openCachedGate, openGate, PortcullisError, readYarnLocator, registryPackageOf, strictScripts, unpackedCopies, YARN_UNPLUGGED_ENTRY, type Gate, type LockfileVerdict, type RegistryConfig, type SignedPackage, type UnpackedCopies } from '@portcullis/core';
 import { structUtils, type Configuration, type Descriptor, type FetchOptions, type Ident, type Locator, type Project, type Report } from '@yarnpkg/core';
 import { npath, type PortablePath } from '@yarnpkg/fslib';
 import { ENGINE } from './engine.js';
@@ -378,7 +378,8 @@ const GUARDED = Symbol.for('portcullis.guarded');
 function unpluggedCopies(project: Project): UnpackedCopies | undefined {
   const { configuration } = project;
   if (configuration.get('nodeLinker') !== 'pnp') return undefined;
-  return unpackedCopies({ folder: npath.fromPortablePath(configuration.get('pnpUnpluggedFolder') as PortablePath) });
+  // Only folders named as Yarn names them: nothing else a misconfigured pnpUnpluggedFolder holds is ever removed.
+  return unpackedCopies({ folder: npath.fromPortablePath(configuration.get('pnpUnpluggedFolder') as PortablePath), entry: YARN_UNPLUGGED_ENTRY });
 }
 
 /** Removes every unpacked folder this user's last install did not leave as it is, so Yarn unpacks the verified archive again. */

@@ -17,7 +17,7 @@ import { pnpmStoreRefusal } from '../layouts/pnpm-store.js';
 import { PortcullisError } from '../errors.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { loadNpmConfig } from '../registry/npmrc.js';
-import { loadYarnConfig, yarnUnpluggedFolder } from '../registry/yarnrc.js';
+import { loadYarnConfig, YARN_UNPLUGGED_ENTRY, yarnUnpluggedFolder } from '../registry/yarnrc.js';
 import { unpackedCopies } from '../layouts/unpacked-copies.js';
 import { defaultStateDir } from '../cache/dirs.js';
 import type { Surface } from '../report/notices.js';
@@ -115,7 +115,7 @@ export function refuseStoreInCheckout(kind: LockfileKind, dir: string, env: Env)
 function refuseUnvouchedUnplugged(dir: string, env: Env): void {
   const folder = yarnUnpluggedFolder({ projectDir: dir, env });
   if (folder === undefined) return;
-  const unvouched = unpackedCopies({ folder, stateDir: defaultStateDir(env) }).unvouched();
+  const unvouched = unpackedCopies({ folder, stateDir: defaultStateDir(env), entry: YARN_UNPLUGGED_ENTRY }).unvouched();
   if (unvouched.length === 0) return;
   const shown = unvouched.slice(0, 3).join(', ') + (unvouched.length > 3 ? ` and ${unvouched.length - 3} more` : '');
   throw new PortcullisError(

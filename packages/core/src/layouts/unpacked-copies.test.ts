@@ -76,6 +76,13 @@ describe('unpackedCopies', () => {
     expect(copies.unvouched()).toHaveLength(1);
   });
 
+  it('only entries named as `entry` says are judged: nothing else in the folder is ever listed for removal', () => {
+    unpack('good-npm-1.0.0-4e70d39c34', 'good');
+    mkdirSync(join(folder, 'src'));
+    writeFileSync(join(folder, 'notes.txt'), '');
+    expect(unpackedCopies({ stateDir, folder, entry: /-[0-9a-f]{10}$/ }).unvouched()).toEqual([join(folder, 'good-npm-1.0.0-4e70d39c34')]);
+  });
+
   it('no folder: nothing to remove', () => {
     expect(unpackedCopies({ stateDir, folder: join(root, 'none') }).unvouched()).toEqual([]);
   });

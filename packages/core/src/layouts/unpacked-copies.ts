@@ -32,9 +32,14 @@ export interface UnpackedCopies {
   remember(): void;
 }
 
-/** The unpacked copies in `folder`, judged against the record kept in `stateDir` (default: this user's state directory). */
-export function unpackedCopies(options: { stateDir?: string; folder: string }): UnpackedCopies {
+/**
+ * The unpacked copies in `folder` (its entries whose names `entry` matches: only what the package manager itself would use,
+ * never anything else a misconfigured folder holds), judged against the record kept in `stateDir` (default: this user's
+ * state directory).
+ */
+export function unpackedCopies(options: { stateDir?: string; folder: string; entry?: RegExp }): UnpackedCopies {
   const folder = resolve(options.folder);
+  const listEntries = (at: string) => entriesOf(at).filter((name) => options.entry === undefined || options.entry.test(name));
   const stateDir = options.stateDir ?? defaultStateDir();
   const recordFile = () => join(stateDir, FOLDER, `${createHash('sha256').update(realFolder(folder)).digest('hex')}.json`);
   return {
@@ -68,7 +73,7 @@ function realFolder(folder: string): string {
   }
 }
 
-function listEntries(folder: string): string[] {
+function entriesOf(folder: string): string[] {
   try {
     return readdirSync(folder).sort();
   } catch {

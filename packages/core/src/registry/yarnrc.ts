@@ -118,6 +118,9 @@ export function loadYarnConfig(options: { projectDir: string; env?: Env; homeDir
   return createRegistryConfig({ defaultRegistry: registry, scopes, auth });
 }
 
+/** The name Yarn gives a package's folder in the unplugged folder (`structUtils.slugifyLocator`: `<readable>-<10 hex of its hash>`). */
+export const YARN_UNPLUGGED_ENTRY = /-[0-9a-f]{10}$/;
+
 /**
  * The folder Yarn's PnP linker unpacks packages into (`pnpUnpluggedFolder`, default `.yarn/unplugged` in the project), when
  * the linker is PnP (`nodeLinker`, Yarn's default); undefined for the other linkers. A relative path in an rc file is
