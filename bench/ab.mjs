@@ -9,8 +9,11 @@
 //   check:   `portcullis check` of a tree pnpm 12 installed, this build and the base build alternating
 //
 //   node bench/ab.mjs --base ../base [--what install|check] [--pm pnpm12|pnpm11|pnpm10|yarn|npm11|npm12]
-//                     [--mode cold|warm|frozen] [--rules on|off] [--packages 1000] [--rounds 3]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+//                     [--mode cold|warm|frozen] [--rules on|off] [--packages 1000] [--rounds 3] [--patched]
+//
+//   --patched (pnpm): every project patches one dependency (pnpm's patchedDependencies, a patch that adds a file),
+//   as many real projects do.
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { discard, expectExit, loadTestRegistry, median, parseArgs, provenancedGraph, requireBuilt, root, run, spread, waitUntilSettled } from './lib.mjs';
@@ -25,6 +28,7 @@ const MODE = args.string('--mode', 'cold');
 const RULES = args.string('--rules', 'on') === 'on';
 const PACKAGES = args.number('--packages', 1000);
 const ROUNDS = Math.max(1, args.number('--rounds', 3));
+const PATCHED = args.flag('--patched');
 const builds = { new: root, base: resolve(BASE) };
 const cliOf = (build) => join(build, 'packages/cli/dist/portcullis.js');
 requireBuilt(...Object.values(builds).flatMap((build) => [cliOf(build), join(build, 'packages/npm/dist/portcullis-npm.js')]));
@@ -53,6 +57,15 @@ if (WHAT === 'install') {
   measure = (p) => timedInstall(p, MODE);
   contenders = [];
   for (const which of ['bare', 'new', 'base']) contenders.push({ ...(await createProject(join(work, which), PM, registry, graph.dependencies, which !== 'bare', which === 'bare' ? null : material, builds[which === 'bare' ? 'new' : which])), which });
+  if (PATCHED) {
+    if (!PM.startsWith('pnpm')) throw new Error('--patched is for pnpm');
+    const [name] = Object.keys(graph.dependencies).sort();
+    for (const p of contenders) {
+      mkdirSync(join(p.dir, 'patches'), { recursive: true });
+      writeFileSync(join(p.dir, 'patches', 'bench.patch'), 'diff --git a/patched.txt b/patched.txt\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ b/patched.txt\n@@ -0,0 +1 @@\n+patched\n');
+      appendFileSync(join(p.dir, 'pnpm-workspace.yaml'), `\npatchedDependencies:\n  ${JSON.stringify(name)}: patches/bench.patch\n`);
+    }
+  }
   // warm and frozen start from a lockfile and full caches, and from the steady state (a first repeat decided).
   if (MODE !== 'cold') for (const p of contenders) await timedInstall(p, 'cold');
   if (MODE !== 'cold' && (PM.startsWith('npm') || PM === 'pnpm12')) await waitUntilSettled();
@@ -87,7 +100,7 @@ try {
 const med = (which, key) => median(series[which].map((r) => r[key]));
 const ref = series.bare !== undefined ? 'bare' : 'base';
 const lines = [
-  `\`node bench/ab.mjs --what ${WHAT}${WHAT === 'install' ? ` --pm ${PM}` : ''} --mode ${MODE} --rules ${RULES ? 'on' : 'off'} --packages ${PACKAGES} --rounds ${ROUNDS}\`: ${WHAT === 'install' ? `${pm.name} ${pm.version}` : '`check` of a pnpm 12 tree'}, base build ${builds.base}.`,
+  `\`node bench/ab.mjs --what ${WHAT}${WHAT === 'install' ? ` --pm ${PM}` : ''} --mode ${MODE} --rules ${RULES ? 'on' : 'off'} --packages ${PACKAGES} --rounds ${ROUNDS}${PATCHED ? ' --patched' : ''}\`: ${WHAT === 'install' ? `${pm.name} ${pm.version}` : '`check` of a pnpm 12 tree'}, base build ${builds.base}.`,
   '',
   `| build | ms, median (min–max) | peak MB, median |${ref === 'bare' ? ' ÷ bare |' : ''} ÷ base |`,
   `|---|---:|---:|${ref === 'bare' ? '---:|' : ''}---:|`,
