@@ -2,7 +2,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { installs, installsOnly, judgesLockfileFirst, leaveLockfileJudged, lockfileJudgedFirst } from './early.js';
+import { installs, installsOnly, judgesLockfileFirst, leaveLockfileJudged, lockfileJudgedFirst, lockfileSeenByUpdateConfigAlone } from './early.js';
 import { fileState } from './file-state.js';
 import type { PnpmProcess } from './ancestor.js';
 
@@ -244,7 +244,7 @@ describe('which pnpm 12 installs updateConfig judges the lockfile of', () => {
   });
 
   it('not other commands, nor a command after another flag that takes a value, nor a global one', () => {
-    for (const argv of [['run', 'install'], ['-C', 'sub', 'install'], ['--dir', 'sub', 'install'], ['--filter', 'app', 'run', 'install'], ['dlx', 'x'], ['import'], ['exec', 'install'], ['rebuild'], ['fetch'], ['add', '-g', 'x'], ['add', 'x', '--global'], ['-g', 'add', 'x'], ['remove', '--global', 'x'], ['update', '-g']]) {
+    for (const argv of [['run', 'install'], ['-C', 'sub', 'install'], ['--dir', 'sub', 'install'], ['--filter', 'app', 'run', 'install'], ['dlx', 'x'], ['import'], ['exec', 'install'], ['rebuild'], ['run', 'fetch'], ['add', '-g', 'x'], ['add', 'x', '--global'], ['-g', 'add', 'x'], ['remove', '--global', 'x'], ['update', '-g']]) {
       expect(judgesLockfileFirst(plain, argv, 12), argv.join(' ')).toBe(false);
     }
     expect(judgesLockfileFirst({ global: true }, ['add', 'x'], 12)).toBe(false);
@@ -259,5 +259,28 @@ describe('which pnpm 12 installs updateConfig judges the lockfile of', () => {
       expect(judgesLockfileFirst(config, ['install'], 12), JSON.stringify(config)).toBe(false);
     }
     expect(judgesLockfileFirst({ gitBranchLockfile: false, mergeGitBranchLockfilesBranchPattern: [], sharedWorkspaceLockfile: true }, ['install'], 12)).toBe(true);
+  });
+});
+
+describe("pnpm 12's fetch: updateConfig alone sees its lockfile", () => {
+  it('judged there like an install (pnpm 12 links and builds what it fetches, and calls no preResolution)', () => {
+    for (const argv of [['fetch'], ['fetch', '--prod'], ['--filter', 'app', 'fetch'], ['-r', 'fetch'], ['fetch', '--frozen-lockfile']]) {
+      expect(judgesLockfileFirst({}, argv, 12), argv.join(' ')).toBe(true);
+      expect(lockfileSeenByUpdateConfigAlone(argv, 12), argv.join(' ')).toBe(true);
+    }
+    // Never recorded and replayed: decided every time.
+    expect(installsOnly(['fetch'])).toBe(false);
+  });
+
+  it('only on pnpm 12 (10 and 11 hand it to preResolution), only the fetch command, and only with a known command line', () => {
+    for (const major of [0, 10, 11]) expect(lockfileSeenByUpdateConfigAlone(['fetch'], major)).toBe(false);
+    for (const argv of [['install'], ['run', 'fetch'], ['exec', 'fetch'], ['-C', 'sub', 'fetch'], ['store', 'add', 'fetch']]) expect(lockfileSeenByUpdateConfigAlone(argv, 12), argv.join(' ')).toBe(false);
+    expect(lockfileSeenByUpdateConfigAlone(undefined, 12)).toBe(false);
+  });
+
+  it('with another lockfile setting it is not judged first, and hooks.ts then refuses it (no preResolution would follow)', () => {
+    expect(judgesLockfileFirst({ gitBranchLockfile: true }, ['fetch'], 12)).toBe(false);
+    expect(judgesLockfileFirst({}, ['fetch', '--lockfile-dir=/x'], 12)).toBe(false);
+    expect(lockfileSeenByUpdateConfigAlone(['fetch', '--lockfile-dir=/x'], 12)).toBe(true);
   });
 });

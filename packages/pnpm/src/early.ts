@@ -29,6 +29,7 @@ import { createHash } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import type { PnpmProcess } from './ancestor.js';
 import { stillHeld, type FileState } from './file-state.js';
+import { fetchSeenByUpdateConfigAlone } from './quirks.js';
 import { perProcessFile, readStateFile, writeStateFile } from './state-file.js';
 
 const FOLDER = 'pnpm-judged-v3';
@@ -46,6 +47,12 @@ const VALID_MS = 2 * 60 * 1000;
  * lockfiles of its own).
  */
 const INSTALL_COMMANDS = new Set(['install', 'i', 'ci', 'add', 'update', 'up', 'upgrade', 'remove', 'rm', 'uninstall', 'un', 'dedupe']);
+/**
+ * `fetch`: pnpm 12 links every package of the lockfile into its virtual store and builds what allowBuilds allows, and
+ * shows no hook after updateConfig the lockfile (quirks.ts `fetchSeenByUpdateConfigAlone`). updateConfig judges it too,
+ * and must: where it cannot, it refuses (hooks.ts), since no preResolution would follow.
+ */
+const FETCH_COMMANDS = new Set(['fetch']);
 /** Of those, the ones that only install what package.json and the lockfile name. */
 const INSTALL_ONLY = new Set(['install', 'i', 'ci']);
 
@@ -106,7 +113,7 @@ export function judgesLockfileFirst(config: Record<string, unknown>, argv: reado
   if (major < 12 || argv === undefined) return false;
   const command = commandOf(argv);
   // Another flag that takes a value (`-C dir`) makes `dir` look like the command: not an install then.
-  if (command !== undefined && !INSTALL_COMMANDS.has(command)) return false;
+  if (command !== undefined && !INSTALL_COMMANDS.has(command) && !FETCH_COMMANDS.has(command)) return false;
   if (config.global === true || argv.some((a) => a === '-g' || a === '--global' || a.startsWith('--global='))) return false;
   for (const arg of argv) {
     if (!arg.startsWith('--')) continue;
@@ -117,6 +124,16 @@ export function judgesLockfileFirst(config: Record<string, unknown>, argv: reado
   if (truthy('gitBranchLockfile') || truthy('mergeGitBranchLockfiles') || truthy('mergeGitBranchLockfilesBranchPattern')) return false;
   if (config.sharedWorkspaceLockfile === false || config.useLockfile === false || config.lockfile === false) return false;
   return true;
+}
+
+/**
+ * Whether pnpm's command (`argv`, flags first) is one whose lockfile no hook after updateConfig sees (pnpm 12's `fetch`):
+ * updateConfig then judges it or refuses, never leaves it to a preResolution that does not come.
+ */
+export function lockfileSeenByUpdateConfigAlone(argv: readonly string[] | undefined, major: number): boolean {
+  if (argv === undefined || !fetchSeenByUpdateConfigAlone(major)) return false;
+  const command = commandOf(argv);
+  return command !== undefined && FETCH_COMMANDS.has(command);
 }
 
 interface Token {

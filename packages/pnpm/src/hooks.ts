@@ -14,11 +14,11 @@ import { digestOf, keptCacheTrusted, OpenedCacheFiles, policyFileLookups, pnpmCa
 import { deniedBeforeResolution, lockfileCandidates, narrowDenials, projectDirOf, refuseCommandLineWidening, unneededDenials, updateConfig, type PnpmConfig } from './config.js';
 import { configChanges, configSnapshot, engineBuild, fileStates, questionOf, recordUpdateConfig, thisPnpmProcess, type AskedQuestion, type ReplayAnswer } from './replay.js';
 import { fileState, sameState, type FileState } from './file-state.js';
-import { installs, installsOnly, judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst } from './early.js';
+import { installs, installsOnly, judgesLockfileFirst, leaveLockfileJudged, lockfileDigest, lockfileJudgedFirst, lockfileSeenByUpdateConfigAlone } from './early.js';
 import { tellWorkers, toldByUpdateConfig } from './told.js';
 import { cacheDirLeft } from './handoff.js';
 import { currentProject, projectAt, registryConfigFromPnpm, registrySettingsOf } from './project.js';
-import { blockedError, skippedNoticeText } from './refuse.js';
+import { blockedError, skippedNoticeText, unjudgedFetchError } from './refuse.js';
 import { buildsPatchedUnasked, hooksFollowUpdateConfig, pnpmMajor, wholeGraphJudgedBeforeLinking } from './quirks.js';
 import { pnpmAncestor, type PnpmProcess } from './ancestor.js';
 import { newInstallState, type InstallState, type JudgedVerdict, type JudgingThread, type PnpmProject } from './state.js';
@@ -237,17 +237,25 @@ class UnreadableHere extends Error {}
  * pnpm 12, in updateConfig: judges the lockfile pnpm is about to install, from disk, and leaves the token that lets
  * the second worker declare no preResolution (early.ts). Blocked: throws pnpm's error, before anything is fetched.
  * Only for an install (or `add`, `update`, `remove`, `dedupe`) with the plain lockfile settings; anything else is left to
- * preResolution as before.
+ * preResolution as before. pnpm 12's `fetch` too, which no preResolution follows: there, a lockfile that cannot be judged
+ * here (another lockfile setting, one our reader refuses) is refused instead.
  */
 async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmfile: string): Promise<Pick<ReplayAnswer, 'lockfile' | 'judged' | 'noticed'> | undefined> {
   const pnpm = workerOf();
   const project = state.project;
-  if (pnpm === undefined || project === undefined || !judgesLockfileFirst(config, pnpm.argv, pnpmMajor(config))) return undefined;
+  if (pnpm === undefined || project === undefined) return undefined;
+  // pnpm 12's `fetch`: no preResolution follows, so what cannot be judged here is refused (quirks.ts).
+  const alone = lockfileSeenByUpdateConfigAlone(pnpm.argv, pnpmMajor(config));
+  const leftToPreResolution = (reason: string): undefined => {
+    if (alone) throw unjudgedFetchError(reason);
+    return undefined;
+  };
+  if (!judgesLockfileFirst(config, pnpm.argv, pnpmMajor(config))) return leftToPreResolution('a setting or option makes pnpm read another lockfile than pnpm-lock.yaml (git-branch lockfiles, a lockfile per project, --lockfile-dir), or a global one');
   const file = join(project.dir, 'pnpm-lock.yaml');
   // Its state before its bytes are read: the token vouches for what was judged by it (file-state.ts). None that can be
   // read here: preResolution judges instead.
   const judged = fileState(file);
-  if (judged === undefined) return undefined;
+  if (judged === undefined) return leftToPreResolution(`${file} could not be read`);
   // None at all: pnpm resolves, and readPackage and afterAllResolved judge what it resolves. The token tells the second
   // worker so: a preResolution declared there would be handed an empty lockfile, and pnpm wraps each call of that hook
   // in an AsyncLocalStorage, which makes every promise and callback of the worker's process pay for async hooks from
@@ -260,7 +268,7 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
   try {
     bytes = typeof judged === 'string' ? readFileSync(file) : judged;
   } catch {
-    return undefined;
+    return leftToPreResolution(`${file} could not be read`);
   }
   const digest = lockfileDigest(bytes);
   let verdict: LockfileVerdict;
@@ -273,7 +281,7 @@ async function judgeLockfileFirst(state: InstallState, config: PnpmConfig, pnpmf
       }
     }, { ...lockfileKeptInputs(state, project), ...patchedInputs(state) });
   } catch (error) {
-    if (error instanceof UnreadableHere) return undefined;
+    if (error instanceof UnreadableHere) return leftToPreResolution(error.message);
     throw error;
   }
   await enforce(state, verdict, project, 'pnpm-lock.yaml');

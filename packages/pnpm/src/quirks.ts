@@ -56,6 +56,11 @@ export const PNPM_QUIRKS = {
     versions: '11.28.10, 12.24.0 (global virtual store); 12.24.0 (any virtualStoreDir); 10.34.8: imported again',
     pinnedBy: 'packages/e2e/test/bypass-pnpm-virtual-store.test.ts',
   },
+  fetchSeenByUpdateConfigAlone: {
+    fact: "pnpm 12 runs updateConfig for `pnpm fetch` and no hook after it that sees the lockfile (no preResolution, readPackage or afterAllResolved), then links every package of the lockfile into its virtual store and builds those allowBuilds allows; pnpm 10 and 11 hand the lockfile to preResolution",
+    versions: '12.24.0: updateConfig alone; 10.34.8, 11.28.10: preResolution',
+    pinnedBy: 'packages/e2e/test/bypass-pnpm-fetch.test.ts',
+  },
 } satisfies Record<string, PnpmQuirk>;
 
 /** pnpm's major version, from the user agent it sends (`pnpm/10.34.8 npm/? node/…`); 0 when unknown. */
@@ -80,6 +85,11 @@ export function buildsPatchedUnasked(major: number): boolean {
  */
 export function wholeGraphJudgedBeforeLinking(major: number): boolean {
   return major === 10 || major === 11;
+}
+
+/** Whether, for `pnpm fetch`, updateConfig is the only hook that can judge the lockfile pnpm links and builds (pnpm 12). */
+export function fetchSeenByUpdateConfigAlone(major: number): boolean {
+  return major >= 12;
 }
 
 /** Commands that install from the lockfile (pnpm with no command installs too). */

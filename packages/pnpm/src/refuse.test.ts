@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PortcullisError, type Finding, type Verdict } from '@portcullis/core';
 import { fakeVerdict } from '@portcullis/core/internal';
-import { blockedError, PNPM_APPROVAL_NOTE, policyError, refuseWidening, skippedNoticeText, type WideningSetting } from './refuse.js';
+import { blockedError, PNPM_APPROVAL_NOTE, policyError, refuseWidening, skippedNoticeText, unjudgedFetchError, type WideningSetting } from './refuse.js';
 
 const finding = (pkg: string, version: string, code: Finding['code'], fix: string): Finding => ({
   package: pkg,
@@ -113,5 +113,17 @@ describe('skippedNoticeText', () => {
     expect(skippedNoticeText('portcullis: skipped x', false)).toBe('portcullis: skipped x');
     expect(skippedNoticeText('portcullis: skipped x', true)).toBe(`portcullis: skipped x\n${PNPM_APPROVAL_NOTE}`);
     expect(PNPM_APPROVAL_NOTE).toContain('pnpm approve-builds');
+  });
+});
+
+describe('unjudgedFetchError', () => {
+  it("pnpm 12's fetch that updateConfig could not judge: ERR_PNPM_PORTCULLIS_UNDECIDED naming why, nothing fetched, and the command that judges it", () => {
+    const error = unjudgedFetchError('lockfile line 3: a YAML merge key');
+    expect(error.code).toBe('ERR_PNPM_PORTCULLIS_UNDECIDED');
+    expect(error.message).toContain('portcullis refused pnpm fetch');
+    expect(error.message).toContain('lockfile line 3: a YAML merge key');
+    expect(error.message).toContain('Nothing was fetched, linked or built');
+    expect(error.hint).toContain('pnpm install --frozen-lockfile');
+    expect(error.stack).toBe(`${error.message}\n${error.hint}`);
   });
 });

@@ -26,6 +26,18 @@ export function blockedError(verdict: Pick<Verdict, 'blocked' | 'exitCode' | 'no
   return pnpmError(verdict.exitCode === 3 ? 'UNDECIDED' : 'BLOCKED', message, hint);
 }
 
+/**
+ * pnpm 12's `fetch`: no hook after updateConfig sees the lockfile it links and builds, and updateConfig could not judge
+ * it (`reason`): refused rather than fetched unjudged.
+ */
+export function unjudgedFetchError(reason: string): PnpmError {
+  return pnpmError(
+    'UNDECIDED',
+    `portcullis refused pnpm fetch: pnpm 12 shows no hook but updateConfig the lockfile it fetches, links and builds, and portcullis could not judge it there: ${reason}. Nothing was fetched, linked or built (fail closed)`,
+    '  fix: run pnpm install --frozen-lockfile instead (its preResolution hook judges the lockfile as pnpm parsed it)',
+  );
+}
+
 /** pnpm's store or virtual store set to a folder inside the checkout (core's pnpmStoreRefusal) stops pnpm before it reads it. */
 export function storeError(refusal: PnpmStoreRefusal): PnpmError {
   return pnpmError('STORE', `portcullis refused the install: ${refusal.message}. Nothing was fetched, linked or built`, `  STORE_IN_CHECKOUT  ${refusal.path}\n    fix: ${refusal.fix}`);
