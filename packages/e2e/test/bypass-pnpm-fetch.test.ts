@@ -6,7 +6,8 @@
  * allows, `pnpm fetch` exit 0, the package linked into node_modules/.pnpm and its postinstall ran ("1 dependency was
  * built"); pnpm 10.34.8 and 11.28.10 refused it (preResolution), `check` exit 1. Now pnpm 12's updateConfig judges the
  * lockfile of a `fetch` too, and refuses it when it cannot judge it (a lockfile its reader refuses, another lockfile
- * setting): nothing fetched, linked or built. A clean lockfile still fetches, then installs offline.
+ * setting): nothing fetched, linked or built, whatever the spelling (`-C dir fetch`, `recursive fetch`, `m fetch`,
+ * `with current fetch` each fetched and built too). A clean lockfile still fetches, then installs offline.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,6 +76,16 @@ describe.each([10, 11, 12] as const)('pnpm %i fetch', (major) => {
   }, 180_000);
 
   if (major === 12) {
+    it('every other spelling of fetch: after a flag with a value, recursive, m, with current: refused, nothing linked or run', async () => {
+      const p = await pullRequest(major, { good: '1.0.0', 'tampered-opt': '1.0.0' });
+      for (const args of [['-C', p.dir, 'fetch'], ['--reporter', 'append-only', 'fetch'], ['recursive', 'fetch'], ['m', 'fetch'], ['with', 'current', 'fetch']]) {
+        const fetch = await pnpmInProject(pnpm(major), p, args);
+        expect(ran(p), `${args.join(' ')}\n${out(fetch)}`).toEqual([]);
+        expect(inVirtualStore(p), `${args.join(' ')}\n${out(fetch)}`).toEqual([]);
+        expect(fetch.code, `${args.join(' ')}\n${out(fetch)}`).not.toBe(0);
+      }
+    }, 180_000);
+
     it('a lockfile the reader refuses (a YAML merge key): refused, since no later hook would judge what pnpm parsed', async () => {
       const p = await pullRequest(major, { good: '1.0.0', 'tampered-opt': '1.0.0' });
       const lockPath = join(p.dir, 'pnpm-lock.yaml');

@@ -272,10 +272,18 @@ describe("pnpm 12's fetch: updateConfig alone sees its lockfile", () => {
     expect(installsOnly(['fetch'])).toBe(false);
   });
 
-  it('only on pnpm 12 (10 and 11 hand it to preResolution), only the fetch command, and only with a known command line', () => {
+  it('every spelling pnpm 12 fetches with: after a flag with a value, recursive/m/multi, with <version> (measured: each fetched and built)', () => {
+    for (const argv of [['-C', '/p', 'fetch'], ['--store-dir', '/s', 'fetch'], ['--reporter', 'append-only', 'fetch'], ['recursive', 'fetch'], ['m', 'fetch'], ['multi', 'fetch'], ['with', 'current', 'fetch'], ['-C', '/p', 'run', 'fetch']]) {
+      expect(lockfileSeenByUpdateConfigAlone(argv, 12), argv.join(' ')).toBe(true);
+      expect(judgesLockfileFirst({}, argv, 12), argv.join(' ')).toBe(true);
+    }
+  });
+
+  it('only on pnpm 12 (10 and 11 hand it to preResolution), not a script or binary named fetch, not a selecting value, and only with a known command line', () => {
     for (const major of [0, 10, 11]) expect(lockfileSeenByUpdateConfigAlone(['fetch'], major)).toBe(false);
-    for (const argv of [['install'], ['run', 'fetch'], ['exec', 'fetch'], ['-C', 'sub', 'fetch'], ['store', 'add', 'fetch']]) expect(lockfileSeenByUpdateConfigAlone(argv, 12), argv.join(' ')).toBe(false);
+    for (const argv of [['install'], ['run', 'fetch'], ['exec', 'fetch'], ['dlx', 'fetch'], ['test', 'fetch'], ['--filter', 'fetch', 'install'], ['exec', '--', 'fetch'], ['install', '--', 'fetch']]) expect(lockfileSeenByUpdateConfigAlone(argv, 12), argv.join(' ')).toBe(false);
     expect(lockfileSeenByUpdateConfigAlone(undefined, 12)).toBe(false);
+    expect(judgesLockfileFirst({}, ['run', 'fetch'], 12)).toBe(false);
   });
 
   it('with another lockfile setting it is not judged first, and hooks.ts then refuses it (no preResolution would follow)', () => {

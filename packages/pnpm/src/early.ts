@@ -48,11 +48,9 @@ const VALID_MS = 2 * 60 * 1000;
  */
 const INSTALL_COMMANDS = new Set(['install', 'i', 'ci', 'add', 'update', 'up', 'upgrade', 'remove', 'rm', 'uninstall', 'un', 'dedupe']);
 /**
- * `fetch`: pnpm 12 links every package of the lockfile into its virtual store and builds what allowBuilds allows, and
- * shows no hook after updateConfig the lockfile (quirks.ts `fetchSeenByUpdateConfigAlone`). updateConfig judges it too,
- * and must: where it cannot, it refuses (hooks.ts), since no preResolution would follow.
+ * Commands whose following words go to a script or a binary: a `fetch` after them is not pnpm's command.
  */
-const FETCH_COMMANDS = new Set(['fetch']);
+const PASSES_WORDS_ON = new Set(['run', 'run-script', 'exec', 'dlx', 'create', 'test', 't', 'tst', 'start', 'stop', 'restart']);
 /** Of those, the ones that only install what package.json and the lockfile name. */
 const INSTALL_ONLY = new Set(['install', 'i', 'ci']);
 
@@ -113,7 +111,7 @@ export function judgesLockfileFirst(config: Record<string, unknown>, argv: reado
   if (major < 12 || argv === undefined) return false;
   const command = commandOf(argv);
   // Another flag that takes a value (`-C dir`) makes `dir` look like the command: not an install then.
-  if (command !== undefined && !INSTALL_COMMANDS.has(command) && !FETCH_COMMANDS.has(command)) return false;
+  if (command !== undefined && !INSTALL_COMMANDS.has(command) && !mayFetch(argv)) return false;
   if (config.global === true || argv.some((a) => a === '-g' || a === '--global' || a.startsWith('--global='))) return false;
   for (const arg of argv) {
     if (!arg.startsWith('--')) continue;
@@ -127,13 +125,29 @@ export function judgesLockfileFirst(config: Record<string, unknown>, argv: reado
 }
 
 /**
- * Whether pnpm's command (`argv`, flags first) is one whose lockfile no hook after updateConfig sees (pnpm 12's `fetch`):
- * updateConfig then judges it or refuses, never leaves it to a preResolution that does not come.
+ * Whether pnpm's command line may be a `fetch`: pnpm 12 then links every package of the lockfile into its virtual store
+ * and builds what allowBuilds allows, and shows no hook after updateConfig the lockfile (quirks.ts
+ * `fetchSeenByUpdateConfigAlone`). Read so that no spelling escapes: the word `fetch` anywhere among the command line's
+ * words (not a selecting flag's value, not after `--`) — after a flag with a value (`-C dir fetch`, `--store-dir x
+ * fetch`), `recursive`/`m`/`multi fetch`, `with current fetch` (measured: each fetched and built on 12.24.0) — unless the
+ * command hands its words to a script or binary (`run fetch`). A doubt costs a judgement of the lockfile, never a skip.
+ */
+function mayFetch(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return false;
+    if (SELECTING.has(arg)) i++;
+    else if (arg === 'fetch') return !PASSES_WORDS_ON.has(commandOf(argv) ?? '');
+  }
+  return false;
+}
+
+/**
+ * Whether pnpm's command line (`argv`, flags first) may be one whose lockfile no hook after updateConfig sees (pnpm 12's
+ * `fetch`): updateConfig then judges it or refuses, never leaves it to a preResolution that does not come.
  */
 export function lockfileSeenByUpdateConfigAlone(argv: readonly string[] | undefined, major: number): boolean {
-  if (argv === undefined || !fetchSeenByUpdateConfigAlone(major)) return false;
-  const command = commandOf(argv);
-  return command !== undefined && FETCH_COMMANDS.has(command);
+  return argv !== undefined && fetchSeenByUpdateConfigAlone(major) && mayFetch(argv);
 }
 
 interface Token {
