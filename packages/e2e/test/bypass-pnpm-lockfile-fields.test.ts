@@ -7,17 +7,21 @@
  * - `excludeLinksFromLockfile: true`: pnpm leaves the project's `link:` dependencies out of the lockfile, and a folder
  *   outside the project was linked with nothing to judge it by (pnpm 10, 11, 12: exit 0, `check` exit 0). Now refused:
  *   by `updateConfig` (the setting), and by every lockfile read (its `settings`).
+ * - `gitBranchLockfile: true` and a `pnpm-lock.main.yaml` naming a badly signed package beside a clean pnpm-lock.yaml
+ *   (seventh wave of round 44): pnpm 10, 11 and 12 install the branch's lockfile (the hooks judge it: exit 1), but
+ *   `check` read pnpm-lock.yaml alone and said "all 1 packages allowed" (exit 0). Now `check` refuses to guess (exit 2):
+ *   which lockfile pnpm installs depends on the branch and settings at install time.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanPackage, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, pnpmInProject, portcullis, type RunResult } from '../src/project.js';
+import { createProject, pnpmInProject, portcullis, run, type RunResult } from '../src/project.js';
 import { pnpm } from '../src/toolbox.js';
 
 let registry: TestRegistry;
 beforeAll(async () => {
-  registry = await startRegistry({ packages: [cleanPackage('good', '1.0.0'), withPostinstall('good', '2.0.0')] });
+  registry = await startRegistry({ packages: [cleanPackage('good', '1.0.0'), withPostinstall('good', '2.0.0'), withPostinstall('tampered-opt', '1.0.0', { signature: 'corrupt' })] });
 }, 60_000);
 afterAll(async () => {
   await registry?.close();
@@ -67,5 +71,39 @@ describe.each([10, 11, 12] as const)('pnpm %i', (major) => {
     const check = await portcullis(p, ['check']);
     expect(check.code, out(check)).toBe(2);
     expect(out(check)).toContain('excludeLinksFromLockfile');
+  }, 180_000);
+
+  it('gitBranchLockfile and a branch lockfile naming a badly signed package beside a clean pnpm-lock.yaml: pnpm installs the branch one (refused by the hooks); check refuses to guess', async () => {
+    const p = createProject('pnpm', registry.url, { good: '1.0.0' }, { policy: { scripts: { allow: ['tampered-opt'] }, registries: { [registry.url]: { keys: registry.keys.keys } } } });
+    const git = await run('git', ['init', '-q', '-b', 'main'], { cwd: p.dir, env: { ...p.env, GIT_CONFIG_NOSYSTEM: '1' } });
+    expect(git.code, out(git)).toBe(0);
+    expect((await portcullis(p, ['init', 'pnpm'])).code).toBe(0);
+    const clean = await pnpmInProject(pnpm(major), p, ['install', '--no-frozen-lockfile']);
+    expect(clean.code, out(clean)).toBe(0);
+    const lockPath = join(p.dir, 'pnpm-lock.yaml');
+    const cleanLock = readFileSync(lockPath, 'utf8');
+    // The pull request: tampered-opt in package.json, its lockfile written without the hook as the branch's lockfile.
+    const pkgPath = join(p.dir, 'package.json');
+    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { dependencies: Record<string, string> };
+    pkg.dependencies['tampered-opt'] = '1.0.0';
+    writeFileSync(pkgPath, JSON.stringify(pkg, null, 2));
+    const made = await pnpmInProject(pnpm(major), p, ['install', '--lockfile-only', '--no-frozen-lockfile', '--ignore-pnpmfile', '--config.strictDepBuilds=false']);
+    expect(made.code, out(made)).toBe(0);
+    let branchLock = readFileSync(lockPath, 'utf8');
+    const checksum = /\npnpmfileChecksum: [^\n]*\n/.exec(cleanLock)?.[0];
+    if (checksum !== undefined && !branchLock.includes('pnpmfileChecksum:')) branchLock = branchLock.replace(/\nimporters:/, `${checksum}\nimporters:`);
+    writeFileSync(join(p.dir, 'pnpm-lock.main.yaml'), branchLock);
+    writeFileSync(lockPath, cleanLock);
+    const ws = join(p.dir, 'pnpm-workspace.yaml');
+    writeFileSync(ws, `${existsSync(ws) ? readFileSync(ws, 'utf8') : ''}\ngitBranchLockfile: true\n`);
+    rmSync(join(p.dir, 'node_modules'), { recursive: true, force: true });
+    rmSync(p.markers, { recursive: true, force: true });
+    const check = await portcullis(p, ['check']);
+    expect(check.code, out(check)).toBe(2);
+    expect(out(check)).toContain('pnpm-lock.main.yaml');
+    const install = await pnpmInProject(pnpm(major), p, ['install', '--frozen-lockfile']);
+    expect(install.code, out(install)).not.toBe(0);
+    expect(out(install)).toContain('BAD_SIGNATURE');
+    expect(existsSync(p.markers) ? readdirSync(p.markers) : [], out(install)).toEqual([]);
   }, 180_000);
 });

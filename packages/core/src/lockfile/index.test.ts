@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
-import { findLockfile, readLockfile } from './index.js';
+import { findLockfile, pnpmBranchLockfiles, readLockfile } from './index.js';
 
 const registryFor = () => 'https://npm.example.corp/';
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
@@ -42,6 +42,19 @@ describe('findLockfile', () => {
     expect(() => findLockfile(dir)).toThrow(/pnpm-lock.yaml and yarn.lock/);
     expect(code(() => findLockfile(dir))).toBe('USAGE');
     expect(findLockfile(dir, 'yarn').path).toBe(join(dir, 'yarn.lock'));
+  });
+
+  it('asks to merge or delete pnpm git-branch lockfiles beside pnpm-lock.yaml: which one pnpm installs depends on the branch and settings', () => {
+    const dir = project({ 'pnpm-lock.yaml': 'pnpm10.pnpm-lock.yaml', 'pnpm-lock.main.yaml': 'pnpm10.pnpm-lock.yaml', 'pnpm-lock.feature!x.yaml': 'pnpm10.pnpm-lock.yaml' });
+    for (const kind of [undefined, 'pnpm'] as const) {
+      expect(code(() => findLockfile(dir, kind))).toBe('USAGE');
+      expect(() => findLockfile(dir, kind)).toThrow(/pnpm-lock\.feature!x\.yaml, pnpm-lock\.main\.yaml/);
+      expect(() => findLockfile(dir, kind)).toThrow(/pnpm install --merge-git-branch-lockfiles/);
+    }
+    // Only pnpm's own name pattern: another file beside it is not a branch lockfile.
+    const other = project({ 'pnpm-lock.yaml': 'pnpm10.pnpm-lock.yaml', 'pnpm-lock.yaml.orig': 'pnpm10.pnpm-lock.yaml', 'pnpm-lockfile.yaml': 'pnpm10.pnpm-lock.yaml' });
+    expect(findLockfile(other)).toEqual({ kind: 'pnpm', path: join(other, 'pnpm-lock.yaml') });
+    expect(pnpmBranchLockfiles(dir)).toEqual(['pnpm-lock.feature!x.yaml', 'pnpm-lock.main.yaml']);
   });
 
   it('says LOCKFILE_NOT_FOUND when there is none', () => {

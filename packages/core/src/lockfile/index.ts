@@ -2,7 +2,7 @@
  * The lockfile readers: find the lockfile of a project, read it within limits, and hand back the
  * normalized package model whichever package manager wrote it.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PortcullisError } from '../errors.js';
 import type { Lockfile, LockfileKind, RegistryFor } from '../model.js';
@@ -34,6 +34,22 @@ export function lockfileKindOf(path: string): LockfileKind | undefined {
   return undefined;
 }
 
+/**
+ * pnpm's git-branch lockfiles in `dir` (`pnpm-lock.<branch>.yaml`, `/` in the branch written `!`). With `gitBranchLockfile`
+ * pnpm installs the current branch's one when it is there, and with `mergeGitBranchLockfiles` every one merged into
+ * pnpm-lock.yaml (measured on 10.34.8, 11.28.10, 12.24.0: a branch lockfile's package installed, pnpm-lock.yaml beside it
+ * clean). Which is installed depends on the branch and on settings the environment or command line may give.
+ */
+export function pnpmBranchLockfiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => /^pnpm-lock\..+\.yaml$/.test(name)).sort();
+}
+
 /** Finds the lockfile in `dir`; with several package managers' lockfiles present, `kind` must choose. */
 export function findLockfile(dir: string, kind?: LockfileKind): { path: string; kind: LockfileKind } {
   const found: { path: string; kind: LockfileKind }[] = [];
@@ -45,6 +61,15 @@ export function findLockfile(dir: string, kind?: LockfileKind): { path: string; 
         'USAGE',
         `${resolve(dir)} has npm-shrinkwrap.json and package-lock.json: npm 10 and 11 install from npm-shrinkwrap.json, npm 12 from package-lock.json only, so which one is installed depends on the npm. Delete the one your npm does not use. (portcullis-npm judges the one the npm it runs installs.)`,
       );
+    }
+    if (candidate === 'pnpm' && names.length > 0) {
+      const branches = pnpmBranchLockfiles(dir);
+      if (branches.length > 0) {
+        throw new PortcullisError(
+          'USAGE',
+          `${resolve(dir)} has pnpm git-branch lockfiles beside pnpm-lock.yaml (${branches.join(', ')}): with gitBranchLockfile pnpm installs the current branch's one instead, with mergeGitBranchLockfiles all of them merged, so which packages are installed depends on the branch and settings at install time. Merge them into pnpm-lock.yaml (pnpm install --merge-git-branch-lockfiles) or delete them, then check again. (The pnpmfile judges the lockfile pnpm reads.)`,
+        );
+      }
     }
     if (names[0] !== undefined) found.push({ path: resolve(dir, names[0]), kind: candidate });
   }
