@@ -11,6 +11,10 @@
  *   (seventh wave of round 44): pnpm 10, 11 and 12 install the branch's lockfile (the hooks judge it: exit 1), but
  *   `check` read pnpm-lock.yaml alone and said "all 1 packages allowed" (exit 0). Now `check` refuses to guess (exit 2):
  *   which lockfile pnpm installs depends on the branch and settings at install time.
+ * - `sharedWorkspaceLockfile: false` and a member's own pnpm-lock.yaml naming a badly signed package: pnpm 11 and 12
+ *   install the member from it (the hooks judge it: exit 1; pnpm 10 refuses the setting), but `check` at the root read
+ *   the root's lockfile alone (exit 0). Now `check` at the root is a configuration error (exit 2) sending the user to
+ *   check each project; `check --dir app` judges the member's lockfile (exit 1).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -104,6 +108,41 @@ describe.each([10, 11, 12] as const)('pnpm %i', (major) => {
     const install = await pnpmInProject(pnpm(major), p, ['install', '--frozen-lockfile']);
     expect(install.code, out(install)).not.toBe(0);
     expect(out(install)).toContain('BAD_SIGNATURE');
+    expect(existsSync(p.markers) ? readdirSync(p.markers) : [], out(install)).toEqual([]);
+  }, 180_000);
+
+  it('sharedWorkspaceLockfile: false and a member lockfile naming a badly signed package: the install refuses it; check at the root refuses to judge the root alone', async () => {
+    const p = createProject('pnpm', registry.url, { good: '1.0.0' }, { policy: { scripts: { allow: ['tampered-opt'] }, registries: { [registry.url]: { keys: registry.keys.keys } } } });
+    mkdirSync(join(p.dir, '.git'));
+    expect((await portcullis(p, ['init', 'pnpm'])).code).toBe(0);
+    const ws = join(p.dir, 'pnpm-workspace.yaml');
+    writeFileSync(ws, `${existsSync(ws) ? readFileSync(ws, 'utf8') : ''}\npackages:\n  - app\n`);
+    const app = join(p.dir, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { good: '1.0.0' } }));
+    const clean = await pnpmInProject(pnpm(major), p, ['install', '--no-frozen-lockfile']);
+    expect(clean.code, out(clean)).toBe(0);
+    const checksum = /\npnpmfileChecksum: [^\n]*\n/.exec(readFileSync(join(p.dir, 'pnpm-lock.yaml'), 'utf8'))?.[0];
+    // The pull request: one lockfile per project, and the member's written without the hook.
+    writeFileSync(ws, `${readFileSync(ws, 'utf8')}sharedWorkspaceLockfile: false\n`);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { good: '1.0.0', 'tampered-opt': '1.0.0' } }));
+    const made = await pnpmInProject(pnpm(major), p, ['install', '--lockfile-only', '--no-frozen-lockfile', '--ignore-pnpmfile', '--config.strictDepBuilds=false']);
+    expect(made.code, out(made)).toBe(0);
+    const memberLock = readFileSync(join(app, 'pnpm-lock.yaml'), 'utf8');
+    expect(memberLock).toContain('tampered-opt@1.0.0');
+    if (checksum !== undefined && !memberLock.includes('pnpmfileChecksum:')) writeFileSync(join(app, 'pnpm-lock.yaml'), memberLock.replace(/\nimporters:/, `${checksum}\nimporters:`));
+    for (const dir of [p.dir, app]) rmSync(join(dir, 'node_modules'), { recursive: true, force: true });
+    rmSync(p.markers, { recursive: true, force: true });
+    const check = await portcullis(p, ['check']);
+    expect(check.code, out(check)).toBe(2);
+    expect(out(check)).toContain('sharedWorkspaceLockfile: false');
+    // `check --dir app` reads the registry settings of app's folder: the test registry's, as the root's .npmrc says.
+    writeFileSync(join(app, '.npmrc'), readFileSync(join(p.dir, '.npmrc'), 'utf8'));
+    const member = await portcullis(p, ['check', '--dir', app]);
+    expect(member.code, out(member)).toBe(1);
+    expect(out(member)).toContain('BAD_SIGNATURE');
+    const install = await pnpmInProject(pnpm(major), p, ['install', '--frozen-lockfile']);
+    expect(install.code, out(install)).not.toBe(0);
     expect(existsSync(p.markers) ? readdirSync(p.markers) : [], out(install)).toEqual([]);
   }, 180_000);
 });

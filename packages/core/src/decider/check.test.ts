@@ -199,3 +199,38 @@ describe("check: Yarn's unplugged folder (PnP) holding folders no checked instal
     expect((await checkReport(dir, { env })).result.exitCode).toBe(0);
   });
 });
+
+describe('check: a pnpm workspace with one lockfile per project', () => {
+  function workspace(settings: string): { dir: string; env: Record<string, string> } {
+    const dir = mkdtempSync(join(tmpdir(), 'pc-check-per-project-'));
+    writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' } }));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'root', version: '1.0.0' }));
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), `packages:\n  - app\n${settings}`);
+    writeFileSync(join(dir, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n\nimporters:\n\n  .: {}\n");
+    mkdirSync(join(dir, 'app'));
+    writeFileSync(join(dir, 'app', 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0' }));
+    writeFileSync(join(dir, 'app', 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n\nimporters:\n\n  .: {}\n");
+    const home = mkdtempSync(join(tmpdir(), 'pc-check-per-project-home-'));
+    return { dir, env: { HOME: home, PORTCULLIS_CACHE_DIR: join(home, 'cache'), PORTCULLIS_STATE_DIR: join(home, 'state') } };
+  }
+
+  it("at the root: a configuration error (exit 2) naming the setting and the fix, since pnpm installs each project from its own lockfile", async () => {
+    const { dir, env } = workspace('sharedWorkspaceLockfile: false\n');
+    for (const engine of ['test-1', undefined]) {
+      const error = await checkReport(dir, { env, ...(engine !== undefined ? { engine } : {}) }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'USAGE', exitCode: 2 });
+      expect((error as Error).message).toContain('sharedWorkspaceLockfile: false in pnpm-workspace.yaml');
+      expect((error as Error).message).toContain('portcullis check --dir <project>');
+    }
+    // Each project checked where its lockfile is.
+    expect((await checkReport(join(dir, 'app'), { env })).result.exitCode).toBe(0);
+  });
+
+  it('set in the project .npmrc or the environment too; one workspace lockfile (the default) is checked as before', async () => {
+    const { dir, env } = workspace('');
+    expect((await checkReport(dir, { env })).result.exitCode).toBe(0);
+    await expect(checkReport(dir, { env: { ...env, pnpm_config_shared_workspace_lockfile: 'false' } })).rejects.toMatchObject({ code: 'USAGE' });
+    writeFileSync(join(dir, '.npmrc'), 'shared-workspace-lockfile=false\n');
+    await expect(checkReport(dir, { env })).rejects.toThrow(/shared-workspace-lockfile=false in the project's \.npmrc/);
+  });
+});

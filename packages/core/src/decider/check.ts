@@ -1,6 +1,6 @@
 /** `check` end to end: find and read the project, judge every package through the gate, report. */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Env } from '../env.js';
@@ -12,7 +12,7 @@ import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../mod
 import { defaultPnpmCacheDirs } from '../layouts/pnpm-metadata-cache.js';
 import { keptCacheTrusted } from '../layouts/kept-metadata.js';
 import { pnpmKeptInputs } from './kept-inputs.js';
-import { pnpmGlobalVirtualStore, pnpmStoreSettings, pnpmWorkspaceSettingsIn } from '../setup/pnpm.js';
+import { pnpmGlobalVirtualStore, pnpmPerProjectLockfiles, pnpmStoreSettings, pnpmWorkspaceSettingsIn } from '../setup/pnpm.js';
 import { pnpmStoreRefusal } from '../layouts/pnpm-store.js';
 import { PortcullisError } from '../errors.js';
 import type { RegistryConfig } from '../registry/config.js';
@@ -124,6 +124,21 @@ function refuseUnvouchedUnplugged(dir: string, env: Env): void {
   );
 }
 
+/**
+ * A pnpm workspace that keeps one lockfile per project (`sharedWorkspaceLockfile: false`): pnpm installs each project from
+ * its own pnpm-lock.yaml, and a check of the workspace root reads the root's alone (it said "all allowed" while a member's
+ * lockfile named a badly signed package the install refused). Each project is checked on its own instead.
+ */
+export function refusePerProjectLockfiles(kind: LockfileKind, dir: string, env: Env): void {
+  if (kind !== 'pnpm' || !existsSync(join(dir, 'pnpm-workspace.yaml'))) return;
+  const setting = pnpmPerProjectLockfiles(dir, env);
+  if (setting === undefined) return;
+  throw new PortcullisError(
+    'USAGE',
+    `${setting}: pnpm installs each workspace project from its own pnpm-lock.yaml, and this check reads only ${join(dir, 'pnpm-lock.yaml')}. Fix: check each project where its lockfile is (portcullis check --dir <project>), or remove the setting to keep one lockfile for the workspace`,
+  );
+}
+
 /** The gate a check judges through (purpose `check`). */
 function checkGate(policy: Policy, at: { dir: string; start: string; kind: LockfileKind; registryConfig: RegistryConfig }, options: CheckOptions & { engine?: string }, env: Env): Gate {
   return gateFor(policy, {
@@ -162,6 +177,7 @@ export async function runCheck(start: string, options: CheckOptions = {}): Promi
   const env = options.env ?? process.env;
   const project = await loadProject(start, { env, ...(options.kind ? { kind: options.kind } : {}), ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}) });
   refuseStoreInCheckout(project.lockfile.kind, project.dir, env);
+  refusePerProjectLockfiles(project.lockfile.kind, project.dir, env);
   const policy = await checkPolicy(project, options, env);
   const gate = checkGate(policy, { ...project, kind: project.lockfile.kind }, options, env);
   return checkProject(project, policy, gate, installedManifestReader(project.lockfile, project.dir), options, env);
@@ -226,6 +242,7 @@ export async function checkReport(start: string, options: CheckOptions & { engin
   const found = findProjectLockfile(start, options.kind);
   const dir = dirname(found.path);
   refuseStoreInCheckout(found.kind, dir, env);
+  refusePerProjectLockfiles(found.kind, dir, env);
   const registryConfig = options.registryConfig ?? (await loadRegistryConfig(found.kind, dir, env, start));
   const at = { dir, start, kind: found.kind, registryConfig };
   const policy = await checkPolicy(at, options, env);

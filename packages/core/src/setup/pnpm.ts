@@ -139,3 +139,17 @@ export function pnpmGlobalVirtualStore(dir: string, env: Env): boolean {
   if (on(npmConfigFromEnv(env).get('enable-global-virtual-store'))) return true;
   return Object.keys(env).some((name) => /^pnpm_config_enable_global_virtual_store$/i.test(name) && on(env[name]));
 }
+
+/**
+ * Where pnpm-workspace.yaml, the project's .npmrc or the environment set `sharedWorkspaceLockfile` to false (pnpm then
+ * installs each workspace project from its own pnpm-lock.yaml, measured on 11.28.10 and 12.24.0), or undefined.
+ */
+export function pnpmPerProjectLockfiles(dir: string, env: Env): string | undefined {
+  const off = (value: unknown): boolean => value === false || value === 'false';
+  if (off(pnpmWorkspaceSettingsIn(dir).sharedWorkspaceLockfile)) return 'sharedWorkspaceLockfile: false in pnpm-workspace.yaml';
+  const npmrc = readBounded(join(dir, '.npmrc'), MAX_WORKSPACE_YAML_BYTES);
+  if (npmrc !== undefined && off(parseNpmrc(npmrc.toString('utf8'), env).get('shared-workspace-lockfile'))) return "shared-workspace-lockfile=false in the project's .npmrc";
+  if (off(npmConfigFromEnv(env).get('shared-workspace-lockfile'))) return 'npm_config_shared_workspace_lockfile=false in the environment';
+  const name = Object.keys(env).find((key) => /^pnpm_config_shared_workspace_lockfile$/i.test(key) && off(env[key]));
+  return name === undefined ? undefined : `${name}=false in the environment`;
+}
