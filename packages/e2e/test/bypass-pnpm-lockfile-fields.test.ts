@@ -15,6 +15,9 @@
  *   install the member from it (the hooks judge it: exit 1; pnpm 10 refuses the setting), but `check` at the root read
  *   the root's lockfile alone (exit 0). Now `check` at the root is a configuration error (exit 2) sending the user to
  *   check each project; `check --dir app` judges the member's lockfile (exit 1).
+ * - `lockfileDir: sub` in pnpm-workspace.yaml and sub/pnpm-lock.yaml naming a badly signed package: pnpm 10, 11 and 12
+ *   install from it and load no pnpmfile (a documented route around the hook, for which the advice is `check` in CI),
+ *   and `check` read the project's own pnpm-lock.yaml (exit 0). Now `check` is a configuration error (exit 2).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -144,5 +147,22 @@ describe.each([10, 11, 12] as const)('pnpm %i', (major) => {
     const install = await pnpmInProject(pnpm(major), p, ['install', '--frozen-lockfile']);
     expect(install.code, out(install)).not.toBe(0);
     expect(existsSync(p.markers) ? readdirSync(p.markers) : [], out(install)).toEqual([]);
+  }, 180_000);
+
+  it('lockfileDir in pnpm-workspace.yaml pointing at another folder whose lockfile names a badly signed package: check refuses to judge the project\'s own', async () => {
+    const p = createProject('pnpm', registry.url, { good: '1.0.0', 'tampered-opt': '1.0.0' }, { policy: { scripts: { allow: [] }, registries: { [registry.url]: { keys: registry.keys.keys } } } });
+    mkdirSync(join(p.dir, '.git'));
+    expect((await portcullis(p, ['init', 'pnpm'])).code).toBe(0);
+    // The project's own lockfile is clean (good alone); pnpm is told to read sub/pnpm-lock.yaml, which the pull request wrote without the hook.
+    writeFileSync(join(p.dir, 'pnpm-lock.yaml'), `lockfileVersion: '9.0'\n\nsettings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: false\n\nimporters:\n\n  .:\n    dependencies:\n      good:\n        specifier: 1.0.0\n        version: 1.0.0\n\npackages:\n\n  good@1.0.0:\n    resolution: {integrity: ${registry.integrity('good', '1.0.0')}}\n\nsnapshots:\n\n  good@1.0.0: {}\n`);
+    const ws = join(p.dir, 'pnpm-workspace.yaml');
+    writeFileSync(ws, `${existsSync(ws) ? readFileSync(ws, 'utf8') : ''}\nlockfileDir: sub\n`);
+    mkdirSync(join(p.dir, 'sub'));
+    const made = await pnpmInProject(pnpm(major), p, ['install', '--lockfile-only', '--no-frozen-lockfile', '--ignore-pnpmfile', '--config.strictDepBuilds=false']);
+    expect(made.code, out(made)).toBe(0);
+    expect(readFileSync(join(p.dir, 'sub', 'pnpm-lock.yaml'), 'utf8')).toContain('tampered-opt@1.0.0');
+    const check = await portcullis(p, ['check']);
+    expect(check.code, out(check)).toBe(2);
+    expect(out(check)).toContain(`lockfileDir in pnpm-workspace.yaml is ${join(p.dir, 'sub')}`);
   }, 180_000);
 });

@@ -234,3 +234,27 @@ describe('check: a pnpm workspace with one lockfile per project', () => {
     await expect(checkReport(dir, { env })).rejects.toThrow(/shared-workspace-lockfile=false in the project's \.npmrc/);
   });
 });
+
+describe('check: pnpm told to read its lockfile in another folder (lockfileDir)', () => {
+  it('a configuration error (exit 2) naming the setting and the folder pnpm reads, wherever it is set; the project folder itself is fine', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pc-check-lockfile-dir-'));
+    writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' } }));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'root', version: '1.0.0' }));
+    writeFileSync(join(dir, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n\nimporters:\n\n  .: {}\n");
+    const home = mkdtempSync(join(tmpdir(), 'pc-check-lockfile-dir-home-'));
+    const env = { HOME: home, PORTCULLIS_CACHE_DIR: join(home, 'cache'), PORTCULLIS_STATE_DIR: join(home, 'state') };
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'lockfileDir: .\n');
+    expect((await checkReport(dir, { env })).result.exitCode).toBe(0);
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'lockfileDir: sub\n');
+    for (const engine of ['test-1', undefined]) {
+      const error = await checkReport(dir, { env, ...(engine !== undefined ? { engine } : {}) }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'USAGE', exitCode: 2 });
+      expect((error as Error).message).toContain(`lockfileDir in pnpm-workspace.yaml is ${join(dir, 'sub')}`);
+    }
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), '');
+    writeFileSync(join(dir, '.npmrc'), 'lockfile-dir=../elsewhere\n');
+    await expect(checkReport(dir, { env })).rejects.toThrow(/lockfile-dir in the project's \.npmrc/);
+    writeFileSync(join(dir, '.npmrc'), '');
+    await expect(checkReport(dir, { env: { ...env, pnpm_config_lockfile_dir: '/x' } })).rejects.toMatchObject({ code: 'USAGE' });
+  });
+});

@@ -12,7 +12,7 @@ import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../mod
 import { defaultPnpmCacheDirs } from '../layouts/pnpm-metadata-cache.js';
 import { keptCacheTrusted } from '../layouts/kept-metadata.js';
 import { pnpmKeptInputs } from './kept-inputs.js';
-import { pnpmGlobalVirtualStore, pnpmPerProjectLockfiles, pnpmStoreSettings, pnpmWorkspaceSettingsIn } from '../setup/pnpm.js';
+import { pnpmGlobalVirtualStore, pnpmLockfileElsewhere, pnpmPerProjectLockfiles, pnpmStoreSettings, pnpmWorkspaceSettingsIn } from '../setup/pnpm.js';
 import { pnpmStoreRefusal } from '../layouts/pnpm-store.js';
 import { PortcullisError } from '../errors.js';
 import type { RegistryConfig } from '../registry/config.js';
@@ -125,12 +125,22 @@ function refuseUnvouchedUnplugged(dir: string, env: Env): void {
 }
 
 /**
- * A pnpm workspace that keeps one lockfile per project (`sharedWorkspaceLockfile: false`): pnpm installs each project from
- * its own pnpm-lock.yaml, and a check of the workspace root reads the root's alone (it said "all allowed" while a member's
- * lockfile named a badly signed package the install refused). Each project is checked on its own instead.
+ * A pnpm project whose lockfile pnpm does not read where this check does: `lockfileDir` set to another folder (pnpm
+ * installs from that folder's lockfile, and loads no pnpmfile from here: the check said "all allowed" while pnpm linked a
+ * badly signed package from there), or a workspace that keeps one lockfile per project (`sharedWorkspaceLockfile: false`:
+ * pnpm installs each project from its own, and a check of the root read the root's alone). Refused, naming the setting.
  */
-export function refusePerProjectLockfiles(kind: LockfileKind, dir: string, env: Env): void {
-  if (kind !== 'pnpm' || !existsSync(join(dir, 'pnpm-workspace.yaml'))) return;
+export function refusePnpmLockfileElsewhere(kind: LockfileKind, dir: string, env: Env): void {
+  if (kind !== 'pnpm') return;
+  // pnpm installs from another folder's lockfile, and loads no pnpmfile from here: the check must not judge this one.
+  const elsewhere = pnpmLockfileElsewhere(dir, env);
+  if (elsewhere !== undefined) {
+    throw new PortcullisError(
+      'USAGE',
+      `${elsewhere.setting} is ${elsewhere.folder}: pnpm installs from ${join(elsewhere.folder, 'pnpm-lock.yaml')} and looks for the pnpmfile there, and this check reads ${join(dir, 'pnpm-lock.yaml')}. Fix: remove the setting (keep the lockfile beside the project), or check that folder (portcullis check --dir ${elsewhere.folder})`,
+    );
+  }
+  if (!existsSync(join(dir, 'pnpm-workspace.yaml'))) return;
   const setting = pnpmPerProjectLockfiles(dir, env);
   if (setting === undefined) return;
   throw new PortcullisError(
@@ -177,7 +187,7 @@ export async function runCheck(start: string, options: CheckOptions = {}): Promi
   const env = options.env ?? process.env;
   const project = await loadProject(start, { env, ...(options.kind ? { kind: options.kind } : {}), ...(options.registryConfig ? { registryConfig: options.registryConfig } : {}) });
   refuseStoreInCheckout(project.lockfile.kind, project.dir, env);
-  refusePerProjectLockfiles(project.lockfile.kind, project.dir, env);
+  refusePnpmLockfileElsewhere(project.lockfile.kind, project.dir, env);
   const policy = await checkPolicy(project, options, env);
   const gate = checkGate(policy, { ...project, kind: project.lockfile.kind }, options, env);
   return checkProject(project, policy, gate, installedManifestReader(project.lockfile, project.dir), options, env);
@@ -242,7 +252,7 @@ export async function checkReport(start: string, options: CheckOptions & { engin
   const found = findProjectLockfile(start, options.kind);
   const dir = dirname(found.path);
   refuseStoreInCheckout(found.kind, dir, env);
-  refusePerProjectLockfiles(found.kind, dir, env);
+  refusePnpmLockfileElsewhere(found.kind, dir, env);
   const registryConfig = options.registryConfig ?? (await loadRegistryConfig(found.kind, dir, env, start));
   const at = { dir, start, kind: found.kind, registryConfig };
   const policy = await checkPolicy(at, options, env);

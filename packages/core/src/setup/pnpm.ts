@@ -2,7 +2,7 @@
  * pnpm's own build allowlist (`allowBuilds` in pnpm-workspace.yaml, `onlyBuiltDependencies` there or in
  * package.json's `pnpm` field) as scripts.allow entries, so `portcullis init pnpm` keeps a working setup.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { Env } from '../env.js';
 import type { PnpmStoreKey, PnpmStoreSetting } from '../layouts/pnpm-store.js';
@@ -152,4 +152,30 @@ export function pnpmPerProjectLockfiles(dir: string, env: Env): string | undefin
   if (off(npmConfigFromEnv(env).get('shared-workspace-lockfile'))) return 'npm_config_shared_workspace_lockfile=false in the environment';
   const name = Object.keys(env).find((key) => /^pnpm_config_shared_workspace_lockfile$/i.test(key) && off(env[key]));
   return name === undefined ? undefined : `${name}=false in the environment`;
+}
+
+/**
+ * Where pnpm-workspace.yaml, the project's .npmrc or the environment set `lockfileDir` to another folder than `dir`
+ * (pnpm then installs from that folder's pnpm-lock.yaml and looks for the pnpmfile there; measured on 10.34.8 with
+ * both, 11.28.10 and 12.24.0 with pnpm-workspace.yaml): the setting and the folder, or undefined.
+ */
+export function pnpmLockfileElsewhere(dir: string, env: Env): { setting: string; folder: string } | undefined {
+  const elsewhere = (value: unknown, setting: string) => {
+    if (typeof value !== 'string' || value === '') return undefined;
+    const folder = resolve(dir, value);
+    return folder === resolve(dir) ? undefined : { setting, folder };
+  };
+  const inYaml = elsewhere(pnpmWorkspaceSettingsIn(dir).lockfileDir, 'lockfileDir in pnpm-workspace.yaml');
+  if (inYaml !== undefined) return inYaml;
+  const npmrc = readBounded(join(dir, '.npmrc'), MAX_WORKSPACE_YAML_BYTES);
+  const inRc = npmrc === undefined ? undefined : elsewhere(parseNpmrc(npmrc.toString('utf8'), env).get('lockfile-dir'), "lockfile-dir in the project's .npmrc");
+  if (inRc !== undefined) return inRc;
+  const inNpmEnv = elsewhere(npmConfigFromEnv(env).get('lockfile-dir'), 'npm_config_lockfile_dir in the environment');
+  if (inNpmEnv !== undefined) return inNpmEnv;
+  for (const name of Object.keys(env)) {
+    if (!/^pnpm_config_lockfile_dir$/i.test(name)) continue;
+    const found = elsewhere(env[name], `${name} in the environment`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
