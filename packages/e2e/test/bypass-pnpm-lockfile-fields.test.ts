@@ -18,6 +18,9 @@
  * - `lockfileDir: sub` in pnpm-workspace.yaml and sub/pnpm-lock.yaml naming a badly signed package: pnpm 10, 11 and 12
  *   install from it and load no pnpmfile (a documented route around the hook, for which the advice is `check` in CI),
  *   and `check` read the project's own pnpm-lock.yaml (exit 0). Now `check` is a configuration error (exit 2).
+ * - `lockfile: false` (pnpm-workspace.yaml for 11 and 12, `.npmrc` for 10) beside a stale clean pnpm-lock.yaml, and a
+ *   badly signed package added to package.json: pnpm resolves package.json anew (the hooks refuse it), `check` read the
+ *   stale lockfile (exit 0). Now `check` is a configuration error (exit 2).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -164,5 +167,30 @@ describe.each([10, 11, 12] as const)('pnpm %i', (major) => {
     const check = await portcullis(p, ['check']);
     expect(check.code, out(check)).toBe(2);
     expect(out(check)).toContain(`lockfileDir in pnpm-workspace.yaml is ${join(p.dir, 'sub')}`);
+  }, 180_000);
+
+  it('lockfile: false beside a stale clean pnpm-lock.yaml: pnpm resolves package.json anew (the hooks refuse a badly signed package); check refuses the stale lockfile', async () => {
+    const p = createProject('pnpm', registry.url, { good: '1.0.0' }, { policy: { scripts: { allow: ['tampered-opt'] }, registries: { [registry.url]: { keys: registry.keys.keys } } } });
+    mkdirSync(join(p.dir, '.git'));
+    expect((await portcullis(p, ['init', 'pnpm'])).code).toBe(0);
+    const clean = await pnpmInProject(pnpm(major), p, ['install', '--no-frozen-lockfile']);
+    expect(clean.code, out(clean)).toBe(0);
+    const pkgPath = join(p.dir, 'package.json');
+    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { dependencies: Record<string, string> };
+    pkg.dependencies['tampered-opt'] = '1.0.0';
+    writeFileSync(pkgPath, JSON.stringify(pkg, null, 2));
+    // pnpm 11 and 12 read the setting in pnpm-workspace.yaml, pnpm 10 in .npmrc.
+    const ws = join(p.dir, 'pnpm-workspace.yaml');
+    writeFileSync(ws, `${existsSync(ws) ? readFileSync(ws, 'utf8') : ''}\nlockfile: false\n`);
+    writeFileSync(join(p.dir, '.npmrc'), `${readFileSync(join(p.dir, '.npmrc'), 'utf8')}lockfile=false\n`);
+    rmSync(join(p.dir, 'node_modules'), { recursive: true, force: true });
+    rmSync(p.markers, { recursive: true, force: true });
+    const check = await portcullis(p, ['check']);
+    expect(check.code, out(check)).toBe(2);
+    expect(out(check)).toContain('pnpm reads no pnpm-lock.yaml');
+    const install = await pnpmInProject(pnpm(major), p, ['install']);
+    expect(install.code, out(install)).not.toBe(0);
+    expect(out(install)).toContain('BAD_SIGNATURE');
+    expect(existsSync(join(p.dir, 'node_modules', 'tampered-opt')), out(install)).toBe(false);
   }, 180_000);
 });

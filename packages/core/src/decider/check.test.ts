@@ -257,4 +257,24 @@ describe('check: pnpm told to read its lockfile in another folder (lockfileDir)'
     writeFileSync(join(dir, '.npmrc'), '');
     await expect(checkReport(dir, { env: { ...env, pnpm_config_lockfile_dir: '/x' } })).rejects.toMatchObject({ code: 'USAGE' });
   });
+
+  it('no lockfile at all (lockfile: false): pnpm resolves anew at every install, so the one beside it is refused as stale, wherever it is set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pc-check-no-lockfile-'));
+    writeFileSync(join(dir, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' } }));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'root', version: '1.0.0' }));
+    writeFileSync(join(dir, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n\nimporters:\n\n  .: {}\n");
+    const home = mkdtempSync(join(tmpdir(), 'pc-check-no-lockfile-home-'));
+    const env = { HOME: home, PORTCULLIS_CACHE_DIR: join(home, 'cache'), PORTCULLIS_STATE_DIR: join(home, 'state') };
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'lockfile: true\n');
+    expect((await checkReport(dir, { env })).result.exitCode).toBe(0);
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'lockfile: false\n');
+    for (const engine of ['test-1', undefined]) {
+      await expect(checkReport(dir, { env, ...(engine !== undefined ? { engine } : {}) })).rejects.toThrow(/lockfile: false in pnpm-workspace\.yaml: pnpm reads no pnpm-lock\.yaml/);
+    }
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), '');
+    writeFileSync(join(dir, '.npmrc'), 'lockfile=false\n');
+    await expect(checkReport(dir, { env })).rejects.toMatchObject({ code: 'USAGE', exitCode: 2 });
+    writeFileSync(join(dir, '.npmrc'), '');
+    await expect(checkReport(dir, { env: { ...env, npm_config_lockfile: 'false' } })).rejects.toMatchObject({ code: 'USAGE' });
+  });
 });

@@ -12,7 +12,7 @@ import type { Lockfile, LockfileKind, PackageNode, SourceLocation } from '../mod
 import { defaultPnpmCacheDirs } from '../layouts/pnpm-metadata-cache.js';
 import { keptCacheTrusted } from '../layouts/kept-metadata.js';
 import { pnpmKeptInputs } from './kept-inputs.js';
-import { pnpmGlobalVirtualStore, pnpmLockfileElsewhere, pnpmPerProjectLockfiles, pnpmStoreSettings, pnpmWorkspaceSettingsIn } from '../setup/pnpm.js';
+import { pnpmGlobalVirtualStore, pnpmLockfileElsewhere, pnpmNoLockfile, pnpmPerProjectLockfiles, pnpmStoreSettings, pnpmWorkspaceSettingsIn } from '../setup/pnpm.js';
 import { pnpmStoreRefusal } from '../layouts/pnpm-store.js';
 import { PortcullisError } from '../errors.js';
 import type { RegistryConfig } from '../registry/config.js';
@@ -125,13 +125,22 @@ function refuseUnvouchedUnplugged(dir: string, env: Env): void {
 }
 
 /**
- * A pnpm project whose lockfile pnpm does not read where this check does: `lockfileDir` set to another folder (pnpm
+ * A pnpm project whose lockfile pnpm does not read where this check does: no lockfile at all (`lockfile: false`: pnpm
+ * resolves anew each time, and the check said "all allowed" of a stale one), `lockfileDir` set to another folder (pnpm
  * installs from that folder's lockfile, and loads no pnpmfile from here: the check said "all allowed" while pnpm linked a
  * badly signed package from there), or a workspace that keeps one lockfile per project (`sharedWorkspaceLockfile: false`:
  * pnpm installs each project from its own, and a check of the root read the root's alone). Refused, naming the setting.
  */
 export function refusePnpmLockfileElsewhere(kind: LockfileKind, dir: string, env: Env): void {
   if (kind !== 'pnpm') return;
+  // pnpm reads no lockfile at all: it resolves package.json anew at every install (the pnpmfile judges that resolution).
+  const none = pnpmNoLockfile(dir, env);
+  if (none !== undefined) {
+    throw new PortcullisError(
+      'USAGE',
+      `${none}: pnpm reads no pnpm-lock.yaml and resolves package.json anew at every install, so ${join(dir, 'pnpm-lock.yaml')} is not what it installs. Fix: remove the setting (pnpm writes and installs from its lockfile), then check again`,
+    );
+  }
   // pnpm installs from another folder's lockfile, and loads no pnpmfile from here: the check must not judge this one.
   const elsewhere = pnpmLockfileElsewhere(dir, env);
   if (elsewhere !== undefined) {

@@ -179,3 +179,19 @@ export function pnpmLockfileElsewhere(dir: string, env: Env): { setting: string;
   }
   return undefined;
 }
+
+/**
+ * Where pnpm-workspace.yaml, the project's .npmrc or the environment turn pnpm's lockfile off (`lockfile: false`): pnpm
+ * then reads no pnpm-lock.yaml and resolves package.json anew at every install (measured: 11.28.10 and 12.24.0 with
+ * pnpm-workspace.yaml, 10.34.8 with .npmrc, a stale clean lockfile beside it), or undefined.
+ */
+export function pnpmNoLockfile(dir: string, env: Env): string | undefined {
+  const off = (value: unknown): boolean => value === false || value === 'false';
+  const workspace = pnpmWorkspaceSettingsIn(dir);
+  if (off(workspace.lockfile) || off(workspace.useLockfile)) return 'lockfile: false in pnpm-workspace.yaml';
+  const npmrc = readBounded(join(dir, '.npmrc'), MAX_WORKSPACE_YAML_BYTES);
+  if (npmrc !== undefined && off(parseNpmrc(npmrc.toString('utf8'), env).get('lockfile'))) return "lockfile=false in the project's .npmrc";
+  if (off(npmConfigFromEnv(env).get('lockfile'))) return 'npm_config_lockfile=false in the environment';
+  const name = Object.keys(env).find((key) => /^pnpm_config_lockfile$/i.test(key) && off(env[key]));
+  return name === undefined ? undefined : `${name}=false in the environment`;
+}
