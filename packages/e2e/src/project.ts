@@ -3,7 +3,7 @@
  * manager's registry settings pointing at the test registry, isolated caches, and portcullis.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,4 +144,14 @@ export async function enforceWithYarnPlugin(project: Project): Promise<RunResult
   const yarnrc = join(project.dir, '.yarnrc.yml');
   writeFileSync(yarnrc, readFileSync(yarnrc, 'utf8').replace(/^enableScripts: false\n/m, ''));
   return portcullis(project, ['init', 'yarn']);
+}
+
+/** The marker files install scripts left in `project.markers` (each names what ran), sorted; none when there is no folder. */
+export function markersOf(project: Project): string[] {
+  return existsSync(project.markers) ? readdirSync(project.markers).sort() : [];
+}
+
+/** Removes every marker, so that the next run shows only what it ran. */
+export function clearMarkers(project: Project): void {
+  for (const marker of readdirSync(project.markers)) rmSync(join(project.markers, marker));
 }

@@ -3,11 +3,11 @@
  * picked with the keyboard. The policy then allows exactly those two, and a reinstall through the gate — pnpm 12, npm 11
  * through portcullis-npm, Yarn 4 with the plugin — builds exactly them. Without a terminal the same command never asks: it lists and exits 1.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistry, withInstallScript, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, createProject, enforceWithYarnPlugin, portcullis, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
+import { CLI, createProject, enforceWithYarnPlugin, markersOf, portcullis, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
 import { openTerminal, terminalDriver, type Terminal } from '../src/terminal.js';
 import { npm, pnpm, yarn } from '../src/toolbox.js';
 
@@ -23,7 +23,7 @@ afterAll(async () => {
 
 const deps = { 'alpha-build': '1.0.0', 'beta-build': '1.0.0', 'gamma-build': '2.1.0' };
 const policy = () => ({ scripts: { allow: [] }, registries: { [registry.url]: { keys: registry.keys.keys } } });
-const ran = (project: Project) => readdirSync(project.markers).sort();
+const ran = markersOf;
 const output = (r: RunResult) => `${r.stdout}${r.stderr}`;
 const allowList = (project: Project) => (JSON.parse(readFileSync(join(project.dir, 'portcullis.json'), 'utf8')) as { scripts: { allow: string[] } }).scripts.allow;
 

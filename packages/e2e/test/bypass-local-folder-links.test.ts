@@ -8,11 +8,11 @@
  * `node_modules` on its way, and no symlink on its way leading out of the project or into a `node_modules` (one leading
  * nowhere yet is not own code either). Secure outcome: nothing not allowed runs; `check` does not say "all allowed".
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cleanPackage, markerScript, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, portcullis, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
+import { createProject, markersOf, portcullis, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
 import { npm } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -23,7 +23,7 @@ afterAll(async () => {
   await registry?.close();
 });
 const out = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
-const ran = (p: Project) => (existsSync(p.markers) ? readdirSync(p.markers).sort() : []);
+const ran = markersOf;
 const policy = () => ({ scripts: { allow: ['allowed-build'] }, registries: { [registry.url]: { keys: registry.keys.keys } } });
 
 /** The pull request: `child` as `file:./vendored/child`, a committed symlink to `target` (relative to vendored/), and the lockfile npm writes. */

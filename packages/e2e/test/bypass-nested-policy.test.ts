@@ -9,11 +9,11 @@
  * Now a portcullis.json below another in the same checkout is refused (PROJECT_AMBIGUOUS, exit 2 / the install stops),
  * naming both: one policy decides for a repository. Without a `.git` the checkout's top is unknown (documented).
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, createProject, enforceWithYarnPlugin, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
+import { CLI, createProject, enforceWithYarnPlugin, markersOf, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
 import { npm, yarn } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -24,7 +24,7 @@ afterAll(async () => {
   await registry?.close();
 });
 const out = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
-const ran = (p: Project) => (existsSync(p.markers) ? readdirSync(p.markers).sort() : []);
+const ran = markersOf;
 const rootPolicy = () => ({ scripts: { allow: ['allowed-build'] }, registries: { [registry.url]: { keys: registry.keys.keys } } });
 const loose = () => ({ scripts: { allow: ['evil-postinstall'] }, signatures: { require: 'off' } });
 

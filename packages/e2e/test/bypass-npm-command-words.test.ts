@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { cleanPackage, markerScript, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSourceServer, type SourceServer } from '../src/corpus/sources.js';
-import { createProject, portcullis, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
+import { createProject, markersOf, portcullis, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
 import { npm } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -53,7 +53,7 @@ afterAll(async () => {
 });
 
 const out = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
-const ran = (p: Project) => (existsSync(p.markers) ? readdirSync(p.markers).sort() : []);
+const ran = markersOf;
 
 async function setUp(major: 10 | 11 | 12, npmrcScriptsOff = true, dependencies: Record<string, string> = { 'tampered-lib': '1.0.0', 'evil-postinstall': '1.0.0', 'keep-me': '1.0.0' }): Promise<Project> {
   const tool = npm(major);

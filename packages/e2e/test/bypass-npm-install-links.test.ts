@@ -13,11 +13,11 @@
  * a changed tarball script went unnoticed (nothing ran: the build step named a path that was not there). Now refused
  * (exit 2) until that layout is read, unless the command line says otherwise.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cleanPackage, markerScript, startRegistry, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, portcullis, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
+import { createProject, markersOf, portcullis, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
 import { npm } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -28,7 +28,7 @@ afterAll(async () => {
   await registry?.close();
 });
 const out = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
-const ran = (p: Project) => (existsSync(p.markers) ? readdirSync(p.markers).sort() : []);
+const ran = markersOf;
 
 /** A project depending on a folder outside it (`prepare`, and a `postinstall` unless `prepareOnly`), install-links on. */
 async function setUp(major: 10 | 11 | 12, allowUnsigned: boolean, prepareOnly = false): Promise<Project> {

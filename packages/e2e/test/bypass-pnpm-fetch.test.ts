@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { cleanPackage, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, pnpmInProject, portcullis, type Project, type RunResult } from '../src/project.js';
+import { createProject, markersOf, pnpmInProject, portcullis, type Project, type RunResult } from '../src/project.js';
 import { pnpm } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -24,7 +24,7 @@ afterAll(async () => {
   await registry?.close();
 });
 const out = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
-const ran = (p: Project) => (existsSync(p.markers) ? readdirSync(p.markers).sort() : []);
+const ran = markersOf;
 const inVirtualStore = (p: Project) => (existsSync(join(p.dir, 'node_modules', '.pnpm')) ? readdirSync(join(p.dir, 'node_modules', '.pnpm')).filter((d) => d.includes('@')) : []);
 const policy = () => ({ scripts: { allow: ['allowed-build', 'tampered-opt'] }, registries: { [registry.url]: { keys: registry.keys.keys } } });
 

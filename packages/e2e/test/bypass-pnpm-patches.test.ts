@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { cleanPackage, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, pnpmInProject, portcullis, type Project, type RunResult } from '../src/project.js';
+import { clearMarkers, createProject, pnpmInProject, portcullis, type Project, type RunResult } from '../src/project.js';
 import { pnpm } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -73,9 +73,6 @@ function addPatch(p: Project, text: string, key = 'good@1.0.0'): void {
   writeFileSync(workspace, `${existsSync(workspace) ? readFileSync(workspace, 'utf8') : ''}\npatchedDependencies:\n  ${key}: patches/good@1.0.0.patch\n`);
 }
 
-function clearMarkers(p: Project): void {
-  for (const m of readdirSync(p.markers)) rmSync(join(p.markers, m));
-}
 
 /** A fresh checkout: no node_modules, cold store and caches. */
 function freshCheckout(p: Project): void {

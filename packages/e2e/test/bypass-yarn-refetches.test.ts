@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, normalize, sep } from 'node:path';
 import { cleanPackage, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, createProject, enforceWithYarnPlugin, run, type Project, type RunResult } from '../src/project.js';
+import { CLI, createProject, enforceWithYarnPlugin, markersOf, run, type Project, type RunResult } from '../src/project.js';
 import { yarn } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -107,7 +107,7 @@ function yarnIn(release: 'latest' | '4.14' | '4.0', p: Project, args: string[], 
   return run(tool.command, [...tool.args, ...args], { cwd, env: p.env });
 }
 const check = (p: Project) => run(process.execPath, [CLI, 'check'], { cwd: p.dir, env: p.env });
-const ran = (p: Project) => readdirSync(p.markers).sort();
+const ran = markersOf;
 const out = (r: RunResult) => r.stdout + r.stderr;
 function coldCaches(p: Project): void {
   for (const m of readdirSync(p.markers)) rmSync(join(p.markers, m));

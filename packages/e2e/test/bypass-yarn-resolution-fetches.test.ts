@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, normalize, sep } from 'node:path';
 import { cleanPackage, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, enforceWithYarnPlugin, run, type Project, type RunResult } from '../src/project.js';
+import { createProject, enforceWithYarnPlugin, markersOf, run, type Project, type RunResult } from '../src/project.js';
 import { yarn } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -115,7 +115,7 @@ function yarnIn(release: 'latest' | '4.0', p: Project, args: string[]): Promise<
   return run(tool.command, [...tool.args, ...args], { cwd: p.dir, env: p.env });
 }
 
-const ran = (p: Project) => readdirSync(p.markers).sort();
+const ran = markersOf;
 const out = (r: RunResult) => r.stdout + r.stderr;
 /** A fresh checkout on a machine whose caches never held anything of it. */
 function coldCaches(p: Project): void {

@@ -11,11 +11,11 @@
  * not leave as it is (core's unpackedCopies: a record of lstat stamps in the state folder), so Yarn unpacks the verified
  * package again: exit 0, only the real allowed-build postinstall ran, `require('good')` is the signed one.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanPackage, markerScript, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, enforceWithYarnPlugin, portcullis, run, type Project, type RunResult } from '../src/project.js';
+import { clearMarkers, createProject, enforceWithYarnPlugin, markersOf, portcullis, run, type Project, type RunResult } from '../src/project.js';
 import { yarn } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -26,10 +26,7 @@ afterAll(async () => {
   await registry?.close();
 });
 const out = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
-const ran = (p: Project) => (existsSync(p.markers) ? readdirSync(p.markers).sort() : []);
-const clearMarkers = (p: Project) => {
-  for (const m of readdirSync(p.markers)) rmSync(join(p.markers, m));
-};
+const ran = markersOf;
 type Release = 'latest' | '4.14' | '4.0';
 const yarnIn = (release: Release, p: Project, args: string[], env: NodeJS.ProcessEnv = {}) => {
   const tool = yarn(release);

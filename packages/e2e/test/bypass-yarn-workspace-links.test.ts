@@ -10,11 +10,11 @@
  * Now the plugin asks core whether a workspace is the project's own; one that is not builds only if scripts.allow
  * covers it. Secure outcome: nothing not allowed runs; `check` exit 1.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cleanPackage, markerScript, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, createProject, enforceWithYarnPlugin, run, type Project, type RunResult } from '../src/project.js';
+import { clearMarkers, CLI, createProject, enforceWithYarnPlugin, markersOf, run, type Project, type RunResult } from '../src/project.js';
 import { yarn } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -25,10 +25,7 @@ afterAll(async () => {
   await registry?.close();
 });
 const out = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
-const ran = (p: Project) => (existsSync(p.markers) ? readdirSync(p.markers).sort() : []);
-const clearMarkers = (p: Project) => {
-  for (const m of readdirSync(p.markers)) rmSync(join(p.markers, m));
-};
+const ran = markersOf;
 /** The workspace may come in unsigned; nothing lets it build. */
 const policy = () => ({ scripts: { allow: ['allowed-build'] }, signatures: { allowUnsigned: ['child', 'evil-postinstall'] }, registries: { [registry.url]: { keys: registry.keys.keys } } });
 type Release = 'latest' | '4.14' | '4.0';

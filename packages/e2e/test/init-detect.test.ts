@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { startRegistry, withInstallScript, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, portcullis, run, type Project, type RunResult } from '../src/project.js';
+import { createProject, markersOf, portcullis, run, type Project, type RunResult } from '../src/project.js';
 import { pnpm } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 const output = (r: RunResult) => `${r.stdout}${r.stderr}`;
-const ran = (project: Project) => readdirSync(project.markers).sort();
+const ran = markersOf;
 /** Every file at the project root, byte for byte (node_modules aside). */
 const snapshot = (dir: string) => Object.fromEntries(readdirSync(dir).filter((n) => statSync(join(dir, n)).isFile()).map((n) => [n, readFileSync(join(dir, n), 'base64')]));
 

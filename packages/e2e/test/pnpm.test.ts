@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanPackage, demo, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, portcullis, run, type Project, type RunResult } from '../src/project.js';
+import { createProject, markersOf, portcullis, run, type Project, type RunResult } from '../src/project.js';
 import { pnpm } from '../src/toolbox.js';
 
 const PLUGIN = '@portcullis/pnpm-plugin-portcullis';
@@ -45,7 +45,7 @@ function pnpmIn(major: 10 | 11 | 12, project: Project, args: string[], env: Node
   return run(tool.command, [...tool.args, ...args, ...own], { cwd: project.dir, env: { ...project.env, ...env } });
 }
 
-const ran = (project: Project) => readdirSync(project.markers).sort();
+const ran = markersOf;
 const output = (r: RunResult) => `${r.stdout}${r.stderr}`;
 const linked = (project: Project, name: string) => existsSync(join(project.dir, 'node_modules', name));
 

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { cleanPackage, demo, startRegistry, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, enforceWithYarnPlugin, run, type Project, type RunResult } from '../src/project.js';
+import { createProject, enforceWithYarnPlugin, markersOf, run, type Project, type RunResult } from '../src/project.js';
 import { yarn, type Tool } from '../src/toolbox.js';
 
 let registry: TestRegistry;
@@ -36,7 +36,7 @@ function yarnIn(tool: Tool, project: Project, args: string[]): Promise<RunResult
   return run(tool.command, [...tool.args, ...args], { cwd: project.dir, env: project.env });
 }
 
-const ran = (project: Project) => readdirSync(project.markers).sort();
+const ran = markersOf;
 const tarballRequests = () => registry.requests.filter((r) => r.path.endsWith('.tgz')).length;
 const output = (r: RunResult) => r.stdout + r.stderr;
 
