@@ -1,6 +1,6 @@
 /** Finding and loading portcullis.json: the only I/O of the policy module. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PortcullisError } from '../errors.js';
 import { JsonSyntaxError, parseJsonWithLocations } from './json.js';
 import type { Policy } from './types.js';
@@ -27,14 +27,47 @@ export function policyFileLookups(cwd: string, env: Record<string, string | unde
   }
 }
 
-/** The portcullis.json paths above `dir` up to the nearest folder with `.git` (included); none when no `.git` is above. */
+/** A `.git` file larger than this is no git link (git writes one line). */
+const MAX_GIT_LINK_BYTES = 4096;
+
+/**
+ * Whether `dir` is the top of a checkout: it holds a `.git` (a folder, or a file naming its git folder: a worktree's),
+ * other than a submodule's. A submodule's `.git` is a file naming a git folder inside a superproject's `.git`, under
+ * `modules/` (`gitdir: ../.git/modules/tools`): its files are a folder of the checkout above, brought in by a commit of
+ * that repository (a pull request shows only the submodule's commit, none of its files), so the repository's policy
+ * decides there too. A `.git` file that cannot be read, or says nothing this reading knows, is taken as a submodule's
+ * (the walk goes on up: it can only refuse more).
+ */
+function checkoutTop(dir: string): boolean {
+  const git = join(dir, '.git');
+  let link: string;
+  try {
+    const stat = statSync(git);
+    if (stat.isDirectory()) return true;
+    if (!stat.isFile() || stat.size > MAX_GIT_LINK_BYTES) return false;
+    link = readFileSync(git, 'utf8');
+  } catch {
+    return false; // none there (or none that can be read)
+  }
+  const named = /^gitdir:[ \t]*(.+?)[ \t]*$/m.exec(link)?.[1];
+  if (named === undefined) return false;
+  const parts = resolve(dir, named).split(sep);
+  const dotGit = parts.indexOf('.git');
+  // A submodule's git folder: `<superproject>/.git/…/modules/<name>` (also `.git/worktrees/<wt>/modules/<name>`).
+  return dotGit < 0 || !parts.slice(dotGit + 1, -1).includes('modules');
+}
+
+/**
+ * The portcullis.json paths above `dir` up to the checkout's top (the nearest folder with a `.git` that is no
+ * submodule's, included: `checkoutTop`); none when no such folder is above.
+ */
 function policyPathsAbove(dir: string): string[] {
-  if (existsSync(join(dir, '.git'))) return []; // dir is the checkout's top
+  if (checkoutTop(dir)) return []; // dir is the checkout's top
   const paths: string[] = [];
   for (let at = dirname(dir); ; at = dirname(at)) {
     paths.push(join(at, POLICY_FILE));
-    if (existsSync(join(at, '.git'))) return paths;
-    if (dirname(at) === at) return []; // no .git above: no checkout known
+    if (checkoutTop(at)) return paths;
+    if (dirname(at) === at) return []; // no checkout's top above: no checkout known
   }
 }
 

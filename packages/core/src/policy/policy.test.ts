@@ -330,4 +330,29 @@ describe('loadProjectPolicy (one rule for check and portcullis-npm)', () => {
     rmSync(join(nested, 'portcullis.json'));
     expect(loadProjectPolicy(nested, nested, {}).scripts.allow.map((s) => s.name)).toEqual(['esbuild']);
   });
+
+  it('a submodule is a folder of the checkout above it (its portcullis.json refused); a worktree or a clone of its own is a checkout', () => {
+    const base = mkdtempSync(join(tmpdir(), 'portcullis-submodule-policy-'));
+    const repo = join(base, 'repo');
+    const tools = join(repo, 'tools');
+    mkdirSync(join(repo, '.git'), { recursive: true });
+    mkdirSync(tools);
+    writeFileSync(join(repo, 'portcullis.json'), JSON.stringify({ scripts: { allow: ['esbuild'] } }));
+    writeFileSync(join(tools, 'portcullis.json'), JSON.stringify({ signatures: { require: 'off' } }));
+    const refused = () => loadProjectPolicy(tools, tools, {});
+    // git's submodule link (relative, absolute, a submodule's own, in a worktree of the superproject), or one that says nothing known.
+    for (const link of ['gitdir: ../.git/modules/tools\n', `gitdir: ${join(repo, '.git', 'modules', 'tools')}\n`, 'gitdir: ../.git/modules/a/modules/tools', 'gitdir: ../.git/worktrees/wt/modules/tools\n', 'not a link\n']) {
+      writeFileSync(join(tools, '.git'), link);
+      expect(refused, link).toThrow(`${join(tools, 'portcullis.json')} is not the policy of this repository: ${join(repo, 'portcullis.json')}`);
+      expect(policyFileLookups(tools, {})).toEqual([join(tools, 'portcullis.json'), join(repo, 'portcullis.json')]);
+    }
+    // A worktree's link, a separate git folder, or a .git folder: its own checkout, its own policy.
+    for (const link of ['gitdir: /elsewhere/.git/worktrees/modules\n', 'gitdir: /elsewhere/tools.git\n']) {
+      writeFileSync(join(tools, '.git'), link);
+      expect(refused().signatures.require, link).toBe('off');
+    }
+    rmSync(join(tools, '.git'));
+    mkdirSync(join(tools, '.git'));
+    expect(refused().signatures.require).toBe('off');
+  });
 });
