@@ -96,11 +96,56 @@ export function pnpmWorkspaceSettingsIn(dir: string): Record<string, unknown> {
   return bytes === undefined ? {} : pnpmWorkspaceSettings(bytes.toString('utf8'));
 }
 
-/** pnpm's folder settings as each place spells them: pnpm-workspace.yaml and pnpm's configuration, .npmrc, the environment. */
-const STORE_KEYS: ReadonlyArray<{ key: PnpmStoreKey; rc: string; env: RegExp }> = [
-  { key: 'storeDir', rc: 'store-dir', env: /^pnpm_config_store_dir$/i },
-  { key: 'virtualStoreDir', rc: 'virtual-store-dir', env: /^pnpm_config_virtual_store_dir$/i },
-  { key: 'modulesDir', rc: 'modules-dir', env: /^pnpm_config_modules_dir$/i },
+/** Where a pnpm setting was found: its key or variable name as written there, and its value. */
+interface PnpmSettingPlace {
+  where: 'pnpm-workspace.yaml' | '.npmrc' | 'environment';
+  name: string;
+  value: unknown;
+}
+
+/**
+ * Every place the project in `dir` and the environment give one pnpm setting a value, in this order: pnpm-workspace.yaml
+ * (its camelCase keys, `yaml`), the project's .npmrc (its kebab-case name, `rc`), `npm_config_<rc>` (pnpm 10) and
+ * `pnpm_config_<rc>` in any case (pnpm 11, 12). The first two are the repository's own files. An empty variable is none.
+ */
+function pnpmSettingPlaces(dir: string, env: Env, names: { yaml: readonly string[]; rc: string }, files?: { workspace: Record<string, unknown>; rc: Map<string, string> | undefined }): PnpmSettingPlace[] {
+  const out: PnpmSettingPlace[] = [];
+  const workspace = files?.workspace ?? pnpmWorkspaceSettingsIn(dir);
+  for (const key of names.yaml) if (workspace[key] !== undefined) out.push({ where: 'pnpm-workspace.yaml', name: key, value: workspace[key] });
+  const rc = files !== undefined ? files.rc : projectNpmrc(dir, env);
+  const inRc = rc?.get(names.rc);
+  if (inRc !== undefined) out.push({ where: '.npmrc', name: names.rc, value: inRc });
+  const inNpmEnv = npmConfigFromEnv(env).get(names.rc);
+  if (inNpmEnv !== undefined) out.push({ where: 'environment', name: `npm_config_${names.rc.replace(/-/g, '_')}`, value: inNpmEnv });
+  const pnpmName = new RegExp(`^pnpm_config_${names.rc.replace(/-/g, '_')}$`, 'i');
+  for (const name of Object.keys(env)) {
+    const value = env[name];
+    if (pnpmName.test(name) && value !== undefined && value !== '') out.push({ where: 'environment', name, value });
+  }
+  return out;
+}
+
+/** The project's .npmrc settings, or undefined when it has none (or it cannot be read). */
+function projectNpmrc(dir: string, env: Env): Map<string, string> | undefined {
+  const npmrc = readBounded(join(dir, '.npmrc'), MAX_WORKSPACE_YAML_BYTES);
+  return npmrc === undefined ? undefined : parseNpmrc(npmrc.toString('utf8'), env);
+}
+
+/** Where a place is, as the messages say it. */
+const placeText = (place: PnpmSettingPlace): string => (place.where === '.npmrc' ? "the project's .npmrc" : place.where === 'environment' ? 'the environment' : 'pnpm-workspace.yaml');
+/** `lockfileDir in pnpm-workspace.yaml`, `lockfile-dir in the project's .npmrc`, `pnpm_config_lockfile_dir in the environment`. */
+const placeName = (place: PnpmSettingPlace): string => `${place.name} in ${placeText(place)}`;
+/** `sharedWorkspaceLockfile: false in pnpm-workspace.yaml`, `shared-workspace-lockfile=false in the project's .npmrc`. */
+const offAt = (place: PnpmSettingPlace): string => `${place.name}${place.where === 'pnpm-workspace.yaml' ? ': ' : '='}false in ${placeText(place)}`;
+/** A boolean setting as each place writes it. */
+const isOn = (value: unknown): boolean => value === true || value === 'true';
+const isOff = (value: unknown): boolean => value === false || value === 'false';
+
+/** pnpm's folder settings as each place spells them: pnpm-workspace.yaml and pnpm's configuration, .npmrc. */
+const STORE_KEYS: ReadonlyArray<{ key: PnpmStoreKey; rc: string }> = [
+  { key: 'storeDir', rc: 'store-dir' },
+  { key: 'virtualStoreDir', rc: 'virtual-store-dir' },
+  { key: 'modulesDir', rc: 'modules-dir' },
 ];
 
 /**
@@ -111,20 +156,13 @@ const STORE_KEYS: ReadonlyArray<{ key: PnpmStoreKey; rc: string; env: RegExp }> 
  */
 export function pnpmStoreSettings(dir: string, env: Env): PnpmStoreSetting[] {
   const out: PnpmStoreSetting[] = [];
-  const workspace = pnpmWorkspaceSettingsIn(dir);
-  const npmrc = readBounded(join(dir, '.npmrc'), MAX_WORKSPACE_YAML_BYTES);
-  const rc = npmrc === undefined ? undefined : parseNpmrc(npmrc.toString('utf8'), env);
-  const fromEnv = npmConfigFromEnv(env);
-  for (const { key, rc: rcKey, env: envName } of STORE_KEYS) {
-    const inWorkspace = workspace[key];
-    if (typeof inWorkspace === 'string') out.push({ key, value: inWorkspace, place: 'in pnpm-workspace.yaml', base: dir, fromRepository: true });
-    const inNpmrc = rc?.get(rcKey);
-    if (inNpmrc !== undefined) out.push({ key, value: inNpmrc, place: `in the project's .npmrc (${rcKey})`, base: dir, fromRepository: true });
-    const inNpmEnv = fromEnv.get(rcKey);
-    if (inNpmEnv !== undefined) out.push({ key, value: inNpmEnv, place: `in the environment (npm_config_${rcKey.replace(/-/g, '_')})`, base: dir });
-    for (const name of Object.keys(env)) {
-      const value = env[name];
-      if (envName.test(name) && value !== undefined && value !== '') out.push({ key, value, place: `in the environment (${name})`, base: dir });
+  const files = { workspace: pnpmWorkspaceSettingsIn(dir), rc: projectNpmrc(dir, env) };
+  for (const { key, rc } of STORE_KEYS) {
+    for (const place of pnpmSettingPlaces(dir, env, { yaml: [key], rc }, files)) {
+      if (typeof place.value !== 'string') continue;
+      const fromRepository = place.where !== 'environment';
+      const shown = place.where === 'pnpm-workspace.yaml' ? 'in pnpm-workspace.yaml' : place.where === '.npmrc' ? `in the project's .npmrc (${rc})` : `in the environment (${place.name})`;
+      out.push({ key, value: place.value, place: shown, base: dir, ...(fromRepository ? { fromRepository: true } : {}) });
     }
   }
   return out;
@@ -132,12 +170,7 @@ export function pnpmStoreSettings(dir: string, env: Env): PnpmStoreSetting[] {
 
 /** Whether pnpm-workspace.yaml, the project's .npmrc or the environment turn pnpm's global virtual store on (`enableGlobalVirtualStore`). */
 export function pnpmGlobalVirtualStore(dir: string, env: Env): boolean {
-  const on = (value: unknown): boolean => value === true || value === 'true';
-  if (on(pnpmWorkspaceSettingsIn(dir).enableGlobalVirtualStore)) return true;
-  const npmrc = readBounded(join(dir, '.npmrc'), MAX_WORKSPACE_YAML_BYTES);
-  if (npmrc !== undefined && on(parseNpmrc(npmrc.toString('utf8'), env).get('enable-global-virtual-store'))) return true;
-  if (on(npmConfigFromEnv(env).get('enable-global-virtual-store'))) return true;
-  return Object.keys(env).some((name) => /^pnpm_config_enable_global_virtual_store$/i.test(name) && on(env[name]));
+  return pnpmSettingPlaces(dir, env, { yaml: ['enableGlobalVirtualStore'], rc: 'enable-global-virtual-store' }).some((place) => isOn(place.value));
 }
 
 /**
@@ -145,13 +178,8 @@ export function pnpmGlobalVirtualStore(dir: string, env: Env): boolean {
  * installs each workspace project from its own pnpm-lock.yaml, measured on 11.28.10 and 12.24.0), or undefined.
  */
 export function pnpmPerProjectLockfiles(dir: string, env: Env): string | undefined {
-  const off = (value: unknown): boolean => value === false || value === 'false';
-  if (off(pnpmWorkspaceSettingsIn(dir).sharedWorkspaceLockfile)) return 'sharedWorkspaceLockfile: false in pnpm-workspace.yaml';
-  const npmrc = readBounded(join(dir, '.npmrc'), MAX_WORKSPACE_YAML_BYTES);
-  if (npmrc !== undefined && off(parseNpmrc(npmrc.toString('utf8'), env).get('shared-workspace-lockfile'))) return "shared-workspace-lockfile=false in the project's .npmrc";
-  if (off(npmConfigFromEnv(env).get('shared-workspace-lockfile'))) return 'npm_config_shared_workspace_lockfile=false in the environment';
-  const name = Object.keys(env).find((key) => /^pnpm_config_shared_workspace_lockfile$/i.test(key) && off(env[key]));
-  return name === undefined ? undefined : `${name}=false in the environment`;
+  const off = pnpmSettingPlaces(dir, env, { yaml: ['sharedWorkspaceLockfile'], rc: 'shared-workspace-lockfile' }).find((place) => isOff(place.value));
+  return off === undefined ? undefined : offAt(off);
 }
 
 /**
@@ -160,22 +188,10 @@ export function pnpmPerProjectLockfiles(dir: string, env: Env): string | undefin
  * both, 11.28.10 and 12.24.0 with pnpm-workspace.yaml): the setting and the folder, or undefined.
  */
 export function pnpmLockfileElsewhere(dir: string, env: Env): { setting: string; folder: string } | undefined {
-  const elsewhere = (value: unknown, setting: string) => {
-    if (typeof value !== 'string' || value === '') return undefined;
-    const folder = resolve(dir, value);
-    return folder === resolve(dir) ? undefined : { setting, folder };
-  };
-  const inYaml = elsewhere(pnpmWorkspaceSettingsIn(dir).lockfileDir, 'lockfileDir in pnpm-workspace.yaml');
-  if (inYaml !== undefined) return inYaml;
-  const npmrc = readBounded(join(dir, '.npmrc'), MAX_WORKSPACE_YAML_BYTES);
-  const inRc = npmrc === undefined ? undefined : elsewhere(parseNpmrc(npmrc.toString('utf8'), env).get('lockfile-dir'), "lockfile-dir in the project's .npmrc");
-  if (inRc !== undefined) return inRc;
-  const inNpmEnv = elsewhere(npmConfigFromEnv(env).get('lockfile-dir'), 'npm_config_lockfile_dir in the environment');
-  if (inNpmEnv !== undefined) return inNpmEnv;
-  for (const name of Object.keys(env)) {
-    if (!/^pnpm_config_lockfile_dir$/i.test(name)) continue;
-    const found = elsewhere(env[name], `${name} in the environment`);
-    if (found !== undefined) return found;
+  for (const place of pnpmSettingPlaces(dir, env, { yaml: ['lockfileDir'], rc: 'lockfile-dir' })) {
+    if (typeof place.value !== 'string' || place.value === '') continue;
+    const folder = resolve(dir, place.value);
+    if (folder !== resolve(dir)) return { setting: placeName(place), folder };
   }
   return undefined;
 }
@@ -186,12 +202,6 @@ export function pnpmLockfileElsewhere(dir: string, env: Env): { setting: string;
  * pnpm-workspace.yaml, 10.34.8 with .npmrc, a stale clean lockfile beside it), or undefined.
  */
 export function pnpmNoLockfile(dir: string, env: Env): string | undefined {
-  const off = (value: unknown): boolean => value === false || value === 'false';
-  const workspace = pnpmWorkspaceSettingsIn(dir);
-  if (off(workspace.lockfile) || off(workspace.useLockfile)) return 'lockfile: false in pnpm-workspace.yaml';
-  const npmrc = readBounded(join(dir, '.npmrc'), MAX_WORKSPACE_YAML_BYTES);
-  if (npmrc !== undefined && off(parseNpmrc(npmrc.toString('utf8'), env).get('lockfile'))) return "lockfile=false in the project's .npmrc";
-  if (off(npmConfigFromEnv(env).get('lockfile'))) return 'npm_config_lockfile=false in the environment';
-  const name = Object.keys(env).find((key) => /^pnpm_config_lockfile$/i.test(key) && off(env[key]));
-  return name === undefined ? undefined : `${name}=false in the environment`;
+  const off = pnpmSettingPlaces(dir, env, { yaml: ['lockfile', 'useLockfile'], rc: 'lockfile' }).find((place) => isOff(place.value));
+  return off === undefined ? undefined : offAt(off);
 }
