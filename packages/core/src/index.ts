@@ -27,7 +27,6 @@ export { PortcullisError, type PortcullisErrorCode } from './errors.js';
 export { readNpmLockfile } from './lockfile/npm.js';
 export { MAX_LOCKFILE_BYTES } from './limits.js';
 export { pnpmLockfilePackageKeys, readPnpmLockfile } from './lockfile/pnpm.js';
-export { projectNamesPatches } from './decider/patches.js';
 export { readYarnLocator, readYarnLockfileData } from './lockfile/yarn.js';
 export { installedManifestReader, type InstalledFiles, type InstalledManifestReader } from './layouts/installed.js';
 export { isValidPackageName, registryPackageOf } from './package-name.js';

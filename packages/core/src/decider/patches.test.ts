@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PackageNode } from '../model.js';
-import { gatherPatches, patchesHold, PatchFiles, pnpmPatchHash, projectNamesPatches, rememberedPatches } from './patches.js';
+import { gatherPatches, patchesHold, PatchFiles, pnpmPatchHash, rememberedPatches } from './patches.js';
 
 const SCRIPTS = 'diff --git a/package.json b/package.json\n--- a/package.json\n+++ b/package.json\n@@ -1 +1 @@\n-{}\n+{"scripts":{"postinstall":"x"}}\n';
 const OTHER = 'diff --git a/index.js b/index.js\n--- a/index.js\n+++ b/index.js\n@@ -1 +1 @@\n-a\n+b\n';
@@ -11,6 +11,8 @@ const node = (hash: string, files: string[] = []): PackageNode => ({ id: 'good@1
 
 /** The evidence of a fresh reader (one decider's) in `dir`, or with no project folder. */
 const gather = (packages: PackageNode[], dir: string | undefined) => gatherPatches(packages, dir === undefined ? undefined : new PatchFiles(dir));
+/** Whether the project's settings name any patch (a fresh reader's entries). */
+const projectNamesPatches = (dir: string) => new PatchFiles(dir).named().length > 0;
 
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), 'pc-patches-'));

@@ -50,14 +50,6 @@ function settingsPatches(projectDir: string): SettingsPatch[] {
   return out;
 }
 
-/**
- * Whether the project's settings name any patch (`patchedDependencies` in pnpm-workspace.yaml or package.json): a
- * verdict then also rests on those files, which a lockfile's digest does not cover.
- */
-export function projectNamesPatches(projectDir: string | undefined): boolean {
-  return projectDir !== undefined && projectDir !== '' && settingsPatches(projectDir).length > 0;
-}
-
 /** `file` (as a setting or the lockfile writes it) inside the project by real path, or undefined. */
 function insideProject(projectDir: string, file: string): string | undefined {
   try {
