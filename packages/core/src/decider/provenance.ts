@@ -19,6 +19,12 @@ import { verifyProvenance } from '../provenance/verify.js';
 
 /** How many earlier versions with an attestations claim are tried before "no verified earlier provenance". */
 const EARLIER_TRIES = 3;
+/**
+ * How many earlier versions of the line a version with verified provenance is compared with (newest first): every
+ * one of them must come from its repository. Comparing with the newest alone let an attacker's second release pass,
+ * its first one (refused) having become the line's baseline.
+ */
+const LINE_HISTORY = 256;
 
 export interface ProvenanceGatherOptions {
   policy: Policy;
@@ -250,7 +256,8 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
         return;
       }
 
-      const memoKey = options.memo?.enabled ? JSON.stringify([trustId(), registry, pkg.name, pkg.version, integrity]) : undefined;
+      // `line-history`: facts learnt when a downgrade was judged against the newest earlier release alone are not replayed.
+      const memoKey = options.memo?.enabled ? JSON.stringify([trustId(), registry, pkg.name, pkg.version, integrity, 'line-history']) : undefined;
       const known = memoKey !== undefined ? options.memo!.get(memoKey) : undefined;
       if (known !== undefined && (!required || known.p !== undefined) && (!downgradeCheck || known.d !== undefined)) {
         if (known.p !== undefined) provenance.set(pkg.id, known.p);
@@ -297,20 +304,31 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
     }),
   );
 
-  /** Compares this version with the newest earlier version whose provenance verifies; a string when undecidable. */
+  /**
+   * Compares this version with the earlier versions of its line whose provenance verifies; a string when undecidable.
+   * Without verified provenance of its own: against the newest one that verifies. Built from a repository: against
+   * every one (up to LINE_HISTORY), since an earlier release from the same repository may be the attacker's own —
+   * a line acme built stays acme's, however many releases another repository has published since.
+   */
   async function downgradeOf(current: ProvenanceEvidence, claims: readonly string[], packument: Packument, registry: string): Promise<ProvenanceDowngrade | string | undefined> {
     if (current.status === 'unavailable') return `cannot tell whether it is a provenance downgrade: ${current.reason}`;
-    for (const earlier of claims.slice(0, EARLIER_TRIES)) {
+    const tried = current.status === 'verified' ? claims.slice(0, LINE_HISTORY) : claims.slice(0, EARLIER_TRIES);
+    // Fetched together (each once per decision), read newest first.
+    const evidences = tried.map((earlier) => {
       const integrity = packument.versions.get(earlier)?.dist.integrity;
-      if (integrity === undefined) continue;
-      const evidence = await verify(packument.name, earlier, registry, integrity);
+      return integrity === undefined ? undefined : verify(packument.name, earlier, registry, integrity);
+    });
+    for (const [i, earlier] of tried.entries()) {
+      const evidence = await evidences[i];
+      if (evidence === undefined) continue;
       if (evidence.status === 'unavailable') return `cannot check the provenance of the earlier ${packument.name}@${earlier}: ${evidence.reason}`;
       // A claim that does not verify is no evidence either way: try the next earlier one.
       if (evidence.status !== 'verified') continue;
       const repository = evidence.identity.repository;
       switch (current.status) {
         case 'verified':
-          return current.identity.repository.toLowerCase() === repository.toLowerCase() ? undefined : { earlier, repository, now: { repository: current.identity.repository } };
+          if (current.identity.repository.toLowerCase() === repository.toLowerCase()) continue;
+          return { earlier, repository, now: { repository: current.identity.repository } };
         case 'missing':
           return { earlier, repository, now: 'none' };
         case 'invalid':

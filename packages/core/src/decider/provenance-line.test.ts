@@ -1,0 +1,54 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { AuthenticatedMemo } from '../cache/authenticated-memo.js';
+import type { PackageNode } from '../model.js';
+import { parsePolicy } from '../policy/load.js';
+import type { Packument, PackumentVersion } from '../registry/packument.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { SigstoreTrust } from '../provenance/trusted-root.js';
+import { gatherProvenance, isProvenanceFacts, type ProvenanceFacts } from './provenance.js';
+
+// Who built each version, as the verifier would say it (the cryptography is tested in provenance/): a test of the rule alone.
+const builtBy: Record<string, string | null> = {};
+vi.mock('../provenance/verify.js', () => ({
+  verifyProvenance: ({ version }: { version: string }) => {
+    const repository = builtBy[version];
+    return repository == null ? { status: 'missing' } : { status: 'verified', identity: { issuer: 'i', repository, repositoryUri: `https://${repository}`, workflow: '.github/workflows/release.yml' } };
+  },
+}));
+
+const REGISTRY = 'https://registry.example/';
+const entry = (version: string): PackumentVersion => ({ name: 'widget', version, dist: { integrity: `sha512-${version}`, signatures: [], ...(builtBy[version] ? { attestations: { provenance: 'x' } } : {}) } });
+const doc = (): Packument => ({ kind: 'abbreviated', name: 'widget', versions: new Map(Object.keys(builtBy).map((v) => [v, entry(v)])), invalidVersions: new Map(), time: new Map() });
+const client = { getPackument: async () => doc(), getAttestations: async () => ({}) } as unknown as RegistryClient;
+const node = (version: string): PackageNode => ({ id: `widget@${version}`, name: 'widget', version, integrity: `sha512-${version}`, source: 'registry', registry: REGISTRY, aliases: [], paths: [], dependents: ['.'] });
+const gather = (version: string, memo?: AuthenticatedMemo<ProvenanceFacts>) =>
+  gatherProvenance([node(version)], { policy: parsePolicy('{}', '/p/portcullis.json'), client, trust: () => ({}) as SigstoreTrust, integrityOf: (p) => p.integrity, skip: () => false, ...(memo ? { memo } : {}) }, () => 'root');
+
+describe('provenance downgrade: the line’s history, not its newest release', () => {
+  it('a second release from another repository is still a downgrade of the line the first repository built', async () => {
+    Object.assign(builtBy, { '1.0.0': 'github.com/acme/widget', '1.1.0': 'github.com/acme/widget', '1.3.0': 'github.com/evil/widget', '1.3.1': 'github.com/evil/widget' });
+    expect((await gather('1.3.0')).downgrades.get('widget@1.3.0')).toEqual({ earlier: '1.1.0', repository: 'github.com/acme/widget', now: { repository: 'github.com/evil/widget' } });
+    expect((await gather('1.3.1')).downgrades.get('widget@1.3.1')).toEqual({ earlier: '1.1.0', repository: 'github.com/acme/widget', now: { repository: 'github.com/evil/widget' } });
+    // However many: the attacker's releases never become the line's baseline.
+    for (let i = 2; i < 12; i++) builtBy[`1.3.${i}`] = 'github.com/evil/widget';
+    expect((await gather('1.3.11')).downgrades.get('widget@1.3.11')?.repository).toBe('github.com/acme/widget');
+    // Every verified earlier release counts: one from the first repository after the attacker's is told apart too
+    // (until the attacker's are taken down, or allowDowngrade names it); a line of one repository alone is none.
+    builtBy['1.4.0'] = 'github.com/acme/widget';
+    expect((await gather('1.4.0')).downgrades.get('widget@1.4.0')).toEqual({ earlier: '1.3.11', repository: 'github.com/evil/widget', now: { repository: 'github.com/acme/widget' } });
+    builtBy['2.0.0'] = 'github.com/evil/widget';
+    expect((await gather('2.0.0')).downgrades.size).toBe(0);
+  });
+
+  it('a "no downgrade" remembered when only the newest earlier release was compared is not replayed', async () => {
+    const memo = AuthenticatedMemo.open('provenance-v1', mkdtempSync(join(tmpdir(), 'portcullis-line-')), '/p', Buffer.alloc(32, 3), isProvenanceFacts);
+    const identity = { issuer: 'i', repository: 'github.com/evil/widget', repositoryUri: 'https://github.com/evil/widget', workflow: '.github/workflows/release.yml' };
+    memo.set(JSON.stringify(['root', REGISTRY, 'widget', '1.3.1', 'sha512-1.3.1']), { p: { status: 'verified', identity }, d: null });
+    expect((await gather('1.3.1', memo)).downgrades.get('widget@1.3.1')?.repository).toBe('github.com/acme/widget');
+    // What is learnt now is remembered, and replayed.
+    expect((await gather('1.3.1', memo)).downgrades.get('widget@1.3.1')?.repository).toBe('github.com/acme/widget');
+  });
+});
