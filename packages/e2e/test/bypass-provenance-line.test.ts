@@ -2,7 +2,8 @@
  * Ninth wave: the trust rules attacked as a hijacked maintainer account would. A provenance downgrade is judged
  * against the release line's verified history: the attacker's own provenanced releases must never become the line's
  * baseline. Fixtures (`provenanceSet`): acme-widget 1.0.0/1.1.0 built by github.com/acme/widget, 1.3.0 built by
- * github.com/evil/widget; here also 1.3.1, built by github.com/evil/widget again (validly signed and attested).
+ * github.com/evil/widget; here also 1.3.1, built by github.com/evil/widget again (validly signed and attested), and
+ * 1.0.0-evil.0, published now without provenance: lower than every provenanced release of the line, later than all.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,12 @@ let registry: TestRegistry;
 const EVIL = { repository: 'github.com/evil/widget', repositoryId: '666', ownerId: '667' };
 beforeAll(async () => {
   registry = await startRegistry({
-    packages: [...provenanceSet, withPostinstall('acme-widget', '1.3.1', { provenance: acmeWidgetProvenance('1.3.1', EVIL) })],
+    packages: [
+      ...provenanceSet,
+      withPostinstall('acme-widget', '1.3.1', { provenance: acmeWidgetProvenance('1.3.1', EVIL) }),
+      // Below the line's first provenanced release by semver, published after it (now), without provenance.
+      withPostinstall('acme-widget', '1.0.0-evil.0', { publishedAt: new Date().toISOString() }),
+    ],
   });
 });
 afterAll(async () => {
@@ -61,6 +67,38 @@ describe('a second release built by the attacker’s repository', () => {
     writeFileSync(join(project.dir, 'sigstore-test-root.json'), JSON.stringify(testTrustedRoot()));
     const first = await driver.install(project);
     expect(first.code, output(first)).toBe(0);
+    writeFileSync(join(project.dir, 'portcullis.json'), `${JSON.stringify(policy(), null, 2)}\n`);
+    freshCheckout(project);
+    const frozen = await driver.frozen(project);
+    expect(frozen.code, output(frozen)).not.toBe(0);
+    expect(codes(output(frozen))).toContain('PROVENANCE_DOWNGRADE');
+    expect(ran(project)).toEqual([]);
+  });
+});
+
+describe('a release below every provenanced one of its line, published after them', () => {
+  it('portcullis check: acme-widget@1.0.0-evil.0 is a downgrade (earlier in time, not in semver)', async () => {
+    const project: Project = createProject('npm', registry.url, { 'acme-widget': '1.0.0-evil.0' }, { policy: policy() });
+    writeFileSync(join(project.dir, 'sigstore-test-root.json'), JSON.stringify(testTrustedRoot()));
+    const installed = await install(npm(11), 'npm', project, ['--ignore-scripts']);
+    expect(installed.code, output(installed)).toBe(0);
+    const check = await portcullis(project, ['check', '--format', 'json']);
+    const findings = (JSON.parse(check.stdout || '{"findings":[]}') as { findings: Array<{ package: string; version: string; code: string }> }).findings;
+    expect(findings.map((f) => [f.package, f.version, f.code]), output(check)).toEqual([['acme-widget', '1.0.0-evil.0', 'PROVENANCE_DOWNGRADE']]);
+    expect(check.code).toBe(1);
+  });
+
+  // Yarn 4.18.1 refuses this exact prerelease pin itself (YN0016); pnpm and npm installed it and ran its postinstall.
+  const drivers: Driver[] = [pnpmDrivers()[2]!, npmDrivers()[1]!];
+  it.each(drivers.map((d) => [d.label, d] as const))('%s: fresh and frozen installs refused, nothing run', async (_label, driver) => {
+    const project = await driver.project(registry.url, { 'acme-widget': '1.0.0-evil.0' }, policy());
+    writeFileSync(join(project.dir, 'sigstore-test-root.json'), JSON.stringify(testTrustedRoot()));
+    const fresh = await driver.install(project);
+    expect(fresh.code, output(fresh)).not.toBe(0);
+    expect(codes(output(fresh))).toContain('PROVENANCE_DOWNGRADE');
+    expect(ran(project)).toEqual([]);
+    writeFileSync(join(project.dir, 'portcullis.json'), `${JSON.stringify(policy({ noDowngrade: false }), null, 2)}\n`);
+    expect((await driver.install(project)).code).toBe(0);
     writeFileSync(join(project.dir, 'portcullis.json'), `${JSON.stringify(policy(), null, 2)}\n`);
     freshCheckout(project);
     const frozen = await driver.frozen(project);

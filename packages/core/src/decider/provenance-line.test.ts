@@ -21,8 +21,11 @@ vi.mock('../provenance/verify.js', () => ({
 
 const REGISTRY = 'https://registry.example/';
 const entry = (version: string): PackumentVersion => ({ name: 'widget', version, dist: { integrity: `sha512-${version}`, signatures: [], ...(builtBy[version] ? { attestations: { provenance: 'x' } } : {}) } });
-const doc = (): Packument => ({ kind: 'abbreviated', name: 'widget', versions: new Map(Object.keys(builtBy).map((v) => [v, entry(v)])), invalidVersions: new Map(), time: new Map() });
-const client = { getPackument: async () => doc(), getAttestations: async () => ({}) } as unknown as RegistryClient;
+// Publish times (the full document's `time`); a version not listed here has none.
+const publishedAt: Record<string, string> = {};
+const asked: string[] = [];
+const doc = (full = false): Packument => ({ kind: full ? 'full' : 'abbreviated', name: 'widget', versions: new Map(Object.keys(builtBy).map((v) => [v, entry(v)])), invalidVersions: new Map(), time: full ? new Map(Object.entries(publishedAt)) : new Map() });
+const client = { getPackument: async (_name: string, options: { full?: boolean }) => (asked.push(options.full ? 'full' : 'abbreviated'), doc(options.full)), getAttestations: async () => ({}) } as unknown as RegistryClient;
 const node = (version: string): PackageNode => ({ id: `widget@${version}`, name: 'widget', version, integrity: `sha512-${version}`, source: 'registry', registry: REGISTRY, aliases: [], paths: [], dependents: ['.'] });
 const gather = (version: string, memo?: AuthenticatedMemo<ProvenanceFacts>) =>
   gatherProvenance([node(version)], { policy: parsePolicy('{}', '/p/portcullis.json'), client, trust: () => ({}) as SigstoreTrust, integrityOf: (p) => p.integrity, skip: () => false, ...(memo ? { memo } : {}) }, () => 'root');
@@ -50,5 +53,27 @@ describe('provenance downgrade: the line’s history, not its newest release', (
     expect((await gather('1.3.1', memo)).downgrades.get('widget@1.3.1')?.repository).toBe('github.com/acme/widget');
     // What is learnt now is remembered, and replayed.
     expect((await gather('1.3.1', memo)).downgrades.get('widget@1.3.1')?.repository).toBe('github.com/acme/widget');
+  });
+
+  it('a release below every provenanced one of its line, published after them, is a downgrade (by publish time)', async () => {
+    for (const key of Object.keys(builtBy)) delete builtBy[key];
+    Object.assign(builtBy, { '1.0.0': 'github.com/acme/widget', '1.1.0': 'github.com/acme/widget', '1.0.0-evil.0': null, '0.9.0': null, '0.9.1': null });
+    Object.assign(publishedAt, { '1.0.0': '2026-01-01T00:00:00Z', '1.1.0': '2026-02-01T00:00:00Z', '1.0.0-evil.0': '2026-12-01T00:00:00Z' });
+    asked.length = 0;
+    expect((await gather('1.0.0-evil.0')).downgrades.get('widget@1.0.0-evil.0')).toEqual({ earlier: '1.1.0', repository: 'github.com/acme/widget', now: 'none' });
+    expect(asked).toEqual(['abbreviated', 'full']);
+    // Built by another repository: the same.
+    builtBy['1.0.0-evil.0'] = 'github.com/evil/widget';
+    expect((await gather('1.0.0-evil.0')).downgrades.get('widget@1.0.0-evil.0')?.now).toEqual({ repository: 'github.com/evil/widget' });
+    // Published before provenance began (an old pin): no downgrade. No publish time: undecidable, never allowed.
+    publishedAt['1.0.0-evil.0'] = '2025-12-01T00:00:00Z';
+    builtBy['1.0.0-evil.0'] = null;
+    expect((await gather('1.0.0-evil.0')).downgrades.size).toBe(0);
+    delete publishedAt['1.0.0-evil.0'];
+    expect((await gather('1.0.0-evil.0')).unavailable.get('widget@1.0.0-evil.0')).toMatch(/no readable publish time/);
+    // Another line that never had provenance: nothing more is fetched.
+    asked.length = 0;
+    expect((await gather('0.9.1')).downgrades.size).toBe(0);
+    expect(asked).toEqual(['abbreviated']);
   });
 });

@@ -188,6 +188,19 @@ export function earlierClaims(packument: Packument, version: string): string[] {
   return out.sort((a, b) => semver.rcompare(a, b));
 }
 
+/** Versions of `version`'s release line above it (valid, same line, higher) whose entry claims attestations. */
+export function laterClaims(packument: Packument, version: string): string[] {
+  const out: string[] = [];
+  const v = semver.parse(version);
+  if (v === null) return out;
+  for (const [candidate, entry] of packument.versions) {
+    if (entry.dist.attestations === undefined) continue;
+    const c = semver.parse(candidate);
+    if (c !== null && c.major === v.major && (c.major !== 0 || c.minor === v.minor) && c.compare(v) > 0) out.push(candidate);
+  }
+  return out;
+}
+
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -283,7 +296,18 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
             return;
           }
         }
-        const claims = earlierClaims(packument, pkg.version);
+        let claims = earlierClaims(packument, pkg.version);
+        if (claims.length === 0 && laterClaims(packument, pkg.version).length > 0) {
+          // Lower than every release of its line that claims provenance (`1.0.0-x` below 1.0.0, or a 1.0.x published
+          // after provenance began at 1.1.0): earlier by semver is not earlier in time. The releases it was published
+          // after are its line's past — read from the full document, which alone has publish times.
+          const past = await publishedBefore(pkg.name, pkg.version, registry, packument);
+          if (typeof past === 'string') {
+            unavailable.set(pkg.id, `cannot tell whether it is a provenance downgrade: ${past}`);
+            return;
+          }
+          ({ claims, packument } = past);
+        }
         if (claims.length === 0) learnt.d = null;
         else {
           current ??= await verify(pkg.name, pkg.version, registry, integrity);
@@ -303,6 +327,26 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
       if (memoKey !== undefined && !unavailable.has(pkg.id) && (learnt.p !== undefined || learnt.d !== undefined)) options.memo!.set(memoKey, learnt);
     }),
   );
+
+  /**
+   * The releases of `version`'s line that claim provenance and were published before it, by the registry's `time`
+   * (newest first; a claim without a readable time counts as before it), with the full document they were read from;
+   * a string when that cannot be told.
+   */
+  async function publishedBefore(name: string, version: string, registry: string, packument: Packument): Promise<{ claims: string[]; packument: Packument } | string> {
+    let full = packument;
+    if (full.kind !== 'full') {
+      try {
+        full = await options.client.getPackument(name, { registry, version, full: true });
+      } catch (error) {
+        return reasonOf(error);
+      }
+    }
+    const at = Date.parse(full.time.get(version) ?? '');
+    if (Number.isNaN(at)) return `the registry gives no readable publish time for ${name}@${version}`;
+    const claims = [...earlierClaims(full, version), ...laterClaims(full, version).filter((c) => !(Date.parse(full.time.get(c) ?? '') >= at))];
+    return { claims: claims.sort((a, b) => semver.rcompare(a, b)), packument: full };
+  }
 
   /**
    * Compares this version with the earlier versions of its line whose provenance verifies; a string when undecidable.
