@@ -12,10 +12,12 @@ import { gatherProvenance, isProvenanceFacts, type ProvenanceFacts } from './pro
 
 // Who built each version, as the verifier would say it (the cryptography is tested in provenance/): a test of the rule alone.
 const builtBy: Record<string, string | null> = {};
+// Immutable repository ids of the repositories above (none: the certificate carries none).
+const repositoryIds: Record<string, string> = {};
 vi.mock('../provenance/verify.js', () => ({
   verifyProvenance: ({ version }: { version: string }) => {
     const repository = builtBy[version];
-    return repository == null ? { status: 'missing' } : { status: 'verified', identity: { issuer: 'i', repository, repositoryUri: `https://${repository}`, workflow: '.github/workflows/release.yml' } };
+    return repository == null ? { status: 'missing' } : { status: 'verified', identity: { issuer: 'i', repository, repositoryUri: `https://${repository}`, workflow: '.github/workflows/release.yml', ...(repositoryIds[repository] ? { repositoryId: repositoryIds[repository] } : {}) } };
   },
 }));
 
@@ -46,7 +48,21 @@ describe('provenance downgrade: the line’s history, not its newest release', (
     expect((await gather('2.0.0')).downgrades.size).toBe(0);
   });
 
+  it('a repository renamed or transferred (same immutable id) is the same repository; another id is not', async () => {
+    for (const key of Object.keys(builtBy)) delete builtBy[key];
+    Object.assign(builtBy, { '3.0.0': 'github.com/acme/widget', '3.1.0': 'github.com/acme-org/widget', '3.2.0': 'github.com/acme-org/widget' });
+    Object.assign(repositoryIds, { 'github.com/acme/widget': '123', 'github.com/acme-org/widget': '123' });
+    expect((await gather('3.2.0')).downgrades.size).toBe(0);
+    repositoryIds['github.com/acme-org/widget'] = '999';
+    expect((await gather('3.2.0')).downgrades.get('widget@3.2.0')).toEqual({ earlier: '3.0.0', repository: 'github.com/acme/widget', now: { repository: 'github.com/acme-org/widget' } });
+    // Without ids (an older certificate): by name alone, as before.
+    for (const key of Object.keys(repositoryIds)) delete repositoryIds[key];
+    expect((await gather('3.2.0')).downgrades.get('widget@3.2.0')?.earlier).toBe('3.0.0');
+  });
+
   it('a "no downgrade" remembered when only the newest earlier release was compared is not replayed', async () => {
+    for (const key of Object.keys(builtBy)) delete builtBy[key];
+    Object.assign(builtBy, { '1.0.0': 'github.com/acme/widget', '1.1.0': 'github.com/acme/widget', '1.3.0': 'github.com/evil/widget', '1.3.1': 'github.com/evil/widget' });
     const memo = AuthenticatedMemo.open('provenance-v1', mkdtempSync(join(tmpdir(), 'portcullis-line-')), '/p', Buffer.alloc(32, 3), isProvenanceFacts);
     const identity = { issuer: 'i', repository: 'github.com/evil/widget', repositoryUri: 'https://github.com/evil/widget', workflow: '.github/workflows/release.yml' };
     memo.set(JSON.stringify(['root', REGISTRY, 'widget', '1.3.1', 'sha512-1.3.1']), { p: { status: 'verified', identity }, d: null });

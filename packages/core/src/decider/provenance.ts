@@ -7,7 +7,7 @@
  */
 import semver from 'semver';
 import type { AuthenticatedMemo } from '../cache/authenticated-memo.js';
-import type { ProvenanceDowngrade, ProvenanceEvidence, RememberedPublisher } from '../evaluation/evidence.js';
+import type { ProvenanceDowngrade, ProvenanceEvidence, PublisherIdentity, RememberedPublisher } from '../evaluation/evidence.js';
 import { plainVersion } from '../lockfile/names.js';
 import { isOwnCode, type PackageNode } from '../model.js';
 import { noDowngradeApplies, provenanceRequired } from '../policy/provenance.js';
@@ -186,6 +186,16 @@ export function earlierClaims(packument: Packument, version: string): string[] {
     if (entry.dist.attestations !== undefined && earlier(candidate)) out.push(candidate);
   }
   return out.sort((a, b) => semver.rcompare(a, b));
+}
+
+/**
+ * Whether two builds come from one repository: the same name (case-insensitive), or the same immutable repository id
+ * when both certificates carry one — a repository renamed or transferred keeps its id, so the releases it built before
+ * the move are no downgrade of those it builds after.
+ */
+export function sameRepository(a: Pick<PublisherIdentity, 'repository' | 'repositoryId'>, b: Pick<PublisherIdentity, 'repository' | 'repositoryId'>): boolean {
+  if (a.repository.toLowerCase() === b.repository.toLowerCase()) return true;
+  return a.repositoryId !== undefined && b.repositoryId !== undefined && a.repositoryId === b.repositoryId;
 }
 
 /** Versions of `version`'s release line above it (valid, same line, higher) whose entry claims attestations. */
@@ -371,7 +381,7 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
       const repository = evidence.identity.repository;
       switch (current.status) {
         case 'verified':
-          if (current.identity.repository.toLowerCase() === repository.toLowerCase()) continue;
+          if (sameRepository(current.identity, evidence.identity)) continue;
           return { earlier, repository, now: { repository: current.identity.repository } };
         case 'missing':
           return { earlier, repository, now: 'none' };
