@@ -366,14 +366,16 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
    */
   async function downgradeOf(current: ProvenanceEvidence, claims: readonly string[], packument: Packument, registry: string): Promise<ProvenanceDowngrade | string | undefined> {
     if (current.status === 'unavailable') return `cannot tell whether it is a provenance downgrade: ${current.reason}`;
-    const tried = current.status === 'verified' ? claims.slice(0, LINE_HISTORY) : claims.slice(0, EARLIER_TRIES);
-    // Fetched together (each once per decision), read newest first.
-    const evidences = tried.map((earlier) => {
+    const everyOne = current.status === 'verified';
+    const tried = everyOne ? claims.slice(0, LINE_HISTORY) : claims.slice(0, EARLIER_TRIES);
+    const evidenceOf = (earlier: string) => {
       const integrity = packument.versions.get(earlier)?.dist.integrity;
       return integrity === undefined ? undefined : verify(packument.name, earlier, registry, integrity);
-    });
+    };
+    // Every one compared: fetched together (each once per decision). Otherwise one at a time, until one verifies.
+    const started = everyOne ? tried.map(evidenceOf) : undefined;
     for (const [i, earlier] of tried.entries()) {
-      const evidence = await evidences[i];
+      const evidence = await (started !== undefined ? started[i] : evidenceOf(earlier));
       if (evidence === undefined) continue;
       if (evidence.status === 'unavailable') return `cannot check the provenance of the earlier ${packument.name}@${earlier}: ${evidence.reason}`;
       // A claim that does not verify is no evidence either way: try the next earlier one.
