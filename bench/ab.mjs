@@ -9,11 +9,13 @@
 //   check:   `portcullis check` of a tree pnpm 12 installed, this build and the base build alternating
 //
 //   node bench/ab.mjs --base ../base [--what install|check] [--pm pnpm12|pnpm11|pnpm10|yarn|npm11|npm12]
-//                     [--mode cold|warm|frozen] [--rules on|off] [--packages 1000] [--rounds 3] [--patched]
+//                     [--mode cold|warm|frozen] [--rules on|off] [--packages 1000] [--rounds 3] [--patched] [--pnp]
 //
 //   --patched (pnpm): every project patches one dependency (pnpm's patchedDependencies, a patch that adds a file),
 //   as many real projects do.
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+//   --pnp (Yarn): Yarn's PnP linker instead of node-modules, with one direct dependency in twenty unplugged
+//   (`dependenciesMeta.<name>.unplugged`), so that what the plugin checks of `.yarn/unplugged` has folders to check.
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { discard, expectExit, loadTestRegistry, median, parseArgs, provenancedGraph, requireBuilt, root, run, spread, waitUntilSettled } from './lib.mjs';
@@ -29,6 +31,7 @@ const RULES = args.string('--rules', 'on') === 'on';
 const PACKAGES = args.number('--packages', 1000);
 const ROUNDS = Math.max(1, args.number('--rounds', 3));
 const PATCHED = args.flag('--patched');
+const PNP = args.flag('--pnp');
 const builds = { new: root, base: resolve(BASE) };
 const cliOf = (build) => join(build, 'packages/cli/dist/portcullis.js');
 requireBuilt(...Object.values(builds).flatMap((build) => [cliOf(build), join(build, 'packages/npm/dist/portcullis-npm.js')]));
@@ -66,11 +69,24 @@ if (WHAT === 'install') {
       appendFileSync(join(p.dir, 'pnpm-workspace.yaml'), `\npatchedDependencies:\n  ${JSON.stringify(name)}: patches/bench.patch\n`);
     }
   }
+  if (PNP) {
+    if (PM !== 'yarn') throw new Error('--pnp is for Yarn');
+    const unplugged = Object.keys(graph.dependencies).sort().filter((_, i) => i % 20 === 0);
+    for (const p of contenders) {
+      const rc = join(p.dir, '.yarnrc.yml');
+      writeFileSync(rc, readFileSync(rc, 'utf8').replace('nodeLinker: node-modules', 'nodeLinker: pnp'));
+      const manifest = JSON.parse(readFileSync(join(p.dir, 'package.json'), 'utf8'));
+      manifest.dependenciesMeta = Object.fromEntries(unplugged.map((name) => [name, { unplugged: true }]));
+      writeFileSync(join(p.dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    }
+  }
   // warm and frozen start from a lockfile and full caches, and from the steady state (a first repeat decided).
   if (MODE !== 'cold') for (const p of contenders) await timedInstall(p, 'cold');
-  if (MODE !== 'cold' && (PM.startsWith('npm') || PM === 'pnpm12')) await waitUntilSettled();
+  if (MODE !== 'cold' && (PM.startsWith('npm') || PM === 'pnpm12' || PNP)) await waitUntilSettled();
   // The steady state of a repeat install: the first one after the cold install still decides the lockfile it wrote.
   if (MODE !== 'cold') for (const p of contenders) await timedInstall(p, MODE);
+  // The measured installs must have unplugged folders to check: a PnP run without them would measure nothing new.
+  if (PNP && MODE !== 'cold') for (const p of contenders) if (readdirSync(join(p.dir, '.yarn', 'unplugged')).length < 20) throw new Error(`${p.which}: Yarn unplugged ${readdirSync(join(p.dir, '.yarn', 'unplugged')).length} folders`);
 } else if (WHAT === 'check') {
   measure = check;
   // The tree pnpm 12 installed; the policy (the guarded project's) outside it, so the tree is exactly what pnpm installed.
@@ -100,7 +116,7 @@ try {
 const med = (which, key) => median(series[which].map((r) => r[key]));
 const ref = series.bare !== undefined ? 'bare' : 'base';
 const lines = [
-  `\`node bench/ab.mjs --what ${WHAT}${WHAT === 'install' ? ` --pm ${PM}` : ''} --mode ${MODE} --rules ${RULES ? 'on' : 'off'} --packages ${PACKAGES} --rounds ${ROUNDS}${PATCHED ? ' --patched' : ''}\`: ${WHAT === 'install' ? `${pm.name} ${pm.version}` : '`check` of a pnpm 12 tree'}, base build ${builds.base}.`,
+  `\`node bench/ab.mjs --what ${WHAT}${WHAT === 'install' ? ` --pm ${PM}` : ''} --mode ${MODE} --rules ${RULES ? 'on' : 'off'} --packages ${PACKAGES} --rounds ${ROUNDS}${PATCHED ? ' --patched' : ''}${PNP ? ' --pnp' : ''}\`: ${WHAT === 'install' ? `${pm.name} ${pm.version}` : '`check` of a pnpm 12 tree'}, base build ${builds.base}.`,
   '',
   `| build | ms, median (min–max) | peak MB, median |${ref === 'bare' ? ' ÷ bare |' : ''} ÷ base |`,
   `|---|---:|---:|${ref === 'bare' ? '---:|' : ''}---:|`,
