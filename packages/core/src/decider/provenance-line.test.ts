@@ -14,10 +14,23 @@ import { gatherProvenance, isProvenanceFacts, type ProvenanceFacts } from './pro
 const builtBy: Record<string, string | null> = {};
 // Immutable repository ids of the repositories above (none: the certificate carries none).
 const repositoryIds: Record<string, string> = {};
+// What a version's bundles claim when that differs from what verifies (a forged claim: verification says invalid), or
+// null when the claim cannot be read; the versions verified, in order.
+const claimedBy: Record<string, string | null> = {};
+const verified: string[] = [];
+const identityOf = (repository: string) => ({ issuer: 'i', repository, repositoryUri: `https://${repository}`, workflow: '.github/workflows/release.yml', ...(repositoryIds[repository] ? { repositoryId: repositoryIds[repository] } : {}) });
 vi.mock('../provenance/verify.js', () => ({
   verifyProvenance: ({ version }: { version: string }) => {
+    verified.push(version);
     const repository = builtBy[version];
-    return repository == null ? { status: 'missing' } : { status: 'verified', identity: { issuer: 'i', repository, repositoryUri: `https://${repository}`, workflow: '.github/workflows/release.yml', ...(repositoryIds[repository] ? { repositoryId: repositoryIds[repository] } : {}) } };
+    if (repository != null && typeof claimedBy[version] === 'string' && claimedBy[version] !== repository) return { status: 'invalid', reason: 'forged' };
+    return repository == null ? { status: 'missing' } : { status: 'verified', identity: identityOf(repository) };
+  },
+  claimedBuilders: (document: { version?: string } | null) => {
+    const version = document?.version;
+    if (version === undefined) return undefined;
+    const claim = version in claimedBy ? claimedBy[version] : builtBy[version];
+    return claim == null ? undefined : [identityOf(claim)];
   },
 }));
 
@@ -27,7 +40,7 @@ const entry = (version: string): PackumentVersion => ({ name: 'widget', version,
 const publishedAt: Record<string, string> = {};
 const asked: string[] = [];
 const doc = (full = false): Packument => ({ kind: full ? 'full' : 'abbreviated', name: 'widget', versions: new Map(Object.keys(builtBy).map((v) => [v, entry(v)])), invalidVersions: new Map(), time: full ? new Map(Object.entries(publishedAt)) : new Map() });
-const client = { getPackument: async (_name: string, options: { full?: boolean }) => (asked.push(options.full ? 'full' : 'abbreviated'), doc(options.full)), getAttestations: async () => ({}) } as unknown as RegistryClient;
+const client = { getPackument: async (_name: string, options: { full?: boolean }) => (asked.push(options.full ? 'full' : 'abbreviated'), doc(options.full)), getAttestations: async (_name: string, version: string) => ({ version }) } as unknown as RegistryClient;
 const node = (version: string): PackageNode => ({ id: `widget@${version}`, name: 'widget', version, integrity: `sha512-${version}`, source: 'registry', registry: REGISTRY, aliases: [], paths: [], dependents: ['.'] });
 const gather = (version: string, memo?: AuthenticatedMemo<ProvenanceFacts>) =>
   gatherProvenance([node(version)], { policy: parsePolicy('{}', '/p/portcullis.json'), client, trust: () => ({}) as SigstoreTrust, integrityOf: (p) => p.integrity, skip: () => false, ...(memo ? { memo } : {}) }, () => 'root');
@@ -92,4 +105,28 @@ describe('provenance downgrade: the line’s history, not its newest release', (
     expect((await gather('0.9.1')).downgrades.size).toBe(0);
     expect(asked).toEqual(['abbreviated']);
   });
+
+  it('verifies only the earlier releases whose bundles claim another repository (~14 ms a bundle; a line may hold hundreds)', async () => {
+    for (const record of [builtBy, claimedBy, repositoryIds, publishedAt]) for (const key of Object.keys(record)) delete record[key];
+    for (let i = 0; i < 40; i++) builtBy[`5.${i}.0`] = 'github.com/acme/widget';
+    verified.length = 0;
+    expect((await gather('5.39.0')).downgrades.size).toBe(0);
+    expect(verified).toEqual(['5.39.0']);
+    // One earlier release claims another repository: verified, and it is the move.
+    builtBy['5.7.0'] = 'github.com/evil/widget';
+    verified.length = 0;
+    expect((await gather('5.39.0')).downgrades.get('widget@5.39.0')).toEqual({ earlier: '5.7.0', repository: 'github.com/evil/widget', now: { repository: 'github.com/acme/widget' } });
+    expect(verified.sort()).toEqual(['5.39.0', '5.7.0']);
+    // Its claim does not verify (forged): no evidence of a move; a claim that cannot be read is verified in full.
+    claimedBy['5.7.0'] = 'github.com/other/widget';
+    expect((await gather('5.39.0')).downgrades.size).toBe(0);
+    builtBy['5.7.0'] = 'github.com/acme/widget';
+    delete claimedBy['5.7.0'];
+    claimedBy['5.8.0'] = null;
+    builtBy['5.8.0'] = 'github.com/evil/widget';
+    verified.length = 0;
+    expect((await gather('5.39.0')).downgrades.get('widget@5.39.0')?.earlier).toBe('5.8.0');
+    expect(verified.sort()).toEqual(['5.39.0', '5.8.0']);
+  });
 });
+

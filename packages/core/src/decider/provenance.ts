@@ -15,7 +15,7 @@ import type { Policy } from '../policy/types.js';
 import type { Packument } from '../registry/packument.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { SigstoreTrust } from '../provenance/trusted-root.js';
-import { verifyProvenance } from '../provenance/verify.js';
+import { claimedBuilders, verifyProvenance } from '../provenance/verify.js';
 
 /** How many earlier versions with an attestations claim are tried before "no verified earlier provenance". */
 const EARLIER_TRIES = 3;
@@ -242,13 +242,22 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
   };
   const asked = new Map<string, { versions: number; missing: number }>();
   const verifications = new Map<string, Promise<ProvenanceEvidence>>();
+  const documents = new Map<string, Promise<unknown>>();
+
+  /** One version's attestations document, fetched once per decision. */
+  const documentOf = (name: string, version: string, registry: string): Promise<unknown> => {
+    const key = JSON.stringify([registry, name, version]);
+    let known = documents.get(key);
+    if (known === undefined) documents.set(key, (known = options.client.getAttestations(name, version, registry)));
+    return known;
+  };
 
   /** One version's provenance, fetched and verified once per decision. */
   const verify = (name: string, version: string, registry: string, integrity: string): Promise<ProvenanceEvidence> => {
     const key = JSON.stringify([registry, name, version, integrity]);
     let known = verifications.get(key);
     if (known === undefined) {
-      known = options.client.getAttestations(name, version, registry).then(
+      known = documentOf(name, version, registry).then(
         (document) => {
           const evidence = verifyProvenance({ document, name, version, integrity, trust: options.trust() });
           const count = asked.get(registry) ?? { versions: 0, missing: 0 };
@@ -368,9 +377,17 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
     if (current.status === 'unavailable') return `cannot tell whether it is a provenance downgrade: ${current.reason}`;
     const everyOne = current.status === 'verified';
     const tried = everyOne ? claims.slice(0, LINE_HISTORY) : claims.slice(0, EARLIER_TRIES);
-    const evidenceOf = (earlier: string) => {
+    const evidenceOf = async (earlier: string): Promise<ProvenanceEvidence | undefined> => {
       const integrity = packument.versions.get(earlier)?.dist.integrity;
-      return integrity === undefined ? undefined : verify(packument.name, earlier, registry, integrity);
+      if (integrity === undefined) return undefined;
+      if (everyOne) {
+        // Only a release verified as built by another repository is a move (~14 ms a bundle to verify, and a line
+        // may hold hundreds): one whose every bundle claims this repository shows none, verified or not, and is
+        // not verified. A document that cannot be fetched or read is left to verify, which says so.
+        const claims = claimedBuilders(await documentOf(packument.name, earlier, registry).catch(() => undefined));
+        if (claims !== undefined && claims.every((claim) => current.status === 'verified' && sameRepository(current.identity, claim))) return undefined;
+      }
+      return verify(packument.name, earlier, registry, integrity);
     };
     // Every one compared: fetched together (each once per decision). Otherwise one at a time, until one verifies.
     const started = everyOne ? tried.map(evidenceOf) : undefined;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProvenanceEvidence } from '../evaluation/evidence.js';
 import { defaultTrust, trustFromRoot } from './trusted-root.js';
-import { packageUrl, verifyProvenance } from './verify.js';
+import { claimedBuilders, packageUrl, verifyProvenance } from './verify.js';
 import { attestationVector, attestationVectors, slsaBundle, trustedRootJson, type AttestationVector } from './vectors.fixture.js';
 
 const run = (vector: AttestationVector, change: Partial<Parameters<typeof verifyProvenance>[0]> = {}): ProvenanceEvidence =>
@@ -236,5 +236,33 @@ describe('verifyProvenance: a root that does not know the bundle is root-stale, 
     const document = { attestations: [slsa, forged] };
     expect(run(sigstore, { document }).status).toBe('invalid');
     expect(run(sigstore, { document: { attestations: [slsa, slsa] } }).status).toBe('verified');
+  });
+});
+
+describe('claimedBuilders: who the bundles say built it, verifying nothing', () => {
+  it('reads the identity verifyProvenance verifies, from each real bundle', () => {
+    for (const vector of attestationVectors()) {
+      const verified = run(vector);
+      expect(verified.status).toBe('verified');
+      expect(claimedBuilders(vector.document)).toEqual([(verified as { identity: unknown }).identity]);
+    }
+  });
+
+  it('says the same of a forged bundle (it verifies nothing): the caller verifies what would change its answer', () => {
+    const vector = attestationVectors()[0]!;
+    const forged = tampered(vector, (bundle) => {
+      bundle.dsseEnvelope.signatures[0].sig = flip(bundle.dsseEnvelope.signatures[0].sig);
+    });
+    expect(run(forged).status).toBe('invalid');
+    expect(claimedBuilders(forged.document)).toEqual(claimedBuilders(vector.document));
+  });
+
+  it('undefined for no document, no SLSA bundle, or one that cannot be read', () => {
+    const vector = attestationVectors()[0]!;
+    expect(claimedBuilders(null)).toBeUndefined();
+    expect(claimedBuilders({ attestations: [] })).toBeUndefined();
+    expect(claimedBuilders('not a document')).toBeUndefined();
+    expect(claimedBuilders(tampered(vector, (bundle) => (bundle.verificationMaterial = { x509CertificateChain: { certificates: [] } })).document)).toBeUndefined();
+    expect(claimedBuilders(tampered(vector, (bundle) => (bundle.verificationMaterial.certificate = { rawBytes: Buffer.from('not a certificate').toString('base64') })).document)).toBeUndefined();
   });
 });

@@ -169,6 +169,31 @@ function withoutStackTraces<T>(fn: () => T): T {
   }
 }
 
+/**
+ * Who the SLSA provenance bundles of an attestations document say built the version, read from each bundle's leaf
+ * certificate and **verifying nothing**; undefined when the document holds no such bundle or one cannot be read. For a
+ * question that no verification could answer otherwise: whether an earlier release may show that another repository
+ * built its line (the downgrade check) needs only the bundles that claim another repository to be verified — one that
+ * claims the same repository shows no move whether it verifies or not.
+ */
+export function claimedBuilders(document: unknown): PublisherIdentity[] | undefined {
+  if (document === null || document === undefined) return undefined;
+  try {
+    const found = slsaBundlesOf(document);
+    if ('error' in found || found.bundles.length === 0) return undefined;
+    return withoutStackTraces(() =>
+      found.bundles.map((entry) => {
+        const der = leafDer(bundleFromJSON(entry.bundle));
+        if (der === undefined) throw new Error('no Fulcio certificate');
+        return identityFromCertificate(der);
+      }),
+    );
+  } catch {
+    // Hostile bytes: whatever cannot be read is verified in full by the caller.
+    return undefined;
+  }
+}
+
 /** Verifies a version's SLSA provenance offline against the trust; pure apart from CPU (no network, no files). */
 export function verifyProvenance(input: ProvenanceInput): ProvenanceEvidence {
   if (input.document === null) return { status: 'missing' };
