@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { asksBeforeInstalling, gitPrepareRunsDuringInstall, NPM_QUIRKS, readsShrinkwrap, rebuildSelectsBundledCopy, rootPreinstallFirst, scriptsRunDespiteIgnoreScripts, type NpmQuirk } from './quirks.js';
+import { asksBeforeInstalling, gitCloneInstalledDuringInstall, gitPrepareRunsDuringInstall, NPM_QUIRKS, readsShrinkwrap, rebuildSelectsBundledCopy, rootPreinstallFirst, scriptsRunDespiteIgnoreScripts, type NpmQuirk } from './quirks.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -57,12 +57,23 @@ describe('gitPrepareRunsDuringInstall', () => {
   });
 });
 
+describe('gitCloneInstalledDuringInstall', () => {
+  it("npm 10 and 11 install a git dependency's clone with a nested npm whatever --ignore-scripts says; npm 12 does not", () => {
+    expect(gitCloneInstalledDuringInstall('10.9.9')).toBe(true);
+    expect(gitCloneInstalledDuringInstall('11.21.2')).toBe(true);
+    expect(gitCloneInstalledDuringInstall('12.0.0')).toBe(false);
+    expect(gitCloneInstalledDuringInstall('12.2.3')).toBe(false);
+  });
+});
+
 describe('scriptsRunDespiteIgnoreScripts', () => {
-  it('a git dependency on npm 10 (or an unknown npm) only', () => {
+  it("a git dependency on npm 10 and 11 (or an unknown npm): their nested npm installs the clone under the clone's own .npmrc", () => {
     expect(scriptsRunDespiteIgnoreScripts('10.9.9', { source: 'git' })).toBe(true);
     for (const version of UNKNOWN) expect(scriptsRunDespiteIgnoreScripts(version, { source: 'git' }), String(version)).toBe(true);
-    expect(scriptsRunDespiteIgnoreScripts('11.21.2', { source: 'git' })).toBe(false);
+    expect(scriptsRunDespiteIgnoreScripts('11.0.0', { source: 'git' })).toBe(true);
+    expect(scriptsRunDespiteIgnoreScripts('11.21.2', { source: 'git' })).toBe(true);
     expect(scriptsRunDespiteIgnoreScripts('12.2.1', { source: 'git' })).toBe(false);
+    expect(scriptsRunDespiteIgnoreScripts('12.2.3', { source: 'git' })).toBe(false);
   });
 
   it('a folder npm copies rather than links (install-links) on npm 10 (or an unknown npm) only; a linked folder never', () => {

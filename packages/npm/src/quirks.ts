@@ -25,6 +25,14 @@ export const NPM_QUIRKS = {
     versions: '10.9.9: runs it; 11.21.2, 12.2.1: does not',
     pinnedBy: 'packages/e2e/test/bypass-sources.test.ts',
   },
+  gitCloneInstalledDespiteIgnoreScripts: {
+    fact:
+      "npm 10 and 11 install the clone of a git dependency that has a prepare, build, prepack or install script (or workspaces) with a nested `npm install` in the clone, " +
+      "whatever --ignore-scripts says, and that npm reads the clone's own .npmrc: its `node-options` becomes NODE_OPTIONS of every Node process it starts, so the repository's code runs without a script. " +
+      "npm 12's pacote skips that preparation under --ignore-scripts",
+    versions: '10.9.9, 11.21.2: the clone\'s code ran (node-options, a git devDependency fetched by one more nested npm); 12.2.3: nothing ran',
+    pinnedBy: 'packages/e2e/test/bypass-npm-git-clone-config.test.ts',
+  },
   dirPrepareIgnoresIgnoreScripts: {
     fact: "npm 10 runs the `prepare` of a `file:` folder it copies rather than links (`install-links=true`: pacote's DirFetcher packs it), even with --ignore-scripts",
     versions: '10.9.9: runs it; 11.21.2, 12.2.3: does not',
@@ -134,7 +142,13 @@ export function gitPrepareRunsDuringInstall(version: string | undefined): boolea
   return !versionAtLeast(version, 11);
 }
 
+/** npm 10 and 11 install a git dependency's clone with a nested npm under the clone's own .npmrc whatever --ignore-scripts says. */
+export function gitCloneInstalledDuringInstall(version: string | undefined): boolean {
+  return !versionAtLeast(version, 12);
+}
+
 /** Whether this npm runs `pkg`'s install-time code even with --ignore-scripts: then a script the policy does not allow must block. */
 export function scriptsRunDespiteIgnoreScripts(version: string | undefined, pkg: Pick<PackageNode, 'source' | 'packedOnInstall'>): boolean {
+  if (pkg.source === 'git') return gitPrepareRunsDuringInstall(version) || gitCloneInstalledDuringInstall(version);
   return preparedWhenInstalled(pkg) && gitPrepareRunsDuringInstall(version);
 }
