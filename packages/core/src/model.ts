@@ -113,3 +113,17 @@ export function preparedWhenInstalled(pkg: Pick<PackageNode, 'source' | 'packedO
 /** Lifecycle scripts that run at install time. */
 export const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'] as const;
 export type InstallScript = (typeof INSTALL_SCRIPTS)[number];
+
+/**
+ * Scripts whose presence makes a package manager run a git dependency's code while it packs the clone: `prepare`
+ * (and Yarn's `yarn pack` runs `prepack`), and npm 10 and 11 install the clone with a nested npm under the clone's own
+ * .npmrc (whose `node-options` runs its code) whenever `prepare`, `prepack`, `build` or an install script is there,
+ * whatever --ignore-scripts says (tenth wave G1). A folder that is copied only runs its `prepare`.
+ */
+const GIT_PREPARE_SCRIPTS = ['prepare', 'prepack', 'build'] as const;
+
+/** The scripts whose presence counts as install-time code for `pkg`: install scripts, and what packing it runs. */
+export function installTimeScripts(pkg: Pick<PackageNode, 'source' | 'packedOnInstall'>): readonly string[] {
+  if (pkg.source === 'git') return [...INSTALL_SCRIPTS, ...GIT_PREPARE_SCRIPTS];
+  return preparedWhenInstalled(pkg) ? [...INSTALL_SCRIPTS, 'prepare'] : INSTALL_SCRIPTS;
+}

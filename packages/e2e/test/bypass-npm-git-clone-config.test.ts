@@ -103,6 +103,16 @@ describe.each(npmDrivers().map((d) => [d.label, d] as const))('%s: a git depende
     expect(check.code, output(check)).toBe(1);
   }, 120_000);
 
+  it('check after a plain install of a clone with only a build script: blocked, as the wrapper refuses it', async () => {
+    const { project } = await attack(driver, { build: 'node -e 0' });
+    const plain = await driver.plain(project, ['install', '--ignore-scripts', ...allowGit(driver)]);
+    expect(plain.code, output(plain)).toBe(0);
+    const check = await run('node', [join(import.meta.dirname, '../../cli/dist/portcullis.js'), 'check'], { cwd: project.dir, env: project.env });
+    record(driver, 'check after a plain install, build only', check, false);
+    expect(check.code, output(check)).toBe(1);
+    expect(output(check)).toContain('git-outer');
+  }, 120_000);
+
   it('allowed by scripts.allow: it installs (its clone is its own code)', async () => {
     const { project } = await attack(driver, { prepare: 'node -e 0' }, ['git-outer']);
     const r = await driver.install(project, allowGit(driver));

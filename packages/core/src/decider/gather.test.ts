@@ -33,6 +33,15 @@ describe('scriptEvidence (issue 13.5: scripts in a full document count; silence 
     expect(scriptEvidence({ ...node, hasInstallScript: true }, silent, null)).toMatchObject({ hasInstallScript: true, source: 'lockfile' });
   });
 
+  it('a git dependency\'s prepack or build counts (tenth wave G1: npm 10 and 11 then install its clone under its own .npmrc); a registry package\'s does not', () => {
+    const installed = { scripts: { build: 'tsc', prepack: 'x', test: 'y' }, bindingGyp: false, gypfile: undefined };
+    const git: PackageNode = { ...node, id: 'git-outer@1.0.0', name: 'git-outer', version: '1.0.0', source: 'git' };
+    expect(scriptEvidence(git, undefined, installed)).toMatchObject({ hasInstallScript: true, scripts: ['prepack', 'build'], source: 'installed' });
+    expect(scriptEvidence(node, undefined, installed)).toMatchObject({ hasInstallScript: false, scripts: [], source: 'installed' });
+    // A folder npm copies (install-links) runs only its prepare: no nested install there.
+    expect(scriptEvidence({ ...node, source: 'directory', packedOnInstall: true }, undefined, installed)).toMatchObject({ hasInstallScript: false, scripts: [] });
+  });
+
   it('the abbreviated document\'s silence is its "none"', () => {
     expect(scriptEvidence(node, entry({}, 'abbreviated'), null)).toEqual({ hasInstallScript: false, scripts: [], bindingGyp: false, source: 'metadata' });
   });

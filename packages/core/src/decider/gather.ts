@@ -4,7 +4,7 @@
  */
 import { PortcullisError } from '../errors.js';
 import type { Evidence, ScriptEvidence, SignatureEvidence } from '../evaluation/evidence.js';
-import { INSTALL_SCRIPTS, isOwnCode, preparedWhenInstalled } from '../model.js';
+import { installTimeScripts, isOwnCode, preparedWhenInstalled } from '../model.js';
 import type { PackageNode } from '../model.js';
 import type { Policy } from '../policy/types.js';
 import { installScriptsOf, type Packument, type PackumentVersion } from '../registry/packument.js';
@@ -87,7 +87,7 @@ function commandsOf(scripts: readonly string[], source: Readonly<Record<string, 
 
 /** Script evidence from what is installed, else metadata, else the lockfile; the claims are merged, never narrowed. */
 export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | undefined, installed: InstalledManifest | null): ScriptEvidence | undefined {
-  const lifecycle: readonly string[] = preparedWhenInstalled(pkg) ? [...INSTALL_SCRIPTS, 'prepare'] : INSTALL_SCRIPTS;
+  const lifecycle = installTimeScripts(pkg);
   if (installed !== null) {
     const scripts = lifecycle.filter((name) => installed.scripts[name] !== undefined);
     // npm, pnpm and Yarn run `node-gyp rebuild` for a binding.gyp unless an install or preinstall script exists.

@@ -6,7 +6,7 @@
 import { defaultCacheDir } from '../cache/metadata.js';
 import type { Env } from '../env.js';
 import type { Finding } from '../finding.js';
-import { INSTALL_SCRIPTS, preparedWhenInstalled, type LockfileKind, type PackageNode } from '../model.js';
+import { installTimeScripts, preparedWhenInstalled, type LockfileKind, type PackageNode } from '../model.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { createRegistryClient, type RegistryFetch } from '../registry/client.js';
 import { approveCommand as approveCommandFor, type Surface } from '../report/notices.js';
@@ -72,7 +72,7 @@ function runsOf(run: CheckRun, pkg: PackageNode, full: Readonly<Record<string, s
   const scripts = run.verdict.evidence.scripts.get(pkg.id);
   const lines: string[] = [];
   // Abbreviated metadata says only that there are scripts: the full document names them.
-  const lifecycle: readonly string[] = preparedWhenInstalled(pkg) ? [...INSTALL_SCRIPTS, 'prepare'] : INSTALL_SCRIPTS;
+  const lifecycle = installTimeScripts(pkg);
   const names = scripts !== undefined && scripts.scripts.length > 0 ? scripts.scripts : lifecycle.filter((name) => full !== undefined && Object.hasOwn(full, name));
   for (const name of names) {
     const command = scripts?.commands?.[name] ?? (full !== undefined && Object.hasOwn(full, name) ? full[name] : undefined);
