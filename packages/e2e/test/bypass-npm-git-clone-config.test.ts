@@ -49,14 +49,14 @@ async function repository(root: string, name: string, files: Record<string, stri
  * `git-outer` (in `allowUnsigned`, not `scripts.allow`): `scripts` as given, a git devDependency with a `prepare`, and an
  * `.npmrc` whose `node-options` imports a data: module that leaves `marker`.
  */
-async function attack(driver: Driver, scripts: Record<string, string>, allow: string[] = []): Promise<{ project: Project; marker: string }> {
+async function attack(driver: Driver, scripts: Record<string, string>, allow: string[] = [], extra: object = {}): Promise<{ project: Project; marker: string }> {
   const project = await driver.project(registry.url, {}, { scripts: { allow }, signatures: { allowUnsigned: ['git-outer'] }, registries: { [registry.url]: { keys: registry.keys.keys } } });
   const root = join(project.dir, '..', 'repositories');
   const marker = join(project.dir, '..', 'clone-node-options-ran');
   const code = `import("node:fs").then((fs)=>fs.writeFileSync(${JSON.stringify(marker)},process.cwd()))`;
   const inner = await repository(root, 'git-inner', { 'package.json': JSON.stringify({ name: 'git-inner', version: '1.0.0', scripts: { prepare: 'node -e 0' } }) });
   const outer = await repository(root, 'git-outer', {
-    'package.json': JSON.stringify({ name: 'git-outer', version: '1.0.0', scripts, devDependencies: { 'git-inner': inner } }),
+    'package.json': JSON.stringify({ name: 'git-outer', version: '1.0.0', scripts, ...extra, devDependencies: { 'git-inner': inner } }),
     '.npmrc': `node-options=--import=data:text/javascript,${encodeURIComponent(code)}\n`,
   });
   const manifest = JSON.parse(readFileSync(join(project.dir, 'package.json'), 'utf8'));
@@ -103,12 +103,15 @@ describe.each(npmDrivers().map((d) => [d.label, d] as const))('%s: a git depende
     expect(check.code, output(check)).toBe(1);
   }, 120_000);
 
-  it('check after a plain install of a clone with only a build script: blocked, as the wrapper refuses it', async () => {
-    const { project } = await attack(driver, { build: 'node -e 0' });
+  it.each([
+    ['only a build script', { build: 'node -e 0' }, {}],
+    ['no script, workspaces: []', {}, { workspaces: [] }],
+  ])('check after a plain install of a clone with %s: blocked, as the wrapper refuses it', async (label, scripts, extra) => {
+    const { project } = await attack(driver, scripts, [], extra);
     const plain = await driver.plain(project, ['install', '--ignore-scripts', ...allowGit(driver)]);
     expect(plain.code, output(plain)).toBe(0);
     const check = await run('node', [join(import.meta.dirname, '../../cli/dist/portcullis.js'), 'check'], { cwd: project.dir, env: project.env });
-    record(driver, 'check after a plain install, build only', check, false);
+    record(driver, `check after a plain install, ${label}`, check, false);
     expect(check.code, output(check)).toBe(1);
     expect(output(check)).toContain('git-outer');
   }, 120_000);

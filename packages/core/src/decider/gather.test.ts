@@ -38,6 +38,9 @@ describe('scriptEvidence (issue 13.5: scripts in a full document count; silence 
     const git: PackageNode = { ...node, id: 'git-outer@1.0.0', name: 'git-outer', version: '1.0.0', source: 'git' };
     expect(scriptEvidence(git, undefined, installed)).toMatchObject({ hasInstallScript: true, scripts: ['prepack', 'build'], source: 'installed' });
     expect(scriptEvidence(node, undefined, installed)).toMatchObject({ hasInstallScript: false, scripts: [], source: 'installed' });
+    // A clone that declares workspaces is installed by npm 10 and 11's nested npm with no script at all.
+    expect(scriptEvidence(git, undefined, { scripts: {}, bindingGyp: false, gypfile: undefined, workspaces: true })).toMatchObject({ hasInstallScript: true, scripts: [] });
+    expect(scriptEvidence(node, undefined, { scripts: {}, bindingGyp: false, gypfile: undefined, workspaces: true })).toMatchObject({ hasInstallScript: false });
     // A folder npm copies (install-links) runs only its prepare: no nested install there.
     expect(scriptEvidence({ ...node, source: 'directory', packedOnInstall: true }, undefined, installed)).toMatchObject({ hasInstallScript: false, scripts: [] });
   });

@@ -92,8 +92,10 @@ export function scriptEvidence(pkg: PackageNode, metadata: PackumentVersion | un
     const scripts = lifecycle.filter((name) => installed.scripts[name] !== undefined);
     // npm, pnpm and Yarn run `node-gyp rebuild` for a binding.gyp unless an install or preinstall script exists.
     const bindingGyp = installed.bindingGyp && installed.gypfile !== false && installed.scripts.install === undefined && installed.scripts.preinstall === undefined;
+    // npm 10 and 11 install a git clone that declares workspaces under its own .npmrc, scripts or not (tenth wave G2).
+    const cloneInstalled = pkg.source === 'git' && installed.workspaces === true;
     return {
-      hasInstallScript: scripts.length > 0 || metadata?.hasInstallScript === true || pkg.hasInstallScript === true,
+      hasInstallScript: scripts.length > 0 || cloneInstalled || metadata?.hasInstallScript === true || pkg.hasInstallScript === true,
       scripts,
       ...commandsOf(scripts, installed.scripts),
       bindingGyp,

@@ -232,6 +232,15 @@ describe('a package installed at several paths', () => {
     expect(merged.bindingGypHash).toBeUndefined();
     expect(mergedCopies([{ ...a, bindingGyp: false, bindingGypHash: undefined }, a]).bindingGypHash).toBe('sha256:1');
   });
+
+  it('a package.json declaring workspaces is said so, and any copy that declares them counts (tenth wave G2)', () => {
+    const dir = project({ 'node_modules/left-pad/package.json': JSON.stringify({ name: 'left-pad', version: '1.0.0', workspaces: [] }) });
+    const npm = { kind: 'npm', path: 'package-lock.json', packages: [{ ...pkg, paths: ['node_modules/left-pad'] }] } as unknown as Lockfile;
+    expect(installedManifestReader(npm, dir)({ ...pkg, paths: ['node_modules/left-pad'] })?.workspaces).toBe(true);
+    const plain = { scripts: {}, bindingGyp: false, gypfile: undefined };
+    expect(mergedCopies([plain, { ...plain, workspaces: true as const }]).workspaces).toBe(true);
+    expect(mergedCopies([plain, plain]).workspaces).toBeUndefined();
+  });
 });
 
 describe('the stat of installed files (installedStamp)', () => {

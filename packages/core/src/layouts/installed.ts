@@ -19,6 +19,8 @@ export interface InstalledManifest {
   gypfile: boolean | undefined;
   /** `sha256:<hex>` of the binding.gyp, when there is one (and it is not too large to read). */
   bindingGypHash?: string;
+  /** The package.json declares `workspaces` (npm 10 and 11 then install a git dependency's clone, scripts or not). */
+  workspaces?: true;
 }
 
 /**
@@ -136,6 +138,7 @@ function copyOf(files: CopyFiles, pkg: PackageNode): InstalledCopy {
         bindingGyp: files.bindingGyp,
         gypfile: typeof manifest.gypfile === 'boolean' ? manifest.gypfile : undefined,
         ...(files.bindingGypHash !== undefined ? { bindingGypHash: files.bindingGypHash } : {}),
+        ...(manifest.workspaces !== undefined ? { workspaces: true as const } : {}),
       },
     };
   } catch {
@@ -326,6 +329,7 @@ export function mergedCopies(copies: readonly InstalledManifest[]): InstalledMan
     bindingGyp: withGyp.length > 0,
     gypfile: copies.every((copy) => copy.gypfile === false) ? false : copies.every((copy) => copy.gypfile === true) ? true : undefined,
     ...(hash !== undefined ? { bindingGypHash: hash } : {}),
+    ...(copies.some((copy) => copy.workspaces === true) ? { workspaces: true as const } : {}),
   };
 }
 
