@@ -242,22 +242,17 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
   };
   const asked = new Map<string, { versions: number; missing: number }>();
   const verifications = new Map<string, Promise<ProvenanceEvidence>>();
-  const documents = new Map<string, Promise<unknown>>();
+  const verificationKey = (name: string, version: string, registry: string, integrity: string) => JSON.stringify([registry, name, version, integrity]);
 
-  /** One version's attestations document, fetched once per decision. */
-  const documentOf = (name: string, version: string, registry: string): Promise<unknown> => {
-    const key = JSON.stringify([registry, name, version]);
-    let known = documents.get(key);
-    if (known === undefined) documents.set(key, (known = options.client.getAttestations(name, version, registry)));
-    return known;
-  };
-
-  /** One version's provenance, fetched and verified once per decision. */
-  const verify = (name: string, version: string, registry: string, integrity: string): Promise<ProvenanceEvidence> => {
-    const key = JSON.stringify([registry, name, version, integrity]);
+  /**
+   * One version's provenance, fetched and verified once per decision; `document`, its attestations document when the
+   * caller fetched it already. Only the evidence is kept, not the document (a decision may read thousands).
+   */
+  const verify = (name: string, version: string, registry: string, integrity: string, document?: Promise<unknown>): Promise<ProvenanceEvidence> => {
+    const key = verificationKey(name, version, registry, integrity);
     let known = verifications.get(key);
     if (known === undefined) {
-      known = documentOf(name, version, registry).then(
+      known = (document ?? options.client.getAttestations(name, version, registry)).then(
         (document) => {
           const evidence = verifyProvenance({ document, name, version, integrity, trust: options.trust() });
           const count = asked.get(registry) ?? { versions: 0, missing: 0 };
@@ -380,12 +375,14 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
     const evidenceOf = async (earlier: string): Promise<ProvenanceEvidence | undefined> => {
       const integrity = packument.versions.get(earlier)?.dist.integrity;
       if (integrity === undefined) return undefined;
-      if (everyOne) {
+      if (everyOne && !verifications.has(verificationKey(packument.name, earlier, registry, integrity))) {
         // Only a release verified as built by another repository is a move (~14 ms a bundle to verify, and a line
         // may hold hundreds): one whose every bundle claims this repository shows none, verified or not, and is
         // not verified. A document that cannot be fetched or read is left to verify, which says so.
-        const claims = claimedBuilders(await documentOf(packument.name, earlier, registry).catch(() => undefined));
+        const document = options.client.getAttestations(packument.name, earlier, registry);
+        const claims = claimedBuilders(await document.catch(() => undefined));
         if (claims !== undefined && claims.every((claim) => current.status === 'verified' && sameRepository(current.identity, claim))) return undefined;
+        return verify(packument.name, earlier, registry, integrity, document);
       }
       return verify(packument.name, earlier, registry, integrity);
     };
