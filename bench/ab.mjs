@@ -9,16 +9,19 @@
 //   check:   `portcullis check` of a tree pnpm 12 installed, this build and the base build alternating
 //
 //   node bench/ab.mjs --base ../base [--what install|check] [--pm pnpm12|pnpm11|pnpm10|yarn|npm11|npm12]
-//                     [--mode cold|warm|frozen] [--rules on|off] [--packages 1000] [--rounds 3] [--patched] [--pnp]
+//                     [--mode cold|warm|frozen|ci] [--rules on|off] [--packages 1000] [--rounds 3] [--patched] [--pnp]
 //
 //   --patched (pnpm): every project patches one dependency (pnpm's patchedDependencies, a patch that adds a file),
 //   as many real projects do.
-//   --pnp (Yarn): Yarn's PnP linker instead of node-modules, with one direct dependency in twenty unplugged
+//   --mode ci (pnpm): `--frozen-lockfile` on a fresh CI runner as docs/ci.md sets one up (pnpm-hooks.mjs's ci mode):
+//   node_modules removed, pnpm's store and cache and PORTCULLIS_CACHE_DIR kept from the earlier runs with Portcullis'
+//   entries past their 5 minutes, and a new state directory (a new memo secret: nothing remembered is believed).
+//   --pnp (Yarn): Yarn's PnP linker instead of node-modules, with every second direct dependency unplugged
 //   (`dependenciesMeta.<name>.unplugged`), so that what the plugin checks of `.yarn/unplugged` has folders to check.
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { discard, expectExit, loadTestRegistry, median, parseArgs, provenancedGraph, requireBuilt, root, run, spread, waitUntilSettled } from './lib.mjs';
+import { ageMetadata, discard, expectExit, loadTestRegistry, median, parseArgs, provenancedGraph, requireBuilt, root, run, spread, waitUntilSettled } from './lib.mjs';
 import { benchPolicy, createProject, rulesMaterial, timedInstall, toolFor } from './projects.mjs';
 
 const args = parseArgs();
@@ -58,6 +61,15 @@ let contenders;
 let measure;
 if (WHAT === 'install') {
   measure = (p) => timedInstall(p, MODE);
+  if (MODE === 'ci') {
+    if (!PM.startsWith('pnpm')) throw new Error('--mode ci is for pnpm');
+    measure = async (p) => {
+      discard(join(p.home, '.local', 'state'));
+      const cache = join(p.home, 'portcullis-cache');
+      if (existsSync(cache) && readdirSync(cache).some((f) => /^metadata-v\d+$/.test(f))) ageMetadata(cache);
+      return timedInstall(p, 'frozen');
+    };
+  }
   contenders = [];
   for (const which of ['bare', 'new', 'base']) contenders.push({ ...(await createProject(join(work, which), PM, registry, graph.dependencies, which !== 'bare', which === 'bare' ? null : material, builds[which === 'bare' ? 'new' : which])), which });
   if (PATCHED) {
@@ -71,7 +83,7 @@ if (WHAT === 'install') {
   }
   if (PNP) {
     if (PM !== 'yarn') throw new Error('--pnp is for Yarn');
-    const unplugged = Object.keys(graph.dependencies).sort().filter((_, i) => i % 20 === 0);
+    const unplugged = Object.keys(graph.dependencies).sort().filter((_, i) => i % 2 === 0);
     for (const p of contenders) {
       const rc = join(p.dir, '.yarnrc.yml');
       writeFileSync(rc, readFileSync(rc, 'utf8').replace('nodeLinker: node-modules', 'nodeLinker: pnp'));
@@ -84,7 +96,7 @@ if (WHAT === 'install') {
   if (MODE !== 'cold') for (const p of contenders) await timedInstall(p, 'cold');
   if (MODE !== 'cold' && (PM.startsWith('npm') || PM === 'pnpm12' || PNP)) await waitUntilSettled();
   // The steady state of a repeat install: the first one after the cold install still decides the lockfile it wrote.
-  if (MODE !== 'cold') for (const p of contenders) await timedInstall(p, MODE);
+  if (MODE !== 'cold') for (const p of contenders) await timedInstall(p, MODE === 'ci' ? 'frozen' : MODE);
   // The measured installs must have unplugged folders to check: a PnP run without them would measure nothing new.
   if (PNP && MODE !== 'cold') for (const p of contenders) if (readdirSync(join(p.dir, '.yarn', 'unplugged')).length < 20) throw new Error(`${p.which}: Yarn unplugged ${readdirSync(join(p.dir, '.yarn', 'unplugged')).length} folders`);
 } else if (WHAT === 'check') {
