@@ -13,7 +13,7 @@ import { defaultStateDir, memoSecret, VerifiedVersions, type VersionFacts, type 
 const temp = (prefix: string) => mkdtempSync(join(tmpdir(), `portcullis-verified-${prefix}-`));
 const query: VersionQuery = { keySetId: 'ks1', registry: 'https://r.example/', name: 'left-pad', version: '1.0.0', integrity: 'sha512-AAAA' };
 const facts: VersionFacts = { integrity: 'sha512-AAAA', keyid: 'SHA256:k', hasInstallScript: true, gypfile: false, scripts: ['postinstall'] };
-const memoFile = (cacheDir: string) => join(cacheDir, 'verified-v4', readdirSync(join(cacheDir, 'verified-v4'))[0]!);
+const memoFile = (cacheDir: string) => join(cacheDir, 'verified-v5', readdirSync(join(cacheDir, 'verified-v5'))[0]!);
 
 describe('memoSecret', () => {
   it('creates a 32-byte secret once, mode 0600, and returns the same one afterwards', () => {

@@ -16,7 +16,8 @@ import { INSTALL_SCRIPTS } from '../model.js';
 // v2: v1 could hold "no scripts" for versions whose full document listed scripts that were not read.
 // v3: the same facts, kept by the shared authenticated memo (cache/authenticated-memo.ts).
 // v4: and the install scripts' command lines, when the metadata listed them (script drift compares them).
-const FORMAT = 'verified-v4';
+// v5: and whether the version names bundled dependencies (its tarball is read for them: a v4 entry does not say).
+const FORMAT = 'verified-v5';
 
 export { defaultStateDir, memoSecret, refusedMemoKey } from './dirs.js';
 
@@ -42,12 +43,14 @@ export interface VersionFacts {
   scripts: string[];
   /** Their command lines, when the metadata listed them (full documents); undefined when it did not. */
   commands?: Record<string, string>;
+  /** Whether the metadata names bundled dependencies (`bundleDependencies`): copies its tarball ships. */
+  bundles?: boolean;
 }
 
 /** Longest command line remembered (a longer one is not remembered: the version is read from its packument again). */
 const MAX_COMMAND = 16 * 1024;
 
-type Stored = [integrity: string, keyid: string, hasInstallScript: 0 | 1, gypfile: 0 | 1, scripts: string, commands: string[] | null];
+type Stored = [integrity: string, keyid: string, hasInstallScript: 0 | 1, gypfile: 0 | 1, scripts: string, commands: string[] | null, bundles: 0 | 1];
 
 export class VerifiedVersions {
   readonly #memo: AuthenticatedMemo<Stored>;
@@ -62,7 +65,7 @@ export class VerifiedVersions {
   }
 
   /**
-   * Opens the memo of one project (`scope`: its directory) in `cacheDir` (`verified-v4/`); entries whose tag does
+   * Opens the memo of one project (`scope`: its directory) in `cacheDir` (`verified-v5/`); entries whose tag does
    * not verify with this user's secret are dropped unread. Never throws: a missing, torn or hostile file is an empty memo.
    */
   static open(cacheDir: string, scope: string, secret: Buffer | null): VerifiedVersions {
@@ -76,11 +79,12 @@ export class VerifiedVersions {
   get(query: VersionQuery): VersionFacts | undefined {
     const hit = this.#memo.get(keyOf(query));
     if (hit === undefined) return undefined;
-    const [integrity, keyid, hasInstallScript, gypfile, scripts, commands] = hit;
+    const [integrity, keyid, hasInstallScript, gypfile, scripts, commands, bundles] = hit;
     // The lockfile names an integrity: only that one counts (the key covers it; checked again for clarity).
     if (query.integrity !== undefined && query.integrity !== integrity) return undefined;
     const names = scripts === '' ? [] : scripts.split(',');
     const facts: VersionFacts = { integrity, keyid, hasInstallScript: hasInstallScript === 1, gypfile: gypfile === 1, scripts: names };
+    if (bundles === 1) facts.bundles = true;
     if (commands !== null) {
       const byName: Record<string, string> = Object.create(null);
       names.forEach((name, i) => (byName[name] = commands[i]!));
@@ -93,7 +97,7 @@ export class VerifiedVersions {
     const commands = facts.commands === undefined ? null : facts.scripts.map((name) => facts.commands![name] ?? '');
     // A command line too long to remember: remember none, so the next decision reads them from the packument again.
     const kept = commands !== null && commands.every((c) => c.length <= MAX_COMMAND) ? commands : null;
-    this.#memo.set(keyOf(query), [facts.integrity, facts.keyid, facts.hasInstallScript ? 1 : 0, facts.gypfile ? 1 : 0, facts.scripts.join(','), kept]);
+    this.#memo.set(keyOf(query), [facts.integrity, facts.keyid, facts.hasInstallScript ? 1 : 0, facts.gypfile ? 1 : 0, facts.scripts.join(','), kept, facts.bundles === true ? 1 : 0]);
   }
 
   /** Writes the memo back atomically (see AuthenticatedMemo.save). */
@@ -108,9 +112,10 @@ function keyOf(query: VersionQuery): string {
 }
 
 function isStored(value: unknown): value is Stored {
-  if (!Array.isArray(value) || value.length !== 6) return false;
-  const [integrity, keyid, hasInstallScript, gypfile, scripts, commands] = value as unknown[];
+  if (!Array.isArray(value) || value.length !== 7) return false;
+  const [integrity, keyid, hasInstallScript, gypfile, scripts, commands, bundles] = value as unknown[];
   return (
+    (bundles === 0 || bundles === 1) &&
     (commands === null || (Array.isArray(commands) && typeof scripts === 'string' && commands.length === (scripts === '' ? 0 : scripts.split(',').length) && commands.every((c) => typeof c === 'string' && c.length <= MAX_COMMAND))) &&
     typeof integrity === 'string' &&
     integrity.length > 0 &&

@@ -70,6 +70,8 @@ export interface Decision {
   evidence: Evidence;
   notices: string[];
   strippedRegistries: string[];
+  /** Copies bundling packages ship that the graph does not list, judged with it (see Gathered.shipped). */
+  shipped?: readonly PackageNode[];
 }
 
 /** `PORTCULLIS_FETCH_TIMEOUT_MS`: the per-request registry timeout (default 30 s), for slow registries and fault tests. */
@@ -236,7 +238,8 @@ export function createDecider(options: DecideOptions): Decider {
       const advisories = new Map<string, AdvisoryEvidence[]>();
       if (options.policy.advisories.osv.length > 0) {
         advisoryIndex ??= buildAdvisoryIndex(options.policy.advisories.osv, { cacheDir, secret: memoSecret(options.stateDir ?? defaultStateDir(env)) });
-        for (const pkg of packages) {
+        // With the copies bundling packages ship that the graph does not list (pnpm's lockfile lists none).
+        for (const pkg of [...packages, ...gathered.shipped]) {
           if (isOwnCode(pkg)) continue;
           const listed = advisoryIndex.lookup(pkg.name, pkg.version);
           if (listed.length > 0) advisories.set(pkg.id, listed.map((a) => ({ id: a.id, summary: a.summary })));
@@ -253,7 +256,7 @@ export function createDecider(options: DecideOptions): Decider {
         patches: gatherPatches(packages, patchFiles),
         now: (options.now ?? Date.now)(),
       };
-      const findings = evaluate(options.policy, packages, evidence);
+      const findings = evaluate(options.policy, gathered.shipped.length > 0 ? [...packages, ...gathered.shipped] : packages, evidence);
       const notices = [...keyNotices, ...provenance.notices];
       const refusedKey = refusedMemoKey(options.stateDir ?? defaultStateDir(env));
       if (refusedKey !== undefined) {
@@ -269,7 +272,7 @@ export function createDecider(options: DecideOptions): Decider {
         const { message, fix } = describeSignatureStripping(s);
         notices.push(`${message} Fix: ${fix}`);
       }
-      return { findings, exitCode: exitCodeFor(findings), evidence, notices, strippedRegistries: stripping.map((s) => s.registry) };
+      return { findings, exitCode: exitCodeFor(findings), evidence, notices, strippedRegistries: stripping.map((s) => s.registry), ...(gathered.shipped.length > 0 ? { shipped: gathered.shipped } : {}) };
     },
     prefetch(name) {
       let registry: string;

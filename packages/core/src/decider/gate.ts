@@ -614,7 +614,7 @@ export function gateFor(policy: Policy, options: GateOptions): Gate {
         findings,
         blocking,
         skipped,
-        blocked: new Set(blocking.map((f) => `${f.package}@${f.version}`)),
+        blocked: blockedBy(blocking, decision.shipped),
         exitCode,
         notices: decision.notices,
         strippedRegistries: decision.strippedRegistries,
@@ -686,4 +686,19 @@ function installedMismatches(packages: readonly PackageNode[], readInstalled: In
     }
   }
   return out;
+}
+
+/**
+ * `name@version` of every package a blocking finding names, and of the bundler of each copy it names that the graph
+ * does not list (a copy read from its bundler's tarball, Gathered.shipped): refusing the bundler refuses the copy.
+ */
+function blockedBy(blocking: readonly Finding[], shipped: readonly PackageNode[] | undefined): Set<string> {
+  const blocked = new Set(blocking.map((f) => `${f.package}@${f.version}`));
+  if (shipped === undefined || shipped.length === 0) return blocked;
+  const bundlerOf = new Map(shipped.map((copy) => [copy.id, copy.bundledBy]));
+  for (const f of blocking) {
+    const bundler = f.id === undefined ? undefined : bundlerOf.get(f.id);
+    if (bundler !== undefined) blocked.add(`${bundler.name}@${bundler.version}`);
+  }
+  return blocked;
 }

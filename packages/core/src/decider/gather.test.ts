@@ -1,5 +1,5 @@
 import { createHook } from 'node:async_hooks';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { packumentVersionFromJson, parsePackument, type PackumentServed, type Pa
 import { createKeyring, type Keyring } from '../signatures/keyring.js';
 import { createRegistrySigner } from '../signatures/signer.js';
 import { gatherEvidence, scriptEvidence, type SignatureVerification } from './gather.js';
+import { tgz } from '../registry/tarball.fixture.js';
 
 const node: PackageNode = { id: 'esbuild@0.25.0', name: 'esbuild', version: '0.25.0', integrity: 'sha512-x', source: 'registry', registry: 'https://r.test/', aliases: [], paths: [], dependents: ['.'] };
 
@@ -142,5 +143,66 @@ describe('gatherEvidence: where signatures are verified', () => {
     expect(pool.pooled).toBe(2);
     expect(here.pooled).toBe(0);
     expect((await gather('thread-pool')).pooled).toBe(2);
+  });
+});
+
+describe('gatherEvidence: the copies a bundling registry package ships (round 45, ninth wave N3)', () => {
+  const REGISTRY = 'https://registry.example/';
+  const tarball = tgz([
+    { path: 'package/package.json', content: '{"name":"carrier","version":"1.0.0"}' },
+    { path: 'package/node_modules/listed-lib/package.json', content: '{"name":"listed-lib","version":"1.0.0","scripts":{"postinstall":"x"}}' },
+    { path: 'package/node_modules/other/package.json', content: '{"name":"other","version":"2.0.0"}' },
+    // Its package.json names another package: `require('@s/renamed')` loads it, so it counts under both names.
+    { path: 'package/node_modules/other/node_modules/@s/renamed/package.json', content: '{"name":"innocent","version":"3.0.0"}' },
+  ]);
+  const integrity = `sha512-${createHash('sha512').update(tarball).digest('base64')}`;
+  // pnpm's graph: the bundling parent only (its lockfile lists no bundled copy).
+  const carrier: PackageNode = { id: 'carrier@1.0.0', name: 'carrier', version: '1.0.0', integrity, source: 'registry', registry: REGISTRY, aliases: [], paths: [], dependents: ['.'] };
+  const doc = JSON.stringify({ name: 'carrier', versions: { '1.0.0': { name: 'carrier', version: '1.0.0', bundleDependencies: ['listed-lib', 'other'], dist: { integrity, tarball: `${REGISTRY}carrier/-/carrier-1.0.0.tgz` } } } });
+
+  function run(policyText: string, bytes: Buffer = tarball, verified?: VerifiedVersions) {
+    const fetched: string[] = [];
+    const client = {
+      getPackument: async () => parsePackument(doc, { name: 'carrier', kind: 'abbreviated' }),
+      getTarball: async (url: string) => (fetched.push(url), bytes),
+    } as unknown as RegistryClient;
+    const policy = parsePolicy(policyText, '/p/portcullis.json');
+    return gatherEvidence([carrier], { policy, client, keyring: {} as Keyring, ...(verified ? { verified } : {}) }).then((g) => ({ ...g, fetched }));
+  }
+
+  it('with advisories: every copy its pinned tarball ships is a bundled node of the graph, with no install script of its own', async () => {
+    const g = await run('{"signatures":{"require":"off"},"advisories":{"osv":["./osv"]}}');
+    expect(g.shipped.map((c) => [c.id, c.inBundle, c.bundledBy])).toEqual([
+      ['listed-lib@1.0.0 (bundled in carrier@1.0.0)', true, { name: 'carrier', version: '1.0.0' }],
+      ['other@2.0.0 (bundled in carrier@1.0.0)', true, { name: 'carrier', version: '1.0.0' }],
+      ['innocent@3.0.0 (bundled in carrier@1.0.0)', true, { name: 'carrier', version: '1.0.0' }],
+      ['@s/renamed@3.0.0 (bundled in carrier@1.0.0)', true, { name: 'carrier', version: '1.0.0' }],
+    ]);
+    expect(g.evidence.scripts.get('listed-lib@1.0.0 (bundled in carrier@1.0.0)')).toMatchObject({ hasInstallScript: false });
+    expect(g.evidence.unavailable.size).toBe(0);
+  });
+
+  it('without advisories no tarball is read (the common path does no new work)', async () => {
+    const g = await run('{"signatures":{"require":"off"}}');
+    expect(g.fetched).toEqual([]);
+    expect(g.shipped).toEqual([]);
+  });
+
+  it('a tarball that is not the pinned one, or ships a copy with no readable name and version: the parent is undecidable', async () => {
+    const other = tgz([{ path: 'package/node_modules/listed-lib/package.json', content: '{}' }]);
+    const wrong = await run('{"signatures":{"require":"off"},"advisories":{"osv":["./osv"]}}', other);
+    expect(wrong.evidence.unavailable.get('carrier@1.0.0')).toMatch(/not the one the lockfile pins/);
+    expect(wrong.shipped).toEqual([]);
+  });
+
+  it('remembered facts say that a version bundles: its tarball is still read on the next decision', async () => {
+    const secret = memoSecret(mkdtempSync(join(tmpdir(), 'portcullis-gather-state-')))!;
+    const memo = VerifiedVersions.open(mkdtempSync(join(tmpdir(), 'portcullis-gather-cache-')), '/p', secret);
+    const policy = '{"signatures":{"require":"off"},"advisories":{"osv":["./osv"]}}';
+    expect((await run(policy, tarball, memo)).shipped).toHaveLength(4);
+    expect(memo.get({ keySetId: 'signatures-off', registry: REGISTRY, name: 'carrier', version: '1.0.0', integrity })).toMatchObject({ bundles: true });
+    const again = await run(policy, tarball, memo);
+    expect(again.shipped).toHaveLength(4);
+    expect(again.fetched).toHaveLength(1);
   });
 });

@@ -9,14 +9,14 @@ import type { PackageNode } from '../model.js';
 import type { Policy } from '../policy/types.js';
 import { installScriptsOf, type Packument, type PackumentVersion } from '../registry/packument.js';
 import type { RegistryClient } from '../registry/client.js';
-import { tarballFilePaths, TarballError } from '../registry/package-tarball.js';
+import { bundledManifestFiles, tarballFilePaths, TarballError } from '../registry/package-tarball.js';
 import { checkTarballIntegrity } from '../signatures/tarball.js';
 import type { Keyring } from '../signatures/keyring.js';
 import { detectSignatureStripping, type SignatureStripping } from '../signatures/mirror.js';
 import { verifyRegistrySignatures, verifyRegistrySignaturesOffThread, type SignatureCheck } from '../signatures/verify.js';
 import type { InstalledManifest, InstalledManifestReader } from '../layouts/installed.js';
 import type { VerifiedVersions, VersionQuery } from '../cache/verified-versions.js';
-import { factsKnowCommands, factsOf, metadataOf } from './memo-facts.js';
+import { bundlesCopies, factsKnowCommands, factsOf, metadataOf } from './memo-facts.js';
 
 export interface GatherOptions {
   policy: Policy;
@@ -58,6 +58,12 @@ export type SignatureVerification = 'thread-pool' | 'calling-thread';
 
 export interface Gathered {
   evidence: Evidence;
+  /**
+   * Copies that bundling registry packages ship in their tarballs and the graph does not list (pnpm's lockfile never
+   * lists them; npm's may leave one out): judged by the advisories with the graph (evaluate: a bundled copy, so no
+   * signature, provenance or age of its own). None when the policy names no advisories.
+   */
+  shipped: PackageNode[];
   /** Registries that served no signature for any package: one plain notice instead of N mysteries. */
   stripping: SignatureStripping[];
 }
@@ -136,24 +142,91 @@ function bundlingParentOf(path: string, unbundled: ReadonlyMap<string, PackageNo
   return undefined;
 }
 
+/** A bundling parent's tarball, fetched once per decision for every reader of it. */
+type TarballCache = Map<PackageNode, Promise<Uint8Array>>;
+
+/**
+ * A bundling parent's tarball: the one `integrity` pins (the lockfile's, or the one its signature verified), fetched
+ * from the registry it is installed from. Rejects when it cannot be fetched or is not that one.
+ */
+function pinnedTarball(parent: PackageNode, integrity: string | undefined, client: RegistryClient, cache: TarballCache): Promise<Uint8Array> {
+  let bytes = cache.get(parent);
+  if (bytes === undefined) {
+    bytes = (async () => {
+      if (integrity === undefined) throw new Error('its lockfile entry names no integrity');
+      // From the registry the parent is installed from (a lockfile's `resolved` may name another host npm would not use).
+      const entry = (await client.getPackument(parent.name, { registry: parent.registry!, version: parent.version })).versions.get(parent.version);
+      const url = entry?.dist.tarball ?? parent.resolved;
+      if (url === undefined) throw new Error(`${parent.registry} names no tarball of ${parent.version}`);
+      const tgz = await client.getTarball(url, BUNDLING_TARBALL.compressed);
+      const checked = checkTarballIntegrity(tgz, integrity);
+      if (!checked.matches) throw new Error(`its tarball is not the one the lockfile pins (${checked.actual ?? 'an unknown digest'})`);
+      return tgz;
+    })();
+    cache.set(parent, bytes);
+  }
+  return bytes;
+}
+
 /**
  * The files a bundling parent's tarball holds (npm's paths inside the package), read from the tarball itself: the one
  * the lockfile pins (its integrity), fetched from the registry it is installed from. Throws when it cannot be read or is not that one.
  */
-async function filesShippedBy(parent: PackageNode, client: RegistryClient): Promise<Set<string>> {
-  if (parent.integrity === undefined) throw new Error('its lockfile entry names no integrity');
-  // From the registry the parent is installed from (a lockfile's `resolved` may name another host npm would not use).
-  const entry = (await client.getPackument(parent.name, { registry: parent.registry!, version: parent.version })).versions.get(parent.version);
-  const url = entry?.dist.tarball ?? parent.resolved;
-  if (url === undefined) throw new Error(`${parent.registry} names no tarball of ${parent.version}`);
-  const bytes = await client.getTarball(url, BUNDLING_TARBALL.compressed);
-  const integrity = checkTarballIntegrity(bytes, parent.integrity);
-  if (!integrity.matches) throw new Error(`its tarball is not the one the lockfile pins (${integrity.actual ?? 'an unknown digest'})`);
+async function filesShippedBy(parent: PackageNode, client: RegistryClient, cache: TarballCache): Promise<Set<string>> {
+  const bytes = await pinnedTarball(parent, parent.integrity, client, cache);
   try {
     return tarballFilePaths(bytes, BUNDLING_TARBALL);
   } catch (error) {
     throw new Error(error instanceof TarballError ? `its tarball cannot be read safely: ${error.message}` : reasonOf(error));
   }
+}
+
+/** Largest bundled `package.json` read. */
+const BUNDLED_MANIFEST_BYTES = 1024 * 1024;
+
+/**
+ * The copies a bundling registry package's tarball ships (`node_modules/**\/package.json`), as bundled nodes of the
+ * graph, leaving out those the graph already lists as bundled by it under that name and version. Throws when the
+ * tarball cannot be fetched, is not the pinned one, cannot be read safely, or ships a copy whose name and version
+ * cannot be read (fail closed: the parent is then undecidable).
+ */
+async function copiesShippedBy(parent: PackageNode, integrity: string | undefined, listed: ReadonlySet<string>, client: RegistryClient, cache: TarballCache): Promise<PackageNode[]> {
+  const bytes = await pinnedTarball(parent, integrity, client, cache);
+  let files: Map<string, Uint8Array>;
+  try {
+    files = bundledManifestFiles(bytes, { ...BUNDLING_TARBALL, file: BUNDLED_MANIFEST_BYTES });
+  } catch (error) {
+    throw new Error(error instanceof TarballError ? `its tarball cannot be read safely: ${error.message}` : reasonOf(error));
+  }
+  const copies = new Map<string, PackageNode>();
+  for (const [file, data] of files) {
+    const folder = file.slice(0, -'/package.json'.length);
+    let manifest: unknown;
+    try {
+      manifest = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data));
+    } catch {
+      throw new Error(`its tarball ships ${folder} with a package.json that is not JSON, so what it bundles is unknown`);
+    }
+    const m = manifest as { name?: unknown; version?: unknown } | null;
+    if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || typeof m.version !== 'string' || m.name === '' || m.version === '') {
+      throw new Error(`its tarball ships ${folder} without a name and version in its package.json, so what it bundles is unknown`);
+    }
+    const version = m.version;
+    // What `require` finds it as is its folder's name: a package.json naming another package is judged under both.
+    const cut = folder.lastIndexOf('node_modules/') + 'node_modules/'.length;
+    for (const name of new Set([m.name, folder.slice(cut)])) {
+      if (listed.has(`${name}@${version}`)) continue;
+      const id = `${name}@${version} (bundled in ${parent.id})`;
+      const paths = parent.paths.length > 0 ? parent.paths.map((p) => `${p}/${folder}`) : [folder];
+      const known = copies.get(id);
+      if (known !== undefined) {
+        known.paths.push(...paths);
+        continue;
+      }
+      copies.set(id, { id, name, version, source: 'registry', registry: parent.registry!, aliases: [], paths, dependents: [parent.id], inBundle: true, bundledBy: { name: parent.name, version: parent.version } });
+    }
+  }
+  return [...copies.values()];
 }
 
 /**
@@ -163,7 +236,7 @@ async function filesShippedBy(parent: PackageNode, client: RegistryClient): Prom
  * path (neither the registry's unsigned `bundleDependencies` nor the lockfile's own dependency edges can say so). A
  * parent whose tarball cannot be read leaves its copies unknown.
  */
-async function bundlesNotShipped(packages: readonly PackageNode[], client: RegistryClient, unavailable: Map<string, string>): Promise<Set<string>> {
+async function bundlesNotShipped(packages: readonly PackageNode[], client: RegistryClient, unavailable: Map<string, string>, cache: TarballCache): Promise<Set<string>> {
   const notShipped = new Set<string>();
   const bundled = packages.filter((pkg) => pkg.inBundle === true && pkg.source === 'registry' && pkg.bundledBy !== undefined && pkg.registry !== undefined);
   if (bundled.length === 0) return notShipped;
@@ -184,7 +257,7 @@ async function bundlesNotShipped(packages: readonly PackageNode[], client: Regis
     [...byParent].map(async ([parent, copies]) => {
       let files: Set<string>;
       try {
-        files = await filesShippedBy(parent, client);
+        files = await filesShippedBy(parent, client, cache);
       } catch (error) {
         for (const { copy } of copies) unavailable.set(copy.id, `cannot tell whether ${parent.name}@${parent.version} ships it: ${reasonOf(error)}`);
         return;
@@ -203,7 +276,11 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
   const integrities = new Map<string, string>();
   const outcomes: Array<{ registry: string; evidence: SignatureEvidence; package: string }> = [];
   const wantSignatures = options.policy.signatures.require !== 'off';
-  const notBundled = await bundlesNotShipped(packages, options.client, unavailable);
+  const tarballs: TarballCache = new Map();
+  const notBundled = await bundlesNotShipped(packages, options.client, unavailable, tarballs);
+  // Registry packages whose metadata names bundled dependencies: their tarballs are read for the copies they ship.
+  const bundling: PackageNode[] = [];
+  const readsBundles = options.policy.advisories.osv.length > 0;
   let done = 0;
   const progress = options.onProgress;
   progress?.(0, packages.length);
@@ -240,6 +317,7 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
       const found = scriptEvidence(pkg, metadataOf(pkg.name, pkg.version, remembered), installed);
       if (found !== undefined) scripts.set(pkg.id, found);
       integrities.set(pkg.id, remembered.integrity);
+      if (remembered.bundles === true && readsBundles) bundling.push(pkg);
       if (!wantSignatures) return;
       const evidence: SignatureEvidence = { status: 'verified', keyid: remembered.keyid };
       signatures.set(pkg.id, evidence);
@@ -268,6 +346,7 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
     if (found !== undefined) scripts.set(pkg.id, found);
     const integrity = pkg.integrity ?? metadata.dist.integrity;
     if (integrity !== undefined) integrities.set(pkg.id, integrity);
+    if (bundlesCopies(metadata) && readsBundles) bundling.push(pkg);
     if (!wantSignatures) {
       const facts = query !== undefined && integrity !== undefined ? factsOf(metadata, integrity, '') : undefined;
       if (facts !== undefined) options.verified!.set(query!, facts);
@@ -281,7 +360,39 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
     outcomes.push({ registry, evidence, package: `${pkg.name}@${pkg.version}` });
   }
 
-  return { evidence: { scripts, signatures, unavailable, integrities, notBundled }, stripping: detectSignatureStripping(outcomes, options.withoutKeysEndpoint ? { withoutKeysEndpoint: options.withoutKeysEndpoint } : {}) };
+  /**
+   * The copies bundling registry packages ship that the graph does not list, read from each one's tarball (the
+   * lockfile's integrity, else the one its signature verified). pnpm's lockfile lists none, yet pnpm installs them;
+   * npm's lists those npm wrote. Judged by the advisories; no client runs their scripts as such (pnpm runs none of a
+   * bundled copy's, and npm's are in its lockfile), so they have none here. A tarball that cannot be read leaves its
+   * parent undecidable.
+   */
+  async function bundledCopies(parents: readonly PackageNode[]): Promise<PackageNode[]> {
+    if (parents.length === 0) return [];
+    const listedBy = new Map<string, Set<string>>();
+    for (const pkg of packages) {
+      if (pkg.inBundle !== true || pkg.bundledBy === undefined) continue;
+      const key = `${pkg.bundledBy.name}@${pkg.bundledBy.version}`;
+      listedBy.set(key, (listedBy.get(key) ?? new Set()).add(`${pkg.name}@${pkg.version}`));
+    }
+    const found = await Promise.all(
+      parents.map(async (parent) => {
+        if (unavailable.has(parent.id) || parent.registry === undefined) return [];
+        try {
+          return await copiesShippedBy(parent, parent.integrity ?? integrities.get(parent.id), listedBy.get(`${parent.name}@${parent.version}`) ?? new Set(), options.client, tarballs);
+        } catch (error) {
+          unavailable.set(parent.id, `cannot read which copies its tarball bundles: ${reasonOf(error)}`);
+          return [];
+        }
+      }),
+    );
+    const copies = found.flat();
+    for (const copy of copies) scripts.set(copy.id, { hasInstallScript: false, scripts: [], bindingGyp: false, source: 'metadata' });
+    return copies;
+  }
+
+  const shipped = await bundledCopies(bundling);
+  return { shipped, evidence: { scripts, signatures, unavailable, integrities, notBundled }, stripping: detectSignatureStripping(outcomes, options.withoutKeysEndpoint ? { withoutKeysEndpoint: options.withoutKeysEndpoint } : {}) };
 }
 
 async function verifyVersion(pkg: PackageNode, metadata: PackumentVersion, registry: string, options: GatherOptions): Promise<SignatureEvidence> {

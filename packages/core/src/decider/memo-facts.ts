@@ -17,6 +17,7 @@ export function factsOf(metadata: PackumentVersion, integrity: string, keyid: st
     gypfile: metadata.gypfile === true,
     scripts: listed.scripts,
   };
+  if (bundlesCopies(metadata)) facts.bundles = true;
   if (metadata.scripts !== undefined) {
     const commands: Record<string, string> = Object.create(null);
     for (const script of listed.scripts) commands[script] = metadata.scripts[script] ?? '';
@@ -39,6 +40,11 @@ export function metadataOf(name: string, version: string, facts: VersionFacts): 
     // With their command lines remembered, the scripts are listed (even none); without, only their names count.
     ...(facts.commands !== undefined || facts.scripts.length > 0 ? { scripts } : {}),
   };
+}
+
+/** Whether a version's metadata names bundled dependencies (`bundleDependencies`, or `true` with dependencies). */
+export function bundlesCopies(metadata: Pick<PackumentVersion, 'bundleDependencies'>): boolean {
+  return (metadata.bundleDependencies?.length ?? 0) > 0;
 }
 
 /** Whether remembered facts carry the command lines (script drift needs them). */

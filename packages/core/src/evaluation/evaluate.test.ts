@@ -473,6 +473,15 @@ describe('advisories rule', () => {
     const own = pkg('evil-lib', '1.2.3', { source: 'workspace' });
     expect(evaluate(policy({}), [own], listed)).toEqual([]);
   });
+
+  it('a bundled copy (N3: read from its bundler\'s tarball on pnpm) names its bundler, which is what the fix removes', () => {
+    const copy = pkg('evil-lib', '1.2.3', { id: 'evil-lib@1.2.3 (bundled in carrier@1.0.0)', inBundle: true, bundledBy: { name: 'carrier', version: '1.0.0' }, integrity: undefined });
+    const e: Evidence = { ...evidence([[copy, noScripts]]), advisories: new Map([[copy.id, [{ id: 'MAL-2025-1234', summary: 'Malicious code in evil-lib (npm)' }]]]) };
+    const findings = evaluate(policy({}), [copy], e);
+    expect(findings.map((f) => f.code)).toEqual(['KNOWN_MALICIOUS']);
+    expect(findings[0]!.message).toBe('evil-lib@1.2.3 (bundled in carrier@1.0.0) is known malicious: MAL-2025-1234 (Malicious code in evil-lib (npm))');
+    expect(findings[0]!.fix).toMatch(/^do not install it: remove carrier or move to a version that does not bundle evil-lib@1\.2\.3/);
+  });
 });
 
 describe('scripts rule: patched packages (pnpm patchedDependencies)', () => {

@@ -135,10 +135,15 @@ export function findingFor(pkg: PackageNode, detail: FindingDetail): Finding {
       message = `${who}${alias} was published ${describeAge(detail.ageMs)} ago (${detail.published}), and cooldown.minimumReleaseAge is ${detail.limit}: it becomes installable at ${detail.installableAt}`;
       fix = `use a version published before the cooldown (pin the previous one), or wait until ${detail.installableAt}; to take it now: portcullis approve --cooldown ${who} (a time-boxed exception), or add "${pkg.name}" to cooldown.exclude in portcullis.json`;
       break;
-    case 'KNOWN_MALICIOUS':
-      message = `${who}${alias} is known malicious: ${detail.advisories.map((a) => `${a.id}${a.summary ? ` (${a.summary})` : ''}`).join('; ')}`;
-      fix = `do not install it: remove ${pkg.name} or move to a version the advisory does not list, and treat any machine that installed ${who} as compromised (rotate its credentials)`;
+    case 'KNOWN_MALICIOUS': {
+      // A bundled copy comes with its bundler's tarball: the bundler is what the project can remove or move.
+      const bundler = pkg.bundledBy === undefined ? undefined : `${pkg.bundledBy.name}@${pkg.bundledBy.version}`;
+      message = `${who}${alias}${bundler ? ` (bundled in ${bundler})` : ''} is known malicious: ${detail.advisories.map((a) => `${a.id}${a.summary ? ` (${a.summary})` : ''}`).join('; ')}`;
+      fix = bundler
+        ? `do not install it: remove ${pkg.bundledBy!.name} or move to a version that does not bundle ${who}, and treat any machine that installed ${bundler} as compromised (rotate its credentials)`
+        : `do not install it: remove ${pkg.name} or move to a version the advisory does not list, and treat any machine that installed ${who} as compromised (rotate its credentials)`;
       break;
+    }
     case 'PROVENANCE_DOWNGRADE': {
       const now =
         detail.now === 'none'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readTarballFiles, tarballFilePaths, TarballError } from './package-tarball.js';
+import { bundledManifestFiles, readTarballFiles, tarballFilePaths, TarballError } from './package-tarball.js';
 import { tgz } from './tarball.fixture.js';
 
 const LIMITS = { compressed: 1024 * 1024, uncompressed: 8 * 1024 * 1024 };
@@ -21,5 +21,28 @@ describe('tarballFilePaths: which files a package tarball holds (the copies a bu
     expect(() => tarballFilePaths(tgz([{ path: 'package/../../x/package.json', content: '{}' }]), LIMITS)).toThrow(TarballError);
     expect(() => tarballFilePaths(tgz([{ path: 'package/a', content: 'x'.repeat(4096) }]), { compressed: LIMITS.compressed, uncompressed: 1024 })).toThrow(/inflates/);
     expect(() => readTarballFiles(tgz([{ path: 'package/../x', content: '' }]), ['package/x'], { ...LIMITS, file: 10 })).toThrow(TarballError);
+  });
+});
+
+describe('bundledManifestFiles: the package.json of every copy a tarball ships under its node_modules (N3)', () => {
+  const limits = { ...LIMITS, file: 1024 };
+  it('reads nested and scoped copies, whatever the first folder is named; nothing else', () => {
+    const archive = tgz([
+      { path: 'package/package.json', content: '{"name":"carrier"}' },
+      { path: 'package/node_modules/a/package.json', content: '{"name":"a","version":"1.0.0"}' },
+      { path: 'package/node_modules/a/node_modules/@s/b/package.json', content: '{"name":"@s/b","version":"2.0.0"}' },
+      { path: 'package/node_modules/a/test/package.json', content: '{}' },
+      { path: 'package/lib/node_modules/c/package.json', content: '{}' },
+      { path: 'package/node_modules/a/index.js', content: '' },
+    ]);
+    const found = bundledManifestFiles(archive, limits);
+    expect([...found.keys()].sort()).toEqual(['node_modules/a/node_modules/@s/b/package.json', 'node_modules/a/package.json']);
+    expect(Buffer.from(found.get('node_modules/a/package.json')!).toString()).toBe('{"name":"a","version":"1.0.0"}');
+  });
+
+  it('refuses a copy\'s package.json that is a link, given twice or too large (fail closed)', () => {
+    expect(() => bundledManifestFiles(tgz([{ path: 'package/node_modules/a/package.json', type: '2' }]), limits)).toThrow(/not a regular file/);
+    expect(() => bundledManifestFiles(tgz([{ path: 'package/node_modules/a/package.json', content: '{}' }, { path: 'package/node_modules/a/package.json', content: '{}' }]), limits)).toThrow(/twice/);
+    expect(() => bundledManifestFiles(tgz([{ path: 'package/node_modules/a/package.json', content: 'x'.repeat(2048) }]), limits)).toThrow(/larger/);
   });
 });

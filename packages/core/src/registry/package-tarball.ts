@@ -129,3 +129,25 @@ export function tarballFilePaths(tgz: Uint8Array, limits: Pick<TarballLimits, 'c
   });
   return paths;
 }
+
+/** A package folder's `package.json` under the package's own `node_modules` (nested ones too): what a bundled copy is. */
+const BUNDLED_MANIFEST = /^(?:node_modules\/(?:@[^/]+\/)?[^/@][^/]*\/)+package\.json$/;
+
+/**
+ * The `package.json` of every copy a package tarball ships under its `node_modules` (bundled dependencies, nested
+ * ones too), by path without the first segment (`node_modules/a/package.json`). Throws TarballError as readTarballFiles
+ * does, and for such a file that is not a regular file, given twice or larger than `limits.file`.
+ */
+export function bundledManifestFiles(tgz: Uint8Array, limits: TarballLimits): Map<string, Uint8Array> {
+  const found = new Map<string, Uint8Array>();
+  forEachEntry(tgz, limits, (name, type, data) => {
+    const slash = name.indexOf('/');
+    const path = slash > 0 ? name.slice(slash + 1) : '';
+    if (!BUNDLED_MANIFEST.test(path)) return;
+    if (type !== '0' && type !== '\0') throw new TarballError(`${path} is not a regular file in the tarball`);
+    if (found.has(path)) throw new TarballError(`the tarball has ${path} twice`);
+    if (data.byteLength > limits.file) throw new TarballError(`${path} is larger than ${limits.file} bytes`);
+    found.set(path, data);
+  });
+  return found;
+}
