@@ -39,16 +39,28 @@ function policy(provenance: object = {}): object {
 
 const codes = (text: string) => [...new Set(text.match(/PROVENANCE_[A-Z]+|PUBLISHER_MISMATCH/g) ?? [])].sort();
 
+interface CheckFinding {
+  package: string;
+  version: string;
+  code: string;
+  message: string;
+}
+
+/** `portcullis check` of a project npm 11 installed with `acme-widget@version` (scripts off): its findings and result. */
+async function checked(version: string): Promise<{ findings: CheckFinding[]; code: number; output: string }> {
+  const project: Project = createProject('npm', registry.url, { 'acme-widget': version }, { policy: policy() });
+  writeFileSync(join(project.dir, 'sigstore-test-root.json'), JSON.stringify(testTrustedRoot()));
+  const installed = await install(npm(11), 'npm', project, ['--ignore-scripts']);
+  expect(installed.code, output(installed)).toBe(0);
+  const check = await portcullis(project, ['check', '--format', 'json']);
+  return { findings: (JSON.parse(check.stdout || '{"findings":[]}') as { findings: CheckFinding[] }).findings, code: check.code, output: output(check) };
+}
+
 describe('a second release built by the attacker’s repository', () => {
   it('portcullis check: acme-widget@1.3.1 is a downgrade of the line acme built (1.3.0, also the attacker’s, is no baseline)', async () => {
-    const project: Project = createProject('npm', registry.url, { 'acme-widget': '1.3.1' }, { policy: policy() });
-    writeFileSync(join(project.dir, 'sigstore-test-root.json'), JSON.stringify(testTrustedRoot()));
-    const installed = await install(npm(11), 'npm', project, ['--ignore-scripts']);
-    expect(installed.code, output(installed)).toBe(0);
-    const check = await portcullis(project, ['check', '--format', 'json']);
-    const findings = (JSON.parse(check.stdout || '{"findings":[]}') as { findings: Array<{ package: string; version: string; code: string; message: string }> }).findings;
-    expect(findings.map((f) => [f.package, f.version, f.code]), output(check)).toEqual([['acme-widget', '1.3.1', 'PROVENANCE_DOWNGRADE']]);
-    expect(findings[0]!.message).toContain('github.com/acme/widget');
+    const check = await checked('1.3.1');
+    expect(check.findings.map((f) => [f.package, f.version, f.code]), check.output).toEqual([['acme-widget', '1.3.1', 'PROVENANCE_DOWNGRADE']]);
+    expect(check.findings[0]!.message).toContain('github.com/acme/widget');
     expect(check.code).toBe(1);
   });
 
@@ -78,13 +90,8 @@ describe('a second release built by the attacker’s repository', () => {
 
 describe('a release below every provenanced one of its line, published after them', () => {
   it('portcullis check: acme-widget@1.0.0-evil.0 is a downgrade (earlier in time, not in semver)', async () => {
-    const project: Project = createProject('npm', registry.url, { 'acme-widget': '1.0.0-evil.0' }, { policy: policy() });
-    writeFileSync(join(project.dir, 'sigstore-test-root.json'), JSON.stringify(testTrustedRoot()));
-    const installed = await install(npm(11), 'npm', project, ['--ignore-scripts']);
-    expect(installed.code, output(installed)).toBe(0);
-    const check = await portcullis(project, ['check', '--format', 'json']);
-    const findings = (JSON.parse(check.stdout || '{"findings":[]}') as { findings: Array<{ package: string; version: string; code: string }> }).findings;
-    expect(findings.map((f) => [f.package, f.version, f.code]), output(check)).toEqual([['acme-widget', '1.0.0-evil.0', 'PROVENANCE_DOWNGRADE']]);
+    const check = await checked('1.0.0-evil.0');
+    expect(check.findings.map((f) => [f.package, f.version, f.code]), check.output).toEqual([['acme-widget', '1.0.0-evil.0', 'PROVENANCE_DOWNGRADE']]);
     expect(check.code).toBe(1);
   });
 

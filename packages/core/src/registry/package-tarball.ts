@@ -108,13 +108,17 @@ function forEachEntry(tgz: Uint8Array, limits: Pick<TarballLimits, 'compressed' 
 export function readTarballFiles(tgz: Uint8Array, wanted: readonly string[], limits: TarballLimits): Map<string, Uint8Array> {
   const found = new Map<string, Uint8Array>();
   forEachEntry(tgz, limits, (name, type, data) => {
-    if (!wanted.includes(name)) return;
-    if (type !== '0' && type !== '\0') throw new TarballError(`${name} is not a regular file in the tarball`);
-    if (found.has(name)) throw new TarballError(`the tarball has ${name} twice`);
-    if (data.byteLength > limits.file) throw new TarballError(`${name} is larger than ${limits.file} bytes`);
-    found.set(name, data);
+    if (wanted.includes(name)) keepRegularFile(found, name, type, data, limits.file);
   });
   return found;
+}
+
+/** Keeps one wanted entry under `path`: a regular file, given once, at most `limit` bytes; else TarballError. */
+function keepRegularFile(found: Map<string, Uint8Array>, path: string, type: string, data: Uint8Array, limit: number): void {
+  if (type !== '0' && type !== '\0') throw new TarballError(`${path} is not a regular file in the tarball`);
+  if (found.has(path)) throw new TarballError(`the tarball has ${path} twice`);
+  if (data.byteLength > limit) throw new TarballError(`${path} is larger than ${limit} bytes`);
+  found.set(path, data);
 }
 
 /**
@@ -143,11 +147,7 @@ export function bundledManifestFiles(tgz: Uint8Array, limits: TarballLimits): Ma
   forEachEntry(tgz, limits, (name, type, data) => {
     const slash = name.indexOf('/');
     const path = slash > 0 ? name.slice(slash + 1) : '';
-    if (!BUNDLED_MANIFEST.test(path)) return;
-    if (type !== '0' && type !== '\0') throw new TarballError(`${path} is not a regular file in the tarball`);
-    if (found.has(path)) throw new TarballError(`the tarball has ${path} twice`);
-    if (data.byteLength > limits.file) throw new TarballError(`${path} is larger than ${limits.file} bytes`);
-    found.set(path, data);
+    if (BUNDLED_MANIFEST.test(path)) keepRegularFile(found, path, type, data, limits.file);
   });
   return found;
 }
