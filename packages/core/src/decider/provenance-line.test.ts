@@ -128,5 +128,27 @@ describe('provenance downgrade: the line’s history, not its newest release', (
     expect((await gather('5.39.0')).downgrades.get('widget@5.39.0')?.earlier).toBe('5.8.0');
     expect(verified.sort()).toEqual(['5.39.0', '5.8.0']);
   });
-});
 
+  it('a second attacker-built release below the line’s provenanced ones is judged by publish time too (eleventh wave)', async () => {
+    for (const record of [builtBy, claimedBy, repositoryIds, publishedAt]) for (const key of Object.keys(record)) delete record[key];
+    Object.assign(builtBy, { '1.0.0': 'github.com/acme/widget', '1.1.0': 'github.com/acme/widget', '1.0.0-evil.0': 'github.com/evil/widget', '1.0.0-evil.1': 'github.com/evil/widget' });
+    Object.assign(publishedAt, { '1.0.0': '2026-01-01T00:00:00Z', '1.1.0': '2026-02-01T00:00:00Z', '1.0.0-evil.0': '2026-12-01T00:00:00Z', '1.0.0-evil.1': '2026-12-02T00:00:00Z' });
+    // Its only earlier release by semver is the attacker's first: the line's past by time holds acme's.
+    expect((await gather('1.0.0-evil.1')).downgrades.get('widget@1.0.0-evil.1')).toEqual({ earlier: '1.1.0', repository: 'github.com/acme/widget', now: { repository: 'github.com/evil/widget' } });
+    // No publish time for it: undecidable, never allowed.
+    delete publishedAt['1.0.0-evil.1'];
+    expect((await gather('1.0.0-evil.1')).unavailable.get('widget@1.0.0-evil.1')).toMatch(/no readable publish time/);
+    // A later release by another repository published after it is not its past: acme's 1.0.5 before evil's 1.3.0.
+    for (const record of [builtBy, publishedAt]) for (const key of Object.keys(record)) delete record[key];
+    Object.assign(builtBy, { '1.0.0': 'github.com/acme/widget', '1.0.5': 'github.com/acme/widget', '1.3.0': 'github.com/evil/widget' });
+    Object.assign(publishedAt, { '1.0.0': '2026-01-01T00:00:00Z', '1.0.5': '2026-02-01T00:00:00Z', '1.3.0': '2026-12-01T00:00:00Z' });
+    asked.length = 0;
+    expect((await gather('1.0.5')).downgrades.size).toBe(0);
+    expect(asked).toEqual(['abbreviated', 'full']);
+    // A line of one repository: its later releases' claims are read, no full document is fetched.
+    builtBy['1.3.0'] = 'github.com/acme/widget';
+    asked.length = 0;
+    expect((await gather('1.0.5')).downgrades.size).toBe(0);
+    expect(asked).toEqual(['abbreviated']);
+  });
+});

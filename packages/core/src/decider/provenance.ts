@@ -283,8 +283,10 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
         return;
       }
 
-      // `line-history`: facts learnt when a downgrade was judged against the newest earlier release alone are not replayed.
-      const memoKey = options.memo?.enabled ? JSON.stringify([trustId(), registry, pkg.name, pkg.version, integrity, 'line-history']) : undefined;
+      // `line-past`: facts learnt when a downgrade was judged against the newest earlier release alone (before
+      // `line-history`), or against earlier releases by semver alone however the line's later ones were published
+      // (before `line-past`), are not replayed.
+      const memoKey = options.memo?.enabled ? JSON.stringify([trustId(), registry, pkg.name, pkg.version, integrity, 'line-past']) : undefined;
       const known = memoKey !== undefined ? options.memo!.get(memoKey) : undefined;
       if (known !== undefined && (!required || known.p !== undefined) && (!downgradeCheck || known.d !== undefined)) {
         if (known.p !== undefined) provenance.set(pkg.id, known.p);
@@ -325,7 +327,14 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
         if (claims.length === 0) learnt.d = null;
         else {
           current ??= await verify(pkg.name, pkg.version, registry, integrity);
-          const decided = await downgradeOf(current, claims, packument, registry);
+          let decided = await downgradeOf(current, claims, packument, registry);
+          if (decided === undefined && current.status === 'verified' && (await laterMayBeMoved(current, pkg.version, packument, registry))) {
+            // Earlier releases by semver show no move, but a later one of the line claims another repository: it may
+            // have been published before this one (the attacker's second release below the line's provenanced ones,
+            // whose first is its only earlier one by semver). Its past is read by publish time, as above.
+            const past = await publishedBefore(pkg.name, pkg.version, registry, packument);
+            decided = typeof past === 'string' ? `cannot tell whether it is a provenance downgrade: ${past}` : await downgradeOf(current, past.claims, past.packument, registry);
+          }
           if (typeof decided === 'string') unavailable.set(pkg.id, decided);
           else {
             learnt.d = decided ?? null;
@@ -360,6 +369,23 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
     if (Number.isNaN(at)) return `the registry gives no readable publish time for ${name}@${version}`;
     const claims = [...earlierClaims(full, version), ...laterClaims(full, version).filter((c) => !(Date.parse(full.time.get(c) ?? '') >= at))];
     return { claims: claims.sort((a, b) => semver.rcompare(a, b)), packument: full };
+  }
+
+  /**
+   * Whether a release of `current`'s line above it by semver claims provenance from another repository (or a claim
+   * that cannot be read): only then can a later version by semver be part of its past that shows a move. Each claim is
+   * read, not verified (as downgradeOf reads earlier ones); a line of one repository costs no full document.
+   */
+  async function laterMayBeMoved(current: ProvenanceEvidence, version: string, packument: Packument, registry: string): Promise<boolean> {
+    if (current.status !== 'verified') return false;
+    const later = laterClaims(packument, version).slice(0, LINE_HISTORY);
+    const moved = await Promise.all(
+      later.map(async (candidate) => {
+        const claims = claimedBuilders(await options.client.getAttestations(packument.name, candidate, registry).catch(() => undefined));
+        return claims === undefined || !claims.every((claim) => sameRepository(current.identity, claim));
+      }),
+    );
+    return moved.includes(true);
   }
 
   /**
