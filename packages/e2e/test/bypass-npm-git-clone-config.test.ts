@@ -116,6 +116,22 @@ describe.each(npmDrivers().map((d) => [d.label, d] as const))('%s: a git depende
     expect(output(check)).toContain('git-outer');
   }, 120_000);
 
+  it('ci from a lockfile spelling its URL in capitals (GIT+file:, which npm clones as git+file:): none of its code runs; check refuses it', async () => {
+    const { project, marker } = await attack(driver, { prepare: 'node -e 0' });
+    const lock = await driver.plain(project, ['install', '--package-lock-only', '--ignore-scripts', ...allowGit(driver)]);
+    expect(lock.code, output(lock)).toBe(0);
+    const lockPath = join(project.dir, 'package-lock.json');
+    writeFileSync(lockPath, readFileSync(lockPath, 'utf8').replaceAll('"git+file://', '"GIT+file://'));
+    rmSync(marker, { force: true });
+    const r = await driver.frozen(project, allowGit(driver));
+    record(driver, 'ci, GIT+file:', r, existsSync(marker));
+    expect(existsSync(marker), output(r)).toBe(false);
+    expect(r.code, output(r)).toBe(clonePrepared(driver) ? 1 : 0);
+    const check = await run('node', [join(import.meta.dirname, '../../cli/dist/portcullis.js'), 'check'], { cwd: project.dir, env: project.env });
+    expect(check.code, output(check)).toBe(1);
+    expect(output(check)).toContain('SCRIPT_NOT_ALLOWED');
+  }, 120_000);
+
   it('allowed by scripts.allow: it installs (its clone is its own code)', async () => {
     const { project } = await attack(driver, { prepare: 'node -e 0' }, ['git-outer']);
     const r = await driver.install(project, allowGit(driver));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRegistryTarballUrl, localPath } from './sources.js';
+import { isGitReference, isRegistryTarballUrl, localPath, nonRegistryKind } from './sources.js';
 
 const R = 'http://127.0.0.1:4873/';
 
@@ -78,5 +78,15 @@ describe('localPath: inside the project only where the folder really is (sixth r
     expect(localPath(project, '.', 'vendored/dangling').insideProject).toBe(false);
     expect(localPath(project, '.', 'node_modules/evil').insideProject).toBe(false);
     expect(localPath(project, '.', '../outside')).toEqual({ path: '../outside', insideProject: false });
+  });
+});
+
+describe('isGitReference: the prefix in any case (eleventh wave, E2)', () => {
+  it('a git URL whose scheme is in capitals is git, as npm clones it', () => {
+    for (const spec of ['git+file:///r/x.git#abc', 'GIT+file:///r/x.git#abc', 'Git+Ssh://git@h.example/x.git', 'GIT://h.example/x.git', 'GITHUB:u/r#abc', 'GitLab:u/r', 'GIST:abc']) {
+      expect(isGitReference(spec), spec).toBe(true);
+      expect(nonRegistryKind(spec), spec).toBe('git');
+    }
+    for (const spec of ['file:../x', 'HTTPS://h.example/x.tgz', 'gi', '']) expect(isGitReference(spec), spec).toBe(false);
   });
 });

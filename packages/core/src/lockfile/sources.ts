@@ -11,9 +11,14 @@ import { isRegistryVersion } from './names.js';
 
 const GIT_PREFIXES = ['git+', 'git://', 'github:', 'gitlab:', 'bitbucket:', 'gist:'];
 
-/** Whether a resolved string names a git repository (npm's `git+ssh://…#sha`, `github:` shorthands). */
+/**
+ * Whether a resolved string names a git repository (npm's `git+ssh://…#sha`, `github:` shorthands). The prefix in any
+ * case: npm reads a URL's scheme through the URL parser, which lowers it (`GIT+file:///…` in a lockfile is cloned and
+ * prepared like `git+file:`; npm-package-arg 10.9.9 to 12.2.3), and its shorthand prefixes case-insensitively.
+ */
 export function isGitReference(resolved: string): boolean {
-  return GIT_PREFIXES.some((prefix) => resolved.startsWith(prefix));
+  const head = resolved.slice(0, 10).toLowerCase();
+  return GIT_PREFIXES.some((prefix) => head.startsWith(prefix));
 }
 
 /**
