@@ -18,19 +18,24 @@ const repositoryIds: Record<string, string> = {};
 // null when the claim cannot be read; the versions verified, in order.
 const claimedBy: Record<string, string | null> = {};
 const verified: string[] = [];
-const identityOf = (repository: string) => ({ issuer: 'i', repository, repositoryUri: `https://${repository}`, workflow: '.github/workflows/release.yml', ...(repositoryIds[repository] ? { repositoryId: repositoryIds[repository] } : {}) });
+// A version's own repository id, when it differs from its repository's above (a repository re-created under its name).
+const versionIds: Record<string, string> = {};
+const identityOf = (repository: string, version = '') => {
+  const repositoryId = versionIds[version] ?? repositoryIds[repository];
+  return { issuer: 'i', repository, repositoryUri: `https://${repository}`, workflow: '.github/workflows/release.yml', ...(repositoryId ? { repositoryId } : {}) };
+};
 vi.mock('../provenance/verify.js', () => ({
   verifyProvenance: ({ version }: { version: string }) => {
     verified.push(version);
     const repository = builtBy[version];
     if (repository != null && typeof claimedBy[version] === 'string' && claimedBy[version] !== repository) return { status: 'invalid', reason: 'forged' };
-    return repository == null ? { status: 'missing' } : { status: 'verified', identity: identityOf(repository) };
+    return repository == null ? { status: 'missing' } : { status: 'verified', identity: identityOf(repository, version) };
   },
   claimedBuilders: (document: { version?: string } | null) => {
     const version = document?.version;
     if (version === undefined) return undefined;
     const claim = version in claimedBy ? claimedBy[version] : builtBy[version];
-    return claim == null ? undefined : [identityOf(claim)];
+    return claim == null ? undefined : [identityOf(claim, version)];
   },
 }));
 
@@ -68,6 +73,14 @@ describe('provenance downgrade: the line’s history, not its newest release', (
     expect((await gather('3.2.0')).downgrades.size).toBe(0);
     repositoryIds['github.com/acme-org/widget'] = '999';
     expect((await gather('3.2.0')).downgrades.get('widget@3.2.0')).toEqual({ earlier: '3.0.0', repository: 'github.com/acme/widget', now: { repository: 'github.com/acme-org/widget' } });
+    // The same name with another id: a repository deleted and re-created (by whoever holds the name now) is another.
+    repositoryIds['github.com/acme-org/widget'] = '123';
+    Object.assign(builtBy, { '3.3.0': 'github.com/acme-org/widget' });
+    expect((await gather('3.3.0')).downgrades.size).toBe(0);
+    versionIds['3.3.0'] = '666';
+    expect((await gather('3.3.0')).downgrades.get('widget@3.3.0')).toEqual({ earlier: '3.2.0', repository: 'github.com/acme-org/widget', now: { repository: 'github.com/acme-org/widget' } });
+    delete versionIds['3.3.0'];
+    delete builtBy['3.3.0'];
     // Without ids (an older certificate): by name alone, as before.
     for (const key of Object.keys(repositoryIds)) delete repositoryIds[key];
     expect((await gather('3.2.0')).downgrades.get('widget@3.2.0')?.earlier).toBe('3.0.0');

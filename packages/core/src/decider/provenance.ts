@@ -189,13 +189,19 @@ export function earlierClaims(packument: Packument, version: string): string[] {
 }
 
 /**
- * Whether two builds come from one repository: the same name (case-insensitive), or the same immutable repository id
- * when both certificates carry one — a repository renamed or transferred keeps its id, so the releases it built before
- * the move are no downgrade of those it builds after.
+ * Whether two builds come from one repository: when both certificates carry an immutable repository id, the same id —
+ * a repository renamed or transferred keeps its id, so the releases it built before the move are no downgrade of those
+ * it builds after, and a repository deleted and re-created under the same name (by whoever holds the name now) has
+ * another; otherwise the same name (ASCII case-insensitive, as publisher pins: Unicode case folding maps other letters
+ * onto ASCII ones).
  */
 export function sameRepository(a: Pick<PublisherIdentity, 'repository' | 'repositoryId'>, b: Pick<PublisherIdentity, 'repository' | 'repositoryId'>): boolean {
-  if (a.repository.toLowerCase() === b.repository.toLowerCase()) return true;
-  return a.repositoryId !== undefined && b.repositoryId !== undefined && a.repositoryId === b.repositoryId;
+  if (a.repositoryId !== undefined && b.repositoryId !== undefined) return a.repositoryId === b.repositoryId;
+  return asciiLower(a.repository) === asciiLower(b.repository);
+}
+
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
 /** Versions of `version`'s release line above it (valid, same line, higher) whose entry claims attestations. */
@@ -283,10 +289,10 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
         return;
       }
 
-      // `line-past`: facts learnt when a downgrade was judged against the newest earlier release alone (before
-      // `line-history`), or against earlier releases by semver alone however the line's later ones were published
-      // (before `line-past`), are not replayed.
-      const memoKey = options.memo?.enabled ? JSON.stringify([trustId(), registry, pkg.name, pkg.version, integrity, 'line-past']) : undefined;
+      // `line-past-id`: facts learnt when a downgrade was judged against the newest earlier release alone (before
+      // `line-history`), against earlier releases by semver alone however the line's later ones were published, or
+      // with one name counting as one repository whatever its ids (before `line-past-id`), are not replayed.
+      const memoKey = options.memo?.enabled ? JSON.stringify([trustId(), registry, pkg.name, pkg.version, integrity, 'line-past-id']) : undefined;
       const known = memoKey !== undefined ? options.memo!.get(memoKey) : undefined;
       if (known !== undefined && (!required || known.p !== undefined) && (!downgradeCheck || known.d !== undefined)) {
         if (known.p !== undefined) provenance.set(pkg.id, known.p);
