@@ -5,13 +5,10 @@
  * semver that claims provenance (the first, the attacker's own): it must still be judged against acme's releases,
  * published before it.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { acmeWidgetProvenance, provenanceSet, startRegistry, testTrustedRoot, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
+import { acmeWidgetProvenance, provenanceSet, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshCheckout, npmDrivers, output, pnpmDrivers, ran, type Driver } from '../src/corpus/drivers.js';
-import { createProject, install, portcullis } from '../src/project.js';
-import { npm } from '../src/toolbox.js';
+import { freshCheckout, npmDrivers, pnpmDrivers, type Driver } from '../src/corpus/drivers.js';
+import { checkedAfterNpm, frozenRefused, refusedThenInstalled } from '../src/provenance-line.js';
 
 let registry: TestRegistry;
 const EVIL = { repository: 'github.com/evil/widget', repositoryId: '666', ownerId: '667' };
@@ -29,43 +26,18 @@ afterAll(async () => {
   await registry?.close();
 });
 
-function policy(provenance: object = {}): object {
-  return {
-    scripts: { allow: ['acme-widget'] },
-    registries: { [registry.url]: { keys: registry.keys.keys } },
-    provenance: { trustedRoot: './sigstore-test-root.json', ...provenance },
-  };
-}
-
-const codes = (text: string) => [...new Set(text.match(/PROVENANCE_[A-Z]+|PUBLISHER_MISMATCH/g) ?? [])].sort();
-
 describe('a second attacker-built release below every provenanced one of its line', () => {
   it('portcullis check: acme-widget@1.0.0-evil.1 is a downgrade of the line acme built', async () => {
-    const project = createProject('npm', registry.url, { 'acme-widget': '1.0.0-evil.1' }, { policy: policy() });
-    writeFileSync(join(project.dir, 'sigstore-test-root.json'), JSON.stringify(testTrustedRoot()));
-    const installed = await install(npm(11), 'npm', project, ['--ignore-scripts']);
-    expect(installed.code, output(installed)).toBe(0);
-    const check = await portcullis(project, ['check']);
-    expect(codes(output(check)), output(check)).toEqual(['PROVENANCE_DOWNGRADE']);
-    expect(output(check)).toContain('github.com/acme/widget');
+    const check = await checkedAfterNpm(registry, '1.0.0-evil.1');
+    expect(check.findings.map((f) => [f.package, f.version, f.code]), check.output).toEqual([['acme-widget', '1.0.0-evil.1', 'PROVENANCE_DOWNGRADE']]);
+    expect(check.findings[0]!.message).toContain('github.com/acme/widget');
     expect(check.code).toBe(1);
   });
 
   const drivers: Driver[] = [pnpmDrivers()[2]!, npmDrivers()[1]!];
   it.each(drivers.map((d) => [d.label, d] as const))('%s: fresh and frozen installs refused, nothing run', async (_label, driver) => {
-    const project = await driver.project(registry.url, { 'acme-widget': '1.0.0-evil.1' }, policy());
-    writeFileSync(join(project.dir, 'sigstore-test-root.json'), JSON.stringify(testTrustedRoot()));
-    const fresh = await driver.install(project);
-    expect(fresh.code, output(fresh)).not.toBe(0);
-    expect(codes(output(fresh))).toContain('PROVENANCE_DOWNGRADE');
-    expect(ran(project)).toEqual([]);
-    writeFileSync(join(project.dir, 'portcullis.json'), `${JSON.stringify(policy({ noDowngrade: false }), null, 2)}\n`);
-    expect((await driver.install(project)).code).toBe(0);
-    writeFileSync(join(project.dir, 'portcullis.json'), `${JSON.stringify(policy(), null, 2)}\n`);
+    const project = await refusedThenInstalled(driver, registry, '1.0.0-evil.1');
     freshCheckout(project);
-    const frozen = await driver.frozen(project);
-    expect(frozen.code, output(frozen)).not.toBe(0);
-    expect(codes(output(frozen))).toContain('PROVENANCE_DOWNGRADE');
-    expect(ran(project)).toEqual([]);
+    await frozenRefused(driver, project);
   });
 });
