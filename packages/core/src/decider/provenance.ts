@@ -378,6 +378,17 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
   }
 
   /**
+   * Whether every provenance bundle of a release claims `identity`'s repository, read from the certificates and
+   * verifying nothing (claimedBuilders): such a release shows no move whether it verifies or not. False when its
+   * attestations cannot be fetched or read (the caller verifies, which says why). The document, for that verification.
+   */
+  async function claimsOnly(identity: PublisherIdentity, name: string, version: string, registry: string): Promise<{ same: boolean; document: Promise<unknown> }> {
+    const document = options.client.getAttestations(name, version, registry);
+    const claims = claimedBuilders(await document.catch(() => undefined));
+    return { same: claims !== undefined && claims.every((claim) => sameRepository(identity, claim)), document };
+  }
+
+  /**
    * Whether a release of `current`'s line above it by semver claims provenance from another repository (or a claim
    * that cannot be read): only then can a later version by semver be part of its past that shows a move. Each claim is
    * read, not verified (as downgradeOf reads earlier ones); a line of one repository costs no full document.
@@ -386,10 +397,7 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
     if (current.status !== 'verified') return false;
     const later = laterClaims(packument, version).slice(0, LINE_HISTORY);
     const moved = await Promise.all(
-      later.map(async (candidate) => {
-        const claims = claimedBuilders(await options.client.getAttestations(packument.name, candidate, registry).catch(() => undefined));
-        return claims === undefined || !claims.every((claim) => sameRepository(current.identity, claim));
-      }),
+      later.map(async (candidate) => !(await claimsOnly(current.identity, packument.name, candidate, registry)).same),
     );
     return moved.includes(true);
   }
@@ -407,14 +415,11 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
     const evidenceOf = async (earlier: string): Promise<ProvenanceEvidence | undefined> => {
       const integrity = packument.versions.get(earlier)?.dist.integrity;
       if (integrity === undefined) return undefined;
-      if (everyOne && !verifications.has(verificationKey(packument.name, earlier, registry, integrity))) {
+      if (current.status === 'verified' && !verifications.has(verificationKey(packument.name, earlier, registry, integrity))) {
         // Only a release verified as built by another repository is a move (~14 ms a bundle to verify, and a line
-        // may hold hundreds): one whose every bundle claims this repository shows none, verified or not, and is
-        // not verified. A document that cannot be fetched or read is left to verify, which says so.
-        const document = options.client.getAttestations(packument.name, earlier, registry);
-        const claims = claimedBuilders(await document.catch(() => undefined));
-        if (claims !== undefined && claims.every((claim) => current.status === 'verified' && sameRepository(current.identity, claim))) return undefined;
-        return verify(packument.name, earlier, registry, integrity, document);
+        // may hold hundreds): one whose every bundle claims this repository is not verified.
+        const read = await claimsOnly(current.identity, packument.name, earlier, registry);
+        return read.same ? undefined : verify(packument.name, earlier, registry, integrity, read.document);
       }
       return verify(packument.name, earlier, registry, integrity);
     };
