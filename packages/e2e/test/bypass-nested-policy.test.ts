@@ -63,6 +63,24 @@ function nested(p: Project): string {
   return tools;
 }
 
+/** `yarn install` in the nested project stops (PROJECT_AMBIGUOUS, naming its policy), nothing runs; `check` there exit 2. */
+async function yarnInstallStops(p: Project, tools: string, tool: ReturnType<typeof yarn>): Promise<void> {
+  const r = await run(tool.command, [...tool.args, 'install', '--no-immutable'], { cwd: tools, env: p.env });
+  // Before the fix: exit 0, evil-postinstall@1.0.0.ran.
+  expect({ code: r.code, ran: ran(p) }, out(r)).toEqual({ code: 1, ran: [] });
+  expect(out(r)).toContain(`${join(tools, 'portcullis.json')} is not the policy of this repository`);
+  const c = await run(process.execPath, [CLI, 'check'], { cwd: tools, env: p.env });
+  expect(c.code, out(c)).toBe(2);
+}
+
+/** `portcullis-npm ci` in the nested project is refused (exit 2): nothing installed or run. */
+async function npmCiRefused(p: Project, tools: string, tool: ReturnType<typeof npm>): Promise<void> {
+  const r = await portcullisNpm(tool, { ...p, dir: tools }, ['ci']);
+  // Before the fix: exit 0, evil-postinstall@1.0.0.ran.
+  expect({ code: r.code, ran: ran(p), installed: existsSync(join(tools, 'node_modules', 'evil-postinstall')) }, out(r)).toEqual({ code: 2, ran: [], installed: false });
+  expect(out(r)).toContain('is not the policy of this repository');
+}
+
 describe.each(['latest', '4.0'] as const)('Yarn %s: a nested project with its own portcullis.json', (release) => {
   it('yarn install in it stops (PROJECT_AMBIGUOUS): nothing runs; check there exit 2', async () => {
     const p = createProject('yarn', registry.url, {}, { policy: rootPolicy() });
@@ -71,13 +89,7 @@ describe.each(['latest', '4.0'] as const)('Yarn %s: a nested project with its ow
     writeFileSync(join(tools, 'yarn.lock'), '');
     writeFileSync(join(tools, '.yarnrc.yml'), 'enableScripts: true\n');
     writeFileSync(join(tools, 'portcullis.json'), JSON.stringify(loose()));
-    const tool = yarn(release);
-    const r = await run(tool.command, [...tool.args, 'install', '--no-immutable'], { cwd: tools, env: p.env });
-    // Before the fix: exit 0, evil-postinstall@1.0.0.ran.
-    expect({ code: r.code, ran: ran(p) }, out(r)).toEqual({ code: 1, ran: [] });
-    expect(out(r)).toContain(`${join(tools, 'portcullis.json')} is not the policy of this repository`);
-    const c = await run(process.execPath, [CLI, 'check'], { cwd: tools, env: p.env });
-    expect(c.code, out(c)).toBe(2);
+    await yarnInstallStops(p, tools, yarn(release));
   }, 180_000);
 });
 
@@ -90,10 +102,7 @@ describe('npm 11: a nested project with its own portcullis.json', () => {
     const lock = await run(tool.command, [...tool.args, 'install', '--package-lock-only', '--ignore-scripts'], { cwd: tools, env: p.env });
     expect(lock.code, out(lock)).toBe(0);
     writeFileSync(join(tools, 'portcullis.json'), JSON.stringify(loose()));
-    const r = await portcullisNpm(tool, { ...p, dir: tools }, ['ci']);
-    // Before the fix: exit 0, evil-postinstall@1.0.0.ran.
-    expect({ code: r.code, ran: ran(p), installed: existsSync(join(tools, 'node_modules', 'evil-postinstall')) }, out(r)).toEqual({ code: 2, ran: [], installed: false });
-    expect(out(r)).toContain('is not the policy of this repository');
+    await npmCiRefused(p, tools, tool);
   }, 180_000);
 });
 
@@ -105,13 +114,7 @@ describe('a nested project that is a git submodule, with its own portcullis.json
       writeFileSync(join(dir, 'yarn.lock'), '');
       writeFileSync(join(dir, '.yarnrc.yml'), 'enableScripts: true\n');
     });
-    const tool = yarn('latest');
-    const r = await run(tool.command, [...tool.args, 'install', '--no-immutable'], { cwd: tools, env: p.env });
-    // Before the fix: exit 0, evil-postinstall@1.0.0.ran.
-    expect({ code: r.code, ran: ran(p) }, out(r)).toEqual({ code: 1, ran: [] });
-    expect(out(r)).toContain(`${join(tools, 'portcullis.json')} is not the policy of this repository`);
-    const c = await run(process.execPath, [CLI, 'check'], { cwd: tools, env: p.env });
-    expect(c.code, out(c)).toBe(2);
+    await yarnInstallStops(p, tools, yarn('latest'));
   }, 180_000);
 
   it('npm 11: portcullis-npm ci in it is refused (exit 2): nothing installed or run', async () => {
@@ -122,9 +125,6 @@ describe('a nested project that is a git submodule, with its own portcullis.json
       const lock = await run(tool.command, [...tool.args, 'install', '--package-lock-only', '--ignore-scripts'], { cwd: dir, env: p.env });
       expect(lock.code, out(lock)).toBe(0);
     });
-    const r = await portcullisNpm(tool, { ...p, dir: tools }, ['ci']);
-    // Before the fix: exit 0, evil-postinstall@1.0.0.ran.
-    expect({ code: r.code, ran: ran(p), installed: existsSync(join(tools, 'node_modules', 'evil-postinstall')) }, out(r)).toEqual({ code: 2, ran: [], installed: false });
-    expect(out(r)).toContain('is not the policy of this repository');
+    await npmCiRefused(p, tools, tool);
   }, 180_000);
 });
