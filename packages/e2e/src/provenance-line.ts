@@ -42,7 +42,7 @@ export async function refusedThenInstalled(driver: Driver, registry: TestRegistr
   const project = withTestRoot(await driver.project(registry.url, { 'acme-widget': version }, provenanceLinePolicy(registry)));
   const fresh = await driver.install(project);
   expect(fresh.code, output(fresh)).not.toBe(0);
-  expect(provenanceCodes(output(fresh))).toContain('PROVENANCE_DOWNGRADE');
+  expect(provenanceCodes(output(fresh)), output(fresh)).toContain('PROVENANCE_DOWNGRADE');
   expect(ran(project)).toEqual([]);
   writePolicy(project, provenanceLinePolicy(registry, { noDowngrade: false }));
   expect((await driver.install(project)).code).toBe(0);

@@ -164,4 +164,27 @@ describe('provenance downgrade: the line’s history, not its newest release', (
     expect((await gather('1.0.5')).downgrades.size).toBe(0);
     expect(asked).toEqual(['abbreviated']);
   });
+  it('past 256 releases by the attacker, the line’s first published ones are still compared (twelfth round)', async () => {
+    for (const record of [builtBy, claimedBy, repositoryIds, publishedAt]) for (const key of Object.keys(record)) delete record[key];
+    const day = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 3_600_000).toISOString();
+    Object.assign(builtBy, { '1.0.0': 'github.com/acme/widget' });
+    publishedAt['1.0.0'] = day(0);
+    // 300 releases above it and 20 prereleases below it, all by the attacker, all published after it.
+    for (let i = 1; i <= 300; i++) (builtBy[`1.0.${i}`] = 'github.com/evil/widget'), (publishedAt[`1.0.${i}`] = day(100 + i));
+    for (let i = 1; i <= 20; i++) (builtBy[`1.0.0-a.${i}`] = 'github.com/evil/widget'), (publishedAt[`1.0.0-a.${i}`] = day(10 + i));
+    asked.length = 0;
+    expect((await gather('1.0.300')).downgrades.get('widget@1.0.300')).toEqual({ earlier: '1.0.0', repository: 'github.com/acme/widget', now: { repository: 'github.com/evil/widget' } });
+    expect(asked).toEqual(['abbreviated', 'full']);
+    // A line of one repository past 256: no move.
+    for (const version of Object.keys(builtBy)) builtBy[version] = 'github.com/acme/widget';
+    expect((await gather('1.0.300')).downgrades.size).toBe(0);
+    // Without publish times the line's first releases cannot be told: undecidable, never allowed.
+    for (const key of Object.keys(publishedAt)) delete publishedAt[key];
+    expect((await gather('1.0.300')).unavailable.get('widget@1.0.300')).toMatch(/no readable publish time/);
+    // Up to 256 claims: no full document.
+    for (const key of Object.keys(builtBy)) if (key.startsWith('1.0.0-a.') || Number(key.split('.')[2]) > 250) delete builtBy[key];
+    asked.length = 0;
+    expect((await gather('1.0.250')).downgrades.size).toBe(0);
+    expect(asked).toEqual(['abbreviated']);
+  });
 });

@@ -25,6 +25,13 @@ const EARLIER_TRIES = 3;
  * its first one (refused) having become the line's baseline.
  */
 const LINE_HISTORY = 256;
+/**
+ * A line with more claims than LINE_HISTORY is compared with its newest claims by semver and with the FIRST_RELEASES
+ * first published (by the registry's `time`): an attacker's releases, however many, never push the repository that
+ * began the line's provenance out of view (their prereleases below its first release by semver cannot either: they
+ * were published after it).
+ */
+const FIRST_RELEASES = 8;
 
 export interface ProvenanceGatherOptions {
   policy: Policy;
@@ -289,10 +296,11 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
         return;
       }
 
-      // `line-past-id`: facts learnt when a downgrade was judged against the newest earlier release alone (before
+      // `line-first`: facts learnt when a downgrade was judged against the newest earlier release alone (before
       // `line-history`), against earlier releases by semver alone however the line's later ones were published, or
-      // with one name counting as one repository whatever its ids (before `line-past-id`), are not replayed.
-      const memoKey = options.memo?.enabled ? JSON.stringify([trustId(), registry, pkg.name, pkg.version, integrity, 'line-past-id']) : undefined;
+      // with one name counting as one repository whatever its ids (before `line-past-id`), or against the newest 256
+      // alone on a longer line (before `line-first`), are not replayed.
+      const memoKey = options.memo?.enabled ? JSON.stringify([trustId(), registry, pkg.name, pkg.version, integrity, 'line-first']) : undefined;
       const known = memoKey !== undefined ? options.memo!.get(memoKey) : undefined;
       if (known !== undefined && (!required || known.p !== undefined) && (!downgradeCheck || known.d !== undefined)) {
         if (known.p !== undefined) provenance.set(pkg.id, known.p);
@@ -378,6 +386,31 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
   }
 
   /**
+   * The claims of a line longer than LINE_HISTORY that are compared (newest first): the newest by semver and the
+   * line's FIRST_RELEASES first published, read from the full document (which alone has publish times); a string when
+   * that cannot be told. Past 256 releases by an attacker, the newest alone would all be theirs.
+   */
+  async function longLine(claims: readonly string[], packument: Packument, registry: string): Promise<{ claims: string[]; packument: Packument } | string> {
+    let full = packument;
+    if (full.kind !== 'full') {
+      try {
+        full = await options.client.getPackument(packument.name, { registry, full: true });
+      } catch (error) {
+        return reasonOf(error);
+      }
+    }
+    const first = claims
+      .map((claim) => ({ claim, at: Date.parse(full.time.get(claim) ?? '') }))
+      .filter(({ claim, at }) => !Number.isNaN(at) && full.versions.has(claim))
+      .sort((a, b) => a.at - b.at)
+      .slice(0, FIRST_RELEASES)
+      .map(({ claim }) => claim);
+    if (first.length === 0) return `the registry gives no readable publish time for the ${claims.length} releases of ${packument.name}'s line that claim provenance`;
+    const compared = new Set([...claims.slice(0, LINE_HISTORY - FIRST_RELEASES), ...first]);
+    return { claims: claims.filter((claim) => compared.has(claim)), packument: full };
+  }
+
+  /**
    * Whether every provenance bundle of a release claims `identity`'s repository, read from the certificates and
    * verifying nothing (claimedBuilders): such a release shows no move whether it verifies or not. False when its
    * attestations cannot be fetched or read (the caller verifies, which says why). The document, for that verification.
@@ -395,7 +428,9 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
    */
   async function laterMayBeMoved(current: ProvenanceEvidence, version: string, packument: Packument, registry: string): Promise<boolean> {
     if (current.status !== 'verified') return false;
-    const later = laterClaims(packument, version).slice(0, LINE_HISTORY);
+    const later = laterClaims(packument, version);
+    // More than can be read: its past is read by publish time (the caller's next step), never taken as unmoved.
+    if (later.length > LINE_HISTORY) return true;
     const moved = await Promise.all(
       later.map(async (candidate) => !(await claimsOnly(current.identity, packument.name, candidate, registry)).same),
     );
@@ -405,13 +440,18 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
   /**
    * Compares this version with the earlier versions of its line whose provenance verifies; a string when undecidable.
    * Without verified provenance of its own: against the newest one that verifies. Built from a repository: against
-   * every one (up to LINE_HISTORY), since an earlier release from the same repository may be the attacker's own —
+   * every one (past LINE_HISTORY, the newest and the line's first published: longLine), since an earlier release from the same repository may be the attacker's own —
    * a line acme built stays acme's, however many releases another repository has published since.
    */
   async function downgradeOf(current: ProvenanceEvidence, claims: readonly string[], packument: Packument, registry: string): Promise<ProvenanceDowngrade | string | undefined> {
     if (current.status === 'unavailable') return `cannot tell whether it is a provenance downgrade: ${current.reason}`;
     const everyOne = current.status === 'verified';
-    const tried = everyOne ? claims.slice(0, LINE_HISTORY) : claims.slice(0, EARLIER_TRIES);
+    if (everyOne && claims.length > LINE_HISTORY) {
+      const window = await longLine(claims, packument, registry);
+      if (typeof window === 'string') return `cannot tell whether it is a provenance downgrade: ${window}`;
+      ({ claims, packument } = window);
+    }
+    const tried = everyOne ? claims : claims.slice(0, EARLIER_TRIES);
     const evidenceOf = async (earlier: string): Promise<ProvenanceEvidence | undefined> => {
       const integrity = packument.versions.get(earlier)?.dist.integrity;
       if (integrity === undefined) return undefined;
