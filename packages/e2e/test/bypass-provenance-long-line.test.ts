@@ -3,6 +3,9 @@
  * hijacker who publishes more than 256 validly attested releases from their own repository (github.com/evil/widget)
  * pushed acme's 1.0.0 and 1.1.0 out of view: their next release then showed no move. A longer line is compared with
  * its newest claims and with the ones first published (the registry's `time`, from the full document).
+ *
+ * And a version without provenance was compared with the newest three earlier claims only: three claims that do not
+ * verify (1.1.1 … 1.1.4 here, their bundles' digests not the tarballs') hid acme's verified 1.1.0 from 1.1.5.
  */
 import { acmeWidgetProvenance, FIXTURE_PUBLISHED_AT, provenanceSet, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +27,8 @@ beforeAll(async () => {
   const evil = Array.from({ length: LAST }, (_, i) => `1.3.${i + 1}`).map((version, i) =>
     withPostinstall('acme-widget', version, { provenance: acmeWidgetProvenance(version, EVIL), publishedAt: new Date(after + i * 1000).toISOString() }),
   );
-  registry = await startRegistry({ packages: [...provenanceSet, ...evil] });
+  const unverifiable = ['1.1.1', '1.1.2', '1.1.3', '1.1.4'].map((version) => withPostinstall('acme-widget', version, { provenance: acmeWidgetProvenance(version, { tamper: 'digest' }) }));
+  registry = await startRegistry({ packages: [...provenanceSet, ...evil, ...unverifiable, withPostinstall('acme-widget', '1.1.5')] });
 }, 120_000);
 afterAll(async () => {
   await registry?.close();
@@ -45,5 +49,19 @@ describe('past 256 releases built by the attacker’s repository', () => {
     expect(provenanceCodes(output(check)), output(check)).toEqual(['PROVENANCE_DOWNGRADE']);
     expect(output(check)).toContain('github.com/acme/widget');
     expect(check.code).toBe(1);
+  });
+});
+
+describe('a release without provenance after claims that do not verify', () => {
+  it('portcullis check: acme-widget@1.1.5 is a downgrade of acme’s verified 1.1.0, four newer claims that do not verify notwithstanding', async () => {
+    const check = await checkedAfterNpm(registry, '1.1.5');
+    expect(check.findings.map((f) => [f.package, f.version, f.code]), check.output).toEqual([['acme-widget', '1.1.5', 'PROVENANCE_DOWNGRADE']]);
+    expect(check.findings[0]!.message).toContain('1.1.0');
+    expect(check.code).toBe(1);
+  });
+
+  const drivers: Driver[] = [pnpmDrivers()[2]!, npmDrivers()[1]!];
+  it.each(drivers.map((d) => [d.label, d] as const))('%s: the fresh install is refused, nothing run', async (_label, driver) => {
+    await refusedThenInstalled(driver, registry, '1.1.5');
   });
 });

@@ -187,4 +187,15 @@ describe('provenance downgrade: the line’s history, not its newest release', (
     expect((await gather('1.0.250')).downgrades.size).toBe(0);
     expect(asked).toEqual(['abbreviated']);
   });
+  it('a version without provenance is compared with the newest earlier claim that verifies, however many do not (twelfth round)', async () => {
+    for (const record of [builtBy, claimedBy, repositoryIds, publishedAt]) for (const key of Object.keys(record)) delete record[key];
+    Object.assign(builtBy, { '1.0.0': 'github.com/acme/widget', '1.0.6': null });
+    // Five claims above acme's release that do not verify (their bundles claim what they were not built by).
+    for (let i = 1; i <= 5; i++) (builtBy[`1.0.${i}`] = 'github.com/evil/widget'), (claimedBy[`1.0.${i}`] = 'github.com/acme/widget');
+    expect((await gather('1.0.6')).downgrades.get('widget@1.0.6')).toEqual({ earlier: '1.0.0', repository: 'github.com/acme/widget', now: 'none' });
+    // Its own bundle invalid: the same.
+    Object.assign(builtBy, { '1.0.6': 'github.com/evil/widget' });
+    claimedBy['1.0.6'] = 'github.com/acme/widget';
+    expect((await gather('1.0.6')).downgrades.get('widget@1.0.6')).toEqual({ earlier: '1.0.0', repository: 'github.com/acme/widget', now: 'invalid' });
+  });
 });
