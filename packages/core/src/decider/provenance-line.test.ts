@@ -18,6 +18,8 @@ const repositoryIds: Record<string, string> = {};
 // null when the claim cannot be read; the versions verified, in order.
 const claimedBy: Record<string, string | null> = {};
 const verified: string[] = [];
+// Versions whose bundles name a log or certificate authority the trusted root does not list (root-stale).
+const stale = new Set<string>();
 // A version's own repository id, when it differs from its repository's above (a repository re-created under its name).
 const versionIds: Record<string, string> = {};
 const identityOf = (repository: string, version = '') => {
@@ -27,6 +29,7 @@ const identityOf = (repository: string, version = '') => {
 vi.mock('../provenance/verify.js', () => ({
   verifyProvenance: ({ version }: { version: string }) => {
     verified.push(version);
+    if (stale.has(version)) return { status: 'root-stale', reason: 'stale' };
     const repository = builtBy[version];
     if (repository != null && typeof claimedBy[version] === 'string' && claimedBy[version] !== repository) return { status: 'invalid', reason: 'forged' };
     return repository == null ? { status: 'missing' } : { status: 'verified', identity: identityOf(repository, version) };
@@ -197,5 +200,9 @@ describe('provenance downgrade: the line’s history, not its newest release', (
     Object.assign(builtBy, { '1.0.6': 'github.com/evil/widget' });
     claimedBy['1.0.6'] = 'github.com/acme/widget';
     expect((await gather('1.0.6')).downgrades.get('widget@1.0.6')).toEqual({ earlier: '1.0.0', repository: 'github.com/acme/widget', now: 'invalid' });
+    // Its own bundle and the five newer ones unverifiable with this trusted root: still compared with acme's 1.0.0.
+    for (let i = 1; i <= 6; i++) stale.add(`1.0.${i}`);
+    expect((await gather('1.0.6')).downgrades.get('widget@1.0.6')).toEqual({ earlier: '1.0.0', repository: 'github.com/acme/widget', now: 'unverifiable' });
+    stale.clear();
   });
 });

@@ -18,13 +18,6 @@ import type { SigstoreTrust } from '../provenance/trusted-root.js';
 import { claimedBuilders, verifyProvenance } from '../provenance/verify.js';
 
 /**
- * How many earlier versions with an attestations claim are tried before "no verified earlier provenance" for a version
- * whose own bundle this trusted root cannot verify (root-stale: the line's newer claims most likely cannot be either).
- * A version without provenance, or with an invalid one, tries every claim of the line until one verifies: a few
- * claims that do not verify must not hide the line's provenance.
- */
-const EARLIER_TRIES = 3;
-/**
  * How many earlier versions of the line a version with verified provenance is compared with (newest first): every
  * one of them must come from its repository. Comparing with the newest alone let an attacker's second release pass,
  * its first one (refused) having become the line's baseline.
@@ -444,20 +437,19 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
 
   /**
    * Compares this version with the earlier versions of its line whose provenance verifies; a string when undecidable.
-   * Without verified provenance of its own: against the newest one that verifies (EARLIER_TRIES when this root cannot
-   * verify its own). Built from a repository: against every one, since an earlier release from the same repository may
+   * Without verified provenance of its own: against the newest one that verifies, however many newer claims do not (a
+   * few that do not verify must not hide the line's provenance). Built from a repository: against every one, since an earlier release from the same repository may
    * be the attacker's own — a line acme built stays acme's, however many releases another repository has published
    * since. Past LINE_HISTORY claims: the newest and the line's first published (longLine).
    */
   async function downgradeOf(current: ProvenanceEvidence, claims: readonly string[], packument: Packument, registry: string): Promise<ProvenanceDowngrade | string | undefined> {
     if (current.status === 'unavailable') return `cannot tell whether it is a provenance downgrade: ${current.reason}`;
     const everyOne = current.status === 'verified';
-    if (current.status !== 'root-stale' && claims.length > LINE_HISTORY) {
+    if (claims.length > LINE_HISTORY) {
       const window = await longLine(claims, packument, registry);
       if (typeof window === 'string') return `cannot tell whether it is a provenance downgrade: ${window}`;
       ({ claims, packument } = window);
     }
-    const tried = current.status === 'root-stale' ? claims.slice(0, EARLIER_TRIES) : claims;
     const evidenceOf = async (earlier: string): Promise<ProvenanceEvidence | undefined> => {
       const integrity = packument.versions.get(earlier)?.dist.integrity;
       if (integrity === undefined) return undefined;
@@ -470,8 +462,8 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
       return verify(packument.name, earlier, registry, integrity);
     };
     // Every one compared: fetched together (each once per decision). Otherwise one at a time, until one verifies.
-    const started = everyOne ? tried.map(evidenceOf) : undefined;
-    for (const [i, earlier] of tried.entries()) {
+    const started = everyOne ? claims.map(evidenceOf) : undefined;
+    for (const [i, earlier] of claims.entries()) {
       const evidence = await (started !== undefined ? started[i] : evidenceOf(earlier));
       if (evidence === undefined) continue;
       if (evidence.status === 'unavailable') return `cannot check the provenance of the earlier ${packument.name}@${earlier}: ${evidence.reason}`;
