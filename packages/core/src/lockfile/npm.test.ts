@@ -192,3 +192,19 @@ describe('inBundle where nothing bundles (attack round, issue 13)', () => {
     }
   });
 });
+
+describe('readNpmLockfile: resolved spellings npm reads otherwise (twelfth wave, H1)', () => {
+  it('reads a hosted shorthand and a file: in capitals as git (npm clones the first; the second is a literal path)', () => {
+    const { packages } = readNpmLockfile(
+      lock({
+        'node_modules/a': { version: '1.0.0', resolved: 'evil/a#main' },
+        'node_modules/b': { version: '1.0.0', resolved: 'FILE:vendor/b' },
+        'node_modules/c': { version: '1.0.0', resolved: 'https://h.example/c.tgz' },
+      }),
+      opts,
+    );
+    expect(byId(packages, 'a@1.0.0 (evil/a#main)')).toMatchObject({ source: 'git', resolved: 'evil/a#main' });
+    expect(byId(packages, 'b@1.0.0 (FILE:vendor/b)')).toMatchObject({ source: 'git' });
+    expect(byId(packages, 'c@1.0.0 (https://h.example/c.tgz)')).toMatchObject({ source: 'tarball' });
+  });
+});

@@ -90,3 +90,18 @@ describe('isGitReference: the prefix in any case (eleventh wave, E2)', () => {
     for (const spec of ['file:../x', 'HTTPS://h.example/x.tgz', 'gi', '']) expect(isGitReference(spec), spec).toBe(false);
   });
 });
+
+describe('nonRegistryKind: only the spellings npm reads as tarballs or folders are (twelfth wave, H1)', () => {
+  it('reads what npm-package-arg clones as git, and any spelling it does not know as git too', () => {
+    // npm 10.9.9-12.2.3 read these as a GitHub repository (hosted shorthand), or as a literal local path.
+    for (const spec of ['evil/repo#main', 'evil/repo#0123456789abcdef0123456789abcdef01234567', 'vendor/x.tgz', 'FILE:../x.tgz', 'File:vendor/x', '  https://h.example/x.tgz', 'HTTPS://h.example/x.tgz', 'https:\\\\h.example\\x.tgz', 'x']) {
+      expect(nonRegistryKind(spec), spec).toBe('git');
+    }
+  });
+  it('keeps remote tarballs, local tarballs and folders as they are', () => {
+    expect(nonRegistryKind('https://h.example/x.tgz')).toBe('tarball');
+    expect(nonRegistryKind('http://127.0.0.1:1/x.tgz')).toBe('tarball');
+    expect(nonRegistryKind('file:vendor/x.tgz')).toBe('tarball');
+    expect(nonRegistryKind('file:vendor/x')).toBe('directory');
+  });
+});

@@ -162,10 +162,16 @@ function staysInside(projectDir: string, rel: string): boolean {
   return true;
 }
 
-/** The source kind of an origin that is not a registry: git, remote or local tarball, or directory. */
+/**
+ * The source kind of an origin that is not a registry: git, remote or local tarball, or directory. Only the spellings
+ * whose reading is known are tarballs or directories: a lowercase `file:` path, an `http://`/`https://` URL. npm-package-arg
+ * (npm 10.9.9 to 12.2.3) reads a `resolved` of `user/repo#ref` or `user/x.tgz` as a GitHub repository, which npm clones and
+ * prepares (twelfth wave H1), and `FILE:x` or ` https://…` as a literal path; so anything else counts as git, the kind
+ * whose packing runs the most install-time code (`installTimeScripts`): never exempt, never signed.
+ */
 export function nonRegistryKind(resolved: string): Exclude<SourceKind, 'registry' | 'workspace'> {
   if (isGitReference(resolved)) return 'git';
   if (resolved.startsWith('file:')) return isTarballPath(resolved) ? 'tarball' : 'directory';
-  // Remote tarballs and anything we do not recognise: never exempt, never assumed signed.
-  return 'tarball';
+  if (isHttpUrl(resolved)) return 'tarball';
+  return 'git';
 }
