@@ -224,7 +224,7 @@ function provenanceRule(x: ExplainInput, pkg: PackageNode, findings: Finding[]):
   const required = provenanceRequired(x.policy, pkg.name, pkg.version);
   if (pin !== undefined) decidedBy.push(specLine(x.policy, 'provenance.publishers', pin.spec));
   else {
-    const entry = x.policy.provenance.require.find((spec) => specMatches(spec, pkg.name, pkg.version));
+    const entry = x.policy.provenance.require.find((spec) => specMatches(spec, pkg.name, pkg.version, 'requires'));
     if (entry !== undefined) decidedBy.push(specLine(x.policy, 'provenance.require', entry));
   }
   if (downgrade !== undefined) {

@@ -63,6 +63,14 @@ describe('release lines', () => {
     expect(earlierClaims(doc, '1.0.0')).toEqual([]);
   });
 
+  it('earlier claims: another entry of the same version (build metadata only) counts, so 3.0.0+evil has 3.0.0 as its past', () => {
+    const doc = packument([entry('3.0.0', true), entry('3.0.0+evil', false), entry('3.0.0+b2', true), entry('3.0.1-rc.1', true), entry('4.0.0', true)]);
+    expect(earlierClaims(doc, '3.0.0+evil')).toEqual(['3.0.0', '3.0.0+b2']);
+    expect(earlierClaims(doc, '3.0.0')).toEqual(['3.0.0+b2']);
+    expect(earlierClaims(doc, '3.0.0+b2')).toEqual(['3.0.0']);
+    expect(earlierClaims(packument([entry('3.0.0', true)]), '3.0.0')).toEqual([]);
+  });
+
   it('earlier in the line, the version parsed once: the same answer as semver.valid, sameReleaseLine and semver.lt, for any versions', () => {
     const part = fc.constantFrom('0', '1', '2', '10', '01', 'x', '', '9007199254740991', '9007199254740993', '12345678901234567');
     const pre = fc.constantFrom('', '-0', '-1', '-alpha', '-alpha.1', '-beta', '-rc.1', '+build', '-beta+b.2', '-', '+');

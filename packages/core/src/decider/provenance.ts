@@ -183,14 +183,31 @@ export function earlierInLine(candidate: string, version: string): boolean {
   return earlierInLineOf(version)(candidate);
 }
 
-/** Earlier versions of `version`'s release line whose registry entry claims attestations, newest first. */
+/**
+ * Earlier versions of `version`'s release line whose registry entry claims attestations, newest first. Another entry
+ * of the same version (`3.0.0` beside `3.0.0+evil`: they differ only in build metadata, which semver's order ignores)
+ * counts as earlier: it is neither lower nor higher, so otherwise a line whose one provenanced release is 3.0.0 would
+ * have no past for `3.0.0+evil`, published by whoever holds the name now without any.
+ */
 export function earlierClaims(packument: Packument, version: string): string[] {
   const out: string[] = [];
   const earlier = earlierInLineOf(version);
+  const twin = sameVersionOtherEntry(version);
   for (const [candidate, entry] of packument.versions) {
-    if (entry.dist.attestations !== undefined && earlier(candidate)) out.push(candidate);
+    if (entry.dist.attestations !== undefined && (earlier(candidate) || twin(candidate))) out.push(candidate);
   }
   return out.sort((a, b) => semver.rcompare(a, b));
+}
+
+/** Whether a candidate is another registry entry of `version`: a different string of the same semver precedence (build metadata). */
+function sameVersionOtherEntry(version: string): (candidate: string) => boolean {
+  const v = version.includes('+') ? semver.parse(version) : undefined;
+  return (candidate) => {
+    if (candidate === version || (v === undefined && !candidate.includes('+'))) return false;
+    const c = semver.parse(candidate);
+    const own = v ?? semver.parse(version);
+    return c !== null && own !== null && c.compare(own) === 0;
+  };
 }
 
 /**
@@ -296,8 +313,9 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
 
       // `line-first`: facts learnt when a downgrade was judged against the newest earlier release alone (before
       // `line-history`), against earlier releases by semver alone however the line's later ones were published, or
-      // with one name counting as one repository whatever its ids (before `line-past-id`), or against the newest 256
-      // alone on a longer line (before `line-first`), are not replayed.
+      // with one name counting as one repository whatever its ids (before `line-past-id`), with another entry of the
+      // same version (`3.0.0` beside `3.0.0+evil`) not counting as its past, or against the newest 256 alone on a
+      // longer line (both before `line-first`), are not replayed.
       const memoKey = options.memo?.enabled ? JSON.stringify([trustId(), registry, pkg.name, pkg.version, integrity, 'line-first']) : undefined;
       const known = memoKey !== undefined ? options.memo!.get(memoKey) : undefined;
       if (known !== undefined && (!required || known.p !== undefined) && (!downgradeCheck || known.d !== undefined)) {

@@ -140,7 +140,7 @@ function provenanceFindings(policy: Policy, pkg: PackageNode, evidence: Evidence
 
 function requiredProvenanceFinding(policy: Policy, pkg: PackageNode, evidence: ProvenanceEvidence | undefined): Finding | null {
   const rule = publisherFor(policy, pkg.name, pkg.version);
-  const because = rule !== undefined ? { list: 'publishers' as const, entry: rule.spec.raw } : { list: 'require' as const, entry: policy.provenance.require.find((spec) => specMatches(spec, pkg.name, pkg.version))?.raw ?? pkg.name };
+  const because = rule !== undefined ? { list: 'publishers' as const, entry: rule.spec.raw } : { list: 'require' as const, entry: policy.provenance.require.find((spec) => specMatches(spec, pkg.name, pkg.version, 'requires'))?.raw ?? pkg.name };
   if (evidence === undefined) return findingFor(pkg, { code: 'METADATA_UNAVAILABLE', reason: 'its provenance was not checked', rule: 'provenance' });
   switch (evidence.status) {
     case 'verified': {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PortcullisError } from '../errors.js';
 import { addScriptApprovals } from './edit.js';
-import { gitCommitOf } from './fingerprint.js';
+import { gitCommitOf, scriptDriftApplies } from './fingerprint.js';
 import { parsePolicy } from './load.js';
 
 const parse = (scripts: unknown) => parsePolicy(JSON.stringify({ scripts }), '/p/portcullis.json');
@@ -77,6 +77,15 @@ describe('addScriptApprovals with fingerprints', () => {
 
   it('writes nothing it could not read back (a fingerprint for a range is refused)', () => {
     expect(() => addScriptApprovals(base, '/p/portcullis.json', [], [{ entry: 'lib@^1.0.0', fingerprint: { commands: {} } }])).toThrow(PortcullisError);
+  });
+});
+
+describe('scriptDriftApplies and build metadata', () => {
+  it('a pinned approval exempts only the very version it names: 1.0.0+evil, another registry entry, is compared', () => {
+    const policy = parse({ allow: ['hooked@1.0.0', 'hooked@^1.0.0'], fingerprints: { 'hooked@1.0.0': { postinstall: 'node a.js' } } });
+    expect(scriptDriftApplies(policy, { name: 'hooked', version: '1.0.0', source: 'registry' })).toBe(false);
+    expect(scriptDriftApplies(policy, { name: 'hooked', version: '1.0.0+evil', source: 'registry' })).toBe(true);
+    expect(scriptDriftApplies(policy, { name: 'hooked', version: '1.0.1', source: 'registry' })).toBe(true);
   });
 });
 

@@ -4,9 +4,8 @@
  * lines themselves, not a hash of them, so a reviewer reads in the diff what was approved and a SCRIPT_CHANGED
  * message can show old and new side by side.
  */
-import semver from 'semver';
 import type { PackageNode } from '../model.js';
-import { createSpecMatcher } from './spec.js';
+import { createSpecMatcher, namesExactly } from './spec.js';
 import type { FingerprintScript, Policy, RecordedFingerprint, ScriptFingerprint } from './types.js';
 
 export type { FingerprintScript, RecordedFingerprint, ScriptFingerprint } from './types.js';
@@ -81,7 +80,7 @@ export function scriptDriftApplies(policy: Policy, pkg: Pick<PackageNode, 'name'
   if (recorded(pkg.name).length === 0) return false;
   const pinnedByVersion = pkg.source === 'registry' && pkg.inBundle !== true;
   if (!pinnedByVersion) return true;
-  return !policy.scripts.allow.some((spec) => spec.scope === undefined && spec.name === pkg.name && spec.range !== null && semver.valid(spec.range) !== null && semver.eq(spec.range, pkg.version));
+  return !policy.scripts.allow.some((spec) => spec.scope === undefined && spec.name === pkg.name && spec.range !== null && namesExactly(spec.range, pkg.version));
 }
 
 /** The recorded fingerprints of a name, looked up in one pass over the policy. */

@@ -168,6 +168,32 @@ describe('package specs', () => {
     expect(specMatches(spec(raw), name, version)).toBe(expected);
   });
 
+  it.each([
+    // A pinned approval is the review of one registry entry: another entry that npm's ranges read as the same version is not it.
+    ['hooked@1.0.0', '1.0.0', true],
+    ['hooked@1.0.0', '1.0.0+evil', false],
+    ['hooked@=1.0.0', '1.0.0+evil', false],
+    ['hooked@v1.0.0', '1.0.0', true],
+    ['hooked@^1.0.0', '1.0.1+evil', false],
+    ['hooked@1.0.0 - 1.0.0', '1.0.0+evil', false],
+    ['hooked@1.0.0+evil', '1.0.0+evil', true],
+    ['hooked@1.0.0+evil', '1.0.0', false],
+    ['hooked@1.0.0+good', '1.0.0+evil', false],
+    ['hooked@1.0.0', 'v1.0.0', false],
+    ['hooked@1.0.0', '=1.0.0', false],
+    ['hooked@^1.0.0', ' 1.0.1', false],
+    ['hooked', '1.0.0+evil', true],
+  ])('as an allowance, %s covers hooked@%s: %s', (raw, version, expected) => {
+    expect(specMatches(spec(raw), 'hooked', version)).toBe(expected);
+    expect(createSpecMatcher([spec(raw)])('hooked', version) !== undefined).toBe(expected);
+  });
+
+  it('as a requirement, a range covers a version with build metadata by npm\'s rule (asking more of it, never less)', () => {
+    expect(specMatches(spec('hooked@1.0.0'), 'hooked', '1.0.0+evil', 'requires')).toBe(true);
+    expect(specMatches(spec('hooked@^1.0.0'), 'hooked', '1.0.1+evil', 'requires')).toBe(true);
+    expect(createSpecMatcher([spec('hooked@1.0.0')], 'requires')('hooked', '1.0.0+evil')?.raw).toBe('hooked@1.0.0');
+  });
+
   it('reads @scope/* as every package of that scope, never with a range', () => {
     expect(parsePackageSpec('@acme/*')).toEqual({ raw: '@acme/*', name: '@acme/*', range: null, scope: '@acme' });
     expect(parsePackageSpec('@acme/*@^1')).toMatch(/version range on a scope wildcard/);

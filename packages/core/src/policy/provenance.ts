@@ -25,9 +25,9 @@ function matchersOf(policy: Policy): Matchers {
   if (known === undefined) {
     const rules = policy.provenance.publishers;
     known = {
-      require: createSpecMatcher(policy.provenance.require),
-      named: createSpecMatcher(rules.filter((rule) => rule.spec.scope === undefined).map((rule) => rule.spec)),
-      scoped: createSpecMatcher(rules.filter((rule) => rule.spec.scope !== undefined).map((rule) => rule.spec)),
+      require: createSpecMatcher(policy.provenance.require, 'requires'),
+      named: createSpecMatcher(rules.filter((rule) => rule.spec.scope === undefined).map((rule) => rule.spec), 'requires'),
+      scoped: createSpecMatcher(rules.filter((rule) => rule.spec.scope !== undefined).map((rule) => rule.spec), 'requires'),
       ruleOf: new Map(rules.map((rule) => [rule.spec, rule])),
       allowDowngrade: createSpecMatcher(policy.provenance.allowDowngrade),
     };
