@@ -4,7 +4,9 @@
  * other) serves other bytes under it. Before: `scripts.allow: ["hooked@1.0.0"]` — the review of hooked 1.0.0 — let a
  * lockfile naming `hooked@1.0.0+evil` (version, integrity and tarball of the attacker's entry, written in a pull request)
  * run that entry's postinstall: `portcullis-npm ci` on npm 11.21.2 and `pnpm install --frozen-lockfile` on pnpm 12.24.0
- * (its lockfile's `resolution.tarball` naming the entry's tarball) exit 0, postinstall ran; `check` exit 0. Now an
+ * (its lockfile's `resolution.tarball` naming the entry's tarball) and `yarn install --immutable` on Yarn 4.18.1 (the
+ * entry's `version` and `resolution` rewritten, its checksum dropped, `checksumBehavior: ignore` in the repository's
+ * `.yarnrc.yml`) exit 0, postinstall ran; `check` exit 0. Now an
  * allowance names exactly what it lets in: `hooked@1.0.0` does not cover `1.0.0+evil` (core `policy/spec.ts`
  * `specMatches`), so its scripts are skipped and `check` says SCRIPT_NOT_ALLOWED naming it.
  *
@@ -14,13 +16,13 @@
  * entry that differs from the version only in build metadata counts as an earlier release of its line (core
  * `decider/provenance.ts` `earlierClaims`): exit 1 PROVENANCE_DOWNGRADE naming 3.0.0, nothing run.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acmeWidgetProvenance, startRegistry, withPostinstall, withStablePostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, markersOf, pnpmInProject, portcullis, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
+import { createProject, enforceWithYarnPlugin, markersOf, pnpmInProject, portcullis, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
 import { provenanceCodes, provenanceLinePolicy, withTestRoot } from '../src/provenance-line.js';
-import { npm, pnpm } from '../src/toolbox.js';
+import { npm, pnpm, yarn } from '../src/toolbox.js';
 
 let registry: TestRegistry;
 type Dist = { integrity: string; tarball: string };
@@ -89,6 +91,26 @@ describe('a pinned approval and a version with build metadata', () => {
     expect(edited.match(/1\.0\.0\+evil/g)?.length, edited).toBe(4);
     writeFileSync(lockPath, edited);
     const installed = await pnpmInProject(pnpm(12), p, ['install', '--frozen-lockfile']);
+    expect(markersOf(p), out(installed)).toEqual([]);
+    await refusedByCheck(p);
+  }, 120_000);
+
+  it('Yarn 4.18.1: an immutable install of a lockfile naming hooked@1.0.0+evil: its postinstall is skipped; check refuses it', async () => {
+    const p = createProject('yarn', registry.url, { hooked: '1.0.0' }, { policy: policy() });
+    expect((await enforceWithYarnPlugin(p)).code).toBe(0);
+    const y = yarn('latest');
+    const locked = await run(y.command, [...y.args, 'install', '--no-immutable', '--mode=update-lockfile'], { cwd: p.dir, env: p.env });
+    expect(locked.code, out(locked)).toBe(0);
+    const lockPath = join(p.dir, 'yarn.lock');
+    const lock = readFileSync(lockPath, 'utf8');
+    const edited = lock
+      .replace('resolution: "hooked@npm:1.0.0"', 'resolution: "hooked@npm:1.0.0+evil"')
+      .replace(/\n {2}version: 1\.0\.0\n/, '\n  version: 1.0.0+evil\n')
+      .replace(/\n {2}checksum: [^\n]*/, '');
+    expect(edited.match(/1\.0\.0\+evil/g)?.length, edited).toBe(2);
+    writeFileSync(lockPath, edited);
+    appendFileSync(join(p.dir, '.yarnrc.yml'), 'checksumBehavior: ignore\n');
+    const installed = await run(y.command, [...y.args, 'install', '--immutable'], { cwd: p.dir, env: p.env });
     expect(markersOf(p), out(installed)).toEqual([]);
     await refusedByCheck(p);
   }, 120_000);
