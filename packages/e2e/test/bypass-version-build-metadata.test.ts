@@ -28,6 +28,7 @@ let registry: TestRegistry;
 type Dist = { integrity: string; tarball: string };
 let evil: Dist;
 let widget: Dist;
+let aged: Dist;
 const distOf = async (name: string, version: string): Promise<Dist> => ((await (await fetch(`${registry.url}${name}`)).json()) as { versions: Record<string, { dist: Dist }> }).versions[version]!.dist;
 beforeAll(async () => {
   const now = Date.now();
@@ -37,10 +38,13 @@ beforeAll(async () => {
       withStablePostinstall('hooked', '1.0.0+evil', 'b'),
       withPostinstall('acme-widget', '3.0.0', { provenance: acmeWidgetProvenance('3.0.0'), publishedAt: new Date(now - 86_400_000).toISOString() }),
       withPostinstall('acme-widget', '3.0.0+evil', { publishedAt: new Date(now).toISOString() }),
+      withPostinstall('aged-lib', '1.1.0', { publishedAt: new Date(now - 3_600_000).toISOString() }),
+      withPostinstall('aged-lib', '1.1.0+evil', { publishedAt: new Date(now).toISOString() }),
     ],
   });
   evil = await distOf('hooked', '1.0.0+evil');
   widget = await distOf('acme-widget', '3.0.0+evil');
+  aged = await distOf('aged-lib', '1.1.0+evil');
 }, 60_000);
 afterAll(async () => {
   await registry?.close();
@@ -134,5 +138,18 @@ describe('a pinned approval and a version with build metadata', () => {
     const check = await portcullis(p, ['check']);
     expect(check.code, out(check)).toBe(1);
     expect(provenanceCodes(out(check)), out(check)).toEqual(['PROVENANCE_DOWNGRADE']);
+  }, 120_000);
+
+  it('npm 11: a cooldown exception for aged-lib@1.1.0 does not let in aged-lib@1.1.0+evil, published now: RELEASE_TOO_NEW, nothing run', async () => {
+    const until = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const cooled = { scripts: { allow: ['aged-lib'] }, registries: { [registry.url]: { keys: registry.keys.keys } }, cooldown: { minimumReleaseAge: '3d', exceptions: { 'aged-lib@1.1.0': until } } };
+    const p = await npmLockNaming(cooled, 'aged-lib', '1.1.0+evil', aged, '1.1.0');
+    const ci = await portcullisNpm(npm(11), p, ['ci']);
+    expect(markersOf(p), out(ci)).toEqual([]);
+    expect(ci.code, out(ci)).toBe(1);
+    expect(out(ci)).toContain('RELEASE_TOO_NEW');
+    const check = await portcullis(p, ['check']);
+    expect(check.code, out(check)).toBe(1);
+    expect(out(check)).toContain('aged-lib@1.1.0+evil');
   }, 120_000);
 });
