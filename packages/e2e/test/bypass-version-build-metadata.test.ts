@@ -18,13 +18,14 @@
  */
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acmeWidgetProvenance, startRegistry, withPostinstall, withStablePostinstall, type TestRegistry } from '@portcullis/test-registry';
+import { acmeWidgetProvenance, organisationPolicyPackage, startRegistry, withPostinstall, withStablePostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, enforceWithYarnPlugin, markersOf, pnpmInProject, portcullis, portcullisNpm, run, type Project, type RunResult } from '../src/project.js';
 import { provenanceCodes, provenanceLinePolicy, withTestRoot } from '../src/provenance-line.js';
 import { npm, pnpm, yarn } from '../src/toolbox.js';
 
 let registry: TestRegistry;
+const ORG = '@acme/portcullis-policy';
 type Dist = { integrity: string; tarball: string };
 let evil: Dist;
 let widget: Dist;
@@ -42,6 +43,8 @@ beforeAll(async () => {
       withPostinstall('aged-lib', '1.1.0+evil', { publishedAt: new Date(now).toISOString() }),
     ],
   });
+  // An organisation that delegates the review of hooked 1.0.0 (and only that) to its repositories.
+  registry.add(organisationPolicyPackage(ORG, '1.0.0', { registries: { [registry.url]: { keys: registry.keys.keys } }, delegate: { 'scripts.allow': ['hooked@1.0.0'] } }, { publishedAt: new Date(now - 30 * 86_400_000).toISOString() }));
   evil = await distOf('hooked', '1.0.0+evil');
   widget = await distOf('acme-widget', '3.0.0+evil');
   aged = await distOf('aged-lib', '1.1.0+evil');
@@ -151,5 +154,17 @@ describe('a pinned approval and a version with build metadata', () => {
     const check = await portcullis(p, ['check']);
     expect(check.code, out(check)).toBe(1);
     expect(out(check)).toContain('aged-lib@1.1.0+evil');
+  }, 120_000);
+
+  it('npm 11: an organisation that delegates hooked@1.0.0 does not let a repository add hooked@1.0.0+evil (POLICY_LOOSENED), nothing run', async () => {
+    const extending = { extends: { package: ORG, version: '1.0.0', integrity: registry.integrity(ORG, '1.0.0') }, scripts: { allow: ['hooked@1.0.0+evil'] } };
+    const p = await npmLockNaming(extending, 'hooked', '1.0.0+evil', evil, '1.0.0');
+    const ci = await portcullisNpm(npm(11), p, ['ci']);
+    expect(markersOf(p), out(ci)).toEqual([]);
+    expect(ci.code, out(ci)).toBe(2);
+    expect(out(ci)).toMatch(/"scripts.allow" adds "hooked@1\.0\.0\+evil", which loosens the organisation policy/);
+    const check = await portcullis(p, ['check']);
+    expect(check.code, out(check)).toBe(2);
+    expect(out(check)).toMatch(/"scripts.allow" adds "hooked@1\.0\.0\+evil"/);
   }, 120_000);
 });

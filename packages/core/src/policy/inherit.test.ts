@@ -51,6 +51,12 @@ describe('inheritPolicy', () => {
     expect(loosening({ delegate: { 'cooldown.exclude': ['@acme/*'] } }, { cooldown: { exclude: ['@acme/x@^1'] } })).toBe('merged');
     expect(loosening({ delegate: { 'scripts.allow': ['sharp@^0.34'] } }, { scripts: { allow: ['sharp@0.34.1'] } })).toBe('merged');
     expect(loosening({ delegate: { 'scripts.allow': ['sharp@^0.34'] } }, { scripts: { allow: ['sharp'] } })).not.toBe('merged');
+    // Build metadata counts (twelfth wave V4): `0.34.1+x` is another registry entry than the delegated `0.34.1`.
+    expect(loosening({ delegate: { 'scripts.allow': ['sharp@0.34.1'] } }, { scripts: { allow: ['sharp@0.34.1+x'] } })).toMatch(/"scripts.allow" adds "sharp@0.34.1\+x"/);
+    expect(loosening({ delegate: { 'scripts.allow': ['sharp@^0.34'] } }, { scripts: { allow: ['sharp@0.34.1+x'] } })).not.toBe('merged');
+    expect(loosening({ delegate: { 'scripts.allow': ['sharp@0.34.1+x'] } }, { scripts: { allow: ['sharp@0.34.1'] } })).not.toBe('merged');
+    expect(loosening({ delegate: { 'scripts.allow': ['sharp@0.34.1+x'] } }, { scripts: { allow: ['sharp@0.34.1+x'] } })).toBe('merged');
+    expect(loosening({ delegate: { 'scripts.allow': ['sharp'] } }, { scripts: { allow: ['sharp@0.34.1+x'] } })).toBe('merged');
     expect(loosening({ scripts: { allow: ['esbuild'] } }, { scripts: { allow: ['esbuild@^0.25'] } })).toBe('merged');
     const merged = inheritPolicy(org({ signatures: { require: 'off' }, advisories: { osv: ['./security/osv'] } }), repo({ signatures: { require: 'registry' } }));
     expect(merged.signatures.require).toBe('registry');

@@ -7,7 +7,7 @@
 import semver from 'semver';
 import { PortcullisError } from '../errors.js';
 import type { SourceLocation } from '../model.js';
-import { scopeOf } from './spec.js';
+import { exactVersionOf, scopeOf } from './spec.js';
 import type { DelegableKey, PackageSpec, Policy, PublisherRule, RegistryTrust, SettingOrigin } from './types.js';
 
 /** Whether `entry` lets through nothing `allowed` does not: same scope, same name within its range. */
@@ -16,6 +16,11 @@ export function specWithin(entry: PackageSpec, allowed: PackageSpec): boolean {
   if (entry.scope !== undefined || entry.name !== allowed.name) return false;
   if (allowed.range === null) return true;
   if (entry.range === null) return false;
+  // Build metadata counts in an allowance (specMatches): `1.0.0+x` is another registry entry, which `1.0.0` does not
+  // let in, and `1.0.0+x` lets in nothing but itself; semver.subset ignores build metadata.
+  const named = exactVersionOf(entry.range);
+  const delegated = exactVersionOf(allowed.range);
+  if (named?.includes('+') === true || delegated?.includes('+') === true) return named !== undefined && named === delegated;
   try {
     return semver.subset(entry.range, allowed.range);
   } catch {

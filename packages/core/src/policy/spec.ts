@@ -79,7 +79,7 @@ export function namesExactly(range: string, version: string): boolean {
 }
 
 /** A single version as semver writes it, build metadata kept (`=v1.2.3+b` → `1.2.3+b`); undefined for a range or junk. */
-function exactVersionOf(text: string): string | undefined {
+export function exactVersionOf(text: string): string | undefined {
   const trimmed = text.trim().replace(/^=\s*/, '');
   const parsed = semver.parse(trimmed);
   if (parsed === null) return undefined;
