@@ -6,13 +6,30 @@
  * registry package's bundled copies from its tarball (the one the lockfile pins) whatever the lockfile lists, and
  * looks them up in the advisories: every pnpm install, fresh and frozen, and `check`, exit 1 KNOWN_MALICIOUS naming
  * the bundled copy and its bundler, nothing linked.
+ *
+ * Round 46 (twelfth wave, N3e): the same copy under a path spelt `package/./node_modules/listed-lib/…` or
+ * `package//node_modules/listed-lib/…` (an attacker's tarball, written byte by byte). pnpm 10.34.8, 11.28.10 and 12.24.0
+ * unpack both to `node_modules/listed-lib` (installed, `require`-able), but core's reader matched the path as spelt:
+ * exit 0, `check` exit 0. Now the reader takes the path an unpacker writes.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanPackage, startRegistry, type TestRegistry } from '@portcullis/test-registry';
+import { cleanPackage, packRawTarball, startRegistry, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshCheckout, output, pnpmDrivers, ran } from '../src/corpus/drivers.js';
 import { portcullis, type Project } from '../src/project.js';
+
+/** A carrier whose tarball spells its bundled listed-lib's folder `<prefix>node_modules/listed-lib`. */
+function spelt(name: string, prefix: string) {
+  const manifest = { name, version: '1.0.0', dependencies: { 'listed-lib': '1.0.0' }, bundleDependencies: ['listed-lib'] };
+  const tarball = packRawTarball([
+    { path: 'package/package.json', content: JSON.stringify(manifest) },
+    { path: 'package/index.js', content: "module.exports = require('listed-lib');" },
+    { path: `${prefix}node_modules/listed-lib/package.json`, content: JSON.stringify({ name: 'listed-lib', version: '1.0.0' }) },
+    { path: `${prefix}node_modules/listed-lib/index.js`, content: "module.exports = 'the bundled copy';" },
+  ]);
+  return cleanPackage(name, '1.0.0', { dependencies: manifest.dependencies, bundleDependencies: manifest.bundleDependencies, tarball });
+}
 
 let registry: TestRegistry;
 beforeAll(async () => {
@@ -22,6 +39,8 @@ beforeAll(async () => {
     packages: [
       cleanPackage('carrier', '1.0.0', { dependencies: { 'listed-lib': '1.0.0' }, bundleDependencies: ['listed-lib'], files: { 'node_modules/listed-lib/package.json': bundled, 'node_modules/listed-lib/index.js': '' } }),
       cleanPackage('clean-carrier', '1.0.0', { dependencies: { 'other-lib': '1.0.0' }, bundleDependencies: ['other-lib'], files: { 'node_modules/other-lib/package.json': JSON.stringify({ name: 'other-lib', version: '1.0.0' }) } }),
+      spelt('dotted-carrier', 'package/./'),
+      spelt('slashed-carrier', 'package//'),
       cleanPackage('listed-lib', '1.0.0'),
       cleanPackage('other-lib', '1.0.0'),
     ],
@@ -76,5 +95,32 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: carrier bund
     expect(ok.code, output(ok)).toBe(0);
     const okCheck = await portcullis(clean, ['check']);
     expect(okCheck.code, output(okCheck)).toBe(0);
+  });
+
+  it('a copy whose path is spelt with `./` or `//` is read as the folder pnpm unpacks it to (N3e): refused, nothing linked; check exit 1', async () => {
+    const project = await driver.project(registry.url, { 'dotted-carrier': '1.0.0', 'slashed-carrier': '1.0.0' }, policy());
+    writeAdvisory(project);
+    const carriers = () => ['dotted-carrier', 'slashed-carrier'].filter((name) => existsSync(join(project.dir, 'node_modules', name)));
+    const fresh = await driver.install(project);
+    expect(fresh.code, output(fresh)).not.toBe(0);
+    expect(output(fresh)).toMatch(/listed-lib@1\.0\.0 \(bundled in (dotted|slashed)-carrier@1\.0\.0\)[^\n]*MAL-2026-0001/);
+    expect(carriers()).toEqual([]);
+
+    const plain = await driver.plain(project, ['install', '--ignore-pnpmfile', '--ignore-scripts']);
+    expect(plain.code, output(plain)).toBe(0);
+    expect(existsSync(join(project.dir, 'node_modules', 'dotted-carrier', 'node_modules', 'listed-lib', 'package.json'))).toBe(true);
+    const check = await portcullis(project, ['check', '--format', 'json']);
+    const findings = (JSON.parse(check.stdout || '{"findings":[]}') as { findings: Array<{ package: string; code: string; message: string }> }).findings;
+    expect(findings.map((f) => [f.package, f.code, f.message.match(/bundled in [^)]+/)?.[0]]).sort(), output(check)).toEqual([
+      ['listed-lib', 'KNOWN_MALICIOUS', 'bundled in dotted-carrier@1.0.0'],
+      ['listed-lib', 'KNOWN_MALICIOUS', 'bundled in slashed-carrier@1.0.0'],
+    ]);
+    expect(check.code).toBe(1);
+
+    freshCheckout(project);
+    const frozen = await driver.frozen(project);
+    expect(frozen.code, output(frozen)).not.toBe(0);
+    expect(output(frozen)).toContain('MAL-2026-0001');
+    expect(carriers()).toEqual([]);
   });
 });

@@ -55,6 +55,8 @@ export interface FixtureSpec {
    * for it (`dist.attestations`, `/-/npm/v1/attestations/<name>@<version>`). Default: none.
    */
   provenance?: ProvenanceSpec;
+  /** The tarball's bytes as served and signed, instead of packing `files` (a hostile tarball: `packRawTarball`). */
+  tarball?: Buffer;
 }
 
 /** Default publish time of fixtures: a fixed recent date, after the expired test key's expiry. */
@@ -164,7 +166,7 @@ export function packFixture(spec: FixtureSpec): PackedVersion {
   manifest._hasShrinkwrap = files.has('npm-shrinkwrap.json');
   Object.assign(manifest, spec.metadata);
   if (manifest.hasInstallScript !== true) delete manifest.hasInstallScript; // npm omits it rather than writing false
-  return packedFrom(name, version, manifest, entries, spec);
+  return packedFrom(name, version, manifest, entries, spec, spec.tarball);
 }
 
 /** Wraps tarball entries and a manifest into a PackedVersion (also used for `npm publish` uploads). */

@@ -21,7 +21,7 @@ export {
   type SignatureKind,
 } from './fixtures.js';
 export { EXPIRED_KEY_EXPIRES, keyIdOf, servedKeys, signVersion, signedMessage, testKeys, type RegistryKey, type SigningKey } from './keys.js';
-export { NPM_PACK_MTIME, integrityOf, packTar, packTarball, readTarball, shasumOf, type TarballEntry } from './tarball.js';
+export { NPM_PACK_MTIME, integrityOf, packRawTarball, packTar, packTarball, readTarball, type RawTarEntry, shasumOf, type TarballEntry } from './tarball.js';
 export { acmeWidgetProvenance, demo, demoDependencies, fixtureSets, provenanceSet, syntheticGraph, type SyntheticGraph } from './sets.js';
 export {
   BUNDLE_MEDIA_TYPE,

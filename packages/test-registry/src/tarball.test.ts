@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { NPM_PACK_MTIME, integrityOf, packTar, packTarball, readTarball, shasumOf, type TarballEntry } from './tarball.js';
+import { NPM_PACK_MTIME, integrityOf, packRawTarball, packTar, packTarball, readTarball, shasumOf, type TarballEntry } from './tarball.js';
 
 const files: TarballEntry[] = [
   { path: 'package.json', content: Buffer.from('{"name":"x","version":"1.0.0"}\n'), mode: 0o644 },
@@ -66,5 +66,15 @@ describe('digests', () => {
     const bytes = packTarball(files);
     expect(integrityOf(bytes)).toBe(`sha512-${createHash('sha512').update(bytes).digest('base64')}`);
     expect(shasumOf(bytes)).toMatch(/^[0-9a-f]{40}$/);
+  });
+});
+
+describe('packRawTarball: an attacker\'s tarball, paths and links as given', () => {
+  it('keeps `./` and `//` in paths, the order given, and link entries with their target', () => {
+    const tar = gunzipSync(packRawTarball([{ path: 'package//b', content: 'x' }, { path: 'package/./a', content: 'y' }, { path: 'package/l', type: '2', linkname: '../a' }]));
+    const name = (at: number) => tar.toString('utf8', at, at + 100).replace(/\0.*$/s, '');
+    expect([name(0), name(1024), name(2048)]).toEqual(['package//b', 'package/./a', 'package/l']);
+    expect(String.fromCharCode(tar[2048 + 156]!)).toBe('2');
+    expect(tar.toString('utf8', 2048 + 157, 2048 + 161)).toBe('../a');
   });
 });

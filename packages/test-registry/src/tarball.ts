@@ -47,8 +47,8 @@ function checkPath(path: string): void {
   }
 }
 
-/** One 512-byte ustar header for a regular file. */
-function fileHeader(path: string, size: number, mode: number): Buffer {
+/** One 512-byte ustar header for a regular file (or, for hostile fixtures, another `type` with its `linkname`). */
+function fileHeader(path: string, size: number, mode: number, type = '0', linkname = ''): Buffer {
   const header = Buffer.alloc(BLOCK, 0);
   const { prefix, name } = splitPath(path);
   header.write(name, 0, 100, 'utf8');
@@ -58,7 +58,8 @@ function fileHeader(path: string, size: number, mode: number): Buffer {
   header.write(octal(size, 12), 124, 12, 'ascii');
   header.write(octal(NPM_PACK_MTIME, 12), 136, 12, 'ascii');
   header.write('        ', 148, 8, 'ascii'); // checksum is computed with this field as spaces
-  header.write('0', 156, 1, 'ascii'); // regular file
+  header.write(type, 156, 1, 'ascii'); // '0': regular file
+  header.write(linkname, 157, 100, 'utf8');
   header.write('ustar\0', 257, 6, 'ascii');
   header.write('00', 263, 2, 'ascii');
   header.write(octal(0, 8), 329, 8, 'ascii'); // devmajor
@@ -91,6 +92,31 @@ export function packTar(entries: TarballEntry[]): Buffer {
   }
   parts.push(Buffer.alloc(BLOCK * 2, 0)); // end-of-archive marker
   return Buffer.concat(parts);
+}
+
+/** One entry of a hostile tarball, its path written exactly as given (first segment included). */
+export interface RawTarEntry {
+  path: string;
+  content?: Buffer | string;
+  /** ustar type flag: '0' file (default), '1' hard link, '2' symbolic link, '5' folder. */
+  type?: '0' | '1' | '2' | '5';
+  linkname?: string;
+}
+
+/**
+ * Packs and gzips entries in the order given, paths unchecked (`package/./x`, `package//x`, `../x`, links): an
+ * attacker's tarball, for tests of the readers that must refuse or see through it.
+ */
+export function packRawTarball(entries: RawTarEntry[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const entry of entries) {
+    const content = entry.content === undefined ? Buffer.alloc(0) : Buffer.isBuffer(entry.content) ? entry.content : Buffer.from(entry.content);
+    parts.push(fileHeader(entry.path, content.length, entry.type === '5' ? 0o755 : 0o644, entry.type ?? '0', entry.linkname ?? ''), content);
+    const padding = (BLOCK - (content.length % BLOCK)) % BLOCK;
+    if (padding) parts.push(Buffer.alloc(padding, 0));
+  }
+  parts.push(Buffer.alloc(BLOCK * 2, 0));
+  return gzipSync(Buffer.concat(parts), { level: 9 });
 }
 
 /** Packs and gzips: the bytes a registry serves as `<name>-<version>.tgz`. */

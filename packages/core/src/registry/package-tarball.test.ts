@@ -40,6 +40,16 @@ describe('bundledManifestFiles: the package.json of every copy a tarball ships u
     expect(Buffer.from(found.get('node_modules/a/package.json')!).toString()).toBe('{"name":"a","version":"1.0.0"}');
   });
 
+  it('reads a copy whose path is spelt with `.` or empty segments, as the clients unpack it (round 46, N3e)', () => {
+    for (const path of ['package/./node_modules/a/package.json', 'package//node_modules/a/package.json', 'package/node_modules/./a/package.json', './package/node_modules//a/./package.json']) {
+      const found = bundledManifestFiles(tgz([{ path, content: '{"name":"a","version":"1.0.0"}' }]), limits);
+      expect([...found.keys()], path).toEqual(['node_modules/a/package.json']);
+    }
+    // Two spellings of one path are the same file given twice: which one a client keeps is not ours to guess.
+    expect(() => bundledManifestFiles(tgz([{ path: 'package/node_modules/a/package.json', content: '{}' }, { path: 'package/./node_modules/a/package.json', content: '{}' }]), limits)).toThrow(/twice/);
+    expect(readTarballFiles(tgz([{ path: 'package/./portcullis.json', content: '{}' }]), ['package/portcullis.json'], limits).size).toBe(1);
+  });
+
   it('refuses a copy\'s package.json that is a link, given twice or too large (fail closed)', () => {
     expect(() => bundledManifestFiles(tgz([{ path: 'package/node_modules/a/package.json', type: '2' }]), limits)).toThrow(/not a regular file/);
     expect(() => bundledManifestFiles(tgz([{ path: 'package/node_modules/a/package.json', content: '{}' }, { path: 'package/node_modules/a/package.json', content: '{}' }]), limits)).toThrow(/twice/);

@@ -62,8 +62,19 @@ function unsafe(name: string): boolean {
 }
 
 /**
- * Each entry of `tgz` in order, its header checked (`visit` gets its path, type and bytes); pax and GNU long names
- * applied, global headers skipped. Throws TarballError for anything malformed or over a limit, or for an entry whose
+ * The path an extractor writes an entry to: `.` and empty segments dropped, as npm's, pnpm's and Yarn's unpackers do
+ * (`package/./node_modules/a` and `package//node_modules/a` land in `node_modules/a`: round 46, N3e).
+ */
+function extractedPath(name: string): string {
+  return name
+    .split('/')
+    .filter((part) => part !== '' && part !== '.')
+    .join('/');
+}
+
+/**
+ * Each entry of `tgz` in order, its header checked (`visit` gets the path it unpacks to, its type and bytes); pax and
+ * GNU long names applied, global headers skipped. Throws TarballError for anything malformed or over a limit, or for an entry whose
  * path leaves the archive's folder.
  */
 function forEachEntry(tgz: Uint8Array, limits: Pick<TarballLimits, 'compressed' | 'uncompressed'>, visit: (name: string, type: string, data: Uint8Array) => void): void {
@@ -94,10 +105,10 @@ function forEachEntry(tgz: Uint8Array, limits: Pick<TarballLimits, 'compressed' 
     }
     if (type === 'g') continue;
     const prefix = field(header, 345, 155);
-    const name = (longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100))).replace(/^\.\//, '');
+    const raw = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
     longName = undefined;
-    if (unsafe(name)) throw new TarballError(`the tarball has an entry outside its folder (${JSON.stringify(name.slice(0, 200))})`);
-    visit(name, type, data);
+    if (unsafe(raw)) throw new TarballError(`the tarball has an entry outside its folder (${JSON.stringify(raw.slice(0, 200))})`);
+    visit(extractedPath(raw), type, data);
   }
 }
 
