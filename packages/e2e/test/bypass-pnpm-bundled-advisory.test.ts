@@ -10,9 +10,12 @@
  * Round 46 (twelfth wave, N3e): the same copy under a path spelt `package/./node_modules/listed-lib/…` or
  * `package//node_modules/listed-lib/…` (an attacker's tarball, written byte by byte). pnpm 10.34.8, 11.28.10 and 12.24.0
  * unpack both to `node_modules/listed-lib` (installed, `require`-able), but core's reader matched the path as spelt:
- * exit 0, `check` exit 0. Now the reader takes the path an unpacker writes.
+ * exit 0, `check` exit 0. Now the reader takes the path an unpacker writes. N3f: the copy's entries hidden as the bytes
+ * of a `README` whose pax header says `size=0` (pnpm and npm unpack by that size, so they find the copy; core read the
+ * header's size and skipped it): exit 0, `check` exit 0; now such a tarball cannot be read safely, exit 3 (fail closed).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { cleanPackage, packRawTarball, startRegistry, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +34,18 @@ function spelt(name: string, prefix: string) {
   return cleanPackage(name, '1.0.0', { dependencies: manifest.dependencies, bundleDependencies: manifest.bundleDependencies, tarball });
 }
 
+/** A carrier whose bundled listed-lib is the bytes of a README that a pax header says is empty. */
+function padded(name: string) {
+  const manifest = { name, version: '1.0.0', dependencies: { 'listed-lib': '1.0.0' }, bundleDependencies: ['listed-lib'] };
+  const copy = gunzipSync(packRawTarball([{ path: 'package/node_modules/listed-lib/package.json', content: JSON.stringify({ name: 'listed-lib', version: '1.0.0' }) }])).subarray(0, -1024);
+  const tarball = packRawTarball([
+    { path: 'package/package.json', content: JSON.stringify(manifest) },
+    { path: 'package/PaxHeader/README', type: 'x', content: '9 size=0\n' },
+    { path: 'package/README', content: copy },
+  ]);
+  return cleanPackage(name, '1.0.0', { dependencies: manifest.dependencies, bundleDependencies: manifest.bundleDependencies, tarball });
+}
+
 let registry: TestRegistry;
 beforeAll(async () => {
   const marker = "require('fs').writeFileSync(require('path').join(process.env.PORTCULLIS_MARKER_DIR, 'bundled-listed-lib.ran'), '')";
@@ -41,6 +56,7 @@ beforeAll(async () => {
       cleanPackage('clean-carrier', '1.0.0', { dependencies: { 'other-lib': '1.0.0' }, bundleDependencies: ['other-lib'], files: { 'node_modules/other-lib/package.json': JSON.stringify({ name: 'other-lib', version: '1.0.0' }) } }),
       spelt('dotted-carrier', 'package/./'),
       spelt('slashed-carrier', 'package//'),
+      padded('padded-carrier'),
       cleanPackage('listed-lib', '1.0.0'),
       cleanPackage('other-lib', '1.0.0'),
     ],
@@ -122,5 +138,27 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: carrier bund
     expect(frozen.code, output(frozen)).not.toBe(0);
     expect(output(frozen)).toContain('MAL-2026-0001');
     expect(carriers()).toEqual([]);
+  });
+
+  it('a copy hidden behind a pax size the header does not give (N3f): the tarball cannot be read safely, exit 3 naming the bundler; nothing linked', async () => {
+    const project = await driver.project(registry.url, { 'padded-carrier': '1.0.0' }, policy());
+    writeAdvisory(project);
+    const paddedLinked = () => existsSync(join(project.dir, 'node_modules', 'padded-carrier'));
+    const fresh = await driver.install(project);
+    expect(fresh.code, output(fresh)).not.toBe(0);
+    expect(output(fresh)).toMatch(/padded-carrier@1\.0\.0[^\n]*another size/);
+    expect(paddedLinked()).toBe(false);
+
+    const plain = await driver.plain(project, ['install', '--ignore-pnpmfile', '--ignore-scripts']);
+    expect(plain.code, output(plain)).toBe(0);
+    expect(existsSync(join(project.dir, 'node_modules', 'padded-carrier', 'node_modules', 'listed-lib', 'package.json'))).toBe(true);
+    const check = await portcullis(project, ['check']);
+    expect(check.code, output(check)).toBe(3);
+    expect(output(check)).toMatch(/padded-carrier@1\.0\.0[^\n]*METADATA_UNAVAILABLE|METADATA_UNAVAILABLE[^\n]*padded-carrier/);
+
+    freshCheckout(project);
+    const frozen = await driver.frozen(project);
+    expect(frozen.code, output(frozen)).not.toBe(0);
+    expect(paddedLinked()).toBe(false);
   });
 });

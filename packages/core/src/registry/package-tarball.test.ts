@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { bundledManifestFiles, readTarballFiles, tarballFilePaths, TarballError } from './package-tarball.js';
 import { tgz } from './tarball.fixture.js';
@@ -48,6 +49,19 @@ describe('bundledManifestFiles: the package.json of every copy a tarball ships u
     // Two spellings of one path are the same file given twice: which one a client keeps is not ours to guess.
     expect(() => bundledManifestFiles(tgz([{ path: 'package/node_modules/a/package.json', content: '{}' }, { path: 'package/./node_modules/a/package.json', content: '{}' }]), limits)).toThrow(/twice/);
     expect(readTarballFiles(tgz([{ path: 'package/./portcullis.json', content: '{}' }]), ['package/portcullis.json'], limits).size).toBe(1);
+  });
+
+  it('refuses a pax size other than its entry\'s header gives, which pnpm and npm unpack by (round 46, N3f)', () => {
+    // The copy's entries hidden as README's bytes: the unpackers read README as empty (pax size=0), then the copy.
+    const copy = gunzipSync(tgz([{ path: 'package/node_modules/a/package.json', content: '{"name":"a","version":"1.0.0"}' }])).subarray(0, -1024);
+    const hiding = [{ path: 'package/PaxHeader', type: 'x', content: '9 size=0\n' }, { path: 'package/README', content: copy }];
+    expect(() => bundledManifestFiles(tgz(hiding), limits)).toThrow(/another size/);
+    expect(() => bundledManifestFiles(tgz([{ path: 'package/PaxHeader', type: 'x', content: '9 size=0\n' }, { path: 'package/L', type: 'L', content: 'x' }]), limits)).toThrow(/another size/);
+    expect(() => bundledManifestFiles(tgz([{ path: 'package/PaxHeader', type: 'g', content: '9 size=0\n' }]), limits)).toThrow(/global pax/);
+    expect(() => bundledManifestFiles(tgz([{ path: 'package/PaxHeader', type: 'g', content: '14 path=a/b/c\n' }]), limits)).toThrow(/global pax/);
+    // A pax size that agrees with its header (as a packer writes it) is read as before.
+    const agreed = bundledManifestFiles(tgz([{ path: 'x', type: 'x', content: '11 size=30\n' }, { path: 'package/node_modules/a/package.json', content: '{"name":"a","version":"1.0.0"}' }]), limits);
+    expect([...agreed.keys()]).toEqual(['node_modules/a/package.json']);
   });
 
   it('refuses a copy\'s package.json that is a link, given twice or too large (fail closed)', () => {

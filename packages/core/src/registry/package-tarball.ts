@@ -1,7 +1,8 @@
 /**
  * Reading named files out of a package tarball (`.tgz`) received from a registry, as hostile input: bounded
  * compressed and uncompressed sizes, checksummed ustar headers, no link or device entries under a wanted name,
- * no absolute or `..` paths anywhere, no name given twice. Nothing is written to disk.
+ * no absolute or `..` paths anywhere, no name given twice, no pax size that differs from its entry's header (what we
+ * read must be what an unpacker writes). Nothing is written to disk.
  */
 import { gunzipSync } from 'node:zlib';
 
@@ -40,10 +41,10 @@ function checksumMatches(header: Uint8Array): boolean {
   return octal(header, 148, 8, 'a header checksum') === sum;
 }
 
-/** The `path` of a pax extended header, if it sets one. */
-function paxPath(data: Uint8Array): string | undefined {
+/** The `path` and `size` a pax extended header sets, if it sets them. */
+function paxRecords(data: Uint8Array): { path?: string; size?: string } {
   const text = Buffer.from(data).toString('utf8');
-  let path: string | undefined;
+  const records: { path?: string; size?: string } = {};
   let at = 0;
   while (at < text.length) {
     const space = text.indexOf(' ', at);
@@ -51,10 +52,11 @@ function paxPath(data: Uint8Array): string | undefined {
     if (space === -1 || !Number.isInteger(length) || length <= 0 || at + length > text.length) throw new TarballError('a pax header is malformed');
     const record = text.slice(space + 1, at + length - 1);
     const eq = record.indexOf('=');
-    if (eq !== -1 && record.slice(0, eq) === 'path') path = record.slice(eq + 1);
+    const key = eq === -1 ? '' : record.slice(0, eq);
+    if (key === 'path' || key === 'size') records[key] = record.slice(eq + 1);
     at += length;
   }
-  return path;
+  return records;
 }
 
 function unsafe(name: string): boolean {
@@ -86,6 +88,8 @@ function forEachEntry(tgz: Uint8Array, limits: Pick<TarballLimits, 'compressed' 
     throw new TarballError(error instanceof RangeError ? `the tarball inflates to more than ${limits.uncompressed} bytes` : 'the tarball is not valid gzip');
   }
   let longName: string | undefined;
+  // A pax `size` for the next entry: pnpm's and npm's unpackers read that many bytes instead of the header's size.
+  let paxSize: string | undefined;
   for (let at = 0; ; ) {
     if (at + BLOCK > tar.byteLength) throw new TarballError('the tar stream ends without its end-of-archive blocks');
     const header = tar.subarray(at, at + BLOCK);
@@ -93,17 +97,33 @@ function forEachEntry(tgz: Uint8Array, limits: Pick<TarballLimits, 'compressed' 
     if (!checksumMatches(header)) throw new TarballError(`a tar header at offset ${at} has a bad checksum`);
     const size = octal(header, 124, 12, 'an entry size');
     const type = String.fromCharCode(header[156]!);
+    if (paxSize !== undefined) {
+      // The unpackers disagree on where such a size ends (which header it applies to), so it is read only when it
+      // says what the header says: otherwise what we read and what they unpack could be different files (round 46, N3f).
+      if (type === 'x' || type === 'g' || type === 'L' || !/^[0-9]+$/.test(paxSize) || Number(paxSize) !== size) {
+        throw new TarballError('a pax header gives an entry another size than its own header');
+      }
+      paxSize = undefined;
+    }
     const dataStart = at + BLOCK;
     const dataEnd = dataStart + size;
     if (dataEnd > tar.byteLength) throw new TarballError('an entry runs past the end of the tar stream');
     const data = tar.subarray(dataStart, dataEnd);
     at = dataStart + Math.ceil(size / BLOCK) * BLOCK;
-    if (type === 'x' || type === 'L') {
+    if (type === 'x' || type === 'L' || type === 'g') {
       if (size > 64 * 1024) throw new TarballError('an extended header is too large');
-      longName = type === 'x' ? paxPath(data) : field(data, 0, data.byteLength);
+      if (type === 'L') longName = field(data, 0, data.byteLength);
+      else {
+        const records = paxRecords(data);
+        // A global path or size would apply to every later entry (npm's unpacker) or fail the unpack (pnpm's).
+        if (type === 'g' && (records.path !== undefined || records.size !== undefined)) throw new TarballError('a global pax header sets a path or size');
+        if (type === 'x') {
+          longName = records.path;
+          paxSize = records.size;
+        }
+      }
       continue;
     }
-    if (type === 'g') continue;
     const prefix = field(header, 345, 155);
     const raw = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
     longName = undefined;

@@ -2,7 +2,7 @@
 import { gzipSync } from 'node:zlib';
 
 /** A ustar archive of `entries` (path, content, type '0' unless given), gzipped. */
-export function tgz(entries: Array<{ path: string; content?: string; type?: string }>): Buffer {
+export function tgz(entries: Array<{ path: string; content?: string | Buffer; type?: string }>): Buffer {
   const blocks: Buffer[] = [];
   for (const e of entries) {
     const data = Buffer.from(e.content ?? '');
