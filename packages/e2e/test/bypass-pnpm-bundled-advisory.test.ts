@@ -13,6 +13,8 @@
  * exit 0, `check` exit 0. Now the reader takes the path an unpacker writes. N3f: the copy's entries hidden as the bytes
  * of a `README` whose pax header says `size=0` (pnpm and npm unpack by that size, so they find the copy; core read the
  * header's size and skipped it): exit 0, `check` exit 0; now such a tarball cannot be read safely, exit 3 (fail closed).
+ * N3g: the copy's `package.json` named by a GNU long name (`L`) followed by a pax header without a path (pnpm keeps the
+ * long name; core dropped it and read the entry as `README`): exit 0, `check` exit 0; now read as pnpm reads it.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -46,6 +48,18 @@ function padded(name: string) {
   return cleanPackage(name, '1.0.0', { dependencies: manifest.dependencies, bundleDependencies: manifest.bundleDependencies, tarball });
 }
 
+/** A carrier whose bundled listed-lib's package.json is named by a GNU long name, then a pax header without a path. */
+function longNamed(name: string) {
+  const manifest = { name, version: '1.0.0', dependencies: { 'listed-lib': '1.0.0' }, bundleDependencies: ['listed-lib'] };
+  const tarball = packRawTarball([
+    { path: 'package/package.json', content: JSON.stringify(manifest) },
+    { path: '././@LongLink', type: 'L', content: 'package/node_modules/listed-lib/package.json' },
+    { path: 'package/PaxHeader/README', type: 'x', content: '12 comment=\n' },
+    { path: 'package/README', content: JSON.stringify({ name: 'listed-lib', version: '1.0.0' }) },
+  ]);
+  return cleanPackage(name, '1.0.0', { dependencies: manifest.dependencies, bundleDependencies: manifest.bundleDependencies, tarball });
+}
+
 let registry: TestRegistry;
 beforeAll(async () => {
   const marker = "require('fs').writeFileSync(require('path').join(process.env.PORTCULLIS_MARKER_DIR, 'bundled-listed-lib.ran'), '')";
@@ -57,6 +71,7 @@ beforeAll(async () => {
       spelt('dotted-carrier', 'package/./'),
       spelt('slashed-carrier', 'package//'),
       padded('padded-carrier'),
+      longNamed('longnamed-carrier'),
       cleanPackage('listed-lib', '1.0.0'),
       cleanPackage('other-lib', '1.0.0'),
     ],
@@ -113,13 +128,13 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: carrier bund
     expect(okCheck.code, output(okCheck)).toBe(0);
   });
 
-  it('a copy whose path is spelt with `./` or `//` is read as the folder pnpm unpacks it to (N3e): refused, nothing linked; check exit 1', async () => {
-    const project = await driver.project(registry.url, { 'dotted-carrier': '1.0.0', 'slashed-carrier': '1.0.0' }, policy());
+  it('a copy whose path is spelt with `./` or `//`, or named by a long name before a pathless pax header, is read as pnpm unpacks it (N3e, N3g): refused, nothing linked; check exit 1', async () => {
+    const project = await driver.project(registry.url, { 'dotted-carrier': '1.0.0', 'slashed-carrier': '1.0.0', 'longnamed-carrier': '1.0.0' }, policy());
     writeAdvisory(project);
-    const carriers = () => ['dotted-carrier', 'slashed-carrier'].filter((name) => existsSync(join(project.dir, 'node_modules', name)));
+    const carriers = () => ['dotted-carrier', 'slashed-carrier', 'longnamed-carrier'].filter((name) => existsSync(join(project.dir, 'node_modules', name)));
     const fresh = await driver.install(project);
     expect(fresh.code, output(fresh)).not.toBe(0);
-    expect(output(fresh)).toMatch(/listed-lib@1\.0\.0 \(bundled in (dotted|slashed)-carrier@1\.0\.0\)[^\n]*MAL-2026-0001/);
+    expect(output(fresh)).toMatch(/listed-lib@1\.0\.0 \(bundled in (dotted|slashed|longnamed)-carrier@1\.0\.0\)[^\n]*MAL-2026-0001/);
     expect(carriers()).toEqual([]);
 
     const plain = await driver.plain(project, ['install', '--ignore-pnpmfile', '--ignore-scripts']);
@@ -129,6 +144,7 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: carrier bund
     const findings = (JSON.parse(check.stdout || '{"findings":[]}') as { findings: Array<{ package: string; code: string; message: string }> }).findings;
     expect(findings.map((f) => [f.package, f.code, f.message.match(/bundled in [^)]+/)?.[0]]).sort(), output(check)).toEqual([
       ['listed-lib', 'KNOWN_MALICIOUS', 'bundled in dotted-carrier@1.0.0'],
+      ['listed-lib', 'KNOWN_MALICIOUS', 'bundled in longnamed-carrier@1.0.0'],
       ['listed-lib', 'KNOWN_MALICIOUS', 'bundled in slashed-carrier@1.0.0'],
     ]);
     expect(check.code).toBe(1);

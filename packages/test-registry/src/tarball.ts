@@ -98,8 +98,8 @@ export function packTar(entries: TarballEntry[]): Buffer {
 export interface RawTarEntry {
   path: string;
   content?: Buffer | string;
-  /** ustar type flag: '0' file (default), '1' hard link, '2' symbolic link, '5' folder, 'x' / 'g' pax header (its records as content). */
-  type?: '0' | '1' | '2' | '5' | 'x' | 'g';
+  /** ustar type flag: '0' file (default), '1' hard link, '2' symbolic link, '5' folder, 'x' / 'g' pax header (its records as content), 'L' GNU long name. */
+  type?: '0' | '1' | '2' | '5' | 'x' | 'g' | 'L';
   linkname?: string;
 }
 

@@ -64,6 +64,13 @@ describe('bundledManifestFiles: the package.json of every copy a tarball ships u
     expect([...agreed.keys()]).toEqual(['node_modules/a/package.json']);
   });
 
+  it('keeps a GNU long name across a pax header without a path, and refuses an entry two extended headers name (round 46, N3g)', () => {
+    const copy = '{"name":"a","version":"1.0.0"}';
+    const kept = bundledManifestFiles(tgz([{ path: '././@LongLink', type: 'L', content: 'package/node_modules/a/package.json' }, { path: 'PaxHeader', type: 'x', content: '12 comment=\n' }, { path: 'package/README', content: copy }]), limits);
+    expect([...kept.keys()]).toEqual(['node_modules/a/package.json']);
+    expect(() => bundledManifestFiles(tgz([{ path: '././@LongLink', type: 'L', content: 'package/node_modules/a/package.json' }, { path: 'PaxHeader', type: 'x', content: '23 path=package/README\n' }, { path: 'package/README', content: copy }]), limits)).toThrow(/two extended headers/);
+  });
+
   it('refuses a copy\'s package.json that is a link, given twice or too large (fail closed)', () => {
     expect(() => bundledManifestFiles(tgz([{ path: 'package/node_modules/a/package.json', type: '2' }]), limits)).toThrow(/not a regular file/);
     expect(() => bundledManifestFiles(tgz([{ path: 'package/node_modules/a/package.json', content: '{}' }, { path: 'package/node_modules/a/package.json', content: '{}' }]), limits)).toThrow(/twice/);

@@ -112,16 +112,14 @@ function forEachEntry(tgz: Uint8Array, limits: Pick<TarballLimits, 'compressed' 
     at = dataStart + Math.ceil(size / BLOCK) * BLOCK;
     if (type === 'x' || type === 'L' || type === 'g') {
       if (size > 64 * 1024) throw new TarballError('an extended header is too large');
-      if (type === 'L') longName = field(data, 0, data.byteLength);
-      else {
-        const records = paxRecords(data);
-        // A global path or size would apply to every later entry (npm's unpacker) or fail the unpack (pnpm's).
-        if (type === 'g' && (records.path !== undefined || records.size !== undefined)) throw new TarballError('a global pax header sets a path or size');
-        if (type === 'x') {
-          longName = records.path;
-          paxSize = records.size;
-        }
-      }
+      const records = type === 'L' ? { path: field(data, 0, data.byteLength) } : paxRecords(data);
+      // A global path or size would apply to every later entry (npm's unpacker) or fail the unpack (pnpm's).
+      if (type === 'g' && (records.path !== undefined || records.size !== undefined)) throw new TarballError('a global pax header sets a path or size');
+      if (type === 'g') continue;
+      // pnpm keeps a GNU long name over a pax path, whatever their order: an entry named twice is not read (round 46, N3g).
+      if (records.path !== undefined && longName !== undefined) throw new TarballError('two extended headers name the same entry');
+      longName = records.path ?? longName;
+      paxSize = records.size;
       continue;
     }
     const prefix = field(header, 345, 155);
