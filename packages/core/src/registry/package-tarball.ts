@@ -76,8 +76,8 @@ function extractedPath(name: string): string {
 
 /**
  * Each entry of `tgz` in order, its header checked (`visit` gets the path it unpacks to, its type and bytes); pax and
- * GNU long names applied, global headers skipped. Throws TarballError for anything malformed or over a limit, or for an entry whose
- * path leaves the archive's folder.
+ * GNU long names applied, global headers skipped. Throws TarballError for anything malformed or over a limit, for an
+ * entry whose path leaves the archive's folder, and for extended headers the unpackers would apply differently.
  */
 function forEachEntry(tgz: Uint8Array, limits: Pick<TarballLimits, 'compressed' | 'uncompressed'>, visit: (name: string, type: string, data: Uint8Array) => void): void {
   if (tgz.byteLength > limits.compressed) throw new TarballError(`the tarball is larger than ${limits.compressed} bytes`);
@@ -112,7 +112,7 @@ function forEachEntry(tgz: Uint8Array, limits: Pick<TarballLimits, 'compressed' 
     at = dataStart + Math.ceil(size / BLOCK) * BLOCK;
     if (type === 'x' || type === 'L' || type === 'g') {
       if (size > 64 * 1024) throw new TarballError('an extended header is too large');
-      const records = type === 'L' ? { path: field(data, 0, data.byteLength) } : paxRecords(data);
+      const records: { path?: string; size?: string } = type === 'L' ? { path: field(data, 0, data.byteLength) } : paxRecords(data);
       // A global path or size would apply to every later entry (npm's unpacker) or fail the unpack (pnpm's).
       if (type === 'g' && (records.path !== undefined || records.size !== undefined)) throw new TarballError('a global pax header sets a path or size');
       if (type === 'g') continue;
