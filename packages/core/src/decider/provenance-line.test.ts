@@ -205,4 +205,28 @@ describe('provenance downgrade: the line’s history, not its newest release', (
     expect((await gather('1.0.6')).downgrades.get('widget@1.0.6')).toEqual({ earlier: '1.0.0', repository: 'github.com/acme/widget', now: 'unverifiable' });
     stale.clear();
   });
+
+  it('a prerelease without provenance whose only earlier claims do not verify is judged by publish time (thirteenth wave L3)', async () => {
+    for (const record of [builtBy, claimedBy, repositoryIds, publishedAt]) for (const key of Object.keys(record)) delete record[key];
+    // acme's 1.0.0 and 1.1.0; then, below them by semver and published after them, the attacker's 1.0.0-a (a claim
+    // that does not verify) and 1.0.0-b without provenance.
+    Object.assign(builtBy, { '1.0.0': 'github.com/acme/widget', '1.1.0': 'github.com/acme/widget', '1.0.0-a': 'github.com/evil/widget', '1.0.0-b': null });
+    claimedBy['1.0.0-a'] = 'github.com/acme/widget';
+    Object.assign(publishedAt, { '1.0.0': '2026-01-01T00:00:00Z', '1.1.0': '2026-02-01T00:00:00Z', '1.0.0-a': '2026-12-01T00:00:00Z', '1.0.0-b': '2026-12-02T00:00:00Z' });
+    expect((await gather('1.0.0-b')).downgrades.get('widget@1.0.0-b')).toEqual({ earlier: '1.1.0', repository: 'github.com/acme/widget', now: 'none' });
+    // Its own claim invalid, or unverifiable with this root: the same.
+    Object.assign(builtBy, { '1.0.0-b': 'github.com/evil/widget' });
+    claimedBy['1.0.0-b'] = 'github.com/acme/widget';
+    expect((await gather('1.0.0-b')).downgrades.get('widget@1.0.0-b')?.now).toBe('invalid');
+    stale.add('1.0.0-b');
+    expect((await gather('1.0.0-b')).downgrades.get('widget@1.0.0-b')?.now).toBe('unverifiable');
+    stale.clear();
+    // Published before acme's provenance began (an old prerelease): its past holds no verified claim, no downgrade; no
+    // publish time: undecidable.
+    Object.assign(builtBy, { '1.0.0-b': null });
+    Object.assign(publishedAt, { '1.0.0-a': '2025-11-01T00:00:00Z', '1.0.0-b': '2025-12-01T00:00:00Z' });
+    expect((await gather('1.0.0-b')).downgrades.size).toBe(0);
+    delete publishedAt['1.0.0-b'];
+    expect((await gather('1.0.0-b')).unavailable.get('widget@1.0.0-b')).toMatch(/no readable publish time/);
+  });
 });

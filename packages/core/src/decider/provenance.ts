@@ -311,12 +311,13 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
         return;
       }
 
-      // `line-first`: facts learnt when a downgrade was judged against the newest earlier release alone (before
+      // `line-unverified-past`: facts learnt when a downgrade was judged against the newest earlier release alone (before
       // `line-history`), against earlier releases by semver alone however the line's later ones were published, or
       // with one name counting as one repository whatever its ids (before `line-past-id`), with another entry of the
-      // same version (`3.0.0` beside `3.0.0+evil`) not counting as its past, or against the newest 256 alone on a
-      // longer line (both before `line-first`), are not replayed.
-      const memoKey = options.memo?.enabled ? JSON.stringify([trustId(), registry, pkg.name, pkg.version, integrity, 'line-first']) : undefined;
+      // same version (`3.0.0` beside `3.0.0+evil`) not counting as its past, against the newest 256 alone on a longer
+      // line, or, without verified provenance, against earlier claims by semver alone when none of them verified (all
+      // before `line-unverified-past`), are not replayed.
+      const memoKey = options.memo?.enabled ? JSON.stringify([trustId(), registry, pkg.name, pkg.version, integrity, 'line-unverified-past']) : undefined;
       const known = memoKey !== undefined ? options.memo!.get(memoKey) : undefined;
       if (known !== undefined && (!required || known.p !== undefined) && (!downgradeCheck || known.d !== undefined)) {
         if (known.p !== undefined) provenance.set(pkg.id, known.p);
@@ -358,6 +359,13 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
         else {
           current ??= await verify(pkg.name, pkg.version, registry, integrity);
           let decided = await downgradeOf(current, claims, packument, registry);
+          if (decided === undefined && current.status !== 'verified' && laterClaims(packument, pkg.version).length > 0) {
+            // Without verified provenance, no earlier claim by semver verified: they may all be the attacker's (a
+            // `1.0.0-a` whose claim does not verify, then `1.0.0-b` without any, below acme's 1.0.0 by semver but
+            // published after it; thirteenth wave L3). The line's releases it was published after are its past, as above.
+            const past = await publishedBefore(pkg.name, pkg.version, registry, packument);
+            decided = typeof past === 'string' ? `cannot tell whether it is a provenance downgrade: ${past}` : await downgradeOf(current, past.claims, past.packument, registry);
+          }
           if (decided === undefined && current.status === 'verified' && (await laterMayBeMoved(current, pkg.version, packument, registry))) {
             // Earlier releases by semver show no move, but a later one of the line claims another repository: it may
             // have been published before this one (the attacker's second release below the line's provenanced ones,
