@@ -48,7 +48,15 @@ const entry = (version: string): PackumentVersion => ({ name: 'widget', version,
 const publishedAt: Record<string, string> = {};
 const asked: string[] = [];
 const doc = (full = false): Packument => ({ kind: full ? 'full' : 'abbreviated', name: 'widget', versions: new Map(Object.keys(builtBy).map((v) => [v, entry(v)])), invalidVersions: new Map(), time: full ? new Map(Object.entries(publishedAt)) : new Map() });
-const client = { getPackument: async (_name: string, options: { full?: boolean }) => (asked.push(options.full ? 'full' : 'abbreviated'), doc(options.full)), getAttestations: async (_name: string, version: string) => ({ version }) } as unknown as RegistryClient;
+// Attestation fetches: how many at once at most, and how long each takes (0: at once).
+const fetches = { inFlight: 0, most: 0, delayMs: 0 };
+const getAttestations = async (_name: string, version: string) => {
+  fetches.most = Math.max(fetches.most, ++fetches.inFlight);
+  if (fetches.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, fetches.delayMs));
+  fetches.inFlight--;
+  return { version };
+};
+const client = { getPackument: async (_name: string, options: { full?: boolean }) => (asked.push(options.full ? 'full' : 'abbreviated'), doc(options.full)), getAttestations } as unknown as RegistryClient;
 const node = (version: string): PackageNode => ({ id: `widget@${version}`, name: 'widget', version, integrity: `sha512-${version}`, source: 'registry', registry: REGISTRY, aliases: [], paths: [], dependents: ['.'] });
 const gather = (version: string, memo?: AuthenticatedMemo<ProvenanceFacts>) =>
   gatherProvenance([node(version)], { policy: parsePolicy('{}', '/p/portcullis.json'), client, trust: () => ({}) as SigstoreTrust, integrityOf: (p) => p.integrity, skip: () => false, ...(memo ? { memo } : {}) }, () => 'root');
@@ -204,6 +212,19 @@ describe('provenance downgrade: the line’s history, not its newest release', (
     for (let i = 1; i <= 6; i++) stale.add(`1.0.${i}`);
     expect((await gather('1.0.6')).downgrades.get('widget@1.0.6')).toEqual({ earlier: '1.0.0', repository: 'github.com/acme/widget', now: 'unverifiable' });
     stale.clear();
+  });
+
+  it('claims tried one at a time have their attestations fetched ahead: hundreds that do not verify are not one round trip after another (thirteenth wave)', async () => {
+    for (const record of [builtBy, claimedBy, repositoryIds, publishedAt]) for (const key of Object.keys(record)) delete record[key];
+    Object.assign(builtBy, { '1.0.0': 'github.com/acme/widget', '1.0.201': null });
+    for (let i = 1; i <= 200; i++) (builtBy[`1.0.${i}`] = 'github.com/evil/widget'), (claimedBy[`1.0.${i}`] = 'github.com/acme/widget');
+    Object.assign(fetches, { inFlight: 0, most: 0, delayMs: 5 });
+    const started = Date.now();
+    expect((await gather('1.0.201')).downgrades.get('widget@1.0.201')?.earlier).toBe('1.0.0');
+    // 201 fetches of 5 ms one after another would take over a second.
+    expect(fetches.most).toBeGreaterThan(1);
+    expect(Date.now() - started).toBeLessThan(1000);
+    fetches.delayMs = 0;
   });
 
   it('a prerelease without provenance whose only earlier claims do not verify is judged by publish time (thirteenth wave L3)', async () => {

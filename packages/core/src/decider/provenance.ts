@@ -30,6 +30,8 @@ const LINE_HISTORY = 256;
  * were published after it).
  */
 const FIRST_RELEASES = 8;
+/** How many claims ahead of the one verified their attestations are fetched, when claims are tried one at a time. */
+const FETCH_AHEAD = 8;
 
 export interface ProvenanceGatherOptions {
   policy: Policy;
@@ -476,6 +478,18 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
       if (typeof window === 'string') return `cannot tell whether it is a provenance downgrade: ${window}`;
       ({ claims, packument } = window);
     }
+    // One at a time, the next claims' attestations are fetched ahead (a line of hundreds of claims that do not verify
+    // was one round trip after another: thirteenth wave).
+    const ahead = new Map<string, Promise<unknown>>();
+    const fetchAhead = (from: number) => {
+      for (const claim of claims.slice(from, from + FETCH_AHEAD)) {
+        const integrity = packument.versions.get(claim)?.dist.integrity;
+        if (ahead.has(claim) || integrity === undefined || verifications.has(verificationKey(packument.name, claim, registry, integrity))) continue;
+        const document = options.client.getAttestations(packument.name, claim, registry);
+        document.catch(() => undefined);
+        ahead.set(claim, document);
+      }
+    };
     const evidenceOf = async (earlier: string): Promise<ProvenanceEvidence | undefined> => {
       const integrity = packument.versions.get(earlier)?.dist.integrity;
       if (integrity === undefined) return undefined;
@@ -485,11 +499,12 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
         const read = await claimsOnly(current.identity, packument.name, earlier, registry);
         return read.same ? undefined : verify(packument.name, earlier, registry, integrity, read.document);
       }
-      return verify(packument.name, earlier, registry, integrity);
+      return verify(packument.name, earlier, registry, integrity, ahead.get(earlier));
     };
     // Every one compared: fetched together (each once per decision). Otherwise one at a time, until one verifies.
     const started = everyOne ? claims.map(evidenceOf) : undefined;
     for (const [i, earlier] of claims.entries()) {
+      if (started === undefined) fetchAhead(i);
       const evidence = await (started !== undefined ? started[i] : evidenceOf(earlier));
       if (evidence === undefined) continue;
       if (evidence.status === 'unavailable') return `cannot check the provenance of the earlier ${packument.name}@${earlier}: ${evidence.reason}`;
