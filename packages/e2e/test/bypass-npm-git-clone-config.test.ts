@@ -6,12 +6,13 @@
  * one more nested npm), so the repository's code runs without any script. npm 12's pacote skips the preparation
  * under --ignore-scripts. The repositories are built here, with git, as data.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startRegistry, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { npmDrivers, output, type Driver } from '../src/corpus/drivers.js';
 import { corpusPackages } from '../src/corpus/packages.js';
+import { cloneConfigRepositories } from '../src/git-repository.js';
 import { run, type Project } from '../src/project.js';
 
 let registry: TestRegistry;
@@ -24,27 +25,6 @@ afterAll(async () => {
   if (results.length > 0) process.stdout.write(`\ngit clone configuration results:\n${results.join('\n')}\n`);
 });
 
-async function git(cwd: string, args: string[]): Promise<void> {
-  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.test', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.test', GIT_CONFIG_NOSYSTEM: '1', HOME: cwd };
-  const r = await run('git', args, { cwd, env });
-  if (r.code !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
-}
-
-/** A bare repository holding `files`; its `git+file:` URL. */
-async function repository(root: string, name: string, files: Record<string, string>): Promise<string> {
-  const work = join(root, `${name}-work`);
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(work, path)), { recursive: true });
-    writeFileSync(join(work, path), text);
-  }
-  await git(work, ['init', '-q', '-b', 'main']);
-  await git(work, ['add', '-A']);
-  await git(work, ['commit', '-q', '-m', name]);
-  const bare = join(root, `${name}.git`);
-  await git(root, ['clone', '-q', '--bare', work, bare]);
-  return `git+file://${bare}`;
-}
-
 /**
  * `git-outer` (in `allowUnsigned`, not `scripts.allow`): `scripts` as given, a git devDependency with a `prepare`, and an
  * `.npmrc` whose `node-options` imports a data: module that leaves `marker`.
@@ -53,12 +33,7 @@ async function attack(driver: Driver, scripts: Record<string, string>, allow: st
   const project = await driver.project(registry.url, {}, { scripts: { allow }, signatures: { allowUnsigned: ['git-outer'] }, registries: { [registry.url]: { keys: registry.keys.keys } } });
   const root = join(project.dir, '..', 'repositories');
   const marker = join(project.dir, '..', 'clone-node-options-ran');
-  const code = `import("node:fs").then((fs)=>fs.writeFileSync(${JSON.stringify(marker)},process.cwd()))`;
-  const inner = await repository(root, 'git-inner', { 'package.json': JSON.stringify({ name: 'git-inner', version: '1.0.0', scripts: { prepare: 'node -e 0' } }) });
-  const outer = await repository(root, 'git-outer', {
-    'package.json': JSON.stringify({ name: 'git-outer', version: '1.0.0', scripts, ...extra, devDependencies: { 'git-inner': inner } }),
-    '.npmrc': `node-options=--import=data:text/javascript,${encodeURIComponent(code)}\n`,
-  });
+  const outer = (await cloneConfigRepositories(root, marker, { scripts, ...extra })).url;
   const manifest = JSON.parse(readFileSync(join(project.dir, 'package.json'), 'utf8'));
   writeFileSync(join(project.dir, 'package.json'), JSON.stringify({ ...manifest, dependencies: { 'git-outer': outer } }, null, 2));
   return { project, marker };

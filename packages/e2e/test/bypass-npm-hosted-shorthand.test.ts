@@ -4,12 +4,13 @@
  * --ignore-scripts says (tenth wave G1). No network here: git's `url.<base>.insteadOf` (the test's environment, standing in
  * for the host) sends the hosted repository's clone URL to a local bare repository built by the test, as data.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startRegistry, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { npmDrivers, output, type Driver } from '../src/corpus/drivers.js';
 import { corpusPackages } from '../src/corpus/packages.js';
+import { cloneConfigRepositories } from '../src/git-repository.js';
 import { run, type Project } from '../src/project.js';
 
 let registry: TestRegistry;
@@ -22,30 +23,6 @@ afterAll(async () => {
   if (results.length > 0) process.stdout.write(`\nhosted shorthand results:\n${results.join('\n')}\n`);
 });
 
-const gitIdentity = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.test', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.test', GIT_CONFIG_NOSYSTEM: '1' };
-
-async function git(cwd: string, args: string[]): Promise<string> {
-  const r = await run('git', args, { cwd, env: { ...process.env, ...gitIdentity, HOME: cwd } });
-  if (r.code !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-/** A bare repository holding `files`: its path and its commit. */
-async function repository(root: string, name: string, files: Record<string, string>): Promise<{ bare: string; sha: string }> {
-  const work = join(root, `${name}-work`);
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(work, path)), { recursive: true });
-    writeFileSync(join(work, path), text);
-  }
-  await git(work, ['init', '-q', '-b', 'main']);
-  await git(work, ['add', '-A']);
-  await git(work, ['commit', '-q', '-m', name]);
-  const sha = await git(work, ['rev-parse', 'HEAD']);
-  const bare = join(root, `${name}.git`);
-  await git(root, ['clone', '-q', '--bare', work, bare]);
-  return { bare, sha };
-}
-
 /**
  * `git-outer` (in `allowUnsigned`, not `scripts.allow`) with a `prepare` that leaves `marker`, installed from a local
  * `git+file:` URL; the lockfile a plain npm writes; `env` sends `https://github.com/evil/` and its ssh form to the bare
@@ -55,12 +32,7 @@ async function attack(driver: Driver): Promise<{ project: Project; marker: strin
   const project = await driver.project(registry.url, {}, { signatures: { allowUnsigned: ['git-outer'] }, registries: { [registry.url]: { keys: registry.keys.keys } } });
   const root = join(project.dir, '..', 'repositories');
   const marker = join(project.dir, '..', 'hosted-prepare-ran');
-  const code = `import("node:fs").then((fs)=>fs.writeFileSync(${JSON.stringify(marker)},process.cwd()))`;
-  const inner = await repository(root, 'git-inner', { 'package.json': JSON.stringify({ name: 'git-inner', version: '1.0.0', scripts: { prepare: 'node -e 0' } }) });
-  const { bare, sha } = await repository(root, 'git-outer', {
-    'package.json': JSON.stringify({ name: 'git-outer', version: '1.0.0', scripts: { prepare: 'node -e 0' }, devDependencies: { 'git-inner': `git+file://${inner.bare}` } }),
-    '.npmrc': `node-options=--import=data:text/javascript,${encodeURIComponent(code)}\n`,
-  });
+  const { bare, sha } = await cloneConfigRepositories(root, marker, { scripts: { prepare: 'node -e 0' } });
   const manifest = JSON.parse(readFileSync(join(project.dir, 'package.json'), 'utf8'));
   writeFileSync(join(project.dir, 'package.json'), JSON.stringify({ ...manifest, dependencies: { 'git-outer': `git+file://${bare}#${sha}` } }, null, 2));
   const base = `file://${dirname(bare)}/`;
