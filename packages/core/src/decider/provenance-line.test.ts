@@ -250,4 +250,43 @@ describe('provenance downgrade: the line’s history, not its newest release', (
     delete publishedAt['1.0.0-b'];
     expect((await gather('1.0.0-b')).unavailable.get('widget@1.0.0-b')).toMatch(/no readable publish time/);
   });
+
+  it('of two entries of one version (build metadata only), the one published first is the line’s (fourteenth wave)', async () => {
+    for (const record of [builtBy, claimedBy, repositoryIds, publishedAt]) for (const key of Object.keys(record)) delete record[key];
+    // acme's 3.0.0, then the attacker's 3.0.0+evil from their own repository.
+    Object.assign(builtBy, { '3.0.0': 'github.com/acme/widget', '3.0.0+evil': 'github.com/evil/widget' });
+    Object.assign(publishedAt, { '3.0.0': '2026-12-01T00:00:00Z', '3.0.0+evil': '2026-12-02T00:00:00Z' });
+    asked.length = 0;
+    const legit = await gather('3.0.0');
+    expect(legit.downgrades.size).toBe(0);
+    expect(legit.unavailable.size).toBe(0);
+    expect(asked).toEqual(['abbreviated', 'full']);
+    expect((await gather('3.0.0+evil')).downgrades.get('widget@3.0.0+evil')).toEqual({ earlier: '3.0.0', repository: 'github.com/acme/widget', now: { repository: 'github.com/evil/widget' } });
+    // Without provenance, the same: its twin published first is its past; the later one is not 3.0.0's.
+    builtBy['3.0.0+evil'] = null;
+    expect((await gather('3.0.0+evil')).downgrades.get('widget@3.0.0+evil')).toEqual({ earlier: '3.0.0', repository: 'github.com/acme/widget', now: 'none' });
+    builtBy['3.0.0+evil'] = 'github.com/evil/widget';
+    builtBy['3.0.0'] = null;
+    expect((await gather('3.0.0')).downgrades.size).toBe(0);
+    builtBy['3.0.0'] = 'github.com/acme/widget';
+    // Published the other way round (the twin first): it is 3.0.0's past.
+    Object.assign(publishedAt, { '3.0.0+evil': '2026-11-01T00:00:00Z' });
+    expect((await gather('3.0.0')).downgrades.get('widget@3.0.0')?.earlier).toBe('3.0.0+evil');
+    // The twin without a publish time counts as before it; the version itself without one: undecidable, never allowed.
+    delete publishedAt['3.0.0+evil'];
+    expect((await gather('3.0.0')).downgrades.get('widget@3.0.0')?.earlier).toBe('3.0.0+evil');
+    publishedAt['3.0.0+evil'] = '2026-12-02T00:00:00Z';
+    delete publishedAt['3.0.0'];
+    expect((await gather('3.0.0')).unavailable.get('widget@3.0.0')).toMatch(/no readable publish time for widget@3\.0\.0, and another entry of the same version \(3\.0\.0\+evil\)/);
+    // Earlier releases of the line still count as before: the twin's time only decides about the twin.
+    Object.assign(builtBy, { '3.0.0-rc.1': 'github.com/evil/widget' });
+    Object.assign(publishedAt, { '3.0.0': '2026-12-01T00:00:00Z', '3.0.0-rc.1': '2026-12-03T00:00:00Z' });
+    expect((await gather('3.0.0')).downgrades.get('widget@3.0.0')?.earlier).toBe('3.0.0-rc.1');
+    delete builtBy['3.0.0-rc.1'];
+    // A line without a twin fetches no full document.
+    asked.length = 0;
+    Object.assign(builtBy, { '3.1.0': 'github.com/acme/widget' });
+    expect((await gather('3.1.0')).downgrades.get('widget@3.1.0')?.earlier).toBe('3.0.0+evil');
+    expect(asked).toEqual(['abbreviated']);
+  });
 });

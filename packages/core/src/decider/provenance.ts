@@ -189,7 +189,9 @@ export function earlierInLine(candidate: string, version: string): boolean {
  * Earlier versions of `version`'s release line whose registry entry claims attestations, newest first. Another entry
  * of the same version (`3.0.0` beside `3.0.0+evil`: they differ only in build metadata, which semver's order ignores)
  * counts as earlier: it is neither lower nor higher, so otherwise a line whose one provenanced release is 3.0.0 would
- * have no past for `3.0.0+evil`, published by whoever holds the name now without any.
+ * have no past for `3.0.0+evil`, published by whoever holds the name now without any. Such a twin is earlier only if
+ * it was published first, which the caller tells by the registry's `time` (withoutLaterTwins): otherwise the
+ * attacker's `3.0.0+evil`, published from their own repository after acme's 3.0.0, would make 3.0.0 a downgrade.
  */
 export function earlierClaims(packument: Packument, version: string): string[] {
   const out: string[] = [];
@@ -202,7 +204,7 @@ export function earlierClaims(packument: Packument, version: string): string[] {
 }
 
 /** Whether a candidate is another registry entry of `version`: a different string of the same semver precedence (build metadata). */
-function sameVersionOtherEntry(version: string): (candidate: string) => boolean {
+export function sameVersionOtherEntry(version: string): (candidate: string) => boolean {
   const v = version.includes('+') ? semver.parse(version) : undefined;
   return (candidate) => {
     if (candidate === version || (v === undefined && !candidate.includes('+'))) return false;
@@ -346,6 +348,16 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
           }
         }
         let claims = earlierClaims(packument, pkg.version);
+        const twin = sameVersionOtherEntry(pkg.version);
+        if (claims.some(twin)) {
+          // Another entry of this very version claims provenance: it is this version's past only if published first.
+          const dated = await withoutLaterTwins(pkg.name, pkg.version, registry, packument, claims);
+          if (typeof dated === 'string') {
+            unavailable.set(pkg.id, `cannot tell whether it is a provenance downgrade: ${dated}`);
+            return;
+          }
+          ({ claims, packument } = dated);
+        }
         if (claims.length === 0 && laterClaims(packument, pkg.version).length > 0) {
           // Lower than every release of its line that claims provenance (`1.0.0-x` below 1.0.0, or a 1.0.x published
           // after provenance began at 1.1.0): earlier by semver is not earlier in time. The releases it was published
@@ -407,8 +419,32 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
     }
     const at = Date.parse(full.time.get(version) ?? '');
     if (Number.isNaN(at)) return `the registry gives no readable publish time for ${name}@${version}`;
-    const claims = [...earlierClaims(full, version), ...laterClaims(full, version).filter((c) => !(Date.parse(full.time.get(c) ?? '') >= at))];
+    const twin = sameVersionOtherEntry(version);
+    const notAfter = (c: string) => !(Date.parse(full.time.get(c) ?? '') >= at);
+    const claims = [...earlierClaims(full, version).filter((c) => !twin(c) || notAfter(c)), ...laterClaims(full, version).filter(notAfter)];
     return { claims: claims.sort((a, b) => semver.rcompare(a, b)), packument: full };
+  }
+
+  /**
+   * `claims` without the other entries of `version` itself (build metadata only: `3.0.0+evil` beside `3.0.0`)
+   * published at or after it, by the registry's `time` (a twin without a readable time counts as before it), with
+   * the full document read; a string when this version's own publish time cannot be read. Of two entries of one
+   * version, the first published is the line's: the attacker's later twin, from their own repository, must not make
+   * the release it copies a downgrade (fourteenth wave), and is still compared with that release.
+   */
+  async function withoutLaterTwins(name: string, version: string, registry: string, packument: Packument, claims: readonly string[]): Promise<{ claims: string[]; packument: Packument } | string> {
+    let full = packument;
+    if (full.kind !== 'full') {
+      try {
+        full = await options.client.getPackument(name, { registry, version, full: true });
+      } catch (error) {
+        return reasonOf(error);
+      }
+    }
+    const at = Date.parse(full.time.get(version) ?? '');
+    if (Number.isNaN(at)) return `the registry gives no readable publish time for ${name}@${version}, and another entry of the same version (${claims.find(sameVersionOtherEntry(version))}) claims provenance: which of them came first cannot be told`;
+    const twin = sameVersionOtherEntry(version);
+    return { claims: earlierClaims(full, version).filter((c) => !twin(c) || !(Date.parse(full.time.get(c) ?? '') >= at)), packument: full };
   }
 
   /**

@@ -1,0 +1,69 @@
+/**
+ * Fourteenth wave (round 46): a version that differs from another only in build metadata counts as an earlier release
+ * of the same version for the downgrade check (twelfth wave V2), both ways. The attacker who holds acme-widget's name
+ * publishes `3.0.0+evil` now, with valid provenance from their own github.com/evil/widget, beside acme's verified
+ * `3.0.0` (published a day before). Before: the legitimate 3.0.0 was refused as a PROVENANCE_DOWNGRADE ("provenance
+ * moved from github.com/evil/widget"): a denial of service on the release a project already reviewed and locked. Now
+ * a twin counts as earlier only when the registry's `time` says it was published before (core
+ * `decider/provenance.ts`): acme's 3.0.0 installs and builds, the attacker's `3.0.0+evil` is still refused, naming
+ * github.com/acme/widget.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { acmeWidgetProvenance, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allDrivers, npmDrivers, output, ran } from '../src/corpus/drivers.js';
+import { createProject, portcullis, portcullisNpm, run } from '../src/project.js';
+import { checkedAfterNpm, provenanceCodes, provenanceLinePolicy, withTestRoot } from '../src/provenance-line.js';
+
+let registry: TestRegistry;
+const EVIL = { repository: 'github.com/evil/widget', repositoryId: '666', ownerId: '667' };
+beforeAll(async () => {
+  const now = Date.now();
+  registry = await startRegistry({
+    packages: [
+      withPostinstall('acme-widget', '3.0.0', { provenance: acmeWidgetProvenance('3.0.0'), publishedAt: new Date(now - 86_400_000).toISOString() }),
+      withPostinstall('acme-widget', '3.0.0+evil', { provenance: acmeWidgetProvenance('3.0.0+evil', EVIL), publishedAt: new Date(now).toISOString() }),
+    ],
+  });
+}, 60_000);
+afterAll(async () => {
+  await registry?.close();
+});
+
+describe('acme’s 3.0.0 beside the attacker’s 3.0.0+evil, published after it from another repository', () => {
+  it('portcullis check: acme-widget@3.0.0 is no downgrade', async () => {
+    const legit = await checkedAfterNpm(registry, '3.0.0');
+    expect(legit.findings, legit.output).toEqual([]);
+    expect(legit.code, legit.output).toBe(0);
+  }, 120_000);
+
+  // npm resolves a dependency written "3.0.0+evil" to 3.0.0: the attacker names their entry in package-lock.json.
+  it.each(npmDrivers().map((d) => [d.label, d] as const))('%s: ci of a lockfile naming acme-widget@3.0.0+evil is still refused, naming github.com/acme/widget; check too', async (_label, driver) => {
+    const project = withTestRoot(createProject('npm', registry.url, { 'acme-widget': '3.0.0' }, { policy: provenanceLinePolicy(registry) }));
+    const locked = await run(driver.tool.command, [...driver.tool.args, 'install', '--package-lock-only', '--ignore-scripts'], { cwd: project.dir, env: project.env });
+    expect(locked.code, output(locked)).toBe(0);
+    const doc = (await (await fetch(`${registry.url}acme-widget`)).json()) as { versions: Record<string, { dist: { integrity: string; tarball: string } }> };
+    const { integrity, tarball } = doc.versions['3.0.0+evil']!.dist;
+    const lockPath = join(project.dir, 'package-lock.json');
+    const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as { packages: Record<string, Record<string, unknown>> };
+    Object.assign(lock.packages['node_modules/acme-widget']!, { version: '3.0.0+evil', resolved: tarball, integrity });
+    writeFileSync(lockPath, JSON.stringify(lock, null, 2));
+    const ci = await portcullisNpm(driver.tool, project, ['ci']);
+    expect(ran(project), output(ci)).toEqual([]);
+    expect(ci.code, output(ci)).toBe(1);
+    expect(provenanceCodes(output(ci)), output(ci)).toEqual(['PROVENANCE_DOWNGRADE']);
+    expect(output(ci)).toContain('the earlier acme-widget@3.0.0 of the same release line had verified provenance from github.com/acme/widget');
+    const check = await portcullis(project, ['check']);
+    expect(check.code, output(check)).toBe(1);
+    expect(provenanceCodes(output(check)), output(check)).toEqual(['PROVENANCE_DOWNGRADE']);
+  }, 120_000);
+
+  it.each(allDrivers().map((d) => [d.label, d] as const))('%s: a fresh install of acme-widget@3.0.0 builds it', async (_label, driver) => {
+    const project = withTestRoot(await driver.project(registry.url, { 'acme-widget': '3.0.0' }, provenanceLinePolicy(registry)));
+    const r = await driver.install(project);
+    expect(provenanceCodes(output(r)), output(r)).toEqual([]);
+    expect(r.code, output(r)).toBe(0);
+    expect(ran(project)).toEqual(['acme-widget@3.0.0.ran']);
+  }, 120_000);
+});
