@@ -122,6 +122,23 @@ describe('a pinned approval and a version with build metadata', () => {
     await refusedByCheck(p);
   }, 120_000);
 
+  // Fourteenth wave: the fix that SCRIPT_NOT_ALLOWED names for such a version did not work. `portcullis approve
+  // hooked` (or `hooked@1.0.0+evil`) pinned `hooked@1.0.0+evil` and recorded its fingerprint under that key, which the
+  // policy reader refused ("keys are name@exact-version": semver.valid drops build metadata): exit 2, nothing written.
+  it('npm 11: portcullis approve hooked pins hooked@1.0.0+evil, the version the lockfile names, and records its fingerprint under that very key', async () => {
+    const p = await npmLockNaming({ registries: { [registry.url]: { keys: registry.keys.keys } } }, 'hooked', '1.0.0+evil', evil, '1.0.0');
+    const approved = await portcullis(p, ['approve', 'hooked']);
+    expect(approved.code, out(approved)).toBe(0);
+    const written = JSON.parse(readFileSync(join(p.dir, 'portcullis.json'), 'utf8')) as { scripts: { allow: string[]; fingerprints: Record<string, unknown> } };
+    expect(written.scripts.allow).toEqual(['hooked@1.0.0+evil']);
+    expect(Object.keys(written.scripts.fingerprints)).toEqual(['hooked@1.0.0+evil']);
+    const check = await portcullis(p, ['check']);
+    expect(check.code, out(check)).toBe(0);
+    const ci = await portcullisNpm(npm(11), p, ['ci']);
+    expect(ci.code, out(ci)).toBe(0);
+    expect(markersOf(p)).toEqual(['hooked@1.0.0+evil.ran']);
+  }, 120_000);
+
   it('the reviewed 1.0.0 itself still builds (npm 11)', async () => {
     const p = createProject('npm', registry.url, { hooked: '1.0.0' }, { policy: policy() });
     const installed = await portcullisNpm(npm(11), p, ['install']);

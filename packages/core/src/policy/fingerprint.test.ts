@@ -19,10 +19,12 @@ describe('scripts.fingerprints in portcullis.json', () => {
   it('reads "name@version" entries with command lines, a binding.gyp hash and a commit', () => {
     const policy = parse({
       allow: ['lib@^1', '@acme/native'],
-      fingerprints: { 'lib@1.0.0': { postinstall: 'node install.js' }, '@acme/native@2.0.0-rc.1': { bindingGyp: `sha256:${'a'.repeat(64)}`, commit: 'f'.repeat(40), prepare: 'tsc' }, 'gyp@1.0.0': { bindingGyp: 'node-gyp rebuild' } },
+      fingerprints: { 'lib@1.0.0': { postinstall: 'node install.js' }, 'lib@1.0.0+b2': { postinstall: 'node other.js' }, '@acme/native@2.0.0-rc.1': { bindingGyp: `sha256:${'a'.repeat(64)}`, commit: 'f'.repeat(40), prepare: 'tsc' }, 'gyp@1.0.0': { bindingGyp: 'node-gyp rebuild' } },
     });
     expect(policy.scripts.fingerprints).toEqual([
       { name: 'lib', version: '1.0.0', fingerprint: { commands: { postinstall: 'node install.js' } } },
+      // Another registry entry (build metadata), as approve pins it (fourteenth wave: such a key was refused).
+      { name: 'lib', version: '1.0.0+b2', fingerprint: { commands: { postinstall: 'node other.js' } } },
       { name: '@acme/native', version: '2.0.0-rc.1', fingerprint: { commands: { prepare: 'tsc' }, bindingGyp: `sha256:${'a'.repeat(64)}`, commit: 'f'.repeat(40) } },
       { name: 'gyp', version: '1.0.0', fingerprint: { commands: {}, bindingGyp: true } },
     ]);
@@ -31,7 +33,7 @@ describe('scripts.fingerprints in portcullis.json', () => {
 
   it('refuses hostile or malformed entries with file, line and column', () => {
     expect(refusal({ fingerprints: [] })).toMatch(/portcullis\.json:\d+:\d+: "scripts.fingerprints" must be an object/);
-    for (const key of ['lib', 'lib@^1.0.0', 'lib@1', '@acme/*', 'lib@1.0.0 || 2.0.0', 'lib@=1.0.0', 'lib@v1.0.0', '__proto__', 'Bad Name@1.0.0']) {
+    for (const key of ['lib', 'lib@^1.0.0', 'lib@1', '@acme/*', 'lib@1.0.0 || 2.0.0', 'lib@=1.0.0', 'lib@v1.0.0', 'lib@=1.0.0+b', 'lib@v1.0.0+b', 'lib@1.0.0+', '__proto__', 'Bad Name@1.0.0']) {
       expect(refusal({ fingerprints: { [key]: {} } }), key).toContain('keys are "name@exact-version"');
     }
     expect(refusal({ fingerprints: { 'lib@1.0.0': 'node install.js' } })).toContain('must be an object');

@@ -7,9 +7,8 @@ import type { SourceLocation } from '../model.js';
 import { normalizeRegistryUrl, NPM_REGISTRY_URL } from '../registry-url.js';
 import { dirname, resolve } from 'node:path';
 import type { JsonNode } from './json.js';
-import semver from 'semver';
 import { FINGERPRINT_SCRIPTS, MAX_FINGERPRINT_COMMAND, type FingerprintScript, type RecordedFingerprint, type ScriptFingerprint } from './fingerprint.js';
-import { parsePackageSpec } from './spec.js';
+import { exactVersionOf, parsePackageSpec } from './spec.js';
 import type { RegistryKey } from '../model.js';
 import { DELEGABLE_KEYS, type DelegableKey, type Delegation, type PackageSpec, type Policy, type PolicyExtends, type PublisherPin, type RegistryTrust } from './types.js';
 
@@ -277,7 +276,8 @@ function scriptFingerprints(node: Extract<JsonNode, { kind: 'object' }>, invalid
   const fields: readonly string[] = [...FINGERPRINT_SCRIPTS, 'bindingGyp', 'commit'];
   return node.entries.map((entry) => {
     const parsed = parsePackageSpec(entry.key);
-    const version = typeof parsed === 'string' || parsed.range === null ? null : semver.valid(parsed.range);
+    // Build metadata kept: `hooked@1.0.0+evil` is its own registry entry, which approve pins and records (semver.valid drops it).
+    const version = typeof parsed === 'string' || parsed.range === null ? null : (exactVersionOf(parsed.range) ?? null);
     if (typeof parsed === 'string' || parsed.scope !== undefined || version === null || version !== parsed.range) {
       return invalid(entry.keyLocation, `"scripts.fingerprints" keys are "name@exact-version" (as portcullis approve writes them), found ${JSON.stringify(entry.key.slice(0, 120))}`);
     }
