@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acmeWidgetProvenance, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allDrivers, npmDrivers, output, ran } from '../src/corpus/drivers.js';
+import { allDrivers, npmDrivers, output, pnpmDrivers, ran } from '../src/corpus/drivers.js';
 import { createProject, portcullis, portcullisNpm, run } from '../src/project.js';
 import { checkedAfterNpm, provenanceCodes, provenanceLinePolicy, withTestRoot } from '../src/provenance-line.js';
 
@@ -65,5 +65,26 @@ describe('acme’s 3.0.0 beside the attacker’s 3.0.0+evil, published after it 
     expect(provenanceCodes(output(r)), output(r)).toEqual([]);
     expect(r.code, output(r)).toBe(0);
     expect(ran(project)).toEqual(['acme-widget@3.0.0.ran']);
+  }, 120_000);
+
+  // A mirror whose full document lacks the publish time of 3.0.0 or of its twin: which came first cannot be told.
+  // Undecidable (METADATA_UNAVAILABLE), not a downgrade whose fix names the twin, maybe the attacker's, to pin.
+  it.each([['3.0.0'], ['3.0.0+evil']])('without the publish time of %s: check undecidable (exit 3), pnpm 12 and npm 11 refused, nothing run', async (undated) => {
+    registry.setFault('/acme-widget', { kind: 'drop-time', versions: [undated] });
+    try {
+      const check = await checkedAfterNpm(registry, '3.0.0');
+      expect(check.findings.map((f) => f.code), check.output).toEqual(['METADATA_UNAVAILABLE']);
+      expect(check.findings[0]!.message).toContain(`no readable publish time for acme-widget@${undated}`);
+      expect(check.code).toBe(3);
+      for (const driver of [pnpmDrivers()[2]!, npmDrivers()[1]!]) {
+        const project = withTestRoot(await driver.project(registry.url, { 'acme-widget': '3.0.0' }, provenanceLinePolicy(registry)));
+        const r = await driver.install(project);
+        expect(r.code, output(r)).not.toBe(0);
+        expect(output(r)).toContain('which of them came first cannot be told');
+        expect(ran(project)).toEqual([]);
+      }
+    } finally {
+      registry.clearFaults();
+    }
   }, 120_000);
 });

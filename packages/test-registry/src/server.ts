@@ -41,6 +41,8 @@ export type Fault =
   | { kind: 'drop-attestations' }
   /** Serve packuments without their `versions` object (a broken mirror). */
   | { kind: 'drop-versions' }
+  /** Serve full packuments without the publish time of these versions, or without any `time` object (a mirror that drops it). */
+  | { kind: 'drop-time'; versions?: string[] }
   /** Pad the body (JSON: with a `_padding` string; tarballs: with zero bytes) to at least `bytes`. */
   | { kind: 'oversize'; bytes: number };
 
@@ -390,6 +392,11 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     if (fault?.kind === 'drop-versions' && reply.json && reply.status === 200) {
       const { versions: _dropped, ...rest } = JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>;
       reply = { ...reply, body: Buffer.from(JSON.stringify(rest)) };
+    }
+    if (fault?.kind === 'drop-time' && reply.json && reply.status === 200) {
+      const { time, ...rest } = JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>;
+      const kept = fault.versions === undefined || typeof time !== 'object' || time === null ? undefined : Object.fromEntries(Object.entries(time).filter(([key]) => !fault.versions!.includes(key)));
+      reply = { ...reply, body: Buffer.from(JSON.stringify(kept === undefined ? rest : { ...rest, time: kept })) };
     }
     if (reply.status === 200 && isNotModified(req, reply)) {
       return send(req, res, { status: 304, headers: pick(reply.headers, ['etag', 'last-modified']), body: Buffer.alloc(0), json: false }, log);

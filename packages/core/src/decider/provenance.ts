@@ -427,8 +427,9 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
 
   /**
    * `claims` without the other entries of `version` itself (build metadata only: `3.0.0+evil` beside `3.0.0`)
-   * published at or after it, by the registry's `time` (a twin without a readable time counts as before it), with
-   * the full document read; a string when this version's own publish time cannot be read. Of two entries of one
+   * published at or after it, by the registry's `time`, with the full document read; a string when the publish time
+   * of this version or of such a twin that claims provenance cannot be read (which came first cannot be told: counting
+   * the twin as earlier would name it, maybe the attacker's, as the release to pin). Of two entries of one
    * version, the first published is the line's: the attacker's later twin, from their own repository, must not make
    * the release it copies a downgrade (fourteenth wave), and is still compared with that release.
    */
@@ -441,10 +442,15 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
         return reasonOf(error);
       }
     }
-    const at = Date.parse(full.time.get(version) ?? '');
-    if (Number.isNaN(at)) return `the registry gives no readable publish time for ${name}@${version}, and another entry of the same version (${claims.find(sameVersionOtherEntry(version))}) claims provenance: which of them came first cannot be told`;
     const twin = sameVersionOtherEntry(version);
-    return { claims: earlierClaims(full, version).filter((c) => !twin(c) || !(Date.parse(full.time.get(c) ?? '') >= at)), packument: full };
+    const all = earlierClaims(full, version);
+    const at = Date.parse(full.time.get(version) ?? '');
+    const undated = Number.isNaN(at) ? version : all.find((c) => twin(c) && Number.isNaN(Date.parse(full.time.get(c) ?? '')));
+    if (undated !== undefined) {
+      const other = undated === version ? claims.find(twin) : undated;
+      return `the registry gives no readable publish time for ${name}@${undated}, and ${name}@${version} and ${name}@${other} are entries of the same version (build metadata only) that claim provenance: which of them came first cannot be told`;
+    }
+    return { claims: all.filter((c) => !twin(c) || Date.parse(full.time.get(c) ?? '') < at), packument: full };
   }
 
   /**
