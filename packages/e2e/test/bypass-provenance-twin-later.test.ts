@@ -12,18 +12,22 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acmeWidgetProvenance, startRegistry, withPostinstall, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allDrivers, npmDrivers, output, pnpmDrivers, ran } from '../src/corpus/drivers.js';
+import { allDrivers, npmDrivers, output, pnpmDrivers, ran, yarnDrivers } from '../src/corpus/drivers.js';
 import { createProject, portcullis, portcullisNpm, run } from '../src/project.js';
 import { checkedAfterNpm, provenanceCodes, provenanceLinePolicy, withTestRoot } from '../src/provenance-line.js';
 
 let registry: TestRegistry;
+const DAY = 86_400_000;
 const EVIL = { repository: 'github.com/evil/widget', repositoryId: '666', ownerId: '667' };
 beforeAll(async () => {
   const now = Date.now();
   registry = await startRegistry({
     packages: [
-      withPostinstall('acme-widget', '3.0.0', { provenance: acmeWidgetProvenance('3.0.0'), publishedAt: new Date(now - 86_400_000).toISOString() }),
+      withPostinstall('acme-widget', '3.0.0', { provenance: acmeWidgetProvenance('3.0.0'), publishedAt: new Date(now - 3 * DAY).toISOString() }),
       withPostinstall('acme-widget', '3.0.0+evil', { provenance: acmeWidgetProvenance('3.0.0+evil', EVIL), publishedAt: new Date(now).toISOString() }),
+      // Round 46: acme's 3.1.0, then the attacker's lower 3.0.1 from their own repository, published after it.
+      withPostinstall('acme-widget', '3.1.0', { provenance: acmeWidgetProvenance('3.1.0'), publishedAt: new Date(now - 2 * DAY).toISOString() }),
+      withPostinstall('acme-widget', '3.0.1', { provenance: acmeWidgetProvenance('3.0.1', EVIL), publishedAt: new Date(now - 1.5 * DAY).toISOString() }),
     ],
   });
 }, 60_000);
@@ -86,5 +90,29 @@ describe('acme’s 3.0.0 beside the attacker’s 3.0.0+evil, published after it 
     } finally {
       registry.clearFaults();
     }
+  }, 120_000);
+});
+
+/**
+ * Round 46: an earlier release by semver published after this one is not its past. The attacker's 3.0.1 (from
+ * github.com/evil/widget), published after acme's 3.1.0, made 3.1.0 — already reviewed and locked — a
+ * PROVENANCE_DOWNGRADE on every client. Now a release that would be a move is compared by publish time first.
+ */
+describe('acme’s 3.1.0 beside the attacker’s lower 3.0.1, published after it from another repository', () => {
+  it('portcullis check: acme-widget@3.1.0 is no downgrade; the attacker’s 3.0.1 is', async () => {
+    const legit = await checkedAfterNpm(registry, '3.1.0');
+    expect(legit.findings, legit.output).toEqual([]);
+    expect(legit.code, legit.output).toBe(0);
+    const evil = await checkedAfterNpm(registry, '3.0.1');
+    expect(evil.findings.map((f) => f.code), evil.output).toEqual(['PROVENANCE_DOWNGRADE']);
+    expect(evil.findings[0]!.message).toContain('github.com/acme/widget');
+  }, 120_000);
+
+  it.each([pnpmDrivers()[2]!, yarnDrivers()[0]!, npmDrivers()[1]!].map((d) => [d.label, d] as const))('%s: a fresh install of acme-widget@3.1.0 builds it', async (_label, driver) => {
+    const project = withTestRoot(await driver.project(registry.url, { 'acme-widget': '3.1.0' }, provenanceLinePolicy(registry)));
+    const r = await driver.install(project);
+    expect(provenanceCodes(output(r)), output(r)).toEqual([]);
+    expect(r.code, output(r)).toBe(0);
+    expect(ran(project)).toEqual(['acme-widget@3.1.0.ran']);
   }, 120_000);
 });

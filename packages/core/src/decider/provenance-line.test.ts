@@ -280,15 +280,40 @@ describe('provenance downgrade: the line’s history, not its newest release', (
     publishedAt['3.0.0+evil'] = '2026-12-02T00:00:00Z';
     delete publishedAt['3.0.0'];
     expect((await gather('3.0.0')).unavailable.get('widget@3.0.0')).toMatch(/no readable publish time for widget@3\.0\.0, and widget@3\.0\.0 and widget@3\.0\.0\+evil are entries/);
-    // Earlier releases of the line still count as before: the twin's time only decides about the twin.
+    // An earlier release by semver published after it is not its past either (round 46): the attacker's 3.0.0-rc.1,
+    // published after acme's 3.0.0, does not make 3.0.0 a downgrade; one published before it does.
     Object.assign(builtBy, { '3.0.0-rc.1': 'github.com/evil/widget' });
     Object.assign(publishedAt, { '3.0.0': '2026-12-01T00:00:00Z', '3.0.0-rc.1': '2026-12-03T00:00:00Z' });
+    expect((await gather('3.0.0')).downgrades.size).toBe(0);
+    publishedAt['3.0.0-rc.1'] = '2026-11-30T00:00:00Z';
     expect((await gather('3.0.0')).downgrades.get('widget@3.0.0')?.earlier).toBe('3.0.0-rc.1');
     delete builtBy['3.0.0-rc.1'];
-    // A line without a twin fetches no full document.
+    // A line without a twin fetches no full document for twins; only for the publish times of a move it finds
+    // (3.1.0 has none here: the move stands).
     asked.length = 0;
     Object.assign(builtBy, { '3.1.0': 'github.com/acme/widget' });
     expect((await gather('3.1.0')).downgrades.get('widget@3.1.0')?.earlier).toBe('3.0.0+evil');
+    expect(asked).toEqual(['abbreviated', 'full']);
+    builtBy['3.1.1'] = 'github.com/acme/widget';
+    asked.length = 0;
+    delete builtBy['3.0.0+evil'];
+    expect((await gather('3.1.1')).downgrades.size).toBe(0);
     expect(asked).toEqual(['abbreviated']);
+  });
+  it('a release published after this one is not its past: an attacker’s lower release does not make the line’s releases downgrades (round 46)', async () => {
+    for (const record of [builtBy, claimedBy, repositoryIds, publishedAt]) for (const key of Object.keys(record)) delete record[key];
+    Object.assign(builtBy, { '3.0.0': 'github.com/acme/widget', '3.1.0': 'github.com/acme/widget', '3.0.1': 'github.com/evil/widget' });
+    Object.assign(publishedAt, { '3.0.0': '2026-01-01T00:00:00Z', '3.1.0': '2026-02-01T00:00:00Z', '3.0.1': '2026-12-01T00:00:00Z' });
+    expect((await gather('3.1.0')).downgrades.size).toBe(0);
+    // The attacker's own release is still refused: acme's 3.0.0 was published before it.
+    expect((await gather('3.0.1')).downgrades.get('widget@3.0.1')).toEqual({ earlier: '3.0.0', repository: 'github.com/acme/widget', now: { repository: 'github.com/evil/widget' } });
+    // Without publish times it stays in the past (a refusal, as before).
+    delete publishedAt['3.0.1'];
+    expect((await gather('3.1.0')).downgrades.get('widget@3.1.0')?.earlier).toBe('3.0.1');
+    // A release without provenance published before provenance began, and a lower one with provenance published later.
+    for (const record of [builtBy, publishedAt]) for (const key of Object.keys(record)) delete record[key];
+    Object.assign(builtBy, { '1.5.0': null, '1.4.9': 'github.com/evil/widget' });
+    Object.assign(publishedAt, { '1.5.0': '2024-01-01T00:00:00Z', '1.4.9': '2026-12-01T00:00:00Z' });
+    expect((await gather('1.5.0')).downgrades.size).toBe(0);
   });
 });

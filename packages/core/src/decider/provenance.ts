@@ -372,20 +372,20 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
         if (claims.length === 0) learnt.d = null;
         else {
           current ??= await verify(pkg.name, pkg.version, registry, integrity);
-          let decided = await downgradeOf(current, claims, packument, registry);
+          let decided = await downgradeOf(current, pkg.version, claims, packument, registry);
           if (decided === undefined && current.status !== 'verified' && laterClaims(packument, pkg.version).length > 0) {
             // Without verified provenance, no earlier claim by semver verified: they may all be the attacker's (a
             // `1.0.0-a` whose claim does not verify, then `1.0.0-b` without any, below acme's 1.0.0 by semver but
             // published after it; thirteenth wave L3). The line's releases it was published after are its past, as above.
             const past = await publishedBefore(pkg.name, pkg.version, registry, packument);
-            decided = typeof past === 'string' ? `cannot tell whether it is a provenance downgrade: ${past}` : await downgradeOf(current, past.claims, past.packument, registry);
+            decided = typeof past === 'string' ? `cannot tell whether it is a provenance downgrade: ${past}` : await downgradeOf(current, pkg.version, past.claims, past.packument, registry);
           }
           if (decided === undefined && current.status === 'verified' && (await laterMayBeMoved(current, pkg.version, packument, registry))) {
             // Earlier releases by semver show no move, but a later one of the line claims another repository: it may
             // have been published before this one (the attacker's second release below the line's provenanced ones,
             // whose first is its only earlier one by semver). Its past is read by publish time, as above.
             const past = await publishedBefore(pkg.name, pkg.version, registry, packument);
-            decided = typeof past === 'string' ? `cannot tell whether it is a provenance downgrade: ${past}` : await downgradeOf(current, past.claims, past.packument, registry);
+            decided = typeof past === 'string' ? `cannot tell whether it is a provenance downgrade: ${past}` : await downgradeOf(current, pkg.version, past.claims, past.packument, registry);
           }
           if (typeof decided === 'string') unavailable.set(pkg.id, decided);
           else {
@@ -512,7 +512,7 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
    * be the attacker's own — a line acme built stays acme's, however many releases another repository has published
    * since. Past LINE_HISTORY claims: the newest and the line's first published (longLine).
    */
-  async function downgradeOf(current: ProvenanceEvidence, claims: readonly string[], packument: Packument, registry: string): Promise<ProvenanceDowngrade | string | undefined> {
+  async function downgradeOf(current: ProvenanceEvidence, version: string, claims: readonly string[], packument: Packument, registry: string): Promise<ProvenanceDowngrade | string | undefined> {
     if (current.status === 'unavailable') return `cannot tell whether it is a provenance downgrade: ${current.reason}`;
     const everyOne = current.status === 'verified';
     if (claims.length > LINE_HISTORY) {
@@ -553,9 +553,10 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
       // A claim that does not verify is no evidence either way: try the next earlier one.
       if (evidence.status !== 'verified') continue;
       const repository = evidence.identity.repository;
+      if (current.status === 'verified' && sameRepository(current.identity, evidence.identity)) continue;
+      if (await publishedAfter(packument, registry, version, earlier)) continue;
       switch (current.status) {
         case 'verified':
-          if (sameRepository(current.identity, evidence.identity)) continue;
           return { earlier, repository, now: { repository: current.identity.repository } };
         case 'missing':
           return { earlier, repository, now: 'none' };
@@ -566,6 +567,26 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
       }
     }
     return undefined;
+  }
+
+  /**
+   * Whether `earlier` was published after `version` (the registry's `time`, from the full document, both readable):
+   * then it is not `version`'s past, and a move there cannot make `version` a downgrade. Otherwise the attacker's
+   * `3.0.1`, published from their own repository after acme's 3.1.0, made 3.1.0 (installed everywhere) a refusal.
+   * Asked only of a release that would be a move; a time that cannot be read keeps it in the past (a refusal).
+   */
+  async function publishedAfter(packument: Packument, registry: string, version: string, earlier: string): Promise<boolean> {
+    let full = packument;
+    if (full.kind !== 'full') {
+      try {
+        full = await options.client.getPackument(packument.name, { registry, version, full: true });
+      } catch {
+        return false;
+      }
+    }
+    const at = Date.parse(full.time.get(version) ?? '');
+    const then = Date.parse(full.time.get(earlier) ?? '');
+    return !Number.isNaN(at) && !Number.isNaN(then) && then > at;
   }
 
   const notices: string[] = [];
