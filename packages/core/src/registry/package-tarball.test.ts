@@ -42,7 +42,7 @@ describe('bundledManifestFiles: the package.json of every copy a tarball ships u
   });
 
   it('reads a copy whose path is spelt with `.` or empty segments, as the clients unpack it (round 46, N3e)', () => {
-    for (const path of ['package/./node_modules/a/package.json', 'package//node_modules/a/package.json', 'package/node_modules/./a/package.json', './package/node_modules//a/./package.json']) {
+    for (const path of ['package/./node_modules/a/package.json', 'package//node_modules/a/package.json', 'package/node_modules/./a/package.json', './node_modules//a/./package.json']) {
       const found = bundledManifestFiles(tgz([{ path, content: '{"name":"a","version":"1.0.0"}' }]), limits);
       expect([...found.keys()], path).toEqual(['node_modules/a/package.json']);
     }
@@ -69,6 +69,34 @@ describe('bundledManifestFiles: the package.json of every copy a tarball ships u
     const kept = bundledManifestFiles(tgz([{ path: '././@LongLink', type: 'L', content: 'package/node_modules/a/package.json' }, { path: 'PaxHeader', type: 'x', content: '12 comment=\n' }, { path: 'package/README', content: copy }]), limits);
     expect([...kept.keys()]).toEqual(['node_modules/a/package.json']);
     expect(() => bundledManifestFiles(tgz([{ path: '././@LongLink', type: 'L', content: 'package/node_modules/a/package.json' }, { path: 'PaxHeader', type: 'x', content: '23 path=package/README\n' }, { path: 'package/README', content: copy }]), limits)).toThrow(/two extended headers/);
+  });
+
+  it('strips the first segment as written, `.` included, as the unpackers do (round 46, fourteenth wave P1)', () => {
+    const copy = '{"name":"a","version":"1.0.0"}';
+    // pnpm and node-tar strip `.` as the package's folder: `./node_modules/a` lands in the package's node_modules.
+    expect([...bundledManifestFiles(tgz([{ path: './node_modules/a/package.json', content: copy }]), limits).keys()]).toEqual(['node_modules/a/package.json']);
+    expect([...bundledManifestFiles(tgz([{ path: '././node_modules/a/package.json', content: copy }]), limits).keys()]).toEqual(['node_modules/a/package.json']);
+    // `./package/node_modules/a` lands in the package's own `package/` folder: not a copy require finds.
+    expect([...bundledManifestFiles(tgz([{ path: './package/node_modules/a/package.json', content: copy }]), limits).keys()]).toEqual([]);
+    expect([...tarballFilePaths(tgz([{ path: './node_modules/a/index.js', content: '' }]), LIMITS)]).toEqual(['node_modules/a/index.js']);
+  });
+
+  it('counts a pax record\'s length in bytes, as the unpackers do, and refuses records they would split otherwise (round 46, fourteenth wave P2)', () => {
+    const record = (key: string, value: string) => {
+      const body = ` ${key}=${value}\n`;
+      let length = Buffer.byteLength(body) + 1;
+      while (String(length).length + Buffer.byteLength(body) !== length) length++;
+      return `${length}${body}`;
+    };
+    const path = record('path', 'package/node_modules/a/package.json');
+    // Counted in characters, this comment swallowed the path record after it and the entry was read as README.
+    const comment = record('comment', 'é'.repeat(Buffer.byteLength(path)));
+    const found = bundledManifestFiles(tgz([{ path: 'PaxHeader', type: 'x', content: comment + path }, { path: 'package/README', content: '{"name":"a","version":"1.0.0"}' }]), limits);
+    expect([...found.keys()]).toEqual(['node_modules/a/package.json']);
+    // node-tar splits records at newlines, pnpm goes by their lengths: a path holding a newline, or a record that does not end in one, is not read.
+    expect(() => bundledManifestFiles(tgz([{ path: 'PaxHeader', type: 'x', content: record('path', 'package/x\n17 path=package/y') }, { path: 'package/README', content: '' }]), limits)).toThrow(/newline/);
+    expect(() => bundledManifestFiles(tgz([{ path: 'PaxHeader', type: 'x', content: '14 path=a/b/cd' }, { path: 'package/README', content: '' }]), limits)).toThrow(/malformed/);
+    expect(() => bundledManifestFiles(tgz([{ path: 'PaxHeader', type: 'x', content: '0x0e path=a/b/c\n' }, { path: 'package/README', content: '' }]), limits)).toThrow(/malformed/);
   });
 
   it('refuses a copy\'s package.json that is a link, given twice or too large (fail closed)', () => {

@@ -41,19 +41,28 @@ function checksumMatches(header: Uint8Array): boolean {
   return octal(header, 148, 8, 'a header checksum') === sum;
 }
 
-/** The `path` and `size` a pax extended header sets, if it sets them. */
+/**
+ * The `path` and `size` a pax extended header sets, if it sets them. A record's length counts bytes, as pnpm's and
+ * npm's unpackers count it (counted in characters, a record of multi-byte text swallowed the `path` record after it:
+ * round 46, fourteenth wave P2). A record that does not end in a newline, or whose `path` or `size` holds one, is
+ * refused: node-tar splits records at newlines where pnpm goes by their lengths.
+ */
 function paxRecords(data: Uint8Array): { path?: string; size?: string } {
-  const text = Buffer.from(data).toString('utf8');
   const records: { path?: string; size?: string } = {};
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   let at = 0;
-  while (at < text.length) {
-    const space = text.indexOf(' ', at);
-    const length = Number(text.slice(at, space));
-    if (space === -1 || !Number.isInteger(length) || length <= 0 || at + length > text.length) throw new TarballError('a pax header is malformed');
-    const record = text.slice(space + 1, at + length - 1);
+  while (at < bytes.byteLength) {
+    const space = bytes.indexOf(0x20, at);
+    const digits = space === -1 ? '' : bytes.toString('latin1', at, space);
+    const length = /^[1-9][0-9]{0,6}$/.test(digits) ? Number(digits) : 0;
+    if (length === 0 || space + 1 >= at + length || at + length > bytes.byteLength || bytes[at + length - 1] !== 0x0a) throw new TarballError('a pax header is malformed');
+    const record = bytes.toString('utf8', space + 1, at + length - 1);
     const eq = record.indexOf('=');
     const key = eq === -1 ? '' : record.slice(0, eq);
-    if (key === 'path' || key === 'size') records[key] = record.slice(eq + 1);
+    if (key === 'path' || key === 'size') {
+      if (record.includes('\n')) throw new TarballError(`a pax ${key} holds a newline`);
+      records[key] = record.slice(eq + 1);
+    }
     at += length;
   }
   return records;
@@ -64,14 +73,20 @@ function unsafe(name: string): boolean {
 }
 
 /**
- * The path an extractor writes an entry to: `.` and empty segments dropped, as npm's, pnpm's and Yarn's unpackers do
- * (`package/./node_modules/a` and `package//node_modules/a` land in `node_modules/a`: round 46, N3e).
+ * The path an extractor writes an entry to: the first segment as written (the package's folder, which every unpacker
+ * strips whatever it is named, `.` included: round 46, fourteenth wave P1), then the rest with `.` and empty segments
+ * dropped, as npm's, pnpm's and Yarn's unpackers do (`package/./node_modules/a` and `package//node_modules/a` land in
+ * `node_modules/a`: round 46, N3e; `./node_modules/a` lands there too).
  */
 function extractedPath(name: string): string {
-  return name
+  const slash = name.indexOf('/');
+  if (slash === -1) return name;
+  const rest = name
+    .slice(slash + 1)
     .split('/')
     .filter((part) => part !== '' && part !== '.')
     .join('/');
+  return `${name.slice(0, slash)}/${rest}`;
 }
 
 /**

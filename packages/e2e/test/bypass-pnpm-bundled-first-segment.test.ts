@@ -1,0 +1,96 @@
+/**
+ * Round 46, fourteenth wave: a bundled copy that pnpm unpacks and core's tarball reader did not see. `advisories.osv`
+ * lists `listed-lib@1.0.0`; each carrier (validly signed, `bundleDependencies: ["listed-lib"]`) ships the copy written
+ * byte by byte (`packRawTarball`):
+ * - `dotfirst-carrier`: the copy's entries under `./node_modules/listed-lib/…` (the first segment spelt `.`). pnpm strips
+ *   the first segment as written, so the copy lands in `node_modules/listed-lib`; core dropped the `.` first, then
+ *   stripped `node_modules` as the first segment and saw `listed-lib/package.json`.
+ * - `paxutf-carrier`: the copy's `package.json` named by a pax `path` record that follows a `comment` record of
+ *   two-byte characters. A pax record's length counts bytes (pnpm and node-tar count bytes); core counted characters,
+ *   so the `path` record was read as the tail of the comment and the entry as `README`.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanPackage, packRawTarball, startRegistry, type TestRegistry } from '@portcullis/test-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshCheckout, output, pnpmDrivers } from '../src/corpus/drivers.js';
+import { portcullis, type Project } from '../src/project.js';
+
+const manifest = { name: '', version: '1.0.0', dependencies: { 'listed-lib': '1.0.0' }, bundleDependencies: ['listed-lib'] };
+const copy = JSON.stringify({ name: 'listed-lib', version: '1.0.0' });
+
+function carrier(name: string, entries: Parameters<typeof packRawTarball>[0]) {
+  const tarball = packRawTarball([{ path: 'package/package.json', content: JSON.stringify({ ...manifest, name }) }, { path: 'package/index.js', content: "module.exports = require('listed-lib');" }, ...entries]);
+  return cleanPackage(name, '1.0.0', { dependencies: manifest.dependencies, bundleDependencies: manifest.bundleDependencies, tarball });
+}
+
+/** One pax record, its length counted in bytes as the format says. */
+function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  let length = Buffer.byteLength(body) + 1;
+  while (String(length).length + Buffer.byteLength(body) !== length) length++;
+  return `${length}${body}`;
+}
+
+function paxUtf() {
+  const path = paxRecord('path', 'package/node_modules/listed-lib/package.json');
+  // As many two-byte characters as the path record has bytes: counted in characters, the comment swallows it.
+  const comment = paxRecord('comment', 'é'.repeat(Buffer.byteLength(path)));
+  return carrier('paxutf-carrier', [
+    { path: 'package/PaxHeader/README', type: 'x', content: comment + path },
+    { path: 'package/README', content: copy },
+    { path: 'package/node_modules/listed-lib/index.js', content: "module.exports = 'the bundled copy';" },
+  ]);
+}
+
+let registry: TestRegistry;
+beforeAll(async () => {
+  registry = await startRegistry({
+    packages: [
+      carrier('dotfirst-carrier', [
+        { path: './node_modules/listed-lib/package.json', content: copy },
+        { path: './node_modules/listed-lib/index.js', content: "module.exports = 'the bundled copy';" },
+      ]),
+      paxUtf(),
+      cleanPackage('listed-lib', '1.0.0'),
+    ],
+  });
+}, 60_000);
+afterAll(async () => {
+  await registry?.close();
+});
+
+const policy = () => ({ registries: { [registry.url]: { keys: registry.keys.keys } }, advisories: { osv: ['./security/osv'] } });
+
+function writeAdvisory(project: Project): void {
+  const folder = join(project.dir, 'security', 'osv', 'malicious', 'npm', 'listed-lib');
+  mkdirSync(folder, { recursive: true });
+  const record = { schema_version: '1.5.0', id: 'MAL-2026-0001', modified: '2026-11-30T00:00:00Z', published: '2026-11-30T00:00:00Z', summary: 'Malicious code in listed-lib (npm)', affected: [{ package: { ecosystem: 'npm', name: 'listed-lib' }, versions: ['1.0.0'] }] };
+  writeFileSync(join(folder, 'MAL-2026-0001.json'), JSON.stringify(record));
+}
+
+describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: a bundled copy core did not see', (_label, driver) => {
+  it.each(['dotfirst-carrier', 'paxutf-carrier'])('%s: refused (KNOWN_MALICIOUS naming the copy), nothing linked; check on a plain install exit 1', async (name) => {
+    const project = await driver.project(registry.url, { [name]: '1.0.0' }, policy());
+    writeAdvisory(project);
+    const carried = () => existsSync(join(project.dir, 'node_modules', name));
+    const fresh = await driver.install(project);
+    expect(fresh.code, output(fresh)).not.toBe(0);
+    expect(output(fresh)).toMatch(new RegExp(`listed-lib@1\\.0\\.0 \\(bundled in ${name}@1\\.0\\.0\\)[^\\n]*MAL-2026-0001`));
+    expect(carried()).toBe(false);
+
+    const plain = await driver.plain(project, ['install', '--ignore-pnpmfile', '--ignore-scripts']);
+    expect(plain.code, output(plain)).toBe(0);
+    expect(existsSync(join(project.dir, 'node_modules', name, 'node_modules', 'listed-lib', 'package.json'))).toBe(true);
+    const check = await portcullis(project, ['check', '--format', 'json']);
+    const findings = (JSON.parse(check.stdout || '{"findings":[]}') as { findings: Array<{ package: string; code: string; message: string }> }).findings;
+    expect(findings.map((f) => [f.package, f.code, f.message.match(/bundled in [^)]+/)?.[0]]), output(check)).toEqual([['listed-lib', 'KNOWN_MALICIOUS', `bundled in ${name}@1.0.0`]]);
+    expect(check.code).toBe(1);
+
+    freshCheckout(project);
+    const frozen = await driver.frozen(project);
+    expect(frozen.code, output(frozen)).not.toBe(0);
+    expect(output(frozen)).toContain('MAL-2026-0001');
+    expect(carried()).toBe(false);
+  });
+});
