@@ -1,6 +1,7 @@
 import { createHook } from 'node:async_hooks';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import type { RegistryClient } from '../registry/client.js';
 import { packumentVersionFromJson, parsePackument, type PackumentServed, type PackumentVersion } from '../registry/packument.js';
 import { createKeyring, type Keyring } from '../signatures/keyring.js';
 import { createRegistrySigner } from '../signatures/signer.js';
+import { evaluate } from '../evaluation/evaluate.js';
 import { gatherEvidence, scriptEvidence, type SignatureVerification } from './gather.js';
 import { tgz } from '../registry/tarball.fixture.js';
 
@@ -193,6 +195,23 @@ describe('gatherEvidence: the copies a bundling registry package ships (round 45
     const wrong = await run('{"signatures":{"require":"off"},"advisories":{"osv":["./osv"]}}', other);
     expect(wrong.evidence.unavailable.get('carrier@1.0.0')).toMatch(/not the one the lockfile pins/);
     expect(wrong.shipped).toEqual([]);
+  });
+
+  it('a pinned tarball that cannot be read safely: the parent is undecidable, and its finding says to remove it or move to another version (fourteenth wave)', async () => {
+    const raw = gunzipSync(tarball);
+    const pinned = `sha512-${createHash('sha512').update(raw).digest('base64')}`;
+    const client = { getPackument: async () => parsePackument(doc.replaceAll(integrity, pinned), { name: 'carrier', kind: 'abbreviated' }), getTarball: async () => raw } as unknown as RegistryClient;
+    const policy = parsePolicy('{"signatures":{"require":"off"},"advisories":{"osv":["./osv"]}}', '/p/portcullis.json');
+    const g = await gatherEvidence([{ ...carrier, integrity: pinned }], { policy, client, keyring: {} as Keyring });
+    expect(g.evidence.unavailable.get('carrier@1.0.0')).toMatch(/cannot be read safely: the tarball is not valid gzip/);
+    expect(g.evidence.unreadable?.get('carrier@1.0.0')).toEqual({ name: 'carrier', version: '1.0.0' });
+    const [finding] = evaluate(policy, [{ ...carrier, integrity: pinned }], g.evidence);
+    expect(finding).toMatchObject({ code: 'METADATA_UNAVAILABLE', package: 'carrier' });
+    expect(finding!.fix).toBe('remove carrier from your dependencies or move to another version of it: the tarball of carrier@1.0.0 cannot be read safely, and running again will not change that');
+    // Bytes that are not the pinned ones may be a mirror's fault: the fix stays "reach the registry".
+    const wrong = await run('{"signatures":{"require":"off"},"advisories":{"osv":["./osv"]}}', raw);
+    expect(wrong.evidence.unreadable?.size ?? 0).toBe(0);
+    expect(evaluate(policy, [carrier], wrong.evidence)[0]!.fix).toMatch(/reachable and run again/);
   });
 
   it('remembered facts say that a version bundles: its tarball is still read on the next decision', async () => {

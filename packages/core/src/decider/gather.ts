@@ -3,7 +3,7 @@
  * for the pure evaluator to decide on. Any failure becomes "unavailable" — never an allow.
  */
 import { PortcullisError } from '../errors.js';
-import type { Evidence, ScriptEvidence, SignatureEvidence } from '../evaluation/evidence.js';
+import type { Evidence, ScriptEvidence, SignatureEvidence, UnreadablePackage } from '../evaluation/evidence.js';
 import { installTimeScripts, isOwnCode, preparedWhenInstalled } from '../model.js';
 import type { PackageNode } from '../model.js';
 import type { Policy } from '../policy/types.js';
@@ -169,6 +169,12 @@ function pinnedTarball(parent: PackageNode, integrity: string | undefined, clien
 }
 
 /**
+ * The package's own tarball (the bytes the lockfile pins) cannot be read safely or says nothing readable about what it
+ * bundles: no later run decides it, so its finding's fix is to remove the package or move to another version.
+ */
+class UnreadableTarball extends Error {}
+
+/**
  * The files a bundling parent's tarball holds (npm's paths inside the package), read from the tarball itself: the one
  * the lockfile pins (its integrity), fetched from the registry it is installed from. Throws when it cannot be read or is not that one.
  */
@@ -177,7 +183,7 @@ async function filesShippedBy(parent: PackageNode, client: RegistryClient, cache
   try {
     return tarballFilePaths(bytes, BUNDLING_TARBALL);
   } catch (error) {
-    throw new Error(error instanceof TarballError ? `its tarball cannot be read safely: ${error.message}` : reasonOf(error));
+    throw error instanceof TarballError ? new UnreadableTarball(`its tarball cannot be read safely: ${error.message}`) : new Error(reasonOf(error));
   }
 }
 
@@ -196,7 +202,7 @@ async function copiesShippedBy(parent: PackageNode, integrity: string | undefine
   try {
     files = bundledManifestFiles(bytes, { ...BUNDLING_TARBALL, file: BUNDLED_MANIFEST_BYTES });
   } catch (error) {
-    throw new Error(error instanceof TarballError ? `its tarball cannot be read safely: ${error.message}` : reasonOf(error));
+    throw error instanceof TarballError ? new UnreadableTarball(`its tarball cannot be read safely: ${error.message}`) : new Error(reasonOf(error));
   }
   const copies = new Map<string, PackageNode>();
   for (const [file, data] of files) {
@@ -205,11 +211,11 @@ async function copiesShippedBy(parent: PackageNode, integrity: string | undefine
     try {
       manifest = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data));
     } catch {
-      throw new Error(`its tarball ships ${folder} with a package.json that is not JSON, so what it bundles is unknown`);
+      throw new UnreadableTarball(`its tarball ships ${folder} with a package.json that is not JSON, so what it bundles is unknown`);
     }
     const m = manifest as { name?: unknown; version?: unknown } | null;
     if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || typeof m.version !== 'string' || m.name === '' || m.version === '') {
-      throw new Error(`its tarball ships ${folder} without a name and version in its package.json, so what it bundles is unknown`);
+      throw new UnreadableTarball(`its tarball ships ${folder} without a name and version in its package.json, so what it bundles is unknown`);
     }
     const version = m.version;
     // What `require` finds it as is its folder's name: a package.json naming another package is judged under both.
@@ -236,7 +242,7 @@ async function copiesShippedBy(parent: PackageNode, integrity: string | undefine
  * path (neither the registry's unsigned `bundleDependencies` nor the lockfile's own dependency edges can say so). A
  * parent whose tarball cannot be read leaves its copies unknown.
  */
-async function bundlesNotShipped(packages: readonly PackageNode[], client: RegistryClient, unavailable: Map<string, string>, cache: TarballCache): Promise<Set<string>> {
+async function bundlesNotShipped(packages: readonly PackageNode[], client: RegistryClient, unavailable: Map<string, string>, unreadable: Map<string, UnreadablePackage>, cache: TarballCache): Promise<Set<string>> {
   const notShipped = new Set<string>();
   const bundled = packages.filter((pkg) => pkg.inBundle === true && pkg.source === 'registry' && pkg.bundledBy !== undefined && pkg.registry !== undefined);
   if (bundled.length === 0) return notShipped;
@@ -259,7 +265,10 @@ async function bundlesNotShipped(packages: readonly PackageNode[], client: Regis
       try {
         files = await filesShippedBy(parent, client, cache);
       } catch (error) {
-        for (const { copy } of copies) unavailable.set(copy.id, `cannot tell whether ${parent.name}@${parent.version} ships it: ${reasonOf(error)}`);
+        for (const { copy } of copies) {
+          unavailable.set(copy.id, `cannot tell whether ${parent.name}@${parent.version} ships it: ${reasonOf(error)}`);
+          if (error instanceof UnreadableTarball) unreadable.set(copy.id, { name: parent.name, version: parent.version });
+        }
         return;
       }
       for (const { copy, relative } of copies) if (!files.has(`${relative}/package.json`)) notShipped.add(copy.id);
@@ -273,11 +282,12 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
   const scripts = new Map<string, ScriptEvidence>();
   const signatures = new Map<string, SignatureEvidence>();
   const unavailable = new Map<string, string>();
+  const unreadable = new Map<string, UnreadablePackage>();
   const integrities = new Map<string, string>();
   const outcomes: Array<{ registry: string; evidence: SignatureEvidence; package: string }> = [];
   const wantSignatures = options.policy.signatures.require !== 'off';
   const tarballs: TarballCache = new Map();
-  const notBundled = await bundlesNotShipped(packages, options.client, unavailable, tarballs);
+  const notBundled = await bundlesNotShipped(packages, options.client, unavailable, unreadable, tarballs);
   // Registry packages whose metadata names bundled dependencies: their tarballs are read for the copies they ship.
   const bundling: PackageNode[] = [];
   const readsBundles = options.policy.advisories.osv.length > 0;
@@ -382,6 +392,7 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
           return await copiesShippedBy(parent, parent.integrity ?? integrities.get(parent.id), listedBy.get(`${parent.name}@${parent.version}`) ?? new Set(), options.client, tarballs);
         } catch (error) {
           unavailable.set(parent.id, `cannot read which copies its tarball bundles: ${reasonOf(error)}`);
+          if (error instanceof UnreadableTarball) unreadable.set(parent.id, { name: parent.name, version: parent.version });
           return [];
         }
       }),
@@ -392,7 +403,7 @@ export async function gatherEvidence(packages: readonly PackageNode[], options: 
   }
 
   const shipped = await bundledCopies(bundling);
-  return { shipped, evidence: { scripts, signatures, unavailable, integrities, notBundled }, stripping: detectSignatureStripping(outcomes, options.withoutKeysEndpoint ? { withoutKeysEndpoint: options.withoutKeysEndpoint } : {}) };
+  return { shipped, evidence: { scripts, signatures, unavailable, unreadable, integrities, notBundled }, stripping: detectSignatureStripping(outcomes, options.withoutKeysEndpoint ? { withoutKeysEndpoint: options.withoutKeysEndpoint } : {}) };
 }
 
 async function verifyVersion(pkg: PackageNode, metadata: PackumentVersion, registry: string, options: GatherOptions): Promise<SignatureEvidence> {

@@ -41,7 +41,8 @@ export function evaluate(policy: Policy, packages: readonly PackageNode[], evide
     const unavailable = evidence.unavailable.get(pkg.id);
     if (unavailable !== undefined) {
       // Fail closed: without metadata we can decide neither rule.
-      findings.push(findingFor(pkg, { code: 'METADATA_UNAVAILABLE', reason: unavailable }));
+      const unreadable = evidence.unreadable?.get(pkg.id);
+      findings.push(findingFor(pkg, { code: 'METADATA_UNAVAILABLE', reason: unavailable, ...(unreadable !== undefined ? { unreadable } : {}) }));
       continue;
     }
 

@@ -104,12 +104,23 @@ export interface AdvisoryEvidence {
   summary: string;
 }
 
+/** A package whose tarball cannot be read safely. */
+export interface UnreadablePackage {
+  name: string;
+  version: string;
+}
+
 /** Everything the evaluator may consult, keyed by package id. */
 export interface Evidence {
   scripts: ReadonlyMap<string, ScriptEvidence>;
   signatures: ReadonlyMap<string, SignatureEvidence>;
   /** Ids whose metadata could not be obtained (fail closed: METADATA_UNAVAILABLE). */
   unavailable: ReadonlyMap<string, string>;
+  /**
+   * Of those, the ids undecidable because a package's own tarball (the pinned bytes) cannot be read safely, with that
+   * package: running again does not decide them, so the finding's fix is to remove it or move to another version.
+   */
+  unreadable?: ReadonlyMap<string, UnreadablePackage>;
   /**
    * The SRI integrity each registry package's signature check was made over (the lockfile's, else the
    * registry's claim). An adapter whose lockfile records no npm integrity (Yarn) compares the tarball

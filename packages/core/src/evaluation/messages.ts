@@ -3,7 +3,7 @@ import type { Finding, FindingCode, Rule } from '../finding.js';
 import type { PackageNode } from '../model.js';
 import { describeFingerprint, type CurrentFingerprint } from '../policy/fingerprint.js';
 import type { PublisherPin, ScriptFingerprint } from '../policy/types.js';
-import type { ProvenanceDowngrade, PublisherIdentity } from './evidence.js';
+import type { ProvenanceDowngrade, PublisherIdentity, UnreadablePackage } from './evidence.js';
 
 export type FindingDetail =
   /** `patch`: why a patch pnpm applies may give it install-time code (evaluation/patches.ts). */
@@ -16,7 +16,8 @@ export type FindingDetail =
   | { code: 'KEY_EXPIRED'; keyid: string; expires: string; published: string | null }
   | { code: 'UNTRUSTED_REGISTRY' }
   | { code: 'UNSIGNED_SOURCE' }
-  | { code: 'METADATA_UNAVAILABLE'; reason: string; rule?: Rule }
+  /** `unreadable`: the package whose own tarball cannot be read safely (no later run decides it). */
+  | { code: 'METADATA_UNAVAILABLE'; reason: string; rule?: Rule; unreadable?: UnreadablePackage }
   | { code: 'INTEGRITY_MISSING' }
   /** `list`/`entry`: the policy entry that requires it (`provenance.require` or `provenance.publishers`). */
   | { code: 'PROVENANCE_MISSING'; list: 'require' | 'publishers'; entry: string }
@@ -102,7 +103,10 @@ export function findingFor(pkg: PackageNode, detail: FindingDetail): Finding {
       break;
     case 'METADATA_UNAVAILABLE':
       message = `could not decide on ${who}${alias}: ${detail.reason}`;
-      fix = `make ${registry} reachable and run again (or use --offline after one successful run)`;
+      fix =
+        detail.unreadable !== undefined
+          ? `remove ${detail.unreadable.name} from your dependencies or move to another version of it: the tarball of ${detail.unreadable.name}@${detail.unreadable.version} cannot be read safely, and running again will not change that`
+          : `make ${registry} reachable and run again (or use --offline after one successful run)`;
       break;
     case 'PROVENANCE_MISSING':
       message = `${who}${alias} has no SLSA provenance: ${registry} serves no provenance attestation for it, and provenance.${detail.list} entry "${detail.entry}" requires one`;

@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { bundledManifestFiles, readTarballFiles, tarballFilePaths, TarballError } from './package-tarball.js';
 import { tgz } from './tarball.fixture.js';
@@ -97,6 +97,36 @@ describe('bundledManifestFiles: the package.json of every copy a tarball ships u
     expect(() => bundledManifestFiles(tgz([{ path: 'PaxHeader', type: 'x', content: record('path', 'package/x\n17 path=package/y') }, { path: 'package/README', content: '' }]), limits)).toThrow(/newline/);
     expect(() => bundledManifestFiles(tgz([{ path: 'PaxHeader', type: 'x', content: '14 path=a/b/cd' }, { path: 'package/README', content: '' }]), limits)).toThrow(/malformed/);
     expect(() => bundledManifestFiles(tgz([{ path: 'PaxHeader', type: 'x', content: '0x0e path=a/b/c\n' }, { path: 'package/README', content: '' }]), limits)).toThrow(/malformed/);
+  });
+
+  it('reads a prefix only in a POSIX ustar header, and refuses prefix bytes in an old GNU or v7 header (round 46, fourteenth wave P3)', () => {
+    const copy = '{"name":"a","version":"1.0.0"}';
+    const withHeader = (magic: string | null, prefix: string) => {
+      const tar = gunzipSync(tgz([{ path: 'package/node_modules/a/package.json', content: copy }]));
+      const header = tar.subarray(0, 512);
+      if (magic === null) header.fill(0, 257, 265);
+      else header.write(magic, 257, 8, 'latin1');
+      header.write(prefix, 345, 155, 'utf8');
+      header.fill(' ', 148, 156);
+      let sum = 0;
+      for (const b of header) sum += b;
+      header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+      return gzipSync(tar);
+    };
+    // pnpm 12 and node-tar ignore these bytes (the copy lands in node_modules/a), pnpm 10 and 11 read them as a prefix.
+    expect(() => bundledManifestFiles(withHeader('ustar  \0', 'x'), limits)).toThrow(/not POSIX ustar/);
+    expect(() => bundledManifestFiles(withHeader(null, 'x'), limits)).toThrow(/not POSIX ustar/);
+    expect([...bundledManifestFiles(withHeader('ustar  \0', ''), limits).keys()]).toEqual(['node_modules/a/package.json']);
+    // In a POSIX ustar header every unpacker reads it: `x/package/node_modules/a` is not a copy.
+    expect([...bundledManifestFiles(withHeader('ustar\u000000', 'x'), limits).keys()]).toEqual([]);
+  });
+
+  it('refuses entries after a lone zero block, which node-tar unpacks and pnpm does not (round 46, fourteenth wave P4)', () => {
+    const head = gunzipSync(tgz([{ path: 'package/package.json', content: '{}' }])).subarray(0, -1024);
+    const copy = gunzipSync(tgz([{ path: 'package/node_modules/a/package.json', content: '{"name":"a","version":"1.0.0"}' }]));
+    expect(() => bundledManifestFiles(gzipSync(Buffer.concat([head, Buffer.alloc(512), copy])), limits)).toThrow(/after a zero block/);
+    // After the two zero blocks that end an archive every unpacker stops: what follows is not read.
+    expect([...bundledManifestFiles(gzipSync(Buffer.concat([head, Buffer.alloc(1024), copy])), limits).keys()]).toEqual([]);
   });
 
   it('refuses a copy\'s package.json that is a link, given twice or too large (fail closed)', () => {

@@ -90,6 +90,19 @@ function extractedPath(name: string): string {
 }
 
 /**
+ * A header's ustar `prefix`: read only in a POSIX ustar header (magic `ustar\0`, version `00`), as node-tar and pnpm 12
+ * read it. Elsewhere (an old GNU header, magic `ustar  `, or a v7 header) pnpm 10 and 11 still read those bytes as a
+ * prefix while node-tar and pnpm 12 ignore them, so such a header with bytes there cannot be read as every unpacker
+ * writes it (round 46, fourteenth wave P3: pnpm 12 installed a copy core read under another folder).
+ */
+function ustarPrefix(header: Uint8Array): string {
+  const prefix = field(header, 345, 155);
+  if (Buffer.from(header.subarray(257, 265)).toString('latin1') === 'ustar\u000000') return prefix;
+  if (prefix !== '') throw new TarballError('a header that is not POSIX ustar has bytes in its prefix field, which the unpackers read differently');
+  return '';
+}
+
+/**
  * Each entry of `tgz` in order, its header checked (`visit` gets the path it unpacks to, its type and bytes); pax and
  * GNU long names applied, global headers skipped. Throws TarballError for anything malformed or over a limit, for an
  * entry whose path leaves the archive's folder, and for extended headers the unpackers would apply differently.
@@ -108,7 +121,13 @@ function forEachEntry(tgz: Uint8Array, limits: Pick<TarballLimits, 'compressed' 
   for (let at = 0; ; ) {
     if (at + BLOCK > tar.byteLength) throw new TarballError('the tar stream ends without its end-of-archive blocks');
     const header = tar.subarray(at, at + BLOCK);
-    if (header.every((b) => b === 0)) break;
+    if (header.every((b) => b === 0)) {
+      // node-tar (npm, Yarn) reads on after one zero block and stops after two; pnpm stops at the first: entries after a
+      // lone zero block are unpacked by some and not others (round 46, fourteenth wave P4).
+      const next = tar.subarray(at + BLOCK, at + 2 * BLOCK);
+      if (next.some((b) => b !== 0)) throw new TarballError('the tarball has entries after a zero block, which some unpackers read and others do not');
+      break;
+    }
     if (!checksumMatches(header)) throw new TarballError(`a tar header at offset ${at} has a bad checksum`);
     const size = octal(header, 124, 12, 'an entry size');
     const type = String.fromCharCode(header[156]!);
@@ -137,7 +156,7 @@ function forEachEntry(tgz: Uint8Array, limits: Pick<TarballLimits, 'compressed' 
       paxSize = records.size;
       continue;
     }
-    const prefix = field(header, 345, 155);
+    const prefix = ustarPrefix(header);
     const raw = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
     longName = undefined;
     if (unsafe(raw)) throw new TarballError(`the tarball has an entry outside its folder (${JSON.stringify(raw.slice(0, 200))})`);

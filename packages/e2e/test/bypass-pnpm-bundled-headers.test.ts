@@ -8,8 +8,13 @@
  * - `paxutf-carrier`: the copy's `package.json` named by a pax `path` record that follows a `comment` record of
  *   two-byte characters. A pax record's length counts bytes (pnpm and node-tar count bytes); core counted characters,
  *   so the `path` record was read as the tail of the comment and the entry as `README`.
+ * - `gnuprefix-carrier`, `v7prefix-carrier` (P3): the copy's headers are old GNU (`ustar  `) or v7 (no magic) with the
+ *   bytes `x` where a ustar header keeps its prefix. pnpm 12 ignores them and unpacks the copy into `node_modules/listed-lib`
+ *   (exit 0, `check` exit 0); core, like pnpm 10 and 11, read `x/package/node_modules/…`. The unpackers disagree, so such
+ *   a tarball is not read: undecided (exit 3), nothing linked.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { cleanPackage, packRawTarball, startRegistry, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +48,25 @@ function paxUtf() {
   ]);
 }
 
+/** A carrier whose copy's headers carry `magic` (null: none, v7) and the bytes `x` in the ustar prefix field. */
+function prefixed(name: string, magic: string | null) {
+  const tar = gunzipSync(
+    packRawTarball([
+      { path: 'package/package.json', content: JSON.stringify({ ...manifest, name }) },
+      { path: 'package/node_modules/listed-lib/package.json', content: copy },
+    ]),
+  );
+  const header = tar.subarray(512 * 2, 512 * 3);
+  if (magic === null) header.fill(0, 257, 265);
+  else header.write(magic, 257, 8, 'latin1');
+  header.write('x', 345, 155, 'utf8');
+  header.fill(' ', 148, 156);
+  let sum = 0;
+  for (const b of header) sum += b;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  return cleanPackage(name, '1.0.0', { dependencies: manifest.dependencies, bundleDependencies: manifest.bundleDependencies, tarball: gzipSync(tar) });
+}
+
 let registry: TestRegistry;
 beforeAll(async () => {
   registry = await startRegistry({
@@ -52,6 +76,8 @@ beforeAll(async () => {
         { path: './node_modules/listed-lib/index.js', content: "module.exports = 'the bundled copy';" },
       ]),
       paxUtf(),
+      prefixed('gnuprefix-carrier', 'ustar  \0'),
+      prefixed('v7prefix-carrier', null),
       cleanPackage('listed-lib', '1.0.0'),
     ],
   });
@@ -92,5 +118,27 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: a bundled co
     expect(frozen.code, output(frozen)).not.toBe(0);
     expect(output(frozen)).toContain('MAL-2026-0001');
     expect(carried()).toBe(false);
+  });
+});
+
+describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: a copy behind prefix bytes the unpackers read differently', (label, driver) => {
+  it.each(['gnuprefix-carrier', 'v7prefix-carrier'])('%s: undecided (METADATA_UNAVAILABLE naming the carrier), nothing linked; check exit 3', async (name) => {
+    const project = await driver.project(registry.url, { [name]: '1.0.0' }, policy());
+    writeAdvisory(project);
+    const fresh = await driver.install(project);
+    expect(fresh.code, output(fresh)).not.toBe(0);
+    expect(output(fresh)).toMatch(new RegExp(`${name}@1\\.0\\.0[^\\n]*not POSIX ustar`));
+    // Running again does not decide it: the fix says to remove the package or move to another version.
+    expect(output(fresh)).toContain(`fix: remove ${name} from your dependencies or move to another version of it`);
+    expect(existsSync(join(project.dir, 'node_modules', name))).toBe(false);
+
+    const plain = await driver.plain(project, ['install', '--ignore-pnpmfile', '--ignore-scripts']);
+    expect(plain.code, output(plain)).toBe(0);
+    // pnpm 12 unpacks the copy where require finds it; pnpm 10 and 11 under x/package/.
+    expect(existsSync(join(project.dir, 'node_modules', name, 'node_modules', 'listed-lib', 'package.json'))).toBe(label.startsWith('pnpm 12'));
+    const check = await portcullis(project, ['check']);
+    expect(check.code, output(check)).toBe(3);
+    expect(output(check)).toMatch(new RegExp(`METADATA_UNAVAILABLE[^\\n]*${name}|${name}[^\\n]*not POSIX ustar`));
+    expect(output(check)).toContain(`remove ${name} from your dependencies or move to another version of it`);
   });
 });
