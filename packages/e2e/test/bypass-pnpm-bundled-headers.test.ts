@@ -12,6 +12,9 @@
  *   bytes `x` where a ustar header keeps its prefix. pnpm 12 ignores them and unpacks the copy into `node_modules/listed-lib`
  *   (exit 0, `check` exit 0); core, like pnpm 10 and 11, read `x/package/node_modules/…`. The unpackers disagree, so such
  *   a tarball is not read: undecided (exit 3), nothing linked.
+ * - `casefold-carrier` (P5): the copy under `Node_Modules/listed-lib/Package.json`. pnpm unpacks it as written; on a
+ *   case-insensitive file system (macOS, Windows) `require('listed-lib')` from the carrier finds it. Core matched
+ *   `node_modules` and `package.json` in lower case only (exit 0, `check` exit 0); now in any case.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -78,6 +81,10 @@ beforeAll(async () => {
       paxUtf(),
       prefixed('gnuprefix-carrier', 'ustar  \0'),
       prefixed('v7prefix-carrier', null),
+      carrier('casefold-carrier', [
+        { path: 'package/Node_Modules/listed-lib/Package.json', content: copy },
+        { path: 'package/Node_Modules/listed-lib/index.js', content: "module.exports = 'the bundled copy';" },
+      ]),
       cleanPackage('listed-lib', '1.0.0'),
     ],
   });
@@ -140,5 +147,23 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: a copy behin
     expect(check.code, output(check)).toBe(3);
     expect(output(check)).toMatch(new RegExp(`METADATA_UNAVAILABLE[^\\n]*${name}|${name}[^\\n]*not POSIX ustar`));
     expect(output(check)).toContain(`remove ${name} from your dependencies or move to another version of it`);
+  });
+});
+
+describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: a copy under Node_Modules (P5)', (_label, driver) => {
+  it('refused (KNOWN_MALICIOUS naming the copy), nothing linked; check on a plain install exit 1', async () => {
+    const project = await driver.project(registry.url, { 'casefold-carrier': '1.0.0' }, policy());
+    writeAdvisory(project);
+    const fresh = await driver.install(project);
+    expect(fresh.code, output(fresh)).not.toBe(0);
+    expect(output(fresh)).toMatch(/listed-lib@1\.0\.0 \(bundled in casefold-carrier@1\.0\.0\)[^\n]*MAL-2026-0001/);
+    expect(existsSync(join(project.dir, 'node_modules', 'casefold-carrier'))).toBe(false);
+
+    const plain = await driver.plain(project, ['install', '--ignore-pnpmfile', '--ignore-scripts']);
+    expect(plain.code, output(plain)).toBe(0);
+    expect(existsSync(join(project.dir, 'node_modules', 'casefold-carrier', 'Node_Modules', 'listed-lib', 'Package.json'))).toBe(true);
+    const check = await portcullis(project, ['check']);
+    expect(check.code, output(check)).toBe(1);
+    expect(output(check)).toMatch(/listed-lib@1\.0\.0 \(bundled in casefold-carrier@1\.0\.0\)/);
   });
 });

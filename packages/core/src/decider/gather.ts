@@ -219,7 +219,7 @@ async function copiesShippedBy(parent: PackageNode, integrity: string | undefine
     }
     const version = m.version;
     // What `require` finds it as is its folder's name: a package.json naming another package is judged under both.
-    const cut = folder.lastIndexOf('node_modules/') + 'node_modules/'.length;
+    const cut = folder.toLowerCase().lastIndexOf('node_modules/') + 'node_modules/'.length;
     for (const name of new Set([m.name, folder.slice(cut)])) {
       if (listed.has(`${name}@${version}`)) continue;
       const id = `${name}@${version} (bundled in ${parent.id})`;

@@ -129,6 +129,11 @@ describe('bundledManifestFiles: the package.json of every copy a tarball ships u
     expect([...bundledManifestFiles(gzipSync(Buffer.concat([head, Buffer.alloc(1024), copy])), limits).keys()]).toEqual([]);
   });
 
+  it('reads a copy under node_modules and package.json in any case: a case-insensitive file system finds it there (round 46, fourteenth wave P5)', () => {
+    const found = bundledManifestFiles(tgz([{ path: 'package/Node_Modules/a/Package.JSON', content: '{"name":"a","version":"1.0.0"}' }, { path: 'package/NODE_MODULES/b/package.json', content: '{"name":"b","version":"1.0.0"}' }]), limits);
+    expect([...found.keys()].sort()).toEqual(['NODE_MODULES/b/package.json', 'Node_Modules/a/Package.JSON']);
+  });
+
   it('refuses a copy\'s package.json that is a link, given twice or too large (fail closed)', () => {
     expect(() => bundledManifestFiles(tgz([{ path: 'package/node_modules/a/package.json', type: '2' }]), limits)).toThrow(/not a regular file/);
     expect(() => bundledManifestFiles(tgz([{ path: 'package/node_modules/a/package.json', content: '{}' }, { path: 'package/node_modules/a/package.json', content: '{}' }]), limits)).toThrow(/twice/);

@@ -197,8 +197,12 @@ export function tarballFilePaths(tgz: Uint8Array, limits: Pick<TarballLimits, 'c
   return paths;
 }
 
-/** A package folder's `package.json` under the package's own `node_modules` (nested ones too): what a bundled copy is. */
-const BUNDLED_MANIFEST = /^(?:node_modules\/(?:@[^/]+\/)?[^/@][^/]*\/)+package\.json$/;
+/**
+ * A package folder's `package.json` under the package's own `node_modules` (nested ones too): what a bundled copy is.
+ * In any case (`Node_Modules/a/Package.json`): on a case-insensitive file system (macOS, Windows) that is where
+ * `require` finds it (round 46, fourteenth wave P5).
+ */
+const BUNDLED_MANIFEST = /^(?:node_modules\/(?:@[^/]+\/)?[^/@][^/]*\/)+package\.json$/i;
 
 /**
  * The `package.json` of every copy a package tarball ships under its `node_modules` (bundled dependencies, nested
