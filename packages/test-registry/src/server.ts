@@ -94,6 +94,8 @@ export interface TestRegistry {
   requests: LoggedRequest[];
   /** The User-Agent header of each request in `requests`, at the same index ('' when it sent none). */
   userAgents: string[];
+  /** The Accept header of each request in `requests`, at the same index ('' when it sent none). */
+  accepts: string[];
   close(): Promise<void>;
 }
 
@@ -130,9 +132,11 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   const faults: Array<{ match: string | RegExp; fault: Fault }> = [];
   const requests: LoggedRequest[] = [];
   const userAgents: string[] = [];
+  const accepts: string[] = [];
   const logRequest = (req: IncomingMessage, entry: LoggedRequest) => {
     requests.push(entry);
     userAgents.push(req.headers['user-agent'] ?? '');
+    accepts.push(req.headers.accept ?? '');
   };
   const stripAll = opts.stripSignatures === true;
   const stripAttestations = opts.stripAttestations === true;
@@ -463,6 +467,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     },
     requests,
     userAgents,
+    accepts,
     close() {
       return new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
