@@ -16,12 +16,13 @@
  * N3g: the copy's `package.json` named by a GNU long name (`L`) followed by a pax header without a path (pnpm keeps the
  * long name; core dropped it and read the entry as `README`): exit 0, `check` exit 0; now read as pnpm reads it.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { cleanPackage, packRawTarball, startRegistry, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshCheckout, output, pnpmDrivers, ran } from '../src/corpus/drivers.js';
+import { advisoryPolicy, writeListedLibAdvisory } from '../src/bundled-advisory.js';
 import { portcullis, type Project } from '../src/project.js';
 
 /** A carrier whose tarball spells its bundled listed-lib's folder `<prefix>node_modules/listed-lib`. */
@@ -81,21 +82,14 @@ afterAll(async () => {
   await registry?.close();
 });
 
-const policy = () => ({ registries: { [registry.url]: { keys: registry.keys.keys } }, advisories: { osv: ['./security/osv'] } });
-
-function writeAdvisory(project: Project): void {
-  const folder = join(project.dir, 'security', 'osv', 'malicious', 'npm', 'listed-lib');
-  mkdirSync(folder, { recursive: true });
-  const record = { schema_version: '1.5.0', id: 'MAL-2026-0001', modified: '2026-11-30T00:00:00Z', published: '2026-11-30T00:00:00Z', summary: 'Malicious code in listed-lib (npm)', affected: [{ package: { ecosystem: 'npm', name: 'listed-lib' }, versions: ['1.0.0'] }] };
-  writeFileSync(join(folder, 'MAL-2026-0001.json'), JSON.stringify(record));
-}
+const policy = () => advisoryPolicy(registry);
 
 const linked = (p: Project) => existsSync(join(p.dir, 'node_modules', 'carrier'));
 
 describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: carrier bundles a known-malicious listed-lib', (_label, driver) => {
   it('fresh and frozen installs refuse it (KNOWN_MALICIOUS naming the bundled copy), nothing linked; check on the tree exit 1; a clean bundle installs', async () => {
     const project = await driver.project(registry.url, { carrier: '1.0.0' }, policy());
-    writeAdvisory(project);
+    writeListedLibAdvisory(project);
     const fresh = await driver.install(project);
     expect(fresh.code, output(fresh)).not.toBe(0);
     expect(output(fresh)).toMatch(/listed-lib@1\.0\.0[^\n]*bundled in carrier@1\.0\.0|KNOWN_MALICIOUS[^\n]*listed-lib/);
@@ -121,7 +115,7 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: carrier bund
     expect(ran(project)).toEqual([]);
 
     const clean = await driver.project(registry.url, { 'clean-carrier': '1.0.0' }, policy());
-    writeAdvisory(clean);
+    writeListedLibAdvisory(clean);
     const ok = await driver.install(clean);
     expect(ok.code, output(ok)).toBe(0);
     const okCheck = await portcullis(clean, ['check']);
@@ -130,7 +124,7 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: carrier bund
 
   it('a copy whose path is spelt with `./` or `//`, or named by a long name before a pathless pax header, is read as pnpm unpacks it (N3e, N3g): refused, nothing linked; check exit 1', async () => {
     const project = await driver.project(registry.url, { 'dotted-carrier': '1.0.0', 'slashed-carrier': '1.0.0', 'longnamed-carrier': '1.0.0' }, policy());
-    writeAdvisory(project);
+    writeListedLibAdvisory(project);
     const carriers = () => ['dotted-carrier', 'slashed-carrier', 'longnamed-carrier'].filter((name) => existsSync(join(project.dir, 'node_modules', name)));
     const fresh = await driver.install(project);
     expect(fresh.code, output(fresh)).not.toBe(0);
@@ -158,7 +152,7 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: carrier bund
 
   it('a copy hidden behind a pax size the header does not give (N3f): the tarball cannot be read safely, exit 3 naming the bundler; nothing linked', async () => {
     const project = await driver.project(registry.url, { 'padded-carrier': '1.0.0' }, policy());
-    writeAdvisory(project);
+    writeListedLibAdvisory(project);
     const paddedLinked = () => existsSync(join(project.dir, 'node_modules', 'padded-carrier'));
     const fresh = await driver.install(project);
     expect(fresh.code, output(fresh)).not.toBe(0);

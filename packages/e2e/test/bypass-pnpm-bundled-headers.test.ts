@@ -16,13 +16,14 @@
  *   case-insensitive file system (macOS, Windows) `require('listed-lib')` from the carrier finds it. Core matched
  *   `node_modules` and `package.json` in lower case only (exit 0, `check` exit 0); now in any case.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { cleanPackage, packRawTarball, startRegistry, type TestRegistry } from '@portcullis/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshCheckout, output, pnpmDrivers } from '../src/corpus/drivers.js';
-import { portcullis, type Project } from '../src/project.js';
+import { advisoryPolicy, writeListedLibAdvisory } from '../src/bundled-advisory.js';
+import { portcullis } from '../src/project.js';
 
 const manifest = { name: '', version: '1.0.0', dependencies: { 'listed-lib': '1.0.0' }, bundleDependencies: ['listed-lib'] };
 const copy = JSON.stringify({ name: 'listed-lib', version: '1.0.0' });
@@ -93,19 +94,12 @@ afterAll(async () => {
   await registry?.close();
 });
 
-const policy = () => ({ registries: { [registry.url]: { keys: registry.keys.keys } }, advisories: { osv: ['./security/osv'] } });
-
-function writeAdvisory(project: Project): void {
-  const folder = join(project.dir, 'security', 'osv', 'malicious', 'npm', 'listed-lib');
-  mkdirSync(folder, { recursive: true });
-  const record = { schema_version: '1.5.0', id: 'MAL-2026-0001', modified: '2026-11-30T00:00:00Z', published: '2026-11-30T00:00:00Z', summary: 'Malicious code in listed-lib (npm)', affected: [{ package: { ecosystem: 'npm', name: 'listed-lib' }, versions: ['1.0.0'] }] };
-  writeFileSync(join(folder, 'MAL-2026-0001.json'), JSON.stringify(record));
-}
+const policy = () => advisoryPolicy(registry);
 
 describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: a bundled copy core did not see', (_label, driver) => {
   it.each(['dotfirst-carrier', 'paxutf-carrier'])('%s: refused (KNOWN_MALICIOUS naming the copy), nothing linked; check on a plain install exit 1', async (name) => {
     const project = await driver.project(registry.url, { [name]: '1.0.0' }, policy());
-    writeAdvisory(project);
+    writeListedLibAdvisory(project);
     const carried = () => existsSync(join(project.dir, 'node_modules', name));
     const fresh = await driver.install(project);
     expect(fresh.code, output(fresh)).not.toBe(0);
@@ -131,7 +125,7 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: a bundled co
 describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: a copy behind prefix bytes the unpackers read differently', (label, driver) => {
   it.each(['gnuprefix-carrier', 'v7prefix-carrier'])('%s: undecided (METADATA_UNAVAILABLE naming the carrier), nothing linked; check exit 3', async (name) => {
     const project = await driver.project(registry.url, { [name]: '1.0.0' }, policy());
-    writeAdvisory(project);
+    writeListedLibAdvisory(project);
     const fresh = await driver.install(project);
     expect(fresh.code, output(fresh)).not.toBe(0);
     expect(output(fresh)).toMatch(new RegExp(`${name}@1\\.0\\.0[^\\n]*not POSIX ustar`));
@@ -153,7 +147,7 @@ describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: a copy behin
 describe.each(pnpmDrivers().map((d) => [d.label, d] as const))('%s: a copy under Node_Modules (P5)', (_label, driver) => {
   it('refused (KNOWN_MALICIOUS naming the copy), nothing linked; check on a plain install exit 1', async () => {
     const project = await driver.project(registry.url, { 'casefold-carrier': '1.0.0' }, policy());
-    writeAdvisory(project);
+    writeListedLibAdvisory(project);
     const fresh = await driver.install(project);
     expect(fresh.code, output(fresh)).not.toBe(0);
     expect(output(fresh)).toMatch(/listed-lib@1\.0\.0 \(bundled in casefold-carrier@1\.0\.0\)[^\n]*MAL-2026-0001/);

@@ -404,19 +404,26 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
   );
 
   /**
+   * The package's full document (publish times), `packument` itself when it is one; a string saying why it could not be
+   * fetched. `version`: the one the caller reads (getPackument's `version`).
+   */
+  async function fullDocument(packument: Packument, registry: string, version?: string): Promise<Packument | string> {
+    if (packument.kind === 'full') return packument;
+    try {
+      return await options.client.getPackument(packument.name, { registry, ...(version !== undefined ? { version } : {}), full: true });
+    } catch (error) {
+      return reasonOf(error);
+    }
+  }
+
+  /**
    * The releases of `version`'s line that claim provenance and were published before it, by the registry's `time`
    * (newest first; a claim without a readable time counts as before it), with the full document they were read from;
    * a string when that cannot be told.
    */
   async function publishedBefore(name: string, version: string, registry: string, packument: Packument): Promise<{ claims: string[]; packument: Packument } | string> {
-    let full = packument;
-    if (full.kind !== 'full') {
-      try {
-        full = await options.client.getPackument(name, { registry, version, full: true });
-      } catch (error) {
-        return reasonOf(error);
-      }
-    }
+    const full = await fullDocument(packument, registry, version);
+    if (typeof full === 'string') return full;
     const at = Date.parse(full.time.get(version) ?? '');
     if (Number.isNaN(at)) return `the registry gives no readable publish time for ${name}@${version}`;
     const twin = sameVersionOtherEntry(version);
@@ -434,14 +441,8 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
    * the release it copies a downgrade (fourteenth wave), and is still compared with that release.
    */
   async function withoutLaterTwins(name: string, version: string, registry: string, packument: Packument, claims: readonly string[]): Promise<{ claims: string[]; packument: Packument } | string> {
-    let full = packument;
-    if (full.kind !== 'full') {
-      try {
-        full = await options.client.getPackument(name, { registry, version, full: true });
-      } catch (error) {
-        return reasonOf(error);
-      }
-    }
+    const full = await fullDocument(packument, registry, version);
+    if (typeof full === 'string') return full;
     const twin = sameVersionOtherEntry(version);
     const all = earlierClaims(full, version);
     const at = Date.parse(full.time.get(version) ?? '');
@@ -459,14 +460,8 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
    * that cannot be told. Past 256 releases by an attacker, the newest alone would all be theirs.
    */
   async function longLine(claims: readonly string[], packument: Packument, registry: string): Promise<{ claims: string[]; packument: Packument } | string> {
-    let full = packument;
-    if (full.kind !== 'full') {
-      try {
-        full = await options.client.getPackument(packument.name, { registry, full: true });
-      } catch (error) {
-        return reasonOf(error);
-      }
-    }
+    const full = await fullDocument(packument, registry);
+    if (typeof full === 'string') return full;
     const first = claims
       .map((claim) => ({ claim, at: Date.parse(full.time.get(claim) ?? '') }))
       .filter(({ claim, at }) => !Number.isNaN(at) && full.versions.has(claim))
@@ -576,14 +571,8 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
    * Asked only of a release that would be a move; a time that cannot be read keeps it in the past (a refusal).
    */
   async function publishedAfter(packument: Packument, registry: string, version: string, earlier: string): Promise<boolean> {
-    let full = packument;
-    if (full.kind !== 'full') {
-      try {
-        full = await options.client.getPackument(packument.name, { registry, version, full: true });
-      } catch {
-        return false;
-      }
-    }
+    const full = await fullDocument(packument, registry, version);
+    if (typeof full === 'string') return false;
     const at = Date.parse(full.time.get(version) ?? '');
     const then = Date.parse(full.time.get(earlier) ?? '');
     return !Number.isNaN(at) && !Number.isNaN(then) && then > at;
