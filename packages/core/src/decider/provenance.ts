@@ -274,6 +274,8 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
   };
   const asked = new Map<string, { versions: number; missing: number }>();
   const verifications = new Map<string, Promise<ProvenanceEvidence>>();
+  /** Full documents fetched for publish times, by registry and name (fullDocument). */
+  const fullDocuments = new Map<string, Promise<Packument | string>>();
   const verificationKey = (name: string, version: string, registry: string, integrity: string) => JSON.stringify([registry, name, version, integrity]);
 
   /**
@@ -405,15 +407,18 @@ export async function gatherProvenance(packages: readonly PackageNode[], options
 
   /**
    * The package's full document (publish times), `packument` itself when it is one; a string saying why it could not be
-   * fetched. `version`: the one the caller reads (getPackument's `version`).
+   * fetched. `version`: the one the caller reads (getPackument's `version`). Fetched once per decision: a line's past,
+   * its twins and each move found ask for the same document (`fullDocuments`).
    */
-  async function fullDocument(packument: Packument, registry: string, version?: string): Promise<Packument | string> {
-    if (packument.kind === 'full') return packument;
-    try {
-      return await options.client.getPackument(packument.name, { registry, ...(version !== undefined ? { version } : {}), full: true });
-    } catch (error) {
-      return reasonOf(error);
+  function fullDocument(packument: Packument, registry: string, version?: string): Promise<Packument | string> {
+    if (packument.kind === 'full') return Promise.resolve(packument);
+    const key = JSON.stringify([registry, packument.name]);
+    let known = fullDocuments.get(key);
+    if (known === undefined) {
+      known = options.client.getPackument(packument.name, { registry, ...(version !== undefined ? { version } : {}), full: true }).catch((error: unknown) => reasonOf(error));
+      fullDocuments.set(key, known);
     }
+    return known;
   }
 
   /**
